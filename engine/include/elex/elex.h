@@ -1,0 +1,81 @@
+// elex/elex.h — the flat C ABI of the ELEX engine (what the wasm exports).
+//
+// Conventions:
+//   - Every fallible function returns an elex_status (status.h). On failure
+//     elex_last_error() gives a message for a person, on the calling thread,
+//     until the next failing call. Nothing throws or aborts across this ABI.
+//   - Arguments are plain numbers and pointers into the module's memory.
+//     Buffers the engine returns are freed with elex_free().
+//   - An elex_engine holds a thread pool; one engine per wasm instance is
+//     the intended use. Calls on one engine must not overlap.
+#ifndef ELEX_ELEX_H
+#define ELEX_ELEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elex/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Bumped when a function below changes its signature or meaning.
+#define ELEX_ABI_VERSION 1
+
+typedef struct elex_engine elex_engine;
+
+/// The ABI version this module implements (ELEX_ABI_VERSION).
+uint32_t elex_abi_version(void);
+
+/// Calling thread's last error message ("" if none).
+const char* elex_last_error(void);
+
+/// malloc / free in the module's memory. elex_alloc returns 0 when the
+/// module cannot grow further.
+void* elex_alloc(size_t bytes);
+void elex_free(void* ptr);
+
+/// Creates an engine whose loops use up to `threads` threads, caller
+/// included (0 = as many as the build supports, capped at 64). Fewer may be
+/// started: see elex_engine_threads().
+int elex_engine_create(uint32_t threads, elex_engine** out);
+void elex_engine_destroy(elex_engine* engine);
+
+/// Threads the engine's loops really use (>= 1).
+uint32_t elex_engine_threads(const elex_engine* engine);
+
+/// Build facts as a JSON object in a static buffer:
+///   {"abi":1,"version":"0.1.0","variant":"simd-mt","kernel":"simd128",
+///    "threadsSupported":true,"threads":N}
+/// `threads` is elex_engine_threads(engine), or 1 when engine is null.
+const char* elex_build_info(const elex_engine* engine);
+
+/// Distance of one pair (metric: 0 = L2 squared, 1 = inner product as
+/// 1 - dot, 2 = cosine as 1 - cos; see kernels.h).
+int elex_distance(int metric, const float* a, const float* b, uint32_t dim, float* out);
+
+/// out[q * nv + v] = distance(queries[q], vectors[v]); split across the
+/// engine's threads. *threads_used (may be null) receives how many distinct
+/// threads did part of the work.
+int elex_distance_batch(elex_engine* engine, int metric, const float* queries, uint32_t nq,
+                        const float* vectors, uint32_t nv, uint32_t dim, float* out,
+                        uint32_t* threads_used);
+
+/// The same computed with the scalar reference kernels on one thread.
+int elex_distance_batch_reference(int metric, const float* queries, uint32_t nq,
+                                  const float* vectors, uint32_t nv, uint32_t dim, float* out);
+
+/// Serialises a vector set (vectors.h). *out is freed with elex_free.
+int elex_vectors_encode(const float* data, uint32_t count, uint32_t dim, uint8_t** out,
+                        size_t* out_size);
+
+/// Parses a vector set. *data is freed with elex_free.
+int elex_vectors_decode(const uint8_t* bytes, size_t size, float** data, uint32_t* count,
+                        uint32_t* dim);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // ELEX_ELEX_H

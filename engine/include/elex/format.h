@@ -1,0 +1,85 @@
+// elex/format.h — the one binary container every ELEX byte format uses.
+//
+// Layout, all integers little-endian:
+//
+//   offset  size  field
+//   0       4     magic "ELEX"
+//   4       2     format version (kFormatVersion)
+//   6       2     kind (what the payload is: ContainerKind)
+//   8       4     section count
+//   12      4     flags (0; readers reject unknown flags)
+//   16      ...   sections, each:
+//                   u32 tag (four ASCII bytes, e.g. "META")
+//                   u32 reserved (0)
+//                   u64 payload length L
+//                   L bytes payload, then zero padding to a multiple of 8
+//   end-4   4     CRC-32 (IEEE 802.3) of every preceding byte
+//
+// A reader rejects, in this order: too short or wrong magic
+// (ELEX_E_FOREIGN_DATA), a version or kind it does not read
+// (ELEX_E_UNSUPPORTED_VERSION), a bad checksum, sections that overrun the
+// buffer, duplicate tags or non-zero reserved fields (ELEX_E_CORRUPT_DATA).
+// It never reads outside the buffer it is given.
+#ifndef ELEX_FORMAT_H
+#define ELEX_FORMAT_H
+
+#include <cstddef>
+#include <cstdint>
+
+#include "elex/status.h"
+
+namespace elex::format {
+
+inline constexpr std::uint16_t kFormatVersion = 1;
+inline constexpr std::size_t kHeaderBytes = 16;
+inline constexpr std::size_t kSectionHeaderBytes = 16;
+inline constexpr std::size_t kTrailerBytes = 4;
+inline constexpr unsigned kMaxSections = 64;
+
+enum class ContainerKind : std::uint16_t {
+  VectorSet = 1,  ///< dense f32 vectors (vectors.h)
+};
+
+/// A section tag from four ASCII characters.
+constexpr std::uint32_t tag(const char (&s)[5]) {
+  return std::uint32_t(std::uint8_t(s[0])) | std::uint32_t(std::uint8_t(s[1])) << 8 |
+         std::uint32_t(std::uint8_t(s[2])) << 16 | std::uint32_t(std::uint8_t(s[3])) << 24;
+}
+
+/// CRC-32 (IEEE, reflected, init and final xor 0xFFFFFFFF) of `n` bytes.
+std::uint32_t crc32(const std::uint8_t* data, std::size_t n, std::uint32_t crc = 0);
+
+/// A section payload to write.
+struct SectionIn {
+  std::uint32_t tag;
+  const void* data;
+  std::size_t size;
+};
+
+/// Writes a container holding `sections` into a new malloc'ed buffer
+/// (*out, *out_size; the caller frees it with std::free).
+[[nodiscard]] Status write(ContainerKind kind, const SectionIn* sections, unsigned count,
+                           std::uint8_t** out, std::size_t* out_size);
+
+/// A parsed container: views into the caller's buffer, valid while it lives.
+class Reader {
+ public:
+  /// Parses and verifies `bytes`; see the header comment for what it rejects.
+  [[nodiscard]] Status open(const std::uint8_t* bytes, std::size_t size, ContainerKind kind);
+
+  /// The payload of the section tagged `t`, or nullptr (and *size = 0).
+  const std::uint8_t* section(std::uint32_t t, std::size_t* size) const;
+
+ private:
+  struct Section {
+    std::uint32_t tag;
+    const std::uint8_t* data;
+    std::size_t size;
+  };
+  Section sections_[kMaxSections] = {};
+  unsigned count_ = 0;
+};
+
+}  // namespace elex::format
+
+#endif  // ELEX_FORMAT_H

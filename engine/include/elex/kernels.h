@@ -1,0 +1,91 @@
+// elex/kernels.h — distance kernels over f32 vectors.
+//
+// Each kernel has a scalar reference in elex::kernels::scalar, written as the
+// plain sequential loop, and a vector twin in elex::kernels::vec written
+// against elex::simd::f32x4 (compiled only where ELEX_SIMD is 1). The
+// unqualified elex::kernels::* functions are the ones the engine uses: the
+// vector twin where it exists, the scalar one otherwise, chosen at compile
+// time. kernel_name() says which ("simd128", "sse2" or "scalar").
+//
+// Any dimension >= 0 is accepted; lengths that are not a multiple of 4 are
+// finished with a scalar tail. Pointers need no particular alignment.
+//
+// Agreement: the twins sum in different orders. For n terms t_i with
+// S = sum |t_i|, each result is within gamma_n * S of the exact sum
+// (gamma_n = n*eps/(1-n*eps), eps = FLT_EPSILON/2), so the twins agree
+// within tolerance(n, S) = 2 * gamma_n * S. tests/cpp/kernels_test.cpp
+// checks exactly that bound, and both against a double-precision reference.
+//
+// Special values: NaN or Inf in an input propagate to the result as IEEE
+// arithmetic says; the kernels never trap. Distances:
+//   metric L2     -> squared Euclidean distance  sum (a_i - b_i)^2
+//   metric IP     -> 1 - dot(a, b)   (hnswlib's inner-product distance)
+//   metric COSINE -> 1 - dot(a, b) / (|a| |b|); if either vector has zero
+//                    norm the similarity is defined as 0, distance 1.
+#ifndef ELEX_KERNELS_H
+#define ELEX_KERNELS_H
+
+#include <cstddef>
+
+#include "elex/simd.h"
+
+namespace elex {
+
+/// Distance metrics; values are part of the C ABI (elex.h).
+enum class Metric : int { L2 = 0, InnerProduct = 1, Cosine = 2 };
+
+/// True if `m` names a Metric.
+constexpr bool valid_metric(int m) { return m >= 0 && m <= 2; }
+
+namespace kernels {
+
+/// Three running sums of one pass over a and b.
+struct DotNorms {
+  float dot;
+  float aa;
+  float bb;
+};
+
+namespace scalar {
+float dot(const float* a, const float* b, std::size_t n);
+float l2sq(const float* a, const float* b, std::size_t n);
+DotNorms dot_norms(const float* a, const float* b, std::size_t n);
+}  // namespace scalar
+
+#if ELEX_SIMD
+namespace vec {
+float dot(const float* a, const float* b, std::size_t n);
+float l2sq(const float* a, const float* b, std::size_t n);
+DotNorms dot_norms(const float* a, const float* b, std::size_t n);
+}  // namespace vec
+namespace active = vec;
+#else
+namespace active = scalar;
+#endif
+
+inline float dot(const float* a, const float* b, std::size_t n) { return active::dot(a, b, n); }
+inline float l2sq(const float* a, const float* b, std::size_t n) { return active::l2sq(a, b, n); }
+inline DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
+  return active::dot_norms(a, b, n);
+}
+
+/// Cosine distance from the three sums (zero-norm rule above).
+float cosine_from(DotNorms s);
+
+/// A distance function: smaller is closer.
+using DistanceFn = float (*)(const float* a, const float* b, std::size_t n);
+
+/// The engine's distance function for `metric`, chosen once (e.g. when an
+/// index or batch is set up) and then called directly in the hot loop.
+DistanceFn distance_fn(Metric metric);
+
+/// The scalar reference distance function for `metric`.
+DistanceFn scalar_distance_fn(Metric metric);
+
+/// Which twin the unqualified kernels use: "simd128", "sse2" or "scalar".
+constexpr const char* kernel_name() { return simd::kName; }
+
+}  // namespace kernels
+}  // namespace elex
+
+#endif  // ELEX_KERNELS_H

@@ -1,0 +1,135 @@
+// The C ABI (see elex.h): argument checks, then the engine's modules.
+#include "elex/elex.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include "elex/batch.h"
+#include "elex/kernels.h"
+#include "elex/parallel.h"
+#include "elex/vectors.h"
+
+#ifndef ELEX_VARIANT
+#define ELEX_VARIANT "native"
+#endif
+#ifndef ELEX_VERSION
+#define ELEX_VERSION "0.0.0"
+#endif
+
+#if defined(__EMSCRIPTEN__)
+#include <emscripten/emscripten.h>
+#define ELEX_EXPORT EMSCRIPTEN_KEEPALIVE
+#else
+#define ELEX_EXPORT
+#endif
+
+struct elex_engine {
+  explicit elex_engine(unsigned threads) : pool(threads) {}
+  elex::ThreadPool pool;
+};
+
+namespace {
+
+template <class F>
+int guarded(F&& f) {
+  elex::clear_last_error();
+  return static_cast<int>(f());
+}
+
+}  // namespace
+
+extern "C" {
+
+ELEX_EXPORT uint32_t elex_abi_version(void) { return ELEX_ABI_VERSION; }
+
+ELEX_EXPORT const char* elex_last_error(void) { return elex::last_error_message(); }
+
+ELEX_EXPORT void* elex_alloc(size_t bytes) { return std::malloc(bytes == 0 ? 1 : bytes); }
+
+ELEX_EXPORT void elex_free(void* ptr) { std::free(ptr); }
+
+ELEX_EXPORT int elex_engine_create(uint32_t threads, elex_engine** out) {
+  return guarded([&] {
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "engine output pointer is null");
+    *out = nullptr;
+    unsigned want = threads == 0 ? elex::ThreadPool::kMaxThreads : threads;
+    if (!ELEX_THREADS) want = 1;
+    auto* e = new (std::nothrow) elex_engine(want);
+    if (e == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "could not allocate the engine");
+    *out = e;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT void elex_engine_destroy(elex_engine* engine) { delete engine; }
+
+ELEX_EXPORT uint32_t elex_engine_threads(const elex_engine* engine) {
+  return engine ? engine->pool.size() : 1;
+}
+
+ELEX_EXPORT const char* elex_build_info(const elex_engine* engine) {
+  static thread_local char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "{\"abi\":%d,\"version\":\"%s\",\"variant\":\"%s\",\"kernel\":\"%s\","
+                "\"threadsSupported\":%s,\"threads\":%u}",
+                ELEX_ABI_VERSION, ELEX_VERSION, ELEX_VARIANT, elex::kernels::kernel_name(),
+                ELEX_THREADS ? "true" : "false", elex_engine_threads(engine));
+  return buf;
+}
+
+ELEX_EXPORT int elex_distance(int metric, const float* a, const float* b, uint32_t dim,
+                              float* out) {
+  return guarded([&] {
+    if (!elex::valid_metric(metric))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "unknown metric %d (0 = l2, 1 = ip, 2 = cosine)",
+                        metric);
+    if (a == nullptr || b == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null vector or output pointer");
+    if (dim == 0 || dim > elex::vectors::kMaxDim)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "dimension %u is outside 1..%u", dim,
+                        elex::vectors::kMaxDim);
+    *out = elex::kernels::distance_fn(static_cast<elex::Metric>(metric))(a, b, dim);
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_distance_batch(elex_engine* engine, int metric, const float* queries,
+                                    uint32_t nq, const float* vectors, uint32_t nv, uint32_t dim,
+                                    float* out, uint32_t* threads_used) {
+  return guarded([&] {
+    if (engine == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "engine is null");
+    unsigned used = 0;
+    const elex::batch::DistanceJob job{static_cast<elex::Metric>(metric), queries, nq, vectors,
+                                       nv, dim, out};
+    const elex::Status s = elex::batch::distances(engine->pool, job, &used);
+    if (threads_used) *threads_used = used;
+    return s;
+  });
+}
+
+ELEX_EXPORT int elex_distance_batch_reference(int metric, const float* queries, uint32_t nq,
+                                              const float* vectors, uint32_t nv, uint32_t dim,
+                                              float* out) {
+  return guarded([&] {
+    const elex::batch::DistanceJob job{static_cast<elex::Metric>(metric), queries, nq, vectors,
+                                       nv, dim, out};
+    return elex::batch::distances_reference(job);
+  });
+}
+
+ELEX_EXPORT int elex_vectors_encode(const float* data, uint32_t count, uint32_t dim, uint8_t** out,
+                                    size_t* out_size) {
+  return guarded([&] {
+    if (out == nullptr || out_size == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
+    return elex::vectors::encode(data, count, dim, out, out_size);
+  });
+}
+
+ELEX_EXPORT int elex_vectors_decode(const uint8_t* bytes, size_t size, float** data,
+                                    uint32_t* count, uint32_t* dim) {
+  return guarded([&] { return elex::vectors::decode(bytes, size, data, count, dim); });
+}
+
+}  // extern "C"

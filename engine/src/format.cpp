@@ -1,0 +1,148 @@
+// The ELEX binary container (see format.h).
+#include "elex/format.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace elex::format {
+
+namespace {
+
+constexpr std::uint8_t kMagic[4] = {'E', 'L', 'E', 'X'};
+
+struct CrcTable {
+  std::uint32_t v[256];
+  constexpr CrcTable() : v() {
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      v[i] = c;
+    }
+  }
+};
+constexpr CrcTable kCrc;
+
+std::uint16_t rd16(const std::uint8_t* p) { return std::uint16_t(p[0] | p[1] << 8); }
+std::uint32_t rd32(const std::uint8_t* p) {
+  return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 |
+         std::uint32_t(p[3]) << 24;
+}
+std::uint64_t rd64(const std::uint8_t* p) { return rd32(p) | std::uint64_t(rd32(p + 4)) << 32; }
+void wr16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = std::uint8_t(v);
+  p[1] = std::uint8_t(v >> 8);
+}
+void wr32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = std::uint8_t(v >> (8 * i));
+}
+void wr64(std::uint8_t* p, std::uint64_t v) {
+  wr32(p, std::uint32_t(v));
+  wr32(p + 4, std::uint32_t(v >> 32));
+}
+constexpr std::size_t pad8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
+
+}  // namespace
+
+std::uint32_t crc32(const std::uint8_t* data, std::size_t n, std::uint32_t crc) {
+  crc = ~crc;
+  for (std::size_t i = 0; i < n; ++i) crc = kCrc.v[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+Status write(ContainerKind kind, const SectionIn* sections, unsigned count, std::uint8_t** out,
+             std::size_t* out_size) {
+  if (out == nullptr || out_size == nullptr || (count > 0 && sections == nullptr))
+    return fail(ELEX_E_INVALID_ARGUMENT, "format::write: null output or section list");
+  if (count > kMaxSections)
+    return fail(ELEX_E_INVALID_ARGUMENT, "format::write: %u sections, at most %u", count,
+                kMaxSections);
+  std::size_t total = kHeaderBytes + kTrailerBytes;
+  for (unsigned i = 0; i < count; ++i) {
+    const std::size_t add = kSectionHeaderBytes + pad8(sections[i].size);
+    if (pad8(sections[i].size) < sections[i].size || total + add < total)
+      return fail(ELEX_E_INVALID_ARGUMENT, "format::write: sections too large");
+    total += add;
+  }
+  auto* buf = static_cast<std::uint8_t*>(std::calloc(total, 1));
+  if (buf == nullptr)
+    return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate %zu bytes for a container", total);
+  std::memcpy(buf, kMagic, 4);
+  wr16(buf + 4, kFormatVersion);
+  wr16(buf + 6, static_cast<std::uint16_t>(kind));
+  wr32(buf + 8, count);
+  wr32(buf + 12, 0);
+  std::size_t at = kHeaderBytes;
+  for (unsigned i = 0; i < count; ++i) {
+    wr32(buf + at, sections[i].tag);
+    wr32(buf + at + 4, 0);
+    wr64(buf + at + 8, sections[i].size);
+    at += kSectionHeaderBytes;
+    if (sections[i].size > 0) std::memcpy(buf + at, sections[i].data, sections[i].size);
+    at += pad8(sections[i].size);
+  }
+  wr32(buf + at, crc32(buf, at));
+  *out = buf;
+  *out_size = total;
+  return ELEX_OK;
+}
+
+Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind kind) {
+  count_ = 0;
+  if (bytes == nullptr && size > 0)
+    return fail(ELEX_E_INVALID_ARGUMENT, "container bytes are null");
+  if (size < kHeaderBytes + kTrailerBytes || std::memcmp(bytes, kMagic, 4) != 0)
+    return fail(ELEX_E_FOREIGN_DATA,
+                "not ELEX data: expected the magic \"ELEX\" and at least %zu bytes (got %zu)",
+                kHeaderBytes + kTrailerBytes, size);
+  const std::uint16_t version = rd16(bytes + 4);
+  if (version != kFormatVersion)
+    return fail(ELEX_E_UNSUPPORTED_VERSION,
+                "ELEX data has format version %u; this build reads version %u", version,
+                kFormatVersion);
+  const std::uint16_t got_kind = rd16(bytes + 6);
+  if (got_kind != static_cast<std::uint16_t>(kind))
+    return fail(ELEX_E_UNSUPPORTED_VERSION, "ELEX data holds kind %u, expected kind %u", got_kind,
+                static_cast<unsigned>(kind));
+  const std::size_t body = size - kTrailerBytes;
+  if (crc32(bytes, body) != rd32(bytes + body))
+    return fail(ELEX_E_CORRUPT_DATA, "ELEX data is corrupt: checksum mismatch (%zu bytes)", size);
+  const std::uint32_t n = rd32(bytes + 8);
+  if (rd32(bytes + 12) != 0)
+    return fail(ELEX_E_CORRUPT_DATA, "ELEX data has unknown header flags");
+  if (n > kMaxSections)
+    return fail(ELEX_E_CORRUPT_DATA, "ELEX data claims %u sections, at most %u", n, kMaxSections);
+  std::size_t at = kHeaderBytes;
+  unsigned found = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (body - at < kSectionHeaderBytes)
+      return fail(ELEX_E_CORRUPT_DATA, "ELEX data is truncated in section header %u", i);
+    const std::uint32_t t = rd32(bytes + at);
+    const std::uint32_t reserved = rd32(bytes + at + 4);
+    const std::uint64_t len = rd64(bytes + at + 8);
+    at += kSectionHeaderBytes;
+    if (reserved != 0) return fail(ELEX_E_CORRUPT_DATA, "ELEX section %u has reserved bits set", i);
+    if (len > body - at || pad8(static_cast<std::size_t>(len)) > body - at)
+      return fail(ELEX_E_CORRUPT_DATA, "ELEX section %u overruns the data", i);
+    for (unsigned j = 0; j < found; ++j)
+      if (sections_[j].tag == t) return fail(ELEX_E_CORRUPT_DATA, "ELEX section tag repeated");
+    sections_[found++] = Section{t, bytes + at, static_cast<std::size_t>(len)};
+    at += pad8(static_cast<std::size_t>(len));
+  }
+  if (at != body)
+    return fail(ELEX_E_CORRUPT_DATA, "ELEX data has %zu stray bytes after its sections", body - at);
+  count_ = found;
+  return ELEX_OK;
+}
+
+const std::uint8_t* Reader::section(std::uint32_t t, std::size_t* size) const {
+  for (unsigned i = 0; i < count_; ++i) {
+    if (sections_[i].tag == t) {
+      if (size) *size = sections_[i].size;
+      return sections_[i].data;
+    }
+  }
+  if (size) *size = 0;
+  return nullptr;
+}
+
+}  // namespace elex::format

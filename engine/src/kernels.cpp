@@ -1,0 +1,165 @@
+// Distance kernels: scalar references and their f32x4 twins (see kernels.h).
+#include "elex/kernels.h"
+
+#include <cmath>
+
+namespace elex::kernels {
+
+namespace scalar {
+
+float dot(const float* a, const float* b, std::size_t n) {
+  float s = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+float l2sq(const float* a, const float* b, std::size_t n) {
+  float s = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float d = a[i] - b[i];
+    s += d * d;
+  }
+  return s;
+}
+
+DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
+  DotNorms r{0.0f, 0.0f, 0.0f};
+  for (std::size_t i = 0; i < n; ++i) {
+    r.dot += a[i] * b[i];
+    r.aa += a[i] * a[i];
+    r.bb += b[i] * b[i];
+  }
+  return r;
+}
+
+}  // namespace scalar
+
+#if ELEX_SIMD
+namespace vec {
+
+using simd::add;
+using simd::f32x4;
+using simd::hsum;
+using simd::load;
+using simd::mul;
+using simd::sub;
+
+// Main loops keep four independent accumulators (16 floats per step) so the
+// adds do not wait on each other, then one 4-wide step, then a scalar tail.
+
+float dot(const float* a, const float* b, std::size_t n) {
+  f32x4 s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = add(s0, mul(load(a + i), load(b + i)));
+    s1 = add(s1, mul(load(a + i + 4), load(b + i + 4)));
+    s2 = add(s2, mul(load(a + i + 8), load(b + i + 8)));
+    s3 = add(s3, mul(load(a + i + 12), load(b + i + 12)));
+  }
+  for (; i + 4 <= n; i += 4) s0 = add(s0, mul(load(a + i), load(b + i)));
+  float s = hsum(add(add(s0, s1), add(s2, s3)));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+float l2sq(const float* a, const float* b, std::size_t n) {
+  f32x4 s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const f32x4 d0 = sub(load(a + i), load(b + i));
+    const f32x4 d1 = sub(load(a + i + 4), load(b + i + 4));
+    const f32x4 d2 = sub(load(a + i + 8), load(b + i + 8));
+    const f32x4 d3 = sub(load(a + i + 12), load(b + i + 12));
+    s0 = add(s0, mul(d0, d0));
+    s1 = add(s1, mul(d1, d1));
+    s2 = add(s2, mul(d2, d2));
+    s3 = add(s3, mul(d3, d3));
+  }
+  for (; i + 4 <= n; i += 4) {
+    const f32x4 d = sub(load(a + i), load(b + i));
+    s0 = add(s0, mul(d, d));
+  }
+  float s = hsum(add(add(s0, s1), add(s2, s3)));
+  for (; i < n; ++i) {
+    const float d = a[i] - b[i];
+    s += d * d;
+  }
+  return s;
+}
+
+DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
+  f32x4 d0 = simd::zero(), d1 = simd::zero();
+  f32x4 a0 = simd::zero(), a1 = simd::zero();
+  f32x4 b0 = simd::zero(), b1 = simd::zero();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const f32x4 x0 = load(a + i), y0 = load(b + i);
+    const f32x4 x1 = load(a + i + 4), y1 = load(b + i + 4);
+    d0 = add(d0, mul(x0, y0));
+    d1 = add(d1, mul(x1, y1));
+    a0 = add(a0, mul(x0, x0));
+    a1 = add(a1, mul(x1, x1));
+    b0 = add(b0, mul(y0, y0));
+    b1 = add(b1, mul(y1, y1));
+  }
+  for (; i + 4 <= n; i += 4) {
+    const f32x4 x = load(a + i), y = load(b + i);
+    d0 = add(d0, mul(x, y));
+    a0 = add(a0, mul(x, x));
+    b0 = add(b0, mul(y, y));
+  }
+  DotNorms r{hsum(add(d0, d1)), hsum(add(a0, a1)), hsum(add(b0, b1))};
+  for (; i < n; ++i) {
+    r.dot += a[i] * b[i];
+    r.aa += a[i] * a[i];
+    r.bb += b[i] * b[i];
+  }
+  return r;
+}
+
+}  // namespace vec
+#endif  // ELEX_SIMD
+
+float cosine_from(DotNorms s) {
+  if (s.aa == 0.0f || s.bb == 0.0f) return 1.0f;
+  return 1.0f - s.dot / std::sqrt(s.aa * s.bb);
+}
+
+namespace {
+
+template <DotNorms (*DN)(const float*, const float*, std::size_t)>
+float cosine_distance(const float* a, const float* b, std::size_t n) {
+  return cosine_from(DN(a, b, n));
+}
+
+template <float (*D)(const float*, const float*, std::size_t)>
+float ip_distance(const float* a, const float* b, std::size_t n) {
+  return 1.0f - D(a, b, n);
+}
+
+template <float (*Dot)(const float*, const float*, std::size_t),
+          float (*L2)(const float*, const float*, std::size_t),
+          DotNorms (*DN)(const float*, const float*, std::size_t)>
+DistanceFn pick(Metric metric) {
+  switch (metric) {
+    case Metric::L2:
+      return L2;
+    case Metric::InnerProduct:
+      return &ip_distance<Dot>;
+    case Metric::Cosine:
+      return &cosine_distance<DN>;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+DistanceFn distance_fn(Metric metric) {
+  return pick<active::dot, active::l2sq, active::dot_norms>(metric);
+}
+
+DistanceFn scalar_distance_fn(Metric metric) {
+  return pick<scalar::dot, scalar::l2sq, scalar::dot_norms>(metric);
+}
+
+}  // namespace elex::kernels

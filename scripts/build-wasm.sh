@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the three wasm variants (simd-mt, simd, scalar) with Debian's
+# Emscripten into build/wasm/<variant>/, then writes the size report.
+# Usage: scripts/build-wasm.sh [--profile]   (--profile keeps names: --profiling)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NODE_PATH=/usr/share/nodejs   # emcc's JS optimiser needs acorn from here
+extra=()
+if [[ "${1:-}" == "--profile" ]]; then extra=(-DCMAKE_EXE_LINKER_FLAGS=--profiling); fi
+for v in simd-mt simd scalar; do
+  dir="build/wasm-cmake/$v"
+  mkdir -p build/wasm-cmake
+  emcmake cmake -S . -B "$dir" -DELEX_VARIANT="$v" -DCMAKE_BUILD_TYPE=Release \
+    -DELEX_BUILD_TESTS=OFF -DELEX_BUILD_BENCH=OFF "${extra[@]}" >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log"; exit 1; }
+  cmake --build "$dir" -j"$(nproc)" >"$dir.build.log" 2>&1 || { cat "$dir.build.log"; exit 1; }
+  mkdir -p "build/wasm/$v"
+  rm -f "build/wasm/$v"/*
+  cp "$dir"/elex.js "$dir"/elex.wasm "build/wasm/$v/"
+  [[ -f "$dir/elex.worker.js" ]] && cp "$dir/elex.worker.js" "build/wasm/$v/"
+  echo "built $v"
+done
+node scripts/size-report.mjs

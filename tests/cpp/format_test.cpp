@@ -1,0 +1,121 @@
+// The container format and the vector-set bytes: round trips, and every
+// kind of damage is rejected with the documented status.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "elex/format.h"
+#include "elex/vectors.h"
+
+using namespace elex;
+
+namespace {
+
+std::vector<std::uint8_t> encode(const std::vector<float>& v, std::uint32_t count,
+                                 std::uint32_t dim) {
+  std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  EXPECT_EQ(vectors::encode(v.data(), count, dim, &bytes, &size), ELEX_OK);
+  std::vector<std::uint8_t> out(bytes, bytes + size);
+  std::free(bytes);
+  return out;
+}
+
+Status decode(const std::vector<std::uint8_t>& b, std::vector<float>* out = nullptr) {
+  float* data = nullptr;
+  std::uint32_t count = 0, dim = 0;
+  const Status s = vectors::decode(b.data(), b.size(), &data, &count, &dim);
+  if (s == ELEX_OK && out) out->assign(data, data + std::size_t(count) * dim);
+  std::free(data);
+  return s;
+}
+
+void refresh_crc(std::vector<std::uint8_t>& b) {
+  const std::uint32_t c = format::crc32(b.data(), b.size() - 4);
+  std::memcpy(b.data() + b.size() - 4, &c, 4);
+}
+
+}  // namespace
+
+TEST(Format, Crc32MatchesTheStandardCheckValue) {
+  const char* s = "123456789";
+  EXPECT_EQ(format::crc32(reinterpret_cast<const std::uint8_t*>(s), 9), 0xCBF43926u);
+}
+
+TEST(Format, VectorSetRoundTrips) {
+  std::vector<float> v(3 * 5);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = float(i) * 0.25f - 1.0f;
+  const auto bytes = encode(v, 3, 5);
+  EXPECT_EQ(bytes.size() % 4, 0u);
+  std::vector<float> back;
+  ASSERT_EQ(decode(bytes, &back), ELEX_OK);
+  EXPECT_EQ(back, v);
+}
+
+TEST(Format, EmptyVectorSetRoundTrips) {
+  const auto bytes = encode({}, 0, 8);
+  std::vector<float> back;
+  ASSERT_EQ(decode(bytes, &back), ELEX_OK);
+  EXPECT_TRUE(back.empty());
+}
+
+TEST(Format, RejectsForeignData) {
+  EXPECT_EQ(decode({}), ELEX_E_FOREIGN_DATA);
+  EXPECT_EQ(decode({'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}),
+            ELEX_E_FOREIGN_DATA);
+}
+
+TEST(Format, RejectsOtherVersionsAndKinds) {
+  auto b = encode({1, 2}, 1, 2);
+  auto v = b;
+  v[4] = 99;
+  refresh_crc(v);
+  EXPECT_EQ(decode(v), ELEX_E_UNSUPPORTED_VERSION);
+  auto k = b;
+  k[6] = 42;
+  refresh_crc(k);
+  EXPECT_EQ(decode(k), ELEX_E_UNSUPPORTED_VERSION);
+}
+
+TEST(Format, RejectsEverySingleBitFlip) {
+  const auto b = encode({1, 2, 3, 4, 5, 6}, 2, 3);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      auto c = b;
+      c[i] ^= std::uint8_t(1 << bit);
+      EXPECT_NE(decode(c), ELEX_OK) << "byte " << i << " bit " << bit;
+    }
+  }
+}
+
+TEST(Format, RejectsEveryTruncation) {
+  const auto b = encode({1, 2, 3, 4, 5, 6}, 2, 3);
+  for (std::size_t n = 0; n < b.size(); ++n) {
+    std::vector<std::uint8_t> c(b.begin(), b.begin() + n);
+    EXPECT_NE(decode(c), ELEX_OK) << n;
+  }
+}
+
+TEST(Format, RejectsInconsistentMetadataEvenWithAValidChecksum) {
+  auto b = encode({1, 2, 3, 4, 5, 6}, 2, 3);
+  // META payload starts after the 16-byte header and 16-byte section header.
+  const std::uint32_t huge = 0x40000000u;
+  std::memcpy(b.data() + 32 + 4, &huge, 4);  // count
+  refresh_crc(b);
+  EXPECT_EQ(decode(b), ELEX_E_CORRUPT_DATA);
+  std::memcpy(b.data() + 32 + 4, "\x02\0\0\0", 4);
+  std::memcpy(b.data() + 32, "\0\0\0\0", 4);  // dim 0
+  refresh_crc(b);
+  EXPECT_EQ(decode(b), ELEX_E_CORRUPT_DATA);
+}
+
+TEST(Format, EncodeRejectsBadArguments) {
+  std::uint8_t* out = nullptr;
+  std::size_t size = 0;
+  float x = 0;
+  EXPECT_EQ(vectors::encode(&x, 1, 0, &out, &size), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(vectors::encode(nullptr, 1, 1, &out, &size), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(vectors::encode(&x, 1, vectors::kMaxDim + 1, &out, &size), ELEX_E_INVALID_ARGUMENT);
+}

@@ -1,0 +1,127 @@
+// Kernels: the vector twin agrees with the scalar twin (and both with a
+// double-precision reference) within the bound stated in kernels.h, for
+// every length 0..300 (all tail lengths), unaligned pointers, zero vectors
+// and special values.
+#include "elex/kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "test_util.h"
+
+using namespace elex;
+using elex::test::agreement_bound;
+
+namespace {
+
+struct Exact {
+  double dot = 0, l2 = 0, aa = 0, bb = 0, abs_dot = 0;
+};
+
+Exact exact(const float* a, const float* b, std::size_t n) {
+  Exact e;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = a[i], y = b[i];
+    e.dot += x * y;
+    e.abs_dot += std::fabs(x * y);
+    e.l2 += (x - y) * (x - y);
+    e.aa += x * x;
+    e.bb += y * y;
+  }
+  return e;
+}
+
+}  // namespace
+
+TEST(Kernels, ReportsWhichTwinRuns) {
+#if ELEX_SIMD
+  EXPECT_STRNE(kernels::kernel_name(), "scalar");
+  // The active functions must be the vector twins, not the scalar ones.
+  EXPECT_EQ(&kernels::active::dot, &kernels::vec::dot);
+#else
+  EXPECT_STREQ(kernels::kernel_name(), "scalar");
+#endif
+}
+
+TEST(Kernels, TwinsAgreeForEveryTailLength) {
+  std::mt19937 rng(42);
+  for (std::size_t n = 0; n <= 300; ++n) {
+    // +1 offset: deliberately unaligned loads.
+    std::vector<float> abuf = elex::test::random_vector(n + 1, rng);
+    std::vector<float> bbuf = elex::test::random_vector(n + 1, rng);
+    const float* a = abuf.data() + 1;
+    const float* b = bbuf.data() + 1;
+    const Exact e = exact(a, b, n);
+
+    const float sd = kernels::scalar::dot(a, b, n), vd = kernels::dot(a, b, n);
+    EXPECT_NEAR(sd, vd, agreement_bound(n, e.abs_dot)) << "dot n=" << n;
+    EXPECT_NEAR(vd, e.dot, agreement_bound(n, e.abs_dot)) << "dot vs exact n=" << n;
+
+    const float sl = kernels::scalar::l2sq(a, b, n), vl = kernels::l2sq(a, b, n);
+    EXPECT_NEAR(sl, vl, agreement_bound(n, e.l2)) << "l2 n=" << n;
+    EXPECT_NEAR(vl, e.l2, agreement_bound(n, e.l2) * 2) << "l2 vs exact n=" << n;
+
+    const kernels::DotNorms sn = kernels::scalar::dot_norms(a, b, n);
+    const kernels::DotNorms vn = kernels::dot_norms(a, b, n);
+    EXPECT_NEAR(sn.dot, vn.dot, agreement_bound(n, e.abs_dot));
+    EXPECT_NEAR(sn.aa, vn.aa, agreement_bound(n, e.aa));
+    EXPECT_NEAR(sn.bb, vn.bb, agreement_bound(n, e.bb));
+  }
+}
+
+TEST(Kernels, DistanceFunctionsMatchTheirDefinitions) {
+  std::mt19937 rng(7);
+  for (std::size_t n : {1u, 3u, 4u, 5u, 16u, 17u, 128u, 131u, 768u}) {
+    auto a = elex::test::random_vector(n, rng), b = elex::test::random_vector(n, rng);
+    const Exact e = exact(a.data(), b.data(), n);
+    const double cos_exact = 1.0 - e.dot / std::sqrt(e.aa * e.bb);
+    for (auto fn_of : {&kernels::distance_fn, &kernels::scalar_distance_fn}) {
+      EXPECT_NEAR(fn_of(Metric::L2)(a.data(), b.data(), n), e.l2, 1e-4 * (1 + e.l2));
+      EXPECT_NEAR(fn_of(Metric::InnerProduct)(a.data(), b.data(), n), 1.0 - e.dot,
+                  1e-4 * (1 + e.abs_dot));
+      EXPECT_NEAR(fn_of(Metric::Cosine)(a.data(), b.data(), n), cos_exact, 1e-5);
+    }
+  }
+}
+
+TEST(Kernels, ZeroVectorsHaveCosineDistanceOne) {
+  std::vector<float> z(37, 0.0f), x(37, 0.5f);
+  for (auto fn_of : {&kernels::distance_fn, &kernels::scalar_distance_fn}) {
+    EXPECT_EQ(fn_of(Metric::Cosine)(z.data(), x.data(), 37), 1.0f);
+    EXPECT_EQ(fn_of(Metric::Cosine)(x.data(), z.data(), 37), 1.0f);
+    EXPECT_EQ(fn_of(Metric::Cosine)(z.data(), z.data(), 37), 1.0f);
+    EXPECT_EQ(fn_of(Metric::L2)(z.data(), z.data(), 37), 0.0f);
+    EXPECT_EQ(fn_of(Metric::InnerProduct)(z.data(), x.data(), 37), 1.0f);
+  }
+}
+
+TEST(Kernels, IdenticalVectorsAreAtDistanceZero) {
+  std::mt19937 rng(3);
+  auto a = elex::test::random_vector(129, rng);
+  EXPECT_EQ(kernels::l2sq(a.data(), a.data(), a.size()), 0.0f);
+  EXPECT_NEAR(kernels::distance_fn(Metric::Cosine)(a.data(), a.data(), a.size()), 0.0f, 1e-6);
+}
+
+TEST(Kernels, SpecialValuesPropagateWithoutTrapping) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (std::size_t n : {1u, 4u, 19u}) {
+    std::vector<float> a(n, 1.0f), b(n, 1.0f);
+    a[n - 1] = nan;
+    EXPECT_TRUE(std::isnan(kernels::dot(a.data(), b.data(), n)));
+    EXPECT_TRUE(std::isnan(kernels::l2sq(a.data(), b.data(), n)));
+    EXPECT_TRUE(std::isnan(kernels::scalar::dot(a.data(), b.data(), n)));
+    a[n - 1] = inf;
+    EXPECT_EQ(kernels::dot(a.data(), b.data(), n), inf);
+    EXPECT_EQ(kernels::scalar::dot(a.data(), b.data(), n), inf);
+    EXPECT_EQ(kernels::l2sq(a.data(), b.data(), n), inf);
+  }
+}
+
+TEST(Kernels, EmptyInputsGiveZero) {
+  EXPECT_EQ(kernels::dot(nullptr, nullptr, 0), 0.0f);
+  EXPECT_EQ(kernels::l2sq(nullptr, nullptr, 0), 0.0f);
+  EXPECT_EQ(kernels::distance_fn(Metric::Cosine)(nullptr, nullptr, 0), 1.0f);
+}
