@@ -17,7 +17,14 @@ for v in simd-mt simd scalar; do
   mkdir -p "build/wasm/$v"
   rm -f "build/wasm/$v"/*
   cp "$dir"/elex.js "$dir"/elex.wasm "build/wasm/$v/"
-  [[ -f "$dir/elex.worker.js" ]] && cp "$dir/elex.worker.js" "build/wasm/$v/"
+  if [[ -f "$dir/elex.worker.js" ]]; then
+    cp "$dir/elex.worker.js" "build/wasm/$v/"
+    # The pthread worker is also shipped as a string module, started from a
+    # Blob URL: dev servers (Vite) rewrite .js files they serve, which breaks
+    # this classic worker script.
+    node -e 'const fs=require("fs");fs.writeFileSync(process.argv[2],"export default "+JSON.stringify(fs.readFileSync(process.argv[1],"utf8"))+";\n")' \
+      "$dir/elex.worker.js" "build/wasm/$v/pthread-worker-source.js"
+  fi
   echo "built $v"
 done
 node scripts/size-report.mjs

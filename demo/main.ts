@@ -1,0 +1,165 @@
+/**
+ * The ELEX dashboard, first page: engine facts and a batch distance run.
+ * It uses only the public package API, as an embedding application would.
+ */
+import { createEngine, isElexError, type DistanceBatchResult, type Engine, type Metric, type Variant } from 'elex-wasm';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+
+/** Deterministic vectors: mulberry32 seeded, uniform in [-1, 1). */
+function generate(count: number, dim: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(count * dim);
+  for (let i = 0; i < out.length; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function fill(dl: HTMLElement, rows: [string, string | number][]): void {
+  dl.replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = String(v);
+      dd.dataset.key = k;
+      return [dt, dd];
+    }),
+  );
+}
+
+function setStatus(state: 'starting' | 'ready' | 'busy' | 'error', text: string): void {
+  const el = $('status');
+  el.dataset.state = state;
+  el.textContent = text;
+}
+
+export interface BatchParams {
+  nq: number;
+  nv: number;
+  dim: number;
+  metric: Metric;
+  seed?: number;
+}
+
+export interface DemoHandle {
+  engine: Engine | null;
+  ready: Promise<Engine>;
+  /** ms from navigation start to the first batch result on screen. */
+  firstResultMs?: number;
+  run(p: BatchParams): Promise<DistanceBatchResult>;
+}
+
+let engine: Engine | null = null;
+
+async function run(p: BatchParams): Promise<DistanceBatchResult> {
+  if (!engine) throw new Error('engine not ready');
+  const seed = p.seed ?? 1;
+  const queries = generate(p.nq, p.dim, seed);
+  const vectors = generate(p.nv, p.dim, seed + 1);
+  setStatus('busy', 'computing…');
+  const res = await engine.distanceBatch(queries, vectors, p.dim, { metric: p.metric });
+  const mdps = (p.nq * p.nv) / (res.elapsedMs * 1e3);
+  fill($('batch'), [
+    ['distances', `${p.nq} × ${p.nv} (dim ${p.dim}, ${p.metric})`],
+    ['time', `${res.elapsedMs.toFixed(1)} ms`],
+    ['throughput', `${mdps.toFixed(1)} M distances/s`],
+    ['threads used (max per worker)', res.threadsUsed],
+    ['first distance', res.distances[0]!.toFixed(6)],
+  ]);
+  const table = $('shards');
+  table.innerHTML = '<tr><th>worker</th><th>rows</th><th>ms in wasm</th><th>threads</th></tr>';
+  for (const s of res.shards) {
+    const tr = document.createElement('tr');
+    for (const v of [s.worker, s.rows, s.ms.toFixed(1), s.threadsUsed]) {
+      const td = document.createElement('td');
+      td.textContent = String(v);
+      tr.append(td);
+    }
+    table.append(tr);
+  }
+  setStatus('ready', 'ready');
+  return res;
+}
+
+function formParams(): BatchParams {
+  const f = new FormData($('batch-form') as HTMLFormElement);
+  return {
+    nq: Number(f.get('nq')),
+    nv: Number(f.get('nv')),
+    dim: Number(f.get('dim')),
+    metric: f.get('metric') as Metric,
+  };
+}
+
+async function start(): Promise<Engine> {
+  const variant = (params.get('variant') as Variant | null) ?? undefined;
+  const workers = params.has('workers') ? Number(params.get('workers')) : undefined;
+  const threadsPerWorker = params.has('threads') ? Number(params.get('threads')) : undefined;
+  const e = await createEngine({
+    variant,
+    workers,
+    threadsPerWorker,
+    onWorkerRestart: () => showInfo(),
+  });
+  engine = e;
+  return e;
+}
+
+function showInfo(): void {
+  if (!engine) return;
+  const i = engine.info();
+  fill($('info'), [
+    ['version', i.version],
+    ['variant', i.variant],
+    ['kernel', i.kernel],
+    ['workers', i.workers],
+    ['threads per worker', i.threadsPerWorker],
+    ['cross-origin isolated', String(i.crossOriginIsolated)],
+    ['SIMD128 supported', String(i.simdSupported)],
+    ['hardware concurrency', i.hardwareConcurrency],
+    ['engine start', `${i.startMs.toFixed(0)} ms`],
+    ['worker restarts', i.restarts],
+  ]);
+  $('isolation-hint').textContent = i.crossOriginIsolated
+    ? 'This page is cross-origin isolated: threads are available.'
+    : 'Not cross-origin isolated: SharedArrayBuffer is unavailable, so the engine runs without threads. Serve with COOP: same-origin and COEP: require-corp for simd-mt.';
+}
+
+const ready = start();
+const handle: DemoHandle = { engine: null, ready, run };
+(window as unknown as { elexDemo: DemoHandle }).elexDemo = handle;
+
+ready.then(
+  async (e) => {
+    handle.engine = e;
+    showInfo();
+    ($('run') as HTMLButtonElement).disabled = false;
+    await run(formParams());
+    handle.firstResultMs = performance.now();
+    document.body.dataset.firstResultMs = handle.firstResultMs.toFixed(1);
+    showInfo();
+  },
+  (err: unknown) => {
+    setStatus('error', 'failed to start');
+    $('info').innerHTML = '';
+    const p = document.createElement('p');
+    p.className = 'error';
+    p.textContent = isElexError(err) ? `${err.code}: ${err.message}` : String(err);
+    $('engine-card').append(p);
+  },
+);
+
+$('batch-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  run(formParams()).catch((err: unknown) => {
+    setStatus('error', isElexError(err) ? err.code : 'error');
+    fill($('batch'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
+  });
+});

@@ -1,0 +1,406 @@
+/**
+ * Same-thread bindings: one wasm instance in the current thread, called
+ * synchronously. The worker pool runs one of these per worker; benchmarks
+ * and code that already runs in its own worker use them directly through
+ * `instantiate()`.
+ *
+ * In the simd-mt variant the engine's loops block the calling thread while
+ * helper threads work, which browsers allow only in workers: use simd-mt
+ * bindings from a worker, never from a page's main thread.
+ */
+import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
+import { ElexError, codeForStatus } from './errors.ts';
+import { detectFeatures, selectBundle, type Variant } from './platform.ts';
+
+export type Metric = 'l2' | 'ip' | 'cosine';
+const METRICS: Record<Metric, number> = { l2: 0, ip: 1, cosine: 2 };
+const MAX_DIM = 65536;
+
+/** What the wasm module says about itself (elex_build_info). */
+export interface BuildInfo {
+  abi: number;
+  version: string;
+  variant: Variant;
+  /** The distance kernels that really run: "simd128" or "scalar". */
+  kernel: 'simd128' | 'scalar';
+  threadsSupported: boolean;
+  /** Threads the engine's loops use, caller included. */
+  threads: number;
+}
+
+export interface DistanceBatchInput {
+  metric: Metric;
+  /** nq × dim, row-major. */
+  queries: Float32Array;
+  /** nv × dim, row-major. */
+  vectors: Float32Array;
+  dim: number;
+}
+
+export interface DistanceBatchOutput {
+  /** nq × nv: distances[q * nv + v]. */
+  distances: Float32Array;
+  nq: number;
+  nv: number;
+  /** Distinct threads that computed part of the batch. */
+  threadsUsed: number;
+}
+
+export interface DecodedVectors {
+  data: Float32Array;
+  count: number;
+  dim: number;
+}
+
+export interface InstantiateOptions {
+  /** Variant to load; default: the best this context supports (selectBundle). */
+  variant?: Variant;
+  /** simd-mt: threads for the engine's loops, caller included (default navigator.hardwareConcurrency). Ignored by other variants. */
+  threads?: number;
+  /** A compiled module for the variant, to skip fetching and compiling. */
+  module?: WebAssembly.Module;
+  /** Where the variant files live (see bundles.ts). */
+  bundles?: BundleOverrides;
+  /** Reject if the module has not started within this many ms (default 30 000). */
+  startTimeoutMs?: number;
+}
+
+/** The Emscripten module as this package uses it. */
+interface ElexModule {
+  _elex_abi_version(): number;
+  _elex_last_error(): number;
+  _elex_alloc(bytes: number): number;
+  _elex_free(ptr: number): void;
+  _elex_engine_create(threads: number, out: number): number;
+  _elex_engine_destroy(engine: number): void;
+  _elex_build_info(engine: number): number;
+  _elex_distance(metric: number, a: number, b: number, dim: number, out: number): number;
+  _elex_distance_batch(
+    engine: number, metric: number, q: number, nq: number, v: number, nv: number, dim: number, out: number, used: number,
+  ): number;
+  _elex_distance_batch_reference(
+    metric: number, q: number, nq: number, v: number, nv: number, dim: number, out: number,
+  ): number;
+  _elex_vectors_encode(data: number, count: number, dim: number, out: number, outSize: number): number;
+  _elex_vectors_decode(bytes: number, size: number, data: number, count: number, dim: number): number;
+  UTF8ToString(ptr: number): string;
+}
+
+type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+async function fetchBytes(url: string): Promise<ArrayBuffer> {
+  if (isNode && url.startsWith('file:')) {
+    const fsName = 'node:fs/promises';
+    const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
+    const buf = await fs.readFile(new URL(url));
+    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new ElexError('INIT_FAILED', `could not fetch ${url}: HTTP ${res.status}`);
+  return res.arrayBuffer();
+}
+
+/** Fetches and compiles a variant's `.wasm` (streaming where the server allows). */
+export async function compileVariant(variant: Variant, bundles?: BundleOverrides): Promise<WebAssembly.Module> {
+  const { wasm } = bundleFor(variant, bundles);
+  try {
+    if (!isNode && typeof WebAssembly.compileStreaming === 'function') {
+      const res = await fetch(wasm);
+      if (!res.ok) throw new ElexError('INIT_FAILED', `could not fetch ${wasm}: HTTP ${res.status}`);
+      if (res.headers.get('Content-Type')?.startsWith('application/wasm'))
+        return await WebAssembly.compileStreaming(res);
+      return await WebAssembly.compile(await res.arrayBuffer());
+    }
+    return await WebAssembly.compile(await fetchBytes(wasm));
+  } catch (e) {
+    if (e instanceof ElexError) throw e;
+    throw new ElexError('INIT_FAILED', `could not compile the ${variant} module from ${wasm}: ${String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  if (!Number.isFinite(ms)) return p;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ElexError('INIT_FAILED', `${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function findMemory(...objects: unknown[]): WebAssembly.Memory | undefined {
+  for (const o of objects) {
+    if (o instanceof WebAssembly.Memory) return o;
+    if (o && typeof o === 'object') {
+      for (const v of Object.values(o)) {
+        if (v instanceof WebAssembly.Memory) return v;
+        if (v && typeof v === 'object')
+          for (const w of Object.values(v)) if (w instanceof WebAssembly.Memory) return w;
+      }
+    }
+  }
+  return undefined;
+}
+
+function checkPositiveInt(name: string, v: number, max: number): void {
+  if (!Number.isInteger(v) || v < 1 || v > max)
+    throw new ElexError('INVALID_ARGUMENT', `${name} must be an integer from 1 to ${max}, got ${String(v)}`);
+}
+
+export class Bindings {
+  private enginePtr = 0;
+  private closed = false;
+
+  /** @internal use instantiate() */
+  constructor(
+    private readonly m: ElexModule,
+    private readonly memory: WebAssembly.Memory,
+    readonly variant: Variant,
+    readonly module: WebAssembly.Module,
+    threads: number,
+  ) {
+    this.enginePtr = this.scoped((s) => {
+      const out = s.alloc(4);
+      this.call('creating the engine', this.m._elex_engine_create(threads, out));
+      return this.u32()[out >>> 2]!;
+    });
+  }
+
+  /** Facts about the running build. */
+  info(): BuildInfo {
+    this.open();
+    return JSON.parse(this.m.UTF8ToString(this.m._elex_build_info(this.enginePtr))) as BuildInfo;
+  }
+
+  /** Distance between two vectors (see the metrics in the README). */
+  distance(metric: Metric, a: Float32Array, b: Float32Array): number {
+    this.open();
+    const mid = metricId(metric);
+    if (a.length !== b.length)
+      throw new ElexError('DIMENSION_MISMATCH', `vectors have ${a.length} and ${b.length} elements`);
+    checkPositiveInt('dimension', a.length, MAX_DIM);
+    return this.scoped((s) => {
+      const pa = s.put(a), pb = s.put(b), out = s.alloc(4);
+      this.call('distance', this.m._elex_distance(mid, pa, pb, a.length, out));
+      return this.f32()[out >>> 2]!;
+    });
+  }
+
+  /** All query-to-vector distances; the work is split across the engine's threads. */
+  distanceBatch(input: DistanceBatchInput): DistanceBatchOutput {
+    return this.batch(input, false);
+  }
+
+  /** The same computed with the scalar reference kernels on one thread (for tests). */
+  distanceBatchReference(input: DistanceBatchInput): DistanceBatchOutput {
+    return this.batch(input, true);
+  }
+
+  /** Serialises count × dim vectors to ELEX bytes. */
+  encodeVectors(data: Float32Array, dim: number): Uint8Array {
+    this.open();
+    checkPositiveInt('dim', dim, MAX_DIM);
+    if (data.length % dim !== 0)
+      throw new ElexError('DIMENSION_MISMATCH', `${data.length} floats are not a whole number of ${dim}-vectors`);
+    return this.scoped((s) => {
+      const p = s.put(data), out = s.alloc(8);
+      this.call('encoding vectors', this.m._elex_vectors_encode(p, data.length / dim, dim, out, out + 4));
+      const [ptr, size] = [this.u32()[out >>> 2]!, this.u32()[(out >>> 2) + 1]!];
+      s.own(ptr);
+      return this.copyOut(Uint8Array, ptr, size);
+    });
+  }
+
+  /** Parses ELEX vector bytes; damaged or foreign bytes give a coded error. */
+  decodeVectors(bytes: Uint8Array): DecodedVectors {
+    this.open();
+    return this.scoped((s) => {
+      const p = s.put(bytes), out = s.alloc(12);
+      this.call('decoding vectors', this.m._elex_vectors_decode(p, bytes.length, out, out + 4, out + 8));
+      const u = this.u32();
+      const [ptr, count, dim] = [u[out >>> 2]!, u[(out >>> 2) + 1]!, u[(out >>> 2) + 2]!];
+      s.own(ptr);
+      return { data: this.copyOut(Float32Array, ptr, count * dim), count, dim };
+    });
+  }
+
+  /** Frees the engine. The bindings cannot be used afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.m._elex_engine_destroy(this.enginePtr);
+    this.enginePtr = 0;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private batch(input: DistanceBatchInput, reference: boolean): DistanceBatchOutput {
+    this.open();
+    const { queries, vectors, dim } = input;
+    const mid = metricId(input.metric);
+    checkPositiveInt('dim', dim, MAX_DIM);
+    if (!(queries instanceof Float32Array) || !(vectors instanceof Float32Array))
+      throw new ElexError('INVALID_ARGUMENT', 'queries and vectors must be Float32Arrays');
+    if (queries.length % dim !== 0 || vectors.length % dim !== 0)
+      throw new ElexError(
+        'DIMENSION_MISMATCH',
+        `queries (${queries.length} floats) and vectors (${vectors.length} floats) must both be whole numbers of ${dim}-vectors`,
+      );
+    const nq = queries.length / dim, nv = vectors.length / dim;
+    if (nq * nv > 2 ** 28)
+      throw new ElexError('INVALID_ARGUMENT', `${nq} × ${nv} distances is too many for one batch (at most 2^28); split it`);
+    return this.scoped((s) => {
+      const pq = s.put(queries), pv = s.put(vectors);
+      const out = s.alloc(nq * nv * 4), used = s.alloc(4);
+      const status = reference
+        ? this.m._elex_distance_batch_reference(mid, pq, nq, pv, nv, dim, out)
+        : this.m._elex_distance_batch(this.enginePtr, mid, pq, nq, pv, nv, dim, out, used);
+      this.call('distance batch', status);
+      return {
+        distances: this.copyOut(Float32Array, out, nq * nv),
+        nq,
+        nv,
+        threadsUsed: reference ? 1 : this.u32()[used >>> 2]!,
+      };
+    });
+  }
+
+  /** The call helper: a non-zero status becomes an ElexError with the engine's message. */
+  private call(what: string, status: number): void {
+    if (status === 0) return;
+    const detail = this.m.UTF8ToString(this.m._elex_last_error());
+    throw new ElexError(codeForStatus(status), `${what} failed: ${detail || 'no detail'}`);
+  }
+
+  private open(): void {
+    if (this.closed) throw new ElexError('CLOSED', 'these bindings were closed');
+  }
+
+  // Views are made fresh for each access: memory may have grown (and with
+  // threads, another thread may have grown it).
+  private u8(): Uint8Array {
+    return new Uint8Array(this.memory.buffer);
+  }
+  private u32(): Uint32Array {
+    return new Uint32Array(this.memory.buffer);
+  }
+  private f32(): Float32Array {
+    return new Float32Array(this.memory.buffer);
+  }
+
+  private copyOut<T extends Uint8Array | Float32Array>(
+    Ctor: { new (n: number): T; BYTES_PER_ELEMENT: number },
+    ptr: number,
+    length: number,
+  ): T {
+    // Copy into a fresh, transferable (non-shared) buffer.
+    const out = new Ctor(length);
+    out.set(new (Ctor as unknown as new (b: ArrayBufferLike, o: number, n: number) => T)(this.memory.buffer, ptr, length));
+    return out;
+  }
+
+  /** Runs fn with a scratch allocator whose blocks are all freed afterwards. */
+  private scoped<T>(fn: (s: Scratch) => T): T {
+    const owned: number[] = [];
+    const scratch: Scratch = {
+      alloc: (bytes) => {
+        const p = this.m._elex_alloc(bytes);
+        if (p === 0)
+          throw new ElexError(
+            'OUT_OF_MEMORY',
+            `the wasm module could not allocate ${bytes} bytes (its memory is capped); use smaller batches`,
+          );
+        owned.push(p);
+        return p;
+      },
+      put: (arr) => {
+        const p = scratch.alloc(Math.max(arr.byteLength, 1));
+        this.u8().set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), p);
+        return p;
+      },
+      own: (p) => {
+        if (p) owned.push(p);
+      },
+    };
+    try {
+      return fn(scratch);
+    } finally {
+      for (const p of owned) this.m._elex_free(p);
+    }
+  }
+}
+
+interface Scratch {
+  alloc(bytes: number): number;
+  put(arr: ArrayBufferView): number;
+  own(ptr: number): void;
+}
+
+function metricId(metric: Metric): number {
+  const id = METRICS[metric];
+  if (id === undefined)
+    throw new ElexError('INVALID_ARGUMENT', `unknown metric "${String(metric)}"; use "l2", "ip" or "cosine"`);
+  return id;
+}
+
+/**
+ * Loads one wasm instance in the current thread. In simd-mt, `threads - 1`
+ * pthread workers are started (and awaited) before this resolves.
+ */
+export async function instantiate(options: InstantiateOptions = {}): Promise<Bindings> {
+  const variant = options.variant ?? selectBundle(detectFeatures());
+  const bundle: BundleUrls = bundleFor(variant, options.bundles);
+  const threaded = variant === 'simd-mt';
+  const hc = detectFeatures().hardwareConcurrency;
+  const threads = threaded ? (options.threads ?? hc) : 1;
+  checkPositiveInt('threads', threads, 64);
+  if (threaded && typeof SharedArrayBuffer === 'undefined')
+    throw new ElexError(
+      'UNSUPPORTED_VARIANT',
+      'simd-mt needs SharedArrayBuffer: serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp',
+    );
+  const module = options.module ?? (await compileVariant(variant, options.bundles));
+  let memory: WebAssembly.Memory | undefined;
+  let failInit: (e: unknown) => void = () => {};
+  const initFailed = new Promise<never>((_, reject) => (failInit = reject));
+  const workerUrl = threaded ? await pthreadWorkerUrl(bundle) : undefined;
+  const start = async (): Promise<ElexModule> => {
+    let factory: ModuleFactory;
+    try {
+      factory = ((await import(/* @vite-ignore */ bundle.glue)) as { default: ModuleFactory }).default;
+    } catch (e) {
+      throw new ElexError('INIT_FAILED', `could not load the ${variant} glue from ${bundle.glue}: ${String(e)}`, {
+        cause: e,
+      });
+    }
+    return factory({
+      pthreadPoolSize: threads - 1,
+      mainScriptUrlOrBlob: bundle.glue,
+      locateFile: (path: string) => (path.endsWith('.worker.js') && workerUrl ? workerUrl : path),
+      print: () => {},
+      printErr: (text: string) => console.warn(`[elex ${variant}] ${text}`),
+      instantiateWasm(
+        imports: WebAssembly.Imports,
+        receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+      ) {
+        WebAssembly.instantiate(module, imports).then(
+          (instance) => {
+            memory = findMemory(instance.exports, imports);
+            receive(instance, module); // both arguments, or pthreads never start
+          },
+          (e: unknown) =>
+            failInit(new ElexError('INIT_FAILED', `could not instantiate the ${variant} module: ${String(e)}`)),
+        );
+        return {};
+      },
+    });
+  };
+  const m = await withTimeout(Promise.race([start(), initFailed]), options.startTimeoutMs ?? 30_000, `starting the ${variant} module`);
+  if (!memory) throw new ElexError('INIT_FAILED', 'the wasm module has no memory');
+  const abi = m._elex_abi_version();
+  if (abi !== 1) throw new ElexError('INIT_FAILED', `the ${variant} module implements ABI ${abi}; this package needs ABI 1`);
+  return new Bindings(m, memory, variant, module, threads);
+}

@@ -1,0 +1,196 @@
+/**
+ * createEngine(): the public, asynchronous engine over the worker pool.
+ */
+import type { BundleOverrides } from './bundles.ts';
+import { compileVariant, type Metric } from './bindings.ts';
+import { ElexError } from './errors.ts';
+import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from './platform.ts';
+import { WorkerPool } from './pool.ts';
+import type { CrashMode } from './protocol.ts';
+
+export interface EngineOptions {
+  /** Force a variant; default: the best this page supports (simd-mt → simd → scalar). */
+  variant?: Variant;
+  /** Number of workers (shards). Default: see README "Choosing the pool size". */
+  workers?: number;
+  /** simd-mt only: threads per worker, the worker's own thread included. Other variants use 1. */
+  threadsPerWorker?: number;
+  /** Where the variant files are served from; defaults are resolved by the bundler. */
+  bundles?: BundleOverrides;
+  /** Fail with INIT_FAILED if the engine is not ready within this many ms (default 30 000). */
+  startTimeoutMs?: number;
+  /** Called when a worker died and was replaced. */
+  onWorkerRestart?: (index: number, reason: string) => void;
+}
+
+export interface EngineInfo {
+  version: string;
+  variant: Variant;
+  /** Distance kernels that run: "simd128" or "scalar". */
+  kernel: 'simd128' | 'scalar';
+  workers: number;
+  threadsPerWorker: number;
+  crossOriginIsolated: boolean;
+  simdSupported: boolean;
+  hardwareConcurrency: number;
+  /** Workers replaced after dying, since start. */
+  restarts: number;
+  /** ms from createEngine() to ready. */
+  startMs: number;
+}
+
+export interface BatchOptions {
+  metric?: Metric;
+  signal?: AbortSignal;
+  /** Reject with TIMEOUT if not done within this many ms (default: no limit). */
+  timeoutMs?: number;
+}
+
+export interface ShardTiming {
+  worker: number;
+  /** Query rows this worker computed. */
+  rows: number;
+  /** ms inside the worker's wasm call. */
+  ms: number;
+  threadsUsed: number;
+}
+
+export interface DistanceBatchResult {
+  /** nq × nv: distances[q * nv + v]; smaller is closer. */
+  distances: Float32Array;
+  nq: number;
+  nv: number;
+  /** Most threads observed working inside one worker. */
+  threadsUsed: number;
+  shards: ShardTiming[];
+  /** Wall-clock ms of the whole call, as seen by the caller. */
+  elapsedMs: number;
+}
+
+export interface EngineDebug {
+  /**
+   * Makes worker `index` die, for testing recovery: 'terminate' kills it from
+   * outside (even mid-call), 'close' makes it close itself, 'throw' raises an
+   * uncaught error in it. Its calls reject with WORKER_CRASHED; it is replaced.
+   */
+  crashWorker(index: number, mode?: CrashMode | 'terminate', delayMs?: number): Promise<void>;
+}
+
+export interface Engine {
+  info(): EngineInfo;
+  /**
+   * Distances from every query to every vector (both row-major, `dim`
+   * floats each). Queries are split across the workers; inside a simd-mt
+   * worker, across its threads. The inputs are copied, never detached.
+   */
+  distanceBatch(queries: Float32Array, vectors: Float32Array, dim: number, options?: BatchOptions): Promise<DistanceBatchResult>;
+  /** Terminates the workers; calls in flight reject with CLOSED. Idempotent. */
+  close(): Promise<void>;
+  readonly debug: EngineDebug;
+}
+
+function optionalInt(name: string, v: number | undefined, max: number): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max))
+    throw new ElexError('INVALID_ARGUMENT', `${name} must be an integer from 1 to ${max}, got ${String(v)}`);
+}
+
+/** Starts an engine: picks the variant, compiles the module once, starts the workers. */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const t0 = performance.now();
+  optionalInt('workers', options.workers, 64);
+  optionalInt('threadsPerWorker', options.threadsPerWorker, 64);
+  if (typeof Worker === 'undefined')
+    throw new ElexError(
+      'UNSUPPORTED_VARIANT',
+      'createEngine() needs Web Workers; in Node or inside your own worker use instantiate() instead',
+    );
+  const features = detectFeatures();
+  const variant = selectBundle(features, { variant: options.variant });
+  const shape = defaultPoolShape(variant, features.hardwareConcurrency);
+  const workers = options.workers ?? shape.workers;
+  const threadsPerWorker = variant === 'simd-mt' ? (options.threadsPerWorker ?? shape.threadsPerWorker) : 1;
+  const module = await compileVariant(variant, options.bundles);
+  const pool = new WorkerPool({
+    module,
+    variant,
+    workers,
+    threadsPerWorker,
+    bundles: options.bundles,
+    startTimeoutMs: options.startTimeoutMs ?? 30_000,
+    onRestart: options.onWorkerRestart,
+  });
+  try {
+    await pool.start();
+  } catch (e) {
+    pool.close();
+    throw e instanceof ElexError ? e : new ElexError('INIT_FAILED', `the worker pool did not start: ${String(e)}`);
+  }
+  const build = pool.infoOf(0)!;
+  const startMs = performance.now() - t0;
+  let closed = false;
+
+  const engine: Engine = {
+    info: () => ({
+      version: build.version,
+      variant,
+      kernel: build.kernel,
+      workers,
+      threadsPerWorker: build.threads,
+      crossOriginIsolated: features.crossOriginIsolated,
+      simdSupported: features.simd,
+      hardwareConcurrency: features.hardwareConcurrency,
+      restarts: pool.restarts,
+      startMs,
+    }),
+
+    async distanceBatch(queries, vectors, dim, opts = {}) {
+      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      const t = performance.now();
+      if (!(queries instanceof Float32Array) || !(vectors instanceof Float32Array))
+        throw new ElexError('INVALID_ARGUMENT', 'queries and vectors must be Float32Arrays');
+      if (!Number.isInteger(dim) || dim < 1)
+        throw new ElexError('INVALID_ARGUMENT', `dim must be a positive integer, got ${String(dim)}`);
+      if (queries.length % dim !== 0 || vectors.length % dim !== 0)
+        throw new ElexError(
+          'DIMENSION_MISMATCH',
+          `queries (${queries.length} floats) and vectors (${vectors.length} floats) must both be whole numbers of ${dim}-vectors`,
+        );
+      const metric = opts.metric ?? 'cosine';
+      const nq = queries.length / dim, nv = vectors.length / dim;
+      // Scatter query rows over the workers (at least 8 rows a shard).
+      const shards = Math.max(1, Math.min(workers, Math.floor(nq / 8)));
+      const per = Math.ceil(nq / shards);
+      const parts = await Promise.all(
+        Array.from({ length: shards }, (_, w) => {
+          const rows = Math.max(0, Math.min(per, nq - w * per));
+          const q = queries.slice(w * per * dim, (w * per + rows) * dim);
+          return pool.call(
+            w,
+            (r) => r.distanceBatch({ metric, queries: q, vectors, dim }),
+            { signal: opts.signal, timeoutMs: opts.timeoutMs },
+          ).then((res) => ({ w, rows, res }));
+        }),
+      );
+      const distances = shards === 1 ? parts[0]!.res.distances : new Float32Array(nq * nv);
+      if (shards > 1) for (const p of parts) distances.set(p.res.distances, p.w * per * nv);
+      return {
+        distances,
+        nq,
+        nv,
+        threadsUsed: Math.max(...parts.map((p) => p.res.threadsUsed)),
+        shards: parts.map((p) => ({ worker: p.w, rows: p.rows, ms: p.res.ms, threadsUsed: p.res.threadsUsed })),
+        elapsedMs: performance.now() - t,
+      };
+    },
+
+    async close() {
+      closed = true;
+      pool.close();
+    },
+
+    debug: {
+      crashWorker: (index, mode = 'terminate', delayMs = 0) => pool.crash(index, mode, delayMs),
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,92 @@
+/**
+ * ElexError: the one error type of the package, with a stable `code`.
+ *
+ * Codes from the engine's status enum (engine/include/elex/status.h) keep
+ * their names; the others arise in the TypeScript layer. Codes are never
+ * renamed; new ones are only added.
+ */
+export const ErrorCodes = [
+  /** An argument is outside its documented domain. */
+  'INVALID_ARGUMENT',
+  /** Arrays that must share a dimension do not. */
+  'DIMENSION_MISMATCH',
+  /** The wasm module could not grow its memory any further. */
+  'OUT_OF_MEMORY',
+  /** Bytes are not ELEX data at all. */
+  'FOREIGN_DATA',
+  /** ELEX data of a version or kind this build cannot read. */
+  'UNSUPPORTED_VERSION',
+  /** ELEX data that is truncated or damaged. */
+  'CORRUPT_DATA',
+  /** Threads were needed but the page or build cannot start them. */
+  'THREADS_UNAVAILABLE',
+  /** A bug in ELEX; please report it with the message. */
+  'INTERNAL',
+  /** The requested variant cannot run here (e.g. simd-mt without cross-origin isolation). */
+  'UNSUPPORTED_VARIANT',
+  /** Fetching, compiling or starting the wasm module failed. */
+  'INIT_FAILED',
+  /** The worker running the call died; it has been replaced, retry the call. */
+  'WORKER_CRASHED',
+  /** The call did not finish within its time budget. */
+  'TIMEOUT',
+  /** The caller aborted the call through its AbortSignal. */
+  'ABORTED',
+  /** The engine was closed. */
+  'CLOSED',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** Engine status numbers, index = elex_status value. */
+const STATUS_CODES: readonly ErrorCode[] = [
+  'INTERNAL', // 0 is OK; never mapped to an error
+  'INVALID_ARGUMENT',
+  'DIMENSION_MISMATCH',
+  'OUT_OF_MEMORY',
+  'FOREIGN_DATA',
+  'UNSUPPORTED_VERSION',
+  'CORRUPT_DATA',
+  'THREADS_UNAVAILABLE',
+  'INTERNAL',
+];
+
+export class ElexError extends Error {
+  override readonly name = 'ElexError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The ErrorCode for a non-zero engine status. */
+export function codeForStatus(status: number): ErrorCode {
+  return STATUS_CODES[status] ?? 'INTERNAL';
+}
+
+export function isElexError(e: unknown): e is ElexError {
+  return e instanceof ElexError;
+}
+
+/** The plain-object form of an error that crosses a worker boundary. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  stack?: string;
+}
+
+export function toWire(e: unknown): WireError {
+  if (e instanceof ElexError) return { code: e.code, message: e.message, stack: e.stack };
+  if (e instanceof Error) return { code: 'INTERNAL', message: `${e.name}: ${e.message}`, stack: e.stack };
+  return { code: 'INTERNAL', message: String(e) };
+}
+
+export function fromWire(w: WireError): ElexError {
+  const code = (ErrorCodes as readonly string[]).includes(w.code) ? w.code : 'INTERNAL';
+  const err = new ElexError(code, w.message);
+  if (w.stack) err.stack = w.stack;
+  return err;
+}

@@ -1,0 +1,24 @@
+/**
+ * elex-wasm: the public API.
+ *
+ *   import { createEngine } from 'elex-wasm';
+ *   const engine = await createEngine();
+ *   console.log(engine.info());
+ */
+export { createEngine } from './engine.ts';
+export type { BatchOptions, DistanceBatchResult, Engine, EngineDebug, EngineInfo, EngineOptions, ShardTiming } from './engine.ts';
+export { instantiate, compileVariant, Bindings } from './bindings.ts';
+export type {
+  BuildInfo,
+  DecodedVectors,
+  DistanceBatchInput,
+  DistanceBatchOutput,
+  InstantiateOptions,
+  Metric,
+} from './bindings.ts';
+export { ElexError, ErrorCodes, isElexError } from './errors.ts';
+export type { ErrorCode } from './errors.ts';
+export { detectFeatures, selectBundle, defaultPoolShape, VARIANTS } from './platform.ts';
+export type { PlatformFeatures, PoolShape, Variant } from './platform.ts';
+export type { BundleOverrides, BundleUrls } from './bundles.ts';
+export type { CrashMode } from './protocol.ts';

@@ -1,0 +1,244 @@
+/**
+ * The worker pool: K module workers, each one wasm instance (one shard).
+ *
+ * Every call goes through call(), which settles it one way or another:
+ * the worker's answer, the worker's death (WORKER_CRASHED), the caller's
+ * AbortSignal (ABORTED), its timeout (TIMEOUT) or close() (CLOSED). A worker
+ * that dies, however it dies, is detected through a Web Lock it holds for
+ * its whole life (plus its `error` event), its calls are rejected, and a
+ * replacement is started on the same shard from the compiled module.
+ */
+import * as Comlink from 'comlink';
+import type { BundleOverrides } from './bundles.ts';
+import type { BuildInfo } from './bindings.ts';
+import { ElexError } from './errors.ts';
+import type { Variant } from './platform.ts';
+import { revive, type CrashMode, type WorkerApi } from './protocol.ts';
+
+export interface PoolOptions {
+  module: WebAssembly.Module;
+  variant: Variant;
+  workers: number;
+  threadsPerWorker: number;
+  bundles?: BundleOverrides;
+  startTimeoutMs: number;
+  /** Called when a worker died and is being replaced. */
+  onRestart?: (index: number, reason: string) => void;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Reject with TIMEOUT after this many ms (default: no limit). */
+  timeoutMs?: number;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  remote: Comlink.Remote<WorkerApi>;
+  /** Resolves when the worker is initialised. */
+  ready: Promise<void>;
+  /** Rejects when the worker dies or the pool closes; never resolves. */
+  dead: Promise<never>;
+  /** Marks the worker dead, rejects its calls with `error`, replaces it if asked. */
+  kill: (error: ElexError, replace: boolean) => void;
+  alive: boolean;
+  /** Why it died, once it has. */
+  death?: ElexError;
+  info?: BuildInfo;
+  startMs?: number;
+}
+
+let poolSerial = 0;
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  private readonly id = `${Date.now().toString(36)}-${(poolSerial++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  private spawned = 0;
+  restarts = 0;
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  get size(): number {
+    return this.opts.workers;
+  }
+
+  /** Starts every worker; resolves when all are ready (rejects on the first failure). */
+  async start(): Promise<void> {
+    for (let i = 0; i < this.opts.workers; i++) this.slots.push(this.spawn(i));
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
+  /** Build info reported by worker `index` at its last start. */
+  infoOf(index: number): BuildInfo | undefined {
+    return this.slots[index]?.info;
+  }
+
+  /** ms the workers took to start, latest generation. */
+  startTimes(): number[] {
+    return this.slots.map((s) => s.startMs ?? NaN);
+  }
+
+  /** Runs fn against worker `index`, settling as described at the top. */
+  async call<T>(index: number, fn: (remote: Comlink.Remote<WorkerApi>) => Promise<T>, opts: CallOptions = {}): Promise<T> {
+    if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
+    const { signal, timeoutMs } = opts;
+    if (signal?.aborted) throw new ElexError('ABORTED', 'the call was aborted before it started');
+    const cleanups: (() => void)[] = [];
+    const guards: Promise<never>[] = [];
+    if (signal) {
+      guards.push(
+        new Promise<never>((_, reject) => {
+          const onAbort = () => reject(new ElexError('ABORTED', 'the call was aborted'));
+          signal.addEventListener('abort', onAbort, { once: true });
+          cleanups.push(() => signal.removeEventListener('abort', onAbort));
+        }),
+      );
+    }
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+      guards.push(
+        new Promise<never>((_, reject) => {
+          const t = setTimeout(
+            () => reject(new ElexError('TIMEOUT', `the call did not finish within its ${timeoutMs} ms budget`)),
+            timeoutMs,
+          );
+          cleanups.push(() => clearTimeout(t));
+        }),
+      );
+    }
+    try {
+      const slot = await Promise.race([this.readySlot(index), ...guards]);
+      const work = fn(slot.remote).catch((e: unknown) => {
+        throw revive(e);
+      });
+      return await Promise.race([work, slot.dead, ...guards]);
+    } finally {
+      for (const c of cleanups) c();
+    }
+  }
+
+  /** Testing aid: makes worker `index` die. 'terminate' kills it from outside, even mid-call. */
+  async crash(index: number, mode: CrashMode | 'terminate', delayMs = 0): Promise<void> {
+    const slot = this.slotAt(index);
+    await slot.ready;
+    if (mode === 'terminate') {
+      setTimeout(() => {
+        slot.worker.terminate();
+        if (!hasLocks()) crashed(slot, 'terminated'); // no Web Locks: nothing else would notice
+      }, delayMs);
+      return;
+    }
+    await slot.remote.crash(mode, delayMs);
+  }
+
+  /** Terminates every worker; calls in flight reject with CLOSED. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.slots) s.kill(new ElexError('CLOSED', 'the engine was closed'), false);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private slotAt(index: number): Slot {
+    const slot = this.slots[index];
+    if (!slot) throw new ElexError('INVALID_ARGUMENT', `no worker ${index}; the pool has ${this.slots.length}`);
+    return slot;
+  }
+
+  private async readySlot(index: number): Promise<Slot> {
+    for (;;) {
+      const slot = this.slotAt(index);
+      await slot.ready;
+      if (slot.alive) return slot;
+      // Dead: a replacement takes its place unless the pool closed or the
+      // worker never started (then the failure is sticky).
+      if (this.slots[index] === slot) throw slot.death ?? new ElexError('INTERNAL', 'worker unavailable');
+    }
+  }
+
+  private spawn(index: number): Slot {
+    const serial = this.spawned++;
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      type: 'module',
+      name: `elex-${this.opts.variant}-${index}`,
+    });
+    const remote = Comlink.wrap<WorkerApi>(worker);
+    let rejectDead!: (e: ElexError) => void;
+    const dead = new Promise<never>((_, reject) => (rejectDead = reject));
+    dead.catch(() => {}); // observed through call(); never an unhandled rejection
+    const lifeLock = hasLocks() ? `elex-pool-${this.id}-w${serial}` : null;
+    const slot: Slot = {
+      index,
+      worker,
+      remote,
+      dead,
+      alive: true,
+      ready: Promise.resolve(),
+      kill: (error, replace) => {
+        if (!slot.alive) return;
+        slot.alive = false;
+        slot.death = error;
+        rejectDead(error);
+        worker.terminate();
+        remote[Comlink.releaseProxy]();
+        if (replace) this.replace(slot, error.message);
+      },
+    };
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      crashed(slot, `uncaught error: ${e.message || 'worker script failed'}`);
+    });
+    worker.addEventListener('messageerror', () => crashed(slot, 'a message could not be deserialised'));
+    slot.ready = (async () => {
+      const res = await Promise.race([
+        remote
+          .init(
+            Comlink.transfer(
+              {
+                index,
+                variant: this.opts.variant,
+                module: this.opts.module,
+                threads: this.opts.threadsPerWorker,
+                bundles: this.opts.bundles,
+                startTimeoutMs: this.opts.startTimeoutMs,
+                lifeLock,
+              },
+              [],
+            ),
+          )
+          .catch((e: unknown) => {
+            throw revive(e);
+          }),
+        dead,
+      ]);
+      slot.info = res.info;
+      slot.startMs = res.startMs;
+      if (lifeLock) {
+        void navigator.locks.request(lifeLock, () => crashed(slot, 'it stopped running'));
+      }
+    })();
+    slot.ready.catch((e: unknown) => slot.kill(revive(e), false));
+    return slot;
+  }
+
+  private replace(old: Slot, reason: string): void {
+    if (this.closed || old.info === undefined) return; // never started: the failure is sticky
+    if (this.slots[old.index] !== old) return;
+    this.restarts++;
+    this.opts.onRestart?.(old.index, reason);
+    this.slots[old.index] = this.spawn(old.index);
+  }
+}
+
+function crashed(slot: Slot, reason: string): void {
+  slot.kill(
+    new ElexError('WORKER_CRASHED', `worker ${slot.index} died (${reason}); it is being replaced, retry the call`),
+    true,
+  );
+}
+
+function hasLocks(): boolean {
+  return typeof navigator !== 'undefined' && 'locks' in navigator && !!navigator.locks;
+}

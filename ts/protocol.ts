@@ -1,0 +1,75 @@
+/**
+ * The worker protocol: what the main thread may ask a pool worker, and the
+ * shapes that cross the boundary. Exposed by worker.ts with Comlink and used
+ * on the main side as Comlink's Remote<WorkerApi>.
+ *
+ * Errors: a worker method never lets an Error escape; it throws a plain
+ * WireError object (structured-clonable, so `code` survives), which the
+ * main side's call helper turns back into an ElexError. Big arrays travel
+ * as transferables (noted per method).
+ */
+import type { BundleOverrides } from './bundles.ts';
+import type { BuildInfo, DistanceBatchInput, DistanceBatchOutput } from './bindings.ts';
+import { ElexError, fromWire, toWire, type WireError } from './errors.ts';
+import type { Variant } from './platform.ts';
+
+export interface InitRequest {
+  /** Position of this worker in the pool (its shard). */
+  index: number;
+  variant: Variant;
+  /** Compiled once on the main thread and posted here. */
+  module: WebAssembly.Module;
+  threads: number;
+  bundles?: BundleOverrides;
+  startTimeoutMs: number;
+  /**
+   * A Web Lock the worker holds for its whole life. The main thread queues
+   * for the same lock; being granted it means the worker is gone, however
+   * it died.
+   */
+  lifeLock: string | null;
+}
+
+export interface InitResult {
+  info: BuildInfo;
+  /** ms from receiving init to a ready engine (pthread pool included). */
+  startMs: number;
+}
+
+/** How debug.crashWorker makes a worker die (testing aid). */
+export type CrashMode = 'close' | 'throw';
+
+export interface WorkerApi {
+  init(req: InitRequest): Promise<InitResult>;
+  info(): Promise<BuildInfo>;
+  /** `queries` and `vectors` may be transferred in; `distances` is transferred out. */
+  distanceBatch(req: DistanceBatchInput): Promise<DistanceBatchOutput & { ms: number }>;
+  /** Resolves after `delayMs`, then the worker dies as `mode` says. */
+  crash(mode: CrashMode, delayMs: number): Promise<void>;
+}
+
+export function isWireError(e: unknown): e is WireError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    !(e instanceof Error) &&
+    typeof (e as WireError).code === 'string' &&
+    typeof (e as WireError).message === 'string'
+  );
+}
+
+/** Worker-side helper: runs a method body, turning any failure into a WireError. */
+export async function serve<T>(body: () => T | Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (e) {
+    throw toWire(e);
+  }
+}
+
+/** Main-side helper: turns what a worker threw back into an ElexError. */
+export function revive(e: unknown): ElexError {
+  if (e instanceof ElexError) return e;
+  if (isWireError(e)) return fromWire(e);
+  return new ElexError('INTERNAL', `worker call failed: ${e instanceof Error ? e.message : String(e)}`);
+}
