@@ -92,7 +92,7 @@ export interface PoolShape {
  * See README "Choosing the pool size" for the measurements behind it.
  */
 export function defaultPoolShape(variant: Variant, hc: number): PoolShape {
-  const cores = Math.max(1, Math.floor(hc));
+  const cores = Number.isFinite(hc) ? Math.max(1, Math.floor(hc)) : 1;
   if (variant === 'simd-mt') {
     const workers = Math.max(1, Math.min(4, Math.floor(cores / 2)));
     return { workers, threadsPerWorker: Math.max(2, Math.min(8, Math.floor(cores / workers))) };

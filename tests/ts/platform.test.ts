@@ -1,0 +1,78 @@
+import { describe, expect, test } from 'vitest';
+import { defaultPoolShape, detectFeatures, selectBundle, type PlatformFeatures, type Variant } from '../../ts/platform.ts';
+import { ElexError } from '../../ts/errors.ts';
+
+const f = (simd: boolean, threads: boolean): PlatformFeatures => ({
+  simd,
+  threads,
+  crossOriginIsolated: threads,
+  hardwareConcurrency: 8,
+});
+
+describe('selectBundle', () => {
+  test.each([
+    [true, true, 'simd-mt'],
+    [true, false, 'simd'],
+    [false, true, 'scalar'],
+    [false, false, 'scalar'],
+  ] as const)('simd=%s threads=%s picks %s', (simd, threads, want) => {
+    expect(selectBundle(f(simd, threads))).toBe(want);
+  });
+
+  test('a forced variant that can run is honoured', () => {
+    expect(selectBundle(f(true, true), { variant: 'scalar' })).toBe('scalar');
+    expect(selectBundle(f(true, true), { variant: 'simd' })).toBe('simd');
+    expect(selectBundle(f(true, false), { variant: 'simd' })).toBe('simd');
+  });
+
+  test('a forced variant that cannot run is an UNSUPPORTED_VARIANT error, not a downgrade', () => {
+    const err = (() => {
+      try {
+        selectBundle(f(true, false), { variant: 'simd-mt' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ElexError);
+    expect((err as ElexError).code).toBe('UNSUPPORTED_VARIANT');
+    expect((err as ElexError).message).toMatch(/Cross-Origin-Embedder-Policy/);
+    expect(() => selectBundle(f(false, true), { variant: 'simd' })).toThrow(/SIMD128/);
+  });
+
+  test('an unknown variant name is INVALID_ARGUMENT', () => {
+    expect(() => selectBundle(f(true, true), { variant: 'avx512' as Variant })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
+  test('is pure', () => {
+    const features = f(true, true);
+    const copy = { ...features };
+    selectBundle(features);
+    expect(features).toEqual(copy);
+  });
+});
+
+describe('defaultPoolShape', () => {
+  test('simd-mt keeps at least two threads per worker and about one thread per core', () => {
+    expect(defaultPoolShape('simd-mt', 1)).toEqual({ workers: 1, threadsPerWorker: 2 });
+    expect(defaultPoolShape('simd-mt', 2)).toEqual({ workers: 1, threadsPerWorker: 2 });
+    expect(defaultPoolShape('simd-mt', 4)).toEqual({ workers: 2, threadsPerWorker: 2 });
+    expect(defaultPoolShape('simd-mt', 8)).toEqual({ workers: 4, threadsPerWorker: 2 });
+    expect(defaultPoolShape('simd-mt', 32)).toEqual({ workers: 4, threadsPerWorker: 8 });
+  });
+  test('single-threaded variants use one worker per core, at most 4', () => {
+    expect(defaultPoolShape('simd', 1)).toEqual({ workers: 1, threadsPerWorker: 1 });
+    expect(defaultPoolShape('simd', 2)).toEqual({ workers: 2, threadsPerWorker: 1 });
+    expect(defaultPoolShape('scalar', 16)).toEqual({ workers: 4, threadsPerWorker: 1 });
+    expect(defaultPoolShape('scalar', Number.NaN)).toEqual({ workers: 1, threadsPerWorker: 1 });
+  });
+});
+
+test('detectFeatures finds SIMD128 in this node and no isolation', () => {
+  const features = detectFeatures();
+  expect(features.simd).toBe(true); // node 20's V8 supports SIMD128
+  expect(features.crossOriginIsolated).toBe(false);
+  expect(features.threads).toBe(false);
+  expect(detectFeatures()).toBe(features); // cached
+});
