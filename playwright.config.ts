@@ -15,7 +15,7 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1, // two cores here, and the engine under test uses both
   retries: 0,
-  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  reporter: [['list'], ['json', { outputFile: 'build/test-results/e2e.json' }]],
   use: {
     baseURL: PREVIEW,
     browserName: 'chromium',

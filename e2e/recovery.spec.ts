@@ -13,7 +13,9 @@ for (const query of ['', '?coi=0']) {
     await openDashboard(page, query);
     const outcome = await page.evaluate(async () => {
       const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
-      const dim = 128, nq = 2048, nv = 8192; // long enough to be mid-call when killed
+      const dim = 128,
+        nq = 2048,
+        nv = 8192; // long enough to be mid-call when killed
       const queries = new Float32Array(nq * dim).fill(0.5);
       const vectors = new Float32Array(nv * dim).fill(0.25);
       const t0 = performance.now();
@@ -38,7 +40,10 @@ test('a worker that closes itself or throws while idle is noticed and replaced',
   await openDashboard(page);
   for (const mode of ['close', 'throw'] as const) {
     const before = (await info(page)).restarts;
-    await page.evaluate((m) => (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!.debug.crashWorker(0, m), mode);
+    await page.evaluate(
+      (m) => (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!.debug.crashWorker(0, m),
+      mode,
+    );
     await expect.poll(async () => (await info(page)).restarts, { timeout: 20_000 }).toBe(before + 1);
     const r = await runBatch(page, SMALL);
     expect(r.count).toBe(SMALL.nq * SMALL.nv);

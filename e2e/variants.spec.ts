@@ -60,3 +60,12 @@ test('the Vite dev server serves a working isolated dashboard too', async ({ pag
   expect(i.variant).toBe('simd-mt');
   expect(i.threadsPerWorker).toBeGreaterThanOrEqual(2);
 });
+
+test('simd-mt starts with any pool shape, one thread per worker included', async ({ page }) => {
+  await openDashboard(page, '?variant=simd-mt&workers=2&threads=1');
+  const i = await info(page);
+  expect(i.variant).toBe('simd-mt');
+  expect(i.workers).toBe(2);
+  expect(i.threadsPerWorker).toBe(1);
+  expect((await runBatch(page, SMALL)).threadsUsed).toBe(1);
+});

@@ -76,10 +76,24 @@ interface ElexModule {
   _elex_build_info(engine: number): number;
   _elex_distance(metric: number, a: number, b: number, dim: number, out: number): number;
   _elex_distance_batch(
-    engine: number, metric: number, q: number, nq: number, v: number, nv: number, dim: number, out: number, used: number,
+    engine: number,
+    metric: number,
+    q: number,
+    nq: number,
+    v: number,
+    nv: number,
+    dim: number,
+    out: number,
+    used: number,
   ): number;
   _elex_distance_batch_reference(
-    metric: number, q: number, nq: number, v: number, nv: number, dim: number, out: number,
+    metric: number,
+    q: number,
+    nq: number,
+    v: number,
+    nv: number,
+    dim: number,
+    out: number,
   ): number;
   _elex_vectors_encode(data: number, count: number, dim: number, out: number, outSize: number): number;
   _elex_vectors_decode(bytes: number, size: number, data: number, count: number, dim: number): number;
@@ -137,8 +151,7 @@ function findMemory(...objects: unknown[]): WebAssembly.Memory | undefined {
     if (o && typeof o === 'object') {
       for (const v of Object.values(o)) {
         if (v instanceof WebAssembly.Memory) return v;
-        if (v && typeof v === 'object')
-          for (const w of Object.values(v)) if (w instanceof WebAssembly.Memory) return w;
+        if (v && typeof v === 'object') for (const w of Object.values(v)) if (w instanceof WebAssembly.Memory) return w;
       }
     }
   }
@@ -183,7 +196,9 @@ export class Bindings {
       throw new ElexError('DIMENSION_MISMATCH', `vectors have ${a.length} and ${b.length} elements`);
     checkPositiveInt('dimension', a.length, MAX_DIM);
     return this.scoped((s) => {
-      const pa = s.put(a), pb = s.put(b), out = s.alloc(4);
+      const pa = s.put(a),
+        pb = s.put(b),
+        out = s.alloc(4);
       this.call('distance', this.m._elex_distance(mid, pa, pb, a.length, out));
       return this.f32()[out >>> 2]!;
     });
@@ -206,7 +221,8 @@ export class Bindings {
     if (data.length % dim !== 0)
       throw new ElexError('DIMENSION_MISMATCH', `${data.length} floats are not a whole number of ${dim}-vectors`);
     return this.scoped((s) => {
-      const p = s.put(data), out = s.alloc(8);
+      const p = s.put(data),
+        out = s.alloc(8);
       this.call('encoding vectors', this.m._elex_vectors_encode(p, data.length / dim, dim, out, out + 4));
       const [ptr, size] = [this.u32()[out >>> 2]!, this.u32()[(out >>> 2) + 1]!];
       s.own(ptr);
@@ -218,7 +234,8 @@ export class Bindings {
   decodeVectors(bytes: Uint8Array): DecodedVectors {
     this.open();
     return this.scoped((s) => {
-      const p = s.put(bytes), out = s.alloc(12);
+      const p = s.put(bytes),
+        out = s.alloc(12);
       this.call('decoding vectors', this.m._elex_vectors_decode(p, bytes.length, out, out + 4, out + 8));
       const u = this.u32();
       const [ptr, count, dim] = [u[out >>> 2]!, u[(out >>> 2) + 1]!, u[(out >>> 2) + 2]!];
@@ -249,12 +266,18 @@ export class Bindings {
         'DIMENSION_MISMATCH',
         `queries (${queries.length} floats) and vectors (${vectors.length} floats) must both be whole numbers of ${dim}-vectors`,
       );
-    const nq = queries.length / dim, nv = vectors.length / dim;
+    const nq = queries.length / dim,
+      nv = vectors.length / dim;
     if (nq * nv > 2 ** 28)
-      throw new ElexError('INVALID_ARGUMENT', `${nq} × ${nv} distances is too many for one batch (at most 2^28); split it`);
+      throw new ElexError(
+        'INVALID_ARGUMENT',
+        `${nq} × ${nv} distances is too many for one batch (at most 2^28); split it`,
+      );
     return this.scoped((s) => {
-      const pq = s.put(queries), pv = s.put(vectors);
-      const out = s.alloc(nq * nv * 4), used = s.alloc(4);
+      const pq = s.put(queries),
+        pv = s.put(vectors);
+      const out = s.alloc(nq * nv * 4),
+        used = s.alloc(4);
       const status = reference
         ? this.m._elex_distance_batch_reference(mid, pq, nq, pv, nv, dim, out)
         : this.m._elex_distance_batch(this.enginePtr, mid, pq, nq, pv, nv, dim, out, used);
@@ -298,7 +321,9 @@ export class Bindings {
   ): T {
     // Copy into a fresh, transferable (non-shared) buffer.
     const out = new Ctor(length);
-    out.set(new (Ctor as unknown as new (b: ArrayBufferLike, o: number, n: number) => T)(this.memory.buffer, ptr, length));
+    out.set(
+      new (Ctor as unknown as new (b: ArrayBufferLike, o: number, n: number) => T)(this.memory.buffer, ptr, length),
+    );
     return out;
   }
 
@@ -377,7 +402,10 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
       });
     }
     return factory({
-      pthreadPoolSize: threads - 1,
+      // Emscripten 3.1.6 never finishes starting a threaded module whose
+      // pthread pool is empty (the run dependency is only removed when a pool
+      // worker loads), so the pool always holds at least one worker.
+      pthreadPoolSize: Math.max(1, threads - 1),
       mainScriptUrlOrBlob: bundle.glue,
       locateFile: (path: string) => (path.endsWith('.worker.js') && workerUrl ? workerUrl : path),
       print: () => {},
@@ -398,9 +426,14 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
       },
     });
   };
-  const m = await withTimeout(Promise.race([start(), initFailed]), options.startTimeoutMs ?? 30_000, `starting the ${variant} module`);
+  const m = await withTimeout(
+    Promise.race([start(), initFailed]),
+    options.startTimeoutMs ?? 30_000,
+    `starting the ${variant} module`,
+  );
   if (!memory) throw new ElexError('INIT_FAILED', 'the wasm module has no memory');
   const abi = m._elex_abi_version();
-  if (abi !== 1) throw new ElexError('INIT_FAILED', `the ${variant} module implements ABI ${abi}; this package needs ABI 1`);
+  if (abi !== 1)
+    throw new ElexError('INIT_FAILED', `the ${variant} module implements ABI ${abi}; this package needs ABI 1`);
   return new Bindings(m, memory, variant, module, threads);
 }

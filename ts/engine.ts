@@ -83,7 +83,12 @@ export interface Engine {
    * floats each). Queries are split across the workers; inside a simd-mt
    * worker, across its threads. The inputs are copied, never detached.
    */
-  distanceBatch(queries: Float32Array, vectors: Float32Array, dim: number, options?: BatchOptions): Promise<DistanceBatchResult>;
+  distanceBatch(
+    queries: Float32Array,
+    vectors: Float32Array,
+    dim: number,
+    options?: BatchOptions,
+  ): Promise<DistanceBatchResult>;
   /** Terminates the workers; calls in flight reject with CLOSED. Idempotent. */
   close(): Promise<void>;
   readonly debug: EngineDebug;
@@ -156,7 +161,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
           `queries (${queries.length} floats) and vectors (${vectors.length} floats) must both be whole numbers of ${dim}-vectors`,
         );
       const metric = opts.metric ?? 'cosine';
-      const nq = queries.length / dim, nv = vectors.length / dim;
+      const nq = queries.length / dim,
+        nv = vectors.length / dim;
       // Scatter query rows over the workers (at least 8 rows a shard).
       const shards = Math.max(1, Math.min(workers, Math.floor(nq / 8)));
       const per = Math.ceil(nq / shards);
@@ -164,11 +170,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         Array.from({ length: shards }, (_, w) => {
           const rows = Math.max(0, Math.min(per, nq - w * per));
           const q = queries.slice(w * per * dim, (w * per + rows) * dim);
-          return pool.call(
-            w,
-            (r) => r.distanceBatch({ metric, queries: q, vectors, dim }),
-            { signal: opts.signal, timeoutMs: opts.timeoutMs },
-          ).then((res) => ({ w, rows, res }));
+          return pool
+            .call(w, (r) => r.distanceBatch({ metric, queries: q, vectors, dim }), {
+              signal: opts.signal,
+              timeoutMs: opts.timeoutMs,
+            })
+            .then((res) => ({ w, rows, res }));
         }),
       );
       const distances = shards === 1 ? parts[0]!.res.distances : new Float32Array(nq * nv);

@@ -6,7 +6,15 @@
  *   console.log(engine.info());
  */
 export { createEngine } from './engine.ts';
-export type { BatchOptions, DistanceBatchResult, Engine, EngineDebug, EngineInfo, EngineOptions, ShardTiming } from './engine.ts';
+export type {
+  BatchOptions,
+  DistanceBatchResult,
+  Engine,
+  EngineDebug,
+  EngineInfo,
+  EngineOptions,
+  ShardTiming,
+} from './engine.ts';
 export { instantiate, compileVariant, Bindings } from './bindings.ts';
 export type {
   BuildInfo,

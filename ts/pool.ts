@@ -81,7 +81,11 @@ export class WorkerPool {
   }
 
   /** Runs fn against worker `index`, settling as described at the top. */
-  async call<T>(index: number, fn: (remote: Comlink.Remote<WorkerApi>) => Promise<T>, opts: CallOptions = {}): Promise<T> {
+  async call<T>(
+    index: number,
+    fn: (remote: Comlink.Remote<WorkerApi>) => Promise<T>,
+    opts: CallOptions = {},
+  ): Promise<T> {
     if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
     const { signal, timeoutMs } = opts;
     if (signal?.aborted) throw new ElexError('ABORTED', 'the call was aborted before it started');

@@ -100,8 +100,8 @@ ELEX_EXPORT int elex_distance_batch(elex_engine* engine, int metric, const float
   return guarded([&] {
     if (engine == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "engine is null");
     unsigned used = 0;
-    const elex::batch::DistanceJob job{static_cast<elex::Metric>(metric), queries, nq, vectors,
-                                       nv, dim, out};
+    const elex::batch::DistanceJob job{
+        static_cast<elex::Metric>(metric), queries, nq, vectors, nv, dim, out};
     const elex::Status s = elex::batch::distances(engine->pool, job, &used);
     if (threads_used) *threads_used = used;
     return s;
@@ -112,8 +112,8 @@ ELEX_EXPORT int elex_distance_batch_reference(int metric, const float* queries, 
                                               const float* vectors, uint32_t nv, uint32_t dim,
                                               float* out) {
   return guarded([&] {
-    const elex::batch::DistanceJob job{static_cast<elex::Metric>(metric), queries, nq, vectors,
-                                       nv, dim, out};
+    const elex::batch::DistanceJob job{
+        static_cast<elex::Metric>(metric), queries, nq, vectors, nv, dim, out};
     return elex::batch::distances_reference(job);
   });
 }

@@ -45,9 +45,8 @@ Status distances(ThreadPool& pool, const DistanceJob& job, unsigned* threads_use
   // Aim for ~8 chunks per thread so a slow thread does not hold the others.
   std::size_t grain = items / (std::size_t(pool.size()) * 8);
   if (grain == 0) grain = 1;
-  const unsigned used = pool.parallel_for(items, grain, [&](std::size_t b, std::size_t e) {
-    run_items(job, fn, blocks, b, e);
-  });
+  const unsigned used = pool.parallel_for(
+      items, grain, [&](std::size_t b, std::size_t e) { run_items(job, fn, blocks, b, e); });
   if (threads_used) *threads_used = used;
   return ELEX_OK;
 }

@@ -107,8 +107,7 @@ Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind k
   if (crc32(bytes, body) != rd32(bytes + body))
     return fail(ELEX_E_CORRUPT_DATA, "ELEX data is corrupt: checksum mismatch (%zu bytes)", size);
   const std::uint32_t n = rd32(bytes + 8);
-  if (rd32(bytes + 12) != 0)
-    return fail(ELEX_E_CORRUPT_DATA, "ELEX data has unknown header flags");
+  if (rd32(bytes + 12) != 0) return fail(ELEX_E_CORRUPT_DATA, "ELEX data has unknown header flags");
   if (n > kMaxSections)
     return fail(ELEX_E_CORRUPT_DATA, "ELEX data claims %u sections, at most %u", n, kMaxSections);
   std::size_t at = kHeaderBytes;

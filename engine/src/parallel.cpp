@@ -39,7 +39,8 @@ ThreadPool::~ThreadPool() {
     stop_ = true;
   }
   wake_.notify_all();
-  for (unsigned i = 0; i < helpers_; ++i) pthread_join(static_cast<pthread_t>(threads_[i]), nullptr);
+  for (unsigned i = 0; i < helpers_; ++i)
+    pthread_join(static_cast<pthread_t>(threads_[i]), nullptr);
 #endif
   std::free(args_);
 }

@@ -36,8 +36,7 @@ Status decode(const std::uint8_t* bytes, std::size_t size, float** data, std::ui
   *count = 0;
   *dim = 0;
   format::Reader reader;
-  if (Status s = reader.open(bytes, size, format::ContainerKind::VectorSet); s != ELEX_OK)
-    return s;
+  if (Status s = reader.open(bytes, size, format::ContainerKind::VectorSet); s != ELEX_OK) return s;
   std::size_t meta_size = 0, data_size = 0;
   const std::uint8_t* meta = reader.section(kMeta, &meta_size);
   const std::uint8_t* payload = reader.section(kData, &data_size);
@@ -50,8 +49,8 @@ Status decode(const std::uint8_t* bytes, std::size_t size, float** data, std::ui
     return fail(ELEX_E_CORRUPT_DATA, "vector set dimension %u is outside 1..%u", d, kMaxDim);
   const std::uint64_t expected = std::uint64_t(c) * d * sizeof(float);
   if (expected != data_size)
-    return fail(ELEX_E_CORRUPT_DATA, "vector set declares %u x %u floats but holds %zu bytes", c,
-                d, data_size);
+    return fail(ELEX_E_CORRUPT_DATA, "vector set declares %u x %u floats but holds %zu bytes", c, d,
+                data_size);
   float* out = nullptr;
   if (expected > 0) {
     out = static_cast<float*>(std::malloc(static_cast<std::size_t>(expected)));

@@ -30,8 +30,7 @@ TEST(Api, FailuresCarryAStatusAndAMessage) {
   EXPECT_EQ(out, 0.0f);
   EXPECT_EQ(elex_distance(0, a, a, 0, &out), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(elex_engine_create(1, nullptr), ELEX_E_INVALID_ARGUMENT);
-  EXPECT_EQ(elex_distance_batch(nullptr, 0, a, 1, a, 1, 3, &out, nullptr),
-            ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_distance_batch(nullptr, 0, a, 1, a, 1, 3, &out, nullptr), ELEX_E_INVALID_ARGUMENT);
   EXPECT_STREQ(elex_status_name(12345), "UNKNOWN");
 }
 

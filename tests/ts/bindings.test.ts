@@ -18,7 +18,10 @@ function seeded(n: number, seed: number): Float32Array {
 
 /** Double-precision distance, the definitions of kernels.h. */
 function exact(metric: Metric, a: Float32Array, b: Float32Array): number {
-  let dot = 0, aa = 0, bb = 0, l2 = 0;
+  let dot = 0,
+    aa = 0,
+    bb = 0,
+    l2 = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     aa += a[i]! * a[i]!;
@@ -60,8 +63,10 @@ describe.each(['scalar', 'simd'] as const)('%s variant in node', (variant) => {
 
   test.each(['l2', 'ip', 'cosine'] as const)('%s batch matches double precision and the scalar reference', (metric) => {
     for (const dim of [1, 3, 4, 7, 16, 33, 128]) {
-      const nq = 5, nv = 37;
-      const q = seeded(nq * dim, dim), v = seeded(nv * dim, dim + 99);
+      const nq = 5,
+        nv = 37;
+      const q = seeded(nq * dim, dim),
+        v = seeded(nv * dim, dim + 99);
       const fast = b.distanceBatch({ metric, queries: q, vectors: v, dim });
       const ref = b.distanceBatchReference({ metric, queries: q, vectors: v, dim });
       expect(fast.nq).toBe(nq);
@@ -79,7 +84,8 @@ describe.each(['scalar', 'simd'] as const)('%s variant in node', (variant) => {
   });
 
   test('single distances: zero vectors have cosine distance 1', () => {
-    const z = new Float32Array(9), x = seeded(9, 1);
+    const z = new Float32Array(9),
+      x = seeded(9, 1);
     expect(b.distance('cosine', z, x)).toBe(1);
     expect(b.distance('l2', x, x)).toBe(0);
   });
@@ -128,7 +134,8 @@ describe.each(['scalar', 'simd'] as const)('%s variant in node', (variant) => {
   });
 
   test('many calls do not leak wasm memory', () => {
-    const q = seeded(64 * 32, 5), v = seeded(256 * 32, 6);
+    const q = seeded(64 * 32, 5),
+      v = seeded(256 * 32, 6);
     b.distanceBatch({ metric: 'l2', queries: q, vectors: v, dim: 32 });
     const mem = () => (b as unknown as { memory: WebAssembly.Memory }).memory.buffer.byteLength;
     const before = mem();
@@ -138,7 +145,8 @@ describe.each(['scalar', 'simd'] as const)('%s variant in node', (variant) => {
 });
 
 test('scalar and simd variants agree within tolerance', () => {
-  const a = results.scalar!, s = results.simd!;
+  const a = results.scalar!,
+    s = results.simd!;
   expect(a.length).toBe(s.length);
   for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - s[i]!)).toBeLessThan(1e-5);
 });

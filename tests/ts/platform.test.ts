@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { defaultPoolShape, detectFeatures, selectBundle, type PlatformFeatures, type Variant } from '../../ts/platform.ts';
+import {
+  defaultPoolShape,
+  detectFeatures,
+  selectBundle,
+  type PlatformFeatures,
+  type Variant,
+} from '../../ts/platform.ts';
 import { ElexError } from '../../ts/errors.ts';
 
 const f = (simd: boolean, threads: boolean): PlatformFeatures => ({
