@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import chromium from './e2e/chromium.json' with { type: 'json' };
 
 /**
  * Headless Chromium from Debian's package (never a downloaded browser),
@@ -20,16 +21,8 @@ export default defineConfig({
     baseURL: PREVIEW,
     browserName: 'chromium',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-      ],
+      executablePath: process.env.CHROMIUM_PATH ?? chromium.executablePath,
+      args: chromium.args,
     },
   },
   webServer: [

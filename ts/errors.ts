@@ -38,18 +38,11 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
-/** Engine status numbers, index = elex_status value. */
-const STATUS_CODES: readonly ErrorCode[] = [
-  'INTERNAL', // 0 is OK; never mapped to an error
-  'INVALID_ARGUMENT',
-  'DIMENSION_MISMATCH',
-  'OUT_OF_MEMORY',
-  'FOREIGN_DATA',
-  'UNSUPPORTED_VERSION',
-  'CORRUPT_DATA',
-  'THREADS_UNAVAILABLE',
-  'INTERNAL',
-];
+/**
+ * The first eight codes are the engine's statuses 1..8 in enum order
+ * (tests/ts/errors.test.ts checks this against status.h).
+ */
+const ENGINE_STATUS_COUNT = 8;
 
 export class ElexError extends Error {
   override readonly name = 'ElexError';
@@ -64,7 +57,9 @@ export class ElexError extends Error {
 
 /** The ErrorCode for a non-zero engine status. */
 export function codeForStatus(status: number): ErrorCode {
-  return STATUS_CODES[status] ?? 'INTERNAL';
+  return Number.isInteger(status) && status >= 1 && status <= ENGINE_STATUS_COUNT
+    ? ErrorCodes[status - 1]!
+    : 'INTERNAL';
 }
 
 export function isElexError(e: unknown): e is ElexError {
