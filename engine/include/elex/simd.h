@@ -12,6 +12,8 @@
 #ifndef ELEX_SIMD_H
 #define ELEX_SIMD_H
 
+#include <cstdint>
+
 #if !defined(ELEX_FORCE_SCALAR) && defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #define ELEX_SIMD 1
@@ -41,6 +43,47 @@ inline float hsum(f32x4 a) {
   v128_t s = wasm_f32x4_add(a.v, hi);
   return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1);
 }
+/// Lane-wise comparisons give all-ones / all-zeros lanes (a mask).
+struct m32x4 {
+  v128_t v;
+};
+inline f32x4 splat(float x) { return {wasm_f32x4_splat(x)}; }
+inline void store(float* p, f32x4 a) { wasm_v128_store(p, a.v); }
+inline f32x4 min(f32x4 a, f32x4 b) { return {wasm_f32x4_pmin(a.v, b.v)}; }
+inline f32x4 max(f32x4 a, f32x4 b) { return {wasm_f32x4_pmax(a.v, b.v)}; }
+inline f32x4 abs(f32x4 a) { return {wasm_f32x4_abs(a.v)}; }
+inline m32x4 lt(f32x4 a, f32x4 b) { return {wasm_f32x4_lt(a.v, b.v)}; }
+inline m32x4 gt(f32x4 a, f32x4 b) { return {wasm_f32x4_gt(a.v, b.v)}; }
+inline m32x4 le(f32x4 a, f32x4 b) { return {wasm_f32x4_le(a.v, b.v)}; }
+inline m32x4 eq(f32x4 a, f32x4 b) { return {wasm_f32x4_eq(a.v, b.v)}; }
+inline m32x4 mand(m32x4 a, m32x4 b) { return {wasm_v128_and(a.v, b.v)}; }
+inline m32x4 mor(m32x4 a, m32x4 b) { return {wasm_v128_or(a.v, b.v)}; }
+inline m32x4 mnot(m32x4 a) { return {wasm_v128_not(a.v)}; }
+/// a where mask, else b.
+inline f32x4 select(m32x4 m, f32x4 a, f32x4 b) { return {wasm_v128_bitselect(a.v, b.v, m.v)}; }
+/// Lanes of `bits` where mask, else 0 (u32 lanes).
+inline m32x4 bits_if(m32x4 m, std::uint32_t bits) {
+  return {wasm_v128_and(m.v, wasm_i32x4_splat(static_cast<std::int32_t>(bits)))};
+}
+inline void store_u32(std::uint32_t* p, m32x4 a) { wasm_v128_store(p, a.v); }
+/// One bit per lane (lane i -> bit i).
+inline unsigned movemask(m32x4 a) { return wasm_i32x4_bitmask(a.v); }
+
+/// Sum of products of 16 signed bytes, accumulated into four i32 lanes.
+struct i32x4 {
+  v128_t v;
+};
+inline i32x4 zero_i32() { return {wasm_i32x4_splat(0)}; }
+inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
+  const v128_t x = wasm_v128_load(a), y = wasm_v128_load(b);
+  const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
+  const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
+  return {wasm_i32x4_add(acc.v, wasm_i32x4_add(lo, hi))};
+}
+inline std::int32_t hsum_i32(i32x4 a) {
+  return wasm_i32x4_extract_lane(a.v, 0) + wasm_i32x4_extract_lane(a.v, 1) +
+         wasm_i32x4_extract_lane(a.v, 2) + wasm_i32x4_extract_lane(a.v, 3);
+}
 #elif ELEX_SIMD
 inline constexpr const char* kName = "sse2";
 struct f32x4 {
@@ -55,6 +98,54 @@ inline float hsum(f32x4 a) {
   __m128 hi = _mm_movehl_ps(a.v, a.v);
   __m128 s = _mm_add_ps(a.v, hi);
   return _mm_cvtss_f32(s) + _mm_cvtss_f32(_mm_shuffle_ps(s, s, 1));
+}
+struct m32x4 {
+  __m128 v;
+};
+inline f32x4 splat(float x) { return {_mm_set1_ps(x)}; }
+inline void store(float* p, f32x4 a) { _mm_storeu_ps(p, a.v); }
+// minps/maxps return the second operand when either is NaN, like wasm pmin/pmax
+// with swapped operands: min(a, b) = b < a ? b : a.
+inline f32x4 min(f32x4 a, f32x4 b) { return {_mm_min_ps(b.v, a.v)}; }
+inline f32x4 max(f32x4 a, f32x4 b) { return {_mm_max_ps(b.v, a.v)}; }
+inline f32x4 abs(f32x4 a) { return {_mm_andnot_ps(_mm_set1_ps(-0.0f), a.v)}; }
+inline m32x4 lt(f32x4 a, f32x4 b) { return {_mm_cmplt_ps(a.v, b.v)}; }
+inline m32x4 gt(f32x4 a, f32x4 b) { return {_mm_cmpgt_ps(a.v, b.v)}; }
+inline m32x4 le(f32x4 a, f32x4 b) { return {_mm_cmple_ps(a.v, b.v)}; }
+inline m32x4 eq(f32x4 a, f32x4 b) { return {_mm_cmpeq_ps(a.v, b.v)}; }
+inline m32x4 mand(m32x4 a, m32x4 b) { return {_mm_and_ps(a.v, b.v)}; }
+inline m32x4 mor(m32x4 a, m32x4 b) { return {_mm_or_ps(a.v, b.v)}; }
+inline m32x4 mnot(m32x4 a) { return {_mm_xor_ps(a.v, _mm_castsi128_ps(_mm_set1_epi32(-1)))}; }
+inline f32x4 select(m32x4 m, f32x4 a, f32x4 b) {
+  return {_mm_or_ps(_mm_and_ps(m.v, a.v), _mm_andnot_ps(m.v, b.v))};
+}
+inline m32x4 bits_if(m32x4 m, std::uint32_t bits) {
+  return {_mm_and_ps(m.v, _mm_castsi128_ps(_mm_set1_epi32(static_cast<int>(bits))))};
+}
+inline void store_u32(std::uint32_t* p, m32x4 a) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_castps_si128(a.v));
+}
+inline unsigned movemask(m32x4 a) { return static_cast<unsigned>(_mm_movemask_ps(a.v)); }
+
+struct i32x4 {
+  __m128i v;
+};
+inline i32x4 zero_i32() { return {_mm_setzero_si128()}; }
+inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+  const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+  // Sign-extend bytes to 16 bits: put each byte in the high half, shift back.
+  const __m128i xl = _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8);
+  const __m128i xh = _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8);
+  const __m128i yl = _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8);
+  const __m128i yh = _mm_srai_epi16(_mm_unpackhi_epi8(y, y), 8);
+  const __m128i s = _mm_add_epi32(_mm_madd_epi16(xl, yl), _mm_madd_epi16(xh, yh));
+  return {_mm_add_epi32(acc.v, s)};
+}
+inline std::int32_t hsum_i32(i32x4 a) {
+  alignas(16) std::int32_t l[4];
+  _mm_store_si128(reinterpret_cast<__m128i*>(l), a.v);
+  return l[0] + l[1] + l[2] + l[3];
 }
 #else
 inline constexpr const char* kName = "scalar";

@@ -1,0 +1,42 @@
+// elex/quant.h — int8 scalar quantisation and the int8 dot kernel.
+//
+// A vector x is stored as codes c_i = round(x_i / scale) clamped to
+// [-127, 127], with one f32 `scale` per index (chosen from the data: the
+// largest |x_i| seen maps to 127). dot(x, y) ~= scale_x * scale_y *
+// dot_i8(c_x, c_y). The integer dot is exact (no rounding) as long as
+// n <= 133,000 (127 * 127 * n < 2^31), so the twins agree bit for bit.
+#ifndef ELEX_QUANT_H
+#define ELEX_QUANT_H
+
+#include <cstddef>
+#include <cstdint>
+
+#include "elex/simd.h"
+
+namespace elex::quant {
+
+/// Largest length for which dot_i8 cannot overflow.
+inline constexpr std::size_t kMaxDim = 133000;
+
+/// Codes for `x` at `scale` (> 0). NaN maps to 0; out-of-range values clamp.
+void quantize(const float* x, std::size_t n, float scale, std::int8_t* codes);
+
+namespace scalar {
+std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n);
+}
+#if ELEX_SIMD
+namespace vec {
+std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n);
+}
+inline std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
+  return vec::dot_i8(a, b, n);
+}
+#else
+inline std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
+  return scalar::dot_i8(a, b, n);
+}
+#endif
+
+}  // namespace elex::quant
+
+#endif  // ELEX_QUANT_H

@@ -1,0 +1,37 @@
+// Batched Q-update (see qupdate.h).
+#include "elex/qupdate.h"
+
+// The two twins must not be contracted into FMAs differently.
+#pragma STDC FP_CONTRACT OFF
+
+namespace elex::qupdate {
+
+namespace scalar {
+void update(float* q, const float* reward, const float* next_max, std::size_t n, float alpha,
+            float gamma) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float target = reward[i] + gamma * next_max[i];
+    const float td = target - q[i];
+    q[i] = q[i] + alpha * td;
+  }
+}
+}  // namespace scalar
+
+#if ELEX_SIMD
+namespace vec {
+void update(float* q, const float* reward, const float* next_max, std::size_t n, float alpha,
+            float gamma) {
+  const simd::f32x4 a = simd::splat(alpha), g = simd::splat(gamma);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const simd::f32x4 qi = simd::load(q + i);
+    const simd::f32x4 target = simd::add(simd::load(reward + i), simd::mul(g, simd::load(next_max + i)));
+    const simd::f32x4 td = simd::sub(target, qi);
+    simd::store(q + i, simd::add(qi, simd::mul(a, td)));
+  }
+  scalar::update(q + i, reward + i, next_max + i, n - i, alpha, gamma);
+}
+}  // namespace vec
+#endif
+
+}  // namespace elex::qupdate

@@ -1,0 +1,84 @@
+// Parameter-change validation (see validate.h).
+#include "elex/validate.h"
+
+#include <cmath>
+#include <limits>
+
+#pragma STDC FP_CONTRACT OFF
+
+namespace elex::validate {
+
+namespace {
+inline void tally(Counts& c, std::uint32_t m) {
+  c.flagged += m != 0;
+  for (unsigned b = 0; b < kFindingCount; ++b) c.by_finding[b] += (m >> b) & 1u;
+}
+}  // namespace
+
+namespace scalar {
+
+std::uint32_t one(const Input& in, std::size_t i) {
+  const float p = in.proposed[i], c = in.current[i];
+  std::uint32_t m = 0;
+  if (!(std::fabs(p) < std::numeric_limits<float>::infinity())) m |= kNotFinite;
+  if (p < in.abs_min[i]) m |= kBelowMin;
+  if (p > in.abs_max[i]) m |= kAboveMax;
+  if (p < in.safe_min[i]) m |= kBelowSafe;
+  if (p > in.safe_max[i]) m |= kAboveSafe;
+  const float base = c == 0.0f ? in.safe_max[i] - in.safe_min[i] : std::fabs(c);
+  const float limit = in.max_step_rel[i] * base;
+  if (std::fabs(p - c) > limit) m |= kStepTooLarge;
+  return m;
+}
+
+Counts run(const Input& in, std::size_t n, std::uint32_t* masks) {
+  Counts counts{};
+  for (std::size_t i = 0; i < n; ++i) {
+    masks[i] = one(in, i);
+    tally(counts, masks[i]);
+  }
+  return counts;
+}
+
+}  // namespace scalar
+
+#if ELEX_SIMD
+namespace vec {
+
+Counts run(const Input& in, std::size_t n, std::uint32_t* masks) {
+  using namespace simd;
+  Counts counts{};
+  const f32x4 inf = splat(std::numeric_limits<float>::infinity()), zero = simd::zero();
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const f32x4 p = load(in.proposed + i), c = load(in.current + i);
+    const f32x4 smin = load(in.safe_min + i), smax = load(in.safe_max + i);
+    const m32x4 nf = mnot(lt(simd::abs(p), inf));
+    const m32x4 bmin = lt(p, load(in.abs_min + i));
+    const m32x4 amax = gt(p, load(in.abs_max + i));
+    const m32x4 bsafe = lt(p, smin);
+    const m32x4 asafe = gt(p, smax);
+    const f32x4 base = select(eq(c, zero), sub(smax, smin), simd::abs(c));
+    const f32x4 limit = mul(load(in.max_step_rel + i), base);
+    const m32x4 step = gt(simd::abs(sub(p, c)), limit);
+    const m32x4 m = mor(mor(mor(bits_if(nf, kNotFinite), bits_if(bmin, kBelowMin)),
+                            mor(bits_if(amax, kAboveMax), bits_if(bsafe, kBelowSafe))),
+                        mor(bits_if(asafe, kAboveSafe), bits_if(step, kStepTooLarge)));
+    store_u32(masks + i, m);
+    const m32x4 conds[kFindingCount] = {nf, bmin, amax, bsafe, asafe, step};
+    for (unsigned b = 0; b < kFindingCount; ++b)
+      counts.by_finding[b] += static_cast<std::uint32_t>(__builtin_popcount(movemask(conds[b])));
+    const m32x4 any = mor(mor(mor(nf, bmin), mor(amax, bsafe)), mor(asafe, step));
+    counts.flagged += static_cast<std::uint32_t>(__builtin_popcount(movemask(any)));
+  }
+  for (; i < n; ++i) {
+    masks[i] = scalar::one(in, i);
+    tally(counts, masks[i]);
+  }
+  return counts;
+}
+
+}  // namespace vec
+#endif
+
+}  // namespace elex::validate

@@ -1,0 +1,191 @@
+// int8 dot, Q-update, validation and aggregation: the vector twins agree
+// with the scalar twins exactly (as their headers promise), on every tail
+// length and with special values.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "elex/aggregate.h"
+#include "elex/quant.h"
+#include "elex/qupdate.h"
+#include "elex/validate.h"
+
+using namespace elex;
+
+namespace {
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+}  // namespace
+
+TEST(Quant, Int8DotTwinsAgreeExactlyAndMatchDefinition) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> d(-127, 127);
+  for (std::size_t n = 0; n <= 200; ++n) {
+    std::vector<std::int8_t> a(n + 1), b(n + 1);
+    for (auto& x : a) x = static_cast<std::int8_t>(d(rng));
+    for (auto& x : b) x = static_cast<std::int8_t>(d(rng));
+    std::int64_t want = 0;
+    for (std::size_t i = 0; i < n; ++i) want += std::int64_t(a[i + 1]) * b[i + 1];
+    ASSERT_EQ(quant::scalar::dot_i8(a.data() + 1, b.data() + 1, n), want);
+    ASSERT_EQ(quant::dot_i8(a.data() + 1, b.data() + 1, n), want) << n;
+  }
+  std::vector<std::int8_t> m(4096, -127);
+  EXPECT_EQ(quant::dot_i8(m.data(), m.data(), m.size()), 127 * 127 * 4096);
+}
+
+TEST(Quant, QuantizeRoundsClampsAndZeroesNaN) {
+  const float x[6] = {0.5f, -1.0f, 10.0f, -10.0f, kNaN, 0.004f};
+  std::int8_t c[6];
+  quant::quantize(x, 6, 1.0f / 127.0f, c);
+  EXPECT_EQ(c[0], 64);  // 63.5 rounds to even
+  EXPECT_EQ(c[1], -127);
+  EXPECT_EQ(c[2], 127);
+  EXPECT_EQ(c[3], -127);
+  EXPECT_EQ(c[4], 0);
+  EXPECT_EQ(c[5], 1);
+}
+
+TEST(QUpdate, TwinsAgreeBitForBitAndMatchTheFormula) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  for (std::size_t n : {0u, 1u, 3u, 4u, 5u, 100u, 1001u}) {
+    std::vector<float> q(n), r(n), nx(n);
+    for (std::size_t i = 0; i < n; ++i) q[i] = d(rng), r[i] = d(rng), nx[i] = d(rng);
+    if (n > 2) nx[2] = kNaN;
+    auto a = q, b = q;
+    qupdate::scalar::update(a.data(), r.data(), nx.data(), n, 0.1f, 0.95f);
+    qupdate::update(b.data(), r.data(), nx.data(), n, 0.1f, 0.95f);
+    ASSERT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(float)), 0) << n;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i == 2) {
+        EXPECT_TRUE(std::isnan(b[i]));
+        continue;
+      }
+      const double want = q[i] + 0.1 * (r[i] + 0.95 * nx[i] - q[i]);
+      EXPECT_NEAR(b[i], want, 1e-6);
+    }
+  }
+}
+
+namespace {
+
+struct ValidateData {
+  std::vector<float> cur, prop, amin, amax, smin, smax, step;
+  validate::Input input() const {
+    return {cur.data(), prop.data(), amin.data(), amax.data(), smin.data(), smax.data(), step.data()};
+  }
+};
+
+ValidateData random_validation(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-100.0f, 100.0f);
+  std::uniform_int_distribution<int> special(0, 19);
+  ValidateData v;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float lo = d(rng), hi = lo + std::fabs(d(rng));
+    v.amin.push_back(lo);
+    v.amax.push_back(hi);
+    v.smin.push_back(lo + (hi - lo) * 0.2f);
+    v.smax.push_back(hi - (hi - lo) * 0.2f);
+    v.step.push_back(0.25f);
+    float c = lo + (hi - lo) * 0.5f, p = c + d(rng) * 0.05f * (hi - lo);
+    switch (special(rng)) {
+      case 0: p = kNaN; break;
+      case 1: p = kInf; break;
+      case 2: c = 0.0f; break;
+      case 3: v.amin.back() = kNaN; break;  // bound not known
+      case 4: v.step.back() = kNaN; break;
+      case 5: p = -kInf; break;
+      default: break;
+    }
+    v.cur.push_back(c);
+    v.prop.push_back(p);
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST(Validate, MasksAndCountsAgreeExactly) {
+  for (std::size_t n : {0u, 1u, 2u, 3u, 4u, 7u, 64u, 999u, 5000u}) {
+    const ValidateData v = random_validation(n, static_cast<unsigned>(n) + 1);
+    std::vector<std::uint32_t> a(n), b(n);
+    const auto ca = validate::scalar::run(v.input(), n, a.data());
+    const auto cb = validate::run(v.input(), n, b.data());
+    ASSERT_EQ(a, b) << n;
+    ASSERT_EQ(ca.flagged, cb.flagged);
+    for (unsigned k = 0; k < validate::kFindingCount; ++k) ASSERT_EQ(ca.by_finding[k], cb.by_finding[k]);
+  }
+}
+
+TEST(Validate, EachFindingMeansWhatItSays) {
+  // current 10, abs [0, 100], safe [20, 80], step 10 % of |current| = 1.
+  auto check = [](float cur, float prop, float step_rel = 0.1f) {
+    const float amin = 0, amax = 100, smin = 20, smax = 80;
+    const validate::Input in{&cur, &prop, &amin, &amax, &smin, &smax, &step_rel};
+    std::uint32_t m = 0;
+    (void)validate::run(in, 1, &m);
+    return m;
+  };
+  EXPECT_EQ(check(50, 50.5f), 0u);
+  EXPECT_EQ(check(50, 60), validate::kStepTooLarge);
+  EXPECT_EQ(check(50, 90, 1.0f), unsigned(validate::kAboveSafe));
+  EXPECT_EQ(check(50, 101, 2.0f), unsigned(validate::kAboveSafe | validate::kAboveMax));
+  EXPECT_EQ(check(50, -1, 2.0f), unsigned(validate::kBelowSafe | validate::kBelowMin));
+  EXPECT_EQ(check(50, kNaN) & validate::kNotFinite, unsigned(validate::kNotFinite));
+  EXPECT_EQ(check(50, kInf) & validate::kNotFinite, unsigned(validate::kNotFinite));
+  // current 0: the step limit is a share of the safe range (60 * 0.1 = 6).
+  EXPECT_EQ(check(0, 25, 0.5f) & validate::kStepTooLarge, 0u);
+  EXPECT_EQ(check(0, 25, 0.1f) & validate::kStepTooLarge, unsigned(validate::kStepTooLarge));
+}
+
+TEST(Aggregate, TwinsAgreeBitForBitOverStridedColumnsWithMissingValues) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> d(-50.0f, 150.0f);
+  for (std::size_t cols : {1u, 3u, 4u, 5u, 8u, 13u}) {
+    for (std::size_t rows : {0u, 1u, 7u, 300u}) {
+      const std::size_t stride = cols + 3;
+      std::vector<float> data(rows * stride + 1), w(rows), thr(cols);
+      for (auto& x : data) x = d(rng);
+      for (std::size_t i = 0; i < data.size(); i += 11) data[i] = kNaN;
+      for (auto& x : w) x = d(rng) / 100.0f;
+      for (auto& x : thr) x = d(rng);
+      const aggregate::Input in{data.data() + 1, rows, cols, stride, w.data(), thr.data()};
+      std::vector<aggregate::ColumnStats> a(cols), b(cols);
+      aggregate::scalar::run(in, a.data());
+      aggregate::run(in, b.data());
+      ASSERT_EQ(std::memcmp(a.data(), b.data(), cols * sizeof(a[0])), 0) << rows << "x" << cols;
+      for (std::size_t j = 0; j < cols; ++j) {  // and the definitions
+        double sum = 0, cnt = 0, over = 0;
+        for (std::size_t r = 0; r < rows; ++r) {
+          const float x = data[1 + r * stride + j];
+          if (x == x) sum += x, ++cnt;
+          if (x > thr[j]) ++over;
+        }
+        EXPECT_EQ(b[j].count, cnt);
+        EXPECT_EQ(b[j].over, over);
+        EXPECT_NEAR(b[j].sum, sum, 1e-3 * (1 + std::fabs(sum)));
+        if (cnt == 0) EXPECT_TRUE(std::isnan(b[j].mean));
+      }
+    }
+  }
+}
+
+TEST(Aggregate, SkipsMissingSamples) {
+  const float data[6] = {1, kNaN, 3, 4, kNaN, kNaN};  // 3 rows x 2 cols
+  const float thr[2] = {2, 2};
+  aggregate::ColumnStats s[2];
+  aggregate::run({data, 3, 2, 2, nullptr, thr}, s);
+  EXPECT_EQ(s[0].count, 2);
+  EXPECT_EQ(s[0].sum, 4);
+  EXPECT_EQ(s[0].mean, 2);
+  EXPECT_EQ(s[0].min, 1);
+  EXPECT_EQ(s[0].max, 3);
+  EXPECT_EQ(s[0].over, 1);
+  EXPECT_EQ(s[1].count, 1);
+  EXPECT_EQ(s[1].min, 4);
+}
