@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # emcc's JS optimiser needs acorn from here
-extra=()
+extra=(-DCMAKE_EXE_LINKER_FLAGS=)  # reset: the cache may hold --profiling from build:profile
 if [[ "${1:-}" == "--profile" ]]; then extra=(-DCMAKE_EXE_LINKER_FLAGS=--profiling); fi
 for v in simd-mt simd scalar; do
   dir="build/wasm-cmake/$v"
