@@ -22,6 +22,10 @@ export const ErrorCodes = [
   'THREADS_UNAVAILABLE',
   /** A bug in ELEX; please report it with the message. */
   'INTERNAL',
+  /** An id that must be new is already in the index (or twice in one call). */
+  'DUPLICATE_ID',
+  /** The operation needs at least one item and the index has none. */
+  'EMPTY_INDEX',
   /** The requested variant cannot run here (e.g. simd-mt without cross-origin isolation). */
   'UNSUPPORTED_VARIANT',
   /** Fetching, compiling or starting the wasm module failed. */
@@ -39,10 +43,10 @@ export const ErrorCodes = [
 export type ErrorCode = (typeof ErrorCodes)[number];
 
 /**
- * The first eight codes are the engine's statuses 1..8 in enum order
+ * The first ten codes are the engine's statuses 1..10 in enum order
  * (tests/ts/errors.test.ts checks this against status.h).
  */
-const ENGINE_STATUS_COUNT = 8;
+const ENGINE_STATUS_COUNT = 10;
 
 export class ElexError extends Error {
   override readonly name = 'ElexError';

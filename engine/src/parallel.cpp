@@ -57,7 +57,7 @@ bool ThreadPool::work_on_current_job(unsigned thread_index) {
     const std::size_t begin = cursor_.fetch_add(grain_, std::memory_order_relaxed);
     if (begin >= n_) break;
     const std::size_t end = (n_ - begin < grain_) ? n_ : begin + grain_;
-    fn_(ctx_, begin, end);
+    fn_(ctx_, begin, end, thread_index);
     ran = true;
   }
   if (ran) participants_.fetch_or(std::uint64_t{1} << thread_index, std::memory_order_relaxed);

@@ -28,6 +28,10 @@ extern "C" const char* elex_status_name(int status) {
       return "THREADS_UNAVAILABLE";
     case ELEX_E_INTERNAL:
       return "INTERNAL";
+    case ELEX_E_DUPLICATE_ID:
+      return "DUPLICATE_ID";
+    case ELEX_E_EMPTY_INDEX:
+      return "EMPTY_INDEX";
     default:
       return "UNKNOWN";
   }

@@ -38,6 +38,7 @@ inline constexpr unsigned kMaxSections = 64;
 
 enum class ContainerKind : std::uint16_t {
   VectorSet = 1,  ///< dense f32 vectors (vectors.h)
+  HnswIndex = 2,  ///< an HNSW index (hnsw.h)
 };
 
 /// A section tag from four ASCII characters.

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <type_traits>
 
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
 #define ELEX_THREADS 0
@@ -46,20 +47,26 @@ class ThreadPool {
   /// Threads that take part in a loop, caller included (>= 1).
   unsigned size() const { return helpers_ + 1; }
 
-  /// Calls body(begin, end) for consecutive chunks of at most `grain` items
-  /// covering [0, n), spread over the pool's threads, and returns when all
-  /// are done. Returns how many distinct threads ran at least one chunk.
-  /// Not re-entrant: one loop at a time per pool.
+  /// Calls body(begin, end) — or body(begin, end, thread) where thread is
+  /// 0..size()-1, for per-thread scratch — for consecutive chunks of at most
+  /// `grain` items covering [0, n), spread over the pool's threads, and
+  /// returns when all are done. Returns how many distinct threads ran at
+  /// least one chunk. Not re-entrant: one loop at a time per pool.
   template <class Body>
   unsigned parallel_for(std::size_t n, std::size_t grain, Body&& body) {
-    return run(n, grain, &invoke<Body>, &body);
+    using B = std::remove_reference_t<Body>;
+    return run(n, grain, &invoke<B>, const_cast<std::remove_const_t<B>*>(&body));
   }
 
  private:
-  using ChunkFn = void (*)(void* ctx, std::size_t begin, std::size_t end);
+  using ChunkFn = void (*)(void* ctx, std::size_t begin, std::size_t end, unsigned thread);
   template <class Body>
-  static void invoke(void* ctx, std::size_t b, std::size_t e) {
-    (*static_cast<Body*>(ctx))(b, e);
+  static void invoke(void* ctx, std::size_t b, std::size_t e, unsigned thread) {
+    auto& body = *static_cast<std::remove_const_t<Body>*>(ctx);
+    if constexpr (std::is_invocable_v<Body&, std::size_t, std::size_t, unsigned>)
+      body(b, e, thread);
+    else
+      body(b, e);
   }
 
   unsigned run(std::size_t n, std::size_t grain, ChunkFn fn, void* ctx);

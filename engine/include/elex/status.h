@@ -35,6 +35,10 @@ typedef enum elex_status {
   ELEX_E_THREADS_UNAVAILABLE = 7,
   /// A bug in ELEX: please report it with the message.
   ELEX_E_INTERNAL = 8,
+  /// An id that must be new is already in the index (or twice in one batch).
+  ELEX_E_DUPLICATE_ID = 9,
+  /// The operation needs at least one (live) item, and there is none.
+  ELEX_E_EMPTY_INDEX = 10,
 } elex_status;
 
 /// A stable, upper-case name for a status ("INVALID_ARGUMENT", ...).

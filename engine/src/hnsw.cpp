@@ -1,0 +1,664 @@
+// HNSW index: building and searching (see hnsw.h). Serialisation is in
+// hnsw_io.cpp.
+#include "elex/hnsw.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+
+#include "elex/quant.h"
+#include "elex/vectors.h"
+#include "hnsw_scratch.h"
+
+namespace elex::hnsw {
+
+namespace {
+
+constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+std::uint64_t splitmix64(std::uint64_t& s) {
+  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::size_t map_home(std::uint32_t id, std::size_t cap) {
+  return (std::size_t(id) * 0x9E3779B1u) & (cap - 1);
+}
+
+/// Normalises x into out (cosine); a zero vector stays zero.
+void normalise(const float* x, std::uint32_t dim, float* out) {
+  const float nn = kernels::dot(x, x, dim);
+  const float inv = nn > 0.0f ? 1.0f / std::sqrt(nn) : 0.0f;
+  for (std::uint32_t i = 0; i < dim; ++i) out[i] = x[i] * inv;
+}
+
+/// 1 - scale * sum(q_i * c_i): the f32 query against int8 codes.
+float asymmetric(const float* q, const std::int8_t* c, std::uint32_t dim, float scale) {
+  float s = 0.0f;
+  for (std::uint32_t i = 0; i < dim; ++i) s += q[i] * static_cast<float>(c[i]);
+  return 1.0f - scale * s;
+}
+
+/// Distance from the prepared query to stored nodes, f32 storage.
+struct F32Dist {
+  kernels::DistanceFn fn;
+  const float* q;
+  std::uint32_t dim;
+};
+
+/// Same for int8 codes: 1 - scale^2 * dot_i8.
+struct I8Dist {
+  const std::int8_t* q;
+  std::uint32_t dim;
+  float s2;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------ construction
+
+Index::Index(const Params& p)
+    : params_(p),
+      M0_(2 * p.M),
+      links_bytes_(4 + 4 * std::size_t(2 * p.M)),
+      vec_bytes_(p.quantization == Quantization::Int8 ? (std::size_t(p.dim) + 3) & ~std::size_t{3}
+                                                      : std::size_t(p.dim) * 4),
+      node_bytes_(links_bytes_ + vec_bytes_),
+      level_mult_(1.0 / std::log(double(p.M))),
+      rng_state_(0x5EED0000ull ^ p.seed) {
+  dist_ = kernels::distance_fn(p.metric == Metric::Cosine ? Metric::InnerProduct : p.metric);
+}
+
+Status Index::create(const Params& p, Index** out) {
+  if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "index output pointer is null");
+  if (p.dim == 0 || p.dim > vectors::kMaxDim)
+    return fail(ELEX_E_INVALID_ARGUMENT, "dim %u is outside 1..%u", p.dim, vectors::kMaxDim);
+  if (!valid_metric(static_cast<int>(p.metric)))
+    return fail(ELEX_E_INVALID_ARGUMENT, "unknown metric %d", static_cast<int>(p.metric));
+  if (p.M < 2 || p.M > kMaxM)
+    return fail(ELEX_E_INVALID_ARGUMENT, "M %u is outside 2..%u", p.M, kMaxM);
+  if (p.ef_construction < 1 || p.ef_construction > 100000)
+    return fail(ELEX_E_INVALID_ARGUMENT, "efConstruction %u is outside 1..100000",
+                p.ef_construction);
+  if (p.quantization != Quantization::None && p.quantization != Quantization::Int8)
+    return fail(ELEX_E_INVALID_ARGUMENT, "unknown quantization %u",
+                static_cast<unsigned>(p.quantization));
+  if (p.quantization == Quantization::Int8 && p.metric != Metric::Cosine)
+    return fail(ELEX_E_INVALID_ARGUMENT, "int8 quantization supports the cosine metric only");
+  if (p.quantization == Quantization::Int8 && p.dim > quant::kMaxDim)
+    return fail(ELEX_E_INVALID_ARGUMENT, "int8 quantization supports dim up to %zu",
+                quant::kMaxDim);
+  auto* ix = new (std::nothrow) Index(p);
+  if (ix == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate an index");
+  *out = ix;
+  return ELEX_OK;
+}
+
+Index::~Index() {
+  std::free(level0_);
+  std::free(labels_);
+  std::free(meta_);
+  std::free(upper_off_);
+  std::free(locks_);
+  std::free(upper_);
+  std::free(map_);
+}
+
+namespace {
+template <class T>
+bool grow(T*& p, std::size_t n) {
+  auto* q = static_cast<T*>(std::realloc(p, n * sizeof(T)));
+  if (q == nullptr) return false;
+  p = q;
+  return true;
+}
+}  // namespace
+
+Status Index::reserve(std::size_t cap) {
+  if (cap <= capacity_) return ELEX_OK;
+  auto* l0 = static_cast<std::uint8_t*>(std::realloc(level0_, cap * node_bytes_));
+  if (l0 == nullptr)
+    return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the index to %zu vectors (%zu bytes)", cap,
+                cap * node_bytes_);
+  level0_ = l0;
+  if (!grow(labels_, cap) || !grow(meta_, cap) || !grow(upper_off_, cap) || !grow(locks_, cap))
+    return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the index to %zu vectors", cap);
+  std::memset(locks_ + capacity_, 0, cap - capacity_);
+  capacity_ = cap;
+  return ELEX_OK;
+}
+
+Status Index::check_vectors(const float* v, std::size_t n) const {
+  const std::size_t total = n * params_.dim;
+  for (std::size_t i = 0; i < total; ++i)
+    if (!std::isfinite(v[i]))
+      return fail(ELEX_E_INVALID_ARGUMENT, "vector %zu has a NaN or infinite value at position %zu",
+                  i / params_.dim, i % params_.dim);
+  return ELEX_OK;
+}
+
+void Index::store_vector(std::uint32_t node, const float* v, float* tmp) {
+  auto* dst = level0_ + std::size_t(node) * node_bytes_ + links_bytes_;
+  const std::uint32_t dim = params_.dim;
+  if (params_.quantization == Quantization::Int8) {
+    normalise(v, dim, tmp);
+    std::memset(dst, 0, vec_bytes_);
+    quant::quantize(tmp, dim, scale_, reinterpret_cast<std::int8_t*>(dst));
+  } else if (params_.metric == Metric::Cosine) {
+    normalise(v, dim, reinterpret_cast<float*>(dst));
+  } else {
+    std::memcpy(dst, v, std::size_t(dim) * sizeof(float));
+  }
+}
+
+std::uint32_t* Index::links_at(std::uint32_t i, std::uint32_t level) const {
+  if (level == 0) return links0(i);
+  return upper_ + upper_off_[i] + std::size_t(level - 1) * (1 + params_.M);
+}
+
+void Index::lock(std::uint32_t i) const {
+  while (__atomic_test_and_set(&locks_[i], __ATOMIC_ACQUIRE)) {
+  }
+}
+void Index::unlock(std::uint32_t i) const { __atomic_clear(&locks_[i], __ATOMIC_RELEASE); }
+
+// ------------------------------------------------------------------ id map
+
+std::uint32_t Index::find(std::uint32_t id) const {
+  if (map_cap_ == 0) return kNone;
+  for (std::size_t s = map_home(id, map_cap_);; s = (s + 1) & (map_cap_ - 1)) {
+    const std::uint32_t v = map_[s];
+    if (v == 0) return kNone;
+    if (labels_[v - 1] == id) return v - 1;
+  }
+}
+
+Status Index::map_reserve(std::size_t n) {
+  std::size_t want = 16;
+  while (want < 2 * n) want <<= 1;
+  if (want <= map_cap_) return ELEX_OK;
+  auto* fresh = static_cast<std::uint32_t*>(std::calloc(want, sizeof(std::uint32_t)));
+  if (fresh == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the id map");
+  for (std::size_t s = 0; s < map_cap_; ++s) {
+    if (map_[s] == 0) continue;
+    std::size_t t = map_home(labels_[map_[s] - 1], want);
+    while (fresh[t] != 0) t = (t + 1) & (want - 1);
+    fresh[t] = map_[s];
+  }
+  std::free(map_);
+  map_ = fresh;
+  map_cap_ = want;
+  return ELEX_OK;
+}
+
+void Index::map_put(std::uint32_t id, std::uint32_t node) {
+  std::size_t s = map_home(id, map_cap_);
+  while (map_[s] != 0) s = (s + 1) & (map_cap_ - 1);
+  map_[s] = node + 1;
+}
+
+void Index::map_erase(std::uint32_t id) {
+  const std::size_t mask = map_cap_ - 1;
+  std::size_t i = map_home(id, map_cap_);
+  while (map_[i] != 0 && labels_[map_[i] - 1] != id) i = (i + 1) & mask;
+  if (map_[i] == 0) return;
+  map_[i] = 0;
+  // Backward-shift deletion keeps every probe chain unbroken.
+  for (std::size_t j = (i + 1) & mask; map_[j] != 0; j = (j + 1) & mask) {
+    const std::size_t k = map_home(labels_[map_[j] - 1], map_cap_);
+    const bool stays = (i <= j) ? (i < k && k <= j) : (i < k || k <= j);
+    if (stays) continue;
+    map_[i] = map_[j];
+    map_[j] = 0;
+    i = j;
+  }
+}
+
+bool Index::contains(std::uint32_t id) const {
+  const std::uint32_t n = find(id);
+  return n != kNone && !deleted(n);
+}
+
+// ---------------------------------------------------------------- distances
+
+float Index::dist_nodes(std::uint32_t a, std::uint32_t b) const {
+  if (params_.quantization == Quantization::Int8)
+    return 1.0f - scale_ * scale_ * float(quant::dot_i8(codes(a), codes(b), params_.dim));
+  return dist_(vec(a), vec(b), params_.dim);
+}
+
+/// The layer search of the paper (Algorithm 2) with a visited set. Results
+/// exclude removed nodes, which still route. kLocked: copy each link list
+/// under its node's lock (concurrent inserts); kSkipDeleted: see above.
+template <bool kLocked, class NodeDist>
+void Index::search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d, std::size_t ef,
+                         std::uint32_t level, Scratch& s) const {
+  s.results.clear();
+  s.candidates.clear();
+  s.new_visit();
+  s.visit(entry);
+  s.candidates.push({entry_d, entry});
+  const bool skip_deleted = !kLocked;  // construction links to removed nodes too
+  if (!(skip_deleted && deleted(entry))) s.results.push({entry_d, entry});
+  std::uint32_t buf[2 * kMaxM + 1];
+  while (!s.candidates.empty()) {
+    const Pair c = s.candidates.top();
+    if (s.results.size() >= ef && c.d > s.results.top().d) break;
+    s.candidates.pop();
+    const std::uint32_t* l = links_at(c.id, level);
+    std::uint32_t cnt;
+    const std::uint32_t* ids;
+    if constexpr (kLocked) {
+      lock(c.id);
+      cnt = l[0];
+      std::memcpy(buf, l + 1, cnt * sizeof(std::uint32_t));
+      unlock(c.id);
+      ids = buf;
+    } else {
+      cnt = l[0];
+      ids = l + 1;
+    }
+    for (std::uint32_t j = 0; j < cnt; ++j) {
+      const std::uint32_t n = ids[j];
+      if (s.visit(n)) continue;
+      const float d = nd(n);
+      if (s.results.size() < ef || d < s.results.top().d) {
+        if (!s.candidates.push({d, n})) s.oom = true;
+        if (!(skip_deleted && deleted(n))) {
+          if (!s.results.push({d, n})) s.oom = true;
+          if (s.results.size() > ef) s.results.pop();
+        }
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ insert
+
+namespace {
+
+/// Malkov & Yashunin, Algorithm 4 (keepPrunedConnections = false): keeps a
+/// candidate only if it is closer to the base than to every kept one.
+template <class DistNodes>
+std::uint32_t select_heuristic(Pair* sorted, std::uint32_t n, std::uint32_t m, Pair* out,
+                               const DistNodes& dn) {
+  std::uint32_t kept = 0;
+  for (std::uint32_t i = 0; i < n && kept < m; ++i) {
+    bool good = true;
+    for (std::uint32_t j = 0; j < kept; ++j) {
+      if (dn(sorted[i].id, out[j].id) < sorted[i].d) {
+        good = false;
+        break;
+      }
+    }
+    if (good) out[kept++] = sorted[i];
+  }
+  return kept;
+}
+
+bool by_distance(const Pair& a, const Pair& b) { return a.d < b.d || (a.d == b.d && a.id < b.id); }
+
+}  // namespace
+
+void Index::connect(std::uint32_t node, std::uint32_t level, Scratch& s) {
+  // Results heap -> ascending array.
+  Pair* cand = s.tmp();
+  std::uint32_t n = 0;
+  while (!s.results.empty()) {
+    cand[n++] = s.results.top();
+    s.results.pop();
+  }
+  std::reverse(cand, cand + n);
+  auto dn = [this](std::uint32_t a, std::uint32_t b) { return dist_nodes(a, b); };
+  Pair* sel = s.sel();
+  const std::uint32_t kept = select_heuristic(cand, n, params_.M, sel, dn);
+  const std::uint32_t cap = level == 0 ? M0_ : params_.M;
+
+  lock(node);
+  std::uint32_t* own = links_at(node, level);
+  own[0] = kept;
+  for (std::uint32_t i = 0; i < kept; ++i) own[1 + i] = sel[i].id;
+  unlock(node);
+
+  for (std::uint32_t i = 0; i < kept; ++i) {
+    const std::uint32_t nb = sel[i].id;
+    lock(nb);
+    std::uint32_t* l = links_at(nb, level);
+    const std::uint32_t cnt = l[0];
+    bool present = false;
+    for (std::uint32_t j = 0; j < cnt; ++j) present |= l[1 + j] == node;
+    if (!present) {
+      if (cnt < cap) {
+        l[1 + cnt] = node;
+        l[0] = cnt + 1;
+      } else {
+        // Full: re-select the neighbour's links among old ones + node.
+        Pair local[2 * kMaxM + 1], pick[2 * kMaxM + 1];
+        local[0] = {sel[i].d, node};
+        for (std::uint32_t j = 0; j < cnt; ++j) local[1 + j] = {dist_nodes(nb, l[1 + j]), l[1 + j]};
+        std::sort(local, local + cnt + 1, by_distance);
+        const std::uint32_t k = select_heuristic(local, cnt + 1, cap, pick, dn);
+        l[0] = k;
+        for (std::uint32_t j = 0; j < k; ++j) l[1 + j] = pick[j].id;
+      }
+    }
+    unlock(nb);
+  }
+  // The nearest candidate is the entry for the next layer down.
+  s.results.clear();
+  if (n > 0) s.results.push(cand[0]);
+}
+
+void Index::insert(std::uint32_t node, Scratch& s) {
+  const std::uint32_t level = level_of(node);
+  std::unique_lock<std::mutex> global(global_, std::defer_lock);
+  std::uint32_t top, cur;
+  {
+    std::lock_guard<std::mutex> g(global_);
+    top = max_level_;
+    cur = entry_;
+  }
+  if (level > top) global.lock();  // this node may become the entry point
+  if (global.owns_lock()) top = max_level_, cur = entry_;
+
+  const float* q = nullptr;
+  F32Dist fd{};
+  I8Dist id8{};
+  if (params_.quantization == Quantization::Int8) {
+    id8 = {codes(node), params_.dim, scale_ * scale_};
+  } else {
+    q = vec(node);
+    fd = {dist_, q, params_.dim};
+  }
+  const bool int8 = params_.quantization == Quantization::Int8;
+  auto nd = [&](std::uint32_t n) {
+    return int8 ? 1.0f - id8.s2 * float(quant::dot_i8(id8.q, codes(n), id8.dim))
+                : fd.fn(fd.q, vec(n), fd.dim);
+  };
+
+  float d = nd(cur);
+  for (std::uint32_t l = top; l > level; --l) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      lock(cur);
+      std::uint32_t* ll = links_at(cur, l);
+      std::uint32_t buf[kMaxM + 1];
+      const std::uint32_t cnt = ll[0];
+      std::memcpy(buf, ll + 1, cnt * sizeof(std::uint32_t));
+      unlock(cur);
+      for (std::uint32_t j = 0; j < cnt; ++j) {
+        const float dj = nd(buf[j]);
+        if (dj < d) d = dj, cur = buf[j], changed = true;
+      }
+    }
+  }
+  for (std::uint32_t l = std::min(level, top) + 1; l-- > 0;) {
+    search_layer<true>(nd, cur, d, params_.ef_construction, l, s);
+    if (s.results.empty()) break;
+    connect(node, l, s);
+    if (!s.results.empty()) cur = s.results.top().id, d = s.results.top().d;
+  }
+  if (level > top) {
+    entry_ = node;
+    max_level_ = level;
+  }
+}
+
+Status Index::add(const std::uint32_t* ids, const float* v, std::size_t n, ThreadPool* pool) {
+  if (n == 0) return ELEX_OK;
+  if (ids == nullptr || v == nullptr)
+    return fail(ELEX_E_INVALID_ARGUMENT, "ids or vectors are null");
+  if (count_ + n >= 0x7FFFFFFFu)
+    return fail(ELEX_E_INVALID_ARGUMENT, "an index holds at most 2^31 - 2 vectors");
+  if (Status st = check_vectors(v, n); st != ELEX_OK) return st;
+  // Duplicates: against the index, and within the batch.
+  for (std::size_t i = 0; i < n; ++i)
+    if (find(ids[i]) != kNone && !deleted(find(ids[i])))
+      return fail(ELEX_E_DUPLICATE_ID, "id %u is already in the index", ids[i]);
+  {
+    auto* sorted = static_cast<std::uint32_t*>(std::malloc(n * sizeof(std::uint32_t)));
+    if (sorted == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not check ids");
+    std::memcpy(sorted, ids, n * sizeof(std::uint32_t));
+    std::sort(sorted, sorted + n);
+    const std::uint32_t* dup = std::adjacent_find(sorted, sorted + n);
+    const bool has_dup = dup != sorted + n;
+    const std::uint32_t dup_id = has_dup ? *dup : 0;
+    std::free(sorted);
+    if (has_dup) return fail(ELEX_E_DUPLICATE_ID, "id %u appears twice in one add", dup_id);
+  }
+  // Capacity: exact for the first batch, then grow by half.
+  std::size_t cap = capacity_ == 0 ? count_ + n : std::max(count_ + n, capacity_ + capacity_ / 2);
+  if (cap > count_ + n && count_ + n <= capacity_) cap = capacity_;
+  if (Status st = reserve(cap); st != ELEX_OK) return st;
+  if (Status st = map_reserve(count_ + n); st != ELEX_OK) return st;
+
+  const unsigned threads = pool ? pool->size() : 1;
+  Scratch* scratch = new (std::nothrow) Scratch[threads];
+  if (scratch == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
+  for (unsigned t = 0; t < threads; ++t)
+    if (!scratch[t].prepare(count_ + n, params_.dim, params_.ef_construction, M0_)) {
+      delete[] scratch;
+      return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
+    }
+
+  // Levels and upper-layer blocks, sequentially (reproducible, and the
+  // parallel phase never reallocates).
+  std::size_t upper_need = upper_size_;
+  const std::size_t first = count_;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = (double(splitmix64(rng_state_) >> 11) + 0.5) * 0x1.0p-53;
+    std::uint32_t level = static_cast<std::uint32_t>(-std::log(u) * level_mult_);
+    if (level > kMaxLevel) level = kMaxLevel;
+    meta_[first + i] = static_cast<std::uint8_t>(level);
+    upper_off_[first + i] = level ? static_cast<std::uint32_t>(upper_need) : 0;
+    upper_need += std::size_t(level) * (1 + params_.M);
+  }
+  if (upper_need > upper_cap_) {
+    const std::size_t want = std::max(upper_need, upper_cap_ + upper_cap_ / 2);
+    if (!grow(upper_, want)) {
+      delete[] scratch;
+      return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the upper layers");
+    }
+    upper_cap_ = want;
+  }
+  if (params_.quantization == Quantization::Int8 && scale_ == 0.0f) {
+    float mx = 0.0f;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* x = v + i * params_.dim;
+      const float nn = kernels::dot(x, x, params_.dim);
+      const float inv = nn > 0.0f ? 1.0f / std::sqrt(nn) : 0.0f;
+      for (std::uint32_t j = 0; j < params_.dim; ++j) mx = std::max(mx, std::fabs(x[j] * inv));
+    }
+    scale_ = (mx > 0.0f ? mx : 1.0f) / 127.0f;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto node = static_cast<std::uint32_t>(first + i);
+    labels_[node] = ids[i];
+    const std::uint32_t old = find(ids[i]);
+    if (old != kNone) map_erase(ids[i]);  // a removed id being re-added
+    map_put(ids[i], node);
+    // Zero every link slot: unused ones are serialised too (reproducible bytes).
+    std::memset(links0(node), 0, links_bytes_);
+    if (level_of(node) > 0)
+      std::memset(links_at(node, 1), 0,
+                  std::size_t(level_of(node)) * (1 + params_.M) * sizeof(std::uint32_t));
+    store_vector(node, v + i * params_.dim, scratch[0].query());
+  }
+  upper_size_ = upper_need;
+  const bool was_empty = count_ == 0;
+  count_ += n;
+  live_ += n;
+
+  std::size_t start = first;
+  if (was_empty) {
+    entry_ = static_cast<std::uint32_t>(first);
+    max_level_ = level_of(entry_);
+    ++start;
+  }
+  const std::size_t todo = first + n - start;
+  if (threads > 1 && todo > 1) {
+    pool->parallel_for(todo, 1, [&](std::size_t b, std::size_t e, unsigned t) {
+      for (std::size_t i = b; i < e; ++i) insert(static_cast<std::uint32_t>(start + i), scratch[t]);
+    });
+  } else {
+    for (std::size_t i = start; i < first + n; ++i) insert(static_cast<std::uint32_t>(i), scratch[0]);
+  }
+  bool oom = false;
+  for (unsigned t = 0; t < threads; ++t) oom |= scratch[t].oom;
+  delete[] scratch;
+  if (oom)
+    return fail(ELEX_E_OUT_OF_MEMORY,
+                "memory ran out while linking new vectors; they were added with fewer links");
+  return ELEX_OK;
+}
+
+Status Index::remove(const std::uint32_t* ids, std::size_t n, std::size_t* removed) {
+  std::size_t r = 0;
+  if (n > 0 && ids == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "ids are null");
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t node = find(ids[i]);
+    if (node == kNone || deleted(node)) continue;
+    meta_[node] |= 0x80u;
+    --live_;
+    ++r;
+  }
+  if (removed) *removed = r;
+  return ELEX_OK;
+}
+
+// ------------------------------------------------------------------ search
+
+void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, ExactMode mode,
+                       Scratch& s, std::uint32_t* out_ids, float* out_d) const {
+  const std::uint32_t dim = params_.dim;
+  const bool int8 = params_.quantization == Quantization::Int8;
+  float* q = s.query();
+  if (params_.metric == Metric::Cosine)
+    normalise(query, dim, q);
+  else
+    std::memcpy(q, query, dim * sizeof(float));
+  if (int8) quant::quantize(q, dim, scale_, s.codes());
+
+  const bool exact = mode == ExactMode::Always ||
+                     (mode == ExactMode::Auto &&
+                      (live_ <= kExactBelow || std::size_t(ef) * M0_ >= live_));
+  Pair* best = s.tmp();
+  std::uint32_t found = 0;
+  if (exact) {
+    s.results.clear();
+    for (std::uint32_t i = 0; i < count_; ++i) {
+      if (deleted(i)) continue;
+      const float d = int8 ? asymmetric(q, codes(i), dim, scale_) : dist_(q, vec(i), dim);
+      if (s.results.size() < k) {
+        s.results.push({d, i});
+      } else if (d < s.results.top().d) {
+        s.results.pop();
+        s.results.push({d, i});
+      }
+    }
+  } else {
+    F32Dist fd{dist_, q, dim};
+    I8Dist id8{s.codes(), dim, scale_ * scale_};
+    auto nd = [&](std::uint32_t n) {
+      return int8 ? 1.0f - id8.s2 * float(quant::dot_i8(id8.q, codes(n), id8.dim))
+                  : fd.fn(fd.q, vec(n), fd.dim);
+    };
+    std::uint32_t cur = entry_;
+    float d = nd(cur);
+    for (std::uint32_t l = max_level_; l > 0; --l) {
+      for (bool changed = true; changed;) {
+        changed = false;
+        const std::uint32_t* ll = links_at(cur, l);
+        for (std::uint32_t j = 0; j < ll[0]; ++j) {
+          const float dj = nd(ll[1 + j]);
+          if (dj < d) d = dj, cur = ll[1 + j], changed = true;
+        }
+      }
+    }
+    search_layer<false>(nd, cur, d, std::max(ef, k), 0, s);
+    if (int8) {  // re-rank with the f32 query
+      std::uint32_t n = 0;
+      while (!s.results.empty()) {
+        const Pair p = s.results.top();
+        s.results.pop();
+        best[n++] = {asymmetric(q, codes(p.id), dim, scale_), p.id};
+      }
+      for (std::uint32_t i = 0; i < n; ++i) {
+        s.results.push(best[i]);
+        if (s.results.size() > k) s.results.pop();
+      }
+    }
+    while (s.results.size() > k) s.results.pop();
+  }
+  while (!s.results.empty()) {
+    best[found++] = s.results.top();
+    s.results.pop();
+  }
+  std::reverse(best, best + found);
+  for (std::uint32_t i = 0; i < k; ++i) {
+    out_ids[i] = i < found ? labels_[best[i].id] : kNone;
+    out_d[i] = i < found ? best[i].d : kInf;
+  }
+}
+
+Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std::uint32_t ef,
+                     ExactMode mode, std::uint32_t* out_ids, float* out_dist,
+                     ThreadPool* pool) const {
+  if (k == 0 || k > kMaxK) return fail(ELEX_E_INVALID_ARGUMENT, "k %u is outside 1..%u", k, kMaxK);
+  if (live_ == 0) return fail(ELEX_E_EMPTY_INDEX, "the index is empty: add vectors first");
+  if (k > live_)
+    return fail(ELEX_E_INVALID_ARGUMENT, "k %u is larger than the %zu items in the index", k,
+                live_);
+  if (nq == 0) return ELEX_OK;
+  if (queries == nullptr || out_ids == nullptr || out_dist == nullptr)
+    return fail(ELEX_E_INVALID_ARGUMENT, "queries or outputs are null");
+  if (mode != ExactMode::Auto && mode != ExactMode::Never && mode != ExactMode::Always)
+    return fail(ELEX_E_INVALID_ARGUMENT, "unknown exact mode %u", static_cast<unsigned>(mode));
+  if (Status st = check_vectors(queries, nq); st != ELEX_OK) return st;
+  if (ef < k) ef = k;  // documented clamp
+  const unsigned threads = pool && nq > 1 ? std::min<std::size_t>(pool->size(), nq) : 1;
+  Scratch* scratch = new (std::nothrow) Scratch[threads];
+  if (scratch == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
+  for (unsigned t = 0; t < threads; ++t)
+    if (!scratch[t].prepare(count_, params_.dim, std::max(ef, k), M0_)) {
+      delete[] scratch;
+      return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
+    }
+  auto run = [&](std::size_t b, std::size_t e, unsigned t) {
+    for (std::size_t i = b; i < e; ++i)
+      search_one(queries + i * params_.dim, k, ef, mode, scratch[t], out_ids + i * k,
+                 out_dist + i * k);
+  };
+  if (threads > 1)
+    pool->parallel_for(nq, 1, run);
+  else
+    run(0, nq, 0);
+  bool oom = false;
+  for (unsigned t = 0; t < threads; ++t) oom |= scratch[t].oom;
+  delete[] scratch;
+  if (oom) return fail(ELEX_E_OUT_OF_MEMORY, "memory ran out during the search");
+  return ELEX_OK;
+}
+
+Stats Index::stats() const {
+  Stats st{};
+  st.nodes = count_;
+  st.live = live_;
+  st.bytes = sizeof(Index) + capacity_ * (node_bytes_ + 4 + 1 + 4 + 1) + upper_cap_ * 4 +
+             map_cap_ * 4;
+  st.max_level = max_level_;
+  st.dim = params_.dim;
+  st.M = params_.M;
+  st.ef_construction = params_.ef_construction;
+  st.metric = params_.metric;
+  st.quantization = params_.quantization;
+  return st;
+}
+
+}  // namespace elex::hnsw

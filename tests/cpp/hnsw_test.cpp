@@ -1,0 +1,365 @@
+// HNSW: recall against brute force, parallel build, removal, exact mode,
+// int8, serialisation (round trip and hostile bytes) and every bad input.
+#include "elex/hnsw.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "elex/format.h"
+
+using namespace elex;
+using namespace elex::hnsw;
+
+namespace {
+
+struct Deleter {
+  void operator()(Index* p) const { delete p; }
+};
+using IndexPtr = std::unique_ptr<Index, Deleter>;
+
+IndexPtr make(std::uint32_t dim, Metric m, Quantization q = Quantization::None,
+              std::uint32_t M = 16, std::uint32_t efc = 200) {
+  Params p;
+  p.dim = dim;
+  p.metric = m;
+  p.M = M;
+  p.ef_construction = efc;
+  p.quantization = q;
+  Index* ix = nullptr;
+  EXPECT_EQ(Index::create(p, &ix), ELEX_OK);
+  return IndexPtr(ix);
+}
+
+/// n points around `clusters` Gaussian centres, seeded.
+std::vector<float> clustered(std::size_t n, std::uint32_t dim, std::size_t clusters,
+                             unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<float> centres(clusters * dim);
+  for (auto& c : centres) c = g(rng);
+  std::vector<float> v(n * dim);
+  std::uniform_int_distribution<std::size_t> pick(0, clusters - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = pick(rng);
+    for (std::uint32_t j = 0; j < dim; ++j) v[i * dim + j] = centres[c * dim + j] + 0.35f * g(rng);
+  }
+  return v;
+}
+
+std::vector<std::uint32_t> iota_ids(std::size_t n, std::uint32_t first = 1000) {
+  std::vector<std::uint32_t> ids(n);
+  std::iota(ids.begin(), ids.end(), first);
+  return ids;
+}
+
+double exact_distance(Metric m, const float* a, const float* b, std::uint32_t dim) {
+  double dot = 0, aa = 0, bb = 0, l2 = 0;
+  for (std::uint32_t i = 0; i < dim; ++i) {
+    dot += double(a[i]) * b[i], aa += double(a[i]) * a[i], bb += double(b[i]) * b[i];
+    l2 += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+  }
+  if (m == Metric::L2) return l2;
+  if (m == Metric::InnerProduct) return 1 - dot;
+  return (aa == 0 || bb == 0) ? 1 : 1 - dot / std::sqrt(aa * bb);
+}
+
+/// Brute-force top-k ids (the caller's ids) for each query.
+std::vector<std::uint32_t> truth(Metric m, const std::vector<float>& data,
+                                 const std::vector<std::uint32_t>& ids, const float* queries,
+                                 std::size_t nq, std::uint32_t dim, std::uint32_t k) {
+  std::vector<std::uint32_t> out(nq * k);
+  std::vector<std::pair<double, std::uint32_t>> d(ids.size());
+  for (std::size_t q = 0; q < nq; ++q) {
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      d[i] = {exact_distance(m, queries + q * dim, data.data() + i * dim, dim), ids[i]};
+    std::partial_sort(d.begin(), d.begin() + k, d.end());
+    for (std::uint32_t j = 0; j < k; ++j) out[q * k + j] = d[j].second;
+  }
+  return out;
+}
+
+double recall(const std::vector<std::uint32_t>& got, const std::vector<std::uint32_t>& want,
+              std::size_t nq, std::uint32_t k) {
+  std::size_t hit = 0;
+  for (std::size_t q = 0; q < nq; ++q)
+    for (std::uint32_t i = 0; i < k; ++i)
+      hit += std::count(want.begin() + q * k, want.begin() + (q + 1) * k, got[q * k + i]) > 0;
+  return double(hit) / double(nq * k);
+}
+
+struct Result {
+  std::vector<std::uint32_t> ids;
+  std::vector<float> dist;
+};
+
+Result search(const Index& ix, const float* q, std::size_t nq, std::uint32_t k, std::uint32_t ef,
+              ExactMode mode = ExactMode::Never, ThreadPool* pool = nullptr) {
+  Result r{std::vector<std::uint32_t>(nq * k), std::vector<float>(nq * k)};
+  EXPECT_EQ(ix.search(q, nq, k, ef, mode, r.ids.data(), r.dist.data(), pool), ELEX_OK)
+      << last_error_message();
+  return r;
+}
+
+constexpr std::uint32_t kDim = 48;
+constexpr std::size_t kN = 5000, kQ = 200;
+
+}  // namespace
+
+void normalise_rows(std::vector<float>& v, std::uint32_t dim) {
+  for (std::size_t i = 0; i < v.size(); i += dim) {
+    double n = 0;
+    for (std::uint32_t j = 0; j < dim; ++j) n += double(v[i + j]) * v[i + j];
+    for (std::uint32_t j = 0; j < dim; ++j) v[i + j] = float(v[i + j] / std::sqrt(n));
+  }
+}
+
+TEST(Hnsw, RecallAtTenOnClusteredDataForEveryMetric) {
+  // Inner product is used on unit vectors (see hnsw.h); the data is
+  // normalised for all metrics, as in the benchmarks.
+  auto data = clustered(kN, kDim, 50, 1);
+  auto queries = clustered(kQ, kDim, 50, 2);
+  normalise_rows(data, kDim);
+  normalise_rows(queries, kDim);
+  const auto ids = iota_ids(kN);
+  for (Metric m : {Metric::Cosine, Metric::L2, Metric::InnerProduct}) {
+    auto ix = make(kDim, m);
+    ASSERT_EQ(ix->add(ids.data(), data.data(), kN, nullptr), ELEX_OK) << last_error_message();
+    EXPECT_EQ(ix->live(), kN);
+    const auto want = truth(m, data, ids, queries.data(), kQ, kDim, 10);
+    const auto got = search(*ix, queries.data(), kQ, 10, 64);
+    const double r = recall(got.ids, want, kQ, 10);
+    EXPECT_GE(r, 0.95) << "metric " << int(m);
+    // Distances come back sorted and match their definition.
+    for (std::size_t q = 0; q < kQ; ++q) {
+      for (int i = 1; i < 10; ++i) ASSERT_LE(got.dist[q * 10 + i - 1], got.dist[q * 10 + i]);
+      const std::uint32_t id = got.ids[q * 10];
+      const double want_d =
+          exact_distance(m, queries.data() + q * kDim, data.data() + (id - 1000) * kDim, kDim);
+      ASSERT_NEAR(got.dist[q * 10], want_d, 1e-3 * (1 + std::fabs(want_d)));
+    }
+  }
+}
+
+TEST(Hnsw, InnerProductOnRawVectorsStillFindsMostNeighbours) {
+  // Not a metric on unnormalised data: HNSW's pruning is a heuristic there.
+  const auto data = clustered(kN, kDim, 50, 1);
+  const auto queries = clustered(kQ, kDim, 50, 2);
+  const auto ids = iota_ids(kN);
+  auto ix = make(kDim, Metric::InnerProduct);
+  ASSERT_EQ(ix->add(ids.data(), data.data(), kN, nullptr), ELEX_OK);
+  const auto want = truth(Metric::InnerProduct, data, ids, queries.data(), kQ, kDim, 10);
+  EXPECT_GE(recall(search(*ix, queries.data(), kQ, 10, 128).ids, want, kQ, 10), 0.8);
+}
+
+TEST(Hnsw, ParallelBuildIsAsGoodAndSearchesInParallel) {
+  const auto data = clustered(kN, kDim, 50, 3);
+  const auto queries = clustered(kQ, kDim, 50, 4);
+  const auto ids = iota_ids(kN);
+  ThreadPool pool(4);
+  auto ix = make(kDim, Metric::Cosine);
+  ASSERT_EQ(ix->add(ids.data(), data.data(), kN, &pool), ELEX_OK);
+  const auto want = truth(Metric::Cosine, data, ids, queries.data(), kQ, kDim, 10);
+  const auto serial = search(*ix, queries.data(), kQ, 10, 64);
+  const auto parallel = search(*ix, queries.data(), kQ, 10, 64, ExactMode::Never, &pool);
+  EXPECT_GE(recall(serial.ids, want, kQ, 10), 0.95);
+  EXPECT_EQ(serial.ids, parallel.ids);  // same graph, same answers, whatever the threads
+}
+
+TEST(Hnsw, ExactModeEqualsBruteForce) {
+  const auto data = clustered(800, 16, 8, 5);
+  const auto queries = clustered(30, 16, 8, 6);
+  const auto ids = iota_ids(800);
+  auto ix = make(16, Metric::L2);
+  ASSERT_EQ(ix->add(ids.data(), data.data(), 800, nullptr), ELEX_OK);
+  const auto want = truth(Metric::L2, data, ids, queries.data(), 30, 16, 5);
+  EXPECT_EQ(search(*ix, queries.data(), 30, 5, 5, ExactMode::Always).ids, want);
+  // Auto uses the scan at this size.
+  EXPECT_EQ(search(*ix, queries.data(), 30, 5, 5, ExactMode::Auto).ids, want);
+}
+
+TEST(Hnsw, BuildsAreReproducible) {
+  const auto data = clustered(1500, 24, 10, 7);
+  const auto ids = iota_ids(1500);
+  auto bytes_of = [&] {
+    auto ix = make(24, Metric::Cosine);
+    EXPECT_EQ(ix->add(ids.data(), data.data(), 1500, nullptr), ELEX_OK);
+    std::uint8_t* b = nullptr;
+    std::size_t n = 0;
+    EXPECT_EQ(ix->serialize(&b, &n), ELEX_OK);
+    std::vector<std::uint8_t> v(b, b + n);
+    std::free(b);
+    return v;
+  };
+  EXPECT_EQ(bytes_of(), bytes_of());
+}
+
+TEST(Hnsw, RemovedItemsNeverComeBackAndCanBeReAdded) {
+  const auto data = clustered(2000, 16, 20, 8);
+  const auto ids = iota_ids(2000);
+  auto ix = make(16, Metric::Cosine);
+  ASSERT_EQ(ix->add(ids.data(), data.data(), 2000, nullptr), ELEX_OK);
+  std::vector<std::uint32_t> gone;
+  for (std::uint32_t i = 0; i < 2000; i += 3) gone.push_back(ids[i]);
+  gone.push_back(999999);  // unknown: skipped
+  std::size_t removed = 0;
+  ASSERT_EQ(ix->remove(gone.data(), gone.size(), &removed), ELEX_OK);
+  EXPECT_EQ(removed, gone.size() - 1);
+  EXPECT_EQ(ix->live(), 2000 - removed);
+  EXPECT_FALSE(ix->contains(ids[0]));
+  EXPECT_TRUE(ix->contains(ids[1]));
+  for (ExactMode mode : {ExactMode::Never, ExactMode::Always}) {
+    const auto r = search(*ix, data.data(), 200, 10, 50, mode);
+    for (std::uint32_t id : r.ids)
+      ASSERT_EQ(std::find(gone.begin(), gone.end(), id), gone.end()) << id;
+  }
+  // A removed id may be added again (as a new vector).
+  ASSERT_EQ(ix->add(&ids[0], data.data() + 16, 1, nullptr), ELEX_OK);
+  EXPECT_TRUE(ix->contains(ids[0]));
+  const auto r = search(*ix, data.data() + 16, 1, 2, 50);
+  EXPECT_TRUE(r.ids[0] == ids[0] || r.ids[1] == ids[0]);
+}
+
+TEST(Hnsw, Int8KeepsRecallAndSavesMemory) {
+  const auto data = clustered(kN, kDim, 50, 9);
+  const auto queries = clustered(kQ, kDim, 50, 10);
+  const auto ids = iota_ids(kN);
+  auto f32 = make(kDim, Metric::Cosine);
+  auto i8 = make(kDim, Metric::Cosine, Quantization::Int8);
+  ASSERT_EQ(f32->add(ids.data(), data.data(), kN, nullptr), ELEX_OK);
+  ASSERT_EQ(i8->add(ids.data(), data.data(), kN, nullptr), ELEX_OK);
+  const auto want = truth(Metric::Cosine, data, ids, queries.data(), kQ, kDim, 10);
+  EXPECT_GE(recall(search(*i8, queries.data(), kQ, 10, 64).ids, want, kQ, 10), 0.9);
+  EXPECT_LT(i8->stats().bytes, f32->stats().bytes * 0.7);
+  Params p;
+  p.dim = 8;
+  p.metric = Metric::L2;
+  p.quantization = Quantization::Int8;
+  Index* bad = nullptr;
+  EXPECT_EQ(Index::create(p, &bad), ELEX_E_INVALID_ARGUMENT);
+}
+
+TEST(Hnsw, SerialisationRoundTripGivesIdenticalResults) {
+  const auto data = clustered(3000, 32, 30, 11);
+  const auto queries = clustered(100, 32, 30, 12);
+  const auto ids = iota_ids(3000);
+  for (Quantization q : {Quantization::None, Quantization::Int8}) {
+    auto ix = make(32, Metric::Cosine, q);
+    ASSERT_EQ(ix->add(ids.data(), data.data(), 3000, nullptr), ELEX_OK);
+    std::size_t removed = 0;
+    ASSERT_EQ(ix->remove(ids.data(), 10, &removed), ELEX_OK);
+    std::uint8_t* bytes = nullptr;
+    std::size_t size = 0;
+    ASSERT_EQ(ix->serialize(&bytes, &size), ELEX_OK);
+    Index* back = nullptr;
+    ASSERT_EQ(Index::deserialize(bytes, size, &back), ELEX_OK) << last_error_message();
+    IndexPtr owned(back);
+    EXPECT_EQ(back->live(), ix->live());
+    const auto a = search(*ix, queries.data(), 100, 10, 40);
+    const auto b = search(*back, queries.data(), 100, 10, 40);
+    EXPECT_EQ(a.ids, b.ids);
+    EXPECT_EQ(a.dist, b.dist);
+    // The loaded index keeps growing like the original.
+    const auto more = clustered(10, 32, 30, 13);
+    const auto more_ids = iota_ids(10, 90000);
+    EXPECT_EQ(back->add(more_ids.data(), more.data(), 10, nullptr), ELEX_OK);
+    std::free(bytes);
+  }
+}
+
+TEST(Hnsw, HostileBytesGiveErrorsNeverCrashes) {
+  const auto data = clustered(300, 8, 5, 14);
+  const auto ids = iota_ids(300);
+  auto ix = make(8, Metric::L2, Quantization::None, 4, 40);
+  ASSERT_EQ(ix->add(ids.data(), data.data(), 300, nullptr), ELEX_OK);
+  std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(ix->serialize(&bytes, &size), ELEX_OK);
+  const std::vector<std::uint8_t> good(bytes, bytes + size);
+  std::free(bytes);
+  Index* out = nullptr;
+  EXPECT_EQ(Index::deserialize(good.data(), 10, &out), ELEX_E_FOREIGN_DATA);
+  EXPECT_EQ(Index::deserialize(good.data(), good.size() - 1, &out), ELEX_E_CORRUPT_DATA);
+  // Flip bytes and fix the checksum so the structural checks are reached.
+  std::mt19937 rng(15);
+  std::uniform_int_distribution<std::size_t> pos(16, good.size() - 5);
+  int rejected = 0;
+  for (int t = 0; t < 3000; ++t) {
+    auto b = good;
+    for (int f = 0; f < 1 + t % 4; ++f) b[pos(rng)] ^= std::uint8_t(1u << (rng() % 8));
+    const std::uint32_t c = format::crc32(b.data(), b.size() - 4);
+    std::memcpy(b.data() + b.size() - 4, &c, 4);
+    Index* r = nullptr;
+    const Status s = Index::deserialize(b.data(), b.size(), &r);
+    if (s != ELEX_OK) {
+      ++rejected;
+      EXPECT_EQ(r, nullptr);
+      continue;
+    }
+    // Accepted (e.g. a flipped vector value): it must be fully usable.
+    IndexPtr owned(r);
+    std::vector<std::uint32_t> oi(5);
+    std::vector<float> od(5);
+    if (r->live() >= 5)
+      EXPECT_EQ(r->search(data.data(), 1, 5, 20, ExactMode::Never, oi.data(), od.data(), nullptr),
+                ELEX_OK);
+  }
+  EXPECT_GT(rejected, 100);
+}
+
+TEST(Hnsw, BadInputReturnsCodedErrors) {
+  auto ix = make(4, Metric::Cosine);
+  float q[4] = {1, 0, 0, 0};
+  std::uint32_t oi[8];
+  float od[8];
+  EXPECT_EQ(ix->search(q, 1, 1, 10, ExactMode::Auto, oi, od, nullptr), ELEX_E_EMPTY_INDEX);
+  const float v[12] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+  const std::uint32_t ids[3] = {7, 8, 9};
+  ASSERT_EQ(ix->add(ids, v, 3, nullptr), ELEX_OK);
+  EXPECT_EQ(ix->add(ids, v, 1, nullptr), ELEX_E_DUPLICATE_ID);
+  const std::uint32_t twice[2] = {50, 50};
+  EXPECT_EQ(ix->add(twice, v, 2, nullptr), ELEX_E_DUPLICATE_ID);
+  EXPECT_EQ(ix->live(), 3u);  // nothing of a failed add remains
+  const float nan[4] = {1, std::numeric_limits<float>::quiet_NaN(), 0, 0};
+  const std::uint32_t fresh = 70;
+  EXPECT_EQ(ix->add(&fresh, nan, 1, nullptr), ELEX_E_INVALID_ARGUMENT);
+  const float inf[4] = {std::numeric_limits<float>::infinity(), 0, 0, 0};
+  EXPECT_EQ(ix->search(inf, 1, 1, 10, ExactMode::Auto, oi, od, nullptr), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(ix->search(q, 1, 0, 10, ExactMode::Auto, oi, od, nullptr), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(ix->search(q, 1, 4, 10, ExactMode::Auto, oi, od, nullptr), ELEX_E_INVALID_ARGUMENT);
+  // ef below k is raised to k.
+  EXPECT_EQ(ix->search(q, 1, 3, 1, ExactMode::Never, oi, od, nullptr), ELEX_OK);
+  EXPECT_EQ(oi[0], 7u);
+  EXPECT_NE(oi[2], 0xFFFFFFFFu);
+  Params p;
+  Index* bad = nullptr;
+  p.dim = 0;
+  EXPECT_EQ(Index::create(p, &bad), ELEX_E_INVALID_ARGUMENT);
+  p.dim = 4;
+  p.M = 1;
+  EXPECT_EQ(Index::create(p, &bad), ELEX_E_INVALID_ARGUMENT);
+  p.M = 16;
+  p.metric = static_cast<Metric>(5);
+  EXPECT_EQ(Index::create(p, &bad), ELEX_E_INVALID_ARGUMENT);
+}
+
+TEST(Hnsw, ZeroVectorsAreAtCosineDistanceOne) {
+  auto ix = make(4, Metric::Cosine);
+  const float v[8] = {0, 0, 0, 0, 1, 1, 0, 0};
+  const std::uint32_t ids[2] = {1, 2};
+  ASSERT_EQ(ix->add(ids, v, 2, nullptr), ELEX_OK);
+  const float q[4] = {1, 0, 0, 0};
+  std::uint32_t oi[2];
+  float od[2];
+  ASSERT_EQ(ix->search(q, 1, 2, 10, ExactMode::Never, oi, od, nullptr), ELEX_OK);
+  EXPECT_EQ(oi[0], 2u);
+  EXPECT_NEAR(od[1], 1.0f, 1e-6);
+}
