@@ -11,6 +11,19 @@
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, codeForStatus } from './errors.ts';
 import { detectFeatures, selectBundle, type Variant } from './platform.ts';
+import {
+  METRIC_IDS,
+  METRIC_NAMES,
+  checkIds,
+  checkIndexOptions,
+  checkK,
+  checkVectors,
+  resolveSearch,
+  type IndexOptions,
+  type IndexStats,
+  type SearchOptions,
+  type SearchResult,
+} from './index-types.ts';
 
 export type Metric = 'l2' | 'ip' | 'cosine';
 const METRICS: Record<Metric, number> = { l2: 0, ip: 1, cosine: 2 };
@@ -97,6 +110,18 @@ interface ElexModule {
   ): number;
   _elex_vectors_encode(data: number, count: number, dim: number, out: number, outSize: number): number;
   _elex_vectors_decode(bytes: number, size: number, data: number, count: number, dim: number): number;
+  _elex_index_create(dim: number, metric: number, M: number, efc: number, quant: number, seed: number, out: number): number;
+  _elex_index_destroy(index: number): void;
+  _elex_index_add(engine: number, index: number, ids: number, n: number, vectors: number, floats: number): number;
+  _elex_index_search(
+    engine: number, index: number, queries: number, floats: number, k: number, ef: number, exact: number, ids: number, dist: number,
+  ): number;
+  _elex_index_remove(index: number, ids: number, n: number, removed: number): number;
+  _elex_index_stats(index: number, out: number): number;
+  _elex_index_serialize(index: number, out: number, outSize: number): number;
+  _elex_index_deserialize(bytes: number, size: number, out: number): number;
+  _elex_bench_prepare(kernel: number, n: number, seed: number): number;
+  _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
   UTF8ToString(ptr: number): string;
 }
 
@@ -244,12 +269,82 @@ export class Bindings {
     });
   }
 
+  /** A new, empty HNSW index in this instance. */
+  createIndex(options: IndexOptions): IndexHandle {
+    this.open();
+    const o = checkIndexOptions(options);
+    const ptr = this.scoped((s) => {
+      const out = s.alloc(4);
+      this.call(
+        'creating an index',
+        this.m._elex_index_create(o.dim, METRIC_IDS[o.metric], o.M, o.efConstruction, o.quantization === 'int8' ? 1 : 0, o.seed >>> 0, out),
+      );
+      return this.u32()[out >>> 2]!;
+    });
+    return new IndexHandle(this, ptr, o.dim);
+  }
+
+  /** An index from bytes written by IndexHandle.save(); damaged bytes give a coded error. */
+  loadIndex(bytes: Uint8Array): IndexHandle {
+    this.open();
+    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+    const ptr = this.scoped((s) => {
+      const p = s.put(bytes), out = s.alloc(4);
+      this.call('loading an index', this.m._elex_index_deserialize(p, bytes.length, out));
+      return this.u32()[out >>> 2]!;
+    });
+    const handle = new IndexHandle(this, ptr, 0);
+    handle.dimension = handle.stats().dim;
+    return handle;
+  }
+
+  /**
+   * Benchmark aid: runs kernel `kernel` (0 dot, 1 cosine, 2 l2, 3 int8 dot,
+   * 4 Q-update, 5 validation, 6 aggregation) `reps` times on seeded data of
+   * size n inside wasm; twin 1 forces the scalar twin. Returns ms per rep.
+   */
+  benchKernel(kernel: number, twin: 0 | 1, n: number, reps: number): { msPerRep: number; checksum: number } {
+    this.open();
+    return this.scoped((s) => {
+      this.call('preparing a kernel bench', this.m._elex_bench_prepare(kernel, n, 42));
+      const out = s.alloc(8);
+      this.call('running a kernel bench', this.m._elex_bench_run(kernel, twin, Math.max(1, reps >> 4), out));
+      const t0 = performance.now();
+      this.call('running a kernel bench', this.m._elex_bench_run(kernel, twin, reps, out));
+      const ms = performance.now() - t0;
+      return { msPerRep: ms / reps, checksum: new Float64Array(this.memory.buffer, out, 1)[0]! };
+    });
+  }
+
   /** Frees the engine. The bindings cannot be used afterwards. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.m._elex_engine_destroy(this.enginePtr);
     this.enginePtr = 0;
+  }
+
+  /** @internal the index handle's way in */
+  indexCall<T>(fn: (m: ElexModule, s: Scratch, engine: number) => T): T {
+    this.open();
+    return this.scoped((s) => fn(this.m, s, this.enginePtr));
+  }
+  /** @internal */
+  check(what: string, status: number): void {
+    this.call(what, status);
+  }
+  /** @internal */
+  view(): { u32: Uint32Array; f32: Float32Array; f64: Float64Array } {
+    const b = this.memory.buffer;
+    return { u32: new Uint32Array(b), f32: new Float32Array(b), f64: new Float64Array(b) };
+  }
+  /** @internal */
+  copy<T extends Uint8Array | Float32Array | Uint32Array>(
+    Ctor: { new (n: number): T; BYTES_PER_ELEMENT: number },
+    ptr: number,
+    length: number,
+  ): T {
+    return this.copyOut(Ctor, ptr, length);
   }
 
   // ------------------------------------------------------------ internals
@@ -314,7 +409,7 @@ export class Bindings {
     return new Float32Array(this.memory.buffer);
   }
 
-  private copyOut<T extends Uint8Array | Float32Array>(
+  private copyOut<T extends Uint8Array | Float32Array | Uint32Array>(
     Ctor: { new (n: number): T; BYTES_PER_ELEMENT: number },
     ptr: number,
     length: number,
@@ -358,10 +453,114 @@ export class Bindings {
   }
 }
 
-interface Scratch {
+export interface Scratch {
   alloc(bytes: number): number;
   put(arr: ArrayBufferView): number;
   own(ptr: number): void;
+}
+
+/**
+ * An HNSW index in a same-thread instance. The same methods as the engine's
+ * sharded index, called synchronously. Inputs are copied into wasm memory;
+ * results are fresh arrays.
+ */
+export class IndexHandle {
+  private ptr: number;
+  /** @internal */
+  dimension: number;
+
+  /** @internal use Bindings.createIndex / loadIndex */
+  constructor(
+    private readonly b: Bindings,
+    ptr: number,
+    dim: number,
+  ) {
+    this.ptr = ptr;
+    this.dimension = dim;
+  }
+
+  get dim(): number {
+    return this.dimension;
+  }
+
+  /** Adds vectors (row-major, dim floats each) under the caller's ids; all or nothing. */
+  add(ids: Uint32Array | readonly number[], vectors: Float32Array): { added: number; size: number } {
+    const idArr = checkIds(ids);
+    checkVectors(vectors, this.dimension, idArr.length, 'vectors');
+    this.b.indexCall((m, s, engine) => {
+      const pi = s.put(idArr), pv = s.put(vectors);
+      this.b.check('adding to the index', m._elex_index_add(engine, this.live(), pi, idArr.length, pv, vectors.length));
+    });
+    return { added: idArr.length, size: this.stats().size };
+  }
+
+  /** The k nearest items to each query. */
+  search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
+    checkK(k);
+    const nq = checkVectors(queries, this.dimension, null, 'queries');
+    const { ef, exact } = resolveSearch(k, options);
+    return this.b.indexCall((m, s, engine) => {
+      const pq = s.put(queries), ids = s.alloc(nq * k * 4), dist = s.alloc(nq * k * 4);
+      this.b.check('searching the index', m._elex_index_search(engine, this.live(), pq, queries.length, k, ef, exact, ids, dist));
+      return { ids: this.b.copy(Uint32Array, ids, nq * k), distances: this.b.copy(Float32Array, dist, nq * k), nq, k };
+    });
+  }
+
+  /** Removes ids (unknown ones are skipped); returns how many were removed. */
+  remove(ids: Uint32Array | readonly number[]): number {
+    const idArr = checkIds(ids);
+    return this.b.indexCall((m, s) => {
+      const pi = s.put(idArr), out = s.alloc(4);
+      this.b.check('removing from the index', m._elex_index_remove(this.live(), pi, idArr.length, out));
+      return this.b.view().u32[out >>> 2]!;
+    });
+  }
+
+  stats(): IndexStats {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(9 * 8);
+      this.b.check('reading index stats', m._elex_index_stats(this.live(), out));
+      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 9);
+      const [nodes, size, bytes, maxLevel, dim, M, efConstruction, metric, quant] = Array.from(v) as number[];
+      return {
+        size: size!,
+        nodes: nodes!,
+        bytes: bytes!,
+        bytesPerVector: size! > 0 ? bytes! / size! : 0,
+        maxLevel: maxLevel!,
+        dim: dim!,
+        M: M!,
+        efConstruction: efConstruction!,
+        metric: METRIC_NAMES[metric!]!,
+        quantization: quant === 1 ? 'int8' : 'none',
+      };
+    });
+  }
+
+  /** The index as bytes (an ELEX container): load them with Bindings.loadIndex. */
+  save(): Uint8Array {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(8);
+      this.b.check('saving the index', m._elex_index_serialize(this.live(), out, out + 4));
+      const u = this.b.view().u32;
+      const [ptr, size] = [u[out >>> 2]!, u[(out >>> 2) + 1]!];
+      s.own(ptr);
+      return this.b.copy(Uint8Array, ptr, size);
+    });
+  }
+
+  /** Frees the index. */
+  close(): void {
+    if (this.ptr === 0) return;
+    const p = this.ptr;
+    this.ptr = 0;
+    this.b.indexCall((m) => m._elex_index_destroy(p));
+  }
+
+  private live(): number {
+    if (this.ptr === 0) throw new ElexError('CLOSED', 'this index was closed');
+    return this.ptr;
+  }
 }
 
 function metricId(metric: Metric): number {

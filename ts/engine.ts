@@ -7,6 +7,8 @@ import { ElexError } from './errors.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from './platform.ts';
 import { WorkerPool } from './pool.ts';
 import type { CrashMode } from './protocol.ts';
+import { openEngineIndex, type EngineIndex } from './engine-index.ts';
+import type { IndexOptions } from './index-types.ts';
 
 export interface EngineOptions {
   /** Force a variant; default: the best this page supports (simd-mt → simd → scalar). */
@@ -89,6 +91,10 @@ export interface Engine {
     dim: number,
     options?: BatchOptions,
   ): Promise<DistanceBatchResult>;
+  /** A new HNSW index named `name`, one shard per worker. */
+  createIndex(name: string, options: IndexOptions): Promise<EngineIndex>;
+  /** An index from bytes written by EngineIndex.save(). */
+  loadIndex(name: string, bytes: Uint8Array): Promise<EngineIndex>;
   /** Terminates the workers; calls in flight reject with CLOSED. Idempotent. */
   close(): Promise<void>;
   readonly debug: EngineDebug;
@@ -188,6 +194,17 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         shards: parts.map((p) => ({ worker: p.w, rows: p.rows, ms: p.res.ms, threadsUsed: p.res.threadsUsed })),
         elapsedMs: performance.now() - t,
       };
+    },
+
+    async createIndex(name, options) {
+      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      return openEngineIndex(pool, name, options);
+    },
+
+    async loadIndex(name, bytes) {
+      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+      return openEngineIndex(pool, name, bytes);
     },
 
     async close() {

@@ -15,7 +15,10 @@ export type {
   EngineOptions,
   ShardTiming,
 } from './engine.ts';
-export { instantiate, compileVariant, Bindings } from './bindings.ts';
+export { instantiate, compileVariant, Bindings, IndexHandle } from './bindings.ts';
+export { NO_HIT } from './index-types.ts';
+export type { IndexOptions, IndexStats, Quantization, SearchOptions, SearchResult, ExactMode } from './index-types.ts';
+export type { EngineIndex, EngineIndexStats, EngineSearchOptions, EngineSearchResult } from './engine-index.ts';
 export type {
   BuildInfo,
   DecodedVectors,

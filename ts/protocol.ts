@@ -10,6 +10,7 @@
  */
 import type { BundleOverrides } from './bundles.ts';
 import type { BuildInfo, DistanceBatchInput, DistanceBatchOutput } from './bindings.ts';
+import type { IndexOptions, IndexStats, SearchOptions, SearchResult } from './index-types.ts';
 import { ElexError, fromWire, toWire, type WireError } from './errors.ts';
 import type { Variant } from './platform.ts';
 
@@ -44,6 +45,19 @@ export interface WorkerApi {
   info(): Promise<BuildInfo>;
   /** `queries` and `vectors` may be transferred in; `distances` is transferred out. */
   distanceBatch(req: DistanceBatchInput): Promise<DistanceBatchOutput & { ms: number }>;
+  /** Index calls; each worker holds its shard of every named index. */
+  indexCreate(name: string, options: IndexOptions): Promise<IndexStats>;
+  /** `ids` and `vectors` are transferred in (the engine passes its own copies). */
+  indexAdd(name: string, ids: Uint32Array, vectors: Float32Array): Promise<IndexStats>;
+  /** `queries` transferred in; `ids`/`distances` transferred out. */
+  indexSearch(name: string, queries: Float32Array, k: number, options: SearchOptions): Promise<SearchResult & { ms: number }>;
+  indexRemove(name: string, ids: Uint32Array): Promise<{ removed: number; stats: IndexStats }>;
+  indexStats(name: string): Promise<IndexStats>;
+  /** Bytes transferred out. */
+  indexSave(name: string): Promise<Uint8Array>;
+  /** Replaces the named index; bytes transferred in. */
+  indexLoad(name: string, bytes: Uint8Array): Promise<IndexStats>;
+  indexDrop(name: string): Promise<void>;
   /** Resolves after `delayMs`, then the worker dies as `mode` says. */
   crash(mode: CrashMode, delayMs: number): Promise<void>;
 }

@@ -3,11 +3,22 @@
  * Comlink with the protocol of protocol.ts.
  */
 import * as Comlink from 'comlink';
-import { instantiate, type Bindings } from './bindings.ts';
+import { instantiate, type Bindings, type IndexHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
 import { serve, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
+const indexes = new Map<string, IndexHandle>();
+
+function indexNamed(name: string): IndexHandle {
+  const ix = indexes.get(name);
+  if (!ix)
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `worker ${String(self.name)} has no index "${name}" (was it dropped, or was this worker restarted?)`,
+    );
+  return ix;
+}
 
 function ready(): Bindings {
   if (!bindings) throw new ElexError('INTERNAL', 'worker used before init');
@@ -46,6 +57,49 @@ const api: WorkerApi = {
       const out = ready().distanceBatch(req);
       const result = { ...out, ms: performance.now() - t0 };
       return Comlink.transfer(result, [out.distances.buffer]);
+    }),
+  indexCreate: (name, options) =>
+    serve(() => {
+      if (indexes.has(name)) throw new ElexError('INVALID_ARGUMENT', `an index named "${name}" already exists`);
+      const ix = ready().createIndex(options);
+      indexes.set(name, ix);
+      return ix.stats();
+    }),
+  indexAdd: (name, ids, vectors) =>
+    serve(() => {
+      const ix = indexNamed(name);
+      ix.add(ids, vectors);
+      return ix.stats();
+    }),
+  indexSearch: (name, queries, k, options) =>
+    serve(() => {
+      const t0 = performance.now();
+      const r = indexNamed(name).search(queries, k, options);
+      return Comlink.transfer({ ...r, ms: performance.now() - t0 }, [r.ids.buffer, r.distances.buffer]);
+    }),
+  indexRemove: (name, ids) =>
+    serve(() => {
+      const ix = indexNamed(name);
+      const removed = ix.remove(ids);
+      return { removed, stats: ix.stats() };
+    }),
+  indexStats: (name) => serve(() => indexNamed(name).stats()),
+  indexSave: (name) =>
+    serve(() => {
+      const bytes = indexNamed(name).save();
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    }),
+  indexLoad: (name, bytes) =>
+    serve(() => {
+      const ix = ready().loadIndex(bytes);
+      indexes.get(name)?.close();
+      indexes.set(name, ix);
+      return ix.stats();
+    }),
+  indexDrop: (name) =>
+    serve(() => {
+      indexes.get(name)?.close();
+      indexes.delete(name);
     }),
   crash: (mode, delayMs) =>
     serve(() => {

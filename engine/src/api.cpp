@@ -6,6 +6,7 @@
 #include <new>
 
 #include "elex/batch.h"
+#include "elex/hnsw.h"
 #include "elex/kernels.h"
 #include "elex/parallel.h"
 #include "elex/vectors.h"
@@ -130,6 +131,124 @@ ELEX_EXPORT int elex_vectors_encode(const float* data, uint32_t count, uint32_t 
 ELEX_EXPORT int elex_vectors_decode(const uint8_t* bytes, size_t size, float** data,
                                     uint32_t* count, uint32_t* dim) {
   return guarded([&] { return elex::vectors::decode(bytes, size, data, count, dim); });
+}
+
+}  // extern "C"
+
+// ------------------------------------------------------------------ index
+
+struct elex_index {
+  elex::hnsw::Index* ix;
+};
+
+extern "C" {
+
+ELEX_EXPORT int elex_index_create(uint32_t dim, int metric, uint32_t M, uint32_t ef_construction,
+                                  uint32_t quantization, uint32_t seed, elex_index** out) {
+  return guarded([&] {
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index output pointer is null");
+    if (!elex::valid_metric(metric))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "unknown metric %d (0 = l2, 1 = ip, 2 = cosine)",
+                        metric);
+    elex::hnsw::Params p;
+    p.dim = dim;
+    p.metric = static_cast<elex::Metric>(metric);
+    p.M = M;
+    p.ef_construction = ef_construction;
+    p.quantization = static_cast<elex::hnsw::Quantization>(quantization);
+    p.seed = seed;
+    elex::hnsw::Index* ix = nullptr;
+    if (elex::Status s = elex::hnsw::Index::create(p, &ix); s != ELEX_OK) return s;
+    auto* h = new (std::nothrow) elex_index{ix};
+    if (h == nullptr) {
+      delete ix;
+      return elex::fail(ELEX_E_OUT_OF_MEMORY, "could not allocate an index handle");
+    }
+    *out = h;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT void elex_index_destroy(elex_index* index) {
+  if (index == nullptr) return;
+  delete index->ix;
+  delete index;
+}
+
+ELEX_EXPORT int elex_index_add(elex_engine* engine, elex_index* index, const uint32_t* ids,
+                               uint32_t n, const float* vectors, size_t floats) {
+  return guarded([&] {
+    if (index == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index is null");
+    const std::uint32_t dim = index->ix->dim();
+    if (floats != std::size_t(n) * dim)
+      return elex::fail(ELEX_E_DIMENSION_MISMATCH,
+                        "%zu floats are not %u vectors of dimension %u (expected %zu)", floats, n,
+                        dim, std::size_t(n) * dim);
+    return index->ix->add(ids, vectors, n, engine ? &engine->pool : nullptr);
+  });
+}
+
+ELEX_EXPORT int elex_index_search(elex_engine* engine, const elex_index* index,
+                                  const float* queries, size_t floats, uint32_t k, uint32_t ef,
+                                  uint32_t exact, uint32_t* out_ids, float* out_dist) {
+  return guarded([&] {
+    if (index == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index is null");
+    const std::uint32_t dim = index->ix->dim();
+    if (floats % dim != 0)
+      return elex::fail(ELEX_E_DIMENSION_MISMATCH,
+                        "%zu query floats are not a whole number of %u-dimensional vectors",
+                        floats, dim);
+    return index->ix->search(queries, floats / dim, k, ef,
+                             static_cast<elex::hnsw::ExactMode>(exact), out_ids, out_dist,
+                             engine ? &engine->pool : nullptr);
+  });
+}
+
+ELEX_EXPORT int elex_index_remove(elex_index* index, const uint32_t* ids, uint32_t n,
+                                  uint32_t* removed) {
+  return guarded([&] {
+    if (index == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index is null");
+    std::size_t r = 0;
+    const elex::Status s = index->ix->remove(ids, n, &r);
+    if (removed) *removed = static_cast<uint32_t>(r);
+    return s;
+  });
+}
+
+ELEX_EXPORT int elex_index_stats(const elex_index* index, double* out) {
+  return guarded([&] {
+    if (index == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "index or output is null");
+    const elex::hnsw::Stats s = index->ix->stats();
+    const double v[9] = {double(s.nodes), double(s.live),       double(s.bytes),
+                         double(s.max_level), double(s.dim),    double(s.M),
+                         double(s.ef_construction), double(static_cast<int>(s.metric)),
+                         double(static_cast<unsigned>(s.quantization))};
+    for (int i = 0; i < 9; ++i) out[i] = v[i];
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_index_serialize(const elex_index* index, uint8_t** out, size_t* out_size) {
+  return guarded([&] {
+    if (index == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index is null");
+    return index->ix->serialize(out, out_size);
+  });
+}
+
+ELEX_EXPORT int elex_index_deserialize(const uint8_t* bytes, size_t size, elex_index** out) {
+  return guarded([&] {
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index output pointer is null");
+    elex::hnsw::Index* ix = nullptr;
+    if (elex::Status s = elex::hnsw::Index::deserialize(bytes, size, &ix); s != ELEX_OK) return s;
+    auto* h = new (std::nothrow) elex_index{ix};
+    if (h == nullptr) {
+      delete ix;
+      return elex::fail(ELEX_E_OUT_OF_MEMORY, "could not allocate an index handle");
+    }
+    *out = h;
+    return ELEX_OK;
+  });
 }
 
 }  // extern "C"

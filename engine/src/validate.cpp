@@ -49,6 +49,8 @@ Counts run(const Input& in, std::size_t n, std::uint32_t* masks) {
   using namespace simd;
   Counts counts{};
   const f32x4 inf = splat(std::numeric_limits<float>::infinity()), zero = simd::zero();
+  i32x4 cnt[kFindingCount + 1];
+  for (auto& c : cnt) c = zero_i32();
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const f32x4 p = load(in.proposed + i), c = load(in.current + i);
@@ -65,12 +67,17 @@ Counts run(const Input& in, std::size_t n, std::uint32_t* masks) {
                             mor(bits_if(amax, kAboveMax), bits_if(bsafe, kBelowSafe))),
                         mor(bits_if(asafe, kAboveSafe), bits_if(step, kStepTooLarge)));
     store_u32(masks + i, m);
-    const m32x4 conds[kFindingCount] = {nf, bmin, amax, bsafe, asafe, step};
-    for (unsigned b = 0; b < kFindingCount; ++b)
-      counts.by_finding[b] += static_cast<std::uint32_t>(__builtin_popcount(movemask(conds[b])));
-    const m32x4 any = mor(mor(mor(nf, bmin), mor(amax, bsafe)), mor(asafe, step));
-    counts.flagged += static_cast<std::uint32_t>(__builtin_popcount(movemask(any)));
+    cnt[0] = count_if(cnt[0], nf);
+    cnt[1] = count_if(cnt[1], bmin);
+    cnt[2] = count_if(cnt[2], amax);
+    cnt[3] = count_if(cnt[3], bsafe);
+    cnt[4] = count_if(cnt[4], asafe);
+    cnt[5] = count_if(cnt[5], step);
+    cnt[6] = count_if(cnt[6], mor(mor(mor(nf, bmin), mor(amax, bsafe)), mor(asafe, step)));
   }
+  for (unsigned b = 0; b < kFindingCount; ++b)
+    counts.by_finding[b] = static_cast<std::uint32_t>(hsum_i32(cnt[b]));
+  counts.flagged = static_cast<std::uint32_t>(hsum_i32(cnt[6]));
   for (; i < n; ++i) {
     masks[i] = scalar::one(in, i);
     tally(counts, masks[i]);

@@ -74,6 +74,50 @@ int elex_vectors_encode(const float* data, uint32_t count, uint32_t dim, uint8_t
 int elex_vectors_decode(const uint8_t* bytes, size_t size, float** data, uint32_t* count,
                         uint32_t* dim);
 
+// ------------------------------------------------------------------ index
+// An HNSW index (hnsw.h). Calls on one index must not overlap.
+
+typedef struct elex_index elex_index;
+
+/// metric: 0 l2, 1 ip, 2 cosine. quantization: 0 none, 1 int8 (cosine only).
+int elex_index_create(uint32_t dim, int metric, uint32_t M, uint32_t ef_construction,
+                      uint32_t quantization, uint32_t seed, elex_index** out);
+void elex_index_destroy(elex_index* index);
+
+/// Adds n vectors; `floats` must be n * dim (else DIMENSION_MISMATCH). Uses
+/// the engine's threads when engine is not null.
+int elex_index_add(elex_engine* engine, elex_index* index, const uint32_t* ids, uint32_t n,
+                   const float* vectors, size_t floats);
+
+/// k nearest per query; `floats` must be a multiple of dim. exact: 0 auto,
+/// 1 never, 2 always. Outputs hold (floats / dim) * k entries.
+int elex_index_search(elex_engine* engine, const elex_index* index, const float* queries,
+                      size_t floats, uint32_t k, uint32_t ef, uint32_t exact, uint32_t* out_ids,
+                      float* out_dist);
+
+int elex_index_remove(elex_index* index, const uint32_t* ids, uint32_t n, uint32_t* removed);
+
+/// out[0..8] = nodes, live, bytes, max_level, dim, M, ef_construction,
+/// metric, quantization.
+int elex_index_stats(const elex_index* index, double* out);
+
+int elex_index_serialize(const elex_index* index, uint8_t** out, size_t* out_size);
+int elex_index_deserialize(const uint8_t* bytes, size_t size, elex_index** out);
+
+// --------------------------------------------------------- kernel benches
+// For the benchmark harness only: run one kernel on seeded data inside wasm
+// so that a JS timer measures the kernel, not the call.
+//   kernel: 0 dot, 1 cosine, 2 l2 (n = dim, one pair per rep), 3 int8 dot,
+//           4 Q-update (n entries), 5 validation (n values),
+//           6 aggregation (n rows x 16 columns, stride 20)
+//   twin:   0 the build's kernel, 1 the scalar twin
+
+/// Generates seeded inputs for `kernel` of size n (replaces earlier ones).
+int elex_bench_prepare(int kernel, uint32_t n, uint32_t seed);
+/// Runs the prepared kernel `reps` times; *checksum gets a value that
+/// depends on every result (so nothing is optimised away).
+int elex_bench_run(int kernel, int twin, uint32_t reps, double* checksum);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

@@ -1,0 +1,129 @@
+/**
+ * Types and argument checks shared by the same-thread index (bindings.ts)
+ * and the sharded engine index (engine-index.ts).
+ */
+import { ElexError } from './errors.ts';
+import type { Metric } from './bindings.ts';
+
+export type Quantization = 'none' | 'int8';
+export type ExactMode = boolean | 'auto';
+
+export interface IndexOptions {
+  /** Vector dimension (1..65536). */
+  dim: number;
+  /** Default 'cosine'. 'ip' is meant for unit vectors. */
+  metric?: Metric;
+  /** Links per node (2M on the bottom layer). Default 16. */
+  M?: number;
+  /** Build-time search width. Default 200. */
+  efConstruction?: number;
+  /** 'int8' stores 1 byte per dimension (cosine only). Default 'none'. */
+  quantization?: Quantization;
+  /** Level generator seed: same data, same seed, same graph. Default 100. */
+  seed?: number;
+}
+
+export interface SearchOptions {
+  /** Search width; raised to k when lower. Default max(k, 64). */
+  ef?: number;
+  /**
+   * true: flat exact scan; false: graph only; 'auto' (default): exact when
+   * the index holds at most 1,024 items or ef × 2M reaches its size.
+   */
+  exact?: ExactMode;
+}
+
+/** k hits per query, nearest first; query i's hits are at [i*k, (i+1)*k). */
+export interface SearchResult {
+  /** The caller's ids; NO_HIT (0xFFFFFFFF) where fewer than k were found. */
+  ids: Uint32Array;
+  distances: Float32Array;
+  nq: number;
+  k: number;
+}
+
+export const NO_HIT = 0xffffffff;
+
+export interface IndexStats {
+  /** Live (searchable) items. */
+  size: number;
+  /** Slots used, removed items included. */
+  nodes: number;
+  /** Every byte the index holds in wasm memory. */
+  bytes: number;
+  /** bytes / size (0 when empty). */
+  bytesPerVector: number;
+  maxLevel: number;
+  dim: number;
+  M: number;
+  efConstruction: number;
+  metric: Metric;
+  quantization: Quantization;
+}
+
+export const METRIC_IDS: Record<Metric, number> = { l2: 0, ip: 1, cosine: 2 };
+export const METRIC_NAMES: Metric[] = ['l2', 'ip', 'cosine'];
+
+function intIn(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw new ElexError('INVALID_ARGUMENT', `${name} must be an integer from ${lo} to ${hi}, got ${String(v)}`);
+  return v;
+}
+
+export function checkIndexOptions(o: IndexOptions): Required<IndexOptions> {
+  if (typeof o !== 'object' || o === null) throw new ElexError('INVALID_ARGUMENT', 'index options must be an object');
+  const metric = o.metric ?? 'cosine';
+  if (!(metric in METRIC_IDS))
+    throw new ElexError('INVALID_ARGUMENT', `unknown metric "${String(metric)}"; use "l2", "ip" or "cosine"`);
+  const quantization = o.quantization ?? 'none';
+  if (quantization !== 'none' && quantization !== 'int8')
+    throw new ElexError('INVALID_ARGUMENT', `quantization must be "none" or "int8", got "${String(quantization)}"`);
+  if (quantization === 'int8' && metric !== 'cosine')
+    throw new ElexError('INVALID_ARGUMENT', 'int8 quantization supports the cosine metric only');
+  return {
+    dim: intIn('dim', o.dim, 1, 65536),
+    metric,
+    M: intIn('M', o.M ?? 16, 2, 64),
+    efConstruction: intIn('efConstruction', o.efConstruction ?? 200, 1, 100000),
+    quantization,
+    seed: intIn('seed', o.seed ?? 100, 0, 0xffffffff),
+  };
+}
+
+/** Ids as a Uint32Array (copied when given as numbers); each in 0..2^32-2. */
+export function checkIds(ids: Uint32Array | readonly number[]): Uint32Array {
+  if (ids instanceof Uint32Array) {
+    for (let i = 0; i < ids.length; i++)
+      if (ids[i] === NO_HIT) throw new ElexError('INVALID_ARGUMENT', `id ${NO_HIT} (at ${i}) is reserved for "no hit"`);
+    return ids;
+  }
+  if (!Array.isArray(ids)) throw new ElexError('INVALID_ARGUMENT', 'ids must be a Uint32Array or an array of integers');
+  const out = new Uint32Array(ids.length);
+  ids.forEach((v, i) => {
+    if (!Number.isInteger(v) || v < 0 || v >= NO_HIT)
+      throw new ElexError('INVALID_ARGUMENT', `ids[${i}] = ${String(v)} is not an integer from 0 to ${NO_HIT - 1}`);
+    out[i] = v;
+  });
+  return out;
+}
+
+export function checkVectors(vectors: Float32Array, dim: number, count: number | null, what: string): number {
+  if (!(vectors instanceof Float32Array)) throw new ElexError('INVALID_ARGUMENT', `${what} must be a Float32Array`);
+  if (vectors.length % dim !== 0)
+    throw new ElexError('DIMENSION_MISMATCH', `${what} hold ${vectors.length} floats, not a whole number of ${dim}-vectors`);
+  const n = vectors.length / dim;
+  if (count !== null && n !== count)
+    throw new ElexError('DIMENSION_MISMATCH', `${count} ids but ${n} vectors of dimension ${dim}`);
+  return n;
+}
+
+export function checkK(k: number): number {
+  return intIn('k', k, 1, 4096);
+}
+
+export function resolveSearch(k: number, o: SearchOptions = {}): { ef: number; exact: number } {
+  const ef = o.ef === undefined ? Math.max(k, 64) : intIn('ef', o.ef, 1, 100000);
+  const exact = o.exact === undefined || o.exact === 'auto' ? 0 : o.exact === false ? 1 : o.exact === true ? 2 : -1;
+  if (exact < 0) throw new ElexError('INVALID_ARGUMENT', `exact must be true, false or "auto", got ${String(o.exact)}`);
+  return { ef: Math.max(ef, k), exact };
+}
