@@ -34,5 +34,15 @@ export default defineConfig({
   server: { port, strictPort: true, host: '127.0.0.1', fs: { allow: ['..'] } },
   preview: { port, strictPort: true, host: '127.0.0.1' },
   worker: { format: 'es' },
-  build: { outDir: '../dist/demo', emptyOutDir: true, target: 'es2022' },
+  build: {
+    outDir: '../dist/demo',
+    emptyOutDir: true,
+    target: 'es2022',
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL('./demo/index.html', import.meta.url)),
+        bench: fileURLToPath(new URL('./demo/bench.html', import.meta.url)),
+      },
+    },
+  },
 });

@@ -322,6 +322,8 @@ export class Bindings {
     this.closed = true;
     this.m._elex_engine_destroy(this.enginePtr);
     this.enginePtr = 0;
+    if (this.block) this.m._elex_free(this.block);
+    this.block = 0;
   }
 
   /** @internal the index handle's way in */
@@ -335,8 +337,7 @@ export class Bindings {
   }
   /** @internal */
   view(): { u32: Uint32Array; f32: Float32Array; f64: Float64Array } {
-    const b = this.memory.buffer;
-    return { u32: new Uint32Array(b), f32: new Float32Array(b), f64: new Float64Array(b) };
+    return this.cached();
   }
   /** @internal */
   copy<T extends Uint8Array | Float32Array | Uint32Array>(
@@ -397,16 +398,29 @@ export class Bindings {
     if (this.closed) throw new ElexError('CLOSED', 'these bindings were closed');
   }
 
-  // Views are made fresh for each access: memory may have grown (and with
-  // threads, another thread may have grown it).
+  // Views are cached per buffer: memory may grow (with threads, another
+  // thread may grow it), which gives memory.buffer a new identity.
+  private views?: { buffer: ArrayBufferLike; u8: Uint8Array; u32: Uint32Array; f32: Float32Array; f64: Float64Array };
+  private cached() {
+    const buffer = this.memory.buffer;
+    if (this.views?.buffer !== buffer)
+      this.views = {
+        buffer,
+        u8: new Uint8Array(buffer),
+        u32: new Uint32Array(buffer),
+        f32: new Float32Array(buffer),
+        f64: new Float64Array(buffer),
+      };
+    return this.views;
+  }
   private u8(): Uint8Array {
-    return new Uint8Array(this.memory.buffer);
+    return this.cached().u8;
   }
   private u32(): Uint32Array {
-    return new Uint32Array(this.memory.buffer);
+    return this.cached().u32;
   }
   private f32(): Float32Array {
-    return new Float32Array(this.memory.buffer);
+    return this.cached().f32;
   }
 
   private copyOut<T extends Uint8Array | Float32Array | Uint32Array>(
@@ -422,11 +436,30 @@ export class Bindings {
     return out;
   }
 
-  /** Runs fn with a scratch allocator whose blocks are all freed afterwards. */
+  // Small per-call buffers come from one persistent block (bump allocated,
+  // 16-byte aligned); larger ones are malloc'ed and freed after the call.
+  private block = 0;
+  private blockSize = 0;
+  private static readonly BLOCK_BYTES = 256 * 1024;
+  private depth = 0; // a nested scope must not reuse the outer scope's block
+
+  /** Runs fn with a scratch allocator whose blocks are all released afterwards. */
   private scoped<T>(fn: (s: Scratch) => T): T {
     const owned: number[] = [];
+    if (this.block === 0) {
+      const p = this.m._elex_alloc(Bindings.BLOCK_BYTES);
+      if (p !== 0) (this.block = p), (this.blockSize = Bindings.BLOCK_BYTES);
+    }
+    let used = this.depth > 0 ? this.blockSize : 0;
+    this.depth++;
     const scratch: Scratch = {
       alloc: (bytes) => {
+        const size = (Math.max(bytes, 1) + 15) & ~15;
+        if (this.block !== 0 && used + size <= this.blockSize) {
+          const p = this.block + used;
+          used += size;
+          return p;
+        }
         const p = this.m._elex_alloc(bytes);
         if (p === 0)
           throw new ElexError(
@@ -448,6 +481,7 @@ export class Bindings {
     try {
       return fn(scratch);
     } finally {
+      this.depth--;
       for (const p of owned) this.m._elex_free(p);
     }
   }

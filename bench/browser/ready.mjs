@@ -7,39 +7,12 @@
 //    screen, over RUNS fresh browser contexts (cold HTTP cache); median.
 // 2. Pool shapes for simd-mt (workers x threads per worker): start time and
 //    the median time of a 256 x 4096 x 128 cosine batch after warm-up.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { chromium } from '@playwright/test';
-import launch from '../../e2e/chromium.json' with { type: 'json' };
+import { launchChromium, median, startPreview } from './harness.mjs';
 
 const RUNS = Number(process.env.RUNS ?? 5);
-const PORT = 4180;
-const BASE = `http://127.0.0.1:${PORT}`;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-const server = spawn('npx', ['vite', 'preview', '--port', String(PORT)], { stdio: 'ignore', detached: true });
-const stop = () => {
-  try {
-    process.kill(-server.pid);
-  } catch {}
-};
-process.on('exit', stop);
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${BASE}/`)).ok) break;
-  } catch {}
-  if (i > 100) throw new Error('vite preview did not start');
-  await new Promise((r) => setTimeout(r, 200));
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? launch.executablePath,
-  args: launch.args,
-});
+const { base: BASE, stop } = await startPreview(4180);
+const browser = await launchChromium();
 
 async function load(query) {
   const context = await browser.newContext();

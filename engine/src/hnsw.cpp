@@ -101,6 +101,7 @@ Status Index::create(const Params& p, Index** out) {
 }
 
 Index::~Index() {
+  delete[] scratch_;
   std::free(level0_);
   std::free(labels_);
   std::free(meta_);
@@ -552,15 +553,28 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, Ex
   std::uint32_t found = 0;
   if (exact) {
     s.results.clear();
-    for (std::uint32_t i = 0; i < count_; ++i) {
-      if (deleted(i)) continue;
-      const float d = int8 ? asymmetric(q, codes(i), dim, scale_) : dist_(q, vec(i), dim);
+    auto offer = [&](float d, std::uint32_t i) {
       if (s.results.size() < k) {
         s.results.push({d, i});
       } else if (d < s.results.top().d) {
         s.results.pop();
         s.results.push({d, i});
       }
+    };
+    std::uint32_t i = 0;
+    if (!int8 && params_.metric != Metric::L2) {
+      // 1 - dot, four stored vectors per pass over the query.
+      for (; i + 4 <= count_; i += 4) {
+        const float* v4[4] = {vec(i), vec(i + 1), vec(i + 2), vec(i + 3)};
+        float dots[4];
+        kernels::dot4(q, v4, dim, dots);
+        for (std::uint32_t j = 0; j < 4; ++j)
+          if (!deleted(i + j)) offer(1.0f - dots[j], i + j);
+      }
+    }
+    for (; i < count_; ++i) {
+      if (deleted(i)) continue;
+      offer(int8 ? asymmetric(q, codes(i), dim, scale_) : dist_(q, vec(i), dim), i);
     }
   } else {
     F32Dist fd{dist_, q, dim};
@@ -623,13 +637,8 @@ Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std:
   if (Status st = check_vectors(queries, nq); st != ELEX_OK) return st;
   if (ef < k) ef = k;  // documented clamp
   const unsigned threads = pool && nq > 1 ? std::min<std::size_t>(pool->size(), nq) : 1;
-  Scratch* scratch = new (std::nothrow) Scratch[threads];
+  Scratch* scratch = scratch_for(threads, std::max(ef, k));
   if (scratch == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
-  for (unsigned t = 0; t < threads; ++t)
-    if (!scratch[t].prepare(count_, params_.dim, std::max(ef, k), M0_)) {
-      delete[] scratch;
-      return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
-    }
   auto run = [&](std::size_t b, std::size_t e, unsigned t) {
     for (std::size_t i = b; i < e; ++i)
       search_one(queries + i * params_.dim, k, ef, mode, scratch[t], out_ids + i * k,
@@ -640,10 +649,22 @@ Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std:
   else
     run(0, nq, 0);
   bool oom = false;
-  for (unsigned t = 0; t < threads; ++t) oom |= scratch[t].oom;
-  delete[] scratch;
+  for (unsigned t = 0; t < threads; ++t) oom |= scratch[t].oom, scratch[t].oom = false;
   if (oom) return fail(ELEX_E_OUT_OF_MEMORY, "memory ran out during the search");
   return ELEX_OK;
+}
+
+Scratch* Index::scratch_for(unsigned threads, std::size_t ef) const {
+  if (threads > scratch_n_) {
+    auto* fresh = new (std::nothrow) Scratch[threads];
+    if (fresh == nullptr) return nullptr;
+    delete[] scratch_;
+    scratch_ = fresh;
+    scratch_n_ = threads;
+  }
+  for (unsigned t = 0; t < threads; ++t)
+    if (!scratch_[t].prepare(count_, params_.dim, ef, M0_)) return nullptr;
+  return scratch_;
 }
 
 Stats Index::stats() const {

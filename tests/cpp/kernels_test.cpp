@@ -125,3 +125,21 @@ TEST(Kernels, EmptyInputsGiveZero) {
   EXPECT_EQ(kernels::l2sq(nullptr, nullptr, 0), 0.0f);
   EXPECT_EQ(kernels::distance_fn(Metric::Cosine)(nullptr, nullptr, 0), 1.0f);
 }
+
+TEST(Kernels, Dot4MatchesFourDots) {
+  std::mt19937 rng(21);
+  for (std::size_t n : {0u, 1u, 3u, 4u, 7u, 16u, 128u, 131u}) {
+    auto q = elex::test::random_vector(n, rng);
+    std::vector<std::vector<float>> v;
+    for (int j = 0; j < 4; ++j) v.push_back(elex::test::random_vector(n, rng));
+    const float* p[4] = {v[0].data(), v[1].data(), v[2].data(), v[3].data()};
+    float a[4], b[4];
+    kernels::dot4(q.data(), p, n, a);
+    kernels::scalar::dot4(q.data(), p, n, b);
+    for (int j = 0; j < 4; ++j) {
+      const Exact e = exact(q.data(), p[j], n);
+      EXPECT_NEAR(a[j], b[j], agreement_bound(n, e.abs_dot)) << n;
+      EXPECT_NEAR(a[j], e.dot, agreement_bound(n, e.abs_dot)) << n;
+    }
+  }
+}

@@ -27,8 +27,9 @@
 // distance). The f32 originals are not kept: that is what saves the memory.
 //
 // Threads: add() with a pool inserts in parallel (per-node spinlocks, a
-// global lock for entry-point changes). Searches may run concurrently with
-// each other but not with add() or remove().
+// global lock for entry-point changes); search() with a pool spreads its
+// queries over the threads. Calls on one index must not overlap: the index
+// keeps its search scratch between calls.
 //
 // Bad input returns a status (status.h), never a crash: dimension mismatch,
 // NaN/Inf in a vector, k == 0, k > live size, duplicate id, empty index. An
@@ -188,6 +189,12 @@ class Index {
 
   std::uint32_t* map_ = nullptr;
   std::size_t map_cap_ = 0;  // power of two
+
+  // Per-thread search scratch, kept between calls (visited marks stay
+  // allocated; an epoch counter makes reuse O(1)).
+  Scratch* scratch_for(unsigned threads, std::size_t ef) const;
+  mutable Scratch* scratch_ = nullptr;
+  mutable unsigned scratch_n_ = 0;
 
   std::uint32_t entry_ = 0;
   std::uint32_t max_level_ = 0;

@@ -47,6 +47,8 @@ struct DotNorms {
 };
 
 namespace scalar {
+/// out[j] = dot(q, v[j], n) for four vectors at once (a scan's inner step).
+void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]);
 float dot(const float* a, const float* b, std::size_t n);
 float l2sq(const float* a, const float* b, std::size_t n);
 DotNorms dot_norms(const float* a, const float* b, std::size_t n);
@@ -54,6 +56,7 @@ DotNorms dot_norms(const float* a, const float* b, std::size_t n);
 
 #if ELEX_SIMD
 namespace vec {
+void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]);
 float dot(const float* a, const float* b, std::size_t n);
 float l2sq(const float* a, const float* b, std::size_t n);
 DotNorms dot_norms(const float* a, const float* b, std::size_t n);
@@ -64,6 +67,9 @@ namespace active = scalar;
 #endif
 
 inline float dot(const float* a, const float* b, std::size_t n) { return active::dot(a, b, n); }
+inline void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]) {
+  active::dot4(q, v, n, out);
+}
 inline float l2sq(const float* a, const float* b, std::size_t n) { return active::l2sq(a, b, n); }
 inline DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
   return active::dot_norms(a, b, n);

@@ -1,0 +1,35 @@
+// Shared by the browser benchmarks: start `vite preview` on a port, launch
+// Debian's Chromium headless, and small statistics helpers.
+import { spawn } from 'node:child_process';
+import { chromium } from '@playwright/test';
+import launch from '../../e2e/chromium.json' with { type: 'json' };
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Starts vite preview (the build must exist); returns { base, stop }. */
+export async function startPreview(port) {
+  const server = spawn('npx', ['vite', 'preview', '--port', String(port)], { stdio: 'ignore', detached: true });
+  const stop = () => {
+    try {
+      process.kill(-server.pid);
+    } catch {}
+  };
+  process.on('exit', stop);
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/`)).ok) break;
+    } catch {}
+    if (i > 100) throw new Error('vite preview did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { base, stop };
+}
+
+export function launchChromium() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? launch.executablePath, args: launch.args });
+}

@@ -1,0 +1,225 @@
+/**
+ * Index and kernel benchmarks inside a worker, with the same-thread
+ * bindings of one variant and, in the same run, hnswlib-wasm 0.8.2.
+ *
+ * Data (seeded, normalised, 128-d unless told): "clustered" = 100 Gaussian
+ * clusters (centres N(0,1), points centre + N(0, 0.6^2) per component);
+ * "uniform" = U(-1,1). Queries are fresh samples of the same distribution;
+ * ground truth is an exact scan. Latency: every query is timed on its own
+ * with performance.now() (5 µs resolution when isolated), and each ef's
+ * whole pass is timed for the mean.
+ */
+import { instantiate, type Bindings, type IndexHandle } from '../../ts/bindings.ts';
+import type { Variant } from '../../ts/platform.ts';
+
+export interface BenchRequest {
+  kind: 'index' | 'kernels';
+  variant: Variant;
+  threads?: number;
+  n?: number;
+  dim?: number;
+  data?: 'clustered' | 'uniform';
+  queries?: number;
+  efs?: number[];
+  hnswlib?: boolean;
+  M?: number;
+  efConstruction?: number;
+  quantization?: 'none' | 'int8';
+}
+
+export interface EfPoint {
+  ef: number;
+  recall: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+}
+
+export interface BenchReport {
+  request: BenchRequest;
+  [key: string]: unknown;
+}
+
+const post = (m: unknown) => (self as unknown as Worker).postMessage(m);
+const progress = (text: string) => post({ type: 'progress', text });
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function gauss(r: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+
+/** n normalised vectors; the same seed gives the same centres. */
+function dataset(kind: 'clustered' | 'uniform', n: number, dim: number, seed: number): Float32Array {
+  const out = new Float32Array(n * dim);
+  if (kind === 'uniform') {
+    const r = rng(seed);
+    for (let i = 0; i < out.length; i++) out[i] = r() * 2 - 1;
+  } else {
+    const g0 = gauss(rng(12345));
+    const centres = new Float32Array(100 * dim).map(() => g0());
+    const r = rng(seed);
+    const g = gauss(r);
+    for (let i = 0; i < n; i++) {
+      const c = Math.floor(r() * 100);
+      for (let j = 0; j < dim; j++) out[i * dim + j] = centres[c * dim + j]! + 0.6 * g();
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += out[i * dim + j]! ** 2;
+    const inv = 1 / Math.sqrt(s);
+    for (let j = 0; j < dim; j++) out[i * dim + j]! *= inv;
+  }
+  return out;
+}
+
+const pct = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+
+function recallAt(got: Uint32Array | number[], truth: Uint32Array, nq: number, k: number): number {
+  let hit = 0;
+  for (let q = 0; q < nq; q++) {
+    const t = new Set(truth.subarray(q * k, (q + 1) * k));
+    for (let i = 0; i < k; i++) if (t.has(got[q * k + i]!)) hit++;
+  }
+  return hit / (nq * k);
+}
+
+function sweep(
+  efs: number[],
+  nq: number,
+  dim: number,
+  queries: Float32Array,
+  truth: Uint32Array,
+  searchOne: (q: Float32Array, ef: number, out: Uint32Array, at: number) => void,
+): EfPoint[] {
+  const points: EfPoint[] = [];
+  const got = new Uint32Array(nq * 10);
+  const times = new Float64Array(nq);
+  for (const ef of efs) {
+    for (let q = 0; q < Math.min(nq, 100); q++) searchOne(queries.subarray(q * dim, (q + 1) * dim), ef, got, q * 10); // warm
+    const t0 = performance.now();
+    for (let q = 0; q < nq; q++) {
+      const s = performance.now();
+      searchOne(queries.subarray(q * dim, (q + 1) * dim), ef, got, q * 10);
+      times[q] = (performance.now() - s) * 1000;
+    }
+    const mean = ((performance.now() - t0) * 1000) / nq;
+    times.sort();
+    points.push({ ef, recall: recallAt(got, truth, nq, 10), p50: pct(times, 0.5), p95: pct(times, 0.95), p99: pct(times, 0.99), mean });
+  }
+  return points;
+}
+
+async function indexBench(req: BenchRequest): Promise<BenchReport> {
+  const dim = req.dim ?? 128, n = req.n ?? 10000, nq = req.queries ?? 1000, kind = req.data ?? 'clustered';
+  const efs = req.efs ?? [10, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+  const b: Bindings = await instantiate({ variant: req.variant, threads: req.threads ?? 2 });
+  const info = b.info();
+  progress(`${req.variant} (${info.kernel}, ${info.threads} threads): ${n} x ${dim} ${kind}`);
+  const data = dataset(kind, n, dim, 1);
+  const queries = dataset(kind, nq, dim, 2);
+  const ids = Uint32Array.from({ length: n }, (_, i) => i);
+
+  const ix: IndexHandle = b.createIndex({
+    dim,
+    metric: 'cosine',
+    M: req.M ?? 16,
+    efConstruction: req.efConstruction ?? 200,
+    quantization: req.quantization ?? 'none',
+  });
+  let t0 = performance.now();
+  ix.add(ids, data);
+  const buildMs = performance.now() - t0;
+  const stats = ix.stats();
+  progress(`  build ${buildMs.toFixed(0)} ms (${((n / buildMs) * 1000).toFixed(0)} vectors/s), ${stats.bytesPerVector.toFixed(0)} B/vector`);
+
+  t0 = performance.now();
+  const gt = ix.search(queries, 10, { exact: true });
+  const exactMs = performance.now() - t0;
+  const truth = gt.ids;
+  // Exact scan latency per query (the policy's alternative).
+  const exactPoint = sweep([10], Math.min(nq, 200), dim, queries, truth, (q, _ef, out, at) => {
+    out.set(ix.search(q, 10, { exact: true }).ids, at);
+  })[0]!;
+
+  const ours = sweep(efs, nq, dim, queries, truth, (q, ef, out, at) => {
+    out.set(ix.search(q, 10, { ef, exact: false }).ids, at);
+  });
+  for (const p of ours) progress(`  ef ${p.ef}: recall ${p.recall.toFixed(3)} p50 ${p.p50.toFixed(0)} p95 ${p.p95.toFixed(0)} us`);
+
+  let hnswlib: unknown = null;
+  if (req.hnswlib) {
+    const { loadHnswlib } = await import('hnswlib-wasm');
+    const lib = await loadHnswlib();
+    const h = new lib.HierarchicalNSW('cosine', dim, '');
+    h.initIndex(n, 16, 200, 100);
+    const items: Float32Array[] = [];
+    for (let i = 0; i < n; i++) items.push(data.subarray(i * dim, (i + 1) * dim));
+    t0 = performance.now();
+    h.addPoints(items, Array.from(ids), false);
+    const hBuild = performance.now() - t0;
+    const hp = sweep(efs, nq, dim, queries, truth, (q, ef, out, at) => {
+      h.setEfSearch(ef);
+      const r = h.searchKnn(q, 10, undefined);
+      for (let i = 0; i < 10; i++) out[at + i] = r.neighbors[i]!;
+    });
+    hnswlib = { buildMs: hBuild, vectorsPerS: (n / hBuild) * 1000, points: hp };
+    progress(`  hnswlib-wasm build ${hBuild.toFixed(0)} ms; ef 64 recall ${hp.find((p) => p.ef === 64)?.recall.toFixed(3)}`);
+  }
+  ix.close();
+  b.close();
+  return {
+    request: req,
+    info,
+    n,
+    dim,
+    data: kind,
+    buildMs,
+    vectorsPerS: (n / buildMs) * 1000,
+    bytesPerVector: stats.bytesPerVector,
+    groundTruthMs: exactMs,
+    exact: exactPoint,
+    points: ours,
+    hnswlib,
+  };
+}
+
+async function kernelBench(req: BenchRequest): Promise<BenchReport> {
+  const b = await instantiate({ variant: req.variant, threads: 1 });
+  const names = ['dot', 'cosine', 'l2', 'int8 dot', 'Q-update', 'validation', 'aggregation'];
+  const sizes = [128, 128, 128, 128, 100, 1000, 1000];
+  const results = names.map((name, k) => {
+    const reps = k >= 5 ? 2000 : 200000;
+    const runs = [0, 1, 2, 3, 4].map(() => b.benchKernel(k, 0, sizes[k]!, reps).msPerRep * 1e6);
+    runs.sort((x, y) => x - y);
+    return { kernel: name, n: sizes[k], nsPerCall: runs[2]! };
+  });
+  const qsizes = [10, 100, 1000, 10000].map((n) => {
+    const reps = Math.max(200, 2_000_000 / n);
+    const runs = [0, 1, 2, 3, 4].map(() => b.benchKernel(4, 0, n, reps).msPerRep * 1e6);
+    runs.sort((x, y) => x - y);
+    return { n, nsPerBatch: runs[2]! };
+  });
+  b.close();
+  return { request: req, kernels: results, qupdate: qsizes };
+}
+
+self.onmessage = async (e: MessageEvent<BenchRequest>) => {
+  try {
+    const report = e.data.kind === 'kernels' ? await kernelBench(e.data) : await indexBench(e.data);
+    post({ type: 'done', report });
+  } catch (err) {
+    post({ type: 'error', message: err instanceof Error ? `${err.message}\n${err.stack}` : String(err) });
+  }
+};

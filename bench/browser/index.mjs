@@ -1,0 +1,72 @@
+// npm run bench:index [-- --quick]
+// Index and kernel benchmarks in headless Chromium (isolated page, so
+// performance.now() has 5 µs resolution), each variant with same-thread
+// bindings inside a worker, hnswlib-wasm 0.8.2 in the same run. Writes
+// bench/report/index-bench.json and prints tables.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { launchChromium, startPreview } from './harness.mjs';
+
+const quick = process.argv.includes('--quick');
+const { base, stop } = await startPreview(4182);
+const browser = await launchChromium();
+const page = await browser.newPage();
+page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
+await page.goto(`${base}/bench.html`);
+await page.waitForFunction(() => window.elexBench);
+if (!(await page.evaluate(() => window.elexBench.isolated))) throw new Error('the bench page is not cross-origin isolated');
+
+const run = (req) => page.evaluate((r) => window.elexBench.run(r), req);
+const variants = ['simd-mt', 'simd', 'scalar'];
+const efs = quick ? [16, 32, 64, 128] : [10, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+const report = { generatedAt: new Date().toISOString(), browser: browser.version(), quick, index: [], kernels: [] };
+
+for (const variant of variants) report.kernels.push(await run({ kind: 'kernels', variant }));
+const datasets = [
+  { data: 'clustered', n: 10000 },
+  { data: 'uniform', n: 10000 },
+  ...(quick ? [] : [{ data: 'clustered', n: 100000 }]),
+];
+for (const d of datasets)
+  for (const variant of variants) {
+    if (d.n > 10000 && variant === 'scalar') continue; // minutes of build for a number nobody needs
+    report.index.push(await run({ kind: 'index', variant, ...d, efs, hnswlib: variant === 'simd-mt', queries: 1000 }));
+  }
+await browser.close();
+stop();
+
+// ---------------------------------------------------------------- tables
+const f = (x, d = 0) => (x === undefined || x === null ? '—' : Number(x).toFixed(d));
+const byVariant = Object.fromEntries(report.kernels.map((k) => [k.request.variant, k]));
+console.log('\nKernels in Chromium (ns per call, median of 5; ratio = scalar variant / simd variant)');
+console.log('kernel        n      simd   scalar  ratio');
+report.kernels[0].kernels.forEach((k, i) => {
+  const s = byVariant.simd.kernels[i].nsPerCall, c = byVariant.scalar.kernels[i].nsPerCall;
+  k.ratio = c / s;
+  console.log(`${k.kernel.padEnd(12)} ${String(k.n).padStart(5)} ${f(s, 1).padStart(8)} ${f(c, 1).padStart(8)} ${f(c / s, 2).padStart(6)}`);
+});
+report.kernelRatios = report.kernels[0].kernels.map((k, i) => ({
+  kernel: k.kernel,
+  simdNs: byVariant.simd.kernels[i].nsPerCall,
+  scalarNs: byVariant.scalar.kernels[i].nsPerCall,
+  ratio: byVariant.scalar.kernels[i].nsPerCall / byVariant.simd.kernels[i].nsPerCall,
+}));
+console.log('Q-update batch (simd): ' + byVariant.simd.qupdate.map((q) => `${q.n}: ${f(q.nsPerBatch, 1)} ns`).join(', '));
+
+for (const r of report.index) {
+  console.log(
+    `\n${r.request.variant} ${r.n} x ${r.dim} ${r.data}: build ${f(r.buildMs)} ms (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, exact scan p50 ${f(r.exact.p50)} us`,
+  );
+  console.log('  ef   recall    p50    p95    p99   mean (us)' + (r.hnswlib ? '   | hnswlib-wasm recall   p50    p95' : ''));
+  r.points.forEach((p, i) => {
+    const h = r.hnswlib?.points[i];
+    console.log(
+      `  ${String(p.ef).padStart(3)}  ${f(p.recall, 3)}  ${f(p.p50).padStart(5)}  ${f(p.p95).padStart(5)}  ${f(p.p99).padStart(5)}  ${f(p.mean, 1).padStart(5)}` +
+        (h ? `   |       ${f(h.recall, 3)}  ${f(h.p50).padStart(5)}  ${f(h.p95).padStart(5)}` : ''),
+    );
+  });
+  if (r.hnswlib) console.log(`  hnswlib-wasm build ${f(r.hnswlib.buildMs)} ms (${f(r.hnswlib.vectorsPerS)} vectors/s)`);
+}
+mkdirSync('bench/report', { recursive: true });
+writeFileSync('bench/report/index-bench.json', JSON.stringify(report, null, 2) + '\n');
+console.log('\nwrote bench/report/index-bench.json');
+process.exit(0);

@@ -1,0 +1,158 @@
+/**
+ * The HNSW index through the same-thread bindings in node (scalar and simd
+ * variants), plus the pure pieces of the sharded engine index.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { ContainerKind, readContainer, writeContainer } from '../../ts/container.ts';
+import { mergeTopK, shardOf } from '../../ts/engine-index.ts';
+import { ElexError } from '../../ts/errors.ts';
+import { NO_HIT } from '../../ts/index-types.ts';
+
+function vectors(n: number, dim: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return new Float32Array(n * dim).map(() => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ElexError) return e.code;
+    throw e;
+  }
+  return 'no error';
+}
+
+const topk: Record<string, Uint32Array> = {};
+
+describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) => {
+  let b: Bindings;
+  beforeAll(async () => {
+    b = await instantiate({ variant });
+  });
+  afterAll(() => b.close());
+
+  test('graph search finds what an exact scan finds on a small set', () => {
+    const dim = 24, n = 2000;
+    const data = vectors(n, dim, 1), queries = vectors(50, dim, 2);
+    const ix = b.createIndex({ dim, metric: 'cosine' });
+    expect(ix.add(Uint32Array.from({ length: n }, (_, i) => i * 3), data)).toEqual({ added: n, size: n });
+    const exact = ix.search(queries, 10, { exact: true });
+    const graph = ix.search(queries, 10, { ef: 200, exact: false });
+    let hit = 0;
+    for (let q = 0; q < 50; q++) {
+      const want = new Set(exact.ids.subarray(q * 10, q * 10 + 10));
+      for (const id of graph.ids.subarray(q * 10, q * 10 + 10)) hit += want.has(id) ? 1 : 0;
+    }
+    expect(hit / 500).toBeGreaterThanOrEqual(0.98);
+    expect(exact.ids.every((id) => id % 3 === 0)).toBe(true); // the caller's ids come back
+    topk[variant] = exact.ids;
+    const st = ix.stats();
+    expect(st).toMatchObject({ size: n, nodes: n, dim, M: 16, efConstruction: 200, metric: 'cosine', quantization: 'none' });
+    expect(st.bytesPerVector).toBeGreaterThan(dim * 4);
+    ix.close();
+  });
+
+  test('remove, save and load', () => {
+    const dim = 8;
+    const ix = b.createIndex({ dim, metric: 'l2', M: 8, efConstruction: 50 });
+    ix.add([1, 2, 3, 4, 5], vectors(5, dim, 3));
+    expect(ix.remove([2, 4, 99])).toBe(2);
+    const q = vectors(1, dim, 4);
+    const before = ix.search(q, 3);
+    expect(Array.from(before.ids)).not.toContain(2);
+    const bytes = ix.save();
+    const back = b.loadIndex(bytes);
+    expect(back.stats().size).toBe(3);
+    expect(back.search(q, 3)).toEqual(before);
+    const flipped = bytes.slice();
+    flipped[100] = flipped[100]! ^ 1;
+    expect(codeOf(() => b.loadIndex(flipped))).toBe('CORRUPT_DATA');
+    expect(codeOf(() => b.loadIndex(new Uint8Array(8)))).toBe('FOREIGN_DATA');
+    ix.close();
+    back.close();
+    expect(codeOf(() => ix.search(q, 1))).toBe('CLOSED');
+  });
+
+  test('bad input gives coded errors', () => {
+    const ix = b.createIndex({ dim: 4 });
+    expect(codeOf(() => ix.search(new Float32Array(4), 1))).toBe('EMPTY_INDEX');
+    ix.add([10, 11], new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+    expect(codeOf(() => ix.add([10], new Float32Array([1, 1, 1, 1])))).toBe('DUPLICATE_ID');
+    expect(codeOf(() => ix.add([20, 20], new Float32Array(8).fill(1)))).toBe('DUPLICATE_ID');
+    expect(codeOf(() => ix.add([21], new Float32Array(5)))).toBe('DIMENSION_MISMATCH');
+    expect(codeOf(() => ix.add([21, 22], new Float32Array(4)))).toBe('DIMENSION_MISMATCH');
+    expect(codeOf(() => ix.add([21], new Float32Array([1, NaN, 0, 0])))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => ix.add([-1], new Float32Array(4)))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => ix.add([NO_HIT], new Float32Array(4)))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => ix.search(new Float32Array(4), 0))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => ix.search(new Float32Array(4), 3))).toBe('INVALID_ARGUMENT'); // k > size
+    expect(codeOf(() => ix.search(new Float32Array(3), 1))).toBe('DIMENSION_MISMATCH');
+    expect(codeOf(() => ix.search(new Float32Array([Infinity, 0, 0, 0]), 1))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => ix.search(new Float32Array(4), 1, { exact: 'sometimes' as never }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.createIndex({ dim: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.createIndex({ dim: 4, metric: 'l2', quantization: 'int8' }))).toBe('INVALID_ARGUMENT');
+    // ef below k is raised to k
+    expect(ix.search(new Float32Array([1, 0, 0, 0]), 2, { ef: 1, exact: false }).ids[0]).toBe(10);
+    expect(ix.stats().size).toBe(2); // failed adds left nothing behind
+    ix.close();
+  });
+
+  test('int8 indexes keep recall at a fraction of the memory', () => {
+    const dim = 32, n = 3000;
+    const data = vectors(n, dim, 5), queries = vectors(40, dim, 6);
+    const ids = Uint32Array.from({ length: n }, (_, i) => i);
+    const f = b.createIndex({ dim }), q = b.createIndex({ dim, quantization: 'int8' });
+    f.add(ids, data);
+    q.add(ids, data);
+    const want = f.search(queries, 10, { exact: true }), got = q.search(queries, 10, { ef: 100, exact: false });
+    let hit = 0;
+    for (let i = 0; i < 40; i++) {
+      const w = new Set(want.ids.subarray(i * 10, i * 10 + 10));
+      for (const id of got.ids.subarray(i * 10, i * 10 + 10)) hit += w.has(id) ? 1 : 0;
+    }
+    expect(hit / 400).toBeGreaterThanOrEqual(0.85);
+    // 1 byte instead of 4 per dimension (links and ids cost the same in both).
+    expect(f.stats().bytesPerVector - q.stats().bytesPerVector).toBeGreaterThanOrEqual(3 * dim - 4);
+    f.close();
+    q.close();
+  });
+});
+
+test('scalar and simd variants return the same exact top-k', () => {
+  expect(topk.simd).toEqual(topk.scalar);
+});
+
+test('mergeTopK merges per-shard lists nearest first and pads with NO_HIT', () => {
+  const a = { ids: Uint32Array.from([1, 3, NO_HIT]), distances: Float32Array.from([0.1, 0.3, Infinity]), nq: 1, k: 3 };
+  const b = { ids: Uint32Array.from([2, 4]), distances: Float32Array.from([0.2, 0.4]), nq: 1, k: 2 };
+  const m = mergeTopK([a, b], 1, 4);
+  expect(Array.from(m.ids)).toEqual([1, 2, 3, 4]);
+  const few = mergeTopK([a], 1, 4);
+  expect(Array.from(few.ids)).toEqual([1, 3, NO_HIT, NO_HIT]);
+  expect(few.distances[3]).toBe(Infinity);
+});
+
+test('shardOf spreads consecutive ids evenly and is stable', () => {
+  const count = [0, 0, 0];
+  for (let i = 0; i < 30000; i++) count[shardOf(i, 3)]!++;
+  for (const c of count) expect(Math.abs(c - 10000)).toBeLessThan(500);
+  expect(shardOf(12345, 4)).toBe(shardOf(12345, 4));
+});
+
+test('the TS container round-trips and rejects damage like the engine does', () => {
+  const bytes = writeContainer(ContainerKind.ShardedIndex, [
+    ['SHRD', new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0])],
+    ['S000', new Uint8Array([1, 2, 3])],
+  ]);
+  const back = readContainer(bytes, ContainerKind.ShardedIndex);
+  expect(Array.from(back.get('S000')!)).toEqual([1, 2, 3]);
+  const bad = bytes.slice();
+  bad[30] = bad[30]! ^ 4;
+  expect(codeOf(() => readContainer(bad, ContainerKind.ShardedIndex))).toBe('CORRUPT_DATA');
+  expect(codeOf(() => readContainer(new Uint8Array(30), ContainerKind.ShardedIndex))).toBe('FOREIGN_DATA');
+});
