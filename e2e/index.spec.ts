@@ -1,0 +1,117 @@
+/**
+ * The sharded HNSW index through the worker pool, in every variant.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
+import { openDashboard } from './helpers.ts';
+
+/** Builds a small index through the page's engine and searches it both ways. */
+function exercise(page: Page) {
+  return page.evaluate(async () => {
+    const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+    let s = 7;
+    const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
+    const dim = 32, n = 1500, nq = 20;
+    const data = new Float32Array(n * dim).map(rand);
+    const queries = new Float32Array(nq * dim).map(rand);
+    const ix = await engine.createIndex('e2e', { dim, metric: 'cosine' });
+    const added = await ix.add(Array.from({ length: n }, (_, i) => i + 1), data);
+    const exact = await ix.search(queries, 10, { exact: true });
+    const graph = await ix.search(queries, 10, { exact: false, ef: 400 });
+    const bytes = await ix.save();
+    await ix.drop();
+    const loaded = await engine.loadIndex('e2e-loaded', bytes);
+    const again = await loaded.search(queries, 10, { exact: true });
+    const stats = await loaded.stats();
+    await loaded.drop();
+    return {
+      added,
+      exact: Array.from(exact.ids),
+      graph: Array.from(graph.ids),
+      again: Array.from(again.ids),
+      partial: exact.partial,
+      shards: stats.shards.length,
+      size: stats.size,
+      workers: engine.info().workers,
+    };
+  });
+}
+
+const runs: Record<string, Awaited<ReturnType<typeof exercise>>> = {};
+
+for (const [variant, query] of [
+  ['simd-mt', ''],
+  ['simd', '?coi=0'],
+  ['scalar', '?variant=scalar'],
+] as const) {
+  test(`${variant}: graph search through the pool equals exact search; save/load round-trips`, async ({ page }) => {
+    await openDashboard(page, query);
+    const r = await exercise(page);
+    expect(r.added).toEqual({ added: 1500, size: 1500 });
+    expect(r.partial).toBe(false);
+    expect(r.graph).toEqual(r.exact);
+    expect(r.again).toEqual(r.exact);
+    expect(r.shards).toBe(r.workers);
+    expect(r.size).toBe(1500);
+    runs[variant] = r;
+  });
+}
+
+test('all three variants give the same top-k', () => {
+  test.skip(Object.keys(runs).length < 3, 'needs the three variant tests to have run');
+  expect(runs.simd!.exact).toEqual(runs['simd-mt']!.exact);
+  expect(runs.scalar!.exact).toEqual(runs['simd-mt']!.exact);
+});
+
+test('a shard that dies makes searches partial, never stuck', async ({ page }) => {
+  await openDashboard(page, '?coi=0&workers=2');
+  const r = await page.evaluate(async () => {
+    const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+    const dim = 8;
+    const ix = await engine.createIndex('partial', { dim });
+    await ix.add(
+      Array.from({ length: 400 }, (_, i) => i),
+      new Float32Array(400 * dim).map((_, i) => Math.sin(i)),
+    );
+    await engine.debug.crashWorker(1, 'terminate');
+    const q = new Float32Array(dim).fill(0.5);
+    const first = await ix.search(q, 5);
+    const later = await ix.search(q, 5);
+    return { first: first.partial, missing: first.missingShards, later: later.partial, ids: Array.from(later.ids) };
+  });
+  expect(r.first).toBe(true);
+  expect(r.missing).toEqual([1]);
+  expect(r.later).toBe(true); // the replacement has no copy of the shard until it is re-added or loaded
+  expect(r.ids.filter((id) => id !== 0xffffffff).length).toBe(5);
+});
+
+test('index calls reject bad input with stable codes', async ({ page }) => {
+  await openDashboard(page, '?coi=0');
+  const codes = await page.evaluate(async () => {
+    const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+    const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
+    const ix = await engine.createIndex('bad', { dim: 4 });
+    return {
+      empty: await codeOf(ix.search(new Float32Array(4), 1)),
+      mismatch: await codeOf(ix.add([1], new Float32Array(3))),
+      dup: await codeOf(ix.add([1, 1], new Float32Array(8))),
+      nan: await codeOf(ix.add([1], new Float32Array([NaN, 0, 0, 0]))),
+      ok: await codeOf(ix.add([1, 2], new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]))),
+      again: await codeOf(ix.add([2], new Float32Array([0, 0, 1, 0]))),
+      kTooBig: await codeOf(ix.search(new Float32Array(4).fill(1), 3)),
+      foreign: await codeOf(engine.loadIndex('x', new Uint8Array([1, 2, 3]))),
+      sameName: await codeOf(engine.createIndex('bad', { dim: 4 })),
+    };
+  });
+  expect(codes).toEqual({
+    empty: 'EMPTY_INDEX',
+    mismatch: 'DIMENSION_MISMATCH',
+    dup: 'DUPLICATE_ID',
+    nan: 'INVALID_ARGUMENT',
+    ok: 'ok',
+    again: 'DUPLICATE_ID',
+    kTooBig: 'INVALID_ARGUMENT',
+    foreign: 'FOREIGN_DATA',
+    sameName: 'INVALID_ARGUMENT',
+  });
+});
