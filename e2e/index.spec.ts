@@ -10,12 +10,17 @@ function exercise(page: Page) {
   return page.evaluate(async () => {
     const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
     let s = 7;
-    const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
-    const dim = 32, n = 1500, nq = 20;
+    const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1;
+    const dim = 32,
+      n = 1500,
+      nq = 20;
     const data = new Float32Array(n * dim).map(rand);
     const queries = new Float32Array(nq * dim).map(rand);
     const ix = await engine.createIndex('e2e', { dim, metric: 'cosine' });
-    const added = await ix.add(Array.from({ length: n }, (_, i) => i + 1), data);
+    const added = await ix.add(
+      Array.from({ length: n }, (_, i) => i + 1),
+      data,
+    );
     const exact = await ix.search(queries, 10, { exact: true });
     const graph = await ix.search(queries, 10, { exact: false, ef: 400 });
     const bytes = await ix.save();
@@ -89,7 +94,11 @@ test('index calls reject bad input with stable codes', async ({ page }) => {
   await openDashboard(page, '?coi=0');
   const codes = await page.evaluate(async () => {
     const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
-    const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? String(e),
+      );
     const ix = await engine.createIndex('bad', { dim: 4 });
     return {
       empty: await codeOf(ix.search(new Float32Array(4), 1)),
@@ -114,4 +123,16 @@ test('index calls reject bad input with stable codes', async ({ page }) => {
     foreign: 'FOREIGN_DATA',
     sameName: 'INVALID_ARGUMENT',
   });
+});
+
+test('the dashboard builds an index through the pool and shows its recall', async ({ page }) => {
+  await openDashboard(page);
+  await page.fill('#index-form input[name=n]', '3000');
+  await page.fill('#index-form input[name=dim]', '64');
+  await page.fill('#index-form input[name=ef]', '64');
+  await page.click('#build');
+  const recall = page.locator('#index dd[data-key="recall@10 vs exact"]');
+  await expect(recall).toHaveText(/\d\.\d{3}/, { timeout: 60_000 });
+  expect(Number(await recall.textContent())).toBeGreaterThanOrEqual(0.95);
+  await expect(page.locator('#index dd[data-key="memory"]')).toContainText('B/vector');
 });

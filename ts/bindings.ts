@@ -110,11 +110,27 @@ interface ElexModule {
   ): number;
   _elex_vectors_encode(data: number, count: number, dim: number, out: number, outSize: number): number;
   _elex_vectors_decode(bytes: number, size: number, data: number, count: number, dim: number): number;
-  _elex_index_create(dim: number, metric: number, M: number, efc: number, quant: number, seed: number, out: number): number;
+  _elex_index_create(
+    dim: number,
+    metric: number,
+    M: number,
+    efc: number,
+    quant: number,
+    seed: number,
+    out: number,
+  ): number;
   _elex_index_destroy(index: number): void;
   _elex_index_add(engine: number, index: number, ids: number, n: number, vectors: number, floats: number): number;
   _elex_index_search(
-    engine: number, index: number, queries: number, floats: number, k: number, ef: number, exact: number, ids: number, dist: number,
+    engine: number,
+    index: number,
+    queries: number,
+    floats: number,
+    k: number,
+    ef: number,
+    exact: number,
+    ids: number,
+    dist: number,
   ): number;
   _elex_index_remove(index: number, ids: number, n: number, removed: number): number;
   _elex_index_stats(index: number, out: number): number;
@@ -277,7 +293,15 @@ export class Bindings {
       const out = s.alloc(4);
       this.call(
         'creating an index',
-        this.m._elex_index_create(o.dim, METRIC_IDS[o.metric], o.M, o.efConstruction, o.quantization === 'int8' ? 1 : 0, o.seed >>> 0, out),
+        this.m._elex_index_create(
+          o.dim,
+          METRIC_IDS[o.metric],
+          o.M,
+          o.efConstruction,
+          o.quantization === 'int8' ? 1 : 0,
+          o.seed >>> 0,
+          out,
+        ),
       );
       return this.u32()[out >>> 2]!;
     });
@@ -289,7 +313,8 @@ export class Bindings {
     this.open();
     if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
     const ptr = this.scoped((s) => {
-      const p = s.put(bytes), out = s.alloc(4);
+      const p = s.put(bytes),
+        out = s.alloc(4);
       this.call('loading an index', this.m._elex_index_deserialize(p, bytes.length, out));
       return this.u32()[out >>> 2]!;
     });
@@ -448,7 +473,7 @@ export class Bindings {
     const owned: number[] = [];
     if (this.block === 0) {
       const p = this.m._elex_alloc(Bindings.BLOCK_BYTES);
-      if (p !== 0) (this.block = p), (this.blockSize = Bindings.BLOCK_BYTES);
+      if (p !== 0) ((this.block = p), (this.blockSize = Bindings.BLOCK_BYTES));
     }
     let used = this.depth > 0 ? this.blockSize : 0;
     this.depth++;
@@ -522,7 +547,8 @@ export class IndexHandle {
     const idArr = checkIds(ids);
     checkVectors(vectors, this.dimension, idArr.length, 'vectors');
     this.b.indexCall((m, s, engine) => {
-      const pi = s.put(idArr), pv = s.put(vectors);
+      const pi = s.put(idArr),
+        pv = s.put(vectors);
       this.b.check('adding to the index', m._elex_index_add(engine, this.live(), pi, idArr.length, pv, vectors.length));
     });
     return { added: idArr.length, size: this.stats().size };
@@ -534,8 +560,13 @@ export class IndexHandle {
     const nq = checkVectors(queries, this.dimension, null, 'queries');
     const { ef, exact } = resolveSearch(k, options);
     return this.b.indexCall((m, s, engine) => {
-      const pq = s.put(queries), ids = s.alloc(nq * k * 4), dist = s.alloc(nq * k * 4);
-      this.b.check('searching the index', m._elex_index_search(engine, this.live(), pq, queries.length, k, ef, exact, ids, dist));
+      const pq = s.put(queries),
+        ids = s.alloc(nq * k * 4),
+        dist = s.alloc(nq * k * 4);
+      this.b.check(
+        'searching the index',
+        m._elex_index_search(engine, this.live(), pq, queries.length, k, ef, exact, ids, dist),
+      );
       return { ids: this.b.copy(Uint32Array, ids, nq * k), distances: this.b.copy(Float32Array, dist, nq * k), nq, k };
     });
   }
@@ -544,7 +575,8 @@ export class IndexHandle {
   remove(ids: Uint32Array | readonly number[]): number {
     const idArr = checkIds(ids);
     return this.b.indexCall((m, s) => {
-      const pi = s.put(idArr), out = s.alloc(4);
+      const pi = s.put(idArr),
+        out = s.alloc(4);
       this.b.check('removing from the index', m._elex_index_remove(this.live(), pi, idArr.length, out));
       return this.b.view().u32[out >>> 2]!;
     });

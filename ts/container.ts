@@ -27,7 +27,8 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 const pad8 = (n: number) => (n + 7) & ~7;
-const tagOf = (s: string) => s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);
+const tagOf = (s: string) =>
+  s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24);
 const tagName = (t: number) => String.fromCharCode(t & 0xff, (t >>> 8) & 0xff, (t >>> 16) & 0xff, (t >>> 24) & 0xff);
 
 export function writeContainer(kind: ContainerKind, sections: [string, Uint8Array][]): Uint8Array {
@@ -55,7 +56,11 @@ export function readContainer(bytes: Uint8Array, kind: ContainerKind): Map<strin
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 20 || v.getUint32(0, false) !== 0x454c4558)
     throw new ElexError('FOREIGN_DATA', 'not ELEX data: expected the magic "ELEX"');
-  if (v.getUint16(4, true) !== 1) throw new ElexError('UNSUPPORTED_VERSION', `ELEX data has format version ${v.getUint16(4, true)}; this build reads version 1`);
+  if (v.getUint16(4, true) !== 1)
+    throw new ElexError(
+      'UNSUPPORTED_VERSION',
+      `ELEX data has format version ${v.getUint16(4, true)}; this build reads version 1`,
+    );
   if (v.getUint16(6, true) !== kind)
     throw new ElexError('UNSUPPORTED_VERSION', `ELEX data holds kind ${v.getUint16(6, true)}, expected kind ${kind}`);
   const body = bytes.length - 4;

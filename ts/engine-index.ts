@@ -44,7 +44,11 @@ export interface EngineIndex {
   readonly name: string;
   readonly dim: number;
   /** Adds vectors under the caller's ids. Inputs are copied, never detached. */
-  add(ids: Uint32Array | readonly number[], vectors: Float32Array, options?: CallOptions): Promise<{ added: number; size: number }>;
+  add(
+    ids: Uint32Array | readonly number[],
+    vectors: Float32Array,
+    options?: CallOptions,
+  ): Promise<{ added: number; size: number }>;
   search(queries: Float32Array, k: number, options?: EngineSearchOptions): Promise<EngineSearchResult>;
   /** Removes ids; unknown ones are skipped. Resolves to how many were removed. */
   remove(ids: Uint32Array | readonly number[]): Promise<number>;
@@ -76,14 +80,17 @@ export function mergeTopK(parts: SearchResult[], nq: number, k: number): { ids: 
   for (let q = 0; q < nq; q++) {
     heads.fill(0);
     for (let out = 0; out < k; out++) {
-      let best = -1, bestD = Infinity, bestId = NO_HIT;
+      let best = -1,
+        bestD = Infinity,
+        bestId = NO_HIT;
       for (let p = 0; p < parts.length; p++) {
         const part = parts[p]!;
         if (heads[p]! >= part.k) continue;
         const at = q * part.k + heads[p]!;
-        const id = part.ids[at]!, d = part.distances[at]!;
+        const id = part.ids[at]!,
+          d = part.distances[at]!;
         if (id === NO_HIT) continue;
-        if (d < bestD || (d === bestD && id < bestId)) (best = p), (bestD = d), (bestId = id);
+        if (d < bestD || (d === bestD && id < bestId)) ((best = p), (bestD = d), (bestId = id));
       }
       if (best < 0) break;
       ids[q * k + out] = bestId;
@@ -173,7 +180,8 @@ export async function openEngineIndex(
       const pVec = count.map((c) => new Float32Array(c * dim));
       const fill = new Array<number>(W).fill(0);
       for (let i = 0; i < n; i++) {
-        const w = shardOfItem[i]!, at = fill[w]!++;
+        const w = shardOfItem[i]!,
+          at = fill[w]!++;
         pIds[w]![at] = idArr[i]!;
         pVec[w]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
       }
@@ -196,13 +204,18 @@ export async function openEngineIndex(
       const { ef, exact } = resolveSearch(k, options);
       const total = sizes.reduce((a, b) => a + b, 0);
       if (total === 0) throw new ElexError('EMPTY_INDEX', `index "${name}" is empty: add vectors first`);
-      if (k > total) throw new ElexError('INVALID_ARGUMENT', `k ${k} is larger than the ${total} items in index "${name}"`);
+      if (k > total)
+        throw new ElexError('INVALID_ARGUMENT', `k ${k} is larger than the ${total} items in index "${name}"`);
       const exactOpt = exact === 0 ? 'auto' : exact === 2;
       const call: CallOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
       const shards = sizes.map((s, w) => ({ w, kw: Math.min(k, s) })).filter((x) => x.kw > 0);
       const settled = await Promise.allSettled(
         shards.map(({ w, kw }) =>
-          pool.call(w, (r) => r.indexSearch(name, queries.slice(), kw, { ef: Math.max(ef, kw), exact: exactOpt }), call),
+          pool.call(
+            w,
+            (r) => r.indexSearch(name, queries.slice(), kw, { ef: Math.max(ef, kw), exact: exactOpt }),
+            call,
+          ),
         ),
       );
       if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
@@ -244,7 +257,7 @@ export async function openEngineIndex(
       );
       let removed = 0;
       res.forEach((r, w) => {
-        if (r) (removed += r.removed), (sizes[w] = r.stats.size);
+        if (r) ((removed += r.removed), (sizes[w] = r.stats.size));
       });
       return removed;
     },

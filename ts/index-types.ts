@@ -110,7 +110,10 @@ export function checkIds(ids: Uint32Array | readonly number[]): Uint32Array {
 export function checkVectors(vectors: Float32Array, dim: number, count: number | null, what: string): number {
   if (!(vectors instanceof Float32Array)) throw new ElexError('INVALID_ARGUMENT', `${what} must be a Float32Array`);
   if (vectors.length % dim !== 0)
-    throw new ElexError('DIMENSION_MISMATCH', `${what} hold ${vectors.length} floats, not a whole number of ${dim}-vectors`);
+    throw new ElexError(
+      'DIMENSION_MISMATCH',
+      `${what} hold ${vectors.length} floats, not a whole number of ${dim}-vectors`,
+    );
   const n = vectors.length / dim;
   if (count !== null && n !== count)
     throw new ElexError('DIMENSION_MISMATCH', `${count} ids but ${n} vectors of dimension ${dim}`);

@@ -50,7 +50,12 @@ export interface WorkerApi {
   /** `ids` and `vectors` are transferred in (the engine passes its own copies). */
   indexAdd(name: string, ids: Uint32Array, vectors: Float32Array): Promise<IndexStats>;
   /** `queries` transferred in; `ids`/`distances` transferred out. */
-  indexSearch(name: string, queries: Float32Array, k: number, options: SearchOptions): Promise<SearchResult & { ms: number }>;
+  indexSearch(
+    name: string,
+    queries: Float32Array,
+    k: number,
+    options: SearchOptions,
+  ): Promise<SearchResult & { ms: number }>;
   indexRemove(name: string, ids: Uint32Array): Promise<{ removed: number; stats: IndexStats }>;
   indexStats(name: string): Promise<IndexStats>;
   /** Bytes transferred out. */

@@ -116,13 +116,23 @@ function sweep(
     }
     const mean = ((performance.now() - t0) * 1000) / nq;
     times.sort();
-    points.push({ ef, recall: recallAt(got, truth, nq, 10), p50: pct(times, 0.5), p95: pct(times, 0.95), p99: pct(times, 0.99), mean });
+    points.push({
+      ef,
+      recall: recallAt(got, truth, nq, 10),
+      p50: pct(times, 0.5),
+      p95: pct(times, 0.95),
+      p99: pct(times, 0.99),
+      mean,
+    });
   }
   return points;
 }
 
 async function indexBench(req: BenchRequest): Promise<BenchReport> {
-  const dim = req.dim ?? 128, n = req.n ?? 10000, nq = req.queries ?? 1000, kind = req.data ?? 'clustered';
+  const dim = req.dim ?? 128,
+    n = req.n ?? 10000,
+    nq = req.queries ?? 1000,
+    kind = req.data ?? 'clustered';
   const efs = req.efs ?? [10, 16, 24, 32, 48, 64, 96, 128, 192, 256];
   const b: Bindings = await instantiate({ variant: req.variant, threads: req.threads ?? 2 });
   const info = b.info();
@@ -142,7 +152,9 @@ async function indexBench(req: BenchRequest): Promise<BenchReport> {
   ix.add(ids, data);
   const buildMs = performance.now() - t0;
   const stats = ix.stats();
-  progress(`  build ${buildMs.toFixed(0)} ms (${((n / buildMs) * 1000).toFixed(0)} vectors/s), ${stats.bytesPerVector.toFixed(0)} B/vector`);
+  progress(
+    `  build ${buildMs.toFixed(0)} ms (${((n / buildMs) * 1000).toFixed(0)} vectors/s), ${stats.bytesPerVector.toFixed(0)} B/vector`,
+  );
 
   t0 = performance.now();
   const gt = ix.search(queries, 10, { exact: true });
@@ -156,7 +168,8 @@ async function indexBench(req: BenchRequest): Promise<BenchReport> {
   const ours = sweep(efs, nq, dim, queries, truth, (q, ef, out, at) => {
     out.set(ix.search(q, 10, { ef, exact: false }).ids, at);
   });
-  for (const p of ours) progress(`  ef ${p.ef}: recall ${p.recall.toFixed(3)} p50 ${p.p50.toFixed(0)} p95 ${p.p95.toFixed(0)} us`);
+  for (const p of ours)
+    progress(`  ef ${p.ef}: recall ${p.recall.toFixed(3)} p50 ${p.p50.toFixed(0)} p95 ${p.p95.toFixed(0)} us`);
 
   let hnswlib: unknown = null;
   if (req.hnswlib) {
@@ -175,7 +188,9 @@ async function indexBench(req: BenchRequest): Promise<BenchReport> {
       for (let i = 0; i < 10; i++) out[at + i] = r.neighbors[i]!;
     });
     hnswlib = { buildMs: hBuild, vectorsPerS: (n / hBuild) * 1000, points: hp };
-    progress(`  hnswlib-wasm build ${hBuild.toFixed(0)} ms; ef 64 recall ${hp.find((p) => p.ef === 64)?.recall.toFixed(3)}`);
+    progress(
+      `  hnswlib-wasm build ${hBuild.toFixed(0)} ms; ef 64 recall ${hp.find((p) => p.ef === 64)?.recall.toFixed(3)}`,
+    );
   }
   ix.close();
   b.close();

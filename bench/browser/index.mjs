@@ -13,7 +13,8 @@ const page = await browser.newPage();
 page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
 await page.goto(`${base}/bench.html`);
 await page.waitForFunction(() => window.elexBench);
-if (!(await page.evaluate(() => window.elexBench.isolated))) throw new Error('the bench page is not cross-origin isolated');
+if (!(await page.evaluate(() => window.elexBench.isolated)))
+  throw new Error('the bench page is not cross-origin isolated');
 
 const run = (req) => page.evaluate((r) => window.elexBench.run(r), req);
 const variants = ['simd-mt', 'simd', 'scalar'];
@@ -40,9 +41,12 @@ const byVariant = Object.fromEntries(report.kernels.map((k) => [k.request.varian
 console.log('\nKernels in Chromium (ns per call, median of 5; ratio = scalar variant / simd variant)');
 console.log('kernel        n      simd   scalar  ratio');
 report.kernels[0].kernels.forEach((k, i) => {
-  const s = byVariant.simd.kernels[i].nsPerCall, c = byVariant.scalar.kernels[i].nsPerCall;
+  const s = byVariant.simd.kernels[i].nsPerCall,
+    c = byVariant.scalar.kernels[i].nsPerCall;
   k.ratio = c / s;
-  console.log(`${k.kernel.padEnd(12)} ${String(k.n).padStart(5)} ${f(s, 1).padStart(8)} ${f(c, 1).padStart(8)} ${f(c / s, 2).padStart(6)}`);
+  console.log(
+    `${k.kernel.padEnd(12)} ${String(k.n).padStart(5)} ${f(s, 1).padStart(8)} ${f(c, 1).padStart(8)} ${f(c / s, 2).padStart(6)}`,
+  );
 });
 report.kernelRatios = report.kernels[0].kernels.map((k, i) => ({
   kernel: k.kernel,
@@ -50,13 +54,17 @@ report.kernelRatios = report.kernels[0].kernels.map((k, i) => ({
   scalarNs: byVariant.scalar.kernels[i].nsPerCall,
   ratio: byVariant.scalar.kernels[i].nsPerCall / byVariant.simd.kernels[i].nsPerCall,
 }));
-console.log('Q-update batch (simd): ' + byVariant.simd.qupdate.map((q) => `${q.n}: ${f(q.nsPerBatch, 1)} ns`).join(', '));
+console.log(
+  'Q-update batch (simd): ' + byVariant.simd.qupdate.map((q) => `${q.n}: ${f(q.nsPerBatch, 1)} ns`).join(', '),
+);
 
 for (const r of report.index) {
   console.log(
     `\n${r.request.variant} ${r.n} x ${r.dim} ${r.data}: build ${f(r.buildMs)} ms (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, exact scan p50 ${f(r.exact.p50)} us`,
   );
-  console.log('  ef   recall    p50    p95    p99   mean (us)' + (r.hnswlib ? '   | hnswlib-wasm recall   p50    p95' : ''));
+  console.log(
+    '  ef   recall    p50    p95    p99   mean (us)' + (r.hnswlib ? '   | hnswlib-wasm recall   p50    p95' : ''),
+  );
   r.points.forEach((p, i) => {
     const h = r.hnswlib?.points[i];
     console.log(

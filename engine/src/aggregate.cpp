@@ -62,7 +62,8 @@ void run(const Input& in, ColumnStats* out) {
       if (in.weights) weighted = add(weighted, mul(splat(in.weights[r]), xv));
     }
     alignas(16) float c[4], s[4], lo[4], hi[4], o[4], w[4];
-    store(c, count), store(s, sum), store(lo, mn), store(hi, mx), store(o, over), store(w, weighted);
+    store(c, count), store(s, sum), store(lo, mn), store(hi, mx), store(o, over),
+        store(w, weighted);
     for (int k = 0; k < 4; ++k)
       out[j + k] = ColumnStats{c[k], s[k], lo[k], hi[k], c[k] > 0 ? s[k] / c[k] : kNaN, o[k], w[k]};
   }

@@ -196,8 +196,8 @@ ELEX_EXPORT int elex_index_search(elex_engine* engine, const elex_index* index,
     const std::uint32_t dim = index->ix->dim();
     if (floats % dim != 0)
       return elex::fail(ELEX_E_DIMENSION_MISMATCH,
-                        "%zu query floats are not a whole number of %u-dimensional vectors",
-                        floats, dim);
+                        "%zu query floats are not a whole number of %u-dimensional vectors", floats,
+                        dim);
     return index->ix->search(queries, floats / dim, k, ef,
                              static_cast<elex::hnsw::ExactMode>(exact), out_ids, out_dist,
                              engine ? &engine->pool : nullptr);
@@ -220,9 +220,14 @@ ELEX_EXPORT int elex_index_stats(const elex_index* index, double* out) {
     if (index == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "index or output is null");
     const elex::hnsw::Stats s = index->ix->stats();
-    const double v[9] = {double(s.nodes), double(s.live),       double(s.bytes),
-                         double(s.max_level), double(s.dim),    double(s.M),
-                         double(s.ef_construction), double(static_cast<int>(s.metric)),
+    const double v[9] = {double(s.nodes),
+                         double(s.live),
+                         double(s.bytes),
+                         double(s.max_level),
+                         double(s.dim),
+                         double(s.M),
+                         double(s.ef_construction),
+                         double(static_cast<int>(s.metric)),
                          double(static_cast<unsigned>(s.quantization))};
     for (int i = 0; i < 9; ++i) out[i] = v[i];
     return ELEX_OK;

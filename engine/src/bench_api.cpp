@@ -26,8 +26,8 @@ constexpr std::uint32_t kAggCols = 16, kAggStride = 20;
 struct Inputs {
   int kernel = -1;
   std::uint32_t n = 0;
-  float* f[8] = {};           // float arrays
-  std::int8_t* i8[2] = {};    // int8 arrays
+  float* f[8] = {};         // float arrays
+  std::int8_t* i8[2] = {};  // int8 arrays
   std::uint32_t* masks = nullptr;
   elex::aggregate::ColumnStats stats[kAggCols];
 };
@@ -49,7 +49,8 @@ ELEX_EXPORT int elex_bench_prepare(int kernel, uint32_t n, uint32_t seed) {
   elex::clear_last_error();
   release();
   if (kernel < 0 || kernel >= kKernels || n == 0 || n > (1u << 22))
-    return elex::fail(ELEX_E_INVALID_ARGUMENT, "bench kernel %d or size %u out of range", kernel, n);
+    return elex::fail(ELEX_E_INVALID_ARGUMENT, "bench kernel %d or size %u out of range", kernel,
+                      n);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
   const std::size_t floats = kernel == 6 ? std::size_t(n) * kAggStride : n;
@@ -94,7 +95,9 @@ ELEX_EXPORT int elex_bench_run(int kernel, int twin, uint32_t reps, double* chec
       case 0:
       case 1:
       case 2: {
-        const Metric m = kernel == 0 ? Metric::InnerProduct : kernel == 1 ? Metric::Cosine : Metric::L2;
+        const Metric m = kernel == 0   ? Metric::InnerProduct
+                         : kernel == 1 ? Metric::Cosine
+                                       : Metric::L2;
         const auto fn = scalar ? kernels::scalar_distance_fn(m) : kernels::distance_fn(m);
         acc += fn(f[0], f[1 + (r & 3)], n);
         break;
@@ -112,8 +115,8 @@ ELEX_EXPORT int elex_bench_run(int kernel, int twin, uint32_t reps, double* chec
         break;
       case 5: {
         const validate::Input in{f[0], f[1], f[2], f[3], f[4], f[5], f[6]};
-        const auto c = scalar ? validate::scalar::run(in, n, g_in.masks)
-                              : validate::run(in, n, g_in.masks);
+        const auto c =
+            scalar ? validate::scalar::run(in, n, g_in.masks) : validate::run(in, n, g_in.masks);
         acc += c.flagged + g_in.masks[r % n];
         break;
       }

@@ -508,7 +508,8 @@ Status Index::add(const std::uint32_t* ids, const float* v, std::size_t n, Threa
       for (std::size_t i = b; i < e; ++i) insert(static_cast<std::uint32_t>(start + i), scratch[t]);
     });
   } else {
-    for (std::size_t i = start; i < first + n; ++i) insert(static_cast<std::uint32_t>(i), scratch[0]);
+    for (std::size_t i = start; i < first + n; ++i)
+      insert(static_cast<std::uint32_t>(i), scratch[0]);
   }
   bool oom = false;
   for (unsigned t = 0; t < threads; ++t) oom |= scratch[t].oom;
@@ -546,9 +547,9 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, Ex
     std::memcpy(q, query, dim * sizeof(float));
   if (int8) quant::quantize(q, dim, scale_, s.codes());
 
-  const bool exact = mode == ExactMode::Always ||
-                     (mode == ExactMode::Auto &&
-                      (live_ <= kExactBelow || std::size_t(ef) * M0_ >= live_));
+  const bool exact =
+      mode == ExactMode::Always ||
+      (mode == ExactMode::Auto && (live_ <= kExactBelow || std::size_t(ef) * M0_ >= live_));
   Pair* best = s.tmp();
   std::uint32_t found = 0;
   if (exact) {
@@ -671,8 +672,8 @@ Stats Index::stats() const {
   Stats st{};
   st.nodes = count_;
   st.live = live_;
-  st.bytes = sizeof(Index) + capacity_ * (node_bytes_ + 4 + 1 + 4 + 1) + upper_cap_ * 4 +
-             map_cap_ * 4;
+  st.bytes =
+      sizeof(Index) + capacity_ * (node_bytes_ + 4 + 1 + 4 + 1) + upper_cap_ * 4 + map_cap_ * 4;
   st.max_level = max_level_;
   st.dim = params_.dim;
   st.M = params_.M;

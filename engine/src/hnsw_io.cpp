@@ -55,12 +55,9 @@ struct IndexIo {
                  ix.rng_state_};
     const std::size_t n = ix.count_;
     const format::SectionIn sections[6] = {
-        {kHead, &h, sizeof h},
-        {kNode, ix.level0_, n * ix.node_bytes_},
-        {kLabl, ix.labels_, n * 4},
-        {kMeta, ix.meta_, n},
-        {kUoff, ix.upper_off_, n * 4},
-        {kUppr, ix.upper_, ix.upper_size_ * 4},
+        {kHead, &h, sizeof h},         {kNode, ix.level0_, n * ix.node_bytes_},
+        {kLabl, ix.labels_, n * 4},    {kMeta, ix.meta_, n},
+        {kUoff, ix.upper_off_, n * 4}, {kUppr, ix.upper_, ix.upper_size_ * 4},
     };
     return format::write(format::ContainerKind::HnswIndex, sections, 6, out, size);
   }

@@ -25,7 +25,8 @@ void update(float* q, const float* reward, const float* next_max, std::size_t n,
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const simd::f32x4 qi = simd::load(q + i);
-    const simd::f32x4 target = simd::add(simd::load(reward + i), simd::mul(g, simd::load(next_max + i)));
+    const simd::f32x4 target =
+        simd::add(simd::load(reward + i), simd::mul(g, simd::load(next_max + i)));
     const simd::f32x4 td = simd::sub(target, qi);
     simd::store(q + i, simd::add(qi, simd::mul(a, td)));
   }

@@ -76,7 +76,8 @@ namespace {
 struct ValidateData {
   std::vector<float> cur, prop, amin, amax, smin, smax, step;
   validate::Input input() const {
-    return {cur.data(), prop.data(), amin.data(), amax.data(), smin.data(), smax.data(), step.data()};
+    return {cur.data(),  prop.data(), amin.data(), amax.data(),
+            smin.data(), smax.data(), step.data()};
   }
 };
 
@@ -94,13 +95,26 @@ ValidateData random_validation(std::size_t n, unsigned seed) {
     v.step.push_back(0.25f);
     float c = lo + (hi - lo) * 0.5f, p = c + d(rng) * 0.05f * (hi - lo);
     switch (special(rng)) {
-      case 0: p = kNaN; break;
-      case 1: p = kInf; break;
-      case 2: c = 0.0f; break;
-      case 3: v.amin.back() = kNaN; break;  // bound not known
-      case 4: v.step.back() = kNaN; break;
-      case 5: p = -kInf; break;
-      default: break;
+      case 0:
+        p = kNaN;
+        break;
+      case 1:
+        p = kInf;
+        break;
+      case 2:
+        c = 0.0f;
+        break;
+      case 3:
+        v.amin.back() = kNaN;
+        break;  // bound not known
+      case 4:
+        v.step.back() = kNaN;
+        break;
+      case 5:
+        p = -kInf;
+        break;
+      default:
+        break;
     }
     v.cur.push_back(c);
     v.prop.push_back(p);
@@ -118,7 +132,8 @@ TEST(Validate, MasksAndCountsAgreeExactly) {
     const auto cb = validate::run(v.input(), n, b.data());
     ASSERT_EQ(a, b) << n;
     ASSERT_EQ(ca.flagged, cb.flagged);
-    for (unsigned k = 0; k < validate::kFindingCount; ++k) ASSERT_EQ(ca.by_finding[k], cb.by_finding[k]);
+    for (unsigned k = 0; k < validate::kFindingCount; ++k)
+      ASSERT_EQ(ca.by_finding[k], cb.by_finding[k]);
   }
 }
 

@@ -37,10 +37,17 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
   afterAll(() => b.close());
 
   test('graph search finds what an exact scan finds on a small set', () => {
-    const dim = 24, n = 2000;
-    const data = vectors(n, dim, 1), queries = vectors(50, dim, 2);
+    const dim = 24,
+      n = 2000;
+    const data = vectors(n, dim, 1),
+      queries = vectors(50, dim, 2);
     const ix = b.createIndex({ dim, metric: 'cosine' });
-    expect(ix.add(Uint32Array.from({ length: n }, (_, i) => i * 3), data)).toEqual({ added: n, size: n });
+    expect(
+      ix.add(
+        Uint32Array.from({ length: n }, (_, i) => i * 3),
+        data,
+      ),
+    ).toEqual({ added: n, size: n });
     const exact = ix.search(queries, 10, { exact: true });
     const graph = ix.search(queries, 10, { ef: 200, exact: false });
     let hit = 0;
@@ -52,7 +59,15 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
     expect(exact.ids.every((id) => id % 3 === 0)).toBe(true); // the caller's ids come back
     topk[variant] = exact.ids;
     const st = ix.stats();
-    expect(st).toMatchObject({ size: n, nodes: n, dim, M: 16, efConstruction: 200, metric: 'cosine', quantization: 'none' });
+    expect(st).toMatchObject({
+      size: n,
+      nodes: n,
+      dim,
+      M: 16,
+      efConstruction: 200,
+      metric: 'cosine',
+      quantization: 'none',
+    });
     expect(st.bytesPerVector).toBeGreaterThan(dim * 4);
     ix.close();
   });
@@ -103,13 +118,17 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
   });
 
   test('int8 indexes keep recall at a fraction of the memory', () => {
-    const dim = 32, n = 3000;
-    const data = vectors(n, dim, 5), queries = vectors(40, dim, 6);
+    const dim = 32,
+      n = 3000;
+    const data = vectors(n, dim, 5),
+      queries = vectors(40, dim, 6);
     const ids = Uint32Array.from({ length: n }, (_, i) => i);
-    const f = b.createIndex({ dim }), q = b.createIndex({ dim, quantization: 'int8' });
+    const f = b.createIndex({ dim }),
+      q = b.createIndex({ dim, quantization: 'int8' });
     f.add(ids, data);
     q.add(ids, data);
-    const want = f.search(queries, 10, { exact: true }), got = q.search(queries, 10, { ef: 100, exact: false });
+    const want = f.search(queries, 10, { exact: true }),
+      got = q.search(queries, 10, { ef: 100, exact: false });
     let hit = 0;
     for (let i = 0; i < 40; i++) {
       const w = new Set(want.ids.subarray(i * 10, i * 10 + 10));

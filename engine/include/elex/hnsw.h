@@ -56,24 +56,24 @@ enum class Quantization : std::uint32_t { None = 0, Int8 = 1 };
 struct Params {
   std::uint32_t dim = 0;
   Metric metric = Metric::Cosine;
-  std::uint32_t M = 16;                ///< links per node on upper layers (2M on layer 0)
+  std::uint32_t M = 16;  ///< links per node on upper layers (2M on layer 0)
   std::uint32_t ef_construction = 200;
-  std::uint32_t seed = 100;            ///< level generator seed (builds are reproducible)
+  std::uint32_t seed = 100;  ///< level generator seed (builds are reproducible)
   Quantization quantization = Quantization::None;
 };
 
 /// When search() runs a flat exact scan instead of the graph.
 enum class ExactMode : std::uint32_t {
-  Auto = 0,    ///< exact when live size <= kExactBelow or ef * M0 >= live size
+  Auto = 0,  ///< exact when live size <= kExactBelow or ef * M0 >= live size
   Never = 1,
   Always = 2,
 };
 inline constexpr std::uint32_t kExactBelow = 1024;
 
 struct Stats {
-  std::uint64_t nodes;    ///< slots used, removed ones included
-  std::uint64_t live;     ///< searchable items
-  std::uint64_t bytes;    ///< every byte the index holds
+  std::uint64_t nodes;  ///< slots used, removed ones included
+  std::uint64_t live;   ///< searchable items
+  std::uint64_t bytes;  ///< every byte the index holds
   std::uint32_t max_level;
   std::uint32_t dim;
   std::uint32_t M;
@@ -120,8 +120,7 @@ class Index {
   /// Serialised form (an ELEX container, kind HnswIndex); caller frees *out.
   [[nodiscard]] Status serialize(std::uint8_t** out, std::size_t* size) const;
   /// Parses serialize()'s bytes; every count, link and offset is checked.
-  [[nodiscard]] static Status deserialize(const std::uint8_t* bytes, std::size_t size,
-                                          Index** out);
+  [[nodiscard]] static Status deserialize(const std::uint8_t* bytes, std::size_t size, Index** out);
 
  private:
   explicit Index(const Params& params);
@@ -163,8 +162,8 @@ class Index {
   void search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d, std::size_t ef,
                     std::uint32_t level, Scratch& s) const;
   float dist_nodes(std::uint32_t a, std::uint32_t b) const;
-  void search_one(const float* query, std::uint32_t k, std::uint32_t ef, ExactMode mode,
-                  Scratch& s, std::uint32_t* ids, float* dist) const;
+  void search_one(const float* query, std::uint32_t k, std::uint32_t ef, ExactMode mode, Scratch& s,
+                  std::uint32_t* ids, float* dist) const;
 
   Params params_;
   std::uint32_t M0_;

@@ -25,13 +25,13 @@ namespace vec {
 void update(float* q, const float* reward, const float* next_max, std::size_t n, float alpha,
             float gamma);
 }
-inline void update(float* q, const float* reward, const float* next_max, std::size_t n,
-                   float alpha, float gamma) {
+inline void update(float* q, const float* reward, const float* next_max, std::size_t n, float alpha,
+                   float gamma) {
   vec::update(q, reward, next_max, n, alpha, gamma);
 }
 #else
-inline void update(float* q, const float* reward, const float* next_max, std::size_t n,
-                   float alpha, float gamma) {
+inline void update(float* q, const float* reward, const float* next_max, std::size_t n, float alpha,
+                   float gamma) {
   scalar::update(q, reward, next_max, n, alpha, gamma);
 }
 #endif

@@ -76,8 +76,10 @@ struct i32x4 {
 inline i32x4 zero_i32() { return {wasm_i32x4_splat(0)}; }
 inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
   const v128_t x = wasm_v128_load(a), y = wasm_v128_load(b);
-  const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
-  const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
+  const v128_t lo =
+      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
+  const v128_t hi =
+      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
   return {wasm_i32x4_add(acc.v, wasm_i32x4_add(lo, hi))};
 }
 /// Adds 1 to each lane whose mask is set (mask lanes are all ones = -1).
@@ -144,9 +146,7 @@ inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
   const __m128i s = _mm_add_epi32(_mm_madd_epi16(xl, yl), _mm_madd_epi16(xh, yh));
   return {_mm_add_epi32(acc.v, s)};
 }
-inline i32x4 count_if(i32x4 acc, m32x4 m) {
-  return {_mm_sub_epi32(acc.v, _mm_castps_si128(m.v))};
-}
+inline i32x4 count_if(i32x4 acc, m32x4 m) { return {_mm_sub_epi32(acc.v, _mm_castps_si128(m.v))}; }
 inline std::int32_t hsum_i32(i32x4 a) {
   alignas(16) std::int32_t l[4];
   _mm_store_si128(reinterpret_cast<__m128i*>(l), a.v);

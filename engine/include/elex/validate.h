@@ -48,7 +48,7 @@ struct Input {
 };
 
 struct Counts {
-  std::uint32_t flagged;                 ///< values with any finding
+  std::uint32_t flagged;                    ///< values with any finding
   std::uint32_t by_finding[kFindingCount];  ///< values with finding (1 << b)
 };
 
