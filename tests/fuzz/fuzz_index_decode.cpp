@@ -1,0 +1,30 @@
+// libFuzzer target: HNSW index bytes (elex_index_deserialize). Any input
+// gives a status; an accepted index must answer a search without crashing.
+#include <cstdlib>
+#include <vector>
+
+#include "elex/elex.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  elex_index* ix = nullptr;
+  if (elex_index_deserialize(data, size, &ix) != ELEX_OK) {
+    if (ix != nullptr) std::abort();
+    return 0;
+  }
+  double st[9];
+  if (elex_index_stats(ix, st) != ELEX_OK) std::abort();
+  const auto dim = static_cast<size_t>(st[4]);
+  if (st[1] >= 1 && dim <= 4096) {
+    std::vector<float> q(dim, 0.5f);
+    uint32_t ids[1];
+    float dist[1];
+    for (uint32_t exact = 0; exact <= 2; ++exact)
+      (void)elex_index_search(nullptr, ix, q.data(), dim, 1, 8, exact, ids, dist);
+  }
+  uint8_t* out = nullptr;
+  size_t n = 0;
+  if (elex_index_serialize(ix, &out, &n) != ELEX_OK) std::abort();
+  elex_free(out);
+  elex_index_destroy(ix);
+  return 0;
+}
