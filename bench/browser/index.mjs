@@ -7,6 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { launchChromium, startPreview } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
+const efcArg = process.argv.find((a) => a.startsWith('--efc='));
+const efConstruction = efcArg ? Number(efcArg.slice(6)) : undefined; // ours (default 100); hnswlib-wasm stays at 200
+const only = process.argv.find((a) => a.startsWith('--data='))?.slice(7); // e.g. --data=clustered
 const { base, stop } = await startPreview(4182);
 const browser = await launchChromium();
 const page = await browser.newPage();
@@ -19,7 +22,14 @@ if (!(await page.evaluate(() => window.elexBench.isolated)))
 const run = (req) => page.evaluate((r) => window.elexBench.run(r), req);
 const variants = ['simd-mt', 'simd', 'scalar'];
 const efs = quick ? [16, 32, 64, 128] : [10, 16, 24, 32, 48, 64, 96, 128, 192, 256];
-const report = { generatedAt: new Date().toISOString(), browser: browser.version(), quick, index: [], kernels: [] };
+const report = {
+  generatedAt: new Date().toISOString(),
+  browser: browser.version(),
+  quick,
+  efConstruction: efConstruction ?? 100,
+  index: [],
+  kernels: [],
+};
 
 for (const variant of variants) report.kernels.push(await run({ kind: 'kernels', variant }));
 const datasets = [
@@ -27,10 +37,12 @@ const datasets = [
   { data: 'uniform', n: 10000 },
   ...(quick ? [] : [{ data: 'clustered', n: 100000 }]),
 ];
-for (const d of datasets)
+for (const d of datasets.filter((x) => !only || x.data === only))
   for (const variant of variants) {
     if (d.n > 10000 && variant === 'scalar') continue; // minutes of build for a number nobody needs
-    report.index.push(await run({ kind: 'index', variant, ...d, efs, hnswlib: variant === 'simd-mt', queries: 1000 }));
+    report.index.push(
+      await run({ kind: 'index', variant, ...d, efs, efConstruction, hnswlib: variant === 'simd-mt', queries: 1000 }),
+    );
   }
 await browser.close();
 stop();
@@ -60,7 +72,7 @@ console.log(
 
 for (const r of report.index) {
   console.log(
-    `\n${r.request.variant} ${r.n} x ${r.dim} ${r.data}: build ${f(r.buildMs)} ms (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, exact scan p50 ${f(r.exact.p50)} us`,
+    `\n${r.request.variant} ${r.n} x ${r.dim} ${r.data} (M ${r.request.M ?? 16}, efConstruction ${r.request.efConstruction ?? 100}): build ${f(r.buildMs)} ms (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, exact scan p50 ${f(r.exact.p50)} us`,
   );
   console.log(
     '  ef   recall    p50    p95    p99   mean (us)' + (r.hnswlib ? '   | hnswlib-wasm recall   p50    p95' : ''),

@@ -45,23 +45,59 @@ float asymmetric(const float* q, const std::int8_t* c, std::uint32_t dim, float 
   return 1.0f - scale * s;
 }
 
-/// Distance from the prepared query to stored nodes, f32 storage.
-struct F32Dist {
-  kernels::DistanceFn fn;
-  const float* q;
-  std::uint32_t dim;
-};
-
-/// Same for int8 codes: 1 - scale^2 * dot_i8.
-struct I8Dist {
-  const std::int8_t* q;
-  std::uint32_t dim;
-  float s2;
-};
-
 }  // namespace
 
+/// Scores stored nodes against a prepared query: one at a time, or a list
+/// (four per pass where the metric has a four-way kernel).
+template <class Ix>
+struct NodeScorer {
+  const Ix* ix;
+  const float* q;         // f32 query (normalised for cosine)
+  const std::int8_t* qc;  // int8 query codes (int8 indexes)
+  std::uint32_t dim;
+  int kind;  // 0: 1 - dot, 1: l2, 2: int8, 3: generic fn
+  kernels::DistanceFn fn;
+  float s2;
+
+  float operator()(std::uint32_t n) const {
+    switch (kind) {
+      case 2:
+        return 1.0f - s2 * float(quant::dot_i8(qc, ix->codes_of(n), dim));
+      default:
+        return fn(q, ix->vec_of(n), dim);
+    }
+  }
+
+  void many(const std::uint32_t* ids, std::uint32_t n, float* out) const {
+    std::uint32_t j = 0;
+    if (kind == 0 || kind == 1) {
+      for (; j + 4 <= n; j += 4) {
+        const float* v[4] = {ix->vec_of(ids[j]), ix->vec_of(ids[j + 1]), ix->vec_of(ids[j + 2]),
+                             ix->vec_of(ids[j + 3])};
+        if (kind == 0) {
+          kernels::dot4(q, v, dim, out + j);
+          for (int t = 0; t < 4; ++t) out[j + t] = 1.0f - out[j + t];
+        } else {
+          kernels::l2sq4(q, v, dim, out + j);
+        }
+      }
+    }
+    for (; j < n; ++j) out[j] = (*this)(ids[j]);
+  }
+};
+
 // ------------------------------------------------------------ construction
+
+NodeScorer<Index> Index::scorer(const float* q, const std::int8_t* qc) const {
+  int kind = 3;
+  if (params_.quantization == Quantization::Int8)
+    kind = 2;
+  else if (params_.metric == Metric::L2)
+    kind = 1;
+  else
+    kind = 0;  // cosine (stored normalised) and inner product: 1 - dot
+  return NodeScorer<Index>{this, q, qc, params_.dim, kind, dist_, scale_ * scale_};
+}
 
 Index::Index(const Params& p)
     : params_(p),
@@ -265,10 +301,17 @@ void Index::search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d,
       cnt = l[0];
       ids = l + 1;
     }
-    for (std::uint32_t j = 0; j < cnt; ++j) {
-      const std::uint32_t n = ids[j];
-      if (s.visit(n)) continue;
-      const float d = nd(n);
+    // Gather the unvisited neighbours, then score them in groups of four:
+    // four independent vector loads in flight (wasm has no prefetch).
+    std::uint32_t fresh[2 * kMaxM];
+    std::uint32_t nf = 0;
+    for (std::uint32_t j = 0; j < cnt; ++j)
+      if (!s.visit(ids[j])) fresh[nf++] = ids[j];
+    float dists[2 * kMaxM];
+    nd.many(fresh, nf, dists);
+    for (std::uint32_t j = 0; j < nf; ++j) {
+      const std::uint32_t n = fresh[j];
+      const float d = dists[j];
       if (s.results.size() < ef || d < s.results.top().d) {
         if (!s.candidates.push({d, n})) s.oom = true;
         if (!(skip_deleted && deleted(n))) {
@@ -285,20 +328,26 @@ void Index::search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d,
 namespace {
 
 /// Malkov & Yashunin, Algorithm 4 (keepPrunedConnections = false): keeps a
-/// candidate only if it is closer to the base than to every kept one.
-template <class DistNodes>
+/// candidate only if it is closer to the base than to every kept one. The
+/// kept ones are checked four at a time (`many` scores a list against one
+/// node), stopping at the first group that rules the candidate out.
+template <class Many>
 std::uint32_t select_heuristic(Pair* sorted, std::uint32_t n, std::uint32_t m, Pair* out,
-                               const DistNodes& dn) {
+                               const Many& many) {
   std::uint32_t kept = 0;
+  std::uint32_t kept_ids[2 * kMaxM + 1];
   for (std::uint32_t i = 0; i < n && kept < m; ++i) {
     bool good = true;
-    for (std::uint32_t j = 0; j < kept; ++j) {
-      if (dn(sorted[i].id, out[j].id) < sorted[i].d) {
-        good = false;
-        break;
-      }
+    for (std::uint32_t j = 0; j < kept && good; j += 4) {
+      const std::uint32_t g = kept - j < 4 ? kept - j : 4;
+      float d[4];
+      many(sorted[i].id, kept_ids + j, g, d);
+      for (std::uint32_t t = 0; t < g; ++t) good &= !(d[t] < sorted[i].d);
     }
-    if (good) out[kept++] = sorted[i];
+    if (good) {
+      out[kept] = sorted[i];
+      kept_ids[kept++] = sorted[i].id;
+    }
   }
   return kept;
 }
@@ -316,9 +365,11 @@ void Index::connect(std::uint32_t node, std::uint32_t level, Scratch& s) {
     s.results.pop();
   }
   std::reverse(cand, cand + n);
-  auto dn = [this](std::uint32_t a, std::uint32_t b) { return dist_nodes(a, b); };
+  // Scores `count` stored nodes against stored node `base`.
+  auto many = [this](std::uint32_t base, const std::uint32_t* ids, std::uint32_t count,
+                     float* out) { scorer(vec(base), codes(base)).many(ids, count, out); };
   Pair* sel = s.sel();
-  const std::uint32_t kept = select_heuristic(cand, n, params_.M, sel, dn);
+  const std::uint32_t kept = select_heuristic(cand, n, params_.M, sel, many);
   const std::uint32_t cap = level == 0 ? M0_ : params_.M;
 
   lock(node);
@@ -341,10 +392,12 @@ void Index::connect(std::uint32_t node, std::uint32_t level, Scratch& s) {
       } else {
         // Full: re-select the neighbour's links among old ones + node.
         Pair local[2 * kMaxM + 1], pick[2 * kMaxM + 1];
+        float d[2 * kMaxM];
+        many(nb, l + 1, cnt, d);
         local[0] = {sel[i].d, node};
-        for (std::uint32_t j = 0; j < cnt; ++j) local[1 + j] = {dist_nodes(nb, l[1 + j]), l[1 + j]};
+        for (std::uint32_t j = 0; j < cnt; ++j) local[1 + j] = {d[j], l[1 + j]};
         std::sort(local, local + cnt + 1, by_distance);
-        const std::uint32_t k = select_heuristic(local, cnt + 1, cap, pick, dn);
+        const std::uint32_t k = select_heuristic(local, cnt + 1, cap, pick, many);
         l[0] = k;
         for (std::uint32_t j = 0; j < k; ++j) l[1 + j] = pick[j].id;
       }
@@ -368,21 +421,7 @@ void Index::insert(std::uint32_t node, Scratch& s) {
   if (level > top) global.lock();  // this node may become the entry point
   if (global.owns_lock()) top = max_level_, cur = entry_;
 
-  const float* q = nullptr;
-  F32Dist fd{};
-  I8Dist id8{};
-  if (params_.quantization == Quantization::Int8) {
-    id8 = {codes(node), params_.dim, scale_ * scale_};
-  } else {
-    q = vec(node);
-    fd = {dist_, q, params_.dim};
-  }
-  const bool int8 = params_.quantization == Quantization::Int8;
-  auto nd = [&](std::uint32_t n) {
-    return int8 ? 1.0f - id8.s2 * float(quant::dot_i8(id8.q, codes(n), id8.dim))
-                : fd.fn(fd.q, vec(n), fd.dim);
-  };
-
+  const NodeScorer<Index> nd = scorer(vec(node), codes(node));
   float d = nd(cur);
   for (std::uint32_t l = top; l > level; --l) {
     for (bool changed = true; changed;) {
@@ -578,12 +617,7 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, Ex
       offer(int8 ? asymmetric(q, codes(i), dim, scale_) : dist_(q, vec(i), dim), i);
     }
   } else {
-    F32Dist fd{dist_, q, dim};
-    I8Dist id8{s.codes(), dim, scale_ * scale_};
-    auto nd = [&](std::uint32_t n) {
-      return int8 ? 1.0f - id8.s2 * float(quant::dot_i8(id8.q, codes(n), id8.dim))
-                  : fd.fn(fd.q, vec(n), fd.dim);
-    };
+    const NodeScorer<Index> nd = scorer(q, s.codes());
     std::uint32_t cur = entry_;
     float d = nd(cur);
     for (std::uint32_t l = max_level_; l > 0; --l) {

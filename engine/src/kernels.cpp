@@ -11,6 +11,10 @@ void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]) 
   for (int j = 0; j < 4; ++j) out[j] = dot(q, v[j], n);
 }
 
+void l2sq4(const float* q, const float* const v[4], std::size_t n, float out[4]) {
+  for (int j = 0; j < 4; ++j) out[j] = l2sq(q, v[j], n);
+}
+
 float dot(const float* a, const float* b, std::size_t n) {
   float s = 0.0f;
   for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
@@ -70,6 +74,26 @@ void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]) 
     out[1] += q[i] * v1[i];
     out[2] += q[i] * v2[i];
     out[3] += q[i] * v3[i];
+  }
+}
+
+void l2sq4(const float* q, const float* const v[4], std::size_t n, float out[4]) {
+  f32x4 s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();
+  const float *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const f32x4 x = load(q + i);
+    const f32x4 d0 = sub(x, load(v0 + i)), d1 = sub(x, load(v1 + i));
+    const f32x4 d2 = sub(x, load(v2 + i)), d3 = sub(x, load(v3 + i));
+    s0 = add(s0, mul(d0, d0));
+    s1 = add(s1, mul(d1, d1));
+    s2 = add(s2, mul(d2, d2));
+    s3 = add(s3, mul(d3, d3));
+  }
+  out[0] = hsum(s0), out[1] = hsum(s1), out[2] = hsum(s2), out[3] = hsum(s3);
+  for (; i < n; ++i) {
+    const float e0 = q[i] - v0[i], e1 = q[i] - v1[i], e2 = q[i] - v2[i], e3 = q[i] - v3[i];
+    out[0] += e0 * e0, out[1] += e1 * e1, out[2] += e2 * e2, out[3] += e3 * e3;
   }
 }
 

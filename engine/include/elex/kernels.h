@@ -49,6 +49,8 @@ struct DotNorms {
 namespace scalar {
 /// out[j] = dot(q, v[j], n) for four vectors at once (a scan's inner step).
 void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]);
+/// out[j] = l2sq(q, v[j], n) for four vectors at once.
+void l2sq4(const float* q, const float* const v[4], std::size_t n, float out[4]);
 float dot(const float* a, const float* b, std::size_t n);
 float l2sq(const float* a, const float* b, std::size_t n);
 DotNorms dot_norms(const float* a, const float* b, std::size_t n);
@@ -57,6 +59,7 @@ DotNorms dot_norms(const float* a, const float* b, std::size_t n);
 #if ELEX_SIMD
 namespace vec {
 void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]);
+void l2sq4(const float* q, const float* const v[4], std::size_t n, float out[4]);
 float dot(const float* a, const float* b, std::size_t n);
 float l2sq(const float* a, const float* b, std::size_t n);
 DotNorms dot_norms(const float* a, const float* b, std::size_t n);
@@ -69,6 +72,9 @@ namespace active = scalar;
 inline float dot(const float* a, const float* b, std::size_t n) { return active::dot(a, b, n); }
 inline void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]) {
   active::dot4(q, v, n, out);
+}
+inline void l2sq4(const float* q, const float* const v[4], std::size_t n, float out[4]) {
+  active::l2sq4(q, v, n, out);
 }
 inline float l2sq(const float* a, const float* b, std::size_t n) { return active::l2sq(a, b, n); }
 inline DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
