@@ -64,7 +64,7 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
       nodes: n,
       dim,
       M: 16,
-      efConstruction: 200,
+      efConstruction: 100,
       metric: 'cosine',
       quantization: 'none',
     });
