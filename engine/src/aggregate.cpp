@@ -3,7 +3,11 @@
 
 #include <limits>
 
+// No fused multiply-add: the twins must round alike (GCC in ISO mode never
+// contracts; clang honours the pragma).
+#ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
+#endif
 
 namespace elex::aggregate {
 

@@ -586,36 +586,12 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, Ex
     std::memcpy(q, query, dim * sizeof(float));
   if (int8) quant::quantize(q, dim, scale_, s.codes());
 
-  const bool exact =
-      mode == ExactMode::Always ||
-      (mode == ExactMode::Auto && (live_ <= kExactBelow || std::size_t(ef) * M0_ >= live_));
+  const bool exact = use_exact(mode, ef);
   Pair* best = s.tmp();
   std::uint32_t found = 0;
   if (exact) {
     s.results.clear();
-    auto offer = [&](float d, std::uint32_t i) {
-      if (s.results.size() < k) {
-        s.results.push({d, i});
-      } else if (d < s.results.top().d) {
-        s.results.pop();
-        s.results.push({d, i});
-      }
-    };
-    std::uint32_t i = 0;
-    if (!int8 && params_.metric != Metric::L2) {
-      // 1 - dot, four stored vectors per pass over the query.
-      for (; i + 4 <= count_; i += 4) {
-        const float* v4[4] = {vec(i), vec(i + 1), vec(i + 2), vec(i + 3)};
-        float dots[4];
-        kernels::dot4(q, v4, dim, dots);
-        for (std::uint32_t j = 0; j < 4; ++j)
-          if (!deleted(i + j)) offer(1.0f - dots[j], i + j);
-      }
-    }
-    for (; i < count_; ++i) {
-      if (deleted(i)) continue;
-      offer(int8 ? asymmetric(q, codes(i), dim, scale_) : dist_(q, vec(i), dim), i);
-    }
+    scan_range(q, k, 0, static_cast<std::uint32_t>(count_), s.results);
   } else {
     const NodeScorer<Index> nd = scorer(q, s.codes());
     std::uint32_t cur = entry_;
@@ -674,6 +650,50 @@ Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std:
   const unsigned threads = pool && nq > 1 ? std::min<std::size_t>(pool->size(), nq) : 1;
   Scratch* scratch = scratch_for(threads, std::max(ef, k));
   if (scratch == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
+  if (nq == 1 && pool && pool->size() > 1 && count_ >= kSplitScanAbove && use_exact(mode, ef)) {
+    // One exact query over a large index: each thread scans a slice of the
+    // nodes into its own top-k, then the lists are merged.
+    Scratch* all = scratch_for(pool->size(), std::max(ef, k));
+    if (all == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
+    float* q = all[0].query();
+    if (params_.metric == Metric::Cosine)
+      normalise(queries, params_.dim, q);
+    else
+      std::memcpy(q, queries, params_.dim * sizeof(float));
+    if (params_.quantization == Quantization::Int8)
+      quant::quantize(q, params_.dim, scale_, all[0].codes());
+    for (unsigned t = 0; t < pool->size(); ++t) all[t].results.clear();
+    const std::size_t grain = (count_ + pool->size() * 4 - 1) / (pool->size() * 4);
+    pool->parallel_for(count_, grain, [&](std::size_t b, std::size_t e, unsigned t) {
+      scan_range(q, k, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(e),
+                 all[t].results);
+    });
+    Heap<true>& merged = all[0].results;
+    for (unsigned t = 1; t < pool->size(); ++t) {
+      while (!all[t].results.empty()) {
+        const Pair p = all[t].results.top();
+        all[t].results.pop();
+        if (merged.size() < k) {
+          merged.push(p);
+        } else if (p.d < merged.top().d) {
+          merged.pop();
+          merged.push(p);
+        }
+      }
+    }
+    Pair* best = all[0].tmp();
+    std::uint32_t found = 0;
+    while (!merged.empty()) {
+      best[found++] = merged.top();
+      merged.pop();
+    }
+    std::reverse(best, best + found);
+    for (std::uint32_t i = 0; i < k; ++i) {
+      out_ids[i] = i < found ? labels_[best[i].id] : kNone;
+      out_dist[i] = i < found ? best[i].d : kInf;
+    }
+    return ELEX_OK;
+  }
   auto run = [&](std::size_t b, std::size_t e, unsigned t) {
     for (std::size_t i = b; i < e; ++i)
       search_one(queries + i * params_.dim, k, ef, mode, scratch[t], out_ids + i * k,
@@ -700,6 +720,40 @@ Scratch* Index::scratch_for(unsigned threads, std::size_t ef) const {
   for (unsigned t = 0; t < threads; ++t)
     if (!scratch_[t].prepare(count_, params_.dim, ef, M0_)) return nullptr;
   return scratch_;
+}
+
+bool Index::use_exact(ExactMode mode, std::uint32_t ef) const {
+  return mode == ExactMode::Always ||
+         (mode == ExactMode::Auto && (live_ <= kExactBelow || std::size_t(ef) * M0_ >= live_));
+}
+
+void Index::scan_range(const float* q, std::uint32_t k, std::uint32_t begin, std::uint32_t end,
+                       Heap<true>& h) const {
+  const bool int8 = params_.quantization == Quantization::Int8;
+  const std::uint32_t dim = params_.dim;
+  auto offer = [&](float d, std::uint32_t i) {
+    if (h.size() < k) {
+      h.push({d, i});
+    } else if (d < h.top().d) {
+      h.pop();
+      h.push({d, i});
+    }
+  };
+  std::uint32_t i = begin;
+  if (!int8 && params_.metric != Metric::L2) {
+    // 1 - dot, four stored vectors per pass over the query.
+    for (; i + 4 <= end; i += 4) {
+      const float* v4[4] = {vec(i), vec(i + 1), vec(i + 2), vec(i + 3)};
+      float dots[4];
+      kernels::dot4(q, v4, dim, dots);
+      for (std::uint32_t j = 0; j < 4; ++j)
+        if (!deleted(i + j)) offer(1.0f - dots[j], i + j);
+    }
+  }
+  for (; i < end; ++i) {
+    if (deleted(i)) continue;
+    offer(int8 ? asymmetric(q, codes(i), dim, scale_) : dist_(q, vec(i), dim), i);
+  }
 }
 
 Stats Index::stats() const {

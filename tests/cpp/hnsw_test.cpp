@@ -186,6 +186,24 @@ TEST(Hnsw, ExactModeEqualsBruteForce) {
   EXPECT_EQ(search(*ix, queries.data(), 30, 5, 5, ExactMode::Auto).ids, want);
 }
 
+TEST(Hnsw, ThreadedExactScanOfOneQueryEqualsTheSingleThreadedOne) {
+  const std::size_t n = kSplitScanAbove + 1000;
+  const auto data = clustered(n, 16, 40, 31);
+  const auto queries = clustered(20, 16, 40, 32);
+  const auto ids = iota_ids(n);
+  auto ix = make(16, Metric::Cosine, Quantization::None, 8, 40);
+  ASSERT_EQ(ix->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  std::size_t removed = 0;
+  ASSERT_EQ(ix->remove(ids.data() + 100, 50, &removed), ELEX_OK);
+  ThreadPool pool(3);
+  for (std::size_t q = 0; q < 20; ++q) {
+    const auto one = search(*ix, queries.data() + q * 16, 1, 10, 10, ExactMode::Always);
+    const auto split = search(*ix, queries.data() + q * 16, 1, 10, 10, ExactMode::Always, &pool);
+    ASSERT_EQ(one.ids, split.ids) << q;
+    ASSERT_EQ(one.dist, split.dist) << q;
+  }
+}
+
 TEST(Hnsw, BuildsAreReproducible) {
   const auto data = clustered(1500, 24, 10, 7);
   const auto ids = iota_ids(1500);

@@ -70,6 +70,9 @@ enum class ExactMode : std::uint32_t {
   Always = 2,
 };
 inline constexpr std::uint32_t kExactBelow = 1024;
+/// A single exact query over at least this many nodes is split across the
+/// pool's threads (simd-mt), each scanning a slice.
+inline constexpr std::size_t kSplitScanAbove = 8192;
 
 struct Stats {
   std::uint64_t nodes;  ///< slots used, removed ones included
@@ -84,6 +87,8 @@ struct Stats {
 };
 
 class Scratch;
+template <bool kMax>
+class Heap;
 template <class Ix>
 struct NodeScorer;
 
@@ -168,6 +173,9 @@ class Index {
 
  private:
   NodeScorer<Index> scorer(const float* q, const std::int8_t* qc) const;
+  bool use_exact(ExactMode mode, std::uint32_t ef) const;
+  void scan_range(const float* q, std::uint32_t k, std::uint32_t begin, std::uint32_t end,
+                  Heap<true>& h) const;
   template <bool kLocked, class NodeDist>
   void search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d, std::size_t ef,
                     std::uint32_t level, Scratch& s) const;

@@ -84,6 +84,8 @@ inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
 }
 /// Adds 1 to each lane whose mask is set (mask lanes are all ones = -1).
 inline i32x4 count_if(i32x4 acc, m32x4 m) { return {wasm_i32x4_sub(acc.v, m.v)}; }
+/// Lanes whose 32 bits are not all zero.
+inline m32x4 nonzero(m32x4 a) { return {wasm_i32x4_ne(a.v, wasm_i32x4_splat(0))}; }
 inline std::int32_t hsum_i32(i32x4 a) {
   return wasm_i32x4_extract_lane(a.v, 0) + wasm_i32x4_extract_lane(a.v, 1) +
          wasm_i32x4_extract_lane(a.v, 2) + wasm_i32x4_extract_lane(a.v, 3);
@@ -147,6 +149,10 @@ inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
   return {_mm_add_epi32(acc.v, s)};
 }
 inline i32x4 count_if(i32x4 acc, m32x4 m) { return {_mm_sub_epi32(acc.v, _mm_castps_si128(m.v))}; }
+inline m32x4 nonzero(m32x4 a) {
+  const __m128i z = _mm_cmpeq_epi32(_mm_castps_si128(a.v), _mm_setzero_si128());
+  return {_mm_castsi128_ps(_mm_xor_si128(z, _mm_set1_epi32(-1)))};
+}
 inline std::int32_t hsum_i32(i32x4 a) {
   alignas(16) std::int32_t l[4];
   _mm_store_si128(reinterpret_cast<__m128i*>(l), a.v);
