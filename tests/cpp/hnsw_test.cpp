@@ -161,17 +161,25 @@ TEST(Hnsw, InnerProductOnRawVectorsStillFindsMostNeighbours) {
 }
 
 TEST(Hnsw, ParallelBuildIsAsGoodAndSearchesInParallel) {
+  // A parallel build's graph depends on how the threads interleave, so its
+  // recall is compared with a serial build's in the same run.
   const auto data = clustered(kN, kDim, 50, 3);
   const auto queries = clustered(kQ, kDim, 50, 4);
   const auto ids = iota_ids(kN);
   ThreadPool pool(4);
-  auto ix = make(kDim, Metric::Cosine);
-  ASSERT_EQ(ix->add(ids.data(), data.data(), kN, &pool), ELEX_OK);
+  auto serial = make(kDim, Metric::Cosine);
+  auto parallel = make(kDim, Metric::Cosine);
+  ASSERT_EQ(serial->add(ids.data(), data.data(), kN, nullptr), ELEX_OK);
+  ASSERT_EQ(parallel->add(ids.data(), data.data(), kN, &pool), ELEX_OK);
   const auto want = truth(Metric::Cosine, data, ids, queries.data(), kQ, kDim, 10);
-  const auto serial = search(*ix, queries.data(), kQ, 10, 64);
-  const auto parallel = search(*ix, queries.data(), kQ, 10, 64, ExactMode::Never, &pool);
-  EXPECT_GE(recall(serial.ids, want, kQ, 10), 0.95);
-  EXPECT_EQ(serial.ids, parallel.ids);  // same graph, same answers, whatever the threads
+  const double rs = recall(search(*serial, queries.data(), kQ, 10, 96).ids, want, kQ, 10);
+  const auto one_thread = search(*parallel, queries.data(), kQ, 10, 96);
+  const double rp = recall(one_thread.ids, want, kQ, 10);
+  EXPECT_GE(rs, 0.95);
+  EXPECT_GE(rp, rs - 0.02);
+  // Searching with the pool gives exactly the single-threaded answers.
+  const auto threaded = search(*parallel, queries.data(), kQ, 10, 96, ExactMode::Never, &pool);
+  EXPECT_EQ(one_thread.ids, threaded.ids);
 }
 
 TEST(Hnsw, ExactModeEqualsBruteForce) {
