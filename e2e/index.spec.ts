@@ -22,6 +22,7 @@ function exercise(page: Page) {
       data,
     );
     const exact = await ix.search(queries, 10, { exact: true });
+    const auto = await ix.search(queries, 10); // default policy: the scan at this size
     const graph = await ix.search(queries, 10, { exact: false, ef: 400 });
     const bytes = await ix.save();
     await ix.drop();
@@ -32,6 +33,7 @@ function exercise(page: Page) {
     return {
       added,
       exact: Array.from(exact.ids),
+      auto: Array.from(auto.ids),
       graph: Array.from(graph.ids),
       again: Array.from(again.ids),
       partial: exact.partial,
@@ -49,12 +51,20 @@ for (const [variant, query] of [
   ['simd', '?coi=0'],
   ['scalar', '?variant=scalar'],
 ] as const) {
-  test(`${variant}: graph search through the pool equals exact search; save/load round-trips`, async ({ page }) => {
+  test(`${variant}: search through the pool equals exact search; save/load round-trips`, async ({ page }) => {
     await openDashboard(page, query);
     const r = await exercise(page);
     expect(r.added).toEqual({ added: 1500, size: 1500 });
     expect(r.partial).toBe(false);
-    expect(r.graph).toEqual(r.exact);
+    expect(r.auto).toEqual(r.exact);
+    // Graph only: a parallel (simd-mt) build's graph depends on thread timing,
+    // so it is held to recall, not to identity.
+    let hit = 0;
+    for (let q = 0; q < 20; q++) {
+      const want = new Set(r.exact.slice(q * 10, q * 10 + 10));
+      for (const id of r.graph.slice(q * 10, q * 10 + 10)) hit += want.has(id) ? 1 : 0;
+    }
+    expect(hit / 200).toBeGreaterThanOrEqual(0.99);
     expect(r.again).toEqual(r.exact);
     expect(r.shards).toBe(r.workers);
     expect(r.size).toBe(1500);
