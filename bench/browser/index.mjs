@@ -10,6 +10,8 @@ const quick = process.argv.includes('--quick');
 const efcArg = process.argv.find((a) => a.startsWith('--efc='));
 const efConstruction = efcArg ? Number(efcArg.slice(6)) : undefined; // ours (default 100); hnswlib-wasm stays at 200
 const only = process.argv.find((a) => a.startsWith('--data='))?.slice(7); // e.g. --data=clustered
+const onlyN = Number(process.argv.find((a) => a.startsWith('--n='))?.slice(4) ?? 0); // e.g. --n=100000
+const onlyVariant = process.argv.find((a) => a.startsWith('--variant='))?.slice(10);
 const { base, stop } = await startPreview(4182);
 const browser = await launchChromium();
 const page = await browser.newPage();
@@ -31,14 +33,15 @@ const report = {
   kernels: [],
 };
 
-for (const variant of variants) report.kernels.push(await run({ kind: 'kernels', variant }));
+const skipKernels = process.argv.includes('--no-kernels');
+if (!skipKernels) for (const variant of variants) report.kernels.push(await run({ kind: 'kernels', variant }));
 const datasets = [
   { data: 'clustered', n: 10000 },
   { data: 'uniform', n: 10000 },
   ...(quick ? [] : [{ data: 'clustered', n: 100000 }]),
 ];
-for (const d of datasets.filter((x) => !only || x.data === only))
-  for (const variant of variants) {
+for (const d of datasets.filter((x) => (!only || x.data === only) && (!onlyN || x.n === onlyN)))
+  for (const variant of variants.filter((v) => !onlyVariant || v === onlyVariant)) {
     if (d.n > 10000 && variant === 'scalar') continue; // minutes of build for a number nobody needs
     report.index.push(
       await run({ kind: 'index', variant, ...d, efs, efConstruction, hnswlib: variant === 'simd-mt', queries: 1000 }),
@@ -50,25 +53,27 @@ stop();
 // ---------------------------------------------------------------- tables
 const f = (x, d = 0) => (x === undefined || x === null ? '—' : Number(x).toFixed(d));
 const byVariant = Object.fromEntries(report.kernels.map((k) => [k.request.variant, k]));
-console.log('\nKernels in Chromium (ns per call, median of 5; ratio = scalar variant / simd variant)');
-console.log('kernel        n      simd   scalar  ratio');
-report.kernels[0].kernels.forEach((k, i) => {
-  const s = byVariant.simd.kernels[i].nsPerCall,
-    c = byVariant.scalar.kernels[i].nsPerCall;
-  k.ratio = c / s;
+if (!skipKernels) {
+  console.log('\nKernels in Chromium (ns per call, median of 5; ratio = scalar variant / simd variant)');
+  console.log('kernel        n      simd   scalar  ratio');
+  report.kernels[0].kernels.forEach((k, i) => {
+    const s = byVariant.simd.kernels[i].nsPerCall,
+      c = byVariant.scalar.kernels[i].nsPerCall;
+    k.ratio = c / s;
+    console.log(
+      `${k.kernel.padEnd(12)} ${String(k.n).padStart(5)} ${f(s, 1).padStart(8)} ${f(c, 1).padStart(8)} ${f(c / s, 2).padStart(6)}`,
+    );
+  });
+  report.kernelRatios = report.kernels[0].kernels.map((k, i) => ({
+    kernel: k.kernel,
+    simdNs: byVariant.simd.kernels[i].nsPerCall,
+    scalarNs: byVariant.scalar.kernels[i].nsPerCall,
+    ratio: byVariant.scalar.kernels[i].nsPerCall / byVariant.simd.kernels[i].nsPerCall,
+  }));
   console.log(
-    `${k.kernel.padEnd(12)} ${String(k.n).padStart(5)} ${f(s, 1).padStart(8)} ${f(c, 1).padStart(8)} ${f(c / s, 2).padStart(6)}`,
+    'Q-update batch (simd): ' + byVariant.simd.qupdate.map((q) => `${q.n}: ${f(q.nsPerBatch, 1)} ns`).join(', '),
   );
-});
-report.kernelRatios = report.kernels[0].kernels.map((k, i) => ({
-  kernel: k.kernel,
-  simdNs: byVariant.simd.kernels[i].nsPerCall,
-  scalarNs: byVariant.scalar.kernels[i].nsPerCall,
-  ratio: byVariant.scalar.kernels[i].nsPerCall / byVariant.simd.kernels[i].nsPerCall,
-}));
-console.log(
-  'Q-update batch (simd): ' + byVariant.simd.qupdate.map((q) => `${q.n}: ${f(q.nsPerBatch, 1)} ns`).join(', '),
-);
+}
 
 for (const r of report.index) {
   console.log(
