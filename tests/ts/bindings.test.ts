@@ -5,16 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { instantiate, type Bindings, type Metric } from '../../ts/bindings.ts';
 import { ElexError } from '../../ts/errors.ts';
-
-function seeded(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { codeOf, seeded } from './helpers.ts';
 
 /** Double-precision distance, the definitions of kernels.h. */
 function exact(metric: Metric, a: Float32Array, b: Float32Array): number {
@@ -31,16 +22,6 @@ function exact(metric: Metric, a: Float32Array, b: Float32Array): number {
   if (metric === 'l2') return l2;
   if (metric === 'ip') return 1 - dot;
   return aa === 0 || bb === 0 ? 1 : 1 - dot / Math.sqrt(aa * bb);
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ElexError) return e.code;
-    throw e;
-  }
-  return 'no error';
 }
 
 const results: Record<string, Float32Array> = {};

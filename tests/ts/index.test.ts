@@ -6,26 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
 import { ContainerKind, readContainer, writeContainer } from '../../ts/container.ts';
 import { mergeTopK, shardOf } from '../../ts/engine-index.ts';
-import { ElexError } from '../../ts/errors.ts';
 import { NO_HIT } from '../../ts/index-types.ts';
+import { codeOf, seeded } from './helpers.ts';
 
-function vectors(n: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return new Float32Array(n * dim).map(() => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ElexError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
+const vectors = (n: number, dim: number, seed: number) => seeded(n * dim, seed);
 
 const topk: Record<string, Uint32Array> = {};
 
