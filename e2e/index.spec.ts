@@ -146,3 +146,66 @@ test('the dashboard builds an index through the pool and shows its recall', asyn
   expect(Number(await recall.textContent())).toBeGreaterThanOrEqual(0.95);
   await expect(page.locator('#index dd[data-key="memory"]')).toContainText('B/vector');
 });
+
+test('an index saved by an engine with 2 workers loads into engines with 1 and 3, and keeps routing ids', async ({
+  browser,
+}) => {
+  const make = async (query: string) => {
+    const page = await browser.newPage();
+    await openDashboard(page, query);
+    return page;
+  };
+  const source = await make('?coi=0&workers=2');
+  const saved = await source.evaluate(async () => {
+    const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+    const dim = 16;
+    const data = new Float32Array(600 * dim).map((_, i) => Math.sin(i * 0.37));
+    const ix = await engine.createIndex('portable', { dim });
+    await ix.add(
+      Array.from({ length: 600 }, (_, i) => i * 7),
+      data,
+    );
+    const q = data.slice(0, 3 * dim);
+    const res = await ix.search(q, 5, { exact: true });
+    return { bytes: Array.from(await ix.save()), ids: Array.from(res.ids) };
+  });
+  for (const query of ['?workers=1', '?coi=0&workers=3']) {
+    const page = await make(query);
+    const r = await page.evaluate(async (bytes) => {
+      const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+      const codeOf = (p: Promise<unknown>) =>
+        p.then(
+          () => 'ok',
+          (e: { code?: string }) => e.code ?? String(e),
+        );
+      const ix = await engine.loadIndex('portable', Uint8Array.from(bytes));
+      const dim = 16;
+      const q = new Float32Array(3 * dim).map((_, i) => Math.sin(i * 0.37));
+      const ids = Array.from((await ix.search(q, 5, { exact: true })).ids);
+      const removed = await ix.remove([0, 7, 999999]);
+      const after = Array.from((await ix.search(q.subarray(0, dim), 1, { exact: true })).ids);
+      const dup = await codeOf(ix.add([14], new Float32Array(dim)));
+      const added = await codeOf(ix.add([5], new Float32Array(dim).fill(1)));
+      const stats = await ix.stats();
+      return {
+        ids,
+        removed,
+        after,
+        dup,
+        added,
+        size: stats.size,
+        shards: stats.shards.length,
+        workers: engine.info().workers,
+      };
+    }, saved.bytes);
+    expect(r.ids).toEqual(saved.ids);
+    expect(r.removed).toBe(2);
+    expect(r.after).not.toContain(0);
+    expect(r.dup).toBe('DUPLICATE_ID');
+    expect(r.added).toBe('ok');
+    expect(r.size).toBe(600 - 2 + 1);
+    expect(r.shards).toBe(2); // the saved shard count, hosted on any number of workers
+    await page.close();
+  }
+  await source.close();
+});

@@ -1,7 +1,8 @@
 /**
- * The engine's index: one HNSW shard per worker. An id always lives on
- * shard fmix32(id) % workers, so adds and removes go to one shard and ids
- * stay unique. A search is scattered to every shard that has items and the
+ * The engine's index: HNSW shards spread over the workers (as many shards
+ * as workers when created; a loaded index keeps its saved shard count, shard
+ * s on worker s % workers). An id always lives on shard fmix32(id) % shards,
+ * so adds and removes go to one shard and ids stay unique. A search is scattered to every shard that has items and the
  * per-shard top-k lists are merged; a shard that fails or misses the
  * budget is reported in `missingShards` (`partial: true`), never waited for.
  */
@@ -19,7 +20,9 @@ import {
   type SearchOptions,
   type SearchResult,
 } from './index-types.ts';
+import type { Remote } from 'comlink';
 import type { CallOptions, WorkerPool } from './pool.ts';
+import type { WorkerApi } from './protocol.ts';
 
 export interface EngineSearchOptions extends SearchOptions {
   signal?: AbortSignal;
@@ -30,6 +33,7 @@ export interface EngineSearchOptions extends SearchOptions {
 export interface EngineSearchResult extends SearchResult {
   /** True when some shards did not answer (failed or missed the budget). */
   partial: boolean;
+  /** Shards that did not answer; shard s is hosted by worker s % workers. */
   missingShards: number[];
   /** Per-shard ms inside the worker, NaN for missing shards. */
   shardMs: number[];
@@ -55,7 +59,7 @@ export interface EngineIndex {
   stats(): Promise<EngineIndexStats>;
   /** Every shard as one ELEX container; load it with engine.loadIndex or index.load. */
   save(): Promise<Uint8Array>;
-  /** Replaces the content with saved bytes (same number of shards). */
+  /** Replaces the content with saved bytes, from an engine with any number of workers. */
   load(bytes: Uint8Array): Promise<void>;
   /** Frees the index on every worker. */
   drop(): Promise<void>;
@@ -116,6 +120,9 @@ function aggregate(shards: IndexStats[]): EngineIndexStats {
   };
 }
 
+/** The most shards one index may have (saved files are checked against it). */
+export const MAX_SHARDS = 256;
+
 export async function openEngineIndex(
   pool: WorkerPool,
   name: string,
@@ -124,30 +131,42 @@ export async function openEngineIndex(
   if (typeof name !== 'string' || name.length === 0 || name.length > 200)
     throw new ElexError('INVALID_ARGUMENT', 'an index name must be a non-empty string of at most 200 characters');
   const W = pool.size;
-  const sizes = new Array<number>(W).fill(0);
+  // Logical shards: as many as workers when created, as many as were saved
+  // when loaded. Shard s lives on worker s % W under the name `name#s`, so an
+  // index saved by an engine with more (or fewer) workers loads anywhere and
+  // keeps routing every id to the shard that holds it.
+  let S = W;
+  let sizes: number[] = [];
   let dim: number;
   let dropped = false;
+  const host = (s: number) => s % W;
+  const part = (s: number) => `${name}#${s}`;
+  const onShard = <T>(s: number, fn: (r: Remote<WorkerApi>) => Promise<T>, options?: CallOptions): Promise<T> =>
+    pool.call(host(s), fn, options);
+  const each = <T>(fn: (s: number) => Promise<T>) => Promise.all(Array.from({ length: S }, (_, s) => fn(s)));
 
   const loadAll = async (bytes: Uint8Array) => {
     const sections = readContainer(bytes, ContainerKind.ShardedIndex);
     const head = sections.get('SHRD');
     if (!head || head.length !== 8) throw new ElexError('CORRUPT_DATA', 'sharded index data lacks its SHRD header');
-    const hv = new DataView(head.buffer, head.byteOffset, 8);
-    const shards = hv.getUint32(0, true);
-    if (shards !== W)
-      throw new ElexError(
-        'INVALID_ARGUMENT',
-        `this index was saved from ${shards} workers and the engine has ${W}; create the engine with { workers: ${shards} } to load it`,
-      );
-    const stats = await Promise.all(
-      Array.from({ length: W }, (_, w) => {
-        const part = sections.get(`S${String(w).padStart(3, '0')}`);
-        if (!part) throw new ElexError('CORRUPT_DATA', `sharded index data lacks shard ${w}`);
-        const copy = part.slice();
-        return pool.call(w, (r) => r.indexLoad(name, copy));
-      }),
-    );
-    stats.forEach((s, w) => (sizes[w] = s.size));
+    const shards = new DataView(head.buffer, head.byteOffset, 8).getUint32(0, true);
+    if (shards < 1 || shards > MAX_SHARDS)
+      throw new ElexError('CORRUPT_DATA', `sharded index data claims ${shards} shards (1..${MAX_SHARDS})`);
+    const parts = Array.from({ length: shards }, (_, s) => {
+      const p = sections.get(`S${String(s).padStart(3, '0')}`);
+      if (!p) throw new ElexError('CORRUPT_DATA', `sharded index data lacks shard ${s}`);
+      return p;
+    });
+    // Drop what this index held before, then load every saved shard.
+    if (sizes.length) await each((s) => onShard(s, (r) => r.indexDrop(part(s))));
+    S = shards;
+    const stats = await each((s) => {
+      const copy = parts[s]!.slice();
+      return onShard<IndexStats>(s, (r) => r.indexLoad(part(s), copy));
+    });
+    const dims = new Set(stats.map((x) => x.dim));
+    if (dims.size !== 1) throw new ElexError('CORRUPT_DATA', 'the shards of this index disagree on its dimension');
+    sizes = stats.map((x) => x.size);
     return stats[0]!.dim;
   };
 
@@ -156,7 +175,8 @@ export async function openEngineIndex(
   } else {
     const o = checkIndexOptions(create);
     dim = o.dim;
-    await Promise.all(Array.from({ length: W }, (_, w) => pool.call(w, (r) => r.indexCreate(name, o))));
+    await each((s) => onShard(s, (r) => r.indexCreate(part(s), o)));
+    sizes = new Array<number>(S).fill(0);
   }
 
   const alive = () => {
@@ -173,23 +193,25 @@ export async function openEngineIndex(
       alive();
       const idArr = checkIds(ids);
       const n = checkVectors(vectors, dim, idArr.length, 'vectors');
-      const count = new Array<number>(W).fill(0);
+      const count = new Array<number>(S).fill(0);
       const shardOfItem = new Uint16Array(n);
-      for (let i = 0; i < n; i++) count[(shardOfItem[i] = shardOf(idArr[i]!, W))]!++;
+      for (let i = 0; i < n; i++) count[(shardOfItem[i] = shardOf(idArr[i]!, S))]!++;
       const pIds = count.map((c) => new Uint32Array(c));
       const pVec = count.map((c) => new Float32Array(c * dim));
-      const fill = new Array<number>(W).fill(0);
+      const fill = new Array<number>(S).fill(0);
       for (let i = 0; i < n; i++) {
-        const w = shardOfItem[i]!,
-          at = fill[w]!++;
-        pIds[w]![at] = idArr[i]!;
-        pVec[w]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
+        const s = shardOfItem[i]!,
+          at = fill[s]!++;
+        pIds[s]![at] = idArr[i]!;
+        pVec[s]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
       }
       const res = await Promise.allSettled(
-        count.map((c, w) => (c === 0 ? null : pool.call(w, (r) => r.indexAdd(name, pIds[w]!, pVec[w]!), options))),
+        count.map((c, s) =>
+          c === 0 ? null : onShard<IndexStats>(s, (r) => r.indexAdd(part(s), pIds[s]!, pVec[s]!), options),
+        ),
       );
-      res.forEach((r, w) => {
-        if (r.status === 'fulfilled' && r.value) sizes[w] = r.value.size;
+      res.forEach((r, s) => {
+        if (r.status === 'fulfilled' && r.value) sizes[s] = r.value.size;
       });
       const failed = res.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
       if (failed) throw failed.reason;
@@ -208,12 +230,12 @@ export async function openEngineIndex(
         throw new ElexError('INVALID_ARGUMENT', `k ${k} is larger than the ${total} items in index "${name}"`);
       const exactOpt = exact === 0 ? 'auto' : exact === 2;
       const call: CallOptions = { signal: options.signal, timeoutMs: options.timeoutMs };
-      const shards = sizes.map((s, w) => ({ w, kw: Math.min(k, s) })).filter((x) => x.kw > 0);
+      const shards = sizes.map((n, s) => ({ s, ks: Math.min(k, n) })).filter((x) => x.ks > 0);
       const settled = await Promise.allSettled(
-        shards.map(({ w, kw }) =>
-          pool.call(
-            w,
-            (r) => r.indexSearch(name, queries.slice(), kw, { ef: Math.max(ef, kw), exact: exactOpt }),
+        shards.map(({ s, ks }) =>
+          onShard<SearchResult & { ms: number }>(
+            s,
+            (r) => r.indexSearch(part(s), queries.slice(), ks, { ef: Math.max(ef, ks), exact: exactOpt }),
             call,
           ),
         ),
@@ -221,15 +243,15 @@ export async function openEngineIndex(
       if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
       const parts: SearchResult[] = [];
       const missingShards: number[] = [];
-      const shardMs = new Array<number>(W).fill(NaN);
+      const shardMs = new Array<number>(S).fill(NaN);
       let firstError: unknown;
       settled.forEach((r, i) => {
-        const w = shards[i]!.w;
+        const s = shards[i]!.s;
         if (r.status === 'fulfilled') {
           parts.push(r.value);
-          shardMs[w] = r.value.ms;
+          shardMs[s] = r.value.ms;
         } else {
-          missingShards.push(w);
+          missingShards.push(s);
           firstError ??= r.reason;
         }
       });
@@ -250,33 +272,37 @@ export async function openEngineIndex(
     async remove(ids) {
       alive();
       const idArr = checkIds(ids);
-      const parts = Array.from({ length: W }, () => [] as number[]);
-      for (const id of idArr) parts[shardOf(id, W)]!.push(id);
+      const parts = Array.from({ length: S }, () => [] as number[]);
+      for (const id of idArr) parts[shardOf(id, S)]!.push(id);
       const res = await Promise.all(
-        parts.map((p, w) => (p.length ? pool.call(w, (r) => r.indexRemove(name, Uint32Array.from(p))) : null)),
+        parts.map((p, s) =>
+          p.length
+            ? onShard<{ removed: number; stats: IndexStats }>(s, (r) => r.indexRemove(part(s), Uint32Array.from(p)))
+            : null,
+        ),
       );
       let removed = 0;
-      res.forEach((r, w) => {
-        if (r) ((removed += r.removed), (sizes[w] = r.stats.size));
+      res.forEach((r, s) => {
+        if (r) ((removed += r.removed), (sizes[s] = r.stats.size));
       });
       return removed;
     },
 
     async stats() {
       alive();
-      const all = await Promise.all(Array.from({ length: W }, (_, w) => pool.call(w, (r) => r.indexStats(name))));
-      all.forEach((s, w) => (sizes[w] = s.size));
+      const all = await each((s) => onShard<IndexStats>(s, (r) => r.indexStats(part(s))));
+      all.forEach((x, s) => (sizes[s] = x.size));
       return aggregate(all);
     },
 
     async save() {
       alive();
-      const parts = await Promise.all(Array.from({ length: W }, (_, w) => pool.call(w, (r) => r.indexSave(name))));
+      const parts = await each((s) => onShard<Uint8Array>(s, (r) => r.indexSave(part(s))));
       const head = new Uint8Array(8);
-      new DataView(head.buffer).setUint32(0, W, true);
+      new DataView(head.buffer).setUint32(0, S, true);
       return writeContainer(ContainerKind.ShardedIndex, [
         ['SHRD', head],
-        ...parts.map((p, w) => [`S${String(w).padStart(3, '0')}`, p] as [string, Uint8Array]),
+        ...parts.map((p, s) => [`S${String(s).padStart(3, '0')}`, p] as [string, Uint8Array]),
       ]);
     },
 
@@ -288,7 +314,7 @@ export async function openEngineIndex(
     async drop() {
       if (dropped) return;
       dropped = true;
-      await Promise.allSettled(Array.from({ length: W }, (_, w) => pool.call(w, (r) => r.indexDrop(name))));
+      await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
     },
   };
 }
