@@ -20,7 +20,7 @@ import {
   type SearchOptions,
   type SearchResult,
 } from './index-types.ts';
-import type { Remote } from 'comlink';
+import { transfer, type Remote } from 'comlink';
 import type { CallOptions, WorkerPool } from './pool.ts';
 import type { WorkerApi } from './protocol.ts';
 
@@ -207,7 +207,15 @@ export async function openEngineIndex(
       }
       const res = await Promise.allSettled(
         count.map((c, s) =>
-          c === 0 ? null : onShard<IndexStats>(s, (r) => r.indexAdd(part(s), pIds[s]!, pVec[s]!), options),
+          c === 0
+            ? null
+            : onShard<IndexStats>(
+                s,
+                // Our own per-shard copies: moved, not cloned again.
+                (r) =>
+                  r.indexAdd(part(s), transfer(pIds[s]!, [pIds[s]!.buffer]), transfer(pVec[s]!, [pVec[s]!.buffer])),
+                options,
+              ),
         ),
       );
       res.forEach((r, s) => {
@@ -235,7 +243,10 @@ export async function openEngineIndex(
         shards.map(({ s, ks }) =>
           onShard<SearchResult & { ms: number }>(
             s,
-            (r) => r.indexSearch(part(s), queries.slice(), ks, { ef: Math.max(ef, ks), exact: exactOpt }),
+            (r) => {
+              const q = queries.slice();
+              return r.indexSearch(part(s), transfer(q, [q.buffer]), ks, { ef: Math.max(ef, ks), exact: exactOpt });
+            },
             call,
           ),
         ),

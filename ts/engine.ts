@@ -1,6 +1,7 @@
 /**
  * createEngine(): the public, asynchronous engine over the worker pool.
  */
+import { transfer } from 'comlink';
 import type { BundleOverrides } from './bundles.ts';
 import { compileVariant, type Metric } from './bindings.ts';
 import { ElexError } from './errors.ts';
@@ -177,7 +178,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
           const rows = Math.max(0, Math.min(per, nq - w * per));
           const q = queries.slice(w * per * dim, (w * per + rows) * dim);
           return pool
-            .call(w, (r) => r.distanceBatch({ metric, queries: q, vectors, dim }), {
+            .call(w, (r) => r.distanceBatch(transfer({ metric, queries: q, vectors, dim }, [q.buffer])), {
               signal: opts.signal,
               timeoutMs: opts.timeoutMs,
             })

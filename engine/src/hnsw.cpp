@@ -475,9 +475,11 @@ Status Index::add(const std::uint32_t* ids, const float* v, std::size_t n, Threa
     return fail(ELEX_E_INVALID_ARGUMENT, "an index holds at most 2^31 - 2 vectors");
   if (Status st = check_vectors(v, n); st != ELEX_OK) return st;
   // Duplicates: against the index, and within the batch.
-  for (std::size_t i = 0; i < n; ++i)
-    if (find(ids[i]) != kNone && !deleted(find(ids[i])))
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t node = find(ids[i]);
+    if (node != kNone && !deleted(node))
       return fail(ELEX_E_DUPLICATE_ID, "id %u is already in the index", ids[i]);
+  }
   {
     auto* sorted = static_cast<std::uint32_t*>(std::malloc(n * sizeof(std::uint32_t)));
     if (sorted == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not check ids");
