@@ -75,11 +75,6 @@ export class WorkerPool {
     return this.slots[index]?.info;
   }
 
-  /** ms the workers took to start, latest generation. */
-  startTimes(): number[] {
-    return this.slots.map((s) => s.startMs ?? NaN);
-  }
-
   /** Runs fn against worker `index`, settling as described at the top. */
   async call<T>(
     index: number,

@@ -18,12 +18,7 @@
 #define ELEX_VERSION "0.0.0"
 #endif
 
-#if defined(__EMSCRIPTEN__)
-#include <emscripten/emscripten.h>
-#define ELEX_EXPORT EMSCRIPTEN_KEEPALIVE
-#else
-#define ELEX_EXPORT
-#endif
+#include "export.h"
 
 struct elex_engine {
   explicit elex_engine(unsigned threads) : pool(threads) {}

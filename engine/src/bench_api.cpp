@@ -11,12 +11,7 @@
 #include "elex/qupdate.h"
 #include "elex/validate.h"
 
-#if defined(__EMSCRIPTEN__)
-#include <emscripten/emscripten.h>
-#define ELEX_EXPORT EMSCRIPTEN_KEEPALIVE
-#else
-#define ELEX_EXPORT
-#endif
+#include "export.h"
 
 namespace {
 

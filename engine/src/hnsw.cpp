@@ -280,12 +280,6 @@ bool Index::contains(std::uint32_t id) const {
 
 // ---------------------------------------------------------------- distances
 
-float Index::dist_nodes(std::uint32_t a, std::uint32_t b) const {
-  if (params_.quantization == Quantization::Int8)
-    return 1.0f - scale_ * scale_ * float(quant::dot_i8(codes(a), codes(b), params_.dim));
-  return dist_(vec(a), vec(b), params_.dim);
-}
-
 /// The layer search of the paper (Algorithm 2) with a visited set. Results
 /// exclude removed nodes, which still route. kLocked: copy each link list
 /// under its node's lock (concurrent inserts); kSkipDeleted: see above.
@@ -367,6 +361,16 @@ std::uint32_t select_heuristic(Pair* sorted, std::uint32_t n, std::uint32_t m, P
     }
   }
   return kept;
+}
+
+/// Offers p to a max-heap that keeps the k nearest seen.
+inline void keep_best(Heap<true>& h, Pair p, std::uint32_t k) {
+  if (h.size() < k) {
+    h.push(p);
+  } else if (p.d < h.top().d) {
+    h.pop();
+    h.push(p);
+  }
 }
 
 bool by_distance(const Pair& a, const Pair& b) { return a.d < b.d || (a.d == b.d && a.id < b.id); }
@@ -607,7 +611,6 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, Ex
 
   const bool exact = use_exact(mode, ef);
   Pair* best = s.tmp();
-  std::uint32_t found = 0;
   if (exact) {
     s.results.clear();
     scan_range(q, k, 0, static_cast<std::uint32_t>(count_), s.results);
@@ -633,21 +636,24 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, Ex
         s.results.pop();
         best[n++] = {asymmetric(q, codes(p.id), dim, scale_), p.id};
       }
-      for (std::uint32_t i = 0; i < n; ++i) {
-        s.results.push(best[i]);
-        if (s.results.size() > k) s.results.pop();
-      }
+      for (std::uint32_t i = 0; i < n; ++i) keep_best(s.results, best[i], k);
     }
     while (s.results.size() > k) s.results.pop();
   }
-  while (!s.results.empty()) {
-    best[found++] = s.results.top();
-    s.results.pop();
+  emit_hits(s.results, best, k, out_ids, out_d);
+}
+
+void Index::emit_hits(Heap<true>& h, Pair* tmp, std::uint32_t k, std::uint32_t* ids,
+                      float* dist) const {
+  std::uint32_t found = 0;
+  while (!h.empty()) {
+    tmp[found++] = h.top();
+    h.pop();
   }
-  std::reverse(best, best + found);
+  std::reverse(tmp, tmp + found);
   for (std::uint32_t i = 0; i < k; ++i) {
-    out_ids[i] = i < found ? labels_[best[i].id] : kNone;
-    out_d[i] = i < found ? best[i].d : kInf;
+    ids[i] = i < found ? labels_[tmp[i].id] : kNone;
+    dist[i] = i < found ? tmp[i].d : kInf;
   }
 }
 
@@ -690,27 +696,11 @@ Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std:
     Heap<true>& merged = all[0].results;
     for (unsigned t = 1; t < pool->size(); ++t) {
       while (!all[t].results.empty()) {
-        const Pair p = all[t].results.top();
+        keep_best(merged, all[t].results.top(), k);
         all[t].results.pop();
-        if (merged.size() < k) {
-          merged.push(p);
-        } else if (p.d < merged.top().d) {
-          merged.pop();
-          merged.push(p);
-        }
       }
     }
-    Pair* best = all[0].tmp();
-    std::uint32_t found = 0;
-    while (!merged.empty()) {
-      best[found++] = merged.top();
-      merged.pop();
-    }
-    std::reverse(best, best + found);
-    for (std::uint32_t i = 0; i < k; ++i) {
-      out_ids[i] = i < found ? labels_[best[i].id] : kNone;
-      out_dist[i] = i < found ? best[i].d : kInf;
-    }
+    emit_hits(merged, all[0].tmp(), k, out_ids, out_dist);
     return ELEX_OK;
   }
   auto run = [&](std::size_t b, std::size_t e, unsigned t) {
@@ -750,14 +740,7 @@ void Index::scan_range(const float* q, std::uint32_t k, std::uint32_t begin, std
                        Heap<true>& h) const {
   const bool int8 = params_.quantization == Quantization::Int8;
   const std::uint32_t dim = params_.dim;
-  auto offer = [&](float d, std::uint32_t i) {
-    if (h.size() < k) {
-      h.push({d, i});
-    } else if (d < h.top().d) {
-      h.pop();
-      h.push({d, i});
-    }
-  };
+  auto offer = [&](float d, std::uint32_t i) { keep_best(h, {d, i}, k); };
   std::uint32_t i = begin;
   if (!int8 && params_.metric != Metric::L2) {
     // 1 - dot, four stored vectors per pass over the query.

@@ -87,6 +87,7 @@ struct Stats {
 };
 
 class Scratch;
+struct Pair;
 template <bool kMax>
 class Heap;
 template <class Ix>
@@ -174,12 +175,14 @@ class Index {
  private:
   NodeScorer<Index> scorer(const float* q, const std::int8_t* qc) const;
   bool use_exact(ExactMode mode, std::uint32_t ef) const;
+  /// Writes the heap's items nearest first as ids and distances (k slots,
+  /// unused ones NO_HIT / +Inf); empties the heap.
+  void emit_hits(Heap<true>& h, Pair* tmp, std::uint32_t k, std::uint32_t* ids, float* dist) const;
   void scan_range(const float* q, std::uint32_t k, std::uint32_t begin, std::uint32_t end,
                   Heap<true>& h) const;
   template <bool kLocked, class NodeDist>
   void search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d, std::size_t ef,
                     std::uint32_t level, Scratch& s) const;
-  float dist_nodes(std::uint32_t a, std::uint32_t b) const;
   void search_one(const float* query, std::uint32_t k, std::uint32_t ef, ExactMode mode, Scratch& s,
                   std::uint32_t* ids, float* dist) const;
 
