@@ -11,9 +11,13 @@ cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebI
 cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { cat "$dir/build.log"; exit 1; }
 node scripts/fuzz-seeds.mjs "$dir/seeds"
 export ASAN_OPTIONS=detect_leaks=1
-for target in fuzz_vectors_decode fuzz_index_decode; do
+for target in fuzz_vectors_decode fuzz_index_decode fuzz_agent_decode; do
   rm -rf "$dir/corpus-$target" "$dir/seeds-$target" && mkdir -p "$dir/corpus-$target" "$dir/seeds-$target"
-  if [[ $target == fuzz_index_decode ]]; then "$dir/seed_index" "$dir/seeds-$target"; else cp "$dir"/seeds/* "$dir/seeds-$target/"; fi
+  case $target in
+    fuzz_index_decode) "$dir/seed_index" "$dir/seeds-$target" ;;
+    fuzz_agent_decode) mkdir -p "$dir/tmp-index" && "$dir/seed_index" "$dir/tmp-index" "$dir/seeds-$target" ;;
+    *) cp "$dir"/seeds/* "$dir/seeds-$target/" ;;
+  esac
   "$dir/$target" -max_total_time="$secs" -max_len=8192 -print_final_stats=1 \
     "$dir/corpus-$target" "$dir/seeds-$target" >"$dir/$target.log" 2>&1 || { tail -50 "$dir/$target.log"; echo "fuzz: $target FAILED"; exit 1; }
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/$target.log" | grep -o '[0-9]*$')

@@ -26,6 +26,10 @@ export const ErrorCodes = [
   'DUPLICATE_ID',
   /** The operation needs at least one item and the index has none. */
   'EMPTY_INDEX',
+  /** A named thing (query id, agent, snapshot) is not known. */
+  'NOT_FOUND',
+  /** The call needs more memory than the budget allows, even after evicting cold state; nothing changed. */
+  'BUDGET_EXCEEDED',
   /** The requested variant cannot run here (e.g. simd-mt without cross-origin isolation). */
   'UNSUPPORTED_VARIANT',
   /** Fetching, compiling or starting the wasm module failed. */
@@ -43,10 +47,10 @@ export const ErrorCodes = [
 export type ErrorCode = (typeof ErrorCodes)[number];
 
 /**
- * The first ten codes are the engine's statuses 1..10 in enum order
+ * The first twelve codes are the engine's statuses 1..12 in enum order
  * (tests/ts/errors.test.ts checks this against status.h).
  */
-const ENGINE_STATUS_COUNT = 10;
+const ENGINE_STATUS_COUNT = 12;
 
 export class ElexError extends Error {
   override readonly name = 'ElexError';

@@ -18,22 +18,8 @@
 #define ELEX_VERSION "0.0.0"
 #endif
 
+#include "engine_impl.h"
 #include "export.h"
-
-struct elex_engine {
-  explicit elex_engine(unsigned threads) : pool(threads) {}
-  elex::ThreadPool pool;
-};
-
-namespace {
-
-template <class F>
-int guarded(F&& f) {
-  elex::clear_last_error();
-  return static_cast<int>(f());
-}
-
-}  // namespace
 
 extern "C" {
 

@@ -32,6 +32,10 @@ extern "C" const char* elex_status_name(int status) {
       return "DUPLICATE_ID";
     case ELEX_E_EMPTY_INDEX:
       return "EMPTY_INDEX";
+    case ELEX_E_NOT_FOUND:
+      return "NOT_FOUND";
+    case ELEX_E_BUDGET_EXCEEDED:
+      return "BUDGET_EXCEEDED";
     default:
       return "UNKNOWN";
   }

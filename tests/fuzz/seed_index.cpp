@@ -1,4 +1,5 @@
-// Writes small valid index files as fuzz seeds: argv[1]/index-{f32,int8}.
+// Writes small valid index files as fuzz seeds: argv[1]/index-{f32,int8},
+// and, given argv[2], an agent record: argv[2]/agent-record.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -27,6 +28,32 @@ int main(int argc, char** argv) {
     std::fclose(f);
     elex_free(out);
     elex_index_destroy(ix);
+  }
+  if (argc > 2) {
+    elex_engine* e = nullptr;
+    if (elex_engine_create(1, &e) != ELEX_OK) return 1;
+    const double cfg[10] = {0.1, 0.95, 0.1, 0.01, 0.995, 8, 8, 2, 64, 3};
+    if (elex_agents_configure(e, cfg, 10) != ELEX_OK) return 1;
+    float out[3];
+    for (uint32_t i = 1; i <= 12; ++i) {
+      if (elex_agent_decide(e, "FAJ 121 3094", 12, i, i % 6, i % 3, i % 16, i, i > 1 ? i - 1 : 0,
+                            out) != ELEX_OK)
+        return 1;
+      const double qid = i;
+      const float r = i % 2 ? 0.5f : -0.25f;
+      uint32_t res[2];
+      if (i % 3 && elex_agent_feedback(e, "FAJ 121 3094", 12, &qid, &r, 1, res) != ELEX_OK)
+        return 1;
+    }
+    uint8_t* rec = nullptr;
+    size_t n = 0;
+    if (elex_agent_export(e, "FAJ 121 3094", 12, &rec, &n) != ELEX_OK) return 1;
+    FILE* f = std::fopen((std::string(argv[2]) + "/agent-record").c_str(), "wb");
+    if (f == nullptr) return 1;
+    std::fwrite(rec, 1, n, f);
+    std::fclose(f);
+    elex_free(rec);
+    elex_engine_destroy(e);
   }
   return 0;
 }

@@ -104,6 +104,58 @@ int elex_index_stats(const elex_index* index, double* out);
 int elex_index_serialize(const elex_index* index, uint8_t** out, size_t* out_size);
 int elex_index_deserialize(const uint8_t* bytes, size_t size, elex_index** out);
 
+// ------------------------------------------------- agents and memory budget
+// Feature agents (learn.h) held by the engine inside a byte budget
+// (agents.h). Feature codes are UTF-8 bytes (1..255). Query ids are
+// integers 1..2^53 passed as doubles.
+
+/// Learning configuration for agents created from now on (existing agents
+/// keep theirs): cfg = {alpha, gamma, epsilon, epsilon_min, epsilon_decay,
+/// trajectory, replay, replay_batch, max_states, seed}.
+int elex_agents_configure(elex_engine* engine, const double* cfg, uint32_t n);
+
+/// Budget in bytes for this instance (>= 64 KiB) and the pressure from
+/// which each call ends with an eviction round (0..1; default 0.90).
+int elex_memory_configure(elex_engine* engine, double budget_bytes, double high_water);
+/// Bytes this instance holds outside agents (indexes...), reported by the host.
+int elex_memory_set_external(elex_engine* engine, double bytes);
+/// Makes room for `bytes` more, evicting cold agents; BUDGET_EXCEEDED if impossible.
+int elex_memory_reserve(elex_engine* engine, double bytes);
+/// out[0..17] = budget, used, agent bytes, spill bytes, external bytes,
+/// live heap, heap size, pressure, evictions, evicted bytes, eviction
+/// rounds, budget failures, hot agents, spill records queued, decisions,
+/// updates, reward sum, mean epsilon.
+int elex_memory_stats(const elex_engine* engine, double* out);
+
+/// Decides for feature `code` (creating a cold agent if none is resident).
+/// out = {action, confidence, explored (0/1)}.
+int elex_agent_decide(elex_engine* engine, const char* code, uint32_t len, double query_id,
+                      uint32_t type, uint32_t complexity, uint32_t bucket, uint32_t context,
+                      double follows, float* out);
+/// Rewards in [-1, 1] for earlier decisions of that agent; out = {applied, unknown}.
+int elex_agent_feedback(elex_engine* engine, const char* code, uint32_t len,
+                        const double* query_ids, const float* rewards, uint32_t n, uint32_t* out);
+/// Q-values (out[0..4]) and visits (out[5]) of one state of a resident agent.
+int elex_agent_values(const elex_engine* engine, const char* code, uint32_t len, uint32_t type,
+                      uint32_t complexity, uint32_t bucket, uint32_t context, float* out);
+/// out[0..6] = states, bytes, decisions, updates, reward sum, epsilon, version.
+int elex_agent_info(const elex_engine* engine, const char* code, uint32_t len, double* out);
+/// The record of a resident agent (learn.cpp); *out freed with elex_free.
+int elex_agent_export(const elex_engine* engine, const char* code, uint32_t len, uint8_t** out,
+                      size_t* out_size);
+/// Every resident agent as {u32 length, record}*, least recently used first.
+int elex_agents_export_all(const elex_engine* engine, uint8_t** out, size_t* out_size,
+                           uint32_t* count);
+/// Restores an agent from a record; *replaced = 1 if it replaced an older resident one.
+int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size, uint32_t* replaced);
+/// Removes a resident agent without spilling it; NOT_FOUND if none.
+int elex_agent_drop(elex_engine* engine, const char* code, uint32_t len);
+/// The oldest evicted record, for the host to store (*out freed with
+/// elex_free); *out_size = 0 when none is queued.
+int elex_agents_spill_pop(elex_engine* engine, uint8_t** out, size_t* out_size);
+/// Runs one eviction round as at `pressure`; *freed gets the bytes freed.
+int elex_agents_evict(elex_engine* engine, double pressure, double* freed);
+
 // --------------------------------------------------------- kernel benches
 // For the benchmark harness only: run one kernel on seeded data inside wasm
 // so that a JS timer measures the kernel, not the call.

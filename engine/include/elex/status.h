@@ -39,6 +39,11 @@ typedef enum elex_status {
   ELEX_E_DUPLICATE_ID = 9,
   /// The operation needs at least one (live) item, and there is none.
   ELEX_E_EMPTY_INDEX = 10,
+  /// A named thing (a query id, an agent, a snapshot) is not known.
+  ELEX_E_NOT_FOUND = 11,
+  /// The call needs more memory than the budget allows, even after
+  /// evicting cold state. Nothing was changed; the engine keeps serving.
+  ELEX_E_BUDGET_EXCEEDED = 12,
 } elex_status;
 
 /// A stable, upper-case name for a status ("INVALID_ARGUMENT", ...).

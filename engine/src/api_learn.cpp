@@ -1,0 +1,327 @@
+// The C ABI of agents and the memory budget (see elex.h).
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "elex/agents.h"
+#include "elex/elex.h"
+#include "engine_impl.h"
+#include "export.h"
+
+namespace {
+
+using elex::Status;
+using elex::learn::AgentStore;
+
+constexpr double kMaxQueryId = 9007199254740992.0;  // 2^53
+
+Status check_engine(const elex_engine* e) {
+  return e ? ELEX_OK : elex::fail(ELEX_E_INVALID_ARGUMENT, "engine is null");
+}
+
+Status check_code(const char* code, uint32_t len) {
+  if (code == nullptr || len == 0 || len > elex::learn::kMaxCodeBytes)
+    return elex::fail(ELEX_E_INVALID_ARGUMENT, "a feature code must be 1..%zu bytes, got %u",
+                      elex::learn::kMaxCodeBytes, len);
+  return ELEX_OK;
+}
+
+Status to_query_id(double v, bool allow_zero, std::uint64_t* out) {
+  if (!(v >= (allow_zero ? 0.0 : 1.0) && v <= kMaxQueryId) || std::floor(v) != v)
+    return elex::fail(ELEX_E_INVALID_ARGUMENT, "a query id must be an integer 1..2^53, got %g", v);
+  *out = std::uint64_t(v);
+  return ELEX_OK;
+}
+
+Status make_state(uint32_t type, uint32_t complexity, uint32_t bucket, uint32_t context,
+                  elex::learn::State* st) {
+  st->type = type;
+  st->complexity = complexity;
+  st->confidence_bucket = bucket;
+  st->context = context;
+  return st->check();
+}
+
+}  // namespace
+
+extern "C" {
+
+ELEX_EXPORT int elex_agents_configure(elex_engine* engine, const double* cfg, uint32_t n) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (cfg == nullptr || n != 10)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "the learning configuration has 10 numbers");
+    for (uint32_t i = 0; i < n; ++i)
+      if (!std::isfinite(cfg[i]))
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "learning configuration value %u is not finite",
+                          i);
+    for (uint32_t i = 5; i < 10; ++i)
+      if (cfg[i] < 0 || cfg[i] > kMaxQueryId || std::floor(cfg[i]) != cfg[i])
+        return elex::fail(ELEX_E_INVALID_ARGUMENT,
+                          "learning configuration value %u must be a non-negative integer", i);
+    elex::learn::Config c;
+    c.alpha = float(cfg[0]);
+    c.gamma = float(cfg[1]);
+    c.epsilon = float(cfg[2]);
+    c.epsilon_min = float(cfg[3]);
+    c.epsilon_decay = float(cfg[4]);
+    const auto u32 = [](double v) { return v > 4294967295.0 ? 4294967295u : uint32_t(v); };
+    c.trajectory = u32(cfg[5]);
+    c.replay = u32(cfg[6]);
+    c.replay_batch = u32(cfg[7]);
+    c.max_states = u32(cfg[8]);
+    c.seed = std::uint64_t(cfg[9]);
+    return engine->agents.set_config(c);
+  });
+}
+
+ELEX_EXPORT int elex_memory_configure(elex_engine* engine, double budget_bytes,
+                                      double high_water) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (!(budget_bytes >= 0 && budget_bytes < 1e15))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "budget %g is not a byte count", budget_bytes);
+    if (!(high_water > 0 && high_water <= 1))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "high water %g must be in (0, 1]", high_water);
+    if (Status s = engine->agents.set_budget(std::size_t(budget_bytes)); s != ELEX_OK) return s;
+    engine->agents.set_high_water(float(high_water));
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_memory_set_external(elex_engine* engine, double bytes) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (!(bytes >= 0 && bytes < 1e15))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "%g is not a byte count", bytes);
+    engine->agents.set_external(std::size_t(bytes));
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_memory_reserve(elex_engine* engine, double bytes) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (!(bytes >= 0 && bytes < 1e15))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "%g is not a byte count", bytes);
+    return engine->agents.reserve(std::size_t(bytes));
+  });
+}
+
+ELEX_EXPORT int elex_memory_stats(const elex_engine* engine, double* out) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "output is null");
+    const elex::learn::StoreStats s = engine->agents.stats();
+    const double v[18] = {s.budget,
+                          s.used,
+                          s.agent_bytes,
+                          s.spill_bytes,
+                          s.external_bytes,
+                          s.live_heap,
+                          s.heap_size,
+                          double(s.pressure),
+                          double(s.evictions),
+                          double(s.evicted_bytes),
+                          double(s.eviction_rounds),
+                          double(s.budget_failures),
+                          double(s.hot),
+                          double(s.spill_queued),
+                          double(s.decisions),
+                          double(s.updates),
+                          s.reward_sum,
+                          s.epsilon_mean};
+    std::memcpy(out, v, sizeof v);
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_agent_decide(elex_engine* engine, const char* code, uint32_t len,
+                                  double query_id, uint32_t type, uint32_t complexity,
+                                  uint32_t bucket, uint32_t context, double follows, float* out) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (Status s = check_code(code, len); s != ELEX_OK) return s;
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "output is null");
+    std::uint64_t qid = 0, prev = 0;
+    if (Status s = to_query_id(query_id, false, &qid); s != ELEX_OK) return s;
+    if (Status s = to_query_id(follows, true, &prev); s != ELEX_OK) return s;
+    elex::learn::State st;
+    if (Status s = make_state(type, complexity, bucket, context, &st); s != ELEX_OK) return s;
+    elex::learn::Decision d;
+    if (Status s = engine->agents.decide(code, len, qid, st, prev, &d); s != ELEX_OK) return s;
+    out[0] = float(static_cast<unsigned>(d.action));
+    out[1] = d.confidence;
+    out[2] = d.explored ? 1.0f : 0.0f;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_agent_feedback(elex_engine* engine, const char* code, uint32_t len,
+                                    const double* query_ids, const float* rewards, uint32_t n,
+                                    uint32_t* out) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (Status s = check_code(code, len); s != ELEX_OK) return s;
+    if (n > 0 && (query_ids == nullptr || rewards == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null query ids or rewards");
+    auto* ids = static_cast<std::uint64_t*>(std::malloc(sizeof(std::uint64_t) * (n ? n : 1)));
+    if (ids == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for %u query ids", n);
+    for (uint32_t i = 0; i < n; ++i)
+      if (Status s = to_query_id(query_ids[i], false, &ids[i]); s != ELEX_OK) {
+        std::free(ids);
+        return s;
+      }
+    std::size_t applied = 0, unknown = 0;
+    const Status s = engine->agents.feedback(code, len, ids, rewards, n, &applied, &unknown);
+    std::free(ids);
+    if (out) {
+      out[0] = uint32_t(applied);
+      out[1] = uint32_t(unknown);
+    }
+    return s;
+  });
+}
+
+ELEX_EXPORT int elex_agent_values(const elex_engine* engine, const char* code, uint32_t len,
+                                  uint32_t type, uint32_t complexity, uint32_t bucket,
+                                  uint32_t context, float* out) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (Status s = check_code(code, len); s != ELEX_OK) return s;
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "output is null");
+    elex::learn::State st;
+    if (Status s = make_state(type, complexity, bucket, context, &st); s != ELEX_OK) return s;
+    const elex::learn::Agent* a = engine->agents.find(code, len);
+    if (a == nullptr)
+      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len),
+                        code);
+    std::uint32_t visits = 0;
+    a->values(st, out, &visits);
+    out[5] = float(visits);
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_agent_info(const elex_engine* engine, const char* code, uint32_t len,
+                                double* out) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (Status s = check_code(code, len); s != ELEX_OK) return s;
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "output is null");
+    const elex::learn::Agent* a = engine->agents.find(code, len);
+    if (a == nullptr)
+      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len),
+                        code);
+    const elex::learn::AgentStats s = a->stats();
+    const double v[7] = {double(s.states),  double(s.bytes),      double(s.decisions),
+                         double(s.updates), s.reward_sum,         double(s.epsilon),
+                         double(s.version)};
+    std::memcpy(out, v, sizeof v);
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_agent_export(const elex_engine* engine, const char* code, uint32_t len,
+                                  uint8_t** out, size_t* out_size) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (Status s = check_code(code, len); s != ELEX_OK) return s;
+    return engine->agents.export_agent(code, len, out, out_size);
+  });
+}
+
+ELEX_EXPORT int elex_agents_export_all(const elex_engine* engine, uint8_t** out, size_t* out_size,
+                                       uint32_t* count) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (out == nullptr || out_size == nullptr || count == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
+    *out = nullptr;
+    *out_size = 0;
+    *count = 0;
+    const AgentStore& store = engine->agents;
+    const std::size_t n = store.resident();
+    auto** agents = static_cast<const elex::learn::Agent**>(
+        std::malloc(sizeof(elex::learn::Agent*) * (n ? n : 1)));
+    auto** recs = static_cast<std::uint8_t**>(std::calloc(n ? n : 1, sizeof(std::uint8_t*)));
+    auto* sizes = static_cast<std::size_t*>(std::calloc(n ? n : 1, sizeof(std::size_t)));
+    Status st = ELEX_OK;
+    std::size_t total = 0;
+    if (!agents || !recs || !sizes) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
+    const std::size_t m = st == ELEX_OK ? store.lru_order(agents, n) : 0;
+    for (std::size_t i = 0; i < m && st == ELEX_OK; ++i) {
+      st = agents[i]->serialize(&recs[i], &sizes[i]);
+      total += 4 + sizes[i];
+    }
+    std::uint8_t* buf = nullptr;
+    if (st == ELEX_OK) {
+      buf = static_cast<std::uint8_t*>(std::malloc(total ? total : 1));
+      if (buf == nullptr) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
+    }
+    if (st == ELEX_OK) {
+      std::uint8_t* p = buf;
+      for (std::size_t i = 0; i < m; ++i) {
+        const auto len = std::uint32_t(sizes[i]);
+        std::memcpy(p, &len, 4);
+        std::memcpy(p + 4, recs[i], sizes[i]);
+        p += 4 + sizes[i];
+      }
+      *out = buf;
+      *out_size = total;
+      *count = std::uint32_t(m);
+    }
+    for (std::size_t i = 0; recs && i < n; ++i) std::free(recs[i]);
+    std::free(recs);
+    std::free(sizes);
+    std::free(agents);
+    return st;
+  });
+}
+
+ELEX_EXPORT int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size,
+                                  uint32_t* replaced) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    bool r = false;
+    const Status s = engine->agents.import(bytes, size, &r);
+    if (replaced) *replaced = r ? 1 : 0;
+    return s;
+  });
+}
+
+ELEX_EXPORT int elex_agent_drop(elex_engine* engine, const char* code, uint32_t len) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (Status s = check_code(code, len); s != ELEX_OK) return s;
+    if (!engine->agents.drop(code, len))
+      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len),
+                        code);
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_agents_spill_pop(elex_engine* engine, uint8_t** out, size_t* out_size) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (out == nullptr || out_size == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
+    *out = nullptr;
+    *out_size = 0;
+    engine->agents.spill_pop(out, out_size);
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_agents_evict(elex_engine* engine, double pressure, double* freed) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (!(pressure >= 0 && pressure <= 1))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "pressure %g is outside [0, 1]", pressure);
+    const std::size_t f = engine->agents.evict_round(float(pressure));
+    if (freed) *freed = double(f);
+    return ELEX_OK;
+  });
+}
+
+}  // extern "C"

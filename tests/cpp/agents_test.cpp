@@ -1,0 +1,255 @@
+// The agent store inside a memory budget: pressure, eviction, spill (agents.h).
+#include "elex/agents.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "elex/elex.h"
+
+namespace {
+
+using elex::learn::AgentStore;
+using elex::learn::Config;
+using elex::learn::Decision;
+using elex::learn::State;
+using elex::memory::eviction_fraction;
+using elex::memory::PressureMonitor;
+
+std::string code(unsigned i) { return "FAJ 121 " + std::to_string(1000 + i); }
+
+State st(unsigned i) {
+  State s;
+  s.type = i % 6;
+  s.complexity = i % 3;
+  s.confidence_bucket = i % 16;
+  s.context = i;
+  return s;
+}
+
+std::string code_of(const std::uint8_t* rec, std::size_t size) {
+  const std::uint8_t* c = nullptr;
+  std::size_t len = 0;
+  EXPECT_EQ(elex::learn::Agent::peek(rec, size, nullptr, &c, &len, nullptr), ELEX_OK);
+  return std::string(reinterpret_cast<const char*>(c), len);
+}
+
+std::vector<std::string> drain(AgentStore& s) {
+  std::vector<std::string> out;
+  std::uint8_t* rec;
+  std::size_t size;
+  while (s.spill_pop(&rec, &size)) {
+    out.push_back(code_of(rec, size));
+    std::free(rec);
+  }
+  return out;
+}
+
+TEST(Pressure, MeanPlusHalfTrendClamped) {
+  PressureMonitor m;
+  EXPECT_EQ(m.pressure(), 0.0f);
+  for (int i = 0; i < 16; ++i) m.sample(50, 100);
+  EXPECT_FLOAT_EQ(m.pressure(), 0.5f);
+  PressureMonitor rising;
+  for (int i = 0; i <= 15; ++i) rising.sample(40 + 2 * i, 100);  // 0.40 .. 0.70
+  EXPECT_NEAR(rising.pressure(), 0.55f + 0.5f * 0.30f, 1e-5);
+  PressureMonitor full;
+  for (int i = 0; i < 40; ++i) full.sample(1e12, 100);  // samples clamp to 1
+  EXPECT_FLOAT_EQ(full.pressure(), 1.0f);
+  PressureMonitor falling;
+  for (int i = 0; i <= 15; ++i) falling.sample(30 - 2 * i, 100);
+  EXPECT_GE(falling.pressure(), 0.0f);
+}
+
+TEST(Pressure, EvictionBands) {
+  EXPECT_FLOAT_EQ(eviction_fraction(0.0f), 0.10f);
+  EXPECT_FLOAT_EQ(eviction_fraction(0.6999f), 0.10f);
+  EXPECT_FLOAT_EQ(eviction_fraction(0.70f), 0.20f);
+  EXPECT_FLOAT_EQ(eviction_fraction(0.8499f), 0.20f);
+  EXPECT_FLOAT_EQ(eviction_fraction(0.85f), 0.30f);
+  EXPECT_FLOAT_EQ(eviction_fraction(0.9499f), 0.30f);
+  EXPECT_FLOAT_EQ(eviction_fraction(0.95f), 0.50f);
+  EXPECT_FLOAT_EQ(eviction_fraction(1.0f), 0.50f);
+}
+
+TEST(Agents, EvictionRoundsFreeTheBandsShareLeastRecentlyUsedFirst) {
+  for (const float p : {0.5f, 0.8f, 0.9f, 0.97f}) {
+    AgentStore s(std::size_t(256) << 20);
+    s.set_high_water(1.0f);
+    for (unsigned i = 0; i < 100; ++i) {
+      Decision d;
+      ASSERT_EQ(s.decide(code(i).data(), code(i).size(), i + 1, st(0), 0, &d), ELEX_OK);
+    }
+    // Touch the even ones again: the odd ones are now the coldest.
+    for (unsigned i = 0; i < 100; i += 2) {
+      Decision d;
+      ASSERT_EQ(s.decide(code(i).data(), code(i).size(), 1000 + i, st(0), 0, &d), ELEX_OK);
+    }
+    const double before = s.stats().agent_bytes;
+    const std::size_t freed = s.evict_round(p);
+    const double want = eviction_fraction(p);
+    const double one = before / 100;  // agents here are all the same size
+    EXPECT_GE(double(freed), std::floor(want * before)) << p;
+    EXPECT_LT(double(freed) - one, want * before) << p;  // minimal: one fewer would not do
+    const auto spilled = drain(s);
+    ASSERT_EQ(spilled.size(), std::size_t(std::lround(freed / one)));
+    for (std::size_t k = 0; k < spilled.size(); ++k) {
+      // Oldest first: the odd agents in creation order.
+      EXPECT_EQ(spilled[k], code(unsigned(2 * k + 1))) << p;
+    }
+    EXPECT_EQ(s.resident(), 100 - spilled.size());
+    EXPECT_EQ(s.stats().evictions, spilled.size());
+  }
+}
+
+TEST(Agents, LiveBytesNeverExceedTheBudgetOver100kInserts) {
+  const std::size_t budget = std::size_t(3) << 20;
+  AgentStore s(budget);
+  Config c;
+  c.trajectory = 64;
+  c.replay = 64;
+  ASSERT_EQ(s.set_config(c), ELEX_OK);
+  std::mt19937 rng(3);
+  // The host: records of evicted agents, imported back on next use.
+  std::vector<std::vector<std::uint8_t>> cold(593);
+  std::uint64_t qid = 0, reloaded = 0;
+  for (unsigned i = 0; i < 100000; ++i) {
+    const unsigned f = std::min<unsigned>(592, unsigned(std::exponential_distribution<>(0.02)(rng)));
+    const std::string name = code(f);
+    if (!cold[f].empty()) {
+      ASSERT_EQ(s.import(cold[f].data(), cold[f].size(), nullptr), ELEX_OK);
+      cold[f].clear();
+      ++reloaded;
+    }
+    Decision d;
+    ASSERT_EQ(s.decide(name.data(), name.size(), ++qid, st(rng()), 0, &d), ELEX_OK) << i;
+    ASSERT_LE(s.used(), budget) << i;
+    if (i % 3 == 0) {
+      const float r = 0.5f;
+      ASSERT_EQ(s.feedback(name.data(), name.size(), &qid, &r, 1, nullptr, nullptr), ELEX_OK);
+    }
+    std::uint8_t* rec;
+    std::size_t size;
+    while (s.spill_pop(&rec, &size)) {
+      const std::string who = code_of(rec, size);
+      const unsigned k = unsigned(std::stoul(who.substr(8))) - 1000;
+      cold[k].assign(rec, rec + size);
+      std::free(rec);
+    }
+    ASSERT_LE(s.used(), budget) << i;
+  }
+  const auto stats = s.stats();
+  EXPECT_GT(stats.evictions, 0u);
+  EXPECT_GT(reloaded, 0u);
+  EXPECT_EQ(stats.budget_failures, 0u);
+  EXPECT_LE(stats.used, double(budget));
+}
+
+TEST(Agents, OverBudgetIsAnErrorThatChangesNothing) {
+  AgentStore s(std::size_t(1) << 20);
+  for (unsigned i = 0; i < 5; ++i) {
+    Decision d;
+    ASSERT_EQ(s.decide(code(i).data(), code(i).size(), i + 1, st(i), 0, &d), ELEX_OK);
+  }
+  const auto before = s.stats();
+  EXPECT_EQ(s.reserve(std::size_t(2) << 20), ELEX_E_BUDGET_EXCEEDED);
+  EXPECT_NE(std::string(elex::last_error_message()).find("budget"), std::string::npos);
+  EXPECT_EQ(s.resident(), 5u);
+  EXPECT_EQ(s.stats().evictions, before.evictions);
+  // An agent bigger than the whole budget.
+  Config big;
+  big.trajectory = 1u << 20;
+  ASSERT_EQ(s.set_config(big), ELEX_OK);
+  Decision d;
+  EXPECT_EQ(s.decide("huge", 4, 77, st(0), 0, &d), ELEX_E_BUDGET_EXCEEDED);
+  EXPECT_EQ(s.resident(), 5u);
+  // And the store keeps serving.
+  ASSERT_EQ(s.set_config(Config{}), ELEX_OK);
+  EXPECT_EQ(s.decide("small", 5, 78, st(0), 0, &d), ELEX_OK);
+  EXPECT_EQ(s.stats().budget_failures, 2u);
+}
+
+TEST(Agents, SpilledStateComesBackAndOlderRecordsDoNotOverwrite) {
+  AgentStore s;
+  Decision d;
+  ASSERT_EQ(s.decide("A", 1, 1, st(0), 0, &d), ELEX_OK);
+  const std::uint64_t id = 1;
+  const float r = 1.0f;
+  ASSERT_EQ(s.feedback("A", 1, &id, &r, 1, nullptr, nullptr), ELEX_OK);
+  std::uint8_t* old_rec = nullptr;
+  std::size_t old_size = 0;
+  ASSERT_EQ(s.export_agent("A", 1, &old_rec, &old_size), ELEX_OK);
+  ASSERT_EQ(s.decide("A", 1, 2, st(0), 0, &d), ELEX_OK);  // newer version now resident
+  bool replaced = true;
+  ASSERT_EQ(s.import(old_rec, old_size, &replaced), ELEX_OK);
+  EXPECT_FALSE(replaced);
+  EXPECT_EQ(s.find("A", 1)->stats().decisions, 2u);
+  // Evict it, then import the spilled record: values are back.
+  ASSERT_GT(s.evict_round(1.0f), 0u);
+  EXPECT_EQ(s.find("A", 1), nullptr);
+  EXPECT_EQ(s.feedback("A", 1, &id, &r, 1, nullptr, nullptr), ELEX_E_NOT_FOUND);
+  std::uint8_t* rec;
+  std::size_t size;
+  ASSERT_TRUE(s.spill_pop(&rec, &size));
+  ASSERT_EQ(s.import(rec, size, &replaced), ELEX_OK);
+  float q[elex::learn::kActions];
+  std::uint32_t visits = 0;
+  s.find("A", 1)->values(st(0), q, &visits);
+  EXPECT_FLOAT_EQ(q[0], 0.1f);
+  EXPECT_EQ(visits, 1u);
+  std::free(rec);
+  std::free(old_rec);
+}
+
+TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
+  elex_engine* e = nullptr;
+  ASSERT_EQ(elex_engine_create(1, &e), ELEX_OK);
+  ASSERT_EQ(elex_memory_configure(e, 1 << 20, 0.9), ELEX_OK);
+  EXPECT_EQ(elex_memory_reserve(e, 4 << 20), ELEX_E_BUDGET_EXCEEDED);
+  EXPECT_STREQ(elex_status_name(ELEX_E_BUDGET_EXCEEDED), "BUDGET_EXCEEDED");
+  float out[3];
+  ASSERT_EQ(elex_agent_decide(e, "FAJ 1", 5, 1, 0, 0, 0, 0, 0, out), ELEX_OK);
+  EXPECT_EQ(out[0], 0.0f);
+  EXPECT_EQ(elex_agent_decide(e, "FAJ 1", 5, 0.5, 0, 0, 0, 0, 0, out), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_agent_decide(e, "FAJ 1", 5, 2, 9, 0, 0, 0, 0, out), ELEX_E_INVALID_ARGUMENT);
+  const double qid = 1;
+  const float r = -1;
+  std::uint32_t res[2];
+  ASSERT_EQ(elex_agent_feedback(e, "FAJ 1", 5, &qid, &r, 1, res), ELEX_OK);
+  EXPECT_EQ(res[0], 1u);
+  EXPECT_EQ(elex_agent_feedback(e, "FAJ 2", 5, &qid, &r, 1, res), ELEX_E_NOT_FOUND);
+  double stats[18];
+  ASSERT_EQ(elex_memory_stats(e, stats), ELEX_OK);
+  EXPECT_EQ(stats[0], double(1 << 20));
+  EXPECT_GT(stats[1], 0);
+  EXPECT_EQ(stats[12], 1);   // hot agents
+  EXPECT_EQ(stats[15], 1);   // updates
+  EXPECT_EQ(stats[16], -1);  // reward sum
+  const double cfg[10] = {0.2, 0.9, 0.0, 0.0, 1.0, 16, 16, 4, 1024, 5};
+  EXPECT_EQ(elex_agents_configure(e, cfg, 10), ELEX_OK);
+  const double bad[10] = {2, 0.9, 0.0, 0.0, 1.0, 16, 16, 4, 1024, 5};
+  EXPECT_EQ(elex_agents_configure(e, bad, 10), ELEX_E_INVALID_ARGUMENT);
+  uint8_t* all = nullptr;
+  size_t size = 0;
+  uint32_t count = 0;
+  ASSERT_EQ(elex_agents_export_all(e, &all, &size, &count), ELEX_OK);
+  EXPECT_EQ(count, 1u);
+  ASSERT_EQ(elex_agent_drop(e, "FAJ 1", 5), ELEX_OK);
+  uint32_t replaced = 9;
+  ASSERT_EQ(elex_agent_import(e, all + 4, size - 4, &replaced), ELEX_OK);
+  EXPECT_EQ(replaced, 0u);
+  float v[6];
+  ASSERT_EQ(elex_agent_values(e, "FAJ 1", 5, 0, 0, 0, 0, v), ELEX_OK);
+  EXPECT_FLOAT_EQ(v[0], -0.1f);
+  EXPECT_EQ(v[5], 1.0f);
+  elex_free(all);
+  elex_engine_destroy(e);
+}
+
+}  // namespace
