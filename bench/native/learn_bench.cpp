@@ -198,9 +198,8 @@ void BM_ZipfHitRate(benchmark::State& state) {
     fill(probe, {c[0]}, &q);
     per_agent = std::size_t(probe.stats().agent_bytes);
   }
-  const auto budget =
-      std::max<std::size_t>(std::size_t(1) << 16, per_agent * kFeatures * state.range(0) / 100 +
-                                                      per_agent);
+  const auto budget = std::max<std::size_t>(
+      std::size_t(1) << 16, per_agent * kFeatures * state.range(0) / 100 + per_agent);
   std::uint64_t hits = 0, misses = 0, ops = 0;
   std::vector<std::vector<std::uint8_t>> cold(kFeatures);
   AgentStore s(budget);
@@ -228,9 +227,8 @@ void BM_ZipfHitRate(benchmark::State& state) {
       const std::uint8_t* cp;
       std::size_t len;
       (void)Agent::peek(rec, size, nullptr, &cp, &len, nullptr);
-      const unsigned k = unsigned(std::stoul(std::string(reinterpret_cast<const char*>(cp) + 8,
-                                                          len - 8))) -
-                         3000;
+      const unsigned k =
+          unsigned(std::stoul(std::string(reinterpret_cast<const char*>(cp) + 8, len - 8))) - 3000;
       cold[k].assign(rec, rec + size);
       std::free(rec);
     }
@@ -306,15 +304,35 @@ void BM_Fragmentation(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_QUpdate<false>)->Name("qlearning/update/simd")->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
-BENCHMARK(BM_QUpdate<true>)->Name("qlearning/update/scalar")->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+BENCHMARK(BM_QUpdate<false>)
+    ->Name("qlearning/update/simd")
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000);
+BENCHMARK(BM_QUpdate<true>)
+    ->Name("qlearning/update/scalar")
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000);
 BENCHMARK(BM_ActionSelection)->Name("qlearning/select");
 BENCHMARK(BM_FeedbackWithReplay)->Name("qlearning/feedback_replay8");
 BENCHMARK(BM_CacheInsert)->Name("cache/insert");
 BENCHMARK(BM_CacheHit)->Name("cache/hit");
 BENCHMARK(BM_CacheMiss)->Name("cache/miss_import");
 BENCHMARK(BM_EvictionRound)->Name("cache/evict_round")->Iterations(20);
-BENCHMARK(BM_ZipfHitRate)->Name("cache/zipf_budget_pct")->Arg(10)->Arg(50)->Arg(100)->Iterations(100000);
-BENCHMARK(BM_BytesPerAgent)->Name("memory/agent_states")->Arg(0)->Arg(100)->Arg(1000)->Iterations(3);
+BENCHMARK(BM_ZipfHitRate)
+    ->Name("cache/zipf_budget_pct")
+    ->Arg(10)
+    ->Arg(50)
+    ->Arg(100)
+    ->Iterations(100000);
+BENCHMARK(BM_BytesPerAgent)
+    ->Name("memory/agent_states")
+    ->Arg(0)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Iterations(3);
 BENCHMARK(BM_BudgetEnforcement)->Name("memory/budget_16MB_inserts")->Iterations(200000);
 BENCHMARK(BM_Fragmentation)->Name("memory/fragmentation_churn")->Iterations(1);

@@ -81,8 +81,7 @@ AgentStore::~AgentStore() {
 
 Status AgentStore::set_budget(std::size_t bytes) {
   if (bytes < (std::size_t(1) << 16))
-    return fail(ELEX_E_INVALID_ARGUMENT, "a memory budget must be at least 64 KiB, got %zu",
-                bytes);
+    return fail(ELEX_E_INVALID_ARGUMENT, "a memory budget must be at least 64 KiB, got %zu", bytes);
   budget_ = bytes;
   return ELEX_OK;
 }
@@ -171,7 +170,8 @@ std::size_t AgentStore::lru_order(const Agent** out, std::size_t max) const {
   if (tmp == nullptr) return 0;
   for (std::size_t i = 0; i < cap_; ++i)
     if (entries_[i].agent != nullptr) tmp[n++] = &entries_[i];
-  std::sort(tmp, tmp + n, [](const Entry* a, const Entry* b) { return a->last_used < b->last_used; });
+  std::sort(tmp, tmp + n,
+            [](const Entry* a, const Entry* b) { return a->last_used < b->last_used; });
   const std::size_t m = std::min(n, max);
   for (std::size_t i = 0; i < m; ++i) out[i] = tmp[i]->agent;
   std::free(tmp);
@@ -318,15 +318,23 @@ Status AgentStore::feedback(const char* code, std::size_t len, const std::uint64
   return ELEX_OK;
 }
 
-Status AgentStore::import(const std::uint8_t* bytes, std::size_t size, bool* replaced) {
+Status AgentStore::import(const std::uint8_t* bytes, std::size_t size, bool* replaced, bool evict) {
   if (replaced) *replaced = false;
   std::size_t live = 0, len = 0;
   const std::uint8_t* code = nullptr;
   std::uint64_t version = 0;
   if (Status s = Agent::peek(bytes, size, &live, &code, &len, &version); s != ELEX_OK) return s;
   const char* c = reinterpret_cast<const char*>(code);
+  const Entry* resident = find_entry(c, len);
+  if (resident != nullptr && resident->agent->stats().version >= version)
+    return ELEX_OK;  // the resident agent is as new
+  const std::size_t have = resident ? resident->bytes : 0;
+  if (!evict && used() - have + live > budget_) {
+    ++budget_failures_;
+    return fail(ELEX_E_BUDGET_EXCEEDED, "agent \"%.*s\" (%zu bytes) does not fit the budget",
+                int(len), c, live);
+  }
   if (Entry* old = find_entry(c, len); old != nullptr) {
-    if (old->agent->stats().version >= version) return ELEX_OK;  // resident is as new
     // Replace: room for the difference only.
     if (live > old->bytes)
       if (Status s = make_room(live - old->bytes, old->agent); s != ELEX_OK) return s;

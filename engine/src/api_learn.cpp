@@ -5,6 +5,7 @@
 
 #include "elex/agents.h"
 #include "elex/elex.h"
+#include "elex/format.h"
 #include "engine_impl.h"
 #include "export.h"
 
@@ -75,8 +76,7 @@ ELEX_EXPORT int elex_agents_configure(elex_engine* engine, const double* cfg, ui
   });
 }
 
-ELEX_EXPORT int elex_memory_configure(elex_engine* engine, double budget_bytes,
-                                      double high_water) {
+ELEX_EXPORT int elex_memory_configure(elex_engine* engine, double budget_bytes, double high_water) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (!(budget_bytes >= 0 && budget_bytes < 1e15))
@@ -194,8 +194,7 @@ ELEX_EXPORT int elex_agent_values(const elex_engine* engine, const char* code, u
     if (Status s = make_state(type, complexity, bucket, context, &st); s != ELEX_OK) return s;
     const elex::learn::Agent* a = engine->agents.find(code, len);
     if (a == nullptr)
-      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len),
-                        code);
+      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len), code);
     std::uint32_t visits = 0;
     a->values(st, out, &visits);
     out[5] = float(visits);
@@ -211,11 +210,10 @@ ELEX_EXPORT int elex_agent_info(const elex_engine* engine, const char* code, uin
     if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "output is null");
     const elex::learn::Agent* a = engine->agents.find(code, len);
     if (a == nullptr)
-      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len),
-                        code);
+      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len), code);
     const elex::learn::AgentStats s = a->stats();
-    const double v[7] = {double(s.states),  double(s.bytes),      double(s.decisions),
-                         double(s.updates), s.reward_sum,         double(s.epsilon),
+    const double v[7] = {double(s.states),  double(s.bytes), double(s.decisions),
+                         double(s.updates), s.reward_sum,    double(s.epsilon),
                          double(s.version)};
     std::memcpy(out, v, sizeof v);
     return ELEX_OK;
@@ -280,11 +278,11 @@ ELEX_EXPORT int elex_agents_export_all(const elex_engine* engine, uint8_t** out,
 }
 
 ELEX_EXPORT int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size,
-                                  uint32_t* replaced) {
+                                  uint32_t evict, uint32_t* replaced) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     bool r = false;
-    const Status s = engine->agents.import(bytes, size, &r);
+    const Status s = engine->agents.import(bytes, size, &r, evict != 0);
     if (replaced) *replaced = r ? 1 : 0;
     return s;
   });
@@ -295,8 +293,7 @@ ELEX_EXPORT int elex_agent_drop(elex_engine* engine, const char* code, uint32_t 
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (Status s = check_code(code, len); s != ELEX_OK) return s;
     if (!engine->agents.drop(code, len))
-      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len),
-                        code);
+      return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len), code);
     return ELEX_OK;
   });
 }
@@ -320,6 +317,91 @@ ELEX_EXPORT int elex_agents_evict(elex_engine* engine, double pressure, double* 
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "pressure %g is outside [0, 1]", pressure);
     const std::size_t f = engine->agents.evict_round(float(pressure));
     if (freed) *freed = double(f);
+    return ELEX_OK;
+  });
+}
+
+namespace {
+constexpr std::uint32_t kMeta = elex::format::tag("META");
+constexpr std::uint32_t kRecs = elex::format::tag("RECS");
+}  // namespace
+
+ELEX_EXPORT int elex_agents_snapshot(const elex_engine* engine, const uint8_t* meta,
+                                     size_t meta_size, const uint8_t* extra, size_t extra_size,
+                                     uint8_t** out, size_t* out_size, uint32_t* count) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (out == nullptr || out_size == nullptr || count == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
+    if ((meta_size > 0 && meta == nullptr) || (extra_size > 0 && extra == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null meta or extra bytes");
+    // Check the host's extra records' framing (each must at least peek).
+    std::uint32_t n_extra = 0;
+    for (size_t at = 0; at < extra_size; ++n_extra) {
+      std::uint32_t len = 0;
+      if (extra_size - at < 4) return elex::fail(ELEX_E_INVALID_ARGUMENT, "bad extra framing");
+      std::memcpy(&len, extra + at, 4);
+      if (extra_size - at - 4 < len)
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "bad extra framing");
+      if (Status s =
+              elex::learn::Agent::peek(extra + at + 4, len, nullptr, nullptr, nullptr, nullptr);
+          s != ELEX_OK)
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "extra record %u is not an agent record",
+                          n_extra);
+      at += 4 + size_t(len);
+    }
+    uint8_t* res = nullptr;
+    size_t res_size = 0;
+    uint32_t n_res = 0;
+    if (const int s = elex_agents_export_all(engine, &res, &res_size, &n_res); s != ELEX_OK)
+      return static_cast<Status>(s);
+    auto* recs = static_cast<uint8_t*>(std::malloc(res_size + extra_size + 1));
+    if (recs == nullptr) {
+      elex_free(res);
+      return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for a snapshot");
+    }
+    if (res_size) std::memcpy(recs, res, res_size);
+    if (extra_size) std::memcpy(recs + res_size, extra, extra_size);
+    elex_free(res);
+    const elex::format::SectionIn sections[2] = {{kMeta, meta, meta_size},
+                                                 {kRecs, recs, res_size + extra_size}};
+    const Status s =
+        elex::format::write(elex::format::ContainerKind::AgentSnapshot, sections, 2, out, out_size);
+    std::free(recs);
+    if (s == ELEX_OK) *count = n_res + n_extra;
+    return s;
+  });
+}
+
+ELEX_EXPORT int elex_snapshot_verify(const uint8_t* bytes, size_t size, double* out) {
+  return guarded([&] {
+    if (bytes == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null bytes or output");
+    elex::format::Reader r;
+    if (Status s = r.open(bytes, size, elex::format::ContainerKind::AgentSnapshot); s != ELEX_OK)
+      return s;
+    size_t meta_size = 0, recs_size = 0;
+    const uint8_t* meta = r.section(kMeta, &meta_size);
+    const uint8_t* recs = r.section(kRecs, &recs_size);
+    if (meta == nullptr || recs == nullptr)
+      return elex::fail(ELEX_E_CORRUPT_DATA, "snapshot lacks its META or RECS section");
+    std::uint32_t n = 0;
+    for (size_t at = 0; at < recs_size; ++n) {
+      std::uint32_t len = 0;
+      if (recs_size - at < 4) return elex::fail(ELEX_E_CORRUPT_DATA, "snapshot record framing");
+      std::memcpy(&len, recs + at, 4);
+      if (recs_size - at - 4 < len)
+        return elex::fail(ELEX_E_CORRUPT_DATA, "snapshot record %u overruns its section", n);
+      if (elex::learn::Agent::peek(recs + at + 4, len, nullptr, nullptr, nullptr, nullptr) !=
+          ELEX_OK)
+        return elex::fail(ELEX_E_CORRUPT_DATA, "snapshot record %u is damaged", n);
+      at += 4 + size_t(len);
+    }
+    out[0] = double(meta - bytes);
+    out[1] = double(meta_size);
+    out[2] = double(recs - bytes);
+    out[3] = double(recs_size);
+    out[4] = double(n);
     return ELEX_OK;
   });
 }

@@ -10,14 +10,18 @@ namespace {
 
 constexpr std::uint8_t kMagic[4] = {'E', 'L', 'E', 'X'};
 
+// Slice-by-8 tables: t[0] is the classic byte table; t[k][i] is the CRC of
+// byte i followed by k zero bytes, so eight bytes fold in per step.
 struct CrcTable {
-  std::uint32_t v[256];
-  constexpr CrcTable() : v() {
+  std::uint32_t t[8][256];
+  constexpr CrcTable() : t() {
     for (std::uint32_t i = 0; i < 256; ++i) {
       std::uint32_t c = i;
       for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      v[i] = c;
+      t[0][i] = c;
     }
+    for (std::uint32_t i = 0; i < 256; ++i)
+      for (int k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
   }
 };
 constexpr CrcTable kCrc;
@@ -45,7 +49,14 @@ constexpr std::size_t pad8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
 std::uint32_t crc32(const std::uint8_t* data, std::size_t n, std::uint32_t crc) {
   crc = ~crc;
-  for (std::size_t i = 0; i < n; ++i) crc = kCrc.v[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const std::uint32_t lo = rd32(data + i) ^ crc, hi = rd32(data + i + 4);
+    crc = kCrc.t[7][lo & 0xFF] ^ kCrc.t[6][(lo >> 8) & 0xFF] ^ kCrc.t[5][(lo >> 16) & 0xFF] ^
+          kCrc.t[4][lo >> 24] ^ kCrc.t[3][hi & 0xFF] ^ kCrc.t[2][(hi >> 8) & 0xFF] ^
+          kCrc.t[1][(hi >> 16) & 0xFF] ^ kCrc.t[0][hi >> 24];
+  }
+  for (; i < n; ++i) crc = kCrc.t[0][(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 

@@ -98,8 +98,8 @@ Status State::check() const {
     return fail(ELEX_E_INVALID_ARGUMENT, "complexity %u is outside 0..%u", complexity,
                 kComplexities - 1);
   if (confidence_bucket >= kConfidenceBuckets)
-    return fail(ELEX_E_INVALID_ARGUMENT, "confidence bucket %u is outside 0..%u",
-                confidence_bucket, kConfidenceBuckets - 1);
+    return fail(ELEX_E_INVALID_ARGUMENT, "confidence bucket %u is outside 0..%u", confidence_bucket,
+                kConfidenceBuckets - 1);
   return ELEX_OK;
 }
 
@@ -109,7 +109,8 @@ Status Config::check() const {
   if (!fin || !(alpha > 0 && alpha <= 1) || !(gamma >= 0 && gamma <= 1))
     return fail(ELEX_E_INVALID_ARGUMENT, "learning rate must be in (0, 1] and discount in [0, 1]");
   if (!(epsilon_min >= 0 && epsilon_min <= epsilon && epsilon <= 1))
-    return fail(ELEX_E_INVALID_ARGUMENT, "exploration must satisfy 0 <= epsilonMin <= epsilon <= 1");
+    return fail(ELEX_E_INVALID_ARGUMENT,
+                "exploration must satisfy 0 <= epsilonMin <= epsilon <= 1");
   if (!(epsilon_decay > 0 && epsilon_decay <= 1))
     return fail(ELEX_E_INVALID_ARGUMENT, "epsilon decay must be in (0, 1]");
   if (trajectory < 1 || trajectory > (1u << 20) || replay < 1 || replay > (1u << 20) ||
@@ -677,8 +678,7 @@ Status Agent::deserialize(const std::uint8_t* bytes, std::size_t size, Agent** o
     s.next_key = c.get<std::uint64_t>();
     s.action = c.get<std::uint8_t>();
     s.flags = c.get<std::uint8_t>();
-    if (!valid_key(s.key) || s.action >= kActions || s.flags > 3 ||
-        a->table_.find(s.key) < 0)
+    if (!valid_key(s.key) || s.action >= kActions || s.flags > 3 || a->table_.find(s.key) < 0)
       return bad("invalid trajectory entry");
     a->steps_[i] = s;
   }

@@ -120,7 +120,8 @@ TEST(Agents, LiveBytesNeverExceedTheBudgetOver100kInserts) {
   std::vector<std::vector<std::uint8_t>> cold(593);
   std::uint64_t qid = 0, reloaded = 0;
   for (unsigned i = 0; i < 100000; ++i) {
-    const unsigned f = std::min<unsigned>(592, unsigned(std::exponential_distribution<>(0.02)(rng)));
+    const unsigned f =
+        std::min<unsigned>(592, unsigned(std::exponential_distribution<>(0.02)(rng)));
     const std::string name = code(f);
     if (!cold[f].empty()) {
       ASSERT_EQ(s.import(cold[f].data(), cold[f].size(), nullptr), ELEX_OK);
@@ -242,12 +243,30 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   EXPECT_EQ(count, 1u);
   ASSERT_EQ(elex_agent_drop(e, "FAJ 1", 5), ELEX_OK);
   uint32_t replaced = 9;
-  ASSERT_EQ(elex_agent_import(e, all + 4, size - 4, &replaced), ELEX_OK);
+  ASSERT_EQ(elex_agent_import(e, all + 4, size - 4, 1, &replaced), ELEX_OK);
   EXPECT_EQ(replaced, 0u);
   float v[6];
   ASSERT_EQ(elex_agent_values(e, "FAJ 1", 5, 0, 0, 0, 0, v), ELEX_OK);
   EXPECT_FLOAT_EQ(v[0], -0.1f);
   EXPECT_EQ(v[5], 1.0f);
+  // Snapshot: verify locates META and one record; damage is detected.
+  uint8_t* snap = nullptr;
+  size_t snap_size = 0;
+  ASSERT_EQ(elex_agents_snapshot(e, reinterpret_cast<const uint8_t*>("{}"), 2, all, size, &snap,
+                                 &snap_size, &count),
+            ELEX_OK);
+  EXPECT_EQ(count, 2u);  // the resident agent and the extra record
+  double where[5];
+  ASSERT_EQ(elex_snapshot_verify(snap, snap_size, where), ELEX_OK);
+  EXPECT_EQ(where[1], 2);
+  EXPECT_EQ(where[4], 2);
+  snap[snap_size / 2] ^= 0x10;
+  EXPECT_EQ(elex_snapshot_verify(snap, snap_size, where), ELEX_E_CORRUPT_DATA);
+  EXPECT_EQ(elex_snapshot_verify(all, size, where), ELEX_E_FOREIGN_DATA);
+  const uint8_t junk[3] = {1, 2, 3};
+  EXPECT_EQ(elex_agents_snapshot(e, nullptr, 0, junk, 3, &snap, &snap_size, &count),
+            ELEX_E_INVALID_ARGUMENT);
+  elex_free(snap);
   elex_free(all);
   elex_engine_destroy(e);
 }

@@ -44,6 +44,21 @@ TEST(Format, Crc32MatchesTheStandardCheckValue) {
   EXPECT_EQ(format::crc32(reinterpret_cast<const std::uint8_t*>(s), 9), 0xCBF43926u);
 }
 
+TEST(Format, Crc32SliceBy8AgreesWithTheBytewiseDefinition) {
+  std::vector<std::uint8_t> b(300);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::uint8_t(i * 131 + 7);
+  for (std::size_t n = 0; n <= b.size(); ++n) {
+    std::uint32_t c = 0xFFFFFFFFu;
+    for (std::size_t i = 0; i < n; ++i) {
+      c ^= b[i];
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    }
+    ASSERT_EQ(format::crc32(b.data(), n), ~c) << n;
+    // Chaining: two calls equal one.
+    ASSERT_EQ(format::crc32(b.data() + n / 3, n - n / 3, format::crc32(b.data(), n / 3)), ~c) << n;
+  }
+}
+
 TEST(Format, VectorSetRoundTrips) {
   std::vector<float> v(3 * 5);
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = float(i) * 0.25f - 1.0f;

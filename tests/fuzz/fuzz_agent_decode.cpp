@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return e;
   }();
   uint32_t replaced = 0;
-  if (elex_agent_import(engine, data, size, &replaced) != ELEX_OK) return 0;
+  if (elex_agent_import(engine, data, size, 1, &replaced) != ELEX_OK) return 0;
   uint8_t* all = nullptr;
   size_t n = 0;
   uint32_t count = 0;
@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint32_t res[2];
   if (elex_agent_feedback(engine, code, len, &qid, &reward, 1, res) != ELEX_OK) std::abort();
   if (elex_agent_drop(engine, code, len) != ELEX_OK) std::abort();
-  if (elex_agent_import(engine, rec, n - 4, &replaced) != ELEX_OK) std::abort();
+  if (elex_agent_import(engine, rec, n - 4, 1, &replaced) != ELEX_OK) std::abort();
   if (elex_agent_drop(engine, code, len) != ELEX_OK) std::abort();
   elex_free(all);
   return 0;

@@ -62,15 +62,15 @@ struct StoreStats {
   double budget = 0, used = 0, agent_bytes = 0, spill_bytes = 0, external_bytes = 0;
   double live_heap = 0, heap_size = 0;
   float pressure = 0;
-  std::uint64_t evictions = 0;       ///< agents evicted since creation
-  std::uint64_t evicted_bytes = 0;   ///< their bytes
+  std::uint64_t evictions = 0;      ///< agents evicted since creation
+  std::uint64_t evicted_bytes = 0;  ///< their bytes
   std::uint64_t eviction_rounds = 0;
   std::uint64_t budget_failures = 0;
-  std::uint32_t hot = 0;             ///< resident agents
-  std::uint32_t spill_queued = 0;    ///< records waiting for the host
+  std::uint32_t hot = 0;                     ///< resident agents
+  std::uint32_t spill_queued = 0;            ///< records waiting for the host
   std::uint64_t decisions = 0, updates = 0;  ///< through this store since creation
   double reward_sum = 0;                     ///< of those updates
-  double epsilon_mean = 0;           ///< mean ε over resident agents
+  double epsilon_mean = 0;                   ///< mean ε over resident agents
 };
 
 class AgentStore {
@@ -100,7 +100,9 @@ class AgentStore {
                                 std::size_t* unknown);
   /// Restores an agent from a record (replacing a resident one of the same
   /// code only if the record's version is newer: *replaced says so).
-  [[nodiscard]] Status import(const std::uint8_t* bytes, std::size_t size, bool* replaced);
+  /// With evict = false it fails with BUDGET_EXCEEDED instead of evicting.
+  [[nodiscard]] Status import(const std::uint8_t* bytes, std::size_t size, bool* replaced,
+                              bool evict = true);
   /// The record of a resident agent (NOT_FOUND if none), malloc'ed.
   [[nodiscard]] Status export_agent(const char* code, std::size_t len, std::uint8_t** out,
                                     std::size_t* out_size) const;

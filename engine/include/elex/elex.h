@@ -146,8 +146,22 @@ int elex_agent_export(const elex_engine* engine, const char* code, uint32_t len,
 /// Every resident agent as {u32 length, record}*, least recently used first.
 int elex_agents_export_all(const elex_engine* engine, uint8_t** out, size_t* out_size,
                            uint32_t* count);
-/// Restores an agent from a record; *replaced = 1 if it replaced an older resident one.
-int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size, uint32_t* replaced);
+/// Restores an agent from a record; *replaced = 1 if it replaced an older
+/// resident one. evict = 0: fail with BUDGET_EXCEEDED rather than evict.
+int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size, uint32_t evict,
+                      uint32_t* replaced);
+/// A snapshot container (format.h kind 4): section META holds `meta` (the
+/// host's JSON: catalog fingerprint, shard...), section RECS every resident
+/// agent as {u32 length, record}* followed by `extra` (more records in the
+/// same framing, from the host's cold store). *out freed with elex_free.
+int elex_agents_snapshot(const elex_engine* engine, const uint8_t* meta, size_t meta_size,
+                         const uint8_t* extra, size_t extra_size, uint8_t** out, size_t* out_size,
+                         uint32_t* count);
+/// Verifies a snapshot (container checksum, framing, every record's header)
+/// and locates its parts: out = {meta offset, meta size, records offset,
+/// records size, record count}. FOREIGN_DATA / UNSUPPORTED_VERSION /
+/// CORRUPT_DATA as format.h says.
+int elex_snapshot_verify(const uint8_t* bytes, size_t size, double* out);
 /// Removes a resident agent without spilling it; NOT_FOUND if none.
 int elex_agent_drop(elex_engine* engine, const char* code, uint32_t len);
 /// The oldest evicted record, for the host to store (*out freed with

@@ -39,6 +39,8 @@ inline constexpr unsigned kMaxSections = 64;
 enum class ContainerKind : std::uint16_t {
   VectorSet = 1,  ///< dense f32 vectors (vectors.h)
   HnswIndex = 2,  ///< an HNSW index (hnsw.h)
+  // 3 is the sharded index, written by the TypeScript layer (ts/container.ts).
+  AgentSnapshot = 4,  ///< learned agent state (elex.h: elex_agents_snapshot)
 };
 
 /// A section tag from four ASCII characters.

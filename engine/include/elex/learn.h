@@ -85,9 +85,9 @@ struct Config {
   float epsilon = 0.1f;
   float epsilon_min = 0.01f;
   float epsilon_decay = 0.995f;
-  std::uint32_t trajectory = 256;   ///< decisions remembered for feedback
-  std::uint32_t replay = 256;       ///< experiences kept for replay
-  std::uint32_t replay_batch = 8;   ///< experiences replayed per feedback call
+  std::uint32_t trajectory = 256;  ///< decisions remembered for feedback
+  std::uint32_t replay = 256;      ///< experiences kept for replay
+  std::uint32_t replay_batch = 8;  ///< experiences replayed per feedback call
   std::uint32_t max_states = 1u << 16;
   std::uint64_t seed = 0x454c4558u;
 
@@ -129,8 +129,8 @@ class QTable {
   std::size_t size() const { return size_; }
   std::size_t bytes() const { return cap_ * kSlotBytes; }
 
-  static constexpr std::size_t kSlotBytes = sizeof(std::uint64_t) + kActions * sizeof(float) +
-                                            sizeof(std::uint32_t);
+  static constexpr std::size_t kSlotBytes =
+      sizeof(std::uint64_t) + kActions * sizeof(float) + sizeof(std::uint32_t);
 
  private:
   [[nodiscard]] Status rehash(std::size_t cap);
@@ -164,8 +164,7 @@ class Agent {
                                      Agent** out);
   /// An agent from a record written by serialize(); damaged records give
   /// CORRUPT_DATA, never a crash, and never read outside [bytes, bytes+size).
-  [[nodiscard]] static Status deserialize(const std::uint8_t* bytes, std::size_t size,
-                                          Agent** out);
+  [[nodiscard]] static Status deserialize(const std::uint8_t* bytes, std::size_t size, Agent** out);
   /// Reads a record's header only: the bytes the agent will hold once
   /// deserialised, its code (a view into `bytes`) and its version.
   [[nodiscard]] static Status peek(const std::uint8_t* bytes, std::size_t size,
@@ -186,8 +185,8 @@ class Agent {
   /// Rewards must be finite and in [−1, 1] (INVALID_ARGUMENT, nothing
   /// applied). Ids not in the trajectory (never decided, overwritten, or
   /// already rewarded) are skipped and counted in *unknown.
-  [[nodiscard]] Status feedback(const std::uint64_t* query_ids, const float* rewards,
-                                std::size_t n, std::size_t* applied, std::size_t* unknown);
+  [[nodiscard]] Status feedback(const std::uint64_t* query_ids, const float* rewards, std::size_t n,
+                                std::size_t* applied, std::size_t* unknown);
   /// Q-values of `state` (zeros for an unseen state) and its visit count.
   void values(const State& state, float out[kActions], std::uint32_t* visits) const;
   /// True if query_id is in this agent's trajectory and not yet rewarded.
