@@ -326,9 +326,22 @@ constexpr std::uint32_t kMeta = elex::format::tag("META");
 constexpr std::uint32_t kRecs = elex::format::tag("RECS");
 }  // namespace
 
-ELEX_EXPORT int elex_agents_snapshot(const elex_engine* engine, const uint8_t* meta,
-                                     size_t meta_size, const uint8_t* extra, size_t extra_size,
-                                     uint8_t** out, size_t* out_size, uint32_t* count) {
+ELEX_EXPORT uint32_t elex_shard_of(const char* code, uint32_t len, uint32_t shards) {
+  if (code == nullptr || shards == 0) return 0;
+  std::uint32_t h = 0x811c9dc5u;
+  for (uint32_t i = 0; i < len; ++i) h = (h ^ std::uint8_t(code[i])) * 0x01000193u;
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h % shards;
+}
+
+ELEX_EXPORT int elex_agents_snapshot(const elex_engine* engine, uint32_t shard, uint32_t shards,
+                                     const uint8_t* meta, size_t meta_size, const uint8_t* extra,
+                                     size_t extra_size, uint8_t** out, size_t* out_size,
+                                     uint32_t* count) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (out == nullptr || out_size == nullptr || count == nullptr)
@@ -353,8 +366,29 @@ ELEX_EXPORT int elex_agents_snapshot(const elex_engine* engine, const uint8_t* m
     uint8_t* res = nullptr;
     size_t res_size = 0;
     uint32_t n_res = 0;
+    if (shards != 0 && shard >= shards)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "shard %u is outside 0..%u", shard, shards - 1);
     if (const int s = elex_agents_export_all(engine, &res, &res_size, &n_res); s != ELEX_OK)
       return static_cast<Status>(s);
+    if (shards != 0) {  // keep the records of this shard only, in place
+      size_t w = 0;
+      uint32_t kept = 0;
+      for (size_t at = 0; at < res_size;) {
+        std::uint32_t len = 0;
+        std::memcpy(&len, res + at, 4);
+        std::uint16_t code_len = 0;
+        std::memcpy(&code_len, res + at + 8, 2);
+        const char* code = reinterpret_cast<const char*>(res + at + 10);
+        if (elex_shard_of(code, code_len, shards) == shard) {
+          std::memmove(res + w, res + at, 4 + size_t(len));
+          w += 4 + size_t(len);
+          ++kept;
+        }
+        at += 4 + size_t(len);
+      }
+      res_size = w;
+      n_res = kept;
+    }
     auto* recs = static_cast<uint8_t*>(std::malloc(res_size + extra_size + 1));
     if (recs == nullptr) {
       elex_free(res);

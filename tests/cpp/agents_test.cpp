@@ -252,10 +252,25 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   // Snapshot: verify locates META and one record; damage is detected.
   uint8_t* snap = nullptr;
   size_t snap_size = 0;
-  ASSERT_EQ(elex_agents_snapshot(e, reinterpret_cast<const uint8_t*>("{}"), 2, all, size, &snap,
-                                 &snap_size, &count),
+  ASSERT_EQ(elex_agents_snapshot(e, 0, 0, reinterpret_cast<const uint8_t*>("{}"), 2, all, size,
+                                 &snap, &snap_size, &count),
             ELEX_OK);
   EXPECT_EQ(count, 2u);  // the resident agent and the extra record
+  // Filtered by shard: the agent goes to exactly one of 16 shards.
+  const uint32_t home = elex_shard_of("FAJ 1", 5, 16);
+  uint32_t in_home = 0, elsewhere = 0;
+  uint8_t* part = nullptr;
+  size_t part_size = 0;
+  ASSERT_EQ(elex_agents_snapshot(e, home, 16, nullptr, 0, nullptr, 0, &part, &part_size, &in_home),
+            ELEX_OK);
+  elex_free(part);
+  ASSERT_EQ(elex_agents_snapshot(e, (home + 1) % 16, 16, nullptr, 0, nullptr, 0, &part, &part_size,
+                                 &elsewhere),
+            ELEX_OK);
+  elex_free(part);
+  EXPECT_EQ(in_home, 1u);
+  EXPECT_EQ(elsewhere, 0u);
+  EXPECT_EQ(elex_shard_of("FAJ 121 3094", 12, 16), 11u);  // pinned: TS computes the same
   double where[5];
   ASSERT_EQ(elex_snapshot_verify(snap, snap_size, where), ELEX_OK);
   EXPECT_EQ(where[1], 2);
@@ -264,7 +279,7 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   EXPECT_EQ(elex_snapshot_verify(snap, snap_size, where), ELEX_E_CORRUPT_DATA);
   EXPECT_EQ(elex_snapshot_verify(all, size, where), ELEX_E_FOREIGN_DATA);
   const uint8_t junk[3] = {1, 2, 3};
-  EXPECT_EQ(elex_agents_snapshot(e, nullptr, 0, junk, 3, &snap, &snap_size, &count),
+  EXPECT_EQ(elex_agents_snapshot(e, 0, 0, nullptr, 0, junk, 3, &snap, &snap_size, &count),
             ELEX_E_INVALID_ARGUMENT);
   elex_free(snap);
   elex_free(all);

@@ -152,11 +152,16 @@ int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size, ui
                       uint32_t* replaced);
 /// A snapshot container (format.h kind 4): section META holds `meta` (the
 /// host's JSON: catalog fingerprint, shard...), section RECS every resident
-/// agent as {u32 length, record}* followed by `extra` (more records in the
-/// same framing, from the host's cold store). *out freed with elex_free.
-int elex_agents_snapshot(const elex_engine* engine, const uint8_t* meta, size_t meta_size,
-                         const uint8_t* extra, size_t extra_size, uint8_t** out, size_t* out_size,
-                         uint32_t* count);
+/// agent of logical shard `shard` (elex_shard_of(code, shards) == shard;
+/// shards = 0: every agent) as {u32 length, record}*, followed by `extra`
+/// (more records in the same framing, from the host's cold store).
+/// *out freed with elex_free.
+int elex_agents_snapshot(const elex_engine* engine, uint32_t shard, uint32_t shards,
+                         const uint8_t* meta, size_t meta_size, const uint8_t* extra,
+                         size_t extra_size, uint8_t** out, size_t* out_size, uint32_t* count);
+/// The logical shard of a feature code: fmix32(FNV-1a-32(code)) % shards
+/// (ts/learn-types.ts computes the same in TypeScript).
+uint32_t elex_shard_of(const char* code, uint32_t len, uint32_t shards);
 /// Verifies a snapshot (container checksum, framing, every record's header)
 /// and locates its parts: out = {meta offset, meta size, records offset,
 /// records size, record count}. FOREIGN_DATA / UNSUPPORTED_VERSION /
