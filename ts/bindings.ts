@@ -12,6 +12,17 @@ import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } fr
 import { ElexError, codeForStatus } from './errors.ts';
 import { detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
+  AGENT_ACTIONS,
+  checkCode,
+  encodeState,
+  resolveLearning,
+  type AgentState,
+  type AgentValues,
+  type Decision,
+  type LearningOptions,
+  type MemoryStats,
+} from './learn-types.ts';
+import {
   METRIC_IDS,
   METRIC_NAMES,
   checkIds,
@@ -136,6 +147,62 @@ interface ElexModule {
   _elex_index_stats(index: number, out: number): number;
   _elex_index_serialize(index: number, out: number, outSize: number): number;
   _elex_index_deserialize(bytes: number, size: number, out: number): number;
+  _elex_agents_configure(engine: number, cfg: number, n: number): number;
+  _elex_memory_configure(engine: number, budget: number, highWater: number): number;
+  _elex_memory_set_external(engine: number, bytes: number): number;
+  _elex_memory_reserve(engine: number, bytes: number): number;
+  _elex_memory_stats(engine: number, out: number): number;
+  _elex_agent_decide(
+    engine: number,
+    code: number,
+    len: number,
+    qid: number,
+    type: number,
+    complexity: number,
+    bucket: number,
+    context: number,
+    follows: number,
+    out: number,
+  ): number;
+  _elex_agent_feedback(
+    engine: number,
+    code: number,
+    len: number,
+    qids: number,
+    rewards: number,
+    n: number,
+    out: number,
+  ): number;
+  _elex_agent_values(
+    engine: number,
+    code: number,
+    len: number,
+    type: number,
+    complexity: number,
+    bucket: number,
+    context: number,
+    out: number,
+  ): number;
+  _elex_agent_info(engine: number, code: number, len: number, out: number): number;
+  _elex_agent_export(engine: number, code: number, len: number, out: number, outSize: number): number;
+  _elex_agent_import(engine: number, bytes: number, size: number, evict: number, replaced: number): number;
+  _elex_agent_drop(engine: number, code: number, len: number): number;
+  _elex_agents_spill_pop(engine: number, out: number, outSize: number): number;
+  _elex_agents_evict(engine: number, pressure: number, freed: number): number;
+  _elex_agents_snapshot(
+    engine: number,
+    shard: number,
+    shards: number,
+    meta: number,
+    metaSize: number,
+    extra: number,
+    extraSize: number,
+    out: number,
+    outSize: number,
+    count: number,
+  ): number;
+  _elex_snapshot_verify(bytes: number, size: number, out: number): number;
+  _elex_shard_of(code: number, len: number, shards: number): number;
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
   _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
   UTF8ToString(ptr: number): string;
@@ -339,6 +406,321 @@ export class Bindings {
       const ms = performance.now() - t0;
       return { msPerRep: ms / reps, checksum: new Float64Array(this.memory.buffer, out, 1)[0]! };
     });
+  }
+
+  // ------------------------------------------------- agents and memory
+
+  /** Learning configuration for agents created from now on. */
+  configureLearning(options: LearningOptions = {}): void {
+    this.open();
+    const o = resolveLearning(options);
+    const cfg = new Float64Array([
+      o.alpha,
+      o.gamma,
+      o.epsilon,
+      o.epsilonMin,
+      o.epsilonDecay,
+      o.trajectory,
+      o.replay,
+      o.replayBatch,
+      o.maxStates,
+      o.seed,
+    ]);
+    this.scoped((s) =>
+      this.call('configuring learning', this.m._elex_agents_configure(this.enginePtr, s.put(cfg), 10)),
+    );
+  }
+
+  /** This instance's byte budget and the pressure from which calls end with an eviction round. */
+  configureMemory(budgetBytes: number, highWater = 0.9): void {
+    this.open();
+    this.call('configuring memory', this.m._elex_memory_configure(this.enginePtr, budgetBytes, highWater));
+  }
+
+  /** Bytes held outside agents (indexes), counted against the budget. */
+  setExternalBytes(bytes: number): void {
+    this.open();
+    this.call('reporting external bytes', this.m._elex_memory_set_external(this.enginePtr, bytes));
+  }
+
+  /** Makes room for `bytes` more, evicting cold agents; BUDGET_EXCEEDED if impossible. */
+  reserve(bytes: number): void {
+    this.open();
+    this.call('reserving memory', this.m._elex_memory_reserve(this.enginePtr, bytes));
+  }
+
+  memoryStats(): MemoryStats {
+    this.open();
+    return this.scoped((s) => {
+      const out = s.alloc(18 * 8);
+      this.call('reading memory stats', this.m._elex_memory_stats(this.enginePtr, out));
+      const v = Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 18));
+      const [
+        budgetBytes,
+        usedBytes,
+        agentBytes,
+        spillBytes,
+        externalBytes,
+        liveHeapBytes,
+        heapBytes,
+        pressure,
+        evictions,
+        evictedBytes,
+        evictionRounds,
+        budgetFailures,
+        hotAgents,
+        spillQueued,
+        decisions,
+        updates,
+        rewardSum,
+        epsilonMean,
+      ] = v as number[];
+      return {
+        budgetBytes: budgetBytes!,
+        usedBytes: usedBytes!,
+        agentBytes: agentBytes!,
+        spillBytes: spillBytes!,
+        externalBytes: externalBytes!,
+        liveHeapBytes: liveHeapBytes!,
+        heapBytes: heapBytes!,
+        pressure: pressure!,
+        evictions: evictions!,
+        evictedBytes: evictedBytes!,
+        evictionRounds: evictionRounds!,
+        budgetFailures: budgetFailures!,
+        hotAgents: hotAgents!,
+        spillQueued: spillQueued!,
+        decisions: decisions!,
+        updates: updates!,
+        rewardSum: rewardSum!,
+        epsilonMean: epsilonMean!,
+      };
+    });
+  }
+
+  /**
+   * The agent of `code` picks an action for `state` and records it as query
+   * `queryId` (an integer 1..2^53 unique per decision); `follows` names an
+   * earlier query this one continues (its next state for γ).
+   */
+  decide(code: string, queryId: number, state: AgentState = {}, follows = 0): Decision {
+    this.open();
+    const st = encodeState(state);
+    return this.scoped((s) => {
+      const [pc, len] = this.putCode(s, code);
+      const out = s.alloc(12);
+      this.call(
+        'deciding',
+        this.m._elex_agent_decide(
+          this.enginePtr,
+          pc,
+          len,
+          queryId,
+          st.type,
+          st.complexity,
+          st.bucket,
+          st.context,
+          follows,
+          out,
+        ),
+      );
+      const f = this.cached().f32;
+      const actionIndex = f[out >>> 2]!;
+      return {
+        action: AGENT_ACTIONS[actionIndex]!,
+        actionIndex,
+        confidence: f[(out >>> 2) + 1]!,
+        explored: f[(out >>> 2) + 2]! !== 0,
+      };
+    });
+  }
+
+  /** Rewards in [-1, 1] for earlier decisions of the agent of `code`. */
+  feedback(code: string, queryIds: Float64Array, rewards: Float32Array): { applied: number; unknown: number } {
+    this.open();
+    if (!(queryIds instanceof Float64Array) || !(rewards instanceof Float32Array) || queryIds.length !== rewards.length)
+      throw new ElexError(
+        'INVALID_ARGUMENT',
+        'feedback takes a Float64Array of query ids and a Float32Array of rewards of the same length',
+      );
+    return this.scoped((s) => {
+      const [pc, len] = this.putCode(s, code);
+      const pq = s.put(queryIds),
+        pr = s.put(rewards),
+        out = s.alloc(8);
+      this.call('applying feedback', this.m._elex_agent_feedback(this.enginePtr, pc, len, pq, pr, rewards.length, out));
+      const u = this.u32();
+      return { applied: u[out >>> 2]!, unknown: u[(out >>> 2) + 1]! };
+    });
+  }
+
+  /** Q-values of one state of a resident agent (NOT_FOUND if it is not resident). */
+  agentValues(code: string, state: AgentState = {}): AgentValues {
+    this.open();
+    const st = encodeState(state);
+    return this.scoped((s) => {
+      const [pc, len] = this.putCode(s, code);
+      const out = s.alloc(24);
+      this.call(
+        'reading agent values',
+        this.m._elex_agent_values(this.enginePtr, pc, len, st.type, st.complexity, st.bucket, st.context, out),
+      );
+      const f = this.cached().f32.subarray(out >>> 2, (out >>> 2) + 6);
+      return { values: Float32Array.from(f.subarray(0, 5)), visits: f[5]! };
+    });
+  }
+
+  /** A resident agent's figures, or null if none is resident. */
+  agentInfo(code: string): Omit<import('./learn-types.ts').AgentInfo, 'resident'> | null {
+    this.open();
+    return this.scoped((s) => {
+      const [pc, len] = this.putCode(s, code);
+      const out = s.alloc(7 * 8);
+      const status = this.m._elex_agent_info(this.enginePtr, pc, len, out);
+      if (status === 11) return null;
+      this.call('reading agent info', status);
+      const v = Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 7)) as number[];
+      return {
+        code,
+        states: v[0]!,
+        bytes: v[1]!,
+        decisions: v[2]!,
+        updates: v[3]!,
+        rewardSum: v[4]!,
+        epsilon: v[5]!,
+        version: v[6]!,
+      };
+    });
+  }
+
+  /** The record of a resident agent. */
+  exportAgent(code: string): Uint8Array {
+    this.open();
+    return this.scoped((s) => {
+      const [pc, len] = this.putCode(s, code);
+      const out = s.alloc(8);
+      this.call('exporting an agent', this.m._elex_agent_export(this.enginePtr, pc, len, out, out + 4));
+      return this.takeBuffer(s, out);
+    });
+  }
+
+  /** Restores an agent from its record; with evict = false, BUDGET_EXCEEDED rather than evicting. */
+  importAgent(record: Uint8Array, evict = true): { replaced: boolean } {
+    this.open();
+    if (!(record instanceof Uint8Array))
+      throw new ElexError('INVALID_ARGUMENT', 'an agent record must be a Uint8Array');
+    return this.scoped((s) => {
+      const p = s.put(record),
+        out = s.alloc(4);
+      this.call('importing an agent', this.m._elex_agent_import(this.enginePtr, p, record.length, evict ? 1 : 0, out));
+      return { replaced: this.u32()[out >>> 2]! === 1 };
+    });
+  }
+
+  /** Removes a resident agent without spilling it; false if none was resident. */
+  dropAgent(code: string): boolean {
+    this.open();
+    return this.scoped((s) => {
+      const [pc, len] = this.putCode(s, code);
+      const status = this.m._elex_agent_drop(this.enginePtr, pc, len);
+      if (status === 11) return false;
+      this.call('dropping an agent', status);
+      return true;
+    });
+  }
+
+  /** The oldest record evicted and not yet taken, or null. */
+  spillPop(): Uint8Array | null {
+    this.open();
+    return this.scoped((s) => {
+      const out = s.alloc(8);
+      this.call('taking a spilled agent', this.m._elex_agents_spill_pop(this.enginePtr, out, out + 4));
+      if (this.u32()[(out >>> 2) + 1]! === 0) return null;
+      return this.takeBuffer(s, out);
+    });
+  }
+
+  /** One eviction round as at `pressure` (0..1); returns the bytes freed. */
+  evictRound(pressure: number): number {
+    this.open();
+    return this.scoped((s) => {
+      const out = s.alloc(8);
+      this.call('evicting', this.m._elex_agents_evict(this.enginePtr, pressure, out));
+      return this.cached().f64[out >>> 3]!;
+    });
+  }
+
+  /**
+   * A snapshot container of the resident agents of logical shard `shard`
+   * (of `shards`; 0 = all) plus `extra` records ({u32 length, record}*).
+   */
+  snapshot(shard: number, shards: number, meta: Uint8Array, extra: Uint8Array): { bytes: Uint8Array; count: number } {
+    this.open();
+    return this.scoped((s) => {
+      const pm = s.put(meta),
+        pe = s.put(extra),
+        out = s.alloc(12);
+      this.call(
+        'writing a snapshot',
+        this.m._elex_agents_snapshot(
+          this.enginePtr,
+          shard,
+          shards,
+          pm,
+          meta.length,
+          pe,
+          extra.length,
+          out,
+          out + 4,
+          out + 8,
+        ),
+      );
+      const count = this.u32()[(out >>> 2) + 2]!;
+      return { bytes: this.takeBuffer(s, out), count };
+    });
+  }
+
+  /** Verifies a snapshot; returns its META bytes and views of its records (into `bytes`). */
+  verifySnapshot(bytes: Uint8Array): { meta: Uint8Array; records: Uint8Array[] } {
+    this.open();
+    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'snapshot bytes must be a Uint8Array');
+    const where = this.scoped((s) => {
+      const p = s.put(bytes),
+        out = s.alloc(40);
+      this.call('verifying a snapshot', this.m._elex_snapshot_verify(p, bytes.length, out));
+      return Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 5)) as number[];
+    });
+    const [mo, ms, ro, rs] = where as [number, number, number, number];
+    const records: Uint8Array[] = [];
+    const v = new DataView(bytes.buffer, bytes.byteOffset + ro, rs);
+    for (let at = 0; at < rs;) {
+      const len = v.getUint32(at, true);
+      records.push(bytes.subarray(ro + at + 4, ro + at + 4 + len));
+      at += 4 + len;
+    }
+    return { meta: bytes.subarray(mo, mo + ms), records };
+  }
+
+  /** The engine's logical shard of a feature code (tests compare it with agentShardOf). */
+  shardOf(code: string, shards: number): number {
+    this.open();
+    return this.scoped((s) => {
+      const [pc, len] = this.putCode(s, code);
+      return this.m._elex_shard_of(pc, len, shards) >>> 0;
+    });
+  }
+
+  private putCode(s: Scratch, code: string): [number, number] {
+    const bytes = new TextEncoder().encode(checkCode(code));
+    return [s.put(bytes), bytes.length];
+  }
+
+  /** Copies out a malloc'ed (ptr, size) pair at `out` and frees it. */
+  private takeBuffer(s: Scratch, out: number): Uint8Array {
+    const u = this.u32();
+    const [ptr, size] = [u[out >>> 2]!, u[(out >>> 2) + 1]!];
+    s.own(ptr);
+    return this.copyOut(Uint8Array, ptr, size);
   }
 
   /** Frees the engine. The bindings cannot be used afterwards. */

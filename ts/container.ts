@@ -7,22 +7,40 @@
  */
 import { ElexError } from './errors.ts';
 
-export const ContainerKind = { ShardedIndex: 3 } as const;
+export const ContainerKind = { ShardedIndex: 3, AgentSnapshot: 4 } as const;
 export type ContainerKind = (typeof ContainerKind)[keyof typeof ContainerKind];
 
-const TABLE = (() => {
-  const t = new Uint32Array(256);
+// Slice-by-8 tables (as engine/src/format.cpp): T[k*256 + i] is the CRC of
+// byte i followed by k zero bytes.
+const T = (() => {
+  const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     t[n] = c >>> 0;
   }
+  for (let n = 0; n < 256; n++)
+    for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 0xff]!;
   return t;
 })();
 
 export function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  const n = bytes.length;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const lo = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) ^ c;
+    c =
+      T[1792 + (lo & 0xff)]! ^
+      T[1536 + ((lo >>> 8) & 0xff)]! ^
+      T[1280 + ((lo >>> 16) & 0xff)]! ^
+      T[1024 + (lo >>> 24)]! ^
+      T[768 + bytes[i + 4]!]! ^
+      T[512 + bytes[i + 5]!]! ^
+      T[256 + bytes[i + 6]!]! ^
+      T[bytes[i + 7]!]!;
+  }
+  for (; i < n; i++) c = T[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 

@@ -10,6 +10,22 @@ import { WorkerPool } from './pool.ts';
 import type { CrashMode } from './protocol.ts';
 import { openEngineIndex, type EngineIndex } from './engine-index.ts';
 import type { IndexOptions } from './index-types.ts';
+import {
+  EngineLearning,
+  resolvePersist,
+  type DecideOptions,
+  type DecideResult,
+  type EngineStats,
+  type PersistOptions,
+} from './engine-learn.ts';
+import type { SaveReport } from './agent-host.ts';
+import {
+  resolveLearning,
+  type AgentInfo,
+  type AgentState,
+  type AgentValues,
+  type LearningOptions,
+} from './learn-types.ts';
 
 export interface EngineOptions {
   /** Force a variant; default: the best this page supports (simd-mt → simd → scalar). */
@@ -24,6 +40,22 @@ export interface EngineOptions {
   startTimeoutMs?: number;
   /** Called when a worker died and was replaced. */
   onWorkerRestart?: (index: number, reason: string) => void;
+  /**
+   * Bytes the engine's wasm state may use, split evenly across workers
+   * (default 500 MiB). Cold agents are evicted to stay inside it; a call
+   * that cannot fit fails with BUDGET_EXCEEDED.
+   */
+  memoryBudgetBytes?: number;
+  /** Pressure (0..1) from which every call ends with an eviction round (default 0.9). */
+  evictionHighWater?: number;
+  /** Q-learning settings of the feature agents (README: Learning). */
+  learning?: LearningOptions;
+  /**
+   * Keep learned state across page loads under this name (or with these
+   * options): restored by createEngine, saved every 100 feedbacks, every
+   * 30 s while changed, on save() and on close().
+   */
+  persist?: string | PersistOptions;
 }
 
 export interface EngineInfo {
@@ -77,6 +109,8 @@ export interface EngineDebug {
    * uncaught error in it. Its calls reject with WORKER_CRASHED; it is replaced.
    */
   crashWorker(index: number, mode?: CrashMode | 'terminate', delayMs?: number): Promise<void>;
+  /** Makes worker `index` die half-way through writing its next snapshot (OPFS backend only). */
+  crashDuringNextSave(index: number): Promise<void>;
 }
 
 export interface Engine {
@@ -96,7 +130,22 @@ export interface Engine {
   createIndex(name: string, options: IndexOptions): Promise<EngineIndex>;
   /** An index from bytes written by EngineIndex.save(). */
   loadIndex(name: string, bytes: Uint8Array): Promise<EngineIndex>;
-  /** Terminates the workers; calls in flight reject with CLOSED. Idempotent. */
+  /**
+   * The agent of `feature` picks an action (DirectAnswer … Escalate) for
+   * `state` with ε-greedy Q-learning; reward it later with feedback().
+   */
+  decide(feature: string, state?: AgentState, options?: DecideOptions): Promise<DecideResult>;
+  /** Rewards a decision with `reward` in [-1, 1] (once per query id). */
+  feedback(queryId: string, reward: number): Promise<{ applied: number }>;
+  /** An agent's figures, or null if the feature has no agent yet. */
+  agent(feature: string): Promise<AgentInfo | null>;
+  /** An agent's Q-values for one state, or null if it has no agent yet. */
+  agentValues(feature: string, state?: AgentState): Promise<AgentValues | null>;
+  /** Memory, agents, learning and persistence figures. */
+  stats(): Promise<EngineStats>;
+  /** Writes a snapshot of all learned state now (needs `persist`). */
+  save(): Promise<SaveReport>;
+  /** Saves unsaved learning (with `persist`), then terminates the workers; calls in flight reject with CLOSED. Idempotent. */
   close(): Promise<void>;
   readonly debug: EngineDebug;
 }
@@ -121,7 +170,25 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const shape = defaultPoolShape(variant, features.hardwareConcurrency);
   const workers = options.workers ?? shape.workers;
   const threadsPerWorker = variant === 'simd-mt' ? (options.threadsPerWorker ?? shape.threadsPerWorker) : 1;
-  const module = await compileVariant(variant, options.bundles);
+  const budget = options.memoryBudgetBytes ?? 500 * 1024 * 1024;
+  if (typeof budget !== 'number' || !(budget >= workers * 65536) || budget > 2 ** 48)
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `memoryBudgetBytes must be a byte count of at least 64 KiB per worker, got ${String(options.memoryBudgetBytes)}`,
+    );
+  const highWater = options.evictionHighWater ?? 0.9;
+  if (typeof highWater !== 'number' || !(highWater > 0 && highWater <= 1))
+    throw new ElexError('INVALID_ARGUMENT', `evictionHighWater must be in (0, 1], got ${String(highWater)}`);
+  const learning = resolveLearning(options.learning);
+  const persist = resolvePersist(options.persist);
+  const release = persist ? await EngineLearning.lockName(persist.name) : null;
+  let module: WebAssembly.Module;
+  try {
+    module = await compileVariant(variant, options.bundles);
+  } catch (e) {
+    release?.();
+    throw e;
+  }
   const pool = new WorkerPool({
     module,
     variant,
@@ -130,13 +197,21 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     bundles: options.bundles,
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
     onRestart: options.onWorkerRestart,
+    host: {
+      memoryBudgetBytes: Math.floor(budget / workers),
+      highWater,
+      learning,
+      persist: persist ? { name: persist.name, backend: persist.backend, fingerprint: persist.fingerprint } : null,
+    },
   });
   try {
     await pool.start();
   } catch (e) {
     pool.close();
+    release?.();
     throw e instanceof ElexError ? e : new ElexError('INIT_FAILED', `the worker pool did not start: ${String(e)}`);
   }
+  const learn = new EngineLearning(pool, persist, release);
   const build = pool.infoOf(0)!;
   const startMs = performance.now() - t0;
   let closed = false;
@@ -208,13 +283,34 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       return openEngineIndex(pool, name, bytes);
     },
 
+    decide(feature, state, opts) {
+      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
+      return learn.decide(feature, state, opts);
+    },
+    feedback(queryId, reward) {
+      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
+      return learn.feedback(queryId, reward);
+    },
+    agent: (feature) =>
+      closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.agent(feature),
+    agentValues: (feature, state) =>
+      closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.agentValues(feature, state),
+    stats: () => (closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.stats()),
+    save: () => (closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.save()),
+
     async close() {
+      if (closed) return;
       closed = true;
-      pool.close();
+      try {
+        await learn.close();
+      } finally {
+        pool.close();
+      }
     },
 
     debug: {
       crashWorker: (index, mode = 'terminate', delayMs = 0) => pool.crash(index, mode, delayMs),
+      crashDuringNextSave: (index) => pool.call(index, (r) => r.crashDuringNextSave()),
     },
   };
   return engine;

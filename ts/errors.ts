@@ -42,6 +42,8 @@ export const ErrorCodes = [
   'ABORTED',
   /** The engine was closed. */
   'CLOSED',
+  /** The requested storage for learned state cannot be used (missing, blocked, or in use by another engine). */
+  'PERSIST_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

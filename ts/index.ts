@@ -33,3 +33,27 @@ export { detectFeatures, selectBundle, defaultPoolShape, VARIANTS } from './plat
 export type { PlatformFeatures, PoolShape, Variant } from './platform.ts';
 export type { BundleOverrides, BundleUrls } from './bundles.ts';
 export type { CrashMode } from './protocol.ts';
+export {
+  AGENT_ACTIONS,
+  AGENT_SHARDS,
+  COMPLEXITIES,
+  DEFAULT_LEARNING,
+  QUERY_TYPES,
+  agentShardOf,
+} from './learn-types.ts';
+export type {
+  AgentAction,
+  AgentInfo,
+  AgentState,
+  AgentValues,
+  Complexity,
+  Decision,
+  LearningOptions,
+  MemoryStats,
+  QueryType,
+} from './learn-types.ts';
+export type { DecideOptions, DecideResult, EngineStats, PersistOptions } from './engine-learn.ts';
+export { AgentHost } from './agent-host.ts';
+export type { HostSetup, PersistSetup, RestoreReport, SaveReport } from './agent-host.ts';
+export { MemoryStore, OpfsStore, IdbStore, openStore } from './persist.ts';
+export type { KeyValueStore, PersistBackend } from './persist.ts';

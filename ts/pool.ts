@@ -11,6 +11,7 @@
 import * as Comlink from 'comlink';
 import type { BundleOverrides } from './bundles.ts';
 import type { BuildInfo } from './bindings.ts';
+import type { HostSetup, RestoreReport } from './agent-host.ts';
 import { ElexError } from './errors.ts';
 import type { Variant } from './platform.ts';
 import { revive, type CrashMode, type WorkerApi } from './protocol.ts';
@@ -24,6 +25,8 @@ export interface PoolOptions {
   startTimeoutMs: number;
   /** Called when a worker died and is being replaced. */
   onRestart?: (index: number, reason: string) => void;
+  /** Agents' memory budget (per worker), learning and persistence. */
+  host: Omit<HostSetup, 'worker' | 'workers'>;
 }
 
 export interface CallOptions {
@@ -47,6 +50,7 @@ interface Slot {
   death?: ElexError;
   info?: BuildInfo;
   startMs?: number;
+  restored?: RestoreReport | null;
 }
 
 let poolSerial = 0;
@@ -68,6 +72,11 @@ export class WorkerPool {
   async start(): Promise<void> {
     for (let i = 0; i < this.opts.workers; i++) this.slots.push(this.spawn(i));
     await Promise.all(this.slots.map((s) => s.ready));
+  }
+
+  /** What worker `index` restored from storage at its last start. */
+  restoredBy(index: number): RestoreReport | null | undefined {
+    return this.slots[index]?.restored;
   }
 
   /** Build info reported by worker `index` at its last start. */
@@ -203,6 +212,7 @@ export class WorkerPool {
                 bundles: this.opts.bundles,
                 startTimeoutMs: this.opts.startTimeoutMs,
                 lifeLock,
+                host: { ...this.opts.host, worker: index, workers: this.opts.workers },
               },
               [],
             ),
@@ -214,6 +224,7 @@ export class WorkerPool {
       ]);
       slot.info = res.info;
       slot.startMs = res.startMs;
+      slot.restored = res.restored;
       if (lifeLock) {
         void navigator.locks.request(lifeLock, () => crashed(slot, 'it stopped running'));
       }

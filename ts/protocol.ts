@@ -12,6 +12,9 @@ import type { BundleOverrides } from './bundles.ts';
 import type { BuildInfo, DistanceBatchInput, DistanceBatchOutput } from './bindings.ts';
 import type { IndexOptions, IndexStats, SearchOptions, SearchResult } from './index-types.ts';
 import { ElexError, fromWire, toWire, type WireError } from './errors.ts';
+import type { HostSetup, RestoreReport, SaveReport } from './agent-host.ts';
+import type { AgentInfo, AgentState, AgentValues, Decision, MemoryStats } from './learn-types.ts';
+import type { PersistBackend } from './persist.ts';
 import type { Variant } from './platform.ts';
 
 export interface InitRequest {
@@ -29,12 +32,27 @@ export interface InitRequest {
    * it died.
    */
   lifeLock: string | null;
+  /** Memory budget, learning and persistence of this worker's agents. */
+  host: HostSetup;
+}
+
+/** A worker's learning and memory figures. */
+export interface WorkerLearnStats {
+  memory: MemoryStats;
+  coldAgents: number;
+  backend: PersistBackend | null;
+  lastSave: SaveReport | null;
+  restored: RestoreReport | null;
+  /** Feedback calls applied since the last save. */
+  dirty: number;
 }
 
 export interface InitResult {
   info: BuildInfo;
   /** ms from receiving init to a ready engine (pthread pool included). */
   startMs: number;
+  /** What was restored from storage (null without persistence). */
+  restored: RestoreReport | null;
 }
 
 /** How debug.crashWorker makes a worker die (testing aid). */
@@ -63,6 +81,20 @@ export interface WorkerApi {
   /** Replaces the named index; bytes transferred in. */
   indexLoad(name: string, bytes: Uint8Array): Promise<IndexStats>;
   indexDrop(name: string): Promise<void>;
+  /** The agent of `code` decides (loading it back first if it was evicted). */
+  agentDecide(code: string, queryId: number, state: AgentState, follows: number): Promise<Decision>;
+  agentFeedback(
+    code: string,
+    queryIds: Float64Array,
+    rewards: Float32Array,
+  ): Promise<{ applied: number; unknown: number }>;
+  agentValues(code: string, state: AgentState): Promise<AgentValues | null>;
+  agentInfo(code: string): Promise<AgentInfo | null>;
+  /** Snapshots the agents of the shards this worker hosts. */
+  learnSave(): Promise<SaveReport>;
+  learnStats(): Promise<WorkerLearnStats>;
+  /** Testing aid: the next snapshot write stops half-way and the worker dies (OPFS only). */
+  crashDuringNextSave(): Promise<void>;
   /** Resolves after `delayMs`, then the worker dies as `mode` says. */
   crash(mode: CrashMode, delayMs: number): Promise<void>;
 }

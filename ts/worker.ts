@@ -3,11 +3,33 @@
  * Comlink with the protocol of protocol.ts.
  */
 import * as Comlink from 'comlink';
+import { AgentHost } from './agent-host.ts';
 import { instantiate, type Bindings, type IndexHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
+import { OpfsStore } from './persist.ts';
 import { serve, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
+let host: AgentHost | null = null;
+
+function agents(): AgentHost {
+  if (!host) throw new ElexError('INTERNAL', 'worker used before init');
+  return host;
+}
+
+/** Index bytes count against the budget: reported after every change. */
+function reportIndexBytes(): void {
+  let total = 0;
+  for (const ix of indexes.values()) total += ix.stats().bytes;
+  ready().setExternalBytes(total);
+}
+
+/** Bytes an add of n vectors will take, from the index's current figures. */
+function estimateAdd(ix: IndexHandle, n: number): number {
+  const st = ix.stats();
+  const per = st.size > 0 ? st.bytes / st.size : st.dim * (st.quantization === 'int8' ? 1 : 4) + st.M * 12 + 64;
+  return per * n * 1.1;
+}
 const indexes = new Map<string, IndexHandle>();
 
 function indexNamed(name: string): IndexHandle {
@@ -48,7 +70,9 @@ const api: WorkerApi = {
         bundles: req.bundles,
         startTimeoutMs: req.startTimeoutMs,
       });
-      return { info: bindings.info(), startMs: performance.now() - t0 };
+      host = new AgentHost(bindings, req.host);
+      const restored = await host.open();
+      return { info: bindings.info(), startMs: performance.now() - t0, restored };
     }),
   info: () => serve(() => ready().info()),
   distanceBatch: (req) =>
@@ -66,9 +90,11 @@ const api: WorkerApi = {
       return ix.stats();
     }),
   indexAdd: (name, ids, vectors) =>
-    serve(() => {
+    serve(async () => {
       const ix = indexNamed(name);
+      await agents().reserve(estimateAdd(ix, ids.length));
       ix.add(ids, vectors);
+      reportIndexBytes();
       return ix.stats();
     }),
   indexSearch: (name, queries, k, options) =>
@@ -81,6 +107,7 @@ const api: WorkerApi = {
     serve(() => {
       const ix = indexNamed(name);
       const removed = ix.remove(ids);
+      reportIndexBytes();
       return { removed, stats: ix.stats() };
     }),
   indexStats: (name) => serve(() => indexNamed(name).stats()),
@@ -94,12 +121,35 @@ const api: WorkerApi = {
       const ix = ready().loadIndex(bytes);
       indexes.get(name)?.close();
       indexes.set(name, ix);
+      reportIndexBytes();
       return ix.stats();
     }),
   indexDrop: (name) =>
     serve(() => {
       indexes.get(name)?.close();
       indexes.delete(name);
+      reportIndexBytes();
+    }),
+  agentDecide: (code, queryId, state, follows) => serve(() => agents().decide(code, queryId, state, follows)),
+  agentFeedback: (code, queryIds, rewards) => serve(() => agents().feedback(code, queryIds, rewards)),
+  agentValues: (code, state) => serve(() => agents().values(code, state)),
+  agentInfo: (code) => serve(() => agents().info(code)),
+  learnSave: () => serve(() => agents().save()),
+  learnStats: () =>
+    serve(() => {
+      const h = agents();
+      const { coldAgents, ...memory } = h.stats();
+      return { memory, coldAgents, backend: h.backend, lastSave: h.lastSave, restored: h.restored, dirty: h.dirty };
+    }),
+  crashDuringNextSave: () =>
+    serve(() => {
+      const store = agents().storage;
+      if (!(store instanceof OpfsStore))
+        throw new ElexError('INVALID_ARGUMENT', 'crashDuringNextSave needs the OPFS backend');
+      store.crashPlan.midWrite = () => {
+        self.close();
+        throw new Error('elex: crashed during a save (debug.crashDuringNextSave)');
+      };
     }),
   crash: (mode, delayMs) =>
     serve(() => {

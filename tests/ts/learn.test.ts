@@ -1,0 +1,243 @@
+/**
+ * Agents, the memory budget and persistence through the real wasm (scalar
+ * and simd in node), with the in-memory store standing in for OPFS/IDB.
+ */
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { AgentHost, recordHead, type HostSetup } from '../../ts/agent-host.ts';
+import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { crc32 } from '../../ts/container.ts';
+import { ElexError } from '../../ts/errors.ts';
+import { AGENT_SHARDS, agentShardOf, encodeState, QUERY_TYPES } from '../../ts/learn-types.ts';
+import { MemoryStore } from '../../ts/persist.ts';
+import { codeOf } from './helpers.ts';
+
+async function codeOfAsync(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ElexError) return e.code;
+    throw e;
+  }
+  return 'no error';
+}
+
+const feature = (i: number) => `FAJ 121 ${3000 + i}`;
+
+function setup(over: Partial<HostSetup> = {}): HostSetup {
+  return {
+    memoryBudgetBytes: 64 << 20,
+    highWater: 0.9,
+    learning: {},
+    persist: null,
+    worker: 0,
+    workers: 1,
+    ...over,
+  };
+}
+
+test('crc32 (slice-by-8) agrees with the bytewise definition and the check value', () => {
+  expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  const b = new Uint8Array(100).map((_, i) => (i * 131 + 7) & 0xff);
+  for (let n = 0; n <= b.length; n++) {
+    let c = 0xffffffff;
+    for (let i = 0; i < n; i++) {
+      c ^= b[i]!;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    expect(crc32(b.subarray(0, n))).toBe((c ^ 0xffffffff) >>> 0);
+  }
+});
+
+test('state encoding checks its input', () => {
+  expect(encodeState({})).toEqual({ type: 5, complexity: 0, bucket: 0, context: 0 });
+  expect(encodeState({ type: 'kpi', complexity: 'complex', confidence: 1, context: 7 })).toEqual({
+    type: 2,
+    complexity: 2,
+    bucket: 15,
+    context: 7,
+  });
+  expect(codeOf(() => encodeState({ type: 'bogus' as 'kpi' }))).toBe('INVALID_ARGUMENT');
+  expect(codeOf(() => encodeState({ confidence: 1.5 }))).toBe('INVALID_ARGUMENT');
+  expect(codeOf(() => encodeState({ context: -1 }))).toBe('INVALID_ARGUMENT');
+  expect(encodeState({ context: 'cell 17' }).context).toBe(encodeState({ context: 'cell 17' }).context);
+});
+
+describe.each(['scalar', 'simd'] as const)('%s variant', (variant) => {
+  let b: Bindings;
+  beforeAll(async () => {
+    b = await instantiate({ variant });
+  });
+
+  test('the engine and TypeScript put a feature code on the same shard', () => {
+    for (let i = 0; i < 200; i++) expect(b.shardOf(feature(i), AGENT_SHARDS)).toBe(agentShardOf(feature(i)));
+    expect(b.shardOf('Ünïcödé feature', 7)).toBe(agentShardOf('Ünïcödé feature', 7));
+  });
+
+  test('a seeded bandit learns its best arm, and identical runs give identical Q-values', async () => {
+    const run = async () => {
+      const x = await instantiate({ variant });
+      x.configureLearning({ seed: 11 });
+      const means = [0.1, 0.2, 0.7, 0.3, -0.5];
+      let s = 1;
+      const noise = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5) * 0.4;
+      let late = 0;
+      for (let e = 1; e <= 3000; e++) {
+        const d = x.decide('bandit', e, { type: 'parameter' });
+        const r = Math.max(-1, Math.min(1, means[d.actionIndex]! + noise()));
+        expect(x.feedback('bandit', new Float64Array([e]), new Float32Array([r])).applied).toBe(1);
+        if (e > 2500 && d.actionIndex === 2) late++;
+      }
+      const q = x.agentValues('bandit', { type: 'parameter' });
+      x.close();
+      return { q, late };
+    };
+    const a = await run(),
+      c = await run();
+    expect(Array.from(a.q.values).indexOf(Math.max(...a.q.values))).toBe(2);
+    expect(a.late).toBeGreaterThanOrEqual(450);
+    expect(Array.from(a.q.values)).toEqual(Array.from(c.q.values));
+    expect(a.late).toBe(c.late);
+  });
+
+  test('a cold agent answers DirectAnswer; bad input gives coded errors', () => {
+    b.configureLearning({ epsilon: 0, epsilonMin: 0 });
+    for (const type of QUERY_TYPES)
+      expect(b.decide('cold', 1000 + QUERY_TYPES.indexOf(type), { type }).action).toBe('DirectAnswer');
+    expect(codeOf(() => b.decide('', 1))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.decide('x'.repeat(300), 1))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.decide('cold', 0.5))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.feedback('cold', new Float64Array([1000]), new Float32Array([2])))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.feedback('nobody', new Float64Array([1]), new Float32Array([1])))).toBe('NOT_FOUND');
+    expect(codeOf(() => b.configureLearning({ alpha: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.configureMemory(10))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.importAgent(new Uint8Array([1, 2, 3])))).not.toBe('no error');
+    b.configureLearning({});
+  });
+
+  test('a call that cannot fit the budget fails with BUDGET_EXCEEDED and the instance keeps serving', () => {
+    const x = b;
+    x.configureMemory(1 << 20);
+    expect(codeOf(() => x.reserve(4 << 20))).toBe('BUDGET_EXCEEDED');
+    x.configureLearning({ trajectory: 1 << 20 });
+    expect(codeOf(() => x.decide('huge', 5000))).toBe('BUDGET_EXCEEDED');
+    x.configureLearning({});
+    expect(x.decide('small', 5001).action).toBeDefined();
+    expect(x.memoryStats().budgetFailures).toBeGreaterThanOrEqual(2);
+    x.configureMemory(500 << 20);
+  });
+});
+
+describe('AgentHost', () => {
+  const hosts: AgentHost[] = [];
+  afterEach(() => hosts.splice(0).forEach((h) => h.close()));
+  let n = 0;
+  const fresh = async (s: HostSetup) => {
+    const h = new AgentHost(await instantiate({ variant: 'simd' }), s);
+    hosts.push(h);
+    return h;
+  };
+
+  test('evicted agents are stored and come back transparently, within the budget', async () => {
+    const name = `evict-${n++}`;
+    const h = await fresh(
+      setup({
+        memoryBudgetBytes: 256 << 10,
+        learning: { trajectory: 32, replay: 32 },
+        persist: { name, backend: 'memory', fingerprint: 'f' },
+      }),
+    );
+    await h.open();
+    let qid = 1;
+    for (let i = 0; i < 200; i++) {
+      const d = await h.decide(feature(i), qid, { type: 'kpi', context: i }, 0);
+      expect(d.action).toBeDefined();
+      await h.feedback(feature(i), new Float64Array([qid]), new Float32Array([i % 2 ? 1 : -1]));
+      qid++;
+      expect(h.stats().usedBytes).toBeLessThanOrEqual(256 << 10);
+    }
+    const st = h.stats();
+    expect(st.evictions).toBeGreaterThan(0);
+    expect(st.coldAgents).toBeGreaterThan(0);
+    // Feature 0 was evicted long ago: its learned value is back on use.
+    const v = await h.values(feature(0), { type: 'kpi', context: 0 });
+    expect(v!.values[0]).toBeCloseTo(-0.1, 6);
+    const w = await h.values(feature(1), { type: 'kpi', context: 1 });
+    expect(w!.values[0]).toBeCloseTo(0.1, 6);
+    expect((await new MemoryStore(name).keys('spill/')).length).toBeGreaterThan(0);
+  });
+
+  test('save and restore: values come back, into another worker count too; spills are folded in', async () => {
+    const name = `save-${n++}`;
+    const persist = { name, backend: 'memory' as const, fingerprint: 'cat-1' };
+    const a = await fresh(setup({ persist }));
+    await a.open();
+    for (let i = 0; i < 40; i++) {
+      await a.decide(feature(i), i + 1, { type: 'parameter' }, 0);
+      await a.feedback(feature(i), new Float64Array([i + 1]), new Float32Array([0.5]));
+    }
+    const report = await a.save();
+    expect(report.agents).toBe(40);
+    expect(report.shards).toBeGreaterThan(0);
+    // Two workers load the snapshot: each gets exactly its shards' agents.
+    const w0 = await fresh(setup({ persist, worker: 0, workers: 2 }));
+    const w1 = await fresh(setup({ persist, worker: 1, workers: 2 }));
+    const r0 = await w0.open(),
+      r1 = await w1.open();
+    expect(r0.agents + r1.agents).toBe(40);
+    for (let i = 0; i < 40; i++) {
+      const host = agentShardOf(feature(i)) % 2 === 0 ? w0 : w1;
+      const v = await host.values(feature(i), { type: 'parameter' });
+      expect(v!.values[0]).toBeCloseTo(0.05, 6);
+      expect(v!.visits).toBe(1);
+    }
+  });
+
+  test('a damaged or foreign snapshot is refused with a clear error, and left untouched', async () => {
+    const name = `bad-${n++}`;
+    const persist = { name, backend: 'memory' as const, fingerprint: 'cat-1' };
+    const a = await fresh(setup({ persist }));
+    await a.open();
+    await a.decide('FAJ 1', 1, {}, 0);
+    await a.save();
+    const store = new MemoryStore(name);
+    const key = `agents-${agentShardOf('FAJ 1')}`;
+    const foreign = await fresh(setup({ persist: { ...persist, fingerprint: 'cat-2' } }));
+    await expect(foreign.open()).rejects.toMatchObject({ code: 'FOREIGN_DATA', message: expect.stringContaining(key) });
+    const raw = store.raw(key)!;
+    const before = raw.slice();
+    raw[raw.length >> 1] ^= 0x40;
+    const damaged = raw.slice();
+    const c = await fresh(setup({ persist }));
+    const err = await c.open().then(
+      () => null,
+      (e: unknown) => e as ElexError,
+    );
+    expect(err?.code).toBe('CORRUPT_DATA');
+    expect(err?.message).toContain(key);
+    expect(Array.from(store.raw(key)!)).toEqual(Array.from(damaged)); // untouched
+    raw.set(before);
+    const d = await fresh(setup({ persist }));
+    expect((await d.open()).agents).toBe(1);
+  });
+
+  test('without persistence nothing learned is lost to eviction', async () => {
+    const h = await fresh(setup({ memoryBudgetBytes: 128 << 10, learning: { trajectory: 16, replay: 16 } }));
+    await h.open();
+    for (let i = 0; i < 120; i++) {
+      await h.decide(feature(i), i + 1, {}, 0);
+      await h.feedback(feature(i), new Float64Array([i + 1]), new Float32Array([1]));
+    }
+    expect(h.stats().evictions).toBeGreaterThan(0);
+    for (let i = 0; i < 120; i += 17) expect((await h.values(feature(i), {}))!.values[0]).toBeCloseTo(0.1, 6);
+    expect(await codeOfAsync(h.save())).toBe('PERSIST_UNAVAILABLE');
+  });
+
+  test('record heads are read in TypeScript as the engine writes them', async () => {
+    const x = await instantiate({ variant: 'scalar' });
+    x.decide('FAJ 7', 1);
+    x.decide('FAJ 7', 2);
+    const rec = x.exportAgent('FAJ 7');
+    expect(recordHead(rec)).toEqual({ code: 'FAJ 7', version: x.agentInfo('FAJ 7')!.version });
+    x.close();
+  });
+});

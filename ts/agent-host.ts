@@ -1,0 +1,386 @@
+/**
+ * The agents of one wasm instance (a pool worker, or same-thread bindings)
+ * with their persistence: restore at start, transparent reload of evicted
+ * agents, snapshots of the logical shards this instance hosts.
+ *
+ * Storage layout under a persist name (see persist.ts for the backends):
+ *   agents-<s>     snapshot of logical shard s (0..15): an ELEX container
+ *                  (kind 4) with META = {"fingerprint", "shard", "shards",
+ *                  "savedAt"} and RECS = the agents' records;
+ *   spill/<code>   one evicted agent, written before it left wasm memory
+ *                  (same container, one record); removed once a snapshot
+ *                  holding that state is written.
+ * A restore reads the hosted shards' snapshots, then the spill records, and
+ * keeps per agent the record with the highest version.
+ *
+ * Without persistence, evicted agents' records stay in this worker's JS
+ * heap (compact: about half of their live size) so nothing learned is lost.
+ */
+import type { Bindings } from './bindings.ts';
+import { ContainerKind, writeContainer } from './container.ts';
+import { ElexError } from './errors.ts';
+import {
+  AGENT_SHARDS,
+  agentShardOf,
+  checkCode,
+  type AgentInfo,
+  type AgentState,
+  type AgentValues,
+  type Decision,
+  type LearningOptions,
+  type MemoryStats,
+} from './learn-types.ts';
+import { openStore, type KeyValueStore, type PersistBackend } from './persist.ts';
+
+export interface PersistSetup {
+  name: string;
+  backend: PersistBackend | 'auto';
+  /** Snapshots written for another catalog are refused (FOREIGN_DATA). */
+  fingerprint: string;
+}
+
+export interface HostSetup {
+  memoryBudgetBytes: number;
+  highWater: number;
+  learning: LearningOptions;
+  persist: PersistSetup | null;
+  /** This instance's worker index and the pool size: it hosts shards s with s % workers === worker. */
+  worker: number;
+  workers: number;
+}
+
+export interface RestoreReport {
+  backend: PersistBackend | null;
+  /** Agents found in storage for the hosted shards. */
+  agents: number;
+  /** Of those, loaded into wasm memory now (the rest load on first use). */
+  resident: number;
+  snapshots: number;
+  bytes: number;
+  ms: number;
+}
+
+export interface SaveReport {
+  agents: number;
+  bytes: number;
+  ms: number;
+  shards: number;
+  at: number;
+}
+
+type Cold = { where: 'memory'; bytes: Uint8Array } | { where: 'spill' } | { where: 'snapshot'; shard: number };
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Code and version from an agent record's head (learn.cpp: record layout). */
+export function recordHead(rec: Uint8Array): { code: string; version: number } {
+  const v = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+  const len = v.getUint16(4, true);
+  const code = dec.decode(rec.subarray(6, 6 + len));
+  const version = Number(v.getBigUint64(6 + len + 20 + 16 + 8 + 4 + 8 + 8 + 8, true));
+  return { code, version };
+}
+
+function frame(records: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(records.reduce((n, r) => n + 4 + r.length, 0));
+  const v = new DataView(out.buffer);
+  let at = 0;
+  for (const r of records) {
+    v.setUint32(at, r.length, true);
+    out.set(r, at + 4);
+    at += 4 + r.length;
+  }
+  return out;
+}
+
+export class AgentHost {
+  private readonly cold = new Map<string, Cold>();
+  private store: KeyValueStore | null = null;
+  private readonly hosted: number[];
+  private queue: Promise<unknown> = Promise.resolve();
+  lastSave: SaveReport | null = null;
+  restored: RestoreReport | null = null;
+  /** Feedback calls applied since the last save (the engine's autosave counts these). */
+  dirty = 0;
+
+  constructor(
+    private readonly b: Bindings,
+    private readonly setup: HostSetup,
+  ) {
+    this.hosted = [];
+    for (let s = 0; s < AGENT_SHARDS; s++) if (s % setup.workers === setup.worker) this.hosted.push(s);
+    b.configureMemory(setup.memoryBudgetBytes, setup.highWater);
+    b.configureLearning(setup.learning);
+  }
+
+  get backend(): PersistBackend | null {
+    return this.store?.backend ?? null;
+  }
+
+  /** Test aid: the store (OpfsStore's crashPlan). */
+  get storage(): KeyValueStore | null {
+    return this.store;
+  }
+
+  /** Runs host operations one at a time (they await storage). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Opens storage and restores the hosted shards. A damaged or foreign snapshot rejects, naming it. */
+  open(): Promise<RestoreReport> {
+    return this.serial(async () => {
+      const t0 = performance.now();
+      const report: RestoreReport = { backend: null, agents: 0, resident: 0, snapshots: 0, bytes: 0, ms: 0 };
+      const p = this.setup.persist;
+      if (p) {
+        this.store = await openStore(p.name, p.backend);
+        report.backend = this.store.backend;
+        const versions = new Map<string, number>();
+        for (const s of this.hosted) {
+          const key = `agents-${s}`;
+          const bytes = await this.store.get(key);
+          if (!bytes) continue;
+          const records = this.verified(key, bytes, s);
+          report.snapshots++;
+          report.bytes += bytes.length;
+          // Most recently used last in a snapshot: load those first.
+          for (let i = records.length - 1; i >= 0; i--) {
+            const rec = records[i]!;
+            const { code, version } = recordHead(rec);
+            versions.set(code, version);
+            report.agents++;
+            if (this.tryImport(rec)) report.resident++;
+            else this.cold.set(code, { where: 'snapshot', shard: s });
+          }
+        }
+        for (const key of await this.store.keys('spill/')) {
+          const code = key.slice('spill/'.length);
+          if (!this.hosted.includes(agentShardOf(code))) continue;
+          const bytes = await this.store.get(key);
+          if (!bytes) continue;
+          const rec = this.verified(key, bytes, null)[0];
+          if (!rec) continue;
+          const { version } = recordHead(rec);
+          if ((versions.get(code) ?? -1) >= version) continue;
+          if (!versions.has(code)) report.agents++;
+          versions.set(code, version);
+          if (this.tryImport(rec)) {
+            this.cold.delete(code);
+            report.resident++;
+          } else {
+            this.cold.set(code, { where: 'spill' });
+          }
+        }
+      }
+      report.ms = performance.now() - t0;
+      this.restored = report;
+      return report;
+    });
+  }
+
+  private verified(key: string, bytes: Uint8Array, shard: number | null): Uint8Array[] {
+    let parsed: { meta: Uint8Array; records: Uint8Array[] };
+    try {
+      parsed = this.b.verifySnapshot(bytes);
+    } catch (e) {
+      const code = e instanceof ElexError ? e.code : 'CORRUPT_DATA';
+      throw new ElexError(
+        code,
+        `learned-state snapshot ${this.store!.describe(key)} cannot be read (${e instanceof Error ? e.message : String(e)}); it was left untouched`,
+      );
+    }
+    let meta: { fingerprint?: string; shard?: number };
+    try {
+      meta = JSON.parse(dec.decode(parsed.meta)) as typeof meta;
+    } catch {
+      throw new ElexError(
+        'CORRUPT_DATA',
+        `learned-state snapshot ${this.store!.describe(key)} has unreadable metadata`,
+      );
+    }
+    const want = this.setup.persist!.fingerprint;
+    if (meta.fingerprint !== want)
+      throw new ElexError(
+        'FOREIGN_DATA',
+        `learned-state snapshot ${this.store!.describe(key)} belongs to catalog "${String(meta.fingerprint)}", not "${want}"; it was left untouched`,
+      );
+    if (shard !== null && meta.shard !== shard)
+      throw new ElexError(
+        'CORRUPT_DATA',
+        `learned-state snapshot ${this.store!.describe(key)} holds shard ${String(meta.shard)}`,
+      );
+    return parsed.records;
+  }
+
+  private tryImport(rec: Uint8Array, evict = false): boolean {
+    try {
+      this.b.importAgent(rec, evict);
+      return true;
+    } catch (e) {
+      if (e instanceof ElexError && e.code === 'BUDGET_EXCEEDED' && !evict) return false;
+      throw e;
+    }
+  }
+
+  /** Loads an evicted agent back before it is used. */
+  private async ensure(code: string): Promise<void> {
+    const c = this.cold.get(code);
+    if (!c) return;
+    let rec: Uint8Array | undefined;
+    if (c.where === 'memory') rec = c.bytes;
+    else if (c.where === 'spill') {
+      const key = `spill/${code}`;
+      const bytes = await this.store!.get(key);
+      if (bytes) rec = this.verified(key, bytes, null)[0];
+    } else {
+      const key = `agents-${c.shard}`;
+      const bytes = await this.store!.get(key);
+      if (bytes) rec = this.verified(key, bytes, c.shard).find((r) => recordHead(r).code === code);
+    }
+    if (!rec)
+      throw new ElexError(
+        'NOT_FOUND',
+        `the stored state of agent "${code}" is missing from ${this.store?.describe('') ?? 'memory'}`,
+      );
+    this.b.importAgent(rec, true);
+    this.cold.delete(code);
+    await this.drain();
+  }
+
+  /** Takes every evicted record out of wasm and stores it (before it could be lost). */
+  private async drain(): Promise<void> {
+    for (let rec = this.b.spillPop(); rec; rec = this.b.spillPop()) {
+      const { code } = recordHead(rec);
+      if (this.store) {
+        const meta = enc.encode(JSON.stringify({ fingerprint: this.setup.persist!.fingerprint, spill: true }));
+        await this.store.put(
+          `spill/${code}`,
+          writeContainer(ContainerKind.AgentSnapshot, [
+            ['META', meta],
+            ['RECS', frame([rec])],
+          ]),
+        );
+        this.cold.set(code, { where: 'spill' });
+      } else {
+        this.cold.set(code, { where: 'memory', bytes: rec });
+      }
+    }
+  }
+
+  decide(code: string, queryId: number, state: AgentState, follows: number): Promise<Decision> {
+    checkCode(code);
+    return this.serial(async () => {
+      await this.ensure(code);
+      const d = this.b.decide(code, queryId, state, follows);
+      await this.drain();
+      return d;
+    });
+  }
+
+  feedback(code: string, queryIds: Float64Array, rewards: Float32Array): Promise<{ applied: number; unknown: number }> {
+    checkCode(code);
+    return this.serial(async () => {
+      await this.ensure(code);
+      const r = this.b.feedback(code, queryIds, rewards);
+      if (r.applied > 0) this.dirty++;
+      await this.drain();
+      return r;
+    });
+  }
+
+  values(code: string, state: AgentState): Promise<AgentValues | null> {
+    checkCode(code);
+    return this.serial(async () => {
+      await this.ensure(code);
+      return this.b.agentInfo(code) ? this.b.agentValues(code, state) : null;
+    });
+  }
+
+  info(code: string): Promise<AgentInfo | null> {
+    checkCode(code);
+    return this.serial(async () => {
+      const i = this.b.agentInfo(code);
+      if (i) return { ...i, resident: true };
+      if (!this.cold.has(code)) return null;
+      await this.ensure(code);
+      const j = this.b.agentInfo(code);
+      return j ? { ...j, resident: false } : null;
+    });
+  }
+
+  /** Reserves room for external state (an index) and stores whatever that evicted. */
+  reserve(bytes: number): Promise<void> {
+    return this.serial(async () => {
+      this.b.reserve(bytes);
+      await this.drain();
+    });
+  }
+
+  /** Writes a snapshot of every hosted shard; then drops spill records it now covers. */
+  save(): Promise<SaveReport> {
+    return this.serial(async () => {
+      const t0 = performance.now();
+      const report: SaveReport = { agents: 0, bytes: 0, ms: 0, shards: 0, at: Date.now() };
+      if (!this.store) throw new ElexError('PERSIST_UNAVAILABLE', 'this engine was created without `persist`');
+      const covered: string[] = [];
+      for (const s of this.hosted) {
+        const extra: Uint8Array[] = [];
+        for (const [code, c] of this.cold) {
+          if (agentShardOf(code) !== s) continue;
+          if (c.where === 'spill') {
+            const bytes = await this.store.get(`spill/${code}`);
+            const rec = bytes ? this.verified(`spill/${code}`, bytes, null)[0] : undefined;
+            if (rec) extra.push(rec);
+            covered.push(code);
+          } else if (c.where === 'memory') extra.push(c.bytes);
+        }
+        // Cold agents that live in this shard's previous snapshot.
+        const fromSnap = [...this.cold].filter(([, c]) => c.where === 'snapshot' && c.shard === s).map(([k]) => k);
+        if (fromSnap.length) {
+          const prev = await this.store.get(`agents-${s}`);
+          if (prev) {
+            const want = new Set(fromSnap);
+            for (const r of this.verified(`agents-${s}`, prev, s))
+              if (want.has(recordHead(r).code)) extra.push(r.slice());
+          }
+        }
+        const meta = enc.encode(
+          JSON.stringify({
+            fingerprint: this.setup.persist!.fingerprint,
+            shard: s,
+            shards: AGENT_SHARDS,
+            savedAt: report.at,
+          }),
+        );
+        const snap = this.b.snapshot(s, AGENT_SHARDS, meta, frame(extra));
+        if (snap.count === 0 && !(await this.store.get(`agents-${s}`))) continue;
+        await this.store.put(`agents-${s}`, snap.bytes);
+        report.agents += snap.count;
+        report.bytes += snap.bytes.length;
+        report.shards++;
+      }
+      for (const code of covered) {
+        await this.store.delete(`spill/${code}`);
+        this.cold.set(code, { where: 'snapshot', shard: agentShardOf(code) });
+      }
+      for (const [code, c] of this.cold)
+        if (c.where === 'memory') this.cold.set(code, { where: 'snapshot', shard: agentShardOf(code) });
+      report.ms = performance.now() - t0;
+      this.lastSave = report;
+      this.dirty = 0;
+      return report;
+    });
+  }
+
+  stats(): MemoryStats & { coldAgents: number } {
+    return { ...this.b.memoryStats(), coldAgents: this.cold.size };
+  }
+
+  close(): void {
+    this.store?.close();
+  }
+}
