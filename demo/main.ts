@@ -2,7 +2,19 @@
  * The ELEX dashboard, first page: engine facts and a batch distance run.
  * It uses only the public package API, as an embedding application would.
  */
-import { createEngine, isElexError, type DistanceBatchResult, type Engine, type Metric, type Variant } from 'elex-wasm';
+import {
+  AGENT_ACTIONS,
+  createEngine,
+  isElexError,
+  type AgentState,
+  type DecideResult,
+  type DistanceBatchResult,
+  type Engine,
+  type Metric,
+  type PersistBackend,
+  type QueryType,
+  type Variant,
+} from 'elex-wasm';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -174,10 +186,15 @@ async function start(): Promise<Engine> {
   const variant = (params.get('variant') as Variant | null) ?? undefined;
   const workers = params.has('workers') ? Number(params.get('workers')) : undefined;
   const threadsPerWorker = params.has('threads') ? Number(params.get('threads')) : undefined;
+  // Learned state persists under ?persist=<name> (default "elex-demo";
+  // ?persist=0 turns it off); ?backend=opfs|idb|memory picks the storage.
+  const persistName = params.get('persist') ?? 'elex-demo';
+  const backend = (params.get('backend') as PersistBackend | null) ?? 'auto';
   const e = await createEngine({
     variant,
     workers,
     threadsPerWorker,
+    persist: persistName === '0' ? undefined : { name: persistName, backend },
     onWorkerRestart: () => showInfo(),
   });
   engine = e;
@@ -204,6 +221,119 @@ function showInfo(): void {
     : 'Not cross-origin isolated: SharedArrayBuffer is unavailable, so the engine runs without threads. Serve with COOP: same-origin and COEP: require-corp for simd-mt.';
 }
 
+// ------------------------------------------------------------ learning card
+
+let lastDecision: DecideResult | null = null;
+const fmtMB = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+
+function learnForm(): { feature: string; state: AgentState } {
+  const f = new FormData($('learn-form') as HTMLFormElement);
+  return { feature: String(f.get('feature')), state: { type: f.get('type') as QueryType } };
+}
+
+async function showLearning(): Promise<void> {
+  if (!engine) return;
+  const s = await engine.stats();
+  const restored = s.persistence.restored.reduce((n, r) => n + (r?.agents ?? 0), 0);
+  const restoreMs = Math.max(0, ...s.persistence.restored.map((r) => r?.ms ?? 0));
+  fill($('learn-stats'), [
+    ['storage', s.persistence.backend ? `${s.persistence.backend} (“${s.persistence.name}”)` : 'none (not persisted)'],
+    ['restored at start', s.persistence.backend ? `${restored} agents in ${restoreMs.toFixed(0)} ms` : '—'],
+    [
+      'last save',
+      s.persistence.lastSave
+        ? `${s.persistence.lastSave.agents} agents · ${(s.persistence.lastSave.bytes / 1024).toFixed(0)} KB · ${s.persistence.lastSave.ms.toFixed(0)} ms`
+        : 'not yet',
+    ],
+    ['unsaved feedback', s.persistence.unsaved],
+    [
+      'memory',
+      `${fmtMB(s.memory.usedBytes)} of ${fmtMB(s.memory.budgetBytes)} · pressure ${s.memory.pressure.toFixed(2)}`,
+    ],
+    ['evictions', `${s.memory.evictions} agents · ${fmtMB(s.memory.evictedBytes)}`],
+    ['agents hot / cold', `${s.agents.hot} / ${s.agents.cold}`],
+    [
+      'learning',
+      `ε ${s.learning.epsilon.toFixed(3)} · ${s.learning.updates} updates · mean reward ${s.learning.averageReward.toFixed(2)}`,
+    ],
+  ]);
+  if (s.persistence.lastError) $('persist-hint').textContent = `last save failed: ${s.persistence.lastError}`;
+}
+
+async function showValues(feature: string, state: AgentState): Promise<void> {
+  if (!engine) return;
+  const v = await engine.agentValues(feature, state);
+  const table = $('qvalues');
+  table.innerHTML = '<tr><th>action</th><th>Q-value</th></tr>';
+  AGENT_ACTIONS.forEach((a, i) => {
+    const tr = document.createElement('tr');
+    for (const x of [a, v ? v.values[i]!.toFixed(3) : '—']) {
+      const td = document.createElement('td');
+      td.textContent = x;
+      tr.append(td);
+    }
+    table.append(tr);
+  });
+  if (v) table.dataset.visits = String(v.visits);
+}
+
+async function decide(): Promise<void> {
+  if (!engine) return;
+  const { feature, state } = learnForm();
+  lastDecision = await engine.decide(feature, state);
+  fill($('decision'), [
+    ['action', lastDecision.action + (lastDecision.explored ? ' (exploring)' : '')],
+    ['confidence', lastDecision.confidence.toFixed(2)],
+    ['query id', lastDecision.queryId],
+    ['worker', lastDecision.worker],
+  ]);
+  ($('up') as HTMLButtonElement).disabled = ($('down') as HTMLButtonElement).disabled = false;
+  await showValues(feature, state);
+}
+
+async function reward(r: number): Promise<void> {
+  if (!engine || !lastDecision) return;
+  const d = lastDecision;
+  lastDecision = null;
+  ($('up') as HTMLButtonElement).disabled = ($('down') as HTMLButtonElement).disabled = true;
+  await engine.feedback(d.queryId, r);
+  const { state } = learnForm();
+  await showValues(d.feature, state);
+  await showLearning();
+}
+
+/** 500 decisions rewarded by a hidden preference (ContextAnswer best), to watch the values move. */
+async function train(): Promise<void> {
+  if (!engine) return;
+  const { feature, state } = learnForm();
+  const pref = [0.2, 0.8, 0.1, -0.2, -0.6];
+  for (let i = 0; i < 500; i++) {
+    const d = await engine.decide(feature, state);
+    await engine.feedback(d.queryId, pref[d.actionIndex]!);
+  }
+  await showValues(feature, state);
+  await showLearning();
+}
+
+function learnError(err: unknown): void {
+  fill($('decision'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
+}
+
+$('learn-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  decide().catch(learnError);
+});
+$('up').addEventListener('click', () => void reward(1).catch(learnError));
+$('down').addEventListener('click', () => void reward(-1).catch(learnError));
+$('train').addEventListener('click', () => void train().catch(learnError));
+$('save').addEventListener('click', () => {
+  if (!engine) return;
+  engine
+    .save()
+    .then(() => showLearning())
+    .catch(learnError);
+});
+
 const ready = start();
 const handle: DemoHandle = { engine: null, ready, run };
 (window as unknown as { elexDemo: DemoHandle }).elexDemo = handle;
@@ -214,6 +344,9 @@ ready.then(
     showInfo();
     ($('run') as HTMLButtonElement).disabled = false;
     ($('build') as HTMLButtonElement).disabled = false;
+    for (const id of ['decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
+    await showLearning();
+    setInterval(() => void showLearning().catch(() => {}), 2000);
     await run(formParams());
     handle.firstResultMs = performance.now();
     document.body.dataset.firstResultMs = handle.firstResultMs.toFixed(1);
@@ -226,6 +359,12 @@ ready.then(
     p.className = 'error';
     p.textContent = isElexError(err) ? `${err.code}: ${err.message}` : String(err);
     $('engine-card').append(p);
+    if (isElexError(err) && ['CORRUPT_DATA', 'FOREIGN_DATA', 'PERSIST_UNAVAILABLE'].includes(err.code)) {
+      const a = document.createElement('a');
+      a.href = '?persist=0';
+      a.textContent = 'Start without saved learning (the stored data is kept as it is)';
+      $('engine-card').append(a);
+    }
   },
 );
 

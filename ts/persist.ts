@@ -39,8 +39,8 @@ export interface KeyValueStore {
 
 /** Debug aid: make the next put stop half-way and the worker die (tests only). */
 export interface CrashPlan {
-  /** Called after half of the body is on disk. */
-  midWrite?: () => never;
+  /** Called after half of the body is on disk; the put then never completes. */
+  midWrite?: () => void;
 }
 
 // ------------------------------------------------------------------ memory
@@ -230,6 +230,7 @@ export class OpfsStore implements KeyValueStore {
         target.write(bytes.subarray(0, bytes.length >> 1), { at: HEADER });
         target.flush();
         this.crashPlan.midWrite();
+        await new Promise<never>(() => {}); // the worker is going away mid-write
       }
       target.write(bytes, { at: HEADER });
       target.truncate(HEADER + bytes.length);

@@ -205,7 +205,7 @@ describe('AgentHost', () => {
     await expect(foreign.open()).rejects.toMatchObject({ code: 'FOREIGN_DATA', message: expect.stringContaining(key) });
     const raw = store.raw(key)!;
     const before = raw.slice();
-    raw[raw.length >> 1] ^= 0x40;
+    raw[raw.length >> 1]! ^= 0x40;
     const damaged = raw.slice();
     const c = await fresh(setup({ persist }));
     const err = await c.open().then(
