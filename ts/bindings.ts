@@ -204,6 +204,10 @@ interface ElexModule {
   _elex_snapshot_verify(bytes: number, size: number, out: number): number;
   _elex_shard_of(code: number, len: number, shards: number): number;
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
+  _elex_bench_learn_prepare(op: number, n: number): number;
+  _elex_bench_learn_run(op: number, reps: number, out: number): number;
+  _elex_bench_populate(engine: number, agents: number, states: number): number;
+  _elex_bench_heap(out: number): number;
   _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
   UTF8ToString(ptr: number): string;
 }
@@ -721,6 +725,40 @@ export class Bindings {
     const [ptr, size] = [u[out >>> 2]!, u[(out >>> 2) + 1]!];
     s.own(ptr);
     return this.copyOut(Uint8Array, ptr, size);
+  }
+
+  /**
+   * Benchmark aid: learning operation `op` (engine/src/bench_learn.cpp) on
+   * seeded state of size n, run `reps` times in wasm. Returns ms per rep
+   * and the op's figures (out[1..3]).
+   */
+  benchLearn(op: number, n: number, reps: number): { msPerRep: number; out: number[] } {
+    this.open();
+    return this.scoped((s) => {
+      this.call('preparing a learning bench', this.m._elex_bench_learn_prepare(op, n));
+      const out = s.alloc(32);
+      const t0 = performance.now();
+      this.call('running a learning bench', this.m._elex_bench_learn_run(op, reps, out));
+      const ms = performance.now() - t0;
+      return { msPerRep: ms / reps, out: Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 4)) };
+    });
+  }
+
+  /** Benchmark aid: gives this instance `agents` agents of `states` rewarded states each. */
+  benchPopulate(agents: number, states: number): void {
+    this.open();
+    this.call('populating agents', this.m._elex_bench_populate(this.enginePtr, agents, states));
+  }
+
+  /** Allocator figures: live heap bytes and wasm memory size. */
+  heap(): { liveBytes: number; heapBytes: number } {
+    this.open();
+    return this.scoped((s) => {
+      const out = s.alloc(16);
+      this.m._elex_bench_heap(out);
+      const f = this.cached().f64;
+      return { liveBytes: f[out >>> 3]!, heapBytes: f[(out >>> 3) + 1]! };
+    });
   }
 
   /** Frees the engine. The bindings cannot be used afterwards. */

@@ -117,9 +117,14 @@ export class WorkerPool {
     }
     try {
       const slot = await Promise.race([this.readySlot(index), ...guards]);
-      const work = fn(slot.remote).catch((e: unknown) => {
-        throw revive(e);
-      });
+      // The pool may have closed, or the worker died, while this call waited.
+      if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
+      if (!slot.alive) throw slot.death ?? new ElexError('WORKER_CRASHED', `worker ${index} died`);
+      const work = Promise.resolve()
+        .then(() => fn(slot.remote))
+        .catch((e: unknown) => {
+          throw slot.alive ? revive(e) : (slot.death ?? revive(e));
+        });
       return await Promise.race([work, slot.dead, ...guards]);
     } finally {
       for (const c of cleanups) c();

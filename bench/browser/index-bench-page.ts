@@ -4,12 +4,16 @@
  * the driver through window.elexBench.
  */
 import type { BenchRequest, BenchReport } from './index-bench-worker.ts';
+import type { LearnBenchRequest } from './learn-bench-worker.ts';
 
 const log = document.getElementById('log')!;
 
-function run(req: BenchRequest): Promise<BenchReport> {
+function run(req: BenchRequest | LearnBenchRequest): Promise<BenchReport> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./index-bench-worker.ts', import.meta.url), { type: 'module', name: 'bench' });
+    const w =
+      req.kind === 'learn'
+        ? new Worker(new URL('./learn-bench-worker.ts', import.meta.url), { type: 'module', name: 'bench' })
+        : new Worker(new URL('./index-bench-worker.ts', import.meta.url), { type: 'module', name: 'bench' });
     w.onmessage = (e: MessageEvent) => {
       if (e.data.type === 'progress') {
         log.textContent += `${e.data.text}\n`;

@@ -189,6 +189,13 @@ int elex_bench_prepare(int kernel, uint32_t n, uint32_t seed);
 /// depends on every result (so nothing is optimised away).
 int elex_bench_run(int kernel, int twin, uint32_t reps, double* checksum);
 
+// ------------------------------------------------------- learning benches
+// For the benchmark harness only (engine/src/bench_learn.cpp documents ops).
+int elex_bench_learn_prepare(int op, uint32_t n);
+int elex_bench_learn_run(int op, uint32_t reps, double* out);
+int elex_bench_populate(elex_engine* engine, uint32_t agents, uint32_t states);
+int elex_bench_heap(double* out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

@@ -1,0 +1,68 @@
+// npm run bench:learn [-- --quick]
+// Learning and memory benchmarks in headless Chromium, each variant with
+// same-thread bindings inside a worker (bench/browser/learn-bench-worker.ts).
+// Writes bench/report/learn-bench.json and prints tables with the targets
+// of the learning issue beside the measured figures.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { launchChromium, startPreview } from './harness.mjs';
+
+const quick = process.argv.includes('--quick');
+const { base, stop } = await startPreview(4183);
+const browser = await launchChromium();
+const page = await browser.newPage();
+page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
+await page.goto(`${base}/bench.html`);
+await page.waitForFunction(() => window.elexBench);
+const report = { generatedAt: new Date().toISOString(), browser: browser.version(), quick, variants: [] };
+for (const variant of ['simd-mt', 'simd', 'scalar'])
+  report.variants.push(await page.evaluate((r) => window.elexBench.run(r), { kind: 'learn', variant, quick }));
+await browser.close();
+stop();
+mkdirSync('bench/report', { recursive: true });
+writeFileSync('bench/report/learn-bench.json', JSON.stringify(report, null, 2));
+
+const f = (x, d = 0) => (x === undefined || x === null ? '—' : Number(x).toFixed(d));
+const V = report.variants;
+console.log(`\nLearning in Chromium ${report.browser} (ns unless noted; median of 3 passes)`);
+console.log(['figure', ...V.map((v) => v.request.variant)].join(' | '));
+const row = (name, fn) => console.log([name, ...V.map(fn)].join(' | '));
+for (const [i, q] of V[0].qupdate.entries())
+  row(
+    `Q-update of ${q.n} (SIMD / scalar twin)`,
+    (v) => `${f(v.qupdate[i].simdNs)} / ${f(v.qupdate[i].scalarNs)} (${f(v.qupdate[i].ratio, 1)}×)`,
+  );
+row('action selection (1,000 states)', (v) => f(v.selectNs));
+row('decide + feedback with 8 replays', (v) => f(v.feedbackReplayNs));
+row('cache hit (decide, 593 agents)', (v) => f(v.cache.hitNs));
+row('cache insert (new agent)', (v) => f(v.cache.insertNs));
+row('cache miss (import 1,000-state record + decide)', (v) => f(v.cache.missNs));
+row('eviction, per agent', (v) => f(v.cache.evictNsPerAgent));
+for (const [i, z] of V[0].cache.zipf.entries())
+  row(
+    `Zipf hit rate, budget ${z.budgetPct} % of agents`,
+    (v) => `${f(v.cache.zipf[i].hitRate * 100, 1)} % (${f(v.cache.zipf[i].nsPerOp)} ns/op)`,
+  );
+for (const [i, a] of V[0].memory.perAgent.entries())
+  row(
+    `bytes per agent, ${a.states} states (live / record)`,
+    (v) => `${v.memory.perAgent[i].liveBytes} / ${v.memory.perAgent[i].recordBytes}`,
+  );
+row(
+  '16 MB budget, sustained inserts: over budget / used MB',
+  (v) => `${v.memory.sustained.overBudget} / ${f(v.memory.sustained.usedBytes / 1048576, 1)}`,
+);
+row('fragmentation: heap / live', (v) => f(v.memory.fragmentation.ratio, 2));
+row('save + restore, agents × 1,000 states (ms)', (v) =>
+  v.persist
+    ? `${f(v.persist.saveMs)} + ${f(v.persist.restoreMs)} = ${f(v.persist.saveRestoreMs)} (${v.persist.agents}, ${f(v.persist.bytes / 1048576, 1)} MB)`
+    : '—',
+);
+const simd = V.find((v) => v.request.variant === 'simd');
+console.log('\nTargets (learning issue), simd variant:');
+console.log(`  Q-update of 100 <= 1 µs: ${f(simd.qupdate[1].simdNs)} ns`);
+console.log(`  action selection <= 200 ns: ${f(simd.selectNs)} ns`);
+if (simd.persist)
+  console.log(
+    `  save + restore of ${simd.persist.agents} agents x 1,000 states <= 100 ms: ${f(simd.persist.saveRestoreMs)} ms`,
+  );
+console.log('\nwritten: bench/report/learn-bench.json');
