@@ -110,8 +110,9 @@ test('flipped bytes in a snapshot give a clear error naming it, and the file is 
   await openDashboard(page, q);
   await learn(page, 5, 1);
   await save(page);
-  // Flip one byte in the middle of every snapshot body written (slot a).
+  // Close the engine (its workers hold the files open), then flip one byte in the middle of every snapshot body written (slot a).
   const flipped = await page.evaluate(async () => {
+    await (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!.close();
     const root = await navigator.storage.getDirectory();
     const dir = await (await root.getDirectoryHandle('elex')).getDirectoryHandle('e2e-flip');
     const names: string[] = [];

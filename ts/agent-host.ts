@@ -4,14 +4,18 @@
  * agents, snapshots of the logical shards this instance hosts.
  *
  * Storage layout under a persist name (see persist.ts for the backends):
- *   agents-<s>     snapshot of logical shard s (0..15): an ELEX container
- *                  (kind 4) with META = {"fingerprint", "shard", "shards",
- *                  "savedAt"} and RECS = the agents' records;
- *   spill/<code>   one evicted agent, written before it left wasm memory
- *                  (same container, one record); removed once a snapshot
- *                  holding that state is written.
- * A restore reads the hosted shards' snapshots, then the spill records, and
- * keeps per agent the record with the highest version.
+ *   agents-w<k>-of-<n>  snapshot of worker k of n: an ELEX container (kind
+ *                       4) with META = {"fingerprint", "worker", "workers",
+ *                       "savedAt"} and RECS = the records of every agent of
+ *                       the logical shards that worker hosts (s % n === k);
+ *   spill/<code>        one evicted agent, written before it left wasm
+ *                       memory (same container, one record); removed once
+ *                       a snapshot holding that state is written.
+ * State is keyed by feature, so any worker count loads any snapshot: a
+ * restore reads its own file, or, after the worker count changed, every
+ * snapshot file, then the spill records, and keeps for each of its agents
+ * the record with the highest version. One file per worker keeps a save to
+ * two flushes per worker.
  *
  * Without persistence, evicted agents' records stay in this worker's JS
  * heap (compact: about half of their live size) so nothing learned is lost.
@@ -68,7 +72,14 @@ export interface SaveReport {
   at: number;
 }
 
-type Cold = { where: 'memory'; bytes: Uint8Array } | { where: 'spill' } | { where: 'snapshot'; shard: number };
+type Cold = { where: 'memory'; bytes: Uint8Array } | { where: 'spill' } | { where: 'snapshot'; key: string };
+
+/** The snapshot key of worker k of n, and its parse. */
+const snapshotKey = (worker: number, workers: number) => `agents-w${worker}-of-${workers}`;
+function parseSnapshotKey(key: string): { worker: number; workers: number } | null {
+  const m = /^agents-w(\d+)-of-(\d+)$/.exec(key);
+  return m ? { worker: Number(m[1]), workers: Number(m[2]) } : null;
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -140,29 +151,40 @@ export class AgentHost {
         this.store = await openStore(p.name, p.backend);
         report.backend = this.store.backend;
         const versions = new Map<string, number>();
-        for (const s of this.hosted) {
-          const key = `agents-${s}`;
+        const { worker, workers } = this.setup;
+        const own = snapshotKey(worker, workers);
+        const keys = (await this.store.keys('agents-')).filter((k) => {
+          const p = parseSnapshotKey(k);
+          // Files of the same layout hold other workers' agents only.
+          return p !== null && (k === own || p.workers !== workers);
+        });
+        const best = new Map<string, { rec: Uint8Array; key: string }>();
+        for (const key of keys.sort((x, y) => (x === own ? 1 : y === own ? -1 : 0))) {
           const bytes = await this.store.get(key);
           if (!bytes) continue;
-          const records = this.verified(key, bytes, s);
           report.snapshots++;
           report.bytes += bytes.length;
-          // Most recently used last in a snapshot: load those first.
-          for (let i = records.length - 1; i >= 0; i--) {
-            const rec = records[i]!;
+          for (const rec of this.verified(key, bytes)) {
             const { code, version } = recordHead(rec);
+            if (agentShardOf(code) % workers !== worker) continue;
+            if ((versions.get(code) ?? -1) >= version) continue;
             versions.set(code, version);
-            report.agents++;
-            if (this.tryImport(rec)) report.resident++;
-            else this.cold.set(code, { where: 'snapshot', shard: s });
+            best.delete(code); // re-insert: the most recent file's order wins
+            best.set(code, { rec, key });
           }
+        }
+        // Most recently used last in a snapshot: load those first.
+        for (const [code, { rec, key }] of [...best].reverse()) {
+          report.agents++;
+          if (this.tryImport(rec)) report.resident++;
+          else this.cold.set(code, { where: 'snapshot', key });
         }
         for (const key of await this.store.keys('spill/')) {
           const code = key.slice('spill/'.length);
           if (!this.hosted.includes(agentShardOf(code))) continue;
           const bytes = await this.store.get(key);
           if (!bytes) continue;
-          const rec = this.verified(key, bytes, null)[0];
+          const rec = this.verified(key, bytes)[0];
           if (!rec) continue;
           const { version } = recordHead(rec);
           if ((versions.get(code) ?? -1) >= version) continue;
@@ -182,7 +204,7 @@ export class AgentHost {
     });
   }
 
-  private verified(key: string, bytes: Uint8Array, shard: number | null): Uint8Array[] {
+  private verified(key: string, bytes: Uint8Array): Uint8Array[] {
     let parsed: { meta: Uint8Array; records: Uint8Array[] };
     try {
       parsed = this.b.verifySnapshot(bytes);
@@ -193,7 +215,7 @@ export class AgentHost {
         `learned-state snapshot ${this.store!.describe(key)} cannot be read (${e instanceof Error ? e.message : String(e)}); it was left untouched`,
       );
     }
-    let meta: { fingerprint?: string; shard?: number };
+    let meta: { fingerprint?: string };
     try {
       meta = JSON.parse(dec.decode(parsed.meta)) as typeof meta;
     } catch {
@@ -207,11 +229,6 @@ export class AgentHost {
       throw new ElexError(
         'FOREIGN_DATA',
         `learned-state snapshot ${this.store!.describe(key)} belongs to catalog "${String(meta.fingerprint)}", not "${want}"; it was left untouched`,
-      );
-    if (shard !== null && meta.shard !== shard)
-      throw new ElexError(
-        'CORRUPT_DATA',
-        `learned-state snapshot ${this.store!.describe(key)} holds shard ${String(meta.shard)}`,
       );
     return parsed.records;
   }
@@ -235,11 +252,10 @@ export class AgentHost {
     else if (c.where === 'spill') {
       const key = `spill/${code}`;
       const bytes = await this.store!.get(key);
-      if (bytes) rec = this.verified(key, bytes, null)[0];
+      if (bytes) rec = this.verified(key, bytes)[0];
     } else {
-      const key = `agents-${c.shard}`;
-      const bytes = await this.store!.get(key);
-      if (bytes) rec = this.verified(key, bytes, c.shard).find((r) => recordHead(r).code === code);
+      const bytes = await this.store!.get(c.key);
+      if (bytes) rec = this.verified(c.key, bytes).find((r) => recordHead(r).code === code);
     }
     if (!rec)
       throw new ElexError(
@@ -320,59 +336,74 @@ export class AgentHost {
     });
   }
 
-  /** Writes a snapshot of every hosted shard; then drops spill records it now covers. */
+  /** Writes this worker's snapshot (resident and evicted agents), then drops the spill records it covers. */
   save(): Promise<SaveReport> {
     return this.serial(async () => {
       const t0 = performance.now();
-      const report: SaveReport = { agents: 0, bytes: 0, ms: 0, shards: 0, at: Date.now() };
       if (!this.store) throw new ElexError('PERSIST_UNAVAILABLE', 'this engine was created without `persist`');
+      const extra: Uint8Array[] = [];
       const covered: string[] = [];
-      for (const s of this.hosted) {
-        const extra: Uint8Array[] = [];
-        for (const [code, c] of this.cold) {
-          if (agentShardOf(code) !== s) continue;
-          if (c.where === 'spill') {
-            const bytes = await this.store.get(`spill/${code}`);
-            const rec = bytes ? this.verified(`spill/${code}`, bytes, null)[0] : undefined;
-            if (rec) extra.push(rec);
-            covered.push(code);
-          } else if (c.where === 'memory') extra.push(c.bytes);
+      const fromSnapshots = new Map<string, Set<string>>();
+      for (const [code, c] of this.cold) {
+        if (c.where === 'memory') extra.push(c.bytes);
+        else if (c.where === 'spill') {
+          const bytes = await this.store.get(`spill/${code}`);
+          const rec = bytes ? this.verified(`spill/${code}`, bytes)[0] : undefined;
+          if (rec) extra.push(rec);
+          covered.push(code);
+        } else {
+          if (!fromSnapshots.has(c.key)) fromSnapshots.set(c.key, new Set());
+          fromSnapshots.get(c.key)!.add(code);
         }
-        // Cold agents that live in this shard's previous snapshot.
-        const fromSnap = [...this.cold].filter(([, c]) => c.where === 'snapshot' && c.shard === s).map(([k]) => k);
-        if (fromSnap.length) {
-          const prev = await this.store.get(`agents-${s}`);
-          if (prev) {
-            const want = new Set(fromSnap);
-            for (const r of this.verified(`agents-${s}`, prev, s))
-              if (want.has(recordHead(r).code)) extra.push(r.slice());
-          }
-        }
-        const meta = enc.encode(
-          JSON.stringify({
-            fingerprint: this.setup.persist!.fingerprint,
-            shard: s,
-            shards: AGENT_SHARDS,
-            savedAt: report.at,
-          }),
-        );
-        const snap = this.b.snapshot(s, AGENT_SHARDS, meta, frame(extra));
-        if (snap.count === 0 && !(await this.store.get(`agents-${s}`))) continue;
-        await this.store.put(`agents-${s}`, snap.bytes);
-        report.agents += snap.count;
-        report.bytes += snap.bytes.length;
-        report.shards++;
       }
-      for (const code of covered) {
-        await this.store.delete(`spill/${code}`);
-        this.cold.set(code, { where: 'snapshot', shard: agentShardOf(code) });
+      for (const [key, codes] of fromSnapshots) {
+        const prev = await this.store.get(key);
+        if (prev) for (const r of this.verified(key, prev)) if (codes.has(recordHead(r).code)) extra.push(r.slice());
       }
-      for (const [code, c] of this.cold)
-        if (c.where === 'memory') this.cold.set(code, { where: 'snapshot', shard: agentShardOf(code) });
-      report.ms = performance.now() - t0;
+      const { worker, workers } = this.setup;
+      const at = Date.now();
+      const meta = enc.encode(
+        JSON.stringify({ fingerprint: this.setup.persist!.fingerprint, worker, workers, savedAt: at }),
+      );
+      const snap = this.b.snapshot(0, 0, meta, frame(extra));
+      const key = snapshotKey(worker, workers);
+      await this.store.put(key, snap.bytes);
+      for (const code of covered) await this.store.delete(`spill/${code}`);
+      for (const code of this.cold.keys()) this.cold.set(code, { where: 'snapshot', key });
+      const report: SaveReport = {
+        agents: snap.count,
+        bytes: snap.bytes.length,
+        ms: performance.now() - t0,
+        shards: this.hosted.length,
+        at,
+      };
       this.lastSave = report;
       this.dirty = 0;
       return report;
+    });
+  }
+
+  /** After every worker saved: removes snapshot files of other worker counts (their state is in the new files). */
+  cleanup(): Promise<number> {
+    return this.serial(async () => {
+      if (!this.store) return 0;
+      let removed = 0;
+      for (const key of await this.store.keys('agents-')) {
+        const p = parseSnapshotKey(key);
+        if (p && (p.workers !== this.setup.workers || p.worker >= p.workers)) {
+          await this.store.delete(key);
+          removed++;
+        }
+      }
+      return removed;
+    });
+  }
+
+  /** Benchmark aid: this worker's share of `agents` agents with `states` states each. */
+  populate(agents: number, states: number): Promise<void> {
+    return this.serial(async () => {
+      this.b.benchPopulate(agents, states, this.setup.worker, this.setup.workers);
+      await this.drain();
     });
   }
 

@@ -206,7 +206,7 @@ interface ElexModule {
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
   _elex_bench_learn_prepare(op: number, n: number): number;
   _elex_bench_learn_run(op: number, reps: number, out: number): number;
-  _elex_bench_populate(engine: number, agents: number, states: number): number;
+  _elex_bench_populate(engine: number, agents: number, states: number, worker: number, workers: number): number;
   _elex_bench_heap(out: number): number;
   _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
   UTF8ToString(ptr: number): string;
@@ -435,8 +435,8 @@ export class Bindings {
     );
   }
 
-  /** This instance's byte budget and the pressure from which calls end with an eviction round. */
-  configureMemory(budgetBytes: number, highWater = 0.9): void {
+  /** This instance's byte budget and the pressure from which calls end with an eviction round (1 = only when a call does not fit). */
+  configureMemory(budgetBytes: number, highWater = 1): void {
     this.open();
     this.call('configuring memory', this.m._elex_memory_configure(this.enginePtr, budgetBytes, highWater));
   }
@@ -744,10 +744,14 @@ export class Bindings {
     });
   }
 
-  /** Benchmark aid: gives this instance `agents` agents of `states` rewarded states each. */
-  benchPopulate(agents: number, states: number): void {
+  /**
+   * Benchmark aid: gives this instance the agents "FAJ 121 3000"… (the first
+   * `agents`, those hosted by worker `worker` of `workers`) with `states`
+   * rewarded states each.
+   */
+  benchPopulate(agents: number, states: number, worker = 0, workers = 1): void {
     this.open();
-    this.call('populating agents', this.m._elex_bench_populate(this.enginePtr, agents, states));
+    this.call('populating agents', this.m._elex_bench_populate(this.enginePtr, agents, states, worker, workers));
   }
 
   /** Allocator figures: live heap bytes and wasm memory size. */

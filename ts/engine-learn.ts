@@ -224,6 +224,8 @@ export class EngineLearning {
       const parts = await Promise.all(
         Array.from({ length: this.pool.size }, (_, w) => this.pool.call(w, (r) => r.learnSave())),
       );
+      // Every worker's state is now in files of this layout: older layouts can go.
+      await this.pool.call(0, (r) => r.learnCleanup());
       const report: SaveReport = {
         agents: parts.reduce((n, p) => n + p.agents, 0),
         bytes: parts.reduce((n, p) => n + p.bytes, 0),

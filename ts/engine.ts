@@ -46,7 +46,7 @@ export interface EngineOptions {
    * that cannot fit fails with BUDGET_EXCEEDED.
    */
   memoryBudgetBytes?: number;
-  /** Pressure (0..1) from which every call ends with an eviction round (default 0.9). */
+  /** Pressure (0..1) from which every call ends with an eviction round, for headroom (default 1: evict only when a call does not fit). */
   evictionHighWater?: number;
   /** Q-learning settings of the feature agents (README: Learning). */
   learning?: LearningOptions;
@@ -111,6 +111,8 @@ export interface EngineDebug {
   crashWorker(index: number, mode?: CrashMode | 'terminate', delayMs?: number): Promise<void>;
   /** Makes worker `index` die half-way through writing its next snapshot (OPFS backend only). */
   crashDuringNextSave(index: number): Promise<void>;
+  /** Benchmark aid: agents "FAJ 121 3000"… (the first `agents`) with `states` rewarded states each, on their workers. */
+  populateAgents(agents: number, states: number): Promise<void>;
 }
 
 export interface Engine {
@@ -176,7 +178,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       'INVALID_ARGUMENT',
       `memoryBudgetBytes must be a byte count of at least 64 KiB per worker, got ${String(options.memoryBudgetBytes)}`,
     );
-  const highWater = options.evictionHighWater ?? 0.9;
+  const highWater = options.evictionHighWater ?? 1;
   if (typeof highWater !== 'number' || !(highWater > 0 && highWater <= 1))
     throw new ElexError('INVALID_ARGUMENT', `evictionHighWater must be in (0, 1], got ${String(highWater)}`);
   const learning = resolveLearning(options.learning);
@@ -311,6 +313,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     debug: {
       crashWorker: (index, mode = 'terminate', delayMs = 0) => pool.crash(index, mode, delayMs),
       crashDuringNextSave: (index) => pool.call(index, (r) => r.crashDuringNextSave()),
+      populateAgents: async (agents, states) => {
+        await Promise.all(
+          Array.from({ length: workers }, (_, w) => pool.call(w, (r) => r.populateAgents(agents, states))),
+        );
+      },
     },
   };
   return engine;

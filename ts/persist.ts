@@ -4,16 +4,18 @@
  *
  * - `opfs`: the Origin Private File System through synchronous access
  *   handles, inside a worker. Each key is two files, `<key>.a` and
- *   `<key>.b` (slots). A write goes to the older slot: first its header is
- *   zeroed and flushed, then the body is written and flushed, then a
- *   32-byte header (magic, generation number, body length, its own CRC-32)
- *   is written and flushed. A read takes the valid slot with the highest
- *   generation. A crash mid-write leaves that slot without a valid header,
- *   so the other slot (the previous write) is read: nothing saved before is
- *   lost. Bodies are ELEX containers with their own CRC-32, checked by the
- *   reader (in wasm): a slot whose header is valid but whose body fails is
- *   damage, not an interrupted write, and the caller reports it as
- *   CORRUPT_DATA naming the file; nothing is overwritten.
+ *   `<key>.b` (slots). A write goes to the older slot: the body is written
+ *   and flushed, then a 32-byte header (magic, generation number, body
+ *   length, the body's last four bytes, the header's own CRC-32) is
+ *   written and flushed. A read takes the slot with the highest generation
+ *   whose header is valid and matches its body's last four bytes. A crash
+ *   mid-write leaves that slot with no valid header or with the header of
+ *   an older write, so the other slot (the previous write) is read: nothing
+ *   saved before is lost. Bodies are ELEX containers whose last four bytes
+ *   are their CRC-32, checked by the reader (in wasm): a newest slot whose
+ *   body fails that check is damage, not an interrupted write, and the
+ *   caller reports it as CORRUPT_DATA naming the file; nothing is
+ *   overwritten.
  * - `idb`: IndexedDB (object store `blobs` of database `elex-<name>`);
  *   each put is one transaction, atomic by IndexedDB's own guarantee.
  * - `memory`: a Map, for Node and tests (optionally shared by name, so a
@@ -103,6 +105,8 @@ type FileHandleWithSync = FileSystemFileHandle & { createSyncAccessHandle(): Pro
 interface SlotHeader {
   generation: number;
   length: number;
+  /** The body's last four bytes (an ELEX container's CRC-32). */
+  trailer: number;
 }
 
 function encodeHeader(h: SlotHeader): Uint8Array {
@@ -112,21 +116,25 @@ function encodeHeader(h: SlotHeader): Uint8Array {
   v.setUint32(4, 1, true);
   v.setFloat64(8, h.generation, true);
   v.setFloat64(16, h.length, true);
+  v.setUint32(24, h.trailer, true);
   v.setUint32(28, crc32(b.subarray(0, 28)), true);
   return b;
 }
 
-/** 'empty' (never written or an interrupted write) | 'bad' (damaged header) | a header. */
-function decodeHeader(b: Uint8Array, fileSize: number): SlotHeader | 'empty' | 'bad' {
-  if (fileSize < HEADER) return 'empty';
+/** A valid header, or null (never written, interrupted, or damaged). */
+function decodeHeader(b: Uint8Array, fileSize: number): SlotHeader | null {
+  if (fileSize < HEADER) return null;
   const v = new DataView(b.buffer, b.byteOffset, HEADER);
-  if (b.every((x) => x === 0)) return 'empty';
-  if (v.getUint32(0, true) !== SLOT_MAGIC || v.getUint32(4, true) !== 1) return 'bad';
-  if (crc32(b.subarray(0, 28)) !== v.getUint32(28, true)) return 'bad';
-  const h = { generation: v.getFloat64(8, true), length: v.getFloat64(16, true) };
-  if (!Number.isInteger(h.generation) || !Number.isInteger(h.length) || h.length < 0) return 'bad';
-  if (HEADER + h.length > fileSize) return 'empty'; // header of a longer body than is there: torn
+  if (v.getUint32(0, true) !== SLOT_MAGIC || v.getUint32(4, true) !== 1) return null;
+  if (crc32(b.subarray(0, 28)) !== v.getUint32(28, true)) return null;
+  const h = { generation: v.getFloat64(8, true), length: v.getFloat64(16, true), trailer: v.getUint32(24, true) };
+  if (!Number.isInteger(h.generation) || !Number.isInteger(h.length) || h.length < 4) return null;
+  if (HEADER + h.length > fileSize) return null;
   return h;
+}
+
+function trailerOf(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4, true);
 }
 
 function fileName(key: string): string {
@@ -138,6 +146,12 @@ export class OpfsStore implements KeyValueStore {
   readonly backend = 'opfs' as const;
   /** Test aid, set by the worker's debug hook. */
   crashPlan: CrashPlan = {};
+  /**
+   * Sync access handles stay open for the store's life: opening one costs
+   * milliseconds, and one engine owns a persist name at a time (a Web Lock).
+   */
+  private readonly handles = new Map<string, SyncHandle>();
+
   private constructor(
     private readonly dir: FileSystemDirectoryHandle,
     private readonly name: string,
@@ -163,9 +177,13 @@ export class OpfsStore implements KeyValueStore {
   }
 
   private async handle(file: string, create: boolean): Promise<SyncHandle | null> {
+    const cached = this.handles.get(file);
+    if (cached) return cached;
     try {
       const fh = (await this.dir.getFileHandle(file, { create })) as FileHandleWithSync;
-      return await fh.createSyncAccessHandle();
+      const h = await fh.createSyncAccessHandle();
+      this.handles.set(file, h);
+      return h;
     } catch (e) {
       if ((e as DOMException)?.name === 'NotFoundError') return null;
       if ((e as DOMException)?.name === 'NoModificationAllowedError')
@@ -174,7 +192,12 @@ export class OpfsStore implements KeyValueStore {
     }
   }
 
-  private readHeader(h: SyncHandle): SlotHeader | 'empty' | 'bad' {
+  private release(file: string): void {
+    this.handles.get(file)?.close();
+    this.handles.delete(file);
+  }
+
+  private readHeader(h: SyncHandle): SlotHeader | null {
     const b = new Uint8Array(HEADER);
     const size = h.getSize();
     if (size >= HEADER) h.read(b, { at: 0 });
@@ -183,69 +206,50 @@ export class OpfsStore implements KeyValueStore {
 
   async get(key: string): Promise<Uint8Array | null> {
     const base = fileName(key);
-    const slots: { file: string; h: SyncHandle; head: SlotHeader | 'empty' | 'bad' }[] = [];
-    try {
-      for (const s of ['a', 'b']) {
-        const h = await this.handle(`${base}.${s}`, false);
-        if (h) slots.push({ file: `${base}.${s}`, h, head: this.readHeader(h) });
-      }
-      const valid = slots.filter((s) => typeof s.head === 'object') as {
-        file: string;
-        h: SyncHandle;
-        head: SlotHeader;
-      }[];
-      if (valid.length === 0) {
-        if (slots.some((s) => s.head === 'bad'))
-          throw new ElexError('CORRUPT_DATA', `snapshot ${this.describe(key)} is damaged: no slot has a valid header`);
-        return null;
-      }
-      valid.sort((x, y) => y.head.generation - x.head.generation);
-      const best = valid[0]!;
-      const body = new Uint8Array(best.head.length);
-      if (best.h.read(body, { at: HEADER }) !== body.length)
-        throw new ElexError(
-          'CORRUPT_DATA',
-          `snapshot OPFS elex/${this.name}/${best.file} is shorter than its header says`,
-        );
-      return body;
-    } finally {
-      for (const s of slots) s.h.close();
+    const slots: { h: SyncHandle; head: SlotHeader }[] = [];
+    for (const s of ['a', 'b']) {
+      const h = await this.handle(`${base}.${s}`, false);
+      const head = h ? this.readHeader(h) : null;
+      if (h && head) slots.push({ h, head });
     }
+    slots.sort((x, y) => y.head.generation - x.head.generation);
+    for (const { h, head } of slots) {
+      const body = new Uint8Array(head.length);
+      // A header written for another body than the one there is an
+      // interrupted write: fall back to the previous slot.
+      if (h.read(body, { at: HEADER }) === body.length && trailerOf(body) === head.trailer) return body;
+    }
+    return null;
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
+    if (bytes.length < 4) throw new ElexError('INVALID_ARGUMENT', 'a stored body is an ELEX container (>= 4 bytes)');
     const base = fileName(key);
-    const a = await this.handle(`${base}.a`, true);
-    const b = await this.handle(`${base}.b`, true);
-    try {
-      const ha = this.readHeader(a!),
-        hb = this.readHeader(b!);
-      const ga = typeof ha === 'object' ? ha.generation : -1;
-      const gb = typeof hb === 'object' ? hb.generation : -1;
-      // Write over the older slot; the newer one stays as the fallback.
-      const [target, generation] = ga <= gb ? [a!, gb + 1] : [b!, ga + 1];
-      target.write(new Uint8Array(HEADER), { at: 0 });
+    const a = (await this.handle(`${base}.a`, true))!;
+    const b = (await this.handle(`${base}.b`, true))!;
+    const ga = this.readHeader(a)?.generation ?? -1;
+    const gb = this.readHeader(b)?.generation ?? -1;
+    // Write over the older slot; the newer one stays as the fallback.
+    const [target, generation] = ga <= gb ? [a, gb + 1] : [b, ga + 1];
+    if (this.crashPlan.midWrite) {
+      target.write(bytes.subarray(0, bytes.length >> 1), { at: HEADER });
       target.flush();
-      if (this.crashPlan.midWrite) {
-        target.write(bytes.subarray(0, bytes.length >> 1), { at: HEADER });
-        target.flush();
-        this.crashPlan.midWrite();
-        await new Promise<never>(() => {}); // the worker is going away mid-write
-      }
-      target.write(bytes, { at: HEADER });
-      target.truncate(HEADER + bytes.length);
-      target.flush();
-      target.write(encodeHeader({ generation, length: bytes.length }), { at: 0 });
-      target.flush();
-    } finally {
-      a?.close();
-      b?.close();
+      this.crashPlan.midWrite();
+      await new Promise<never>(() => {}); // the worker is going away mid-write
     }
+    target.write(bytes, { at: HEADER });
+    target.truncate(HEADER + bytes.length);
+    target.flush();
+    target.write(encodeHeader({ generation, length: bytes.length, trailer: trailerOf(bytes) }), { at: 0 });
+    target.flush();
   }
 
   async delete(key: string): Promise<void> {
     const base = fileName(key);
-    for (const s of ['a', 'b']) await this.dir.removeEntry(`${base}.${s}`).catch(() => {});
+    for (const s of ['a', 'b']) {
+      this.release(`${base}.${s}`);
+      await this.dir.removeEntry(`${base}.${s}`).catch(() => {});
+    }
   }
 
   async keys(prefix: string): Promise<string[]> {
@@ -258,7 +262,9 @@ export class OpfsStore implements KeyValueStore {
     return [...out];
   }
 
-  close(): void {}
+  close(): void {
+    for (const file of [...this.handles.keys()]) this.release(file);
+  }
 }
 
 // --------------------------------------------------------------- IndexedDB

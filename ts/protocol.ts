@@ -92,7 +92,11 @@ export interface WorkerApi {
   agentInfo(code: string): Promise<AgentInfo | null>;
   /** Snapshots the agents of the shards this worker hosts. */
   learnSave(): Promise<SaveReport>;
+  /** Removes snapshot files of other worker counts (after every worker saved). */
+  learnCleanup(): Promise<number>;
   learnStats(): Promise<WorkerLearnStats>;
+  /** Benchmark aid: this worker's share of `agents` agents ("FAJ 121 3000"…) with `states` states each. */
+  populateAgents(agents: number, states: number): Promise<void>;
   /** Testing aid: the next snapshot write stops half-way and the worker dies (OPFS only). */
   crashDuringNextSave(): Promise<void>;
   /** Resolves after `delayMs`, then the worker dies as `mode` says. */

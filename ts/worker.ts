@@ -135,6 +135,8 @@ const api: WorkerApi = {
   agentValues: (code, state) => serve(() => agents().values(code, state)),
   agentInfo: (code) => serve(() => agents().info(code)),
   learnSave: () => serve(() => agents().save()),
+  learnCleanup: () => serve(() => agents().cleanup()),
+  populateAgents: (n, states) => serve(() => agents().populate(n, states)),
   learnStats: () =>
     serve(() => {
       const h = agents();

@@ -93,7 +93,7 @@ async function learnBench(req: LearnBenchRequest) {
     const w = await instantiate({ variant: req.variant, threads: 1 });
     const host = setup(w);
     await host.open();
-    w.benchPopulate(agents, 1000);
+    await host.populate(agents, 1000);
     const saves: number[] = [];
     let bytes = 0;
     for (let i = 0; i < 3; i++) {

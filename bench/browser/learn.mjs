@@ -16,6 +16,8 @@ await page.waitForFunction(() => window.elexBench);
 const report = { generatedAt: new Date().toISOString(), browser: browser.version(), quick, variants: [] };
 for (const variant of ['simd-mt', 'simd', 'scalar'])
   report.variants.push(await page.evaluate((r) => window.elexBench.run(r), { kind: 'learn', variant, quick }));
+// Through the public engine: save + restore with the default pool (workers in parallel).
+report.engine = await page.evaluate(([a, s]) => window.elexBench.engineSaveRestore(a, s), [quick ? 100 : 593, 1000]);
 await browser.close();
 stop();
 mkdirSync('bench/report', { recursive: true });
@@ -56,6 +58,11 @@ row('save + restore, agents × 1,000 states (ms)', (v) =>
   v.persist
     ? `${f(v.persist.saveMs)} + ${f(v.persist.restoreMs)} = ${f(v.persist.saveRestoreMs)} (${v.persist.agents}, ${f(v.persist.bytes / 1048576, 1)} MB)`
     : '—',
+);
+const E = report.engine;
+const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+console.log(
+  `\nThrough createEngine (${E.variant}, ${E.workers} worker(s) × ${E.threadsPerWorker}, OPFS): save ${f(med(E.saveMs))} ms + restore ${f(med(E.restoreMs))} ms = ${f(med(E.saveMs) + med(E.restoreMs))} ms for ${E.agents} agents × ${E.states} states (${f(E.bytes / 1048576, 1)} MB; ${E.restored} restored)`,
 );
 const simd = V.find((v) => v.request.variant === 'simd');
 console.log('\nTargets (learning issue), simd variant:');

@@ -262,7 +262,7 @@ std::size_t AgentStore::evict_round(float pressure) {
 void AgentStore::after_call(const Agent* pin) {
   monitor_.sample(double(used()), double(budget_));
   const float p = monitor_.pressure();
-  if (p < high_water_) return;
+  if (high_water_ >= 1.0f || p < high_water_) return;
   std::size_t evictable = 0;
   for (std::size_t i = 0; i < cap_; ++i)
     if (entries_[i].agent != nullptr && entries_[i].agent != pin) evictable += entries_[i].bytes;

@@ -229,51 +229,63 @@ ELEX_EXPORT int elex_agent_export(const elex_engine* engine, const char* code, u
   });
 }
 
+namespace {
+
+/// Every resident agent of logical shard `shard` of `shards` (all when
+/// shards = 0), least recently used first, as {u32 length, record}*.
+Status export_records(const AgentStore& store, uint32_t shard, uint32_t shards, uint8_t** out,
+                      size_t* out_size, uint32_t* count) {
+  *out = nullptr;
+  *out_size = 0;
+  *count = 0;
+  const std::size_t n = store.resident();
+  auto** agents = static_cast<const elex::learn::Agent**>(
+      std::malloc(sizeof(elex::learn::Agent*) * (n ? n : 1)));
+  auto** recs = static_cast<std::uint8_t**>(std::calloc(n ? n : 1, sizeof(std::uint8_t*)));
+  auto* sizes = static_cast<std::size_t*>(std::calloc(n ? n : 1, sizeof(std::size_t)));
+  Status st = ELEX_OK;
+  std::size_t total = 0, kept = 0;
+  if (!agents || !recs || !sizes) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
+  const std::size_t m = st == ELEX_OK ? store.lru_order(agents, n) : 0;
+  for (std::size_t i = 0; i < m && st == ELEX_OK; ++i) {
+    const elex::learn::Agent* a = agents[i];
+    if (shards != 0 && elex_shard_of(a->code(), uint32_t(a->code_len()), shards) != shard) continue;
+    st = a->serialize(&recs[kept], &sizes[kept]);
+    if (st == ELEX_OK) total += 4 + sizes[kept++];
+  }
+  std::uint8_t* buf = nullptr;
+  if (st == ELEX_OK) {
+    buf = static_cast<std::uint8_t*>(std::malloc(total ? total : 1));
+    if (buf == nullptr) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
+  }
+  if (st == ELEX_OK) {
+    std::uint8_t* p = buf;
+    for (std::size_t i = 0; i < kept; ++i) {
+      const auto len = std::uint32_t(sizes[i]);
+      std::memcpy(p, &len, 4);
+      std::memcpy(p + 4, recs[i], sizes[i]);
+      p += 4 + sizes[i];
+    }
+    *out = buf;
+    *out_size = total;
+    *count = std::uint32_t(kept);
+  }
+  for (std::size_t i = 0; recs && i < n; ++i) std::free(recs[i]);
+  std::free(recs);
+  std::free(sizes);
+  std::free(agents);
+  return st;
+}
+
+}  // namespace
+
 ELEX_EXPORT int elex_agents_export_all(const elex_engine* engine, uint8_t** out, size_t* out_size,
                                        uint32_t* count) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (out == nullptr || out_size == nullptr || count == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
-    *out = nullptr;
-    *out_size = 0;
-    *count = 0;
-    const AgentStore& store = engine->agents;
-    const std::size_t n = store.resident();
-    auto** agents = static_cast<const elex::learn::Agent**>(
-        std::malloc(sizeof(elex::learn::Agent*) * (n ? n : 1)));
-    auto** recs = static_cast<std::uint8_t**>(std::calloc(n ? n : 1, sizeof(std::uint8_t*)));
-    auto* sizes = static_cast<std::size_t*>(std::calloc(n ? n : 1, sizeof(std::size_t)));
-    Status st = ELEX_OK;
-    std::size_t total = 0;
-    if (!agents || !recs || !sizes) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
-    const std::size_t m = st == ELEX_OK ? store.lru_order(agents, n) : 0;
-    for (std::size_t i = 0; i < m && st == ELEX_OK; ++i) {
-      st = agents[i]->serialize(&recs[i], &sizes[i]);
-      total += 4 + sizes[i];
-    }
-    std::uint8_t* buf = nullptr;
-    if (st == ELEX_OK) {
-      buf = static_cast<std::uint8_t*>(std::malloc(total ? total : 1));
-      if (buf == nullptr) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
-    }
-    if (st == ELEX_OK) {
-      std::uint8_t* p = buf;
-      for (std::size_t i = 0; i < m; ++i) {
-        const auto len = std::uint32_t(sizes[i]);
-        std::memcpy(p, &len, 4);
-        std::memcpy(p + 4, recs[i], sizes[i]);
-        p += 4 + sizes[i];
-      }
-      *out = buf;
-      *out_size = total;
-      *count = std::uint32_t(m);
-    }
-    for (std::size_t i = 0; recs && i < n; ++i) std::free(recs[i]);
-    std::free(recs);
-    std::free(sizes);
-    std::free(agents);
-    return st;
+    return export_records(engine->agents, 0, 0, out, out_size, count);
   });
 }
 
@@ -368,27 +380,9 @@ ELEX_EXPORT int elex_agents_snapshot(const elex_engine* engine, uint32_t shard, 
     uint32_t n_res = 0;
     if (shards != 0 && shard >= shards)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "shard %u is outside 0..%u", shard, shards - 1);
-    if (const int s = elex_agents_export_all(engine, &res, &res_size, &n_res); s != ELEX_OK)
-      return static_cast<Status>(s);
-    if (shards != 0) {  // keep the records of this shard only, in place
-      size_t w = 0;
-      uint32_t kept = 0;
-      for (size_t at = 0; at < res_size;) {
-        std::uint32_t len = 0;
-        std::memcpy(&len, res + at, 4);
-        std::uint16_t code_len = 0;
-        std::memcpy(&code_len, res + at + 8, 2);
-        const char* code = reinterpret_cast<const char*>(res + at + 10);
-        if (elex_shard_of(code, code_len, shards) == shard) {
-          std::memmove(res + w, res + at, 4 + size_t(len));
-          w += 4 + size_t(len);
-          ++kept;
-        }
-        at += 4 + size_t(len);
-      }
-      res_size = w;
-      n_res = kept;
-    }
+    if (Status s = export_records(engine->agents, shard, shards, &res, &res_size, &n_res);
+        s != ELEX_OK)
+      return s;
     auto* recs = static_cast<uint8_t*>(std::malloc(res_size + extra_size + 1));
     if (recs == nullptr) {
       elex_free(res);

@@ -254,16 +254,19 @@ ELEX_EXPORT int elex_bench_learn_run(int op, uint32_t reps, double* out) {
   return ELEX_OK;
 }
 
-/// Gives the engine's own store `agents` agents ("FAJ 121 3000"...) of
-/// `states` rewarded states each (for save/restore benchmarks).
-ELEX_EXPORT int elex_bench_populate(elex_engine* engine, uint32_t agents, uint32_t states) {
+/// Gives the engine's own store the agents "FAJ 121 3000"... (the first
+/// `agents` codes, those of them on logical shards s with s % workers ==
+/// worker) of `states` rewarded states each (for save/restore benchmarks).
+ELEX_EXPORT int elex_bench_populate(elex_engine* engine, uint32_t agents, uint32_t states,
+                                    uint32_t worker, uint32_t workers) {
   elex::clear_last_error();
-  if (engine == nullptr || agents > 100000 || states > 100000)
+  if (engine == nullptr || agents > 100000 || states > 100000 || workers == 0 || worker >= workers)
     return elex::fail(ELEX_E_INVALID_ARGUMENT, "bad populate arguments");
   std::uint64_t qid = std::uint64_t(1) << 40;
   Decision d;
   for (std::uint32_t i = 0; i < agents; ++i) {
     const std::string c = code_of(i);
+    if (elex_shard_of(c.data(), uint32_t(c.size()), 16) % workers != worker) continue;
     for (std::uint32_t k = 0; k < states; ++k) {
       if (elex::Status s = engine->agents.decide(c.data(), c.size(), ++qid, state_of(k), 0, &d);
           s != ELEX_OK)

@@ -10,8 +10,16 @@
 namespace elex::qupdate {
 
 namespace scalar {
+// The reference stays scalar: compilers would otherwise vectorise this
+// element-wise loop, and the SIMD/scalar comparison would compare SIMD twice.
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-vectorize")))
+#endif
 void update(float* q, const float* reward, const float* next_max, std::size_t n, float alpha,
             float gamma) {
+#if defined(__clang__)
+#pragma clang loop vectorize(disable) interleave(disable)
+#endif
   for (std::size_t i = 0; i < n; ++i) {
     const float target = reward[i] + gamma * next_max[i];
     const float td = target - q[i];

@@ -200,7 +200,7 @@ describe('AgentHost', () => {
     await a.decide('FAJ 1', 1, {}, 0);
     await a.save();
     const store = new MemoryStore(name);
-    const key = `agents-${agentShardOf('FAJ 1')}`;
+    const key = 'agents-w0-of-1';
     const foreign = await fresh(setup({ persist: { ...persist, fingerprint: 'cat-2' } }));
     await expect(foreign.open()).rejects.toMatchObject({ code: 'FOREIGN_DATA', message: expect.stringContaining(key) });
     const raw = store.raw(key)!;

@@ -13,7 +13,8 @@
 // [0, 1]: the level plus where it is heading.
 //
 // Eviction. Runs (a) when a call needs bytes that do not fit, or (b) after
-// a call when pressure ≥ high_water (default 0.90). It removes resident
+// a call when pressure ≥ high_water, if high_water < 1 (default 1: only
+// (a); a lower mark keeps headroom at some cost in hit rate). It removes resident
 // agents least recently used first, never the one the call is using,
 // until it has freed at least fraction(pressure) × evictable bytes (and, in
 // case (a), at least the missing bytes), where fraction is
@@ -146,7 +147,7 @@ class AgentStore {
 
   Config config_;
   std::size_t budget_;
-  float high_water_ = 0.90f;
+  float high_water_ = 1.0f;  // 1 = evict only when a call does not fit
   std::size_t external_ = 0, agent_bytes_ = 0, spill_bytes_ = 0;
   // Open addressing on the code key (linear probing, at most half full,
   // backward-shift deletion); agent == nullptr marks an empty slot.

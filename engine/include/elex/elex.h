@@ -115,7 +115,8 @@ int elex_index_deserialize(const uint8_t* bytes, size_t size, elex_index** out);
 int elex_agents_configure(elex_engine* engine, const double* cfg, uint32_t n);
 
 /// Budget in bytes for this instance (>= 64 KiB) and the pressure from
-/// which each call ends with an eviction round (0..1; default 0.90).
+/// which each call ends with an eviction round (0..1; 1, the default, means
+/// evict only when a call does not fit).
 int elex_memory_configure(elex_engine* engine, double budget_bytes, double high_water);
 /// Bytes this instance holds outside agents (indexes...), reported by the host.
 int elex_memory_set_external(elex_engine* engine, double bytes);
@@ -193,7 +194,8 @@ int elex_bench_run(int kernel, int twin, uint32_t reps, double* checksum);
 // For the benchmark harness only (engine/src/bench_learn.cpp documents ops).
 int elex_bench_learn_prepare(int op, uint32_t n);
 int elex_bench_learn_run(int op, uint32_t reps, double* out);
-int elex_bench_populate(elex_engine* engine, uint32_t agents, uint32_t states);
+int elex_bench_populate(elex_engine* engine, uint32_t agents, uint32_t states, uint32_t worker,
+                        uint32_t workers);
 int elex_bench_heap(double* out);
 
 #ifdef __cplusplus
