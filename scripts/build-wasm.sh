@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the three wasm variants (simd-mt, simd, scalar) with Debian's
-# Emscripten into build/wasm/<variant>/, then writes the size report.
+# Emscripten into build/wasm/<variant>/, then writes the size report and
+# generates the default catalog (build/catalog/default.json).
 # Usage: scripts/build-wasm.sh [--profile]   (--profile keeps names: --profiling)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +29,5 @@ for v in simd-mt simd scalar; do
   echo "built $v"
 done
 node scripts/size-report.mjs
+# The default RAN catalog is generated data, built here with the wasm.
+node scripts/gen-catalog.mjs

@@ -203,6 +203,12 @@ interface ElexModule {
   ): number;
   _elex_snapshot_verify(bytes: number, size: number, out: number): number;
   _elex_shard_of(code: number, len: number, shards: number): number;
+  _elex_embedder_create(dim: number, out: number): number;
+  _elex_embedder_destroy(e: number): void;
+  _elex_embedder_fit(e: number, blob: number, offsets: number, n: number): number;
+  _elex_embed(e: number, blob: number, offsets: number, n: number, out: number): number;
+  _elex_embedder_stats(e: number, out: number): number;
+  _elex_tokenize(text: number, len: number, out: number, outSize: number): number;
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
   _elex_bench_learn_prepare(op: number, n: number): number;
   _elex_bench_learn_run(op: number, reps: number, out: number): number;
@@ -714,6 +720,52 @@ export class Bindings {
     });
   }
 
+  // ------------------------------------------------------------ embedder
+
+  /** A text embedder (engine/include/elex/embed.h) of `dim` dimensions. */
+  createEmbedder(dim: number): EmbedderHandle {
+    this.open();
+    checkPositiveInt('dim', dim, 4096);
+    const ptr = this.scoped((s) => {
+      const out = s.alloc(4);
+      this.call('creating an embedder', this.m._elex_embedder_create(dim, out));
+      return this.u32()[out >>> 2]!;
+    });
+    return new EmbedderHandle(this, ptr, dim);
+  }
+
+  /** The engine's tokens of a text (for tests and debugging). */
+  tokenize(text: string): string[] {
+    this.open();
+    const bytes = new TextEncoder().encode(text);
+    return this.scoped((s) => {
+      const p = s.put(bytes),
+        out = s.alloc(8);
+      this.call('tokenizing', this.m._elex_tokenize(p, bytes.length, out, out + 4));
+      const joined = new TextDecoder().decode(this.takeBuffer(s, out));
+      return joined ? joined.split(' ') : [];
+    });
+  }
+
+  /** @internal packs texts as one UTF-8 blob + offsets in wasm memory. */
+  putTexts(s: Scratch, texts: readonly string[]): { blob: number; offsets: number } {
+    const enc = new TextEncoder();
+    const parts = texts.map((t) => {
+      if (typeof t !== 'string') throw new ElexError('INVALID_ARGUMENT', 'texts must be strings');
+      return enc.encode(t);
+    });
+    const offsets = new Uint32Array(parts.length + 1);
+    for (let i = 0; i < parts.length; i++) offsets[i + 1] = offsets[i]! + parts[i]!.length;
+    const blob = new Uint8Array(offsets[parts.length]!);
+    parts.forEach((p, i) => blob.set(p, offsets[i]!));
+    return { blob: s.put(blob), offsets: s.put(offsets) };
+  }
+
+  /** @internal */
+  module_(): ElexModule {
+    return this.m;
+  }
+
   private putCode(s: Scratch, code: string): [number, number] {
     const bytes = new TextEncoder().encode(checkCode(code));
     return [s.put(bytes), bytes.length];
@@ -1049,6 +1101,54 @@ export class IndexHandle {
 
   private live(): number {
     if (this.ptr === 0) throw new ElexError('CLOSED', 'this index was closed');
+    return this.ptr;
+  }
+}
+
+/** A text embedder in a same-thread instance. */
+export class EmbedderHandle {
+  constructor(
+    private readonly b: Bindings,
+    private ptr: number,
+    readonly dim: number,
+  ) {}
+
+  /** Learns IDF from the documents (replaces an earlier fit). */
+  fit(texts: readonly string[]): void {
+    this.b.indexCall((m, s) => {
+      const { blob, offsets } = this.b.putTexts(s, texts);
+      this.b.check('fitting the embedder', m._elex_embedder_fit(this.live(), blob, offsets, texts.length));
+    });
+  }
+
+  /** Normalised embeddings, texts.length × dim. */
+  embed(texts: readonly string[]): Float32Array {
+    return this.b.indexCall((m, s) => {
+      const { blob, offsets } = this.b.putTexts(s, texts);
+      const out = s.alloc(texts.length * this.dim * 4);
+      this.b.check('embedding', m._elex_embed(this.live(), blob, offsets, texts.length, out));
+      return this.b.copy(Float32Array, out, texts.length * this.dim);
+    });
+  }
+
+  stats(): { dim: number; documents: number; vocabulary: number; bytes: number } {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(32);
+      this.b.check('reading embedder stats', m._elex_embedder_stats(this.live(), out));
+      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 4);
+      return { dim: v[0]!, documents: v[1]!, vocabulary: v[2]!, bytes: v[3]! };
+    });
+  }
+
+  close(): void {
+    if (this.ptr === 0) return;
+    const p = this.ptr;
+    this.ptr = 0;
+    this.b.indexCall((m) => m._elex_embedder_destroy(p));
+  }
+
+  private live(): number {
+    if (this.ptr === 0) throw new ElexError('CLOSED', 'this embedder was closed');
     return this.ptr;
   }
 }

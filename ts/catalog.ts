@@ -124,7 +124,8 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
       if (required) bad(path, 'is required');
       return;
     }
-    if (typeof v !== 'string' || v.length === 0 || v.length > 4096) bad(path, 'must be a non-empty string (at most 4096 characters)');
+    if (typeof v !== 'string' || v.length === 0 || v.length > 4096)
+      bad(path, 'must be a non-empty string (at most 4096 characters)');
   };
   const strList = (v: unknown, path: string) => {
     if (v === undefined) return;
@@ -152,7 +153,8 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
   input.features.forEach((f, i) => {
     if (isObj(f) && Array.isArray(f.dependencies))
       f.dependencies.forEach((d, j) => {
-        if (typeof d === 'string' && !codes.has(d)) bad(`$.features[${i}].dependencies[${j}]`, `unknown feature code "${d}"`);
+        if (typeof d === 'string' && !codes.has(d))
+          bad(`$.features[${i}].dependencies[${j}]`, `unknown feature code "${d}"`);
       });
   });
   const named = (key: 'parameters' | 'counters' | 'kpis', extra: (o: Record<string, unknown>, p: string) => void) => {
@@ -185,7 +187,12 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
       bad(`${p}.type`, 'must be int, float, bool, enum or string');
     if (o.range !== undefined) {
       const r = o.range;
-      if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x)) || r[0] > r[1])
+      if (
+        !Array.isArray(r) ||
+        r.length !== 2 ||
+        !r.every((x) => typeof x === 'number' && Number.isFinite(x)) ||
+        r[0] > r[1]
+      )
         bad(`${p}.range`, 'must be [min, max] with min <= max');
     }
     strList(o.values, `${p}.values`);
@@ -194,7 +201,8 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
       else {
         for (const k of ['min', 'max', 'maxChange', 'cooldownS']) num(o.safe[k], `${p}.safe.${k}`);
         const s = o.safe as SafeZone;
-        if (typeof s.min === 'number' && typeof s.max === 'number' && s.min > s.max) bad(`${p}.safe`, 'min must be <= max');
+        if (typeof s.min === 'number' && typeof s.max === 'number' && s.min > s.max)
+          bad(`${p}.safe`, 'min must be <= max');
         if (typeof s.maxChange === 'number' && s.maxChange < 0) bad(`${p}.safe.maxChange`, 'must be >= 0');
         if (typeof s.cooldownS === 'number' && s.cooldownS < 0) bad(`${p}.safe.cooldownS`, 'must be >= 0');
       }
@@ -240,7 +248,11 @@ export function loadCatalog(input: unknown, source = 'catalog'): LoadedCatalog {
   const counters = new Map((c.counters ?? []).map((p) => [p.name, { ...p, features: [...(p.features ?? [])] }]));
   const kpis = new Map((c.kpis ?? []).map((p) => [p.name, { ...p, features: [...(p.features ?? [])] }]));
   // Link both ways: a feature's lists and an item's features.
-  const link = <T extends { name: string; features?: string[] }>(map: Map<string, T>, list: string[] | undefined, code: string) => {
+  const link = <T extends { name: string; features?: string[] }>(
+    map: Map<string, T>,
+    list: string[] | undefined,
+    code: string,
+  ) => {
     for (const name of list ?? []) {
       let item = map.get(name);
       if (!item) map.set(name, (item = { name, features: [] } as unknown as T));
@@ -255,7 +267,13 @@ export function loadCatalog(input: unknown, source = 'catalog'): LoadedCatalog {
   const categories = new Set(c.features.map((f) => f.category ?? 'Uncategorised'));
   return {
     catalog: c,
-    stats: { features: features.size, parameters: parameters.size, counters: counters.size, kpis: kpis.size, categories: categories.size },
+    stats: {
+      features: features.size,
+      parameters: parameters.size,
+      counters: counters.size,
+      kpis: kpis.size,
+      categories: categories.size,
+    },
     fingerprint: fnv64(JSON.stringify([c.features, c.parameters ?? [], c.counters ?? [], c.kpis ?? []])),
     features,
     parameters,

@@ -31,7 +31,8 @@ export interface PersistOptions {
   autosaveMs?: number;
   /**
    * Identifies the catalog the state was learned for; a snapshot of another
-   * catalog is refused with FOREIGN_DATA (default "default").
+   * catalog is refused with FOREIGN_DATA (default: the loaded catalog's
+   * fingerprint).
    */
   fingerprint?: string;
 }
@@ -135,7 +136,8 @@ export class EngineLearning {
     });
   }
 
-  private workerOf(code: string): number {
+  /** The worker hosting the agent of `code`. */
+  workerOf(code: string): number {
     return agentShardOf(code, AGENT_SHARDS) % this.pool.size;
   }
 
@@ -143,6 +145,19 @@ export class EngineLearning {
     // Unique across sessions (decisions are persisted with their ids): ms × 1024.
     this.lastQid = Math.max(this.lastQid + 1, Date.now() * 1024);
     return this.lastQid;
+  }
+
+  /** A fresh query id (not yet registered for feedback). */
+  newQuery(): { queryId: string; qid: number } {
+    const qid = this.nextQid();
+    return { queryId: `q${qid.toString(36)}`, qid };
+  }
+
+  /** Makes feedback on `queryId` reach the agents of `codes`. */
+  registerQuery(queryId: string, qid: number, codes: string[]): void {
+    if (codes.length === 0) return;
+    this.pending.set(queryId, { codes, qid });
+    if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
   }
 
   async decide(feature: string, state: AgentState = {}, options: DecideOptions = {}): Promise<DecideResult> {
@@ -307,7 +322,10 @@ export class EngineLearning {
   }
 }
 
-export function resolvePersist(p: string | PersistOptions | undefined): Required<PersistOptions> | null {
+export function resolvePersist(
+  p: string | PersistOptions | undefined,
+  catalogFingerprint = 'default',
+): Required<PersistOptions> | null {
   if (p === undefined) return null;
   const o: PersistOptions = typeof p === 'string' ? { name: p } : p;
   if (typeof o !== 'object' || o === null || typeof o.name !== 'string' || !/^[\w.-]{1,64}$/.test(o.name))
@@ -325,5 +343,11 @@ export function resolvePersist(p: string | PersistOptions | undefined): Required
     ms = o.autosaveMs ?? 30_000;
   if (!Number.isInteger(every) || every < 0 || !(ms >= 0))
     throw new ElexError('INVALID_ARGUMENT', 'persist.autosaveEvery and autosaveMs must be non-negative numbers');
-  return { name: o.name, backend, autosaveEvery: every, autosaveMs: ms, fingerprint: o.fingerprint ?? 'default' };
+  return {
+    name: o.name,
+    backend,
+    autosaveEvery: every,
+    autosaveMs: ms,
+    fingerprint: o.fingerprint ?? catalogFingerprint,
+  };
 }

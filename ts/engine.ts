@@ -26,6 +26,17 @@ import {
   type AgentValues,
   type LearningOptions,
 } from './learn-types.ts';
+import {
+  DEFAULT_CATALOG_URL,
+  EngineQueries,
+  resolveCatalog,
+  type CatalogSource,
+  type QueryOptions,
+  type QueryRequest,
+  type QueryResult,
+} from './engine-query.ts';
+import type { CatalogStats } from './catalog.ts';
+import type { RanStats } from './protocol.ts';
 
 export interface EngineOptions {
   /** Force a variant; default: the best this page supports (simd-mt → simd → scalar). */
@@ -56,6 +67,14 @@ export interface EngineOptions {
    * 30 s while changed, on save() and on close().
    */
   persist?: string | PersistOptions;
+  /**
+   * The RAN catalog: a URL of its JSON, or the object itself (see
+   * catalog/catalog.schema.json). Default: the generated default catalog
+   * (593 features). `false`: no catalog, no query().
+   */
+  catalog?: CatalogSource | false;
+  /** Embedding dimension of the router (default 512, chosen on the eval set: README). */
+  embeddingDim?: number;
 }
 
 export interface EngineInfo {
@@ -145,6 +164,17 @@ export interface Engine {
   agentValues(feature: string, state?: AgentState): Promise<AgentValues | null>;
   /** Memory, agents, learning and persistence figures. */
   stats(): Promise<EngineStats>;
+  /**
+   * The query cycle: routes a question to its features, their agents act,
+   * one merged answer comes back within `budgetMs` (default 500).
+   */
+  query(input: string | QueryRequest, options?: QueryOptions): Promise<QueryResult>;
+  /** Many questions in one cycle (one routing and one acting round trip per worker). */
+  queryBatch(inputs: readonly (string | QueryRequest)[], options?: QueryOptions): Promise<QueryResult[]>;
+  /** The loaded catalog's size and fingerprint (null with `catalog: false`). */
+  catalog(): { stats: CatalogStats; fingerprint: string } | null;
+  /** Resolves when every worker's router is built; its figures per worker. */
+  routerReady(): Promise<RanStats[]>;
   /** Writes a snapshot of all learned state now (needs `persist`). */
   save(): Promise<SaveReport>;
   /** Saves unsaved learning (with `persist`), then terminates the workers; calls in flight reject with CLOSED. Idempotent. */
@@ -182,7 +212,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (typeof highWater !== 'number' || !(highWater > 0 && highWater <= 1))
     throw new ElexError('INVALID_ARGUMENT', `evictionHighWater must be in (0, 1], got ${String(highWater)}`);
   const learning = resolveLearning(options.learning);
-  const persist = resolvePersist(options.persist);
+  const dim = options.embeddingDim ?? 512;
+  if (!Number.isInteger(dim) || dim < 8 || dim > 4096)
+    throw new ElexError('INVALID_ARGUMENT', `embeddingDim must be an integer from 8 to 4096, got ${String(dim)}`);
+  const catalog = options.catalog === false ? null : await resolveCatalog(options.catalog ?? DEFAULT_CATALOG_URL);
+  const persist = resolvePersist(options.persist, catalog?.fingerprint);
   const release = persist ? await EngineLearning.lockName(persist.name) : null;
   let module: WebAssembly.Module;
   try {
@@ -205,6 +239,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       learning,
       persist: persist ? { name: persist.name, backend: persist.backend, fingerprint: persist.fingerprint } : null,
     },
+    ran: catalog ? { catalogJson: JSON.stringify(catalog.catalog), dim } : null,
   });
   try {
     await pool.start();
@@ -214,6 +249,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     throw e instanceof ElexError ? e : new ElexError('INIT_FAILED', `the worker pool did not start: ${String(e)}`);
   }
   const learn = new EngineLearning(pool, persist, release);
+  const queries = catalog ? new EngineQueries(pool, learn, catalog) : null;
+  const noCatalog = () => new ElexError('INVALID_ARGUMENT', 'this engine was created with catalog: false');
   const build = pool.infoOf(0)!;
   const startMs = performance.now() - t0;
   let closed = false;
@@ -299,6 +336,25 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.agentValues(feature, state),
     stats: () => (closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.stats()),
     save: () => (closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.save()),
+    query(input, opts) {
+      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
+      if (!queries) return Promise.reject(noCatalog());
+      return queries.query(input, opts);
+    },
+    queryBatch(inputs, opts) {
+      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
+      if (!queries) return Promise.reject(noCatalog());
+      return queries.queryBatch(inputs, opts);
+    },
+    catalog: () => (catalog ? { stats: catalog.stats, fingerprint: catalog.fingerprint } : null),
+    async routerReady() {
+      if (!catalog) throw noCatalog();
+      for (;;) {
+        const all = await Promise.all(Array.from({ length: workers }, (_, w) => pool.call(w, (r) => r.ranStats())));
+        if (all.every((s) => s !== null)) return all as RanStats[];
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
 
     async close() {
       if (closed) return;

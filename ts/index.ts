@@ -57,3 +57,20 @@ export { AgentHost } from './agent-host.ts';
 export type { HostSetup, PersistSetup, RestoreReport, SaveReport } from './agent-host.ts';
 export { MemoryStore, OpfsStore, IdbStore, openStore } from './persist.ts';
 export type { KeyValueStore, PersistBackend } from './persist.ts';
+export { loadCatalog, checkCatalog } from './catalog.ts';
+export type {
+  Catalog,
+  CatalogProblem,
+  CatalogStats,
+  Counter,
+  Feature,
+  Kpi,
+  LoadedCatalog,
+  Parameter,
+  SafeZone,
+} from './catalog.ts';
+export { DEFAULT_CATALOG_URL } from './engine-query.ts';
+export type { CatalogSource, QueryOptions, QueryRequest, QueryResult, QueryTimings } from './engine-query.ts';
+export type { AgentAnswer, AgentReply, FeatureCard, MatchedItem, PastQuery, RoutedFeature } from './ran-host.ts';
+export type { RanStats } from './protocol.ts';
+export { classifyType, classifyComplexity } from './classify.ts';

@@ -12,6 +12,7 @@ import * as Comlink from 'comlink';
 import type { BundleOverrides } from './bundles.ts';
 import type { BuildInfo } from './bindings.ts';
 import type { HostSetup, RestoreReport } from './agent-host.ts';
+import type { RanSetup } from './ran-host.ts';
 import { ElexError } from './errors.ts';
 import type { Variant } from './platform.ts';
 import { revive, type CrashMode, type WorkerApi } from './protocol.ts';
@@ -27,6 +28,8 @@ export interface PoolOptions {
   onRestart?: (index: number, reason: string) => void;
   /** Agents' memory budget (per worker), learning and persistence. */
   host: Omit<HostSetup, 'worker' | 'workers'>;
+  /** Catalog and router (null: no catalog). */
+  ran: Omit<RanSetup, 'worker' | 'workers'> | null;
 }
 
 export interface CallOptions {
@@ -218,6 +221,7 @@ export class WorkerPool {
                 startTimeoutMs: this.opts.startTimeoutMs,
                 lifeLock,
                 host: { ...this.opts.host, worker: index, workers: this.opts.workers },
+                ran: this.opts.ran ? { ...this.opts.ran, worker: index, workers: this.opts.workers } : null,
               },
               [],
             ),

@@ -15,6 +15,7 @@ import { ElexError, fromWire, toWire, type WireError } from './errors.ts';
 import type { HostSetup, RestoreReport, SaveReport } from './agent-host.ts';
 import type { AgentInfo, AgentState, AgentValues, Decision, MemoryStats } from './learn-types.ts';
 import type { PersistBackend } from './persist.ts';
+import type { AgentReply, RanSetup, RoutedFeature } from './ran-host.ts';
 import type { Variant } from './platform.ts';
 
 export interface InitRequest {
@@ -34,6 +35,35 @@ export interface InitRequest {
   lifeLock: string | null;
   /** Memory budget, learning and persistence of this worker's agents. */
   host: HostSetup;
+  /** The catalog and router setup; built in the background after init. */
+  ran: RanSetup | null;
+}
+
+/** What a worker's router reports. */
+export interface RanStats {
+  items: number;
+  hostedItems: number;
+  hostedFeatures: number;
+  buildMs: number;
+  features: number;
+  parameters: number;
+  counters: number;
+  kpis: number;
+  categories: number;
+  fingerprint: string;
+}
+
+export interface ActRequest {
+  queryId: string;
+  qid: number;
+  text: string;
+  type: string;
+  complexity: string;
+  /** The features (hosted by this worker) whose agents act. */
+  features: RoutedFeature[];
+  /** The pool-wide top features. */
+  candidates: RoutedFeature[];
+  state: AgentState;
 }
 
 /** A worker's learning and memory figures. */
@@ -95,6 +125,15 @@ export interface WorkerApi {
   /** Removes snapshot files of other worker counts (after every worker saved). */
   learnCleanup(): Promise<number>;
   learnStats(): Promise<WorkerLearnStats>;
+  /** Routes questions to this worker's best k features each (waits for the router to be built). */
+  ranRoute(
+    texts: string[],
+    k: number,
+  ): Promise<{ features: RoutedFeature[][]; ms: { embed: number; route: number; wait: number } }>;
+  /** The agents of the given features act on one question each. */
+  ranAct(reqs: ActRequest[]): Promise<AgentReply[][]>;
+  /** Router figures, or null while it is being built. */
+  ranStats(): Promise<RanStats | null>;
   /** Benchmark aid: this worker's share of `agents` agents ("FAJ 121 3000"…) with `states` states each. */
   populateAgents(agents: number, states: number): Promise<void>;
   /** Testing aid: the next snapshot write stops half-way and the worker dies (OPFS only). */

@@ -7,10 +7,19 @@ import { AgentHost } from './agent-host.ts';
 import { instantiate, type Bindings, type IndexHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
 import { OpfsStore } from './persist.ts';
+import { RanHost } from './ran-host.ts';
 import { serve, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
 let host: AgentHost | null = null;
+let ran: RanHost | null = null;
+let ranReady: Promise<RanHost> | null = null;
+let routerBytes = 0;
+
+function router(): Promise<RanHost> {
+  if (!ranReady) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog (catalog: false)');
+  return ranReady;
+}
 
 function agents(): AgentHost {
   if (!host) throw new ElexError('INTERNAL', 'worker used before init');
@@ -19,7 +28,7 @@ function agents(): AgentHost {
 
 /** Index bytes count against the budget: reported after every change. */
 function reportIndexBytes(): void {
-  let total = 0;
+  let total = routerBytes;
   for (const ix of indexes.values()) total += ix.stats().bytes;
   ready().setExternalBytes(total);
 }
@@ -72,6 +81,26 @@ const api: WorkerApi = {
       });
       host = new AgentHost(bindings, req.host);
       const restored = await host.open();
+      if (req.ran) {
+        const setup = req.ran;
+        const b = bindings,
+          h = host;
+        // Built after init returns, so the engine is usable at once; routing waits for it.
+        ranReady = new Promise<RanHost>((resolve, reject) =>
+          setTimeout(() => {
+            try {
+              ran = new RanHost(b, h, setup, (bytes) => {
+                routerBytes = bytes;
+                reportIndexBytes();
+              });
+              resolve(ran);
+            } catch (e) {
+              reject(e);
+            }
+          }, 0),
+        );
+        ranReady.catch(() => {});
+      }
       return { info: bindings.info(), startMs: performance.now() - t0, restored };
     }),
   info: () => serve(() => ready().info()),
@@ -131,7 +160,28 @@ const api: WorkerApi = {
       reportIndexBytes();
     }),
   agentDecide: (code, queryId, state, follows) => serve(() => agents().decide(code, queryId, state, follows)),
-  agentFeedback: (code, queryIds, rewards) => serve(() => agents().feedback(code, queryIds, rewards)),
+  agentFeedback: (code, queryIds, rewards) =>
+    serve(async () => {
+      const r = await agents().feedback(code, queryIds, rewards);
+      if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(queryIds[i]!, rewards[i]!);
+      return r;
+    }),
+  ranRoute: (texts, k) =>
+    serve(async () => {
+      const t0 = performance.now();
+      const r = await router();
+      const wait = performance.now() - t0;
+      const out = r.routeBatch(texts, k);
+      return { features: out.features, ms: { ...out.ms, wait } };
+    }),
+  ranAct: (reqs) =>
+    serve(async () => {
+      const r = await router();
+      const out = [];
+      for (const req of reqs) out.push(await r.act(req));
+      return out;
+    }),
+  ranStats: () => serve(() => (ran ? ran.stats() : null)),
   agentValues: (code, state) => serve(() => agents().values(code, state)),
   agentInfo: (code) => serve(() => agents().info(code)),
   learnSave: () => serve(() => agents().save()),

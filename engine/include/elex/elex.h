@@ -190,6 +190,24 @@ int elex_bench_prepare(int kernel, uint32_t n, uint32_t seed);
 /// depends on every result (so nothing is optimised away).
 int elex_bench_run(int kernel, int twin, uint32_t reps, double* checksum);
 
+// ---------------------------------------------------------------- embedder
+// Text → vectors (embed.h). Texts are passed as one UTF-8 blob with n + 1
+// byte offsets (text i is blob[offsets[i] .. offsets[i+1])).
+
+typedef struct elex_embedder elex_embedder;
+
+int elex_embedder_create(uint32_t dim, elex_embedder** out);
+void elex_embedder_destroy(elex_embedder* e);
+/// Learns IDF from n documents.
+int elex_embedder_fit(elex_embedder* e, const char* blob, const uint32_t* offsets, uint32_t n);
+/// out[i * dim ..] = the embedding of text i (each at most 8192 bytes).
+int elex_embed(const elex_embedder* e, const char* blob, const uint32_t* offsets, uint32_t n,
+               float* out);
+/// out[0..3] = dim, documents fitted, vocabulary, bytes.
+int elex_embedder_stats(const elex_embedder* e, double* out);
+/// The tokens of a text joined by spaces (*out freed with elex_free).
+int elex_tokenize(const char* text, size_t len, char** out, size_t* out_size);
+
 // ------------------------------------------------------- learning benches
 // For the benchmark harness only (engine/src/bench_learn.cpp documents ops).
 int elex_bench_learn_prepare(int op, uint32_t n);

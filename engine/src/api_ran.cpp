@@ -1,0 +1,117 @@
+// The C ABI of the text embedder (see elex.h).
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "elex/elex.h"
+#include "elex/embed.h"
+#include "engine_impl.h"
+#include "export.h"
+
+struct elex_embedder {
+  explicit elex_embedder(std::uint32_t dim) : e(dim) {}
+  elex::embed::Embedder e;
+};
+
+namespace {
+
+using elex::Status;
+
+/// Texts packed as one UTF-8 blob and n + 1 offsets.
+Status check_blob(const char* blob, const uint32_t* offsets, uint32_t n) {
+  if (n > 0 && (blob == nullptr || offsets == nullptr))
+    return elex::fail(ELEX_E_INVALID_ARGUMENT, "null texts or offsets");
+  for (uint32_t i = 0; i < n; ++i)
+    if (offsets[i + 1] < offsets[i])
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "text offsets must not decrease (at %u)", i);
+  return ELEX_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+ELEX_EXPORT int elex_embedder_create(uint32_t dim, elex_embedder** out) {
+  return guarded([&] {
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output");
+    *out = nullptr;
+    if (dim < 8 || dim > 4096)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "embedding dimension %u is outside 8..4096", dim);
+    auto* e = new (std::nothrow) elex_embedder(dim);
+    if (e == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for an embedder");
+    *out = e;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT void elex_embedder_destroy(elex_embedder* e) { delete e; }
+
+ELEX_EXPORT int elex_embedder_fit(elex_embedder* e, const char* blob, const uint32_t* offsets,
+                                  uint32_t n) {
+  return guarded([&] {
+    if (e == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "embedder is null");
+    if (Status s = check_blob(blob, offsets, n); s != ELEX_OK) return s;
+    std::vector<const char*> texts(n);
+    std::vector<std::size_t> lens(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      texts[i] = blob + offsets[i];
+      lens[i] = offsets[i + 1] - offsets[i];
+    }
+    return e->e.fit(texts.data(), lens.data(), n);
+  });
+}
+
+ELEX_EXPORT int elex_embed(const elex_embedder* e, const char* blob, const uint32_t* offsets,
+                           uint32_t n, float* out) {
+  return guarded([&] {
+    if (e == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null embedder or output");
+    if (Status s = check_blob(blob, offsets, n); s != ELEX_OK) return s;
+    for (uint32_t i = 0; i < n; ++i)
+      if (Status s = e->e.embed(blob + offsets[i], offsets[i + 1] - offsets[i],
+                                out + std::size_t(i) * e->e.dim());
+          s != ELEX_OK)
+        return s;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_embedder_stats(const elex_embedder* e, double* out) {
+  return guarded([&] {
+    if (e == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null embedder or output");
+    out[0] = double(e->e.dim());
+    out[1] = double(e->e.documents());
+    out[2] = double(e->e.vocabulary());
+    out[3] = double(e->e.bytes());
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_tokenize(const char* text, size_t len, char** out, size_t* out_size) {
+  return guarded([&] {
+    if (out == nullptr || out_size == nullptr || (text == nullptr && len > 0))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null text or output");
+    if (len > elex::embed::kMaxTextBytes)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "text of %zu bytes is over the %zu-byte limit",
+                        len, elex::embed::kMaxTextBytes);
+    std::vector<std::string> toks;
+    elex::embed::tokenize(text, len, &toks);
+    std::string joined;
+    for (const auto& t : toks) {
+      if (!joined.empty()) joined += ' ';
+      joined += t;
+    }
+    char* buf = static_cast<char*>(std::malloc(joined.size() + 1));
+    if (buf == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for tokens");
+    std::memcpy(buf, joined.data(), joined.size());
+    buf[joined.size()] = 0;
+    *out = buf;
+    *out_size = joined.size();
+    return ELEX_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,78 @@
+// Tokeniser and embedder (embed.h).
+#include "elex/embed.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "elex/kernels.h"
+
+namespace {
+
+using elex::embed::Embedder;
+
+std::string toks(const char* s) {
+  std::vector<std::string> t;
+  elex::embed::tokenize(s, std::strlen(s), &t);
+  std::string j;
+  for (const auto& x : t) j += (j.empty() ? "" : " ") + x;
+  return j;
+}
+
+TEST(Tokenize, SplitsRanIdentifiers) {
+  EXPECT_EQ(toks("Which parameters control MIMO sleep start time?"),
+            "parameter control mimo sleep start time");
+  EXPECT_EQ(toks("EUtranCellFDD.mimoSleepStartTime"),
+            "eutrancellfdd.mimosleepstarttime eutrancellfdd e utran cell fdd mimosleepstarttime "
+            "mimo sleep start time");
+  EXPECT_EQ(toks("pmRrcConnEstabSucc dropped"), "pmrrcconnestabsucc pm rrc conn estab succ dropp");
+  EXPECT_EQ(toks("FAJ 121 3094 and FAJ1213094"), "faj1213094 faj1213094 faj 1213094");
+  EXPECT_EQ(toks("256QAM on NR"), "256qam 256 qam nr");
+  EXPECT_EQ(toks(""), "");
+  EXPECT_EQ(toks("... !!! ..."), "");
+}
+
+TEST(Embed, NormalisedDeterministicAndSimilarForSharedTerms) {
+  Embedder e(256);
+  const char* docs[] = {"MIMO Sleep Mode switches off MIMO branches at low traffic",
+                        "Carrier Aggregation combines component carriers",
+                        "Inter-Frequency Load Balancing moves devices to other frequencies"};
+  const std::size_t lens[] = {std::strlen(docs[0]), std::strlen(docs[1]), std::strlen(docs[2])};
+  ASSERT_EQ(e.fit(docs, lens, 3), ELEX_OK);
+  EXPECT_EQ(e.documents(), 3u);
+  std::vector<float> a(256), b(256), q(256), z(256);
+  ASSERT_EQ(e.embed(docs[0], lens[0], a.data()), ELEX_OK);
+  ASSERT_EQ(e.embed(docs[1], lens[1], b.data()), ELEX_OK);
+  const char* query = "mimo sleeping at night";
+  ASSERT_EQ(e.embed(query, std::strlen(query), q.data()), ELEX_OK);
+  double n = 0;
+  for (float x : a) n += double(x) * x;
+  EXPECT_NEAR(n, 1.0, 1e-5);
+  const float da = elex::kernels::scalar::dot(q.data(), a.data(), 256);
+  const float db = elex::kernels::scalar::dot(q.data(), b.data(), 256);
+  EXPECT_GT(da, 0.3f);
+  EXPECT_GT(da, db + 0.2f);
+  std::vector<float> a2(256);
+  ASSERT_EQ(e.embed(docs[0], lens[0], a2.data()), ELEX_OK);
+  EXPECT_EQ(a, a2);
+  ASSERT_EQ(e.embed("", 0, z.data()), ELEX_OK);
+  for (float x : z) EXPECT_EQ(x, 0.0f);
+  std::string big(elex::embed::kMaxTextBytes + 1, 'a');
+  EXPECT_EQ(e.embed(big.data(), big.size(), z.data()), ELEX_E_INVALID_ARGUMENT);
+}
+
+TEST(Embed, HostileBytesNeverCrash) {
+  Embedder e(64);
+  std::string junk;
+  for (int i = 0; i < 4000; ++i) junk += char((i * 131 + 7) & 0xFF);
+  const char* d = junk.data();
+  const std::size_t l = junk.size();
+  ASSERT_EQ(e.fit(&d, &l, 1), ELEX_OK);
+  std::vector<float> out(64);
+  EXPECT_EQ(e.embed(d, l, out.data()), ELEX_OK);
+}
+
+}  // namespace

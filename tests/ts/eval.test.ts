@@ -1,0 +1,73 @@
+/**
+ * Routing accuracy on the eval set (eval/questions.json, 301 questions over
+ * the default catalog, a third of them paraphrases that name no feature,
+ * parameter or acronym), through the real wasm router in node.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { AgentHost } from '../../ts/agent-host.ts';
+import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { RanHost } from '../../ts/ran-host.ts';
+
+interface Question {
+  q: string;
+  expected: string;
+  kind: 'named' | 'identifier' | 'paraphrase';
+}
+
+const evalSet = JSON.parse(readFileSync(new URL('../../eval/questions.json', import.meta.url), 'utf8')) as {
+  questions: Question[];
+};
+let b: Bindings;
+let ran: RanHost;
+
+beforeAll(async () => {
+  b = await instantiate({ variant: 'simd' });
+  const host = new AgentHost(b, {
+    memoryBudgetBytes: 500 << 20,
+    highWater: 1,
+    learning: {},
+    persist: null,
+    worker: 0,
+    workers: 1,
+  });
+  await host.open();
+  const json = readFileSync(new URL('../../build/catalog/default.json', import.meta.url), 'utf8');
+  ran = new RanHost(
+    b,
+    host,
+    { catalogJson: json, dim: Number(process.env.ELEX_EVAL_DIM ?? 512), worker: 0, workers: 1 },
+    () => {},
+  );
+}, 120_000);
+afterAll(() => ran?.close());
+
+test('the eval set is what it says: ≥ 300 questions, a third of them paraphrases', () => {
+  expect(evalSet.questions.length).toBeGreaterThanOrEqual(300);
+  const para = evalSet.questions.filter((q) => q.kind === 'paraphrase').length;
+  expect(para * 3).toBeGreaterThanOrEqual(evalSet.questions.length);
+});
+
+test('routing top-1 ≥ 85 % on the eval set', () => {
+  const byKind = new Map<string, { n: number; top1: number; top5: number }>();
+  const misses: string[] = [];
+  for (const { q, expected, kind } of evalSet.questions) {
+    const got = ran.route(q, 5).features.map((f) => f.code);
+    const s = byKind.get(kind) ?? { n: 0, top1: 0, top5: 0 };
+    s.n++;
+    if (got[0] === expected) s.top1++;
+    else misses.push(`${kind}: ${q} → ${got[0]} (want ${expected})`);
+    if (got.includes(expected)) s.top5++;
+    byKind.set(kind, s);
+  }
+  const all = [...byKind.values()].reduce((a, s) => ({ n: a.n + s.n, top1: a.top1 + s.top1, top5: a.top5 + s.top5 }), {
+    n: 0,
+    top1: 0,
+    top5: 0,
+  });
+  const pct = (x: number, n: number) => `${((100 * x) / n).toFixed(1)} %`;
+  for (const [kind, s] of byKind) console.log(`${kind}: top-1 ${pct(s.top1, s.n)}, top-5 ${pct(s.top5, s.n)} (${s.n})`);
+  console.log(`all: top-1 ${pct(all.top1, all.n)}, top-5 ${pct(all.top5, all.n)} (${all.n})`);
+  console.log(misses.slice(0, 40).join('\n'));
+  expect(all.top1 / all.n).toBeGreaterThanOrEqual(0.85);
+});

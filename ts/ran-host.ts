@@ -1,0 +1,500 @@
+/**
+ * The RAN side of one wasm instance (a pool worker): the catalog's
+ * knowledge items of the features this worker hosts in an HNSW index,
+ * exact identifier matches, hybrid routing, and the agents' structured
+ * answers.
+ *
+ * Knowledge items: one per feature, parameter, counter and KPI, each
+ * pointing to its features. An item lives on the worker of its first
+ * feature (features are sharded by code, s % workers), so across the pool
+ * every item is indexed exactly once. The embedder is fitted on every
+ * item's text in every worker, so IDF (and thus scores) agree everywhere.
+ *
+ * Routing score of a feature, in [0, 1]:
+ *   min(1, best cosine similarity of its items to the question
+ *          + 0.5 × its strongest exact hit)
+ * where an exact hit is 1 for its code, acronym (as written, upper case)
+ * or full name, and 0.8 for a parameter, counter or KPI identifier (full
+ * or attribute part) or a KPI name. `matched` lists the exact hits first,
+ * then the best vector hits.
+ */
+import type { AgentHost } from './agent-host.ts';
+import type { Bindings, EmbedderHandle, IndexHandle } from './bindings.ts';
+import { loadCatalog, type Counter, type Feature, type Kpi, type LoadedCatalog, type Parameter } from './catalog.ts';
+import type { MatchedEntity } from './classify.ts';
+import { ElexError } from './errors.ts';
+import { AGENT_SHARDS, agentShardOf, type AgentAction, type AgentState } from './learn-types.ts';
+
+export type ItemKind = 'feature' | 'parameter' | 'counter' | 'kpi';
+
+export interface MatchedItem {
+  kind: ItemKind;
+  name: string;
+  /** Similarity (vector) or exact-hit strength. */
+  score: number;
+  exact: boolean;
+}
+
+export interface RoutedFeature {
+  code: string;
+  name: string;
+  score: number;
+  matched: MatchedItem[];
+}
+
+export interface RouteResult {
+  features: RoutedFeature[];
+  ms: { embed: number; route: number };
+}
+
+export interface FeatureCard {
+  code: string;
+  name?: string;
+  acronym?: string;
+  category?: string;
+  description?: string;
+  parameters: (Parameter & { matched: boolean })[];
+  counters: (Counter & { matched: boolean })[];
+  kpis: (Kpi & { matched: boolean })[];
+  /** How many of each the feature has in all. */
+  totals: { parameters: number; counters: number; kpis: number };
+}
+
+export interface PastQuery {
+  queryId: string;
+  text: string;
+  action: AgentAction;
+  /** Reward given, once feedback arrived. */
+  reward: number | null;
+  similarity: number;
+}
+
+export type AgentAnswer =
+  | { action: 'DirectAnswer'; card: FeatureCard }
+  | {
+      action: 'ContextAnswer';
+      card: FeatureCard;
+      related: { code: string; name?: string }[];
+      similarPast: PastQuery[];
+    }
+  | { action: 'ConsultPeer'; cards: FeatureCard[] }
+  | { action: 'RequestClarification'; candidates: { code: string; name?: string; score: number }[] }
+  | {
+      action: 'Escalate';
+      flagged: true;
+      reason: string;
+      context: { text: string; type: string; complexity: string; candidates: { code: string; score: number }[] };
+    };
+
+export interface AgentReply {
+  code: string;
+  action: AgentAction;
+  confidence: number;
+  explored: boolean;
+  answer: AgentAnswer;
+}
+
+export interface RanSetup {
+  /** The catalog as JSON text (parsed and checked in the worker). */
+  catalogJson: string;
+  dim: number;
+  worker: number;
+  workers: number;
+}
+
+interface Item {
+  kind: ItemKind;
+  name: string;
+  features: string[];
+}
+
+const CODE_RE = /\b([A-Z]{2,5}) ?(\d{2,4}) ?(\d{2,5})\b/g;
+const HISTORY = 512;
+export const MAX_TEXT = 2000;
+const ITEM_WEIGHT = 0.7;
+
+const normCode = (c: string) => c.replace(/\s+/g, '').toLowerCase();
+
+/** Questions are non-empty strings of at most 2,000 characters. */
+export function checkQuestion(text: unknown): string {
+  if (typeof text !== 'string' || text.trim().length === 0)
+    throw new ElexError('INVALID_ARGUMENT', 'a question must be a non-empty string');
+  if (text.length > MAX_TEXT)
+    throw new ElexError('INVALID_ARGUMENT', `a question must be at most ${MAX_TEXT} characters, got ${text.length}`);
+  return text;
+}
+
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export class RanHost {
+  readonly catalog: LoadedCatalog;
+  private readonly items: Item[] = [];
+  private readonly embedder: EmbedderHandle;
+  private index: IndexHandle | null = null;
+  /** Lower-cased identifiers → item ids (hosted items only). */
+  private readonly ids = new Map<string, number[]>();
+  private readonly acronyms = new Map<string, number[]>();
+  /** Multi-word names (features, KPIs) → item ids, matched as substrings. */
+  private readonly phrases: [string, number][] = [];
+  private readonly hosted = new Set<string>();
+  private readonly history: {
+    queryId: string;
+    qid: number;
+    text: string;
+    vec: Float32Array;
+    code: string;
+    action: AgentAction;
+    reward: number | null;
+  }[] = [];
+  readonly buildMs: number;
+
+  constructor(
+    b: Bindings,
+    private readonly agents: AgentHost,
+    setup: RanSetup,
+    private readonly onBytes: (bytes: number) => void,
+  ) {
+    const t0 = performance.now();
+    this.catalog = loadCatalog(JSON.parse(setup.catalogJson) as unknown, 'the catalog');
+    for (const code of this.catalog.features.keys())
+      if (agentShardOf(code, AGENT_SHARDS) % setup.workers === setup.worker) this.hosted.add(code);
+    const texts: string[] = [];
+    const add = (kind: ItemKind, name: string, features: string[], text: string) => {
+      this.items.push({ kind, name, features });
+      texts.push(text);
+    };
+    const featureNames = (codes: string[] | undefined) =>
+      (codes ?? []).map((c) => this.catalog.features.get(c)?.name ?? '').join(' ');
+    for (const f of this.catalog.features.values())
+      add(
+        'feature',
+        f.code,
+        [f.code],
+        [f.code, f.name, f.acronym, f.category, f.description].filter(Boolean).join('. '),
+      );
+    for (const p of this.catalog.parameters.values())
+      add(
+        'parameter',
+        p.name,
+        p.features ?? [],
+        [p.name, p.description, p.unit, featureNames(p.features)].filter(Boolean).join('. '),
+      );
+    for (const c of this.catalog.counters.values())
+      add(
+        'counter',
+        c.name,
+        c.features ?? [],
+        [c.name, c.description, featureNames(c.features)].filter(Boolean).join('. '),
+      );
+    for (const k of this.catalog.kpis.values())
+      add(
+        'kpi',
+        k.name,
+        k.features ?? [],
+        [k.name, k.formula, k.description, featureNames(k.features)].filter(Boolean).join('. '),
+      );
+    this.embedder = b.createEmbedder(setup.dim);
+    this.embedder.fit(texts);
+    // Index and identifiers of the hosted items.
+    const hostedIds: number[] = [];
+    this.items.forEach((it, id) => {
+      if (it.features.length === 0 || !this.hosted.has(it.features[0]!)) return;
+      hostedIds.push(id);
+      const key = (k: string, map = this.ids) => {
+        const list = map.get(k);
+        if (list) list.push(id);
+        else map.set(k, [id]);
+      };
+      if (it.kind === 'feature') {
+        const f = this.catalog.features.get(it.name)!;
+        key(normCode(f.code));
+        if (f.acronym) key(f.acronym, this.acronyms);
+        if (f.name) this.phrases.push([f.name.toLowerCase(), id]);
+      } else if (it.kind === 'kpi') {
+        this.phrases.push([it.name.toLowerCase(), id]);
+      } else {
+        key(it.name.toLowerCase());
+        const dot = it.name.lastIndexOf('.');
+        if (dot > 0) key(it.name.slice(dot + 1).toLowerCase());
+      }
+    });
+    if (hostedIds.length > 0) {
+      this.index = b.createIndex({ dim: setup.dim, metric: 'cosine', M: 16, efConstruction: 64 });
+      const chunk = 2048;
+      for (let i = 0; i < hostedIds.length; i += chunk) {
+        const ids = hostedIds.slice(i, i + chunk);
+        this.index.add(Uint32Array.from(ids), this.embedder.embed(ids.map((id) => texts[id]!)));
+      }
+    }
+    this.buildMs = performance.now() - t0;
+    this.reportBytes();
+  }
+
+  private reportBytes(): void {
+    // Router state is engine state: it counts against the memory budget.
+    const bytes =
+      (this.index?.stats().bytes ?? 0) +
+      this.embedder.stats().bytes +
+      this.history.length * (this.embedder.dim * 4 + 256);
+    this.onBytes(bytes);
+  }
+
+  stats() {
+    return {
+      items: this.items.length,
+      hostedItems: this.index?.stats().size ?? 0,
+      hostedFeatures: this.hosted.size,
+      buildMs: this.buildMs,
+      ...this.catalog.stats,
+      fingerprint: this.catalog.fingerprint,
+    };
+  }
+
+  /** Routes a question to this worker's best `k` features. */
+  route(text: string, k: number): RouteResult {
+    const r = this.routeBatch([text], k);
+    return { features: r.features[0]!, ms: r.ms };
+  }
+
+  /**
+   * Routes several questions: one embedding call, one (threaded, in
+   * simd-mt) index search for all of them, then per-question aggregation.
+   */
+  routeBatch(
+    texts: readonly string[],
+    k: number,
+  ): { features: RoutedFeature[][]; ms: { embed: number; route: number } } {
+    for (const text of texts) checkQuestion(text);
+    const t0 = performance.now();
+    const qs = this.embedder.embed(texts);
+    const t1 = performance.now();
+    let hits: { ids: Uint32Array; distances: Float32Array } | null = null;
+    let kItems = 0;
+    if (this.index && this.index.stats().size > 0) {
+      kItems = Math.min(64, this.index.stats().size);
+      hits = this.index.search(qs, kItems, { ef: 96 });
+    }
+    const features = texts.map((text, qi) => this.aggregate(text, k, hits, qi * kItems, kItems));
+    return { features, ms: { embed: t1 - t0, route: performance.now() - t1 } };
+  }
+
+  private aggregate(
+    text: string,
+    k: number,
+    hits: { ids: Uint32Array; distances: Float32Array } | null,
+    from: number,
+    n: number,
+  ): RoutedFeature[] {
+    // Exact hits with the span of text they matched; a hit inside a longer
+    // one is dropped ("Enhanced 4x4 MIMO" names that feature, not "4x4 MIMO").
+    const spans: { ids: number[]; strength: number; start: number; end: number }[] = [];
+    const hit = (ids: number[] | undefined, strength: number, start: number, end: number) => {
+      if (ids?.length) spans.push({ ids, strength, start, end });
+    };
+    for (const m of text.matchAll(CODE_RE)) hit(this.ids.get(normCode(m[0])), 1, m.index!, m.index! + m[0].length);
+    for (const m of text.matchAll(/[A-Za-z0-9_.]+/g)) {
+      const w = m[0].replace(/^\.+|\.+$/g, '');
+      if (!w) continue;
+      const start = m.index!,
+        end = start + m[0].length;
+      if (/^[A-Z0-9-]{2,10}$/.test(w) && /[A-Z]/.test(w)) hit(this.acronyms.get(w), 1, start, end);
+      const lw = w.toLowerCase();
+      hit(this.ids.get(lw), 0.8, start, end);
+      const dot = lw.lastIndexOf('.');
+      if (dot > 0) hit(this.ids.get(lw.slice(dot + 1)), 0.8, start, end);
+    }
+    const lower = text.toLowerCase();
+    for (const [phrase, id] of this.phrases) {
+      if (phrase.length < 6) continue;
+      for (let at = lower.indexOf(phrase); at >= 0; at = lower.indexOf(phrase, at + 1)) {
+        const before = at === 0 ? ' ' : lower[at - 1]!,
+          after = lower[at + phrase.length] ?? ' ';
+        if (/[a-z0-9]/.test(before) || /[a-z0-9]/.test(after)) continue; // whole words only
+        hit([id], this.items[id]!.kind === 'feature' ? 1 : 0.8, at, at + phrase.length);
+      }
+    }
+    const exact = new Map<number, number>(); // item → strength
+    for (const s of spans) {
+      if (spans.some((o) => o !== s && o.start <= s.start && o.end >= s.end && o.end - o.start > s.end - s.start))
+        continue;
+      for (const id of s.ids) exact.set(id, Math.max(exact.get(id) ?? 0, s.strength));
+    }
+    // Vector hits.
+    const per = new Map<string, { vec: number; exact: number; matched: MatchedItem[] }>();
+    const entry = (code: string) => {
+      let e = per.get(code);
+      if (!e) per.set(code, (e = { vec: 0, exact: 0, matched: [] }));
+      return e;
+    };
+    for (const [id, strength] of exact) {
+      const it = this.items[id]!;
+      for (const code of it.features) {
+        if (!this.hosted.has(code)) continue;
+        const e = entry(code);
+        e.exact = Math.max(e.exact, strength);
+        e.matched.push({ kind: it.kind, name: it.name, score: strength, exact: true });
+      }
+    }
+    if (hits) {
+      for (let i = from; i < from + n; i++) {
+        if (hits.ids[i] === 0xffffffff) continue;
+        const it = this.items[hits.ids[i]!]!;
+        // A feature's own description speaks for it more than one of its
+        // parameters or counters does.
+        const sim = (1 - hits.distances[i]!) * (it.kind === 'feature' ? 1 : ITEM_WEIGHT);
+        if (sim <= 0) continue;
+        for (const code of it.features) {
+          if (!this.hosted.has(code)) continue;
+          const e = entry(code);
+          e.vec = Math.max(e.vec, sim);
+          if (e.matched.length < 8 && !e.matched.some((m) => m.name === it.name))
+            e.matched.push({ kind: it.kind, name: it.name, score: sim, exact: false });
+        }
+      }
+    }
+    return [...per]
+      .map(([code, e]) => ({
+        code,
+        name: this.catalog.features.get(code)?.name ?? code,
+        score: Math.min(1, e.vec + 0.5 * e.exact),
+        matched: e.matched.slice(0, 8),
+      }))
+      .sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1))
+      .slice(0, k);
+  }
+
+  card(code: string, matched: readonly MatchedEntity[] = []): FeatureCard {
+    const f: Feature | undefined = this.catalog.features.get(code);
+    if (!f) throw new ElexError('NOT_FOUND', `unknown feature code "${code}"`);
+    const want = new Set(matched.map((m) => `${m.kind}:${m.name}`));
+    const pick = <T extends { name: string }>(kind: ItemKind, names: string[] | undefined, map: Map<string, T>) =>
+      (names ?? [])
+        .filter((n) => want.has(`${kind}:${n}`))
+        .map((n) => ({ ...(map.get(n) ?? ({ name: n } as T)), matched: true }));
+    return {
+      code: f.code,
+      name: f.name,
+      acronym: f.acronym,
+      category: f.category,
+      description: f.description,
+      parameters: pick('parameter', f.parameters, this.catalog.parameters),
+      counters: pick('counter', f.counters, this.catalog.counters),
+      kpis: pick('kpi', f.kpis, this.catalog.kpis),
+      totals: { parameters: f.parameters?.length ?? 0, counters: f.counters?.length ?? 0, kpis: f.kpis?.length ?? 0 },
+    };
+  }
+
+  /**
+   * The agents of `features` hosted here decide and answer. `candidates`
+   * are the merged top features of the whole pool (for ConsultPeer and
+   * RequestClarification).
+   */
+  async act(req: {
+    queryId: string;
+    qid: number;
+    text: string;
+    type: string;
+    complexity: string;
+    features: RoutedFeature[];
+    candidates: RoutedFeature[];
+    state: AgentState;
+  }): Promise<AgentReply[]> {
+    const replies: AgentReply[] = [];
+    let qvec: Float32Array | null = null;
+    for (const f of req.features) {
+      if (!this.hosted.has(f.code)) continue;
+      const top = f.matched[0]?.name ?? '';
+      const state: AgentState = {
+        ...req.state,
+        confidence: Math.min(1, Math.max(0, f.score)),
+        context: hash32(`${req.type}|${top}`),
+      };
+      const d = await this.agents.decide(f.code, req.qid, state, 0);
+      const answer = this.answer(d.action, f, req, () => (qvec ??= this.embedder.embed([req.text])));
+      replies.push({ code: f.code, action: d.action, confidence: d.confidence, explored: d.explored, answer });
+      this.remember(req.queryId, req.qid, req.text, (qvec ??= this.embedder.embed([req.text])), f.code, d.action);
+    }
+    return replies;
+  }
+
+  private answer(
+    action: AgentAction,
+    f: RoutedFeature,
+    req: { text: string; type: string; complexity: string; candidates: RoutedFeature[] },
+    vec: () => Float32Array,
+  ): AgentAnswer {
+    switch (action) {
+      case 'DirectAnswer':
+        return { action, card: this.card(f.code, f.matched) };
+      case 'ContextAnswer': {
+        const deps = this.catalog.features.get(f.code)?.dependencies ?? [];
+        return {
+          action,
+          card: this.card(f.code, f.matched),
+          related: deps.map((c) => ({ code: c, name: this.catalog.features.get(c)?.name })),
+          similarPast: this.similar(vec(), f.code),
+        };
+      }
+      case 'ConsultPeer':
+        return { action, cards: req.candidates.slice(0, 3).map((c) => this.card(c.code, c.matched)) };
+      case 'RequestClarification':
+        return {
+          action,
+          candidates: req.candidates
+            .slice(0, 5)
+            .map((c) => ({ code: c.code, name: this.catalog.features.get(c.code)?.name, score: c.score })),
+        };
+      default:
+        return {
+          action: 'Escalate',
+          flagged: true,
+          reason: 'the agent judged this question to need an expert',
+          context: {
+            text: req.text,
+            type: req.type,
+            complexity: req.complexity,
+            candidates: req.candidates.slice(0, 5).map((c) => ({ code: c.code, score: c.score })),
+          },
+        };
+    }
+  }
+
+  private remember(
+    queryId: string,
+    qid: number,
+    text: string,
+    vec: Float32Array,
+    code: string,
+    action: AgentAction,
+  ): void {
+    this.history.push({ queryId, qid, text, vec, code, action, reward: null });
+    if (this.history.length > HISTORY) this.history.shift();
+    if (this.history.length % 64 === 0) this.reportBytes();
+  }
+
+  /** Past queries routed to `code`, most similar first (cosine of their embeddings). */
+  private similar(vec: Float32Array, code: string): PastQuery[] {
+    const out: PastQuery[] = [];
+    for (const h of this.history) {
+      if (h.code !== code) continue;
+      let dot = 0;
+      for (let i = 0; i < vec.length; i++) dot += vec[i]! * h.vec[i]!;
+      out.push({ queryId: h.queryId, text: h.text, action: h.action, reward: h.reward, similarity: dot });
+    }
+    return out.sort((a, b) => b.similarity - a.similarity).slice(0, 3);
+  }
+
+  /** Records the reward of a past query for ContextAnswer. */
+  rewarded(qid: number, reward: number): void {
+    for (const h of this.history) if (h.qid === qid) h.reward = reward;
+  }
+
+  close(): void {
+    this.index?.close();
+    this.embedder.close();
+  }
+}
