@@ -13,6 +13,7 @@ import {
   type Metric,
   type PersistBackend,
   type QueryType,
+  type QueryResult,
   type Variant,
 } from 'elex-wasm';
 
@@ -66,6 +67,10 @@ export interface DemoHandle {
   /** ms from navigation start to the first batch result on screen. */
   firstResultMs?: number;
   run(p: BatchParams): Promise<DistanceBatchResult>;
+  /** ms from navigation start until the router (catalog) was ready. */
+  routerReadyMs?: number;
+  /** Asks the question in the Ask box (as the button does). */
+  ask(): Promise<QueryResult | null>;
 }
 
 let engine: Engine | null = null;
@@ -221,6 +226,124 @@ function showInfo(): void {
     : 'Not cross-origin isolated: SharedArrayBuffer is unavailable, so the engine runs without threads. Serve with COOP: same-origin and COEP: require-corp for simd-mt.';
 }
 
+// ----------------------------------------------------------------- ask card
+
+let lastAnswer: QueryResult | null = null;
+
+function el(tag: string, text = '', cls = ''): HTMLElement {
+  const e = document.createElement(tag);
+  if (text) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function renderAnswer(r: QueryResult): void {
+  fill($('answer-head'), [
+    ['action', r.action ?? '—'],
+    ['confidence', r.confidence.toFixed(2)],
+    ['type · complexity', `${r.type} · ${r.complexity}`],
+    [
+      'timings (ms)',
+      `embed ${r.timings.embed.toFixed(2)} · route ${r.timings.route.toFixed(2)} · agents ${r.timings.agents.toFixed(2)} · gather ${r.timings.gather.toFixed(2)} · total ${r.timings.total.toFixed(2)}`,
+    ],
+    ['shards', `${r.shards.answered}/${r.shards.total}${r.partial ? ' (partial)' : ''}`],
+  ]);
+  const t = $('routed');
+  t.innerHTML = '<tr><th>feature</th><th>score</th><th>matched</th></tr>';
+  for (const f of r.features) {
+    const tr = document.createElement('tr');
+    tr.append(
+      el('td', `${f.name} (${f.code})`),
+      el('td', f.score.toFixed(2)),
+      el(
+        'td',
+        f.matched
+          .slice(0, 3)
+          .map((m) => `${m.exact ? '=' : '~'}${m.name}`)
+          .join(', '),
+      ),
+    );
+    t.append(tr);
+  }
+  const box = $('answer');
+  box.replaceChildren();
+  const a = r.answer;
+  if (!a) return;
+  const cards =
+    a.action === 'DirectAnswer' || a.action === 'ContextAnswer' ? [a.card] : a.action === 'ConsultPeer' ? a.cards : [];
+  for (const c of cards) {
+    const div = el('div', '', 'feature-card');
+    div.append(el('h3', `${c.name ?? c.code} — ${c.code}${c.acronym ? ` (${c.acronym})` : ''}`));
+    if (c.description) div.append(el('p', c.description));
+    for (const p of c.parameters) {
+      const range = p.range ? `range ${p.range[0]}…${p.range[1]}` : '';
+      const safe = p.safe
+        ? `safe ${p.safe.min ?? '−'}…${p.safe.max ?? '−'}, max step ${p.safe.maxChange ?? '−'}, cooldown ${p.safe.cooldownS ?? '−'} s`
+        : '';
+      div.append(
+        el(
+          'p',
+          `parameter ${p.name} ${p.unit ? `[${p.unit}]` : ''} ${range} ${safe} default ${String(p.default ?? '—')}`,
+          'item',
+        ),
+      );
+    }
+    for (const ct of c.counters) div.append(el('p', `counter ${ct.name} ${ct.unit ? `[${ct.unit}]` : ''}`, 'item'));
+    for (const k of c.kpis)
+      div.append(el('p', `KPI ${k.name} = ${k.formula ?? '?'} (${k.direction ?? ''} ${k.threshold ?? ''})`, 'item'));
+    div.append(
+      el(
+        'p',
+        `${c.totals.parameters} parameters · ${c.totals.counters} counters · ${c.totals.kpis} KPIs in all`,
+        'hint',
+      ),
+    );
+    box.append(div);
+  }
+  if (a.action === 'ContextAnswer') {
+    if (a.related.length) box.append(el('p', `related: ${a.related.map((x) => x.name ?? x.code).join(', ')}`, 'item'));
+    for (const pq of a.similarPast)
+      box.append(
+        el('p', `earlier: “${pq.text}” → ${pq.action}${pq.reward === null ? '' : ` (reward ${pq.reward})`}`, 'item'),
+      );
+  }
+  if (a.action === 'RequestClarification')
+    box.append(
+      el('p', `Did you mean: ${a.candidates.map((c) => `${c.name ?? c.code} (${c.score.toFixed(2)})`).join(' · ')}?`),
+    );
+  if (a.action === 'Escalate') box.append(el('p', `Escalated to an expert: ${a.reason}.`));
+}
+
+async function ask(): Promise<QueryResult | null> {
+  if (!engine) return null;
+  const q = ($('q') as HTMLInputElement).value;
+  const r = await engine.query(q);
+  lastAnswer = r;
+  renderAnswer(r);
+  ($('ask-up') as HTMLButtonElement).disabled = ($('ask-down') as HTMLButtonElement).disabled = !r.action;
+  return r;
+}
+
+async function rateAnswer(reward: number): Promise<void> {
+  if (!engine || !lastAnswer) return;
+  const r = lastAnswer;
+  lastAnswer = null;
+  ($('ask-up') as HTMLButtonElement).disabled = ($('ask-down') as HTMLButtonElement).disabled = true;
+  await engine.feedback(r.queryId, reward);
+  await showLearning();
+}
+
+function askError(err: unknown): void {
+  fill($('answer-head'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
+}
+
+$('ask-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  ask().catch(askError);
+});
+$('ask-up').addEventListener('click', () => void rateAnswer(1).catch(askError));
+$('ask-down').addEventListener('click', () => void rateAnswer(-1).catch(askError));
+
 // ------------------------------------------------------------ learning card
 
 let lastDecision: DecideResult | null = null;
@@ -335,7 +458,7 @@ $('save').addEventListener('click', () => {
 });
 
 const ready = start();
-const handle: DemoHandle = { engine: null, ready, run };
+const handle: DemoHandle = { engine: null, ready, run, ask };
 (window as unknown as { elexDemo: DemoHandle }).elexDemo = handle;
 
 ready.then(
@@ -347,6 +470,18 @@ ready.then(
     for (const id of ['decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
     await showLearning();
     setInterval(() => void showLearning().catch(() => {}), 2000);
+    const cat = e.catalog();
+    e.routerReady().then(
+      (st) => {
+        $('catalog-status').textContent = cat
+          ? `Catalog: ${cat.stats.features} features, ${cat.stats.parameters} parameters, ${cat.stats.counters} counters, ${cat.stats.kpis} KPIs · router built in ${Math.max(...st.map((x) => x.buildMs)).toFixed(0)} ms`
+          : 'no catalog';
+        ($('ask') as HTMLButtonElement).disabled = false;
+        handle.routerReadyMs = performance.now();
+        document.body.dataset.routerReady = '1';
+      },
+      (err: unknown) => ($('catalog-status').textContent = `catalog failed: ${String(err)}`),
+    );
     await run(formParams());
     handle.firstResultMs = performance.now();
     document.body.dataset.firstResultMs = handle.firstResultMs.toFixed(1);
