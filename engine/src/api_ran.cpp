@@ -7,6 +7,8 @@
 
 #include "elex/elex.h"
 #include "elex/embed.h"
+#include "elex/monitor.h"
+#include "elex/validate.h"
 #include "engine_impl.h"
 #include "export.h"
 
@@ -110,6 +112,51 @@ ELEX_EXPORT int elex_tokenize(const char* text, size_t len, char** out, size_t* 
     buf[joined.size()] = 0;
     *out = buf;
     *out_size = joined.size();
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uint32_t* counts) {
+  return guarded([&] {
+    if (n > 0 && (soa == nullptr || masks == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null inputs or masks");
+    const std::size_t N = n;
+    const elex::validate::Input in{soa,         soa + N,     soa + 2 * N, soa + 3 * N,
+                                   soa + 4 * N, soa + 5 * N, soa + 6 * N};
+    const elex::validate::Counts c = elex::validate::run(in, N, masks);
+    if (counts) {
+      counts[0] = c.flagged;
+      for (unsigned b = 0; b < elex::validate::kFindingCount; ++b) counts[1 + b] = c.by_finding[b];
+    }
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_kpi_eval(const int32_t* ops, const uint32_t* offsets, uint32_t kpis,
+                              const float* consts, uint32_t n_consts, const float* data,
+                              uint32_t cells, uint32_t counters, uint32_t periods, float* values,
+                              uint8_t* reasons, double* history, uint32_t* anomalies, float* max_z,
+                              float z_threshold, uint32_t min_history) {
+  return guarded([&] {
+    if (data == nullptr || values == nullptr || reasons == nullptr || history == nullptr ||
+        anomalies == nullptr || max_z == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null data or outputs");
+    if (double(cells) * counters * periods > 2147483647.0 ||
+        double(cells) * kpis * periods > 2147483647.0)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "batch too large");
+    const elex::monitor::Programs p{ops, offsets, kpis, consts, n_consts};
+    const elex::monitor::Shape sh{cells, counters, periods};
+    return elex::monitor::evaluate(p, sh, data, values, reasons, history, anomalies, max_z,
+                                   z_threshold, min_history);
+  });
+}
+
+ELEX_EXPORT int elex_counter_stats(const float* data, uint32_t cells, uint32_t counters,
+                                   uint32_t periods, float* out) {
+  return guarded([&] {
+    if (data == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null data or output");
+    elex::monitor::counter_stats({cells, counters, periods}, data, out);
     return ELEX_OK;
   });
 }

@@ -208,6 +208,21 @@ int elex_embedder_stats(const elex_embedder* e, double* out);
 /// The tokens of a text joined by spaces (*out freed with elex_free).
 int elex_tokenize(const char* text, size_t len, char** out, size_t* out_size);
 
+// ---------------------------------------------------- validation, monitor
+/// Parameter changes through the validation kernel (validate.h). soa holds
+/// 7 arrays of n floats: current, proposed, abs_min, abs_max, safe_min,
+/// safe_max, max_step_rel. masks[n]; counts[0] = flagged, counts[1..6] per
+/// finding.
+int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uint32_t* counts);
+/// KPI programs over cells × counters × periods (monitor.h).
+int elex_kpi_eval(const int32_t* ops, const uint32_t* offsets, uint32_t kpis, const float* consts,
+                  uint32_t n_consts, const float* data, uint32_t cells, uint32_t counters,
+                  uint32_t periods, float* values, uint8_t* reasons, double* history,
+                  uint32_t* anomalies, float* max_z, float z_threshold, uint32_t min_history);
+/// Per cell and counter over periods: count, sum, mean, min, max.
+int elex_counter_stats(const float* data, uint32_t cells, uint32_t counters, uint32_t periods,
+                       float* out);
+
 // ------------------------------------------------------- learning benches
 // For the benchmark harness only (engine/src/bench_learn.cpp documents ops).
 int elex_bench_learn_prepare(int op, uint32_t n);

@@ -1,0 +1,66 @@
+// elex/monitor.h — KPIs from PM counters: formulas compiled to a small
+// stack program, evaluated for every cell and reporting period; per-counter
+// statistics; anomaly scores against each cell's history.
+//
+// Data layout: one float array, cells × counters × periods, row-major
+// (value of counter c of cell i in period p at (i * counters + c) *
+// periods + p). NaN means "sample missing".
+//
+// Program: a KPI is a sequence of ops over a stack of per-period vectors:
+//   kPush c      push counter c's row
+//   kConst k     push constant consts[k]
+//   kAdd kSub kMul kDiv kNeg
+// Each op is one int32: op in the low 8 bits, operand in the upper 24.
+// Results: value[cell][kpi][period], and a reason per value:
+//   kOk, kMissing (an input sample was NaN: the value is NaN, reported,
+//   not propagated into statistics), kDivZero (a division by zero: NaN).
+//
+// History: for every (cell, kpi), Welford mean and M2 over every value seen
+// before (count, mean, m2 as doubles, kept by the caller between batches).
+// A value with |z| > z_threshold against the history so far (at least
+// min_history earlier values, standard deviation > 0) is an anomaly; the
+// value then joins the history.
+#ifndef ELEX_MONITOR_H
+#define ELEX_MONITOR_H
+
+#include <cstddef>
+#include <cstdint>
+
+#include "elex/status.h"
+
+namespace elex::monitor {
+
+enum Op : std::int32_t { kPush = 0, kConst = 1, kAdd = 2, kSub = 3, kMul = 4, kDiv = 5, kNeg = 6 };
+enum Reason : std::uint8_t { kOk = 0, kMissing = 1, kDivZero = 2 };
+inline constexpr unsigned kMaxStack = 32;
+
+struct Programs {
+  const std::int32_t* ops;
+  const std::uint32_t* offsets;  ///< kpis + 1 entries into ops
+  std::uint32_t kpis;
+  const float* consts;
+  std::uint32_t n_consts;
+};
+
+struct Shape {
+  std::uint32_t cells, counters, periods;
+};
+
+/// Checks every program (operands in range, stack never under- or
+/// overflows, exactly one value left): INVALID_ARGUMENT naming the KPI.
+[[nodiscard]] Status check(const Programs& p, std::uint32_t counters);
+
+/// values / reasons: cells × kpis × periods. history: cells × kpis × 3
+/// doubles (count, mean, m2), updated. anomalies: cells × kpis counts of
+/// anomalous periods in this batch; max_z: the largest |z| per (cell, kpi).
+[[nodiscard]] Status evaluate(const Programs& p, const Shape& s, const float* data, float* values,
+                              std::uint8_t* reasons, double* history, std::uint32_t* anomalies,
+                              float* max_z, float z_threshold, std::uint32_t min_history);
+
+/// Per cell and counter over the periods, skipping NaN: count, sum, mean,
+/// min, max (out: cells × counters × 5; mean/min/max NaN when count is 0).
+void counter_stats(const Shape& s, const float* data, float* out);
+
+}  // namespace elex::monitor
+
+#endif  // ELEX_MONITOR_H

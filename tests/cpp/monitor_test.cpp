@@ -1,0 +1,95 @@
+// KPI programs, counter statistics and anomalies (monitor.h).
+#include "elex/monitor.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+
+using namespace elex::monitor;
+
+std::int32_t op(Op o, std::uint32_t arg = 0) { return std::int32_t(o) | std::int32_t(arg << 8); }
+
+TEST(Monitor, RatioProgramWithMissingAndDivisionByZero) {
+  // 2 cells × 2 counters (att, succ) × 4 periods.
+  const std::vector<float> data = {
+      10, 20, 0, 5,    // cell 0 att
+      9,  20, 0, NAN,  // cell 0 succ
+      4,  4,  4, 4,    // cell 1 att
+      1,  2,  3, 4,    // cell 1 succ
+  };
+  // KPI 0: 100 * succ / att ; KPI 1: att + succ
+  const std::vector<std::int32_t> ops = {op(kConst, 0), op(kPush, 1), op(kMul),     op(kPush, 0),
+                                         op(kDiv),      op(kPush, 0), op(kPush, 1), op(kAdd)};
+  const std::vector<std::uint32_t> offs = {0, 5, 8};
+  const std::vector<float> consts = {100};
+  const Programs p{ops.data(), offs.data(), 2, consts.data(), 1};
+  const Shape s{2, 2, 4};
+  std::vector<float> values(2 * 2 * 4), max_z(4);
+  std::vector<std::uint8_t> reasons(values.size());
+  std::vector<double> hist(2 * 2 * 3, 0);
+  std::vector<std::uint32_t> anomalies(4);
+  ASSERT_EQ(evaluate(p, s, data.data(), values.data(), reasons.data(), hist.data(),
+                     anomalies.data(), max_z.data(), 3.0f, 8),
+            ELEX_OK);
+  EXPECT_FLOAT_EQ(values[0], 90.0f);
+  EXPECT_FLOAT_EQ(values[1], 100.0f);
+  EXPECT_TRUE(std::isnan(values[2]));
+  EXPECT_EQ(reasons[2], kDivZero);
+  EXPECT_TRUE(std::isnan(values[3]));
+  EXPECT_EQ(reasons[3], kMissing);
+  EXPECT_FLOAT_EQ(values[4], 19.0f);       // KPI 1 of cell 0, period 0
+  EXPECT_FLOAT_EQ(values[8 + 3], 100.0f);  // cell 1 KPI 0 period 3
+  EXPECT_EQ(hist[0], 2.0);                 // two good values joined the history
+}
+
+TEST(Monitor, AnomaliesAgainstTheCellsHistory) {
+  const std::vector<std::int32_t> ops = {op(kPush, 0)};
+  const std::vector<std::uint32_t> offs = {0, 1};
+  const Programs p{ops.data(), offs.data(), 1, nullptr, 0};
+  std::vector<double> hist(3, 0);
+  std::vector<float> values(10), max_z(1);
+  std::vector<std::uint8_t> reasons(10);
+  std::vector<std::uint32_t> an(1);
+  std::vector<float> calm = {10, 11, 9, 10, 10, 11, 9, 10, 10, 11};
+  ASSERT_EQ(evaluate(p, {1, 1, 10}, calm.data(), values.data(), reasons.data(), hist.data(),
+                     an.data(), max_z.data(), 3.0f, 8),
+            ELEX_OK);
+  EXPECT_EQ(an[0], 0u);
+  std::vector<float> spike = {10, 10, 40, 10, 10, 10, 10, 10, 10, 10};
+  ASSERT_EQ(evaluate(p, {1, 1, 10}, spike.data(), values.data(), reasons.data(), hist.data(),
+                     an.data(), max_z.data(), 3.0f, 8),
+            ELEX_OK);
+  EXPECT_EQ(an[0], 1u);
+  EXPECT_GT(max_z[0], 3.0f);
+}
+
+TEST(Monitor, BadProgramsAreRejected) {
+  const std::vector<std::uint32_t> offs = {0, 1};
+  const std::vector<std::int32_t> under = {op(kAdd)};
+  EXPECT_EQ(check({under.data(), offs.data(), 1, nullptr, 0}, 4), ELEX_E_INVALID_ARGUMENT);
+  const std::vector<std::int32_t> range = {op(kPush, 9)};
+  EXPECT_EQ(check({range.data(), offs.data(), 1, nullptr, 0}, 4), ELEX_E_INVALID_ARGUMENT);
+  const std::vector<std::int32_t> unknown = {99};
+  EXPECT_EQ(check({unknown.data(), offs.data(), 1, nullptr, 0}, 4), ELEX_E_INVALID_ARGUMENT);
+  const std::vector<std::uint32_t> offs2 = {0, 2};
+  const std::vector<std::int32_t> two = {op(kPush, 0), op(kPush, 1)};
+  EXPECT_EQ(check({two.data(), offs2.data(), 1, nullptr, 0}, 4), ELEX_E_INVALID_ARGUMENT);
+}
+
+TEST(Monitor, CounterStatsSkipMissing) {
+  const std::vector<float> data = {1, NAN, 3, NAN, NAN, NAN};
+  std::vector<float> out(2 * 5);
+  counter_stats({1, 2, 3}, data.data(), out.data());
+  EXPECT_EQ(out[0], 2.0f);
+  EXPECT_EQ(out[1], 4.0f);
+  EXPECT_EQ(out[2], 2.0f);
+  EXPECT_EQ(out[3], 1.0f);
+  EXPECT_EQ(out[4], 3.0f);
+  EXPECT_EQ(out[5], 0.0f);
+  EXPECT_TRUE(std::isnan(out[7]));
+}
+
+}  // namespace

@@ -1,0 +1,96 @@
+/** The catalog loader: problems with JSON paths, minimal catalogs, the generator. */
+import { readFileSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import { checkCatalog, loadCatalog } from '../../ts/catalog.ts';
+import { ElexError } from '../../ts/errors.ts';
+// @ts-expect-error plain ES module without types
+import { generateCatalog, TARGET } from '../../scripts/gen-catalog.mjs';
+
+test('the default catalog has the sizes the design names and loads clean', () => {
+  const c = generateCatalog();
+  expect(c.features.length).toBe(TARGET.features);
+  expect(c.parameters.length).toBe(TARGET.parameters);
+  expect(c.counters.length).toBe(TARGET.counters);
+  expect(c.kpis.length).toBe(TARGET.kpis);
+  expect(new Set(c.features.map((f: { category: string }) => f.category)).size).toBe(16);
+  expect(checkCatalog(c)).toEqual([]);
+  const loaded = loadCatalog(c);
+  expect(loaded.stats).toMatchObject({ features: 593, parameters: 9432, counters: 3368, kpis: 199, categories: 16 });
+  // Deterministic: the same seed, the same catalog.
+  expect(JSON.stringify(generateCatalog())).toBe(JSON.stringify(c));
+  expect(loadCatalog(generateCatalog()).fingerprint).toBe(loaded.fingerprint);
+  // Items shared between features are linked both ways.
+  const shared = [...loaded.parameters.values()].filter((p) => (p.features?.length ?? 0) > 1);
+  expect(shared.length).toBeGreaterThan(0);
+});
+
+test('a catalog of identifiers only loads; names a feature lists become entries', () => {
+  const minimal = {
+    features: [
+      {
+        code: 'FAJ 121 0001',
+        category: 'Mobility',
+        parameters: ['EUtranCellRelation.cellIndividualOffset'],
+        counters: ['EUtranCellFDD.pmHoExeSucc'],
+      },
+      { code: 'FAJ 121 0002' },
+    ],
+  };
+  const c = loadCatalog(minimal);
+  expect(c.stats).toMatchObject({ features: 2, parameters: 1, counters: 1, kpis: 0 });
+  expect(c.parameters.get('EUtranCellRelation.cellIndividualOffset')!.features).toEqual(['FAJ 121 0001']);
+});
+
+test('every problem is reported with its JSON path', () => {
+  const bad = {
+    version: 2,
+    features: [
+      { code: 'FAJ 121 0001', dependencies: ['FAJ 999 9999'] },
+      { code: 'FAJ 121 0001' },
+      { name: 'no code' },
+      'not an object',
+    ],
+    parameters: [
+      { name: 'NoDot', range: [5, 1], safe: { min: 3, max: 1, maxChange: -1 } },
+      { name: 'A.b', type: 'double', features: ['FAJ 000 0000'] },
+    ],
+    kpis: [{ name: 'K', direction: 'up', threshold: 'high' }],
+  };
+  const paths = checkCatalog(bad).map((p) => p.path);
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      '$.version',
+      '$.features[1].code',
+      '$.features[2].code',
+      '$.features[3]',
+      '$.features[0].dependencies[0]',
+      '$.parameters[0].name',
+      '$.parameters[0].range',
+      '$.parameters[0].safe',
+      '$.parameters[0].safe.maxChange',
+      '$.parameters[1].type',
+      '$.parameters[1].features[0]',
+      '$.kpis[0].direction',
+      '$.kpis[0].threshold',
+    ]),
+  );
+  expect(checkCatalog(null)[0]!.path).toBe('$');
+  expect(checkCatalog({ features: [] })[0]!.path).toBe('$.features');
+  try {
+    loadCatalog(bad, 'my catalog');
+    expect.unreachable();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ElexError);
+    expect((e as ElexError).code).toBe('INVALID_ARGUMENT');
+    expect((e as ElexError).message).toContain('$.features[1].code');
+    expect((e as ElexError & { problems: unknown[] }).problems.length).toBeGreaterThan(10);
+  }
+});
+
+test('the committed JSON schema states the same required fields', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
+  expect(schema.required).toEqual(['features']);
+  expect(schema.$defs.feature.required).toEqual(['code']);
+  expect(schema.$defs.parameter.required).toEqual(['name']);
+  expect(new RegExp(schema.$defs.feature.properties.code.pattern).test('FAJ 121 3094')).toBe(true);
+});
