@@ -209,6 +209,26 @@ interface ElexModule {
   _elex_embed(e: number, blob: number, offsets: number, n: number, out: number): number;
   _elex_embedder_stats(e: number, out: number): number;
   _elex_tokenize(text: number, len: number, out: number, outSize: number): number;
+  _elex_validate(soa: number, n: number, masks: number, counts: number): number;
+  _elex_kpi_eval(
+    ops: number,
+    offsets: number,
+    kpis: number,
+    consts: number,
+    nConsts: number,
+    data: number,
+    cells: number,
+    counters: number,
+    periods: number,
+    values: number,
+    reasons: number,
+    history: number,
+    anomalies: number,
+    maxZ: number,
+    z: number,
+    minHistory: number,
+  ): number;
+  _elex_counter_stats(data: number, cells: number, counters: number, periods: number, out: number): number;
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
   _elex_bench_learn_prepare(op: number, n: number): number;
   _elex_bench_learn_run(op: number, reps: number, out: number): number;
@@ -744,6 +764,101 @@ export class Bindings {
       this.call('tokenizing', this.m._elex_tokenize(p, bytes.length, out, out + 4));
       const joined = new TextDecoder().decode(this.takeBuffer(s, out));
       return joined ? joined.split(' ') : [];
+    });
+  }
+
+  // ------------------------------------------------- validation, monitor
+
+  /**
+   * The validation kernel over n changes laid out as 7 arrays of n floats
+   * (current, proposed, abs_min, abs_max, safe_min, safe_max,
+   * max_step_rel; see validate.h). Returns a finding mask per change.
+   */
+  validateKernel(soa: Float32Array, n: number): { masks: Uint32Array; flagged: number } {
+    this.open();
+    if (!(soa instanceof Float32Array) || soa.length !== 7 * n)
+      throw new ElexError('DIMENSION_MISMATCH', `validation input must be 7 × ${n} floats, got ${soa.length}`);
+    return this.scoped((s) => {
+      const p = s.put(soa),
+        masks = s.alloc(n * 4),
+        counts = s.alloc(7 * 4);
+      this.call('validating', this.m._elex_validate(p, n, masks, counts));
+      return { masks: this.copyOut(Uint32Array, masks, n), flagged: this.u32()[counts >>> 2]! };
+    });
+  }
+
+  /**
+   * KPI programs over cells × counters × periods (monitor.h). `history`
+   * (cells × kpis × 3 doubles) is updated in place.
+   */
+  kpiEval(
+    prog: { ops: Int32Array; offsets: Uint32Array; consts: Float32Array; kpis: number },
+    data: Float32Array,
+    shape: { cells: number; counters: number; periods: number },
+    history: Float64Array,
+    zThreshold: number,
+    minHistory: number,
+  ): {
+    values: Float32Array;
+    reasons: Uint8Array;
+    anomalies: Uint32Array;
+    maxZ: Float32Array;
+    kpiStats: Float32Array;
+    counterStats: Float32Array;
+  } {
+    this.open();
+    const { cells, counters, periods } = shape;
+    const K = prog.kpis;
+    if (data.length !== cells * counters * periods)
+      throw new ElexError(
+        'DIMENSION_MISMATCH',
+        `counter data must be ${cells} × ${counters} × ${periods} floats, got ${data.length}`,
+      );
+    return this.scoped((s) => {
+      const pOps = s.put(prog.ops),
+        pOff = s.put(prog.offsets),
+        pConst = s.put(prog.consts),
+        pData = s.put(data),
+        pHist = s.put(history);
+      const nv = cells * K * periods;
+      const pVal = s.alloc(nv * 4),
+        pWhy = s.alloc(nv),
+        pAn = s.alloc(cells * K * 4),
+        pZ = s.alloc(cells * K * 4),
+        pCs = s.alloc(cells * counters * 5 * 4),
+        pKs = s.alloc(cells * K * 5 * 4);
+      this.call(
+        'evaluating KPIs',
+        this.m._elex_kpi_eval(
+          pOps,
+          pOff,
+          K,
+          pConst,
+          prog.consts.length,
+          pData,
+          cells,
+          counters,
+          periods,
+          pVal,
+          pWhy,
+          pHist,
+          pAn,
+          pZ,
+          zThreshold,
+          minHistory,
+        ),
+      );
+      this.call('counter statistics', this.m._elex_counter_stats(pData, cells, counters, periods, pCs));
+      this.call('KPI statistics', this.m._elex_counter_stats(pVal, cells, K, periods, pKs));
+      history.set(new Float64Array(this.memory.buffer, pHist, history.length));
+      return {
+        values: this.copyOut(Float32Array, pVal, nv),
+        reasons: this.copyOut(Uint8Array, pWhy, nv),
+        anomalies: this.copyOut(Uint32Array, pAn, cells * K),
+        maxZ: this.copyOut(Float32Array, pZ, cells * K),
+        kpiStats: this.copyOut(Float32Array, pKs, cells * K * 5),
+        counterStats: this.copyOut(Float32Array, pCs, cells * counters * 5),
+      };
     });
   }
 

@@ -5,6 +5,7 @@
  * the budget runs out is reported missing (`partial: true`), never waited
  * for.
  */
+import { transfer } from 'comlink';
 import { classifyComplexity, classifyType, type MatchedEntity } from './classify.ts';
 import { loadCatalog, type Catalog, type LoadedCatalog } from './catalog.ts';
 import { ElexError } from './errors.ts';
@@ -12,7 +13,92 @@ import type { EngineLearning } from './engine-learn.ts';
 import { COMPLEXITIES, QUERY_TYPES, type AgentAction, type Complexity, type QueryType } from './learn-types.ts';
 import type { WorkerPool } from './pool.ts';
 import type { ActRequest } from './protocol.ts';
-import { checkQuestion, type AgentAnswer, type AgentReply, type RoutedFeature } from './ran-host.ts';
+import {
+  checkQuestion,
+  type AgentAnswer,
+  type AgentReply,
+  type MonitorShardResult,
+  type RoutedFeature,
+} from './ran-host.ts';
+import {
+  finishValidation,
+  prepareValidation,
+  type ParameterChange,
+  type ValidateOptions,
+  type ValidationResult,
+} from './ran-ops.ts';
+
+export interface ValidateResult {
+  results: ValidationResult[];
+  counts: { ok: number; warn: number; reject: number };
+  /** ms in the validation kernel (in its worker) and in all. */
+  ms: { kernel: number; total: number };
+}
+
+export interface MonitorBatch {
+  /** Cell ids, unique. */
+  cells: string[];
+  /** Counter names ("MOClass.pmName"), unique, all in the catalog. */
+  counters: string[];
+  periods: number;
+  /** cells × counters × periods, row-major; NaN = missing sample. Transferred (detached) when one worker holds every cell. */
+  data: Float32Array;
+  /** KPIs to evaluate (default: every KPI whose counters are all in the batch). */
+  kpis?: string[];
+}
+
+export interface MonitorOptions {
+  /** |z| above which a period is an anomaly (default 3). */
+  zThreshold?: number;
+  /** Earlier values a cell needs before anomalies are scored (default 8). */
+  minHistory?: number;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface KpiSummary {
+  name: string;
+  /** Over the non-null periods (null when there are none). */
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  /** Periods with a value. */
+  count: number;
+  /** Periods whose value is null, by reason. */
+  nulls: { missingCounter: number; divisionByZero: number };
+  /** Periods on the wrong side of the catalog threshold. */
+  breaches: number;
+  /** Periods whose |z| against this cell's history exceeded the threshold. */
+  anomalies: number;
+  maxZ: number;
+}
+
+export interface MonitorAlert {
+  cell: string;
+  kpi: string;
+  kind: 'threshold' | 'anomaly';
+  periods: number;
+  /** The worst value (threshold) or the largest |z| (anomaly). */
+  worst: number;
+  threshold?: number;
+}
+
+export interface MonitorResult {
+  cells: string[];
+  kpis: string[];
+  periods: number;
+  /** cells × kpis × periods in the batch's cell order; NaN where the value is null. */
+  values: Float32Array;
+  /** Same shape: 0 value, 1 null (missing counter sample), 2 null (division by zero). */
+  reasons: Uint8Array;
+  perCell: { cell: string; kpis: KpiSummary[] }[];
+  /** cells × counters × 5: count, sum, mean, min, max over the periods (missing samples skipped). */
+  counterStats: Float32Array;
+  alerts: MonitorAlert[];
+  /** NaN samples in the input (reported, never propagated into statistics). */
+  missingSamples: number;
+  ms: { workers: number; total: number };
+}
 
 export type CatalogSource = string | URL | Catalog;
 
@@ -113,6 +199,181 @@ export class EngineQueries {
     private readonly learn: EngineLearning,
     readonly catalog: LoadedCatalog,
   ) {}
+
+  private readonly lastApplied = new Map<string, number>();
+
+  /** Validates parameter changes (ran-ops.ts lists the verdicts and reasons). */
+  async validate(changes: readonly ParameterChange[], options: ValidateOptions = {}): Promise<ValidateResult> {
+    const t0 = now();
+    const prep = prepareValidation(this.catalog, changes);
+    let masks: Uint32Array = new Uint32Array(0),
+      kernel = 0;
+    if (prep.n > 0) {
+      const r = await this.pool.call(0, (w) => w.validateKernel(transfer(prep.soa, [prep.soa.buffer]), prep.n));
+      masks = r.masks;
+      kernel = r.ms;
+    }
+    const results = finishValidation(this.catalog, changes, prep, masks, this.lastApplied, options.record ?? true);
+    const counts = { ok: 0, warn: 0, reject: 0 };
+    for (const r of results) counts[r.verdict]++;
+    return { results, counts, ms: { kernel, total: now() - t0 } };
+  }
+
+  /** KPIs, statistics and alerts for a batch of PM counters, sharded by cell. */
+  async monitor(batch: MonitorBatch, options: MonitorOptions = {}): Promise<MonitorResult> {
+    const t0 = now();
+    if (typeof batch !== 'object' || batch === null)
+      throw new ElexError('INVALID_ARGUMENT', 'monitor() takes { cells, counters, periods, data }');
+    const { cells, counters, periods, data } = batch;
+    if (!Array.isArray(cells) || cells.length === 0 || !cells.every((c) => typeof c === 'string' && c.length > 0))
+      throw new ElexError('INVALID_ARGUMENT', 'cells must be a non-empty array of cell ids');
+    if (new Set(cells).size !== cells.length)
+      throw new ElexError('INVALID_ARGUMENT', 'cell ids must be unique (a duplicate was found)');
+    if (!Array.isArray(counters) || counters.length === 0)
+      throw new ElexError('INVALID_ARGUMENT', 'counters must be a non-empty array of names');
+    if (new Set(counters).size !== counters.length)
+      throw new ElexError('INVALID_ARGUMENT', 'counter names must be unique (a duplicate was found)');
+    const unknown = counters.filter((c) => !this.catalog.counters.has(c));
+    if (unknown.length)
+      throw new ElexError(
+        'INVALID_ARGUMENT',
+        `${unknown.length} counter(s) are not in the catalog, e.g. "${unknown[0]}"`,
+      );
+    if (!Number.isInteger(periods) || periods < 1)
+      throw new ElexError('INVALID_ARGUMENT', 'periods must be a positive integer');
+    if (!(data instanceof Float32Array)) throw new ElexError('INVALID_ARGUMENT', 'data must be a Float32Array');
+    if (data.length !== cells.length * counters.length * periods)
+      throw new ElexError(
+        'DIMENSION_MISMATCH',
+        `data holds ${data.length} floats, not ${cells.length} cells × ${counters.length} counters × ${periods} periods = ${cells.length * counters.length * periods}`,
+      );
+    for (const k of batch.kpis ?? [])
+      if (!this.catalog.kpis.has(k)) throw new ElexError('NOT_FOUND', `unknown KPI "${k}"`);
+    const z = options.zThreshold ?? 3,
+      minHistory = options.minHistory ?? 8;
+    const W = this.pool.size;
+    const row = counters.length * periods;
+    // Shard by cell: a cell's history lives on one worker.
+    const owner = cells.map((c) => hashCell(c) % W);
+    const parts = Array.from({ length: W }, (_, w) => cells.map((_, i) => i).filter((i) => owner[i] === w));
+    const t1 = now();
+    const results = await Promise.all(
+      parts.map(async (idx, w): Promise<[number[], MonitorShardResult] | null> => {
+        if (idx.length === 0) return null;
+        let shard: Float32Array;
+        if (W === 1) shard = data;
+        else {
+          shard = new Float32Array(idx.length * row);
+          idx.forEach((i, j) => shard.set(data.subarray(i * row, (i + 1) * row), j * row));
+        }
+        const req = {
+          cells: idx.map((i) => cells[i]!),
+          counters,
+          periods,
+          data: shard,
+          kpis: batch.kpis,
+          zThreshold: z,
+          minHistory,
+        };
+        const r = await this.pool.call(w, (x) => x.monitor(transfer(req, [shard.buffer])), {
+          signal: options.signal,
+          timeoutMs: options.timeoutMs,
+        });
+        return [idx, r];
+      }),
+    );
+    const t2 = now();
+    const first = results.find((r) => r !== null)![1];
+    const kpis = first.kpis;
+    const K = kpis.length;
+    const n = cells.length;
+    let values: Float32Array, reasons: Uint8Array, counterStats: Float32Array;
+    const anomalies = new Uint32Array(n * K),
+      maxZ = new Float32Array(n * K),
+      kpiStats = new Float32Array(n * K * 5);
+    let missingSamples = 0;
+    if (W === 1) {
+      ({ values, reasons, counterStats } = first);
+      anomalies.set(first.anomalies);
+      maxZ.set(first.maxZ);
+      kpiStats.set(first.kpiStats);
+      missingSamples = first.missing;
+    } else {
+      values = new Float32Array(n * K * periods);
+      reasons = new Uint8Array(n * K * periods);
+      counterStats = new Float32Array(n * counters.length * 5);
+      for (const part of results) {
+        if (!part) continue;
+        const [idx, r] = part;
+        missingSamples += r.missing;
+        idx.forEach((i, j) => {
+          values.set(r.values.subarray(j * K * periods, (j + 1) * K * periods), i * K * periods);
+          reasons.set(r.reasons.subarray(j * K * periods, (j + 1) * K * periods), i * K * periods);
+          anomalies.set(r.anomalies.subarray(j * K, (j + 1) * K), i * K);
+          maxZ.set(r.maxZ.subarray(j * K, (j + 1) * K), i * K);
+          kpiStats.set(r.kpiStats.subarray(j * K * 5, (j + 1) * K * 5), i * K * 5);
+          counterStats.set(
+            r.counterStats.subarray(j * counters.length * 5, (j + 1) * counters.length * 5),
+            i * counters.length * 5,
+          );
+        });
+      }
+    }
+    const meta = kpis.map((k) => this.catalog.kpis.get(k)!);
+    const alerts: MonitorAlert[] = [];
+    const perCell = cells.map((cell, c) => ({
+      cell,
+      kpis: kpis.map((name, k) => {
+        const base = (c * K + k) * periods;
+        const m = meta[k]!;
+        let breaches = 0,
+          worst = NaN,
+          miss = 0,
+          div = 0;
+        for (let t = 0; t < periods; t++) {
+          const why = reasons[base + t]!;
+          if (why === 1) miss++;
+          else if (why === 2) div++;
+          const v = values[base + t]!;
+          if (m.threshold === undefined || v !== v) continue;
+          const bad = m.direction === 'lower' ? v > m.threshold : v < m.threshold;
+          if (bad) {
+            breaches++;
+            if (worst !== worst || (m.direction === 'lower' ? v > worst : v < worst)) worst = v;
+          }
+        }
+        if (breaches)
+          alerts.push({ cell, kpi: name, kind: 'threshold', periods: breaches, worst, threshold: m.threshold });
+        const an = anomalies[c * K + k]!;
+        if (an) alerts.push({ cell, kpi: name, kind: 'anomaly', periods: an, worst: maxZ[c * K + k]! });
+        const st = (c * K + k) * 5;
+        const count = kpiStats[st]!;
+        return {
+          name,
+          mean: count > 0 ? kpiStats[st + 2]! : null,
+          min: count > 0 ? kpiStats[st + 3]! : null,
+          max: count > 0 ? kpiStats[st + 4]! : null,
+          count,
+          nulls: { missingCounter: miss, divisionByZero: div },
+          breaches,
+          anomalies: an,
+          maxZ: maxZ[c * K + k]!,
+        };
+      }),
+    }));
+    return {
+      cells,
+      kpis,
+      periods,
+      values,
+      reasons,
+      perCell,
+      counterStats,
+      alerts,
+      missingSamples,
+      ms: { workers: t2 - t1, total: now() - t0 },
+    };
+  }
 
   async query(input: string | QueryRequest, options: QueryOptions = {}): Promise<QueryResult> {
     const [r] = await this.run([input], options);
@@ -273,6 +534,12 @@ export class EngineQueries {
     for (const r of results)
       if (r.status === 'rejected' && r.reason instanceof ElexError && r.reason.code === 'ABORTED') throw r.reason;
   }
+}
+
+function hashCell(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 function isBudgetOrCrash(e: unknown): boolean {

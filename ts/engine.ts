@@ -31,10 +31,15 @@ import {
   EngineQueries,
   resolveCatalog,
   type CatalogSource,
+  type MonitorBatch,
+  type MonitorOptions,
+  type MonitorResult,
   type QueryOptions,
   type QueryRequest,
   type QueryResult,
+  type ValidateResult,
 } from './engine-query.ts';
+import type { ParameterChange, ValidateOptions } from './ran-ops.ts';
 import type { CatalogStats } from './catalog.ts';
 import type { RanStats } from './protocol.ts';
 
@@ -171,6 +176,10 @@ export interface Engine {
   query(input: string | QueryRequest, options?: QueryOptions): Promise<QueryResult>;
   /** Many questions in one cycle (one routing and one acting round trip per worker). */
   queryBatch(inputs: readonly (string | QueryRequest)[], options?: QueryOptions): Promise<QueryResult[]>;
+  /** Checks proposed parameter changes against the catalog's ranges and safe zones (README: Validation). */
+  validate(changes: readonly ParameterChange[], options?: ValidateOptions): Promise<ValidateResult>;
+  /** KPIs, statistics and alerts for a batch of PM counters (README: Monitoring). */
+  monitor(batch: MonitorBatch, options?: MonitorOptions): Promise<MonitorResult>;
   /** The loaded catalog's size and fingerprint (null with `catalog: false`). */
   catalog(): { stats: CatalogStats; fingerprint: string } | null;
   /** Resolves when every worker's router is built; its figures per worker. */
@@ -345,6 +354,16 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
       if (!queries) return Promise.reject(noCatalog());
       return queries.queryBatch(inputs, opts);
+    },
+    validate(changes, opts) {
+      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
+      if (!queries) return Promise.reject(noCatalog());
+      return queries.validate(changes, opts);
+    },
+    monitor(batch, opts) {
+      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
+      if (!queries) return Promise.reject(noCatalog());
+      return queries.monitor(batch, opts);
     },
     catalog: () => (catalog ? { stats: catalog.stats, fingerprint: catalog.fingerprint } : null),
     async routerReady() {

@@ -74,3 +74,12 @@ export type { CatalogSource, QueryOptions, QueryRequest, QueryResult, QueryTimin
 export type { AgentAnswer, AgentReply, FeatureCard, MatchedItem, PastQuery, RoutedFeature } from './ran-host.ts';
 export type { RanStats } from './protocol.ts';
 export { classifyType, classifyComplexity } from './classify.ts';
+export type {
+  KpiSummary,
+  MonitorAlert,
+  MonitorBatch,
+  MonitorOptions,
+  MonitorResult,
+  ValidateResult,
+} from './engine-query.ts';
+export type { ParameterChange, ValidateOptions, ValidationReason, ValidationResult, Verdict } from './ran-ops.ts';

@@ -15,7 +15,7 @@ import { ElexError, fromWire, toWire, type WireError } from './errors.ts';
 import type { HostSetup, RestoreReport, SaveReport } from './agent-host.ts';
 import type { AgentInfo, AgentState, AgentValues, Decision, MemoryStats } from './learn-types.ts';
 import type { PersistBackend } from './persist.ts';
-import type { AgentReply, RanSetup, RoutedFeature } from './ran-host.ts';
+import type { AgentReply, MonitorShard, MonitorShardResult, RanSetup, RoutedFeature } from './ran-host.ts';
 import type { Variant } from './platform.ts';
 
 export interface InitRequest {
@@ -132,6 +132,10 @@ export interface WorkerApi {
   ): Promise<{ features: RoutedFeature[][]; ms: { embed: number; route: number; wait: number } }>;
   /** The agents of the given features act on one question each. */
   ranAct(reqs: ActRequest[]): Promise<AgentReply[][]>;
+  /** The validation kernel over a prepared batch (7 × n floats, transferred in); masks transferred out. */
+  validateKernel(soa: Float32Array, n: number): Promise<{ masks: Uint32Array; ms: number }>;
+  /** KPIs of this worker's cells; `data` transferred in, results transferred out. */
+  monitor(req: MonitorShard): Promise<MonitorShardResult>;
   /** Router figures, or null while it is being built. */
   ranStats(): Promise<RanStats | null>;
   /** Benchmark aid: this worker's share of `agents` agents ("FAJ 121 3000"…) with `states` states each. */

@@ -24,6 +24,37 @@ import { loadCatalog, type Counter, type Feature, type Kpi, type LoadedCatalog, 
 import type { MatchedEntity } from './classify.ts';
 import { ElexError } from './errors.ts';
 import { AGENT_SHARDS, agentShardOf, type AgentAction, type AgentState } from './learn-types.ts';
+import { compileFormula } from './ran-ops.ts';
+
+export interface MonitorShard {
+  cells: string[];
+  counters: string[];
+  periods: number;
+  /** cells × counters × periods */
+  data: Float32Array;
+  /** KPI names to evaluate (default: every catalog KPI whose counters are all in the batch). */
+  kpis?: string[];
+  zThreshold: number;
+  minHistory: number;
+}
+
+export interface MonitorShardResult {
+  kpis: string[];
+  /** cells × kpis × periods; NaN where the value is null. */
+  values: Float32Array;
+  /** Same shape: 0 ok, 1 missing counter sample, 2 division by zero. */
+  reasons: Uint8Array;
+  /** cells × kpis: periods that are anomalies against the cell's history. */
+  anomalies: Uint32Array;
+  maxZ: Float32Array;
+  /** cells × kpis × 5: count, sum, mean, min, max of the non-null values. */
+  kpiStats: Float32Array;
+  /** cells × counters × 5, over the periods, missing samples skipped. */
+  counterStats: Float32Array;
+  /** NaN samples in the input. */
+  missing: number;
+  ms: number;
+}
 
 export type ItemKind = 'feature' | 'parameter' | 'counter' | 'kpi';
 
@@ -153,7 +184,7 @@ export class RanHost {
   readonly buildMs: number;
 
   constructor(
-    b: Bindings,
+    private readonly b: Bindings,
     private readonly agents: AgentHost,
     setup: RanSetup,
     private readonly onBytes: (bytes: number) => void,
@@ -491,6 +522,84 @@ export class RanHost {
   /** Records the reward of a past query for ContextAnswer. */
   rewarded(qid: number, reward: number): void {
     for (const h of this.history) if (h.qid === qid) h.reward = reward;
+  }
+
+  private readonly programs = new Map<
+    string,
+    { kpis: string[]; ops: Int32Array; offsets: Uint32Array; consts: Float32Array }
+  >();
+  /** Per cell: count, mean, M2 per catalog KPI (Welford), for anomaly scores. */
+  private readonly kpiHistory = new Map<string, Float64Array>();
+  private kpiOrder: Map<string, number> | null = null;
+
+  /** KPI values, statistics and anomalies for this worker's cells. */
+  monitor(req: MonitorShard): MonitorShardResult {
+    const t0 = performance.now();
+    const key = `${req.counters.join('\u0001')}\u0002${req.kpis?.join('\u0001') ?? '*'}`;
+    let prog = this.programs.get(key);
+    if (!prog) {
+      const index = new Map(req.counters.map((c, i) => [c, i]));
+      const names: string[] = [];
+      const ops: number[] = [];
+      const offsets = [0];
+      const consts: number[] = [];
+      const wanted = req.kpis ?? [...this.catalog.kpis.keys()];
+      for (const name of wanted) {
+        const k = this.catalog.kpis.get(name);
+        if (!k) throw new ElexError('NOT_FOUND', `unknown KPI "${name}"`);
+        if (!k.formula) {
+          if (req.kpis) throw new ElexError('INVALID_ARGUMENT', `KPI "${name}" has no formula in the catalog`);
+          continue;
+        }
+        const code = compileFormula(k.formula, index, consts);
+        if (!code) {
+          if (req.kpis)
+            throw new ElexError('INVALID_ARGUMENT', `KPI "${name}" needs counters that are not in the batch`);
+          continue;
+        }
+        names.push(name);
+        ops.push(...code);
+        offsets.push(ops.length);
+      }
+      prog = {
+        kpis: names,
+        ops: Int32Array.from(ops),
+        offsets: Uint32Array.from(offsets),
+        consts: Float32Array.from(consts),
+      };
+      if (this.programs.size > 32) this.programs.clear();
+      this.programs.set(key, prog);
+    }
+    this.kpiOrder ??= new Map([...this.catalog.kpis.keys()].map((k, i) => [k, i]));
+    const K = prog.kpis.length,
+      C = req.cells.length,
+      all = this.catalog.kpis.size;
+    const history = new Float64Array(C * K * 3);
+    req.cells.forEach((cell, c) => {
+      const h = this.kpiHistory.get(cell);
+      if (!h) return;
+      prog!.kpis.forEach((name, k) =>
+        history.set(h.subarray(this.kpiOrder!.get(name)! * 3, this.kpiOrder!.get(name)! * 3 + 3), (c * K + k) * 3),
+      );
+    });
+    let missing = 0;
+    for (let i = 0; i < req.data.length; i++) if (req.data[i] !== req.data[i]) missing++;
+    const r = this.b.kpiEval(
+      { ...prog, kpis: K },
+      req.data,
+      { cells: C, counters: req.counters.length, periods: req.periods },
+      history,
+      req.zThreshold,
+      req.minHistory,
+    );
+    req.cells.forEach((cell, c) => {
+      let h = this.kpiHistory.get(cell);
+      if (!h) this.kpiHistory.set(cell, (h = new Float64Array(all * 3)));
+      prog!.kpis.forEach((name, k) =>
+        h!.set(history.subarray((c * K + k) * 3, (c * K + k) * 3 + 3), this.kpiOrder!.get(name)! * 3),
+      );
+    });
+    return { kpis: prog.kpis, ...r, missing, ms: performance.now() - t0 };
   }
 
   close(): void {

@@ -182,6 +182,24 @@ const api: WorkerApi = {
       return out;
     }),
   ranStats: () => serve(() => (ran ? ran.stats() : null)),
+  validateKernel: (soa, n) =>
+    serve(() => {
+      const t0 = performance.now();
+      const { masks } = ready().validateKernel(soa, n);
+      return Comlink.transfer({ masks, ms: performance.now() - t0 }, [masks.buffer]);
+    }),
+  monitor: (req) =>
+    serve(async () => {
+      const r = (await router()).monitor(req);
+      return Comlink.transfer(r, [
+        r.values.buffer,
+        r.reasons.buffer,
+        r.anomalies.buffer,
+        r.maxZ.buffer,
+        r.kpiStats.buffer,
+        r.counterStats.buffer,
+      ]);
+    }),
   agentValues: (code, state) => serve(() => agents().values(code, state)),
   agentInfo: (code) => serve(() => agents().info(code)),
   learnSave: () => serve(() => agents().save()),
