@@ -1133,14 +1133,23 @@ export class IndexHandle {
     return this.dimension;
   }
 
-  /** Adds vectors (row-major, dim floats each) under the caller's ids; all or nothing. */
-  add(ids: Uint32Array | readonly number[], vectors: Float32Array): { added: number; size: number } {
+  /**
+   * Adds vectors (row-major, dim floats each) under the caller's ids; all or
+   * nothing. `parallel: false` builds on one thread: slower, but the graph
+   * (and so every later search) is the same on every run.
+   */
+  add(
+    ids: Uint32Array | readonly number[],
+    vectors: Float32Array,
+    options: { parallel?: boolean } = {},
+  ): { added: number; size: number } {
     const idArr = checkIds(ids);
     checkVectors(vectors, this.dimension, idArr.length, 'vectors');
     this.b.indexCall((m, s, engine) => {
       const pi = s.put(idArr),
         pv = s.put(vectors);
-      this.b.check('adding to the index', m._elex_index_add(engine, this.live(), pi, idArr.length, pv, vectors.length));
+      const pool = options.parallel === false ? 0 : engine;
+      this.b.check('adding to the index', m._elex_index_add(pool, this.live(), pi, idArr.length, pv, vectors.length));
     });
     return { added: idArr.length, size: this.stats().size };
   }

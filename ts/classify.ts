@@ -69,3 +69,17 @@ export function classifyComplexity(text: string, features: number, matched: read
     return 'moderate';
   return 'simple';
 }
+
+/** Type and complexity of a question from its routed features (the strong ones: ≥ half the top score). */
+export function classify(
+  text: string,
+  features: readonly { score: number; matched: readonly (MatchedEntity & { exact: boolean; score: number })[] }[],
+  given: { type?: QueryType; complexity?: Complexity } = {},
+): { type: QueryType; complexity: Complexity } {
+  const strong = features.filter((f) => f.score >= 0.5 * (features[0]?.score ?? 0));
+  const matched = strong.flatMap((f) => f.matched.filter((m) => m.exact || m.score >= 0.5));
+  return {
+    type: given.type ?? classifyType(text, matched),
+    complexity: given.complexity ?? classifyComplexity(text, strong.length, matched),
+  };
+}

@@ -6,7 +6,7 @@
  * for.
  */
 import { transfer } from 'comlink';
-import { classifyComplexity, classifyType, type MatchedEntity } from './classify.ts';
+import { classify } from './classify.ts';
 import { loadCatalog, type Catalog, type LoadedCatalog } from './catalog.ts';
 import { ElexError } from './errors.ts';
 import type { EngineLearning } from './engine-learn.ts';
@@ -410,6 +410,7 @@ export class EngineQueries {
     const remaining = () => Math.max(1, deadline - now());
     const W = this.pool.size;
     const texts = reqs.map((r) => r.text);
+    if (W === 1) return this.runLocal(reqs, k, budget, t0, options.signal);
 
     // Phase 1: route on every worker.
     const routed = await Promise.allSettled(
@@ -443,10 +444,7 @@ export class EngineQueries {
     // Merge, classify, and ask the top features' agents (grouped by worker).
     const prepared = reqs.map((r, qi) => {
       const features = perQuery[qi]!.sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1)).slice(0, k);
-      const strong = features.filter((f) => f.score >= 0.5 * (features[0]?.score ?? 0));
-      const matched: MatchedEntity[] = strong.flatMap((f) => f.matched.filter((m) => m.exact || m.score >= 0.5));
-      const type = r.type ?? classifyType(r.text, matched);
-      const complexity = r.complexity ?? classifyComplexity(r.text, strong.length, matched);
+      const { type, complexity } = classify(r.text, features, r);
       const { queryId, qid } = this.learn.newQuery();
       return { r, features, type, complexity, queryId, qid };
     });
@@ -526,6 +524,53 @@ export class EngineQueries {
         },
         partial: missing.size > 0,
         shards: { answered: W - missing.size, total: W, missing: [...missing].sort((a, b) => a - b) },
+      };
+    });
+  }
+
+  /** One worker holds every feature: route, classify and act in one round trip. */
+  private async runLocal(
+    reqs: QueryRequest[],
+    k: number,
+    budget: number,
+    t0: number,
+    signal: AbortSignal | undefined,
+  ): Promise<QueryResult[]> {
+    const ids = reqs.map(() => this.learn.newQuery());
+    const items = reqs.map((r, i) => ({ text: r.text, type: r.type, complexity: r.complexity, ...ids[i]! }));
+    const r = await this.pool.call(0, (w) => w.ranQuery(items, k), {
+      signal,
+      timeoutMs: Math.max(1, t0 + budget - now()),
+    });
+    const total = now() - t0;
+    return r.results.map((q, i) => {
+      const { queryId, qid } = ids[i]!;
+      const primary = q.replies[0] ?? null;
+      const top = q.features[0];
+      this.learn.registerQuery(
+        queryId,
+        qid,
+        q.replies.map((a) => a.code),
+      );
+      return {
+        queryId,
+        text: reqs[i]!.text,
+        type: q.type,
+        complexity: q.complexity,
+        features: q.features,
+        action: primary?.action ?? null,
+        answer: primary?.answer ?? null,
+        agents: q.replies,
+        confidence: top && primary && top.code === primary.code ? top.score * (0.5 + 0.5 * primary.confidence) : 0,
+        timings: {
+          embed: r.ms.embed,
+          route: r.ms.route,
+          agents: r.ms.agents,
+          gather: Math.max(0, total - r.ms.embed - r.ms.route - r.ms.agents),
+          total,
+        },
+        partial: false,
+        shards: { answered: 1, total: 1, missing: [] },
       };
     });
   }

@@ -21,7 +21,8 @@
 import type { AgentHost } from './agent-host.ts';
 import type { Bindings, EmbedderHandle, IndexHandle } from './bindings.ts';
 import { loadCatalog, type Counter, type Feature, type Kpi, type LoadedCatalog, type Parameter } from './catalog.ts';
-import type { MatchedEntity } from './classify.ts';
+import { classify, type MatchedEntity } from './classify.ts';
+import type { Complexity, QueryType } from './learn-types.ts';
 import { ElexError } from './errors.ts';
 import { AGENT_SHARDS, agentShardOf, type AgentAction, type AgentState } from './learn-types.ts';
 import { compileFormula } from './ran-ops.ts';
@@ -258,7 +259,8 @@ export class RanHost {
       const chunk = 2048;
       for (let i = 0; i < hostedIds.length; i += chunk) {
         const ids = hostedIds.slice(i, i + chunk);
-        this.index.add(Uint32Array.from(ids), this.embedder.embed(ids.map((id) => texts[id]!)));
+        // One thread: the same graph, so the same routing, on every run and variant.
+        this.index.add(Uint32Array.from(ids), this.embedder.embed(ids.map((id) => texts[id]!)), { parallel: false });
       }
     }
     this.buildMs = performance.now() - t0;
@@ -298,7 +300,7 @@ export class RanHost {
   routeBatch(
     texts: readonly string[],
     k: number,
-  ): { features: RoutedFeature[][]; ms: { embed: number; route: number } } {
+  ): { features: RoutedFeature[][]; vectors: Float32Array; ms: { embed: number; route: number } } {
     for (const text of texts) checkQuestion(text);
     const t0 = performance.now();
     const qs = this.embedder.embed(texts);
@@ -310,7 +312,7 @@ export class RanHost {
       hits = this.index.search(qs, kItems, { ef: 96 });
     }
     const features = texts.map((text, qi) => this.aggregate(text, k, hits, qi * kItems, kItems));
-    return { features, ms: { embed: t1 - t0, route: performance.now() - t1 } };
+    return { features, vectors: qs, ms: { embed: t1 - t0, route: performance.now() - t1 } };
   }
 
   private aggregate(
@@ -424,18 +426,21 @@ export class RanHost {
    * are the merged top features of the whole pool (for ConsultPeer and
    * RequestClarification).
    */
-  async act(req: {
-    queryId: string;
-    qid: number;
-    text: string;
-    type: string;
-    complexity: string;
-    features: RoutedFeature[];
-    candidates: RoutedFeature[];
-    state: AgentState;
-  }): Promise<AgentReply[]> {
+  async act(
+    req: {
+      queryId: string;
+      qid: number;
+      text: string;
+      type: string;
+      complexity: string;
+      features: RoutedFeature[];
+      candidates: RoutedFeature[];
+      state: AgentState;
+    },
+    vector?: Float32Array,
+  ): Promise<AgentReply[]> {
     const replies: AgentReply[] = [];
-    let qvec: Float32Array | null = null;
+    let qvec: Float32Array | null = vector ?? null;
     for (const f of req.features) {
       if (!this.hosted.has(f.code)) continue;
       const top = f.matched[0]?.name ?? '';
@@ -450,6 +455,42 @@ export class RanHost {
       this.remember(req.queryId, req.qid, req.text, (qvec ??= this.embedder.embed([req.text])), f.code, d.action);
     }
     return replies;
+  }
+
+  /** The whole cycle for questions when this worker hosts every feature. */
+  async queryLocal(
+    items: { text: string; type?: QueryType; complexity?: Complexity; queryId: string; qid: number }[],
+    k: number,
+  ): Promise<{
+    results: { features: RoutedFeature[]; type: QueryType; complexity: Complexity; replies: AgentReply[] }[];
+    ms: { embed: number; route: number; agents: number };
+  }> {
+    const routed = this.routeBatch(
+      items.map((i) => i.text),
+      k,
+    );
+    const t0 = performance.now();
+    const results = [];
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      const features = routed.features[i]!;
+      const { type, complexity } = classify(it.text, features, it);
+      const replies = await this.act(
+        {
+          queryId: it.queryId,
+          qid: it.qid,
+          text: it.text,
+          type,
+          complexity,
+          features,
+          candidates: features,
+          state: { type, complexity },
+        },
+        routed.vectors.subarray(i * this.embedder.dim, (i + 1) * this.embedder.dim),
+      );
+      results.push({ features, type, complexity, replies });
+    }
+    return { results, ms: { ...routed.ms, agents: performance.now() - t0 } };
   }
 
   private answer(

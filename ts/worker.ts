@@ -174,6 +174,7 @@ const api: WorkerApi = {
       const out = r.routeBatch(texts, k);
       return { features: out.features, ms: { ...out.ms, wait } };
     }),
+  ranQuery: (items, k) => serve(async () => (await router()).queryLocal(items, k)),
   ranAct: (reqs) =>
     serve(async () => {
       const r = await router();

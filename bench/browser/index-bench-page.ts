@@ -74,12 +74,110 @@ async function engineSaveRestore(agents: number, states: number) {
   };
 }
 
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+
+/**
+ * The query cycle through the public engine (default pool, default
+ * catalog): eval accuracy, latency single and batched, per-stage timings,
+ * validation of 10K changes, monitor of cells × counters × periods.
+ */
+async function queryBench(questions: { q: string; expected: string; kind: string }[], quick: boolean) {
+  const e = await createEngine({ catalog: undefined });
+  const router = await e.routerReady();
+  const info = e.info();
+  // Accuracy (one pass, single queries).
+  const byKind: Record<string, { n: number; top1: number; top5: number }> = {};
+  for (const { q, expected, kind } of questions) {
+    const r = await e.query(q, { k: 5 });
+    const s = (byKind[kind] ??= { n: 0, top1: 0, top5: 0 });
+    s.n++;
+    if (r.features[0]?.code === expected) s.top1++;
+    if (r.features.some((f) => f.code === expected)) s.top5++;
+  }
+  // Latency, single queries (warm).
+  const lat: number[] = [];
+  const stages = { embed: [] as number[], route: [] as number[], agents: [] as number[], gather: [] as number[] };
+  const n = quick ? 200 : 1000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = await e.query(questions[i % questions.length]!.q);
+    lat.push(r.timings.total);
+    for (const k of Object.keys(stages) as (keyof typeof stages)[]) stages[k].push(r.timings[k]);
+  }
+  const singleQps = n / ((performance.now() - t0) / 1000);
+  // Batched.
+  const batchSize = quick ? 200 : 1000;
+  const texts = Array.from({ length: batchSize }, (_, i) => questions[i % questions.length]!.q);
+  const batches: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await e.queryBatch(texts);
+    batches.push(performance.now() - t);
+  }
+  const batchMs = pct(batches, 0.5);
+  // Validation of 10K changes.
+  const cat = await fetch(new URL('../../build/catalog/default.json', import.meta.url)).then((r) => r.json());
+  const params = (cat.parameters as { name: string; type: string; default: unknown; range?: [number, number] }[]).filter(
+    (p) => p.type === 'int' || p.type === 'float',
+  );
+  const changes = Array.from({ length: 10000 }, (_, i) => {
+    const p = params[(i * 7919) % params.length]!;
+    const cur = Number(p.default);
+    return { parameter: p.name, cell: `cell-${i % 500}`, current: cur, proposed: cur + ((i % 7) - 3) * 5, at: 1e12 + i };
+  });
+  const vals: { total: number; kernel: number; counts: unknown }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await e.validate(changes, { record: false });
+    vals.push({ total: r.ms.total, kernel: r.ms.kernel, counts: r.counts });
+  }
+  // Monitor: cells × 200 counters × 96 periods; the counters of as many KPIs as fit.
+  const cells = quick ? 200 : 1000;
+  const counters: string[] = [];
+  for (const k of cat.kpis as { formula: string }[]) {
+    const names = k.formula.match(/[A-Za-z_][\w.]*/g)!;
+    if (counters.length + names.filter((x) => !counters.includes(x)).length > 200) continue;
+    for (const x of names) if (!counters.includes(x)) counters.push(x);
+  }
+  for (const c of cat.counters as { name: string }[]) {
+    if (counters.length >= 200) break;
+    if (!counters.includes(c.name)) counters.push(c.name);
+  }
+  const periods = 96;
+  const mons: { total: number; workers: number; kpis: number; alerts: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const data = new Float32Array(cells * counters.length * periods);
+    let s = 12345 + i;
+    for (let j = 0; j < data.length; j++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      data[j] = 50 + (s >>> 20);
+    }
+    const ids = Array.from({ length: cells }, (_, c) => `cell-${c}`);
+    const r = await e.monitor({ cells: ids, counters, periods, data });
+    mons.push({ total: r.ms.total, workers: r.ms.workers, kpis: r.kpis.length, alerts: r.alerts.length });
+  }
+  await e.close();
+  return {
+    variant: info.variant,
+    workers: info.workers,
+    threadsPerWorker: info.threadsPerWorker,
+    routerBuildMs: Math.max(...router.map((r) => r.buildMs)),
+    items: router.reduce((a, r) => a + r.hostedItems, 0),
+    accuracy: byKind,
+    latency: { n, p50: pct(lat, 0.5), p95: pct(lat, 0.95), p99: pct(lat, 0.99), qps: singleQps },
+    stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, pct(v, 0.5)])),
+    batch: { size: batchSize, ms: batchMs, qps: batchSize / (batchMs / 1000) },
+    validate: { changes: 10000, totalMs: pct(vals.map((v) => v.total), 0.5), kernelMs: pct(vals.map((v) => v.kernel), 0.5), counts: vals[0]!.counts },
+    monitor: { cells, counters: counters.length, periods, totalMs: pct(mons.map((m) => m.total), 0.5), workersMs: pct(mons.map((m) => m.workers), 0.5), kpis: mons[0]!.kpis, alerts: mons[0]!.alerts },
+  };
+}
+
 (
   window as unknown as {
-    elexBench: { run: typeof run; engineSaveRestore: typeof engineSaveRestore; isolated: boolean };
+    elexBench: { run: typeof run; engineSaveRestore: typeof engineSaveRestore; queryBench: typeof queryBench; isolated: boolean };
   }
 ).elexBench = {
   run,
   engineSaveRestore,
+  queryBench,
   isolated: crossOriginIsolated,
 };
