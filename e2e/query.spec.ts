@@ -7,6 +7,11 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
+// @ts-expect-error plain ES module without types
+import { generateCatalog } from '../scripts/gen-catalog.mjs';
+
+/** A ratio KPI of the default catalog (the generator is deterministic). */
+const RATIO = (generateCatalog().kpis as { name: string; formula: string }[]).find((k) => / \/ /.test(k.formula))!;
 
 async function ready(page: Page, query = '?persist=0'): Promise<void> {
   await openDashboard(page, query);
@@ -88,4 +93,84 @@ test('feedback reaches the agents of a query; batches, budgets, aborts and bad i
   expect(out.badK).toBe('INVALID_ARGUMENT');
   expect(out.badType).toBe('INVALID_ARGUMENT');
   expect(out.after).toBe('MIMO Sleep Mode');
+});
+
+test('validate and monitor through the engine, with coded errors for bad batches', async ({ page }) => {
+  await ready(page);
+  const out = await page.evaluate(async (m) => {
+    const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? String(e),
+      );
+    // A parameter with a range and safe zone from the default catalog, found through routing.
+    const q = await engine.query('Which parameters control MIMO sleep start time?');
+    const card = q.answer && 'card' in q.answer ? q.answer.card : null;
+    const p = card!.parameters.find((x) => x.range && x.safe)!;
+    const cur = Number(p.default);
+    const v = await engine.validate([
+      { parameter: p.name, cell: 'A', current: cur, proposed: cur, at: 1e12 },
+      { parameter: p.name, cell: 'B', current: cur, proposed: p.range![1] + 1, at: 1e12 },
+      { parameter: 'Nope.nothing', current: 1, proposed: 2, at: 1e12 },
+      { parameter: p.name, cell: 'A', current: cur, proposed: cur, at: 1e12 + 1000 },
+    ]);
+    // Monitor: one KPI's counters for 3 cells × 4 periods, with a missing sample and a zero denominator.
+    const cat = engine.catalog();
+    let mon = null;
+    {
+      const counters = m.formula.match(/[A-Za-z_][\w.]*/g)!;
+      const periods = 4;
+      const data = new Float32Array(3 * counters.length * periods).fill(10);
+      data[1] = NaN; // cell 0, first counter, period 1
+      const den = counters.length - 1; // the last counter is the denominator of a ratio
+      for (let t = 0; t < periods; t++) data[(2 * counters.length + den) * periods + t] = 0;
+      const r = await engine.monitor({ cells: ['c0', 'c1', 'c2'], counters, periods, data, kpis: [m.name] });
+      mon = {
+        kpis: r.kpis,
+        missing: r.missingSamples,
+        c0: r.cell('c0').kpis[0]!.nulls,
+        c2: r.cell('c2').kpis[0]!.nulls,
+        values: Array.from(r.values.subarray(4, 8)),
+      };
+    }
+    return {
+      verdicts: v.results.map((x) => [x.verdict, x.reasons]),
+      kernel: v.ms.kernel >= 0,
+      features: cat?.stats.features,
+      mon,
+      bad: {
+        shape: await codeOf(
+          engine.monitor({
+            cells: ['a'],
+            counters: [m.formula.match(/[A-Za-z_][\w.]*/)![0]],
+            periods: 2,
+            data: new Float32Array(3),
+          }),
+        ),
+        dup: await codeOf(
+          engine.monitor({ cells: ['a', 'a'], counters: ['X.pmY'], periods: 1, data: new Float32Array(2) }),
+        ),
+        unknown: await codeOf(
+          engine.monitor({ cells: ['a'], counters: ['X.pmNotThere'], periods: 1, data: new Float32Array(1) }),
+        ),
+        notArray: await codeOf(engine.validate('nope' as unknown as [])),
+      },
+    };
+  }, RATIO);
+  expect(out.features).toBe(593);
+  expect(out.verdicts[0]![0]).toBe('ok');
+  expect(out.verdicts[1]).toEqual(['reject', expect.arrayContaining(['OUTSIDE_ABSOLUTE_RANGE'])]);
+  expect(out.verdicts[2]).toEqual(['reject', ['UNKNOWN_PARAMETER']]);
+  expect(out.verdicts[3]).toEqual(['reject', ['COOLDOWN']]);
+  expect(out.mon).not.toBeNull();
+  expect(out.mon!.missing).toBe(1);
+  expect(out.mon!.c0.missingCounter).toBe(1);
+  expect(out.mon!.c2.divisionByZero).toBe(4);
+  expect(out.bad).toEqual({
+    shape: 'DIMENSION_MISMATCH',
+    dup: 'INVALID_ARGUMENT',
+    unknown: 'INVALID_ARGUMENT',
+    notArray: 'INVALID_ARGUMENT',
+  });
 });

@@ -211,11 +211,14 @@ interface ElexModule {
   _elex_tokenize(text: number, len: number, out: number, outSize: number): number;
   _elex_validate(soa: number, n: number, masks: number, counts: number): number;
   _elex_kpi_eval(
+    engine: number,
     ops: number,
     offsets: number,
     kpis: number,
     consts: number,
     nConsts: number,
+    thresholds: number,
+    directions: number,
     data: number,
     cells: number,
     counters: number,
@@ -225,10 +228,11 @@ interface ElexModule {
     history: number,
     anomalies: number,
     maxZ: number,
+    breaches: number,
     z: number,
     minHistory: number,
   ): number;
-  _elex_counter_stats(data: number, cells: number, counters: number, periods: number, out: number): number;
+  _elex_row_stats(engine: number, data: number, rows: number, periods: number, out: number): number;
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
   _elex_bench_learn_prepare(op: number, n: number): number;
   _elex_bench_learn_run(op: number, reps: number, out: number): number;
@@ -788,11 +792,19 @@ export class Bindings {
   }
 
   /**
-   * KPI programs over cells × counters × periods (monitor.h). `history`
-   * (cells × kpis × 3 doubles) is updated in place.
+   * KPI programs over cells × counters × periods (monitor.h), cells spread
+   * over the engine's threads. `history` (cells × kpis × 3 doubles) is
+   * updated in place. thresholds / directions: per KPI (NaN / 0 = none).
    */
   kpiEval(
-    prog: { ops: Int32Array; offsets: Uint32Array; consts: Float32Array; kpis: number },
+    prog: {
+      ops: Int32Array;
+      offsets: Uint32Array;
+      consts: Float32Array;
+      kpis: number;
+      thresholds: Float32Array;
+      directions: Int8Array;
+    },
     data: Float32Array,
     shape: { cells: number; counters: number; periods: number },
     history: Float64Array,
@@ -803,6 +815,7 @@ export class Bindings {
     reasons: Uint8Array;
     anomalies: Uint32Array;
     maxZ: Float32Array;
+    breaches: Uint32Array;
     kpiStats: Float32Array;
     counterStats: Float32Array;
   } {
@@ -818,6 +831,8 @@ export class Bindings {
       const pOps = s.put(prog.ops),
         pOff = s.put(prog.offsets),
         pConst = s.put(prog.consts),
+        pThr = s.put(prog.thresholds),
+        pDir = s.put(prog.directions),
         pData = s.put(data),
         pHist = s.put(history);
       const nv = cells * K * periods;
@@ -825,16 +840,21 @@ export class Bindings {
         pWhy = s.alloc(nv),
         pAn = s.alloc(cells * K * 4),
         pZ = s.alloc(cells * K * 4),
+        pBr = s.alloc(cells * K * 4),
         pCs = s.alloc(cells * counters * 5 * 4),
         pKs = s.alloc(cells * K * 5 * 4);
+      const e = this.enginePtr;
       this.call(
         'evaluating KPIs',
         this.m._elex_kpi_eval(
+          e,
           pOps,
           pOff,
           K,
           pConst,
           prog.consts.length,
+          pThr,
+          pDir,
           pData,
           cells,
           counters,
@@ -844,18 +864,20 @@ export class Bindings {
           pHist,
           pAn,
           pZ,
+          pBr,
           zThreshold,
           minHistory,
         ),
       );
-      this.call('counter statistics', this.m._elex_counter_stats(pData, cells, counters, periods, pCs));
-      this.call('KPI statistics', this.m._elex_counter_stats(pVal, cells, K, periods, pKs));
+      this.call('counter statistics', this.m._elex_row_stats(e, pData, cells * counters, periods, pCs));
+      this.call('KPI statistics', this.m._elex_row_stats(e, pVal, cells * K, periods, pKs));
       history.set(new Float64Array(this.memory.buffer, pHist, history.length));
       return {
         values: this.copyOut(Float32Array, pVal, nv),
         reasons: this.copyOut(Uint8Array, pWhy, nv),
         anomalies: this.copyOut(Uint32Array, pAn, cells * K),
         maxZ: this.copyOut(Float32Array, pZ, cells * K),
+        breaches: this.copyOut(Uint32Array, pBr, cells * K),
         kpiStats: this.copyOut(Float32Array, pKs, cells * K * 5),
         counterStats: this.copyOut(Float32Array, pCs, cells * counters * 5),
       };

@@ -91,7 +91,17 @@ export interface MonitorResult {
   values: Float32Array;
   /** Same shape: 0 value, 1 null (missing counter sample), 2 null (division by zero). */
   reasons: Uint8Array;
-  perCell: { cell: string; kpis: KpiSummary[] }[];
+  /** cells × kpis × 5: count, sum, mean, min, max of each KPI's non-null values. */
+  kpiStats: Float32Array;
+  /** cells × kpis: periods on the wrong side of the KPI's threshold. */
+  breaches: Uint32Array;
+  /** cells × kpis: periods that are anomalies against the cell's history, and the largest |z|. */
+  anomalies: Uint32Array;
+  maxZ: Float32Array;
+  /** Per cell, per KPI summaries (built on first read). */
+  readonly perCell: { cell: string; kpis: KpiSummary[] }[];
+  /** One cell's summaries (NOT_FOUND if it is not in the batch). */
+  cell(id: string): { cell: string; kpis: KpiSummary[] };
   /** cells × counters × 5: count, sum, mean, min, max over the periods (missing samples skipped). */
   counterStats: Float32Array;
   alerts: MonitorAlert[];
@@ -290,12 +300,14 @@ export class EngineQueries {
     let values: Float32Array, reasons: Uint8Array, counterStats: Float32Array;
     const anomalies = new Uint32Array(n * K),
       maxZ = new Float32Array(n * K),
+      breaches = new Uint32Array(n * K),
       kpiStats = new Float32Array(n * K * 5);
     let missingSamples = 0;
     if (W === 1) {
       ({ values, reasons, counterStats } = first);
       anomalies.set(first.anomalies);
       maxZ.set(first.maxZ);
+      breaches.set(first.breaches);
       kpiStats.set(first.kpiStats);
       missingSamples = first.missing;
     } else {
@@ -311,6 +323,7 @@ export class EngineQueries {
           reasons.set(r.reasons.subarray(j * K * periods, (j + 1) * K * periods), i * K * periods);
           anomalies.set(r.anomalies.subarray(j * K, (j + 1) * K), i * K);
           maxZ.set(r.maxZ.subarray(j * K, (j + 1) * K), i * K);
+          breaches.set(r.breaches.subarray(j * K, (j + 1) * K), i * K);
           kpiStats.set(r.kpiStats.subarray(j * K * 5, (j + 1) * K * 5), i * K * 5);
           counterStats.set(
             r.counterStats.subarray(j * counters.length * 5, (j + 1) * counters.length * 5),
@@ -321,32 +334,36 @@ export class EngineQueries {
     }
     const meta = kpis.map((k) => this.catalog.kpis.get(k)!);
     const alerts: MonitorAlert[] = [];
-    const perCell = cells.map((cell, c) => ({
-      cell,
+    for (let c = 0; c < n; c++)
+      for (let k = 0; k < K; k++) {
+        const ck = c * K + k;
+        if (breaches[ck]) {
+          const m = meta[k]!;
+          const st = ck * 5;
+          alerts.push({
+            cell: cells[c]!,
+            kpi: kpis[k]!,
+            kind: 'threshold',
+            periods: breaches[ck]!,
+            worst: m.direction === 'lower' ? kpiStats[st + 4]! : kpiStats[st + 3]!,
+            threshold: m.threshold,
+          });
+        }
+        if (anomalies[ck])
+          alerts.push({ cell: cells[c]!, kpi: kpis[k]!, kind: 'anomaly', periods: anomalies[ck]!, worst: maxZ[ck]! });
+      }
+    const summarize = (c: number): { cell: string; kpis: KpiSummary[] } => ({
+      cell: cells[c]!,
       kpis: kpis.map((name, k) => {
-        const base = (c * K + k) * periods;
-        const m = meta[k]!;
-        let breaches = 0,
-          worst = NaN,
-          miss = 0,
+        const ck = c * K + k,
+          st = ck * 5;
+        let miss = 0,
           div = 0;
-        for (let t = 0; t < periods; t++) {
-          const why = reasons[base + t]!;
+        for (let t = ck * periods; t < (ck + 1) * periods; t++) {
+          const why = reasons[t]!;
           if (why === 1) miss++;
           else if (why === 2) div++;
-          const v = values[base + t]!;
-          if (m.threshold === undefined || v !== v) continue;
-          const bad = m.direction === 'lower' ? v > m.threshold : v < m.threshold;
-          if (bad) {
-            breaches++;
-            if (worst !== worst || (m.direction === 'lower' ? v > worst : v < worst)) worst = v;
-          }
         }
-        if (breaches)
-          alerts.push({ cell, kpi: name, kind: 'threshold', periods: breaches, worst, threshold: m.threshold });
-        const an = anomalies[c * K + k]!;
-        if (an) alerts.push({ cell, kpi: name, kind: 'anomaly', periods: an, worst: maxZ[c * K + k]! });
-        const st = (c * K + k) * 5;
         const count = kpiStats[st]!;
         return {
           name,
@@ -355,24 +372,39 @@ export class EngineQueries {
           max: count > 0 ? kpiStats[st + 4]! : null,
           count,
           nulls: { missingCounter: miss, divisionByZero: div },
-          breaches,
-          anomalies: an,
-          maxZ: maxZ[c * K + k]!,
+          breaches: breaches[ck]!,
+          anomalies: anomalies[ck]!,
+          maxZ: maxZ[ck]!,
         };
       }),
-    }));
-    return {
+    });
+    let perCell: { cell: string; kpis: KpiSummary[] }[] | null = null;
+    const result: MonitorResult = {
       cells,
       kpis,
       periods,
       values,
       reasons,
-      perCell,
+      kpiStats,
+      breaches,
+      anomalies,
+      maxZ,
+      // Built on first read: a thousand cells × a hundred KPIs are many objects.
+      get perCell() {
+        return (perCell ??= cells.map((_, c) => summarize(c)));
+      },
+      cell(id: string) {
+        const c = cells.indexOf(id);
+        if (c < 0) throw new ElexError('NOT_FOUND', `cell "${id}" is not in this batch`);
+        return perCell ? perCell[c]! : summarize(c);
+      },
       counterStats,
       alerts,
       missingSamples,
-      ms: { workers: t2 - t1, total: now() - t0 },
+      ms: { workers: t2 - t1, total: 0 },
     };
+    result.ms.total = now() - t0;
+    return result;
   }
 
   async query(input: string | QueryRequest, options: QueryOptions = {}): Promise<QueryResult> {

@@ -48,6 +48,8 @@ export interface MonitorShardResult {
   /** cells × kpis: periods that are anomalies against the cell's history. */
   anomalies: Uint32Array;
   maxZ: Float32Array;
+  /** cells × kpis: periods on the wrong side of the catalog threshold. */
+  breaches: Uint32Array;
   /** cells × kpis × 5: count, sum, mean, min, max of the non-null values. */
   kpiStats: Float32Array;
   /** cells × counters × 5, over the periods, missing samples skipped. */
@@ -567,11 +569,17 @@ export class RanHost {
 
   private readonly programs = new Map<
     string,
-    { kpis: string[]; ops: Int32Array; offsets: Uint32Array; consts: Float32Array }
+    {
+      kpis: string[];
+      ops: Int32Array;
+      offsets: Uint32Array;
+      consts: Float32Array;
+      thresholds: Float32Array;
+      directions: Int8Array;
+    }
   >();
-  /** Per cell: count, mean, M2 per catalog KPI (Welford), for anomaly scores. */
-  private readonly kpiHistory = new Map<string, Float64Array>();
-  private kpiOrder: Map<string, number> | null = null;
+  /** Per KPI set, per cell: count, mean, M2 per KPI (Welford), for anomaly scores. */
+  private readonly kpiHistory = new Map<string, Map<string, Float64Array>>();
 
   /** KPI values, statistics and anomalies for this worker's cells. */
   monitor(req: MonitorShard): MonitorShardResult {
@@ -584,6 +592,8 @@ export class RanHost {
       const ops: number[] = [];
       const offsets = [0];
       const consts: number[] = [];
+      const thresholds: number[] = [];
+      const directions: number[] = [];
       const wanted = req.kpis ?? [...this.catalog.kpis.keys()];
       for (const name of wanted) {
         const k = this.catalog.kpis.get(name);
@@ -601,30 +611,29 @@ export class RanHost {
         names.push(name);
         ops.push(...code);
         offsets.push(ops.length);
+        thresholds.push(k.threshold ?? NaN);
+        directions.push(k.threshold === undefined ? 0 : k.direction === 'lower' ? -1 : 1);
       }
       prog = {
         kpis: names,
         ops: Int32Array.from(ops),
         offsets: Uint32Array.from(offsets),
         consts: Float32Array.from(consts),
+        thresholds: Float32Array.from(thresholds),
+        directions: Int8Array.from(directions),
       };
       if (this.programs.size > 32) this.programs.clear();
       this.programs.set(key, prog);
     }
-    this.kpiOrder ??= new Map([...this.catalog.kpis.keys()].map((k, i) => [k, i]));
     const K = prog.kpis.length,
-      C = req.cells.length,
-      all = this.catalog.kpis.size;
+      C = req.cells.length;
+    let hist = this.kpiHistory.get(key);
+    if (!hist) this.kpiHistory.set(key, (hist = new Map()));
     const history = new Float64Array(C * K * 3);
     req.cells.forEach((cell, c) => {
-      const h = this.kpiHistory.get(cell);
-      if (!h) return;
-      prog!.kpis.forEach((name, k) =>
-        history.set(h.subarray(this.kpiOrder!.get(name)! * 3, this.kpiOrder!.get(name)! * 3 + 3), (c * K + k) * 3),
-      );
+      const h = hist.get(cell);
+      if (h) history.set(h, c * K * 3);
     });
-    let missing = 0;
-    for (let i = 0; i < req.data.length; i++) if (req.data[i] !== req.data[i]) missing++;
     const r = this.b.kpiEval(
       { ...prog, kpis: K },
       req.data,
@@ -633,13 +642,10 @@ export class RanHost {
       req.zThreshold,
       req.minHistory,
     );
-    req.cells.forEach((cell, c) => {
-      let h = this.kpiHistory.get(cell);
-      if (!h) this.kpiHistory.set(cell, (h = new Float64Array(all * 3)));
-      prog!.kpis.forEach((name, k) =>
-        h!.set(history.subarray((c * K + k) * 3, (c * K + k) * 3 + 3), this.kpiOrder!.get(name)! * 3),
-      );
-    });
+    req.cells.forEach((cell, c) => hist.set(cell, history.slice(c * K * 3, (c + 1) * K * 3)));
+    // Missing samples: periods minus the non-NaN count of every counter row.
+    let missing = 0;
+    for (let i = 0; i < r.counterStats.length; i += 5) missing += req.periods - r.counterStats[i]!;
     return { kpis: prog.kpis, ...r, missing, ms: performance.now() - t0 };
   }
 

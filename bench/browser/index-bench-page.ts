@@ -74,7 +74,8 @@ async function engineSaveRestore(agents: number, states: number) {
   };
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 /**
  * The query cycle through the public engine (default pool, default
@@ -117,13 +118,19 @@ async function queryBench(questions: { q: string; expected: string; kind: string
   const batchMs = pct(batches, 0.5);
   // Validation of 10K changes.
   const cat = await fetch(new URL('../../build/catalog/default.json', import.meta.url)).then((r) => r.json());
-  const params = (cat.parameters as { name: string; type: string; default: unknown; range?: [number, number] }[]).filter(
-    (p) => p.type === 'int' || p.type === 'float',
-  );
+  const params = (
+    cat.parameters as { name: string; type: string; default: unknown; range?: [number, number] }[]
+  ).filter((p) => p.type === 'int' || p.type === 'float');
   const changes = Array.from({ length: 10000 }, (_, i) => {
     const p = params[(i * 7919) % params.length]!;
     const cur = Number(p.default);
-    return { parameter: p.name, cell: `cell-${i % 500}`, current: cur, proposed: cur + ((i % 7) - 3) * 5, at: 1e12 + i };
+    return {
+      parameter: p.name,
+      cell: `cell-${i % 500}`,
+      current: cur,
+      proposed: cur + ((i % 7) - 3) * 5,
+      at: 1e12 + i,
+    };
   });
   const vals: { total: number; kernel: number; counts: unknown }[] = [];
   for (let i = 0; i < 3; i++) {
@@ -166,14 +173,44 @@ async function queryBench(questions: { q: string; expected: string; kind: string
     latency: { n, p50: pct(lat, 0.5), p95: pct(lat, 0.95), p99: pct(lat, 0.99), qps: singleQps },
     stages: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, pct(v, 0.5)])),
     batch: { size: batchSize, ms: batchMs, qps: batchSize / (batchMs / 1000) },
-    validate: { changes: 10000, totalMs: pct(vals.map((v) => v.total), 0.5), kernelMs: pct(vals.map((v) => v.kernel), 0.5), counts: vals[0]!.counts },
-    monitor: { cells, counters: counters.length, periods, totalMs: pct(mons.map((m) => m.total), 0.5), workersMs: pct(mons.map((m) => m.workers), 0.5), kpis: mons[0]!.kpis, alerts: mons[0]!.alerts },
+    validate: {
+      changes: 10000,
+      totalMs: pct(
+        vals.map((v) => v.total),
+        0.5,
+      ),
+      kernelMs: pct(
+        vals.map((v) => v.kernel),
+        0.5,
+      ),
+      counts: vals[0]!.counts,
+    },
+    monitor: {
+      cells,
+      counters: counters.length,
+      periods,
+      totalMs: pct(
+        mons.map((m) => m.total),
+        0.5,
+      ),
+      workersMs: pct(
+        mons.map((m) => m.workers),
+        0.5,
+      ),
+      kpis: mons[0]!.kpis,
+      alerts: mons[0]!.alerts,
+    },
   };
 }
 
 (
   window as unknown as {
-    elexBench: { run: typeof run; engineSaveRestore: typeof engineSaveRestore; queryBench: typeof queryBench; isolated: boolean };
+    elexBench: {
+      run: typeof run;
+      engineSaveRestore: typeof engineSaveRestore;
+      queryBench: typeof queryBench;
+      isolated: boolean;
+    };
   }
 ).elexBench = {
   run,

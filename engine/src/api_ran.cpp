@@ -132,11 +132,12 @@ ELEX_EXPORT int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uin
   });
 }
 
-ELEX_EXPORT int elex_kpi_eval(const int32_t* ops, const uint32_t* offsets, uint32_t kpis,
-                              const float* consts, uint32_t n_consts, const float* data,
+ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uint32_t* offsets,
+                              uint32_t kpis, const float* consts, uint32_t n_consts,
+                              const float* thresholds, const int8_t* directions, const float* data,
                               uint32_t cells, uint32_t counters, uint32_t periods, float* values,
                               uint8_t* reasons, double* history, uint32_t* anomalies, float* max_z,
-                              float z_threshold, uint32_t min_history) {
+                              uint32_t* breaches, float z_threshold, uint32_t min_history) {
   return guarded([&] {
     if (data == nullptr || values == nullptr || reasons == nullptr || history == nullptr ||
         anomalies == nullptr || max_z == nullptr)
@@ -146,17 +147,18 @@ ELEX_EXPORT int elex_kpi_eval(const int32_t* ops, const uint32_t* offsets, uint3
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "batch too large");
     const elex::monitor::Programs p{ops, offsets, kpis, consts, n_consts};
     const elex::monitor::Shape sh{cells, counters, periods};
-    return elex::monitor::evaluate(p, sh, data, values, reasons, history, anomalies, max_z,
-                                   z_threshold, min_history);
+    const elex::monitor::Alerting a{thresholds, directions, z_threshold, min_history};
+    const elex::monitor::Outputs o{values, reasons, history, anomalies, max_z, breaches};
+    return elex::monitor::evaluate(p, sh, data, a, o, engine ? &engine->pool : nullptr);
   });
 }
 
-ELEX_EXPORT int elex_counter_stats(const float* data, uint32_t cells, uint32_t counters,
-                                   uint32_t periods, float* out) {
+ELEX_EXPORT int elex_row_stats(elex_engine* engine, const float* data, uint32_t rows,
+                               uint32_t periods, float* out) {
   return guarded([&] {
     if (data == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null data or output");
-    elex::monitor::counter_stats({cells, counters, periods}, data, out);
+    elex::monitor::row_stats(rows, periods, data, out, engine ? &engine->pool : nullptr);
     return ELEX_OK;
   });
 }

@@ -49,125 +49,152 @@ Status check(const Programs& p, std::uint32_t counters) {
   return ELEX_OK;
 }
 
-Status evaluate(const Programs& p, const Shape& s, const float* data, float* values,
-                std::uint8_t* reasons, double* history, std::uint32_t* anomalies, float* max_z,
-                float z_threshold, std::uint32_t min_history) {
+namespace {
+
+/// One cell: every KPI program over its periods, then anomalies and breaches.
+void eval_cell(const Programs& p, const Shape& s, const float* data, const Alerting& a,
+               const Outputs& o, std::uint32_t c, float* stack, std::uint8_t* why) {
+  const std::size_t P = s.periods;
+  const float* cell = data + std::size_t(c) * s.counters * P;
+  for (std::uint32_t k = 0; k < p.kpis; ++k) {
+    unsigned top = 0;
+    for (std::uint32_t i = p.offsets[k]; i < p.offsets[k + 1]; ++i) {
+      const std::int32_t op = p.ops[i] & 0xFF;
+      const std::uint32_t arg = std::uint32_t(p.ops[i]) >> 8;
+      float* x0 = stack + std::size_t(top) * P;
+      std::uint8_t* w0 = why + std::size_t(top) * P;
+      if (op == kPush) {
+        const float* row = cell + std::size_t(arg) * P;
+        for (std::size_t t = 0; t < P; ++t) {
+          x0[t] = row[t];
+          w0[t] = std::isnan(row[t]) ? kMissing : kOk;
+        }
+        ++top;
+        continue;
+      }
+      if (op == kConst) {
+        for (std::size_t t = 0; t < P; ++t) x0[t] = p.consts[arg], w0[t] = kOk;
+        ++top;
+        continue;
+      }
+      if (op == kNeg) {
+        float* x = x0 - P;
+        for (std::size_t t = 0; t < P; ++t) x[t] = -x[t];
+        continue;
+      }
+      float* x = x0 - 2 * P;  // left operand
+      const float* y = x0 - P;
+      std::uint8_t* wx = w0 - 2 * P;
+      const std::uint8_t* wy = w0 - P;
+      for (std::size_t t = 0; t < P; ++t) {
+        std::uint8_t w = wx[t] > wy[t] ? wx[t] : wy[t];
+        float v;
+        switch (op) {
+          case kAdd:
+            v = x[t] + y[t];
+            break;
+          case kSub:
+            v = x[t] - y[t];
+            break;
+          case kMul:
+            v = x[t] * y[t];
+            break;
+          default:
+            if (y[t] == 0.0f && w == kOk) w = kDivZero;
+            v = x[t] / y[t];
+        }
+        x[t] = w == kOk ? v : NAN;
+        wx[t] = w;
+      }
+      --top;
+    }
+    const std::size_t ck = std::size_t(c) * p.kpis + k;
+    std::memcpy(o.values + ck * P, stack, P * sizeof(float));
+    std::memcpy(o.reasons + ck * P, why, P);
+    // Breaches, anomalies against the history; then each value joins it.
+    double* h = o.history + ck * 3;
+    std::uint32_t anomalous = 0, breaches = 0;
+    float worst = 0;
+    const float thr = a.threshold ? a.threshold[k] : NAN;
+    const int dir = a.direction ? a.direction[k] : 0;
+    for (std::size_t t = 0; t < P; ++t) {
+      const float v = stack[t];
+      if (why[t] != kOk || !std::isfinite(v)) continue;
+      if ((dir > 0 && v < thr) || (dir < 0 && v > thr)) ++breaches;
+      if (h[0] >= a.min_history) {
+        const double sd = std::sqrt(h[2] / (h[0] - 1));
+        if (sd > 0) {
+          const float z = float(std::fabs(v - h[1]) / sd);
+          if (z > worst) worst = z;
+          if (z > a.z_threshold) ++anomalous;
+        }
+      }
+      h[0] += 1;
+      const double d = v - h[1];
+      h[1] += d / h[0];
+      h[2] += d * (v - h[1]);
+    }
+    o.anomalies[ck] = anomalous;
+    o.max_z[ck] = worst;
+    if (o.breaches) o.breaches[ck] = breaches;
+  }
+}
+
+}  // namespace
+
+Status evaluate(const Programs& p, const Shape& s, const float* data, const Alerting& a,
+                const Outputs& o, ThreadPool* pool) {
   if (Status st = check(p, s.counters); st != ELEX_OK) return st;
   const std::size_t P = s.periods;
   if (P == 0 || s.cells == 0 || p.kpis == 0) return ELEX_OK;
-  // Stack of per-period vectors, plus a per-period reason.
-  auto* stack = static_cast<float*>(std::malloc(sizeof(float) * P * kMaxStack));
-  auto* why = static_cast<std::uint8_t*>(std::malloc(P * kMaxStack));
+  const unsigned threads = pool ? pool->size() : 1;
+  const std::size_t per = P * kMaxStack;
+  // Per-thread stacks of per-period vectors, and a reason per entry.
+  auto* stack = static_cast<float*>(std::malloc(sizeof(float) * per * threads));
+  auto* why = static_cast<std::uint8_t*>(std::malloc(per * threads));
   if (stack == nullptr || why == nullptr) {
     std::free(stack);
     std::free(why);
     return fail(ELEX_E_OUT_OF_MEMORY, "no memory for %zu periods", P);
   }
-  for (std::uint32_t c = 0; c < s.cells; ++c) {
-    const float* cell = data + std::size_t(c) * s.counters * P;
-    for (std::uint32_t k = 0; k < p.kpis; ++k) {
-      unsigned top = 0;
-      for (std::uint32_t i = p.offsets[k]; i < p.offsets[k + 1]; ++i) {
-        const std::int32_t op = p.ops[i] & 0xFF;
-        const std::uint32_t arg = std::uint32_t(p.ops[i]) >> 8;
-        float* a = stack + std::size_t(top) * P;
-        std::uint8_t* wa = why + std::size_t(top) * P;
-        if (op == kPush || op == kConst) {
-          if (op == kPush) {
-            const float* row = cell + std::size_t(arg) * P;
-            for (std::size_t t = 0; t < P; ++t) {
-              a[t] = row[t];
-              wa[t] = std::isnan(row[t]) ? kMissing : kOk;
-            }
-          } else {
-            for (std::size_t t = 0; t < P; ++t) a[t] = p.consts[arg], wa[t] = kOk;
-          }
-          ++top;
-          continue;
-        }
-        if (op == kNeg) {
-          float* x = a - P;
-          for (std::size_t t = 0; t < P; ++t) x[t] = -x[t];
-          continue;
-        }
-        float* x = a - 2 * P;  // left operand
-        const float* y = a - P;
-        std::uint8_t* wx = wa - 2 * P;
-        const std::uint8_t* wy = wa - P;
-        for (std::size_t t = 0; t < P; ++t) {
-          std::uint8_t w = wx[t] > wy[t] ? wx[t] : wy[t];
-          float v;
-          switch (op) {
-            case kAdd:
-              v = x[t] + y[t];
-              break;
-            case kSub:
-              v = x[t] - y[t];
-              break;
-            case kMul:
-              v = x[t] * y[t];
-              break;
-            default:
-              if (y[t] == 0.0f && w == kOk) w = kDivZero;
-              v = x[t] / y[t];
-          }
-          x[t] = w == kOk ? v : NAN;
-          wx[t] = w;
-        }
-        --top;
-      }
-      const std::size_t out = (std::size_t(c) * p.kpis + k) * P;
-      std::memcpy(values + out, stack, P * sizeof(float));
-      std::memcpy(reasons + out, why, P);
-      // Anomalies against the history, then the value joins it.
-      double* h = history + (std::size_t(c) * p.kpis + k) * 3;
-      std::uint32_t anomalous = 0;
-      float worst = 0;
-      for (std::size_t t = 0; t < P; ++t) {
-        const float v = stack[t];
-        if (why[t] != kOk || !std::isfinite(v)) continue;
-        if (h[0] >= min_history) {
-          const double sd = std::sqrt(h[2] / (h[0] - 1));
-          if (sd > 0) {
-            const float z = float(std::fabs(v - h[1]) / sd);
-            if (z > worst) worst = z;
-            if (z > z_threshold) ++anomalous;
-          }
-        }
-        h[0] += 1;
-        const double d = v - h[1];
-        h[1] += d / h[0];
-        h[2] += d * (v - h[1]);
-      }
-      anomalies[std::size_t(c) * p.kpis + k] = anomalous;
-      max_z[std::size_t(c) * p.kpis + k] = worst;
-    }
+  if (pool != nullptr && threads > 1) {
+    pool->parallel_for(s.cells, 4, [&](std::size_t b, std::size_t e, unsigned t) {
+      for (std::size_t c = b; c < e; ++c)
+        eval_cell(p, s, data, a, o, std::uint32_t(c), stack + t * per, why + t * per);
+    });
+  } else {
+    for (std::uint32_t c = 0; c < s.cells; ++c) eval_cell(p, s, data, a, o, c, stack, why);
   }
   std::free(stack);
   std::free(why);
   return ELEX_OK;
 }
 
-void counter_stats(const Shape& s, const float* data, float* out) {
-  const std::size_t P = s.periods;
-  for (std::size_t r = 0; r < std::size_t(s.cells) * s.counters; ++r) {
-    const float* row = data + r * P;
-    float n = 0, sum = 0, mn = INFINITY, mx = -INFINITY;
-    for (std::size_t t = 0; t < P; ++t) {
-      const float v = row[t];
-      if (std::isnan(v)) continue;
-      n += 1;
-      sum += v;
-      mn = v < mn ? v : mn;
-      mx = v > mx ? v : mx;
+void row_stats(std::size_t rows, std::size_t P, const float* data, float* out, ThreadPool* pool) {
+  const auto body = [&](std::size_t b, std::size_t e) {
+    for (std::size_t r = b; r < e; ++r) {
+      const float* row = data + r * P;
+      float n = 0, sum = 0, mn = INFINITY, mx = -INFINITY;
+      for (std::size_t t = 0; t < P; ++t) {
+        const float v = row[t];
+        if (std::isnan(v)) continue;
+        n += 1;
+        sum += v;
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+      }
+      float* o = out + r * 5;
+      o[0] = n;
+      o[1] = sum;
+      o[2] = n > 0 ? sum / n : NAN;
+      o[3] = n > 0 ? mn : NAN;
+      o[4] = n > 0 ? mx : NAN;
     }
-    float* o = out + r * 5;
-    o[0] = n;
-    o[1] = sum;
-    o[2] = n > 0 ? sum / n : NAN;
-    o[3] = n > 0 ? mn : NAN;
-    o[4] = n > 0 ? mx : NAN;
-  }
+  };
+  if (pool != nullptr && pool->size() > 1)
+    pool->parallel_for(rows, 256, body);
+  else
+    body(0, rows);
 }
 
 }  // namespace elex::monitor

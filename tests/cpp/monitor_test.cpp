@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -31,9 +33,17 @@ TEST(Monitor, RatioProgramWithMissingAndDivisionByZero) {
   std::vector<std::uint8_t> reasons(values.size());
   std::vector<double> hist(2 * 2 * 3, 0);
   std::vector<std::uint32_t> anomalies(4);
-  ASSERT_EQ(evaluate(p, s, data.data(), values.data(), reasons.data(), hist.data(),
-                     anomalies.data(), max_z.data(), 3.0f, 8),
+  const std::vector<float> thr = {95, NAN};
+  const std::vector<std::int8_t> dir = {1, 0};
+  std::vector<std::uint32_t> breaches(4);
+  ASSERT_EQ(evaluate(p, s, data.data(), {thr.data(), dir.data(), 3.0f, 8},
+                     {values.data(), reasons.data(), hist.data(), anomalies.data(), max_z.data(),
+                      breaches.data()},
+                     nullptr),
             ELEX_OK);
+  EXPECT_EQ(breaches[0], 1u);  // cell 0: 90 < 95; the other periods are null or 100
+  EXPECT_EQ(breaches[2], 3u);  // cell 1: 25, 50, 75 are below 95; 100 is not
+
   EXPECT_FLOAT_EQ(values[0], 90.0f);
   EXPECT_FLOAT_EQ(values[1], 100.0f);
   EXPECT_TRUE(std::isnan(values[2]));
@@ -54,13 +64,11 @@ TEST(Monitor, AnomaliesAgainstTheCellsHistory) {
   std::vector<std::uint8_t> reasons(10);
   std::vector<std::uint32_t> an(1);
   std::vector<float> calm = {10, 11, 9, 10, 10, 11, 9, 10, 10, 11};
-  ASSERT_EQ(evaluate(p, {1, 1, 10}, calm.data(), values.data(), reasons.data(), hist.data(),
-                     an.data(), max_z.data(), 3.0f, 8),
-            ELEX_OK);
+  const Outputs o{values.data(), reasons.data(), hist.data(), an.data(), max_z.data(), nullptr};
+  ASSERT_EQ(evaluate(p, {1, 1, 10}, calm.data(), {nullptr, nullptr, 3.0f, 8}, o, nullptr), ELEX_OK);
   EXPECT_EQ(an[0], 0u);
   std::vector<float> spike = {10, 10, 40, 10, 10, 10, 10, 10, 10, 10};
-  ASSERT_EQ(evaluate(p, {1, 1, 10}, spike.data(), values.data(), reasons.data(), hist.data(),
-                     an.data(), max_z.data(), 3.0f, 8),
+  ASSERT_EQ(evaluate(p, {1, 1, 10}, spike.data(), {nullptr, nullptr, 3.0f, 8}, o, nullptr),
             ELEX_OK);
   EXPECT_EQ(an[0], 1u);
   EXPECT_GT(max_z[0], 3.0f);
@@ -79,10 +87,10 @@ TEST(Monitor, BadProgramsAreRejected) {
   EXPECT_EQ(check({two.data(), offs2.data(), 1, nullptr, 0}, 4), ELEX_E_INVALID_ARGUMENT);
 }
 
-TEST(Monitor, CounterStatsSkipMissing) {
+TEST(Monitor, RowStatsSkipMissingAndThreadsAgree) {
   const std::vector<float> data = {1, NAN, 3, NAN, NAN, NAN};
   std::vector<float> out(2 * 5);
-  counter_stats({1, 2, 3}, data.data(), out.data());
+  row_stats(2, 3, data.data(), out.data(), nullptr);
   EXPECT_EQ(out[0], 2.0f);
   EXPECT_EQ(out[1], 4.0f);
   EXPECT_EQ(out[2], 2.0f);
@@ -90,6 +98,28 @@ TEST(Monitor, CounterStatsSkipMissing) {
   EXPECT_EQ(out[4], 3.0f);
   EXPECT_EQ(out[5], 0.0f);
   EXPECT_TRUE(std::isnan(out[7]));
+  // Threaded evaluation equals one thread, bit for bit.
+  std::vector<float> big(500 * 3 * 24);
+  for (std::size_t i = 0; i < big.size(); ++i)
+    big[i] = float((i * 7919) % 101) - (i % 13 == 0 ? 200.0f : 0.0f);
+  const std::vector<std::int32_t> ops = {op(kPush, 0), op(kPush, 1), op(kDiv), op(kPush, 2),
+                                         op(kAdd)};
+  const std::vector<std::uint32_t> offs = {0, 5};
+  const Programs p{ops.data(), offs.data(), 1, nullptr, 0};
+  auto run = [&](elex::ThreadPool* pool) {
+    std::vector<float> v(500 * 24), z(500);
+    std::vector<std::uint8_t> r(v.size());
+    std::vector<double> h(500 * 3, 0);
+    std::vector<std::uint32_t> an(500);
+    EXPECT_EQ(evaluate(p, {500, 3, 24}, big.data(), {nullptr, nullptr, 2.0f, 4},
+                       {v.data(), r.data(), h.data(), an.data(), z.data(), nullptr}, pool),
+              ELEX_OK);
+    return std::make_pair(v, h);
+  };
+  elex::ThreadPool pool(4);
+  const auto one = run(nullptr), four = run(&pool);
+  EXPECT_EQ(std::memcmp(one.first.data(), four.first.data(), one.first.size() * 4), 0);
+  EXPECT_EQ(one.second, four.second);
 }
 
 }  // namespace

@@ -99,6 +99,8 @@ test('KPI formulas compile to stack programs and evaluate with reasons for null 
       offsets: Uint32Array.from([0, ops.length]),
       consts: Float32Array.from(consts),
       kpis: 1,
+      thresholds: Float32Array.from([95]),
+      directions: Int8Array.from([1]),
     },
     data,
     { cells: 1, counters: 2, periods: 3 },
@@ -109,5 +111,6 @@ test('KPI formulas compile to stack programs and evaluate with reasons for null 
   expect(r.values[0]).toBeCloseTo(90, 5);
   expect(Number.isNaN(r.values[1])).toBe(true);
   expect(Array.from(r.reasons)).toEqual([0, 2, 1]);
+  expect(r.breaches[0]).toBe(1); // 90 < 95
   expect(Array.from(r.counterStats.subarray(5, 10))).toEqual([2, 9, 4.5, 0, 9]); // succ: NaN skipped
 });

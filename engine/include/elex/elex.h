@@ -214,14 +214,18 @@ int elex_tokenize(const char* text, size_t len, char** out, size_t* out_size);
 /// safe_max, max_step_rel. masks[n]; counts[0] = flagged, counts[1..6] per
 /// finding.
 int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uint32_t* counts);
-/// KPI programs over cells × counters × periods (monitor.h).
-int elex_kpi_eval(const int32_t* ops, const uint32_t* offsets, uint32_t kpis, const float* consts,
-                  uint32_t n_consts, const float* data, uint32_t cells, uint32_t counters,
+/// KPI programs over cells × counters × periods (monitor.h), cells spread
+/// over the engine's threads (engine may be null: one thread).
+/// thresholds / directions: per KPI (NaN / 0: none); breaches may be null.
+int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uint32_t* offsets, uint32_t kpis,
+                  const float* consts, uint32_t n_consts, const float* thresholds,
+                  const int8_t* directions, const float* data, uint32_t cells, uint32_t counters,
                   uint32_t periods, float* values, uint8_t* reasons, double* history,
-                  uint32_t* anomalies, float* max_z, float z_threshold, uint32_t min_history);
-/// Per cell and counter over periods: count, sum, mean, min, max.
-int elex_counter_stats(const float* data, uint32_t cells, uint32_t counters, uint32_t periods,
-                       float* out);
+                  uint32_t* anomalies, float* max_z, uint32_t* breaches, float z_threshold,
+                  uint32_t min_history);
+/// Per row over periods, NaN skipped: count, sum, mean, min, max (rows × 5).
+int elex_row_stats(elex_engine* engine, const float* data, uint32_t rows, uint32_t periods,
+                   float* out);
 
 // ------------------------------------------------------- learning benches
 // For the benchmark harness only (engine/src/bench_learn.cpp documents ops).

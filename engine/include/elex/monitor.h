@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "elex/parallel.h"
 #include "elex/status.h"
 
 namespace elex::monitor {
@@ -50,16 +51,37 @@ struct Shape {
 /// overflows, exactly one value left): INVALID_ARGUMENT naming the KPI.
 [[nodiscard]] Status check(const Programs& p, std::uint32_t counters);
 
-/// values / reasons: cells × kpis × periods. history: cells × kpis × 3
-/// doubles (count, mean, m2), updated. anomalies: cells × kpis counts of
-/// anomalous periods in this batch; max_z: the largest |z| per (cell, kpi).
-[[nodiscard]] Status evaluate(const Programs& p, const Shape& s, const float* data, float* values,
-                              std::uint8_t* reasons, double* history, std::uint32_t* anomalies,
-                              float* max_z, float z_threshold, std::uint32_t min_history);
+/// Where results go; values / reasons: cells × kpis × periods. history:
+/// cells × kpis × 3 doubles (count, mean, m2), updated. anomalies: cells ×
+/// kpis counts of anomalous periods in this batch; max_z: the largest |z|
+/// per (cell, kpi). breaches: periods on the wrong side of threshold[k]
+/// (direction[k] = +1: higher is good, so a value below breaches; −1: lower
+/// is good; a NaN threshold never breaches).
+struct Outputs {
+  float* values;
+  std::uint8_t* reasons;
+  double* history;
+  std::uint32_t* anomalies;
+  float* max_z;
+  std::uint32_t* breaches;
+};
 
-/// Per cell and counter over the periods, skipping NaN: count, sum, mean,
-/// min, max (out: cells × counters × 5; mean/min/max NaN when count is 0).
-void counter_stats(const Shape& s, const float* data, float* out);
+struct Alerting {
+  const float* threshold;        ///< kpis entries
+  const std::int8_t* direction;  ///< kpis entries
+  float z_threshold;
+  std::uint32_t min_history;
+};
+
+/// Cells are independent: with a pool they are spread over its threads.
+[[nodiscard]] Status evaluate(const Programs& p, const Shape& s, const float* data,
+                              const Alerting& a, const Outputs& out, ThreadPool* pool);
+
+/// Per row (cell × counter, or cell × KPI) over the periods, skipping NaN:
+/// count, sum, mean, min, max (out: rows × 5; mean/min/max NaN when count
+/// is 0).
+void row_stats(std::size_t rows, std::size_t periods, const float* data, float* out,
+               ThreadPool* pool);
 
 }  // namespace elex::monitor
 
