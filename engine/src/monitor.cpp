@@ -86,28 +86,31 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
       const float* y = x0 - P;
       std::uint8_t* wx = w0 - 2 * P;
       const std::uint8_t* wy = w0 - P;
-      for (std::size_t t = 0; t < P; ++t) {
-        std::uint8_t w = wx[t] > wy[t] ? wx[t] : wy[t];
-        float v;
-        switch (op) {
-          case kAdd:
-            v = x[t] + y[t];
-            break;
-          case kSub:
-            v = x[t] - y[t];
-            break;
-          case kMul:
-            v = x[t] * y[t];
-            break;
-          default:
-            if (y[t] == 0.0f && w == kOk) w = kDivZero;
-            v = x[t] / y[t];
-        }
-        x[t] = w == kOk ? v : NAN;
-        wx[t] = w;
+      // One plain loop per op (vectorisable); reasons merge in their own loop.
+      // A null input yields NaN by IEEE arithmetic; the final pass below
+      // makes every non-ok value NaN.
+      switch (op) {
+        case kAdd:
+          for (std::size_t t = 0; t < P; ++t) x[t] = x[t] + y[t];
+          break;
+        case kSub:
+          for (std::size_t t = 0; t < P; ++t) x[t] = x[t] - y[t];
+          break;
+        case kMul:
+          for (std::size_t t = 0; t < P; ++t) x[t] = x[t] * y[t];
+          break;
+        default:
+          for (std::size_t t = 0; t < P; ++t) {
+            const bool zero = y[t] == 0.0f && wx[t] == kOk && wy[t] == kOk;
+            wx[t] = zero ? std::uint8_t(kDivZero) : wx[t];
+            x[t] = x[t] / y[t];
+          }
       }
+      for (std::size_t t = 0; t < P; ++t) wx[t] = wx[t] > wy[t] ? wx[t] : wy[t];
       --top;
     }
+    for (std::size_t t = 0; t < P; ++t)
+      if (why[t] != kOk) stack[t] = NAN;
     const std::size_t ck = std::size_t(c) * p.kpis + k;
     std::memcpy(o.values + ck * P, stack, P * sizeof(float));
     std::memcpy(o.reasons + ck * P, why, P);
