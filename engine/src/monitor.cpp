@@ -1,6 +1,7 @@
 // KPI programs, counter statistics and anomaly scores (monitor.h).
 #include "elex/monitor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -114,28 +115,37 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
     const std::size_t ck = std::size_t(c) * p.kpis + k;
     std::memcpy(o.values + ck * P, stack, P * sizeof(float));
     std::memcpy(o.reasons + ck * P, why, P);
-    // Breaches, anomalies against the history; then each value joins it.
+    // Breaches, and anomalies against the history before this batch (so a
+    // spike is not part of its own baseline); then the batch's values join
+    // the history (Chan et al.'s merge of counts, means and M2).
     double* h = o.history + ck * 3;
+    const bool scored = h[0] >= double(a.min_history) && h[0] > 1;
+    const double sd = scored ? std::sqrt(h[2] / (h[0] - 1)) : 0.0;
+    const float mean0 = float(h[1]), inv = sd > 0 ? float(1.0 / sd) : 0.0f;
     std::uint32_t anomalous = 0, breaches = 0;
     float worst = 0;
     const float thr = a.threshold ? a.threshold[k] : NAN;
     const int dir = a.direction ? a.direction[k] : 0;
+    double bn = 0, bsum = 0, bsq = 0;
     for (std::size_t t = 0; t < P; ++t) {
       const float v = stack[t];
       if (why[t] != kOk || !std::isfinite(v)) continue;
-      if ((dir > 0 && v < thr) || (dir < 0 && v > thr)) ++breaches;
-      if (h[0] >= a.min_history) {
-        const double sd = std::sqrt(h[2] / (h[0] - 1));
-        if (sd > 0) {
-          const float z = float(std::fabs(v - h[1]) / sd);
-          if (z > worst) worst = z;
-          if (z > a.z_threshold) ++anomalous;
-        }
+      breaches += (dir > 0 && v < thr) || (dir < 0 && v > thr);
+      if (inv > 0) {
+        const float z = std::fabs(v - mean0) * inv;
+        worst = z > worst ? z : worst;
+        anomalous += z > a.z_threshold;
       }
-      h[0] += 1;
-      const double d = v - h[1];
-      h[1] += d / h[0];
-      h[2] += d * (v - h[1]);
+      bn += 1;
+      bsum += v;
+      bsq += double(v) * v;
+    }
+    if (bn > 0) {
+      const double bmean = bsum / bn, bm2 = std::max(0.0, bsq - bsum * bmean);
+      const double n = h[0] + bn, delta = bmean - h[1];
+      h[2] += bm2 + delta * delta * h[0] * bn / n;
+      h[1] += delta * bn / n;
+      h[0] = n;
     }
     o.anomalies[ck] = anomalous;
     o.max_z[ck] = worst;
@@ -178,13 +188,13 @@ void row_stats(std::size_t rows, std::size_t P, const float* data, float* out, T
     for (std::size_t r = b; r < e; ++r) {
       const float* row = data + r * P;
       float n = 0, sum = 0, mn = INFINITY, mx = -INFINITY;
-      for (std::size_t t = 0; t < P; ++t) {
+      for (std::size_t t = 0; t < P; ++t) {  // branch-free, so it vectorises
         const float v = row[t];
-        if (std::isnan(v)) continue;
-        n += 1;
-        sum += v;
-        mn = v < mn ? v : mn;
-        mx = v > mx ? v : mx;
+        const bool ok = v == v;
+        n += ok ? 1.0f : 0.0f;
+        sum += ok ? v : 0.0f;
+        mn = ok && v < mn ? v : mn;
+        mx = ok && v > mx ? v : mx;
       }
       float* o = out + r * 5;
       o[0] = n;

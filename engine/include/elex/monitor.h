@@ -15,11 +15,11 @@
 //   kOk, kMissing (an input sample was NaN: the value is NaN, reported,
 //   not propagated into statistics), kDivZero (a division by zero: NaN).
 //
-// History: for every (cell, kpi), Welford mean and M2 over every value seen
-// before (count, mean, m2 as doubles, kept by the caller between batches).
-// A value with |z| > z_threshold against the history so far (at least
-// min_history earlier values, standard deviation > 0) is an anomaly; the
-// value then joins the history.
+// History: for every (cell, kpi), count, mean and M2 over every value seen
+// in earlier batches (doubles, kept by the caller between batches). A value
+// with |z| > z_threshold against the history before its batch (at least
+// min_history values, standard deviation > 0) is an anomaly; after the
+// batch, its values join the history.
 #ifndef ELEX_MONITOR_H
 #define ELEX_MONITOR_H
 
