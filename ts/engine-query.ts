@@ -160,7 +160,7 @@ export interface QueryRequest {
 export interface QueryOptions {
   /** Features to route to (default 5, at most 20). */
   k?: number;
-  /** The time budget in ms (default 500). */
+  /** The time budget in ms (default 500; for queryBatch, 500 or 5 per question, whichever is more). */
   budgetMs?: number;
   signal?: AbortSignal;
 }
@@ -412,10 +412,11 @@ export class EngineQueries {
     return r!;
   }
 
+  /** The budget covers the whole batch: by default 500 ms or 5 ms a question, whichever is more. */
   async queryBatch(inputs: readonly (string | QueryRequest)[], options: QueryOptions = {}): Promise<QueryResult[]> {
     if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > 10_000)
       throw new ElexError('INVALID_ARGUMENT', 'queryBatch takes an array of 1 to 10,000 questions');
-    return this.run(inputs, options);
+    return this.run(inputs, { ...options, budgetMs: options.budgetMs ?? Math.max(500, 5 * inputs.length) });
   }
 
   private async run(inputs: readonly (string | QueryRequest)[], options: QueryOptions): Promise<QueryResult[]> {

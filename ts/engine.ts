@@ -174,7 +174,7 @@ export interface Engine {
    * one merged answer comes back within `budgetMs` (default 500).
    */
   query(input: string | QueryRequest, options?: QueryOptions): Promise<QueryResult>;
-  /** Many questions in one cycle (one routing and one acting round trip per worker). */
+  /** Many questions in one cycle (one routing and one acting round trip per worker); the budget covers the batch (default max(500, 5 ms × questions)). */
   queryBatch(inputs: readonly (string | QueryRequest)[], options?: QueryOptions): Promise<QueryResult[]>;
   /** Checks proposed parameter changes against the catalog's ranges and safe zones (README: Validation). */
   validate(changes: readonly ParameterChange[], options?: ValidateOptions): Promise<ValidateResult>;
