@@ -210,7 +210,8 @@ export class EngineQueries {
     readonly catalog: LoadedCatalog,
   ) {}
 
-  private readonly lastApplied = new Map<string, number>();
+  /** parameter → cell → time of its last accepted change (ms, the caller's clock). */
+  private readonly lastApplied = new Map<string, Map<string, number>>();
 
   /** Validates parameter changes (ran-ops.ts lists the verdicts and reasons). */
   async validate(changes: readonly ParameterChange[], options: ValidateOptions = {}): Promise<ValidateResult> {

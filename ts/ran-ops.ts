@@ -73,68 +73,111 @@ export interface ValidateOptions {
 const F = { notFinite: 1, belowMin: 2, aboveMax: 4, belowSafe: 8, aboveSafe: 16, step: 32 };
 
 export interface PreparedValidation {
-  /** 7 × n floats: current, proposed, abs_min, abs_max, safe_min, safe_max, max_step_rel. */
+  /** 7 × n floats: current, proposed, abs_min, abs_max, safe_min, safe_max, max_step_rel (one slot per change). */
   soa: Float32Array;
-  /** Index into soa for each change, or -1 when it is not numeric-checked. */
-  slot: Int32Array;
+  /** 1 where the change goes through the kernel's numeric checks. */
+  numeric: Uint8Array;
   results: ValidationResult[];
   n: number;
 }
 
-/** Checks types and unknowns, and lays the numeric checks out for the kernel. */
+/** What validation needs of a parameter, computed once per catalog. */
+interface ParamInfo {
+  kind: 'number' | 'int' | 'enum' | 'bool' | 'string';
+  values: string[] | undefined;
+  lo: number;
+  hi: number;
+  smin: number;
+  smax: number;
+  maxChange: number;
+  cooldownMs: number;
+  bounds: ValidationResult['bounds'];
+  noBounds: boolean;
+}
+
+const infos = new WeakMap<LoadedCatalog, Map<string, ParamInfo>>();
+
+function paramInfos(catalog: LoadedCatalog): Map<string, ParamInfo> {
+  let m = infos.get(catalog);
+  if (m) return m;
+  m = new Map();
+  for (const p of catalog.parameters.values()) {
+    const t = p.type ?? (p.values ? 'enum' : 'float');
+    m.set(p.name, {
+      kind: t === 'float' ? 'number' : t,
+      values: p.values,
+      lo: p.range?.[0] ?? NaN,
+      hi: p.range?.[1] ?? NaN,
+      smin: p.safe?.min ?? NaN,
+      smax: p.safe?.max ?? NaN,
+      maxChange: p.safe?.maxChange ?? NaN,
+      cooldownMs: p.safe?.cooldownS === undefined ? NaN : p.safe.cooldownS * 1000,
+      bounds: Object.freeze({ range: p.range, safe: p.safe, unit: p.unit }),
+      noBounds: !p.range && !p.safe,
+    });
+  }
+  infos.set(catalog, m);
+  return m;
+}
+
+/** Checks types and unknowns, and lays the numeric checks out for the kernel (one slot per change). */
 export function prepareValidation(catalog: LoadedCatalog, changes: readonly ParameterChange[]): PreparedValidation {
   if (!Array.isArray(changes)) throw new ElexError('INVALID_ARGUMENT', 'validate() takes an array of changes');
-  const results: ValidationResult[] = new Array(changes.length);
-  const slot = new Int32Array(changes.length).fill(-1);
-  const numeric: number[] = [];
-  changes.forEach((c, i) => {
+  const info = paramInfos(catalog);
+  const n = changes.length;
+  const results: ValidationResult[] = new Array(n);
+  const numeric = new Uint8Array(n);
+  const soa = new Float32Array(7 * n).fill(NaN);
+  for (let i = 0; i < n; i++) {
+    const c = changes[i]!;
     if (typeof c !== 'object' || c === null || typeof c.parameter !== 'string')
       throw new ElexError('INVALID_ARGUMENT', `change ${i} must be an object with a parameter name`);
     if (typeof c.at !== 'number' || !Number.isFinite(c.at))
       throw new ElexError('INVALID_ARGUMENT', `change ${i}: at must be a time in ms (a finite number)`);
-    const p = catalog.parameters.get(c.parameter);
+    const p = info.get(c.parameter);
     const r: ValidationResult = { parameter: c.parameter, cell: c.cell, verdict: 'ok', reasons: [] };
     results[i] = r;
-    if (!p) return void r.reasons.push('UNKNOWN_PARAMETER');
-    r.bounds = { range: p.range, safe: p.safe, unit: p.unit };
-    const t = p.type ?? (p.values ? 'enum' : 'float');
-    if (t === 'enum') {
-      if (typeof c.proposed !== 'string' || (p.values && !p.values.includes(c.proposed))) r.reasons.push('WRONG_TYPE');
-      return;
+    soa[i] = 0;
+    soa[n + i] = 0; // a slot outside the numeric checks: no findings
+    if (!p) {
+      r.reasons.push('UNKNOWN_PARAMETER');
+      continue;
     }
-    if (t === 'bool') {
-      if (!(typeof c.proposed === 'boolean' || c.proposed === 0 || c.proposed === 1)) r.reasons.push('WRONG_TYPE');
-      return;
+    r.bounds = p.bounds;
+    const proposed = c.proposed;
+    if (p.kind === 'enum') {
+      if (typeof proposed !== 'string' || (p.values && !p.values.includes(proposed))) r.reasons.push('WRONG_TYPE');
+      continue;
     }
-    if (t === 'string') {
-      if (typeof c.proposed !== 'string') r.reasons.push('WRONG_TYPE');
-      return;
+    if (p.kind === 'bool') {
+      if (!(typeof proposed === 'boolean' || proposed === 0 || proposed === 1)) r.reasons.push('WRONG_TYPE');
+      continue;
     }
-    if (typeof c.proposed !== 'number' || typeof c.current !== 'number') return void r.reasons.push('WRONG_TYPE');
-    if (t === 'int' && Number.isFinite(c.proposed) && !Number.isInteger(c.proposed))
-      return void r.reasons.push('WRONG_TYPE');
-    if (!p.range && !p.safe) r.reasons.push('NO_BOUNDS');
-    slot[i] = numeric.length;
-    numeric.push(i);
-  });
-  const n = numeric.length;
-  const soa = new Float32Array(7 * n);
-  numeric.forEach((i, j) => {
-    const c = changes[i]!;
-    const p = catalog.parameters.get(c.parameter)!;
-    const cur = c.current as number;
-    const s = p.safe ?? {};
-    soa[j] = cur;
-    soa[n + j] = c.proposed as number;
-    soa[2 * n + j] = p.range?.[0] ?? NaN;
-    soa[3 * n + j] = p.range?.[1] ?? NaN;
-    soa[4 * n + j] = s.min ?? NaN;
-    soa[5 * n + j] = s.max ?? NaN;
+    if (p.kind === 'string') {
+      if (typeof proposed !== 'string') r.reasons.push('WRONG_TYPE');
+      continue;
+    }
+    const cur = c.current;
+    if (typeof proposed !== 'number' || typeof cur !== 'number') {
+      r.reasons.push('WRONG_TYPE');
+      continue;
+    }
+    if (p.kind === 'int' && Number.isFinite(proposed) && !Number.isInteger(proposed)) {
+      r.reasons.push('WRONG_TYPE');
+      continue;
+    }
+    if (p.noBounds) r.reasons.push('NO_BOUNDS');
+    numeric[i] = 1;
+    soa[i] = cur;
+    soa[n + i] = proposed;
+    soa[2 * n + i] = p.lo;
+    soa[3 * n + i] = p.hi;
+    soa[4 * n + i] = p.smin;
+    soa[5 * n + i] = p.smax;
     // The kernel's step limit is relative (× |current|, or × the safe span when current is 0).
-    const span = (s.max ?? NaN) - (s.min ?? NaN);
-    soa[6 * n + j] = s.maxChange === undefined ? NaN : cur !== 0 ? s.maxChange / Math.abs(cur) : s.maxChange / span;
-  });
-  return { soa, slot, results, n };
+    soa[6 * n + i] = cur !== 0 ? p.maxChange / Math.abs(cur) : p.maxChange / (p.smax - p.smin);
+  }
+  return { soa, numeric, results, n };
 }
 
 /** Folds kernel masks and cooldowns into verdicts (`lastApplied` is updated when recording). */
@@ -143,30 +186,47 @@ export function finishValidation(
   changes: readonly ParameterChange[],
   prep: PreparedValidation,
   masks: Uint32Array,
-  lastApplied: Map<string, number>,
+  lastApplied: Map<string, Map<string, number>>,
   record: boolean,
 ): ValidationResult[] {
-  prep.results.forEach((r, i) => {
-    const j = prep.slot[i]!;
-    if (j >= 0) {
-      const m = masks[j]!;
+  const info = paramInfos(catalog);
+  const results = prep.results;
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    if (prep.numeric[i]) {
+      const m = masks[i]!;
       if (m & F.notFinite) r.reasons.push('NOT_FINITE');
-      else {
+      else if (m) {
         if (m & (F.belowMin | F.aboveMax)) r.reasons.push('OUTSIDE_ABSOLUTE_RANGE');
         if (m & F.step) r.reasons.push('CHANGE_TOO_LARGE');
         if (m & (F.belowSafe | F.aboveSafe)) r.reasons.push('OUTSIDE_SAFE_RANGE');
       }
     }
     const c = changes[i]!;
-    const p = catalog.parameters.get(c.parameter);
-    const key = `${c.parameter}|${c.cell ?? ''}`;
-    const cooldown = p?.safe?.cooldownS;
-    const last = lastApplied.get(key);
-    if (cooldown !== undefined && last !== undefined && c.at - last < cooldown * 1000) r.reasons.push('COOLDOWN');
-    r.verdict = r.reasons.some((x) => REJECTS.has(x)) ? 'reject' : r.reasons.length ? 'warn' : 'ok';
-    if (record && r.verdict !== 'reject' && p) lastApplied.set(key, c.at);
-  });
-  return prep.results;
+    const p = info.get(c.parameter);
+    if (!p) {
+      r.verdict = 'reject';
+      continue;
+    }
+    const cell = c.cell ?? '';
+    const perCell = lastApplied.get(c.parameter);
+    const last = perCell?.get(cell);
+    if (last !== undefined && c.at - last < p.cooldownMs) r.reasons.push('COOLDOWN');
+    let verdict: Verdict = 'ok';
+    for (const x of r.reasons) {
+      if (REJECTS.has(x)) {
+        verdict = 'reject';
+        break;
+      }
+      verdict = 'warn';
+    }
+    r.verdict = verdict;
+    if (record && verdict !== 'reject' && p.cooldownMs === p.cooldownMs) {
+      if (perCell) perCell.set(cell, c.at);
+      else lastApplied.set(c.parameter, new Map([[cell, c.at]]));
+    }
+  }
+  return results;
 }
 
 // ------------------------------------------------------------------ KPIs

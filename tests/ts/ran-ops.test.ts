@@ -27,7 +27,7 @@ beforeAll(async () => {
   b = await instantiate({ variant: 'simd' });
 });
 
-function validate(changes: ParameterChange[], last = new Map<string, number>()) {
+function validate(changes: ParameterChange[], last = new Map<string, Map<string, number>>()) {
   const prep = prepareValidation(catalog, changes);
   const { masks } = b.validateKernel(prep.soa, prep.n);
   return finishValidation(catalog, changes, prep, masks, last, true);
@@ -62,7 +62,7 @@ test('each reason code, and the verdict it leads to', () => {
 });
 
 test('cooldowns use the caller clock and only accepted changes', () => {
-  const last = new Map<string, number>();
+  const last = new Map<string, Map<string, number>>();
   const t = 5_000_000;
   expect(validate([{ parameter: 'Cell.p', cell: 'A', current: 50, proposed: 55, at: t }], last)[0]!.verdict).toBe('ok');
   expect(
