@@ -180,6 +180,7 @@ async function queryBench(questions: { q: string; expected: string; kind: string
         vals.map((v) => v.total),
         0.5,
       ),
+      firstMs: vals[0]!.total,
       kernelMs: pct(
         vals.map((v) => v.kernel),
         0.5,
