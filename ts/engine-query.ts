@@ -449,7 +449,9 @@ export class EngineQueries {
     // Phase 1: route on every worker.
     const routed = await Promise.allSettled(
       Array.from({ length: W }, (_, w) =>
-        this.pool.call(w, (r) => r.ranRoute(texts, k), { signal: options.signal, timeoutMs: remaining() }),
+        this.pool
+          .call(w, (r) => r.ranRoute(texts, k), { signal: options.signal, timeoutMs: remaining() })
+          .then((v) => lateIsMissing(v, deadline, budget)),
       ),
     );
     this.rethrowAbort(routed);
@@ -510,6 +512,7 @@ export class EngineQueries {
       [...byWorker].map(([w, list]) =>
         this.pool
           .call(w, (r) => r.ranAct(list), { signal: options.signal, timeoutMs: remaining() })
+          .then((v) => lateIsMissing(v, deadline, budget))
           .then((replies) => ({ w, list, replies })),
       ),
     );
@@ -576,6 +579,8 @@ export class EngineQueries {
       signal,
       timeoutMs: Math.max(1, t0 + budget - now()),
     });
+    // An answer that arrives after the deadline (before its timer fired) is late all the same.
+    if (now() > t0 + budget) throw new ElexError('TIMEOUT', `the query did not finish within its ${budget} ms budget`);
     const total = now() - t0;
     return r.results.map((q, i) => {
       const { queryId, qid } = ids[i]!;
@@ -613,6 +618,12 @@ export class EngineQueries {
     for (const r of results)
       if (r.status === 'rejected' && r.reason instanceof ElexError && r.reason.code === 'ABORTED') throw r.reason;
   }
+}
+
+/** A worker's answer that arrives after the deadline counts as missing, like one that never came. */
+function lateIsMissing<T>(v: T, deadline: number, budget: number): T {
+  if (now() > deadline) throw new ElexError('TIMEOUT', `the answer came after the ${budget} ms budget`);
+  return v;
 }
 
 function hashCell(s: string): number {
