@@ -14,11 +14,12 @@
  *   parameter     a parameter matched, or words: parameter, setting, value,
  *                 threshold, timer, offset, range, default
  *   general       anything else
- * complexity
- *   complex       three or more distinct features among strong matches, or
+ * complexity (strong features: the top one, and any other scoring at least
+ * max(0.5, 0.8 × the top score))
+ *   complex       three or more strong features, or
  *                 comparison words (compare, versus, vs, impact, trade-off,
  *                 between … and), or more than 25 words
- *   moderate      two features, or more than 12 words, or both a parameter
+ *   moderate      two strong features, or more than 12 words, or both a parameter
  *                 and a counter/KPI matched
  *   simple        otherwise
  */
@@ -76,7 +77,10 @@ export function classify(
   features: readonly { score: number; matched: readonly (MatchedEntity & { exact: boolean; score: number })[] }[],
   given: { type?: QueryType; complexity?: Complexity } = {},
 ): { type: QueryType; complexity: Complexity } {
-  const strong = features.filter((f) => f.score >= 0.5 * (features[0]?.score ?? 0));
+  // Strong: close to the top and good in absolute terms (near-equal weak
+  // candidates, such as a feature's variants, do not make a question complex).
+  const top = features[0]?.score ?? 0;
+  const strong = features.filter((f, i) => i === 0 || f.score >= Math.max(0.5, 0.8 * top));
   const matched = strong.flatMap((f) => f.matched.filter((m) => m.exact || m.score >= 0.5));
   return {
     type: given.type ?? classifyType(text, matched),
