@@ -15,6 +15,10 @@ import {
   type QueryType,
   type QueryResult,
   type Variant,
+  type Catalog,
+  checkCatalog,
+  loadCatalog,
+  DEFAULT_CATALOG_URL,
 } from 'elex-wasm';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -187,7 +191,7 @@ function formParams(): BatchParams {
   };
 }
 
-async function start(): Promise<Engine> {
+async function start(catalog?: Catalog): Promise<Engine> {
   const variant = (params.get('variant') as Variant | null) ?? undefined;
   const workers = params.has('workers') ? Number(params.get('workers')) : undefined;
   const threadsPerWorker = params.has('threads') ? Number(params.get('threads')) : undefined;
@@ -199,7 +203,12 @@ async function start(): Promise<Engine> {
     variant,
     workers,
     threadsPerWorker,
-    persist: persistName === '0' ? undefined : { name: persistName, backend },
+    // A catalog of your own learns under its own name (state is tied to a catalog).
+    persist:
+      persistName === '0'
+        ? undefined
+        : { name: catalog ? `${persistName}-${loadCatalog(catalog).fingerprint.slice(0, 8)}` : persistName, backend },
+    catalog,
     onWorkerRestart: () => showInfo(),
   });
   engine = e;
@@ -314,12 +323,58 @@ function renderAnswer(r: QueryResult): void {
   if (a.action === 'Escalate') box.append(el('p', `Escalated to an expert: ${a.reason}.`));
 }
 
+// Recent query latencies for the live card.
+const recent: number[] = [];
+let partials = 0,
+  queries = 0;
+const firstQueryAt = performance.now();
+
+function showPerf(): void {
+  const c = $('hist') as HTMLCanvasElement;
+  const g = c.getContext('2d');
+  if (!g) return;
+  const bins = new Array(32).fill(0) as number[];
+  for (const ms of recent) {
+    const x = Math.log10(Math.max(0.1, ms) / 0.1) / Math.log10(5000); // 0.1 ms … 500 ms
+    bins[Math.min(31, Math.floor(x * 32))]!++;
+  }
+  const max = Math.max(1, ...bins);
+  g.clearRect(0, 0, c.width, c.height);
+  g.fillStyle = getComputedStyle(document.body).getPropertyValue('--accent') || '#4fc3f7';
+  bins.forEach((b, i) => g.fillRect(i * 10, c.height - (b / max) * (c.height - 10), 9, (b / max) * (c.height - 10)));
+  const sorted = [...recent].sort((a, b) => a - b);
+  const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
+  fill($('perf'), [
+    ['recent queries', sorted.length],
+    ['p50 / p95', `${q(0.5).toFixed(2)} / ${q(0.95).toFixed(2)} ms (budget 500 ms)`],
+    ['queries/s (since the first)', (queries / ((performance.now() - firstQueryAt) / 1000)).toFixed(1)],
+    ['partial answers', partials],
+  ]);
+}
+
+function recordQuery(r: QueryResult): void {
+  recent.push(r.timings.total);
+  if (recent.length > 500) recent.shift();
+  queries++;
+  if (r.partial) partials++;
+  showPerf();
+}
+
 async function ask(): Promise<QueryResult | null> {
   if (!engine) return null;
   const q = ($('q') as HTMLInputElement).value;
   const r = await engine.query(q);
+  recordQuery(r);
   lastAnswer = r;
   renderAnswer(r);
+  // Offer the first matched parameter to the change validator.
+  const card = r.answer && 'card' in r.answer ? r.answer.card : null;
+  const p = card?.parameters.find((x) => x.range);
+  if (p) {
+    ($('v-param') as HTMLInputElement).value = p.name;
+    ($('v-cur') as HTMLInputElement).value = String(p.default ?? '');
+    ($('v-prop') as HTMLInputElement).value = String(Number(p.default ?? 0) + (p.safe?.maxChange ?? 1) * 2);
+  }
   ($('ask-up') as HTMLButtonElement).disabled = ($('ask-down') as HTMLButtonElement).disabled = !r.action;
   return r;
 }
@@ -343,6 +398,165 @@ $('ask-form').addEventListener('submit', (ev) => {
 });
 $('ask-up').addEventListener('click', () => void rateAnswer(1).catch(askError));
 $('ask-down').addEventListener('click', () => void rateAnswer(-1).catch(askError));
+
+// -------------------------------------------------- validator, monitor, catalog
+
+async function validateOne(): Promise<void> {
+  if (!engine) return;
+  const f = new FormData($('validate-form') as HTMLFormElement);
+  const num = (k: string) => (f.get(k) === '' ? NaN : Number(f.get(k)));
+  const v = await engine.validate([
+    {
+      parameter: String(f.get('parameter')),
+      cell: String(f.get('cell')),
+      current: num('current'),
+      proposed: num('proposed'),
+      at: Date.now(),
+    },
+  ]);
+  const r = v.results[0]!;
+  const b = r.bounds;
+  fill($('verdict'), [
+    ['verdict', r.verdict],
+    ['reasons', r.reasons.join(', ') || '—'],
+    ['range', b?.range ? `${b.range[0]} … ${b.range[1]} ${b.unit ?? ''}` : '—'],
+    [
+      'safe zone',
+      b?.safe
+        ? `${b.safe.min ?? '−'} … ${b.safe.max ?? '−'}, max step ${b.safe.maxChange ?? '−'}, cooldown ${b.safe.cooldownS ?? '−'} s`
+        : '—',
+    ],
+  ]);
+  $('verdict').dataset.verdict = r.verdict;
+}
+
+/** The counters of the first KPIs whose formulas fit in `max` counters. */
+async function monitorCounters(max: number): Promise<string[]> {
+  const res = await fetch(DEFAULT_CATALOG_URL);
+  const cat = (await res.json()) as { kpis: { formula?: string }[] };
+  const out: string[] = [];
+  for (const k of cat.kpis) {
+    const names = k.formula?.match(/[A-Za-z_][\w.]*/g) ?? [];
+    if (out.length + names.length > max) break;
+    for (const n of names) if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+async function monitorBatch(): Promise<void> {
+  if (!engine) return;
+  const f = new FormData($('monitor-form') as HTMLFormElement);
+  const cells = Math.max(1, Math.min(2000, Number(f.get('cells'))));
+  const periods = Math.max(1, Math.min(672, Number(f.get('periods'))));
+  const counters = await monitorCounters(40);
+  const data = generate(cells * counters.length, periods, Date.now() & 0xffff).map((x) => 500 + 400 * x);
+  // A degraded cell and a few missing samples, so alerts have something to show.
+  for (let t = 0; t < periods; t++) data[t] = 20;
+  for (let i = 0; i < data.length; i += 997) data[i] = NaN;
+  const r = await engine.monitor({
+    cells: Array.from({ length: cells }, (_, i) => `cell-${i}`),
+    counters,
+    periods,
+    data,
+  });
+  fill($('monitor-head'), [
+    ['batch', `${cells} cells × ${counters.length} counters × ${periods} periods`],
+    ['KPIs evaluated', r.kpis.length],
+    [
+      'alerts',
+      `${r.alerts.filter((a) => a.kind === 'threshold').length} threshold · ${r.alerts.filter((a) => a.kind === 'anomaly').length} anomaly`,
+    ],
+    ['missing samples', r.missingSamples],
+    ['time', `${r.ms.total.toFixed(1)} ms (${r.ms.workers.toFixed(1)} in workers)`],
+  ]);
+  const t = $('kpi-table');
+  t.innerHTML =
+    '<tr><th>cell</th><th>KPI</th><th>mean</th><th>min</th><th>max</th><th>breaches</th><th>anomalies</th></tr>';
+  const alerted = new Set(r.alerts.map((a) => `${a.cell}|${a.kpi}`));
+  for (const cell of r.perCell.slice(0, 5))
+    for (const k of cell.kpis.slice(0, 4)) {
+      const tr = document.createElement('tr');
+      if (alerted.has(`${cell.cell}|${k.name}`)) tr.className = 'alert';
+      for (const v of [
+        cell.cell,
+        k.name,
+        k.mean?.toFixed(1) ?? 'null',
+        k.min?.toFixed(1) ?? 'null',
+        k.max?.toFixed(1) ?? 'null',
+        k.breaches,
+        k.anomalies,
+      ])
+        tr.append(el('td', String(v)));
+      t.append(tr);
+    }
+}
+
+async function loadCatalogFile(file: File): Promise<void> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await file.text());
+  } catch (e) {
+    $('catalog-result').textContent = `not JSON: ${String(e)}`;
+    return;
+  }
+  const problems = checkCatalog(json);
+  if (problems.length) {
+    $('catalog-result').textContent = problems
+      .slice(0, 8)
+      .map((p) => `${p.path}: ${p.message}`)
+      .join('\n');
+    $('catalog-result').className = 'error';
+    return;
+  }
+  $('catalog-result').className = 'hint';
+  $('catalog-result').textContent = 'valid: restarting the engine with it…';
+  const old = engine;
+  engine = null;
+  await old?.close();
+  engine = await start(json as Catalog);
+  handle.engine = engine;
+  showInfo();
+  showCatalog();
+  await engine.routerReady();
+  $('catalog-result').textContent = `loaded ${file.name}`;
+}
+
+function showCatalog(): void {
+  const c = engine?.catalog();
+  fill(
+    $('catalog-info'),
+    c
+      ? [
+          ['features', c.stats.features],
+          ['parameters', c.stats.parameters],
+          ['counters', c.stats.counters],
+          ['KPIs', c.stats.kpis],
+          ['categories', c.stats.categories],
+          ['fingerprint', c.fingerprint],
+        ]
+      : [['catalog', 'none']],
+  );
+}
+
+$('validate-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  validateOne().catch((e: unknown) =>
+    fill($('verdict'), [['error', isElexError(e) ? `${e.code}: ${e.message}` : String(e)]]),
+  );
+});
+$('monitor-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  monitorBatch().catch((e: unknown) =>
+    fill($('monitor-head'), [['error', isElexError(e) ? `${e.code}: ${e.message}` : String(e)]]),
+  );
+});
+$('catalog-file').addEventListener('change', () => {
+  const f = ($('catalog-file') as HTMLInputElement).files?.[0];
+  if (f)
+    loadCatalogFile(f).catch(
+      (e: unknown) => ($('catalog-result').textContent = isElexError(e) ? `${e.code}: ${e.message}` : String(e)),
+    );
+});
 
 // ------------------------------------------------------------ learning card
 
@@ -476,7 +690,9 @@ ready.then(
         $('catalog-status').textContent = cat
           ? `Catalog: ${cat.stats.features} features, ${cat.stats.parameters} parameters, ${cat.stats.counters} counters, ${cat.stats.kpis} KPIs · router built in ${Math.max(...st.map((x) => x.buildMs)).toFixed(0)} ms`
           : 'no catalog';
-        ($('ask') as HTMLButtonElement).disabled = false;
+        for (const id of ['ask', 'validate', 'monitor']) ($(id) as HTMLButtonElement).disabled = false;
+        showCatalog();
+        showPerf();
         handle.routerReadyMs = performance.now();
         document.body.dataset.routerReady = '1';
       },
