@@ -517,7 +517,11 @@ async function loadCatalogFile(file: File): Promise<void> {
   handle.engine = engine;
   showInfo();
   showCatalog();
-  await engine.routerReady();
+  const e = engine;
+  await e.routerReady();
+  if (engine !== e) return; // replaced again meanwhile
+  for (const id of ['ask', 'validate', 'monitor']) ($(id) as HTMLButtonElement).disabled = false;
+  $('catalog-status').textContent = `Catalog: ${file.name}`;
   $('catalog-result').textContent = `loaded ${file.name}`;
 }
 
@@ -696,7 +700,9 @@ ready.then(
         handle.routerReadyMs = performance.now();
         document.body.dataset.routerReady = '1';
       },
-      (err: unknown) => ($('catalog-status').textContent = `catalog failed: ${String(err)}`),
+      (err: unknown) => {
+        if (engine === e) $('catalog-status').textContent = `catalog failed: ${String(err)}`; // not when replaced
+      },
     );
     await run(formParams());
     handle.firstResultMs = performance.now();

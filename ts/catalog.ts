@@ -93,6 +93,8 @@ export interface CatalogStats {
 /** A checked catalog with every cross-reference resolved (names listed by a feature exist). */
 export interface LoadedCatalog {
   catalog: Catalog;
+  /** The JSON text it was parsed from, when there was one (passed to workers as is). */
+  json?: string;
   stats: CatalogStats;
   /** FNV-1a 64 (hex) of the canonical JSON: snapshots learned on another catalog are refused. */
   fingerprint: string;
@@ -218,10 +220,16 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
   return problems;
 }
 
+/** Two independent 32-bit FNV-1a hashes of `s` (a 64-bit fingerprint, fast: no BigInt). */
 function fnv64(s: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < s.length; i++) h = ((h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return h.toString(16).padStart(16, '0');
+  let a = 0x811c9dc5,
+    b = 0xcbf29ce4;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 /**

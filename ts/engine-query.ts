@@ -145,7 +145,7 @@ export async function resolveCatalog(source: CatalogSource): Promise<LoadedCatal
         `the catalog ${url} is not JSON: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
-    return loadCatalog(json, `the catalog ${url}`);
+    return { ...loadCatalog(json, `the catalog ${url}`), json: text };
   }
   return loadCatalog(source, 'the catalog');
 }

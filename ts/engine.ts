@@ -224,12 +224,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const dim = options.embeddingDim ?? 512;
   if (!Number.isInteger(dim) || dim < 8 || dim > 4096)
     throw new ElexError('INVALID_ARGUMENT', `embeddingDim must be an integer from 8 to 4096, got ${String(dim)}`);
+  // Fetch and check the catalog while the module compiles.
+  const compiling = compileVariant(variant, options.bundles);
+  compiling.catch(() => {}); // awaited below
   const catalog = options.catalog === false ? null : await resolveCatalog(options.catalog ?? DEFAULT_CATALOG_URL);
   const persist = resolvePersist(options.persist, catalog?.fingerprint);
   const release = persist ? await EngineLearning.lockName(persist.name) : null;
   let module: WebAssembly.Module;
   try {
-    module = await compileVariant(variant, options.bundles);
+    module = await compiling;
   } catch (e) {
     release?.();
     throw e;
@@ -248,12 +251,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       learning,
       persist: persist ? { name: persist.name, backend: persist.backend, fingerprint: persist.fingerprint } : null,
     },
-    ran: catalog ? { catalogJson: JSON.stringify(catalog.catalog), dim } : null,
+    ran: catalog ? { catalogJson: catalog.json ?? JSON.stringify(catalog.catalog), dim } : null,
   });
   try {
     await pool.start();
   } catch (e) {
-    pool.close();
+    void pool.close();
     release?.();
     throw e instanceof ElexError ? e : new ElexError('INIT_FAILED', `the worker pool did not start: ${String(e)}`);
   }
@@ -381,7 +384,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       try {
         await learn.close();
       } finally {
-        pool.close();
+        await pool.close();
       }
     },
 

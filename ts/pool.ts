@@ -54,6 +54,8 @@ interface Slot {
   info?: BuildInfo;
   startMs?: number;
   restored?: RestoreReport | null;
+  /** The Web Lock the worker holds while it lives (null without Web Locks). */
+  lifeLock: string | null;
 }
 
 let poolSerial = 0;
@@ -148,11 +150,21 @@ export class WorkerPool {
     await slot.remote.crash(mode, delayMs);
   }
 
-  /** Terminates every worker; calls in flight reject with CLOSED. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const s of this.slots) s.kill(new ElexError('CLOSED', 'the engine was closed'), false);
+  /**
+   * Terminates every worker; calls in flight reject with CLOSED. The promise
+   * resolves once the workers are gone (their life locks released, so their
+   * storage handles are free), or after 3 s at most.
+   */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const s of this.slots) s.kill(new ElexError('CLOSED', 'the engine was closed'), false);
+    }
+    if (!hasLocks()) return Promise.resolve();
+    const gone = this.slots.map((s) =>
+      s.lifeLock ? navigator.locks.request(s.lifeLock, () => undefined).then(() => undefined) : Promise.resolve(),
+    );
+    return Promise.race([Promise.all(gone).then(() => undefined), new Promise<void>((r) => setTimeout(r, 3000))]);
   }
 
   // ------------------------------------------------------------ internals
@@ -187,6 +199,7 @@ export class WorkerPool {
     const lifeLock = hasLocks() ? `elex-pool-${this.id}-w${serial}` : null;
     const slot: Slot = {
       index,
+      lifeLock,
       worker,
       remote,
       dead,

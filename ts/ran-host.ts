@@ -184,7 +184,7 @@ export class RanHost {
     action: AgentAction;
     reward: number | null;
   }[] = [];
-  readonly buildMs: number;
+  buildMs = 0;
 
   constructor(
     private readonly b: Bindings,
@@ -256,17 +256,32 @@ export class RanHost {
         if (dot > 0) key(it.name.slice(dot + 1).toLowerCase());
       }
     });
-    if (hostedIds.length > 0) {
-      this.index = b.createIndex({ dim: setup.dim, metric: 'cosine', M: 16, efConstruction: 64 });
-      const chunk = 2048;
-      for (let i = 0; i < hostedIds.length; i += chunk) {
-        const ids = hostedIds.slice(i, i + chunk);
+    this.pending = { hostedIds, texts, dim: setup.dim, t0 };
+  }
+
+  private pending: { hostedIds: number[]; texts: string[]; dim: number; t0: number } | null;
+
+  /**
+   * Builds the index of the hosted items in chunks, yielding to the event
+   * loop between them so that other calls to this worker (a distance
+   * batch, a decision) are served while the router builds.
+   */
+  async build(chunk = 256): Promise<this> {
+    const p = this.pending;
+    if (!p) return this;
+    this.pending = null;
+    if (p.hostedIds.length > 0) {
+      this.index = this.b.createIndex({ dim: p.dim, metric: 'cosine', M: 16, efConstruction: 64 });
+      for (let i = 0; i < p.hostedIds.length; i += chunk) {
+        await new Promise((r) => setTimeout(r, 0));
+        const ids = p.hostedIds.slice(i, i + chunk);
         // One thread: the same graph, so the same routing, on every run and variant.
-        this.index.add(Uint32Array.from(ids), this.embedder.embed(ids.map((id) => texts[id]!)), { parallel: false });
+        this.index.add(Uint32Array.from(ids), this.embedder.embed(ids.map((id) => p.texts[id]!)), { parallel: false });
       }
     }
-    this.buildMs = performance.now() - t0;
+    this.buildMs = performance.now() - p.t0;
     this.reportBytes();
+    return this;
   }
 
   private reportBytes(): void {

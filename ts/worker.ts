@@ -14,6 +14,7 @@ let bindings: Bindings | null = null;
 let host: AgentHost | null = null;
 let ran: RanHost | null = null;
 let ranReady: Promise<RanHost> | null = null;
+let ranError: unknown = null;
 let routerBytes = 0;
 
 function router(): Promise<RanHost> {
@@ -86,20 +87,18 @@ const api: WorkerApi = {
         const b = bindings,
           h = host;
         // Built after init returns, so the engine is usable at once; routing waits for it.
-        ranReady = new Promise<RanHost>((resolve, reject) =>
-          setTimeout(() => {
-            try {
-              ran = new RanHost(b, h, setup, (bytes) => {
-                routerBytes = bytes;
-                reportIndexBytes();
-              });
-              resolve(ran);
-            } catch (e) {
-              reject(e);
-            }
-          }, 0),
-        );
-        ranReady.catch(() => {});
+        // Built after init returns, in chunks, so the engine serves other calls
+        // meanwhile; routing waits for it.
+        ranReady = (async () => {
+          await new Promise((r) => setTimeout(r, 0));
+          const r = await new RanHost(b, h, setup, (bytes) => {
+            routerBytes = bytes;
+            reportIndexBytes();
+          }).build();
+          ran = r;
+          return r;
+        })();
+        ranReady.catch((e: unknown) => (ranError = e));
       }
       return { info: bindings.info(), startMs: performance.now() - t0, restored };
     }),
@@ -182,7 +181,11 @@ const api: WorkerApi = {
       for (const req of reqs) out.push(await r.act(req));
       return out;
     }),
-  ranStats: () => serve(() => (ran ? ran.stats() : null)),
+  ranStats: () =>
+    serve(() => {
+      if (ranError) throw ranError; // the router could not be built: say why, do not wait forever
+      return ran ? ran.stats() : null;
+    }),
   validateKernel: (soa, n) =>
     serve(() => {
       const t0 = performance.now();

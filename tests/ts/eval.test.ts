@@ -33,12 +33,12 @@ beforeAll(async () => {
   });
   await host.open();
   const json = readFileSync(new URL('../../build/catalog/default.json', import.meta.url), 'utf8');
-  ran = new RanHost(
+  ran = await new RanHost(
     b,
     host,
     { catalogJson: json, dim: Number(process.env.ELEX_EVAL_DIM ?? 512), worker: 0, workers: 1 },
     () => {},
-  );
+  ).build();
 }, 120_000);
 afterAll(() => ran?.close());
 
