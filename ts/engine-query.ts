@@ -10,7 +10,7 @@ import { classify } from './classify.ts';
 import { loadCatalog, type Catalog, type LoadedCatalog } from './catalog.ts';
 import { ElexError } from './errors.ts';
 import type { EngineLearning } from './engine-learn.ts';
-import { COMPLEXITIES, QUERY_TYPES, type AgentAction, type Complexity, type QueryType } from './learn-types.ts';
+import { COMPLEXITIES, QUERY_TYPES, hash32, type AgentAction, type Complexity, type QueryType } from './learn-types.ts';
 import type { WorkerPool } from './pool.ts';
 import type { ActRequest } from './protocol.ts';
 import {
@@ -265,7 +265,7 @@ export class EngineQueries {
     const W = this.pool.size;
     const row = counters.length * periods;
     // Shard by cell: a cell's history lives on one worker.
-    const owner = cells.map((c) => hashCell(c) % W);
+    const owner = cells.map((c) => hash32(c) % W);
     const parts = Array.from({ length: W }, (_, w) => cells.map((_, i) => i).filter((i) => owner[i] === w));
     const t1 = now();
     const results = await Promise.all(
@@ -441,7 +441,6 @@ export class EngineQueries {
       throw new ElexError('INVALID_ARGUMENT', `budgetMs must be a positive number`);
     if (options.signal?.aborted) throw new ElexError('ABORTED', 'the query was aborted before it started');
     const deadline = t0 + budget;
-    const remaining = () => Math.max(1, deadline - now());
     const W = this.pool.size;
     const texts = reqs.map((r) => r.text);
     if (W === 1) return this.runLocal(reqs, k, budget, t0, options.signal);
@@ -449,9 +448,7 @@ export class EngineQueries {
     // Phase 1: route on every worker.
     const routed = await Promise.allSettled(
       Array.from({ length: W }, (_, w) =>
-        this.pool
-          .call(w, (r) => r.ranRoute(texts, k), { signal: options.signal, timeoutMs: remaining() })
-          .then((v) => lateIsMissing(v, deadline, budget)),
+        this.pool.call(w, (r) => r.ranRoute(texts, k), { signal: options.signal, deadline }),
       ),
     );
     this.rethrowAbort(routed);
@@ -511,8 +508,7 @@ export class EngineQueries {
     const acted = await Promise.allSettled(
       [...byWorker].map(([w, list]) =>
         this.pool
-          .call(w, (r) => r.ranAct(list), { signal: options.signal, timeoutMs: remaining() })
-          .then((v) => lateIsMissing(v, deadline, budget))
+          .call(w, (r) => r.ranAct(list), { signal: options.signal, deadline })
           .then((replies) => ({ w, list, replies })),
       ),
     );
@@ -541,7 +537,7 @@ export class EngineQueries {
         p.qid,
         agents.map((a) => a.code),
       );
-      const confidence = top && primary && top.code === primary.code ? top.score * (0.5 + 0.5 * primary.confidence) : 0;
+      const confidence = confidenceOf(top, primary);
       return {
         queryId: p.queryId,
         text: p.r.text,
@@ -575,12 +571,7 @@ export class EngineQueries {
   ): Promise<QueryResult[]> {
     const ids = reqs.map(() => this.learn.newQuery());
     const items = reqs.map((r, i) => ({ text: r.text, type: r.type, complexity: r.complexity, ...ids[i]! }));
-    const r = await this.pool.call(0, (w) => w.ranQuery(items, k), {
-      signal,
-      timeoutMs: Math.max(1, t0 + budget - now()),
-    });
-    // An answer that arrives after the deadline (before its timer fired) is late all the same.
-    if (now() > t0 + budget) throw new ElexError('TIMEOUT', `the query did not finish within its ${budget} ms budget`);
+    const r = await this.pool.call(0, (w) => w.ranQuery(items, k), { signal, deadline: t0 + budget });
     const total = now() - t0;
     return r.results.map((q, i) => {
       const { queryId, qid } = ids[i]!;
@@ -600,7 +591,7 @@ export class EngineQueries {
         action: primary?.action ?? null,
         answer: primary?.answer ?? null,
         agents: q.replies,
-        confidence: top && primary && top.code === primary.code ? top.score * (0.5 + 0.5 * primary.confidence) : 0,
+        confidence: confidenceOf(top, primary),
         timings: {
           embed: r.ms.embed,
           route: r.ms.route,
@@ -620,16 +611,9 @@ export class EngineQueries {
   }
 }
 
-/** A worker's answer that arrives after the deadline counts as missing, like one that never came. */
-function lateIsMissing<T>(v: T, deadline: number, budget: number): T {
-  if (now() > deadline) throw new ElexError('TIMEOUT', `the answer came after the ${budget} ms budget`);
-  return v;
-}
-
-function hashCell(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+/** Top routing score × (0.5 + 0.5 × that feature's agent's confidence); 0 when it did not answer. */
+function confidenceOf(top: RoutedFeature | undefined, primary: AgentReply | null): number {
+  return top && primary && top.code === primary.code ? top.score * (0.5 + 0.5 * primary.confidence) : 0;
 }
 
 function isBudgetOrCrash(e: unknown): boolean {

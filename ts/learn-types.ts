@@ -147,6 +147,13 @@ function stringHash(s: string): number {
   return h >>> 0;
 }
 
+/** FNV-1a 32 over a string's UTF-16 code units (contexts, cell shards). */
+export function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

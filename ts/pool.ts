@@ -36,6 +36,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Reject with TIMEOUT after this many ms (default: no limit). */
   timeoutMs?: number;
+  /**
+   * A performance.now() time by which the answer must be here: TIMEOUT
+   * when it is not, including an answer that arrives after it before its
+   * timer fired (late is late).
+   */
+  deadline?: number;
 }
 
 interface Slot {
@@ -96,7 +102,9 @@ export class WorkerPool {
     opts: CallOptions = {},
   ): Promise<T> {
     if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
-    const { signal, timeoutMs } = opts;
+    const { signal, deadline } = opts;
+    let timeoutMs = opts.timeoutMs;
+    if (deadline !== undefined) timeoutMs = Math.min(timeoutMs ?? Infinity, Math.max(1, deadline - performance.now()));
     if (signal?.aborted) throw new ElexError('ABORTED', 'the call was aborted before it started');
     const cleanups: (() => void)[] = [];
     const guards: Promise<never>[] = [];
@@ -130,7 +138,10 @@ export class WorkerPool {
         .catch((e: unknown) => {
           throw slot.alive ? revive(e) : (slot.death ?? revive(e));
         });
-      return await Promise.race([work, slot.dead, ...guards]);
+      const result = await Promise.race([work, slot.dead, ...guards]);
+      if (deadline !== undefined && performance.now() > deadline)
+        throw new ElexError('TIMEOUT', `the answer came after its deadline (${timeoutMs} ms budget left when sent)`);
+      return result;
     } finally {
       for (const c of cleanups) c();
     }

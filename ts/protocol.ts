@@ -13,17 +13,17 @@ import type { BuildInfo, DistanceBatchInput, DistanceBatchOutput } from './bindi
 import type { IndexOptions, IndexStats, SearchOptions, SearchResult } from './index-types.ts';
 import { ElexError, fromWire, toWire, type WireError } from './errors.ts';
 import type { HostSetup, RestoreReport, SaveReport } from './agent-host.ts';
-import type {
-  AgentInfo,
-  AgentState,
-  AgentValues,
-  Complexity,
-  Decision,
-  MemoryStats,
-  QueryType,
-} from './learn-types.ts';
+import type { AgentInfo, AgentState, AgentValues, Decision, MemoryStats } from './learn-types.ts';
 import type { PersistBackend } from './persist.ts';
-import type { AgentReply, MonitorShard, MonitorShardResult, RanSetup, RoutedFeature } from './ran-host.ts';
+import type {
+  AgentReply,
+  LocalQuery,
+  LocalQueryResult,
+  MonitorShard,
+  MonitorShardResult,
+  RanSetup,
+  RoutedFeature,
+} from './ran-host.ts';
 import type { Variant } from './platform.ts';
 
 export interface InitRequest {
@@ -139,13 +139,7 @@ export interface WorkerApi {
     k: number,
   ): Promise<{ features: RoutedFeature[][]; ms: { embed: number; route: number; wait: number } }>;
   /** Route, classify and act in one call (a pool of one worker hosts every feature). */
-  ranQuery(
-    items: { text: string; type?: QueryType; complexity?: Complexity; queryId: string; qid: number }[],
-    k: number,
-  ): Promise<{
-    results: { features: RoutedFeature[]; type: QueryType; complexity: Complexity; replies: AgentReply[] }[];
-    ms: { embed: number; route: number; agents: number };
-  }>;
+  ranQuery(items: LocalQuery[], k: number): Promise<LocalQueryResult>;
   /** The agents of the given features act on one question each. */
   ranAct(reqs: ActRequest[]): Promise<AgentReply[][]>;
   /** The validation kernel over a prepared batch (7 × n floats, transferred in); masks transferred out. */

@@ -24,7 +24,7 @@ import { loadCatalog, type Counter, type Feature, type Kpi, type LoadedCatalog, 
 import { classify, type MatchedEntity } from './classify.ts';
 import type { Complexity, QueryType } from './learn-types.ts';
 import { ElexError } from './errors.ts';
-import { AGENT_SHARDS, agentShardOf, type AgentAction, type AgentState } from './learn-types.ts';
+import { AGENT_SHARDS, agentShardOf, hash32, type AgentAction, type AgentState } from './learn-types.ts';
 import { compileFormula } from './ran-ops.ts';
 
 export interface MonitorShard {
@@ -128,6 +128,20 @@ export interface AgentReply {
   answer: AgentAnswer;
 }
 
+/** One question of a single-worker query cycle. */
+export interface LocalQuery {
+  text: string;
+  type?: QueryType;
+  complexity?: Complexity;
+  queryId: string;
+  qid: number;
+}
+
+export interface LocalQueryResult {
+  results: { features: RoutedFeature[]; type: QueryType; complexity: Complexity; replies: AgentReply[] }[];
+  ms: { embed: number; route: number; agents: number };
+}
+
 export interface RanSetup {
   /** The catalog as JSON text (parsed and checked in the worker). */
   catalogJson: string;
@@ -158,12 +172,6 @@ export function checkQuestion(text: unknown): string {
   return text;
 }
 
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 export class RanHost {
   readonly catalog: LoadedCatalog;
   private readonly items: Item[] = [];
@@ -185,6 +193,8 @@ export class RanHost {
     reward: number | null;
   }[] = [];
   buildMs = 0;
+  /** Items in this worker's index (read on every query, so kept here). */
+  private indexed = 0;
 
   constructor(
     private readonly b: Bindings,
@@ -279,6 +289,7 @@ export class RanHost {
         this.index.add(Uint32Array.from(ids), this.embedder.embed(ids.map((id) => p.texts[id]!)), { parallel: false });
       }
     }
+    this.indexed = p.hostedIds.length;
     this.buildMs = performance.now() - p.t0;
     this.reportBytes();
     return this;
@@ -296,7 +307,7 @@ export class RanHost {
   stats() {
     return {
       items: this.items.length,
-      hostedItems: this.index?.stats().size ?? 0,
+      hostedItems: this.indexed,
       hostedFeatures: this.hosted.size,
       buildMs: this.buildMs,
       ...this.catalog.stats,
@@ -324,8 +335,8 @@ export class RanHost {
     const t1 = performance.now();
     let hits: { ids: Uint32Array; distances: Float32Array } | null = null;
     let kItems = 0;
-    if (this.index && this.index.stats().size > 0) {
-      kItems = Math.min(64, this.index.stats().size);
+    if (this.index && this.indexed > 0) {
+      kItems = Math.min(64, this.indexed);
       hits = this.index.search(qs, kItems, { ef: 96 });
     }
     const features = texts.map((text, qi) => this.aggregate(text, k, hits, qi * kItems, kItems));
@@ -475,13 +486,7 @@ export class RanHost {
   }
 
   /** The whole cycle for questions when this worker hosts every feature. */
-  async queryLocal(
-    items: { text: string; type?: QueryType; complexity?: Complexity; queryId: string; qid: number }[],
-    k: number,
-  ): Promise<{
-    results: { features: RoutedFeature[]; type: QueryType; complexity: Complexity; replies: AgentReply[] }[];
-    ms: { embed: number; route: number; agents: number };
-  }> {
+  async queryLocal(items: LocalQuery[], k: number): Promise<LocalQueryResult> {
     const routed = this.routeBatch(
       items.map((i) => i.text),
       k,

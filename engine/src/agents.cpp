@@ -228,11 +228,9 @@ std::size_t AgentStore::evict(std::size_t target, const Agent* pin) {
 Status AgentStore::make_room(std::size_t bytes, const Agent* pin) {
   monitor_.sample(double(used()), double(budget_));
   if (used() + bytes <= budget_) return ELEX_OK;
-  // What could be freed: every other resident agent, minus the records
-  // their eviction queues (which stay counted until the host drains them).
-  std::size_t evictable = 0;
-  for (std::size_t i = 0; i < cap_; ++i)
-    if (entries_[i].agent != nullptr && entries_[i].agent != pin) evictable += entries_[i].bytes;
+  // What could be freed: every other resident agent (its spilled record
+  // stays counted until the host drains it).
+  const std::size_t evictable = evictable_bytes(pin);
   const std::size_t missing = used() + bytes - budget_;
   if (evictable < missing) {
     ++budget_failures_;
@@ -252,21 +250,23 @@ Status AgentStore::make_room(std::size_t bytes, const Agent* pin) {
   return ELEX_OK;
 }
 
-std::size_t AgentStore::evict_round(float pressure) {
-  std::size_t evictable = 0;
+std::size_t AgentStore::evictable_bytes(const Agent* pin) const {
+  std::size_t bytes = 0;
   for (std::size_t i = 0; i < cap_; ++i)
-    if (entries_[i].agent != nullptr) evictable += entries_[i].bytes;
-  return evict(std::size_t(double(evictable) * memory::eviction_fraction(pressure)), nullptr);
+    if (entries_[i].agent != nullptr && entries_[i].agent != pin) bytes += entries_[i].bytes;
+  return bytes;
+}
+
+std::size_t AgentStore::evict_round(float pressure) {
+  return evict(std::size_t(double(evictable_bytes(nullptr)) * memory::eviction_fraction(pressure)),
+               nullptr);
 }
 
 void AgentStore::after_call(const Agent* pin) {
   monitor_.sample(double(used()), double(budget_));
   const float p = monitor_.pressure();
   if (high_water_ >= 1.0f || p < high_water_) return;
-  std::size_t evictable = 0;
-  for (std::size_t i = 0; i < cap_; ++i)
-    if (entries_[i].agent != nullptr && entries_[i].agent != pin) evictable += entries_[i].bytes;
-  evict(std::size_t(double(evictable) * memory::eviction_fraction(p)), pin);
+  evict(std::size_t(double(evictable_bytes(pin)) * memory::eviction_fraction(p)), pin);
 }
 
 Status AgentStore::decide(const char* code, std::size_t len, std::uint64_t query_id,

@@ -34,6 +34,12 @@ Status to_query_id(double v, bool allow_zero, std::uint64_t* out) {
   return ELEX_OK;
 }
 
+Status check_bytes(double bytes) {
+  if (!(bytes >= 0 && bytes < 1e15))
+    return elex::fail(ELEX_E_INVALID_ARGUMENT, "%g is not a byte count", bytes);
+  return ELEX_OK;
+}
+
 Status make_state(uint32_t type, uint32_t complexity, uint32_t bucket, uint32_t context,
                   elex::learn::State* st) {
   st->type = type;
@@ -92,8 +98,7 @@ ELEX_EXPORT int elex_memory_configure(elex_engine* engine, double budget_bytes, 
 ELEX_EXPORT int elex_memory_set_external(elex_engine* engine, double bytes) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
-    if (!(bytes >= 0 && bytes < 1e15))
-      return elex::fail(ELEX_E_INVALID_ARGUMENT, "%g is not a byte count", bytes);
+    if (Status s = check_bytes(bytes); s != ELEX_OK) return s;
     engine->agents.set_external(std::size_t(bytes));
     return ELEX_OK;
   });
@@ -102,8 +107,7 @@ ELEX_EXPORT int elex_memory_set_external(elex_engine* engine, double bytes) {
 ELEX_EXPORT int elex_memory_reserve(elex_engine* engine, double bytes) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
-    if (!(bytes >= 0 && bytes < 1e15))
-      return elex::fail(ELEX_E_INVALID_ARGUMENT, "%g is not a byte count", bytes);
+    if (Status s = check_bytes(bytes); s != ELEX_OK) return s;
     return engine->agents.reserve(std::size_t(bytes));
   });
 }

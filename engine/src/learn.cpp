@@ -529,41 +529,50 @@ Status Agent::serialize(std::uint8_t** out, std::size_t* out_size) const {
 
 namespace {
 
-/// Reads the record up to (and including) the state count.
-Status read_head(Cursor& c, Config* cfg, const std::uint8_t** code, std::size_t* code_len,
-                 float* eps, std::uint64_t* rng, std::uint64_t* decisions, std::uint64_t* updates,
-                 std::uint64_t* version, double* reward_sum, std::uint32_t* states) {
+/// The record up to (and including) the state count.
+struct Head {
+  Config cfg;
+  const std::uint8_t* code = nullptr;
+  std::size_t code_len = 0;
+  float eps = 0;
+  std::uint64_t rng = 0, decisions = 0, updates = 0, version = 0;
+  double reward_sum = 0;
+  std::uint32_t states = 0;
+};
+
+Status read_head(Cursor& c, Head* h) {
   if (c.get<std::uint32_t>() != kRecordVersion || !c.ok)
     return fail(ELEX_E_UNSUPPORTED_VERSION, "agent record of an unknown version");
-  *code_len = c.get<std::uint16_t>();
-  *code = c.take(*code_len);
-  cfg->alpha = c.get<float>();
-  cfg->gamma = c.get<float>();
-  cfg->epsilon = c.get<float>();
-  cfg->epsilon_min = c.get<float>();
-  cfg->epsilon_decay = c.get<float>();
-  cfg->trajectory = c.get<std::uint32_t>();
-  cfg->replay = c.get<std::uint32_t>();
-  cfg->replay_batch = c.get<std::uint32_t>();
-  cfg->max_states = c.get<std::uint32_t>();
-  cfg->seed = c.get<std::uint64_t>();
-  *eps = c.get<float>();
-  *rng = c.get<std::uint64_t>();
-  *decisions = c.get<std::uint64_t>();
-  *updates = c.get<std::uint64_t>();
-  *version = c.get<std::uint64_t>();
-  *reward_sum = c.get<double>();
-  *states = c.get<std::uint32_t>();
+  h->code_len = c.get<std::uint16_t>();
+  h->code = c.take(h->code_len);
+  Config& cfg = h->cfg;
+  cfg.alpha = c.get<float>();
+  cfg.gamma = c.get<float>();
+  cfg.epsilon = c.get<float>();
+  cfg.epsilon_min = c.get<float>();
+  cfg.epsilon_decay = c.get<float>();
+  cfg.trajectory = c.get<std::uint32_t>();
+  cfg.replay = c.get<std::uint32_t>();
+  cfg.replay_batch = c.get<std::uint32_t>();
+  cfg.max_states = c.get<std::uint32_t>();
+  cfg.seed = c.get<std::uint64_t>();
+  h->eps = c.get<float>();
+  h->rng = c.get<std::uint64_t>();
+  h->decisions = c.get<std::uint64_t>();
+  h->updates = c.get<std::uint64_t>();
+  h->version = c.get<std::uint64_t>();
+  h->reward_sum = c.get<double>();
+  h->states = c.get<std::uint32_t>();
   if (!c.ok) return fail(ELEX_E_CORRUPT_DATA, "agent record is truncated in its header");
-  if (*code_len == 0 || *code_len > kMaxCodeBytes)
-    return fail(ELEX_E_CORRUPT_DATA, "agent record has a bad code length %zu", *code_len);
-  if (cfg->check() != ELEX_OK)
+  if (h->code_len == 0 || h->code_len > kMaxCodeBytes)
+    return fail(ELEX_E_CORRUPT_DATA, "agent record has a bad code length %zu", h->code_len);
+  if (cfg.check() != ELEX_OK)
     return fail(ELEX_E_CORRUPT_DATA, "agent record has an invalid learning configuration");
-  if (!(*eps >= 0 && *eps <= 1) || !std::isfinite(*reward_sum))
+  if (!(h->eps >= 0 && h->eps <= 1) || !std::isfinite(h->reward_sum))
     return fail(ELEX_E_CORRUPT_DATA, "agent record has an invalid epsilon or reward sum");
-  if (*states > cfg->max_states)
+  if (h->states > cfg.max_states)
     return fail(ELEX_E_CORRUPT_DATA, "agent record holds %u states, more than its maximum %u",
-                *states, cfg->max_states);
+                h->states, cfg.max_states);
   return ELEX_OK;
 }
 
@@ -579,22 +588,13 @@ Status Agent::peek(const std::uint8_t* bytes, std::size_t size, std::size_t* liv
                    const std::uint8_t** code, std::size_t* code_len, std::uint64_t* version) {
   if (bytes == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "null record");
   Cursor c{bytes, bytes + size};
-  Config cfg;
-  float eps;
-  std::uint64_t rng, decisions, updates, ver;
-  double reward_sum;
-  std::uint32_t states;
-  const std::uint8_t* code_p;
-  std::size_t len;
-  if (Status s = read_head(c, &cfg, &code_p, &len, &eps, &rng, &decisions, &updates, &ver,
-                           &reward_sum, &states);
-      s != ELEX_OK)
-    return s;
+  Head h;
+  if (Status s = read_head(c, &h); s != ELEX_OK) return s;
   if (live_bytes)
-    *live_bytes = initial_bytes(cfg) - 16 * QTable::kSlotBytes + table_bytes_for(states);
-  if (code) *code = code_p;
-  if (code_len) *code_len = len;
-  if (version) *version = ver;
+    *live_bytes = initial_bytes(h.cfg) - 16 * QTable::kSlotBytes + table_bytes_for(h.states);
+  if (code) *code = h.code;
+  if (code_len) *code_len = h.code_len;
+  if (version) *version = h.version;
   return ELEX_OK;
 }
 
@@ -603,28 +603,21 @@ Status Agent::deserialize(const std::uint8_t* bytes, std::size_t size, Agent** o
   *out = nullptr;
   if (bytes == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "null record");
   Cursor c{bytes, bytes + size};
-  Config cfg;
-  float eps;
-  std::uint64_t rng, decisions, updates, version;
-  double reward_sum;
-  std::uint32_t states;
-  const std::uint8_t* code;
-  std::size_t code_len;
-  if (Status s = read_head(c, &cfg, &code, &code_len, &eps, &rng, &decisions, &updates, &version,
-                           &reward_sum, &states);
-      s != ELEX_OK)
-    return s;
+  Head h;
+  if (Status s = read_head(c, &h); s != ELEX_OK) return s;
+  const Config& cfg = h.cfg;
+  const std::uint32_t states = h.states;
   if (std::size_t(c.end - c.p) / kStateRecord < states)
     return fail(ELEX_E_CORRUPT_DATA, "agent record is truncated in its Q-table");
   Agent* a = nullptr;
-  if (Status s = create(cfg, reinterpret_cast<const char*>(code), code_len, &a); s != ELEX_OK)
+  if (Status s = create(cfg, reinterpret_cast<const char*>(h.code), h.code_len, &a); s != ELEX_OK)
     return s;
-  a->epsilon_ = eps;
-  a->rng_ = rng;
-  a->decisions_ = decisions;
-  a->updates_ = updates;
-  a->version_ = version;
-  a->reward_sum_ = reward_sum;
+  a->epsilon_ = h.eps;
+  a->rng_ = h.rng;
+  a->decisions_ = h.decisions;
+  a->updates_ = h.updates;
+  a->version_ = h.version;
+  a->reward_sum_ = h.reward_sum;
   const auto bad = [&](const char* what) {
     delete a;
     return fail(ELEX_E_CORRUPT_DATA, "agent record: %s", what);

@@ -141,6 +141,8 @@ class AgentStore {
   void touch(Entry* e) { e->last_used = ++tick_; }
   void refresh_bytes(Entry* e);
   [[nodiscard]] Status make_room(std::size_t bytes, const Agent* pin);
+  /// Bytes of every resident agent but `pin`.
+  [[nodiscard]] std::size_t evictable_bytes(const Agent* pin) const;
   /// Evicts LRU-first (never `pin`) until `target` bytes are freed.
   std::size_t evict(std::size_t target, const Agent* pin);
   void after_call(const Agent* pin);
