@@ -10,6 +10,7 @@ import {
   type DecideResult,
   type DistanceBatchResult,
   type Engine,
+  type EngineStats,
   type Metric,
   type PersistBackend,
   type QueryType,
@@ -230,6 +231,22 @@ function showInfo(): void {
     ['engine start', `${i.startMs.toFixed(0)} ms`],
     ['worker restarts', i.restarts],
   ]);
+  const t = $('pool-shards');
+  t.innerHTML = '<tr><th>worker</th><th>calls</th><th>failed</th><th>p50 ms</th><th>p95 ms</th><th>restarts</th></tr>';
+  for (const w of i.shards) {
+    const tr = document.createElement('tr');
+    if (!w.alive) tr.className = 'alert';
+    for (const x of [
+      w.worker + (w.alive ? '' : ' (down)'),
+      w.calls,
+      w.failed,
+      w.p50Ms.toFixed(2),
+      w.p95Ms.toFixed(2),
+      w.restarts,
+    ])
+      tr.append(el('td', String(x)));
+    t.append(tr);
+  }
   $('isolation-hint').textContent = i.crossOriginIsolated
     ? 'This page is cross-origin isolated: threads are available.'
     : 'Not cross-origin isolated: SharedArrayBuffer is unavailable, so the engine runs without threads. Serve with COOP: same-origin and COEP: require-corp for simd-mt.';
@@ -598,7 +615,66 @@ async function showLearning(): Promise<void> {
       `ε ${s.learning.epsilon.toFixed(3)} · ${s.learning.updates} updates · mean reward ${s.learning.averageReward.toFixed(2)}`,
     ],
   ]);
+  showMemory(s);
+  showInfo();
   if (s.persistence.lastError) $('persist-hint').textContent = `last save failed: ${s.persistence.lastError}`;
+}
+
+// Memory over time for the memory card: one sample per stats poll.
+interface MemSample {
+  used: number;
+  budget: number;
+  pressure: number;
+  evictions: number;
+}
+const memHistory: MemSample[] = [];
+
+function showMemory(s: EngineStats): void {
+  memHistory.push({
+    used: s.memory.usedBytes,
+    budget: s.memory.budgetBytes,
+    pressure: s.memory.pressure,
+    evictions: s.memory.evictions,
+  });
+  if (memHistory.length > 160) memHistory.shift();
+  const c = $('mem-chart') as HTMLCanvasElement;
+  const g = c.getContext('2d');
+  if (g) {
+    const w = c.width,
+      h = c.height,
+      step = w / 159;
+    g.clearRect(0, 0, w, h);
+    const css = getComputedStyle(document.body);
+    const maxUsed = Math.max(...memHistory.map((m) => m.used), 1);
+    // Used bytes scaled to the largest sample (the budget is usually far above).
+    const line = (color: string, y: (m: MemSample) => number) => {
+      g.strokeStyle = color;
+      g.lineWidth = 1.5;
+      g.beginPath();
+      memHistory.forEach((m, i) => (i ? g.lineTo(i * step, y(m)) : g.moveTo(i * step, y(m))));
+      g.stroke();
+    };
+    memHistory.forEach((m, i) => {
+      const prev = memHistory[i - 1];
+      if (prev && m.evictions > prev.evictions) {
+        g.fillStyle = css.getPropertyValue('--bad') || '#e57373';
+        g.fillRect(i * step - 1, 0, 2, h);
+      }
+    });
+    line(css.getPropertyValue('--accent') || '#4fc3f7', (m) => h - 2 - (m.used / maxUsed) * (h - 12));
+    line(css.getPropertyValue('--warn') || '#d29922', (m) => h - 2 - m.pressure * (h - 12));
+  }
+  const first = memHistory[0]!;
+  const last = memHistory[memHistory.length - 1]!;
+  fill($('mem'), [
+    [
+      'used / budget',
+      `${fmtMB(last.used)} / ${fmtMB(last.budget)} (${((100 * last.used) / last.budget).toFixed(1)} %)`,
+    ],
+    ['pressure', last.pressure.toFixed(3)],
+    ['evictions (shown period)', `${last.evictions - first.evictions} agents · ${last.evictions} since start`],
+    ['per worker', s.memory.perWorker.map((w, i) => `${i}: ${fmtMB(w.usedBytes)}`).join(' · ')],
+  ]);
 }
 
 async function showValues(feature: string, state: AgentState): Promise<void> {

@@ -58,3 +58,35 @@ test('a catalog of identifiers only loads from the page and routes', async ({ pa
   await page.locator('#ask').click();
   await expect(page.locator('#routed tr').nth(1)).toContainText('FAJ 121 0001');
 });
+
+test('the pool card shows per-worker calls and latency, and the memory card charts samples over time', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#ask').click();
+  await expect(page.locator('#perf [data-key="recent queries"]')).toHaveText('1');
+  const workers = Number(await page.locator('#info [data-key="workers"]').textContent());
+  // A header row plus one row per worker, each of which has answered calls.
+  await expect(page.locator('#pool-shards tr')).toHaveCount(workers + 1, { timeout: 10_000 });
+  for (let w = 0; w < workers; w++) {
+    const cells = page
+      .locator('#pool-shards tr')
+      .nth(w + 1)
+      .locator('td');
+    await expect(cells.nth(0)).toHaveText(String(w));
+    expect(Number(await cells.nth(1).textContent())).toBeGreaterThan(0);
+  }
+  // Two stats polls at least (every 2 s), then the chart has drawn something.
+  await expect(page.locator('#mem [data-key="used / budget"]')).toContainText('MB', { timeout: 10_000 });
+  await page.waitForTimeout(4500);
+  const drawn = await page.evaluate(() => {
+    const c = document.getElementById('mem-chart') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) painted++;
+    return painted;
+  });
+  expect(drawn).toBeGreaterThan(50);
+});

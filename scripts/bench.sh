@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench [-- --quick]: every benchmark, then bench/report/index.html.
-#   native (Google Benchmark): kernels, index, learning
+#   native (Google Benchmark): kernels (simd), index (hnsw), learning (qlearning, cache, memory)
 #   Chromium: engine ready, index + hnswlib-wasm side by side, learning, query cycle
 # --quick shortens each run (a smoke check, a few minutes).
 set -euo pipefail
@@ -16,7 +16,8 @@ bash scripts/test-native.sh >/dev/null
 mkdir -p bench/report
 build/native/elex_bench_kernels --benchmark_min_time=$min_time --benchmark_out=bench/report/native-kernels.json --benchmark_out_format=json >/dev/null
 build/native/elex_bench_learn --benchmark_min_time=$min_time --benchmark_out=bench/report/native-learn.json --benchmark_out_format=json >/dev/null
-echo "native: written bench/report/native-kernels.json, native-learn.json"
+build/native/elex_bench_index --benchmark_min_time=$min_time --benchmark_out=bench/report/native-index.json --benchmark_out_format=json >/dev/null
+echo "native: written bench/report/native-kernels.json, native-learn.json, native-index.json"
 RUNS=$([[ -n $quick ]] && echo 2 || echo 5) node bench/browser/ready.mjs
 node bench/browser/index.mjs $quick $([[ -n $quick ]] && echo "--variant=simd-mt")
 node bench/browser/learn.mjs $quick

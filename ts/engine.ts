@@ -6,7 +6,7 @@ import type { BundleOverrides } from './bundles.ts';
 import { compileVariant, type Metric } from './bindings.ts';
 import { ElexError } from './errors.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from './platform.ts';
-import { WorkerPool } from './pool.ts';
+import { WorkerPool, type WorkerCallStats } from './pool.ts';
 import type { CrashMode } from './protocol.ts';
 import { openEngineIndex, type EngineIndex } from './engine-index.ts';
 import type { IndexOptions } from './index-types.ts';
@@ -94,6 +94,8 @@ export interface EngineInfo {
   hardwareConcurrency: number;
   /** Workers replaced after dying, since start. */
   restarts: number;
+  /** Per worker (shard): calls, failures, round-trip p50/p95/max of recent calls, restarts. */
+  shards: WorkerCallStats[];
   /** ms from createEngine() to ready. */
   startMs: number;
 }
@@ -278,6 +280,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       simdSupported: features.simd,
       hardwareConcurrency: features.hardwareConcurrency,
       restarts: pool.restarts,
+      shards: pool.callStats(),
       startMs,
     }),
 

@@ -33,6 +33,7 @@ export { detectFeatures, selectBundle, defaultPoolShape, VARIANTS } from './plat
 export type { PlatformFeatures, PoolShape, Variant } from './platform.ts';
 export type { BundleOverrides, BundleUrls } from './bundles.ts';
 export type { CrashMode } from './protocol.ts';
+export type { WorkerCallStats } from './pool.ts';
 export {
   AGENT_ACTIONS,
   AGENT_SHARDS,

@@ -64,6 +64,41 @@ interface Slot {
   lifeLock: string | null;
 }
 
+/** Call figures of one worker (shard), over its recent calls. */
+export interface WorkerCallStats {
+  worker: number;
+  alive: boolean;
+  /** Calls answered since the engine started (any worker incarnation). */
+  calls: number;
+  /** Calls that rejected (worker errors, crashes, timeouts, aborts). */
+  failed: number;
+  /** Round-trip ms of the last ≤ 256 answered calls: median, 95th percentile, max. */
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  /** Times this shard's worker was replaced. */
+  restarts: number;
+}
+
+/** Round-trip times of one shard's calls: counts plus a ring of the last 256. */
+class CallLog {
+  calls = 0;
+  failed = 0;
+  restarts = 0;
+  private readonly ring = new Float64Array(256);
+  private n = 0;
+  record(ms: number): void {
+    this.ring[this.n++ % this.ring.length] = ms;
+    this.calls++;
+  }
+  percentiles(): { p50Ms: number; p95Ms: number; maxMs: number } {
+    const k = Math.min(this.n, this.ring.length);
+    if (k === 0) return { p50Ms: 0, p95Ms: 0, maxMs: 0 };
+    const xs = this.ring.slice(0, k).sort();
+    return { p50Ms: xs[(k - 1) >> 1]!, p95Ms: xs[Math.min(k - 1, Math.ceil(0.95 * k) - 1)]!, maxMs: xs[k - 1]! };
+  }
+}
+
 let poolSerial = 0;
 
 export class WorkerPool {
@@ -71,6 +106,7 @@ export class WorkerPool {
   private closed = false;
   private readonly id = `${Date.now().toString(36)}-${(poolSerial++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   private spawned = 0;
+  private readonly logs: CallLog[] = [];
   restarts = 0;
 
   constructor(private readonly opts: PoolOptions) {}
@@ -81,7 +117,10 @@ export class WorkerPool {
 
   /** Starts every worker; resolves when all are ready (rejects on the first failure). */
   async start(): Promise<void> {
-    for (let i = 0; i < this.opts.workers; i++) this.slots.push(this.spawn(i));
+    for (let i = 0; i < this.opts.workers; i++) {
+      this.logs.push(new CallLog());
+      this.slots.push(this.spawn(i));
+    }
     await Promise.all(this.slots.map((s) => s.ready));
   }
 
@@ -128,6 +167,8 @@ export class WorkerPool {
         }),
       );
     }
+    const log = this.logs[index];
+    const t0 = performance.now();
     try {
       const slot = await Promise.race([this.readySlot(index), ...guards]);
       // The pool may have closed, or the worker died, while this call waited.
@@ -141,10 +182,26 @@ export class WorkerPool {
       const result = await Promise.race([work, slot.dead, ...guards]);
       if (deadline !== undefined && performance.now() > deadline)
         throw new ElexError('TIMEOUT', `the answer came after its deadline (${timeoutMs} ms budget left when sent)`);
+      log?.record(performance.now() - t0);
       return result;
+    } catch (e) {
+      if (log) log.failed++;
+      throw e;
     } finally {
       for (const c of cleanups) c();
     }
+  }
+
+  /** Per-worker call counts and round-trip latency (main thread to worker and back). */
+  callStats(): WorkerCallStats[] {
+    return this.logs.map((log, worker) => ({
+      worker,
+      alive: this.slots[worker]?.alive ?? false,
+      calls: log.calls,
+      failed: log.failed,
+      ...log.percentiles(),
+      restarts: log.restarts,
+    }));
   }
 
   /** Testing aid: makes worker `index` die. 'terminate' kills it from outside, even mid-call. */
@@ -270,6 +327,8 @@ export class WorkerPool {
     if (this.closed || old.info === undefined) return; // never started: the failure is sticky
     if (this.slots[old.index] !== old) return;
     this.restarts++;
+    const log = this.logs[old.index];
+    if (log) log.restarts++;
     this.opts.onRestart?.(old.index, reason);
     this.slots[old.index] = this.spawn(old.index);
   }
