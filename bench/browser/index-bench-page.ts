@@ -41,7 +41,8 @@ function run(req: BenchRequest | LearnBenchRequest): Promise<BenchReport> {
 async function engineSaveRestore(agents: number, states: number) {
   const name = `bench-engine-${Date.now()}`;
   const persist = { name, backend: 'opfs' as const, autosaveEvery: 0, autosaveMs: 0 };
-  const e = await createEngine({ persist });
+  // Agents only: without a catalog no router builds in the background to compete for the cores.
+  const e = await createEngine({ persist, catalog: false });
   const info = e.info();
   await e.debug.populateAgents(agents, states);
   const saveMs: number[] = [];
@@ -55,7 +56,10 @@ async function engineSaveRestore(agents: number, states: number) {
   const restoreMs: number[] = [];
   let restored = 0;
   for (let i = 0; i < 3; i++) {
-    const f = await createEngine({ persist });
+    // As between a page's close and its reload: an engine created while the last one's
+    // 40+ MB heap is still being torn down pays several times the page-fault cost.
+    await new Promise((r) => setTimeout(r, 1000));
+    const f = await createEngine({ persist, catalog: false });
     const s = await f.stats();
     restoreMs.push(Math.max(...s.persistence.restored.map((r) => r?.ms ?? 0)));
     restored = s.persistence.restored.reduce((n, r) => n + (r?.agents ?? 0), 0);

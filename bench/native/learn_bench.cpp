@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../../engine/src/bench_fixtures.h"
 #include "elex/agents.h"
 #include "elex/learn.h"
 #include "elex/qupdate.h"
@@ -26,21 +27,14 @@ using elex::learn::Config;
 using elex::learn::Decision;
 using elex::learn::State;
 
-constexpr unsigned kFeatures = 593;
+using elex::bench::code_of;
+using elex::bench::kFeatures;
+using elex::bench::state_of;
 
 std::vector<std::string> codes() {
   std::vector<std::string> c;
-  for (unsigned i = 0; i < kFeatures; ++i) c.push_back("FAJ 121 " + std::to_string(3000 + i));
+  for (unsigned i = 0; i < kFeatures; ++i) c.push_back(code_of(i));
   return c;
-}
-
-State state_of(std::uint32_t i) {
-  State s;
-  s.type = i % 6;
-  s.complexity = (i / 6) % 3;
-  s.confidence_bucket = (i / 18) % 16;
-  s.context = i / 288;
-  return s;
 }
 
 template <bool Scalar>

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_fixtures.h"
 #include "elex/agents.h"
 #include "elex/elex.h"
 #include "elex/learn.h"
@@ -22,18 +23,9 @@ using elex::learn::Config;
 using elex::learn::Decision;
 using elex::learn::State;
 
-constexpr unsigned kFeatures = 593;
-
-State state_of(std::uint32_t i) {
-  State s;
-  s.type = i % 6;
-  s.complexity = (i / 6) % 3;
-  s.confidence_bucket = (i / 18) % 16;
-  s.context = i / 288;
-  return s;
-}
-
-std::string code_of(unsigned i) { return "FAJ 121 " + std::to_string(3000 + i); }
+using elex::bench::code_of;
+using elex::bench::kFeatures;
+using elex::bench::state_of;
 
 struct Bench {
   int op = -1;

@@ -1,15 +1,24 @@
 // Feature agents: Q-table, policy, feedback and the agent record (learn.h).
 //
-// Agent record (all little-endian, no padding), version 1:
-//   u32 record version (1)
+// Agent record (all little-endian, no padding). Both versions share a head:
+//   u32 record version (1 or 2)
 //   u16 code length L, L bytes code
 //   f32 alpha, gamma, epsilon0, epsilon_min, epsilon_decay
 //   u32 trajectory, replay, replay_batch, max_states; u64 seed
 //   f32 epsilon; u64 rng, decisions, updates, version; f64 reward_sum
-//   u32 S; S × { u64 key, u32 visits, f32 q[5] }
-//   u32 R; R × { u64 key, u64 next_key, u8 action, u8 has_next, f32 reward }   oldest first
-//   u32 T; T × { u64 query id, u64 key, u64 next_key, u8 action, u8 flags }    oldest first
-// and nothing after. The container around it (format.h) carries the CRC.
+//   u32 S
+// Version 2 (written now; v = unsigned LEB128 varint, at most 10 bytes):
+//   S × { v key, v visits, u8 mask, popcount(mask) × f32 q }   q[b] is stored when
+//        bit b of mask is set, else it is +0.0 (a state's untried actions are 0)
+//   v R; R × { v key, u8 action | has_next << 3, [v next_key if has_next], f32 reward }
+//   v T; T × { v query id − previous query id (zigzag), v key, u8 action | flags << 3,
+//              [v next_key if flags has kHasNext] }   decisions not yet rewarded only
+// Version 1 (still read):
+//   S × { u64 key, u32 visits, f32 q[5] }
+//   u32 R; R × { u64 key, u64 next_key, u8 action, u8 has_next, f32 reward }
+//   u32 T; T × { u64 query id, u64 key, u64 next_key, u8 action, u8 flags }
+// Replay and trajectory entries are oldest first. Nothing follows the
+// record. The container around it (format.h) carries the CRC.
 #include "elex/learn.h"
 
 #include <cmath>
@@ -23,7 +32,7 @@ namespace elex::learn {
 
 namespace {
 
-constexpr std::uint32_t kRecordVersion = 1;
+constexpr std::uint32_t kRecordVersion = 2;  // written; 1 is still read
 constexpr std::uint8_t kHasNext = 1, kRewarded = 2;
 constexpr float kConfidenceVisits = 4.0f;
 constexpr float kConfidenceSpread = 0.5f;
@@ -81,7 +90,36 @@ struct Writer {
     std::memcpy(p, &v, sizeof(T));
     p += sizeof(T);
   }
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = std::uint8_t(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = std::uint8_t(v);
+  }
 };
+
+/// An unsigned LEB128 varint of at most 10 bytes; a longer or truncated
+/// one clears c.ok.
+std::uint64_t get_varint(Cursor& c) {
+  std::uint64_t v = 0;
+  for (unsigned shift = 0; shift < 70; shift += 7) {
+    if (!c.ok || c.p == c.end) break;
+    const std::uint8_t b = *c.p++;
+    if (shift == 63 && b > 1) break;  // more than 64 bits
+    v |= std::uint64_t(b & 0x7f) << shift;
+    if (b < 0x80) return v;
+  }
+  c.ok = false;
+  return 0;
+}
+
+constexpr std::uint64_t zigzag(std::int64_t v) {
+  return (std::uint64_t(v) << 1) ^ std::uint64_t(v >> 63);
+}
+constexpr std::int64_t unzigzag(std::uint64_t v) {
+  return std::int64_t(v >> 1) ^ -std::int64_t(v & 1);
+}
 
 }  // namespace
 
@@ -455,9 +493,11 @@ AgentStats Agent::stats() const {
 // ------------------------------------------------------------ the record
 
 namespace {
+// Version 1 entry sizes, and the smallest version 2 ones (for early truncation checks).
 constexpr std::size_t kStateRecord = 8 + 4 + 4 * kActions;
 constexpr std::size_t kReplayRecord = 8 + 8 + 1 + 1 + 4;
 constexpr std::size_t kStepRecord = 8 + 8 + 8 + 1 + 1;
+constexpr std::size_t kMinState2 = 3, kMinReplay2 = 6, kMinStep2 = 3;
 }  // namespace
 
 Status Agent::serialize(std::uint8_t** out, std::size_t* out_size) const {
@@ -465,10 +505,12 @@ Status Agent::serialize(std::uint8_t** out, std::size_t* out_size) const {
     return fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
   *out = nullptr;
   *out_size = 0;
-  const std::size_t size = 4 + 2 + code_len_ + 5 * 4 + 4 * 4 + 8 + 4 + 8 * 4 + 8 + 4 +
-                           table_.size() * kStateRecord + 4 + replay_count_ * kReplayRecord + 4 +
-                           step_count_ * kStepRecord;
-  auto* buf = static_cast<std::uint8_t*>(std::malloc(size));
+  // An upper bound: every varint at its longest (10 bytes); shrunk below.
+  const std::size_t bound = 4 + 2 + code_len_ + 5 * 4 + 4 * 4 + 8 + 4 + 8 * 4 + 8 + 4 +
+                            table_.size() * (10 + 10 + 1 + 4 * kActions) + 10 +
+                            replay_count_ * (10 + 1 + 10 + 4) + 10 +
+                            step_count_ * (10 + 10 + 1 + 10);
+  auto* buf = static_cast<std::uint8_t*>(std::malloc(bound));
   if (buf == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate an agent record");
   Writer w{buf};
   w.put<std::uint32_t>(kRecordVersion);
@@ -493,35 +535,52 @@ Status Agent::serialize(std::uint8_t** out, std::size_t* out_size) const {
   w.put(reward_sum_);
   w.put<std::uint32_t>(std::uint32_t(table_.size()));
   for (std::size_t s = 0; s < table_.capacity(); ++s) {
-    if (table_.key_at(s) == kEmptyKey) continue;
-    w.put(table_.key_at(s));
-    w.put(table_.visits(std::int64_t(s)));
-    for (unsigned b = 0; b < kActions; ++b) w.put(table_.values(std::int64_t(s))[b]);
+    const std::uint64_t key = table_.key_at(s);
+    if (key == kEmptyKey) continue;
+    w.varint(key);
+    w.varint(table_.visits(std::int64_t(s)));
+    const float* q = table_.values(std::int64_t(s));
+    std::uint8_t* mask = w.p++;
+    *mask = 0;
+    for (unsigned b = 0; b < kActions; ++b) {
+      std::uint32_t bits;
+      std::memcpy(&bits, q + b, 4);
+      if (bits == 0) continue;  // +0.0 exactly; -0.0 is stored
+      *mask = std::uint8_t(*mask | (1u << b));
+      w.put(bits);
+    }
   }
-  w.put<std::uint32_t>(replay_count_);
+  w.varint(replay_count_);
   for (std::uint32_t i = 0; i < replay_count_; ++i) {
     const Experience& e =
         replay_[(replay_head_ + config_.replay - replay_count_ + i) % config_.replay];
-    w.put(e.key);
-    w.put(e.next_key);
-    w.put(e.action);
-    w.put(e.has_next);
+    w.varint(e.key);
+    w.put<std::uint8_t>(std::uint8_t(e.action | (e.has_next ? 8 : 0)));
+    if (e.has_next) w.varint(e.next_key);
     w.put(e.reward);
   }
-  w.put<std::uint32_t>(step_count_);
+  // Only decisions still waiting for feedback: a rewarded one can take no
+  // more feedback (a second one is reported unknown, as for an id never
+  // seen) and a later `follows` of it changes nothing.
+  const auto step_at = [&](std::uint32_t i) -> const Step& {
+    return steps_[(step_head_ + config_.trajectory - step_count_ + i) % config_.trajectory];
+  };
+  std::uint32_t pending = 0;
+  for (std::uint32_t i = 0; i < step_count_; ++i) pending += !(step_at(i).flags & kRewarded);
+  w.varint(pending);
+  std::uint64_t prev = 0;
   for (std::uint32_t i = 0; i < step_count_; ++i) {
-    const Step& s =
-        steps_[(step_head_ + config_.trajectory - step_count_ + i) % config_.trajectory];
-    w.put(s.query_id);
-    w.put(s.key);
-    w.put(s.next_key);
-    w.put(s.action);
-    w.put(s.flags);
+    const Step& s = step_at(i);
+    if (s.flags & kRewarded) continue;
+    w.varint(zigzag(std::int64_t(s.query_id - prev)));
+    prev = s.query_id;
+    w.varint(s.key);
+    w.put<std::uint8_t>(std::uint8_t(s.action | (s.flags << 3)));
+    if (s.flags & kHasNext) w.varint(s.next_key);
   }
-  if (std::size_t(w.p - buf) != size) {
-    std::free(buf);
-    return fail(ELEX_E_INTERNAL, "agent record size mismatch");
-  }
+  const std::size_t size = std::size_t(w.p - buf);
+  // Give back the slack of the bound (keep buf if shrinking fails).
+  if (auto* shrunk = static_cast<std::uint8_t*>(std::realloc(buf, size ? size : 1))) buf = shrunk;
   *out = buf;
   *out_size = size;
   return ELEX_OK;
@@ -538,10 +597,12 @@ struct Head {
   std::uint64_t rng = 0, decisions = 0, updates = 0, version = 0;
   double reward_sum = 0;
   std::uint32_t states = 0;
+  std::uint32_t format = 0;  // record version
 };
 
 Status read_head(Cursor& c, Head* h) {
-  if (c.get<std::uint32_t>() != kRecordVersion || !c.ok)
+  h->format = c.get<std::uint32_t>();
+  if (!c.ok || h->format < 1 || h->format > kRecordVersion)
     return fail(ELEX_E_UNSUPPORTED_VERSION, "agent record of an unknown version");
   h->code_len = c.get<std::uint16_t>();
   h->code = c.take(h->code_len);
@@ -607,7 +668,8 @@ Status Agent::deserialize(const std::uint8_t* bytes, std::size_t size, Agent** o
   if (Status s = read_head(c, &h); s != ELEX_OK) return s;
   const Config& cfg = h.cfg;
   const std::uint32_t states = h.states;
-  if (std::size_t(c.end - c.p) / kStateRecord < states)
+  const bool v1 = h.format == 1;
+  if (std::size_t(c.end - c.p) / (v1 ? kStateRecord : kMinState2) < states)
     return fail(ELEX_E_CORRUPT_DATA, "agent record is truncated in its Q-table");
   Agent* a = nullptr;
   if (Status s = create(cfg, reinterpret_cast<const char*>(h.code), h.code_len, &a); s != ELEX_OK)
@@ -627,56 +689,90 @@ Status Agent::deserialize(const std::uint8_t* bytes, std::size_t size, Agent** o
     return s;
   }
   for (std::uint32_t i = 0; i < states; ++i) {
-    const std::uint64_t key = c.get<std::uint64_t>();
-    const std::uint32_t visits = c.get<std::uint32_t>();
-    float q[kActions];
-    for (unsigned b = 0; b < kActions; ++b) q[b] = c.get<float>();
+    std::uint64_t key, visits;
+    float q[kActions] = {};
+    if (v1) {
+      key = c.get<std::uint64_t>();
+      visits = c.get<std::uint32_t>();
+      for (unsigned b = 0; b < kActions; ++b) q[b] = c.get<float>();
+    } else {
+      key = get_varint(c);
+      visits = get_varint(c);
+      const std::uint8_t mask = c.get<std::uint8_t>();
+      if (mask >> kActions) return bad("invalid Q-value mask");
+      for (unsigned b = 0; b < kActions; ++b)
+        if (mask & (1u << b)) q[b] = c.get<float>();
+    }
     if (!c.ok) return bad("truncated in its Q-table");
     if (!valid_key(key)) return bad("invalid state key");
+    if (visits > 0xffffffffu) return bad("invalid visit count");
     for (unsigned b = 0; b < kActions; ++b)
       if (!std::isfinite(q[b])) return bad("non-finite Q-value");
-    std::int64_t slot = a->table_.find(key);
-    if (slot >= 0) return bad("duplicate state key");
+    const std::size_t before = a->table_.size();
+    std::int64_t slot = -1;
     if (Status s = a->table_.insert(key, cfg.max_states, &slot); s != ELEX_OK) {
       delete a;
       return s;
     }
-    a->table_.visits(slot) = visits;
+    if (a->table_.size() == before) return bad("duplicate state key");
+    a->table_.visits(slot) = std::uint32_t(visits);
     std::memcpy(a->table_.values(slot), q, sizeof q);
   }
-  const std::uint32_t replay = c.get<std::uint32_t>();
-  if (!c.ok || replay > cfg.replay || std::size_t(c.end - c.p) / kReplayRecord < replay)
+  const std::uint64_t replay = v1 ? c.get<std::uint32_t>() : get_varint(c);
+  if (!c.ok || replay > cfg.replay ||
+      std::size_t(c.end - c.p) / (v1 ? kReplayRecord : kMinReplay2) < replay)
     return bad("bad replay buffer");
   for (std::uint32_t i = 0; i < replay; ++i) {
     Experience e;
-    e.key = c.get<std::uint64_t>();
-    e.next_key = c.get<std::uint64_t>();
-    e.action = c.get<std::uint8_t>();
-    e.has_next = c.get<std::uint8_t>();
+    if (v1) {
+      e.key = c.get<std::uint64_t>();
+      e.next_key = c.get<std::uint64_t>();
+      e.action = c.get<std::uint8_t>();
+      e.has_next = c.get<std::uint8_t>();
+    } else {
+      e.key = get_varint(c);
+      const std::uint8_t packed = c.get<std::uint8_t>();
+      e.action = packed & 7;
+      e.has_next = packed >> 3;
+      e.next_key = e.has_next == 1 ? get_varint(c) : 0;
+    }
     e.reward = c.get<float>();
-    if (!valid_key(e.key) || e.action >= kActions || e.has_next > 1 ||
+    if (!c.ok || !valid_key(e.key) || e.action >= kActions || e.has_next > 1 ||
         !(e.reward >= -1 && e.reward <= 1))
       return bad("invalid replay entry");
     a->replay_[i] = e;
   }
-  a->replay_count_ = replay;
-  a->replay_head_ = replay % cfg.replay;
-  const std::uint32_t steps = c.get<std::uint32_t>();
-  if (!c.ok || steps > cfg.trajectory || std::size_t(c.end - c.p) / kStepRecord < steps)
+  a->replay_count_ = std::uint32_t(replay);
+  a->replay_head_ = std::uint32_t(replay % cfg.replay);
+  const std::uint64_t steps = v1 ? c.get<std::uint32_t>() : get_varint(c);
+  if (!c.ok || steps > cfg.trajectory ||
+      std::size_t(c.end - c.p) / (v1 ? kStepRecord : kMinStep2) < steps)
     return bad("bad trajectory");
+  std::uint64_t prev = 0;
   for (std::uint32_t i = 0; i < steps; ++i) {
     Step s;
-    s.query_id = c.get<std::uint64_t>();
-    s.key = c.get<std::uint64_t>();
-    s.next_key = c.get<std::uint64_t>();
-    s.action = c.get<std::uint8_t>();
-    s.flags = c.get<std::uint8_t>();
-    if (!valid_key(s.key) || s.action >= kActions || s.flags > 3 || a->table_.find(s.key) < 0)
+    if (v1) {
+      s.query_id = c.get<std::uint64_t>();
+      s.key = c.get<std::uint64_t>();
+      s.next_key = c.get<std::uint64_t>();
+      s.action = c.get<std::uint8_t>();
+      s.flags = c.get<std::uint8_t>();
+    } else {
+      s.query_id = prev + std::uint64_t(unzigzag(get_varint(c)));
+      prev = s.query_id;
+      s.key = get_varint(c);
+      const std::uint8_t packed = c.get<std::uint8_t>();
+      s.action = packed & 7;
+      s.flags = packed >> 3;
+      s.next_key = (s.flags & kHasNext) ? get_varint(c) : 0;
+    }
+    if (!c.ok || !valid_key(s.key) || s.action >= kActions || s.flags > 3 ||
+        a->table_.find(s.key) < 0)
       return bad("invalid trajectory entry");
     a->steps_[i] = s;
   }
-  a->step_count_ = steps;
-  a->step_head_ = steps % cfg.trajectory;
+  a->step_count_ = std::uint32_t(steps);
+  a->step_head_ = std::uint32_t(steps % cfg.trajectory);
   if (c.p != c.end) return bad("stray bytes after the record");
   *out = a;
   return ELEX_OK;

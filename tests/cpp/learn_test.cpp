@@ -311,4 +311,150 @@ TEST(Learn, DamagedRecordsAreRejectedNeverCrash) {
   std::free(rec);
 }
 
+// A version 1 record (written by the previous release) of the agent that
+// drive_v1_agent() builds: it must still load, with the same values and
+// future decisions as the agent built afresh.
+constexpr const char* kRecordV1 =
+    "010000000c0046414a203132312033303934cdcccc3d3333733fcdcccc3d0ad7233c52b87e3f080000000800000002"
+    "00"
+    "0000000001000700000000000000fcbfc43da8ea0c0cf1ae6a8f0c0000000000000008000000000000001400000000"
+    "00"
+    "0000000000000000e8bf0c000000637017000000000000000000000000000000000000000000000000000000000023"
+    "51"
+    "46000000000000000000000000000000000000000000000000000000000052a00f0000000000010000000000000000"
+    "00"
+    "0000000000000000000000000000e9b036000000000001000000000000000000000000000000000000000000000075"
+    "f1"
+    "55000000000001000000cdccccbc0000000000000000000000000000000029d00700000000000100000003bd26be00"
+    "00"
+    "0000000000000000000000000000b5102700000000000100000083c00abe0000000000000000000000000000000012"
+    "81"
+    "3e0000000000010000005c8f423d0000000000000000000000000000000080c15d0000000000000000000000000000"
+    "00"
+    "00000000000000000000000000004c214e000000000001000000cdcc4cbd00000000000000000000000000000000c0"
+    "e0"
+    "2e00000000000000000000000000000000000000000000000000000000008c401f000000000001000000cdcc4c3d00"
+    "00"
+    "00000000000000000000000000000800000029d007000000000000000000000000000000000080be52a00f00000000"
+    "00"
+    "00000000000000000000000000008c401f0000000000000000000000000000000000003fb510270000000000000000"
+    "00"
+    "000000000000000000bfe9b0360000000000000000000000000000000000000012813e000000000000000000000000"
+    "00"
+    "00000000803e4c214e000000000000000000000000000000000000bf75f15500000000000000000000000000000000"
+    "00"
+    "80be080000000500000000000000b510270000000000c0e02e000000000000030600000000000000c0e02e00000000"
+    "00"
+    "e9b036000000000000010700000000000000e9b036000000000012813e00000000000003080000000000000012813e"
+    "00"
+    "0000000023514600000000000003090000000000000023514600000000004c214e000000000001010a000000000000"
+    "00"
+    "4c214e000000000075f155000000000000030b0000000000000075f155000000000080c15d000000000000030c0000"
+    "00"
+    "0000000080c15d000000000000000000000000000000";
+
+AgentPtr drive_v1_agent() {
+  Config c;
+  c.trajectory = 8;
+  c.replay = 8;
+  c.replay_batch = 2;
+  c.seed = 7;
+  auto a = make(c);
+  for (unsigned i = 1; i <= 12; ++i) {
+    Decision d;
+    EXPECT_EQ(a->decide(i, st(i % 6, i % 3, i % 16, 1000u * i), i > 1 ? i - 1 : 0, &d), ELEX_OK);
+    if (i % 3) {
+      const std::uint64_t id = i;
+      const float r = float(i % 5) / 4.0f - 0.5f;
+      EXPECT_EQ(a->feedback(&id, &r, 1, nullptr, nullptr), ELEX_OK);
+    }
+  }
+  return a;
+}
+
+TEST(Learn, VersionOneRecordsStillLoad) {
+  std::vector<std::uint8_t> v1;
+  const std::string hex = kRecordV1;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    v1.push_back(std::uint8_t(std::stoul(hex.substr(i, 2), nullptr, 16)));
+  ASSERT_EQ(v1[0], 1);  // record version 1
+  AgentPtr old;
+  ASSERT_EQ(Agent::deserialize(v1.data(), v1.size(), &old.a), ELEX_OK);
+  auto fresh = drive_v1_agent();
+  EXPECT_EQ(old->stats().states, fresh->stats().states);
+  EXPECT_EQ(old->stats().version, fresh->stats().version);
+  for (unsigned i = 1; i <= 12; ++i)
+    EXPECT_EQ(values(old.a, st(i % 6, i % 3, i % 16, 1000u * i)),
+              values(fresh.a, st(i % 6, i % 3, i % 16, 1000u * i)));
+  // Pending decision 12 (no feedback yet) is still in the trajectory.
+  EXPECT_TRUE(old->pending(12));
+  EXPECT_FALSE(old->pending(11));
+  // Rewritten, it is a (smaller) version 2 record of the same agent.
+  std::uint8_t* rec = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(old->serialize(&rec, &size), ELEX_OK);
+  EXPECT_EQ(rec[0], 2);
+  EXPECT_LT(size, v1.size());
+  AgentPtr again;
+  ASSERT_EQ(Agent::deserialize(rec, size, &again.a), ELEX_OK);
+  std::free(rec);
+  for (unsigned i = 13; i <= 40; ++i) {
+    Decision d1, d2, d3;
+    ASSERT_EQ(old->decide(i, st(i % 6), 0, &d1), ELEX_OK);
+    ASSERT_EQ(fresh->decide(i, st(i % 6), 0, &d2), ELEX_OK);
+    ASSERT_EQ(again->decide(i, st(i % 6), 0, &d3), ELEX_OK);
+    EXPECT_EQ(d1.action, d2.action);
+    EXPECT_EQ(d1.action, d3.action);
+    const std::uint64_t id = i;
+    const float r = 0.25f;
+    ASSERT_EQ(old->feedback(&id, &r, 1, nullptr, nullptr), ELEX_OK);
+    ASSERT_EQ(fresh->feedback(&id, &r, 1, nullptr, nullptr), ELEX_OK);
+    ASSERT_EQ(again->feedback(&id, &r, 1, nullptr, nullptr), ELEX_OK);
+  }
+  EXPECT_EQ(values(old.a, st(1)), values(fresh.a, st(1)));
+  EXPECT_EQ(values(again.a, st(1)), values(fresh.a, st(1)));
+}
+
+TEST(Learn, RecordRoundTripIsBitExactForSparseAndDenseStates) {
+  // Many states with one tried action (the others stay +0 and are not
+  // stored) and a few with all five tried: every value comes back bit for bit.
+  Config c;
+  c.epsilon = 1.0f;  // explore: actions spread over all five
+  c.epsilon_min = 1.0f;
+  auto a = make(c);
+  std::uint64_t id = 0;
+  for (unsigned s = 0; s < 400; ++s) {
+    const unsigned tries = s % 50 == 0 ? 40 : 1;
+    for (unsigned t = 0; t < tries; ++t) {
+      Decision d;
+      ASSERT_EQ(a->decide(++id, st(s % 6, s % 3, s % 16, s), 0, &d), ELEX_OK);
+      const float r = float(int(id % 7) - 3) / 3.0f;
+      ASSERT_EQ(a->feedback(&id, &r, 1, nullptr, nullptr), ELEX_OK);
+    }
+  }
+  std::uint8_t* rec = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(a->serialize(&rec, &size), ELEX_OK);
+  AgentPtr b;
+  ASSERT_EQ(Agent::deserialize(rec, size, &b.a), ELEX_OK);
+  std::free(rec);
+  unsigned zeros = 0, dense = 0;
+  for (unsigned s = 0; s < 400; ++s) {
+    const auto va = values(a.a, st(s % 6, s % 3, s % 16, s));
+    const auto vb = values(b.a, st(s % 6, s % 3, s % 16, s));
+    unsigned nonzero = 0;
+    for (unsigned k = 0; k < kActions; ++k) {
+      std::uint32_t x, y;
+      std::memcpy(&x, &va[k], 4);
+      std::memcpy(&y, &vb[k], 4);
+      EXPECT_EQ(x, y) << s << ' ' << k;
+      zeros += x == 0;
+      nonzero += x != 0;
+    }
+    dense += nonzero == kActions;
+  }
+  EXPECT_GT(zeros, 1000u);  // the sparse path ran
+  EXPECT_GT(dense, 0u);     // and the dense one
+}
+
 }  // namespace
