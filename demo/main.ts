@@ -192,7 +192,14 @@ function formParams(): BatchParams {
   };
 }
 
+/** The catalog the engine runs on: a loaded JSON of your own, else the default one (fetched on demand). */
+let ownCatalog: Catalog | undefined;
+async function currentCatalog(): Promise<Catalog> {
+  return ownCatalog ?? ((await (await fetch(DEFAULT_CATALOG_URL)).json()) as Catalog);
+}
+
 async function start(catalog?: Catalog): Promise<Engine> {
+  ownCatalog = catalog;
   const variant = (params.get('variant') as Variant | null) ?? undefined;
   const workers = params.has('workers') ? Number(params.get('workers')) : undefined;
   const threadsPerWorker = params.has('threads') ? Number(params.get('threads')) : undefined;
@@ -447,6 +454,40 @@ async function validateOne(): Promise<void> {
   $('verdict').dataset.verdict = r.verdict;
 }
 
+/**
+ * 10,000 random changes over the catalog's numeric parameters through
+ * validateBatch (typed columns), recorded nowhere: the verdict counts and
+ * the time end to end.
+ */
+async function validateMany(): Promise<void> {
+  if (!engine) return;
+  const cat = loadCatalog(await currentCatalog());
+  const numeric = [...cat.parameters.values()].filter((p) => (p.type === 'int' || p.type === 'float') && p.range);
+  if (!numeric.length) {
+    fill($('verdict-many'), [['10,000 changes', 'this catalog has no numeric parameters with a range']]);
+    return;
+  }
+  const n = 10_000;
+  const ids = engine.parameterIndexes(numeric.map((p) => p.name));
+  const parameters = new Int32Array(n),
+    current = new Float64Array(n),
+    proposed = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(Math.random() * numeric.length);
+    const p = numeric[k]!;
+    const [lo, hi] = p.range!;
+    parameters[i] = ids[k]!;
+    current[i] = lo + Math.random() * (hi - lo);
+    proposed[i] = current[i]! + (Math.random() - 0.5) * 0.2 * (hi - lo);
+    if (p.type === 'int') ((current[i] = Math.round(current[i]!)), (proposed[i] = Math.round(proposed[i]!)));
+  }
+  const r = await engine.validateBatch({ parameters, current, proposed, at: Date.now() }, { record: false });
+  fill($('verdict-many'), [
+    ['10,000 changes', `${r.counts.ok} ok · ${r.counts.warn} warn · ${r.counts.reject} reject`],
+    ['time', `${r.ms.total.toFixed(2)} ms end to end (kernel call ${r.ms.kernel.toFixed(2)} ms)`],
+  ]);
+}
+
 /** The counters of the first KPIs whose formulas fit in `max` counters. */
 async function monitorCounters(max: number): Promise<string[]> {
   const res = await fetch(DEFAULT_CATALOG_URL);
@@ -537,7 +578,7 @@ async function loadCatalogFile(file: File): Promise<void> {
   const e = engine;
   await e.routerReady();
   if (engine !== e) return; // replaced again meanwhile
-  for (const id of ['ask', 'validate', 'monitor']) ($(id) as HTMLButtonElement).disabled = false;
+  for (const id of ['ask', 'validate', 'validate-many', 'monitor']) ($(id) as HTMLButtonElement).disabled = false;
   $('catalog-status').textContent = `Catalog: ${file.name}`;
   $('catalog-result').textContent = `loaded ${file.name}`;
 }
@@ -563,6 +604,11 @@ $('validate-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   validateOne().catch((e: unknown) =>
     fill($('verdict'), [['error', isElexError(e) ? `${e.code}: ${e.message}` : String(e)]]),
+  );
+});
+$('validate-many').addEventListener('click', () => {
+  validateMany().catch((e: unknown) =>
+    fill($('verdict-many'), [['error', isElexError(e) ? `${e.code}: ${e.message}` : String(e)]]),
   );
 });
 $('monitor-form').addEventListener('submit', (ev) => {
@@ -770,7 +816,7 @@ ready.then(
         $('catalog-status').textContent = cat
           ? `Catalog: ${cat.stats.features} features, ${cat.stats.parameters} parameters, ${cat.stats.counters} counters, ${cat.stats.kpis} KPIs · router built in ${Math.max(...st.map((x) => x.buildMs)).toFixed(0)} ms`
           : 'no catalog';
-        for (const id of ['ask', 'validate', 'monitor']) ($(id) as HTMLButtonElement).disabled = false;
+        for (const id of ['ask', 'validate', 'validate-many', 'monitor']) ($(id) as HTMLButtonElement).disabled = false;
         showCatalog();
         showPerf();
         handle.routerReadyMs = performance.now();

@@ -20,6 +20,12 @@ test('ask, validate the offered parameter, stream a KPI batch, and reject a bad 
   await page.locator('#validate').click();
   await expect(page.locator('#verdict [data-key="verdict"]')).toHaveText('reject');
   await expect(page.locator('#verdict [data-key="reasons"]')).toContainText('CHANGE_TOO_LARGE');
+  await page.locator('#validate-many').click();
+  await expect(page.locator('#verdict-many [data-key="10,000 changes"]')).toContainText(
+    /\d+ ok · \d+ warn · \d+ reject/,
+  );
+  const counts = (await page.locator('#verdict-many [data-key="10,000 changes"]').textContent())!.match(/\d+/g)!;
+  expect(counts.map(Number).reduce((a, b) => a + b, 0)).toBe(10000);
   await page.locator('#monitor').click();
   await expect(page.locator('#monitor-head [data-key="KPIs evaluated"]')).not.toHaveText('0', { timeout: 30_000 });
   await expect(page.locator('#monitor-head [data-key="missing samples"]')).not.toHaveText('0');

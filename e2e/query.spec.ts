@@ -7,6 +7,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
+import { VALIDATION_REASONS } from '../ts/ran-ops.ts';
 // @ts-expect-error plain ES module without types
 import { generateCatalog } from '../scripts/gen-catalog.mjs';
 
@@ -173,4 +174,88 @@ test('validate and monitor through the engine, with coded errors for bad batches
     unknown: 'INVALID_ARGUMENT',
     notArray: 'INVALID_ARGUMENT',
   });
+});
+
+test('validateBatch agrees with validate on 3,000 changes over the default catalog, and shares its cooldowns', async ({
+  page,
+}) => {
+  await ready(page);
+  const out = await page.evaluate(async (REASONS) => {
+    const { engine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const e = engine!;
+    const names = ['Cell.nothing'];
+    // Parameters seen in answers, plus an unknown one.
+    for (const q of ['MIMO sleep start time', 'carrier aggregation parameters', 'handover hysteresis offset']) {
+      const r = await e.query(q, { k: 5 });
+      for (const f of r.features) for (const m of f.matched) if (m.kind === 'parameter') names.push(m.name);
+      const card = r.answer && 'card' in r.answer ? r.answer.card : null;
+      for (const p of card?.parameters ?? []) names.push(p.name);
+    }
+    let s = 3;
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const changes = Array.from({ length: 3000 }, (_, i) => {
+      const current = Math.round(rnd() * 200 - 50);
+      return {
+        parameter: names[i % names.length]!,
+        cell: `cell-${i % 7}`,
+        current,
+        proposed: i % 211 === 0 ? NaN : current + Math.round(rnd() * 40 - 20),
+        at: 1e12 + i * 1000,
+      };
+    });
+    const objects = await e.validate(changes, { record: false });
+    const batch = await e.validateBatch(
+      {
+        parameters: e.parameterIndexes(changes.map((c) => c.parameter)),
+        current: Float64Array.from(changes, (c) => c.current),
+        proposed: Float64Array.from(changes, (c) => c.proposed),
+        at: Float64Array.from(changes, (c) => c.at),
+        cells: Uint32Array.from(changes, (_, i) => i % 7),
+      },
+      { record: false },
+    );
+    let disagree = 0;
+    const seen = new Set<string>();
+    objects.results.forEach((r, i) => {
+      const bits = batch.reasons[i]!;
+      const reasons = REASONS.filter((_, b) => (bits >> b) & 1);
+      if (['ok', 'warn', 'reject'][batch.verdicts[i]!] !== r.verdict || reasons.join() !== r.reasons.join()) disagree++;
+      for (const x of r.reasons) seen.add(x);
+    });
+    // A batch change accepted (recorded) on cell id 0 of a parameter with a cooldown is
+    // then in cooldown for validate() on cell "" (also id 0).
+    const p = changes.find((c, i) => objects.results[i]!.verdict === 'ok')!;
+    const one = {
+      parameters: e.parameterIndexes([p.parameter]),
+      current: new Float64Array([p.current]),
+      proposed: new Float64Array([p.current]),
+      at: 5e12,
+    };
+    const first = await e.validateBatch(one);
+    const again = await e.validate([{ parameter: p.parameter, current: p.current, proposed: p.current, at: 5e12 + 1 }]);
+    const codeOf = (f: () => Promise<unknown>) =>
+      f().then(
+        () => 'ok',
+        (err: { code?: string }) => err.code ?? String(err),
+      );
+    return {
+      n: objects.results.length,
+      counts: [objects.counts, batch.counts],
+      disagree,
+      first: first.verdicts[0],
+      again: again.results[0]!.reasons,
+      bad: await codeOf(() => e.validateBatch({ ...one, current: new Float64Array(3) })),
+      kinds: new Set(objects.results.map((r) => r.verdict)).size,
+      seen: [...seen],
+    };
+  }, VALIDATION_REASONS as string[]);
+  expect(out.n).toBe(3000);
+  expect(out.disagree).toBe(0);
+  expect(out.counts[1]).toEqual(out.counts[0]);
+  expect(out.kinds).toBeGreaterThanOrEqual(2);
+  expect(out.seen).toEqual(expect.arrayContaining(['UNKNOWN_PARAMETER', 'NOT_FINITE']));
+  expect(out.seen.length).toBeGreaterThanOrEqual(4);
+  expect(out.first).toBe(0);
+  expect(out.again).toContain('COOLDOWN');
+  expect(out.bad).toBe('DIMENSION_MISMATCH');
 });

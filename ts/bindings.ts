@@ -210,6 +210,16 @@ interface ElexModule {
   _elex_embedder_stats(e: number, out: number): number;
   _elex_tokenize(text: number, len: number, out: number, outSize: number): number;
   _elex_validate(soa: number, n: number, masks: number, counts: number): number;
+  _elex_validate_indexed(
+    bounds: number,
+    count: number,
+    params: number,
+    current: number,
+    proposed: number,
+    n: number,
+    scratch: number,
+    masks: number,
+  ): number;
   _elex_kpi_eval(
     engine: number,
     ops: number,
@@ -791,6 +801,62 @@ export class Bindings {
     });
   }
 
+  /** The bounds table validateIndexed() reads, resident in wasm memory while it is the one in use. */
+  private bounds: { table: Float32Array; ptr: number } | null = null;
+  /** validateIndexed()'s working region, kept for the next call. */
+  private vscratch: { ptr: number; bytes: number } | null = null;
+
+  /**
+   * Validation of changes that name their parameter by index into `table`
+   * (5 × count floats: abs_min, abs_max, safe_min, safe_max, max_change;
+   * validate.h). The table stays in wasm memory across calls with the same
+   * array. Indexes outside 0..count−1 get mask 0.
+   */
+  validateIndexed(table: Float32Array, params: Int32Array, current: Float32Array, proposed: Float32Array): Uint32Array {
+    this.open();
+    const n = params.length;
+    if (table.length % 5 !== 0) throw new ElexError('DIMENSION_MISMATCH', 'a bounds table holds 5 × count floats');
+    if (current.length !== n || proposed.length !== n)
+      throw new ElexError('DIMENSION_MISMATCH', `current and proposed must hold ${n} values like params`);
+    if (this.bounds?.table !== table) {
+      if (this.bounds) this.m._elex_free(this.bounds.ptr);
+      this.bounds = null;
+      const ptr = this.m._elex_alloc(Math.max(4, table.byteLength));
+      if (ptr === 0) throw new ElexError('OUT_OF_MEMORY', 'no memory for the bounds table');
+      new Float32Array(this.memory.buffer, ptr, table.length).set(table);
+      this.bounds = { table, ptr };
+    }
+    // One region reused across calls: params, current, proposed, the 7 × n
+    // kernel layout and the masks (44 bytes a change).
+    const need = Math.max(64, 44 * n);
+    if (!this.vscratch || this.vscratch.bytes < need) {
+      if (this.vscratch) this.m._elex_free(this.vscratch.ptr);
+      this.vscratch = null;
+      const ptr = this.m._elex_alloc(need);
+      if (ptr === 0) throw new ElexError('OUT_OF_MEMORY', `no memory to validate ${n} changes`);
+      this.vscratch = { ptr, bytes: need };
+    }
+    const base = this.vscratch.ptr;
+    const buf = this.memory.buffer;
+    new Int32Array(buf, base, n).set(params);
+    new Float32Array(buf, base + 4 * n, n).set(current);
+    new Float32Array(buf, base + 8 * n, n).set(proposed);
+    this.call(
+      'validating',
+      this.m._elex_validate_indexed(
+        this.bounds.ptr,
+        table.length / 5,
+        base,
+        base + 4 * n,
+        base + 8 * n,
+        n,
+        base + 12 * n,
+        base + 40 * n,
+      ),
+    );
+    return this.copyOut(Uint32Array, base + 40 * n, n);
+  }
+
   /**
    * KPI programs over cells × counters × periods (monitor.h), cells spread
    * over the engine's threads. `history` (cells × kpis × 3 doubles) is
@@ -960,6 +1026,10 @@ export class Bindings {
     this.closed = true;
     this.m._elex_engine_destroy(this.enginePtr);
     this.enginePtr = 0;
+    if (this.bounds) this.m._elex_free(this.bounds.ptr);
+    this.bounds = null;
+    if (this.vscratch) this.m._elex_free(this.vscratch.ptr);
+    this.vscratch = null;
     if (this.block) this.m._elex_free(this.block);
     this.block = 0;
   }

@@ -21,15 +21,31 @@ import {
   type RoutedFeature,
 } from './ran-host.ts';
 import {
+  CooldownStore,
   finishValidation,
+  parameterIndexes,
+  prepareBatch,
   prepareValidation,
+  validationResults,
   type ParameterChange,
+  type PreparedValidation,
   type ValidateOptions,
+  type ValidationBatch,
   type ValidationResult,
 } from './ran-ops.ts';
 
 export interface ValidateResult {
   results: ValidationResult[];
+  counts: { ok: number; warn: number; reject: number };
+  /** ms in the validation kernel (in its worker) and in all. */
+  ms: { kernel: number; total: number };
+}
+
+export interface ValidateBatchResult {
+  /** Per change: 0 ok, 1 warn, 2 reject (VERDICTS). */
+  verdicts: Uint8Array;
+  /** Per change: reason bits, bit i = VALIDATION_REASONS[i]. */
+  reasons: Uint16Array;
   counts: { ok: number; warn: number; reject: number };
   /** ms in the validation kernel (in its worker) and in all. */
   ms: { kernel: number; total: number };
@@ -210,24 +226,43 @@ export class EngineQueries {
     readonly catalog: LoadedCatalog,
   ) {}
 
-  /** parameter → cell → time of its last accepted change (ms, the caller's clock). */
-  private readonly lastApplied = new Map<string, Map<string, number>>();
+  /** (parameter, cell) → time of its last accepted change (ms, the caller's clock). */
+  private readonly cooldowns = new CooldownStore();
 
   /** Validates parameter changes (ran-ops.ts lists the verdicts and reasons). */
   async validate(changes: readonly ParameterChange[], options: ValidateOptions = {}): Promise<ValidateResult> {
     const t0 = now();
-    const prep = prepareValidation(this.catalog, changes);
+    const prep = prepareValidation(this.catalog, changes, this.cooldowns);
+    const { verdicts, reasons, counts, kernel } = await this.runValidation(prep, options);
+    const results = validationResults(this.catalog, changes, prep, verdicts, reasons);
+    return { results, counts, ms: { kernel, total: now() - t0 } };
+  }
+
+  /** validate() over typed columns: no objects in or out (see ValidationBatch). */
+  async validateBatch(batch: ValidationBatch, options: ValidateOptions = {}): Promise<ValidateBatchResult> {
+    const t0 = now();
+    const prep = prepareBatch(this.catalog, batch);
+    const { verdicts, reasons, counts, kernel } = await this.runValidation(prep, options);
+    return { verdicts, reasons, counts, ms: { kernel, total: now() - t0 } };
+  }
+
+  /** Catalog indexes of parameter names, for validateBatch() (−1: unknown). */
+  parameterIndexes(names: readonly string[]): Int32Array {
+    return parameterIndexes(this.catalog, names);
+  }
+
+  private async runValidation(prep: PreparedValidation, options: ValidateOptions) {
     let masks: Uint32Array = new Uint32Array(0),
       kernel = 0;
-    if (prep.n > 0) {
-      const r = await this.pool.call(0, (w) => w.validateKernel(transfer(prep.soa, [prep.soa.buffer]), prep.n));
+    if (prep.kparams.some((p) => p >= 0)) {
+      const count = this.catalog.parameters.size;
+      const r = await this.pool.call(0, (w) =>
+        w.validateIndexed(count, prep.n, transfer(prep.kernelInput, [prep.kernelInput])),
+      );
       masks = r.masks;
       kernel = r.ms;
     }
-    const results = finishValidation(this.catalog, changes, prep, masks, this.lastApplied, options.record ?? true);
-    const counts = { ok: 0, warn: 0, reject: 0 };
-    for (const r of results) counts[r.verdict]++;
-    return { results, counts, ms: { kernel, total: now() - t0 } };
+    return { ...finishValidation(this.catalog, prep, masks, this.cooldowns, options.record ?? true), kernel };
   }
 
   /** KPIs, statistics and alerts for a batch of PM counters, sharded by cell. */

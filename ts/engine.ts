@@ -37,9 +37,10 @@ import {
   type QueryOptions,
   type QueryRequest,
   type QueryResult,
+  type ValidateBatchResult,
   type ValidateResult,
 } from './engine-query.ts';
-import type { ParameterChange, ValidateOptions } from './ran-ops.ts';
+import type { ParameterChange, ValidateOptions, ValidationBatch } from './ran-ops.ts';
 import type { CatalogStats } from './catalog.ts';
 import type { RanStats } from './protocol.ts';
 
@@ -180,6 +181,14 @@ export interface Engine {
   queryBatch(inputs: readonly (string | QueryRequest)[], options?: QueryOptions): Promise<QueryResult[]>;
   /** Checks proposed parameter changes against the catalog's ranges and safe zones (README: Validation). */
   validate(changes: readonly ParameterChange[], options?: ValidateOptions): Promise<ValidateResult>;
+  /**
+   * validate() over typed columns (catalog indexes from parameterIndexes(),
+   * numbers, cell ids): verdict codes and reason bits come back as typed
+   * arrays, with no object per change. It shares validate()'s cooldowns.
+   */
+  validateBatch(batch: ValidationBatch, options?: ValidateOptions): Promise<ValidateBatchResult>;
+  /** Catalog indexes of parameter names for validateBatch() (−1: not in the catalog). */
+  parameterIndexes(names: readonly string[]): Int32Array;
   /** KPIs, statistics and alerts for a batch of PM counters (README: Monitoring). */
   monitor(batch: MonitorBatch, options?: MonitorOptions): Promise<MonitorResult>;
   /** The loaded catalog's size and fingerprint (null with `catalog: false`). */
@@ -365,6 +374,16 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
       if (!queries) return Promise.reject(noCatalog());
       return queries.validate(changes, opts);
+    },
+    validateBatch(batch, opts) {
+      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
+      if (!queries) return Promise.reject(noCatalog());
+      return queries.validateBatch(batch, opts);
+    },
+    parameterIndexes(names) {
+      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      if (!queries) throw noCatalog();
+      return queries.parameterIndexes(names);
     },
     monitor(batch, opts) {
       if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));

@@ -81,6 +81,15 @@ export type {
   MonitorBatch,
   MonitorOptions,
   MonitorResult,
+  ValidateBatchResult,
   ValidateResult,
 } from './engine-query.ts';
-export type { ParameterChange, ValidateOptions, ValidationReason, ValidationResult, Verdict } from './ran-ops.ts';
+export type {
+  ParameterChange,
+  ValidateOptions,
+  ValidationBatch,
+  ValidationReason,
+  ValidationResult,
+  Verdict,
+} from './ran-ops.ts';
+export { VALIDATION_REASONS, VERDICTS } from './ran-ops.ts';

@@ -142,8 +142,13 @@ export interface WorkerApi {
   ranQuery(items: LocalQuery[], k: number): Promise<LocalQueryResult>;
   /** The agents of the given features act on one question each. */
   ranAct(reqs: ActRequest[]): Promise<AgentReply[][]>;
-  /** The validation kernel over a prepared batch (7 × n floats, transferred in); masks transferred out. */
-  validateKernel(soa: Float32Array, n: number): Promise<{ masks: Uint32Array; ms: number }>;
+  /**
+   * The validation kernel over n changes naming their parameter by catalog
+   * index (−1: skipped): `input` holds n Int32 indexes, n Float32 current
+   * and n Float32 proposed values (transferred in; masks out). `count` is
+   * the caller's parameter count, checked against the worker's catalog.
+   */
+  validateIndexed(count: number, n: number, input: ArrayBuffer): Promise<{ masks: Uint32Array; ms: number }>;
   /** KPIs of this worker's cells; `data` transferred in, results transferred out. */
   monitor(req: MonitorShard): Promise<MonitorShardResult>;
   /** Router figures, or null while it is being built. */

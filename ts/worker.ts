@@ -6,7 +6,9 @@ import * as Comlink from 'comlink';
 import { AgentHost } from './agent-host.ts';
 import { instantiate, type Bindings, type IndexHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
+import type { LoadedCatalog } from './catalog.ts';
 import { OpfsStore } from './persist.ts';
+import { kernelBounds } from './ran-ops.ts';
 import { RanHost } from './ran-host.ts';
 import { serve, type WorkerApi } from './protocol.ts';
 
@@ -14,6 +16,8 @@ let bindings: Bindings | null = null;
 let host: AgentHost | null = null;
 let ran: RanHost | null = null;
 let ranReady: Promise<RanHost> | null = null;
+/** The catalog, as soon as it is parsed (before the router is built). */
+let ranCatalog: Promise<LoadedCatalog> | null = null;
 let ranError: unknown = null;
 let routerBytes = 0;
 
@@ -89,12 +93,23 @@ const api: WorkerApi = {
         // Built after init returns, so the engine is usable at once; routing waits for it.
         // Built after init returns, in chunks, so the engine serves other calls
         // meanwhile; routing waits for it.
+        let catalogParsed!: (c: LoadedCatalog) => void, catalogFailed!: (e: unknown) => void;
+        ranCatalog = new Promise((res, rej) => ((catalogParsed = res), (catalogFailed = rej)));
+        ranCatalog.catch(() => {});
         ranReady = (async () => {
           await new Promise((r) => setTimeout(r, 0));
-          const r = await new RanHost(b, h, setup, (bytes) => {
-            routerBytes = bytes;
-            reportIndexBytes();
-          }).build();
+          let host: RanHost;
+          try {
+            host = new RanHost(b, h, setup, (bytes) => {
+              routerBytes = bytes;
+              reportIndexBytes();
+            });
+          } catch (e) {
+            catalogFailed(e);
+            throw e;
+          }
+          catalogParsed(host.catalog); // validation needs the catalog, not the router
+          const r = await host.build();
           ran = r;
           return r;
         })();
@@ -186,10 +201,22 @@ const api: WorkerApi = {
       if (ranError) throw ranError; // the router could not be built: say why, do not wait forever
       return ran ? ran.stats() : null;
     }),
-  validateKernel: (soa, n) =>
-    serve(() => {
+  validateIndexed: (count, n, input) =>
+    serve(async () => {
+      if (!ranCatalog) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
+      const table = kernelBounds(await ranCatalog);
+      if (table.length !== 5 * count)
+        throw new ElexError(
+          'INTERNAL',
+          `the worker's catalog has ${table.length / 5} parameters, the caller's ${count}`,
+        );
       const t0 = performance.now();
-      const { masks } = ready().validateKernel(soa, n);
+      const masks = ready().validateIndexed(
+        table,
+        new Int32Array(input, 0, n),
+        new Float32Array(input, 4 * n, n),
+        new Float32Array(input, 8 * n, n),
+      );
       return Comlink.transfer({ masks, ms: performance.now() - t0 }, [masks.buffer]);
     }),
   monitor: (req) =>
