@@ -126,13 +126,21 @@ test('validate and monitor through the engine, with coded errors for bad batches
       data[1] = NaN; // cell 0, first counter, period 1
       const den = counters.length - 1; // the last counter is the denominator of a ratio
       for (let t = 0; t < periods; t++) data[(2 * counters.length + den) * periods + t] = 0;
-      const r = await engine.monitor({ cells: ['c0', 'c1', 'c2'], counters, periods, data, kpis: [m.name] });
+      const copy = data.slice(); // data is transferred (detached) by the call
+      const r = await engine.monitor(
+        { cells: ['c0', 'c1', 'c2'], counters, periods, data, kpis: [m.name] },
+        { perPeriod: true },
+      );
       mon = {
         kpis: r.kpis,
         missing: r.missingSamples,
         c0: r.cell('c0').kpis[0]!.nulls,
         c2: r.cell('c2').kpis[0]!.nulls,
-        values: Array.from(r.values.subarray(4, 8)),
+        values: Array.from(r.values!.subarray(4, 8)),
+        nullCounts: Array.from(r.nullCounts),
+        lean: await engine
+          .monitor({ cells: ['d0', 'd1', 'd2'], counters, periods, data: copy, kpis: [m.name] })
+          .then((x) => ({ values: x.values, nulls: x.cell('d2').kpis[0]!.nulls })),
       };
     }
     return {
@@ -168,6 +176,11 @@ test('validate and monitor through the engine, with coded errors for bad batches
   expect(out.mon!.missing).toBe(1);
   expect(out.mon!.c0.missingCounter).toBe(1);
   expect(out.mon!.c2.divisionByZero).toBe(4);
+  // Null counts per cell and KPI (missing, division by zero) match the per-period reasons.
+  expect(out.mon!.nullCounts).toEqual([1, 0, 0, 0, 0, 4]);
+  // Without perPeriod: no per-period arrays, the same summaries.
+  expect(out.mon!.lean.values).toBeNull();
+  expect(out.mon!.lean.nulls).toEqual({ missingCounter: 0, divisionByZero: 4 });
   expect(out.bad).toEqual({
     shape: 'DIMENSION_MISMATCH',
     dup: 'INVALID_ARGUMENT',

@@ -242,6 +242,7 @@ interface ElexModule {
     z: number,
     minHistory: number,
   ): number;
+  _elex_reason_counts(reasons: number, rows: number, periods: number, out: number): number;
   _elex_row_stats(engine: number, data: number, rows: number, periods: number, out: number): number;
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
   _elex_bench_learn_prepare(op: number, n: number): number;
@@ -876,9 +877,11 @@ export class Bindings {
     history: Float64Array,
     zThreshold: number,
     minHistory: number,
+    perPeriod = true,
   ): {
-    values: Float32Array;
-    reasons: Uint8Array;
+    values: Float32Array | null;
+    reasons: Uint8Array | null;
+    nullCounts: Uint32Array;
     anomalies: Uint32Array;
     maxZ: Float32Array;
     breaches: Uint32Array;
@@ -937,10 +940,13 @@ export class Bindings {
       );
       this.call('counter statistics', this.m._elex_row_stats(e, pData, cells * counters, periods, pCs));
       this.call('KPI statistics', this.m._elex_row_stats(e, pVal, cells * K, periods, pKs));
+      const pNull = s.alloc(Math.max(4, cells * K * 8));
+      this.call('null counts', this.m._elex_reason_counts(pWhy, cells * K, periods, pNull));
       history.set(new Float64Array(this.memory.buffer, pHist, history.length));
       return {
-        values: this.copyOut(Float32Array, pVal, nv),
-        reasons: this.copyOut(Uint8Array, pWhy, nv),
+        values: perPeriod ? this.copyOut(Float32Array, pVal, nv) : null,
+        reasons: perPeriod ? this.copyOut(Uint8Array, pWhy, nv) : null,
+        nullCounts: this.copyOut(Uint32Array, pNull, cells * K * 2),
         anomalies: this.copyOut(Uint32Array, pAn, cells * K),
         maxZ: this.copyOut(Float32Array, pZ, cells * K),
         breaches: this.copyOut(Uint32Array, pBr, cells * K),

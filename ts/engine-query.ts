@@ -68,6 +68,13 @@ export interface MonitorOptions {
   zThreshold?: number;
   /** Earlier values a cell needs before anomalies are scored (default 8). */
   minHistory?: number;
+  /**
+   * Also return each KPI's value and null reason per period (`values`,
+   * `reasons`: cells × kpis × periods, e.g. 44 + 11 MB for 1,000 cells ×
+   * 116 KPIs × 96 periods). Default false: statistics, null counts and
+   * alerts only.
+   */
+  perPeriod?: boolean;
   signal?: AbortSignal;
   timeoutMs?: number;
 }
@@ -103,10 +110,12 @@ export interface MonitorResult {
   cells: string[];
   kpis: string[];
   periods: number;
-  /** cells × kpis × periods in the batch's cell order; NaN where the value is null. */
-  values: Float32Array;
-  /** Same shape: 0 value, 1 null (missing counter sample), 2 null (division by zero). */
-  reasons: Uint8Array;
+  /** cells × kpis × periods in the batch's cell order; NaN where the value is null. Null unless `perPeriod`. */
+  values: Float32Array | null;
+  /** Same shape: 0 value, 1 null (missing counter sample), 2 null (division by zero). Null unless `perPeriod`. */
+  reasons: Uint8Array | null;
+  /** cells × kpis × 2: null values for a missing counter sample, and for a division by zero. */
+  nullCounts: Uint32Array;
   /** cells × kpis × 5: count, sum, mean, min, max of each KPI's non-null values. */
   kpiStats: Float32Array;
   /** cells × kpis: periods on the wrong side of the KPI's threshold. */
@@ -296,7 +305,8 @@ export class EngineQueries {
     for (const k of batch.kpis ?? [])
       if (!this.catalog.kpis.has(k)) throw new ElexError('NOT_FOUND', `unknown KPI "${k}"`);
     const z = options.zThreshold ?? 3,
-      minHistory = options.minHistory ?? 8;
+      minHistory = options.minHistory ?? 8,
+      perPeriod = options.perPeriod ?? false;
     const W = this.pool.size;
     const row = counters.length * periods;
     // Shard by cell: a cell's history lives on one worker.
@@ -320,6 +330,7 @@ export class EngineQueries {
           kpis: batch.kpis,
           zThreshold: z,
           minHistory,
+          perPeriod,
         };
         const r = await this.pool.call(w, (x) => x.monitor(transfer(req, [shard.buffer])), {
           signal: options.signal,
@@ -333,30 +344,34 @@ export class EngineQueries {
     const kpis = first.kpis;
     const K = kpis.length;
     const n = cells.length;
-    let values: Float32Array, reasons: Uint8Array, counterStats: Float32Array;
+    let values: Float32Array | null, reasons: Uint8Array | null, counterStats: Float32Array, nullCounts: Uint32Array;
     const anomalies = new Uint32Array(n * K),
       maxZ = new Float32Array(n * K),
       breaches = new Uint32Array(n * K),
       kpiStats = new Float32Array(n * K * 5);
     let missingSamples = 0;
     if (W === 1) {
-      ({ values, reasons, counterStats } = first);
+      ({ values, reasons, counterStats, nullCounts } = first);
       anomalies.set(first.anomalies);
       maxZ.set(first.maxZ);
       breaches.set(first.breaches);
       kpiStats.set(first.kpiStats);
       missingSamples = first.missing;
     } else {
-      values = new Float32Array(n * K * periods);
-      reasons = new Uint8Array(n * K * periods);
+      values = perPeriod ? new Float32Array(n * K * periods) : null;
+      reasons = perPeriod ? new Uint8Array(n * K * periods) : null;
       counterStats = new Float32Array(n * counters.length * 5);
+      nullCounts = new Uint32Array(n * K * 2);
       for (const part of results) {
         if (!part) continue;
         const [idx, r] = part;
         missingSamples += r.missing;
         idx.forEach((i, j) => {
-          values.set(r.values.subarray(j * K * periods, (j + 1) * K * periods), i * K * periods);
-          reasons.set(r.reasons.subarray(j * K * periods, (j + 1) * K * periods), i * K * periods);
+          if (values && r.values)
+            values.set(r.values.subarray(j * K * periods, (j + 1) * K * periods), i * K * periods);
+          if (reasons && r.reasons)
+            reasons.set(r.reasons.subarray(j * K * periods, (j + 1) * K * periods), i * K * periods);
+          nullCounts.set(r.nullCounts.subarray(j * K * 2, (j + 1) * K * 2), i * K * 2);
           anomalies.set(r.anomalies.subarray(j * K, (j + 1) * K), i * K);
           maxZ.set(r.maxZ.subarray(j * K, (j + 1) * K), i * K);
           breaches.set(r.breaches.subarray(j * K, (j + 1) * K), i * K);
@@ -393,13 +408,8 @@ export class EngineQueries {
       kpis: kpis.map((name, k) => {
         const ck = c * K + k,
           st = ck * 5;
-        let miss = 0,
-          div = 0;
-        for (let t = ck * periods; t < (ck + 1) * periods; t++) {
-          const why = reasons[t]!;
-          if (why === 1) miss++;
-          else if (why === 2) div++;
-        }
+        const miss = nullCounts[2 * ck]!,
+          div = nullCounts[2 * ck + 1]!;
         const count = kpiStats[st]!;
         return {
           name,
@@ -421,6 +431,7 @@ export class EngineQueries {
       periods,
       values,
       reasons,
+      nullCounts,
       kpiStats,
       breaches,
       anomalies,

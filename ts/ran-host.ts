@@ -37,14 +37,18 @@ export interface MonitorShard {
   kpis?: string[];
   zThreshold: number;
   minHistory: number;
+  /** Return values and reasons per period too. */
+  perPeriod: boolean;
 }
 
 export interface MonitorShardResult {
   kpis: string[];
-  /** cells × kpis × periods; NaN where the value is null. */
-  values: Float32Array;
-  /** Same shape: 0 ok, 1 missing counter sample, 2 division by zero. */
-  reasons: Uint8Array;
+  /** cells × kpis × periods; NaN where the value is null (null unless perPeriod). */
+  values: Float32Array | null;
+  /** Same shape: 0 ok, 1 missing counter sample, 2 division by zero (null unless perPeriod). */
+  reasons: Uint8Array | null;
+  /** cells × kpis × 2: null values for a missing sample, for a division by zero. */
+  nullCounts: Uint32Array;
   /** cells × kpis: periods that are anomalies against the cell's history. */
   anomalies: Uint32Array;
   maxZ: Float32Array;
@@ -661,6 +665,7 @@ export class RanHost {
       history,
       req.zThreshold,
       req.minHistory,
+      req.perPeriod,
     );
     req.cells.forEach((cell, c) => hist.set(cell, history.slice(c * K * 3, (c + 1) * K * 3)));
     // Missing samples: periods minus the non-NaN count of every counter row.

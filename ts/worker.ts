@@ -222,14 +222,11 @@ const api: WorkerApi = {
   monitor: (req) =>
     serve(async () => {
       const r = (await router()).monitor(req);
-      return Comlink.transfer(r, [
-        r.values.buffer,
-        r.reasons.buffer,
-        r.anomalies.buffer,
-        r.maxZ.buffer,
-        r.kpiStats.buffer,
-        r.counterStats.buffer,
-      ]);
+      const buffers = [r.anomalies, r.maxZ, r.breaches, r.kpiStats, r.counterStats, r.nullCounts, r.values, r.reasons];
+      return Comlink.transfer(
+        r,
+        buffers.flatMap((x) => (x ? [x.buffer as ArrayBuffer] : [])),
+      );
     }),
   agentValues: (code, state) => serve(() => agents().values(code, state)),
   agentInfo: (code) => serve(() => agents().info(code)),

@@ -170,6 +170,25 @@ ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uin
   });
 }
 
+ELEX_EXPORT int elex_reason_counts(const uint8_t* reasons, uint32_t rows, uint32_t periods,
+                                   uint32_t* out) {
+  return guarded([&] {
+    if ((rows > 0 && periods > 0 && reasons == nullptr) || (rows > 0 && out == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null reasons or output");
+    for (uint32_t r = 0; r < rows; ++r) {
+      const uint8_t* row = reasons + std::size_t(r) * periods;
+      uint32_t missing = 0, div = 0;
+      for (uint32_t t = 0; t < periods; ++t) {
+        missing += row[t] == 1;
+        div += row[t] == 2;
+      }
+      out[2 * std::size_t(r)] = missing;
+      out[2 * std::size_t(r) + 1] = div;
+    }
+    return ELEX_OK;
+  });
+}
+
 ELEX_EXPORT int elex_row_stats(elex_engine* engine, const float* data, uint32_t rows,
                                uint32_t periods, float* out) {
   return guarded([&] {

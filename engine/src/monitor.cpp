@@ -1,6 +1,8 @@
 // KPI programs, counter statistics and anomaly scores (monitor.h).
 #include "elex/monitor.h"
 
+#include "elex/simd.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -183,26 +185,98 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
   return ELEX_OK;
 }
 
+namespace {
+
+/// One row's figures, given its running count, sum, min and max.
+void finish_row(float n, float sum, float mn, float mx, float* o) {
+  o[0] = n;
+  o[1] = sum;
+  o[2] = n > 0 ? sum / n : NAN;
+  o[3] = n > 0 ? mn : NAN;
+  o[4] = n > 0 ? mx : NAN;
+}
+
+/// Rows [b, e) one at a time; the reference order of every operation.
+void rows_scalar(std::size_t b, std::size_t e, std::size_t P, const float* data, float* out) {
+  for (std::size_t r = b; r < e; ++r) {
+    const float* row = data + r * P;
+    float n = 0, sum = 0, mn = INFINITY, mx = -INFINITY;
+    for (std::size_t t = 0; t < P; ++t) {
+      const float v = row[t];
+      const bool ok = v == v;
+      n += ok ? 1.0f : 0.0f;
+      sum += ok ? v : 0.0f;
+      mn = ok && v < mn ? v : mn;
+      mx = ok && v > mx ? v : mx;
+    }
+    finish_row(n, sum, mn, mx, out + r * 5);
+  }
+}
+
+#if ELEX_SIMD
+/// Rows [b, e), four per step: lane j holds row r + j and sees its periods
+/// in order, with the scalar loop's operations, so results are identical.
+void rows_vec(std::size_t b, std::size_t e, std::size_t P, const float* data, float* out) {
+  using namespace elex::simd;
+  std::size_t r = b;
+  const f32x4 one = splat(1.0f), nil = zero();
+  for (; r + 4 <= e; r += 4) {
+    const float* row[4] = {data + r * P, data + (r + 1) * P, data + (r + 2) * P,
+                           data + (r + 3) * P};
+    f32x4 n = nil, sum = nil, mn = splat(INFINITY), mx = splat(-INFINITY);
+    const auto step = [&](f32x4 v) {
+      const m32x4 ok = eq(v, v);
+      n = add(n, select(ok, one, nil));
+      sum = add(sum, select(ok, v, nil));
+      mn = select(mand(ok, lt(v, mn)), v, mn);
+      mx = select(mand(ok, gt(v, mx)), v, mx);
+    };
+    std::size_t t = 0;
+    for (; t + 4 <= P; t += 4) {
+      f32x4 a = load(row[0] + t), c1 = load(row[1] + t), c2 = load(row[2] + t),
+            c3 = load(row[3] + t);
+      transpose4(a, c1, c2, c3);
+      step(a);
+      step(c1);
+      step(c2);
+      step(c3);
+    }
+    alignas(16) float N[4], S[4], MN[4], MX[4];
+    store(N, n);
+    store(S, sum);
+    store(MN, mn);
+    store(MX, mx);
+    for (unsigned j = 0; j < 4; ++j) {
+      for (std::size_t u = t; u < P; ++u) {  // the tail, same operations
+        const float v = row[j][u];
+        const bool ok = v == v;
+        N[j] += ok ? 1.0f : 0.0f;
+        S[j] += ok ? v : 0.0f;
+        MN[j] = ok && v < MN[j] ? v : MN[j];
+        MX[j] = ok && v > MX[j] ? v : MX[j];
+      }
+      finish_row(N[j], S[j], MN[j], MX[j], out + (r + j) * 5);
+    }
+  }
+  rows_scalar(r, e, P, data, out);
+}
+#endif
+
+}  // namespace
+
+namespace scalar {
+void row_stats(std::size_t rows, std::size_t P, const float* data, float* out) {
+  rows_scalar(0, rows, P, data, out);
+}
+}  // namespace scalar
+
 void row_stats(std::size_t rows, std::size_t P, const float* data, float* out, ThreadPool* pool) {
   const auto body = [&](std::size_t b, std::size_t e) {
-    for (std::size_t r = b; r < e; ++r) {
-      const float* row = data + r * P;
-      float n = 0, sum = 0, mn = INFINITY, mx = -INFINITY;
-      for (std::size_t t = 0; t < P; ++t) {  // branch-free, so it vectorises
-        const float v = row[t];
-        const bool ok = v == v;
-        n += ok ? 1.0f : 0.0f;
-        sum += ok ? v : 0.0f;
-        mn = ok && v < mn ? v : mn;
-        mx = ok && v > mx ? v : mx;
-      }
-      float* o = out + r * 5;
-      o[0] = n;
-      o[1] = sum;
-      o[2] = n > 0 ? sum / n : NAN;
-      o[3] = n > 0 ? mn : NAN;
-      o[4] = n > 0 ? mx : NAN;
-    }
+#if ELEX_SIMD
+    rows_vec(b, e, P, data, out);
+#else
+    rows_scalar(b, e, P, data, out);
+#endif
   };
   if (pool != nullptr && pool->size() > 1)
     pool->parallel_for(rows, 256, body);

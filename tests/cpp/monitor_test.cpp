@@ -87,6 +87,29 @@ TEST(Monitor, BadProgramsAreRejected) {
   EXPECT_EQ(check({two.data(), offs2.data(), 1, nullptr, 0}, 4), ELEX_E_INVALID_ARGUMENT);
 }
 
+TEST(Monitor, RowStatsVectorFormIsBitIdenticalToTheScalarTwin) {
+  // Row counts and period counts around multiples of 4, NaNs, -0, infinities.
+  std::uint32_t seed = 17;
+  const auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  for (std::size_t rows : {1u, 3u, 4u, 5u, 9u, 300u})
+    for (std::size_t P : {1u, 3u, 4u, 7u, 96u, 97u}) {
+      std::vector<float> data(rows * P);
+      for (float& v : data) {
+        const std::uint32_t x = next();
+        v = x % 17 == 0   ? NAN
+            : x % 97 == 0 ? (x & 1 ? INFINITY : -INFINITY)
+            : x % 89 == 0 ? -0.0f
+                          : float(int(x >> 8) % 20000) / 7.0f - 1000.0f;
+      }
+      if (rows >= 5)  // a row with no sample at all
+        for (std::size_t t = 0; t < P; ++t) data[4 * P + t] = NAN;
+      std::vector<float> a(rows * 5), b(rows * 5);
+      elex::monitor::scalar::row_stats(rows, P, data.data(), a.data());
+      row_stats(rows, P, data.data(), b.data(), nullptr);
+      ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << rows << ' ' << P;
+    }
+}
+
 TEST(Monitor, RowStatsSkipMissingAndThreadsAgree) {
   const std::vector<float> data = {1, NAN, 3, NAN, NAN, NAN};
   std::vector<float> out(2 * 5);

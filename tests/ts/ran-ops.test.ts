@@ -205,9 +205,66 @@ test('KPI formulas compile to stack programs and evaluate with reasons for null 
     3,
     8,
   );
-  expect(r.values[0]).toBeCloseTo(90, 5);
-  expect(Number.isNaN(r.values[1])).toBe(true);
-  expect(Array.from(r.reasons)).toEqual([0, 2, 1]);
+  expect(r.values![0]).toBeCloseTo(90, 5);
+  expect(Number.isNaN(r.values![1])).toBe(true);
+  expect(Array.from(r.reasons!)).toEqual([0, 2, 1]);
+  expect(Array.from(r.nullCounts)).toEqual([1, 1]); // one missing sample, one division by zero
+  // Without per-period output: the same statistics and null counts, no values.
+  const lean = b.kpiEval(
+    {
+      ops: Int32Array.from(ops),
+      offsets: Uint32Array.from([0, ops.length]),
+      consts: Float32Array.from(consts),
+      kpis: 1,
+      thresholds: Float32Array.from([95]),
+      directions: Int8Array.from([1]),
+    },
+    data,
+    { cells: 1, counters: 2, periods: 3 },
+    new Float64Array(3),
+    3,
+    8,
+    false,
+  );
+  expect(lean.values).toBeNull();
+  expect(lean.reasons).toBeNull();
+  expect(Array.from(lean.nullCounts)).toEqual([1, 1]);
+  expect(Array.from(lean.kpiStats)).toEqual(Array.from(r.kpiStats));
   expect(r.breaches[0]).toBe(1); // 90 < 95
   expect(Array.from(r.counterStats.subarray(5, 10))).toEqual([2, 9, 4.5, 0, 9]); // succ: NaN skipped
+});
+
+test('KPI and counter statistics are bit-identical in the simd and scalar builds', async () => {
+  const scalar = await instantiate({ variant: 'scalar' });
+  try {
+    const idx = new Map([
+      ['Cell.pmAtt', 0],
+      ['Cell.pmSucc', 1],
+    ]);
+    const consts: number[] = [];
+    const ops = compileFormula('100 * Cell.pmSucc / Cell.pmAtt', idx, consts)!;
+    const prog = {
+      ops: Int32Array.from(ops),
+      offsets: Uint32Array.from([0, ops.length]),
+      consts: Float32Array.from(consts),
+      kpis: 1,
+      thresholds: Float32Array.from([95]),
+      directions: Int8Array.from([1]),
+    };
+    // 37 cells × 2 counters × 97 periods (not multiples of 4), with gaps and zeros.
+    const shape = { cells: 37, counters: 2, periods: 97 };
+    const data = new Float32Array(37 * 2 * 97);
+    let s = 9;
+    for (let i = 0; i < data.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      data[i] = s % 23 === 0 ? NaN : s % 31 === 0 ? 0 : (s >>> 12) / 97;
+    }
+    const a = b.kpiEval(prog, data, shape, new Float64Array(37 * 3), 3, 8);
+    const c = scalar.kpiEval(prog, data, shape, new Float64Array(37 * 3), 3, 8);
+    const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+    expect(bits(a.counterStats)).toEqual(bits(c.counterStats));
+    expect(bits(a.kpiStats)).toEqual(bits(c.kpiStats));
+  } finally {
+    scalar.close();
+  }
 });

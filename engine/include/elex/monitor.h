@@ -80,8 +80,14 @@ struct Alerting {
 /// Per row (cell × counter, or cell × KPI) over the periods, skipping NaN:
 /// count, sum, mean, min, max (out: rows × 5; mean/min/max NaN when count
 /// is 0).
+/// The vector form takes four rows per step (a 4 × 4 transpose puts one row
+/// in each lane) and walks each row's periods in order, so it is
+/// bit-identical to the scalar twin.
 void row_stats(std::size_t rows, std::size_t periods, const float* data, float* out,
                ThreadPool* pool);
+namespace scalar {
+void row_stats(std::size_t rows, std::size_t periods, const float* data, float* out);
+}
 
 }  // namespace elex::monitor
 

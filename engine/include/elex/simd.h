@@ -47,6 +47,18 @@ inline float hsum(f32x4 a) {
 struct m32x4 {
   v128_t v;
 };
+/// Transposes the 4 × 4 matrix whose rows are a, b, c, d (lane i of the
+/// results = column i); values move, nothing is computed.
+inline void transpose4(f32x4& a, f32x4& b, f32x4& c, f32x4& d) {
+  const v128_t t0 = wasm_i32x4_shuffle(a.v, b.v, 0, 4, 1, 5);
+  const v128_t t1 = wasm_i32x4_shuffle(a.v, b.v, 2, 6, 3, 7);
+  const v128_t t2 = wasm_i32x4_shuffle(c.v, d.v, 0, 4, 1, 5);
+  const v128_t t3 = wasm_i32x4_shuffle(c.v, d.v, 2, 6, 3, 7);
+  a.v = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
+  b.v = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
+  c.v = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
+  d.v = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
+}
 inline f32x4 splat(float x) { return {wasm_f32x4_splat(x)}; }
 inline void store(float* p, f32x4 a) { wasm_v128_store(p, a.v); }
 inline f32x4 min(f32x4 a, f32x4 b) { return {wasm_f32x4_pmin(a.v, b.v)}; }
@@ -96,6 +108,10 @@ struct f32x4 {
   __m128 v;
 };
 inline f32x4 load(const float* p) { return {_mm_loadu_ps(p)}; }
+/// Transposes the 4 × 4 matrix whose rows are a, b, c, d.
+inline void transpose4(f32x4& a, f32x4& b, f32x4& c, f32x4& d) {
+  _MM_TRANSPOSE4_PS(a.v, b.v, c.v, d.v);
+}
 inline f32x4 zero() { return {_mm_setzero_ps()}; }
 inline f32x4 add(f32x4 a, f32x4 b) { return {_mm_add_ps(a.v, b.v)}; }
 inline f32x4 sub(f32x4 a, f32x4 b) { return {_mm_sub_ps(a.v, b.v)}; }
