@@ -239,10 +239,10 @@ interface ElexModule {
     anomalies: number,
     maxZ: number,
     breaches: number,
+    nulls: number,
     z: number,
     minHistory: number,
   ): number;
-  _elex_reason_counts(reasons: number, rows: number, periods: number, out: number): number;
   _elex_row_stats(engine: number, data: number, rows: number, periods: number, out: number): number;
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
   _elex_bench_learn_prepare(op: number, n: number): number;
@@ -911,7 +911,8 @@ export class Bindings {
         pZ = s.alloc(cells * K * 4),
         pBr = s.alloc(cells * K * 4),
         pCs = s.alloc(cells * counters * 5 * 4),
-        pKs = s.alloc(cells * K * 5 * 4);
+        pKs = s.alloc(cells * K * 5 * 4),
+        pNull = s.alloc(Math.max(4, cells * K * 8));
       const e = this.enginePtr;
       this.call(
         'evaluating KPIs',
@@ -934,14 +935,13 @@ export class Bindings {
           pAn,
           pZ,
           pBr,
+          pNull,
           zThreshold,
           minHistory,
         ),
       );
       this.call('counter statistics', this.m._elex_row_stats(e, pData, cells * counters, periods, pCs));
       this.call('KPI statistics', this.m._elex_row_stats(e, pVal, cells * K, periods, pKs));
-      const pNull = s.alloc(Math.max(4, cells * K * 8));
-      this.call('null counts', this.m._elex_reason_counts(pWhy, cells * K, periods, pNull));
       history.set(new Float64Array(this.memory.buffer, pHist, history.length));
       return {
         values: perPeriod ? this.copyOut(Float32Array, pVal, nv) : null,

@@ -129,7 +129,8 @@ export interface MonitorResult {
   cell(id: string): { cell: string; kpis: KpiSummary[] };
   /** cells × counters × 5: count, sum, mean, min, max over the periods (missing samples skipped). */
   counterStats: Float32Array;
-  alerts: MonitorAlert[];
+  /** Threshold breaches and anomalies, per cell and KPI (built on first read). */
+  readonly alerts: MonitorAlert[];
   /** NaN samples in the input (reported, never propagated into statistics). */
   missingSamples: number;
   ms: { workers: number; total: number };
@@ -384,25 +385,29 @@ export class EngineQueries {
       }
     }
     const meta = kpis.map((k) => this.catalog.kpis.get(k)!);
-    const alerts: MonitorAlert[] = [];
-    for (let c = 0; c < n; c++)
-      for (let k = 0; k < K; k++) {
-        const ck = c * K + k;
-        if (breaches[ck]) {
-          const m = meta[k]!;
-          const st = ck * 5;
-          alerts.push({
-            cell: cells[c]!,
-            kpi: kpis[k]!,
-            kind: 'threshold',
-            periods: breaches[ck]!,
-            worst: m.direction === 'lower' ? kpiStats[st + 4]! : kpiStats[st + 3]!,
-            threshold: m.threshold,
-          });
+    // Built on first read: random or unhealthy data can raise many thousands of alerts.
+    const buildAlerts = (): MonitorAlert[] => {
+      const alerts: MonitorAlert[] = [];
+      for (let c = 0; c < n; c++)
+        for (let k = 0; k < K; k++) {
+          const ck = c * K + k;
+          if (breaches[ck]) {
+            const m = meta[k]!;
+            const st = ck * 5;
+            alerts.push({
+              cell: cells[c]!,
+              kpi: kpis[k]!,
+              kind: 'threshold',
+              periods: breaches[ck]!,
+              worst: m.direction === 'lower' ? kpiStats[st + 4]! : kpiStats[st + 3]!,
+              threshold: m.threshold,
+            });
+          }
+          if (anomalies[ck])
+            alerts.push({ cell: cells[c]!, kpi: kpis[k]!, kind: 'anomaly', periods: anomalies[ck]!, worst: maxZ[ck]! });
         }
-        if (anomalies[ck])
-          alerts.push({ cell: cells[c]!, kpi: kpis[k]!, kind: 'anomaly', periods: anomalies[ck]!, worst: maxZ[ck]! });
-      }
+      return alerts;
+    };
     const summarize = (c: number): { cell: string; kpis: KpiSummary[] } => ({
       cell: cells[c]!,
       kpis: kpis.map((name, k) => {
@@ -425,6 +430,7 @@ export class EngineQueries {
       }),
     });
     let perCell: { cell: string; kpis: KpiSummary[] }[] | null = null;
+    let alerts: MonitorAlert[] | null = null;
     const result: MonitorResult = {
       cells,
       kpis,
@@ -446,7 +452,9 @@ export class EngineQueries {
         return perCell ? perCell[c]! : summarize(c);
       },
       counterStats,
-      alerts,
+      get alerts() {
+        return (alerts ??= buildAlerts());
+      },
       missingSamples,
       ms: { workers: t2 - t1, total: 0 },
     };

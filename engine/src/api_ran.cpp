@@ -154,7 +154,8 @@ ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uin
                               const float* thresholds, const int8_t* directions, const float* data,
                               uint32_t cells, uint32_t counters, uint32_t periods, float* values,
                               uint8_t* reasons, double* history, uint32_t* anomalies, float* max_z,
-                              uint32_t* breaches, float z_threshold, uint32_t min_history) {
+                              uint32_t* breaches, uint32_t* nulls, float z_threshold,
+                              uint32_t min_history) {
   return guarded([&] {
     if (data == nullptr || values == nullptr || reasons == nullptr || history == nullptr ||
         anomalies == nullptr || max_z == nullptr)
@@ -165,27 +166,8 @@ ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uin
     const elex::monitor::Programs p{ops, offsets, kpis, consts, n_consts};
     const elex::monitor::Shape sh{cells, counters, periods};
     const elex::monitor::Alerting a{thresholds, directions, z_threshold, min_history};
-    const elex::monitor::Outputs o{values, reasons, history, anomalies, max_z, breaches};
+    const elex::monitor::Outputs o{values, reasons, history, anomalies, max_z, breaches, nulls};
     return elex::monitor::evaluate(p, sh, data, a, o, engine ? &engine->pool : nullptr);
-  });
-}
-
-ELEX_EXPORT int elex_reason_counts(const uint8_t* reasons, uint32_t rows, uint32_t periods,
-                                   uint32_t* out) {
-  return guarded([&] {
-    if ((rows > 0 && periods > 0 && reasons == nullptr) || (rows > 0 && out == nullptr))
-      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null reasons or output");
-    for (uint32_t r = 0; r < rows; ++r) {
-      const uint8_t* row = reasons + std::size_t(r) * periods;
-      uint32_t missing = 0, div = 0;
-      for (uint32_t t = 0; t < periods; ++t) {
-        missing += row[t] == 1;
-        div += row[t] == 2;
-      }
-      out[2 * std::size_t(r)] = missing;
-      out[2 * std::size_t(r) + 1] = div;
-    }
-    return ELEX_OK;
   });
 }
 

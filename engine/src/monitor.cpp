@@ -124,11 +124,15 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
     const bool scored = h[0] >= double(a.min_history) && h[0] > 1;
     const double sd = scored ? std::sqrt(h[2] / (h[0] - 1)) : 0.0;
     const float mean0 = float(h[1]), inv = sd > 0 ? float(1.0 / sd) : 0.0f;
-    std::uint32_t anomalous = 0, breaches = 0;
+    std::uint32_t anomalous = 0, breaches = 0, missing = 0, div_zero = 0;
     float worst = 0;
     const float thr = a.threshold ? a.threshold[k] : NAN;
     const int dir = a.direction ? a.direction[k] : 0;
     double bn = 0, bsum = 0, bsq = 0;
+    for (std::size_t t = 0; t < P; ++t) {
+      missing += why[t] == kMissing;
+      div_zero += why[t] == kDivZero;
+    }
     for (std::size_t t = 0; t < P; ++t) {
       const float v = stack[t];
       if (why[t] != kOk || !std::isfinite(v)) continue;
@@ -152,6 +156,10 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
     o.anomalies[ck] = anomalous;
     o.max_z[ck] = worst;
     if (o.breaches) o.breaches[ck] = breaches;
+    if (o.nulls) {
+      o.nulls[2 * ck] = missing;
+      o.nulls[2 * ck + 1] = div_zero;
+    }
   }
 }
 

@@ -35,12 +35,24 @@ TEST(Monitor, RatioProgramWithMissingAndDivisionByZero) {
   std::vector<std::uint32_t> anomalies(4);
   const std::vector<float> thr = {95, NAN};
   const std::vector<std::int8_t> dir = {1, 0};
-  std::vector<std::uint32_t> breaches(4);
+  std::vector<std::uint32_t> breaches(4), nulls(2 * 4);
   ASSERT_EQ(evaluate(p, s, data.data(), {thr.data(), dir.data(), 3.0f, 8},
                      {values.data(), reasons.data(), hist.data(), anomalies.data(), max_z.data(),
-                      breaches.data()},
+                      breaches.data(), nulls.data()},
                      nullptr),
             ELEX_OK);
+  // Null counts per (cell, KPI) agree with the reasons: missing, division by zero.
+  for (std::size_t ck = 0; ck < 4; ++ck) {
+    std::uint32_t m = 0, d = 0;
+    for (std::size_t t = 0; t < 4; ++t) {
+      m += reasons[ck * 4 + t] == kMissing;
+      d += reasons[ck * 4 + t] == kDivZero;
+    }
+    EXPECT_EQ(nulls[2 * ck], m) << ck;
+    EXPECT_EQ(nulls[2 * ck + 1], d) << ck;
+  }
+  EXPECT_EQ(nulls[0], 1u);     // cell 0, KPI 0: one missing sample
+  EXPECT_EQ(nulls[1], 1u);     // and one division by zero
   EXPECT_EQ(breaches[0], 1u);  // cell 0: 90 < 95; the other periods are null or 100
   EXPECT_EQ(breaches[2], 3u);  // cell 1: 25, 50, 75 are below 95; 100 is not
 

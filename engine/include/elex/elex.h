@@ -227,11 +227,8 @@ int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uint32_t* offse
                   const float* consts, uint32_t n_consts, const float* thresholds,
                   const int8_t* directions, const float* data, uint32_t cells, uint32_t counters,
                   uint32_t periods, float* values, uint8_t* reasons, double* history,
-                  uint32_t* anomalies, float* max_z, uint32_t* breaches, float z_threshold,
-                  uint32_t min_history);
-/// Per row of `periods` monitor reasons (0 value, 1 missing sample, 2
-/// division by zero): out[2r] = missing, out[2r + 1] = division by zero.
-int elex_reason_counts(const uint8_t* reasons, uint32_t rows, uint32_t periods, uint32_t* out);
+                  uint32_t* anomalies, float* max_z, uint32_t* breaches, uint32_t* nulls,
+                  float z_threshold, uint32_t min_history);
 /// Per row over periods, NaN skipped: count, sum, mean, min, max (rows × 5).
 int elex_row_stats(elex_engine* engine, const float* data, uint32_t rows, uint32_t periods,
                    float* out);

@@ -64,6 +64,8 @@ struct Outputs {
   std::uint32_t* anomalies;
   float* max_z;
   std::uint32_t* breaches;
+  /// cells × kpis × 2, optional: null values for a missing sample, for a division by zero.
+  std::uint32_t* nulls = nullptr;
 };
 
 struct Alerting {
