@@ -54,29 +54,179 @@ Status check(const Programs& p, std::uint32_t counters) {
 
 namespace {
 
+/// Lane sums combined in a fixed order.
+double combine(const float l[4]) {
+  return (double(l[0]) + double(l[1])) + (double(l[2]) + double(l[3]));
+}
+
+KpiScore finish_score(std::uint32_t br, std::uint32_t an, float worst, const float n[4],
+                      const float sum[4]) {
+  KpiScore k{br, an, worst, (n[0] + n[1]) + (n[2] + n[3]), 0.0, 0.0};
+  if (k.count > 0) k.mean = combine(sum) / double(k.count);
+  return k;
+}
+
+}  // namespace
+
+namespace scalar {
+KpiScore score(const float* v, std::size_t P, const ScoreParams& sp) {
+  float n[4] = {0, 0, 0, 0}, sum[4] = {0, 0, 0, 0}, worst = 0;
+  std::uint32_t br = 0, an = 0;
+  for (std::size_t t = 0; t < P; ++t) {
+    const unsigned j = t & 3;
+    const float x = v[t];
+    const bool ok = x - x == 0.0f;  // finite
+    br += ok && ((sp.direction > 0 && x < sp.threshold) || (sp.direction < 0 && x > sp.threshold));
+    const float z = ok && sp.inv_sd > 0 ? std::fabs(x - sp.mean0) * sp.inv_sd : 0.0f;
+    worst = z > worst ? z : worst;
+    an += z > sp.z_threshold;
+    n[j] += ok ? 1.0f : 0.0f;
+    sum[j] += ok ? x : 0.0f;
+  }
+  KpiScore k = finish_score(br, an, worst, n, sum);
+  const float mean = float(k.mean);
+  float m2[4] = {0, 0, 0, 0};
+  for (std::size_t t = 0; t < P; ++t) {
+    const float x = v[t];
+    const bool ok = x - x == 0.0f;
+    const float d = ok ? x - mean : 0.0f;
+    m2[t & 3] += d * d;
+  }
+  k.m2 = combine(m2);
+  return k;
+}
+}  // namespace scalar
+
+KpiScore score(const float* v, std::size_t P, const ScoreParams& sp) {
+#if ELEX_SIMD
+  using namespace elex::simd;
+  const f32x4 nil = zero(), one = splat(1.0f), thr = splat(sp.threshold), mean0 = splat(sp.mean0),
+              inv = splat(sp.inv_sd), zt = splat(sp.z_threshold);
+  const bool scored = sp.inv_sd > 0;
+  f32x4 n = nil, sum = nil, worst = nil;
+  i32x4 br = zero_i32(), an = zero_i32();
+  std::size_t t = 0;
+  for (; t + 4 <= P; t += 4) {
+    const f32x4 x = load(v + t);
+    const m32x4 ok = eq(sub(x, x), nil);
+    if (sp.direction > 0) br = count_if(br, mand(ok, lt(x, thr)));
+    if (sp.direction < 0) br = count_if(br, mand(ok, gt(x, thr)));
+    if (scored) {
+      const f32x4 z = select(ok, mul(simd::abs(sub(x, mean0)), inv), nil);
+      worst = select(gt(z, worst), z, worst);
+      an = count_if(an, gt(z, zt));
+    }
+    n = add(n, select(ok, one, nil));
+    sum = add(sum, select(ok, x, nil));
+  }
+  alignas(16) float N[4], S[4], W[4];
+  store(N, n);
+  store(S, sum);
+  store(W, worst);
+  std::uint32_t b = std::uint32_t(hsum_i32(br)), a = std::uint32_t(hsum_i32(an));
+  // worst is a max: lane order does not matter.
+  float w = std::max(std::max(W[0], W[1]), std::max(W[2], W[3]));
+  for (; t < P; ++t) {  // the tail, as the scalar twin does it
+    const unsigned j = t & 3;
+    const float x = v[t];
+    const bool ok = x - x == 0.0f;
+    b += ok && ((sp.direction > 0 && x < sp.threshold) || (sp.direction < 0 && x > sp.threshold));
+    const float z = ok && scored ? std::fabs(x - sp.mean0) * sp.inv_sd : 0.0f;
+    w = z > w ? z : w;
+    a += z > sp.z_threshold;
+    N[j] += ok ? 1.0f : 0.0f;
+    S[j] += ok ? x : 0.0f;
+  }
+  KpiScore k = finish_score(b, a, w, N, S);
+  const f32x4 mean = splat(float(k.mean));
+  f32x4 m2 = nil;
+  std::size_t u = 0;
+  for (; u + 4 <= P; u += 4) {
+    const f32x4 x = load(v + u);
+    const f32x4 d = select(eq(sub(x, x), nil), sub(x, mean), nil);
+    m2 = add(m2, mul(d, d));
+  }
+  alignas(16) float M[4];
+  store(M, m2);
+  for (; u < P; ++u) {
+    const float x = v[u];
+    const bool ok = x - x == 0.0f;
+    const float d = ok ? x - float(k.mean) : 0.0f;
+    M[u & 3] += d * d;
+  }
+  k.m2 = combine(M);
+  return k;
+#else
+  return scalar::score(v, P, sp);
+#endif
+}
+
+namespace {
+
+/// x ← x op y over P periods, with the reasons: wx ← max(wx, wy), and a
+/// division by zero of two ok values is kDivZero (2). Reasons are floats.
+template <std::int32_t Op>
+void binop(float* x, const float* y, float* wx, const float* wy, std::size_t P) {
+  std::size_t t = 0;
+#if ELEX_SIMD
+  using namespace elex::simd;
+  const f32x4 nil = zero(), two = splat(2.0f);
+  for (; t + 4 <= P; t += 4) {
+    const f32x4 a = load(x + t), b = load(y + t), wa = load(wx + t), wb = load(wy + t);
+    f32x4 w = select(gt(wa, wb), wa, wb);
+    f32x4 r;
+    if constexpr (Op == kAdd) r = add(a, b);
+    if constexpr (Op == kSub) r = sub(a, b);
+    if constexpr (Op == kMul) r = mul(a, b);
+    if constexpr (Op == kDiv) {
+      r = div(a, b);
+      w = select(mand(eq(b, nil), mand(eq(wa, nil), eq(wb, nil))), two, w);
+    }
+    store(x + t, r);
+    store(wx + t, w);
+  }
+#endif
+  for (; t < P; ++t) {
+    float w = wx[t] > wy[t] ? wx[t] : wy[t];
+    if constexpr (Op == kAdd) x[t] = x[t] + y[t];
+    if constexpr (Op == kSub) x[t] = x[t] - y[t];
+    if constexpr (Op == kMul) x[t] = x[t] * y[t];
+    if constexpr (Op == kDiv) {
+      w = y[t] == 0.0f && wx[t] == 0.0f && wy[t] == 0.0f ? 2.0f : w;
+      x[t] = x[t] / y[t];
+    }
+    wx[t] = w;
+  }
+}
+
 /// One cell: every KPI program over its periods, then anomalies and breaches.
+/// Reasons ride along as floats (0 ok, 1 missing, 2 division by zero) so
+/// that every loop is a plain float loop the compiler vectorises.
 void eval_cell(const Programs& p, const Shape& s, const float* data, const Alerting& a,
-               const Outputs& o, std::uint32_t c, float* stack, std::uint8_t* why) {
+               const Outputs& o, std::uint32_t c, float* stack, float* why) {
   const std::size_t P = s.periods;
   const float* cell = data + std::size_t(c) * s.counters * P;
+  constexpr float kOkF = 0.0f, kMissingF = 1.0f, kDivZeroF = 2.0f;
   for (std::uint32_t k = 0; k < p.kpis; ++k) {
     unsigned top = 0;
     for (std::uint32_t i = p.offsets[k]; i < p.offsets[k + 1]; ++i) {
       const std::int32_t op = p.ops[i] & 0xFF;
       const std::uint32_t arg = std::uint32_t(p.ops[i]) >> 8;
       float* x0 = stack + std::size_t(top) * P;
-      std::uint8_t* w0 = why + std::size_t(top) * P;
+      float* w0 = why + std::size_t(top) * P;
       if (op == kPush) {
         const float* row = cell + std::size_t(arg) * P;
         for (std::size_t t = 0; t < P; ++t) {
-          x0[t] = row[t];
-          w0[t] = std::isnan(row[t]) ? kMissing : kOk;
+          const float v = row[t];
+          x0[t] = v;
+          w0[t] = v == v ? kOkF : kMissingF;
         }
         ++top;
         continue;
       }
       if (op == kConst) {
-        for (std::size_t t = 0; t < P; ++t) x0[t] = p.consts[arg], w0[t] = kOk;
+        const float v = p.consts[arg];
+        for (std::size_t t = 0; t < P; ++t) x0[t] = v, w0[t] = kOkF;
         ++top;
         continue;
       }
@@ -87,72 +237,52 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
       }
       float* x = x0 - 2 * P;  // left operand
       const float* y = x0 - P;
-      std::uint8_t* wx = w0 - 2 * P;
-      const std::uint8_t* wy = w0 - P;
-      // One plain loop per op (vectorisable); reasons merge in their own loop.
+      float* wx = w0 - 2 * P;
+      const float* wy = w0 - P;
       // A null input yields NaN by IEEE arithmetic; the final pass below
       // makes every non-ok value NaN.
       switch (op) {
         case kAdd:
-          for (std::size_t t = 0; t < P; ++t) x[t] = x[t] + y[t];
+          binop<kAdd>(x, y, wx, wy, P);
           break;
         case kSub:
-          for (std::size_t t = 0; t < P; ++t) x[t] = x[t] - y[t];
+          binop<kSub>(x, y, wx, wy, P);
           break;
         case kMul:
-          for (std::size_t t = 0; t < P; ++t) x[t] = x[t] * y[t];
+          binop<kMul>(x, y, wx, wy, P);
           break;
         default:
-          for (std::size_t t = 0; t < P; ++t) {
-            const bool zero = y[t] == 0.0f && wx[t] == kOk && wy[t] == kOk;
-            wx[t] = zero ? std::uint8_t(kDivZero) : wx[t];
-            x[t] = x[t] / y[t];
-          }
+          binop<kDiv>(x, y, wx, wy, P);
       }
-      for (std::size_t t = 0; t < P; ++t) wx[t] = wx[t] > wy[t] ? wx[t] : wy[t];
       --top;
     }
-    for (std::size_t t = 0; t < P; ++t)
-      if (why[t] != kOk) stack[t] = NAN;
+    std::uint32_t missing = 0, div_zero = 0;
+    for (std::size_t t = 0; t < P; ++t) {
+      stack[t] = why[t] != kOkF ? NAN : stack[t];
+      missing += why[t] == kMissingF;
+      div_zero += why[t] == kDivZeroF;
+    }
     const std::size_t ck = std::size_t(c) * p.kpis + k;
     std::memcpy(o.values + ck * P, stack, P * sizeof(float));
-    std::memcpy(o.reasons + ck * P, why, P);
+    std::uint8_t* reasons = o.reasons + ck * P;
+    for (std::size_t t = 0; t < P; ++t) reasons[t] = std::uint8_t(why[t]);
     // Breaches, and anomalies against the history before this batch (so a
     // spike is not part of its own baseline); then the batch's values join
     // the history (Chan et al.'s merge of counts, means and M2).
     double* h = o.history + ck * 3;
     const bool scored = h[0] >= double(a.min_history) && h[0] > 1;
     const double sd = scored ? std::sqrt(h[2] / (h[0] - 1)) : 0.0;
-    const float mean0 = float(h[1]), inv = sd > 0 ? float(1.0 / sd) : 0.0f;
-    std::uint32_t anomalous = 0, breaches = 0, missing = 0, div_zero = 0;
-    float worst = 0;
-    const float thr = a.threshold ? a.threshold[k] : NAN;
-    const int dir = a.direction ? a.direction[k] : 0;
-    double bn = 0, bsum = 0, bsq = 0;
-    for (std::size_t t = 0; t < P; ++t) {
-      missing += why[t] == kMissing;
-      div_zero += why[t] == kDivZero;
-    }
-    for (std::size_t t = 0; t < P; ++t) {
-      const float v = stack[t];
-      if (why[t] != kOk || !std::isfinite(v)) continue;
-      breaches += (dir > 0 && v < thr) || (dir < 0 && v > thr);
-      if (inv > 0) {
-        const float z = std::fabs(v - mean0) * inv;
-        worst = z > worst ? z : worst;
-        anomalous += z > a.z_threshold;
-      }
-      bn += 1;
-      bsum += v;
-      bsq += double(v) * v;
-    }
-    if (bn > 0) {
-      const double bmean = bsum / bn, bm2 = std::max(0.0, bsq - bsum * bmean);
-      const double n = h[0] + bn, delta = bmean - h[1];
-      h[2] += bm2 + delta * delta * h[0] * bn / n;
+    const ScoreParams sp{a.threshold ? a.threshold[k] : NAN, a.direction ? a.direction[k] : 0,
+                         float(h[1]), sd > 0 ? float(1.0 / sd) : 0.0f, a.z_threshold};
+    const KpiScore sc = score(stack, P, sp);
+    if (sc.count > 0) {
+      const double bn = sc.count, n = h[0] + bn, delta = sc.mean - h[1];
+      h[2] += sc.m2 + delta * delta * h[0] * bn / n;
       h[1] += delta * bn / n;
       h[0] = n;
     }
+    const std::uint32_t anomalous = sc.anomalies, breaches = sc.breaches;
+    const float worst = sc.worst_z;
     o.anomalies[ck] = anomalous;
     o.max_z[ck] = worst;
     if (o.breaches) o.breaches[ck] = breaches;
@@ -174,7 +304,7 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
   const std::size_t per = P * kMaxStack;
   // Per-thread stacks of per-period vectors, and a reason per entry.
   auto* stack = static_cast<float*>(std::malloc(sizeof(float) * per * threads));
-  auto* why = static_cast<std::uint8_t*>(std::malloc(per * threads));
+  auto* why = static_cast<float*>(std::malloc(sizeof(float) * per * threads));
   if (stack == nullptr || why == nullptr) {
     std::free(stack);
     std::free(why);

@@ -99,6 +99,37 @@ TEST(Monitor, BadProgramsAreRejected) {
   EXPECT_EQ(check({two.data(), offs2.data(), 1, nullptr, 0}, 4), ELEX_E_INVALID_ARGUMENT);
 }
 
+TEST(Monitor, KpiScoreVectorFormIsBitIdenticalToTheScalarTwin) {
+  std::uint32_t seed = 5;
+  const auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  for (std::size_t P : {1u, 3u, 4u, 5u, 8u, 96u, 97u, 672u})
+    for (int dir : {-1, 0, 1})
+      for (float inv : {0.0f, 0.02f}) {
+        std::vector<float> v(P);
+        for (float& x : v) {
+          const std::uint32_t r = next();
+          x = r % 11 == 0   ? NAN
+              : r % 53 == 0 ? INFINITY
+                            : 1000.0f + float(int(r >> 9) % 4000) / 3.0f;
+        }
+        const elex::monitor::ScoreParams sp{1500.0f, dir, 1600.0f, inv, 3.0f};
+        const auto a = elex::monitor::scalar::score(v.data(), P, sp);
+        const auto b = elex::monitor::score(v.data(), P, sp);
+        EXPECT_EQ(a.breaches, b.breaches) << P;
+        EXPECT_EQ(a.anomalies, b.anomalies) << P;
+        EXPECT_EQ(std::memcmp(&a.worst_z, &b.worst_z, 4), 0) << P;
+        EXPECT_EQ(a.count, b.count) << P;
+        EXPECT_EQ(std::memcmp(&a.mean, &b.mean, 8), 0) << P;
+        EXPECT_EQ(std::memcmp(&a.m2, &b.m2, 8), 0) << P;
+      }
+  // Accurate for a large mean with a small spread (no catastrophic cancellation).
+  std::vector<float> flat(96);
+  for (std::size_t t = 0; t < 96; ++t) flat[t] = 100000.0f + float(t % 2);  // variance 0.25
+  const auto k = elex::monitor::score(flat.data(), 96, {NAN, 0, 0, 0, 3});
+  EXPECT_NEAR(k.m2 / 96, 0.25, 1e-6);
+  EXPECT_NEAR(k.mean, 100000.5, 1e-3);
+}
+
 TEST(Monitor, RowStatsVectorFormIsBitIdenticalToTheScalarTwin) {
   // Row counts and period counts around multiples of 4, NaNs, -0, infinities.
   std::uint32_t seed = 17;

@@ -242,14 +242,15 @@ test('KPI and counter statistics are bit-identical in the simd and scalar builds
       ['Cell.pmSucc', 1],
     ]);
     const consts: number[] = [];
-    const ops = compileFormula('100 * Cell.pmSucc / Cell.pmAtt', idx, consts)!;
+    const k1 = compileFormula('100 * Cell.pmSucc / Cell.pmAtt', idx, consts)!;
+    const k2 = compileFormula('-(Cell.pmAtt - Cell.pmSucc) * 2 + Cell.pmSucc / (Cell.pmAtt - 3)', idx, consts)!;
     const prog = {
-      ops: Int32Array.from(ops),
-      offsets: Uint32Array.from([0, ops.length]),
+      ops: Int32Array.from([...k1, ...k2]),
+      offsets: Uint32Array.from([0, k1.length, k1.length + k2.length]),
       consts: Float32Array.from(consts),
-      kpis: 1,
-      thresholds: Float32Array.from([95]),
-      directions: Int8Array.from([1]),
+      kpis: 2,
+      thresholds: Float32Array.from([95, NaN]),
+      directions: Int8Array.from([1, 0]),
     };
     // 37 cells × 2 counters × 97 periods (not multiples of 4), with gaps and zeros.
     const shape = { cells: 37, counters: 2, periods: 97 };
@@ -259,11 +260,28 @@ test('KPI and counter statistics are bit-identical in the simd and scalar builds
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
       data[i] = s % 23 === 0 ? NaN : s % 31 === 0 ? 0 : (s >>> 12) / 97;
     }
-    const a = b.kpiEval(prog, data, shape, new Float64Array(37 * 3), 3, 8);
-    const c = scalar.kpiEval(prog, data, shape, new Float64Array(37 * 3), 3, 8);
+    // Two batches, so the second is scored against the history of the first.
+    const ha = new Float64Array(37 * 2 * 3),
+      hc = new Float64Array(37 * 2 * 3);
+    b.kpiEval(prog, data, shape, ha, 3, 8);
+    scalar.kpiEval(prog, data, shape, hc, 3, 8);
+    const a = b.kpiEval(prog, data, shape, ha, 1.5, 8);
+    const c = scalar.kpiEval(prog, data, shape, hc, 1.5, 8);
     const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+    expect(bits(a.values!)).toEqual(bits(c.values!));
+    expect(Array.from(a.reasons!)).toEqual(Array.from(c.reasons!));
+    expect(Array.from(a.nullCounts)).toEqual(Array.from(c.nullCounts));
     expect(bits(a.counterStats)).toEqual(bits(c.counterStats));
     expect(bits(a.kpiStats)).toEqual(bits(c.kpiStats));
+    expect(Array.from(a.anomalies)).toEqual(Array.from(c.anomalies));
+    expect(Array.from(a.breaches)).toEqual(Array.from(c.breaches));
+    expect(bits(a.maxZ)).toEqual(bits(c.maxZ));
+    expect(Array.from(ha)).toEqual(Array.from(hc));
+    // The data exercised the paths: nulls of both kinds, breaches, anomalies.
+    expect(a.nullCounts.some((x, i) => i % 2 === 0 && x > 0)).toBe(true);
+    expect(a.nullCounts.some((x, i) => i % 2 === 1 && x > 0)).toBe(true);
+    expect(a.breaches.some((x) => x > 0)).toBe(true);
+    expect(a.anomalies.some((x) => x > 0)).toBe(true);
   } finally {
     scalar.close();
   }

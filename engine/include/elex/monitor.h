@@ -75,6 +75,32 @@ struct Alerting {
   std::uint32_t min_history;
 };
 
+/// One KPI's periods scored at once (the tail of evaluate()): the values
+/// that are finite count; null values are NaN by then.
+struct ScoreParams {
+  float threshold;    ///< NaN: none
+  int direction;      ///< +1 higher is better (breach below), −1 lower is better, 0 none
+  float mean0;        ///< the cell's history mean before this batch
+  float inv_sd;       ///< 1 / its standard deviation; 0: not scored yet
+  float z_threshold;  ///< |z| above which a value is an anomaly
+};
+struct KpiScore {
+  std::uint32_t breaches;
+  std::uint32_t anomalies;
+  float worst_z;  ///< largest |z| (0 when not scored)
+  float count;    ///< finite values
+  double mean;    ///< of the finite values (0 when none)
+  double m2;      ///< sum of squared deviations from `mean`
+};
+/// The vector form keeps four lanes (period t in lane t mod 4) and combines
+/// them in a fixed order; the scalar twin does the same, so both agree bit
+/// for bit. Sums are in float per lane (two passes: mean, then squared
+/// deviations, which stays accurate for large means), combined in double.
+KpiScore score(const float* values, std::size_t periods, const ScoreParams& sp);
+namespace scalar {
+KpiScore score(const float* values, std::size_t periods, const ScoreParams& sp);
+}
+
 /// Cells are independent: with a pool they are spread over its threads.
 [[nodiscard]] Status evaluate(const Programs& p, const Shape& s, const float* data,
                               const Alerting& a, const Outputs& out, ThreadPool* pool);

@@ -37,6 +37,7 @@ inline f32x4 zero() { return {wasm_f32x4_splat(0.0f)}; }
 inline f32x4 add(f32x4 a, f32x4 b) { return {wasm_f32x4_add(a.v, b.v)}; }
 inline f32x4 sub(f32x4 a, f32x4 b) { return {wasm_f32x4_sub(a.v, b.v)}; }
 inline f32x4 mul(f32x4 a, f32x4 b) { return {wasm_f32x4_mul(a.v, b.v)}; }
+inline f32x4 div(f32x4 a, f32x4 b) { return {wasm_f32x4_div(a.v, b.v)}; }
 /// Sum of the four lanes in the fixed order (l0 + l2) + (l1 + l3).
 inline float hsum(f32x4 a) {
   v128_t hi = wasm_i32x4_shuffle(a.v, a.v, 2, 3, 0, 1);
@@ -116,6 +117,7 @@ inline f32x4 zero() { return {_mm_setzero_ps()}; }
 inline f32x4 add(f32x4 a, f32x4 b) { return {_mm_add_ps(a.v, b.v)}; }
 inline f32x4 sub(f32x4 a, f32x4 b) { return {_mm_sub_ps(a.v, b.v)}; }
 inline f32x4 mul(f32x4 a, f32x4 b) { return {_mm_mul_ps(a.v, b.v)}; }
+inline f32x4 div(f32x4 a, f32x4 b) { return {_mm_div_ps(a.v, b.v)}; }
 inline float hsum(f32x4 a) {
   __m128 hi = _mm_movehl_ps(a.v, a.v);
   __m128 s = _mm_add_ps(a.v, hi);
