@@ -158,6 +158,7 @@ async function queryBench(questions: { q: string; expected: string; kind: string
     if (i === 0 && r.counts.reject !== (vals[0]!.counts as { reject: number }).reject)
       throw new Error('validateBatch disagrees with validate');
   }
+  const walls = bvals.map((v) => v.wall);
   // Monitor: cells × 200 counters × 96 periods; the counters of as many KPIs as fit.
   const cells = quick ? 200 : 1000;
   const counters: string[] = [];
@@ -212,14 +213,8 @@ async function queryBench(questions: { q: string; expected: string; kind: string
       ),
       counts: vals[0]!.counts,
       batch: {
-        totalMs: pct(
-          bvals.map((v) => v.wall),
-          0.5,
-        ),
-        p95Ms: pct(
-          bvals.map((v) => v.wall),
-          0.95,
-        ),
+        totalMs: pct(walls, 0.5),
+        p95Ms: pct(walls, 0.95),
         kernelMs: pct(
           bvals.map((v) => v.kernel),
           0.5,

@@ -22,6 +22,11 @@ using elex::learn::State;
 
 struct AgentPtr {
   Agent* a = nullptr;
+  AgentPtr() = default;
+  AgentPtr(AgentPtr&& o) noexcept : a(o.a) { o.a = nullptr; }
+  AgentPtr(const AgentPtr&) = delete;
+  AgentPtr& operator=(const AgentPtr&) = delete;
+  AgentPtr& operator=(AgentPtr&&) = delete;
   ~AgentPtr() { delete a; }
   Agent* operator->() const { return a; }
 };
@@ -39,6 +44,17 @@ State st(unsigned type, unsigned complexity = 0, unsigned bucket = 0, unsigned c
   s.confidence_bucket = bucket;
   s.context = context;
   return s;
+}
+
+/// The agent rebuilt from its own record.
+AgentPtr round_trip(const Agent* a) {
+  std::uint8_t* rec = nullptr;
+  std::size_t size = 0;
+  AgentPtr b;
+  EXPECT_EQ(a->serialize(&rec, &size), ELEX_OK);
+  EXPECT_EQ(Agent::deserialize(rec, size, &b.a), ELEX_OK);
+  std::free(rec);
+  return b;
 }
 
 std::vector<float> values(const Agent* a, const State& s) {
@@ -432,12 +448,8 @@ TEST(Learn, RecordRoundTripIsBitExactForSparseAndDenseStates) {
       ASSERT_EQ(a->feedback(&id, &r, 1, nullptr, nullptr), ELEX_OK);
     }
   }
-  std::uint8_t* rec = nullptr;
-  std::size_t size = 0;
-  ASSERT_EQ(a->serialize(&rec, &size), ELEX_OK);
-  AgentPtr b;
-  ASSERT_EQ(Agent::deserialize(rec, size, &b.a), ELEX_OK);
-  std::free(rec);
+  const AgentPtr b = round_trip(a.a);
+  ASSERT_NE(b.a, nullptr);
   unsigned zeros = 0, dense = 0;
   for (unsigned s = 0; s < 400; ++s) {
     const auto va = values(a.a, st(s % 6, s % 3, s % 16, s));

@@ -190,42 +190,22 @@ test('KPI formulas compile to stack programs and evaluate with reasons for null 
   expect(compileFormula('-Cell.pmAtt - -2', idx, [])).not.toBeNull();
   // 1 cell, 2 counters, 3 periods: att, succ
   const data = new Float32Array([10, 0, 4, 9, 0, NaN]);
-  const r = b.kpiEval(
-    {
-      ops: Int32Array.from(ops),
-      offsets: Uint32Array.from([0, ops.length]),
-      consts: Float32Array.from(consts),
-      kpis: 1,
-      thresholds: Float32Array.from([95]),
-      directions: Int8Array.from([1]),
-    },
-    data,
-    { cells: 1, counters: 2, periods: 3 },
-    new Float64Array(3),
-    3,
-    8,
-  );
+  const prog = {
+    ops: Int32Array.from(ops),
+    offsets: Uint32Array.from([0, ops.length]),
+    consts: Float32Array.from(consts),
+    kpis: 1,
+    thresholds: Float32Array.from([95]),
+    directions: Int8Array.from([1]),
+  };
+  const shape = { cells: 1, counters: 2, periods: 3 };
+  const r = b.kpiEval(prog, data, shape, new Float64Array(3), 3, 8);
   expect(r.values![0]).toBeCloseTo(90, 5);
   expect(Number.isNaN(r.values![1])).toBe(true);
   expect(Array.from(r.reasons!)).toEqual([0, 2, 1]);
   expect(Array.from(r.nullCounts)).toEqual([1, 1]); // one missing sample, one division by zero
   // Without per-period output: the same statistics and null counts, no values.
-  const lean = b.kpiEval(
-    {
-      ops: Int32Array.from(ops),
-      offsets: Uint32Array.from([0, ops.length]),
-      consts: Float32Array.from(consts),
-      kpis: 1,
-      thresholds: Float32Array.from([95]),
-      directions: Int8Array.from([1]),
-    },
-    data,
-    { cells: 1, counters: 2, periods: 3 },
-    new Float64Array(3),
-    3,
-    8,
-    false,
-  );
+  const lean = b.kpiEval(prog, data, shape, new Float64Array(3), 3, 8, false);
   expect(lean.values).toBeNull();
   expect(lean.reasons).toBeNull();
   expect(Array.from(lean.nullCounts)).toEqual([1, 1]);
