@@ -173,12 +173,21 @@ export class AgentHost {
             best.set(code, { rec, key });
           }
         }
-        // Most recently used last in a snapshot: load those first.
-        for (const [code, { rec, key }] of [...best].reverse()) {
+        // Most recently used last in a snapshot: load those first, all in one
+        // call (deserialised on the engine's threads). Those that do not fit
+        // the budget stay cold, read back from the snapshot on first use.
+        const order = [...best].reverse();
+        const status = this.b.importAgents(order.map(([, x]) => x.rec));
+        order.forEach(([code, { key }], i) => {
           report.agents++;
-          if (this.tryImport(rec)) report.resident++;
-          else this.cold.set(code, { where: 'snapshot', key });
-        }
+          if (status[i] === 0) report.resident++;
+          else if (status[i] === 12) this.cold.set(code, { where: 'snapshot', key });
+          else
+            throw new ElexError(
+              'CORRUPT_DATA',
+              `learned-state snapshot ${this.store!.describe(key)} holds a damaged record of "${code}" (status ${status[i]}); it was left untouched`,
+            );
+        });
         for (const key of await this.store.keys('spill/')) {
           const code = key.slice('spill/'.length);
           if (!this.hosted.includes(agentShardOf(code))) continue;

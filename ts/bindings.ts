@@ -185,6 +185,7 @@ interface ElexModule {
   ): number;
   _elex_agent_info(engine: number, code: number, len: number, out: number): number;
   _elex_agent_export(engine: number, code: number, len: number, out: number, outSize: number): number;
+  _elex_agents_import_batch(engine: number, frames: number, size: number, n: number, status: number): number;
   _elex_agent_import(engine: number, bytes: number, size: number, evict: number, replaced: number): number;
   _elex_agent_drop(engine: number, code: number, len: number): number;
   _elex_agents_spill_pop(engine: number, out: number, outSize: number): number;
@@ -650,6 +651,32 @@ export class Bindings {
   }
 
   /** Restores an agent from its record; with evict = false, BUDGET_EXCEEDED rather than evicting. */
+  /**
+   * Restores many records at once (a restore: never evicts), deserialised
+   * on the engine's threads. Per record: 0 when its agent is resident
+   * afterwards, else a status code (12 BUDGET_EXCEEDED: it did not fit and
+   * nothing changed for it; others: the record is damaged).
+   */
+  importAgents(records: readonly Uint8Array[]): Int32Array {
+    this.open();
+    const total = records.reduce((n, r) => n + 4 + r.length, 0);
+    return this.scoped((s) => {
+      const p = s.alloc(Math.max(4, total)),
+        st = s.alloc(Math.max(4, 4 * records.length));
+      const u8 = new Uint8Array(this.memory.buffer);
+      const dv = new DataView(this.memory.buffer);
+      let at = p;
+      for (const r of records) {
+        if (!(r instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'agent records must be Uint8Arrays');
+        dv.setUint32(at, r.length, true);
+        u8.set(r, at + 4);
+        at += 4 + r.length;
+      }
+      this.call('importing agents', this.m._elex_agents_import_batch(this.enginePtr, p, total, records.length, st));
+      return Int32Array.from(new Int32Array(this.memory.buffer, st, records.length));
+    });
+  }
+
   importAgent(record: Uint8Array, evict = true): { replaced: boolean } {
     this.open();
     if (!(record instanceof Uint8Array))

@@ -1,6 +1,9 @@
 // The agent store inside a memory budget (agents.h).
 #include "elex/agents.h"
 
+#include <string_view>
+#include <unordered_map>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -353,6 +356,79 @@ Status AgentStore::import(const std::uint8_t* bytes, std::size_t size, bool* rep
   }
   after_call(a);
   return ELEX_OK;
+}
+
+void AgentStore::import_batch(const std::uint8_t* const* records, const std::size_t* sizes,
+                              std::size_t n, ThreadPool* pool, Status* status) {
+  if (n == 0) return;
+  auto** agents = static_cast<Agent**>(std::calloc(n, sizeof(Agent*)));
+  auto* todo = static_cast<std::uint8_t*>(std::calloc(n, 1));
+  if (agents == nullptr || todo == nullptr) {
+    std::free(agents);
+    std::free(todo);
+    for (std::size_t i = 0; i < n; ++i) status[i] = ELEX_E_OUT_OF_MEMORY;
+    return;
+  }
+  // Plan in order against the budget, as one-by-one imports would: a code
+  // planned earlier in the batch counts as resident with its planned bytes.
+  struct Plan {
+    std::size_t index, live;
+    std::uint64_t version;
+  };
+  std::unordered_map<std::string_view, Plan> plans;
+  std::size_t planned = used();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t live = 0, len = 0;
+    const std::uint8_t* code = nullptr;
+    std::uint64_t version = 0;
+    status[i] = Agent::peek(records[i], sizes[i], &live, &code, &len, &version);
+    if (status[i] != ELEX_OK) continue;
+    const std::string_view key(reinterpret_cast<const char*>(code), len);
+    const auto earlier = plans.find(key);
+    const Entry* resident = find_entry(key.data(), len);
+    std::size_t have = resident ? resident->bytes : 0;
+    if (earlier != plans.end()) {
+      if (earlier->second.version >= version) continue;  // as new: nothing to do
+      have = earlier->second.live;
+    } else if (resident != nullptr && resident->agent->stats().version >= version) {
+      continue;
+    }
+    if (planned - have + live > budget_) {
+      ++budget_failures_;
+      status[i] = ELEX_E_BUDGET_EXCEEDED;
+      continue;
+    }
+    planned = planned - have + live;
+    if (earlier != plans.end()) todo[earlier->second.index] = 0;  // replaced within the batch
+    plans[key] = Plan{i, live, version};
+    todo[i] = 1;
+  }
+  const auto body = [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i)
+      if (todo[i]) status[i] = Agent::deserialize(records[i], sizes[i], &agents[i]);
+  };
+  if (pool != nullptr && pool->size() > 1 && n >= 8)
+    pool->parallel_for(n, 4, body);
+  else
+    body(0, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    Agent* a = agents[i];
+    if (!todo[i] || a == nullptr) continue;
+    if (Entry* old = find_entry(a->code(), a->code_len()); old != nullptr) {
+      if (old->agent->stats().version >= a->stats().version) {  // a duplicate in the batch
+        delete a;
+        continue;
+      }
+      remove_entry(old);
+    }
+    if (Status s = add_entry(a); s != ELEX_OK) {
+      delete a;
+      status[i] = s;
+    }
+  }
+  std::free(agents);
+  std::free(todo);
+  after_call(nullptr);
 }
 
 Status AgentStore::export_agent(const char* code, std::size_t len, std::uint8_t** out,

@@ -251,11 +251,16 @@ Status export_records(const AgentStore& store, uint32_t shard, uint32_t shards, 
   std::size_t total = 0, kept = 0;
   if (!agents || !recs || !sizes) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
   const std::size_t m = st == ELEX_OK ? store.lru_order(agents, n) : 0;
-  for (std::size_t i = 0; i < m && st == ELEX_OK; ++i) {
+  for (std::size_t i = 0; i < m; ++i) {  // this shard's agents, least recently used first
     const elex::learn::Agent* a = agents[i];
-    if (shards != 0 && elex_shard_of(a->code(), uint32_t(a->code_len()), shards) != shard) continue;
-    st = a->serialize(&recs[kept], &sizes[kept]);
-    if (st == ELEX_OK) total += 4 + sizes[kept++];
+    if (shards == 0 || elex_shard_of(a->code(), uint32_t(a->code_len()), shards) == shard)
+      agents[kept++] = a;
+  }
+  // One thread: serialising on the engine's threads measured slower here
+  // (allocator contention), and writing the bytes out dominates anyway.
+  for (std::size_t i = 0; i < kept && st == ELEX_OK; ++i) {
+    st = agents[i]->serialize(&recs[i], &sizes[i]);
+    if (st == ELEX_OK) total += 4 + sizes[i];
   }
   std::uint8_t* buf = nullptr;
   if (st == ELEX_OK) {
@@ -301,6 +306,45 @@ ELEX_EXPORT int elex_agent_import(elex_engine* engine, const uint8_t* bytes, siz
     const Status s = engine->agents.import(bytes, size, &r, evict != 0);
     if (replaced) *replaced = r ? 1 : 0;
     return s;
+  });
+}
+
+ELEX_EXPORT int elex_agents_import_batch(elex_engine* engine, const uint8_t* frames, size_t size,
+                                         uint32_t n, int32_t* status) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (n > 0 && (frames == nullptr || status == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null frames or status");
+    auto** recs = static_cast<const uint8_t**>(std::malloc(sizeof(uint8_t*) * (n ? n : 1)));
+    auto* sizes = static_cast<size_t*>(std::malloc(sizeof(size_t) * (n ? n : 1)));
+    auto* sts = static_cast<Status*>(std::malloc(sizeof(Status) * (n ? n : 1)));
+    Status st = recs && sizes && sts ? ELEX_OK : elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory");
+    size_t at = 0;
+    for (uint32_t i = 0; i < n && st == ELEX_OK; ++i) {
+      uint32_t len = 0;
+      if (size - at < 4) {
+        st = elex::fail(ELEX_E_INVALID_ARGUMENT, "record frame %u is truncated", i);
+        break;
+      }
+      std::memcpy(&len, frames + at, 4);
+      if (size - at - 4 < len) {
+        st = elex::fail(ELEX_E_INVALID_ARGUMENT, "record %u overruns the frames", i);
+        break;
+      }
+      recs[i] = frames + at + 4;
+      sizes[i] = len;
+      at += 4 + size_t(len);
+    }
+    if (st == ELEX_OK && at != size)
+      st = elex::fail(ELEX_E_INVALID_ARGUMENT, "frames hold more than %u records", n);
+    if (st == ELEX_OK) {
+      engine->agents.import_batch(recs, sizes, n, &engine->pool, sts);
+      for (uint32_t i = 0; i < n; ++i) status[i] = int32_t(sts[i]);
+    }
+    std::free(recs);
+    std::free(sizes);
+    std::free(sts);
+    return st;
   });
 }
 

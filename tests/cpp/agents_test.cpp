@@ -176,6 +176,70 @@ TEST(Agents, OverBudgetIsAnErrorThatChangesNothing) {
   EXPECT_EQ(s.stats().budget_failures, 2u);
 }
 
+TEST(Agents, BatchImportPlansTheBudgetInOrderAndMatchesOneByOne) {
+  // 40 agents of 30..69 states, exported from one store.
+  AgentStore src;
+  std::uint64_t qid = 0;
+  std::vector<std::vector<std::uint8_t>> recs;
+  for (unsigned a = 0; a < 40; ++a) {
+    const std::string c = code(a);
+    for (unsigned k = 0; k < 30 + a; ++k) {
+      Decision d;
+      ASSERT_EQ(src.decide(c.data(), c.size(), ++qid, st(k), 0, &d), ELEX_OK);
+      const float r = float(int(k % 5) - 2) / 2.0f;
+      ASSERT_EQ(src.feedback(c.data(), c.size(), &qid, &r, 1, nullptr, nullptr), ELEX_OK);
+    }
+    std::uint8_t* out = nullptr;
+    std::size_t n = 0;
+    ASSERT_EQ(src.export_agent(c.data(), c.size(), &out, &n), ELEX_OK);
+    recs.emplace_back(out, out + n);
+    std::free(out);
+  }
+  recs.push_back(recs[3]);    // a duplicate of agent 3
+  recs.push_back({1, 2, 3});  // garbage
+  std::vector<const std::uint8_t*> ptrs;
+  std::vector<std::size_t> sizes;
+  for (auto& r : recs) ptrs.push_back(r.data()), sizes.push_back(r.size());
+  // A budget that holds about half of them.
+  std::size_t live_all = 0;
+  for (unsigned i = 0; i < 40; ++i) {
+    std::size_t live = 0;
+    ASSERT_EQ(elex::learn::Agent::peek(ptrs[i], sizes[i], &live, nullptr, nullptr, nullptr),
+              ELEX_OK);
+    live_all += live;
+  }
+  for (unsigned threads : {1u, 2u, 4u}) {
+    elex::ThreadPool pool(threads);
+    AgentStore batch(live_all / 2), one(live_all / 2);
+    std::vector<elex::Status> st_batch(ptrs.size());
+    batch.import_batch(ptrs.data(), sizes.data(), ptrs.size(), &pool, st_batch.data());
+    for (std::size_t i = 0; i < ptrs.size(); ++i) {
+      bool replaced = false;
+      const elex::Status s1 = one.import(ptrs[i], sizes[i], &replaced, false);
+      EXPECT_EQ(st_batch[i], s1) << "record " << i << " threads " << threads;
+    }
+    EXPECT_EQ(batch.resident(), one.resident());
+    EXPECT_LE(batch.used(), batch.budget());
+    EXPECT_GT(batch.resident(), 5u);
+    EXPECT_LT(batch.resident(), 40u);
+    EXPECT_NE(st_batch.back(), ELEX_OK);  // the garbage record
+    // The agents that came in are the same, value for value.
+    for (unsigned a = 0; a < 40; ++a) {
+      const std::string c = code(a);
+      const auto* x = batch.find(c.data(), c.size());
+      const auto* y = one.find(c.data(), c.size());
+      ASSERT_EQ(x == nullptr, y == nullptr) << a;
+      if (x == nullptr) continue;
+      for (unsigned k = 0; k < 30 + a; ++k) {
+        float qa[elex::learn::kActions], qb[elex::learn::kActions];
+        x->values(st(k), qa, nullptr);
+        y->values(st(k), qb, nullptr);
+        EXPECT_EQ(std::memcmp(qa, qb, sizeof qa), 0) << a << ' ' << k;
+      }
+    }
+  }
+}
+
 TEST(Agents, SpilledStateComesBackAndOlderRecordsDoNotOverwrite) {
   AgentStore s;
   Decision d;

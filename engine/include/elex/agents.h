@@ -31,6 +31,7 @@
 #include <cstdint>
 
 #include "elex/learn.h"
+#include "elex/parallel.h"
 #include "elex/status.h"
 
 namespace elex::memory {
@@ -104,6 +105,15 @@ class AgentStore {
   /// With evict = false it fails with BUDGET_EXCEEDED instead of evicting.
   [[nodiscard]] Status import(const std::uint8_t* bytes, std::size_t size, bool* replaced,
                               bool evict = true);
+  /// Restores n records at once, never evicting (a restore): in order, a
+  /// record that does not fit what is left of the budget gets
+  /// BUDGET_EXCEEDED in status[i] and changes nothing; the others are
+  /// deserialised in parallel on `pool` (may be null), then made resident
+  /// in order (a resident agent of the same code is replaced only by a
+  /// newer version). status[i] is ELEX_OK when record i's agent is resident
+  /// afterwards.
+  void import_batch(const std::uint8_t* const* records, const std::size_t* sizes, std::size_t n,
+                    ThreadPool* pool, Status* status);
   /// The record of a resident agent (NOT_FOUND if none), malloc'ed.
   [[nodiscard]] Status export_agent(const char* code, std::size_t len, std::uint8_t** out,
                                     std::size_t* out_size) const;

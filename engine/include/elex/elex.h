@@ -147,6 +147,12 @@ int elex_agent_export(const elex_engine* engine, const char* code, uint32_t len,
 /// Every resident agent as {u32 length, record}*, least recently used first.
 int elex_agents_export_all(const elex_engine* engine, uint8_t** out, size_t* out_size,
                            uint32_t* count);
+/// Restores n records ({u32 length, record} frames) at once, never
+/// evicting: status[i] is 0 when record i's agent is resident afterwards,
+/// else its status (12 BUDGET_EXCEEDED: it did not fit; the store is
+/// unchanged for it). Records are deserialised on the engine's threads.
+int elex_agents_import_batch(elex_engine* engine, const uint8_t* frames, size_t size, uint32_t n,
+                             int32_t* status);
 /// Restores an agent from a record; *replaced = 1 if it replaced an older
 /// resident one. evict = 0: fail with BUDGET_EXCEEDED rather than evict.
 int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size, uint32_t evict,
