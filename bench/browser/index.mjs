@@ -12,6 +12,9 @@ const efConstruction = efcArg ? Number(efcArg.slice(6)) : undefined; // ours (de
 const only = process.argv.find((a) => a.startsWith('--data='))?.slice(7); // e.g. --data=clustered
 const onlyN = Number(process.argv.find((a) => a.startsWith('--n='))?.slice(4) ?? 0); // e.g. --n=100000
 const onlyVariant = process.argv.find((a) => a.startsWith('--variant='))?.slice(10);
+// --int8: int8 codes with re-ranking instead of f32 vectors; --no-hnswlib: skip the side-by-side.
+const quantization = process.argv.includes('--int8') ? 'int8' : 'none';
+const withHnswlib = !process.argv.includes('--no-hnswlib');
 const { base, stop } = await startPreview(4182);
 const browser = await launchChromium();
 const page = await browser.newPage();
@@ -38,13 +41,31 @@ if (!skipKernels) for (const variant of variants) report.kernels.push(await run(
 const datasets = [
   { data: 'clustered', n: 10000 },
   { data: 'uniform', n: 10000 },
-  ...(quick ? [] : [{ data: 'clustered', n: 100000 }]),
+  // 100K twice: f32 vectors, and int8 codes with re-ranking (a third of the memory, so
+  // more of the graph stays in cache).
+  ...(quick
+    ? []
+    : [
+        // efConstruction 200 at 100K (as hnswlib-wasm here): a better graph pays off at this size.
+        { data: 'clustered', n: 100000, efConstruction: 200 },
+        { data: 'clustered', n: 100000, efConstruction: 200, quantization: 'int8' },
+      ]),
 ];
 for (const d of datasets.filter((x) => (!only || x.data === only) && (!onlyN || x.n === onlyN)))
   for (const variant of variants.filter((v) => !onlyVariant || v === onlyVariant)) {
     if (d.n > 10000 && variant === 'scalar') continue; // minutes of build for a number nobody needs
     report.index.push(
-      await run({ kind: 'index', variant, ...d, efs, efConstruction, hnswlib: variant === 'simd-mt', queries: 1000 }),
+      await run({
+        kind: 'index',
+        variant,
+        ...d,
+        efs,
+        efConstruction: efConstruction ?? d.efConstruction ?? 100,
+        quantization: d.quantization ?? quantization,
+        // hnswlib-wasm has no int8 codes: its side of that comparison is the f32 run.
+        hnswlib: withHnswlib && variant === 'simd-mt' && (d.quantization ?? quantization) === 'none',
+        queries: 1000,
+      }),
     );
   }
 await browser.close();
@@ -77,7 +98,7 @@ if (!skipKernels) {
 
 for (const r of report.index) {
   console.log(
-    `\n${r.request.variant} ${r.n} x ${r.dim} ${r.data} (M ${r.request.M ?? 16}, efConstruction ${r.request.efConstruction ?? 100}): build ${f(r.buildMs)} ms (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, exact scan p50 ${f(r.exact.p50)} us`,
+    `\n${r.request.variant} ${r.n} x ${r.dim} ${r.data} (M ${r.request.M ?? 16}, efConstruction ${r.request.efConstruction ?? 100}${r.request.quantization === 'int8' ? ', int8 codes' : ''}): build ${f(r.buildMs)} ms (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, exact scan p50 ${f(r.exact.p50)} us`,
   );
   console.log(
     '  ef   recall    p50    p95    p99   mean (us)' + (r.hnswlib ? '   | hnswlib-wasm recall   p50    p95' : ''),
