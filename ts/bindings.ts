@@ -905,16 +905,7 @@ export class Bindings {
     zThreshold: number,
     minHistory: number,
     perPeriod = true,
-  ): {
-    values: Float32Array | null;
-    reasons: Uint8Array | null;
-    nullCounts: Uint32Array;
-    anomalies: Uint32Array;
-    maxZ: Float32Array;
-    breaches: Uint32Array;
-    kpiStats: Float32Array;
-    counterStats: Float32Array;
-  } {
+  ): KpiEvalResult {
     this.open();
     const { cells, counters, periods } = shape;
     const K = prog.kpis;
@@ -1226,6 +1217,25 @@ export class Bindings {
       for (const p of owned) this.m._elex_free(p);
     }
   }
+}
+
+/** What kpiEval() gives: per cell and KPI, in the batch's cell order. */
+export interface KpiEvalResult {
+  /** cells × kpis × periods; NaN where the value is null (null unless perPeriod). */
+  values: Float32Array | null;
+  /** Same shape: 0 ok, 1 missing counter sample, 2 division by zero (null unless perPeriod). */
+  reasons: Uint8Array | null;
+  /** cells × kpis × 2: null values for a missing sample, for a division by zero. */
+  nullCounts: Uint32Array;
+  /** cells × kpis: periods that are anomalies against the cell's history. */
+  anomalies: Uint32Array;
+  maxZ: Float32Array;
+  /** cells × kpis: periods on the wrong side of the catalog threshold. */
+  breaches: Uint32Array;
+  /** cells × kpis × 5: count, sum, mean, min, max of the non-null values. */
+  kpiStats: Float32Array;
+  /** cells × counters × 5, over the periods, missing samples skipped. */
+  counterStats: Float32Array;
 }
 
 export interface Scratch {

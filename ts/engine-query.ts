@@ -283,7 +283,8 @@ export class EngineQueries {
     const { cells, counters, periods, data } = batch;
     if (!Array.isArray(cells) || cells.length === 0 || !cells.every((c) => typeof c === 'string' && c.length > 0))
       throw new ElexError('INVALID_ARGUMENT', 'cells must be a non-empty array of cell ids');
-    if (new Set(cells).size !== cells.length)
+    const cellIndex = new Map(cells.map((c, i) => [c, i]));
+    if (cellIndex.size !== cells.length)
       throw new ElexError('INVALID_ARGUMENT', 'cell ids must be unique (a duplicate was found)');
     if (!Array.isArray(counters) || counters.length === 0)
       throw new ElexError('INVALID_ARGUMENT', 'counters must be a non-empty array of names');
@@ -447,7 +448,7 @@ export class EngineQueries {
         return (perCell ??= cells.map((_, c) => summarize(c)));
       },
       cell(id: string) {
-        const c = cells.indexOf(id);
+        const c = cellIndex.get(id) ?? -1;
         if (c < 0) throw new ElexError('NOT_FOUND', `cell "${id}" is not in this batch`);
         return perCell ? perCell[c]! : summarize(c);
       },
@@ -581,38 +582,49 @@ export class EngineQueries {
     });
     const t3 = now();
     const total = t3 - t0;
+    const shards = { answered: W - missing.size, total: W, missing: [...missing].sort((a, b) => a - b) };
+    const timings = {
+      embed: embedMs,
+      route: routeMs,
+      agents: t3 - t2,
+      gather: Math.max(0, t1 - t0 - inWorkers) + (t2 - t1),
+      total,
+    };
     return prepared.map((p) => {
       const mine = replies.get(p.queryId) ?? new Map<string, AgentReply>();
       const agents = p.features.map((f) => mine.get(f.code)).filter((a): a is AgentReply => !!a);
-      const primary = agents[0] ?? null;
-      const top = p.features[0];
-      this.learn.registerQuery(
-        p.queryId,
-        p.qid,
-        agents.map((a) => a.code),
-      );
-      const confidence = confidenceOf(top, primary);
-      return {
-        queryId: p.queryId,
-        text: p.r.text,
-        type: p.type,
-        complexity: p.complexity,
-        features: p.features,
-        action: primary?.action ?? null,
-        answer: primary?.answer ?? null,
-        agents,
-        confidence,
-        timings: {
-          embed: embedMs,
-          route: routeMs,
-          agents: t3 - t2,
-          gather: Math.max(0, t1 - t0 - inWorkers) + (t2 - t1),
-          total,
-        },
-        partial: missing.size > 0,
-        shards: { answered: W - missing.size, total: W, missing: [...missing].sort((a, b) => a - b) },
-      };
+      return this.result(p, p.r.text, agents, { ...timings }, { ...shards, missing: [...shards.missing] });
     });
+  }
+
+  /** A query's result, its agents registered for feedback. */
+  private result(
+    q: { queryId: string; qid: number; type: QueryType; complexity: Complexity; features: RoutedFeature[] },
+    text: string,
+    agents: AgentReply[],
+    timings: QueryTimings,
+    shards: QueryResult['shards'],
+  ): QueryResult {
+    const primary = agents[0] ?? null;
+    this.learn.registerQuery(
+      q.queryId,
+      q.qid,
+      agents.map((a) => a.code),
+    );
+    return {
+      queryId: q.queryId,
+      text,
+      type: q.type,
+      complexity: q.complexity,
+      features: q.features,
+      action: primary?.action ?? null,
+      answer: primary?.answer ?? null,
+      agents,
+      confidence: confidenceOf(q.features[0], primary),
+      timings,
+      partial: shards.answered < shards.total,
+      shards,
+    };
   }
 
   /** One worker holds every feature: route, classify and act in one round trip. */
@@ -627,36 +639,22 @@ export class EngineQueries {
     const items = reqs.map((r, i) => ({ text: r.text, type: r.type, complexity: r.complexity, ...ids[i]! }));
     const r = await this.pool.call(0, (w) => w.ranQuery(items, k), { signal, deadline: t0 + budget });
     const total = now() - t0;
-    return r.results.map((q, i) => {
-      const { queryId, qid } = ids[i]!;
-      const primary = q.replies[0] ?? null;
-      const top = q.features[0];
-      this.learn.registerQuery(
-        queryId,
-        qid,
-        q.replies.map((a) => a.code),
-      );
-      return {
-        queryId,
-        text: reqs[i]!.text,
-        type: q.type,
-        complexity: q.complexity,
-        features: q.features,
-        action: primary?.action ?? null,
-        answer: primary?.answer ?? null,
-        agents: q.replies,
-        confidence: confidenceOf(top, primary),
-        timings: {
-          embed: r.ms.embed,
-          route: r.ms.route,
-          agents: r.ms.agents,
-          gather: Math.max(0, total - r.ms.embed - r.ms.route - r.ms.agents),
-          total,
-        },
-        partial: false,
-        shards: { answered: 1, total: 1, missing: [] },
-      };
-    });
+    const timings = {
+      embed: r.ms.embed,
+      route: r.ms.route,
+      agents: r.ms.agents,
+      gather: Math.max(0, total - r.ms.embed - r.ms.route - r.ms.agents),
+      total,
+    };
+    return r.results.map((q, i) =>
+      this.result(
+        { ...ids[i]!, ...q },
+        reqs[i]!.text,
+        q.replies,
+        { ...timings },
+        { answered: 1, total: 1, missing: [] },
+      ),
+    );
   }
 
   private rethrowAbort(results: PromiseSettledResult<unknown>[]): void {

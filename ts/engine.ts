@@ -277,6 +277,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const build = pool.infoOf(0)!;
   const startMs = performance.now() - t0;
   let closed = false;
+  const closedError = () => new ElexError('CLOSED', 'the engine was closed');
+  /** A learning call, or CLOSED. */
+  const live = <T>(fn: () => Promise<T>): Promise<T> => (closed ? Promise.reject(closedError()) : fn());
+  /** A catalog call, or CLOSED, or the engine has no catalog. */
+  const ran = <T>(fn: (q: EngineQueries) => Promise<T>): Promise<T> =>
+    closed ? Promise.reject(closedError()) : queries ? fn(queries) : Promise.reject(noCatalog());
 
   const engine: Engine = {
     info: () => ({
@@ -294,7 +300,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     }),
 
     async distanceBatch(queries, vectors, dim, opts = {}) {
-      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      if (closed) throw closedError();
       const t = performance.now();
       if (!(queries instanceof Float32Array) || !(vectors instanceof Float32Array))
         throw new ElexError('INVALID_ARGUMENT', 'queries and vectors must be Float32Arrays');
@@ -336,60 +342,32 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
 
     async createIndex(name, options) {
-      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      if (closed) throw closedError();
       return openEngineIndex(pool, name, options);
     },
 
     async loadIndex(name, bytes) {
-      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      if (closed) throw closedError();
       if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
       return openEngineIndex(pool, name, bytes);
     },
 
-    decide(feature, state, opts) {
-      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
-      return learn.decide(feature, state, opts);
-    },
-    feedback(queryId, reward) {
-      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
-      return learn.feedback(queryId, reward);
-    },
-    agent: (feature) =>
-      closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.agent(feature),
-    agentValues: (feature, state) =>
-      closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.agentValues(feature, state),
-    stats: () => (closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.stats()),
-    save: () => (closed ? Promise.reject(new ElexError('CLOSED', 'the engine was closed')) : learn.save()),
-    query(input, opts) {
-      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
-      if (!queries) return Promise.reject(noCatalog());
-      return queries.query(input, opts);
-    },
-    queryBatch(inputs, opts) {
-      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
-      if (!queries) return Promise.reject(noCatalog());
-      return queries.queryBatch(inputs, opts);
-    },
-    validate(changes, opts) {
-      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
-      if (!queries) return Promise.reject(noCatalog());
-      return queries.validate(changes, opts);
-    },
-    validateBatch(batch, opts) {
-      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
-      if (!queries) return Promise.reject(noCatalog());
-      return queries.validateBatch(batch, opts);
-    },
+    decide: (feature, state, opts) => live(() => learn.decide(feature, state, opts)),
+    feedback: (queryId, reward) => live(() => learn.feedback(queryId, reward)),
+    agent: (feature) => live(() => learn.agent(feature)),
+    agentValues: (feature, state) => live(() => learn.agentValues(feature, state)),
+    stats: () => live(() => learn.stats()),
+    save: () => live(() => learn.save()),
+    query: (input, opts) => ran((q) => q.query(input, opts)),
+    queryBatch: (inputs, opts) => ran((q) => q.queryBatch(inputs, opts)),
+    validate: (changes, opts) => ran((q) => q.validate(changes, opts)),
+    validateBatch: (batch, opts) => ran((q) => q.validateBatch(batch, opts)),
     parameterIndexes(names) {
-      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      if (closed) throw closedError();
       if (!queries) throw noCatalog();
       return queries.parameterIndexes(names);
     },
-    monitor(batch, opts) {
-      if (closed) return Promise.reject(new ElexError('CLOSED', 'the engine was closed'));
-      if (!queries) return Promise.reject(noCatalog());
-      return queries.monitor(batch, opts);
-    },
+    monitor: (batch, opts) => ran((q) => q.monitor(batch, opts)),
     catalog: () => (catalog ? { stats: catalog.stats, fingerprint: catalog.fingerprint } : null),
     async routerReady() {
       if (!catalog) throw noCatalog();

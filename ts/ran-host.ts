@@ -19,13 +19,14 @@
  * then the best vector hits.
  */
 import type { AgentHost } from './agent-host.ts';
-import type { Bindings, EmbedderHandle, IndexHandle } from './bindings.ts';
+import type { Bindings, EmbedderHandle, IndexHandle, KpiEvalResult } from './bindings.ts';
 import { loadCatalog, type Counter, type Feature, type Kpi, type LoadedCatalog, type Parameter } from './catalog.ts';
 import { classify, type MatchedEntity } from './classify.ts';
 import type { Complexity, QueryType } from './learn-types.ts';
 import { ElexError } from './errors.ts';
 import { AGENT_SHARDS, agentShardOf, hash32, type AgentAction, type AgentState } from './learn-types.ts';
 import { compileFormula } from './ran-ops.ts';
+import type { ActRequest } from './protocol.ts';
 
 export interface MonitorShard {
   cells: string[];
@@ -41,23 +42,8 @@ export interface MonitorShard {
   perPeriod: boolean;
 }
 
-export interface MonitorShardResult {
+export interface MonitorShardResult extends KpiEvalResult {
   kpis: string[];
-  /** cells × kpis × periods; NaN where the value is null (null unless perPeriod). */
-  values: Float32Array | null;
-  /** Same shape: 0 ok, 1 missing counter sample, 2 division by zero (null unless perPeriod). */
-  reasons: Uint8Array | null;
-  /** cells × kpis × 2: null values for a missing sample, for a division by zero. */
-  nullCounts: Uint32Array;
-  /** cells × kpis: periods that are anomalies against the cell's history. */
-  anomalies: Uint32Array;
-  maxZ: Float32Array;
-  /** cells × kpis: periods on the wrong side of the catalog threshold. */
-  breaches: Uint32Array;
-  /** cells × kpis × 5: count, sum, mean, min, max of the non-null values. */
-  kpiStats: Float32Array;
-  /** cells × counters × 5, over the periods, missing samples skipped. */
-  counterStats: Float32Array;
   /** NaN samples in the input. */
   missing: number;
   ms: number;
@@ -458,19 +444,7 @@ export class RanHost {
    * are the merged top features of the whole pool (for ConsultPeer and
    * RequestClarification).
    */
-  async act(
-    req: {
-      queryId: string;
-      qid: number;
-      text: string;
-      type: string;
-      complexity: string;
-      features: RoutedFeature[];
-      candidates: RoutedFeature[];
-      state: AgentState;
-    },
-    vector?: Float32Array,
-  ): Promise<AgentReply[]> {
+  async act(req: ActRequest, vector?: Float32Array): Promise<AgentReply[]> {
     const replies: AgentReply[] = [];
     let qvec: Float32Array | null = vector ?? null;
     for (const f of req.features) {

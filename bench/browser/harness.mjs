@@ -33,3 +33,24 @@ export async function startPreview(port) {
 export function launchChromium() {
   return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? launch.executablePath, args: launch.args });
 }
+
+/**
+ * vite preview on `port`, Chromium, and the bench page loaded (its console
+ * logs echoed): { browser, page, close }.
+ */
+export async function openBenchPage(port) {
+  const { base, stop } = await startPreview(port);
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
+  await page.goto(`${base}/bench.html`);
+  await page.waitForFunction(() => window.elexBench);
+  return {
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      stop();
+    },
+  };
+}

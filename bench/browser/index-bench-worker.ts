@@ -12,6 +12,7 @@
  */
 import { instantiate, type Bindings, type IndexHandle } from '../../ts/bindings.ts';
 import type { Variant } from '../../ts/platform.ts';
+import { mulberry32 } from '../../scripts/mulberry32.mjs';
 
 export interface BenchRequest {
   kind: 'index' | 'kernels';
@@ -45,16 +46,7 @@ export interface BenchReport {
 const post = (m: unknown) => (self as unknown as Worker).postMessage(m);
 const progress = (text: string) => post({ type: 'progress', text });
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = mulberry32;
 
 function gauss(r: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());

@@ -4,7 +4,7 @@
 // bindings inside a worker, hnswlib-wasm 0.8.2 in the same run. Writes
 // bench/report/index-bench.json and prints tables.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { launchChromium, startPreview } from './harness.mjs';
+import { openBenchPage } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
 const efcArg = process.argv.find((a) => a.startsWith('--efc='));
@@ -15,12 +15,7 @@ const onlyVariant = process.argv.find((a) => a.startsWith('--variant='))?.slice(
 // --int8: int8 codes with re-ranking instead of f32 vectors; --no-hnswlib: skip the side-by-side.
 const quantization = process.argv.includes('--int8') ? 'int8' : 'none';
 const withHnswlib = !process.argv.includes('--no-hnswlib');
-const { base, stop } = await startPreview(4182);
-const browser = await launchChromium();
-const page = await browser.newPage();
-page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
-await page.goto(`${base}/bench.html`);
-await page.waitForFunction(() => window.elexBench);
+const { browser, page, close } = await openBenchPage(4182);
 if (!(await page.evaluate(() => window.elexBench.isolated)))
   throw new Error('the bench page is not cross-origin isolated');
 
@@ -68,8 +63,7 @@ for (const d of datasets.filter((x) => (!only || x.data === only) && (!onlyN || 
       }),
     );
   }
-await browser.close();
-stop();
+await close();
 
 // ---------------------------------------------------------------- tables
 const f = (x, d = 0) => (x === undefined || x === null ? '—' : Number(x).toFixed(d));

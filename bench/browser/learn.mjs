@@ -4,22 +4,16 @@
 // Writes bench/report/learn-bench.json and prints tables with the targets
 // of the learning issue beside the measured figures.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { launchChromium, startPreview } from './harness.mjs';
+import { openBenchPage } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
-const { base, stop } = await startPreview(4183);
-const browser = await launchChromium();
-const page = await browser.newPage();
-page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
-await page.goto(`${base}/bench.html`);
-await page.waitForFunction(() => window.elexBench);
+const { browser, page, close } = await openBenchPage(4183);
 const report = { generatedAt: new Date().toISOString(), browser: browser.version(), quick, variants: [] };
 for (const variant of ['simd-mt', 'simd', 'scalar'])
   report.variants.push(await page.evaluate((r) => window.elexBench.run(r), { kind: 'learn', variant, quick }));
 // Through the public engine: save + restore with the default pool (workers in parallel).
 report.engine = await page.evaluate(([a, s]) => window.elexBench.engineSaveRestore(a, s), [quick ? 100 : 593, 1000]);
-await browser.close();
-stop();
+await close();
 mkdirSync('bench/report', { recursive: true });
 writeFileSync('bench/report/learn-bench.json', JSON.stringify(report, null, 2));
 

@@ -5,19 +5,13 @@
 // monitor batch of 1,000 cells × 200 counters × 96 periods. Writes
 // bench/report/query-bench.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { launchChromium, startPreview } from './harness.mjs';
+import { openBenchPage } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
 const evalSet = JSON.parse(readFileSync('eval/questions.json', 'utf8'));
-const { base, stop } = await startPreview(4184);
-const browser = await launchChromium();
-const page = await browser.newPage();
-page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
-await page.goto(`${base}/bench.html`);
-await page.waitForFunction(() => window.elexBench);
+const { browser, page, close } = await openBenchPage(4184);
 const r = await page.evaluate(([q, k]) => window.elexBench.queryBench(q, k), [evalSet.questions, quick]);
-await browser.close();
-stop();
+await close();
 const report = { generatedAt: new Date().toISOString(), browser: browser.version(), quick, ...r };
 mkdirSync('bench/report', { recursive: true });
 writeFileSync('bench/report/query-bench.json', JSON.stringify(report, null, 2));
