@@ -13,6 +13,7 @@ import {
   type EngineStats,
   type Metric,
   type PersistBackend,
+  type Quantization,
   type QueryType,
   type QueryResult,
   type Variant,
@@ -132,13 +133,13 @@ function clustered(n: number, dim: number, seed: number): Float32Array {
 let indexRun = 0;
 
 /** Builds an index through the pool, then compares graph search with an exact scan. */
-async function runIndex(n: number, dim: number, ef: number): Promise<void> {
+async function runIndex(n: number, dim: number, ef: number, quantization: Quantization): Promise<void> {
   if (!engine) return;
   const name = `demo-${++indexRun}`;
   setStatus('busy', 'building index…');
   const data = clustered(n, dim, 11);
   const queries = clustered(200, dim, 12);
-  const index = await engine.createIndex(name, { dim, metric: 'cosine' });
+  const index = await engine.createIndex(name, { dim, metric: 'cosine', quantization });
   try {
     let t = performance.now();
     await index.add(
@@ -169,7 +170,7 @@ async function runIndex(n: number, dim: number, ef: number): Promise<void> {
     const stats = await index.stats();
     const shards = stats.shards.length;
     fill($('index'), [
-      ['vectors', `${n} × ${dim} · cosine · ${shards} shard${shards > 1 ? 's' : ''}`],
+      ['vectors', `${n} × ${dim} · cosine · ${quantization} · ${shards} shard${shards > 1 ? 's' : ''}`],
       ['build', `${buildMs.toFixed(0)} ms · ${((n / buildMs) * 1000).toFixed(0)}/s`],
       ['recall@10 vs exact', (hit / 2000).toFixed(3)],
       ['search in worker p50 / p95', `${inWorker[100]!.toFixed(0)} / ${inWorker[190]!.toFixed(0)} µs`],
@@ -858,8 +859,10 @@ $('batch-form').addEventListener('submit', (ev) => {
 $('index-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData($('index-form') as HTMLFormElement);
-  runIndex(Number(f.get('n')), Number(f.get('dim')), Number(f.get('ef'))).catch((err: unknown) => {
-    setStatus('error', isElexError(err) ? err.code : 'error');
-    fill($('index'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
-  });
+  runIndex(Number(f.get('n')), Number(f.get('dim')), Number(f.get('ef')), f.get('quantization') as Quantization).catch(
+    (err: unknown) => {
+      setStatus('error', isElexError(err) ? err.code : 'error');
+      fill($('index'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
+    },
+  );
 });

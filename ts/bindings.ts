@@ -25,6 +25,7 @@ import {
 import {
   METRIC_IDS,
   METRIC_NAMES,
+  QUANTIZATIONS,
   checkIds,
   checkIndexOptions,
   checkK,
@@ -140,6 +141,7 @@ interface ElexModule {
     k: number,
     ef: number,
     exact: number,
+    rerank: number,
     ids: number,
     dist: number,
   ): number;
@@ -411,7 +413,7 @@ export class Bindings {
           METRIC_IDS[o.metric],
           o.M,
           o.efConstruction,
-          o.quantization === 'int8' ? 1 : 0,
+          QUANTIZATIONS.indexOf(o.quantization),
           o.seed >>> 0,
           out,
         ),
@@ -1293,14 +1295,14 @@ export class IndexHandle {
   search(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
     checkK(k);
     const nq = checkVectors(queries, this.dimension, null, 'queries');
-    const { ef, exact } = resolveSearch(k, options);
+    const { ef, exact, rerank } = resolveSearch(k, options);
     return this.b.indexCall((m, s, engine) => {
       const pq = s.put(queries),
         ids = s.alloc(nq * k * 4),
         dist = s.alloc(nq * k * 4);
       this.b.check(
         'searching the index',
-        m._elex_index_search(engine, this.live(), pq, queries.length, k, ef, exact, ids, dist),
+        m._elex_index_search(engine, this.live(), pq, queries.length, k, ef, exact, rerank, ids, dist),
       );
       return { ids: this.b.copy(Uint32Array, ids, nq * k), distances: this.b.copy(Float32Array, dist, nq * k), nq, k };
     });
@@ -1333,7 +1335,7 @@ export class IndexHandle {
         M: M!,
         efConstruction: efConstruction!,
         metric: METRIC_NAMES[metric!]!,
-        quantization: quant === 1 ? 'int8' : 'none',
+        quantization: QUANTIZATIONS[quant!] ?? 'none',
       };
     });
   }

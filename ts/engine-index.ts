@@ -231,7 +231,7 @@ export async function openEngineIndex(
       const t0 = performance.now();
       checkK(k);
       const nq = checkVectors(queries, dim, null, 'queries');
-      const { ef, exact } = resolveSearch(k, options);
+      const { ef, exact, rerank } = resolveSearch(k, options);
       const total = sizes.reduce((a, b) => a + b, 0);
       if (total === 0) throw new ElexError('EMPTY_INDEX', `index "${name}" is empty: add vectors first`);
       if (k > total)
@@ -245,7 +245,11 @@ export async function openEngineIndex(
             s,
             (r) => {
               const q = queries.slice();
-              return r.indexSearch(part(s), transfer(q, [q.buffer]), ks, { ef: Math.max(ef, ks), exact: exactOpt });
+              return r.indexSearch(part(s), transfer(q, [q.buffer]), ks, {
+                ef: Math.max(ef, ks),
+                exact: exactOpt,
+                ...(rerank > 0 ? { rerank: Math.max(rerank, ks) } : {}),
+              });
             },
             call,
           ),

@@ -41,7 +41,8 @@ function reportIndexBytes(): void {
 /** Bytes an add of n vectors will take, from the index's current figures. */
 function estimateAdd(ix: IndexHandle, n: number): number {
   const st = ix.stats();
-  const per = st.size > 0 ? st.bytes / st.size : st.dim * (st.quantization === 'int8' ? 1 : 4) + st.M * 12 + 64;
+  const perDim = { none: 4, int8: 1, 'int8+f32': 5 }[st.quantization];
+  const per = st.size > 0 ? st.bytes / st.size : st.dim * perDim + st.M * 12 + 64;
   return per * n * 1.1;
 }
 const indexes = new Map<string, IndexHandle>();

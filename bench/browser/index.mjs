@@ -12,8 +12,12 @@ const efConstruction = efcArg ? Number(efcArg.slice(6)) : undefined; // ours (de
 const only = process.argv.find((a) => a.startsWith('--data='))?.slice(7); // e.g. --data=clustered
 const onlyN = Number(process.argv.find((a) => a.startsWith('--n='))?.slice(4) ?? 0); // e.g. --n=100000
 const onlyVariant = process.argv.find((a) => a.startsWith('--variant='))?.slice(10);
-// --int8: int8 codes with re-ranking instead of f32 vectors; --no-hnswlib: skip the side-by-side.
-const quantization = process.argv.includes('--int8') ? 'int8' : 'none';
+// --quant=int8|int8+f32 (--int8 = --quant=int8): every run with that quantization instead of
+// f32 vectors; --no-hnswlib: skip the side-by-side.
+const quantArg = process.argv.find((a) => a.startsWith('--quant='))?.slice(8);
+const quantization = quantArg ?? (process.argv.includes('--int8') ? 'int8' : 'none');
+if (!['none', 'int8', 'int8+f32'].includes(quantization)) throw new Error(`unknown --quant=${quantization}`);
+const quantLabel = (q) => ({ int8: ', int8 codes', 'int8+f32': ', int8 codes + f32 re-rank' })[q] ?? '';
 const withHnswlib = !process.argv.includes('--no-hnswlib');
 const { browser, page, close } = await openBenchPage(4182);
 if (!(await page.evaluate(() => window.elexBench.isolated)))
@@ -36,17 +40,23 @@ if (!skipKernels) for (const variant of variants) report.kernels.push(await run(
 const datasets = [
   { data: 'clustered', n: 10000 },
   { data: 'uniform', n: 10000 },
-  // 100K twice: f32 vectors, and int8 codes with re-ranking (a third of the memory, so
-  // more of the graph stays in cache).
+  // int8 codes alone (the memory figure), and with the f32 originals for an exact re-rank
+  // (the exact scan over codes is what wins on uniform data).
+  { data: 'clustered', n: 10000, quantization: 'int8' },
+  { data: 'uniform', n: 10000, quantization: 'int8+f32' },
+  // 100K twice: f32 vectors, and int8 codes for the graph walk with the f32 originals
+  // for an exact re-rank (the walk touches a third of the bytes, so more of it stays in cache).
   ...(quick
     ? []
     : [
         // efConstruction 200 at 100K (as hnswlib-wasm here): a better graph pays off at this size.
         { data: 'clustered', n: 100000, efConstruction: 200 },
-        { data: 'clustered', n: 100000, efConstruction: 200, quantization: 'int8' },
+        { data: 'clustered', n: 100000, efConstruction: 200, quantization: 'int8+f32' },
       ]),
 ];
-for (const d of datasets.filter((x) => (!only || x.data === only) && (!onlyN || x.n === onlyN)))
+const wanted = (x) =>
+  (!only || x.data === only) && (!onlyN || x.n === onlyN) && (!quantArg || (x.quantization ?? 'none') === 'none');
+for (const d of datasets.filter(wanted))
   for (const variant of variants.filter((v) => !onlyVariant || v === onlyVariant)) {
     if (d.n > 10000 && variant === 'scalar') continue; // minutes of build for a number nobody needs
     report.index.push(
@@ -92,7 +102,7 @@ if (!skipKernels) {
 
 for (const r of report.index) {
   console.log(
-    `\n${r.request.variant} ${r.n} x ${r.dim} ${r.data} (M ${r.request.M ?? 16}, efConstruction ${r.request.efConstruction ?? 100}${r.request.quantization === 'int8' ? ', int8 codes' : ''}): build ${f(r.buildMs)} ms (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, exact scan p50 ${f(r.exact.p50)} us`,
+    `\n${r.request.variant} ${r.n} x ${r.dim} ${r.data} (M ${r.request.M ?? 16}, efConstruction ${r.request.efConstruction ?? 100}${quantLabel(r.request.quantization)}): build ${f(r.buildMs)} ms (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, exact scan recall ${f(r.exact.recall, 3)} p50 ${f(r.exact.p50)} p95 ${f(r.exact.p95)} us`,
   );
   console.log(
     '  ef   recall    p50    p95    p99   mean (us)' + (r.hnswlib ? '   | hnswlib-wasm recall   p50    p95' : ''),

@@ -171,7 +171,8 @@ ELEX_EXPORT int elex_index_add(elex_engine* engine, elex_index* index, const uin
 
 ELEX_EXPORT int elex_index_search(elex_engine* engine, const elex_index* index,
                                   const float* queries, size_t floats, uint32_t k, uint32_t ef,
-                                  uint32_t exact, uint32_t* out_ids, float* out_dist) {
+                                  uint32_t exact, uint32_t rerank, uint32_t* out_ids,
+                                  float* out_dist) {
   return guarded([&] {
     if (index == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index is null");
     const std::uint32_t dim = index->ix->dim();
@@ -181,7 +182,7 @@ ELEX_EXPORT int elex_index_search(elex_engine* engine, const elex_index* index,
                         dim);
     return index->ix->search(queries, floats / dim, k, ef,
                              static_cast<elex::hnsw::ExactMode>(exact), out_ids, out_dist,
-                             engine ? &engine->pool : nullptr);
+                             engine ? &engine->pool : nullptr, rerank);
   });
 }
 

@@ -86,6 +86,15 @@ struct NodeScorer {
 
   void many(const std::uint32_t* ids, std::uint32_t n, float* out) const {
     std::uint32_t j = 0;
+    if (kind == 2) {
+      for (; j + 4 <= n; j += 4) {
+        const std::int8_t* v[4] = {ix->codes_of(ids[j]), ix->codes_of(ids[j + 1]),
+                                   ix->codes_of(ids[j + 2]), ix->codes_of(ids[j + 3])};
+        std::int32_t dots[4];
+        quant::dot4_i8(qc, v, dim, dots);
+        for (int t = 0; t < 4; ++t) out[j + t] = 1.0f - s2 * float(dots[t]);
+      }
+    }
     if (kind == 0 || kind == 1) {
       for (; j + 4 <= n; j += 4) {
         const float* v[4] = {ix->vec_of(ids[j]), ix->vec_of(ids[j + 1]), ix->vec_of(ids[j + 2]),
@@ -106,7 +115,7 @@ struct NodeScorer {
 
 NodeScorer<Index> Index::scorer(const float* q, const std::int8_t* qc) const {
   int kind = 3;
-  if (params_.quantization == Quantization::Int8)
+  if (int8())
     kind = 2;
   else if (params_.metric == Metric::L2)
     kind = 1;
@@ -119,7 +128,7 @@ Index::Index(const Params& p)
     : params_(p),
       M0_(2 * p.M),
       links_bytes_(4 + 4 * std::size_t(2 * p.M)),
-      vec_bytes_(p.quantization == Quantization::Int8 ? (std::size_t(p.dim) + 3) & ~std::size_t{3}
+      vec_bytes_(p.quantization != Quantization::None ? (std::size_t(p.dim) + 3) & ~std::size_t{3}
                                                       : std::size_t(p.dim) * 4),
       node_bytes_(links_bytes_ + vec_bytes_),
       level_mult_(1.0 / std::log(double(p.M))),
@@ -138,12 +147,13 @@ Status Index::create(const Params& p, Index** out) {
   if (p.ef_construction < 1 || p.ef_construction > 100000)
     return fail(ELEX_E_INVALID_ARGUMENT, "efConstruction %u is outside 1..100000",
                 p.ef_construction);
-  if (p.quantization != Quantization::None && p.quantization != Quantization::Int8)
+  if (p.quantization != Quantization::None && p.quantization != Quantization::Int8 &&
+      p.quantization != Quantization::Int8F32)
     return fail(ELEX_E_INVALID_ARGUMENT, "unknown quantization %u",
                 static_cast<unsigned>(p.quantization));
-  if (p.quantization == Quantization::Int8 && p.metric != Metric::Cosine)
+  if (p.quantization != Quantization::None && p.metric != Metric::Cosine)
     return fail(ELEX_E_INVALID_ARGUMENT, "int8 quantization supports the cosine metric only");
-  if (p.quantization == Quantization::Int8 && p.dim > quant::kMaxDim)
+  if (p.quantization != Quantization::None && p.dim > quant::kMaxDim)
     return fail(ELEX_E_INVALID_ARGUMENT, "int8 quantization supports dim up to %zu",
                 quant::kMaxDim);
   auto* ix = new (std::nothrow) Index(p);
@@ -155,6 +165,7 @@ Status Index::create(const Params& p, Index** out) {
 Index::~Index() {
   delete[] scratch_;
   std::free(level0_);
+  std::free(f32_);
   std::free(labels_);
   std::free(meta_);
   std::free(upper_off_);
@@ -180,6 +191,8 @@ Status Index::reserve(std::size_t cap) {
     return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the index to %zu vectors (%zu bytes)", cap,
                 cap * node_bytes_);
   level0_ = l0;
+  if (params_.quantization == Quantization::Int8F32 && !grow(f32_, cap * params_.dim))
+    return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the f32 originals to %zu vectors", cap);
   if (!grow(labels_, cap) || !grow(meta_, cap) || !grow(upper_off_, cap) || !grow(locks_, cap))
     return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the index to %zu vectors", cap);
   std::memset(locks_ + capacity_, 0, cap - capacity_);
@@ -199,7 +212,8 @@ Status Index::check_vectors(const float* v, std::size_t n) const {
 void Index::store_vector(std::uint32_t node, const float* v, float* tmp) {
   auto* dst = level0_ + std::size_t(node) * node_bytes_ + links_bytes_;
   const std::uint32_t dim = params_.dim;
-  if (params_.quantization == Quantization::Int8) {
+  if (int8()) {
+    if (f32_ != nullptr) tmp = f32_ + std::size_t(node) * dim;
     normalise(v, dim, tmp);
     std::memset(dst, 0, vec_bytes_);
     quant::quantize(tmp, dim, scale_, reinterpret_cast<std::int8_t*>(dst));
@@ -326,8 +340,11 @@ void Index::search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d,
       if (s.results.size() < ef || d < s.results.top().d) {
         if (!s.candidates.push({d, n})) s.oom = true;
         if (!(skip_deleted && deleted(n))) {
-          if (!s.results.push({d, n})) s.oom = true;
-          if (s.results.size() > ef) s.results.pop();
+          if (s.results.size() < ef) {
+            if (!s.results.push({d, n})) s.oom = true;
+          } else {
+            s.results.replace_top({d, n});  // d beats the worst kept
+          }
         }
       }
     }
@@ -368,8 +385,7 @@ inline void keep_best(Heap<true>& h, Pair p, std::uint32_t k) {
   if (h.size() < k) {
     h.push(p);
   } else if (p.d < h.top().d) {
-    h.pop();
-    h.push(p);
+    h.replace_top(p);
   }
 }
 
@@ -530,7 +546,7 @@ Status Index::add(const std::uint32_t* ids, const float* v, std::size_t n, Threa
     }
     upper_cap_ = want;
   }
-  if (params_.quantization == Quantization::Int8 && scale_ == 0.0f) {
+  if (int8() && scale_ == 0.0f) {
     float mx = 0.0f;
     for (std::size_t i = 0; i < n; ++i) {
       const float* x = v + i * params_.dim;
@@ -598,10 +614,11 @@ Status Index::remove(const std::uint32_t* ids, std::size_t n, std::size_t* remov
 
 // ------------------------------------------------------------------ search
 
-void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, ExactMode mode,
-                       Scratch& s, std::uint32_t* out_ids, float* out_d) const {
+void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef,
+                       std::uint32_t rerank_pool, ExactMode mode, Scratch& s,
+                       std::uint32_t* out_ids, float* out_d) const {
   const std::uint32_t dim = params_.dim;
-  const bool int8 = params_.quantization == Quantization::Int8;
+  const bool int8 = this->int8();
   float* q = s.query();
   if (params_.metric == Metric::Cosine)
     normalise(query, dim, q);
@@ -613,7 +630,9 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, Ex
   Pair* best = s.tmp();
   if (exact) {
     s.results.clear();
-    scan_range(q, k, 0, static_cast<std::uint32_t>(count_), s.results);
+    // int8: the best by the int8 dot go on to the re-rank below.
+    scan_range(q, s.codes(), int8 ? rerank_pool : k, 0, static_cast<std::uint32_t>(count_),
+               s.results);
   } else {
     const NodeScorer<Index> nd = scorer(q, s.codes());
     std::uint32_t cur = entry_;
@@ -629,18 +648,36 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef, Ex
       }
     }
     search_layer<false>(nd, cur, d, std::max(ef, k), 0, s);
-    if (int8) {  // re-rank with the f32 query
-      std::uint32_t n = 0;
-      while (!s.results.empty()) {
-        const Pair p = s.results.top();
-        s.results.pop();
-        best[n++] = {asymmetric(q, codes(p.id), dim, scale_), p.id};
-      }
-      for (std::uint32_t i = 0; i < n; ++i) keep_best(s.results, best[i], k);
-    }
-    while (s.results.size() > k) s.results.pop();
   }
+  if (int8) rerank(q, k, rerank_pool, s.results, best);
+  while (s.results.size() > k) s.results.pop();
   emit_hits(s.results, best, k, out_ids, out_d);
+}
+
+void Index::rerank(const float* q, std::uint32_t k, std::uint32_t pool, Heap<true>& h,
+                   Pair* tmp) const {
+  while (h.size() > pool) h.pop();
+  std::uint32_t n = 0;
+  if (f32_ != nullptr) {
+    // Start every original's first cache lines loading before any is read:
+    // at 100K they are misses, and this overlaps them.
+    float acc = 0.0f;
+    const Pair* a = h.data();
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      const float* v = f32_ + std::size_t(a[i].id) * params_.dim;
+      for (std::uint32_t j = 0; j < params_.dim; j += 16) acc += v[j];
+    }
+    NodeScorer<Index>::sink = acc;
+  }
+  while (!h.empty()) {
+    const Pair p = h.top();
+    h.pop();
+    const float d = f32_ != nullptr ? 1.0f - kernels::dot(q, f32_ + std::size_t(p.id) * params_.dim,
+                                                          params_.dim)
+                                    : asymmetric(q, codes(p.id), params_.dim, scale_);
+    tmp[n++] = {d, p.id};
+  }
+  for (std::uint32_t i = 0; i < n; ++i) keep_best(h, tmp[i], k);
 }
 
 void Index::emit_hits(Heap<true>& h, Pair* tmp, std::uint32_t k, std::uint32_t* ids,
@@ -658,8 +695,8 @@ void Index::emit_hits(Heap<true>& h, Pair* tmp, std::uint32_t k, std::uint32_t* 
 }
 
 Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std::uint32_t ef,
-                     ExactMode mode, std::uint32_t* out_ids, float* out_dist,
-                     ThreadPool* pool) const {
+                     ExactMode mode, std::uint32_t* out_ids, float* out_dist, ThreadPool* pool,
+                     std::uint32_t rerank_pool) const {
   if (k == 0 || k > kMaxK) return fail(ELEX_E_INVALID_ARGUMENT, "k %u is outside 1..%u", k, kMaxK);
   if (live_ == 0) return fail(ELEX_E_EMPTY_INDEX, "the index is empty: add vectors first");
   if (k > live_)
@@ -672,40 +709,47 @@ Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std:
     return fail(ELEX_E_INVALID_ARGUMENT, "unknown exact mode %u", static_cast<unsigned>(mode));
   if (Status st = check_vectors(queries, nq); st != ELEX_OK) return st;
   if (ef < k) ef = k;  // documented clamp
+  if (rerank_pool > 100000)
+    return fail(ELEX_E_INVALID_ARGUMENT, "rerank %u is outside 0..100000", rerank_pool);
+  if (rerank_pool == 0) rerank_pool = default_rerank(k);
+  rerank_pool = std::max(rerank_pool, k);
   const unsigned threads = pool && nq > 1 ? std::min<std::size_t>(pool->size(), nq) : 1;
-  Scratch* scratch = scratch_for(threads, std::max(ef, k));
+  const std::size_t width = std::max(ef, rerank_pool);  // heap and temporaries per thread
+  Scratch* scratch = scratch_for(threads, width);
   if (scratch == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
   if (nq == 1 && pool && pool->size() > 1 && count_ >= kSplitScanAbove && use_exact(mode, ef)) {
     // One exact query over a large index: each thread scans a slice of the
     // nodes into its own top-k, then the lists are merged.
-    Scratch* all = scratch_for(pool->size(), std::max(ef, k));
+    Scratch* all = scratch_for(pool->size(), width);
     if (all == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate search scratch");
     float* q = all[0].query();
     if (params_.metric == Metric::Cosine)
       normalise(queries, params_.dim, q);
     else
       std::memcpy(q, queries, params_.dim * sizeof(float));
-    if (params_.quantization == Quantization::Int8)
-      quant::quantize(q, params_.dim, scale_, all[0].codes());
+    const bool int8 = this->int8();
+    if (int8) quant::quantize(q, params_.dim, scale_, all[0].codes());
+    const std::uint32_t keep = int8 ? rerank_pool : k;
     for (unsigned t = 0; t < pool->size(); ++t) all[t].results.clear();
     const std::size_t grain = (count_ + pool->size() * 4 - 1) / (pool->size() * 4);
     pool->parallel_for(count_, grain, [&](std::size_t b, std::size_t e, unsigned t) {
-      scan_range(q, k, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(e),
-                 all[t].results);
+      scan_range(q, all[0].codes(), keep, static_cast<std::uint32_t>(b),
+                 static_cast<std::uint32_t>(e), all[t].results);
     });
     Heap<true>& merged = all[0].results;
     for (unsigned t = 1; t < pool->size(); ++t) {
       while (!all[t].results.empty()) {
-        keep_best(merged, all[t].results.top(), k);
+        keep_best(merged, all[t].results.top(), keep);
         all[t].results.pop();
       }
     }
+    if (int8) rerank(q, k, rerank_pool, merged, all[0].tmp());
     emit_hits(merged, all[0].tmp(), k, out_ids, out_dist);
     return ELEX_OK;
   }
   auto run = [&](std::size_t b, std::size_t e, unsigned t) {
     for (std::size_t i = b; i < e; ++i)
-      search_one(queries + i * params_.dim, k, ef, mode, scratch[t], out_ids + i * k,
+      search_one(queries + i * params_.dim, k, ef, rerank_pool, mode, scratch[t], out_ids + i * k,
                  out_dist + i * k);
   };
   if (threads > 1)
@@ -736,34 +780,56 @@ bool Index::use_exact(ExactMode mode, std::uint32_t ef) const {
          (mode == ExactMode::Auto && (live_ <= kExactBelow || std::size_t(ef) * M0_ >= live_));
 }
 
-void Index::scan_range(const float* q, std::uint32_t k, std::uint32_t begin, std::uint32_t end,
-                       Heap<true>& h) const {
-  const bool int8 = params_.quantization == Quantization::Int8;
+void Index::scan_range(const float* q, const std::int8_t* qc, std::uint32_t keep,
+                       std::uint32_t begin, std::uint32_t end, Heap<true>& h) const {
   const std::uint32_t dim = params_.dim;
-  auto offer = [&](float d, std::uint32_t i) { keep_best(h, {d, i}, k); };
-  std::uint32_t i = begin;
-  if (!int8 && params_.metric != Metric::L2) {
-    // 1 - dot, four stored vectors per pass over the query.
-    for (; i + 4 <= end; i += 4) {
-      const float* v4[4] = {vec(i), vec(i + 1), vec(i + 2), vec(i + 3)};
-      float dots[4];
-      kernels::dot4(q, v4, dim, dots);
-      for (std::uint32_t j = 0; j < 4; ++j)
-        if (!deleted(i + j)) offer(1.0f - dots[j], i + j);
+  // Most nodes lose to the current worst kept: scores come a block at a
+  // time from one kernel call, a block whose best loses is skipped with one
+  // test, and only the few winners touch the heap.
+  float bound = h.size() >= keep ? h.top().d : kInf;
+  auto offer = [&](float d, std::uint32_t i) {
+    if (!(d < bound) || deleted(i)) return;
+    keep_best(h, {d, i}, keep);
+    if (h.size() >= keep) bound = h.top().d;
+  };
+  constexpr std::uint32_t kBlock = 64;
+  if (int8()) {
+    // 1 - s^2 * dot_i8, as the graph search scores; the distance falls as
+    // the dot grows, so a block's best is its largest dot (an integer max:
+    // wasm's f32.min/max are slow NaN-aware sequences).
+    const float s2 = scale_ * scale_;
+    std::int32_t dots[kBlock];
+    for (std::uint32_t b = begin; b < end; b += kBlock) {
+      const std::uint32_t nb = std::min(kBlock, end - b);
+      quant::dots_i8(qc, codes(b), node_bytes_, nb, dim, dots);
+      std::int32_t hi = dots[0];
+      for (std::uint32_t j = 1; j < nb; ++j) hi = dots[j] > hi ? dots[j] : hi;
+      if (!(1.0f - s2 * float(hi) < bound)) continue;
+      for (std::uint32_t j = 0; j < nb; ++j) offer(1.0f - s2 * float(dots[j]), b + j);
     }
+    return;
   }
-  for (; i < end; ++i) {
-    if (deleted(i)) continue;
-    offer(int8 ? asymmetric(q, codes(i), dim, scale_) : dist_(q, vec(i), dim), i);
+  if (params_.metric != Metric::L2) {
+    float dots[kBlock];  // 1 - dot (cosine vectors are stored unit length)
+    for (std::uint32_t b = begin; b < end; b += kBlock) {
+      const std::uint32_t nb = std::min(kBlock, end - b);
+      kernels::dots(q, vec(b), node_bytes_, nb, dim, dots);
+      float hi = dots[0];
+      for (std::uint32_t j = 1; j < nb; ++j) hi = dots[j] > hi ? dots[j] : hi;
+      if (!(1.0f - hi < bound)) continue;
+      for (std::uint32_t j = 0; j < nb; ++j) offer(1.0f - dots[j], b + j);
+    }
+    return;
   }
+  for (std::uint32_t i = begin; i < end; ++i) offer(dist_(q, vec(i), dim), i);
 }
 
 Stats Index::stats() const {
   Stats st{};
   st.nodes = count_;
   st.live = live_;
-  st.bytes =
-      sizeof(Index) + capacity_ * (node_bytes_ + 4 + 1 + 4 + 1) + upper_cap_ * 4 + map_cap_ * 4;
+  st.bytes = sizeof(Index) + capacity_ * (node_bytes_ + 4 + 1 + 4 + 1) + upper_cap_ * 4 +
+             map_cap_ * 4 + (f32_ != nullptr ? capacity_ * params_.dim * sizeof(float) : 0);
   st.max_level = max_level_;
   st.dim = params_.dim;
   st.M = params_.M;

@@ -6,6 +6,7 @@
 //   "NODE" count x node_bytes: the layer-0 arena (links + vectors)
 //   "LABL" count x u32 ids      "META" count x u8 level/removed
 //   "UOFF" count x u32 upper offsets   "UPPR" upper_size x u32
+//   "F32V" count x dim f32: the originals (quantization Int8F32 only)
 //
 // The reader trusts nothing: sizes, levels, offsets, link counts and link
 // targets, the entry point, the live count, unique ids, finite vectors.
@@ -25,6 +26,7 @@ constexpr std::uint32_t kLabl = format::tag("LABL");
 constexpr std::uint32_t kMeta = format::tag("META");
 constexpr std::uint32_t kUoff = format::tag("UOFF");
 constexpr std::uint32_t kUppr = format::tag("UPPR");
+constexpr std::uint32_t kF32v = format::tag("F32V");
 constexpr std::size_t kHeadBytes = 56;
 
 struct Head {
@@ -54,12 +56,17 @@ struct IndexIo {
                  static_cast<std::uint32_t>(ix.upper_size_),
                  ix.rng_state_};
     const std::size_t n = ix.count_;
-    const format::SectionIn sections[6] = {
-        {kHead, &h, sizeof h},         {kNode, ix.level0_, n * ix.node_bytes_},
-        {kLabl, ix.labels_, n * 4},    {kMeta, ix.meta_, n},
-        {kUoff, ix.upper_off_, n * 4}, {kUppr, ix.upper_, ix.upper_size_ * 4},
+    const format::SectionIn sections[7] = {
+        {kHead, &h, sizeof h},
+        {kNode, ix.level0_, n * ix.node_bytes_},
+        {kLabl, ix.labels_, n * 4},
+        {kMeta, ix.meta_, n},
+        {kUoff, ix.upper_off_, n * 4},
+        {kUppr, ix.upper_, ix.upper_size_ * 4},
+        {kF32v, ix.f32_, n * ix.params_.dim * sizeof(float)},
     };
-    return format::write(format::ContainerKind::HnswIndex, sections, 6, out, size);
+    const unsigned count = ix.f32_ != nullptr ? 7 : 6;
+    return format::write(format::ContainerKind::HnswIndex, sections, count, out, size);
   }
 
   static Status read(const std::uint8_t* bytes, std::size_t size, Index** out) {
@@ -113,12 +120,17 @@ struct IndexIo {
     const std::uint8_t* uoff = sec(kUoff, n * 4);
     const std::uint8_t* uppr = sec(kUppr, std::size_t(h.upper_size) * 4);
     if (!node || !labl || !meta || !uoff || !uppr) return corrupt("a section has the wrong size");
+    const bool originals = ix.params_.quantization == Quantization::Int8F32;
+    const std::uint8_t* f32v =
+        originals ? sec(kF32v, n * std::size_t(ix.params_.dim) * sizeof(float)) : nullptr;
+    if (originals && f32v == nullptr) return corrupt("the f32 originals are missing or cut");
     if (n > 0) {
       if (Status s = ix.reserve(n); s != ELEX_OK) return s;
       std::memcpy(ix.level0_, node, n * ix.node_bytes_);
       std::memcpy(ix.labels_, labl, n * 4);
       std::memcpy(ix.meta_, meta, n);
       std::memcpy(ix.upper_off_, uoff, n * 4);
+      if (originals) std::memcpy(ix.f32_, f32v, n * std::size_t(ix.params_.dim) * sizeof(float));
     }
     if (h.upper_size > 0) {
       ix.upper_ = static_cast<std::uint32_t*>(std::malloc(std::size_t(h.upper_size) * 4));
@@ -129,7 +141,7 @@ struct IndexIo {
     ix.count_ = n;
     ix.scale_ = h.scale;
     ix.rng_state_ = h.rng_state;
-    const bool int8 = ix.params_.quantization == Quantization::Int8;
+    const bool int8 = ix.int8();
     if (int8 && n > 0 && !(std::isfinite(h.scale) && h.scale > 0.0f)) return corrupt("bad scale");
 
     std::size_t live = 0;
@@ -148,8 +160,9 @@ struct IndexIo {
         for (std::uint32_t j = 0; j < links[0]; ++j)
           if (links[1 + j] >= n) return corrupt("a link points past the last node");
       }
-      if (!int8) {
-        const float* v = ix.vec(static_cast<std::uint32_t>(i));
+      if (!int8 || originals) {
+        const float* v =
+            originals ? ix.f32_ + i * ix.params_.dim : ix.vec(static_cast<std::uint32_t>(i));
         for (std::uint32_t j = 0; j < ix.params_.dim; ++j)
           if (!std::isfinite(v[j])) return corrupt("a vector holds NaN or Inf");
       }

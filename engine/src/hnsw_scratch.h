@@ -56,20 +56,27 @@ class Heap {
 
   void pop() {
     const Pair last = a_[--n_];
+    if (n_ > 0) sift_down(last);
+  }
+
+  /// pop() then push(x) in one sift (the heap must not be empty).
+  void replace_top(Pair x) { sift_down(x); }
+
+ private:
+  static bool before(const Pair& x, const Pair& y) { return kMax ? x.d > y.d : x.d < y.d; }
+  /// Puts x at the root's place and moves it down to where it belongs.
+  void sift_down(Pair x) {
     std::size_t i = 0;
     for (;;) {
       std::size_t c = 2 * i + 1;
       if (c >= n_) break;
       if (c + 1 < n_ && before(a_[c + 1], a_[c])) ++c;
-      if (!before(a_[c], last)) break;
+      if (!before(a_[c], x)) break;
       a_[i] = a_[c];
       i = c;
     }
-    if (n_ > 0) a_[i] = last;
+    a_[i] = x;
   }
-
- private:
-  static bool before(const Pair& x, const Pair& y) { return kMax ? x.d > y.d : x.d < y.d; }
   Pair* a_ = nullptr;
   std::size_t n_ = 0, cap_ = 0;
 };

@@ -1,6 +1,7 @@
 // Distance kernels: scalar references and their f32x4 twins (see kernels.h).
 #include "elex/kernels.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace elex::kernels {
@@ -28,6 +29,13 @@ float l2sq(const float* a, const float* b, std::size_t n) {
     s += d * d;
   }
   return s;
+}
+
+void dots(const float* q, const float* first, std::size_t stride, std::size_t count, std::size_t n,
+          float* out) {
+  const auto* base = reinterpret_cast<const unsigned char*>(first);
+  for (std::size_t i = 0; i < count; ++i)
+    out[i] = dot(q, reinterpret_cast<const float*>(base + i * stride), n);
 }
 
 DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
@@ -74,6 +82,26 @@ void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]) 
     out[1] += q[i] * v1[i];
     out[2] += q[i] * v2[i];
     out[3] += q[i] * v3[i];
+  }
+}
+
+// Every vector goes through dot4 (a short last group repeats its last
+// vector), so a vector's value does not depend on where a block starts.
+void dots(const float* q, const float* first, std::size_t stride, std::size_t count, std::size_t n,
+          float* out) {
+  const auto* base = reinterpret_cast<const unsigned char*>(first);
+  auto at = [&](std::size_t i) { return reinterpret_cast<const float*>(base + i * stride); };
+  std::size_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const float* v[4] = {at(i), at(i + 1), at(i + 2), at(i + 3)};
+    dot4(q, v, n, out + i);
+  }
+  if (i < count) {
+    const std::size_t last = count - 1;
+    const float* v[4] = {at(i), at(std::min(i + 1, last)), at(std::min(i + 2, last)), at(last)};
+    float tail[4];
+    dot4(q, v, n, tail);
+    for (std::size_t j = 0; i + j < count; ++j) out[i + j] = tail[j];
   }
 }
 

@@ -36,7 +36,7 @@ ThreadPool::~ThreadPool() {
 #if ELEX_THREADS
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true);
   }
   wake_.notify_all();
   for (unsigned i = 0; i < helpers_; ++i)
@@ -67,16 +67,20 @@ bool ThreadPool::work_on_current_job(unsigned thread_index) {
 void ThreadPool::helper_loop(unsigned thread_index) {
   std::uint64_t seen = 0;
   for (;;) {
+    for (unsigned i = 0; i < kSpin; ++i)
+      if (generation_.load(std::memory_order_acquire) != seen ||
+          stop_.load(std::memory_order_relaxed))
+        break;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+      wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+      if (stop_.load()) return;
+      seen = generation_.load();
     }
     work_on_current_job(thread_index);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--busy_ == 0) done_.notify_one();
+      if (busy_.fetch_sub(1) == 1) done_.notify_one();
     }
   }
 }
@@ -93,14 +97,16 @@ unsigned ThreadPool::run(std::size_t n, std::size_t grain, ChunkFn fn, void* ctx
   const bool share = helpers_ > 0 && n > grain;
   if (share) {
     std::lock_guard<std::mutex> lock(mutex_);
-    busy_ = helpers_;
-    ++generation_;
+    busy_.store(helpers_);
+    generation_.fetch_add(1);
   }
   if (share) wake_.notify_all();
   work_on_current_job(0);
   if (share) {
+    for (unsigned i = 0; i < kSpin && busy_.load(std::memory_order_acquire) != 0; ++i) {
+    }
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return busy_ == 0; });
+    done_.wait(lock, [&] { return busy_.load() == 0; });
   }
   return static_cast<unsigned>(__builtin_popcountll(participants_.load(std::memory_order_relaxed)));
 }

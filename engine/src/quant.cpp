@@ -21,6 +21,14 @@ std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) s += std::int32_t(a[i]) * std::int32_t(b[i]);
   return s;
 }
+void dot4_i8(const std::int8_t* q, const std::int8_t* const v[4], std::size_t n,
+             std::int32_t out[4]) {
+  for (int j = 0; j < 4; ++j) out[j] = dot_i8(q, v[j], n);
+}
+void dots_i8(const std::int8_t* q, const std::int8_t* first, std::size_t stride, std::size_t count,
+             std::size_t n, std::int32_t* out) {
+  for (std::size_t i = 0; i < count; ++i) out[i] = dot_i8(q, first + i * stride, n);
+}
 }  // namespace scalar
 
 #if ELEX_SIMD
@@ -36,6 +44,35 @@ std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
   std::int32_t s = simd::hsum_i32(acc0) + simd::hsum_i32(acc1);
   for (; i < n; ++i) s += std::int32_t(a[i]) * std::int32_t(b[i]);
   return s;
+}
+void dot4_i8(const std::int8_t* q, const std::int8_t* const v[4], std::size_t n,
+             std::int32_t out[4]) {
+  simd::i32x4 a0 = simd::zero_i32(), a1 = simd::zero_i32(), a2 = simd::zero_i32(),
+              a3 = simd::zero_i32();
+  const std::int8_t *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const simd::i8x16w x = simd::widen_i8x16(q + i);
+    a0 = simd::dot_i8x16w(a0, x, simd::widen_i8x16(v0 + i));
+    a1 = simd::dot_i8x16w(a1, x, simd::widen_i8x16(v1 + i));
+    a2 = simd::dot_i8x16w(a2, x, simd::widen_i8x16(v2 + i));
+    a3 = simd::dot_i8x16w(a3, x, simd::widen_i8x16(v3 + i));
+  }
+  simd::hsum4_i32(a0, a1, a2, a3, out);
+  for (; i < n; ++i) {
+    const std::int32_t x = q[i];
+    out[0] += x * v0[i], out[1] += x * v1[i], out[2] += x * v2[i], out[3] += x * v3[i];
+  }
+}
+void dots_i8(const std::int8_t* q, const std::int8_t* first, std::size_t stride, std::size_t count,
+             std::size_t n, std::int32_t* out) {
+  std::size_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const std::int8_t* v[4] = {first + i * stride, first + (i + 1) * stride,
+                               first + (i + 2) * stride, first + (i + 3) * stride};
+    dot4_i8(q, v, n, out + i);
+  }
+  for (; i < count; ++i) out[i] = dot_i8(q, first + i * stride, n);
 }
 }  // namespace vec
 #endif

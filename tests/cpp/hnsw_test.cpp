@@ -199,17 +199,73 @@ TEST(Hnsw, ThreadedExactScanOfOneQueryEqualsTheSingleThreadedOne) {
   const auto data = clustered(n, 16, 40, 31);
   const auto queries = clustered(20, 16, 40, 32);
   const auto ids = iota_ids(n);
-  auto ix = make(16, Metric::Cosine, Quantization::None, 8, 40);
-  ASSERT_EQ(ix->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
-  std::size_t removed = 0;
-  ASSERT_EQ(ix->remove(ids.data() + 100, 50, &removed), ELEX_OK);
   ThreadPool pool(3);
-  for (std::size_t q = 0; q < 20; ++q) {
-    const auto one = search(*ix, queries.data() + q * 16, 1, 10, 10, ExactMode::Always);
-    const auto split = search(*ix, queries.data() + q * 16, 1, 10, 10, ExactMode::Always, &pool);
-    ASSERT_EQ(one.ids, split.ids) << q;
-    ASSERT_EQ(one.dist, split.dist) << q;
+  for (Quantization quant : {Quantization::None, Quantization::Int8, Quantization::Int8F32}) {
+    auto ix = make(16, Metric::Cosine, quant, 8, 40);
+    ASSERT_EQ(ix->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+    std::size_t removed = 0;
+    ASSERT_EQ(ix->remove(ids.data() + 100, 50, &removed), ELEX_OK);
+    for (std::size_t q = 0; q < 20; ++q) {
+      const auto one = search(*ix, queries.data() + q * 16, 1, 10, 30, ExactMode::Always);
+      const auto split = search(*ix, queries.data() + q * 16, 1, 10, 30, ExactMode::Always, &pool);
+      ASSERT_EQ(one.ids, split.ids) << q;
+      ASSERT_EQ(one.dist, split.dist) << q;
+    }
   }
+}
+
+TEST(Hnsw, Int8ExactScanReRanksTheBestCodesWithTheF32Query) {
+  // Uniform random unit vectors: the data where a graph needs a huge ef and
+  // the scan is the documented choice.
+  constexpr std::uint32_t dim = 64;
+  constexpr std::size_t n = 3000, nq = 50;
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> data(n * dim), queries(nq * dim);
+  for (auto& x : data) x = u(rng);
+  for (auto& x : queries) x = u(rng);
+  normalise_rows(data, dim);
+  normalise_rows(queries, dim);
+  const auto ids = iota_ids(n);
+  const auto want = truth(Metric::Cosine, data, ids, queries.data(), nq, dim, 10);
+  auto codes = make(dim, Metric::Cosine, Quantization::Int8);
+  auto exact = make(dim, Metric::Cosine, Quantization::Int8F32);
+  ASSERT_EQ(codes->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  ASSERT_EQ(exact->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  // Codes alone: close to the f32 truth, limited by the quantisation step.
+  const auto approx = search(*codes, queries.data(), nq, 10, 64, ExactMode::Always);
+  EXPECT_GE(recall(approx.ids, want, nq, 10), 0.97);
+  // With the originals, the re-rank of the 64 best by code is exact: the
+  // same neighbours and distances as brute force over f32.
+  const auto r = search(*exact, queries.data(), nq, 10, 64, ExactMode::Always);
+  EXPECT_GE(recall(r.ids, want, nq, 10), 0.998);
+  for (std::size_t q = 0; q < nq; ++q) {
+    for (std::size_t j = 0; j < 10; ++j) {
+      const std::size_t at = r.ids[q * 10 + j] - 1000;
+      const double d =
+          exact_distance(Metric::Cosine, queries.data() + q * dim, data.data() + at * dim, dim);
+      ASSERT_NEAR(r.dist[q * 10 + j], d, 1e-5);
+      if (j > 0) ASSERT_LE(r.dist[q * 10 + j - 1], r.dist[q * 10 + j]);
+    }
+  }
+  // The graph walk over codes with the exact re-rank finds what the f32
+  // graph finds at the same ef.
+  auto f32 = make(dim, Metric::Cosine);
+  ASSERT_EQ(f32->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  const double graph_f32 = recall(search(*f32, queries.data(), nq, 10, 64).ids, want, nq, 10);
+  const double graph_i8 = recall(search(*exact, queries.data(), nq, 10, 64).ids, want, nq, 10);
+  EXPECT_GE(graph_i8, graph_f32 - 0.02);
+  // A pool of k re-ranks only the codes' own top k: never better than 2k.
+  Result one{std::vector<std::uint32_t>(nq * 10), std::vector<float>(nq * 10)};
+  ASSERT_EQ(exact->search(queries.data(), nq, 10, 64, ExactMode::Always, one.ids.data(),
+                          one.dist.data(), nullptr, 10),
+            ELEX_OK);
+  EXPECT_LE(recall(one.ids, want, nq, 10), recall(r.ids, want, nq, 10));
+  EXPECT_EQ(exact->search(queries.data(), 1, 10, 64, ExactMode::Always, one.ids.data(),
+                          one.dist.data(), nullptr, 100001),
+            ELEX_E_INVALID_ARGUMENT);
+  // The originals cost 4 bytes per dimension on top of the codes.
+  EXPECT_GE(exact->stats().bytes, codes->stats().bytes + n * dim * 4);
 }
 
 TEST(Hnsw, BuildsAreReproducible) {
@@ -277,7 +333,7 @@ TEST(Hnsw, SerialisationRoundTripGivesIdenticalResults) {
   const auto data = clustered(3000, 32, 30, 11);
   const auto queries = clustered(100, 32, 30, 12);
   const auto ids = iota_ids(3000);
-  for (Quantization q : {Quantization::None, Quantization::Int8}) {
+  for (Quantization q : {Quantization::None, Quantization::Int8, Quantization::Int8F32}) {
     auto ix = make(32, Metric::Cosine, q);
     ASSERT_EQ(ix->add(ids.data(), data.data(), 3000, nullptr), ELEX_OK);
     std::size_t removed = 0;

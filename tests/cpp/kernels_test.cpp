@@ -126,6 +126,30 @@ TEST(Kernels, EmptyInputsGiveZero) {
   EXPECT_EQ(kernels::distance_fn(Metric::Cosine)(nullptr, nullptr, 0), 1.0f);
 }
 
+TEST(Kernels, StridedBlockDotsMatchAndDoNotDependOnTheBlockStart) {
+  std::mt19937 rng(22);
+  for (std::size_t n : {1u, 5u, 16u, 128u}) {
+    const std::size_t stride = n + 3, count = 11;  // floats per row: padding between rows
+    auto rows = elex::test::random_vector(stride * count, rng);
+    auto q = elex::test::random_vector(n, rng);
+    std::vector<float> a(count), b(count), part(count);
+    kernels::dots(q.data(), rows.data(), stride * 4, count, n, a.data());
+    kernels::scalar::dots(q.data(), rows.data(), stride * 4, count, n, b.data());
+    for (std::size_t i = 0; i < count; ++i) {
+      const Exact e = exact(q.data(), rows.data() + i * stride, n);
+      EXPECT_NEAR(a[i], b[i], agreement_bound(n, e.abs_dot)) << n << " " << i;
+      EXPECT_NEAR(a[i], e.dot, agreement_bound(n, e.abs_dot)) << n << " " << i;
+    }
+    // A block starting anywhere (a thread's slice of a scan) gives each row
+    // the very same value.
+    for (std::size_t start = 1; start < count; ++start) {
+      kernels::dots(q.data(), rows.data() + start * stride, stride * 4, count - start, n,
+                    part.data());
+      for (std::size_t i = start; i < count; ++i) ASSERT_EQ(part[i - start], a[i]) << start;
+    }
+  }
+}
+
 TEST(Kernels, Dot4MatchesFourDots) {
   std::mt19937 rng(21);
   for (std::size_t n : {0u, 1u, 3u, 4u, 7u, 16u, 128u, 131u}) {

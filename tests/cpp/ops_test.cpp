@@ -38,6 +38,47 @@ TEST(Quant, Int8DotTwinsAgreeExactlyAndMatchDefinition) {
   EXPECT_EQ(quant::dot_i8(m.data(), m.data(), m.size()), 127 * 127 * 4096);
 }
 
+TEST(Quant, FourWayDotEqualsFourSingleDots) {
+  std::mt19937 rng(4);
+  std::uniform_int_distribution<int> d(-127, 127);
+  for (std::size_t n : {0u, 1u, 15u, 16u, 17u, 31u, 128u, 1001u}) {
+    std::vector<std::int8_t> q(n + 1), v(4 * n + 4);
+    for (auto& x : q) x = static_cast<std::int8_t>(d(rng));
+    for (auto& x : v) x = static_cast<std::int8_t>(d(rng));
+    // Unaligned starts, one row per vector.
+    const std::int8_t* rows[4] = {v.data() + 1, v.data() + n + 2, v.data() + 2 * n + 3,
+                                  v.data() + 3 * n + 3};
+    std::int32_t a[4], b[4];
+    quant::scalar::dot4_i8(q.data() + 1, rows, n, a);
+    quant::dot4_i8(q.data() + 1, rows, n, b);
+    for (int j = 0; j < 4; ++j) {
+      std::int64_t want = 0;
+      for (std::size_t i = 0; i < n; ++i) want += std::int64_t(q[i + 1]) * rows[j][i];
+      ASSERT_EQ(a[j], want) << n << " " << j;
+      ASSERT_EQ(b[j], want) << n << " " << j;
+    }
+  }
+}
+
+TEST(Quant, StridedBlockDotsEqualSingleDots) {
+  std::mt19937 rng(6);
+  std::uniform_int_distribution<int> d(-127, 127);
+  for (std::size_t n : {1u, 16u, 33u, 128u}) {
+    const std::size_t stride = n + 5, count = 13;
+    std::vector<std::int8_t> rows(stride * count), q(n);
+    for (auto& x : rows) x = static_cast<std::int8_t>(d(rng));
+    for (auto& x : q) x = static_cast<std::int8_t>(d(rng));
+    std::vector<std::int32_t> a(count), b(count);
+    quant::dots_i8(q.data(), rows.data(), stride, count, n, a.data());
+    quant::scalar::dots_i8(q.data(), rows.data(), stride, count, n, b.data());
+    for (std::size_t i = 0; i < count; ++i) {
+      ASSERT_EQ(a[i], quant::scalar::dot_i8(q.data(), rows.data() + i * stride, n))
+          << n << " " << i;
+      ASSERT_EQ(b[i], a[i]);
+    }
+  }
+}
+
 TEST(Quant, QuantizeRoundsClampsAndZeroesNaN) {
   const float x[6] = {0.5f, -1.0f, 10.0f, -10.0f, kNaN, 0.004f};
   std::int8_t c[6];

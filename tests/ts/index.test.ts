@@ -124,6 +124,37 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
     f.close();
     q.close();
   });
+
+  test('int8+f32 scans codes and re-ranks exactly: the f32 exact top-k, kept across save and load', () => {
+    const dim = 32,
+      n = 2000;
+    const data = vectors(n, dim, 7),
+      queries = vectors(30, dim, 8);
+    const ids = Uint32Array.from({ length: n }, (_, i) => i + 5);
+    const f = b.createIndex({ dim }),
+      q = b.createIndex({ dim, quantization: 'int8+f32' });
+    f.add(ids, data);
+    q.add(ids, data);
+    expect(q.stats().quantization).toBe('int8+f32');
+    const want = f.search(queries, 10, { exact: true });
+    const got = q.search(queries, 10, { exact: true });
+    expect(Array.from(got.ids)).toEqual(Array.from(want.ids));
+    for (let i = 0; i < got.distances.length; i++) expect(got.distances[i]).toBeCloseTo(want.distances[i]!, 5);
+    const copy = b.loadIndex(q.save());
+    expect(copy.stats().quantization).toBe('int8+f32');
+    expect(Array.from(copy.search(queries, 10, { exact: true }).ids)).toEqual(Array.from(want.ids));
+    // The graph walk over codes, re-ranked exactly, finds what the f32 graph finds.
+    const graphF = f.search(queries, 10, { exact: false, ef: 64 }),
+      graphQ = q.search(queries, 10, { exact: false, ef: 64, rerank: 40 });
+    let same = 0;
+    for (let i = 0; i < graphF.ids.length; i++) same += graphQ.ids.includes(graphF.ids[i]!) ? 1 : 0;
+    expect(same / graphF.ids.length).toBeGreaterThanOrEqual(0.97);
+    expect(codeOf(() => q.search(queries, 10, { rerank: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => q.search(queries, 10, { rerank: 2.5 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.createIndex({ dim, metric: 'ip', quantization: 'int8+f32' }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.createIndex({ dim, quantization: 'int4' as never }))).toBe('INVALID_ARGUMENT');
+    for (const ix of [f, q, copy]) ix.close();
+  });
 });
 
 test('scalar and simd variants return the same exact top-k', () => {

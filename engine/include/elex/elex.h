@@ -79,7 +79,8 @@ int elex_vectors_decode(const uint8_t* bytes, size_t size, float** data, uint32_
 
 typedef struct elex_index elex_index;
 
-/// metric: 0 l2, 1 ip, 2 cosine. quantization: 0 none, 1 int8 (cosine only).
+/// metric: 0 l2, 1 ip, 2 cosine. quantization (cosine only when not 0): 0 none,
+/// 1 int8 codes, 2 int8 codes plus f32 originals for an exact re-rank.
 int elex_index_create(uint32_t dim, int metric, uint32_t M, uint32_t ef_construction,
                       uint32_t quantization, uint32_t seed, elex_index** out);
 void elex_index_destroy(elex_index* index);
@@ -90,10 +91,11 @@ int elex_index_add(elex_engine* engine, elex_index* index, const uint32_t* ids, 
                    const float* vectors, size_t floats);
 
 /// k nearest per query; `floats` must be a multiple of dim. exact: 0 auto,
-/// 1 never, 2 always. Outputs hold (floats / dim) * k entries.
+/// 1 never, 2 always. rerank: int8 indexes, candidates re-ranked (0 =
+/// max(2k, 16)). Outputs hold (floats / dim) * k entries.
 int elex_index_search(elex_engine* engine, const elex_index* index, const float* queries,
-                      size_t floats, uint32_t k, uint32_t ef, uint32_t exact, uint32_t* out_ids,
-                      float* out_dist);
+                      size_t floats, uint32_t k, uint32_t ef, uint32_t exact, uint32_t rerank,
+                      uint32_t* out_ids, float* out_dist);
 
 int elex_index_remove(elex_index* index, const uint32_t* ids, uint32_t n, uint32_t* removed);
 

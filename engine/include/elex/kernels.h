@@ -54,6 +54,10 @@ void l2sq4(const float* q, const float* const v[4], std::size_t n, float out[4])
 float dot(const float* a, const float* b, std::size_t n);
 float l2sq(const float* a, const float* b, std::size_t n);
 DotNorms dot_norms(const float* a, const float* b, std::size_t n);
+/// out[i] = dot(q, v_i, n) for `count` vectors v_i = first + i * stride
+/// bytes: a flat scan's block in one call (stride >= 4 n, a multiple of 4).
+void dots(const float* q, const float* first, std::size_t stride, std::size_t count, std::size_t n,
+          float* out);
 }  // namespace scalar
 
 #if ELEX_SIMD
@@ -63,6 +67,8 @@ void l2sq4(const float* q, const float* const v[4], std::size_t n, float out[4])
 float dot(const float* a, const float* b, std::size_t n);
 float l2sq(const float* a, const float* b, std::size_t n);
 DotNorms dot_norms(const float* a, const float* b, std::size_t n);
+void dots(const float* q, const float* first, std::size_t stride, std::size_t count, std::size_t n,
+          float* out);
 }  // namespace vec
 namespace active = vec;
 #else
@@ -77,6 +83,10 @@ inline void l2sq4(const float* q, const float* const v[4], std::size_t n, float 
   active::l2sq4(q, v, n, out);
 }
 inline float l2sq(const float* a, const float* b, std::size_t n) { return active::l2sq(a, b, n); }
+inline void dots(const float* q, const float* first, std::size_t stride, std::size_t count,
+                 std::size_t n, float* out) {
+  active::dots(q, first, stride, count, n, out);
+}
 inline DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
   return active::dot_norms(a, b, n);
 }

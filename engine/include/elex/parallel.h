@@ -2,8 +2,12 @@
 //
 // The caller's thread always takes part; the pool adds up to `threads - 1`
 // helper pthreads, started once and parked on a condition variable between
-// jobs. Chunks are handed out dynamically (an atomic cursor), so a helper
-// that is descheduled on a busy machine does not hold the others up.
+// jobs. Before parking, a helper spins for a short while (kSpin polls, tens
+// of microseconds) on the job counter, and the caller spins the same way
+// before it sleeps on the helpers' completion: a futex wake-up costs tens of
+// microseconds in a browser, as long as a whole exact scan, so back-to-back
+// loops (one search per query) start and end without one. Chunks are handed out dynamically (an
+// atomic cursor), so a helper that is descheduled on a busy machine does not hold the others up.
 //
 // Threads exist only where ELEX_THREADS is 1: native builds and the wasm
 // `simd-mt` variant (-pthread). Elsewhere, and wherever a helper cannot be
@@ -36,6 +40,8 @@ class ThreadPool {
  public:
   /// Most threads one pool runs (caller included).
   static constexpr unsigned kMaxThreads = 64;
+  /// Polls of the job counter before a thread parks (see the top).
+  static constexpr unsigned kSpin = 1u << 17;
 
   /// A pool that runs loops on up to `threads` threads in total, caller
   /// included (clamped to 1..kMaxThreads). size() says how many it got.
@@ -80,9 +86,10 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  std::uint64_t generation_ = 0;
-  unsigned busy_ = 0;
-  bool stop_ = false;
+  // Changed under mutex_; also read without it by the spinning threads.
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<unsigned> busy_{0};
+  std::atomic<bool> stop_{false};
 
   ChunkFn fn_ = nullptr;
   void* ctx_ = nullptr;

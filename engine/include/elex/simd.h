@@ -87,13 +87,21 @@ struct i32x4 {
   v128_t v;
 };
 inline i32x4 zero_i32() { return {wasm_i32x4_splat(0)}; }
-inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
-  const v128_t x = wasm_v128_load(a), y = wasm_v128_load(b);
-  const v128_t lo =
-      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_low_i8x16(y));
-  const v128_t hi =
-      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x), wasm_i16x8_extend_high_i8x16(y));
+/// Sixteen int8 values sign-extended to two vectors of eight int16.
+struct i8x16w {
+  v128_t lo, hi;
+};
+inline i8x16w widen_i8x16(const std::int8_t* p) {
+  const v128_t x = wasm_v128_load(p);
+  return {wasm_i16x8_extend_low_i8x16(x), wasm_i16x8_extend_high_i8x16(x)};
+}
+/// acc + the 16 products a_i * b_i summed pairwise into four int32 lanes.
+inline i32x4 dot_i8x16w(i32x4 acc, i8x16w a, i8x16w b) {
+  const v128_t lo = wasm_i32x4_dot_i16x8(a.lo, b.lo), hi = wasm_i32x4_dot_i16x8(a.hi, b.hi);
   return {wasm_i32x4_add(acc.v, wasm_i32x4_add(lo, hi))};
+}
+inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
+  return dot_i8x16w(acc, widen_i8x16(a), widen_i8x16(b));
 }
 /// Adds 1 to each lane whose mask is set (mask lanes are all ones = -1).
 inline i32x4 count_if(i32x4 acc, m32x4 m) { return {wasm_i32x4_sub(acc.v, m.v)}; }
@@ -102,6 +110,15 @@ inline m32x4 nonzero(m32x4 a) { return {wasm_i32x4_ne(a.v, wasm_i32x4_splat(0))}
 inline std::int32_t hsum_i32(i32x4 a) {
   return wasm_i32x4_extract_lane(a.v, 0) + wasm_i32x4_extract_lane(a.v, 1) +
          wasm_i32x4_extract_lane(a.v, 2) + wasm_i32x4_extract_lane(a.v, 3);
+}
+/// out[j] = the sum of the lanes of aj, for four vectors at once.
+inline void hsum4_i32(i32x4 a0, i32x4 a1, i32x4 a2, i32x4 a3, std::int32_t out[4]) {
+  const v128_t u0 = wasm_i32x4_add(wasm_i32x4_shuffle(a0.v, a1.v, 0, 4, 1, 5),
+                                   wasm_i32x4_shuffle(a0.v, a1.v, 2, 6, 3, 7));
+  const v128_t u1 = wasm_i32x4_add(wasm_i32x4_shuffle(a2.v, a3.v, 0, 4, 1, 5),
+                                   wasm_i32x4_shuffle(a2.v, a3.v, 2, 6, 3, 7));
+  wasm_v128_store(out, wasm_i32x4_add(wasm_i32x4_shuffle(u0, u1, 0, 1, 4, 5),
+                                      wasm_i32x4_shuffle(u0, u1, 2, 3, 6, 7)));
 }
 #elif ELEX_SIMD
 inline constexpr const char* kName = "sse2";
@@ -155,16 +172,22 @@ struct i32x4 {
   __m128i v;
 };
 inline i32x4 zero_i32() { return {_mm_setzero_si128()}; }
-inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
-  const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+/// Sixteen int8 values sign-extended to two vectors of eight int16.
+struct i8x16w {
+  __m128i lo, hi;
+};
+inline i8x16w widen_i8x16(const std::int8_t* p) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   // Sign-extend bytes to 16 bits: put each byte in the high half, shift back.
-  const __m128i xl = _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8);
-  const __m128i xh = _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8);
-  const __m128i yl = _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8);
-  const __m128i yh = _mm_srai_epi16(_mm_unpackhi_epi8(y, y), 8);
-  const __m128i s = _mm_add_epi32(_mm_madd_epi16(xl, yl), _mm_madd_epi16(xh, yh));
+  return {_mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8), _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8)};
+}
+/// acc + the 16 products a_i * b_i summed pairwise into four int32 lanes.
+inline i32x4 dot_i8x16w(i32x4 acc, i8x16w a, i8x16w b) {
+  const __m128i s = _mm_add_epi32(_mm_madd_epi16(a.lo, b.lo), _mm_madd_epi16(a.hi, b.hi));
   return {_mm_add_epi32(acc.v, s)};
+}
+inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
+  return dot_i8x16w(acc, widen_i8x16(a), widen_i8x16(b));
 }
 inline i32x4 count_if(i32x4 acc, m32x4 m) { return {_mm_sub_epi32(acc.v, _mm_castps_si128(m.v))}; }
 inline m32x4 nonzero(m32x4 a) {
@@ -175,6 +198,13 @@ inline std::int32_t hsum_i32(i32x4 a) {
   alignas(16) std::int32_t l[4];
   _mm_store_si128(reinterpret_cast<__m128i*>(l), a.v);
   return l[0] + l[1] + l[2] + l[3];
+}
+/// out[j] = the sum of the lanes of aj, for four vectors at once.
+inline void hsum4_i32(i32x4 a0, i32x4 a1, i32x4 a2, i32x4 a3, std::int32_t out[4]) {
+  const __m128i u0 = _mm_add_epi32(_mm_unpacklo_epi32(a0.v, a1.v), _mm_unpackhi_epi32(a0.v, a1.v));
+  const __m128i u1 = _mm_add_epi32(_mm_unpacklo_epi32(a2.v, a3.v), _mm_unpackhi_epi32(a2.v, a3.v));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out),
+                   _mm_add_epi32(_mm_unpacklo_epi64(u0, u1), _mm_unpackhi_epi64(u0, u1)));
 }
 #else
 inline constexpr const char* kName = "scalar";
