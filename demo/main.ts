@@ -526,7 +526,10 @@ async function monitorBatch(): Promise<void> {
       `${r.alerts.filter((a) => a.kind === 'threshold').length} threshold · ${r.alerts.filter((a) => a.kind === 'anomaly').length} anomaly`,
     ],
     ['missing samples', r.missingSamples],
-    ['time', `${r.ms.total.toFixed(1)} ms (${r.ms.workers.toFixed(1)} in workers)`],
+    [
+      'time',
+      `${r.ms.total.toFixed(1)} ms (evaluation ${r.ms.kernel.toFixed(1)} ms, in the worker ${r.ms.shard.toFixed(1)} ms)`,
+    ],
   ]);
   const t = $('kpi-table');
   t.innerHTML =

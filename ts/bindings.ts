@@ -243,6 +243,8 @@ interface ElexModule {
     maxZ: number,
     breaches: number,
     nulls: number,
+    counterStats: number,
+    kpiStats: number,
     z: number,
     minHistory: number,
   ): number;
@@ -924,9 +926,11 @@ export class Bindings {
         pDir = s.put(prog.directions),
         pData = s.put(data),
         pHist = s.put(history);
+      // Per-period values and reasons only when asked for; the statistics come
+      // from the evaluation itself, which has each cell in cache.
       const nv = cells * K * periods;
-      const pVal = s.alloc(nv * 4),
-        pWhy = s.alloc(nv),
+      const pVal = perPeriod ? s.alloc(nv * 4) : 0,
+        pWhy = perPeriod ? s.alloc(nv) : 0,
         pAn = s.alloc(cells * K * 4),
         pZ = s.alloc(cells * K * 4),
         pBr = s.alloc(cells * K * 4),
@@ -934,6 +938,7 @@ export class Bindings {
         pKs = s.alloc(cells * K * 5 * 4),
         pNull = s.alloc(Math.max(4, cells * K * 8));
       const e = this.enginePtr;
+      const t0 = performance.now();
       this.call(
         'evaluating KPIs',
         this.m._elex_kpi_eval(
@@ -956,12 +961,13 @@ export class Bindings {
           pZ,
           pBr,
           pNull,
+          pCs,
+          pKs,
           zThreshold,
           minHistory,
         ),
       );
-      this.call('counter statistics', this.m._elex_row_stats(e, pData, cells * counters, periods, pCs));
-      this.call('KPI statistics', this.m._elex_row_stats(e, pVal, cells * K, periods, pKs));
+      const kernelMs = performance.now() - t0;
       history.set(new Float64Array(this.memory.buffer, pHist, history.length));
       return {
         values: perPeriod ? this.copyOut(Float32Array, pVal, nv) : null,
@@ -972,6 +978,7 @@ export class Bindings {
         breaches: this.copyOut(Uint32Array, pBr, cells * K),
         kpiStats: this.copyOut(Float32Array, pKs, cells * K * 5),
         counterStats: this.copyOut(Float32Array, pCs, cells * counters * 5),
+        kernelMs,
       };
     });
   }
@@ -1238,6 +1245,8 @@ export interface KpiEvalResult {
   kpiStats: Float32Array;
   /** cells × counters × 5, over the periods, missing samples skipped. */
   counterStats: Float32Array;
+  /** ms in the evaluation call (counters already in wasm memory). */
+  kernelMs: number;
 }
 
 export interface Scratch {

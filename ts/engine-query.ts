@@ -133,7 +133,12 @@ export interface MonitorResult {
   readonly alerts: MonitorAlert[];
   /** NaN samples in the input (reported, never propagated into statistics). */
   missingSamples: number;
-  ms: { workers: number; total: number };
+  /**
+   * kernel: the KPI evaluation in wasm (slowest shard); shard: a shard's
+   * whole call inside its worker (copying counters in and results out);
+   * workers: until every shard's result is back; total: the call.
+   */
+  ms: { kernel: number; shard: number; workers: number; total: number };
 }
 
 export type CatalogSource = string | URL | Catalog;
@@ -457,7 +462,12 @@ export class EngineQueries {
         return (alerts ??= buildAlerts());
       },
       missingSamples,
-      ms: { workers: t2 - t1, total: 0 },
+      ms: {
+        kernel: Math.max(...results.map((r) => (r ? r[1].kernelMs : 0))),
+        shard: Math.max(...results.map((r) => (r ? r[1].ms : 0))),
+        workers: t2 - t1,
+        total: 0,
+      },
     };
     result.ms.total = now() - t0;
     return result;

@@ -172,7 +172,7 @@ async function queryBench(questions: { q: string; expected: string; kind: string
     if (!counters.includes(c.name)) counters.push(c.name);
   }
   const periods = 96;
-  const mons: { total: number; workers: number; kpis: number; alerts: number }[] = [];
+  const mons: { total: number; workers: number; shard: number; kernel: number; kpis: number; alerts: number }[] = [];
   const full: number[] = [];
   for (let i = 0; i < 8; i++) {
     // Five runs as monitor() is called by default (statistics, null counts, alerts), then
@@ -187,7 +187,15 @@ async function queryBench(questions: { q: string; expected: string; kind: string
     const ids = Array.from({ length: cells }, (_, c) => `cell-${c}`);
     const r = await e.monitor({ cells: ids, counters, periods, data }, { perPeriod });
     if (perPeriod) full.push(r.ms.total);
-    else mons.push({ total: r.ms.total, workers: r.ms.workers, kpis: r.kpis.length, alerts: r.alerts.length });
+    else
+      mons.push({
+        total: r.ms.total,
+        workers: r.ms.workers,
+        shard: r.ms.shard,
+        kernel: r.ms.kernel,
+        kpis: r.kpis.length,
+        alerts: r.alerts.length,
+      });
   }
   await e.close();
   return {
@@ -231,6 +239,14 @@ async function queryBench(questions: { q: string; expected: string; kind: string
       ),
       workersMs: pct(
         mons.map((m) => m.workers),
+        0.5,
+      ),
+      shardMs: pct(
+        mons.map((m) => m.shard),
+        0.5,
+      ),
+      kernelMs: pct(
+        mons.map((m) => m.kernel),
         0.5,
       ),
       kpis: mons[0]!.kpis,

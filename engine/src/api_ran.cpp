@@ -154,11 +154,11 @@ ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uin
                               const float* thresholds, const int8_t* directions, const float* data,
                               uint32_t cells, uint32_t counters, uint32_t periods, float* values,
                               uint8_t* reasons, double* history, uint32_t* anomalies, float* max_z,
-                              uint32_t* breaches, uint32_t* nulls, float z_threshold,
-                              uint32_t min_history) {
+                              uint32_t* breaches, uint32_t* nulls, float* counter_stats,
+                              float* kpi_stats, float z_threshold, uint32_t min_history) {
   return guarded([&] {
-    if (data == nullptr || values == nullptr || reasons == nullptr || history == nullptr ||
-        anomalies == nullptr || max_z == nullptr)
+    if (data == nullptr || history == nullptr || anomalies == nullptr || max_z == nullptr ||
+        (values == nullptr) != (reasons == nullptr))
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null data or outputs");
     if (double(cells) * counters * periods > 2147483647.0 ||
         double(cells) * kpis * periods > 2147483647.0)
@@ -166,7 +166,9 @@ ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uin
     const elex::monitor::Programs p{ops, offsets, kpis, consts, n_consts};
     const elex::monitor::Shape sh{cells, counters, periods};
     const elex::monitor::Alerting a{thresholds, directions, z_threshold, min_history};
-    const elex::monitor::Outputs o{values, reasons, history, anomalies, max_z, breaches, nulls};
+    elex::monitor::Outputs o{values, reasons, history, anomalies, max_z, breaches, nulls};
+    o.counter_stats = counter_stats;
+    o.kpi_stats = kpi_stats;
     return elex::monitor::evaluate(p, sh, data, a, o, engine ? &engine->pool : nullptr);
   });
 }

@@ -112,12 +112,12 @@ KpiScore score(const float* v, std::size_t P, const ScoreParams& sp) {
     if (sp.direction > 0) br = count_if(br, mand(ok, lt(x, thr)));
     if (sp.direction < 0) br = count_if(br, mand(ok, gt(x, thr)));
     if (scored) {
-      const f32x4 z = select(ok, mul(simd::abs(sub(x, mean0)), inv), nil);
-      worst = select(gt(z, worst), z, worst);
+      const f32x4 z = keep(ok, mul(simd::abs(sub(x, mean0)), inv));
+      worst = simd::max(worst, z);  // worst < z ? z : worst
       an = count_if(an, gt(z, zt));
     }
-    n = add(n, select(ok, one, nil));
-    sum = add(sum, select(ok, x, nil));
+    n = add(n, keep(ok, one));
+    sum = add(sum, keep(ok, x));
   }
   alignas(16) float N[4], S[4], W[4];
   store(N, n);
@@ -143,7 +143,7 @@ KpiScore score(const float* v, std::size_t P, const ScoreParams& sp) {
   std::size_t u = 0;
   for (; u + 4 <= P; u += 4) {
     const f32x4 x = load(v + u);
-    const f32x4 d = select(eq(sub(x, x), nil), sub(x, mean), nil);
+    const f32x4 d = keep(eq(sub(x, x), nil), sub(x, mean));
     m2 = add(m2, mul(d, d));
   }
   alignas(16) float M[4];
@@ -199,73 +199,197 @@ void binop(float* x, const float* y, float* wx, const float* wy, std::size_t P) 
   }
 }
 
-/// One cell: every KPI program over its periods, then anomalies and breaches.
-/// Reasons ride along as floats (0 ok, 1 missing, 2 division by zero) so
-/// that every loop is a plain float loop the compiler vectorises.
+/// out ← x op y over P periods (out may be x); for kDiv, true when some
+/// divisor is zero.
+template <std::int32_t Op>
+bool fast_binop(const float* x, const float* y, float* out, std::size_t P) {
+  std::size_t t = 0;
+  bool zero = false;
+#if ELEX_SIMD
+  using namespace elex::simd;
+  const f32x4 nil = simd::zero();
+  m32x4 z = eq(nil, splat(1.0f));  // all false
+  for (; t + 4 <= P; t += 4) {
+    const f32x4 a = load(x + t), b = load(y + t);
+    if constexpr (Op == kAdd) store(out + t, add(a, b));
+    if constexpr (Op == kSub) store(out + t, sub(a, b));
+    if constexpr (Op == kMul) store(out + t, mul(a, b));
+    if constexpr (Op == kDiv) {
+      store(out + t, div(a, b));
+      z = mor(z, eq(b, nil));
+    }
+  }
+  zero = movemask(z) != 0;
+#endif
+  for (; t < P; ++t) {
+    if constexpr (Op == kAdd) out[t] = x[t] + y[t];
+    if constexpr (Op == kSub) out[t] = x[t] - y[t];
+    if constexpr (Op == kMul) out[t] = x[t] * y[t];
+    if constexpr (Op == kDiv) {
+      zero |= y[t] == 0.0f;
+      out[t] = x[t] / y[t];
+    }
+  }
+  return zero;
+}
+
+/// Per-thread work space for eval_cell.
+struct Work {
+  float* stack;      // kMaxStack × P values
+  float* why;        // kMaxStack × P reasons (the reference path)
+  const float** sp;  // kMaxStack operand pointers (the fast path)
+  float* kbuf;       // 4 × P: KPI rows waiting for their statistics
+  float* cstats;     // counters × 5 when the caller wants no counter figures
+};
+
+/// The fast path: values only. Operands are pointers (a pushed row is read
+/// where it lies); results go to the stack slot of their left operand.
+/// Returns the KPI's values, or nullptr when an input row holds a NaN
+/// (row_count < P) or a divisor is zero: then the reference path decides.
+const float* eval_fast(const Programs& p, std::uint32_t k, const float* cell, std::size_t P,
+                       const float* cstats, Work& w) {
+  unsigned top = 0;
+  const float fullP = float(P);
+  for (std::uint32_t i = p.offsets[k]; i < p.offsets[k + 1]; ++i) {
+    const std::int32_t op = p.ops[i] & 0xFF;
+    const std::uint32_t arg = std::uint32_t(p.ops[i]) >> 8;
+    if (op == kPush) {
+      if (cstats[std::size_t(arg) * 5] != fullP) return nullptr;  // a missing sample
+      w.sp[top++] = cell + std::size_t(arg) * P;
+      continue;
+    }
+    float* slot = w.stack + std::size_t(top) * P;
+    if (op == kConst) {
+      const float v = p.consts[arg];
+      for (std::size_t t = 0; t < P; ++t) slot[t] = v;
+      w.sp[top++] = slot;
+      continue;
+    }
+    if (op == kNeg) {
+      const float* x = w.sp[top - 1];
+      float* out = slot - P;
+      for (std::size_t t = 0; t < P; ++t) out[t] = -x[t];
+      w.sp[top - 1] = out;
+      continue;
+    }
+    const float* x = w.sp[top - 2];
+    const float* y = w.sp[top - 1];
+    float* out = slot - 2 * P;
+    bool zero = false;
+    switch (op) {
+      case kAdd:
+        fast_binop<kAdd>(x, y, out, P);
+        break;
+      case kSub:
+        fast_binop<kSub>(x, y, out, P);
+        break;
+      case kMul:
+        fast_binop<kMul>(x, y, out, P);
+        break;
+      default:
+        zero = fast_binop<kDiv>(x, y, out, P);
+    }
+    if (zero) return nullptr;
+    w.sp[top - 2] = out;
+    --top;
+  }
+  return w.sp[0];
+}
+
+/// The reference path: every op carries a reason per value. Reasons ride
+/// along as floats (0 ok, 1 missing, 2 division by zero) so that every loop
+/// is a plain float loop the compiler vectorises. Leaves the values in
+/// stack[0..P) (null ones NaN) and their reasons in why[0..P).
+void eval_reference(const Programs& p, std::uint32_t k, const float* cell, std::size_t P,
+                    float* stack, float* why) {
+  constexpr float kOkF = 0.0f, kMissingF = 1.0f;
+  unsigned top = 0;
+  for (std::uint32_t i = p.offsets[k]; i < p.offsets[k + 1]; ++i) {
+    const std::int32_t op = p.ops[i] & 0xFF;
+    const std::uint32_t arg = std::uint32_t(p.ops[i]) >> 8;
+    float* x0 = stack + std::size_t(top) * P;
+    float* w0 = why + std::size_t(top) * P;
+    if (op == kPush) {
+      const float* row = cell + std::size_t(arg) * P;
+      for (std::size_t t = 0; t < P; ++t) {
+        const float v = row[t];
+        x0[t] = v;
+        w0[t] = v == v ? kOkF : kMissingF;
+      }
+      ++top;
+      continue;
+    }
+    if (op == kConst) {
+      const float v = p.consts[arg];
+      for (std::size_t t = 0; t < P; ++t) x0[t] = v, w0[t] = kOkF;
+      ++top;
+      continue;
+    }
+    if (op == kNeg) {
+      float* x = x0 - P;
+      for (std::size_t t = 0; t < P; ++t) x[t] = -x[t];
+      continue;
+    }
+    float* x = x0 - 2 * P;  // left operand
+    const float* y = x0 - P;
+    float* wx = w0 - 2 * P;
+    const float* wy = w0 - P;
+    // A null input yields NaN by IEEE arithmetic; the final pass below
+    // makes every non-ok value NaN.
+    switch (op) {
+      case kAdd:
+        binop<kAdd>(x, y, wx, wy, P);
+        break;
+      case kSub:
+        binop<kSub>(x, y, wx, wy, P);
+        break;
+      case kMul:
+        binop<kMul>(x, y, wx, wy, P);
+        break;
+      default:
+        binop<kDiv>(x, y, wx, wy, P);
+    }
+    --top;
+  }
+  for (std::size_t t = 0; t < P; ++t) stack[t] = why[t] != kOkF ? NAN : stack[t];
+}
+
+/// One cell: counter statistics (which also bring the cell's rows into
+/// cache and say which rows hold a missing sample), then every KPI program
+/// over its periods, its statistics, anomalies and breaches.
 void eval_cell(const Programs& p, const Shape& s, const float* data, const Alerting& a,
-               const Outputs& o, std::uint32_t c, float* stack, float* why) {
+               const Outputs& o, std::uint32_t c, Work& w) {
   const std::size_t P = s.periods;
   const float* cell = data + std::size_t(c) * s.counters * P;
-  constexpr float kOkF = 0.0f, kMissingF = 1.0f, kDivZeroF = 2.0f;
+  float* cstats = o.counter_stats ? o.counter_stats + std::size_t(c) * s.counters * 5 : w.cstats;
+  row_stats(s.counters, P, cell, cstats, nullptr);
+  constexpr float kMissingF = 1.0f, kDivZeroF = 2.0f;
   for (std::uint32_t k = 0; k < p.kpis; ++k) {
-    unsigned top = 0;
-    for (std::uint32_t i = p.offsets[k]; i < p.offsets[k + 1]; ++i) {
-      const std::int32_t op = p.ops[i] & 0xFF;
-      const std::uint32_t arg = std::uint32_t(p.ops[i]) >> 8;
-      float* x0 = stack + std::size_t(top) * P;
-      float* w0 = why + std::size_t(top) * P;
-      if (op == kPush) {
-        const float* row = cell + std::size_t(arg) * P;
-        for (std::size_t t = 0; t < P; ++t) {
-          const float v = row[t];
-          x0[t] = v;
-          w0[t] = v == v ? kOkF : kMissingF;
-        }
-        ++top;
-        continue;
-      }
-      if (op == kConst) {
-        const float v = p.consts[arg];
-        for (std::size_t t = 0; t < P; ++t) x0[t] = v, w0[t] = kOkF;
-        ++top;
-        continue;
-      }
-      if (op == kNeg) {
-        float* x = x0 - P;
-        for (std::size_t t = 0; t < P; ++t) x[t] = -x[t];
-        continue;
-      }
-      float* x = x0 - 2 * P;  // left operand
-      const float* y = x0 - P;
-      float* wx = w0 - 2 * P;
-      const float* wy = w0 - P;
-      // A null input yields NaN by IEEE arithmetic; the final pass below
-      // makes every non-ok value NaN.
-      switch (op) {
-        case kAdd:
-          binop<kAdd>(x, y, wx, wy, P);
-          break;
-        case kSub:
-          binop<kSub>(x, y, wx, wy, P);
-          break;
-        case kMul:
-          binop<kMul>(x, y, wx, wy, P);
-          break;
-        default:
-          binop<kDiv>(x, y, wx, wy, P);
-      }
-      --top;
-    }
-    std::uint32_t missing = 0, div_zero = 0;
-    for (std::size_t t = 0; t < P; ++t) {
-      stack[t] = why[t] != kOkF ? NAN : stack[t];
-      missing += why[t] == kMissingF;
-      div_zero += why[t] == kDivZeroF;
-    }
+    const float* vals = o.reference ? nullptr : eval_fast(p, k, cell, P, cstats, w);
     const std::size_t ck = std::size_t(c) * p.kpis + k;
-    std::memcpy(o.values + ck * P, stack, P * sizeof(float));
-    std::uint8_t* reasons = o.reasons + ck * P;
-    for (std::size_t t = 0; t < P; ++t) reasons[t] = std::uint8_t(why[t]);
+    std::uint32_t missing = 0, div_zero = 0;
+    if (vals != nullptr) {
+      if (o.reasons) std::memset(o.reasons + ck * P, kOk, P);
+    } else {
+      eval_reference(p, k, cell, P, w.stack, w.why);
+      vals = w.stack;
+      for (std::size_t t = 0; t < P; ++t) {
+        missing += w.why[t] == kMissingF;
+        div_zero += w.why[t] == kDivZeroF;
+      }
+      if (o.reasons) {
+        std::uint8_t* reasons = o.reasons + ck * P;
+        for (std::size_t t = 0; t < P; ++t) reasons[t] = std::uint8_t(w.why[t]);
+      }
+    }
+    if (o.values) std::memcpy(o.values + ck * P, vals, P * sizeof(float));
+    if (o.kpi_stats) {
+      // Four KPI rows at a time through row_stats (bit-identical per row).
+      const std::uint32_t slot = k & 3u;
+      std::memcpy(w.kbuf + slot * P, vals, P * sizeof(float));
+      if (slot == 3 || k + 1 == p.kpis)
+        row_stats(slot + 1, P, w.kbuf, o.kpi_stats + (ck - slot) * 5, nullptr);
+    }
     // Breaches, and anomalies against the history before this batch (so a
     // spike is not part of its own baseline); then the batch's values join
     // the history (Chan et al.'s merge of counts, means and M2).
@@ -274,18 +398,16 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
     const double sd = scored ? std::sqrt(h[2] / (h[0] - 1)) : 0.0;
     const ScoreParams sp{a.threshold ? a.threshold[k] : NAN, a.direction ? a.direction[k] : 0,
                          float(h[1]), sd > 0 ? float(1.0 / sd) : 0.0f, a.z_threshold};
-    const KpiScore sc = score(stack, P, sp);
+    const KpiScore sc = score(vals, P, sp);
     if (sc.count > 0) {
       const double bn = sc.count, n = h[0] + bn, delta = sc.mean - h[1];
       h[2] += sc.m2 + delta * delta * h[0] * bn / n;
       h[1] += delta * bn / n;
       h[0] = n;
     }
-    const std::uint32_t anomalous = sc.anomalies, breaches = sc.breaches;
-    const float worst = sc.worst_z;
-    o.anomalies[ck] = anomalous;
-    o.max_z[ck] = worst;
-    if (o.breaches) o.breaches[ck] = breaches;
+    o.anomalies[ck] = sc.anomalies;
+    o.max_z[ck] = sc.worst_z;
+    if (o.breaches) o.breaches[ck] = sc.breaches;
     if (o.nulls) {
       o.nulls[2 * ck] = missing;
       o.nulls[2 * ck + 1] = div_zero;
@@ -301,25 +423,32 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
   const std::size_t P = s.periods;
   if (P == 0 || s.cells == 0 || p.kpis == 0) return ELEX_OK;
   const unsigned threads = pool ? pool->size() : 1;
-  const std::size_t per = P * kMaxStack;
-  // Per-thread stacks of per-period vectors, and a reason per entry.
-  auto* stack = static_cast<float*>(std::malloc(sizeof(float) * per * threads));
-  auto* why = static_cast<float*>(std::malloc(sizeof(float) * per * threads));
-  if (stack == nullptr || why == nullptr) {
-    std::free(stack);
-    std::free(why);
+  // Per thread: stack and reasons (kMaxStack × P each), the KPI row buffer
+  // (4 × P), counter figures (counters × 5) and the operand pointers.
+  const std::size_t floats = 2 * P * kMaxStack + 4 * P + std::size_t(s.counters) * 5;
+  auto* mem = static_cast<float*>(std::malloc(sizeof(float) * floats * threads));
+  auto* ptrs = static_cast<const float**>(std::malloc(sizeof(float*) * kMaxStack * threads));
+  if (mem == nullptr || ptrs == nullptr) {
+    std::free(mem);
+    std::free(ptrs);
     return fail(ELEX_E_OUT_OF_MEMORY, "no memory for %zu periods", P);
   }
+  auto work = [&](unsigned t) {
+    float* m = mem + t * floats;
+    return Work{m, m + P * kMaxStack, ptrs + t * kMaxStack, m + 2 * P * kMaxStack,
+                m + 2 * P * kMaxStack + 4 * P};
+  };
   if (pool != nullptr && threads > 1) {
     pool->parallel_for(s.cells, 4, [&](std::size_t b, std::size_t e, unsigned t) {
-      for (std::size_t c = b; c < e; ++c)
-        eval_cell(p, s, data, a, o, std::uint32_t(c), stack + t * per, why + t * per);
+      Work w = work(t);
+      for (std::size_t c = b; c < e; ++c) eval_cell(p, s, data, a, o, std::uint32_t(c), w);
     });
   } else {
-    for (std::uint32_t c = 0; c < s.cells; ++c) eval_cell(p, s, data, a, o, c, stack, why);
+    Work w = work(0);
+    for (std::uint32_t c = 0; c < s.cells; ++c) eval_cell(p, s, data, a, o, c, w);
   }
-  std::free(stack);
-  std::free(why);
+  std::free(mem);
+  std::free(ptrs);
   return ELEX_OK;
 }
 
@@ -362,12 +491,14 @@ void rows_vec(std::size_t b, std::size_t e, std::size_t P, const float* data, fl
     const float* row[4] = {data + r * P, data + (r + 1) * P, data + (r + 2) * P,
                            data + (r + 3) * P};
     f32x4 n = nil, sum = nil, mn = splat(INFINITY), mx = splat(-INFINITY);
+    // NaN compares false, so min / max (v < mn ? v : mn) skip it as the
+    // scalar loop's `ok &&` does; keep() is select(ok, x, 0) in one op.
     const auto step = [&](f32x4 v) {
       const m32x4 ok = eq(v, v);
-      n = add(n, select(ok, one, nil));
-      sum = add(sum, select(ok, v, nil));
-      mn = select(mand(ok, lt(v, mn)), v, mn);
-      mx = select(mand(ok, gt(v, mx)), v, mx);
+      n = add(n, keep(ok, one));
+      sum = add(sum, keep(ok, v));
+      mn = simd::min(mn, v);
+      mx = simd::max(mx, v);
     };
     std::size_t t = 0;
     for (; t + 4 <= P; t += 4) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -65,6 +66,119 @@ TEST(Monitor, RatioProgramWithMissingAndDivisionByZero) {
   EXPECT_FLOAT_EQ(values[4], 19.0f);       // KPI 1 of cell 0, period 0
   EXPECT_FLOAT_EQ(values[8 + 3], 100.0f);  // cell 1 KPI 0 period 3
   EXPECT_EQ(hist[0], 2.0);                 // two good values joined the history
+}
+
+// Random programs (depth up to 5, every op, constants) over data with
+// missing samples, zeros and a row of infinities: the fast path and the
+// reference path give the same bits everywhere, with and without threads.
+TEST(Monitor, FastPathIsBitIdenticalToTheReferencePath) {
+  std::mt19937 rng(77);
+  const std::uint32_t cells = 9, counters = 12, P = 23, K = 40;  // P not a multiple of 4
+  std::vector<float> data(std::size_t(cells) * counters * P);
+  std::uniform_real_distribution<float> u(-50.0f, 200.0f);
+  for (auto& v : data) v = std::floor(u(rng));  // many exact zeros among the integers
+  for (std::size_t i = 0; i < data.size(); i += 97) data[i] = NAN;
+  for (std::size_t t = 0; t < P; ++t) data[(3 * counters + 5) * P + t] = INFINITY;
+  std::vector<std::int32_t> ops;
+  std::vector<std::uint32_t> offs = {0};
+  const std::vector<float> consts = {100.0f, 0.0f, -1.5f};
+  std::uniform_int_distribution<int> pick(0, 99);
+  for (std::uint32_t k = 0; k < K; ++k) {
+    int depth = 0;
+    const int len = 1 + pick(rng) % 9;
+    for (int i = 0; i < len || depth != 1; ++i) {
+      const int r = pick(rng);
+      if (depth >= 2 && (r < 45 || i >= len)) {
+        ops.push_back(op(Op(kAdd + r % 4)));  // add, sub, mul, div
+        --depth;
+      } else if (depth >= 1 && r < 50) {
+        ops.push_back(op(kNeg));
+      } else if (depth < 6) {
+        ops.push_back(r < 85 ? op(kPush, std::uint32_t(r) % counters) : op(kConst, r % 3));
+        ++depth;
+      } else {
+        ops.push_back(op(kMul));
+        --depth;
+      }
+    }
+    offs.push_back(std::uint32_t(ops.size()));
+  }
+  const Programs p{ops.data(), offs.data(), K, consts.data(), 3};
+  const Shape s{cells, counters, P};
+  std::vector<float> thr(K, 40.0f);
+  std::vector<std::int8_t> dir(K, 1);
+  struct Run {
+    std::vector<float> values, max_z, cstats, kstats;
+    std::vector<std::uint8_t> reasons;
+    std::vector<double> hist;
+    std::vector<std::uint32_t> anomalies, breaches, nulls;
+  };
+  auto run = [&](bool reference, elex::ThreadPool* pool) {
+    const std::size_t ck = std::size_t(cells) * K;
+    Run r{std::vector<float>(ck * P),
+          std::vector<float>(ck),
+          std::vector<float>(std::size_t(cells) * counters * 5),
+          std::vector<float>(ck * 5),
+          std::vector<std::uint8_t>(ck * P),
+          std::vector<double>(ck * 3, 0.0),
+          std::vector<std::uint32_t>(ck),
+          std::vector<std::uint32_t>(ck),
+          std::vector<std::uint32_t>(ck * 2)};
+    for (std::size_t i = 0; i < ck; ++i)
+      r.hist[i * 3] = 30, r.hist[i * 3 + 1] = 20, r.hist[i * 3 + 2] = 900;
+    Outputs o{r.values.data(), r.reasons.data(),  r.hist.data(), r.anomalies.data(),
+              r.max_z.data(),  r.breaches.data(), r.nulls.data()};
+    o.counter_stats = r.cstats.data();
+    o.kpi_stats = r.kstats.data();
+    o.reference = reference;
+    EXPECT_EQ(evaluate(p, s, data.data(), {thr.data(), dir.data(), 2.0f, 8}, o, pool), ELEX_OK);
+    return r;
+  };
+  auto same = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0;
+  };
+  elex::ThreadPool pool(3);
+  const Run ref = run(true, nullptr);
+  for (elex::ThreadPool* pl : {static_cast<elex::ThreadPool*>(nullptr), &pool}) {
+    const Run fast = run(false, pl);
+    EXPECT_TRUE(same(fast.values, ref.values));
+    EXPECT_TRUE(same(fast.reasons, ref.reasons));
+    EXPECT_TRUE(same(fast.max_z, ref.max_z));
+    EXPECT_TRUE(same(fast.cstats, ref.cstats));
+    EXPECT_TRUE(same(fast.kstats, ref.kstats));
+    EXPECT_TRUE(same(fast.hist, ref.hist));
+    EXPECT_TRUE(same(fast.anomalies, ref.anomalies));
+    EXPECT_TRUE(same(fast.breaches, ref.breaches));
+    EXPECT_TRUE(same(fast.nulls, ref.nulls));
+  }
+  // The data has every kind of null: the test covers both paths.
+  std::uint32_t missing = 0, div_zero = 0, clean = 0;
+  for (std::size_t i = 0; i < ref.nulls.size(); i += 2) {
+    missing += ref.nulls[i];
+    div_zero += ref.nulls[i + 1];
+    clean += ref.nulls[i] == 0 && ref.nulls[i + 1] == 0;
+  }
+  EXPECT_GT(missing, 0u);
+  EXPECT_GT(div_zero, 0u);
+  EXPECT_GT(clean, 0u);
+  // Statistics computed in the evaluation equal row_stats over the outputs.
+  std::vector<float> cs(ref.cstats.size()), ks(ref.kstats.size());
+  row_stats(std::size_t(cells) * counters, P, data.data(), cs.data(), nullptr);
+  row_stats(std::size_t(cells) * K, P, ref.values.data(), ks.data(), nullptr);
+  EXPECT_TRUE(same(cs, ref.cstats));
+  EXPECT_TRUE(same(ks, ref.kstats));
+  // Values and reasons may be left out: the per-KPI figures do not change.
+  std::vector<float> mz(ref.max_z.size()), ks2(ref.kstats.size());
+  std::vector<double> h2(ref.hist.size());
+  for (std::size_t i = 0; i < h2.size(); i += 3) h2[i] = 30, h2[i + 1] = 20, h2[i + 2] = 900;
+  std::vector<std::uint32_t> an(ref.anomalies.size()), br(an.size()), nu(an.size() * 2);
+  Outputs lean{nullptr, nullptr, h2.data(), an.data(), mz.data(), br.data(), nu.data()};
+  lean.kpi_stats = ks2.data();
+  ASSERT_EQ(evaluate(p, s, data.data(), {thr.data(), dir.data(), 2.0f, 8}, lean, &pool), ELEX_OK);
+  EXPECT_TRUE(same(ks2, ref.kstats));
+  EXPECT_TRUE(same(mz, ref.max_z));
+  EXPECT_TRUE(same(nu, ref.nulls));
+  EXPECT_TRUE(same(h2, ref.hist));
 }
 
 TEST(Monitor, AnomaliesAgainstTheCellsHistory) {

@@ -230,13 +230,16 @@ int elex_validate_indexed(const float* bounds, uint32_t count, const int32_t* pa
                           uint32_t* masks);
 /// KPI programs over cells × counters × periods (monitor.h), cells spread
 /// over the engine's threads (engine may be null: one thread).
-/// thresholds / directions: per KPI (NaN / 0: none); breaches may be null.
+/// thresholds / directions: per KPI (NaN / 0: none). May be null: breaches,
+/// nulls, counter_stats / kpi_stats (row_stats of counters / KPI values,
+/// cells × counters × 5 / cells × kpis × 5), and values with reasons
+/// together (then no per-period output is written).
 int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uint32_t* offsets, uint32_t kpis,
                   const float* consts, uint32_t n_consts, const float* thresholds,
                   const int8_t* directions, const float* data, uint32_t cells, uint32_t counters,
                   uint32_t periods, float* values, uint8_t* reasons, double* history,
                   uint32_t* anomalies, float* max_z, uint32_t* breaches, uint32_t* nulls,
-                  float z_threshold, uint32_t min_history);
+                  float* counter_stats, float* kpi_stats, float z_threshold, uint32_t min_history);
 /// Per row over periods, NaN skipped: count, sum, mean, min, max (rows × 5).
 int elex_row_stats(elex_engine* engine, const float* data, uint32_t rows, uint32_t periods,
                    float* out);

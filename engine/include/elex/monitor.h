@@ -51,7 +51,8 @@ struct Shape {
 /// overflows, exactly one value left): INVALID_ARGUMENT naming the KPI.
 [[nodiscard]] Status check(const Programs& p, std::uint32_t counters);
 
-/// Where results go; values / reasons: cells × kpis × periods. history:
+/// Where results go; values / reasons: cells × kpis × periods (both may be
+/// null: then only the per-KPI figures are produced). history:
 /// cells × kpis × 3 doubles (count, mean, m2), updated. anomalies: cells ×
 /// kpis counts of anomalous periods in this batch; max_z: the largest |z|
 /// per (cell, kpi). breaches: periods on the wrong side of threshold[k]
@@ -66,6 +67,12 @@ struct Outputs {
   std::uint32_t* breaches;
   /// cells × kpis × 2, optional: null values for a missing sample, for a division by zero.
   std::uint32_t* nulls = nullptr;
+  /// cells × counters × 5 and cells × kpis × 5, optional: row_stats() of the
+  /// counters and of the KPI values, computed while the cell is in cache.
+  float* counter_stats = nullptr;
+  float* kpi_stats = nullptr;
+  /// Tests only: every KPI through the reference path (per-op reasons).
+  bool reference = false;
 };
 
 struct Alerting {
@@ -102,6 +109,11 @@ KpiScore score(const float* values, std::size_t periods, const ScoreParams& sp);
 }
 
 /// Cells are independent: with a pool they are spread over its threads.
+/// A KPI is first evaluated on values alone (a stack of row pointers, no
+/// copies of pushed rows); if an input row holds a NaN or a divisor is
+/// zero, it is evaluated again with a reason per value and op (the
+/// reference path). Both give the same bits: a clean KPI has every reason
+/// kOk and the same IEEE operations.
 [[nodiscard]] Status evaluate(const Programs& p, const Shape& s, const float* data,
                               const Alerting& a, const Outputs& out, ThreadPool* pool);
 

@@ -74,6 +74,8 @@ inline m32x4 mor(m32x4 a, m32x4 b) { return {wasm_v128_or(a.v, b.v)}; }
 inline m32x4 mnot(m32x4 a) { return {wasm_v128_not(a.v)}; }
 /// a where mask, else b.
 inline f32x4 select(m32x4 m, f32x4 a, f32x4 b) { return {wasm_v128_bitselect(a.v, b.v, m.v)}; }
+/// a where mask, else +0 (select(m, a, zero()) in one op).
+inline f32x4 keep(m32x4 m, f32x4 a) { return {wasm_v128_and(m.v, a.v)}; }
 /// Lanes of `bits` where mask, else 0 (u32 lanes).
 inline m32x4 bits_if(m32x4 m, std::uint32_t bits) {
   return {wasm_v128_and(m.v, wasm_i32x4_splat(static_cast<std::int32_t>(bits)))};
@@ -160,6 +162,7 @@ inline m32x4 mnot(m32x4 a) { return {_mm_xor_ps(a.v, _mm_castsi128_ps(_mm_set1_e
 inline f32x4 select(m32x4 m, f32x4 a, f32x4 b) {
   return {_mm_or_ps(_mm_and_ps(m.v, a.v), _mm_andnot_ps(m.v, b.v))};
 }
+inline f32x4 keep(m32x4 m, f32x4 a) { return {_mm_and_ps(m.v, a.v)}; }
 inline m32x4 bits_if(m32x4 m, std::uint32_t bits) {
   return {_mm_and_ps(m.v, _mm_castsi128_ps(_mm_set1_epi32(static_cast<int>(bits))))};
 }
