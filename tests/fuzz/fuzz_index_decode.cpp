@@ -16,10 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto dim = static_cast<size_t>(st[4]);
   if (st[1] >= 1 && dim <= 4096) {
     std::vector<float> q(dim, 0.5f);
-    uint32_t ids[1];
-    float dist[1];
+    uint32_t ids[2];
+    float dist[2];
     for (uint32_t exact = 0; exact <= 2; ++exact)
-      (void)elex_index_search(nullptr, ix, q.data(), dim, 1, 8, exact, ids, dist);
+      for (uint32_t rerank : {0u, 1u, 5u})
+        (void)elex_index_search(nullptr, ix, q.data(), dim, 2, 8, exact, rerank, ids, dist);
   }
   uint8_t* out = nullptr;
   size_t n = 0;
