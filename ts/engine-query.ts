@@ -352,19 +352,17 @@ export class EngineQueries {
     const K = kpis.length;
     const n = cells.length;
     let values: Float32Array | null, reasons: Uint8Array | null, counterStats: Float32Array, nullCounts: Uint32Array;
-    const anomalies = new Uint32Array(n * K),
-      maxZ = new Float32Array(n * K),
-      breaches = new Uint32Array(n * K),
-      kpiStats = new Float32Array(n * K * 5);
+    let anomalies: Uint32Array, maxZ: Float32Array, breaches: Uint32Array, kpiStats: Float32Array;
     let missingSamples = 0;
     if (W === 1) {
-      ({ values, reasons, counterStats, nullCounts } = first);
-      anomalies.set(first.anomalies);
-      maxZ.set(first.maxZ);
-      breaches.set(first.breaches);
-      kpiStats.set(first.kpiStats);
+      // One shard: its arrays were transferred to us and are in batch order already.
+      ({ values, reasons, counterStats, nullCounts, anomalies, maxZ, breaches, kpiStats } = first);
       missingSamples = first.missing;
     } else {
+      anomalies = new Uint32Array(n * K);
+      maxZ = new Float32Array(n * K);
+      breaches = new Uint32Array(n * K);
+      kpiStats = new Float32Array(n * K * 5);
       values = perPeriod ? new Float32Array(n * K * periods) : null;
       reasons = perPeriod ? new Uint8Array(n * K * periods) : null;
       counterStats = new Float32Array(n * counters.length * 5);

@@ -576,8 +576,12 @@ export class RanHost {
       directions: Int8Array;
     }
   >();
-  /** Per KPI set, per cell: count, mean, M2 per KPI (Welford), for anomaly scores. */
-  private readonly kpiHistory = new Map<string, Map<string, Float64Array>>();
+  /**
+   * Per KPI set: count, mean, M2 per cell and KPI (Welford), for anomaly
+   * scores. One array per KPI set, a row of K × 3 per cell; a batch with
+   * the same cells in the same order as the last one uses it in place.
+   */
+  private readonly kpiHistory = new Map<string, { rows: Map<string, number>; data: Float64Array }>();
 
   /** KPI values, statistics and anomalies for this worker's cells. */
   monitor(req: MonitorShard): MonitorShardResult {
@@ -626,12 +630,21 @@ export class RanHost {
     const K = prog.kpis.length,
       C = req.cells.length;
     let hist = this.kpiHistory.get(key);
-    if (!hist) this.kpiHistory.set(key, (hist = new Map()));
-    const history = new Float64Array(C * K * 3);
-    req.cells.forEach((cell, c) => {
-      const h = hist.get(cell);
-      if (h) history.set(h, c * K * 3);
+    if (!hist) this.kpiHistory.set(key, (hist = { rows: new Map(), data: new Float64Array(0) }));
+    const rowOf = req.cells.map((cell) => {
+      let r = hist.rows.get(cell);
+      if (r === undefined) hist.rows.set(cell, (r = hist.rows.size));
+      return r;
     });
+    if (hist.rows.size * K * 3 > hist.data.length) {
+      const grown = new Float64Array(Math.max(hist.rows.size, 2 * (hist.data.length / (K * 3))) * K * 3);
+      grown.set(hist.data);
+      hist.data = grown;
+    }
+    // Rows 0..C-1 in order (the same batch again): the stored array itself.
+    const inPlace = rowOf.every((r, c) => r === c);
+    const history = inPlace ? hist.data.subarray(0, C * K * 3) : new Float64Array(C * K * 3);
+    if (!inPlace) rowOf.forEach((r, c) => history.set(hist.data.subarray(r * K * 3, (r + 1) * K * 3), c * K * 3));
     const r = this.b.kpiEval(
       { ...prog, kpis: K },
       req.data,
@@ -641,7 +654,7 @@ export class RanHost {
       req.minHistory,
       req.perPeriod,
     );
-    req.cells.forEach((cell, c) => hist.set(cell, history.slice(c * K * 3, (c + 1) * K * 3)));
+    if (!inPlace) rowOf.forEach((r, c) => hist.data.set(history.subarray(c * K * 3, (c + 1) * K * 3), r * K * 3));
     // Missing samples: periods minus the non-NaN count of every counter row.
     let missing = 0;
     for (let i = 0; i < r.counterStats.length; i += 5) missing += req.periods - r.counterStats[i]!;

@@ -235,10 +235,12 @@ bool fast_binop(const float* x, const float* y, float* out, std::size_t P) {
 
 /// Per-thread work space for eval_cell.
 struct Work {
-  float* stack;      // kMaxStack × P values
+  // (kMaxStack + 3) × P values. KPI k's stack starts at row k mod 4, so its
+  // result (row 0 of its stack) stays put while the next KPIs of its group
+  // of four run above it; then row_stats takes the four rows at once.
+  float* stack;
   float* why;        // kMaxStack × P reasons (the reference path)
   const float** sp;  // kMaxStack operand pointers (the fast path)
-  float* kbuf;       // 4 × P: KPI rows waiting for their statistics
   float* cstats;     // counters × 5 when the caller wants no counter figures
 };
 
@@ -247,7 +249,7 @@ struct Work {
 /// Returns the KPI's values, or nullptr when an input row holds a NaN
 /// (row_count < P) or a divisor is zero: then the reference path decides.
 const float* eval_fast(const Programs& p, std::uint32_t k, const float* cell, std::size_t P,
-                       const float* cstats, Work& w) {
+                       const float* cstats, float* base, Work& w) {
   unsigned top = 0;
   const float fullP = float(P);
   for (std::uint32_t i = p.offsets[k]; i < p.offsets[k + 1]; ++i) {
@@ -258,7 +260,7 @@ const float* eval_fast(const Programs& p, std::uint32_t k, const float* cell, st
       w.sp[top++] = cell + std::size_t(arg) * P;
       continue;
     }
-    float* slot = w.stack + std::size_t(top) * P;
+    float* slot = base + std::size_t(top) * P;
     if (op == kConst) {
       const float v = p.consts[arg];
       for (std::size_t t = 0; t < P; ++t) slot[t] = v;
@@ -365,14 +367,18 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
   row_stats(s.counters, P, cell, cstats, nullptr);
   constexpr float kMissingF = 1.0f, kDivZeroF = 2.0f;
   for (std::uint32_t k = 0; k < p.kpis; ++k) {
-    const float* vals = o.reference ? nullptr : eval_fast(p, k, cell, P, cstats, w);
+    const std::uint32_t group = k & 3u;
+    float* base = w.stack + group * P;
+    const float* vals = o.reference ? nullptr : eval_fast(p, k, cell, P, cstats, base, w);
     const std::size_t ck = std::size_t(c) * p.kpis + k;
     std::uint32_t missing = 0, div_zero = 0;
     if (vals != nullptr) {
+      if (vals != base) std::memcpy(base, vals, P * sizeof(float));  // e.g. a lone counter
+      vals = base;
       if (o.reasons) std::memset(o.reasons + ck * P, kOk, P);
     } else {
-      eval_reference(p, k, cell, P, w.stack, w.why);
-      vals = w.stack;
+      eval_reference(p, k, cell, P, base, w.why);
+      vals = base;
       for (std::size_t t = 0; t < P; ++t) {
         missing += w.why[t] == kMissingF;
         div_zero += w.why[t] == kDivZeroF;
@@ -383,13 +389,9 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
       }
     }
     if (o.values) std::memcpy(o.values + ck * P, vals, P * sizeof(float));
-    if (o.kpi_stats) {
-      // Four KPI rows at a time through row_stats (bit-identical per row).
-      const std::uint32_t slot = k & 3u;
-      std::memcpy(w.kbuf + slot * P, vals, P * sizeof(float));
-      if (slot == 3 || k + 1 == p.kpis)
-        row_stats(slot + 1, P, w.kbuf, o.kpi_stats + (ck - slot) * 5, nullptr);
-    }
+    // Four KPI rows at a time through row_stats (bit-identical per row).
+    if (o.kpi_stats && (group == 3 || k + 1 == p.kpis))
+      row_stats(group + 1, P, w.stack, o.kpi_stats + (ck - group) * 5, nullptr);
     // Breaches, and anomalies against the history before this batch (so a
     // spike is not part of its own baseline); then the batch's values join
     // the history (Chan et al.'s merge of counts, means and M2).
@@ -423,9 +425,10 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
   const std::size_t P = s.periods;
   if (P == 0 || s.cells == 0 || p.kpis == 0) return ELEX_OK;
   const unsigned threads = pool ? pool->size() : 1;
-  // Per thread: stack and reasons (kMaxStack × P each), the KPI row buffer
-  // (4 × P), counter figures (counters × 5) and the operand pointers.
-  const std::size_t floats = 2 * P * kMaxStack + 4 * P + std::size_t(s.counters) * 5;
+  // Per thread: stack ((kMaxStack + 3) × P, see Work) and reasons
+  // (kMaxStack × P), counter figures (counters × 5) and operand pointers.
+  const std::size_t stack = P * (kMaxStack + 3);
+  const std::size_t floats = stack + P * kMaxStack + std::size_t(s.counters) * 5;
   auto* mem = static_cast<float*>(std::malloc(sizeof(float) * floats * threads));
   auto* ptrs = static_cast<const float**>(std::malloc(sizeof(float*) * kMaxStack * threads));
   if (mem == nullptr || ptrs == nullptr) {
@@ -435,8 +438,7 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
   }
   auto work = [&](unsigned t) {
     float* m = mem + t * floats;
-    return Work{m, m + P * kMaxStack, ptrs + t * kMaxStack, m + 2 * P * kMaxStack,
-                m + 2 * P * kMaxStack + 4 * P};
+    return Work{m, m + stack, ptrs + t * kMaxStack, m + stack + P * kMaxStack};
   };
   if (pool != nullptr && threads > 1) {
     pool->parallel_for(s.cells, 4, [&](std::size_t b, std::size_t e, unsigned t) {

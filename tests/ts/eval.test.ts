@@ -71,3 +71,47 @@ test('routing top-1 ≥ 85 % on the eval set', () => {
   console.log(misses.slice(0, 40).join('\n'));
   expect(all.top1 / all.n).toBeGreaterThanOrEqual(0.85);
 });
+
+test('KPI history is kept per cell, whatever the order of the cells in a batch', () => {
+  const kpi = [...ran.catalog.kpis.values()].find((k) => k.formula && /\//.test(k.formula))!;
+  const counters = [...new Set(kpi.formula!.match(/[A-Za-z_][\w]*\.[\w]+/g)!)].filter((c) =>
+    ran.catalog.counters.has(c),
+  );
+  const P = 24,
+    cells = ['cell-a', 'cell-b', 'cell-c'];
+  const batch = (order: number[], counterOrder: number[], seed: number) => {
+    const data = new Float32Array(order.length * counters.length * P);
+    order.forEach((cell, i) =>
+      counterOrder.forEach((ctr, j) => {
+        for (let t = 0; t < P; t++) {
+          // Cell- and period-dependent, with a spike in the last period of the second batch.
+          const v = 100 + 10 * cell + ((t * 7 + ctr * 3 + seed) % 11) + (seed === 2 && t === P - 1 ? 400 * ctr : 0);
+          data[(i * counters.length + j) * P + t] = v;
+        }
+      }),
+    );
+    return ran.monitor({
+      cells: order.map((c) => cells[c]!),
+      counters: counterOrder.map((c) => counters[c]!),
+      periods: P,
+      data,
+      kpis: [kpi.name],
+      zThreshold: 2,
+      minHistory: 8,
+      perPeriod: false,
+    });
+  };
+  const natural = counters.map((_, i) => i),
+    reversed = [...natural].reverse();
+  // Same history built twice under two KPI-set keys (the counter order differs),
+  // the second batch in the original cell order on one and reversed on the other.
+  batch([0, 1, 2], natural, 1);
+  batch([0, 1, 2], reversed, 1);
+  const same = batch([0, 1, 2], natural, 2);
+  const swapped = batch([2, 0, 1], reversed, 2);
+  for (const [i, c] of [2, 0, 1].entries()) {
+    expect(swapped.maxZ[i]).toBe(same.maxZ[c]);
+    expect(swapped.anomalies[i]).toBe(same.anomalies[c]);
+  }
+  expect(same.maxZ.some((z) => z > 0)).toBe(true); // scored against the first batch
+});
