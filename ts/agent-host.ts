@@ -20,7 +20,7 @@
  * Without persistence, evicted agents' records stay in this worker's JS
  * heap (compact: about half of their live size) so nothing learned is lost.
  */
-import type { Bindings } from './bindings.ts';
+import type { Bindings, HeapBlock } from './bindings.ts';
 import { ContainerKind, writeContainer } from './container.ts';
 import { ElexError } from './errors.ts';
 import {
@@ -62,12 +62,20 @@ export interface RestoreReport {
   snapshots: number;
   bytes: number;
   ms: number;
+  /** Of `ms`: reading the snapshot files from storage. */
+  readMs: number;
+  /** Of `ms`: checking the snapshots (checksum, framing, catalog) and loading the records into wasm. */
+  loadMs: number;
 }
 
 export interface SaveReport {
   agents: number;
   bytes: number;
   ms: number;
+  /** Of `ms`: encoding the snapshot in wasm (records, container, checksum). */
+  encodeMs: number;
+  /** Of `ms`: writing it to storage (flushes included). */
+  writeMs: number;
   shards: number;
   at: number;
 }
@@ -88,7 +96,8 @@ const dec = new TextDecoder();
 export function recordHead(rec: Uint8Array): { code: string; version: number } {
   const v = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
   const len = v.getUint16(4, true);
-  const code = dec.decode(rec.subarray(6, 6 + len));
+  // TextDecoder refuses views of shared memory (threaded builds): decode a copy.
+  const code = dec.decode(rec.slice(6, 6 + len));
   const version = Number(v.getBigUint64(6 + len + 20 + 16 + 8 + 4 + 8 + 8 + 8, true));
   return { code, version };
 }
@@ -145,7 +154,16 @@ export class AgentHost {
   open(): Promise<RestoreReport> {
     return this.serial(async () => {
       const t0 = performance.now();
-      const report: RestoreReport = { backend: null, agents: 0, resident: 0, snapshots: 0, bytes: 0, ms: 0 };
+      const report: RestoreReport = {
+        backend: null,
+        agents: 0,
+        resident: 0,
+        snapshots: 0,
+        bytes: 0,
+        ms: 0,
+        readMs: 0,
+        loadMs: 0,
+      };
       const p = this.setup.persist;
       if (p) {
         this.store = await openStore(p.name, p.backend);
@@ -158,40 +176,77 @@ export class AgentHost {
           // Files of the same layout hold other workers' agents only.
           return p !== null && (k === own || p.workers !== workers);
         });
-        const best = new Map<string, { rec: Uint8Array; key: string }>();
-        for (const key of keys.sort((x, y) => (x === own ? 1 : y === own ? -1 : 0))) {
-          const bytes = await this.store.get(key);
-          if (!bytes) continue;
-          report.snapshots++;
-          report.bytes += bytes.length;
-          for (const rec of this.verified(key, bytes)) {
-            const { code, version } = recordHead(rec);
-            if (agentShardOf(code) % workers !== worker) continue;
-            if ((versions.get(code) ?? -1) >= version) continue;
-            versions.set(code, version);
-            best.delete(code); // re-insert: the most recent file's order wins
-            best.set(code, { rec, key });
+        // Snapshot files are read straight into wasm memory, checked there and
+        // their records imported in place: no copy through JavaScript.
+        const blocks: HeapBlock[] = [];
+        const into = (n: number) => {
+          const block = this.b.allocBlock(Math.max(1, n));
+          blocks.push(block);
+          return block.view().subarray(0, n);
+        };
+        try {
+          const best = new Map<string, { block: HeapBlock; rec: { offset: number; size: number }; key: string }>();
+          for (const key of keys.sort((x, y) => (x === own ? 1 : y === own ? -1 : 0))) {
+            const tr = performance.now();
+            const bytes = await this.store.get(key, into);
+            report.readMs += performance.now() - tr;
+            if (!bytes) continue;
+            report.snapshots++;
+            report.bytes += bytes.length;
+            let block = blocks[blocks.length - 1];
+            if (!block || bytes.byteOffset !== block.ptr || bytes.length !== block.size) {
+              // A store that ignored `into`: copy the bytes in.
+              into(bytes.length).set(bytes);
+              block = blocks[blocks.length - 1]!;
+            }
+            const records = this.verifiedIn(key, block);
+            const view = block.view();
+            for (const rec of records) {
+              const { code, version } = recordHead(view.subarray(rec.offset, rec.offset + rec.size));
+              if (agentShardOf(code) % workers !== worker) continue;
+              if ((versions.get(code) ?? -1) >= version) continue;
+              versions.set(code, version);
+              best.delete(code); // re-insert: the most recent file's order wins
+              best.set(code, { block, rec, key });
+            }
           }
-        }
-        // Most recently used last in a snapshot: load those first, all in one
-        // call (deserialised on the engine's threads). Those that do not fit
-        // the budget stay cold, read back from the snapshot on first use.
-        const order = [...best].reverse();
-        const status = this.b.importAgents(order.map(([, x]) => x.rec));
-        order.forEach(([code, { key }], i) => {
-          report.agents++;
-          if (status[i] === 0) report.resident++;
-          else if (status[i] === 12) this.cold.set(code, { where: 'snapshot', key });
-          else
-            throw new ElexError(
-              'CORRUPT_DATA',
-              `learned-state snapshot ${this.store!.describe(key)} holds a damaged record of "${code}" (status ${status[i]}); it was left untouched`,
+          // Most recently used last in a snapshot: load those first, in one call
+          // per run of records from the same file (deserialised on the engine's
+          // threads). Those that do not fit the budget stay cold, read back from
+          // the snapshot on first use.
+          const order = [...best].reverse();
+          const status = new Int32Array(order.length);
+          for (let i = 0; i < order.length;) {
+            let j = i;
+            while (j < order.length && order[j]![1].block === order[i]![1].block) j++;
+            status.set(
+              this.b.importAgentsAt(
+                order[i]![1].block,
+                order.slice(i, j).map(([, x]) => x.rec),
+              ),
+              i,
             );
-        });
+            i = j;
+          }
+          order.forEach(([code, { key }], i) => {
+            report.agents++;
+            if (status[i] === 0) report.resident++;
+            else if (status[i] === 12) this.cold.set(code, { where: 'snapshot', key });
+            else
+              throw new ElexError(
+                'CORRUPT_DATA',
+                `learned-state snapshot ${this.store!.describe(key)} holds a damaged record of "${code}" (status ${status[i]}); it was left untouched`,
+              );
+          });
+        } finally {
+          for (const block of blocks) block.free();
+        }
         for (const key of await this.store.keys('spill/')) {
           const code = key.slice('spill/'.length);
           if (!this.hosted.includes(agentShardOf(code))) continue;
+          const tr = performance.now();
           const bytes = await this.store.get(key);
+          report.readMs += performance.now() - tr;
           if (!bytes) continue;
           const rec = this.verified(key, bytes)[0];
           if (!rec) continue;
@@ -208,15 +263,27 @@ export class AgentHost {
         }
       }
       report.ms = performance.now() - t0;
+      report.loadMs = report.ms - report.readMs;
       this.restored = report;
       return report;
     });
   }
 
   private verified(key: string, bytes: Uint8Array): Uint8Array[] {
-    let parsed: { meta: Uint8Array; records: Uint8Array[] };
+    const parsed = this.checked(key, () => this.b.verifySnapshot(bytes));
+    return parsed.records;
+  }
+
+  /** verified() of a snapshot in wasm memory: its records as offsets into the block. */
+  private verifiedIn(key: string, block: HeapBlock): { offset: number; size: number }[] {
+    return this.checked(key, () => this.b.verifySnapshotIn(block)).records;
+  }
+
+  /** Runs a snapshot check, then the catalog check on its META; errors name the file. */
+  private checked<T extends { meta: Uint8Array }>(key: string, verify: () => T): T {
+    let parsed: T;
     try {
-      parsed = this.b.verifySnapshot(bytes);
+      parsed = verify();
     } catch (e) {
       const code = e instanceof ElexError ? e.code : 'CORRUPT_DATA';
       throw new ElexError(
@@ -239,7 +306,7 @@ export class AgentHost {
         'FOREIGN_DATA',
         `learned-state snapshot ${this.store!.describe(key)} belongs to catalog "${String(meta.fingerprint)}", not "${want}"; it was left untouched`,
       );
-    return parsed.records;
+    return parsed;
   }
 
   private tryImport(rec: Uint8Array, evict = false): boolean {
@@ -374,15 +441,25 @@ export class AgentHost {
       const meta = enc.encode(
         JSON.stringify({ fingerprint: this.setup.persist!.fingerprint, worker, workers, savedAt: at }),
       );
-      const snap = this.b.snapshot(0, 0, meta, frame(extra));
+      const te = performance.now();
+      // Encoded in wasm memory and written from there (no copy through JavaScript).
+      const snap = this.b.snapshotBlock(0, 0, meta, frame(extra));
+      const tw = performance.now();
       const key = snapshotKey(worker, workers);
-      await this.store.put(key, snap.bytes);
+      try {
+        await this.store.put(key, () => snap.block.view());
+      } finally {
+        snap.block.free();
+      }
+      const writeMs = performance.now() - tw;
       for (const code of covered) await this.store.delete(`spill/${code}`);
       for (const code of this.cold.keys()) this.cold.set(code, { where: 'snapshot', key });
       const report: SaveReport = {
         agents: snap.count,
-        bytes: snap.bytes.length,
+        bytes: snap.block.size,
         ms: performance.now() - t0,
+        encodeMs: tw - te,
+        writeMs,
         shards: this.hosted.length,
         at,
       };

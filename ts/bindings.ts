@@ -204,7 +204,15 @@ interface ElexModule {
     outSize: number,
     count: number,
   ): number;
-  _elex_snapshot_verify(bytes: number, size: number, out: number): number;
+  _elex_snapshot_verify(engine: number, bytes: number, size: number, out: number): number;
+  _elex_agents_import_at(
+    engine: number,
+    base: number,
+    baseSize: number,
+    spans: number,
+    n: number,
+    status: number,
+  ): number;
   _elex_shard_of(code: number, len: number, shards: number): number;
   _elex_embedder_create(dim: number, out: number): number;
   _elex_embedder_destroy(e: number): void;
@@ -763,7 +771,7 @@ export class Bindings {
     const where = this.scoped((s) => {
       const p = s.put(bytes),
         out = s.alloc(40);
-      this.call('verifying a snapshot', this.m._elex_snapshot_verify(p, bytes.length, out));
+      this.call('verifying a snapshot', this.m._elex_snapshot_verify(this.enginePtr, p, bytes.length, out));
       return Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 5)) as number[];
     });
     const [mo, ms, ro, rs] = where as [number, number, number, number];
@@ -775,6 +783,111 @@ export class Bindings {
       at += 4 + len;
     }
     return { meta: bytes.subarray(mo, mo + ms), records };
+  }
+
+  /**
+   * A block of `size` bytes of wasm memory that the caller owns until it
+   * calls free(): storage reads land in it and snapshots are written from
+   * it with no copy through JavaScript.
+   */
+  allocBlock(size: number): HeapBlock {
+    this.open();
+    checkPositiveInt('size', size, 0x7fff0000);
+    const ptr = this.m._elex_alloc(size);
+    if (ptr === 0)
+      throw new ElexError('OUT_OF_MEMORY', `the wasm module could not allocate ${size} bytes (its memory is capped)`);
+    return this.heapBlock(ptr, size);
+  }
+
+  private heapBlock(ptr: number, size: number): HeapBlock {
+    let live = true;
+    return {
+      ptr,
+      size,
+      view: () => {
+        if (!live) throw new ElexError('INVALID_ARGUMENT', 'this memory block was freed');
+        return new Uint8Array(this.memory.buffer, ptr, size);
+      },
+      free: () => {
+        if (live && !this.closed) this.m._elex_free(ptr);
+        live = false;
+      },
+    };
+  }
+
+  /**
+   * snapshot(), left in wasm memory: the caller writes block.view() to
+   * storage and frees the block.
+   */
+  snapshotBlock(
+    shard: number,
+    shards: number,
+    meta: Uint8Array,
+    extra: Uint8Array,
+  ): { block: HeapBlock; count: number } {
+    this.open();
+    return this.scoped((s) => {
+      const pm = s.put(meta),
+        pe = s.put(extra),
+        out = s.alloc(12);
+      this.call(
+        'writing a snapshot',
+        this.m._elex_agents_snapshot(
+          this.enginePtr,
+          shard,
+          shards,
+          pm,
+          meta.length,
+          pe,
+          extra.length,
+          out,
+          out + 4,
+          out + 8,
+        ),
+      );
+      const u = this.u32();
+      return { block: this.heapBlock(u[out >>> 2]!, u[(out >>> 2) + 1]!), count: u[(out >>> 2) + 2]! };
+    });
+  }
+
+  /**
+   * verifySnapshot() of a snapshot already in wasm memory: META copied out,
+   * records as offsets into the block (for importAgentsAt).
+   */
+  verifySnapshotIn(block: HeapBlock): { meta: Uint8Array; records: { offset: number; size: number }[] } {
+    this.open();
+    const [mo, ms, ro, rs] = this.scoped((s) => {
+      const out = s.alloc(40);
+      this.call('verifying a snapshot', this.m._elex_snapshot_verify(this.enginePtr, block.ptr, block.size, out));
+      return Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 4)) as [number, number, number, number];
+    });
+    const v = new DataView(this.memory.buffer, block.ptr + ro, rs);
+    const records: { offset: number; size: number }[] = [];
+    for (let at = 0; at < rs;) {
+      const len = v.getUint32(at, true);
+      records.push({ offset: ro + at + 4, size: len });
+      at += 4 + len;
+    }
+    return { meta: block.view().slice(mo, mo + ms), records };
+  }
+
+  /** importAgents() of records already in a block, given as offsets into it. */
+  importAgentsAt(block: HeapBlock, records: readonly { offset: number; size: number }[]): Int32Array {
+    this.open();
+    return this.scoped((s) => {
+      const spans = s.alloc(Math.max(8, 8 * records.length)),
+        st = s.alloc(Math.max(4, 4 * records.length));
+      const u = this.u32();
+      records.forEach((r, i) => {
+        u[(spans >>> 2) + 2 * i] = r.offset;
+        u[(spans >>> 2) + 2 * i + 1] = r.size;
+      });
+      this.call(
+        'importing agents',
+        this.m._elex_agents_import_at(this.enginePtr, block.ptr, block.size, spans, records.length, st),
+      );
+      return Int32Array.from(new Int32Array(this.memory.buffer, st, records.length));
+    });
   }
 
   /** The engine's logical shard of a feature code (tests compare it with agentShardOf). */
@@ -1247,6 +1360,16 @@ export interface KpiEvalResult {
   counterStats: Float32Array;
   /** ms in the evaluation call (counters already in wasm memory). */
   kernelMs: number;
+}
+
+/** Bytes in wasm memory owned by the caller (Bindings.allocBlock, snapshotBlock). */
+export interface HeapBlock {
+  readonly ptr: number;
+  readonly size: number;
+  /** A view of the bytes; take a new one after any call into wasm (memory may have grown). */
+  view(): Uint8Array;
+  /** Gives the bytes back (idempotent). */
+  free(): void;
 }
 
 export interface Scratch {

@@ -246,6 +246,9 @@ export class EngineLearning {
         bytes: parts.reduce((n, p) => n + p.bytes, 0),
         shards: parts.reduce((n, p) => n + p.shards, 0),
         ms: performance.now() - t0,
+        // Workers encode and write in parallel: the slowest worker's share.
+        encodeMs: Math.max(0, ...parts.map((p) => p.encodeMs)),
+        writeMs: Math.max(0, ...parts.map((p) => p.writeMs)),
         at: Date.now(),
       };
       this.sinceSave = Math.max(0, this.sinceSave - unsaved);

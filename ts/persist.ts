@@ -28,12 +28,24 @@ import { ElexError } from './errors.ts';
 
 export type PersistBackend = 'opfs' | 'idb' | 'memory';
 
+/**
+ * Bytes to store, or a function giving them, called just before they are
+ * written (after any await): a view into wasm memory stays valid that way.
+ */
+export type BytesSource = Uint8Array | (() => Uint8Array);
+
+/** Where a read should land: given the size, an array of that length (e.g. a view into wasm memory). */
+export type ReadTarget = (size: number) => Uint8Array;
+
+const bytesOf = (src: BytesSource): Uint8Array => (typeof src === 'function' ? src() : src);
+
 export interface KeyValueStore {
   readonly backend: PersistBackend;
   /** A human-readable location for error messages. */
   describe(key: string): string;
-  get(key: string): Promise<Uint8Array | null>;
-  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** The bytes under `key` (read into `into(size)` when given), or null. */
+  get(key: string, into?: ReadTarget): Promise<Uint8Array | null>;
+  put(key: string, bytes: BytesSource): Promise<void>;
   delete(key: string): Promise<void>;
   keys(prefix: string): Promise<string[]>;
   close(): void;
@@ -66,12 +78,16 @@ export class MemoryStore implements KeyValueStore {
   describe(key: string): string {
     return `memory:${this.name}/${key}`;
   }
-  async get(key: string): Promise<Uint8Array | null> {
+  async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
     const v = this.map.get(key);
-    return v ? v.slice() : null;
+    if (!v) return null;
+    if (!into) return v.slice();
+    const out = into(v.length);
+    out.set(v);
+    return out;
   }
-  async put(key: string, bytes: Uint8Array): Promise<void> {
-    this.map.set(key, bytes.slice());
+  async put(key: string, bytes: BytesSource): Promise<void> {
+    this.map.set(key, bytesOf(bytes).slice());
   }
   async delete(key: string): Promise<void> {
     this.map.delete(key);
@@ -204,7 +220,7 @@ export class OpfsStore implements KeyValueStore {
     return decodeHeader(b, size);
   }
 
-  async get(key: string): Promise<Uint8Array | null> {
+  async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
     const base = fileName(key);
     const slots: { h: SyncHandle; head: SlotHeader }[] = [];
     for (const s of ['a', 'b']) {
@@ -214,7 +230,8 @@ export class OpfsStore implements KeyValueStore {
     }
     slots.sort((x, y) => y.head.generation - x.head.generation);
     for (const { h, head } of slots) {
-      const body = new Uint8Array(head.length);
+      // Straight into the target (wasm memory for a restore): no copy.
+      const body = into ? into(head.length) : new Uint8Array(head.length);
       // A header written for another body than the one there is an
       // interrupted write: fall back to the previous slot.
       if (h.read(body, { at: HEADER }) === body.length && trailerOf(body) === head.trailer) return body;
@@ -222,11 +239,13 @@ export class OpfsStore implements KeyValueStore {
     return null;
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
-    if (bytes.length < 4) throw new ElexError('INVALID_ARGUMENT', 'a stored body is an ELEX container (>= 4 bytes)');
+  async put(key: string, source: BytesSource): Promise<void> {
     const base = fileName(key);
     const a = (await this.handle(`${base}.a`, true))!;
     const b = (await this.handle(`${base}.b`, true))!;
+    // From here on nothing awaits: a view into wasm memory stays valid while it is written.
+    const bytes = bytesOf(source);
+    if (bytes.length < 4) throw new ElexError('INVALID_ARGUMENT', 'a stored body is an ELEX container (>= 4 bytes)');
     const ga = this.readHeader(a)?.generation ?? -1;
     const gb = this.readHeader(b)?.generation ?? -1;
     // Write over the older slot; the newer one stays as the fallback.
@@ -308,13 +327,17 @@ export class IdbStore implements KeyValueStore {
     });
   }
 
-  async get(key: string): Promise<Uint8Array | null> {
+  async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
     const v = await this.tx('readonly', (s) => s.get(key) as IDBRequest<ArrayBuffer | undefined>);
-    return v ? new Uint8Array(v) : null;
+    if (!v) return null;
+    if (!into) return new Uint8Array(v);
+    const out = into(v.byteLength);
+    out.set(new Uint8Array(v));
+    return out;
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
-    const copy = bytes.slice().buffer;
+  async put(key: string, bytes: BytesSource): Promise<void> {
+    const copy = bytesOf(bytes).slice().buffer;
     await this.tx('readwrite', (s) => s.put(copy, key));
   }
 

@@ -90,26 +90,36 @@ async function learnBench(req: LearnBenchRequest) {
         worker: 0,
         workers: 1,
       });
-    const w = await instantiate({ variant: req.variant, threads: 1 });
+    // The engine's own thread count for this variant (2 threads in simd-mt on 2 cores).
+    const threads = req.variant === 'simd-mt' ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    const w = await instantiate({ variant: req.variant, threads });
     const host = setup(w);
     await host.open();
     await host.populate(agents, 1000);
-    const saves: number[] = [];
+    const saves: number[] = [],
+      encodes: number[] = [],
+      writes: number[] = [];
     let bytes = 0;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const r = await host.save();
       saves.push(r.ms);
+      encodes.push(r.encodeMs);
+      writes.push(r.writeMs);
       bytes = r.bytes;
     }
     host.close();
     w.close();
-    const restores: number[] = [];
+    const restores: number[] = [],
+      reads: number[] = [],
+      loads: number[] = [];
     let restored = 0;
-    for (let i = 0; i < 3; i++) {
-      const r = await instantiate({ variant: req.variant, threads: 1 });
+    for (let i = 0; i < 5; i++) {
+      const r = await instantiate({ variant: req.variant, threads });
       const h = setup(r);
       const rep = await h.open();
       restores.push(rep.ms);
+      reads.push(rep.readMs);
+      loads.push(rep.loadMs);
       restored = rep.resident;
       h.close();
       r.close();
@@ -123,6 +133,11 @@ async function learnBench(req: LearnBenchRequest) {
       restoreMs: median(restores),
       restoredResident: restored,
       saveRestoreMs: median(saves) + median(restores),
+      threads,
+      encodeMs: median(encodes),
+      writeMs: median(writes),
+      readMs: median(reads),
+      loadMs: median(loads),
     };
     progress(
       `${req.variant}: save ${median(saves).toFixed(0)} ms + restore ${median(restores).toFixed(0)} ms of ${agents} agents`,

@@ -7,9 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { openBenchPage } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--variant='))?.slice('--variant='.length);
 const { browser, page, close } = await openBenchPage(4183);
 const report = { generatedAt: new Date().toISOString(), browser: browser.version(), quick, variants: [] };
-for (const variant of ['simd-mt', 'simd', 'scalar'])
+for (const variant of ['simd-mt', 'simd', 'scalar'].filter((v) => !only || v === only))
   report.variants.push(await page.evaluate((r) => window.elexBench.run(r), { kind: 'learn', variant, quick }));
 // Through the public engine: save + restore with the default pool (workers in parallel).
 report.engine = await page.evaluate(([a, s]) => window.elexBench.engineSaveRestore(a, s), [quick ? 100 : 593, 1000]);
@@ -48,17 +49,27 @@ row(
   (v) => `${v.memory.sustained.overBudget} / ${f(v.memory.sustained.usedBytes / 1048576, 1)}`,
 );
 row('fragmentation: heap / live', (v) => f(v.memory.fragmentation.ratio, 2));
-row('save + restore, agents × 1,000 states (ms)', (v) =>
+row('save + restore, agents × 1,000 states (ms; threads)', (v) =>
   v.persist
-    ? `${f(v.persist.saveMs)} + ${f(v.persist.restoreMs)} = ${f(v.persist.saveRestoreMs)} (${v.persist.agents}, ${f(v.persist.bytes / 1048576, 1)} MB)`
+    ? `${f(v.persist.saveMs)} + ${f(v.persist.restoreMs)} = ${f(v.persist.saveRestoreMs)} (${v.persist.agents}, ${f(v.persist.bytes / 1048576, 1)} MB; ${v.persist.threads})`
     : '—',
 );
 const E = report.engine;
 const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(
-  `\nThrough createEngine (${E.variant}, ${E.workers} worker(s) × ${E.threadsPerWorker}, OPFS): save ${f(med(E.saveMs))} ms + restore ${f(med(E.restoreMs))} ms = ${f(med(E.saveMs) + med(E.restoreMs))} ms for ${E.agents} agents × ${E.states} states (${f(E.bytes / 1048576, 1)} MB; ${E.restored} restored)`,
+  `\nThrough createEngine (${E.variant}, ${E.workers} worker(s) × ${E.threadsPerWorker}, OPFS; median of ${E.saveMs.length}, each restore in new workers): save ${f(med(E.saveMs))} ms + restore ${f(med(E.restoreMs))} ms = ${f(med(E.saveMs) + med(E.restoreMs))} ms for ${E.agents} agents × ${E.states} states (${f(E.bytes / 1048576, 1)} MB; ${E.restored} restored)`,
 );
-const simd = V.find((v) => v.request.variant === 'simd');
+console.log(
+  `  save: encode ${f(med(E.encodeMs))} + write ${f(med(E.writeMs))} ms; restore: read ${f(med(E.readMs))} + check and load ${f(med(E.loadMs))} ms`,
+);
+console.log(
+  `  all runs: save ${E.saveMs.map((x) => f(x)).join(' ')}; restore ${E.restoreMs.map((x) => f(x)).join(' ')}`,
+);
+row('  save: encode + write (ms)', (v) => (v.persist ? `${f(v.persist.encodeMs)} + ${f(v.persist.writeMs)}` : '—'));
+row('  restore: read + check and load (ms)', (v) =>
+  v.persist ? `${f(v.persist.readMs)} + ${f(v.persist.loadMs)}` : '—',
+);
+const simd = V.find((v) => v.request.variant === 'simd') ?? V[0];
 console.log('\nTargets (learning issue), simd variant:');
 console.log(`  Q-update of 100 <= 1 µs: ${f(simd.qupdate[1].simdNs)} ns`);
 console.log(`  action selection <= 200 ns: ${f(simd.selectNs)} ns`);

@@ -1,4 +1,6 @@
 // The C ABI of agents and the memory budget (see elex.h).
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -236,65 +238,117 @@ ELEX_EXPORT int elex_agent_export(const elex_engine* engine, const char* code, u
 namespace {
 
 /// Every resident agent of logical shard `shard` of `shards` (all when
-/// shards = 0), least recently used first, as {u32 length, record}*.
-Status export_records(const AgentStore& store, uint32_t shard, uint32_t shards, uint8_t** out,
-                      size_t* out_size, uint32_t* count) {
-  *out = nullptr;
-  *out_size = 0;
-  *count = 0;
+/// shards = 0), least recently used first, encoded as {u32 length,
+/// record}* in chunks of a few agents, the chunks serialised on the
+/// engine's threads (one allocation per chunk, none per agent).
+struct Encoded {
+  std::size_t agents = 0, chunks = 0, total = 0;
+  std::uint8_t** data = nullptr;
+  std::size_t* size = nullptr;
+  Encoded() = default;
+  Encoded(const Encoded&) = delete;
+  Encoded& operator=(const Encoded&) = delete;
+  ~Encoded() {
+    for (std::size_t i = 0; data != nullptr && i < chunks; ++i) std::free(data[i]);
+    std::free(data);
+    std::free(size);
+  }
+  /// Copies the chunks, in order, to `out` (total bytes), on `pool`'s threads.
+  void copy_to(std::uint8_t* out, elex::ThreadPool* pool) const {
+    auto* at = static_cast<std::size_t*>(std::malloc(sizeof(std::size_t) * (chunks ? chunks : 1)));
+    if (at == nullptr) pool = nullptr;  // serial, no offsets table needed
+    std::size_t o = 0;
+    if (at == nullptr) {
+      for (std::size_t i = 0; i < chunks; o += size[i++]) std::memcpy(out + o, data[i], size[i]);
+      return;
+    }
+    for (std::size_t i = 0; i < chunks; o += size[i++]) at[i] = o;
+    const auto body = [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) std::memcpy(out + at[i], data[i], size[i]);
+    };
+    if (pool != nullptr && pool->size() > 1 && chunks > 1)
+      pool->parallel_for(chunks, 1, body);
+    else
+      body(0, chunks);
+    std::free(at);
+  }
+};
+
+Status encode_records(const AgentStore& store, elex::ThreadPool* pool, uint32_t shard,
+                      uint32_t shards, Encoded* enc) {
+  constexpr std::size_t kAgentsPerChunk = 8;
   const std::size_t n = store.resident();
   auto** agents = static_cast<const elex::learn::Agent**>(
       std::malloc(sizeof(elex::learn::Agent*) * (n ? n : 1)));
-  auto** recs = static_cast<std::uint8_t**>(std::calloc(n ? n : 1, sizeof(std::uint8_t*)));
-  auto* sizes = static_cast<std::size_t*>(std::calloc(n ? n : 1, sizeof(std::size_t)));
-  Status st = ELEX_OK;
-  std::size_t total = 0, kept = 0;
-  if (!agents || !recs || !sizes) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
-  const std::size_t m = st == ELEX_OK ? store.lru_order(agents, n) : 0;
+  if (agents == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
+  const std::size_t m = store.lru_order(agents, n);
+  std::size_t kept = 0;
   for (std::size_t i = 0; i < m; ++i) {  // this shard's agents, least recently used first
     const elex::learn::Agent* a = agents[i];
     if (shards == 0 || elex_shard_of(a->code(), uint32_t(a->code_len()), shards) == shard)
       agents[kept++] = a;
   }
-  // One thread: serialising on the engine's threads measured slower here
-  // (allocator contention), and writing the bytes out dominates anyway.
-  for (std::size_t i = 0; i < kept && st == ELEX_OK; ++i) {
-    st = agents[i]->serialize(&recs[i], &sizes[i]);
-    if (st == ELEX_OK) total += 4 + sizes[i];
+  enc->agents = kept;
+  enc->chunks = (kept + kAgentsPerChunk - 1) / kAgentsPerChunk;
+  const std::size_t c = enc->chunks ? enc->chunks : 1;
+  enc->data = static_cast<std::uint8_t**>(std::calloc(c, sizeof(std::uint8_t*)));
+  enc->size = static_cast<std::size_t*>(std::calloc(c, sizeof(std::size_t)));
+  if (enc->data == nullptr || enc->size == nullptr) {
+    std::free(agents);
+    return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
   }
-  std::uint8_t* buf = nullptr;
-  if (st == ELEX_OK) {
-    buf = static_cast<std::uint8_t*>(std::malloc(total ? total : 1));
-    if (buf == nullptr) st = elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
-  }
-  if (st == ELEX_OK) {
-    std::uint8_t* p = buf;
-    for (std::size_t i = 0; i < kept; ++i) {
-      const auto len = std::uint32_t(sizes[i]);
-      std::memcpy(p, &len, 4);
-      std::memcpy(p + 4, recs[i], sizes[i]);
-      p += 4 + sizes[i];
+  std::atomic<bool> oom{false};
+  const auto body = [&](std::size_t b, std::size_t e) {
+    for (std::size_t k = b; k < e; ++k) {
+      const std::size_t lo = k * kAgentsPerChunk, hi = std::min(kept, lo + kAgentsPerChunk);
+      std::size_t bound = 0;
+      for (std::size_t i = lo; i < hi; ++i) bound += 4 + agents[i]->record_bound();
+      auto* buf = static_cast<std::uint8_t*>(std::malloc(bound));
+      if (buf == nullptr) {
+        oom.store(true, std::memory_order_relaxed);
+        continue;
+      }
+      std::uint8_t* p = buf;
+      for (std::size_t i = lo; i < hi; ++i) {
+        const auto len = std::uint32_t(agents[i]->write_record(p + 4));
+        std::memcpy(p, &len, 4);
+        p += 4 + std::size_t(len);
+      }
+      enc->data[k] = buf;
+      enc->size[k] = std::size_t(p - buf);
     }
-    *out = buf;
-    *out_size = total;
-    *count = std::uint32_t(kept);
-  }
-  for (std::size_t i = 0; recs && i < n; ++i) std::free(recs[i]);
-  std::free(recs);
-  std::free(sizes);
+  };
+  if (pool != nullptr && pool->size() > 1 && enc->chunks > 1)
+    pool->parallel_for(enc->chunks, 1, body);
+  else
+    body(0, enc->chunks);
   std::free(agents);
-  return st;
+  if (oom.load()) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
+  for (std::size_t k = 0; k < enc->chunks; ++k) enc->total += enc->size[k];
+  return ELEX_OK;
 }
 
 }  // namespace
 
-ELEX_EXPORT int elex_agents_export_all(const elex_engine* engine, uint8_t** out, size_t* out_size,
+ELEX_EXPORT int elex_agents_export_all(elex_engine* engine, uint8_t** out, size_t* out_size,
                                        uint32_t* count) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (out == nullptr || out_size == nullptr || count == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
-    return export_records(engine->agents, 0, 0, out, out_size, count);
+    *out = nullptr;
+    *out_size = 0;
+    *count = 0;
+    Encoded enc;
+    if (Status s = encode_records(engine->agents, &engine->pool, 0, 0, &enc); s != ELEX_OK)
+      return s;
+    auto* buf = static_cast<std::uint8_t*>(std::malloc(enc.total ? enc.total : 1));
+    if (buf == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory to export");
+    enc.copy_to(buf, &engine->pool);
+    *out = buf;
+    *out_size = enc.total;
+    *count = std::uint32_t(enc.agents);
+    return ELEX_OK;
   });
 }
 
@@ -306,6 +360,35 @@ ELEX_EXPORT int elex_agent_import(elex_engine* engine, const uint8_t* bytes, siz
     const Status s = engine->agents.import(bytes, size, &r, evict != 0);
     if (replaced) *replaced = r ? 1 : 0;
     return s;
+  });
+}
+
+ELEX_EXPORT int elex_agents_import_at(elex_engine* engine, const uint8_t* base, size_t base_size,
+                                      const uint32_t* spans, uint32_t n, int32_t* status) {
+  return guarded([&] {
+    if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (n > 0 && (base == nullptr || spans == nullptr || status == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null base, spans or status");
+    for (uint32_t i = 0; i < n; ++i)
+      if (spans[2 * i] > base_size || spans[2 * i + 1] > base_size - spans[2 * i])
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "record span %u lies outside the buffer", i);
+    auto** recs = static_cast<const uint8_t**>(std::malloc(sizeof(uint8_t*) * (n ? n : 1)));
+    auto* sizes = static_cast<size_t*>(std::malloc(sizeof(size_t) * (n ? n : 1)));
+    auto* sts = static_cast<Status*>(std::malloc(sizeof(Status) * (n ? n : 1)));
+    const Status st =
+        recs && sizes && sts ? ELEX_OK : elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory");
+    if (st == ELEX_OK) {
+      for (uint32_t i = 0; i < n; ++i) {
+        recs[i] = base + spans[2 * i];
+        sizes[i] = spans[2 * i + 1];
+      }
+      engine->agents.import_batch(recs, sizes, n, &engine->pool, sts);
+      for (uint32_t i = 0; i < n; ++i) status[i] = int32_t(sts[i]);
+    }
+    std::free(recs);
+    std::free(sizes);
+    std::free(sts);
+    return st;
   });
 }
 
@@ -398,7 +481,7 @@ ELEX_EXPORT uint32_t elex_shard_of(const char* code, uint32_t len, uint32_t shar
   return h % shards;
 }
 
-ELEX_EXPORT int elex_agents_snapshot(const elex_engine* engine, uint32_t shard, uint32_t shards,
+ELEX_EXPORT int elex_agents_snapshot(elex_engine* engine, uint32_t shard, uint32_t shards,
                                      const uint8_t* meta, size_t meta_size, const uint8_t* extra,
                                      size_t extra_size, uint8_t** out, size_t* out_size,
                                      uint32_t* count) {
@@ -423,38 +506,37 @@ ELEX_EXPORT int elex_agents_snapshot(const elex_engine* engine, uint32_t shard, 
                           n_extra);
       at += 4 + size_t(len);
     }
-    uint8_t* res = nullptr;
-    size_t res_size = 0;
-    uint32_t n_res = 0;
     if (shards != 0 && shard >= shards)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "shard %u is outside 0..%u", shard, shards - 1);
-    if (Status s = export_records(engine->agents, shard, shards, &res, &res_size, &n_res);
+    Encoded enc;
+    if (Status s = encode_records(engine->agents, &engine->pool, shard, shards, &enc); s != ELEX_OK)
+      return s;
+    // Records go straight into the container: no intermediate copies.
+    const std::uint32_t tags[2] = {kMeta, kRecs};
+    const std::size_t sizes[2] = {meta_size, enc.total + extra_size};
+    std::uint8_t* payload[2];
+    if (Status s = elex::format::layout(elex::format::ContainerKind::AgentSnapshot, tags, sizes, 2,
+                                        out, out_size, payload);
         s != ELEX_OK)
       return s;
-    auto* recs = static_cast<uint8_t*>(std::malloc(res_size + extra_size + 1));
-    if (recs == nullptr) {
-      elex_free(res);
-      return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for a snapshot");
-    }
-    if (res_size) std::memcpy(recs, res, res_size);
-    if (extra_size) std::memcpy(recs + res_size, extra, extra_size);
-    elex_free(res);
-    const elex::format::SectionIn sections[2] = {{kMeta, meta, meta_size},
-                                                 {kRecs, recs, res_size + extra_size}};
-    const Status s =
-        elex::format::write(elex::format::ContainerKind::AgentSnapshot, sections, 2, out, out_size);
-    std::free(recs);
-    if (s == ELEX_OK) *count = n_res + n_extra;
-    return s;
+    if (meta_size) std::memcpy(payload[0], meta, meta_size);
+    enc.copy_to(payload[1], &engine->pool);
+    if (extra_size) std::memcpy(payload[1] + enc.total, extra, extra_size);
+    elex::format::seal(*out, *out_size, &engine->pool);
+    *count = std::uint32_t(enc.agents) + n_extra;
+    return ELEX_OK;
   });
 }
 
-ELEX_EXPORT int elex_snapshot_verify(const uint8_t* bytes, size_t size, double* out) {
+ELEX_EXPORT int elex_snapshot_verify(elex_engine* engine, const uint8_t* bytes, size_t size,
+                                     double* out) {
   return guarded([&] {
     if (bytes == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null bytes or output");
     elex::format::Reader r;
-    if (Status s = r.open(bytes, size, elex::format::ContainerKind::AgentSnapshot); s != ELEX_OK)
+    if (Status s = r.open(bytes, size, elex::format::ContainerKind::AgentSnapshot,
+                          engine != nullptr ? &engine->pool : nullptr);
+        s != ELEX_OK)
       return s;
     size_t meta_size = 0, recs_size = 0;
     const uint8_t* meta = r.section(kMeta, &meta_size);

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "elex/parallel.h"
+
 namespace elex::format {
 
 namespace {
@@ -60,21 +62,85 @@ std::uint32_t crc32(const std::uint8_t* data, std::size_t n, std::uint32_t crc) 
   return ~crc;
 }
 
-Status write(ContainerKind kind, const SectionIn* sections, unsigned count, std::uint8_t** out,
-             std::size_t* out_size) {
-  if (out == nullptr || out_size == nullptr || (count > 0 && sections == nullptr))
-    return fail(ELEX_E_INVALID_ARGUMENT, "format::write: null output or section list");
+namespace {
+
+constexpr std::uint32_t kPoly = 0xEDB88320u;
+
+/// a·b modulo the CRC polynomial (reflected bit order: bit 31 is x^0).
+std::uint32_t multmodp(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t p = 0;
+  for (std::uint32_t m = 1u << 31; m != 0; m >>= 1) {
+    if (a & m) p ^= b;
+    b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;
+  }
+  return p;
+}
+
+/// x^(2^k) modulo the polynomial, k = 0..63.
+struct X2n {
+  std::uint32_t t[64];
+  constexpr X2n() : t() {
+    std::uint32_t p = 1u << 30;  // x^1
+    for (auto& v : t) {
+      v = p;
+      // p = p·p, written out so the table stays constexpr.
+      std::uint32_t r = 0, b = p;
+      for (std::uint32_t m = 1u << 31; m != 0; m >>= 1) {
+        if (p & m) r ^= b;
+        b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;
+      }
+      p = r;
+    }
+  }
+};
+constexpr X2n kX2n;
+
+}  // namespace
+
+std::uint32_t crc32_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::size_t len_b) {
+  // crc(A·B) = crc(A)·x^(8·len_b) + crc(B) (the pre/post inversions cancel).
+  std::uint32_t p = 1u << 31;  // x^0
+  std::uint64_t n = std::uint64_t(len_b);
+  for (unsigned k = 3; n != 0; n >>= 1, ++k)
+    if (n & 1) p = multmodp(kX2n.t[k & 63], p);
+  return multmodp(p, crc_a) ^ crc_b;
+}
+
+std::uint32_t crc32_parallel(const std::uint8_t* data, std::size_t n, ThreadPool* pool) {
+  constexpr std::size_t kMinSlice = std::size_t{1} << 20, kMaxSlices = 256;
+  if (pool == nullptr || pool->size() < 2 || n < 2 * kMinSlice) return crc32(data, n);
+  std::size_t kSlice = kMinSlice;
+  while ((n + kSlice - 1) / kSlice > kMaxSlices) kSlice *= 2;
+  const std::size_t slices = (n + kSlice - 1) / kSlice;
+  std::uint32_t part[kMaxSlices];
+  pool->parallel_for(slices, 1, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      const std::size_t at = i * kSlice;
+      part[i] = crc32(data + at, n - at < kSlice ? n - at : kSlice);
+    }
+  });
+  std::uint32_t crc = part[0];
+  for (std::size_t i = 1; i < slices; ++i)
+    crc = crc32_combine(crc, part[i], n - i * kSlice < kSlice ? n - i * kSlice : kSlice);
+  return crc;
+}
+
+Status layout(ContainerKind kind, const std::uint32_t* tags, const std::size_t* sizes,
+              unsigned count, std::uint8_t** out, std::size_t* out_size, std::uint8_t** payloads) {
+  if (out == nullptr || out_size == nullptr ||
+      (count > 0 && (tags == nullptr || sizes == nullptr || payloads == nullptr)))
+    return fail(ELEX_E_INVALID_ARGUMENT, "format::layout: null output or section list");
   if (count > kMaxSections)
-    return fail(ELEX_E_INVALID_ARGUMENT, "format::write: %u sections, at most %u", count,
+    return fail(ELEX_E_INVALID_ARGUMENT, "format::layout: %u sections, at most %u", count,
                 kMaxSections);
   std::size_t total = kHeaderBytes + kTrailerBytes;
   for (unsigned i = 0; i < count; ++i) {
-    const std::size_t add = kSectionHeaderBytes + pad8(sections[i].size);
-    if (pad8(sections[i].size) < sections[i].size || total + add < total)
-      return fail(ELEX_E_INVALID_ARGUMENT, "format::write: sections too large");
+    const std::size_t add = kSectionHeaderBytes + pad8(sizes[i]);
+    if (pad8(sizes[i]) < sizes[i] || total + add < total)
+      return fail(ELEX_E_INVALID_ARGUMENT, "format::layout: sections too large");
     total += add;
   }
-  auto* buf = static_cast<std::uint8_t*>(std::calloc(total, 1));
+  auto* buf = static_cast<std::uint8_t*>(std::malloc(total));
   if (buf == nullptr)
     return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate %zu bytes for a container", total);
   std::memcpy(buf, kMagic, 4);
@@ -84,20 +150,47 @@ Status write(ContainerKind kind, const SectionIn* sections, unsigned count, std:
   wr32(buf + 12, 0);
   std::size_t at = kHeaderBytes;
   for (unsigned i = 0; i < count; ++i) {
-    wr32(buf + at, sections[i].tag);
+    wr32(buf + at, tags[i]);
     wr32(buf + at + 4, 0);
-    wr64(buf + at + 8, sections[i].size);
+    wr64(buf + at + 8, sizes[i]);
     at += kSectionHeaderBytes;
-    if (sections[i].size > 0) std::memcpy(buf + at, sections[i].data, sections[i].size);
-    at += pad8(sections[i].size);
+    payloads[i] = buf + at;
+    std::memset(buf + at + sizes[i], 0, pad8(sizes[i]) - sizes[i]);
+    at += pad8(sizes[i]);
   }
-  wr32(buf + at, crc32(buf, at));
+  wr32(buf + at, 0);
   *out = buf;
   *out_size = total;
   return ELEX_OK;
 }
 
-Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind kind) {
+void seal(std::uint8_t* buf, std::size_t size, ThreadPool* pool) {
+  wr32(buf + size - kTrailerBytes, crc32_parallel(buf, size - kTrailerBytes, pool));
+}
+
+Status write(ContainerKind kind, const SectionIn* sections, unsigned count, std::uint8_t** out,
+             std::size_t* out_size) {
+  if (out == nullptr || out_size == nullptr || (count > 0 && sections == nullptr))
+    return fail(ELEX_E_INVALID_ARGUMENT, "format::write: null output or section list");
+  if (count > kMaxSections)
+    return fail(ELEX_E_INVALID_ARGUMENT, "format::write: %u sections, at most %u", count,
+                kMaxSections);
+  std::uint32_t tags[kMaxSections];
+  std::size_t sizes[kMaxSections];
+  std::uint8_t* payloads[kMaxSections];
+  for (unsigned i = 0; i < count; ++i) {
+    tags[i] = sections[i].tag;
+    sizes[i] = sections[i].size;
+  }
+  if (Status s = layout(kind, tags, sizes, count, out, out_size, payloads); s != ELEX_OK) return s;
+  for (unsigned i = 0; i < count; ++i)
+    if (sizes[i] > 0) std::memcpy(payloads[i], sections[i].data, sizes[i]);
+  seal(*out, *out_size);
+  return ELEX_OK;
+}
+
+Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind kind,
+                    ThreadPool* pool) {
   count_ = 0;
   if (bytes == nullptr && size > 0)
     return fail(ELEX_E_INVALID_ARGUMENT, "container bytes are null");
@@ -115,7 +208,7 @@ Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind k
     return fail(ELEX_E_UNSUPPORTED_VERSION, "ELEX data holds kind %u, expected kind %u", got_kind,
                 static_cast<unsigned>(kind));
   const std::size_t body = size - kTrailerBytes;
-  if (crc32(bytes, body) != rd32(bytes + body))
+  if (crc32_parallel(bytes, body, pool) != rd32(bytes + body))
     return fail(ELEX_E_CORRUPT_DATA, "ELEX data is corrupt: checksum mismatch (%zu bytes)", size);
   const std::uint32_t n = rd32(bytes + 8);
   if (rd32(bytes + 12) != 0) return fail(ELEX_E_CORRUPT_DATA, "ELEX data has unknown header flags");

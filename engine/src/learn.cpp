@@ -500,18 +500,29 @@ constexpr std::size_t kStepRecord = 8 + 8 + 8 + 1 + 1;
 constexpr std::size_t kMinState2 = 3, kMinReplay2 = 6, kMinStep2 = 3;
 }  // namespace
 
+std::size_t Agent::record_bound() const {
+  // Every varint at its longest (10 bytes).
+  return 4 + 2 + code_len_ + 5 * 4 + 4 * 4 + 8 + 4 + 8 * 4 + 8 + 4 +
+         table_.size() * (10 + 10 + 1 + 4 * kActions) + 10 + replay_count_ * (10 + 1 + 10 + 4) +
+         10 + step_count_ * (10 + 10 + 1 + 10);
+}
+
 Status Agent::serialize(std::uint8_t** out, std::size_t* out_size) const {
   if (out == nullptr || out_size == nullptr)
     return fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
   *out = nullptr;
   *out_size = 0;
-  // An upper bound: every varint at its longest (10 bytes); shrunk below.
-  const std::size_t bound = 4 + 2 + code_len_ + 5 * 4 + 4 * 4 + 8 + 4 + 8 * 4 + 8 + 4 +
-                            table_.size() * (10 + 10 + 1 + 4 * kActions) + 10 +
-                            replay_count_ * (10 + 1 + 10 + 4) + 10 +
-                            step_count_ * (10 + 10 + 1 + 10);
-  auto* buf = static_cast<std::uint8_t*>(std::malloc(bound));
+  auto* buf = static_cast<std::uint8_t*>(std::malloc(record_bound()));
   if (buf == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate an agent record");
+  const std::size_t size = write_record(buf);
+  // Give back the slack of the bound (keep buf if shrinking fails).
+  if (auto* shrunk = static_cast<std::uint8_t*>(std::realloc(buf, size ? size : 1))) buf = shrunk;
+  *out = buf;
+  *out_size = size;
+  return ELEX_OK;
+}
+
+std::size_t Agent::write_record(std::uint8_t* const buf) const {
   Writer w{buf};
   w.put<std::uint32_t>(kRecordVersion);
   w.put<std::uint16_t>(std::uint16_t(code_len_));
@@ -578,12 +589,7 @@ Status Agent::serialize(std::uint8_t** out, std::size_t* out_size) const {
     w.put<std::uint8_t>(std::uint8_t(s.action | (s.flags << 3)));
     if (s.flags & kHasNext) w.varint(s.next_key);
   }
-  const std::size_t size = std::size_t(w.p - buf);
-  // Give back the slack of the bound (keep buf if shrinking fails).
-  if (auto* shrunk = static_cast<std::uint8_t*>(std::realloc(buf, size ? size : 1))) buf = shrunk;
-  *out = buf;
-  *out_size = size;
-  return ELEX_OK;
+  return std::size_t(w.p - buf);
 }
 
 namespace {

@@ -336,18 +336,85 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   EXPECT_EQ(elsewhere, 0u);
   EXPECT_EQ(elex_shard_of("FAJ 121 3094", 12, 16), 11u);  // pinned: TS computes the same
   double where[5];
-  ASSERT_EQ(elex_snapshot_verify(snap, snap_size, where), ELEX_OK);
+  ASSERT_EQ(elex_snapshot_verify(e, snap, snap_size, where), ELEX_OK);
   EXPECT_EQ(where[1], 2);
   EXPECT_EQ(where[4], 2);
   snap[snap_size / 2] ^= 0x10;
-  EXPECT_EQ(elex_snapshot_verify(snap, snap_size, where), ELEX_E_CORRUPT_DATA);
-  EXPECT_EQ(elex_snapshot_verify(all, size, where), ELEX_E_FOREIGN_DATA);
+  EXPECT_EQ(elex_snapshot_verify(e, snap, snap_size, where), ELEX_E_CORRUPT_DATA);
+  EXPECT_EQ(elex_snapshot_verify(nullptr, all, size, where), ELEX_E_FOREIGN_DATA);
   const uint8_t junk[3] = {1, 2, 3};
   EXPECT_EQ(elex_agents_snapshot(e, 0, 0, nullptr, 0, junk, 3, &snap, &snap_size, &count),
             ELEX_E_INVALID_ARGUMENT);
   elex_free(snap);
   elex_free(all);
   elex_engine_destroy(e);
+}
+
+// Snapshots are encoded on the engine's threads: the bytes do not depend
+// on how many; records restored in place (import_at) give the same agents.
+TEST(AgentsApi, SnapshotBytesDoNotDependOnThreadsAndImportAtRestoresThem) {
+  std::vector<std::vector<uint8_t>> snaps;
+  for (unsigned threads : {1u, 3u}) {
+    elex_engine* e = nullptr;
+    ASSERT_EQ(elex_engine_create(threads, &e), ELEX_OK);
+    float out[3];
+    uint64_t qid = 0;
+    for (uint32_t a = 0; a < 40; ++a) {
+      const std::string code = "FAJ 121 " + std::to_string(3000 + a);
+      for (uint32_t k = 0; k < 30 + a; ++k) {
+        ASSERT_EQ(elex_agent_decide(e, code.data(), uint32_t(code.size()), double(++qid), k % 6,
+                                    k % 3, k % 16, k * 7919u, 0, out),
+                  ELEX_OK);
+        const double q = double(qid);
+        const float r = float(k % 5) / 2.5f - 1.0f;
+        uint32_t res[2];
+        ASSERT_EQ(elex_agent_feedback(e, code.data(), uint32_t(code.size()), &q, &r, 1, res),
+                  ELEX_OK);
+      }
+    }
+    uint8_t* snap = nullptr;
+    size_t size = 0;
+    uint32_t count = 0;
+    ASSERT_EQ(elex_agents_snapshot(e, 0, 0, reinterpret_cast<const uint8_t*>("{}"), 2, nullptr, 0,
+                                   &snap, &size, &count),
+              ELEX_OK);
+    EXPECT_EQ(count, 40u);
+    snaps.emplace_back(snap, snap + size);
+    // Restore into a fresh engine from spans of the snapshot itself.
+    double where[5];
+    ASSERT_EQ(elex_snapshot_verify(e, snap, size, where), ELEX_OK);
+    std::vector<uint32_t> spans;
+    for (size_t at = size_t(where[2]); at < size_t(where[2] + where[3]);) {
+      uint32_t len = 0;
+      std::memcpy(&len, snap + at, 4);
+      spans.push_back(uint32_t(at + 4));
+      spans.push_back(len);
+      at += 4 + len;
+    }
+    ASSERT_EQ(spans.size(), 80u);
+    elex_engine* f = nullptr;
+    ASSERT_EQ(elex_engine_create(threads, &f), ELEX_OK);
+    std::vector<int32_t> st(40, -1);
+    ASSERT_EQ(elex_agents_import_at(f, snap, size, spans.data(), 40, st.data()), ELEX_OK);
+    for (int32_t v : st) EXPECT_EQ(v, 0);
+    for (uint32_t a = 0; a < 40; a += 13) {
+      const std::string code = "FAJ 121 " + std::to_string(3000 + a);
+      float x[6], y[6];
+      ASSERT_EQ(elex_agent_values(e, code.data(), uint32_t(code.size()), 1, 1, 1, 7919, x),
+                ELEX_OK);
+      ASSERT_EQ(elex_agent_values(f, code.data(), uint32_t(code.size()), 1, 1, 1, 7919, y),
+                ELEX_OK);
+      EXPECT_EQ(std::memcmp(x, y, sizeof x), 0);
+    }
+    // A span outside the buffer: nothing imported.
+    spans[1] = uint32_t(size);
+    EXPECT_EQ(elex_agents_import_at(f, snap, size, spans.data(), 1, st.data()),
+              ELEX_E_INVALID_ARGUMENT);
+    elex_free(snap);
+    elex_engine_destroy(f);
+    elex_engine_destroy(e);
+  }
+  EXPECT_EQ(snaps[0], snaps[1]);
 }
 
 }  // namespace

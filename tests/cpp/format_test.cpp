@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "elex/format.h"
+#include "elex/parallel.h"
 #include "elex/vectors.h"
 
 using namespace elex;
@@ -133,4 +134,49 @@ TEST(Format, EncodeRejectsBadArguments) {
   EXPECT_EQ(vectors::encode(&x, 1, 0, &out, &size), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(vectors::encode(nullptr, 1, 1, &out, &size), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(vectors::encode(&x, 1, vectors::kMaxDim + 1, &out, &size), ELEX_E_INVALID_ARGUMENT);
+}
+
+TEST(Format, Crc32CombineAndParallelAgreeWithOnePass) {
+  std::vector<std::uint8_t> b((std::size_t{5} << 20) + 333);
+  std::uint32_t x = 12345;
+  for (auto& v : b) v = std::uint8_t((x = x * 1103515245u + 12345u) >> 24);
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{4096},
+                        std::size_t{1} << 20, b.size()}) {
+    const std::uint32_t whole = format::crc32(b.data(), n);
+    for (std::size_t cut : {std::size_t{0}, n / 3, n})
+      ASSERT_EQ(format::crc32_combine(format::crc32(b.data(), cut),
+                                      format::crc32(b.data() + cut, n - cut), n - cut),
+                whole)
+          << n << " " << cut;
+    for (unsigned threads : {1u, 2u, 3u}) {
+      ThreadPool pool(threads);
+      ASSERT_EQ(format::crc32_parallel(b.data(), n, &pool), whole) << n << " " << threads;
+    }
+    ASSERT_EQ(format::crc32_parallel(b.data(), n, nullptr), whole);
+  }
+}
+
+TEST(Format, LayoutAndSealGiveTheBytesWriteGives) {
+  const std::uint8_t a[5] = {1, 2, 3, 4, 5}, c[9] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+  const format::SectionIn in[2] = {{format::tag("AAAA"), a, 5}, {format::tag("CCCC"), c, 9}};
+  std::uint8_t* w = nullptr;
+  std::size_t wn = 0;
+  ASSERT_EQ(format::write(format::ContainerKind::VectorSet, in, 2, &w, &wn), ELEX_OK);
+  const std::uint32_t tags[2] = {format::tag("AAAA"), format::tag("CCCC")};
+  const std::size_t sizes[2] = {5, 9};
+  std::uint8_t* l = nullptr;
+  std::uint8_t* payload[2];
+  std::size_t ln = 0;
+  ASSERT_EQ(format::layout(format::ContainerKind::VectorSet, tags, sizes, 2, &l, &ln, payload),
+            ELEX_OK);
+  std::memcpy(payload[0], a, 5);
+  std::memcpy(payload[1], c, 9);
+  ThreadPool pool(2);
+  format::seal(l, ln, &pool);
+  ASSERT_EQ(ln, wn);
+  EXPECT_EQ(std::memcmp(l, w, wn), 0);
+  format::Reader r;
+  EXPECT_EQ(r.open(l, ln, format::ContainerKind::VectorSet, &pool), ELEX_OK);
+  std::free(l);
+  std::free(w);
 }

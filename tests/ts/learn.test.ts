@@ -114,6 +114,39 @@ describe.each(['scalar', 'simd'] as const)('%s variant', (variant) => {
     b.configureLearning({});
   });
 
+  test('a snapshot in wasm memory (snapshotBlock / verifySnapshotIn / importAgentsAt) restores what the copying calls do', async () => {
+    const x = await instantiate({ variant });
+    x.benchPopulate(24, 40);
+    const meta = new TextEncoder().encode('{"fingerprint":"t"}');
+    const copy = x.snapshot(0, 0, meta, new Uint8Array(0));
+    const snap = x.snapshotBlock(0, 0, meta, new Uint8Array(0));
+    expect(snap.count).toBe(copy.count);
+    expect(Array.from(snap.block.view())).toEqual(Array.from(copy.bytes));
+    snap.block.free();
+    snap.block.free(); // idempotent
+    expect(codeOf(() => snap.block.view())).toBe('INVALID_ARGUMENT');
+    const y = await instantiate({ variant }),
+      z = await instantiate({ variant });
+    const viaCopy = y.importAgents(y.verifySnapshot(copy.bytes).records);
+    expect(viaCopy.length).toBe(24);
+    expect(viaCopy.every((st) => st === 0)).toBe(true);
+    const block = z.allocBlock(copy.bytes.length);
+    block.view().set(copy.bytes);
+    const v = z.verifySnapshotIn(block);
+    expect(new TextDecoder().decode(v.meta)).toBe('{"fingerprint":"t"}');
+    expect(Array.from(z.importAgentsAt(block, v.records))).toEqual(Array.from(viaCopy));
+    for (const code of ['FAJ 121 3000', 'FAJ 121 3011', 'FAJ 121 3023'])
+      expect(Array.from(z.agentValues(code, { type: 'kpi' }).values)).toEqual(
+        Array.from(y.agentValues(code, { type: 'kpi' }).values),
+      );
+    // Spans outside the block, and damage, give coded errors.
+    expect(codeOf(() => z.importAgentsAt(block, [{ offset: block.size - 2, size: 4 }]))).toBe('INVALID_ARGUMENT');
+    block.view()[block.size >> 1]! ^= 1;
+    expect(codeOf(() => z.verifySnapshotIn(block))).toBe('CORRUPT_DATA');
+    block.free();
+    for (const i of [x, y, z]) i.close();
+  });
+
   test('a call that cannot fit the budget fails with BUDGET_EXCEEDED and the instance keeps serving', () => {
     const x = b;
     x.configureMemory(1 << 20);

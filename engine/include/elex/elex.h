@@ -147,14 +147,19 @@ int elex_agent_info(const elex_engine* engine, const char* code, uint32_t len, d
 int elex_agent_export(const elex_engine* engine, const char* code, uint32_t len, uint8_t** out,
                       size_t* out_size);
 /// Every resident agent as {u32 length, record}*, least recently used first.
-int elex_agents_export_all(const elex_engine* engine, uint8_t** out, size_t* out_size,
-                           uint32_t* count);
+int elex_agents_export_all(elex_engine* engine, uint8_t** out, size_t* out_size, uint32_t* count);
 /// Restores n records ({u32 length, record} frames) at once, never
 /// evicting: status[i] is 0 when record i's agent is resident afterwards,
 /// else its status (12 BUDGET_EXCEEDED: it did not fit; the store is
 /// unchanged for it). Records are deserialised on the engine's threads.
 int elex_agents_import_batch(elex_engine* engine, const uint8_t* frames, size_t size, uint32_t n,
                              int32_t* status);
+/// As elex_agents_import_batch for records already in memory: record i is
+/// the spans[2i+1] bytes at base + spans[2i] (every span inside
+/// [base, base + base_size), else INVALID_ARGUMENT and nothing imported).
+/// A snapshot read straight into wasm memory is restored without a copy.
+int elex_agents_import_at(elex_engine* engine, const uint8_t* base, size_t base_size,
+                          const uint32_t* spans, uint32_t n, int32_t* status);
 /// Restores an agent from a record; *replaced = 1 if it replaced an older
 /// resident one. evict = 0: fail with BUDGET_EXCEEDED rather than evict.
 int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size, uint32_t evict,
@@ -165,17 +170,18 @@ int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size, ui
 /// shards = 0: every agent) as {u32 length, record}*, followed by `extra`
 /// (more records in the same framing, from the host's cold store).
 /// *out freed with elex_free.
-int elex_agents_snapshot(const elex_engine* engine, uint32_t shard, uint32_t shards,
-                         const uint8_t* meta, size_t meta_size, const uint8_t* extra,
-                         size_t extra_size, uint8_t** out, size_t* out_size, uint32_t* count);
+int elex_agents_snapshot(elex_engine* engine, uint32_t shard, uint32_t shards, const uint8_t* meta,
+                         size_t meta_size, const uint8_t* extra, size_t extra_size, uint8_t** out,
+                         size_t* out_size, uint32_t* count);
 /// The logical shard of a feature code: fmix32(FNV-1a-32(code)) % shards
 /// (ts/learn-types.ts computes the same in TypeScript).
 uint32_t elex_shard_of(const char* code, uint32_t len, uint32_t shards);
 /// Verifies a snapshot (container checksum, framing, every record's header)
 /// and locates its parts: out = {meta offset, meta size, records offset,
 /// records size, record count}. FOREIGN_DATA / UNSUPPORTED_VERSION /
-/// CORRUPT_DATA as format.h says.
-int elex_snapshot_verify(const uint8_t* bytes, size_t size, double* out);
+/// CORRUPT_DATA as format.h says. With an engine, the checksum is computed
+/// on its threads (engine may be null).
+int elex_snapshot_verify(elex_engine* engine, const uint8_t* bytes, size_t size, double* out);
 /// Removes a resident agent without spilling it; NOT_FOUND if none.
 int elex_agent_drop(elex_engine* engine, const char* code, uint32_t len);
 /// The oldest evicted record, for the host to store (*out freed with

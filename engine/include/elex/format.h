@@ -28,6 +28,10 @@
 
 #include "elex/status.h"
 
+namespace elex {
+class ThreadPool;
+}
+
 namespace elex::format {
 
 inline constexpr std::uint16_t kFormatVersion = 1;
@@ -52,6 +56,14 @@ constexpr std::uint32_t tag(const char (&s)[5]) {
 /// CRC-32 (IEEE, reflected, init and final xor 0xFFFFFFFF) of `n` bytes.
 std::uint32_t crc32(const std::uint8_t* data, std::size_t n, std::uint32_t crc = 0);
 
+/// The CRC-32 of A followed by B from crc32(A), crc32(B) and B's length
+/// (multiplication by x^(8·len_b) modulo the polynomial, O(log len_b)).
+std::uint32_t crc32_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::size_t len_b);
+
+/// crc32(data, n) computed in slices on `pool`'s threads and combined
+/// (the same value; serial when pool is null or n is small).
+std::uint32_t crc32_parallel(const std::uint8_t* data, std::size_t n, ThreadPool* pool);
+
 /// A section payload to write.
 struct SectionIn {
   std::uint32_t tag;
@@ -64,11 +76,24 @@ struct SectionIn {
 [[nodiscard]] Status write(ContainerKind kind, const SectionIn* sections, unsigned count,
                            std::uint8_t** out, std::size_t* out_size);
 
+/// Lays out a container with `count` sections of the given tags and sizes
+/// in a new malloc'ed buffer (*out, *out_size; freed with std::free):
+/// header, section headers and padding written, payloads[i] pointing where
+/// section i's bytes go. The caller fills the payloads, then calls seal().
+[[nodiscard]] Status layout(ContainerKind kind, const std::uint32_t* tags, const std::size_t* sizes,
+                            unsigned count, std::uint8_t** out, std::size_t* out_size,
+                            std::uint8_t** payloads);
+
+/// Writes the checksum trailer of a laid-out container (threads of `pool`, if any).
+void seal(std::uint8_t* buf, std::size_t size, ThreadPool* pool = nullptr);
+
 /// A parsed container: views into the caller's buffer, valid while it lives.
 class Reader {
  public:
   /// Parses and verifies `bytes`; see the header comment for what it rejects.
-  [[nodiscard]] Status open(const std::uint8_t* bytes, std::size_t size, ContainerKind kind);
+  /// The checksum is computed on `pool`'s threads when one is given.
+  [[nodiscard]] Status open(const std::uint8_t* bytes, std::size_t size, ContainerKind kind,
+                            ThreadPool* pool = nullptr);
 
   /// The payload of the section tagged `t`, or nullptr (and *size = 0).
   const std::uint8_t* section(std::uint32_t t, std::size_t* size) const;

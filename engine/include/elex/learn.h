@@ -204,6 +204,11 @@ class Agent {
   /// A self-contained record of the agent (layout in learn.cpp), in a new
   /// malloc'ed buffer freed with std::free.
   [[nodiscard]] Status serialize(std::uint8_t** out, std::size_t* out_size) const;
+  /// At least the bytes write_record() writes.
+  [[nodiscard]] std::size_t record_bound() const;
+  /// Writes the record serialize() gives at `p` (record_bound() bytes
+  /// available); returns its length.
+  std::size_t write_record(std::uint8_t* p) const;
 
  private:
   Agent() = default;
