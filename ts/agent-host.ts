@@ -64,8 +64,14 @@ export interface RestoreReport {
   ms: number;
   /** Of `ms`: reading the snapshot files from storage. */
   readMs: number;
-  /** Of `ms`: checking the snapshots (checksum, framing, catalog) and loading the records into wasm. */
+  /** Of `ms`: checking the snapshots (checksum, framing, catalog) and indexing their records. */
   loadMs: number;
+  /**
+   * ms from the start of the restore until every restored agent that fits
+   * the budget was loaded into wasm (null while the background load runs).
+   * `resident` counts up as it does.
+   */
+  residentMs: number | null;
 }
 
 export interface SaveReport {
@@ -80,7 +86,15 @@ export interface SaveReport {
   at: number;
 }
 
-type Cold = { where: 'memory'; bytes: Uint8Array } | { where: 'spill' } | { where: 'snapshot'; key: string };
+type Span = { offset: number; size: number };
+type Cold =
+  | { where: 'memory'; bytes: Uint8Array }
+  | { where: 'spill' }
+  | { where: 'snapshot'; key: string }
+  /** Restored, waiting for the background load: the record is in a snapshot read into wasm memory. */
+  | { where: 'block'; key: string; block: HeapBlock; rec: Span }
+  /** Its record failed to load (status): using the agent reports CORRUPT_DATA. */
+  | { where: 'damaged'; key: string; status: number };
 
 /** The snapshot key of worker k of n, and its parse. */
 const snapshotKey = (worker: number, workers: number) => `agents-w${worker}-of-${workers}`;
@@ -119,6 +133,11 @@ export class AgentHost {
   private store: KeyValueStore | null = null;
   private readonly hosted: number[];
   private queue: Promise<unknown> = Promise.resolve();
+  /** Restored agents not loaded yet (most recently used first), and the snapshot blocks holding them. */
+  private pending: string[] = [];
+  private blocks: HeapBlock[] = [];
+  private restoreStart = 0;
+  private closed = false;
   lastSave: SaveReport | null = null;
   restored: RestoreReport | null = null;
   /** Feedback calls applied since the last save (the engine's autosave counts these). */
@@ -163,6 +182,7 @@ export class AgentHost {
         ms: 0,
         readMs: 0,
         loadMs: 0,
+        residentMs: null,
       };
       const p = this.setup.persist;
       if (p) {
@@ -210,36 +230,19 @@ export class AgentHost {
               best.set(code, { block, rec, key });
             }
           }
-          // Most recently used last in a snapshot: load those first, in one call
-          // per run of records from the same file (deserialised on the engine's
-          // threads). Those that do not fit the budget stay cold, read back from
-          // the snapshot on first use.
-          const order = [...best].reverse();
-          const status = new Int32Array(order.length);
-          for (let i = 0; i < order.length;) {
-            let j = i;
-            while (j < order.length && order[j]![1].block === order[i]![1].block) j++;
-            status.set(
-              this.b.importAgentsAt(
-                order[i]![1].block,
-                order.slice(i, j).map(([, x]) => x.rec),
-              ),
-              i,
-            );
-            i = j;
-          }
-          order.forEach(([code, { key }], i) => {
+          // Most recently used last in a snapshot: those load first. The engine
+          // is ready now: agents load in the background, a slice at a time
+          // between calls (on the engine's threads), and any agent a call
+          // needs first is loaded on demand. Those that do not fit the budget
+          // stay cold, read back from their snapshot on first use.
+          for (const [code, { block, rec, key }] of [...best].reverse()) {
             report.agents++;
-            if (status[i] === 0) report.resident++;
-            else if (status[i] === 12) this.cold.set(code, { where: 'snapshot', key });
-            else
-              throw new ElexError(
-                'CORRUPT_DATA',
-                `learned-state snapshot ${this.store!.describe(key)} holds a damaged record of "${code}" (status ${status[i]}); it was left untouched`,
-              );
-          });
+            this.cold.set(code, { where: 'block', key, block, rec });
+            this.pending.push(code);
+          }
+          this.blocks = blocks.splice(0);
         } finally {
-          for (const block of blocks) block.free();
+          for (const block of blocks) block.free(); // on error, or a file that went unused
         }
         for (const key of await this.store.keys('spill/')) {
           const code = key.slice('spill/'.length);
@@ -265,7 +268,10 @@ export class AgentHost {
       report.ms = performance.now() - t0;
       report.loadMs = report.ms - report.readMs;
       this.restored = report;
-      return report;
+      this.restoreStart = t0;
+      if (this.pending.length > 0) void this.loadInBackground();
+      else this.finishLoad();
+      return { ...report };
     });
   }
 
@@ -319,13 +325,78 @@ export class AgentHost {
     }
   }
 
+  /** Agents loaded per background slice: a few ms, so calls queued meanwhile wait little. */
+  private static readonly SLICE = 48;
+
+  private async loadInBackground(): Promise<void> {
+    try {
+      while (this.pending.length > 0 && !this.closed) {
+        await this.serial(async () => {
+          if (!this.closed) this.loadSlice(AgentHost.SLICE);
+        });
+        await new Promise((r) => setTimeout(r, 0)); // let queued calls in
+      }
+    } catch {
+      // The instance went away mid-load (closed or crashed): nothing to keep.
+    }
+  }
+
+  /**
+   * Loads up to `max` pending restored agents into wasm, in one import per
+   * run of records from the same snapshot block. Runs inside serial().
+   */
+  private loadSlice(max: number): void {
+    const batch: [string, Extract<Cold, { where: 'block' }>][] = [];
+    while (batch.length < max && this.pending.length > 0) {
+      const code = this.pending.shift()!;
+      const c = this.cold.get(code);
+      if (c?.where === 'block') batch.push([code, c]); // else loaded on demand meanwhile
+    }
+    for (let i = 0; i < batch.length;) {
+      let j = i;
+      while (j < batch.length && batch[j]![1].block === batch[i]![1].block) j++;
+      const status = this.b.importAgentsAt(
+        batch[i]![1].block,
+        batch.slice(i, j).map(([, c]) => c.rec),
+      );
+      for (let k = i; k < j; k++) {
+        const [code, c] = batch[k]!;
+        const st = status[k - i]!;
+        if (st === 0) {
+          this.cold.delete(code);
+          this.restored!.resident++;
+        } else if (st === 12) this.cold.set(code, { where: 'snapshot', key: c.key });
+        else this.cold.set(code, { where: 'damaged', key: c.key, status: st });
+      }
+      i = j;
+    }
+    if (this.pending.length === 0) this.finishLoad();
+  }
+
+  /** Every restored agent is loaded (or cold): the snapshot blocks go. */
+  private finishLoad(): void {
+    for (const block of this.blocks) block.free();
+    this.blocks = [];
+    if (this.restored && this.restored.residentMs === null)
+      this.restored.residentMs = performance.now() - this.restoreStart;
+  }
+
   /** Loads an evicted agent back before it is used. */
   private async ensure(code: string): Promise<void> {
     const c = this.cold.get(code);
     if (!c) return;
     let rec: Uint8Array | undefined;
+    if (c.where === 'damaged')
+      throw new ElexError(
+        'CORRUPT_DATA',
+        `learned-state snapshot ${this.store!.describe(c.key)} holds a damaged record of "${code}" (status ${c.status}); it was left untouched`,
+      );
     if (c.where === 'memory') rec = c.bytes;
-    else if (c.where === 'spill') {
+    else if (c.where === 'block') {
+      // Needed before the background load got to it: load it now.
+      rec = c.block.view().slice(c.rec.offset, c.rec.offset + c.rec.size);
+      if (this.restored) this.restored.resident++;
+    } else if (c.where === 'spill') {
       const key = `spill/${code}`;
       const bytes = await this.store!.get(key);
       if (bytes) rec = this.verified(key, bytes)[0];
@@ -417,6 +488,7 @@ export class AgentHost {
     return this.serial(async () => {
       const t0 = performance.now();
       if (!this.store) throw new ElexError('PERSIST_UNAVAILABLE', 'this engine was created without `persist`');
+      this.loadSlice(Infinity); // what the background load has not reached yet
       const extra: Uint8Array[] = [];
       const covered: string[] = [];
       const fromSnapshots = new Map<string, Set<string>>();
@@ -498,6 +570,10 @@ export class AgentHost {
   }
 
   close(): void {
+    this.closed = true;
+    this.pending = [];
+    for (const block of this.blocks) block.free();
+    this.blocks = [];
     this.store?.close();
   }
 }

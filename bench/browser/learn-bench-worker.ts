@@ -111,7 +111,8 @@ async function learnBench(req: LearnBenchRequest) {
     w.close();
     const restores: number[] = [],
       reads: number[] = [],
-      loads: number[] = [];
+      loads: number[] = [],
+      residents: number[] = [];
     let restored = 0;
     for (let i = 0; i < 5; i++) {
       const r = await instantiate({ variant: req.variant, threads });
@@ -120,7 +121,9 @@ async function learnBench(req: LearnBenchRequest) {
       restores.push(rep.ms);
       reads.push(rep.readMs);
       loads.push(rep.loadMs);
-      restored = rep.resident;
+      while (h.restored!.residentMs === null) await new Promise((res) => setTimeout(res, 1));
+      residents.push(h.restored!.residentMs);
+      restored = h.restored!.resident;
       h.close();
       r.close();
     }
@@ -138,6 +141,7 @@ async function learnBench(req: LearnBenchRequest) {
       writeMs: median(writes),
       readMs: median(reads),
       loadMs: median(loads),
+      residentMs: median(residents),
     };
     progress(
       `${req.variant}: save ${median(saves).toFixed(0)} ms + restore ${median(restores).toFixed(0)} ms of ${agents} agents`,

@@ -225,6 +225,36 @@ describe('AgentHost', () => {
     }
   });
 
+  test('a restore is ready before its agents are loaded: a call loads what it needs first, the rest follows in the background, a save meanwhile keeps everything', async () => {
+    const name = `lazy-${n++}`;
+    const persist = { name, backend: 'memory' as const, fingerprint: 'cat-1' };
+    const a = await fresh(setup({ persist }));
+    await a.open();
+    await a.populate(300, 30);
+    await a.save();
+    const state = { type: 'parameter' as const, complexity: 'simple' as const, confidence: 0.5 };
+    const want = await a.values(feature(7), state);
+    const b = await fresh(setup({ persist }));
+    const r = await b.open();
+    expect(r.agents).toBe(300);
+    expect(r.resident).toBeLessThan(300); // not all loaded when the restore returns
+    expect(r.residentMs).toBeNull();
+    // Feature 7 was used early: it sits late in the load order, yet a call gets it now.
+    expect(await b.values(feature(7), state)).toEqual(want);
+    // A save before the background load is done still holds every agent.
+    expect((await b.save()).agents).toBe(300);
+    for (let i = 0; i < 200 && b.restored!.residentMs === null; i++) await new Promise((res) => setTimeout(res, 5));
+    expect(b.restored!.residentMs).not.toBeNull();
+    expect(b.restored!.resident).toBe(300);
+    expect(b.stats().coldAgents).toBe(0);
+    // A third host restores from b's snapshot and waits for nothing: values match.
+    const c = await fresh(setup({ persist }));
+    await c.open();
+    for (const i of [0, 7, 150, 299])
+      expect(await c.values(feature(i), state)).toEqual(await a.values(feature(i), state));
+    c.close(); // mid-load: no stray errors, blocks freed
+  });
+
   test('a damaged or foreign snapshot is refused with a clear error, and left untouched', async () => {
     const name = `bad-${n++}`;
     const persist = { name, backend: 'memory' as const, fingerprint: 'cat-1' };
