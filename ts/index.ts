@@ -24,6 +24,7 @@ export type {
   DecodedVectors,
   DistanceBatchInput,
   DistanceBatchOutput,
+  HeapBlock,
   InstantiateOptions,
   Metric,
 } from './bindings.ts';
@@ -57,7 +58,7 @@ export type { DecideOptions, DecideResult, EngineStats, PersistOptions } from '.
 export { AgentHost } from './agent-host.ts';
 export type { HostSetup, PersistSetup, RestoreReport, SaveReport } from './agent-host.ts';
 export { MemoryStore, OpfsStore, IdbStore, openStore } from './persist.ts';
-export type { KeyValueStore, PersistBackend } from './persist.ts';
+export type { BytesSource, KeyValueStore, PersistBackend, ReadTarget } from './persist.ts';
 export { loadCatalog, checkCatalog } from './catalog.ts';
 export type {
   Catalog,
