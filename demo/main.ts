@@ -646,7 +646,16 @@ async function showLearning(): Promise<void> {
   const restoreMs = Math.max(0, ...s.persistence.restored.map((r) => r?.ms ?? 0));
   fill($('learn-stats'), [
     ['storage', s.persistence.backend ? `${s.persistence.backend} (“${s.persistence.name}”)` : 'none (not persisted)'],
-    ['restored at start', s.persistence.backend ? `${restored} agents in ${restoreMs.toFixed(0)} ms` : '—'],
+    [
+      'restored at start',
+      s.persistence.backend
+        ? `${restored} agents, ready in ${restoreMs.toFixed(0)} ms · ${
+            s.persistence.restored.every((r) => !r || r.residentMs !== null)
+              ? `all loaded after ${Math.max(0, ...s.persistence.restored.map((r) => r?.residentMs ?? 0)).toFixed(0)} ms`
+              : `${s.persistence.restored.reduce((n, r) => n + (r?.resident ?? 0), 0)} loaded so far`
+          }`
+        : '—',
+    ],
     [
       'last save',
       s.persistence.lastSave
