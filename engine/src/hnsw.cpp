@@ -127,7 +127,8 @@ NodeScorer<Index> Index::scorer(const float* q, const std::int8_t* qc) const {
 Index::Index(const Params& p)
     : params_(p),
       M0_(2 * p.M),
-      links_bytes_(4 + 4 * std::size_t(2 * p.M)),
+      links_bytes_(p.quantization == Quantization::Int8 ? 3 * std::size_t(2 * p.M)
+                                                       : 4 + 4 * std::size_t(2 * p.M)),
       vec_bytes_(p.quantization != Quantization::None ? (std::size_t(p.dim) + 3) & ~std::size_t{3}
                                                       : std::size_t(p.dim) * 4),
       node_bytes_(links_bytes_ + vec_bytes_),
@@ -247,8 +248,10 @@ std::uint32_t Index::find(std::uint32_t id) const {
 }
 
 Status Index::map_reserve(std::size_t n) {
+  // At most 3/4 full (a lookup probes ~4 slots when absent): the map is used
+  // by add and remove only, never by search, so bytes matter more here.
   std::size_t want = 16;
-  while (want < 2 * n) want <<= 1;
+  while (3 * want < 4 * n) want <<= 1;
   if (want <= map_cap_) return ELEX_OK;
   auto* fresh = static_cast<std::uint32_t*>(std::calloc(want, sizeof(std::uint32_t)));
   if (fresh == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the id map");
@@ -312,16 +315,22 @@ void Index::search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d,
     const Pair c = s.candidates.top();
     if (s.results.size() >= ef && c.d > s.results.top().d) break;
     s.candidates.pop();
-    const std::uint32_t* l = links_at(c.id, level);
     std::uint32_t cnt;
     const std::uint32_t* ids;
-    if constexpr (kLocked) {
+    if (level == 0 && packed0()) {
+      if constexpr (kLocked) lock(c.id);
+      cnt = unpack0(c.id, buf);
+      if constexpr (kLocked) unlock(c.id);
+      ids = buf;
+    } else if constexpr (kLocked) {
+      const std::uint32_t* l = links_at(c.id, level);
       lock(c.id);
       cnt = l[0];
       std::memcpy(buf, l + 1, cnt * sizeof(std::uint32_t));
       unlock(c.id);
       ids = buf;
     } else {
+      const std::uint32_t* l = links_at(c.id, level);
       cnt = l[0];
       ids = l + 1;
     }
@@ -409,16 +418,21 @@ void Index::connect(std::uint32_t node, std::uint32_t level, Scratch& s) {
   const std::uint32_t kept = select_heuristic(cand, n, params_.M, sel, many);
   const std::uint32_t cap = level == 0 ? M0_ : params_.M;
 
+  const bool packed = level == 0 && packed0();
+  // A packed list is edited as u32 {count, links...} in `wide`, then packed back.
+  std::uint32_t wide[2 * kMaxM + 1];
   lock(node);
-  std::uint32_t* own = links_at(node, level);
+  std::uint32_t* own = packed ? wide : links_at(node, level);
   own[0] = kept;
   for (std::uint32_t i = 0; i < kept; ++i) own[1 + i] = sel[i].id;
+  if (packed) pack0(node, own + 1, kept);
   unlock(node);
 
   for (std::uint32_t i = 0; i < kept; ++i) {
     const std::uint32_t nb = sel[i].id;
     lock(nb);
-    std::uint32_t* l = links_at(nb, level);
+    std::uint32_t* l = packed ? wide : links_at(nb, level);
+    if (packed) wide[0] = unpack0(nb, wide + 1);
     const std::uint32_t cnt = l[0];
     bool present = false;
     for (std::uint32_t j = 0; j < cnt; ++j) present |= l[1 + j] == node;
@@ -438,6 +452,7 @@ void Index::connect(std::uint32_t node, std::uint32_t level, Scratch& s) {
         l[0] = k;
         for (std::uint32_t j = 0; j < k; ++j) l[1 + j] = pick[j].id;
       }
+      if (packed) pack0(nb, l + 1, l[0]);
     }
     unlock(nb);
   }
@@ -493,6 +508,11 @@ Status Index::add(const std::uint32_t* ids, const float* v, std::size_t n, Threa
     return fail(ELEX_E_INVALID_ARGUMENT, "ids or vectors are null");
   if (count_ + n >= 0x7FFFFFFFu)
     return fail(ELEX_E_INVALID_ARGUMENT, "an index holds at most 2^31 - 2 vectors");
+  if (packed0() && count_ + n > kMaxPackedNodes)
+    return fail(ELEX_E_INVALID_ARGUMENT,
+                "an int8 index holds at most %u vectors, removed ones included (24-bit links); "
+                "use 'int8+f32' or 'none' for more",
+                kMaxPackedNodes);
   if (Status st = check_vectors(v, n); st != ELEX_OK) return st;
   // Duplicates: against the index, and within the batch.
   for (std::size_t i = 0; i < n; ++i) {
@@ -562,8 +582,9 @@ Status Index::add(const std::uint32_t* ids, const float* v, std::size_t n, Threa
     const std::uint32_t old = find(ids[i]);
     if (old != kNone) map_erase(ids[i]);  // a removed id being re-added
     map_put(ids[i], node);
-    // Zero every link slot: unused ones are serialised too (reproducible bytes).
-    std::memset(links0(node), 0, links_bytes_);
+    // Zero every link slot: unused ones are serialised too (reproducible
+    // bytes). A packed list is ended by all-ones instead.
+    std::memset(level0_ + std::size_t(node) * node_bytes_, packed0() ? 0xFF : 0, links_bytes_);
     if (level_of(node) > 0)
       std::memset(links_at(node, 1), 0,
                   std::size_t(level_of(node)) * (1 + params_.M) * sizeof(std::uint32_t));

@@ -3,7 +3,9 @@
 //   "HNSW" header: u32 dim, metric, M, efConstruction, quantization, count,
 //          live, entry, max_level, seed; f32 scale; u32 upper_size;
 //          u64 rng_state                                    (56 bytes)
-//   "NODE" count x node_bytes: the layer-0 arena (links + vectors)
+//   "NODE" count x (4 + 4 M0 + vector bytes): the layer-0 arena (u32 link
+//          count and links, then the vector or codes) — in this u32 layout
+//          also for Int8 indexes, whose arena packs links in 24 bits (hnsw.h)
 //   "LABL" count x u32 ids      "META" count x u8 level/removed
 //   "UOFF" count x u32 upper offsets   "UPPR" upper_size x u32
 //   "F32V" count x dim f32: the originals (quantization Int8F32 only)
@@ -56,9 +58,22 @@ struct IndexIo {
                  static_cast<std::uint32_t>(ix.upper_size_),
                  ix.rng_state_};
     const std::size_t n = ix.count_;
+    // Packed (Int8) nodes are written in the u32 layout every reader knows.
+    const std::size_t wide = 4 + 4 * std::size_t(ix.M0_) + ix.vec_bytes_;
+    std::uint8_t* widened = nullptr;
+    if (ix.packed0() && n > 0) {
+      widened = static_cast<std::uint8_t*>(std::calloc(n, wide));
+      if (widened == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "could not serialise the index");
+      for (std::size_t i = 0; i < n; ++i) {
+        auto* w = reinterpret_cast<std::uint32_t*>(widened + i * wide);
+        w[0] = ix.unpack0(static_cast<std::uint32_t>(i), w + 1);
+        std::memcpy(widened + i * wide + 4 + 4 * std::size_t(ix.M0_),
+                    ix.level0_ + i * ix.node_bytes_ + ix.links_bytes_, ix.vec_bytes_);
+      }
+    }
     const format::SectionIn sections[7] = {
         {kHead, &h, sizeof h},
-        {kNode, ix.level0_, n * ix.node_bytes_},
+        {kNode, widened != nullptr ? widened : ix.level0_, n * wide},
         {kLabl, ix.labels_, n * 4},
         {kMeta, ix.meta_, n},
         {kUoff, ix.upper_off_, n * 4},
@@ -66,7 +81,9 @@ struct IndexIo {
         {kF32v, ix.f32_, n * ix.params_.dim * sizeof(float)},
     };
     const unsigned count = ix.f32_ != nullptr ? 7 : 6;
-    return format::write(format::ContainerKind::HnswIndex, sections, count, out, size);
+    const Status st = format::write(format::ContainerKind::HnswIndex, sections, count, out, size);
+    std::free(widened);
+    return st;
   }
 
   static Status read(const std::uint8_t* bytes, std::size_t size, Index** out) {
@@ -114,7 +131,9 @@ struct IndexIo {
       const std::uint8_t* p = r.section(tag, &got);
       return p != nullptr && got == want ? p : nullptr;
     };
-    const std::uint8_t* node = sec(kNode, n * ix.node_bytes_);
+    const std::size_t wide = 4 + 4 * std::size_t(ix.M0_) + ix.vec_bytes_;
+    const std::uint8_t* node = sec(kNode, n * wide);
+    if (ix.packed0() && n > kMaxPackedNodes) return corrupt("too many nodes for an int8 index");
     const std::uint8_t* labl = sec(kLabl, n * 4);
     const std::uint8_t* meta = sec(kMeta, n);
     const std::uint8_t* uoff = sec(kUoff, n * 4);
@@ -126,7 +145,22 @@ struct IndexIo {
     if (originals && f32v == nullptr) return corrupt("the f32 originals are missing or cut");
     if (n > 0) {
       if (Status s = ix.reserve(n); s != ELEX_OK) return s;
-      std::memcpy(ix.level0_, node, n * ix.node_bytes_);
+      if (!ix.packed0()) {
+        std::memcpy(ix.level0_, node, n * wide);
+      } else {
+        // Validate the u32 lists here (the packed form cannot hold a bad
+        // count), then pack them.
+        std::uint32_t links[2 * kMaxM + 1];
+        for (std::size_t i = 0; i < n; ++i) {
+          std::memcpy(links, node + i * wide, 4 + 4 * std::size_t(ix.M0_));
+          if (links[0] > ix.M0_) return corrupt("a link count is too large");
+          for (std::uint32_t j = 0; j < links[0]; ++j)
+            if (links[1 + j] >= n) return corrupt("a link points past the last node");
+          ix.pack0(static_cast<std::uint32_t>(i), links + 1, links[0]);
+          std::memcpy(ix.level0_ + i * ix.node_bytes_ + ix.links_bytes_,
+                      node + i * wide + 4 + 4 * std::size_t(ix.M0_), ix.vec_bytes_);
+        }
+      }
       std::memcpy(ix.labels_, labl, n * 4);
       std::memcpy(ix.meta_, meta, n);
       std::memcpy(ix.upper_off_, uoff, n * 4);
@@ -153,7 +187,7 @@ struct IndexIo {
             std::uint64_t(ix.upper_off_[i]) + std::uint64_t(level) * (1 + ix.params_.M);
         if (end > h.upper_size) return corrupt("an upper-layer block is out of range");
       }
-      for (std::uint32_t l = 0; l <= level; ++l) {
+      for (std::uint32_t l = ix.packed0() ? 1 : 0; l <= level; ++l) {  // packed: checked above
         const std::uint32_t* links = ix.links_at(static_cast<std::uint32_t>(i), l);
         const std::uint32_t cap = l == 0 ? ix.M0_ : ix.params_.M;
         if (links[0] > cap) return corrupt("a link count is too large");

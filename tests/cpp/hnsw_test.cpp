@@ -329,6 +329,59 @@ TEST(Hnsw, Int8KeepsRecallAndSavesMemory) {
   EXPECT_EQ(Index::create(p, &bad), ELEX_E_INVALID_ARGUMENT);
 }
 
+// Int8 (codes only) packs layer-0 links in 24 bits: the graph is the one
+// the u32 layout gives (Int8F32 builds on the same codes), it serialises in
+// the u32 layout, and a 128-d index costs under 250 bytes per vector.
+TEST(Hnsw, Int8PacksLinksInto24BitsWithTheSameGraph) {
+  constexpr std::uint32_t dim = 128, n = 4000;
+  auto data = clustered(n, dim, 40, 21);
+  normalise_rows(data, dim);
+  const auto ids = iota_ids(n);
+  auto packed = make(dim, Metric::Cosine, Quantization::Int8, 16, 100);
+  auto wide = make(dim, Metric::Cosine, Quantization::Int8F32, 16, 100);
+  ASSERT_EQ(packed->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  ASSERT_EQ(wide->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  const double per_vector = double(packed->stats().bytes) / n;
+  EXPECT_LT(per_vector, 250.0);
+  const auto node_section = [](const Index& ix, std::vector<std::uint8_t>* keep) {
+    std::uint8_t* bytes = nullptr;
+    std::size_t size = 0;
+    EXPECT_EQ(ix.serialize(&bytes, &size), ELEX_OK);
+    keep->assign(bytes, bytes + size);
+    std::free(bytes);
+    format::Reader r;
+    EXPECT_EQ(r.open(keep->data(), keep->size(), format::ContainerKind::HnswIndex), ELEX_OK);
+    std::size_t len = 0;
+    const std::uint8_t* p = r.section(format::tag("NODE"), &len);
+    EXPECT_EQ(len, std::size_t(n) * (4 + 4 * 32 + dim));
+    return p;
+  };
+  std::vector<std::uint8_t> a_bytes, b_bytes;
+  const std::uint8_t* a = node_section(*packed, &a_bytes);
+  const std::uint8_t* b = node_section(*wide, &b_bytes);
+  const std::size_t stride = 4 + 4 * 32 + dim;
+  std::size_t links = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t ca, cb;
+    std::memcpy(&ca, a + i * stride, 4);
+    std::memcpy(&cb, b + i * stride, 4);
+    ASSERT_EQ(ca, cb) << i;
+    ASSERT_EQ(std::memcmp(a + i * stride + 4, b + i * stride + 4, 4 * ca), 0) << i;
+    ASSERT_EQ(std::memcmp(a + i * stride + 4 + 128, b + i * stride + 4 + 128, dim), 0) << i;
+    links += ca;
+  }
+  EXPECT_GT(links, std::size_t(n) * 8);
+  // Loading the u32 layout back packs it again: same results.
+  Index* back = nullptr;
+  ASSERT_EQ(Index::deserialize(a_bytes.data(), a_bytes.size(), &back), ELEX_OK);
+  IndexPtr owned(back);
+  const auto queries = clustered(50, dim, 40, 22);
+  const auto x = search(*packed, queries.data(), 50, 10, 64);
+  const auto y = search(*back, queries.data(), 50, 10, 64);
+  EXPECT_EQ(x.ids, y.ids);
+  EXPECT_EQ(x.dist, y.dist);
+}
+
 TEST(Hnsw, SerialisationRoundTripGivesIdenticalResults) {
   const auto data = clustered(3000, 32, 30, 11);
   const auto queries = clustered(100, 32, 30, 12);

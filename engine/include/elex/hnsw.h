@@ -7,6 +7,12 @@
 //              u32  link count c (<= M0 = 2M)
 //              u32  links[M0]          internal node numbers, first c valid
 //              f32  vector[dim]        (or i8 codes[dim] padded to 4 bytes)
+//            quantization Int8 (codes only) packs the links instead:
+//              u24  links[M0]          little-endian, the first 0xFFFFFF ends
+//                                      the list (no count); then the codes
+//            so a 128-d node is 224 bytes instead of 260, and such an index
+//            holds at most kMaxPackedNodes nodes. Serialised bytes use the
+//            u32 layout for every quantization (hnsw_io.cpp converts).
 //   labels_  u32 per node: the caller's id
 //   meta_    u8 per node: bits 0-6 level (0..kMaxLevel), bit 7 deleted
 //   upper_   u32 arena; node i with level L > 0 owns upper_off_[i] ..
@@ -44,6 +50,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 
 #include "elex/kernels.h"
@@ -55,6 +62,8 @@ namespace elex::hnsw {
 inline constexpr std::uint32_t kMaxLevel = 16;
 inline constexpr std::uint32_t kMaxM = 64;
 inline constexpr std::uint32_t kMaxK = 4096;
+/// Most nodes (removed ones included) of an Int8 index: its links are 24-bit.
+inline constexpr std::uint32_t kMaxPackedNodes = 0xFFFFFEu;
 
 enum class Quantization : std::uint32_t { None = 0, Int8 = 1, Int8F32 = 2 };
 
@@ -160,7 +169,34 @@ class Index {
     return reinterpret_cast<const std::int8_t*>(level0_ + std::size_t(i) * node_bytes_ +
                                                 links_bytes_);
   }
+  /// Links of node i at `level` as u32 {count, links...}; not for layer 0
+  /// of a packed index (see packed0()).
   std::uint32_t* links_at(std::uint32_t i, std::uint32_t level) const;
+  /// True when layer-0 links are 24-bit (quantization Int8).
+  bool packed0() const { return params_.quantization == Quantization::Int8; }
+  /// A packed node's layer-0 links into out (M0 slots); returns the count.
+  std::uint32_t unpack0(std::uint32_t i, std::uint32_t* out) const {
+    const std::uint8_t* p = level0_ + std::size_t(i) * node_bytes_;
+    std::uint32_t n = 0;
+    for (; n < M0_; ++n) {
+      std::uint32_t v;
+      std::memcpy(&v, p + 3 * n, 4);  // the 4th byte is the next link's or a code's
+      v &= 0xFFFFFFu;
+      if (v == 0xFFFFFFu) break;
+      out[n] = v;
+    }
+    return n;
+  }
+  /// Writes a packed node's layer-0 links (n <= M0), ending the list.
+  void pack0(std::uint32_t i, const std::uint32_t* ids, std::uint32_t n) {
+    std::uint8_t* p = level0_ + std::size_t(i) * node_bytes_;
+    for (std::uint32_t j = 0; j < n; ++j) {
+      p[3 * j] = std::uint8_t(ids[j]);
+      p[3 * j + 1] = std::uint8_t(ids[j] >> 8);
+      p[3 * j + 2] = std::uint8_t(ids[j] >> 16);
+    }
+    if (n < M0_) std::memset(p + 3 * n, 0xFF, 3 * std::size_t(M0_ - n));
+  }
   std::uint32_t level_of(std::uint32_t i) const { return meta_[i] & 0x7Fu; }
   bool deleted(std::uint32_t i) const { return (meta_[i] & 0x80u) != 0; }
 
@@ -207,7 +243,7 @@ class Index {
 
   Params params_;
   std::uint32_t M0_;
-  std::size_t links_bytes_;  // 4 + 4 * M0
+  std::size_t links_bytes_;  // 4 + 4 * M0, or 3 * M0 when packed0()
   std::size_t vec_bytes_;
   std::size_t node_bytes_;
   kernels::DistanceFn dist_ = nullptr;  // f32 metric (cosine -> ip on unit vectors)
