@@ -739,29 +739,12 @@ export class Bindings {
    * (of `shards`; 0 = all) plus `extra` records ({u32 length, record}*).
    */
   snapshot(shard: number, shards: number, meta: Uint8Array, extra: Uint8Array): { bytes: Uint8Array; count: number } {
-    this.open();
-    return this.scoped((s) => {
-      const pm = s.put(meta),
-        pe = s.put(extra),
-        out = s.alloc(12);
-      this.call(
-        'writing a snapshot',
-        this.m._elex_agents_snapshot(
-          this.enginePtr,
-          shard,
-          shards,
-          pm,
-          meta.length,
-          pe,
-          extra.length,
-          out,
-          out + 4,
-          out + 8,
-        ),
-      );
-      const count = this.u32()[(out >>> 2) + 2]!;
-      return { bytes: this.takeBuffer(s, out), count };
-    });
+    const { block, count } = this.snapshotBlock(shard, shards, meta, extra);
+    try {
+      return { bytes: block.view().slice(), count };
+    } finally {
+      block.free();
+    }
   }
 
   /** Verifies a snapshot; returns its META bytes and views of its records (into `bytes`). */

@@ -363,32 +363,42 @@ ELEX_EXPORT int elex_agent_import(elex_engine* engine, const uint8_t* bytes, siz
   });
 }
 
+namespace {
+
+/// AgentStore::import_batch over records at base + spans[2i], spans[2i+1]
+/// bytes each (checked against base_size).
+Status import_spans(elex_engine* engine, const uint8_t* base, size_t base_size,
+                    const uint32_t* spans, uint32_t n, int32_t* status) {
+  for (uint32_t i = 0; i < n; ++i)
+    if (spans[2 * i] > base_size || spans[2 * i + 1] > base_size - spans[2 * i])
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "record span %u lies outside the buffer", i);
+  auto** recs = static_cast<const uint8_t**>(std::malloc(sizeof(uint8_t*) * (n ? n : 1)));
+  auto* sizes = static_cast<size_t*>(std::malloc(sizeof(size_t) * (n ? n : 1)));
+  auto* sts = static_cast<Status*>(std::malloc(sizeof(Status) * (n ? n : 1)));
+  const Status st = recs && sizes && sts ? ELEX_OK : elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory");
+  if (st == ELEX_OK) {
+    for (uint32_t i = 0; i < n; ++i) {
+      recs[i] = base + spans[2 * i];
+      sizes[i] = spans[2 * i + 1];
+    }
+    engine->agents.import_batch(recs, sizes, n, &engine->pool, sts);
+    for (uint32_t i = 0; i < n; ++i) status[i] = int32_t(sts[i]);
+  }
+  std::free(recs);
+  std::free(sizes);
+  std::free(sts);
+  return st;
+}
+
+}  // namespace
+
 ELEX_EXPORT int elex_agents_import_at(elex_engine* engine, const uint8_t* base, size_t base_size,
                                       const uint32_t* spans, uint32_t n, int32_t* status) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (n > 0 && (base == nullptr || spans == nullptr || status == nullptr))
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null base, spans or status");
-    for (uint32_t i = 0; i < n; ++i)
-      if (spans[2 * i] > base_size || spans[2 * i + 1] > base_size - spans[2 * i])
-        return elex::fail(ELEX_E_INVALID_ARGUMENT, "record span %u lies outside the buffer", i);
-    auto** recs = static_cast<const uint8_t**>(std::malloc(sizeof(uint8_t*) * (n ? n : 1)));
-    auto* sizes = static_cast<size_t*>(std::malloc(sizeof(size_t) * (n ? n : 1)));
-    auto* sts = static_cast<Status*>(std::malloc(sizeof(Status) * (n ? n : 1)));
-    const Status st =
-        recs && sizes && sts ? ELEX_OK : elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory");
-    if (st == ELEX_OK) {
-      for (uint32_t i = 0; i < n; ++i) {
-        recs[i] = base + spans[2 * i];
-        sizes[i] = spans[2 * i + 1];
-      }
-      engine->agents.import_batch(recs, sizes, n, &engine->pool, sts);
-      for (uint32_t i = 0; i < n; ++i) status[i] = int32_t(sts[i]);
-    }
-    std::free(recs);
-    std::free(sizes);
-    std::free(sts);
-    return st;
+    return import_spans(engine, base, base_size, spans, n, status);
   });
 }
 
@@ -398,10 +408,10 @@ ELEX_EXPORT int elex_agents_import_batch(elex_engine* engine, const uint8_t* fra
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (n > 0 && (frames == nullptr || status == nullptr))
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null frames or status");
-    auto** recs = static_cast<const uint8_t**>(std::malloc(sizeof(uint8_t*) * (n ? n : 1)));
-    auto* sizes = static_cast<size_t*>(std::malloc(sizeof(size_t) * (n ? n : 1)));
-    auto* sts = static_cast<Status*>(std::malloc(sizeof(Status) * (n ? n : 1)));
-    Status st = recs && sizes && sts ? ELEX_OK : elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory");
+    if (std::uint64_t(size) > 0xFFFFFFFFull)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "frames of %zu bytes (at most 4 GiB)", size);
+    auto* spans = static_cast<uint32_t*>(std::malloc(sizeof(uint32_t) * 2 * (n ? n : 1)));
+    Status st = spans ? ELEX_OK : elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory");
     size_t at = 0;
     for (uint32_t i = 0; i < n && st == ELEX_OK; ++i) {
       uint32_t len = 0;
@@ -414,19 +424,14 @@ ELEX_EXPORT int elex_agents_import_batch(elex_engine* engine, const uint8_t* fra
         st = elex::fail(ELEX_E_INVALID_ARGUMENT, "record %u overruns the frames", i);
         break;
       }
-      recs[i] = frames + at + 4;
-      sizes[i] = len;
+      spans[2 * i] = uint32_t(at + 4);
+      spans[2 * i + 1] = len;
       at += 4 + size_t(len);
     }
     if (st == ELEX_OK && at != size)
       st = elex::fail(ELEX_E_INVALID_ARGUMENT, "frames hold more than %u records", n);
-    if (st == ELEX_OK) {
-      engine->agents.import_batch(recs, sizes, n, &engine->pool, sts);
-      for (uint32_t i = 0; i < n; ++i) status[i] = int32_t(sts[i]);
-    }
-    std::free(recs);
-    std::free(sizes);
-    std::free(sts);
+    if (st == ELEX_OK) st = import_spans(engine, frames, size, spans, n, status);
+    std::free(spans);
     return st;
   });
 }

@@ -128,7 +128,7 @@ Index::Index(const Params& p)
     : params_(p),
       M0_(2 * p.M),
       links_bytes_(p.quantization == Quantization::Int8 ? 3 * std::size_t(2 * p.M)
-                                                       : 4 + 4 * std::size_t(2 * p.M)),
+                                                        : 4 + 4 * std::size_t(2 * p.M)),
       vec_bytes_(p.quantization != Quantization::None ? (std::size_t(p.dim) + 3) & ~std::size_t{3}
                                                       : std::size_t(p.dim) * 4),
       node_bytes_(links_bytes_ + vec_bytes_),
