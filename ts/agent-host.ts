@@ -20,7 +20,7 @@
  * Without persistence, evicted agents' records stay in this worker's JS
  * heap (compact: about half of their live size) so nothing learned is lost.
  */
-import type { Bindings, HeapBlock } from './bindings.ts';
+import type { Bindings, HeapBlock, RecordSpan } from './bindings.ts';
 import { ContainerKind, writeContainer } from './container.ts';
 import { ElexError } from './errors.ts';
 import {
@@ -86,13 +86,12 @@ export interface SaveReport {
   at: number;
 }
 
-type Span = { offset: number; size: number };
 type Cold =
   | { where: 'memory'; bytes: Uint8Array }
   | { where: 'spill' }
   | { where: 'snapshot'; key: string }
   /** Restored, waiting for the background load: the record is in a snapshot read into wasm memory. */
-  | { where: 'block'; key: string; block: HeapBlock; rec: Span }
+  | { where: 'block'; key: string; block: HeapBlock; rec: RecordSpan }
   /** Its record failed to load (status): using the agent reports CORRUPT_DATA. */
   | { where: 'damaged'; key: string; status: number };
 
@@ -205,7 +204,7 @@ export class AgentHost {
           return block.view().subarray(0, n);
         };
         try {
-          const best = new Map<string, { block: HeapBlock; rec: { offset: number; size: number }; key: string }>();
+          const best = new Map<string, { block: HeapBlock; rec: RecordSpan; key: string }>();
           for (const key of keys.sort((x, y) => (x === own ? 1 : y === own ? -1 : 0))) {
             const tr = performance.now();
             const bytes = await this.store.get(key, into);
@@ -213,12 +212,7 @@ export class AgentHost {
             if (!bytes) continue;
             report.snapshots++;
             report.bytes += bytes.length;
-            let block = blocks[blocks.length - 1];
-            if (!block || bytes.byteOffset !== block.ptr || bytes.length !== block.size) {
-              // A store that ignored `into`: copy the bytes in.
-              into(bytes.length).set(bytes);
-              block = blocks[blocks.length - 1]!;
-            }
+            const block = blocks[blocks.length - 1]!; // the bytes are the last block `into` gave
             const records = this.verifiedIn(key, block);
             const view = block.view();
             for (const rec of records) {
@@ -281,7 +275,7 @@ export class AgentHost {
   }
 
   /** verified() of a snapshot in wasm memory: its records as offsets into the block. */
-  private verifiedIn(key: string, block: HeapBlock): { offset: number; size: number }[] {
+  private verifiedIn(key: string, block: HeapBlock): RecordSpan[] {
     return this.checked(key, () => this.b.verifySnapshotIn(block)).records;
   }
 
@@ -395,7 +389,6 @@ export class AgentHost {
     else if (c.where === 'block') {
       // Needed before the background load got to it: load it now.
       rec = c.block.view().slice(c.rec.offset, c.rec.offset + c.rec.size);
-      if (this.restored) this.restored.resident++;
     } else if (c.where === 'spill') {
       const key = `spill/${code}`;
       const bytes = await this.store!.get(key);
@@ -411,6 +404,7 @@ export class AgentHost {
       );
     this.b.importAgent(rec, true);
     this.cold.delete(code);
+    if (c.where === 'block' && this.restored) this.restored.resident++;
     await this.drain();
   }
 

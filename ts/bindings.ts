@@ -751,21 +751,17 @@ export class Bindings {
   verifySnapshot(bytes: Uint8Array): { meta: Uint8Array; records: Uint8Array[] } {
     this.open();
     if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'snapshot bytes must be a Uint8Array');
-    const where = this.scoped((s) => {
-      const p = s.put(bytes),
-        out = s.alloc(40);
-      this.call('verifying a snapshot', this.m._elex_snapshot_verify(this.enginePtr, p, bytes.length, out));
-      return Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 5)) as number[];
-    });
-    const [mo, ms, ro, rs] = where as [number, number, number, number];
-    const records: Uint8Array[] = [];
-    const v = new DataView(bytes.buffer, bytes.byteOffset + ro, rs);
-    for (let at = 0; at < rs;) {
-      const len = v.getUint32(at, true);
-      records.push(bytes.subarray(ro + at + 4, ro + at + 4 + len));
-      at += 4 + len;
+    const block = this.allocBlock(Math.max(1, bytes.length));
+    try {
+      block.view().set(bytes);
+      const { meta, records } = this.locateSnapshot(block, bytes.length);
+      return {
+        meta: bytes.subarray(meta.offset, meta.offset + meta.size),
+        records: records.map((r) => bytes.subarray(r.offset, r.offset + r.size)),
+      };
+    } finally {
+      block.free();
     }
-    return { meta: bytes.subarray(mo, mo + ms), records };
   }
 
   /**
@@ -837,25 +833,31 @@ export class Bindings {
    * verifySnapshot() of a snapshot already in wasm memory: META copied out,
    * records as offsets into the block (for importAgentsAt).
    */
-  verifySnapshotIn(block: HeapBlock): { meta: Uint8Array; records: { offset: number; size: number }[] } {
+  verifySnapshotIn(block: HeapBlock): { meta: Uint8Array; records: RecordSpan[] } {
+    const { meta, records } = this.locateSnapshot(block, block.size);
+    return { meta: block.view().slice(meta.offset, meta.offset + meta.size), records };
+  }
+
+  /** Verifies the first `size` bytes of a block as a snapshot; where its META and records lie. */
+  private locateSnapshot(block: HeapBlock, size: number): { meta: RecordSpan; records: RecordSpan[] } {
     this.open();
     const [mo, ms, ro, rs] = this.scoped((s) => {
       const out = s.alloc(40);
-      this.call('verifying a snapshot', this.m._elex_snapshot_verify(this.enginePtr, block.ptr, block.size, out));
+      this.call('verifying a snapshot', this.m._elex_snapshot_verify(this.enginePtr, block.ptr, size, out));
       return Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 4)) as [number, number, number, number];
     });
     const v = new DataView(this.memory.buffer, block.ptr + ro, rs);
-    const records: { offset: number; size: number }[] = [];
+    const records: RecordSpan[] = [];
     for (let at = 0; at < rs;) {
       const len = v.getUint32(at, true);
       records.push({ offset: ro + at + 4, size: len });
       at += 4 + len;
     }
-    return { meta: block.view().slice(mo, mo + ms), records };
+    return { meta: { offset: mo, size: ms }, records };
   }
 
   /** importAgents() of records already in a block, given as offsets into it. */
-  importAgentsAt(block: HeapBlock, records: readonly { offset: number; size: number }[]): Int32Array {
+  importAgentsAt(block: HeapBlock, records: readonly RecordSpan[]): Int32Array {
     this.open();
     return this.scoped((s) => {
       const spans = s.alloc(Math.max(8, 8 * records.length)),
@@ -1343,6 +1345,12 @@ export interface KpiEvalResult {
   counterStats: Float32Array;
   /** ms in the evaluation call (counters already in wasm memory). */
   kernelMs: number;
+}
+
+/** Where a record (or section) lies in a HeapBlock. */
+export interface RecordSpan {
+  offset: number;
+  size: number;
 }
 
 /** Bytes in wasm memory owned by the caller (Bindings.allocBlock, snapshotBlock). */

@@ -27,6 +27,7 @@ export type {
   HeapBlock,
   InstantiateOptions,
   Metric,
+  RecordSpan,
 } from './bindings.ts';
 export { ElexError, ErrorCodes, isElexError } from './errors.ts';
 export type { ErrorCode } from './errors.ts';

@@ -39,11 +39,19 @@ export type ReadTarget = (size: number) => Uint8Array;
 
 const bytesOf = (src: BytesSource): Uint8Array => (typeof src === 'function' ? src() : src);
 
+/** Bytes read into memory the caller names (or a fresh copy). */
+function land(bytes: Uint8Array, into?: ReadTarget): Uint8Array {
+  if (!into) return bytes.slice();
+  const out = into(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
 export interface KeyValueStore {
   readonly backend: PersistBackend;
   /** A human-readable location for error messages. */
   describe(key: string): string;
-  /** The bytes under `key` (read into `into(size)` when given), or null. */
+  /** The bytes under `key`, or null. Given `into`, they are read into the array it returns, which is the result. */
   get(key: string, into?: ReadTarget): Promise<Uint8Array | null>;
   put(key: string, bytes: BytesSource): Promise<void>;
   delete(key: string): Promise<void>;
@@ -80,11 +88,7 @@ export class MemoryStore implements KeyValueStore {
   }
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
     const v = this.map.get(key);
-    if (!v) return null;
-    if (!into) return v.slice();
-    const out = into(v.length);
-    out.set(v);
-    return out;
+    return v ? land(v, into) : null;
   }
   async put(key: string, bytes: BytesSource): Promise<void> {
     this.map.set(key, bytesOf(bytes).slice());
@@ -330,10 +334,7 @@ export class IdbStore implements KeyValueStore {
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
     const v = await this.tx('readonly', (s) => s.get(key) as IDBRequest<ArrayBuffer | undefined>);
     if (!v) return null;
-    if (!into) return new Uint8Array(v);
-    const out = into(v.byteLength);
-    out.set(new Uint8Array(v));
-    return out;
+    return into ? land(new Uint8Array(v), into) : new Uint8Array(v);
   }
 
   async put(key: string, bytes: BytesSource): Promise<void> {

@@ -223,6 +223,11 @@ async function queryBench(questions: { q: string; expected: string; kind: string
       });
   }
   await e.close();
+  const medianOf = (key: 'total' | 'workers' | 'shard' | 'kernel') =>
+    pct(
+      mons.map((m) => m[key]),
+      0.5,
+    );
   return {
     variant: info.variant,
     workers: info.workers,
@@ -258,22 +263,10 @@ async function queryBench(questions: { q: string; expected: string; kind: string
       cells,
       counters: counters.length,
       periods,
-      totalMs: pct(
-        mons.map((m) => m.total),
-        0.5,
-      ),
-      workersMs: pct(
-        mons.map((m) => m.workers),
-        0.5,
-      ),
-      shardMs: pct(
-        mons.map((m) => m.shard),
-        0.5,
-      ),
-      kernelMs: pct(
-        mons.map((m) => m.kernel),
-        0.5,
-      ),
+      totalMs: medianOf('total'),
+      workersMs: medianOf('workers'),
+      shardMs: medianOf('shard'),
+      kernelMs: medianOf('kernel'),
       kpis: mons[0]!.kpis,
       alerts: mons[0]!.alerts,
       perPeriodMs: pct(full, 0.5),

@@ -813,33 +813,40 @@ void Index::scan_range(const float* q, const std::int8_t* qc, std::uint32_t keep
     keep_best(h, {d, i}, keep);
     if (h.size() >= keep) bound = h.top().d;
   };
+  // score(b, nb, dots) fills a block's raw scores; distance(x) maps one to
+  // a distance that falls as x grows, so a block's best is its largest.
   constexpr std::uint32_t kBlock = 64;
-  if (int8()) {
-    // 1 - s^2 * dot_i8, as the graph search scores; the distance falls as
-    // the dot grows, so a block's best is its largest dot (an integer max:
-    // wasm's f32.min/max are slow NaN-aware sequences).
-    const float s2 = scale_ * scale_;
-    std::int32_t dots[kBlock];
+  auto blocks = [&](auto* dots, auto&& score, auto&& distance) {
     for (std::uint32_t b = begin; b < end; b += kBlock) {
       const std::uint32_t nb = std::min(kBlock, end - b);
-      quant::dots_i8(qc, codes(b), node_bytes_, nb, dim, dots);
-      std::int32_t hi = dots[0];
+      score(b, nb, dots);
+      auto hi = dots[0];
       for (std::uint32_t j = 1; j < nb; ++j) hi = dots[j] > hi ? dots[j] : hi;
-      if (!(1.0f - s2 * float(hi) < bound)) continue;
-      for (std::uint32_t j = 0; j < nb; ++j) offer(1.0f - s2 * float(dots[j]), b + j);
+      if (!(distance(hi) < bound)) continue;
+      for (std::uint32_t j = 0; j < nb; ++j) offer(distance(dots[j]), b + j);
     }
+  };
+  if (int8()) {
+    // 1 - s^2 * dot_i8, as the graph search scores (the block maximum is an
+    // integer max: wasm's f32.min/max are slow NaN-aware sequences).
+    const float s2 = scale_ * scale_;
+    std::int32_t dots[kBlock];
+    blocks(
+        dots,
+        [&](std::uint32_t b, std::uint32_t nb, std::int32_t* out) {
+          quant::dots_i8(qc, codes(b), node_bytes_, nb, dim, out);
+        },
+        [&](std::int32_t x) { return 1.0f - s2 * float(x); });
     return;
   }
   if (params_.metric != Metric::L2) {
     float dots[kBlock];  // 1 - dot (cosine vectors are stored unit length)
-    for (std::uint32_t b = begin; b < end; b += kBlock) {
-      const std::uint32_t nb = std::min(kBlock, end - b);
-      kernels::dots(q, vec(b), node_bytes_, nb, dim, dots);
-      float hi = dots[0];
-      for (std::uint32_t j = 1; j < nb; ++j) hi = dots[j] > hi ? dots[j] : hi;
-      if (!(1.0f - hi < bound)) continue;
-      for (std::uint32_t j = 0; j < nb; ++j) offer(1.0f - dots[j], b + j);
-    }
+    blocks(
+        dots,
+        [&](std::uint32_t b, std::uint32_t nb, float* out) {
+          kernels::dots(q, vec(b), node_bytes_, nb, dim, out);
+        },
+        [](float x) { return 1.0f - x; });
     return;
   }
   for (std::uint32_t i = begin; i < end; ++i) offer(dist_(q, vec(i), dim), i);

@@ -130,7 +130,7 @@ class Index {
   /// found) hold id 0xFFFFFFFF and distance +Inf. *found (optional) gets the
   /// number of hits per query. With a pool, queries run in parallel.
   /// rerank (int8 indexes): how many of the best candidates by code get the
-  /// final re-rank, at least k; 0 = kDefaultRerank(k). The graph yields at
+  /// final re-rank, at least k; 0 = default_rerank(k). The graph yields at
   /// most max(ef, k) candidates; the exact scan keeps exactly that many.
   [[nodiscard]] Status search(const float* queries, std::size_t nq, std::uint32_t k,
                               std::uint32_t ef, ExactMode mode, std::uint32_t* out_ids,

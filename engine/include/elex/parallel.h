@@ -6,8 +6,9 @@
 // of microseconds) on the job counter, and the caller spins the same way
 // before it sleeps on the helpers' completion: a futex wake-up costs tens of
 // microseconds in a browser, as long as a whole exact scan, so back-to-back
-// loops (one search per query) start and end without one. Chunks are handed out dynamically (an
-// atomic cursor), so a helper that is descheduled on a busy machine does not hold the others up.
+// loops (one search per query) start and end without one. Chunks are handed
+// out dynamically (an atomic cursor), so a helper that is descheduled on a
+// busy machine does not hold the others up.
 //
 // Threads exist only where ELEX_THREADS is 1: native builds and the wasm
 // `simd-mt` variant (-pthread). Elsewhere, and wherever a helper cannot be

@@ -38,32 +38,24 @@ void dot4_i8(const std::int8_t* q, const std::int8_t* const v[4], std::size_t n,
 void dots_i8(const std::int8_t* q, const std::int8_t* first, std::size_t stride, std::size_t count,
              std::size_t n, std::int32_t* out);
 }  // namespace vec
+namespace active = vec;
+#else
+namespace active = scalar;
+#endif
+
 inline std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
-  return vec::dot_i8(a, b, n);
+  return active::dot_i8(a, b, n);
 }
 /// out[j] = dot_i8(q, v[j], n) for four vectors in one pass over q (q is
 /// widened once per 16 values and shared by the four).
 inline void dot4_i8(const std::int8_t* q, const std::int8_t* const v[4], std::size_t n,
                     std::int32_t out[4]) {
-  vec::dot4_i8(q, v, n, out);
+  active::dot4_i8(q, v, n, out);
 }
 inline void dots_i8(const std::int8_t* q, const std::int8_t* first, std::size_t stride,
                     std::size_t count, std::size_t n, std::int32_t* out) {
-  vec::dots_i8(q, first, stride, count, n, out);
+  active::dots_i8(q, first, stride, count, n, out);
 }
-#else
-inline std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
-  return scalar::dot_i8(a, b, n);
-}
-inline void dot4_i8(const std::int8_t* q, const std::int8_t* const v[4], std::size_t n,
-                    std::int32_t out[4]) {
-  scalar::dot4_i8(q, v, n, out);
-}
-inline void dots_i8(const std::int8_t* q, const std::int8_t* first, std::size_t stride,
-                    std::size_t count, std::size_t n, std::int32_t* out) {
-  scalar::dots_i8(q, first, stride, count, n, out);
-}
-#endif
 
 }  // namespace elex::quant
 
