@@ -450,8 +450,10 @@ export class Bindings {
 
   /**
    * Benchmark aid: runs kernel `kernel` (0 dot, 1 cosine, 2 l2, 3 int8 dot,
-   * 4 Q-update, 5 validation, 6 aggregation) `reps` times on seeded data of
-   * size n inside wasm; twin 1 forces the scalar twin. Returns ms per rep.
+   * 4 Q-update, 5 validation, 6 aggregation, 7 monitor of n cells × 200
+   * counters × 96 periods on one thread) `reps` times on seeded data of size
+   * n inside wasm; twin 1 forces the scalar twin (for the monitor: every KPI
+   * through the reference path). Returns ms per rep.
    */
   benchKernel(kernel: number, twin: 0 | 1, n: number, reps: number): { msPerRep: number; checksum: number } {
     this.open();

@@ -1,4 +1,4 @@
-// npm run bench:index [-- --quick]
+// npm run bench:index [-- --quick] [-- --kernels-only]
 // Index and kernel benchmarks in headless Chromium (isolated page, so
 // performance.now() has 5 µs resolution), each variant with same-thread
 // bindings inside a worker, hnswlib-wasm 0.8.2 in the same run. Writes
@@ -55,7 +55,10 @@ const datasets = [
       ]),
 ];
 const wanted = (x) =>
-  (!only || x.data === only) && (!onlyN || x.n === onlyN) && (!quantArg || (x.quantization ?? 'none') === 'none');
+  !process.argv.includes('--kernels-only') &&
+  (!only || x.data === only) &&
+  (!onlyN || x.n === onlyN) &&
+  (!quantArg || (x.quantization ?? 'none') === 'none');
 for (const d of datasets.filter(wanted))
   for (const variant of variants.filter((v) => !onlyVariant || v === onlyVariant)) {
     if (d.n > 10000 && variant === 'scalar') continue; // minutes of build for a number nobody needs

@@ -7,6 +7,9 @@
 
 #include "elex/batch.h"
 #include "elex/kernels.h"
+#include "elex/monitor.h"
+
+#include "../../engine/src/bench_fixtures.h"
 
 namespace {
 
@@ -44,8 +47,40 @@ void BM_Batch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * std::int64_t(nq) * nv);
 }
 
+/// The browser bench's monitor batch (bench_fixtures.h).
+void BM_Monitor(benchmark::State& state) {
+  elex::bench::MonitorBatch batch(std::uint32_t(state.range(0)));
+  elex::ThreadPool pool(unsigned(state.range(1)));
+  for (auto _ : state) {
+    if (batch.run(&pool) != ELEX_OK) state.SkipWithError("evaluate failed");
+    benchmark::DoNotOptimize(batch.anomalies.data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(batch.cells) * batch.kKpis *
+                          batch.kPeriods);
+}
+
+/// Counter statistics alone over the same batch (one call, all rows).
+void BM_RowStats(benchmark::State& state) {
+  const std::size_t rows = std::size_t(state.range(0)) * 200, P = 96;
+  std::vector<float> in(rows * P), out(rows * 5);
+  std::uint32_t s = 12345;
+  for (auto& x : in) x = 50.0f + float((s = s * 1664525u + 1013904223u) >> 20);
+  for (auto _ : state) {
+    elex::monitor::row_stats(rows, P, in.data(), out.data(), nullptr);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(rows * P));
+}
+
 }  // namespace
 
+BENCHMARK(BM_RowStats)->Name("row_stats_x200x96/cells")->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Monitor)
+    ->Name("monitor_x200x96_116kpis/cells/threads")
+    ->Args({1000, 1})
+    ->Args({1000, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Distance<elex::Metric::InnerProduct, true>)->Name("dot/scalar")->Arg(128)->Arg(768);
 BENCHMARK(BM_Distance<elex::Metric::InnerProduct, false>)->Name("dot/simd")->Arg(128)->Arg(768);
 BENCHMARK(BM_Distance<elex::Metric::L2, true>)->Name("l2/scalar")->Arg(128)->Arg(768);

@@ -2,6 +2,7 @@
 // once, then a kernel run `reps` times inside wasm.
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <random>
 
 #include "elex/aggregate.h"
@@ -11,11 +12,12 @@
 #include "elex/qupdate.h"
 #include "elex/validate.h"
 
+#include "bench_fixtures.h"
 #include "export.h"
 
 namespace {
 
-constexpr int kKernels = 7;
+constexpr int kKernels = 8;
 constexpr std::uint32_t kAggCols = 16, kAggStride = 20;
 
 struct Inputs {
@@ -27,8 +29,11 @@ struct Inputs {
   elex::aggregate::ColumnStats stats[kAggCols];
 };
 Inputs g_in;
+elex::bench::MonitorBatch* g_monitor = nullptr;
 
 void release() {
+  delete g_monitor;
+  g_monitor = nullptr;
   for (auto*& p : g_in.f) std::free(p), p = nullptr;
   for (auto*& p : g_in.i8) std::free(p), p = nullptr;
   std::free(g_in.masks);
@@ -46,6 +51,14 @@ ELEX_EXPORT int elex_bench_prepare(int kernel, uint32_t n, uint32_t seed) {
   if (kernel < 0 || kernel >= kKernels || n == 0 || n > (1u << 22))
     return elex::fail(ELEX_E_INVALID_ARGUMENT, "bench kernel %d or size %u out of range", kernel,
                       n);
+  if (kernel == 7) {  // the monitor batch of n cells (seeded by its own fixture)
+    if (n > 4096) return elex::fail(ELEX_E_INVALID_ARGUMENT, "at most 4096 monitor cells");
+    g_monitor = new (std::nothrow) elex::bench::MonitorBatch(n);
+    if (g_monitor == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "bench inputs");
+    g_in.kernel = kernel;
+    g_in.n = n;
+    return ELEX_OK;
+  }
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
   const std::size_t floats = kernel == 6 ? std::size_t(n) * kAggStride : n;
@@ -122,6 +135,11 @@ ELEX_EXPORT int elex_bench_run(int kernel, int twin, uint32_t reps, double* chec
         else
           aggregate::run(in, g_in.stats);
         acc += g_in.stats[r % kAggCols].sum;
+        break;
+      }
+      case 7: {  // one thread; twin 1: every KPI through the reference path
+        if (Status st = g_monitor->run(nullptr, scalar); st != ELEX_OK) return st;
+        acc += g_monitor->max_z[r % g_monitor->max_z.size()];
         break;
       }
       default:

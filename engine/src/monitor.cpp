@@ -54,6 +54,138 @@ Status check(const Programs& p, std::uint32_t counters) {
 
 namespace {
 
+/// One row's figures, given its count, sum, min and max.
+void finish_row(float n, float sum, float mn, float mx, float* o) {
+  o[0] = n;
+  o[1] = sum;
+  o[2] = n > 0 ? sum / n : NAN;
+  o[3] = n > 0 ? mn : NAN;
+  o[4] = n > 0 ? mx : NAN;
+}
+
+/// A row's running figures, period t in lane t mod 4.
+struct Lanes {
+  std::int32_t n[4] = {0, 0, 0, 0};
+  float sum[4] = {0, 0, 0, 0};
+  float lo[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
+  float hi[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+
+  /// Periods [t0, P) of row, in order (t0 a multiple of 4); NaN skipped.
+  void scan(const float* row, std::size_t t0, std::size_t P) {
+    for (std::size_t t = t0; t < P; ++t) {
+      const unsigned j = t & 3;
+      const float v = row[t];
+      const bool ok = v == v;
+      n[j] += ok;
+      sum[j] += ok ? v : 0.0f;
+      lo[j] = ok && v < lo[j] ? v : lo[j];
+      hi[j] = ok && v > hi[j] ? v : hi[j];
+    }
+  }
+  /// Lanes joined in a fixed order: counts and sums pairwise, min / max from lane 0 up.
+  float total() const { return (sum[0] + sum[1]) + (sum[2] + sum[3]); }
+  void finish(float* o) const {
+    float mn = lo[0], mx = hi[0];
+    for (unsigned j = 1; j < 4; ++j) {
+      mn = lo[j] < mn ? lo[j] : mn;
+      mx = hi[j] > mx ? hi[j] : mx;
+    }
+    finish_row(float((n[0] + n[1]) + (n[2] + n[3])), total(), mn, mx, o);
+  }
+};
+
+/// Rows [b, e) one at a time: the reference.
+void rows_scalar(std::size_t b, std::size_t e, std::size_t P, const float* data, float* out) {
+  for (std::size_t r = b; r < e; ++r) {
+    Lanes l;
+    l.scan(data + r * P, 0, P);
+    l.finish(out + r * 5);
+  }
+}
+
+#if ELEX_SIMD
+/// One row, NaN skipped: the scalar loop's operations per lane.
+void row_vec(const float* row, std::size_t P, float* out) {
+  using namespace elex::simd;
+  i32x4 n = zero_i32();
+  f32x4 sum = zero(), lo = splat(INFINITY), hi = splat(-INFINITY);
+  std::size_t t = 0;
+  for (; t + 4 <= P; t += 4) {
+    const f32x4 v = load(row + t);
+    const m32x4 ok = eq(v, v);
+    n = count_if(n, ok);
+    sum = add(sum, keep(ok, v));
+    // NaN compares false: min / max (v < lo ? v : lo) skip it as `ok &&` does.
+    lo = simd::min(lo, v);
+    hi = simd::max(hi, v);
+  }
+  Lanes l;
+  store_i32(l.n, n);
+  store(l.sum, sum);
+  store(l.lo, lo);
+  store(l.hi, hi);
+  l.scan(row, t, P);
+  l.finish(out);
+}
+
+/// Four rows (P a multiple of 4) as if no sample were missing: sum, min
+/// and max alone, one row after the other. If a sum turns NaN, a sample
+/// was missing (or +inf met -inf): the four go again through row_vec(),
+/// which gives the same bits when there is no NaN. Otherwise the lanes are
+/// joined for the four rows at once: after a 4 × 4 transpose, vector j holds
+/// lane j of each row, so the joins of Lanes::finish() (sums pairwise, min /
+/// max from lane 0 up) and the mean are vertical ops; the count is P.
+void rows4_fast(const float* data, std::size_t r, std::size_t P, float* out) {
+  using namespace elex::simd;
+  f32x4 S[4], L[4], H[4];
+  for (unsigned q = 0; q < 4; ++q) {
+    const float* row = data + (r + q) * P;
+    f32x4 sum = zero(), lo = splat(INFINITY), hi = splat(-INFINITY);
+    for (std::size_t t = 0; t < P; t += 4) {
+      const f32x4 v = load(row + t);
+      sum = add(sum, v);
+      lo = simd::min(lo, v);
+      hi = simd::max(hi, v);
+    }
+    S[q] = sum, L[q] = lo, H[q] = hi;
+  }
+  const m32x4 clean =
+      mand(mand(eq(S[0], S[0]), eq(S[1], S[1])), mand(eq(S[2], S[2]), eq(S[3], S[3])));
+  if (movemask(clean) != 0xF) {
+    for (unsigned q = 0; q < 4; ++q) row_vec(data + (r + q) * P, P, out + (r + q) * 5);
+    return;
+  }
+  transpose4(S[0], S[1], S[2], S[3]);
+  transpose4(L[0], L[1], L[2], L[3]);
+  transpose4(H[0], H[1], H[2], H[3]);
+  f32x4 n = splat(float(P)), sum = add(add(S[0], S[1]), add(S[2], S[3])), mean = div(sum, n);
+  f32x4 lo = L[0], hi = H[0];
+  for (unsigned j = 1; j < 4; ++j) {
+    lo = simd::min(lo, L[j]);  // L[j] < lo ? L[j] : lo
+    hi = simd::max(hi, H[j]);
+  }
+  alignas(16) float mx[4];
+  store(mx, hi);
+  transpose4(n, sum, mean, lo);  // now row q's (count, sum, mean, min)
+  const f32x4 rowq[4] = {n, sum, mean, lo};
+  for (unsigned q = 0; q < 4; ++q) {
+    store(out + (r + q) * 5, rowq[q]);
+    out[(r + q) * 5 + 4] = mx[q];
+  }
+}
+
+void rows_vec(std::size_t b, std::size_t e, std::size_t P, const float* data, float* out) {
+  std::size_t r = b;
+  if (P % 4 == 0 && P > 0)
+    for (; r + 4 <= e; r += 4) rows4_fast(data, r, P, out);
+  for (; r < e; ++r) row_vec(data + r * P, P, out + r * 5);
+}
+#endif
+
+}  // namespace
+
+namespace {
+
 /// Lane sums combined in a fixed order.
 double combine(const float l[4]) {
   return (double(l[0]) + double(l[1])) + (double(l[2]) + double(l[3]));
@@ -64,6 +196,48 @@ KpiScore finish_score(std::uint32_t br, std::uint32_t an, float worst, const flo
   KpiScore k{br, an, worst, (n[0] + n[1]) + (n[2] + n[3]), 0.0, 0.0};
   if (k.count > 0) k.mean = combine(sum) / double(k.count);
   return k;
+}
+
+/// M2: squared deviations of the finite values from `mean`, period t in
+/// lane t mod 8 (two registers, so the adds of one chain overlap), lanes j
+/// and j + 4 joined, then combine(). Periods [t0, P) in order, onto M.
+void m2_tail(const float* v, std::size_t t0, std::size_t P, float mean, float M[8]) {
+  for (std::size_t t = t0; t < P; ++t) {
+    const float x = v[t];
+    const float d = x - x == 0.0f ? x - mean : 0.0f;
+    M[t & 7] += d * d;
+  }
+}
+double m2_join(const float M[8]) {
+  const float l[4] = {M[0] + M[4], M[1] + M[5], M[2] + M[6], M[3] + M[7]};
+  return combine(l);
+}
+double m2_of(const float* v, std::size_t P, float mean) {
+  float M[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::size_t t = 0;
+#if ELEX_SIMD
+  using namespace elex::simd;
+  const f32x4 nil = zero(), mu = splat(mean);
+  f32x4 a = nil, b = nil;
+  const auto dev = [&](std::size_t u) {
+    const f32x4 x = load(v + u);
+    return keep(eq(sub(x, x), nil), sub(x, mu));
+  };
+  for (; t + 8 <= P; t += 8) {
+    const f32x4 d0 = dev(t), d1 = dev(t + 4);
+    a = add(a, mul(d0, d0));
+    b = add(b, mul(d1, d1));
+  }
+  if (t + 4 <= P) {
+    const f32x4 d0 = dev(t);
+    a = add(a, mul(d0, d0));
+    t += 4;
+  }
+  store(M, a);
+  store(M + 4, b);
+#endif
+  m2_tail(v, t, P, mean, M);
+  return m2_join(M);
 }
 
 }  // namespace
@@ -77,22 +251,17 @@ KpiScore score(const float* v, std::size_t P, const ScoreParams& sp) {
     const float x = v[t];
     const bool ok = x - x == 0.0f;  // finite
     br += ok && ((sp.direction > 0 && x < sp.threshold) || (sp.direction < 0 && x > sp.threshold));
-    const float z = ok && sp.inv_sd > 0 ? std::fabs(x - sp.mean0) * sp.inv_sd : 0.0f;
+    const bool scored = ok && sp.inv_sd > 0;
+    const float z = scored ? std::fabs(x - sp.mean0) * sp.inv_sd : 0.0f;
     worst = z > worst ? z : worst;
-    an += z > sp.z_threshold;
+    an += scored && z > sp.z_threshold;
     n[j] += ok ? 1.0f : 0.0f;
     sum[j] += ok ? x : 0.0f;
   }
   KpiScore k = finish_score(br, an, worst, n, sum);
-  const float mean = float(k.mean);
-  float m2[4] = {0, 0, 0, 0};
-  for (std::size_t t = 0; t < P; ++t) {
-    const float x = v[t];
-    const bool ok = x - x == 0.0f;
-    const float d = ok ? x - mean : 0.0f;
-    m2[t & 3] += d * d;
-  }
-  k.m2 = combine(m2);
+  float m2[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  m2_tail(v, 0, P, float(k.mean), m2);
+  k.m2 = m2_join(m2);
   return k;
 }
 }  // namespace scalar
@@ -114,7 +283,7 @@ KpiScore score(const float* v, std::size_t P, const ScoreParams& sp) {
     if (scored) {
       const f32x4 z = keep(ok, mul(simd::abs(sub(x, mean0)), inv));
       worst = simd::max(worst, z);  // worst < z ? z : worst
-      an = count_if(an, gt(z, zt));
+      an = count_if(an, mand(ok, gt(z, zt)));
     }
     n = add(n, keep(ok, one));
     sum = add(sum, keep(ok, x));
@@ -133,31 +302,164 @@ KpiScore score(const float* v, std::size_t P, const ScoreParams& sp) {
     b += ok && ((sp.direction > 0 && x < sp.threshold) || (sp.direction < 0 && x > sp.threshold));
     const float z = ok && scored ? std::fabs(x - sp.mean0) * sp.inv_sd : 0.0f;
     w = z > w ? z : w;
-    a += z > sp.z_threshold;
+    a += ok && scored && z > sp.z_threshold;
     N[j] += ok ? 1.0f : 0.0f;
     S[j] += ok ? x : 0.0f;
   }
   KpiScore k = finish_score(b, a, w, N, S);
-  const f32x4 mean = splat(float(k.mean));
-  f32x4 m2 = nil;
-  std::size_t u = 0;
-  for (; u + 4 <= P; u += 4) {
-    const f32x4 x = load(v + u);
-    const f32x4 d = keep(eq(sub(x, x), nil), sub(x, mean));
-    m2 = add(m2, mul(d, d));
-  }
-  alignas(16) float M[4];
-  store(M, m2);
-  for (; u < P; ++u) {
-    const float x = v[u];
-    const bool ok = x - x == 0.0f;
-    const float d = ok ? x - float(k.mean) : 0.0f;
-    M[u & 3] += d * d;
-  }
-  k.m2 = combine(M);
+  k.m2 = m2_of(v, P, float(k.mean));
   return k;
 #else
   return scalar::score(v, P, sp);
+#endif
+}
+
+namespace scalar {
+KpiScore figures(const float* v, std::size_t P, const ScoreParams& sp, float* stats) {
+  if (stats != nullptr) rows_scalar(0, 1, P, v, stats);
+  return scalar::score(v, P, sp);
+}
+}  // namespace scalar
+
+namespace {
+
+#if ELEX_SIMD
+/// figures() for a direction and whether the row is scored: one pass for
+/// the row's statistics, breaches and z-scores, a second for M2. When the
+/// row holds an infinity (its sum is not finite), "ok" differs between the
+/// two (row_stats skips NaN, score() every non-finite value): score() then
+/// decides. Otherwise ok = not NaN for both, and a NaN compares false in
+/// every test below, so no mask is needed but for the sums.
+template <int Dir, bool Scored>
+KpiScore figures_vec(const float* v, std::size_t P, const ScoreParams& sp, float* stats) {
+  using namespace elex::simd;
+  const f32x4 thr = splat(sp.threshold), mean0 = splat(sp.mean0), inv = splat(sp.inv_sd),
+              zt = splat(sp.z_threshold);
+  i32x4 n = zero_i32(), br = zero_i32(), an = zero_i32();
+  f32x4 sum = zero(), lo = splat(INFINITY), hi = splat(-INFINITY), worst = zero();
+  std::size_t t = 0;
+  for (; t + 4 <= P; t += 4) {
+    const f32x4 x = load(v + t);
+    const m32x4 ok = eq(x, x);
+    n = count_if(n, ok);
+    sum = add(sum, keep(ok, x));
+    lo = simd::min(lo, x);
+    hi = simd::max(hi, x);
+    if constexpr (Dir > 0) br = count_if(br, lt(x, thr));
+    if constexpr (Dir < 0) br = count_if(br, gt(x, thr));
+    if constexpr (Scored) {
+      const f32x4 z = mul(simd::abs(sub(x, mean0)), inv);  // NaN for a NaN
+      worst = simd::max(worst, z);
+      an = count_if(an, gt(z, zt));
+    }
+  }
+  Lanes l;
+  store_i32(l.n, n);
+  store(l.sum, sum);
+  store(l.lo, lo);
+  store(l.hi, hi);
+  l.scan(v, t, P);
+  if (stats != nullptr) l.finish(stats);
+  const float total = l.total();
+  if (!(total - total == 0.0f)) return score(v, P, sp);  // an infinity (or an overflow)
+  std::uint32_t b = std::uint32_t(hsum_i32(br)), a = std::uint32_t(hsum_i32(an));
+  alignas(16) float W[4];
+  store(W, worst);
+  float w = std::max(std::max(W[0], W[1]), std::max(W[2], W[3]));
+  for (std::size_t u = t; u < P; ++u) {  // the tail, as score() does it
+    const float x = v[u];
+    const bool ok = x == x;
+    b += ok && ((Dir > 0 && x < sp.threshold) || (Dir < 0 && x > sp.threshold));
+    const float z = ok && Scored ? std::fabs(x - sp.mean0) * sp.inv_sd : 0.0f;
+    w = z > w ? z : w;
+    a += ok && Scored && z > sp.z_threshold;
+  }
+  const float N[4] = {float(l.n[0]), float(l.n[1]), float(l.n[2]), float(l.n[3])};
+  KpiScore k = finish_score(b, a, w, N, l.sum);
+  k.m2 = m2_of(v, P, float(k.mean));
+  return k;
+}
+
+/// figures_vec() for a row with no NaN and no infinity, which is what the
+/// fast path of eval_cell() gives but for an overflow (P a multiple of 4):
+/// no masks, so fewer registers. The sum tells: it is finite only if every
+/// value is. Returns false, having written nothing, when it is not.
+template <int Dir, bool Scored>
+bool figures_clean(const float* v, std::size_t P, const ScoreParams& sp, float* stats,
+                   KpiScore& k) {
+  using namespace elex::simd;
+  const f32x4 thr = splat(sp.threshold), mean0 = splat(sp.mean0), inv = splat(sp.inv_sd),
+              zt = splat(sp.z_threshold);
+  i32x4 br = zero_i32(), an = zero_i32();
+  f32x4 sum = zero(), lo = splat(INFINITY), hi = splat(-INFINITY), worst = zero();
+  for (std::size_t t = 0; t < P; t += 4) {
+    const f32x4 x = load(v + t);
+    sum = add(sum, x);
+    lo = simd::min(lo, x);
+    hi = simd::max(hi, x);
+    if constexpr (Dir > 0) br = count_if(br, lt(x, thr));
+    if constexpr (Dir < 0) br = count_if(br, gt(x, thr));
+    if constexpr (Scored) {
+      const f32x4 z = mul(simd::abs(sub(x, mean0)), inv);
+      worst = simd::max(worst, z);
+      an = count_if(an, gt(z, zt));
+    }
+  }
+  Lanes l;
+  store(l.sum, sum);
+  const float total = l.total();
+  if (!(total - total == 0.0f)) return false;
+  for (unsigned j = 0; j < 4; ++j) l.n[j] = std::int32_t(P / 4);
+  if (stats != nullptr) {
+    store(l.lo, lo);
+    store(l.hi, hi);
+    l.finish(stats);
+  }
+  alignas(16) float W[4];
+  store(W, worst);
+  const float N[4] = {float(l.n[0]), float(l.n[1]), float(l.n[2]), float(l.n[3])};
+  k = finish_score(std::uint32_t(hsum_i32(br)), std::uint32_t(hsum_i32(an)),
+                   std::max(std::max(W[0], W[1]), std::max(W[2], W[3])), N, l.sum);
+  // m2_of() without its mask (every value is finite): the same bits.
+  const f32x4 mu = splat(float(k.mean));
+  f32x4 a = zero(), b = zero();
+  std::size_t t = 0;
+  for (; t + 8 <= P; t += 8) {
+    const f32x4 d0 = sub(load(v + t), mu), d1 = sub(load(v + t + 4), mu);
+    a = add(a, mul(d0, d0));
+    b = add(b, mul(d1, d1));
+  }
+  if (t < P) {
+    const f32x4 d0 = sub(load(v + t), mu);
+    a = add(a, mul(d0, d0));
+  }
+  float M[8];
+  store(M, a);
+  store(M + 4, b);
+  k.m2 = m2_join(M);
+  return true;
+}
+
+template <int Dir, bool Scored>
+KpiScore figures_of(const float* v, std::size_t P, const ScoreParams& sp, float* stats) {
+  KpiScore k;
+  if (P % 4 == 0 && figures_clean<Dir, Scored>(v, P, sp, stats, k)) return k;
+  return figures_vec<Dir, Scored>(v, P, sp, stats);
+}
+#endif
+
+}  // namespace
+
+KpiScore figures(const float* v, std::size_t P, const ScoreParams& sp, float* stats) {
+#if ELEX_SIMD
+  const bool scored = sp.inv_sd > 0;
+  if (sp.direction > 0)
+    return scored ? figures_of<1, true>(v, P, sp, stats) : figures_of<1, false>(v, P, sp, stats);
+  if (sp.direction < 0)
+    return scored ? figures_of<-1, true>(v, P, sp, stats) : figures_of<-1, false>(v, P, sp, stats);
+  return scored ? figures_of<0, true>(v, P, sp, stats) : figures_of<0, false>(v, P, sp, stats);
+#else
+  return scalar::figures(v, P, sp, stats);
 #endif
 }
 
@@ -235,13 +537,12 @@ bool fast_binop(const float* x, const float* y, float* out, std::size_t P) {
 
 /// Per-thread work space for eval_cell.
 struct Work {
-  // (kMaxStack + 3) × P values. KPI k's stack starts at row k mod 4, so its
-  // result (row 0 of its stack) stays put while the next KPIs of its group
-  // of four run above it; then row_stats takes the four rows at once.
-  float* stack;
-  float* why;        // kMaxStack × P reasons (the reference path)
-  const float** sp;  // kMaxStack operand pointers (the fast path)
-  float* cstats;     // counters × 5 when the caller wants no counter figures
+  float* stack;         // kMaxStack × P values
+  float* why;           // kMaxStack × P reasons (the reference path)
+  const float** sp;     // kMaxStack operand pointers (the fast path)
+  float* cstats;        // counters × 5 when the caller wants no counter figures
+  ScoreParams* params;  // kpis: this cell's score parameters
+  KpiScore* scores;     // kpis: this cell's figures, merged into the history last
 };
 
 /// The fast path: values only. Operands are pointers (a pushed row is read
@@ -365,20 +666,28 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
   const float* cell = data + std::size_t(c) * s.counters * P;
   float* cstats = o.counter_stats ? o.counter_stats + std::size_t(c) * s.counters * 5 : w.cstats;
   row_stats(s.counters, P, cell, cstats, nullptr);
+  // Anomalies are scored against the history before this batch (so a spike
+  // is not part of its own baseline). The parameters of every KPI first,
+  // and the merges last: their divisions and square roots then overlap
+  // from one KPI to the next instead of lengthening each KPI's chain.
+  double* hist = o.history + std::size_t(c) * p.kpis * 3;
+  for (std::uint32_t k = 0; k < p.kpis; ++k) {
+    const double* h = hist + k * 3;
+    const bool scored = h[0] >= double(a.min_history) && h[0] > 1;
+    const double sd = scored ? std::sqrt(h[2] / (h[0] - 1)) : 0.0;
+    w.params[k] = {a.threshold ? a.threshold[k] : NAN, a.direction ? a.direction[k] : 0,
+                   float(h[1]), sd > 0 ? float(1.0 / sd) : 0.0f, a.z_threshold};
+  }
   constexpr float kMissingF = 1.0f, kDivZeroF = 2.0f;
   for (std::uint32_t k = 0; k < p.kpis; ++k) {
-    const std::uint32_t group = k & 3u;
-    float* base = w.stack + group * P;
-    const float* vals = o.reference ? nullptr : eval_fast(p, k, cell, P, cstats, base, w);
+    const float* vals = o.reference ? nullptr : eval_fast(p, k, cell, P, cstats, w.stack, w);
     const std::size_t ck = std::size_t(c) * p.kpis + k;
     std::uint32_t missing = 0, div_zero = 0;
     if (vals != nullptr) {
-      if (vals != base) std::memcpy(base, vals, P * sizeof(float));  // e.g. a lone counter
-      vals = base;
       if (o.reasons) std::memset(o.reasons + ck * P, kOk, P);
     } else {
-      eval_reference(p, k, cell, P, base, w.why);
-      vals = base;
+      eval_reference(p, k, cell, P, w.stack, w.why);
+      vals = w.stack;
       for (std::size_t t = 0; t < P; ++t) {
         missing += w.why[t] == kMissingF;
         div_zero += w.why[t] == kDivZeroF;
@@ -389,30 +698,26 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
       }
     }
     if (o.values) std::memcpy(o.values + ck * P, vals, P * sizeof(float));
-    // Four KPI rows at a time through row_stats (bit-identical per row).
-    if (o.kpi_stats && (group == 3 || k + 1 == p.kpis))
-      row_stats(group + 1, P, w.stack, o.kpi_stats + (ck - group) * 5, nullptr);
-    // Breaches, and anomalies against the history before this batch (so a
-    // spike is not part of its own baseline); then the batch's values join
-    // the history (Chan et al.'s merge of counts, means and M2).
-    double* h = o.history + ck * 3;
-    const bool scored = h[0] >= double(a.min_history) && h[0] > 1;
-    const double sd = scored ? std::sqrt(h[2] / (h[0] - 1)) : 0.0;
-    const ScoreParams sp{a.threshold ? a.threshold[k] : NAN, a.direction ? a.direction[k] : 0,
-                         float(h[1]), sd > 0 ? float(1.0 / sd) : 0.0f, a.z_threshold};
-    const KpiScore sc = score(vals, P, sp);
-    if (sc.count > 0) {
-      const double bn = sc.count, n = h[0] + bn, delta = sc.mean - h[1];
-      h[2] += sc.m2 + delta * delta * h[0] * bn / n;
-      h[1] += delta * bn / n;
-      h[0] = n;
-    }
+    const KpiScore sc = figures(vals, P, w.params[k], o.kpi_stats ? o.kpi_stats + ck * 5 : nullptr);
+    w.scores[k] = sc;
     o.anomalies[ck] = sc.anomalies;
     o.max_z[ck] = sc.worst_z;
     if (o.breaches) o.breaches[ck] = sc.breaches;
     if (o.nulls) {
       o.nulls[2 * ck] = missing;
       o.nulls[2 * ck + 1] = div_zero;
+    }
+  }
+  // The batch's values join the history (Chan et al.'s merge of counts,
+  // means and M2).
+  for (std::uint32_t k = 0; k < p.kpis; ++k) {
+    const KpiScore& sc = w.scores[k];
+    if (sc.count > 0) {
+      double* h = hist + k * 3;
+      const double bn = sc.count, n = h[0] + bn, delta = sc.mean - h[1];
+      h[2] += sc.m2 + delta * delta * h[0] * bn / n;
+      h[1] += delta * bn / n;
+      h[0] = n;
     }
   }
 }
@@ -425,20 +730,32 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
   const std::size_t P = s.periods;
   if (P == 0 || s.cells == 0 || p.kpis == 0) return ELEX_OK;
   const unsigned threads = pool ? pool->size() : 1;
-  // Per thread: stack ((kMaxStack + 3) × P, see Work) and reasons
-  // (kMaxStack × P), counter figures (counters × 5) and operand pointers.
-  const std::size_t stack = P * (kMaxStack + 3);
+  // Per thread: stack and reasons (kMaxStack × P each), counter figures
+  // (counters × 5) and operand pointers.
+  const std::size_t stack = P * kMaxStack;
   const std::size_t floats = stack + P * kMaxStack + std::size_t(s.counters) * 5;
   auto* mem = static_cast<float*>(std::malloc(sizeof(float) * floats * threads));
   auto* ptrs = static_cast<const float**>(std::malloc(sizeof(float*) * kMaxStack * threads));
-  if (mem == nullptr || ptrs == nullptr) {
+  auto* params = static_cast<ScoreParams*>(std::malloc(sizeof(ScoreParams) * p.kpis * threads));
+  auto* scores = static_cast<KpiScore*>(std::malloc(sizeof(KpiScore) * p.kpis * threads));
+  const auto release = [&] {
     std::free(mem);
     std::free(ptrs);
+    std::free(params);
+    std::free(scores);
+  };
+  if (mem == nullptr || ptrs == nullptr || params == nullptr || scores == nullptr) {
+    release();
     return fail(ELEX_E_OUT_OF_MEMORY, "no memory for %zu periods", P);
   }
   auto work = [&](unsigned t) {
     float* m = mem + t * floats;
-    return Work{m, m + stack, ptrs + t * kMaxStack, m + stack + P * kMaxStack};
+    return Work{m,
+                m + stack,
+                ptrs + t * kMaxStack,
+                m + stack + P * kMaxStack,
+                params + std::size_t(t) * p.kpis,
+                scores + std::size_t(t) * p.kpis};
   };
   if (pool != nullptr && threads > 1) {
     pool->parallel_for(s.cells, 4, [&](std::size_t b, std::size_t e, unsigned t) {
@@ -449,91 +766,9 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
     Work w = work(0);
     for (std::uint32_t c = 0; c < s.cells; ++c) eval_cell(p, s, data, a, o, c, w);
   }
-  std::free(mem);
-  std::free(ptrs);
+  release();
   return ELEX_OK;
 }
-
-namespace {
-
-/// One row's figures, given its running count, sum, min and max.
-void finish_row(float n, float sum, float mn, float mx, float* o) {
-  o[0] = n;
-  o[1] = sum;
-  o[2] = n > 0 ? sum / n : NAN;
-  o[3] = n > 0 ? mn : NAN;
-  o[4] = n > 0 ? mx : NAN;
-}
-
-/// Rows [b, e) one at a time; the reference order of every operation.
-void rows_scalar(std::size_t b, std::size_t e, std::size_t P, const float* data, float* out) {
-  for (std::size_t r = b; r < e; ++r) {
-    const float* row = data + r * P;
-    float n = 0, sum = 0, mn = INFINITY, mx = -INFINITY;
-    for (std::size_t t = 0; t < P; ++t) {
-      const float v = row[t];
-      const bool ok = v == v;
-      n += ok ? 1.0f : 0.0f;
-      sum += ok ? v : 0.0f;
-      mn = ok && v < mn ? v : mn;
-      mx = ok && v > mx ? v : mx;
-    }
-    finish_row(n, sum, mn, mx, out + r * 5);
-  }
-}
-
-#if ELEX_SIMD
-/// Rows [b, e), four per step: lane j holds row r + j and sees its periods
-/// in order, with the scalar loop's operations, so results are identical.
-void rows_vec(std::size_t b, std::size_t e, std::size_t P, const float* data, float* out) {
-  using namespace elex::simd;
-  std::size_t r = b;
-  const f32x4 one = splat(1.0f), nil = zero();
-  for (; r + 4 <= e; r += 4) {
-    const float* row[4] = {data + r * P, data + (r + 1) * P, data + (r + 2) * P,
-                           data + (r + 3) * P};
-    f32x4 n = nil, sum = nil, mn = splat(INFINITY), mx = splat(-INFINITY);
-    // NaN compares false, so min / max (v < mn ? v : mn) skip it as the
-    // scalar loop's `ok &&` does; keep() is select(ok, x, 0) in one op.
-    const auto step = [&](f32x4 v) {
-      const m32x4 ok = eq(v, v);
-      n = add(n, keep(ok, one));
-      sum = add(sum, keep(ok, v));
-      mn = simd::min(mn, v);
-      mx = simd::max(mx, v);
-    };
-    std::size_t t = 0;
-    for (; t + 4 <= P; t += 4) {
-      f32x4 a = load(row[0] + t), c1 = load(row[1] + t), c2 = load(row[2] + t),
-            c3 = load(row[3] + t);
-      transpose4(a, c1, c2, c3);
-      step(a);
-      step(c1);
-      step(c2);
-      step(c3);
-    }
-    alignas(16) float N[4], S[4], MN[4], MX[4];
-    store(N, n);
-    store(S, sum);
-    store(MN, mn);
-    store(MX, mx);
-    for (unsigned j = 0; j < 4; ++j) {
-      for (std::size_t u = t; u < P; ++u) {  // the tail, same operations
-        const float v = row[j][u];
-        const bool ok = v == v;
-        N[j] += ok ? 1.0f : 0.0f;
-        S[j] += ok ? v : 0.0f;
-        MN[j] = ok && v < MN[j] ? v : MN[j];
-        MX[j] = ok && v > MX[j] ? v : MX[j];
-      }
-      finish_row(N[j], S[j], MN[j], MX[j], out + (r + j) * 5);
-    }
-  }
-  rows_scalar(r, e, P, data, out);
-}
-#endif
-
-}  // namespace
 
 namespace scalar {
 void row_stats(std::size_t rows, std::size_t P, const float* data, float* out) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -242,6 +243,50 @@ TEST(Monitor, KpiScoreVectorFormIsBitIdenticalToTheScalarTwin) {
   const auto k = elex::monitor::score(flat.data(), 96, {NAN, 0, 0, 0, 3});
   EXPECT_NEAR(k.m2 / 96, 0.25, 1e-6);
   EXPECT_NEAR(k.mean, 100000.5, 1e-3);
+}
+
+// The fused KPI pass (statistics, breaches, z-scores, M2) equals
+// scalar::row_stats then scalar::score bit for bit: rows with NaN, with an
+// infinity (the score's fallback), with no sample, every direction, scored
+// or not, and a z threshold below zero (a NaN is never an anomaly).
+TEST(Monitor, KpiFiguresEqualRowStatsThenScore) {
+  std::uint32_t seed = 9;
+  const auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  for (std::size_t P : {1u, 3u, 4u, 7u, 96u, 97u})
+    for (int kind = 0; kind < 4; ++kind)
+      for (int dir : {-1, 0, 1})
+        for (float inv : {0.0f, 0.05f})
+          for (float zt : {3.0f, -1.0f}) {
+            std::vector<float> v(P);
+            for (std::size_t t = 0; t < P; ++t) {
+              const std::uint32_t r = next();
+              v[t] = float(int(r >> 9) % 3000) / 7.0f - 100.0f;
+              if (kind >= 1 && r % 7 == 0) v[t] = NAN;
+              if (kind == 2 && t == P / 2) v[t] = (r & 1) ? INFINITY : -INFINITY;
+              if (kind == 3) v[t] = NAN;
+            }
+            const elex::monitor::ScoreParams sp{150.0f, dir, 120.0f, inv, zt};
+            float sa[5], sb[5];
+            const auto a = elex::monitor::scalar::figures(v.data(), P, sp, sa);
+            const auto b = elex::monitor::figures(v.data(), P, sp, sb);
+            float sr[5];
+            elex::monitor::scalar::row_stats(1, P, v.data(), sr);
+            const auto c = elex::monitor::scalar::score(v.data(), P, sp);
+            const std::string at = std::to_string(P) + ' ' + std::to_string(kind) + ' ' +
+                                   std::to_string(dir) + ' ' + std::to_string(inv) + ' ' +
+                                   std::to_string(zt);
+            EXPECT_EQ(std::memcmp(sa, sb, sizeof sa), 0) << at;
+            EXPECT_EQ(std::memcmp(sa, sr, sizeof sa), 0) << at;
+            for (const auto* k : {&b, &c}) {
+              EXPECT_EQ(a.breaches, k->breaches) << at;
+              EXPECT_EQ(a.anomalies, k->anomalies) << at;
+              EXPECT_EQ(std::memcmp(&a.worst_z, &k->worst_z, 4), 0) << at;
+              EXPECT_EQ(a.count, k->count) << at;
+              EXPECT_EQ(std::memcmp(&a.mean, &k->mean, 8), 0) << at;
+              EXPECT_EQ(std::memcmp(&a.m2, &k->m2, 8), 0) << at;
+            }
+            if (kind == 3) EXPECT_EQ(b.anomalies, 0u) << at;
+          }
 }
 
 TEST(Monitor, RowStatsVectorFormIsBitIdenticalToTheScalarTwin) {

@@ -108,6 +108,16 @@ namespace scalar {
 KpiScore score(const float* values, std::size_t periods, const ScoreParams& sp);
 }
 
+/// One KPI row's figures at once, as evaluate() takes them: row_stats() of
+/// the row into stats (5 floats; none when null) and its score(). The
+/// vector form does both in one pass (and M2 in a second) unless the row
+/// holds an infinity; it equals the scalar twin, which is
+/// scalar::row_stats() then scalar::score(), bit for bit.
+KpiScore figures(const float* values, std::size_t periods, const ScoreParams& sp, float* stats);
+namespace scalar {
+KpiScore figures(const float* values, std::size_t periods, const ScoreParams& sp, float* stats);
+}
+
 /// Cells are independent: with a pool they are spread over its threads.
 /// A KPI is first evaluated on values alone (a stack of row pointers, no
 /// copies of pushed rows); if an input row holds a NaN or a divisor is
@@ -120,8 +130,10 @@ KpiScore score(const float* values, std::size_t periods, const ScoreParams& sp);
 /// Per row (cell × counter, or cell × KPI) over the periods, skipping NaN:
 /// count, sum, mean, min, max (out: rows × 5; mean/min/max NaN when count
 /// is 0).
-/// The vector form takes four rows per step (a 4 × 4 transpose puts one row
-/// in each lane) and walks each row's periods in order, so it is
+/// Order: period t goes to lane t mod 4 (the lanes see their periods in
+/// order); the lane sums are joined as (l0 + l1) + (l2 + l3), the minima and
+/// maxima from lane 0 up. The vector form keeps a row's lanes in one
+/// register and takes four rows side by side (independent chains), so it is
 /// bit-identical to the scalar twin.
 void row_stats(std::size_t rows, std::size_t periods, const float* data, float* out,
                ThreadPool* pool);

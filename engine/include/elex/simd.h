@@ -107,6 +107,7 @@ inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
 }
 /// Adds 1 to each lane whose mask is set (mask lanes are all ones = -1).
 inline i32x4 count_if(i32x4 acc, m32x4 m) { return {wasm_i32x4_sub(acc.v, m.v)}; }
+inline void store_i32(std::int32_t* p, i32x4 a) { wasm_v128_store(p, a.v); }
 /// Lanes whose 32 bits are not all zero.
 inline m32x4 nonzero(m32x4 a) { return {wasm_i32x4_ne(a.v, wasm_i32x4_splat(0))}; }
 inline std::int32_t hsum_i32(i32x4 a) {
@@ -193,6 +194,9 @@ inline i32x4 dot_i8x16(i32x4 acc, const std::int8_t* a, const std::int8_t* b) {
   return dot_i8x16w(acc, widen_i8x16(a), widen_i8x16(b));
 }
 inline i32x4 count_if(i32x4 acc, m32x4 m) { return {_mm_sub_epi32(acc.v, _mm_castps_si128(m.v))}; }
+inline void store_i32(std::int32_t* p, i32x4 a) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), a.v);
+}
 inline m32x4 nonzero(m32x4 a) {
   const __m128i z = _mm_cmpeq_epi32(_mm_castps_si128(a.v), _mm_setzero_si128());
   return {_mm_castsi128_ps(_mm_xor_si128(z, _mm_set1_epi32(-1)))};
