@@ -1009,6 +1009,7 @@ export class Bindings {
     zThreshold: number,
     minHistory: number,
     perPeriod = true,
+    into?: ArrayBuffer,
   ): KpiEvalResult {
     this.open();
     const { cells, counters, periods } = shape;
@@ -1030,13 +1031,16 @@ export class Bindings {
       // from the evaluation itself, which has each cell in cache.
       const nv = cells * K * periods;
       const pVal = perPeriod ? s.alloc(nv * 4) : 0,
-        pWhy = perPeriod ? s.alloc(nv) : 0,
-        pAn = s.alloc(cells * K * 4),
-        pZ = s.alloc(cells * K * 4),
-        pBr = s.alloc(cells * K * 4),
-        pCs = s.alloc(cells * counters * 5 * 4),
-        pKs = s.alloc(cells * K * 5 * 4),
-        pNull = s.alloc(Math.max(4, cells * K * 8));
+        pWhy = perPeriod ? s.alloc(nv) : 0;
+      // The per-KPI and per-counter figures lie in one block, copied out at once.
+      const at = kpiOutputLayout(cells, K, counters);
+      const pOut = s.alloc(at.bytes);
+      const pAn = pOut + at.anomalies,
+        pZ = pOut + at.maxZ,
+        pBr = pOut + at.breaches,
+        pNull = pOut + at.nullCounts,
+        pKs = pOut + at.kpiStats,
+        pCs = pOut + at.counterStats;
       const e = this.enginePtr;
       const t0 = performance.now();
       this.call(
@@ -1069,15 +1073,17 @@ export class Bindings {
       );
       const kernelMs = performance.now() - t0;
       history.set(new Float64Array(this.memory.buffer, pHist, history.length));
+      const out = into && into.byteLength === at.bytes ? into : new ArrayBuffer(at.bytes);
+      new Uint8Array(out).set(new Uint8Array(this.memory.buffer, pOut, at.bytes));
       return {
         values: perPeriod ? this.copyOut(Float32Array, pVal, nv) : null,
         reasons: perPeriod ? this.copyOut(Uint8Array, pWhy, nv) : null,
-        nullCounts: this.copyOut(Uint32Array, pNull, cells * K * 2),
-        anomalies: this.copyOut(Uint32Array, pAn, cells * K),
-        maxZ: this.copyOut(Float32Array, pZ, cells * K),
-        breaches: this.copyOut(Uint32Array, pBr, cells * K),
-        kpiStats: this.copyOut(Float32Array, pKs, cells * K * 5),
-        counterStats: this.copyOut(Float32Array, pCs, cells * counters * 5),
+        nullCounts: new Uint32Array(out, at.nullCounts, cells * K * 2),
+        anomalies: new Uint32Array(out, at.anomalies, cells * K),
+        maxZ: new Float32Array(out, at.maxZ, cells * K),
+        breaches: new Uint32Array(out, at.breaches, cells * K),
+        kpiStats: new Float32Array(out, at.kpiStats, cells * K * 5),
+        counterStats: new Float32Array(out, at.counterStats, cells * counters * 5),
         kernelMs,
       };
     });
@@ -1328,7 +1334,39 @@ export class Bindings {
   }
 }
 
-/** What kpiEval() gives: per cell and KPI, in the batch's cell order. */
+/**
+ * Where kpiEval() puts its per-KPI and per-counter figures: byte offsets in
+ * one buffer of `bytes` (4-byte elements, in this order).
+ */
+export function kpiOutputLayout(
+  cells: number,
+  kpis: number,
+  counters: number,
+): {
+  anomalies: number;
+  maxZ: number;
+  breaches: number;
+  nullCounts: number;
+  kpiStats: number;
+  counterStats: number;
+  bytes: number;
+} {
+  const ck = cells * kpis * 4;
+  return {
+    anomalies: 0,
+    maxZ: ck,
+    breaches: 2 * ck,
+    nullCounts: 3 * ck,
+    kpiStats: 5 * ck,
+    counterStats: 10 * ck,
+    bytes: 10 * ck + cells * counters * 20,
+  };
+}
+
+/**
+ * What kpiEval() gives: per cell and KPI, in the batch's cell order. The
+ * per-KPI and per-counter arrays are views of one buffer (kpiOutputLayout).
+ */
 export interface KpiEvalResult {
   /** cells × kpis × periods; NaN where the value is null (null unless perPeriod). */
   values: Float32Array | null;

@@ -223,11 +223,9 @@ const api: WorkerApi = {
   monitor: (req) =>
     serve(async () => {
       const r = (await router()).monitor(req);
-      const buffers = [r.anomalies, r.maxZ, r.breaches, r.kpiStats, r.counterStats, r.nullCounts, r.values, r.reasons];
-      return Comlink.transfer(
-        r,
-        buffers.flatMap((x) => (x ? [x.buffer as ArrayBuffer] : [])),
-      );
+      const arrays = [r.anomalies, r.maxZ, r.breaches, r.kpiStats, r.counterStats, r.nullCounts, r.values, r.reasons];
+      // Several arrays are views of one buffer: each buffer once in the transfer list.
+      return Comlink.transfer(r, [...new Set(arrays.flatMap((x) => (x ? [x.buffer as ArrayBuffer] : [])))]);
     }),
   agentValues: (code, state) => serve(() => agents().values(code, state)),
   agentInfo: (code) => serve(() => agents().info(code)),

@@ -1,6 +1,6 @@
 /** Validation verdicts and KPI programs through the real wasm kernels. */
 import { beforeAll, expect, test } from 'vitest';
-import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { instantiate, kpiOutputLayout, type Bindings } from '../../ts/bindings.ts';
 import { loadCatalog } from '../../ts/catalog.ts';
 import { codeOf } from './helpers.ts';
 import {
@@ -232,37 +232,74 @@ test('KPI and counter statistics are bit-identical in the simd and scalar builds
       thresholds: Float32Array.from([95, NaN]),
       directions: Int8Array.from([1, 0]),
     };
-    // 37 cells × 2 counters × 97 periods (not multiples of 4), with gaps and zeros.
-    const shape = { cells: 37, counters: 2, periods: 97 };
-    const data = new Float32Array(37 * 2 * 97);
-    let s = 9;
-    for (let i = 0; i < data.length; i++) {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      data[i] = s % 23 === 0 ? NaN : s % 31 === 0 ? 0 : (s >>> 12) / 97;
+    // 37 cells × 2 counters × 97 periods (not multiples of 4), with gaps and zeros; then 96
+    // periods (the unmasked paths for clean rows), where most cells have no gap.
+    for (const periods of [97, 96]) {
+      const shape = { cells: 37, counters: 2, periods };
+      const data = new Float32Array(37 * 2 * periods);
+      let s = 9;
+      for (let i = 0; i < data.length; i++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        const gap = periods === 97 || Math.floor(i / (2 * periods)) % 5 === 0;
+        data[i] = gap && s % 23 === 0 ? NaN : gap && s % 31 === 0 ? 0 : (s >>> 12) / 97;
+      }
+      // Two batches, so the second is scored against the history of the first.
+      const ha = new Float64Array(37 * 2 * 3),
+        hc = new Float64Array(37 * 2 * 3);
+      b.kpiEval(prog, data, shape, ha, 3, 8);
+      scalar.kpiEval(prog, data, shape, hc, 3, 8);
+      const a = b.kpiEval(prog, data, shape, ha, 1.5, 8);
+      const c = scalar.kpiEval(prog, data, shape, hc, 1.5, 8);
+      const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+      expect(bits(a.values!)).toEqual(bits(c.values!));
+      expect(Array.from(a.reasons!)).toEqual(Array.from(c.reasons!));
+      expect(Array.from(a.nullCounts)).toEqual(Array.from(c.nullCounts));
+      expect(bits(a.counterStats)).toEqual(bits(c.counterStats));
+      expect(bits(a.kpiStats)).toEqual(bits(c.kpiStats));
+      expect(Array.from(a.anomalies)).toEqual(Array.from(c.anomalies));
+      expect(Array.from(a.breaches)).toEqual(Array.from(c.breaches));
+      expect(bits(a.maxZ)).toEqual(bits(c.maxZ));
+      expect(Array.from(ha)).toEqual(Array.from(hc));
+      // The data exercised the paths: nulls of both kinds, breaches, anomalies.
+      expect(a.nullCounts.some((x, i) => i % 2 === 0 && x > 0)).toBe(true);
+      expect(a.nullCounts.some((x, i) => i % 2 === 1 && x > 0)).toBe(true);
+      expect(a.breaches.some((x) => x > 0)).toBe(true);
+      expect(a.anomalies.some((x) => x > 0)).toBe(true);
     }
-    // Two batches, so the second is scored against the history of the first.
-    const ha = new Float64Array(37 * 2 * 3),
-      hc = new Float64Array(37 * 2 * 3);
-    b.kpiEval(prog, data, shape, ha, 3, 8);
-    scalar.kpiEval(prog, data, shape, hc, 3, 8);
-    const a = b.kpiEval(prog, data, shape, ha, 1.5, 8);
-    const c = scalar.kpiEval(prog, data, shape, hc, 1.5, 8);
-    const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
-    expect(bits(a.values!)).toEqual(bits(c.values!));
-    expect(Array.from(a.reasons!)).toEqual(Array.from(c.reasons!));
-    expect(Array.from(a.nullCounts)).toEqual(Array.from(c.nullCounts));
-    expect(bits(a.counterStats)).toEqual(bits(c.counterStats));
-    expect(bits(a.kpiStats)).toEqual(bits(c.kpiStats));
-    expect(Array.from(a.anomalies)).toEqual(Array.from(c.anomalies));
-    expect(Array.from(a.breaches)).toEqual(Array.from(c.breaches));
-    expect(bits(a.maxZ)).toEqual(bits(c.maxZ));
-    expect(Array.from(ha)).toEqual(Array.from(hc));
-    // The data exercised the paths: nulls of both kinds, breaches, anomalies.
-    expect(a.nullCounts.some((x, i) => i % 2 === 0 && x > 0)).toBe(true);
-    expect(a.nullCounts.some((x, i) => i % 2 === 1 && x > 0)).toBe(true);
-    expect(a.breaches.some((x) => x > 0)).toBe(true);
-    expect(a.anomalies.some((x) => x > 0)).toBe(true);
   } finally {
     scalar.close();
   }
+});
+
+test('kpiEval lays its figures into a given buffer of the right size, whatever it held', () => {
+  const idx = new Map([
+    ['Cell.pmAtt', 0],
+    ['Cell.pmSucc', 1],
+  ]);
+  const consts: number[] = [];
+  const k1 = compileFormula('100 * Cell.pmSucc / Cell.pmAtt', idx, consts)!;
+  const prog = {
+    ops: Int32Array.from(k1),
+    offsets: Uint32Array.from([0, k1.length]),
+    consts: Float32Array.from(consts),
+    kpis: 1,
+    thresholds: Float32Array.from([95]),
+    directions: Int8Array.from([1]),
+  };
+  const shape = { cells: 3, counters: 2, periods: 8 };
+  const data = Float32Array.from({ length: 48 }, (_, i) => (i % 7 === 3 ? NaN : 10 + (i % 11)));
+  const fresh = b.kpiEval(prog, data, shape, new Float64Array(9), 3, 8, false);
+  const bytes = kpiOutputLayout(3, 1, 2).bytes;
+  const used = new ArrayBuffer(bytes);
+  new Uint8Array(used).fill(0xa5);
+  const into = b.kpiEval(prog, data, shape, new Float64Array(9), 3, 8, false, used);
+  expect(into.kpiStats.buffer).toBe(used);
+  expect(into.counterStats.buffer).toBe(used);
+  expect(new Uint8Array(used)).toEqual(new Uint8Array(fresh.kpiStats.buffer));
+  // The figures fill the buffer exactly, in the documented order.
+  expect(fresh.counterStats.byteOffset + fresh.counterStats.byteLength).toBe(bytes);
+  expect(Array.from(into.nullCounts)).toEqual(Array.from(fresh.nullCounts));
+  // A buffer of another size is not used.
+  const other = b.kpiEval(prog, data, shape, new Float64Array(9), 3, 8, false, new ArrayBuffer(bytes + 4));
+  expect(other.kpiStats.buffer.byteLength).toBe(bytes);
 });
