@@ -104,14 +104,14 @@ void rows_scalar(std::size_t b, std::size_t e, std::size_t P, const float* data,
 }
 
 #if ELEX_SIMD
-/// One row, NaN skipped: the scalar loop's operations per lane.
-void row_vec(const float* row, std::size_t P, float* out) {
-  using namespace elex::simd;
-  i32x4 n = zero_i32();
-  f32x4 sum = zero(), lo = splat(INFINITY), hi = splat(-INFINITY);
-  std::size_t t = 0;
-  for (; t + 4 <= P; t += 4) {
-    const f32x4 v = load(row + t);
+/// Lanes in registers: four periods per step, the scalar loop's operations
+/// per lane, NaN skipped.
+struct LaneRegs {
+  simd::i32x4 n = simd::zero_i32();
+  simd::f32x4 sum = simd::zero(), lo = simd::splat(INFINITY), hi = simd::splat(-INFINITY);
+
+  void step(simd::f32x4 v) {
+    using namespace elex::simd;
     const m32x4 ok = eq(v, v);
     n = count_if(n, ok);
     sum = add(sum, keep(ok, v));
@@ -119,11 +119,22 @@ void row_vec(const float* row, std::size_t P, float* out) {
     lo = simd::min(lo, v);
     hi = simd::max(hi, v);
   }
-  Lanes l;
-  store_i32(l.n, n);
-  store(l.sum, sum);
-  store(l.lo, lo);
-  store(l.hi, hi);
+  Lanes lanes() const {
+    Lanes l;
+    simd::store_i32(l.n, n);
+    simd::store(l.sum, sum);
+    simd::store(l.lo, lo);
+    simd::store(l.hi, hi);
+    return l;
+  }
+};
+
+/// One row, NaN skipped.
+void row_vec(const float* row, std::size_t P, float* out) {
+  LaneRegs r;
+  std::size_t t = 0;
+  for (; t + 4 <= P; t += 4) r.step(simd::load(row + t));
+  Lanes l = r.lanes();
   l.scan(row, t, P);
   l.finish(out);
 }
@@ -335,16 +346,13 @@ KpiScore figures_vec(const float* v, std::size_t P, const ScoreParams& sp, float
   using namespace elex::simd;
   const f32x4 thr = splat(sp.threshold), mean0 = splat(sp.mean0), inv = splat(sp.inv_sd),
               zt = splat(sp.z_threshold);
-  i32x4 n = zero_i32(), br = zero_i32(), an = zero_i32();
-  f32x4 sum = zero(), lo = splat(INFINITY), hi = splat(-INFINITY), worst = zero();
+  LaneRegs r;
+  i32x4 br = zero_i32(), an = zero_i32();
+  f32x4 worst = zero();
   std::size_t t = 0;
   for (; t + 4 <= P; t += 4) {
     const f32x4 x = load(v + t);
-    const m32x4 ok = eq(x, x);
-    n = count_if(n, ok);
-    sum = add(sum, keep(ok, x));
-    lo = simd::min(lo, x);
-    hi = simd::max(hi, x);
+    r.step(x);
     if constexpr (Dir > 0) br = count_if(br, lt(x, thr));
     if constexpr (Dir < 0) br = count_if(br, gt(x, thr));
     if constexpr (Scored) {
@@ -353,11 +361,7 @@ KpiScore figures_vec(const float* v, std::size_t P, const ScoreParams& sp, float
       an = count_if(an, gt(z, zt));
     }
   }
-  Lanes l;
-  store_i32(l.n, n);
-  store(l.sum, sum);
-  store(l.lo, lo);
-  store(l.hi, hi);
+  Lanes l = r.lanes();
   l.scan(v, t, P);
   if (stats != nullptr) l.finish(stats);
   const float total = l.total();
