@@ -384,72 +384,6 @@ KpiScore figures_vec(const float* v, std::size_t P, const ScoreParams& sp, float
   return k;
 }
 
-/// figures_vec() for a row with no NaN and no infinity, which is what the
-/// fast path of eval_cell() gives but for an overflow (P a multiple of 4):
-/// no masks, so fewer registers. The sum tells: it is finite only if every
-/// value is. Returns false, having written nothing, when it is not.
-template <int Dir, bool Scored>
-bool figures_clean(const float* v, std::size_t P, const ScoreParams& sp, float* stats,
-                   KpiScore& k) {
-  using namespace elex::simd;
-  const f32x4 thr = splat(sp.threshold), mean0 = splat(sp.mean0), inv = splat(sp.inv_sd),
-              zt = splat(sp.z_threshold);
-  i32x4 br = zero_i32(), an = zero_i32();
-  f32x4 sum = zero(), lo = splat(INFINITY), hi = splat(-INFINITY), worst = zero();
-  for (std::size_t t = 0; t < P; t += 4) {
-    const f32x4 x = load(v + t);
-    sum = add(sum, x);
-    lo = simd::min(lo, x);
-    hi = simd::max(hi, x);
-    if constexpr (Dir > 0) br = count_if(br, lt(x, thr));
-    if constexpr (Dir < 0) br = count_if(br, gt(x, thr));
-    if constexpr (Scored) {
-      const f32x4 z = mul(simd::abs(sub(x, mean0)), inv);
-      worst = simd::max(worst, z);
-      an = count_if(an, gt(z, zt));
-    }
-  }
-  Lanes l;
-  store(l.sum, sum);
-  const float total = l.total();
-  if (!(total - total == 0.0f)) return false;
-  for (unsigned j = 0; j < 4; ++j) l.n[j] = std::int32_t(P / 4);
-  if (stats != nullptr) {
-    store(l.lo, lo);
-    store(l.hi, hi);
-    l.finish(stats);
-  }
-  alignas(16) float W[4];
-  store(W, worst);
-  const float N[4] = {float(l.n[0]), float(l.n[1]), float(l.n[2]), float(l.n[3])};
-  k = finish_score(std::uint32_t(hsum_i32(br)), std::uint32_t(hsum_i32(an)),
-                   std::max(std::max(W[0], W[1]), std::max(W[2], W[3])), N, l.sum);
-  // m2_of() without its mask (every value is finite): the same bits.
-  const f32x4 mu = splat(float(k.mean));
-  f32x4 a = zero(), b = zero();
-  std::size_t t = 0;
-  for (; t + 8 <= P; t += 8) {
-    const f32x4 d0 = sub(load(v + t), mu), d1 = sub(load(v + t + 4), mu);
-    a = add(a, mul(d0, d0));
-    b = add(b, mul(d1, d1));
-  }
-  if (t < P) {
-    const f32x4 d0 = sub(load(v + t), mu);
-    a = add(a, mul(d0, d0));
-  }
-  float M[8];
-  store(M, a);
-  store(M + 4, b);
-  k.m2 = m2_join(M);
-  return true;
-}
-
-template <int Dir, bool Scored>
-KpiScore figures_of(const float* v, std::size_t P, const ScoreParams& sp, float* stats) {
-  KpiScore k;
-  if (P % 4 == 0 && figures_clean<Dir, Scored>(v, P, sp, stats, k)) return k;
-  return figures_vec<Dir, Scored>(v, P, sp, stats);
-}
 #endif
 
 }  // namespace
@@ -458,10 +392,11 @@ KpiScore figures(const float* v, std::size_t P, const ScoreParams& sp, float* st
 #if ELEX_SIMD
   const bool scored = sp.inv_sd > 0;
   if (sp.direction > 0)
-    return scored ? figures_of<1, true>(v, P, sp, stats) : figures_of<1, false>(v, P, sp, stats);
+    return scored ? figures_vec<1, true>(v, P, sp, stats) : figures_vec<1, false>(v, P, sp, stats);
   if (sp.direction < 0)
-    return scored ? figures_of<-1, true>(v, P, sp, stats) : figures_of<-1, false>(v, P, sp, stats);
-  return scored ? figures_of<0, true>(v, P, sp, stats) : figures_of<0, false>(v, P, sp, stats);
+    return scored ? figures_vec<-1, true>(v, P, sp, stats)
+                  : figures_vec<-1, false>(v, P, sp, stats);
+  return scored ? figures_vec<0, true>(v, P, sp, stats) : figures_vec<0, false>(v, P, sp, stats);
 #else
   return scalar::figures(v, P, sp, stats);
 #endif

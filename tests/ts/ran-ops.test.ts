@@ -214,24 +214,34 @@ test('KPI formulas compile to stack programs and evaluate with reasons for null 
   expect(Array.from(r.counterStats.subarray(5, 10))).toEqual([2, 9, 4.5, 0, 9]); // succ: NaN skipped
 });
 
+/** KPI programs over two counters (Cell.pmAtt, Cell.pmSucc), as kpiEval() takes them. */
+function ratioPrograms(formulas: string[], thresholds: number[], directions: number[]) {
+  const idx = new Map([
+    ['Cell.pmAtt', 0],
+    ['Cell.pmSucc', 1],
+  ]);
+  const consts: number[] = [];
+  const code = formulas.map((f) => compileFormula(f, idx, consts)!);
+  const offsets = [0];
+  for (const c of code) offsets.push(offsets[offsets.length - 1]! + c.length);
+  return {
+    ops: Int32Array.from(code.flat()),
+    offsets: Uint32Array.from(offsets),
+    consts: Float32Array.from(consts),
+    kpis: formulas.length,
+    thresholds: Float32Array.from(thresholds),
+    directions: Int8Array.from(directions),
+  };
+}
+
 test('KPI and counter statistics are bit-identical in the simd and scalar builds', async () => {
   const scalar = await instantiate({ variant: 'scalar' });
   try {
-    const idx = new Map([
-      ['Cell.pmAtt', 0],
-      ['Cell.pmSucc', 1],
-    ]);
-    const consts: number[] = [];
-    const k1 = compileFormula('100 * Cell.pmSucc / Cell.pmAtt', idx, consts)!;
-    const k2 = compileFormula('-(Cell.pmAtt - Cell.pmSucc) * 2 + Cell.pmSucc / (Cell.pmAtt - 3)', idx, consts)!;
-    const prog = {
-      ops: Int32Array.from([...k1, ...k2]),
-      offsets: Uint32Array.from([0, k1.length, k1.length + k2.length]),
-      consts: Float32Array.from(consts),
-      kpis: 2,
-      thresholds: Float32Array.from([95, NaN]),
-      directions: Int8Array.from([1, 0]),
-    };
+    const prog = ratioPrograms(
+      ['100 * Cell.pmSucc / Cell.pmAtt', '-(Cell.pmAtt - Cell.pmSucc) * 2 + Cell.pmSucc / (Cell.pmAtt - 3)'],
+      [95, NaN],
+      [1, 0],
+    );
     // 37 cells × 2 counters × 97 periods (not multiples of 4), with gaps and zeros; then 96
     // periods (the unmasked paths for clean rows), where most cells have no gap.
     for (const periods of [97, 96]) {
@@ -272,20 +282,7 @@ test('KPI and counter statistics are bit-identical in the simd and scalar builds
 });
 
 test('kpiEval lays its figures into a given buffer of the right size, whatever it held', () => {
-  const idx = new Map([
-    ['Cell.pmAtt', 0],
-    ['Cell.pmSucc', 1],
-  ]);
-  const consts: number[] = [];
-  const k1 = compileFormula('100 * Cell.pmSucc / Cell.pmAtt', idx, consts)!;
-  const prog = {
-    ops: Int32Array.from(k1),
-    offsets: Uint32Array.from([0, k1.length]),
-    consts: Float32Array.from(consts),
-    kpis: 1,
-    thresholds: Float32Array.from([95]),
-    directions: Int8Array.from([1]),
-  };
+  const prog = ratioPrograms(['100 * Cell.pmSucc / Cell.pmAtt'], [95], [1]);
   const shape = { cells: 3, counters: 2, periods: 8 };
   const data = Float32Array.from({ length: 48 }, (_, i) => (i % 7 === 3 ? NaN : 10 + (i % 11)));
   const fresh = b.kpiEval(prog, data, shape, new Float64Array(9), 3, 8, false);
