@@ -1,4 +1,5 @@
 // The C ABI of the text embedder (see elex.h).
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -9,12 +10,17 @@
 #include "elex/embed.h"
 #include "elex/monitor.h"
 #include "elex/validate.h"
+#include "elex/validator.h"
 #include "engine_impl.h"
 #include "export.h"
 
 struct elex_embedder {
   explicit elex_embedder(std::uint32_t dim) : e(dim) {}
   elex::embed::Embedder e;
+};
+
+struct elex_validator {
+  elex::validate::Validator v;
 };
 
 namespace {
@@ -128,6 +134,65 @@ ELEX_EXPORT int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uin
       counts[0] = c.flagged;
       for (unsigned b = 0; b < elex::validate::kFindingCount; ++b) counts[1 + b] = c.by_finding[b];
     }
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_validator_create(uint32_t count, const uint8_t* kinds, const float* bounds,
+                                      const double* cooldown_ms, elex_validator** out) {
+  return guarded([&] {
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output");
+    *out = nullptr;
+    auto* v = new (std::nothrow) elex_validator;
+    if (v == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for a validator");
+    if (Status s = v->v.init(count, kinds, bounds, cooldown_ms); s != ELEX_OK) {
+      delete v;
+      return s;
+    }
+    *out = v;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT void elex_validator_destroy(elex_validator* v) { delete v; }
+
+ELEX_EXPORT int elex_validator_run(elex_validator* v, const int32_t* params, const double* current,
+                                   const double* proposed, const double* at, double at_all,
+                                   const int32_t* cells, uint32_t n, uint32_t flags,
+                                   uint16_t* reasons, uint8_t* verdicts, double* out) {
+  return guarded([&] {
+    if (v == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "validator is null");
+    const elex::validate::Changes c{params, current, proposed, at, at_all, cells, n};
+    elex::validate::Tally t{};
+    if (Status s = v->v.run(c, flags, reasons, verdicts, &t); s != ELEX_OK) return s;
+    if (out) {
+      out[0] = t.ok;
+      out[1] = t.warn;
+      out[2] = t.reject;
+      out[3] = t.max_recorded_at;
+    }
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_validator_floor(elex_validator* v, double at) {
+  return guarded([&] {
+    if (v == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "validator is null");
+    if (std::isnan(at))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "the floor must be a time in ms");
+    v->v.set_floor(at);
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_validator_stats(const elex_validator* v, double* out) {
+  return guarded([&] {
+    if (v == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null validator or output");
+    out[0] = v->v.count();
+    out[1] = double(v->v.cooldowns().size());
+    out[2] = double(v->v.bytes());
+    out[3] = v->v.floor();
     return ELEX_OK;
   });
 }

@@ -234,6 +234,27 @@ int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uint32_t* count
 int elex_validate_indexed(const float* bounds, uint32_t count, const int32_t* params,
                           const float* current, const float* proposed, uint32_t n, float* scratch,
                           uint32_t* masks);
+/// Whole validation (validator.h): type checks, the bounds kernel,
+/// cooldowns and verdicts. kinds[count] (validator.h Kind), bounds
+/// [5 × count] as above, cooldown_ms[count] (NaN: none) are copied.
+typedef struct elex_validator elex_validator;
+int elex_validator_create(uint32_t count, const uint8_t* kinds, const float* bounds,
+                          const double* cooldown_ms, elex_validator** out);
+void elex_validator_destroy(elex_validator* v);
+/// n changes as columns (at null: at_all for every change; cells null: cell
+/// 0); flags: validator.h RunFlags. reasons[n] (read first with
+/// kCallerChecked) and verdicts[n] are written; out[0..3] = ok, warn,
+/// reject, the latest time recorded (−Inf if none). A bad time or cell id
+/// is INVALID_ARGUMENT naming the change, and records nothing.
+int elex_validator_run(elex_validator* v, const int32_t* params, const double* current,
+                       const double* proposed, const double* at, double at_all,
+                       const int32_t* cells, uint32_t n, uint32_t flags, uint16_t* reasons,
+                       uint8_t* verdicts, double* out);
+/// Every (parameter, cell) counts as last changed at `at` unless a later
+/// change is recorded (after the recorded times were lost).
+int elex_validator_floor(elex_validator* v, double at);
+/// out[0..3] = parameters, recorded (parameter, cell) pairs, bytes, floor.
+int elex_validator_stats(const elex_validator* v, double* out);
 /// KPI programs over cells × counters × periods (monitor.h), cells spread
 /// over the engine's threads (engine may be null: one thread).
 /// thresholds / directions: per KPI (NaN / 0: none). May be null: breaches,
