@@ -272,3 +272,62 @@ test('validateBatch agrees with validate on 3,000 changes over the default catal
   expect(out.again).toContain('COOLDOWN');
   expect(out.bad).toBe('DIMENSION_MISMATCH');
 });
+
+test('cooldowns recorded before worker 0 died hold after its replacement, as a floor at the latest recorded time', async ({
+  page,
+}) => {
+  const p = (
+    generateCatalog().parameters as {
+      name: string;
+      type?: string;
+      range?: [number, number];
+      safe?: { min?: number; cooldownS?: number };
+    }[]
+  ).find((x) => x.type === 'float' && x.range && x.safe?.cooldownS && x.safe.cooldownS >= 10)!;
+  await ready(page);
+  const out = await page.evaluate(
+    async ({ name, value, coolMs }) => {
+      const e = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+      const t = 1e12;
+      const one = async (cell: string, at: number) =>
+        (await e.validate([{ parameter: name, cell, current: value, proposed: value, at }])).results[0]!.reasons;
+      const before = await one('A', t);
+      const restarts = e.info().restarts;
+      await e.debug.crashWorker(0, 'terminate');
+      while (e.info().restarts === restarts) await new Promise((r) => setTimeout(r, 50));
+      const codeOf = (f: () => Promise<unknown>) =>
+        f().then(
+          () => 'ok',
+          (err: { code?: string }) => err.code ?? String(err),
+        );
+      // A call may still meet the dying worker: retry as a caller would.
+      let sameCell: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const c = await codeOf(async () => (sameCell = await one('A', t + 1000)));
+        if (c === 'ok') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return {
+        before,
+        sameCell,
+        otherCell: await one('B', t + 1000),
+        batchCell: (
+          await e.validateBatch({
+            parameters: e.parameterIndexes([name]),
+            current: new Float64Array([value]),
+            proposed: new Float64Array([value]),
+            at: t + 2000,
+            cells: new Uint32Array([77]),
+          })
+        ).reasons[0],
+        elapsed: await one('A', t + coolMs + 1),
+      };
+    },
+    { name: p.name, value: p.safe!.min ?? p.range![0], coolMs: p.safe!.cooldownS! * 1000 },
+  );
+  expect(out.before).not.toContain('COOLDOWN');
+  expect(out.sameCell).toContain('COOLDOWN');
+  expect(out.otherCell).toContain('COOLDOWN'); // times lost with the worker count as the latest recorded one
+  expect(out.batchCell! & (1 << VALIDATION_REASONS.indexOf('COOLDOWN'))).not.toBe(0);
+  expect(out.elapsed).not.toContain('COOLDOWN');
+});

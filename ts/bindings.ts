@@ -221,16 +221,24 @@ interface ElexModule {
   _elex_embedder_stats(e: number, out: number): number;
   _elex_tokenize(text: number, len: number, out: number, outSize: number): number;
   _elex_validate(soa: number, n: number, masks: number, counts: number): number;
-  _elex_validate_indexed(
-    bounds: number,
-    count: number,
+  _elex_validator_create(count: number, kinds: number, bounds: number, cooldownMs: number, out: number): number;
+  _elex_validator_destroy(v: number): void;
+  _elex_validator_run(
+    v: number,
     params: number,
     current: number,
     proposed: number,
+    at: number,
+    atAll: number,
+    cells: number,
     n: number,
-    scratch: number,
-    masks: number,
+    flags: number,
+    reasons: number,
+    verdicts: number,
+    out: number,
   ): number;
+  _elex_validator_floor(v: number, at: number): number;
+  _elex_validator_stats(v: number, out: number): number;
   _elex_kpi_eval(
     engine: number,
     ops: number,
@@ -933,60 +941,33 @@ export class Bindings {
     });
   }
 
-  /** The bounds table validateIndexed() reads, resident in wasm memory while it is the one in use. */
-  private bounds: { table: Float32Array; ptr: number } | null = null;
-  /** validateIndexed()'s working region, kept for the next call. */
-  private vscratch: { ptr: number; bytes: number } | null = null;
-
   /**
-   * Validation of changes that name their parameter by index into `table`
-   * (5 × count floats: abs_min, abs_max, safe_min, safe_max, max_change;
-   * validate.h). The table stays in wasm memory across calls with the same
-   * array. Indexes outside 0..count−1 get mask 0.
+   * A validator (engine/include/elex/validator.h) over a catalog's
+   * parameters: their kinds, bounds (5 × count floats: abs_min, abs_max,
+   * safe_min, safe_max, max_change; NaN = not known) and cooldowns in ms
+   * (NaN = none). It keeps the time of each accepted change per (parameter,
+   * cell) for later cooldowns.
    */
-  validateIndexed(table: Float32Array, params: Int32Array, current: Float32Array, proposed: Float32Array): Uint32Array {
+  createValidator(tables: ValidatorTables): ValidatorHandle {
     this.open();
-    const n = params.length;
-    if (table.length % 5 !== 0) throw new ElexError('DIMENSION_MISMATCH', 'a bounds table holds 5 × count floats');
-    if (current.length !== n || proposed.length !== n)
-      throw new ElexError('DIMENSION_MISMATCH', `current and proposed must hold ${n} values like params`);
-    if (this.bounds?.table !== table) {
-      if (this.bounds) this.m._elex_free(this.bounds.ptr);
-      this.bounds = null;
-      const ptr = this.m._elex_alloc(Math.max(4, table.byteLength));
-      if (ptr === 0) throw new ElexError('OUT_OF_MEMORY', 'no memory for the bounds table');
-      new Float32Array(this.memory.buffer, ptr, table.length).set(table);
-      this.bounds = { table, ptr };
-    }
-    // One region reused across calls: params, current, proposed, the 7 × n
-    // kernel layout and the masks (44 bytes a change).
-    const need = Math.max(64, 44 * n);
-    if (!this.vscratch || this.vscratch.bytes < need) {
-      if (this.vscratch) this.m._elex_free(this.vscratch.ptr);
-      this.vscratch = null;
-      const ptr = this.m._elex_alloc(need);
-      if (ptr === 0) throw new ElexError('OUT_OF_MEMORY', `no memory to validate ${n} changes`);
-      this.vscratch = { ptr, bytes: need };
-    }
-    const base = this.vscratch.ptr;
-    const buf = this.memory.buffer;
-    new Int32Array(buf, base, n).set(params);
-    new Float32Array(buf, base + 4 * n, n).set(current);
-    new Float32Array(buf, base + 8 * n, n).set(proposed);
-    this.call(
-      'validating',
-      this.m._elex_validate_indexed(
-        this.bounds.ptr,
-        table.length / 5,
-        base,
-        base + 4 * n,
-        base + 8 * n,
-        n,
-        base + 12 * n,
-        base + 40 * n,
-      ),
-    );
-    return this.copyOut(Uint32Array, base + 40 * n, n);
+    const { kinds, bounds, cooldownMs } = tables;
+    const count = kinds.length;
+    if (!(kinds instanceof Uint8Array) || !(bounds instanceof Float32Array) || !(cooldownMs instanceof Float64Array))
+      throw new ElexError('INVALID_ARGUMENT', 'validator tables are a Uint8Array, a Float32Array and a Float64Array');
+    if (bounds.length !== 5 * count || cooldownMs.length !== count)
+      throw new ElexError(
+        'DIMENSION_MISMATCH',
+        `${count} parameters need 5 × ${count} bounds and ${count} cooldowns, got ${bounds.length} and ${cooldownMs.length}`,
+      );
+    const ptr = this.scoped((s) => {
+      const pc = s.put(cooldownMs),
+        pb = s.put(bounds),
+        pk = s.put(kinds),
+        out = s.alloc(4);
+      this.call('creating a validator', this.m._elex_validator_create(count, pk, pb, pc, out));
+      return this.u32()[out >>> 2]!;
+    });
+    return new ValidatorHandle(this, ptr, count);
   }
 
   /**
@@ -1165,10 +1146,6 @@ export class Bindings {
     this.closed = true;
     this.m._elex_engine_destroy(this.enginePtr);
     this.enginePtr = 0;
-    if (this.bounds) this.m._elex_free(this.bounds.ptr);
-    this.bounds = null;
-    if (this.vscratch) this.m._elex_free(this.vscratch.ptr);
-    this.vscratch = null;
     if (this.block) this.m._elex_free(this.block);
     this.block = 0;
   }
@@ -1183,7 +1160,7 @@ export class Bindings {
     this.call(what, status);
   }
   /** @internal */
-  view(): { u32: Uint32Array; f32: Float32Array; f64: Float64Array } {
+  view(): { u8: Uint8Array; u32: Uint32Array; f32: Float32Array; f64: Float64Array } {
     return this.cached();
   }
   /** @internal */
@@ -1573,6 +1550,201 @@ export class EmbedderHandle {
 
   private live(): number {
     if (this.ptr === 0) throw new ElexError('CLOSED', 'this embedder was closed');
+    return this.ptr;
+  }
+}
+
+/** A validator's per-parameter tables (ran-ops.ts validatorTables() builds them from a catalog). */
+export interface ValidatorTables {
+  /** Per parameter: 0 number, 1 int, 2 enum, 3 bool, 4 string. */
+  kinds: Uint8Array;
+  /** 5 × count: abs_min, abs_max, safe_min, safe_max, max_change (NaN: not known). */
+  bounds: Float32Array;
+  /** Per parameter: cooldown in ms (NaN: none). */
+  cooldownMs: Float64Array;
+}
+
+/** Changes as columns, for packValidatorColumns(). */
+export interface ValidatorColumns {
+  /** Parameter index per change (outside 0 … count − 1: UNKNOWN_PARAMETER). */
+  params: Int32Array | Uint32Array;
+  current: Float64Array | Float32Array;
+  proposed: Float64Array | Float32Array;
+  /** Time per change (ms, the caller's clock), or one for all. */
+  at: Float64Array | number;
+  /** Cell id per change; default: cell 0. */
+  cells?: Int32Array | Uint32Array;
+  /** The caller's own findings (reason bits) per change, with VALIDATE_CALLER_CHECKED. */
+  reasons?: Uint16Array;
+}
+
+/**
+ * Changes packed in one buffer as the engine validator reads them (34 bytes
+ * a change, from byte 0; the buffer may be longer): current, proposed, at
+ * (Float64 × n each), params, cells (Int32 × n each), reasons (Uint16 × n).
+ * One copy into wasm memory; one transferable for a worker, which sends it
+ * back to be reused (fresh memory costs a page fault every 4 KB).
+ */
+export interface PackedColumns {
+  n: number;
+  bytes: ArrayBuffer;
+  /** One time for every change (the at column is then unused), or null. */
+  atAll: number | null;
+  /** Whether the cells column holds ids (else every change is on cell 0). */
+  cells: boolean;
+}
+
+/** Typed views of a packed buffer's columns. */
+export function packedViews(bytes: ArrayBuffer, n: number) {
+  return {
+    current: new Float64Array(bytes, 0, n),
+    proposed: new Float64Array(bytes, 8 * n, n),
+    at: new Float64Array(bytes, 16 * n, n),
+    params: new Int32Array(bytes, 24 * n, n),
+    cells: new Int32Array(bytes, 28 * n, n),
+    reasons: new Uint16Array(bytes, 32 * n, n),
+  };
+}
+
+/**
+ * Packs columns (converting Float32 to Float64 and Uint32 ids to Int32
+ * bits) into `spare` if it is large enough, else a new buffer. Lengths
+ * must agree.
+ */
+export function packValidatorColumns(c: ValidatorColumns, spare?: ArrayBuffer | null): PackedColumns {
+  const n = c.params.length;
+  for (const [name, x] of [
+    ['current', c.current],
+    ['proposed', c.proposed],
+    ['at', c.at],
+    ['cells', c.cells],
+    ['reasons', c.reasons],
+  ] as const)
+    if (x !== undefined && typeof x !== 'number' && x.length !== n)
+      throw new ElexError('DIMENSION_MISMATCH', `${name} holds ${x.length} values, parameters ${n}`);
+  const bytes = spare && spare.byteLength >= 34 * n ? spare : new ArrayBuffer(34 * n);
+  const v = packedViews(bytes, n);
+  v.current.set(c.current);
+  v.proposed.set(c.proposed);
+  if (typeof c.at !== 'number') v.at.set(c.at);
+  v.params.set(c.params);
+  if (c.cells) v.cells.set(c.cells);
+  if (c.reasons) v.reasons.set(c.reasons);
+  return { n, bytes, atAll: typeof c.at === 'number' ? c.at : null, cells: c.cells !== undefined };
+}
+
+export interface ValidatorRun {
+  verdicts: Uint8Array;
+  reasons: Uint16Array;
+  counts: { ok: number; warn: number; reject: number };
+  /** The latest time this run recorded (−Infinity if none). */
+  maxRecordedAt: number;
+}
+
+/** Validator flags (validator.h RunFlags). */
+export const VALIDATE_RECORD = 1;
+export const VALIDATE_CALLER_CHECKED = 2;
+
+/** A validator in a same-thread instance (Bindings.createValidator). */
+export class ValidatorHandle {
+  /** One working region reused across runs: 35 bytes a change plus 32. */
+  private region = 0;
+  private regionN = -1;
+  constructor(
+    private readonly b: Bindings,
+    private ptr: number,
+    readonly count: number,
+  ) {}
+
+  /**
+   * Validates n changes: verdict codes (0 ok, 1 warn, 2 reject) and reason
+   * bits (ran-ops.ts VALIDATION_REASONS). Lengths must agree
+   * (DIMENSION_MISMATCH); a non-finite time or a negative cell id (unless
+   * callerChecked) is INVALID_ARGUMENT naming the change, and records nothing.
+   */
+  run(c: PackedColumns, flags: number): ValidatorRun {
+    const { n, bytes, atAll } = c;
+    if (!(bytes instanceof ArrayBuffer) || bytes.byteLength < 34 * n)
+      throw new ElexError('DIMENSION_MISMATCH', `packed columns of ${n} changes take ${34 * n} bytes`);
+    return this.b.indexCall((m) => {
+      const v = this.live();
+      if (n > this.regionN) {
+        if (this.region) m._elex_free(this.region);
+        this.region = 0;
+        this.regionN = -1;
+        const p = m._elex_alloc(32 + 35 * Math.max(n, 64));
+        if (p === 0) throw new ElexError('OUT_OF_MEMORY', `no memory to validate ${n} changes`);
+        this.region = p;
+        this.regionN = Math.max(n, 64);
+      }
+      // The region: 32 bytes of figures, the packed columns, the verdicts.
+      const out = this.region,
+        cols = out + 32;
+      this.b.view().u8.set(new Uint8Array(bytes, 0, 34 * n), cols);
+      const pAt = cols + 16 * n,
+        pParams = cols + 24 * n,
+        pCells = cols + 28 * n,
+        pReasons = cols + 32 * n,
+        pVerdicts = cols + 34 * n;
+      this.b.check(
+        'validating',
+        m._elex_validator_run(
+          v,
+          pParams,
+          cols,
+          cols + 8 * n,
+          atAll === null ? pAt : 0,
+          atAll ?? 0,
+          c.cells ? pCells : 0,
+          n,
+          flags,
+          pReasons,
+          pVerdicts,
+          out,
+        ),
+      );
+      const view = this.b.view();
+      const t = view.f64.subarray(out >>> 3, (out >>> 3) + 4);
+      const counts = { ok: t[0]!, warn: t[1]!, reject: t[2]! };
+      // Reasons and verdicts in one transferable buffer (reasons first, 2-byte aligned).
+      const both = new Uint8Array(3 * n);
+      both.set(view.u8.subarray(pReasons, pVerdicts + n));
+      return {
+        reasons: new Uint16Array(both.buffer, 0, n),
+        verdicts: new Uint8Array(both.buffer, 2 * n, n),
+        counts,
+        maxRecordedAt: t[3]!,
+      };
+    });
+  }
+
+  /** Every (parameter, cell) counts as changed at `at` unless a later change is recorded. */
+  setFloor(at: number): void {
+    this.b.indexCall((m) => this.b.check('setting the cooldown floor', m._elex_validator_floor(this.live(), at)));
+  }
+
+  stats(): { parameters: number; cooldowns: number; bytes: number; floor: number } {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(32);
+      this.b.check('reading validator stats', m._elex_validator_stats(this.live(), out));
+      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 4);
+      return { parameters: v[0]!, cooldowns: v[1]!, bytes: v[2]! + Math.max(0, this.regionN) * 35, floor: v[3]! };
+    });
+  }
+
+  close(): void {
+    if (this.ptr === 0) return;
+    const p = this.ptr;
+    this.ptr = 0;
+    this.b.indexCall((m) => {
+      m._elex_validator_destroy(p);
+      if (this.region) m._elex_free(this.region);
+      this.region = 0;
+    });
+  }
+
+  private live(): number {
+    if (this.ptr === 0) throw new ElexError('CLOSED', 'this validator was closed');
     return this.ptr;
   }
 }

@@ -21,18 +21,17 @@ import {
   type RoutedFeature,
 } from './ran-host.ts';
 import {
-  CooldownStore,
-  finishValidation,
+  CellIds,
+  checkBatch,
   parameterIndexes,
-  prepareBatch,
   prepareValidation,
   validationResults,
   type ParameterChange,
-  type PreparedValidation,
   type ValidateOptions,
   type ValidationBatch,
   type ValidationResult,
 } from './ran-ops.ts';
+import { VALIDATE_CALLER_CHECKED, VALIDATE_RECORD, type PackedColumns } from './bindings.ts';
 
 export interface ValidateResult {
   results: ValidationResult[];
@@ -241,24 +240,31 @@ export class EngineQueries {
     readonly catalog: LoadedCatalog,
   ) {}
 
-  /** (parameter, cell) → time of its last accepted change (ms, the caller's clock). */
-  private readonly cooldowns = new CooldownStore();
+  /** validate()'s cell names as the engine validator's cell ids. */
+  private readonly cellIds = new CellIds();
+  /**
+   * The latest time the engine recorded for a cooldown. The cooldowns live
+   * in worker 0's engine; a replacement of that worker takes this as the
+   * time of every change it lost (see ValidateRequest.floorAt).
+   */
+  private maxRecordedAt = -Infinity;
 
   /** Validates parameter changes (ran-ops.ts lists the verdicts and reasons). */
   async validate(changes: readonly ParameterChange[], options: ValidateOptions = {}): Promise<ValidateResult> {
     const t0 = now();
-    const prep = prepareValidation(this.catalog, changes, this.cooldowns);
-    const { verdicts, reasons, counts, kernel } = await this.runValidation(prep, options);
-    const results = validationResults(this.catalog, changes, prep, verdicts, reasons);
-    return { results, counts, ms: { kernel, total: now() - t0 } };
+    const cols = prepareValidation(this.catalog, changes, this.cellIds, this.takeSpare());
+    const params = cols.params.slice(); // cols.bytes is transferred to the worker
+    const r = await this.runValidation(cols, VALIDATE_CALLER_CHECKED, options);
+    const results = validationResults(this.catalog, changes, params, r.verdicts, r.reasons);
+    return { results, counts: r.counts, ms: { kernel: r.ms, total: now() - t0 } };
   }
 
   /** validate() over typed columns: no objects in or out (see ValidationBatch). */
   async validateBatch(batch: ValidationBatch, options: ValidateOptions = {}): Promise<ValidateBatchResult> {
     const t0 = now();
-    const prep = prepareBatch(this.catalog, batch);
-    const { verdicts, reasons, counts, kernel } = await this.runValidation(prep, options);
-    return { verdicts, reasons, counts, ms: { kernel, total: now() - t0 } };
+    // A packed copy goes to the worker: the caller's arrays are never detached.
+    const r = await this.runValidation(checkBatch(batch, this.takeSpare()), 0, options);
+    return { verdicts: r.verdicts, reasons: r.reasons, counts: r.counts, ms: { kernel: r.ms, total: now() - t0 } };
   }
 
   /** Catalog indexes of parameter names, for validateBatch() (−1: unknown). */
@@ -266,18 +272,27 @@ export class EngineQueries {
     return parameterIndexes(this.catalog, names);
   }
 
-  private async runValidation(prep: PreparedValidation, options: ValidateOptions) {
-    let masks: Uint32Array = new Uint32Array(0),
-      kernel = 0;
-    if (prep.kparams.some((p) => p >= 0)) {
-      const count = this.catalog.parameters.size;
-      const r = await this.pool.call(0, (w) =>
-        w.validateIndexed(count, prep.n, transfer(prep.kernelInput, [prep.kernelInput])),
-      );
-      masks = r.masks;
-      kernel = r.ms;
-    }
-    return { ...finishValidation(this.catalog, prep, masks, this.cooldowns, options.record ?? true), kernel };
+  /** A packed-columns buffer back from the worker, for the next call. */
+  private spare: ArrayBuffer | null = null;
+  private takeSpare(): ArrayBuffer | null {
+    const s = this.spare;
+    this.spare = null;
+    return s;
+  }
+
+  private async runValidation(columns: PackedColumns, flags: number, options: ValidateOptions) {
+    if (options.record ?? true) flags |= VALIDATE_RECORD;
+    const { n, bytes, atAll, cells } = columns; // not the params view: bytes is transferred
+    const req = {
+      columns: { n, bytes, atAll, cells },
+      flags,
+      count: this.catalog.parameters.size,
+      floorAt: this.maxRecordedAt,
+    };
+    const r = await this.pool.call(0, (w) => w.validate(transfer(req, [bytes])));
+    if (r.maxRecordedAt > this.maxRecordedAt) this.maxRecordedAt = r.maxRecordedAt;
+    if (r.bytes && r.bytes.byteLength > (this.spare?.byteLength ?? 0)) this.spare = r.bytes;
+    return r;
   }
 
   /** KPIs, statistics and alerts for a batch of PM counters, sharded by cell. */

@@ -9,7 +9,7 @@
  * as transferables (noted per method).
  */
 import type { BundleOverrides } from './bundles.ts';
-import type { BuildInfo, DistanceBatchInput, DistanceBatchOutput } from './bindings.ts';
+import type { BuildInfo, DistanceBatchInput, DistanceBatchOutput, PackedColumns, ValidatorRun } from './bindings.ts';
 import type { IndexOptions, IndexStats, SearchOptions, SearchResult } from './index-types.ts';
 import { ElexError, fromWire, toWire, type WireError } from './errors.ts';
 import type { HostSetup, RestoreReport, SaveReport } from './agent-host.ts';
@@ -25,6 +25,28 @@ import type {
   RoutedFeature,
 } from './ran-host.ts';
 import type { Variant } from './platform.ts';
+
+export interface ValidateRequest {
+  /** Transferred. */
+  columns: PackedColumns;
+  /** bindings.ts VALIDATE_RECORD | VALIDATE_CALLER_CHECKED */
+  flags: number;
+  /** The caller's parameter count, checked against the worker's catalog. */
+  count: number;
+  /**
+   * The latest time the caller saw recorded (−Infinity: none). A worker
+   * whose validator is new (a replacement after a crash) takes it as the
+   * cooldown floor: the times it lost count as that late.
+   */
+  floorAt: number;
+}
+
+export interface ValidateReply extends ValidatorRun {
+  /** ms in the engine call. */
+  ms: number;
+  /** The request's packed buffer, sent back (transferred) to be reused. */
+  bytes: ArrayBuffer;
+}
 
 export interface InitRequest {
   /** Position of this worker in the pool (its shard). */
@@ -143,12 +165,11 @@ export interface WorkerApi {
   /** The agents of the given features act on one question each. */
   ranAct(reqs: ActRequest[]): Promise<AgentReply[][]>;
   /**
-   * The validation kernel over n changes naming their parameter by catalog
-   * index (−1: skipped): `input` holds n Int32 indexes, n Float32 current
-   * and n Float32 proposed values (transferred in; masks out). `count` is
-   * the caller's parameter count, checked against the worker's catalog.
+   * Whole validation in this worker's engine validator (validator.h), which
+   * keeps the cooldowns. Packed columns are transferred in; verdicts and
+   * reasons come back transferred.
    */
-  validateIndexed(count: number, n: number, input: ArrayBuffer): Promise<{ masks: Uint32Array; ms: number }>;
+  validate(req: ValidateRequest): Promise<ValidateReply>;
   /** KPIs of this worker's cells; `data` transferred in, results transferred out. */
   monitor(req: MonitorShard): Promise<MonitorShardResult>;
   /** Router figures, or null while it is being built. */

@@ -16,11 +16,14 @@
  *                                    `at`, in ms; nothing reads a clock)
  *   OUTSIDE_SAFE_RANGE       warn    outside safe [min, max]
  *   NO_BOUNDS                warn    the catalog knows no range or safe zone
- * Numeric checks run as one batch through the SIMD validation kernel.
+ * Everything but the checks of change objects runs in the engine
+ * (engine/include/elex/validator.h): type checks of typed batches, the SIMD
+ * bounds kernel, cooldowns and verdicts, in one call in a worker.
  *
  * KPI formulas compile once into stack programs (engine/include/elex/
  * monitor.h) over the counters of a batch.
  */
+import { packValidatorColumns, packedViews, type PackedColumns, type ValidatorTables } from './bindings.ts';
 import type { LoadedCatalog, Parameter } from './catalog.ts';
 import { ElexError } from './errors.ts';
 
@@ -60,9 +63,6 @@ export interface ValidateOptions {
   record?: boolean;
 }
 
-/** Validation kernel finding bits (validate.h). */
-const F = { notFinite: 1, belowMin: 2, aboveMax: 4, belowSafe: 8, aboveSafe: 16, step: 32 };
-
 /**
  * Reason bits of validateBatch(): bit i stands for VALIDATION_REASONS[i].
  * The first six reject; the last two warn.
@@ -87,29 +87,20 @@ const R = {
   safe: 64,
   noBounds: 128,
 } as const;
-const REJECT_BITS = 0b111111;
 /** Verdicts of validateBatch() by code: 0 ok, 1 warn, 2 reject. */
 export const VERDICTS: readonly Verdict[] = Object.freeze(['ok', 'warn', 'reject'] as const);
 
 /** Parameter kinds in the table. */
 const K = { number: 0, int: 1, enum: 2, bool: 3, string: 4 } as const;
 
-/** What validation needs of every parameter, as columns, computed once per catalog. */
+/** What validation needs of every parameter, computed once per catalog. */
 interface ParamTable {
   index: Map<string, number>;
-  names: string[];
   kind: Uint8Array;
   values: (string[] | undefined)[];
-  lo: Float64Array;
-  hi: Float64Array;
-  smin: Float64Array;
-  smax: Float64Array;
-  maxChange: Float64Array;
-  cooldownMs: Float64Array;
-  noBounds: Uint8Array;
   bounds: ValidationResult['bounds'][];
-  /** The kernel's bounds table (validate.h): abs_min, abs_max, safe_min, safe_max, max_change × count. */
-  kernelTable: Float32Array;
+  /** The engine's tables (validator.h): kinds, 5 × count bounds, cooldowns in ms. */
+  engine: ValidatorTables;
 }
 
 const tables = new WeakMap<LoadedCatalog, ParamTable>();
@@ -119,49 +110,35 @@ function paramTable(catalog: LoadedCatalog): ParamTable {
   if (cached) return cached;
   const ps = [...catalog.parameters.values()];
   const n = ps.length;
-  const col = () => new Float64Array(n).fill(NaN);
+  const kind = new Uint8Array(n);
+  const b = new Float32Array(5 * n).fill(NaN);
+  const cooldownMs = new Float64Array(n).fill(NaN);
   const t: ParamTable = {
     index: new Map(),
-    names: [],
-    kind: new Uint8Array(n),
+    kind,
     values: [],
-    lo: col(),
-    hi: col(),
-    smin: col(),
-    smax: col(),
-    maxChange: col(),
-    cooldownMs: col(),
-    noBounds: new Uint8Array(n),
     bounds: [],
-    kernelTable: new Float32Array(5 * n),
+    engine: { kinds: kind, bounds: b, cooldownMs },
   };
   ps.forEach((p, i) => {
     const type = p.type ?? (p.values ? 'enum' : 'float');
     t.index.set(p.name, i);
-    t.names.push(p.name);
-    t.kind[i] = type === 'float' ? K.number : K[type];
+    kind[i] = type === 'float' ? K.number : K[type];
     t.values.push(p.values);
-    t.lo[i] = p.range?.[0] ?? NaN;
-    t.hi[i] = p.range?.[1] ?? NaN;
-    t.smin[i] = p.safe?.min ?? NaN;
-    t.smax[i] = p.safe?.max ?? NaN;
-    t.maxChange[i] = p.safe?.maxChange ?? NaN;
-    t.cooldownMs[i] = p.safe?.cooldownS === undefined ? NaN : p.safe.cooldownS * 1000;
-    t.noBounds[i] = !p.range && !p.safe ? 1 : 0;
+    if (p.range) ((b[i] = p.range[0]), (b[n + i] = p.range[1]));
+    if (p.safe?.min !== undefined) b[2 * n + i] = p.safe.min;
+    if (p.safe?.max !== undefined) b[3 * n + i] = p.safe.max;
+    if (p.safe?.maxChange !== undefined) b[4 * n + i] = p.safe.maxChange;
+    if (p.safe?.cooldownS !== undefined) cooldownMs[i] = p.safe.cooldownS * 1000;
     t.bounds.push(Object.freeze({ range: p.range, safe: p.safe, unit: p.unit }));
   });
-  t.kernelTable.set(t.lo, 0);
-  t.kernelTable.set(t.hi, n);
-  t.kernelTable.set(t.smin, 2 * n);
-  t.kernelTable.set(t.smax, 3 * n);
-  t.kernelTable.set(t.maxChange, 4 * n);
   tables.set(catalog, t);
   return t;
 }
 
-/** The validation kernel's per-parameter bounds table for a catalog (one per catalog, cached). */
-export function kernelBounds(catalog: LoadedCatalog): Float32Array {
-  return paramTable(catalog).kernelTable;
+/** The engine validator's tables for a catalog (one per catalog, cached). */
+export function validatorTables(catalog: LoadedCatalog): ValidatorTables {
+  return paramTable(catalog).engine;
 }
 
 /** Catalog indexes of parameter names for validateBatch() (−1: not in the catalog). */
@@ -174,91 +151,46 @@ export function parameterIndexes(catalog: LoadedCatalog, names: readonly string[
 }
 
 /**
- * Last accepted change time of each (parameter, cell), for cooldowns.
- * Cells are numbered: validateBatch() gives ids in 0 … 2^31 − 1; validate()'s
- * cell strings are registered ("" is id 0, others get −1, −2, …, so they
- * never clash with batch ids).
+ * Numbers for validate()'s cell names, for cooldowns: "" is 0 (the cell of
+ * validateBatch() changes without cells), others −1, −2, … so that they
+ * never clash with validateBatch()'s ids (0 … 2^31 − 1).
  */
-export class CooldownStore {
-  /** Per parameter index: cell id → time. */
-  private readonly byParam: (Map<number, number> | undefined)[] = [];
-  private readonly cellIds = new Map<string, number>([['', 0]]);
-  cellId(cell: string): number {
-    let id = this.cellIds.get(cell);
+export class CellIds {
+  private readonly ids = new Map<string, number>([['', 0]]);
+  of(cell: string): number {
+    let id = this.ids.get(cell);
     if (id === undefined) {
-      id = -this.cellIds.size;
-      this.cellIds.set(cell, id);
+      if (this.ids.size >= 0x7fffffff) throw new ElexError('BUDGET_EXCEEDED', 'too many named cells (2^31 − 1)');
+      id = -this.ids.size;
+      this.ids.set(cell, id);
     }
     return id;
   }
-  /** The map of one parameter (undefined: nothing recorded for it). */
-  of(param: number): Map<number, number> | undefined {
-    return this.byParam[param];
-  }
-  set(param: number, cell: number, at: number): void {
-    let m = this.byParam[param];
-    if (!m) this.byParam[param] = m = new Map();
-    m.set(cell, at);
-  }
 }
 
-/** Changes as columns: what the kernel needs plus the findings made before it. */
-export interface PreparedValidation {
-  n: number;
-  /** The buffer under kparams, kcur and kpro (in that order, n values each). */
-  kernelInput: ArrayBuffer;
-  /** The kernel's input (transferred to a worker, so detached after the call): parameter index per change, −1 where it skips the change. */
-  kparams: Int32Array;
-  kcur: Float32Array;
-  kpro: Float32Array;
-  /** Reason bits found before the kernel (unknown parameter, wrong type, no bounds). */
-  reasons: Uint16Array;
-  /** Catalog index per change (−1: unknown). */
+/** Change objects packed for the engine validator, with their parameter indexes. */
+export interface PreparedChanges extends PackedColumns {
   params: Int32Array;
-  cells: Float64Array;
-  at: Float64Array;
 }
 
-function allocPrepared(n: number): PreparedValidation {
-  // Two allocations: the kernel's input (one buffer, transferred as one) and the rest.
-  const k = new ArrayBuffer(12 * n);
-  const rest = new ArrayBuffer(22 * n);
-  return {
-    n,
-    kernelInput: k,
-    kparams: new Int32Array(k, 0, n),
-    kcur: new Float32Array(k, 4 * n, n),
-    kpro: new Float32Array(k, 8 * n, n),
-    at: new Float64Array(rest, 0, n),
-    cells: new Float64Array(rest, 8 * n, n),
-    params: new Int32Array(rest, 16 * n, n),
-    reasons: new Uint16Array(rest, 20 * n, n),
-  };
-}
-
-/** Sends change i through the kernel (parameter p is numeric, both values are numbers). */
-function numericSlot(t: ParamTable, prep: PreparedValidation, i: number, p: number, cur: number, pro: number): void {
-  if (t.kind[p] === K.int && Number.isFinite(pro) && !Number.isInteger(pro)) {
-    prep.reasons[i] = prep.reasons[i]! | R.wrongType;
-    return;
-  }
-  if (t.noBounds[p]) prep.reasons[i] = prep.reasons[i]! | R.noBounds;
-  prep.kparams[i] = p;
-  prep.kcur[i] = cur;
-  prep.kpro[i] = pro;
-}
-
-/** Checks types and unknowns of change objects, and lays the numeric checks out for the kernel. */
+/**
+ * Lays change objects out as columns for the engine validator (run with
+ * VALIDATE_CALLER_CHECKED): unknown names, values of the wrong type and
+ * enum / bool / string checks are found here; numbers go to the engine.
+ */
 export function prepareValidation(
   catalog: LoadedCatalog,
   changes: readonly ParameterChange[],
-  cooldowns: CooldownStore,
-): PreparedValidation {
+  cellIds: CellIds,
+  spare?: ArrayBuffer | null,
+): PreparedChanges {
   if (!Array.isArray(changes)) throw new ElexError('INVALID_ARGUMENT', 'validate() takes an array of changes');
   const t = paramTable(catalog);
   const n = changes.length;
-  const prep = allocPrepared(n);
-  prep.kparams.fill(-1);
+  // Straight into the packed layout (bindings.ts PackedColumns); a reused
+  // buffer gets every column written.
+  const bytes = spare && spare.byteLength >= 34 * n ? spare : new ArrayBuffer(34 * n);
+  const prep = packedViews(bytes, n);
   for (let i = 0; i < n; i++) {
     const c = changes[i]!;
     if (typeof c !== 'object' || c === null || typeof c.parameter !== 'string')
@@ -270,34 +202,27 @@ export function prepareValidation(
     const p = t.index.get(c.parameter) ?? -1;
     prep.params[i] = p;
     prep.at[i] = c.at;
-    prep.cells[i] = cooldowns.cellId(c.cell ?? '');
-    if (p < 0) {
-      prep.reasons[i] = R.unknown;
-      continue;
-    }
+    prep.cells[i] = cellIds.of(c.cell ?? '');
+    prep.reasons[i] = 0;
+    prep.current[i] = NaN;
+    prep.proposed[i] = NaN;
+    if (p < 0) continue; // the engine says UNKNOWN_PARAMETER
     const proposed = c.proposed;
     const kind = t.kind[p]!;
     if (kind === K.enum) {
       const values = t.values[p];
       if (typeof proposed !== 'string' || (values && !values.includes(proposed))) prep.reasons[i] = R.wrongType;
-      continue;
-    }
-    if (kind === K.bool) {
+    } else if (kind === K.bool) {
       if (!(typeof proposed === 'boolean' || proposed === 0 || proposed === 1)) prep.reasons[i] = R.wrongType;
-      continue;
-    }
-    if (kind === K.string) {
+    } else if (kind === K.string) {
       if (typeof proposed !== 'string') prep.reasons[i] = R.wrongType;
-      continue;
+    } else if (typeof proposed !== 'number' || typeof c.current !== 'number') prep.reasons[i] = R.wrongType;
+    else {
+      prep.current[i] = c.current;
+      prep.proposed[i] = proposed;
     }
-    const cur = c.current;
-    if (typeof proposed !== 'number' || typeof cur !== 'number') {
-      prep.reasons[i] = R.wrongType;
-      continue;
-    }
-    numericSlot(t, prep, i, p, cur, proposed);
   }
-  return prep;
+  return { n, bytes, atAll: null, cells: true, params: prep.params };
 }
 
 /**
@@ -316,8 +241,11 @@ export interface ValidationBatch {
   cells?: Uint32Array | Int32Array;
 }
 
-/** Checks a typed batch and lays it out for the kernel. */
-export function prepareBatch(catalog: LoadedCatalog, batch: ValidationBatch): PreparedValidation {
+/**
+ * Checks the shape of a typed batch (types and lengths; the values are
+ * checked by the engine) and packs a copy of it for the engine validator.
+ */
+export function checkBatch(batch: ValidationBatch, spare?: ArrayBuffer | null): PackedColumns {
   if (typeof batch !== 'object' || batch === null)
     throw new ElexError('INVALID_ARGUMENT', 'validateBatch() takes { parameters, current, proposed, at, cells? }');
   const { parameters, current, proposed, at, cells } = batch;
@@ -332,118 +260,14 @@ export function prepareBatch(catalog: LoadedCatalog, batch: ValidationBatch): Pr
     throw new ElexError('INVALID_ARGUMENT', 'at must be a number or a Float64Array');
   if (cells !== undefined && !isInts(cells))
     throw new ElexError('INVALID_ARGUMENT', 'cells must be an Int32Array or Uint32Array of cell ids');
-  const n = parameters.length;
-  for (const [name, x] of [
-    ['current', current],
-    ['proposed', proposed],
-    ['at', at],
-    ['cells', cells],
-  ] as const)
-    if (x !== undefined && typeof x !== 'number' && x.length !== n)
-      throw new ElexError('DIMENSION_MISMATCH', `${name} holds ${x.length} values, parameters ${n}`);
-  const t = paramTable(catalog);
-  const count = t.names.length;
-  const prep = allocPrepared(n);
-  const { kparams, kcur, kpro, reasons, params } = prep;
-  const { kind, noBounds } = t;
-  kcur.set(current);
-  kpro.set(proposed);
-  // Columns first (each a plain copy once checked), then one pass over the
-  // parameters with every constant in a local: ~3 ns per change.
-  if (typeof at === 'number') prep.at.fill(at);
-  else {
-    for (let i = 0; i < n; i++)
-      if (!Number.isFinite(at[i]!))
-        throw new ElexError('INVALID_ARGUMENT', `change ${i}: at must be a finite time in ms`);
-    prep.at.set(at);
-  }
-  if (cells) {
-    for (let i = 0; i < n; i++) {
-      const c = cells[i]!;
-      if (!(c >= 0 && c < 0x80000000))
-        throw new ElexError('INVALID_ARGUMENT', `change ${i}: cell id ${c} is outside 0 … 2^31 − 1`);
-    }
-    prep.cells.set(cells);
-  }
-  const kNumber = K.number,
-    kEnum = K.enum,
-    kString = K.string,
-    kBool = K.bool,
-    rUnknown = R.unknown,
-    rWrongType = R.wrongType,
-    rNoBounds = R.noBounds;
-  for (let i = 0; i < n; i++) {
-    const p = parameters[i]!;
-    let kp = -1;
-    if (!(p >= 0 && p < count)) {
-      params[i] = -1;
-      reasons[i] = rUnknown;
-    } else {
-      params[i] = p;
-      const k = kind[p]!;
-      if (k === kNumber) kp = p;
-      else if (k === kEnum || k === kString) reasons[i] = rWrongType;
-      else {
-        const pro = proposed[i]!;
-        if (k === kBool) {
-          if (pro !== 0 && pro !== 1) reasons[i] = rWrongType;
-        } else if (Number.isFinite(pro) && !Number.isInteger(pro)) reasons[i] = rWrongType;
-        else kp = p;
-      }
-      if (kp >= 0 && noBounds[p]) reasons[i] = rNoBounds;
-    }
-    kparams[i] = kp;
-  }
-  return prep;
+  return packValidatorColumns({ params: parameters, current, proposed, at, cells }, spare);
 }
 
-/**
- * Folds kernel masks and cooldowns into reason bits and verdict codes (0 ok,
- * 1 warn, 2 reject); records accepted changes for later cooldowns if asked.
- */
-export function finishValidation(
-  catalog: LoadedCatalog,
-  prep: PreparedValidation,
-  masks: Uint32Array,
-  cooldowns: CooldownStore,
-  record: boolean,
-): { verdicts: Uint8Array; reasons: Uint16Array; counts: { ok: number; warn: number; reject: number } } {
-  const { cooldownMs } = paramTable(catalog);
-  const { n, reasons, params, cells, at } = prep;
-  const verdicts = new Uint8Array(n);
-  let ok = 0,
-    warn = 0;
-  for (let i = 0; i < n; i++) {
-    let r = reasons[i]!;
-    // Changes the kernel skipped have mask 0 (masks is empty when none went to it).
-    const m = masks.length ? masks[i]! : 0;
-    if (m & F.notFinite) r |= R.notFinite;
-    else if (m) {
-      if (m & (F.belowMin | F.aboveMax)) r |= R.absolute;
-      if (m & F.step) r |= R.tooLarge;
-      if (m & (F.belowSafe | F.aboveSafe)) r |= R.safe;
-    }
-    const p = params[i]!;
-    const cool = p >= 0 ? cooldownMs[p]! : NaN;
-    if (cool === cool) {
-      const last = cooldowns.of(p)?.get(cells[i]!);
-      if (last !== undefined && at[i]! - last < cool) r |= R.cooldown;
-    }
-    reasons[i] = r;
-    const v = r & REJECT_BITS ? 2 : r ? 1 : 0;
-    verdicts[i] = v;
-    if (v === 0) ok++;
-    else if (v === 1) warn++;
-    if (record && v !== 2 && cool === cool) cooldowns.set(p, cells[i]!, at[i]!);
-  }
-  return { verdicts, reasons, counts: { ok, warn, reject: n - ok - warn } };
-}
-
-/** validate()'s result objects from the batch figures. */
+/** validate()'s result objects from the engine's verdicts and reasons. */
 export function validationResults(
   catalog: LoadedCatalog,
   changes: readonly ParameterChange[],
-  prep: PreparedValidation,
+  params: Int32Array,
   verdicts: Uint8Array,
   reasons: Uint16Array,
 ): ValidationResult[] {
@@ -454,7 +278,7 @@ export function validationResults(
     const r: ValidationResult = { parameter: c.parameter, cell: c.cell, verdict: VERDICTS[verdicts[i]!]!, reasons: [] };
     const bits = reasons[i]!;
     for (let b = 0; bits >> b; b++) if ((bits >> b) & 1) r.reasons.push(VALIDATION_REASONS[b]!);
-    const p = prep.params[i]!;
+    const p = params[i]!;
     if (p >= 0) r.bounds = t.bounds[p];
     out[i] = r;
   }

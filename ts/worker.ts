@@ -4,11 +4,11 @@
  */
 import * as Comlink from 'comlink';
 import { AgentHost } from './agent-host.ts';
-import { instantiate, type Bindings, type IndexHandle } from './bindings.ts';
+import { instantiate, type Bindings, type IndexHandle, type ValidatorHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
 import type { LoadedCatalog } from './catalog.ts';
 import { OpfsStore } from './persist.ts';
-import { kernelBounds } from './ran-ops.ts';
+import { validatorTables } from './ran-ops.ts';
 import { RanHost } from './ran-host.ts';
 import { serve, type WorkerApi } from './protocol.ts';
 
@@ -20,6 +20,21 @@ let ranReady: Promise<RanHost> | null = null;
 let ranCatalog: Promise<LoadedCatalog> | null = null;
 let ranError: unknown = null;
 let routerBytes = 0;
+/** The engine validator (cooldowns live in it), made on the first validation. */
+let validatorMade: Promise<ValidatorHandle> | null = null;
+let validatorFresh = true;
+let validatorBytes = 0;
+
+function validator(): Promise<ValidatorHandle> {
+  if (!validatorMade) {
+    const made = ranCatalog!.then((c) => ready().createValidator(validatorTables(c)));
+    made.catch(() => {
+      if (validatorMade === made) validatorMade = null;
+    });
+    validatorMade = made;
+  }
+  return validatorMade;
+}
 
 function router(): Promise<RanHost> {
   if (!ranReady) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog (catalog: false)');
@@ -33,7 +48,7 @@ function agents(): AgentHost {
 
 /** Index bytes count against the budget: reported after every change. */
 function reportIndexBytes(): void {
-  let total = routerBytes;
+  let total = routerBytes + validatorBytes;
   for (const ix of indexes.values()) total += ix.stats().bytes;
   ready().setExternalBytes(total);
 }
@@ -202,23 +217,23 @@ const api: WorkerApi = {
       if (ranError) throw ranError; // the router could not be built: say why, do not wait forever
       return ran ? ran.stats() : null;
     }),
-  validateIndexed: (count, n, input) =>
+  validate: (req) =>
     serve(async () => {
       if (!ranCatalog) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
-      const table = kernelBounds(await ranCatalog);
-      if (table.length !== 5 * count)
-        throw new ElexError(
-          'INTERNAL',
-          `the worker's catalog has ${table.length / 5} parameters, the caller's ${count}`,
-        );
+      const v = await validator();
+      if (v.count !== req.count)
+        throw new ElexError('INTERNAL', `the worker's catalog has ${v.count} parameters, the caller's ${req.count}`);
+      if (validatorFresh) {
+        validatorFresh = false;
+        if (req.floorAt > -Infinity) v.setFloor(req.floorAt);
+      }
       const t0 = performance.now();
-      const masks = ready().validateIndexed(
-        table,
-        new Int32Array(input, 0, n),
-        new Float32Array(input, 4 * n, n),
-        new Float32Array(input, 8 * n, n),
-      );
-      return Comlink.transfer({ masks, ms: performance.now() - t0 }, [masks.buffer]);
+      const r = v.run(req.columns, req.flags);
+      const ms = performance.now() - t0;
+      const held = v.stats().bytes;
+      if (held !== validatorBytes) ((validatorBytes = held), reportIndexBytes());
+      const bytes = req.columns.bytes;
+      return Comlink.transfer({ ...r, ms, bytes }, [r.verdicts.buffer as ArrayBuffer, bytes]);
     }),
   monitor: (req) =>
     serve(async () => {

@@ -2,12 +2,15 @@
 // and the threaded batch. The wasm figures come from the browser harness.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "elex/batch.h"
 #include "elex/kernels.h"
 #include "elex/monitor.h"
+#include "elex/validator.h"
 
 #include "../../engine/src/bench_fixtures.h"
 
@@ -48,6 +51,52 @@ void BM_Batch(benchmark::State& state) {
 }
 
 /// The browser bench's monitor batch (bench_fixtures.h).
+// validator.h over n changes of a 9,432-parameter table (the default
+// catalog's size), 500 cells; arg 1 = record accepted changes.
+void BM_Validator(benchmark::State& state) {
+  namespace v = elex::validate;
+  const std::uint32_t count = 9432;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0, 100);
+  std::vector<std::uint8_t> kinds(count);
+  std::vector<float> bounds(5 * std::size_t(count));
+  std::vector<double> cool(count);
+  for (std::uint32_t p = 0; p < count; ++p) {
+    kinds[p] = p % 3 ? v::kNumber : v::kInt;
+    const float lo = u(rng), hi = lo + 50;
+    const float col[5] = {lo, hi, lo + 5, hi - 5, 10};
+    for (unsigned c = 0; c < 5; ++c) bounds[c * count + p] = col[c];
+    cool[p] = p % 2 ? 60'000 : std::numeric_limits<double>::quiet_NaN();
+  }
+  v::Validator val;
+  if (val.init(count, kinds.data(), bounds.data(), cool.data()) != ELEX_OK)
+    state.SkipWithError("init");
+  const std::size_t n = 10'000;
+  std::vector<std::int32_t> params(n), cells(n);
+  std::vector<double> cur(n), pro(n), at(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    params[i] = std::int32_t((i * 7919) % count);
+    cur[i] = std::round(u(rng));
+    pro[i] = cur[i] + double((int(i % 7) - 3) * 5);
+    at[i] = 1e12 + double(i);
+    cells[i] = std::int32_t(i % 500);
+  }
+  std::vector<std::uint16_t> reasons(n);
+  std::vector<std::uint8_t> verdicts(n);
+  const std::uint32_t flags = state.range(0) ? v::kRecord : 0;
+  double t = 0;
+  for (auto _ : state) {
+    for (auto& x : at) x += 1e6;  // past every cooldown: the same work each round
+    t += 1;
+    const v::Changes c{params.data(), cur.data(), pro.data(), at.data(), 0, cells.data(), n};
+    if (val.run(c, flags, reasons.data(), verdicts.data(), nullptr) != ELEX_OK)
+      state.SkipWithError("run");
+    benchmark::DoNotOptimize(verdicts.data());
+  }
+  benchmark::DoNotOptimize(t);
+  state.SetItemsProcessed(state.iterations() * std::int64_t(n));
+}
+
 void BM_Monitor(benchmark::State& state) {
   elex::bench::MonitorBatch batch(std::uint32_t(state.range(0)));
   elex::ThreadPool pool(unsigned(state.range(1)));
@@ -74,6 +123,11 @@ void BM_RowStats(benchmark::State& state) {
 
 }  // namespace
 
+BENCHMARK(BM_Validator)
+    ->Name("validator_10k/record")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RowStats)->Name("row_stats_x200x96/cells")->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Monitor)
     ->Name("monitor_x200x96_116kpis/cells/threads")

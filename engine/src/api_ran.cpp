@@ -197,23 +197,6 @@ ELEX_EXPORT int elex_validator_stats(const elex_validator* v, double* out) {
   });
 }
 
-ELEX_EXPORT int elex_validate_indexed(const float* bounds, uint32_t count, const int32_t* params,
-                                      const float* current, const float* proposed, uint32_t n,
-                                      float* scratch, uint32_t* masks) {
-  return guarded([&] {
-    if (n > 0 && (params == nullptr || current == nullptr || proposed == nullptr ||
-                  scratch == nullptr || masks == nullptr || (count > 0 && bounds == nullptr)))
-      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null inputs, scratch or masks");
-    const std::size_t N = n;
-    elex::validate::gather(bounds, count, params, current, proposed, N, scratch);
-    const elex::validate::Input in{scratch,         scratch + N,     scratch + 2 * N,
-                                   scratch + 3 * N, scratch + 4 * N, scratch + 5 * N,
-                                   scratch + 6 * N};
-    (void)elex::validate::run(in, N, masks);
-    return ELEX_OK;
-  });
-}
-
 ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uint32_t* offsets,
                               uint32_t kpis, const float* consts, uint32_t n_consts,
                               const float* thresholds, const int8_t* directions, const float* data,

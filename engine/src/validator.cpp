@@ -95,7 +95,7 @@ Validator::~Validator() {
 
 std::size_t Validator::bytes() const {
   return std::size_t(count_) * (1 + 5 * sizeof(float) + sizeof(double)) + last_.bytes() +
-         scratch_n_ * 44;
+         (scratch_ ? 44 * kBlock : 0);
 }
 
 Status Validator::init(std::uint32_t count, const std::uint8_t* kinds, const float* bounds,
@@ -127,14 +127,10 @@ Status Validator::init(std::uint32_t count, const std::uint8_t* kinds, const flo
   return ELEX_OK;
 }
 
-Status Validator::scratch_for(std::size_t n) {
-  if (n <= scratch_n_) return ELEX_OK;
-  std::free(scratch_);
-  scratch_n_ = 0;
-  scratch_ = static_cast<unsigned char*>(std::malloc(44 * n));
-  if (scratch_ == nullptr)
-    return fail(ELEX_E_OUT_OF_MEMORY, "no memory to validate %zu changes", n);
-  scratch_n_ = n;
+Status Validator::scratch_for() {
+  if (scratch_ != nullptr) return ELEX_OK;
+  scratch_ = static_cast<unsigned char*>(std::malloc(44 * kBlock));
+  if (scratch_ == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "no memory to validate changes");
   return ELEX_OK;
 }
 
@@ -160,88 +156,98 @@ Status Validator::run(const Changes& c, std::uint32_t flags, std::uint16_t* reas
       if (c.cells[i] < 0)
         return fail(ELEX_E_INVALID_ARGUMENT, "change %zu: cell id %u is outside 0 … 2^31 − 1", i,
                     std::uint32_t(c.cells[i]));
-  if (Status s = scratch_for(n); s != ELEX_OK) return s;
+  if (Status s = scratch_for(); s != ELEX_OK) return s;
   // At most n new cooldown keys: room for them now, so that recording
   // cannot fail half-way.
   if (record)
     if (Status s = last_.reserve(n); s != ELEX_OK) return s;
 
+  // Blocks of kBlock changes, so that the kernel's layout stays in cache.
+  constexpr std::size_t B = kBlock;
   auto* kparams = reinterpret_cast<std::int32_t*>(scratch_);
-  auto* kcur = reinterpret_cast<float*>(scratch_ + 4 * n);
-  auto* kpro = reinterpret_cast<float*>(scratch_ + 8 * n);
-  auto* soa = reinterpret_cast<float*>(scratch_ + 12 * n);
-  auto* masks = reinterpret_cast<std::uint32_t*>(scratch_ + 40 * n);
-
-  // Types and unknowns; what is left goes to the kernel.
+  auto* kcur = reinterpret_cast<float*>(scratch_ + 4 * B);
+  auto* kpro = reinterpret_cast<float*>(scratch_ + 8 * B);
+  auto* soa = reinterpret_cast<float*>(scratch_ + 12 * B);
+  auto* masks = reinterpret_cast<std::uint32_t*>(scratch_ + 40 * B);
   const std::uint32_t count = count_;
-  std::size_t to_kernel = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int32_t p = c.params[i];
-    std::uint16_t r = checked ? reasons[i] : 0;
-    std::int32_t kp = -1;
-    if (p < 0 || std::uint32_t(p) >= count) {
-      r |= kUnknown;
-    } else if (!(r & kRejectReasons)) {
-      const unsigned k = kind_[p] & 0x7f;
-      const double pro = c.proposed[i];
-      if (k == kNumber) {
-        kp = p;
-      } else if (k == kInt) {
-        if (std::isfinite(pro) && std::trunc(pro) != pro)
-          r |= kWrongType;
-        else
-          kp = p;
-      } else if (!checked) {
-        if (k != kBool || !(pro == 0.0 || pro == 1.0)) r |= kWrongType;
-      }
-      if (kp >= 0 && (kind_[p] & 0x80)) r |= kNoBounds;
-    }
-    reasons[i] = r;
-    kparams[i] = kp;
-    kcur[i] = float(c.current[i]);
-    kpro[i] = float(c.proposed[i]);
-    to_kernel += kp >= 0;
-  }
-  if (to_kernel > 0) {
-    (void)gather(bounds_, count, kparams, kcur, kpro, n, soa);
-    const Input in{soa, soa + n, soa + 2 * n, soa + 3 * n, soa + 4 * n, soa + 5 * n, soa + 6 * n};
-    (void)validate::run(in, n, masks);
-  } else {
-    std::memset(masks, 0, 4 * n);
-  }
-
-  // Findings → reasons, cooldowns, verdicts, records.
-  Tally t{0, 0, 0, -std::numeric_limits<double>::infinity()};
   const double floor = floor_;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint16_t r = reasons[i];
-    const std::uint32_t m = masks[i];
-    if (m & kNotFinite)
-      r |= kReasonNotFinite;
-    else if (m) {
-      if (m & (kBelowMin | kAboveMax)) r |= kAbsolute;
-      if (m & kStepTooLarge) r |= kTooLarge;
-      if (m & (kBelowSafe | kAboveSafe)) r |= kSafe;
+  Tally t{0, 0, 0, -std::numeric_limits<double>::infinity()};
+
+  for (std::size_t b0 = 0; b0 < n; b0 += B) {
+    const std::size_t m = n - b0 < B ? n - b0 : B;
+    const std::int32_t* params = c.params + b0;
+    const double* proposed = c.proposed + b0;
+    const double* current = c.current + b0;
+    std::uint16_t* why = reasons + b0;
+
+    // Types and unknowns; what is left goes to the kernel.
+    std::size_t to_kernel = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      const std::int32_t p = params[i];
+      std::uint16_t r = checked ? why[i] : 0;
+      std::int32_t kp = -1;
+      const double pro = proposed[i];
+      if (p < 0 || std::uint32_t(p) >= count) {
+        r |= kUnknown;
+      } else if (!(r & kRejectReasons)) {
+        const unsigned k = kind_[p] & 0x7f;
+        if (k == kNumber) {
+          kp = p;
+        } else if (k == kInt) {
+          if (std::isfinite(pro) && std::trunc(pro) != pro)
+            r |= kWrongType;
+          else
+            kp = p;
+        } else if (!checked) {
+          if (k != kBool || !(pro == 0.0 || pro == 1.0)) r |= kWrongType;
+        }
+        if (kp >= 0 && (kind_[p] & 0x80)) r |= kNoBounds;
+      }
+      why[i] = r;
+      kparams[i] = kp;
+      kcur[i] = float(current[i]);
+      kpro[i] = float(pro);
+      to_kernel += kp >= 0;
     }
-    const std::int32_t p = c.params[i];
-    const double cool = (p >= 0 && std::uint32_t(p) < count) ? cooldown_ms_[p] : NAN;
-    const double at = c.at ? c.at[i] : c.at_all;
-    std::uint64_t key = 0;
-    if (cool == cool) {
-      key = CooldownTable::key(p, c.cells ? c.cells[i] : 0);
-      const double* last = last_.find(key);
-      double since = floor;
-      if (last != nullptr && *last > since) since = *last;
-      if (at - since < cool) r |= kCooldown;
+    if (to_kernel > 0) {
+      (void)gather(bounds_, count, kparams, kcur, kpro, m, soa);
+      const Input in{soa, soa + m, soa + 2 * m, soa + 3 * m, soa + 4 * m, soa + 5 * m, soa + 6 * m};
+      (void)validate::run(in, m, masks);
+    } else {
+      std::memset(masks, 0, 4 * m);
     }
-    reasons[i] = r;
-    const std::uint8_t v = (r & kRejectReasons) ? 2 : r ? 1 : 0;
-    verdicts[i] = v;
-    t.ok += v == 0;
-    t.warn += v == 1;
-    if (record && v != 2 && cool == cool) {
-      (void)last_.set(key, at);  // room was reserved above
-      if (at > t.max_recorded_at) t.max_recorded_at = at;
+
+    // Findings → reasons, cooldowns, verdicts, records (in order).
+    for (std::size_t i = 0; i < m; ++i) {
+      std::uint16_t r = why[i];
+      const std::uint32_t f = masks[i];
+      if (f & kNotFinite)
+        r |= kReasonNotFinite;
+      else if (f) {
+        if (f & (kBelowMin | kAboveMax)) r |= kAbsolute;
+        if (f & kStepTooLarge) r |= kTooLarge;
+        if (f & (kBelowSafe | kAboveSafe)) r |= kSafe;
+      }
+      const std::int32_t p = params[i];
+      const double cool = (p >= 0 && std::uint32_t(p) < count) ? cooldown_ms_[p] : NAN;
+      const double at = c.at ? c.at[b0 + i] : c.at_all;
+      std::uint64_t key = 0;
+      if (cool == cool) {
+        key = CooldownTable::key(p, c.cells ? c.cells[b0 + i] : 0);
+        const double* last = last_.find(key);
+        double since = floor;
+        if (last != nullptr && *last > since) since = *last;
+        if (at - since < cool) r |= kCooldown;
+      }
+      why[i] = r;
+      const std::uint8_t v = (r & kRejectReasons) ? 2 : r ? 1 : 0;
+      verdicts[b0 + i] = v;
+      t.ok += v == 0;
+      t.warn += v == 1;
+      if (record && v != 2 && cool == cool) {
+        (void)last_.set(key, at);  // room was reserved above
+        if (at > t.max_recorded_at) t.max_recorded_at = at;
+      }
     }
   }
   t.reject = std::uint32_t(n) - t.ok - t.warn;

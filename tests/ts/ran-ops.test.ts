@@ -1,17 +1,23 @@
 /** Validation verdicts and KPI programs through the real wasm kernels. */
 import { beforeAll, expect, test } from 'vitest';
-import { instantiate, kpiOutputLayout, type Bindings } from '../../ts/bindings.ts';
+import {
+  instantiate,
+  kpiOutputLayout,
+  VALIDATE_CALLER_CHECKED,
+  VALIDATE_RECORD,
+  type Bindings,
+  type ValidatorHandle,
+} from '../../ts/bindings.ts';
 import { loadCatalog } from '../../ts/catalog.ts';
 import { codeOf } from './helpers.ts';
 import {
-  CooldownStore,
+  CellIds,
+  checkBatch,
   compileFormula,
-  finishValidation,
-  kernelBounds,
   parameterIndexes,
-  prepareBatch,
   prepareValidation,
   validationResults,
+  validatorTables,
   VALIDATION_REASONS,
   VERDICTS,
   type ParameterChange,
@@ -40,17 +46,21 @@ beforeAll(async () => {
   b = await instantiate({ variant: 'simd' });
 });
 
-function validate(changes: ParameterChange[], last = new CooldownStore()) {
-  const prep = prepareValidation(catalog, changes, last);
-  const masks = b.validateIndexed(kernelBounds(catalog), prep.kparams, prep.kcur, prep.kpro);
-  const { verdicts, reasons } = finishValidation(catalog, prep, masks, last, true);
-  return validationResults(catalog, changes, prep, verdicts, reasons);
+/** An engine validator with its cell names: the state engine.validate() keeps. */
+interface Store {
+  v: ValidatorHandle;
+  cells: CellIds;
+}
+const fresh = (): Store => ({ v: b.createValidator(validatorTables(catalog)), cells: new CellIds() });
+
+function validate(changes: ParameterChange[], last = fresh()) {
+  const cols = prepareValidation(catalog, changes, last.cells);
+  const { verdicts, reasons } = last.v.run(cols, VALIDATE_RECORD | VALIDATE_CALLER_CHECKED);
+  return validationResults(catalog, changes, cols.params, verdicts, reasons);
 }
 
-function validateBatch(batch: ValidationBatch, last = new CooldownStore()) {
-  const prep = prepareBatch(catalog, batch);
-  const masks = b.validateIndexed(kernelBounds(catalog), prep.kparams, prep.kcur, prep.kpro);
-  return finishValidation(catalog, prep, masks, last, true);
+function validateBatch(batch: ValidationBatch, last = fresh()) {
+  return last.v.run(checkBatch(batch), VALIDATE_RECORD);
 }
 
 test('each reason code, and the verdict it leads to', () => {
@@ -82,7 +92,7 @@ test('each reason code, and the verdict it leads to', () => {
 });
 
 test('cooldowns use the caller clock and only accepted changes', () => {
-  const last = new CooldownStore();
+  const last = fresh();
   const t = 5_000_000;
   expect(validate([{ parameter: 'Cell.p', cell: 'A', current: 50, proposed: 55, at: t }], last)[0]!.verdict).toBe('ok');
   expect(
@@ -95,7 +105,7 @@ test('cooldowns use the caller clock and only accepted changes', () => {
     validate([{ parameter: 'Cell.p', cell: 'A', current: 55, proposed: 60, at: t + 61_000 }], last)[0]!.verdict,
   ).toBe('ok');
   expect(
-    codeOf(() => prepareValidation(catalog, [{ parameter: 'Cell.p', current: 1, proposed: 2, at: NaN }], last)),
+    codeOf(() => prepareValidation(catalog, [{ parameter: 'Cell.p', current: 1, proposed: 2, at: NaN }], last.cells)),
   ).toBe('INVALID_ARGUMENT');
 });
 
@@ -158,13 +168,16 @@ test('a typed batch with bad columns is a coded error', () => {
     proposed: new Float64Array([2]),
     at: 1,
   };
-  expect(codeOf(() => prepareBatch(catalog, { ...one, current: new Float64Array(2) }))).toBe('DIMENSION_MISMATCH');
-  expect(codeOf(() => prepareBatch(catalog, { ...one, parameters: [0] as unknown as Int32Array }))).toBe(
-    'INVALID_ARGUMENT',
-  );
-  expect(codeOf(() => prepareBatch(catalog, { ...one, at: NaN }))).toBe('INVALID_ARGUMENT');
-  expect(codeOf(() => prepareBatch(catalog, { ...one, cells: new Int32Array([-1]) }))).toBe('INVALID_ARGUMENT');
-  expect(codeOf(() => prepareBatch(catalog, null as unknown as ValidationBatch))).toBe('INVALID_ARGUMENT');
+  expect(codeOf(() => checkBatch({ ...one, current: new Float64Array(2) }))).toBe('DIMENSION_MISMATCH');
+  expect(codeOf(() => checkBatch({ ...one, parameters: [0] as unknown as Int32Array }))).toBe('INVALID_ARGUMENT');
+  expect(codeOf(() => checkBatch({ ...one, at: NaN }))).toBe('INVALID_ARGUMENT');
+  expect(codeOf(() => checkBatch(null as unknown as ValidationBatch))).toBe('INVALID_ARGUMENT');
+  // Values are checked in the engine, before anything is recorded.
+  const store = fresh();
+  expect(codeOf(() => validateBatch({ ...one, cells: new Int32Array([-1]) }, store))).toBe('INVALID_ARGUMENT');
+  expect(codeOf(() => validateBatch({ ...one, cells: new Uint32Array([2 ** 31]) }, store))).toBe('INVALID_ARGUMENT');
+  expect(codeOf(() => validateBatch({ ...one, at: new Float64Array([Infinity]) }, store))).toBe('INVALID_ARGUMENT');
+  expect(store.v.stats().cooldowns).toBe(0);
   // Out-of-range indexes are unknown parameters, not errors; enum parameters are WRONG_TYPE here.
   const r = validateBatch({
     parameters: new Int32Array([-1, 99, parameterIndexes(catalog, ['Cell.mode'])[0]!]),

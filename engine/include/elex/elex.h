@@ -228,15 +228,10 @@ int elex_tokenize(const char* text, size_t len, char** out, size_t* out_size);
 /// safe_max, max_step_rel. masks[n]; counts[0] = flagged, counts[1..6] per
 /// finding.
 int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uint32_t* counts);
-/// The same for changes naming their parameter by index into a bounds
-/// table (validate.h: 5 × count floats abs_min, abs_max, safe_min, safe_max,
-/// max_change). Indexes outside 0..count−1 get mask 0. scratch: 7 × n floats.
-int elex_validate_indexed(const float* bounds, uint32_t count, const int32_t* params,
-                          const float* current, const float* proposed, uint32_t n, float* scratch,
-                          uint32_t* masks);
 /// Whole validation (validator.h): type checks, the bounds kernel,
 /// cooldowns and verdicts. kinds[count] (validator.h Kind), bounds
-/// [5 × count] as above, cooldown_ms[count] (NaN: none) are copied.
+/// [5 × count] (validate.h BoundsColumn: abs_min, abs_max, safe_min,
+/// safe_max, max_change), cooldown_ms[count] (NaN: none) are copied.
 typedef struct elex_validator elex_validator;
 int elex_validator_create(uint32_t count, const uint8_t* kinds, const float* bounds,
                           const double* cooldown_ms, elex_validator** out);

@@ -143,17 +143,17 @@ class Validator {
   std::size_t bytes() const;
 
  private:
-  [[nodiscard]] Status scratch_for(std::size_t n);
+  static constexpr std::size_t kBlock = 256;
+  [[nodiscard]] Status scratch_for();
   std::uint32_t count_ = 0;
   std::uint8_t* kind_ = nullptr;  ///< kind | 0x80 when no bounds are known
   float* bounds_ = nullptr;       ///< 5 × count
   double* cooldown_ms_ = nullptr;
   CooldownTable last_;
   double floor_ = -std::numeric_limits<double>::infinity();
-  // Working region reused across runs: kernel params, current, proposed,
-  // the 7 × n kernel layout and the masks (44 bytes a change).
+  // Working region for one block of kBlock changes: kernel params,
+  // current, proposed, the 7 × kBlock kernel layout and the masks.
   unsigned char* scratch_ = nullptr;
-  std::size_t scratch_n_ = 0;
 };
 
 }  // namespace elex::validate
