@@ -115,3 +115,29 @@ test('KPI history is kept per cell, whatever the order of the cells in a batch',
   }
   expect(same.maxZ.some((z) => z > 0)).toBe(true); // scored against the first batch
 });
+
+test('the phrase matcher finds what searching for every phrase finds, in the same order', () => {
+  const names = [...ran.catalog.features.values()].map((f) => f.name ?? '').filter((n) => n.length >= 6);
+  names.push(...[...ran.catalog.kpis.keys()]);
+  let seed = 9;
+  const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n) | 0;
+  const glue = [' ', '', 'x', '-', '. ', '(', ')', '4', ' the ', '/', 'é'];
+  const texts = evalSet.questions.map((q) => q.q);
+  for (let i = 0; i < 2000; i++) {
+    // Names run together with glue that does and does not break words, in either case.
+    let t = '';
+    for (let j = 0, m = 1 + rnd(4); j < m; j++) {
+      const name = names[rnd(names.length)]!;
+      t += glue[rnd(glue.length)]! + (rnd(2) ? name.toUpperCase() : name.slice(rnd(3)));
+    }
+    texts.push(t + glue[rnd(glue.length)]!);
+  }
+  let found = 0;
+  for (const t of texts) {
+    const lower = t.toLowerCase();
+    const want = ran.phraseHitsReference(lower);
+    expect(ran.phraseHits(lower)).toEqual(want);
+    found += want.length;
+  }
+  expect(found).toBeGreaterThan(1000); // the texts exercised the matcher
+});
