@@ -60,6 +60,22 @@ test('feedback reaches the agents of a query; batches, budgets, aborts and bad i
     const fb = await engine.feedback(r.queryId, 1);
     const again = await codeOf(engine.feedback(r.queryId, 1));
     const batch = await engine.queryBatch(Array.from({ length: 50 }, (_, i) => `which timer controls handover ${i}`));
+    // More questions than one call takes: answered in several chunks, in order.
+    const asks = [
+      ['MIMO Sleep Mode', 'MIMO Sleep Mode'],
+      ['How is the pmCaConfigAtt counter used?', 'Carrier Aggregation'],
+    ];
+    const inputs = Array.from({ length: 301 }, (_, i) => asks[i % 2]![0]!);
+    const big = await engine.queryBatch(inputs);
+    const outOfOrder = big.filter(
+      (b, i) => b.text !== inputs[i] || b.features[0]?.name !== asks[i % 2]![1] || b.partial,
+    ).length;
+    // Cards are built on the page from the catalog: the agent's own feature, or the top three.
+    const badCards = big
+      .flatMap((b) => b.agents)
+      .filter((a) =>
+        'card' in a.answer ? a.answer.card.code !== a.code : 'cards' in a.answer ? a.answer.cards.length === 0 : false,
+      ).length;
     const ac = new AbortController();
     const aborted = codeOf(engine.query('carrier aggregation', { signal: ac.signal }));
     ac.abort();
@@ -73,6 +89,9 @@ test('feedback reaches the agents of a query; batches, budgets, aborts and bad i
       again,
       batch: batch.length,
       batchIds: new Set(batch.map((b) => b.queryId)).size,
+      big: big.length,
+      outOfOrder,
+      badCards,
       aborted: await aborted,
       tiny,
       empty: await codeOf(engine.query('   ')),
@@ -87,6 +106,9 @@ test('feedback reaches the agents of a query; batches, budgets, aborts and bad i
   expect(out.again).toBe('NOT_FOUND');
   expect(out.batch).toBe(50);
   expect(out.batchIds).toBe(50);
+  expect(out.big).toBe(301);
+  expect(out.outOfOrder).toBe(0);
+  expect(out.badCards).toBe(0);
   expect(out.aborted).toBe('ABORTED');
   expect(['TIMEOUT', 'partial']).toContain(out.tiny);
   expect(out.empty).toBe('INVALID_ARGUMENT');

@@ -16,7 +16,10 @@ import type { ActRequest } from './protocol.ts';
 import {
   checkQuestion,
   type AgentAnswer,
+  expandReply,
   type AgentReply,
+  type AgentReplyWire,
+  type LocalQueryResult,
   type MonitorShardResult,
   type RoutedFeature,
 } from './ran-host.ts';
@@ -232,6 +235,8 @@ export interface QueryResult {
 }
 
 const now = () => performance.now();
+/** Questions per call when one worker answers a batch (runLocal). */
+const LOCAL_CHUNK = 128;
 
 export class EngineQueries {
   constructor(
@@ -591,7 +596,7 @@ export class EngineQueries {
       ),
     );
     this.rethrowAbort(acted);
-    const replies = new Map<string, Map<string, AgentReply>>(); // queryId → code → reply
+    const replies = new Map<string, Map<string, AgentReplyWire>>(); // queryId → code → reply
     [...byWorker.keys()].forEach((w, i) => {
       const res = acted[i]!;
       if (res.status === 'rejected') {
@@ -614,8 +619,11 @@ export class EngineQueries {
       total,
     };
     return prepared.map((p) => {
-      const mine = replies.get(p.queryId) ?? new Map<string, AgentReply>();
-      const agents = p.features.map((f) => mine.get(f.code)).filter((a): a is AgentReply => !!a);
+      const mine = replies.get(p.queryId) ?? new Map<string, AgentReplyWire>();
+      const agents = p.features
+        .map((f) => mine.get(f.code))
+        .filter((a): a is AgentReplyWire => !!a)
+        .map((a) => expandReply(this.catalog, a, p.features));
       return this.result(p, p.r.text, agents, { ...timings }, { ...shards, missing: [...shards.missing] });
     });
   }
@@ -650,7 +658,13 @@ export class EngineQueries {
     };
   }
 
-  /** One worker holds every feature: route, classify and act in one round trip. */
+  /**
+   * One worker holds every feature: route, classify and act in one round
+   * trip. A large batch goes as several calls at once (chunks of at most
+   * LOCAL_CHUNK questions, answered in order), so that the page reads one
+   * chunk's answers while the worker works on the next. A chunk that has
+   * not answered within the budget is reported missing (partial).
+   */
   private async runLocal(
     reqs: QueryRequest[],
     k: number,
@@ -660,24 +674,60 @@ export class EngineQueries {
   ): Promise<QueryResult[]> {
     const ids = reqs.map(() => this.learn.newQuery());
     const items = reqs.map((r, i) => ({ text: r.text, type: r.type, complexity: r.complexity, ...ids[i]! }));
-    const r = await this.pool.call(0, (w) => w.ranQuery(items, k), { signal, deadline: t0 + budget });
-    const total = now() - t0;
-    const timings = {
-      embed: r.ms.embed,
-      route: r.ms.route,
-      agents: r.ms.agents,
-      gather: Math.max(0, total - r.ms.embed - r.ms.route - r.ms.agents),
-      total,
-    };
-    return r.results.map((q, i) =>
-      this.result(
-        { ...ids[i]!, ...q },
-        reqs[i]!.text,
-        q.replies,
-        { ...timings },
-        { answered: 1, total: 1, missing: [] },
-      ),
+    const chunks = Math.ceil(items.length / LOCAL_CHUNK);
+    const size = Math.ceil(items.length / chunks);
+    const calls = Array.from({ length: chunks }, (_, c) =>
+      this.pool.call(0, (w) => w.ranQuery(items.slice(c * size, (c + 1) * size), k), {
+        signal,
+        deadline: t0 + budget,
+      }),
     );
+    const settled = await Promise.allSettled(calls);
+    this.rethrowAbort(settled);
+    const answered = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+    if (answered.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
+    for (const s of settled) if (s.status === 'rejected' && !isBudgetOrCrash(s.reason)) throw s.reason;
+    const total = now() - t0;
+    // Stage times summed over the chunks that answered.
+    const sum = (f: (r: LocalQueryResult) => number) => answered.reduce((a, r) => a + f(r), 0);
+    const ms = { embed: sum((r) => r.ms.embed), route: sum((r) => r.ms.route), agents: sum((r) => r.ms.agents) };
+    const timings = { ...ms, gather: Math.max(0, total - ms.embed - ms.route - ms.agents), total };
+    const out: QueryResult[] = [];
+    settled.forEach((s, c) => {
+      for (let j = 0; j < size && c * size + j < items.length; j++) {
+        const i = c * size + j;
+        if (s.status === 'fulfilled') {
+          const q = s.value.results[j]!;
+          out.push(
+            this.result(
+              { ...ids[i]!, ...q },
+              reqs[i]!.text,
+              q.replies.map((a) => expandReply(this.catalog, a, q.features)),
+              { ...timings },
+              { answered: 1, total: 1, missing: [] },
+            ),
+          );
+        } else {
+          // Not answered in time: no features, reported missing.
+          const type = reqs[i]!.type ?? 'general',
+            complexity = reqs[i]!.complexity ?? 'simple';
+          out.push(
+            this.result(
+              { ...ids[i]!, type, complexity, features: [] },
+              reqs[i]!.text,
+              [],
+              { ...timings },
+              {
+                answered: 0,
+                total: 1,
+                missing: [0],
+              },
+            ),
+          );
+        }
+      }
+    });
+    return out;
   }
 
   private rethrowAbort(results: PromiseSettledResult<unknown>[]): void {

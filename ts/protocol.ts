@@ -16,7 +16,7 @@ import type { HostSetup, RestoreReport, SaveReport } from './agent-host.ts';
 import type { AgentInfo, AgentState, AgentValues, Decision, MemoryStats } from './learn-types.ts';
 import type { PersistBackend } from './persist.ts';
 import type {
-  AgentReply,
+  AgentReplyWire,
   LocalQuery,
   LocalQueryResult,
   MonitorShard,
@@ -163,7 +163,7 @@ export interface WorkerApi {
   /** Route, classify and act in one call (a pool of one worker hosts every feature). */
   ranQuery(items: LocalQuery[], k: number): Promise<LocalQueryResult>;
   /** The agents of the given features act on one question each. */
-  ranAct(reqs: ActRequest[]): Promise<AgentReply[][]>;
+  ranAct(reqs: ActRequest[]): Promise<AgentReplyWire[][]>;
   /**
    * Whole validation in this worker's engine validator (validator.h), which
    * keeps the cooldowns. Packed columns are transferred in; verdicts and

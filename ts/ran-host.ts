@@ -116,6 +116,22 @@ export type AgentAnswer =
       context: { text: string; type: string; complexity: string; candidates: { code: string; score: number }[] };
     };
 
+/**
+ * An answer as a worker sends it: without feature cards, which the page
+ * builds from its own copy of the catalog and the routed features
+ * (expandReply), so that no card is copied between threads.
+ */
+export type AnswerWire =
+  | { action: 'DirectAnswer' }
+  | Omit<Extract<AgentAnswer, { action: 'ContextAnswer' }>, 'card'>
+  | { action: 'ConsultPeer' }
+  | Extract<AgentAnswer, { action: 'RequestClarification' }>
+  | Extract<AgentAnswer, { action: 'Escalate' }>;
+
+export interface AgentReplyWire extends Omit<AgentReply, 'answer'> {
+  answer: AnswerWire;
+}
+
 export interface AgentReply {
   code: string;
   action: AgentAction;
@@ -134,7 +150,7 @@ export interface LocalQuery {
 }
 
 export interface LocalQueryResult {
-  results: { features: RoutedFeature[]; type: QueryType; complexity: Complexity; replies: AgentReply[] }[];
+  results: { features: RoutedFeature[]; type: QueryType; complexity: Complexity; replies: AgentReplyWire[] }[];
   ms: { embed: number; route: number; agents: number };
 }
 
@@ -503,34 +519,13 @@ export class RanHost {
       .slice(0, k);
   }
 
-  card(code: string, matched: readonly MatchedEntity[] = []): FeatureCard {
-    const f: Feature | undefined = this.catalog.features.get(code);
-    if (!f) throw new ElexError('NOT_FOUND', `unknown feature code "${code}"`);
-    const want = new Set(matched.map((m) => `${m.kind}:${m.name}`));
-    const pick = <T extends { name: string }>(kind: ItemKind, names: string[] | undefined, map: Map<string, T>) =>
-      (names ?? [])
-        .filter((n) => want.has(`${kind}:${n}`))
-        .map((n) => ({ ...(map.get(n) ?? ({ name: n } as T)), matched: true }));
-    return {
-      code: f.code,
-      name: f.name,
-      acronym: f.acronym,
-      category: f.category,
-      description: f.description,
-      parameters: pick('parameter', f.parameters, this.catalog.parameters),
-      counters: pick('counter', f.counters, this.catalog.counters),
-      kpis: pick('kpi', f.kpis, this.catalog.kpis),
-      totals: { parameters: f.parameters?.length ?? 0, counters: f.counters?.length ?? 0, kpis: f.kpis?.length ?? 0 },
-    };
-  }
-
   /**
    * The agents of `features` hosted here decide and answer. `candidates`
    * are the merged top features of the whole pool (for ConsultPeer and
    * RequestClarification).
    */
-  async act(req: ActRequest, vector?: Float32Array): Promise<AgentReply[]> {
-    const replies: AgentReply[] = [];
+  async act(req: ActRequest, vector?: Float32Array): Promise<AgentReplyWire[]> {
+    const replies: AgentReplyWire[] = [];
     let qvec: Float32Array | null = vector ?? null;
     for (const f of req.features) {
       if (!this.hosted.has(f.code)) continue;
@@ -583,21 +578,19 @@ export class RanHost {
     f: RoutedFeature,
     req: { text: string; type: string; complexity: string; candidates: RoutedFeature[] },
     vec: () => Float32Array,
-  ): AgentAnswer {
+  ): AnswerWire {
     switch (action) {
       case 'DirectAnswer':
-        return { action, card: this.card(f.code, f.matched) };
+      case 'ConsultPeer':
+        return { action }; // cards: built by the page (expandReply)
       case 'ContextAnswer': {
         const deps = this.catalog.features.get(f.code)?.dependencies ?? [];
         return {
           action,
-          card: this.card(f.code, f.matched),
           related: deps.map((c) => ({ code: c, name: this.catalog.features.get(c)?.name })),
           similarPast: this.similar(vec(), f.code),
         };
       }
-      case 'ConsultPeer':
-        return { action, cards: req.candidates.slice(0, 3).map((c) => this.card(c.code, c.matched)) };
       case 'RequestClarification':
         return {
           action,
@@ -783,3 +776,57 @@ export class RanHost {
 
 /** Largest monitor output buffer kept warm between batches (see RanHost.spare). */
 const SPARE_MAX = 64 << 20;
+
+/** A feature's card: its parameters, counters and KPIs, those the question matched marked. */
+export function featureCard(catalog: LoadedCatalog, code: string, matched: readonly MatchedEntity[] = []): FeatureCard {
+  const f: Feature | undefined = catalog.features.get(code);
+  if (!f) throw new ElexError('NOT_FOUND', `unknown feature code "${code}"`);
+  const want = new Set(matched.map((m) => `${m.kind}:${m.name}`));
+  const pick = <T extends { name: string }>(kind: ItemKind, names: string[] | undefined, map: Map<string, T>) =>
+    (names ?? [])
+      .filter((n) => want.has(`${kind}:${n}`))
+      .map((n) => ({ ...(map.get(n) ?? ({ name: n } as T)), matched: true }));
+  return {
+    code: f.code,
+    name: f.name,
+    acronym: f.acronym,
+    category: f.category,
+    description: f.description,
+    parameters: pick('parameter', f.parameters, catalog.parameters),
+    counters: pick('counter', f.counters, catalog.counters),
+    kpis: pick('kpi', f.kpis, catalog.kpis),
+    totals: { parameters: f.parameters?.length ?? 0, counters: f.counters?.length ?? 0, kpis: f.kpis?.length ?? 0 },
+  };
+}
+
+/**
+ * A worker's reply with its cards: the agent's own feature card
+ * (DirectAnswer, ContextAnswer) or the first three candidates' (ConsultPeer),
+ * each built on first read and kept.
+ */
+export function expandReply(
+  catalog: LoadedCatalog,
+  wire: AgentReplyWire,
+  candidates: readonly RoutedFeature[],
+): AgentReply {
+  const a = wire.answer;
+  const own = () => {
+    const f = candidates.find((c) => c.code === wire.code);
+    return featureCard(catalog, wire.code, f?.matched);
+  };
+  let answer: AgentAnswer;
+  if (a.action === 'DirectAnswer' || a.action === 'ContextAnswer') {
+    let card: FeatureCard | undefined;
+    answer = Object.defineProperty({ ...a } as AgentAnswer, 'card', {
+      get: () => (card ??= own()),
+      enumerable: true,
+    });
+  } else if (a.action === 'ConsultPeer') {
+    let cards: FeatureCard[] | undefined;
+    answer = Object.defineProperty({ ...a } as AgentAnswer, 'cards', {
+      get: () => (cards ??= candidates.slice(0, 3).map((c) => featureCard(catalog, c.code, c.matched))),
+      enumerable: true,
+    });
+  } else answer = a;
+  return { ...wire, answer };
+}

@@ -20,6 +20,7 @@ let ranReady: Promise<RanHost> | null = null;
 let ranCatalog: Promise<LoadedCatalog> | null = null;
 let ranError: unknown = null;
 let routerBytes = 0;
+let queryChain: Promise<unknown> = Promise.resolve();
 /** The engine validator (cooldowns live in it), made on the first validation. */
 let validatorMade: Promise<ValidatorHandle> | null = null;
 let validatorFresh = true;
@@ -204,7 +205,14 @@ const api: WorkerApi = {
       const out = r.routeBatch(texts, k);
       return { features: out.features, ms: { ...out.ms, wait } };
     }),
-  ranQuery: (items, k) => serve(async () => (await router()).queryLocal(items, k)),
+  ranQuery: (items, k) =>
+    serve(() => {
+      // Calls run one after another, in the order they came (a batch comes
+      // as several calls): agents decide in the order of the questions.
+      const run = queryChain.then(async () => (await router()).queryLocal(items, k));
+      queryChain = run.catch(() => {});
+      return run;
+    }),
   ranAct: (reqs) =>
     serve(async () => {
       const r = await router();

@@ -139,7 +139,7 @@ async function queryBench(questions: { q: string; expected: string; kind: string
   const batchSize = quick ? 200 : 1000;
   const texts = Array.from({ length: batchSize }, (_, i) => questions[i % questions.length]!.q);
   const batches: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const t = performance.now();
     await e.queryBatch(texts);
     batches.push(performance.now() - t);

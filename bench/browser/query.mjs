@@ -35,7 +35,7 @@ console.log(
   `  stages (median ms): embed ${f(r.stages.embed, 3)}, route ${f(r.stages.route, 3)}, agents ${f(r.stages.agents, 3)}, gather ${f(r.stages.gather, 3)}`,
 );
 console.log(
-  `  batched: ${r.batch.size} in ${f(r.batch.ms, 0)} ms = ${f(r.batch.qps, 0)} queries/s   target: >= 2,000/s`,
+  `  batched: ${r.batch.size} in ${f(r.batch.ms, 0)} ms = ${f(r.batch.qps, 0)} queries/s (median of 5)   target: >= 2,000/s`,
 );
 console.log(
   `  validate 10K: ${f(r.validate.totalMs, 2)} ms end to end (median of 15; first call ${f(r.validate.firstMs, 1)} ms), ${f(r.validate.kernelMs, 3)} ms in the kernel call\n` +
