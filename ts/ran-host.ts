@@ -440,12 +440,14 @@ export class RanHost {
     return out;
   }
 
-  private aggregate(
+  /** A question's features from its exact hits and its slice of the vector hits (reference: rank with rankReference). */
+  aggregate(
     text: string,
     k: number,
     hits: { ids: Uint32Array; distances: Float32Array } | null,
     from: number,
     n: number,
+    reference = false,
   ): RoutedFeature[] {
     // Exact hits with the span of text they matched; a hit inside a longer
     // one is dropped ("Enhanced 4x4 MIMO" names that feature, not "4x4 MIMO").
@@ -475,7 +477,155 @@ export class RanHost {
         continue;
       for (const id of s.ids) exact.set(id, Math.max(exact.get(id) ?? 0, s.strength));
     }
-    // Vector hits.
+    return (reference ? this.rankReference : this.rank).call(this, exact, k, hits, from, n);
+  }
+
+  /**
+   * Features from exact hits (item → strength) and vector hits, best k
+   * first. Per-feature figures live in typed arrays reused across calls
+   * and only the best k become objects (rankReference is the plain form).
+   */
+  private rank(
+    exact: Map<number, number>,
+    k: number,
+    hits: { ids: Uint32Array; distances: Float32Array } | null,
+    from: number,
+    n: number,
+  ): RoutedFeature[] {
+    const r = (this.ranking ??= this.rankState());
+    const { vec, ex, stamp, head, tail, cnt, touched } = r;
+    const items = this.items;
+    if (r.gen >= 0x7fffffff) ((r.gen = 0), r.stamp.fill(0));
+    const now = ++r.gen;
+    let nTouched = 0;
+    r.hits = 0;
+    const touch = (f: number) => {
+      if (stamp[f] === now) return;
+      stamp[f] = now;
+      vec[f] = 0;
+      ex[f] = 0;
+      head[f] = -1;
+      tail[f] = -1;
+      cnt[f] = 0;
+      touched[nTouched++] = f;
+    };
+    const push = (f: number, item: number, score: number, isExact: number) => {
+      if (r.hits === r.hitItem.length) r.grow();
+      const h = r.hits++;
+      r.hitItem[h] = item;
+      r.hitScore[h] = score;
+      r.hitExact[h] = isExact;
+      r.hitNext[h] = -1;
+      if (tail[f]! < 0) head[f] = h;
+      else r.hitNext[tail[f]!] = h;
+      tail[f] = h;
+      cnt[f]!++;
+    };
+    for (const [id, strength] of exact)
+      for (const f of r.itemFeats[id]!) {
+        touch(f);
+        if (strength > ex[f]!) ex[f] = strength;
+        push(f, id, strength, 1);
+      }
+    if (hits)
+      for (let i = from; i < from + n; i++) {
+        const id = hits.ids[i]!;
+        if (id === 0xffffffff) continue;
+        const it = items[id]!;
+        // A feature's own description speaks for it more than one of its
+        // parameters or counters does.
+        const sim = (1 - hits.distances[i]!) * (it.kind === 'feature' ? 1 : ITEM_WEIGHT);
+        if (sim <= 0) continue;
+        for (const f of r.itemFeats[id]!) {
+          touch(f);
+          if (sim > vec[f]!) vec[f] = sim;
+          if (cnt[f]! >= 8) continue;
+          let dup = false;
+          for (let h = head[f]!; h >= 0; h = r.hitNext[h]!)
+            if (items[r.hitItem[h]!]!.name === it.name) {
+              dup = true;
+              break;
+            }
+          if (!dup) push(f, id, sim, 0);
+        }
+      }
+    // The best k, by score, then code.
+    const codes = r.codes;
+    const score = (f: number) => Math.min(1, vec[f]! + 0.5 * ex[f]!);
+    const top: number[] = [];
+    for (let t = 0; t < nTouched; t++) {
+      const f = touched[t]!,
+        sf = score(f);
+      let p = top.length;
+      while (p > 0) {
+        const g = top[p - 1]!,
+          sg = score(g);
+        if (sf > sg || (sf === sg && codes[f]! < codes[g]!)) p--;
+        else break;
+      }
+      if (p < k) {
+        top.splice(p, 0, f);
+        if (top.length > k) top.pop();
+      }
+    }
+    return top.map((f) => {
+      const code = codes[f]!;
+      const matched: MatchedItem[] = [];
+      for (let h = head[f]!; h >= 0 && matched.length < 8; h = r.hitNext[h]!) {
+        const it = items[r.hitItem[h]!]!;
+        matched.push({ kind: it.kind, name: it.name, score: r.hitScore[h]!, exact: r.hitExact[h] === 1 });
+      }
+      return { code, name: this.catalog.features.get(code)?.name ?? code, score: score(f), matched };
+    });
+  }
+
+  private ranking: ReturnType<RanHost['rankState']> | null = null;
+  /** Hosted features by number, each item's hosted features as numbers, and the scratch arrays. */
+  private rankState() {
+    const codes = [...this.catalog.features.keys()].filter((c) => this.hosted.has(c));
+    const num = new Map(codes.map((c, i) => [c, i]));
+    const F = codes.length;
+    const state = {
+      codes,
+      itemFeats: this.items.map((it) => Int32Array.from(it.features.filter((c) => num.has(c)).map((c) => num.get(c)!))),
+      vec: new Float64Array(F),
+      ex: new Float64Array(F),
+      stamp: new Int32Array(F),
+      head: new Int32Array(F),
+      tail: new Int32Array(F),
+      cnt: new Int32Array(F),
+      touched: new Int32Array(F),
+      /** Generation of this call: stamp[f] === gen marks f as touched by it. */
+      gen: 0,
+      hits: 0,
+      hitItem: new Int32Array(64),
+      hitScore: new Float64Array(64),
+      hitExact: new Uint8Array(64),
+      hitNext: new Int32Array(64),
+      grow() {
+        const m = state.hitItem.length * 2;
+        const more = <T extends Int32Array | Float64Array | Uint8Array>(a: T, C: new (n: number) => T) => {
+          const b = new C(m);
+          b.set(a);
+          return b;
+        };
+        state.hitItem = more(state.hitItem, Int32Array);
+        state.hitScore = more(state.hitScore, Float64Array);
+        state.hitExact = more(state.hitExact, Uint8Array);
+        state.hitNext = more(state.hitNext, Int32Array);
+      },
+    };
+    return state;
+  }
+
+  /** rank() as plain maps and objects: its reference (tests). */
+  rankReference(
+    exact: Map<number, number>,
+    k: number,
+    hits: { ids: Uint32Array; distances: Float32Array } | null,
+    from: number,
+    n: number,
+  ): RoutedFeature[] {
     const per = new Map<string, { vec: number; exact: number; matched: MatchedItem[] }>();
     const entry = (code: string) => {
       let e = per.get(code);

@@ -141,3 +141,27 @@ test('the phrase matcher finds what searching for every phrase finds, in the sam
   }
   expect(found).toBeGreaterThan(1000); // the texts exercised the matcher
 });
+
+test('ranking in typed arrays gives what the plain maps give, ties and all', () => {
+  const r = ran as unknown as {
+    embedder: { embed(t: string[]): Float32Array };
+    index: { search(q: Float32Array, k: number, o: object): { ids: Uint32Array; distances: Float32Array } };
+  };
+  const texts = evalSet.questions.map((q) => q.q);
+  // Questions naming several things at once (many exact hits, long matched lists).
+  const names = [...ran.catalog.parameters.keys()].slice(0, 400);
+  for (let i = 0; i < 300; i++) texts.push(names.slice(i, i + 1 + (i % 9)).join(' and ') + ' MIMO Sleep Mode');
+  let compared = 0;
+  for (const [i, text] of texts.entries()) {
+    const hits = r.index.search(r.embedder.embed([text]), 64, { ef: 160 });
+    // Drop some hits and tie some distances now and then.
+    if (i % 7 === 0) hits.ids[3] = 0xffffffff;
+    if (i % 5 === 0) hits.distances.fill(hits.distances[0]!, 0, 6);
+    for (const k of [1, 5, 20]) {
+      expect(ran.aggregate(text, k, hits, 0, 64)).toEqual(ran.aggregate(text, k, hits, 0, 64, true));
+      compared++;
+    }
+    expect(ran.aggregate(text, 5, null, 0, 0)).toEqual(ran.aggregate(text, 5, null, 0, 0, true));
+  }
+  expect(compared).toBeGreaterThan(1500);
+});
