@@ -29,6 +29,7 @@ import {
   parameterIndexes,
   prepareValidation,
   validationResults,
+  validatorTables,
   type ParameterChange,
   type ValidateOptions,
   type ValidationBatch,
@@ -243,7 +244,15 @@ export class EngineQueries {
     private readonly pool: WorkerPool,
     private readonly learn: EngineLearning,
     readonly catalog: LoadedCatalog,
-  ) {}
+  ) {
+    // validate()'s per-parameter table (some ms for ~10K parameters), made
+    // when the page is idle rather than in the first call.
+    const idle = (globalThis as { requestIdleCallback?: (f: () => void, o?: { timeout: number }) => number })
+      .requestIdleCallback;
+    const warm = () => void validatorTables(catalog);
+    if (idle) idle(warm, { timeout: 2000 });
+    else setTimeout(warm, 0);
+  }
 
   /** validate()'s cell names as the engine validator's cell ids. */
   private readonly cellIds = new CellIds();

@@ -107,7 +107,6 @@ const api: WorkerApi = {
         const setup = req.ran;
         const b = bindings,
           h = host;
-        // Built after init returns, so the engine is usable at once; routing waits for it.
         // Built after init returns, in chunks, so the engine serves other calls
         // meanwhile; routing waits for it.
         let catalogParsed!: (c: LoadedCatalog) => void, catalogFailed!: (e: unknown) => void;
@@ -126,6 +125,8 @@ const api: WorkerApi = {
             throw e;
           }
           catalogParsed(host.catalog); // validation needs the catalog, not the router
+          // Worker 0 validates: its validator is made now, not in the first call.
+          if (req.index === 0) validator().catch(() => {});
           const r = await host.build();
           ran = r;
           return r;
