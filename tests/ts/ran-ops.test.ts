@@ -313,3 +313,63 @@ test('kpiEval lays its figures into a given buffer of the right size, whatever i
   const other = b.kpiEval(prog, data, shape, new Float64Array(9), 3, 8, false, new ArrayBuffer(bytes + 4));
   expect(other.kpiStats.buffer.byteLength).toBe(bytes);
 });
+
+test('a batch larger than one slice of wasm memory gives what its cells give one at a time', () => {
+  // 2 counters × 7,500 periods: 15,000 floats a cell, so 1M-float slices of 69 cells;
+  // 150 cells make three slices, the last one short.
+  const prog = ratioPrograms(['100 * Cell.pmSucc / Cell.pmAtt', 'Cell.pmAtt - Cell.pmSucc'], [95, 10], [1, -1]);
+  const counters = 2,
+    periods = 7_500,
+    cells = 150;
+  const data = new Float32Array(cells * counters * periods);
+  let s = 5;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s % 97 === 0 ? NaN : 40 + (s >>> 26);
+  }
+  const K = 2;
+  const whole = new Float64Array(cells * K * 3);
+  // Two batches, so that anomalies are scored against the first one's history.
+  b.kpiEval(prog, data, { cells, counters, periods }, whole, 2, 8, false);
+  const all = b.kpiEval(
+    prog,
+    data.map((x) => x * 1.5),
+    { cells, counters, periods },
+    whole,
+    2,
+    8,
+    true,
+  );
+  const fields = [
+    'anomalies',
+    'maxZ',
+    'breaches',
+    'kpiStats',
+    'counterStats',
+    'nullCounts',
+    'values',
+    'reasons',
+  ] as const;
+  for (const c of [0, 68, 69, 70, 137, 138, 149]) {
+    const one = data.subarray(c * counters * periods, (c + 1) * counters * periods);
+    const hist = new Float64Array(K * 3);
+    b.kpiEval(prog, one, { cells: 1, counters, periods }, hist, 2, 8, false);
+    const r = b.kpiEval(
+      prog,
+      one.map((x) => x * 1.5),
+      { cells: 1, counters, periods },
+      hist,
+      2,
+      8,
+      true,
+    );
+    expect([...hist]).toEqual([...whole.subarray(c * K * 3, (c + 1) * K * 3)]);
+    for (const f of fields) {
+      const a = all[f]!,
+        o = r[f]!;
+      const per = o.length;
+      expect([...a.subarray(c * per, (c + 1) * per)], `${f} of cell ${c}`).toEqual([...o]);
+    }
+  }
+  expect(all.anomalies.some((x) => x > 0) || all.breaches.some((x) => x > 0)).toBe(true);
+});
