@@ -94,4 +94,4 @@ export type {
   ValidationResult,
   Verdict,
 } from './ran-ops.ts';
-export { VALIDATION_REASONS, VERDICTS } from './ran-ops.ts';
+export { MAX_CHANGES, VALIDATION_REASONS, VERDICTS } from './ran-ops.ts';

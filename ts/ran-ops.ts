@@ -185,6 +185,7 @@ export function prepareValidation(
   spare?: ArrayBuffer | null,
 ): PreparedChanges {
   if (!Array.isArray(changes)) throw new ElexError('INVALID_ARGUMENT', 'validate() takes an array of changes');
+  checkCount(changes.length);
   const t = paramTable(catalog);
   const n = changes.length;
   // Straight into the packed layout (bindings.ts PackedColumns); a reused
@@ -225,6 +226,17 @@ export function prepareValidation(
   return { n, bytes, atAll: null, cells: true, params: prep.params };
 }
 
+/** Most changes one validate() or validateBatch() call takes (34 MB packed). */
+export const MAX_CHANGES = 1_000_000;
+
+function checkCount(n: number): void {
+  if (n > MAX_CHANGES)
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `at most ${MAX_CHANGES.toLocaleString('en')} changes a call, got ${n}: split the batch`,
+    );
+}
+
 /**
  * Changes as typed columns, for validateBatch(). Parameters of other kinds
  * than numbers: bool takes 0 or 1; enum and string are WRONG_TYPE here (use
@@ -252,6 +264,7 @@ export function checkBatch(batch: ValidationBatch, spare?: ArrayBuffer | null): 
   const isInts = (x: unknown) => x instanceof Int32Array || x instanceof Uint32Array;
   const isFloats = (x: unknown) => x instanceof Float64Array || x instanceof Float32Array;
   if (!isInts(parameters)) throw new ElexError('INVALID_ARGUMENT', 'parameters must be an Int32Array or Uint32Array');
+  checkCount(parameters.length);
   if (!isFloats(current) || !isFloats(proposed))
     throw new ElexError('INVALID_ARGUMENT', 'current and proposed must be Float64Array or Float32Array');
   if (typeof at === 'number') {

@@ -154,8 +154,9 @@ Status Validator::run(const Changes& c, std::uint32_t flags, std::uint16_t* reas
   if (c.cells != nullptr && !checked)
     for (std::size_t i = 0; i < n; ++i)
       if (c.cells[i] < 0)
-        return fail(ELEX_E_INVALID_ARGUMENT, "change %zu: cell id %u is outside 0 … 2^31 − 1", i,
-                    std::uint32_t(c.cells[i]));
+        return fail(ELEX_E_INVALID_ARGUMENT,
+                    "change %zu: the cell id is outside 0 … 2^31 − 1 (negative, or 2^31 or more)",
+                    i);
   if (Status s = scratch_for(); s != ELEX_OK) return s;
   // At most n new cooldown keys: room for them now, so that recording
   // cannot fail half-way.

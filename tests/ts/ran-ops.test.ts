@@ -18,6 +18,7 @@ import {
   prepareValidation,
   validationResults,
   validatorTables,
+  MAX_CHANGES,
   VALIDATION_REASONS,
   VERDICTS,
   type ParameterChange,
@@ -178,6 +179,18 @@ test('a typed batch with bad columns is a coded error', () => {
   expect(codeOf(() => validateBatch({ ...one, cells: new Uint32Array([2 ** 31]) }, store))).toBe('INVALID_ARGUMENT');
   expect(codeOf(() => validateBatch({ ...one, at: new Float64Array([Infinity]) }, store))).toBe('INVALID_ARGUMENT');
   expect(store.v.stats().cooldowns).toBe(0);
+  // More than MAX_CHANGES changes in one call: refused before anything is packed.
+  const big = MAX_CHANGES + 1;
+  expect(
+    codeOf(() =>
+      checkBatch({
+        parameters: new Int32Array(big),
+        current: new Float64Array(big),
+        proposed: new Float64Array(big),
+        at: 1,
+      }),
+    ),
+  ).toBe('INVALID_ARGUMENT');
   // Out-of-range indexes are unknown parameters, not errors; enum parameters are WRONG_TYPE here.
   const r = validateBatch({
     parameters: new Int32Array([-1, 99, parameterIndexes(catalog, ['Cell.mode'])[0]!]),
