@@ -162,6 +162,9 @@ export interface RanSetup {
   workers: number;
 }
 
+/** Index search results of one or more questions (ids and distances, k a question). */
+type VectorHits = { ids: Uint32Array; distances: Float32Array };
+
 interface Item {
   kind: ItemKind;
   name: string;
@@ -358,7 +361,7 @@ export class RanHost {
     const t0 = performance.now();
     const qs = this.embedder.embed(texts);
     const t1 = performance.now();
-    let hits: { ids: Uint32Array; distances: Float32Array } | null = null;
+    let hits: VectorHits | null = null;
     let kItems = 0;
     if (this.index && this.indexed > 0) {
       kItems = Math.min(64, this.indexed);
@@ -444,7 +447,7 @@ export class RanHost {
   aggregate(
     text: string,
     k: number,
-    hits: { ids: Uint32Array; distances: Float32Array } | null,
+    hits: VectorHits | null,
     from: number,
     n: number,
     reference = false,
@@ -488,7 +491,7 @@ export class RanHost {
   private rank(
     exact: Map<number, number>,
     k: number,
-    hits: { ids: Uint32Array; distances: Float32Array } | null,
+    hits: VectorHits | null,
     from: number,
     n: number,
   ): RoutedFeature[] {
@@ -622,7 +625,7 @@ export class RanHost {
   rankReference(
     exact: Map<number, number>,
     k: number,
-    hits: { ids: Uint32Array; distances: Float32Array } | null,
+    hits: VectorHits | null,
     from: number,
     n: number,
   ): RoutedFeature[] {
