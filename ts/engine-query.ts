@@ -305,7 +305,9 @@ export class EngineQueries {
     };
     const r = await this.pool.call(0, (w) => w.validate(transfer(req, [bytes])));
     if (r.maxRecordedAt > this.maxRecordedAt) this.maxRecordedAt = r.maxRecordedAt;
-    if (r.bytes && r.bytes.byteLength > (this.spare?.byteLength ?? 0)) this.spare = r.bytes;
+    // Kept for the next call unless it is large (a spare is at most 8 MB, ~250K changes).
+    if (r.bytes && r.bytes.byteLength <= 8 << 20 && r.bytes.byteLength > (this.spare?.byteLength ?? 0))
+      this.spare = r.bytes;
     return r;
   }
 
