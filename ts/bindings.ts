@@ -1602,15 +1602,27 @@ export interface PackedColumns {
   cells: boolean;
 }
 
+/** Byte offsets of a packed buffer's columns for n changes (PACKED_BYTES a change). */
+function packedLayout(n: number) {
+  return { current: 0, proposed: 8 * n, at: 16 * n, params: 24 * n, cells: 28 * n, reasons: 32 * n, end: 34 * n };
+}
+const PACKED_BYTES = 34;
+
+/** `spare` if it holds n packed changes, else a new buffer. */
+export function packedBuffer(n: number, spare?: ArrayBuffer | null): ArrayBuffer {
+  return spare && spare.byteLength >= PACKED_BYTES * n ? spare : new ArrayBuffer(PACKED_BYTES * n);
+}
+
 /** Typed views of a packed buffer's columns. */
 export function packedViews(bytes: ArrayBuffer, n: number) {
+  const o = packedLayout(n);
   return {
-    current: new Float64Array(bytes, 0, n),
-    proposed: new Float64Array(bytes, 8 * n, n),
-    at: new Float64Array(bytes, 16 * n, n),
-    params: new Int32Array(bytes, 24 * n, n),
-    cells: new Int32Array(bytes, 28 * n, n),
-    reasons: new Uint16Array(bytes, 32 * n, n),
+    current: new Float64Array(bytes, o.current, n),
+    proposed: new Float64Array(bytes, o.proposed, n),
+    at: new Float64Array(bytes, o.at, n),
+    params: new Int32Array(bytes, o.params, n),
+    cells: new Int32Array(bytes, o.cells, n),
+    reasons: new Uint16Array(bytes, o.reasons, n),
   };
 }
 
@@ -1630,7 +1642,7 @@ export function packValidatorColumns(c: ValidatorColumns, spare?: ArrayBuffer | 
   ] as const)
     if (x !== undefined && typeof x !== 'number' && x.length !== n)
       throw new ElexError('DIMENSION_MISMATCH', `${name} holds ${x.length} values, parameters ${n}`);
-  const bytes = spare && spare.byteLength >= 34 * n ? spare : new ArrayBuffer(34 * n);
+  const bytes = packedBuffer(n, spare);
   const v = packedViews(bytes, n);
   v.current.set(c.current);
   v.proposed.set(c.proposed);
@@ -1647,6 +1659,8 @@ export interface ValidatorRun {
   counts: { ok: number; warn: number; reject: number };
   /** The latest time this run recorded (−Infinity if none). */
   maxRecordedAt: number;
+  /** Bytes the validator holds after the run (tables, cooldowns, working region). */
+  heldBytes: number;
 }
 
 /** Validator flags (validator.h RunFlags). */
@@ -1655,7 +1669,7 @@ export const VALIDATE_CALLER_CHECKED = 2;
 
 /** A validator in a same-thread instance (Bindings.createValidator). */
 export class ValidatorHandle {
-  /** One working region reused across runs: 35 bytes a change plus 32. */
+  /** One working region reused across runs (regionBytes). */
   private region = 0;
   private regionN = -1;
   constructor(
@@ -1665,45 +1679,43 @@ export class ValidatorHandle {
   ) {}
 
   /**
-   * Validates n changes: verdict codes (0 ok, 1 warn, 2 reject) and reason
-   * bits (ran-ops.ts VALIDATION_REASONS). Lengths must agree
-   * (DIMENSION_MISMATCH); a non-finite time or a negative cell id (unless
-   * callerChecked) is INVALID_ARGUMENT naming the change, and records nothing.
+   * Validates n packed changes: verdict codes (0 ok, 1 warn, 2 reject) and
+   * reason bits (ran-ops.ts VALIDATION_REASONS). A non-finite time or a
+   * negative cell id (unless VALIDATE_CALLER_CHECKED) is INVALID_ARGUMENT
+   * naming the change, and records nothing.
    */
   run(c: PackedColumns, flags: number): ValidatorRun {
     const { n, bytes, atAll } = c;
-    if (!(bytes instanceof ArrayBuffer) || bytes.byteLength < 34 * n)
-      throw new ElexError('DIMENSION_MISMATCH', `packed columns of ${n} changes take ${34 * n} bytes`);
+    const o = packedLayout(n);
+    if (!(bytes instanceof ArrayBuffer) || bytes.byteLength < o.end)
+      throw new ElexError('DIMENSION_MISMATCH', `packed columns of ${n} changes take ${o.end} bytes`);
     return this.b.indexCall((m) => {
       const v = this.live();
       if (n > this.regionN) {
         if (this.region) m._elex_free(this.region);
         this.region = 0;
         this.regionN = -1;
-        const p = m._elex_alloc(32 + 35 * Math.max(n, 64));
+        const p = m._elex_alloc(this.regionBytes(Math.max(n, 64)));
         if (p === 0) throw new ElexError('OUT_OF_MEMORY', `no memory to validate ${n} changes`);
         this.region = p;
         this.regionN = Math.max(n, 64);
       }
-      // The region: 32 bytes of figures, the packed columns, the verdicts.
+      // The region: FIGURES doubles out, the packed columns, the verdicts.
       const out = this.region,
-        cols = out + 32;
-      this.b.view().u8.set(new Uint8Array(bytes, 0, 34 * n), cols);
-      const pAt = cols + 16 * n,
-        pParams = cols + 24 * n,
-        pCells = cols + 28 * n,
-        pReasons = cols + 32 * n,
-        pVerdicts = cols + 34 * n;
+        cols = out + 8 * ValidatorHandle.FIGURES;
+      this.b.view().u8.set(new Uint8Array(bytes, 0, o.end), cols);
+      const pReasons = cols + o.reasons,
+        pVerdicts = cols + o.end;
       this.b.check(
         'validating',
         m._elex_validator_run(
           v,
-          pParams,
-          cols,
-          cols + 8 * n,
-          atAll === null ? pAt : 0,
+          cols + o.params,
+          cols + o.current,
+          cols + o.proposed,
+          atAll === null ? cols + o.at : 0,
           atAll ?? 0,
-          c.cells ? pCells : 0,
+          c.cells ? cols + o.cells : 0,
           n,
           flags,
           pReasons,
@@ -1712,18 +1724,25 @@ export class ValidatorHandle {
         ),
       );
       const view = this.b.view();
-      const t = view.f64.subarray(out >>> 3, (out >>> 3) + 4);
-      const counts = { ok: t[0]!, warn: t[1]!, reject: t[2]! };
+      const t = view.f64.subarray(out >>> 3, (out >>> 3) + ValidatorHandle.FIGURES);
       // Reasons and verdicts in one transferable buffer (reasons first, 2-byte aligned).
       const both = new Uint8Array(3 * n);
       both.set(view.u8.subarray(pReasons, pVerdicts + n));
       return {
         reasons: new Uint16Array(both.buffer, 0, n),
         verdicts: new Uint8Array(both.buffer, 2 * n, n),
-        counts,
+        counts: { ok: t[0]!, warn: t[1]!, reject: t[2]! },
         maxRecordedAt: t[3]!,
+        heldBytes: t[4]! + this.regionBytes(this.regionN),
       };
     });
+  }
+
+  /** Doubles elex_validator_run writes out: ok, warn, reject, latest recorded time, bytes. */
+  private static readonly FIGURES = 5;
+  /** The working region for n changes: the figures, the packed columns and the verdicts. */
+  private regionBytes(n: number): number {
+    return n < 0 ? 0 : 8 * ValidatorHandle.FIGURES + (PACKED_BYTES + 1) * n;
   }
 
   /** Every (parameter, cell) counts as changed at `at` unless a later change is recorded. */
@@ -1736,7 +1755,7 @@ export class ValidatorHandle {
       const out = s.alloc(32);
       this.b.check('reading validator stats', m._elex_validator_stats(this.live(), out));
       const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 4);
-      return { parameters: v[0]!, cooldowns: v[1]!, bytes: v[2]! + Math.max(0, this.regionN) * 35, floor: v[3]! };
+      return { parameters: v[0]!, cooldowns: v[1]!, bytes: v[2]! + this.regionBytes(this.regionN), floor: v[3]! };
     });
   }
 

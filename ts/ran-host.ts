@@ -952,6 +952,12 @@ export function featureCard(catalog: LoadedCatalog, code: string, matched: reado
   };
 }
 
+/** `o` with an enumerable property `key` made by `make` on first read and kept. */
+function lazily<K extends string, V>(o: object, key: K, make: () => V): AgentAnswer {
+  let v: V | undefined;
+  return Object.defineProperty(o, key, { get: () => (v ??= make()), enumerable: true }) as AgentAnswer;
+}
+
 /**
  * A worker's reply with its cards: the agent's own feature card
  * (DirectAnswer, ContextAnswer) or the first three candidates' (ConsultPeer),
@@ -968,18 +974,11 @@ export function expandReply(
     return featureCard(catalog, wire.code, f?.matched);
   };
   let answer: AgentAnswer;
-  if (a.action === 'DirectAnswer' || a.action === 'ContextAnswer') {
-    let card: FeatureCard | undefined;
-    answer = Object.defineProperty({ ...a } as AgentAnswer, 'card', {
-      get: () => (card ??= own()),
-      enumerable: true,
-    });
-  } else if (a.action === 'ConsultPeer') {
-    let cards: FeatureCard[] | undefined;
-    answer = Object.defineProperty({ ...a } as AgentAnswer, 'cards', {
-      get: () => (cards ??= candidates.slice(0, 3).map((c) => featureCard(catalog, c.code, c.matched))),
-      enumerable: true,
-    });
-  } else answer = a;
+  if (a.action === 'DirectAnswer' || a.action === 'ContextAnswer') answer = lazily({ ...a }, 'card', own);
+  else if (a.action === 'ConsultPeer')
+    answer = lazily({ ...a }, 'cards', () =>
+      candidates.slice(0, 3).map((c) => featureCard(catalog, c.code, c.matched)),
+    );
+  else answer = a;
   return { ...wire, answer };
 }

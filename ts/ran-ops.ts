@@ -23,7 +23,13 @@
  * KPI formulas compile once into stack programs (engine/include/elex/
  * monitor.h) over the counters of a batch.
  */
-import { packValidatorColumns, packedViews, type PackedColumns, type ValidatorTables } from './bindings.ts';
+import {
+  packValidatorColumns,
+  packedBuffer,
+  packedViews,
+  type PackedColumns,
+  type ValidatorTables,
+} from './bindings.ts';
 import type { LoadedCatalog, Parameter } from './catalog.ts';
 import { ElexError } from './errors.ts';
 
@@ -77,16 +83,8 @@ export const VALIDATION_REASONS: readonly ValidationReason[] = Object.freeze([
   'OUTSIDE_SAFE_RANGE',
   'NO_BOUNDS',
 ] as const);
-const R = {
-  unknown: 1,
-  wrongType: 2,
-  notFinite: 4,
-  absolute: 8,
-  tooLarge: 16,
-  cooldown: 32,
-  safe: 64,
-  noBounds: 128,
-} as const;
+/** The one reason bit the page sets itself (validate()'s checks of change objects). */
+const WRONG_TYPE = 1 << VALIDATION_REASONS.indexOf('WRONG_TYPE');
 /** Verdicts of validateBatch() by code: 0 ok, 1 warn, 2 reject. */
 export const VERDICTS: readonly Verdict[] = Object.freeze(['ok', 'warn', 'reject'] as const);
 
@@ -190,7 +188,7 @@ export function prepareValidation(
   const n = changes.length;
   // Straight into the packed layout (bindings.ts PackedColumns); a reused
   // buffer gets every column written.
-  const bytes = spare && spare.byteLength >= 34 * n ? spare : new ArrayBuffer(34 * n);
+  const bytes = packedBuffer(n, spare);
   const prep = packedViews(bytes, n);
   for (let i = 0; i < n; i++) {
     const c = changes[i]!;
@@ -212,12 +210,12 @@ export function prepareValidation(
     const kind = t.kind[p]!;
     if (kind === K.enum) {
       const values = t.values[p];
-      if (typeof proposed !== 'string' || (values && !values.includes(proposed))) prep.reasons[i] = R.wrongType;
+      if (typeof proposed !== 'string' || (values && !values.includes(proposed))) prep.reasons[i] = WRONG_TYPE;
     } else if (kind === K.bool) {
-      if (!(typeof proposed === 'boolean' || proposed === 0 || proposed === 1)) prep.reasons[i] = R.wrongType;
+      if (!(typeof proposed === 'boolean' || proposed === 0 || proposed === 1)) prep.reasons[i] = WRONG_TYPE;
     } else if (kind === K.string) {
-      if (typeof proposed !== 'string') prep.reasons[i] = R.wrongType;
-    } else if (typeof proposed !== 'number' || typeof c.current !== 'number') prep.reasons[i] = R.wrongType;
+      if (typeof proposed !== 'string') prep.reasons[i] = WRONG_TYPE;
+    } else if (typeof proposed !== 'number' || typeof c.current !== 'number') prep.reasons[i] = WRONG_TYPE;
     else {
       prep.current[i] = c.current;
       prep.proposed[i] = proposed;

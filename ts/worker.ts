@@ -21,7 +21,7 @@ let ranCatalog: Promise<LoadedCatalog> | null = null;
 let ranError: unknown = null;
 let routerBytes = 0;
 let queryChain: Promise<unknown> = Promise.resolve();
-/** The engine validator (cooldowns live in it), made on the first validation. */
+/** The engine validator (cooldowns live in it): worker 0 makes it once the catalog is parsed. */
 let validatorMade: Promise<ValidatorHandle> | null = null;
 let validatorFresh = true;
 let validatorBytes = 0;
@@ -239,8 +239,7 @@ const api: WorkerApi = {
       const t0 = performance.now();
       const r = v.run(req.columns, req.flags);
       const ms = performance.now() - t0;
-      const held = v.stats().bytes;
-      if (held !== validatorBytes) ((validatorBytes = held), reportIndexBytes());
+      if (r.heldBytes !== validatorBytes) ((validatorBytes = r.heldBytes), reportIndexBytes());
       const bytes = req.columns.bytes;
       return Comlink.transfer({ ...r, ms, bytes }, [r.verdicts.buffer as ArrayBuffer, bytes]);
     }),

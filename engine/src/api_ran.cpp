@@ -170,6 +170,7 @@ ELEX_EXPORT int elex_validator_run(elex_validator* v, const int32_t* params, con
       out[1] = t.warn;
       out[2] = t.reject;
       out[3] = t.max_recorded_at;
+      out[4] = double(v->v.bytes());
     }
     return ELEX_OK;
   });

@@ -357,7 +357,7 @@ TEST(Validator, CAbi) {
   const double cur[2] = {50, 55}, pro[2] = {55, 60}, at[2] = {1000, 2000};
   std::uint16_t reasons[2];
   std::uint8_t verdicts[2];
-  double out[4];
+  double out[5];
   ASSERT_EQ(
       elex_validator_run(v, params, cur, pro, at, 0, nullptr, 2, kRecord, reasons, verdicts, out),
       ELEX_OK);
@@ -371,6 +371,7 @@ TEST(Validator, CAbi) {
   EXPECT_EQ(st[0], 6);
   EXPECT_EQ(st[1], 1);
   EXPECT_GT(st[2], 0);
+  EXPECT_EQ(out[4], st[2]);  // the run reports the bytes the validator holds
   EXPECT_EQ(elex_validator_floor(v, std::nan("")), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(elex_validator_floor(v, 5000), ELEX_OK);
   EXPECT_EQ(

@@ -179,6 +179,8 @@ test('a typed batch with bad columns is a coded error', () => {
   expect(codeOf(() => validateBatch({ ...one, cells: new Uint32Array([2 ** 31]) }, store))).toBe('INVALID_ARGUMENT');
   expect(codeOf(() => validateBatch({ ...one, at: new Float64Array([Infinity]) }, store))).toBe('INVALID_ARGUMENT');
   expect(store.v.stats().cooldowns).toBe(0);
+  // A run reports the bytes its validator holds, as stats() does.
+  expect(validateBatch({ ...one, cells: new Int32Array([3]) }, store).heldBytes).toBe(store.v.stats().bytes);
   // More than MAX_CHANGES changes in one call: refused before anything is packed.
   const big = MAX_CHANGES + 1;
   expect(

@@ -238,9 +238,10 @@ int elex_validator_create(uint32_t count, const uint8_t* kinds, const float* bou
 void elex_validator_destroy(elex_validator* v);
 /// n changes as columns (at null: at_all for every change; cells null: cell
 /// 0); flags: validator.h RunFlags. reasons[n] (read first with
-/// kCallerChecked) and verdicts[n] are written; out[0..3] = ok, warn,
-/// reject, the latest time recorded (−Inf if none). A bad time or cell id
-/// is INVALID_ARGUMENT naming the change, and records nothing.
+/// kCallerChecked) and verdicts[n] are written; out[0..4] = ok, warn,
+/// reject, the latest time recorded (−Inf if none), bytes the validator
+/// holds. A bad time or cell id is INVALID_ARGUMENT naming the change, and
+/// records nothing.
 int elex_validator_run(elex_validator* v, const int32_t* params, const double* current,
                        const double* proposed, const double* at, double at_all,
                        const int32_t* cells, uint32_t n, uint32_t flags, uint16_t* reasons,
