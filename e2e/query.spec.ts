@@ -9,7 +9,7 @@ import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
 import { VALIDATION_REASONS } from '../ts/ran-ops.ts';
 // @ts-expect-error plain ES module without types
-import { generateCatalog } from '../scripts/gen-catalog.mjs';
+import { generateCatalog } from '../scripts/catalog-generator.mjs';
 
 /** A ratio KPI of the default catalog (the generator is deterministic). */
 const RATIO = (generateCatalog().kpis as { name: string; formula: string }[]).find((k) => / \/ /.test(k.formula))!;

@@ -7,7 +7,7 @@
 // Deterministic; run `node scripts/gen-eval.mjs` after changing the
 // generator and commit the result.
 import { writeFileSync } from 'node:fs';
-import { generateCatalog } from './gen-catalog.mjs';
+import { generateCatalog } from './catalog-generator.mjs';
 
 const PARAPHRASES = {
   'Carrier Aggregation': [

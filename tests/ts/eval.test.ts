@@ -73,10 +73,13 @@ test('routing top-1 ≥ 85 % on the eval set', () => {
 });
 
 test('KPI history is kept per cell, whatever the order of the cells in a batch', () => {
-  const kpi = [...ran.catalog.kpis.values()].find((k) => k.formula && /\//.test(k.formula))!;
-  const counters = [...new Set(kpi.formula!.match(/[A-Za-z_][\w]*\.[\w]+/g)!)].filter((c) =>
-    ran.catalog.counters.has(c),
-  );
+  // A ratio over two counters, so that the two counter orders below make two KPI-set keys.
+  const countersOf = (formula: string) =>
+    [...new Set(formula.match(/[A-Za-z_][\w]*\.[\w]+/g) ?? [])].filter((c) => ran.catalog.counters.has(c));
+  const kpi = [...ran.catalog.kpis.values()].find(
+    (k) => k.formula && /\//.test(k.formula) && countersOf(k.formula).length >= 2,
+  )!;
+  const counters = countersOf(kpi.formula!);
   const P = 24,
     cells = ['cell-a', 'cell-b', 'cell-c'];
   const batch = (order: number[], counterOrder: number[], seed: number) => {
