@@ -1,41 +1,28 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig, type Connect, type Plugin } from 'vite';
-
-/**
- * Cross-origin isolation (COOP/COEP) for every response, in dev and in
- * preview, so the simd-mt variant can use SharedArrayBuffer and threads.
- * A page requested with `?coi=0` is served without the headers: it shows
- * (and the e2e tests check) how the engine degrades to the simd variant.
- */
-function crossOriginIsolation(): Plugin {
-  const middleware: Connect.NextHandleFunction = (req, res, next) => {
-    if (!/[?&]coi=0(&|$)/.test(req.url ?? '')) {
-      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    }
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    next();
-  };
-  return {
-    name: 'elex-cross-origin-isolation',
-    configureServer: (server) => void server.middlewares.use(middleware),
-    configurePreviewServer: (server) => void server.middlewares.use(middleware),
-  };
-}
+import { defineConfig } from 'vite';
+import elex from './ts/vite.ts';
 
 const port = Number(process.env.PORT ?? 5173);
 
 export default defineConfig({
   root: 'demo',
   publicDir: false,
-  plugins: [crossOriginIsolation()],
+  // The package's own plugin (elex-wasm/vite). A page requested with `?coi=0`
+  // is served without COOP/COEP: it shows (and the e2e tests check) how the
+  // engine degrades to the simd variant.
+  plugins: [elex({ isolation: (url) => !/[?&]coi=0(&|$)/.test(url) })],
   // The demo imports the package by its name, exactly as an application would.
-  resolve: { alias: { 'elex-wasm': fileURLToPath(new URL('./ts/index.ts', import.meta.url)) } },
+  resolve: {
+    alias: [
+      { find: /^elex-wasm$/, replacement: fileURLToPath(new URL('./ts/index.ts', import.meta.url)) },
+      { find: /^elex-wasm\/advanced$/, replacement: fileURLToPath(new URL('./ts/advanced.ts', import.meta.url)) },
+    ],
+  },
   server: { port, strictPort: true, host: '127.0.0.1', fs: { allow: ['..'] } },
   preview: { port, strictPort: true, host: '127.0.0.1' },
   worker: { format: 'es' },
   build: {
-    outDir: '../dist/demo',
+    outDir: '../build/demo',
     emptyOutDir: true,
     target: 'es2022',
     rollupOptions: {

@@ -20,7 +20,7 @@ import {
   type Catalog,
   checkCatalog,
   loadCatalog,
-  DEFAULT_CATALOG_URL,
+  loadDefaultCatalog,
 } from 'elex-wasm';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -196,7 +196,7 @@ function formParams(): BatchParams {
 /** The catalog the engine runs on: a loaded JSON of your own, else the default one (fetched on demand). */
 let ownCatalog: Catalog | undefined;
 async function currentCatalog(): Promise<Catalog> {
-  return ownCatalog ?? ((await (await fetch(DEFAULT_CATALOG_URL)).json()) as Catalog);
+  return ownCatalog ?? (await loadDefaultCatalog());
 }
 
 async function start(catalog?: Catalog): Promise<Engine> {
@@ -491,10 +491,9 @@ async function validateMany(): Promise<void> {
 
 /** The counters of the first KPIs whose formulas fit in `max` counters. */
 async function monitorCounters(max: number): Promise<string[]> {
-  const res = await fetch(DEFAULT_CATALOG_URL);
-  const cat = (await res.json()) as { kpis: { formula?: string }[] };
+  const cat = await loadDefaultCatalog();
   const out: string[] = [];
-  for (const k of cat.kpis) {
+  for (const k of cat.kpis ?? []) {
     const names = k.formula?.match(/[A-Za-z_][\w.]*/g) ?? [];
     if (out.length + names.length > max) break;
     for (const n of names) if (!out.includes(n)) out.push(n);

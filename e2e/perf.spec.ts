@@ -7,7 +7,6 @@
 import { expect, test } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
-// @ts-expect-error plain ES module without types
 import { generateCatalog } from '../scripts/catalog-generator.mjs';
 
 const catalog = generateCatalog() as {

@@ -8,7 +8,6 @@ import { expect, test, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
 import { VALIDATION_REASONS } from '../ts/ran-ops.ts';
-// @ts-expect-error plain ES module without types
 import { generateCatalog } from '../scripts/catalog-generator.mjs';
 
 /** A ratio KPI of the default catalog (the generator is deterministic). */

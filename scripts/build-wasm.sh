@@ -19,15 +19,23 @@ for v in simd-mt simd scalar; do
   rm -f "build/wasm/$v"/*
   cp "$dir"/elex.js "$dir"/elex.wasm "build/wasm/$v/"
   if [[ -f "$dir/elex.worker.js" ]]; then
-    cp "$dir/elex.worker.js" "build/wasm/$v/"
+    # The glue's module object is a parameter named `exports` in Emscripten's
+    # pthread worker, which package linters (publint) read as CommonJS in
+    # this ESM package: renamed, and checked so that a new Emscripten that
+    # changes the line fails here instead of shipping unnoticed.
+    grep -q 'function(exports){return exports.default(Module)}' "$dir/elex.worker.js" \
+      || { echo "build-wasm: the pthread worker's glue call changed; update scripts/build-wasm.sh"; exit 1; }
+    sed 's/function(exports){return exports.default(Module)}/function(glue){return glue.default(Module)}/' \
+      "$dir/elex.worker.js" >"build/wasm/$v/elex.worker.js"
     # The pthread worker is also shipped as a string module, started from a
     # Blob URL: dev servers (Vite) rewrite .js files they serve, which breaks
     # this classic worker script.
     node -e 'const fs=require("fs");fs.writeFileSync(process.argv[2],"export default "+JSON.stringify(fs.readFileSync(process.argv[1],"utf8"))+";\n")' \
-      "$dir/elex.worker.js" "build/wasm/$v/pthread-worker-source.js"
+      "build/wasm/$v/elex.worker.js" "build/wasm/$v/pthread-worker-source.js"
   fi
   echo "built $v"
 done
 node scripts/size-report.mjs
-# The default RAN catalog is generated data, built here with the wasm.
+# The default RAN catalog as JSON, for the tests, the eval and the benches
+# (the package generates it in the page instead: ts/default-catalog.ts).
 node scripts/gen-catalog.mjs

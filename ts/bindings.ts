@@ -280,8 +280,8 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 
 async function fetchBytes(url: string): Promise<ArrayBuffer> {
   if (isNode && url.startsWith('file:')) {
-    const fsName = 'node:fs/promises';
-    const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
+    const fsName = ['node:fs', 'promises'].join('/'); // not a literal: bundlers leave it alone
+    const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises');
     const buf = await fs.readFile(new URL(url));
     return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   }
@@ -290,13 +290,42 @@ async function fetchBytes(url: string): Promise<ArrayBuffer> {
   return res.arrayBuffer();
 }
 
-/** Fetches and compiles a variant's `.wasm` (streaming where the server allows). */
-export async function compileVariant(variant: Variant, bundles?: BundleOverrides): Promise<WebAssembly.Module> {
+/**
+ * A response whose body reports its bytes as they arrive (for progress);
+ * the original when there is nothing to report to or no body to count.
+ */
+function counted(res: Response, onBytes?: (loaded: number, total: number) => void): Response {
+  if (!onBytes || !res.body) return res;
+  const total = Number(res.headers.get('Content-Length')) || 0;
+  let loaded = 0;
+  const body = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        loaded += chunk.byteLength;
+        onBytes(loaded, total);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/**
+ * Fetches and compiles a variant's `.wasm` (streaming where the server
+ * allows). `onBytes` hears the bytes fetched so far and the total (0 when
+ * the server does not say).
+ */
+export async function compileVariant(
+  variant: Variant,
+  bundles?: BundleOverrides,
+  onBytes?: (loaded: number, total: number) => void,
+): Promise<WebAssembly.Module> {
   const { wasm } = bundleFor(variant, bundles);
   try {
     if (!isNode && typeof WebAssembly.compileStreaming === 'function') {
-      const res = await fetch(wasm);
-      if (!res.ok) throw new ElexError('INIT_FAILED', `could not fetch ${wasm}: HTTP ${res.status}`);
+      const fetched = await fetch(wasm);
+      if (!fetched.ok) throw new ElexError('INIT_FAILED', `could not fetch ${wasm}: HTTP ${fetched.status}`);
+      const res = counted(fetched, onBytes);
       if (res.headers.get('Content-Type')?.startsWith('application/wasm'))
         return await WebAssembly.compileStreaming(res);
       return await WebAssembly.compile(await res.arrayBuffer());
@@ -1807,7 +1836,8 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
   const start = async (): Promise<ElexModule> => {
     let factory: ModuleFactory;
     try {
-      factory = ((await import(/* @vite-ignore */ bundle.glue)) as { default: ModuleFactory }).default;
+      factory = ((await import(/* @vite-ignore */ /* webpackIgnore: true */ bundle.glue)) as { default: ModuleFactory })
+        .default;
     } catch (e) {
       throw new ElexError('INIT_FAILED', `could not load the ${variant} glue from ${bundle.glue}: ${String(e)}`, {
         cause: e,

@@ -20,9 +20,9 @@ import {
   type SearchOptions,
   type SearchResult,
 } from './index-types.ts';
-import { transfer, type Remote } from 'comlink';
+import { transfer } from 'comlink';
 import type { CallOptions, WorkerPool } from './pool.ts';
-import type { WorkerApi } from './protocol.ts';
+import type { RemoteApi } from './protocol.ts';
 
 export interface EngineSearchOptions extends SearchOptions {
   signal?: AbortSignal;
@@ -141,7 +141,7 @@ export async function openEngineIndex(
   let dropped = false;
   const host = (s: number) => s % W;
   const part = (s: number) => `${name}#${s}`;
-  const onShard = <T>(s: number, fn: (r: Remote<WorkerApi>) => Promise<T>, options?: CallOptions): Promise<T> =>
+  const onShard = <T>(s: number, fn: (r: RemoteApi) => Promise<T>, options?: CallOptions): Promise<T> =>
     pool.call(host(s), fn, options);
   const each = <T>(fn: (s: number) => Promise<T>) => Promise.all(Array.from({ length: S }, (_, s) => fn(s)));
 

@@ -146,18 +146,34 @@ export interface MonitorResult {
 
 export type CatalogSource = string | URL | Catalog;
 
-/** The default catalog, generated at build time (scripts/gen-catalog.mjs). */
-export const DEFAULT_CATALOG_URL = new URL('../build/catalog/default.json', import.meta.url).href;
+/**
+ * The default catalog as an object (593 synthetic features): generated on
+ * first use, by code fetched only then. Also importable synchronously as
+ * `defaultCatalog()` from `elex-wasm/catalog/default`.
+ */
+export async function loadDefaultCatalog(): Promise<Catalog> {
+  const { defaultCatalog } = await import('./default-catalog.ts');
+  return defaultCatalog();
+}
 
-/** Fetches (a URL) or takes (an object) a catalog and checks it; problems carry JSON paths. */
-export async function resolveCatalog(source: CatalogSource): Promise<LoadedCatalog> {
+/**
+ * Fetches (a URL) or takes (an object) a catalog and checks it; problems
+ * carry JSON paths. Without a source, the default catalog is generated (its
+ * module is imported only then).
+ */
+export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCatalog> {
+  if (source === undefined) {
+    return loadCatalog(await loadDefaultCatalog(), 'the default catalog');
+  }
   if (typeof source === 'string' || source instanceof URL) {
     const url = String(source);
     let text: string;
     try {
       if (url.startsWith('file:') && typeof process !== 'undefined') {
-        const fsName = 'node:fs/promises';
-        const fs = (await import(/* @vite-ignore */ fsName)) as typeof import('node:fs/promises');
+        const fsName = ['node:fs', 'promises'].join('/'); // not a literal: bundlers leave it alone
+        const fs = (await import(
+          /* @vite-ignore */ /* webpackIgnore: true */ fsName
+        )) as typeof import('node:fs/promises');
         text = await fs.readFile(new URL(url), 'utf8');
       } else {
         const res = await fetch(url);

@@ -27,7 +27,6 @@ import {
   type LearningOptions,
 } from './learn-types.ts';
 import {
-  DEFAULT_CATALOG_URL,
   EngineQueries,
   resolveCatalog,
   type CatalogSource,
@@ -81,6 +80,38 @@ export interface EngineOptions {
   catalog?: CatalogSource | false;
   /** Embedding dimension of the router (default 512, chosen on the eval set: README). */
   embeddingDim?: number;
+  /** Hears start-up progress: fetch, compile, catalog, workers, then router (see {@link EngineProgress}). */
+  onProgress?: (progress: EngineProgress) => void;
+  /**
+   * Aborts start-up: createEngine() rejects with ABORTED and stops every
+   * worker it started. Once the engine is ready the signal is ignored; use
+   * close() then.
+   */
+  signal?: AbortSignal;
+}
+
+/** A start-up stage, in the order they finish (fetch and compile overlap the catalog). */
+export type EnginePhase = 'fetch' | 'compile' | 'catalog' | 'workers' | 'ready' | 'router';
+
+/**
+ * One step of start-up. `done` of `total` is bytes for `fetch` (total 0
+ * when the server sends no Content-Length), workers for `workers` and
+ * `router`, and 0 or 1 for the others. `router` events come after `ready`:
+ * createEngine() resolves before the routers are built, and query() waits
+ * for them.
+ */
+export interface EngineProgress {
+  phase: EnginePhase;
+  done: number;
+  total: number;
+  /** ms since createEngine() was called. */
+  ms: number;
+}
+
+/** Options of a long control call (routerReady, loadIndex, save). */
+export interface ControlOptions {
+  /** Stop waiting: the call rejects with ABORTED (what already happened in the workers is undone or kept as documented on the call). */
+  signal?: AbortSignal;
 }
 
 export interface EngineInfo {
@@ -157,8 +188,8 @@ export interface Engine {
   ): Promise<DistanceBatchResult>;
   /** A new HNSW index named `name`, one shard per worker. */
   createIndex(name: string, options: IndexOptions): Promise<EngineIndex>;
-  /** An index from bytes written by EngineIndex.save(). */
-  loadIndex(name: string, bytes: Uint8Array): Promise<EngineIndex>;
+  /** An index from bytes written by EngineIndex.save(). Aborted, it rejects with ABORTED and drops what it loaded. */
+  loadIndex(name: string, bytes: Uint8Array, options?: ControlOptions): Promise<EngineIndex>;
   /**
    * The agent of `feature` picks an action (DirectAnswer … Escalate) for
    * `state` with ε-greedy Q-learning; reward it later with feedback().
@@ -193,13 +224,42 @@ export interface Engine {
   monitor(batch: MonitorBatch, options?: MonitorOptions): Promise<MonitorResult>;
   /** The loaded catalog's size and fingerprint (null with `catalog: false`). */
   catalog(): { stats: CatalogStats; fingerprint: string } | null;
-  /** Resolves when every worker's router is built; its figures per worker. */
-  routerReady(): Promise<RanStats[]>;
-  /** Writes a snapshot of all learned state now (needs `persist`). */
-  save(): Promise<SaveReport>;
+  /** Resolves when every worker's router is built; its figures per worker. Aborted, it rejects with ABORTED (the routers go on building). */
+  routerReady(options?: ControlOptions): Promise<RanStats[]>;
+  /**
+   * Writes a snapshot of all learned state now (needs `persist`). Aborted,
+   * it rejects with ABORTED; a snapshot already being written completes
+   * (snapshots replace the previous one atomically, so nothing saved is lost).
+   */
+  save(options?: ControlOptions): Promise<SaveReport>;
   /** Saves unsaved learning (with `persist`), then terminates the workers; calls in flight reject with CLOSED. Idempotent. */
   close(): Promise<void>;
   readonly debug: EngineDebug;
+}
+
+function abortError(signal: AbortSignal, what: string): ElexError {
+  const why = signal.reason instanceof Error ? signal.reason.message : signal.reason;
+  return new ElexError('ABORTED', `${what} was aborted${why === undefined ? '' : ` (${String(why)})`}`);
+}
+
+/** `work`, or ABORTED as soon as `signal` aborts (the work itself is not stopped). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(abortError(signal, what));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, what));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 function optionalInt(name: string, v: number | undefined, max: number): void {
@@ -210,6 +270,20 @@ function optionalInt(name: string, v: number | undefined, max: number): void {
 /** Starts an engine: picks the variant, compiles the module once, starts the workers. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const t0 = performance.now();
+  const { signal, onProgress } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new ElexError('INVALID_ARGUMENT', 'signal must be an AbortSignal');
+  if (onProgress !== undefined && typeof onProgress !== 'function')
+    throw new ElexError('INVALID_ARGUMENT', 'onProgress must be a function');
+  const progress = (phase: EnginePhase, done: number, total: number) => {
+    try {
+      onProgress?.({ phase, done, total, ms: performance.now() - t0 });
+    } catch (e) {
+      console.error('elex: onProgress threw', e); // a listener's bug must not break start-up
+    }
+  };
+  const startup = <T>(work: Promise<T>) => untilAborted(work, signal, 'createEngine()');
+  if (signal?.aborted) throw abortError(signal, 'createEngine()');
   optionalInt('workers', options.workers, 64);
   optionalInt('threadsPerWorker', options.threadsPerWorker, 64);
   if (typeof Worker === 'undefined')
@@ -236,14 +310,33 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (!Number.isInteger(dim) || dim < 8 || dim > 4096)
     throw new ElexError('INVALID_ARGUMENT', `embeddingDim must be an integer from 8 to 4096, got ${String(dim)}`);
   // Fetch and check the catalog while the module compiles.
-  const compiling = compileVariant(variant, options.bundles);
+  const compiling = compileVariant(variant, options.bundles, (loaded, total) => progress('fetch', loaded, total)).then(
+    (m) => {
+      progress('compile', 1, 1);
+      return m;
+    },
+  );
   compiling.catch(() => {}); // awaited below
-  const catalog = options.catalog === false ? null : await resolveCatalog(options.catalog ?? DEFAULT_CATALOG_URL);
+  let catalog: Awaited<ReturnType<typeof resolveCatalog>> | null = null;
+  if (options.catalog !== false) {
+    progress('catalog', 0, 1);
+    catalog = await startup(resolveCatalog(options.catalog));
+    progress('catalog', 1, 1);
+  }
   const persist = resolvePersist(options.persist, catalog?.fingerprint);
-  const release = persist ? await EngineLearning.lockName(persist.name) : null;
+  let release: (() => void) | null = null;
+  if (persist) {
+    const locking = EngineLearning.lockName(persist.name);
+    try {
+      release = await startup(locking);
+    } catch (e) {
+      void locking.then((unlock) => unlock()).catch(() => {}); // aborted: let go of the name once it is held
+      throw e;
+    }
+  }
   let module: WebAssembly.Module;
   try {
-    module = await compiling;
+    module = await startup(compiling);
   } catch (e) {
     release?.();
     throw e;
@@ -265,7 +358,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     ran: catalog ? { catalogJson: catalog.json ?? JSON.stringify(catalog.catalog), dim } : null,
   });
   try {
-    await pool.start();
+    progress('workers', 0, workers);
+    await startup(pool.start((ready, total) => progress('workers', ready, total)));
   } catch (e) {
     void pool.close();
     release?.();
@@ -277,6 +371,17 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const build = pool.infoOf(0)!;
   const startMs = performance.now() - t0;
   let closed = false;
+  /** Every worker's router figures, polled until all are built (or the engine closes). */
+  const routers = async (onBuilt?: (built: number) => void): Promise<RanStats[]> => {
+    for (;;) {
+      const all = await Promise.all(Array.from({ length: workers }, (_, w) => pool.call(w, (r) => r.ranStats())));
+      const built = all.filter((s) => s !== null).length;
+      onBuilt?.(built);
+      if (built === workers) return all as RanStats[];
+      if (closed) throw new ElexError('CLOSED', 'the engine was closed');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
   const closedError = () => new ElexError('CLOSED', 'the engine was closed');
   /** A learning call, or CLOSED. */
   const live = <T>(fn: () => Promise<T>): Promise<T> => (closed ? Promise.reject(closedError()) : fn());
@@ -346,10 +451,17 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       return openEngineIndex(pool, name, options);
     },
 
-    async loadIndex(name, bytes) {
+    async loadIndex(name, bytes, opts = {}) {
       if (closed) throw closedError();
       if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
-      return openEngineIndex(pool, name, bytes);
+      const loading = openEngineIndex(pool, name, bytes);
+      try {
+        return await untilAborted(loading, opts.signal, 'loadIndex()');
+      } catch (e) {
+        // Aborted: what the workers loaded is dropped once they are done.
+        if (e instanceof ElexError && e.code === 'ABORTED') void loading.then((index) => index.drop()).catch(() => {});
+        throw e;
+      }
     },
 
     decide: (feature, state, opts) => live(() => learn.decide(feature, state, opts)),
@@ -357,7 +469,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     agent: (feature) => live(() => learn.agent(feature)),
     agentValues: (feature, state) => live(() => learn.agentValues(feature, state)),
     stats: () => live(() => learn.stats()),
-    save: () => live(() => learn.save()),
+    save: (opts = {}) => live(() => untilAborted(learn.save(), opts.signal, 'save()')),
     query: (input, opts) => ran((q) => q.query(input, opts)),
     queryBatch: (inputs, opts) => ran((q) => q.queryBatch(inputs, opts)),
     validate: (changes, opts) => ran((q) => q.validate(changes, opts)),
@@ -369,13 +481,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
     monitor: (batch, opts) => ran((q) => q.monitor(batch, opts)),
     catalog: () => (catalog ? { stats: catalog.stats, fingerprint: catalog.fingerprint } : null),
-    async routerReady() {
+    async routerReady(opts = {}) {
+      if (closed) throw closedError();
       if (!catalog) throw noCatalog();
-      for (;;) {
-        const all = await Promise.all(Array.from({ length: workers }, (_, w) => pool.call(w, (r) => r.ranStats())));
-        if (all.every((s) => s !== null)) return all as RanStats[];
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      return untilAborted(routers(), opts.signal, 'routerReady()');
     },
 
     async close() {
@@ -398,5 +507,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       },
     },
   };
+  progress('ready', 1, 1);
+  if (catalog && onProgress) {
+    // Router progress, after ready: reported as each worker's router is built.
+    let reported = -1;
+    routers((built) => {
+      if (built !== reported) progress('router', (reported = built), workers);
+    }).catch(() => {}); // closed before the routers were built
+  }
   return engine;
 }

@@ -1,49 +1,54 @@
 /**
  * elex-wasm: the public API.
  *
- *   import { createEngine } from 'elex-wasm';
- *   const engine = await createEngine();
- *   console.log(engine.info());
+ * ```ts
+ * import { createEngine } from 'elex-wasm';
+ * const engine = await createEngine();
+ * const answer = await engine.query('which parameters control MIMO sleep start time?');
+ * ```
+ *
+ * What advanced users need beyond this (same-thread bindings pieces, the
+ * learned-state stores, feature detection) is in `elex-wasm/advanced`.
+ *
+ * @packageDocumentation
  */
 export { createEngine } from './engine.ts';
 export type {
   BatchOptions,
+  ControlOptions,
   DistanceBatchResult,
   Engine,
   EngineDebug,
   EngineInfo,
   EngineOptions,
+  EnginePhase,
+  EngineProgress,
   ShardTiming,
 } from './engine.ts';
-export { instantiate, compileVariant, Bindings, IndexHandle } from './bindings.ts';
-export { NO_HIT } from './index-types.ts';
-export type { IndexOptions, IndexStats, Quantization, SearchOptions, SearchResult, ExactMode } from './index-types.ts';
-export type { EngineIndex, EngineIndexStats, EngineSearchOptions, EngineSearchResult } from './engine-index.ts';
+export { instantiate } from './bindings.ts';
 export type {
+  Bindings,
   BuildInfo,
   DecodedVectors,
   DistanceBatchInput,
   DistanceBatchOutput,
   HeapBlock,
+  IndexHandle,
   InstantiateOptions,
   Metric,
   RecordSpan,
 } from './bindings.ts';
+export { NO_HIT } from './index-types.ts';
+export type { ExactMode, IndexOptions, IndexStats, Quantization, SearchOptions, SearchResult } from './index-types.ts';
+export type { EngineIndex, EngineIndexStats, EngineSearchOptions, EngineSearchResult } from './engine-index.ts';
 export { ElexError, ErrorCodes, isElexError } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
-export { detectFeatures, selectBundle, defaultPoolShape, VARIANTS } from './platform.ts';
-export type { PlatformFeatures, PoolShape, Variant } from './platform.ts';
+export { VARIANTS } from './platform.ts';
+export type { Variant } from './platform.ts';
 export type { BundleOverrides, BundleUrls } from './bundles.ts';
 export type { CrashMode } from './protocol.ts';
 export type { WorkerCallStats } from './pool.ts';
-export {
-  AGENT_ACTIONS,
-  AGENT_SHARDS,
-  COMPLEXITIES,
-  DEFAULT_LEARNING,
-  QUERY_TYPES,
-  agentShardOf,
-} from './learn-types.ts';
+export { AGENT_ACTIONS, COMPLEXITIES, DEFAULT_LEARNING, QUERY_TYPES } from './learn-types.ts';
 export type {
   AgentAction,
   AgentInfo,
@@ -56,11 +61,9 @@ export type {
   QueryType,
 } from './learn-types.ts';
 export type { DecideOptions, DecideResult, EngineStats, PersistOptions } from './engine-learn.ts';
-export { AgentHost } from './agent-host.ts';
-export type { HostSetup, PersistSetup, RestoreReport, SaveReport } from './agent-host.ts';
-export { MemoryStore, OpfsStore, IdbStore, openStore } from './persist.ts';
-export type { BytesSource, KeyValueStore, PersistBackend, ReadTarget } from './persist.ts';
-export { loadCatalog, checkCatalog } from './catalog.ts';
+export type { RestoreReport, SaveReport } from './agent-host.ts';
+export type { PersistBackend } from './persist.ts';
+export { checkCatalog, loadCatalog } from './catalog.ts';
 export type {
   Catalog,
   CatalogProblem,
@@ -72,20 +75,23 @@ export type {
   Parameter,
   SafeZone,
 } from './catalog.ts';
-export { DEFAULT_CATALOG_URL } from './engine-query.ts';
-export type { CatalogSource, QueryOptions, QueryRequest, QueryResult, QueryTimings } from './engine-query.ts';
-export type { AgentAnswer, AgentReply, FeatureCard, MatchedItem, PastQuery, RoutedFeature } from './ran-host.ts';
-export type { RanStats } from './protocol.ts';
-export { classifyType, classifyComplexity } from './classify.ts';
+export { loadDefaultCatalog } from './engine-query.ts';
 export type {
+  CatalogSource,
   KpiSummary,
   MonitorAlert,
   MonitorBatch,
   MonitorOptions,
   MonitorResult,
+  QueryOptions,
+  QueryRequest,
+  QueryResult,
+  QueryTimings,
   ValidateBatchResult,
   ValidateResult,
 } from './engine-query.ts';
+export type { AgentAnswer, AgentReply, FeatureCard, MatchedItem, PastQuery, RoutedFeature } from './ran-host.ts';
+export type { RanStats } from './protocol.ts';
 export type {
   ParameterChange,
   ValidateOptions,

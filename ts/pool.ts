@@ -15,7 +15,7 @@ import type { HostSetup, RestoreReport } from './agent-host.ts';
 import type { RanSetup } from './ran-host.ts';
 import { ElexError } from './errors.ts';
 import type { Variant } from './platform.ts';
-import { revive, type CrashMode, type WorkerApi } from './protocol.ts';
+import { revive, type CrashMode, type RemoteApi, type WorkerApi } from './protocol.ts';
 
 export interface PoolOptions {
   module: WebAssembly.Module;
@@ -47,7 +47,7 @@ export interface CallOptions {
 interface Slot {
   index: number;
   worker: Worker;
-  remote: Comlink.Remote<WorkerApi>;
+  remote: RemoteApi;
   /** Resolves when the worker is initialised. */
   ready: Promise<void>;
   /** Rejects when the worker dies or the pool closes; never resolves. */
@@ -115,13 +115,17 @@ export class WorkerPool {
     return this.opts.workers;
   }
 
-  /** Starts every worker; resolves when all are ready (rejects on the first failure). */
-  async start(): Promise<void> {
+  /**
+   * Starts every worker; resolves when all are ready (rejects on the first
+   * failure). `onReady` hears how many are ready so far.
+   */
+  async start(onReady?: (ready: number, total: number) => void): Promise<void> {
     for (let i = 0; i < this.opts.workers; i++) {
       this.logs.push(new CallLog());
       this.slots.push(this.spawn(i));
     }
-    await Promise.all(this.slots.map((s) => s.ready));
+    let ready = 0;
+    await Promise.all(this.slots.map((s) => s.ready.then(() => onReady?.(++ready, this.opts.workers))));
   }
 
   /** What worker `index` restored from storage at its last start. */
@@ -135,11 +139,7 @@ export class WorkerPool {
   }
 
   /** Runs fn against worker `index`, settling as described at the top. */
-  async call<T>(
-    index: number,
-    fn: (remote: Comlink.Remote<WorkerApi>) => Promise<T>,
-    opts: CallOptions = {},
-  ): Promise<T> {
+  async call<T>(index: number, fn: (remote: RemoteApi) => Promise<T>, opts: CallOptions = {}): Promise<T> {
     if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
     const { signal, deadline } = opts;
     let timeoutMs = opts.timeoutMs;
@@ -260,7 +260,8 @@ export class WorkerPool {
       type: 'module',
       name: `elex-${this.opts.variant}-${index}`,
     });
-    const remote = Comlink.wrap<WorkerApi>(worker);
+    const wrapped = Comlink.wrap<WorkerApi>(worker);
+    const remote = wrapped as unknown as RemoteApi; // the same object, typed without Comlink (protocol.ts)
     let rejectDead!: (e: ElexError) => void;
     const dead = new Promise<never>((_, reject) => (rejectDead = reject));
     dead.catch(() => {}); // observed through call(); never an unhandled rejection
@@ -279,7 +280,7 @@ export class WorkerPool {
         slot.death = error;
         rejectDead(error);
         worker.terminate();
-        remote[Comlink.releaseProxy]();
+        wrapped[Comlink.releaseProxy]();
         if (replace) this.replace(slot, error.message);
       },
     };

@@ -1,7 +1,9 @@
 /**
  * The worker protocol: what the main thread may ask a pool worker, and the
  * shapes that cross the boundary. Exposed by worker.ts with Comlink and used
- * on the main side as Comlink's Remote<WorkerApi>.
+ * on the main side as RemoteApi (what Comlink's Remote<WorkerApi> is for
+ * these plain-data methods, written here so that the package's type
+ * declarations do not depend on Comlink, which is bundled).
  *
  * Errors: a worker method never lets an Error escape; it throws a plain
  * WireError object (structured-clonable, so `code` survives), which the
@@ -117,6 +119,13 @@ export interface InitResult {
 
 /** How debug.crashWorker makes a worker die (testing aid). */
 export type CrashMode = 'close' | 'throw';
+
+/** WorkerApi as the main side sees it: every method asynchronous. */
+export type RemoteApi = {
+  [K in keyof WorkerApi]: WorkerApi[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
 
 export interface WorkerApi {
   init(req: InitRequest): Promise<InitResult>;

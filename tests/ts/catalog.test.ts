@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { checkCatalog, loadCatalog } from '../../ts/catalog.ts';
 import { ElexError } from '../../ts/errors.ts';
-// @ts-expect-error plain ES module without types
 import { generateCatalog, TARGET } from '../../scripts/catalog-generator.mjs';
 
 test('the default catalog has the sizes the design names and loads clean', () => {
