@@ -26,6 +26,11 @@ if (existsSync(e2e)) {
   const s = JSON.parse(readFileSync(e2e, 'utf8')).stats;
   add('playwright', s.expected + s.flaky, s.unexpected);
 } else add('playwright', 0, 1);
+const consumer = 'build/test-results/consumer.json';
+if (existsSync(consumer)) {
+  const j = JSON.parse(readFileSync(consumer, 'utf8'));
+  add('consumer (packed tarball)', j.passed.length, j.failures.length);
+} else add('consumer (packed tarball)', 0, 1);
 for (const step of ['fuzz', 'typecheck', 'format', 'demo build'])
   add(step, failedSteps.includes(step) ? 0 : 1, failedSteps.includes(step) ? 1 : 0);
 

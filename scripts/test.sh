@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm test: set up, build, and run every suite — native tests (SSE2 and
 # scalar kernels), ASan+UBSan, the fuzzer, type and format checks, Vitest,
-# the production demo build, and Playwright in headless Chromium. Every
+# the production demo build, Playwright in headless Chromium, and the
+# consumer suite (the packed tarball installed into fresh apps). Every
 # suite runs even if an earlier one failed; the last line totals them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,4 +31,5 @@ step "format" bash -c 'npx prettier --check --log-level=warn . && bash scripts/c
 step "vitest" npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results/vitest.json
 step "demo build" npx vite build --logLevel warn
 step "playwright" npx playwright test
+step "consumer (packed tarball in fresh apps)" node tests/consumer/run.mjs
 node scripts/test-summary.mjs "${failed[@]}"

@@ -97,8 +97,8 @@ export type EnginePhase = 'fetch' | 'compile' | 'catalog' | 'workers' | 'ready' 
  * One step of start-up. `done` of `total` is bytes for `fetch` (total 0
  * when the server sends no Content-Length), workers for `workers` and
  * `router`, and 0 or 1 for the others. `router` events come after `ready`:
- * createEngine() resolves before the routers are built, and query() waits
- * for them.
+ * createEngine() resolves before the routers are built; await routerReady()
+ * before the first query(), whose budget does not cover the build.
  */
 export interface EngineProgress {
   phase: EnginePhase;
