@@ -10,8 +10,10 @@ import { openDashboard } from './helpers.ts';
 import { VALIDATION_REASONS } from '../ts/ran-ops.ts';
 import { generateCatalog } from '../scripts/catalog-generator.mjs';
 
-/** A ratio KPI of the default catalog (the generator is deterministic). */
-const RATIO = (generateCatalog().kpis as { name: string; formula: string }[]).find((k) => / \/ /.test(k.formula))!;
+/** A ratio of two counters from the default catalog (the generator is deterministic); not a rate `X / 900`. */
+const RATIO = (generateCatalog().kpis as { name: string; formula: string }[]).find((k) =>
+  /^100 \* \S+ \/ \S+$/.test(k.formula),
+)!;
 
 async function ready(page: Page, query = '?persist=0'): Promise<void> {
   await openDashboard(page, query);
@@ -28,8 +30,9 @@ test('a question about MIMO sleep start time reaches MIMO Sleep Mode with that p
     const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
     return engine.query('Which parameters control MIMO sleep start time?');
   });
-  expect(r.features[0]!.name).toBe('MIMO Sleep Mode');
-  expect(r.features[0]!.matched[0]!.name).toMatch(/\.mimoSleepStartTime$/);
+  // The default catalog has a start time in both MIMO Sleep Mode and NR MIMO Sleep Mode.
+  expect(r.features[0]!.name).toMatch(/^(NR )?MIMO Sleep Mode$/);
+  expect(r.features[0]!.matched[0]!.name).toMatch(/\.(nrM|m)imoSleepStartTime$/);
   expect(r.type).toBe('parameter');
   expect(r.action).not.toBeNull();
   expect(r.answer).not.toBeNull();
@@ -39,7 +42,7 @@ test('a question about MIMO sleep start time reaches MIMO Sleep Mode with that p
   expect(r.confidence).toBeLessThanOrEqual(1);
   // A cold agent answers directly, with the matched parameter's range and safe zone.
   if (r.answer!.action === 'DirectAnswer') {
-    const p = r.answer!.card.parameters.find((x) => x.name.endsWith('.mimoSleepStartTime'))!;
+    const p = r.answer!.card.parameters.find((x) => /\.(nrM|m)imoSleepStartTime$/.test(x.name))!;
     expect(p.range).toHaveLength(2);
     expect(p.safe).toBeDefined();
   }

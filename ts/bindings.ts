@@ -394,7 +394,7 @@ export class Bindings {
     return JSON.parse(this.m.UTF8ToString(this.m._elex_build_info(this.enginePtr))) as BuildInfo;
   }
 
-  /** Distance between two vectors (see the metrics in the README). */
+  /** Distance between two vectors (see docs/guide.md, "Batch distances"). */
   distance(metric: Metric, a: Float32Array, b: Float32Array): number {
     this.open();
     const mid = metricId(metric);

@@ -46,7 +46,7 @@ import type { RanStats } from './protocol.ts';
 export interface EngineOptions {
   /** Force a variant; default: the best this page supports (simd-mt → simd → scalar). */
   variant?: Variant;
-  /** Number of workers (shards). Default: see README "Choosing the pool size". */
+  /** Number of workers (shards). Default: see docs/guide.md, "Choosing the pool size". */
   workers?: number;
   /** simd-mt only: threads per worker, the worker's own thread included. Other variants use 1. */
   threadsPerWorker?: number;
@@ -64,7 +64,7 @@ export interface EngineOptions {
   memoryBudgetBytes?: number;
   /** Pressure (0..1) from which every call ends with an eviction round, for headroom (default 1: evict only when a call does not fit). */
   evictionHighWater?: number;
-  /** Q-learning settings of the feature agents (README: Learning). */
+  /** Q-learning settings of the feature agents (docs/guide.md, "Learning"). */
   learning?: LearningOptions;
   /**
    * Keep learned state across page loads under this name (or with these
@@ -78,7 +78,7 @@ export interface EngineOptions {
    * (593 features). `false`: no catalog, no query().
    */
   catalog?: CatalogSource | false;
-  /** Embedding dimension of the router (default 512, chosen on the eval set: README). */
+  /** Embedding dimension of the router (default 512, chosen on the eval set: docs/guide.md, "Routing"). */
   embeddingDim?: number;
   /** Hears start-up progress: fetch, compile, catalog, workers, then router (see {@link EngineProgress}). */
   onProgress?: (progress: EngineProgress) => void;
@@ -97,8 +97,8 @@ export type EnginePhase = 'fetch' | 'compile' | 'catalog' | 'workers' | 'ready' 
  * One step of start-up. `done` of `total` is bytes for `fetch` (total 0
  * when the server sends no Content-Length), workers for `workers` and
  * `router`, and 0 or 1 for the others. `router` events come after `ready`:
- * createEngine() resolves before the routers are built; await routerReady()
- * before the first query(), whose budget does not cover the build.
+ * createEngine() resolves before the routers are built; the first query()
+ * waits for them, and its budget counts from then.
  */
 export interface EngineProgress {
   phase: EnginePhase;
@@ -205,12 +205,14 @@ export interface Engine {
   stats(): Promise<EngineStats>;
   /**
    * The query cycle: routes a question to its features, their agents act,
-   * one merged answer comes back within `budgetMs` (default 500).
+   * one merged answer comes back within `budgetMs` (default 500). The first
+   * questions after start-up wait for the routers to be built (see
+   * routerReady()); the budget counts from then.
    */
   query(input: string | QueryRequest, options?: QueryOptions): Promise<QueryResult>;
   /** Many questions in one cycle (one routing and one acting round trip per worker); the budget covers the batch (default max(500, 5 ms × questions)). */
   queryBatch(inputs: readonly (string | QueryRequest)[], options?: QueryOptions): Promise<QueryResult[]>;
-  /** Checks proposed parameter changes against the catalog's ranges and safe zones (README: Validation). */
+  /** Checks proposed parameter changes against the catalog's ranges and safe zones (docs/guide.md, "Validation"). */
   validate(changes: readonly ParameterChange[], options?: ValidateOptions): Promise<ValidateResult>;
   /**
    * validate() over typed columns (catalog indexes from parameterIndexes(),
@@ -220,7 +222,7 @@ export interface Engine {
   validateBatch(batch: ValidationBatch, options?: ValidateOptions): Promise<ValidateBatchResult>;
   /** Catalog indexes of parameter names for validateBatch() (−1: not in the catalog). */
   parameterIndexes(names: readonly string[]): Int32Array;
-  /** KPIs, statistics and alerts for a batch of PM counters (README: Monitoring). */
+  /** KPIs, statistics and alerts for a batch of PM counters (docs/guide.md, "Monitoring"). */
   monitor(batch: MonitorBatch, options?: MonitorOptions): Promise<MonitorResult>;
   /** The loaded catalog's size and fingerprint (null with `catalog: false`). */
   catalog(): { stats: CatalogStats; fingerprint: string } | null;
@@ -389,6 +391,22 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const ran = <T>(fn: (q: EngineQueries) => Promise<T>): Promise<T> =>
     closed ? Promise.reject(closedError()) : queries ? fn(queries) : Promise.reject(noCatalog());
 
+  // The first questions wait for the routers to be built (once); their
+  // budgets count from then. A router rebuilt after a worker restart does
+  // not hold questions back: its shard answers partial meanwhile.
+  let built = false;
+  let building: Promise<unknown> | null = null;
+  const afterBuild = (signal: AbortSignal | undefined, what: string) => {
+    building ??= routers().then(
+      () => (built = true),
+      (e: unknown) => {
+        building = null; // a worker died while we polled: the next question asks again
+        throw e;
+      },
+    );
+    return untilAborted(building, signal, what);
+  };
+
   const engine: Engine = {
     info: () => ({
       version: build.version,
@@ -470,8 +488,14 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     agentValues: (feature, state) => live(() => learn.agentValues(feature, state)),
     stats: () => live(() => learn.stats()),
     save: (opts = {}) => live(() => untilAborted(learn.save(), opts.signal, 'save()')),
-    query: (input, opts) => ran((q) => q.query(input, opts)),
-    queryBatch: (inputs, opts) => ran((q) => q.queryBatch(inputs, opts)),
+    query: (input, opts) =>
+      ran((q) => (built ? q.query(input, opts) : afterBuild(opts?.signal, 'query()').then(() => q.query(input, opts)))),
+    queryBatch: (inputs, opts) =>
+      ran((q) =>
+        built
+          ? q.queryBatch(inputs, opts)
+          : afterBuild(opts?.signal, 'queryBatch()').then(() => q.queryBatch(inputs, opts)),
+      ),
     validate: (changes, opts) => ran((q) => q.validate(changes, opts)),
     validateBatch: (batch, opts) => ran((q) => q.validateBatch(batch, opts)),
     parameterIndexes(names) {

@@ -17,7 +17,7 @@ export interface IndexOptions {
   metric?: Metric;
   /** Links per node (2M on the bottom layer). Default 16. */
   M?: number;
-  /** Build-time search width. Default 100 (measured: README "Vector index"). */
+  /** Build-time search width. Default 100 (measured: docs/guide.md, "Vector index"). */
   efConstruction?: number;
   /**
    * 'int8' searches 1-byte codes per dimension and keeps only those (the
@@ -36,7 +36,7 @@ export interface SearchOptions {
   /**
    * int8 indexes: how many of the best candidates by code get the final
    * re-rank (raised to k; the graph yields at most max(ef, k)). Default
-   * max(2k, 16), which measured recall@10 1.000 with 'int8+f32' (README
+   * max(2k, 16), which measured recall@10 1.000 with 'int8+f32' (docs/guide.md,
    * "Vector index").
    */
   rerank?: number;

@@ -89,7 +89,7 @@ export interface PoolShape {
  * Default pool shape for a variant on a machine with `hc` logical cores:
  * about one engine thread per core in total, never below 2 threads per
  * worker in simd-mt (so that a worker's loops can split), at most 4 workers.
- * See README "Choosing the pool size" for the measurements behind it.
+ * See docs/guide.md, "Choosing the pool size", for the measurements behind it.
  */
 export function defaultPoolShape(variant: Variant, hc: number): PoolShape {
   const cores = Number.isFinite(hc) ? Math.max(1, Math.floor(hc)) : 1;

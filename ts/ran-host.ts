@@ -175,7 +175,7 @@ const CODE_RE = /\b([A-Z]{2,5}) ?(\d{2,4}) ?(\d{2,5})\b/g;
 const HISTORY = 512;
 export const MAX_TEXT = 2000;
 const ITEM_WEIGHT = 0.7;
-/** Search breadth of routing (measured on the eval set: see README, Routing). */
+/** Search breadth of routing (measured on the eval set: see docs/guide.md, "Routing"). */
 const ROUTE_EF = 160;
 
 const normCode = (c: string) => c.replace(/\s+/g, '').toLowerCase();
@@ -302,7 +302,7 @@ export class RanHost {
     if (p.hostedIds.length > 0) {
       // int8 codes (re-ranked by the query's f32 against the codes): 12 MB
       // instead of 43 for the default catalog, and at ef 160 routing is as
-      // good as f32 at ef 96 or better (README: Routing).
+      // good as f32 at ef 96 or better (docs/guide.md, "Routing").
       this.index = this.b.createIndex({
         dim: p.dim,
         metric: 'cosine',
