@@ -77,6 +77,8 @@ export interface DemoHandle {
   routerReadyMs?: number;
   /** Asks the question in the Ask box (as the button does). */
   ask(): Promise<QueryResult | null>;
+  /** The package's createEngine, for tests that start engines of their own in this page. */
+  createEngine: typeof createEngine;
 }
 
 let engine: Engine | null = null;
@@ -810,7 +812,7 @@ $('save').addEventListener('click', () => {
 });
 
 const ready = start();
-const handle: DemoHandle = { engine: null, ready, run, ask };
+const handle: DemoHandle = { engine: null, ready, run, ask, createEngine };
 (window as unknown as { elexDemo: DemoHandle }).elexDemo = handle;
 
 ready.then(

@@ -188,7 +188,10 @@ export interface Engine {
   ): Promise<DistanceBatchResult>;
   /** A new HNSW index named `name`, one shard per worker. */
   createIndex(name: string, options: IndexOptions): Promise<EngineIndex>;
-  /** An index from bytes written by EngineIndex.save(). Aborted, it rejects with ABORTED and drops what it loaded. */
+  /**
+   * An index from bytes written by EngineIndex.save(). Aborted, it rejects
+   * with ABORTED once what the workers loaded so far is dropped again.
+   */
   loadIndex(name: string, bytes: Uint8Array, options?: ControlOptions): Promise<EngineIndex>;
   /**
    * The agent of `feature` picks an action (DirectAnswer … Escalate) for
@@ -476,8 +479,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       try {
         return await untilAborted(loading, opts.signal, 'loadIndex()');
       } catch (e) {
-        // Aborted: what the workers loaded is dropped once they are done.
-        if (e instanceof ElexError && e.code === 'ABORTED') void loading.then((index) => index.drop()).catch(() => {});
+        // Aborted: the rejection waits until what the workers loaded is
+        // dropped, so a later index of the same name is never dropped by it.
+        if (e instanceof ElexError && e.code === 'ABORTED') await loading.then((index) => index.drop()).catch(() => {});
         throw e;
       }
     },

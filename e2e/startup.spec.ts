@@ -1,0 +1,128 @@
+/**
+ * Start-up through the public API: progress events, the first question
+ * right after start-up, and AbortSignals on createEngine, routerReady,
+ * loadIndex and save, with nothing left behind (workers, the persist lock).
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
+import { openDashboard } from './helpers.ts';
+
+/** Engine workers running in the page (the dashboard's own included). */
+const engineWorkers = (page: Page) =>
+  page.workers().filter((w) => /worker\.ts|worker\.js|worker-/.test(w.url())).length;
+
+test('progress events arrive in order, and a question asked right after start-up is answered', async ({ page }) => {
+  await openDashboard(page, '?persist=0');
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const events: [string, number, number][] = [];
+    const engine = await createEngine({ workers: 2, onProgress: (p) => events.push([p.phase, p.done, p.total]) });
+    const atReady = events.length;
+    // No routerReady() first: the question waits for the routers.
+    const r = await engine.query('Which parameters control MIMO sleep start time?');
+    await engine.routerReady();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the last router event
+    await engine.close();
+    return { events, atReady, features: r.features.map((f) => f.name), partial: r.partial };
+  });
+  const phases = out.events.map((e) => e[0]);
+  expect(phases.slice(0, out.atReady).at(-1)).toBe('ready');
+  // The catalog, compile and workers steps, in order, before ready.
+  const at = (phase: string, done: number) => out.events.findIndex((e) => e[0] === phase && e[1] === done);
+  expect(at('catalog', 0)).toBeLessThan(at('catalog', 1));
+  expect(at('compile', 1)).toBeGreaterThanOrEqual(0);
+  expect(at('workers', 0)).toBeLessThan(at('workers', 1));
+  expect(at('workers', 1)).toBeLessThan(at('workers', 2));
+  expect(at('workers', 2)).toBeLessThan(phases.indexOf('ready'));
+  for (const e of out.events.filter((x) => x[0] === 'workers' || x[0] === 'router')) expect(e[2]).toBe(2);
+  // Fetch bytes only grow and end at the total when the server sent one.
+  const fetches = out.events.filter((e) => e[0] === 'fetch');
+  for (let i = 1; i < fetches.length; i++) expect(fetches[i]![1]).toBeGreaterThanOrEqual(fetches[i - 1]![1]);
+  if (fetches.length && fetches.at(-1)![2] > 0) expect(fetches.at(-1)![1]).toBe(fetches.at(-1)![2]);
+  // Router events come after ready and end with both built.
+  expect(phases.slice(out.atReady)).not.toContain('workers');
+  expect(out.events.filter((e) => e[0] === 'router').at(-1)).toEqual(['router', 2, 2]);
+  expect(out.partial).toBe(false);
+  expect(out.features[0]).toMatch(/MIMO Sleep Mode$/);
+});
+
+test('aborted start-ups reject with ABORTED and leave no worker or persist lock behind; control calls abort too', async ({
+  page,
+}) => {
+  await openDashboard(page, '?persist=0');
+  await page.waitForTimeout(500);
+  const before = engineWorkers(page);
+  const aborted = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? String(e),
+      );
+    const persist = { name: 'abort-test', backend: 'memory' as const };
+    const res: Record<string, string> = {};
+    // Already aborted.
+    res.pre = await codeOf(createEngine({ catalog: false, signal: AbortSignal.abort() }));
+    // Aborted at each start-up phase, holding the persist name.
+    for (const phase of ['fetch', 'compile', 'catalog', 'workers']) {
+      const controller = new AbortController();
+      res[phase] = await codeOf(
+        createEngine({
+          workers: 2,
+          persist,
+          signal: controller.signal,
+          onProgress: (p) => p.phase === phase && controller.abort(new Error(`test abort at ${phase}`)),
+        }),
+      );
+    }
+    res.badSignal = await codeOf(createEngine({ signal: 'nope' as unknown as AbortSignal }));
+    return res;
+  });
+  expect(aborted).toEqual({
+    pre: 'ABORTED',
+    fetch: 'ABORTED',
+    compile: 'ABORTED',
+    catalog: 'ABORTED',
+    workers: 'ABORTED',
+    badSignal: 'INVALID_ARGUMENT',
+  });
+  await page.waitForTimeout(1000);
+  expect(engineWorkers(page)).toBe(before); // the aborted start-ups stopped every worker they started
+
+  const control = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? String(e),
+      );
+    const res: Record<string, string> = {};
+    // The persist name is free again: an engine with it starts.
+    const engine = await createEngine({ workers: 2, persist: { name: 'abort-test', backend: 'memory' } });
+    const controller = new AbortController();
+    const waiting = codeOf(engine.routerReady({ signal: controller.signal }));
+    controller.abort();
+    res.routerReady = await waiting;
+    res.save = await codeOf(engine.save({ signal: AbortSignal.abort() }));
+    res.saveAfter = await codeOf(engine.save());
+    const index = await engine.createIndex('v', { dim: 8 });
+    await index.add(
+      [1, 2, 3],
+      Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)),
+    );
+    const bytes = await index.save();
+    res.load = await codeOf(engine.loadIndex('w', bytes, { signal: AbortSignal.abort() }));
+    // The aborted load is dropped before it rejects: this one is not dropped by it.
+    const loaded = await engine.loadIndex('w', bytes);
+    res.loadedSize = String((await loaded.stats()).size);
+    await engine.close();
+    return res;
+  });
+  expect(control).toEqual({
+    routerReady: 'ABORTED',
+    save: 'ABORTED',
+    saveAfter: 'ok',
+    load: 'ABORTED',
+    loadedSize: '3',
+  });
+});
