@@ -818,6 +818,10 @@ const handle: DemoHandle = { engine: null, ready, run, ask, createEngine };
 ready.then(
   async (e) => {
     handle.engine = e;
+    // Agents act for catalog features: offer the first one of the catalog in use.
+    const input = ($('learn-form') as HTMLFormElement).elements.namedItem('feature') as HTMLInputElement;
+    const features = e.catalog() ? (await currentCatalog()).features : [];
+    if (features.length && !features.some((f) => f.code === input.value)) input.value = features[0]!.code;
     showInfo();
     ($('run') as HTMLButtonElement).disabled = false;
     ($('build') as HTMLButtonElement).disabled = false;

@@ -7,8 +7,12 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
+import { generateCatalog } from '../scripts/catalog-generator.mjs';
 
-const FEATURES = ['FAJ 121 3094', 'FAJ 121 4219', 'FAJ 121 0877', 'FAJ 122 1001'];
+// Agents act for catalog features only: four of the default catalog's (the generator is deterministic).
+const FEATURES = generateCatalog()
+  .features.slice(0, 4)
+  .map((f) => f.code);
 
 /** Decides and rewards `rounds` times per feature; returns each feature's Q-values for a kpi question. */
 function learn(page: Page, rounds: number, reward: number): Promise<Record<string, number[]>> {

@@ -126,3 +126,33 @@ test('aborted start-ups reject with ABORTED and leave no worker or persist lock 
     loadedSize: '3',
   });
 });
+
+test('hostile start-up input: a cyclic catalog, a malformed KPI formula, decide() for a feature outside the catalog', async ({
+  page,
+}) => {
+  await openDashboard(page, '?persist=0');
+  const out = await page.evaluate(async () => {
+    const { createEngine, engine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string; message?: string }) => `${e.code ?? 'not an ElexError'}: ${e.message ?? String(e)}`,
+      );
+    const cyclic: Record<string, unknown> = { features: [{ code: 'FAJ 121 0001' }] };
+    (cyclic.features as Record<string, unknown>[])[0]!.self = cyclic;
+    const badFormula = {
+      features: [{ code: 'FAJ 121 0001' }],
+      counters: [{ name: 'A.pmX' }],
+      kpis: [{ name: 'k', formula: '1 / / A.pmX' }],
+    };
+    const code = engine!.catalog() ? 'FAJ 999 9999' : '';
+    return {
+      cyclic: await codeOf(createEngine({ catalog: cyclic as never })),
+      formula: await codeOf(createEngine({ catalog: badFormula })),
+      decide: await codeOf(engine!.decide(code)),
+    };
+  });
+  expect(out.cyclic).toMatch(/^INVALID_ARGUMENT: /);
+  expect(out.formula).toMatch(/^INVALID_ARGUMENT: .*\$\.kpis\[0\]\.formula/);
+  expect(out.decide).toMatch(/^NOT_FOUND: .*not in the loaded catalog/);
+});

@@ -23,3 +23,4 @@ node bench/browser/index.mjs $quick $([[ -n $quick ]] && echo "--variant=simd-mt
 node bench/browser/learn.mjs $quick
 node bench/browser/query.mjs $quick
 node bench/report.mjs
+node bench/performance-md.mjs

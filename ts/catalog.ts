@@ -6,6 +6,7 @@
  * the names of their parameters and counters loads and routes.
  */
 import { ElexError } from './errors.ts';
+import { parseFormula } from './formula.ts';
 
 export interface SafeZone {
   /** Safe range: values outside it get a warning. */
@@ -115,9 +116,19 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
   const bad = (path: string, message: string) => {
     if (problems.length < MAX_PROBLEMS) problems.push({ path, message });
   };
+  try {
+    checkInto(input, bad);
+  } catch (e) {
+    // A getter that throws, a proxy, a cycle reached through a field: not JSON data.
+    bad('$', `could not be read as JSON data (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return problems;
+}
+
+function checkInto(input: unknown, bad: (path: string, message: string) => void): void {
   if (!isObj(input)) {
     bad('$', 'a catalog is a JSON object with a "features" array');
-    return problems;
+    return;
   }
   if (input.format !== undefined && input.format !== 'elex-catalog') bad('$.format', 'must be "elex-catalog"');
   if (input.version !== undefined && input.version !== 1) bad('$.version', 'this build reads version 1');
@@ -139,7 +150,7 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
   };
   if (!Array.isArray(input.features) || input.features.length === 0) {
     bad('$.features', 'is required: a non-empty array of features');
-    return problems;
+    return;
   }
   const codes = new Set<string>();
   input.features.forEach((f, i) => {
@@ -213,11 +224,28 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
   named('counters', () => {});
   named('kpis', (o, p) => {
     str(o.formula, `${p}.formula`);
+    if (typeof o.formula === 'string' && o.formula.length > 0 && o.formula.length <= 4096)
+      try {
+        parseFormula(o.formula);
+      } catch (e) {
+        bad(`${p}.formula`, e instanceof Error ? e.message : String(e));
+      }
     num(o.threshold, `${p}.threshold`);
     if (o.direction !== undefined && o.direction !== 'higher' && o.direction !== 'lower')
       bad(`${p}.direction`, 'must be "higher" or "lower"');
   });
-  return problems;
+}
+
+/** JSON text of `value`, or INVALID_ARGUMENT when it is not JSON data (a cycle, a BigInt, a getter that throws). */
+export function jsonOf(value: unknown, what: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `${what} is not JSON data (${e instanceof Error ? e.message : String(e)}); pass plain objects, arrays, strings and numbers`,
+    );
+  }
 }
 
 /** Two independent 32-bit FNV-1a hashes of `s` (a 64-bit fingerprint, fast: no BigInt). */
@@ -282,7 +310,7 @@ export function loadCatalog(input: unknown, source = 'catalog'): LoadedCatalog {
       kpis: kpis.size,
       categories: categories.size,
     },
-    fingerprint: fnv64(JSON.stringify([c.features, c.parameters ?? [], c.counters ?? [], c.kpis ?? []])),
+    fingerprint: fnv64(jsonOf([c.features, c.parameters ?? [], c.counters ?? [], c.kpis ?? []], source)),
     features,
     parameters,
     counters,

@@ -107,6 +107,8 @@ export class EngineLearning {
     private readonly pool: WorkerPool,
     private readonly persist: Required<PersistOptions> | null,
     releaseLock: (() => void) | null,
+    /** The loaded catalog's features (null with `catalog: false`: any code may have an agent). */
+    private readonly features: ReadonlyMap<string, unknown> | null = null,
   ) {
     this.releaseLock = releaseLock;
     if (persist && persist.autosaveMs > 0) {
@@ -162,6 +164,11 @@ export class EngineLearning {
 
   async decide(feature: string, state: AgentState = {}, options: DecideOptions = {}): Promise<DecideResult> {
     checkCode(feature);
+    if (this.features && !this.features.has(feature))
+      throw new ElexError(
+        'NOT_FOUND',
+        `feature "${feature}" is not in the loaded catalog (${this.features.size} features); agents act for catalog features only (an engine created with catalog: false keeps agents for any code)`,
+      );
     encodeState(state); // fail here, before a message is posted
     let follows = 0;
     if (options.follows !== undefined) {

@@ -7,7 +7,7 @@
  */
 import { transfer } from 'comlink';
 import { classify } from './classify.ts';
-import { loadCatalog, type Catalog, type LoadedCatalog } from './catalog.ts';
+import { jsonOf, loadCatalog, type Catalog, type LoadedCatalog } from './catalog.ts';
 import { ElexError } from './errors.ts';
 import type { EngineLearning } from './engine-learn.ts';
 import { COMPLEXITIES, QUERY_TYPES, hash32, type AgentAction, type Complexity, type QueryType } from './learn-types.ts';
@@ -163,7 +163,8 @@ export async function loadDefaultCatalog(): Promise<Catalog> {
  */
 export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCatalog> {
   if (source === undefined) {
-    return loadCatalog(await loadDefaultCatalog(), 'the default catalog');
+    const catalog = await loadDefaultCatalog();
+    return { ...loadCatalog(catalog, 'the default catalog'), json: JSON.stringify(catalog) };
   }
   if (typeof source === 'string' || source instanceof URL) {
     const url = String(source);
@@ -197,7 +198,10 @@ export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCata
     }
     return { ...loadCatalog(json, `the catalog ${url}`), json: text };
   }
-  return loadCatalog(source, 'the catalog');
+  // Through JSON: the engine keeps its own copy (later changes to `source`
+  // do not reach it) and the workers get the same text.
+  const text = jsonOf(source, 'the catalog');
+  return { ...loadCatalog(JSON.parse(text) as unknown, 'the catalog'), json: text };
 }
 
 export interface QueryRequest {

@@ -196,6 +196,8 @@ export interface Engine {
   /**
    * The agent of `feature` picks an action (DirectAnswer … Escalate) for
    * `state` with ε-greedy Q-learning; reward it later with feedback().
+   * NOT_FOUND for a feature that is not in the loaded catalog (with
+   * `catalog: false`, any feature code has an agent).
    */
   decide(feature: string, state?: AgentState, options?: DecideOptions): Promise<DecideResult>;
   /** Rewards a decision with `reward` in [-1, 1] (once per query id). */
@@ -370,7 +372,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     release?.();
     throw e instanceof ElexError ? e : new ElexError('INIT_FAILED', `the worker pool did not start: ${String(e)}`);
   }
-  const learn = new EngineLearning(pool, persist, release);
+  const learn = new EngineLearning(pool, persist, release, catalog?.features ?? null);
   const queries = catalog ? new EngineQueries(pool, learn, catalog) : null;
   const noCatalog = () => new ElexError('INVALID_ARGUMENT', 'this engine was created with catalog: false');
   const build = pool.infoOf(0)!;

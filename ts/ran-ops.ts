@@ -32,6 +32,7 @@ import {
 } from './bindings.ts';
 import type { LoadedCatalog, Parameter } from './catalog.ts';
 import { ElexError } from './errors.ts';
+import { parseFormula } from './formula.ts';
 
 export type Verdict = 'ok' | 'warn' | 'reject';
 export type ValidationReason =
@@ -302,49 +303,17 @@ export const OP = { push: 0, const: 1, add: 2, sub: 3, mul: 4, div: 5, neg: 6 } 
 
 /** Compiles a KPI formula over `counterIndex` (name → column) into monitor.h ops; null if a counter is absent. */
 export function compileFormula(formula: string, counterIndex: Map<string, number>, consts: number[]): number[] | null {
-  const tokens = formula.match(/\d+(\.\d+)?([eE][-+]?\d+)?|[A-Za-z_][\w.]*|[-+*/()]/g);
-  if (!tokens || tokens.join('').length !== formula.replace(/\s+/g, '').length)
-    throw new ElexError(
-      'INVALID_ARGUMENT',
-      `KPI formula "${formula}" has characters other than counters, numbers, + - * / ( )`,
-    );
+  const code = { '+': OP.add, '-': OP.sub, '*': OP.mul, '/': OP.div, neg: OP.neg } as const;
   const out: number[] = [];
-  const ops: string[] = [];
-  const prec: Record<string, number> = { '+': 1, '-': 1, '*': 2, '/': 2, neg: 3 };
-  const emit = (o: string) => out.push({ '+': OP.add, '-': OP.sub, '*': OP.mul, '/': OP.div, neg: OP.neg }[o]!);
-  let expectOperand = true;
-  for (const t of tokens) {
-    if (/^\d/.test(t)) {
-      consts.push(Number(t));
+  for (const step of parseFormula(formula)) {
+    if ('num' in step) {
+      consts.push(step.num);
       out.push(OP.const | ((consts.length - 1) << 8));
-      expectOperand = false;
-    } else if (/^[A-Za-z_]/.test(t)) {
-      const c = counterIndex.get(t);
+    } else if ('counter' in step) {
+      const c = counterIndex.get(step.counter);
       if (c === undefined) return null;
       out.push(OP.push | (c << 8));
-      expectOperand = false;
-    } else if (t === '(') {
-      ops.push(t);
-      expectOperand = true;
-    } else if (t === ')') {
-      while (ops.length && ops[ops.length - 1] !== '(') emit(ops.pop()!);
-      if (!ops.length) throw new ElexError('INVALID_ARGUMENT', `KPI formula "${formula}" has unbalanced parentheses`);
-      ops.pop();
-      expectOperand = false;
-    } else {
-      const o = expectOperand && t === '-' ? 'neg' : t;
-      if (expectOperand && o !== 'neg')
-        throw new ElexError('INVALID_ARGUMENT', `KPI formula "${formula}" is malformed near "${t}"`);
-      while (ops.length && ops[ops.length - 1] !== '(' && prec[ops[ops.length - 1]!]! >= prec[o]! && o !== 'neg')
-        emit(ops.pop()!);
-      ops.push(o);
-      expectOperand = true;
-    }
-  }
-  while (ops.length) {
-    const o = ops.pop()!;
-    if (o === '(') throw new ElexError('INVALID_ARGUMENT', `KPI formula "${formula}" has unbalanced parentheses`);
-    emit(o);
+    } else out.push(code[step.op]);
   }
   return out;
 }

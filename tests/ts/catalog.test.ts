@@ -93,3 +93,45 @@ test('the committed JSON schema states the same required fields', () => {
   expect(schema.$defs.parameter.required).toEqual(['name']);
   expect(new RegExp(schema.$defs.feature.properties.code.pattern).test('FAJ 121 3094')).toBe(true);
 });
+
+test('a KPI formula is checked when the catalog loads, with its JSON path', () => {
+  const withFormula = (formula: string) => ({
+    features: [{ code: 'FAJ 121 0001' }],
+    counters: [{ name: 'A.pmX' }, { name: 'A.pmY' }],
+    kpis: [{ name: 'k', formula }],
+  });
+  for (const formula of ['1 / / A.pmX', 'A.pmX +', '(A.pmX', 'A.pmX)', 'A.pmX A.pmY', '2 (A.pmX)', 'A.pmX $ 2', '']) {
+    const problems = checkCatalog(withFormula(formula));
+    expect(
+      problems.map((p) => p.path),
+      formula,
+    ).toEqual(['$.kpis[0].formula']);
+  }
+  for (const formula of ['100 * A.pmX / A.pmY', '-A.pmX - -2', '(A.pmX + A.pmY) / 900', '1e3 * A.pmX'])
+    expect(checkCatalog(withFormula(formula)), formula).toEqual([]);
+  expect(() => loadCatalog(withFormula('1 / / A.pmX'))).toThrow(ElexError);
+});
+
+test('a catalog that is not JSON data (a cycle, a getter that throws) is a coded error, not a TypeError', () => {
+  const cyclic: Record<string, unknown> = { features: [{ code: 'FAJ 121 0001' }] };
+  (cyclic.features as Record<string, unknown>[])[0]!.self = cyclic;
+  const thrown = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return e;
+    }
+    return null;
+  };
+  const e1 = thrown(() => loadCatalog(cyclic));
+  expect(e1).toBeInstanceOf(ElexError);
+  expect((e1 as ElexError).code).toBe('INVALID_ARGUMENT');
+  const getter = {
+    get features(): unknown {
+      throw new Error('boom');
+    },
+  };
+  expect(checkCatalog(getter)).toEqual([{ path: '$', message: expect.stringContaining('boom') }]);
+  const e2 = thrown(() => loadCatalog(getter));
+  expect((e2 as ElexError).code).toBe('INVALID_ARGUMENT');
+});
