@@ -14,6 +14,7 @@ const src = {
   index: [`${R}index-bench.json`, 'npm run bench:index'],
   learn: [`${R}learn-bench.json`, 'npm run bench:learn'],
   query: [`${R}query-bench.json`, 'npm run bench:query'],
+  route: [`${R}route-bench.json`, 'npm run bench:route'],
   nativeKernels: [`${R}native-kernels.json`, 'npm run bench:native'],
   nativeLearn: [`${R}native-learn.json`, 'npm run bench:learn'],
   nativeIndex: [`${R}native-index.json`, 'npm run bench'],
@@ -264,6 +265,39 @@ if (query) {
   rows.push(T(`router build, ${whole(query.items)} items (ms)`, '', num(query.routerBuildMs)));
   p(table(TH, rows));
 }
+
+// ---------------------------------------------------------------- routing
+const route = section(
+  'Routing against a BM25 peer',
+  'route',
+  'ELEX through the public engine in Chromium; MiniSearch 7.2 (BM25, default options) on the same catalog and questions, in the same run.',
+);
+if (route)
+  for (const set of route.sets ?? []) {
+    const E = set.elex ?? {};
+    p(
+      `### ${set.name}`,
+      `${whole(set.questions)} questions on ${whole(set.features)} features. ELEX ${E.variant}, ${E.workers} worker(s): ` +
+        `engine ready ${num(E.readyMs)} ms and router ready ${num(E.routerReadyMs)} ms after createEngine() (build ${num(E.routerBuildMs)} ms); ` +
+        `route p50 / p95 ${num(E.routeMs?.p50)} / ${num(E.routeMs?.p95)} ms; query p50 / p95 ${num(E.totalMs?.p50)} / ${num(E.totalMs?.p95)} ms.`,
+    );
+    const share = (s, k) => (s?.n ? s[k] / s.n : null);
+    const groups = { ...E.bySplit, ...E.byStyle };
+    const peer = { ...set.peer?.bySplit, ...set.peer?.byStyle };
+    p(
+      table(
+        H('group|questions|ELEX top-1|ELEX top-5|MiniSearch top-1|MiniSearch top-5'),
+        Object.entries(groups).map(([g, s]) => [
+          g,
+          s.n,
+          pct(share(s, 'top1')),
+          pct(share(s, 'top5')),
+          pct(share(peer[g], 'top1')),
+          pct(share(peer[g], 'top5')),
+        ]),
+      ),
+    );
+  }
 
 // --------------------------------------------------------- native (C++)
 const std =

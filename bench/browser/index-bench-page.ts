@@ -5,7 +5,7 @@
  */
 import type { BenchRequest, BenchReport } from './index-bench-worker.ts';
 import type { LearnBenchRequest } from './learn-bench-worker.ts';
-import { createEngine } from '../../ts/index.ts';
+import { createEngine, type Catalog } from '../../ts/index.ts';
 
 const log = document.getElementById('log')!;
 
@@ -274,12 +274,41 @@ async function queryBench(questions: { q: string; expected: string; kind: string
   };
 }
 
+/**
+ * Routing through the public engine over `catalog` (null: the default
+ * catalog): the top 5 features of each question, its route and total ms,
+ * and the router build time (createEngine() → routerReady()).
+ */
+async function routeBench(catalog: Catalog | null, questions: string[]) {
+  const t0 = performance.now();
+  const e = await createEngine(catalog ? { catalog } : {});
+  const readyMs = performance.now() - t0;
+  const routers = await e.routerReady();
+  const builtMs = performance.now() - t0;
+  const results: { top: string[]; routeMs: number; totalMs: number }[] = [];
+  for (const q of questions) {
+    const r = await e.query(q, { k: 5 });
+    results.push({ top: r.features.map((f) => f.code), routeMs: r.timings.route, totalMs: r.timings.total });
+  }
+  const info = e.info();
+  await e.close();
+  return {
+    variant: info.variant,
+    workers: info.workers,
+    readyMs,
+    builtMs,
+    routerBuildMs: Math.max(...routers.map((x) => x.buildMs)),
+    results,
+  };
+}
+
 (
   window as unknown as {
     elexBench: {
       run: typeof run;
       engineSaveRestore: typeof engineSaveRestore;
       queryBench: typeof queryBench;
+      routeBench: typeof routeBench;
       isolated: boolean;
     };
   }
@@ -287,5 +316,6 @@ async function queryBench(questions: { q: string; expected: string; kind: string
   run,
   engineSaveRestore,
   queryBench,
+  routeBench,
   isolated: crossOriginIsolated,
 };

@@ -1,0 +1,141 @@
+// npm run bench:route
+// Routing measured from outside, beside a plain BM25 peer in the same run:
+//   - the synthetic set (eval/questions.json) over the default catalog;
+//   - the hand-written set (eval/facts-questions.json: dev and held-out
+//     splits, five styles) over ../shared/data/ran-feature-facts.json, the
+//     593 real features.
+// ELEX routes through the public engine in headless Chromium (createEngine
+// with the catalog, query() with k 5); the peer is MiniSearch 7.2 with its
+// default options (BM25) over one document per feature (code, name,
+// acronym, category, parameter, counter and KPI identifiers), in Node.
+// Prints top-1 / top-5 per set, split and style, the router build time and
+// route p50/p95; writes bench/report/route-bench.json.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import MiniSearch from 'minisearch';
+import { median, openBenchPage } from './harness.mjs';
+
+const FACTS = '../shared/data/ran-feature-facts.json';
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+const percent = (x, n) => (n ? `${((100 * x) / n).toFixed(1)} %` : '—');
+
+/** The peer: MiniSearch, default options, one document per feature. */
+function miniSearch(catalog) {
+  const docs = catalog.features.map((f, id) => ({
+    id,
+    code: f.code,
+    name: f.name ?? '',
+    acronym: f.acronym ?? '',
+    category: f.category ?? '',
+    description: f.description ?? '',
+    items: [...(f.parameters ?? []), ...(f.counters ?? []), ...(f.kpis ?? [])].join(' '),
+  }));
+  const index = new MiniSearch({
+    fields: ['code', 'name', 'acronym', 'category', 'description', 'items'],
+    storeFields: ['code'],
+  });
+  index.addAll(docs);
+  return (q) =>
+    index
+      .search(q)
+      .slice(0, 5)
+      .map((r) => r.code);
+}
+
+/** Top-1 / top-5 of `tops` (arrays of codes) against `questions`, grouped by `key`. */
+function score(questions, tops, key) {
+  const groups = new Map();
+  questions.forEach((q, i) => {
+    for (const g of ['all', key(q)]) {
+      const s = groups.get(g) ?? { n: 0, top1: 0, top5: 0 };
+      s.n++;
+      if (tops[i][0] === q.code) s.top1++;
+      if (tops[i].includes(q.code)) s.top5++;
+      groups.set(g, s);
+    }
+  });
+  return Object.fromEntries(groups);
+}
+
+const sets = [];
+const synthetic = JSON.parse(readFileSync('eval/questions.json', 'utf8')).questions.map((q) => ({
+  q: q.q,
+  code: q.expected,
+  style: q.kind,
+  split: 'all',
+}));
+const defaultCatalog = (await import('../../scripts/catalog-generator.mjs')).generateCatalog();
+sets.push({ name: 'synthetic (default catalog)', catalog: defaultCatalog, pass: null, questions: synthetic });
+if (existsSync(FACTS) && existsSync('eval/facts-questions.json')) {
+  const facts = JSON.parse(readFileSync(FACTS, 'utf8'));
+  const questions = JSON.parse(readFileSync('eval/facts-questions.json', 'utf8')).questions;
+  sets.push({ name: 'hand-written (facts catalog)', catalog: facts, pass: facts, questions });
+} else console.log(`(no ${FACTS} or eval/facts-questions.json: the facts set is skipped)`);
+
+const { browser, page, close } = await openBenchPage(4186);
+const report = { generatedAt: new Date().toISOString(), browser: browser.version(), sets: [] };
+try {
+  for (const set of sets) {
+    const texts = set.questions.map((q) => q.q);
+    const elex = await page.evaluate(([catalog, qs]) => window.elexBench.routeBench(catalog, qs), [set.pass, texts]);
+    const t = performance.now();
+    const peerSearch = miniSearch(set.catalog);
+    const peerBuildMs = performance.now() - t;
+    const peerTops = texts.map((q) => peerSearch(q));
+    const elexTops = elex.results.map((r) => r.top);
+    const by = (q) => (q.split === 'all' ? q.style : `${q.split} · ${q.style}`);
+    const bySplit = (q) => q.split;
+    const entry = {
+      name: set.name,
+      questions: set.questions.length,
+      features: new Set(set.questions.map((q) => q.code)).size,
+      elex: {
+        variant: elex.variant,
+        workers: elex.workers,
+        readyMs: elex.readyMs,
+        routerReadyMs: elex.builtMs,
+        routerBuildMs: elex.routerBuildMs,
+        routeMs: {
+          p50: median(elex.results.map((r) => r.routeMs)),
+          p95: pct(
+            elex.results.map((r) => r.routeMs),
+            0.95,
+          ),
+        },
+        totalMs: {
+          p50: median(elex.results.map((r) => r.totalMs)),
+          p95: pct(
+            elex.results.map((r) => r.totalMs),
+            0.95,
+          ),
+        },
+        byStyle: score(set.questions, elexTops, by),
+        bySplit: score(set.questions, elexTops, bySplit),
+      },
+      peer: {
+        name: 'MiniSearch 7.2 (BM25, default options)',
+        buildMs: peerBuildMs,
+        byStyle: score(set.questions, peerTops, by),
+        bySplit: score(set.questions, peerTops, bySplit),
+      },
+    };
+    report.sets.push(entry);
+    console.log(`\n${entry.name}: ${entry.questions} questions on ${entry.features} features`);
+    console.log(
+      `  ELEX (${elex.variant}, ${elex.workers} worker(s)): engine ready ${elex.readyMs.toFixed(0)} ms, router ready ${elex.builtMs.toFixed(0)} ms after createEngine() (build ${elex.routerBuildMs.toFixed(0)} ms); route p50 ${entry.elex.routeMs.p50.toFixed(3)} ms, p95 ${entry.elex.routeMs.p95.toFixed(3)} ms; query p95 ${entry.elex.totalMs.p95.toFixed(2)} ms`,
+    );
+    console.log(`  ${'group'.padEnd(30)} ${'n'.padStart(4)}   ELEX top-1 / top-5      MiniSearch top-1 / top-5`);
+    const rows = { ...entry.elex.bySplit, ...entry.elex.byStyle };
+    const peerRows = { ...entry.peer.bySplit, ...entry.peer.byStyle };
+    for (const [g, s] of Object.entries(rows)) {
+      const p = peerRows[g];
+      console.log(
+        `  ${g.padEnd(30)} ${String(s.n).padStart(4)}   ${percent(s.top1, s.n).padStart(7)} / ${percent(s.top5, s.n).padStart(7)}     ${percent(p.top1, p.n).padStart(7)} / ${percent(p.top5, p.n).padStart(7)}`,
+      );
+    }
+  }
+} finally {
+  await close();
+}
+mkdirSync('bench/report', { recursive: true });
+writeFileSync('bench/report/route-bench.json', JSON.stringify(report, null, 2));
+console.log('\nwritten: bench/report/route-bench.json');
