@@ -284,9 +284,12 @@ if (route)
     const share = (s, k) => (s?.n ? s[k] / s.n : null);
     const groups = { ...E.bySplit, ...E.byStyle };
     const peer = { ...set.peer?.bySplit, ...set.peer?.byStyle };
+    const split = { ...set.peerSplit?.bySplit, ...set.peerSplit?.byStyle };
     p(
       table(
-        H('group|questions|ELEX top-1|ELEX top-5|MiniSearch top-1|MiniSearch top-5'),
+        H(
+          'group|questions|ELEX top-1|ELEX top-5|MiniSearch top-1|MiniSearch top-5|+ split ids top-1|+ split ids top-5',
+        ),
         Object.entries(groups).map(([g, s]) => [
           g,
           s.n,
@@ -294,8 +297,12 @@ if (route)
           pct(share(s, 'top5')),
           pct(share(peer[g], 'top1')),
           pct(share(peer[g], 'top5')),
+          pct(share(split[g], 'top1')),
+          pct(share(split[g], 'top5')),
         ]),
       ),
+      'MiniSearch: default options, one document per feature (code, name, acronym, category, description, identifiers); ' +
+        '"+ split ids" also indexes each identifier as words (camelCase and dots split).',
     );
   }
 

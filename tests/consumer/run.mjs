@@ -233,6 +233,48 @@ try {
     report.node = JSON.parse(run(process.execPath, ['node-check.mjs'], plain).trim().split('\n').pop());
     report.node.node = process.version;
   });
+  await check(
+    'a tsc --init style Node project (module nodenext, strict, skipLibCheck: false) type-checks against the package',
+    async () => {
+      writeFileSync(
+        join(plain, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'es2022',
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            lib: ['es2022', 'dom'],
+            types: [],
+            strict: true,
+            skipLibCheck: false,
+            noEmit: true,
+            verbatimModuleSyntax: true,
+            isolatedModules: true,
+            exactOptionalPropertyTypes: true,
+          },
+          files: ['typed.ts'],
+        }),
+      );
+      writeFileSync(
+        join(plain, 'typed.ts'),
+        [
+          "import { createEngine, instantiate, isElexError, type Engine, type QueryResult } from 'elex-wasm';",
+          "import { detectFeatures } from 'elex-wasm/advanced';",
+          "import { defaultCatalog } from 'elex-wasm/catalog/default';",
+          'export async function ask(engine: Engine): Promise<QueryResult> {',
+          "  return engine.query('which parameters control MIMO sleep start time?', { k: 3 });",
+          '}',
+          'export const start = () => createEngine({ catalog: defaultCatalog(), onProgress: (p) => console.log(p.phase) });',
+          "export const node = () => instantiate({ variant: 'simd' }).then((b) => b.info().kernel);",
+          'export const features = detectFeatures();',
+          'export const coded = (e: unknown) => (isElexError(e) ? e.code : null);',
+          '',
+        ].join('\n'),
+      );
+      // The compiler is the repository's (a tool); every type comes from the project's own node_modules.
+      run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], plain);
+    },
+  );
   await check('no bundler: import map + static server (examples/vanilla), default catalog, simd-mt', async () => {
     cpSync(join(repo, 'examples/vanilla/index.html'), join(plain, 'app/index.html'));
     const server = await staticServer(plain, 4390);
