@@ -220,6 +220,12 @@ interface ElexModule {
   _elex_embed(e: number, blob: number, offsets: number, n: number, out: number): number;
   _elex_embedder_stats(e: number, out: number): number;
   _elex_tokenize(text: number, len: number, out: number, outSize: number): number;
+  _elex_lexical_create(out: number): number;
+  _elex_lexical_destroy(x: number): void;
+  _elex_lexical_add(x: number, blob: number, offsets: number, docs: number, fields: number, n: number): number;
+  _elex_lexical_glossary(x: number, blob: number, offsets: number, n: number): number;
+  _elex_lexical_finish(x: number, out: number): number;
+  _elex_lexical_search(x: number, text: number, len: number, k: number, hits: number, found: number): number;
   _elex_validate(soa: number, n: number, masks: number, counts: number): number;
   _elex_validator_create(count: number, kinds: number, bounds: number, cooldownMs: number, out: number): number;
   _elex_validator_destroy(v: number): void;
@@ -273,6 +279,9 @@ interface ElexModule {
   _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
   UTF8ToString(ptr: number): string;
 }
+
+/** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
+export const ABI_VERSION = 2;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -940,6 +949,17 @@ export class Bindings {
     return new EmbedderHandle(this, ptr, dim);
   }
 
+  /** A lexical routing index (BM25F with a glossary, engine/include/elex/lexical.h). */
+  createLexical(): LexicalHandle {
+    this.open();
+    const ptr = this.scoped((s) => {
+      const out = s.alloc(4);
+      this.call('creating a lexical index', this.m._elex_lexical_create(out));
+      return this.u32()[out >>> 2]!;
+    });
+    return new LexicalHandle(this, ptr);
+  }
+
   /** The engine's tokens of a text (for tests and debugging). */
   tokenize(text: string): string[] {
     this.open();
@@ -1591,6 +1611,89 @@ export class EmbedderHandle {
   }
 }
 
+/** The fields of a lexical document (lexical.h Field). */
+export const LEXICAL_FIELDS = {
+  code: 0,
+  name: 1,
+  acronym: 2,
+  category: 3,
+  description: 4,
+  identifiers: 5,
+  kpis: 6,
+} as const;
+export type LexicalField = keyof typeof LEXICAL_FIELDS;
+
+/** A lexical routing index in the engine: documents are features 0 … n − 1. */
+export class LexicalHandle {
+  constructor(
+    private readonly b: Bindings,
+    private ptr: number,
+  ) {}
+
+  /** Adds texts to documents' fields (texts add up). */
+  add(entries: readonly { doc: number; field: LexicalField; text: string }[]): void {
+    this.b.indexCall((m, s) => {
+      const { blob, offsets } = this.b.putTexts(
+        s,
+        entries.map((e) => e.text),
+      );
+      const docs = s.put(Uint32Array.from(entries, (e) => e.doc));
+      const fields = s.put(Uint32Array.from(entries, (e) => LEXICAL_FIELDS[e.field]));
+      this.b.check(
+        'adding to the lexical index',
+        m._elex_lexical_add(this.live(), blob, offsets, docs, fields, entries.length),
+      );
+    });
+  }
+
+  /** Glossary entries: each term means its expansion (used both ways). */
+  glossary(entries: readonly (readonly [string, string])[]): void {
+    this.b.indexCall((m, s) => {
+      const { blob, offsets } = this.b.putTexts(s, entries.flat());
+      this.b.check('adding glossary entries', m._elex_lexical_glossary(this.live(), blob, offsets, entries.length));
+    });
+  }
+
+  /** Builds the index; add() and glossary() are refused afterwards. */
+  finish(): { documents: number; terms: number; glossary: number; bytes: number } {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(32);
+      this.b.check('building the lexical index', m._elex_lexical_finish(this.live(), out));
+      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 4);
+      return { documents: v[0]!, terms: v[1]!, glossary: v[2]!, bytes: v[3]! };
+    });
+  }
+
+  /** The best k documents for a text (BM25F score > 0), best first. */
+  search(text: string, k: number): { docs: Uint32Array; scores: Float32Array } {
+    return this.b.indexCall((m, s) => {
+      const bytes = new TextEncoder().encode(text);
+      const p = s.put(bytes),
+        hits = s.alloc(Math.max(1, k) * 8),
+        found = s.alloc(4);
+      this.b.check('searching the lexical index', m._elex_lexical_search(this.live(), p, bytes.length, k, hits, found));
+      const n = this.b.view().u32[found >>> 2]!;
+      const words = this.b.copy(Uint32Array, hits, 2 * n);
+      return {
+        docs: words.filter((_, i) => i % 2 === 0),
+        scores: new Float32Array(words.filter((_, i) => i % 2 === 1).buffer),
+      };
+    });
+  }
+
+  close(): void {
+    if (this.ptr === 0) return;
+    const p = this.ptr;
+    this.ptr = 0;
+    this.b.indexCall((m) => m._elex_lexical_destroy(p));
+  }
+
+  private live(): number {
+    if (this.ptr === 0) throw new ElexError('CLOSED', 'this lexical index was closed');
+    return this.ptr;
+  }
+}
+
 /** A validator's per-parameter tables (ran-ops.ts validatorTables() builds them from a catalog). */
 export interface ValidatorTables {
   /** Per parameter: 0 number, 1 int, 2 enum, 3 bool, 4 string. */
@@ -1875,7 +1978,10 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
   );
   if (!memory) throw new ElexError('INIT_FAILED', 'the wasm module has no memory');
   const abi = m._elex_abi_version();
-  if (abi !== 1)
-    throw new ElexError('INIT_FAILED', `the ${variant} module implements ABI ${abi}; this package needs ABI 1`);
+  if (abi !== ABI_VERSION)
+    throw new ElexError(
+      'INIT_FAILED',
+      `the ${variant} module implements ABI ${abi}; this package needs ABI ${ABI_VERSION}`,
+    );
   return new Bindings(m, memory, variant, module, threads);
 }

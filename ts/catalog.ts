@@ -67,6 +67,12 @@ export interface Kpi {
   description?: string;
 }
 
+/** An abbreviation or synonym: the router searches for either side when a question has the other. */
+export interface GlossaryEntry {
+  term: string;
+  means: string;
+}
+
 export interface Catalog {
   format?: 'elex-catalog';
   version?: 1;
@@ -75,6 +81,8 @@ export interface Catalog {
   parameters?: Parameter[];
   counters?: Counter[];
   kpis?: Kpi[];
+  /** Abbreviations and synonyms added to the default RAN glossary. */
+  glossary?: GlossaryEntry[];
 }
 
 export interface CatalogProblem {
@@ -222,6 +230,18 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
     }
   });
   named('counters', () => {});
+  if (input.glossary !== undefined) {
+    if (!Array.isArray(input.glossary)) bad('$.glossary', 'must be an array of { term, means }');
+    else if (input.glossary.length > 65536) bad('$.glossary', 'holds at most 65,536 entries');
+    else
+      input.glossary.forEach((g, i) => {
+        const p = `$.glossary[${i}]`;
+        if (!isObj(g)) return bad(p, 'must be an object { term, means }');
+        for (const k of ['term', 'means'] as const)
+          if (typeof g[k] !== 'string' || g[k].length === 0 || g[k].length > 256)
+            bad(`${p}.${k}`, 'must be a string of 1 to 256 characters');
+      });
+  }
   named('kpis', (o, p) => {
     str(o.formula, `${p}.formula`);
     if (typeof o.formula === 'string' && o.formula.length > 0 && o.formula.length <= 4096)

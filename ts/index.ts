@@ -70,6 +70,7 @@ export type {
   CatalogStats,
   Counter,
   Feature,
+  GlossaryEntry,
   Kpi,
   LoadedCatalog,
   Parameter,

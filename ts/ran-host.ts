@@ -19,13 +19,16 @@
  * then the best vector hits.
  */
 import type { AgentHost } from './agent-host.ts';
+import type { LexicalField } from './bindings.ts';
 import {
   kpiOutputLayout,
   type Bindings,
   type EmbedderHandle,
   type IndexHandle,
   type KpiEvalResult,
+  type LexicalHandle,
 } from './bindings.ts';
+import defaultGlossary from '../catalog/glossary.json' with { type: 'json' };
 import { loadCatalog, type Counter, type Feature, type Kpi, type LoadedCatalog, type Parameter } from './catalog.ts';
 import { classify, type MatchedEntity } from './classify.ts';
 import type { Complexity, QueryType } from './learn-types.ts';
@@ -160,7 +163,28 @@ export interface RanSetup {
   dim: number;
   worker: number;
   workers: number;
+  /** Fusion weights (tuning and ablations only; default ROUTE_WEIGHTS). */
+  weights?: RouteWeights;
 }
+
+/**
+ * How the router's evidence adds up into a feature's score: the best
+ * vector similarity of its items, its strongest exact hit (scaled by how
+ * specific the hit is), and its BM25F score (divided by the question's
+ * best). The score is their weighted sum over the sum of the weights, in
+ * [0, 1]. Chosen on the dev split of eval/facts-questions.json and the
+ * synthetic set (npm run bench:route prints both).
+ */
+export interface RouteWeights {
+  vector: number;
+  exact: number;
+  lexical: number;
+}
+export const ROUTE_WEIGHTS: Readonly<RouteWeights> = { vector: 1, exact: 0.5, lexical: 1 };
+/** Features the lexical index proposes per question. */
+const LEXICAL_K = 30;
+/** Exact-hit strength of an item linked to n features: 1 for a unique one, weaker the more it is shared. */
+const specificity = (n: number) => 1 / (1 + Math.log(Math.max(1, n)));
 
 /** Index search results of one or more questions (ids and distances, k a question). */
 type VectorHits = { ids: Uint32Array; distances: Float32Array };
@@ -195,6 +219,10 @@ export class RanHost {
   readonly catalog: LoadedCatalog;
   private readonly items: Item[] = [];
   private readonly embedder: EmbedderHandle;
+  /** BM25F over every catalog feature (every worker the same, so scores agree); doc i = allCodes[i]. */
+  private readonly lexical: LexicalHandle;
+  private readonly allCodes: string[];
+  private readonly weights: RouteWeights;
   private index: IndexHandle | null = null;
   /** Lower-cased identifiers → item ids (hosted items only). */
   private readonly ids = new Map<string, number[]>();
@@ -262,6 +290,32 @@ export class RanHost {
       );
     this.embedder = b.createEmbedder(setup.dim);
     this.embedder.fit(texts);
+    this.weights = setup.weights ?? ROUTE_WEIGHTS;
+    this.allCodes = [...this.catalog.features.keys()];
+    this.lexical = b.createLexical();
+    this.lexical.add(
+      [...this.catalog.features.values()].flatMap((f, doc) => {
+        const fields: { doc: number; field: LexicalField; text: string }[] = [];
+        const put = (field: LexicalField, text: string | undefined) => {
+          if (text) fields.push({ doc, field, text });
+        };
+        put('code', f.code);
+        put('name', f.name);
+        put('acronym', f.acronym);
+        put('category', f.category);
+        put('description', f.description);
+        // Long identifier lists go in pieces under the engine's 8 KB text limit.
+        const ids = [...(f.parameters ?? []), ...(f.counters ?? [])];
+        for (let i = 0; i < ids.length; i += 100) put('identifiers', ids.slice(i, i + 100).join(' '));
+        for (const k of f.kpis ?? []) put('kpis', k);
+        return fields;
+      }),
+    );
+    this.lexical.glossary([
+      ...(defaultGlossary.entries as [string, string][]),
+      ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
+    ]);
+    this.lexical.finish();
     // Index and identifiers of the hosted items.
     const hostedIds: number[] = [];
     this.items.forEach((it, id) => {
@@ -478,9 +532,34 @@ export class RanHost {
     for (const s of spans) {
       if (spans.some((o) => o !== s && o.start <= s.start && o.end >= s.end && o.end - o.start > s.end - s.start))
         continue;
-      for (const id of s.ids) exact.set(id, Math.max(exact.get(id) ?? 0, s.strength));
+      for (const id of s.ids) {
+        // An identifier 40 features share is weak evidence; a unique one is strong.
+        const strength = s.strength * specificity(this.items[id]!.features.length);
+        exact.set(id, Math.max(exact.get(id) ?? 0, strength));
+      }
     }
-    return (reference ? this.rankReference : this.rank).call(this, exact, k, hits, from, n);
+    const lexical = this.lexicalScores(text);
+    return (reference ? this.rankReference : this.rank).call(this, exact, k, hits, from, n, lexical);
+  }
+
+  /** BM25F of the hosted features for a question, each divided by the question's best score (over all features). */
+  lexicalScores(text: string): Map<string, number> {
+    const out = new Map<string, number>();
+    if (this.weights.lexical === 0) return out;
+    const { docs, scores } = this.lexical.search(text, LEXICAL_K);
+    const best = scores[0] ?? 0;
+    if (!(best > 0)) return out;
+    for (let i = 0; i < docs.length; i++) {
+      const code = this.allCodes[docs[i]!]!;
+      if (this.hosted.has(code)) out.set(code, scores[i]! / best);
+    }
+    return out;
+  }
+
+  /** A feature's score from its evidence (see RouteWeights). */
+  private fuse(vec: number, exact: number, lexical: number): number {
+    const w = this.weights;
+    return (w.vector * vec + w.exact * exact + w.lexical * lexical) / (w.vector + w.exact + w.lexical);
   }
 
   /**
@@ -494,9 +573,10 @@ export class RanHost {
     hits: VectorHits | null,
     from: number,
     n: number,
+    lexical: Map<string, number> = new Map(),
   ): RoutedFeature[] {
     const r = (this.ranking ??= this.rankState());
-    const { vec, ex, stamp, head, tail, cnt, touched } = r;
+    const { vec, ex, lx, stamp, head, tail, cnt, touched } = r;
     const items = this.items;
     if (r.gen >= 0x7fffffff) ((r.gen = 0), r.stamp.fill(0));
     const now = ++r.gen;
@@ -507,6 +587,7 @@ export class RanHost {
       stamp[f] = now;
       vec[f] = 0;
       ex[f] = 0;
+      lx[f] = 0;
       head[f] = -1;
       tail[f] = -1;
       cnt[f] = 0;
@@ -552,9 +633,15 @@ export class RanHost {
           if (!dup) push(f, id, sim, 0);
         }
       }
+    for (const [code, s] of lexical) {
+      const f = r.num.get(code);
+      if (f === undefined) continue;
+      touch(f);
+      lx[f] = s;
+    }
     // The best k, by score, then code.
     const codes = r.codes;
-    const score = (f: number) => Math.min(1, vec[f]! + 0.5 * ex[f]!);
+    const score = (f: number) => this.fuse(vec[f]!, ex[f]!, lx[f]!);
     const top: number[] = [];
     for (let t = 0; t < nTouched; t++) {
       const f = touched[t]!,
@@ -590,9 +677,11 @@ export class RanHost {
     const F = codes.length;
     const state = {
       codes,
+      num,
       itemFeats: this.items.map((it) => Int32Array.from(it.features.filter((c) => num.has(c)).map((c) => num.get(c)!))),
       vec: new Float64Array(F),
       ex: new Float64Array(F),
+      lx: new Float64Array(F),
       stamp: new Int32Array(F),
       head: new Int32Array(F),
       tail: new Int32Array(F),
@@ -628,11 +717,12 @@ export class RanHost {
     hits: VectorHits | null,
     from: number,
     n: number,
+    lexical: Map<string, number> = new Map(),
   ): RoutedFeature[] {
-    const per = new Map<string, { vec: number; exact: number; matched: MatchedItem[] }>();
+    const per = new Map<string, { vec: number; exact: number; lexical: number; matched: MatchedItem[] }>();
     const entry = (code: string) => {
       let e = per.get(code);
-      if (!e) per.set(code, (e = { vec: 0, exact: 0, matched: [] }));
+      if (!e) per.set(code, (e = { vec: 0, exact: 0, lexical: 0, matched: [] }));
       return e;
     };
     for (const [id, strength] of exact) {
@@ -661,11 +751,12 @@ export class RanHost {
         }
       }
     }
+    for (const [code, s] of lexical) if (this.hosted.has(code)) entry(code).lexical = s;
     return [...per]
       .map(([code, e]) => ({
         code,
         name: this.catalog.features.get(code)?.name ?? code,
-        score: Math.min(1, e.vec + 0.5 * e.exact),
+        score: this.fuse(e.vec, e.exact, e.lexical),
         matched: e.matched.slice(0, 8),
       }))
       .sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1))

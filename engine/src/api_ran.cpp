@@ -1,5 +1,6 @@
 // The C ABI of the text embedder (see elex.h).
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -8,6 +9,7 @@
 
 #include "elex/elex.h"
 #include "elex/embed.h"
+#include "elex/lexical.h"
 #include "elex/monitor.h"
 #include "elex/validate.h"
 #include "elex/validator.h"
@@ -18,6 +20,12 @@ struct elex_embedder {
   explicit elex_embedder(std::uint32_t dim) : e(dim) {}
   elex::embed::Embedder e;
 };
+
+struct elex_lexical {
+  elex::lexical::Index index;
+};
+static_assert(sizeof(elex_lexical_hit) == 8 && offsetof(elex_lexical_hit, score) == 4,
+              "elex_lexical_hit is two 32-bit words: doc, score");
 
 struct elex_validator {
   elex::validate::Validator v;
@@ -94,6 +102,79 @@ ELEX_EXPORT int elex_embedder_stats(const elex_embedder* e, double* out) {
     out[1] = double(e->e.documents());
     out[2] = double(e->e.vocabulary());
     out[3] = double(e->e.bytes());
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_lexical_create(elex_lexical** out) {
+  return guarded([&] {
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output");
+    *out = new (std::nothrow) elex_lexical();
+    if (*out == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for a lexical index");
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT void elex_lexical_destroy(elex_lexical* x) { delete x; }
+
+ELEX_EXPORT int elex_lexical_add(elex_lexical* x, const char* blob, const uint32_t* offsets,
+                                 const uint32_t* docs, const uint32_t* fields, uint32_t n) {
+  return guarded([&] {
+    if (x == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "lexical index is null");
+    if (n > 0 && (docs == nullptr || fields == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null documents or fields");
+    if (Status s = check_blob(blob, offsets, n); s != ELEX_OK) return s;
+    for (uint32_t i = 0; i < n; ++i)
+      if (Status s =
+              x->index.add(docs[i], fields[i], blob + offsets[i], offsets[i + 1] - offsets[i]);
+          s != ELEX_OK)
+        return s;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_lexical_glossary(elex_lexical* x, const char* blob, const uint32_t* offsets,
+                                      uint32_t n) {
+  return guarded([&] {
+    if (x == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "lexical index is null");
+    if (n > elex::lexical::kMaxSynonyms)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "%u glossary entries; at most %u", n,
+                        elex::lexical::kMaxSynonyms);
+    if (Status s = check_blob(blob, offsets, 2 * n); s != ELEX_OK) return s;
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t a = 2 * i, b = 2 * i + 1;
+      if (Status s = x->index.add_synonym(blob + offsets[a], offsets[a + 1] - offsets[a],
+                                          blob + offsets[b], offsets[b + 1] - offsets[b]);
+          s != ELEX_OK)
+        return s;
+    }
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_lexical_finish(elex_lexical* x, double* out) {
+  return guarded([&] {
+    if (x == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null index or output");
+    if (Status s = x->index.finish(); s != ELEX_OK) return s;
+    out[0] = double(x->index.documents());
+    out[1] = double(x->index.terms());
+    out[2] = double(x->index.synonyms());
+    out[3] = double(x->index.bytes());
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_lexical_search(const elex_lexical* x, const char* text, size_t len, uint32_t k,
+                                    elex_lexical_hit* hits, uint32_t* found) {
+  return guarded([&] {
+    if (x == nullptr || found == nullptr || (k > 0 && hits == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null index or output");
+    *found = 0;
+    std::vector<elex::lexical::Hit> out;
+    if (Status s = x->index.search(text, len, k, &out); s != ELEX_OK) return s;
+    for (std::size_t i = 0; i < out.size(); ++i) hits[i] = {out[i].doc, out[i].score};
+    *found = uint32_t(out.size());
     return ELEX_OK;
   });
 }

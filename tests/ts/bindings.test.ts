@@ -2,8 +2,9 @@
  * The same-thread bindings on the real wasm variants that run in node
  * (scalar and simd; simd-mt needs a browser and runs in e2e/).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { instantiate, type Bindings, type Metric } from '../../ts/bindings.ts';
+import { ABI_VERSION, instantiate, type Bindings, type Metric } from '../../ts/bindings.ts';
 import { ElexError } from '../../ts/errors.ts';
 import { codeOf, seeded } from './helpers.ts';
 
@@ -39,7 +40,10 @@ describe.each(['scalar', 'simd'] as const)('%s variant in node', (variant) => {
     expect(info.kernel).toBe(variant === 'scalar' ? 'scalar' : 'simd128');
     expect(info.threads).toBe(1);
     expect(info.threadsSupported).toBe(false);
-    expect(info.abi).toBe(1);
+    expect(info.abi).toBe(ABI_VERSION);
+    // The package's ABI number is the engine header's.
+    const header = readFileSync(new URL('../../engine/include/elex/elex.h', import.meta.url), 'utf8');
+    expect(Number(/#define ELEX_ABI_VERSION (\d+)/.exec(header)?.[1])).toBe(ABI_VERSION);
   });
 
   test.each(['l2', 'ip', 'cosine'] as const)('%s batch matches double precision and the scalar reference', (metric) => {

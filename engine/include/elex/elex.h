@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 1
+#define ELEX_ABI_VERSION 2
 
 typedef struct elex_engine elex_engine;
 
@@ -221,6 +221,31 @@ int elex_embed(const elex_embedder* e, const char* blob, const uint32_t* offsets
 int elex_embedder_stats(const elex_embedder* e, double* out);
 /// The tokens of a text joined by spaces (*out freed with elex_free).
 int elex_tokenize(const char* text, size_t len, char** out, size_t* out_size);
+
+// ------------------------------------------------------- lexical routing
+// BM25F over one document per feature, with a glossary (lexical.h).
+
+typedef struct elex_lexical elex_lexical;
+
+/// The layout of one search hit (elex_lexical_search writes k of them).
+typedef struct elex_lexical_hit {
+  uint32_t doc;  ///< feature number, as given to elex_lexical_add
+  float score;   ///< BM25F score, > 0
+} elex_lexical_hit;
+
+int elex_lexical_create(elex_lexical** out);
+void elex_lexical_destroy(elex_lexical* x);
+/// Adds n texts: text i (blob[offsets[i] .. offsets[i+1])) goes to field
+/// fields[i] (lexical::Field) of document docs[i].
+int elex_lexical_add(elex_lexical* x, const char* blob, const uint32_t* offsets,
+                     const uint32_t* docs, const uint32_t* fields, uint32_t n);
+/// Adds n glossary entries: texts 2i (the term) and 2i + 1 (its expansion).
+int elex_lexical_glossary(elex_lexical* x, const char* blob, const uint32_t* offsets, uint32_t n);
+/// Builds the index; out[0..3] = documents, terms, glossary entries, bytes.
+int elex_lexical_finish(elex_lexical* x, double* out);
+/// The best k documents for a text: hits[0 .. *found) best first.
+int elex_lexical_search(const elex_lexical* x, const char* text, size_t len, uint32_t k,
+                        elex_lexical_hit* hits, uint32_t* found);
 
 // ---------------------------------------------------- validation, monitor
 /// Parameter changes through the validation kernel (validate.h). soa holds

@@ -1,0 +1,107 @@
+// elex/lexical.h — lexical retrieval for routing: BM25F over one document
+// per feature, with a glossary that expands RAN abbreviations both ways.
+//
+// Documents are features 0..n-1; each has fields (code, name, acronym,
+// category, description, identifiers, KPI names) filled with add(). Text is
+// tokenised as the embedder does (embed.h: camelCase and dotted identifiers
+// give their whole form and their words; stop words dropped; light
+// stemming), so "EUtranCellFDD.pmMacVolDl" matches "mac volume dl".
+//
+// Scoring (BM25F, Robertson & Zaragoza 2009): for a query term t,
+//   tf~(d) = Σ_f w_f · tf_f(d) / (1 − b_f + b_f · len_f(d) / avglen_f)
+//   score(d) += q_t · idf(t) · tf~ / (k1 + tf~),  idf = ln(1 + (N − df + ½)/(df + ½))
+// with df over documents. A glossary entry "ul" ⇄ "uplink" adds the other
+// side's tokens to a question at weight kExpansionWeight when one side
+// occurs in it (multi-word sides match as consecutive tokens).
+#ifndef ELEX_LEXICAL_H
+#define ELEX_LEXICAL_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "elex/status.h"
+
+namespace elex::lexical {
+
+/// The fields of a feature document, in the order of kFieldWeight.
+enum Field : std::uint32_t {
+  kCode = 0,
+  kName = 1,
+  kAcronym = 2,
+  kCategory = 3,
+  kDescription = 4,
+  kIdentifiers = 5,
+  kKpis = 6,
+  kFieldCount = 7,
+};
+
+/// Field weights and length normalisation (chosen on the dev split of eval/facts-questions.json).
+inline constexpr float kFieldWeight[kFieldCount] = {4.0f, 3.0f, 3.0f, 0.3f, 1.0f, 1.0f, 1.5f};
+inline constexpr float kFieldB[kFieldCount] = {0.0f, 0.5f, 0.0f, 0.3f, 0.5f, 0.75f, 0.5f};
+inline constexpr float kK1 = 1.2f;
+/// Weight of a token a glossary entry adds to a question.
+inline constexpr float kExpansionWeight = 0.6f;
+/// Most documents and glossary entries an index holds.
+inline constexpr std::uint32_t kMaxDocuments = 1u << 20;
+inline constexpr std::uint32_t kMaxSynonyms = 1u << 16;
+
+struct Hit {
+  std::uint32_t doc;
+  float score;
+};
+
+class Index {
+ public:
+  /// Adds `text` to field `field` of document `doc` (any order; text adds up).
+  [[nodiscard]] Status add(std::uint32_t doc, std::uint32_t field, const char* text,
+                           std::size_t len);
+  /// A glossary entry: `term` means `expansion` (each one or more words).
+  [[nodiscard]] Status add_synonym(const char* term, std::size_t term_len, const char* expansion,
+                                   std::size_t expansion_len);
+  /// Builds the postings, document frequencies and field lengths; add() is
+  /// refused afterwards. search() before finish() is an error.
+  [[nodiscard]] Status finish();
+  /// The best `k` documents for `text` with a score above 0, best first
+  /// (ties by document number).
+  [[nodiscard]] Status search(const char* text, std::size_t len, std::uint32_t k,
+                              std::vector<Hit>* out) const;
+  /// The question's tokens with their weights after glossary expansion (for tests).
+  void query_terms(const char* text, std::size_t len,
+                   std::vector<std::pair<std::string, float>>* out) const;
+
+  [[nodiscard]] std::uint32_t documents() const { return docs_; }
+  [[nodiscard]] std::size_t terms() const { return postings_.size(); }
+  [[nodiscard]] std::size_t synonyms() const { return synonyms_.size(); }
+  [[nodiscard]] std::size_t bytes() const;
+  [[nodiscard]] bool finished() const { return finished_; }
+
+ private:
+  struct Posting {
+    std::uint32_t doc;
+    std::uint16_t field;
+    std::uint16_t tf;
+  };
+  struct Pending {
+    std::uint32_t term, doc, field;
+  };
+  std::uint32_t term_id(const std::string& token);
+
+  bool finished_ = false;
+  std::uint32_t docs_ = 0;
+  std::unordered_map<std::string, std::uint32_t> vocab_;
+  std::vector<Pending> pending_;
+  std::vector<std::vector<Posting>> postings_;  // by term id
+  std::vector<float> idf_;                      // by term id
+  std::vector<float> len_;                      // docs_ × kFieldCount tokens
+  float avg_len_[kFieldCount] = {};
+  std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> synonyms_;
+  mutable std::vector<float> acc_, score_;  // per document, reused by search
+  mutable std::vector<std::uint32_t> touched_;
+};
+
+}  // namespace elex::lexical
+
+#endif  // ELEX_LEXICAL_H

@@ -1,0 +1,189 @@
+// Lexical retrieval for routing (lexical.h).
+#include "elex/lexical.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "elex/embed.h"
+
+namespace elex::lexical {
+
+namespace {
+
+/// Where `needle` occurs in `hay` as consecutive tokens.
+bool contains(const std::vector<std::string>& hay, const std::vector<std::string>& needle) {
+  if (needle.empty() || needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (std::equal(needle.begin(), needle.end(), hay.begin() + std::ptrdiff_t(i))) return true;
+  return false;
+}
+
+}  // namespace
+
+std::uint32_t Index::term_id(const std::string& token) {
+  const auto [it, inserted] = vocab_.try_emplace(token, std::uint32_t(vocab_.size()));
+  return it->second;
+}
+
+Status Index::add(std::uint32_t doc, std::uint32_t field, const char* text, std::size_t len) {
+  if (finished_)
+    return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is finished; add before finish()");
+  if (field >= kFieldCount)
+    return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
+  if (doc >= kMaxDocuments)
+    return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  if (text == nullptr && len > 0) return fail(ELEX_E_INVALID_ARGUMENT, "null text");
+  if (len > embed::kMaxTextBytes)
+    return fail(ELEX_E_INVALID_ARGUMENT, "text of %zu bytes is over the %zu-byte limit", len,
+                embed::kMaxTextBytes);
+  std::vector<std::string> tokens;
+  embed::tokenize(text, len, &tokens);
+  docs_ = std::max(docs_, doc + 1);
+  for (const std::string& t : tokens) pending_.push_back({term_id(t), doc, field});
+  return ELEX_OK;
+}
+
+Status Index::add_synonym(const char* term, std::size_t term_len, const char* expansion,
+                          std::size_t expansion_len) {
+  if ((term == nullptr && term_len > 0) || (expansion == nullptr && expansion_len > 0))
+    return fail(ELEX_E_INVALID_ARGUMENT, "null glossary text");
+  if (term_len > 256 || expansion_len > 256)
+    return fail(ELEX_E_INVALID_ARGUMENT, "a glossary entry's sides are at most 256 bytes");
+  if (synonyms_.size() >= kMaxSynonyms)
+    return fail(ELEX_E_INVALID_ARGUMENT, "the glossary holds at most %u entries", kMaxSynonyms);
+  std::vector<std::string> a, b;
+  embed::tokenize(term, term_len, &a);
+  embed::tokenize(expansion, expansion_len, &b);
+  // A side that tokenises to nothing (only stop words) cannot match: skip it quietly.
+  if (!a.empty() && !b.empty() && a != b) synonyms_.emplace_back(std::move(a), std::move(b));
+  return ELEX_OK;
+}
+
+Status Index::finish() {
+  if (finished_) return ELEX_OK;
+  std::sort(pending_.begin(), pending_.end(), [](const Pending& x, const Pending& y) {
+    return x.term != y.term ? x.term < y.term : x.doc != y.doc ? x.doc < y.doc : x.field < y.field;
+  });
+  postings_.assign(vocab_.size(), {});
+  idf_.assign(vocab_.size(), 0.0f);
+  len_.assign(std::size_t(docs_) * kFieldCount, 0.0f);
+  for (std::size_t i = 0; i < pending_.size();) {
+    const Pending& p = pending_[i];
+    std::size_t j = i;
+    while (j < pending_.size() && pending_[j].term == p.term && pending_[j].doc == p.doc &&
+           pending_[j].field == p.field)
+      ++j;
+    const auto tf = std::uint16_t(std::min<std::size_t>(j - i, 0xffff));
+    postings_[p.term].push_back({p.doc, std::uint16_t(p.field), tf});
+    len_[std::size_t(p.doc) * kFieldCount + p.field] += float(j - i);
+    i = j;
+  }
+  pending_.clear();
+  pending_.shrink_to_fit();
+  for (std::uint32_t f = 0; f < kFieldCount; ++f) {
+    double sum = 0;
+    for (std::uint32_t d = 0; d < docs_; ++d) sum += len_[std::size_t(d) * kFieldCount + f];
+    avg_len_[f] = docs_ > 0 ? float(sum / docs_) : 0.0f;
+  }
+  const double n = docs_;
+  for (std::size_t t = 0; t < postings_.size(); ++t) {
+    std::uint32_t df = 0, last = ~0u;
+    for (const Posting& p : postings_[t])
+      if (p.doc != last) ++df, last = p.doc;
+    idf_[t] = float(std::log(1.0 + (n - df + 0.5) / (df + 0.5)));
+  }
+  acc_.assign(docs_, 0.0f);
+  score_.assign(docs_, 0.0f);
+  touched_.reserve(docs_);
+  finished_ = true;
+  return ELEX_OK;
+}
+
+void Index::query_terms(const char* text, std::size_t len,
+                        std::vector<std::pair<std::string, float>>* out) const {
+  out->clear();
+  std::vector<std::string> tokens;
+  embed::tokenize(text, len, &tokens);
+  const auto put = [&](const std::string& t, float w) {
+    for (auto& [s, sw] : *out)
+      if (s == t) {
+        sw = std::max(sw, w);
+        return;
+      }
+    out->emplace_back(t, w);
+  };
+  for (const std::string& t : tokens) put(t, 1.0f);
+  for (const auto& [a, b] : synonyms_) {
+    if (contains(tokens, a))
+      for (const std::string& t : b) put(t, kExpansionWeight);
+    if (contains(tokens, b))
+      for (const std::string& t : a) put(t, kExpansionWeight);
+  }
+}
+
+Status Index::search(const char* text, std::size_t len, std::uint32_t k,
+                     std::vector<Hit>* out) const {
+  if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "null output");
+  out->clear();
+  if (!finished_) return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is not finished");
+  if (text == nullptr && len > 0) return fail(ELEX_E_INVALID_ARGUMENT, "null text");
+  if (len > embed::kMaxTextBytes)
+    return fail(ELEX_E_INVALID_ARGUMENT, "text of %zu bytes is over the %zu-byte limit", len,
+                embed::kMaxTextBytes);
+  std::vector<std::pair<std::string, float>> terms;
+  query_terms(text, len, &terms);
+  touched_.clear();
+  for (const auto& [token, weight] : terms) {
+    const auto it = vocab_.find(token);
+    if (it == vocab_.end()) continue;
+    const std::vector<Posting>& list = postings_[it->second];
+    const std::size_t first = touched_.size();
+    for (const Posting& p : list) {
+      const float avg = avg_len_[p.field];
+      const float norm =
+          1.0f - kFieldB[p.field] +
+          (avg > 0 ? kFieldB[p.field] * len_[std::size_t(p.doc) * kFieldCount + p.field] / avg
+                   : 0.0f);
+      if (acc_[p.doc] == 0.0f) touched_.push_back(p.doc);
+      acc_[p.doc] += kFieldWeight[p.field] * float(p.tf) / norm;
+    }
+    const float w = weight * idf_[it->second];
+    for (std::size_t i = first; i < touched_.size(); ++i) {
+      const std::uint32_t d = touched_[i];
+      const float tf = acc_[d];
+      acc_[d] = 0.0f;
+      score_[d] += w * tf / (kK1 + tf);
+    }
+  }
+  // touched_ may list a document once per term: collect each once.
+  for (const std::uint32_t d : touched_) {
+    if (score_[d] <= 0.0f) continue;
+    out->push_back({d, score_[d]});
+    score_[d] = 0.0f;
+  }
+  const auto better = [](const Hit& x, const Hit& y) {
+    return x.score != y.score ? x.score > y.score : x.doc < y.doc;
+  };
+  if (out->size() > k) {
+    std::partial_sort(out->begin(), out->begin() + std::ptrdiff_t(k), out->end(), better);
+    out->resize(k);
+  } else {
+    std::sort(out->begin(), out->end(), better);
+  }
+  return ELEX_OK;
+}
+
+std::size_t Index::bytes() const {
+  std::size_t b = sizeof(*this);
+  for (const auto& list : postings_) b += sizeof(list) + list.capacity() * sizeof(Posting);
+  for (const auto& [token, id] : vocab_) b += token.capacity() + sizeof(id) + 32;
+  b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
+  b += (acc_.capacity() + score_.capacity()) * sizeof(float) + touched_.capacity() * 4;
+  for (const auto& [a, s] : synonyms_) {
+    for (const auto& t : a) b += t.capacity() + sizeof(t);
+    for (const auto& t : s) b += t.capacity() + sizeof(t);
+  }
+  return b;
+}
+
+}  // namespace elex::lexical

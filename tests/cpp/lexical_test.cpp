@@ -1,0 +1,125 @@
+// Lexical routing index (lexical.h): BM25F fields, specificity through IDF,
+// the glossary both ways, and bad input.
+#include "elex/lexical.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using elex::lexical::Field;
+using elex::lexical::Hit;
+using elex::lexical::Index;
+
+void add(Index& x, std::uint32_t doc, Field f, const std::string& text) {
+  ASSERT_EQ(x.add(doc, f, text.data(), text.size()), ELEX_OK);
+}
+
+std::vector<Hit> search(const Index& x, const std::string& q, std::uint32_t k = 5) {
+  std::vector<Hit> out;
+  EXPECT_EQ(x.search(q.data(), q.size(), k, &out), ELEX_OK);
+  return out;
+}
+
+/// Three features: MIMO sleep, uplink CoMP, and one sharing a common identifier with both.
+Index small() {
+  Index x;
+  add(x, 0, elex::lexical::kName, "MIMO Sleep Mode");
+  add(x, 0, elex::lexical::kIdentifiers,
+      "AntennaUnitGroup.mimoSleepStartTime RfBranch.mimoSleepThreshold FeatureState.featureState");
+  add(x, 1, elex::lexical::kName, "Uplink Coordinated Multipoint");
+  add(x, 1, elex::lexical::kAcronym, "UL CoMP");
+  add(x, 1, elex::lexical::kIdentifiers, "EUtranCellFDD.ulCompEnabled FeatureState.featureState");
+  add(x, 2, elex::lexical::kIdentifiers, "FeatureState.featureState EUtranCellFDD.pmMacVolDl");
+  add(x, 2, elex::lexical::kCategory, "Carrier Aggregation");
+  EXPECT_EQ(x.add_synonym("UL", 2, "uplink", 6), ELEX_OK);
+  EXPECT_EQ(x.add_synonym("CoMP", 4, "coordinated multipoint", 22), ELEX_OK);
+  EXPECT_EQ(x.add_synonym("DL", 2, "downlink", 8), ELEX_OK);
+  EXPECT_EQ(x.finish(), ELEX_OK);
+  return x;
+}
+
+TEST(Lexical, RanksByFieldsAndWords) {
+  const Index x = small();
+  EXPECT_EQ(x.documents(), 3u);
+  auto hits = search(x, "which parameters control MIMO sleep start time?");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 0u);
+  for (std::size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i - 1].score, hits[i].score);
+  // An identifier's words match it: "mac volume dl" → pmMacVolDl.
+  hits = search(x, "mac vol dl counter");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 2u);
+}
+
+TEST(Lexical, SharedIdentifiersAreWeakEvidence) {
+  const Index x = small();
+  // featureState is in every document: its IDF is the lowest there is.
+  const auto shared = search(x, "featureState");
+  const auto unique = search(x, "ulCompEnabled");
+  ASSERT_EQ(shared.size(), 3u);
+  ASSERT_FALSE(unique.empty());
+  EXPECT_EQ(unique[0].doc, 1u);
+  EXPECT_GT(unique[0].score, 2 * shared[0].score);
+}
+
+TEST(Lexical, GlossaryExpandsBothWays) {
+  const Index x = small();
+  // "uplink coordinated multipoint" reaches the acronym side, "UL CoMP" the name side.
+  std::vector<std::pair<std::string, float>> terms;
+  const std::string q = "is UL CoMP on";
+  x.query_terms(q.data(), q.size(), &terms);
+  bool uplink = false, comp = false;
+  for (const auto& [t, w] : terms) {
+    if (t == "uplink") uplink = w == elex::lexical::kExpansionWeight;
+    if (t == "comp") comp = w == 1.0f;
+  }
+  EXPECT_TRUE(uplink);
+  EXPECT_TRUE(comp);
+  EXPECT_EQ(search(x, "is UL CoMP switched on")[0].doc, 1u);
+  EXPECT_EQ(search(x, "joint reception across cells in the uplink: coordinated multipoint")[0].doc,
+            1u);
+}
+
+TEST(Lexical, TopKAndTies) {
+  const Index x = small();
+  EXPECT_EQ(search(x, "featureState", 2).size(), 2u);
+  EXPECT_TRUE(search(x, "nothing matches zzz").empty());
+  EXPECT_TRUE(search(x, "").empty());
+}
+
+TEST(Lexical, BadInputIsACodedError) {
+  Index x;
+  EXPECT_EQ(x.add(0, 99, "a", 1), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(x.add(0, 0, nullptr, 3), ELEX_E_INVALID_ARGUMENT);
+  std::string big(9000, 'a');
+  EXPECT_EQ(x.add(0, 0, big.data(), big.size()), ELEX_E_INVALID_ARGUMENT);
+  std::vector<Hit> out;
+  EXPECT_EQ(x.search("a", 1, 5, &out), ELEX_E_INVALID_ARGUMENT);  // not finished
+  EXPECT_EQ(x.finish(), ELEX_OK);
+  EXPECT_EQ(x.add(0, 0, "late", 4), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(x.search(big.data(), big.size(), 5, &out), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(x.search("a", 1, 5, nullptr), ELEX_E_INVALID_ARGUMENT);
+}
+
+/// The BM25F formula by hand for one document and one term.
+TEST(Lexical, MatchesTheFormula) {
+  Index x;
+  add(x, 0, elex::lexical::kName, "sleep sleep mode");
+  add(x, 1, elex::lexical::kName, "carrier aggregation");
+  ASSERT_EQ(x.finish(), ELEX_OK);
+  const auto hits = search(x, "sleep");
+  ASSERT_EQ(hits.size(), 1u);
+  const float avg = (3.0f + 2.0f) / 2.0f;
+  const float b = elex::lexical::kFieldB[elex::lexical::kName];
+  const float tf =
+      elex::lexical::kFieldWeight[elex::lexical::kName] * 2.0f / (1.0f - b + b * 3.0f / avg);
+  const float idf = std::log(1.0f + (2.0f - 1.0f + 0.5f) / (1.0f + 0.5f));
+  EXPECT_NEAR(hits[0].score, idf * tf / (elex::lexical::kK1 + tf), 1e-5);
+}
+
+}  // namespace
