@@ -11,11 +11,12 @@ cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebI
 cmake --build "$dir" -j"$(nproc)" >"$dir/build.log" 2>&1 || { cat "$dir/build.log"; exit 1; }
 node scripts/fuzz-seeds.mjs "$dir/seeds"
 export ASAN_OPTIONS=detect_leaks=1
-for target in fuzz_vectors_decode fuzz_index_decode fuzz_agent_decode fuzz_validator; do
+for target in fuzz_vectors_decode fuzz_index_decode fuzz_agent_decode fuzz_validator fuzz_lexical; do
   rm -rf "$dir/corpus-$target" "$dir/seeds-$target" && mkdir -p "$dir/corpus-$target" "$dir/seeds-$target"
   case $target in
     fuzz_index_decode) "$dir/seed_index" "$dir/seeds-$target" ;;
     fuzz_agent_decode) mkdir -p "$dir/tmp-index" && "$dir/seed_index" "$dir/tmp-index" "$dir/seeds-$target" ;;
+    fuzz_lexical) printf '\x00\x01\x05\x30EUtranCellFDD.mimoSleepStartTime RfBranch.x\x03\x00\x00\x0cUL  uplink!\x04\x00\x00\x20which parameters control MIMO UL' >"$dir/seeds-$target/doc" ;;
     fuzz_validator) node -e 'let s=1;const b=Buffer.alloc(4096);for(let i=0;i<b.length;i++){s=(Math.imul(s,1103515245)+12345)>>>0;b[i]=s>>>24}require("fs").writeFileSync(process.argv[1],b)' "$dir/seeds-$target/lcg" ;;
     *) cp "$dir"/seeds/* "$dir/seeds-$target/" ;;
   esac

@@ -165,6 +165,8 @@ export interface RanSetup {
   workers: number;
   /** Fusion weights (tuning and ablations only; default ROUTE_WEIGHTS). */
   weights?: RouteWeights;
+  /** Leave the default glossary out (ablations only). */
+  noDefaultGlossary?: boolean;
 }
 
 /**
@@ -312,7 +314,7 @@ export class RanHost {
       }),
     );
     this.lexical.glossary([
-      ...(defaultGlossary.entries as [string, string][]),
+      ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
       ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
     ]);
     this.lexical.finish();
@@ -1015,6 +1017,7 @@ export class RanHost {
     this.spare = null;
     this.index?.close();
     this.embedder.close();
+    this.lexical.close();
   }
 }
 

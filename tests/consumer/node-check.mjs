@@ -5,6 +5,7 @@ import { instantiate, isElexError, NO_HIT, VARIANTS } from 'elex-wasm';
 import { detectFeatures, selectBundle } from 'elex-wasm/advanced';
 import { defaultCatalog } from 'elex-wasm/catalog/default';
 import schema from 'elex-wasm/catalog/schema.json' with { type: 'json' };
+import glossary from 'elex-wasm/catalog/glossary.json' with { type: 'json' };
 import elex from 'elex-wasm/vite';
 
 assert.deepEqual([...VARIANTS], ['simd-mt', 'simd', 'scalar']);
@@ -59,6 +60,7 @@ try {
 assert.equal(typeof selectBundle(detectFeatures()), 'string');
 assert.equal(defaultCatalog().features.length, 593);
 assert.equal(typeof schema.$defs, 'object');
+assert.ok(glossary.entries.length > 100);
 assert.equal(elex().name, 'elex-wasm');
 console.log(
   JSON.stringify({ ok: true, kernel: bindings.info().kernel, variant: 'simd', indexSize: index.stats().size }),

@@ -182,6 +182,7 @@ try {
       'dist/advanced.js',
       'dist/default-catalog.js',
       'catalog/catalog.schema.json',
+      'catalog/glossary.json',
       'build/wasm/simd-mt/elex.wasm',
       'build/wasm/simd-mt/elex.js',
       'build/wasm/simd-mt/elex.worker.js',
