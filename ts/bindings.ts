@@ -1444,22 +1444,44 @@ export interface Scratch {
 }
 
 /**
+ * An engine object behind a same-thread handle: its pointer, freed once by
+ * close(); a call after close() is CLOSED.
+ */
+abstract class NativeHandle {
+  constructor(
+    protected readonly b: Bindings,
+    private ptr: number,
+    private readonly what: string,
+  ) {}
+
+  /** Frees the engine object (once). */
+  close(): void {
+    if (this.ptr === 0) return;
+    const p = this.ptr;
+    this.ptr = 0;
+    this.b.indexCall((m) => this.destroy(m, p));
+  }
+
+  protected abstract destroy(m: ElexModule, ptr: number): void;
+
+  protected live(): number {
+    if (this.ptr === 0) throw new ElexError('CLOSED', `this ${this.what} was closed`);
+    return this.ptr;
+  }
+}
+
+/**
  * An HNSW index in a same-thread instance. The same methods as the engine's
  * sharded index, called synchronously. Inputs are copied into wasm memory;
  * results are fresh arrays.
  */
-export class IndexHandle {
-  private ptr: number;
+export class IndexHandle extends NativeHandle {
   /** @internal */
   dimension: number;
 
   /** @internal use Bindings.createIndex / loadIndex */
-  constructor(
-    private readonly b: Bindings,
-    ptr: number,
-    dim: number,
-  ) {
-    this.ptr = ptr;
+  constructor(b: Bindings, ptr: number, dim: number) {
+    super(b, ptr, 'index');
     this.dimension = dim;
   }
 
@@ -1549,27 +1571,20 @@ export class IndexHandle {
     });
   }
 
-  /** Frees the index. */
-  close(): void {
-    if (this.ptr === 0) return;
-    const p = this.ptr;
-    this.ptr = 0;
-    this.b.indexCall((m) => m._elex_index_destroy(p));
-  }
-
-  private live(): number {
-    if (this.ptr === 0) throw new ElexError('CLOSED', 'this index was closed');
-    return this.ptr;
+  protected destroy(m: ElexModule, ptr: number): void {
+    m._elex_index_destroy(ptr);
   }
 }
 
 /** A text embedder in a same-thread instance. */
-export class EmbedderHandle {
+export class EmbedderHandle extends NativeHandle {
   constructor(
-    private readonly b: Bindings,
-    private ptr: number,
+    b: Bindings,
+    ptr: number,
     readonly dim: number,
-  ) {}
+  ) {
+    super(b, ptr, 'embedder');
+  }
 
   /** Learns IDF from the documents (replaces an earlier fit). */
   fit(texts: readonly string[]): void {
@@ -1598,16 +1613,8 @@ export class EmbedderHandle {
     });
   }
 
-  close(): void {
-    if (this.ptr === 0) return;
-    const p = this.ptr;
-    this.ptr = 0;
-    this.b.indexCall((m) => m._elex_embedder_destroy(p));
-  }
-
-  private live(): number {
-    if (this.ptr === 0) throw new ElexError('CLOSED', 'this embedder was closed');
-    return this.ptr;
+  protected destroy(m: ElexModule, ptr: number): void {
+    m._elex_embedder_destroy(ptr);
   }
 }
 
@@ -1624,11 +1631,10 @@ export const LEXICAL_FIELDS = {
 export type LexicalField = keyof typeof LEXICAL_FIELDS;
 
 /** A lexical routing index in the engine: documents are features 0 … n − 1. */
-export class LexicalHandle {
-  constructor(
-    private readonly b: Bindings,
-    private ptr: number,
-  ) {}
+export class LexicalHandle extends NativeHandle {
+  constructor(b: Bindings, ptr: number) {
+    super(b, ptr, 'lexical index');
+  }
 
   /** Adds texts to documents' fields (texts add up). */
   add(entries: readonly { doc: number; field: LexicalField; text: string }[]): void {
@@ -1672,25 +1678,21 @@ export class LexicalHandle {
         hits = s.alloc(Math.max(1, k) * 8),
         found = s.alloc(4);
       this.b.check('searching the lexical index', m._elex_lexical_search(this.live(), p, bytes.length, k, hits, found));
-      const n = this.b.view().u32[found >>> 2]!;
-      const words = this.b.copy(Uint32Array, hits, 2 * n);
-      return {
-        docs: words.filter((_, i) => i % 2 === 0),
-        scores: new Float32Array(words.filter((_, i) => i % 2 === 1).buffer),
-      };
+      // Hits are { uint32 doc; float score } pairs (elex_lexical_hit): read in place.
+      const { u32, f32 } = this.b.view();
+      const n = u32[found >>> 2]!;
+      const docs = new Uint32Array(n),
+        scores = new Float32Array(n);
+      for (let i = 0, w = hits >>> 2; i < n; i++, w += 2) {
+        docs[i] = u32[w]!;
+        scores[i] = f32[w + 1]!;
+      }
+      return { docs, scores };
     });
   }
 
-  close(): void {
-    if (this.ptr === 0) return;
-    const p = this.ptr;
-    this.ptr = 0;
-    this.b.indexCall((m) => m._elex_lexical_destroy(p));
-  }
-
-  private live(): number {
-    if (this.ptr === 0) throw new ElexError('CLOSED', 'this lexical index was closed');
-    return this.ptr;
+  protected destroy(m: ElexModule, ptr: number): void {
+    m._elex_lexical_destroy(ptr);
   }
 }
 
@@ -1800,15 +1802,17 @@ export const VALIDATE_RECORD = 1;
 export const VALIDATE_CALLER_CHECKED = 2;
 
 /** A validator in a same-thread instance (Bindings.createValidator). */
-export class ValidatorHandle {
+export class ValidatorHandle extends NativeHandle {
   /** One working region reused across runs (regionBytes). */
   private region = 0;
   private regionN = -1;
   constructor(
-    private readonly b: Bindings,
-    private ptr: number,
+    b: Bindings,
+    ptr: number,
     readonly count: number,
-  ) {}
+  ) {
+    super(b, ptr, 'validator');
+  }
 
   /**
    * Validates n packed changes: verdict codes (0 ok, 1 warn, 2 reject) and
@@ -1891,20 +1895,10 @@ export class ValidatorHandle {
     });
   }
 
-  close(): void {
-    if (this.ptr === 0) return;
-    const p = this.ptr;
-    this.ptr = 0;
-    this.b.indexCall((m) => {
-      m._elex_validator_destroy(p);
-      if (this.region) m._elex_free(this.region);
-      this.region = 0;
-    });
-  }
-
-  private live(): number {
-    if (this.ptr === 0) throw new ElexError('CLOSED', 'this validator was closed');
-    return this.ptr;
+  protected destroy(m: ElexModule, ptr: number): void {
+    m._elex_validator_destroy(ptr);
+    if (this.region) m._elex_free(this.region);
+    this.region = 0;
   }
 }
 

@@ -11,48 +11,12 @@
 // Prints top-1 / top-5 per set, split and style, the router build time and
 // route p50/p95; writes bench/report/route-bench.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import MiniSearch from 'minisearch';
+import { bm25Peer } from '../bm25-peer.mjs';
 import { median, openBenchPage } from './harness.mjs';
 
 const FACTS = '../shared/data/ran-feature-facts.json';
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 const percent = (x, n) => (n ? `${((100 * x) / n).toFixed(1)} %` : '—');
-
-/** camelCase and dotted identifiers as words: `EUtranCellFDD.pmMacVolDl` → `E Utran Cell FDD pm Mac Vol Dl`. */
-const words = (s) =>
-  s
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .replace(/[._]/g, ' ');
-
-/**
- * The peer: MiniSearch, default options, one document per feature. With
- * `split`, identifiers are also indexed as words (a stronger peer: what a
- * user of a full-text library would add first).
- */
-function miniSearch(catalog, split = false) {
-  const docs = catalog.features.map((f, id) => ({
-    id,
-    code: f.code,
-    name: f.name ?? '',
-    acronym: f.acronym ?? '',
-    category: f.category ?? '',
-    description: f.description ?? '',
-    items: [...(f.parameters ?? []), ...(f.counters ?? []), ...(f.kpis ?? [])]
-      .map((id) => (split ? `${id} ${words(id)}` : id))
-      .join(' '),
-  }));
-  const index = new MiniSearch({
-    fields: ['code', 'name', 'acronym', 'category', 'description', 'items'],
-    storeFields: ['code'],
-  });
-  index.addAll(docs);
-  return (q) =>
-    index
-      .search(q)
-      .slice(0, 5)
-      .map((r) => r.code);
-}
 
 /** Top-1 / top-5 of `tops` (arrays of codes) against `questions`, grouped by `key`. */
 function score(questions, tops, key) {
@@ -91,10 +55,10 @@ try {
     const texts = set.questions.map((q) => q.q);
     const elex = await page.evaluate(([catalog, qs]) => window.elexBench.routeBench(catalog, qs), [set.pass, texts]);
     const t = performance.now();
-    const peerSearch = miniSearch(set.catalog);
+    const peerSearch = bm25Peer(set.catalog);
     const peerBuildMs = performance.now() - t;
     const peerTops = texts.map((q) => peerSearch(q));
-    const splitSearch = miniSearch(set.catalog, true);
+    const splitSearch = bm25Peer(set.catalog, true);
     const splitTops = texts.map((q) => splitSearch(q));
     const elexTops = elex.results.map((r) => r.top);
     const by = (q) => (q.split === 'all' ? q.style : `${q.split} · ${q.style}`);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { AgentHost } from '../../ts/agent-host.ts';
+import { openHost } from './helpers.ts';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
 import { RanHost } from '../../ts/ran-host.ts';
 
@@ -23,15 +23,7 @@ let ran: RanHost;
 
 beforeAll(async () => {
   b = await instantiate({ variant: 'simd' });
-  const host = new AgentHost(b, {
-    memoryBudgetBytes: 500 << 20,
-    highWater: 1,
-    learning: {},
-    persist: null,
-    worker: 0,
-    workers: 1,
-  });
-  await host.open();
+  const host = await openHost(b);
   const json = readFileSync(new URL('../../build/catalog/default.json', import.meta.url), 'utf8');
   ran = await new RanHost(
     b,

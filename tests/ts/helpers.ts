@@ -1,4 +1,6 @@
 /** Helpers shared by the Vitest suites. */
+import { AgentHost } from '../../ts/agent-host.ts';
+import type { Bindings } from '../../ts/bindings.ts';
 import { ElexError } from '../../ts/errors.ts';
 
 /** n floats in [-1, 1), from a seeded LCG: the same seed gives the same data. */
@@ -21,4 +23,18 @@ export function codeOf(fn: () => unknown): string {
     throw e;
   }
   return 'no error';
+}
+
+/** A single-worker agent host (500 MiB budget, no persistence), opened: what a router under test needs. */
+export async function openHost(b: Bindings): Promise<AgentHost> {
+  const host = new AgentHost(b, {
+    memoryBudgetBytes: 500 << 20,
+    highWater: 1,
+    learning: {},
+    persist: null,
+    worker: 0,
+    workers: 1,
+  });
+  await host.open();
+  return host;
 }

@@ -6,9 +6,10 @@
  * With ELEX_TUNE=1 it also prints a grid of fusion weights on dev.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import MiniSearch from 'minisearch';
+import { bm25Peer } from '../../bench/bm25-peer.mjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { AgentHost } from '../../ts/agent-host.ts';
+import type { AgentHost } from '../../ts/agent-host.ts';
+import { openHost } from './helpers.ts';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
 import type { Catalog } from '../../ts/catalog.ts';
 import { RanHost, ROUTE_WEIGHTS, type RouteWeights } from '../../ts/ran-host.ts';
@@ -56,43 +57,18 @@ function accuracy(ran: RanHost, qs: Question[]) {
   return { top1: top1 / qs.length, top5: top5 / qs.length };
 }
 
-/** The peer: MiniSearch, default options, identifiers also indexed as words (bench/browser/route.mjs). */
+/** Top-1 of the BM25 peer (identifiers also indexed as words, as in bench:route). */
 function peer(catalog: Catalog, qs: Question[]) {
-  const words = (s: string) =>
-    s
-      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-      .replace(/[._]/g, ' ');
-  const index = new MiniSearch({ fields: ['code', 'name', 'acronym', 'category', 'items'], storeFields: ['code'] });
-  index.addAll(
-    catalog.features.map((f, id) => ({
-      id,
-      code: f.code,
-      name: f.name ?? '',
-      acronym: f.acronym ?? '',
-      category: f.category ?? '',
-      items: [...(f.parameters ?? []), ...(f.counters ?? []), ...(f.kpis ?? [])]
-        .map((x) => `${x} ${words(x)}`)
-        .join(' '),
-    })),
-  );
+  const search = bm25Peer(catalog, true);
   let top1 = 0;
-  for (const q of qs) if (index.search(q.q)[0]?.code === q.code) top1++;
+  for (const q of qs) if (search(q.q)[0] === q.code) top1++;
   return top1 / qs.length;
 }
 
 beforeAll(async () => {
   if (!available) return;
   b = await instantiate({ variant: 'simd' });
-  host = new AgentHost(b, {
-    memoryBudgetBytes: 500 << 20,
-    highWater: 1,
-    learning: {},
-    persist: null,
-    worker: 0,
-    workers: 1,
-  });
-  await host.open();
+  host = await openHost(b);
   json = readFileSync(factsUrl, 'utf8');
 }, 120_000);
 afterAll(() => b?.close());
