@@ -47,8 +47,10 @@ Status Index::add_synonym(const char* term, std::size_t term_len, const char* ex
                           std::size_t expansion_len) {
   if ((term == nullptr && term_len > 0) || (expansion == nullptr && expansion_len > 0))
     return fail(ELEX_E_INVALID_ARGUMENT, "null glossary text");
-  if (term_len > 256 || expansion_len > 256)
-    return fail(ELEX_E_INVALID_ARGUMENT, "a glossary entry's sides are at most 256 bytes");
+  // The catalog check allows 256 characters a side; UTF-8 needs up to 4 bytes each.
+  if (term_len > kMaxGlossaryBytes || expansion_len > kMaxGlossaryBytes)
+    return fail(ELEX_E_INVALID_ARGUMENT, "a glossary entry's sides are at most %zu bytes",
+                kMaxGlossaryBytes);
   if (synonyms_.size() >= kMaxSynonyms)
     return fail(ELEX_E_INVALID_ARGUMENT, "the glossary holds at most %u entries", kMaxSynonyms);
   std::vector<std::string> a, b;

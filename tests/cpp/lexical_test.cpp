@@ -99,6 +99,13 @@ TEST(Lexical, BadInputIsACodedError) {
   std::string big(9000, 'a');
   EXPECT_EQ(x.add(0, 0, big.data(), big.size()), ELEX_E_INVALID_ARGUMENT);
   std::vector<Hit> out;
+  // A glossary side of 256 three-byte characters (what the catalog check allows) fits; over 1 KiB
+  // does not.
+  std::string wide;
+  for (int i = 0; i < 256; ++i) wide += "\xe2\x82\xac";
+  EXPECT_EQ(x.add_synonym(wide.data(), wide.size(), "euro", 4), ELEX_OK);
+  std::string over(1025, 'b');
+  EXPECT_EQ(x.add_synonym(over.data(), over.size(), "b", 1), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(x.search("a", 1, 5, &out), ELEX_E_INVALID_ARGUMENT);  // not finished
   EXPECT_EQ(x.finish(), ELEX_OK);
   EXPECT_EQ(x.add(0, 0, "late", 4), ELEX_E_INVALID_ARGUMENT);

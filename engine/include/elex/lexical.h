@@ -47,6 +47,8 @@ inline constexpr float kExpansionWeight = 0.6f;
 /// Most documents and glossary entries an index holds.
 inline constexpr std::uint32_t kMaxDocuments = 1u << 20;
 inline constexpr std::uint32_t kMaxSynonyms = 1u << 16;
+/// Longest side of a glossary entry, in bytes (256 characters of UTF-8).
+inline constexpr std::size_t kMaxGlossaryBytes = 1024;
 
 struct Hit {
   std::uint32_t doc;
