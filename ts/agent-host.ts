@@ -8,6 +8,8 @@
  *                       4) with META = {"fingerprint", "worker", "workers",
  *                       "savedAt"} and RECS = the records of every agent of
  *                       the logical shards that worker hosts (s % n === k);
+ *                       META also holds "routes": the router's rated
+ *                       questions of those features (RouteMemo[]);
  *   spill/<code>        one evicted agent, written before it left wasm
  *                       memory (same container, one record); removed once
  *                       a snapshot holding that state is written.
@@ -35,6 +37,7 @@ import {
   type MemoryStats,
 } from './learn-types.ts';
 import { openStore, type KeyValueStore, type PersistBackend } from './persist.ts';
+import type { RouteMemo } from './ran-host.ts';
 
 export interface PersistSetup {
   name: string;
@@ -102,6 +105,8 @@ function parseSnapshotKey(key: string): { worker: number; workers: number } | nu
   return m ? { worker: Number(m[1]), workers: Number(m[2]) } : null;
 }
 
+const routeKey = (r: RouteMemo) => `${r.at}\u0000${r.code}\u0000${r.text}`;
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -141,6 +146,10 @@ export class AgentHost {
   restored: RestoreReport | null = null;
   /** Feedback calls applied since the last save (the engine's autosave counts these). */
   dirty = 0;
+  /** The router's rated questions, once it is built (saved in the snapshot's META). */
+  routeMemorySource: (() => RouteMemo[]) | null = null;
+  /** Rated questions of the hosted features found by open() (the router learns them when built). */
+  restoredRoutes: RouteMemo[] = [];
 
   constructor(
     private readonly b: Bindings,
@@ -213,7 +222,8 @@ export class AgentHost {
             report.snapshots++;
             report.bytes += bytes.length;
             const block = blocks[blocks.length - 1]!; // the bytes are the last block `into` gave
-            const records = this.verifiedIn(key, block);
+            const { records, info } = this.checked(key, () => this.b.verifySnapshotIn(block));
+            this.collectRoutes(info.routes);
             const view = block.view();
             for (const rec of records) {
               const { code, version } = recordHead(view.subarray(rec.offset, rec.offset + rec.size));
@@ -269,18 +279,27 @@ export class AgentHost {
     });
   }
 
+  /** Keeps the rated questions of hosted features from a snapshot's META (once each: files may overlap). */
+  private collectRoutes(routes: unknown): void {
+    if (!Array.isArray(routes)) return;
+    const seen = new Set(this.restoredRoutes.map(routeKey));
+    const { worker, workers } = this.setup;
+    for (const r of routes as RouteMemo[]) {
+      if (r === null || typeof r !== 'object' || typeof r.code !== 'string' || typeof r.text !== 'string') continue;
+      if (agentShardOf(r.code) % workers !== worker || seen.has(routeKey(r))) continue;
+      seen.add(routeKey(r));
+      this.restoredRoutes.push({ text: r.text, code: r.code, reward: Number(r.reward), at: Number(r.at) });
+    }
+    this.restoredRoutes.sort((a, b) => a.at - b.at);
+  }
+
   private verified(key: string, bytes: Uint8Array): Uint8Array[] {
     const parsed = this.checked(key, () => this.b.verifySnapshot(bytes));
     return parsed.records;
   }
 
-  /** verified() of a snapshot in wasm memory: its records as offsets into the block. */
-  private verifiedIn(key: string, block: HeapBlock): RecordSpan[] {
-    return this.checked(key, () => this.b.verifySnapshotIn(block)).records;
-  }
-
   /** Runs a snapshot check, then the catalog check on its META; errors name the file. */
-  private checked<T extends { meta: Uint8Array }>(key: string, verify: () => T): T {
+  private checked<T extends { meta: Uint8Array }>(key: string, verify: () => T): T & { info: { routes?: unknown } } {
     let parsed: T;
     try {
       parsed = verify();
@@ -291,7 +310,7 @@ export class AgentHost {
         `learned-state snapshot ${this.store!.describe(key)} cannot be read (${e instanceof Error ? e.message : String(e)}); it was left untouched`,
       );
     }
-    let meta: { fingerprint?: string };
+    let meta: { fingerprint?: string; routes?: unknown };
     try {
       meta = JSON.parse(dec.decode(parsed.meta)) as typeof meta;
     } catch {
@@ -306,7 +325,7 @@ export class AgentHost {
         'FOREIGN_DATA',
         `learned-state snapshot ${this.store!.describe(key)} belongs to catalog "${String(meta.fingerprint)}", not "${want}"; it was left untouched`,
       );
-    return parsed;
+    return { ...parsed, info: meta };
   }
 
   private tryImport(rec: Uint8Array, evict = false): boolean {
@@ -505,7 +524,14 @@ export class AgentHost {
       const { worker, workers } = this.setup;
       const at = Date.now();
       const meta = enc.encode(
-        JSON.stringify({ fingerprint: this.setup.persist!.fingerprint, worker, workers, savedAt: at }),
+        JSON.stringify({
+          fingerprint: this.setup.persist!.fingerprint,
+          worker,
+          workers,
+          savedAt: at,
+          // Before the router is built: what open() restored, so a save then loses none.
+          routes: this.routeMemorySource?.() ?? this.restoredRoutes,
+        }),
       );
       const te = performance.now();
       // Encoded in wasm memory and written from there (no copy through JavaScript).

@@ -82,6 +82,16 @@ export interface DecideOptions {
   signal?: AbortSignal;
 }
 
+export interface FeedbackOptions {
+  /**
+   * Reward only this feature's agent of the query (one of those that
+   * answered it). Its router also learns the question: a 👍 raises the
+   * feature for similar questions, a 👎 lowers it. Without it, every agent
+   * of the query takes the reward.
+   */
+  feature?: string;
+}
+
 export interface DecideResult extends Decision {
   /** Give it to feedback() to reward this decision. */
   queryId: string;
@@ -188,24 +198,39 @@ export class EngineLearning {
   }
 
   /**
-   * Rewards the decision(s) of query `queryId` with `reward` in [-1, 1].
-   * Each query takes feedback once; an unknown or already rewarded id gives
+   * Rewards the decision(s) of query `queryId` with `reward` in [-1, 1]
+   * (with `feature`, only that feature's). Each query (or each of its
+   * features) takes feedback once; an unknown or already rewarded id gives
    * NOT_FOUND.
    */
-  async feedback(queryId: string, reward: number): Promise<{ applied: number }> {
+  async feedback(queryId: string, reward: number, options: FeedbackOptions = {}): Promise<{ applied: number }> {
     checkReward(reward);
     if (typeof queryId !== 'string')
       throw new ElexError('INVALID_ARGUMENT', 'a query id is a string returned by decide()');
+    if (options === null || typeof options !== 'object')
+      throw new ElexError('INVALID_ARGUMENT', 'feedback options must be an object');
     const p = this.pending.get(queryId);
     if (!p)
       throw new ElexError(
         'NOT_FOUND',
         `unknown query id "${queryId}" (never issued by this engine, already rewarded, or forgotten after ${MAX_PENDING} newer ones)`,
       );
-    this.pending.delete(queryId);
+    let codes = p.codes;
+    if (options.feature !== undefined) {
+      checkCode(options.feature);
+      if (!p.codes.includes(options.feature))
+        throw new ElexError(
+          'NOT_FOUND',
+          `feature "${options.feature}" did not answer query "${queryId}" (its agents: ${p.codes.join(', ')}), or was rewarded already`,
+        );
+      codes = [options.feature];
+    }
+    const rest = p.codes.filter((c) => !codes.includes(c));
+    if (rest.length > 0) this.pending.set(queryId, { ...p, codes: rest });
+    else this.pending.delete(queryId);
     let applied = 0;
     try {
-      for (const code of p.codes) {
+      for (const code of codes) {
         const r = await this.pool.call(this.workerOf(code), (w) =>
           w.agentFeedback(code, new Float64Array([p.qid]), new Float32Array([reward])),
         );

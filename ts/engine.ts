@@ -14,6 +14,7 @@ import {
   EngineLearning,
   resolvePersist,
   type DecideOptions,
+  type FeedbackOptions,
   type DecideResult,
   type EngineStats,
   type PersistOptions,
@@ -200,8 +201,13 @@ export interface Engine {
    * `catalog: false`, any feature code has an agent).
    */
   decide(feature: string, state?: AgentState, options?: DecideOptions): Promise<DecideResult>;
-  /** Rewards a decision with `reward` in [-1, 1] (once per query id). */
-  feedback(queryId: string, reward: number): Promise<{ applied: number }>;
+  /**
+   * Rewards a decision or a query's answer with `reward` in [-1, 1] (once
+   * per query id, or once per feature with `options.feature`). Feedback on
+   * a query's feature also teaches routing: similar questions later rank
+   * that feature higher (👍) or lower (👎); saved with the learned state.
+   */
+  feedback(queryId: string, reward: number, options?: FeedbackOptions): Promise<{ applied: number }>;
   /** An agent's figures, or null if the feature has no agent yet. */
   agent(feature: string): Promise<AgentInfo | null>;
   /** An agent's Q-values for one state, or null if it has no agent yet. */
@@ -489,7 +495,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
 
     decide: (feature, state, opts) => live(() => learn.decide(feature, state, opts)),
-    feedback: (queryId, reward) => live(() => learn.feedback(queryId, reward)),
+    feedback: (queryId, reward, options) => live(() => learn.feedback(queryId, reward, options)),
     agent: (feature) => live(() => learn.agent(feature)),
     agentValues: (feature, state) => live(() => learn.agentValues(feature, state)),
     stats: () => live(() => learn.stats()),

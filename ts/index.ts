@@ -60,7 +60,7 @@ export type {
   MemoryStats,
   QueryType,
 } from './learn-types.ts';
-export type { DecideOptions, DecideResult, EngineStats, PersistOptions } from './engine-learn.ts';
+export type { DecideOptions, DecideResult, EngineStats, FeedbackOptions, PersistOptions } from './engine-learn.ts';
 export type { RestoreReport, SaveReport } from './agent-host.ts';
 export type { PersistBackend } from './persist.ts';
 export { checkCatalog, loadCatalog } from './catalog.ts';
@@ -91,7 +91,15 @@ export type {
   ValidateBatchResult,
   ValidateResult,
 } from './engine-query.ts';
-export type { AgentAnswer, AgentReply, FeatureCard, MatchedItem, PastQuery, RoutedFeature } from './ran-host.ts';
+export type {
+  AgentAnswer,
+  AgentReply,
+  FeatureCard,
+  MatchedItem,
+  PastQuery,
+  RouteEvidence,
+  RoutedFeature,
+} from './ran-host.ts';
 export type { RanStats } from './protocol.ts';
 export type {
   ParameterChange,

@@ -1,22 +1,24 @@
 /**
- * The RAN side of one wasm instance (a pool worker): the catalog's
- * knowledge items of the features this worker hosts in an HNSW index,
- * exact identifier matches, hybrid routing, and the agents' structured
- * answers.
+ * The RAN side of one wasm instance (a pool worker): routing of questions
+ * to the features this worker hosts, and the agents' structured answers.
  *
- * Knowledge items: one per feature, parameter, counter and KPI, each
- * pointing to its features. An item lives on the worker of its first
- * feature (features are sharded by code, s % workers), so across the pool
- * every item is indexed exactly once. The embedder is fitted on every
- * item's text in every worker, so IDF (and thus scores) agree everywhere.
- *
- * Routing score of a feature, in [0, 1]:
- *   min(1, best cosine similarity of its items to the question
- *          + 0.5 × its strongest exact hit)
- * where an exact hit is 1 for its code, acronym (as written, upper case)
- * or full name, and 0.8 for a parameter, counter or KPI identifier (full
- * or attribute part) or a KPI name. `matched` lists the exact hits first,
- * then the best vector hits.
+ * Features are sharded by code (agent shard % workers). Every worker holds
+ * the same evidence over the whole catalog, so scores agree across the
+ * pool, and ranks only the features it hosts:
+ *   - vector: cosine of the question's embedding to the feature's profile
+ *     (code, name, acronym, category, description; profileText), from an
+ *     exact search of the hosted profiles;
+ *   - exact: the strongest identifier the question names: the feature's
+ *     code (with or without spaces), acronym (as written) or full name (1),
+ *     a parameter, counter or KPI identifier or KPI name (0.8), scaled by
+ *     specificity() (an identifier 40 features share is weak evidence);
+ *   - lexical: BM25F over one document per feature (the C++ lexical index,
+ *     with the glossary), divided by the question's best score;
+ *   - feedback: past questions rated on the feature, weighted by their
+ *     similarity to this one (RouteMemory).
+ * The score is their weighted sum (RouteWeights) over the sum of the
+ * weights, in [0, 1]. `matched` lists the exact hits first, then the
+ * profile's similarity; `evidence` gives each signal's share.
  */
 import type { AgentHost } from './agent-host.ts';
 import type { LexicalField } from './bindings.ts';
@@ -71,8 +73,33 @@ export interface MatchedItem {
 export interface RoutedFeature {
   code: string;
   name: string;
+  /** The fused score in [0, 1] (RouteWeights over `evidence`). */
   score: number;
   matched: MatchedItem[];
+  /** Each signal's value for this feature before fusion (0 when it did not match). */
+  evidence: RouteEvidence;
+}
+
+/** The evidence a routed feature was scored on. */
+export interface RouteEvidence {
+  /** Cosine similarity of the question to the feature's profile, in [0, 1]. */
+  vector: number;
+  /** Strongest exact hit (code, acronym, name, identifier), scaled by how specific it is, in [0, 1]. */
+  exact: number;
+  /** BM25F score divided by the question's best, in [0, 1]. */
+  lexical: number;
+  /** Past feedback on the feature for similar questions, in [-1, 1]: above 0 raised it, below 0 lowered it. */
+  feedback: number;
+}
+
+/** One rated question the router remembers (RouteMemory). */
+export interface RouteMemo {
+  text: string;
+  code: string;
+  /** The reward given, in [-1, 1]. */
+  reward: number;
+  /** When (ms since the epoch; with text and code, what tells copies apart). */
+  at: number;
 }
 
 export interface RouteResult {
@@ -164,25 +191,34 @@ export interface RanSetup {
   worker: number;
   workers: number;
   /** Fusion weights (tuning and ablations only; default ROUTE_WEIGHTS). */
-  weights?: RouteWeights;
+  weights?: Partial<RouteWeights>;
   /** Leave the default glossary out (ablations only). */
   noDefaultGlossary?: boolean;
 }
 
 /**
- * How the router's evidence adds up into a feature's score: the best
- * vector similarity of its items, its strongest exact hit (scaled by how
+ * How the router's evidence adds up into a feature's score: the cosine
+ * similarity of its profile, its strongest exact hit (scaled by how
  * specific the hit is), and its BM25F score (divided by the question's
- * best). The score is their weighted sum over the sum of the weights, in
- * [0, 1]. Chosen on the dev split of eval/facts-questions.json and the
- * synthetic set (npm run bench:route prints both).
+ * best) give their weighted sum over the sum of their weights, in [0, 1];
+ * the feedback evidence, times its weight, is added to that and the sum
+ * clamped to [0, 1]. Chosen on the dev split of eval/facts-questions.json
+ * and the synthetic set (npm run bench:route prints both, and the
+ * ablations).
  */
 export interface RouteWeights {
   vector: number;
   exact: number;
   lexical: number;
+  /** Weight of the feedback signal (added to the fused score, which is then clamped to [0, 1]). */
+  feedback: number;
 }
-export const ROUTE_WEIGHTS: Readonly<RouteWeights> = { vector: 1, exact: 0.5, lexical: 1 };
+export const ROUTE_WEIGHTS: Readonly<RouteWeights> = { vector: 1, exact: 0.5, lexical: 1, feedback: 1 };
+/** Rated questions remembered per worker (oldest forgotten first). */
+export const ROUTE_MEMORY_MAX = 4096;
+/** Rated questions consulted per question, and how similar one must be to count. */
+const MEMORY_K = 16;
+const MEMORY_MIN_SIM = 0.25;
 /** Features the lexical index proposes per question. */
 const LEXICAL_K = 30;
 /** Exact-hit strength of an item linked to n features: 1 for a unique one, weaker the more it is shared. */
@@ -200,9 +236,10 @@ interface Item {
 const CODE_RE = /\b([A-Z]{2,5}) ?(\d{2,4}) ?(\d{2,5})\b/g;
 const HISTORY = 512;
 export const MAX_TEXT = 2000;
-const ITEM_WEIGHT = 0.7;
-/** Search breadth of routing (measured on the eval set: see docs/guide.md, "Routing"). */
-const ROUTE_EF = 160;
+/** Search breadth of the profile index (at least its size: exact). */
+const ROUTE_EF = 64;
+/** Features the vector signal proposes per question. */
+const VECTOR_K = 32;
 
 const normCode = (c: string) => c.replace(/\s+/g, '').toLowerCase();
 /** [a-z0-9] (text is lower-cased first). */
@@ -255,44 +292,18 @@ export class RanHost {
     this.catalog = loadCatalog(JSON.parse(setup.catalogJson) as unknown, 'the catalog');
     for (const code of this.catalog.features.keys())
       if (agentShardOf(code, AGENT_SHARDS) % setup.workers === setup.worker) this.hosted.add(code);
-    const texts: string[] = [];
-    const add = (kind: ItemKind, name: string, features: string[], text: string) => {
-      this.items.push({ kind, name, features });
-      texts.push(text);
-    };
-    const featureNames = (codes: string[] | undefined) =>
-      (codes ?? []).map((c) => this.catalog.features.get(c)?.name ?? '').join(' ');
-    for (const f of this.catalog.features.values())
-      add(
-        'feature',
-        f.code,
-        [f.code],
-        [f.code, f.name, f.acronym, f.category, f.description].filter(Boolean).join('. '),
-      );
-    for (const p of this.catalog.parameters.values())
-      add(
-        'parameter',
-        p.name,
-        p.features ?? [],
-        [p.name, p.description, p.unit, featureNames(p.features)].filter(Boolean).join('. '),
-      );
-    for (const c of this.catalog.counters.values())
-      add(
-        'counter',
-        c.name,
-        c.features ?? [],
-        [c.name, c.description, featureNames(c.features)].filter(Boolean).join('. '),
-      );
-    for (const k of this.catalog.kpis.values())
-      add(
-        'kpi',
-        k.name,
-        k.features ?? [],
-        [k.name, k.formula, k.description, featureNames(k.features)].filter(Boolean).join('. '),
-      );
+    const add = (kind: ItemKind, name: string, features: string[]) => this.items.push({ kind, name, features });
+    for (const f of this.catalog.features.values()) add('feature', f.code, [f.code]);
+    for (const p of this.catalog.parameters.values()) add('parameter', p.name, p.features ?? []);
+    for (const c of this.catalog.counters.values()) add('counter', c.name, c.features ?? []);
+    for (const k of this.catalog.kpis.values()) add('kpi', k.name, k.features ?? []);
+    // One profile text per feature for the vector signal; the embedder is
+    // fitted on every feature's profile in every worker, so IDF (and thus
+    // similarities) agree across the pool.
+    const profiles = [...this.catalog.features.values()].map((f) => profileText(f));
     this.embedder = b.createEmbedder(setup.dim);
-    this.embedder.fit(texts);
-    this.weights = setup.weights ?? ROUTE_WEIGHTS;
+    this.embedder.fit(profiles);
+    this.weights = { ...ROUTE_WEIGHTS, ...setup.weights };
     this.allCodes = [...this.catalog.features.keys()];
     this.lexical = b.createLexical();
     this.lexical.add(
@@ -318,11 +329,10 @@ export class RanHost {
       ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
     ]);
     this.lexical.finish();
-    // Index and identifiers of the hosted items.
-    const hostedIds: number[] = [];
+    // Exact-hit keys of the items that name a hosted feature (an item
+    // shared by features on several workers is keyed on each of them).
     this.items.forEach((it, id) => {
-      if (it.features.length === 0 || !this.hosted.has(it.features[0]!)) return;
-      hostedIds.push(id);
+      if (!it.features.some((c) => this.hosted.has(c))) return;
       const key = (k: string, map = this.ids) => {
         const list = map.get(k);
         if (list) list.push(id);
@@ -341,40 +351,31 @@ export class RanHost {
         if (dot > 0) key(it.name.slice(dot + 1).toLowerCase());
       }
     });
-    this.pending = { hostedIds, texts, dim: setup.dim, t0 };
+    // The hosted features' profiles in an index (item id = feature id: the
+    // features are the first items). A few hundred vectors, searched with
+    // ef ≥ their count, so the search is exact; one thread, so the same
+    // graph on every run and variant.
+    const hostedFeatures: number[] = [];
+    this.allCodes.forEach((code, id) => {
+      if (this.hosted.has(code)) hostedFeatures.push(id);
+    });
+    if (hostedFeatures.length > 0) {
+      this.index = b.createIndex({ dim: setup.dim, metric: 'cosine', M: 16, efConstruction: 64 });
+      this.index.add(Uint32Array.from(hostedFeatures), this.embedder.embed(hostedFeatures.map((id) => profiles[id]!)), {
+        parallel: false,
+      });
+    }
+    this.indexed = hostedFeatures.length;
+    this.buildMs = performance.now() - t0;
   }
 
-  private pending: { hostedIds: number[]; texts: string[]; dim: number; t0: number } | null;
-
   /**
-   * Builds the index of the hosted items in chunks, yielding to the event
-   * loop between them so that other calls to this worker (a distance
-   * batch, a decision) are served while the router builds.
+   * Learns the rated questions restored with the learned state, and from
+   * then on gives the route memory to the agent host's saves.
    */
-  async build(chunk = 256): Promise<this> {
-    const p = this.pending;
-    if (!p) return this;
-    this.pending = null;
-    if (p.hostedIds.length > 0) {
-      // int8 codes (re-ranked by the query's f32 against the codes): 12 MB
-      // instead of 43 for the default catalog, and at ef 160 routing is as
-      // good as f32 at ef 96 or better (docs/guide.md, "Routing").
-      this.index = this.b.createIndex({
-        dim: p.dim,
-        metric: 'cosine',
-        M: 16,
-        efConstruction: 64,
-        quantization: 'int8',
-      });
-      for (let i = 0; i < p.hostedIds.length; i += chunk) {
-        await new Promise((r) => setTimeout(r, 0));
-        const ids = p.hostedIds.slice(i, i + chunk);
-        // One thread: the same graph, so the same routing, on every run and variant.
-        this.index.add(Uint32Array.from(ids), this.embedder.embed(ids.map((id) => p.texts[id]!)), { parallel: false });
-      }
-    }
-    this.indexed = p.hostedIds.length;
-    this.buildMs = performance.now() - p.t0;
+  async build(): Promise<this> {
+    if (this.agents.restoredRoutes.length > 0) this.learnRoute(this.agents.restoredRoutes);
+    this.agents.routeMemorySource = () => this.routeMemory();
     this.reportBytes();
     return this;
   }
@@ -383,6 +384,7 @@ export class RanHost {
     // Router state is engine state: it counts against the memory budget.
     const bytes =
       (this.index?.stats().bytes ?? 0) +
+      (this.memIndex?.stats().bytes ?? 0) +
       this.embedder.stats().bytes +
       this.history.length * (this.embedder.dim * 4 + 256);
     this.onBytes(bytes);
@@ -420,10 +422,11 @@ export class RanHost {
     let hits: VectorHits | null = null;
     let kItems = 0;
     if (this.index && this.indexed > 0) {
-      kItems = Math.min(64, this.indexed);
-      hits = this.index.search(qs, kItems, { ef: ROUTE_EF });
+      kItems = Math.min(VECTOR_K, this.indexed);
+      hits = this.index.search(qs, kItems, { ef: Math.max(ROUTE_EF, this.indexed) });
     }
-    const features = texts.map((text, qi) => this.aggregate(text, k, hits, qi * kItems, kItems));
+    const feedback = this.feedbackScores(qs, texts.length);
+    const features = texts.map((text, qi) => this.aggregate(text, k, hits, qi * kItems, kItems, false, feedback?.[qi]));
     return { features, vectors: qs, ms: { embed: t1 - t0, route: performance.now() - t1 } };
   }
 
@@ -507,6 +510,7 @@ export class RanHost {
     from: number,
     n: number,
     reference = false,
+    feedback?: Map<string, number>,
   ): RoutedFeature[] {
     // Exact hits with the span of text they matched; a hit inside a longer
     // one is dropped ("Enhanced 4x4 MIMO" names that feature, not "4x4 MIMO").
@@ -541,7 +545,7 @@ export class RanHost {
       }
     }
     const lexical = this.lexicalScores(text);
-    return (reference ? this.rankReference : this.rank).call(this, exact, k, hits, from, n, lexical);
+    return (reference ? this.rankReference : this.rank).call(this, exact, k, hits, from, n, lexical, feedback);
   }
 
   /** BM25F of the hosted features for a question, each divided by the question's best score (over all features). */
@@ -559,9 +563,10 @@ export class RanHost {
   }
 
   /** A feature's score from its evidence (see RouteWeights). */
-  private fuse(vec: number, exact: number, lexical: number): number {
+  private fuse(vec: number, exact: number, lexical: number, feedback: number): number {
     const w = this.weights;
-    return (w.vector * vec + w.exact * exact + w.lexical * lexical) / (w.vector + w.exact + w.lexical);
+    const s = (w.vector * vec + w.exact * exact + w.lexical * lexical) / (w.vector + w.exact + w.lexical);
+    return feedback === 0 ? s : Math.min(1, Math.max(0, s + w.feedback * feedback));
   }
 
   /**
@@ -576,9 +581,10 @@ export class RanHost {
     from: number,
     n: number,
     lexical: Map<string, number> = new Map(),
+    feedback: Map<string, number> = new Map(),
   ): RoutedFeature[] {
     const r = (this.ranking ??= this.rankState());
-    const { vec, ex, lx, stamp, head, tail, cnt, touched } = r;
+    const { vec, ex, lx, fb, stamp, head, tail, cnt, touched } = r;
     const items = this.items;
     if (r.gen >= 0x7fffffff) ((r.gen = 0), r.stamp.fill(0));
     const now = ++r.gen;
@@ -590,6 +596,7 @@ export class RanHost {
       vec[f] = 0;
       ex[f] = 0;
       lx[f] = 0;
+      fb[f] = 0;
       head[f] = -1;
       tail[f] = -1;
       cnt[f] = 0;
@@ -618,9 +625,7 @@ export class RanHost {
         const id = hits.ids[i]!;
         if (id === 0xffffffff) continue;
         const it = items[id]!;
-        // A feature's own description speaks for it more than one of its
-        // parameters or counters does.
-        const sim = (1 - hits.distances[i]!) * (it.kind === 'feature' ? 1 : ITEM_WEIGHT);
+        const sim = 1 - hits.distances[i]!;
         if (sim <= 0) continue;
         for (const f of r.itemFeats[id]!) {
           touch(f);
@@ -641,9 +646,15 @@ export class RanHost {
       touch(f);
       lx[f] = s;
     }
+    for (const [code, s] of feedback) {
+      const f = r.num.get(code);
+      if (f === undefined) continue;
+      touch(f);
+      fb[f] = s;
+    }
     // The best k, by score, then code.
     const codes = r.codes;
-    const score = (f: number) => this.fuse(vec[f]!, ex[f]!, lx[f]!);
+    const score = (f: number) => this.fuse(vec[f]!, ex[f]!, lx[f]!, fb[f]!);
     const top: number[] = [];
     for (let t = 0; t < nTouched; t++) {
       const f = touched[t]!,
@@ -667,7 +678,13 @@ export class RanHost {
         const it = items[r.hitItem[h]!]!;
         matched.push({ kind: it.kind, name: it.name, score: r.hitScore[h]!, exact: r.hitExact[h] === 1 });
       }
-      return { code, name: this.catalog.features.get(code)?.name ?? code, score: score(f), matched };
+      return {
+        code,
+        name: this.catalog.features.get(code)?.name ?? code,
+        score: score(f),
+        matched,
+        evidence: { vector: vec[f]!, exact: ex[f]!, lexical: lx[f]!, feedback: fb[f]! },
+      };
     });
   }
 
@@ -684,6 +701,7 @@ export class RanHost {
       vec: new Float64Array(F),
       ex: new Float64Array(F),
       lx: new Float64Array(F),
+      fb: new Float64Array(F),
       stamp: new Int32Array(F),
       head: new Int32Array(F),
       tail: new Int32Array(F),
@@ -720,11 +738,15 @@ export class RanHost {
     from: number,
     n: number,
     lexical: Map<string, number> = new Map(),
+    feedback: Map<string, number> = new Map(),
   ): RoutedFeature[] {
-    const per = new Map<string, { vec: number; exact: number; lexical: number; matched: MatchedItem[] }>();
+    const per = new Map<
+      string,
+      { vec: number; exact: number; lexical: number; feedback: number; matched: MatchedItem[] }
+    >();
     const entry = (code: string) => {
       let e = per.get(code);
-      if (!e) per.set(code, (e = { vec: 0, exact: 0, lexical: 0, matched: [] }));
+      if (!e) per.set(code, (e = { vec: 0, exact: 0, lexical: 0, feedback: 0, matched: [] }));
       return e;
     };
     for (const [id, strength] of exact) {
@@ -740,9 +762,7 @@ export class RanHost {
       for (let i = from; i < from + n; i++) {
         if (hits.ids[i] === 0xffffffff) continue;
         const it = this.items[hits.ids[i]!]!;
-        // A feature's own description speaks for it more than one of its
-        // parameters or counters does.
-        const sim = (1 - hits.distances[i]!) * (it.kind === 'feature' ? 1 : ITEM_WEIGHT);
+        const sim = 1 - hits.distances[i]!;
         if (sim <= 0) continue;
         for (const code of it.features) {
           if (!this.hosted.has(code)) continue;
@@ -754,12 +774,14 @@ export class RanHost {
       }
     }
     for (const [code, s] of lexical) if (this.hosted.has(code)) entry(code).lexical = s;
+    for (const [code, s] of feedback) if (this.hosted.has(code)) entry(code).feedback = s;
     return [...per]
       .map(([code, e]) => ({
         code,
         name: this.catalog.features.get(code)?.name ?? code,
-        score: this.fuse(e.vec, e.exact, e.lexical),
+        score: this.fuse(e.vec, e.exact, e.lexical, e.feedback),
         matched: e.matched.slice(0, 8),
+        evidence: { vector: e.vec, exact: e.exact, lexical: e.lexical, feedback: e.feedback },
       }))
       .sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1))
       .slice(0, k);
@@ -884,10 +906,88 @@ export class RanHost {
     return out.sort((a, b) => b.similarity - a.similarity).slice(0, 3);
   }
 
-  /** Records the reward of a past query for ContextAnswer. */
-  rewarded(qid: number, reward: number): void {
-    for (const h of this.history) if (h.qid === qid) h.reward = reward;
+  /**
+   * Records the reward of a past query (for ContextAnswer), and teaches
+   * routing: the question, rated on `code`, joins the route memory.
+   */
+  rewarded(code: string, qid: number, reward: number): void {
+    for (const h of this.history)
+      if (h.qid === qid && h.code === code) {
+        h.reward = reward;
+        this.learnRoute([{ text: h.text, code, reward, at: Date.now() }]);
+      }
   }
+
+  /**
+   * Route memory: rated questions of the hosted features in an index of
+   * their embeddings. A question's feedback evidence on feature F is
+   *   Σ reward × (sim − MIN) / (1 − MIN)
+   * over the MEMORY_K rated questions most similar to it (cosine sim ≥
+   * MIN) that were rated on F, clamped to [−1, 1]. A 👍 (reward > 0)
+   * raises F for similar questions; a 👎 lowers it. At most
+   * ROUTE_MEMORY_MAX are kept, oldest forgotten first; they are saved
+   * with the learned state (AgentHost.save) and restored with it.
+   */
+  learnRoute(memos: readonly RouteMemo[]): number {
+    const fresh = memos.filter(
+      (m) =>
+        this.hosted.has(m.code) &&
+        typeof m.text === 'string' &&
+        m.text.trim().length > 0 &&
+        m.text.length <= MAX_TEXT &&
+        Number.isFinite(m.reward) &&
+        m.reward !== 0,
+    );
+    if (fresh.length === 0) return 0;
+    this.memIndex ??= this.b.createIndex({ dim: this.embedder.dim, metric: 'cosine', M: 16, efConstruction: 64 });
+    const ids = new Uint32Array(fresh.length);
+    fresh.forEach((m, i) => {
+      ids[i] = this.memNext++;
+      this.memory.set(ids[i]!, { ...m, reward: Math.max(-1, Math.min(1, m.reward)) });
+    });
+    this.memIndex.add(ids, this.embedder.embed(fresh.map((m) => m.text)), { parallel: false });
+    const drop: number[] = [];
+    for (const id of this.memory.keys()) {
+      if (this.memory.size - drop.length <= ROUTE_MEMORY_MAX) break;
+      drop.push(id);
+    }
+    if (drop.length > 0) {
+      this.memIndex.remove(drop);
+      for (const id of drop) this.memory.delete(id);
+    }
+    this.reportBytes();
+    return fresh.length;
+  }
+
+  /** The route memory, oldest first (what AgentHost.save writes). */
+  routeMemory(): RouteMemo[] {
+    return [...this.memory.values()];
+  }
+
+  /** Feedback evidence per question (code → value), or null with an empty memory. */
+  private feedbackScores(qs: Float32Array, n: number): Map<string, number>[] | null {
+    if (!this.memIndex || this.memory.size === 0 || this.weights.feedback === 0) return null;
+    const k = Math.min(MEMORY_K, this.memory.size);
+    const hits = this.memIndex.search(qs, k, { ef: Math.max(64, k) });
+    const out: Map<string, number>[] = [];
+    for (let q = 0; q < n; q++) {
+      const m = new Map<string, number>();
+      for (let i = q * k; i < (q + 1) * k; i++) {
+        const memo = this.memory.get(hits.ids[i]!);
+        const sim = 1 - hits.distances[i]!;
+        if (!memo || sim < MEMORY_MIN_SIM) continue;
+        m.set(memo.code, (m.get(memo.code) ?? 0) + (memo.reward * (sim - MEMORY_MIN_SIM)) / (1 - MEMORY_MIN_SIM));
+      }
+      for (const [code, v] of m) m.set(code, Math.max(-1, Math.min(1, v)));
+      out.push(m);
+    }
+    return out;
+  }
+
+  private memIndex: IndexHandle | null = null;
+  /** Rated questions by their id in memIndex (insertion order: oldest first). */
+  private readonly memory = new Map<number, RouteMemo>();
+  private memNext = 0;
 
   private readonly programs = new Map<
     string,
@@ -1016,6 +1116,7 @@ export class RanHost {
     clearTimeout(this.spareTimer);
     this.spare = null;
     this.index?.close();
+    this.memIndex?.close();
     this.embedder.close();
     this.lexical.close();
   }
@@ -1075,4 +1176,14 @@ export function expandReply(
     );
   else answer = a;
   return { ...wire, answer };
+}
+
+/**
+ * The text a feature's vector is embedded from: its code, name, acronym,
+ * category and description. Its parameters, counters and KPIs are the
+ * lexical and exact signals' evidence; adding their names or descriptions
+ * here made routing no better on either eval set (docs/guide.md, "Routing").
+ */
+export function profileText(f: Feature): string {
+  return [f.code, f.name, f.acronym, f.category, f.description].filter(Boolean).join('. ');
 }

@@ -195,7 +195,7 @@ const api: WorkerApi = {
   agentFeedback: (code, queryIds, rewards) =>
     serve(async () => {
       const r = await agents().feedback(code, queryIds, rewards);
-      if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(queryIds[i]!, rewards[i]!);
+      if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(code, queryIds[i]!, rewards[i]!);
       return r;
     }),
   ranRoute: (texts, k) =>

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string_view>
+#include <vector>
 
 namespace elex::embed {
 
@@ -16,7 +18,7 @@ bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_word(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }
 char lower(char c) { return is_upper(c) ? char(c - 'A' + 'a') : c; }
 
-const char* const kStop[] = {
+constexpr std::string_view kStop[] = {
     "a",    "an",    "and",   "any",   "are",   "as",   "at",   "be",    "by",     "can",  "could",
     "do",   "does",  "for",   "from",  "have",  "how",  "i",    "if",    "in",     "into", "is",
     "it",   "its",   "me",    "my",    "of",    "on",   "or",   "our",   "should", "so",   "that",
@@ -24,9 +26,19 @@ const char* const kStop[] = {
     "when", "where", "which", "who",   "why",   "will", "with", "would", "you",    "your", "get",
     "set",  "i'm",   "about", "tell",  "show",  "give", "need", "want",  "please"};
 
+/// Stop words by first letter and length (words up to 6 letters: none is longer).
+struct StopTable {
+  std::vector<std::string_view> by[26][7];
+  StopTable() {
+    for (const std::string_view s : kStop) by[s[0] - 'a'][s.size()].push_back(s);
+  }
+};
+
 bool stop(const std::string& w) {
-  for (const char* s : kStop)
-    if (w == s) return true;
+  static const StopTable table;
+  if (w.empty() || w.size() > 6 || w[0] < 'a' || w[0] > 'z') return false;
+  for (const std::string_view s : table.by[w[0] - 'a'][w.size()])
+    if (std::memcmp(s.data(), w.data(), w.size()) == 0) return true;
   return false;
 }
 
