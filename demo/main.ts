@@ -285,12 +285,19 @@ function renderAnswer(r: QueryResult): void {
     ['shards', `${r.shards.answered}/${r.shards.total}${r.partial ? ' (partial)' : ''}`],
   ]);
   const t = $('routed');
-  t.innerHTML = '<tr><th>feature</th><th>score</th><th>matched</th></tr>';
+  t.innerHTML = '<tr><th>feature</th><th>score</th><th>evidence</th><th>matched</th></tr>';
   for (const f of r.features) {
     const tr = document.createElement('tr');
     tr.append(
       el('td', `${f.name} (${f.code})`),
       el('td', f.score.toFixed(2)),
+      el(
+        'td',
+        (['vector', 'exact', 'lexical', 'feedback'] as const)
+          .filter((k) => f.evidence[k] !== 0)
+          .map((k) => `${k} ${f.evidence[k].toFixed(2)}`)
+          .join(', '),
+      ),
       el(
         'td',
         f.matched
@@ -411,7 +418,9 @@ async function rateAnswer(reward: number): Promise<void> {
   const r = lastAnswer;
   lastAnswer = null;
   ($('ask-up') as HTMLButtonElement).disabled = ($('ask-down') as HTMLButtonElement).disabled = true;
-  await engine.feedback(r.queryId, reward);
+  // The answer shown is the top feature's: rate that one (its router learns the question too).
+  const top = r.agents[0]?.code;
+  await engine.feedback(r.queryId, reward, top ? { feature: top } : {});
   await showLearning();
 }
 

@@ -43,6 +43,7 @@ import {
 import type { ParameterChange, ValidateOptions, ValidationBatch } from './ran-ops.ts';
 import type { CatalogStats } from './catalog.ts';
 import type { RanStats } from './protocol.ts';
+import { ROUTE_WEIGHTS, type RouteWeights } from './ran-host.ts';
 
 export interface EngineOptions {
   /** Force a variant; default: the best this page supports (simd-mt → simd → scalar). */
@@ -81,6 +82,8 @@ export interface EngineOptions {
   catalog?: CatalogSource | false;
   /** Embedding dimension of the router (default 512, chosen on the eval set: docs/guide.md, "Routing"). */
   embeddingDim?: number;
+  /** How the router weighs its evidence (advanced: for tuning and ablations on your catalog). */
+  routing?: RoutingOptions;
   /** Hears start-up progress: fetch, compile, catalog, workers, then router (see {@link EngineProgress}). */
   onProgress?: (progress: EngineProgress) => void;
   /**
@@ -89,6 +92,22 @@ export interface EngineOptions {
    * close() then.
    */
   signal?: AbortSignal;
+}
+
+/**
+ * Router settings. The defaults were chosen on the dev split of the
+ * hand-written questions (docs/guide.md, "Routing"); change them to tune
+ * routing on your own catalog and questions, or to measure one signal off.
+ */
+export interface RoutingOptions {
+  /**
+   * Weights of the evidence (each ≥ 0; vector, exact and lexical not all
+   * 0). Unset ones keep their defaults: vector 1, exact 0.5, lexical 1,
+   * feedback 1.
+   */
+  weights?: Partial<RouteWeights>;
+  /** Use the default glossary (catalog/glossary.json) besides the catalog's own (default true). */
+  defaultGlossary?: boolean;
 }
 
 /** A start-up stage, in the order they finish (fetch and compile overlap the catalog). */
@@ -322,6 +341,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const dim = options.embeddingDim ?? 512;
   if (!Number.isInteger(dim) || dim < 8 || dim > 4096)
     throw new ElexError('INVALID_ARGUMENT', `embeddingDim must be an integer from 8 to 4096, got ${String(dim)}`);
+  const routing = checkRouting(options.routing);
   // Fetch and check the catalog while the module compiles.
   const compiling = compileVariant(variant, options.bundles, (loaded, total) => progress('fetch', loaded, total)).then(
     (m) => {
@@ -368,7 +388,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       learning,
       persist: persist ? { name: persist.name, backend: persist.backend, fingerprint: persist.fingerprint } : null,
     },
-    ran: catalog ? { catalogJson: catalog.json ?? JSON.stringify(catalog.catalog), dim } : null,
+    ran: catalog ? { catalogJson: catalog.json ?? JSON.stringify(catalog.catalog), dim, ...routing } : null,
   });
   try {
     progress('workers', 0, workers);
@@ -552,4 +572,39 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     }).catch(() => {}); // closed before the routers were built
   }
   return engine;
+}
+
+/** Checks `routing` options: the RanSetup fields they give. */
+function checkRouting(o: RoutingOptions | undefined): { weights?: Partial<RouteWeights>; noDefaultGlossary?: boolean } {
+  if (o === undefined) return {};
+  if (o === null || typeof o !== 'object') throw new ElexError('INVALID_ARGUMENT', 'routing must be an object');
+  const out: { weights?: Partial<RouteWeights>; noDefaultGlossary?: boolean } = {};
+  if (o.weights !== undefined) {
+    if (o.weights === null || typeof o.weights !== 'object')
+      throw new ElexError('INVALID_ARGUMENT', 'routing.weights must be an object');
+    const w: Partial<RouteWeights> = {};
+    for (const [key, value] of Object.entries(o.weights)) {
+      if (!(key in ROUTE_WEIGHTS))
+        throw new ElexError(
+          'INVALID_ARGUMENT',
+          `routing.weights.${key} is not a weight (${Object.keys(ROUTE_WEIGHTS).join(', ')})`,
+        );
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 100)
+        throw new ElexError(
+          'INVALID_ARGUMENT',
+          `routing.weights.${key} must be a number from 0 to 100, got ${String(value)}`,
+        );
+      w[key as keyof RouteWeights] = value;
+    }
+    const all = { ...ROUTE_WEIGHTS, ...w };
+    if (all.vector + all.exact + all.lexical === 0)
+      throw new ElexError('INVALID_ARGUMENT', 'routing.weights: vector, exact and lexical cannot all be 0');
+    out.weights = w;
+  }
+  if (o.defaultGlossary !== undefined) {
+    if (typeof o.defaultGlossary !== 'boolean')
+      throw new ElexError('INVALID_ARGUMENT', 'routing.defaultGlossary must be a boolean');
+    out.noDefaultGlossary = !o.defaultGlossary;
+  }
+  return out;
 }

@@ -23,6 +23,7 @@ export type {
   EngineOptions,
   EnginePhase,
   EngineProgress,
+  RoutingOptions,
   ShardTiming,
 } from './engine.ts';
 export { instantiate } from './bindings.ts';
@@ -99,8 +100,10 @@ export type {
   PastQuery,
   RouteEvidence,
   RoutedFeature,
+  RouteWeights,
 } from './ran-host.ts';
 export type { RanStats } from './protocol.ts';
+export type { RouterBuildPhases } from './ran-host.ts';
 export type {
   ParameterChange,
   ValidateOptions,

@@ -25,6 +25,7 @@ import type {
   MonitorShardResult,
   RanSetup,
   RoutedFeature,
+  RouterBuildPhases,
 } from './ran-host.ts';
 import type { Variant } from './platform.ts';
 
@@ -73,10 +74,19 @@ export interface InitRequest {
 
 /** What a worker's router reports. */
 export interface RanStats {
+  /** Knowledge items of the catalog (features, parameters, counters, KPIs). */
   items: number;
+  /** Vectors in this worker's profile index (one per hosted feature). */
   hostedItems: number;
   hostedFeatures: number;
+  /** ms from the catalog's arrival in the worker to a router that answers. */
   buildMs: number;
+  /** Where buildMs went. */
+  buildPhases: RouterBuildPhases;
+  /** Bytes of router state (lexical index, profile index, embedder, route memory, history). */
+  bytes: number;
+  /** Rated questions in the route memory. */
+  routeMemory: number;
   features: number;
   parameters: number;
   counters: number;

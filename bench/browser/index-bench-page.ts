@@ -5,7 +5,7 @@
  */
 import type { BenchRequest, BenchReport } from './index-bench-worker.ts';
 import type { LearnBenchRequest } from './learn-bench-worker.ts';
-import { createEngine, type Catalog } from '../../ts/index.ts';
+import { createEngine, type Catalog, type RoutingOptions } from '../../ts/index.ts';
 
 const log = document.getElementById('log')!;
 
@@ -279,9 +279,9 @@ async function queryBench(questions: { q: string; expected: string; kind: string
  * catalog): the top 5 features of each question, its route and total ms,
  * and the router build time (createEngine() → routerReady()).
  */
-async function routeBench(catalog: Catalog | null, questions: string[]) {
+async function routeBench(catalog: Catalog | null, questions: string[], routing?: RoutingOptions) {
   const t0 = performance.now();
-  const e = await createEngine(catalog ? { catalog } : {});
+  const e = await createEngine({ ...(catalog ? { catalog } : {}), routing });
   const readyMs = performance.now() - t0;
   const routers = await e.routerReady();
   const builtMs = performance.now() - t0;
@@ -298,8 +298,45 @@ async function routeBench(catalog: Catalog | null, questions: string[]) {
     readyMs,
     builtMs,
     routerBuildMs: Math.max(...routers.map((x) => x.buildMs)),
+    routerBytes: routers.reduce((a, x) => a + x.bytes, 0),
+    routerPhases: routers.reduce((a, x) => (x.buildMs > a.buildMs ? x : a)).buildPhases,
     results,
   };
+}
+
+/**
+ * Feedback teaches routing, through the public API: top-1 of `measure`
+ * before and after an engineer rates `taught` (👍 on the right feature
+ * when it answered, 👎 on a wrong top-1, with feedback(queryId, reward,
+ * { feature })).
+ */
+async function routeFeedbackBench(
+  catalog: Catalog,
+  taught: { q: string; code: string }[],
+  measure: { q: string; code: string }[],
+) {
+  const e = await createEngine({ catalog });
+  try {
+    const top1 = async (qs: { q: string; code: string }[]) => {
+      const hits: boolean[] = [];
+      for (const q of qs) hits.push((await e.query(q.q, { k: 5 })).features[0]?.code === q.code);
+      return hits;
+    };
+    const before = await top1(measure);
+    let ratings = 0;
+    for (const q of taught) {
+      const r = await e.query(q.q, { k: 5 });
+      const answered = new Set(r.agents.map((a) => a.code));
+      if (answered.has(q.code)) (await e.feedback(r.queryId, 1, { feature: q.code }), ratings++);
+      const top = r.features[0]?.code;
+      if (top && top !== q.code && answered.has(top)) (await e.feedback(r.queryId, -1, { feature: top }), ratings++);
+    }
+    const after = await top1(measure);
+    const memory = (await e.routerReady()).reduce((a, x) => a + x.routeMemory, 0);
+    return { before, after, ratings, memory };
+  } finally {
+    await e.close();
+  }
 }
 
 (
@@ -309,6 +346,7 @@ async function routeBench(catalog: Catalog | null, questions: string[]) {
       engineSaveRestore: typeof engineSaveRestore;
       queryBench: typeof queryBench;
       routeBench: typeof routeBench;
+      routeFeedbackBench: typeof routeFeedbackBench;
       isolated: boolean;
     };
   }
@@ -317,5 +355,6 @@ async function routeBench(catalog: Catalog | null, questions: string[]) {
   engineSaveRestore,
   queryBench,
   routeBench,
+  routeFeedbackBench,
   isolated: crossOriginIsolated,
 };

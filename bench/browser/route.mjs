@@ -8,8 +8,12 @@
 // with the catalog, query() with k 5); the peer is MiniSearch 7.2 with its
 // default options (BM25) over one document per feature (code, name,
 // acronym, category, parameter, counter and KPI identifiers), in Node.
-// Prints top-1 / top-5 per set, split and style, the router build time and
-// route p50/p95; writes bench/report/route-bench.json.
+// Prints top-1 / top-5 per set, split and style, the router build time,
+// memory and route p50/p95; the ablations (each signal off, the default
+// glossary off: createEngine({ routing })); and, on the held-out facts
+// questions, top-1 before and after feedback on half of them (the public
+// feedback(queryId, reward, { feature })). Writes
+// bench/report/route-bench.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { bm25Peer } from '../bm25-peer.mjs';
 import { median, openBenchPage } from './harness.mjs';
@@ -73,6 +77,8 @@ try {
         readyMs: elex.readyMs,
         routerReadyMs: elex.builtMs,
         routerBuildMs: elex.routerBuildMs,
+        routerBytes: elex.routerBytes,
+        routerPhases: elex.routerPhases,
         routeMs: {
           p50: median(elex.results.map((r) => r.routeMs)),
           p95: pct(
@@ -102,6 +108,61 @@ try {
         bySplit: score(set.questions, splitTops, bySplit),
       },
     };
+    // Ablations: the same questions with one signal (or the default glossary) off.
+    entry.ablations = [];
+    for (const [name, routing] of [
+      ['no vector', { weights: { vector: 0 } }],
+      ['no exact', { weights: { exact: 0 } }],
+      ['no lexical', { weights: { lexical: 0 } }],
+      ['no default glossary', { defaultGlossary: false }],
+    ]) {
+      const a = await page.evaluate(
+        ([catalog, qs, r]) => window.elexBench.routeBench(catalog, qs, r),
+        [set.pass, texts, routing],
+      );
+      entry.ablations.push({
+        name,
+        routing,
+        bySplit: score(
+          set.questions,
+          a.results.map((r) => r.top),
+          bySplit,
+        ),
+      });
+    }
+    // Feedback teaches routing: the held-out questions of each feature halved.
+    const heldout = set.questions.filter((q) => q.split === 'heldout');
+    if (heldout.length > 0) {
+      const byCode = new Map();
+      for (const q of heldout) byCode.set(q.code, [...(byCode.get(q.code) ?? []), q]);
+      const taught = [],
+        other = [],
+        unrated = [];
+      for (const list of byCode.values()) {
+        if (list.length < 2) unrated.push(...list);
+        else {
+          taught.push(...list.slice(0, list.length >> 1));
+          other.push(...list.slice(list.length >> 1));
+        }
+      }
+      const measure = [...other, ...unrated, ...taught];
+      const f = await page.evaluate(
+        ([catalog, t, m]) => window.elexBench.routeFeedbackBench(catalog, t, m),
+        [set.pass, taught.map(({ q, code }) => ({ q, code })), measure.map(({ q, code }) => ({ q, code }))],
+      );
+      const part = (from, n) => ({
+        n,
+        before: f.before.slice(from, from + n).filter(Boolean).length / n,
+        after: f.after.slice(from, from + n).filter(Boolean).length / n,
+      });
+      entry.feedback = {
+        ratings: f.ratings,
+        routeMemory: f.memory,
+        other: part(0, other.length),
+        unrated: part(other.length, unrated.length),
+        taught: part(other.length + unrated.length, taught.length),
+      };
+    }
     report.sets.push(entry);
     console.log(`\n${entry.name}: ${entry.questions} questions on ${entry.features} features`);
     console.log(
@@ -118,6 +179,26 @@ try {
       console.log(
         `  ${g.padEnd(26)} ${String(s.n).padStart(4)}   ${pair(s)}      ${pair(peerRows[g])}        ${pair(splitRows[g])}`,
       );
+    console.log(
+      `  router memory ${(entry.elex.routerBytes / 1048576).toFixed(1)} MiB (all workers); build of the slowest worker: ${Object.entries(
+        entry.elex.routerPhases,
+      )
+        .map(([k, v]) => `${k} ${v.toFixed(0)} ms`)
+        .join(', ')}`,
+    );
+    for (const a of entry.ablations)
+      console.log(
+        `  ablation ${a.name.padEnd(20)} ${Object.entries(a.bySplit)
+          .map(([g, s]) => `${g} ${pair(s)}`)
+          .join('   ')}`,
+      );
+    if (entry.feedback) {
+      const fb = entry.feedback;
+      const row = (name, p) => `${name} (${p.n}) ${percent(p.before * p.n, p.n)} → ${percent(p.after * p.n, p.n)}`;
+      console.log(
+        `  feedback (held-out, ${fb.ratings} ratings on half of each feature's questions): top-1 ${row('the other half', fb.other)}; ${row('unrated features', fb.unrated)}; ${row('the rated questions', fb.taught)}`,
+      );
+    }
   }
 } finally {
   await close();

@@ -38,8 +38,21 @@ Status Index::add(std::uint32_t doc, std::uint32_t field, const char* text, std:
                 embed::kMaxTextBytes);
   std::vector<std::string> tokens;
   embed::tokenize(text, len, &tokens);
-  docs_ = std::max(docs_, doc + 1);
-  for (const std::string& t : tokens) pending_.push_back({term_id(t), doc, field});
+  if (doc >= docs_) {
+    docs_ = doc + 1;
+    len_.resize(std::size_t(docs_) * kFieldCount, 0.0f);
+  }
+  len_[std::size_t(doc) * kFieldCount + field] += float(tokens.size());
+  for (const std::string& t : tokens) {
+    const std::uint32_t id = term_id(t);
+    if (id >= postings_.size()) postings_.resize(id + 1);
+    std::vector<Posting>& list = postings_[id];
+    if (!list.empty() && list.back().doc == doc && list.back().field == field &&
+        list.back().tf < 0xffff)
+      ++list.back().tf;
+    else
+      list.push_back({doc, std::uint16_t(field), 1});
+  }
   return ELEX_OK;
 }
 
@@ -63,25 +76,15 @@ Status Index::add_synonym(const char* term, std::size_t term_len, const char* ex
 
 Status Index::finish() {
   if (finished_) return ELEX_OK;
-  std::sort(pending_.begin(), pending_.end(), [](const Pending& x, const Pending& y) {
-    return x.term != y.term ? x.term < y.term : x.doc != y.doc ? x.doc < y.doc : x.field < y.field;
-  });
-  postings_.assign(vocab_.size(), {});
-  idf_.assign(vocab_.size(), 0.0f);
-  len_.assign(std::size_t(docs_) * kFieldCount, 0.0f);
-  for (std::size_t i = 0; i < pending_.size();) {
-    const Pending& p = pending_[i];
-    std::size_t j = i;
-    while (j < pending_.size() && pending_[j].term == p.term && pending_[j].doc == p.doc &&
-           pending_[j].field == p.field)
-      ++j;
-    const auto tf = std::uint16_t(std::min<std::size_t>(j - i, 0xffff));
-    postings_[p.term].push_back({p.doc, std::uint16_t(p.field), tf});
-    len_[std::size_t(p.doc) * kFieldCount + p.field] += float(j - i);
-    i = j;
-  }
-  pending_.clear();
-  pending_.shrink_to_fit();
+  // Documents added out of order: each list sorted by document (stable, so
+  // a document's postings keep their order).
+  for (std::vector<Posting>& list : postings_)
+    if (!std::is_sorted(list.begin(), list.end(),
+                        [](const Posting& x, const Posting& y) { return x.doc < y.doc; }))
+      std::stable_sort(list.begin(), list.end(),
+                       [](const Posting& x, const Posting& y) { return x.doc < y.doc; });
+  idf_.assign(postings_.size(), 0.0f);
+  len_.resize(std::size_t(docs_) * kFieldCount, 0.0f);
   for (std::uint32_t f = 0; f < kFieldCount; ++f) {
     double sum = 0;
     for (std::uint32_t d = 0; d < docs_; ++d) sum += len_[std::size_t(d) * kFieldCount + f];

@@ -86,18 +86,17 @@ class Index {
     std::uint16_t field;
     std::uint16_t tf;
   };
-  struct Pending {
-    std::uint32_t term, doc, field;
-  };
   std::uint32_t term_id(const std::string& token);
 
   bool finished_ = false;
   std::uint32_t docs_ = 0;
   std::unordered_map<std::string, std::uint32_t> vocab_;
-  std::vector<Pending> pending_;
-  std::vector<std::vector<Posting>> postings_;  // by term id
-  std::vector<float> idf_;                      // by term id
-  std::vector<float> len_;                      // docs_ × kFieldCount tokens
+  // By term id. Built as add() goes: a posting per run of one term in one
+  // document's field (so a field added in pieces may have several, which
+  // score as one: BM25 sums tf over them); sorted by document in finish().
+  std::vector<std::vector<Posting>> postings_;
+  std::vector<float> idf_;  // by term id
+  std::vector<float> len_;  // docs_ × kFieldCount tokens
   float avg_len_[kFieldCount] = {};
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> synonyms_;
   mutable std::vector<float> acc_, score_;  // per document, reused by search
