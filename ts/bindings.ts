@@ -220,6 +220,7 @@ interface ElexModule {
   _elex_embed(e: number, blob: number, offsets: number, n: number, out: number): number;
   _elex_embedder_stats(e: number, out: number): number;
   _elex_tokenize(text: number, len: number, out: number, outSize: number): number;
+  _elex_tokenize_many(blob: number, offsets: number, n: number, out: number, outSize: number): number;
   _elex_lexical_create(out: number): number;
   _elex_lexical_destroy(x: number): void;
   _elex_lexical_add(x: number, blob: number, offsets: number, docs: number, fields: number, n: number): number;
@@ -281,7 +282,7 @@ interface ElexModule {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -970,6 +971,21 @@ export class Bindings {
       this.call('tokenizing', this.m._elex_tokenize(p, bytes.length, out, out + 4));
       const joined = new TextDecoder().decode(this.takeBuffer(s, out));
       return joined ? joined.split(' ') : [];
+    });
+  }
+
+  /** tokenize() of several texts in one call. */
+  tokenizeMany(texts: readonly string[]): string[][] {
+    this.open();
+    if (texts.length === 0) return [];
+    return this.scoped((s) => {
+      const { blob, offsets } = this.putTexts(s, texts);
+      const out = s.alloc(8);
+      this.call('tokenizing', this.m._elex_tokenize_many(blob, offsets, texts.length, out, out + 4));
+      return new TextDecoder()
+        .decode(this.takeBuffer(s, out))
+        .split('\n')
+        .map((line) => (line ? line.split(' ') : []));
     });
   }
 

@@ -331,16 +331,21 @@ export class RanHost {
       [...this.catalog.features.values()].flatMap((f, doc) => {
         const fields: { doc: number; field: LexicalField; text: string }[] = [];
         const put = (field: LexicalField, text: string | undefined) => {
-          if (text) fields.push({ doc, field, text });
+          if (text) fields.push({ doc, field, text: clipUtf8(text) });
         };
         put('code', f.code);
         put('name', f.name);
         put('acronym', f.acronym);
         put('category', f.category);
         put('description', f.description);
-        // Long identifier lists go in pieces under the engine's 8 KB text limit.
-        const ids = [...(f.parameters ?? []), ...(f.counters ?? [])];
-        for (let i = 0; i < ids.length; i += 100) put('identifiers', ids.slice(i, i + 100).join(' '));
+        // Long identifier lists go in pieces under the engine's 8 KiB text
+        // limit (4,000 UTF-16 units is at most 12,000 bytes: clipped by put).
+        let piece = '';
+        for (const id of [...(f.parameters ?? []), ...(f.counters ?? [])]) {
+          if (piece.length + id.length >= 2000) (put('identifiers', piece), (piece = ''));
+          piece = piece ? `${piece} ${id}` : id;
+        }
+        put('identifiers', piece);
         for (const k of f.kpis ?? []) put('kpis', k);
         return fields;
       }),
@@ -622,22 +627,27 @@ export class RanHost {
     return features;
   }
 
-  /** A feature's items with the words of their names and descriptions (tokenised once, on first use). */
+  /** A feature's items with the words of their names and descriptions (tokenised once, in one call, on first use). */
   private itemWords(f: Feature) {
     let words = this.words.get(f.code);
     if (!words) {
-      words = [];
+      const items: { kind: ItemKind; item: string; description: string }[] = [];
       const put = (kind: ItemKind, names: string[] | undefined, map: Map<string, { description?: string }>) => {
-        for (const item of names ?? []) {
-          const name = new Set(this.b.tokenize(item));
-          const d = map.get(item)?.description;
-          const description = new Set(d ? this.b.tokenize(d).filter((w) => !name.has(w)) : []);
-          words!.push({ kind, item, name, description });
-        }
+        for (const item of names ?? []) items.push({ kind, item, description: map.get(item)?.description ?? '' });
       };
       put('parameter', f.parameters, this.catalog.parameters);
       put('counter', f.counters, this.catalog.counters);
       put('kpi', f.kpis, this.catalog.kpis);
+      const tokens = this.b.tokenizeMany(items.flatMap((it) => [clipUtf8(it.item), clipUtf8(it.description)]));
+      words = items.map((it, i) => {
+        const name = new Set(tokens[2 * i]);
+        return {
+          kind: it.kind,
+          item: it.item,
+          name,
+          description: new Set(tokens[2 * i + 1]!.filter((w) => !name.has(w))),
+        };
+      });
       this.words.set(f.code, words);
     }
     return words;
@@ -1285,5 +1295,26 @@ export function expandReply(
  * here made routing no better on either eval set (docs/guide.md, "Routing").
  */
 export function profileText(f: Feature): string {
-  return [f.code, f.name, f.acronym, f.category, f.description].filter(Boolean).join('. ');
+  return clipUtf8([f.code, f.name, f.acronym, f.category, f.description].filter(Boolean).join('. '));
+}
+
+/** Texts the engine takes are at most this many UTF-8 bytes (embed.h kMaxTextBytes). */
+const MAX_TEXT_BYTES = 8192;
+
+/**
+ * `text` cut to at most `max` bytes of UTF-8, at a character boundary (a
+ * catalog string may be 4,096 UTF-16 units, up to 12 KiB of UTF-8).
+ */
+export function clipUtf8(text: string, max = MAX_TEXT_BYTES): string {
+  if (text.length * 3 <= max) return text;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length;
+    const n = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+    if (bytes + n > max) return text.slice(0, i);
+    bytes += n;
+    if (pair) i++;
+  }
+  return text;
 }

@@ -203,6 +203,36 @@ ELEX_EXPORT int elex_tokenize(const char* text, size_t len, char** out, size_t* 
   });
 }
 
+ELEX_EXPORT int elex_tokenize_many(const char* blob, const uint32_t* offsets, uint32_t n,
+                                   char** out, size_t* out_size) {
+  return guarded([&] {
+    if (out == nullptr || out_size == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output");
+    if (Status s = check_blob(blob, offsets, n); s != ELEX_OK) return s;
+    std::vector<std::string> toks;
+    std::string joined;
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t len = offsets[i + 1] - offsets[i];
+      if (len > elex::embed::kMaxTextBytes)
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "text %u of %u bytes is over the %zu-byte limit",
+                          i, len, elex::embed::kMaxTextBytes);
+      if (i > 0) joined += '\n';
+      elex::embed::tokenize(blob + offsets[i], len, &toks);
+      for (std::size_t t = 0; t < toks.size(); ++t) {
+        if (t > 0) joined += ' ';
+        joined += toks[t];
+      }
+    }
+    char* buf = static_cast<char*>(std::malloc(joined.size() + 1));
+    if (buf == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for tokens");
+    std::memcpy(buf, joined.data(), joined.size());
+    buf[joined.size()] = 0;
+    *out = buf;
+    *out_size = joined.size();
+    return ELEX_OK;
+  });
+}
+
 ELEX_EXPORT int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uint32_t* counts) {
   return guarded([&] {
     if (n > 0 && (soa == nullptr || masks == nullptr))

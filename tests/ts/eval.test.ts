@@ -160,3 +160,34 @@ test('ranking in typed arrays gives what the plain maps give, ties and all', () 
   }
   expect(compared).toBeGreaterThan(1500);
 });
+
+test('a catalog of strings at their 4,096-unit limit in non-ASCII text builds a router that routes (texts clipped to the engine limit)', async () => {
+  const long = (ch: string) => ch.repeat(4096);
+  const params = Array.from({ length: 40 }, (_, i) => `Mo${i}.a${'x'.repeat(4000)}${i}`);
+  const catalog = {
+    format: 'elex-catalog',
+    version: 1,
+    features: [
+      {
+        code: 'FAJ 121 0001',
+        name: `Sleep ${long('語').slice(0, 4000)}`,
+        category: long('ü'),
+        description: long('語'),
+        parameters: params,
+        counters: [`Mo.pmSleep${'ß'.repeat(4000)}`],
+      },
+      { code: 'FAJ 121 0002', name: 'Carrier Aggregation', description: 'aggregates carriers' },
+    ],
+    parameters: params.map((name) => ({ name, description: long('語') })),
+  };
+  const host = await openHost(b);
+  const r = await new RanHost(
+    b,
+    host,
+    { catalogJson: JSON.stringify(catalog), dim: 64, worker: 0, workers: 1 },
+    () => {},
+  ).build();
+  expect(r.route('carrier aggregation', 2).features[0]!.code).toBe('FAJ 121 0002');
+  expect(r.route(`sleep ${'語'.repeat(30)}`, 2).features[0]!.code).toBe('FAJ 121 0001');
+  r.close();
+});

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 2
+#define ELEX_ABI_VERSION 3
 
 typedef struct elex_engine elex_engine;
 
@@ -221,6 +221,10 @@ int elex_embed(const elex_embedder* e, const char* blob, const uint32_t* offsets
 int elex_embedder_stats(const elex_embedder* e, double* out);
 /// The tokens of a text joined by spaces (*out freed with elex_free).
 int elex_tokenize(const char* text, size_t len, char** out, size_t* out_size);
+/// The tokens of n texts (blob[offsets[i] .. offsets[i+1])): each text's
+/// joined by spaces, texts separated by a newline (*out freed with elex_free).
+int elex_tokenize_many(const char* blob, const uint32_t* offsets, uint32_t n, char** out,
+                       size_t* out_size);
 
 // ------------------------------------------------------- lexical routing
 // BM25F over one document per feature, with a glossary (lexical.h).
