@@ -102,7 +102,7 @@ export interface EngineOptions {
 export interface RoutingOptions {
   /**
    * Weights of the evidence (each ≥ 0; vector, exact and lexical not all
-   * 0). Unset ones keep their defaults: vector 1, exact 0.5, lexical 1,
+   * 0). Unset ones keep their defaults: vector 0.5, exact 0.5, lexical 1,
    * feedback 1.
    */
   weights?: Partial<RouteWeights>;

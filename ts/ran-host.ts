@@ -225,7 +225,7 @@ export interface RouteWeights {
   /** Weight of the feedback signal (added to the fused score, which is then clamped to [0, 1]). */
   feedback: number;
 }
-export const ROUTE_WEIGHTS: Readonly<RouteWeights> = { vector: 1, exact: 0.5, lexical: 1, feedback: 1 };
+export const ROUTE_WEIGHTS: Readonly<RouteWeights> = { vector: 0.5, exact: 0.5, lexical: 1, feedback: 1 };
 /** Rated questions remembered per worker (oldest forgotten first). */
 export const ROUTE_MEMORY_MAX = 4096;
 /** Rated questions consulted per question, and how similar one must be to count. */
@@ -408,8 +408,31 @@ export class RanHost {
     if (this.agents.restoredRoutes.length > 0) this.learnRoute(this.agents.restoredRoutes);
     this.agents.routeMemorySource = () => this.routeMemory();
     this.reportBytes();
+    this.warmItemWords();
     return this;
   }
+
+  /**
+   * Tokenises the hosted features' items for `matched` in the background,
+   * a slice per task once the router answers, so that a question's first
+   * touch of a feature does not pay for it (a feature may have hundreds).
+   */
+  private warmItemWords(): void {
+    const todo = [...this.hosted];
+    const slice = () => {
+      if (this.closed) return;
+      const t0 = performance.now();
+      while (todo.length > 0 && performance.now() - t0 < 4) {
+        const f = this.catalog.features.get(todo.pop()!);
+        if (f) this.itemWords(f);
+      }
+      if (todo.length > 0) this.warmTimer = setTimeout(slice, 0);
+    };
+    this.warmTimer = setTimeout(slice, 0);
+  }
+
+  private warmTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
 
   private lexicalBytes = 0;
   /** Where buildMs went. */
@@ -424,6 +447,7 @@ export class RanHost {
   bytes(): number {
     return (
       this.lexicalBytes +
+      this.wordsBytes +
       (this.index?.stats().bytes ?? 0) +
       (this.memIndex?.stats().bytes ?? 0) +
       this.embedder.stats().bytes +
@@ -649,10 +673,13 @@ export class RanHost {
         };
       });
       this.words.set(f.code, words);
+      // JavaScript heap, roughly: an entry and two sets, and each word in them.
+      for (const w of words) this.wordsBytes += 160 + 48 * (w.name.size + w.description.size);
     }
     return words;
   }
 
+  private wordsBytes = 0;
   private readonly words = new Map<
     string,
     { kind: ItemKind; item: string; name: Set<string>; description: Set<string> }[]
@@ -1223,6 +1250,8 @@ export class RanHost {
   }
 
   close(): void {
+    this.closed = true;
+    clearTimeout(this.warmTimer);
     clearTimeout(this.spareTimer);
     this.spare = null;
     this.index?.close();

@@ -118,6 +118,34 @@ void Index::query_terms(const char* text, std::size_t len,
     out->emplace_back(t, w);
   };
   for (const std::string& t : tokens) put(t, 1.0f);
+  // Words the catalog writes otherwise: a question word the index does not
+  // know that splits into two words it does ("macsec" for macSecProfile's
+  // mac, sec), and two question words whose concatenation it knows ("rach
+  // opt" for rachopt).
+  const auto known = [&](const std::string& w) { return vocab_.count(w) > 0; };
+  const auto letters = [](const std::string& w) {
+    for (char c : w)
+      if (c < 'a' || c > 'z') return false;
+    return !w.empty();
+  };
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    if (t.size() >= 5 && letters(t) && !known(t)) {
+      std::size_t best = 0;
+      for (std::size_t cut = 2; cut + 2 <= t.size(); ++cut)
+        if (known(t.substr(0, cut)) && known(t.substr(cut)) &&
+            (best == 0 || std::min(cut, t.size() - cut) > std::min(best, t.size() - best)))
+          best = cut;
+      if (best > 0) {
+        put(t.substr(0, best), kRespellWeight);
+        put(t.substr(best), kRespellWeight);
+      }
+    }
+    if (i + 1 < tokens.size() && letters(t) && letters(tokens[i + 1])) {
+      const std::string joined = t + tokens[i + 1];
+      if (known(joined)) put(joined, kRespellWeight);
+    }
+  }
   for (const auto& [a, b] : synonyms_) {
     if (contains(tokens, a))
       for (const std::string& t : b) put(t, kExpansionWeight);

@@ -56,6 +56,33 @@ TEST(Lexical, RanksByFieldsAndWords) {
   EXPECT_EQ(hits[0].doc, 2u);
 }
 
+TEST(Lexical, RespellsWordsTheCatalogWritesOtherwise) {
+  Index x;
+  add(x, 0, elex::lexical::kIdentifiers, "Transport.macSecProfile Transport.macSecCa");
+  add(x, 1, elex::lexical::kIdentifiers, "EUtranCellFDD.pmMacVolDl Transport.ipSecTunnel");
+  add(x, 2, elex::lexical::kIdentifiers, "Rach.rachopt");
+  ASSERT_EQ(x.finish(), ELEX_OK);
+  // "macsec" is not a word of the index; mac + sec are (weight kRespellWeight).
+  std::vector<std::pair<std::string, float>> terms;
+  x.query_terms("MACsec", 6, &terms);
+  bool mac = false, sec = false;
+  for (const auto& [t, w] : terms) {
+    if (t == "mac") mac = (w == elex::lexical::kRespellWeight);
+    if (t == "sec") sec = (w == elex::lexical::kRespellWeight);
+  }
+  EXPECT_TRUE(mac && sec);
+  auto hits = search(x, "encrypt the backhaul with macsec");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 0u);
+  // Two question words whose concatenation the index knows.
+  hits = search(x, "rach opt settings");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 2u);
+  // A known word is not split, and an unknown one that does not split adds nothing.
+  x.query_terms("profile zzzzzz", 14, &terms);
+  for (const auto& [t, w] : terms) EXPECT_EQ(w, 1.0f) << t;
+}
+
 TEST(Lexical, SharedIdentifiersAreWeakEvidence) {
   const Index x = small();
   // featureState is in every document: its IDF is the lowest there is.

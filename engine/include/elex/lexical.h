@@ -39,11 +39,13 @@ enum Field : std::uint32_t {
 };
 
 /// Field weights and length normalisation (chosen on the dev split of eval/facts-questions.json).
-inline constexpr float kFieldWeight[kFieldCount] = {4.0f, 3.0f, 3.0f, 0.3f, 1.0f, 1.0f, 1.5f};
-inline constexpr float kFieldB[kFieldCount] = {0.0f, 0.5f, 0.0f, 0.3f, 0.5f, 0.75f, 0.5f};
+inline constexpr float kFieldWeight[kFieldCount] = {4.0f, 3.0f, 3.0f, 1.0f, 1.0f, 0.4f, 1.5f};
+inline constexpr float kFieldB[kFieldCount] = {0.0f, 0.5f, 0.0f, 0.3f, 0.5f, 0.9f, 0.5f};
 inline constexpr float kK1 = 1.2f;
 /// Weight of a token a glossary entry adds to a question.
 inline constexpr float kExpansionWeight = 0.6f;
+/// Weight of a question word split into two known words, or of two joined.
+inline constexpr float kRespellWeight = 0.8f;
 /// Most documents and glossary entries an index holds.
 inline constexpr std::uint32_t kMaxDocuments = 1u << 20;
 inline constexpr std::uint32_t kMaxSynonyms = 1u << 16;
