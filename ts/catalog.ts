@@ -285,8 +285,17 @@ function fnv64(s: string): string {
  * not define become bare entries (identifiers are all a catalog needs).
  * Throws ElexError INVALID_ARGUMENT listing the problems with their paths.
  */
-export function loadCatalog(input: unknown, source = 'catalog'): LoadedCatalog {
-  const problems = checkCatalog(input);
+export function loadCatalog(
+  input: unknown,
+  source = 'catalog',
+  /**
+   * A catalog checked already, with its fingerprint (the engine's workers
+   * take the page's checked copy: checking it again cost a fresh worker
+   * tens of ms).
+   */
+  checked?: { fingerprint: string },
+): LoadedCatalog {
+  const problems = checked ? [] : checkCatalog(input);
   if (problems.length)
     throw Object.assign(
       new ElexError(
@@ -330,7 +339,8 @@ export function loadCatalog(input: unknown, source = 'catalog'): LoadedCatalog {
       kpis: kpis.size,
       categories: categories.size,
     },
-    fingerprint: fnv64(jsonOf([c.features, c.parameters ?? [], c.counters ?? [], c.kpis ?? []], source)),
+    fingerprint:
+      checked?.fingerprint ?? fnv64(jsonOf([c.features, c.parameters ?? [], c.counters ?? [], c.kpis ?? []], source)),
     features,
     parameters,
     counters,

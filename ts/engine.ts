@@ -388,7 +388,14 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       learning,
       persist: persist ? { name: persist.name, backend: persist.backend, fingerprint: persist.fingerprint } : null,
     },
-    ran: catalog ? { catalogJson: catalog.json ?? JSON.stringify(catalog.catalog), dim, ...routing } : null,
+    ran: catalog
+      ? {
+          catalogJson: catalog.json ?? JSON.stringify(catalog.catalog),
+          fingerprint: catalog.fingerprint,
+          dim,
+          ...routing,
+        }
+      : null,
   });
   try {
     progress('workers', 0, workers);

@@ -206,6 +206,8 @@ export interface RanSetup {
   weights?: Partial<RouteWeights>;
   /** Leave the default glossary out (ablations only). */
   noDefaultGlossary?: boolean;
+  /** The page checked this catalog already and gives its fingerprint: not checked again. */
+  fingerprint?: string;
 }
 
 /**
@@ -308,7 +310,11 @@ export class RanHost {
       this.buildPhases[name] = now - tp;
       tp = now;
     };
-    this.catalog = loadCatalog(JSON.parse(setup.catalogJson) as unknown, 'the catalog');
+    this.catalog = loadCatalog(
+      JSON.parse(setup.catalogJson) as unknown,
+      'the catalog',
+      setup.fingerprint === undefined ? undefined : { fingerprint: setup.fingerprint },
+    );
     phase('catalog');
     for (const code of this.catalog.features.keys())
       if (agentShardOf(code, AGENT_SHARDS) % setup.workers === setup.worker) this.hosted.add(code);
@@ -358,26 +364,31 @@ export class RanHost {
     phase('lexical');
     // Exact-hit keys of the items that name a hosted feature (an item
     // shared by features on several workers is keyed on each of them).
-    this.items.forEach((it, id) => {
-      if (!it.features.some((c) => this.hosted.has(c))) return;
-      const key = (k: string, map = this.ids) => {
-        const list = map.get(k);
-        if (list) list.push(id);
-        else map.set(k, [id]);
-      };
+    const key = (map: Map<string, number[]>, k: string, id: number) => {
+      const list = map.get(k);
+      if (list) list.push(id);
+      else map.set(k, [id]);
+    };
+    const { items, hosted, ids, acronyms, phrases } = this;
+    for (let id = 0; id < items.length; id++) {
+      const it = items[id]!;
+      let mine = false;
+      for (const c of it.features) if (hosted.has(c)) mine = true;
+      if (!mine) continue;
       if (it.kind === 'feature') {
         const f = this.catalog.features.get(it.name)!;
-        key(normCode(f.code));
-        if (f.acronym) key(f.acronym, this.acronyms);
-        if (f.name) this.phrases.push([f.name.toLowerCase(), id]);
+        key(ids, normCode(f.code), id);
+        if (f.acronym) key(acronyms, f.acronym, id);
+        if (f.name) phrases.push([f.name.toLowerCase(), id]);
       } else if (it.kind === 'kpi') {
-        this.phrases.push([it.name.toLowerCase(), id]);
+        phrases.push([it.name.toLowerCase(), id]);
       } else {
-        key(it.name.toLowerCase());
-        const dot = it.name.lastIndexOf('.');
-        if (dot > 0) key(it.name.slice(dot + 1).toLowerCase());
+        const lower = it.name.toLowerCase();
+        key(ids, lower, id);
+        const dot = lower.lastIndexOf('.');
+        if (dot > 0) key(ids, lower.slice(dot + 1), id);
       }
-    });
+    }
     phase('exact');
     // The hosted features' profiles in an index (item id = feature id: the
     // features are the first items), searched by exact scan: a few hundred
