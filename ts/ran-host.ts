@@ -90,6 +90,8 @@ export interface RouteEvidence {
   lexical: number;
   /** Past feedback on the feature for similar questions, in [-1, 1]: above 0 raised it, below 0 lowered it. */
   feedback: number;
+  /** The share of the question's words its best parameter, counter or KPI holds, in [0, 1]. */
+  item: number;
 }
 
 /** Where a router's build time went, in ms. */
@@ -226,8 +228,18 @@ export interface RouteWeights {
   lexical: number;
   /** Weight of the feedback signal (added to the fused score, which is then clamped to [0, 1]). */
   feedback: number;
+  /** Weight of the item signal (added likewise, to the best RERANK candidates). */
+  item: number;
 }
-export const ROUTE_WEIGHTS: Readonly<RouteWeights> = { vector: 0.5, exact: 0.5, lexical: 1, feedback: 1 };
+export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
+  vector: 0.5,
+  exact: 0.5,
+  lexical: 1,
+  feedback: 1,
+  item: 0.15,
+};
+/** Candidates re-scored with the item signal. */
+const RERANK = 16;
 /** Rated questions remembered per worker (oldest forgotten first). */
 export const ROUTE_MEMORY_MAX = 4096;
 /** Rated questions consulted per question, and how similar one must be to count. */
@@ -624,8 +636,19 @@ export class RanHost {
       }
     }
     const lexical = this.lexicalScores(text);
-    const ranked = (reference ? this.rankReference : this.rank).call(this, exact, k, hits, from, n, lexical, feedback);
-    return this.withItemMatches(ranked, text);
+    // The best candidates are re-scored with their items' evidence.
+    const wide = this.weights.item > 0 ? Math.max(k, RERANK) : k;
+    const ranked = (reference ? this.rankReference : this.rank).call(
+      this,
+      exact,
+      wide,
+      hits,
+      from,
+      n,
+      lexical,
+      feedback,
+    );
+    return this.withItemMatches(ranked, text).slice(0, k);
   }
 
   /**
@@ -640,26 +663,31 @@ export class RanHost {
     if (features.length === 0) return features;
     const q = new Set(this.b.tokenize(text));
     if (q.size === 0) return features;
+    const w = this.weights.item;
     for (const f of features) {
       const feature = this.catalog.features.get(f.code);
       if (!feature) continue;
       const found: MatchedItem[] = [];
+      let best = 0;
       for (const it of this.itemWords(feature)) {
-        if (f.matched.some((m) => m.exact && m.name === it.item)) continue;
         let hits = 0;
-        for (const w of it.name) if (q.has(w)) hits++;
-        for (const w of it.description) if (q.has(w)) hits += 0.5;
+        for (const word of it.name) if (q.has(word)) hits++;
+        for (const word of it.description) if (q.has(word)) hits += 0.5;
         if (hits === 0) continue;
+        best = Math.max(best, Math.min(1, hits / q.size));
+        if (f.matched.some((m) => m.exact && m.name === it.item)) continue;
         const score = Math.min(1, hits / Math.sqrt(q.size * Math.max(1, it.name.size)));
         if (score >= ITEM_MIN) found.push({ kind: it.kind, name: it.item, score, exact: false });
       }
+      f.evidence.item = best;
+      if (w > 0 && best > 0) f.score = Math.min(1, Math.max(0, f.score + w * best));
       if (found.length === 0) continue;
       found.sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const exact = f.matched.filter((m) => m.exact);
       const rest = f.matched.filter((m) => !m.exact);
       f.matched = [...exact, ...found, ...rest].slice(0, MATCHED_MAX);
     }
-    return features;
+    return w > 0 ? features.sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1)) : features;
   }
 
   /** A feature's items with the words of their names and descriptions (tokenised once, in one call, on first use). */
@@ -831,7 +859,7 @@ export class RanHost {
         name: this.catalog.features.get(code)?.name ?? code,
         score: score(f),
         matched,
-        evidence: { vector: vec[f]!, exact: ex[f]!, lexical: lx[f]!, feedback: fb[f]! },
+        evidence: { vector: vec[f]!, exact: ex[f]!, lexical: lx[f]!, feedback: fb[f]!, item: 0 },
       };
     });
   }
@@ -929,7 +957,7 @@ export class RanHost {
         name: this.catalog.features.get(code)?.name ?? code,
         score: this.fuse(e.vec, e.exact, e.lexical, e.feedback),
         matched: e.matched.slice(0, 8),
-        evidence: { vector: e.vec, exact: e.exact, lexical: e.lexical, feedback: e.feedback },
+        evidence: { vector: e.vec, exact: e.exact, lexical: e.lexical, feedback: e.feedback, item: 0 },
       }))
       .sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1))
       .slice(0, k);
