@@ -256,6 +256,13 @@ const specificity = (n: number) => 1 / (1 + Math.log(Math.max(1, n)));
 /** Index search results of one or more questions (ids and distances, k a question). */
 type VectorHits = { ids: Uint32Array; distances: Float32Array };
 
+/** A feature's items and their words (RanHost.itemWords). */
+interface ItemWords {
+  items: { kind: ItemKind; item: string; nameWords: number }[];
+  /** word → [item index, weight] */
+  byWord: Map<string, [number, number][]>;
+}
+
 interface Item {
   kind: ItemKind;
   name: string;
@@ -648,7 +655,7 @@ export class RanHost {
       lexical,
       feedback,
     );
-    return this.withItemMatches(ranked, text).slice(0, k);
+    return this.withItemMatches(ranked, text, k).slice(0, k);
   }
 
   /**
@@ -659,70 +666,91 @@ export class RanHost {
    * is (words of its name in the question + ½ × words only its description
    * shares) / √(question words × name words), at least ITEM_MIN.
    */
-  private withItemMatches(features: RoutedFeature[], text: string): RoutedFeature[] {
+  private withItemMatches(features: RoutedFeature[], text: string, k: number): RoutedFeature[] {
     if (features.length === 0) return features;
     const q = new Set(this.b.tokenize(text));
     if (q.size === 0) return features;
     const w = this.weights.item;
+    const hitsOf = new Map<number, number>();
+    const perFeature = new Map<RoutedFeature, { words: ItemWords; hits: [number, number][] }>();
     for (const f of features) {
       const feature = this.catalog.features.get(f.code);
       if (!feature) continue;
-      const found: MatchedItem[] = [];
+      const words = this.itemWords(feature);
+      hitsOf.clear();
+      for (const word of q)
+        for (const [item, weight] of words.byWord.get(word) ?? []) hitsOf.set(item, (hitsOf.get(item) ?? 0) + weight);
       let best = 0;
-      for (const it of this.itemWords(feature)) {
-        let hits = 0;
-        for (const word of it.name) if (q.has(word)) hits++;
-        for (const word of it.description) if (q.has(word)) hits += 0.5;
-        if (hits === 0) continue;
-        best = Math.max(best, Math.min(1, hits / q.size));
-        if (f.matched.some((m) => m.exact && m.name === it.item)) continue;
-        const score = Math.min(1, hits / Math.sqrt(q.size * Math.max(1, it.name.size)));
-        if (score >= ITEM_MIN) found.push({ kind: it.kind, name: it.item, score, exact: false });
-      }
+      for (const hits of hitsOf.values()) best = Math.max(best, Math.min(1, hits / q.size));
       f.evidence.item = best;
       if (w > 0 && best > 0) f.score = Math.min(1, Math.max(0, f.score + w * best));
+      perFeature.set(f, { words, hits: [...hitsOf] });
+    }
+    if (w > 0) features.sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1));
+    // `matched` of the k returned: exact hits, then the items by score.
+    for (const f of features.slice(0, k)) {
+      const p = perFeature.get(f);
+      if (!p || p.hits.length === 0) continue;
+      const found: MatchedItem[] = [];
+      for (const [i, hits] of p.hits) {
+        const it = p.words.items[i]!;
+        if (f.matched.some((m) => m.exact && m.name === it.item)) continue;
+        const score = Math.min(1, hits / Math.sqrt(q.size * Math.max(1, it.nameWords)));
+        if (score >= ITEM_MIN) found.push({ kind: it.kind, name: it.item, score, exact: false });
+      }
       if (found.length === 0) continue;
       found.sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const exact = f.matched.filter((m) => m.exact);
       const rest = f.matched.filter((m) => !m.exact);
       f.matched = [...exact, ...found, ...rest].slice(0, MATCHED_MAX);
     }
-    return w > 0 ? features.sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1)) : features;
+    return features;
   }
 
-  /** A feature's items with the words of their names and descriptions (tokenised once, in one call, on first use). */
-  private itemWords(f: Feature) {
+  /**
+   * A feature's items, and for each word of their names (weight 1) and
+   * descriptions (½, words not in the name) the items that hold it;
+   * tokenised once, in one call, on first use or in the background.
+   */
+  private itemWords(f: Feature): ItemWords {
     let words = this.words.get(f.code);
     if (!words) {
-      const items: { kind: ItemKind; item: string; description: string }[] = [];
+      const items: ItemWords['items'] = [];
+      const texts: string[] = [];
       const put = (kind: ItemKind, names: string[] | undefined, map: Map<string, { description?: string }>) => {
-        for (const item of names ?? []) items.push({ kind, item, description: map.get(item)?.description ?? '' });
+        for (const item of names ?? []) {
+          items.push({ kind, item, nameWords: 0 });
+          texts.push(clipUtf8(item), clipUtf8(map.get(item)?.description ?? ''));
+        }
       };
       put('parameter', f.parameters, this.catalog.parameters);
       put('counter', f.counters, this.catalog.counters);
       put('kpi', f.kpis, this.catalog.kpis);
-      const tokens = this.b.tokenizeMany(items.flatMap((it) => [clipUtf8(it.item), clipUtf8(it.description)]));
-      words = items.map((it, i) => {
+      const tokens = this.b.tokenizeMany(texts);
+      const byWord = new Map<string, [number, number][]>();
+      const post = (word: string, item: number, weight: number) => {
+        const list = byWord.get(word);
+        if (list) list.push([item, weight]);
+        else byWord.set(word, [[item, weight]]);
+      };
+      let entries = 0;
+      items.forEach((it, i) => {
         const name = new Set(tokens[2 * i]);
-        return {
-          kind: it.kind,
-          item: it.item,
-          name,
-          description: new Set(tokens[2 * i + 1]!.filter((w) => !name.has(w))),
-        };
+        it.nameWords = name.size;
+        for (const word of name) post(word, i, 1);
+        for (const word of new Set(tokens[2 * i + 1])) if (!name.has(word)) (post(word, i, 0.5), entries++);
+        entries += name.size;
       });
+      words = { items, byWord };
       this.words.set(f.code, words);
-      // JavaScript heap, roughly: an entry and two sets, and each word in them.
-      for (const w of words) this.wordsBytes += 160 + 48 * (w.name.size + w.description.size);
+      // JavaScript heap, roughly: an entry per item, per word and per posting.
+      this.wordsBytes += 120 * items.length + 64 * byWord.size + 32 * entries;
     }
     return words;
   }
 
   private wordsBytes = 0;
-  private readonly words = new Map<
-    string,
-    { kind: ItemKind; item: string; name: Set<string>; description: Set<string> }[]
-  >();
+  private readonly words = new Map<string, ItemWords>();
 
   /** BM25F of the hosted features for a question, each divided by the question's best score (over all features). */
   lexicalScores(text: string): Map<string, number> {
