@@ -730,7 +730,18 @@ function showMemory(s: EngineStats): void {
         g.fillRect(i * step - 1, 0, 2, h);
       }
     });
-    line(css.getPropertyValue('--accent') || '#4fc3f7', (m) => h - 2 - (m.used / maxUsed) * (h - 12));
+    // Used bytes as a filled area under its line, so a steady level shows too.
+    const usedY = (m: MemSample) => h - 2 - (m.used / maxUsed) * (h - 12);
+    g.globalAlpha = 0.25;
+    g.fillStyle = css.getPropertyValue('--accent') || '#4fc3f7';
+    g.beginPath();
+    g.moveTo(0, h);
+    memHistory.forEach((m, i) => g.lineTo(i * step, usedY(m)));
+    g.lineTo((memHistory.length - 1) * step, h);
+    g.closePath();
+    g.fill();
+    g.globalAlpha = 1;
+    line(css.getPropertyValue('--accent') || '#4fc3f7', usedY);
     line(css.getPropertyValue('--warn') || '#d29922', (m) => h - 2 - m.pressure * (h - 12));
   }
   const first = memHistory[0]!;
