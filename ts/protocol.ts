@@ -71,6 +71,17 @@ export interface InitRequest {
   ran: RanSetup | null;
 }
 
+export interface IndexAddOptions {
+  parallel?: boolean;
+  snapshot?: boolean;
+}
+
+export interface IndexAddReply {
+  stats: IndexStats;
+  /** The shard's bytes after the add, when asked for. */
+  snapshot: Uint8Array | null;
+}
+
 /** What a worker's router reports. */
 export interface RanStats {
   items: number;
@@ -134,8 +145,13 @@ export interface WorkerApi {
   distanceBatch(req: DistanceBatchInput): Promise<DistanceBatchOutput & { ms: number }>;
   /** Index calls; each worker holds its shard of every named index. */
   indexCreate(name: string, options: IndexOptions): Promise<IndexStats>;
-  /** `ids` and `vectors` are transferred in (the engine passes its own copies). */
-  indexAdd(name: string, ids: Uint32Array, vectors: Float32Array): Promise<IndexStats>;
+  /**
+   * `ids` and `vectors` are copied in. `parallel` builds on the worker's
+   * threads (default false: one thread, so a replay of the same adds gives
+   * the same graph); `snapshot` sends the shard's bytes back after the add
+   * (transferred), taken in the same call.
+   */
+  indexAdd(name: string, ids: Uint32Array, vectors: Float32Array, options?: IndexAddOptions): Promise<IndexAddReply>;
   /** `queries` transferred in; `ids`/`distances` transferred out. */
   indexSearch(
     name: string,

@@ -150,13 +150,15 @@ const api: WorkerApi = {
       indexes.set(name, ix);
       return ix.stats();
     }),
-  indexAdd: (name, ids, vectors) =>
+  indexAdd: (name, ids, vectors, options = {}) =>
     serve(async () => {
       const ix = indexNamed(name);
       await agents().reserve(estimateAdd(ix, ids.length));
-      ix.add(ids, vectors);
+      ix.add(ids, vectors, { parallel: options.parallel === true });
       reportIndexBytes();
-      return ix.stats();
+      const snapshot = options.snapshot ? ix.save() : null;
+      const reply = { stats: ix.stats(), snapshot };
+      return snapshot ? Comlink.transfer(reply, [snapshot.buffer]) : reply;
     }),
   indexSearch: (name, queries, k, options) =>
     serve(() => {
