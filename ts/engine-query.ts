@@ -277,6 +277,7 @@ export class EngineQueries {
     const idle = (globalThis as { requestIdleCallback?: (f: () => void, o?: { timeout: number }) => number })
       .requestIdleCallback;
     pool.addRestorer(this.restoreCooldowns);
+    pool.addRestorer(this.restoreHistory);
     const warm = () => void validatorTables(catalog);
     if (idle) idle(warm, { timeout: 2000 });
     else setTimeout(warm, 0);
@@ -413,6 +414,52 @@ export class EngineQueries {
     return { entries: this.cooldowns.size, replayError: this.cooldownReplayError };
   }
 
+  /**
+   * The page's copy of the monitor history (per KPI set, per cell: count,
+   * mean and M2 of each KPI), as the cells' workers last returned it. A
+   * replaced worker is given its cells' rows back (restoreHistory).
+   */
+  private readonly history = new Map<string, { kpis: number; cells: Map<string, Float64Array> }>();
+
+  private mirrorHistory(cells: string[], r: MonitorShardResult): void {
+    const width = r.kpis.length * 3;
+    let set = this.history.get(r.historyKey);
+    if (!set || set.kpis !== r.kpis.length)
+      this.history.set(r.historyKey, (set = { kpis: r.kpis.length, cells: new Map() }));
+    cells.forEach((cell, j) => set.cells.set(cell, r.history.slice(j * width, (j + 1) * width)));
+  }
+
+  /** Restorer of a worker's monitor history (pool.addRestorer): the rows of the cells it owns. */
+  readonly restoreHistory = async (worker: number, remote: RemoteApi): Promise<void> => {
+    const W = this.pool.size;
+    for (const [key, set] of this.history) {
+      const mine = [...set.cells.keys()].filter((c) => hash32(c) % W === worker);
+      if (mine.length === 0) continue;
+      const width = set.kpis * 3;
+      const rows = new Float64Array(mine.length * width);
+      mine.forEach((c, i) => rows.set(set.cells.get(c)!, i * width));
+      try {
+        await remote.monitorRestore(key, mine, set.kpis, transfer(rows, [rows.buffer]));
+      } catch (e) {
+        const err = revive(e);
+        if (err.code === 'WORKER_CRASHED') throw err;
+        this.historyReplayError = err.message; // anomaly scores of these cells start again
+      }
+    }
+  };
+  private historyReplayError: string | null = null;
+
+  /** What the page keeps to restore monitor history: KPI sets, cells, bytes; the last restore's problem. */
+  historyMirror(): { sets: number; cells: number; bytes: number; replayError: string | null } {
+    let cells = 0,
+      bytes = 0;
+    for (const set of this.history.values()) {
+      cells += set.cells.size;
+      bytes += set.cells.size * set.kpis * 24;
+    }
+    return { sets: this.history.size, cells, bytes, replayError: this.historyReplayError };
+  }
+
   /** KPIs, statistics and alerts for a batch of PM counters, sharded by cell. */
   async monitor(batch: MonitorBatch, options: MonitorOptions = {}): Promise<MonitorResult> {
     const t0 = now();
@@ -480,6 +527,12 @@ export class EngineQueries {
       }),
     );
     const t2 = now();
+    for (const part of results)
+      if (part)
+        this.mirrorHistory(
+          part[0].map((i) => cells[i]!),
+          part[1],
+        );
     const first = results.find((r) => r !== null)![1];
     const kpis = first.kpis;
     const K = kpis.length;

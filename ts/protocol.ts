@@ -197,6 +197,12 @@ export interface WorkerApi {
   validate(req: ValidateRequest): Promise<ValidateReply>;
   /** KPIs of this worker's cells; `data` transferred in, results transferred out. */
   monitor(req: MonitorShard): Promise<MonitorShardResult>;
+  /**
+   * Puts back the monitor history of some cells (a replaced worker's, kept
+   * by the page): cells × kpis × 3 values of the KPI set `key`. Applied once
+   * the router exists, before any monitor call.
+   */
+  monitorRestore(key: string, cells: string[], kpis: number, rows: Float64Array): Promise<void>;
   /** Router figures, or null while it is being built. */
   ranStats(): Promise<RanStats | null>;
   /** Benchmark aid: this worker's share of `agents` agents ("FAJ 121 3000"…) with `states` states each. */

@@ -25,6 +25,8 @@ let queryChain: Promise<unknown> = Promise.resolve();
 let validatorMade: Promise<ValidatorHandle> | null = null;
 let validatorFresh = true;
 let validatorBytes = 0;
+/** Monitor history given back (monitorRestore) while the router is being built. */
+const pendingHistory: { key: string; cells: string[]; kpis: number; rows: Float64Array }[] = [];
 
 function validator(): Promise<ValidatorHandle> {
   if (!validatorMade) {
@@ -128,6 +130,8 @@ const api: WorkerApi = {
           // Worker 0 validates: its validator is made now, not in the first call.
           if (req.index === 0) validator().catch(() => {});
           const r = await host.build();
+          // Monitor history given back before the router was built (a replacement's).
+          for (const h of pendingHistory.splice(0)) r.restoreHistory(h.key, h.cells, h.kpis, h.rows);
           ran = r;
           return r;
         })();
@@ -248,9 +252,25 @@ const api: WorkerApi = {
   monitor: (req) =>
     serve(async () => {
       const r = (await router()).monitor(req);
-      const arrays = [r.anomalies, r.maxZ, r.breaches, r.kpiStats, r.counterStats, r.nullCounts, r.values, r.reasons];
+      const arrays = [
+        r.anomalies,
+        r.maxZ,
+        r.breaches,
+        r.kpiStats,
+        r.counterStats,
+        r.nullCounts,
+        r.values,
+        r.reasons,
+        r.history,
+      ];
       // Several arrays are views of one buffer: each buffer once in the transfer list.
       return Comlink.transfer(r, [...new Set(arrays.flatMap((x) => (x ? [x.buffer as ArrayBuffer] : [])))]);
+    }),
+  monitorRestore: (key, cells, kpis, rows) =>
+    serve(() => {
+      if (!ranReady) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
+      if (ran) ran.restoreHistory(key, cells, kpis, rows);
+      else pendingHistory.push({ key, cells, kpis, rows });
     }),
   agentValues: (code, state) => serve(() => agents().values(code, state)),
   agentInfo: (code) => serve(() => agents().info(code)),
