@@ -138,8 +138,14 @@ export const MAX_SHARDS = 256;
  * call and they become the shard's base (see ShardLog).
  */
 export const PARALLEL_ADD_MIN = 1024;
-/** A shard's log is folded into a fresh base once it holds this many bytes and half the base's. */
-export const COMPACT_MIN_BYTES = 4 << 20;
+/**
+ * A shard's log is folded into a fresh base (the shard's bytes, saved by its
+ * worker) once it holds max(COMPACT_MIN_ADDS, size / 32) added vectors, or
+ * COMPACT_MAX_BYTES: a replay then re-inserts at most that many vectors,
+ * and a shard is saved once per size / 32 vectors added.
+ */
+export const COMPACT_MIN_ADDS = 1024;
+export const COMPACT_MAX_BYTES = 16 << 20;
 /** Tries of one shard's add or remove whose worker died (each on its replacement). */
 const CRASH_TRIES = 4;
 
@@ -157,6 +163,8 @@ interface ShardLog {
   log: Mutation[];
   /** Bytes held by `log`. */
   logBytes: number;
+  /** Vectors added in `log`. */
+  logAdds: number;
   /** This shard's adds and removes, one at a time (the log's order is the worker's). */
   chain: Promise<unknown>;
   /** Why the shard could not be restored into a replacement (it answers nothing until a load). */
@@ -210,6 +218,7 @@ export async function openEngineIndex(
     base,
     log: [],
     logBytes: 0,
+    logAdds: 0,
     chain: Promise.resolve(),
     lost: null,
   });
@@ -248,14 +257,18 @@ export async function openEngineIndex(
     const shard = logs[s]!;
     shard.log.push(m);
     shard.logBytes += m.ids.byteLength + (m.op === 'add' ? m.vectors.byteLength : 0);
-    if (shard.logBytes >= COMPACT_MIN_BYTES && shard.logBytes * 2 >= (shard.base?.byteLength ?? 0))
+    if (m.op === 'add') shard.logAdds += m.ids.length;
+    const due = () =>
+      shard.logAdds >= Math.max(COMPACT_MIN_ADDS, sizes[s]! / 32) || shard.logBytes >= COMPACT_MAX_BYTES;
+    if (due())
       void serial(s, async () => {
-        if (shard !== logs[s] || shard.logBytes < COMPACT_MIN_BYTES) return;
+        if (shard !== logs[s] || !due()) return;
         const bytes = await onShard<Uint8Array>(s, (r) => r.indexSave(part(s)));
         if (shard !== logs[s]) return;
         shard.base = bytes;
         shard.log = [];
         shard.logBytes = 0;
+        shard.logAdds = 0;
       }).catch(() => {}); // the log stays as it was: still a full copy
   };
 
@@ -351,6 +364,7 @@ export async function openEngineIndex(
         shard.base = r.snapshot;
         shard.log = [];
         shard.logBytes = 0;
+        shard.logAdds = 0;
       } else append(s, { op: 'add', ids, vectors });
     });
   const removePart = (s: number, ids: Uint32Array) =>

@@ -393,23 +393,27 @@ export class EngineQueries {
     }
     const cols = packValidatorColumns({ params, current: values, proposed: values, at, cells });
     try {
-      const r = await remote.validate({
-        columns: cols,
-        flags: VALIDATE_RECORD | VALIDATE_CALLER_CHECKED,
-        count: this.catalog.parameters.size,
-        floorAt: -Infinity, // the table itself comes back: no floor needed
-      });
-      const rejected = r.counts.reject;
-      this.cooldownReplayError = rejected ? `${rejected} of ${n} cooldowns were not taken back` : null;
+      // Answered at once; the worker runs it when its validator is made, before any validate().
+      await remote.validateRestore(
+        transfer(
+          {
+            columns: cols,
+            flags: VALIDATE_RECORD | VALIDATE_CALLER_CHECKED,
+            count: this.catalog.parameters.size,
+            floorAt: this.maxRecordedAt, // the fallback, should the run fail
+          },
+          [cols.bytes],
+        ),
+      );
     } catch (e) {
       const err = revive(e);
       if (err.code === 'WORKER_CRASHED') throw err;
-      // Not replayed: the next call's floorAt makes every cooldown count from the latest recorded time.
+      // Not given back: the next call's floorAt makes every cooldown count from the latest recorded time.
       this.cooldownReplayError = err.message;
     }
   };
 
-  /** Cooldowns kept on the page for recovery (entries), and the last replay's problem, if any. */
+  /** Cooldowns kept on the page for recovery (entries), and the last hand-back's problem, if any. */
   cooldownMirror(): { entries: number; replayError: string | null } {
     return { entries: this.cooldowns.size, replayError: this.cooldownReplayError };
   }

@@ -352,6 +352,7 @@ export class WorkerPool {
                 lifeLock,
                 host: { ...this.opts.host, worker: index, workers: this.opts.workers },
                 ran: this.opts.ran ? { ...this.opts.ran, worker: index, workers: this.opts.workers } : null,
+                holdRouter: replacement,
               },
               [],
             ),
@@ -370,7 +371,12 @@ export class WorkerPool {
       if (replacement) {
         const tr = performance.now();
         // One at a time, in the order registered; the worker's death ends it.
-        for (const restore of [...this.restorers]) await Promise.race([restore(index, remote), dead]);
+        try {
+          for (const restore of [...this.restorers]) await Promise.race([restore(index, remote), dead]);
+        } finally {
+          // The router is built after the restore (held back so that the restore is not queued behind it).
+          remote.startRouter().catch(() => {});
+        }
         const done = performance.now();
         this.restores[index] = { worker: index, ms: done - t0, restoreMs: done - tr, at: Date.now() };
       }

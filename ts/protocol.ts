@@ -69,6 +69,12 @@ export interface InitRequest {
   host: HostSetup;
   /** The catalog and router setup; built in the background after init. */
   ran: RanSetup | null;
+  /**
+   * A replacement: its router is built only once startRouter() is called
+   * (after the page restored it), so that the restore is not queued
+   * behind the catalog's parse.
+   */
+  holdRouter: boolean;
 }
 
 export interface IndexAddOptions {
@@ -195,6 +201,13 @@ export interface WorkerApi {
    * reasons come back transferred.
    */
   validate(req: ValidateRequest): Promise<ValidateReply>;
+  /**
+   * A replacement of worker 0 is given the cooldowns the page kept, as one
+   * recorded run (columns transferred). It answers at once; the run is made
+   * as soon as the validator exists, before any validate() call. If it
+   * fails, `floorAt` becomes the cooldown floor (the fallback).
+   */
+  validateRestore(req: ValidateRequest): Promise<void>;
   /** KPIs of this worker's cells; `data` transferred in, results transferred out. */
   monitor(req: MonitorShard): Promise<MonitorShardResult>;
   /**
@@ -203,6 +216,8 @@ export interface WorkerApi {
    * the router exists, before any monitor call.
    */
   monitorRestore(key: string, cells: string[], kpis: number, rows: Float64Array): Promise<void>;
+  /** Starts building the router of a worker started with holdRouter (after its restore). */
+  startRouter(): Promise<void>;
   /** Router figures, or null while it is being built. */
   ranStats(): Promise<RanStats | null>;
   /** Benchmark aid: this worker's share of `agents` agents ("FAJ 121 3000"…) with `states` states each. */
