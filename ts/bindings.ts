@@ -1979,3 +1979,52 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
     );
   return new Bindings(m, memory, variant, module, threads);
 }
+
+/**
+ * A public method called with arguments of another shape than documented
+ * (a value of another type, a getter or proxy that throws, a cycle, a size
+ * no array can have) fails with INVALID_ARGUMENT naming the method, never
+ * with a TypeError or RangeError from inside. Every method of the classes
+ * below is wrapped once, here; ElexErrors pass through unchanged, and a trap
+ * of the wasm module is INTERNAL.
+ */
+function guardArguments(proto: object, what: string): void {
+  for (const key of Object.getOwnPropertyNames(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, key)!;
+    if (key === 'constructor' || typeof d.value !== 'function') continue;
+    const method = d.value as (...args: unknown[]) => unknown;
+    Object.defineProperty(proto, key, {
+      ...d,
+      value: function guarded(this: unknown, ...args: unknown[]) {
+        try {
+          return method.apply(this, args);
+        } catch (e) {
+          throw asElexError(e, `${what}.${key}()`);
+        }
+      },
+    });
+  }
+}
+
+/** What a public method throws for a failure that is not an ElexError (see guardArguments). */
+export function asElexError(e: unknown, where: string): ElexError {
+  if (e instanceof ElexError) return e;
+  const message = e instanceof Error ? e.message : 'a value that is not an Error was thrown';
+  if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)
+    return new ElexError('INTERNAL', `${where}: the engine trapped (${message}); please report it`, { cause: e });
+  return new ElexError(
+    'INVALID_ARGUMENT',
+    `${where}: an argument is not of the documented type or shape (${message})`,
+    { cause: e },
+  );
+}
+
+for (const [cls, name] of [
+  [Bindings, 'bindings'],
+  [NativeHandle, 'handle'],
+  [IndexHandle, 'index'],
+  [EmbedderHandle, 'embedder'],
+  [LexicalHandle, 'lexical'],
+  [ValidatorHandle, 'validator'],
+] as const)
+  guardArguments(cls.prototype, name);
