@@ -9,7 +9,7 @@
  * bindings from a worker, never from a page's main thread.
  */
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
-import { ElexError, codeForStatus } from './errors.ts';
+import { ElexError, asElexError, codeForStatus } from './errors.ts';
 import { detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
   AGENT_ACTIONS,
@@ -2004,19 +2004,6 @@ function guardArguments(proto: object, what: string): void {
       },
     });
   }
-}
-
-/** What a public method throws for a failure that is not an ElexError (see guardArguments). */
-export function asElexError(e: unknown, where: string): ElexError {
-  if (e instanceof ElexError) return e;
-  const message = e instanceof Error ? e.message : 'a value that is not an Error was thrown';
-  if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)
-    return new ElexError('INTERNAL', `${where}: the engine trapped (${message}); please report it`, { cause: e });
-  return new ElexError(
-    'INVALID_ARGUMENT',
-    `${where}: an argument is not of the documented type or shape (${message})`,
-    { cause: e },
-  );
 }
 
 for (const [cls, name] of [

@@ -13,7 +13,7 @@
  * added is lost and searches return what they did before.
  */
 import { ContainerKind, readContainer, writeContainer } from './container.ts';
-import { ElexError } from './errors.ts';
+import { ElexError, guardMethods } from './errors.ts';
 import {
   NO_HIT,
   checkIds,
@@ -376,195 +376,198 @@ export async function openEngineIndex(
       return r.removed;
     });
 
-  return {
-    name,
-    get dim() {
-      return dim;
-    },
+  return guardMethods<EngineIndex>(
+    {
+      name,
+      get dim() {
+        return dim;
+      },
 
-    async add(ids, vectors, options) {
-      alive();
-      const idArr = checkIds(ids);
-      const n = checkVectors(vectors, dim, idArr.length, 'vectors');
-      checkTimeout(options?.timeoutMs);
-      if (options?.signal?.aborted) throw new ElexError('ABORTED', 'the add was aborted before it started');
-      const count = new Array<number>(S).fill(0);
-      const shardOfItem = new Uint16Array(n);
-      for (let i = 0; i < n; i++) count[(shardOfItem[i] = shardOf(idArr[i]!, S))]!++;
-      const pIds = count.map((c) => new Uint32Array(c));
-      const pVec = count.map((c) => new Float32Array(c * dim));
-      const fill = new Array<number>(S).fill(0);
-      for (let i = 0; i < n; i++) {
-        const s = shardOfItem[i]!,
-          at = fill[s]!++;
-        pIds[s]![at] = idArr[i]!;
-        pVec[s]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
-      }
-      const active = count.flatMap((c, s) => (c > 0 ? [s] : []));
-      const settled = Promise.allSettled(active.map((s) => addPart(s, pIds[s]!, pVec[s]!)));
-      // All or nothing: when a part failed, or the caller stopped waiting,
-      // the parts that landed are removed again (queued before any later
-      // change of their shards).
-      let gaveUp = false;
-      const outcome = settled.then(async (res) => {
-        const failed = res.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-        if (failed || gaveUp) {
-          await Promise.allSettled(
-            active.map((s, i) => (res[i]!.status === 'fulfilled' ? removePart(s, pIds[s]!) : null)),
-          );
-          if (failed) throw failed.reason;
+      async add(ids, vectors, options) {
+        alive();
+        const idArr = checkIds(ids);
+        const n = checkVectors(vectors, dim, idArr.length, 'vectors');
+        checkTimeout(options?.timeoutMs);
+        if (options?.signal?.aborted) throw new ElexError('ABORTED', 'the add was aborted before it started');
+        const count = new Array<number>(S).fill(0);
+        const shardOfItem = new Uint16Array(n);
+        for (let i = 0; i < n; i++) count[(shardOfItem[i] = shardOf(idArr[i]!, S))]!++;
+        const pIds = count.map((c) => new Uint32Array(c));
+        const pVec = count.map((c) => new Float32Array(c * dim));
+        const fill = new Array<number>(S).fill(0);
+        for (let i = 0; i < n; i++) {
+          const s = shardOfItem[i]!,
+            at = fill[s]!++;
+          pIds[s]![at] = idArr[i]!;
+          pVec[s]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
         }
-        return { added: n, size: sizes.reduce((a, b) => a + b, 0) };
-      });
-      const guards: Promise<never>[] = [];
-      const cleanups: (() => void)[] = [];
-      const { signal, timeoutMs } = options ?? {};
-      if (signal)
-        guards.push(
-          new Promise<never>((_, reject) => {
-            const onAbort = () => reject(new ElexError('ABORTED', 'the add was aborted; nothing of it was kept'));
-            signal.addEventListener('abort', onAbort, { once: true });
-            cleanups.push(() => signal.removeEventListener('abort', onAbort));
-          }),
-        );
-      if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
-        guards.push(
-          new Promise<never>((_, reject) => {
-            const t = setTimeout(
-              () =>
-                reject(
-                  new ElexError('TIMEOUT', `the add did not finish within ${timeoutMs} ms; nothing of it was kept`),
-                ),
-              timeoutMs,
+        const active = count.flatMap((c, s) => (c > 0 ? [s] : []));
+        const settled = Promise.allSettled(active.map((s) => addPart(s, pIds[s]!, pVec[s]!)));
+        // All or nothing: when a part failed, or the caller stopped waiting,
+        // the parts that landed are removed again (queued before any later
+        // change of their shards).
+        let gaveUp = false;
+        const outcome = settled.then(async (res) => {
+          const failed = res.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+          if (failed || gaveUp) {
+            await Promise.allSettled(
+              active.map((s, i) => (res[i]!.status === 'fulfilled' ? removePart(s, pIds[s]!) : null)),
             );
-            cleanups.push(() => clearTimeout(t));
+            if (failed) throw failed.reason;
+          }
+          return { added: n, size: sizes.reduce((a, b) => a + b, 0) };
+        });
+        const guards: Promise<never>[] = [];
+        const cleanups: (() => void)[] = [];
+        const { signal, timeoutMs } = options ?? {};
+        if (signal)
+          guards.push(
+            new Promise<never>((_, reject) => {
+              const onAbort = () => reject(new ElexError('ABORTED', 'the add was aborted; nothing of it was kept'));
+              signal.addEventListener('abort', onAbort, { once: true });
+              cleanups.push(() => signal.removeEventListener('abort', onAbort));
+            }),
+          );
+        if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
+          guards.push(
+            new Promise<never>((_, reject) => {
+              const t = setTimeout(
+                () =>
+                  reject(
+                    new ElexError('TIMEOUT', `the add did not finish within ${timeoutMs} ms; nothing of it was kept`),
+                  ),
+                timeoutMs,
+              );
+              cleanups.push(() => clearTimeout(t));
+            }),
+          );
+        try {
+          return await Promise.race([outcome, ...guards]);
+        } catch (e) {
+          gaveUp = true;
+          outcome.catch(() => {});
+          throw e;
+        } finally {
+          for (const c of cleanups) c();
+        }
+      },
+
+      async search(queries, k, options = {}) {
+        alive();
+        const t0 = performance.now();
+        checkK(k);
+        const nq = checkVectors(queries, dim, null, 'queries');
+        const { ef, exact, rerank } = resolveSearch(k, options);
+        checkTimeout(options.timeoutMs);
+        const total = sizes.reduce((a, b) => a + b, 0);
+        if (total === 0) throw new ElexError('EMPTY_INDEX', `index "${name}" is empty: add vectors first`);
+        if (k > total)
+          throw new ElexError('INVALID_ARGUMENT', `k ${k} is larger than the ${total} items in index "${name}"`);
+        const exactOpt = exact === 0 ? 'auto' : exact === 2;
+        // A shard whose worker died is asked again on its replacement (restored
+        // first) while the budget lasts; past it, the shard is reported missing.
+        const call: CallOptions = {
+          signal: options.signal,
+          deadline:
+            options.timeoutMs === undefined || options.timeoutMs === Infinity ? undefined : t0 + options.timeoutMs,
+        };
+        const shards = sizes.map((n, s) => ({ s, ks: Math.min(k, n) })).filter((x) => x.ks > 0);
+        const settled = await Promise.allSettled(
+          shards.map(({ s, ks }) => {
+            const lost = logs[s]?.lost;
+            if (lost) return Promise.reject(lost);
+            return retried<SearchResult & { ms: number }>(
+              s,
+              (r) => {
+                const q = queries.slice();
+                return r.indexSearch(part(s), transfer(q, [q.buffer]), ks, {
+                  ef: Math.max(ef, ks),
+                  exact: exactOpt,
+                  ...(rerank > 0 ? { rerank: Math.max(rerank, ks) } : {}),
+                });
+              },
+              call,
+            );
           }),
         );
-      try {
-        return await Promise.race([outcome, ...guards]);
-      } catch (e) {
-        gaveUp = true;
-        outcome.catch(() => {});
-        throw e;
-      } finally {
-        for (const c of cleanups) c();
-      }
-    },
+        if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
+        const parts: SearchResult[] = [];
+        const missingShards: number[] = [];
+        const shardMs = new Array<number>(S).fill(NaN);
+        let firstError: unknown;
+        settled.forEach((r, i) => {
+          const s = shards[i]!.s;
+          if (r.status === 'fulfilled') {
+            parts.push(r.value);
+            shardMs[s] = r.value.ms;
+          } else {
+            missingShards.push(s);
+            firstError ??= r.reason;
+          }
+        });
+        if (parts.length === 0) throw firstError;
+        const merged = parts.length === 1 && parts[0]!.k === k ? parts[0]! : mergeTopK(parts, nq, k);
+        return {
+          ids: merged.ids,
+          distances: merged.distances,
+          nq,
+          k,
+          partial: missingShards.length > 0,
+          missingShards,
+          shardMs,
+          elapsedMs: performance.now() - t0,
+        };
+      },
 
-    async search(queries, k, options = {}) {
-      alive();
-      const t0 = performance.now();
-      checkK(k);
-      const nq = checkVectors(queries, dim, null, 'queries');
-      const { ef, exact, rerank } = resolveSearch(k, options);
-      checkTimeout(options.timeoutMs);
-      const total = sizes.reduce((a, b) => a + b, 0);
-      if (total === 0) throw new ElexError('EMPTY_INDEX', `index "${name}" is empty: add vectors first`);
-      if (k > total)
-        throw new ElexError('INVALID_ARGUMENT', `k ${k} is larger than the ${total} items in index "${name}"`);
-      const exactOpt = exact === 0 ? 'auto' : exact === 2;
-      // A shard whose worker died is asked again on its replacement (restored
-      // first) while the budget lasts; past it, the shard is reported missing.
-      const call: CallOptions = {
-        signal: options.signal,
-        deadline:
-          options.timeoutMs === undefined || options.timeoutMs === Infinity ? undefined : t0 + options.timeoutMs,
-      };
-      const shards = sizes.map((n, s) => ({ s, ks: Math.min(k, n) })).filter((x) => x.ks > 0);
-      const settled = await Promise.allSettled(
-        shards.map(({ s, ks }) => {
-          const lost = logs[s]?.lost;
-          if (lost) return Promise.reject(lost);
-          return retried<SearchResult & { ms: number }>(
-            s,
-            (r) => {
-              const q = queries.slice();
-              return r.indexSearch(part(s), transfer(q, [q.buffer]), ks, {
-                ef: Math.max(ef, ks),
-                exact: exactOpt,
-                ...(rerank > 0 ? { rerank: Math.max(rerank, ks) } : {}),
-              });
-            },
-            call,
-          );
-        }),
-      );
-      if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
-      const parts: SearchResult[] = [];
-      const missingShards: number[] = [];
-      const shardMs = new Array<number>(S).fill(NaN);
-      let firstError: unknown;
-      settled.forEach((r, i) => {
-        const s = shards[i]!.s;
-        if (r.status === 'fulfilled') {
-          parts.push(r.value);
-          shardMs[s] = r.value.ms;
-        } else {
-          missingShards.push(s);
-          firstError ??= r.reason;
-        }
-      });
-      if (parts.length === 0) throw firstError;
-      const merged = parts.length === 1 && parts[0]!.k === k ? parts[0]! : mergeTopK(parts, nq, k);
-      return {
-        ids: merged.ids,
-        distances: merged.distances,
-        nq,
-        k,
-        partial: missingShards.length > 0,
-        missingShards,
-        shardMs,
-        elapsedMs: performance.now() - t0,
-      };
-    },
+      async remove(ids) {
+        alive();
+        const idArr = checkIds(ids);
+        const parts = Array.from({ length: S }, () => [] as number[]);
+        for (const id of idArr) parts[shardOf(id, S)]!.push(id);
+        const res = await Promise.all(parts.map((p, s) => (p.length ? removePart(s, Uint32Array.from(p)) : 0)));
+        return res.reduce((a, b) => a + b, 0);
+      },
 
-    async remove(ids) {
-      alive();
-      const idArr = checkIds(ids);
-      const parts = Array.from({ length: S }, () => [] as number[]);
-      for (const id of idArr) parts[shardOf(id, S)]!.push(id);
-      const res = await Promise.all(parts.map((p, s) => (p.length ? removePart(s, Uint32Array.from(p)) : 0)));
-      return res.reduce((a, b) => a + b, 0);
-    },
+      async stats() {
+        alive();
+        const all = await each((s) => onShard<IndexStats>(s, (r) => r.indexStats(part(s))));
+        all.forEach((x, s) => (sizes[s] = x.size));
+        return aggregate(all);
+      },
 
-    async stats() {
-      alive();
-      const all = await each((s) => onShard<IndexStats>(s, (r) => r.indexStats(part(s))));
-      all.forEach((x, s) => (sizes[s] = x.size));
-      return aggregate(all);
-    },
+      recovery() {
+        return {
+          baseBytes: logs.reduce((n, l) => n + (l.base?.byteLength ?? 0), 0),
+          logBytes: logs.reduce((n, l) => n + l.logBytes, 0),
+          logEntries: logs.reduce((n, l) => n + l.log.length, 0),
+          lostShards: logs.flatMap((l, s) => (l.lost ? [s] : [])),
+        };
+      },
 
-    recovery() {
-      return {
-        baseBytes: logs.reduce((n, l) => n + (l.base?.byteLength ?? 0), 0),
-        logBytes: logs.reduce((n, l) => n + l.logBytes, 0),
-        logEntries: logs.reduce((n, l) => n + l.log.length, 0),
-        lostShards: logs.flatMap((l, s) => (l.lost ? [s] : [])),
-      };
-    },
+      async save() {
+        alive();
+        // After the adds and removes already asked for (a consistent picture).
+        const parts = await each((s) => serial(s, () => onShard<Uint8Array>(s, (r) => r.indexSave(part(s)))));
+        const head = new Uint8Array(8);
+        new DataView(head.buffer).setUint32(0, S, true);
+        return writeContainer(ContainerKind.ShardedIndex, [
+          ['SHRD', head],
+          ...parts.map((p, s) => [`S${String(s).padStart(3, '0')}`, p] as [string, Uint8Array]),
+        ]);
+      },
 
-    async save() {
-      alive();
-      // After the adds and removes already asked for (a consistent picture).
-      const parts = await each((s) => serial(s, () => onShard<Uint8Array>(s, (r) => r.indexSave(part(s)))));
-      const head = new Uint8Array(8);
-      new DataView(head.buffer).setUint32(0, S, true);
-      return writeContainer(ContainerKind.ShardedIndex, [
-        ['SHRD', head],
-        ...parts.map((p, s) => [`S${String(s).padStart(3, '0')}`, p] as [string, Uint8Array]),
-      ]);
-    },
+      async load(bytes) {
+        alive();
+        dim = await loadAll(bytes);
+      },
 
-    async load(bytes) {
-      alive();
-      dim = await loadAll(bytes);
+      async drop() {
+        if (dropped) return;
+        dropped = true;
+        unregister();
+        await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
+      },
     },
-
-    async drop() {
-      if (dropped) return;
-      dropped = true;
-      unregister();
-      await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
-    },
-  };
+    `index "${name}"`,
+  );
 }

@@ -4,7 +4,7 @@
 import { transfer } from 'comlink';
 import type { BundleOverrides } from './bundles.ts';
 import { compileVariant, type Metric } from './bindings.ts';
-import { ElexError } from './errors.ts';
+import { ElexError, asElexError, guardMethods } from './errors.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from './platform.ts';
 import { WorkerPool, type WorkerCallStats } from './pool.ts';
 import type { CrashMode } from './protocol.ts';
@@ -276,6 +276,16 @@ function optionalInt(name: string, v: number | undefined, max: number): void {
 
 /** Starts an engine: picks the variant, compiles the module once, starts the workers. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  try {
+    return await startEngine(options);
+  } catch (e) {
+    throw asElexError(e, 'createEngine()');
+  }
+}
+
+async function startEngine(options: EngineOptions): Promise<Engine> {
+  if (typeof options !== 'object' || options === null)
+    throw new ElexError('INVALID_ARGUMENT', 'createEngine() takes an options object');
   const t0 = performance.now();
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))
@@ -537,6 +547,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       },
     },
   };
+  guardMethods(engine, 'engine');
   progress('ready', 1, 1);
   if (catalog && onProgress) {
     // Router progress, after ready: reported as each worker's router is built.
