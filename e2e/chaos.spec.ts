@@ -282,7 +282,7 @@ test('chaos: a seeded mixed workload with workers killed in every mode keeps eve
           if (!running()) break;
           const worker = Math.floor(r() * 2);
           // Every mode early on (in turn), then at random.
-          const mode = turn < modes.length ? modes[turn++]! : modes[Math.floor(r() * modes.length)]!;
+          const mode = turn < modes.length ? modes[turn]! : modes[Math.floor(r() * modes.length)]!;
           const restarts = engine.info().restarts;
           try {
             if (mode === 'save') {
@@ -295,6 +295,7 @@ test('chaos: a seeded mixed workload with workers killed in every mode keeps eve
             continue;
           }
           counts.kills[mode] = (counts.kills[mode] ?? 0) + 1;
+          turn++;
           const t0 = performance.now();
           while (engine.info().restarts === restarts && performance.now() - t0 < 10_000) await pause(10);
           if (engine.info().restarts === restarts) violation(`kill ${mode} of worker ${worker}: no restart`);

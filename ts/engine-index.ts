@@ -279,9 +279,9 @@ export async function openEngineIndex(
       if (host(s) !== w) continue;
       const shard = logs[s]!;
       try {
-        const base = shard.base;
-        const stats = base
-          ? await remote.indexLoad(part(s), base.slice())
+        const copy = shard.base?.slice(); // moved to the worker: the page keeps its own
+        const stats = copy
+          ? await remote.indexLoad(part(s), transfer(copy, [copy.buffer]))
           : await remote.indexCreate(part(s), options!);
         let size = stats.size;
         // Entries appended while this runs are replayed too (by position).
@@ -323,7 +323,12 @@ export async function openEngineIndex(
       S = shards;
       logs = parts.map((p) => newLog(p));
       sizes = new Array<number>(S).fill(0);
-      const stats = await each((s) => retried<IndexStats>(s, (r) => r.indexLoad(part(s), parts[s]!.slice())));
+      const stats = await each((s) =>
+        retried<IndexStats>(s, (r) => {
+          const copy = parts[s]!.slice();
+          return r.indexLoad(part(s), transfer(copy, [copy.buffer]));
+        }),
+      );
       const dims = new Set(stats.map((x) => x.dim));
       if (dims.size !== 1) throw new ElexError('CORRUPT_DATA', 'the shards of this index disagree on its dimension');
       sizes = stats.map((x) => x.size);

@@ -6,8 +6,12 @@
 // search (no budget) answers from its restored replacement. Prints and
 // writes bench/report/recovery.json: the replacement's start and restore
 // ms, the time to the first whole answer, whether the answers equal the
-// pre-crash ones, and the page memory held for recovery.
+// pre-crash ones, and the page memory held for recovery; for scale, the
+// time of the tail adds (what the replay re-does), of loading the saved
+// index into another one (what loading the base costs), and the machine's
+// load average (other processes share its 2 cores).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { launchChromium, startPreview } from './harness.mjs';
 
 const arg = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
@@ -43,12 +47,20 @@ try {
             vectors(m),
           );
         }
+        const tt = performance.now();
         for (let t = 0; t < 10; t++)
           await ix.add(
             Array.from({ length: 100 }, () => next++),
             vectors(100),
           );
+        const tailMs = performance.now() - tt; // what the replay re-does
         const buildMs = performance.now() - tb;
+        // What loading the base costs on its own: the saved index into a second index.
+        const saved = await ix.save();
+        const tl = performance.now();
+        const copy = await engine.loadIndex('copy', saved);
+        const loadMs = performance.now() - tl;
+        await copy.drop();
         const queries = vectors(100);
         const before = await ix.search(queries, 10, { exact: false });
         const stats = await ix.stats();
@@ -74,6 +86,8 @@ try {
           n: stats.size,
           dim,
           buildMs: Math.round(buildMs),
+          tailAddMs: Math.round(tailMs),
+          loadSavedMs: Math.round(loadMs),
           indexBytes: stats.bytes,
           pageBaseBytes: memory.baseBytes,
           pageLogBytes: memory.logBytes,
@@ -87,6 +101,7 @@ try {
       },
       { n, dim, variant },
     );
+    r.loadAverage = os.loadavg().map((x) => Math.round(x * 10) / 10);
     console.log(JSON.stringify(r));
     results.push(r);
     await page.close();

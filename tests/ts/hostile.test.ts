@@ -20,7 +20,7 @@ import { ElexError, ErrorCodes } from '../../ts/errors.ts';
 import { seeded } from './helpers.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 4242);
-const RUNS = Number(process.env.FC_RUNS ?? 150);
+const RUNS = Number(process.env.FC_RUNS ?? 100);
 const HANG_MS = 2_000;
 
 /**
