@@ -275,17 +275,15 @@ function optionalInt(name: string, v: number | undefined, max: number): void {
 }
 
 /** Starts an engine: picks the variant, compiles the module once, starts the workers. */
-export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
+  if (typeof given !== 'object' || given === null)
+    throw new ElexError('INVALID_ARGUMENT', 'createEngine() takes an options object');
+  let options: EngineOptions;
   try {
-    return await startEngine(options);
+    options = { ...given }; // each option read once, here (a getter or proxy that throws is INVALID_ARGUMENT)
   } catch (e) {
     throw asElexError(e, 'createEngine()');
   }
-}
-
-async function startEngine(options: EngineOptions): Promise<Engine> {
-  if (typeof options !== 'object' || options === null)
-    throw new ElexError('INVALID_ARGUMENT', 'createEngine() takes an options object');
   const t0 = performance.now();
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))
