@@ -9,7 +9,7 @@
  * bindings from a worker, never from a page's main thread.
  */
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
-import { ElexError, codeForStatus } from './errors.ts';
+import { ElexError, asElexError, codeForStatus } from './errors.ts';
 import { detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
   AGENT_ACTIONS,
@@ -1995,3 +1995,39 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
     );
   return new Bindings(m, memory, variant, module, threads);
 }
+
+/**
+ * A public method called with arguments of another shape than documented
+ * (a value of another type, a getter or proxy that throws, a cycle, a size
+ * no array can have) fails with INVALID_ARGUMENT naming the method, never
+ * with a TypeError or RangeError from inside. Every method of the classes
+ * below is wrapped once, here; ElexErrors pass through unchanged, and a trap
+ * of the wasm module is INTERNAL.
+ */
+function guardArguments(proto: object, what: string): void {
+  for (const key of Object.getOwnPropertyNames(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, key)!;
+    if (key === 'constructor' || typeof d.value !== 'function') continue;
+    const method = d.value as (...args: unknown[]) => unknown;
+    Object.defineProperty(proto, key, {
+      ...d,
+      value: function guarded(this: unknown, ...args: unknown[]) {
+        try {
+          return method.apply(this, args);
+        } catch (e) {
+          throw asElexError(e, `${what}.${key}()`);
+        }
+      },
+    });
+  }
+}
+
+for (const [cls, name] of [
+  [Bindings, 'bindings'],
+  [NativeHandle, 'handle'],
+  [IndexHandle, 'index'],
+  [EmbedderHandle, 'embedder'],
+  [LexicalHandle, 'lexical'],
+  [ValidatorHandle, 'validator'],
+] as const)
+  guardArguments(cls.prototype, name);

@@ -35,7 +35,14 @@ import {
   type ValidationBatch,
   type ValidationResult,
 } from './ran-ops.ts';
-import { VALIDATE_CALLER_CHECKED, VALIDATE_RECORD, type PackedColumns } from './bindings.ts';
+import {
+  VALIDATE_CALLER_CHECKED,
+  VALIDATE_RECORD,
+  packValidatorColumns,
+  packedViews,
+  type PackedColumns,
+} from './bindings.ts';
+import { revive, type RemoteApi } from './protocol.ts';
 
 export interface ValidateResult {
   results: ValidationResult[];
@@ -269,6 +276,8 @@ export class EngineQueries {
     // when the page is idle rather than in the first call.
     const idle = (globalThis as { requestIdleCallback?: (f: () => void, o?: { timeout: number }) => number })
       .requestIdleCallback;
+    pool.addRestorer(this.restoreCooldowns);
+    pool.addRestorer(this.restoreHistory);
     const warm = () => void validatorTables(catalog);
     if (idle) idle(warm, { timeout: 2000 });
     else setTimeout(warm, 0);
@@ -282,6 +291,17 @@ export class EngineQueries {
    * time of every change it lost (see ValidateRequest.floorAt).
    */
   private maxRecordedAt = -Infinity;
+  /**
+   * The page's copy of worker 0's cooldown table: for every (parameter,
+   * cell) with a cooldown, the last accepted change that was recorded (its
+   * value and time), in the engine's order (the last one recorded wins).
+   * A replacement of worker 0 is given it back as one recorded batch before
+   * it takes any call (restoreCooldowns), so cooldowns survive its death.
+   * Key: parameter × 2^32 + cell id bits.
+   */
+  private readonly cooldowns = new Map<number, { proposed: number; at: number }>();
+  /** Replays fail only if the replacement dies (then the next one replays again); else the floor holds. */
+  private cooldownReplayError: string | null = null;
 
   /** Validates parameter changes (ran-ops.ts lists the verdicts and reasons). */
   async validate(changes: readonly ParameterChange[], options: ValidateOptions = {}): Promise<ValidateResult> {
@@ -325,10 +345,123 @@ export class EngineQueries {
     };
     const r = await this.pool.call(0, (w) => w.validate(transfer(req, [bytes])));
     if (r.maxRecordedAt > this.maxRecordedAt) this.maxRecordedAt = r.maxRecordedAt;
+    if (flags & VALIDATE_RECORD) this.mirrorCooldowns(r.bytes, n, atAll, cells, r.verdicts);
     // Kept for the next call unless it is large (a spare is at most 8 MB, ~250K changes).
     if (r.bytes && r.bytes.byteLength <= 8 << 20 && r.bytes.byteLength > (this.spare?.byteLength ?? 0))
       this.spare = r.bytes;
     return r;
+  }
+
+  /** Records the accepted changes of a recorded run, as the engine did (validator.cpp). */
+  private mirrorCooldowns(
+    bytes: ArrayBuffer,
+    n: number,
+    atAll: number | null,
+    cells: boolean,
+    verdicts: Uint8Array,
+  ): void {
+    if (!bytes || bytes.byteLength < 34 * n) return;
+    const v = packedViews(bytes, n);
+    const cool = validatorTables(this.catalog).cooldownMs;
+    for (let i = 0; i < n; i++) {
+      const p = v.params[i]!;
+      if (verdicts[i] === 2 || p < 0 || p >= cool.length || !(cool[p]! === cool[p]!)) continue;
+      const cell = cells ? v.cells[i]! : 0;
+      this.cooldowns.set(p * 4294967296 + (cell >>> 0), { proposed: v.proposed[i]!, at: atAll ?? v.at[i]! });
+    }
+  }
+
+  /**
+   * Restorer of worker 0's cooldowns (pool.addRestorer): one recorded run
+   * of every mirrored change, unchanged (current = proposed), at its time,
+   * into the replacement's fresh validator. Each key appears once, so each
+   * is accepted and recorded as it was; nothing else changes.
+   */
+  readonly restoreCooldowns = async (worker: number, remote: RemoteApi): Promise<void> => {
+    if (worker !== 0 || this.cooldowns.size === 0) return;
+    const n = this.cooldowns.size;
+    const params = new Int32Array(n),
+      cells = new Int32Array(n),
+      values = new Float64Array(n),
+      at = new Float64Array(n);
+    let i = 0;
+    for (const [key, c] of this.cooldowns) {
+      params[i] = Math.floor(key / 4294967296);
+      cells[i] = (key % 4294967296) | 0;
+      values[i] = c.proposed;
+      at[i++] = c.at;
+    }
+    const cols = packValidatorColumns({ params, current: values, proposed: values, at, cells });
+    try {
+      // Answered at once; the worker runs it when its validator is made, before any validate().
+      await remote.validateRestore(
+        transfer(
+          {
+            columns: cols,
+            flags: VALIDATE_RECORD | VALIDATE_CALLER_CHECKED,
+            count: this.catalog.parameters.size,
+            floorAt: this.maxRecordedAt, // the fallback, should the run fail
+          },
+          [cols.bytes],
+        ),
+      );
+    } catch (e) {
+      const err = revive(e);
+      if (err.code === 'WORKER_CRASHED') throw err;
+      // Not given back: the next call's floorAt makes every cooldown count from the latest recorded time.
+      this.cooldownReplayError = err.message;
+    }
+  };
+
+  /** Cooldowns kept on the page for recovery (entries), and the last hand-back's problem, if any. */
+  cooldownMirror(): { entries: number; replayError: string | null } {
+    return { entries: this.cooldowns.size, replayError: this.cooldownReplayError };
+  }
+
+  /**
+   * The page's copy of the monitor history (per KPI set, per cell: count,
+   * mean and M2 of each KPI), as the cells' workers last returned it. A
+   * replaced worker is given its cells' rows back (restoreHistory).
+   */
+  private readonly history = new Map<string, { kpis: number; cells: Map<string, Float64Array> }>();
+
+  private mirrorHistory(cells: string[], r: MonitorShardResult): void {
+    const width = r.kpis.length * 3;
+    let set = this.history.get(r.historyKey);
+    if (!set || set.kpis !== r.kpis.length)
+      this.history.set(r.historyKey, (set = { kpis: r.kpis.length, cells: new Map() }));
+    cells.forEach((cell, j) => set.cells.set(cell, r.history.slice(j * width, (j + 1) * width)));
+  }
+
+  /** Restorer of a worker's monitor history (pool.addRestorer): the rows of the cells it owns. */
+  readonly restoreHistory = async (worker: number, remote: RemoteApi): Promise<void> => {
+    const W = this.pool.size;
+    for (const [key, set] of this.history) {
+      const mine = [...set.cells.keys()].filter((c) => hash32(c) % W === worker);
+      if (mine.length === 0) continue;
+      const width = set.kpis * 3;
+      const rows = new Float64Array(mine.length * width);
+      mine.forEach((c, i) => rows.set(set.cells.get(c)!, i * width));
+      try {
+        await remote.monitorRestore(key, mine, set.kpis, transfer(rows, [rows.buffer]));
+      } catch (e) {
+        const err = revive(e);
+        if (err.code === 'WORKER_CRASHED') throw err;
+        this.historyReplayError = err.message; // anomaly scores of these cells start again
+      }
+    }
+  };
+  private historyReplayError: string | null = null;
+
+  /** What the page keeps to restore monitor history: KPI sets, cells, bytes; the last restore's problem. */
+  historyMirror(): { sets: number; cells: number; bytes: number; replayError: string | null } {
+    let cells = 0,
+      bytes = 0;
+    for (const set of this.history.values()) {
+      cells += set.cells.size;
+      bytes += set.cells.size * set.kpis * 24;
+    }
+    return { sets: this.history.size, cells, bytes, replayError: this.historyReplayError };
   }
 
   /** KPIs, statistics and alerts for a batch of PM counters, sharded by cell. */
@@ -398,6 +531,12 @@ export class EngineQueries {
       }),
     );
     const t2 = now();
+    for (const part of results)
+      if (part)
+        this.mirrorHistory(
+          part[0].map((i) => cells[i]!),
+          part[1],
+        );
     const first = results.find((r) => r !== null)![1];
     const kpis = first.kpis;
     const K = kpis.length;

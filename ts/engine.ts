@@ -4,7 +4,7 @@
 import { transfer } from 'comlink';
 import type { BundleOverrides } from './bundles.ts';
 import { compileVariant, type Metric } from './bindings.ts';
-import { ElexError } from './errors.ts';
+import { ElexError, asElexError, guardMethods } from './errors.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from './platform.ts';
 import { WorkerPool, type WorkerCallStats } from './pool.ts';
 import type { CrashMode } from './protocol.ts';
@@ -300,7 +300,15 @@ function optionalInt(name: string, v: number | undefined, max: number): void {
 }
 
 /** Starts an engine: picks the variant, compiles the module once, starts the workers. */
-export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
+  if (typeof given !== 'object' || given === null)
+    throw new ElexError('INVALID_ARGUMENT', 'createEngine() takes an options object');
+  let options: EngineOptions;
+  try {
+    options = { ...given }; // each option read once, here (a getter or proxy that throws is INVALID_ARGUMENT)
+  } catch (e) {
+    throw asElexError(e, 'createEngine()');
+  }
   const t0 = performance.now();
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))
@@ -570,6 +578,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       },
     },
   };
+  guardMethods(engine, 'engine');
   progress('ready', 1, 1);
   if (catalog && onProgress) {
     // Router progress, after ready: reported as each worker's router is built.

@@ -95,3 +95,48 @@ export function fromWire(w: WireError): ElexError {
   if (w.stack) err.stack = w.stack;
   return err;
 }
+
+/**
+ * What a public method throws for a failure that is not an ElexError: an
+ * argument of another shape than documented (a TypeError or RangeError from
+ * reading it, a getter or proxy that threw, a value that cannot be cloned to
+ * a worker) is INVALID_ARGUMENT; a trap of the wasm module is INTERNAL.
+ */
+export function asElexError(e: unknown, where: string): ElexError {
+  if (e instanceof ElexError) return e;
+  const message = e instanceof Error ? e.message : 'a value that is not an Error was thrown';
+  if (typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)
+    return new ElexError('INTERNAL', `${where}: the engine trapped (${message}); please report it`, { cause: e });
+  return new ElexError(
+    'INVALID_ARGUMENT',
+    `${where}: an argument is not of the documented type or shape (${message})`,
+    {
+      cause: e,
+    },
+  );
+}
+
+/**
+ * Wraps every method of a plain object (the engine, an engine index) so that
+ * whatever it throws or rejects with is an ElexError (see asElexError).
+ */
+export function guardMethods<T extends object>(obj: T, what: string): T {
+  for (const key of Object.keys(obj)) {
+    const d = Object.getOwnPropertyDescriptor(obj, key)!;
+    if (typeof d.value !== 'function') continue;
+    const method = d.value as (...args: unknown[]) => unknown;
+    const where = `${what}.${key}()`;
+    Object.defineProperty(obj, key, {
+      ...d,
+      value: function guarded(this: unknown, ...args: unknown[]) {
+        try {
+          const r = method.apply(this, args);
+          return r instanceof Promise ? r.catch((e: unknown) => Promise.reject(asElexError(e, where))) : r;
+        } catch (e) {
+          throw asElexError(e, where);
+        }
+      },
+    });
+  }
+  return obj;
+}

@@ -41,14 +41,20 @@ export type {
 } from './bindings.ts';
 export { NO_HIT } from './index-types.ts';
 export type { ExactMode, IndexOptions, IndexStats, Quantization, SearchOptions, SearchResult } from './index-types.ts';
-export type { EngineIndex, EngineIndexStats, EngineSearchOptions, EngineSearchResult } from './engine-index.ts';
+export type {
+  EngineIndex,
+  EngineIndexStats,
+  EngineSearchOptions,
+  EngineSearchResult,
+  IndexRecoveryStats,
+} from './engine-index.ts';
 export { ElexError, ErrorCodes, isElexError } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export { VARIANTS } from './platform.ts';
 export type { Variant } from './platform.ts';
 export type { BundleOverrides, BundleUrls } from './bundles.ts';
 export type { CrashMode } from './protocol.ts';
-export type { WorkerCallStats } from './pool.ts';
+export type { RestoreFigures, WorkerCallStats } from './pool.ts';
 export { AGENT_ACTIONS, COMPLEXITIES, DEFAULT_LEARNING, QUERY_TYPES } from './learn-types.ts';
 export type {
   AgentAction,

@@ -214,10 +214,16 @@ export function encodeState(s: AgentState = {}): EncodedState {
 }
 
 export function resolveLearning(o: LearningOptions = {}): Required<LearningOptions> {
-  const r = { ...DEFAULT_LEARNING, ...o };
-  for (const [k, v] of Object.entries(r))
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    throw new ElexError('INVALID_ARGUMENT', 'learning options must be an object');
+  // Only the known keys are read (each once): a huge or hostile object costs nothing more.
+  const r = { ...DEFAULT_LEARNING };
+  for (const k of Object.keys(DEFAULT_LEARNING) as (keyof LearningOptions)[]) {
+    const v: unknown = o[k] === undefined ? DEFAULT_LEARNING[k] : o[k];
     if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new ElexError('INVALID_ARGUMENT', `learning.${k} must be a finite number, got ${String(v)}`);
+      throw new ElexError('INVALID_ARGUMENT', `learning.${k} must be a finite number, got ${typeof v}`);
+    r[k] = v;
+  }
   return r;
 }
 

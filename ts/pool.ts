@@ -7,6 +7,11 @@
  * that dies, however it dies, is detected through a Web Lock it holds for
  * its whole life (plus its `error` event), its calls are rejected, and a
  * replacement is started on the same shard from the compiled module.
+ *
+ * Restorers (addRestorer) put back what the page keeps of a worker's state
+ * (index shards, cooldowns, monitor history) into its replacement before
+ * the replacement takes any call: calls wait for that (within their own
+ * timeouts and deadlines), so none sees a half-restored worker.
  */
 import * as Comlink from 'comlink';
 import type { BundleOverrides } from './bundles.ts';
@@ -62,6 +67,27 @@ interface Slot {
   restored?: RestoreReport | null;
   /** The Web Lock the worker holds while it lives (null without Web Locks). */
   lifeLock: string | null;
+  /** A replacement of a worker that died (restorers run before it is ready). */
+  replacement: boolean;
+}
+
+/**
+ * Puts the page's copy of some per-worker state back into a replacement
+ * worker, before that worker takes any call. It talks to the worker through
+ * `remote` directly (pool.call would wait for the restore). It should catch
+ * its own failures; one that escapes kills the replacement, which is then
+ * replaced again.
+ */
+export type Restorer = (worker: number, remote: RemoteApi) => Promise<void>;
+
+/** Figures of the last restore of each worker. */
+export interface RestoreFigures {
+  worker: number;
+  /** ms from the replacement's start to ready, restore included. */
+  ms: number;
+  /** Of `ms`: the restorers. */
+  restoreMs: number;
+  at: number;
 }
 
 /** Call figures of one worker (shard), over its recent calls. */
@@ -78,6 +104,8 @@ export interface WorkerCallStats {
   maxMs: number;
   /** Times this shard's worker was replaced. */
   restarts: number;
+  /** The last replacement's start and restore (null: never replaced). */
+  lastRestore: RestoreFigures | null;
 }
 
 /** Round-trip times of one shard's calls: counts plus a ring of the last 256. */
@@ -107,7 +135,10 @@ export class WorkerPool {
   private readonly id = `${Date.now().toString(36)}-${(poolSerial++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   private spawned = 0;
   private readonly logs: CallLog[] = [];
+  private readonly restorers: Restorer[] = [];
   restarts = 0;
+  /** The last restore of each worker that was replaced. */
+  readonly restores: RestoreFigures[] = [];
 
   constructor(private readonly opts: PoolOptions) {}
 
@@ -126,6 +157,20 @@ export class WorkerPool {
     }
     let ready = 0;
     await Promise.all(this.slots.map((s) => s.ready.then(() => onReady?.(++ready, this.opts.workers))));
+  }
+
+  /** Registers a restorer (see Restorer); returns its removal. */
+  addRestorer(fn: Restorer): () => void {
+    this.restorers.push(fn);
+    return () => {
+      const i = this.restorers.indexOf(fn);
+      if (i >= 0) this.restorers.splice(i, 1);
+    };
+  }
+
+  /** Resolves when worker `index` is ready (restored, if it is a replacement), or rejects if it cannot start. */
+  async whenReady(index: number): Promise<void> {
+    await this.readySlot(index);
   }
 
   /** What worker `index` restored from storage at its last start. */
@@ -201,6 +246,7 @@ export class WorkerPool {
       failed: log.failed,
       ...log.percentiles(),
       restarts: log.restarts,
+      lastRestore: this.restores[worker] ?? null,
     }));
   }
 
@@ -254,8 +300,9 @@ export class WorkerPool {
     }
   }
 
-  private spawn(index: number): Slot {
+  private spawn(index: number, replacement = false): Slot {
     const serial = this.spawned++;
+    const t0 = performance.now();
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
       type: 'module',
       name: `elex-${this.opts.variant}-${index}`,
@@ -269,6 +316,7 @@ export class WorkerPool {
     const slot: Slot = {
       index,
       lifeLock,
+      replacement,
       worker,
       remote,
       dead,
@@ -304,6 +352,7 @@ export class WorkerPool {
                 lifeLock,
                 host: { ...this.opts.host, worker: index, workers: this.opts.workers },
                 ran: this.opts.ran ? { ...this.opts.ran, worker: index, workers: this.opts.workers } : null,
+                holdRouter: replacement,
               },
               [],
             ),
@@ -319,8 +368,22 @@ export class WorkerPool {
       if (lifeLock) {
         void navigator.locks.request(lifeLock, () => crashed(slot, 'it stopped running'));
       }
+      if (replacement) {
+        const tr = performance.now();
+        // One at a time, in the order registered; the worker's death ends it.
+        try {
+          for (const restore of [...this.restorers]) await Promise.race([restore(index, remote), dead]);
+        } finally {
+          // The router is built after the restore (held back so that the restore is not queued behind it).
+          remote.startRouter().catch(() => {});
+        }
+        const done = performance.now();
+        this.restores[index] = { worker: index, ms: done - t0, restoreMs: done - tr, at: Date.now() };
+      }
     })();
-    slot.ready.catch((e: unknown) => slot.kill(revive(e), false));
+    // A worker that never started is a sticky failure; one that started and
+    // died while being restored is replaced again (replace() checks `info`).
+    slot.ready.catch((e: unknown) => slot.kill(revive(e), slot.info !== undefined && !this.closed));
     return slot;
   }
 
@@ -331,7 +394,7 @@ export class WorkerPool {
     const log = this.logs[old.index];
     if (log) log.restarts++;
     this.opts.onRestart?.(old.index, reason);
-    this.slots[old.index] = this.spawn(old.index);
+    this.slots[old.index] = this.spawn(old.index, true);
   }
 }
 

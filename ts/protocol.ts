@@ -70,6 +70,23 @@ export interface InitRequest {
   host: HostSetup;
   /** The catalog and router setup; built in the background after init. */
   ran: RanSetup | null;
+  /**
+   * A replacement: its router is built only once startRouter() is called
+   * (after the page restored it), so that the restore is not queued
+   * behind the catalog's parse.
+   */
+  holdRouter: boolean;
+}
+
+export interface IndexAddOptions {
+  parallel?: boolean;
+  snapshot?: boolean;
+}
+
+export interface IndexAddReply {
+  stats: IndexStats;
+  /** The shard's bytes after the add, when asked for. */
+  snapshot: Uint8Array | null;
 }
 
 /** What a worker's router reports. */
@@ -144,8 +161,13 @@ export interface WorkerApi {
   distanceBatch(req: DistanceBatchInput): Promise<DistanceBatchOutput & { ms: number }>;
   /** Index calls; each worker holds its shard of every named index. */
   indexCreate(name: string, options: IndexOptions): Promise<IndexStats>;
-  /** `ids` and `vectors` are transferred in (the engine passes its own copies). */
-  indexAdd(name: string, ids: Uint32Array, vectors: Float32Array): Promise<IndexStats>;
+  /**
+   * `ids` and `vectors` are copied in. `parallel` builds on the worker's
+   * threads (default false: one thread, so a replay of the same adds gives
+   * the same graph); `snapshot` sends the shard's bytes back after the add
+   * (transferred), taken in the same call.
+   */
+  indexAdd(name: string, ids: Uint32Array, vectors: Float32Array, options?: IndexAddOptions): Promise<IndexAddReply>;
   /** `queries` transferred in; `ids`/`distances` transferred out. */
   indexSearch(
     name: string,
@@ -189,8 +211,23 @@ export interface WorkerApi {
    * reasons come back transferred.
    */
   validate(req: ValidateRequest): Promise<ValidateReply>;
+  /**
+   * A replacement of worker 0 is given the cooldowns the page kept, as one
+   * recorded run (columns transferred). It answers at once; the run is made
+   * as soon as the validator exists, before any validate() call. If it
+   * fails, `floorAt` becomes the cooldown floor (the fallback).
+   */
+  validateRestore(req: ValidateRequest): Promise<void>;
   /** KPIs of this worker's cells; `data` transferred in, results transferred out. */
   monitor(req: MonitorShard): Promise<MonitorShardResult>;
+  /**
+   * Puts back the monitor history of some cells (a replaced worker's, kept
+   * by the page): cells × kpis × 3 values of the KPI set `key`. Applied once
+   * the router exists, before any monitor call.
+   */
+  monitorRestore(key: string, cells: string[], kpis: number, rows: Float64Array): Promise<void>;
+  /** Starts building the router of a worker started with holdRouter (after its restore). */
+  startRouter(): Promise<void>;
   /** Router figures, or null while it is being built. */
   ranStats(): Promise<RanStats | null>;
   /** Benchmark aid: this worker's share of `agents` agents ("FAJ 121 3000"…) with `states` states each. */

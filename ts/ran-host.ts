@@ -58,6 +58,9 @@ export interface MonitorShardResult extends KpiEvalResult {
   /** NaN samples in the input. */
   missing: number;
   ms: number;
+  /** The batch's KPI set (the history's key) and its cells' history after the batch (cells × kpis × 3). */
+  historyKey: string;
+  history: Float64Array;
 }
 
 export type ItemKind = 'feature' | 'parameter' | 'counter' | 'kpi';
@@ -1291,7 +1294,23 @@ export class RanHost {
     // Missing samples: periods minus the non-NaN count of every counter row.
     let missing = 0;
     for (let i = 0; i < r.counterStats.length; i += 5) missing += req.periods - r.counterStats[i]!;
-    return { kpis: prog.kpis, ...r, missing, ms: performance.now() - t0 };
+    return { kpis: prog.kpis, ...r, missing, ms: performance.now() - t0, historyKey: key, history: history.slice() };
+  }
+
+  /** Puts back history rows (cells × kpis × 3, as monitor() returns them) of a KPI set: a replaced worker's. */
+  restoreHistory(key: string, cells: string[], kpis: number, rows: Float64Array): void {
+    const width = kpis * 3;
+    if (rows.length !== cells.length * width)
+      throw new ElexError('INVALID_ARGUMENT', `${rows.length} history values are not ${cells.length} cells × ${width}`);
+    let hist = this.kpiHistory.get(key);
+    if (!hist) this.kpiHistory.set(key, (hist = { rows: new Map(), data: new Float64Array(0) }));
+    for (const cell of cells) if (!hist.rows.has(cell)) hist.rows.set(cell, hist.rows.size);
+    if (hist.rows.size * width > hist.data.length) {
+      const grown = new Float64Array(hist.rows.size * width);
+      grown.set(hist.data);
+      hist.data = grown;
+    }
+    cells.forEach((cell, c) => hist.data.set(rows.subarray(c * width, (c + 1) * width), hist.rows.get(cell)! * width));
   }
 
   /**

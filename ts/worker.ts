@@ -10,7 +10,7 @@ import type { LoadedCatalog } from './catalog.ts';
 import { OpfsStore } from './persist.ts';
 import { validatorTables } from './ran-ops.ts';
 import { RanHost } from './ran-host.ts';
-import { serve, type WorkerApi } from './protocol.ts';
+import { serve, type ValidateRequest, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
 let host: AgentHost | null = null;
@@ -25,10 +25,37 @@ let queryChain: Promise<unknown> = Promise.resolve();
 let validatorMade: Promise<ValidatorHandle> | null = null;
 let validatorFresh = true;
 let validatorBytes = 0;
+/** A replacement builds its router once the page restored it (startRouter). */
+let openRouterGate!: () => void;
+const routerGate = new Promise<void>((r) => (openRouterGate = r));
+/** Monitor history given back (monitorRestore) while the router is being built. */
+const pendingHistory: { key: string; cells: string[]; kpis: number; rows: Float64Array }[] = [];
+
+/** The cooldowns a replacement of worker 0 was given back (validateRestore), run when the validator is made. */
+let cooldownReplay: ValidateRequest | null = null;
+
+/** Runs the cooldowns given back into a fresh validator; if that fails, their floor holds instead. */
+function replayCooldowns(v: ValidatorHandle, replay: ValidateRequest): void {
+  validatorFresh = false; // the table itself is back: no floor
+  try {
+    const r = v.run(replay.columns, replay.flags);
+    validatorBytes = r.heldBytes;
+    if (r.counts.reject > 0) console.warn(`elex: ${r.counts.reject} cooldowns could not be given back`);
+  } catch (e) {
+    console.warn('elex: the cooldowns could not be given back; the floor holds instead', e);
+    if (replay.floorAt > -Infinity) v.setFloor(replay.floorAt);
+  }
+}
 
 function validator(): Promise<ValidatorHandle> {
   if (!validatorMade) {
-    const made = ranCatalog!.then((c) => ready().createValidator(validatorTables(c)));
+    const made = ranCatalog!.then((c) => {
+      const v = ready().createValidator(validatorTables(c));
+      const replay = cooldownReplay;
+      cooldownReplay = null;
+      if (replay) replayCooldowns(v, replay);
+      return v;
+    });
     made.catch(() => {
       if (validatorMade === made) validatorMade = null;
     });
@@ -113,7 +140,7 @@ const api: WorkerApi = {
         ranCatalog = new Promise((res, rej) => ((catalogParsed = res), (catalogFailed = rej)));
         ranCatalog.catch(() => {});
         ranReady = (async () => {
-          await new Promise((r) => setTimeout(r, 0));
+          await (req.holdRouter ? routerGate : new Promise((r) => setTimeout(r, 0)));
           let host: RanHost;
           try {
             host = new RanHost(b, h, setup, (bytes) => {
@@ -128,6 +155,8 @@ const api: WorkerApi = {
           // Worker 0 validates: its validator is made now, not in the first call.
           if (req.index === 0) validator().catch(() => {});
           const r = await host.build();
+          // Monitor history given back before the router was built (a replacement's).
+          for (const h of pendingHistory.splice(0)) r.restoreHistory(h.key, h.cells, h.kpis, h.rows);
           ran = r;
           return r;
         })();
@@ -150,13 +179,15 @@ const api: WorkerApi = {
       indexes.set(name, ix);
       return ix.stats();
     }),
-  indexAdd: (name, ids, vectors) =>
+  indexAdd: (name, ids, vectors, options = {}) =>
     serve(async () => {
       const ix = indexNamed(name);
       await agents().reserve(estimateAdd(ix, ids.length));
-      ix.add(ids, vectors);
+      ix.add(ids, vectors, { parallel: options.parallel === true });
       reportIndexBytes();
-      return ix.stats();
+      const snapshot = options.snapshot ? ix.save() : null;
+      const reply = { stats: ix.stats(), snapshot };
+      return snapshot ? Comlink.transfer(reply, [snapshot.buffer]) : reply;
     }),
   indexSearch: (name, queries, k, options) =>
     serve(() => {
@@ -246,9 +277,35 @@ const api: WorkerApi = {
   monitor: (req) =>
     serve(async () => {
       const r = (await router()).monitor(req);
-      const arrays = [r.anomalies, r.maxZ, r.breaches, r.kpiStats, r.counterStats, r.nullCounts, r.values, r.reasons];
+      const arrays = [
+        r.anomalies,
+        r.maxZ,
+        r.breaches,
+        r.kpiStats,
+        r.counterStats,
+        r.nullCounts,
+        r.values,
+        r.reasons,
+        r.history,
+      ];
       // Several arrays are views of one buffer: each buffer once in the transfer list.
       return Comlink.transfer(r, [...new Set(arrays.flatMap((x) => (x ? [x.buffer as ArrayBuffer] : [])))]);
+    }),
+  validateRestore: (req) =>
+    serve(() => {
+      if (!ranCatalog) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
+      // Before any validate() call (the pool holds them until this returns).
+      if (validatorMade) {
+        validatorMade = validatorMade.then((v) => (replayCooldowns(v, req), v));
+        validatorMade.catch(() => {}); // a catalog that failed is reported by validate()
+      } else cooldownReplay = req;
+    }),
+  startRouter: () => serve(() => openRouterGate()),
+  monitorRestore: (key, cells, kpis, rows) =>
+    serve(() => {
+      if (!ranReady) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
+      if (ran) ran.restoreHistory(key, cells, kpis, rows);
+      else pendingHistory.push({ key, cells, kpis, rows });
     }),
   agentValues: (code, state) => serve(() => agents().values(code, state)),
   agentInfo: (code) => serve(() => agents().info(code)),
