@@ -271,13 +271,21 @@ interface ElexModule {
     minHistory: number,
   ): number;
   _elex_row_stats(engine: number, data: number, rows: number, periods: number, out: number): number;
+  UTF8ToString(ptr: number): string;
+}
+
+/**
+ * The benchmark-only exports: present in bench builds (build/wasm-bench/,
+ * `scripts/build-wasm.sh --bench`), absent from the shipped wasm.
+ */
+interface BenchExports {
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
+  _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
+  _elex_bench_batch(kernel: number, twin: number, dim: number, count: number, reps: number, out: number): number;
   _elex_bench_learn_prepare(op: number, n: number): number;
   _elex_bench_learn_run(op: number, reps: number, out: number): number;
   _elex_bench_populate(engine: number, agents: number, states: number, worker: number, workers: number): number;
   _elex_bench_heap(out: number): number;
-  _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
-  UTF8ToString(ptr: number): string;
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
@@ -505,16 +513,55 @@ export class Bindings {
    * through the reference path). Returns ms per rep.
    */
   benchKernel(kernel: number, twin: 0 | 1, n: number, reps: number): { msPerRep: number; checksum: number } {
-    this.open();
+    const bench = this.bench('benchKernel');
     return this.scoped((s) => {
-      this.call('preparing a kernel bench', this.m._elex_bench_prepare(kernel, n, 42));
+      this.call('preparing a kernel bench', bench._elex_bench_prepare(kernel, n, 42));
       const out = s.alloc(8);
-      this.call('running a kernel bench', this.m._elex_bench_run(kernel, twin, Math.max(1, reps >> 4), out));
+      this.call('running a kernel bench', bench._elex_bench_run(kernel, twin, Math.max(1, reps >> 4), out));
       const t0 = performance.now();
-      this.call('running a kernel bench', this.m._elex_bench_run(kernel, twin, reps, out));
+      this.call('running a kernel bench', bench._elex_bench_run(kernel, twin, reps, out));
       const ms = performance.now() - t0;
       return { msPerRep: ms / reps, checksum: new Float64Array(this.memory.buffer, out, 1)[0]! };
     });
+  }
+
+  /**
+   * Benchmark aid: a kernel measured as a kernel. One pass runs kernel
+   * `kernel` (0 dot, 1 cosine, 2 l2, 3 int8 dot: one query against `count`
+   * seeded vectors of `dim`; 4 Q-update, 5 validation, 6 aggregation of
+   * `count` items) inside wasm; one warm pass, then `reps` passes each timed
+   * inside wasm. twin 1 runs the scalar twin. Bench builds only.
+   */
+  benchBatch(
+    kernel: number,
+    twin: 0 | 1,
+    dim: number,
+    count: number,
+    reps: number,
+  ): { medianNs: number; minNs: number; checksum: number } {
+    const bench = this.bench('benchBatch');
+    return this.scoped((s) => {
+      const out = s.alloc(24);
+      this.call('running a kernel batch', bench._elex_bench_batch(kernel, twin, dim, count, reps, out));
+      const f = this.cached().f64;
+      return { medianNs: f[out >>> 3]!, minNs: f[(out >>> 3) + 1]!, checksum: f[(out >>> 3) + 2]! };
+    });
+  }
+
+  /** Whether this module is a bench build (has the benchmark-only exports; the shipped wasm has not). */
+  get hasBenchExports(): boolean {
+    return typeof (this.m as ElexModule & Partial<BenchExports>)._elex_bench_run === 'function';
+  }
+
+  /** The benchmark-only exports, or NOT_IN_BUILD: they exist in bench builds only. */
+  private bench(what: string): BenchExports {
+    this.open();
+    if (!this.hasBenchExports)
+      throw new ElexError(
+        'NOT_IN_BUILD',
+        `${what} is a benchmark aid, built into bench builds only: load build/wasm-bench/${this.variant}/ (scripts/build-wasm.sh --bench) through the \`bundles\` option; the shipped wasm has no _elex_bench_* exports`,
+      );
+    return this.m as ElexModule & BenchExports;
   }
 
   // ------------------------------------------------- agents and memory
@@ -1165,12 +1212,12 @@ export class Bindings {
    * and the op's figures (out[1..3]).
    */
   benchLearn(op: number, n: number, reps: number): { msPerRep: number; out: number[] } {
-    this.open();
+    const bench = this.bench('benchLearn');
     return this.scoped((s) => {
-      this.call('preparing a learning bench', this.m._elex_bench_learn_prepare(op, n));
+      this.call('preparing a learning bench', bench._elex_bench_learn_prepare(op, n));
       const out = s.alloc(32);
       const t0 = performance.now();
-      this.call('running a learning bench', this.m._elex_bench_learn_run(op, reps, out));
+      this.call('running a learning bench', bench._elex_bench_learn_run(op, reps, out));
       const ms = performance.now() - t0;
       return { msPerRep: ms / reps, out: Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 4)) };
     });
@@ -1182,16 +1229,16 @@ export class Bindings {
    * rewarded states each.
    */
   benchPopulate(agents: number, states: number, worker = 0, workers = 1): void {
-    this.open();
-    this.call('populating agents', this.m._elex_bench_populate(this.enginePtr, agents, states, worker, workers));
+    const bench = this.bench('benchPopulate');
+    this.call('populating agents', bench._elex_bench_populate(this.enginePtr, agents, states, worker, workers));
   }
 
-  /** Allocator figures: live heap bytes and wasm memory size. */
+  /** Benchmark aid: allocator figures, live heap bytes and wasm memory size. Bench builds only. */
   heap(): { liveBytes: number; heapBytes: number } {
-    this.open();
+    const bench = this.bench('heap');
     return this.scoped((s) => {
       const out = s.alloc(16);
-      this.m._elex_bench_heap(out);
+      bench._elex_bench_heap(out);
       const f = this.cached().f64;
       return { liveBytes: f[out >>> 3]!, heapBytes: f[(out >>> 3) + 1]! };
     });

@@ -15,9 +15,10 @@
 import { instantiate, type Bindings, type IndexHandle } from '../../ts/bindings.ts';
 import type { Variant } from '../../ts/platform.ts';
 import { mulberry32 } from '../../scripts/mulberry32.mjs';
+import { benchBundles } from './bench-bundles.ts';
 
 export interface BenchRequest {
-  kind: 'index' | 'kernels';
+  kind: 'index' | 'kernels' | 'million';
   variant: Variant;
   threads?: number;
   n?: number;
@@ -29,6 +30,9 @@ export interface BenchRequest {
   M?: number;
   efConstruction?: number;
   quantization?: 'none' | 'int8' | 'int8+f32';
+  /** million: the instance's memory budget (bytes) and the vectors per add() call. */
+  budgetBytes?: number;
+  chunk?: number;
 }
 
 export interface EfPoint {
@@ -264,10 +268,232 @@ async function indexBench(req: BenchRequest): Promise<BenchReport> {
   };
 }
 
+/**
+ * The clustered data of dataset(), generated in chunks from one stream: the
+ * concatenated chunks equal dataset('clustered', n, dim, seed), and no more
+ * than one chunk is held in JS at a time.
+ */
+function clusteredStream(dim: number, seed: number): (count: number) => Float32Array {
+  const g0 = gauss(rng(12345));
+  const centres = new Float32Array(100 * dim).map(() => g0());
+  const r = rng(seed);
+  const g = gauss(r);
+  return (count) => {
+    const out = new Float32Array(count * dim);
+    for (let i = 0; i < count; i++) {
+      const c = Math.floor(r() * 100);
+      for (let j = 0; j < dim; j++) out[i * dim + j] = centres[c * dim + j]! + 0.6 * g();
+    }
+    for (let i = 0; i < count; i++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += out[i * dim + j]! ** 2;
+      const inv = 1 / Math.sqrt(s);
+      for (let j = 0; j < dim; j++) out[i * dim + j]! *= inv;
+    }
+    return out;
+  };
+}
+
+/** Brute-force top k by dot product, kept across chunks (ids first + i). */
+class StreamingTruth {
+  private readonly bestD: Float64Array;
+  readonly ids: Uint32Array;
+  constructor(
+    private readonly queries: Float32Array,
+    private readonly dim: number,
+    private readonly k: number,
+  ) {
+    const nq = queries.length / dim;
+    this.bestD = new Float64Array(nq * k).fill(-Infinity);
+    this.ids = new Uint32Array(nq * k);
+  }
+  add(data: Float32Array, first: number): void {
+    const { dim, k, queries, bestD, ids } = this;
+    const n = data.length / dim,
+      nq = queries.length / dim;
+    for (let q = 0; q < nq; q++) {
+      const qo = q * dim,
+        bo = q * k;
+      for (let i = 0; i < n; i++) {
+        const vo = i * dim;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
+        for (let j = 0; j < dim; j += 4) {
+          s0 += queries[qo + j]! * data[vo + j]!;
+          s1 += queries[qo + j + 1]! * data[vo + j + 1]!;
+          s2 += queries[qo + j + 2]! * data[vo + j + 2]!;
+          s3 += queries[qo + j + 3]! * data[vo + j + 3]!;
+        }
+        const d = s0 + s1 + s2 + s3;
+        if (d <= bestD[bo + k - 1]!) continue;
+        let at = k - 1;
+        while (at > 0 && bestD[bo + at - 1]! < d) {
+          bestD[bo + at] = bestD[bo + at - 1]!;
+          ids[bo + at] = ids[bo + at - 1]!;
+          at--;
+        }
+        bestD[bo + at] = d;
+        ids[bo + at] = first + i;
+      }
+    }
+  }
+}
+
+/**
+ * One tab, a million vectors (issue 17 §4): n × dim clustered vectors added
+ * in chunks to one index of the shipped build, inside a memory budget kept
+ * as a worker keeps it (reserve the estimate before each add, report the
+ * index's bytes after: ts/worker.ts). Stops at BUDGET_EXCEEDED or
+ * OUT_OF_MEMORY and reports how far it got; recall@10 against a streaming
+ * brute force over the f32 vectors; single-query latency per ef.
+ */
+async function millionBench(req: BenchRequest): Promise<BenchReport> {
+  const dim = req.dim ?? 128,
+    n = req.n ?? 1_000_000,
+    nq = req.queries ?? 200,
+    chunk = req.chunk ?? 50_000,
+    budget = req.budgetBytes ?? 500 * 1024 * 1024;
+  const efs = req.efs ?? [16, 32, 48, 64, 96, 128, 192, 256, 384, 512];
+  const b: Bindings = await instantiate({ variant: req.variant, threads: req.threads ?? 2 });
+  const info = b.info();
+  b.configureMemory(budget);
+  const quantization = req.quantization ?? 'int8';
+  progress(
+    `${req.variant} (${info.kernel}, ${info.threads} threads): ${n} x ${dim} clustered, ${quantization}, budget ${(budget / 2 ** 20).toFixed(0)} MiB`,
+  );
+  const queries = dataset('clustered', nq, dim, 2);
+  const truth = new StreamingTruth(queries, dim, 10);
+  const next = clusteredStream(dim, 1);
+  const ix: IndexHandle = b.createIndex({
+    dim,
+    metric: 'cosine',
+    M: req.M ?? 16,
+    efConstruction: req.efConstruction ?? 100,
+    quantization,
+  });
+  let built = 0,
+    buildMs = 0,
+    truthMs = 0,
+    stopped: string | null = null;
+  const trace: {
+    n: number;
+    indexBytes: number;
+    heapBytes: number;
+    liveHeapBytes: number;
+    usedBytes: number;
+    ms: number;
+  }[] = [];
+  while (built < n) {
+    const count = Math.min(chunk, n - built);
+    const data = next(count);
+    const ids = Uint32Array.from({ length: count }, (_, i) => built + i);
+    const t0 = performance.now();
+    try {
+      // As ts/worker.ts does for an index add: room for the estimate first, the real bytes after.
+      const st = ix.stats();
+      const perDim = { none: 4, int8: 1, 'int8+f32': 5 }[st.quantization];
+      const per = st.size > 0 ? st.bytes / st.size : st.dim * perDim + st.M * 12 + 64;
+      b.reserve(per * count * 1.1);
+      ix.add(ids, data);
+      b.setExternalBytes(ix.stats().bytes);
+    } catch (e) {
+      stopped = e instanceof Error ? `${(e as { code?: string }).code ?? 'error'}: ${e.message}` : String(e);
+      progress(`  stopped at ${built} vectors: ${stopped}`);
+      break;
+    }
+    buildMs += performance.now() - t0;
+    const t1 = performance.now();
+    truth.add(data, built);
+    truthMs += performance.now() - t1;
+    built += count;
+    const mem = b.memoryStats();
+    trace.push({
+      n: built,
+      indexBytes: ix.stats().bytes,
+      heapBytes: mem.heapBytes,
+      liveHeapBytes: mem.liveHeapBytes,
+      usedBytes: mem.usedBytes,
+      ms: buildMs,
+    });
+    if (built % 200_000 === 0 || built === n)
+      progress(
+        `  ${built} added, ${(buildMs / 1000).toFixed(0)} s, index ${(ix.stats().bytes / 2 ** 20).toFixed(0)} MiB, wasm memory ${(mem.heapBytes / 2 ** 20).toFixed(0)} MiB`,
+      );
+  }
+  const stats = ix.stats();
+  const mem = b.memoryStats();
+  const points =
+    built > 0
+      ? sweep(efs, nq, dim, queries, truth.ids, (q, ef, out, at) => {
+          out.set(ix.search(q, 10, { ef, exact: false }).ids, at);
+        })
+      : [];
+  for (const p of points)
+    progress(`  ef ${p.ef}: recall ${p.recall.toFixed(3)} p50 ${p.p50.toFixed(0)} p95 ${p.p95.toFixed(0)} us`);
+  const at = (r: number) => points.find((p) => p.recall >= r) ?? null;
+  ix.close();
+  b.close();
+  return {
+    request: req,
+    info,
+    n: built,
+    wanted: n,
+    dim,
+    data: 'clustered',
+    quantization,
+    budgetBytes: budget,
+    stopped,
+    buildMs,
+    vectorsPerS: (built / buildMs) * 1000,
+    bytesPerVector: stats.bytesPerVector,
+    indexBytes: stats.bytes,
+    wasmMemoryBytes: mem.heapBytes,
+    liveHeapBytes: mem.liveHeapBytes,
+    budgetUsedBytes: mem.usedBytes,
+    groundTruthMs: truthMs,
+    queries: nq,
+    points,
+    at95: at(0.95),
+    at98: at(0.98),
+    trace,
+  };
+}
+
+/** Kernels measured as kernels: the batch shape of bench_fixtures.h KernelBatch. */
+export const KERNEL_BATCH = { dim: 128, count: 10000, runs: 5, reps: 11 };
+
 async function kernelBench(req: BenchRequest): Promise<BenchReport> {
-  const b = await instantiate({ variant: req.variant, threads: 1 });
-  // monitor: the bench:query batch of 1,000 cells × 200 counters × 96 periods, 116 KPIs, one thread.
+  // The bench build: the kernel benches are benchmark-only exports the shipped wasm does not have.
+  const b = await instantiate({ variant: req.variant, threads: 1, bundles: benchBundles });
+  const info = b.info();
   const names = ['dot', 'cosine', 'l2', 'int8 dot', 'Q-update', 'validation', 'aggregation', 'monitor'];
+  // Kernels measured as kernels: one call runs the kernel over 10K items inside wasm (vectors of
+  // 128 for dot, cosine, l2 and int8 dot), each pass timed inside wasm; per run the median of
+  // `reps` passes, `runs` runs. twin 1 is this build's scalar twin (compiled with this
+  // variant's flags); the scalar variant's own kernel is the reference for the ratios.
+  const { dim, count, runs, reps } = KERNEL_BATCH;
+  const batch = names.slice(0, 7).map((name, k) => {
+    const perRun = (twin: 0 | 1) =>
+      Array.from({ length: runs }, () => b.benchBatch(k, twin, dim, count, reps).medianNs);
+    const ns = perRun(0),
+      twinNs = perRun(1);
+    progress(
+      `  ${req.variant} ${name}: ${(median(ns) / 1000).toFixed(1)} us per ${count} (scalar twin ${(median(twinNs) / 1000).toFixed(1)} us)`,
+    );
+    return {
+      kernel: name,
+      dim: k <= 3 ? dim : null,
+      count,
+      nsPerBatch: median(ns),
+      runsNs: ns,
+      twinNsPerBatch: median(twinNs),
+      twinRunsNs: twinNs,
+    };
+  });
+  // Per call (the former table): one small call per rep, so the call's cost is in the figure.
+  // monitor: the bench:query batch of 1,000 cells × 200 counters × 96 periods, 116 KPIs, one thread.
   const sizes = [128, 128, 128, 128, 100, 1000, 1000, 1000];
   const results = names.map((name, k) => {
     const reps = k === 7 ? 3 : k >= 5 ? 10000 : 400000;
@@ -282,12 +508,23 @@ async function kernelBench(req: BenchRequest): Promise<BenchReport> {
     return { n, nsPerBatch: runs[2]! };
   });
   b.close();
-  return { request: req, kernels: results, qupdate: qsizes };
+  return { request: req, kernel: info.kernel, batch, kernels: results, qupdate: qsizes };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 self.onmessage = async (e: MessageEvent<BenchRequest>) => {
   try {
-    const report = e.data.kind === 'kernels' ? await kernelBench(e.data) : await indexBench(e.data);
+    const report =
+      e.data.kind === 'kernels'
+        ? await kernelBench(e.data)
+        : e.data.kind === 'million'
+          ? await millionBench(e.data)
+          : await indexBench(e.data);
     post({ type: 'done', report });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? `${err.message}\n${err.stack}` : String(err) });
