@@ -216,6 +216,11 @@ if (index) {
     p(
       `### One tab: ${whole(r.wanted)} × ${r.dim} clustered, ${r.request.variant}, ${r.quantization}`,
       `Same-thread bindings in a worker, ${r.info?.threads ?? r.request.threads} threads, budget ${mib(r.budgetBytes)} kept as a worker keeps it (reserve before each add of ${whole(r.request.chunk)}, index bytes reported after). ` +
+        (r.reserved
+          ? `Room for ${whole(r.reserved.items)} reserved up front (\`IndexHandle.reserve\`, ${mib(r.reserved.bytes)}). `
+          : r.roomNote
+            ? `${r.roomNote[0].toUpperCase()}${r.roomNote.slice(1)}. `
+            : 'Grown as added (no room reserved). ') +
         (r.stopped ? `**Stopped at ${whole(r.n)} vectors: ${r.stopped}.** ` : '') +
         `Built ${whole(r.n)} vectors in ${num(r.buildMs / 1000)} s (${whole(r.vectorsPerS)} vectors/s, efConstruction ${r.request.efConstruction ?? 100}, M ${r.request.M ?? 16}); ` +
         `${whole(r.bytesPerVector)} B per vector; index ${mib(r.indexBytes)}, budget used ${mib(r.budgetUsedBytes)}, wasm memory ${mib(r.wasmMemoryBytes)}. ` +

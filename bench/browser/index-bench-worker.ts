@@ -33,6 +33,8 @@ export interface BenchRequest {
   /** million: the instance's memory budget (bytes) and the vectors per add() call. */
   budgetBytes?: number;
   chunk?: number;
+  /** million: reserve room for n first (IndexHandle.reserve), when it fits the budget. Default true. */
+  reserve?: boolean;
 }
 
 export interface EfPoint {
@@ -373,6 +375,28 @@ async function millionBench(req: BenchRequest): Promise<BenchReport> {
     efConstruction: req.efConstruction ?? 100,
     quantization,
   });
+  // Room for all n at once, if it fits the budget: the bytes per slot from a small probe index
+  // of the same kind, reserved against the budget before the index allocates them.
+  let reserved: { items: number; bytes: number } | null = null,
+    roomNote: string | null = null;
+  if (req.reserve !== false) {
+    const probe = b.createIndex({ dim, metric: 'cosine', M: req.M ?? 16, quantization });
+    const empty = probe.stats().bytes;
+    probe.reserve(10_000);
+    const perSlot = (probe.stats().bytes - empty) / 10_000;
+    probe.close();
+    const need = perSlot * n;
+    try {
+      b.reserve(need);
+      ix.reserve(n);
+      b.setExternalBytes(ix.stats().bytes);
+      reserved = { items: n, bytes: ix.stats().bytes };
+      progress(`  room for ${n} reserved: ${(reserved.bytes / 2 ** 20).toFixed(0)} MiB`);
+    } catch (e) {
+      roomNote = `room for ${n} (${(need / 2 ** 20).toFixed(0)} MiB) does not fit the budget: ${e instanceof Error ? e.message : String(e)}; grown as added instead`;
+      progress(`  ${roomNote}`);
+    }
+  }
   let built = 0,
     buildMs = 0,
     truthMs = 0,
@@ -392,10 +416,11 @@ async function millionBench(req: BenchRequest): Promise<BenchReport> {
     const t0 = performance.now();
     try {
       // As ts/worker.ts does for an index add: room for the estimate first, the real bytes after.
+      // (Nothing to reserve while the room reserved up front lasts.)
       const st = ix.stats();
       const perDim = { none: 4, int8: 1, 'int8+f32': 5 }[st.quantization];
       const per = st.size > 0 ? st.bytes / st.size : st.dim * perDim + st.M * 12 + 64;
-      b.reserve(per * count * 1.1);
+      if (!reserved || st.nodes + count > reserved.items) b.reserve(per * count * 1.1);
       ix.add(ids, data);
       b.setExternalBytes(ix.stats().bytes);
     } catch (e) {
@@ -444,6 +469,8 @@ async function millionBench(req: BenchRequest): Promise<BenchReport> {
     data: 'clustered',
     quantization,
     budgetBytes: budget,
+    reserved,
+    roomNote,
     stopped,
     buildMs,
     vectorsPerS: (built / buildMs) * 1000,

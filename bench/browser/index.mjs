@@ -86,6 +86,8 @@ for (const d of datasets.filter(wanted))
 const millionOnly = process.argv.includes('--million-only');
 const millionN = Number(process.argv.find((a) => a.startsWith('--million='))?.slice(10) ?? 1_000_000);
 report.million = [];
+// --no-reserve: grow the index as it fills (no IndexHandle.reserve up front), to compare.
+const reserveRoom = !process.argv.includes('--no-reserve');
 if ((!quick && !process.argv.includes('--kernels-only') && !process.argv.includes('--no-million')) || millionOnly)
   for (const q of ['int8', 'int8+f32'])
     report.million.push(
@@ -100,6 +102,7 @@ if ((!quick && !process.argv.includes('--kernels-only') && !process.argv.include
         efConstruction: efConstruction ?? 100,
         budgetBytes: 500 * 1024 * 1024,
         chunk: 50_000,
+        reserve: reserveRoom,
         efs: [16, 32, 48, 64, 96, 128, 192, 256, 384, 512],
       }),
     );
@@ -226,6 +229,9 @@ for (const r of report.million) {
   const mib = (x) => f(x / 2 ** 20);
   console.log(
     `\n${r.request.variant} one tab: ${r.n} of ${r.wanted} x ${r.dim} clustered, ${r.quantization}, budget ${mib(r.budgetBytes)} MiB${r.stopped ? ` — stopped: ${r.stopped}` : ''}`,
+  );
+  console.log(
+    `  ${r.reserved ? `room for ${r.reserved.items} reserved up front (${mib(r.reserved.bytes)} MiB)` : (r.roomNote ?? 'grown as added (--no-reserve)')}`,
   );
   console.log(
     `  build ${f(r.buildMs / 1000, 1)} s (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, index ${mib(r.indexBytes)} MiB, wasm memory ${mib(r.wasmMemoryBytes)} MiB, budget used ${mib(r.budgetUsedBytes)} MiB; ground truth ${f(r.groundTruthMs / 1000, 1)} s (JS, ${r.queries} queries)`,

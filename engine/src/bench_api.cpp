@@ -171,13 +171,19 @@ ELEX_EXPORT int elex_bench_batch(int kernel, int twin, uint32_t dim, uint32_t co
     if (!g_batch) return elex::fail(ELEX_E_OUT_OF_MEMORY, "bench batch inputs");
   }
   const bool scalar = twin != 0;
-  double check = g_batch->run(scalar);  // warm: caches, and the first call's page faults
-  std::vector<double> ns(reps);
-  for (auto& t : ns) {
+  KernelBatch& batch = *g_batch;
+  double check = batch.run(scalar);  // warm: caches, and the first call's page faults
+  // One sample = `inner` passes, at least 2 ms: a browser's clock ticks in 5 µs or coarser
+  // steps, and a fast kernel's pass over 10K items takes a few µs.
+  auto time = [&](std::uint32_t inner) {
     const auto t0 = std::chrono::steady_clock::now();
-    check += g_batch->run(scalar);
-    t = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-  }
+    for (std::uint32_t i = 0; i < inner; ++i) check += batch.run(scalar);
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  };
+  std::uint32_t inner = 1;
+  while (inner < (1u << 16) && time(inner) < 2e6) inner *= 2;
+  std::vector<double> ns(reps);
+  for (auto& t : ns) t = time(inner) / inner;
   std::sort(ns.begin(), ns.end());
   out[0] = reps % 2 ? ns[reps / 2] : (ns[reps / 2 - 1] + ns[reps / 2]) / 2;
   out[1] = ns[0];

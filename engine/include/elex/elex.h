@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 2
+#define ELEX_ABI_VERSION 3
 
 typedef struct elex_engine elex_engine;
 
@@ -89,6 +89,10 @@ void elex_index_destroy(elex_index* index);
 /// the engine's threads when engine is not null.
 int elex_index_add(elex_engine* engine, elex_index* index, const uint32_t* ids, uint32_t n,
                    const float* vectors, size_t floats);
+/// Room for `items` vectors (removed ones included), allocated now, so adds
+/// up to that size never move the index's arenas (a move needs the old and
+/// the new block at once). No-op below the capacity held. (ABI 3)
+int elex_index_reserve(elex_index* index, uint32_t items);
 
 /// k nearest per query; `floats` must be a multiple of dim. exact: 0 auto,
 /// 1 never, 2 always. rerank: int8 indexes, candidates re-ranked (0 =
@@ -206,8 +210,10 @@ int elex_bench_prepare(int kernel, uint32_t n, uint32_t seed);
 int elex_bench_run(int kernel, int twin, uint32_t reps, double* checksum);
 /// A kernel measured as a kernel (bench_fixtures.h KernelBatch): one pass
 /// runs kernel 0..6 over `count` seeded items (vectors of `dim` for 0..3),
-/// timed inside the engine; one warm pass, then `reps` timed passes.
-/// out[0] = median ns per pass, out[1] = fastest, out[2] = checksum.
+/// timed inside the engine: one warm pass, then `reps` samples of as many
+/// passes as take 2 ms or more (a browser clock ticks in 5 µs steps).
+/// out[0] = median ns per pass over the samples, out[1] = fastest sample's
+/// ns per pass, out[2] = checksum.
 int elex_bench_batch(int kernel, int twin, uint32_t dim, uint32_t count, uint32_t reps,
                      double* out);
 
