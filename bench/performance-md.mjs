@@ -176,7 +176,7 @@ if (index) {
   if (index.kernelBatch?.length) {
     const B = index.kernelBatch;
     const us = (x) => t(x / 1000);
-    const ratio = (v) => `${v.ratio.toFixed(1)}× (${v.ratioLow.toFixed(1)}×)`;
+    const ratio = (v) => `${v.ratio.toFixed(1)}× (${v.ratioLow.toFixed(1)}×) \\| ${v.medianRatio.toFixed(1)}×`;
     const rows = B.map((k) => [
       k.kernel,
       us(k['simd-mt'].nsPerBatch),
@@ -190,8 +190,8 @@ if (index) {
     ]);
     p(
       '### Kernels measured as kernels (µs per pass over 10K items)',
-      `One call runs the kernel over 10,000 items inside wasm (one query against 10,000 vectors of ${B[0].dim} for dot, cosine, l2 and int8 dot; 10,000 entries, changes or rows × 16 columns for the others), each pass timed inside wasm; median of 5 runs of 11 passes. ` +
-        "Ratio = the scalar variant (built without `-msimd128`, so clang cannot vectorise it) over the SIMD variant, with the lowest run (scalar variant's fastest over this variant's slowest) in brackets. " +
+      `One call runs the kernel over 10,000 items inside wasm (one query against 10,000 vectors of ${B[0].dim} for dot, cosine, l2 and int8 dot; 10,000 entries, changes or rows × 16 columns for the others), timed inside wasm in samples of at least 2 ms; a run is the fastest of ${index.kernelBatchRuns?.reps} samples (on a shared machine, preemption and a neighbour's cache traffic only add time), and the table shows the median of ${index.kernelBatchRuns?.runs} runs. All three variants are loaded in one worker and take turns run by run, so each ratio pairs figures taken moments apart. ` +
+        'Ratio = the scalar variant (built without `-msimd128`, so clang cannot vectorise it) over the SIMD variant: the median of the paired runs, the lowest paired run in brackets, and after the bar the same ratio from the median samples instead of the fastest. ' +
         "Scalar twin = the simd variant's own scalar twin over its SIMD kernel (same flags; clang may auto-vectorise an integer loop there). " +
         'Native = the same batch in Google Benchmark (`build/native/elex_bench_kernels --benchmark_filter=batch10k`, g++ -O3, SSE2 over the scalar twin).',
       table(
@@ -216,10 +216,10 @@ if (index) {
     p(
       `### One tab: ${whole(r.wanted)} × ${r.dim} clustered, ${r.request.variant}, ${r.quantization}`,
       `Same-thread bindings in a worker, ${r.info?.threads ?? r.request.threads} threads, budget ${mib(r.budgetBytes)} kept as a worker keeps it (reserve before each add of ${whole(r.request.chunk)}, index bytes reported after). ` +
-        (r.reserved
-          ? `Room for ${whole(r.reserved.items)} reserved up front (\`IndexHandle.reserve\`, ${mib(r.reserved.bytes)}). `
-          : r.roomNote
-            ? `${r.roomNote[0].toUpperCase()}${r.roomNote.slice(1)}. `
+        (r.roomNote
+          ? `${r.roomNote[0].toUpperCase()}${r.roomNote.slice(1)} (\`IndexHandle.reserve\`, ${mib(r.reserved.bytes)}). `
+          : r.reserved
+            ? `Room for ${whole(r.reserved.items)} reserved up front (\`IndexHandle.reserve\`, ${mib(r.reserved.bytes)}). `
             : 'Grown as added (no room reserved). ') +
         (r.stopped ? `**Stopped at ${whole(r.n)} vectors: ${r.stopped}.** ` : '') +
         `Built ${whole(r.n)} vectors in ${num(r.buildMs / 1000)} s (${whole(r.vectorsPerS)} vectors/s, efConstruction ${r.request.efConstruction ?? 100}, M ${r.request.M ?? 16}); ` +

@@ -18,7 +18,9 @@ import { mulberry32 } from '../../scripts/mulberry32.mjs';
 import { benchBundles } from './bench-bundles.ts';
 
 export interface BenchRequest {
-  kind: 'index' | 'kernels' | 'million';
+  kind: 'index' | 'kernels' | 'kernel-batch' | 'million';
+  /** kernel-batch: the variants measured side by side, run by run. */
+  variants?: Variant[];
   variant: Variant;
   threads?: number;
   n?: number;
@@ -386,16 +388,17 @@ async function millionBench(req: BenchRequest): Promise<BenchReport> {
     const perSlot = (probe.stats().bytes - empty) / 10_000;
     probe.close();
     const need = perSlot * n;
-    try {
-      b.reserve(need);
-      ix.reserve(n);
-      b.setExternalBytes(ix.stats().bytes);
-      reserved = { items: n, bytes: ix.stats().bytes };
-      progress(`  room for ${n} reserved: ${(reserved.bytes / 2 ** 20).toFixed(0)} MiB`);
-    } catch (e) {
-      roomNote = `room for ${n} (${(need / 2 ** 20).toFixed(0)} MiB) does not fit the budget: ${e instanceof Error ? e.message : String(e)}; grown as added instead`;
-      progress(`  ${roomNote}`);
-    }
+    // Where all n do not fit, the most that do: 92 % of what the budget has left (the rest for
+    // the add's staging copy of a chunk and the search scratch), whole chunks.
+    const free = budget - b.memoryStats().usedBytes;
+    const items = need <= free ? n : Math.floor((0.92 * free) / perSlot / chunk) * chunk;
+    if (items < n)
+      roomNote = `room for ${n} needs ${(need / 2 ** 20).toFixed(0)} MiB (${perSlot.toFixed(0)} B per vector), over the budget: room for ${items} reserved instead`;
+    b.reserve(perSlot * items);
+    ix.reserve(items);
+    b.setExternalBytes(ix.stats().bytes);
+    reserved = { items, bytes: ix.stats().bytes };
+    progress(`  ${roomNote ?? `room for ${n} reserved`}: ${(reserved.bytes / 2 ** 20).toFixed(0)} MiB`);
   }
   let built = 0,
     buildMs = 0,
@@ -489,40 +492,72 @@ async function millionBench(req: BenchRequest): Promise<BenchReport> {
 }
 
 /** Kernels measured as kernels: the batch shape of bench_fixtures.h KernelBatch. */
-export const KERNEL_BATCH = { dim: 128, count: 10000, runs: 5, reps: 11 };
+export const KERNEL_BATCH = { dim: 128, count: 10000, runs: 5, reps: 21 };
 
-async function kernelBench(req: BenchRequest): Promise<BenchReport> {
-  // The bench build: the kernel benches are benchmark-only exports the shipped wasm does not have.
-  const b = await instantiate({ variant: req.variant, threads: 1, bundles: benchBundles });
-  const info = b.info();
-  const names = ['dot', 'cosine', 'l2', 'int8 dot', 'Q-update', 'validation', 'aggregation', 'monitor'];
-  // Kernels measured as kernels: one call runs the kernel over 10K items inside wasm (vectors of
-  // 128 for dot, cosine, l2 and int8 dot), each pass timed inside wasm; per run the median of
-  // `reps` passes, `runs` runs. twin 1 is this build's scalar twin (compiled with this
-  // variant's flags); the scalar variant's own kernel is the reference for the ratios.
+const KERNEL_NAMES = ['dot', 'cosine', 'l2', 'int8 dot', 'Q-update', 'validation', 'aggregation', 'monitor'];
+
+/**
+ * Kernels measured as kernels: one call runs a kernel over 10K items inside
+ * wasm (one query against 10K vectors of 128 for dot, cosine, l2 and int8
+ * dot), timed inside wasm in samples of at least 2 ms; a run is the median of
+ * `reps` samples. Every variant's bench build is loaded in this one worker
+ * and the variants take turns run by run, so a ratio pairs figures taken
+ * moments apart (this machine is shared: load moves between minutes). twin 1
+ * is a variant's own scalar twin (compiled with its flags); the scalar
+ * variant's kernel is the reference of the ratios.
+ */
+async function kernelBatchBench(req: BenchRequest): Promise<BenchReport> {
+  const variants = req.variants ?? ['simd-mt', 'simd', 'scalar'];
+  const bs: Bindings[] = [];
+  for (const variant of variants) bs.push(await instantiate({ variant, threads: 1, bundles: benchBundles }));
   const { dim, count, runs, reps } = KERNEL_BATCH;
-  const batch = names.slice(0, 7).map((name, k) => {
-    const perRun = (twin: 0 | 1) =>
-      Array.from({ length: runs }, () => b.benchBatch(k, twin, dim, count, reps).medianNs);
-    const ns = perRun(0),
-      twinNs = perRun(1);
+  const rows = KERNEL_NAMES.slice(0, 7).map((name, k) => {
+    const ns = variants.map(() => [] as number[]),
+      twinNs = variants.map(() => [] as number[]),
+      minNs = variants.map(() => [] as number[]),
+      twinMinNs = variants.map(() => [] as number[]);
+    for (let r = 0; r < runs; r++)
+      bs.forEach((b, v) => {
+        const own = b.benchBatch(k, 0, dim, count, reps),
+          twin = b.benchBatch(k, 1, dim, count, reps);
+        ns[v]!.push(own.medianNs);
+        minNs[v]!.push(own.minNs);
+        twinNs[v]!.push(twin.medianNs);
+        twinMinNs[v]!.push(twin.minNs);
+      });
     progress(
-      `  ${req.variant} ${name}: ${(median(ns) / 1000).toFixed(1)} us per ${count} (scalar twin ${(median(twinNs) / 1000).toFixed(1)} us)`,
+      `  ${name}: ` +
+        variants
+          .map(
+            (v, i) => `${v} ${(median(ns[i]!) / 1000).toFixed(1)} us (twin ${(median(twinNs[i]!) / 1000).toFixed(1)})`,
+          )
+          .join(', '),
     );
     return {
       kernel: name,
       dim: k <= 3 ? dim : null,
       count,
-      nsPerBatch: median(ns),
-      runsNs: ns,
-      twinNsPerBatch: median(twinNs),
-      twinRunsNs: twinNs,
+      byVariant: Object.fromEntries(
+        variants.map((v, i) => [
+          v,
+          { runsNs: ns[i]!, twinRunsNs: twinNs[i]!, runsMinNs: minNs[i]!, twinRunsMinNs: twinMinNs[i]! },
+        ]),
+      ),
     };
   });
-  // Per call (the former table): one small call per rep, so the call's cost is in the figure.
+  const kernels = Object.fromEntries(variants.map((v, i) => [v, bs[i]!.info().kernel]));
+  for (const b of bs) b.close();
+  return { request: req, kernels, runs, reps, rows };
+}
+
+/** Per call (the former table): one small call per rep, so the call's cost is in the figure. */
+async function kernelBench(req: BenchRequest): Promise<BenchReport> {
+  // The bench build: the kernel benches are benchmark-only exports the shipped wasm does not have.
+  const b = await instantiate({ variant: req.variant, threads: 1, bundles: benchBundles });
+  const info = b.info();
   // monitor: the bench:query batch of 1,000 cells × 200 counters × 96 periods, 116 KPIs, one thread.
   const sizes = [128, 128, 128, 128, 100, 1000, 1000, 1000];
-  const results = names.map((name, k) => {
+  const results = KERNEL_NAMES.map((name, k) => {
     const reps = k === 7 ? 3 : k >= 5 ? 10000 : 400000;
     const runs = [0, 1, 2, 3, 4].map(() => b.benchKernel(k, 0, sizes[k]!, reps).msPerRep * 1e6);
     runs.sort((x, y) => x - y);
@@ -535,7 +570,7 @@ async function kernelBench(req: BenchRequest): Promise<BenchReport> {
     return { n, nsPerBatch: runs[2]! };
   });
   b.close();
-  return { request: req, kernel: info.kernel, batch, kernels: results, qupdate: qsizes };
+  return { request: req, kernel: info.kernel, kernels: results, qupdate: qsizes };
 }
 
 function median(xs: number[]): number {
@@ -549,9 +584,11 @@ self.onmessage = async (e: MessageEvent<BenchRequest>) => {
     const report =
       e.data.kind === 'kernels'
         ? await kernelBench(e.data)
-        : e.data.kind === 'million'
-          ? await millionBench(e.data)
-          : await indexBench(e.data);
+        : e.data.kind === 'kernel-batch'
+          ? await kernelBatchBench(e.data)
+          : e.data.kind === 'million'
+            ? await millionBench(e.data)
+            : await indexBench(e.data);
     post({ type: 'done', report });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? `${err.message}\n${err.stack}` : String(err) });
