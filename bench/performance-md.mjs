@@ -193,7 +193,7 @@ if (index) {
       `One call runs the kernel over 10,000 items inside wasm (one query against 10,000 vectors of ${B[0].dim} for dot, cosine, l2 and int8 dot; 10,000 entries, changes or rows × 16 columns for the others), timed inside wasm in samples of at least 2 ms; a run is the fastest of ${index.kernelBatchRuns?.reps} samples (on a shared machine, preemption and a neighbour's cache traffic only add time), and the table shows the median of ${index.kernelBatchRuns?.runs} runs. All three variants are loaded in one worker and take turns run by run, so each ratio pairs figures taken moments apart. ` +
         'Ratio = the scalar variant (built without `-msimd128`, so clang cannot vectorise it) over the SIMD variant: the median of the paired runs, the lowest paired run in brackets, and after the bar the same ratio from the median samples instead of the fastest. ' +
         "Scalar twin = the simd variant's own scalar twin over its SIMD kernel (same flags; clang may auto-vectorise an integer loop there). " +
-        'Native = the same batch in Google Benchmark (`build/native/elex_bench_kernels --benchmark_filter=batch10k`, g++ -O3, SSE2 over the scalar twin).',
+        'Native = the same batch in Google Benchmark (`build/native/elex_bench_kernels --benchmark_filter=batch10k`, g++ -O3 -march=x86-64, median CPU time of 5 repetitions): SSE2 over the scalar twin. g++ -O3 auto-vectorises integer loops, the scalar int8 dot among them, so the native int8 ratio compares two vector loops.',
       table(
         H('kernel|simd-mt|simd|scalar|simd-mt ratio|simd ratio|simd: scalar twin / SIMD|native SSE2 / scalar|target'),
         rows,
