@@ -185,6 +185,8 @@ test('index calls reject bad input with stable codes', async ({ page }) => {
       kTooBig: await codeOf(ix.search(new Float32Array(4).fill(1), 3)),
       foreign: await codeOf(engine.loadIndex('x', new Uint8Array([1, 2, 3]))),
       sameName: await codeOf(engine.createIndex('bad', { dim: 4 })),
+      // A benchmark aid on the shipped build (no _elex_bench_* exports): a coded error across the worker.
+      benchAid: await codeOf(engine.debug.populateAgents(1, 1)),
     };
   });
   expect(codes).toEqual({
@@ -197,6 +199,7 @@ test('index calls reject bad input with stable codes', async ({ page }) => {
     kTooBig: 'INVALID_ARGUMENT',
     foreign: 'FOREIGN_DATA',
     sameName: 'INVALID_ARGUMENT',
+    benchAid: 'NOT_IN_BUILD',
   });
 });
 

@@ -11,6 +11,7 @@ min_time=0.2
 [[ -n $quick ]] && min_time=0.05
 bash scripts/setup.sh
 bash scripts/build-wasm.sh
+bash scripts/build-wasm.sh --bench   # the benchmark-only exports (kernel, learning benches): never shipped
 npx vite build --logLevel warn
 bash scripts/test-native.sh >/dev/null
 mkdir -p bench/report

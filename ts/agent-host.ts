@@ -577,7 +577,7 @@ export class AgentHost {
     });
   }
 
-  /** Benchmark aid: this worker's share of `agents` agents with `states` states each. */
+  /** Benchmark aid: this worker's share of `agents` agents with `states` states each (bench builds only: NOT_IN_BUILD otherwise). */
   populate(agents: number, states: number): Promise<void> {
     return this.serial(async () => {
       this.b.benchPopulate(agents, states, this.setup.worker, this.setup.workers);

@@ -133,6 +133,7 @@ interface ElexModule {
   ): number;
   _elex_index_destroy(index: number): void;
   _elex_index_add(engine: number, index: number, ids: number, n: number, vectors: number, floats: number): number;
+  _elex_index_reserve(index: number, items: number): number;
   _elex_index_search(
     engine: number,
     index: number,
@@ -272,17 +273,25 @@ interface ElexModule {
     minHistory: number,
   ): number;
   _elex_row_stats(engine: number, data: number, rows: number, periods: number, out: number): number;
+  UTF8ToString(ptr: number): string;
+}
+
+/**
+ * The benchmark-only exports: present in bench builds (build/wasm-bench/,
+ * `scripts/build-wasm.sh --bench`), absent from the shipped wasm.
+ */
+interface BenchExports {
   _elex_bench_prepare(kernel: number, n: number, seed: number): number;
+  _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
+  _elex_bench_batch(kernel: number, twin: number, dim: number, count: number, reps: number, out: number): number;
   _elex_bench_learn_prepare(op: number, n: number): number;
   _elex_bench_learn_run(op: number, reps: number, out: number): number;
   _elex_bench_populate(engine: number, agents: number, states: number, worker: number, workers: number): number;
   _elex_bench_heap(out: number): number;
-  _elex_bench_run(kernel: number, twin: number, reps: number, checksum: number): number;
-  UTF8ToString(ptr: number): string;
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -506,16 +515,57 @@ export class Bindings {
    * through the reference path). Returns ms per rep.
    */
   benchKernel(kernel: number, twin: 0 | 1, n: number, reps: number): { msPerRep: number; checksum: number } {
-    this.open();
+    const bench = this.bench('benchKernel');
     return this.scoped((s) => {
-      this.call('preparing a kernel bench', this.m._elex_bench_prepare(kernel, n, 42));
+      this.call('preparing a kernel bench', bench._elex_bench_prepare(kernel, n, 42));
       const out = s.alloc(8);
-      this.call('running a kernel bench', this.m._elex_bench_run(kernel, twin, Math.max(1, reps >> 4), out));
+      this.call('running a kernel bench', bench._elex_bench_run(kernel, twin, Math.max(1, reps >> 4), out));
       const t0 = performance.now();
-      this.call('running a kernel bench', this.m._elex_bench_run(kernel, twin, reps, out));
+      this.call('running a kernel bench', bench._elex_bench_run(kernel, twin, reps, out));
       const ms = performance.now() - t0;
       return { msPerRep: ms / reps, checksum: new Float64Array(this.memory.buffer, out, 1)[0]! };
     });
+  }
+
+  /**
+   * Benchmark aid: a kernel measured as a kernel. One pass runs kernel
+   * `kernel` (0 dot, 1 cosine, 2 l2, 3 int8 dot: one query against `count`
+   * seeded vectors of `dim`; 4 Q-update, 5 validation, 6 aggregation of
+   * `count` items) inside wasm; one warm pass, then `reps` samples timed
+   * inside wasm, each of as many passes as take 2 ms (the clock's 5 µs steps
+   * stay small). Returns ns per pass (median and fastest sample). twin 1
+   * runs the scalar twin. Bench builds only.
+   */
+  benchBatch(
+    kernel: number,
+    twin: 0 | 1,
+    dim: number,
+    count: number,
+    reps: number,
+  ): { medianNs: number; minNs: number; checksum: number } {
+    const bench = this.bench('benchBatch');
+    return this.scoped((s) => {
+      const out = s.alloc(24);
+      this.call('running a kernel batch', bench._elex_bench_batch(kernel, twin, dim, count, reps, out));
+      const f = this.cached().f64;
+      return { medianNs: f[out >>> 3]!, minNs: f[(out >>> 3) + 1]!, checksum: f[(out >>> 3) + 2]! };
+    });
+  }
+
+  /** Whether this module is a bench build (has the benchmark-only exports; the shipped wasm has not). */
+  get hasBenchExports(): boolean {
+    return typeof (this.m as ElexModule & Partial<BenchExports>)._elex_bench_run === 'function';
+  }
+
+  /** The benchmark-only exports, or NOT_IN_BUILD: they exist in bench builds only. */
+  private bench(what: string): BenchExports {
+    this.open();
+    if (!this.hasBenchExports)
+      throw new ElexError(
+        'NOT_IN_BUILD',
+        `${what} is a benchmark aid, built into bench builds only: load build/wasm-bench/${this.variant}/ (scripts/build-wasm.sh --bench) through the \`bundles\` option; the shipped wasm has no _elex_bench_* exports`,
+      );
+    return this.m as ElexModule & BenchExports;
   }
 
   // ------------------------------------------------- agents and memory
@@ -1181,12 +1231,12 @@ export class Bindings {
    * and the op's figures (out[1..3]).
    */
   benchLearn(op: number, n: number, reps: number): { msPerRep: number; out: number[] } {
-    this.open();
+    const bench = this.bench('benchLearn');
     return this.scoped((s) => {
-      this.call('preparing a learning bench', this.m._elex_bench_learn_prepare(op, n));
+      this.call('preparing a learning bench', bench._elex_bench_learn_prepare(op, n));
       const out = s.alloc(32);
       const t0 = performance.now();
-      this.call('running a learning bench', this.m._elex_bench_learn_run(op, reps, out));
+      this.call('running a learning bench', bench._elex_bench_learn_run(op, reps, out));
       const ms = performance.now() - t0;
       return { msPerRep: ms / reps, out: Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 4)) };
     });
@@ -1198,16 +1248,16 @@ export class Bindings {
    * rewarded states each.
    */
   benchPopulate(agents: number, states: number, worker = 0, workers = 1): void {
-    this.open();
-    this.call('populating agents', this.m._elex_bench_populate(this.enginePtr, agents, states, worker, workers));
+    const bench = this.bench('benchPopulate');
+    this.call('populating agents', bench._elex_bench_populate(this.enginePtr, agents, states, worker, workers));
   }
 
-  /** Allocator figures: live heap bytes and wasm memory size. */
+  /** Benchmark aid: allocator figures, live heap bytes and wasm memory size. Bench builds only. */
   heap(): { liveBytes: number; heapBytes: number } {
-    this.open();
+    const bench = this.bench('heap');
     return this.scoped((s) => {
       const out = s.alloc(16);
-      this.m._elex_bench_heap(out);
+      bench._elex_bench_heap(out);
       const f = this.cached().f64;
       return { liveBytes: f[out >>> 3]!, heapBytes: f[(out >>> 3) + 1]! };
     });
@@ -1541,6 +1591,20 @@ export class IndexHandle extends NativeHandle {
       );
       return { ids: this.b.copy(Uint32Array, ids, nq * k), distances: this.b.copy(Float32Array, dist, nq * k), nq, k };
     });
+  }
+
+  /**
+   * Allocates room for `items` vectors (removed ones included) now, so adds up
+   * to that size never move the index in memory. Without it a growing index
+   * moves its arrays by half again each time, and a move needs the old and
+   * the new block at once: at a million vectors that transient, not the
+   * index, is what outgrows the tab's memory. No-op below the room held.
+   * `stats().bytes` counts the room from now on.
+   */
+  reserve(items: number): void {
+    if (!Number.isInteger(items) || items < 0 || items > 0x7ffffffe)
+      throw new ElexError('INVALID_ARGUMENT', `items must be an integer from 0 to 2^31 - 2, got ${String(items)}`);
+    this.b.indexCall((m) => this.b.check('reserving index room', m._elex_index_reserve(this.live(), items)));
   }
 
   /** Removes ids (unknown ones are skipped); returns how many were removed. */

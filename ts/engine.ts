@@ -189,7 +189,11 @@ export interface EngineDebug {
   crashWorker(index: number, mode?: CrashMode | 'terminate', delayMs?: number): Promise<void>;
   /** Makes worker `index` die half-way through writing its next snapshot (OPFS backend only). */
   crashDuringNextSave(index: number): Promise<void>;
-  /** Benchmark aid: agents "FAJ 121 3000"… (the first `agents`) with `states` rewarded states each, on their workers. */
+  /**
+   * Benchmark aid: agents "FAJ 121 3000"… (the first `agents`) with `states`
+   * rewarded states each, on their workers. Bench builds only (build/wasm-bench/,
+   * passed as `bundles`); the shipped wasm answers NOT_IN_BUILD.
+   */
   populateAgents(agents: number, states: number): Promise<void>;
 }
 

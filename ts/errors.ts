@@ -44,6 +44,8 @@ export const ErrorCodes = [
   'CLOSED',
   /** The requested storage for learned state cannot be used (missing, blocked, or in use by another engine). */
   'PERSIST_UNAVAILABLE',
+  /** The call is a benchmark aid, built into bench builds only (build/wasm-bench/); the shipped wasm has none. */
+  'NOT_IN_BUILD',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

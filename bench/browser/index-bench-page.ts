@@ -6,6 +6,7 @@
 import type { BenchRequest, BenchReport } from './index-bench-worker.ts';
 import type { LearnBenchRequest } from './learn-bench-worker.ts';
 import { createEngine, type Catalog, type RoutingOptions } from '../../ts/index.ts';
+import { benchBundles } from './bench-bundles.ts';
 
 const log = document.getElementById('log')!;
 
@@ -42,7 +43,8 @@ async function engineSaveRestore(agents: number, states: number) {
   const name = `bench-engine-${Date.now()}`;
   const persist = { name, backend: 'opfs' as const, autosaveEvery: 0, autosaveMs: 0 };
   // Agents only: without a catalog no router builds in the background to compete for the cores.
-  const e = await createEngine({ persist, catalog: false });
+  // The bench build: debug.populateAgents is a benchmark aid the shipped wasm does not have.
+  const e = await createEngine({ persist, catalog: false, bundles: benchBundles });
   const info = e.info();
   await e.debug.populateAgents(agents, states);
   const saveMs: number[] = [],
@@ -66,7 +68,7 @@ async function engineSaveRestore(agents: number, states: number) {
     // As between a page's close and its reload: an engine created while the last one's
     // 40+ MB heap is still being torn down pays several times the page-fault cost.
     await new Promise((r) => setTimeout(r, 1000));
-    const f = await createEngine({ persist, catalog: false });
+    const f = await createEngine({ persist, catalog: false, bundles: benchBundles });
     let s = await f.stats();
     // Ready now; wait for the background load to have every agent resident.
     while (s.persistence.restored.some((r) => r && r.residentMs === null)) {

@@ -9,6 +9,7 @@
  */
 import { AgentHost } from '../../ts/agent-host.ts';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { benchBundles } from './bench-bundles.ts';
 import { OpfsStore } from '../../ts/persist.ts';
 import type { Variant } from '../../ts/platform.ts';
 
@@ -29,7 +30,7 @@ function timed(b: Bindings, op: number, n: number, reps: number): { ns: number; 
 
 async function learnBench(req: LearnBenchRequest) {
   const q = req.quick ? 0.2 : 1;
-  const b = await instantiate({ variant: req.variant, threads: 1 });
+  const b = await instantiate({ variant: req.variant, threads: 1, bundles: benchBundles });
   const qupdate: { n: number; simdNs: number; scalarNs: number; ratio: number }[] = [];
   for (const n of [10, 100, 1000, 10000]) {
     const reps = Math.max(200, Math.round((2e6 / n) * q));
@@ -68,7 +69,7 @@ async function learnBench(req: LearnBenchRequest) {
   // Bytes per agent, live and as a record.
   const perAgent = [];
   for (const states of [0, 100, 1000]) {
-    const x = await instantiate({ variant: req.variant, threads: 1 });
+    const x = await instantiate({ variant: req.variant, threads: 1, bundles: benchBundles });
     x.decide('probe', 1); // a cold agent with one state when states = 0
     if (states > 0) x.benchPopulate(1, states);
     const code = states > 0 ? 'FAJ 121 3000' : 'probe';
@@ -92,7 +93,7 @@ async function learnBench(req: LearnBenchRequest) {
       });
     // The engine's own thread count for this variant (2 threads in simd-mt on 2 cores).
     const threads = req.variant === 'simd-mt' ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-    const w = await instantiate({ variant: req.variant, threads });
+    const w = await instantiate({ variant: req.variant, threads, bundles: benchBundles });
     const host = setup(w);
     await host.open();
     await host.populate(agents, 1000);
@@ -115,7 +116,7 @@ async function learnBench(req: LearnBenchRequest) {
       residents: number[] = [];
     let restored = 0;
     for (let i = 0; i < 5; i++) {
-      const r = await instantiate({ variant: req.variant, threads });
+      const r = await instantiate({ variant: req.variant, threads, bundles: benchBundles });
       const h = setup(r);
       const rep = await h.open();
       restores.push(rep.ms);

@@ -50,6 +50,15 @@ void BM_Batch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * std::int64_t(nq) * nv);
 }
 
+/// A kernel over a 10K batch in one timed pass (bench_fixtures.h KernelBatch,
+/// the same seeded data as the browser's bench:index kernel table).
+template <int Kernel, bool Scalar>
+void BM_KernelBatch(benchmark::State& state) {
+  elex::bench::KernelBatch batch(Kernel, 128, std::uint32_t(state.range(0)), 42);
+  for (auto _ : state) benchmark::DoNotOptimize(batch.run(Scalar));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 /// The browser bench's monitor batch (bench_fixtures.h).
 // validator.h over n changes of a 9,432-parameter table (the default
 // catalog's size), 500 cells; arg 1 = record accepted changes.
@@ -138,4 +147,24 @@ BENCHMARK(BM_Distance<elex::Metric::L2, true>)->Name("l2/scalar")->Arg(128)->Arg
 BENCHMARK(BM_Distance<elex::Metric::L2, false>)->Name("l2/simd")->Arg(128)->Arg(768);
 BENCHMARK(BM_Distance<elex::Metric::Cosine, true>)->Name("cosine/scalar")->Arg(128)->Arg(768);
 BENCHMARK(BM_Distance<elex::Metric::Cosine, false>)->Name("cosine/simd")->Arg(128)->Arg(768);
+// Kernels measured as kernels: one pass over 10K items (vectors of 128 for
+// dot, cosine, l2, int8 dot); bench/browser/index.mjs prints these beside
+// the wasm ratios.
+#define ELEX_KERNEL_BATCH(k, name)       \
+  BENCHMARK(BM_KernelBatch<k, true>)     \
+      ->Name("batch10k/" name "/scalar") \
+      ->Arg(10000)                       \
+      ->Unit(benchmark::kMicrosecond);   \
+  BENCHMARK(BM_KernelBatch<k, false>)    \
+      ->Name("batch10k/" name "/simd")   \
+      ->Arg(10000)                       \
+      ->Unit(benchmark::kMicrosecond)
+ELEX_KERNEL_BATCH(0, "dot");
+ELEX_KERNEL_BATCH(1, "cosine");
+ELEX_KERNEL_BATCH(2, "l2");
+ELEX_KERNEL_BATCH(3, "int8 dot");
+ELEX_KERNEL_BATCH(4, "Q-update");
+ELEX_KERNEL_BATCH(5, "validation");
+ELEX_KERNEL_BATCH(6, "aggregation");
+#undef ELEX_KERNEL_BATCH
 BENCHMARK(BM_Batch)->Name("batch_cosine_64x4096x128/threads")->Arg(1)->Arg(2)->UseRealTime();

@@ -169,6 +169,13 @@ ELEX_EXPORT int elex_index_add(elex_engine* engine, elex_index* index, const uin
   });
 }
 
+ELEX_EXPORT int elex_index_reserve(elex_index* index, uint32_t items) {
+  return guarded([&] {
+    if (index == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index is null");
+    return index->ix->reserve_items(items);
+  });
+}
+
 ELEX_EXPORT int elex_index_search(elex_engine* engine, const elex_index* index,
                                   const float* queries, size_t floats, uint32_t k, uint32_t ef,
                                   uint32_t exact, uint32_t rerank, uint32_t* out_ids,

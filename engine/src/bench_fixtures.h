@@ -4,11 +4,17 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "elex/aggregate.h"
+#include "elex/kernels.h"
 #include "elex/learn.h"
 #include "elex/monitor.h"
+#include "elex/quant.h"
+#include "elex/qupdate.h"
+#include "elex/validate.h"
 
 namespace elex::bench {
 
@@ -91,6 +97,118 @@ struct MonitorBatch {
     o.kpi_stats = kpi_stats.data();
     o.reference = reference;
     return evaluate(p, Shape{cells, kCounters, kPeriods}, data.data(), al, o, pool);
+  }
+};
+
+/// A kernel measured as a kernel: one call runs it over a whole batch, so
+/// the call's cost does not hide the kernel's (bench:index, and the native
+/// reference in bench/native/kernels_bench.cpp, on the same seeded data).
+///   kernel 0 dot, 1 cosine, 2 l2: the distance function (as an index walk
+///            calls it) from one query to each of `count` vectors of `dim`;
+///          3 int8 dot: quant::dot_i8 from one code vector to `count` codes;
+///          4 Q-update of `count` entries; 5 validation of `count` changes;
+///          6 aggregation of `count` rows × 16 columns (stride 20).
+/// `scalar` runs the scalar twin. run() returns a value that depends on
+/// every result, so nothing is optimised away.
+struct KernelBatch {
+  static constexpr int kKernels = 7;
+  static constexpr std::uint32_t kAggCols = 16, kAggStride = 20;
+  int kernel;
+  std::uint32_t dim, count;
+  std::vector<float> query, base, f[7];
+  std::vector<std::int8_t> query8, base8;
+  std::vector<std::uint32_t> masks;
+  aggregate::ColumnStats stats[kAggCols];
+
+  KernelBatch(int k, std::uint32_t d, std::uint32_t n, std::uint32_t seed)
+      : kernel(k), dim(d), count(n) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    auto fill = [&](std::vector<float>& v, std::size_t len) {
+      v.resize(len);
+      for (auto& x : v) x = u(rng);
+    };
+    if (k <= 3) {
+      fill(query, d);
+      fill(base, std::size_t(n) * d);
+      if (k == 3) {
+        auto code = [](float x) { return static_cast<std::int8_t>(x * 127.0f); };
+        for (float x : query) query8.push_back(code(x));
+        for (float x : base) base8.push_back(code(x));
+      }
+      return;
+    }
+    const std::size_t len = k == 6 ? std::size_t(n) * kAggStride : n;
+    for (auto& v : f) fill(v, len);
+    if (k == 5) {  // bounds around the current values, a few changes out of them
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const float c = f[0][i] * 50.0f;
+        f[0][i] = c;
+        f[1][i] = c + f[1][i] * 10.0f;
+        f[2][i] = -60.0f, f[3][i] = 60.0f;
+        f[4][i] = -45.0f, f[5][i] = 45.0f;
+        f[6][i] = 0.2f;
+      }
+      masks.assign(n, 0);
+    }
+  }
+
+  /// One pass of the kernel over the batch.
+  double run(bool scalar) {
+    double acc = 0;
+    switch (kernel) {
+      case 0:
+      case 1:
+      case 2: {
+        const Metric m = kernel == 0   ? Metric::InnerProduct
+                         : kernel == 1 ? Metric::Cosine
+                                       : Metric::L2;
+        const auto fn = scalar ? kernels::scalar_distance_fn(m) : kernels::distance_fn(m);
+        const float* q = query.data();
+        const float* v = base.data();
+        for (std::uint32_t i = 0; i < count; ++i, v += dim) acc += fn(q, v, dim);
+        break;
+      }
+      case 3: {
+        const std::int8_t* q = query8.data();
+        const std::int8_t* v = base8.data();
+        std::int64_t s = 0;
+        if (scalar)
+          for (std::uint32_t i = 0; i < count; ++i, v += dim) s += quant::scalar::dot_i8(q, v, dim);
+        else
+          for (std::uint32_t i = 0; i < count; ++i, v += dim) s += quant::dot_i8(q, v, dim);
+        acc = double(s);
+        break;
+      }
+      case 4:
+        if (scalar)
+          qupdate::scalar::update(f[0].data(), f[1].data(), f[2].data(), count, 0.1f, 0.95f);
+        else
+          qupdate::update(f[0].data(), f[1].data(), f[2].data(), count, 0.1f, 0.95f);
+        acc = f[0][count / 2];
+        break;
+      case 5: {
+        const validate::Input in{f[0].data(), f[1].data(), f[2].data(), f[3].data(),
+                                 f[4].data(), f[5].data(), f[6].data()};
+        const auto c = scalar ? validate::scalar::run(in, count, masks.data())
+                              : validate::run(in, count, masks.data());
+        acc = c.flagged + masks[count / 2];
+        break;
+      }
+      case 6: {
+        const aggregate::Input in{f[0].data(), count,       kAggCols,
+                                  kAggStride,  f[1].data(), f[2].data()};
+        if (scalar)
+          aggregate::scalar::run(in, stats);
+        else
+          aggregate::run(in, stats);
+        for (const auto& st : stats) acc += st.sum;
+        break;
+      }
+      default:
+        break;
+    }
+    return acc;
   }
 };
 

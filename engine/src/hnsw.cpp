@@ -502,6 +502,26 @@ void Index::insert(std::uint32_t node, Scratch& s) {
   }
 }
 
+Status Index::reserve_items(std::size_t items) {
+  if (items >= 0x7FFFFFFFu)
+    return fail(ELEX_E_INVALID_ARGUMENT, "an index holds at most 2^31 - 2 vectors");
+  if (packed0() && items > kMaxPackedNodes)
+    return fail(ELEX_E_INVALID_ARGUMENT,
+                "an int8 index holds at most %u vectors, removed ones included (24-bit links)",
+                kMaxPackedNodes);
+  if (Status st = reserve(items); st != ELEX_OK) return st;
+  // Upper layers: a node reaches level l with probability M^-l, so the
+  // expected blocks above level 0 are items / (M - 1); room for half again.
+  const std::size_t upper_want =
+      items * (1 + params_.M) * 3 / (2 * std::max<std::size_t>(1, params_.M - 1));
+  if (upper_want > upper_cap_) {
+    if (!grow(upper_, upper_want))
+      return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the upper layers");
+    upper_cap_ = upper_want;
+  }
+  return map_reserve(items);
+}
+
 Status Index::add(const std::uint32_t* ids, const float* v, std::size_t n, ThreadPool* pool) {
   if (n == 0) return ELEX_OK;
   if (ids == nullptr || v == nullptr)

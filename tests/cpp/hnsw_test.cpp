@@ -284,6 +284,42 @@ TEST(Hnsw, BuildsAreReproducible) {
   EXPECT_EQ(bytes_of(), bytes_of());
 }
 
+TEST(Hnsw, ReservedRoomIsAllocatedOnceAndBuildsTheSameGraph) {
+  const auto data = clustered(1500, 24, 10, 7);
+  const auto ids = iota_ids(1500);
+  for (Quantization q : {Quantization::None, Quantization::Int8, Quantization::Int8F32}) {
+    auto bytes_of = [&](bool reserved) {
+      auto ix = make(24, Metric::Cosine, q);
+      if (reserved) {
+        EXPECT_EQ(ix->reserve_items(1500), ELEX_OK);
+        const std::uint64_t held = ix->stats().bytes;
+        EXPECT_GT(held, std::uint64_t(1500) * 24);
+        // In batches, as a big index is filled: the room never grows (the
+        // upper layers are random; their room covers 1.5 x the expectation).
+        for (std::size_t at = 0; at < 1500; at += 500) {
+          EXPECT_EQ(ix->add(ids.data() + at, data.data() + at * 24, 500, nullptr), ELEX_OK);
+          EXPECT_EQ(ix->stats().bytes, held);
+        }
+        EXPECT_EQ(ix->reserve_items(10), ELEX_OK);  // below the room held: nothing moves
+        EXPECT_EQ(ix->stats().bytes, held);
+      } else {
+        for (std::size_t at = 0; at < 1500; at += 500)
+          EXPECT_EQ(ix->add(ids.data() + at, data.data() + at * 24, 500, nullptr), ELEX_OK);
+      }
+      std::uint8_t* b = nullptr;
+      std::size_t n = 0;
+      EXPECT_EQ(ix->serialize(&b, &n), ELEX_OK);
+      std::vector<std::uint8_t> v(b, b + n);
+      std::free(b);
+      return v;
+    };
+    EXPECT_EQ(bytes_of(true), bytes_of(false));
+  }
+  auto ix = make(8, Metric::Cosine, Quantization::Int8);
+  EXPECT_EQ(ix->reserve_items(std::size_t(kMaxPackedNodes) + 1), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(ix->reserve_items(0x7FFFFFFFu), ELEX_E_INVALID_ARGUMENT);
+}
+
 TEST(Hnsw, RemovedItemsNeverComeBackAndCanBeReAdded) {
   const auto data = clustered(2000, 16, 20, 8);
   const auto ids = iota_ids(2000);

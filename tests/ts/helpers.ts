@@ -2,6 +2,7 @@
 import { AgentHost } from '../../ts/agent-host.ts';
 import type { Bindings } from '../../ts/bindings.ts';
 import { ElexError } from '../../ts/errors.ts';
+import { COMPLEXITIES, QUERY_TYPES, type AgentState } from '../../ts/learn-types.ts';
 
 /** n floats in [-1, 1), from a seeded LCG: the same seed gives the same data. */
 export function seeded(n: number, seed: number): Float32Array {
@@ -37,4 +38,36 @@ export async function openHost(b: Bindings): Promise<AgentHost> {
   });
   await host.open();
   return host;
+}
+
+/** State k of a populated agent: every type, complexity and confidence bucket in turn (as bench_fixtures.h state_of). */
+function populatedState(k: number): AgentState {
+  return {
+    type: QUERY_TYPES[k % 6],
+    complexity: COMPLEXITIES[Math.floor(k / 6) % 3],
+    confidence: ((Math.floor(k / 18) % 16) + 0.5) / 16,
+    context: Math.floor(k / 288) + 1,
+  };
+}
+
+/** The place of `decide` and `feedback` that populateAgents needs, on Bindings (sync) and AgentHost (async). */
+interface Learner {
+  decide(code: string, queryId: number, state: AgentState, follows: number): unknown;
+  feedback(code: string, queryIds: Float64Array, rewards: Float32Array): unknown;
+}
+
+/**
+ * Agents "FAJ 121 3000"… (the first `agents`) with `states` rewarded states
+ * each, through the public decide + feedback: what the bench build's
+ * benchPopulate does in one call (the shipped wasm has no bench exports).
+ */
+export async function populateAgents(to: Learner, agents: number, states: number): Promise<void> {
+  let queryId = 2 ** 40;
+  for (let i = 0; i < agents; i++) {
+    const code = `FAJ 121 ${3000 + i}`;
+    for (let k = 0; k < states; k++) {
+      await to.decide(code, ++queryId, populatedState(k), 0);
+      await to.feedback(code, new Float64Array([queryId]), new Float32Array([((k + i) % 9) / 4.5 - 1]));
+    }
+  }
 }

@@ -77,6 +77,33 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
     expect(codeOf(() => ix.search(q, 1))).toBe('CLOSED');
   });
 
+  test('reserve(n) allocates room once: adds up to n keep the bytes, and give the same results', () => {
+    const dim = 16,
+      n = 1200;
+    const data = vectors(n, dim, 5),
+      queries = vectors(20, dim, 6);
+    const ids = Uint32Array.from({ length: n }, (_, i) => i);
+    const fill = (reserved: boolean) => {
+      const ix = b.createIndex({ dim, metric: 'cosine', quantization: 'int8' });
+      if (reserved) ix.reserve(n);
+      const held = ix.stats().bytes;
+      for (let at = 0; at < n; at += 400)
+        ix.add(ids.subarray(at, at + 400), data.subarray(at * dim, (at + 400) * dim), { parallel: false });
+      const bytes = ix.stats().bytes;
+      const hits = ix.search(queries, 10, { ef: 64, exact: false }).ids;
+      ix.close();
+      return { held, bytes, hits };
+    };
+    const room = fill(true),
+      grown = fill(false);
+    expect(room.bytes).toBe(room.held);
+    expect(Array.from(room.hits)).toEqual(Array.from(grown.hits));
+    const ix = b.createIndex({ dim });
+    expect(codeOf(() => ix.reserve(-1))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => ix.reserve(1.5))).toBe('INVALID_ARGUMENT');
+    ix.close();
+  });
+
   test('bad input gives coded errors', () => {
     const ix = b.createIndex({ dim: 4 });
     expect(codeOf(() => ix.search(new Float32Array(4), 1))).toBe('EMPTY_INDEX');

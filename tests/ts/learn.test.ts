@@ -9,7 +9,7 @@ import { crc32 } from '../../ts/container.ts';
 import { ElexError } from '../../ts/errors.ts';
 import { AGENT_SHARDS, agentShardOf, encodeState, QUERY_TYPES } from '../../ts/learn-types.ts';
 import { MemoryStore } from '../../ts/persist.ts';
-import { codeOf } from './helpers.ts';
+import { codeOf, populateAgents } from './helpers.ts';
 
 async function codeOfAsync(p: Promise<unknown>): Promise<string> {
   try {
@@ -99,6 +99,15 @@ describe.each(['scalar', 'simd'] as const)('%s variant', (variant) => {
     expect(a.late).toBe(c.late);
   });
 
+  test('the shipped build has no benchmark exports: the bench aids answer NOT_IN_BUILD', () => {
+    expect(b.hasBenchExports).toBe(false);
+    expect(codeOf(() => b.benchKernel(0, 0, 128, 10))).toBe('NOT_IN_BUILD');
+    expect(codeOf(() => b.benchBatch(0, 0, 128, 100, 1))).toBe('NOT_IN_BUILD');
+    expect(codeOf(() => b.benchLearn(0, 10, 1))).toBe('NOT_IN_BUILD');
+    expect(codeOf(() => b.benchPopulate(1, 1))).toBe('NOT_IN_BUILD');
+    expect(codeOf(() => b.heap())).toBe('NOT_IN_BUILD');
+  });
+
   test('a cold agent answers DirectAnswer; bad input gives coded errors', () => {
     b.configureLearning({ epsilon: 0, epsilonMin: 0 });
     for (const type of QUERY_TYPES)
@@ -116,7 +125,7 @@ describe.each(['scalar', 'simd'] as const)('%s variant', (variant) => {
 
   test('a snapshot in wasm memory (snapshotBlock / verifySnapshotIn / importAgentsAt) restores what the copying calls do', async () => {
     const x = await instantiate({ variant });
-    x.benchPopulate(24, 40);
+    await populateAgents(x, 24, 40);
     const meta = new TextEncoder().encode('{"fingerprint":"t"}');
     const copy = x.snapshot(0, 0, meta, new Uint8Array(0));
     const snap = x.snapshotBlock(0, 0, meta, new Uint8Array(0));
@@ -230,7 +239,7 @@ describe('AgentHost', () => {
     const persist = { name, backend: 'memory' as const, fingerprint: 'cat-1' };
     const a = await fresh(setup({ persist }));
     await a.open();
-    await a.populate(300, 30);
+    await populateAgents(a, 300, 30);
     await a.save();
     const state = { type: 'parameter' as const, complexity: 'simple' as const, confidence: 0.5 };
     const want = await a.values(feature(7), state);

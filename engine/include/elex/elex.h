@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 3
+#define ELEX_ABI_VERSION 4
 
 typedef struct elex_engine elex_engine;
 
@@ -89,6 +89,10 @@ void elex_index_destroy(elex_index* index);
 /// the engine's threads when engine is not null.
 int elex_index_add(elex_engine* engine, elex_index* index, const uint32_t* ids, uint32_t n,
                    const float* vectors, size_t floats);
+/// Room for `items` vectors (removed ones included), allocated now, so adds
+/// up to that size never move the index's arenas (a move needs the old and
+/// the new block at once). No-op below the capacity held. (ABI 3)
+int elex_index_reserve(elex_index* index, uint32_t items);
 
 /// k nearest per query; `floats` must be a multiple of dim. exact: 0 auto,
 /// 1 never, 2 always. rerank: int8 indexes, candidates re-ranked (0 =
@@ -191,8 +195,9 @@ int elex_agents_spill_pop(elex_engine* engine, uint8_t** out, size_t* out_size);
 int elex_agents_evict(elex_engine* engine, double pressure, double* freed);
 
 // --------------------------------------------------------- kernel benches
-// For the benchmark harness only: run one kernel on seeded data inside wasm
-// so that a JS timer measures the kernel, not the call.
+// Bench builds only (CMake ELEX_WASM_BENCH, build/wasm-bench/<variant>/; the
+// shipped wasm has none of the elex_bench_* functions). Run one kernel on
+// seeded data inside wasm so that a JS timer measures the kernel, not the call.
 //   kernel: 0 dot, 1 cosine, 2 l2 (n = dim, one pair per rep), 3 int8 dot,
 //           4 Q-update (n entries), 5 validation (n values),
 //           6 aggregation (n rows x 16 columns, stride 20)
@@ -203,6 +208,14 @@ int elex_bench_prepare(int kernel, uint32_t n, uint32_t seed);
 /// Runs the prepared kernel `reps` times; *checksum gets a value that
 /// depends on every result (so nothing is optimised away).
 int elex_bench_run(int kernel, int twin, uint32_t reps, double* checksum);
+/// A kernel measured as a kernel (bench_fixtures.h KernelBatch): one pass
+/// runs kernel 0..6 over `count` seeded items (vectors of `dim` for 0..3),
+/// timed inside the engine: one warm pass, then `reps` samples of as many
+/// passes as take 2 ms or more (a browser clock ticks in 5 µs steps).
+/// out[0] = median ns per pass over the samples, out[1] = fastest sample's
+/// ns per pass, out[2] = checksum.
+int elex_bench_batch(int kernel, int twin, uint32_t dim, uint32_t count, uint32_t reps,
+                     double* out);
 
 // ---------------------------------------------------------------- embedder
 // Text → vectors (embed.h). Texts are passed as one UTF-8 blob with n + 1
@@ -297,7 +310,8 @@ int elex_row_stats(elex_engine* engine, const float* data, uint32_t rows, uint32
                    float* out);
 
 // ------------------------------------------------------- learning benches
-// For the benchmark harness only (engine/src/bench_learn.cpp documents ops).
+// Bench builds only, like the kernel benches (engine/src/bench_learn.cpp
+// documents ops).
 int elex_bench_learn_prepare(int op, uint32_t n);
 int elex_bench_learn_run(int op, uint32_t reps, double* out);
 int elex_bench_populate(elex_engine* engine, uint32_t agents, uint32_t states, uint32_t worker,

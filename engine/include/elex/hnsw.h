@@ -143,6 +143,13 @@ class Index {
   /// True if `id` is a live item.
   bool contains(std::uint32_t id) const;
 
+  /// Room for `items` nodes (removed ones included) in every per-node arena
+  /// and the id map, allocated now: adds up to that size never reallocate.
+  /// Without it a growing index moves its arenas (by half again each time),
+  /// and a move needs the old and the new block at once, which at a million
+  /// vectors is most of the memory a tab has. No-op below the capacity held.
+  [[nodiscard]] Status reserve_items(std::size_t items);
+
   Stats stats() const;
   std::size_t live() const { return live_; }
   std::uint32_t dim() const { return params_.dim; }
