@@ -231,8 +231,11 @@ export class EngineLearning {
     let applied = 0;
     try {
       for (const code of codes) {
+        // Routing learns the rated feature, or for a rating of the whole
+        // answer the feature whose agent gave it (the query's first).
+        const teach = options.feature !== undefined || code === p.codes[0];
         const r = await this.pool.call(this.workerOf(code), (w) =>
-          w.agentFeedback(code, new Float64Array([p.qid]), new Float32Array([reward])),
+          w.agentFeedback(code, new Float64Array([p.qid]), new Float32Array([reward]), teach),
         );
         applied += r.applied;
       }

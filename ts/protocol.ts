@@ -184,10 +184,12 @@ export interface WorkerApi {
   indexDrop(name: string): Promise<void>;
   /** The agent of `code` decides (loading it back first if it was evicted). */
   agentDecide(code: string, queryId: number, state: AgentState, follows: number): Promise<Decision>;
+  /** `teach`: the router also learns the questions for `code` (its route memory). */
   agentFeedback(
     code: string,
     queryIds: Float64Array,
     rewards: Float32Array,
+    teach: boolean,
   ): Promise<{ applied: number; unknown: number }>;
   agentValues(code: string, state: AgentState): Promise<AgentValues | null>;
   agentInfo(code: string): Promise<AgentInfo | null>;

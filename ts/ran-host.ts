@@ -241,6 +241,13 @@ export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
   feedback: 1,
   item: 0.15,
 };
+/**
+ * A raw score into [0, 1], keeping its order: itself up to 0.9, then an
+ * exponential approach to 1 (feedback and the item signal add to a score
+ * that may already be near 1: clamping at 1 made such features tie), and 0
+ * below 0.
+ */
+export const squash = (x: number) => (x <= 0 ? 0 : x <= 0.9 ? x : 1 - 0.1 * Math.exp(-(x - 0.9) / 0.1));
 /** Candidates re-scored with the item signal. */
 const RERANK = 16;
 /** Rated questions remembered per worker (oldest forgotten first). */
@@ -672,12 +679,11 @@ export class RanHost {
   private withItemMatches(features: RoutedFeature[], text: string, k: number): RoutedFeature[] {
     if (features.length === 0) return features;
     const q = new Set(this.b.tokenize(text));
-    if (q.size === 0) return features;
-    const w = this.weights.item;
+    const w = q.size === 0 ? 0 : this.weights.item;
     const hitsOf = new Map<number, number>();
     const perFeature = new Map<RoutedFeature, { words: ItemWords; hits: [number, number][] }>();
     for (const f of features) {
-      const feature = this.catalog.features.get(f.code);
+      const feature = q.size === 0 ? undefined : this.catalog.features.get(f.code);
       if (!feature) continue;
       const words = this.itemWords(feature);
       hitsOf.clear();
@@ -686,10 +692,12 @@ export class RanHost {
       let best = 0;
       for (const hits of hitsOf.values()) best = Math.max(best, Math.min(1, hits / q.size));
       f.evidence.item = best;
-      if (w > 0 && best > 0) f.score = Math.min(1, Math.max(0, f.score + w * best));
+      f.score += w * best;
       perFeature.set(f, { words, hits: [...hitsOf] });
     }
-    if (w > 0) features.sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1));
+    // Ranked on the raw score, which is then squashed into [0, 1] keeping its order.
+    features.sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1));
+    for (const f of features) f.score = squash(f.score);
     // `matched` of the k returned: exact hits, then the items by score.
     for (const f of features.slice(0, k)) {
       const p = perFeature.get(f);
@@ -770,10 +778,11 @@ export class RanHost {
   }
 
   /** A feature's score from its evidence (see RouteWeights). */
+  /** A feature's raw score: unbounded (squash() maps it into [0, 1] once the item evidence is in). */
   private fuse(vec: number, exact: number, lexical: number, feedback: number): number {
     const w = this.weights;
     const s = (w.vector * vec + w.exact * exact + w.lexical * lexical) / (w.vector + w.exact + w.lexical);
-    return feedback === 0 ? s : Math.min(1, Math.max(0, s + w.feedback * feedback));
+    return s + w.feedback * feedback;
   }
 
   /**
@@ -1117,11 +1126,11 @@ export class RanHost {
    * Records the reward of a past query (for ContextAnswer), and teaches
    * routing: the question, rated on `code`, joins the route memory.
    */
-  rewarded(code: string, qid: number, reward: number): void {
+  rewarded(code: string, qid: number, reward: number, teach: boolean): void {
     for (const h of this.history)
       if (h.qid === qid && h.code === code) {
         h.reward = reward;
-        this.learnRoute([{ text: h.text, code, reward, at: Date.now() }]);
+        if (teach) this.learnRoute([{ text: h.text, code, reward, at: Date.now() }]);
       }
   }
 

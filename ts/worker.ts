@@ -223,10 +223,10 @@ const api: WorkerApi = {
       reportIndexBytes();
     }),
   agentDecide: (code, queryId, state, follows) => serve(() => agents().decide(code, queryId, state, follows)),
-  agentFeedback: (code, queryIds, rewards) =>
+  agentFeedback: (code, queryIds, rewards, teach) =>
     serve(async () => {
       const r = await agents().feedback(code, queryIds, rewards);
-      if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(code, queryIds[i]!, rewards[i]!);
+      if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(code, queryIds[i]!, rewards[i]!, teach === true);
       return r;
     }),
   ranRoute: (texts, k) =>
