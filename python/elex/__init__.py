@@ -378,6 +378,23 @@ class ChangeValidator:
         reasons, verdicts, f = self._v.run(p, cur.astype(np.float64, copy=False), pro.astype(np.float64, copy=False), at, c, _RECORD if record else 0)
         return ValidationResult(verdicts, reasons, {k: f[k] for k in ("ok", "warn", "reject")}, f["max_recorded_at"])
 
+    def cooldowns(self):
+        """The accepted changes recorded for cooldowns, as a pandas DataFrame
+        (parameter index, cell, at), sorted by (parameter, cell)."""
+        import pandas as pd
+
+        p, c, at = self._v.cooldowns()
+        return pd.DataFrame({"parameter": p, "cell": c, "at": at})
+
+    def restore_cooldowns(self, table) -> None:
+        """Takes back cooldowns() of another validator (an earlier night, another
+        worker): for each (parameter, cell), the later of its time and the one held."""
+        self._v.restore(
+            np.ascontiguousarray(table["parameter"], np.int32),
+            np.ascontiguousarray(table["cell"], np.int32),
+            np.ascontiguousarray(table["at"], np.float64),
+        )
+
     def stats(self) -> dict:
         return self._v.stats()
 

@@ -9,6 +9,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -18,6 +19,7 @@
 
 #include "elex/elex.h"
 #include "elex/formula.h"
+#include "elex/validator.h"
 
 namespace py = pybind11;
 
@@ -209,18 +211,13 @@ class Validator {
     const auto n = std::uint32_t(kinds.size());
     need(py::ssize_t(bounds.size()) == 5 * py::ssize_t(n) && py::ssize_t(cooldown_ms.size()) == n,
          "DIMENSION_MISMATCH", "bounds must hold 5 × count floats and cooldown_ms count doubles");
-    check(elex_validator_create(n, kinds.data(), bounds.data(), cooldown_ms.data(), &v_),
-          "creating a validator");
-    count_ = n;
+    elex::clear_last_error();
+    check(v_.init(n, kinds.data(), bounds.data(), cooldown_ms.data()), "creating a validator");
   }
-  ~Validator() { elex_validator_destroy(v_); }
-  Validator(const Validator&) = delete;
-  Validator& operator=(const Validator&) = delete;
 
-  /// (reasons uint16, verdicts uint8, figures dict) for n changes.
+  /// (reasons uint16, verdicts uint8, figures dict) for n changes (validator.h run()).
   py::tuple run(CArray<std::int32_t> params, CArray<double> current, CArray<double> proposed,
-                py::object at, py::object cells, std::uint32_t flags,
-                py::object caller_reasons) {
+                py::object at, py::object cells, std::uint32_t flags, py::object caller_reasons) {
     const auto n = py::ssize_t(params.size());
     need(current.size() == n && proposed.size() == n, "DIMENSION_MISMATCH",
          "current and proposed need one value per change");
@@ -244,44 +241,75 @@ class Validator {
       need(cr.size() == n, "DIMENSION_MISMATCH", "reasons needs one value per change");
       std::copy(cr.data(), cr.data() + n, reasons.mutable_data());
     }
-    double fig[5] = {0, 0, 0, 0, 0};
-    const std::int32_t* pc = cells.is_none() ? nullptr : cell_arr.data();
-    const double* pat = at_arr ? at_arr.data() : nullptr;
+    const elex::validate::Changes c{params.data(),
+                                    current.data(),
+                                    proposed.data(),
+                                    at_arr ? at_arr.data() : nullptr,
+                                    at_all,
+                                    cells.is_none() ? nullptr : cell_arr.data(),
+                                    std::size_t(n)};
+    elex::validate::Tally t{};
     std::uint16_t* pr = reasons.mutable_data();
     std::uint8_t* pv = verdicts.mutable_data();
-    int status = 0;
+    elex::Status status = ELEX_OK;
     {
       py::gil_scoped_release release;
-      status = elex_validator_run(v_, params.data(), current.data(), proposed.data(), pat, at_all,
-                                  pc, std::uint32_t(n), flags, pr, pv, fig);
+      elex::clear_last_error();
+      status = v_.run(c, flags, pr, pv, &t);
     }
     check(status, "validating");
     py::dict f;
-    f["ok"] = std::uint32_t(fig[0]);
-    f["warn"] = std::uint32_t(fig[1]);
-    f["reject"] = std::uint32_t(fig[2]);
-    f["max_recorded_at"] = fig[3];
-    f["held_bytes"] = fig[4];
+    f["ok"] = t.ok;
+    f["warn"] = t.warn;
+    f["reject"] = t.reject;
+    f["max_recorded_at"] = t.max_recorded_at;
     return py::make_tuple(reasons, verdicts, f);
   }
 
-  void set_floor(double at) { check(elex_validator_floor(v_, at), "setting the cooldown floor"); }
+  void set_floor(double at) {
+    need(!std::isnan(at), "INVALID_ARGUMENT", "the floor must be a time in ms");
+    v_.set_floor(at);
+  }
+
+  /// The recorded cooldowns: (params int32, cells int32, at float64), by (param, cell).
+  py::tuple cooldowns() const {
+    std::vector<std::pair<std::uint64_t, double>> kv;
+    kv.reserve(v_.cooldowns().size());
+    v_.cooldowns().for_each([&](std::uint64_t k, double at) { kv.emplace_back(k, at); });
+    std::sort(kv.begin(), kv.end());
+    const auto n = py::ssize_t(kv.size());
+    py::array_t<std::int32_t> params(n), cells(n);
+    py::array_t<double> at(n);
+    for (py::ssize_t i = 0; i < n; ++i) {
+      params.mutable_data()[i] = std::int32_t(kv[i].first >> 32);
+      cells.mutable_data()[i] = std::int32_t(std::uint32_t(kv[i].first));
+      at.mutable_data()[i] = kv[i].second;
+    }
+    return py::make_tuple(params, cells, at);
+  }
+
+  /// Takes back recorded cooldowns (validator.h restore()).
+  void restore(CArray<std::int32_t> params, CArray<std::int32_t> cells, CArray<double> at) {
+    const auto n = params.size();
+    need(cells.size() == n && at.size() == n, "DIMENSION_MISMATCH",
+         "params, cells and at need one entry per cooldown");
+    elex::clear_last_error();
+    check(v_.restore(std::size_t(n), params.data(), cells.data(), at.data()),
+          "restoring cooldowns");
+  }
 
   py::dict stats() const {
-    double s[4];
-    check(elex_validator_stats(v_, s), "validator stats");
     py::dict d;
-    d["parameters"] = std::uint32_t(s[0]);
-    d["cooldowns"] = std::uint64_t(s[1]);
-    d["bytes"] = std::uint64_t(s[2]);
-    d["floor"] = s[3];
+    d["parameters"] = v_.count();
+    d["cooldowns"] = v_.cooldowns().size();
+    d["bytes"] = v_.bytes();
+    d["floor"] = v_.floor();
     return d;
   }
-  std::uint32_t count() const { return count_; }
+  std::uint32_t count() const { return v_.count(); }
 
  private:
-  elex_validator* v_ = nullptr;
-  std::uint32_t count_ = 0;
+  elex::validate::Validator v_;
 };
 
 }  // namespace
@@ -316,6 +344,8 @@ PYBIND11_MODULE(_elex_core, m) {
       .def("run", &Validator::run, py::arg("params"), py::arg("current"), py::arg("proposed"),
            py::arg("at"), py::arg("cells"), py::arg("flags"), py::arg("reasons") = py::none())
       .def("set_floor", &Validator::set_floor, py::arg("at"))
+      .def("cooldowns", &Validator::cooldowns)
+      .def("restore", &Validator::restore, py::arg("params"), py::arg("cells"), py::arg("at"))
       .def("stats", &Validator::stats)
       .def_property_readonly("count", &Validator::count);
 }
