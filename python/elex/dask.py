@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -288,8 +289,10 @@ def load_history(path, cells, kpis, chunks) -> da.Array:
     old = da.from_npy_stack(os.path.join(path, "history"))
     row = pd.Index(saved["cells"]).get_indexer([str(c) for c in cells])
     col = pd.Index(saved["kpis"]).get_indexer(list(kpis))
-    taken = old[np.where(row < 0, 0, row)]
-    taken = taken[:, np.where(col < 0, 0, col)]
+    with warnings.catch_warnings():  # a gather out of order: rechunked below
+        warnings.simplefilter("ignore", da.PerformanceWarning)
+        taken = old[np.where(row < 0, 0, row)]
+        taken = taken[:, np.where(col < 0, 0, col)]
     keep = (row >= 0)[:, None, None] & (col >= 0)[None, :, None]
     return da.where(keep, taken, 0.0).astype(np.float64).rechunk((chunks, len(kpis), 3))
 
