@@ -18,7 +18,7 @@ std::size_t space_at(std::string_view s, std::size_t i) {
   const auto b = [&](std::size_t k) { return i + k < s.size() ? std::uint8_t(s[i + k]) : 0u; };
   const unsigned c0 = b(0);
   if (c0 == ' ' || (c0 >= 0x09 && c0 <= 0x0d)) return 1;
-  if (c0 == 0xc2 && b(1) == 0xa0) return 2;  // U+00A0
+  if (c0 == 0xc2 && b(1) == 0xa0) return 2;                  // U+00A0
   if (c0 == 0xe1 && b(1) == 0x9a && b(2) == 0x80) return 3;  // U+1680
   if (c0 == 0xe2 && b(1) == 0x80) {
     const unsigned c2 = b(2);

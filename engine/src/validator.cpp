@@ -135,8 +135,7 @@ Status Validator::restore(std::size_t n, const std::int32_t* params, const std::
     if (params[i] < 0 || std::uint32_t(params[i]) >= count_)
       return fail(ELEX_E_INVALID_ARGUMENT, "cooldown %zu: parameter %d of %u", i, params[i],
                   count_);
-    if (std::isnan(at[i]))
-      return fail(ELEX_E_INVALID_ARGUMENT, "cooldown %zu: the time is NaN", i);
+    if (std::isnan(at[i])) return fail(ELEX_E_INVALID_ARGUMENT, "cooldown %zu: the time is NaN", i);
   }
   if (Status s = last_.reserve(n); s != ELEX_OK) return s;
   for (std::size_t i = 0; i < n; ++i) {

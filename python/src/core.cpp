@@ -92,7 +92,9 @@ py::tuple compile_kpis(const std::vector<std::string>& formulas,
                        const std::vector<std::string>& counters) {
   std::unordered_map<std::string_view, std::uint32_t> index;
   for (std::size_t i = 0; i < counters.size(); ++i)
-    index.emplace(counters[i], std::uint32_t(i));  // the first of duplicates, as a JS Map would not: checked by callers
+    index.emplace(
+        counters[i],
+        std::uint32_t(i));  // the first of duplicates, as a JS Map would not: checked by callers
   std::vector<std::int32_t> ops;
   std::vector<std::uint32_t> offsets{0};
   std::vector<float> consts;
@@ -172,8 +174,8 @@ py::dict kpi_eval(CArray<std::int32_t> ops, CArray<std::uint32_t> offsets, CArra
     Engine engine(threads < 1 ? 1 : threads);
     status = elex_kpi_eval(engine.get(), ops.data(), offsets.data(), K, consts.data(),
                            std::uint32_t(consts.size()), thresholds.data(), directions.data(),
-                           data.data(), cells, counters, periods, pv, pr, hist, pa, pz, pb, pn,
-                           pcs, pks, z_threshold, min_history);
+                           data.data(), cells, counters, periods, pv, pr, hist, pa, pz, pb, pn, pcs,
+                           pks, z_threshold, min_history);
   }
   check(status, "evaluating KPIs");
   py::dict out;
@@ -241,12 +243,9 @@ class Validator {
       need(cr.size() == n, "DIMENSION_MISMATCH", "reasons needs one value per change");
       std::copy(cr.data(), cr.data() + n, reasons.mutable_data());
     }
-    const elex::validate::Changes c{params.data(),
-                                    current.data(),
-                                    proposed.data(),
-                                    at_arr ? at_arr.data() : nullptr,
-                                    at_all,
-                                    cells.is_none() ? nullptr : cell_arr.data(),
+    const elex::validate::Changes c{params.data(),   current.data(),
+                                    proposed.data(), at_arr ? at_arr.data() : nullptr,
+                                    at_all,          cells.is_none() ? nullptr : cell_arr.data(),
                                     std::size_t(n)};
     elex::validate::Tally t{};
     std::uint16_t* pr = reasons.mutable_data();
@@ -326,10 +325,13 @@ PYBIND11_MODULE(_elex_core, m) {
     }
   });
   m.attr("ABI_VERSION") = elex_abi_version();
-  m.def("build_info", [](unsigned threads) {
-    Engine e(threads < 1 ? 1 : threads);
-    return std::string(elex_build_info(e.get()));
-  }, py::arg("threads") = 1);
+  m.def(
+      "build_info",
+      [](unsigned threads) {
+        Engine e(threads < 1 ? 1 : threads);
+        return std::string(elex_build_info(e.get()));
+      },
+      py::arg("threads") = 1);
   m.def("status_name", [](int s) { return std::string(elex_status_name(s)); });
   m.def("parse_formula", &parse_formula, py::arg("formula"));
   m.def("compile_kpis", &compile_kpis, py::arg("formulas"), py::arg("counters"));

@@ -25,8 +25,8 @@ namespace elex::formula {
 /// One postfix step: a number, a counter name, or an operator.
 struct Step {
   enum Kind : std::uint8_t { kNumber, kCounter, kAdd, kSub, kMul, kDiv, kNeg } kind;
-  double number = 0;     ///< kNumber
-  std::string_view name; ///< kCounter: a view into the formula
+  double number = 0;      ///< kNumber
+  std::string_view name;  ///< kCounter: a view into the formula
 };
 
 /// `formula` (UTF-8) in postfix order into *out, or INVALID_ARGUMENT with

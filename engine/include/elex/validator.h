@@ -146,8 +146,8 @@ class Validator {
   /// earlier night): the last change of param on cell was at `at`, unless a
   /// later one is recorded here. INVALID_ARGUMENT (nothing changed) for a
   /// parameter outside 0..count−1 or a time that is NaN.
-  [[nodiscard]] Status restore(std::size_t n, const std::int32_t* params,
-                               const std::int32_t* cells, const double* at);
+  [[nodiscard]] Status restore(std::size_t n, const std::int32_t* params, const std::int32_t* cells,
+                               const double* at);
   double floor() const { return floor_; }
 
   std::uint32_t count() const { return count_; }
