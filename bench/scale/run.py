@@ -55,7 +55,7 @@ def main():
     import peer
 
     cat = elex.load_catalog(os.path.join(ROOT, "build", "catalog", "default.json"))
-    counters, pairs = data.choose(cat, a.counters)
+    counters, pairs, levels = data.choose(cat, a.counters, a.seed)
     prog = cat.kpi_programs(counters)
     K = len(prog.names)
     cells = [f"cell-{i:06d}" for i in range(a.cells)]
@@ -73,7 +73,7 @@ def main():
 
     def gen(block_info=None):
         (lo, hi) = block_info[None]["array-location"][0]
-        return data.block(a.seed, lo, hi - lo, C, P, pairs)
+        return data.block(a.seed, lo, hi - lo, levels, P, pairs)
 
     def peer_chunk(cells_chunk, blk, hist):
         t, al, h, cs = peer.peer_block(codes, prog.names, prog.thresholds, prog.directions, cells_chunk, blk, hist)
@@ -145,9 +145,9 @@ def main():
 
     # ---------------------------------------------------- the 1,000-cell slice
     n = min(1000, a.cells)
-    blk = np.concatenate([data.block(a.seed, lo, min(a.chunk, n - lo), C, P, pairs) for lo in range(0, n, a.chunk)])
+    blk = np.concatenate([data.block(a.seed, lo, min(a.chunk, n - lo), levels, P, pairs) for lo in range(0, n, a.chunk)])
     h0 = elex.new_history(n, K)
-    elex.evaluate(prog, data.block(a.seed + 1, 0, n, C, P, pairs), h0)  # a night before, for z-scores
+    elex.evaluate(prog, data.block(a.seed + 1, 0, n, levels, P, pairs), h0)  # a night before, for z-scores
     nat = []
     for _ in range(7):
         h = h0.copy()

@@ -182,21 +182,31 @@ def alerts_table(cells, kpis, r):
     K = len(kpis)
     cells = np.asarray(cells, dtype=object)
     kp = np.asarray(kpis, dtype=object)
-    rows = []
     br = r.breaches.reshape(-1)
     an = r.anomalies.reshape(-1)
     st = r.kpi_stats.reshape(-1, 5)
     mz = r.max_z.reshape(-1)
+    tb = np.flatnonzero(br > 0)
+    ta = np.flatnonzero(an > 0)
+    k_b = tb % K
+    lower = np.asarray(r.directions)[k_b] < 0
+    worst_b = np.where(lower, st[tb, 4], st[tb, 3]).astype(np.float64)
+    ck = np.concatenate([tb, ta])
+    kind = np.concatenate([np.zeros(len(tb), np.int8), np.ones(len(ta), np.int8)])
     # In the browser's order: cell by cell, KPI by KPI, threshold before anomaly.
-    for ck in np.flatnonzero((br > 0) | (an > 0)):
-        c, k = divmod(int(ck), K)
-        if br[ck]:
-            worst = st[ck, 4] if r.directions[k] < 0 else st[ck, 3]
-            rows.append((cells[c], kp[k], "threshold", int(br[ck]), float(worst), float(r.thresholds[k])))
-        if an[ck]:
-            rows.append((cells[c], kp[k], "anomaly", int(an[ck]), float(mz[ck]), math.nan))
-    return pd.DataFrame(rows, columns=["cell", "kpi", "kind", "periods", "worst", "threshold"]).astype(
-        {"cell": object, "kpi": object, "kind": object, "periods": np.int64, "worst": np.float64, "threshold": np.float64}
+    order = np.lexsort((kind, ck))
+    ck, kind = ck[order], kind[order]
+    return pd.DataFrame(
+        {
+            "cell": cells[ck // K] if K else np.array([], object),
+            "kpi": kp[ck % K] if K else np.array([], object),
+            "kind": np.where(kind == 0, "threshold", "anomaly").astype(object),
+            "periods": np.concatenate([br[tb], an[ta]]).astype(np.int64)[order],
+            "worst": np.concatenate([worst_b, mz[ta].astype(np.float64)])[order],
+            "threshold": np.concatenate(
+                [np.asarray(r.thresholds, np.float64)[k_b], np.full(len(ta), np.nan)]
+            )[order],
+        }
     )
 
 
