@@ -107,7 +107,7 @@ def test_monitor_input_errors(catalog):
     assert e.value.code == "NOT_FOUND"
 
 
-def test_data_is_used_in_place_and_history_follows_cells(catalog):
+def test_history_follows_cells_and_is_updated_in_place(catalog):
     counters = counters_of(catalog, 40)
     cells = [f"c{i}" for i in range(30)]
     d1 = pm_data(30, len(counters), 96, 1)
