@@ -1,6 +1,7 @@
-"""Peak resident memory of a Dask worker process over a window: a thread
-samples the RSS every 10 ms between start() and stop() (run on each worker
-with Client.run)."""
+"""Peak resident memory and CPU time of a Dask worker process over a window:
+a thread samples the RSS every 10 ms between start() and stop(); the CPU
+time (user + system, all threads) is the difference of the two (run on each
+worker with Client.run)."""
 
 import threading
 import time
@@ -23,11 +24,13 @@ def start():
 
     th = threading.Thread(target=loop, daemon=True)
     th.start()
-    _state.update(stop=stop, peak=peak, base=base, thread=th)
+    cpu = proc.cpu_times()
+    _state.update(stop=stop, peak=peak, base=base, thread=th, proc=proc, cpu=cpu.user + cpu.system)
     return base
 
 
 def stop():
     _state["stop"].set()
     _state["thread"].join()
-    return {"base": _state["base"], "peak": _state["peak"][0]}
+    cpu = _state["proc"].cpu_times()
+    return {"base": _state["base"], "peak": _state["peak"][0], "cpu_s": cpu.user + cpu.system - _state["cpu"]}

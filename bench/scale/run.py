@@ -46,7 +46,7 @@ def main():
 
     import dask
     import dask.array as da
-    from distributed import Client, LocalCluster, wait
+    from distributed import Client, wait
 
     import data
     import elex
@@ -80,7 +80,7 @@ def main():
         return t, al, h, cs
 
     for W in [int(x) for x in a.workers.split(",")]:
-        cluster = LocalCluster(n_workers=W, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=0)
+        cluster = ed.local_cluster(n_workers=W, threads_per_worker=1, memory_limit=0)
         client = Client(cluster)
         try:
             chunks = (a.chunk, C, P)
@@ -127,6 +127,12 @@ def main():
                 "generate_s": gen_s,
                 "elex": {"s": et, "median_s": statistics.median(et), "cells_per_s": a.cells / statistics.median(et)},
                 "peer": {"s": pt, "median_s": statistics.median(pt), "cells_per_s": a.cells / statistics.median(pt)},
+                # Worker CPU seconds per run (all workers, user + system): what
+                # a run costs whatever else the machine is doing.
+                "cpu_s_per_run": {
+                    "elex": sum(m["cpu_s"] for m in emem.values()) / a.reps,
+                    "peer": sum(m["cpu_s"] for m in pmem.values()) / a.peer_reps,
+                },
                 "peak_rss_mb": {
                     "elex": {w: round(m["peak"] / 2**20) for w, m in emem.items()},
                     "peer": {w: round(m["peak"] / 2**20) for w, m in pmem.items()},
@@ -191,16 +197,20 @@ def main():
         c["elex_over_peer"] = c["elex"]["cells_per_s"] / c["peer"]["cells_per_s"]
 
     print()
-    print("| run | cells/s | median s | peak RSS per worker (MB) | elex / peer |")
-    print("|---|---:|---:|---|---:|")
+    print("| run | cells/s | median s | worker CPU s / run | cells per CPU s | peak RSS per worker (MB) | elex / peer |")
+    print("|---|---:|---:|---:|---:|---|---:|")
     for c in result["clusters"]:
         for what in ("elex", "peer"):
             rss = ", ".join(str(v) for v in c["peak_rss_mb"][what].values())
             ratio = f"{c['elex_over_peer']:.1f}×" if what == "elex" else ""
-            print(f"| {what}, {c['workers']} worker(s) | {c[what]['cells_per_s']:,.0f} | {c[what]['median_s']:.2f} | {rss} | {ratio} |")
+            cpu = c["cpu_s_per_run"][what]
+            print(
+                f"| {what}, {c['workers']} worker(s) | {c[what]['cells_per_s']:,.0f} | {c[what]['median_s']:.2f} | "
+                f"{cpu:.2f} | {a.cells / cpu:,.0f} | {rss} | {ratio} |"
+            )
     s = result["slice"]
-    print(f"| native core, 1 thread ({s['kernel']}), {n:,}-cell slice | {n / s['native_median_ms'] * 1000:,.0f} | {s['native_median_ms'] / 1000:.3f} | | |")
-    print(f"| wasm simd, 1 thread, node {s['node']}, {n:,}-cell slice | {n / s['wasm_median_ms'] * 1000:,.0f} | {s['wasm_median_ms'] / 1000:.3f} | | |")
+    print(f"| native core, 1 thread ({s['kernel']}), {n:,}-cell slice | {n / s['native_median_ms'] * 1000:,.0f} | {s['native_median_ms'] / 1000:.3f} | | | | |")
+    print(f"| wasm simd, 1 thread, node {s['node']}, {n:,}-cell slice | {n / s['wasm_median_ms'] * 1000:,.0f} | {s['wasm_median_ms'] / 1000:.3f} | | | | |")
     if "scaling_1_to_2" in result:
         print(f"\nscaling 1 → 2 workers: elex {result['scaling_1_to_2']:.2f}×, peer {result['peer_scaling_1_to_2']:.2f}×")
     print(f"slice, wasm vs native figures bit-identical: {all(same.values())} {'' if all(same.values()) else same}")

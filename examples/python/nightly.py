@@ -15,7 +15,7 @@ import os
 import dask
 import dask.array as da
 import numpy as np
-from distributed import Client, LocalCluster
+from distributed import Client
 
 import elex
 import elex.dask as ed
@@ -36,7 +36,7 @@ def main():
     if a.scheduler:
         client = Client(a.scheduler)
     else:
-        client = Client(LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None))
+        client = Client(ed.local_cluster(n_workers=2))
     print("workers:", len(client.scheduler_info()["workers"]))
     cat = elex.load_catalog(a.catalog)
     counters = [c for c in cat.counters][:200]

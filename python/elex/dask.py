@@ -44,6 +44,8 @@ from .catalog import Catalog
 from .errors import ElexError
 
 __all__ = [
+    "WORKER_ENVIRON",
+    "local_cluster",
     "MonitorOutput",
     "ValidationOutput",
     "history_frame_meta",
@@ -55,6 +57,32 @@ __all__ = [
 ]
 
 _FIELDS = ("count", "mean", "m2")
+
+#: The environment of worker processes, set before they start (Dask's
+#: ``distributed.nanny.pre-spawn-environ``). Dask's default sets
+#: MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive mmap
+#: threshold: every array over 128 KB is then a fresh mmap whose pages fault
+#: in on first write, and a chunk's outputs (a few MB a call) made the engine
+#: call 3.5× slower on this machine (17 → 60 ms of CPU per 1,000 cells). With
+#: these values, arrays up to 32 MB come from the heap and up to 128 MB of free
+#: heap is kept for the next chunk.
+WORKER_ENVIRON = {
+    "MALLOC_MMAP_THRESHOLD_": 33554432,
+    "MALLOC_TRIM_THRESHOLD_": 134217728,
+    "OMP_NUM_THREADS": 1,
+    "MKL_NUM_THREADS": 1,
+    "OPENBLAS_NUM_THREADS": 1,
+}
+
+
+def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, **kwargs):
+    """A distributed.LocalCluster of worker processes started with WORKER_ENVIRON
+    (call it under ``if __name__ == "__main__":`` in a script)."""
+    from distributed import LocalCluster
+
+    kwargs.setdefault("dashboard_address", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, **kwargs)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 
 import elex
 import elex.dask as ed
@@ -20,7 +20,7 @@ from conftest import counters_of, pm_data
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = ed.local_cluster(n_workers=2)
     c = Client(cluster)
     yield c
     c.close()
@@ -40,6 +40,13 @@ def same_table(got: pd.DataFrame, want: pd.DataFrame):
             assert got[c].tolist() == want[c].tolist(), c
         else:
             assert np.array_equal(bits(got[c].to_numpy()), bits(want[c].to_numpy())), c
+
+
+def test_workers_start_with_the_malloc_settings(client):
+    env = client.run(lambda: {k: os.environ.get(k) for k in ed.WORKER_ENVIRON})
+    assert len(env) == 2
+    for e in env.values():
+        assert e == {k: str(v) for k, v in ed.WORKER_ENVIRON.items()}
 
 
 def test_monitor_array_two_nights_with_history_on_storage(client, catalog):
