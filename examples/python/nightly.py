@@ -12,7 +12,6 @@ dd.read_parquet and elex.dask.monitor_frame)."""
 import argparse
 import os
 
-import dask
 import dask.array as da
 import numpy as np
 from distributed import Client
@@ -56,7 +55,7 @@ def main():
     have = os.path.exists(os.path.join(a.history, "cells.json"))
     history = ed.load_history(a.history, cells, prog.names, data.chunks[0]) if have else None
     out = ed.monitor(cat, counters, data, cells, history=history)
-    table, alerts, new_history = dask.compute(out.table, out.alerts, out.history)
+    table, alerts, new_history = out.compute()
     ed.save_history(a.history, cells, out.kpis, da.from_array(new_history, chunks=(500, -1, -1)))
     print(f"night {a.night}: {len(table):,} (cell, KPI) rows, {len(alerts):,} alerts "
           f"({(alerts['kind'] == 'anomaly').sum():,} anomalies), history of {int(new_history[0, 0, 0])} values per cell and KPI")

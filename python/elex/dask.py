@@ -87,8 +87,8 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, **kwargs):
 
 @dataclass
 class MonitorOutput:
-    """What monitor() returns: lazy Dask collections (compute them together with
-    dask.compute(out.table, out.alerts, out.history) to evaluate each chunk once)."""
+    """What monitor() returns: lazy Dask collections. Compute or persist them
+    with out.compute() / out.persist(), which evaluate each chunk once."""
 
     kpis: tuple
     #: One row per (cell, KPI): count, sum, mean, min, max, breaches, anomalies, max_z, nulls.
@@ -101,6 +101,23 @@ class MonitorOutput:
     #: cells × kpis × periods float32 and uint8 (per_period=True, array input only), else None.
     values: da.Array | None = None
     reasons: da.Array | None = None
+
+    def _collections(self):
+        return [c for c in (self.table, self.alerts, self.history, self.values, self.reasons) if c is not None]
+
+    def compute(self, **kwargs):
+        """(table, alerts, history[, values, reasons]) computed together, each chunk
+        evaluated once. (dask.compute(out.table, out.alerts, out.history) would
+        evaluate each chunk once per collection: Dask's DataFrame and array
+        optimisations fuse the shared chunk task into each collection's graph.)"""
+        return dask.compute(*self._collections(), optimize_graph=False, **kwargs)
+
+    def persist(self, client=None, **kwargs):
+        """The collections persisted together (on the cluster), each chunk evaluated once."""
+        cols = self._collections()
+        if client is not None:
+            return client.persist(cols, optimize_graph=False, **kwargs)
+        return dask.persist(*cols, optimize_graph=False, **kwargs)
 
 
 def _empty_result(prog: KpiPrograms, counters: int):
@@ -334,6 +351,10 @@ class ValidationOutput:
     results: dd.DataFrame
     #: Accepted changes recorded for cooldowns: parameter, cell, at (for the next run's ``cooldowns``).
     cooldowns: dd.DataFrame
+
+    def compute(self, **kwargs):
+        """(results, cooldowns) computed together, each partition validated once."""
+        return dask.compute(self.results, self.cooldowns, optimize_graph=False, **kwargs)
 
 
 class _Tables:

@@ -63,7 +63,7 @@ def test_monitor_array_two_nights_with_history_on_storage(client, catalog):
     d1 = da.from_array(night1, chunks=(25, -1, -1))
     out1 = ed.monitor(catalog, counters, d1, cells)
     # The table, alerts and history of a night computed together on the workers.
-    t1, a1, h1 = dask.compute(out1.table, out1.alerts, out1.history)
+    t1, a1, h1 = out1.compute()
     with tempfile.TemporaryDirectory() as tmp:
         ed.save_history(tmp, cells, out1.kpis, da.from_array(h1, chunks=(25, -1, -1)))
         # Night 2: the inventory in another order and one cell fewer, other chunks.
@@ -72,7 +72,7 @@ def test_monitor_array_two_nights_with_history_on_storage(client, catalog):
         d2 = da.from_array(night2[order], chunks=(40, -1, -1))
         h = ed.load_history(tmp, cells2, out1.kpis, d2.chunks[0])
         out2 = ed.monitor(catalog, counters, d2, cells2, history=h)
-        t2, a2, h2 = dask.compute(out2.table, out2.alerts, out2.history)
+        t2, a2, h2 = out2.compute()
     inv = np.argsort(order)
     assert np.array_equal(bits(h2[inv]), bits(ref.history(cells, counters)))
     got = t2.set_index("cell").loc[cells].reset_index()
