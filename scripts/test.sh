@@ -3,8 +3,9 @@
 # scalar kernels), ASan+UBSan, the fuzzer, the Python module and elex.dask
 # on a 2-worker LocalCluster, type and format checks, Vitest (with the wasm /
 # Python bit-identity test), the production demo build, Playwright in
-# headless Chromium, and the consumer suite (the packed tarball installed into fresh apps). Every
-# suite runs even if an earlier one failed; the last line totals them.
+# headless Chromium, and the consumer suite (the packed tarball installed
+# into fresh apps). Every suite runs even if an earlier one failed; the last
+# line totals them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CI=${CI:-}
