@@ -142,8 +142,9 @@ class MonitorResult:
     directions: np.ndarray = field(repr=False)
 
     def kpi_table(self):
-        """A pandas DataFrame, one row per (cell, KPI): count, sum, mean, min, max,
-        breaches, anomalies, max_z, nulls_missing, nulls_division_by_zero."""
+        """A pandas DataFrame, one row per (cell, KPI): cell and kpi (categoricals),
+        count, sum, mean, min, max, breaches, anomalies, max_z, nulls_missing,
+        nulls_division_by_zero."""
         return kpi_table(self.cells, self.kpis, self)
 
     def alerts(self):
@@ -158,10 +159,11 @@ def kpi_table(cells, kpis, r):
 
     C, K = len(cells), len(kpis)
     st = r.kpi_stats.reshape(C * K, 5)
+    # Cell and KPI as categoricals: codes, not a Python string per row.
     return pd.DataFrame(
         {
-            "cell": np.repeat(np.asarray(cells, dtype=object), K),
-            "kpi": np.tile(np.asarray(kpis, dtype=object), C),
+            "cell": _categorical(np.repeat(np.arange(C), K), cells),
+            "kpi": _categorical(np.tile(np.arange(K), C), kpis),
             "count": st[:, 0],
             "sum": st[:, 1],
             "mean": st[:, 2],
@@ -174,6 +176,12 @@ def kpi_table(cells, kpis, r):
             "nulls_division_by_zero": r.nulls[..., 1].reshape(-1),
         }
     )
+
+
+def _categorical(codes, categories):
+    import pandas as pd
+
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(categories), dtype=object))
 
 
 def alerts_table(cells, kpis, r):
@@ -198,9 +206,9 @@ def alerts_table(cells, kpis, r):
     ck, kind = ck[order], kind[order]
     return pd.DataFrame(
         {
-            "cell": cells[ck // K] if K else np.array([], object),
-            "kpi": kp[ck % K] if K else np.array([], object),
-            "kind": np.where(kind == 0, "threshold", "anomaly").astype(object),
+            "cell": _categorical(ck // K if K else ck, cells),
+            "kpi": _categorical(ck % K if K else ck, kp),
+            "kind": _categorical(kind, ("threshold", "anomaly")),
             "periods": np.concatenate([br[tb], an[ta]]).astype(np.int64)[order],
             "worst": np.concatenate([worst_b, mz[ta].astype(np.float64)])[order],
             "threshold": np.concatenate(

@@ -140,8 +140,11 @@ class _R:  # attribute access over the engine's dict, for kpi_table / alerts_tab
 
 
 def _metas(prog: KpiPrograms, counters: int):
+    """Empty tables with the columns and dtypes of a chunk's; the categories of
+    cell and kpi differ from chunk to chunk, so they are "unknown" to Dask."""
     e = _R(_empty_result(prog, counters), prog)
-    return kpi_table([], prog.names, e), alerts_table([], prog.names, e)
+    clear = dd.utils.clear_known_categories
+    return clear(kpi_table([], prog.names, e)), clear(alerts_table([], prog.names, e))
 
 
 def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads):
