@@ -10,6 +10,8 @@ APT_PACKAGES=(
   emscripten binaryen brotli chromium           # wasm toolchain, size report, browser tests
   cmake make g++ googletest libgtest-dev libbenchmark-dev  # native build, tests, benchmarks
   clang libclang-rt-14-dev clang-format          # libFuzzer target, formatter
+  python3-numpy python3-pandas python3-dask python3-distributed python3-pytest  # Python module, elex.dask
+  pybind11-dev python3-pybind11                  # the Python extension's build
 )
 
 missing=()

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # npm test: set up, build, and run every suite — native tests (SSE2 and
-# scalar kernels), ASan+UBSan, the fuzzer, type and format checks, Vitest,
-# the production demo build, Playwright in headless Chromium, and the
-# consumer suite (the packed tarball installed into fresh apps). Every
-# suite runs even if an earlier one failed; the last line totals them.
+# scalar kernels), ASan+UBSan, the fuzzer, the Python module and elex.dask
+# on a 2-worker LocalCluster, type and format checks, Vitest (with the wasm /
+# Python bit-identity test), the production demo build, Playwright in
+# headless Chromium, and the consumer suite (the packed tarball installed
+# into fresh apps). Every suite runs even if an earlier one failed; the last
+# line totals them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CI=${CI:-}
@@ -26,6 +28,7 @@ step "native tests" bash scripts/test-native.sh
 step "native tests, scalar kernels" bash scripts/test-native.sh --scalar
 step "sanitizers (ASan+UBSan)" bash scripts/test-native.sh --sanitize
 step "fuzz" bash scripts/fuzz.sh
+step "python + dask (LocalCluster, 2 workers)" bash scripts/test-python.sh
 step "typecheck" npx tsc --noEmit -p tsconfig.json
 step "format" bash -c 'npx prettier --check --log-level=warn . && bash scripts/clang-format.sh'
 step "vitest" npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results/vitest.json

@@ -127,6 +127,25 @@ Status Validator::init(std::uint32_t count, const std::uint8_t* kinds, const flo
   return ELEX_OK;
 }
 
+Status Validator::restore(std::size_t n, const std::int32_t* params, const std::int32_t* cells,
+                          const double* at) {
+  if (n > 0 && (params == nullptr || cells == nullptr || at == nullptr))
+    return fail(ELEX_E_INVALID_ARGUMENT, "null cooldown columns");
+  for (std::size_t i = 0; i < n; ++i) {
+    if (params[i] < 0 || std::uint32_t(params[i]) >= count_)
+      return fail(ELEX_E_INVALID_ARGUMENT, "cooldown %zu: parameter %d of %u", i, params[i],
+                  count_);
+    if (std::isnan(at[i])) return fail(ELEX_E_INVALID_ARGUMENT, "cooldown %zu: the time is NaN", i);
+  }
+  if (Status s = last_.reserve(n); s != ELEX_OK) return s;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t key = CooldownTable::key(params[i], cells[i]);
+    const double* last = last_.find(key);
+    if (last == nullptr || *last < at[i]) (void)last_.set(key, at[i]);  // room reserved
+  }
+  return ELEX_OK;
+}
+
 Status Validator::scratch_for() {
   if (scratch_ != nullptr) return ELEX_OK;
   scratch_ = static_cast<unsigned char*>(std::malloc(44 * kBlock));

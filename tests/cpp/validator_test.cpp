@@ -153,6 +153,41 @@ TEST(Validator, CooldownsFollowTheCallerClockCellsAndOrder) {
   EXPECT_EQ(run(v, d).reasons, (std::vector<std::uint16_t>{kAbsolute, 0}));
 }
 
+TEST(Validator, CooldownsMoveToAnotherValidator) {
+  auto ap = make(small());
+  Validator& a = *ap;
+  const double t = 5e6;
+  Batch first;
+  first.add(0, 50, 55, t, 1);
+  first.add(0, 50, 55, t + 1000, 2);
+  ASSERT_EQ(run(a, first).reasons, (std::vector<std::uint16_t>{0, 0}));
+  std::vector<std::int32_t> params, cells;
+  std::vector<double> at;
+  a.cooldowns().for_each([&](std::uint64_t key, double when) {
+    params.push_back(std::int32_t(key >> 32));
+    cells.push_back(std::int32_t(std::uint32_t(key)));
+    at.push_back(when);
+  });
+  ASSERT_EQ(params.size(), 2u);
+  auto bp = make(small());
+  Validator& b = *bp;
+  ASSERT_EQ(b.restore(params.size(), params.data(), cells.data(), at.data()), ELEX_OK);
+  // An older time does not replace a later one.
+  const std::int32_t p0 = 0, c1 = 1;
+  const double old = t - 1e6;
+  ASSERT_EQ(b.restore(1, &p0, &c1, &old), ELEX_OK);
+  Batch next;
+  next.add(0, 55, 60, t + 30'000, 1);  // within cell 1's cooldown, held by b now
+  next.add(0, 55, 60, t + 30'000, 3);  // a cell never changed
+  EXPECT_EQ(run(b, next).reasons, (std::vector<std::uint16_t>{kCooldown, 0}));
+  // A parameter out of range or a NaN time: refused, nothing taken.
+  const std::int32_t bad = 99;
+  const double nan = kNaNd;
+  EXPECT_EQ(b.restore(1, &bad, &c1, &t), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(b.restore(1, &p0, &c1, &nan), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(b.cooldowns().size(), 3u);
+}
+
 TEST(Validator, CallerCheckedChangesAndNamedCells) {
   auto vp = make(small());
   Validator& v = *vp;

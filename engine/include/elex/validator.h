@@ -99,6 +99,12 @@ class CooldownTable {
   /// Room for `more` new keys without growing inside a run.
   [[nodiscard]] Status reserve(std::size_t more);
   void clear();
+  /// Calls f(key, at) for every stored key, in slot order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::size_t i = 0; i < cap_; ++i)
+      if (keys_[i] != kEmpty) f(keys_[i], times_[i]);
+  }
   std::size_t size() const { return size_; }
   std::size_t bytes() const { return cap_ * (sizeof(std::uint64_t) + sizeof(double)); }
 
@@ -135,6 +141,13 @@ class Validator {
   /// After the recorded times were lost (a new worker): every (parameter,
   /// cell) counts as changed at `at` unless a later change is recorded.
   void set_floor(double at) { floor_ = at; }
+
+  /// Takes back accepted changes recorded elsewhere (another process, an
+  /// earlier night): the last change of param on cell was at `at`, unless a
+  /// later one is recorded here. INVALID_ARGUMENT (nothing changed) for a
+  /// parameter outside 0..count−1 or a time that is NaN.
+  [[nodiscard]] Status restore(std::size_t n, const std::int32_t* params, const std::int32_t* cells,
+                               const double* at);
   double floor() const { return floor_; }
 
   std::uint32_t count() const { return count_; }

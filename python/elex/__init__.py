@@ -1,0 +1,425 @@
+"""ELEX in Python: the engine's KPI monitor and change validator (the same C++
+core as the browser's wasm build, compiled natively) over numpy arrays, and
+``elex.dask`` to run them over a Dask cluster.
+
+    import elex
+    cat = elex.load_catalog("catalog.json")
+    mon = elex.Monitor(cat)
+    r = mon.monitor(cells, counters, data)      # data: cells × counters × periods float32
+    r.kpi_table(), r.alerts()
+
+Results are bit-identical to the browser's ``engine.monitor()`` and
+``engine.validateBatch()`` for the same input (tests/ts/python-parity.test.ts).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import _elex_core as _core
+
+from .catalog import Catalog, KpiPrograms, check_catalog, load_catalog
+from .errors import ERROR_CODES, ElexError
+
+__all__ = [
+    "Catalog",
+    "ChangeValidator",
+    "ElexError",
+    "ERROR_CODES",
+    "KpiPrograms",
+    "Monitor",
+    "MonitorResult",
+    "ValidationResult",
+    "VALIDATION_REASONS",
+    "VERDICTS",
+    "build_info",
+    "check_catalog",
+    "evaluate",
+    "load_catalog",
+    "parse_formula",
+    "row_stats",
+]
+
+#: Reason bits of validate_batch(): bit i stands for VALIDATION_REASONS[i]
+#: (ts/ran-ops.ts). The first six reject, the last two warn.
+VALIDATION_REASONS = (
+    "UNKNOWN_PARAMETER",
+    "WRONG_TYPE",
+    "NOT_FINITE",
+    "OUTSIDE_ABSOLUTE_RANGE",
+    "CHANGE_TOO_LARGE",
+    "COOLDOWN",
+    "OUTSIDE_SAFE_RANGE",
+    "NO_BOUNDS",
+)
+#: Verdict codes: 0 ok, 1 warn, 2 reject.
+VERDICTS = ("ok", "warn", "reject")
+#: Null reasons of per-period KPI values: 0 ok, 1 a counter sample missing, 2 division by zero.
+NULL_REASONS = ("ok", "missing", "division_by_zero")
+
+_RECORD = 1
+
+
+def build_info(threads: int = 1) -> dict:
+    """The engine build: ABI, version, variant ("native"), kernel (e.g. "sse2")."""
+    import json
+
+    return json.loads(_core.build_info(threads))
+
+
+def parse_formula(formula: str) -> list:
+    """A KPI formula in postfix order: ("num", x) | ("counter", name) | ("op", "+", "-", "*", "/" or "neg")."""
+    return _core.parse_formula(formula)
+
+
+def row_stats(data, threads: int = 1) -> np.ndarray:
+    """Per row of a rows × periods float32 array, NaN skipped: count, sum, mean, min, max."""
+    return _core.row_stats(data, threads)
+
+
+def evaluate(
+    programs: KpiPrograms,
+    data,
+    history: np.ndarray,
+    *,
+    z_threshold: float = 3.0,
+    min_history: int = 8,
+    per_period: bool = False,
+    threads: int = 1,
+) -> dict:
+    """One engine call (monitor.h evaluate): ``data`` cells × counters × periods
+    float32 (used in place when C-ordered float32), ``history`` cells × kpis × 3
+    float64 (count, mean, M2 per cell and KPI), updated in place. Returns the
+    arrays: values, reasons (per_period), anomalies, max_z, breaches, nulls,
+    kpi_stats, counter_stats."""
+    return _core.kpi_eval(
+        programs.ops,
+        programs.offsets,
+        programs.consts,
+        programs.thresholds,
+        programs.directions,
+        data,
+        history,
+        float(z_threshold),
+        int(min_history),
+        bool(per_period),
+        int(threads),
+    )
+
+
+def new_history(cells: int, kpis: int) -> np.ndarray:
+    """An empty history (no values seen yet) for cells × kpis."""
+    return np.zeros((cells, kpis, 3), np.float64)
+
+
+@dataclass
+class MonitorResult:
+    """KPIs, statistics and alerts of a monitor batch, per cell and KPI, in the batch's cell order."""
+
+    cells: list
+    kpis: tuple
+    counters: list
+    periods: int
+    #: cells × kpis × periods float32 (NaN where null) and uint8 null reasons; None unless per_period.
+    values: np.ndarray | None
+    reasons: np.ndarray | None
+    #: cells × kpis × 2: null values for a missing sample, for a division by zero.
+    nulls: np.ndarray
+    #: cells × kpis: anomalous periods against the cell's history, the largest |z|.
+    anomalies: np.ndarray
+    max_z: np.ndarray
+    #: cells × kpis: periods on the wrong side of the catalog threshold.
+    breaches: np.ndarray
+    #: cells × kpis × 5 and cells × counters × 5: count, sum, mean, min, max (nulls skipped).
+    kpi_stats: np.ndarray
+    counter_stats: np.ndarray
+    #: Missing counter samples in the batch.
+    missing_samples: int
+    thresholds: np.ndarray = field(repr=False)
+    directions: np.ndarray = field(repr=False)
+
+    def kpi_table(self):
+        """A pandas DataFrame, one row per (cell, KPI): cell and kpi (categoricals),
+        count, sum, mean, min, max, breaches, anomalies, max_z, nulls_missing,
+        nulls_division_by_zero."""
+        return kpi_table(self.cells, self.kpis, self)
+
+    def alerts(self):
+        """A pandas DataFrame of alerts as the browser lists them: a threshold alert
+        per (cell, KPI) with breaches (worst: min or max by direction), an anomaly
+        alert per (cell, KPI) with anomalies (worst: the largest |z|)."""
+        return alerts_table(self.cells, self.kpis, self)
+
+
+def kpi_table(cells, kpis, r):
+    import pandas as pd
+
+    C, K = len(cells), len(kpis)
+    st = r.kpi_stats.reshape(C * K, 5)
+    # Cell and KPI as categoricals: codes, not a Python string per row.
+    return pd.DataFrame(
+        {
+            "cell": _categorical(np.repeat(np.arange(C), K), cells),
+            "kpi": _categorical(np.tile(np.arange(K), C), kpis),
+            "count": st[:, 0],
+            "sum": st[:, 1],
+            "mean": st[:, 2],
+            "min": st[:, 3],
+            "max": st[:, 4],
+            "breaches": r.breaches.reshape(-1),
+            "anomalies": r.anomalies.reshape(-1),
+            "max_z": r.max_z.reshape(-1),
+            "nulls_missing": r.nulls[..., 0].reshape(-1),
+            "nulls_division_by_zero": r.nulls[..., 1].reshape(-1),
+        }
+    )
+
+
+def _categorical(codes, categories):
+    import pandas as pd
+
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(categories), dtype=object))
+
+
+def alerts_table(cells, kpis, r):
+    import pandas as pd
+
+    K = len(kpis)
+    cells = np.asarray(cells, dtype=object)
+    kp = np.asarray(kpis, dtype=object)
+    br = r.breaches.reshape(-1)
+    an = r.anomalies.reshape(-1)
+    st = r.kpi_stats.reshape(-1, 5)
+    mz = r.max_z.reshape(-1)
+    tb = np.flatnonzero(br > 0)
+    ta = np.flatnonzero(an > 0)
+    k_b = tb % K
+    lower = np.asarray(r.directions)[k_b] < 0
+    worst_b = np.where(lower, st[tb, 4], st[tb, 3]).astype(np.float64)
+    ck = np.concatenate([tb, ta])
+    kind = np.concatenate([np.zeros(len(tb), np.int8), np.ones(len(ta), np.int8)])
+    # In the browser's order: cell by cell, KPI by KPI, threshold before anomaly.
+    order = np.lexsort((kind, ck))
+    ck, kind = ck[order], kind[order]
+    return pd.DataFrame(
+        {
+            "cell": _categorical(ck // K if K else ck, cells),
+            "kpi": _categorical(ck % K if K else ck, kp),
+            "kind": _categorical(kind, ("threshold", "anomaly")),
+            "periods": np.concatenate([br[tb], an[ta]]).astype(np.int64)[order],
+            "worst": np.concatenate([worst_b, mz[ta].astype(np.float64)])[order],
+            "threshold": np.concatenate(
+                [np.asarray(r.thresholds, np.float64)[k_b], np.full(len(ta), np.nan)]
+            )[order],
+        }
+    )
+
+
+class Monitor:
+    """KPI monitoring over a catalog with per-cell history, as a browser engine
+    keeps it: for each KPI set, each cell's (count, mean, M2) per KPI over every
+    value of earlier batches; a value with |z| > z_threshold against the history
+    before its batch (at least min_history values) is an anomaly. ``history()``
+    and ``set_history()`` move it in and out (elex.dask keeps it that way between
+    nightly runs)."""
+
+    def __init__(self, catalog: Catalog, threads: int = 1):
+        self.catalog = catalog
+        self.threads = threads
+        self._hist: dict = {}  # KPI-set key -> {cell: row}, rows array
+
+    def _check(self, cells, counters, data, kpis):
+        if not isinstance(cells, (list, tuple)) or not cells or not all(isinstance(c, str) and c for c in cells):
+            raise ElexError("INVALID_ARGUMENT", "cells must be a non-empty list of cell ids")
+        if len(set(cells)) != len(cells):
+            raise ElexError("INVALID_ARGUMENT", "cell ids must be unique (a duplicate was found)")
+        if not isinstance(counters, (list, tuple)) or not counters:
+            raise ElexError("INVALID_ARGUMENT", "counters must be a non-empty list of names")
+        if len(set(counters)) != len(counters):
+            raise ElexError("INVALID_ARGUMENT", "counter names must be unique (a duplicate was found)")
+        unknown = [c for c in counters if c not in self.catalog.counters]
+        if unknown:
+            raise ElexError(
+                "INVALID_ARGUMENT", f'{len(unknown)} counter(s) are not in the catalog, e.g. "{unknown[0]}"'
+            )
+        data = np.asarray(data)
+        if data.dtype != np.float32:
+            raise ElexError("INVALID_ARGUMENT", "data must be a float32 array")
+        if data.ndim != 3 or data.shape[0] != len(cells) or data.shape[1] != len(counters) or data.shape[2] < 1:
+            raise ElexError(
+                "DIMENSION_MISMATCH",
+                f"data has shape {data.shape}, not {len(cells)} cells × {len(counters)} counters × periods",
+            )
+        for k in kpis or []:
+            if k not in self.catalog.kpis:
+                raise ElexError("NOT_FOUND", f'unknown KPI "{k}"')
+        return data
+
+    @staticmethod
+    def _key(counters, kpis):
+        return "\x01".join(counters) + "\x02" + ("*" if kpis is None else "\x01".join(kpis))
+
+    def history(self, cells, counters, kpis=None) -> np.ndarray:
+        """A copy of the history rows of ``cells`` (zeros for cells never seen): cells × kpis × 3."""
+        prog = self.catalog.kpi_programs(counters, kpis)
+        st = self._hist.get(self._key(counters, kpis))
+        out = new_history(len(cells), len(prog.names))
+        if st:
+            for i, c in enumerate(cells):
+                r = st["rows"].get(c)
+                if r is not None:
+                    out[i] = st["data"][r]
+        return out
+
+    def set_history(self, cells, counters, history, kpis=None) -> None:
+        """Stores history rows (cells × kpis × 3, as history() gives them) for ``cells``."""
+        prog = self.catalog.kpi_programs(counters, kpis)
+        history = np.asarray(history, np.float64)
+        if history.shape != (len(cells), len(prog.names), 3):
+            raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {len(prog.names)} × 3")
+        st = self._store(self._key(counters, kpis), cells, len(prog.names))
+        for i, c in enumerate(cells):
+            st["data"][st["rows"][c]] = history[i]
+
+    def _store(self, key, cells, K):
+        st = self._hist.setdefault(key, {"rows": {}, "data": np.zeros((0, K, 3))})
+        for c in cells:
+            if c not in st["rows"]:
+                st["rows"][c] = len(st["rows"])
+        if len(st["rows"]) > st["data"].shape[0]:
+            grown = np.zeros((max(len(st["rows"]), 2 * st["data"].shape[0]), K, 3))
+            grown[: st["data"].shape[0]] = st["data"]
+            st["data"] = grown
+        return st
+
+    def monitor(
+        self,
+        cells,
+        counters,
+        data,
+        kpis=None,
+        *,
+        z_threshold: float = 3.0,
+        min_history: int = 8,
+        per_period: bool = False,
+    ) -> MonitorResult:
+        """KPIs, statistics and alerts for a batch (the browser's engine.monitor()):
+        ``data`` cells × counters × periods float32, NaN = missing sample. The
+        cells' history is read before and updated after the batch."""
+        cells, counters = list(cells), list(counters)
+        data = self._check(cells, counters, data, kpis)
+        prog = self.catalog.kpi_programs(counters, kpis)
+        K = len(prog.names)
+        st = self._store(self._key(counters, kpis), cells, K)
+        rows = np.fromiter((st["rows"][c] for c in cells), dtype=np.int64, count=len(cells))
+        in_place = np.array_equal(rows, np.arange(len(cells)))
+        hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
+        r = evaluate(
+            prog, data, hist, z_threshold=z_threshold, min_history=min_history, per_period=per_period, threads=self.threads
+        )
+        if not in_place:
+            st["data"][rows] = hist
+        return _result(cells, counters, data.shape[2], prog, r)
+
+
+def _result(cells, counters, periods, prog, r) -> MonitorResult:
+    missing = int(np.sum(periods - r["counter_stats"][..., 0].astype(np.int64)))
+    return MonitorResult(
+        cells=cells,
+        kpis=prog.names,
+        counters=counters,
+        periods=periods,
+        values=r["values"],
+        reasons=r["reasons"],
+        nulls=r["nulls"],
+        anomalies=r["anomalies"],
+        max_z=r["max_z"],
+        breaches=r["breaches"],
+        kpi_stats=r["kpi_stats"],
+        counter_stats=r["counter_stats"],
+        missing_samples=missing,
+        thresholds=prog.thresholds,
+        directions=prog.directions,
+    )
+
+
+@dataclass
+class ValidationResult:
+    """validate_batch(): per change a verdict (0 ok, 1 warn, 2 reject) and reason bits."""
+
+    verdicts: np.ndarray  # uint8
+    reasons: np.ndarray  # uint16, bit i = VALIDATION_REASONS[i]
+    counts: dict
+    max_recorded_at: float
+
+    def reason_names(self, i: int) -> list:
+        bits = int(self.reasons[i])
+        return [VALIDATION_REASONS[b] for b in range(len(VALIDATION_REASONS)) if bits >> b & 1]
+
+
+class ChangeValidator:
+    """Parameter-change validation over a catalog (the browser's validateBatch()):
+    types, absolute and safe ranges, step sizes, cooldowns per (parameter, cell)
+    kept between calls."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        kinds, bounds, cool = catalog.validator_tables()
+        self._v = _core.Validator(kinds, bounds, cool)
+
+    def parameter_indexes(self, names) -> np.ndarray:
+        return self.catalog.parameter_indexes(names)
+
+    def validate_batch(self, parameters, current, proposed, at, cells=None, *, record: bool = True) -> ValidationResult:
+        """Typed columns: ``parameters`` catalog indexes (int32; -1 or out of range:
+        UNKNOWN_PARAMETER), ``current`` / ``proposed`` floats, ``at`` one time in ms or
+        one per change, ``cells`` int ids in 0 … 2^31 − 1 for cooldowns (default: all
+        on cell 0). Accepted changes are recorded for later cooldowns unless
+        record=False."""
+        p = _as_int32(parameters, "parameters")
+        cur = np.asarray(current)
+        pro = np.asarray(proposed)
+        if cur.dtype.kind != "f" or pro.dtype.kind != "f":
+            raise ElexError("INVALID_ARGUMENT", "current and proposed must be float arrays")
+        if cur.shape != p.shape or pro.shape != p.shape:
+            raise ElexError("DIMENSION_MISMATCH", f"current and proposed hold one value per change ({p.size})")
+        if isinstance(at, (int, float)) and not isinstance(at, bool):
+            if not math.isfinite(at):
+                raise ElexError("INVALID_ARGUMENT", "at must be a finite time in ms")
+            at = float(at)
+        else:
+            at = np.asarray(at, np.float64)
+        c = None if cells is None else _as_int32(cells, "cells")
+        reasons, verdicts, f = self._v.run(p, cur.astype(np.float64, copy=False), pro.astype(np.float64, copy=False), at, c, _RECORD if record else 0)
+        return ValidationResult(verdicts, reasons, {k: f[k] for k in ("ok", "warn", "reject")}, f["max_recorded_at"])
+
+    def cooldowns(self):
+        """The accepted changes recorded for cooldowns, as a pandas DataFrame
+        (parameter index, cell, at), sorted by (parameter, cell)."""
+        import pandas as pd
+
+        p, c, at = self._v.cooldowns()
+        return pd.DataFrame({"parameter": p, "cell": c, "at": at})
+
+    def restore_cooldowns(self, table) -> None:
+        """Takes back cooldowns() of another validator (an earlier night, another
+        worker): for each (parameter, cell), the later of its time and the one held."""
+        self._v.restore(
+            np.ascontiguousarray(table["parameter"], np.int32),
+            np.ascontiguousarray(table["cell"], np.int32),
+            np.ascontiguousarray(table["at"], np.float64),
+        )
+
+    def stats(self) -> dict:
+        return self._v.stats()
+
+
+def _as_int32(x, what) -> np.ndarray:
+    a = np.asarray(x)
+    if a.dtype.kind not in "iu":
+        raise ElexError("INVALID_ARGUMENT", f"{what} must be an integer array")
+    # As a JavaScript Int32Array.set() does: modulo 2^32.
+    return a.astype(np.int32, copy=False) if a.dtype != np.int32 else a

@@ -1,0 +1,424 @@
+"""elex.dask: the ELEX monitor and validator over a Dask cluster.
+
+Counters come as a Dask array (cells × counters × periods, float32, chunked
+by cell only) or a Dask DataFrame partitioned by cell (index: cell id;
+columns: ``period`` and one per counter). Each chunk or partition is
+evaluated by the native core on a worker; results come back as Dask
+collections: a KPI table and the alerts (DataFrames) and the new history.
+
+History (count, mean and M2 of every (cell, KPI) over every earlier night) is
+data, not worker state: each run takes the last run's history and returns the
+next one, so a run is a pure function of its inputs, workers can come and go,
+and a result computed twice is the same. Between nights, save_history() /
+load_history() keep it on shared storage, aligned by cell id: a cell keeps its
+history when the inventory changes order, new cells start empty. For a
+DataFrame, history is a DataFrame indexed by cell and partitioned like the
+counters; a cell absent from a night keeps its history unchanged.
+
+Validation: changes as a Dask DataFrame partitioned by cell (columns
+``parameter`` (catalog index or name), ``current``, ``proposed``, ``at``,
+``cell``), each cell's changes in order. Cooldowns are per (parameter, cell),
+so each partition is validated alone; the cooldowns recorded come back as a
+DataFrame for the next run. Results equal one ChangeValidator over the whole
+batch in the same per-cell order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import dask
+import dask.array as da
+import dask.dataframe as dd
+
+import _elex_core as _core
+
+from . import KpiPrograms, _RECORD, _as_int32, alerts_table, evaluate, kpi_table
+from .catalog import Catalog
+from .errors import ElexError
+
+__all__ = [
+    "WORKER_ENVIRON",
+    "local_cluster",
+    "MonitorOutput",
+    "ValidationOutput",
+    "history_frame_meta",
+    "load_history",
+    "monitor",
+    "monitor_frame",
+    "save_history",
+    "validate_batch",
+]
+
+_FIELDS = ("count", "mean", "m2")
+
+#: The environment of worker processes, set before they start (Dask's
+#: ``distributed.nanny.pre-spawn-environ``). Dask's default sets
+#: MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive mmap
+#: threshold: every array over 128 KB is then a fresh mmap whose pages fault
+#: in on first write, and a chunk's outputs (a few MB a call) made the engine
+#: call 3.5× slower on this machine (17 → 60 ms of CPU per 1,000 cells). With
+#: these values, arrays up to 32 MB come from the heap and up to 128 MB of free
+#: heap is kept for the next chunk.
+WORKER_ENVIRON = {
+    "MALLOC_MMAP_THRESHOLD_": 33554432,
+    "MALLOC_TRIM_THRESHOLD_": 134217728,
+    "OMP_NUM_THREADS": 1,
+    "MKL_NUM_THREADS": 1,
+    "OPENBLAS_NUM_THREADS": 1,
+}
+
+
+def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, **kwargs):
+    """A distributed.LocalCluster of worker processes started with WORKER_ENVIRON
+    (call it under ``if __name__ == "__main__":`` in a script)."""
+    from distributed import LocalCluster
+
+    kwargs.setdefault("dashboard_address", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, **kwargs)
+
+
+@dataclass
+class MonitorOutput:
+    """What monitor() returns: lazy Dask collections. Compute or persist them
+    with out.compute() / out.persist(), which evaluate each chunk once."""
+
+    kpis: tuple
+    #: One row per (cell, KPI): count, sum, mean, min, max, breaches, anomalies, max_z, nulls.
+    table: dd.DataFrame
+    #: One row per alert: cell, kpi, kind ("threshold" | "anomaly"), periods, worst, threshold.
+    alerts: dd.DataFrame
+    #: Array input: cells × kpis × 3 float64 (count, mean, M2), chunked like the cells.
+    #: DataFrame input: a DataFrame indexed by cell, columns "<kpi>|count", "<kpi>|mean", "<kpi>|m2".
+    history: object
+    #: cells × kpis × periods float32 and uint8 (per_period=True, array input only), else None.
+    values: da.Array | None = None
+    reasons: da.Array | None = None
+
+    def _collections(self):
+        return [c for c in (self.table, self.alerts, self.history, self.values, self.reasons) if c is not None]
+
+    def compute(self, **kwargs):
+        """(table, alerts, history[, values, reasons]) computed together, each chunk
+        evaluated once. (dask.compute(out.table, out.alerts, out.history) would
+        evaluate each chunk once per collection: Dask's DataFrame and array
+        optimisations fuse the shared chunk task into each collection's graph.)"""
+        return dask.compute(*self._collections(), optimize_graph=False, **kwargs)
+
+    def persist(self, client=None, **kwargs):
+        """The collections persisted together (on the cluster), each chunk evaluated once."""
+        cols = self._collections()
+        if client is not None:
+            return client.persist(cols, optimize_graph=False, **kwargs)
+        return dask.persist(*cols, optimize_graph=False, **kwargs)
+
+
+def _empty_result(prog: KpiPrograms, counters: int):
+    K = len(prog.names)
+    z = np.zeros
+    return {
+        "kpi_stats": z((0, K, 5), np.float32),
+        "breaches": z((0, K), np.uint32),
+        "anomalies": z((0, K), np.uint32),
+        "max_z": z((0, K), np.float32),
+        "nulls": z((0, K, 2), np.uint32),
+    }
+
+
+class _R:  # attribute access over the engine's dict, for kpi_table / alerts_table
+    def __init__(self, r, prog):
+        self.__dict__.update(r)
+        self.thresholds = prog.thresholds
+        self.directions = prog.directions
+
+
+def _metas(prog: KpiPrograms, counters: int):
+    """Empty tables with the columns and dtypes of a chunk's; the categories of
+    cell and kpi differ from chunk to chunk, so they are "unknown" to Dask."""
+    e = _R(_empty_result(prog, counters), prog)
+    clear = dd.utils.clear_known_categories
+    return clear(kpi_table([], prog.names, e)), clear(alerts_table([], prog.names, e))
+
+
+def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads):
+    """One chunk on a worker: (table, alerts, new history, values, reasons)."""
+    block = np.ascontiguousarray(block, np.float32)
+    hist = np.array(hist, np.float64, order="C", copy=True)  # never the input's buffer
+    r = evaluate(prog, block, hist, z_threshold=z, min_history=min_history, per_period=per_period, threads=threads)
+    rr = _R(r, prog)
+    return kpi_table(cells, prog.names, rr), alerts_table(cells, prog.names, rr), hist, r["values"], r["reasons"]
+
+
+def _programs(catalog: Catalog, counters, kpis) -> KpiPrograms:
+    counters = list(counters)
+    unknown = [c for c in counters if c not in catalog.counters]
+    if unknown:
+        raise ElexError("INVALID_ARGUMENT", f'{len(unknown)} counter(s) are not in the catalog, e.g. "{unknown[0]}"')
+    if len(set(counters)) != len(counters):
+        raise ElexError("INVALID_ARGUMENT", "counter names must be unique (a duplicate was found)")
+    return catalog.kpi_programs(counters, kpis)
+
+
+def monitor(
+    catalog: Catalog,
+    counters,
+    data: da.Array,
+    cells,
+    *,
+    history: da.Array | None = None,
+    kpis=None,
+    z_threshold: float = 3.0,
+    min_history: int = 8,
+    per_period: bool = False,
+    threads: int = 1,
+) -> MonitorOutput:
+    """KPIs, statistics and alerts for a Dask array of counters (cells × counters ×
+    periods float32, NaN = missing), ``cells`` the ids of its rows. ``history``:
+    the last run's MonitorOutput.history (or load_history()), None for a first
+    night. Each chunk of cells runs on a worker with ``threads`` engine threads."""
+    prog = _programs(catalog, counters, kpis)
+    cells = np.asarray(list(cells), dtype=object)
+    if not isinstance(data, da.Array):
+        data = da.from_array(np.asarray(data))
+    if data.dtype != np.float32:
+        raise ElexError("INVALID_ARGUMENT", "data must be float32")
+    if data.ndim != 3 or data.shape[0] != len(cells) or data.shape[1] != len(counters):
+        raise ElexError(
+            "DIMENSION_MISMATCH", f"data has shape {data.shape}, not {len(cells)} cells × {len(counters)} counters × periods"
+        )
+    if len(set(cells.tolist())) != len(cells):
+        raise ElexError("INVALID_ARGUMENT", "cell ids must be unique (a duplicate was found)")
+    # Whole cells in every chunk: split by cell only.
+    if len(data.chunks[1]) > 1 or len(data.chunks[2]) > 1:
+        data = data.rechunk({1: -1, 2: -1})
+    K, P = len(prog.names), data.shape[2]
+    if history is None:
+        history = da.zeros((len(cells), K, 3), dtype=np.float64, chunks=((data.chunks[0]), K, 3))
+    else:
+        if history.shape != (len(cells), K, 3):
+            raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {K} × 3 (cells × kpis × 3)")
+        history = history.rechunk((data.chunks[0], K, 3))
+    dprog = dask.delayed(prog, pure=True)
+    table_meta, alert_meta = _metas(prog, len(counters))
+    blocks = data.to_delayed().ravel()
+    hblocks = history.to_delayed().ravel()
+    tables, alerts, hists, vals, whys = [], [], [], [], []
+    start = 0
+    for i, (blk, hb) in enumerate(zip(blocks, hblocks)):
+        n = data.chunks[0][i]
+        part = dask.delayed(_eval_block, pure=True, nout=5)(
+            dprog, cells[start : start + n], blk, hb, z_threshold, min_history, per_period, threads
+        )
+        t, a, h, v, w = part
+        tables.append(t)
+        alerts.append(a)
+        hists.append(da.from_delayed(h, (n, K, 3), np.float64))
+        if per_period:
+            vals.append(da.from_delayed(v, (n, K, P), np.float32))
+            whys.append(da.from_delayed(w, (n, K, P), np.uint8))
+        start += n
+    return MonitorOutput(
+        kpis=prog.names,
+        table=dd.from_delayed(tables, meta=table_meta, verify_meta=False),
+        alerts=dd.from_delayed(alerts, meta=alert_meta, verify_meta=False),
+        history=da.concatenate(hists, axis=0),
+        values=da.concatenate(vals, axis=0) if per_period else None,
+        reasons=da.concatenate(whys, axis=0) if per_period else None,
+    )
+
+
+# ------------------------------------------------------------ DataFrames
+
+
+def history_frame_meta(kpis) -> pd.DataFrame:
+    """The (empty) history DataFrame of monitor_frame(): indexed by cell, three float64 columns per KPI."""
+    cols = [f"{k}|{f}" for k in kpis for f in _FIELDS]
+    return pd.DataFrame({c: pd.Series(dtype=np.float64) for c in cols}, index=pd.Index([], dtype=object, name="cell"))
+
+
+def _frame_block(prog, counters, periods, part, hist, z, min_history, threads):
+    """One partition (index cell, columns period + counters) and its history rows."""
+    K = len(prog.names)
+    cells = pd.unique(part.index.to_numpy())
+    pos = pd.Index(cells).get_indexer(part.index)
+    per = part["period"].to_numpy()
+    if len(per) and (per.min() < 0 or per.max() >= periods):
+        raise ElexError("INVALID_ARGUMENT", f"period values must be in 0..{periods - 1}")
+    block = np.full((len(cells), len(counters), periods), np.nan, np.float32)
+    block[pos, :, per] = part[counters].to_numpy(np.float32)
+    h = np.zeros((len(cells), K, 3))
+    if hist is not None and len(hist):
+        ix = hist.index.get_indexer(cells)
+        have = ix >= 0
+        h[have] = hist.to_numpy(np.float64)[ix[have]].reshape(-1, K, 3)
+    t, a, h, _, _ = _eval_block(prog, cells, block, h, z, min_history, False, threads)
+    out = pd.DataFrame(h.reshape(len(cells), K * 3), index=pd.Index(cells, dtype=object, name="cell"))
+    out.columns = [f"{k}|{f}" for k in prog.names for f in _FIELDS]
+    if hist is not None and len(hist):  # cells with history but no data tonight keep it
+        out = pd.concat([out, hist[~hist.index.isin(cells)]]).sort_index()
+    return t, a, out
+
+
+def monitor_frame(
+    catalog: Catalog,
+    counters,
+    frame: dd.DataFrame,
+    periods: int,
+    *,
+    history: dd.DataFrame | None = None,
+    kpis=None,
+    z_threshold: float = 3.0,
+    min_history: int = 8,
+    threads: int = 1,
+) -> MonitorOutput:
+    """monitor() over a Dask DataFrame partitioned by cell: index the cell id, a
+    ``period`` column (0..periods−1; a row that is absent is a missing sample)
+    and one float column per counter. ``history``: the last run's
+    MonitorOutput.history, partitioned like ``frame`` (its partitions are matched
+    to frame's by divisions when both are known, else by position)."""
+    counters = list(counters)
+    prog = _programs(catalog, counters, kpis)
+    table_meta, alert_meta = _metas(prog, len(counters))
+    hmeta = history_frame_meta(prog.names)
+    dprog = dask.delayed(prog, pure=True)
+    parts = frame.to_delayed()
+    if history is not None:
+        if history.npartitions != frame.npartitions:
+            if frame.known_divisions and history.known_divisions:
+                history = history.repartition(divisions=frame.divisions)
+            else:
+                raise ElexError(
+                    "DIMENSION_MISMATCH", "history must be partitioned like the counters (the same cells in each partition)"
+                )
+        hparts = history.to_delayed()
+    else:
+        hparts = [None] * len(parts)
+    tables, alerts, hists = [], [], []
+    for p, h in zip(parts, hparts):
+        t, a, hh = dask.delayed(_frame_block, pure=True, nout=3)(
+            dprog, counters, periods, p, h, z_threshold, min_history, threads
+        )
+        tables.append(t)
+        alerts.append(a)
+        hists.append(hh)
+    return MonitorOutput(
+        kpis=prog.names,
+        table=dd.from_delayed(tables, meta=table_meta, verify_meta=False),
+        alerts=dd.from_delayed(alerts, meta=alert_meta, verify_meta=False),
+        history=dd.from_delayed(hists, meta=hmeta, divisions=frame.divisions if frame.known_divisions else None, verify_meta=False),
+    )
+
+
+# ------------------------------------------------------------ history on storage
+
+
+def save_history(path, cells, kpis, history: da.Array) -> None:
+    """Writes an array history (with its cell ids and KPI names) to a folder on
+    storage every worker and the client see (one .npy file per chunk)."""
+    os.makedirs(path, exist_ok=True)
+    da.to_npy_stack(os.path.join(path, "history"), history, axis=0)
+    with open(os.path.join(path, "cells.json"), "w") as f:
+        json.dump({"cells": [str(c) for c in cells], "kpis": list(kpis)}, f)
+
+
+def load_history(path, cells, kpis, chunks) -> da.Array:
+    """The history saved at ``path`` for ``cells`` (any order; cells it does not
+    hold start empty) and ``kpis`` (a KPI it does not hold starts empty), chunked
+    by ``chunks`` cells (e.g. data.chunks[0])."""
+    with open(os.path.join(path, "cells.json")) as f:
+        saved = json.load(f)
+    old = da.from_npy_stack(os.path.join(path, "history"))
+    row = pd.Index(saved["cells"]).get_indexer([str(c) for c in cells])
+    col = pd.Index(saved["kpis"]).get_indexer(list(kpis))
+    with warnings.catch_warnings():  # a gather out of order: rechunked below
+        warnings.simplefilter("ignore", da.PerformanceWarning)
+        taken = old[np.where(row < 0, 0, row)]
+        taken = taken[:, np.where(col < 0, 0, col)]
+    keep = (row >= 0)[:, None, None] & (col >= 0)[None, :, None]
+    return da.where(keep, taken, 0.0).astype(np.float64).rechunk((chunks, len(kpis), 3))
+
+
+# ------------------------------------------------------------ validation
+
+
+@dataclass
+class ValidationOutput:
+    #: The changes with ``verdict`` (0 ok, 1 warn, 2 reject) and ``reasons`` (bit i = VALIDATION_REASONS[i]).
+    results: dd.DataFrame
+    #: Accepted changes recorded for cooldowns: parameter, cell, at (for the next run's ``cooldowns``).
+    cooldowns: dd.DataFrame
+
+    def compute(self, **kwargs):
+        """(results, cooldowns) computed together, each partition validated once."""
+        return dask.compute(self.results, self.cooldowns, optimize_graph=False, **kwargs)
+
+
+class _Tables:
+    """What a worker needs of the catalog to validate: the engine tables and parameter names."""
+
+    def __init__(self, catalog: Catalog):
+        self.kinds, self.bounds, self.cool = catalog.validator_tables()
+        self.names = list(catalog.parameters)
+
+
+def _validate_part(tables, part, previous, record):
+    v = _core.Validator(tables.kinds, tables.bounds, tables.cool)
+    par = part["parameter"]
+    if par.dtype == object:
+        par = pd.Index(tables.names).get_indexer(par.to_numpy())
+    p = _as_int32(np.asarray(par), "parameter")
+    cells = _as_int32(part["cell"].to_numpy(), "cell")
+    if previous is not None and len(previous):
+        mine = previous[previous["cell"].isin(np.unique(cells))]
+        v.restore(
+            np.ascontiguousarray(mine["parameter"], np.int32),
+            np.ascontiguousarray(mine["cell"], np.int32),
+            np.ascontiguousarray(mine["at"], np.float64),
+        )
+    reasons, verdicts, _ = v.run(
+        p,
+        part["current"].to_numpy(np.float64),
+        part["proposed"].to_numpy(np.float64),
+        part["at"].to_numpy(np.float64),
+        cells,
+        _RECORD if record else 0,
+        None,
+    )
+    out = part.assign(verdict=verdicts, reasons=reasons)
+    cp, cc, ca = v.cooldowns()
+    return out, pd.DataFrame({"parameter": cp, "cell": cc, "at": ca})
+
+
+def validate_batch(catalog: Catalog, changes: dd.DataFrame, *, cooldowns=None, record: bool = True) -> ValidationOutput:
+    """Validates a Dask DataFrame of changes partitioned by cell (every change of
+    a cell in one partition, in order). ``cooldowns``: the last run's
+    ValidationOutput.cooldowns (Dask or pandas), None for none."""
+    for c in ("parameter", "current", "proposed", "at", "cell"):
+        if c not in changes.columns:
+            raise ElexError("INVALID_ARGUMENT", f'changes need a "{c}" column')
+    tables = dask.delayed(_Tables(catalog), pure=True)
+    prev = None
+    if cooldowns is not None:
+        prev = (
+            dask.delayed(pd.concat)(cooldowns.to_delayed())
+            if isinstance(cooldowns, dd.DataFrame)
+            else dask.delayed(cooldowns, pure=True)
+        )
+    meta = changes._meta.assign(verdict=np.uint8(0), reasons=np.uint16(0)).iloc[:0]
+    cmeta = pd.DataFrame({"parameter": pd.Series(dtype=np.int32), "cell": pd.Series(dtype=np.int32), "at": pd.Series(dtype=np.float64)})
+    res, cools = [], []
+    for part in changes.to_delayed():
+        r, c = dask.delayed(_validate_part, pure=True, nout=2)(tables, part, prev, record)
+        res.append(r)
+        cools.append(c)
+    return ValidationOutput(
+        results=dd.from_delayed(res, meta=meta, divisions=changes.divisions, verify_meta=False),
+        cooldowns=dd.from_delayed(cools, meta=cmeta, verify_meta=False),
+    )

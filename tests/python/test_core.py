@@ -1,0 +1,181 @@
+"""The Python module over the native core: errors, catalog checks, KPI
+programs, monitor and history, validation and cooldowns."""
+
+import math
+
+import numpy as np
+import pytest
+
+import elex
+from conftest import counters_of, pm_data
+
+
+def test_errors_carry_the_stable_codes():
+    with pytest.raises(elex.ElexError) as e:
+        elex.parse_formula("1 +")
+    assert e.value.code == "INVALID_ARGUMENT"
+    assert "ends with an operator" in e.value.message
+    # The engine's statuses map to the same names as ts/errors.ts.
+    import _elex_core
+
+    assert [_elex_core.status_name(s) for s in range(1, 13)] == list(elex.ERROR_CODES[:12])
+    # An ElexError survives pickling (Dask sends it from a worker to the client).
+    import pickle
+
+    again = pickle.loads(pickle.dumps(e.value))
+    assert again.code == "INVALID_ARGUMENT" and again.message == e.value.message
+
+
+def test_catalog_checks_report_paths():
+    bad = {
+        "features": [
+            {"code": "FAJ 121 0001", "dependencies": ["FAJ 999 9999"]},
+            {"code": "FAJ 121 0001"},
+        ],
+        "parameters": [{"name": "nodot", "range": [2, 1]}, {"name": "A.b", "safe": {"min": 3, "max": 1}}],
+        "kpis": [{"name": "K", "formula": "a +", "direction": "up"}],
+    }
+    problems = elex.check_catalog(bad)
+    paths = {p["path"] for p in problems}
+    assert {
+        "$.features[1].code",
+        "$.features[0].dependencies[0]",
+        "$.parameters[0].name",
+        "$.parameters[0].range",
+        "$.parameters[1].safe",
+        "$.kpis[0].formula",
+        "$.kpis[0].direction",
+    } <= paths
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(bad)
+    assert e.value.code == "INVALID_ARGUMENT" and len(e.value.problems) == len(problems)
+    assert elex.check_catalog({"features": []})[0]["path"] == "$.features"
+
+
+def test_default_catalog_loads(catalog):
+    assert catalog.stats["kpis"] == 199 and catalog.stats["features"] == 593
+
+
+def test_programs_skip_kpis_without_their_counters(catalog):
+    counters = counters_of(catalog, 40)
+    prog = catalog.kpi_programs(counters)
+    assert 0 < len(prog.names) < 199
+    assert prog.offsets[0] == 0 and len(prog.offsets) == len(prog.names) + 1
+    with pytest.raises(elex.ElexError) as e:
+        catalog.kpi_programs(counters, ["no such KPI"])
+    assert e.value.code == "NOT_FOUND"
+    missing = next(n for n in catalog.kpis if n not in prog.names and catalog.kpis[n].get("formula"))
+    with pytest.raises(elex.ElexError) as e:
+        catalog.kpi_programs(counters, [missing])
+    assert e.value.code == "INVALID_ARGUMENT"
+
+
+def test_monitor_values_and_null_reasons():
+    cat = elex.load_catalog(
+        {
+            "features": [{"code": "FAJ 121 0001", "counters": ["C.att", "C.succ"]}],
+            "kpis": [{"name": "Succ", "formula": "100 * C.succ / C.att", "threshold": 95, "direction": "higher"}],
+        }
+    )
+    data = np.array([[[10, 0, 5], [9, 1, np.nan]]], np.float32)
+    r = elex.Monitor(cat).monitor(["A"], ["C.att", "C.succ"], data, per_period=True)
+    assert r.values[0, 0, 0] == np.float32(90)
+    assert list(r.reasons[0, 0]) == [0, 2, 1]
+    assert list(r.nulls[0, 0]) == [1, 1]
+    assert r.breaches[0, 0] == 1 and r.missing_samples == 1
+    al = r.alerts()
+    assert list(al["kind"]) == ["threshold"] and al["worst"][0] == 90
+    t = r.kpi_table()
+    assert t.loc[0, "count"] == 1 and t.loc[0, "nulls_division_by_zero"] == 1
+
+
+def test_monitor_input_errors(catalog):
+    counters = counters_of(catalog, 10)
+    mon = elex.Monitor(catalog)
+    data = pm_data(2, len(counters), 8, 1)
+    for args, code in [
+        ((["a", "a"], counters, data), "INVALID_ARGUMENT"),
+        ((["a", "b"], counters + ["No.such"], data), "INVALID_ARGUMENT"),
+        ((["a", "b"], counters, data.astype(np.float64)), "INVALID_ARGUMENT"),
+        ((["a", "b", "c"], counters, data), "DIMENSION_MISMATCH"),
+    ]:
+        with pytest.raises(elex.ElexError) as e:
+            mon.monitor(*args)
+        assert e.value.code == code
+    with pytest.raises(elex.ElexError) as e:
+        mon.monitor(["a", "b"], counters, data, kpis=["nope"])
+    assert e.value.code == "NOT_FOUND"
+
+
+def test_history_follows_cells_and_is_updated_in_place(catalog):
+    counters = counters_of(catalog, 40)
+    cells = [f"c{i}" for i in range(30)]
+    d1 = pm_data(30, len(counters), 96, 1)
+    d2 = pm_data(30, len(counters), 96, 2, spikes=True)
+    whole = elex.Monitor(catalog)
+    whole.monitor(cells, counters, d1)
+    a = whole.monitor(cells, counters, d2)
+    assert a.anomalies.sum() > 0
+    # The same two nights with the cells in another order: the same figures per cell.
+    perm = np.random.default_rng(0).permutation(30)
+    other = elex.Monitor(catalog)
+    other.monitor([cells[i] for i in perm], counters, d1[perm])
+    b = other.monitor(cells, counters, d2)
+    assert np.array_equal(a.anomalies, b.anomalies) and np.array_equal(a.max_z.view(np.uint32), b.max_z.view(np.uint32))
+    # History out and back in (as elex.dask does between nights).
+    h = whole.history(cells, counters)
+    assert h.shape == (30, len(a.kpis), 3) and (h[:, :, 0] > 0).all()
+    third = elex.Monitor(catalog)
+    third.set_history(cells, counters, other.history(cells, counters))
+    assert np.array_equal(third.history(cells, counters), h)
+    # The low-level call reads a float32 C-ordered array in place and updates history in place.
+    prog = catalog.kpi_programs(counters)
+    hist = elex.new_history(30, len(prog.names))
+    r = elex.evaluate(prog, d1, hist)
+    assert hist[:, :, 0].sum() > 0 and r["kpi_stats"].shape == (30, len(prog.names), 5)
+    with pytest.raises(elex.ElexError) as e:
+        elex.evaluate(prog, d1, np.zeros((30, len(prog.names), 3), np.float32))
+    assert e.value.code == "INVALID_ARGUMENT"
+
+
+def test_threads_give_the_same_bits(catalog):
+    counters = counters_of(catalog, 40)
+    d = pm_data(64, len(counters), 96, 5)
+    prog = catalog.kpi_programs(counters)
+    h1, h2 = elex.new_history(64, len(prog.names)), elex.new_history(64, len(prog.names))
+    r1 = elex.evaluate(prog, d, h1, per_period=True, threads=1)
+    r2 = elex.evaluate(prog, d, h2, per_period=True, threads=2)
+    for k in r1:
+        assert np.array_equal(np.asarray(r1[k]).view(np.uint8), np.asarray(r2[k]).view(np.uint8)), k
+    assert np.array_equal(h1, h2)
+
+
+def test_validation_and_cooldowns(catalog):
+    v = elex.ChangeValidator(catalog)
+    tables = catalog.validator_tables()
+    n = len(tables[0])
+    p = int(next(i for i in range(n) if not math.isnan(tables[2][i]) and tables[0][i] <= 1 and not math.isnan(tables[1][i])))
+    lo, hi = float(tables[1][p]), float(tables[1][n + p])
+    cur = np.array([lo, lo, lo, lo], np.float64)
+    pro = np.array([lo, np.nan, hi + 1, lo], np.float64)
+    params = np.array([p, p, p, -1], np.int32)
+    r = v.validate_batch(params, cur, pro, at=1e6, cells=np.array([1, 2, 3, 1]))
+    assert r.reason_names(1) == ["NOT_FINITE"] and r.verdicts[1] == 2
+    assert "OUTSIDE_ABSOLUTE_RANGE" in r.reason_names(2)
+    assert r.reason_names(3) == ["UNKNOWN_PARAMETER"]
+    # A second change of p on cell 1 inside its cooldown is rejected; cooldowns
+    # move to another validator and hold there too.
+    again = v.validate_batch(np.array([p], np.int32), np.array([lo]), np.array([lo]), at=1e6 + 1)
+    cd = v.cooldowns()
+    assert len(cd) >= 1 and set(cd["cell"]) >= {1}
+    w = elex.ChangeValidator(catalog)
+    w.restore_cooldowns(cd)
+    got = w.validate_batch(np.array([p], np.int32), np.array([lo]), np.array([lo]), at=1e6 + 1, cells=np.array([1]))
+    assert "COOLDOWN" in got.reason_names(0)
+    assert again.verdicts.shape == (1,)
+    with pytest.raises(elex.ElexError) as e:
+        v.validate_batch(params, cur, pro, at=math.nan)
+    assert e.value.code == "INVALID_ARGUMENT"
+    with pytest.raises(elex.ElexError) as e:
+        v.validate_batch(params, cur[:2], pro, at=0.0)
+    assert e.value.code == "DIMENSION_MISMATCH"

@@ -1,0 +1,180 @@
+"""elex.dask on a distributed.LocalCluster with 2 worker processes: the same
+figures as the module alone, history kept per cell across nights, validation
+with cooldowns across runs."""
+
+import os
+import tempfile
+
+import dask
+import dask.array as da
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import Client
+
+import elex
+import elex.dask as ed
+from conftest import counters_of, pm_data
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = ed.local_cluster(n_workers=2)
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def bits(a):
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+def obj(df: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns (cell, kpi, kind) as plain strings, for sorting and lookups by label."""
+    return df.astype({c: object for c in df.columns if isinstance(df[c].dtype, pd.CategoricalDtype)})
+
+
+def same_table(got: pd.DataFrame, want: pd.DataFrame):
+    got = got.reset_index(drop=True)
+    want = want.reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    for c in got.columns:
+        if got[c].dtype == object or isinstance(got[c].dtype, pd.CategoricalDtype):
+            assert want[c].dtype == object or isinstance(want[c].dtype, pd.CategoricalDtype)
+            assert got[c].astype(object).tolist() == want[c].astype(object).tolist(), c
+        else:
+            assert np.array_equal(bits(got[c].to_numpy()), bits(want[c].to_numpy())), c
+
+
+def test_workers_start_with_the_malloc_settings(client):
+    env = client.run(lambda: {k: os.environ.get(k) for k in ed.WORKER_ENVIRON})
+    assert len(env) == 2
+    for e in env.values():
+        assert e == {k: str(v) for k, v in ed.WORKER_ENVIRON.items()}
+
+
+def test_monitor_array_two_nights_with_history_on_storage(client, catalog):
+    counters = counters_of(catalog, 50)
+    cells = [f"cell-{i}" for i in range(90)]
+    night1 = pm_data(90, len(counters), 96, 11)
+    night2 = pm_data(90, len(counters), 96, 12, spikes=True)
+    # The reference: one Monitor, both nights, in this process.
+    ref = elex.Monitor(catalog)
+    ref.monitor(cells, counters, night1)
+    want = ref.monitor(cells, counters, night2)
+    assert want.anomalies.sum() > 0
+
+    d1 = da.from_array(night1, chunks=(25, -1, -1))
+    out1 = ed.monitor(catalog, counters, d1, cells)
+    # The table, alerts and history of a night computed together on the workers.
+    t1, a1, h1 = out1.compute()
+    with tempfile.TemporaryDirectory() as tmp:
+        ed.save_history(tmp, cells, out1.kpis, da.from_array(h1, chunks=(25, -1, -1)))
+        # Night 2: the inventory in another order and one cell fewer, other chunks.
+        order = list(np.random.default_rng(3).permutation(90))
+        cells2 = [cells[i] for i in order]
+        d2 = da.from_array(night2[order], chunks=(40, -1, -1))
+        h = ed.load_history(tmp, cells2, out1.kpis, d2.chunks[0])
+        out2 = ed.monitor(catalog, counters, d2, cells2, history=h)
+        t2, a2, h2 = out2.compute()
+    inv = np.argsort(order)
+    assert np.array_equal(bits(h2[inv]), bits(ref.history(cells, counters)))
+    assert isinstance(t2["cell"].dtype, pd.CategoricalDtype)
+    got = obj(t2).set_index("cell").loc[cells].reset_index()
+    same_table(got, want.kpi_table())
+    wa = obj(want.alerts()).sort_values(["cell", "kpi", "kind"]).reset_index(drop=True)
+    ga = obj(a2).sort_values(["cell", "kpi", "kind"]).reset_index(drop=True)
+    same_table(ga, wa)
+    assert (a2["kind"] == "anomaly").sum() > 0
+
+
+def test_monitor_frame_partitioned_by_cell(client, catalog):
+    counters = counters_of(catalog, 30)
+    cells = [f"c{i:03d}" for i in range(40)]
+    P = 24
+    d1, d2 = pm_data(40, len(counters), P, 21), pm_data(40, len(counters), P, 22, spikes=True)
+
+    def frame(d, drop=()):
+        rows = []
+        for i, c in enumerate(cells):
+            if c in drop:
+                continue
+            for t in range(P):
+                if (i + t) % 17 == 0:  # a row that is absent: missing samples
+                    continue
+                rows.append((c, t, *d[i, :, t]))
+        df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+        return dd.from_pandas(df, npartitions=3, sort=True)
+
+    expect1 = d1.copy()
+    expect2 = d2.copy()
+    for i in range(40):
+        for t in range(P):
+            if (i + t) % 17 == 0:
+                expect1[i, :, t] = np.nan
+                expect2[i, :, t] = np.nan
+    ref = elex.Monitor(catalog)
+    ref.monitor(cells, counters, expect1)
+    kept = [c for c in cells if c != "c005"]
+    want = ref.monitor(kept, counters, expect2[[i for i, c in enumerate(cells) if c != "c005"]])
+
+    f1 = frame(d1)
+    out1 = ed.monitor_frame(catalog, counters, f1, P)
+    f2 = frame(d2, drop={"c005"})
+    out2 = ed.monitor_frame(catalog, counters, f2, P, history=out1.history)
+    t2, h2 = dask.compute(out2.table, out2.history)
+    got = obj(t2).set_index("cell").loc[kept].reset_index()
+    same_table(got, want.kpi_table())
+    # c005 had no data on night 2: its history is night 1's, unchanged.
+    h1 = out1.history.compute()
+    assert np.array_equal(h2.loc["c005"].to_numpy(), h1.loc["c005"].to_numpy())
+    assert np.array_equal(
+        h2.loc[kept].to_numpy().reshape(len(kept), -1, 3), ref.history(kept, counters)
+    )
+
+
+def test_validate_batch_two_runs_with_cooldowns(client, catalog):
+    kinds, bounds, cool = catalog.validator_tables()
+    n = len(kinds)
+    rng = np.random.default_rng(7)
+    cand = [i for i in range(n) if kinds[i] <= 1 and not np.isnan(cool[i]) and not np.isnan(bounds[i])][:20]
+    names = list(catalog.parameters)
+
+    def night(k, m=3000):
+        p = rng.choice(cand, m)
+        lo, hi = bounds[p].astype(np.float64), bounds[n + p].astype(np.float64)
+        cur = np.round(lo + (hi - lo) * rng.random(m))
+        pro = np.where(rng.random(m) < 0.5, np.round(lo + (hi - lo) * (rng.random(m) * 1.4 - 0.2)), cur)
+        df = pd.DataFrame(
+            {
+                "parameter": [names[i] for i in p],
+                "current": cur,
+                "proposed": pro,
+                "at": k * 3_600_000.0 + np.arange(m) * 500.0,
+                "cell": rng.integers(0, 12, m).astype(np.int32),
+            }
+        )
+        return df
+
+    n1, n2 = night(0), night(1)
+    ref = elex.ChangeValidator(catalog)
+    want = [
+        ref.validate_batch(catalog.parameter_indexes(x["parameter"]), x["current"], x["proposed"], x["at"].to_numpy(), x["cell"].to_numpy())
+        for x in (n1, n2)
+    ]
+
+    def by_cell(df):
+        # Partitioned by cell, each cell's changes in their order.
+        df = df.reset_index().sort_values("cell", kind="stable")
+        return dd.from_pandas(df.set_index("cell", drop=False).rename_axis("cell_id"), npartitions=4, sort=True)
+
+    out1 = ed.validate_batch(catalog, by_cell(n1))
+    out2 = ed.validate_batch(catalog, by_cell(n2), cooldowns=out1.cooldowns)
+    r1, r2 = dask.compute(out1.results, out2.results)
+    for got, w in ((r1, want[0]), (r2, want[1])):
+        got = got.sort_values("index")
+        assert np.array_equal(got["verdict"].to_numpy(), w.verdicts)
+        assert np.array_equal(got["reasons"].to_numpy(), w.reasons)
+    assert (want[1].reasons & (1 << 5)).any()  # cooldowns from night 1 hit night 2
