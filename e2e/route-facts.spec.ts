@@ -123,3 +123,45 @@ test('feedback on a feature teaches routing across two workers, and the route me
   expect(out.topReloaded).toBe(out.want);
   expect(out.feedbackReloaded).toBeGreaterThan(0);
 });
+
+test('the route memory survives the death of its worker without persistence (the page gives it back)', async ({
+  page,
+}) => {
+  test.skip(!existsSync(factsPath), '../shared/data/ran-feature-facts.json is not beside the repository');
+  const facts = JSON.parse(readFileSync(factsPath, 'utf8')) as { features: { code: string; name?: string }[] };
+  await openDashboard(page, '?persist=0');
+  const out = await page.evaluate(
+    async ([catalog, qs]) => {
+      const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+      const engine = await createEngine({ catalog, workers: 2 });
+      const q = qs[0]!;
+      const r = await engine.query(q.q, { k: 5 });
+      const code = r.agents[r.agents.length - 1]!.code; // the last answer: rate it up
+      await engine.feedback(r.queryId, 1, { feature: code });
+      const before = (await engine.query(q.q, { k: 5 })).features.find((f) => f.code === code)?.evidence.feedback ?? 0;
+      const restarts = engine.info().restarts;
+      await engine.debug.crashWorker(0, 'terminate');
+      await engine.debug.crashWorker(1, 'throw');
+      while (engine.info().restarts < restarts + 2) await new Promise((r) => setTimeout(r, 10));
+      let routers = null;
+      for (let tries = 0; !routers && tries < 100; tries++)
+        routers = await engine.routerReady().catch(() => new Promise<null>((r) => setTimeout(() => r(null), 50)));
+      if (!routers) throw new Error('the routers did not come back');
+      const after = await engine.query(q.q, { k: 5, budgetMs: 20_000 });
+      await engine.close();
+      return {
+        before,
+        after: after.features.find((f) => f.code === code)?.evidence.feedback ?? 0,
+        memory: routers.reduce((a, x) => a + x.routeMemory, 0),
+        restarts: engine.info().restarts - restarts,
+        partial: after.partial,
+      };
+    },
+    [facts, questions] as const,
+  );
+  expect(out.restarts).toBe(2);
+  expect(out.before).toBeGreaterThan(0);
+  expect(out.memory).toBe(1);
+  expect(out.partial).toBe(false);
+  expect(out.after).toBeCloseTo(out.before, 10);
+});

@@ -37,7 +37,7 @@ import {
   type MemoryStats,
 } from './learn-types.ts';
 import { openStore, type KeyValueStore, type PersistBackend } from './persist.ts';
-import type { RouteMemo } from './ran-host.ts';
+import { routeMemoKey as routeKey, type RouteMemo } from './ran-host.ts';
 
 export interface PersistSetup {
   name: string;
@@ -104,8 +104,6 @@ function parseSnapshotKey(key: string): { worker: number; workers: number } | nu
   const m = /^agents-w(\d+)-of-(\d+)$/.exec(key);
   return m ? { worker: Number(m[1]), workers: Number(m[2]) } : null;
 }
-
-const routeKey = (r: RouteMemo) => `${r.at}\u0000${r.code}\u0000${r.text}`;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

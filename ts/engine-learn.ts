@@ -19,6 +19,7 @@ import {
 import type { RestoreReport, SaveReport } from './agent-host.ts';
 import type { PersistBackend } from './persist.ts';
 import type { WorkerPool } from './pool.ts';
+import { ROUTE_MEMORY_MAX, type RouteMemo } from './ran-host.ts';
 
 export interface PersistOptions {
   /** Storage name: engines with the same name share learned state (one engine at a time). */
@@ -104,7 +105,13 @@ export interface DecideResult extends Decision {
 const MAX_PENDING = 100_000;
 
 export class EngineLearning {
-  private readonly pending = new Map<string, { codes: string[]; qid: number }>();
+  private readonly pending = new Map<string, { codes: string[]; qid: number; text?: string }>();
+  /**
+   * The questions each worker's router learned from feedback (its route
+   * memory), oldest first, at most ROUTE_MEMORY_MAX a worker: given back to
+   * a replacement worker (pool.addRestorer), so a crash loses none.
+   */
+  private readonly routeMirror = new Map<number, RouteMemo[]>();
   private lastQid = 0;
   private sinceSave = 0;
   private lastSave: SaveReport | null = null;
@@ -121,6 +128,10 @@ export class EngineLearning {
     private readonly features: ReadonlyMap<string, unknown> | null = null,
   ) {
     this.releaseLock = releaseLock;
+    pool.addRestorer(async (worker, remote) => {
+      const memos = this.routeMirror.get(worker);
+      if (memos?.length) await remote.routeRestore(memos);
+    });
     if (persist && persist.autosaveMs > 0) {
       this.timer = setInterval(() => {
         if (this.sinceSave > 0) void this.autosave();
@@ -166,9 +177,9 @@ export class EngineLearning {
   }
 
   /** Makes feedback on `queryId` reach the agents of `codes`. */
-  registerQuery(queryId: string, qid: number, codes: string[]): void {
+  registerQuery(queryId: string, qid: number, codes: string[], text?: string): void {
     if (codes.length === 0) return;
-    this.pending.set(queryId, { codes, qid });
+    this.pending.set(queryId, { codes, qid, text });
     if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
   }
 
@@ -233,10 +244,18 @@ export class EngineLearning {
       for (const code of codes) {
         // Routing learns the rated feature, or for a rating of the whole
         // answer the feature whose agent gave it (the query's first).
-        const teach = options.feature !== undefined || code === p.codes[0];
-        const r = await this.pool.call(this.workerOf(code), (w) =>
-          w.agentFeedback(code, new Float64Array([p.qid]), new Float32Array([reward]), teach),
+        const teach = p.text !== undefined && (options.feature !== undefined || code === p.codes[0]);
+        const at = teach ? Date.now() : 0;
+        const worker = this.workerOf(code);
+        const r = await this.pool.call(worker, (w) =>
+          w.agentFeedback(code, new Float64Array([p.qid]), new Float32Array([reward]), at),
         );
+        if (at > 0 && r.applied > 0 && reward !== 0) {
+          const list = this.routeMirror.get(worker) ?? [];
+          list.push({ text: p.text!, code, reward, at });
+          if (list.length > ROUTE_MEMORY_MAX) list.splice(0, list.length - ROUTE_MEMORY_MAX);
+          this.routeMirror.set(worker, list);
+        }
         applied += r.applied;
       }
     } catch (e) {

@@ -811,6 +811,7 @@ export class EngineQueries {
       q.queryId,
       q.qid,
       agents.map((a) => a.code),
+      text,
     );
     return {
       queryId: q.queryId,

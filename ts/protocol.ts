@@ -26,6 +26,7 @@ import type {
   RanSetup,
   RoutedFeature,
   RouterBuildPhases,
+  RouteMemo,
 } from './ran-host.ts';
 import type { Variant } from './platform.ts';
 
@@ -184,13 +185,15 @@ export interface WorkerApi {
   indexDrop(name: string): Promise<void>;
   /** The agent of `code` decides (loading it back first if it was evicted). */
   agentDecide(code: string, queryId: number, state: AgentState, follows: number): Promise<Decision>;
-  /** `teach`: the router also learns the questions for `code` (its route memory). */
+  /** `teachAt` > 0: the router also learns the questions for `code` (its route memory), stamped with it. */
   agentFeedback(
     code: string,
     queryIds: Float64Array,
     rewards: Float32Array,
-    teach: boolean,
+    teachAt: number,
   ): Promise<{ applied: number; unknown: number }>;
+  /** The route memory the page kept of a replaced worker (learned once its router is built). */
+  routeRestore(memos: RouteMemo[]): Promise<void>;
   agentValues(code: string, state: AgentState): Promise<AgentValues | null>;
   agentInfo(code: string): Promise<AgentInfo | null>;
   /** Snapshots the agents of the shards this worker hosts. */

@@ -109,6 +109,9 @@ export interface RouterBuildPhases {
   vectors: number;
 }
 
+/** What tells route memos apart: when, which feature, which question. */
+export const routeMemoKey = (m: RouteMemo) => `${m.at}\u0000${m.code}\u0000${m.text}`;
+
 /** One rated question the router remembers (RouteMemory). */
 export interface RouteMemo {
   text: string;
@@ -1126,11 +1129,11 @@ export class RanHost {
    * Records the reward of a past query (for ContextAnswer), and teaches
    * routing: the question, rated on `code`, joins the route memory.
    */
-  rewarded(code: string, qid: number, reward: number, teach: boolean): void {
+  rewarded(code: string, qid: number, reward: number, teachAt: number): void {
     for (const h of this.history)
       if (h.qid === qid && h.code === code) {
         h.reward = reward;
-        if (teach) this.learnRoute([{ text: h.text, code, reward, at: Date.now() }]);
+        if (teachAt > 0) this.learnRoute([{ text: h.text, code, reward, at: teachAt }]);
       }
   }
 
@@ -1147,6 +1150,7 @@ export class RanHost {
   learnRoute(memos: readonly RouteMemo[]): number {
     const fresh = memos.filter(
       (m) =>
+        !this.memoKeys.has(routeMemoKey(m)) &&
         this.hosted.has(m.code) &&
         typeof m.text === 'string' &&
         m.text.trim().length > 0 &&
@@ -1158,6 +1162,7 @@ export class RanHost {
     this.memIndex ??= this.b.createIndex({ dim: this.embedder.dim, metric: 'cosine', M: 16, efConstruction: 64 });
     const ids = new Uint32Array(fresh.length);
     fresh.forEach((m, i) => {
+      this.memoKeys.add(routeMemoKey(m));
       ids[i] = this.memNext++;
       this.memory.set(ids[i]!, { ...m, reward: Math.max(-1, Math.min(1, m.reward)) });
     });
@@ -1169,7 +1174,10 @@ export class RanHost {
     }
     if (drop.length > 0) {
       this.memIndex.remove(drop);
-      for (const id of drop) this.memory.delete(id);
+      for (const id of drop) {
+        this.memoKeys.delete(routeMemoKey(this.memory.get(id)!));
+        this.memory.delete(id);
+      }
     }
     this.reportBytes();
     return fresh.length;
@@ -1204,6 +1212,8 @@ export class RanHost {
   /** Rated questions by their id in memIndex (insertion order: oldest first). */
   private readonly memory = new Map<number, RouteMemo>();
   private memNext = 0;
+  /** routeMemoKey of every remembered memo: one learned twice (a save and the page's mirror) counts once. */
+  private readonly memoKeys = new Set<string>();
 
   private readonly programs = new Map<
     string,

@@ -9,7 +9,7 @@ import { ElexError } from './errors.ts';
 import type { LoadedCatalog } from './catalog.ts';
 import { OpfsStore } from './persist.ts';
 import { validatorTables } from './ran-ops.ts';
-import { RanHost } from './ran-host.ts';
+import { RanHost, type RouteMemo } from './ran-host.ts';
 import { serve, type ValidateRequest, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
@@ -28,6 +28,8 @@ let validatorBytes = 0;
 /** A replacement builds its router once the page restored it (startRouter). */
 let openRouterGate!: () => void;
 const routerGate = new Promise<void>((r) => (openRouterGate = r));
+/** Route memory given back (routeRestore) while the router is being built. */
+const pendingRoutes: RouteMemo[] = [];
 /** Monitor history given back (monitorRestore) while the router is being built. */
 const pendingHistory: { key: string; cells: string[]; kpis: number; rows: Float64Array }[] = [];
 
@@ -157,6 +159,7 @@ const api: WorkerApi = {
           const r = await host.build();
           // Monitor history given back before the router was built (a replacement's).
           for (const h of pendingHistory.splice(0)) r.restoreHistory(h.key, h.cells, h.kpis, h.rows);
+          r.learnRoute(pendingRoutes.splice(0)); // the route memory the page kept (known ones are skipped)
           ran = r;
           return r;
         })();
@@ -223,10 +226,10 @@ const api: WorkerApi = {
       reportIndexBytes();
     }),
   agentDecide: (code, queryId, state, follows) => serve(() => agents().decide(code, queryId, state, follows)),
-  agentFeedback: (code, queryIds, rewards, teach) =>
+  agentFeedback: (code, queryIds, rewards, teachAt) =>
     serve(async () => {
       const r = await agents().feedback(code, queryIds, rewards);
-      if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(code, queryIds[i]!, rewards[i]!, teach === true);
+      if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(code, queryIds[i]!, rewards[i]!, teachAt);
       return r;
     }),
   ranRoute: (texts, k) =>
@@ -301,6 +304,12 @@ const api: WorkerApi = {
       } else cooldownReplay = req;
     }),
   startRouter: () => serve(() => openRouterGate()),
+  routeRestore: (memos) =>
+    serve(() => {
+      if (!ranReady) return;
+      if (ran) ran.learnRoute(memos);
+      else pendingRoutes.push(...memos);
+    }),
   monitorRestore: (key, cells, kpis, rows) =>
     serve(() => {
       if (!ranReady) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
