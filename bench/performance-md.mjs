@@ -15,6 +15,8 @@ const src = {
   learn: [`${R}learn-bench.json`, 'npm run bench:learn'],
   query: [`${R}query-bench.json`, 'npm run bench:query'],
   route: [`${R}route-bench.json`, 'npm run bench:route'],
+  recovery: [`${R}recovery.json`, 'npm run bench:recovery'],
+  scale: ['build/bench/scale.json', 'npm run bench:scale'],
   nativeKernels: [`${R}native-kernels.json`, 'npm run bench:native'],
   nativeLearn: [`${R}native-learn.json`, 'npm run bench:learn'],
   nativeIndex: [`${R}native-index.json`, 'npm run bench'],
@@ -364,7 +366,113 @@ if (route)
       'MiniSearch: default options, one document per feature (code, name, acronym, category, description, identifiers); ' +
         '"+ split ids" also indexes each identifier as words (camelCase and dots split).',
     );
+    if (E.routerPhases)
+      p(
+        `Router build of the slowest worker by phase: ${Object.entries(E.routerPhases)
+          .map(([k, v]) => `${k} ${num(v)} ms`)
+          .join(
+            ', ',
+          )}; router memory ${ok(E.routerBytes) ? `${(E.routerBytes / 1048576).toFixed(1)} MiB` : '—'} (all workers).`,
+      );
+    if (set.ablations?.length) {
+      const splits = Object.keys(set.ablations[0].bySplit ?? {});
+      p(
+        'Ablations (`createEngine({ routing })`, the same questions with one signal or the default glossary off):',
+        table(
+          H(['ablation', ...splits.flatMap((g) => [`${g} top-1`, `${g} top-5`])].join('|')),
+          [['all signals', E.bySplit], ...set.ablations.map((a) => [a.name, a.bySplit])].map(([name, by]) => [
+            name,
+            ...splits.flatMap((g) => [pct(share(by?.[g], 'top1')), pct(share(by?.[g], 'top5'))]),
+          ]),
+        ),
+      );
+    }
+    if (set.feedback) {
+      const F = set.feedback;
+      p(
+        `Feedback teaches routing (held-out): an engineer rates half of each feature's questions ` +
+          `(${whole(F.ratings)} ratings with \`feedback(queryId, ±1, { feature })\`: 👍 on the right feature when it answered, 👎 on a wrong top-1); top-1 before and after:`,
+        table(
+          H('questions|n|top-1 before|top-1 after'),
+          [
+            ['the other half of the rated features', F.other],
+            ['features nobody rated', F.unrated],
+            ['the rated questions themselves', F.taught],
+          ].map(([name, x]) => [name, x?.n, pct(x?.before), pct(x?.after)]),
+        ),
+      );
+    }
   }
+
+// ---------------------------------------------------------------- recovery
+const recovery = section(
+  'Recovery of a killed worker',
+  'recovery',
+  "A worker holding one index shard is killed; the page gives its replacement the shard's base and log back.",
+);
+if (recovery)
+  p(
+    table(
+      H(
+        'variant|vectors × dim|index|page: base + log|restore|replacement ready|first whole search|same answers|load average',
+      ),
+      (recovery.results ?? []).map((r) => [
+        r.variant,
+        `${whole(r.n)} × ${r.dim}`,
+        `${(r.indexBytes / 1048576).toFixed(1)} MiB`,
+        `${(r.pageBaseBytes / 1048576).toFixed(1)} + ${(r.pageLogBytes / 1048576).toFixed(2)} MiB`,
+        `${num(r.restoreMs)} ms`,
+        `${num(r.replacementReadyMs)} ms`,
+        `${num(r.firstWholeAnswerMs)} ms`,
+        r.sameAnswers ? 'yes' : '**no**',
+        (r.loadAverage ?? []).map((x) => Number(x).toFixed(1)).join(' / '),
+      ]),
+    ),
+    'Times are from the kill; the load average (1, 5, 15 min) shows how busy the machine was.',
+  );
+
+// ---------------------------------------------------------------- scale
+const scale = section(
+  'Monitoring at network scale (Python, Dask)',
+  'scale',
+  'elex.dask on LocalClusters against a numpy/pandas peer over the same formulas, in the same run.',
+);
+if (scale) {
+  const sh = scale.shape ?? {};
+  const rss = (m) => Math.max(...Object.values(m ?? {}).map(Number));
+  p(
+    `${whole(sh.cells)} cells × ${sh.counters} counters × ${sh.periods} periods (${sh.gb} GB of float32, ${sh.kpis} KPIs, chunks of ${whole(sh.chunk)} cells), seed ${scale.seed}; load average before ${Number(scale.load_average_1min_before).toFixed(1)}.`,
+    table(
+      H(
+        'workers|ELEX cells/s|peer cells/s|ELEX / peer|ELEX median s|peer median s|CPU s per run, ELEX / peer|peak RSS per worker, ELEX / peer|load average after',
+      ),
+      (scale.clusters ?? []).map((c) => [
+        c.workers,
+        whole(c.elex?.cells_per_s),
+        whole(c.peer?.cells_per_s),
+        `${num(c.elex_over_peer)}×`,
+        num(c.elex?.median_s),
+        num(c.peer?.median_s),
+        `${num(c.cpu_s_per_run?.elex)} / ${num(c.cpu_s_per_run?.peer)}`,
+        `${whole(rss(c.peak_rss_mb?.elex))} / ${whole(rss(c.peak_rss_mb?.peer))} MB`,
+        Number(c.load_average_1min_after).toFixed(1),
+      ]),
+    ),
+  );
+  const [one, two] = scale.clusters ?? [];
+  if (one && two)
+    p(
+      `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}×.`,
+    );
+  const sl = scale.slice;
+  if (sl)
+    p(
+      `A ${whole(sl.cells)}-cell slice: the native core on one thread (SSE2) ${num(sl.native_median_ms)} ms, the wasm engine (simd, Node) ${num(sl.wasm_median_ms ?? median(sl.wasm_simd_node_ms ?? []))} ms` +
+        (sl.bit_identical === undefined
+          ? '.'
+          : `; results ${sl.bit_identical ? 'bit-identical' : '**not identical**'}.`),
+    );
+}
 
 // --------------------------------------------------------- native (C++)
 const std =
