@@ -26,6 +26,13 @@ if (existsSync(e2e)) {
   const s = JSON.parse(readFileSync(e2e, 'utf8')).stats;
   add('playwright', s.expected + s.flaky, s.unexpected);
 } else add('playwright', 0, 1);
+const pytest = 'build/test-results/pytest.xml';
+if (existsSync(pytest)) {
+  const head = readFileSync(pytest, 'utf8').match(/<testsuite\b[^>]*>/)?.[0] ?? '';
+  const n = (k) => Number(head.match(new RegExp(`\\b${k}="(\\d+)"`))?.[1] ?? 0);
+  const bad = n('failures') + n('errors');
+  add('pytest (python + dask)', n('tests') - bad - n('skipped'), head ? bad : 1);
+} else add('pytest (python + dask)', 0, 1);
 const consumer = 'build/test-results/consumer.json';
 if (existsSync(consumer)) {
   const j = JSON.parse(readFileSync(consumer, 'utf8'));

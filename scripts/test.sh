@@ -28,7 +28,7 @@ step "native tests" bash scripts/test-native.sh
 step "native tests, scalar kernels" bash scripts/test-native.sh --scalar
 step "sanitizers (ASan+UBSan)" bash scripts/test-native.sh --sanitize
 step "fuzz" bash scripts/fuzz.sh
-step "python + dask (LocalCluster, 2 workers)" bash scripts/test-python.sh
+step "python + dask (LocalCluster, 2 workers)" bash scripts/test-python.sh --junitxml=build/test-results/pytest.xml
 step "typecheck" npx tsc --noEmit -p tsconfig.json
 step "format" bash -c 'npx prettier --check --log-level=warn . && bash scripts/clang-format.sh'
 step "vitest" npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results/vitest.json

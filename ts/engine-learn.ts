@@ -118,12 +118,12 @@ export class EngineLearning {
   private lastError: string | null = null;
   private saving: Promise<SaveReport> | null = null;
   private timer: ReturnType<typeof setInterval> | undefined;
-  private releaseLock: (() => void) | null = null;
+  private releaseLock: (() => Promise<void>) | null = null;
 
   constructor(
     private readonly pool: WorkerPool,
     private readonly persist: Required<PersistOptions> | null,
-    releaseLock: (() => void) | null,
+    releaseLock: (() => Promise<void>) | null,
     /** The loaded catalog's features (null with `catalog: false`: any code may have an agent). */
     private readonly features: ReadonlyMap<string, unknown> | null = null,
   ) {
@@ -140,11 +140,13 @@ export class EngineLearning {
   }
 
   /** Holds a Web Lock on the persist name so that two engines never share it. */
-  static async lockName(name: string): Promise<() => void> {
+  static async lockName(name: string): Promise<() => Promise<void>> {
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    if (!locks) return () => {};
+    if (!locks) return async () => {};
     return new Promise((resolve, reject) => {
-      void locks.request(`elex-persist:${name}`, { ifAvailable: true }, (lock) => {
+      // Settles once the lock is released again: the release function returns it, so that
+      // a caller (an aborted start-up) can let go of the name before it reports.
+      const held: Promise<unknown> = locks.request(`elex-persist:${name}`, { ifAvailable: true }, (lock) => {
         if (!lock) {
           reject(
             new ElexError(
@@ -154,8 +156,17 @@ export class EngineLearning {
           );
           return;
         }
-        return new Promise<void>((release) => resolve(release));
+        return new Promise<void>((release) =>
+          resolve(() => {
+            release();
+            return held.then(
+              () => {},
+              () => {},
+            );
+          }),
+        );
       });
+      held.catch(() => {});
     });
   }
 
@@ -373,8 +384,9 @@ export class EngineLearning {
     try {
       if (this.persist && this.sinceSave > 0) await this.save();
     } finally {
-      this.releaseLock?.();
+      const release = this.releaseLock;
       this.releaseLock = null;
+      await release?.();
     }
   }
 }

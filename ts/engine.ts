@@ -369,13 +369,15 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     progress('catalog', 1, 1);
   }
   const persist = resolvePersist(options.persist, catalog?.fingerprint);
-  let release: (() => void) | null = null;
+  let release: (() => Promise<void>) | null = null;
   if (persist) {
     const locking = EngineLearning.lockName(persist.name);
     try {
       release = await startup(locking);
     } catch (e) {
-      void locking.then((unlock) => unlock()).catch(() => {}); // aborted: let go of the name once it is held
+      // Aborted: let go of the name once it is held, before reporting, so that
+      // an engine started right after may take it.
+      await locking.then((unlock) => unlock()).catch(() => {});
       throw e;
     }
   }
@@ -383,7 +385,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   try {
     module = await startup(compiling);
   } catch (e) {
-    release?.();
+    await release?.();
     throw e;
   }
   const pool = new WorkerPool({
@@ -414,7 +416,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     await startup(pool.start((ready, total) => progress('workers', ready, total)));
   } catch (e) {
     void pool.close();
-    release?.();
+    await release?.();
     throw e instanceof ElexError ? e : new ElexError('INIT_FAILED', `the worker pool did not start: ${String(e)}`);
   }
   const learn = new EngineLearning(pool, persist, release, catalog?.features ?? null);
