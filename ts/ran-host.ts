@@ -252,7 +252,7 @@ export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
  */
 export const squash = (x: number) => (x <= 0 ? 0 : x <= 0.9 ? x : 1 - 0.1 * Math.exp(-(x - 0.9) / 0.1));
 /** Candidates re-scored with the item signal. */
-const RERANK = 16;
+const RERANK = 8;
 /** Rated questions remembered per worker (oldest forgotten first). */
 export const ROUTE_MEMORY_MAX = 4096;
 /** Rated questions consulted per question, and how similar one must be to count. */
@@ -465,7 +465,7 @@ export class RanHost {
     const slice = () => {
       if (this.closed) return;
       const t0 = performance.now();
-      while (todo.length > 0 && performance.now() - t0 < 4) {
+      while (todo.length > 0 && performance.now() - t0 < 1) {
         const f = this.catalog.features.get(todo.pop()!);
         if (f) this.itemWords(f);
       }
