@@ -5,7 +5,7 @@
  * reload.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
 
@@ -16,12 +16,18 @@ const questions = (
   }
 ).questions.filter((q) => q.split === 'heldout');
 
-test('the facts catalog routes held-out questions across two workers, and its own glossary is used', async ({
-  page,
-}) => {
+/** The facts catalog, with the dashboard open (the test is skipped when ../shared is not beside the repository). */
+async function factsDashboard(page: Page): Promise<{ features: { code: string; name?: string }[] }> {
   test.skip(!existsSync(factsPath), '../shared/data/ran-feature-facts.json is not beside the repository');
   const facts = JSON.parse(readFileSync(factsPath, 'utf8')) as { features: { code: string; name?: string }[] };
   await openDashboard(page, '?persist=0');
+  return facts;
+}
+
+test('the facts catalog routes held-out questions across two workers, and its own glossary is used', async ({
+  page,
+}) => {
+  const facts = await factsDashboard(page);
   const out = await page.evaluate(
     async ([catalog, qs]) => {
       const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
@@ -63,9 +69,7 @@ test('the facts catalog routes held-out questions across two workers, and its ow
 test('feedback on a feature teaches routing across two workers, and the route memory survives a reload', async ({
   page,
 }) => {
-  test.skip(!existsSync(factsPath), '../shared/data/ran-feature-facts.json is not beside the repository');
-  const facts = JSON.parse(readFileSync(factsPath, 'utf8')) as { features: { code: string; name?: string }[] };
-  await openDashboard(page, '?persist=0');
+  const facts = await factsDashboard(page);
   const out = await page.evaluate(
     async ([catalog, qs]) => {
       const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
@@ -127,9 +131,7 @@ test('feedback on a feature teaches routing across two workers, and the route me
 test('the route memory survives the death of its worker without persistence (the page gives it back)', async ({
   page,
 }) => {
-  test.skip(!existsSync(factsPath), '../shared/data/ran-feature-facts.json is not beside the repository');
-  const facts = JSON.parse(readFileSync(factsPath, 'utf8')) as { features: { code: string; name?: string }[] };
-  await openDashboard(page, '?persist=0');
+  const facts = await factsDashboard(page);
   const out = await page.evaluate(
     async ([catalog, qs]) => {
       const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
