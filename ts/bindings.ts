@@ -228,6 +228,30 @@ interface ElexModule {
   _elex_lexical_glossary(x: number, blob: number, offsets: number, n: number): number;
   _elex_lexical_finish(x: number, out: number): number;
   _elex_lexical_search(x: number, text: number, len: number, k: number, hits: number, found: number): number;
+  _elex_router_create(spec: number, out: number): number;
+  _elex_router_destroy(r: number): void;
+  _elex_router_route(
+    r: number,
+    text: number,
+    len: number,
+    k: number,
+    features: number,
+    matches: number,
+    counts: number,
+    vector: number,
+  ): number;
+  _elex_router_remember(
+    r: number,
+    ids: number,
+    features: number,
+    rewards: number,
+    blob: number,
+    offsets: number,
+    n: number,
+  ): number;
+  _elex_router_forget(r: number, ids: number, n: number): number;
+  _elex_router_embed(r: number, text: number, len: number, out: number): number;
+  _elex_router_stats(r: number, out: number): number;
   _elex_validate(soa: number, n: number, masks: number, counts: number): number;
   _elex_validator_create(count: number, kinds: number, bounds: number, cooldownMs: number, out: number): number;
   _elex_validator_destroy(v: number): void;
@@ -291,7 +315,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1001,6 +1025,65 @@ export class Bindings {
   }
 
   /** A lexical routing index (BM25F with a glossary, engine/include/elex/lexical.h). */
+  /**
+   * A question router over a catalog (engine/include/elex/router.h): the
+   * lexical index, exact matcher, embedder, route memory and fusion, built
+   * in one call.
+   */
+  createRouter(spec: RouterSpec): RouterHandle {
+    this.open();
+    const F = spec.features.length,
+      I = spec.items.length,
+      G = spec.glossary.length;
+    if (spec.hosted.length !== F) throw new ElexError('INVALID_ARGUMENT', 'router spec: one hosted flag per feature');
+    const ptr = this.scoped((s) => {
+      const texts: string[] = [];
+      for (const f of spec.features)
+        texts.push(f.code, f.name ?? '', f.acronym ?? '', f.category ?? '', f.description ?? '');
+      for (const it of spec.items) texts.push(it.name, it.description ?? '');
+      for (const [term, means] of spec.glossary) texts.push(term, means);
+      const { blob, offsets } = this.putTexts(s, texts);
+      const csr = (lists: readonly (readonly number[])[]) => {
+        const off = new Uint32Array(lists.length + 1);
+        lists.forEach((l, i) => (off[i + 1] = off[i]! + l.length));
+        const flat = new Uint32Array(Math.max(1, off[lists.length]!));
+        let at = 0;
+        for (const l of lists) for (const x of l) flat[at++] = x;
+        return { off: s.put(off), flat: s.put(flat) };
+      };
+      const itemFeatures = csr(spec.items.map((it) => it.features));
+      const featureItems = csr(spec.featureItems);
+      const kinds = s.put(Uint8Array.from(spec.items, (it) => ROUTER_ITEM_KINDS[it.kind]));
+      const hosted = s.put(Uint8Array.from(spec.hosted, (h) => (h ? 1 : 0)));
+      // elex_router_spec (wasm32): 12 u32 words, then 5 doubles (88 bytes).
+      const p = s.alloc(88);
+      const { u32, f64 } = this.cached();
+      u32.set(
+        [
+          spec.dim,
+          F,
+          I,
+          G,
+          blob,
+          offsets,
+          hosted,
+          kinds,
+          itemFeatures.off,
+          itemFeatures.flat,
+          featureItems.off,
+          featureItems.flat,
+        ],
+        p >>> 2,
+      );
+      const w = spec.weights;
+      f64.set([w.vector, w.exact, w.lexical, w.feedback, w.item], (p + 48) >>> 3);
+      const out = s.alloc(4);
+      this.call('building the router', this.m._elex_router_create(p, out));
+      return this.u32()[out >>> 2]!;
+    });
+    return new RouterHandle(this, ptr, spec.dim);
+  }
+
   createLexical(): LexicalHandle {
     this.open();
     const ptr = this.scoped((s) => {
@@ -1776,6 +1859,148 @@ export class LexicalHandle extends NativeHandle {
   }
 }
 
+/** Item kinds of a router spec (router.h ItemKind). */
+const ROUTER_ITEM_KINDS = { parameter: 1, counter: 2, kpi: 3 } as const;
+
+/** What createRouter() builds a router from (a catalog, flattened). */
+export interface RouterSpec {
+  dim: number;
+  weights: { vector: number; exact: number; lexical: number; feedback: number; item: number };
+  features: readonly { code: string; name?: string; acronym?: string; category?: string; description?: string }[];
+  /** Per feature: routed to by this router. */
+  hosted: readonly boolean[];
+  /** Parameters, counters and KPIs; item number = features.length + index. */
+  items: readonly {
+    kind: keyof typeof ROUTER_ITEM_KINDS;
+    name: string;
+    description?: string;
+    features: readonly number[];
+  }[];
+  /** Per feature, its own items (indexes into items). */
+  featureItems: readonly (readonly number[])[];
+  glossary: readonly (readonly [string, string])[];
+}
+
+/** One routed feature as the engine ranks it (elex_route_feature). */
+export interface RoutedRaw {
+  feature: number;
+  score: number;
+  evidence: { vector: number; exact: number; lexical: number; feedback: number; item: number };
+  /** Item numbers (features first), exactness and score. */
+  matched: { item: number; exact: boolean; score: number }[];
+}
+
+/** A question router in the engine (elex_router). */
+export class RouterHandle extends NativeHandle {
+  constructor(
+    b: Bindings,
+    ptr: number,
+    readonly dim: number,
+  ) {
+    super(b, ptr, 'router');
+  }
+
+  /** The best k hosted features for a question; `vector` (dim floats) gets its embedding. */
+  route(text: string, k: number, vector?: Float32Array): RoutedRaw[] {
+    return this.b.indexCall((m, s) => {
+      const bytes = encoder.encode(text);
+      const p = s.put(bytes),
+        features = s.alloc(64 * k),
+        matches = s.alloc(16 * 8 * k),
+        counts = s.alloc(8),
+        vec = vector ? s.alloc(4 * this.dim) : 0;
+      this.b.check(
+        'routing a question',
+        m._elex_router_route(this.live(), p, bytes.length, k, features, matches, counts, vec),
+      );
+      const { u32, f64, f32 } = this.b.view();
+      const n = u32[counts >>> 2]!;
+      const out: RoutedRaw[] = [];
+      for (let i = 0; i < n; i++) {
+        const w = (features >>> 2) + 16 * i,
+          d = (features >>> 3) + 8 * i;
+        const begin = u32[w + 1]!,
+          count = u32[w + 2]!;
+        const matched: RoutedRaw['matched'] = [];
+        for (let j = begin; j < begin + count; j++) {
+          const mw = (matches >>> 2) + 4 * j;
+          matched.push({ item: u32[mw]!, exact: u32[mw + 1] === 1, score: f64[(mw >>> 1) + 1]! });
+        }
+        out.push({
+          feature: u32[w]!,
+          score: f64[d + 2]!,
+          evidence: {
+            vector: f64[d + 3]!,
+            exact: f64[d + 4]!,
+            lexical: f64[d + 5]!,
+            feedback: f64[d + 6]!,
+            item: f64[d + 7]!,
+          },
+          matched,
+        });
+      }
+      if (vector) vector.set(f32.subarray(vec >>> 2, (vec >>> 2) + this.dim));
+      return out;
+    });
+  }
+
+  /** A question's embedding (as route() gives it). */
+  embed(text: string): Float32Array {
+    return this.b.indexCall((m, s) => {
+      const bytes = encoder.encode(text);
+      const out = s.alloc(4 * this.dim);
+      this.b.check('embedding a question', m._elex_router_embed(this.live(), s.put(bytes), bytes.length, out));
+      return this.b.view().f32.slice(out >>> 2, (out >>> 2) + this.dim);
+    });
+  }
+
+  /** Remembers rated questions (ids unique; features hosted; rewards in [-1, 1], not 0). */
+  remember(ids: Uint32Array, features: Uint32Array, rewards: Float32Array, texts: readonly string[]): void {
+    this.b.indexCall((m, s) => {
+      const { blob, offsets } = this.b.putTexts(s, texts);
+      this.b.check(
+        'remembering rated questions',
+        m._elex_router_remember(this.live(), s.put(ids), s.put(features), s.put(rewards), blob, offsets, ids.length),
+      );
+    });
+  }
+
+  /** Forgets remembered questions by id. */
+  forget(ids: Uint32Array): void {
+    if (ids.length === 0) return;
+    this.b.indexCall((m, s) =>
+      this.b.check('forgetting rated questions', m._elex_router_forget(this.live(), s.put(ids), ids.length)),
+    );
+  }
+
+  stats(): {
+    features: number;
+    hosted: number;
+    memories: number;
+    bytes: number;
+    phases: { lexical: number; exact: number; vectors: number; items: number };
+  } {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(64);
+      this.b.check('reading router stats', m._elex_router_stats(this.live(), out));
+      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 8);
+      return {
+        features: v[0]!,
+        hosted: v[1]!,
+        memories: v[2]!,
+        bytes: v[3]!,
+        phases: { lexical: v[4]!, exact: v[5]!, vectors: v[6]!, items: v[7]! },
+      };
+    });
+  }
+
+  protected destroy(m: ElexModule, ptr: number): void {
+    m._elex_router_destroy(ptr);
+  }
+}
+
+const encoder = new TextEncoder();
+
 /** A validator's per-parameter tables (ran-ops.ts validatorTables() builds them from a catalog). */
 export interface ValidatorTables {
   /** Per parameter: 0 number, 1 int, 2 enum, 3 bool, 4 string. */
@@ -2092,6 +2317,7 @@ for (const [cls, name] of [
   [IndexHandle, 'index'],
   [EmbedderHandle, 'embedder'],
   [LexicalHandle, 'lexical'],
+  [RouterHandle, 'router'],
   [ValidatorHandle, 'validator'],
 ] as const)
   guardArguments(cls.prototype, name);

@@ -2,33 +2,24 @@
  * The RAN side of one wasm instance (a pool worker): routing of questions
  * to the features this worker hosts, and the agents' structured answers.
  *
- * Features are sharded by code (agent shard % workers). Every worker holds
- * the same evidence over the whole catalog, so scores agree across the
- * pool, and ranks only the features it hosts:
- *   - vector: cosine of the question's embedding to the feature's profile
- *     (code, name, acronym, category, description; profileText), from an
- *     exact search of the hosted profiles;
- *   - exact: the strongest identifier the question names: the feature's
- *     code (with or without spaces), acronym (as written) or full name (1),
- *     a parameter, counter or KPI identifier or KPI name (0.8), scaled by
- *     specificity() (an identifier 40 features share is weak evidence);
- *   - lexical: BM25F over one document per feature (the C++ lexical index,
- *     with the glossary), divided by the question's best score;
- *   - feedback: past questions rated on the feature, weighted by their
- *     similarity to this one (RouteMemory).
- * The score is their weighted sum (RouteWeights) over the sum of the
- * weights, in [0, 1]. `matched` lists the exact hits first, then the
- * profile's similarity; `evidence` gives each signal's share.
+ * Features are sharded by code (agent shard % workers). Routing is the
+ * engine's router (engine/include/elex/router.h, one call per question):
+ * every worker holds the same evidence over the whole catalog, so scores
+ * agree across the pool, and ranks only the features it hosts. The
+ * evidence (RouteEvidence) is the profile vector, exact hits weighted by
+ * how specific they are, BM25F with the glossary, the route memory of
+ * rated questions (feedback) and the words of the feature's items; this
+ * file flattens the catalog for the router, names its results, keeps the
+ * route memory's texts for saving, and runs the agents.
  */
 import type { AgentHost } from './agent-host.ts';
-import type { LexicalField } from './bindings.ts';
 import {
   kpiOutputLayout,
   type Bindings,
-  type EmbedderHandle,
-  type IndexHandle,
   type KpiEvalResult,
-  type LexicalHandle,
+  type RoutedRaw,
+  type RouterHandle,
+  type RouterSpec,
 } from './bindings.ts';
 import defaultGlossary from '../catalog/glossary.json' with { type: 'json' };
 import { loadCatalog, type Counter, type Feature, type Kpi, type LoadedCatalog, type Parameter } from './catalog.ts';
@@ -105,8 +96,10 @@ export interface RouterBuildPhases {
   lexical: number;
   /** The exact-hit keys (codes, acronyms, names, identifiers). */
   exact: number;
-  /** The embedder's fit and the profile index. */
+  /** The embedder's fit and the hosted features' profile vectors. */
   vectors: number;
+  /** The words of the hosted features' parameters, counters and KPIs (the item signal). */
+  items: number;
 }
 
 /** What tells route memos apart: when, which feature, which question. */
@@ -223,8 +216,9 @@ export interface RanSetup {
  * similarity of its profile, its strongest exact hit (scaled by how
  * specific the hit is), and its BM25F score (divided by the question's
  * best) give their weighted sum over the sum of their weights, in [0, 1];
- * the feedback evidence, times its weight, is added to that and the sum
- * clamped to [0, 1]. Chosen on the dev split of eval/facts-questions.json
+ * the feedback evidence, times its weight, is added to that, and for the
+ * best candidates the item evidence times its weight; the sum is squashed
+ * into [0, 1] keeping its order (router.h). Chosen on the dev split of eval/facts-questions.json
  * and the synthetic set (npm run bench:route prints both, and the
  * ablations).
  */
@@ -234,7 +228,7 @@ export interface RouteWeights {
   lexical: number;
   /** Weight of the feedback signal (added to the fused score, which is then clamped to [0, 1]). */
   feedback: number;
-  /** Weight of the item signal (added likewise, to the best RERANK candidates). */
+  /** Weight of the item signal (added likewise, to the best max(k, 8) candidates). */
   item: number;
 }
 export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
@@ -244,54 +238,16 @@ export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
   feedback: 1,
   item: 0.15,
 };
-/**
- * A raw score into [0, 1], keeping its order: itself up to 0.9, then an
- * exponential approach to 1 (feedback and the item signal add to a score
- * that may already be near 1: clamping at 1 made such features tie), and 0
- * below 0.
- */
-export const squash = (x: number) => (x <= 0 ? 0 : x <= 0.9 ? x : 1 - 0.1 * Math.exp(-(x - 0.9) / 0.1));
-/** Candidates re-scored with the item signal. */
-const RERANK = 8;
 /** Rated questions remembered per worker (oldest forgotten first). */
 export const ROUTE_MEMORY_MAX = 4096;
-/** Rated questions consulted per question, and how similar one must be to count. */
-const MEMORY_K = 16;
-const MEMORY_MIN_SIM = 0.25;
-/** Items listed in a routed feature's `matched`, and the least word-overlap score of one. */
-const MATCHED_MAX = 8;
-const ITEM_MIN = 0.3;
-/** Features the lexical index proposes per question. */
-const LEXICAL_K = 30;
-/** Exact-hit strength of an item linked to n features: 1 for a unique one, weaker the more it is shared. */
-const specificity = (n: number) => 1 / (1 + Math.log(Math.max(1, n)));
-
-/** Index search results of one or more questions (ids and distances, k a question). */
-type VectorHits = { ids: Uint32Array; distances: Float32Array };
-
-/** A feature's items and their words (RanHost.itemWords). */
-interface ItemWords {
-  items: { kind: ItemKind; item: string; nameWords: number }[];
-  /** word → [item index, weight] */
-  byWord: Map<string, [number, number][]>;
-}
-
 interface Item {
   kind: ItemKind;
   name: string;
   features: string[];
 }
 
-const CODE_RE = /\b([A-Z]{2,5}) ?(\d{2,4}) ?(\d{2,5})\b/g;
 const HISTORY = 512;
 export const MAX_TEXT = 2000;
-/** Features the vector signal proposes per question. */
-const VECTOR_K = 32;
-
-const normCode = (c: string) => c.replace(/\s+/g, '').toLowerCase();
-/** [a-z0-9] (text is lower-cased first). */
-const isAlnum = (c: number) => (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
-
 /** Questions are non-empty strings of at most 2,000 characters. */
 export function checkQuestion(text: unknown): string {
   if (typeof text !== 'string' || text.trim().length === 0)
@@ -303,18 +259,11 @@ export function checkQuestion(text: unknown): string {
 
 export class RanHost {
   readonly catalog: LoadedCatalog;
+  /** Features (item number = feature number), then parameters, counters and KPIs: the router's item numbers. */
   private readonly items: Item[] = [];
-  private readonly embedder: EmbedderHandle;
-  /** BM25F over every catalog feature (every worker the same, so scores agree); doc i = allCodes[i]. */
-  private readonly lexical: LexicalHandle;
   private readonly allCodes: string[];
-  private readonly weights: RouteWeights;
-  private index: IndexHandle | null = null;
-  /** Lower-cased identifiers → item ids (hosted items only). */
-  private readonly ids = new Map<string, number[]>();
-  private readonly acronyms = new Map<string, number[]>();
-  /** Multi-word names (features, KPIs) → item ids, matched as substrings. */
-  private readonly phrases: [string, number][] = [];
+  private readonly featureNumber = new Map<string, number>();
+  private readonly router: RouterHandle;
   private readonly hosted = new Set<string>();
   private readonly history: {
     queryId: string;
@@ -326,8 +275,8 @@ export class RanHost {
     reward: number | null;
   }[] = [];
   buildMs = 0;
-  /** Items in this worker's index (read on every query, so kept here). */
-  private indexed = 0;
+  /** Where buildMs went. */
+  readonly buildPhases: RouterBuildPhases = { catalog: 0, lexical: 0, exact: 0, vectors: 0, items: 0 };
 
   constructor(
     private readonly b: Bindings,
@@ -336,110 +285,59 @@ export class RanHost {
     private readonly onBytes: (bytes: number) => void,
   ) {
     const t0 = performance.now();
-    let tp = t0;
-    const phase = (name: keyof RouterBuildPhases) => {
-      const now = performance.now();
-      this.buildPhases[name] = now - tp;
-      tp = now;
-    };
     this.catalog = loadCatalog(
       JSON.parse(setup.catalogJson) as unknown,
       'the catalog',
       setup.fingerprint === undefined ? undefined : { fingerprint: setup.fingerprint },
     );
-    phase('catalog');
-    for (const code of this.catalog.features.keys())
+    this.buildPhases.catalog = performance.now() - t0;
+    const features = [...this.catalog.features.values()];
+    this.allCodes = features.map((f) => f.code);
+    const number = this.featureNumber;
+    this.allCodes.forEach((c, i) => number.set(c, i));
+    for (const code of this.allCodes)
       if (agentShardOf(code, AGENT_SHARDS) % setup.workers === setup.worker) this.hosted.add(code);
-    const add = (kind: ItemKind, name: string, features: string[]) => this.items.push({ kind, name, features });
-    for (const f of this.catalog.features.values()) add('feature', f.code, [f.code]);
-    for (const p of this.catalog.parameters.values()) add('parameter', p.name, p.features ?? []);
-    for (const c of this.catalog.counters.values()) add('counter', c.name, c.features ?? []);
-    for (const k of this.catalog.kpis.values()) add('kpi', k.name, k.features ?? []);
-    // One profile text per feature for the vector signal; the embedder is
-    // fitted on every feature's profile in every worker, so IDF (and thus
-    // similarities) agree across the pool.
-    const profiles = [...this.catalog.features.values()].map((f) => profileText(f));
-    this.embedder = b.createEmbedder(setup.dim);
-    this.embedder.fit(profiles);
-    phase('vectors');
-    this.weights = { ...ROUTE_WEIGHTS, ...setup.weights };
-    this.allCodes = [...this.catalog.features.keys()];
-    this.lexical = b.createLexical();
-    this.lexical.add(
-      [...this.catalog.features.values()].flatMap((f, doc) => {
-        const fields: { doc: number; field: LexicalField; text: string }[] = [];
-        const put = (field: LexicalField, text: string | undefined) => {
-          if (text) fields.push({ doc, field, text: clipUtf8(text) });
-        };
-        put('code', f.code);
-        put('name', f.name);
-        put('acronym', f.acronym);
-        put('category', f.category);
-        put('description', f.description);
-        // Long identifier lists go in pieces under the engine's 8 KiB text
-        // limit (4,000 UTF-16 units is at most 12,000 bytes: clipped by put).
-        let piece = '';
-        for (const id of [...(f.parameters ?? []), ...(f.counters ?? [])]) {
-          if (piece.length + id.length >= 2000) (put('identifiers', piece), (piece = ''));
-          piece = piece ? `${piece} ${id}` : id;
-        }
-        put('identifiers', piece);
-        for (const k of f.kpis ?? []) put('kpis', k);
-        return fields;
-      }),
-    );
-    this.lexical.glossary([
-      ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
-      ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
-    ]);
-    this.lexicalBytes = this.lexical.finish().bytes;
-    phase('lexical');
-    // Exact-hit keys of the items that name a hosted feature (an item
-    // shared by features on several workers is keyed on each of them).
-    const key = (map: Map<string, number[]>, k: string, id: number) => {
-      const list = map.get(k);
-      if (list) list.push(id);
-      else map.set(k, [id]);
-    };
-    const { items, hosted, ids, acronyms, phrases } = this;
-    for (let id = 0; id < items.length; id++) {
-      const it = items[id]!;
-      let mine = false;
-      for (const c of it.features) if (hosted.has(c)) mine = true;
-      if (!mine) continue;
-      if (it.kind === 'feature') {
-        const f = this.catalog.features.get(it.name)!;
-        key(ids, normCode(f.code), id);
-        if (f.acronym) key(acronyms, f.acronym, id);
-        if (f.name) phrases.push([f.name.toLowerCase(), id]);
-      } else if (it.kind === 'kpi') {
-        phrases.push([it.name.toLowerCase(), id]);
-      } else {
-        const lower = it.name.toLowerCase();
-        key(ids, lower, id);
-        const dot = lower.lastIndexOf('.');
-        if (dot > 0) key(ids, lower.slice(dot + 1), id);
+    for (const f of features) this.items.push({ kind: 'feature', name: f.code, features: [f.code] });
+    // Parameters, counters and KPIs: router item i is this.items[features + i].
+    const itemNumber = new Map<string, number>();
+    const specItems: RouterSpec['items'][number][] = [];
+    const put = (kind: 'parameter' | 'counter' | 'kpi', map: Map<string, Parameter | Counter | Kpi>) => {
+      for (const it of map.values()) {
+        itemNumber.set(`${kind}\u0000${it.name}`, specItems.length);
+        const linked = it.features ?? [];
+        specItems.push({
+          kind,
+          name: it.name,
+          description: it.description,
+          features: linked.map((c) => number.get(c)!),
+        });
+        this.items.push({ kind, name: it.name, features: linked });
       }
-    }
-    phase('exact');
-    // The hosted features' profiles in an index (item id = feature id: the
-    // features are the first items), searched by exact scan: a few hundred
-    // vectors, so the graph is never walked and is built cheap (M 8,
-    // efConstruction 16: 3x faster than 16/64 here).
-    const hostedFeatures: number[] = [];
-    this.allCodes.forEach((code, id) => {
-      if (this.hosted.has(code)) hostedFeatures.push(id);
+    };
+    put('parameter', this.catalog.parameters);
+    put('counter', this.catalog.counters);
+    put('kpi', this.catalog.kpis);
+    const own = (kind: 'parameter' | 'counter' | 'kpi', names: string[] | undefined) =>
+      (names ?? []).map((n) => itemNumber.get(`${kind}\u0000${n}`)!);
+    this.router = b.createRouter({
+      dim: setup.dim,
+      weights: { ...ROUTE_WEIGHTS, ...setup.weights },
+      features,
+      hosted: this.allCodes.map((c) => this.hosted.has(c)),
+      items: specItems,
+      featureItems: features.map((f) => [
+        ...own('parameter', f.parameters),
+        ...own('counter', f.counters),
+        ...own('kpi', f.kpis),
+      ]),
+      glossary: [
+        ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
+        ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
+      ],
     });
-    if (hostedFeatures.length > 0) {
-      this.index = b.createIndex({ dim: setup.dim, metric: 'cosine', M: 8, efConstruction: 16 });
-      this.index.add(Uint32Array.from(hostedFeatures), this.embedder.embed(hostedFeatures.map((id) => profiles[id]!)), {
-        parallel: false,
-      });
-    }
-    this.indexed = hostedFeatures.length;
-    const fit = this.buildPhases.vectors;
-    phase('vectors');
-    this.buildPhases.vectors += fit;
+    const { phases, bytes } = this.router.stats();
+    Object.assign(this.buildPhases, phases);
+    this.routerBytes = bytes;
     this.buildMs = performance.now() - t0;
   }
 
@@ -451,57 +349,27 @@ export class RanHost {
     if (this.agents.restoredRoutes.length > 0) this.learnRoute(this.agents.restoredRoutes);
     this.agents.routeMemorySource = () => this.routeMemory();
     this.reportBytes();
-    this.warmItemWords();
     return this;
   }
-
-  /**
-   * Tokenises the hosted features' items for `matched` in the background,
-   * a slice per task once the router answers, so that a question's first
-   * touch of a feature does not pay for it (a feature may have hundreds).
-   */
-  private warmItemWords(): void {
-    const todo = [...this.hosted];
-    const slice = () => {
-      if (this.closed) return;
-      const t0 = performance.now();
-      while (todo.length > 0 && performance.now() - t0 < 1) {
-        const f = this.catalog.features.get(todo.pop()!);
-        if (f) this.itemWords(f);
-      }
-      if (todo.length > 0) this.warmTimer = setTimeout(slice, 0);
-    };
-    this.warmTimer = setTimeout(slice, 0);
-  }
-
-  private warmTimer: ReturnType<typeof setTimeout> | undefined;
-  private closed = false;
-
-  private lexicalBytes = 0;
-  /** Where buildMs went. */
-  readonly buildPhases: RouterBuildPhases = { catalog: 0, lexical: 0, exact: 0, vectors: 0 };
 
   private reportBytes(): void {
     // Router state is engine state: it counts against the memory budget.
     this.onBytes(this.bytes());
   }
 
+  /** The engine router's bytes, read after a build or a change of its memory (reading walks its tables). */
+  private routerBytes = 0;
+
   /** Bytes of the router's wasm and JavaScript state (what reportBytes counts against the budget). */
   bytes(): number {
-    return (
-      this.lexicalBytes +
-      this.wordsBytes +
-      (this.index?.stats().bytes ?? 0) +
-      (this.memIndex?.stats().bytes ?? 0) +
-      this.embedder.stats().bytes +
-      this.history.length * (this.embedder.dim * 4 + 256)
-    );
+    return this.routerBytes + this.history.length * (this.router.dim * 4 + 256) + this.memory.size * 160;
   }
 
   stats() {
+    const r = this.router.stats();
     return {
       items: this.items.length,
-      hostedItems: this.indexed,
+      hostedItems: r.hosted,
       hostedFeatures: this.hosted.size,
       buildMs: this.buildMs,
       buildPhases: { ...this.buildPhases },
@@ -518,492 +386,33 @@ export class RanHost {
     return { features: r.features[0]!, ms: r.ms };
   }
 
-  /**
-   * Routes several questions: one embedding call, one (threaded, in
-   * simd-mt) index search for all of them, then per-question aggregation.
-   */
+  /** Routes several questions (one engine call each: the router embeds, matches and ranks in C++). */
   routeBatch(
     texts: readonly string[],
     k: number,
   ): { features: RoutedFeature[][]; vectors: Float32Array; ms: { embed: number; route: number } } {
     for (const text of texts) checkQuestion(text);
     const t0 = performance.now();
-    const qs = this.embedder.embed(texts);
-    const t1 = performance.now();
-    let hits: VectorHits | null = null;
-    let kItems = 0;
-    if (this.index && this.indexed > 0) {
-      kItems = Math.min(VECTOR_K, this.indexed);
-      hits = this.index.search(qs, kItems, { exact: true });
-    }
-    const feedback = this.feedbackScores(qs, texts.length);
-    const features = texts.map((text, qi) => this.aggregate(text, k, hits, qi * kItems, kItems, false, feedback?.[qi]));
-    return { features, vectors: qs, ms: { embed: t1 - t0, route: performance.now() - t1 } };
-  }
-
-  /**
-   * Where the phrases (names of 6 characters or more) occur in `lower` as
-   * whole words: [phrase index, offset] in phrase order, then offset order.
-   * A phrase that starts with a letter or digit can only start where a run
-   * of them starts in the text and must begin with that whole run, so each
-   * run looks up the few phrases that begin with it instead of searching
-   * for every phrase.
-   */
-  phraseHits(lower: string): [number, number][] {
-    const byHead = (this.phraseHeads ??= this.indexPhrases());
-    const out: [number, number][] = [];
-    const n = lower.length;
-    for (let i = 0; i < n;) {
-      if (!isAlnum(lower.charCodeAt(i))) {
-        i++;
-        continue;
-      }
-      let j = i + 1;
-      while (j < n && isAlnum(lower.charCodeAt(j))) j++;
-      const list = byHead.heads.get(lower.slice(i, j));
-      if (list)
-        for (const p of list) {
-          const phrase = this.phrases[p]![0];
-          const end = i + phrase.length;
-          if (lower.startsWith(phrase, i) && (end >= n || !isAlnum(lower.charCodeAt(end)))) out.push([p, i]);
-        }
-      i = j;
-    }
-    // Phrases that start with another character: searched for as they are.
-    for (const p of byHead.other) {
-      const phrase = this.phrases[p]![0];
-      for (let at = lower.indexOf(phrase); at >= 0; at = lower.indexOf(phrase, at + 1)) {
-        const end = at + phrase.length;
-        if ((at > 0 && isAlnum(lower.charCodeAt(at - 1))) || (end < n && isAlnum(lower.charCodeAt(end)))) continue;
-        out.push([p, at]);
-      }
-    }
-    return out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  }
-
-  private phraseHeads: { heads: Map<string, number[]>; other: number[] } | null = null;
-  private indexPhrases() {
-    const heads = new Map<string, number[]>();
-    const other: number[] = [];
-    this.phrases.forEach(([phrase], p) => {
-      if (phrase.length < 6) return;
-      let j = 0;
-      while (j < phrase.length && isAlnum(phrase.charCodeAt(j))) j++;
-      if (j === 0) return void other.push(p);
-      const head = phrase.slice(0, j);
-      const list = heads.get(head);
-      if (list) list.push(p);
-      else heads.set(head, [p]);
-    });
-    return { heads, other };
-  }
-
-  /** The phrase matcher phraseHits() replaces, kept as its reference (tests). */
-  phraseHitsReference(lower: string): [number, number][] {
-    const out: [number, number][] = [];
-    this.phrases.forEach(([phrase], p) => {
-      if (phrase.length < 6) return;
-      for (let at = lower.indexOf(phrase); at >= 0; at = lower.indexOf(phrase, at + 1)) {
-        const before = at === 0 ? ' ' : lower[at - 1]!,
-          after = lower[at + phrase.length] ?? ' ';
-        if (/[a-z0-9]/.test(before) || /[a-z0-9]/.test(after)) continue; // whole words only
-        out.push([p, at]);
-      }
-    });
-    return out;
-  }
-
-  /** A question's features from its exact hits and its slice of the vector hits (reference: rank with rankReference). */
-  aggregate(
-    text: string,
-    k: number,
-    hits: VectorHits | null,
-    from: number,
-    n: number,
-    reference = false,
-    feedback?: Map<string, number>,
-  ): RoutedFeature[] {
-    // Exact hits with the span of text they matched; a hit inside a longer
-    // one is dropped ("Enhanced 4x4 MIMO" names that feature, not "4x4 MIMO").
-    const spans: { ids: number[]; strength: number; start: number; end: number }[] = [];
-    const hit = (ids: number[] | undefined, strength: number, start: number, end: number) => {
-      if (ids?.length) spans.push({ ids, strength, start, end });
-    };
-    for (const m of text.matchAll(CODE_RE)) hit(this.ids.get(normCode(m[0])), 1, m.index!, m.index! + m[0].length);
-    for (const m of text.matchAll(/[A-Za-z0-9_.]+/g)) {
-      const w = m[0].replace(/^\.+|\.+$/g, '');
-      if (!w) continue;
-      const start = m.index!,
-        end = start + m[0].length;
-      if (/^[A-Z0-9-]{2,10}$/.test(w) && /[A-Z]/.test(w)) hit(this.acronyms.get(w), 1, start, end);
-      const lw = w.toLowerCase();
-      hit(this.ids.get(lw), 0.8, start, end);
-      const dot = lw.lastIndexOf('.');
-      if (dot > 0) hit(this.ids.get(lw.slice(dot + 1)), 0.8, start, end);
-    }
-    for (const [p, at] of this.phraseHits(text.toLowerCase())) {
-      const [phrase, id] = this.phrases[p]!;
-      hit([id], this.items[id]!.kind === 'feature' ? 1 : 0.8, at, at + phrase.length);
-    }
-    const exact = new Map<number, number>(); // item → strength
-    for (const s of spans) {
-      if (spans.some((o) => o !== s && o.start <= s.start && o.end >= s.end && o.end - o.start > s.end - s.start))
-        continue;
-      for (const id of s.ids) {
-        // An identifier 40 features share is weak evidence; a unique one is strong.
-        const strength = s.strength * specificity(this.items[id]!.features.length);
-        exact.set(id, Math.max(exact.get(id) ?? 0, strength));
-      }
-    }
-    const lexical = this.lexicalScores(text);
-    // The best candidates are re-scored with their items' evidence.
-    const wide = this.weights.item > 0 ? Math.max(k, RERANK) : k;
-    const ranked = (reference ? this.rankReference : this.rank).call(
-      this,
-      exact,
-      wide,
-      hits,
-      from,
-      n,
-      lexical,
-      feedback,
+    const dim = this.router.dim;
+    const vectors = new Float32Array(texts.length * dim);
+    const features = texts.map((text, qi) =>
+      this.router.route(text, k, vectors.subarray(qi * dim, (qi + 1) * dim)).map((r) => this.routed(r)),
     );
-    return this.withItemMatches(ranked, text, k).slice(0, k);
+    return { features, vectors, ms: { embed: 0, route: performance.now() - t0 } };
   }
 
-  /**
-   * Adds to each routed feature's `matched`, after its exact hits, the
-   * parameters, counters and KPIs of the feature that share words with the
-   * question (so "which parameters control MIMO sleep start time" lists
-   * nrMimoSleepStartTime, and the answer's card shows it). An item's score
-   * is (words of its name in the question + ½ × words only its description
-   * shares) / √(question words × name words), at least ITEM_MIN.
-   */
-  private withItemMatches(features: RoutedFeature[], text: string, k: number): RoutedFeature[] {
-    if (features.length === 0) return features;
-    const q = new Set(this.b.tokenize(text));
-    const w = q.size === 0 ? 0 : this.weights.item;
-    const hitsOf = new Map<number, number>();
-    const perFeature = new Map<RoutedFeature, { words: ItemWords; hits: [number, number][] }>();
-    for (const f of features) {
-      const feature = q.size === 0 ? undefined : this.catalog.features.get(f.code);
-      if (!feature) continue;
-      const words = this.itemWords(feature);
-      hitsOf.clear();
-      for (const word of q)
-        for (const [item, weight] of words.byWord.get(word) ?? []) hitsOf.set(item, (hitsOf.get(item) ?? 0) + weight);
-      let best = 0;
-      for (const hits of hitsOf.values()) best = Math.max(best, Math.min(1, hits / q.size));
-      f.evidence.item = best;
-      f.score += w * best;
-      perFeature.set(f, { words, hits: [...hitsOf] });
-    }
-    // Ranked on the raw score, which is then squashed into [0, 1] keeping its order.
-    features.sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1));
-    for (const f of features) f.score = squash(f.score);
-    // `matched` of the k returned: exact hits, then the items by score.
-    for (const f of features.slice(0, k)) {
-      const p = perFeature.get(f);
-      if (!p || p.hits.length === 0) continue;
-      const found: MatchedItem[] = [];
-      for (const [i, hits] of p.hits) {
-        const it = p.words.items[i]!;
-        if (f.matched.some((m) => m.exact && m.name === it.item)) continue;
-        const score = Math.min(1, hits / Math.sqrt(q.size * Math.max(1, it.nameWords)));
-        if (score >= ITEM_MIN) found.push({ kind: it.kind, name: it.item, score, exact: false });
-      }
-      if (found.length === 0) continue;
-      found.sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const exact = f.matched.filter((m) => m.exact);
-      const rest = f.matched.filter((m) => !m.exact);
-      f.matched = [...exact, ...found, ...rest].slice(0, MATCHED_MAX);
-    }
-    return features;
-  }
-
-  /**
-   * A feature's items, and for each word of their names (weight 1) and
-   * descriptions (½, words not in the name) the items that hold it;
-   * tokenised once, in one call, on first use or in the background.
-   */
-  private itemWords(f: Feature): ItemWords {
-    let words = this.words.get(f.code);
-    if (!words) {
-      const items: ItemWords['items'] = [];
-      const texts: string[] = [];
-      const put = (kind: ItemKind, names: string[] | undefined, map: Map<string, { description?: string }>) => {
-        for (const item of names ?? []) {
-          items.push({ kind, item, nameWords: 0 });
-          texts.push(clipUtf8(item), clipUtf8(map.get(item)?.description ?? ''));
-        }
-      };
-      put('parameter', f.parameters, this.catalog.parameters);
-      put('counter', f.counters, this.catalog.counters);
-      put('kpi', f.kpis, this.catalog.kpis);
-      const tokens = this.b.tokenizeMany(texts);
-      const byWord = new Map<string, [number, number][]>();
-      const post = (word: string, item: number, weight: number) => {
-        const list = byWord.get(word);
-        if (list) list.push([item, weight]);
-        else byWord.set(word, [[item, weight]]);
-      };
-      let entries = 0;
-      items.forEach((it, i) => {
-        const name = new Set(tokens[2 * i]);
-        it.nameWords = name.size;
-        for (const word of name) post(word, i, 1);
-        for (const word of new Set(tokens[2 * i + 1])) if (!name.has(word)) (post(word, i, 0.5), entries++);
-        entries += name.size;
-      });
-      words = { items, byWord };
-      this.words.set(f.code, words);
-      // JavaScript heap, roughly: an entry per item, per word and per posting.
-      this.wordsBytes += 120 * items.length + 64 * byWord.size + 32 * entries;
-    }
-    return words;
-  }
-
-  private wordsBytes = 0;
-  private readonly words = new Map<string, ItemWords>();
-
-  /** BM25F of the hosted features for a question, each divided by the question's best score (over all features). */
-  lexicalScores(text: string): Map<string, number> {
-    const out = new Map<string, number>();
-    if (this.weights.lexical === 0) return out;
-    const { docs, scores } = this.lexical.search(text, LEXICAL_K);
-    const best = scores[0] ?? 0;
-    if (!(best > 0)) return out;
-    for (let i = 0; i < docs.length; i++) {
-      const code = this.allCodes[docs[i]!]!;
-      if (this.hosted.has(code)) out.set(code, scores[i]! / best);
-    }
-    return out;
-  }
-
-  /** A feature's score from its evidence (see RouteWeights). */
-  /** A feature's raw score: unbounded (squash() maps it into [0, 1] once the item evidence is in). */
-  private fuse(vec: number, exact: number, lexical: number, feedback: number): number {
-    const w = this.weights;
-    const s = (w.vector * vec + w.exact * exact + w.lexical * lexical) / (w.vector + w.exact + w.lexical);
-    return s + w.feedback * feedback;
-  }
-
-  /**
-   * Features from exact hits (item → strength) and vector hits, best k
-   * first. Per-feature figures live in typed arrays reused across calls
-   * and only the best k become objects (rankReference is the plain form).
-   */
-  private rank(
-    exact: Map<number, number>,
-    k: number,
-    hits: VectorHits | null,
-    from: number,
-    n: number,
-    lexical: Map<string, number> = new Map(),
-    feedback: Map<string, number> = new Map(),
-  ): RoutedFeature[] {
-    const r = (this.ranking ??= this.rankState());
-    const { vec, ex, lx, fb, stamp, head, tail, cnt, touched } = r;
-    const items = this.items;
-    if (r.gen >= 0x7fffffff) ((r.gen = 0), r.stamp.fill(0));
-    const now = ++r.gen;
-    let nTouched = 0;
-    r.hits = 0;
-    const touch = (f: number) => {
-      if (stamp[f] === now) return;
-      stamp[f] = now;
-      vec[f] = 0;
-      ex[f] = 0;
-      lx[f] = 0;
-      fb[f] = 0;
-      head[f] = -1;
-      tail[f] = -1;
-      cnt[f] = 0;
-      touched[nTouched++] = f;
+  private routed(r: RoutedRaw): RoutedFeature {
+    const code = this.allCodes[r.feature]!;
+    return {
+      code,
+      name: this.catalog.features.get(code)?.name ?? code,
+      score: r.score,
+      matched: r.matched.map((m) => {
+        const it = this.items[m.item]!;
+        return { kind: it.kind, name: it.name, score: m.score, exact: m.exact };
+      }),
+      evidence: r.evidence,
     };
-    const push = (f: number, item: number, score: number, isExact: number) => {
-      if (r.hits === r.hitItem.length) r.grow();
-      const h = r.hits++;
-      r.hitItem[h] = item;
-      r.hitScore[h] = score;
-      r.hitExact[h] = isExact;
-      r.hitNext[h] = -1;
-      if (tail[f]! < 0) head[f] = h;
-      else r.hitNext[tail[f]!] = h;
-      tail[f] = h;
-      cnt[f]!++;
-    };
-    for (const [id, strength] of exact)
-      for (const f of r.itemFeats[id]!) {
-        touch(f);
-        if (strength > ex[f]!) ex[f] = strength;
-        push(f, id, strength, 1);
-      }
-    if (hits)
-      for (let i = from; i < from + n; i++) {
-        const id = hits.ids[i]!;
-        if (id === 0xffffffff) continue;
-        const it = items[id]!;
-        const sim = 1 - hits.distances[i]!;
-        if (sim <= 0) continue;
-        for (const f of r.itemFeats[id]!) {
-          touch(f);
-          if (sim > vec[f]!) vec[f] = sim;
-          if (cnt[f]! >= 8) continue;
-          let dup = false;
-          for (let h = head[f]!; h >= 0; h = r.hitNext[h]!)
-            if (items[r.hitItem[h]!]!.name === it.name) {
-              dup = true;
-              break;
-            }
-          if (!dup) push(f, id, sim, 0);
-        }
-      }
-    for (const [code, s] of lexical) {
-      const f = r.num.get(code);
-      if (f === undefined) continue;
-      touch(f);
-      lx[f] = s;
-    }
-    for (const [code, s] of feedback) {
-      const f = r.num.get(code);
-      if (f === undefined) continue;
-      touch(f);
-      fb[f] = s;
-    }
-    // The best k, by score, then code.
-    const codes = r.codes;
-    const score = (f: number) => this.fuse(vec[f]!, ex[f]!, lx[f]!, fb[f]!);
-    const top: number[] = [];
-    for (let t = 0; t < nTouched; t++) {
-      const f = touched[t]!,
-        sf = score(f);
-      let p = top.length;
-      while (p > 0) {
-        const g = top[p - 1]!,
-          sg = score(g);
-        if (sf > sg || (sf === sg && codes[f]! < codes[g]!)) p--;
-        else break;
-      }
-      if (p < k) {
-        top.splice(p, 0, f);
-        if (top.length > k) top.pop();
-      }
-    }
-    return top.map((f) => {
-      const code = codes[f]!;
-      const matched: MatchedItem[] = [];
-      for (let h = head[f]!; h >= 0 && matched.length < 8; h = r.hitNext[h]!) {
-        const it = items[r.hitItem[h]!]!;
-        matched.push({ kind: it.kind, name: it.name, score: r.hitScore[h]!, exact: r.hitExact[h] === 1 });
-      }
-      return {
-        code,
-        name: this.catalog.features.get(code)?.name ?? code,
-        score: score(f),
-        matched,
-        evidence: { vector: vec[f]!, exact: ex[f]!, lexical: lx[f]!, feedback: fb[f]!, item: 0 },
-      };
-    });
-  }
-
-  private ranking: ReturnType<RanHost['rankState']> | null = null;
-  /** Hosted features by number, each item's hosted features as numbers, and the scratch arrays. */
-  private rankState() {
-    const codes = [...this.catalog.features.keys()].filter((c) => this.hosted.has(c));
-    const num = new Map(codes.map((c, i) => [c, i]));
-    const F = codes.length;
-    const state = {
-      codes,
-      num,
-      itemFeats: this.items.map((it) => Int32Array.from(it.features.filter((c) => num.has(c)).map((c) => num.get(c)!))),
-      vec: new Float64Array(F),
-      ex: new Float64Array(F),
-      lx: new Float64Array(F),
-      fb: new Float64Array(F),
-      stamp: new Int32Array(F),
-      head: new Int32Array(F),
-      tail: new Int32Array(F),
-      cnt: new Int32Array(F),
-      touched: new Int32Array(F),
-      /** Generation of this call: stamp[f] === gen marks f as touched by it. */
-      gen: 0,
-      hits: 0,
-      hitItem: new Int32Array(64),
-      hitScore: new Float64Array(64),
-      hitExact: new Uint8Array(64),
-      hitNext: new Int32Array(64),
-      grow() {
-        const m = state.hitItem.length * 2;
-        const more = <T extends Int32Array | Float64Array | Uint8Array>(a: T, C: new (n: number) => T) => {
-          const b = new C(m);
-          b.set(a);
-          return b;
-        };
-        state.hitItem = more(state.hitItem, Int32Array);
-        state.hitScore = more(state.hitScore, Float64Array);
-        state.hitExact = more(state.hitExact, Uint8Array);
-        state.hitNext = more(state.hitNext, Int32Array);
-      },
-    };
-    return state;
-  }
-
-  /** rank() as plain maps and objects: its reference (tests). */
-  rankReference(
-    exact: Map<number, number>,
-    k: number,
-    hits: VectorHits | null,
-    from: number,
-    n: number,
-    lexical: Map<string, number> = new Map(),
-    feedback: Map<string, number> = new Map(),
-  ): RoutedFeature[] {
-    const per = new Map<
-      string,
-      { vec: number; exact: number; lexical: number; feedback: number; matched: MatchedItem[] }
-    >();
-    const entry = (code: string) => {
-      let e = per.get(code);
-      if (!e) per.set(code, (e = { vec: 0, exact: 0, lexical: 0, feedback: 0, matched: [] }));
-      return e;
-    };
-    for (const [id, strength] of exact) {
-      const it = this.items[id]!;
-      for (const code of it.features) {
-        if (!this.hosted.has(code)) continue;
-        const e = entry(code);
-        e.exact = Math.max(e.exact, strength);
-        e.matched.push({ kind: it.kind, name: it.name, score: strength, exact: true });
-      }
-    }
-    if (hits) {
-      for (let i = from; i < from + n; i++) {
-        if (hits.ids[i] === 0xffffffff) continue;
-        const it = this.items[hits.ids[i]!]!;
-        const sim = 1 - hits.distances[i]!;
-        if (sim <= 0) continue;
-        for (const code of it.features) {
-          if (!this.hosted.has(code)) continue;
-          const e = entry(code);
-          e.vec = Math.max(e.vec, sim);
-          if (e.matched.length < 8 && !e.matched.some((m) => m.name === it.name))
-            e.matched.push({ kind: it.kind, name: it.name, score: sim, exact: false });
-        }
-      }
-    }
-    for (const [code, s] of lexical) if (this.hosted.has(code)) entry(code).lexical = s;
-    for (const [code, s] of feedback) if (this.hosted.has(code)) entry(code).feedback = s;
-    return [...per]
-      .map(([code, e]) => ({
-        code,
-        name: this.catalog.features.get(code)?.name ?? code,
-        score: this.fuse(e.vec, e.exact, e.lexical, e.feedback),
-        matched: e.matched.slice(0, 8),
-        evidence: { vector: e.vec, exact: e.exact, lexical: e.lexical, feedback: e.feedback, item: 0 },
-      }))
-      .sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1))
-      .slice(0, k);
   }
 
   /**
@@ -1023,9 +432,9 @@ export class RanHost {
         context: hash32(`${req.type}|${top}`),
       };
       const d = await this.agents.decide(f.code, req.qid, state, 0);
-      const answer = this.answer(d.action, f, req, () => (qvec ??= this.embedder.embed([req.text])));
+      const answer = this.answer(d.action, f, req, () => (qvec ??= this.router.embed(req.text)));
       replies.push({ code: f.code, action: d.action, confidence: d.confidence, explored: d.explored, answer });
-      this.remember(req.queryId, req.qid, req.text, (qvec ??= this.embedder.embed([req.text])), f.code, d.action);
+      this.remember(req.queryId, req.qid, req.text, (qvec ??= this.router.embed(req.text)), f.code, d.action);
     }
     return replies;
   }
@@ -1053,7 +462,7 @@ export class RanHost {
           candidates: features,
           state: { type, complexity },
         },
-        routed.vectors.subarray(i * this.embedder.dim, (i + 1) * this.embedder.dim),
+        routed.vectors.subarray(i * this.router.dim, (i + 1) * this.router.dim),
       );
       results.push({ features, type, complexity, replies });
     }
@@ -1159,26 +568,32 @@ export class RanHost {
         m.reward !== 0,
     );
     if (fresh.length === 0) return 0;
-    this.memIndex ??= this.b.createIndex({ dim: this.embedder.dim, metric: 'cosine', M: 16, efConstruction: 64 });
     const ids = new Uint32Array(fresh.length);
+    fresh.forEach((m, i) => (ids[i] = this.memNext + i));
+    this.router.remember(
+      ids,
+      Uint32Array.from(fresh, (m) => this.featureNumber.get(m.code)!),
+      Float32Array.from(fresh, (m) => Math.max(-1, Math.min(1, m.reward))),
+      fresh.map((m) => m.text),
+    );
+    this.memNext += fresh.length;
     fresh.forEach((m, i) => {
       this.memoKeys.add(routeMemoKey(m));
-      ids[i] = this.memNext++;
       this.memory.set(ids[i]!, { ...m, reward: Math.max(-1, Math.min(1, m.reward)) });
     });
-    this.memIndex.add(ids, this.embedder.embed(fresh.map((m) => m.text)), { parallel: false });
     const drop: number[] = [];
     for (const id of this.memory.keys()) {
       if (this.memory.size - drop.length <= ROUTE_MEMORY_MAX) break;
       drop.push(id);
     }
     if (drop.length > 0) {
-      this.memIndex.remove(drop);
+      this.router.forget(Uint32Array.from(drop));
       for (const id of drop) {
         this.memoKeys.delete(routeMemoKey(this.memory.get(id)!));
         this.memory.delete(id);
       }
     }
+    this.routerBytes = this.router.stats().bytes;
     this.reportBytes();
     return fresh.length;
   }
@@ -1188,28 +603,7 @@ export class RanHost {
     return [...this.memory.values()];
   }
 
-  /** Feedback evidence per question (code → value), or null with an empty memory. */
-  private feedbackScores(qs: Float32Array, n: number): Map<string, number>[] | null {
-    if (!this.memIndex || this.memory.size === 0 || this.weights.feedback === 0) return null;
-    const k = Math.min(MEMORY_K, this.memory.size);
-    const hits = this.memIndex.search(qs, k, { ef: Math.max(64, k) });
-    const out: Map<string, number>[] = [];
-    for (let q = 0; q < n; q++) {
-      const m = new Map<string, number>();
-      for (let i = q * k; i < (q + 1) * k; i++) {
-        const memo = this.memory.get(hits.ids[i]!);
-        const sim = 1 - hits.distances[i]!;
-        if (!memo || sim < MEMORY_MIN_SIM) continue;
-        m.set(memo.code, (m.get(memo.code) ?? 0) + (memo.reward * (sim - MEMORY_MIN_SIM)) / (1 - MEMORY_MIN_SIM));
-      }
-      for (const [code, v] of m) m.set(code, Math.max(-1, Math.min(1, v)));
-      out.push(m);
-    }
-    return out;
-  }
-
-  private memIndex: IndexHandle | null = null;
-  /** Rated questions by their id in memIndex (insertion order: oldest first). */
+  /** Rated questions by their id in the router's memory (insertion order: oldest first). */
   private readonly memory = new Map<number, RouteMemo>();
   private memNext = 0;
   /** routeMemoKey of every remembered memo: one learned twice (a save and the page's mirror) counts once. */
@@ -1355,14 +749,9 @@ export class RanHost {
   }
 
   close(): void {
-    this.closed = true;
-    clearTimeout(this.warmTimer);
     clearTimeout(this.spareTimer);
     this.spare = null;
-    this.index?.close();
-    this.memIndex?.close();
-    this.embedder.close();
-    this.lexical.close();
+    this.router.close();
   }
 }
 
@@ -1420,35 +809,4 @@ export function expandReply(
     );
   else answer = a;
   return { ...wire, answer };
-}
-
-/**
- * The text a feature's vector is embedded from: its code, name, acronym,
- * category and description. Its parameters, counters and KPIs are the
- * lexical and exact signals' evidence; adding their names or descriptions
- * here made routing no better on either eval set (docs/guide.md, "Routing").
- */
-export function profileText(f: Feature): string {
-  return clipUtf8([f.code, f.name, f.acronym, f.category, f.description].filter(Boolean).join('. '));
-}
-
-/** Texts the engine takes are at most this many UTF-8 bytes (embed.h kMaxTextBytes). */
-const MAX_TEXT_BYTES = 8192;
-
-/**
- * `text` cut to at most `max` bytes of UTF-8, at a character boundary (a
- * catalog string may be 4,096 UTF-16 units, up to 12 KiB of UTF-8).
- */
-export function clipUtf8(text: string, max = MAX_TEXT_BYTES): string {
-  if (text.length * 3 <= max) return text;
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length;
-    const n = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
-    if (bytes + n > max) return text.slice(0, i);
-    bytes += n;
-    if (pair) i++;
-  }
-  return text;
 }

@@ -11,6 +11,7 @@
 #include "elex/embed.h"
 #include "elex/lexical.h"
 #include "elex/monitor.h"
+#include "elex/router.h"
 #include "elex/validate.h"
 #include "elex/validator.h"
 #include "engine_impl.h"
@@ -26,6 +27,21 @@ struct elex_lexical {
 };
 static_assert(sizeof(elex_lexical_hit) == 8 && offsetof(elex_lexical_hit, score) == 4,
               "elex_lexical_hit is two 32-bit words: doc, score");
+
+struct elex_router {
+  elex::router::Router r;
+  std::vector<elex::router::Routed> out;
+};
+static_assert(sizeof(elex_route_feature) == 64 && offsetof(elex_route_feature, score) == 16 &&
+                  offsetof(elex_route_feature, item) == 56,
+              "elex_route_feature: 4 words, then 6 doubles");
+static_assert(sizeof(elex_route_match) == 16 && offsetof(elex_route_match, score) == 8,
+              "elex_route_match: 2 words, then a double");
+#if UINTPTR_MAX == 0xFFFFFFFFu
+static_assert(sizeof(elex_router_spec) == 88 && offsetof(elex_router_spec, blob) == 16 &&
+                  offsetof(elex_router_spec, weights) == 48,
+              "elex_router_spec (wasm32): 12 words, then 5 doubles");
+#endif
 
 struct elex_validator {
   elex::validate::Validator v;
@@ -339,6 +355,137 @@ ELEX_EXPORT int elex_row_stats(elex_engine* engine, const float* data, uint32_t 
     if (data == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null data or output");
     elex::monitor::row_stats(rows, periods, data, out, engine ? &engine->pool : nullptr);
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_router_create(const elex_router_spec* spec, elex_router** out) {
+  return guarded([&] {
+    if (out == nullptr || spec == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
+    *out = nullptr;
+    const std::uint64_t F = spec->features, I = spec->items, G = spec->glossary;
+    if (F == 0 || F > elex::lexical::kMaxDocuments || I > (1u << 26) ||
+        G > elex::lexical::kMaxSynonyms)
+      return elex::fail(
+          ELEX_E_INVALID_ARGUMENT,
+          "router spec: %llu features, %llu items, %llu glossary entries is out of range",
+          (unsigned long long)F, (unsigned long long)I, (unsigned long long)G);
+    const std::uint64_t texts = 5 * F + 2 * I + 2 * G;
+    if (spec->hosted == nullptr || spec->feature_item_offsets == nullptr ||
+        (I > 0 && (spec->item_kinds == nullptr || spec->item_feature_offsets == nullptr)))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "router spec: null array");
+    if (Status st = check_blob(spec->blob, spec->offsets, std::uint32_t(texts)); st != ELEX_OK)
+      return st;
+    elex::router::Spec s;
+    s.dim = spec->dim;
+    s.weights = {spec->weights[0], spec->weights[1], spec->weights[2], spec->weights[3],
+                 spec->weights[4]};
+    const auto text = [&](std::uint64_t i) {
+      return std::string_view(spec->blob + spec->offsets[i],
+                              spec->offsets[i + 1] - spec->offsets[i]);
+    };
+    s.feature_texts.reserve(5 * F);
+    for (std::uint64_t i = 0; i < 5 * F; ++i) s.feature_texts.push_back(text(i));
+    s.hosted.assign(spec->hosted, spec->hosted + F);
+    if (I > 0) s.item_kinds.assign(spec->item_kinds, spec->item_kinds + I);
+    for (std::uint64_t i = 0; i < I; ++i) {
+      s.item_names.push_back(text(5 * F + 2 * i));
+      s.item_descriptions.push_back(text(5 * F + 2 * i + 1));
+    }
+    for (std::uint64_t g = 0; g < 2 * G; ++g) s.glossary.push_back(text(5 * F + 2 * I + g));
+    s.item_feature_offsets.assign(1, 0);
+    if (I > 0) {
+      s.item_feature_offsets.assign(spec->item_feature_offsets, spec->item_feature_offsets + I + 1);
+      if (s.item_feature_offsets[0] != 0)
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "router spec: offsets must start at 0");
+      const std::uint32_t n = s.item_feature_offsets[I];
+      if (n > 0 && spec->item_features == nullptr)
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "router spec: null item features");
+      if (n > 0) s.item_features.assign(spec->item_features, spec->item_features + n);
+    }
+    s.feature_item_offsets.assign(spec->feature_item_offsets, spec->feature_item_offsets + F + 1);
+    if (s.feature_item_offsets[0] != 0)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "router spec: offsets must start at 0");
+    const std::uint32_t n = s.feature_item_offsets[F];
+    if (n > 0 && spec->feature_items == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "router spec: null feature items");
+    if (n > 0) s.feature_items.assign(spec->feature_items, spec->feature_items + n);
+    auto* r = new (std::nothrow) elex_router();
+    if (r == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for a router");
+    if (Status st = r->r.build(s); st != ELEX_OK) {
+      delete r;
+      return st;
+    }
+    *out = r;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT void elex_router_destroy(elex_router* r) { delete r; }
+
+ELEX_EXPORT int elex_router_route(elex_router* r, const char* text, size_t len, uint32_t k,
+                                  elex_route_feature* features, elex_route_match* matches,
+                                  uint32_t* counts, float* vector) {
+  return guarded([&] {
+    if (r == nullptr || features == nullptr || matches == nullptr || counts == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null router or output");
+    counts[0] = counts[1] = 0;
+    if (Status st = r->r.route(text, len, k, &r->out, vector); st != ELEX_OK) return st;
+    uint32_t m = 0;
+    for (std::size_t i = 0; i < r->out.size(); ++i) {
+      const elex::router::Routed& x = r->out[i];
+      elex_route_feature& o = features[i];
+      o = {x.feature,  m,     uint32_t(x.matched.size()), 0, x.score, x.vector, x.exact, x.lexical,
+           x.feedback, x.item};
+      for (const elex::router::Match& mt : x.matched)
+        matches[m++] = {mt.item, mt.exact ? 1u : 0u, mt.score};
+    }
+    counts[0] = uint32_t(r->out.size());
+    counts[1] = m;
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_router_embed(const elex_router* r, const char* text, size_t len, float* out) {
+  return guarded([&] {
+    if (r == nullptr || out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
+    return r->r.embed(text, len, out);
+  });
+}
+
+ELEX_EXPORT int elex_router_remember(elex_router* r, const uint32_t* ids, const uint32_t* features,
+                                     const float* rewards, const char* blob,
+                                     const uint32_t* offsets, uint32_t n) {
+  return guarded([&] {
+    if (r == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "router is null");
+    if (Status st = check_blob(blob, offsets, n); st != ELEX_OK) return st;
+    std::vector<std::string_view> texts(n);
+    for (uint32_t i = 0; i < n; ++i)
+      texts[i] = std::string_view(blob + offsets[i], offsets[i + 1] - offsets[i]);
+    return r->r.remember(ids, features, rewards, texts.data(), n);
+  });
+}
+
+ELEX_EXPORT int elex_router_forget(elex_router* r, const uint32_t* ids, uint32_t n) {
+  return guarded([&] {
+    if (r == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "router is null");
+    return r->r.forget(ids, n);
+  });
+}
+
+ELEX_EXPORT int elex_router_stats(const elex_router* r, double* out) {
+  return guarded([&] {
+    if (r == nullptr || out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
+    const elex::router::BuildPhases& p = r->r.phases();
+    const double v[8] = {double(r->r.features()),
+                         double(r->r.hosted()),
+                         double(r->r.memories()),
+                         double(r->r.bytes()),
+                         p.lexical,
+                         p.exact,
+                         p.vectors,
+                         p.items};
+    std::memcpy(out, v, sizeof v);
     return ELEX_OK;
   });
 }

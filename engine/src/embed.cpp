@@ -263,9 +263,14 @@ Status Embedder::embed(const char* text, std::size_t len, float* out) const {
   if (len > kMaxTextBytes)
     return fail(ELEX_E_INVALID_ARGUMENT, "text of %zu bytes is over the %zu-byte limit", len,
                 kMaxTextBytes);
-  std::memset(out, 0, dim_ * sizeof(float));
   std::vector<std::string> toks;
   tokenize(text, len, &toks);
+  embed_tokens(toks, out);
+  return ELEX_OK;
+}
+
+void Embedder::embed_tokens(const std::vector<std::string>& toks, float* out) const {
+  std::memset(out, 0, dim_ * sizeof(float));
   const auto put = [&](std::uint64_t h, float w) {
     const std::uint64_t m = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
     out[(m >> 32) % dim_] += (m >> 63) ? -w : w;
@@ -294,7 +299,6 @@ Status Embedder::embed(const char* text, std::size_t len, float* out) const {
     const float inv = float(1.0 / std::sqrt(norm));
     for (std::uint32_t i = 0; i < dim_; ++i) out[i] *= inv;
   }
-  return ELEX_OK;
 }
 
 }  // namespace elex::embed

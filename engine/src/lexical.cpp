@@ -106,9 +106,14 @@ Status Index::finish() {
 
 void Index::query_terms(const char* text, std::size_t len,
                         std::vector<std::pair<std::string, float>>* out) const {
-  out->clear();
   std::vector<std::string> tokens;
   embed::tokenize(text, len, &tokens);
+  query_terms(tokens, out);
+}
+
+void Index::query_terms(const std::vector<std::string>& tokens,
+                        std::vector<std::pair<std::string, float>>* out) const {
+  out->clear();
   const auto put = [&](const std::string& t, float w) {
     for (auto& [s, sw] : *out)
       if (s == t) {
@@ -163,8 +168,18 @@ Status Index::search(const char* text, std::size_t len, std::uint32_t k,
   if (len > embed::kMaxTextBytes)
     return fail(ELEX_E_INVALID_ARGUMENT, "text of %zu bytes is over the %zu-byte limit", len,
                 embed::kMaxTextBytes);
-  std::vector<std::pair<std::string, float>> terms;
-  query_terms(text, len, &terms);
+  std::vector<std::string> tokens;
+  embed::tokenize(text, len, &tokens);
+  return search(tokens, k, out);
+}
+
+Status Index::search(const std::vector<std::string>& tokens, std::uint32_t k,
+                     std::vector<Hit>* out) const {
+  if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "null output");
+  out->clear();
+  if (!finished_) return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is not finished");
+  std::vector<std::pair<std::string, float>>& terms = terms_;
+  query_terms(tokens, &terms);
   touched_.clear();
   for (const auto& [token, weight] : terms) {
     const auto it = vocab_.find(token);

@@ -111,56 +111,6 @@ test('KPI history is kept per cell, whatever the order of the cells in a batch',
   expect(same.maxZ.some((z) => z > 0)).toBe(true); // scored against the first batch
 });
 
-test('the phrase matcher finds what searching for every phrase finds, in the same order', () => {
-  const names = [...ran.catalog.features.values()].map((f) => f.name ?? '').filter((n) => n.length >= 6);
-  names.push(...[...ran.catalog.kpis.keys()]);
-  let seed = 9;
-  const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n) | 0;
-  const glue = [' ', '', 'x', '-', '. ', '(', ')', '4', ' the ', '/', 'é'];
-  const texts = evalSet.questions.map((q) => q.q);
-  for (let i = 0; i < 2000; i++) {
-    // Names run together with glue that does and does not break words, in either case.
-    let t = '';
-    for (let j = 0, m = 1 + rnd(4); j < m; j++) {
-      const name = names[rnd(names.length)]!;
-      t += glue[rnd(glue.length)]! + (rnd(2) ? name.toUpperCase() : name.slice(rnd(3)));
-    }
-    texts.push(t + glue[rnd(glue.length)]!);
-  }
-  let found = 0;
-  for (const t of texts) {
-    const lower = t.toLowerCase();
-    const want = ran.phraseHitsReference(lower);
-    expect(ran.phraseHits(lower)).toEqual(want);
-    found += want.length;
-  }
-  expect(found).toBeGreaterThan(1000); // the texts exercised the matcher
-});
-
-test('ranking in typed arrays gives what the plain maps give, ties and all', () => {
-  const r = ran as unknown as {
-    embedder: { embed(t: string[]): Float32Array };
-    index: { search(q: Float32Array, k: number, o: object): { ids: Uint32Array; distances: Float32Array } };
-  };
-  const texts = evalSet.questions.map((q) => q.q);
-  // Questions naming several things at once (many exact hits, long matched lists).
-  const names = [...ran.catalog.parameters.keys()].slice(0, 400);
-  for (let i = 0; i < 300; i++) texts.push(names.slice(i, i + 1 + (i % 9)).join(' and ') + ' MIMO Sleep Mode');
-  let compared = 0;
-  for (const [i, text] of texts.entries()) {
-    const hits = r.index.search(r.embedder.embed([text]), 64, { ef: 160 });
-    // Drop some hits and tie some distances now and then.
-    if (i % 7 === 0) hits.ids[3] = 0xffffffff;
-    if (i % 5 === 0) hits.distances.fill(hits.distances[0]!, 0, 6);
-    for (const k of [1, 5, 20]) {
-      expect(ran.aggregate(text, k, hits, 0, 64)).toEqual(ran.aggregate(text, k, hits, 0, 64, true));
-      compared++;
-    }
-    expect(ran.aggregate(text, 5, null, 0, 0)).toEqual(ran.aggregate(text, 5, null, 0, 0, true));
-  }
-  expect(compared).toBeGreaterThan(1500);
-});
-
 test('a catalog of strings at their 4,096-unit limit in non-ASCII text builds a router that routes (texts clipped to the engine limit)', async () => {
   const long = (ch: string) => ch.repeat(4096);
   const params = Array.from({ length: 40 }, (_, i) => `Mo${i}.a${'x'.repeat(4000)}${i}`);

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 4
+#define ELEX_ABI_VERSION 5
 
 typedef struct elex_engine elex_engine;
 
@@ -263,6 +263,73 @@ int elex_lexical_finish(elex_lexical* x, double* out);
 /// The best k documents for a text: hits[0 .. *found) best first.
 int elex_lexical_search(const elex_lexical* x, const char* text, size_t len, uint32_t k,
                         elex_lexical_hit* hits, uint32_t* found);
+
+// ----------------------------------------------------------------- router
+// Routes questions to catalog features from fused evidence (router.h).
+
+typedef struct elex_router elex_router;
+
+/// What elex_router_create reads. Texts are UTF-8 in `blob`, text i at
+/// blob[offsets[i] .. offsets[i + 1]): 5 per feature (code, name, acronym,
+/// category, description), then 2 per item (name, description), then 2 per
+/// glossary entry (term, meaning). Items are parameters, counters and KPIs;
+/// item numbers in results count the features first (item F + i is item i).
+/// Layout (wasm32): 12 words of 4 bytes, then 5 doubles: 88 bytes.
+typedef struct elex_router_spec {
+  uint32_t dim;       ///< embedding dimension, 8..4096
+  uint32_t features;  ///< F, at least 1
+  uint32_t items;     ///< I
+  uint32_t glossary;  ///< G entries
+  const char* blob;
+  const uint32_t* offsets;               ///< 5F + 2I + 2G + 1
+  const uint8_t* hosted;                 ///< F: 1 = routed to by this router
+  const uint8_t* item_kinds;             ///< I: 1 parameter, 2 counter, 3 KPI
+  const uint32_t* item_feature_offsets;  ///< I + 1, into item_features
+  const uint32_t* item_features;         ///< each item's linked features
+  const uint32_t* feature_item_offsets;  ///< F + 1, into feature_items
+  const uint32_t* feature_items;         ///< each feature's own items (0..I-1)
+  double weights[5];                     ///< vector, exact, lexical, feedback, item
+} elex_router_spec;
+
+/// One routed feature (64 bytes): its evidence and where its matched items
+/// are in the matches array.
+typedef struct elex_route_feature {
+  uint32_t feature;        ///< feature number
+  uint32_t matched_begin;  ///< first of its matches
+  uint32_t matched_count;  ///< at most 8
+  uint32_t reserved;
+  double score;  ///< fused, in [0, 1]
+  double vector, exact, lexical, feedback, item;
+} elex_route_feature;
+
+/// One matched item of a routed feature (16 bytes).
+typedef struct elex_route_match {
+  uint32_t item;   ///< item number (features first)
+  uint32_t exact;  ///< 1: the question names it
+  double score;
+} elex_route_match;
+
+/// Builds a router (can take a few hundred ms for a big catalog).
+int elex_router_create(const elex_router_spec* spec, elex_router** out);
+void elex_router_destroy(elex_router* r);
+/// The best k (1..1024) hosted features for a question: features[0 ..
+/// counts[0]) and their matches[0 .. counts[1]) (room for k and 8k);
+/// vector (dim floats, may be null) gets the question's embedding.
+int elex_router_route(elex_router* r, const char* text, size_t len, uint32_t k,
+                      elex_route_feature* features, elex_route_match* matches, uint32_t* counts,
+                      float* vector);
+/// out[0 .. dim) = a question's embedding (as elex_router_route gives it).
+int elex_router_embed(const elex_router* r, const char* text, size_t len, float* out);
+/// Remembers n rated questions: ids (unique), the feature each was rated
+/// on (hosted), reward in [-1, 1] and not 0, and the texts (blob/offsets).
+int elex_router_remember(elex_router* r, const uint32_t* ids, const uint32_t* features,
+                         const float* rewards, const char* blob, const uint32_t* offsets,
+                         uint32_t n);
+/// Forgets remembered questions by id (unknown ids are skipped).
+int elex_router_forget(elex_router* r, const uint32_t* ids, uint32_t n);
+/// out[0..7] = features, hosted, remembered questions, bytes, and the build
+/// phases in ms: lexical, exact, vectors, items.
+int elex_router_stats(const elex_router* r, double* out);
 
 // ---------------------------------------------------- validation, monitor
 /// Parameter changes through the validation kernel (validate.h). soa holds

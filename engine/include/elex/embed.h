@@ -47,6 +47,8 @@ class Embedder {
   /// out[0..dim) = the normalised embedding of `text` (all zeros for a
   /// text without tokens).
   [[nodiscard]] Status embed(const char* text, std::size_t len, float* out) const;
+  /// embed() of a text already tokenised (tokenize()).
+  void embed_tokens(const std::vector<std::string>& tokens, float* out) const;
   [[nodiscard]] std::size_t documents() const { return docs_; }
   [[nodiscard]] std::size_t vocabulary() const { return df_.size(); }
   [[nodiscard]] std::size_t bytes() const;

@@ -72,8 +72,13 @@ class Index {
   /// (ties by document number).
   [[nodiscard]] Status search(const char* text, std::size_t len, std::uint32_t k,
                               std::vector<Hit>* out) const;
+  /// search() of a question already tokenised (embed::tokenize).
+  [[nodiscard]] Status search(const std::vector<std::string>& tokens, std::uint32_t k,
+                              std::vector<Hit>* out) const;
   /// The question's tokens with their weights after glossary expansion (for tests).
   void query_terms(const char* text, std::size_t len,
+                   std::vector<std::pair<std::string, float>>* out) const;
+  void query_terms(const std::vector<std::string>& tokens,
                    std::vector<std::pair<std::string, float>>* out) const;
 
   [[nodiscard]] std::uint32_t documents() const { return docs_; }
@@ -103,6 +108,7 @@ class Index {
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> synonyms_;
   mutable std::vector<float> acc_, score_;  // per document, reused by search
   mutable std::vector<std::uint32_t> touched_;
+  mutable std::vector<std::pair<std::string, float>> terms_;
 };
 
 }  // namespace elex::lexical
