@@ -96,10 +96,12 @@ interface Pending {
   seq: number;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** Its method's number, and when it was sent (performance.now()). */
+  method: number;
+  sentAt: number;
 }
 
 interface Queued extends Pending {
-  method: number;
   bytes: Uint8Array;
 }
 
@@ -135,6 +137,8 @@ export class FastChannel {
   calls = 0;
   fallbacks = 0;
   private readonly scratch = new Writer();
+  /** ms each method usually takes to answer (running mean), by method number. */
+  private readonly typicalMs: number[] = [];
 
   constructor(options: FastChannelOptions = {}) {
     this.slots = options.slots ?? 4;
@@ -175,7 +179,7 @@ export class FastChannel {
     }
     // Every slot busy: wait in line.
     return new Promise((resolve, reject) => {
-      this.queue.push({ seq: 0, resolve, reject, method: id, bytes: this.scratch.bytes().slice() });
+      this.queue.push({ seq: 0, resolve, reject, method: id, sentAt: 0, bytes: this.scratch.bytes().slice() });
     });
   }
 
@@ -214,10 +218,11 @@ export class FastChannel {
     Atomics.notify(words, REQ_SEQ);
     this.calls++;
     this.inflight++;
+    const sentAt = performance.now();
     const promise = waiting
       ? null
-      : new Promise<unknown>((resolve, reject) => (this.pending[slot] = { seq, resolve, reject }));
-    if (waiting) this.pending[slot] = { seq, resolve: waiting.resolve, reject: waiting.reject };
+      : new Promise<unknown>((resolve, reject) => (this.pending[slot] = { seq, resolve, reject, method, sentAt }));
+    if (waiting) this.pending[slot] = { seq, resolve: waiting.resolve, reject: waiting.reject, method, sentAt };
     if (!this.polling) void this.poll();
     return promise!;
   }
@@ -241,11 +246,35 @@ export class FastChannel {
         failed = true;
       }
       this.release(slot);
+      this.learn(p);
       got++;
       if (failed) p.reject(value);
       else p.resolve(value);
     }
     return got;
+  }
+
+  /** Keeps a running mean of each method's answer time (see spinWindow). */
+  private learn(p: Pending): void {
+    const ms = performance.now() - p.sentAt;
+    const old = this.typicalMs[p.method];
+    this.typicalMs[p.method] = old === undefined ? ms : 0.8 * old + 0.2 * ms;
+  }
+
+  /**
+   * How long to poll before waiting: long enough for the quickest call in
+   * flight to answer, if its method usually answers within the page's
+   * spin window; otherwise 0 (a poll that cannot catch the answer only
+   * takes a core the worker needs).
+   */
+  private spinWindow(): number {
+    let best = Infinity;
+    for (const p of this.pending) {
+      if (!p) continue;
+      const typical = this.typicalMs[p.method] ?? 0;
+      best = Math.min(best, p.sentAt + typical * 1.5 + 0.02 - performance.now());
+    }
+    return best > this.pageSpinMs ? 0 : Math.max(0, best);
   }
 
   /** Frees a slot and gives it to the first call in line. */
@@ -274,7 +303,7 @@ export class FastChannel {
   private async poll(): Promise<void> {
     this.polling = true;
     const words = this.mem.words;
-    let spinUntil = performance.now() + this.pageSpinMs;
+    let spinUntil = performance.now() + this.spinWindow();
     let waited = false;
     try {
       while (this.inflight > 0 && !this.closed) {
@@ -282,7 +311,7 @@ export class FastChannel {
         if (this.collect() > 0) {
           if (!waited) this.spinHits++;
           waited = false;
-          spinUntil = performance.now() + this.pageSpinMs;
+          spinUntil = performance.now() + this.spinWindow();
           continue;
         }
         if (performance.now() < spinUntil) {
@@ -293,7 +322,7 @@ export class FastChannel {
         this.waits++;
         waited = true;
         if (w.async) await w.value;
-        spinUntil = performance.now() + this.pageSpinMs;
+        spinUntil = performance.now() + this.spinWindow();
       }
     } finally {
       this.polling = false;
@@ -384,6 +413,7 @@ export function serveFastChannel(
   void (async () => {
     let seen = 0;
     let turnAt = performance.now();
+    let microTurns = 0;
     for (;;) {
       if (performance.now() - turnAt > YIELD_MS) {
         await yieldTurn();
@@ -392,16 +422,27 @@ export function serveFastChannel(
       const now = Atomics.load(words, REQ_SEQ);
       if (now !== seen) {
         seen = now;
+        microTurns = 0;
         take();
         busyUntil = performance.now() + spinMs;
         continue;
       }
       const left = busyUntil - performance.now();
-      if (left > 0) {
-        if (running > 0) {
-          await null; // a handler is running: let it settle (microtasks)
+      if (running > 0) {
+        // A handler is running. Most settle within a few microtasks; one that
+        // waits for a task (storage, a router being built) gets the event
+        // loop: the wait ends on the next request or after 1 ms.
+        if (microTurns++ < 16) {
+          await null;
           continue;
         }
+        const w = waitAsync(words, REQ_SEQ, seen, 1);
+        if (w.async) await w.value;
+        turnAt = performance.now();
+        continue;
+      }
+      microTurns = 0;
+      if (left > 0) {
         // Nothing running: sleep in the kernel until the page's next
         // request (or the window's end) without burning a core, which a
         // two-core machine cannot spare. Blocks this worker's event loop

@@ -198,6 +198,15 @@ export function decode(u8: Uint8Array, start = 0): unknown {
   return reader.value();
 }
 
+/** Short ASCII strings decoded before, by a hash of their bytes (see Reader.string). */
+const shortStrings = new Map<number, string>();
+
+function sameAscii(s: string, u8: Uint8Array, at: number, n: number): boolean {
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== u8[at + i]) return false;
+  return true;
+}
+
 class Reader {
   private readonly view: DataView;
   constructor(
@@ -223,22 +232,31 @@ class Reader {
 
   private string(): string {
     const n = this.u32();
-    const at = this.pos;
-    if (n <= 64) {
-      let s = '';
-      let i = 0;
-      for (; i < n; i++) {
-        const c = this.u8[at + i]!;
+    const at = this.pos,
+      end = at + n;
+    this.pos = end;
+    if (n <= 48) {
+      // Short ASCII strings (keys, codes, names) repeat from call to call:
+      // looked up by a hash of their bytes instead of built again.
+      let hash = 0x811c9dc5 ^ n,
+        i = at;
+      for (; i < end; i++) {
+        const c = this.u8[i]!;
         if (c >= 0x80) break;
-        s += String.fromCharCode(c);
+        hash = Math.imul(hash ^ c, 0x01000193);
       }
-      if (i === n) {
-        this.pos += n;
+      if (i === end) {
+        const known = shortStrings.get(hash);
+        if (known !== undefined && sameAscii(known, this.u8, at, n)) return known;
+        let s = '';
+        for (let j = at; j < end; j++) s += String.fromCharCode(this.u8[j]!);
+        if (shortStrings.size >= 8192) shortStrings.clear();
+        shortStrings.set(hash, s);
         return s;
       }
     }
     // TextDecoder refuses views of shared memory: decode a copy.
-    return utf8Decoder.decode(this.copy(n));
+    return utf8Decoder.decode(this.u8.slice(at, end));
   }
 
   value(): unknown {

@@ -420,10 +420,14 @@ export class WorkerPool {
   private async openChannel(slot: Slot, remote: RemoteApi): Promise<void> {
     const want = this.opts.fastPath ?? true;
     if (want === false || !fastPathSupported()) return;
-    const tune = (globalThis as { __elexFastTune?: FastChannelOptions }).__elexFastTune; // TEMP experiment
-    const channel = new FastChannel(want === true ? { ...tune } : want);
+    const channel = new FastChannel(want === true ? {} : want);
     const opened = await remote
-      .openFastChannel(channel.sab, Comlink.transfer(channel.workerPort, [channel.workerPort]), channel.slotBytes, channel.workerSpinMs)
+      .openFastChannel(
+        channel.sab,
+        Comlink.transfer(channel.workerPort, [channel.workerPort]),
+        channel.slotBytes,
+        channel.workerSpinMs,
+      )
       .catch((e: unknown) => {
         throw revive(e);
       });

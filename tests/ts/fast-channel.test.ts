@@ -141,7 +141,7 @@ describe('fast-channel', () => {
     expect(decideError).toBeInstanceOf(ElexError);
     expect(decideError.code).toBe('NOT_FOUND');
     expect(decideError.message).toBe('no agent FAJ 1');
-    expect(((settled[4] as PromiseFulfilledResult<{ big: Float64Array }>).value.big).length).toBe(4096);
+    expect((settled[4] as PromiseFulfilledResult<{ big: Float64Array }>).value.big.length).toBe(4096);
     expect((settled[5] as PromiseFulfilledResult<Map<number, number>>).value.get(1)).toBe(2);
     expect(revive((settled[6] as PromiseRejectedResult).reason).code).toBe('INTERNAL');
     expect(channel.calls).toBe(7);
