@@ -36,15 +36,21 @@ test('hot calls give identical results and error codes through the fast path and
       const e = await demo.createEngine({ fastPath, workers: 2 });
       await e.routerReady();
       const log: unknown[] = [];
+      // Budgets far above need: on a loaded machine a 500 ms budget may cut a
+      // cycle short on one path and not the other; this test is about results.
+      const budgetMs = 60_000;
       // Queries, single and batched.
-      const q1 = await e.query('Which parameters control MIMO sleep start time?');
+      const q1 = await e.query('Which parameters control MIMO sleep start time?', { budgetMs });
       log.push(strip(q1));
-      const batch = await e.queryBatch([
-        'How is the pmCaConfigAtt counter used?',
-        'handover hysteresis offset',
-        'carrier aggregation parameters',
-        'which timer controls handover',
-      ]);
+      const batch = await e.queryBatch(
+        [
+          'How is the pmCaConfigAtt counter used?',
+          'handover hysteresis offset',
+          'carrier aggregation parameters',
+          'which timer controls handover',
+        ],
+        { budgetMs },
+      );
       log.push(strip(batch));
       // Feedback and decisions.
       log.push(await e.feedback(q1.queryId, 1));
