@@ -376,6 +376,14 @@ if (fastpath) {
         'p50 ≤ 0.4',
         verdict(ok(F.query?.p50) ? F.query.p50 <= 0.4 : null),
       ],
+      [
+        'of which in the worker: the search call, p50 (µs)',
+        t(F.search?.inWorkerP50),
+        t(P.search?.inWorkerP50),
+        '',
+        '',
+        '',
+      ],
       ['query cycle, its gather stage p50 (ms)', num(F.query?.gatherP50), num(P.query?.gatherP50), '', '', ''],
       [
         'query cycle as the caller sees it (ms)',

@@ -178,8 +178,13 @@ export async function fastPathBench(req: FastPathBenchRequest) {
   }
   const info = engines.fast.e.info();
   if (!info.fastPath || engines.post.e.info().fastPath) throw new Error('the engines are not on the paths asked for');
-  const ourSearch = (ix: EngineIndex, ef: number) => async (q: Float32Array) =>
-    Array.from((await ix.search(q, k, { ef, exact: false })).ids);
+  /** ms inside the worker of the searches timed last (shardMs: the wasm call). */
+  let inWorker: number[] = [];
+  const ourSearch = (ix: EngineIndex, ef: number) => async (q: Float32Array) => {
+    const r = await ix.search(q, k, { ef, exact: false });
+    inWorker.push(Math.max(...r.shardMs));
+    return Array.from(r.ids);
+  };
   // The smallest ef reaching the target on the fast engine; the other's recall
   // at that ef is reported too (a parallel build's graph varies a little).
   let ourEf = efs[efs.length - 1]!,
@@ -203,9 +208,12 @@ export async function fastPathBench(req: FastPathBenchRequest) {
     const row: Record<string, unknown> = { run };
     for (const path of order) {
       const { e, ix } = engines[path];
+      const ping = await timePings(e, req.pings);
+      inWorker = [];
+      const search = await timeSearches({ search: ourSearch(ix, ourEf) }, queries, req.searches);
       row[path] = {
-        ping: await timePings(e, req.pings),
-        search: await timeSearches({ search: ourSearch(ix, ourEf) }, queries, req.searches),
+        ping,
+        search: { ...search, inWorkerP50: us(pct(inWorker, 0.5)) },
         query: await timeQueries(e, req.questions, req.queries),
       };
     }

@@ -32,7 +32,11 @@ const summary = {};
 for (const path of ['fast', 'post']) {
   summary[path] = {
     ping: { p50: pick(path, (x) => x.ping.p50), p95: pick(path, (x) => x.ping.p95) },
-    search: { p50: pick(path, (x) => x.search.p50), p95: pick(path, (x) => x.search.p95) },
+    search: {
+      p50: pick(path, (x) => x.search.p50),
+      p95: pick(path, (x) => x.search.p95),
+      inWorkerP50: pick(path, (x) => x.search.inWorkerP50),
+    },
     query: {
       p50: pick(path, (x) => x.query.p50),
       p95: pick(path, (x) => x.query.p95),
@@ -82,6 +86,9 @@ console.log(
 );
 console.log(
   `  query cycle p50/p95 ms            ${f(s.fast.query.p50, 3)} / ${f(s.fast.query.p95, 3)}  ${f(s.post.query.p50, 3)} / ${f(s.post.query.p95, 3)}  ${f(s.ratios.queryP50, 2)} / ${f(s.ratios.queryP95, 2)}       p50 <= 0.4`,
+);
+console.log(
+  `  of which in the worker's search, p50 µs ${f(s.fast.search.inWorkerP50).padStart(5)}            ${f(s.post.search.inWorkerP50).padStart(5)}`,
 );
 console.log(
   `  query gather stage p50 ms         ${f(s.fast.query.gatherP50, 3)}            ${f(s.post.query.gatherP50, 3)}`,
