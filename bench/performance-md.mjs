@@ -394,6 +394,14 @@ if (fastpath) {
         '',
       ],
     ]),
+    `Each run's p50, fast path / postMessage (the spread is the machine's load): ` +
+      ['ping', 'search', 'query']
+        .map(
+          (k) =>
+            `${k} ${(fastpath.runs ?? []).map((r) => `${(k === 'query' ? num : t)(r.fast?.[k]?.p50)}/${(k === 'query' ? num : t)(r.post?.[k]?.p50)}`).join(', ')}`,
+        )
+        .join('; ') +
+      ' (µs; the query cycle in ms).',
     `Recall@10 of the one-query searches (200 fresh queries, brute-force truth), each side at the smallest ef of a sweep reaching ${fastpath.recallTarget}: ` +
       `ELEX ef ${ef.elex}: ${rec(R0.fast)} (fast-path engine), ${rec(R0.post)} (postMessage engine); hnswlib-wasm (M 16, efConstruction 200) ef ${ef.hnswlib}: ${rec(R0.hnswlib)}.`,
   );
