@@ -14,6 +14,7 @@ const src = {
   index: [`${R}index-bench.json`, 'npm run bench:index'],
   learn: [`${R}learn-bench.json`, 'npm run bench:learn'],
   query: [`${R}query-bench.json`, 'npm run bench:query'],
+  fastpath: [`${R}fastpath-bench.json`, 'npm run bench:fastpath'],
   route: [`${R}route-bench.json`, 'npm run bench:route'],
   recovery: [`${R}recovery.json`, 'npm run bench:recovery'],
   scale: ['build/bench/scale.json', 'npm run bench:scale'],
@@ -326,6 +327,84 @@ if (query) {
   rows.push(T(mon, '≤ 50 ms', num(M.totalMs), M.cells === 1000 ? when(M.totalMs, M.totalMs <= 50) : null));
   rows.push(T(`router build, ${whole(query.items)} items (ms)`, '', num(query.routerBuildMs)));
   p(table(TH, rows));
+}
+
+// ---------------------------------------------------------- fast call path
+const fastpath = section(
+  'The fast call path',
+  'fastpath',
+  'Hot calls through the SharedArrayBuffer channel (`fastPath: true`) against postMessage (`fastPath: false`): two engines with the default pool and catalog in one page and run, measured in alternation; hnswlib-wasm 0.8.2 called synchronously in the same page.',
+);
+if (fastpath) {
+  const S = fastpath.summary ?? {};
+  const F = S.fast ?? {},
+    P = S.post ?? {},
+    Q = S.ratios ?? {};
+  const la = fastpath.loadAverage;
+  p(
+    `${fastpath.variant}, ${fastpath.workers} × ${fastpath.threadsPerWorker} (workers × threads) on ${fastpath.hardwareConcurrency} cores; ` +
+      `medians over ${fastpath.runs?.length ?? '—'} runs of each run's p50 and p95; load average (1 / 5 / 15 min) ` +
+      `${la ? la.before.map((x) => x.toFixed(2)).join(' / ') : '—'} before the run.`,
+  );
+  const two = (a, b, f = t) => `${f(a)} / ${f(b)}`;
+  const ratio = (a, b) => (ok(a) && ok(b) ? `${a.toFixed(2)} / ${b.toFixed(2)}` : '—');
+  const R0 = fastpath.recall ?? {},
+    ef = fastpath.ef ?? {};
+  p(
+    table(H('p50 / p95|fast path|postMessage|postMessage ÷ fast path|goal (fast path)|'), [
+      [
+        'round trip of a call that does nothing (µs)',
+        two(F.ping?.p50, F.ping?.p95),
+        two(P.ping?.p50, P.ping?.p95),
+        ratio(Q.pingP50, Q.pingP95),
+        '≤ 25 / ≤ 60',
+        verdict(ok(F.ping?.p50) ? F.ping.p50 <= 25 && F.ping.p95 <= 60 : null),
+      ],
+      [
+        `one-query index.search, 10K × 128, ef ${ef.elex} (µs)`,
+        two(F.search?.p50, F.search?.p95),
+        two(P.search?.p50, P.search?.p95),
+        ratio(Q.searchP50, Q.searchP95),
+        `< hnswlib-wasm (${two(S.hnswlib?.p50, S.hnswlib?.p95)})`,
+        verdict(ok(F.search?.p50) ? F.search.p50 < S.hnswlib?.p50 : null),
+      ],
+      [
+        'of which in the worker: the search call, p50 (µs)',
+        t(F.search?.inWorkerP50),
+        t(P.search?.inWorkerP50),
+        '',
+        '',
+        '',
+      ],
+      [
+        'query cycle, timings.total (ms)',
+        two(F.query?.p50, F.query?.p95, num),
+        two(P.query?.p50, P.query?.p95, num),
+        ratio(Q.queryP50, Q.queryP95),
+        'p50 ≤ 0.4',
+        verdict(ok(F.query?.p50) ? F.query.p50 <= 0.4 : null),
+      ],
+      ['query cycle, its gather stage p50 (ms)', num(F.query?.gatherP50), num(P.query?.gatherP50), '', '', ''],
+      [
+        'query cycle as the caller sees it (ms)',
+        two(F.query?.roundTripP50, F.query?.roundTripP95, num),
+        two(P.query?.roundTripP50, P.query?.roundTripP95, num),
+        '',
+        '',
+        '',
+      ],
+    ]),
+    `Each run's p50, fast path / postMessage (the spread is the machine's load): ` +
+      ['ping', 'search', 'query']
+        .map(
+          (k) =>
+            `${k} ${(fastpath.runs ?? []).map((r) => `${(k === 'query' ? num : t)(r.fast?.[k]?.p50)}/${(k === 'query' ? num : t)(r.post?.[k]?.p50)}`).join(', ')}`,
+        )
+        .join('; ') +
+      ' (µs; the query cycle in ms).',
+    `Recall@10 of the one-query searches (200 fresh queries, brute-force truth), each side at the smallest ef of a sweep reaching ${fastpath.recallTarget}: ` +
+      `ELEX ef ${ef.elex}: ${rec(R0.fast)} (fast-path engine), ${rec(R0.post)} (postMessage engine); hnswlib-wasm (M 16, efConstruction 200) ef ${ef.hnswlib}: ${rec(R0.hnswlib)}.`,
+  );
 }
 
 // ---------------------------------------------------------------- routing

@@ -221,6 +221,8 @@ async function start(catalog?: Catalog): Promise<Engine> {
         : { name: catalog ? `${persistName}-${loadCatalog(catalog).fingerprint.slice(0, 8)}` : persistName, backend },
     catalog,
     onWorkerRestart: () => showInfo(),
+    // ?fast=0: every call through postMessage (the fast call path off).
+    fastPath: params.get('fast') !== '0',
   });
   engine = e;
   return e;
@@ -236,6 +238,7 @@ function showInfo(): void {
     ['workers', i.workers],
     ['threads per worker', i.threadsPerWorker],
     ['cross-origin isolated', String(i.crossOriginIsolated)],
+    ['fast call path', i.fastPath ? 'SharedArrayBuffer' : 'postMessage'],
     ['SIMD128 supported', String(i.simdSupported)],
     ['hardware concurrency', i.hardwareConcurrency],
     ['engine start', `${i.startMs.toFixed(0)} ms`],

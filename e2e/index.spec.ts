@@ -40,6 +40,8 @@ function exercise(page: Page) {
       shards: stats.shards.length,
       size: stats.size,
       workers: engine.info().workers,
+      fastPath: engine.info().fastPath,
+      distances: Array.from(exact.distances),
     };
   });
 }
@@ -48,6 +50,7 @@ const runs: Record<string, Awaited<ReturnType<typeof exercise>>> = {};
 
 for (const [variant, query] of [
   ['simd-mt', ''],
+  ['simd-mt, postMessage', '?fast=0'],
   ['simd', '?coi=0'],
   ['scalar', '?variant=scalar'],
 ] as const) {
@@ -73,6 +76,18 @@ for (const [variant, query] of [
     runs[variant] = r;
   });
 }
+
+test('the fast call path and postMessage give the same results', () => {
+  const fast = runs['simd-mt'],
+    post = runs['simd-mt, postMessage'];
+  test.skip(!fast || !post, 'needs both simd-mt tests to have run');
+  expect(fast!.fastPath).toBe(true);
+  expect(post!.fastPath).toBe(false);
+  expect(fast!.exact).toEqual(post!.exact);
+  expect(fast!.auto).toEqual(post!.auto);
+  expect(fast!.again).toEqual(post!.again);
+  expect(fast!.distances).toEqual(post!.distances);
+});
 
 test('all three variants give the same top-k', () => {
   test.skip(Object.keys(runs).length < 3, 'needs the three variant tests to have run');

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run bench [-- --quick]: every benchmark, then bench/report/index.html.
 #   native (Google Benchmark): kernels (simd), index (hnsw), learning (qlearning, cache, memory)
-#   Chromium: engine ready, index + hnswlib-wasm side by side, learning, query cycle
+#   Chromium: engine ready, index + hnswlib-wasm side by side, learning, query cycle, the fast call path
 # --quick shortens each run (a smoke check, a few minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,5 +23,6 @@ RUNS=$([[ -n $quick ]] && echo 2 || echo 5) node bench/browser/ready.mjs
 node bench/browser/index.mjs $quick $([[ -n $quick ]] && echo "--variant=simd-mt")
 node bench/browser/learn.mjs $quick
 node bench/browser/query.mjs $quick
+node bench/browser/fastpath.mjs $quick
 node bench/report.mjs
 node bench/performance-md.mjs

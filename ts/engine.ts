@@ -92,6 +92,15 @@ export interface EngineOptions {
    * close() then.
    */
   signal?: AbortSignal;
+  /**
+   * Hot calls (search, query, queryBatch, decide, feedback, validate,
+   * validateBatch) through a SharedArrayBuffer channel per worker instead
+   * of postMessage, where the page is cross-origin isolated (default true;
+   * elsewhere, and with `false`, every call goes through postMessage).
+   * Results and errors are the same either way; see docs/guide.md,
+   * "The fast call path".
+   */
+  fastPath?: boolean;
 }
 
 /**
@@ -150,6 +159,8 @@ export interface EngineInfo {
   shards: WorkerCallStats[];
   /** ms from createEngine() to ready. */
   startMs: number;
+  /** Whether hot calls go through the SharedArrayBuffer channel (see EngineOptions.fastPath). */
+  fastPath: boolean;
 }
 
 export interface BatchOptions {
@@ -195,6 +206,15 @@ export interface EngineDebug {
    * passed as `bundles`); the shipped wasm answers NOT_IN_BUILD.
    */
   populateAgents(agents: number, states: number): Promise<void>;
+  /** A call that does nothing, to worker `index` (default 0), by the path hot calls take: for measuring the round trip. */
+  ping(index?: number): Promise<void>;
+  /**
+   * Calls the fast channels carried since start (current workers), hot
+   * calls that went by postMessage because they did not fit a slot, and
+   * how the page found answers: while polling (`spinHits`) or after
+   * waiting (`waits`).
+   */
+  fastPathCounts(): { calls: number; fallbacks: number; spinHits: number; waits: number };
 }
 
 export interface Engine {
@@ -328,6 +348,8 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   };
   const startup = <T>(work: Promise<T>) => untilAborted(work, signal, 'createEngine()');
   if (signal?.aborted) throw abortError(signal, 'createEngine()');
+  if (options.fastPath !== undefined && typeof options.fastPath !== 'boolean')
+    throw new ElexError('INVALID_ARGUMENT', `fastPath must be a boolean, got ${String(options.fastPath)}`);
   optionalInt('workers', options.workers, 64);
   optionalInt('threadsPerWorker', options.threadsPerWorker, 64);
   if (typeof Worker === 'undefined')
@@ -396,6 +418,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     bundles: options.bundles,
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
     onRestart: options.onWorkerRestart,
+    fastPath: options.fastPath !== false,
     host: {
       memoryBudgetBytes: Math.floor(budget / workers),
       highWater,
@@ -472,6 +495,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       restarts: pool.restarts,
       shards: pool.callStats(),
       startMs,
+      fastPath: pool.fastPath,
     }),
 
     async distanceBatch(queries, vectors, dim, opts = {}) {
@@ -577,6 +601,8 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     debug: {
       crashWorker: (index, mode = 'terminate', delayMs = 0) => pool.crash(index, mode, delayMs),
       crashDuringNextSave: (index) => pool.call(index, (r) => r.crashDuringNextSave()),
+      ping: (index = 0) => pool.call(index, (r) => r.ping()),
+      fastPathCounts: () => pool.fastPathCounts(),
       populateAgents: async (agents, states) => {
         await Promise.all(
           Array.from({ length: workers }, (_, w) => pool.call(w, (r) => r.populateAgents(agents, states))),

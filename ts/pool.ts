@@ -20,7 +20,8 @@ import type { HostSetup, RestoreReport } from './agent-host.ts';
 import type { RanSetup } from './ran-host.ts';
 import { ElexError } from './errors.ts';
 import type { Variant } from './platform.ts';
-import { revive, type CrashMode, type RemoteApi, type WorkerApi } from './protocol.ts';
+import { FastChannel, fastPathSupported, type FastChannelOptions } from './fast-channel.ts';
+import { FAST_METHODS, revive, type CrashMode, type FastMethod, type RemoteApi, type WorkerApi } from './protocol.ts';
 
 export interface PoolOptions {
   module: WebAssembly.Module;
@@ -35,6 +36,11 @@ export interface PoolOptions {
   host: Omit<HostSetup, 'worker' | 'workers'>;
   /** Catalog and router (null: no catalog). */
   ran: Omit<RanSetup, 'worker' | 'workers'> | null;
+  /**
+   * Hot calls through a SharedArrayBuffer channel per worker where the page
+   * can (fast-channel.ts); false: everything through Comlink. Default true.
+   */
+  fastPath?: boolean | FastChannelOptions;
 }
 
 export interface CallOptions {
@@ -69,6 +75,8 @@ interface Slot {
   lifeLock: string | null;
   /** A replacement of a worker that died (restorers run before it is ready). */
   replacement: boolean;
+  /** Its fast channel, once open (null: Comlink only). */
+  channel: FastChannel | null;
 }
 
 /**
@@ -144,6 +152,24 @@ export class WorkerPool {
 
   get size(): number {
     return this.opts.workers;
+  }
+
+  /** Whether hot calls go through the fast channel (every live worker has one open). */
+  get fastPath(): boolean {
+    return this.slots.length > 0 && this.slots.every((s) => s.channel !== null);
+  }
+
+  /** Calls carried by the fast channels, and hot calls that went by postMessage (too big to fit). */
+  fastPathCounts(): { calls: number; fallbacks: number; spinHits: number; waits: number } {
+    const sum = { calls: 0, fallbacks: 0, spinHits: 0, waits: 0 };
+    for (const s of this.slots) {
+      if (!s.channel) continue;
+      sum.calls += s.channel.calls;
+      sum.fallbacks += s.channel.fallbacks;
+      sum.spinHits += s.channel.spinHits;
+      sum.waits += s.channel.waits;
+    }
+    return sum;
   }
 
   /**
@@ -321,12 +347,14 @@ export class WorkerPool {
       remote,
       dead,
       alive: true,
+      channel: null,
       ready: Promise.resolve(),
       kill: (error, replace) => {
         if (!slot.alive) return;
         slot.alive = false;
         slot.death = error;
         rejectDead(error);
+        slot.channel?.close(error);
         worker.terminate();
         wrapped[Comlink.releaseProxy]();
         if (replace) this.replace(slot, error.message);
@@ -368,6 +396,7 @@ export class WorkerPool {
       if (lifeLock) {
         void navigator.locks.request(lifeLock, () => crashed(slot, 'it stopped running'));
       }
+      await Promise.race([this.openChannel(slot, remote), dead]);
       if (replacement) {
         const tr = performance.now();
         // One at a time, in the order registered; the worker's death ends it.
@@ -387,6 +416,26 @@ export class WorkerPool {
     return slot;
   }
 
+  /** Opens the worker's fast channel if the page and the options allow; hot calls use it from then on. */
+  private async openChannel(slot: Slot, remote: RemoteApi): Promise<void> {
+    const want = this.opts.fastPath ?? true;
+    if (want === false || !fastPathSupported()) return;
+    const channel = new FastChannel(want === true ? {} : want);
+    const opened = await remote
+      .openFastChannel(
+        channel.sab,
+        Comlink.transfer(channel.workerPort, [channel.workerPort]),
+        channel.slotBytes,
+        channel.workerSpinMs,
+      )
+      .catch((e: unknown) => {
+        throw revive(e);
+      });
+    if (!opened || !slot.alive) return channel.close(new ElexError('CLOSED', 'the fast channel was not opened'));
+    slot.channel = channel;
+    slot.remote = fastRemote(channel, remote);
+  }
+
   private replace(old: Slot, reason: string): void {
     if (this.closed || old.info === undefined) return; // never started: the failure is sticky
     if (this.slots[old.index] !== old) return;
@@ -396,6 +445,20 @@ export class WorkerPool {
     this.opts.onRestart?.(old.index, reason);
     this.slots[old.index] = this.spawn(old.index, true);
   }
+}
+
+const FAST = new Set<string>(FAST_METHODS);
+
+/** `remote` with its hot methods sent through `channel` (by postMessage when a call does not fit). */
+function fastRemote(channel: FastChannel, remote: RemoteApi): RemoteApi {
+  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  for (const name of FAST_METHODS) {
+    const viaComlink = remote[name] as (...args: unknown[]) => Promise<unknown>;
+    methods.set(name, (...args) => channel.call(name as FastMethod, args) ?? viaComlink(...args));
+  }
+  return new Proxy(remote, {
+    get: (target, key) => (typeof key === 'string' && FAST.has(key) ? methods.get(key) : Reflect.get(target, key)),
+  });
 }
 
 function crashed(slot: Slot, reason: string): void {

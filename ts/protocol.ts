@@ -241,7 +241,33 @@ export interface WorkerApi {
   crashDuringNextSave(): Promise<void>;
   /** Resolves after `delayMs`, then the worker dies as `mode` says. */
   crash(mode: CrashMode, delayMs: number): Promise<void>;
+  /** Does nothing: the round trip of a call (benchmarks, engine.debug.ping). */
+  ping(): Promise<void>;
+  /**
+   * Starts serving FAST_METHODS on a SharedArrayBuffer channel
+   * (fast-channel.ts) besides Comlink; `port` (transferred) carries answers
+   * too big for a slot. False when this worker cannot (no Atomics.waitAsync).
+   */
+  openFastChannel(sab: SharedArrayBuffer, port: MessagePort, slotBytes: number, spinMs: number): Promise<boolean>;
 }
+
+/**
+ * The hot calls: on a cross-origin isolated page they go through the
+ * worker's SharedArrayBuffer channel (fast-channel.ts), with the same
+ * methods, arguments, results and errors as through Comlink; a method's
+ * number on the channel is its position here.
+ */
+export const FAST_METHODS = [
+  'ping',
+  'indexSearch',
+  'agentDecide',
+  'agentFeedback',
+  'ranQuery',
+  'ranRoute',
+  'ranAct',
+  'validate',
+] as const satisfies readonly (keyof WorkerApi)[];
+export type FastMethod = (typeof FAST_METHODS)[number];
 
 export function isWireError(e: unknown): e is WireError {
   return (

@@ -10,6 +10,7 @@ import type { LoadedCatalog } from './catalog.ts';
 import { OpfsStore } from './persist.ts';
 import { validatorTables } from './ran-ops.ts';
 import { RanHost, type RouteMemo } from './ran-host.ts';
+import { serveFastChannel } from './fast-channel.ts';
 import { serve, type ValidateRequest, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
@@ -340,6 +341,13 @@ const api: WorkerApi = {
         if (mode === 'close') self.close();
         else throw new Error('elex: crash requested (debug.crashWorker)');
       }, delayMs);
+    }),
+  ping: () => serve(() => undefined),
+  openFastChannel: (sab, port, slotBytes, spinMs) =>
+    serve(() => {
+      if (typeof (Atomics as { waitAsync?: unknown }).waitAsync !== 'function') return false;
+      serveFastChannel(sab, port, api, slotBytes, spinMs);
+      return true;
     }),
 };
 

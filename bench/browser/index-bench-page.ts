@@ -7,6 +7,7 @@ import type { BenchRequest, BenchReport } from './index-bench-worker.ts';
 import type { LearnBenchRequest } from './learn-bench-worker.ts';
 import { createEngine, type Catalog, type RoutingOptions } from '../../ts/index.ts';
 import { benchBundles } from './bench-bundles.ts';
+import { fastPathBench } from './fastpath-bench-page.ts';
 
 const log = document.getElementById('log')!;
 
@@ -349,6 +350,7 @@ async function routeFeedbackBench(
       queryBench: typeof queryBench;
       routeBench: typeof routeBench;
       routeFeedbackBench: typeof routeFeedbackBench;
+      fastPathBench: typeof fastPathBench;
       isolated: boolean;
     };
   }
@@ -358,5 +360,6 @@ async function routeFeedbackBench(
   queryBench,
   routeBench,
   routeFeedbackBench,
+  fastPathBench,
   isolated: crossOriginIsolated,
 };

@@ -1,0 +1,458 @@
+/**
+ * The fast call path: hot WorkerApi calls (FAST_METHODS in protocol.ts)
+ * through a SharedArrayBuffer with Atomics instead of postMessage, on pages
+ * that are cross-origin isolated. One channel per worker; Comlink still
+ * carries every other call, and these too when a payload does not fit.
+ *
+ * Memory (one SharedArrayBuffer):
+ *   header, 16 Int32 words: [REQ_SEQ] bumped by the page after it wrote a
+ *     request, [RESP_SEQ] bumped by the worker after it wrote an answer
+ *     (each side waits on the other's word);
+ *   SLOTS slots, each a 16-byte head (Int32: state, seq, method, length)
+ *     and SLOT_BYTES of data: the request's encoding (fast-codec.ts), then,
+ *     in the same bytes, the answer's.
+ * A slot's state moves FREE → REQUEST (page) → TAKEN (worker, arguments
+ * read) → OK | ERROR | PORT (worker) → FREE (page, answer read). PORT: the
+ * answer did not fit (or is not encodable) and comes as a message on the
+ * channel's MessagePort instead.
+ *
+ * Waiting. The worker must keep serving Comlink, so it never blocks: after
+ * each request or answer it polls for new requests for WORKER_SPIN_MS
+ * (yielding to microtasks, so handlers settle meanwhile), then waits with
+ * Atomics.waitAsync. The page cannot block either: it polls for answers for
+ * PAGE_SPIN_MS the same way, then waits with waitAsync. Both spins are
+ * bounded (two cores here: an unbounded spin starves the engine threads).
+ *
+ * Order: requests are numbered and the worker starts them in that order
+ * (calls beyond the free slots queue on the page, first in, first out), as
+ * postMessage would deliver them.
+ */
+import { decode, TooBig, Unencodable, Writer } from './fast-codec.ts';
+import { FAST_METHODS, type FastMethod } from './protocol.ts';
+
+const HEADER_BYTES = 64;
+const REQ_SEQ = 0;
+const RESP_SEQ = 1;
+const SLOT_HEAD = 16;
+/** Slot head words (Int32 index within the slot's head). */
+const STATE = 0,
+  SEQ = 1,
+  METHOD = 2,
+  LENGTH = 3;
+const FREE = 0,
+  REQUEST = 1,
+  TAKEN = 2,
+  OK = 3,
+  ERROR = 4,
+  PORT = 5;
+
+export interface FastChannelOptions {
+  /** Calls in flight at once (default 4). */
+  slots?: number;
+  /** Bytes of one request or answer (default 512 KiB: validateBatch of 10K changes fits). */
+  slotBytes?: number;
+  /** ms the page polls for an answer before it waits (default PAGE_SPIN_MS). */
+  pageSpinMs?: number;
+  /** ms the worker polls for a request after its last one before it waits (default WORKER_SPIN_MS). */
+  workerSpinMs?: number;
+}
+
+/**
+ * Waiting windows (ms), chosen by measuring on 2 cores under load (see
+ * docs/performance.md, "The fast call path"): the page polls briefly; the
+ * worker sleeps in Atomics.wait (no core burnt) for a while after each call.
+ */
+const PAGE_SPIN_MS = 0.1;
+const WORKER_SPIN_MS = 0.5;
+/** The worker's event loop gets a task turn at least this often (ms) while calls keep coming. */
+const YIELD_MS = 2;
+
+/** Whether this page can run the fast path: shared memory and Atomics.waitAsync. */
+export function fastPathSupported(): boolean {
+  return (
+    typeof SharedArrayBuffer !== 'undefined' &&
+    (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true &&
+    typeof (Atomics as { waitAsync?: unknown }).waitAsync === 'function'
+  );
+}
+
+type WaitAsync = (
+  a: Int32Array,
+  index: number,
+  value: number,
+  timeout?: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+/** What the worker posts on the port for an answer that did not fit its slot. */
+interface PortAnswer {
+  slot: number;
+  seq: number;
+  ok: boolean;
+  value: unknown;
+}
+
+interface Pending {
+  seq: number;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  /** Its method's number, and when it was sent (performance.now()). */
+  method: number;
+  sentAt: number;
+}
+
+interface Queued extends Pending {
+  bytes: Uint8Array;
+}
+
+function layout(sab: SharedArrayBuffer, slotBytes: number) {
+  const words = new Int32Array(sab);
+  const bytes = new Uint8Array(sab);
+  const head = (slot: number) => (HEADER_BYTES + slot * (SLOT_HEAD + slotBytes)) >> 2;
+  const data = (slot: number) => HEADER_BYTES + slot * (SLOT_HEAD + slotBytes) + SLOT_HEAD;
+  return { words, bytes, head, data };
+}
+
+/** The page's end of one worker's channel. */
+export class FastChannel {
+  readonly sab: SharedArrayBuffer;
+  readonly port: MessagePort;
+  /** The end to give the worker (transferred with openFastChannel). */
+  readonly workerPort: MessagePort;
+  readonly slots: number;
+  readonly slotBytes: number;
+  private readonly pageSpinMs: number;
+  readonly workerSpinMs: number;
+  /** Answers the page found while polling, and after waiting. */
+  spinHits = 0;
+  waits = 0;
+  private readonly mem: ReturnType<typeof layout>;
+  private readonly pending: (Pending | null)[];
+  private readonly queue: Queued[] = [];
+  private inflight = 0;
+  private seq = 0;
+  private polling = false;
+  private closed: unknown = null;
+  /** Calls carried, and calls that went by postMessage because they did not fit. */
+  calls = 0;
+  fallbacks = 0;
+  private readonly scratch = new Writer();
+  /** ms each method usually takes to answer (running mean), by method number. */
+  private readonly typicalMs: number[] = [];
+
+  constructor(options: FastChannelOptions = {}) {
+    this.slots = options.slots ?? 4;
+    this.slotBytes = options.slotBytes ?? 512 * 1024;
+    this.pageSpinMs = options.pageSpinMs ?? PAGE_SPIN_MS;
+    this.workerSpinMs = options.workerSpinMs ?? WORKER_SPIN_MS;
+    this.sab = new SharedArrayBuffer(HEADER_BYTES + this.slots * (SLOT_HEAD + this.slotBytes));
+    this.mem = layout(this.sab, this.slotBytes);
+    this.pending = new Array<Pending | null>(this.slots).fill(null);
+    const channel = new MessageChannel();
+    this.port = channel.port1;
+    this.workerPort = channel.port2;
+    this.port.onmessage = (e: MessageEvent<PortAnswer>) => this.portAnswer(e.data);
+  }
+
+  /**
+   * Sends `method(...args)`; null when the call must go by postMessage
+   * instead (arguments too big or not encodable, or the channel closed).
+   */
+  call(method: FastMethod, args: unknown[]): Promise<unknown> | null {
+    if (this.closed) return null;
+    const id = FAST_METHODS.indexOf(method);
+    const slot = this.freeSlot();
+    try {
+      if (slot >= 0) {
+        const writer = new Writer(this.mem.bytes.subarray(this.mem.data(slot), this.mem.data(slot) + this.slotBytes));
+        writer.value(args);
+        return this.post(slot, id, writer.pos);
+      }
+      this.scratch.reset().value(args);
+      if (this.scratch.pos > this.slotBytes) throw new TooBig('');
+    } catch (e) {
+      if (e instanceof TooBig || e instanceof Unencodable) {
+        this.fallbacks++;
+        return null;
+      }
+      throw e;
+    }
+    // Every slot busy: wait in line.
+    return new Promise((resolve, reject) => {
+      this.queue.push({ seq: 0, resolve, reject, method: id, sentAt: 0, bytes: this.scratch.bytes().slice() });
+    });
+  }
+
+  /** Rejects every call in flight or queued with `error`; later calls go by postMessage. */
+  close(error: unknown): void {
+    if (this.closed) return;
+    this.closed = error;
+    for (let i = 0; i < this.slots; i++) {
+      const p = this.pending[i];
+      this.pending[i] = null;
+      p?.reject(error);
+    }
+    for (const q of this.queue.splice(0)) q.reject(error);
+    this.inflight = 0;
+    this.port.close();
+    Atomics.notify(this.mem.words, RESP_SEQ); // wakes the poller, which sees the channel closed
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private freeSlot(): number {
+    if (this.queue.length > 0) return -1; // keep the order
+    for (let i = 0; i < this.slots; i++) if (this.pending[i] === null) return i;
+    return -1;
+  }
+
+  private post(slot: number, method: number, length: number, waiting?: Queued): Promise<unknown> {
+    const { words, head } = this.mem;
+    const h = head(slot);
+    const seq = ++this.seq;
+    words[h + SEQ] = seq;
+    words[h + METHOD] = method;
+    words[h + LENGTH] = length;
+    Atomics.store(words, h + STATE, REQUEST);
+    Atomics.add(words, REQ_SEQ, 1);
+    Atomics.notify(words, REQ_SEQ);
+    this.calls++;
+    this.inflight++;
+    const sentAt = performance.now();
+    const promise = waiting
+      ? null
+      : new Promise<unknown>((resolve, reject) => (this.pending[slot] = { seq, resolve, reject, method, sentAt }));
+    if (waiting) this.pending[slot] = { seq, resolve: waiting.resolve, reject: waiting.reject, method, sentAt };
+    if (!this.polling) void this.poll();
+    return promise!;
+  }
+
+  /** Reads every answer that is in; returns how many. */
+  private collect(): number {
+    const { words, bytes, head, data } = this.mem;
+    let got = 0;
+    for (let slot = 0; slot < this.slots; slot++) {
+      const p = this.pending[slot];
+      if (!p) continue;
+      const h = head(slot);
+      const state = Atomics.load(words, h + STATE);
+      if (state !== OK && state !== ERROR) continue;
+      let value: unknown,
+        failed = state === ERROR;
+      try {
+        value = decode(bytes.subarray(data(slot), data(slot) + words[h + LENGTH]!));
+      } catch (e) {
+        value = e;
+        failed = true;
+      }
+      this.release(slot);
+      this.learn(p);
+      got++;
+      if (failed) p.reject(value);
+      else p.resolve(value);
+    }
+    return got;
+  }
+
+  /** Keeps a running mean of each method's answer time (see spinWindow). */
+  private learn(p: Pending): void {
+    const ms = performance.now() - p.sentAt;
+    const old = this.typicalMs[p.method];
+    this.typicalMs[p.method] = old === undefined ? ms : 0.8 * old + 0.2 * ms;
+  }
+
+  /**
+   * How long to poll before waiting: long enough for the quickest call in
+   * flight to answer, if its method usually answers within the page's
+   * spin window; otherwise 0 (a poll that cannot catch the answer only
+   * takes a core the worker needs).
+   */
+  private spinWindow(): number {
+    let best = Infinity;
+    for (const p of this.pending) {
+      if (!p) continue;
+      const typical = this.typicalMs[p.method] ?? 0;
+      best = Math.min(best, p.sentAt + typical * 1.5 + 0.02 - performance.now());
+    }
+    return best > this.pageSpinMs ? 0 : Math.max(0, best);
+  }
+
+  /** Frees a slot and gives it to the first call in line. */
+  private release(slot: number): void {
+    const h = this.mem.head(slot);
+    Atomics.store(this.mem.words, h + STATE, FREE);
+    this.pending[slot] = null;
+    this.inflight--;
+    const next = this.queue.shift();
+    if (next) {
+      const at = this.mem.data(slot);
+      this.mem.bytes.set(next.bytes, at);
+      void this.post(slot, next.method, next.bytes.length, next);
+    }
+  }
+
+  private portAnswer(a: PortAnswer): void {
+    const p = this.pending[a.slot];
+    if (!p || p.seq !== a.seq) return;
+    this.release(a.slot);
+    if (a.ok) p.resolve(a.value);
+    else p.reject(a.value);
+  }
+
+  /** Polls for answers while calls are in flight: a bounded spin, then waitAsync. */
+  private async poll(): Promise<void> {
+    this.polling = true;
+    const words = this.mem.words;
+    let spinUntil = performance.now() + this.spinWindow();
+    let waited = false;
+    try {
+      while (this.inflight > 0 && !this.closed) {
+        const seen = Atomics.load(words, RESP_SEQ);
+        if (this.collect() > 0) {
+          if (!waited) this.spinHits++;
+          waited = false;
+          spinUntil = performance.now() + this.spinWindow();
+          continue;
+        }
+        if (performance.now() < spinUntil) {
+          await null; // lets the caller's code (and other calls' sends) run
+          continue;
+        }
+        const w = waitAsync(words, RESP_SEQ, seen);
+        this.waits++;
+        waited = true;
+        if (w.async) await w.value;
+        spinUntil = performance.now() + this.spinWindow();
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+}
+
+/** The API the worker serves on the channel (its WorkerApi object). */
+type Served = Record<FastMethod, (...args: never[]) => Promise<unknown>>;
+
+/**
+ * The worker's end: serves the channel's requests with the same methods
+ * Comlink calls, until the worker dies. Returns at once.
+ */
+export function serveFastChannel(
+  sab: SharedArrayBuffer,
+  port: MessagePort,
+  api: Served,
+  slotBytes: number,
+  spinMs: number,
+): void {
+  const { words, bytes, head, data } = layout(sab, slotBytes);
+  const slots = (sab.byteLength - HEADER_BYTES) / (SLOT_HEAD + slotBytes);
+  let busyUntil = 0;
+  /** Handlers started and not settled. */
+  let running = 0;
+
+  const answer = (slot: number, seq: number, ok: boolean, value: unknown) => {
+    const h = head(slot);
+    if (Atomics.load(words, h + SEQ) !== seq) return; // never: a slot is reused only once answered
+    try {
+      const writer = new Writer(bytes.subarray(data(slot), data(slot) + slotBytes));
+      writer.value(value);
+      words[h + LENGTH] = writer.pos;
+      Atomics.store(words, h + STATE, ok ? OK : ERROR);
+    } catch (e) {
+      if (!(e instanceof TooBig || e instanceof Unencodable)) throw e;
+      Atomics.store(words, h + STATE, PORT); // before the message: the page frees the slot on it
+      port.postMessage({ slot, seq, ok, value } satisfies PortAnswer);
+    }
+    Atomics.add(words, RESP_SEQ, 1);
+    Atomics.notify(words, RESP_SEQ);
+    busyUntil = performance.now() + spinMs;
+  };
+
+  /** Starts every request that is in, in the order sent. */
+  const take = () => {
+    const ready: { slot: number; seq: number }[] = [];
+    for (let slot = 0; slot < slots; slot++) {
+      const h = head(slot);
+      if (Atomics.load(words, h + STATE) === REQUEST) ready.push({ slot, seq: words[h + SEQ]! });
+    }
+    ready.sort((a, b) => a.seq - b.seq);
+    for (const { slot, seq } of ready) {
+      const h = head(slot);
+      const method = FAST_METHODS[words[h + METHOD]!];
+      let args: unknown[];
+      try {
+        args = decode(bytes.subarray(data(slot), data(slot) + words[h + LENGTH]!)) as unknown[];
+      } catch (e) {
+        Atomics.store(words, h + STATE, TAKEN);
+        answer(slot, seq, false, { code: 'INTERNAL', message: `fast path: ${String(e)}` });
+        continue;
+      }
+      Atomics.store(words, h + STATE, TAKEN);
+      running++;
+      const fn = method ? (api[method] as (...a: unknown[]) => Promise<unknown>) : undefined;
+      const run = fn
+        ? Promise.resolve().then(() => fn(...args))
+        : Promise.reject({ code: 'INTERNAL', message: `fast path: no method ${words[h + METHOD]}` });
+      run.then(
+        (v) => (running--, answer(slot, seq, true, v)),
+        (e: unknown) => (running--, answer(slot, seq, false, e)),
+      );
+    }
+  };
+
+  // A task turn for the worker's event loop (Comlink, timers), at least every YIELD_MS.
+  const turn = new MessageChannel();
+  let turnTaken: (() => void) | null = null;
+  turn.port1.onmessage = () => turnTaken?.();
+  const yieldTurn = () =>
+    new Promise<void>((resolve) => {
+      turnTaken = resolve;
+      turn.port2.postMessage(null);
+    });
+
+  void (async () => {
+    let seen = 0;
+    let turnAt = performance.now();
+    let microTurns = 0;
+    for (;;) {
+      if (performance.now() - turnAt > YIELD_MS) {
+        await yieldTurn();
+        turnAt = performance.now();
+      }
+      const now = Atomics.load(words, REQ_SEQ);
+      if (now !== seen) {
+        seen = now;
+        microTurns = 0;
+        take();
+        busyUntil = performance.now() + spinMs;
+        continue;
+      }
+      const left = busyUntil - performance.now();
+      if (running > 0) {
+        // A handler is running. Most settle within a few microtasks; one that
+        // waits for a task (storage, a router being built) gets the event
+        // loop: the wait ends on the next request or after 1 ms.
+        if (microTurns++ < 16) {
+          await null;
+          continue;
+        }
+        const w = waitAsync(words, REQ_SEQ, seen, 1);
+        if (w.async) await w.value;
+        turnAt = performance.now();
+        continue;
+      }
+      microTurns = 0;
+      if (left > 0) {
+        // Nothing running: sleep in the kernel until the page's next
+        // request (or the window's end) without burning a core, which a
+        // two-core machine cannot spare. Blocks this worker's event loop
+        // for at most `left` ms.
+        Atomics.wait(words, REQ_SEQ, seen, Math.min(left, 0.1));
+        continue;
+      }
+      const w = waitAsync(words, REQ_SEQ, seen);
+      if (w.async) await w.value;
+      turnAt = performance.now();
+    }
+  })();
+}

@@ -1,0 +1,313 @@
+/**
+ * The byte encoding of the fast call path (fast-channel.ts): the arguments
+ * and results of the hot WorkerApi methods, written into a
+ * SharedArrayBuffer slot instead of being structured-cloned by postMessage.
+ *
+ * It covers what those methods exchange: undefined, null, booleans,
+ * numbers, strings, arrays, plain objects, typed arrays and ArrayBuffers.
+ * Anything else (a Map, a class instance, a DataView…) throws
+ * `Unencodable`, and the caller sends the value the ordinary way
+ * (postMessage), so the fast path never changes what a call accepts.
+ *
+ * Layout: one tag byte per value, then its payload, little-endian:
+ *   undefined | null | false | true                     (tag only)
+ *   int32: 4 bytes; float64: 8 bytes
+ *   string: u32 byte length + UTF-8
+ *   array: u32 length + values; object: u32 count + (string key, value)…
+ *   typed array: u8 kind + u32 byte length + bytes; ArrayBuffer: u32 length + bytes
+ * Typed arrays and buffers decode as fresh copies (never views of the
+ * channel's shared memory, never views of one another).
+ */
+
+const UNDEFINED = 0,
+  NULL = 1,
+  FALSE = 2,
+  TRUE = 3,
+  INT32 = 4,
+  FLOAT64 = 5,
+  STRING = 6,
+  ARRAY = 7,
+  OBJECT = 8,
+  TYPED = 9,
+  BUFFER = 10;
+
+type TypedCtor = { new (buffer: ArrayBuffer): ArrayBufferView; readonly BYTES_PER_ELEMENT: number };
+const TYPED_KINDS: readonly TypedCtor[] = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+];
+
+/** A value the codec does not carry (the call then goes by postMessage). */
+export class Unencodable extends Error {}
+/** The encoding does not fit the fixed-size target. */
+export class TooBig extends Error {}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/**
+ * Writes values into a byte array: a fixed one (a slot of shared memory;
+ * TooBig past its end) or its own, grown as needed.
+ */
+export class Writer {
+  private u8: Uint8Array;
+  private view: DataView;
+  pos = 0;
+
+  /** `target`: write there, at most its length; none: a private buffer that grows. */
+  constructor(
+    target?: Uint8Array,
+    private readonly growable = target === undefined,
+  ) {
+    this.u8 = target ?? new Uint8Array(4096);
+    this.view = new DataView(this.u8.buffer, this.u8.byteOffset, this.u8.byteLength);
+  }
+
+  /** The bytes written so far (a view; valid until the next write). */
+  bytes(): Uint8Array {
+    return this.u8.subarray(0, this.pos);
+  }
+
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.u8.length) return;
+    if (!this.growable) throw new TooBig(`the encoding needs more than ${this.u8.length} bytes`);
+    let size = this.u8.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.u8.subarray(0, this.pos));
+    this.u8 = grown;
+    this.view = new DataView(grown.buffer);
+  }
+
+  private tag(t: number): void {
+    this.room(1);
+    this.u8[this.pos++] = t;
+  }
+
+  private u32(v: number): void {
+    this.room(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  private raw(bytes: Uint8Array): void {
+    this.u32(bytes.length);
+    this.room(bytes.length);
+    this.u8.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  private string(s: string): void {
+    const n = s.length;
+    this.room(4 + n);
+    const at = this.pos + 4;
+    let i = 0;
+    // ASCII, byte by byte (most keys and codes); the rest through TextEncoder.
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      this.u8[at + i] = c;
+    }
+    if (i === n) {
+      this.view.setUint32(this.pos, n, true);
+      this.pos = at + n;
+      return;
+    }
+    this.raw(utf8.encode(s)); // rare: not worth encodeInto's checks (it refuses shared memory)
+  }
+
+  value(v: unknown): void {
+    switch (typeof v) {
+      case 'undefined':
+        return this.tag(UNDEFINED);
+      case 'boolean':
+        return this.tag(v ? TRUE : FALSE);
+      case 'number':
+        if ((v | 0) === v && !Object.is(v, -0)) {
+          this.room(5);
+          this.u8[this.pos] = INT32;
+          this.view.setInt32(this.pos + 1, v, true);
+          this.pos += 5;
+        } else {
+          this.room(9);
+          this.u8[this.pos] = FLOAT64;
+          this.view.setFloat64(this.pos + 1, v, true);
+          this.pos += 9;
+        }
+        return;
+      case 'string':
+        this.tag(STRING);
+        return this.string(v);
+      case 'object':
+        return this.object(v);
+      default:
+        throw new Unencodable(`a ${typeof v} is not carried by the fast path`);
+    }
+  }
+
+  private object(v: object | null): void {
+    if (v === null) return this.tag(NULL);
+    if (Array.isArray(v)) {
+      this.tag(ARRAY);
+      this.u32(v.length);
+      for (let i = 0; i < v.length; i++) this.value(v[i]);
+      return;
+    }
+    if (ArrayBuffer.isView(v)) {
+      const kind = TYPED_KINDS.findIndex((ctor) => v instanceof ctor);
+      if (kind < 0) throw new Unencodable('a DataView is not carried by the fast path');
+      this.tag(TYPED);
+      this.room(1);
+      this.u8[this.pos++] = kind;
+      return this.raw(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    }
+    if (v instanceof ArrayBuffer) {
+      this.tag(BUFFER);
+      return this.raw(new Uint8Array(v));
+    }
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null)
+      throw new Unencodable('only plain objects are carried by the fast path');
+    const keys = Object.keys(v);
+    this.tag(OBJECT);
+    this.u32(keys.length);
+    for (const key of keys) {
+      this.string(key);
+      this.value((v as Record<string, unknown>)[key]);
+    }
+  }
+}
+
+/** Reads one value written by Writer from `u8` (shared memory or not), starting at `start`. */
+export function decode(u8: Uint8Array, start = 0): unknown {
+  const reader = new Reader(u8, start);
+  return reader.value();
+}
+
+/** Short ASCII strings decoded before, by a hash of their bytes (see Reader.string). */
+const shortStrings = new Map<number, string>();
+
+function sameAscii(s: string, u8: Uint8Array, at: number, n: number): boolean {
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== u8[at + i]) return false;
+  return true;
+}
+
+class Reader {
+  private readonly view: DataView;
+  constructor(
+    private readonly u8: Uint8Array,
+    private pos: number,
+  ) {
+    this.view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  }
+
+  private u32(): number {
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  /** A fresh copy of the next n bytes (an ArrayBuffer of its own). */
+  private copy(n: number): ArrayBuffer {
+    const out = new Uint8Array(n);
+    out.set(this.u8.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return out.buffer;
+  }
+
+  private string(): string {
+    const n = this.u32();
+    const at = this.pos,
+      end = at + n;
+    this.pos = end;
+    if (n <= 48) {
+      // Short ASCII strings (keys, codes, names) repeat from call to call:
+      // looked up by a hash of their bytes instead of built again.
+      let hash = 0x811c9dc5 ^ n,
+        i = at;
+      for (; i < end; i++) {
+        const c = this.u8[i]!;
+        if (c >= 0x80) break;
+        hash = Math.imul(hash ^ c, 0x01000193);
+      }
+      if (i === end) {
+        const known = shortStrings.get(hash);
+        if (known !== undefined && sameAscii(known, this.u8, at, n)) return known;
+        let s = '';
+        for (let j = at; j < end; j++) s += String.fromCharCode(this.u8[j]!);
+        if (shortStrings.size >= 8192) shortStrings.clear();
+        shortStrings.set(hash, s);
+        return s;
+      }
+    }
+    // TextDecoder refuses views of shared memory: decode a copy.
+    return utf8Decoder.decode(this.u8.slice(at, end));
+  }
+
+  value(): unknown {
+    const tag = this.u8[this.pos++];
+    switch (tag) {
+      case UNDEFINED:
+        return undefined;
+      case NULL:
+        return null;
+      case FALSE:
+        return false;
+      case TRUE:
+        return true;
+      case INT32: {
+        const v = this.view.getInt32(this.pos, true);
+        this.pos += 4;
+        return v;
+      }
+      case FLOAT64: {
+        const v = this.view.getFloat64(this.pos, true);
+        this.pos += 8;
+        return v;
+      }
+      case STRING:
+        return this.string();
+      case ARRAY: {
+        const n = this.u32();
+        const out = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) out[i] = this.value();
+        return out;
+      }
+      case OBJECT: {
+        const n = this.u32();
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const key = this.string();
+          const v = this.value();
+          if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true });
+          else out[key] = v;
+        }
+        return out;
+      }
+      case TYPED: {
+        const ctor = TYPED_KINDS[this.u8[this.pos++]!];
+        if (!ctor) throw new Error('fast path: unknown typed array kind');
+        return new ctor(this.copy(this.u32()));
+      }
+      case BUFFER:
+        return this.copy(this.u32());
+      default:
+        throw new Error(`fast path: unknown tag ${String(tag)} at byte ${this.pos - 1}`);
+    }
+  }
+}
