@@ -1278,16 +1278,22 @@ export class Bindings {
 
   /** @internal packs texts as one UTF-8 blob + offsets in wasm memory. */
   putTexts(s: Scratch, texts: readonly string[]): { blob: number; offsets: number } {
-    const enc = new TextEncoder();
-    const parts = texts.map((t) => {
+    // UTF-8 straight into the module's memory: at most 3 bytes per UTF-16 unit.
+    let units = 0;
+    for (const t of texts) {
       if (typeof t !== 'string') throw new ElexError('INVALID_ARGUMENT', 'texts must be strings');
-      return enc.encode(t);
-    });
-    const offsets = new Uint32Array(parts.length + 1);
-    for (let i = 0; i < parts.length; i++) offsets[i + 1] = offsets[i]! + parts[i]!.length;
-    const blob = new Uint8Array(offsets[parts.length]!);
-    parts.forEach((p, i) => blob.set(p, offsets[i]!));
-    return { blob: s.put(blob), offsets: s.put(offsets) };
+      units += t.length;
+    }
+    const blob = s.alloc(Math.max(1, units * 3));
+    const offsets = new Uint32Array(texts.length + 1);
+    const u8 = this.cached().u8;
+    let at = 0;
+    for (let i = 0; i < texts.length; i++) {
+      const t = texts[i]!;
+      at += t.length === 0 ? 0 : encoder.encodeInto(t, u8.subarray(blob + at, blob + at + t.length * 3)).written;
+      offsets[i + 1] = at;
+    }
+    return { blob, offsets: s.put(offsets) };
   }
 
   /** @internal */

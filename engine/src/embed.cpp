@@ -62,16 +62,26 @@ void stem(std::string& w) {
     w.erase(w.size() - 1);
 }
 
-void emit(std::string w, std::vector<std::string>* out) {
+/// Appends `w` lower-cased, unless it is a stop word; stems it.
+void emit(std::string_view w, std::vector<std::string>* out) {
   if (w.empty()) return;
-  for (char& c : w) c = lower(c);
-  if (stop(w)) return;
-  stem(w);
-  out->push_back(std::move(w));
+  std::string& t = out->emplace_back(w);
+  for (char& c : t) c = lower(c);
+  if (stop(t)) {
+    out->pop_back();
+    return;
+  }
+  stem(t);
+}
+
+/// Appends `w` lower-cased, as it is.
+void emit_whole(std::string_view w, std::vector<std::string>* out) {
+  std::string& t = out->emplace_back(w);
+  for (char& c : t) c = lower(c);
 }
 
 /// Splits one identifier part at camelCase, acronym and digit boundaries.
-void split_camel(const std::string& p, std::vector<std::string>* out) {
+void split_camel(std::string_view p, std::vector<std::string>* out) {
   std::size_t start = 0;
   for (std::size_t i = 1; i <= p.size(); ++i) {
     bool cut = i == p.size();
@@ -82,17 +92,17 @@ void split_camel(const std::string& p, std::vector<std::string>* out) {
             (is_upper(a) && is_upper(b) && i + 1 < p.size() && is_lower(p[i + 1])) || b == '_';
     }
     if (cut) {
-      std::string piece = p.substr(start, i - start);
-      if (!piece.empty() && piece[0] == '_') piece.erase(0, 1);
+      std::string_view piece = p.substr(start, i - start);
+      if (!piece.empty() && piece[0] == '_') piece.remove_prefix(1);
       emit(piece, out);
       start = i;
     }
   }
 }
 
-void word_tokens(const std::string& word, std::vector<std::string>* out) {
+void word_tokens(std::string_view word, std::vector<std::string>* out) {
   // Dotted identifiers: the whole, then each part.
-  if (word.find('.') != std::string::npos) {
+  if (word.find('.') != std::string_view::npos) {
     std::string parts_whole;
     bool any = false;
     std::size_t start = 0;
@@ -106,11 +116,7 @@ void word_tokens(const std::string& word, std::vector<std::string>* out) {
         start = i + 1;
       }
     }
-    if (parts_whole.find('.') != std::string::npos) {
-      std::string w = parts_whole;
-      for (char& c : w) c = lower(c);
-      out->push_back(w);
-    }
+    if (parts_whole.find('.') != std::string::npos) emit_whole(parts_whole, out);
     start = 0;
     for (std::size_t i = 0; i <= word.size(); ++i)
       if (i == word.size() || word[i] == '.') {
@@ -127,9 +133,7 @@ void word_tokens(const std::string& word, std::vector<std::string>* out) {
       mixed = true;
   }
   if (mixed) {
-    std::string w = word;
-    for (char& c : w) c = lower(c);
-    out->push_back(w);  // the identifier as a whole, unstemmed
+    emit_whole(word, out);  // the identifier as a whole, unstemmed
     split_camel(word, out);
   } else {
     emit(word, out);
@@ -185,7 +189,7 @@ void tokenize(const char* text, std::size_t len, std::vector<std::string>* out) 
       while (j < len && (is_word(text[j]) ||
                          (text[j] == '.' && j + 1 < len && is_alpha(text[j + 1]) && j > i)))
         ++j;
-      word_tokens(std::string(text + i, j - i), out);
+      word_tokens(std::string_view(text + i, j - i), out);
       i = j;
     } else {
       ++i;

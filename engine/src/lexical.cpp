@@ -38,6 +38,17 @@ Status Index::add(std::uint32_t doc, std::uint32_t field, const char* text, std:
                 embed::kMaxTextBytes);
   std::vector<std::string> tokens;
   embed::tokenize(text, len, &tokens);
+  return add_tokens(doc, field, tokens);
+}
+
+Status Index::add_tokens(std::uint32_t doc, std::uint32_t field,
+                         const std::vector<std::string>& tokens) {
+  if (finished_)
+    return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is finished; add before finish()");
+  if (field >= kFieldCount)
+    return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
+  if (doc >= kMaxDocuments)
+    return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
   if (doc >= docs_) {
     docs_ = doc + 1;
     len_.resize(std::size_t(docs_) * kFieldCount, 0.0f);

@@ -167,8 +167,20 @@ Status Router::build(const Spec& s) {
   }
   phases_.vectors = ms_since(t0);
 
-  // Lexical: one document per feature, IDF over the whole catalog.
+  // Lexical: one document per feature, IDF over the whole catalog. Each
+  // item's name is tokenised once (an item may be in many features' lists),
+  // for the lexical index and the item words.
   t0 = std::chrono::steady_clock::now();
+  std::vector<std::vector<std::string>> item_tokens(I);
+  std::vector<std::uint8_t> tokenised(I, 0);
+  const auto tokens_of = [&](std::uint32_t i) -> const std::vector<std::string>& {
+    if (!tokenised[i]) {
+      tokenised[i] = 1;
+      const std::string_view t = clip(s.item_names[i]);
+      embed::tokenize(t.data(), t.size(), &item_tokens[i]);
+    }
+    return item_tokens[i];
+  };
   const auto add = [&](std::size_t doc, std::uint32_t field, std::string_view t) -> Status {
     t = clip(t);
     if (t.empty()) return ELEX_OK;
@@ -180,7 +192,8 @@ Status Router::build(const Spec& s) {
     for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j) {
       const std::uint32_t i = s.feature_items[j];
       const std::uint32_t field = s.item_kinds[i] == kKpi ? lexical::kKpis : lexical::kIdentifiers;
-      if (Status st = add(f, field, s.item_names[i]); st != ELEX_OK) return st;
+      if (Status st = lexical_.add_tokens(std::uint32_t(f), field, tokens_of(i)); st != ELEX_OK)
+        return st;
     }
   }
   for (std::size_t g = 0; g + 1 < s.glossary.size(); g += 2) {
@@ -246,11 +259,10 @@ Status Router::build(const Spec& s) {
   std::vector<std::uint32_t> name, desc;
   std::vector<std::pair<std::uint32_t, std::uint32_t>>
       postings;  // word, item (weight: high bit = ½)
-  const auto unique_ids = [&](std::string_view t, std::vector<std::uint32_t>* out) {
-    t = clip(t);
-    embed::tokenize(t.data(), t.size(), &toks);
+  const auto unique_ids = [&](const std::vector<std::string>& tokens,
+                              std::vector<std::uint32_t>* out) {
     out->clear();
-    for (const std::string& tok : toks) {
+    for (const std::string& tok : tokens) {
       const std::uint32_t id = words_.try_emplace(tok, std::uint32_t(words_.size())).first->second;
       if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
     }
@@ -258,23 +270,29 @@ Status Router::build(const Spec& s) {
   for (std::size_t i = 0; i < I; ++i) {
     if (!wanted[i]) continue;
     const std::uint32_t item = std::uint32_t(F + i);
-    unique_ids(s.item_names[i], &name);
-    unique_ids(s.item_descriptions[i], &desc);
+    unique_ids(tokens_of(std::uint32_t(i)), &name);
+    const std::string_view d = clip(s.item_descriptions[i]);
+    embed::tokenize(d.data(), d.size(), &toks);
+    unique_ids(toks, &desc);
     name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
     for (std::uint32_t x : name) postings.emplace_back(x, item);
     for (std::uint32_t x : desc)
       if (std::find(name.begin(), name.end(), x) == name.end())
         postings.emplace_back(x, item | 0x80000000u);
   }
-  std::sort(postings.begin(), postings.end());
+  // Postings by word (a counting sort: items stay in item order).
   word_off_.assign(words_.size() + 1, 0);
   for (const auto& p : postings) ++word_off_[p.first + 1];
   for (std::size_t x = 0; x < words_.size(); ++x) word_off_[x + 1] += word_off_[x];
   word_items_.resize(postings.size());
   word_weights_.resize(postings.size());
-  for (std::size_t x = 0; x < postings.size(); ++x) {
-    word_items_[x] = postings[x].second & 0x7FFFFFFFu;
-    word_weights_[x] = (postings[x].second & 0x80000000u) ? 0.5f : 1.0f;
+  {
+    std::vector<std::uint32_t> fill(word_off_.begin(), word_off_.end() - 1);
+    for (const auto& [word, item] : postings) {
+      const std::uint32_t x = fill[word]++;
+      word_items_[x] = item & 0x7FFFFFFFu;
+      word_weights_[x] = (item & 0x80000000u) ? 0.5f : 1.0f;
+    }
   }
   item_hit_.assign(F + I, 0);
   phases_.items = ms_since(t0);

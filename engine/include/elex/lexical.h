@@ -62,6 +62,9 @@ class Index {
   /// Adds `text` to field `field` of document `doc` (any order; text adds up).
   [[nodiscard]] Status add(std::uint32_t doc, std::uint32_t field, const char* text,
                            std::size_t len);
+  /// add() of a text already tokenised (embed::tokenize).
+  [[nodiscard]] Status add_tokens(std::uint32_t doc, std::uint32_t field,
+                                  const std::vector<std::string>& tokens);
   /// A glossary entry: `term` means `expansion` (each one or more words).
   [[nodiscard]] Status add_synonym(const char* term, std::size_t term_len, const char* expansion,
                                    std::size_t expansion_len);
