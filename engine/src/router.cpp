@@ -613,10 +613,17 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
       x.score += w * best;
     }
   // Ranked on the raw score, which is then squashed into [0, 1].
-  std::stable_sort(wide->begin(), wide->end(), [&](const Routed& x, const Routed& y) {
+  // (Codes are unique: the order is total, so a plain sort of positions.)
+  order_.resize(wide->size());
+  for (std::uint32_t r = 0; r < order_.size(); ++r) order_[r] = r;
+  std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const Routed &x = (*wide)[a], &y = (*wide)[b];
     if (x.score != y.score) return x.score > y.score;
     return codes_[x.feature] < codes_[y.feature];
   });
+  sorted_.clear();
+  for (std::uint32_t r : order_) sorted_.push_back(std::move((*wide)[r]));
+  wide->swap(sorted_);
   for (Routed& x : *wide) x.score = squash(x.score);
   // `matched` of the k returned: exact hits, then the items by word
   // overlap, then the vector hits.
@@ -636,9 +643,12 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
       if (score >= kItemMin) found_.push_back({item, false, score});
     }
     if (found_.empty()) continue;
-    std::stable_sort(found_.begin(), found_.end(), [&](const Match& a, const Match& b) {
+    // By score, then name, then the order of the feature's lists.
+    std::sort(found_.begin(), found_.end(), [&](const Match& a, const Match& b) {
       if (a.score != b.score) return a.score > b.score;
-      return item_names_[a.item] < item_names_[b.item];
+      if (item_names_[a.item] != item_names_[b.item])
+        return item_names_[a.item] < item_names_[b.item];
+      return a.item < b.item;
     });
     std::vector<Match> merged;
     for (const Match& m : x.matched)

@@ -219,6 +219,7 @@ class Router {
   std::vector<double> item_hit_;  // per item: the question's word weight it holds
   std::vector<std::uint32_t> item_touched_;
   std::vector<Match> found_;
+  std::vector<Routed> sorted_;
   void touch(std::uint32_t h);
 };
 
