@@ -420,7 +420,13 @@ if (route)
       `### ${set.name}`,
       `${whole(set.questions)} questions on ${whole(set.features)} features. ELEX ${E.variant}, ${E.workers} worker(s): ` +
         `engine ready ${num(E.readyMs)} ms and router ready ${num(E.routerReadyMs)} ms after createEngine() (build ${num(E.routerBuildMs)} ms); ` +
-        `route p50 / p95 ${num(E.routeMs?.p50)} / ${num(E.routeMs?.p95)} ms; query p50 / p95 ${num(E.totalMs?.p50)} / ${num(E.totalMs?.p95)} ms.`,
+        `route p50 / p95 ${num(E.routeMs?.p50)} / ${num(E.routeMs?.p95)} ms; query p50 / p95 ${num(E.totalMs?.p50)} / ${num(E.totalMs?.p95)} ms` +
+        (E.stagesMs
+          ? ` (by stage, p50 / p95: ${Object.entries(E.stagesMs)
+              .filter(([k]) => k !== 'total')
+              .map(([k, v]) => `${k} ${num(v.p50)} / ${num(v.p95)}`)
+              .join(', ')}; gather is the transport, scheduling and the page's share).`
+          : '.'),
     );
     const share = (s, k) => (s?.n ? s[k] / s.n : null);
     const groups = { ...E.bySplit, ...E.byStyle };

@@ -1278,22 +1278,22 @@ export class Bindings {
 
   /** @internal packs texts as one UTF-8 blob + offsets in wasm memory. */
   putTexts(s: Scratch, texts: readonly string[]): { blob: number; offsets: number } {
-    // UTF-8 straight into the module's memory: at most 3 bytes per UTF-16 unit.
+    // UTF-8 into one unshared buffer (encodeInto refuses shared memory), at
+    // most 3 bytes per UTF-16 unit, then one copy into the module's memory.
     let units = 0;
     for (const t of texts) {
       if (typeof t !== 'string') throw new ElexError('INVALID_ARGUMENT', 'texts must be strings');
       units += t.length;
     }
-    const blob = s.alloc(Math.max(1, units * 3));
+    const buf = new Uint8Array(Math.max(1, units * 3));
     const offsets = new Uint32Array(texts.length + 1);
-    const u8 = this.cached().u8;
     let at = 0;
     for (let i = 0; i < texts.length; i++) {
       const t = texts[i]!;
-      at += t.length === 0 ? 0 : encoder.encodeInto(t, u8.subarray(blob + at, blob + at + t.length * 3)).written;
+      if (t.length > 0) at += encoder.encodeInto(t, buf.subarray(at)).written;
       offsets[i + 1] = at;
     }
-    return { blob, offsets: s.put(offsets) };
+    return { blob: s.put(buf.subarray(0, Math.max(1, at))), offsets: s.put(offsets) };
   }
 
   /** @internal */

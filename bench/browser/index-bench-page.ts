@@ -288,10 +288,15 @@ async function routeBench(catalog: Catalog | null, questions: string[], routing?
   const readyMs = performance.now() - t0;
   const routers = await e.routerReady();
   const builtMs = performance.now() - t0;
-  const results: { top: string[]; routeMs: number; totalMs: number }[] = [];
+  const results: { top: string[]; routeMs: number; totalMs: number; timings: Record<string, number> }[] = [];
   for (const q of questions) {
     const r = await e.query(q, { k: 5 });
-    results.push({ top: r.features.map((f) => f.code), routeMs: r.timings.route, totalMs: r.timings.total });
+    results.push({
+      top: r.features.map((f) => f.code),
+      routeMs: r.timings.route,
+      totalMs: r.timings.total,
+      timings: { ...r.timings },
+    });
   }
   const info = e.info();
   await e.close();

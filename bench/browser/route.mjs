@@ -16,6 +16,7 @@
 // bench/report/route-bench.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { bm25Peer } from '../bm25-peer.mjs';
+import os from 'node:os';
 import { median, openBenchPage } from './harness.mjs';
 
 const FACTS = '../shared/data/ran-feature-facts.json';
@@ -93,6 +94,20 @@ try {
             0.95,
           ),
         },
+        // The query cycle by stage (QueryResult.timings): route and agents
+        // in the worker, gather = the rest (transport, scheduling, the page).
+        stagesMs: Object.fromEntries(
+          ['route', 'agents', 'gather', 'total'].map((k) => [
+            k,
+            {
+              p50: median(elex.results.map((r) => r.timings[k])),
+              p95: pct(
+                elex.results.map((r) => r.timings[k]),
+                0.95,
+              ),
+            },
+          ]),
+        ),
         byStyle: score(set.questions, elexTops, by),
         bySplit: score(set.questions, elexTops, bySplit),
       },
@@ -167,6 +182,14 @@ try {
     console.log(`\n${entry.name}: ${entry.questions} questions on ${entry.features} features`);
     console.log(
       `  ELEX (${elex.variant}, ${elex.workers} worker(s)): engine ready ${elex.readyMs.toFixed(0)} ms, router ready ${elex.builtMs.toFixed(0)} ms after createEngine() (build ${elex.routerBuildMs.toFixed(0)} ms); route p50 ${entry.elex.routeMs.p50.toFixed(3)} ms, p95 ${entry.elex.routeMs.p95.toFixed(3)} ms; query p95 ${entry.elex.totalMs.p95.toFixed(2)} ms`,
+    );
+    console.log(
+      `  query cycle by stage, p50 / p95 ms: ${Object.entries(entry.elex.stagesMs)
+        .map(([k, v]) => `${k} ${v.p50.toFixed(3)} / ${v.p95.toFixed(3)}`)
+        .join(', ')}; load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' / ')}`,
     );
     console.log(
       `  ${'group'.padEnd(26)} ${'n'.padStart(4)}   ELEX top-1 / top-5   MiniSearch top-1 / top-5   + split ids top-1 / top-5`,
