@@ -282,9 +282,14 @@ async function queryBench(questions: { q: string; expected: string; kind: string
  * catalog): the top 5 features of each question, its route and total ms,
  * and the router build time (createEngine() → routerReady()).
  */
-async function routeBench(catalog: Catalog | null, questions: string[], routing?: RoutingOptions) {
+async function routeBench(
+  catalog: Catalog | null,
+  questions: string[],
+  routing?: RoutingOptions,
+  variant?: 'simd-mt' | 'simd' | 'scalar',
+) {
   const t0 = performance.now();
-  const e = await createEngine({ ...(catalog ? { catalog } : {}), routing });
+  const e = await createEngine({ ...(catalog ? { catalog } : {}), routing, ...(variant ? { variant } : {}) });
   const readyMs = performance.now() - t0;
   const routers = await e.routerReady();
   const builtMs = performance.now() - t0;
