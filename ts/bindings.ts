@@ -489,7 +489,16 @@ export class Bindings {
       );
       return this.u32()[out >>> 2]!;
     });
-    return new IndexHandle(this, ptr, o.dim);
+    const ix = new IndexHandle(this, ptr, o.dim);
+    if (o.capacity > 0) {
+      try {
+        ix.reserve(o.capacity);
+      } catch (e) {
+        ix.close();
+        throw e;
+      }
+    }
+    return ix;
   }
 
   /** An index from bytes written by IndexHandle.save(); damaged bytes give a coded error. */
