@@ -23,7 +23,7 @@ const quantization = quantArg ?? (process.argv.includes('--int8') ? 'int8' : 'no
 if (!['none', 'int8', 'int8+f32'].includes(quantization)) throw new Error(`unknown --quant=${quantization}`);
 const quantLabel = (q) => ({ int8: ', int8 codes', 'int8+f32': ', int8 codes + f32 re-rank' })[q] ?? '';
 const withHnswlib = !process.argv.includes('--no-hnswlib');
-const { browser, page, close } = await openBenchPage(4182);
+const { browser, page, close } = await openBenchPage(Number(process.env.BENCH_PORT ?? 4182));
 if (!(await page.evaluate(() => window.elexBench.isolated)))
   throw new Error('the bench page is not cross-origin isolated');
 
@@ -275,7 +275,9 @@ mkdirSync('bench/report', { recursive: true });
 const file = 'bench/report/index-bench.json';
 if ((process.argv.includes('--kernels-only') || millionOnly) && existsSync(file)) {
   const last = JSON.parse(readFileSync(file, 'utf8'));
-  const keep = millionOnly ? ['index', 'kernels', 'kernelBatch', 'kernelRatios', 'nativeBatch'] : ['index', 'million'];
+  const keep = millionOnly
+    ? ['index', 'kernels', 'kernelBatch', 'kernelBatchRuns', 'kernelRatios', 'nativeBatch']
+    : ['index', 'million'];
   for (const key of keep) if (last[key] !== undefined) report[key] = last[key];
   report.partial = { rerun: millionOnly ? 'million' : 'kernels', previous: last.generatedAt };
 }
