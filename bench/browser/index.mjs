@@ -197,7 +197,7 @@ if (!skipKernels) {
     return row;
   });
   console.log(
-    `\nKernels measured as kernels in Chromium: one call = one pass over ${report.kernelBatch[0].count} items (vectors of ${report.kernelBatch[0].dim} for the distance kernels), timed inside wasm in samples of >= 2 ms; us per pass, per run the fastest of ${report.kernelBatchRuns.reps} samples, median of ${report.kernelBatchRuns.runs} runs, the variants taking turns run by run.`,
+    `\nKernels measured as kernels in Chromium: one call = one pass over ${report.kernelBatch[0].count} items (vectors of ${report.kernelBatch[0].dim} for the distance kernels), timed inside wasm in samples of >= 2 ms; us per pass, per run the fastest of ${report.kernelBatchRuns.reps} samples, median of ${report.kernelBatchRuns.runs} runs, the variants taking turns sample by sample.`,
   );
   console.log(
     'ratio = scalar variant / this variant, median of the paired runs (lowest paired run in brackets; a target is met when every run meets it; ratio of the sample medians after the bar); native = SSE2 / scalar twin, g++ -O3, CPU time (g++ auto-vectorises the scalar int8 twin)',
