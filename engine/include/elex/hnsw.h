@@ -6,11 +6,13 @@
 //   level0_  capacity x node_bytes_, node i at level0_ + i * node_bytes_:
 //              u32  link count c (<= M0 = 2M)
 //              u32  links[M0]          internal node numbers, first c valid
-//              f32  vector[dim]        (or i8 codes[dim] padded to 4 bytes)
+//              f32  vector[dim]        (or i8 codes[dim] padded to 4 bytes,
+//                                       then the codes' f32 factor)
 //            quantization Int8 (codes only) packs the links instead:
 //              u24  links[M0]          little-endian, the first 0xFFFFFF ends
 //                                      the list (no count); then the codes
-//            so a 128-d node is 224 bytes instead of 260, and such an index
+//                                      and the factor
+//            so a 128-d node is 228 bytes instead of 264, and such an index
 //            holds at most kMaxPackedNodes nodes. Serialised bytes use the
 //            u32 layout for every quantization (hnsw_io.cpp converts).
 //   labels_  u32 per node: the caller's id
@@ -26,11 +28,12 @@
 // meant for unit vectors (then it ranks like cosine); on unnormalised vectors
 // it is not a metric and recall drops (0.85 at ef 64 on the test set).
 //
-// Quantisation (optional, cosine only): vectors are stored as int8 codes
-// with one scale per index (largest |component| of the first batch / 127;
-// later values clamp). Graph search and the exact scan rank nodes by the
-// int8 dot of the query's codes; the best `rerank` candidates (default
-// max(2k, 16), see search()) are then re-ranked:
+// Quantisation (optional, cosine only): each normalised vector is stored as
+// int8 codes at its own scale (its largest |component| -> 127) followed by
+// an f32 factor that makes factor * codes a unit vector (quant.h
+// quantize_unit). Graph search and the exact scan rank nodes by
+// factor_q * factor_v * the int8 dot of the query's codes; the best `rerank`
+// candidates (default max(2k, 16), see search()) are then re-ranked:
 //   Int8     against the codes with the f32 query (asymmetric distance). The
 //            f32 originals are not kept: that is what saves the memory.
 //   Int8F32  exactly, against the f32 originals (unit length), held in a
