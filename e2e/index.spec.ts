@@ -180,6 +180,55 @@ for (const query of ['?coi=0&workers=2', '?workers=2']) {
   });
 }
 
+test('capacity: every shard reserves its share up front, and adds up to it never grow the index', async ({ page }) => {
+  await openDashboard(page);
+  const r = await page.evaluate(async () => {
+    const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+    const dim = 32,
+      n = 4000;
+    let s = 11;
+    const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1;
+    const data = new Float32Array(n * dim).map(rand);
+    const ids = Array.from({ length: n }, (_, i) => i + 1);
+    const roomy = await engine.createIndex('roomy', { dim, quantization: 'int8', capacity: n });
+    const plain = await engine.createIndex('plain', { dim, quantization: 'int8' });
+    const held = await roomy.stats(),
+      empty = await plain.stats();
+    for (let at = 0; at < n; at += 1000) {
+      await roomy.add(ids.slice(at, at + 1000), data.subarray(at * dim, (at + 1000) * dim));
+      await plain.add(ids.slice(at, at + 1000), data.subarray(at * dim, (at + 1000) * dim));
+    }
+    const full = await roomy.stats(),
+      grown = await plain.stats();
+    const bad = await engine.createIndex('bad-room', { dim, capacity: -5 }).then(
+      () => 'ok',
+      (e: { code?: string }) => e.code ?? String(e),
+    );
+    await roomy.drop();
+    await plain.drop();
+    return {
+      shards: held.shards.length,
+      heldBytes: held.shards.map((x) => x.bytes),
+      fullBytes: full.shards.map((x) => x.bytes),
+      shardSizes: full.shards.map((x) => x.size),
+      emptyBytes: empty.bytes,
+      grownBytes: grown.bytes,
+      size: full.size,
+      bad,
+    };
+  });
+  expect(r.size).toBe(4000);
+  expect(r.heldBytes.reduce((a, b) => a + b, 0)).toBeGreaterThan(r.emptyBytes * 10);
+  // Each shard's share (n / shards, 5 % over) held its adds: no shard within it grew.
+  const within = r.shardSizes
+    .map((size, s) => (size <= Math.ceil((4000 / r.shards) * 1.05) ? s : -1))
+    .filter((s) => s >= 0);
+  expect(within.length).toBeGreaterThan(0);
+  for (const s of within) expect(r.fullBytes[s]).toBe(r.heldBytes[s]);
+  expect(r.grownBytes).toBeGreaterThan(r.emptyBytes);
+  expect(r.bad).toBe('INVALID_ARGUMENT');
+});
+
 test('index calls reject bad input with stable codes', async ({ page }) => {
   await openDashboard(page, '?coi=0');
   const codes = await page.evaluate(async () => {

@@ -315,7 +315,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -513,7 +513,16 @@ export class Bindings {
       );
       return this.u32()[out >>> 2]!;
     });
-    return new IndexHandle(this, ptr, o.dim);
+    const ix = new IndexHandle(this, ptr, o.dim);
+    if (o.capacity > 0) {
+      try {
+        ix.reserve(o.capacity);
+      } catch (e) {
+        ix.close();
+        throw e;
+      }
+    }
+    return ix;
   }
 
   /** An index from bytes written by IndexHandle.save(); damaged bytes give a coded error. */
@@ -554,8 +563,9 @@ export class Bindings {
   /**
    * Benchmark aid: a kernel measured as a kernel. One pass runs kernel
    * `kernel` (0 dot, 1 cosine, 2 l2, 3 int8 dot: one query against `count`
-   * seeded vectors of `dim`; 4 Q-update, 5 validation, 6 aggregation of
-   * `count` items) inside wasm; one warm pass, then `reps` samples timed
+   * seeded vectors of `dim`, dot and l2 four vectors per kernel call as the
+   * index scores them; 4 Q-update, 5 validation, 6 aggregation of `count`
+   * items; 7 dot and 8 l2 one vector per call) inside wasm; one warm pass, then `reps` samples timed
    * inside wasm, each of as many passes as take 2 ms (the clock's 5 µs steps
    * stay small). Returns ns per pass (median and fastest sample). twin 1
    * runs the scalar twin. Bench builds only.

@@ -345,7 +345,10 @@ export async function openEngineIndex(
       dim = o.dim;
       logs = Array.from({ length: S }, () => newLog(null));
       sizes = new Array<number>(S).fill(0);
-      await each((s) => onShard(s, (r) => r.indexCreate(part(s), o)));
+      // A shard holds about 1/S of the ids (shardOf spreads them): its share of the room, 5 % over.
+      const share = o.capacity > 0 ? { ...o, capacity: Math.ceil((o.capacity / S) * 1.05) } : o;
+      options = share;
+      await each((s) => onShard(s, (r) => r.indexCreate(part(s), share)));
     }
   } catch (e) {
     unregister();

@@ -28,6 +28,15 @@ export interface IndexOptions {
   quantization?: Quantization;
   /** Level generator seed: same data, same seed, same graph. Default 100. */
   seed?: number;
+  /**
+   * Room for this many vectors, allocated when the index is made and counted
+   * against the memory budget at once (the engine's index splits it over its
+   * shards, 5 % over each one's share). Adds up to it never move the index's
+   * arenas; without it a growing index moves them (by half again each time),
+   * and a move holds the old and the new block at once, which at a million
+   * vectors is most of what a tab has. Default 0: grow as needed.
+   */
+  capacity?: number;
 }
 
 export interface SearchOptions {
@@ -104,6 +113,7 @@ export function checkIndexOptions(o: IndexOptions): Required<IndexOptions> {
     efConstruction: intIn('efConstruction', o.efConstruction ?? 100, 1, 100000),
     quantization,
     seed: intIn('seed', o.seed ?? 100, 0, 0xffffffff),
+    capacity: intIn('capacity', o.capacity ?? 0, 0, 0x7ffffffe),
   };
 }
 

@@ -177,10 +177,17 @@ const api: WorkerApi = {
       return Comlink.transfer(result, [out.distances.buffer]);
     }),
   indexCreate: (name, options) =>
-    serve(() => {
+    serve(async () => {
       if (indexes.has(name)) throw new ElexError('INVALID_ARGUMENT', `an index named "${name}" already exists`);
+      // Room asked for up front is budgeted before it is allocated (as an add's estimate is).
+      const room = options.capacity ?? 0;
+      if (room > 0) {
+        const perDim = { none: 4, int8: 1, 'int8+f32': 5 }[options.quantization ?? 'none'];
+        await agents().reserve(room * (options.dim * perDim + (options.M ?? 16) * 12 + 64));
+      }
       const ix = ready().createIndex(options);
       indexes.set(name, ix);
+      if (room > 0) reportIndexBytes();
       return ix.stats();
     }),
   indexAdd: (name, ids, vectors, options = {}) =>

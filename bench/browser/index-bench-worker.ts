@@ -495,36 +495,46 @@ async function millionBench(req: BenchRequest): Promise<BenchReport> {
 export const KERNEL_BATCH = { dim: 128, count: 10000, runs: 5, reps: 21 };
 
 const KERNEL_NAMES = ['dot', 'cosine', 'l2', 'int8 dot', 'Q-update', 'validation', 'aggregation', 'monitor'];
+/** The batch kernels (bench_fixtures.h KernelBatch): dot and l2 scored four at a time as the index does, then one at a time. */
+const BATCH_NAMES = [...KERNEL_NAMES.slice(0, 7), 'dot (single)', 'l2 (single)'];
 
 /**
  * Kernels measured as kernels: one call runs a kernel over 10K items inside
- * wasm (one query against 10K vectors of 128 for dot, cosine, l2 and int8
- * dot), timed inside wasm in samples of at least 2 ms; a run is the median of
- * `reps` samples. Every variant's bench build is loaded in this one worker
- * and the variants take turns run by run, so a ratio pairs figures taken
- * moments apart (this machine is shared: load moves between minutes). twin 1
- * is a variant's own scalar twin (compiled with its flags); the scalar
- * variant's kernel is the reference of the ratios.
+ * wasm (one query against 10K vectors of 128 for the distance kernels),
+ * timed inside wasm in samples of at least 2 ms. Every variant's bench build
+ * is loaded in this one worker, and the samples are interleaved: in each of
+ * `reps` rounds every variant takes one sample of its kernel and one of its
+ * scalar twin, so a slow stretch of this shared machine (load moves within
+ * seconds) lands on every variant of a round alike instead of on one
+ * variant's whole run. A run is the fastest (and the median) of its `reps`
+ * samples per variant; twin 1 is a variant's own scalar twin (compiled with
+ * its flags); the scalar variant's kernel is the reference of the ratios.
  */
 async function kernelBatchBench(req: BenchRequest): Promise<BenchReport> {
   const variants = req.variants ?? ['simd-mt', 'simd', 'scalar'];
   const bs: Bindings[] = [];
   for (const variant of variants) bs.push(await instantiate({ variant, threads: 1, bundles: benchBundles }));
   const { dim, count, runs, reps } = KERNEL_BATCH;
-  const rows = KERNEL_NAMES.slice(0, 7).map((name, k) => {
+  const rows = BATCH_NAMES.map((name, k) => {
     const ns = variants.map(() => [] as number[]),
       twinNs = variants.map(() => [] as number[]),
       minNs = variants.map(() => [] as number[]),
       twinMinNs = variants.map(() => [] as number[]);
-    for (let r = 0; r < runs; r++)
-      bs.forEach((b, v) => {
-        const own = b.benchBatch(k, 0, dim, count, reps),
-          twin = b.benchBatch(k, 1, dim, count, reps);
-        ns[v]!.push(own.medianNs);
-        minNs[v]!.push(own.minNs);
-        twinNs[v]!.push(twin.medianNs);
-        twinMinNs[v]!.push(twin.minNs);
+    for (let r = 0; r < runs; r++) {
+      const own = variants.map(() => [] as number[]),
+        twin = variants.map(() => [] as number[]);
+      for (let round = 0; round < reps; round++)
+        bs.forEach((b, v) => {
+          own[v]!.push(b.benchBatch(k, 0, dim, count, 1).minNs);
+          twin[v]!.push(b.benchBatch(k, 1, dim, count, 1).minNs);
+        });
+      variants.forEach((_, v) => {
+        ns[v]!.push(median(own[v]!));
+        minNs[v]!.push(Math.min(...own[v]!));
+        twinNs[v]!.push(median(twin[v]!));
+        twinMinNs[v]!.push(Math.min(...twin[v]!));
       });
+    }
     progress(
       `  ${name}: ` +
         variants
@@ -535,7 +545,7 @@ async function kernelBatchBench(req: BenchRequest): Promise<BenchReport> {
     );
     return {
       kernel: name,
-      dim: k <= 3 ? dim : null,
+      dim: k <= 3 || k >= 7 ? dim : null,
       count,
       byVariant: Object.fromEntries(
         variants.map((v, i) => [

@@ -23,7 +23,7 @@ const quantization = quantArg ?? (process.argv.includes('--int8') ? 'int8' : 'no
 if (!['none', 'int8', 'int8+f32'].includes(quantization)) throw new Error(`unknown --quant=${quantization}`);
 const quantLabel = (q) => ({ int8: ', int8 codes', 'int8+f32': ', int8 codes + f32 re-rank' })[q] ?? '';
 const withHnswlib = !process.argv.includes('--no-hnswlib');
-const { browser, page, close } = await openBenchPage(4182);
+const { browser, page, close } = await openBenchPage(Number(process.env.BENCH_PORT ?? 4182));
 if (!(await page.evaluate(() => window.elexBench.isolated)))
   throw new Error('the bench page is not cross-origin isolated');
 
@@ -197,7 +197,7 @@ if (!skipKernels) {
     return row;
   });
   console.log(
-    `\nKernels measured as kernels in Chromium: one call = one pass over ${report.kernelBatch[0].count} items (vectors of ${report.kernelBatch[0].dim} for the distance kernels), timed inside wasm in samples of >= 2 ms; us per pass, per run the fastest of ${report.kernelBatchRuns.reps} samples, median of ${report.kernelBatchRuns.runs} runs, the variants taking turns run by run.`,
+    `\nKernels measured as kernels in Chromium: one call = one pass over ${report.kernelBatch[0].count} items (vectors of ${report.kernelBatch[0].dim} for the distance kernels), timed inside wasm in samples of >= 2 ms; us per pass, per run the fastest of ${report.kernelBatchRuns.reps} samples, median of ${report.kernelBatchRuns.runs} runs, the variants taking turns sample by sample.`,
   );
   console.log(
     'ratio = scalar variant / this variant, median of the paired runs (lowest paired run in brackets; a target is met when every run meets it; ratio of the sample medians after the bar); native = SSE2 / scalar twin, g++ -O3, CPU time (g++ auto-vectorises the scalar int8 twin)',
@@ -275,7 +275,9 @@ mkdirSync('bench/report', { recursive: true });
 const file = 'bench/report/index-bench.json';
 if ((process.argv.includes('--kernels-only') || millionOnly) && existsSync(file)) {
   const last = JSON.parse(readFileSync(file, 'utf8'));
-  const keep = millionOnly ? ['index', 'kernels', 'kernelBatch', 'kernelRatios', 'nativeBatch'] : ['index', 'million'];
+  const keep = millionOnly
+    ? ['index', 'kernels', 'kernelBatch', 'kernelBatchRuns', 'kernelRatios', 'nativeBatch']
+    : ['index', 'million'];
   for (const key of keep) if (last[key] !== undefined) report[key] = last[key];
   report.partial = { rerun: millionOnly ? 'million' : 'kernels', previous: last.generatedAt };
 }

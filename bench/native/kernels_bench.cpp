@@ -166,5 +166,7 @@ ELEX_KERNEL_BATCH(3, "int8 dot");
 ELEX_KERNEL_BATCH(4, "Q-update");
 ELEX_KERNEL_BATCH(5, "validation");
 ELEX_KERNEL_BATCH(6, "aggregation");
+ELEX_KERNEL_BATCH(7, "dot (single)");
+ELEX_KERNEL_BATCH(8, "l2 (single)");
 #undef ELEX_KERNEL_BATCH
 BENCHMARK(BM_Batch)->Name("batch_cosine_64x4096x128/threads")->Arg(1)->Arg(2)->UseRealTime();

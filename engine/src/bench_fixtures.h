@@ -103,21 +103,27 @@ struct MonitorBatch {
 /// A kernel measured as a kernel: one call runs it over a whole batch, so
 /// the call's cost does not hide the kernel's (bench:index, and the native
 /// reference in bench/native/kernels_bench.cpp, on the same seeded data).
-///   kernel 0 dot, 1 cosine, 2 l2: the distance function (as an index walk
-///            calls it) from one query to each of `count` vectors of `dim`;
+///   kernel 0 dot, 2 l2: one query against `count` vectors of `dim`, scored
+///            four at a time by the four-way kernels the index scores a
+///            neighbour list and an exact scan with (kernels::dots, l2sq4;
+///            the scalar twins run the scalar dot / l2sq per vector);
+///          1 cosine: the cosine distance function per vector (dot_norms);
+///          7 dot (single), 8 l2 (single): the distance function per vector,
+///            one call each (the graph walk's single-node scoring);
 ///          3 int8 dot: quant::dot_i8 from one code vector to `count` codes;
 ///          4 Q-update of `count` entries; 5 validation of `count` changes;
 ///          6 aggregation of `count` rows × 16 columns (stride 20).
 /// `scalar` runs the scalar twin. run() returns a value that depends on
 /// every result, so nothing is optimised away.
 struct KernelBatch {
-  static constexpr int kKernels = 7;
+  static constexpr int kKernels = 9;
   static constexpr std::uint32_t kAggCols = 16, kAggStride = 20;
   int kernel;
   std::uint32_t dim, count;
   std::vector<float> query, base, f[7];
   std::vector<std::int8_t> query8, base8;
   std::vector<std::uint32_t> masks;
+  std::vector<float> scores;  // kernels 0 and 2: one score per vector
   aggregate::ColumnStats stats[kAggCols];
 
   KernelBatch(int k, std::uint32_t d, std::uint32_t n, std::uint32_t seed)
@@ -128,9 +134,10 @@ struct KernelBatch {
       v.resize(len);
       for (auto& x : v) x = u(rng);
     };
-    if (k <= 3) {
+    if (k <= 3 || k >= 7) {
       fill(query, d);
       fill(base, std::size_t(n) * d);
+      scores.assign(n + 3, 0.0f);
       if (k == 3) {
         auto code = [](float x) { return static_cast<std::int8_t>(x * 127.0f); };
         for (float x : query) query8.push_back(code(x));
@@ -157,10 +164,35 @@ struct KernelBatch {
   double run(bool scalar) {
     double acc = 0;
     switch (kernel) {
-      case 0:
-      case 1:
+      case 0: {
+        const std::size_t stride = std::size_t(dim) * sizeof(float);
+        if (scalar)
+          kernels::scalar::dots(query.data(), base.data(), stride, count, dim, scores.data());
+        else
+          kernels::dots(query.data(), base.data(), stride, count, dim, scores.data());
+        for (std::uint32_t i = 0; i < count; ++i) acc += scores[i];
+        break;
+      }
       case 2: {
-        const Metric m = kernel == 0   ? Metric::InnerProduct
+        const float* q = query.data();
+        const float* v = base.data();
+        std::uint32_t i = 0;
+        for (; i + 4 <= count; i += 4, v += 4 * std::size_t(dim)) {
+          const float* four[4] = {v, v + dim, v + 2 * std::size_t(dim), v + 3 * std::size_t(dim)};
+          if (scalar)
+            kernels::scalar::l2sq4(q, four, dim, scores.data() + i);
+          else
+            kernels::l2sq4(q, four, dim, scores.data() + i);
+        }
+        for (; i < count; ++i, v += dim)
+          scores[i] = scalar ? kernels::scalar::l2sq(q, v, dim) : kernels::l2sq(q, v, dim);
+        for (i = 0; i < count; ++i) acc += scores[i];
+        break;
+      }
+      case 1:
+      case 7:
+      case 8: {
+        const Metric m = kernel == 7   ? Metric::InnerProduct
                          : kernel == 1 ? Metric::Cosine
                                        : Metric::L2;
         const auto fn = scalar ? kernels::scalar_distance_fn(m) : kernels::distance_fn(m);

@@ -144,7 +144,7 @@ Status layout(ContainerKind kind, const std::uint32_t* tags, const std::size_t* 
   if (buf == nullptr)
     return fail(ELEX_E_OUT_OF_MEMORY, "could not allocate %zu bytes for a container", total);
   std::memcpy(buf, kMagic, 4);
-  wr16(buf + 4, kFormatVersion);
+  wr16(buf + 4, version_of(kind));
   wr16(buf + 6, static_cast<std::uint16_t>(kind));
   wr32(buf + 8, count);
   wr32(buf + 12, 0);
@@ -199,11 +199,12 @@ Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind k
                 "not ELEX data: expected the magic \"ELEX\" and at least %zu bytes (got %zu)",
                 kHeaderBytes + kTrailerBytes, size);
   const std::uint16_t version = rd16(bytes + 4);
-  if (version != kFormatVersion)
-    return fail(ELEX_E_UNSUPPORTED_VERSION,
-                "ELEX data has format version %u; this build reads version %u", version,
-                kFormatVersion);
   const std::uint16_t got_kind = rd16(bytes + 6);
+  if (version < kFormatVersion || version > version_of(kind))
+    return fail(ELEX_E_UNSUPPORTED_VERSION,
+                "ELEX data of kind %u has format version %u; this build reads kind %u up to "
+                "version %u (data written by a newer ELEX needs that version to load)",
+                got_kind, version, static_cast<unsigned>(kind), version_of(kind));
   if (got_kind != static_cast<std::uint16_t>(kind))
     return fail(ELEX_E_UNSUPPORTED_VERSION, "ELEX data holds kind %u, expected kind %u", got_kind,
                 static_cast<unsigned>(kind));
@@ -234,6 +235,7 @@ Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind k
   if (at != body)
     return fail(ELEX_E_CORRUPT_DATA, "ELEX data has %zu stray bytes after its sections", body - at);
   count_ = found;
+  version_ = version;
   return ELEX_OK;
 }
 

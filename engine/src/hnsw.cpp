@@ -38,11 +38,11 @@ void normalise(const float* x, std::uint32_t dim, float* out) {
   for (std::uint32_t i = 0; i < dim; ++i) out[i] = x[i] * inv;
 }
 
-/// 1 - scale * sum(q_i * c_i): the f32 query against int8 codes.
-float asymmetric(const float* q, const std::int8_t* c, std::uint32_t dim, float scale) {
+/// 1 - factor * sum(q_i * c_i): the f32 unit query against a node's codes.
+float asymmetric(const float* q, const std::int8_t* c, std::uint32_t dim, float factor) {
   float s = 0.0f;
   for (std::uint32_t i = 0; i < dim; ++i) s += q[i] * static_cast<float>(c[i]);
-  return 1.0f - scale * s;
+  return 1.0f - factor * s;
 }
 
 }  // namespace
@@ -57,7 +57,7 @@ struct NodeScorer {
   std::uint32_t dim;
   int kind;  // 0: 1 - dot, 1: l2, 2: int8, 3: generic fn
   kernels::DistanceFn fn;
-  float s2;
+  float qf;  // int8: the query codes' factor (quant.h quantize_unit)
 
   /// Loads one float from every cache line of the listed vectors before any
   /// is scored, so their misses overlap (wasm has no prefetch instruction).
@@ -78,7 +78,7 @@ struct NodeScorer {
   float operator()(std::uint32_t n) const {
     switch (kind) {
       case 2:
-        return 1.0f - s2 * float(quant::dot_i8(qc, ix->codes_of(n), dim));
+        return 1.0f - qf * ix->factor_of(n) * float(quant::dot_i8(qc, ix->codes_of(n), dim));
       default:
         return fn(q, ix->vec_of(n), dim);
     }
@@ -92,7 +92,8 @@ struct NodeScorer {
                                    ix->codes_of(ids[j + 2]), ix->codes_of(ids[j + 3])};
         std::int32_t dots[4];
         quant::dot4_i8(qc, v, dim, dots);
-        for (int t = 0; t < 4; ++t) out[j + t] = 1.0f - s2 * float(dots[t]);
+        for (int t = 0; t < 4; ++t)
+          out[j + t] = 1.0f - qf * ix->factor_of(ids[j + t]) * float(dots[t]);
       }
     }
     if (kind == 0 || kind == 1) {
@@ -113,7 +114,7 @@ struct NodeScorer {
 
 // ------------------------------------------------------------ construction
 
-NodeScorer<Index> Index::scorer(const float* q, const std::int8_t* qc) const {
+NodeScorer<Index> Index::scorer(const float* q, const std::int8_t* qc, float qf) const {
   int kind = 3;
   if (int8())
     kind = 2;
@@ -121,7 +122,7 @@ NodeScorer<Index> Index::scorer(const float* q, const std::int8_t* qc) const {
     kind = 1;
   else
     kind = 0;  // cosine (stored normalised) and inner product: 1 - dot
-  return NodeScorer<Index>{this, q, qc, params_.dim, kind, dist_, scale_ * scale_};
+  return NodeScorer<Index>{this, q, qc, params_.dim, kind, dist_, qf};
 }
 
 Index::Index(const Params& p)
@@ -129,8 +130,9 @@ Index::Index(const Params& p)
       M0_(2 * p.M),
       links_bytes_(p.quantization == Quantization::Int8 ? 3 * std::size_t(2 * p.M)
                                                         : 4 + 4 * std::size_t(2 * p.M)),
-      vec_bytes_(p.quantization != Quantization::None ? (std::size_t(p.dim) + 3) & ~std::size_t{3}
-                                                      : std::size_t(p.dim) * 4),
+      vec_bytes_(p.quantization != Quantization::None
+                     ? ((std::size_t(p.dim) + 3) & ~std::size_t{3}) + 4  // codes, factor
+                     : std::size_t(p.dim) * 4),
       node_bytes_(links_bytes_ + vec_bytes_),
       level_mult_(1.0 / std::log(double(p.M))),
       rng_state_(0x5EED0000ull ^ p.seed) {
@@ -217,7 +219,8 @@ void Index::store_vector(std::uint32_t node, const float* v, float* tmp) {
     if (f32_ != nullptr) tmp = f32_ + std::size_t(node) * dim;
     normalise(v, dim, tmp);
     std::memset(dst, 0, vec_bytes_);
-    quant::quantize(tmp, dim, scale_, reinterpret_cast<std::int8_t*>(dst));
+    const float f = quant::quantize_unit(tmp, dim, reinterpret_cast<std::int8_t*>(dst));
+    std::memcpy(dst + code_bytes(), &f, 4);
   } else if (params_.metric == Metric::Cosine) {
     normalise(v, dim, reinterpret_cast<float*>(dst));
   } else {
@@ -413,7 +416,9 @@ void Index::connect(std::uint32_t node, std::uint32_t level, Scratch& s) {
   std::reverse(cand, cand + n);
   // Scores `count` stored nodes against stored node `base`.
   auto many = [this](std::uint32_t base, const std::uint32_t* ids, std::uint32_t count,
-                     float* out) { scorer(vec(base), codes(base)).many(ids, count, out); };
+                     float* out) {
+    scorer(vec(base), codes(base), int8() ? factor(base) : 0.0f).many(ids, count, out);
+  };
   Pair* sel = s.sel();
   const std::uint32_t kept = select_heuristic(cand, n, params_.M, sel, many);
   const std::uint32_t cap = level == 0 ? M0_ : params_.M;
@@ -473,7 +478,7 @@ void Index::insert(std::uint32_t node, Scratch& s) {
   if (level > top) global.lock();  // this node may become the entry point
   if (global.owns_lock()) top = max_level_, cur = entry_;
 
-  const NodeScorer<Index> nd = scorer(vec(node), codes(node));
+  const NodeScorer<Index> nd = scorer(vec(node), codes(node), int8() ? factor(node) : 0.0f);
   float d = nd(cur);
   for (std::uint32_t l = top; l > level; --l) {
     for (bool changed = true; changed;) {
@@ -586,16 +591,6 @@ Status Index::add(const std::uint32_t* ids, const float* v, std::size_t n, Threa
     }
     upper_cap_ = want;
   }
-  if (int8() && scale_ == 0.0f) {
-    float mx = 0.0f;
-    for (std::size_t i = 0; i < n; ++i) {
-      const float* x = v + i * params_.dim;
-      const float nn = kernels::dot(x, x, params_.dim);
-      const float inv = nn > 0.0f ? 1.0f / std::sqrt(nn) : 0.0f;
-      for (std::uint32_t j = 0; j < params_.dim; ++j) mx = std::max(mx, std::fabs(x[j] * inv));
-    }
-    scale_ = (mx > 0.0f ? mx : 1.0f) / 127.0f;
-  }
   for (std::size_t i = 0; i < n; ++i) {
     const auto node = static_cast<std::uint32_t>(first + i);
     labels_[node] = ids[i];
@@ -665,17 +660,17 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef,
     normalise(query, dim, q);
   else
     std::memcpy(q, query, dim * sizeof(float));
-  if (int8) quant::quantize(q, dim, scale_, s.codes());
+  const float qf = int8 ? quant::quantize_unit(q, dim, s.codes()) : 0.0f;
 
   const bool exact = use_exact(mode, ef);
   Pair* best = s.tmp();
   if (exact) {
     s.results.clear();
     // int8: the best by the int8 dot go on to the re-rank below.
-    scan_range(q, s.codes(), int8 ? rerank_pool : k, 0, static_cast<std::uint32_t>(count_),
+    scan_range(q, s.codes(), qf, int8 ? rerank_pool : k, 0, static_cast<std::uint32_t>(count_),
                s.results);
   } else {
-    const NodeScorer<Index> nd = scorer(q, s.codes());
+    const NodeScorer<Index> nd = scorer(q, s.codes(), qf);
     std::uint32_t cur = entry_;
     float d = nd(cur);
     for (std::uint32_t l = max_level_; l > 0; --l) {
@@ -715,7 +710,7 @@ void Index::rerank(const float* q, std::uint32_t k, std::uint32_t pool, Heap<tru
     h.pop();
     const float d = f32_ != nullptr ? 1.0f - kernels::dot(q, f32_ + std::size_t(p.id) * params_.dim,
                                                           params_.dim)
-                                    : asymmetric(q, codes(p.id), params_.dim, scale_);
+                                    : asymmetric(q, codes(p.id), params_.dim, factor(p.id));
     tmp[n++] = {d, p.id};
   }
   for (std::uint32_t i = 0; i < n; ++i) keep_best(h, tmp[i], k);
@@ -769,12 +764,12 @@ Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std:
     else
       std::memcpy(q, queries, params_.dim * sizeof(float));
     const bool int8 = this->int8();
-    if (int8) quant::quantize(q, params_.dim, scale_, all[0].codes());
+    const float qf = int8 ? quant::quantize_unit(q, params_.dim, all[0].codes()) : 0.0f;
     const std::uint32_t keep = int8 ? rerank_pool : k;
     for (unsigned t = 0; t < pool->size(); ++t) all[t].results.clear();
     const std::size_t grain = (count_ + pool->size() * 4 - 1) / (pool->size() * 4);
     pool->parallel_for(count_, grain, [&](std::size_t b, std::size_t e, unsigned t) {
-      scan_range(q, all[0].codes(), keep, static_cast<std::uint32_t>(b),
+      scan_range(q, all[0].codes(), qf, keep, static_cast<std::uint32_t>(b),
                  static_cast<std::uint32_t>(e), all[t].results);
     });
     Heap<true>& merged = all[0].results;
@@ -821,7 +816,7 @@ bool Index::use_exact(ExactMode mode, std::uint32_t ef) const {
          (mode == ExactMode::Auto && (live_ <= kExactBelow || std::size_t(ef) * M0_ >= live_));
 }
 
-void Index::scan_range(const float* q, const std::int8_t* qc, std::uint32_t keep,
+void Index::scan_range(const float* q, const std::int8_t* qc, float qf, std::uint32_t keep,
                        std::uint32_t begin, std::uint32_t end, Heap<true>& h) const {
   const std::uint32_t dim = params_.dim;
   // Most nodes lose to the current worst kept: scores come a block at a
@@ -847,16 +842,16 @@ void Index::scan_range(const float* q, const std::int8_t* qc, std::uint32_t keep
     }
   };
   if (int8()) {
-    // 1 - s^2 * dot_i8, as the graph search scores (the block maximum is an
-    // integer max: wasm's f32.min/max are slow NaN-aware sequences).
-    const float s2 = scale_ * scale_;
-    std::int32_t dots[kBlock];
+    // 1 - qf * f_i * dot_i8, as the graph search scores.
+    float dots[kBlock];
+    std::int32_t raw[kBlock];
     blocks(
         dots,
-        [&](std::uint32_t b, std::uint32_t nb, std::int32_t* out) {
-          quant::dots_i8(qc, codes(b), node_bytes_, nb, dim, out);
+        [&](std::uint32_t b, std::uint32_t nb, float* out) {
+          quant::dots_i8(qc, codes(b), node_bytes_, nb, dim, raw);
+          for (std::uint32_t j = 0; j < nb; ++j) out[j] = qf * factor(b + j) * float(raw[j]);
         },
-        [&](std::int32_t x) { return 1.0f - s2 * float(x); });
+        [](float x) { return 1.0f - x; });
     return;
   }
   if (params_.metric != Metric::L2) {

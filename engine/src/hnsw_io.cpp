@@ -1,14 +1,21 @@
-// HNSW serialisation (see hnsw.h): an ELEX container of kind HnswIndex.
+// HNSW serialisation (see hnsw.h): an ELEX container of kind HnswIndex,
+// format version 2 (format.h version_of).
 //
 //   "HNSW" header: u32 dim, metric, M, efConstruction, quantization, count,
-//          live, entry, max_level, seed; f32 scale; u32 upper_size;
-//          u64 rng_state                                    (56 bytes)
+//          live, entry, max_level, seed; f32 scale (0: unused since
+//          version 2); u32 upper_size; u64 rng_state        (56 bytes)
 //   "NODE" count x (4 + 4 M0 + vector bytes): the layer-0 arena (u32 link
-//          count and links, then the vector or codes) — in this u32 layout
-//          also for Int8 indexes, whose arena packs links in 24 bits (hnsw.h)
+//          count and links, then the vector, or for int8 indexes the codes
+//          padded to 4 bytes and the node's f32 factor, quant.h
+//          quantize_unit) — in this u32 layout also for Int8 indexes, whose
+//          arena packs links in 24 bits (hnsw.h)
 //   "LABL" count x u32 ids      "META" count x u8 level/removed
 //   "UOFF" count x u32 upper offsets   "UPPR" upper_size x u32
 //   "F32V" count x dim f32: the originals (quantization Int8F32 only)
+//
+// Version 1 (before per-vector factors) is read too: its int8 nodes hold the
+// codes only, all at the header's one scale, which becomes every node's
+// factor (scale * codes ~ the unit vector, as factor * codes is now).
 //
 // The reader trusts nothing: sizes, levels, offsets, link counts and link
 // targets, the entry point, the live count, unique ids, finite vectors.
@@ -54,7 +61,7 @@ struct IndexIo {
                  ix.entry_,
                  ix.max_level_,
                  ix.params_.seed,
-                 ix.scale_,
+                 0.0f,
                  static_cast<std::uint32_t>(ix.upper_size_),
                  ix.rng_state_};
     const std::size_t n = ix.count_;
@@ -109,7 +116,7 @@ struct IndexIo {
     if (Status s = Index::create(p, &ix); s != ELEX_OK)
       return fail(ELEX_E_CORRUPT_DATA, "index data has invalid parameters: %s",
                   last_error_message());
-    const Status s = fill(*ix, h, r);
+    const Status s = fill(*ix, h, r, r.version());
     if (s != ELEX_OK) {
       delete ix;
       return s;
@@ -123,7 +130,7 @@ struct IndexIo {
     return fail(ELEX_E_CORRUPT_DATA, "index data is corrupt: %s", what);
   }
 
-  static Status fill(Index& ix, const Head& h, const format::Reader& r) {
+  static Status fill(Index& ix, const Head& h, const format::Reader& r, unsigned version) {
     const std::size_t n = h.count;
     if (n >= 0x7FFFFFFFu) return corrupt("too many nodes");
     auto sec = [&](std::uint32_t tag, std::size_t want) -> const std::uint8_t* {
@@ -131,8 +138,14 @@ struct IndexIo {
       const std::uint8_t* p = r.section(tag, &got);
       return p != nullptr && got == want ? p : nullptr;
     };
-    const std::size_t wide = 4 + 4 * std::size_t(ix.M0_) + ix.vec_bytes_;
+    const bool int8 = ix.int8();
+    // Version 1 int8 nodes lack the factor: their vector bytes are the codes.
+    const bool v1_codes = int8 && version < 2;
+    const std::size_t in_vec = v1_codes ? ix.code_bytes() : ix.vec_bytes_;
+    const std::size_t wide = 4 + 4 * std::size_t(ix.M0_) + in_vec;
     const std::uint8_t* node = sec(kNode, n * wide);
+    if (v1_codes && n > 0 && !(std::isfinite(h.scale) && h.scale > 0.0f))
+      return corrupt("bad scale");
     if (ix.packed0() && n > kMaxPackedNodes) return corrupt("too many nodes for an int8 index");
     const std::uint8_t* labl = sec(kLabl, n * 4);
     const std::uint8_t* meta = sec(kMeta, n);
@@ -145,8 +158,14 @@ struct IndexIo {
     if (originals && f32v == nullptr) return corrupt("the f32 originals are missing or cut");
     if (n > 0) {
       if (Status s = ix.reserve(n); s != ELEX_OK) return s;
-      if (!ix.packed0()) {
+      if (!ix.packed0() && !v1_codes) {
         std::memcpy(ix.level0_, node, n * wide);
+      } else if (!ix.packed0()) {
+        for (std::size_t i = 0; i < n; ++i) {
+          std::uint8_t* dst = ix.level0_ + i * ix.node_bytes_;
+          std::memcpy(dst, node + i * wide, wide);
+          std::memcpy(dst + wide, &h.scale, 4);
+        }
       } else {
         // Validate the u32 lists here (the packed form cannot hold a bad
         // count), then pack them.
@@ -157,8 +176,9 @@ struct IndexIo {
           for (std::uint32_t j = 0; j < links[0]; ++j)
             if (links[1 + j] >= n) return corrupt("a link points past the last node");
           ix.pack0(static_cast<std::uint32_t>(i), links + 1, links[0]);
-          std::memcpy(ix.level0_ + i * ix.node_bytes_ + ix.links_bytes_,
-                      node + i * wide + 4 + 4 * std::size_t(ix.M0_), ix.vec_bytes_);
+          std::uint8_t* dst = ix.level0_ + i * ix.node_bytes_ + ix.links_bytes_;
+          std::memcpy(dst, node + i * wide + 4 + 4 * std::size_t(ix.M0_), in_vec);
+          if (v1_codes) std::memcpy(dst + in_vec, &h.scale, 4);
         }
       }
       std::memcpy(ix.labels_, labl, n * 4);
@@ -173,10 +193,7 @@ struct IndexIo {
     }
     ix.upper_size_ = ix.upper_cap_ = h.upper_size;
     ix.count_ = n;
-    ix.scale_ = h.scale;
     ix.rng_state_ = h.rng_state;
-    const bool int8 = ix.int8();
-    if (int8 && n > 0 && !(std::isfinite(h.scale) && h.scale > 0.0f)) return corrupt("bad scale");
 
     std::size_t live = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -193,6 +210,11 @@ struct IndexIo {
         if (links[0] > cap) return corrupt("a link count is too large");
         for (std::uint32_t j = 0; j < links[0]; ++j)
           if (links[1 + j] >= n) return corrupt("a link points past the last node");
+      }
+      if (int8) {
+        const float f = ix.factor(static_cast<std::uint32_t>(i));
+        if (!(std::isfinite(f) && f >= 0.0f))
+          return corrupt("a code factor is negative or not finite");
       }
       if (!int8 || originals) {
         const float* v =

@@ -60,15 +60,32 @@ using simd::load;
 using simd::mul;
 using simd::sub;
 
-// Main loops keep four independent accumulators (16 floats per step) so the
-// adds do not wait on each other, then one 4-wide step, then a scalar tail.
+// Main loops keep several independent accumulators so the adds do not wait
+// on each other, then one 4-wide step, then a scalar tail.
 
-// One query chunk is loaded once and used against four vectors: four
-// independent accumulators, five loads per four multiply-adds.
+// One query chunk is loaded once and used against four vectors. Two
+// accumulators per vector (eight chains, 8 floats per step): a 128-d vector
+// is 16 dependent adds deep instead of 32, and each step loads the query
+// twice for eight multiply-adds.
 void dot4(const float* q, const float* const v[4], std::size_t n, float out[4]) {
   f32x4 s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();
   const float *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
   std::size_t i = 0;
+  if (n >= 8) {
+    f32x4 t0 = simd::zero(), t1 = simd::zero(), t2 = simd::zero(), t3 = simd::zero();
+    for (; i + 8 <= n; i += 8) {
+      const f32x4 x = load(q + i), y = load(q + i + 4);
+      s0 = add(s0, mul(x, load(v0 + i)));
+      t0 = add(t0, mul(y, load(v0 + i + 4)));
+      s1 = add(s1, mul(x, load(v1 + i)));
+      t1 = add(t1, mul(y, load(v1 + i + 4)));
+      s2 = add(s2, mul(x, load(v2 + i)));
+      t2 = add(t2, mul(y, load(v2 + i + 4)));
+      s3 = add(s3, mul(x, load(v3 + i)));
+      t3 = add(t3, mul(y, load(v3 + i + 4)));
+    }
+    s0 = add(s0, t0), s1 = add(s1, t1), s2 = add(s2, t2), s3 = add(s3, t3);
+  }
   for (; i + 4 <= n; i += 4) {
     const f32x4 x = load(q + i);
     s0 = add(s0, mul(x, load(v0 + i)));
@@ -105,18 +122,43 @@ void dots(const float* q, const float* first, std::size_t stride, std::size_t co
   }
 }
 
+namespace {
+/// acc + (a - b)^2, lane-wise.
+inline f32x4 add_sq_diff(f32x4 acc, f32x4 a, const float* b) {
+  const f32x4 d = sub(a, load(b));
+  return add(acc, mul(d, d));
+}
+inline f32x4 add_sq_diff(f32x4 acc, const float* a, const float* b) {
+  return add_sq_diff(acc, load(a), b);
+}
+}  // namespace
+
+// As dot4: two accumulators per vector while 8 floats remain.
 void l2sq4(const float* q, const float* const v[4], std::size_t n, float out[4]) {
   f32x4 s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();
   const float *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
   std::size_t i = 0;
+  if (n >= 8) {
+    f32x4 t0 = simd::zero(), t1 = simd::zero(), t2 = simd::zero(), t3 = simd::zero();
+    for (; i + 8 <= n; i += 8) {
+      const f32x4 x = load(q + i), y = load(q + i + 4);
+      s0 = add_sq_diff(s0, x, v0 + i);
+      t0 = add_sq_diff(t0, y, v0 + i + 4);
+      s1 = add_sq_diff(s1, x, v1 + i);
+      t1 = add_sq_diff(t1, y, v1 + i + 4);
+      s2 = add_sq_diff(s2, x, v2 + i);
+      t2 = add_sq_diff(t2, y, v2 + i + 4);
+      s3 = add_sq_diff(s3, x, v3 + i);
+      t3 = add_sq_diff(t3, y, v3 + i + 4);
+    }
+    s0 = add(s0, t0), s1 = add(s1, t1), s2 = add(s2, t2), s3 = add(s3, t3);
+  }
   for (; i + 4 <= n; i += 4) {
     const f32x4 x = load(q + i);
-    const f32x4 d0 = sub(x, load(v0 + i)), d1 = sub(x, load(v1 + i));
-    const f32x4 d2 = sub(x, load(v2 + i)), d3 = sub(x, load(v3 + i));
-    s0 = add(s0, mul(d0, d0));
-    s1 = add(s1, mul(d1, d1));
-    s2 = add(s2, mul(d2, d2));
-    s3 = add(s3, mul(d3, d3));
+    s0 = add_sq_diff(s0, x, v0 + i);
+    s1 = add_sq_diff(s1, x, v1 + i);
+    s2 = add_sq_diff(s2, x, v2 + i);
+    s3 = add_sq_diff(s3, x, v3 + i);
   }
   out[0] = hsum(s0), out[1] = hsum(s1), out[2] = hsum(s2), out[3] = hsum(s3);
   for (; i < n; ++i) {
@@ -157,14 +199,6 @@ float dot(const float* a, const float* b, std::size_t n) {
   for (; i < n; ++i) s += a[i] * b[i];
   return s;
 }
-
-namespace {
-/// acc + (a - b)^2, lane-wise.
-inline f32x4 add_sq_diff(f32x4 acc, const float* a, const float* b) {
-  const f32x4 d = sub(load(a), load(b));
-  return add(acc, mul(d, d));
-}
-}  // namespace
 
 float l2sq(const float* a, const float* b, std::size_t n) {
   f32x4 s0 = simd::zero(), s1 = simd::zero(), s2 = simd::zero(), s3 = simd::zero();

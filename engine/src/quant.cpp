@@ -15,6 +15,19 @@ void quantize(const float* x, std::size_t n, float scale, std::int8_t* codes) {
   }
 }
 
+float quantize_unit(const float* x, std::size_t n, std::int8_t* codes) {
+  float mx = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) mx = std::fabs(x[i]) > mx ? std::fabs(x[i]) : mx;
+  if (!(mx > 0.0f) || !std::isfinite(mx)) {
+    for (std::size_t i = 0; i < n; ++i) codes[i] = 0;
+    return 0.0f;
+  }
+  quantize(x, n, mx / 127.0f, codes);
+  std::int64_t nn = 0;
+  for (std::size_t i = 0; i < n; ++i) nn += std::int32_t(codes[i]) * std::int32_t(codes[i]);
+  return nn > 0 ? float(1.0 / std::sqrt(double(nn))) : 0.0f;
+}
+
 namespace scalar {
 std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
   std::int32_t s = 0;

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "elex/format.h"
@@ -93,6 +94,38 @@ TEST(Format, RejectsOtherVersionsAndKinds) {
   k[6] = 42;
   refresh_crc(k);
   EXPECT_EQ(decode(k), ELEX_E_UNSUPPORTED_VERSION);
+  // Version 2 is an HNSW index's (format.h version_of); other kinds stay at 1.
+  auto two = b;
+  two[4] = 2;
+  refresh_crc(two);
+  EXPECT_EQ(decode(two), ELEX_E_UNSUPPORTED_VERSION);
+}
+
+TEST(Format, IndexesAreWrittenAtVersionTwoAndVersionOneIsStillRead) {
+  EXPECT_EQ(format::version_of(format::ContainerKind::HnswIndex), 2);
+  EXPECT_EQ(format::version_of(format::ContainerKind::VectorSet), 1);
+  const std::uint8_t payload[3] = {7, 8, 9};
+  const format::SectionIn s{format::tag("DATA"), payload, 3};
+  std::uint8_t* out = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(format::write(format::ContainerKind::HnswIndex, &s, 1, &out, &size), ELEX_OK);
+  std::vector<std::uint8_t> bytes(out, out + size);
+  std::free(out);
+  EXPECT_EQ(bytes[4], 2);
+  for (std::uint8_t v : {1, 2, 3}) {
+    bytes[4] = v;
+    refresh_crc(bytes);
+    format::Reader r;
+    const Status st = r.open(bytes.data(), bytes.size(), format::ContainerKind::HnswIndex);
+    if (v <= 2) {
+      ASSERT_EQ(st, ELEX_OK) << int(v);
+      EXPECT_EQ(r.version(), v);
+    } else {
+      EXPECT_EQ(st, ELEX_E_UNSUPPORTED_VERSION);
+      EXPECT_NE(std::string(last_error_message()).find("version 3"), std::string::npos)
+          << last_error_message();
+    }
+  }
 }
 
 TEST(Format, RejectsEverySingleBitFlip) {

@@ -167,3 +167,32 @@ TEST(Kernels, Dot4MatchesFourDots) {
     }
   }
 }
+
+// The four-way kernels (two accumulators per vector while 8 floats remain,
+// then a 4-wide step, then a scalar tail) against their scalar twins and the
+// exact sums, for every length 0..300 and unaligned rows.
+TEST(Kernels, FourWayKernelsAgreeForEveryTailLength) {
+  std::mt19937 rng(31);
+  for (std::size_t n = 0; n <= 300; ++n) {
+    std::vector<float> qbuf = elex::test::random_vector(n + 1, rng);
+    std::vector<float> rows = elex::test::random_vector(4 * (n + 1) + 1, rng);
+    const float* q = qbuf.data() + 1;
+    const float* p[4];
+    for (int j = 0; j < 4; ++j) p[j] = rows.data() + 1 + j * (n + 1);
+    float vd[4], sd[4], vl[4], sl[4];
+    kernels::dot4(q, p, n, vd);
+    kernels::scalar::dot4(q, p, n, sd);
+    kernels::l2sq4(q, p, n, vl);
+    kernels::scalar::l2sq4(q, p, n, sl);
+    for (int j = 0; j < 4; ++j) {
+      const Exact e = exact(q, p[j], n);
+      EXPECT_NEAR(vd[j], sd[j], agreement_bound(n, e.abs_dot)) << "dot4 n=" << n;
+      EXPECT_NEAR(vd[j], e.dot, agreement_bound(n, e.abs_dot)) << "dot4 vs exact n=" << n;
+      EXPECT_NEAR(vl[j], sl[j], agreement_bound(n, e.l2)) << "l2sq4 n=" << n;
+      EXPECT_NEAR(vl[j], e.l2, agreement_bound(n, e.l2) * 2) << "l2sq4 vs exact n=" << n;
+      // The four-way result is the one-at-a-time kernel's up to summation order.
+      EXPECT_NEAR(vd[j], kernels::dot(q, p[j], n), agreement_bound(n, e.abs_dot)) << n;
+      EXPECT_NEAR(vl[j], kernels::l2sq(q, p[j], n), agreement_bound(n, e.l2)) << n;
+    }
+  }
+}

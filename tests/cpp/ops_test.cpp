@@ -91,6 +91,45 @@ TEST(Quant, QuantizeRoundsClampsAndZeroesNaN) {
   EXPECT_EQ(c[5], 1);
 }
 
+// The index's scheme: each vector at its own scale (its largest |x| -> 127)
+// and a factor with factor * codes a unit vector, so the cosine estimate
+// f_x f_y dot_i8 is within a few code steps of the true one.
+TEST(Quant, QuantizeUnitUsesTheWholeRangeAndGivesAUnitFactor) {
+  std::mt19937 rng(12);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  for (std::size_t n : {1u, 3u, 17u, 128u, 300u}) {
+    std::vector<float> x(n), y(n);
+    double nx = 0, ny = 0, dot = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] = g(rng) * 0.01f,
+      y[i] = x[i] + 0.002f * g(rng);  // small values: a global scale would waste codes
+      nx += double(x[i]) * x[i], ny += double(y[i]) * y[i], dot += double(x[i]) * y[i];
+    }
+    std::vector<std::int8_t> cx(n), cy(n);
+    const float fx = quant::quantize_unit(x.data(), n, cx.data());
+    const float fy = quant::quantize_unit(y.data(), n, cy.data());
+    int top = 0;
+    double len = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      top = std::max(top, std::abs(int(cx[i]))), len += cx[i] * cx[i];
+    EXPECT_EQ(top, 127) << n;
+    EXPECT_NEAR(fx * std::sqrt(len), 1.0, 1e-6) << n;
+    const double cosine = dot / std::sqrt(nx * ny);
+    const double est = double(fx) * fy * quant::dot_i8(cx.data(), cy.data(), n);
+    EXPECT_NEAR(est, cosine, n == 1 ? 1e-6 : 0.02) << n;
+  }
+  const float zero[4] = {0, 0, 0, 0}, nan[2] = {kNaN, 1.0f};
+  const float inf[2] = {std::numeric_limits<float>::infinity(), 1.0f};
+  std::int8_t c[4] = {1, 1, 1, 1};
+  EXPECT_EQ(quant::quantize_unit(zero, 4, c), 0.0f);
+  EXPECT_EQ(c[0] | c[1] | c[2] | c[3], 0);
+  EXPECT_EQ(quant::quantize_unit(inf, 2, c), 0.0f);
+  EXPECT_EQ(c[0] | c[1], 0);
+  EXPECT_FLOAT_EQ(quant::quantize_unit(nan, 2, c), 1.0f / 127.0f);  // NaN codes 0, as quantize()
+  EXPECT_EQ(c[0], 0);
+  EXPECT_EQ(c[1], 127);
+}
+
 TEST(QUpdate, TwinsAgreeBitForBitAndMatchTheFormula) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);

@@ -102,6 +102,14 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
     expect(codeOf(() => ix.reserve(-1))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => ix.reserve(1.5))).toBe('INVALID_ARGUMENT');
     ix.close();
+    // The capacity option is reserve(n) at creation.
+    const made = b.createIndex({ dim, metric: 'cosine', quantization: 'int8', capacity: n });
+    expect(made.stats().bytes).toBe(room.held);
+    made.add(ids, data, { parallel: false });
+    expect(made.stats().bytes).toBe(room.held);
+    made.close();
+    expect(codeOf(() => b.createIndex({ dim, capacity: -1 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => b.createIndex({ dim, capacity: 2.5 }))).toBe('INVALID_ARGUMENT');
   });
 
   test('bad input gives coded errors', () => {

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 5
+#define ELEX_ABI_VERSION 6
 
 typedef struct elex_engine elex_engine;
 
@@ -107,6 +107,9 @@ int elex_index_remove(elex_index* index, const uint32_t* ids, uint32_t n, uint32
 /// metric, quantization.
 int elex_index_stats(const elex_index* index, double* out);
 
+/// Writes an ELEX container of kind HnswIndex at format version 2 (int8
+/// nodes carry their own code factor); elex_index_deserialize also reads
+/// version 1.
 int elex_index_serialize(const elex_index* index, uint8_t** out, size_t* out_size);
 int elex_index_deserialize(const uint8_t* bytes, size_t size, elex_index** out);
 
@@ -209,7 +212,8 @@ int elex_bench_prepare(int kernel, uint32_t n, uint32_t seed);
 /// depends on every result (so nothing is optimised away).
 int elex_bench_run(int kernel, int twin, uint32_t reps, double* checksum);
 /// A kernel measured as a kernel (bench_fixtures.h KernelBatch): one pass
-/// runs kernel 0..6 over `count` seeded items (vectors of `dim` for 0..3),
+/// runs kernel 0..8 over `count` seeded items (vectors of `dim` for 0..3
+/// and 7..8; 0 dot and 2 l2 score four vectors per call, 7 dot and 8 l2 one),
 /// timed inside the engine: one warm pass, then `reps` samples of as many
 /// passes as take 2 ms or more (a browser clock ticks in 5 µs steps).
 /// out[0] = median ns per pass over the samples, out[1] = fastest sample's

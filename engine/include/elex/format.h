@@ -4,7 +4,7 @@
 //
 //   offset  size  field
 //   0       4     magic "ELEX"
-//   4       2     format version (kFormatVersion)
+//   4       2     format version (version_of(kind): 1, or 2 for HnswIndex)
 //   6       2     kind (what the payload is: ContainerKind)
 //   8       4     section count
 //   12      4     flags (0; readers reject unknown flags)
@@ -16,8 +16,8 @@
 //   end-4   4     CRC-32 (IEEE 802.3) of every preceding byte
 //
 // A reader rejects, in this order: too short or wrong magic
-// (ELEX_E_FOREIGN_DATA), a version or kind it does not read
-// (ELEX_E_UNSUPPORTED_VERSION), a bad checksum, sections that overrun the
+// (ELEX_E_FOREIGN_DATA), a kind it does not read or a version newer than
+// version_of(kind) (ELEX_E_UNSUPPORTED_VERSION), a bad checksum, sections that overrun the
 // buffer, duplicate tags or non-zero reserved fields (ELEX_E_CORRUPT_DATA).
 // It never reads outside the buffer it is given.
 #ifndef ELEX_FORMAT_H
@@ -34,6 +34,7 @@ class ThreadPool;
 
 namespace elex::format {
 
+/// The version every kind started at; older versions of a kind stay readable.
 inline constexpr std::uint16_t kFormatVersion = 1;
 inline constexpr std::size_t kHeaderBytes = 16;
 inline constexpr std::size_t kSectionHeaderBytes = 16;
@@ -46,6 +47,12 @@ enum class ContainerKind : std::uint16_t {
   // 3 is the sharded index, written by the TypeScript layer (ts/container.ts).
   AgentSnapshot = 4,  ///< learned agent state (elex.h: elex_agents_snapshot)
 };
+
+/// The version written for `kind`. HnswIndex is at 2: int8 nodes carry their
+/// own code factor (hnsw_io.cpp); version 1 indexes are still read.
+constexpr std::uint16_t version_of(ContainerKind kind) {
+  return kind == ContainerKind::HnswIndex ? 2 : kFormatVersion;
+}
 
 /// A section tag from four ASCII characters.
 constexpr std::uint32_t tag(const char (&s)[5]) {
@@ -97,6 +104,8 @@ class Reader {
 
   /// The payload of the section tagged `t`, or nullptr (and *size = 0).
   const std::uint8_t* section(std::uint32_t t, std::size_t* size) const;
+  /// The format version of the data opened (1..version_of(kind)).
+  std::uint16_t version() const { return version_; }
 
  private:
   struct Section {
@@ -106,6 +115,7 @@ class Reader {
   };
   Section sections_[kMaxSections] = {};
   unsigned count_ = 0;
+  std::uint16_t version_ = 0;
 };
 
 }  // namespace elex::format

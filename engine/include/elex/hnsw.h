@@ -6,11 +6,13 @@
 //   level0_  capacity x node_bytes_, node i at level0_ + i * node_bytes_:
 //              u32  link count c (<= M0 = 2M)
 //              u32  links[M0]          internal node numbers, first c valid
-//              f32  vector[dim]        (or i8 codes[dim] padded to 4 bytes)
+//              f32  vector[dim]        (or i8 codes[dim] padded to 4 bytes,
+//                                       then the codes' f32 factor)
 //            quantization Int8 (codes only) packs the links instead:
 //              u24  links[M0]          little-endian, the first 0xFFFFFF ends
 //                                      the list (no count); then the codes
-//            so a 128-d node is 224 bytes instead of 260, and such an index
+//                                      and the factor
+//            so a 128-d node is 228 bytes instead of 264, and such an index
 //            holds at most kMaxPackedNodes nodes. Serialised bytes use the
 //            u32 layout for every quantization (hnsw_io.cpp converts).
 //   labels_  u32 per node: the caller's id
@@ -26,11 +28,12 @@
 // meant for unit vectors (then it ranks like cosine); on unnormalised vectors
 // it is not a metric and recall drops (0.85 at ef 64 on the test set).
 //
-// Quantisation (optional, cosine only): vectors are stored as int8 codes
-// with one scale per index (largest |component| of the first batch / 127;
-// later values clamp). Graph search and the exact scan rank nodes by the
-// int8 dot of the query's codes; the best `rerank` candidates (default
-// max(2k, 16), see search()) are then re-ranked:
+// Quantisation (optional, cosine only): each normalised vector is stored as
+// int8 codes at its own scale (its largest |component| -> 127) followed by
+// an f32 factor that makes factor * codes a unit vector (quant.h
+// quantize_unit). Graph search and the exact scan rank nodes by
+// factor_q * factor_v * the int8 dot of the query's codes; the best `rerank`
+// candidates (default max(2k, 16), see search()) are then re-ranked:
 //   Int8     against the codes with the f32 query (asymmetric distance). The
 //            f32 originals are not kept: that is what saves the memory.
 //   Int8F32  exactly, against the f32 originals (unit length), held in a
@@ -176,6 +179,14 @@ class Index {
     return reinterpret_cast<const std::int8_t*>(level0_ + std::size_t(i) * node_bytes_ +
                                                 links_bytes_);
   }
+  /// Bytes of an int8 node's codes (dim rounded up to 4); its f32 factor
+  /// (quant.h quantize_unit: factor * codes is the unit vector) follows.
+  std::size_t code_bytes() const { return (std::size_t(params_.dim) + 3) & ~std::size_t{3}; }
+  float factor(std::uint32_t i) const {
+    float f;
+    std::memcpy(&f, level0_ + std::size_t(i) * node_bytes_ + links_bytes_ + code_bytes(), 4);
+    return f;
+  }
   /// Links of node i at `level` as u32 {count, links...}; not for layer 0
   /// of a packed index (see packed0()).
   std::uint32_t* links_at(std::uint32_t i, std::uint32_t level) const;
@@ -227,17 +238,19 @@ class Index {
   /// @internal for NodeScorer
   const float* vec_of(std::uint32_t i) const { return vec(i); }
   const std::int8_t* codes_of(std::uint32_t i) const { return codes(i); }
+  float factor_of(std::uint32_t i) const { return factor(i); }
 
  private:
-  NodeScorer<Index> scorer(const float* q, const std::int8_t* qc) const;
+  /// qf: the query codes' factor (int8 indexes).
+  NodeScorer<Index> scorer(const float* q, const std::int8_t* qc, float qf) const;
   bool use_exact(ExactMode mode, std::uint32_t ef) const;
   /// Writes the heap's items nearest first as ids and distances (k slots,
   /// unused ones NO_HIT / +Inf); empties the heap.
   void emit_hits(Heap<true>& h, Pair* tmp, std::uint32_t k, std::uint32_t* ids, float* dist) const;
   /// Flat scan of nodes [begin, end) into h, keeping the best `keep`; int8
-  /// indexes rank by the int8 dot of the query codes qc.
-  void scan_range(const float* q, const std::int8_t* qc, std::uint32_t keep, std::uint32_t begin,
-                  std::uint32_t end, Heap<true>& h) const;
+  /// indexes rank by the int8 dot of the query codes qc (factor qf).
+  void scan_range(const float* q, const std::int8_t* qc, float qf, std::uint32_t keep,
+                  std::uint32_t begin, std::uint32_t end, Heap<true>& h) const;
   /// int8: keeps the heap's best `pool` by code, re-scores them with the f32
   /// query (against the f32 originals when kept, else the codes) and keeps
   /// the best k.
@@ -254,7 +267,6 @@ class Index {
   std::size_t vec_bytes_;
   std::size_t node_bytes_;
   kernels::DistanceFn dist_ = nullptr;  // f32 metric (cosine -> ip on unit vectors)
-  float scale_ = 0.0f;                  // int8 code scale (0 until the first batch)
   double level_mult_;
 
   std::uint8_t* level0_ = nullptr;

@@ -1,9 +1,12 @@
 // elex/quant.h — int8 scalar quantisation and the int8 dot kernel.
 //
-// A vector x is stored as codes c_i = round(x_i / scale) clamped to
-// [-127, 127], with one f32 `scale` per index (chosen from the data: the
-// largest |x_i| seen maps to 127). dot(x, y) ~= scale_x * scale_y *
-// dot_i8(c_x, c_y). The integer dot is exact (no rounding) as long as
+// quantize(): codes c_i = round(x_i / scale) clamped to [-127, 127] for a
+// given scale. quantize_unit(): the index's scheme (hnsw.h): each vector gets
+// its own scale, its largest |x_i| maps to 127 (so every vector uses the
+// whole code range), and a factor f = 1 / |c| is kept beside the codes, so
+// f * c is a unit vector: the cosine of x and y is estimated as
+// f_x * f_y * dot_i8(c_x, c_y), and against an f32 unit query q as
+// f_y * sum q_i c_yi. The integer dot is exact (no rounding) as long as
 // n <= 133,000 (127 * 127 * n < 2^31), so the twins agree bit for bit.
 #ifndef ELEX_QUANT_H
 #define ELEX_QUANT_H
@@ -20,6 +23,11 @@ inline constexpr std::size_t kMaxDim = 133000;
 
 /// Codes for `x` at `scale` (> 0). NaN maps to 0; out-of-range values clamp.
 void quantize(const float* x, std::size_t n, float scale, std::int8_t* codes);
+
+/// Codes for `x` at its own scale (largest |x_i| -> 127; NaN codes 0, as in
+/// quantize); returns the factor 1 / |codes|. A zero vector, or one with an
+/// infinite value, gets all-zero codes and factor 0.
+float quantize_unit(const float* x, std::size_t n, std::int8_t* codes);
 
 namespace scalar {
 std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n);
