@@ -524,12 +524,25 @@ const scale = section(
 );
 if (scale) {
   const sh = scale.shape ?? {};
-  const rss = (m) => Math.max(...Object.values(m ?? {}).map(Number));
+  const rss = (m) =>
+    Object.values(m ?? {})
+      .map((v) => whole(Number(v)))
+      .join(', ');
+  const loads = (runs) => {
+    const l = (runs ?? []).map((r) => r.load_average_1min).filter((v) => v !== undefined);
+    return l.length ? `${Math.min(...l).toFixed(1)}–${Math.max(...l).toFixed(1)}` : '—';
+  };
+  const placed = (scale.clusters ?? [])
+    .map((c) => (c.chunks_per_worker ? `${c.workers} worker(s): ${c.chunks_per_worker.join(' / ')}` : null))
+    .filter(Boolean);
   p(
-    `${whole(sh.cells)} cells × ${sh.counters} counters × ${sh.periods} periods (${sh.gb} GB of float32, ${sh.kpis} KPIs, chunks of ${whole(sh.chunk)} cells), seed ${scale.seed}; load average before ${Number(scale.load_average_1min_before).toFixed(1)}.`,
+    `${whole(sh.cells)} cells × ${sh.counters} counters × ${sh.periods} periods (${sh.gb} GB of float32, ${sh.kpis} KPIs, chunks of ${whole(sh.chunk)} cells), seed ${scale.seed}; load average before ${Number(scale.load_average_1min_before).toFixed(1)}.` +
+      (placed.length
+        ? ` The counters are generated on the workers before the timing (not timed: the data is already on the workers, as on a data platform), the same number of chunks on each (chunks per worker, ${placed.join('; ')}); ELEX and the peer read the same chunks on the same clusters.`
+        : ''),
     table(
       H(
-        'workers|ELEX cells/s|peer cells/s|ELEX / peer|ELEX median s|peer median s|CPU s per run, ELEX / peer|peak RSS per worker, ELEX / peer|load average after',
+        'workers|ELEX cells/s|peer cells/s|ELEX / peer|ELEX median s|peer median s|CPU s per run, ELEX / peer|peak RSS per worker, ELEX / peer (MB)|load average during the runs',
       ),
       (scale.clusters ?? []).map((c) => [
         c.workers,
@@ -539,24 +552,28 @@ if (scale) {
         num(c.elex?.median_s),
         num(c.peer?.median_s),
         `${num(c.cpu_s_per_run?.elex)} / ${num(c.cpu_s_per_run?.peer)}`,
-        `${whole(rss(c.peak_rss_mb?.elex))} / ${whole(rss(c.peak_rss_mb?.peer))} MB`,
-        Number(c.load_average_1min_after).toFixed(1),
+        `${rss(c.peak_rss_mb?.elex)} / ${rss(c.peak_rss_mb?.peer)}`,
+        c.elex?.runs ? loads([...c.elex.runs, ...(c.peer?.runs ?? [])]) : Number(c.load_average_1min_after).toFixed(1),
       ]),
     ),
   );
   const [one, two] = scale.clusters ?? [];
   if (one && two)
     p(
-      `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}×.`,
+      `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}× (targets: on 2 workers ≥ 5× the peer, 1 → 2 workers ≥ 1.7×).`,
     );
   const sl = scale.slice;
-  if (sl)
+  if (sl) {
+    const chromium =
+      sl.wasm_chromium_median_ms === undefined
+        ? ''
+        : `, the wasm engine (simd, one thread) in Chromium ${num(sl.wasm_chromium_median_ms)} ms`;
+    const same = sl.bit_identical === undefined ? null : Object.values(sl.bit_identical).every(Boolean);
     p(
-      `A ${whole(sl.cells)}-cell slice: the native core on one thread (SSE2) ${num(sl.native_median_ms)} ms, the wasm engine (simd, Node) ${num(sl.wasm_median_ms ?? median(sl.wasm_simd_node_ms ?? []))} ms` +
-        (sl.bit_identical === undefined
-          ? '.'
-          : `; results ${sl.bit_identical ? 'bit-identical' : '**not identical**'}.`),
+      `A ${whole(sl.cells)}-cell slice: the native core on one thread (SSE2) ${num(sl.native_median_ms)} ms${chromium}, in Node ${num(sl.wasm_median_ms ?? median(sl.wasm_simd_node_ms ?? []))} ms` +
+        (same === null ? '.' : `; results ${same ? 'bit-identical' : '**not identical**'}.`),
     );
+  }
 }
 
 // --------------------------------------------------------- native (C++)

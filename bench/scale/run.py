@@ -1,19 +1,30 @@
 """npm run bench:scale — ELEX on Dask at network scale.
 
 20,000 cells × 200 counters × 96 periods (1.5 GB of float32, bench/scale/
-data.py, generated chunk by chunk on the workers, seeded) on a
-distributed.LocalCluster of 1 and then 2 worker processes (one thread each):
+data.py, seeded) on distributed.LocalClusters of 1 and 2 worker processes
+(one thread each):
 
-  elex    elex.dask.monitor(): the native core on each chunk (KPI table,
-          alerts, history), results kept on the workers (persist)
-  peer    the same KPIs and statistics as numpy expressions over the
-          formulas (bench/scale/peer.py), same chunks, same cluster
+  elex    elex.dask.monitor(): the native core on each chunk of cells, the
+          KPI table and alerts (Dask DataFrames) and the new history (Dask
+          array), kept on the workers (MonitorOutput.persist)
+  peer    the same KPIs and statistics as numpy/pandas expressions over the
+          formulas (bench/scale/peer.py), as the same three Dask collections,
+          same chunks, same clusters
 
-Throughput is cells / wall time (median of --reps runs); peak memory is the
-largest RSS of each worker process while the runs go (its share of the
-counters included). Then a 1,000-cell slice: the native core on one thread
-(SSE2) and the wasm engine (simd, one thread) in node, the figures of both
-compared bit for bit. Prints a table; writes build/bench/scale.json.
+The counters are generated on the workers, chunk by chunk, before the timing
+(not timed: a user's counters are already on the data platform's workers, not
+on the client), the same number of chunks on each worker (contiguous ranges
+of cells); the timed runs read them where they are. Every cluster is up for
+the whole run and the timed runs take turns between them, so that a load
+from elsewhere on the machine falls on each configuration alike. Throughput
+is cells / wall time of a run (graph built, submitted, every chunk evaluated,
+results on the workers), median of --reps runs; peak memory is the largest
+RSS of each worker process over the runs (its share of the counters
+included). Per run it prints the load average, each worker's busy seconds
+(task stream) and the transfers between workers. Then a 1,000-cell slice:
+the native core on one thread (SSE2) and the wasm engine (simd, one thread)
+in headless Chromium and in node, their figures compared bit for bit. Prints
+a table; writes build/bench/scale.json.
 """
 
 import argparse
@@ -44,8 +55,13 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "scale.json"))
     a = ap.parse_args()
 
+    import operator
+
     import dask
     import dask.array as da
+    import dask.dataframe as dd
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
     from distributed import Client, wait
 
     import data
@@ -63,6 +79,8 @@ def main():
     C, P = len(counters), a.periods
     gb = a.cells * C * P * 4 / 1e9
     print(f"bench:scale  {a.cells:,} cells × {C} counters × {P} periods = {gb:.2f} GB float32, {K} KPIs, chunks of {a.chunk} cells")
+    print("  counters generated on the workers before the timing (not timed; the same number of chunks on each worker),")
+    print("  as on a data platform; ELEX and the peer read the same chunks on the same clusters")
     result = {
         "shape": {"cells": a.cells, "counters": C, "periods": P, "kpis": K, "gb": round(gb, 3), "chunk": a.chunk},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__, "dask": dask.__version__},
@@ -76,57 +94,141 @@ def main():
         return data.block(a.seed, lo, hi - lo, levels, P, pairs)
 
     def peer_chunk(cells_chunk, blk, hist):
-        t, al, h, cs = peer.peer_block(codes, prog.names, prog.thresholds, prog.directions, cells_chunk, blk, hist)
-        return t, al, h, cs
+        return peer.peer_block(codes, prog.names, prog.thresholds, prog.directions, cells_chunk, blk, hist)
 
-    for W in [int(x) for x in a.workers.split(",")]:
-        cluster = ed.local_cluster(n_workers=W, threads_per_worker=1, memory_limit=0)
-        client = Client(cluster)
-        try:
-            chunks = (a.chunk, C, P)
-            counters_da = da.map_blocks(gen, dtype=np.float32, chunks=(tuple(min(a.chunk, a.cells - i) for i in range(0, a.cells, a.chunk)), (C,), (P,)))
+    sizes = tuple(min(a.chunk, a.cells - i) for i in range(0, a.cells, a.chunk))
+    starts = np.cumsum((0,) + sizes)
+    nchunks = len(sizes)
+    widths = [int(x) for x in a.workers.split(",")]
+
+    def peer_collections(counters_da, hist, rep):
+        """The peer's KPI table, alerts and history as Dask collections, built as
+        elex.dask.monitor builds ELEX's: per chunk one task and a getitem per output."""
+        token = tokenize(counters_da.name, hist.name, rep)
+        name = "peer-" + token
+        layer = {
+            (name, i): (peer_chunk, cells[starts[i] : starts[i + 1]], (counters_da.name, i, 0, 0), (hist.name, i, 0, 0))
+            for i in range(nchunks)
+        }
+        g = HighLevelGraph.from_collections(name, layer, dependencies=[counters_da, hist])
+
+        def output(kind, index, array):
+            out = f"peer-{kind}-{token}"
+            keys = [(out, i, 0, 0) if array else (out, i) for i in range(nchunks)]
+            part = {k: (operator.getitem, (name, i), index) for i, k in enumerate(keys)}
+            return out, HighLevelGraph({**g.layers, out: part}, {**g.dependencies, out: {name}})
+
+        t, tg = output("table", 0, False)
+        al, ag = output("alerts", 1, False)
+        h, hg = output("history", 2, True)
+        return [
+            dd.core.new_dd_object(tg, t, peer_meta[0], (None,) * (nchunks + 1)),
+            dd.core.new_dd_object(ag, al, peer_meta[1], (None,) * (nchunks + 1)),
+            da.Array(hg, h, (sizes, (K,), (3,)), dtype=np.float64),
+        ]
+
+    empty = peer.peer_block(codes, prog.names, prog.thresholds, prog.directions, [], np.zeros((0, C, P), np.float32), np.zeros((0, K, 3)))
+    peer_meta = (empty[0], empty[1])
+
+    # Every cluster is up for the whole run, and the timed runs take turns
+    # (elex on 1 worker, on 2, the peer on 1, on 2, then again): a load from
+    # elsewhere on the machine falls on every configuration alike.
+    runs = []
+    try:
+        for W in widths:
+            cluster = ed.local_cluster(n_workers=W, threads_per_worker=1, memory_limit=0)
+            client = Client(cluster)
+            client.get_task_stream()  # the scheduler records the task stream from the first call on
+            runs.append({"workers": W, "cluster": cluster, "client": client})
+            # The counters are generated on the workers (seeded), before the timing,
+            # in a data platform's layout: contiguous ranges of cells, the same
+            # number of chunks on every worker (chunk i on worker i·W/n), where
+            # the monitor's and the peer's tasks then find them.
+            addrs = sorted(client.scheduler_info()["workers"])
+            with dask.annotate(workers=lambda key, addrs=addrs, W=W: [addrs[key[1] * W // nchunks]], allow_other_workers=False):
+                counters_da = da.map_blocks(gen, dtype=np.float32, chunks=(sizes, (C,), (P,)))
             t0 = time.perf_counter()
-            counters_da = client.persist(counters_da)
+            counters_da = client.persist(counters_da, optimize_graph=False)
             wait(counters_da)
             gen_s = time.perf_counter() - t0
+            per_worker = {w: 0 for w in addrs}
+            for ws in client.who_has(counters_da).values():
+                for w in ws:
+                    per_worker[w] += 1
             # A first night gives every cell a history, so that the timed nights score z.
-            first = ed.monitor(cat, counters, counters_da, cells)
-            hist = client.persist(first.history)
+            hist = client.persist(ed.monitor(cat, counters, counters_da, cells).history)
             wait(hist)
+            runs[-1].update(counters_da=counters_da, hist=hist, gen_s=gen_s, chunks_per_worker=list(per_worker.values()))
+            print(f"  {W} worker(s): counters generated on the workers in {gen_s:.1f} s (not timed), chunks per worker {list(per_worker.values())}")
 
-            def timed(make, reps):
-                times = []
-                client.run(memwatch.start)
-                for _ in range(reps):
-                    t = time.perf_counter()
-                    outs = client.persist(make(), optimize_graph=False)
-                    wait(outs)
-                    times.append(time.perf_counter() - t)
-                    del outs
-                mem = client.run(memwatch.stop)
-                return times, mem
+        def timed_rep(r, what, rep):
+            """One timed run: build the graph, persist, wait. Returns seconds, and
+            the task stream of the run (read after the timing)."""
+            client = r["client"]
+            w0 = time.time()
+            t = time.perf_counter()
+            if what == "elex":
+                outs = ed.monitor(cat, counters, r["counters_da"], cells, history=r["hist"]).persist(client)
+            else:
+                outs = client.persist(peer_collections(r["counters_da"], r["hist"], rep), optimize_graph=False)
+            wait(outs)
+            s = time.perf_counter() - t
+            del outs
+            stream = client.get_task_stream(start=w0)
+            main = "elex-monitor-" if what == "elex" else "peer-"
+            busy, ntasks, transfers, transfer_s = {}, 0, 0, 0.0
+            for task in stream:
+                key = task["key"]  # "('name', i)" in the task stream
+                key = key[0] if isinstance(key, tuple) else key[2 : key.find("'", 2)] if key.startswith("('") else key
+                if not (key.startswith(main) and "-" not in key[len(main):]):
+                    continue
+                for st in task["startstops"]:
+                    if st["action"] == "compute":
+                        ntasks += 1
+                        busy[task["worker"]] = busy.get(task["worker"], 0.0) + st["stop"] - st["start"]
+                    elif st["action"] == "transfer":
+                        transfers += 1
+                        transfer_s += st["stop"] - st["start"]
+            return s, {"chunks_computed": ntasks, "chunk_transfers": transfers, "transfer_s": transfer_s, "busy_s": sorted(busy.values(), reverse=True), "tasks": len(stream)}
 
-            def run_elex():
-                o = ed.monitor(cat, counters, counters_da, cells, history=hist)
-                return o._collections()  # persisted together: each chunk once (MonitorOutput.persist)
-
-            def run_peer():
-                outs = []
-                start = 0
-                for blk, hb in zip(counters_da.to_delayed().ravel(), hist.to_delayed().ravel()):
-                    n = counters_da.chunks[0][len(outs)]
-                    outs.append(dask.delayed(peer_chunk, pure=False, nout=4)(cells[start : start + n], blk, hb))
-                    start += n
-                return outs
-
-            et, emem = timed(run_elex, a.reps)
-            pt, pmem = timed(run_peer, a.peer_reps)
+        for r in runs:
+            r["res"] = {"elex": {"s": [], "runs": []}, "peer": {"s": [], "runs": []}}
+            r["mem"] = {"elex": {}, "peer": {}}
+        for rep in range(max(a.reps, a.peer_reps)):
+            for what, reps in (("elex", a.reps), ("peer", a.peer_reps)):
+                if rep >= reps:
+                    continue
+                for r in runs:
+                    client = r["client"]
+                    client.run(memwatch.start)
+                    load = os.getloadavg()[0]
+                    s, info = timed_rep(r, what, rep)
+                    mem = client.run(memwatch.stop)
+                    info["load_average_1min"] = load
+                    r["res"][what]["s"].append(s)
+                    r["res"][what]["runs"].append(info)
+                    for w, m in mem.items():
+                        acc = r["mem"][what].setdefault(w, {"peak": 0, "base": m["base"], "cpu_s": 0.0})
+                        acc["peak"] = max(acc["peak"], m["peak"])
+                        acc["cpu_s"] += m["cpu_s"]
+                    if info["chunks_computed"] != nchunks:
+                        print(f"  warning: {what} on {r['workers']} worker(s) computed {info['chunks_computed']} chunks, not {nchunks}")
+                    print(
+                        f"  {what} {r['workers']} worker(s) run {rep + 1}: {s:.3f} s, {a.cells / s:,.0f} cells/s, load {load:.1f}, "
+                        f"busy s per worker {', '.join(f'{b:.2f}' for b in info['busy_s'])}, transfers {info['chunk_transfers']} ({info['transfer_s']:.2f} s)"
+                    )
+        for r in runs:
+            W = r["workers"]
+            et, pt = r["res"]["elex"]["s"], r["res"]["peer"]["s"]
+            emem, pmem = r["mem"]["elex"], r["mem"]["peer"]
             res = {
                 "workers": W,
                 "load_average_1min_after": os.getloadavg()[0],
-                "generate_s": gen_s,
-                "elex": {"s": et, "median_s": statistics.median(et), "cells_per_s": a.cells / statistics.median(et)},
-                "peer": {"s": pt, "median_s": statistics.median(pt), "cells_per_s": a.cells / statistics.median(pt)},
+                "generate_s": r["gen_s"],
+                "generated_on": "workers",
+                "chunks_per_worker": r["chunks_per_worker"],
+                "elex": {"s": et, "median_s": statistics.median(et), "cells_per_s": a.cells / statistics.median(et), "runs": r["res"]["elex"]["runs"]},
+                "peer": {"s": pt, "median_s": statistics.median(pt), "cells_per_s": a.cells / statistics.median(pt), "runs": r["res"]["peer"]["runs"]},
                 # Worker CPU seconds per run (all workers, user + system): what
                 # a run costs whatever else the machine is doing.
                 "cpu_s_per_run": {
@@ -141,13 +243,14 @@ def main():
             }
             result["clusters"].append(res)
             print(
-                f"  {W} worker(s): generate {gen_s:.1f} s; elex {res['elex']['cells_per_s']:,.0f} cells/s "
+                f"  {W} worker(s): elex {res['elex']['cells_per_s']:,.0f} cells/s "
                 f"(median {res['elex']['median_s']:.2f} s of {a.reps}); peer {res['peer']['cells_per_s']:,.0f} cells/s "
                 f"(median {res['peer']['median_s']:.2f} s of {a.peer_reps}); load average {res['load_average_1min_after']:.1f}"
             )
-        finally:
-            client.close()
-            cluster.close()
+    finally:
+        for r in runs:
+            r["client"].close()
+            r["cluster"].close()
 
     # ---------------------------------------------------- the 1,000-cell slice
     n = min(1000, a.cells)
@@ -173,18 +276,24 @@ def main():
     ]:
         np.ascontiguousarray(arr).tofile(os.path.join(sl, name))
     json.dump({"cells": n, "counters": C, "periods": P, "kpis": K, "z": 3.0, "minHistory": 8}, open(os.path.join(sl, "meta.json"), "w"))
-    w = json.loads(subprocess.check_output(["node", os.path.join(HERE, "wasm-slice.mjs"), sl, "7"], cwd=ROOT))
+    wasm = {}
     same = {}
-    for name in ("anomalies", "max_z", "breaches", "nulls", "counter_stats", "kpi_stats"):
-        same[name] = np.fromfile(os.path.join(sl, f"wasm-{name}"), np.uint8).tobytes() == np.ascontiguousarray(r[name]).tobytes()
-    same["history"] = np.fromfile(os.path.join(sl, "wasm-history"), np.uint8).tobytes() == h.tobytes()
+    for where in ("chromium", "node"):
+        w = json.loads(subprocess.check_output(["node", os.path.join(HERE, "wasm-slice.mjs"), sl, "7", where], cwd=ROOT))
+        wasm[where] = w
+        for name in ("anomalies", "max_z", "breaches", "nulls", "counter_stats", "kpi_stats"):
+            same[f"{where}:{name}"] = np.fromfile(os.path.join(sl, f"{where}-{name}"), np.uint8).tobytes() == np.ascontiguousarray(r[name]).tobytes()
+        same[f"{where}:history"] = np.fromfile(os.path.join(sl, f"{where}-history"), np.uint8).tobytes() == h.tobytes()
     result["slice"] = {
         "cells": n,
         "native_1thread_ms": sorted(nat),
         "native_median_ms": statistics.median(nat),
-        "wasm_simd_node_ms": w["ms"],
-        "wasm_median_ms": w["medianMs"],
-        "node": w["node"],
+        "wasm_simd_chromium_ms": wasm["chromium"]["ms"],
+        "wasm_chromium_median_ms": wasm["chromium"]["medianMs"],
+        "chromium": wasm["chromium"]["version"],
+        "wasm_simd_node_ms": wasm["node"]["ms"],
+        "wasm_median_ms": wasm["node"]["medianMs"],
+        "node": wasm["node"]["version"],
         "kernel": elex.build_info()["kernel"],
         "bit_identical": same,
     }
@@ -210,10 +319,11 @@ def main():
             )
     s = result["slice"]
     print(f"| native core, 1 thread ({s['kernel']}), {n:,}-cell slice | {n / s['native_median_ms'] * 1000:,.0f} | {s['native_median_ms'] / 1000:.3f} | | | | |")
+    print(f"| wasm simd, 1 thread, Chromium {s['chromium']}, {n:,}-cell slice | {n / s['wasm_chromium_median_ms'] * 1000:,.0f} | {s['wasm_chromium_median_ms'] / 1000:.3f} | | | | |")
     print(f"| wasm simd, 1 thread, node {s['node']}, {n:,}-cell slice | {n / s['wasm_median_ms'] * 1000:,.0f} | {s['wasm_median_ms'] / 1000:.3f} | | | | |")
     if "scaling_1_to_2" in result:
         print(f"\nscaling 1 → 2 workers: elex {result['scaling_1_to_2']:.2f}×, peer {result['peer_scaling_1_to_2']:.2f}×")
-    print(f"slice, wasm vs native figures bit-identical: {all(same.values())} {'' if all(same.values()) else same}")
+    print(f"slice, wasm (Chromium, node) vs native figures bit-identical: {all(same.values())} {'' if all(same.values()) else same}")
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1)

@@ -26,6 +26,7 @@ batch in the same per-cell order.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import warnings
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ import pandas as pd
 import dask
 import dask.array as da
 import dask.dataframe as dd
+from dask.base import tokenize
+from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
@@ -205,32 +208,47 @@ def monitor(
         if history.shape != (len(cells), K, 3):
             raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {K} × 3 (cells × kpis × 3)")
         history = history.rechunk((data.chunks[0], K, 3))
-    dprog = dask.delayed(prog, pure=True)
+    # The graph, written out: per chunk one engine task and one getitem per output
+    # (table, alerts, history[, values, reasons]) that the collections take as
+    # their partitions. (Built with dask.delayed, dd.from_delayed, da.from_delayed
+    # and da.concatenate it was twice the tasks: 161 for 20 chunks, each a
+    # scheduler round trip and worker bookkeeping, on the cores the chunks need.)
+    data, history = dask.optimize(data, history)
     table_meta, alert_meta = _metas(prog, len(counters))
-    blocks = data.to_delayed().ravel()
-    hblocks = history.to_delayed().ravel()
-    tables, alerts, hists, vals, whys = [], [], [], [], []
-    start = 0
-    for i, (blk, hb) in enumerate(zip(blocks, hblocks)):
-        n = data.chunks[0][i]
-        part = dask.delayed(_eval_block, pure=True, nout=5)(
-            dprog, cells[start : start + n], blk, hb, z_threshold, min_history, per_period, threads
-        )
-        t, a, h, v, w = part
-        tables.append(t)
-        alerts.append(a)
-        hists.append(da.from_delayed(h, (n, K, 3), np.float64))
-        if per_period:
-            vals.append(da.from_delayed(v, (n, K, P), np.float32))
-            whys.append(da.from_delayed(w, (n, K, P), np.uint8))
-        start += n
+    token = tokenize(prog, data.name, history.name, cells, z_threshold, min_history, per_period, threads)
+    name = "elex-monitor-" + token
+    prog_key = name + "-programs"
+    layer = {prog_key: prog}
+    starts = np.cumsum((0,) + data.chunks[0])
+    for i, n in enumerate(data.chunks[0]):
+        layer[(name, i)] = (
+            _eval_block, prog_key, cells[starts[i] : starts[i + 1]], (data.name, i, 0, 0), (history.name, i, 0, 0),
+            z_threshold, min_history, per_period, threads,
+        )  # fmt: skip
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=[data, history])
+    nchunks = len(data.chunks[0])
+
+    def output(kind, index, array):
+        out = f"elex-{kind}-{token}"
+        keys = [(out, i, 0, 0) if array else (out, i) for i in range(nchunks)]
+        part = {k: (operator.getitem, (name, i), index) for i, k in enumerate(keys)}
+        return out, HighLevelGraph({**graph.layers, out: part}, {**graph.dependencies, out: {name}})
+
+    def frame(kind, index, meta):
+        out, g = output(kind, index, False)
+        return dd.core.new_dd_object(g, out, meta, (None,) * (nchunks + 1))
+
+    def array(kind, index, width, dtype):
+        out, g = output(kind, index, True)
+        return da.Array(g, out, (data.chunks[0], (K,), (width,)), dtype=dtype)
+
     return MonitorOutput(
         kpis=prog.names,
-        table=dd.from_delayed(tables, meta=table_meta, verify_meta=False),
-        alerts=dd.from_delayed(alerts, meta=alert_meta, verify_meta=False),
-        history=da.concatenate(hists, axis=0),
-        values=da.concatenate(vals, axis=0) if per_period else None,
-        reasons=da.concatenate(whys, axis=0) if per_period else None,
+        table=frame("table", 0, table_meta),
+        alerts=frame("alerts", 1, alert_meta),
+        history=array("history", 2, 3, np.float64),
+        values=array("values", 3, P, np.float32) if per_period else None,
+        reasons=array("reasons", 4, P, np.uint8) if per_period else None,
     )
 
 

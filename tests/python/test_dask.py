@@ -90,6 +90,33 @@ def test_monitor_array_two_nights_with_history_on_storage(client, catalog):
     assert (a2["kind"] == "anomaly").sum() > 0
 
 
+def test_monitor_graph_one_engine_task_per_chunk_and_per_period_arrays(client, catalog):
+    counters = counters_of(catalog, 20)
+    cells = [f"c{i}" for i in range(30)]
+    night = pm_data(30, len(counters), 12, 5)
+    data = client.persist(da.from_array(night, chunks=(10, -1, -1)))
+    out = ed.monitor(catalog, counters, data, cells, per_period=True)
+    # Per chunk: the engine task and a getitem per output (table, alerts, history,
+    # values, reasons), and the programs once; beside them only the input and the
+    # empty history.
+    graph = dict(dask.base.collections_to_dsk(out._collections(), optimize_graph=False))
+    ours = [k for k in graph if (k if isinstance(k, str) else k[0]).startswith("elex-")]
+    assert len(ours) == 3 * (1 + 5) + 1
+    assert len(graph) == len(ours) + 3 + 3
+    t, a, h, v, w = out.compute()
+    ref = elex.Monitor(catalog).monitor(cells, counters, night, per_period=True)
+    assert np.array_equal(bits(v), bits(ref.values))
+    assert np.array_equal(bits(w), bits(ref.reasons))
+    assert np.array_equal(bits(h), bits(ref_history(catalog, cells, counters, night)))
+    same_table(t, ref.kpi_table())
+
+
+def ref_history(catalog, cells, counters, night):
+    m = elex.Monitor(catalog)
+    m.monitor(cells, counters, night)
+    return m.history(cells, counters)
+
+
 def test_monitor_frame_partitioned_by_cell(client, catalog):
     counters = counters_of(catalog, 30)
     cells = [f"c{i:03d}" for i in range(40)]
