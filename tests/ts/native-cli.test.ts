@@ -1,0 +1,470 @@
+/**
+ * The native command-line tool (build/native/elex-cli, tools/elex_cli.cpp)
+ * against the browser's code on the same input:
+ *   - catalog checks: hand-made bad catalogs, mutations of the default
+ *     catalog and fast-check catalogs with hostile leaves go through the
+ *     C++ checks (elex-cli check) and checkCatalog(); the problems (path and
+ *     message, in order) must be the same, and so must the loaded stats;
+ *   - routing: the facts questions over ../shared/data/ran-feature-facts.json
+ *     (skipped when absent) and the synthetic set over the default catalog
+ *     go through elex-cli route and the wasm router (RanHost, `simd`
+ *     variant); the top-5 codes must be the same, scores within 1e-6.
+ * Needs the native build (bash scripts/test-native.sh) and the wasm build;
+ * skipped without the CLI. FC_SEED / FC_RUNS vary the generated catalogs.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openHost } from './helpers.ts';
+import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { checkCatalog, loadCatalog, type CatalogProblem } from '../../ts/catalog.ts';
+import { RanHost } from '../../ts/ran-host.ts';
+import type { AgentHost } from '../../ts/agent-host.ts';
+
+const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const cli = root('build/native/elex-cli');
+const hasCli = existsSync(cli);
+const factsPath = root('../shared/data/ran-feature-facts.json');
+const defaultPath = root('build/catalog/default.json');
+const SEED = Number(process.env.FC_SEED ?? 1515);
+const RUNS = Number(process.env.FC_RUNS ?? 300);
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'elex-cli-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface CheckLine {
+  file: string;
+  ok: boolean;
+  problems: CatalogProblem[];
+  stats?: { features: number; parameters: number; counters: number; kpis: number; categories: number };
+}
+
+/** elex-cli check over JSON texts: one result per text, in order. */
+function nativeCheck(texts: string[]): CheckLine[] {
+  const files = texts.map((t, i) => {
+    const f = join(dir, `c${i}.json`);
+    writeFileSync(f, t);
+    return f;
+  });
+  let out: string;
+  try {
+    out = execFileSync(cli, ['check', ...files], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  } catch (e) {
+    // Exit 1 when any catalog has problems; the lines are still printed.
+    const err = e as { status?: number; stdout?: string };
+    if (err.status !== 1 || typeof err.stdout !== 'string') throw e;
+    out = err.stdout;
+  }
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as CheckLine);
+  expect(lines.map((l) => l.file)).toEqual(files);
+  return lines;
+}
+
+/** Compares the C++ and TS checks on every text; returns how many had problems. */
+function agree(texts: string[]): number {
+  const native = nativeCheck(texts);
+  let bad = 0;
+  texts.forEach((text, i) => {
+    const ts = checkCatalog(JSON.parse(text));
+    const got = native[i]!;
+    expect(got.problems, text.slice(0, 400)).toEqual(ts);
+    expect(got.ok).toBe(ts.length === 0);
+    if (ts.length) bad++;
+    else expect(got.stats).toEqual(loadCatalog(JSON.parse(text)).stats);
+  });
+  return bad;
+}
+
+const base = {
+  features: [
+    {
+      code: 'FAJ 121 3094',
+      name: 'MIMO Sleep Mode',
+      acronym: 'MSM',
+      category: 'Energy Efficiency',
+      dependencies: ['FAJ 121 3095'],
+      parameters: ['MimoSleepFunction.sleepStartTime', 'Bare.param'],
+      counters: ['MimoSleepFunction.pmMimoSleepTime'],
+      kpis: ['MIMO Sleep Ratio'],
+    },
+    { code: 'FAJ 121 3095', category: 'Energy Efficiency', parameters: ['MimoSleepFunction.sleepStartTime'] },
+  ],
+  parameters: [
+    {
+      name: 'MimoSleepFunction.sleepStartTime',
+      type: 'int',
+      range: [0, 1439],
+      safe: { min: 0, max: 360, maxChange: 120, cooldownS: 900 },
+    },
+  ],
+  counters: [{ name: 'MimoSleepFunction.pmMimoSleepTime', unit: 's' }],
+  kpis: [{ name: 'MIMO Sleep Ratio', formula: '100 * MimoSleepFunction.pmMimoSleepTime / 900', direction: 'higher' }],
+  glossary: [{ term: 'BBU', means: 'baseband unit' }],
+};
+
+/** Sets `path` (keys and indexes) in a deep copy of `base` to `value` (undefined deletes). */
+function mutate(path: (string | number)[], value: unknown): string {
+  const c = structuredClone(base) as Record<string, unknown>;
+  let at: Record<string | number, unknown> = c;
+  for (const k of path.slice(0, -1)) at = at[k] as Record<string | number, unknown>;
+  const last = path[path.length - 1]!;
+  if (value === undefined) delete at[last];
+  else at[last] = value;
+  return JSON.stringify(c);
+}
+
+describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
+  test('hand-made bad catalogs, one rule each and mixed', () => {
+    const wrong = [null, true, 0, -1, 1e308, '', 'x'.repeat(4097), [], [''], {}, ['a', 3]];
+    const texts: string[] = [
+      'null',
+      '[]',
+      '"catalog"',
+      '{}',
+      '{"features": []}',
+      '{"features": {}}',
+      '{"features": [1, "x", null, []]}',
+      '{"format": "other", "version": 2, "features": [{"code": "FAJ 121 0001"}]}',
+      '{"version": 1.0, "features": [{"code": "FAJ 121 0001"}]}',
+      '{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "range": [0, 1e400]}]}',
+      '{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "safe": {"min": 1e999, "max": 0, "maxChange": -1e999, "cooldownS": -0.5}}]}',
+      '{"features": [{"code": "FAJ 121 0001"}], "kpis": [{"name": "k", "threshold": -1e400}]}',
+      JSON.stringify({ features: Array.from({ length: 80 }, () => ({ code: 'bad' })) }),
+      JSON.stringify({
+        version: 2,
+        features: [
+          { code: 'FAJ 121 0001', dependencies: ['FAJ 999 9999'] },
+          { code: 'FAJ 121 0001' },
+          { name: 'no code' },
+          'not an object',
+        ],
+        parameters: [
+          { name: 'NoDot', range: [5, 1], safe: { min: 3, max: 1, maxChange: -1 } },
+          { name: 'A.b', type: 'double', features: ['FAJ 000 0000'] },
+        ],
+        kpis: [{ name: 'K', direction: 'up', threshold: 'high' }],
+      }),
+    ];
+    for (const formula of [
+      '1 / / A.pmX',
+      'A.pmX +',
+      '(A.pmX',
+      'A.pmX)',
+      'A.pmX A.pmY',
+      '2 (A.pmX)',
+      'A.pmX $ 2',
+      '',
+      ' ',
+      '1e',
+      'ü * 2',
+      '((((1))))',
+    ])
+      texts.push(JSON.stringify({ features: [{ code: 'FAJ 121 0001' }], kpis: [{ name: 'k', formula }] }));
+    for (const code of [
+      'FAJ1213094',
+      'FAJ 121 3094/12',
+      'F 121 3094',
+      'FAJ  121 3094',
+      'FAJ 12345 3094',
+      'FAJ 121 3094 ',
+      'fAJ 121 3094',
+      'FAJ 121 3094\n',
+      'FAJ 1 2 3',
+      'ABCDE12345678',
+      'FAJ ١٢١ 3094',
+    ])
+      texts.push(JSON.stringify({ features: [{ code }] }));
+    for (const name of ['A.b', 'A', 'A.b.c', '_A.b', 'A.b-', 'A-.b_9', 'Ä.b', 'A .b', '1.b'])
+      texts.push(
+        JSON.stringify({ features: [{ code: 'FAJ 121 0001' }], parameters: [{ name }], counters: [{ name }] }),
+      );
+    // Every field of the base catalog set to every wrong kind of value, and deleted.
+    const fields: (string | number)[][] = [
+      ['format'],
+      ['version'],
+      ['features'],
+      ['features', 0],
+      ['features', 0, 'code'],
+      ['features', 0, 'name'],
+      ['features', 0, 'acronym'],
+      ['features', 0, 'category'],
+      ['features', 0, 'description'],
+      ['features', 0, 'dependencies'],
+      ['features', 0, 'dependencies', 0],
+      ['features', 0, 'parameters'],
+      ['features', 0, 'parameters', 1],
+      ['features', 0, 'counters'],
+      ['features', 0, 'kpis'],
+      ['features', 1, 'code'],
+      ['parameters'],
+      ['parameters', 0],
+      ['parameters', 0, 'name'],
+      ['parameters', 0, 'features'],
+      ['parameters', 0, 'type'],
+      ['parameters', 0, 'unit'],
+      ['parameters', 0, 'range'],
+      ['parameters', 0, 'range', 0],
+      ['parameters', 0, 'values'],
+      ['parameters', 0, 'default'],
+      ['parameters', 0, 'safe'],
+      ['parameters', 0, 'safe', 'min'],
+      ['parameters', 0, 'safe', 'max'],
+      ['parameters', 0, 'safe', 'maxChange'],
+      ['parameters', 0, 'safe', 'cooldownS'],
+      ['parameters', 0, 'description'],
+      ['counters'],
+      ['counters', 0],
+      ['counters', 0, 'name'],
+      ['counters', 0, 'features'],
+      ['counters', 0, 'unit'],
+      ['kpis'],
+      ['kpis', 0],
+      ['kpis', 0, 'name'],
+      ['kpis', 0, 'formula'],
+      ['kpis', 0, 'threshold'],
+      ['kpis', 0, 'direction'],
+      ['kpis', 0, 'features'],
+      ['glossary'],
+      ['glossary', 0],
+      ['glossary', 0, 'term'],
+      ['glossary', 0, 'means'],
+    ];
+    for (const f of fields) {
+      texts.push(mutate(f, undefined));
+      for (const w of wrong) texts.push(mutate(f, w));
+    }
+    texts.push(mutate(['parameters', 1], { name: 'MimoSleepFunction.sleepStartTime' }));
+    texts.push(mutate(['counters', 1], { name: 'MimoSleepFunction.pmMimoSleepTime', features: ['FAJ 121 3095', 'X'] }));
+    texts.push(
+      mutate(
+        ['glossary'],
+        Array.from({ length: 65537 }, () => ({ term: 'a', means: 'b' })),
+      ),
+    );
+    texts.push(mutate(['glossary', 0, 'term'], 'x'.repeat(256)));
+    texts.push(mutate(['glossary', 0, 'term'], '€'.repeat(257)));
+    texts.push(mutate(['features', 0, 'name'], '😀'.repeat(2048)));
+    texts.push(mutate(['features', 0, 'name'], '😀'.repeat(2049)));
+    const bad = agree(texts);
+    console.log(`catalog checks: ${texts.length} hand-made catalogs (${bad} with problems), C++ and TS agree`);
+    expect(bad).toBeGreaterThan(texts.length * 0.8);
+  }, 60_000);
+
+  test('fast-check catalogs with hostile leaves', () => {
+    const leaf = fc.oneof(
+      fc.constantFrom(
+        'FAJ 121 3094',
+        'FAJ 121 3095',
+        'FAJ1213096',
+        'A.b',
+        'MimoSleepFunction.sleepStartTime',
+        'int',
+        'enum',
+        'higher',
+        'lower',
+        '',
+        '100 * A.b / 2',
+        'A.b +',
+      ),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    const value = fc.oneof(
+      leaf,
+      fc.array(leaf, { maxLength: 3 }),
+      fc.dictionary(fc.constantFrom('min', 'max', 'maxChange', 'cooldownS', 'x'), leaf),
+    );
+    const obj = (keys: string[]) => fc.dictionary(fc.constantFrom(...keys), value, { maxKeys: keys.length });
+    const feature = obj([
+      'code',
+      'name',
+      'acronym',
+      'category',
+      'description',
+      'dependencies',
+      'parameters',
+      'counters',
+      'kpis',
+    ]);
+    const item = obj([
+      'name',
+      'features',
+      'type',
+      'unit',
+      'range',
+      'values',
+      'default',
+      'safe',
+      'description',
+      'formula',
+      'threshold',
+      'direction',
+    ]);
+    const catalog = fc.record(
+      {
+        format: fc.oneof(fc.constant('elex-catalog'), leaf),
+        version: fc.oneof(fc.constant(1), leaf),
+        features: fc.oneof(fc.array(fc.oneof(feature, leaf), { maxLength: 5 }), leaf),
+        parameters: fc.oneof(fc.array(fc.oneof(item, leaf), { maxLength: 4 }), leaf),
+        counters: fc.array(fc.oneof(item, leaf), { maxLength: 3 }),
+        kpis: fc.array(fc.oneof(item, leaf), { maxLength: 3 }),
+        glossary: fc.oneof(fc.array(fc.oneof(obj(['term', 'means']), leaf), { maxLength: 3 }), leaf),
+      },
+      { requiredKeys: [] },
+    );
+    const texts = fc.sample(catalog, { seed: SEED, numRuns: RUNS }).map((c) => JSON.stringify(c));
+    const bad = agree(texts);
+    console.log(
+      `catalog checks: ${texts.length} fast-check catalogs (seed ${SEED}, ${bad} with problems), C++ and TS agree`,
+    );
+  }, 120_000);
+
+  test.runIf(existsSync(defaultPath))(
+    'the default catalog, and mutations of it',
+    () => {
+      const json = readFileSync(defaultPath, 'utf8');
+      const c = JSON.parse(json);
+      const texts = [json];
+      const dup = structuredClone(c);
+      dup.features[500].code = dup.features[3].code;
+      dup.parameters[9000].name = dup.parameters[1].name;
+      dup.kpis[10].formula = dup.kpis[10].formula + ' *';
+      texts.push(JSON.stringify(dup));
+      const unlinked = structuredClone(c);
+      unlinked.features.splice(0, 50);
+      texts.push(JSON.stringify(unlinked));
+      expect(agree(texts)).toBe(2);
+    },
+    60_000,
+  );
+});
+
+interface CliRouted {
+  q: string;
+  features?: { code: string; name: string; score: number; matched: { kind: string; name: string; score: number }[] }[];
+  error?: { code: string; message: string };
+}
+
+/** Routes `questions` through the CLI and through RanHost; returns the count compared and the mismatches. */
+async function compareRoutes(
+  b: Bindings,
+  host: AgentHost,
+  catalogPath: string,
+  questions: string[],
+  workers = 1,
+  worker = 0,
+) {
+  const qfile = join(dir, `questions-${workers}-${worker}.json`);
+  writeFileSync(qfile, JSON.stringify(questions));
+  const out = execFileSync(
+    cli,
+    [
+      'route',
+      '--catalog',
+      catalogPath,
+      '--questions',
+      qfile,
+      '--k',
+      '5',
+      '--workers',
+      String(workers),
+      '--worker',
+      String(worker),
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    },
+  );
+  const native = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as CliRouted);
+  expect(native.length).toBe(questions.length);
+  const ran = await new RanHost(
+    b,
+    host,
+    { catalogJson: readFileSync(catalogPath, 'utf8'), dim: 512, worker, workers },
+    () => {},
+  ).build();
+  const wasm = ran.routeBatch(questions, 5).features;
+  const mismatches: string[] = [];
+  let maxDiff = 0;
+  questions.forEach((q, i) => {
+    const n = native[i]!.features!;
+    const w = wasm[i]!;
+    const same = n.length === w.length && n.every((f, j) => f.code === w[j]!.code);
+    if (!same)
+      mismatches.push(`${q}: native ${n.map((f) => f.code).join(', ')} / wasm ${w.map((f) => f.code).join(', ')}`);
+    else
+      n.forEach((f, j) => {
+        maxDiff = Math.max(maxDiff, Math.abs(f.score - w[j]!.score));
+        expect(f.name).toBe(w[j]!.name);
+        expect(f.matched.map((m) => `${m.kind}:${m.name}`)).toEqual(w[j]!.matched.map((m) => `${m.kind}:${m.name}`));
+      });
+  });
+  ran.close();
+  return { compared: questions.length, mismatches, maxDiff };
+}
+
+describe.runIf(hasCli)('elex-cli route and the wasm router agree', () => {
+  let b: Bindings;
+  let host: AgentHost;
+  beforeAll(async () => {
+    b = await instantiate({ variant: 'simd' });
+    host = await openHost(b);
+  }, 120_000);
+  afterAll(() => b?.close());
+
+  test.runIf(existsSync(factsPath))(
+    'the facts questions over ran-feature-facts.json',
+    async () => {
+      const qs = (
+        JSON.parse(readFileSync(root('eval/facts-questions.json'), 'utf8')) as { questions: { q: string }[] }
+      ).questions.map((q) => q.q);
+      const r = await compareRoutes(b, host, factsPath, qs);
+      console.log(
+        `facts: ${r.compared} questions, ${r.mismatches.length} top-5 mismatches, largest score difference ${r.maxDiff.toExponential(2)}`,
+      );
+      expect(r.mismatches).toEqual([]);
+      expect(r.maxDiff).toBeLessThanOrEqual(1e-6);
+    },
+    300_000,
+  );
+
+  test.runIf(existsSync(defaultPath))(
+    'the synthetic questions over the default catalog, whole and as worker 1 of 2',
+    async () => {
+      const qs = (
+        JSON.parse(readFileSync(root('eval/questions.json'), 'utf8')) as { questions: { q: string }[] }
+      ).questions.map((q) => q.q);
+      for (const [workers, worker] of [
+        [1, 0],
+        [2, 1],
+      ] as const) {
+        const r = await compareRoutes(b, host, defaultPath, qs, workers, worker);
+        console.log(
+          `synthetic (worker ${worker} of ${workers}): ${r.compared} questions, ${r.mismatches.length} top-5 mismatches, largest score difference ${r.maxDiff.toExponential(2)}`,
+        );
+        expect(r.mismatches).toEqual([]);
+        expect(r.maxDiff).toBeLessThanOrEqual(1e-6);
+      }
+    },
+    300_000,
+  );
+});
