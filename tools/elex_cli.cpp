@@ -1,11 +1,14 @@
 // elex-cli — the native command-line tool over the same C++ core as the
-// browser build: checks catalogs, routes questions, evaluates routing.
+// browser build: checks catalogs, routes questions, evaluates routing,
+// validates parameter changes and computes KPIs from files.
 //
 //   elex-cli check FILE...                       problems of each catalog (JSON lines)
 //   elex-cli route --catalog FILE [--k 5] [--workers N --worker I]
 //                  [--no-default-glossary] [--glossary FILE]
 //                  (--question TEXT | --questions FILE)
 //   elex-cli eval --catalog FILE --questions FILE [--k 5] [--json]
+//   elex-cli validate --catalog FILE --changes FILE [--no-record]
+//   elex-cli monitor --catalog FILE --batch FILE [--z 3] [--min-history 8]
 //
 // Output is JSON lines on stdout; errors go to stderr as
 // "elex-cli: CODE: message" with CODE a stable name of elex/status.h, and
@@ -22,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli_ops.h"
 #include "elex/catalog.h"
 #include "elex/json.h"
 #include "elex/router.h"
@@ -53,6 +57,19 @@ usage:
   elex-cli eval --catalog FILE --questions FILE [--k 5] [--json]
       Top-1 and top-5 per split. Questions: {"questions": [{q, code|expected,
       split|kind}]} (eval/facts-questions.json, eval/questions.json).
+  elex-cli validate --catalog FILE --changes FILE [--no-record]
+      Validates parameter changes as validate() does. The file: an array (or
+      {"changes": [...]}) of {parameter, cell?, current, proposed, at (ms)}.
+      One JSON line per change: {"parameter", "cell", "verdict", "reasons"}.
+      Changes are checked in order; an accepted one starts its cooldown for
+      the later ones (--no-record: not).
+  elex-cli monitor --catalog FILE --batch FILE [--z 3] [--min-history 8]
+      Computes KPIs as monitor() does. The file: {cells, counters, periods,
+      data, kpis?} with data the cells x counters x periods samples in that
+      order (null = missing), or an array of such batches, run in order with
+      each cell's KPI history kept. One JSON line per batch and cell:
+      {"batch", "cell", "kpis": [{name, mean, min, max, count, nulls,
+      breaches, anomalies, maxZ}]}.
 
 options:
   --k N                   features per question (1..1024, default 5)
@@ -60,6 +77,9 @@ options:
   --no-default-glossary   leave catalog/glossary.json out
   --glossary FILE         another default glossary ({"entries": [[term, means]]})
   --json                  eval: one JSON object instead of a table
+  --no-record             validate: accepted changes start no cooldown
+  --z X                   monitor: |z| above which a period is an anomaly (default 3)
+  --min-history N         monitor: earlier values a cell needs before anomalies count (default 8)
   --help                  this text
 
 A --questions file is JSON (an array of strings or of {q}, or {"questions":
@@ -67,11 +87,6 @@ A --questions file is JSON (an array of strings or of {q}, or {"questions":
 Errors: "elex-cli: CODE: message" on stderr (CODE from elex/status.h:
 INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error.
 )";
-
-struct Failure {
-  Status status;
-  std::string message;
-};
 
 [[noreturn]] void die(Status st, const std::string& msg) {
   std::fprintf(stderr, "elex-cli: %s: %s\n", elex_status_name(st), msg.c_str());
@@ -113,9 +128,10 @@ struct Args {
 };
 
 Args parse_args(int argc, char** argv) {
-  static const char* flags[] = {"no-default-glossary", "json", "help"};
-  static const char* valued[] = {"catalog",  "k",         "workers", "worker",
-                                 "question", "questions", "glossary"};
+  static const char* flags[] = {"no-default-glossary", "json", "help", "no-record"};
+  static const char* valued[] = {"catalog",  "k",         "workers",    "worker",
+                                 "question", "questions", "glossary",   "changes",
+                                 "batch",    "z",         "min-history"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
@@ -177,6 +193,8 @@ int cmd_check(const Args& a) {
   return rc;
 }
 
+catalog::Catalog load_catalog(const Args& a);
+
 /// A loaded catalog and its router, built as ts/ran-host.ts builds it.
 struct Routing {
   catalog::Catalog cat;
@@ -186,11 +204,8 @@ struct Routing {
 };
 
 std::unique_ptr<Routing> build_router(const Args& a) {
-  if (!a.has("catalog")) usage(a.command + " needs --catalog FILE");
   auto r = std::make_unique<Routing>();
-  const std::string file = a.get("catalog");
-  if (catalog::load_json(read_file(file), &r->cat, nullptr, file) != ELEX_OK)
-    die(ELEX_E_INVALID_ARGUMENT, elex::last_error_message());
+  r->cat = load_catalog(a);
   if (!a.has("no-default-glossary")) {
     const std::string text =
         a.has("glossary") ? read_file(a.get("glossary")) : elex::cli::kDefaultGlossary;
@@ -418,6 +433,43 @@ int cmd_eval(const Args& a) {
   return 0;
 }
 
+json::Value read_json(const std::string& file) {
+  json::Value doc;
+  if (json::parse(read_file(file), &doc) != ELEX_OK)
+    die(ELEX_E_INVALID_ARGUMENT, file + ": " + elex::last_error_message());
+  return doc;
+}
+
+catalog::Catalog load_catalog(const Args& a) {
+  if (!a.has("catalog")) usage(a.command + " needs --catalog FILE");
+  const std::string file = a.get("catalog");
+  catalog::Catalog c;
+  if (catalog::load_json(read_file(file), &c, nullptr, file) != ELEX_OK)
+    die(ELEX_E_INVALID_ARGUMENT, elex::last_error_message());
+  return c;
+}
+
+int cmd_validate(const Args& a) {
+  if (!a.has("changes")) usage("validate needs --changes FILE");
+  const catalog::Catalog c = load_catalog(a);
+  return elex::cli::validate(c, read_json(a.get("changes")), !a.has("no-record"));
+}
+
+int cmd_monitor(const Args& a) {
+  if (!a.has("batch")) usage("monitor needs --batch FILE");
+  const catalog::Catalog c = load_catalog(a);
+  double z = 3;
+  if (a.has("z")) {
+    const std::string s = a.get("z");
+    char* end = nullptr;
+    z = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !(z > 0) || !std::isfinite(z))
+      usage("--z must be a positive number, got \"" + s + "\"");
+  }
+  const long min_history = a.number("min-history", 8, 0, 1L << 30);
+  return elex::cli::monitor(c, read_json(a.get("batch")), z, unsigned(min_history));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -426,9 +478,11 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (a.command.empty()) usage("no command (check, route, eval)");
+  if (a.command.empty()) usage("no command (check, route, eval, validate, monitor)");
   if (a.command == "check") return cmd_check(a);
   if (a.command == "route") return cmd_route(a);
   if (a.command == "eval") return cmd_eval(a);
-  usage("unknown command \"" + a.command + "\" (check, route, eval)");
+  if (a.command == "validate") return cmd_validate(a);
+  if (a.command == "monitor") return cmd_monitor(a);
+  usage("unknown command \"" + a.command + "\" (check, route, eval, validate, monitor)");
 }

@@ -364,6 +364,7 @@ Status load(const json::Value& doc, Catalog* out, std::vector<Problem>* problems
         p.range_max = r->array()[1].number();
       }
       p.values = list_of(o.find("values"));
+      p.has_values = o.find("values") != nullptr;
       if (const Value* d = o.find("default")) p.default_value = *d;
       const Value* s = o.find("safe");
       p.has_safe = s != nullptr;

@@ -8,7 +8,12 @@
  *   - routing: the facts questions over ../shared/data/ran-feature-facts.json
  *     (skipped when absent) and the synthetic set over the default catalog
  *     go through elex-cli route and the wasm router (RanHost, `simd`
- *     variant); the top-5 codes must be the same, scores within 1e-6.
+ *     variant); the top-5 codes must be the same, scores within 1e-6;
+ *   - validation and monitoring: seeded changes (elex-cli validate) and two
+ *     seeded counter batches (elex-cli monitor) over the default catalog,
+ *     against the engine validator fed by prepareValidation() and
+ *     RanHost.monitor(), the code behind validate() and monitor(): the same
+ *     verdicts and reasons, the same KPI figures bit for bit.
  * Needs the native build (bash scripts/test-native.sh) and the wasm build;
  * skipped without the CLI. FC_SEED / FC_RUNS vary the generated catalogs.
  */
@@ -23,6 +28,9 @@ import { openHost } from './helpers.ts';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
 import { checkCatalog, loadCatalog, type CatalogProblem } from '../../ts/catalog.ts';
 import { RanHost } from '../../ts/ran-host.ts';
+import { VALIDATE_CALLER_CHECKED, VALIDATE_RECORD } from '../../ts/bindings.ts';
+import { CellIds, prepareValidation, validationResults, validatorTables } from '../../ts/ran-ops.ts';
+import { mulberry32 } from '../../scripts/mulberry32.mjs';
 import type { AgentHost } from '../../ts/agent-host.ts';
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
@@ -468,3 +476,160 @@ describe.runIf(hasCli)('elex-cli route and the wasm router agree', () => {
     300_000,
   );
 });
+
+describe.runIf(hasCli && existsSync(defaultPath))(
+  'elex-cli validate and monitor agree with the engine as the browser drives it',
+  () => {
+    let b: Bindings;
+    let host: AgentHost;
+    beforeAll(async () => {
+      b = await instantiate({ variant: 'simd' });
+      host = await openHost(b);
+    }, 120_000);
+    afterAll(() => b?.close());
+
+    test('seeded parameter changes: the same verdicts and reasons', () => {
+      const json = readFileSync(defaultPath, 'utf8');
+      const catalog = loadCatalog(JSON.parse(json));
+      const params = [...catalog.parameters.values()];
+      const rnd = mulberry32(77);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      const changes = Array.from({ length: 3000 }, (_, i) => {
+        const p =
+          rnd() < 0.03 ? { name: `Unknown.p${i}`, values: undefined, range: undefined } : pick(params.slice(0, 400));
+        const lo = p.range?.[0] ?? 0,
+          hi = p.range?.[1] ?? 100;
+        const number = () => (rnd() < 0.5 ? Math.round(lo + (hi - lo) * rnd()) : lo + (hi - lo) * 1.3 * rnd());
+        const proposed =
+          rnd() < 0.05
+            ? pick([true, false, 'ON', 'x', 0, 1, 1.5] as const)
+            : p.values && rnd() < 0.8
+              ? pick(p.values)
+              : number();
+        return {
+          parameter: p.name,
+          cell: `cell-${Math.floor(rnd() * 20)}`,
+          current: number(),
+          proposed,
+          at: i * 1000 * rnd() * 50,
+        };
+      });
+      changes.sort((x, y) => x.at - y.at);
+      const file = join(dir, 'changes.json');
+      writeFileSync(file, JSON.stringify(changes));
+      const out = execFileSync(cli, ['validate', '--catalog', defaultPath, '--changes', file], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
+      const native = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { parameter: string; verdict: string; reasons: string[] });
+      const v = b.createValidator(validatorTables(catalog));
+      const cols = prepareValidation(catalog, changes, new CellIds());
+      const params32 = cols.params.slice();
+      const r = v.run(cols, VALIDATE_CALLER_CHECKED | VALIDATE_RECORD);
+      const wasm = validationResults(catalog, changes, params32, r.verdicts, r.reasons);
+      v.close();
+      expect(native.map((x) => `${x.verdict} ${x.reasons.join(',')}`)).toEqual(
+        wasm.map((x) => `${x.verdict} ${x.reasons.join(',')}`),
+      );
+      const kinds = new Set(wasm.flatMap((x) => x.reasons));
+      console.log(
+        `validate: ${changes.length} changes, ${r.counts.ok} ok, ${r.counts.warn} warn, ${r.counts.reject} reject, reasons ${[...kinds].join(' ')}; CLI and engine agree`,
+      );
+      expect(kinds.size).toBeGreaterThanOrEqual(6);
+    }, 120_000);
+
+    test('two seeded counter batches: the same KPI figures, history and anomalies included', async () => {
+      const json = readFileSync(defaultPath, 'utf8');
+      const ran = await new RanHost(b, host, { catalogJson: json, dim: 64, worker: 0, workers: 1 }, () => {}).build();
+      const counters = [...ran.catalog.counters.keys()].slice(0, 400);
+      const cells = Array.from({ length: 12 }, (_, i) => `cell-${i}`);
+      const periods = 24;
+      const batches = [1, 2].map((seed) => {
+        const rnd = mulberry32(seed);
+        const data = new Float32Array(cells.length * counters.length * periods);
+        for (let i = 0; i < data.length; i++) {
+          const u = rnd();
+          data[i] = u < 0.02 ? NaN : u < 0.05 ? 0 : Math.round(1000 * rnd()) * (seed === 2 && u > 0.99 ? 40 : 1);
+        }
+        return data;
+      });
+      const file = join(dir, 'batches.json');
+      writeFileSync(
+        file,
+        JSON.stringify(
+          batches.map((data) => ({
+            cells,
+            counters,
+            periods,
+            data: Array.from(data, (x) => (Number.isNaN(x) ? null : x)),
+          })),
+        ),
+      );
+      const out = execFileSync(cli, ['monitor', '--catalog', defaultPath, '--batch', file, '--min-history', '8'], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
+      type Kpi = {
+        name: string;
+        mean: number | null;
+        min: number | null;
+        max: number | null;
+        count: number;
+        nulls: { missingCounter: number; divisionByZero: number };
+        breaches: number;
+        anomalies: number;
+        maxZ: number;
+      };
+      const native = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { batch: number; cell: string; kpis: Kpi[] });
+      expect(native.length).toBe(2 * cells.length);
+      let kpis = 0,
+        anomalies = 0,
+        breaches = 0;
+      batches.forEach((data, bi) => {
+        const r = ran.monitor({
+          cells,
+          counters,
+          periods,
+          data: data.slice(),
+          zThreshold: 3,
+          minHistory: 8,
+          perPeriod: false,
+        });
+        const K = r.kpis.length;
+        kpis = K;
+        cells.forEach((cell, c) => {
+          const line = native[bi * cells.length + c]!;
+          expect([line.batch, line.cell]).toEqual([bi, cell]);
+          expect(line.kpis.map((k) => k.name)).toEqual(r.kpis);
+          line.kpis.forEach((k, ki) => {
+            const ck = c * K + ki;
+            const count = r.kpiStats[ck * 5]!;
+            expect([k.count, k.mean, k.min, k.max]).toEqual([
+              count,
+              ...[2, 3, 4].map((j) => (count > 0 ? r.kpiStats[ck * 5 + j]! : null)),
+            ]);
+            expect([k.nulls.missingCounter, k.nulls.divisionByZero]).toEqual([
+              r.nullCounts[2 * ck]!,
+              r.nullCounts[2 * ck + 1]!,
+            ]);
+            expect([k.breaches, k.anomalies, k.maxZ]).toEqual([r.breaches[ck]!, r.anomalies[ck]!, r.maxZ[ck]!]);
+            anomalies += k.anomalies;
+            breaches += k.breaches;
+          });
+        });
+      });
+      ran.close();
+      console.log(
+        `monitor: 2 batches of ${cells.length} cells × ${counters.length} counters × ${periods} periods, ${kpis} KPIs, ${breaches} breaches, ${anomalies} anomalies; CLI and engine agree bit for bit`,
+      );
+      expect(kpis).toBeGreaterThan(0);
+      expect(anomalies).toBeGreaterThan(0);
+    }, 120_000);
+  },
+);

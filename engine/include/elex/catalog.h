@@ -61,6 +61,7 @@ struct Parameter {
   bool has_range = false;
   double range_min = 0, range_max = 0;
   std::vector<std::string> values;
+  bool has_values = false;    ///< `values` given (an untyped parameter with values is an enum)
   json::Value default_value;  ///< null when absent
   bool has_safe = false;
   /// NaN when absent.
