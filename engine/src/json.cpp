@@ -90,8 +90,10 @@ class Parser {
       }
     }
     if (st != ELEX_OK) {
-      *out = Value();
+      // The path's keys are views into the tree: read it before freeing it.
       if (error_path) *error_path = path();
+      frames_.clear();
+      *out = Value();
     }
     return st;
   }

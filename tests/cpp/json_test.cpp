@@ -98,6 +98,12 @@ TEST(Json, ErrorsSayWhere) {
   EXPECT_EQ(path, "$.a[2]");
   EXPECT_NE(msg.find("line 2, column 3"), std::string::npos) << msg;
   EXPECT_EQ(refused(R"({"a b": [tru]})").first, R"($["a b"][0])");
+  // Keys longer than a short string, in a tree freed on failure (the path
+  // is read first: ASan found it read after the free).
+  EXPECT_EQ(
+      refused(R"({"a_key_longer_than_a_short_string": {"another_long_key_name_here": [1, x]}})")
+          .first,
+      "$.a_key_longer_than_a_short_string.another_long_key_name_here[1]");
 }
 
 TEST(Json, QuoteAndNumbersRoundTrip) {
