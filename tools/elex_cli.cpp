@@ -231,9 +231,33 @@ std::size_t utf16_length(std::string_view s) {
   return n;
 }
 
+/// Whether `s` is all white space as JavaScript's String.prototype.trim()
+/// sees it (ASCII, NBSP, the Unicode spaces, line separators, BOM).
+bool blank(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t n = 1;
+    if (c >= 0xF0 && i + 3 < s.size())
+      cp = ((c & 7u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
+           (s[i + 3] & 0x3Fu),
+      n = 4;
+    else if (c >= 0xE0 && i + 2 < s.size())
+      cp = ((c & 15u) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu), n = 3;
+    else if (c >= 0xC0 && i + 1 < s.size())
+      cp = ((c & 31u) << 6) | (s[i + 1] & 0x3Fu), n = 2;
+    const bool space = (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0xA0 || cp == 0x1680 ||
+                       (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+                       cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+    if (!space) return false;
+    i += n;
+  }
+  return true;
+}
+
 /// The browser's checkQuestion(): a non-empty string of at most 2,000 characters.
 bool question_ok(const std::string& q, std::string* why) {
-  if (q.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
+  if (blank(q)) {
     *why = "a question must be a non-empty string";
     return false;
   }

@@ -27,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openHost } from './helpers.ts';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
 import { checkCatalog, loadCatalog, type CatalogProblem } from '../../ts/catalog.ts';
-import { RanHost } from '../../ts/ran-host.ts';
+import { checkQuestion, RanHost } from '../../ts/ran-host.ts';
 import { VALIDATE_CALLER_CHECKED, VALIDATE_RECORD } from '../../ts/bindings.ts';
 import { CellIds, prepareValidation, validationResults, validatorTables } from '../../ts/ran-ops.ts';
 import { mulberry32 } from '../../scripts/mulberry32.mjs';
@@ -476,6 +476,47 @@ describe.runIf(hasCli)('elex-cli route and the wasm router agree', () => {
     300_000,
   );
 });
+
+test.runIf(hasCli && existsSync(defaultPath))(
+  'questions the browser refuses are errors in elex-cli too, the others route',
+  () => {
+    const qs = [
+      '',
+      ' ',
+      '\u00a0\u2028\ufeff',
+      'x'.repeat(2001),
+      '😀'.repeat(1001),
+      'PFS',
+      'x'.repeat(2000),
+      '\u00a0PFS',
+    ];
+    const file = join(dir, 'refused.json');
+    writeFileSync(file, JSON.stringify(qs));
+    let out = '';
+    try {
+      execFileSync(cli, ['route', '--catalog', defaultPath, '--questions', file], { encoding: 'utf8' });
+      expect.unreachable();
+    } catch (e) {
+      const err = e as { status?: number; stdout?: string };
+      expect(err.status).toBe(1);
+      out = err.stdout ?? '';
+    }
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as CliRouted);
+    const refused = qs.map((q) => {
+      try {
+        checkQuestion(q);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(lines.map((l) => l.error !== undefined)).toEqual(refused);
+    expect(refused.filter(Boolean).length).toBe(5);
+  },
+);
 
 describe.runIf(hasCli && existsSync(defaultPath))(
   'elex-cli validate and monitor agree with the engine as the browser drives it',
