@@ -5,7 +5,7 @@
 #include <cstdio>
 
 namespace {
-thread_local char g_message[512] = {0};
+thread_local char g_message[4096] = {0};
 }
 
 extern "C" const char* elex_status_name(int status) {

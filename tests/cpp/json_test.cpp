@@ -1,0 +1,119 @@
+// The strict JSON reader (json.h): grammar, UTF-8, limits, paths in errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "elex/json.h"
+
+using elex::json::parse;
+using elex::json::Value;
+
+namespace {
+
+Value ok(const std::string& text) {
+  Value v;
+  EXPECT_EQ(parse(text, &v), ELEX_OK) << text << ": " << elex::last_error_message();
+  return v;
+}
+
+/// The path and message of a refusal.
+std::pair<std::string, std::string> refused(const std::string& text) {
+  Value v = Value::of_number(1);
+  std::string path;
+  EXPECT_EQ(parse(text, &v, &path), ELEX_E_INVALID_ARGUMENT) << text;
+  EXPECT_TRUE(v.is_null());
+  return {path, elex::last_error_message()};
+}
+
+}  // namespace
+
+TEST(Json, ReadsEveryKindOfValue) {
+  const Value v =
+      ok(R"( {"a": [1, -2.5e3, true, false, null], "b": {"c": "d\u00e9\n"}, "e": ""} )");
+  ASSERT_TRUE(v.is_object());
+  ASSERT_EQ(v.object().size(), 3u);
+  const Value* a = v.find("a");
+  ASSERT_TRUE(a && a->is_array());
+  EXPECT_EQ(a->array()[0].number(), 1);
+  EXPECT_EQ(a->array()[1].number(), -2500);
+  EXPECT_TRUE(a->array()[2].boolean());
+  EXPECT_FALSE(a->array()[3].boolean());
+  EXPECT_TRUE(a->array()[4].is_null());
+  EXPECT_EQ(v.find("b")->find("c")->string(), "d\xC3\xA9\n");
+  EXPECT_EQ(v.find("e")->string(), "");
+  EXPECT_EQ(v.find("zz"), nullptr);
+}
+
+TEST(Json, NumbersAsJsonParseReadsThem) {
+  EXPECT_EQ(ok("0.1").number(), 0.1);
+  EXPECT_EQ(ok("1e400").number(), INFINITY);
+  EXPECT_EQ(ok("-1e400").number(), -INFINITY);
+  EXPECT_EQ(ok("1e-400").number(), 0.0);
+  EXPECT_EQ(ok("123456789012345678901234567890").number(), 1.2345678901234568e29);
+  for (const char* bad : {"01", "1.", ".5", "+1", "1e", "-", "NaN", "Infinity", "0x10", "1.e5"})
+    refused(bad);
+  EXPECT_NE(refused(std::string(2000, '9')).second.find("longer than 1024"), std::string::npos);
+}
+
+TEST(Json, StringsMustBeValidUnicode) {
+  EXPECT_EQ(ok(R"("\ud83d\ude00")").string(), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(ok(R"("\ud83d\ude00")").utf16_length(), 2u);
+  EXPECT_EQ(ok("\"\xE2\x82\xAC\"").utf16_length(), 1u);
+  for (const char* bad : {"\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83dx\"", "\"\xC0\xAF\"",
+                          "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "\"\xFF\"", "\"\xE2\x82\"",
+                          "\"a\tb\"", "\"\\x\"", "\"\\u12G4\"", "\"abc"})
+    refused(bad);
+}
+
+TEST(Json, RefusesWhatJsonDoesNotAllow) {
+  for (const char* bad : {"", " ", "[1,]", "{\"a\":1,}", "[1 2]", "{a:1}", "{\"a\" 1}", "// x\n1",
+                          "1 2", "tru", "nul", "[", "{", "{\"a\":"})
+    refused(bad);
+}
+
+TEST(Json, DuplicateKeysAreRefusedWithTheirPath) {
+  auto [path, msg] = refused(R"({"features": [{"code": "A", "name": "x", "code": "B"}]})");
+  EXPECT_EQ(path, "$.features[0].code");
+  EXPECT_NE(msg.find("duplicate member name"), std::string::npos);
+  // Past the small-object scan: many keys.
+  std::string many = "{";
+  for (int i = 0; i < 40; ++i) many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  many += "\"k7\":0}";
+  EXPECT_EQ(refused(many).first, "$.k7");
+}
+
+TEST(Json, DepthIsLimited) {
+  std::string deep(elex::json::kMaxDepth, '[');
+  deep += std::string(elex::json::kMaxDepth, ']');
+  ok(deep);
+  std::string deeper(elex::json::kMaxDepth + 1, '[');
+  deeper += std::string(elex::json::kMaxDepth + 1, ']');
+  EXPECT_NE(refused(deeper).second.find("nested too deep"), std::string::npos);
+  refused(std::string(100000, '['));
+}
+
+TEST(Json, ErrorsSayWhere) {
+  auto [path, msg] = refused("{\"a\": [1, 2,\n  x]}");
+  EXPECT_EQ(path, "$.a[2]");
+  EXPECT_NE(msg.find("line 2, column 3"), std::string::npos) << msg;
+  EXPECT_EQ(refused(R"({"a b": [tru]})").first, R"($["a b"][0])");
+  // Keys longer than a short string, in a tree freed on failure (the path
+  // is read first: ASan found it read after the free).
+  EXPECT_EQ(
+      refused(R"({"a_key_longer_than_a_short_string": {"another_long_key_name_here": [1, x]}})")
+          .first,
+      "$.a_key_longer_than_a_short_string.another_long_key_name_here[1]");
+}
+
+TEST(Json, QuoteAndNumbersRoundTrip) {
+  EXPECT_EQ(elex::json::quote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
+  for (double d : {0.0, 1.0, -3.0, 0.1, 1.0 / 3, 1e300, 5e-324, 9007199254740993.0}) {
+    std::string s;
+    elex::json::append_number(&s, d);
+    EXPECT_EQ(ok(s).number(), d) << s;
+  }
+  std::string s;
+  elex::json::append_number(&s, NAN);
+  EXPECT_EQ(s, "null");
+}

@@ -1,0 +1,28 @@
+// elex-cli's validate and monitor commands (tools/cli_ops.cpp): the C++
+// validator and monitor over a loaded catalog, fed from JSON files as the
+// browser's validate() and monitor() are fed from objects.
+#ifndef ELEX_TOOLS_CLI_OPS_H
+#define ELEX_TOOLS_CLI_OPS_H
+
+#include <string>
+
+#include "elex/catalog.h"
+#include "elex/json.h"
+
+namespace elex::cli {
+
+/// Validates the changes of `doc` (an array of {parameter, cell?, current,
+/// proposed, at}, or {"changes": [...]}) in order; one JSON line each.
+/// `record`: accepted changes count for later cooldowns (validate()'s
+/// default). Returns 0, or prints "elex-cli: CODE: message" and returns 1.
+int validate(const catalog::Catalog& c, const json::Value& doc, bool record);
+
+/// Monitors the batches of `doc` ({cells, counters, periods, data, kpis?},
+/// or an array of them, run in order with each cell's KPI history kept
+/// between them, as one engine keeps it); one JSON line per batch and cell.
+int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshold,
+            unsigned min_history);
+
+}  // namespace elex::cli
+
+#endif  // ELEX_TOOLS_CLI_OPS_H

@@ -1,0 +1,512 @@
+// elex-cli — the native command-line tool over the same C++ core as the
+// browser build: checks catalogs, routes questions, evaluates routing,
+// validates parameter changes and computes KPIs from files.
+//
+//   elex-cli check FILE...                       problems of each catalog (JSON lines)
+//   elex-cli route --catalog FILE [--k 5] [--workers N --worker I]
+//                  [--no-default-glossary] [--glossary FILE]
+//                  (--question TEXT | --questions FILE)
+//   elex-cli eval --catalog FILE --questions FILE [--k 5] [--json]
+//   elex-cli validate --catalog FILE --changes FILE [--no-record]
+//   elex-cli monitor --catalog FILE --batch FILE [--z 3] [--min-history 8]
+//
+// Output is JSON lines on stdout; errors go to stderr as
+// "elex-cli: CODE: message" with CODE a stable name of elex/status.h, and
+// the exit status is 1 (2 for a usage error).
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli_ops.h"
+#include "elex/catalog.h"
+#include "elex/json.h"
+#include "elex/router.h"
+#include "elex/status.h"
+
+namespace elex::cli {
+extern const char* const kDefaultGlossary;  // catalog/glossary.json, embedded at build time
+}
+
+namespace {
+
+using elex::Status;
+namespace catalog = elex::catalog;
+namespace json = elex::json;
+namespace router = elex::router;
+
+constexpr const char* kUsage =
+    R"(elex-cli: the ELEX engine on the command line (native build of the C++ core)
+
+usage:
+  elex-cli check FILE...
+      Checks catalogs as checkCatalog() does. One JSON line per file:
+      {"file", "ok", "problems": [{"path", "message"}], "stats"}. Exit 1 if
+      any has problems.
+  elex-cli route --catalog FILE (--question TEXT | --questions FILE) [options]
+      Routes questions as the browser does (dim 512, default weights, the
+      default glossary then the catalog's). One JSON line per question:
+      {"q", "features": [{"code", "name", "score", "evidence", "matched"}]}.
+  elex-cli eval --catalog FILE --questions FILE [--k 5] [--json]
+      Top-1 and top-5 per split. Questions: {"questions": [{q, code|expected,
+      split|kind}]} (eval/facts-questions.json, eval/questions.json).
+  elex-cli validate --catalog FILE --changes FILE [--no-record]
+      Validates parameter changes as validate() does. The file: an array (or
+      {"changes": [...]}) of {parameter, cell?, current, proposed, at (ms)}.
+      One JSON line per change: {"parameter", "cell", "verdict", "reasons"}.
+      Changes are checked in order; an accepted one starts its cooldown for
+      the later ones (--no-record: not).
+  elex-cli monitor --catalog FILE --batch FILE [--z 3] [--min-history 8]
+      Computes KPIs as monitor() does. The file: {cells, counters, periods,
+      data, kpis?} with data the cells x counters x periods samples in that
+      order (null = missing), or an array of such batches, run in order with
+      each cell's KPI history kept. One JSON line per batch and cell:
+      {"batch", "cell", "kpis": [{name, mean, min, max, count, nulls,
+      breaches, anomalies, maxZ}]}.
+
+options:
+  --k N                   features per question (1..1024, default 5)
+  --workers N --worker I  host only worker I's share of N (as a pool worker)
+  --no-default-glossary   leave catalog/glossary.json out
+  --glossary FILE         another default glossary ({"entries": [[term, means]]})
+  --json                  eval: one JSON object instead of a table
+  --no-record             validate: accepted changes start no cooldown
+  --z X                   monitor: |z| above which a period is an anomaly (default 3)
+  --min-history N         monitor: earlier values a cell needs before anomalies count (default 8)
+  --help                  this text
+
+A --questions file is JSON (an array of strings or of {q}, or {"questions":
+[...]}) or plain text, one question per line.
+Errors: "elex-cli: CODE: message" on stderr (CODE from elex/status.h:
+INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error.
+)";
+
+[[noreturn]] void die(Status st, const std::string& msg) {
+  std::fprintf(stderr, "elex-cli: %s: %s\n", elex_status_name(st), msg.c_str());
+  std::exit(1);
+}
+
+[[noreturn]] void usage(const std::string& msg) {
+  std::fprintf(stderr, "elex-cli: %s\n(elex-cli --help for usage)\n", msg.c_str());
+  std::exit(2);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Args {
+  std::string command;
+  std::map<std::string, std::string> opts;
+  std::vector<std::string> files;
+  bool has(const char* k) const { return opts.count(k) > 0; }
+  std::string get(const char* k, const std::string& fallback = "") const {
+    auto it = opts.find(k);
+    return it == opts.end() ? fallback : it->second;
+  }
+  long number(const char* k, long fallback, long lo, long hi) const {
+    if (!has(k)) return fallback;
+    const std::string& s = opts.at(k);
+    char* end = nullptr;
+    const long v = std::strtol(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || v < lo || v > hi)
+      usage("--" + std::string(k) + " must be an integer in " + std::to_string(lo) + ".." +
+            std::to_string(hi) + ", got \"" + s + "\"");
+    return v;
+  }
+};
+
+Args parse_args(int argc, char** argv) {
+  static const char* flags[] = {"no-default-glossary", "json", "help", "no-record"};
+  static const char* valued[] = {"catalog",  "k",         "workers",    "worker",
+                                 "question", "questions", "glossary",   "changes",
+                                 "batch",    "z",         "min-history"};
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) == 0) {
+      const std::string name = s.substr(2);
+      bool known = false;
+      for (const char* f : flags)
+        if (name == f) a.opts[name] = "1", known = true;
+      for (const char* v : valued)
+        if (name == v) {
+          if (i + 1 >= argc) usage("--" + name + " needs a value");
+          a.opts[name] = argv[++i];
+          known = true;
+        }
+      if (!known) usage("unknown option " + s);
+    } else if (a.command.empty()) {
+      a.command = s;
+    } else {
+      a.files.push_back(s);
+    }
+  }
+  return a;
+}
+
+void append_problems(std::string* o, const std::vector<catalog::Problem>& problems) {
+  *o += "[";
+  for (std::size_t i = 0; i < problems.size(); ++i) {
+    if (i) *o += ",";
+    *o += "{\"path\":" + json::quote(problems[i].path) +
+          ",\"message\":" + json::quote(problems[i].message) + "}";
+  }
+  *o += "]";
+}
+
+int cmd_check(const Args& a) {
+  if (a.files.empty()) usage("check needs at least one catalog file");
+  int rc = 0;
+  for (const std::string& file : a.files) {
+    const std::string text = read_file(file);
+    catalog::Catalog c;
+    std::vector<catalog::Problem> problems;
+    const Status st = catalog::load_json(text, &c, &problems, file);
+    std::string o =
+        "{\"file\":" + json::quote(file) + ",\"ok\":" + (st == ELEX_OK ? "true" : "false");
+    o += ",\"problems\":";
+    append_problems(&o, problems);
+    if (st == ELEX_OK) {
+      const catalog::Stats s = c.stats();
+      o += ",\"stats\":{\"features\":" + std::to_string(s.features) +
+           ",\"parameters\":" + std::to_string(s.parameters) +
+           ",\"counters\":" + std::to_string(s.counters) + ",\"kpis\":" + std::to_string(s.kpis) +
+           ",\"categories\":" + std::to_string(s.categories) + "}";
+    } else {
+      rc = 1;
+    }
+    o += "}\n";
+    std::fputs(o.c_str(), stdout);
+  }
+  return rc;
+}
+
+catalog::Catalog load_catalog(const Args& a);
+
+/// A loaded catalog and its router, built as ts/ran-host.ts builds it.
+struct Routing {
+  catalog::Catalog cat;
+  std::vector<std::pair<std::string, std::string>> glossary;
+  std::vector<catalog::RouterItem> items;
+  router::Router router;
+};
+
+std::unique_ptr<Routing> build_router(const Args& a) {
+  auto r = std::make_unique<Routing>();
+  r->cat = load_catalog(a);
+  if (!a.has("no-default-glossary")) {
+    const std::string text =
+        a.has("glossary") ? read_file(a.get("glossary")) : elex::cli::kDefaultGlossary;
+    if (catalog::load_glossary(text, &r->glossary) != ELEX_OK)
+      die(ELEX_E_INVALID_ARGUMENT, std::string("the glossary: ") + elex::last_error_message());
+  }
+  const long workers = a.number("workers", 1, 1, 1024);
+  const long worker = a.number("worker", 0, 0, workers - 1);
+  std::vector<std::uint8_t> hosted;
+  for (const catalog::Feature& f : r->cat.features)
+    hosted.push_back(catalog::shard_of(f.code, 16) % std::uint32_t(workers) ==
+                     std::uint32_t(worker));
+  router::Spec spec;  // dim 512, router::Weights{}: the browser's defaults
+  catalog::router_spec(r->cat, r->glossary, hosted, &spec, &r->items);
+  if (Status st = r->router.build(spec); st != ELEX_OK) die(st, elex::last_error_message());
+  return r;
+}
+
+/// UTF-16 length of valid UTF-8 (JavaScript's .length).
+std::size_t utf16_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += ((c & 0xC0) != 0x80) + (c >= 0xF0);
+  return n;
+}
+
+/// Whether `s` is all white space as JavaScript's String.prototype.trim()
+/// sees it (ASCII, NBSP, the Unicode spaces, line separators, BOM).
+bool blank(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t n = 1;
+    if (c >= 0xF0 && i + 3 < s.size())
+      cp = ((c & 7u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
+           (s[i + 3] & 0x3Fu),
+      n = 4;
+    else if (c >= 0xE0 && i + 2 < s.size())
+      cp = ((c & 15u) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu), n = 3;
+    else if (c >= 0xC0 && i + 1 < s.size())
+      cp = ((c & 31u) << 6) | (s[i + 1] & 0x3Fu), n = 2;
+    const bool space = (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0xA0 || cp == 0x1680 ||
+                       (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+                       cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
+    if (!space) return false;
+    i += n;
+  }
+  return true;
+}
+
+/// The browser's checkQuestion(): a non-empty string of at most 2,000 characters.
+bool question_ok(const std::string& q, std::string* why) {
+  if (blank(q)) {
+    *why = "a question must be a non-empty string";
+    return false;
+  }
+  if (utf16_length(q) > 2000) {
+    *why = "a question must be at most 2000 characters, got " + std::to_string(utf16_length(q));
+    return false;
+  }
+  return true;
+}
+
+struct Question {
+  std::string q, code, split;
+};
+
+std::vector<Question> read_questions(const std::string& file) {
+  const std::string text = read_file(file);
+  std::vector<Question> out;
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) {
+    json::Value doc;
+    if (json::parse(text, &doc) != ELEX_OK)
+      die(ELEX_E_INVALID_ARGUMENT, file + ": " + elex::last_error_message());
+    const json::Value* list = doc.is_array() ? &doc : doc.find("questions");
+    if (!list || !list->is_array())
+      die(ELEX_E_INVALID_ARGUMENT,
+          file + ": expected an array of questions or {\"questions\": [...]}");
+    for (std::size_t i = 0; i < list->array().size(); ++i) {
+      const json::Value& v = list->array()[i];
+      Question q;
+      const json::Value* text_v = v.is_string() ? &v : v.find("q");
+      if (!text_v || !text_v->is_string())
+        die(ELEX_E_INVALID_ARGUMENT,
+            file + ": questions[" + std::to_string(i) + "] has no text (\"q\")");
+      q.q = text_v->string();
+      for (const char* k : {"code", "expected"})
+        if (const json::Value* c = v.find(k); c && c->is_string()) q.code = c->string();
+      for (const char* k : {"kind", "split"})
+        if (const json::Value* s = v.find(k); s && s->is_string()) q.split = s->string();
+      out.push_back(std::move(q));
+    }
+  } else {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") != std::string::npos) out.push_back({line, "", ""});
+    }
+  }
+  return out;
+}
+
+const char* kind_name(router::ItemKind k) {
+  switch (k) {
+    case router::kFeature:
+      return "feature";
+    case router::kParameter:
+      return "parameter";
+    case router::kCounter:
+      return "counter";
+    case router::kKpi:
+      return "kpi";
+  }
+  return "?";
+}
+
+std::string item_name(const Routing& r, std::uint32_t item) {
+  const catalog::RouterItem& it = r.items.at(item);
+  switch (it.kind) {
+    case router::kFeature:
+      return r.cat.features[it.index].code;
+    case router::kParameter:
+      return r.cat.parameters[it.index].name;
+    case router::kCounter:
+      return r.cat.counters[it.index].name;
+    case router::kKpi:
+      return r.cat.kpis[it.index].name;
+  }
+  return "";
+}
+
+void num(std::string* o, const char* key, double v, bool comma = true) {
+  if (comma) *o += ",";
+  *o += "\"";
+  *o += key;
+  *o += "\":";
+  json::append_number(o, v);
+}
+
+int cmd_route(const Args& a) {
+  if (a.has("question") == a.has("questions"))
+    usage("route needs --question TEXT or --questions FILE");
+  const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
+  std::vector<Question> qs;
+  if (a.has("question"))
+    qs.push_back({a.get("question"), "", ""});
+  else
+    qs = read_questions(a.get("questions"));
+  auto r = build_router(a);
+  std::vector<router::Routed> routed;
+  int rc = 0;
+  for (const Question& q : qs) {
+    std::string o = "{\"q\":" + json::quote(q.q);
+    std::string why;
+    if (!question_ok(q.q, &why) ||
+        r->router.route(q.q.data(), q.q.size(), k, &routed, nullptr) != ELEX_OK) {
+      if (why.empty()) why = elex::last_error_message();
+      o += ",\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":" + json::quote(why) + "}}\n";
+      std::fputs(o.c_str(), stdout);
+      rc = 1;
+      continue;
+    }
+    o += ",\"features\":[";
+    for (std::size_t i = 0; i < routed.size(); ++i) {
+      const router::Routed& f = routed[i];
+      const catalog::Feature& feat = r->cat.features[f.feature];
+      if (i) o += ",";
+      o += "{\"code\":" + json::quote(feat.code) +
+           ",\"name\":" + json::quote(feat.name.empty() ? feat.code : feat.name);
+      num(&o, "score", f.score);
+      o += ",\"evidence\":{";
+      num(&o, "vector", f.vector, false);
+      num(&o, "exact", f.exact);
+      num(&o, "lexical", f.lexical);
+      num(&o, "feedback", f.feedback);
+      num(&o, "item", f.item);
+      o += "},\"matched\":[";
+      for (std::size_t m = 0; m < f.matched.size(); ++m) {
+        const router::Match& mt = f.matched[m];
+        if (m) o += ",";
+        o += std::string("{\"kind\":\"") + kind_name(r->items.at(mt.item).kind) +
+             "\",\"name\":" + json::quote(item_name(*r, mt.item));
+        num(&o, "score", mt.score);
+        o += std::string(",\"exact\":") + (mt.exact ? "true" : "false") + "}";
+      }
+      o += "]}";
+    }
+    o += "]}\n";
+    std::fputs(o.c_str(), stdout);
+  }
+  return rc;
+}
+
+int cmd_eval(const Args& a) {
+  if (!a.has("questions")) usage("eval needs --questions FILE");
+  const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
+  const std::vector<Question> qs = read_questions(a.get("questions"));
+  auto r = build_router(a);
+  struct Tally {
+    std::size_t n = 0, top1 = 0, topk = 0;
+  };
+  std::map<std::string, Tally> by;
+  Tally all;
+  std::vector<router::Routed> routed;
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    const Question& q = qs[i];
+    if (q.code.empty())
+      die(ELEX_E_INVALID_ARGUMENT,
+          "questions[" + std::to_string(i) + "] has no \"code\" or \"expected\"");
+    std::string why;
+    if (!question_ok(q.q, &why))
+      die(ELEX_E_INVALID_ARGUMENT, "questions[" + std::to_string(i) + "]: " + why);
+    if (Status st = r->router.route(q.q.data(), q.q.size(), k, &routed, nullptr); st != ELEX_OK)
+      die(st, elex::last_error_message());
+    Tally& t = by[q.split.empty() ? "all" : q.split];
+    bool first = false, any = false;
+    for (std::size_t j = 0; j < routed.size(); ++j)
+      if (r->cat.features[routed[j].feature].code == q.code) (any = true, first = first || j == 0);
+    for (Tally* x : {&t, &all}) {
+      ++x->n;
+      x->top1 += first;
+      x->topk += any;
+    }
+  }
+  const auto pct = [](std::size_t x, std::size_t n) {
+    return n ? 100.0 * double(x) / double(n) : 0.0;
+  };
+  if (a.has("json")) {
+    std::string o = "{\"k\":" + std::to_string(k) + ",\"splits\":{";
+    bool first = true;
+    for (const auto& [name, t] : by) {
+      if (!first) o += ",";
+      first = false;
+      o += json::quote(name) + ":{\"n\":" + std::to_string(t.n) +
+           ",\"top1\":" + std::to_string(t.top1) + ",\"topk\":" + std::to_string(t.topk) + "}";
+    }
+    o += "},\"all\":{\"n\":" + std::to_string(all.n) + ",\"top1\":" + std::to_string(all.top1) +
+         ",\"topk\":" + std::to_string(all.topk) + "}}\n";
+    std::fputs(o.c_str(), stdout);
+  } else {
+    std::printf("%-14s %6s %8s %8s\n", "split", "n", "top-1", ("top-" + std::to_string(k)).c_str());
+    for (const auto& [name, t] : by)
+      std::printf("%-14s %6zu %7.1f%% %7.1f%%\n", name.c_str(), t.n, pct(t.top1, t.n),
+                  pct(t.topk, t.n));
+    std::printf("%-14s %6zu %7.1f%% %7.1f%%\n", "all", all.n, pct(all.top1, all.n),
+                pct(all.topk, all.n));
+  }
+  return 0;
+}
+
+json::Value read_json(const std::string& file) {
+  json::Value doc;
+  if (json::parse(read_file(file), &doc) != ELEX_OK)
+    die(ELEX_E_INVALID_ARGUMENT, file + ": " + elex::last_error_message());
+  return doc;
+}
+
+catalog::Catalog load_catalog(const Args& a) {
+  if (!a.has("catalog")) usage(a.command + " needs --catalog FILE");
+  const std::string file = a.get("catalog");
+  catalog::Catalog c;
+  if (catalog::load_json(read_file(file), &c, nullptr, file) != ELEX_OK)
+    die(ELEX_E_INVALID_ARGUMENT, elex::last_error_message());
+  return c;
+}
+
+int cmd_validate(const Args& a) {
+  if (!a.has("changes")) usage("validate needs --changes FILE");
+  const catalog::Catalog c = load_catalog(a);
+  return elex::cli::validate(c, read_json(a.get("changes")), !a.has("no-record"));
+}
+
+int cmd_monitor(const Args& a) {
+  if (!a.has("batch")) usage("monitor needs --batch FILE");
+  const catalog::Catalog c = load_catalog(a);
+  double z = 3;
+  if (a.has("z")) {
+    const std::string s = a.get("z");
+    char* end = nullptr;
+    z = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !(z > 0) || !std::isfinite(z))
+      usage("--z must be a positive number, got \"" + s + "\"");
+  }
+  const long min_history = a.number("min-history", 8, 0, 1L << 30);
+  return elex::cli::monitor(c, read_json(a.get("batch")), z, unsigned(min_history));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse_args(argc, argv);
+  if (a.has("help") || a.command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (a.command.empty()) usage("no command (check, route, eval, validate, monitor)");
+  if (a.command == "check") return cmd_check(a);
+  if (a.command == "route") return cmd_route(a);
+  if (a.command == "eval") return cmd_eval(a);
+  if (a.command == "validate") return cmd_validate(a);
+  if (a.command == "monitor") return cmd_monitor(a);
+  usage("unknown command \"" + a.command + "\" (check, route, eval, validate, monitor)");
+}
