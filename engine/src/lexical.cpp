@@ -26,12 +26,7 @@ std::uint32_t Index::term_id(const std::string& token) {
 }
 
 Status Index::add(std::uint32_t doc, std::uint32_t field, const char* text, std::size_t len) {
-  if (finished_)
-    return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is finished; add before finish()");
-  if (field >= kFieldCount)
-    return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
-  if (doc >= kMaxDocuments)
-    return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  // add_tokens() checks the index, field and document.
   if (text == nullptr && len > 0) return fail(ELEX_E_INVALID_ARGUMENT, "null text");
   if (len > embed::kMaxTextBytes)
     return fail(ELEX_E_INVALID_ARGUMENT, "text of %zu bytes is over the %zu-byte limit", len,
