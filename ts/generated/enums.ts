@@ -2,6 +2,25 @@
 // Do not edit: change the header, then run `npm run gen:enums`.
 
 /**
+ * What a container holds (its header's kind).
+ *
+ * From `ContainerKind` in engine/include/elex/format.h.
+ */
+export const CONTAINER_KIND = {
+  /** dense f32 vectors (vectors.h) */
+  VectorSet: 1,
+  /** an HNSW index (hnsw.h) */
+  HnswIndex: 2,
+  /** a sharded index, written by the TypeScript layer only (ts/container.ts) */
+  ShardedIndex: 3,
+  /** learned agent state (elex.h: elex_agents_snapshot) */
+  AgentSnapshot: 4,
+} as const;
+
+/** The keys of CONTAINER_KIND in value order. */
+export const CONTAINER_KIND_NAMES = ['VectorSet', 'HnswIndex', 'ShardedIndex', 'AgentSnapshot'] as const;
+
+/**
  * How an index stores its vectors (elex_index_create).
  *
  * From `Quantization` in engine/include/elex/hnsw.h.
@@ -296,3 +315,23 @@ export const VERDICT = {
 
 /** The keys of VERDICT in value order. */
 export const VERDICT_NAMES = ['ok', 'warn', 'reject'] as const;
+
+/**
+ * Flags of a run (elex_validator_run).
+ *
+ * From `RunFlags` in engine/include/elex/validator.h.
+ */
+export const VALIDATOR_RUN_FLAG = {
+  /** Record accepted changes for later cooldowns. */
+  record: 1,
+  /**
+   * `reasons` holds findings the caller made (e.g. on values that are not
+   * numbers); a change with a reject bit there skips the value checks, and
+   * enum / string / bool parameters count as checked by the caller. Cell
+   * ids may then be negative (the caller's own numbering of named cells).
+   */
+  callerChecked: 2,
+} as const;
+
+/** The keys of VALIDATOR_RUN_FLAG in value order. */
+export const VALIDATOR_RUN_FLAG_NAMES = ['record', 'callerChecked'] as const;

@@ -73,10 +73,12 @@ enum Verdict : std::uint8_t {
   kVerdictReject = 2,  ///< `reject`: a reject reason.
 };
 
+/// Flags of a run (elex_validator_run).
+/// @ts VALIDATOR_RUN_FLAG
 enum RunFlags : std::uint32_t {
-  /// Record accepted changes for later cooldowns.
+  /// `record`: Record accepted changes for later cooldowns.
   kRecord = 1u << 0,
-  /// `reasons` holds findings the caller made (e.g. on values that are not
+  /// `callerChecked`: `reasons` holds findings the caller made (e.g. on values that are not
   /// numbers); a change with a reject bit there skips the value checks, and
   /// enum / string / bool parameters count as checked by the caller. Cell
   /// ids may then be negative (the caller's own numbering of named cells).
