@@ -25,6 +25,7 @@
 import type { Bindings, HeapBlock, RecordSpan } from './bindings.ts';
 import { ContainerKind, writeContainer } from './container.ts';
 import { ElexError } from './errors.ts';
+import { ENGINE_STATUS } from './generated/enums.ts';
 import {
   AGENT_SHARDS,
   agentShardOf,
@@ -376,7 +377,7 @@ export class AgentHost {
         if (st === 0) {
           this.cold.delete(code);
           this.restored!.resident++;
-        } else if (st === 12) this.cold.set(code, { where: 'snapshot', key: c.key });
+        } else if (st === ENGINE_STATUS.BUDGET_EXCEEDED) this.cold.set(code, { where: 'snapshot', key: c.key });
         else this.cold.set(code, { where: 'damaged', key: c.key, status: st });
       }
       i = j;

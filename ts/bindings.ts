@@ -10,6 +10,7 @@
  */
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from './errors.ts';
+import { ENGINE_STATUS, LEXICAL_FIELD, METRIC, ROUTER_ITEM_KIND, VALIDATOR_RUN_FLAG } from './generated/enums.ts';
 import { detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
   AGENT_ACTIONS,
@@ -37,8 +38,8 @@ import {
   type SearchResult,
 } from './index-types.ts';
 
-export type Metric = 'l2' | 'ip' | 'cosine';
-const METRICS: Record<Metric, number> = { l2: 0, ip: 1, cosine: 2 };
+/** 'l2', 'ip' or 'cosine' (kernels.h Metric). */
+export type Metric = keyof typeof METRIC;
 const MAX_DIM = 65536;
 
 /** What the wasm module says about itself (elex_build_info). */
@@ -771,7 +772,7 @@ export class Bindings {
       const [pc, len] = this.putCode(s, code);
       const out = s.alloc(7 * 8);
       const status = this.m._elex_agent_info(this.enginePtr, pc, len, out);
-      if (status === 11) return null;
+      if (status === ENGINE_STATUS.NOT_FOUND) return null;
       this.call('reading agent info', status);
       const v = Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 7)) as number[];
       return {
@@ -843,7 +844,7 @@ export class Bindings {
     return this.scoped((s) => {
       const [pc, len] = this.putCode(s, code);
       const status = this.m._elex_agent_drop(this.enginePtr, pc, len);
-      if (status === 11) return false;
+      if (status === ENGINE_STATUS.NOT_FOUND) return false;
       this.call('dropping an agent', status);
       return true;
     });
@@ -1798,15 +1799,7 @@ export class EmbedderHandle extends NativeHandle {
 }
 
 /** The fields of a lexical document (lexical.h Field). */
-export const LEXICAL_FIELDS = {
-  code: 0,
-  name: 1,
-  acronym: 2,
-  category: 3,
-  description: 4,
-  identifiers: 5,
-  kpis: 6,
-} as const;
+export const LEXICAL_FIELDS = LEXICAL_FIELD;
 export type LexicalField = keyof typeof LEXICAL_FIELDS;
 
 /** A lexical routing index in the engine: documents are features 0 … n − 1. */
@@ -1875,8 +1868,8 @@ export class LexicalHandle extends NativeHandle {
   }
 }
 
-/** Item kinds of a router spec (router.h ItemKind). */
-const ROUTER_ITEM_KINDS = { parameter: 1, counter: 2, kpi: 3 } as const;
+/** Item kinds of a router spec (router.h ItemKind; features are not items of a spec). */
+const ROUTER_ITEM_KINDS: Readonly<Record<Exclude<keyof typeof ROUTER_ITEM_KIND, 'feature'>, number>> = ROUTER_ITEM_KIND;
 
 /** What createRouter() builds a router from (a catalog, flattened). */
 export interface RouterSpec {
@@ -2119,8 +2112,8 @@ export interface ValidatorRun {
 }
 
 /** Validator flags (validator.h RunFlags). */
-export const VALIDATE_RECORD = 1;
-export const VALIDATE_CALLER_CHECKED = 2;
+export const VALIDATE_RECORD = VALIDATOR_RUN_FLAG.record;
+export const VALIDATE_CALLER_CHECKED = VALIDATOR_RUN_FLAG.callerChecked;
 
 /** A validator in a same-thread instance (Bindings.createValidator). */
 export class ValidatorHandle extends NativeHandle {
@@ -2224,7 +2217,7 @@ export class ValidatorHandle extends NativeHandle {
 }
 
 function metricId(metric: Metric): number {
-  const id = METRICS[metric];
+  const id = METRIC_IDS[metric];
   if (id === undefined)
     throw new ElexError('INVALID_ARGUMENT', `unknown metric "${String(metric)}"; use "l2", "ip" or "cosine"`);
   return id;

@@ -6,8 +6,10 @@
  * to 8}, u32 CRC-32 of everything before.
  */
 import { ElexError } from './errors.ts';
+import { CONTAINER_KIND } from './generated/enums.ts';
 
-export const ContainerKind = { ShardedIndex: 3, AgentSnapshot: 4 } as const;
+/** The kinds this layer writes (format.h ContainerKind). */
+export const ContainerKind: Pick<typeof CONTAINER_KIND, 'ShardedIndex' | 'AgentSnapshot'> = CONTAINER_KIND;
 export type ContainerKind = (typeof ContainerKind)[keyof typeof ContainerKind];
 
 // Slice-by-8 tables (as engine/src/format.cpp): T[k*256 + i] is the CRC of

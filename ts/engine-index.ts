@@ -14,6 +14,7 @@
  */
 import { ContainerKind, readContainer, writeContainer } from './container.ts';
 import { ElexError, guardMethods } from './errors.ts';
+import { EXACT_MODE } from './generated/enums.ts';
 import {
   NO_HIT,
   checkIds,
@@ -471,7 +472,7 @@ export async function openEngineIndex(
         if (total === 0) throw new ElexError('EMPTY_INDEX', `index "${name}" is empty: add vectors first`);
         if (k > total)
           throw new ElexError('INVALID_ARGUMENT', `k ${k} is larger than the ${total} items in index "${name}"`);
-        const exactOpt = exact === 0 ? 'auto' : exact === 2;
+        const exactOpt = exact === EXACT_MODE.auto ? 'auto' : exact === EXACT_MODE.always;
         // A shard whose worker died is asked again on its replacement (restored
         // first) while the budget lasts; past it, the shard is reported missing.
         const call: CallOptions = {

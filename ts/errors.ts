@@ -5,31 +5,11 @@
  * their names; the others arise in the TypeScript layer. Codes are never
  * renamed; new ones are only added.
  */
+import { ENGINE_STATUS, ENGINE_STATUS_NAMES } from './generated/enums.ts';
+
 export const ErrorCodes = [
-  /** An argument is outside its documented domain. */
-  'INVALID_ARGUMENT',
-  /** Arrays that must share a dimension do not. */
-  'DIMENSION_MISMATCH',
-  /** The wasm module could not grow its memory any further. */
-  'OUT_OF_MEMORY',
-  /** Bytes are not ELEX data at all. */
-  'FOREIGN_DATA',
-  /** ELEX data of a version or kind this build cannot read. */
-  'UNSUPPORTED_VERSION',
-  /** ELEX data that is truncated or damaged. */
-  'CORRUPT_DATA',
-  /** Threads were needed but the page or build cannot start them. */
-  'THREADS_UNAVAILABLE',
-  /** A bug in ELEX; please report it with the message. */
-  'INTERNAL',
-  /** An id that must be new is already in the index (or twice in one call). */
-  'DUPLICATE_ID',
-  /** The operation needs at least one item and the index has none. */
-  'EMPTY_INDEX',
-  /** A named thing (query id, agent, snapshot) is not known. */
-  'NOT_FOUND',
-  /** The call needs more memory than the budget allows, even after evicting cold state; nothing changed. */
-  'BUDGET_EXCEEDED',
+  /** The engine's statuses 1, 2, …, in order (status.h, through ts/generated/enums.ts). */
+  ...ENGINE_STATUS_NAMES,
   /** The requested variant cannot run here (e.g. simd-mt without cross-origin isolation). */
   'UNSUPPORTED_VARIANT',
   /** Fetching, compiling or starting the wasm module failed. */
@@ -50,11 +30,8 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
-/**
- * The first twelve codes are the engine's statuses 1..12 in enum order
- * (tests/ts/errors.test.ts checks this against status.h).
- */
-const ENGINE_STATUS_COUNT = 12;
+/** Engine status → ErrorCode. */
+const CODE_OF_STATUS = new Map<number, ErrorCode>(ENGINE_STATUS_NAMES.map((code) => [ENGINE_STATUS[code], code]));
 
 export class ElexError extends Error {
   override readonly name = 'ElexError';
@@ -69,9 +46,7 @@ export class ElexError extends Error {
 
 /** The ErrorCode for a non-zero engine status. */
 export function codeForStatus(status: number): ErrorCode {
-  return Number.isInteger(status) && status >= 1 && status <= ENGINE_STATUS_COUNT
-    ? ErrorCodes[status - 1]!
-    : 'INTERNAL';
+  return CODE_OF_STATUS.get(status) ?? 'INTERNAL';
 }
 
 export function isElexError(e: unknown): e is ElexError {

@@ -4,10 +4,12 @@
  */
 import { ElexError } from './errors.ts';
 import type { Metric } from './bindings.ts';
+import { EXACT_MODE, METRIC, METRIC_NAMES as METRIC_KEYS, QUANTIZATION_NAMES } from './generated/enums.ts';
 
-export type Quantization = 'none' | 'int8' | 'int8+f32';
+/** 'none', 'int8' or 'int8+f32' (hnsw.h Quantization). */
+export type Quantization = (typeof QUANTIZATION_NAMES)[number];
 /** Quantization names in the order of the engine's codes (0, 1, 2). */
-export const QUANTIZATIONS: readonly Quantization[] = ['none', 'int8', 'int8+f32'];
+export const QUANTIZATIONS: readonly Quantization[] = QUANTIZATION_NAMES;
 export type ExactMode = boolean | 'auto';
 
 export interface IndexOptions {
@@ -84,8 +86,8 @@ export interface IndexStats {
   quantization: Quantization;
 }
 
-export const METRIC_IDS: Record<Metric, number> = { l2: 0, ip: 1, cosine: 2 };
-export const METRIC_NAMES: Metric[] = ['l2', 'ip', 'cosine'];
+export const METRIC_IDS: Record<Metric, number> = METRIC;
+export const METRIC_NAMES: readonly Metric[] = METRIC_KEYS;
 
 function intIn(name: string, v: unknown, lo: number, hi: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
@@ -155,7 +157,14 @@ export function checkK(k: number): number {
 export function resolveSearch(k: number, o: SearchOptions = {}): { ef: number; exact: number; rerank: number } {
   const ef = o.ef === undefined ? Math.max(k, 64) : intIn('ef', o.ef, 1, 100000);
   const rerank = o.rerank === undefined ? 0 : Math.max(k, intIn('rerank', o.rerank, 1, 100000));
-  const exact = o.exact === undefined || o.exact === 'auto' ? 0 : o.exact === false ? 1 : o.exact === true ? 2 : -1;
+  const exact =
+    o.exact === undefined || o.exact === 'auto'
+      ? EXACT_MODE.auto
+      : o.exact === false
+        ? EXACT_MODE.never
+        : o.exact === true
+          ? EXACT_MODE.always
+          : -1;
   if (exact < 0) throw new ElexError('INVALID_ARGUMENT', `exact must be true, false or "auto", got ${String(o.exact)}`);
   return { ef: Math.max(ef, k), exact, rerank };
 }

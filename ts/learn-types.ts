@@ -3,21 +3,18 @@
  * argument checks shared by the bindings and the engine.
  */
 import { ElexError } from './errors.ts';
+import { AGENT_ACTION_NAMES, COMPLEXITY_NAMES, QUERY_TYPE_NAMES } from './generated/enums.ts';
 
 /** The kinds of answer an agent can give (engine/include/elex/learn.h), in index order. */
-export const AGENT_ACTIONS = [
-  'DirectAnswer',
-  'ContextAnswer',
-  'ConsultPeer',
-  'RequestClarification',
-  'Escalate',
-] as const;
+export const AGENT_ACTIONS = AGENT_ACTION_NAMES;
 export type AgentAction = (typeof AGENT_ACTIONS)[number];
 
-export const QUERY_TYPES = ['parameter', 'counter', 'kpi', 'procedure', 'troubleshoot', 'general'] as const;
+/** Question types of an agent's state (learn.h QueryType), in index order. */
+export const QUERY_TYPES = QUERY_TYPE_NAMES;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
-export const COMPLEXITIES = ['simple', 'moderate', 'complex'] as const;
+/** Question complexities of an agent's state (learn.h Complexity), in index order. */
+export const COMPLEXITIES = COMPLEXITY_NAMES;
 export type Complexity = (typeof COMPLEXITIES)[number];
 
 /** Logical shards of agents: fixed, so a snapshot loads into any worker count (shard s lives on worker s % workers). */

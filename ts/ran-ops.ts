@@ -33,17 +33,18 @@ import {
 import type { LoadedCatalog, Parameter } from './catalog.ts';
 import { ElexError } from './errors.ts';
 import { parseFormula } from './formula.ts';
+import {
+  MONITOR_OP,
+  PARAMETER_KIND,
+  VALIDATION_REASON,
+  VALIDATION_REASON_NAMES,
+  VERDICT_NAMES,
+} from './generated/enums.ts';
 
-export type Verdict = 'ok' | 'warn' | 'reject';
-export type ValidationReason =
-  | 'UNKNOWN_PARAMETER'
-  | 'WRONG_TYPE'
-  | 'NOT_FINITE'
-  | 'OUTSIDE_ABSOLUTE_RANGE'
-  | 'CHANGE_TOO_LARGE'
-  | 'COOLDOWN'
-  | 'OUTSIDE_SAFE_RANGE'
-  | 'NO_BOUNDS';
+/** 'ok', 'warn' or 'reject' (validator.h Verdict). */
+export type Verdict = (typeof VERDICT_NAMES)[number];
+/** The reasons of validator.h Reason, e.g. 'UNKNOWN_PARAMETER', 'COOLDOWN', 'NO_BOUNDS'. */
+export type ValidationReason = (typeof VALIDATION_REASON_NAMES)[number];
 
 export interface ParameterChange {
   /** "MOClass.attribute" */
@@ -74,23 +75,14 @@ export interface ValidateOptions {
  * Reason bits of validateBatch(): bit i stands for VALIDATION_REASONS[i].
  * The first six reject; the last two warn.
  */
-export const VALIDATION_REASONS: readonly ValidationReason[] = Object.freeze([
-  'UNKNOWN_PARAMETER',
-  'WRONG_TYPE',
-  'NOT_FINITE',
-  'OUTSIDE_ABSOLUTE_RANGE',
-  'CHANGE_TOO_LARGE',
-  'COOLDOWN',
-  'OUTSIDE_SAFE_RANGE',
-  'NO_BOUNDS',
-] as const);
+export const VALIDATION_REASONS: readonly ValidationReason[] = Object.freeze([...VALIDATION_REASON_NAMES]);
 /** The one reason bit the page sets itself (validate()'s checks of change objects). */
-const WRONG_TYPE = 1 << VALIDATION_REASONS.indexOf('WRONG_TYPE');
+const WRONG_TYPE = VALIDATION_REASON.WRONG_TYPE;
 /** Verdicts of validateBatch() by code: 0 ok, 1 warn, 2 reject. */
-export const VERDICTS: readonly Verdict[] = Object.freeze(['ok', 'warn', 'reject'] as const);
+export const VERDICTS: readonly Verdict[] = Object.freeze([...VERDICT_NAMES]);
 
 /** Parameter kinds in the table. */
-const K = { number: 0, int: 1, enum: 2, bool: 3, string: 4 } as const;
+const K = PARAMETER_KIND;
 
 /** What validation needs of every parameter, computed once per catalog. */
 interface ParamTable {
@@ -299,7 +291,7 @@ export function validationResults(
 
 // ------------------------------------------------------------------ KPIs
 
-export const OP = { push: 0, const: 1, add: 2, sub: 3, mul: 4, div: 5, neg: 6 } as const;
+export const OP = MONITOR_OP;
 
 /** Compiles a KPI formula over `counterIndex` (name → column) into monitor.h ops; null if a counter is absent. */
 export function compileFormula(formula: string, counterIndex: Map<string, number>, consts: number[]): number[] | null {

@@ -260,11 +260,11 @@ Status Validator::run(const Changes& c, std::uint32_t flags, std::uint16_t* reas
         if (at - since < cool) r |= kCooldown;
       }
       why[i] = r;
-      const std::uint8_t v = (r & kRejectReasons) ? 2 : r ? 1 : 0;
+      const std::uint8_t v = (r & kRejectReasons) ? kVerdictReject : r ? kVerdictWarn : kVerdictOk;
       verdicts[b0 + i] = v;
-      t.ok += v == 0;
-      t.warn += v == 1;
-      if (record && v != 2 && cool == cool) {
+      t.ok += v == kVerdictOk;
+      t.warn += v == kVerdictWarn;
+      if (record && v != kVerdictReject && cool == cool) {
         (void)last_.set(key, at);  // room was reserved above
         if (at > t.max_recorded_at) t.max_recorded_at = at;
       }

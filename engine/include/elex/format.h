@@ -41,10 +41,12 @@ inline constexpr std::size_t kSectionHeaderBytes = 16;
 inline constexpr std::size_t kTrailerBytes = 4;
 inline constexpr unsigned kMaxSections = 64;
 
+/// What a container holds (its header's kind).
+/// @ts CONTAINER_KIND names
 enum class ContainerKind : std::uint16_t {
-  VectorSet = 1,  ///< dense f32 vectors (vectors.h)
-  HnswIndex = 2,  ///< an HNSW index (hnsw.h)
-  // 3 is the sharded index, written by the TypeScript layer (ts/container.ts).
+  VectorSet = 1,      ///< dense f32 vectors (vectors.h)
+  HnswIndex = 2,      ///< an HNSW index (hnsw.h)
+  ShardedIndex = 3,   ///< a sharded index, written by the TypeScript layer only (ts/container.ts)
   AgentSnapshot = 4,  ///< learned agent state (elex.h: elex_agents_snapshot)
 };
 

@@ -68,7 +68,13 @@ inline constexpr std::uint32_t kMaxK = 4096;
 /// Most nodes (removed ones included) of an Int8 index: its links are 24-bit.
 inline constexpr std::uint32_t kMaxPackedNodes = 0xFFFFFEu;
 
-enum class Quantization : std::uint32_t { None = 0, Int8 = 1, Int8F32 = 2 };
+/// How an index stores its vectors (elex_index_create).
+/// @ts QUANTIZATION
+enum class Quantization : std::uint32_t {
+  None = 0,     ///< `none`: f32 vectors.
+  Int8 = 1,     ///< `int8`: 1-byte codes per dimension only.
+  Int8F32 = 2,  ///< `int8+f32`: the codes, plus the f32 vectors for an exact re-rank.
+};
 
 struct Params {
   std::uint32_t dim = 0;
@@ -81,10 +87,11 @@ struct Params {
 };
 
 /// When search() runs a flat exact scan instead of the graph.
+/// @ts EXACT_MODE
 enum class ExactMode : std::uint32_t {
-  Auto = 0,  ///< exact when live size <= kExactBelow or ef * M0 >= live size
-  Never = 1,
-  Always = 2,
+  Auto = 0,    ///< `auto`: exact when live size <= kExactBelow or ef * M0 >= live size.
+  Never = 1,   ///< `never`: the graph only.
+  Always = 2,  ///< `always`: a flat exact scan.
 };
 inline constexpr std::uint32_t kExactBelow = 1024;
 /// Candidates re-ranked on an int8 index unless told: max(2k, 16). Measured

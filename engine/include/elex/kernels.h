@@ -32,7 +32,12 @@
 namespace elex {
 
 /// Distance metrics; values are part of the C ABI (elex.h).
-enum class Metric : int { L2 = 0, InnerProduct = 1, Cosine = 2 };
+/// @ts METRIC
+enum class Metric : int {
+  L2 = 0,            ///< `l2`: squared Euclidean distance.
+  InnerProduct = 1,  ///< `ip`: 1 − dot product (meant for unit vectors).
+  Cosine = 2,        ///< `cosine`: 1 − cosine similarity.
+};
 
 /// True if `m` names a Metric.
 constexpr bool valid_metric(int m) { return m >= 0 && m <= 2; }

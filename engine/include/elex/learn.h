@@ -58,6 +58,8 @@ inline constexpr std::uint64_t kEmptyKey = ~std::uint64_t(0);
 /// Longest feature code an agent accepts (bytes).
 inline constexpr std::size_t kMaxCodeBytes = 255;
 
+/// The kinds of answer an agent can give, in index order.
+/// @ts AGENT_ACTION names
 enum class Action : std::uint8_t {
   DirectAnswer = 0,
   ContextAnswer = 1,
@@ -66,8 +68,29 @@ enum class Action : std::uint8_t {
   Escalate = 4,
 };
 
+/// Question types of the state encoding (State::type), in index order.
+/// @ts QUERY_TYPE
+enum class QueryType : std::uint8_t {
+  Parameter = 0,     ///< `parameter`
+  Counter = 1,       ///< `counter`
+  Kpi = 2,           ///< `kpi`
+  Procedure = 3,     ///< `procedure`
+  Troubleshoot = 4,  ///< `troubleshoot`
+  General = 5,       ///< `general`
+};
+static_assert(unsigned(QueryType::General) + 1 == kQueryTypes);
+
+/// Question complexities of the state encoding (State::complexity), in index order.
+/// @ts COMPLEXITY
+enum class Complexity : std::uint8_t {
+  Simple = 0,    ///< `simple`
+  Moderate = 1,  ///< `moderate`
+  Complex = 2,   ///< `complex`
+};
+static_assert(unsigned(Complexity::Complex) + 1 == kComplexities);
+
 struct State {
-  std::uint32_t type = 5;  // general
+  std::uint32_t type = std::uint32_t(QueryType::General);
   std::uint32_t complexity = 0;
   std::uint32_t confidence_bucket = 0;
   std::uint32_t context = 0;

@@ -27,14 +27,15 @@
 namespace elex::lexical {
 
 /// The fields of a feature document, in the order of kFieldWeight.
+/// @ts LEXICAL_FIELD
 enum Field : std::uint32_t {
-  kCode = 0,
-  kName = 1,
-  kAcronym = 2,
-  kCategory = 3,
-  kDescription = 4,
-  kIdentifiers = 5,
-  kKpis = 6,
+  kCode = 0,         ///< `code`
+  kName = 1,         ///< `name`
+  kAcronym = 2,      ///< `acronym`
+  kCategory = 3,     ///< `category`
+  kDescription = 4,  ///< `description`
+  kIdentifiers = 5,  ///< `identifiers`
+  kKpis = 6,         ///< `kpis`
   kFieldCount = 7,
 };
 

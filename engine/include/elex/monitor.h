@@ -31,7 +31,17 @@
 
 namespace elex::monitor {
 
-enum Op : std::int32_t { kPush = 0, kConst = 1, kAdd = 2, kSub = 3, kMul = 4, kDiv = 5, kNeg = 6 };
+/// Op codes of a KPI program (the low 8 bits of an op).
+/// @ts MONITOR_OP
+enum Op : std::int32_t {
+  kPush = 0,   ///< `push`: counter (operand)'s row.
+  kConst = 1,  ///< `const`: consts[operand].
+  kAdd = 2,    ///< `add`
+  kSub = 3,    ///< `sub`
+  kMul = 4,    ///< `mul`
+  kDiv = 5,    ///< `div`
+  kNeg = 6,    ///< `neg`
+};
 enum Reason : std::uint8_t { kOk = 0, kMissing = 1, kDivZero = 2 };
 inline constexpr unsigned kMaxStack = 32;
 

@@ -48,7 +48,14 @@ class Index;
 
 namespace elex::router {
 
-enum ItemKind : std::uint8_t { kFeature = 0, kParameter = 1, kCounter = 2, kKpi = 3 };
+/// Kinds of catalog items (elex_router_spec item_kinds).
+/// @ts ROUTER_ITEM_KIND
+enum ItemKind : std::uint8_t {
+  kFeature = 0,    ///< `feature`
+  kParameter = 1,  ///< `parameter`
+  kCounter = 2,    ///< `counter`
+  kKpi = 3,        ///< `kpi`
+};
 
 /// The fusion weights (RouteWeights in the TypeScript API).
 struct Weights {

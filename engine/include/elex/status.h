@@ -4,8 +4,9 @@
 // one). Nothing throws or aborts across the C ABI: a failing call returns a
 // non-zero code and leaves a human-readable message retrievable with
 // elex_last_error() on the calling thread. The TypeScript side maps each
-// code to a stable string code on ElexError (see ts/errors.ts); codes are
-// never renumbered, only appended.
+// code to a stable string code on ElexError (ts/errors.ts, from
+// ts/generated/enums.ts: scripts/gen-enums.mjs); codes are never
+// renumbered, only appended.
 #ifndef ELEX_STATUS_H
 #define ELEX_STATUS_H
 
@@ -13,6 +14,9 @@
 extern "C" {
 #endif
 
+/// The engine's statuses: 0 is success, every other one is the ElexError
+/// code of the same name.
+/// @ts ENGINE_STATUS names=ELEX_E_
 typedef enum elex_status {
   /// Success.
   ELEX_OK = 0,

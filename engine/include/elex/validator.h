@@ -22,7 +22,8 @@
 //   6    kSafe                   warn     outside the safe range
 //   7    kNoBounds               warn     numeric, no range and no safe zone
 //
-// The bits are those of VALIDATION_REASONS in ts/ran-ops.ts. Verdict codes:
+// The bits are those of VALIDATION_REASONS in ts/ran-ops.ts (generated from
+// Reason below by scripts/gen-enums.mjs). Verdict codes:
 // 0 ok, 1 warn, 2 reject. Accepted changes (ok or warn) of parameters with a
 // cooldown are recorded, in order, when kRecord is given: a later change in
 // the same batch sees an earlier one.
@@ -40,25 +41,44 @@
 
 namespace elex::validate {
 
-/// Parameter kinds (as ts/ran-ops.ts numbers them).
-enum Kind : std::uint8_t { kNumber = 0, kInt = 1, kEnum = 2, kBool = 3, kString = 4 };
+/// Parameter kinds of the validator's table.
+/// @ts PARAMETER_KIND
+enum Kind : std::uint8_t {
+  kNumber = 0,  ///< `number`: a float.
+  kInt = 1,     ///< `int`
+  kEnum = 2,    ///< `enum`
+  kBool = 3,    ///< `bool`
+  kString = 4,  ///< `string`
+};
 
+/// Reason bits of a change (the table at the top): bit i is VALIDATION_REASONS[i].
+/// @ts VALIDATION_REASON
 enum Reason : std::uint16_t {
-  kUnknown = 1u << 0,
-  kWrongType = 1u << 1,
-  kReasonNotFinite = 1u << 2,
-  kAbsolute = 1u << 3,
-  kTooLarge = 1u << 4,
-  kCooldown = 1u << 5,
-  kSafe = 1u << 6,
-  kNoBounds = 1u << 7,
+  kUnknown = 1u << 0,          ///< `UNKNOWN_PARAMETER`: reject, not a known parameter.
+  kWrongType = 1u << 1,        ///< `WRONG_TYPE`: reject, not of the parameter's type.
+  kReasonNotFinite = 1u << 2,  ///< `NOT_FINITE`: reject, NaN or ±Inf.
+  kAbsolute = 1u << 3,         ///< `OUTSIDE_ABSOLUTE_RANGE`: reject.
+  kTooLarge = 1u << 4,         ///< `CHANGE_TOO_LARGE`: reject, a larger step than max change.
+  kCooldown = 1u << 5,         ///< `COOLDOWN`: reject, too soon after the last change.
+  kSafe = 1u << 6,             ///< `OUTSIDE_SAFE_RANGE`: warn.
+  kNoBounds = 1u << 7,         ///< `NO_BOUNDS`: warn, no range and no safe zone.
 };
 inline constexpr std::uint16_t kRejectReasons = 0x3f;
 
+/// The verdict of a change.
+/// @ts VERDICT
+enum Verdict : std::uint8_t {
+  kVerdictOk = 0,      ///< `ok`: no reason.
+  kVerdictWarn = 1,    ///< `warn`: warning reasons only.
+  kVerdictReject = 2,  ///< `reject`: a reject reason.
+};
+
+/// Flags of a run (elex_validator_run).
+/// @ts VALIDATOR_RUN_FLAG
 enum RunFlags : std::uint32_t {
-  /// Record accepted changes for later cooldowns.
+  /// `record`: Record accepted changes for later cooldowns.
   kRecord = 1u << 0,
-  /// `reasons` holds findings the caller made (e.g. on values that are not
+  /// `callerChecked`: `reasons` holds findings the caller made (e.g. on values that are not
   /// numbers); a change with a reject bit there skips the value checks, and
   /// enum / string / bool parameters count as checked by the caller. Cell
   /// ids may then be negative (the caller's own numbering of named cells).
