@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { checkCatalog, loadCatalog } from '../../ts/catalog.ts';
 import { ElexError } from '../../ts/errors.ts';
+import { badCatalog } from './helpers.ts';
 import { generateCatalog, TARGET } from '../../scripts/catalog-generator.mjs';
 
 test('the default catalog has the sizes the design names and loads clean', () => {
@@ -41,20 +42,7 @@ test('a catalog of identifiers only loads; names a feature lists become entries'
 });
 
 test('every problem is reported with its JSON path', () => {
-  const bad = {
-    version: 2,
-    features: [
-      { code: 'FAJ 121 0001', dependencies: ['FAJ 999 9999'] },
-      { code: 'FAJ 121 0001' },
-      { name: 'no code' },
-      'not an object',
-    ],
-    parameters: [
-      { name: 'NoDot', range: [5, 1], safe: { min: 3, max: 1, maxChange: -1 } },
-      { name: 'A.b', type: 'double', features: ['FAJ 000 0000'] },
-    ],
-    kpis: [{ name: 'K', direction: 'up', threshold: 'high' }],
-  };
+  const bad = badCatalog();
   const paths = checkCatalog(bad).map((p) => p.path);
   expect(paths).toEqual(
     expect.arrayContaining([

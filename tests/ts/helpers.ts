@@ -71,3 +71,21 @@ export async function populateAgents(to: Learner, agents: number, states: number
     }
   }
 }
+
+/** A catalog with one of each kind of problem (duplicate and unknown codes, a missing code, a bad range, safe zone, type, link and KPI). */
+export function badCatalog(): Record<string, unknown> {
+  return {
+    version: 2,
+    features: [
+      { code: 'FAJ 121 0001', dependencies: ['FAJ 999 9999'] },
+      { code: 'FAJ 121 0001' },
+      { name: 'no code' },
+      'not an object',
+    ],
+    parameters: [
+      { name: 'NoDot', range: [5, 1], safe: { min: 3, max: 1, maxChange: -1 } },
+      { name: 'A.b', type: 'double', features: ['FAJ 000 0000'] },
+    ],
+    kpis: [{ name: 'K', direction: 'up', threshold: 'high' }],
+  };
+}

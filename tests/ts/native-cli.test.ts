@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openHost } from './helpers.ts';
+import { badCatalog, openHost } from './helpers.ts';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
 import { checkCatalog, loadCatalog, type CatalogProblem } from '../../ts/catalog.ts';
 import { checkQuestion, RanHost } from '../../ts/ran-host.ts';
@@ -32,6 +32,7 @@ import { VALIDATE_CALLER_CHECKED, VALIDATE_RECORD } from '../../ts/bindings.ts';
 import { CellIds, prepareValidation, validationResults, validatorTables } from '../../ts/ran-ops.ts';
 import { mulberry32 } from '../../scripts/mulberry32.mjs';
 import type { AgentHost } from '../../ts/agent-host.ts';
+import type { KpiSummary } from '../../ts/engine-query.ts';
 
 const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const cli = root('build/native/elex-cli');
@@ -150,20 +151,7 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
       '{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "safe": {"min": 1e999, "max": 0, "maxChange": -1e999, "cooldownS": -0.5}}]}',
       '{"features": [{"code": "FAJ 121 0001"}], "kpis": [{"name": "k", "threshold": -1e400}]}',
       JSON.stringify({ features: Array.from({ length: 80 }, () => ({ code: 'bad' })) }),
-      JSON.stringify({
-        version: 2,
-        features: [
-          { code: 'FAJ 121 0001', dependencies: ['FAJ 999 9999'] },
-          { code: 'FAJ 121 0001' },
-          { name: 'no code' },
-          'not an object',
-        ],
-        parameters: [
-          { name: 'NoDot', range: [5, 1], safe: { min: 3, max: 1, maxChange: -1 } },
-          { name: 'A.b', type: 'double', features: ['FAJ 000 0000'] },
-        ],
-        kpis: [{ name: 'K', direction: 'up', threshold: 'high' }],
-      }),
+      JSON.stringify(badCatalog()),
     ];
     for (const formula of [
       '1 / / A.pmX',
@@ -613,17 +601,7 @@ describe.runIf(hasCli && existsSync(defaultPath))(
         encoding: 'utf8',
         maxBuffer: 1 << 28,
       });
-      type Kpi = {
-        name: string;
-        mean: number | null;
-        min: number | null;
-        max: number | null;
-        count: number;
-        nulls: { missingCounter: number; divisionByZero: number };
-        breaches: number;
-        anomalies: number;
-        maxZ: number;
-      };
+      type Kpi = KpiSummary;
       const native = out
         .trim()
         .split('\n')
