@@ -186,8 +186,8 @@ void tokenize(const char* text, std::size_t len, std::vector<std::string>* out) 
     if (is_word(text[i]) ||
         (text[i] == '.' && i > 0 && is_word(text[i - 1]) && i + 1 < len && is_alpha(text[i + 1]))) {
       std::size_t j = i + 1;  // text[i] is taken (a '.' after a code, too: j = i looped forever)
-      while (j < len && (is_word(text[j]) ||
-                         (text[j] == '.' && j + 1 < len && is_alpha(text[j + 1]))))
+      while (j < len &&
+             (is_word(text[j]) || (text[j] == '.' && j + 1 < len && is_alpha(text[j + 1]))))
         ++j;
       word_tokens(std::string_view(text + i, j - i), out);
       i = j;

@@ -35,6 +35,14 @@ TEST(Tokenize, SplitsRanIdentifiers) {
   EXPECT_EQ(toks("... !!! ..."), "");
 }
 
+// Regression: a '.' right after a feature code started a word the scan could
+// not take, and tokenize() looped forever (found by fuzz_router).
+TEST(Tokenize, DotAfterAFeatureCodeTerminates) {
+  EXPECT_EQ(toks("FAJ 121 0001.a"), "faj1210001");
+  EXPECT_EQ(toks("FAJ 121 0001.aBc?"), "faj1210001 abc bc");
+  EXPECT_EQ(toks("see FAJ 121 0001."), "see faj1210001");
+}
+
 TEST(Embed, NormalisedDeterministicAndSimilarForSharedTerms) {
   Embedder e(256);
   const char* docs[] = {"MIMO Sleep Mode switches off MIMO branches at low traffic",
