@@ -6,8 +6,10 @@ import chromium from './e2e/chromium.json' with { type: 'json' };
  * against the demo dashboard: the production build served by `vite preview`
  * and the dev server, both with COOP/COEP. `npm test` builds first.
  */
-export const PREVIEW = 'http://127.0.0.1:4173';
-export const DEV = 'http://127.0.0.1:5174';
+// Ports: ELEX_E2E_PORTS="4273,5274" runs a second suite beside one on the defaults.
+const [previewPort, devPort] = (process.env.ELEX_E2E_PORTS ?? '4173,5174').split(',').map(Number);
+export const PREVIEW = `http://127.0.0.1:${previewPort}`;
+export const DEV = `http://127.0.0.1:${devPort}`;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -27,13 +29,13 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: 'npx vite preview --port 4173',
+      command: `npx vite preview --strictPort --port ${previewPort}`,
       url: `${PREVIEW}/`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
     },
     {
-      command: 'npx vite --port 5174',
+      command: `npx vite --strictPort --port ${devPort}`,
       url: `${DEV}/`,
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,

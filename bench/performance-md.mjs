@@ -428,6 +428,13 @@ if (route)
               .join(', ')}; gather is the transport, scheduling and the page's share).`
           : '.'),
     );
+    if (E.cache)
+      p(
+        `Router cache (\`routing.cache\`, OPFS): the first engine built and kept its routers (${E.cache.first.cache.join(', ')}; build ${num(E.cache.first.buildMs)} ms); ` +
+          `the next ${E.cache.loads.length} engines loaded them (${E.cache.states.join(', ')}): router ready ${num(E.cache.buildMs)} ms after the catalog reached the worker, median ` +
+          `(runs ${E.cache.loads.map((x) => num(x.buildMs)).join(', ')} ms; cache read and load ${num(E.cache.loads[0]?.phases?.cache)} ms of the first), ` +
+          `${num(E.cache.readyMs)} ms after createEngine().`,
+      );
     const share = (s, k) => (s?.n ? s[k] / s.n : null);
     const groups = { ...E.bySplit, ...E.byStyle };
     const peer = { ...set.peer?.bySplit, ...set.peer?.byStyle };

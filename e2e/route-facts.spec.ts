@@ -167,3 +167,68 @@ test('the route memory survives the death of its worker without persistence (the
   expect(out.partial).toBe(false);
   expect(out.after).toBeCloseTo(out.before, 10);
 });
+
+test('a built router is cached in OPFS: the next engine loads it and routes the same; a damaged one is rebuilt', async ({
+  page,
+}) => {
+  const facts = await factsDashboard(page);
+  const out = await page.evaluate(
+    async ([catalog, qs]) => {
+      const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+      const run = async () => {
+        const engine = await createEngine({ catalog, workers: 2 });
+        const routers = await engine.routerReady();
+        const answers = await engine.queryBatch(qs, { k: 5, budgetMs: 20_000 });
+        await engine.close();
+        return {
+          cache: routers.map((r) => r.cache),
+          buildMs: Math.max(...routers.map((r) => r.buildMs)),
+          routes: answers.map((a) => a.features.map((f) => `${f.code} ${f.score.toFixed(12)}`).join(', ')),
+        };
+      };
+      const damage = async () => {
+        const root = await navigator.storage.getDirectory();
+        const dir = await (await root.getDirectoryHandle('elex')).getDirectoryHandle('router-cache');
+        const files: string[] = [];
+        for await (const h of (dir as unknown as { values(): AsyncIterable<FileSystemFileHandle> }).values()) {
+          // The store's two slots per key, of this test's 2-worker engines
+          // (the dashboard's own 1-worker engine keeps one too).
+          if (!/^router%2F2x.*\.[ab]$/.test(h.name)) continue;
+          const bytes = new Uint8Array(await (await h.getFile()).arrayBuffer());
+          if (bytes.length < 1024) continue; // a slot never written
+          bytes[bytes.length >> 1]! ^= 0xff; // inside the body: the header still matches it
+          const w = await h.createWritable();
+          await w.write(bytes);
+          await w.close();
+          files.push(`${h.name} ${bytes.length}`);
+        }
+        return files;
+      };
+      const off = await (async () => {
+        const engine = await createEngine({ catalog, workers: 2, routing: { cache: false } });
+        const routers = await engine.routerReady();
+        await engine.close();
+        return routers.map((r) => r.cache);
+      })();
+      const first = await run();
+      const second = await run();
+      const damaged = await damage();
+      const third = await run();
+      const fourth = await run();
+      return { off, first, second, damaged, third, fourth };
+    },
+    [facts, questions.slice(0, 40).map((q) => q.q)] as const,
+  );
+  console.log(
+    `router build ${out.first.buildMs.toFixed(1)} ms, loaded from the cache ${out.second.buildMs.toFixed(1)} ms (slowest of 2 workers)`,
+  );
+  expect(out.off).toEqual(['off', 'off']);
+  expect(out.first.cache).toEqual(['miss', 'miss']);
+  expect(out.second.cache).toEqual(['hit', 'hit']);
+  expect(out.second.routes).toEqual(out.first.routes);
+  expect(out.damaged, out.damaged.join('; ')).toHaveLength(2);
+  expect(out.third.cache).toEqual(['stale', 'stale']);
+  expect(out.third.routes).toEqual(out.first.routes);
+  expect(out.fourth.cache).toEqual(['hit', 'hit']);
+  expect(out.fourth.routes).toEqual(out.first.routes);
+});

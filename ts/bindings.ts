@@ -231,6 +231,8 @@ interface ElexModule {
   _elex_lexical_search(x: number, text: number, len: number, k: number, hits: number, found: number): number;
   _elex_router_create(spec: number, out: number): number;
   _elex_router_destroy(r: number): void;
+  _elex_router_save(r: number, out: number, size: number): number;
+  _elex_router_load(bytes: number, size: number, dim: number, out: number): number;
   _elex_router_route(
     r: number,
     text: number,
@@ -316,7 +318,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 7;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1095,6 +1097,23 @@ export class Bindings {
     return new RouterHandle(this, ptr, spec.dim);
   }
 
+  /**
+   * A router from RouterHandle.save() bytes, instead of createRouter(): no
+   * build. Throws UNSUPPORTED_VERSION for another engine's state (build
+   * instead), CORRUPT_DATA or FOREIGN_DATA for bytes it cannot use, and
+   * INVALID_ARGUMENT when the state's dimension is not `dim`.
+   */
+  loadRouter(bytes: Uint8Array, dim: number): RouterHandle {
+    this.open();
+    const ptr = this.scoped((s) => {
+      const p = s.put(bytes);
+      const out = s.alloc(4);
+      this.call('loading a saved router', this.m._elex_router_load(p, bytes.length, dim, out));
+      return this.u32()[out >>> 2]!;
+    });
+    return new RouterHandle(this, ptr, dim);
+  }
+
   createLexical(): LexicalHandle {
     this.open();
     const ptr = this.scoped((s) => {
@@ -1318,7 +1337,7 @@ export class Bindings {
   }
 
   /** Copies out a malloc'ed (ptr, size) pair at `out` and frees it. */
-  private takeBuffer(s: Scratch, out: number): Uint8Array {
+  takeBuffer(s: Scratch, out: number): Uint8Array {
     const u = this.u32();
     const [ptr, size] = [u[out >>> 2]!, u[(out >>> 2) + 1]!];
     s.own(ptr);
@@ -1950,6 +1969,15 @@ export class RouterHandle extends NativeHandle {
       }
       if (vector) vector.set(f32.subarray(vec >>> 2, (vec >>> 2) + this.dim));
       return out;
+    });
+  }
+
+  /** The built state (not the route memory): Bindings.loadRouter() of it skips the build. */
+  save(): Uint8Array {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(8);
+      this.b.check('saving the router', m._elex_router_save(this.live(), out, out + 4));
+      return this.b.takeBuffer(s, out);
     });
   }
 

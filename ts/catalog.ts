@@ -269,7 +269,7 @@ export function jsonOf(value: unknown, what: string): string {
 }
 
 /** Two independent 32-bit FNV-1a hashes of `s` (a 64-bit fingerprint, fast: no BigInt). */
-function fnv64(s: string): string {
+export function fnv64(s: string): string {
   let a = 0x811c9dc5,
     b = 0xcbf29ce4;
   for (let i = 0; i < s.length; i++) {

@@ -117,6 +117,17 @@ export interface RoutingOptions {
   weights?: Partial<RouteWeights>;
   /** Use the default glossary (catalog/glossary.json) besides the catalog's own (default true). */
   defaultGlossary?: boolean;
+  /**
+   * Keep each worker's built router, so the next engine with the same
+   * catalog, glossary, weights and pool shape loads it instead of building
+   * it (`routerReady()` gives each worker's `cache`: hit, miss, stale, off).
+   * `'auto'` (default): in OPFS, or IndexedDB where OPFS is missing, under
+   * the name `router-cache` (one router per worker slot of a pool shape);
+   * none where neither exists (Node). `false`: always build. A cache that
+   * cannot be read or written is skipped, never an error: the router is
+   * built as without one.
+   */
+  cache?: 'auto' | false;
 }
 
 /** A start-up stage, in the order they finish (fetch and compile overlap the catalog). */
@@ -592,6 +603,12 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       if (closed) return;
       closed = true;
       try {
+        // Routers being written to the router cache are finished first (a
+        // few ms each; at most 5 s), so the next engine loads them.
+        const settled = Promise.all(
+          Array.from({ length: workers }, (_, w) => pool.call(w, (r) => r.routerCacheSettled()).catch(() => {})),
+        );
+        await Promise.race([settled, new Promise((r) => setTimeout(r, 5000))]);
         await learn.close();
       } finally {
         await pool.close();
@@ -623,10 +640,21 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
 }
 
 /** Checks `routing` options: the RanSetup fields they give. */
-function checkRouting(o: RoutingOptions | undefined): { weights?: Partial<RouteWeights>; noDefaultGlossary?: boolean } {
-  if (o === undefined) return {};
+function checkRouting(o: RoutingOptions | undefined): {
+  weights?: Partial<RouteWeights>;
+  noDefaultGlossary?: boolean;
+  cache: 'auto' | false;
+} {
+  if (o === undefined) return { cache: 'auto' };
   if (o === null || typeof o !== 'object') throw new ElexError('INVALID_ARGUMENT', 'routing must be an object');
-  const out: { weights?: Partial<RouteWeights>; noDefaultGlossary?: boolean } = {};
+  const out: { weights?: Partial<RouteWeights>; noDefaultGlossary?: boolean; cache: 'auto' | false } = {
+    cache: 'auto',
+  };
+  if (o.cache !== undefined) {
+    if (o.cache !== 'auto' && o.cache !== false)
+      throw new ElexError('INVALID_ARGUMENT', `routing.cache must be 'auto' or false, got ${String(o.cache)}`);
+    out.cache = o.cache;
+  }
   if (o.weights !== undefined) {
     if (o.weights === null || typeof o.weights !== 'object')
       throw new ElexError('INVALID_ARGUMENT', 'routing.weights must be an object');

@@ -108,7 +108,7 @@ export type {
   RoutedFeature,
   RouteWeights,
 } from './ran-host.ts';
-export type { RanStats } from './protocol.ts';
+export type { RanStats, RouterCacheState } from './protocol.ts';
 export type { RouterBuildPhases } from './ran-host.ts';
 export type {
   ParameterChange,

@@ -90,6 +90,9 @@ export interface IndexAddReply {
   snapshot: Uint8Array | null;
 }
 
+/** Where a worker's router came from (RanStats.cache). */
+export type RouterCacheState = 'hit' | 'miss' | 'stale' | 'off';
+
 /** What a worker's router reports. */
 export interface RanStats {
   /** Knowledge items of the catalog (features, parameters, counters, KPIs). */
@@ -99,8 +102,15 @@ export interface RanStats {
   hostedFeatures: number;
   /** ms from the catalog's arrival in the worker to a router that answers. */
   buildMs: number;
-  /** Where buildMs went. */
+  /** Where buildMs went (the engine's phases are 0 when the router came from the cache). */
   buildPhases: RouterBuildPhases;
+  /**
+   * Where the router came from (RoutingOptions.cache): `hit` loaded from the
+   * cache, `miss` built and offered to the cache, `stale` built because the
+   * cached state was of another engine version or damaged, `off` built with
+   * no cache.
+   */
+  cache: RouterCacheState;
   /** Bytes of router state (lexical index, profile index, embedder, route memory, history). */
   bytes: number;
   /** Rated questions in the route memory. */
@@ -235,6 +245,8 @@ export interface WorkerApi {
   startRouter(): Promise<void>;
   /** Router figures, or null while it is being built. */
   ranStats(): Promise<RanStats | null>;
+  /** Resolves when the router this worker built is in the router cache (or the write failed); close() waits for it. */
+  routerCacheSettled(): Promise<void>;
   /** Benchmark aid: this worker's share of `agents` agents ("FAJ 121 3000"…) with `states` states each. */
   populateAgents(agents: number, states: number): Promise<void>;
   /** Testing aid: the next snapshot write stops half-way and the worker dies (OPFS only). */

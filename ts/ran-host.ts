@@ -14,6 +14,7 @@
  */
 import type { AgentHost } from './agent-host.ts';
 import {
+  ABI_VERSION,
   kpiOutputLayout,
   type Bindings,
   type KpiEvalResult,
@@ -22,13 +23,21 @@ import {
   type RouterSpec,
 } from './bindings.ts';
 import defaultGlossary from '../catalog/glossary.json' with { type: 'json' };
-import { loadCatalog, type Counter, type Feature, type Kpi, type LoadedCatalog, type Parameter } from './catalog.ts';
+import {
+  fnv64,
+  loadCatalog,
+  type Counter,
+  type Feature,
+  type Kpi,
+  type LoadedCatalog,
+  type Parameter,
+} from './catalog.ts';
 import { classify, type MatchedEntity } from './classify.ts';
 import type { Complexity, QueryType } from './learn-types.ts';
 import { ElexError } from './errors.ts';
 import { AGENT_SHARDS, agentShardOf, hash32, type AgentAction, type AgentState } from './learn-types.ts';
 import { compileFormula } from './ran-ops.ts';
-import type { ActRequest } from './protocol.ts';
+import type { ActRequest, RouterCacheState } from './protocol.ts';
 
 export interface MonitorShard {
   cells: string[];
@@ -100,6 +109,8 @@ export interface RouterBuildPhases {
   vectors: number;
   /** The words of the hosted features' parameters, counters and KPIs (the item signal). */
   items: number;
+  /** Reading the router cache, and loading the state it held (0 without a cache). */
+  cache: number;
 }
 
 /** What tells route memos apart: when, which feature, which question. */
@@ -209,6 +220,8 @@ export interface RanSetup {
   noDefaultGlossary?: boolean;
   /** The page checked this catalog already and gives its fingerprint: not checked again. */
   fingerprint?: string;
+  /** Where the built router is kept between engines (RoutingOptions.cache; default false here). */
+  cache?: 'auto' | false;
 }
 
 /**
@@ -246,6 +259,27 @@ interface Item {
   features: string[];
 }
 
+/**
+ * The cache key of a worker's router: the catalog text, the glossary, the
+ * dimension, the weights, the pool shape and the ABI. (A state of another
+ * engine build under the same key is refused by the engine, which has its
+ * own state version, and rebuilt.)
+ */
+export function routerCacheKey(setup: RanSetup): string {
+  const recipe = JSON.stringify({
+    abi: ABI_VERSION,
+    dim: setup.dim,
+    weights: { ...ROUTE_WEIGHTS, ...setup.weights },
+    glossary: setup.noDefaultGlossary ? null : fnv64(JSON.stringify(defaultGlossary.entries)),
+  });
+  return `${routerCachePrefix(setup)}${fnv64(setup.catalogJson)}-${fnv64(recipe)}`;
+}
+
+/** The keys of one worker slot's cached routers (one is kept per slot). */
+export function routerCachePrefix(setup: RanSetup): string {
+  return `router/${setup.workers}x${setup.worker}/`;
+}
+
 const HISTORY = 512;
 export const MAX_TEXT = 2000;
 /** Questions are non-empty strings of at most 2,000 characters. */
@@ -276,21 +310,32 @@ export class RanHost {
   }[] = [];
   buildMs = 0;
   /** Where buildMs went. */
-  readonly buildPhases: RouterBuildPhases = { catalog: 0, lexical: 0, exact: 0, vectors: 0, items: 0 };
+  readonly buildPhases: RouterBuildPhases = { catalog: 0, lexical: 0, exact: 0, vectors: 0, items: 0, cache: 0 };
+
+  /**
+   * Where the router came from: `hit` loaded from the cache, `miss` built
+   * (and offered to the cache), `stale` built because the cached state
+   * could not be used, `off` built with no cache.
+   */
+  cache: RouterCacheState = 'off';
 
   constructor(
     private readonly b: Bindings,
     private readonly agents: AgentHost,
     setup: RanSetup,
     private readonly onBytes: (bytes: number) => void,
+    /** The router's state from the cache (RouterHandle.save()), or null to build it. */
+    saved: Uint8Array | null = null,
+    /** ms spent reading the cache before this (counted in buildMs). */
+    cacheReadMs = 0,
   ) {
-    const t0 = performance.now();
+    const t0 = performance.now() - cacheReadMs;
     this.catalog = loadCatalog(
       JSON.parse(setup.catalogJson) as unknown,
       'the catalog',
       setup.fingerprint === undefined ? undefined : { fingerprint: setup.fingerprint },
     );
-    this.buildPhases.catalog = performance.now() - t0;
+    this.buildPhases.catalog = performance.now() - t0 - cacheReadMs;
     const features = [...this.catalog.features.values()];
     this.allCodes = features.map((f) => f.code);
     const number = this.featureNumber;
@@ -319,22 +364,44 @@ export class RanHost {
     put('kpi', this.catalog.kpis);
     const own = (kind: 'parameter' | 'counter' | 'kpi', names: string[] | undefined) =>
       (names ?? []).map((n) => itemNumber.get(`${kind}\u0000${n}`)!);
-    this.router = b.createRouter({
-      dim: setup.dim,
-      weights: { ...ROUTE_WEIGHTS, ...setup.weights },
-      features,
-      hosted: this.allCodes.map((c) => this.hosted.has(c)),
-      items: specItems,
-      featureItems: features.map((f) => [
-        ...own('parameter', f.parameters),
-        ...own('counter', f.counters),
-        ...own('kpi', f.kpis),
-      ]),
-      glossary: [
-        ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
-        ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
-      ],
-    });
+    let loaded: RouterHandle | null = null;
+    const tl = performance.now();
+    if (saved) {
+      try {
+        loaded = b.loadRouter(saved, setup.dim);
+        // The state must be of this catalog: the same features and items.
+        const st = loaded.stats();
+        if (st.features !== features.length || st.hosted !== this.hosted.size) {
+          loaded.close();
+          loaded = null;
+        }
+      } catch {
+        loaded = null; // another engine's state, or damaged: built below
+      }
+      this.cache = loaded ? 'hit' : 'stale';
+      this.buildPhases.cache = cacheReadMs + (performance.now() - tl);
+    } else if (setup.cache) {
+      this.buildPhases.cache = cacheReadMs;
+      this.cache = 'miss';
+    }
+    this.router =
+      loaded ??
+      b.createRouter({
+        dim: setup.dim,
+        weights: { ...ROUTE_WEIGHTS, ...setup.weights },
+        features,
+        hosted: this.allCodes.map((c) => this.hosted.has(c)),
+        items: specItems,
+        featureItems: features.map((f) => [
+          ...own('parameter', f.parameters),
+          ...own('counter', f.counters),
+          ...own('kpi', f.kpis),
+        ]),
+        glossary: [
+          ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
+          ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
+        ],
+      });
     const { phases, bytes } = this.router.stats();
     Object.assign(this.buildPhases, phases);
     this.routerBytes = bytes;
@@ -357,6 +424,11 @@ export class RanHost {
     this.onBytes(this.bytes());
   }
 
+  /** The router's built state, for the cache (RouterHandle.save()). */
+  routerState(): Uint8Array {
+    return this.router.save();
+  }
+
   /** The engine router's bytes, read after a build or a change of its memory (reading walks its tables). */
   private routerBytes = 0;
 
@@ -373,6 +445,7 @@ export class RanHost {
       hostedFeatures: this.hosted.size,
       buildMs: this.buildMs,
       buildPhases: { ...this.buildPhases },
+      cache: this.cache,
       bytes: this.bytes(),
       routeMemory: this.memory.size,
       ...this.catalog.stats,

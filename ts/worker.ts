@@ -7,9 +7,9 @@ import { AgentHost } from './agent-host.ts';
 import { instantiate, type Bindings, type IndexHandle, type ValidatorHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
 import type { LoadedCatalog } from './catalog.ts';
-import { OpfsStore } from './persist.ts';
+import { IdbStore, OpfsStore, openStore, type KeyValueStore } from './persist.ts';
 import { validatorTables } from './ran-ops.ts';
-import { RanHost, type RouteMemo } from './ran-host.ts';
+import { RanHost, routerCacheKey, routerCachePrefix, type RouteMemo } from './ran-host.ts';
 import { serveFastChannel } from './fast-channel.ts';
 import { serve, type ValidateRequest, type WorkerApi } from './protocol.ts';
 
@@ -65,6 +65,37 @@ function validator(): Promise<ValidatorHandle> {
     validatorMade = made;
   }
   return validatorMade;
+}
+
+/** The write of this worker's router into the cache, when one is under way. */
+let routerKept: Promise<void> = Promise.resolve();
+
+/** The router cache (RoutingOptions.cache), or null where it cannot be kept. */
+async function openRouterCache(): Promise<KeyValueStore | null> {
+  try {
+    if (!OpfsStore.available() && !IdbStore.available()) return null;
+    return await openStore('router-cache', 'auto');
+  } catch {
+    return null; // e.g. storage denied: build every time
+  }
+}
+
+/**
+ * Offers a built router to the cache and drops the slot's older ones; then
+ * lets the store go, so another engine can read it. Failures only mean the
+ * next start builds again.
+ */
+async function keepRouter(cache: KeyValueStore, key: string, prefix: string, host: RanHost): Promise<void> {
+  try {
+    if (host.cache !== 'hit') {
+      await cache.put(key, () => host.routerState());
+      for (const k of await cache.keys(prefix)) if (k !== key) await cache.delete(k);
+    }
+  } catch {
+    // best effort
+  } finally {
+    cache.close();
+  }
 }
 
 function router(): Promise<RanHost> {
@@ -144,13 +175,27 @@ const api: WorkerApi = {
         ranCatalog.catch(() => {});
         ranReady = (async () => {
           await (req.holdRouter ? routerGate : new Promise((r) => setTimeout(r, 0)));
+          // A router built before for this catalog, glossary, weights and pool shape.
+          const tc = performance.now();
+          const cache = setup.cache ? await openRouterCache() : null;
+          const key = cache ? routerCacheKey(setup) : '';
+          const saved = cache ? await cache.get(key).catch(() => null) : null;
+          const cacheReadMs = performance.now() - tc;
           let host: RanHost;
           try {
-            host = new RanHost(b, h, setup, (bytes) => {
-              routerBytes = bytes;
-              reportIndexBytes();
-            });
+            host = new RanHost(
+              b,
+              h,
+              setup,
+              (bytes) => {
+                routerBytes = bytes;
+                reportIndexBytes();
+              },
+              saved,
+              cacheReadMs,
+            );
           } catch (e) {
+            cache?.close();
             catalogFailed(e);
             throw e;
           }
@@ -158,6 +203,8 @@ const api: WorkerApi = {
           // Worker 0 validates: its validator is made now, not in the first call.
           if (req.index === 0) validator().catch(() => {});
           const r = await host.build();
+          // Written while the router already answers; close() waits for it.
+          if (cache) routerKept = keepRouter(cache, key, routerCachePrefix(setup), host);
           // Monitor history given back before the router was built (a replacement's).
           for (const h of pendingHistory.splice(0)) r.restoreHistory(h.key, h.cells, h.kpis, h.rows);
           r.learnRoute(pendingRoutes.splice(0)); // the route memory the page kept (known ones are skipped)
@@ -263,6 +310,7 @@ const api: WorkerApi = {
       for (const req of reqs) out.push(await r.act(req));
       return out;
     }),
+  routerCacheSettled: () => serve(() => routerKept),
   ranStats: () =>
     serve(() => {
       if (ranError) throw ranError; // the router could not be built: say why, do not wait forever

@@ -289,7 +289,12 @@ async function routeBench(
   variant?: 'simd-mt' | 'simd' | 'scalar',
 ) {
   const t0 = performance.now();
-  const e = await createEngine({ ...(catalog ? { catalog } : {}), routing, ...(variant ? { variant } : {}) });
+  // Cold: the router is built (the cache is measured by routeCacheBench).
+  const e = await createEngine({
+    ...(catalog ? { catalog } : {}),
+    routing: { cache: false, ...routing },
+    ...(variant ? { variant } : {}),
+  });
   const readyMs = performance.now() - t0;
   const routers = await e.routerReady();
   const builtMs = performance.now() - t0;
@@ -315,6 +320,32 @@ async function routeBench(
     routerPhases: routers.reduce((a, x) => (x.buildMs > a.buildMs ? x : a)).buildPhases,
     results,
   };
+}
+
+/**
+ * The router cache (RoutingOptions.cache): one engine builds and keeps the
+ * routers, then `runs` engines in turn load them. Per run: where each
+ * worker's router came from, its build ms (catalog arrival in the worker →
+ * router ready, cache read included) and createEngine() → routerReady().
+ */
+async function routeCacheBench(catalog: Catalog | null, runs = 5) {
+  const one = async () => {
+    const t0 = performance.now();
+    const e = await createEngine({ ...(catalog ? { catalog } : {}) });
+    const routers = await e.routerReady();
+    const readyMs = performance.now() - t0;
+    await e.close();
+    return {
+      cache: routers.map((r) => r.cache),
+      buildMs: Math.max(...routers.map((r) => r.buildMs)),
+      phases: routers.reduce((a, x) => (x.buildMs > a.buildMs ? x : a)).buildPhases,
+      readyMs,
+    };
+  };
+  const first = await one();
+  const loads = [];
+  for (let i = 0; i < runs; i++) loads.push(await one());
+  return { first, loads };
 }
 
 /**
@@ -359,6 +390,7 @@ async function routeFeedbackBench(
       engineSaveRestore: typeof engineSaveRestore;
       queryBench: typeof queryBench;
       routeBench: typeof routeBench;
+      routeCacheBench: typeof routeCacheBench;
       routeFeedbackBench: typeof routeFeedbackBench;
       fastPathBench: typeof fastPathBench;
       isolated: boolean;
@@ -369,6 +401,7 @@ async function routeFeedbackBench(
   engineSaveRestore,
   queryBench,
   routeBench,
+  routeCacheBench,
   routeFeedbackBench,
   fastPathBench,
   isolated: crossOriginIsolated,

@@ -59,6 +59,7 @@ try {
   for (const set of sets) {
     const texts = set.questions.map((q) => q.q);
     const elex = await page.evaluate(([catalog, qs]) => window.elexBench.routeBench(catalog, qs), [set.pass, texts]);
+    const cached = await page.evaluate((catalog) => window.elexBench.routeCacheBench(catalog), set.pass);
     const t = performance.now();
     const peerSearch = bm25Peer(set.catalog);
     const peerBuildMs = performance.now() - t;
@@ -80,6 +81,14 @@ try {
         routerBuildMs: elex.routerBuildMs,
         routerBytes: elex.routerBytes,
         routerPhases: elex.routerPhases,
+        // The router cache: the first engine builds and keeps, the next ones load.
+        cache: {
+          first: cached.first,
+          loads: cached.loads,
+          buildMs: median(cached.loads.map((x) => x.buildMs)),
+          readyMs: median(cached.loads.map((x) => x.readyMs)),
+          states: [...new Set(cached.loads.flatMap((x) => x.cache))],
+        },
         routeMs: {
           p50: median(elex.results.map((r) => r.routeMs)),
           p95: pct(
@@ -182,6 +191,10 @@ try {
     console.log(`\n${entry.name}: ${entry.questions} questions on ${entry.features} features`);
     console.log(
       `  ELEX (${elex.variant}, ${elex.workers} worker(s)): engine ready ${elex.readyMs.toFixed(0)} ms, router ready ${elex.builtMs.toFixed(0)} ms after createEngine() (build ${elex.routerBuildMs.toFixed(0)} ms); route p50 ${entry.elex.routeMs.p50.toFixed(3)} ms, p95 ${entry.elex.routeMs.p95.toFixed(3)} ms; query p95 ${entry.elex.totalMs.p95.toFixed(2)} ms`,
+    );
+    const c = entry.elex.cache;
+    console.log(
+      `  router cache: first engine ${c.first.cache.join('/')} build ${c.first.buildMs.toFixed(0)} ms; next ${c.loads.length} engines ${c.states.join('/')}: build median ${c.buildMs.toFixed(1)} ms (runs ${c.loads.map((x) => x.buildMs.toFixed(1)).join(', ')}), router ready ${c.readyMs.toFixed(0)} ms after createEngine()`,
     );
     console.log(
       `  query cycle by stage, p50 / p95 ms: ${Object.entries(entry.elex.stagesMs)

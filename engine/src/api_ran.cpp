@@ -423,6 +423,38 @@ ELEX_EXPORT int elex_router_create(const elex_router_spec* spec, elex_router** o
 
 ELEX_EXPORT void elex_router_destroy(elex_router* r) { delete r; }
 
+ELEX_EXPORT int elex_router_save(const elex_router* r, uint8_t** out, size_t* size) {
+  return guarded([&] {
+    if (r == nullptr || out == nullptr || size == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
+    *out = nullptr;
+    *size = 0;
+    return r->r.save(out, size);
+  });
+}
+
+ELEX_EXPORT int elex_router_load(const uint8_t* bytes, size_t size, uint32_t dim,
+                                 elex_router** out) {
+  return guarded([&] {
+    if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output");
+    *out = nullptr;
+    auto* r = new (std::nothrow) elex_router();
+    if (r == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for a router");
+    if (Status st = r->r.load(bytes, size); st != ELEX_OK) {
+      delete r;
+      return st;
+    }
+    if (r->r.dim() != dim) {
+      const std::uint32_t got = r->r.dim();
+      delete r;
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "a saved router of dimension %u, not %u", got,
+                        dim);
+    }
+    *out = r;
+    return ELEX_OK;
+  });
+}
+
 ELEX_EXPORT int elex_router_route(elex_router* r, const char* text, size_t len, uint32_t k,
                                   elex_route_feature* features, elex_route_match* matches,
                                   uint32_t* counts, float* vector) {

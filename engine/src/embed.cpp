@@ -202,6 +202,50 @@ std::size_t Embedder::bytes() const {
          df_.capacity() * sizeof(std::uint32_t);
 }
 
+void Embedder::save(serial::Writer& w) const {
+  // The used slots only (the table is mostly empty); load() re-inserts them
+  // into a table of the same size, where idf() finds each one.
+  std::vector<std::uint64_t> keys;
+  std::vector<std::uint32_t> df;
+  keys.reserve(used_);
+  df.reserve(used_);
+  for (std::size_t i = 0; i < keys_.size(); ++i)
+    if (keys_[i] != 0) (keys.push_back(keys_[i]), df.push_back(df_[i]));
+  w.pod<std::uint32_t>(dim_);
+  w.pod<std::uint64_t>(docs_);
+  w.pod<std::uint64_t>(keys_.size());
+  w.vec(keys);
+  w.vec(df);
+}
+
+bool Embedder::load(serial::Reader& r) {
+  const auto dim = r.pod<std::uint32_t>();
+  const auto docs = r.pod<std::uint64_t>();
+  const auto slots = r.pod<std::uint64_t>();
+  std::vector<std::uint64_t> keys;
+  std::vector<std::uint32_t> df;
+  r.vec(keys);
+  r.vec(df);
+  // An open-addressing table: a power of two with free slots (idf() stops at one).
+  if (!r.ok() || dim != dim_ || df.size() != keys.size() || (slots & (slots - 1)) != 0 ||
+      slots > (std::uint64_t(1) << 32) || keys.size() * 2 > slots)
+    return false;
+  keys_.assign(std::size_t(slots), 0);
+  df_.assign(std::size_t(slots), 0);
+  const std::size_t mask = std::size_t(slots) - 1;
+  for (std::size_t j = 0; j < keys.size(); ++j) {
+    if (keys[j] == 0) return false;
+    std::size_t i = (keys[j] * 0x9e3779b97f4a7c15ull) >> 40 & mask;
+    while (keys_[i] != 0 && keys_[i] != keys[j]) i = (i + 1) & mask;
+    if (keys_[i] != 0) return false;  // a key twice
+    keys_[i] = keys[j];
+    df_[i] = df[j];
+  }
+  used_ = keys.size();
+  docs_ = std::size_t(docs);
+  return true;
+}
+
 float Embedder::idf(std::uint64_t h) const {
   const float n = float(docs_);
   if (keys_.empty()) return 1.0f;

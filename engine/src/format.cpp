@@ -175,8 +175,8 @@ Status write(ContainerKind kind, const SectionIn* sections, unsigned count, std:
   if (count > kMaxSections)
     return fail(ELEX_E_INVALID_ARGUMENT, "format::write: %u sections, at most %u", count,
                 kMaxSections);
-  std::uint32_t tags[kMaxSections];
-  std::size_t sizes[kMaxSections];
+  std::uint32_t tags[kMaxSections] = {};
+  std::size_t sizes[kMaxSections] = {};
   std::uint8_t* payloads[kMaxSections];
   for (unsigned i = 0; i < count; ++i) {
     tags[i] = sections[i].tag;

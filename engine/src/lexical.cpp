@@ -103,11 +103,75 @@ Status Index::finish() {
       if (p.doc != last) ++df, last = p.doc;
     idf_[t] = float(std::log(1.0 + (n - df + 0.5) / (df + 0.5)));
   }
+  finished_ = true;
+  ready();
+  return ELEX_OK;
+}
+
+void Index::ready() {
+  for (auto& v : short_) v.clear();
+  for (const auto& [token, id] : vocab_) {
+    // Consonants after the first letter: a vowel-less abbreviation ("mac",
+    // "sec" are words of their own, and "matches" is not about MAC).
+    bool ok = token.size() >= 3 && token.size() <= 5 && token[0] >= 'a' && token[0] <= 'z';
+    for (std::size_t i = 1; i < token.size(); ++i) {
+      const char c = token[i];
+      ok = ok && c >= 'a' && c <= 'z' && c != 'a' && c != 'e' && c != 'i' && c != 'o' && c != 'u';
+    }
+    if (ok) short_[std::size_t(token[0] - 'a')].push_back(token);
+  }
+  for (auto& v : short_) std::sort(v.begin(), v.end());
   acc_.assign(docs_, 0.0f);
   score_.assign(docs_, 0.0f);
+  touched_.clear();
   touched_.reserve(docs_);
+}
+
+void Index::save(serial::Writer& w) const {
+  w.pod<std::uint32_t>(docs_);
+  std::vector<std::string> words(vocab_.size());
+  for (const auto& [token, id] : vocab_) words[id] = token;
+  w.strs(words);
+  for (const std::vector<Posting>& list : postings_) w.vec(list);
+  w.vec(idf_);
+  w.vec(len_);
+  w.raw(avg_len_, sizeof avg_len_);
+  w.pod<std::uint64_t>(synonyms_.size());
+  for (const auto& [a, b] : synonyms_) {
+    w.strs(a);
+    w.strs(b);
+  }
+}
+
+bool Index::load(serial::Reader& r) {
+  docs_ = r.pod<std::uint32_t>();
+  std::vector<std::string> words;
+  r.strs(words);
+  if (!r.ok() || docs_ > kMaxDocuments) return false;
+  vocab_.clear();
+  vocab_.reserve(words.size());
+  for (std::uint32_t id = 0; id < words.size(); ++id)
+    if (!vocab_.emplace(std::move(words[id]), id).second) return false;  // a word twice
+  postings_.assign(vocab_.size(), {});
+  for (std::vector<Posting>& list : postings_) {
+    r.vec(list);
+    for (const Posting& p : list)
+      if (p.doc >= docs_ || p.field >= kFieldCount) return false;
+  }
+  r.vec(idf_);
+  r.vec(len_);
+  r.raw(avg_len_, sizeof avg_len_);
+  const std::size_t n = r.count(kMaxSynonyms);
+  synonyms_.assign(n, {});
+  for (auto& [a, b] : synonyms_) {
+    r.strs(a);
+    r.strs(b);
+  }
+  if (!r.ok() || idf_.size() != postings_.size() || len_.size() != std::size_t(docs_) * kFieldCount)
+    return false;
   finished_ = true;
-  return ELEX_OK;
+  ready();
+  return true;
 }
 
 void Index::query_terms(const char* text, std::size_t len,
@@ -150,6 +214,28 @@ void Index::query_terms(const std::vector<std::string>& tokens,
       if (best > 0) {
         put(t.substr(0, best), kRespellWeight);
         put(t.substr(best), kRespellWeight);
+      }
+    }
+    // Identifier abbreviations that are prefixes of the question's word
+    // ("sched" for scheduling, "util" for utilization, "reest" for
+    // reestablishment): the longest known prefix of 3+ letters.
+    if (t.size() >= 6 && letters(t)) {
+      for (std::size_t cut = t.size() - 2; cut >= 3; --cut)
+        if (known(t.substr(0, cut))) {
+          put(t.substr(0, cut), kPrefixWeight);
+          break;
+        }
+    }
+    // Identifier abbreviations that keep the word's first letter and some of
+    // its consonants in order ("hdr" for header, "pwr" for power, "ctrl" for
+    // control): known vowel-less short words that are a subsequence.
+    if (t.size() >= 5 && letters(t)) {
+      for (const std::string& a : short_[std::size_t(t[0] - 'a')]) {
+        if (a.size() >= t.size() || t.compare(0, a.size(), a) == 0) continue;
+        std::size_t j = 1;
+        for (std::size_t x = 1; x < t.size() && j < a.size(); ++x)
+          if (t[x] == a[j]) ++j;
+        if (j == a.size()) put(a, kSubsequenceWeight);
       }
     }
     if (i + 1 < tokens.size() && letters(t) && letters(tokens[i + 1])) {

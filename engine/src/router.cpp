@@ -294,20 +294,26 @@ Status Router::build(const Spec& s) {
       word_weights_[x] = (item & 0x80000000u) ? 0.5f : 1.0f;
     }
   }
-  item_hit_.assign(F + I, 0);
   phases_.items = ms_since(t0);
+  scratch();
+  return ELEX_OK;
+}
 
+void Router::scratch() {
+  const std::size_t H = hosted_ids_.size();
+  item_hit_.assign(item_names_.size(), 0);
   vec_.assign(H, 0);
   ex_.assign(H, 0);
   lx_.assign(H, 0);
   fb_.assign(H, 0);
   item_.assign(H, 0);
   stamp_.assign(H, 0);
+  gen_ = 0;
+  touched_.clear();
   touched_.reserve(H);
-  hits_.resize(H);
+  hits_.assign(H, {});
   sims_.resize(H);
-  query_.resize(s.dim);
-  return ELEX_OK;
+  query_.assign(embedder_ ? embedder_->dim() : 0, 0.0f);
 }
 
 void Router::touch(std::uint32_t h) {
@@ -595,12 +601,18 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
     for (std::size_t j = 0; j < i && !again; ++j) again = tokens[j] == tokens[i];
     if (again) continue;
     ++q;
-    const auto it = words_.find(tokens[i]);
+  }
+  // The words the lexical index searches for: the question's, and at
+  // lower weight their glossary expansions, respellings and abbreviations.
+  // (search() has just expanded them unless the lexical weight is 0.)
+  if (w_.lexical <= 0) lexical_.query_terms(tokens, &terms_);
+  for (const auto& [term, weight] : w_.lexical > 0 ? lexical_.last_terms() : terms_) {
+    const auto it = words_.find(term);
     if (it == words_.end()) continue;
     for (std::uint32_t x = word_off_[it->second]; x < word_off_[it->second + 1]; ++x) {
       const std::uint32_t item = word_items_[x];
       if (item_hit_[item] == 0) item_touched_.push_back(item);
-      item_hit_[item] += word_weights_[x];
+      item_hit_[item] += weight * word_weights_[x];
     }
   }
   const double w = q == 0 ? 0 : w_.item;

@@ -83,6 +83,44 @@ TEST(Lexical, RespellsWordsTheCatalogWritesOtherwise) {
   for (const auto& [t, w] : terms) EXPECT_EQ(w, 1.0f) << t;
 }
 
+TEST(Lexical, IdentifierAbbreviationsMatchTheWordsTheyShorten) {
+  Index x;
+  add(x, 0, elex::lexical::kIdentifiers,
+      "EUtranCellFDD.pmPdcpVolUlCmpHdr EUtranCellFDD.hdrCmpEnabled");
+  add(x, 1, elex::lexical::kIdentifiers, "NRCellDU.ulSchedStrategy NRCellDU.pmSchedActivity");
+  add(x, 2, elex::lexical::kIdentifiers,
+      "SectorCarrier.maxPwr SectorCarrier.pmPwrUtil Transport.macAddress");
+  ASSERT_EQ(x.finish(), ELEX_OK);
+  std::vector<std::pair<std::string, float>> terms;
+  const auto weight = [&](const char* q, const char* t) {
+    x.query_terms(q, std::strlen(q), &terms);
+    for (const auto& [s, w] : terms)
+      if (s == t) return w;
+    return 0.0f;
+  };
+  // A prefix of 3+ letters ("util" of utilization; "sched" is stemmed "sch").
+  EXPECT_EQ(weight("power utilization", "util"), elex::lexical::kPrefixWeight);
+  EXPECT_EQ(weight("uplink scheduling", "sch"), elex::lexical::kPrefixWeight);
+  // A subsequence keeping the first letter ("hdr" of header, "pwr" of power).
+  EXPECT_EQ(weight("header compression", "hdr"), elex::lexical::kSubsequenceWeight);
+  EXPECT_EQ(weight("header compression", "cmp"), elex::lexical::kSubsequenceWeight);
+  EXPECT_EQ(weight("transmit power", "pwr"), elex::lexical::kSubsequenceWeight);
+  // Not from another first letter, nor from words shorter than the rule
+  // asks, nor a word with vowels ("mac" is no abbreviation of "matches").
+  EXPECT_EQ(weight("ahdrs", "hdr"), 0.0f);
+  EXPECT_EQ(weight("sche", "sch"), 0.0f);
+  EXPECT_EQ(weight("matches", "mac"), 0.0f);
+  auto hits = search(x, "which counter shows compressed header volume");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 0u);
+  hits = search(x, "uplink scheduling strategy");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 1u);
+  hits = search(x, "transmit power utilization");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 2u);
+}
+
 TEST(Lexical, SharedIdentifiersAreWeakEvidence) {
   const Index x = small();
   // featureState is in every document: its IDF is the lowest there is.

@@ -6,9 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
+
+#include "elex/format.h"
 
 namespace {
 
@@ -237,6 +242,117 @@ TEST(Router, BadSpecsAndQuestionsAreErrors) {
   // Questions of no words, or only punctuation, route to nothing or to something, without error.
   for (const std::string q : {"", "???", "-", "....", "FAJ", "AB 12"})
     EXPECT_EQ(r.route(q.data(), q.size(), 3, &out, nullptr), ELEX_OK) << q;
+}
+
+}  // namespace
+
+namespace {
+
+void same(const std::vector<Routed>& a, const std::vector<Routed>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].feature, b[i].feature);
+    EXPECT_EQ(a[i].score, b[i].score);  // bit for bit: the same tables, the same arithmetic
+    EXPECT_EQ(a[i].vector, b[i].vector);
+    EXPECT_EQ(a[i].exact, b[i].exact);
+    EXPECT_EQ(a[i].lexical, b[i].lexical);
+    EXPECT_EQ(a[i].item, b[i].item);
+    ASSERT_EQ(a[i].matched.size(), b[i].matched.size());
+    for (std::size_t j = 0; j < a[i].matched.size(); ++j) {
+      EXPECT_EQ(a[i].matched[j].item, b[i].matched[j].item);
+      EXPECT_EQ(a[i].matched[j].exact, b[i].matched[j].exact);
+      EXPECT_EQ(a[i].matched[j].score, b[i].matched[j].score);
+    }
+  }
+}
+
+TEST(RouterState, SavedStateRoutesExactlyAsTheBuild) {
+  const Catalog c;
+  for (const std::vector<std::uint8_t>& hosted :
+       {std::vector<std::uint8_t>{1, 1, 1, 1}, std::vector<std::uint8_t>{0, 1, 0, 1}}) {
+    Router a;
+    built(a, c.spec(hosted));
+    std::uint8_t* bytes = nullptr;
+    std::size_t size = 0;
+    ASSERT_EQ(a.save(&bytes, &size), ELEX_OK);
+    Router b;
+    ASSERT_EQ(b.load(bytes, size), ELEX_OK);
+    EXPECT_EQ(b.features(), a.features());
+    EXPECT_EQ(b.hosted(), a.hosted());
+    EXPECT_EQ(b.dim(), a.dim());
+    for (const char* q :
+         {"which parameters control MIMO sleep start time?", "UL CoMP", "uplink multipoint",
+          "D-PUCCH drops", "FAJ 121 0004", "featureState", "share of time asleep", "zzz",
+          "carriers combined", "mimoSleepStartTime", "FAJ 121 0001.a"})
+      same(route(a, q), route(b, q));
+    // Saved again, the same bytes.
+    std::uint8_t* again = nullptr;
+    std::size_t again_size = 0;
+    ASSERT_EQ(b.save(&again, &again_size), ELEX_OK);
+    ASSERT_EQ(again_size, size);
+    EXPECT_EQ(std::memcmp(again, bytes, size), 0);
+    std::free(again);
+    // The route memory works on a loaded router.
+    const std::uint32_t id = 7, feature = hosted[3] ? 3 : 1;
+    const float reward = 1;
+    const std::string_view text = "the capacity booster";
+    ASSERT_EQ(b.remember(&id, &feature, &reward, &text, 1), ELEX_OK);
+    EXPECT_EQ(b.memories(), 1u);
+    std::free(bytes);
+  }
+}
+
+TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
+  const Catalog c;
+  Router a;
+  built(a, c.spec());
+  std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(a.save(&bytes, &size), ELEX_OK);
+  std::vector<std::uint8_t> good(bytes, bytes + size);
+  std::free(bytes);
+  {
+    Router b;  // built already
+    built(b, c.spec());
+    EXPECT_EQ(b.load(good.data(), good.size()), ELEX_E_INVALID_ARGUMENT);
+    EXPECT_EQ(a.load(good.data(), good.size()), ELEX_E_INVALID_ARGUMENT);
+  }
+  for (std::size_t cut :
+       {std::size_t(0), std::size_t(3), std::size_t(20), good.size() / 2, good.size() - 1}) {
+    Router b;
+    EXPECT_NE(b.load(good.data(), cut), ELEX_OK) << cut;
+    EXPECT_EQ(b.dim(), 0u);
+  }
+  for (std::size_t at = 0; at < good.size(); at += std::max<std::size_t>(1, good.size() / 300)) {
+    std::vector<std::uint8_t> bad = good;
+    bad[at] ^= 0x41;
+    Router b;
+    EXPECT_NE(b.load(bad.data(), bad.size()), ELEX_OK) << at;
+    std::vector<Routed> out;
+    EXPECT_EQ(b.route("uplink", 6, 4, &out, nullptr), ELEX_E_INVALID_ARGUMENT);  // not built
+  }
+  // A payload that passes the checksum but does not hold together: CORRUPT_DATA.
+  {
+    std::vector<std::uint8_t> bad = good;
+    // The BODY's first weight byte; the container CRC is recomputed.
+    const std::size_t body = 16 + 16 + 16 + 16;  // header, META (16 + 16), BODY header
+    bad[body + 40 + 4 + 3] ^= 0x7F;              // features_ (after the five weights): a huge count
+    const std::uint32_t crc = elex::format::crc32(bad.data(), bad.size() - 4);
+    std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+    Router b;
+    EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA);
+  }
+  // Another version of the state: UNSUPPORTED_VERSION, rebuilt by the caller.
+  {
+    std::vector<std::uint8_t> bad = good;
+    bad[16 + 16] += 1;  // META's state version
+    const std::uint32_t crc = elex::format::crc32(bad.data(), bad.size() - 4);
+    std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+    Router b;
+    EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_UNSUPPORTED_VERSION);
+  }
+  Router b;
+  EXPECT_EQ(b.load(good.data(), good.size()), ELEX_OK);
 }
 
 }  // namespace

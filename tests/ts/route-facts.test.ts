@@ -84,8 +84,8 @@ test.runIf(available)(
       `held-out (${heldout.length}): top-1 ${(100 * got.top1).toFixed(1)} %, top-5 ${(100 * got.top5).toFixed(1)} %; MiniSearch top-1 ${(100 * bm25).toFixed(1)} %`,
     );
     // Floors a little under the measurement (68.8 / 86.8 %), so that a regression fails.
-    expect(got.top1).toBeGreaterThanOrEqual(0.66);
-    expect(got.top5).toBeGreaterThanOrEqual(0.84);
+    expect(got.top1).toBeGreaterThanOrEqual(0.7);
+    expect(got.top5).toBeGreaterThanOrEqual(0.86);
     expect(got.top1 - bm25).toBeGreaterThanOrEqual(0.15);
     ran.close();
   },
@@ -139,8 +139,11 @@ test.runIf(available)(
       `held-out, feedback on ${r.n.taught} questions: the other ${r.n.other} top-1 ${pct(r.before.other)} → ${pct(r.after.other)}; ` +
         `${r.n.unrated} unrated ${pct(r.before.unrated)} → ${pct(r.after.unrated)}; the rated ones ${pct(r.before.taught)} → ${pct(r.after.taught)}`,
     );
-    // Measured 76.2 → 81.1 %, 69.7 → 68.2 %, 58.3 → 89.8 % (weights chosen on dev).
-    expect(r.after.other - r.before.other).toBeGreaterThanOrEqual(0.03);
+    // Measured 80.4 → 83.2 %, 72.7 → 72.7 %, 62.0 → 89.8 % (weights chosen on dev).
+    // (Before the identifier abbreviations: 76.2 → 81.1 %: a higher start
+    // leaves feedback less to lift, so the floor is on both the lift and the end.)
+    expect(r.after.other - r.before.other).toBeGreaterThanOrEqual(0.02);
+    expect(r.after.other).toBeGreaterThanOrEqual(0.8);
     expect(r.after.unrated).toBeGreaterThanOrEqual(r.before.unrated - 0.02);
     expect(r.after.taught - r.before.taught).toBeGreaterThanOrEqual(0.15);
     ran.close();

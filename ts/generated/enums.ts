@@ -15,10 +15,12 @@ export const CONTAINER_KIND = {
   ShardedIndex: 3,
   /** learned agent state (elex.h: elex_agents_snapshot) */
   AgentSnapshot: 4,
+  /** a built router, to skip its build (router.h: Router::save) */
+  RouterState: 5,
 } as const;
 
 /** The keys of CONTAINER_KIND in value order. */
-export const CONTAINER_KIND_NAMES = ['VectorSet', 'HnswIndex', 'ShardedIndex', 'AgentSnapshot'] as const;
+export const CONTAINER_KIND_NAMES = ['VectorSet', 'HnswIndex', 'ShardedIndex', 'AgentSnapshot', 'RouterState'] as const;
 
 /**
  * How an index stores its vectors (elex_index_create).

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 6
+#define ELEX_ABI_VERSION 7
 
 typedef struct elex_engine elex_engine;
 
@@ -316,6 +316,14 @@ typedef struct elex_route_match {
 /// Builds a router (can take a few hundred ms for a big catalog).
 int elex_router_create(const elex_router_spec* spec, elex_router** out);
 void elex_router_destroy(elex_router* r);
+/// The router's built state (not its route memory) as a container of kind
+/// RouterState (format.h kind 5); *out freed with elex_free.
+int elex_router_save(const elex_router* r, uint8_t** out, size_t* size);
+/// A router from elex_router_save's bytes instead of a build: it routes as
+/// the saved one did. FOREIGN_DATA, UNSUPPORTED_VERSION (another engine's
+/// state: build instead) or CORRUPT_DATA for bytes it cannot use;
+/// INVALID_ARGUMENT when its embedding dimension is not `dim`.
+int elex_router_load(const uint8_t* bytes, size_t size, uint32_t dim, elex_router** out);
 /// The best k (1..1024) hosted features for a question: features[0 ..
 /// counts[0]) and their matches[0 .. counts[1]) (room for k and 8k);
 /// vector (dim floats, may be null) gets the question's embedding.

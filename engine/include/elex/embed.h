@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "elex/serial.h"
 #include "elex/status.h"
 
 namespace elex::embed {
@@ -52,6 +53,10 @@ class Embedder {
   [[nodiscard]] std::size_t documents() const { return docs_; }
   [[nodiscard]] std::size_t vocabulary() const { return df_.size(); }
   [[nodiscard]] std::size_t bytes() const;
+  /// The fitted state, for Router::save / Router::load.
+  void save(serial::Writer& w) const;
+  /// Replaces this embedder's state; false (state unspecified) on a bad payload.
+  [[nodiscard]] bool load(serial::Reader& r);
 
  private:
   float idf(std::uint64_t h) const;

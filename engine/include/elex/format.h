@@ -48,6 +48,7 @@ enum class ContainerKind : std::uint16_t {
   HnswIndex = 2,      ///< an HNSW index (hnsw.h)
   ShardedIndex = 3,   ///< a sharded index, written by the TypeScript layer only (ts/container.ts)
   AgentSnapshot = 4,  ///< learned agent state (elex.h: elex_agents_snapshot)
+  RouterState = 5,    ///< a built router, to skip its build (router.h: Router::save)
 };
 
 /// The version written for `kind`. HnswIndex is at 2: int8 nodes carry their

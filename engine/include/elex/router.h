@@ -73,6 +73,10 @@ inline constexpr std::uint32_t kMatchedMax = 8;
 inline constexpr double kItemMin = 0.3;
 inline constexpr std::uint32_t kMemoryK = 16;
 inline constexpr double kMemoryMinSim = 0.25;
+/// The version of the state Router::save writes: bumped whenever build(),
+/// the tokeniser or the lexical index change what a build makes, so a cached
+/// state of an older engine is rebuilt, never used.
+inline constexpr std::uint32_t kStateVersion = 1;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -127,6 +131,16 @@ class Router {
 
   /// Builds every index from `spec` (once).
   [[nodiscard]] Status build(const Spec& spec);
+  /// The built state (everything build() made; not the route memory) as an
+  /// ELEX container of kind RouterState, in a new malloc'ed buffer (*out,
+  /// *size; freed with std::free). load() of it gives a router that routes
+  /// exactly as this one did before any remember().
+  [[nodiscard]] Status save(std::uint8_t** out, std::size_t* size) const;
+  /// Replaces build(): the state save() wrote, with the same kStateVersion.
+  /// FOREIGN_DATA / UNSUPPORTED_VERSION / CORRUPT_DATA as format.h says,
+  /// CORRUPT_DATA for a payload that does not hold together, and
+  /// UNSUPPORTED_VERSION for another state version.
+  [[nodiscard]] Status load(const std::uint8_t* bytes, std::size_t size);
   /// The best `k` hosted features for `text`, best first; `vector` (dim
   /// floats, optional) gets the question's embedding.
   [[nodiscard]] Status route(const char* text, std::size_t len, std::uint32_t k,
@@ -162,6 +176,8 @@ class Router {
   void rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
                        const std::vector<std::string>& tokens);
   double fuse(double v, double e, double l, double f) const;
+  void scratch();                         // per-call buffers, sized after build() or load()
+  [[nodiscard]] bool consistent() const;  // load(): every index within its tables
 
   Weights w_;
   std::uint32_t features_ = 0;
@@ -223,6 +239,7 @@ class Router {
   std::string low_;
   std::vector<std::uint32_t> order_, fb_touched_, qwords_;
   std::vector<double> scores_;
+  std::vector<std::pair<std::string, float>> terms_;
   std::vector<double> item_hit_;  // per item: the question's word weight it holds
   std::vector<std::uint32_t> item_touched_;
   std::vector<Match> found_;
