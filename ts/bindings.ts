@@ -32,14 +32,7 @@ import {
   VALIDATOR_STATS,
   VALIDATOR_TOTALS,
 } from './generated/abi.ts';
-import {
-  CONTAINER_KIND,
-  ENGINE_STATUS,
-  LEXICAL_FIELD,
-  METRIC,
-  ROUTER_ITEM_KIND,
-  VALIDATOR_RUN_FLAG,
-} from './generated/enums.ts';
+import { ENGINE_STATUS, LEXICAL_FIELD, METRIC, ROUTER_ITEM_KIND, VALIDATOR_RUN_FLAG } from './generated/enums.ts';
 import { detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
   AGENT_ACTIONS,
@@ -525,10 +518,11 @@ export class Bindings {
   }
 
   /**
-   * An ELEX container (engine/include/elex/format.h) of `kind` holding the
+   * An ELEX container (engine/include/elex/format.h) of `kind` (a
+   * CONTAINER_KIND value: format.h ContainerKind) holding the
    * sections in order: tags of four ASCII characters, payloads of any size.
    */
-  writeContainer(kind: ContainerKind, sections: readonly (readonly [string, Uint8Array])[]): Uint8Array {
+  writeContainer(kind: number, sections: readonly (readonly [string, Uint8Array])[]): Uint8Array {
     this.open();
     const total = sections.reduce((n, [, p]) => n + p.length, 0);
     return this.scoped((s) => {
@@ -559,7 +553,7 @@ export class Bindings {
    * or CORRUPT_DATA otherwise) and returns its sections by tag: views into
    * `bytes`, not copies.
    */
-  readContainer(bytes: Uint8Array, kind: ContainerKind): Map<string, Uint8Array> {
+  readContainer(bytes: Uint8Array, kind: number): Map<string, Uint8Array> {
     this.open();
     if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
     const found = this.scoped((s) => {
@@ -2236,8 +2230,6 @@ export class ValidatorHandle extends NativeHandle {
   }
 }
 
-/** Container kinds (format.h ContainerKind). */
-export type ContainerKind = (typeof CONTAINER_KIND)[keyof typeof CONTAINER_KIND];
 /** format.h kMaxSections. */
 const MAX_CONTAINER_SECTIONS = 1024;
 

@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import { AgentHost } from './agent-host.ts';
-import { instantiate, type Bindings, type ContainerKind, type IndexHandle, type ValidatorHandle } from './bindings.ts';
+import { instantiate, type Bindings, type IndexHandle, type ValidatorHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
 import type { LoadedCatalog } from './catalog.ts';
 import { OpfsStore } from './persist.ts';
@@ -229,12 +229,12 @@ const api: WorkerApi = {
     }),
   containerWrite: (kind, sections) =>
     serve(() => {
-      const bytes = ready().writeContainer(kind as ContainerKind, sections);
+      const bytes = ready().writeContainer(kind, sections);
       return Comlink.transfer(bytes, [bytes.buffer]);
     }),
   containerRead: (bytes, kind) =>
     serve(() =>
-      [...ready().readContainer(bytes, kind as ContainerKind)].map(
+      [...ready().readContainer(bytes, kind)].map(
         ([tag, view]) => [tag, view.byteOffset - bytes.byteOffset, view.length] as [string, number, number],
       ),
     ),
