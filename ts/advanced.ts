@@ -12,6 +12,6 @@ export type { PlatformFeatures, PoolShape } from './platform.ts';
 export { AgentHost } from './agent-host.ts';
 export type { HostSetup, PersistSetup } from './agent-host.ts';
 export { MemoryStore, OpfsStore, IdbStore, openStore } from './persist.ts';
-export type { BytesSource, KeyValueStore, ReadTarget } from './persist.ts';
+export type { BytesSource, Checksum, KeyValueStore, ReadTarget } from './persist.ts';
 export { AGENT_SHARDS, agentShardOf } from './learn-types.ts';
 export { classifyType, classifyComplexity } from './classify.ts';

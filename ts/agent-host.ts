@@ -23,9 +23,8 @@
  * heap (compact: about half of their live size) so nothing learned is lost.
  */
 import type { Bindings, HeapBlock, RecordSpan } from './bindings.ts';
-import { ContainerKind, writeContainer } from './container.ts';
 import { ElexError } from './errors.ts';
-import { ENGINE_STATUS } from './generated/enums.ts';
+import { CONTAINER_KIND, ENGINE_STATUS } from './generated/enums.ts';
 import {
   AGENT_SHARDS,
   agentShardOf,
@@ -193,7 +192,7 @@ export class AgentHost {
       };
       const p = this.setup.persist;
       if (p) {
-        this.store = await openStore(p.name, p.backend);
+        this.store = await openStore(p.name, p.backend, (bytes) => this.b.crc32(bytes));
         report.backend = this.store.backend;
         const versions = new Map<string, number>();
         const { worker, workers } = this.setup;
@@ -434,7 +433,7 @@ export class AgentHost {
         const meta = enc.encode(JSON.stringify({ fingerprint: this.setup.persist!.fingerprint, spill: true }));
         await this.store.put(
           `spill/${code}`,
-          writeContainer(ContainerKind.AgentSnapshot, [
+          this.b.writeContainer(CONTAINER_KIND.AgentSnapshot, [
             ['META', meta],
             ['RECS', frame([rec])],
           ]),

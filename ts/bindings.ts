@@ -8,8 +8,30 @@
  * helper threads work, which browsers allow only in workers: use simd-mt
  * bindings from a worker, never from a page's main thread.
  */
+import { readStruct, readStructs, writeStruct, type StructLayout, type StructValue } from './abi-view.ts';
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from './errors.ts';
+import {
+  AGENT_Q,
+  AGENT_STATS,
+  CONTAINER_SECTION,
+  DECISION,
+  EMBEDDER_STATS,
+  FEEDBACK_RESULT,
+  INDEX_STATS,
+  KPI_EVAL_ARGS,
+  LEARNING_CONFIG,
+  LEXICAL_HIT,
+  LEXICAL_STATS,
+  MEMORY_STATS,
+  ROUTE_FEATURE,
+  ROUTE_MATCH,
+  ROUTER_SPEC,
+  ROUTER_STATS,
+  SNAPSHOT_PARTS,
+  VALIDATOR_STATS,
+  VALIDATOR_TOTALS,
+} from './generated/abi.ts';
 import { ENGINE_STATUS, LEXICAL_FIELD, METRIC, ROUTER_ITEM_KIND, VALIDATOR_RUN_FLAG } from './generated/enums.ts';
 import { detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
@@ -123,6 +145,24 @@ interface ElexModule {
   ): number;
   _elex_vectors_encode(data: number, count: number, dim: number, out: number, outSize: number): number;
   _elex_vectors_decode(bytes: number, size: number, data: number, count: number, dim: number): number;
+  _elex_crc32(bytes: number, size: number): number;
+  _elex_container_write(
+    kind: number,
+    blob: number,
+    blobSize: number,
+    sections: number,
+    n: number,
+    out: number,
+    outSize: number,
+  ): number;
+  _elex_container_read(
+    bytes: number,
+    size: number,
+    kind: number,
+    sections: number,
+    capacity: number,
+    count: number,
+  ): number;
   _elex_index_create(
     dim: number,
     metric: number,
@@ -151,7 +191,7 @@ interface ElexModule {
   _elex_index_stats(index: number, out: number): number;
   _elex_index_serialize(index: number, out: number, outSize: number): number;
   _elex_index_deserialize(bytes: number, size: number, out: number): number;
-  _elex_agents_configure(engine: number, cfg: number, n: number): number;
+  _elex_agents_configure(engine: number, cfg: number): number;
   _elex_memory_configure(engine: number, budget: number, highWater: number): number;
   _elex_memory_set_external(engine: number, bytes: number): number;
   _elex_memory_reserve(engine: number, bytes: number): number;
@@ -274,31 +314,8 @@ interface ElexModule {
   ): number;
   _elex_validator_floor(v: number, at: number): number;
   _elex_validator_stats(v: number, out: number): number;
-  _elex_kpi_eval(
-    engine: number,
-    ops: number,
-    offsets: number,
-    kpis: number,
-    consts: number,
-    nConsts: number,
-    thresholds: number,
-    directions: number,
-    data: number,
-    cells: number,
-    counters: number,
-    periods: number,
-    values: number,
-    reasons: number,
-    history: number,
-    anomalies: number,
-    maxZ: number,
-    breaches: number,
-    nulls: number,
-    counterStats: number,
-    kpiStats: number,
-    z: number,
-    minHistory: number,
-  ): number;
+  /** args: an elex_kpi_eval_args (KPI_EVAL_ARGS). */
+  _elex_kpi_eval(engine: number, args: number): number;
   _elex_row_stats(engine: number, data: number, rows: number, periods: number, out: number): number;
   UTF8ToString(ptr: number): string;
 }
@@ -318,7 +335,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 7;
+export const ABI_VERSION = 8;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -496,6 +513,67 @@ export class Bindings {
     });
   }
 
+  /** CRC-32 (IEEE 802.3) of `bytes`, as the engine computes it for its containers (elex_crc32). */
+  crc32(bytes: Uint8Array): number {
+    this.open();
+    return this.scoped((s) => this.m._elex_crc32(s.put(bytes), bytes.length) >>> 0);
+  }
+
+  /**
+   * An ELEX container (engine/include/elex/format.h) of `kind` (a
+   * CONTAINER_KIND value: format.h ContainerKind) holding the
+   * sections in order: tags of four ASCII characters, payloads of any size.
+   */
+  writeContainer(kind: number, sections: readonly (readonly [string, Uint8Array])[]): Uint8Array {
+    this.open();
+    const total = sections.reduce((n, [, p]) => n + p.length, 0);
+    return this.scoped((s) => {
+      const blob = s.alloc(Math.max(1, total)),
+        table = s.alloc(Math.max(1, sections.length) * CONTAINER_SECTION.bytes),
+        out = s.alloc(8);
+      let at = 0;
+      sections.forEach(([tag, payload], i) => {
+        this.cached().u8.set(payload, blob + at);
+        writeStruct(CONTAINER_SECTION, this.memory.buffer, table + i * CONTAINER_SECTION.bytes, {
+          tag: containerTag(tag),
+          reserved: 0,
+          offset: at,
+          size: payload.length,
+        });
+        at += payload.length;
+      });
+      this.call(
+        'writing a container',
+        this.m._elex_container_write(kind, blob, total, table, sections.length, out, out + 4),
+      );
+      return this.takeBuffer(s, out);
+    });
+  }
+
+  /**
+   * Verifies an ELEX container of `kind` (FOREIGN_DATA, UNSUPPORTED_VERSION
+   * or CORRUPT_DATA otherwise) and returns its sections by tag: views into
+   * `bytes`, not copies.
+   */
+  readContainer(bytes: Uint8Array, kind: number): Map<string, Uint8Array> {
+    this.open();
+    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
+    const found = this.scoped((s) => {
+      const p = s.put(bytes),
+        table = s.alloc(MAX_CONTAINER_SECTIONS * CONTAINER_SECTION.bytes),
+        count = s.alloc(4);
+      this.call(
+        'reading a container',
+        this.m._elex_container_read(p, bytes.length, kind, table, MAX_CONTAINER_SECTIONS, count),
+      );
+      const n = this.u32()[count >>> 2]!;
+      return Array.from({ length: n }, (_, i) =>
+        this.readStruct(CONTAINER_SECTION, table + i * CONTAINER_SECTION.bytes),
+      );
+    });
+    return new Map(found.map((x) => [containerTagName(x.tag), bytes.subarray(x.offset, x.offset + x.size)]));
+  }
+
   /** A new, empty HNSW index in this instance. */
   createIndex(options: IndexOptions): IndexHandle {
     this.open();
@@ -611,21 +689,21 @@ export class Bindings {
   configureLearning(options: LearningOptions = {}): void {
     this.open();
     const o = resolveLearning(options);
-    const cfg = new Float64Array([
-      o.alpha,
-      o.gamma,
-      o.epsilon,
-      o.epsilonMin,
-      o.epsilonDecay,
-      o.trajectory,
-      o.replay,
-      o.replayBatch,
-      o.maxStates,
-      o.seed,
-    ]);
-    this.scoped((s) =>
-      this.call('configuring learning', this.m._elex_agents_configure(this.enginePtr, s.put(cfg), 10)),
-    );
+    this.scoped((s) => {
+      const cfg = this.putStruct(s, LEARNING_CONFIG, {
+        alpha: o.alpha,
+        gamma: o.gamma,
+        epsilon: o.epsilon,
+        epsilonMin: o.epsilonMin,
+        epsilonDecay: o.epsilonDecay,
+        trajectory: o.trajectory,
+        replay: o.replay,
+        replayBatch: o.replayBatch,
+        maxStates: o.maxStates,
+        seed: o.seed,
+      });
+      this.call('configuring learning', this.m._elex_agents_configure(this.enginePtr, cfg));
+    });
   }
 
   /** This instance's byte budget and the pressure from which calls end with an eviction round (1 = only when a call does not fit). */
@@ -649,49 +727,9 @@ export class Bindings {
   memoryStats(): MemoryStats {
     this.open();
     return this.scoped((s) => {
-      const out = s.alloc(18 * 8);
+      const out = s.alloc(MEMORY_STATS.bytes);
       this.call('reading memory stats', this.m._elex_memory_stats(this.enginePtr, out));
-      const v = Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 18));
-      const [
-        budgetBytes,
-        usedBytes,
-        agentBytes,
-        spillBytes,
-        externalBytes,
-        liveHeapBytes,
-        heapBytes,
-        pressure,
-        evictions,
-        evictedBytes,
-        evictionRounds,
-        budgetFailures,
-        hotAgents,
-        spillQueued,
-        decisions,
-        updates,
-        rewardSum,
-        epsilonMean,
-      ] = v as number[];
-      return {
-        budgetBytes: budgetBytes!,
-        usedBytes: usedBytes!,
-        agentBytes: agentBytes!,
-        spillBytes: spillBytes!,
-        externalBytes: externalBytes!,
-        liveHeapBytes: liveHeapBytes!,
-        heapBytes: heapBytes!,
-        pressure: pressure!,
-        evictions: evictions!,
-        evictedBytes: evictedBytes!,
-        evictionRounds: evictionRounds!,
-        budgetFailures: budgetFailures!,
-        hotAgents: hotAgents!,
-        spillQueued: spillQueued!,
-        decisions: decisions!,
-        updates: updates!,
-        rewardSum: rewardSum!,
-        epsilonMean: epsilonMean!,
-      };
+      return this.readStruct(MEMORY_STATS, out);
     });
   }
 
@@ -705,7 +743,7 @@ export class Bindings {
     const st = encodeState(state);
     return this.scoped((s) => {
       const [pc, len] = this.putCode(s, code);
-      const out = s.alloc(12);
+      const out = s.alloc(DECISION.bytes);
       this.call(
         'deciding',
         this.m._elex_agent_decide(
@@ -721,13 +759,12 @@ export class Bindings {
           out,
         ),
       );
-      const f = this.cached().f32;
-      const actionIndex = f[out >>> 2]!;
+      const d = this.readStruct(DECISION, out);
       return {
-        action: AGENT_ACTIONS[actionIndex]!,
-        actionIndex,
-        confidence: f[(out >>> 2) + 1]!,
-        explored: f[(out >>> 2) + 2]! !== 0,
+        action: AGENT_ACTIONS[d.action]!,
+        actionIndex: d.action,
+        confidence: d.confidence,
+        explored: d.explored !== 0,
       };
     });
   }
@@ -744,10 +781,9 @@ export class Bindings {
       const [pc, len] = this.putCode(s, code);
       const pq = s.put(queryIds),
         pr = s.put(rewards),
-        out = s.alloc(8);
+        out = s.alloc(FEEDBACK_RESULT.bytes);
       this.call('applying feedback', this.m._elex_agent_feedback(this.enginePtr, pc, len, pq, pr, rewards.length, out));
-      const u = this.u32();
-      return { applied: u[out >>> 2]!, unknown: u[(out >>> 2) + 1]! };
+      return this.readStruct(FEEDBACK_RESULT, out);
     });
   }
 
@@ -757,13 +793,13 @@ export class Bindings {
     const st = encodeState(state);
     return this.scoped((s) => {
       const [pc, len] = this.putCode(s, code);
-      const out = s.alloc(24);
+      const out = s.alloc(AGENT_Q.bytes);
       this.call(
         'reading agent values',
         this.m._elex_agent_values(this.enginePtr, pc, len, st.type, st.complexity, st.bucket, st.context, out),
       );
-      const f = this.cached().f32.subarray(out >>> 2, (out >>> 2) + 6);
-      return { values: Float32Array.from(f.subarray(0, 5)), visits: f[5]! };
+      const q = this.readStruct(AGENT_Q, out);
+      return { values: Float32Array.from(q.values), visits: q.visits };
     });
   }
 
@@ -772,21 +808,11 @@ export class Bindings {
     this.open();
     return this.scoped((s) => {
       const [pc, len] = this.putCode(s, code);
-      const out = s.alloc(7 * 8);
+      const out = s.alloc(AGENT_STATS.bytes);
       const status = this.m._elex_agent_info(this.enginePtr, pc, len, out);
       if (status === ENGINE_STATUS.NOT_FOUND) return null;
       this.call('reading agent info', status);
-      const v = Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 7)) as number[];
-      return {
-        code,
-        states: v[0]!,
-        bytes: v[1]!,
-        decisions: v[2]!,
-        updates: v[3]!,
-        rewardSum: v[4]!,
-        epsilon: v[5]!,
-        version: v[6]!,
-      };
+      return { code, ...this.readStruct(AGENT_STATS, out) };
     });
   }
 
@@ -980,11 +1006,12 @@ export class Bindings {
   /** Verifies the first `size` bytes of a block as a snapshot; where its META and records lie. */
   private locateSnapshot(block: HeapBlock, size: number): { meta: RecordSpan; records: RecordSpan[] } {
     this.open();
-    const [mo, ms, ro, rs] = this.scoped((s) => {
-      const out = s.alloc(40);
+    const parts = this.scoped((s) => {
+      const out = s.alloc(SNAPSHOT_PARTS.bytes);
       this.call('verifying a snapshot', this.m._elex_snapshot_verify(this.enginePtr, block.ptr, size, out));
-      return Array.from(this.cached().f64.subarray(out >>> 3, (out >>> 3) + 4)) as [number, number, number, number];
+      return this.readStruct(SNAPSHOT_PARTS, out);
     });
+    const [mo, ms, ro, rs] = [parts.metaOffset, parts.metaSize, parts.recordsOffset, parts.recordsSize];
     const v = new DataView(this.memory.buffer, block.ptr + ro, rs);
     const records: RecordSpan[] = [];
     for (let at = 0; at < rs;) {
@@ -1068,28 +1095,22 @@ export class Bindings {
       const featureItems = csr(spec.featureItems);
       const kinds = s.put(Uint8Array.from(spec.items, (it) => ROUTER_ITEM_KINDS[it.kind]));
       const hosted = s.put(Uint8Array.from(spec.hosted, (h) => (h ? 1 : 0)));
-      // elex_router_spec (wasm32): 12 u32 words, then 5 doubles (88 bytes).
-      const p = s.alloc(88);
-      const { u32, f64 } = this.cached();
-      u32.set(
-        [
-          spec.dim,
-          F,
-          I,
-          G,
-          blob,
-          offsets,
-          hosted,
-          kinds,
-          itemFeatures.off,
-          itemFeatures.flat,
-          featureItems.off,
-          featureItems.flat,
-        ],
-        p >>> 2,
-      );
       const w = spec.weights;
-      f64.set([w.vector, w.exact, w.lexical, w.feedback, w.item], (p + 48) >>> 3);
+      const p = this.putStruct(s, ROUTER_SPEC, {
+        dim: spec.dim,
+        features: F,
+        items: I,
+        glossary: G,
+        blob,
+        offsets,
+        hosted,
+        itemKinds: kinds,
+        itemFeatureOffsets: itemFeatures.off,
+        itemFeatures: itemFeatures.flat,
+        featureItemOffsets: featureItems.off,
+        featureItems: featureItems.flat,
+        weights: [w.vector, w.exact, w.lexical, w.feedback, w.item],
+      });
       const out = s.alloc(4);
       this.call('building the router', this.m._elex_router_create(p, out));
       return this.u32()[out >>> 2]!;
@@ -1263,28 +1284,30 @@ export class Bindings {
           'evaluating KPIs',
           this.m._elex_kpi_eval(
             e,
-            pOps,
-            pOff,
-            K,
-            pConst,
-            prog.consts.length,
-            pThr,
-            pDir,
-            pData,
-            n,
-            counters,
-            periods,
-            perPeriod ? pVal + c0 * K * periods * 4 : 0,
-            perPeriod ? pWhy + c0 * K * periods : 0,
-            pHist + c0 * K * 3 * 8,
-            pOut + at.anomalies + c0 * K * 4,
-            pOut + at.maxZ + c0 * K * 4,
-            pOut + at.breaches + c0 * K * 4,
-            pOut + at.nullCounts + c0 * K * 2 * 4,
-            pOut + at.counterStats + c0 * counters * 5 * 4,
-            pOut + at.kpiStats + c0 * K * 5 * 4,
-            zThreshold,
-            minHistory,
+            this.putStruct(s, KPI_EVAL_ARGS, {
+              ops: pOps,
+              offsets: pOff,
+              consts: pConst,
+              thresholds: pThr,
+              directions: pDir,
+              data: pData,
+              values: perPeriod ? pVal + c0 * K * periods * 4 : 0,
+              reasons: perPeriod ? pWhy + c0 * K * periods : 0,
+              history: pHist + c0 * K * 3 * 8,
+              anomalies: pOut + at.anomalies + c0 * K * 4,
+              maxZ: pOut + at.maxZ + c0 * K * 4,
+              breaches: pOut + at.breaches + c0 * K * 4,
+              nulls: pOut + at.nullCounts + c0 * K * 2 * 4,
+              counterStats: pOut + at.counterStats + c0 * counters * 5 * 4,
+              kpiStats: pOut + at.kpiStats + c0 * K * 5 * 4,
+              kpis: K,
+              nConsts: prog.consts.length,
+              cells: n,
+              counters,
+              periods,
+              zThreshold,
+              minHistory,
+            }),
           ),
         );
         kernelMs += performance.now() - t0;
@@ -1404,6 +1427,20 @@ export class Bindings {
   /** @internal */
   view(): { u8: Uint8Array; u32: Uint32Array; f32: Float32Array; f64: Float64Array } {
     return this.cached();
+  }
+  /** @internal the struct `layout` (ts/generated/abi.ts) at `ptr` in wasm memory. */
+  readStruct<L extends StructLayout>(layout: L, ptr: number): StructValue<L> {
+    return readStruct(layout, this.memory.buffer, ptr);
+  }
+  /** @internal `n` structs `layout` one after the other from `ptr`. */
+  readStructs<L extends StructLayout>(layout: L, ptr: number, n: number): StructValue<L>[] {
+    return readStructs(layout, this.memory.buffer, ptr, n);
+  }
+  /** @internal a struct written into scratch memory; its address. */
+  putStruct<L extends StructLayout>(s: Scratch, layout: L, values: StructValue<L>): number {
+    const ptr = s.alloc(layout.bytes);
+    writeStruct(layout, this.memory.buffer, ptr, values);
+    return ptr;
   }
   /** @internal */
   copy<T extends Uint8Array | Float32Array | Uint32Array>(
@@ -1739,21 +1776,20 @@ export class IndexHandle extends NativeHandle {
 
   stats(): IndexStats {
     return this.b.indexCall((m, s) => {
-      const out = s.alloc(9 * 8);
+      const out = s.alloc(INDEX_STATS.bytes);
       this.b.check('reading index stats', m._elex_index_stats(this.live(), out));
-      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 9);
-      const [nodes, size, bytes, maxLevel, dim, M, efConstruction, metric, quant] = Array.from(v) as number[];
+      const st = this.b.readStruct(INDEX_STATS, out);
       return {
-        size: size!,
-        nodes: nodes!,
-        bytes: bytes!,
-        bytesPerVector: size! > 0 ? bytes! / size! : 0,
-        maxLevel: maxLevel!,
-        dim: dim!,
-        M: M!,
-        efConstruction: efConstruction!,
-        metric: METRIC_NAMES[metric!]!,
-        quantization: QUANTIZATIONS[quant!] ?? 'none',
+        size: st.live,
+        nodes: st.nodes,
+        bytes: st.bytes,
+        bytesPerVector: st.live > 0 ? st.bytes / st.live : 0,
+        maxLevel: st.maxLevel,
+        dim: st.dim,
+        M: st.m,
+        efConstruction: st.efConstruction,
+        metric: METRIC_NAMES[st.metric]!,
+        quantization: QUANTIZATIONS[st.quantization] ?? 'none',
       };
     });
   }
@@ -1805,10 +1841,9 @@ export class EmbedderHandle extends NativeHandle {
 
   stats(): { dim: number; documents: number; vocabulary: number; bytes: number } {
     return this.b.indexCall((m, s) => {
-      const out = s.alloc(32);
+      const out = s.alloc(EMBEDDER_STATS.bytes);
       this.b.check('reading embedder stats', m._elex_embedder_stats(this.live(), out));
-      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 4);
-      return { dim: v[0]!, documents: v[1]!, vocabulary: v[2]!, bytes: v[3]! };
+      return this.b.readStruct(EMBEDDER_STATS, out);
     });
   }
 
@@ -1854,10 +1889,9 @@ export class LexicalHandle extends NativeHandle {
   /** Builds the index; add() and glossary() are refused afterwards. */
   finish(): { documents: number; terms: number; glossary: number; bytes: number } {
     return this.b.indexCall((m, s) => {
-      const out = s.alloc(32);
+      const out = s.alloc(LEXICAL_STATS.bytes);
       this.b.check('building the lexical index', m._elex_lexical_finish(this.live(), out));
-      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 4);
-      return { documents: v[0]!, terms: v[1]!, glossary: v[2]!, bytes: v[3]! };
+      return this.b.readStruct(LEXICAL_STATS, out);
     });
   }
 
@@ -1866,19 +1900,11 @@ export class LexicalHandle extends NativeHandle {
     return this.b.indexCall((m, s) => {
       const bytes = new TextEncoder().encode(text);
       const p = s.put(bytes),
-        hits = s.alloc(Math.max(1, k) * 8),
+        hits = s.alloc(Math.max(1, k) * LEXICAL_HIT.bytes),
         found = s.alloc(4);
       this.b.check('searching the lexical index', m._elex_lexical_search(this.live(), p, bytes.length, k, hits, found));
-      // Hits are { uint32 doc; float score } pairs (elex_lexical_hit): read in place.
-      const { u32, f32 } = this.b.view();
-      const n = u32[found >>> 2]!;
-      const docs = new Uint32Array(n),
-        scores = new Float32Array(n);
-      for (let i = 0, w = hits >>> 2; i < n; i++, w += 2) {
-        docs[i] = u32[w]!;
-        scores[i] = f32[w + 1]!;
-      }
-      return { docs, scores };
+      const read = this.b.readStructs(LEXICAL_HIT, hits, this.b.view().u32[found >>> 2]!);
+      return { docs: Uint32Array.from(read, (h) => h.doc), scores: Float32Array.from(read, (h) => h.score) };
     });
   }
 
@@ -1933,40 +1959,25 @@ export class RouterHandle extends NativeHandle {
     return this.b.indexCall((m, s) => {
       const bytes = encoder.encode(text);
       const p = s.put(bytes),
-        features = s.alloc(64 * k),
-        matches = s.alloc(16 * 8 * k),
+        features = s.alloc(ROUTE_FEATURE.bytes * k),
+        matches = s.alloc(ROUTE_MATCH.bytes * 8 * k),
         counts = s.alloc(8),
         vec = vector ? s.alloc(4 * this.dim) : 0;
       this.b.check(
         'routing a question',
         m._elex_router_route(this.live(), p, bytes.length, k, features, matches, counts, vec),
       );
-      const { u32, f64, f32 } = this.b.view();
-      const n = u32[counts >>> 2]!;
-      const out: RoutedRaw[] = [];
-      for (let i = 0; i < n; i++) {
-        const w = (features >>> 2) + 16 * i,
-          d = (features >>> 3) + 8 * i;
-        const begin = u32[w + 1]!,
-          count = u32[w + 2]!;
-        const matched: RoutedRaw['matched'] = [];
-        for (let j = begin; j < begin + count; j++) {
-          const mw = (matches >>> 2) + 4 * j;
-          matched.push({ item: u32[mw]!, exact: u32[mw + 1] === 1, score: f64[(mw >>> 1) + 1]! });
-        }
-        out.push({
-          feature: u32[w]!,
-          score: f64[d + 2]!,
-          evidence: {
-            vector: f64[d + 3]!,
-            exact: f64[d + 4]!,
-            lexical: f64[d + 5]!,
-            feedback: f64[d + 6]!,
-            item: f64[d + 7]!,
-          },
-          matched,
-        });
-      }
+      const { u32, f32 } = this.b.view();
+      const found = this.b.readStructs(ROUTE_FEATURE, features, u32[counts >>> 2]!);
+      const allMatches = this.b.readStructs(ROUTE_MATCH, matches, u32[(counts >>> 2) + 1]!);
+      const out: RoutedRaw[] = found.map((f) => ({
+        feature: f.feature,
+        score: f.score,
+        evidence: { vector: f.vector, exact: f.exact, lexical: f.lexical, feedback: f.feedback, item: f.item },
+        matched: allMatches
+          .slice(f.matchedBegin, f.matchedBegin + f.matchedCount)
+          .map((x) => ({ item: x.item, exact: x.exact === 1, score: x.score })),
+      }));
       if (vector) vector.set(f32.subarray(vec >>> 2, (vec >>> 2) + this.dim));
       return out;
     });
@@ -2018,15 +2029,15 @@ export class RouterHandle extends NativeHandle {
     phases: { lexical: number; exact: number; vectors: number; items: number };
   } {
     return this.b.indexCall((m, s) => {
-      const out = s.alloc(64);
+      const out = s.alloc(ROUTER_STATS.bytes);
       this.b.check('reading router stats', m._elex_router_stats(this.live(), out));
-      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 8);
+      const st = this.b.readStruct(ROUTER_STATS, out);
       return {
-        features: v[0]!,
-        hosted: v[1]!,
-        memories: v[2]!,
-        bytes: v[3]!,
-        phases: { lexical: v[4]!, exact: v[5]!, vectors: v[6]!, items: v[7]! },
+        features: st.features,
+        hosted: st.hosted,
+        memories: st.remembered,
+        bytes: st.bytes,
+        phases: { lexical: st.lexicalMs, exact: st.exactMs, vectors: st.vectorsMs, items: st.itemsMs },
       };
     });
   }
@@ -2178,9 +2189,9 @@ export class ValidatorHandle extends NativeHandle {
         this.region = p;
         this.regionN = Math.max(n, 64);
       }
-      // The region: FIGURES doubles out, the packed columns, the verdicts.
+      // The region: the totals (an elex_validator_totals), the packed columns, the verdicts.
       const out = this.region,
-        cols = out + 8 * ValidatorHandle.FIGURES;
+        cols = out + VALIDATOR_TOTALS.bytes;
       this.b.view().u8.set(new Uint8Array(bytes, 0, o.end), cols);
       const pReasons = cols + o.reasons,
         pVerdicts = cols + o.end;
@@ -2202,25 +2213,23 @@ export class ValidatorHandle extends NativeHandle {
         ),
       );
       const view = this.b.view();
-      const t = view.f64.subarray(out >>> 3, (out >>> 3) + ValidatorHandle.FIGURES);
+      const t = this.b.readStruct(VALIDATOR_TOTALS, out);
       // Reasons and verdicts in one transferable buffer (reasons first, 2-byte aligned).
       const both = new Uint8Array(3 * n);
       both.set(view.u8.subarray(pReasons, pVerdicts + n));
       return {
         reasons: new Uint16Array(both.buffer, 0, n),
         verdicts: new Uint8Array(both.buffer, 2 * n, n),
-        counts: { ok: t[0]!, warn: t[1]!, reject: t[2]! },
-        maxRecordedAt: t[3]!,
-        heldBytes: t[4]! + this.regionBytes(this.regionN),
+        counts: { ok: t.ok, warn: t.warn, reject: t.reject },
+        maxRecordedAt: t.latest,
+        heldBytes: t.bytes + this.regionBytes(this.regionN),
       };
     });
   }
 
-  /** Doubles elex_validator_run writes out: ok, warn, reject, latest recorded time, bytes. */
-  private static readonly FIGURES = 5;
-  /** The working region for n changes: the figures, the packed columns and the verdicts. */
+  /** The working region for n changes: the totals, the packed columns and the verdicts. */
   private regionBytes(n: number): number {
-    return n < 0 ? 0 : 8 * ValidatorHandle.FIGURES + (PACKED_BYTES + 1) * n;
+    return n < 0 ? 0 : VALIDATOR_TOTALS.bytes + (PACKED_BYTES + 1) * n;
   }
 
   /** Every (parameter, cell) counts as changed at `at` unless a later change is recorded. */
@@ -2230,10 +2239,15 @@ export class ValidatorHandle extends NativeHandle {
 
   stats(): { parameters: number; cooldowns: number; bytes: number; floor: number } {
     return this.b.indexCall((m, s) => {
-      const out = s.alloc(32);
+      const out = s.alloc(VALIDATOR_STATS.bytes);
       this.b.check('reading validator stats', m._elex_validator_stats(this.live(), out));
-      const v = this.b.view().f64.subarray(out >>> 3, (out >>> 3) + 4);
-      return { parameters: v[0]!, cooldowns: v[1]!, bytes: v[2]! + this.regionBytes(this.regionN), floor: v[3]! };
+      const st = this.b.readStruct(VALIDATOR_STATS, out);
+      return {
+        parameters: st.parameters,
+        cooldowns: st.recorded,
+        bytes: st.bytes + this.regionBytes(this.regionN),
+        floor: st.floor,
+      };
     });
   }
 
@@ -2242,6 +2256,20 @@ export class ValidatorHandle extends NativeHandle {
     if (this.region) m._elex_free(this.region);
     this.region = 0;
   }
+}
+
+/** format.h kMaxSections. */
+const MAX_CONTAINER_SECTIONS = 1024;
+
+/** A section tag: four ASCII characters, the first in the low byte (format.h tag()). */
+function containerTag(tag: string): number {
+  if (!/^[\x20-\x7e]{4}$/.test(tag))
+    throw new ElexError('INVALID_ARGUMENT', `a section tag is four ASCII characters, got "${tag}"`);
+  return (tag.charCodeAt(0) | (tag.charCodeAt(1) << 8) | (tag.charCodeAt(2) << 16) | (tag.charCodeAt(3) << 24)) >>> 0;
+}
+
+function containerTagName(tag: number): string {
+  return String.fromCharCode(tag & 0xff, (tag >>> 8) & 0xff, (tag >>> 16) & 0xff, tag >>> 24);
 }
 
 function metricId(metric: Metric): number {

@@ -12,9 +12,8 @@
  * given them back before it takes any call (pool.addRestorer), so nothing
  * added is lost and searches return what they did before.
  */
-import { ContainerKind, readContainer, writeContainer } from './container.ts';
 import { ElexError, guardMethods } from './errors.ts';
-import { EXACT_MODE } from './generated/enums.ts';
+import { CONTAINER_KIND, EXACT_MODE } from './generated/enums.ts';
 import {
   NO_HIT,
   checkIds,
@@ -307,7 +306,12 @@ export async function openEngineIndex(
   const unregister = pool.addRestorer(restore);
 
   const loadAll = async (bytes: Uint8Array) => {
-    const sections = readContainer(bytes, ContainerKind.ShardedIndex);
+    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+    // The engine verifies the container (the page has no wasm): a copy goes
+    // to worker 0, which says where the sections are in these bytes.
+    const copy = bytes.slice();
+    const where = await onShard(0, (r) => r.containerRead(transfer(copy, [copy.buffer]), CONTAINER_KIND.ShardedIndex));
+    const sections = new Map(where.map(([tag, at, size]) => [tag, bytes.subarray(at, at + size)]));
     const head = sections.get('SHRD');
     if (!head || head.length !== 8) throw new ElexError('CORRUPT_DATA', 'sharded index data lacks its SHRD header');
     const shards = new DataView(head.buffer, head.byteOffset, 8).getUint32(0, true);
@@ -559,10 +563,13 @@ export async function openEngineIndex(
         const parts = await each((s) => serial(s, () => onShard<Uint8Array>(s, (r) => r.indexSave(part(s)))));
         const head = new Uint8Array(8);
         new DataView(head.buffer).setUint32(0, S, true);
-        return writeContainer(ContainerKind.ShardedIndex, [
+        // Written by the engine on worker 0 (the page has no wasm); the parts move there and back.
+        const sections: [string, Uint8Array][] = [
           ['SHRD', head],
           ...parts.map((p, s) => [`S${String(s).padStart(3, '0')}`, p] as [string, Uint8Array]),
-        ]);
+        ];
+        const buffers = [...new Set(sections.map(([, p]) => p.buffer as ArrayBuffer))];
+        return onShard(0, (r) => r.containerWrite(CONTAINER_KIND.ShardedIndex, transfer(sections, buffers)));
       },
 
       async load(bytes) {

@@ -160,7 +160,15 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** The logical shard of a feature code (same as the engine's elex_shard_of). */
+/**
+ * The logical shard of a feature code (same as the engine's elex_shard_of;
+ * tests/ts/learn.test.ts checks that they agree). The one hash kept in
+ * TypeScript: the page, which has no wasm instance, picks the worker of a
+ * decide or feedback call with it before any worker is called. Here (a
+ * loaded 2-core machine) it takes about 1 µs, as elex_shard_of does through
+ * same-thread bindings; asking a worker would add a round trip (20-55 µs
+ * p50/p95 on the fast path, docs/performance.md) to every such call.
+ */
 export function agentShardOf(code: string, shards = AGENT_SHARDS): number {
   return fmix32(stringHash(code)) % shards;
 }

@@ -23,10 +23,16 @@
  *
  * Keys are short ASCII names such as `agents-3` or `spill/FAJ 121 3094`.
  */
-import { crc32 } from './container.ts';
 import { ElexError } from './errors.ts';
 
 export type PersistBackend = 'opfs' | 'idb' | 'memory';
+
+/**
+ * CRC-32 of some bytes, from the engine (Bindings.crc32, elex_crc32): the
+ * OPFS slot headers are checksummed with the engine's one implementation.
+ * A store opens inside a worker, where a wasm instance is loaded.
+ */
+export type Checksum = (bytes: Uint8Array) => number;
 
 /**
  * Bytes to store, or a function giving them, called just before they are
@@ -129,7 +135,7 @@ interface SlotHeader {
   trailer: number;
 }
 
-function encodeHeader(h: SlotHeader): Uint8Array {
+function encodeHeader(h: SlotHeader, crc32: Checksum): Uint8Array {
   const b = new Uint8Array(HEADER);
   const v = new DataView(b.buffer);
   v.setUint32(0, SLOT_MAGIC, true);
@@ -142,7 +148,7 @@ function encodeHeader(h: SlotHeader): Uint8Array {
 }
 
 /** A valid header, or null (never written, interrupted, or damaged). */
-function decodeHeader(b: Uint8Array, fileSize: number): SlotHeader | null {
+function decodeHeader(b: Uint8Array, fileSize: number, crc32: Checksum): SlotHeader | null {
   if (fileSize < HEADER) return null;
   const v = new DataView(b.buffer, b.byteOffset, HEADER);
   if (v.getUint32(0, true) !== SLOT_MAGIC || v.getUint32(4, true) !== 1) return null;
@@ -175,6 +181,7 @@ export class OpfsStore implements KeyValueStore {
   private constructor(
     private readonly dir: FileSystemDirectoryHandle,
     private readonly name: string,
+    private readonly crc32: Checksum,
   ) {}
 
   static available(): boolean {
@@ -186,10 +193,11 @@ export class OpfsStore implements KeyValueStore {
     );
   }
 
-  static async open(name: string): Promise<OpfsStore> {
+  /** `crc32` checksums the slot headers: pass the engine's (`(b) => bindings.crc32(b)`). */
+  static async open(name: string, crc32: Checksum): Promise<OpfsStore> {
     const root = await navigator.storage.getDirectory();
     const top = await root.getDirectoryHandle('elex', { create: true });
-    return new OpfsStore(await top.getDirectoryHandle(fileName(name), { create: true }), name);
+    return new OpfsStore(await top.getDirectoryHandle(fileName(name), { create: true }), name, crc32);
   }
 
   describe(key: string): string {
@@ -221,7 +229,7 @@ export class OpfsStore implements KeyValueStore {
     const b = new Uint8Array(HEADER);
     const size = h.getSize();
     if (size >= HEADER) h.read(b, { at: 0 });
-    return decodeHeader(b, size);
+    return decodeHeader(b, size, this.crc32);
   }
 
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
@@ -263,7 +271,7 @@ export class OpfsStore implements KeyValueStore {
     target.write(bytes, { at: HEADER });
     target.truncate(HEADER + bytes.length);
     target.flush();
-    target.write(encodeHeader({ generation, length: bytes.length, trailer: trailerOf(bytes) }), { at: 0 });
+    target.write(encodeHeader({ generation, length: bytes.length, trailer: trailerOf(bytes) }, this.crc32), { at: 0 });
     target.flush();
   }
 
@@ -356,13 +364,20 @@ export class IdbStore implements KeyValueStore {
   }
 }
 
-/** Opens the requested backend ('auto': OPFS where sync handles exist, else IndexedDB, else memory). */
-export async function openStore(name: string, backend: PersistBackend | 'auto'): Promise<KeyValueStore> {
+/**
+ * Opens the requested backend ('auto': OPFS where sync handles exist, else
+ * IndexedDB, else memory). `crc32` checksums OPFS slot headers (see Checksum).
+ */
+export async function openStore(
+  name: string,
+  backend: PersistBackend | 'auto',
+  crc32: Checksum,
+): Promise<KeyValueStore> {
   if (backend === 'memory') return new MemoryStore(name);
   if (backend === 'opfs' || (backend === 'auto' && OpfsStore.available())) {
     if (!OpfsStore.available())
       throw new ElexError('PERSIST_UNAVAILABLE', 'OPFS with synchronous access handles is not available here');
-    return OpfsStore.open(name);
+    return OpfsStore.open(name, crc32);
   }
   if (backend === 'idb' || (backend === 'auto' && IdbStore.available())) {
     if (!IdbStore.available()) throw new ElexError('PERSIST_UNAVAILABLE', 'IndexedDB is not available here');

@@ -193,6 +193,16 @@ export interface WorkerApi {
   /** Replaces the named index; bytes transferred in. */
   indexLoad(name: string, bytes: Uint8Array): Promise<IndexStats>;
   indexDrop(name: string): Promise<void>;
+  /**
+   * An ELEX container written by the engine (the page has no wasm: a sharded
+   * index is assembled here). Payloads transferred in, the container out.
+   */
+  containerWrite(kind: number, sections: [string, Uint8Array][]): Promise<Uint8Array>;
+  /**
+   * Verifies a container (bytes transferred in) and says where its sections
+   * are: [tag, offset, size], offsets into the bytes sent.
+   */
+  containerRead(bytes: Uint8Array, kind: number): Promise<[string, number, number][]>;
   /** The agent of `code` decides (loading it back first if it was evicted). */
   agentDecide(code: string, queryId: number, state: AgentState, follows: number): Promise<Decision>;
   /** `teachAt` > 0: the router also learns the questions for `code` (its route memory), stamped with it. */

@@ -71,10 +71,10 @@ function validator(): Promise<ValidatorHandle> {
 let routerKept: Promise<void> = Promise.resolve();
 
 /** The router cache (RoutingOptions.cache), or null where it cannot be kept. */
-async function openRouterCache(): Promise<KeyValueStore | null> {
+async function openRouterCache(b: Bindings): Promise<KeyValueStore | null> {
   try {
     if (!OpfsStore.available() && !IdbStore.available()) return null;
-    return await openStore('router-cache', 'auto');
+    return await openStore('router-cache', 'auto', (bytes) => b.crc32(bytes));
   } catch {
     return null; // e.g. storage denied: build every time
   }
@@ -177,7 +177,7 @@ const api: WorkerApi = {
           await (req.holdRouter ? routerGate : new Promise((r) => setTimeout(r, 0)));
           // A router built before for this catalog, glossary, weights and pool shape.
           const tc = performance.now();
-          const cache = setup.cache ? await openRouterCache() : null;
+          const cache = setup.cache ? await openRouterCache(b) : null;
           const key = cache ? routerCacheKey(setup) : '';
           const saved = cache ? await cache.get(key).catch(() => null) : null;
           const cacheReadMs = performance.now() - tc;
@@ -274,6 +274,17 @@ const api: WorkerApi = {
       reportIndexBytes();
       return ix.stats();
     }),
+  containerWrite: (kind, sections) =>
+    serve(() => {
+      const bytes = ready().writeContainer(kind, sections);
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    }),
+  containerRead: (bytes, kind) =>
+    serve(() =>
+      [...ready().readContainer(bytes, kind)].map(
+        ([tag, view]) => [tag, view.byteOffset - bytes.byteOffset, view.length] as [string, number, number],
+      ),
+    ),
   indexDrop: (name) =>
     serve(() => {
       indexes.get(name)?.close();

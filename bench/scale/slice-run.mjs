@@ -54,35 +54,40 @@ export async function runSlice(factory, bytes, input, reps) {
     kpi_stats: [alloc(CK * 20), CK * 20],
     history: [pHist, input.history.byteLength],
   };
+  // An elex_kpi_eval_args (elex.h; ts/generated/abi.ts KPI_EVAL_ARGS): 22
+  // four-byte fields on wasm32 in header order, z_threshold the only float.
+  const args = [
+    pOps,
+    pOff,
+    pConst,
+    pThr,
+    pDir,
+    pData,
+    0, // values: no per-period output
+    0, // reasons
+    pHist,
+    outputs.anomalies[0],
+    outputs.max_z[0],
+    outputs.breaches[0],
+    outputs.nulls[0],
+    outputs.counter_stats[0],
+    outputs.kpi_stats[0],
+    K,
+    input.consts.length,
+    cells,
+    counters,
+    periods,
+    z,
+    minHistory,
+  ];
+  const pArgs = alloc(args.length * 4);
+  const argView = new DataView(memory.buffer, pArgs, args.length * 4);
+  args.forEach((v, i) => (i === 20 ? argView.setFloat32(4 * i, v, true) : argView.setUint32(4 * i, v, true)));
   const ms = [];
   for (let r = 0; r < reps; r++) {
     new Float64Array(memory.buffer, pHist, input.history.length).set(input.history);
     const t0 = performance.now();
-    const st = m._elex_kpi_eval(
-      engine,
-      pOps,
-      pOff,
-      K,
-      pConst,
-      input.consts.length,
-      pThr,
-      pDir,
-      pData,
-      cells,
-      counters,
-      periods,
-      0,
-      0,
-      pHist,
-      outputs.anomalies[0],
-      outputs.max_z[0],
-      outputs.breaches[0],
-      outputs.nulls[0],
-      outputs.counter_stats[0],
-      outputs.kpi_stats[0],
-      z,
-      minHistory,
-    );
+    const st = m._elex_kpi_eval(engine, pArgs);
     ms.push(performance.now() - t0);
     if (st !== 0) throw new Error('kpi_eval: ' + m.UTF8ToString(m._elex_last_error()));
   }

@@ -1,11 +1,14 @@
 // The C ABI (see elex.h): argument checks, then the engine's modules.
 #include "elex/elex.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
 
+#include "abi_layout.h"
 #include "elex/batch.h"
+#include "elex/format.h"
 #include "elex/hnsw.h"
 #include "elex/kernels.h"
 #include "elex/parallel.h"
@@ -114,6 +117,83 @@ ELEX_EXPORT int elex_vectors_decode(const uint8_t* bytes, size_t size, float** d
   return guarded([&] { return elex::vectors::decode(bytes, size, data, count, dim); });
 }
 
+// -------------------------------------------------------------- container
+
+ELEX_EXPORT uint32_t elex_crc32(const uint8_t* bytes, size_t size) {
+  return bytes == nullptr ? 0 : elex::format::crc32(bytes, size);
+}
+
+namespace {
+
+/// The container kinds a host may write or read through the ABI.
+bool host_kind(uint32_t kind, elex::format::ContainerKind* out) {
+  using elex::format::ContainerKind;
+  if (kind < uint32_t(ContainerKind::VectorSet) || kind > uint32_t(ContainerKind::AgentSnapshot))
+    return false;
+  *out = ContainerKind(kind);
+  return true;
+}
+
+}  // namespace
+
+ELEX_EXPORT int elex_container_write(uint32_t kind, const uint8_t* blob, size_t blob_size,
+                                     const elex_container_section* sections, uint32_t n,
+                                     uint8_t** out, size_t* out_size) {
+  return guarded([&] {
+    using elex::format::SectionIn;
+    elex::format::ContainerKind k;
+    if (!host_kind(kind, &k))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "unknown container kind %u", kind);
+    if (out == nullptr || out_size == nullptr || (n > 0 && sections == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output or section list");
+    if (n > elex::format::kMaxSections)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "%u sections, at most %u", n,
+                        elex::format::kMaxSections);
+    auto* in = static_cast<SectionIn*>(std::malloc(sizeof(SectionIn) * (n > 0 ? n : 1)));
+    if (in == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for %u sections", n);
+    for (uint32_t i = 0; i < n; ++i) {
+      const double at = sections[i].offset, size = sections[i].size;
+      if (!(at >= 0 && size >= 0 && at + size <= double(blob_size)) || std::floor(at) != at ||
+          std::floor(size) != size || (size > 0 && blob == nullptr)) {
+        std::free(in);
+        return elex::fail(ELEX_E_INVALID_ARGUMENT,
+                          "section %u (offset %g, %g bytes) is not inside the %zu-byte blob", i, at,
+                          size, blob_size);
+      }
+      in[i] = SectionIn{sections[i].tag, size > 0 ? blob + size_t(at) : nullptr, size_t(size)};
+    }
+    const elex::Status s = elex::format::write(k, in, n, out, out_size);
+    std::free(in);
+    return s;
+  });
+}
+
+ELEX_EXPORT int elex_container_read(const uint8_t* bytes, size_t size, uint32_t kind,
+                                    elex_container_section* sections, uint32_t capacity,
+                                    uint32_t* count) {
+  return guarded([&] {
+    elex::format::ContainerKind k;
+    if (!host_kind(kind, &k))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "unknown container kind %u", kind);
+    if (count == nullptr || (capacity > 0 && sections == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output");
+    *count = 0;
+    elex::format::Reader r;
+    if (elex::Status s = r.open(bytes, size, k); s != ELEX_OK) return s;
+    if (r.count() > capacity)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "the container holds %u sections, room for %u",
+                        r.count(), capacity);
+    for (unsigned i = 0; i < r.count(); ++i) {
+      uint32_t tag = 0;
+      size_t len = 0;
+      const uint8_t* at = r.section_at(i, &tag, &len);
+      sections[i] = elex_container_section{tag, 0, double(at - bytes), double(len)};
+    }
+    *count = r.count();
+    return ELEX_OK;
+  });
+}
+
 }  // extern "C"
 
 // ------------------------------------------------------------------ index
@@ -204,21 +284,20 @@ ELEX_EXPORT int elex_index_remove(elex_index* index, const uint32_t* ids, uint32
   });
 }
 
-ELEX_EXPORT int elex_index_stats(const elex_index* index, double* out) {
+ELEX_EXPORT int elex_index_stats(const elex_index* index, elex_index_stats_t* out) {
   return guarded([&] {
     if (index == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "index or output is null");
     const elex::hnsw::Stats s = index->ix->stats();
-    const double v[9] = {double(s.nodes),
-                         double(s.live),
-                         double(s.bytes),
-                         double(s.max_level),
-                         double(s.dim),
-                         double(s.M),
-                         double(s.ef_construction),
-                         double(static_cast<int>(s.metric)),
-                         double(static_cast<unsigned>(s.quantization))};
-    for (int i = 0; i < 9; ++i) out[i] = v[i];
+    *out = elex_index_stats_t{double(s.bytes),
+                              uint32_t(s.nodes),
+                              uint32_t(s.live),
+                              s.max_level,
+                              uint32_t(s.dim),
+                              uint32_t(s.M),
+                              uint32_t(s.ef_construction),
+                              uint32_t(static_cast<int>(s.metric)),
+                              uint32_t(static_cast<unsigned>(s.quantization))};
     return ELEX_OK;
   });
 }

@@ -55,11 +55,17 @@ Status make_state(uint32_t type, uint32_t complexity, uint32_t bucket, uint32_t 
 
 extern "C" {
 
-ELEX_EXPORT int elex_agents_configure(elex_engine* engine, const double* cfg, uint32_t n) {
+ELEX_EXPORT int elex_agents_configure(elex_engine* engine, const elex_learning_config* config) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
-    if (cfg == nullptr || n != 10)
-      return elex::fail(ELEX_E_INVALID_ARGUMENT, "the learning configuration has 10 numbers");
+    if (config == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "the learning configuration is null");
+    // Checked field by field in declaration order (the struct is 10 doubles).
+    const double cfg[10] = {config->alpha,       config->gamma,         config->epsilon,
+                            config->epsilon_min, config->epsilon_decay, config->trajectory,
+                            config->replay,      config->replay_batch,  config->max_states,
+                            config->seed};
+    const uint32_t n = 10;
     for (uint32_t i = 0; i < n; ++i)
       if (!std::isfinite(cfg[i]))
         return elex::fail(ELEX_E_INVALID_ARGUMENT, "learning configuration value %u is not finite",
@@ -114,37 +120,37 @@ ELEX_EXPORT int elex_memory_reserve(elex_engine* engine, double bytes) {
   });
 }
 
-ELEX_EXPORT int elex_memory_stats(const elex_engine* engine, double* out) {
+ELEX_EXPORT int elex_memory_stats(const elex_engine* engine, elex_memory_stats_t* out) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "output is null");
     const elex::learn::StoreStats s = engine->agents.stats();
-    const double v[18] = {s.budget,
-                          s.used,
-                          s.agent_bytes,
-                          s.spill_bytes,
-                          s.external_bytes,
-                          s.live_heap,
-                          s.heap_size,
-                          double(s.pressure),
-                          double(s.evictions),
-                          double(s.evicted_bytes),
-                          double(s.eviction_rounds),
-                          double(s.budget_failures),
-                          double(s.hot),
-                          double(s.spill_queued),
-                          double(s.decisions),
-                          double(s.updates),
-                          s.reward_sum,
-                          s.epsilon_mean};
-    std::memcpy(out, v, sizeof v);
+    out->budget_bytes = double(s.budget);
+    out->used_bytes = double(s.used);
+    out->agent_bytes = double(s.agent_bytes);
+    out->spill_bytes = double(s.spill_bytes);
+    out->external_bytes = double(s.external_bytes);
+    out->live_heap_bytes = double(s.live_heap);
+    out->heap_bytes = double(s.heap_size);
+    out->pressure = double(s.pressure);
+    out->evictions = double(s.evictions);
+    out->evicted_bytes = double(s.evicted_bytes);
+    out->eviction_rounds = double(s.eviction_rounds);
+    out->budget_failures = double(s.budget_failures);
+    out->hot_agents = double(s.hot);
+    out->spill_queued = double(s.spill_queued);
+    out->decisions = double(s.decisions);
+    out->updates = double(s.updates);
+    out->reward_sum = double(s.reward_sum);
+    out->epsilon_mean = double(s.epsilon_mean);
     return ELEX_OK;
   });
 }
 
 ELEX_EXPORT int elex_agent_decide(elex_engine* engine, const char* code, uint32_t len,
                                   double query_id, uint32_t type, uint32_t complexity,
-                                  uint32_t bucket, uint32_t context, double follows, float* out) {
+                                  uint32_t bucket, uint32_t context, double follows,
+                                  elex_decision* out) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (Status s = check_code(code, len); s != ELEX_OK) return s;
@@ -156,16 +162,14 @@ ELEX_EXPORT int elex_agent_decide(elex_engine* engine, const char* code, uint32_
     if (Status s = make_state(type, complexity, bucket, context, &st); s != ELEX_OK) return s;
     elex::learn::Decision d;
     if (Status s = engine->agents.decide(code, len, qid, st, prev, &d); s != ELEX_OK) return s;
-    out[0] = float(static_cast<unsigned>(d.action));
-    out[1] = d.confidence;
-    out[2] = d.explored ? 1.0f : 0.0f;
+    *out = elex_decision{static_cast<uint32_t>(d.action), d.confidence, d.explored ? 1u : 0u};
     return ELEX_OK;
   });
 }
 
 ELEX_EXPORT int elex_agent_feedback(elex_engine* engine, const char* code, uint32_t len,
                                     const double* query_ids, const float* rewards, uint32_t n,
-                                    uint32_t* out) {
+                                    elex_feedback_result* out) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (Status s = check_code(code, len); s != ELEX_OK) return s;
@@ -181,17 +185,14 @@ ELEX_EXPORT int elex_agent_feedback(elex_engine* engine, const char* code, uint3
     std::size_t applied = 0, unknown = 0;
     const Status s = engine->agents.feedback(code, len, ids, rewards, n, &applied, &unknown);
     std::free(ids);
-    if (out) {
-      out[0] = uint32_t(applied);
-      out[1] = uint32_t(unknown);
-    }
+    if (out) *out = elex_feedback_result{uint32_t(applied), uint32_t(unknown)};
     return s;
   });
 }
 
 ELEX_EXPORT int elex_agent_values(const elex_engine* engine, const char* code, uint32_t len,
                                   uint32_t type, uint32_t complexity, uint32_t bucket,
-                                  uint32_t context, float* out) {
+                                  uint32_t context, elex_agent_q* out) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (Status s = check_code(code, len); s != ELEX_OK) return s;
@@ -201,15 +202,15 @@ ELEX_EXPORT int elex_agent_values(const elex_engine* engine, const char* code, u
     const elex::learn::Agent* a = engine->agents.find(code, len);
     if (a == nullptr)
       return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len), code);
-    std::uint32_t visits = 0;
-    a->values(st, out, &visits);
-    out[5] = float(visits);
+    static_assert(sizeof out->values / sizeof out->values[0] == elex::learn::kActions,
+                  "elex_agent_q holds one value per action");
+    a->values(st, out->values, &out->visits);
     return ELEX_OK;
   });
 }
 
 ELEX_EXPORT int elex_agent_info(const elex_engine* engine, const char* code, uint32_t len,
-                                double* out) {
+                                elex_agent_stats* out) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
     if (Status s = check_code(code, len); s != ELEX_OK) return s;
@@ -218,10 +219,9 @@ ELEX_EXPORT int elex_agent_info(const elex_engine* engine, const char* code, uin
     if (a == nullptr)
       return elex::fail(ELEX_E_NOT_FOUND, "no resident agent for feature \"%.*s\"", int(len), code);
     const elex::learn::AgentStats s = a->stats();
-    const double v[7] = {double(s.states),  double(s.bytes), double(s.decisions),
-                         double(s.updates), s.reward_sum,    double(s.epsilon),
-                         double(s.version)};
-    std::memcpy(out, v, sizeof v);
+    *out = elex_agent_stats{double(s.states),  double(s.bytes),      double(s.decisions),
+                            double(s.updates), double(s.reward_sum), double(s.epsilon),
+                            double(s.version)};
     return ELEX_OK;
   });
 }
@@ -534,7 +534,7 @@ ELEX_EXPORT int elex_agents_snapshot(elex_engine* engine, uint32_t shard, uint32
 }
 
 ELEX_EXPORT int elex_snapshot_verify(elex_engine* engine, const uint8_t* bytes, size_t size,
-                                     double* out) {
+                                     elex_snapshot_parts* out) {
   return guarded([&] {
     if (bytes == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null bytes or output");
@@ -560,11 +560,8 @@ ELEX_EXPORT int elex_snapshot_verify(elex_engine* engine, const uint8_t* bytes, 
         return elex::fail(ELEX_E_CORRUPT_DATA, "snapshot record %u is damaged", n);
       at += 4 + size_t(len);
     }
-    out[0] = double(meta - bytes);
-    out[1] = double(meta_size);
-    out[2] = double(recs - bytes);
-    out[3] = double(recs_size);
-    out[4] = double(n);
+    *out = elex_snapshot_parts{double(meta - bytes), double(meta_size), double(recs - bytes),
+                               double(recs_size), double(n)};
     return ELEX_OK;
   });
 }

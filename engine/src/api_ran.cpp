@@ -25,23 +25,13 @@ struct elex_embedder {
 struct elex_lexical {
   elex::lexical::Index index;
 };
-static_assert(sizeof(elex_lexical_hit) == 8 && offsetof(elex_lexical_hit, score) == 4,
-              "elex_lexical_hit is two 32-bit words: doc, score");
 
 struct elex_router {
   elex::router::Router r;
   std::vector<elex::router::Routed> out;
 };
-static_assert(sizeof(elex_route_feature) == 64 && offsetof(elex_route_feature, score) == 16 &&
-                  offsetof(elex_route_feature, item) == 56,
-              "elex_route_feature: 4 words, then 6 doubles");
-static_assert(sizeof(elex_route_match) == 16 && offsetof(elex_route_match, score) == 8,
-              "elex_route_match: 2 words, then a double");
-#if UINTPTR_MAX == 0xFFFFFFFFu
-static_assert(sizeof(elex_router_spec) == 88 && offsetof(elex_router_spec, blob) == 16 &&
-                  offsetof(elex_router_spec, weights) == 48,
-              "elex_router_spec (wasm32): 12 words, then 5 doubles");
-#endif
+// The layouts of elex_lexical_hit, elex_router_spec, elex_route_feature and
+// elex_route_match are checked in abi_layout.h (scripts/gen-abi.mjs).
 
 struct elex_validator {
   elex::validate::Validator v;
@@ -110,14 +100,12 @@ ELEX_EXPORT int elex_embed(const elex_embedder* e, const char* blob, const uint3
   });
 }
 
-ELEX_EXPORT int elex_embedder_stats(const elex_embedder* e, double* out) {
+ELEX_EXPORT int elex_embedder_stats(const elex_embedder* e, elex_embedder_stats_t* out) {
   return guarded([&] {
     if (e == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null embedder or output");
-    out[0] = double(e->e.dim());
-    out[1] = double(e->e.documents());
-    out[2] = double(e->e.vocabulary());
-    out[3] = double(e->e.bytes());
+    *out = elex_embedder_stats_t{double(e->e.dim()), double(e->e.documents()),
+                                 double(e->e.vocabulary()), double(e->e.bytes())};
     return ELEX_OK;
   });
 }
@@ -168,15 +156,13 @@ ELEX_EXPORT int elex_lexical_glossary(elex_lexical* x, const char* blob, const u
   });
 }
 
-ELEX_EXPORT int elex_lexical_finish(elex_lexical* x, double* out) {
+ELEX_EXPORT int elex_lexical_finish(elex_lexical* x, elex_lexical_stats* out) {
   return guarded([&] {
     if (x == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null index or output");
     if (Status s = x->index.finish(); s != ELEX_OK) return s;
-    out[0] = double(x->index.documents());
-    out[1] = double(x->index.terms());
-    out[2] = double(x->index.synonyms());
-    out[3] = double(x->index.bytes());
+    *out = elex_lexical_stats{double(x->index.documents()), double(x->index.terms()),
+                              double(x->index.synonyms()), double(x->index.bytes())};
     return ELEX_OK;
   });
 }
@@ -286,18 +272,16 @@ ELEX_EXPORT void elex_validator_destroy(elex_validator* v) { delete v; }
 ELEX_EXPORT int elex_validator_run(elex_validator* v, const int32_t* params, const double* current,
                                    const double* proposed, const double* at, double at_all,
                                    const int32_t* cells, uint32_t n, uint32_t flags,
-                                   uint16_t* reasons, uint8_t* verdicts, double* out) {
+                                   uint16_t* reasons, uint8_t* verdicts,
+                                   elex_validator_totals* out) {
   return guarded([&] {
     if (v == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "validator is null");
     const elex::validate::Changes c{params, current, proposed, at, at_all, cells, n};
     elex::validate::Tally t{};
     if (Status s = v->v.run(c, flags, reasons, verdicts, &t); s != ELEX_OK) return s;
     if (out) {
-      out[0] = t.ok;
-      out[1] = t.warn;
-      out[2] = t.reject;
-      out[3] = t.max_recorded_at;
-      out[4] = double(v->v.bytes());
+      *out = elex_validator_totals{double(t.ok), double(t.warn), double(t.reject),
+                                   double(t.max_recorded_at), double(v->v.bytes())};
     }
     return ELEX_OK;
   });
@@ -313,38 +297,35 @@ ELEX_EXPORT int elex_validator_floor(elex_validator* v, double at) {
   });
 }
 
-ELEX_EXPORT int elex_validator_stats(const elex_validator* v, double* out) {
+ELEX_EXPORT int elex_validator_stats(const elex_validator* v, elex_validator_stats_t* out) {
   return guarded([&] {
     if (v == nullptr || out == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null validator or output");
-    out[0] = v->v.count();
-    out[1] = double(v->v.cooldowns().size());
-    out[2] = double(v->v.bytes());
-    out[3] = v->v.floor();
+    *out = elex_validator_stats_t{double(v->v.count()), double(v->v.cooldowns().size()),
+                                  double(v->v.bytes()), double(v->v.floor())};
     return ELEX_OK;
   });
 }
 
-ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uint32_t* offsets,
-                              uint32_t kpis, const float* consts, uint32_t n_consts,
-                              const float* thresholds, const int8_t* directions, const float* data,
-                              uint32_t cells, uint32_t counters, uint32_t periods, float* values,
-                              uint8_t* reasons, double* history, uint32_t* anomalies, float* max_z,
-                              uint32_t* breaches, uint32_t* nulls, float* counter_stats,
-                              float* kpi_stats, float z_threshold, uint32_t min_history) {
+ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const elex_kpi_eval_args* args) {
   return guarded([&] {
-    if (data == nullptr || history == nullptr || anomalies == nullptr || max_z == nullptr ||
-        (values == nullptr) != (reasons == nullptr))
+    if (args == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "KPI evaluation arguments are null");
+    const elex_kpi_eval_args& x = *args;
+    if (x.data == nullptr || x.history == nullptr || x.anomalies == nullptr || x.max_z == nullptr ||
+        (x.values == nullptr) != (x.reasons == nullptr))
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null data or outputs");
-    if (double(cells) * counters * periods > 2147483647.0 ||
-        double(cells) * kpis * periods > 2147483647.0)
+    if (double(x.cells) * x.counters * x.periods > 2147483647.0 ||
+        double(x.cells) * x.kpis * x.periods > 2147483647.0)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "batch too large");
-    const elex::monitor::Programs p{ops, offsets, kpis, consts, n_consts};
-    const elex::monitor::Shape sh{cells, counters, periods};
-    const elex::monitor::Alerting a{thresholds, directions, z_threshold, min_history};
-    elex::monitor::Outputs o{values, reasons, history, anomalies, max_z, breaches, nulls};
-    o.counter_stats = counter_stats;
-    o.kpi_stats = kpi_stats;
+    const elex::monitor::Programs p{x.ops, x.offsets, x.kpis, x.consts, x.n_consts};
+    const elex::monitor::Shape sh{x.cells, x.counters, x.periods};
+    const elex::monitor::Alerting a{x.thresholds, x.directions, x.z_threshold, x.min_history};
+    elex::monitor::Outputs o{x.values, x.reasons,  x.history, x.anomalies,
+                             x.max_z,  x.breaches, x.nulls};
+    o.counter_stats = x.counter_stats;
+    o.kpi_stats = x.kpi_stats;
+    const float* data = x.data;
     return elex::monitor::evaluate(p, sh, data, a, o, engine ? &engine->pool : nullptr);
   });
 }
@@ -505,19 +486,14 @@ ELEX_EXPORT int elex_router_forget(elex_router* r, const uint32_t* ids, uint32_t
   });
 }
 
-ELEX_EXPORT int elex_router_stats(const elex_router* r, double* out) {
+ELEX_EXPORT int elex_router_stats(const elex_router* r, elex_router_stats_t* out) {
   return guarded([&] {
     if (r == nullptr || out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
     const elex::router::BuildPhases& p = r->r.phases();
-    const double v[8] = {double(r->r.features()),
-                         double(r->r.hosted()),
-                         double(r->r.memories()),
-                         double(r->r.bytes()),
-                         p.lexical,
-                         p.exact,
-                         p.vectors,
-                         p.items};
-    std::memcpy(out, v, sizeof v);
+    *out =
+        elex_router_stats_t{double(r->r.features()), double(r->r.hosted()), double(r->r.memories()),
+                            double(r->r.bytes()),    double(p.lexical),     double(p.exact),
+                            double(p.vectors),       double(p.items)};
     return ELEX_OK;
   });
 }

@@ -175,18 +175,25 @@ Status write(ContainerKind kind, const SectionIn* sections, unsigned count, std:
   if (count > kMaxSections)
     return fail(ELEX_E_INVALID_ARGUMENT, "format::write: %u sections, at most %u", count,
                 kMaxSections);
-  std::uint32_t tags[kMaxSections] = {};
-  std::size_t sizes[kMaxSections] = {};
-  std::uint8_t* payloads[kMaxSections];
+  // Tags, sizes and payload pointers of up to kMaxSections sections: on the heap, not the stack.
+  const std::size_t each = sizeof(std::uint32_t) + sizeof(std::size_t) + sizeof(std::uint8_t*);
+  void* scratch = std::malloc(count > 0 ? count * each : 1);
+  if (scratch == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "format::write: no memory");
+  auto* payloads = static_cast<std::uint8_t**>(scratch);
+  auto* sizes = reinterpret_cast<std::size_t*>(payloads + count);
+  auto* tags = reinterpret_cast<std::uint32_t*>(sizes + count);
   for (unsigned i = 0; i < count; ++i) {
     tags[i] = sections[i].tag;
     sizes[i] = sections[i].size;
   }
-  if (Status s = layout(kind, tags, sizes, count, out, out_size, payloads); s != ELEX_OK) return s;
-  for (unsigned i = 0; i < count; ++i)
-    if (sizes[i] > 0) std::memcpy(payloads[i], sections[i].data, sizes[i]);
-  seal(*out, *out_size);
-  return ELEX_OK;
+  Status s = layout(kind, tags, sizes, count, out, out_size, payloads);
+  if (s == ELEX_OK) {
+    for (unsigned i = 0; i < count; ++i)
+      if (sizes[i] > 0) std::memcpy(payloads[i], sections[i].data, sizes[i]);
+    seal(*out, *out_size);
+  }
+  std::free(scratch);
+  return s;
 }
 
 Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind kind,
@@ -216,7 +223,6 @@ Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind k
   if (n > kMaxSections)
     return fail(ELEX_E_CORRUPT_DATA, "ELEX data claims %u sections, at most %u", n, kMaxSections);
   std::size_t at = kHeaderBytes;
-  unsigned found = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     if (body - at < kSectionHeaderBytes)
       return fail(ELEX_E_CORRUPT_DATA, "ELEX data is truncated in section header %u", i);
@@ -227,24 +233,43 @@ Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind k
     if (reserved != 0) return fail(ELEX_E_CORRUPT_DATA, "ELEX section %u has reserved bits set", i);
     if (len > body - at || pad8(static_cast<std::size_t>(len)) > body - at)
       return fail(ELEX_E_CORRUPT_DATA, "ELEX section %u overruns the data", i);
-    for (unsigned j = 0; j < found; ++j)
-      if (sections_[j].tag == t) return fail(ELEX_E_CORRUPT_DATA, "ELEX section tag repeated");
-    sections_[found++] = Section{t, bytes + at, static_cast<std::size_t>(len)};
+    // The headers before this one were checked already: walk them for the tag.
+    for (std::size_t prev = kHeaderBytes; prev < at - kSectionHeaderBytes;
+         prev += kSectionHeaderBytes + pad8(static_cast<std::size_t>(rd64(bytes + prev + 8))))
+      if (rd32(bytes + prev) == t) return fail(ELEX_E_CORRUPT_DATA, "ELEX section tag repeated");
     at += pad8(static_cast<std::size_t>(len));
   }
   if (at != body)
     return fail(ELEX_E_CORRUPT_DATA, "ELEX data has %zu stray bytes after its sections", body - at);
-  count_ = found;
+  bytes_ = bytes;
+  count_ = n;
   version_ = version;
   return ELEX_OK;
 }
 
+const std::uint8_t* Reader::section_at(unsigned i, std::uint32_t* tag, std::size_t* size) const {
+  if (i >= count_) {
+    if (tag) *tag = 0;
+    if (size) *size = 0;
+    return nullptr;
+  }
+  std::size_t at = kHeaderBytes;
+  for (unsigned j = 0; j < i; ++j)
+    at += kSectionHeaderBytes + pad8(static_cast<std::size_t>(rd64(bytes_ + at + 8)));
+  if (tag) *tag = rd32(bytes_ + at);
+  if (size) *size = static_cast<std::size_t>(rd64(bytes_ + at + 8));
+  return bytes_ + at + kSectionHeaderBytes;
+}
+
 const std::uint8_t* Reader::section(std::uint32_t t, std::size_t* size) const {
+  std::size_t at = kHeaderBytes;
   for (unsigned i = 0; i < count_; ++i) {
-    if (sections_[i].tag == t) {
-      if (size) *size = sections_[i].size;
-      return sections_[i].data;
+    const std::size_t len = static_cast<std::size_t>(rd64(bytes_ + at + 8));
+    if (rd32(bytes_ + at) == t) {
+      if (size) *size = len;
+      return bytes_ + at + kSectionHeaderBytes;
     }
+    at += kSectionHeaderBytes + pad8(len);
   }
   if (size) *size = 0;
   return nullptr;

@@ -172,10 +172,30 @@ py::dict kpi_eval(CArray<std::int32_t> ops, CArray<std::uint32_t> offsets, CArra
   {
     py::gil_scoped_release release;
     Engine engine(threads < 1 ? 1 : threads);
-    status = elex_kpi_eval(engine.get(), ops.data(), offsets.data(), K, consts.data(),
-                           std::uint32_t(consts.size()), thresholds.data(), directions.data(),
-                           data.data(), cells, counters, periods, pv, pr, hist, pa, pz, pb, pn, pcs,
-                           pks, z_threshold, min_history);
+    elex_kpi_eval_args args{};
+    args.ops = ops.data();
+    args.offsets = offsets.data();
+    args.consts = consts.data();
+    args.thresholds = thresholds.data();
+    args.directions = directions.data();
+    args.data = data.data();
+    args.values = pv;
+    args.reasons = pr;
+    args.history = hist;
+    args.anomalies = pa;
+    args.max_z = pz;
+    args.breaches = pb;
+    args.nulls = pn;
+    args.counter_stats = pcs;
+    args.kpi_stats = pks;
+    args.kpis = K;
+    args.n_consts = std::uint32_t(consts.size());
+    args.cells = cells;
+    args.counters = counters;
+    args.periods = periods;
+    args.z_threshold = z_threshold;
+    args.min_history = min_history;
+    status = elex_kpi_eval(engine.get(), &args);
   }
   check(status, "evaluating KPIs");
   py::dict out;

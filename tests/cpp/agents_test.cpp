@@ -278,28 +278,35 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   ASSERT_EQ(elex_memory_configure(e, 1 << 20, 0.9), ELEX_OK);
   EXPECT_EQ(elex_memory_reserve(e, 4 << 20), ELEX_E_BUDGET_EXCEEDED);
   EXPECT_STREQ(elex_status_name(ELEX_E_BUDGET_EXCEEDED), "BUDGET_EXCEEDED");
-  float out[3];
-  ASSERT_EQ(elex_agent_decide(e, "FAJ 1", 5, 1, 0, 0, 0, 0, 0, out), ELEX_OK);
-  EXPECT_EQ(out[0], 0.0f);
-  EXPECT_EQ(elex_agent_decide(e, "FAJ 1", 5, 0.5, 0, 0, 0, 0, 0, out), ELEX_E_INVALID_ARGUMENT);
-  EXPECT_EQ(elex_agent_decide(e, "FAJ 1", 5, 2, 9, 0, 0, 0, 0, out), ELEX_E_INVALID_ARGUMENT);
+  elex_decision out{};
+  ASSERT_EQ(elex_agent_decide(e, "FAJ 1", 5, 1, 0, 0, 0, 0, 0, &out), ELEX_OK);
+  EXPECT_EQ(out.action, 0u);
+  EXPECT_LE(out.explored, 1u);
+  EXPECT_EQ(elex_agent_decide(e, "FAJ 1", 5, 0.5, 0, 0, 0, 0, 0, &out), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_agent_decide(e, "FAJ 1", 5, 2, 9, 0, 0, 0, 0, &out), ELEX_E_INVALID_ARGUMENT);
   const double qid = 1;
   const float r = -1;
-  std::uint32_t res[2];
-  ASSERT_EQ(elex_agent_feedback(e, "FAJ 1", 5, &qid, &r, 1, res), ELEX_OK);
-  EXPECT_EQ(res[0], 1u);
-  EXPECT_EQ(elex_agent_feedback(e, "FAJ 2", 5, &qid, &r, 1, res), ELEX_E_NOT_FOUND);
-  double stats[18];
-  ASSERT_EQ(elex_memory_stats(e, stats), ELEX_OK);
-  EXPECT_EQ(stats[0], double(1 << 20));
-  EXPECT_GT(stats[1], 0);
-  EXPECT_EQ(stats[12], 1);   // hot agents
-  EXPECT_EQ(stats[15], 1);   // updates
-  EXPECT_EQ(stats[16], -1);  // reward sum
-  const double cfg[10] = {0.2, 0.9, 0.0, 0.0, 1.0, 16, 16, 4, 1024, 5};
-  EXPECT_EQ(elex_agents_configure(e, cfg, 10), ELEX_OK);
-  const double bad[10] = {2, 0.9, 0.0, 0.0, 1.0, 16, 16, 4, 1024, 5};
-  EXPECT_EQ(elex_agents_configure(e, bad, 10), ELEX_E_INVALID_ARGUMENT);
+  elex_feedback_result res{};
+  ASSERT_EQ(elex_agent_feedback(e, "FAJ 1", 5, &qid, &r, 1, &res), ELEX_OK);
+  EXPECT_EQ(res.applied, 1u);
+  EXPECT_EQ(res.unknown, 0u);
+  EXPECT_EQ(elex_agent_feedback(e, "FAJ 2", 5, &qid, &r, 1, &res), ELEX_E_NOT_FOUND);
+  elex_memory_stats_t stats{};
+  ASSERT_EQ(elex_memory_stats(e, &stats), ELEX_OK);
+  EXPECT_EQ(stats.budget_bytes, double(1 << 20));
+  EXPECT_GT(stats.used_bytes, 0);
+  EXPECT_EQ(stats.hot_agents, 1);
+  EXPECT_EQ(stats.updates, 1);
+  EXPECT_EQ(stats.reward_sum, -1);
+  const elex_learning_config cfg{0.2, 0.9, 0.0, 0.0, 1.0, 16, 16, 4, 1024, 5};
+  EXPECT_EQ(elex_agents_configure(e, &cfg), ELEX_OK);
+  elex_learning_config bad = cfg;
+  bad.alpha = 2;
+  EXPECT_EQ(elex_agents_configure(e, &bad), ELEX_E_INVALID_ARGUMENT);
+  bad = cfg;
+  bad.seed = 0.5;  // the integers must be whole
+  EXPECT_EQ(elex_agents_configure(e, &bad), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_agents_configure(e, nullptr), ELEX_E_INVALID_ARGUMENT);
   uint8_t* all = nullptr;
   size_t size = 0;
   uint32_t count = 0;
@@ -309,10 +316,10 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   uint32_t replaced = 9;
   ASSERT_EQ(elex_agent_import(e, all + 4, size - 4, 1, &replaced), ELEX_OK);
   EXPECT_EQ(replaced, 0u);
-  float v[6];
-  ASSERT_EQ(elex_agent_values(e, "FAJ 1", 5, 0, 0, 0, 0, v), ELEX_OK);
-  EXPECT_FLOAT_EQ(v[0], -0.1f);
-  EXPECT_EQ(v[5], 1.0f);
+  elex_agent_q v{};
+  ASSERT_EQ(elex_agent_values(e, "FAJ 1", 5, 0, 0, 0, 0, &v), ELEX_OK);
+  EXPECT_FLOAT_EQ(v.values[0], -0.1f);
+  EXPECT_EQ(v.visits, 1u);
   // Snapshot: verify locates META and one record; damage is detected.
   uint8_t* snap = nullptr;
   size_t snap_size = 0;
@@ -335,13 +342,14 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   EXPECT_EQ(in_home, 1u);
   EXPECT_EQ(elsewhere, 0u);
   EXPECT_EQ(elex_shard_of("FAJ 121 3094", 12, 16), 11u);  // pinned: TS computes the same
-  double where[5];
-  ASSERT_EQ(elex_snapshot_verify(e, snap, snap_size, where), ELEX_OK);
-  EXPECT_EQ(where[1], 2);
-  EXPECT_EQ(where[4], 2);
+  elex_snapshot_parts where{};
+  ASSERT_EQ(elex_snapshot_verify(e, snap, snap_size, &where), ELEX_OK);
+  EXPECT_EQ(where.meta_size, 2);
+  EXPECT_EQ(where.records, 2);
+  EXPECT_EQ(std::memcmp(snap + size_t(where.meta_offset), "{}", 2), 0);
   snap[snap_size / 2] ^= 0x10;
-  EXPECT_EQ(elex_snapshot_verify(e, snap, snap_size, where), ELEX_E_CORRUPT_DATA);
-  EXPECT_EQ(elex_snapshot_verify(nullptr, all, size, where), ELEX_E_FOREIGN_DATA);
+  EXPECT_EQ(elex_snapshot_verify(e, snap, snap_size, &where), ELEX_E_CORRUPT_DATA);
+  EXPECT_EQ(elex_snapshot_verify(nullptr, all, size, &where), ELEX_E_FOREIGN_DATA);
   const uint8_t junk[3] = {1, 2, 3};
   EXPECT_EQ(elex_agents_snapshot(e, 0, 0, nullptr, 0, junk, 3, &snap, &snap_size, &count),
             ELEX_E_INVALID_ARGUMENT);
@@ -357,18 +365,18 @@ TEST(AgentsApi, SnapshotBytesDoNotDependOnThreadsAndImportAtRestoresThem) {
   for (unsigned threads : {1u, 3u}) {
     elex_engine* e = nullptr;
     ASSERT_EQ(elex_engine_create(threads, &e), ELEX_OK);
-    float out[3];
+    elex_decision out{};
     uint64_t qid = 0;
     for (uint32_t a = 0; a < 40; ++a) {
       const std::string code = "FAJ 121 " + std::to_string(3000 + a);
       for (uint32_t k = 0; k < 30 + a; ++k) {
         ASSERT_EQ(elex_agent_decide(e, code.data(), uint32_t(code.size()), double(++qid), k % 6,
-                                    k % 3, k % 16, k * 7919u, 0, out),
+                                    k % 3, k % 16, k * 7919u, 0, &out),
                   ELEX_OK);
         const double q = double(qid);
         const float r = float(k % 5) / 2.5f - 1.0f;
-        uint32_t res[2];
-        ASSERT_EQ(elex_agent_feedback(e, code.data(), uint32_t(code.size()), &q, &r, 1, res),
+        elex_feedback_result res{};
+        ASSERT_EQ(elex_agent_feedback(e, code.data(), uint32_t(code.size()), &q, &r, 1, &res),
                   ELEX_OK);
       }
     }
@@ -381,10 +389,11 @@ TEST(AgentsApi, SnapshotBytesDoNotDependOnThreadsAndImportAtRestoresThem) {
     EXPECT_EQ(count, 40u);
     snaps.emplace_back(snap, snap + size);
     // Restore into a fresh engine from spans of the snapshot itself.
-    double where[5];
-    ASSERT_EQ(elex_snapshot_verify(e, snap, size, where), ELEX_OK);
+    elex_snapshot_parts where{};
+    ASSERT_EQ(elex_snapshot_verify(e, snap, size, &where), ELEX_OK);
     std::vector<uint32_t> spans;
-    for (size_t at = size_t(where[2]); at < size_t(where[2] + where[3]);) {
+    for (size_t at = size_t(where.records_offset);
+         at < size_t(where.records_offset + where.records_size);) {
       uint32_t len = 0;
       std::memcpy(&len, snap + at, 4);
       spans.push_back(uint32_t(at + 4));
@@ -399,12 +408,12 @@ TEST(AgentsApi, SnapshotBytesDoNotDependOnThreadsAndImportAtRestoresThem) {
     for (int32_t v : st) EXPECT_EQ(v, 0);
     for (uint32_t a = 0; a < 40; a += 13) {
       const std::string code = "FAJ 121 " + std::to_string(3000 + a);
-      float x[6], y[6];
-      ASSERT_EQ(elex_agent_values(e, code.data(), uint32_t(code.size()), 1, 1, 1, 7919, x),
+      elex_agent_q x{}, y{};
+      ASSERT_EQ(elex_agent_values(e, code.data(), uint32_t(code.size()), 1, 1, 1, 7919, &x),
                 ELEX_OK);
-      ASSERT_EQ(elex_agent_values(f, code.data(), uint32_t(code.size()), 1, 1, 1, 7919, y),
+      ASSERT_EQ(elex_agent_values(f, code.data(), uint32_t(code.size()), 1, 1, 1, 7919, &y),
                 ELEX_OK);
-      EXPECT_EQ(std::memcmp(x, y, sizeof x), 0);
+      EXPECT_EQ(std::memcmp(&x, &y, sizeof x), 0);
     }
     // A span outside the buffer: nothing imported.
     spans[1] = uint32_t(size);

@@ -2,11 +2,13 @@
 // kind of damage is rejected with the documented status.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "elex/elex.h"
 #include "elex/format.h"
 #include "elex/parallel.h"
 #include "elex/vectors.h"
@@ -212,4 +214,45 @@ TEST(Format, LayoutAndSealGiveTheBytesWriteGives) {
   EXPECT_EQ(r.open(l, ln, format::ContainerKind::VectorSet, &pool), ELEX_OK);
   std::free(l);
   std::free(w);
+}
+
+TEST(Format, TheCAbiWritesAndReadsContainersOfEverySectionCount) {
+  const auto* digits = reinterpret_cast<const std::uint8_t*>("123456789");
+  EXPECT_EQ(elex_crc32(digits, 9), 0xCBF43926u);
+  // A sharded index of 256 shards: a header and 256 sections (above the old
+  // limit of 64), each payload one byte of the blob.
+  std::vector<std::uint8_t> blob(257);
+  std::vector<elex_container_section> in(257);
+  for (std::uint32_t i = 0; i < 257; ++i) {
+    blob[i] = std::uint8_t(i * 7);
+    char t[5];
+    std::snprintf(t, sizeof t, "S%03u", i);
+    in[i] = {format::tag(t), 0, double(i), 1};
+  }
+  std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(elex_container_write(3, blob.data(), blob.size(), in.data(), 257, &bytes, &size),
+            ELEX_OK);
+  std::vector<elex_container_section> out(257);
+  std::uint32_t count = 0;
+  ASSERT_EQ(elex_container_read(bytes, size, 3, out.data(), 257, &count), ELEX_OK);
+  ASSERT_EQ(count, 257u);
+  for (std::uint32_t i = 0; i < 257; ++i) {
+    EXPECT_EQ(out[i].tag, in[i].tag);
+    EXPECT_EQ(out[i].size, 1);
+    EXPECT_EQ(bytes[std::size_t(out[i].offset)], blob[i]);
+  }
+  EXPECT_EQ(elex_container_read(bytes, size, 3, out.data(), 256, &count),
+            ELEX_E_INVALID_ARGUMENT);  // no room
+  EXPECT_EQ(elex_container_read(bytes, size, 4, out.data(), 257, &count),
+            ELEX_E_UNSUPPORTED_VERSION);  // another kind
+  bytes[size / 2] ^= 1;
+  EXPECT_EQ(elex_container_read(bytes, size, 3, out.data(), 257, &count), ELEX_E_CORRUPT_DATA);
+  elex_free(bytes);
+  // A section outside the blob, an unknown kind.
+  in[0].offset = 300;
+  EXPECT_EQ(elex_container_write(3, blob.data(), blob.size(), in.data(), 1, &bytes, &size),
+            ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_container_write(9, blob.data(), blob.size(), in.data(), 0, &bytes, &size),
+            ELEX_E_INVALID_ARGUMENT);
 }

@@ -392,25 +392,25 @@ TEST(Validator, CAbi) {
   const double cur[2] = {50, 55}, pro[2] = {55, 60}, at[2] = {1000, 2000};
   std::uint16_t reasons[2];
   std::uint8_t verdicts[2];
-  double out[5];
+  elex_validator_totals out{};
   ASSERT_EQ(
-      elex_validator_run(v, params, cur, pro, at, 0, nullptr, 2, kRecord, reasons, verdicts, out),
+      elex_validator_run(v, params, cur, pro, at, 0, nullptr, 2, kRecord, reasons, verdicts, &out),
       ELEX_OK);
   EXPECT_EQ(verdicts[0], 0);
   EXPECT_EQ(reasons[1], kCooldown);
-  EXPECT_EQ(out[0], 1);
-  EXPECT_EQ(out[2], 1);
-  EXPECT_EQ(out[3], 1000);
-  double st[4];
-  ASSERT_EQ(elex_validator_stats(v, st), ELEX_OK);
-  EXPECT_EQ(st[0], 6);
-  EXPECT_EQ(st[1], 1);
-  EXPECT_GT(st[2], 0);
-  EXPECT_EQ(out[4], st[2]);  // the run reports the bytes the validator holds
+  EXPECT_EQ(out.ok, 1);
+  EXPECT_EQ(out.reject, 1);
+  EXPECT_EQ(out.latest, 1000);
+  elex_validator_stats_t st{};
+  ASSERT_EQ(elex_validator_stats(v, &st), ELEX_OK);
+  EXPECT_EQ(st.parameters, 6);
+  EXPECT_EQ(st.recorded, 1);
+  EXPECT_GT(st.bytes, 0);
+  EXPECT_EQ(out.bytes, st.bytes);  // the run reports the bytes the validator holds
   EXPECT_EQ(elex_validator_floor(v, std::nan("")), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(elex_validator_floor(v, 5000), ELEX_OK);
   EXPECT_EQ(
-      elex_validator_run(nullptr, params, cur, pro, at, 0, nullptr, 2, 0, reasons, verdicts, out),
+      elex_validator_run(nullptr, params, cur, pro, at, 0, nullptr, 2, 0, reasons, verdicts, &out),
       ELEX_E_INVALID_ARGUMENT);
   elex_validator_destroy(v);
 }

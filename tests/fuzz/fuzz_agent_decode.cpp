@@ -21,12 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* rec = all + 4;
   const uint32_t len = uint32_t(rec[4]) | uint32_t(rec[5]) << 8;
   const char* code = reinterpret_cast<const char*>(rec + 6);
-  float out[3];
-  if (elex_agent_decide(engine, code, len, 123456789, 1, 1, 3, 7, 0, out) != ELEX_OK) std::abort();
+  elex_decision out{};
+  if (elex_agent_decide(engine, code, len, 123456789, 1, 1, 3, 7, 0, &out) != ELEX_OK) std::abort();
   const double qid = 123456789;
   const float reward = 0.5f;
-  uint32_t res[2];
-  if (elex_agent_feedback(engine, code, len, &qid, &reward, 1, res) != ELEX_OK) std::abort();
+  elex_feedback_result res{};
+  if (elex_agent_feedback(engine, code, len, &qid, &reward, 1, &res) != ELEX_OK) std::abort();
   if (elex_agent_drop(engine, code, len) != ELEX_OK) std::abort();
   if (elex_agent_import(engine, rec, n - 4, 1, &replaced) != ELEX_OK) std::abort();
   if (elex_agent_drop(engine, code, len) != ELEX_OK) std::abort();

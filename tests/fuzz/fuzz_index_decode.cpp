@@ -11,10 +11,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ix != nullptr) std::abort();
     return 0;
   }
-  double st[9];
-  if (elex_index_stats(ix, st) != ELEX_OK) std::abort();
-  const auto dim = static_cast<size_t>(st[4]);
-  if (st[1] >= 1 && dim <= 4096) {
+  elex_index_stats_t st{};
+  if (elex_index_stats(ix, &st) != ELEX_OK) std::abort();
+  const auto dim = static_cast<size_t>(st.dim);
+  if (st.live >= 1 && dim <= 4096) {
     std::vector<float> q(dim, 0.5f);
     uint32_t ids[2];
     float dist[2];

@@ -33,17 +33,17 @@ int main(int argc, char** argv) {
   if (argc > 2) {
     elex_engine* e = nullptr;
     if (elex_engine_create(1, &e) != ELEX_OK) return 1;
-    const double cfg[10] = {0.1, 0.95, 0.1, 0.01, 0.995, 8, 8, 2, 64, 3};
-    if (elex_agents_configure(e, cfg, 10) != ELEX_OK) return 1;
-    float out[3];
+    const elex_learning_config cfg{0.1, 0.95, 0.1, 0.01, 0.995, 8, 8, 2, 64, 3};
+    if (elex_agents_configure(e, &cfg) != ELEX_OK) return 1;
+    elex_decision out{};
     for (uint32_t i = 1; i <= 12; ++i) {
       if (elex_agent_decide(e, "FAJ 121 3094", 12, i, i % 6, i % 3, i % 16, i, i > 1 ? i - 1 : 0,
-                            out) != ELEX_OK)
+                            &out) != ELEX_OK)
         return 1;
       const double qid = i;
       const float r = i % 2 ? 0.5f : -0.25f;
-      uint32_t res[2];
-      if (i % 3 && elex_agent_feedback(e, "FAJ 121 3094", 12, &qid, &r, 1, res) != ELEX_OK)
+      elex_feedback_result res{};
+      if (i % 3 && elex_agent_feedback(e, "FAJ 121 3094", 12, &qid, &r, 1, &res) != ELEX_OK)
         return 1;
     }
     uint8_t* rec = nullptr;

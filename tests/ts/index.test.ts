@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
-import { ContainerKind, readContainer, writeContainer } from '../../ts/container.ts';
 import { mergeTopK, shardOf } from '../../ts/engine-index.ts';
 import { NO_HIT } from '../../ts/index-types.ts';
 import { codeOf, seeded } from './helpers.ts';
@@ -211,17 +210,4 @@ test('shardOf spreads consecutive ids evenly and is stable', () => {
   for (let i = 0; i < 30000; i++) count[shardOf(i, 3)]!++;
   for (const c of count) expect(Math.abs(c - 10000)).toBeLessThan(500);
   expect(shardOf(12345, 4)).toBe(shardOf(12345, 4));
-});
-
-test('the TS container round-trips and rejects damage like the engine does', () => {
-  const bytes = writeContainer(ContainerKind.ShardedIndex, [
-    ['SHRD', new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0])],
-    ['S000', new Uint8Array([1, 2, 3])],
-  ]);
-  const back = readContainer(bytes, ContainerKind.ShardedIndex);
-  expect(Array.from(back.get('S000')!)).toEqual([1, 2, 3]);
-  const bad = bytes.slice();
-  bad[30] = bad[30]! ^ 4;
-  expect(codeOf(() => readContainer(bad, ContainerKind.ShardedIndex))).toBe('CORRUPT_DATA');
-  expect(codeOf(() => readContainer(new Uint8Array(30), ContainerKind.ShardedIndex))).toBe('FOREIGN_DATA');
 });

@@ -5,7 +5,6 @@
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { AgentHost, recordHead, type HostSetup } from '../../ts/agent-host.ts';
 import { instantiate, type Bindings } from '../../ts/bindings.ts';
-import { crc32 } from '../../ts/container.ts';
 import { ElexError } from '../../ts/errors.ts';
 import { AGENT_SHARDS, agentShardOf, encodeState, QUERY_TYPES } from '../../ts/learn-types.ts';
 import { MemoryStore } from '../../ts/persist.ts';
@@ -34,19 +33,6 @@ function setup(over: Partial<HostSetup> = {}): HostSetup {
     ...over,
   };
 }
-
-test('crc32 (slice-by-8) agrees with the bytewise definition and the check value', () => {
-  expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
-  const b = new Uint8Array(100).map((_, i) => (i * 131 + 7) & 0xff);
-  for (let n = 0; n <= b.length; n++) {
-    let c = 0xffffffff;
-    for (let i = 0; i < n; i++) {
-      c ^= b[i]!;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    }
-    expect(crc32(b.subarray(0, n))).toBe((c ^ 0xffffffff) >>> 0);
-  }
-});
 
 test('state encoding checks its input', () => {
   expect(encodeState({})).toEqual({ type: 5, complexity: 0, bucket: 0, context: 0 });

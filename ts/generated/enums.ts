@@ -11,7 +11,7 @@ export const CONTAINER_KIND = {
   VectorSet: 1,
   /** an HNSW index (hnsw.h) */
   HnswIndex: 2,
-  /** a sharded index, written by the TypeScript layer only (ts/container.ts) */
+  /** a sharded index: a section per shard (ts/engine-index.ts) */
   ShardedIndex: 3,
   /** learned agent state (elex.h: elex_agents_snapshot) */
   AgentSnapshot: 4,

@@ -6,6 +6,14 @@
 //     until the next failing call. Nothing throws or aborts across this ABI.
 //   - Arguments are plain numbers and pointers into the module's memory.
 //     Buffers the engine returns are freed with elex_free().
+//   - Results of more than one number come back as structs (elex_*_stats,
+//     elex_kpi_eval_args...): explicit-width fields at their natural
+//     alignment, no padding. The ones marked `@ts-struct` are read by
+//     TypeScript through ts/generated/abi.ts, and engine/src/abi_layout.h
+//     (both written by scripts/gen-abi.mjs from this file) checks every
+//     size and offset with static_assert (on wasm32 for structs holding
+//     pointers). Counts and byte sizes are doubles: exact to 2^53, and
+//     read by JavaScript as numbers.
 //   - An elex_engine holds a thread pool; one engine per wasm instance is
 //     the intended use. Calls on one engine must not overlap.
 #ifndef ELEX_ELEX_H
@@ -21,7 +29,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 7
+#define ELEX_ABI_VERSION 8
 
 typedef struct elex_engine elex_engine;
 
@@ -74,6 +82,37 @@ int elex_vectors_encode(const float* data, uint32_t count, uint32_t dim, uint8_t
 int elex_vectors_decode(const uint8_t* bytes, size_t size, float** data, uint32_t* count,
                         uint32_t* dim);
 
+// -------------------------------------------------------------- container
+// The ELEX container (format.h) for formats the host assembles (a sharded
+// index, spilled agent records) and the CRC-32 of its own small headers:
+// the TypeScript side has no copy of either.
+
+/// CRC-32 (IEEE 802.3; "123456789" gives 0xCBF43926) of `size` bytes.
+uint32_t elex_crc32(const uint8_t* bytes, size_t size);
+
+/// One section of a container: its tag (four ASCII bytes, the first in the
+/// low byte) and where its payload is, in bytes.
+/// @ts-struct CONTAINER_SECTION
+typedef struct elex_container_section {
+  uint32_t tag;
+  uint32_t reserved;  ///< 0
+  double offset;  ///< into the blob (elex_container_write) or the container (elex_container_read)
+  double size;
+} elex_container_section;
+
+/// A container of `kind` (format.h ContainerKind) holding n sections in
+/// order; section i's payload is blob[sections[i].offset ..][0 ..
+/// sections[i].size). *out freed with elex_free.
+int elex_container_write(uint32_t kind, const uint8_t* blob, size_t blob_size,
+                         const elex_container_section* sections, uint32_t n, uint8_t** out,
+                         size_t* out_size);
+/// Verifies a container of `kind` (FOREIGN_DATA / UNSUPPORTED_VERSION /
+/// CORRUPT_DATA as format.h says) and locates its sections in the order
+/// written: sections[0 .. *count), at most `capacity` (INVALID_ARGUMENT if
+/// it holds more).
+int elex_container_read(const uint8_t* bytes, size_t size, uint32_t kind,
+                        elex_container_section* sections, uint32_t capacity, uint32_t* count);
+
 // ------------------------------------------------------------------ index
 // An HNSW index (hnsw.h). Calls on one index must not overlap.
 
@@ -103,9 +142,21 @@ int elex_index_search(elex_engine* engine, const elex_index* index, const float*
 
 int elex_index_remove(elex_index* index, const uint32_t* ids, uint32_t n, uint32_t* removed);
 
-/// out[0..8] = nodes, live, bytes, max_level, dim, M, ef_construction,
-/// metric, quantization.
-int elex_index_stats(const elex_index* index, double* out);
+/// What elex_index_stats reports.
+/// @ts-struct INDEX_STATS
+typedef struct elex_index_stats_t {
+  double bytes;        ///< bytes the index holds
+  uint32_t nodes;      ///< nodes, removed ones included
+  uint32_t live;       ///< nodes not removed
+  uint32_t max_level;  ///< top layer
+  uint32_t dim;        ///< dimension
+  uint32_t m;          ///< M (links per node above layer 0)
+  uint32_t ef_construction;
+  uint32_t metric;        ///< kernels.h Metric
+  uint32_t quantization;  ///< hnsw.h Quantization
+} elex_index_stats_t;
+
+int elex_index_stats(const elex_index* index, elex_index_stats_t* out);
 
 /// Writes an ELEX container of kind HnswIndex at format version 2 (int8
 /// nodes carry their own code factor); elex_index_deserialize also reads
@@ -118,10 +169,25 @@ int elex_index_deserialize(const uint8_t* bytes, size_t size, elex_index** out);
 // (agents.h). Feature codes are UTF-8 bytes (1..255). Query ids are
 // integers 1..2^53 passed as doubles.
 
+/// A learning configuration (learn.h Config). The integers (trajectory ..
+/// seed) are doubles holding whole numbers 0..2^53.
+/// @ts-struct LEARNING_CONFIG
+typedef struct elex_learning_config {
+  double alpha;
+  double gamma;
+  double epsilon;
+  double epsilon_min;
+  double epsilon_decay;
+  double trajectory;
+  double replay;
+  double replay_batch;
+  double max_states;
+  double seed;
+} elex_learning_config;
+
 /// Learning configuration for agents created from now on (existing agents
-/// keep theirs): cfg = {alpha, gamma, epsilon, epsilon_min, epsilon_decay,
-/// trajectory, replay, replay_batch, max_states, seed}.
-int elex_agents_configure(elex_engine* engine, const double* cfg, uint32_t n);
+/// keep theirs).
+int elex_agents_configure(elex_engine* engine, const elex_learning_config* cfg);
 
 /// Budget in bytes for this instance (>= 64 KiB) and the pressure from
 /// which each call ends with an eviction round (0..1; 1, the default, means
@@ -131,25 +197,80 @@ int elex_memory_configure(elex_engine* engine, double budget_bytes, double high_
 int elex_memory_set_external(elex_engine* engine, double bytes);
 /// Makes room for `bytes` more, evicting cold agents; BUDGET_EXCEEDED if impossible.
 int elex_memory_reserve(elex_engine* engine, double bytes);
-/// out[0..17] = budget, used, agent bytes, spill bytes, external bytes,
-/// live heap, heap size, pressure, evictions, evicted bytes, eviction
-/// rounds, budget failures, hot agents, spill records queued, decisions,
-/// updates, reward sum, mean epsilon.
-int elex_memory_stats(const elex_engine* engine, double* out);
+/// The memory budget and the agents in it (elex_memory_stats).
+/// @ts-struct MEMORY_STATS
+typedef struct elex_memory_stats_t {
+  double budget_bytes;     ///< the budget
+  double used_bytes;       ///< counted against it: agents, spill queue, external
+  double agent_bytes;      ///< resident agents
+  double spill_bytes;      ///< evicted records waiting for the host
+  double external_bytes;   ///< reported by the host (elex_memory_set_external)
+  double live_heap_bytes;  ///< malloc'ed bytes in use
+  double heap_bytes;       ///< the module's heap size
+  double pressure;         ///< used / budget
+  double evictions;        ///< agents evicted so far
+  double evicted_bytes;    ///< their bytes
+  double eviction_rounds;  ///< rounds run
+  double budget_failures;  ///< calls that failed with BUDGET_EXCEEDED
+  double hot_agents;       ///< resident agents
+  double spill_queued;     ///< records in the spill queue
+  double decisions;        ///< decisions of the resident agents
+  double updates;          ///< Q-updates of the resident agents
+  double reward_sum;       ///< their rewards summed
+  double epsilon_mean;     ///< their mean exploration rate
+} elex_memory_stats_t;
+
+int elex_memory_stats(const elex_engine* engine, elex_memory_stats_t* out);
+
+/// An agent's decision (elex_agent_decide).
+/// @ts-struct DECISION
+typedef struct elex_decision {
+  uint32_t action;    ///< learn.h Action
+  float confidence;   ///< in [0, 1]
+  uint32_t explored;  ///< 1: an exploring (random) pick
+} elex_decision;
 
 /// Decides for feature `code` (creating a cold agent if none is resident).
-/// out = {action, confidence, explored (0/1)}.
 int elex_agent_decide(elex_engine* engine, const char* code, uint32_t len, double query_id,
                       uint32_t type, uint32_t complexity, uint32_t bucket, uint32_t context,
-                      double follows, float* out);
-/// Rewards in [-1, 1] for earlier decisions of that agent; out = {applied, unknown}.
+                      double follows, elex_decision* out);
+
+/// What elex_agent_feedback did with the rewards.
+/// @ts-struct FEEDBACK_RESULT
+typedef struct elex_feedback_result {
+  uint32_t applied;  ///< rewards applied to a known decision
+  uint32_t unknown;  ///< rewards for query ids the agent does not know
+} elex_feedback_result;
+
+/// Rewards in [-1, 1] for earlier decisions of that agent (out may be null).
 int elex_agent_feedback(elex_engine* engine, const char* code, uint32_t len,
-                        const double* query_ids, const float* rewards, uint32_t n, uint32_t* out);
-/// Q-values (out[0..4]) and visits (out[5]) of one state of a resident agent.
+                        const double* query_ids, const float* rewards, uint32_t n,
+                        elex_feedback_result* out);
+
+/// One state of an agent (elex_agent_values).
+/// @ts-struct AGENT_Q
+typedef struct elex_agent_q {
+  float values[5];  ///< Q-value per action (learn.h Action order)
+  uint32_t visits;  ///< updates of this state
+} elex_agent_q;
+
+/// Q-values and visits of one state of a resident agent.
 int elex_agent_values(const elex_engine* engine, const char* code, uint32_t len, uint32_t type,
-                      uint32_t complexity, uint32_t bucket, uint32_t context, float* out);
-/// out[0..6] = states, bytes, decisions, updates, reward sum, epsilon, version.
-int elex_agent_info(const elex_engine* engine, const char* code, uint32_t len, double* out);
+                      uint32_t complexity, uint32_t bucket, uint32_t context, elex_agent_q* out);
+/// One resident agent's figures (elex_agent_info).
+/// @ts-struct AGENT_STATS
+typedef struct elex_agent_stats {
+  double states;
+  double bytes;
+  double decisions;
+  double updates;
+  double reward_sum;
+  double epsilon;
+  double version;  ///< bumped by every change of the agent
+} elex_agent_stats;
+
+int elex_agent_info(const elex_engine* engine, const char* code, uint32_t len,
+                    elex_agent_stats* out);
 /// The record of a resident agent (learn.cpp); *out freed with elex_free.
 int elex_agent_export(const elex_engine* engine, const char* code, uint32_t len, uint8_t** out,
                       size_t* out_size);
@@ -183,12 +304,22 @@ int elex_agents_snapshot(elex_engine* engine, uint32_t shard, uint32_t shards, c
 /// The logical shard of a feature code: fmix32(FNV-1a-32(code)) % shards
 /// (ts/learn-types.ts computes the same in TypeScript).
 uint32_t elex_shard_of(const char* code, uint32_t len, uint32_t shards);
+/// Where a verified snapshot's parts are (byte offsets into it).
+/// @ts-struct SNAPSHOT_PARTS
+typedef struct elex_snapshot_parts {
+  double meta_offset;
+  double meta_size;
+  double records_offset;
+  double records_size;
+  double records;  ///< record count
+} elex_snapshot_parts;
+
 /// Verifies a snapshot (container checksum, framing, every record's header)
-/// and locates its parts: out = {meta offset, meta size, records offset,
-/// records size, record count}. FOREIGN_DATA / UNSUPPORTED_VERSION /
+/// and locates its parts. FOREIGN_DATA / UNSUPPORTED_VERSION /
 /// CORRUPT_DATA as format.h says. With an engine, the checksum is computed
 /// on its threads (engine may be null).
-int elex_snapshot_verify(elex_engine* engine, const uint8_t* bytes, size_t size, double* out);
+int elex_snapshot_verify(elex_engine* engine, const uint8_t* bytes, size_t size,
+                         elex_snapshot_parts* out);
 /// Removes a resident agent without spilling it; NOT_FOUND if none.
 int elex_agent_drop(elex_engine* engine, const char* code, uint32_t len);
 /// The oldest evicted record, for the host to store (*out freed with
@@ -234,8 +365,16 @@ int elex_embedder_fit(elex_embedder* e, const char* blob, const uint32_t* offset
 /// out[i * dim ..] = the embedding of text i (each at most 8192 bytes).
 int elex_embed(const elex_embedder* e, const char* blob, const uint32_t* offsets, uint32_t n,
                float* out);
-/// out[0..3] = dim, documents fitted, vocabulary, bytes.
-int elex_embedder_stats(const elex_embedder* e, double* out);
+/// What elex_embedder_stats reports.
+/// @ts-struct EMBEDDER_STATS
+typedef struct elex_embedder_stats_t {
+  double dim;
+  double documents;  ///< documents fitted
+  double vocabulary;
+  double bytes;
+} elex_embedder_stats_t;
+
+int elex_embedder_stats(const elex_embedder* e, elex_embedder_stats_t* out);
 /// The tokens of a text joined by spaces (*out freed with elex_free).
 int elex_tokenize(const char* text, size_t len, char** out, size_t* out_size);
 /// The tokens of n texts (blob[offsets[i] .. offsets[i+1])): each text's
@@ -249,6 +388,7 @@ int elex_tokenize_many(const char* blob, const uint32_t* offsets, uint32_t n, ch
 typedef struct elex_lexical elex_lexical;
 
 /// The layout of one search hit (elex_lexical_search writes k of them).
+/// @ts-struct LEXICAL_HIT
 typedef struct elex_lexical_hit {
   uint32_t doc;  ///< feature number, as given to elex_lexical_add
   float score;   ///< BM25F score, > 0
@@ -262,8 +402,17 @@ int elex_lexical_add(elex_lexical* x, const char* blob, const uint32_t* offsets,
                      const uint32_t* docs, const uint32_t* fields, uint32_t n);
 /// Adds n glossary entries: texts 2i (the term) and 2i + 1 (its expansion).
 int elex_lexical_glossary(elex_lexical* x, const char* blob, const uint32_t* offsets, uint32_t n);
-/// Builds the index; out[0..3] = documents, terms, glossary entries, bytes.
-int elex_lexical_finish(elex_lexical* x, double* out);
+/// What a built lexical index holds (elex_lexical_finish).
+/// @ts-struct LEXICAL_STATS
+typedef struct elex_lexical_stats {
+  double documents;
+  double terms;
+  double glossary;  ///< glossary entries
+  double bytes;
+} elex_lexical_stats;
+
+/// Builds the index.
+int elex_lexical_finish(elex_lexical* x, elex_lexical_stats* out);
 /// The best k documents for a text: hits[0 .. *found) best first.
 int elex_lexical_search(const elex_lexical* x, const char* text, size_t len, uint32_t k,
                         elex_lexical_hit* hits, uint32_t* found);
@@ -279,6 +428,7 @@ typedef struct elex_router elex_router;
 /// glossary entry (term, meaning). Items are parameters, counters and KPIs;
 /// item numbers in results count the features first (item F + i is item i).
 /// Layout (wasm32): 12 words of 4 bytes, then 5 doubles: 88 bytes.
+/// @ts-struct ROUTER_SPEC
 typedef struct elex_router_spec {
   uint32_t dim;       ///< embedding dimension, 8..4096
   uint32_t features;  ///< F, at least 1
@@ -297,16 +447,22 @@ typedef struct elex_router_spec {
 
 /// One routed feature (64 bytes): its evidence and where its matched items
 /// are in the matches array.
+/// @ts-struct ROUTE_FEATURE
 typedef struct elex_route_feature {
   uint32_t feature;        ///< feature number
   uint32_t matched_begin;  ///< first of its matches
   uint32_t matched_count;  ///< at most 8
   uint32_t reserved;
-  double score;  ///< fused, in [0, 1]
-  double vector, exact, lexical, feedback, item;
+  double score;     ///< fused, in [0, 1]
+  double vector;    ///< evidence: vector similarity
+  double exact;     ///< exact identifier
+  double lexical;   ///< BM25F
+  double feedback;  ///< remembered ratings
+  double item;      ///< matched parameters, counters and KPIs
 } elex_route_feature;
 
 /// One matched item of a routed feature (16 bytes).
+/// @ts-struct ROUTE_MATCH
 typedef struct elex_route_match {
   uint32_t item;   ///< item number (features first)
   uint32_t exact;  ///< 1: the question names it
@@ -339,9 +495,20 @@ int elex_router_remember(elex_router* r, const uint32_t* ids, const uint32_t* fe
                          uint32_t n);
 /// Forgets remembered questions by id (unknown ids are skipped).
 int elex_router_forget(elex_router* r, const uint32_t* ids, uint32_t n);
-/// out[0..7] = features, hosted, remembered questions, bytes, and the build
-/// phases in ms: lexical, exact, vectors, items.
-int elex_router_stats(const elex_router* r, double* out);
+/// What elex_router_stats reports.
+/// @ts-struct ROUTER_STATS
+typedef struct elex_router_stats_t {
+  double features;
+  double hosted;      ///< features routed to by this router
+  double remembered;  ///< rated questions remembered
+  double bytes;
+  double lexical_ms;  ///< build phases, in ms
+  double exact_ms;
+  double vectors_ms;
+  double items_ms;
+} elex_router_stats_t;
+
+int elex_router_stats(const elex_router* r, elex_router_stats_t* out);
 
 // ---------------------------------------------------- validation, monitor
 /// Parameter changes through the validation kernel (validate.h). soa holds
@@ -359,31 +526,68 @@ int elex_validator_create(uint32_t count, const uint8_t* kinds, const float* bou
 void elex_validator_destroy(elex_validator* v);
 /// n changes as columns (at null: at_all for every change; cells null: cell
 /// 0); flags: validator.h RunFlags. reasons[n] (read first with
-/// kCallerChecked) and verdicts[n] are written; out[0..4] = ok, warn,
-/// reject, the latest time recorded (−Inf if none), bytes the validator
-/// holds. A bad time or cell id is INVALID_ARGUMENT naming the change, and
-/// records nothing.
+/// kCallerChecked) and verdicts[n] are written, and the totals. A bad time
+/// or cell id is INVALID_ARGUMENT naming the change, and records nothing.
+/// @ts-struct VALIDATOR_TOTALS
+typedef struct elex_validator_totals {
+  double ok;
+  double warn;
+  double reject;
+  double latest;  ///< the latest time recorded (-Inf if none)
+  double bytes;   ///< bytes the validator holds
+} elex_validator_totals;
+
 int elex_validator_run(elex_validator* v, const int32_t* params, const double* current,
                        const double* proposed, const double* at, double at_all,
                        const int32_t* cells, uint32_t n, uint32_t flags, uint16_t* reasons,
-                       uint8_t* verdicts, double* out);
+                       uint8_t* verdicts, elex_validator_totals* out);
 /// Every (parameter, cell) counts as last changed at `at` unless a later
 /// change is recorded (after the recorded times were lost).
 int elex_validator_floor(elex_validator* v, double at);
-/// out[0..3] = parameters, recorded (parameter, cell) pairs, bytes, floor.
-int elex_validator_stats(const elex_validator* v, double* out);
+/// What elex_validator_stats reports.
+/// @ts-struct VALIDATOR_STATS
+typedef struct elex_validator_stats_t {
+  double parameters;
+  double recorded;  ///< recorded (parameter, cell) pairs
+  double bytes;
+  double floor;  ///< elex_validator_floor's time (-Inf if none)
+} elex_validator_stats_t;
+
+int elex_validator_stats(const elex_validator* v, elex_validator_stats_t* out);
+/// One KPI evaluation (elex_kpi_eval): the compiled programs, the counters
+/// and where the results go. Every output is cell-major. May be null:
+/// thresholds / directions (no breaches), breaches, nulls, counter_stats /
+/// kpi_stats, and values with reasons together (then no per-period output
+/// is written). 88 bytes on wasm32.
+/// @ts-struct KPI_EVAL_ARGS
+typedef struct elex_kpi_eval_args {
+  const int32_t* ops;        ///< the KPI programs' ops (monitor.h)
+  const uint32_t* offsets;   ///< kpis + 1, into ops
+  const float* consts;       ///< n_consts constants the programs load
+  const float* thresholds;   ///< per KPI (NaN: none)
+  const int8_t* directions;  ///< per KPI: 1 high is bad, -1 low is bad, 0 none
+  const float* data;         ///< cells × counters × periods
+  float* values;             ///< cells × kpis × periods
+  uint8_t* reasons;          ///< cells × kpis × periods (why a value is null)
+  double* history;           ///< cells × kpis × 3, updated in place
+  uint32_t* anomalies;       ///< cells × kpis
+  float* max_z;              ///< cells × kpis
+  uint32_t* breaches;        ///< cells × kpis
+  uint32_t* nulls;           ///< cells × kpis × 2
+  float* counter_stats;      ///< cells × counters × 5 (elex_row_stats of the counters)
+  float* kpi_stats;          ///< cells × kpis × 5 (the same of the KPI values)
+  uint32_t kpis;
+  uint32_t n_consts;
+  uint32_t cells;
+  uint32_t counters;
+  uint32_t periods;
+  float z_threshold;     ///< |z| from which a value is an anomaly
+  uint32_t min_history;  ///< periods of history before z is scored
+} elex_kpi_eval_args;
+
 /// KPI programs over cells × counters × periods (monitor.h), cells spread
 /// over the engine's threads (engine may be null: one thread).
-/// thresholds / directions: per KPI (NaN / 0: none). May be null: breaches,
-/// nulls, counter_stats / kpi_stats (row_stats of counters / KPI values,
-/// cells × counters × 5 / cells × kpis × 5), and values with reasons
-/// together (then no per-period output is written).
-int elex_kpi_eval(elex_engine* engine, const int32_t* ops, const uint32_t* offsets, uint32_t kpis,
-                  const float* consts, uint32_t n_consts, const float* thresholds,
-                  const int8_t* directions, const float* data, uint32_t cells, uint32_t counters,
-                  uint32_t periods, float* values, uint8_t* reasons, double* history,
-                  uint32_t* anomalies, float* max_z, uint32_t* breaches, uint32_t* nulls,
-                  float* counter_stats, float* kpi_stats, float z_threshold, uint32_t min_history);
+int elex_kpi_eval(elex_engine* engine, const elex_kpi_eval_args* args);
 /// Per row over periods, NaN skipped: count, sum, mean, min, max (rows × 5).
 int elex_row_stats(elex_engine* engine, const float* data, uint32_t rows, uint32_t periods,
                    float* out);

@@ -39,14 +39,15 @@ inline constexpr std::uint16_t kFormatVersion = 1;
 inline constexpr std::size_t kHeaderBytes = 16;
 inline constexpr std::size_t kSectionHeaderBytes = 16;
 inline constexpr std::size_t kTrailerBytes = 4;
-inline constexpr unsigned kMaxSections = 64;
+/// A sharded index holds one section per shard (up to 256) and a header.
+inline constexpr unsigned kMaxSections = 1024;
 
 /// What a container holds (its header's kind).
 /// @ts CONTAINER_KIND names
 enum class ContainerKind : std::uint16_t {
   VectorSet = 1,      ///< dense f32 vectors (vectors.h)
   HnswIndex = 2,      ///< an HNSW index (hnsw.h)
-  ShardedIndex = 3,   ///< a sharded index, written by the TypeScript layer only (ts/container.ts)
+  ShardedIndex = 3,   ///< a sharded index: a section per shard (ts/engine-index.ts)
   AgentSnapshot = 4,  ///< learned agent state (elex.h: elex_agents_snapshot)
   RouterState = 5,    ///< a built router, to skip its build (router.h: Router::save)
 };
@@ -107,16 +108,17 @@ class Reader {
 
   /// The payload of the section tagged `t`, or nullptr (and *size = 0).
   const std::uint8_t* section(std::uint32_t t, std::size_t* size) const;
+  /// Section i (0..count()-1) in the order written: its tag, size and payload.
+  const std::uint8_t* section_at(unsigned i, std::uint32_t* tag, std::size_t* size) const;
+  /// Sections in the data opened.
+  unsigned count() const { return count_; }
   /// The format version of the data opened (1..version_of(kind)).
   std::uint16_t version() const { return version_; }
 
  private:
-  struct Section {
-    std::uint32_t tag;
-    const std::uint8_t* data;
-    std::size_t size;
-  };
-  Section sections_[kMaxSections] = {};
+  // The section headers are read again from the verified bytes on each
+  // lookup: no table (a container may hold kMaxSections sections).
+  const std::uint8_t* bytes_ = nullptr;
   unsigned count_ = 0;
   std::uint16_t version_ = 0;
 };
