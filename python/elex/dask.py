@@ -25,6 +25,7 @@ batch in the same per-cell order.
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import os
@@ -166,10 +167,26 @@ class _R:  # attribute access over the engine's dict, for kpi_table / alerts_tab
 
 def _metas(prog: KpiPrograms, counters: int):
     """Empty tables with the columns and dtypes of a chunk's; the categories of
-    cell and kpi differ from chunk to chunk, so they are "unknown" to Dask."""
-    e = _R(_empty_result(prog, counters), prog)
+    cell and kpi differ from chunk to chunk, so they are "unknown" to Dask, and
+    the tables are the same for every catalog and KPI set: made once (about
+    20 ms of pandas on the client, in every run's graph building otherwise)."""
+    table, alerts = _empty_tables()
+    return table.copy(), alerts.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _empty_tables():
+    prog = KpiPrograms(
+        names=(),
+        ops=np.zeros(0, np.int32),
+        offsets=np.zeros(1, np.uint32),
+        consts=np.zeros(0, np.float32),
+        thresholds=np.zeros(0, np.float32),
+        directions=np.zeros(0, np.int8),
+    )
+    e = _R(_empty_result(prog, 0), prog)
     clear = dd.utils.clear_known_categories
-    return clear(kpi_table([], prog.names, e)), clear(alerts_table([], prog.names, e))
+    return clear(kpi_table([], (), e)), clear(alerts_table([], (), e))
 
 
 def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads):
