@@ -562,6 +562,22 @@ if (scale) {
     p(
       `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}× (targets: on 2 workers ≥ 5× the peer, 1 → 2 workers ≥ 1.7×).`,
     );
+  const spent = (scale.clusters ?? []).filter((c) => c.elex_cpu_s_per_run);
+  if (spent.length)
+    p(
+      'Where an ELEX run spends CPU (seconds per run, all processes): the workers’ task threads (the engine and each chunk’s tables), the rest of the workers (event loop, messages), and the benchmark’s own process, which holds the client and the LocalCluster’s scheduler. Each configuration first ran once untimed (warm-up, a fresh worker’s first run); the timed runs of 1 and 2 workers took turns.',
+      table(
+        H('workers|wall s (median)|task threads|rest of the workers|client and scheduler|warm-up run s (not timed)'),
+        spent.map((c) => [
+          c.workers,
+          num(c.elex?.median_s),
+          num(c.elex_cpu_s_per_run.task_threads),
+          num(c.elex_cpu_s_per_run.workers_other),
+          num(c.elex_cpu_s_per_run.client_scheduler),
+          num(c.warmup_s?.elex),
+        ]),
+      ),
+    );
   const sl = scale.slice;
   if (sl) {
     const chromium =

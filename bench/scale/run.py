@@ -15,13 +15,17 @@ The counters are generated on the workers, chunk by chunk, before the timing
 (not timed: a user's counters are already on the data platform's workers, not
 on the client), the same number of chunks on each worker (contiguous ranges
 of cells); the timed runs read them where they are. Every cluster is up for
-the whole run and the timed runs take turns between them, so that a load
-from elsewhere on the machine falls on each configuration alike. Throughput
-is cells / wall time of a run (graph built, submitted, every chunk evaluated,
-results on the workers), median of --reps runs; peak memory is the largest
-RSS of each worker process over the runs (its share of the counters
+the whole run; ELEX, then the peer, first run once untimed on each cluster
+(a warm-up), then their timed runs take turns between the clusters, so that a
+load from elsewhere on the machine falls on each configuration alike.
+Throughput is cells / wall time of a run (graph built, submitted, every chunk
+evaluated, results on the workers), median of --reps runs; peak memory is the
+largest RSS of each worker process over the runs (its share of the counters
 included). Per run it prints the load average, each worker's busy seconds
-(task stream) and the transfers between workers. Then a 1,000-cell slice:
+(task stream), the transfers between workers, and the CPU seconds of the
+workers' task threads, of the rest of the workers (event loop,
+communications) and of this process (the client and the LocalCluster's
+scheduler). Then a 1,000-cell slice:
 the native core on one thread (SSE2) and the wasm engine (simd, one thread)
 in headless Chromium and in node, their figures compared bit for bit. Prints
 a table; writes build/bench/scale.json.
@@ -69,6 +73,7 @@ def main():
     import elex.dask as ed
     import memwatch
     import peer
+    import psutil
 
     cat = elex.load_catalog(os.path.join(ROOT, "build", "catalog", "default.json"))
     counters, pairs, levels = data.choose(cat, a.counters, a.seed)
@@ -192,30 +197,50 @@ def main():
             return s, {"chunks_computed": ntasks, "chunk_transfers": transfers, "transfer_s": transfer_s, "busy_s": sorted(busy.values(), reverse=True), "tasks": len(stream)}
 
         for r in runs:
-            r["res"] = {"elex": {"s": [], "runs": []}, "peer": {"s": [], "runs": []}}
+            r["res"] = {"elex": {"s": [], "runs": [], "warmup_s": None}, "peer": {"s": [], "runs": [], "warmup_s": None}}
             r["mem"] = {"elex": {}, "peer": {}}
-        for rep in range(max(a.reps, a.peer_reps)):
-            for what, reps in (("elex", a.reps), ("peer", a.peer_reps)):
-                if rep >= reps:
-                    continue
+        me = psutil.Process()
+        # ELEX first, then the peer. Each starts with an untimed run on every
+        # cluster (a fresh worker process pays for its first run: imports, the
+        # heap's first pages, Dask's task-duration estimates), then the timed runs
+        # take turns between the clusters (1 worker, 2, 1, 2, ...), so that a load
+        # from elsewhere on the machine falls on both alike. (Interleaved with the
+        # peer, whose runs churn 1-2 GB per worker, an ELEX run right after a peer
+        # run on the same workers was up to 30 % slower.)
+        for what, reps in (("elex", a.reps), ("peer", a.peer_reps)):
+            for r in runs:
+                load = os.getloadavg()[0]
+                s, _ = timed_rep(r, what, "warm-up")
+                r["res"][what]["warmup_s"] = s
+                print(f"  {what} {r['workers']} worker(s) warm-up (not timed): {s:.3f} s, load {load:.1f}")
+            for rep in range(reps):
                 for r in runs:
                     client = r["client"]
                     client.run(memwatch.start)
                     load = os.getloadavg()[0]
+                    c0 = me.cpu_times()
                     s, info = timed_rep(r, what, rep)
+                    c1 = me.cpu_times()
                     mem = client.run(memwatch.stop)
                     info["load_average_1min"] = load
+                    # This process: the client (graph building) and the scheduler (LocalCluster runs it here).
+                    info["client_scheduler_cpu_s"] = c1.user + c1.system - c0.user - c0.system
+                    info["worker_task_cpu_s"] = sorted((m["task_cpu_s"] for m in mem.values()), reverse=True)
+                    info["worker_other_cpu_s"] = sorted((m["cpu_s"] - m["task_cpu_s"] for m in mem.values()), reverse=True)
                     r["res"][what]["s"].append(s)
                     r["res"][what]["runs"].append(info)
                     for w, m in mem.items():
-                        acc = r["mem"][what].setdefault(w, {"peak": 0, "base": m["base"], "cpu_s": 0.0})
+                        acc = r["mem"][what].setdefault(w, {"peak": 0, "base": m["base"], "cpu_s": 0.0, "task_cpu_s": 0.0})
                         acc["peak"] = max(acc["peak"], m["peak"])
                         acc["cpu_s"] += m["cpu_s"]
+                        acc["task_cpu_s"] += m["task_cpu_s"]
                     if info["chunks_computed"] != nchunks:
                         print(f"  warning: {what} on {r['workers']} worker(s) computed {info['chunks_computed']} chunks, not {nchunks}")
                     print(
                         f"  {what} {r['workers']} worker(s) run {rep + 1}: {s:.3f} s, {a.cells / s:,.0f} cells/s, load {load:.1f}, "
-                        f"busy s per worker {', '.join(f'{b:.2f}' for b in info['busy_s'])}, transfers {info['chunk_transfers']} ({info['transfer_s']:.2f} s)"
+                        f"busy s per worker {', '.join(f'{b:.2f}' for b in info['busy_s'])}, transfers {info['chunk_transfers']} ({info['transfer_s']:.2f} s), "
+                        f"CPU s: task threads {', '.join(f'{b:.2f}' for b in info['worker_task_cpu_s'])}, "
+                        f"rest of the workers {', '.join(f'{b:.2f}' for b in info['worker_other_cpu_s'])}, client and scheduler {info['client_scheduler_cpu_s']:.2f}"
                     )
         for r in runs:
             W = r["workers"]
@@ -235,6 +260,15 @@ def main():
                     "elex": sum(m["cpu_s"] for m in emem.values()) / a.reps,
                     "peer": sum(m["cpu_s"] for m in pmem.values()) / a.peer_reps,
                 },
+                # Where ELEX's CPU goes in a run: the workers' task threads (the
+                # engine and the chunk's tables), the rest of the workers (event
+                # loop, communications), the client and scheduler (this process).
+                "elex_cpu_s_per_run": {
+                    "task_threads": sum(m["task_cpu_s"] for m in emem.values()) / a.reps,
+                    "workers_other": sum(m["cpu_s"] - m["task_cpu_s"] for m in emem.values()) / a.reps,
+                    "client_scheduler": statistics.median(x["client_scheduler_cpu_s"] for x in r["res"]["elex"]["runs"]),
+                },
+                "warmup_s": {"elex": r["res"]["elex"]["warmup_s"], "peer": r["res"]["peer"]["warmup_s"]},
                 "peak_rss_mb": {
                     "elex": {w: round(m["peak"] / 2**20) for w, m in emem.items()},
                     "peer": {w: round(m["peak"] / 2**20) for w, m in pmem.items()},
