@@ -539,6 +539,9 @@ if (scale) {
     `${whole(sh.cells)} cells × ${sh.counters} counters × ${sh.periods} periods (${sh.gb} GB of float32, ${sh.kpis} KPIs, chunks of ${whole(sh.chunk)} cells), seed ${scale.seed}; load average before ${Number(scale.load_average_1min_before).toFixed(1)}.` +
       (placed.length
         ? ` The counters are generated on the workers before the timing (not timed: the data is already on the workers, as on a data platform), the same number of chunks on each (chunks per worker, ${placed.join('; ')}); ELEX and the peer read the same chunks on the same clusters.`
+        : '') +
+      ((scale.clusters ?? []).some((c) => c.worker_sessions)
+        ? ' Each worker process ran in a session of its own (`--worker-sessions`: its own autogroup in Linux’s scheduler, so that under a load from other sessions 2 workers get twice the share of 1).'
         : ''),
     table(
       H(

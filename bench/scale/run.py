@@ -46,6 +46,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
+def _autogroup():
+    try:
+        with open("/proc/self/autogroup") as f:
+            return f.read().split()[0]
+    except OSError:
+        return None
+
+
+def _own_session():
+    os.setsid()
+    return _autogroup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cells", type=int, default=20_000)
@@ -56,6 +69,11 @@ def main():
     ap.add_argument("--peer-reps", type=int, default=3)
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument(
+        "--worker-sessions",
+        action="store_true",
+        help="start a session (setsid) in each worker process, so that each has its own autogroup (see below)",
+    )
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "scale.json"))
     a = ap.parse_args()
 
@@ -145,6 +163,14 @@ def main():
             client = Client(cluster)
             client.get_task_stream()  # the scheduler records the task stream from the first call on
             runs.append({"workers": W, "cluster": cluster, "client": client})
+            # Linux with sched_autogroup_enabled=1 (this machine) shares the CPU
+            # fairly between sessions first, then between the threads of a
+            # session: every process this bench starts is in one session, so
+            # while other sessions keep the cores busy, 2 workers get no more
+            # CPU than 1. With --worker-sessions each worker has its own, as a
+            # worker on a host of its own would not share one.
+            groups = client.run(_own_session) if a.worker_sessions else client.run(_autogroup)
+            runs[-1]["autogroups"] = sorted(set(str(g) for g in groups.values()))
             # The counters are generated on the workers (seeded), before the timing,
             # in a data platform's layout: contiguous ranges of cells, the same
             # number of chunks on every worker (chunk i on worker i·W/n), where
@@ -252,6 +278,9 @@ def main():
                 "generate_s": r["gen_s"],
                 "generated_on": "workers",
                 "chunks_per_worker": r["chunks_per_worker"],
+                "worker_sessions": a.worker_sessions,
+                "autogroups": r["autogroups"],
+                "bench_autogroup": _autogroup(),
                 "elex": {"s": et, "median_s": statistics.median(et), "cells_per_s": a.cells / statistics.median(et), "runs": r["res"]["elex"]["runs"]},
                 "peer": {"s": pt, "median_s": statistics.median(pt), "cells_per_s": a.cells / statistics.median(pt), "runs": r["res"]["peer"]["runs"]},
                 # Worker CPU seconds per run (all workers, user + system): what
