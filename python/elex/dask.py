@@ -87,10 +87,10 @@ WORKER_ENVIRON = {
 #: - No work stealing. A chunk's task reads 77 MB of counters (1,000 cells) in
 #:   about 20 ms: stealing it moves the 77 MB to another worker, which costs
 #:   more than the task. With one worker slowed by other work on its host, the
-#:   scheduler stole chunks and a run took 3–5× longer; the balancing loop also
-#:   cost the scheduler about 0.1 s of CPU per run on 2 workers, on the cores
-#:   the workers need. The chunks are spread evenly when they are made, and
-#:   each task runs where its chunk is.
+#:   scheduler stole chunks and a run took about 3× longer (here, under
+#:   load); its balancing loop also takes scheduler CPU, on the cores the
+#:   workers need. The chunks are spread evenly when they are made, and each
+#:   task runs where its chunk is.
 #: - No statistical profiler on the workers: it samples every thread's stack
 #:   100 times a second, taking the GIL from the worker's event loop and its
 #:   task thread (the dashboard's Profile page stays empty).
