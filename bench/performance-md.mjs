@@ -546,6 +546,9 @@ if (scale) {
     `${whole(sh.cells)} cells × ${sh.counters} counters × ${sh.periods} periods (${sh.gb} GB of float32, ${sh.kpis} KPIs, chunks of ${whole(sh.chunk)} cells), seed ${scale.seed}; load average before ${Number(scale.load_average_1min_before).toFixed(1)}.` +
       (placed.length
         ? ` The counters are generated on the workers before the timing (not timed: the data is already on the workers, as on a data platform), the same number of chunks on each (chunks per worker, ${placed.join('; ')}); ELEX and the peer read the same chunks on the same clusters.`
+        : '') +
+      ((scale.clusters ?? []).some((c) => c.worker_sessions)
+        ? ' Each worker process ran in a session of its own (`--worker-sessions`: its own autogroup in Linux’s scheduler, so that under a load from other sessions 2 workers get twice the share of 1).'
         : ''),
     table(
       H(
@@ -568,6 +571,22 @@ if (scale) {
   if (one && two)
     p(
       `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}× (targets: on 2 workers ≥ 5× the peer, 1 → 2 workers ≥ 1.7×).`,
+    );
+  const spent = (scale.clusters ?? []).filter((c) => c.elex_cpu_s_per_run);
+  if (spent.length)
+    p(
+      'Where an ELEX run spends CPU (seconds per run, all processes): the workers’ task threads (the engine and each chunk’s tables), the rest of the workers (event loop, messages), and the benchmark’s own process, which holds the client and the LocalCluster’s scheduler. Each configuration first ran once untimed (warm-up, a fresh worker’s first run); the timed runs of 1 and 2 workers took turns.',
+      table(
+        H('workers|wall s (median)|task threads|rest of the workers|client and scheduler|warm-up run s (not timed)'),
+        spent.map((c) => [
+          c.workers,
+          num(c.elex?.median_s),
+          num(c.elex_cpu_s_per_run.task_threads),
+          num(c.elex_cpu_s_per_run.workers_other),
+          num(c.elex_cpu_s_per_run.client_scheduler),
+          num(c.warmup_s?.elex),
+        ]),
+      ),
     );
   const sl = scale.slice;
   if (sl) {

@@ -15,13 +15,17 @@ The counters are generated on the workers, chunk by chunk, before the timing
 (not timed: a user's counters are already on the data platform's workers, not
 on the client), the same number of chunks on each worker (contiguous ranges
 of cells); the timed runs read them where they are. Every cluster is up for
-the whole run and the timed runs take turns between them, so that a load
-from elsewhere on the machine falls on each configuration alike. Throughput
-is cells / wall time of a run (graph built, submitted, every chunk evaluated,
-results on the workers), median of --reps runs; peak memory is the largest
-RSS of each worker process over the runs (its share of the counters
+the whole run; ELEX, then the peer, first run once untimed on each cluster
+(a warm-up), then their timed runs take turns between the clusters, so that a
+load from elsewhere on the machine falls on each configuration alike.
+Throughput is cells / wall time of a run (graph built, submitted, every chunk
+evaluated, results on the workers), median of --reps runs; peak memory is the
+largest RSS of each worker process over the runs (its share of the counters
 included). Per run it prints the load average, each worker's busy seconds
-(task stream) and the transfers between workers. Then a 1,000-cell slice:
+(task stream), the transfers between workers, and the CPU seconds of the
+workers' task threads, of the rest of the workers (event loop,
+communications) and of this process (the client and the LocalCluster's
+scheduler). Then a 1,000-cell slice:
 the native core on one thread (SSE2) and the wasm engine (simd, one thread)
 in headless Chromium and in node, their figures compared bit for bit. Prints
 a table; writes build/bench/scale.json.
@@ -42,6 +46,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
+def _autogroup():
+    try:
+        with open("/proc/self/autogroup") as f:
+            return f.read().split()[0]
+    except OSError:
+        return None
+
+
+def _own_session():
+    os.setsid()
+    return _autogroup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cells", type=int, default=20_000)
@@ -52,6 +69,11 @@ def main():
     ap.add_argument("--peer-reps", type=int, default=3)
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument(
+        "--worker-sessions",
+        action="store_true",
+        help="start a session (setsid) in each worker process, so that each has its own autogroup (see below)",
+    )
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "scale.json"))
     a = ap.parse_args()
 
@@ -69,6 +91,7 @@ def main():
     import elex.dask as ed
     import memwatch
     import peer
+    import psutil
 
     cat = elex.load_catalog(os.path.join(ROOT, "build", "catalog", "default.json"))
     counters, pairs, levels = data.choose(cat, a.counters, a.seed)
@@ -140,6 +163,14 @@ def main():
             client = Client(cluster)
             client.get_task_stream()  # the scheduler records the task stream from the first call on
             runs.append({"workers": W, "cluster": cluster, "client": client})
+            # Linux with sched_autogroup_enabled=1 (this machine) shares the CPU
+            # fairly between sessions first, then between the threads of a
+            # session: every process this bench starts is in one session, so
+            # while other sessions keep the cores busy, 2 workers get no more
+            # CPU than 1. With --worker-sessions each worker has its own, as a
+            # worker on a host of its own would not share one.
+            groups = client.run(_own_session) if a.worker_sessions else client.run(_autogroup)
+            runs[-1]["autogroups"] = sorted(set(str(g) for g in groups.values()))
             # The counters are generated on the workers (seeded), before the timing,
             # in a data platform's layout: contiguous ranges of cells, the same
             # number of chunks on every worker (chunk i on worker i·W/n), where
@@ -192,30 +223,50 @@ def main():
             return s, {"chunks_computed": ntasks, "chunk_transfers": transfers, "transfer_s": transfer_s, "busy_s": sorted(busy.values(), reverse=True), "tasks": len(stream)}
 
         for r in runs:
-            r["res"] = {"elex": {"s": [], "runs": []}, "peer": {"s": [], "runs": []}}
+            r["res"] = {"elex": {"s": [], "runs": [], "warmup_s": None}, "peer": {"s": [], "runs": [], "warmup_s": None}}
             r["mem"] = {"elex": {}, "peer": {}}
-        for rep in range(max(a.reps, a.peer_reps)):
-            for what, reps in (("elex", a.reps), ("peer", a.peer_reps)):
-                if rep >= reps:
-                    continue
+        me = psutil.Process()
+        # ELEX first, then the peer. Each starts with an untimed run on every
+        # cluster (a fresh worker process pays for its first run: imports, the
+        # heap's first pages, Dask's task-duration estimates), then the timed runs
+        # take turns between the clusters (1 worker, 2, 1, 2, ...), so that a load
+        # from elsewhere on the machine falls on both alike. (Interleaved with the
+        # peer, whose runs churn 1-2 GB per worker, an ELEX run right after a peer
+        # run on the same workers was up to 30 % slower.)
+        for what, reps in (("elex", a.reps), ("peer", a.peer_reps)):
+            for r in runs:
+                load = os.getloadavg()[0]
+                s, _ = timed_rep(r, what, "warm-up")
+                r["res"][what]["warmup_s"] = s
+                print(f"  {what} {r['workers']} worker(s) warm-up (not timed): {s:.3f} s, load {load:.1f}")
+            for rep in range(reps):
                 for r in runs:
                     client = r["client"]
                     client.run(memwatch.start)
                     load = os.getloadavg()[0]
+                    c0 = me.cpu_times()
                     s, info = timed_rep(r, what, rep)
+                    c1 = me.cpu_times()
                     mem = client.run(memwatch.stop)
                     info["load_average_1min"] = load
+                    # This process: the client (graph building) and the scheduler (LocalCluster runs it here).
+                    info["client_scheduler_cpu_s"] = c1.user + c1.system - c0.user - c0.system
+                    info["worker_task_cpu_s"] = sorted((m["task_cpu_s"] for m in mem.values()), reverse=True)
+                    info["worker_other_cpu_s"] = sorted((m["cpu_s"] - m["task_cpu_s"] for m in mem.values()), reverse=True)
                     r["res"][what]["s"].append(s)
                     r["res"][what]["runs"].append(info)
                     for w, m in mem.items():
-                        acc = r["mem"][what].setdefault(w, {"peak": 0, "base": m["base"], "cpu_s": 0.0})
+                        acc = r["mem"][what].setdefault(w, {"peak": 0, "base": m["base"], "cpu_s": 0.0, "task_cpu_s": 0.0})
                         acc["peak"] = max(acc["peak"], m["peak"])
                         acc["cpu_s"] += m["cpu_s"]
+                        acc["task_cpu_s"] += m["task_cpu_s"]
                     if info["chunks_computed"] != nchunks:
                         print(f"  warning: {what} on {r['workers']} worker(s) computed {info['chunks_computed']} chunks, not {nchunks}")
                     print(
                         f"  {what} {r['workers']} worker(s) run {rep + 1}: {s:.3f} s, {a.cells / s:,.0f} cells/s, load {load:.1f}, "
-                        f"busy s per worker {', '.join(f'{b:.2f}' for b in info['busy_s'])}, transfers {info['chunk_transfers']} ({info['transfer_s']:.2f} s)"
+                        f"busy s per worker {', '.join(f'{b:.2f}' for b in info['busy_s'])}, transfers {info['chunk_transfers']} ({info['transfer_s']:.2f} s), "
+                        f"CPU s: task threads {', '.join(f'{b:.2f}' for b in info['worker_task_cpu_s'])}, "
+                        f"rest of the workers {', '.join(f'{b:.2f}' for b in info['worker_other_cpu_s'])}, client and scheduler {info['client_scheduler_cpu_s']:.2f}"
                     )
         for r in runs:
             W = r["workers"]
@@ -227,6 +278,9 @@ def main():
                 "generate_s": r["gen_s"],
                 "generated_on": "workers",
                 "chunks_per_worker": r["chunks_per_worker"],
+                "worker_sessions": a.worker_sessions,
+                "autogroups": r["autogroups"],
+                "bench_autogroup": _autogroup(),
                 "elex": {"s": et, "median_s": statistics.median(et), "cells_per_s": a.cells / statistics.median(et), "runs": r["res"]["elex"]["runs"]},
                 "peer": {"s": pt, "median_s": statistics.median(pt), "cells_per_s": a.cells / statistics.median(pt), "runs": r["res"]["peer"]["runs"]},
                 # Worker CPU seconds per run (all workers, user + system): what
@@ -235,6 +289,15 @@ def main():
                     "elex": sum(m["cpu_s"] for m in emem.values()) / a.reps,
                     "peer": sum(m["cpu_s"] for m in pmem.values()) / a.peer_reps,
                 },
+                # Where ELEX's CPU goes in a run: the workers' task threads (the
+                # engine and the chunk's tables), the rest of the workers (event
+                # loop, communications), the client and scheduler (this process).
+                "elex_cpu_s_per_run": {
+                    "task_threads": sum(m["task_cpu_s"] for m in emem.values()) / a.reps,
+                    "workers_other": sum(m["cpu_s"] - m["task_cpu_s"] for m in emem.values()) / a.reps,
+                    "client_scheduler": statistics.median(x["client_scheduler_cpu_s"] for x in r["res"]["elex"]["runs"]),
+                },
+                "warmup_s": {"elex": r["res"]["elex"]["warmup_s"], "peer": r["res"]["peer"]["warmup_s"]},
                 "peak_rss_mb": {
                     "elex": {w: round(m["peak"] / 2**20) for w, m in emem.items()},
                     "peer": {w: round(m["peak"] / 2**20) for w, m in pmem.items()},

@@ -25,6 +25,7 @@ batch in the same per-cell order.
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import os
@@ -47,6 +48,7 @@ from .catalog import Catalog
 from .errors import ElexError
 
 __all__ = [
+    "CLUSTER_CONFIG",
     "WORKER_ENVIRON",
     "local_cluster",
     "MonitorOutput",
@@ -78,13 +80,34 @@ WORKER_ENVIRON = {
 }
 
 
+#: Dask settings for a cluster that runs elex.dask (local_cluster() sets them;
+#: on a cluster of your own, put them in its Dask configuration, e.g.
+#: ~/.config/dask/distributed.yaml on the scheduler and the workers).
+#:
+#: - No work stealing. A chunk's task reads 77 MB of counters (1,000 cells) in
+#:   about 20 ms: stealing it moves the 77 MB to another worker, which costs
+#:   more than the task. With one worker slowed by other work on its host, the
+#:   scheduler stole chunks and a run took about 3× longer (here, under
+#:   load); its balancing loop also takes scheduler CPU, on the cores the
+#:   workers need. The chunks are spread evenly when they are made, and each
+#:   task runs where its chunk is.
+#: - No statistical profiler on the workers: it samples every thread's stack
+#:   100 times a second, taking the GIL from the worker's event loop and its
+#:   task thread (the dashboard's Profile page stays empty).
+CLUSTER_CONFIG = {
+    "distributed.scheduler.work-stealing": False,
+    "distributed.worker.profile.enabled": False,
+}
+
+
 def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, **kwargs):
     """A distributed.LocalCluster of worker processes started with WORKER_ENVIRON
-    (call it under ``if __name__ == "__main__":`` in a script)."""
+    and CLUSTER_CONFIG (call it under ``if __name__ == "__main__":`` in a
+    script)."""
     from distributed import LocalCluster
 
     kwargs.setdefault("dashboard_address", None)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}):
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON, **CLUSTER_CONFIG}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, **kwargs)
 
 
@@ -144,16 +167,36 @@ class _R:  # attribute access over the engine's dict, for kpi_table / alerts_tab
 
 def _metas(prog: KpiPrograms, counters: int):
     """Empty tables with the columns and dtypes of a chunk's; the categories of
-    cell and kpi differ from chunk to chunk, so they are "unknown" to Dask."""
-    e = _R(_empty_result(prog, counters), prog)
+    cell and kpi differ from chunk to chunk, so they are "unknown" to Dask, and
+    the tables are the same for every catalog and KPI set: made once (about
+    20 ms of pandas on the client, in every run's graph building otherwise)."""
+    table, alerts = _empty_tables()
+    return table.copy(), alerts.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _empty_tables():
+    prog = KpiPrograms(
+        names=(),
+        ops=np.zeros(0, np.int32),
+        offsets=np.zeros(1, np.uint32),
+        consts=np.zeros(0, np.float32),
+        thresholds=np.zeros(0, np.float32),
+        directions=np.zeros(0, np.int8),
+    )
+    e = _R(_empty_result(prog, 0), prog)
     clear = dd.utils.clear_known_categories
-    return clear(kpi_table([], prog.names, e)), clear(alerts_table([], prog.names, e))
+    return clear(kpi_table([], (), e)), clear(alerts_table([], (), e))
 
 
 def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads):
-    """One chunk on a worker: (table, alerts, new history, values, reasons)."""
+    """One chunk on a worker: (table, alerts, new history, values, reasons).
+    ``hist`` None: a first night (an empty history, made here)."""
     block = np.ascontiguousarray(block, np.float32)
-    hist = np.array(hist, np.float64, order="C", copy=True)  # never the input's buffer
+    if hist is None:
+        hist = np.zeros((block.shape[0], len(prog.names), 3), np.float64)
+    else:
+        hist = np.array(hist, np.float64, order="C", copy=True)  # never the input's buffer
     r = evaluate(prog, block, hist, z_threshold=z, min_history=min_history, per_period=per_period, threads=threads)
     rr = _R(r, prog)
     return kpi_table(cells, prog.names, rr), alerts_table(cells, prog.names, rr), hist, r["values"], r["reasons"]
@@ -202,9 +245,7 @@ def monitor(
     if len(data.chunks[1]) > 1 or len(data.chunks[2]) > 1:
         data = data.rechunk({1: -1, 2: -1})
     K, P = len(prog.names), data.shape[2]
-    if history is None:
-        history = da.zeros((len(cells), K, 3), dtype=np.float64, chunks=((data.chunks[0]), K, 3))
-    else:
+    if history is not None:
         if history.shape != (len(cells), K, 3):
             raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {K} × 3 (cells × kpis × 3)")
         history = history.rechunk((data.chunks[0], K, 3))
@@ -213,19 +254,26 @@ def monitor(
     # their partitions. (Built with dask.delayed, dd.from_delayed, da.from_delayed
     # and da.concatenate it was twice the tasks: 161 for 20 chunks, each a
     # scheduler round trip and worker bookkeeping, on the cores the chunks need.)
-    data, history = dask.optimize(data, history)
+    # A chunk's task depends on its counters and its history only, never on a
+    # key that lives elsewhere: the programs (9 KB) are in every task, and a
+    # first night's empty history is made in the task. (A shared programs key
+    # lived on one worker, and the scheduler then counted that worker among
+    # the candidates for every chunk: it moved 77 MB chunks to it to even out
+    # the queues. An empty-history collection was placed like any root task.)
+    inputs = [data] if history is None else list(dask.optimize(data, history))
+    data = inputs[0]
     table_meta, alert_meta = _metas(prog, len(counters))
-    token = tokenize(prog, data.name, history.name, cells, z_threshold, min_history, per_period, threads)
+    hist_name = None if history is None else inputs[1].name
+    token = tokenize(prog, data.name, hist_name, cells, z_threshold, min_history, per_period, threads)
     name = "elex-monitor-" + token
-    prog_key = name + "-programs"
-    layer = {prog_key: prog}
+    layer = {}
     starts = np.cumsum((0,) + data.chunks[0])
     for i, n in enumerate(data.chunks[0]):
         layer[(name, i)] = (
-            _eval_block, prog_key, cells[starts[i] : starts[i + 1]], (data.name, i, 0, 0), (history.name, i, 0, 0),
-            z_threshold, min_history, per_period, threads,
+            _eval_block, prog, cells[starts[i] : starts[i + 1]], (data.name, i, 0, 0),
+            None if hist_name is None else (hist_name, i, 0, 0), z_threshold, min_history, per_period, threads,
         )  # fmt: skip
-    graph = HighLevelGraph.from_collections(name, layer, dependencies=[data, history])
+    graph = HighLevelGraph.from_collections(name, layer, dependencies=inputs)
     nchunks = len(data.chunks[0])
 
     def output(kind, index, array):
@@ -305,7 +353,6 @@ def monitor_frame(
     prog = _programs(catalog, counters, kpis)
     table_meta, alert_meta = _metas(prog, len(counters))
     hmeta = history_frame_meta(prog.names)
-    dprog = dask.delayed(prog, pure=True)
     parts = frame.to_delayed()
     if history is not None:
         if history.npartitions != frame.npartitions:
@@ -319,9 +366,11 @@ def monitor_frame(
     else:
         hparts = [None] * len(parts)
     tables, alerts, hists = [], [], []
+    # The programs (9 KB) go into every task, as in monitor(): a shared key would
+    # live on one worker and draw partitions to it.
     for p, h in zip(parts, hparts):
         t, a, hh = dask.delayed(_frame_block, pure=True, nout=3)(
-            dprog, counters, periods, p, h, z_threshold, min_history, threads
+            prog, counters, periods, p, h, z_threshold, min_history, threads
         )
         tables.append(t)
         alerts.append(a)

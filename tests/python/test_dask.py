@@ -55,6 +55,13 @@ def test_workers_start_with_the_malloc_settings(client):
         assert e == {k: str(v) for k, v in ed.WORKER_ENVIRON.items()}
 
 
+def test_cluster_runs_without_work_stealing_or_profiler(client):
+    # Work stealing would move a chunk's counters to another worker to run it there.
+    assert client.run_on_scheduler(lambda dask_scheduler: "stealing" not in dask_scheduler.extensions)
+    profiling = client.run(lambda dask_worker: dask.config.get("distributed.worker.profile.enabled"))
+    assert list(profiling.values()) == [False, False]
+
+
 def test_monitor_array_two_nights_with_history_on_storage(client, catalog):
     counters = counters_of(catalog, 50)
     cells = [f"cell-{i}" for i in range(90)]
@@ -97,12 +104,15 @@ def test_monitor_graph_one_engine_task_per_chunk_and_per_period_arrays(client, c
     data = client.persist(da.from_array(night, chunks=(10, -1, -1)))
     out = ed.monitor(catalog, counters, data, cells, per_period=True)
     # Per chunk: the engine task and a getitem per output (table, alerts, history,
-    # values, reasons), and the programs once; beside them only the input and the
-    # empty history.
+    # values, reasons); beside them only the input (the programs are in the tasks,
+    # a first night's empty history is made in them): a chunk's task depends on
+    # its counters only, and runs where they are.
     graph = dict(dask.base.collections_to_dsk(out._collections(), optimize_graph=False))
     ours = [k for k in graph if (k if isinstance(k, str) else k[0]).startswith("elex-")]
-    assert len(ours) == 3 * (1 + 5) + 1
-    assert len(graph) == len(ours) + 3 + 3
+    assert len(ours) == 3 * (1 + 5)
+    assert len(graph) == len(ours) + 3
+    engine = [k for k in ours if k[0].startswith("elex-monitor-")]
+    assert all(set(dask.core.get_dependencies(graph, k)) == {(data.name, k[1], 0, 0)} for k in engine)
     t, a, h, v, w = out.compute()
     ref = elex.Monitor(catalog).monitor(cells, counters, night, per_period=True)
     assert np.array_equal(bits(v), bits(ref.values))
