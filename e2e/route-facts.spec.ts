@@ -177,10 +177,16 @@ test('a built router is cached in OPFS: the next engine loads it and routes the 
       const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
       const run = async () => {
         const engine = await createEngine({ catalog, workers: 2 });
-        const routers = await engine.routerReady();
+        let routers = await engine.routerReady();
         const answers = await engine.queryBatch(qs, { k: 5, budgetMs: 20_000 });
+        // The write of a built router runs after routerReady(): wait for it (at most 20 s).
+        for (let i = 0; i < 200 && !routers.every((r) => r.cached); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          routers = await engine.routerReady();
+        }
         await engine.close();
         return {
+          cached: routers.every((r) => r.cached),
           cache: routers.map((r) => r.cache),
           buildMs: Math.max(...routers.map((r) => r.buildMs)),
           routes: answers.map((a) => a.features.map((f) => `${f.code} ${f.score.toFixed(12)}`).join(', ')),
@@ -224,6 +230,7 @@ test('a built router is cached in OPFS: the next engine loads it and routes the 
   );
   expect(out.off).toEqual(['off', 'off']);
   expect(out.first.cache).toEqual(['miss', 'miss']);
+  for (const run of [out.first, out.second, out.third, out.fourth]) expect(run.cached).toBe(true);
   expect(out.second.cache).toEqual(['hit', 'hit']);
   expect(out.second.routes).toEqual(out.first.routes);
   expect(out.damaged, out.damaged.join('; ')).toHaveLength(2);

@@ -603,12 +603,6 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       if (closed) return;
       closed = true;
       try {
-        // Routers being written to the router cache are finished first (a
-        // few ms each; at most 5 s), so the next engine loads them.
-        const settled = Promise.all(
-          Array.from({ length: workers }, (_, w) => pool.call(w, (r) => r.routerCacheSettled()).catch(() => {})),
-        );
-        await Promise.race([settled, new Promise((r) => setTimeout(r, 5000))]);
         await learn.close();
       } finally {
         await pool.close();

@@ -111,6 +111,12 @@ export interface RanStats {
    * no cache.
    */
   cache: RouterCacheState;
+  /**
+   * The router is in the cache (a hit, or a built router whose write has
+   * finished). The write of a built one runs after routerReady(): an engine
+   * closed before it ends leaves the next one to build again.
+   */
+  cached: boolean;
   /** Bytes of router state (lexical index, profile index, embedder, route memory, history). */
   bytes: number;
   /** Rated questions in the route memory. */
@@ -255,8 +261,6 @@ export interface WorkerApi {
   startRouter(): Promise<void>;
   /** Router figures, or null while it is being built. */
   ranStats(): Promise<RanStats | null>;
-  /** Resolves when the router this worker built is in the router cache (or the write failed); close() waits for it. */
-  routerCacheSettled(): Promise<void>;
   /** Benchmark aid: this worker's share of `agents` agents ("FAJ 121 3000"…) with `states` states each. */
   populateAgents(agents: number, states: number): Promise<void>;
   /** Testing aid: the next snapshot write stops half-way and the worker dies (OPFS only). */

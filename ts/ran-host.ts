@@ -318,6 +318,8 @@ export class RanHost {
    * could not be used, `off` built with no cache.
    */
   cache: RouterCacheState = 'off';
+  /** The router is in the cache (loaded from it, or written after the build). */
+  cached = false;
 
   constructor(
     private readonly b: Bindings,
@@ -379,6 +381,7 @@ export class RanHost {
         loaded = null; // another engine's state, or damaged: built below
       }
       this.cache = loaded ? 'hit' : 'stale';
+      this.cached = loaded !== null;
       this.buildPhases.cache = cacheReadMs + (performance.now() - tl);
     } else if (setup.cache) {
       this.buildPhases.cache = cacheReadMs;
@@ -446,6 +449,7 @@ export class RanHost {
       buildMs: this.buildMs,
       buildPhases: { ...this.buildPhases },
       cache: this.cache,
+      cached: this.cached,
       bytes: this.bytes(),
       routeMemory: this.memory.size,
       ...this.catalog.stats,

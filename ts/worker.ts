@@ -67,9 +67,6 @@ function validator(): Promise<ValidatorHandle> {
   return validatorMade;
 }
 
-/** The write of this worker's router into the cache, when one is under way. */
-let routerKept: Promise<void> = Promise.resolve();
-
 /** The router cache (RoutingOptions.cache), or null where it cannot be kept. */
 async function openRouterCache(b: Bindings): Promise<KeyValueStore | null> {
   try {
@@ -89,6 +86,7 @@ async function keepRouter(cache: KeyValueStore, key: string, prefix: string, hos
   try {
     if (host.cache !== 'hit') {
       await cache.put(key, () => host.routerState());
+      host.cached = true;
       for (const k of await cache.keys(prefix)) if (k !== key) await cache.delete(k);
     }
   } catch {
@@ -203,8 +201,8 @@ const api: WorkerApi = {
           // Worker 0 validates: its validator is made now, not in the first call.
           if (req.index === 0) validator().catch(() => {});
           const r = await host.build();
-          // Written while the router already answers; close() waits for it.
-          if (cache) routerKept = keepRouter(cache, key, routerCachePrefix(setup), host);
+          // Written while the router already answers (RanStats.cached says when it is in).
+          if (cache) void keepRouter(cache, key, routerCachePrefix(setup), host);
           // Monitor history given back before the router was built (a replacement's).
           for (const h of pendingHistory.splice(0)) r.restoreHistory(h.key, h.cells, h.kpis, h.rows);
           r.learnRoute(pendingRoutes.splice(0)); // the route memory the page kept (known ones are skipped)
@@ -321,7 +319,6 @@ const api: WorkerApi = {
       for (const req of reqs) out.push(await r.act(req));
       return out;
     }),
-  routerCacheSettled: () => serve(() => routerKept),
   ranStats: () =>
     serve(() => {
       if (ranError) throw ranError; // the router could not be built: say why, do not wait forever

@@ -332,8 +332,13 @@ async function routeCacheBench(catalog: Catalog | null, runs = 5) {
   const one = async () => {
     const t0 = performance.now();
     const e = await createEngine({ ...(catalog ? { catalog } : {}) });
-    const routers = await e.routerReady();
+    let routers = await e.routerReady();
     const readyMs = performance.now() - t0;
+    // A built router is written after routerReady(): wait for it (at most 20 s).
+    for (let i = 0; i < 200 && !routers.every((r) => r.cached); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      routers = await e.routerReady();
+    }
     await e.close();
     return {
       cache: routers.map((r) => r.cache),
