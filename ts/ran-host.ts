@@ -346,39 +346,27 @@ export class RanHost {
       if (agentShardOf(code, AGENT_SHARDS) % setup.workers === setup.worker) this.hosted.add(code);
     for (const f of features) this.items.push({ kind: 'feature', name: f.code, features: [f.code] });
     // Parameters, counters and KPIs: router item i is this.items[features + i].
-    const itemNumber = new Map<string, number>();
-    const specItems: RouterSpec['items'][number][] = [];
-    const put = (kind: 'parameter' | 'counter' | 'kpi', map: Map<string, Parameter | Counter | Kpi>) => {
-      for (const it of map.values()) {
-        itemNumber.set(`${kind}\u0000${it.name}`, specItems.length);
-        const linked = it.features ?? [];
-        specItems.push({
-          kind,
-          name: it.name,
-          description: it.description,
-          features: linked.map((c) => number.get(c)!),
-        });
-        this.items.push({ kind, name: it.name, features: linked });
-      }
-    };
-    put('parameter', this.catalog.parameters);
-    put('counter', this.catalog.counters);
-    put('kpi', this.catalog.kpis);
-    const own = (kind: 'parameter' | 'counter' | 'kpi', names: string[] | undefined) =>
-      (names ?? []).map((n) => itemNumber.get(`${kind}\u0000${n}`)!);
+    const kinds = [
+      ['parameter', this.catalog.parameters],
+      ['counter', this.catalog.counters],
+      ['kpi', this.catalog.kpis],
+    ] as const;
+    for (const [kind, map] of kinds)
+      for (const it of map.values()) this.items.push({ kind, name: it.name, features: it.features ?? [] });
     let loaded: RouterHandle | null = null;
+    let loadedStats: ReturnType<RouterHandle['stats']> | null = null;
     const tl = performance.now();
     if (saved) {
       try {
         loaded = b.loadRouter(saved, setup.dim);
         // The state must be of this catalog: the same features and items.
-        const st = loaded.stats();
-        if (st.features !== features.length || st.hosted !== this.hosted.size) {
+        loadedStats = loaded.stats();
+        if (loadedStats.features !== features.length || loadedStats.hosted !== this.hosted.size) {
           loaded.close();
-          loaded = null;
+          loaded = loadedStats = null;
         }
       } catch {
-        loaded = null; // another engine's state, or damaged: built below
+        loaded = loadedStats = null; // another engine's state, or damaged: built below
       }
       this.cache = loaded ? 'hit' : 'stale';
       this.cached = loaded !== null;
@@ -387,28 +375,49 @@ export class RanHost {
       this.buildPhases.cache = cacheReadMs;
       this.cache = 'miss';
     }
-    this.router =
-      loaded ??
-      b.createRouter({
-        dim: setup.dim,
-        weights: { ...ROUTE_WEIGHTS, ...setup.weights },
-        features,
-        hosted: this.allCodes.map((c) => this.hosted.has(c)),
-        items: specItems,
-        featureItems: features.map((f) => [
-          ...own('parameter', f.parameters),
-          ...own('counter', f.counters),
-          ...own('kpi', f.kpis),
-        ]),
-        glossary: [
-          ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
-          ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
-        ],
-      });
-    const { phases, bytes } = this.router.stats();
+    this.router = loaded ?? b.createRouter(this.routerSpec(setup, features, number));
+    const { phases, bytes } = loadedStats ?? this.router.stats();
     Object.assign(this.buildPhases, phases);
     this.routerBytes = bytes;
     this.buildMs = performance.now() - t0;
+  }
+
+  /** The catalog flattened for createRouter() (only when the router is built, not loaded). */
+  private routerSpec(setup: RanSetup, features: Feature[], number: Map<string, number>): RouterSpec {
+    const itemNumber = new Map<string, number>();
+    const items: RouterSpec['items'][number][] = [];
+    const put = (kind: 'parameter' | 'counter' | 'kpi', map: Map<string, Parameter | Counter | Kpi>) => {
+      for (const it of map.values()) {
+        itemNumber.set(`${kind}\u0000${it.name}`, items.length);
+        items.push({
+          kind,
+          name: it.name,
+          description: it.description,
+          features: (it.features ?? []).map((c) => number.get(c)!),
+        });
+      }
+    };
+    put('parameter', this.catalog.parameters);
+    put('counter', this.catalog.counters);
+    put('kpi', this.catalog.kpis);
+    const own = (kind: 'parameter' | 'counter' | 'kpi', names: string[] | undefined) =>
+      (names ?? []).map((n) => itemNumber.get(`${kind}\u0000${n}`)!);
+    return {
+      dim: setup.dim,
+      weights: { ...ROUTE_WEIGHTS, ...setup.weights },
+      features,
+      hosted: this.allCodes.map((c) => this.hosted.has(c)),
+      items,
+      featureItems: features.map((f) => [
+        ...own('parameter', f.parameters),
+        ...own('counter', f.counters),
+        ...own('kpi', f.kpis),
+      ]),
+      glossary: [
+        ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
+        ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
+      ],
+    };
   }
 
   /**
