@@ -29,7 +29,7 @@ import {
 } from './index-types.ts';
 import { transfer } from 'comlink';
 import type { CallOptions, WorkerPool } from './pool.ts';
-import { revive, type RemoteApi } from './protocol.ts';
+import { revive, TRANSFER_MIN_BYTES, type RemoteApi } from './protocol.ts';
 
 export interface EngineSearchOptions extends SearchOptions {
   signal?: AbortSignal;
@@ -127,6 +127,20 @@ function aggregate(shards: IndexStats[]): EngineIndexStats {
     maxLevel: Math.max(...shards.map((x) => x.maxLevel)),
     shards,
   };
+}
+
+/**
+ * `a` as a call argument: never detached, and never carrying more of its
+ * buffer than it views (postMessage clones a view's whole buffer).
+ */
+function sendable<T extends Float32Array>(a: T): T {
+  if (a.byteLength >= TRANSFER_MIN_BYTES) {
+    const copy = a.slice() as T;
+    return transfer(copy, [copy.buffer]);
+  }
+  const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+  return whole && !shared ? a : (a.slice() as T);
 }
 
 /** The most shards one index may have (saved files are checked against it). */
@@ -487,8 +501,7 @@ export async function openEngineIndex(
           return retried<SearchResult & { ms: number }>(
             s,
             (r) => {
-              const q = queries.slice();
-              return r.indexSearch(part(s), transfer(q, [q.buffer]), ks, {
+              return r.indexSearch(part(s), sendable(queries), ks, {
                 ef: Math.max(ef, ks),
                 exact: exactOpt,
                 ...(rerank > 0 ? { rerank: Math.max(rerank, ks) } : {}),
