@@ -500,13 +500,12 @@ export async function openEngineIndex(
           if (lost) return Promise.reject(lost);
           return retried<SearchResult & { ms: number }>(
             s,
-            (r) => {
-              return r.indexSearch(part(s), sendable(queries), ks, {
+            (r) =>
+              r.indexSearch(part(s), sendable(queries), ks, {
                 ef: Math.max(ef, ks),
                 exact: exactOpt,
                 ...(rerank > 0 ? { rerank: Math.max(rerank, ks) } : {}),
-              });
-            },
+              }),
             call,
           );
         };
@@ -515,9 +514,12 @@ export async function openEngineIndex(
           // one shard): its answer is the result as it comes, without the
           // settle-all and the merge (which would return it unchanged).
           const s = shards[0]!.s;
-          const only = await searchShard(s, k).catch((e: unknown) => {
+          let only: SearchResult & { ms: number };
+          try {
+            only = await searchShard(s, k);
+          } catch (e) {
             throw options.signal?.aborted ? new ElexError('ABORTED', 'the search was aborted') : e;
-          });
+          }
           if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
           const shardMs = new Array<number>(S).fill(NaN);
           shardMs[s] = only.ms;
