@@ -344,7 +344,10 @@ if (fastpath) {
   p(
     `${fastpath.variant}, ${fastpath.workers} × ${fastpath.threadsPerWorker} (workers × threads) on ${fastpath.hardwareConcurrency} cores; ` +
       `medians over ${fastpath.runs?.length ?? '—'} runs of each run's p50 and p95; load average (1 / 5 / 15 min) ` +
-      `${la ? la.before.map((x) => x.toFixed(2)).join(' / ') : '—'} before the run.`,
+      `${la ? la.before.map((x) => x.toFixed(2)).join(' / ') : '—'} before the run.` +
+      (la && la.before[0] > fastpath.hardwareConcurrency
+        ? ' The machine was busy (more runnable threads than cores): every wake-up of a worker or of the page waits for a core, which a call in the page does not need, so absolute figures are not comparable with an idle run; the ratios measured in the same run are.'
+        : ''),
   );
   const two = (a, b, f = t) => `${f(a)} / ${f(b)}`;
   const ratio = (a, b) => (ok(a) && ok(b) ? `${a.toFixed(2)} / ${b.toFixed(2)}` : '—');
@@ -401,6 +404,7 @@ if (fastpath) {
             `${k} ${(fastpath.runs ?? []).map((r) => `${(k === 'query' ? num : t)(r.fast?.[k]?.p50)}/${(k === 'query' ? num : t)(r.post?.[k]?.p50)}`).join(', ')}`,
         )
         .join('; ') +
+      `; hnswlib-wasm ${(fastpath.runs ?? []).map((r) => t(r.hnswlib?.p50)).join(', ')}` +
       ' (µs; the query cycle in ms).',
     `Recall@10 of the one-query searches (200 fresh queries, brute-force truth), each side at the smallest ef of a sweep reaching ${fastpath.recallTarget}: ` +
       `ELEX ef ${ef.elex}: ${rec(R0.fast)} (fast-path engine), ${rec(R0.post)} (postMessage engine); hnswlib-wasm (M 16, efConstruction 200) ef ${ef.hnswlib}: ${rec(R0.hnswlib)}.`,

@@ -28,7 +28,7 @@ import {
 } from './index-types.ts';
 import { transfer } from 'comlink';
 import type { CallOptions, WorkerPool } from './pool.ts';
-import { revive, type RemoteApi } from './protocol.ts';
+import { revive, TRANSFER_MIN_BYTES, type RemoteApi } from './protocol.ts';
 
 export interface EngineSearchOptions extends SearchOptions {
   signal?: AbortSignal;
@@ -126,6 +126,20 @@ function aggregate(shards: IndexStats[]): EngineIndexStats {
     maxLevel: Math.max(...shards.map((x) => x.maxLevel)),
     shards,
   };
+}
+
+/**
+ * `a` as a call argument: never detached, and never carrying more of its
+ * buffer than it views (postMessage clones a view's whole buffer).
+ */
+function sendable<T extends Float32Array>(a: T): T {
+  if (a.byteLength >= TRANSFER_MIN_BYTES) {
+    const copy = a.slice() as T;
+    return transfer(copy, [copy.buffer]);
+  }
+  const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+  return whole && !shared ? a : (a.slice() as T);
 }
 
 /** The most shards one index may have (saved files are checked against it). */
@@ -485,24 +499,46 @@ export async function openEngineIndex(
             options.timeoutMs === undefined || options.timeoutMs === Infinity ? undefined : t0 + options.timeoutMs,
         };
         const shards = sizes.map((n, s) => ({ s, ks: Math.min(k, n) })).filter((x) => x.ks > 0);
-        const settled = await Promise.allSettled(
-          shards.map(({ s, ks }) => {
-            const lost = logs[s]?.lost;
-            if (lost) return Promise.reject(lost);
-            return retried<SearchResult & { ms: number }>(
-              s,
-              (r) => {
-                const q = queries.slice();
-                return r.indexSearch(part(s), transfer(q, [q.buffer]), ks, {
-                  ef: Math.max(ef, ks),
-                  exact: exactOpt,
-                  ...(rerank > 0 ? { rerank: Math.max(rerank, ks) } : {}),
-                });
-              },
-              call,
-            );
-          }),
-        );
+        const searchShard = (s: number, ks: number) => {
+          const lost = logs[s]?.lost;
+          if (lost) return Promise.reject(lost);
+          return retried<SearchResult & { ms: number }>(
+            s,
+            (r) =>
+              r.indexSearch(part(s), sendable(queries), ks, {
+                ef: Math.max(ef, ks),
+                exact: exactOpt,
+                ...(rerank > 0 ? { rerank: Math.max(rerank, ks) } : {}),
+              }),
+            call,
+          );
+        };
+        if (shards.length === 1 && shards[0]!.ks === k) {
+          // One shard holds every item (one worker, or ids that all hash to
+          // one shard): its answer is the result as it comes, without the
+          // settle-all and the merge (which would return it unchanged).
+          const s = shards[0]!.s;
+          let only: SearchResult & { ms: number };
+          try {
+            only = await searchShard(s, k);
+          } catch (e) {
+            throw options.signal?.aborted ? new ElexError('ABORTED', 'the search was aborted') : e;
+          }
+          if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
+          const shardMs = new Array<number>(S).fill(NaN);
+          shardMs[s] = only.ms;
+          return {
+            ids: only.ids,
+            distances: only.distances,
+            nq,
+            k,
+            partial: false,
+            missingShards: [],
+            shardMs,
+            elapsedMs: performance.now() - t0,
+          };
+        }
+        const settled = await Promise.allSettled(shards.map(({ s, ks }) => searchShard(s, ks)));
         if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
         const parts: SearchResult[] = [];
         const missingShards: number[] = [];

@@ -19,9 +19,11 @@
  * Waiting. The worker must keep serving Comlink, so it never blocks: after
  * each request or answer it polls for new requests for WORKER_SPIN_MS
  * (yielding to microtasks, so handlers settle meanwhile), then waits with
- * Atomics.waitAsync. The page cannot block either: it polls for answers for
- * PAGE_SPIN_MS the same way, then waits with waitAsync. Both spins are
- * bounded (two cores here: an unbounded spin starves the engine threads).
+ * Atomics.waitAsync. The page cannot block either: for a call whose method
+ * usually answers within PAGE_SPIN_MS it polls the same way until about
+ * when the answer is due, then waits with waitAsync (whose wake-up, a task
+ * on the page's event loop, costs tens of µs). Both spins are bounded (two
+ * cores here: an unbounded spin starves the engine threads).
  *
  * Order: requests are numbered and the worker starts them in that order
  * (calls beyond the free slots queue on the page, first in, first out), as
@@ -59,10 +61,14 @@ export interface FastChannelOptions {
 
 /**
  * Waiting windows (ms), chosen by measuring on 2 cores under load (see
- * docs/performance.md, "The fast call path"): the page polls briefly; the
- * worker sleeps in Atomics.wait (no core burnt) for a while after each call.
+ * docs/performance.md, "The fast call path"): the page polls for calls
+ * that usually answer within PAGE_SPIN_MS (a ping, a one-query search), not
+ * for slower ones; the worker sleeps in Atomics.wait (no core burnt) for a
+ * while after each call. A worker that polled without sleeping after an
+ * answer was tried and measured slower under load: it took the core the
+ * page needed to read that answer.
  */
-const PAGE_SPIN_MS = 0.1;
+const PAGE_SPIN_MS = 0.3;
 const WORKER_SPIN_MS = 0.5;
 /** The worker's event loop gets a task turn at least this often (ms) while calls keep coming. */
 const YIELD_MS = 2;
@@ -137,6 +143,8 @@ export class FastChannel {
   calls = 0;
   fallbacks = 0;
   private readonly scratch = new Writer();
+  /** Each slot's writer (made on first use). */
+  private readonly writers: Writer[] = [];
   /** ms each method usually takes to answer (running mean), by method number. */
   private readonly typicalMs: number[] = [];
 
@@ -164,7 +172,9 @@ export class FastChannel {
     const slot = this.freeSlot();
     try {
       if (slot >= 0) {
-        const writer = new Writer(this.mem.bytes.subarray(this.mem.data(slot), this.mem.data(slot) + this.slotBytes));
+        const writer = (this.writers[slot] ??= new Writer(
+          this.mem.bytes.subarray(this.mem.data(slot), this.mem.data(slot) + this.slotBytes),
+        )).reset();
         writer.value(args);
         return this.post(slot, id, writer.pos);
       }
@@ -262,19 +272,24 @@ export class FastChannel {
   }
 
   /**
-   * How long to poll before waiting: long enough for the quickest call in
-   * flight to answer, if its method usually answers within the page's
-   * spin window; otherwise 0 (a poll that cannot catch the answer only
-   * takes a core the worker needs).
+   * How long to poll before waiting: until the quickest call in flight
+   * usually answers (half as long again), at most pageSpinMs after it was
+   * sent, when its method usually answers within pageSpinMs; otherwise 0
+   * (a poll that cannot catch the answer only takes a core the worker
+   * needs). The cap is on the method's usual time, not on the window: a
+   * wait makes a call's time longer by the wake-up (tens of µs), and a
+   * rule on the window would then never poll again for calls near it.
    */
   private spinWindow(): number {
     let best = Infinity;
+    const now = performance.now();
     for (const p of this.pending) {
       if (!p) continue;
       const typical = this.typicalMs[p.method] ?? 0;
-      best = Math.min(best, p.sentAt + typical * 1.5 + 0.02 - performance.now());
+      if (typical > this.pageSpinMs) continue;
+      best = Math.min(best, p.sentAt + Math.min(this.pageSpinMs, typical * 1.5 + 0.02) - now);
     }
-    return best > this.pageSpinMs ? 0 : Math.max(0, best);
+    return best === Infinity ? 0 : Math.max(0, best);
   }
 
   /** Frees a slot and gives it to the first call in line. */
@@ -347,6 +362,8 @@ export function serveFastChannel(
   const { words, bytes, head, data } = layout(sab, slotBytes);
   const slots = (sab.byteLength - HEADER_BYTES) / (SLOT_HEAD + slotBytes);
   let busyUntil = 0;
+  /** Each slot's writer (made on first use). */
+  const writers: Writer[] = [];
   /** Handlers started and not settled. */
   let running = 0;
 
@@ -354,7 +371,7 @@ export function serveFastChannel(
     const h = head(slot);
     if (Atomics.load(words, h + SEQ) !== seq) return; // never: a slot is reused only once answered
     try {
-      const writer = new Writer(bytes.subarray(data(slot), data(slot) + slotBytes));
+      const writer = (writers[slot] ??= new Writer(bytes.subarray(data(slot), data(slot) + slotBytes))).reset();
       writer.value(value);
       words[h + LENGTH] = writer.pos;
       Atomics.store(words, h + STATE, ok ? OK : ERROR);

@@ -14,7 +14,9 @@
  *   int32: 4 bytes; float64: 8 bytes
  *   string: u32 byte length + UTF-8
  *   array: u32 length + values; object: u32 count + (string key, value)…
- *   typed array: u8 kind + u32 byte length + bytes; ArrayBuffer: u32 length + bytes
+ *   typed array: u8 kind + u32 byte length + 0-7 zero bytes (the bytes start
+ *     at a multiple of 8 from the start of the encoding) + bytes;
+ *   ArrayBuffer: u32 length + bytes
  * Typed arrays and buffers decode as fresh copies (never views of the
  * channel's shared memory, never views of one another).
  */
@@ -173,7 +175,15 @@ export class Writer {
       this.tag(TYPED);
       this.room(1);
       this.u8[this.pos++] = kind;
-      return this.raw(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      this.u32(v.byteLength);
+      // Aligned, so that the reader copies elements from a view of them.
+      const pad = -this.pos & 7;
+      this.room(pad + v.byteLength);
+      this.u8.fill(0, this.pos, this.pos + pad);
+      this.pos += pad;
+      this.u8.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), this.pos);
+      this.pos += v.byteLength;
+      return;
     }
     if (v instanceof ArrayBuffer) {
       this.tag(BUFFER);
@@ -207,13 +217,43 @@ function sameAscii(s: string, u8: Uint8Array, at: number, n: number): boolean {
   return true;
 }
 
+type TypedArray = ArrayBufferView & { set(source: ArrayBufferView): void };
+
 class Reader {
   private readonly view: DataView;
+  /** Where the encoding starts (alignment padding is counted from it). */
+  private readonly start: number;
   constructor(
     private readonly u8: Uint8Array,
     private pos: number,
   ) {
     this.view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    this.start = pos;
+  }
+
+  /**
+   * A fresh typed array of the next n bytes. Elements are copied from a
+   * view of them when they are aligned for it (they always are when the
+   * encoding starts at a multiple of 8 in its buffer, as in a channel slot):
+   * a small array then stays in the JS heap, where a fresh ArrayBuffer
+   * (the byte-wise copy) costs a separate allocation.
+   */
+  private typed(ctor: TypedCtor, n: number): ArrayBufferView {
+    const size = ctor.BYTES_PER_ELEMENT;
+    const at = this.u8.byteOffset + this.pos;
+    if (n % size !== 0) throw new Error('fast path: a typed array of a partial element');
+    if (this.pos + n > this.u8.length) throw new Error('fast path: a typed array past the end of the encoding');
+    if (at % size !== 0) return new ctor(this.copy(n));
+    const out = new (ctor as unknown as new (length: number) => TypedArray)(n / size);
+    out.set(
+      new (ctor as unknown as new (b: ArrayBufferLike, at: number, length: number) => TypedArray)(
+        this.u8.buffer,
+        at,
+        n / size,
+      ),
+    );
+    this.pos += n;
+    return out;
   }
 
   private u32(): number {
@@ -302,7 +342,9 @@ class Reader {
       case TYPED: {
         const ctor = TYPED_KINDS[this.u8[this.pos++]!];
         if (!ctor) throw new Error('fast path: unknown typed array kind');
-        return new ctor(this.copy(this.u32()));
+        const n = this.u32();
+        this.pos += (8 - (this.pos - this.start)) & 7;
+        return this.typed(ctor, n);
       }
       case BUFFER:
         return this.copy(this.u32());

@@ -77,6 +77,8 @@ interface Slot {
   replacement: boolean;
   /** Its fast channel, once open (null: Comlink only). */
   channel: FastChannel | null;
+  /** Set when `ready` resolved: initialised, its channel open, restored if a replacement. */
+  started: boolean;
 }
 
 /**
@@ -241,15 +243,21 @@ export class WorkerPool {
     const log = this.logs[index];
     const t0 = performance.now();
     try {
-      const slot = await Promise.race([this.readySlot(index), ...guards]);
+      // A worker that is up is called at once; otherwise the call waits for it (or its replacement).
+      const current = this.slots[index];
+      const slot = current?.started && current.alive ? current : await Promise.race([this.readySlot(index), ...guards]);
       // The pool may have closed, or the worker died, while this call waited.
       if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
       if (!slot.alive) throw slot.death ?? new ElexError('WORKER_CRASHED', `worker ${index} died`);
-      const work = Promise.resolve()
-        .then(() => fn(slot.remote))
-        .catch((e: unknown) => {
-          throw slot.alive ? revive(e) : (slot.death ?? revive(e));
-        });
+      let sent: Promise<T>;
+      try {
+        sent = Promise.resolve(fn(slot.remote));
+      } catch (e) {
+        sent = Promise.reject(e);
+      }
+      const work = sent.catch((e: unknown) => {
+        throw slot.alive ? revive(e) : (slot.death ?? revive(e));
+      });
       const result = await Promise.race([work, slot.dead, ...guards]);
       if (deadline !== undefined && performance.now() > deadline)
         throw new ElexError('TIMEOUT', `the answer came after its deadline (${timeoutMs} ms budget left when sent)`);
@@ -348,6 +356,7 @@ export class WorkerPool {
       dead,
       alive: true,
       channel: null,
+      started: false,
       ready: Promise.resolve(),
       kill: (error, replace) => {
         if (!slot.alive) return;
@@ -409,6 +418,7 @@ export class WorkerPool {
         const done = performance.now();
         this.restores[index] = { worker: index, ms: done - t0, restoreMs: done - tr, at: Date.now() };
       }
+      slot.started = true;
     })();
     // A worker that never started is a sticky failure; one that started and
     // died while being restored is replaced again (replace() checks `info`).

@@ -278,6 +278,15 @@ export interface WorkerApi {
 }
 
 /**
+ * Arrays from this many bytes up are moved between the page and a worker
+ * (Comlink.transfer; on the page, of a copy of the caller's); smaller ones
+ * are copied by the fast path's codec or by postMessage's clone, which
+ * costs less than the transfer's bookkeeping (a one-query search: about
+ * 10 µs less, page and worker together).
+ */
+export const TRANSFER_MIN_BYTES = 16 * 1024;
+
+/**
  * The hot calls: on a cross-origin isolated page they go through the
  * worker's SharedArrayBuffer channel (fast-channel.ts), with the same
  * methods, arguments, results and errors as through Comlink; a method's

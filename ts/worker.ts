@@ -11,7 +11,7 @@ import { IdbStore, OpfsStore, openStore, type KeyValueStore } from './persist.ts
 import { validatorTables } from './ran-ops.ts';
 import { RanHost, routerCacheKey, routerCachePrefix, type RouteMemo } from './ran-host.ts';
 import { serveFastChannel } from './fast-channel.ts';
-import { serve, type ValidateRequest, type WorkerApi } from './protocol.ts';
+import { serve, TRANSFER_MIN_BYTES, type ValidateRequest, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
 let host: AgentHost | null = null;
@@ -249,7 +249,11 @@ const api: WorkerApi = {
     serve(() => {
       const t0 = performance.now();
       const r = indexNamed(name).search(queries, k, options);
-      return Comlink.transfer({ ...r, ms: performance.now() - t0 }, [r.ids.buffer, r.distances.buffer]);
+      const reply = { ...r, ms: performance.now() - t0 };
+      // Small answers (one query's k hits) are cheaper cloned than transferred.
+      return r.ids.byteLength >= TRANSFER_MIN_BYTES
+        ? Comlink.transfer(reply, [r.ids.buffer, r.distances.buffer])
+        : reply;
     }),
   indexRemove: (name, ids) =>
     serve(() => {

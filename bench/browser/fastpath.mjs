@@ -14,7 +14,7 @@ const runsArg = process.argv.find((a) => a.startsWith('--runs='));
 const runs = runsArg ? Number(runsArg.slice(7)) : quick ? 3 : 7;
 const questions = JSON.parse(readFileSync('eval/questions.json', 'utf8')).questions.map((q) => q.q);
 const loadBefore = loadavg();
-const { browser, page, close } = await openBenchPage(4187);
+const { browser, page, close } = await openBenchPage(Number(process.env.BENCH_PORT ?? 4187));
 if (!(await page.evaluate(() => crossOriginIsolated))) throw new Error('the bench page is not cross-origin isolated');
 const r = await page.evaluate((req) => window.elexBench.fastPathBench(req), {
   runs,

@@ -12,15 +12,28 @@ export const median = (xs) => {
 
 /** Starts vite preview (the build must exist); returns { base, stop }. */
 export async function startPreview(port) {
-  const server = spawn('npx', ['vite', 'preview', '--port', String(port)], { stdio: 'ignore', detached: true });
+  const base = `http://127.0.0.1:${port}`;
+  // A server already there (another checkout's bench) would be measured instead of this build.
+  const taken = await fetch(`${base}/`).then(
+    () => true,
+    () => false,
+  );
+  if (taken) throw new Error(`port ${port} is taken; set BENCH_PORT to another port`);
+  const server = spawn('npx', ['vite', 'preview', '--strictPort', '--port', String(port)], {
+    stdio: 'ignore',
+    detached: true,
+  });
   const stop = () => {
     try {
       process.kill(-server.pid);
     } catch {}
   };
   process.on('exit', stop);
-  const base = `http://127.0.0.1:${port}`;
+  // --strictPort: a port taken (by another checkout's bench) fails here instead of benchmarking that server.
+  let exited = null;
+  server.on('exit', (code) => (exited = code));
   for (let i = 0; ; i++) {
+    if (exited !== null) throw new Error(`vite preview exited (${exited}): is port ${port} taken? set BENCH_PORT`);
     try {
       if ((await fetch(`${base}/`)).ok) break;
     } catch {}

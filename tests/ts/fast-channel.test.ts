@@ -63,6 +63,22 @@ describe('fast-codec', () => {
     expect(back.buf).not.toBe(buf);
   });
 
+  test('typed arrays decode the same from aligned and unaligned places, and never past the end', () => {
+    const value = { f: new Float32Array([1.5, -0, NaN, 3]), d: new Float64Array([Math.PI]), b: new Uint8Array([7]) };
+    const w = new Writer();
+    w.value(value);
+    const bytes = w.bytes();
+    for (const shift of [0, 1, 3, 4, 8]) {
+      // The same encoding at byte `shift` of a bigger buffer: its elements are not aligned there unless shift is.
+      const at = new Uint8Array(bytes.length + shift);
+      at.set(bytes, shift);
+      const back = decode(at.subarray(shift)) as typeof value;
+      expect(back).toStrictEqual(structuredClone(value));
+      expect(back.f.buffer).not.toBe(at.buffer);
+    }
+    expect(() => decode(bytes.subarray(0, bytes.length - 2))).toThrow(/past the end/);
+  });
+
   test('what it does not carry throws Unencodable; a fixed target too small throws TooBig', () => {
     expect(() => roundTrip(new Map())).toThrow(Unencodable);
     expect(() => roundTrip({ a: new Date() })).toThrow(Unencodable);
