@@ -69,6 +69,16 @@ export interface FastChannelOptions {
  * page needed to read that answer.
  */
 const PAGE_SPIN_MS = 0.3;
+/**
+ * After MISSES_TO_PAUSE polls in a row ran out without catching their
+ * answer (a busy machine: the worker's answer comes late and the poll only
+ * takes a core), the page stops polling for PAUSE_MIN calls, twice as many
+ * after each pause that did not help, up to PAUSE_MAX; a poll that catches
+ * its answer resets the pause.
+ */
+const MISSES_TO_PAUSE = 3;
+const PAUSE_MIN = 16;
+const PAUSE_MAX = 1024;
 const WORKER_SPIN_MS = 0.5;
 /** The worker's event loop gets a task turn at least this often (ms) while calls keep coming. */
 const YIELD_MS = 2;
@@ -147,6 +157,16 @@ export class FastChannel {
   private readonly writers: Writer[] = [];
   /** ms each method usually takes to answer (running mean), by method number. */
   private readonly typicalMs: number[] = [];
+  /** Polls in a row that ran out without catching an answer. */
+  private missedPolls = 0;
+  /** Calls up to this count are sent without polling after polls kept missing (see spinWindow); the next such pause. */
+  private pauseUntil = 0;
+  private nextPause = PAUSE_MIN;
+
+  /** Calls still to send without polling for their answer (a pause after polls kept missing). */
+  get pollPause(): number {
+    return Math.max(0, this.pauseUntil - this.calls);
+  }
 
   constructor(options: FastChannelOptions = {}) {
     this.slots = options.slots ?? 4;
@@ -279,8 +299,11 @@ export class FastChannel {
    * needs). The cap is on the method's usual time, not on the window: a
    * wait makes a call's time longer by the wake-up (tens of µs), and a
    * rule on the window would then never poll again for calls near it.
+   * Also 0 while polling is paused because polls kept missing their
+   * answers (MISSES_TO_PAUSE).
    */
   private spinWindow(): number {
+    if (this.calls <= this.pauseUntil) return 0;
     let best = Infinity;
     const now = performance.now();
     for (const p of this.pending) {
@@ -318,26 +341,38 @@ export class FastChannel {
   private async poll(): Promise<void> {
     this.polling = true;
     const words = this.mem.words;
-    let spinUntil = performance.now() + this.spinWindow();
+    let window = this.spinWindow();
+    let spinUntil = performance.now() + window;
     let waited = false;
     try {
       while (this.inflight > 0 && !this.closed) {
         const seen = Atomics.load(words, RESP_SEQ);
         if (this.collect() > 0) {
-          if (!waited) this.spinHits++;
+          if (!waited) {
+            this.spinHits++;
+            this.missedPolls = 0;
+            this.nextPause = PAUSE_MIN;
+          }
           waited = false;
-          spinUntil = performance.now() + this.spinWindow();
+          window = this.spinWindow();
+          spinUntil = performance.now() + window;
           continue;
         }
         if (performance.now() < spinUntil) {
           await null; // lets the caller's code (and other calls' sends) run
           continue;
         }
+        if (window > 0 && ++this.missedPolls >= MISSES_TO_PAUSE) {
+          this.missedPolls = 0;
+          this.pauseUntil = this.calls + this.nextPause;
+          this.nextPause = Math.min(PAUSE_MAX, this.nextPause * 2);
+        }
         const w = waitAsync(words, RESP_SEQ, seen);
         this.waits++;
         waited = true;
         if (w.async) await w.value;
-        spinUntil = performance.now() + this.spinWindow();
+        window = this.spinWindow();
+        spinUntil = performance.now() + window;
       }
     } finally {
       this.polling = false;

@@ -96,9 +96,14 @@ describe('fast-codec', () => {
 });
 
 /** A fake worker API over the channel: methods record their calls in order. */
-function fakeWorker(options: { slots?: number; slotBytes?: number } = {}) {
+function fakeWorker(options: { slots?: number; slotBytes?: number; pageSpinMs?: number } = {}) {
   const slotBytes = options.slotBytes ?? 4096;
-  const channel = new FastChannel({ slots: options.slots ?? 2, slotBytes, pageSpinMs: 0, workerSpinMs: 0 });
+  const channel = new FastChannel({
+    slots: options.slots ?? 2,
+    slotBytes,
+    pageSpinMs: options.pageSpinMs ?? 0,
+    workerSpinMs: 0,
+  });
   const order: unknown[] = [];
   const wire = (e: unknown) => Promise.reject(toWire(e));
   const api = {
@@ -187,5 +192,20 @@ describe('fast-channel', () => {
     await expect(first).rejects.toBe(dead);
     await expect(queued).rejects.toBe(dead);
     expect(channel.call('ping', [])).toBeNull();
+  });
+
+  test('polls that keep missing pause polling, for twice as many calls each time it did not help', async () => {
+    // Here the worker runs on the page's thread, so it answers only after
+    // the page stops polling and waits: every poll misses.
+    const { channel } = fakeWorker({ pageSpinMs: 50 });
+    const ping = () => channel.call('ping', [])!;
+    for (let i = 0; i < 3; i++) await ping();
+    expect(channel.pollPause).toBe(16);
+    expect(channel.spinHits).toBe(0);
+    for (let i = 0; i < 16; i++) await ping(); // sent without polling
+    expect(channel.pollPause).toBe(0);
+    for (let i = 0; i < 3; i++) await ping();
+    expect(channel.pollPause).toBe(32);
+    channel.close(new ElexError('CLOSED', 'done'));
   });
 });
