@@ -8,18 +8,6 @@
 
 namespace elex::lexical {
 
-namespace {
-
-/// Where `needle` occurs in `hay` as consecutive tokens.
-bool contains(const std::vector<std::string>& hay, const std::vector<std::string>& needle) {
-  if (needle.empty() || needle.size() > hay.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
-    if (std::equal(needle.begin(), needle.end(), hay.begin() + std::ptrdiff_t(i))) return true;
-  return false;
-}
-
-}  // namespace
-
 std::uint32_t Index::term_id(const std::string& token) {
   const auto [it, inserted] = vocab_.try_emplace(token, std::uint32_t(vocab_.size()));
   return it->second;
@@ -76,8 +64,17 @@ Status Index::add_synonym(const char* term, std::size_t term_len, const char* ex
   embed::tokenize(term, term_len, &a);
   embed::tokenize(expansion, expansion_len, &b);
   // A side that tokenises to nothing (only stop words) cannot match: skip it quietly.
-  if (!a.empty() && !b.empty() && a != b) synonyms_.emplace_back(std::move(a), std::move(b));
+  if (!a.empty() && !b.empty() && a != b) {
+    synonyms_.emplace_back(std::move(a), std::move(b));
+    index_synonym(std::uint32_t(synonyms_.size() - 1));
+  }
   return ELEX_OK;
+}
+
+void Index::index_synonym(std::uint32_t entry) {
+  const auto& [a, b] = synonyms_[entry];
+  sides_by_first_[a.front()].push_back(2 * entry);
+  sides_by_first_[b.front()].push_back(2 * entry + 1);
 }
 
 Status Index::finish() {
@@ -163,10 +160,13 @@ bool Index::load(serial::Reader& r) {
   r.raw(avg_len_, sizeof avg_len_);
   const std::size_t n = r.count(kMaxSynonyms);
   synonyms_.assign(n, {});
+  sides_by_first_.clear();
   for (auto& [a, b] : synonyms_) {
     r.strs(a);
     r.strs(b);
+    if (a.empty() || b.empty()) return false;
   }
+  for (std::uint32_t e = 0; e < synonyms_.size(); ++e) index_synonym(e);
   if (!r.ok() || idf_.size() != postings_.size() || len_.size() != std::size_t(docs_) * kFieldCount)
     return false;
   finished_ = true;
@@ -243,11 +243,26 @@ void Index::query_terms(const std::vector<std::string>& tokens,
       if (known(joined)) put(joined, kRespellWeight);
     }
   }
-  for (const auto& [a, b] : synonyms_) {
-    if (contains(tokens, a))
-      for (const std::string& t : b) put(t, kExpansionWeight);
-    if (contains(tokens, b))
-      for (const std::string& t : a) put(t, kExpansionWeight);
+  // Glossary sides found in the question (each once), applied in entry
+  // order: the term's side brings the expansion's words and the other way.
+  std::vector<std::uint32_t>& found = sides_;
+  found.clear();
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto it = sides_by_first_.find(tokens[i]);
+    if (it == sides_by_first_.end()) continue;
+    for (const std::uint32_t side : it->second) {
+      const auto& entry = synonyms_[side / 2];
+      const std::vector<std::string>& words = side % 2 ? entry.second : entry.first;
+      if (words.size() <= tokens.size() - i &&
+          std::equal(words.begin(), words.end(), tokens.begin() + std::ptrdiff_t(i)))
+        found.push_back(side);
+    }
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  for (const std::uint32_t side : found) {
+    const auto& entry = synonyms_[side / 2];
+    for (const std::string& t : side % 2 ? entry.first : entry.second) put(t, kExpansionWeight);
   }
 }
 
@@ -323,6 +338,8 @@ std::size_t Index::bytes() const {
     for (const auto& t : a) b += t.capacity() + sizeof(t);
     for (const auto& t : s) b += t.capacity() + sizeof(t);
   }
+  for (const auto& [token, sides] : sides_by_first_)
+    b += token.capacity() + sides.capacity() * 4 + sizeof(sides) + 32;
   return b;
 }
 

@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "elex/embed.h"
 
 namespace {
 
@@ -176,6 +179,64 @@ TEST(Lexical, BadInputIsACodedError) {
   EXPECT_EQ(x.add(0, 0, "late", 4), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(x.search(big.data(), big.size(), 5, &out), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(x.search("a", 1, 5, nullptr), ELEX_E_INVALID_ARGUMENT);
+}
+
+/// The glossary lookup by first word gives what a scan of every entry gives:
+/// each side found anywhere in the question (multi-word sides as consecutive
+/// words), both ways, each entry once, in entry order.
+TEST(Lexical, GlossaryMatchesAsAScanOfEveryEntry) {
+  Index x;
+  add(x, 0, elex::lexical::kName, "uplink coordinated multipoint reception");
+  const std::vector<std::pair<std::string, std::string>> glossary = {
+      {"UL", "uplink"},
+      {"CoMP", "coordinated multipoint"},
+      {"UL CoMP", "joint reception"},
+      {"coordinated", "joint"},
+      {"MU", "multi user"},
+      {"multi", "several"},
+      {"SR", "scheduling request"},
+      {"uplink", "UL"}};
+  for (const auto& [a, b] : glossary)
+    ASSERT_EQ(x.add_synonym(a.data(), a.size(), b.data(), b.size()), ELEX_OK);
+  ASSERT_EQ(x.finish(), ELEX_OK);
+  const auto tokens = [](const std::string& s) {
+    std::vector<std::string> t;
+    elex::embed::tokenize(s.data(), s.size(), &t);
+    return t;
+  };
+  const auto contains = [](const std::vector<std::string>& hay, const std::vector<std::string>& n) {
+    for (std::size_t i = 0; i + n.size() <= hay.size(); ++i)
+      if (std::equal(n.begin(), n.end(), hay.begin() + std::ptrdiff_t(i))) return true;
+    return false;
+  };
+  for (const char* q :
+       {"UL CoMP with multi user scheduling request", "coordinated multipoint uplink",
+        "ul comp ul comp", "joint reception of several users", "multi", "nothing here"}) {
+    std::vector<std::pair<std::string, float>> base, all;
+    x.query_terms(q, 0, &base);  // no words: nothing but the glossary adds terms below
+    x.query_terms(q, std::strlen(q), &all);
+    // The expected expansion words, by a scan of every entry in order.
+    std::vector<std::string> want;
+    const auto words = tokens(q);
+    for (const auto& [a, b] : glossary) {
+      const auto ta = tokens(a), tb = tokens(b);
+      if (contains(words, ta)) want.insert(want.end(), tb.begin(), tb.end());
+      if (contains(words, tb)) want.insert(want.end(), ta.begin(), ta.end());
+    }
+    for (const std::string& w : want) {
+      bool present = false;
+      for (const auto& [t, weight] : all) present = present || t == w;
+      EXPECT_TRUE(present) << q << ": " << w;
+    }
+    // Nothing else is added: every term is a question word, an expansion, or a
+    // prefix/abbreviation of a question word (none here: no vowel-less words).
+    for (const auto& [t, weight] : all) {
+      bool known = std::find(words.begin(), words.end(), t) != words.end() ||
+                   std::find(want.begin(), want.end(), t) != want.end();
+      EXPECT_TRUE(known) << q << ": unexpected term " << t;
+    }
+    EXPECT_TRUE(base.empty());
+  }
 }
 
 /// The BM25F formula by hand for one document and one term.

@@ -126,10 +126,16 @@ class Index {
   std::vector<float> len_;  // docs_ × kFieldCount tokens
   float avg_len_[kFieldCount] = {};
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> synonyms_;
+  // Glossary sides by their first token: 2 × entry + side (0: the term, 1:
+  // the expansion), in entry order; a question looks up its own tokens
+  // instead of scanning every entry.
+  std::unordered_map<std::string, std::vector<std::uint32_t>> sides_by_first_;
+  void index_synonym(std::uint32_t entry);
   std::vector<std::string> short_[26];  // known vowel-less words of 3-5 letters, by first letter
   mutable std::vector<float> acc_, score_;  // per document, reused by search
   mutable std::vector<std::uint32_t> touched_;
   mutable std::vector<std::pair<std::string, float>> terms_;
+  mutable std::vector<std::uint32_t> sides_;  // query_terms' glossary matches
 };
 
 }  // namespace elex::lexical
