@@ -3,7 +3,8 @@
 //   - the synthetic set (eval/questions.json) over the default catalog;
 //   - the hand-written set (eval/facts-questions.json: dev and held-out
 //     splits, five styles) over ../shared/data/ran-feature-facts.json, the
-//     593 real features.
+//     593 real features, with the paraphrases of named features' purpose
+//     (eval/facts-paraphrases.json, split "probe");
 // ELEX routes through the public engine in headless Chromium (createEngine
 // with the catalog, query() with k 5); the peer is MiniSearch 7.2 with its
 // default options (BM25) over one document per feature (code, name,
@@ -50,6 +51,9 @@ sets.push({ name: 'synthetic (default catalog)', catalog: defaultCatalog, pass: 
 if (existsSync(FACTS) && existsSync('eval/facts-questions.json')) {
   const facts = JSON.parse(readFileSync(FACTS, 'utf8'));
   const questions = JSON.parse(readFileSync('eval/facts-questions.json', 'utf8')).questions;
+  // Paraphrases of named features' purpose (split "probe"), held out.
+  if (existsSync('eval/facts-paraphrases.json'))
+    questions.push(...JSON.parse(readFileSync('eval/facts-paraphrases.json', 'utf8')).questions);
   sets.push({ name: 'hand-written (facts catalog)', catalog: facts, pass: facts, questions });
 } else console.log(`(no ${FACTS} or eval/facts-questions.json: the facts set is skipped)`);
 

@@ -267,6 +267,15 @@ Status Router::build(const Spec& s) {
       if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
     }
   };
+  // A hosted feature's name is an item of its own (item number f).
+  for (std::size_t f = 0; f < F; ++f) {
+    if (!s.hosted[f] || text(f, 1).empty()) continue;
+    const std::string_view t = text(f, 1);
+    embed::tokenize(t.data(), t.size(), &toks);
+    unique_ids(toks, &name);
+    name_words_[f] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
+    for (std::uint32_t x : name) postings.emplace_back(x, std::uint32_t(f));
+  }
   for (std::size_t i = 0; i < I; ++i) {
     if (!wanted[i]) continue;
     const std::uint32_t item = std::uint32_t(F + i);
@@ -374,7 +383,17 @@ void Router::exact_hits(const char* text, std::size_t n) {
         (upper = upper || is_upper(c)), acronym = acronym && (is_upper(c) || is_digit(c));
       if (acronym && upper) hit(find(acronyms_, w), 1.0, i, j);
       const std::string lw = lowered(w);
-      hit(find(ids_, lw), 0.8, i, j);
+      // A plain lower-case word written as such ("passive", "priority") is
+      // a word of the question, not evidence for an identifier that happens
+      // to be that one word (`Interface.passive`); "sleepmode" still finds
+      // `sleepMode`, and "MTU" finds `mtu`.
+      const std::vector<std::uint32_t>* named = find(ids_, lw);
+      if (named != nullptr && !named->empty() && lw == w) {
+        const std::string& name = item_names_[named->front()];
+        const std::size_t d = name.rfind('.');
+        if (std::string_view(name).substr(d == std::string::npos ? 0 : d + 1) == w) named = nullptr;
+      }
+      hit(named, 0.8, i, j);
       const std::size_t dot = lw.rfind('.');
       if (dot != std::string::npos && dot > 0) hit(find(ids_, lw.substr(dot + 1)), 0.8, i, j);
     }
@@ -621,6 +640,13 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
       double best = 0;
       for (std::uint32_t j = own_off_[x.feature]; j < own_off_[x.feature + 1]; ++j)
         best = std::max(best, std::min(1.0, item_hit_[own_[j]] / double(q)));
+      // The feature's name: how much of the name the question holds, and of
+      // the question the name holds ("MIMO branches to sleep" holds two of
+      // "MIMO Sleep Mode"'s three words).
+      if (name_words_[x.feature] > 0 && item_hit_[x.feature] > 0)
+        best = std::max(
+            best, kNameShare * std::min(1.0, item_hit_[x.feature] /
+                                                 std::sqrt(double(q) * name_words_[x.feature])));
       x.item = best;
       x.score += w * best;
     }

@@ -168,6 +168,40 @@ TEST(Router, ItemWordsScoreAndListTheItems) {
   }
 }
 
+TEST(Router, AFeaturesNameIsAnItemOfItsOwn) {
+  Catalog c;
+  Router r;
+  built(r, c.spec());
+  // "sleep mode": 2 of the question's 2 words and of the name's 3 words
+  // (MIMO Sleep Mode); its parameter mimoSleepStartTime holds only "sleep".
+  const auto out = route(r, "sleep mode");
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].feature, 0u);
+  EXPECT_NEAR(out[0].item, elex::router::kNameShare * 2.0 / std::sqrt(2.0 * 3.0), 1e-9);
+  // A feature without a name (its text is empty) has no name item.
+  c.texts[5 * 0 + 1] = "";
+  Router unnamed;
+  built(unnamed, c.spec());
+  const auto bare = route(unnamed, "sleep mode");
+  ASSERT_FALSE(bare.empty());
+  EXPECT_EQ(bare[0].feature, 0u);
+  EXPECT_NEAR(bare[0].item, 0.5, 1e-9);  // only the parameter: 1 of 2 words
+}
+
+TEST(Router, APlainWordIsNotAnIdentifierThatIsThatWord) {
+  Catalog c;
+  c.names[3] = "Pucch.drop";  // a counter of feature 2 whose attribute is a plain word
+  Router r;
+  built(r, c.spec());
+  for (const Routed& x : route(r, "why do calls drop")) EXPECT_EQ(x.exact, 0.0) << x.feature;
+  for (const std::string q : {"Pucch.drop", "is DROP high"}) {
+    const auto out = route(r, q);
+    ASSERT_FALSE(out.empty()) << q;
+    EXPECT_EQ(out[0].feature, 2u) << q;
+    EXPECT_GT(out[0].exact, 0.5) << q;
+  }
+}
+
 TEST(Router, FusionIsTheWeightedSum) {
   Catalog c;
   Spec s = c.spec();

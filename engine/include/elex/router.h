@@ -71,12 +71,15 @@ inline constexpr std::uint32_t kLexicalK = 30;
 inline constexpr std::uint32_t kRerank = 8;
 inline constexpr std::uint32_t kMatchedMax = 8;
 inline constexpr double kItemMin = 0.3;
+/// The item signal of a feature's own name: this × its words shared with
+/// the question over √(question words × name words).
+inline constexpr double kNameShare = 1.0;
 inline constexpr std::uint32_t kMemoryK = 16;
 inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 1;
+inline constexpr std::uint32_t kStateVersion = 2;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
