@@ -15,6 +15,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DOC, jsDoc, markedBlocks } from './header-blocks.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const HEADER = 'engine/include/elex/elex.h';
@@ -25,7 +26,6 @@ const MARKER = /^\s*\/\/\/\s*@ts-struct\s+([A-Z][A-Z0-9_]*)\s*$/;
 const HEAD = /^\s*typedef\s+struct\s+(\w+)\s*\{\s*$/;
 const FIELD = /^\s*(?:const\s+)?(\w+)\s*(\*?)\s*(\w+)\s*(?:\[(\d+)\])?\s*;\s*(?:\/\/\/<\s?(.*))?$/;
 const END = /^\s*\}\s*(\w+)\s*;\s*$/;
-const DOC = /^\s*\/\/\/(?!<)\s?(.*)$/;
 
 /** C type → [TS view type, bytes]. */
 const SCALARS = {
@@ -44,23 +44,18 @@ const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 
 /** The marked structs of a header: { name, cName, doc[], bytes, fields: { cName, key, type, offset, count, doc }[] }. */
 export function parseStructs(text, file = HEADER) {
-  const lines = text.split('\n');
   const out = [];
-  for (let i = 0; i < lines.length; i++) {
-    const marker = MARKER.exec(lines[i]);
-    if (!marker) continue;
-    const where = `${file}:${i + 1}`;
-    const doc = [];
-    for (let j = i - 1; j >= 0 && DOC.test(lines[j]); j--) doc.unshift(DOC.exec(lines[j])[1].trimEnd());
-    const head = HEAD.exec(lines[i + 1] ?? '');
-    if (!head) throw new Error(`${where}: @ts-struct ${marker[1]} must be followed by "typedef struct id {"`);
+  const blocks = markedBlocks(text, file, {
+    marker: MARKER,
+    head: HEAD,
+    end: END,
+    headError: (m) => `@ts-struct ${m[1]} must be followed by "typedef struct id {"`,
+  });
+  for (const { marker, head, where, doc, body, end } of blocks) {
     const fields = [];
     let offset = 0,
-      align = 1,
-      j = i + 2;
-    for (; j < lines.length && !END.test(lines[j]); j++) {
-      const line = lines[j];
-      const at = `${file}:${j + 1}`;
+      align = 1;
+    for (const { line, at } of body) {
       if (line.trim() === '' || DOC.test(line) || /^\s*\/\//.test(line)) continue;
       const m = FIELD.exec(line);
       if (!m) throw new Error(`${at}: cannot read the field "${line.trim()}" (one per line)`);
@@ -74,20 +69,12 @@ export function parseStructs(text, file = HEADER) {
       offset += size * n;
       align = Math.max(align, size);
     }
-    const end = END.exec(lines[j] ?? '');
     if (!end || end[1] !== head[1]) throw new Error(`${where}: struct ${head[1]} has no "} ${head[1]};"`);
     if (offset % align !== 0) throw new Error(`${where}: ${head[1]} would end in padding: add a reserved field`);
     if (fields.length === 0) throw new Error(`${where}: ${head[1]} has no fields`);
     out.push({ name: marker[1], cName: head[1], doc, bytes: offset, fields });
-    i = j;
   }
   return out;
-}
-
-function comment(lines, indent) {
-  const text = lines.map((l) => l.replace(/\*\//g, '*\\/'));
-  if (text.length === 1 && indent.length + text[0].length + 7 <= 120) return [`${indent}/** ${text[0]} */`];
-  return [`${indent}/**`, ...text.map((l) => (l === '' ? `${indent} *` : `${indent} * ${l}`)), `${indent} */`];
 }
 
 function emitTs(s) {
@@ -96,9 +83,9 @@ function emitTs(s) {
     ...(s.doc.length ? [''] : []),
     `From \`${s.cName}\` in ${HEADER} (${s.bytes} bytes on wasm32).`,
   ];
-  const out = [...comment(doc, ''), `export const ${s.name} = {`, `  bytes: ${s.bytes},`, '  fields: {'];
+  const out = [...jsDoc(doc, ''), `export const ${s.name} = {`, `  bytes: ${s.bytes},`, '  fields: {'];
   for (const f of s.fields) {
-    if (f.doc) out.push(...comment([f.doc], '    '));
+    if (f.doc) out.push(...jsDoc([f.doc], '    '));
     const count = f.count === 1 ? '' : `, count: ${f.count}`;
     out.push(`    ${f.key}: { offset: ${f.offset}, type: '${f.type}'${count} },`);
   }

@@ -21,6 +21,7 @@
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DOC, jsDoc, markedBlocks } from './header-blocks.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const HEADERS = 'engine/include/elex';
@@ -29,7 +30,6 @@ const WIDTH = 120; // .prettierrc printWidth: the output is written as prettier 
 
 const MARKER = /^\s*\/\/\/\s*@ts\s+([A-Z][A-Z0-9_]*)(?:\s+(names)(?:=(\w+))?)?\s*$/;
 const HEAD = /^\s*(?:typedef\s+)?enum\s+(?:class\s+)?(\w+)\s*(?::\s*[\w:]+\s*)?\{\s*$/;
-const DOC = /^\s*\/\/\/(?!<)\s?(.*)$/;
 const ITEM = /^\s*(\w+)\s*(?:=\s*([^,/]+?))?\s*,?\s*(?:\/\/\/<\s?(.*))?$/;
 const END = /^\s*\}\s*\w*\s*;\s*$/;
 
@@ -44,24 +44,19 @@ function evaluate(expr, where) {
 
 /** The marked enums of one header: { name, cName, file, doc[], items: { key, value, doc[] }[] }. */
 export function parseHeader(text, file) {
-  const lines = text.split('\n');
   const out = [];
-  for (let i = 0; i < lines.length; i++) {
-    const marker = MARKER.exec(lines[i]);
-    if (!marker) continue;
-    const where = `${file}:${i + 1}`;
+  const blocks = markedBlocks(text, file, {
+    marker: MARKER,
+    head: HEAD,
+    end: END,
+    headError: (m) => `@ts ${m[1]} must be followed by an enum head on the next line`,
+  });
+  for (const { marker, head, where, doc, body, end } of blocks) {
     const [, name, names, prefix] = marker;
-    const doc = [];
-    for (let j = i - 1; j >= 0 && DOC.test(lines[j]); j--) doc.unshift(DOC.exec(lines[j])[1].trimEnd());
-    const head = HEAD.exec(lines[i + 1] ?? '');
-    if (!head) throw new Error(`${where}: @ts ${name} must be followed by an enum head on the next line`);
     const items = [];
     let pending = [];
     let next = 0;
-    let j = i + 2;
-    for (; j < lines.length && !END.test(lines[j]); j++) {
-      const line = lines[j];
-      const at = `${file}:${j + 1}`;
+    for (const { line, at } of body) {
       if (line.trim() === '') continue;
       const d = DOC.exec(line);
       if (d) {
@@ -91,18 +86,11 @@ export function parseHeader(text, file) {
       if (items.some((it) => it.key === key)) throw new Error(`${at}: key "${key}" appears twice in ${name}`);
       items.push({ key, value, doc: rest.filter((l, k) => l !== '' || k > 0) });
     }
-    if (j === lines.length) throw new Error(`${where}: enum ${head[1]} has no end`);
+    if (!end) throw new Error(`${where}: enum ${head[1]} has no end`);
     if (items.length === 0) throw new Error(`${where}: @ts ${name} exports no enumerator`);
     out.push({ name, cName: head[1], file, doc, items });
-    i = j;
   }
   return out;
-}
-
-function comment(lines, indent) {
-  const text = lines.map((l) => l.replace(/\*\//g, '*\\/'));
-  if (text.length === 1 && indent.length + text[0].length + 7 <= WIDTH) return [`${indent}/** ${text[0]} */`];
-  return [`${indent}/**`, ...text.map((l) => (l === '' ? `${indent} *` : `${indent} * ${l}`)), `${indent} */`];
 }
 
 const quote = (s) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -110,9 +98,9 @@ const property = (s) => (/^[A-Za-z_$][\w$]*$/.test(s) ? s : quote(s));
 
 function emit(e) {
   const doc = [...e.doc, ...(e.doc.length ? [''] : []), `From \`${e.cName}\` in ${e.file}.`];
-  const out = [...comment(doc, ''), `export const ${e.name} = {`];
+  const out = [...jsDoc(doc, '', WIDTH), `export const ${e.name} = {`];
   for (const it of e.items) {
-    if (it.doc.length) out.push(...comment(it.doc, '  '));
+    if (it.doc.length) out.push(...jsDoc(it.doc, '  ', WIDTH));
     out.push(`  ${property(it.key)}: ${it.value},`);
   }
   out.push('} as const;', '');
