@@ -455,6 +455,28 @@ export class AgentHost {
     });
   }
 
+  /**
+   * decide() for several agents in one turn of the queue, in order (one
+   * question's features): the same decisions as one call each, with one
+   * spill drain at the end.
+   */
+  decideMany(
+    asks: readonly { code: string; state: AgentState }[],
+    queryId: number,
+    follows: number,
+  ): Promise<Decision[]> {
+    for (const a of asks) checkCode(a.code);
+    return this.serial(async () => {
+      const out: Decision[] = [];
+      for (const a of asks) {
+        if (this.cold.has(a.code)) await this.ensure(a.code);
+        out.push(this.b.decide(a.code, queryId, a.state, follows));
+      }
+      await this.drain();
+      return out;
+    });
+  }
+
   feedback(code: string, queryIds: Float64Array, rewards: Float32Array): Promise<{ applied: number; unknown: number }> {
     checkCode(code);
     return this.serial(async () => {

@@ -509,15 +509,22 @@ export class RanHost {
   async act(req: ActRequest, vector?: Float32Array): Promise<AgentReplyWire[]> {
     const replies: AgentReplyWire[] = [];
     let qvec: Float32Array | null = vector ?? null;
-    for (const f of req.features) {
-      if (!this.hosted.has(f.code)) continue;
-      const top = f.matched[0]?.name ?? '';
-      const state: AgentState = {
-        ...req.state,
-        confidence: Math.min(1, Math.max(0, f.score)),
-        context: hash32(`${req.type}|${top}`),
-      };
-      const d = await this.agents.decide(f.code, req.qid, state, 0);
+    const mine = req.features.filter((f) => this.hosted.has(f.code));
+    const decisions = await this.agents.decideMany(
+      mine.map((f) => ({
+        code: f.code,
+        state: {
+          ...req.state,
+          confidence: Math.min(1, Math.max(0, f.score)),
+          context: hash32(`${req.type}|${f.matched[0]?.name ?? ''}`),
+        } satisfies AgentState,
+      })),
+      req.qid,
+      0,
+    );
+    for (let i = 0; i < mine.length; i++) {
+      const f = mine[i]!,
+        d = decisions[i]!;
       const answer = this.answer(d.action, f, req, () => (qvec ??= this.router.embed(req.text)));
       replies.push({ code: f.code, action: d.action, confidence: d.confidence, explored: d.explored, answer });
       this.remember(req.queryId, req.qid, req.text, (qvec ??= this.router.embed(req.text)), f.code, d.action);
