@@ -103,14 +103,18 @@ Status Router::build(const Spec& s) {
   const auto text = [&](std::size_t f, std::size_t field) {
     return clip(s.feature_texts[5 * f + field]);
   };
-  codes_.resize(F);
-  item_names_.resize(F + I);
+  item_names_.clear();
+  {
+    std::size_t chars = 0;
+    for (std::size_t f = 0; f < F; ++f) chars += s.feature_texts[5 * f].size();
+    for (std::string_view n : s.item_names) chars += n.size();
+    item_names_.reserve(F + I, chars);
+  }
   item_kinds_.assign(F + I, kFeature);
   item_share_.assign(F + I, 1);
-  for (std::size_t f = 0; f < F; ++f)
-    item_names_[f] = codes_[f] = std::string(s.feature_texts[5 * f]);
+  for (std::size_t f = 0; f < F; ++f) item_names_.add(s.feature_texts[5 * f]);
   for (std::size_t i = 0; i < I; ++i) {
-    item_names_[F + i] = std::string(s.item_names[i]);
+    item_names_.add(s.item_names[i]);
     item_kinds_[F + i] = s.item_kinds[i];
     item_share_[F + i] = s.item_feature_offsets[i + 1] - s.item_feature_offsets[i];
   }
@@ -160,10 +164,13 @@ Status Router::build(const Spec& s) {
     if (Status st = embedder_->fit(ptrs.data(), lens.data(), F); st != ELEX_OK) return st;
   }
   profiles_.assign(H * s.dim, 0.0f);
-  for (std::size_t h = 0; h < H; ++h) {
-    const std::string& p = profiles[hosted_ids_[h]];
-    if (Status st = embedder_->embed(p.data(), p.size(), &profiles_[h * s.dim]); st != ELEX_OK)
-      return st;
+  {
+    std::vector<float> row(s.dim);
+    for (std::size_t h = 0; h < H; ++h) {
+      const std::string& p = profiles[hosted_ids_[h]];
+      if (Status st = embedder_->embed(p.data(), p.size(), row.data()); st != ELEX_OK) return st;
+      for (std::size_t d = 0; d < s.dim; ++d) profiles_[d * H + h] = row[d];
+    }
   }
   phases_.vectors = ms_since(t0);
 
@@ -209,36 +216,44 @@ Status Router::build(const Spec& s) {
 
   // Exact keys of the items that name a hosted feature.
   t0 = std::chrono::steady_clock::now();
-  const auto key = [](std::unordered_map<std::string, std::vector<std::uint32_t>>& map,
-                      std::string k, std::uint32_t id) { map[std::move(k)].push_back(id); };
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> id_keys, acronym_keys, heads;
+  const auto key = [](KeyLists& map, std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
+                      std::string_view k,
+                      std::uint32_t id) { pairs.emplace_back(map.keys.insert(k).first, id); };
+  std::string l;
   for (std::size_t it = 0; it < F + I; ++it) {
     if (item_hosted_off_[it] == item_hosted_off_[it + 1]) continue;
     const std::uint32_t id = std::uint32_t(it);
     if (it < F) {
-      key(ids_, norm_code(codes_[it]), id);
-      if (!text(it, 2).empty()) key(acronyms_, std::string(text(it, 2)), id);
-      if (!text(it, 1).empty()) phrases_.emplace_back(lowered(text(it, 1)), id);
+      key(ids_, id_keys, norm_code(item_names_[it]), id);
+      if (!text(it, 2).empty()) key(acronyms_, acronym_keys, text(it, 2), id);
+      if (!text(it, 1).empty()) (phrases_.add(lowered(text(it, 1))), phrase_item_.push_back(id));
     } else if (item_kinds_[it] == kKpi) {
-      phrases_.emplace_back(lowered(clip(item_names_[it])), id);
+      phrases_.add(lowered(clip(item_names_[it])));
+      phrase_item_.push_back(id);
     } else {
-      const std::string l = lowered(item_names_[it]);
-      key(ids_, l, id);
+      l = lowered(item_names_[it]);
+      key(ids_, id_keys, l, id);
       const std::size_t dot = l.rfind('.');
-      if (dot != std::string::npos && dot > 0) key(ids_, l.substr(dot + 1), id);
+      if (dot != std::string::npos && dot > 0)
+        key(ids_, id_keys, std::string_view(l).substr(dot + 1), id);
     }
   }
+  ids_.lists.assign(ids_.keys.size(), id_keys);
+  acronyms_.lists.assign(acronyms_.keys.size(), acronym_keys);
   // Phrases of 6+ characters by their first run of [a-z0-9] (a phrase can
   // only start where such a run starts in the text, with that whole run).
   for (std::uint32_t p = 0; p < phrases_.size(); ++p) {
-    const std::string& phrase = phrases_[p].first;
+    const std::string_view phrase = phrases_[p];
     if (phrase.size() < 6) continue;
     std::size_t j = 0;
     while (j < phrase.size() && is_alnum(phrase[j])) ++j;
     if (j == 0)
       phrase_other_.push_back(p);
     else
-      phrase_heads_[phrase.substr(0, j)].push_back(p);
+      key(phrase_heads_, heads, phrase.substr(0, j), p);
   }
+  phrase_heads_.lists.assign(phrase_heads_.keys.size(), heads);
   phases_.exact = ms_since(t0);
 
   // Item words of the hosted features' items: each item tokenised once.
@@ -257,43 +272,30 @@ Status Router::build(const Spec& s) {
   name_words_.assign(F + I, 0);
   std::vector<std::string> toks;
   std::vector<std::uint32_t> name, desc;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>>
-      postings;  // word, item (weight: high bit = ½)
+  item_word_off_.assign(F + I + 1, 0);
+  item_words_.clear();
   const auto unique_ids = [&](const std::vector<std::string>& tokens,
                               std::vector<std::uint32_t>* out) {
     out->clear();
     for (const std::string& tok : tokens) {
-      const std::uint32_t id = words_.try_emplace(tok, std::uint32_t(words_.size())).first->second;
+      const std::uint32_t id = words_.insert(tok).first;
       if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
     }
   };
   for (std::size_t i = 0; i < I; ++i) {
-    if (!wanted[i]) continue;
     const std::uint32_t item = std::uint32_t(F + i);
+    item_word_off_[item] = std::uint32_t(item_words_.size());
+    if (!wanted[i]) continue;
     unique_ids(tokens_of(std::uint32_t(i)), &name);
     const std::string_view d = clip(s.item_descriptions[i]);
     embed::tokenize(d.data(), d.size(), &toks);
     unique_ids(toks, &desc);
     name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
-    for (std::uint32_t x : name) postings.emplace_back(x, item);
+    item_words_.insert(item_words_.end(), name.begin(), name.end());
     for (std::uint32_t x : desc)
-      if (std::find(name.begin(), name.end(), x) == name.end())
-        postings.emplace_back(x, item | 0x80000000u);
+      if (std::find(name.begin(), name.end(), x) == name.end()) item_words_.push_back(x | kHalf);
   }
-  // Postings by word (a counting sort: items stay in item order).
-  word_off_.assign(words_.size() + 1, 0);
-  for (const auto& p : postings) ++word_off_[p.first + 1];
-  for (std::size_t x = 0; x < words_.size(); ++x) word_off_[x + 1] += word_off_[x];
-  word_items_.resize(postings.size());
-  word_weights_.resize(postings.size());
-  {
-    std::vector<std::uint32_t> fill(word_off_.begin(), word_off_.end() - 1);
-    for (const auto& [word, item] : postings) {
-      const std::uint32_t x = fill[word]++;
-      word_items_[x] = item & 0x7FFFFFFFu;
-      word_weights_[x] = (item & 0x80000000u) ? 0.5f : 1.0f;
-    }
-  }
+  item_word_off_[F + I] = std::uint32_t(item_words_.size());
   phases_.items = ms_since(t0);
   scratch();
   return ELEX_OK;
@@ -302,6 +304,8 @@ Status Router::build(const Spec& s) {
 void Router::scratch() {
   const std::size_t H = hosted_ids_.size();
   item_hit_.assign(item_names_.size(), 0);
+  item_seen_.assign(item_names_.size(), 0);
+  term_of_.assign(words_.size(), 0);
   vec_.assign(H, 0);
   ex_.assign(H, 0);
   lx_.assign(H, 0);
@@ -313,6 +317,7 @@ void Router::scratch() {
   touched_.reserve(H);
   hits_.assign(H, {});
   sims_.resize(H);
+  dot_acc_.resize(8 * H);
   query_.assign(embedder_ ? embedder_->dim() : 0, 0.0f);
 }
 
@@ -326,14 +331,15 @@ void Router::touch(std::uint32_t h) {
 
 void Router::exact_hits(const char* text, std::size_t n) {
   spans_.clear();
-  const auto hit = [&](const std::vector<std::uint32_t>* items, double strength, std::size_t a,
+  const auto hit = [&](const KeyLists& map, std::string_view k, double strength, std::size_t a,
                        std::size_t b) {
-    if (items != nullptr && !items->empty()) spans_.push_back({items, 0, 0, strength, a, b});
+    std::uint32_t count = 0;
+    const std::uint32_t* items = map.find(k, &count);
+    if (count > 0) spans_.push_back({items, count, 0, 0, strength, a, b});
   };
-  const auto find = [](const auto& map, const std::string& k) -> const std::vector<std::uint32_t>* {
-    const auto it = map.find(k);
-    return it == map.end() ? nullptr : &it->second;
-  };
+  std::string& low = low_;
+  low.assign(text, n);
+  for (char& c : low) c = lower(c);
   // Feature codes: 2-5 capitals, an optional space, 2-4 digits, an optional
   // space, 2-5 digits, as whole words ("FAJ 121 3094", "FAJ1213094").
   for (std::size_t i = 0; i < n; ++i) {
@@ -352,7 +358,7 @@ void Router::exact_hits(const char* text, std::size_t n) {
     }
     if (end == 0 && d1 - a >= 4 && d1 - a <= 9 && tail) end = d1;
     if (end == 0) continue;
-    hit(find(ids_, norm_code(std::string_view(text + i, end - i))), 1.0, i, end);
+    hit(ids_, norm_code(std::string_view(text + i, end - i)), 1.0, i, end);
     i = end - 1;
   }
   // Words ([A-Za-z0-9_.] runs, outer dots trimmed): acronyms as written,
@@ -368,15 +374,15 @@ void Router::exact_hits(const char* text, std::size_t n) {
     while (a < b && text[a] == '.') ++a;
     while (b > a && text[b - 1] == '.') --b;
     if (a < b) {
-      const std::string w(text + a, b - a);
+      const std::string_view w(text + a, b - a);
       bool upper = false, acronym = w.size() >= 2 && w.size() <= 10;
       for (char c : w)
         (upper = upper || is_upper(c)), acronym = acronym && (is_upper(c) || is_digit(c));
-      if (acronym && upper) hit(find(acronyms_, w), 1.0, i, j);
-      const std::string lw = lowered(w);
-      hit(find(ids_, lw), 0.8, i, j);
+      if (acronym && upper) hit(acronyms_, w, 1.0, i, j);
+      const std::string_view lw = std::string_view(low).substr(a, b - a);
+      hit(ids_, lw, 0.8, i, j);
       const std::size_t dot = lw.rfind('.');
-      if (dot != std::string::npos && dot > 0) hit(find(ids_, lw.substr(dot + 1)), 0.8, i, j);
+      if (dot != std::string::npos && dot > 0) hit(ids_, lw.substr(dot + 1), 0.8, i, j);
     }
     i = j;
   }
@@ -391,19 +397,15 @@ void Router::exact_hits(const char* text, std::size_t n) {
     bool hyphen = false;
     while (j < n && (is_word(text[j]) || (text[j] == '-' && j + 1 < n && is_word(text[j + 1]))))
       if (text[j++] == '-') hyphen = true;
-    if (hyphen && j - i <= 10) hit(find(acronyms_, std::string(text + i, j - i)), 1.0, i, j);
+    if (hyphen && j - i <= 10) hit(acronyms_, std::string_view(text + i, j - i), 1.0, i, j);
     i = j;
   }
   // Feature and KPI names of 6+ characters as whole words, in phrase order,
   // then offset order.
-  std::string& low = low_;
-  low.assign(text, n);
-  for (char& c : low) c = lower(c);
   const std::size_t first_phrase = spans_.size();
   const auto phrase_hit = [&](std::uint32_t p, std::size_t at) {
-    const std::uint32_t id = phrases_[p].second;
-    spans_.push_back(
-        {nullptr, id, p, id < features_ ? 1.0 : 0.8, at, at + phrases_[p].first.size()});
+    const std::uint32_t id = phrase_item_[p];
+    spans_.push_back({nullptr, 1, id, p, id < features_ ? 1.0 : 0.8, at, at + phrases_[p].size()});
   };
   for (std::size_t i = 0; i < n;) {
     if (!is_alnum(low[i])) {
@@ -412,19 +414,20 @@ void Router::exact_hits(const char* text, std::size_t n) {
     }
     std::size_t j = i + 1;
     while (j < n && is_alnum(low[j])) ++j;
-    const auto heads = phrase_heads_.find(low.substr(i, j - i));
-    if (heads != phrase_heads_.end())
-      for (std::uint32_t p : heads->second) {
-        const std::string& phrase = phrases_[p].first;
-        const std::size_t end = i + phrase.size();
-        if (end <= n && low.compare(i, phrase.size(), phrase) == 0 &&
-            (end == n || !is_alnum(low[end])))
-          phrase_hit(p, i);
-      }
+    std::uint32_t count = 0;
+    const std::uint32_t* heads = phrase_heads_.find(std::string_view(low).substr(i, j - i), &count);
+    for (std::uint32_t x = 0; x < count; ++x) {
+      const std::uint32_t p = heads[x];
+      const std::string_view phrase = phrases_[p];
+      const std::size_t end = i + phrase.size();
+      if (end <= n && low.compare(i, phrase.size(), phrase) == 0 &&
+          (end == n || !is_alnum(low[end])))
+        phrase_hit(p, i);
+    }
     i = j;
   }
   for (std::uint32_t p : phrase_other_) {
-    const std::string& phrase = phrases_[p].first;
+    const std::string_view phrase = phrases_[p];
     for (std::size_t at = low.find(phrase); at != std::string::npos;
          at = low.find(phrase, at + 1)) {
       const std::size_t end = at + phrase.size();
@@ -448,8 +451,8 @@ void Router::exact_hits(const char* text, std::size_t n) {
         break;
       }
     if (inside) continue;
-    const std::uint32_t* list = sp.items ? sp.items->data() : &sp.one;
-    const std::size_t count = sp.items ? sp.items->size() : 1;
+    const std::uint32_t* list = sp.items ? sp.items : &sp.one;
+    const std::size_t count = sp.count;
     for (std::size_t x = 0; x < count; ++x) {
       const std::uint32_t id = list[x];
       const double strength = sp.strength * specificity(item_share_[id]);
@@ -468,7 +471,7 @@ void Router::exact_hits(const char* text, std::size_t n) {
 void Router::vector_hits(const float* q) {
   const std::size_t H = hosted_ids_.size(), dim = embedder_->dim();
   if (H == 0 || w_.vector == 0) return;
-  kernels::dots(q, profiles_.data(), dim * sizeof(float), H, dim, sims_.data());
+  kernels::dots_by_dim(q, profiles_.data(), H, dim, sims_.data(), dot_acc_.data());
   order_.resize(H);
   for (std::uint32_t h = 0; h < H; ++h) order_[h] = h;
   const std::size_t k = std::min<std::size_t>(kVectorK, H);
@@ -565,7 +568,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
   for (std::uint32_t t = 0; t < order_.size(); ++t) order_[t] = t;
   const auto better = [&](std::uint32_t a, std::uint32_t b) {
     if (scores_[a] != scores_[b]) return scores_[a] > scores_[b];
-    return codes_[hosted_ids_[touched_[a]]] < codes_[hosted_ids_[touched_[b]]];
+    return item_names_[hosted_ids_[touched_[a]]] < item_names_[hosted_ids_[touched_[b]]];
   };
   std::partial_sort(order_.begin(), order_.begin() + std::ptrdiff_t(wide), order_.end(), better);
   out->resize(wide);
@@ -606,17 +609,37 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
   // lower weight their glossary expansions, respellings and abbreviations.
   // (search() has just expanded them unless the lexical weight is 0.)
   if (w_.lexical <= 0) lexical_.query_terms(tokens, &terms_);
-  for (const auto& [term, weight] : w_.lexical > 0 ? lexical_.last_terms() : terms_) {
-    const auto it = words_.find(term);
-    if (it == words_.end()) continue;
-    for (std::uint32_t x = word_off_[it->second]; x < word_off_[it->second + 1]; ++x) {
-      const std::uint32_t item = word_items_[x];
-      if (item_hit_[item] == 0) item_touched_.push_back(item);
-      item_hit_[item] += weight * word_weights_[x];
-    }
+  const auto& terms = w_.lexical > 0 ? lexical_.last_terms() : terms_;
+  qwords_.clear();
+  for (std::uint32_t t = 0; t < terms.size(); ++t) {
+    const std::uint32_t word = words_.find(terms[t].first);
+    if (word == flat::StringIds::kNone) continue;
+    term_of_[word] = t + 1;  // terms are distinct: so are their words
+    qwords_.push_back(word);
   }
+  // Only the items of the features ranked here need their share: each sums
+  // its words' term weights in the order of the terms.
+  if (!qwords_.empty())
+    for (const Routed& x : *wide)
+      for (std::uint32_t j = own_off_[x.feature]; j < own_off_[x.feature + 1]; ++j) {
+        const std::uint32_t item = own_[j];
+        if (item_seen_[item]) continue;
+        item_seen_[item] = 1;
+        item_touched_.push_back(item);
+        item_terms_.clear();
+        for (std::uint32_t y = item_word_off_[item]; y < item_word_off_[item + 1]; ++y) {
+          const std::uint32_t t = term_of_[item_words_[y] & ~kHalf];
+          if (t == 0) continue;
+          const float weight = terms[t - 1].second;
+          item_terms_.emplace_back(t, weight * ((item_words_[y] & kHalf) ? 0.5f : 1.0f));
+        }
+        std::sort(item_terms_.begin(), item_terms_.end());
+        double sum = 0;
+        for (const auto& [t, v] : item_terms_) sum += v;
+        item_hit_[item] = sum;
+      }
   const double w = q == 0 ? 0 : w_.item;
-  if (!item_touched_.empty())
+  if (!qwords_.empty())
     for (Routed& x : *wide) {
       double best = 0;
       for (std::uint32_t j = own_off_[x.feature]; j < own_off_[x.feature + 1]; ++j)
@@ -631,7 +654,7 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
   std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
     const Routed &x = (*wide)[a], &y = (*wide)[b];
     if (x.score != y.score) return x.score > y.score;
-    return codes_[x.feature] < codes_[y.feature];
+    return item_names_[x.feature] < item_names_[y.feature];
   });
   sorted_.clear();
   for (std::uint32_t r : order_) sorted_.push_back(std::move((*wide)[r]));
@@ -639,7 +662,7 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
   for (Routed& x : *wide) x.score = squash(x.score);
   // `matched` of the k returned: exact hits, then the items by word
   // overlap, then the vector hits.
-  for (std::size_t r = 0; r < wide->size() && r < k && !item_touched_.empty(); ++r) {
+  for (std::size_t r = 0; r < wide->size() && r < k && !qwords_.empty(); ++r) {
     Routed& x = (*wide)[r];
     found_.clear();
     for (std::uint32_t j = own_off_[x.feature]; j < own_off_[x.feature + 1]; ++j) {
@@ -671,7 +694,8 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
     if (merged.size() > kMatchedMax) merged.resize(kMatchedMax);
     x.matched = std::move(merged);
   }
-  for (std::uint32_t item : item_touched_) item_hit_[item] = 0;
+  for (std::uint32_t item : item_touched_) (item_hit_[item] = 0, item_seen_[item] = 0);
+  for (std::uint32_t word : qwords_) term_of_[word] = 0;
 }
 
 Status Router::embed(const char* text, std::size_t len, float* out) const {
@@ -725,18 +749,15 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
 
 std::size_t Router::bytes() const {
   std::size_t b = sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
-                  profiles_.capacity() * sizeof(float);
-  for (const std::string& s : item_names_) b += sizeof(std::string) + s.capacity();
-  b += (word_off_.capacity() + word_items_.capacity() + word_weights_.capacity() +
-        own_off_.capacity() + own_.capacity()) *
+                  profiles_.capacity() * sizeof(float) + item_names_.bytes();
+  b += (item_word_off_.capacity() + item_words_.capacity() + own_off_.capacity() + own_.capacity() +
+        term_of_.capacity()) *
            4 +
-       name_words_.capacity() * 2 + item_hit_.capacity() * 8;
-  // Hash maps: a node (key, list, links) per entry, roughly.
-  for (const auto* map : {&ids_, &acronyms_, &phrase_heads_})
-    for (const auto& [key, list] : *map) b += 64 + key.capacity() + list.capacity() * 4;
-  for (const auto& [phrase, id] : phrases_) b += sizeof(phrase) + phrase.capacity() + 4;
-  b += words_.size() * 48;
-  for (const auto& [word, id] : words_) b += word.capacity();
+       name_words_.capacity() * 2 + item_hit_.capacity() * 9;
+  for (const KeyLists* map : {&ids_, &acronyms_, &phrase_heads_})
+    b += map->keys.bytes() + map->lists.bytes();
+  b += phrases_.bytes() + (phrase_item_.capacity() + phrase_other_.capacity()) * 4;
+  b += words_.bytes();
   b += item_hosted_.capacity() * 4 + item_hosted_off_.capacity() * 4 + item_share_.capacity() * 4;
   b += hosted_of_.capacity() * 4 + hosted_ids_.capacity() * 4;
   b += (vec_.capacity() * 5) * sizeof(double) + stamp_.capacity() * 8 + sims_.capacity() * 4;
