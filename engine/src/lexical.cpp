@@ -38,13 +38,33 @@ Status Index::add_tokens(std::uint32_t doc, std::uint32_t field,
     return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
   if (doc >= kMaxDocuments)
     return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  ids_.clear();
+  intern(tokens, &ids_);
+  return add_terms(doc, field, ids_.data(), ids_.size());
+}
+
+void Index::intern(const std::vector<std::string>& tokens, std::vector<std::uint32_t>* ids) {
+  for (const std::string& t : tokens) ids->push_back(vocab_.insert(t).first);
+}
+
+Status Index::add_terms(std::uint32_t doc, std::uint32_t field, const std::uint32_t* ids,
+                        std::size_t n) {
+  if (finished_)
+    return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is finished; add before finish()");
+  if (field >= kFieldCount)
+    return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
+  if (doc >= kMaxDocuments)
+    return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  for (std::size_t i = 0; i < n; ++i)
+    if (ids[i] >= vocab_.size())
+      return fail(ELEX_E_INVALID_ARGUMENT, "term %u is not one intern() gave", ids[i]);
   if (doc >= docs_) {
     docs_ = doc + 1;
     len_.resize(std::size_t(docs_) * kFieldCount, 0.0f);
   }
-  len_[std::size_t(doc) * kFieldCount + field] += float(tokens.size());
-  for (const std::string& t : tokens) {
-    const std::uint32_t id = vocab_.insert(t).first;
+  len_[std::size_t(doc) * kFieldCount + field] += float(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t id = ids[i];
     if (id >= last_.size()) last_.resize(id + 1, 0);
     if (last_[id] != 0) {
       Posting& p = postings_[last_[id] - 1];
@@ -134,12 +154,13 @@ Status Index::finish() {
   postings_ = {};
   len_ = {};
   finished_ = true;
+  abbreviations();
   ready();
   return ELEX_OK;
 }
 
-void Index::ready() {
-  for (auto& v : short_) v.clear();
+void Index::abbreviations() {
+  std::vector<std::uint32_t> by[26];
   for (std::uint32_t id = 0; id < vocab_.size(); ++id) {
     const std::string_view token = vocab_[id];
     // Consonants after the first letter: a vowel-less abbreviation ("mac",
@@ -149,11 +170,18 @@ void Index::ready() {
       const char c = token[i];
       ok = ok && c >= 'a' && c <= 'z' && c != 'a' && c != 'e' && c != 'i' && c != 'o' && c != 'u';
     }
-    if (ok) short_[std::size_t(token[0] - 'a')].push_back(id);
+    if (ok) by[std::size_t(token[0] - 'a')].push_back(id);
   }
-  for (auto& v : short_)
-    std::sort(v.begin(), v.end(),
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  for (std::uint32_t c = 0; c < 26; ++c) {
+    std::sort(by[c].begin(), by[c].end(),
               [&](std::uint32_t a, std::uint32_t b) { return vocab_[a] < vocab_[b]; });
+    for (std::uint32_t id : by[c]) pairs.emplace_back(c, id);
+  }
+  short_.assign(26, pairs);
+}
+
+void Index::ready() {
   // Glossary sides by their first token.
   syn_first_.clear();
   std::vector<std::pair<std::uint32_t, std::uint32_t>> firsts;
@@ -175,6 +203,7 @@ void Index::save(serial::Writer& w) const {
   w.vec(idf_);
   syn_tokens_.save(w);
   w.vec(syn_off_);
+  short_.save(w);
 }
 
 bool Index::load(serial::Reader& r) {
@@ -192,6 +221,7 @@ bool Index::load(serial::Reader& r) {
   r.vec(idf_);
   if (!syn_tokens_.load(r)) return false;
   r.vec(syn_off_);
+  if (!short_.load(r, 26, T)) return false;
   if (!r.ok() || idf_.size() != T || syn_off_.empty() || syn_off_.size() % 2 != 1 ||
       syn_off_.size() / 2 > kMaxSynonyms || syn_off_[0] != 0 ||
       syn_off_.back() != syn_tokens_.size())
@@ -258,8 +288,9 @@ void Index::query_terms(const std::vector<std::string>& tokens,
     // its consonants in order ("hdr" for header, "pwr" for power, "ctrl" for
     // control): known vowel-less short words that are a subsequence.
     if (t.size() >= 5 && letters(t)) {
-      for (const std::uint32_t id : short_[std::size_t(t[0] - 'a')]) {
-        const std::string_view a = vocab_[id];
+      const std::size_t letter = std::size_t(t[0] - 'a');
+      for (const std::uint32_t* id = short_.begin(letter); id != short_.end(letter); ++id) {
+        const std::string_view a = vocab_[*id];
         if (a.size() >= t.size() || t.compare(0, a.size(), a) == 0) continue;
         std::size_t j = 1;
         for (std::size_t x = 1; x < t.size() && j < a.size(); ++x)
@@ -355,7 +386,7 @@ std::size_t Index::bytes() const {
   b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
   b += (acc_.capacity() + score_.capacity()) * sizeof(float) + touched_.capacity() * 4;
   b += syn_tokens_.bytes() + syn_off_.capacity() * 4 + syn_first_.bytes() + syn_sides_.bytes();
-  for (const auto& v : short_) b += v.capacity() * 4;
+  b += short_.bytes();
   return b;
 }
 

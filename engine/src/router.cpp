@@ -188,6 +188,17 @@ Status Router::build(const Spec& s) {
     }
     return item_tokens[i];
   };
+  // Each item's name as lexical term ids, made the first time it is added
+  // (so the vocabulary grows as add_tokens() of it would grow it).
+  std::vector<std::uint32_t> item_terms, terms_at(I, ~0u), terms_count(I, 0);
+  const auto add_item = [&](std::uint32_t f, std::uint32_t field, std::uint32_t i) -> Status {
+    if (terms_at[i] == ~0u) {
+      terms_at[i] = std::uint32_t(item_terms.size());
+      lexical_.intern(tokens_of(i), &item_terms);
+      terms_count[i] = std::uint32_t(item_terms.size() - terms_at[i]);
+    }
+    return lexical_.add_terms(f, field, item_terms.data() + terms_at[i], terms_count[i]);
+  };
   const auto add = [&](std::size_t doc, std::uint32_t field, std::string_view t) -> Status {
     t = clip(t);
     if (t.empty()) return ELEX_OK;
@@ -199,8 +210,7 @@ Status Router::build(const Spec& s) {
     for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j) {
       const std::uint32_t i = s.feature_items[j];
       const std::uint32_t field = s.item_kinds[i] == kKpi ? lexical::kKpis : lexical::kIdentifiers;
-      if (Status st = lexical_.add_tokens(std::uint32_t(f), field, tokens_of(i)); st != ELEX_OK)
-        return st;
+      if (Status st = add_item(std::uint32_t(f), field, i); st != ELEX_OK) return st;
     }
   }
   for (std::size_t g = 0; g + 1 < s.glossary.size(); g += 2) {

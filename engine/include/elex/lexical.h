@@ -73,6 +73,12 @@ class Index {
   /// add() of a text already tokenised (embed::tokenize).
   [[nodiscard]] Status add_tokens(std::uint32_t doc, std::uint32_t field,
                                   const std::vector<std::string>& tokens);
+  /// Appends the term ids of `tokens` to *ids (new terms join the
+  /// vocabulary): add_terms() of them is add_tokens() of the tokens, for a
+  /// text added to many documents (an item in many features' lists).
+  void intern(const std::vector<std::string>& tokens, std::vector<std::uint32_t>* ids);
+  [[nodiscard]] Status add_terms(std::uint32_t doc, std::uint32_t field, const std::uint32_t* ids,
+                                 std::size_t n);
   /// A glossary entry: `term` means `expansion` (each one or more words).
   [[nodiscard]] Status add_synonym(const char* term, std::size_t term_len, const char* expansion,
                                    std::size_t expansion_len);
@@ -121,7 +127,8 @@ class Index {
     std::uint32_t doc;
     float tf;
   };
-  void ready();  // after finish() or load(): the abbreviation lists and the scratch
+  void abbreviations();  // finish(): short_ from the vocabulary
+  void ready();          // after finish() or load(): the glossary's index and the scratch
   [[nodiscard]] bool known(std::string_view w) const {
     return vocab_.find(w) != flat::StringIds::kNone;
   }
@@ -152,10 +159,12 @@ class Index {
   // Sides by their first token (token → side number 2e + side, in order).
   flat::StringIds syn_first_;
   flat::Lists syn_sides_;
-  std::vector<std::uint32_t>
-      short_[26];  // term ids of vowel-less words of 3-5 letters, by first letter, sorted
+  // Term ids of the vowel-less words of 3-5 letters by first letter ('a' =
+  // list 0), each list sorted by word.
+  flat::Lists short_;
   mutable std::vector<float> acc_, score_;  // per document, reused by search
   mutable std::vector<std::uint32_t> touched_, sides_;
+  std::vector<std::uint32_t> ids_;  // add_tokens()' terms
   mutable std::vector<std::pair<std::string, float>> terms_;
 };
 
