@@ -47,6 +47,8 @@ void Index::intern(const std::vector<std::string>& tokens, std::vector<std::uint
   for (const std::string& t : tokens) ids->push_back(vocab_.insert(t).first);
 }
 
+std::uint32_t Index::intern(std::string_view token) { return vocab_.insert(token).first; }
+
 Status Index::add_terms(std::uint32_t doc, std::uint32_t field, const std::uint32_t* ids,
                         std::size_t n) {
   if (finished_)

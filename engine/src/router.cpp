@@ -178,15 +178,20 @@ Status Router::build(const Spec& s) {
   // item's name is tokenised once (an item may be in many features' lists),
   // for the lexical index and the item words.
   t0 = std::chrono::steady_clock::now();
-  std::vector<std::vector<std::string>> item_tokens(I);
-  std::vector<std::uint8_t> tokenised(I, 0);
-  const auto tokens_of = [&](std::uint32_t i) -> const std::vector<std::string>& {
-    if (!tokenised[i]) {
-      tokenised[i] = 1;
+  // The tokens of item i's name: name_tokens[tokens_at[i] .. + tokens_count[i]) (all
+  // items' in one buffer, not a vector of strings each).
+  flat::Strings name_tokens;
+  std::vector<std::uint32_t> tokens_at(I, ~0u), tokens_count(I, 0);
+  std::vector<std::string> toks;
+  const auto tokens_of = [&](std::uint32_t i) {
+    if (tokens_at[i] == ~0u) {
       const std::string_view t = clip(s.item_names[i]);
-      embed::tokenize(t.data(), t.size(), &item_tokens[i]);
+      embed::tokenize(t.data(), t.size(), &toks);
+      tokens_at[i] = std::uint32_t(name_tokens.size());
+      tokens_count[i] = std::uint32_t(toks.size());
+      for (const std::string& tok : toks) name_tokens.add(tok);
     }
-    return item_tokens[i];
+    return std::pair<std::uint32_t, std::uint32_t>(tokens_at[i], tokens_count[i]);
   };
   // Each item's name as lexical term ids, made the first time it is added
   // (so the vocabulary grows as add_tokens() of it would grow it).
@@ -194,7 +199,9 @@ Status Router::build(const Spec& s) {
   const auto add_item = [&](std::uint32_t f, std::uint32_t field, std::uint32_t i) -> Status {
     if (terms_at[i] == ~0u) {
       terms_at[i] = std::uint32_t(item_terms.size());
-      lexical_.intern(tokens_of(i), &item_terms);
+      const auto [first, n] = tokens_of(i);
+      for (std::uint32_t x = first; x < first + n; ++x)
+        item_terms.push_back(lexical_.intern(name_tokens[x]));
       terms_count[i] = std::uint32_t(item_terms.size() - terms_at[i]);
     }
     return lexical_.add_terms(f, field, item_terms.data() + terms_at[i], terms_count[i]);
@@ -280,26 +287,24 @@ Status Router::build(const Spec& s) {
   }
   own_off_[F] = std::uint32_t(own_.size());
   name_words_.assign(F + I, 0);
-  std::vector<std::string> toks;
   std::vector<std::uint32_t> name, desc;
   item_word_off_.assign(F + I + 1, 0);
   item_words_.clear();
-  const auto unique_ids = [&](const std::vector<std::string>& tokens,
-                              std::vector<std::uint32_t>* out) {
-    out->clear();
-    for (const std::string& tok : tokens) {
-      const std::uint32_t id = words_.insert(tok).first;
-      if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
-    }
+  const auto unique_id = [&](std::string_view tok, std::vector<std::uint32_t>* out) {
+    const std::uint32_t id = words_.insert(tok).first;
+    if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
   };
   for (std::size_t i = 0; i < I; ++i) {
     const std::uint32_t item = std::uint32_t(F + i);
     item_word_off_[item] = std::uint32_t(item_words_.size());
     if (!wanted[i]) continue;
-    unique_ids(tokens_of(std::uint32_t(i)), &name);
+    const auto [first, n] = tokens_of(std::uint32_t(i));
+    name.clear();
+    for (std::uint32_t x = first; x < first + n; ++x) unique_id(name_tokens[x], &name);
     const std::string_view d = clip(s.item_descriptions[i]);
     embed::tokenize(d.data(), d.size(), &toks);
-    unique_ids(toks, &desc);
+    desc.clear();
+    for (const std::string& tok : toks) unique_id(tok, &desc);
     name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
     item_words_.insert(item_words_.end(), name.begin(), name.end());
     for (std::uint32_t x : desc)

@@ -77,6 +77,8 @@ class Index {
   /// vocabulary): add_terms() of them is add_tokens() of the tokens, for a
   /// text added to many documents (an item in many features' lists).
   void intern(const std::vector<std::string>& tokens, std::vector<std::uint32_t>* ids);
+  /// One token's term id (intern() of one).
+  [[nodiscard]] std::uint32_t intern(std::string_view token);
   [[nodiscard]] Status add_terms(std::uint32_t doc, std::uint32_t field, const std::uint32_t* ids,
                                  std::size_t n);
   /// A glossary entry: `term` means `expansion` (each one or more words).
