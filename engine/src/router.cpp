@@ -21,8 +21,9 @@ bool is_word(char c) { return (c >= 'a' && c <= 'z') || is_upper(c) || is_digit(
 /// [a-z0-9] (the text is lower-cased first).
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || is_digit(c); }
 char lower(char c) { return is_upper(c) ? char(c - 'A' + 'a') : c; }
-std::string lowered(std::string_view s) {
-  std::string out(s);
+/// `s` lower-cased into `out` (a buffer reused: no allocation per string).
+std::string_view lower_into(std::string_view s, std::string& out) {
+  out.assign(s);
   for (char& c : out) c = lower(c);
   return out;
 }
@@ -244,12 +245,13 @@ Status Router::build(const Spec& s) {
     if (it < F) {
       key(ids_, id_keys, norm_code(item_names_[it]), id);
       if (!text(it, 2).empty()) key(acronyms_, acronym_keys, text(it, 2), id);
-      if (!text(it, 1).empty()) (phrases_.add(lowered(text(it, 1))), phrase_item_.push_back(id));
+      if (!text(it, 1).empty())
+        (phrases_.add(lower_into(text(it, 1), l)), phrase_item_.push_back(id));
     } else if (item_kinds_[it] == kKpi) {
-      phrases_.add(lowered(clip(item_names_[it])));
+      phrases_.add(lower_into(clip(item_names_[it]), l));
       phrase_item_.push_back(id);
     } else {
-      l = lowered(item_names_[it]);
+      lower_into(item_names_[it], l);
       key(ids_, id_keys, l, id);
       const std::size_t dot = l.rfind('.');
       if (dot != std::string::npos && dot > 0)
