@@ -1345,7 +1345,19 @@ export class Bindings {
     let at = 0;
     for (let i = 0; i < texts.length; i++) {
       const t = texts[i]!;
-      if (t.length > 0) at += encoder.encodeInto(t, buf.subarray(at)).written;
+      // ASCII (most catalog text) byte by byte: a call and a view per
+      // string cost more than the copy (a catalog has ~30K of them).
+      let end = at,
+        ascii = true;
+      for (let c = 0; c < t.length; c++) {
+        const unit = t.charCodeAt(c);
+        if (unit >= 0x80) {
+          ascii = false;
+          break;
+        }
+        buf[end++] = unit;
+      }
+      at = ascii ? end : at + encoder.encodeInto(t, buf.subarray(at)).written;
       offsets[i + 1] = at;
     }
     return { blob: s.put(buf.subarray(0, Math.max(1, at))), offsets: s.put(offsets) };
