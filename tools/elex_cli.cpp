@@ -13,6 +13,7 @@
 // Output is JSON lines on stdout; errors go to stderr as
 // "elex-cli: CODE: message" with CODE a stable name of elex/status.h, and
 // the exit status is 1 (2 for a usage error).
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -77,6 +78,8 @@ options:
   --no-default-glossary   leave catalog/glossary.json out
   --glossary FILE         another default glossary ({"entries": [[term, means]]})
   --json                  eval: one JSON object instead of a table
+  --via-state             route, eval: build the router, save its state and load it
+                          again (as a cached one is); times each step on stderr
   --no-record             validate: accepted changes start no cooldown
   --z X                   monitor: |z| above which a period is an anomaly (default 3)
   --min-history N         monitor: earlier values a cell needs before anomalies count (default 8)
@@ -128,7 +131,7 @@ struct Args {
 };
 
 Args parse_args(int argc, char** argv) {
-  static const char* flags[] = {"no-default-glossary", "json", "help", "no-record"};
+  static const char* flags[] = {"no-default-glossary", "json", "help", "no-record", "via-state"};
   static const char* valued[] = {"catalog",  "k",         "workers",    "worker",
                                  "question", "questions", "glossary",   "changes",
                                  "batch",    "z",         "min-history"};
@@ -220,7 +223,32 @@ std::unique_ptr<Routing> build_router(const Args& a) {
                      std::uint32_t(worker));
   router::Spec spec;  // dim 512, router::Weights{}: the browser's defaults
   catalog::router_spec(r->cat, r->glossary, hosted, &spec, &r->items);
-  if (Status st = r->router.build(spec); st != ELEX_OK) die(st, elex::last_error_message());
+  if (!a.has("via-state")) {
+    if (Status st = r->router.build(spec); st != ELEX_OK) die(st, elex::last_error_message());
+    return r;
+  }
+  // As a cached router: built, saved, and loaded into the one that routes.
+  const auto ms = [](auto t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  router::Router built;
+  auto t0 = std::chrono::steady_clock::now();
+  if (Status st = built.build(spec); st != ELEX_OK) die(st, elex::last_error_message());
+  const double build_ms = ms(t0);
+  std::uint8_t* state = nullptr;
+  std::size_t size = 0;
+  t0 = std::chrono::steady_clock::now();
+  if (Status st = built.save(&state, &size); st != ELEX_OK) die(st, elex::last_error_message());
+  const double save_ms = ms(t0);
+  t0 = std::chrono::steady_clock::now();
+  const Status st = r->router.load(state, size);
+  const double load_ms = ms(t0);
+  std::free(state);
+  if (st != ELEX_OK) die(st, elex::last_error_message());
+  std::fprintf(stderr,
+               "elex-cli: router build %.1f ms, save %.1f ms (%zu bytes), load %.1f ms, %zu bytes "
+               "in memory\n",
+               build_ms, save_ms, size, load_ms, r->router.bytes());
   return r;
 }
 

@@ -1122,14 +1122,16 @@ export class Bindings {
    * A router from RouterHandle.save() bytes, instead of createRouter(): no
    * build. Throws UNSUPPORTED_VERSION for another engine's state (build
    * instead), CORRUPT_DATA or FOREIGN_DATA for bytes it cannot use, and
-   * INVALID_ARGUMENT when the state's dimension is not `dim`.
+   * INVALID_ARGUMENT when the state's dimension is not `dim`. The bytes may
+   * already be in wasm memory (a HeapBlock a storage read landed in: no
+   * copy); the caller still owns and frees that block.
    */
-  loadRouter(bytes: Uint8Array, dim: number): RouterHandle {
+  loadRouter(bytes: Uint8Array | HeapBlock, dim: number): RouterHandle {
     this.open();
     const ptr = this.scoped((s) => {
-      const p = s.put(bytes);
+      const [p, size] = bytes instanceof Uint8Array ? [s.put(bytes), bytes.length] : [bytes.ptr, bytes.size];
       const out = s.alloc(4);
-      this.call('loading a saved router', this.m._elex_router_load(p, bytes.length, dim, out));
+      this.call('loading a saved router', this.m._elex_router_load(p, size, dim, out));
       return this.u32()[out >>> 2]!;
     });
     return new RouterHandle(this, ptr, dim);
@@ -1343,7 +1345,19 @@ export class Bindings {
     let at = 0;
     for (let i = 0; i < texts.length; i++) {
       const t = texts[i]!;
-      if (t.length > 0) at += encoder.encodeInto(t, buf.subarray(at)).written;
+      // ASCII (most catalog text) byte by byte: a call and a view per
+      // string cost more than the copy (a catalog has ~30K of them).
+      let end = at,
+        ascii = true;
+      for (let c = 0; c < t.length; c++) {
+        const unit = t.charCodeAt(c);
+        if (unit >= 0x80) {
+          ascii = false;
+          break;
+        }
+        buf[end++] = unit;
+      }
+      at = ascii ? end : at + encoder.encodeInto(t, buf.subarray(at)).written;
       offsets[i + 1] = at;
     }
     return { blob: s.put(buf.subarray(0, Math.max(1, at))), offsets: s.put(offsets) };

@@ -41,7 +41,7 @@ import {
   type ValidateResult,
 } from './engine-query.ts';
 import type { ParameterChange, ValidateOptions, ValidationBatch } from './ran-ops.ts';
-import type { CatalogStats } from './catalog.ts';
+import { fnv64, type CatalogStats } from './catalog.ts';
 import type { RanStats } from './protocol.ts';
 import { ROUTE_WEIGHTS, type RouteWeights } from './ran-host.ts';
 
@@ -440,6 +440,8 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       ? {
           catalogJson: catalog.json ?? JSON.stringify(catalog.catalog),
           fingerprint: catalog.fingerprint,
+          // The fingerprint covers the features and items; the router also reads the glossary.
+          routerKey: `${catalog.fingerprint}${fnv64(JSON.stringify(catalog.catalog.glossary ?? null))}`,
           dim,
           ...routing,
         }

@@ -235,8 +235,9 @@ export class OpfsStore implements KeyValueStore {
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
     const base = fileName(key);
     const slots: { h: SyncHandle; head: SlotHeader }[] = [];
-    for (const s of ['a', 'b']) {
-      const h = await this.handle(`${base}.${s}`, false);
+    // Both slots opened at once: opening a sync access handle is a round trip to the browser.
+    const handles = await Promise.all(['a', 'b'].map((s) => this.handle(`${base}.${s}`, false)));
+    for (const h of handles) {
       const head = h ? this.readHeader(h) : null;
       if (h && head) slots.push({ h, head });
     }

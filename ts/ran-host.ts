@@ -17,6 +17,7 @@ import {
   ABI_VERSION,
   kpiOutputLayout,
   type Bindings,
+  type HeapBlock,
   type KpiEvalResult,
   type RoutedRaw,
   type RouterHandle,
@@ -220,6 +221,12 @@ export interface RanSetup {
   noDefaultGlossary?: boolean;
   /** The page checked this catalog already and gives its fingerprint: not checked again. */
   fingerprint?: string;
+  /**
+   * What the router reads of the catalog, named by the page (its fingerprint,
+   * which covers the features and items, and a hash of its glossary): the
+   * router cache's key, so a worker need not hash the whole catalog text.
+   */
+  routerKey?: string;
   /** Where the built router is kept between engines (RoutingOptions.cache; default false here). */
   cache?: 'auto' | false;
 }
@@ -260,7 +267,8 @@ interface Item {
 }
 
 /**
- * The cache key of a worker's router: the catalog text, the glossary, the
+ * The cache key of a worker's router: the catalog (RanSetup.routerKey, or a
+ * hash of its text), the glossary, the
  * dimension, the weights, the pool shape and the ABI. (A state of another
  * engine build under the same key is refused by the engine, which has its
  * own state version, and rebuilt.)
@@ -272,7 +280,7 @@ export function routerCacheKey(setup: RanSetup): string {
     weights: { ...ROUTE_WEIGHTS, ...setup.weights },
     glossary: setup.noDefaultGlossary ? null : fnv64(JSON.stringify(defaultGlossary.entries)),
   });
-  return `${routerCachePrefix(setup)}${fnv64(setup.catalogJson)}-${fnv64(recipe)}`;
+  return `${routerCachePrefix(setup)}${setup.routerKey ?? fnv64(setup.catalogJson)}-${fnv64(recipe)}`;
 }
 
 /** The keys of one worker slot's cached routers (one is kept per slot). */
@@ -327,7 +335,7 @@ export class RanHost {
     setup: RanSetup,
     private readonly onBytes: (bytes: number) => void,
     /** The router's state from the cache (RouterHandle.save()), or null to build it. */
-    saved: Uint8Array | null = null,
+    saved: Uint8Array | HeapBlock | null = null,
     /** ms spent reading the cache before this (counted in buildMs). */
     cacheReadMs = 0,
   ) {

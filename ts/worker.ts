@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import { AgentHost } from './agent-host.ts';
-import { instantiate, type Bindings, type IndexHandle, type ValidatorHandle } from './bindings.ts';
+import { instantiate, type Bindings, type HeapBlock, type IndexHandle, type ValidatorHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
 import type { LoadedCatalog } from './catalog.ts';
 import { IdbStore, OpfsStore, openStore, type KeyValueStore } from './persist.ts';
@@ -177,7 +177,14 @@ const api: WorkerApi = {
           const tc = performance.now();
           const cache = setup.cache ? await openRouterCache(b) : null;
           const key = cache ? routerCacheKey(setup) : '';
-          const saved = cache ? await cache.get(key).catch(() => null) : null;
+          // Read straight into wasm memory, where the router loads from (no copy through JavaScript).
+          let block: HeapBlock | null = null;
+          const into = (size: number) => {
+            block?.free(); // a slot that turned out stale
+            block = b.allocBlock(Math.max(1, size));
+            return block.view().subarray(0, size);
+          };
+          const saved = cache && (await cache.get(key, into).catch(() => null)) ? block : null;
           const cacheReadMs = performance.now() - tc;
           let host: RanHost;
           try {
@@ -196,6 +203,8 @@ const api: WorkerApi = {
             cache?.close();
             catalogFailed(e);
             throw e;
+          } finally {
+            (block as HeapBlock | null)?.free(); // loaded (or refused): the router holds its own tables
           }
           catalogParsed(host.catalog); // validation needs the catalog, not the router
           // Worker 0 validates: its validator is made now, not in the first call.

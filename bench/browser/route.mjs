@@ -57,7 +57,7 @@ if (existsSync(FACTS) && existsSync('eval/facts-questions.json')) {
   sets.push({ name: 'hand-written (facts catalog)', catalog: facts, pass: facts, questions });
 } else console.log(`(no ${FACTS} or eval/facts-questions.json: the facts set is skipped)`);
 
-const { browser, page, close } = await openBenchPage(4186);
+const { browser, page, close } = await openBenchPage(Number(process.env.BENCH_PORT ?? 4186));
 const report = { generatedAt: new Date().toISOString(), browser: browser.version(), sets: [] };
 try {
   for (const set of sets) {

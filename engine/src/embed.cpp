@@ -34,7 +34,7 @@ struct StopTable {
   }
 };
 
-bool stop(const std::string& w) {
+bool stop(std::string_view w) {
   static const StopTable table;
   if (w.empty() || w.size() > 6 || w[0] < 'a' || w[0] > 'z') return false;
   for (const std::string_view s : table.by[w[0] - 'a'][w.size()])
@@ -46,9 +46,9 @@ void stem(std::string& w) {
   if (w.size() < 5) return;
   for (char c : w)
     if (!is_lower(c)) return;
-  const auto ends = [&](const char* s) {
-    const std::size_t n = std::strlen(s);
-    return w.size() > n && w.compare(w.size() - n, n, s) == 0;
+  const auto ends = [&](std::string_view s) {
+    return w.size() > s.size() &&
+           std::memcmp(w.data() + w.size() - s.size(), s.data(), s.size()) == 0;
   };
   if (ends("ies"))
     w.replace(w.size() - 3, 3, "y");
@@ -65,12 +65,13 @@ void stem(std::string& w) {
 /// Appends `w` lower-cased, unless it is a stop word; stems it.
 void emit(std::string_view w, std::vector<std::string>* out) {
   if (w.empty()) return;
+  if (w.size() <= 6) {  // a stop word? (none is longer): checked before a string is made
+    char low[6];
+    for (std::size_t i = 0; i < w.size(); ++i) low[i] = lower(w[i]);
+    if (stop(std::string_view(low, w.size()))) return;
+  }
   std::string& t = out->emplace_back(w);
   for (char& c : t) c = lower(c);
-  if (stop(t)) {
-    out->pop_back();
-    return;
-  }
   stem(t);
 }
 

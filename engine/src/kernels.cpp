@@ -38,6 +38,19 @@ void dots(const float* q, const float* first, std::size_t stride, std::size_t co
     out[i] = dot(q, reinterpret_cast<const float*>(base + i * stride), n);
 }
 
+// dot() sums in order from 0: so does each column here (a 0 term adds
+// nothing: the sum starts at +0 and can only become -0 by adding -0 to -0).
+void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size_t n, float* out,
+                 float* /*acc*/) {
+  std::fill(out, out + count, 0.0f);
+  for (std::size_t d = 0; d < n; ++d) {
+    if (q[d] == 0.0f) continue;
+    const float x = q[d];
+    const float* c = cols + d * count;
+    for (std::size_t h = 0; h < count; ++h) out[h] += x * c[h];
+  }
+}
+
 DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
   DotNorms r{0.0f, 0.0f, 0.0f};
   for (std::size_t i = 0; i < n; ++i) {
@@ -119,6 +132,43 @@ void dots(const float* q, const float* first, std::size_t stride, std::size_t co
     float tail[4];
     dot4(q, v, n, tail);
     for (std::size_t j = 0; i + j < count; ++j) out[i + j] = tail[j];
+  }
+}
+
+// dot4's sums, lane by lane: while 8 floats remain, lane l of its first
+// accumulator takes the dimensions d = l mod 8 (l < 4) and of its second
+// d = l + 4 mod 8, in order; the two are added; one 4-wide step may follow;
+// hsum is (s0 + s2) + (s1 + s3); then a scalar tail. Here acc row r holds
+// lane r's sum for every column, built a dimension at a time (only where q
+// is not 0: such a term adds nothing to a sum that starts at +0), and the
+// rest is done per column in dot4's order.
+void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size_t n, float* out,
+                 float* acc) {
+  const std::size_t n8 = n >= 8 ? n / 8 * 8 : 0;
+  const std::size_t n4 = n8 + (n - n8) / 4 * 4;
+  std::fill(acc, acc + 8 * count, 0.0f);
+  const std::size_t lanes_end = n8 > 0 ? n8 : n4;
+  for (std::size_t d = 0; d < lanes_end; ++d) {
+    if (q[d] == 0.0f) continue;
+    const f32x4 x = simd::splat(q[d]);
+    const float* c = cols + d * count;
+    float* a = acc + (n8 > 0 ? d % 8 : d % 4) * count;
+    std::size_t h = 0;
+    for (; h + 4 <= count; h += 4) simd::store(a + h, add(load(a + h), mul(x, load(c + h))));
+    for (; h < count; ++h) a[h] = a[h] + q[d] * c[h];
+  }
+  for (std::size_t h = 0; h < count; ++h) {
+    float s[4];
+    for (std::size_t l = 0; l < 4; ++l) s[l] = acc[l * count + h];
+    if (n8 > 0) {
+      for (std::size_t l = 0; l < 4; ++l) s[l] = s[l] + acc[(4 + l) * count + h];
+      for (std::size_t d = n8; d < n4; ++d)
+        if (q[d] != 0.0f) s[d % 4] = s[d % 4] + q[d] * cols[d * count + h];
+    }
+    float r = (s[0] + s[2]) + (s[1] + s[3]);
+    for (std::size_t d = n4; d < n; ++d)
+      if (q[d] != 0.0f) r += q[d] * cols[d * count + h];
+    out[h] = r;
   }
 }
 

@@ -8,9 +8,15 @@
 
 namespace elex::lexical {
 
-std::uint32_t Index::term_id(const std::string& token) {
-  const auto [it, inserted] = vocab_.try_emplace(token, std::uint32_t(vocab_.size()));
-  return it->second;
+bool Index::side_in(std::uint32_t s, const std::vector<std::string>& hay) const {
+  const std::size_t first = syn_off_[s], n = syn_off_[s + 1] - first;
+  if (n == 0 || n > hay.size()) return false;
+  for (std::size_t i = 0; i + n <= hay.size(); ++i) {
+    std::size_t j = 0;
+    while (j < n && hay[i + j] == syn_tokens_[first + j]) ++j;
+    if (j == n) return true;
+  }
+  return false;
 }
 
 Status Index::add(std::uint32_t doc, std::uint32_t field, const char* text, std::size_t len) {
@@ -32,20 +38,46 @@ Status Index::add_tokens(std::uint32_t doc, std::uint32_t field,
     return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
   if (doc >= kMaxDocuments)
     return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  ids_.clear();
+  intern(tokens, &ids_);
+  return add_terms(doc, field, ids_.data(), ids_.size());
+}
+
+void Index::intern(const std::vector<std::string>& tokens, std::vector<std::uint32_t>* ids) {
+  for (const std::string& t : tokens) ids->push_back(vocab_.insert(t).first);
+}
+
+std::uint32_t Index::intern(std::string_view token) { return vocab_.insert(token).first; }
+
+Status Index::add_terms(std::uint32_t doc, std::uint32_t field, const std::uint32_t* ids,
+                        std::size_t n) {
+  if (finished_)
+    return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is finished; add before finish()");
+  if (field >= kFieldCount)
+    return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
+  if (doc >= kMaxDocuments)
+    return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  for (std::size_t i = 0; i < n; ++i)
+    if (ids[i] >= vocab_.size())
+      return fail(ELEX_E_INVALID_ARGUMENT, "term %u is not one intern() gave", ids[i]);
   if (doc >= docs_) {
     docs_ = doc + 1;
     len_.resize(std::size_t(docs_) * kFieldCount, 0.0f);
   }
-  len_[std::size_t(doc) * kFieldCount + field] += float(tokens.size());
-  for (const std::string& t : tokens) {
-    const std::uint32_t id = term_id(t);
-    if (id >= postings_.size()) postings_.resize(id + 1);
-    std::vector<Posting>& list = postings_[id];
-    if (!list.empty() && list.back().doc == doc && list.back().field == field &&
-        list.back().tf < 0xffff)
-      ++list.back().tf;
-    else
-      list.push_back({doc, std::uint16_t(field), 1});
+  len_[std::size_t(doc) * kFieldCount + field] += float(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t id = ids[i];
+    if (id >= last_.size()) last_.resize(id + 1, 0);
+    if (last_[id] != 0) {
+      Posting& p = postings_[last_[id] - 1];
+      if (p.doc == doc && p.field == field && p.tf < 0xffff) {
+        ++p.tf;
+        continue;
+      }
+    }
+    postings_.push_back({doc, std::uint16_t(field), 1});
+    post_term_.push_back(id);
+    last_[id] = std::uint32_t(postings_.size());
   }
   return ELEX_OK;
 }
@@ -58,56 +90,81 @@ Status Index::add_synonym(const char* term, std::size_t term_len, const char* ex
   if (term_len > kMaxGlossaryBytes || expansion_len > kMaxGlossaryBytes)
     return fail(ELEX_E_INVALID_ARGUMENT, "a glossary entry's sides are at most %zu bytes",
                 kMaxGlossaryBytes);
-  if (synonyms_.size() >= kMaxSynonyms)
+  if (synonyms() >= kMaxSynonyms)
     return fail(ELEX_E_INVALID_ARGUMENT, "the glossary holds at most %u entries", kMaxSynonyms);
   std::vector<std::string> a, b;
   embed::tokenize(term, term_len, &a);
   embed::tokenize(expansion, expansion_len, &b);
   // A side that tokenises to nothing (only stop words) cannot match: skip it quietly.
-  if (!a.empty() && !b.empty() && a != b) {
-    synonyms_.emplace_back(std::move(a), std::move(b));
-    index_synonym(std::uint32_t(synonyms_.size() - 1));
+  if (a.empty() || b.empty() || a == b) return ELEX_OK;
+  for (const auto* side : {&a, &b}) {
+    for (const std::string& t : *side) syn_tokens_.add(t);
+    syn_off_.push_back(std::uint32_t(syn_tokens_.size()));
   }
   return ELEX_OK;
-}
-
-void Index::index_synonym(std::uint32_t entry) {
-  const auto& [a, b] = synonyms_[entry];
-  sides_by_first_[a.front()].push_back(2 * entry);
-  sides_by_first_[b.front()].push_back(2 * entry + 1);
 }
 
 Status Index::finish() {
   if (finished_) return ELEX_OK;
-  // Documents added out of order: each list sorted by document (stable, so
-  // a document's postings keep their order).
-  for (std::vector<Posting>& list : postings_)
-    if (!std::is_sorted(list.begin(), list.end(),
-                        [](const Posting& x, const Posting& y) { return x.doc < y.doc; }))
-      std::stable_sort(list.begin(), list.end(),
-                       [](const Posting& x, const Posting& y) { return x.doc < y.doc; });
-  idf_.assign(postings_.size(), 0.0f);
+  // Postings by term (a stable counting sort: each term's in the order
+  // added); a term's documents added out of order are sorted by document
+  // (stable, so a document's postings keep their order).
+  const std::size_t T = vocab_.size();
+  post_off_.assign(T + 1, 0);
+  for (std::uint32_t t : post_term_) ++post_off_[t + 1];
+  for (std::size_t t = 0; t < T; ++t) post_off_[t + 1] += post_off_[t];
+  {
+    std::vector<Posting> by_term(postings_.size());
+    std::vector<std::uint32_t> fill(post_off_.begin(), post_off_.end() - 1);
+    for (std::size_t i = 0; i < postings_.size(); ++i)
+      by_term[fill[post_term_[i]]++] = postings_[i];
+    postings_.swap(by_term);
+  }
+  post_term_ = {};
+  last_ = {};
+  const auto by_doc = [](const Posting& x, const Posting& y) { return x.doc < y.doc; };
+  for (std::size_t t = 0; t < T; ++t) {
+    Posting* first = postings_.data() + post_off_[t];
+    Posting* last = postings_.data() + post_off_[t + 1];
+    if (!std::is_sorted(first, last, by_doc)) std::stable_sort(first, last, by_doc);
+  }
+  idf_.assign(T, 0.0f);
   len_.resize(std::size_t(docs_) * kFieldCount, 0.0f);
+  float avg_len[kFieldCount];
   for (std::uint32_t f = 0; f < kFieldCount; ++f) {
     double sum = 0;
     for (std::uint32_t d = 0; d < docs_; ++d) sum += len_[std::size_t(d) * kFieldCount + f];
-    avg_len_[f] = docs_ > 0 ? float(sum / docs_) : 0.0f;
+    avg_len[f] = docs_ > 0 ? float(sum / docs_) : 0.0f;
   }
   const double n = docs_;
-  for (std::size_t t = 0; t < postings_.size(); ++t) {
+  for (std::size_t t = 0; t < T; ++t) {
     std::uint32_t df = 0, last = ~0u;
-    for (const Posting& p : postings_[t])
-      if (p.doc != last) ++df, last = p.doc;
+    for (std::uint32_t x = post_off_[t]; x < post_off_[t + 1]; ++x)
+      if (postings_[x].doc != last) ++df, last = postings_[x].doc;
     idf_[t] = float(std::log(1.0 + (n - df + 0.5) / (df + 0.5)));
   }
+  scored_.resize(postings_.size());
+  for (std::size_t x = 0; x < postings_.size(); ++x) {
+    const Posting& p = postings_[x];
+    const float avg = avg_len[p.field];
+    const float norm =
+        1.0f - kFieldB[p.field] +
+        (avg > 0 ? kFieldB[p.field] * len_[std::size_t(p.doc) * kFieldCount + p.field] / avg
+                 : 0.0f);
+    scored_[x] = {p.doc, kFieldWeight[p.field] * float(p.tf) / norm};
+  }
+  postings_ = {};
+  len_ = {};
   finished_ = true;
+  abbreviations();
   ready();
   return ELEX_OK;
 }
 
-void Index::ready() {
-  for (auto& v : short_) v.clear();
-  for (const auto& [token, id] : vocab_) {
+void Index::abbreviations() {
+  std::vector<std::uint32_t> by[26];
+  for (std::uint32_t id = 0; id < vocab_.size(); ++id) {
+    const std::string_view token = vocab_[id];
     // Consonants after the first letter: a vowel-less abbreviation ("mac",
     // "sec" are words of their own, and "matches" is not about MAC).
     bool ok = token.size() >= 3 && token.size() <= 5 && token[0] >= 'a' && token[0] <= 'z';
@@ -115,9 +172,25 @@ void Index::ready() {
       const char c = token[i];
       ok = ok && c >= 'a' && c <= 'z' && c != 'a' && c != 'e' && c != 'i' && c != 'o' && c != 'u';
     }
-    if (ok) short_[std::size_t(token[0] - 'a')].push_back(token);
+    if (ok) by[std::size_t(token[0] - 'a')].push_back(id);
   }
-  for (auto& v : short_) std::sort(v.begin(), v.end());
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  for (std::uint32_t c = 0; c < 26; ++c) {
+    std::sort(by[c].begin(), by[c].end(),
+              [&](std::uint32_t a, std::uint32_t b) { return vocab_[a] < vocab_[b]; });
+    for (std::uint32_t id : by[c]) pairs.emplace_back(c, id);
+  }
+  short_.assign(26, pairs);
+}
+
+void Index::ready() {
+  // Glossary sides by their first token.
+  syn_first_.clear();
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> firsts;
+  for (std::uint32_t side = 0; side + 1 < syn_off_.size(); ++side)
+    if (syn_off_[side] < syn_off_[side + 1])
+      firsts.emplace_back(syn_first_.insert(syn_tokens_[syn_off_[side]]).first, side);
+  syn_sides_.assign(syn_first_.size(), firsts);
   acc_.assign(docs_, 0.0f);
   score_.assign(docs_, 0.0f);
   touched_.clear();
@@ -126,49 +199,37 @@ void Index::ready() {
 
 void Index::save(serial::Writer& w) const {
   w.pod<std::uint32_t>(docs_);
-  std::vector<std::string> words(vocab_.size());
-  for (const auto& [token, id] : vocab_) words[id] = token;
-  w.strs(words);
-  for (const std::vector<Posting>& list : postings_) w.vec(list);
+  vocab_.save(w);
+  w.vec(post_off_);
+  w.vec(scored_);
   w.vec(idf_);
-  w.vec(len_);
-  w.raw(avg_len_, sizeof avg_len_);
-  w.pod<std::uint64_t>(synonyms_.size());
-  for (const auto& [a, b] : synonyms_) {
-    w.strs(a);
-    w.strs(b);
-  }
+  syn_tokens_.save(w);
+  w.vec(syn_off_);
+  short_.save(w);
 }
 
 bool Index::load(serial::Reader& r) {
   docs_ = r.pod<std::uint32_t>();
-  std::vector<std::string> words;
-  r.strs(words);
-  if (!r.ok() || docs_ > kMaxDocuments) return false;
-  vocab_.clear();
-  vocab_.reserve(words.size());
-  for (std::uint32_t id = 0; id < words.size(); ++id)
-    if (!vocab_.emplace(std::move(words[id]), id).second) return false;  // a word twice
-  postings_.assign(vocab_.size(), {});
-  for (std::vector<Posting>& list : postings_) {
-    r.vec(list);
-    for (const Posting& p : list)
-      if (p.doc >= docs_ || p.field >= kFieldCount) return false;
-  }
-  r.vec(idf_);
-  r.vec(len_);
-  r.raw(avg_len_, sizeof avg_len_);
-  const std::size_t n = r.count(kMaxSynonyms);
-  synonyms_.assign(n, {});
-  sides_by_first_.clear();
-  for (auto& [a, b] : synonyms_) {
-    r.strs(a);
-    r.strs(b);
-    if (a.empty() || b.empty()) return false;
-  }
-  for (std::uint32_t e = 0; e < synonyms_.size(); ++e) index_synonym(e);
-  if (!r.ok() || idf_.size() != postings_.size() || len_.size() != std::size_t(docs_) * kFieldCount)
+  if (!r.ok() || docs_ > kMaxDocuments || !vocab_.load(r)) return false;
+  const std::size_t T = vocab_.size();
+  r.vec(post_off_);
+  r.vec(scored_);
+  if (!r.ok() || post_off_.size() != T + 1 || post_off_[0] != 0 || post_off_[T] != scored_.size())
     return false;
+  for (std::size_t t = 0; t < T; ++t)
+    if (post_off_[t] > post_off_[t + 1]) return false;
+  for (const Scored& p : scored_)
+    if (p.doc >= docs_) return false;
+  r.vec(idf_);
+  if (!syn_tokens_.load(r)) return false;
+  r.vec(syn_off_);
+  if (!short_.load(r, 26, T)) return false;
+  if (!r.ok() || idf_.size() != T || syn_off_.empty() || syn_off_.size() % 2 != 1 ||
+      syn_off_.size() / 2 > kMaxSynonyms || syn_off_[0] != 0 ||
+      syn_off_.back() != syn_tokens_.size())
+    return false;
+  for (std::size_t i = 1; i < syn_off_.size(); ++i)
+    if (syn_off_[i - 1] > syn_off_[i]) return false;
   finished_ = true;
   ready();
   return true;
@@ -184,7 +245,7 @@ void Index::query_terms(const char* text, std::size_t len,
 void Index::query_terms(const std::vector<std::string>& tokens,
                         std::vector<std::pair<std::string, float>>* out) const {
   out->clear();
-  const auto put = [&](const std::string& t, float w) {
+  const auto put = [&](std::string_view t, float w) {
     for (auto& [s, sw] : *out)
       if (s == t) {
         sw = std::max(sw, w);
@@ -197,7 +258,6 @@ void Index::query_terms(const std::vector<std::string>& tokens,
   // know that splits into two words it does ("macsec" for macSecProfile's
   // mac, sec), and two question words whose concatenation it knows ("rach
   // opt" for rachopt).
-  const auto known = [&](const std::string& w) { return vocab_.count(w) > 0; };
   const auto letters = [](const std::string& w) {
     for (char c : w)
       if (c < 'a' || c > 'z') return false;
@@ -208,7 +268,7 @@ void Index::query_terms(const std::vector<std::string>& tokens,
     if (t.size() >= 5 && letters(t) && !known(t)) {
       std::size_t best = 0;
       for (std::size_t cut = 2; cut + 2 <= t.size(); ++cut)
-        if (known(t.substr(0, cut)) && known(t.substr(cut)) &&
+        if (known(std::string_view(t).substr(0, cut)) && known(std::string_view(t).substr(cut)) &&
             (best == 0 || std::min(cut, t.size() - cut) > std::min(best, t.size() - best)))
           best = cut;
       if (best > 0) {
@@ -221,7 +281,7 @@ void Index::query_terms(const std::vector<std::string>& tokens,
     // reestablishment): the longest known prefix of 3+ letters.
     if (t.size() >= 6 && letters(t)) {
       for (std::size_t cut = t.size() - 2; cut >= 3; --cut)
-        if (known(t.substr(0, cut))) {
+        if (known(std::string_view(t).substr(0, cut))) {
           put(t.substr(0, cut), kPrefixWeight);
           break;
         }
@@ -230,7 +290,9 @@ void Index::query_terms(const std::vector<std::string>& tokens,
     // its consonants in order ("hdr" for header, "pwr" for power, "ctrl" for
     // control): known vowel-less short words that are a subsequence.
     if (t.size() >= 5 && letters(t)) {
-      for (const std::string& a : short_[std::size_t(t[0] - 'a')]) {
+      const std::size_t letter = std::size_t(t[0] - 'a');
+      for (const std::uint32_t* id = short_.begin(letter); id != short_.end(letter); ++id) {
+        const std::string_view a = vocab_[*id];
         if (a.size() >= t.size() || t.compare(0, a.size(), a) == 0) continue;
         std::size_t j = 1;
         for (std::size_t x = 1; x < t.size() && j < a.size(); ++x)
@@ -243,26 +305,22 @@ void Index::query_terms(const std::vector<std::string>& tokens,
       if (known(joined)) put(joined, kRespellWeight);
     }
   }
-  // Glossary sides found in the question (each once), applied in entry
-  // order: the term's side brings the expansion's words and the other way.
-  std::vector<std::uint32_t>& found = sides_;
-  found.clear();
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    const auto it = sides_by_first_.find(tokens[i]);
-    if (it == sides_by_first_.end()) continue;
-    for (const std::uint32_t side : it->second) {
-      const auto& entry = synonyms_[side / 2];
-      const std::vector<std::string>& words = side % 2 ? entry.second : entry.first;
-      if (words.size() <= tokens.size() - i &&
-          std::equal(words.begin(), words.end(), tokens.begin() + std::ptrdiff_t(i)))
-        found.push_back(side);
-    }
+  // Glossary sides that occur in the question, in entry order (a term
+  // side before its expansion): those starting with one of its tokens.
+  std::vector<std::uint32_t>& sides = sides_;
+  sides.clear();
+  for (const std::string& t : tokens) {
+    const std::uint32_t first = syn_first_.find(t);
+    if (first != flat::StringIds::kNone)
+      sides.insert(sides.end(), syn_sides_.begin(first), syn_sides_.end(first));
   }
-  std::sort(found.begin(), found.end());
-  found.erase(std::unique(found.begin(), found.end()), found.end());
-  for (const std::uint32_t side : found) {
-    const auto& entry = synonyms_[side / 2];
-    for (const std::string& t : side % 2 ? entry.first : entry.second) put(t, kExpansionWeight);
+  std::sort(sides.begin(), sides.end());
+  sides.erase(std::unique(sides.begin(), sides.end()), sides.end());
+  for (const std::uint32_t side : sides) {
+    if (!side_in(side, tokens)) continue;
+    const std::uint32_t other = side ^ 1u;
+    for (std::uint32_t x = syn_off_[other]; x < syn_off_[other + 1]; ++x)
+      put(syn_tokens_[x], kExpansionWeight);
   }
 }
 
@@ -289,20 +347,15 @@ Status Index::search(const std::vector<std::string>& tokens, std::uint32_t k,
   query_terms(tokens, &terms);
   touched_.clear();
   for (const auto& [token, weight] : terms) {
-    const auto it = vocab_.find(token);
-    if (it == vocab_.end()) continue;
-    const std::vector<Posting>& list = postings_[it->second];
+    const std::uint32_t id = vocab_.find(token);
+    if (id == flat::StringIds::kNone) continue;
     const std::size_t first = touched_.size();
-    for (const Posting& p : list) {
-      const float avg = avg_len_[p.field];
-      const float norm =
-          1.0f - kFieldB[p.field] +
-          (avg > 0 ? kFieldB[p.field] * len_[std::size_t(p.doc) * kFieldCount + p.field] / avg
-                   : 0.0f);
+    for (std::uint32_t x = post_off_[id]; x < post_off_[id + 1]; ++x) {
+      const Scored& p = scored_[x];
       if (acc_[p.doc] == 0.0f) touched_.push_back(p.doc);
-      acc_[p.doc] += kFieldWeight[p.field] * float(p.tf) / norm;
+      acc_[p.doc] += p.tf;
     }
-    const float w = weight * idf_[it->second];
+    const float w = weight * idf_[id];
     for (std::size_t i = first; i < touched_.size(); ++i) {
       const std::uint32_t d = touched_[i];
       const float tf = acc_[d];
@@ -329,17 +382,13 @@ Status Index::search(const std::vector<std::string>& tokens, std::uint32_t k,
 }
 
 std::size_t Index::bytes() const {
-  std::size_t b = sizeof(*this);
-  for (const auto& list : postings_) b += sizeof(list) + list.capacity() * sizeof(Posting);
-  for (const auto& [token, id] : vocab_) b += token.capacity() + sizeof(id) + 32;
+  std::size_t b = sizeof(*this) + vocab_.bytes() + postings_.capacity() * sizeof(Posting) +
+                  scored_.capacity() * sizeof(Scored) +
+                  (post_off_.capacity() + post_term_.capacity() + last_.capacity()) * 4;
   b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
   b += (acc_.capacity() + score_.capacity()) * sizeof(float) + touched_.capacity() * 4;
-  for (const auto& [a, s] : synonyms_) {
-    for (const auto& t : a) b += t.capacity() + sizeof(t);
-    for (const auto& t : s) b += t.capacity() + sizeof(t);
-  }
-  for (const auto& [token, sides] : sides_by_first_)
-    b += token.capacity() + sides.capacity() * 4 + sizeof(sides) + 32;
+  b += syn_tokens_.bytes() + syn_off_.capacity() * 4 + syn_first_.bytes() + syn_sides_.bytes();
+  b += short_.bytes();
   return b;
 }
 

@@ -21,8 +21,9 @@ bool is_word(char c) { return (c >= 'a' && c <= 'z') || is_upper(c) || is_digit(
 /// [a-z0-9] (the text is lower-cased first).
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || is_digit(c); }
 char lower(char c) { return is_upper(c) ? char(c - 'A' + 'a') : c; }
-std::string lowered(std::string_view s) {
-  std::string out(s);
+/// `s` lower-cased into `out` (a buffer reused: no allocation per string).
+std::string_view lower_into(std::string_view s, std::string& out) {
+  out.assign(s);
   for (char& c : out) c = lower(c);
   return out;
 }
@@ -103,14 +104,18 @@ Status Router::build(const Spec& s) {
   const auto text = [&](std::size_t f, std::size_t field) {
     return clip(s.feature_texts[5 * f + field]);
   };
-  codes_.resize(F);
-  item_names_.resize(F + I);
+  item_names_.clear();
+  {
+    std::size_t chars = 0;
+    for (std::size_t f = 0; f < F; ++f) chars += s.feature_texts[5 * f].size();
+    for (std::string_view n : s.item_names) chars += n.size();
+    item_names_.reserve(F + I, chars);
+  }
   item_kinds_.assign(F + I, kFeature);
   item_share_.assign(F + I, 1);
-  for (std::size_t f = 0; f < F; ++f)
-    item_names_[f] = codes_[f] = std::string(s.feature_texts[5 * f]);
+  for (std::size_t f = 0; f < F; ++f) item_names_.add(s.feature_texts[5 * f]);
   for (std::size_t i = 0; i < I; ++i) {
-    item_names_[F + i] = std::string(s.item_names[i]);
+    item_names_.add(s.item_names[i]);
     item_kinds_[F + i] = s.item_kinds[i];
     item_share_[F + i] = s.item_feature_offsets[i + 1] - s.item_feature_offsets[i];
   }
@@ -160,10 +165,13 @@ Status Router::build(const Spec& s) {
     if (Status st = embedder_->fit(ptrs.data(), lens.data(), F); st != ELEX_OK) return st;
   }
   profiles_.assign(H * s.dim, 0.0f);
-  for (std::size_t h = 0; h < H; ++h) {
-    const std::string& p = profiles[hosted_ids_[h]];
-    if (Status st = embedder_->embed(p.data(), p.size(), &profiles_[h * s.dim]); st != ELEX_OK)
-      return st;
+  {
+    std::vector<float> row(s.dim);
+    for (std::size_t h = 0; h < H; ++h) {
+      const std::string& p = profiles[hosted_ids_[h]];
+      if (Status st = embedder_->embed(p.data(), p.size(), row.data()); st != ELEX_OK) return st;
+      for (std::size_t d = 0; d < s.dim; ++d) profiles_[d * H + h] = row[d];
+    }
   }
   phases_.vectors = ms_since(t0);
 
@@ -171,15 +179,33 @@ Status Router::build(const Spec& s) {
   // item's name is tokenised once (an item may be in many features' lists),
   // for the lexical index and the item words.
   t0 = std::chrono::steady_clock::now();
-  std::vector<std::vector<std::string>> item_tokens(I);
-  std::vector<std::uint8_t> tokenised(I, 0);
-  const auto tokens_of = [&](std::uint32_t i) -> const std::vector<std::string>& {
-    if (!tokenised[i]) {
-      tokenised[i] = 1;
+  // The tokens of item i's name: name_tokens[tokens_at[i] .. + tokens_count[i]) (all
+  // items' in one buffer, not a vector of strings each).
+  flat::Strings name_tokens;
+  std::vector<std::uint32_t> tokens_at(I, ~0u), tokens_count(I, 0);
+  std::vector<std::string> toks;
+  const auto tokens_of = [&](std::uint32_t i) {
+    if (tokens_at[i] == ~0u) {
       const std::string_view t = clip(s.item_names[i]);
-      embed::tokenize(t.data(), t.size(), &item_tokens[i]);
+      embed::tokenize(t.data(), t.size(), &toks);
+      tokens_at[i] = std::uint32_t(name_tokens.size());
+      tokens_count[i] = std::uint32_t(toks.size());
+      for (const std::string& tok : toks) name_tokens.add(tok);
     }
-    return item_tokens[i];
+    return std::pair<std::uint32_t, std::uint32_t>(tokens_at[i], tokens_count[i]);
+  };
+  // Each item's name as lexical term ids, made the first time it is added
+  // (so the vocabulary grows as add_tokens() of it would grow it).
+  std::vector<std::uint32_t> item_terms, terms_at(I, ~0u), terms_count(I, 0);
+  const auto add_item = [&](std::uint32_t f, std::uint32_t field, std::uint32_t i) -> Status {
+    if (terms_at[i] == ~0u) {
+      terms_at[i] = std::uint32_t(item_terms.size());
+      const auto [first, n] = tokens_of(i);
+      for (std::uint32_t x = first; x < first + n; ++x)
+        item_terms.push_back(lexical_.intern(name_tokens[x]));
+      terms_count[i] = std::uint32_t(item_terms.size() - terms_at[i]);
+    }
+    return lexical_.add_terms(f, field, item_terms.data() + terms_at[i], terms_count[i]);
   };
   const auto add = [&](std::size_t doc, std::uint32_t field, std::string_view t) -> Status {
     t = clip(t);
@@ -192,8 +218,7 @@ Status Router::build(const Spec& s) {
     for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j) {
       const std::uint32_t i = s.feature_items[j];
       const std::uint32_t field = s.item_kinds[i] == kKpi ? lexical::kKpis : lexical::kIdentifiers;
-      if (Status st = lexical_.add_tokens(std::uint32_t(f), field, tokens_of(i)); st != ELEX_OK)
-        return st;
+      if (Status st = add_item(std::uint32_t(f), field, i); st != ELEX_OK) return st;
     }
   }
   for (std::size_t g = 0; g + 1 < s.glossary.size(); g += 2) {
@@ -209,36 +234,45 @@ Status Router::build(const Spec& s) {
 
   // Exact keys of the items that name a hosted feature.
   t0 = std::chrono::steady_clock::now();
-  const auto key = [](std::unordered_map<std::string, std::vector<std::uint32_t>>& map,
-                      std::string k, std::uint32_t id) { map[std::move(k)].push_back(id); };
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> id_keys, acronym_keys, heads;
+  const auto key = [](KeyLists& map, std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
+                      std::string_view k,
+                      std::uint32_t id) { pairs.emplace_back(map.keys.insert(k).first, id); };
+  std::string l;
   for (std::size_t it = 0; it < F + I; ++it) {
     if (item_hosted_off_[it] == item_hosted_off_[it + 1]) continue;
     const std::uint32_t id = std::uint32_t(it);
     if (it < F) {
-      key(ids_, norm_code(codes_[it]), id);
-      if (!text(it, 2).empty()) key(acronyms_, std::string(text(it, 2)), id);
-      if (!text(it, 1).empty()) phrases_.emplace_back(lowered(text(it, 1)), id);
+      key(ids_, id_keys, norm_code(item_names_[it]), id);
+      if (!text(it, 2).empty()) key(acronyms_, acronym_keys, text(it, 2), id);
+      if (!text(it, 1).empty())
+        (phrases_.add(lower_into(text(it, 1), l)), phrase_item_.push_back(id));
     } else if (item_kinds_[it] == kKpi) {
-      phrases_.emplace_back(lowered(clip(item_names_[it])), id);
+      phrases_.add(lower_into(clip(item_names_[it]), l));
+      phrase_item_.push_back(id);
     } else {
-      const std::string l = lowered(item_names_[it]);
-      key(ids_, l, id);
+      lower_into(item_names_[it], l);
+      key(ids_, id_keys, l, id);
       const std::size_t dot = l.rfind('.');
-      if (dot != std::string::npos && dot > 0) key(ids_, l.substr(dot + 1), id);
+      if (dot != std::string::npos && dot > 0)
+        key(ids_, id_keys, std::string_view(l).substr(dot + 1), id);
     }
   }
+  ids_.lists.assign(ids_.keys.size(), id_keys);
+  acronyms_.lists.assign(acronyms_.keys.size(), acronym_keys);
   // Phrases of 6+ characters by their first run of [a-z0-9] (a phrase can
   // only start where such a run starts in the text, with that whole run).
   for (std::uint32_t p = 0; p < phrases_.size(); ++p) {
-    const std::string& phrase = phrases_[p].first;
+    const std::string_view phrase = phrases_[p];
     if (phrase.size() < 6) continue;
     std::size_t j = 0;
     while (j < phrase.size() && is_alnum(phrase[j])) ++j;
     if (j == 0)
       phrase_other_.push_back(p);
     else
-      phrase_heads_[phrase.substr(0, j)].push_back(p);
+      key(phrase_heads_, heads, phrase.substr(0, j), p);
   }
+  phrase_heads_.lists.assign(phrase_heads_.keys.size(), heads);
   phases_.exact = ms_since(t0);
 
   // Item words of the hosted features' items: each item tokenised once.
@@ -255,54 +289,41 @@ Status Router::build(const Spec& s) {
   }
   own_off_[F] = std::uint32_t(own_.size());
   name_words_.assign(F + I, 0);
-  std::vector<std::string> toks;
   std::vector<std::uint32_t> name, desc;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>>
-      postings;  // word, item (weight: high bit = ½)
-  const auto unique_ids = [&](const std::vector<std::string>& tokens,
-                              std::vector<std::uint32_t>* out) {
-    out->clear();
-    for (const std::string& tok : tokens) {
-      const std::uint32_t id = words_.try_emplace(tok, std::uint32_t(words_.size())).first->second;
-      if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
-    }
+  item_word_off_.assign(F + I + 1, 0);
+  item_words_.clear();
+  const auto unique_id = [&](std::string_view tok, std::vector<std::uint32_t>* out) {
+    const std::uint32_t id = words_.insert(tok).first;
+    if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
   };
   // A hosted feature's name is an item of its own (item number f).
   for (std::size_t f = 0; f < F; ++f) {
+    item_word_off_[f] = std::uint32_t(item_words_.size());
     if (!s.hosted[f] || text(f, 1).empty()) continue;
     const std::string_view t = text(f, 1);
     embed::tokenize(t.data(), t.size(), &toks);
-    unique_ids(toks, &name);
+    name.clear();
+    for (const std::string& tok : toks) unique_id(tok, &name);
     name_words_[f] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
-    for (std::uint32_t x : name) postings.emplace_back(x, std::uint32_t(f));
+    item_words_.insert(item_words_.end(), name.begin(), name.end());
   }
   for (std::size_t i = 0; i < I; ++i) {
-    if (!wanted[i]) continue;
     const std::uint32_t item = std::uint32_t(F + i);
-    unique_ids(tokens_of(std::uint32_t(i)), &name);
+    item_word_off_[item] = std::uint32_t(item_words_.size());
+    if (!wanted[i]) continue;
+    const auto [first, n] = tokens_of(std::uint32_t(i));
+    name.clear();
+    for (std::uint32_t x = first; x < first + n; ++x) unique_id(name_tokens[x], &name);
     const std::string_view d = clip(s.item_descriptions[i]);
     embed::tokenize(d.data(), d.size(), &toks);
-    unique_ids(toks, &desc);
+    desc.clear();
+    for (const std::string& tok : toks) unique_id(tok, &desc);
     name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
-    for (std::uint32_t x : name) postings.emplace_back(x, item);
+    item_words_.insert(item_words_.end(), name.begin(), name.end());
     for (std::uint32_t x : desc)
-      if (std::find(name.begin(), name.end(), x) == name.end())
-        postings.emplace_back(x, item | 0x80000000u);
+      if (std::find(name.begin(), name.end(), x) == name.end()) item_words_.push_back(x | kHalf);
   }
-  // Postings by word (a counting sort: items stay in item order).
-  word_off_.assign(words_.size() + 1, 0);
-  for (const auto& p : postings) ++word_off_[p.first + 1];
-  for (std::size_t x = 0; x < words_.size(); ++x) word_off_[x + 1] += word_off_[x];
-  word_items_.resize(postings.size());
-  word_weights_.resize(postings.size());
-  {
-    std::vector<std::uint32_t> fill(word_off_.begin(), word_off_.end() - 1);
-    for (const auto& [word, item] : postings) {
-      const std::uint32_t x = fill[word]++;
-      word_items_[x] = item & 0x7FFFFFFFu;
-      word_weights_[x] = (item & 0x80000000u) ? 0.5f : 1.0f;
-    }
-  }
+  item_word_off_[F + I] = std::uint32_t(item_words_.size());
   phases_.items = ms_since(t0);
   scratch();
   return ELEX_OK;
@@ -311,6 +332,8 @@ Status Router::build(const Spec& s) {
 void Router::scratch() {
   const std::size_t H = hosted_ids_.size();
   item_hit_.assign(item_names_.size(), 0);
+  item_seen_.assign(item_names_.size(), 0);
+  term_of_.assign(words_.size(), 0);
   vec_.assign(H, 0);
   ex_.assign(H, 0);
   lx_.assign(H, 0);
@@ -322,6 +345,7 @@ void Router::scratch() {
   touched_.reserve(H);
   hits_.assign(H, {});
   sims_.resize(H);
+  dot_acc_.resize(8 * H);
   query_.assign(embedder_ ? embedder_->dim() : 0, 0.0f);
 }
 
@@ -335,14 +359,15 @@ void Router::touch(std::uint32_t h) {
 
 void Router::exact_hits(const char* text, std::size_t n) {
   spans_.clear();
-  const auto hit = [&](const std::vector<std::uint32_t>* items, double strength, std::size_t a,
+  const auto hit = [&](const KeyLists& map, std::string_view k, double strength, std::size_t a,
                        std::size_t b) {
-    if (items != nullptr && !items->empty()) spans_.push_back({items, 0, 0, strength, a, b});
+    std::uint32_t count = 0;
+    const std::uint32_t* items = map.find(k, &count);
+    if (count > 0) spans_.push_back({items, count, 0, 0, strength, a, b});
   };
-  const auto find = [](const auto& map, const std::string& k) -> const std::vector<std::uint32_t>* {
-    const auto it = map.find(k);
-    return it == map.end() ? nullptr : &it->second;
-  };
+  std::string& low = low_;
+  low.assign(text, n);
+  for (char& c : low) c = lower(c);
   // Feature codes: 2-5 capitals, an optional space, 2-4 digits, an optional
   // space, 2-5 digits, as whole words ("FAJ 121 3094", "FAJ1213094").
   for (std::size_t i = 0; i < n; ++i) {
@@ -361,7 +386,7 @@ void Router::exact_hits(const char* text, std::size_t n) {
     }
     if (end == 0 && d1 - a >= 4 && d1 - a <= 9 && tail) end = d1;
     if (end == 0) continue;
-    hit(find(ids_, norm_code(std::string_view(text + i, end - i))), 1.0, i, end);
+    hit(ids_, norm_code(std::string_view(text + i, end - i)), 1.0, i, end);
     i = end - 1;
   }
   // Words ([A-Za-z0-9_.] runs, outer dots trimmed): acronyms as written,
@@ -377,25 +402,29 @@ void Router::exact_hits(const char* text, std::size_t n) {
     while (a < b && text[a] == '.') ++a;
     while (b > a && text[b - 1] == '.') --b;
     if (a < b) {
-      const std::string w(text + a, b - a);
+      const std::string_view w(text + a, b - a);
       bool upper = false, acronym = w.size() >= 2 && w.size() <= 10;
       for (char c : w)
         (upper = upper || is_upper(c)), acronym = acronym && (is_upper(c) || is_digit(c));
-      if (acronym && upper) hit(find(acronyms_, w), 1.0, i, j);
-      const std::string lw = lowered(w);
+      if (acronym && upper) hit(acronyms_, w, 1.0, i, j);
+      const std::string_view lw = std::string_view(low).substr(a, b - a);
       // A plain lower-case word written as such ("passive", "priority") is
       // a word of the question, not evidence for an identifier that happens
       // to be that one word (`Interface.passive`); "sleepmode" still finds
       // `sleepMode`, and "MTU" finds `mtu`.
-      const std::vector<std::uint32_t>* named = find(ids_, lw);
-      if (named != nullptr && !named->empty() && lw == w) {
-        const std::string& name = item_names_[named->front()];
-        const std::size_t d = name.rfind('.');
-        if (std::string_view(name).substr(d == std::string::npos ? 0 : d + 1) == w) named = nullptr;
+      bool plain = false;
+      if (lw == std::string_view(text + a, b - a)) {
+        std::uint32_t count = 0;
+        const std::uint32_t* items = ids_.find(lw, &count);
+        if (count > 0) {
+          const std::string_view name = item_names_[items[0]];
+          const std::size_t d = name.rfind('.');
+          plain = name.substr(d == std::string_view::npos ? 0 : d + 1) == lw;
+        }
       }
-      hit(named, 0.8, i, j);
+      if (!plain) hit(ids_, lw, 0.8, i, j);
       const std::size_t dot = lw.rfind('.');
-      if (dot != std::string::npos && dot > 0) hit(find(ids_, lw.substr(dot + 1)), 0.8, i, j);
+      if (dot != std::string::npos && dot > 0) hit(ids_, lw.substr(dot + 1), 0.8, i, j);
     }
     i = j;
   }
@@ -410,19 +439,15 @@ void Router::exact_hits(const char* text, std::size_t n) {
     bool hyphen = false;
     while (j < n && (is_word(text[j]) || (text[j] == '-' && j + 1 < n && is_word(text[j + 1]))))
       if (text[j++] == '-') hyphen = true;
-    if (hyphen && j - i <= 10) hit(find(acronyms_, std::string(text + i, j - i)), 1.0, i, j);
+    if (hyphen && j - i <= 10) hit(acronyms_, std::string_view(text + i, j - i), 1.0, i, j);
     i = j;
   }
   // Feature and KPI names of 6+ characters as whole words, in phrase order,
   // then offset order.
-  std::string& low = low_;
-  low.assign(text, n);
-  for (char& c : low) c = lower(c);
   const std::size_t first_phrase = spans_.size();
   const auto phrase_hit = [&](std::uint32_t p, std::size_t at) {
-    const std::uint32_t id = phrases_[p].second;
-    spans_.push_back(
-        {nullptr, id, p, id < features_ ? 1.0 : 0.8, at, at + phrases_[p].first.size()});
+    const std::uint32_t id = phrase_item_[p];
+    spans_.push_back({nullptr, 1, id, p, id < features_ ? 1.0 : 0.8, at, at + phrases_[p].size()});
   };
   for (std::size_t i = 0; i < n;) {
     if (!is_alnum(low[i])) {
@@ -431,19 +456,20 @@ void Router::exact_hits(const char* text, std::size_t n) {
     }
     std::size_t j = i + 1;
     while (j < n && is_alnum(low[j])) ++j;
-    const auto heads = phrase_heads_.find(low.substr(i, j - i));
-    if (heads != phrase_heads_.end())
-      for (std::uint32_t p : heads->second) {
-        const std::string& phrase = phrases_[p].first;
-        const std::size_t end = i + phrase.size();
-        if (end <= n && low.compare(i, phrase.size(), phrase) == 0 &&
-            (end == n || !is_alnum(low[end])))
-          phrase_hit(p, i);
-      }
+    std::uint32_t count = 0;
+    const std::uint32_t* heads = phrase_heads_.find(std::string_view(low).substr(i, j - i), &count);
+    for (std::uint32_t x = 0; x < count; ++x) {
+      const std::uint32_t p = heads[x];
+      const std::string_view phrase = phrases_[p];
+      const std::size_t end = i + phrase.size();
+      if (end <= n && low.compare(i, phrase.size(), phrase) == 0 &&
+          (end == n || !is_alnum(low[end])))
+        phrase_hit(p, i);
+    }
     i = j;
   }
   for (std::uint32_t p : phrase_other_) {
-    const std::string& phrase = phrases_[p].first;
+    const std::string_view phrase = phrases_[p];
     for (std::size_t at = low.find(phrase); at != std::string::npos;
          at = low.find(phrase, at + 1)) {
       const std::size_t end = at + phrase.size();
@@ -467,8 +493,8 @@ void Router::exact_hits(const char* text, std::size_t n) {
         break;
       }
     if (inside) continue;
-    const std::uint32_t* list = sp.items ? sp.items->data() : &sp.one;
-    const std::size_t count = sp.items ? sp.items->size() : 1;
+    const std::uint32_t* list = sp.items ? sp.items : &sp.one;
+    const std::size_t count = sp.count;
     for (std::size_t x = 0; x < count; ++x) {
       const std::uint32_t id = list[x];
       const double strength = sp.strength * specificity(item_share_[id]);
@@ -487,7 +513,7 @@ void Router::exact_hits(const char* text, std::size_t n) {
 void Router::vector_hits(const float* q) {
   const std::size_t H = hosted_ids_.size(), dim = embedder_->dim();
   if (H == 0 || w_.vector == 0) return;
-  kernels::dots(q, profiles_.data(), dim * sizeof(float), H, dim, sims_.data());
+  kernels::dots_by_dim(q, profiles_.data(), H, dim, sims_.data(), dot_acc_.data());
   order_.resize(H);
   for (std::uint32_t h = 0; h < H; ++h) order_[h] = h;
   const std::size_t k = std::min<std::size_t>(kVectorK, H);
@@ -584,7 +610,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
   for (std::uint32_t t = 0; t < order_.size(); ++t) order_[t] = t;
   const auto better = [&](std::uint32_t a, std::uint32_t b) {
     if (scores_[a] != scores_[b]) return scores_[a] > scores_[b];
-    return codes_[hosted_ids_[touched_[a]]] < codes_[hosted_ids_[touched_[b]]];
+    return item_names_[hosted_ids_[touched_[a]]] < item_names_[hosted_ids_[touched_[b]]];
   };
   std::partial_sort(order_.begin(), order_.begin() + std::ptrdiff_t(wide), order_.end(), better);
   out->resize(wide);
@@ -609,6 +635,23 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
   return ELEX_OK;
 }
 
+double Router::item_sum(std::uint32_t item,
+                        const std::vector<std::pair<std::string, float>>& terms) {
+  // Its words' term weights (description-only words ½), summed in the
+  // order of the terms.
+  item_terms_.clear();
+  for (std::uint32_t y = item_word_off_[item]; y < item_word_off_[item + 1]; ++y) {
+    const std::uint32_t t = term_of_[item_words_[y] & ~kHalf];
+    if (t == 0) continue;
+    const float weight = terms[t - 1].second;
+    item_terms_.emplace_back(t, weight * ((item_words_[y] & kHalf) ? 0.5f : 1.0f));
+  }
+  std::sort(item_terms_.begin(), item_terms_.end());
+  double sum = 0;
+  for (const auto& [t, v] : item_terms_) sum += v;
+  return sum;
+}
+
 void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
                              const std::vector<std::string>& tokens) {
   // The question's distinct words; each item's share of them (an item's
@@ -625,17 +668,27 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
   // lower weight their glossary expansions, respellings and abbreviations.
   // (search() has just expanded them unless the lexical weight is 0.)
   if (w_.lexical <= 0) lexical_.query_terms(tokens, &terms_);
-  for (const auto& [term, weight] : w_.lexical > 0 ? lexical_.last_terms() : terms_) {
-    const auto it = words_.find(term);
-    if (it == words_.end()) continue;
-    for (std::uint32_t x = word_off_[it->second]; x < word_off_[it->second + 1]; ++x) {
-      const std::uint32_t item = word_items_[x];
-      if (item_hit_[item] == 0) item_touched_.push_back(item);
-      item_hit_[item] += weight * word_weights_[x];
-    }
+  const auto& terms = w_.lexical > 0 ? lexical_.last_terms() : terms_;
+  qwords_.clear();
+  for (std::uint32_t t = 0; t < terms.size(); ++t) {
+    const std::uint32_t word = words_.find(terms[t].first);
+    if (word == flat::StringIds::kNone) continue;
+    term_of_[word] = t + 1;  // terms are distinct: so are their words
+    qwords_.push_back(word);
   }
+  // Only the items of the features ranked here need their share: each sums
+  // its words' term weights in the order of the terms.
+  if (!qwords_.empty())
+    for (const Routed& x : *wide)
+      for (std::uint32_t j = own_off_[x.feature]; j < own_off_[x.feature + 1]; ++j) {
+        const std::uint32_t item = own_[j];
+        if (item_seen_[item]) continue;
+        item_seen_[item] = 1;
+        item_touched_.push_back(item);
+        item_hit_[item] = item_sum(item, terms);
+      }
   const double w = q == 0 ? 0 : w_.item;
-  if (!item_touched_.empty())
+  if (!qwords_.empty())
     for (Routed& x : *wide) {
       double best = 0;
       for (std::uint32_t j = own_off_[x.feature]; j < own_off_[x.feature + 1]; ++j)
@@ -643,10 +696,13 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
       // The feature's name: how much of the name the question holds, and of
       // the question the name holds ("MIMO branches to sleep" holds two of
       // "MIMO Sleep Mode"'s three words).
-      if (name_words_[x.feature] > 0 && item_hit_[x.feature] > 0)
-        best = std::max(
-            best, kNameShare * std::min(1.0, item_hit_[x.feature] /
-                                                 std::sqrt(double(q) * name_words_[x.feature])));
+      if (name_words_[x.feature] > 0) {
+        const double sum = item_sum(x.feature, terms);
+        if (sum > 0)
+          best = std::max(
+              best,
+              kNameShare * std::min(1.0, sum / std::sqrt(double(q) * name_words_[x.feature])));
+      }
       x.item = best;
       x.score += w * best;
     }
@@ -657,7 +713,7 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
   std::sort(order_.begin(), order_.end(), [&](std::uint32_t a, std::uint32_t b) {
     const Routed &x = (*wide)[a], &y = (*wide)[b];
     if (x.score != y.score) return x.score > y.score;
-    return codes_[x.feature] < codes_[y.feature];
+    return item_names_[x.feature] < item_names_[y.feature];
   });
   sorted_.clear();
   for (std::uint32_t r : order_) sorted_.push_back(std::move((*wide)[r]));
@@ -665,7 +721,7 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
   for (Routed& x : *wide) x.score = squash(x.score);
   // `matched` of the k returned: exact hits, then the items by word
   // overlap, then the vector hits.
-  for (std::size_t r = 0; r < wide->size() && r < k && !item_touched_.empty(); ++r) {
+  for (std::size_t r = 0; r < wide->size() && r < k && !qwords_.empty(); ++r) {
     Routed& x = (*wide)[r];
     found_.clear();
     for (std::uint32_t j = own_off_[x.feature]; j < own_off_[x.feature + 1]; ++j) {
@@ -697,7 +753,8 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
     if (merged.size() > kMatchedMax) merged.resize(kMatchedMax);
     x.matched = std::move(merged);
   }
-  for (std::uint32_t item : item_touched_) item_hit_[item] = 0;
+  for (std::uint32_t item : item_touched_) (item_hit_[item] = 0, item_seen_[item] = 0);
+  for (std::uint32_t word : qwords_) term_of_[word] = 0;
 }
 
 Status Router::embed(const char* text, std::size_t len, float* out) const {
@@ -751,18 +808,15 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
 
 std::size_t Router::bytes() const {
   std::size_t b = sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
-                  profiles_.capacity() * sizeof(float);
-  for (const std::string& s : item_names_) b += sizeof(std::string) + s.capacity();
-  b += (word_off_.capacity() + word_items_.capacity() + word_weights_.capacity() +
-        own_off_.capacity() + own_.capacity()) *
+                  profiles_.capacity() * sizeof(float) + item_names_.bytes();
+  b += (item_word_off_.capacity() + item_words_.capacity() + own_off_.capacity() + own_.capacity() +
+        term_of_.capacity()) *
            4 +
-       name_words_.capacity() * 2 + item_hit_.capacity() * 8;
-  // Hash maps: a node (key, list, links) per entry, roughly.
-  for (const auto* map : {&ids_, &acronyms_, &phrase_heads_})
-    for (const auto& [key, list] : *map) b += 64 + key.capacity() + list.capacity() * 4;
-  for (const auto& [phrase, id] : phrases_) b += sizeof(phrase) + phrase.capacity() + 4;
-  b += words_.size() * 48;
-  for (const auto& [word, id] : words_) b += word.capacity();
+       name_words_.capacity() * 2 + item_hit_.capacity() * 9;
+  for (const KeyLists* map : {&ids_, &acronyms_, &phrase_heads_})
+    b += map->keys.bytes() + map->lists.bytes();
+  b += phrases_.bytes() + (phrase_item_.capacity() + phrase_other_.capacity()) * 4;
+  b += words_.bytes();
   b += item_hosted_.capacity() * 4 + item_hosted_off_.capacity() * 4 + item_share_.capacity() * 4;
   b += hosted_of_.capacity() * 4 + hosted_ids_.capacity() * 4;
   b += (vec_.capacity() * 5) * sizeof(double) + stamp_.capacity() * 8 + sims_.capacity() * 4;

@@ -5,16 +5,16 @@
 //
 // Container kind RouterState, sections:
 //   META  u32 kStateVersion, u32 features, u32 hosted, u32 dim
-//   BODY  the tables in the order save() writes them (serial.h encoding)
+//   BODY  the tables in the order save() writes them (serial.h encoding):
+//         flat arrays (flat.h), so a load is mostly copies; the hash slots
+//         of the string tables are rebuilt (one pass over their keys)
 // The reader checks every index against the table it points into before the
-// router is used (consistent()), so a payload that passed the CRC but does not
-// hold together is CORRUPT_DATA, never a read out of bounds.
-#include <algorithm>
+// router is used (here and in consistent()), so a payload that passed the CRC
+// but does not hold together is CORRUPT_DATA, never a read out of bounds.
+// Version 1 (kStateVersion 1) kept node-based hash maps; it is refused
+// (UNSUPPORTED_VERSION) and rebuilt.
 #include <cstdlib>
 #include <cstring>
-#include <string>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include "elex/format.h"
@@ -26,33 +26,6 @@ namespace elex::router {
 namespace {
 
 static_assert(sizeof(Weights) == 5 * sizeof(double), "Weights is five doubles");
-
-using Lists = std::unordered_map<std::string, std::vector<std::uint32_t>>;
-
-void put_lists(serial::Writer& w, const Lists& m) {
-  std::vector<const std::pair<const std::string, std::vector<std::uint32_t>>*> sorted;
-  sorted.reserve(m.size());
-  for (const auto& e : m) sorted.push_back(&e);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  w.pod<std::uint64_t>(sorted.size());
-  for (const auto* e : sorted) {
-    w.str(e->first);
-    w.vec(e->second);
-  }
-}
-
-void get_lists(serial::Reader& r, Lists& m) {
-  m.clear();
-  const std::size_t n = r.count(r.left() / 12);  // a key and a list: 12 bytes at least
-  m.reserve(n);
-  for (std::size_t i = 0; i < n && r.ok(); ++i) {
-    std::string k;
-    r.str(k);
-    std::vector<std::uint32_t> v;
-    r.vec(v);
-    if (!m.emplace(std::move(k), std::move(v)).second) r.fail();
-  }
-}
 
 /// A CSR offsets array: n + 1 entries, not decreasing, ending at `size`.
 bool csr(const std::vector<std::uint32_t>& off, std::size_t n, std::size_t size) {
@@ -77,10 +50,10 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   if (out == nullptr || size == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "null output");
   if (!embedder_) return fail(ELEX_E_INVALID_ARGUMENT, "the router is not built");
   serial::Writer w;
+  w.reserve(bytes());
   w.pod(w_);
   w.pod<std::uint32_t>(features_);
-  w.strs(codes_);
-  w.strs(item_names_);
+  item_names_.save(w);
   w.vec(item_kinds_);
   w.vec(item_share_);
   w.vec(hosted_ids_);
@@ -90,22 +63,15 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   embedder_->save(w);
   w.vec(profiles_);
   lexical_.save(w);
-  put_lists(w, ids_);
-  put_lists(w, acronyms_);
-  std::vector<std::string> phrase_text(phrases_.size());
-  std::vector<std::uint32_t> phrase_item(phrases_.size());
-  for (std::size_t p = 0; p < phrases_.size(); ++p)
-    (phrase_text[p] = phrases_[p].first, phrase_item[p] = phrases_[p].second);
-  w.strs(phrase_text);
-  w.vec(phrase_item);
-  put_lists(w, phrase_heads_);
+  for (const KeyLists* m : {&ids_, &acronyms_}) (m->keys.save(w), m->lists.save(w));
+  phrases_.save(w);
+  w.vec(phrase_item_);
+  phrase_heads_.keys.save(w);
+  phrase_heads_.lists.save(w);
   w.vec(phrase_other_);
-  std::vector<std::string> words(words_.size());
-  for (const auto& [word, id] : words_) words[id] = word;
-  w.strs(words);
-  w.vec(word_off_);
-  w.vec(word_items_);
-  w.vec(word_weights_);
+  words_.save(w);
+  w.vec(item_word_off_);
+  w.vec(item_words_);
   w.vec(name_words_);
   w.vec(own_off_);
   w.vec(own_);
@@ -136,8 +102,8 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   serial::Reader r(body, body_size);
   w_ = r.pod<Weights>();
   features_ = r.pod<std::uint32_t>();
-  r.strs(codes_);
-  r.strs(item_names_);
+  bool ok = item_names_.load(r);
+  const std::size_t N = item_names_.size();
   r.vec(item_kinds_);
   r.vec(item_share_);
   r.vec(hosted_ids_);
@@ -145,32 +111,19 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   r.vec(item_hosted_off_);
   r.vec(item_hosted_);
   embedder_ = std::make_unique<embed::Embedder>(m[3]);
-  bool ok = r.ok() && embedder_->load(r);
+  ok = ok && r.ok() && embedder_->load(r);
   r.vec(profiles_);
   ok = ok && r.ok() && lexical_.load(r);
-  get_lists(r, ids_);
-  get_lists(r, acronyms_);
-  std::vector<std::string> phrase_text;
-  std::vector<std::uint32_t> phrase_item;
-  r.strs(phrase_text);
-  r.vec(phrase_item);
-  phrases_.clear();
-  if (phrase_text.size() == phrase_item.size())
-    for (std::size_t p = 0; p < phrase_text.size(); ++p)
-      phrases_.emplace_back(std::move(phrase_text[p]), phrase_item[p]);
-  else
-    r.fail();
-  get_lists(r, phrase_heads_);
+  for (KeyLists* k : {&ids_, &acronyms_})
+    ok = ok && k->keys.load(r) && k->lists.load(r, k->keys.size(), N);
+  ok = ok && phrases_.load(r);
+  r.vec(phrase_item_);
+  ok = ok && r.ok() && phrase_item_.size() == phrases_.size() && phrase_heads_.keys.load(r) &&
+       phrase_heads_.lists.load(r, phrase_heads_.keys.size(), phrases_.size());
   r.vec(phrase_other_);
-  std::vector<std::string> words;
-  r.strs(words);
-  words_.clear();
-  words_.reserve(words.size());
-  for (std::uint32_t id = 0; id < words.size() && r.ok(); ++id)
-    if (!words_.emplace(std::move(words[id]), id).second) r.fail();
-  r.vec(word_off_);
-  r.vec(word_items_);
-  r.vec(word_weights_);
+  ok = ok && words_.load(r);
+  r.vec(item_word_off_);
+  r.vec(item_words_);
   r.vec(name_words_);
   r.vec(own_off_);
   r.vec(own_);
@@ -184,8 +137,9 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
 }
 
 bool Router::consistent() const {
+  // (The key lists were checked against their tables as they were read.)
   const std::size_t F = features_, N = item_names_.size(), H = hosted_ids_.size();
-  if (F == 0 || codes_.size() != F || N < F || item_kinds_.size() != N || item_share_.size() != N ||
+  if (F == 0 || N < F || item_kinds_.size() != N || item_share_.size() != N ||
       hosted_of_.size() != F || H > F || name_words_.size() != N)
     return false;
   for (std::size_t h = 0; h < H; ++h)
@@ -194,17 +148,10 @@ bool Router::consistent() const {
     if (x < -1 || x >= std::int32_t(H)) return false;
   if (!csr(item_hosted_off_, N, item_hosted_.size()) || !below(item_hosted_, H)) return false;
   if (profiles_.size() != H * embedder_->dim() || lexical_.documents() != F) return false;
-  for (const Lists* m : {&ids_, &acronyms_})
-    for (const auto& [k, v] : *m)
-      if (!below(v, N)) return false;
-  for (const auto& [text, item] : phrases_)
-    if (item >= N) return false;
-  for (const auto& [k, v] : phrase_heads_)
-    if (!below(v, phrases_.size())) return false;
-  if (!below(phrase_other_, phrases_.size())) return false;
-  if (!csr(word_off_, words_.size(), word_items_.size()) || !below(word_items_, N) ||
-      word_weights_.size() != word_items_.size())
-    return false;
+  if (!below(phrase_item_, N) || !below(phrase_other_, phrases_.size())) return false;
+  if (!csr(item_word_off_, N, item_words_.size())) return false;
+  for (std::uint32_t x : item_words_)
+    if ((x & ~kHalf) >= words_.size()) return false;
   return csr(own_off_, F, own_.size()) && below(own_, N);
 }
 

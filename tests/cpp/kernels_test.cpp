@@ -7,7 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <random>
+#include <utility>
+#include <vector>
 
 #include "test_util.h"
 
@@ -193,6 +197,40 @@ TEST(Kernels, FourWayKernelsAgreeForEveryTailLength) {
       // The four-way result is the one-at-a-time kernel's up to summation order.
       EXPECT_NEAR(vd[j], kernels::dot(q, p[j], n), agreement_bound(n, e.abs_dot)) << n;
       EXPECT_NEAR(vl[j], kernels::l2sq(q, p[j], n), agreement_bound(n, e.l2)) << n;
+    }
+  }
+}
+
+// The router's profiles are stored by dimension and its questions are
+// sparse: dots_by_dim must give what dots gives, bit for bit, for both twins
+// and every dimension count's tail (8-wide steps, one 4-wide step, scalar).
+TEST(Kernels, DotsByDimAreBitForBitTheDotsOfTheColumns) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (std::size_t n : {4u, 5u, 7u, 8u, 9u, 12u, 15u, 16u, 23u, 64u, 131u, 512u}) {
+    for (std::size_t count : {1u, 3u, 4u, 9u, 37u}) {
+      std::vector<float> rows(count * n), cols(count * n), q(n, 0.0f);
+      for (float& x : rows) x = u(rng);
+      for (std::size_t h = 0; h < count; ++h)
+        for (std::size_t d = 0; d < n; ++d) cols[d * count + h] = rows[h * n + d];
+      for (std::size_t d = 0; d < n; d += 1 + rng() % 5) q[d] = u(rng);  // sparse
+      std::vector<float> want(count), got(count), acc(8 * count);
+      using Dots =
+          void (*)(const float*, const float*, std::size_t, std::size_t, std::size_t, float*);
+      using ByDim = void (*)(const float*, const float*, std::size_t, std::size_t, float*, float*);
+      std::vector<std::pair<Dots, ByDim>> twins = {
+          {kernels::scalar::dots, kernels::scalar::dots_by_dim}};
+#if ELEX_SIMD
+      twins.emplace_back(kernels::vec::dots, kernels::vec::dots_by_dim);
+#endif
+      for (const auto& [dots, by_dim] : twins) {
+        dots(q.data(), rows.data(), n * sizeof(float), count, n, want.data());
+        by_dim(q.data(), cols.data(), count, n, got.data(), acc.data());
+        for (std::size_t h = 0; h < count; ++h)
+          ASSERT_EQ(std::memcmp(&want[h], &got[h], sizeof(float)), 0)
+              << "n " << n << " count " << count << " column " << h << ": " << want[h] << " vs "
+              << got[h];
+      }
     }
   }
 }

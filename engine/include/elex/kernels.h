@@ -63,6 +63,13 @@ DotNorms dot_norms(const float* a, const float* b, std::size_t n);
 /// bytes: a flat scan's block in one call (stride >= 4 n, a multiple of 4).
 void dots(const float* q, const float* first, std::size_t stride, std::size_t count, std::size_t n,
           float* out);
+/// out[h] = dots() of q and column h of `cols`, a count × n matrix stored
+/// by dimension (cols[d * count + h]), bit for bit what dots() of its
+/// columns as rows gives, but reading only the dimensions where q is not 0
+/// (a sparse query against many vectors: the router's profiles). `acc`:
+/// scratch of 8 × count floats.
+void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size_t n, float* out,
+                 float* acc);
 }  // namespace scalar
 
 #if ELEX_SIMD
@@ -74,6 +81,8 @@ float l2sq(const float* a, const float* b, std::size_t n);
 DotNorms dot_norms(const float* a, const float* b, std::size_t n);
 void dots(const float* q, const float* first, std::size_t stride, std::size_t count, std::size_t n,
           float* out);
+void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size_t n, float* out,
+                 float* acc);
 }  // namespace vec
 namespace active = vec;
 #else
@@ -91,6 +100,10 @@ inline float l2sq(const float* a, const float* b, std::size_t n) { return active
 inline void dots(const float* q, const float* first, std::size_t stride, std::size_t count,
                  std::size_t n, float* out) {
   active::dots(q, first, stride, count, n, out);
+}
+inline void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size_t n,
+                        float* out, float* acc) {
+  active::dots_by_dim(q, cols, count, n, out, acc);
 }
 inline DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
   return active::dot_norms(a, b, n);

@@ -19,9 +19,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
+#include "elex/flat.h"
 #include "elex/serial.h"
 #include "elex/status.h"
 
@@ -72,6 +73,14 @@ class Index {
   /// add() of a text already tokenised (embed::tokenize).
   [[nodiscard]] Status add_tokens(std::uint32_t doc, std::uint32_t field,
                                   const std::vector<std::string>& tokens);
+  /// Appends the term ids of `tokens` to *ids (new terms join the
+  /// vocabulary): add_terms() of them is add_tokens() of the tokens, for a
+  /// text added to many documents (an item in many features' lists).
+  void intern(const std::vector<std::string>& tokens, std::vector<std::uint32_t>* ids);
+  /// One token's term id (intern() of one).
+  [[nodiscard]] std::uint32_t intern(std::string_view token);
+  [[nodiscard]] Status add_terms(std::uint32_t doc, std::uint32_t field, const std::uint32_t* ids,
+                                 std::size_t n);
   /// A glossary entry: `term` means `expansion` (each one or more words).
   [[nodiscard]] Status add_synonym(const char* term, std::size_t term_len, const char* expansion,
                                    std::size_t expansion_len);
@@ -97,8 +106,11 @@ class Index {
   }
 
   [[nodiscard]] std::uint32_t documents() const { return docs_; }
-  [[nodiscard]] std::size_t terms() const { return postings_.size(); }
-  [[nodiscard]] std::size_t synonyms() const { return synonyms_.size(); }
+  [[nodiscard]] std::size_t terms() const { return vocab_.size(); }
+  [[nodiscard]] std::size_t synonyms() const { return (syn_off_.size() - 1) / 2; }
+  /// A term's id (ids are 0, 1, ... in the order terms were first added), or
+  /// flat::StringIds::kNone.
+  [[nodiscard]] std::uint32_t term(std::string_view token) const { return vocab_.find(token); }
   [[nodiscard]] std::size_t bytes() const;
   [[nodiscard]] bool finished() const { return finished_; }
   /// A finished index's state, for Router::save / Router::load.
@@ -112,30 +124,50 @@ class Index {
     std::uint16_t field;
     std::uint16_t tf;
   };
-  std::uint32_t term_id(const std::string& token);
-  void ready();  // after finish() or load(): the abbreviation lists and the scratch
+  /// A finished posting: its document and w_f · tf / (1 − b_f + b_f · len / avglen).
+  struct Scored {
+    std::uint32_t doc;
+    float tf;
+  };
+  void abbreviations();  // finish(): short_ from the vocabulary
+  void ready();          // after finish() or load(): the glossary's index and the scratch
+  [[nodiscard]] bool known(std::string_view w) const {
+    return vocab_.find(w) != flat::StringIds::kNone;
+  }
+  /// Whether side `s` of the glossary (entry s / 2's term, or its expansion
+  /// when s is odd) occurs in `tokens` as consecutive tokens.
+  [[nodiscard]] bool side_in(std::uint32_t s, const std::vector<std::string>& tokens) const;
 
   bool finished_ = false;
   std::uint32_t docs_ = 0;
-  std::unordered_map<std::string, std::uint32_t> vocab_;
-  // By term id. Built as add() goes: a posting per run of one term in one
-  // document's field (so a field added in pieces may have several, which
-  // score as one: BM25 sums tf over them); sorted by document in finish().
-  std::vector<std::vector<Posting>> postings_;
+  flat::StringIds vocab_;
+  // Postings: a posting per run of one term in one document's field (a
+  // field added in pieces may have several, which score as one: BM25 sums
+  // tf over them). Before finish(), postings_ is in the order added and
+  // last_ holds each term's latest posting (index + 1), so a run adds to
+  // its tf. finish() makes scored_, by term id (CSR: term t's are
+  // scored_[post_off_[t] .. post_off_[t + 1])), sorted by document, with
+  // the field's weight and length normalisation applied.
+  std::vector<Posting> postings_;
+  std::vector<std::uint32_t> post_term_, last_;
+  std::vector<float> len_;  // docs_ × kFieldCount tokens (until finish())
+  std::vector<std::uint32_t> post_off_;
+  std::vector<Scored> scored_;
   std::vector<float> idf_;  // by term id
-  std::vector<float> len_;  // docs_ × kFieldCount tokens
-  float avg_len_[kFieldCount] = {};
-  std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> synonyms_;
-  // Glossary sides by their first token: 2 × entry + side (0: the term, 1:
-  // the expansion), in entry order; a question looks up its own tokens
-  // instead of scanning every entry.
-  std::unordered_map<std::string, std::vector<std::uint32_t>> sides_by_first_;
-  void index_synonym(std::uint32_t entry);
-  std::vector<std::string> short_[26];  // known vowel-less words of 3-5 letters, by first letter
+  // Glossary entries: side s (2e = entry e's term, 2e + 1 its expansion)
+  // is tokens syn_tokens_[syn_off_[s] .. syn_off_[s + 1]).
+  flat::Strings syn_tokens_;
+  std::vector<std::uint32_t> syn_off_{0};
+  // Sides by their first token (token → side number 2e + side, in order).
+  flat::StringIds syn_first_;
+  flat::Lists syn_sides_;
+  // Term ids of the vowel-less words of 3-5 letters by first letter ('a' =
+  // list 0), each list sorted by word.
+  flat::Lists short_;
   mutable std::vector<float> acc_, score_;  // per document, reused by search
-  mutable std::vector<std::uint32_t> touched_;
+  mutable std::vector<std::uint32_t> touched_, sides_;
+  std::vector<std::uint32_t> ids_;  // add_tokens()' terms
   mutable std::vector<std::pair<std::string, float>> terms_;
-  mutable std::vector<std::uint32_t> sides_;  // query_terms' glossary matches
 };
 
 }  // namespace elex::lexical

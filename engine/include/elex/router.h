@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "elex/embed.h"
+#include "elex/flat.h"
 #include "elex/lexical.h"
 #include "elex/status.h"
 
@@ -79,7 +80,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 2;
+inline constexpr std::uint32_t kStateVersion = 3;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -165,9 +166,21 @@ class Router {
   [[nodiscard]] std::uint32_t dim() const { return embedder_ ? embedder_->dim() : 0; }
 
  private:
-  /// Text a hit spans, and its items: *items, or `one` when null.
+  /// Strings → lists of numbers (in the order added).
+  struct KeyLists {
+    flat::StringIds keys;
+    flat::Lists lists;
+    /// The list of `key` (`*n` numbers; none: null).
+    const std::uint32_t* find(std::string_view key, std::uint32_t* n) const {
+      const std::uint32_t id = keys.find(key);
+      *n = id == flat::StringIds::kNone ? 0 : std::uint32_t(lists.count(id));
+      return *n ? lists.begin(id) : nullptr;
+    }
+  };
+  /// Text a hit spans, and its items: items[0 .. count), or `one` when null.
   struct Span {
-    const std::vector<std::uint32_t>* items;
+    const std::uint32_t* items;
+    std::uint32_t count;
     std::uint32_t one;
     std::uint32_t order;  // phrase number (phrase hits sort by it)
     double strength;
@@ -176,6 +189,9 @@ class Router {
   void exact_hits(const char* text, std::size_t len);
   void vector_hits(const float* q);
   void feedback_hits(const float* q);
+  /// An item's words' term weights (description-only words ½), summed in
+  /// the order of the terms.
+  double item_sum(std::uint32_t item, const std::vector<std::pair<std::string, float>>& terms);
   void rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
                        const std::vector<std::string>& tokens);
   double fuse(double v, double e, double l, double f) const;
@@ -184,8 +200,7 @@ class Router {
 
   Weights w_;
   std::uint32_t features_ = 0;
-  std::vector<std::string> codes_;         // per feature
-  std::vector<std::string> item_names_;    // per item (features: their code)
+  flat::Strings item_names_;               // per item (features: their code)
   std::vector<std::uint8_t> item_kinds_;   // per item
   std::vector<std::uint32_t> item_share_;  // per item: features linked
   // Hosted features: number in the catalog ↔ number among the hosted.
@@ -195,20 +210,22 @@ class Router {
   std::vector<std::uint32_t> item_hosted_off_, item_hosted_;
 
   std::unique_ptr<embed::Embedder> embedder_;
-  std::vector<float> profiles_;  // hosted × dim
+  std::vector<float> profiles_;  // dim × hosted (by dimension: profiles_[d * hosted + h])
   lexical::Index lexical_;
 
   // Exact keys → items, in item order.
-  std::unordered_map<std::string, std::vector<std::uint32_t>> ids_, acronyms_;
-  std::vector<std::pair<std::string, std::uint32_t>> phrases_;  // lower-cased name, item
-  std::unordered_map<std::string, std::vector<std::uint32_t>> phrase_heads_;
+  KeyLists ids_, acronyms_;
+  flat::Strings phrases_;                   // lower-cased names
+  std::vector<std::uint32_t> phrase_item_;  // per phrase: its item
+  KeyLists phrase_heads_;                   // first run of [a-z0-9] → phrases
   std::vector<std::uint32_t> phrase_other_;
 
-  // Item words: word → the items (of hosted features) that hold it, with
-  // weight 1 (in the name) or ½ (only in the description), CSR by word id.
-  std::unordered_map<std::string, std::uint32_t> words_;
-  std::vector<std::uint32_t> word_off_, word_items_;
-  std::vector<float> word_weights_;
+  // Item words: per item (of a hosted feature), the distinct words it
+  // holds (ids in words_), with weight 1 (in the name) or ½ (only in the
+  // description: kHalf set), CSR by item.
+  static constexpr std::uint32_t kHalf = 0x80000000u;
+  flat::StringIds words_;
+  std::vector<std::uint32_t> item_word_off_, item_words_;
   std::vector<std::uint16_t> name_words_;  // per item: distinct words of its name
   // Each feature's own items (item numbers), CSR.
   std::vector<std::uint32_t> own_off_, own_;
@@ -236,15 +253,18 @@ class Router {
   std::vector<std::vector<Hit>> hits_;                   // per hosted feature
   std::vector<std::pair<std::uint32_t, double>> exact_;  // item, strength (first-seen order)
   std::vector<Span> spans_;
-  std::vector<float> sims_, query_;
+  std::vector<float> sims_, query_, dot_acc_;
   std::vector<lexical::Hit> lex_hits_;
   std::vector<std::string> tokens_;
   std::string low_;
   std::vector<std::uint32_t> order_, fb_touched_, qwords_;
   std::vector<double> scores_;
   std::vector<std::pair<std::string, float>> terms_;
-  std::vector<double> item_hit_;  // per item: the question's word weight it holds
+  std::vector<double> item_hit_;         // per item: the question's word weight it holds
+  std::vector<std::uint8_t> item_seen_;  // per item: item_hit_ is this question's
   std::vector<std::uint32_t> item_touched_;
+  std::vector<std::uint32_t> term_of_;  // per word: 1 + the question term it is, or 0
+  std::vector<std::pair<std::uint32_t, float>> item_terms_;  // an item's (term, weight)
   std::vector<Match> found_;
   std::vector<Routed> sorted_;
   void touch(std::uint32_t h);

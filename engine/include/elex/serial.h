@@ -21,6 +21,8 @@ namespace elex::serial {
 
 class Writer {
  public:
+  /// Room for `n` bytes (a hint: writes grow the buffer as needed).
+  void reserve(std::size_t n) { bytes_.reserve(n); }
   void raw(const void* p, std::size_t n) {
     const auto* b = static_cast<const std::uint8_t*>(p);
     bytes_.insert(bytes_.end(), b, b + n);
