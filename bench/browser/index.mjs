@@ -8,6 +8,7 @@
 // here if missing; --no-native skips it).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { openBenchPage } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -102,23 +103,25 @@ if ((!quick && !process.argv.includes('--kernels-only') && !process.argv.include
   for (const q of process.argv
     .find((a) => a.startsWith('--million-quant='))
     ?.slice(16)
-    .split(',') ?? ['int8', 'int8+res4', 'int8+f32'])
-    report.million.push(
-      await run({
-        kind: 'million',
-        variant: 'simd-mt',
-        threads: 2,
-        n: millionN,
-        dim: 128,
-        quantization: q,
-        queries: 200,
-        efConstruction: efConstruction ?? 100,
-        budgetBytes: 500 * 1024 * 1024,
-        chunk: 50_000,
-        reserve: reserveRoom,
-        efs: [16, 32, 48, 64, 96, 128, 192, 256, 384, 512],
-      }),
-    );
+    .split(',') ?? ['int8', 'int8+res4', 'int8+f32']) {
+    // The machine's load average (1 / 5 / 15 min) before and after: other processes share its cores.
+    const loadBefore = loadavg();
+    const r = await run({
+      kind: 'million',
+      variant: 'simd-mt',
+      threads: 2,
+      n: millionN,
+      dim: 128,
+      quantization: q,
+      queries: 200,
+      efConstruction: efConstruction ?? 100,
+      budgetBytes: 500 * 1024 * 1024,
+      chunk: 50_000,
+      reserve: reserveRoom,
+      efs: [16, 32, 48, 64, 96, 128, 192, 256, 384, 512],
+    });
+    report.million.push({ ...r, loadAverage: { before: loadBefore, after: loadavg() } });
+  }
 await close();
 
 // ---------------------------------------------------------------- tables
@@ -264,7 +267,7 @@ for (const r of report.million) {
     `  ${r.roomNote ? `${r.roomNote} (${mib(r.reserved.bytes)} MiB)` : r.reserved ? `room for ${r.reserved.items} reserved up front (${mib(r.reserved.bytes)} MiB)` : 'grown as added (--no-reserve)'}`,
   );
   console.log(
-    `  build ${f(r.buildMs / 1000, 1)} s (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, index ${mib(r.indexBytes)} MiB, wasm memory ${mib(r.wasmMemoryBytes)} MiB, budget used ${mib(r.budgetUsedBytes)} MiB; ground truth ${f(r.groundTruthMs / 1000, 1)} s (JS, ${r.queries} queries)`,
+    `  build ${f(r.buildMs / 1000, 1)} s (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, index ${mib(r.indexBytes)} MiB, wasm memory ${mib(r.wasmMemoryBytes)} MiB, budget used ${mib(r.budgetUsedBytes)} MiB; ground truth ${f(r.groundTruthMs / 1000, 1)} s (JS, ${r.queries} queries); load average ${r.loadAverage.before.map((x) => f(x, 1)).join(' ')} before, ${r.loadAverage.after.map((x) => f(x, 1)).join(' ')} after`,
   );
   console.log('  ef   recall    p50    p95    p99 (us)');
   for (const p of r.points)
