@@ -123,7 +123,7 @@ if (index) {
     (r) => r.data === 'uniform' && r.n === 10000 && r.request.variant === 'simd-mt',
   );
   if (u10.length) {
-    const q = (r) => ({ none: 'f32', int8: 'int8', 'int8+f32': 'int8+f32' })[r.request.quantization ?? 'none'];
+    const q = (r) => ({ none: 'f32' })[r.request.quantization ?? 'none'] ?? r.request.quantization;
     const cands = u10.flatMap((r) => [
       ...r.points.map((x) => ({ ...x, how: `${q(r)} graph, ef ${x.ef}` })),
       ...(r.exact ? [{ ...r.exact, how: `${q(r)} exact scan` }] : []),

@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import { AgentHost } from './agent-host.ts';
 import { instantiate, type Bindings, type HeapBlock, type IndexHandle, type ValidatorHandle } from './bindings.ts';
 import { ElexError } from './errors.ts';
+import { BYTES_PER_DIM } from './index-types.ts';
 import type { LoadedCatalog } from './catalog.ts';
 import { IdbStore, OpfsStore, openStore, type KeyValueStore } from './persist.ts';
 import { validatorTables } from './ran-ops.ts';
@@ -116,7 +117,7 @@ function reportIndexBytes(): void {
 /** Bytes an add of n vectors will take, from the index's current figures. */
 function estimateAdd(ix: IndexHandle, n: number): number {
   const st = ix.stats();
-  const perDim = { none: 4, int8: 1, 'int8+f32': 5 }[st.quantization];
+  const perDim = BYTES_PER_DIM[st.quantization];
   const per = st.size > 0 ? st.bytes / st.size : st.dim * perDim + st.M * 12 + 64;
   return per * n * 1.1;
 }
@@ -236,7 +237,7 @@ const api: WorkerApi = {
       // Room asked for up front is budgeted before it is allocated (as an add's estimate is).
       const room = options.capacity ?? 0;
       if (room > 0) {
-        const perDim = { none: 4, int8: 1, 'int8+f32': 5 }[options.quantization ?? 'none'];
+        const perDim = BYTES_PER_DIM[options.quantization ?? 'none'];
         await agents().reserve(room * (options.dim * perDim + (options.M ?? 16) * 12 + 64));
       }
       const ix = ready().createIndex(options);

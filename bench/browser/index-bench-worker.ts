@@ -14,6 +14,7 @@
  */
 import { instantiate, type Bindings, type IndexHandle } from '../../ts/bindings.ts';
 import type { Variant } from '../../ts/platform.ts';
+import { BYTES_PER_DIM } from '../../ts/index-types.ts';
 import { mulberry32 } from '../../scripts/mulberry32.mjs';
 import { benchBundles } from './bench-bundles.ts';
 
@@ -421,7 +422,7 @@ async function millionBench(req: BenchRequest): Promise<BenchReport> {
       // As ts/worker.ts does for an index add: room for the estimate first, the real bytes after.
       // (Nothing to reserve while the room reserved up front lasts.)
       const st = ix.stats();
-      const perDim = { none: 4, int8: 1, 'int8+f32': 5 }[st.quantization];
+      const perDim = BYTES_PER_DIM[st.quantization];
       const per = st.size > 0 ? st.bytes / st.size : st.dim * perDim + st.M * 12 + 64;
       if (!reserved || st.nodes + count > reserved.items) b.reserve(per * count * 1.1);
       ix.add(ids, data);

@@ -8,6 +8,7 @@
 // here if missing; --no-native skips it).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { openBenchPage } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -16,12 +17,18 @@ const efConstruction = efcArg ? Number(efcArg.slice(6)) : undefined; // ours (de
 const only = process.argv.find((a) => a.startsWith('--data='))?.slice(7); // e.g. --data=clustered
 const onlyN = Number(process.argv.find((a) => a.startsWith('--n='))?.slice(4) ?? 0); // e.g. --n=100000
 const onlyVariant = process.argv.find((a) => a.startsWith('--variant='))?.slice(10);
-// --quant=int8|int8+f32 (--int8 = --quant=int8): every run with that quantization instead of
+// --quant=int8|int8+f32|int8+res4 (--int8 = --quant=int8): every run with that quantization instead of
 // f32 vectors; --no-hnswlib: skip the side-by-side.
 const quantArg = process.argv.find((a) => a.startsWith('--quant='))?.slice(8);
 const quantization = quantArg ?? (process.argv.includes('--int8') ? 'int8' : 'none');
-if (!['none', 'int8', 'int8+f32'].includes(quantization)) throw new Error(`unknown --quant=${quantization}`);
-const quantLabel = (q) => ({ int8: ', int8 codes', 'int8+f32': ', int8 codes + f32 re-rank' })[q] ?? '';
+if (!['none', 'int8', 'int8+f32', 'int8+res4'].includes(quantization))
+  throw new Error(`unknown --quant=${quantization}`);
+const quantLabel = (q) =>
+  ({
+    int8: ', int8 codes',
+    'int8+f32': ', int8 codes + f32 re-rank',
+    'int8+res4': ', int8 codes + 4-bit residual re-rank',
+  })[q] ?? '';
 const withHnswlib = !process.argv.includes('--no-hnswlib');
 const { browser, page, close } = await openBenchPage(Number(process.env.BENCH_PORT ?? 4182));
 if (!(await page.evaluate(() => window.elexBench.isolated)))
@@ -86,30 +93,35 @@ for (const d of datasets.filter(wanted))
     );
   }
 // One tab, a million vectors (issue 17 §4): not in --quick. --million-only runs just this;
-// --million=N changes the size (for a trial).
+// --million=N changes the size (for a trial); --million-quant=a,b runs only those quantizations.
 const millionOnly = process.argv.includes('--million-only');
 const millionN = Number(process.argv.find((a) => a.startsWith('--million='))?.slice(10) ?? 1_000_000);
 report.million = [];
 // --no-reserve: grow the index as it fills (no IndexHandle.reserve up front), to compare.
 const reserveRoom = !process.argv.includes('--no-reserve');
 if ((!quick && !process.argv.includes('--kernels-only') && !process.argv.includes('--no-million')) || millionOnly)
-  for (const q of ['int8', 'int8+f32'])
-    report.million.push(
-      await run({
-        kind: 'million',
-        variant: 'simd-mt',
-        threads: 2,
-        n: millionN,
-        dim: 128,
-        quantization: q,
-        queries: 200,
-        efConstruction: efConstruction ?? 100,
-        budgetBytes: 500 * 1024 * 1024,
-        chunk: 50_000,
-        reserve: reserveRoom,
-        efs: [16, 32, 48, 64, 96, 128, 192, 256, 384, 512],
-      }),
-    );
+  for (const q of process.argv
+    .find((a) => a.startsWith('--million-quant='))
+    ?.slice(16)
+    .split(',') ?? ['int8', 'int8+res4', 'int8+f32']) {
+    // The machine's load average (1 / 5 / 15 min) before and after: other processes share its cores.
+    const loadBefore = loadavg();
+    const r = await run({
+      kind: 'million',
+      variant: 'simd-mt',
+      threads: 2,
+      n: millionN,
+      dim: 128,
+      quantization: q,
+      queries: 200,
+      efConstruction: efConstruction ?? 100,
+      budgetBytes: 500 * 1024 * 1024,
+      chunk: 50_000,
+      reserve: reserveRoom,
+      efs: [16, 32, 48, 64, 96, 128, 192, 256, 384, 512],
+    });
+    report.million.push({ ...r, loadAverage: { before: loadBefore, after: loadavg() } });
+  }
 await close();
 
 // ---------------------------------------------------------------- tables
@@ -255,7 +267,7 @@ for (const r of report.million) {
     `  ${r.roomNote ? `${r.roomNote} (${mib(r.reserved.bytes)} MiB)` : r.reserved ? `room for ${r.reserved.items} reserved up front (${mib(r.reserved.bytes)} MiB)` : 'grown as added (--no-reserve)'}`,
   );
   console.log(
-    `  build ${f(r.buildMs / 1000, 1)} s (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, index ${mib(r.indexBytes)} MiB, wasm memory ${mib(r.wasmMemoryBytes)} MiB, budget used ${mib(r.budgetUsedBytes)} MiB; ground truth ${f(r.groundTruthMs / 1000, 1)} s (JS, ${r.queries} queries)`,
+    `  build ${f(r.buildMs / 1000, 1)} s (${f(r.vectorsPerS)} vectors/s), ${f(r.bytesPerVector)} B/vector, index ${mib(r.indexBytes)} MiB, wasm memory ${mib(r.wasmMemoryBytes)} MiB, budget used ${mib(r.budgetUsedBytes)} MiB; ground truth ${f(r.groundTruthMs / 1000, 1)} s (JS, ${r.queries} queries); load average ${r.loadAverage.before.map((x) => f(x, 1)).join(' ')} before, ${r.loadAverage.after.map((x) => f(x, 1)).join(' ')} after`,
   );
   console.log('  ef   recall    p50    p95    p99 (us)');
   for (const p of r.points)

@@ -128,12 +128,16 @@ NodeScorer<Index> Index::scorer(const float* q, const std::int8_t* qc, float qf)
 Index::Index(const Params& p)
     : params_(p),
       M0_(2 * p.M),
-      links_bytes_(p.quantization == Quantization::Int8 ? 3 * std::size_t(2 * p.M)
-                                                        : 4 + 4 * std::size_t(2 * p.M)),
+      links_bytes_(p.quantization == Quantization::Int8 || p.quantization == Quantization::Int8Res4
+                       ? 3 * std::size_t(2 * p.M)
+                       : 4 + 4 * std::size_t(2 * p.M)),
       vec_bytes_(p.quantization != Quantization::None
                      ? ((std::size_t(p.dim) + 3) & ~std::size_t{3}) + 4  // codes, factor
                      : std::size_t(p.dim) * 4),
       node_bytes_(links_bytes_ + vec_bytes_),
+      res_bytes_(p.quantization == Quantization::Int8Res4
+                     ? ((quant::residual4_bytes(p.dim) + 3) & ~std::size_t{3}) + 4
+                     : 0),
       level_mult_(1.0 / std::log(double(p.M))),
       rng_state_(0x5EED0000ull ^ p.seed) {
   dist_ = kernels::distance_fn(p.metric == Metric::Cosine ? Metric::InnerProduct : p.metric);
@@ -151,7 +155,7 @@ Status Index::create(const Params& p, Index** out) {
     return fail(ELEX_E_INVALID_ARGUMENT, "efConstruction %u is outside 1..100000",
                 p.ef_construction);
   if (p.quantization != Quantization::None && p.quantization != Quantization::Int8 &&
-      p.quantization != Quantization::Int8F32)
+      p.quantization != Quantization::Int8F32 && p.quantization != Quantization::Int8Res4)
     return fail(ELEX_E_INVALID_ARGUMENT, "unknown quantization %u",
                 static_cast<unsigned>(p.quantization));
   if (p.quantization != Quantization::None && p.metric != Metric::Cosine)
@@ -169,6 +173,7 @@ Index::~Index() {
   delete[] scratch_;
   std::free(level0_);
   std::free(f32_);
+  std::free(res_);
   std::free(labels_);
   std::free(meta_);
   std::free(upper_off_);
@@ -196,6 +201,8 @@ Status Index::reserve(std::size_t cap) {
   level0_ = l0;
   if (params_.quantization == Quantization::Int8F32 && !grow(f32_, cap * params_.dim))
     return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the f32 originals to %zu vectors", cap);
+  if (res_bytes_ > 0 && !grow(res_, cap * res_bytes_))
+    return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the 4-bit residuals to %zu vectors", cap);
   if (!grow(labels_, cap) || !grow(meta_, cap) || !grow(upper_off_, cap) || !grow(locks_, cap))
     return fail(ELEX_E_OUT_OF_MEMORY, "could not grow the index to %zu vectors", cap);
   std::memset(locks_ + capacity_, 0, cap - capacity_);
@@ -221,6 +228,12 @@ void Index::store_vector(std::uint32_t node, const float* v, float* tmp) {
     std::memset(dst, 0, vec_bytes_);
     const float f = quant::quantize_unit(tmp, dim, reinterpret_cast<std::int8_t*>(dst));
     std::memcpy(dst + code_bytes(), &f, 4);
+    if (res_ != nullptr) {
+      std::uint8_t* r = res_ + std::size_t(node) * res_bytes_;
+      std::memset(r, 0, res_bytes_);
+      const float g = quant::quantize_residual4(tmp, dim, codes(node), r);
+      std::memcpy(r + res_bytes_ - 4, &g, 4);
+    }
   } else if (params_.metric == Metric::Cosine) {
     normalise(v, dim, reinterpret_cast<float*>(dst));
   } else {
@@ -685,33 +698,33 @@ void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef,
     }
     search_layer<false>(nd, cur, d, std::max(ef, k), 0, s);
   }
-  if (int8) rerank(q, k, rerank_pool, s.results, best);
+  if (int8) rerank(q, k, rerank_pool, s.results, best, s.decoded());
   while (s.results.size() > k) s.results.pop();
   emit_hits(s.results, best, k, out_ids, out_d);
 }
 
-void Index::rerank(const float* q, std::uint32_t k, std::uint32_t pool, Heap<true>& h,
-                   Pair* tmp) const {
+void Index::rerank(const float* q, std::uint32_t k, std::uint32_t pool, Heap<true>& h, Pair* tmp,
+                   float* work) const {
   while (h.size() > pool) h.pop();
   std::uint32_t n = 0;
-  if (f32_ != nullptr) {
-    // Start every original's first cache lines loading before any is read:
-    // at 100K they are misses, and this overlaps them.
+  const std::uint32_t dim = params_.dim;
+  if (f32_ != nullptr || res_ != nullptr) {
+    // Start the originals' (residuals') cache lines loading: overlapped misses.
+    const auto* base = f32_ != nullptr ? reinterpret_cast<const std::uint8_t*>(f32_) : res_;
+    const std::size_t stride = f32_ != nullptr ? std::size_t(dim) * 4 : res_bytes_;
     float acc = 0.0f;
-    const Pair* a = h.data();
-    for (std::size_t i = 0; i < h.size(); ++i) {
-      const float* v = f32_ + std::size_t(a[i].id) * params_.dim;
-      for (std::uint32_t j = 0; j < params_.dim; j += 16) acc += v[j];
-    }
+    for (std::size_t i = 0; i < h.size(); ++i)
+      for (std::size_t j = 0; j < stride; j += 64) acc += float(base[h.data()[i].id * stride + j]);
     NodeScorer<Index>::sink = acc;
   }
   while (!h.empty()) {
-    const Pair p = h.top();
+    const std::uint32_t id = h.top().id;
     h.pop();
-    const float d = f32_ != nullptr ? 1.0f - kernels::dot(q, f32_ + std::size_t(p.id) * params_.dim,
-                                                          params_.dim)
-                                    : asymmetric(q, codes(p.id), params_.dim, factor(p.id));
-    tmp[n++] = {d, p.id};
+    if (res_ != nullptr) quant::decode_residual4(codes(id), residual(id), dim, work);
+    const float d = f32_ != nullptr   ? 1.0f - kernels::dot(q, f32_ + std::size_t(id) * dim, dim)
+                    : res_ != nullptr ? 1.0f - residual_factor(id) * kernels::dot(q, work, dim)
+                                      : asymmetric(q, codes(id), dim, factor(id));
+    tmp[n++] = {d, id};
   }
   for (std::uint32_t i = 0; i < n; ++i) keep_best(h, tmp[i], k);
 }
@@ -779,7 +792,7 @@ Status Index::search(const float* queries, std::size_t nq, std::uint32_t k, std:
         all[t].results.pop();
       }
     }
-    if (int8) rerank(q, k, rerank_pool, merged, all[0].tmp());
+    if (int8) rerank(q, k, rerank_pool, merged, all[0].tmp(), all[0].decoded());
     emit_hits(merged, all[0].tmp(), k, out_ids, out_dist);
     return ELEX_OK;
   }
@@ -872,7 +885,8 @@ Stats Index::stats() const {
   st.nodes = count_;
   st.live = live_;
   st.bytes = sizeof(Index) + capacity_ * (node_bytes_ + 4 + 1 + 4 + 1) + upper_cap_ * 4 +
-             map_cap_ * 4 + (f32_ != nullptr ? capacity_ * params_.dim * sizeof(float) : 0);
+             map_cap_ * 4 + (f32_ != nullptr ? capacity_ * params_.dim * sizeof(float) : 0) +
+             capacity_ * res_bytes_;
   st.max_level = max_level_;
   st.dim = params_.dim;
   st.M = params_.M;

@@ -1,5 +1,5 @@
 // HNSW serialisation (see hnsw.h): an ELEX container of kind HnswIndex,
-// format version 2 (format.h version_of).
+// format version 3 (format.h version_of).
 //
 //   "HNSW" header: u32 dim, metric, M, efConstruction, quantization, count,
 //          live, entry, max_level, seed; f32 scale (0: unused since
@@ -7,11 +7,18 @@
 //   "NODE" count x (4 + 4 M0 + vector bytes): the layer-0 arena (u32 link
 //          count and links, then the vector, or for int8 indexes the codes
 //          padded to 4 bytes and the node's f32 factor, quant.h
-//          quantize_unit) — in this u32 layout also for Int8 indexes, whose
-//          arena packs links in 24 bits (hnsw.h)
+//          quantize_unit) — in this u32 layout also for Int8 and Int8Res4
+//          indexes, whose arena packs links in 24 bits (hnsw.h)
 //   "LABL" count x u32 ids      "META" count x u8 level/removed
 //   "UOFF" count x u32 upper offsets   "UPPR" upper_size x u32
 //   "F32V" count x dim f32: the originals (quantization Int8F32 only)
+//   "RES4" count x (residual4 bytes padded to 4 + f32 g): the 4-bit
+//          residuals (quantization Int8Res4 only, from version 3)
+//
+// Version 3 added quantization Int8Res4 and its RES4 section; the other
+// quantizations are written as in version 2, so a version 2 reader would
+// read them but stops at the version (ELEX_E_UNSUPPORTED_VERSION) instead
+// of misreading a kind of index it does not know.
 //
 // Version 1 (before per-vector factors) is read too: its int8 nodes hold the
 // codes only, all at the header's one scale, which becomes every node's
@@ -36,6 +43,7 @@ constexpr std::uint32_t kMeta = format::tag("META");
 constexpr std::uint32_t kUoff = format::tag("UOFF");
 constexpr std::uint32_t kUppr = format::tag("UPPR");
 constexpr std::uint32_t kF32v = format::tag("F32V");
+constexpr std::uint32_t kRes4 = format::tag("RES4");
 constexpr std::size_t kHeadBytes = 56;
 
 struct Head {
@@ -78,7 +86,7 @@ struct IndexIo {
                     ix.level0_ + i * ix.node_bytes_ + ix.links_bytes_, ix.vec_bytes_);
       }
     }
-    const format::SectionIn sections[7] = {
+    format::SectionIn sections[7] = {
         {kHead, &h, sizeof h},
         {kNode, widened != nullptr ? widened : ix.level0_, n * wide},
         {kLabl, ix.labels_, n * 4},
@@ -87,7 +95,8 @@ struct IndexIo {
         {kUppr, ix.upper_, ix.upper_size_ * 4},
         {kF32v, ix.f32_, n * ix.params_.dim * sizeof(float)},
     };
-    const unsigned count = ix.f32_ != nullptr ? 7 : 6;
+    if (ix.res_ != nullptr) sections[6] = {kRes4, ix.res_, n * ix.res_bytes_};
+    const unsigned count = ix.f32_ != nullptr || ix.res_ != nullptr ? 7 : 6;
     const Status st = format::write(format::ContainerKind::HnswIndex, sections, count, out, size);
     std::free(widened);
     return st;
@@ -156,6 +165,10 @@ struct IndexIo {
     const std::uint8_t* f32v =
         originals ? sec(kF32v, n * std::size_t(ix.params_.dim) * sizeof(float)) : nullptr;
     if (originals && f32v == nullptr) return corrupt("the f32 originals are missing or cut");
+    const bool residuals = ix.params_.quantization == Quantization::Int8Res4;
+    if (residuals && version < 3) return corrupt("a version 2 index names quantization 3");
+    const std::uint8_t* res4 = residuals ? sec(kRes4, n * ix.res_bytes_) : nullptr;
+    if (residuals && res4 == nullptr) return corrupt("the 4-bit residuals are missing or cut");
     if (n > 0) {
       if (Status s = ix.reserve(n); s != ELEX_OK) return s;
       if (!ix.packed0() && !v1_codes) {
@@ -185,6 +198,7 @@ struct IndexIo {
       std::memcpy(ix.meta_, meta, n);
       std::memcpy(ix.upper_off_, uoff, n * 4);
       if (originals) std::memcpy(ix.f32_, f32v, n * std::size_t(ix.params_.dim) * sizeof(float));
+      if (residuals) std::memcpy(ix.res_, res4, n * ix.res_bytes_);
     }
     if (h.upper_size > 0) {
       ix.upper_ = static_cast<std::uint32_t*>(std::malloc(std::size_t(h.upper_size) * 4));
@@ -215,6 +229,11 @@ struct IndexIo {
         const float f = ix.factor(static_cast<std::uint32_t>(i));
         if (!(std::isfinite(f) && f >= 0.0f))
           return corrupt("a code factor is negative or not finite");
+      }
+      if (residuals) {
+        const float g = ix.residual_factor(static_cast<std::uint32_t>(i));
+        if (!(std::isfinite(g) && g >= 0.0f))
+          return corrupt("a residual factor is negative or not finite");
       }
       if (!int8 || originals) {
         const float* v =

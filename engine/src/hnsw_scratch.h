@@ -105,7 +105,7 @@ class Scratch {
       marks_cap_ = nodes;
     }
     if (dim > dim_) {
-      auto* q = static_cast<float*>(std::realloc(query_, dim * sizeof(float)));
+      auto* q = static_cast<float*>(std::realloc(query_, 2 * dim * sizeof(float)));
       if (q == nullptr) return false;
       query_ = q;
       auto* c = static_cast<std::int8_t*>(std::realloc(codes_, dim + 16));
@@ -141,6 +141,8 @@ class Scratch {
   }
 
   float* query() { return query_; }
+  /// dim floats beside the query: a re-rank decodes a vector into them.
+  float* decoded() { return query_ + dim_; }
   std::int8_t* codes() { return codes_; }
   Pair* tmp() { return tmp_; }
   Pair* sel() { return sel_; }

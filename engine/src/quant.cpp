@@ -28,6 +28,52 @@ float quantize_unit(const float* x, std::size_t n, std::int8_t* codes) {
   return nn > 0 ? float(1.0 / std::sqrt(double(nn))) : 0.0f;
 }
 
+float quantize_residual4(const float* x, std::size_t n, const std::int8_t* codes,
+                         std::uint8_t* nibbles) {
+  for (std::size_t j = 0; j < residual4_bytes(n); ++j) nibbles[j] = 0x88;  // r = 0
+  if (n & 1) nibbles[n / 2] = 0x08;  // an odd length's unused half stays 0
+  float mx = 0.0f;                   // as quantize_unit
+  for (std::size_t i = 0; i < n; ++i) mx = std::fabs(x[i]) > mx ? std::fabs(x[i]) : mx;
+  if (!(mx > 0.0f) || !std::isfinite(mx)) return 0.0f;
+  const float scale = mx / 127.0f;
+  const float inv = 15.0f / scale;
+  double yy = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    float e = (x[i] - scale * static_cast<float>(codes[i])) * inv;
+    if (!(e == e)) e = 0.0f;  // NaN
+    e = e > 7.0f ? 7.0f : (e < -7.0f ? -7.0f : e);
+    const auto r = static_cast<std::int32_t>(std::lrintf(e));
+    const auto nib = static_cast<std::uint8_t>(r + 8);
+    nibbles[i / 2] = (i & 1) ? std::uint8_t((nibbles[i / 2] & 0x0F) | (nib << 4))
+                             : std::uint8_t((nibbles[i / 2] & 0xF0) | nib);
+    const double y = 15.0 * codes[i] + r;
+    yy += y * y;
+  }
+  return yy > 0.0 ? float(1.0 / std::sqrt(yy)) : 0.0f;
+}
+
+void decode_residual4(const std::int8_t* codes, const std::uint8_t* nibbles, std::size_t n,
+                      float* out) {
+  const std::size_t pairs = n / 2;
+  for (std::size_t j = 0; j < pairs; ++j) {
+    const std::int32_t b = nibbles[j];
+    out[2 * j] = static_cast<float>(15 * std::int32_t(codes[2 * j]) + (b & 0x0F) - 8);
+    out[2 * j + 1] = static_cast<float>(15 * std::int32_t(codes[2 * j + 1]) + (b >> 4) - 8);
+  }
+  if (n & 1)
+    out[n - 1] = static_cast<float>(15 * std::int32_t(codes[n - 1]) + (nibbles[n / 2] & 0x0F) - 8);
+}
+
+float dot_residual4(const float* q, const std::int8_t* codes, const std::uint8_t* nibbles,
+                    std::size_t n) {
+  float s = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t nib = (nibbles[i / 2] >> (4 * (i & 1))) & 0x0F;
+    s += q[i] * static_cast<float>(15 * std::int32_t(codes[i]) + nib - 8);
+  }
+  return s;
+}
+
 namespace scalar {
 std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t n) {
   std::int32_t s = 0;

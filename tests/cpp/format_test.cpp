@@ -96,15 +96,15 @@ TEST(Format, RejectsOtherVersionsAndKinds) {
   k[6] = 42;
   refresh_crc(k);
   EXPECT_EQ(decode(k), ELEX_E_UNSUPPORTED_VERSION);
-  // Version 2 is an HNSW index's (format.h version_of); other kinds stay at 1.
+  // Versions 2 and 3 are an HNSW index's (format.h version_of); other kinds stay at 1.
   auto two = b;
   two[4] = 2;
   refresh_crc(two);
   EXPECT_EQ(decode(two), ELEX_E_UNSUPPORTED_VERSION);
 }
 
-TEST(Format, IndexesAreWrittenAtVersionTwoAndVersionOneIsStillRead) {
-  EXPECT_EQ(format::version_of(format::ContainerKind::HnswIndex), 2);
+TEST(Format, IndexesAreWrittenAtVersionThreeAndVersionsOneAndTwoAreStillRead) {
+  EXPECT_EQ(format::version_of(format::ContainerKind::HnswIndex), 3);
   EXPECT_EQ(format::version_of(format::ContainerKind::VectorSet), 1);
   const std::uint8_t payload[3] = {7, 8, 9};
   const format::SectionIn s{format::tag("DATA"), payload, 3};
@@ -113,18 +113,18 @@ TEST(Format, IndexesAreWrittenAtVersionTwoAndVersionOneIsStillRead) {
   ASSERT_EQ(format::write(format::ContainerKind::HnswIndex, &s, 1, &out, &size), ELEX_OK);
   std::vector<std::uint8_t> bytes(out, out + size);
   std::free(out);
-  EXPECT_EQ(bytes[4], 2);
-  for (std::uint8_t v : {1, 2, 3}) {
+  EXPECT_EQ(bytes[4], 3);
+  for (std::uint8_t v : {1, 2, 3, 4}) {
     bytes[4] = v;
     refresh_crc(bytes);
     format::Reader r;
     const Status st = r.open(bytes.data(), bytes.size(), format::ContainerKind::HnswIndex);
-    if (v <= 2) {
+    if (v <= 3) {
       ASSERT_EQ(st, ELEX_OK) << int(v);
       EXPECT_EQ(r.version(), v);
     } else {
       EXPECT_EQ(st, ELEX_E_UNSUPPORTED_VERSION);
-      EXPECT_NE(std::string(last_error_message()).find("version 3"), std::string::npos)
+      EXPECT_NE(std::string(last_error_message()).find("version 4"), std::string::npos)
           << last_error_message();
     }
   }

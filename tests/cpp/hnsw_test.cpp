@@ -1,5 +1,6 @@
 // HNSW: recall against brute force, parallel build, removal, exact mode,
-// int8, serialisation (round trip and hostile bytes) and every bad input.
+// int8 (and its residual re-rank), serialisation (round trip and hostile bytes) and every bad
+// input.
 #include "elex/hnsw.h"
 
 #include <gtest/gtest.h>
@@ -200,7 +201,8 @@ TEST(Hnsw, ThreadedExactScanOfOneQueryEqualsTheSingleThreadedOne) {
   const auto queries = clustered(20, 16, 40, 32);
   const auto ids = iota_ids(n);
   ThreadPool pool(3);
-  for (Quantization quant : {Quantization::None, Quantization::Int8, Quantization::Int8F32}) {
+  for (Quantization quant :
+       {Quantization::None, Quantization::Int8, Quantization::Int8F32, Quantization::Int8Res4}) {
     auto ix = make(16, Metric::Cosine, quant, 8, 40);
     ASSERT_EQ(ix->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
     std::size_t removed = 0;
@@ -268,6 +270,112 @@ TEST(Hnsw, Int8ExactScanReRanksTheBestCodesWithTheF32Query) {
   EXPECT_GE(exact->stats().bytes, codes->stats().bytes + n * dim * 4);
 }
 
+// 'int8+res4': the graph walks the int8 codes (links packed as Int8's), and
+// the re-rank scores a 4-bit residual past them: distances within a small
+// step of the f32 ones, recall next to the exact re-rank's, for dim / 2 + 4
+// bytes a vector more than the codes alone.
+TEST(Hnsw, Int8Res4ReRanksNearlyExactlyForAFifthOfTheOriginalsBytes) {
+  constexpr std::uint32_t dim = 64;
+  constexpr std::size_t n = 3000, nq = 50;
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> data(n * dim), queries(nq * dim);
+  for (auto& x : data) x = u(rng);
+  for (auto& x : queries) x = u(rng);
+  normalise_rows(data, dim);
+  normalise_rows(queries, dim);
+  const auto ids = iota_ids(n);
+  const auto want = truth(Metric::Cosine, data, ids, queries.data(), nq, dim, 10);
+  auto codes = make(dim, Metric::Cosine, Quantization::Int8);
+  auto res = make(dim, Metric::Cosine, Quantization::Int8Res4);
+  ASSERT_EQ(codes->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  ASSERT_EQ(res->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  const double by_codes =
+      recall(search(*codes, queries.data(), nq, 10, 64, ExactMode::Always).ids, want, nq, 10);
+  const auto r = search(*res, queries.data(), nq, 10, 64, ExactMode::Always);
+  EXPECT_GE(recall(r.ids, want, nq, 10), 0.995);
+  EXPECT_GT(recall(r.ids, want, nq, 10), by_codes);
+  for (std::size_t q = 0; q < nq; ++q)
+    for (std::size_t j = 0; j < 10; ++j) {
+      const std::size_t at = r.ids[q * 10 + j] - 1000;
+      const double d =
+          exact_distance(Metric::Cosine, queries.data() + q * dim, data.data() + at * dim, dim);
+      ASSERT_NEAR(r.dist[q * 10 + j], d, 2e-4);
+      if (j > 0) ASSERT_LE(r.dist[q * 10 + j - 1], r.dist[q * 10 + j]);
+    }
+  // The graph: the same walk as Int8's (same codes, same packed links), a better re-rank.
+  const double graph_i8 = recall(search(*codes, queries.data(), nq, 10, 64).ids, want, nq, 10);
+  const double graph_r4 = recall(search(*res, queries.data(), nq, 10, 64).ids, want, nq, 10);
+  EXPECT_GE(graph_r4, graph_i8);
+  // Bytes: the codes' index plus dim / 2 nibbles and a 4-byte factor per slot.
+  EXPECT_EQ(res->stats().bytes, codes->stats().bytes + n * (dim / 2 + 4));
+  EXPECT_EQ(res->stats().quantization, Quantization::Int8Res4);
+  // Cosine only, as every int8 mode.
+  Params p;
+  p.dim = 8;
+  p.metric = Metric::L2;
+  p.quantization = Quantization::Int8Res4;
+  Index* bad = nullptr;
+  EXPECT_EQ(Index::create(p, &bad), ELEX_E_INVALID_ARGUMENT);
+  p.metric = Metric::Cosine;
+  p.quantization = static_cast<Quantization>(4);
+  EXPECT_EQ(Index::create(p, &bad), ELEX_E_INVALID_ARGUMENT);
+}
+
+// A saved 'int8+res4' index carries its residuals in a RES4 section (format
+// version 3): without it, cut short, or labelled version 2 it is corrupt.
+TEST(Hnsw, Int8Res4SavesItsResidualsAndRejectsBytesWithoutThem) {
+  constexpr std::uint32_t dim = 33, n = 500;  // odd: the last nibble byte is half used
+  const auto data = clustered(n, dim, 10, 51);
+  const auto ids = iota_ids(n);
+  auto ix = make(dim, Metric::Cosine, Quantization::Int8Res4, 8, 40);
+  ASSERT_EQ(ix->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
+  std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(ix->serialize(&bytes, &size), ELEX_OK);
+  std::vector<std::uint8_t> saved(bytes, bytes + size);
+  std::free(bytes);
+  EXPECT_EQ(saved[4], 3);
+  format::Reader r;
+  ASSERT_EQ(r.open(saved.data(), saved.size(), format::ContainerKind::HnswIndex), ELEX_OK);
+  const std::uint32_t tags[] = {format::tag("HNSW"), format::tag("NODE"), format::tag("LABL"),
+                                format::tag("META"), format::tag("UOFF"), format::tag("UPPR"),
+                                format::tag("RES4")};
+  std::vector<std::vector<std::uint8_t>> sec;
+  for (std::uint32_t t : tags) {
+    std::size_t len = 0;
+    const std::uint8_t* p = r.section(t, &len);
+    ASSERT_NE(p, nullptr);
+    sec.emplace_back(p, p + len);
+  }
+  EXPECT_EQ(sec[6].size(), std::size_t(n) * (20 + 4));  // 17 nibble bytes padded to 20, g
+  const auto rewrite = [&](unsigned count, std::size_t res_len, std::uint8_t version) {
+    std::vector<format::SectionIn> in;
+    for (unsigned t = 0; t < count; ++t)
+      in.push_back({tags[t], sec[t].data(), t == 6 ? res_len : sec[t].size()});
+    std::uint8_t* b = nullptr;
+    std::size_t sz = 0;
+    EXPECT_EQ(format::write(format::ContainerKind::HnswIndex, in.data(), count, &b, &sz), ELEX_OK);
+    std::vector<std::uint8_t> v(b, b + sz);
+    std::free(b);
+    v[4] = version;
+    const std::uint32_t crc = format::crc32(v.data(), v.size() - 4);
+    std::memcpy(v.data() + v.size() - 4, &crc, 4);
+    Index* back = nullptr;
+    const Status st = Index::deserialize(v.data(), v.size(), &back);
+    delete back;
+    return st;
+  };
+  EXPECT_EQ(rewrite(7, sec[6].size(), 3), ELEX_OK);
+  EXPECT_EQ(rewrite(6, 0, 3), ELEX_E_CORRUPT_DATA);
+  EXPECT_EQ(rewrite(7, sec[6].size() - 4, 3), ELEX_E_CORRUPT_DATA);
+  EXPECT_EQ(rewrite(7, sec[6].size(), 2), ELEX_E_CORRUPT_DATA);
+  // A residual factor that is not finite.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(sec[6].data() + 20, &nan, 4);
+  EXPECT_EQ(rewrite(7, sec[6].size(), 3), ELEX_E_CORRUPT_DATA);
+}
+
 TEST(Hnsw, BuildsAreReproducible) {
   const auto data = clustered(1500, 24, 10, 7);
   const auto ids = iota_ids(1500);
@@ -287,7 +395,8 @@ TEST(Hnsw, BuildsAreReproducible) {
 TEST(Hnsw, ReservedRoomIsAllocatedOnceAndBuildsTheSameGraph) {
   const auto data = clustered(1500, 24, 10, 7);
   const auto ids = iota_ids(1500);
-  for (Quantization q : {Quantization::None, Quantization::Int8, Quantization::Int8F32}) {
+  for (Quantization q :
+       {Quantization::None, Quantization::Int8, Quantization::Int8F32, Quantization::Int8Res4}) {
     auto bytes_of = [&](bool reserved) {
       auto ix = make(24, Metric::Cosine, q);
       if (reserved) {
@@ -423,7 +532,8 @@ TEST(Hnsw, SerialisationRoundTripGivesIdenticalResults) {
   const auto data = clustered(3000, 32, 30, 11);
   const auto queries = clustered(100, 32, 30, 12);
   const auto ids = iota_ids(3000);
-  for (Quantization q : {Quantization::None, Quantization::Int8, Quantization::Int8F32}) {
+  for (Quantization q :
+       {Quantization::None, Quantization::Int8, Quantization::Int8F32, Quantization::Int8Res4}) {
     auto ix = make(32, Metric::Cosine, q);
     ASSERT_EQ(ix->add(ids.data(), data.data(), 3000, nullptr), ELEX_OK);
     std::size_t removed = 0;

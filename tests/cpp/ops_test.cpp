@@ -130,6 +130,64 @@ TEST(Quant, QuantizeUnitUsesTheWholeRangeAndGivesAUnitFactor) {
   EXPECT_EQ(c[1], 127);
 }
 
+// 'int8+res4' (hnsw.h): a 4-bit residual past quantize_unit's codes makes
+// y = 15 c + r with every component within s / 30 of x / (s / 15) steps (s
+// the codes' step), g y a unit vector, and the index's decode + kernels::dot
+// path equal to the scalar reference.
+TEST(Quant, Residual4RefinesTheCodesSixteenfoldAndDecodesAsTheReference) {
+  std::mt19937 rng(21);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  for (std::size_t n : {1u, 2u, 3u, 17u, 128u, 301u}) {
+    std::vector<float> x(n), q(n);
+    double nx = 0, nq = 0;
+    for (std::size_t i = 0; i < n; ++i) x[i] = g(rng), q[i] = g(rng);
+    for (std::size_t i = 0; i < n; ++i) nx += double(x[i]) * x[i], nq += double(q[i]) * q[i];
+    for (std::size_t i = 0; i < n; ++i) x[i] = float(x[i] / std::sqrt(nx));
+    for (std::size_t i = 0; i < n; ++i) q[i] = float(q[i] / std::sqrt(nq));
+    std::vector<std::int8_t> c(n);
+    std::vector<std::uint8_t> nib(quant::residual4_bytes(n), 0xAB);
+    const float f = quant::quantize_unit(x.data(), n, c.data());
+    const float gy = quant::quantize_residual4(x.data(), n, c.data(), nib.data());
+    float mx = 0;
+    for (float v : x) mx = std::max(mx, std::fabs(v));
+    const float step = mx / 127.0f / 15.0f;
+    std::vector<float> y(n);
+    quant::decode_residual4(c.data(), nib.data(), n, y.data());
+    double yy = 0, dot = 0, err_codes = 0, err_res = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const int r = ((nib[i / 2] >> (4 * (i & 1))) & 0x0F) - 8;
+      ASSERT_GE(r, -7) << n;
+      ASSERT_LE(r, 7) << n;
+      ASSERT_EQ(y[i], float(15 * c[i] + r)) << n << " " << i;
+      ASSERT_NEAR(step * y[i], x[i], step * 0.5f + 1e-7f) << n << " " << i;
+      yy += double(y[i]) * y[i];
+      dot += double(q[i]) * x[i];
+    }
+    if (n & 1) EXPECT_EQ(nib.back() >> 4, 0) << "the unused half is zero";
+    EXPECT_NEAR(gy * std::sqrt(yy), 1.0, 1e-6) << n;
+    // The re-rank's estimate of q . x: the residual is about 15 times as close as the codes.
+    for (std::size_t i = 0; i < n; ++i) {
+      err_codes += std::fabs(f * float(c[i]) - x[i]);
+      err_res += std::fabs(gy * y[i] - x[i]);
+    }
+    if (n >= 17) EXPECT_LT(err_res * 8, err_codes) << n;
+    const float ref = quant::dot_residual4(q.data(), c.data(), nib.data(), n);
+    EXPECT_NEAR(gy * ref, dot, n == 1 ? 1e-6 : 2e-3) << n;
+    double via = 0;
+    for (std::size_t i = 0; i < n; ++i) via += double(q[i]) * y[i];
+    EXPECT_NEAR(ref, via, 1e-3 * std::sqrt(yy)) << n;
+  }
+  // A zero or non-finite vector: r = 0 everywhere and factor 0.
+  const float zero[3] = {0, 0, 0}, inf[2] = {std::numeric_limits<float>::infinity(), 1.0f};
+  std::int8_t c[3] = {0, 0, 0};
+  std::uint8_t nib[2] = {1, 2};
+  EXPECT_EQ(quant::quantize_residual4(zero, 3, c, nib), 0.0f);
+  EXPECT_EQ(nib[0], 0x88);
+  EXPECT_EQ(nib[1] & 0x0F, 0x08);
+  EXPECT_EQ(quant::quantize_residual4(inf, 2, c, nib), 0.0f);
+  EXPECT_EQ(nib[0], 0x88);
+}
+
 TEST(QUpdate, TwinsAgreeBitForBitAndMatchTheFormula) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);

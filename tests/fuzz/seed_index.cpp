@@ -1,4 +1,4 @@
-// Writes small valid index files as fuzz seeds: argv[1]/index-{f32,int8,int8f32},
+// Writes small valid index files as fuzz seeds: argv[1]/index-{f32,int8,int8f32,int8res4},
 // and, given argv[2], an agent record: argv[2]/agent-record.
 #include <cstdio>
 #include <string>
@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
-  for (uint32_t quant = 0; quant <= 2; ++quant) {
+  for (uint32_t quant = 0; quant <= 3; ++quant) {
     elex_index* ix = nullptr;
     if (elex_index_create(8, 2, 4, 20, quant, 1, &ix) != ELEX_OK) return 1;
     std::vector<float> v(40 * 8);
@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
     uint8_t* out = nullptr;
     size_t n = 0;
     if (elex_index_serialize(ix, &out, &n) != ELEX_OK) return 1;
-    static const char* const kNames[] = {"/index-f32", "/index-int8", "/index-int8f32"};
+    static const char* const kNames[] = {"/index-f32", "/index-int8", "/index-int8f32",
+                                         "/index-int8res4"};
     const std::string path = std::string(argv[1]) + kNames[quant];
     FILE* f = std::fopen(path.c_str(), "wb");
     if (f == nullptr) return 1;

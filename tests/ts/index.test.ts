@@ -189,6 +189,43 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
     expect(codeOf(() => b.createIndex({ dim, quantization: 'int4' as never }))).toBe('INVALID_ARGUMENT');
     for (const ix of [f, q, copy]) ix.close();
   });
+  test('int8+res4 re-ranks with a 4-bit residual: near the f32 top-k for half a byte per dimension, kept across save and load', () => {
+    const dim = 32,
+      n = 2000;
+    const data = vectors(n, dim, 7),
+      queries = vectors(30, dim, 8);
+    const ids = Uint32Array.from({ length: n }, (_, i) => i + 5);
+    const f = b.createIndex({ dim }),
+      c = b.createIndex({ dim, quantization: 'int8' }),
+      q = b.createIndex({ dim, quantization: 'int8+res4' });
+    for (const ix of [f, c, q]) ix.add(ids, data);
+    expect(q.stats().quantization).toBe('int8+res4');
+    const want = f.search(queries, 10, { exact: true });
+    const got = q.search(queries, 10, { exact: true });
+    let hit = 0;
+    for (let i = 0; i < 30; i++) {
+      const w = new Set(want.ids.subarray(i * 10, i * 10 + 10));
+      for (const id of got.ids.subarray(i * 10, i * 10 + 10)) hit += w.has(id) ? 1 : 0;
+    }
+    expect(hit / 300).toBeGreaterThanOrEqual(0.99);
+    // Each distance is the f32 one within the residual's step.
+    const fd = f.search(queries, n, { exact: true });
+    for (let i = 0; i < 30; i++)
+      for (let j = 0; j < 10; j++) {
+        const id = got.ids[i * 10 + j]!;
+        const at = fd.ids.subarray(i * n, (i + 1) * n).indexOf(id);
+        expect(Math.abs(got.distances[i * 10 + j]! - fd.distances[i * n + at]!)).toBeLessThan(2e-4);
+      }
+    // Half a byte per dimension and a 4-byte factor over the codes alone.
+    expect(q.stats().bytesPerVector - c.stats().bytesPerVector).toBeCloseTo(dim / 2 + 4, 0);
+    const copy = b.loadIndex(q.save());
+    expect(copy.stats().quantization).toBe('int8+res4');
+    const again = copy.search(queries, 10, { exact: true });
+    expect(Array.from(again.ids)).toEqual(Array.from(got.ids));
+    expect(Array.from(again.distances)).toEqual(Array.from(got.distances));
+    expect(codeOf(() => b.createIndex({ dim, metric: 'l2', quantization: 'int8+res4' }))).toBe('INVALID_ARGUMENT');
+    for (const ix of [f, c, q, copy]) ix.close();
+  });
 });
 
 test('scalar and simd variants return the same exact top-k', () => {

@@ -34,10 +34,12 @@ export const QUANTIZATION = {
   int8: 1,
   /** the codes, plus the f32 vectors for an exact re-rank. */
   'int8+f32': 2,
+  /** the codes, plus a 4-bit residual per component for the re-rank. */
+  'int8+res4': 3,
 } as const;
 
 /** The keys of QUANTIZATION in value order. */
-export const QUANTIZATION_NAMES = ['none', 'int8', 'int8+f32'] as const;
+export const QUANTIZATION_NAMES = ['none', 'int8', 'int8+f32', 'int8+res4'] as const;
 
 /**
  * When search() runs a flat exact scan instead of the graph.

@@ -4,7 +4,7 @@
 //
 //   offset  size  field
 //   0       4     magic "ELEX"
-//   4       2     format version (version_of(kind): 1, or 2 for HnswIndex)
+//   4       2     format version (version_of(kind): 1, or 3 for HnswIndex)
 //   6       2     kind (what the payload is: ContainerKind)
 //   8       4     section count
 //   12      4     flags (0; readers reject unknown flags)
@@ -52,10 +52,11 @@ enum class ContainerKind : std::uint16_t {
   RouterState = 5,    ///< a built router, to skip its build (router.h: Router::save)
 };
 
-/// The version written for `kind`. HnswIndex is at 2: int8 nodes carry their
-/// own code factor (hnsw_io.cpp); version 1 indexes are still read.
+/// The version written for `kind`. HnswIndex is at 3: version 2 gave int8
+/// nodes their own code factor, version 3 added quantization Int8Res4
+/// (hnsw_io.cpp); versions 1 and 2 are still read.
 constexpr std::uint16_t version_of(ContainerKind kind) {
-  return kind == ContainerKind::HnswIndex ? 2 : kFormatVersion;
+  return kind == ContainerKind::HnswIndex ? 3 : kFormatVersion;
 }
 
 /// A section tag from four ASCII characters.

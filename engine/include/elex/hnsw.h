@@ -8,13 +8,16 @@
 //              u32  links[M0]          internal node numbers, first c valid
 //              f32  vector[dim]        (or i8 codes[dim] padded to 4 bytes,
 //                                       then the codes' f32 factor)
-//            quantization Int8 (codes only) packs the links instead:
+//            quantizations Int8 and Int8Res4 pack the links instead:
 //              u24  links[M0]          little-endian, the first 0xFFFFFF ends
 //                                      the list (no count); then the codes
 //                                      and the factor
 //            so a 128-d node is 228 bytes instead of 264, and such an index
 //            holds at most kMaxPackedNodes nodes. Serialised bytes use the
 //            u32 layout for every quantization (hnsw_io.cpp converts).
+//   res_     Int8Res4: capacity x res_bytes_, node i's 4-bit residual
+//            nibbles (quant.h quantize_residual4) padded to 4 bytes, then
+//            its f32 factor g (g * (15 codes + r) is the unit vector)
 //   labels_  u32 per node: the caller's id
 //   meta_    u8 per node: bits 0-6 level (0..kMaxLevel), bit 7 deleted
 //   upper_   u32 arena; node i with level L > 0 owns upper_off_[i] ..
@@ -39,6 +42,14 @@
 //   Int8F32  exactly, against the f32 originals (unit length), held in a
 //            separate arena `f32_` (capacity x dim floats) that only the
 //            re-rank reads, so the graph walk stays on the compact nodes.
+//   Int8Res4 against the codes refined by a 4-bit residual (12 bits per
+//            component, quant.h quantize_residual4), held in a separate
+//            arena `res_` (dim / 2 + 4 bytes a vector) that only the
+//            re-rank reads. At 1M x 128 the codes alone cap recall@10
+//            near 0.965, the f32 originals do not fit a 500 MiB tab, and
+//            this reaches 0.98 (ef 384) at 321 B a vector; a wider pool than
+//            the default changed no result there, the graph walk is what
+//            limits it (docs/performance.md).
 //
 // Threads: add() with a pool inserts in parallel (per-node spinlocks, a
 // global lock for entry-point changes); search() with a pool spreads its
@@ -71,9 +82,10 @@ inline constexpr std::uint32_t kMaxPackedNodes = 0xFFFFFEu;
 /// How an index stores its vectors (elex_index_create).
 /// @ts QUANTIZATION
 enum class Quantization : std::uint32_t {
-  None = 0,     ///< `none`: f32 vectors.
-  Int8 = 1,     ///< `int8`: 1-byte codes per dimension only.
-  Int8F32 = 2,  ///< `int8+f32`: the codes, plus the f32 vectors for an exact re-rank.
+  None = 0,      ///< `none`: f32 vectors.
+  Int8 = 1,      ///< `int8`: 1-byte codes per dimension only.
+  Int8F32 = 2,   ///< `int8+f32`: the codes, plus the f32 vectors for an exact re-rank.
+  Int8Res4 = 3,  ///< `int8+res4`: the codes, plus a 4-bit residual per component for the re-rank.
 };
 
 struct Params {
@@ -197,8 +209,19 @@ class Index {
   /// Links of node i at `level` as u32 {count, links...}; not for layer 0
   /// of a packed index (see packed0()).
   std::uint32_t* links_at(std::uint32_t i, std::uint32_t level) const;
-  /// True when layer-0 links are 24-bit (quantization Int8).
-  bool packed0() const { return params_.quantization == Quantization::Int8; }
+  /// True when layer-0 links are 24-bit (quantizations Int8 and Int8Res4).
+  bool packed0() const {
+    return params_.quantization == Quantization::Int8 ||
+           params_.quantization == Quantization::Int8Res4;
+  }
+  /// Int8Res4: node i's residual nibbles, then (at residual4 bytes rounded
+  /// up to 4) its f32 factor g.
+  const std::uint8_t* residual(std::uint32_t i) const { return res_ + std::size_t(i) * res_bytes_; }
+  float residual_factor(std::uint32_t i) const {
+    float g;
+    std::memcpy(&g, residual(i) + res_bytes_ - 4, 4);
+    return g;
+  }
   /// A packed node's layer-0 links into out (M0 slots); returns the count.
   std::uint32_t unpack0(std::uint32_t i, std::uint32_t* out) const {
     const std::uint8_t* p = level0_ + std::size_t(i) * node_bytes_;
@@ -259,9 +282,10 @@ class Index {
   void scan_range(const float* q, const std::int8_t* qc, float qf, std::uint32_t keep,
                   std::uint32_t begin, std::uint32_t end, Heap<true>& h) const;
   /// int8: keeps the heap's best `pool` by code, re-scores them with the f32
-  /// query (against the f32 originals when kept, else the codes) and keeps
-  /// the best k.
-  void rerank(const float* q, std::uint32_t k, std::uint32_t pool, Heap<true>& h, Pair* tmp) const;
+  /// query (against the f32 originals when kept, the codes and residuals
+  /// when kept, else the codes) and keeps the best k. work: dim floats.
+  void rerank(const float* q, std::uint32_t k, std::uint32_t pool, Heap<true>& h, Pair* tmp,
+              float* work) const;
   template <bool kLocked, class NodeDist>
   void search_layer(const NodeDist& nd, std::uint32_t entry, float entry_d, std::size_t ef,
                     std::uint32_t level, Scratch& s) const;
@@ -273,11 +297,13 @@ class Index {
   std::size_t links_bytes_;  // 4 + 4 * M0, or 3 * M0 when packed0()
   std::size_t vec_bytes_;
   std::size_t node_bytes_;
+  std::size_t res_bytes_;               // Int8Res4: nibbles padded to 4, then the f32 g (else 0)
   kernels::DistanceFn dist_ = nullptr;  // f32 metric (cosine -> ip on unit vectors)
   double level_mult_;
 
   std::uint8_t* level0_ = nullptr;
-  float* f32_ = nullptr;  // Int8F32: capacity x dim unit-length originals
+  float* f32_ = nullptr;         // Int8F32: capacity x dim unit-length originals
+  std::uint8_t* res_ = nullptr;  // Int8Res4: capacity x res_bytes_ residuals
   std::uint32_t* labels_ = nullptr;
   std::uint8_t* meta_ = nullptr;
   std::uint32_t* upper_off_ = nullptr;
