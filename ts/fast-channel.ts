@@ -65,13 +65,16 @@ export interface FastChannelOptions {
 /**
  * Waiting windows (ms), chosen by measuring on 2 cores under load (see
  * docs/performance.md, "The fast call path"): the page polls for calls
- * that usually answer within PAGE_SPIN_MS (a ping, a one-query search), not
- * for slower ones; the worker sleeps in Atomics.wait (no core burnt) for a
- * while after each call. A worker that polled without sleeping after an
- * answer was tried and measured slower under load: it took the core the
- * page needed to read that answer.
+ * that usually answer within PAGE_SPIN_MS (a ping, a one-query search, a
+ * query cycle: 0.3 ms left the query cycle's waitAsync wake-up in its
+ * gather stage), not
+ * for slower ones; the worker polls without sleeping for HOT_SPIN_MS after
+ * an answer only while the page's requests follow its answers that fast
+ * (an unconditional poll was measured slower under load: it took the CPU
+ * share the page needed to read that answer), then sleeps in Atomics.wait
+ * (no core burnt) for the rest of WORKER_SPIN_MS.
  */
-const PAGE_SPIN_MS = 0.3;
+const PAGE_SPIN_MS = 0.8;
 /**
  * After MISSES_TO_PAUSE polls in a row ran out without catching their
  * answer (a busy machine: the worker's answer comes late and the poll only
