@@ -12,7 +12,7 @@ import { IdbStore, OpfsStore, openStore, type KeyValueStore } from './persist.ts
 import { validatorTables } from './ran-ops.ts';
 import { RanHost, routerCacheKey, routerCachePrefix, type RouteMemo } from './ran-host.ts';
 import { serveFastChannel } from './fast-channel.ts';
-import { serve, TRANSFER_MIN_BYTES, type ValidateRequest, type WorkerApi } from './protocol.ts';
+import { serve as serveCall, TRANSFER_MIN_BYTES, type ValidateRequest, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
 let host: AgentHost | null = null;
@@ -86,6 +86,12 @@ async function openRouterCache(b: Bindings): Promise<KeyValueStore | null> {
 async function keepRouter(cache: KeyValueStore, key: string, prefix: string, host: RanHost): Promise<void> {
   try {
     if (host.cache !== 'hit') {
+      // Writing holds this worker's thread (the state is made in wasm, then
+      // written through a sync access handle): wait for a pause in the
+      // calls, such as the burst of questions a dashboard sends at start.
+      const start = performance.now();
+      while (performance.now() - lastCallAt < KEEP_QUIET_MS && performance.now() - start < KEEP_WAIT_MAX_MS)
+        await new Promise((r) => setTimeout(r, 50));
       await cache.put(key, () => host.routerState());
       host.cached = true;
       for (const k of await cache.keys(prefix)) if (k !== key) await cache.delete(k);
@@ -95,6 +101,18 @@ async function keepRouter(cache: KeyValueStore, key: string, prefix: string, hos
   } finally {
     cache.close();
   }
+}
+
+/** When the last call to this worker started (performance.now()). */
+let lastCallAt = 0;
+/** A built router is written once calls paused this long (ms), or this long after it was built at the latest. */
+const KEEP_QUIET_MS = 250;
+const KEEP_WAIT_MAX_MS = 3000;
+
+/** Runs a call's body (protocol.ts serve()), noting when calls come. */
+function serve<T>(body: () => T | Promise<T>): Promise<T> {
+  lastCallAt = performance.now();
+  return serveCall(body);
 }
 
 function router(): Promise<RanHost> {
