@@ -446,13 +446,7 @@ export class AgentHost {
   }
 
   decide(code: string, queryId: number, state: AgentState, follows: number): Promise<Decision> {
-    checkCode(code);
-    return this.serial(async () => {
-      await this.ensure(code);
-      const d = this.b.decide(code, queryId, state, follows);
-      await this.drain();
-      return d;
-    });
+    return this.decideMany([{ code, state }], queryId, follows).then((d) => d[0]!);
   }
 
   /**
@@ -469,7 +463,7 @@ export class AgentHost {
     return this.serial(async () => {
       const out: Decision[] = [];
       for (const a of asks) {
-        if (this.cold.has(a.code)) await this.ensure(a.code);
+        await this.ensure(a.code);
         out.push(this.b.decide(a.code, queryId, a.state, follows));
       }
       await this.drain();

@@ -30,14 +30,20 @@ Status Index::add(std::uint32_t doc, std::uint32_t field, const char* text, std:
   return add_tokens(doc, field, tokens);
 }
 
-Status Index::add_tokens(std::uint32_t doc, std::uint32_t field,
-                         const std::vector<std::string>& tokens) {
+Status Index::check_add(std::uint32_t doc, std::uint32_t field) const {
   if (finished_)
     return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is finished; add before finish()");
   if (field >= kFieldCount)
     return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
   if (doc >= kMaxDocuments)
     return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  return ELEX_OK;
+}
+
+Status Index::add_tokens(std::uint32_t doc, std::uint32_t field,
+                         const std::vector<std::string>& tokens) {
+  // Checked before interning: a refused add leaves the vocabulary alone.
+  if (Status st = check_add(doc, field); st != ELEX_OK) return st;
   ids_.clear();
   intern(tokens, &ids_);
   return add_terms(doc, field, ids_.data(), ids_.size());
@@ -51,12 +57,7 @@ std::uint32_t Index::intern(std::string_view token) { return vocab_.insert(token
 
 Status Index::add_terms(std::uint32_t doc, std::uint32_t field, const std::uint32_t* ids,
                         std::size_t n) {
-  if (finished_)
-    return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is finished; add before finish()");
-  if (field >= kFieldCount)
-    return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
-  if (doc >= kMaxDocuments)
-    return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  if (Status st = check_add(doc, field); st != ELEX_OK) return st;
   for (std::size_t i = 0; i < n; ++i)
     if (ids[i] >= vocab_.size())
       return fail(ELEX_E_INVALID_ARGUMENT, "term %u is not one intern() gave", ids[i]);

@@ -412,17 +412,14 @@ void Router::exact_hits(const char* text, std::size_t n) {
       // a word of the question, not evidence for an identifier that happens
       // to be that one word (`Interface.passive`); "sleepmode" still finds
       // `sleepMode`, and "MTU" finds `mtu`.
-      bool plain = false;
-      if (lw == std::string_view(text + a, b - a)) {
-        std::uint32_t count = 0;
-        const std::uint32_t* items = ids_.find(lw, &count);
-        if (count > 0) {
-          const std::string_view name = item_names_[items[0]];
-          const std::size_t d = name.rfind('.');
-          plain = name.substr(d == std::string_view::npos ? 0 : d + 1) == lw;
-        }
+      std::uint32_t count = 0;
+      const std::uint32_t* items = ids_.find(lw, &count);
+      if (count > 0 && lw == std::string_view(text + a, b - a)) {
+        const std::string_view name = item_names_[items[0]];
+        const std::size_t d = name.rfind('.');
+        if (name.substr(d == std::string_view::npos ? 0 : d + 1) == lw) count = 0;
       }
-      if (!plain) hit(ids_, lw, 0.8, i, j);
+      if (count > 0) spans_.push_back({items, count, 0, 0, 0.8, i, j});
       const std::size_t dot = lw.rfind('.');
       if (dot != std::string::npos && dot > 0) hit(ids_, lw.substr(dot + 1), 0.8, i, j);
     }

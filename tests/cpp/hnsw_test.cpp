@@ -216,20 +216,31 @@ TEST(Hnsw, ThreadedExactScanOfOneQueryEqualsTheSingleThreadedOne) {
   }
 }
 
+/// 3,000 uniform random unit vectors of 64 dimensions and 50 queries (seed
+/// 12), ids from 1000, and their cosine top 10 by brute force.
+struct UniformUnit {
+  static constexpr std::uint32_t dim = 64;
+  static constexpr std::size_t n = 3000, nq = 50;
+  std::vector<float> data, queries;
+  std::vector<std::uint32_t> ids, want;
+  UniformUnit() : data(n * dim), queries(nq * dim), ids(iota_ids(n)) {
+    std::mt19937 rng(12);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (auto& x : data) x = u(rng);
+    for (auto& x : queries) x = u(rng);
+    normalise_rows(data, dim);
+    normalise_rows(queries, dim);
+    want = truth(Metric::Cosine, data, ids, queries.data(), nq, dim, 10);
+  }
+};
+
 TEST(Hnsw, Int8ExactScanReRanksTheBestCodesWithTheF32Query) {
   // Uniform random unit vectors: the data where a graph needs a huge ef and
   // the scan is the documented choice.
-  constexpr std::uint32_t dim = 64;
-  constexpr std::size_t n = 3000, nq = 50;
-  std::mt19937 rng(12);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> data(n * dim), queries(nq * dim);
-  for (auto& x : data) x = u(rng);
-  for (auto& x : queries) x = u(rng);
-  normalise_rows(data, dim);
-  normalise_rows(queries, dim);
-  const auto ids = iota_ids(n);
-  const auto want = truth(Metric::Cosine, data, ids, queries.data(), nq, dim, 10);
+  const UniformUnit set;
+  constexpr std::uint32_t dim = UniformUnit::dim;
+  constexpr std::size_t n = UniformUnit::n, nq = UniformUnit::nq;
+  const auto& [data, queries, ids, want] = set;
   auto codes = make(dim, Metric::Cosine, Quantization::Int8);
   auto exact = make(dim, Metric::Cosine, Quantization::Int8F32);
   ASSERT_EQ(codes->add(ids.data(), data.data(), n, nullptr), ELEX_OK);
@@ -275,17 +286,10 @@ TEST(Hnsw, Int8ExactScanReRanksTheBestCodesWithTheF32Query) {
 // step of the f32 ones, recall next to the exact re-rank's, for dim / 2 + 4
 // bytes a vector more than the codes alone.
 TEST(Hnsw, Int8Res4ReRanksNearlyExactlyForAFifthOfTheOriginalsBytes) {
-  constexpr std::uint32_t dim = 64;
-  constexpr std::size_t n = 3000, nq = 50;
-  std::mt19937 rng(12);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> data(n * dim), queries(nq * dim);
-  for (auto& x : data) x = u(rng);
-  for (auto& x : queries) x = u(rng);
-  normalise_rows(data, dim);
-  normalise_rows(queries, dim);
-  const auto ids = iota_ids(n);
-  const auto want = truth(Metric::Cosine, data, ids, queries.data(), nq, dim, 10);
+  const UniformUnit set;
+  constexpr std::uint32_t dim = UniformUnit::dim;
+  constexpr std::size_t n = UniformUnit::n, nq = UniformUnit::nq;
+  const auto& [data, queries, ids, want] = set;
   auto codes = make(dim, Metric::Cosine, Quantization::Int8);
   auto res = make(dim, Metric::Cosine, Quantization::Int8Res4);
   ASSERT_EQ(codes->add(ids.data(), data.data(), n, nullptr), ELEX_OK);

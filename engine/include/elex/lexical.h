@@ -167,6 +167,8 @@ class Index {
   mutable std::vector<float> acc_, score_;  // per document, reused by search
   mutable std::vector<std::uint32_t> touched_, sides_;
   std::vector<std::uint32_t> ids_;  // add_tokens()' terms
+  /// Whether document `doc`'s field `field` may still be added to.
+  [[nodiscard]] Status check_add(std::uint32_t doc, std::uint32_t field) const;
   mutable std::vector<std::pair<std::string, float>> terms_;
 };
 
