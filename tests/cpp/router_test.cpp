@@ -2,7 +2,7 @@
 // evidence, the specificity of shared identifiers, spans inside longer
 // ones, hosting, the item signal and `matched`, the route memory, fusion
 // against a plain recomputation, and bad specs.
-#include "elex/router.h"
+#include "elex/ran/router.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "elex/format.h"
+#include "elex/core/format.h"
 
 namespace {
 
