@@ -96,7 +96,7 @@ describe('fast-codec', () => {
 });
 
 /** A fake worker API over the channel: methods record their calls in order. */
-function fakeWorker(options: { slots?: number; slotBytes?: number; pageSpinMs?: number } = {}) {
+function fakeWorker(options: { slots?: number; slotBytes?: number; pageSpinMs?: number; pingMs?: number } = {}) {
   const slotBytes = options.slotBytes ?? 4096;
   const channel = new FastChannel({
     slots: options.slots ?? 2,
@@ -109,6 +109,7 @@ function fakeWorker(options: { slots?: number; slotBytes?: number; pageSpinMs?: 
   const api = {
     ping: async () => {
       order.push('ping');
+      if (options.pingMs) await new Promise((r) => setTimeout(r, options.pingMs));
     },
     indexSearch: async (name: string, q: Float32Array, k: number) => {
       order.push(name);
@@ -196,12 +197,13 @@ describe('fast-channel', () => {
 
   test('polls that keep missing pause polling, for twice as many calls each time it did not help', async () => {
     // Here the worker runs on the page's thread, so it answers only after
-    // the page stops polling and waits: every poll misses. (The cap is high:
-    // on a loaded machine a ping here took over 50 ms, its calls then no
-    // longer counted as quick ones, and nothing was polled.)
-    const { channel } = fakeWorker({ pageSpinMs: 5_000 });
+    // the page stops polling and waits: every poll misses. A ping takes
+    // 20 ms, so the page polls each for 30 ms: a poll that started late on a
+    // loaded machine still counts (one that starts after its window does
+    // not, as the first call's, whose window is 0.02 ms: hence the loop).
+    const { channel } = fakeWorker({ pageSpinMs: 5_000, pingMs: 20 });
     const ping = () => channel.call('ping', [])!;
-    for (let i = 0; i < 3; i++) await ping();
+    for (let i = 0; i < 5 && channel.pollPause === 0; i++) await ping();
     expect(channel.pollPause).toBe(16);
     expect(channel.spinHits).toBe(0);
     for (let i = 0; i < 16; i++) await ping(); // sent without polling
