@@ -252,9 +252,22 @@ Status Router::build(const Spec& s) {
     if (t.empty()) return ELEX_OK;
     return lexical_.add(std::uint32_t(doc), field, t.data(), t.size());
   };
+  std::string joined;
   for (std::size_t f = 0; f < F; ++f) {
-    for (std::uint32_t field = 0; field < 5; ++field)
-      if (Status st = add(f, field, text(f, field)); st != ELEX_OK) return st;
+    for (std::uint32_t field = 0; field < 5; ++field) {
+      std::string_view t = text(f, field);
+      // An acronym of several parts ("NSA-DRX") is one term in the acronym
+      // field ("nsadrx"); its parts weigh as description words, so that
+      // "NSA" (non-standalone) in a question is not this feature's acronym.
+      if (field == lexical::kAcronym && t.find_first_of("-/ _.") != std::string_view::npos) {
+        joined.clear();
+        for (char c : t)
+          if (is_word(c) && c != '_') joined.push_back(lower(c));
+        if (Status st = add(f, lexical::kDescription, t); st != ELEX_OK) return st;
+        t = joined;
+      }
+      if (Status st = add(f, field, t); st != ELEX_OK) return st;
+    }
     for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j) {
       const std::uint32_t i = s.feature_items[j];
       const std::uint32_t field = s.item_kinds[i] == kKpi ? lexical::kKpis : lexical::kIdentifiers;
