@@ -279,11 +279,17 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   EXPECT_EQ(elex_memory_reserve(e, 4 << 20), ELEX_E_BUDGET_EXCEEDED);
   EXPECT_STREQ(elex_status_name(ELEX_E_BUDGET_EXCEEDED), "BUDGET_EXCEEDED");
   elex_decision out{};
-  ASSERT_EQ(elex_agent_decide(e, "FAJ 1", 5, 1, 0, 0, 0, 0, 0, &out), ELEX_OK);
+  elex_decide_args ask{1, 0, "FAJ 1", 5, 0, 0, 0, 0};
+  ASSERT_EQ(elex_agent_decide(e, &ask, &out), ELEX_OK);
   EXPECT_EQ(out.action, 0u);
   EXPECT_LE(out.explored, 1u);
-  EXPECT_EQ(elex_agent_decide(e, "FAJ 1", 5, 0.5, 0, 0, 0, 0, 0, &out), ELEX_E_INVALID_ARGUMENT);
-  EXPECT_EQ(elex_agent_decide(e, "FAJ 1", 5, 2, 9, 0, 0, 0, 0, &out), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_agent_decide(e, nullptr, &out), ELEX_E_INVALID_ARGUMENT);
+  ask.query_id = 0.5;  // not a whole query id
+  EXPECT_EQ(elex_agent_decide(e, &ask, &out), ELEX_E_INVALID_ARGUMENT);
+  ask = {2, 0, "FAJ 1", 5, 9, 0, 0, 0};  // no query type 9
+  EXPECT_EQ(elex_agent_decide(e, &ask, &out), ELEX_E_INVALID_ARGUMENT);
+  ask = {2, 0, "FAJ 1", 0, 0, 0, 0, 0};  // an empty code
+  EXPECT_EQ(elex_agent_decide(e, &ask, &out), ELEX_E_INVALID_ARGUMENT);
   const double qid = 1;
   const float r = -1;
   elex_feedback_result res{};
@@ -323,21 +329,20 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   // Snapshot: verify locates META and one record; damage is detected.
   uint8_t* snap = nullptr;
   size_t snap_size = 0;
-  ASSERT_EQ(elex_agents_snapshot(e, 0, 0, reinterpret_cast<const uint8_t*>("{}"), 2, all, size,
-                                 &snap, &snap_size, &count),
-            ELEX_OK);
+  const auto* json = reinterpret_cast<const uint8_t*>("{}");
+  elex_snapshot_args what{2, double(size), json, all, 0, 0};
+  ASSERT_EQ(elex_agents_snapshot(e, &what, &snap, &snap_size, &count), ELEX_OK);
   EXPECT_EQ(count, 2u);  // the resident agent and the extra record
   // Filtered by shard: the agent goes to exactly one of 16 shards.
   const uint32_t home = elex_shard_of("FAJ 1", 5, 16);
   uint32_t in_home = 0, elsewhere = 0;
   uint8_t* part = nullptr;
   size_t part_size = 0;
-  ASSERT_EQ(elex_agents_snapshot(e, home, 16, nullptr, 0, nullptr, 0, &part, &part_size, &in_home),
-            ELEX_OK);
+  elex_snapshot_args shard{0, 0, nullptr, nullptr, home, 16};
+  ASSERT_EQ(elex_agents_snapshot(e, &shard, &part, &part_size, &in_home), ELEX_OK);
   elex_free(part);
-  ASSERT_EQ(elex_agents_snapshot(e, (home + 1) % 16, 16, nullptr, 0, nullptr, 0, &part, &part_size,
-                                 &elsewhere),
-            ELEX_OK);
+  shard.shard = (home + 1) % 16;
+  ASSERT_EQ(elex_agents_snapshot(e, &shard, &part, &part_size, &elsewhere), ELEX_OK);
   elex_free(part);
   EXPECT_EQ(in_home, 1u);
   EXPECT_EQ(elsewhere, 0u);
@@ -351,8 +356,15 @@ TEST(Agents, CAbiReportsBudgetExceededAsAStatus) {
   EXPECT_EQ(elex_snapshot_verify(e, snap, snap_size, &where), ELEX_E_CORRUPT_DATA);
   EXPECT_EQ(elex_snapshot_verify(nullptr, all, size, &where), ELEX_E_FOREIGN_DATA);
   const uint8_t junk[3] = {1, 2, 3};
-  EXPECT_EQ(elex_agents_snapshot(e, 0, 0, nullptr, 0, junk, 3, &snap, &snap_size, &count),
+  const elex_snapshot_args bad_extra{0, 3, nullptr, junk, 0, 0};
+  EXPECT_EQ(elex_agents_snapshot(e, &bad_extra, &snap, &snap_size, &count),
             ELEX_E_INVALID_ARGUMENT);
+  const elex_snapshot_args part_byte{1.5, 0, json, nullptr, 0, 0};  // not a whole size
+  EXPECT_EQ(elex_agents_snapshot(e, &part_byte, &snap, &snap_size, &count),
+            ELEX_E_INVALID_ARGUMENT);
+  const elex_snapshot_args no_shard{0, 0, nullptr, nullptr, 16, 16};
+  EXPECT_EQ(elex_agents_snapshot(e, &no_shard, &snap, &snap_size, &count), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_agents_snapshot(e, nullptr, &snap, &snap_size, &count), ELEX_E_INVALID_ARGUMENT);
   elex_free(snap);
   elex_free(all);
   elex_engine_destroy(e);
@@ -370,9 +382,9 @@ TEST(AgentsApi, SnapshotBytesDoNotDependOnThreadsAndImportAtRestoresThem) {
     for (uint32_t a = 0; a < 40; ++a) {
       const std::string code = "FAJ 121 " + std::to_string(3000 + a);
       for (uint32_t k = 0; k < 30 + a; ++k) {
-        ASSERT_EQ(elex_agent_decide(e, code.data(), uint32_t(code.size()), double(++qid), k % 6,
-                                    k % 3, k % 16, k * 7919u, 0, &out),
-                  ELEX_OK);
+        const elex_decide_args ask{double(++qid), 0,     code.data(), uint32_t(code.size()),
+                                   k % 6,         k % 3, k % 16,      k * 7919u};
+        ASSERT_EQ(elex_agent_decide(e, &ask, &out), ELEX_OK);
         const double q = double(qid);
         const float r = float(k % 5) / 2.5f - 1.0f;
         elex_feedback_result res{};
@@ -383,9 +395,8 @@ TEST(AgentsApi, SnapshotBytesDoNotDependOnThreadsAndImportAtRestoresThem) {
     uint8_t* snap = nullptr;
     size_t size = 0;
     uint32_t count = 0;
-    ASSERT_EQ(elex_agents_snapshot(e, 0, 0, reinterpret_cast<const uint8_t*>("{}"), 2, nullptr, 0,
-                                   &snap, &size, &count),
-              ELEX_OK);
+    const elex_snapshot_args what{2, 0, reinterpret_cast<const uint8_t*>("{}"), nullptr, 0, 0};
+    ASSERT_EQ(elex_agents_snapshot(e, &what, &snap, &size, &count), ELEX_OK);
     EXPECT_EQ(count, 40u);
     snaps.emplace_back(snap, snap + size);
     // Restore into a fresh engine from spans of the snapshot itself.

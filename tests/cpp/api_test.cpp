@@ -30,7 +30,11 @@ TEST(Api, FailuresCarryAStatusAndAMessage) {
   EXPECT_EQ(out, 0.0f);
   EXPECT_EQ(elex_distance(0, a, a, 0, &out), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(elex_engine_create(1, nullptr), ELEX_E_INVALID_ARGUMENT);
-  EXPECT_EQ(elex_distance_batch(nullptr, 0, a, 1, a, 1, 3, &out, nullptr), ELEX_E_INVALID_ARGUMENT);
+  const elex_distance_batch_args one{a, a, &out, 0, 1, 1, 3};
+  EXPECT_EQ(elex_distance_batch(nullptr, &one, nullptr), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_distance_batch_reference(nullptr), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_distance_batch_reference(&one), ELEX_OK);
+  EXPECT_EQ(out, 0.0f);
   EXPECT_STREQ(elex_status_name(12345), "UNKNOWN");
 }
 
@@ -43,10 +47,16 @@ TEST(Api, BatchAndReferenceAgree) {
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = float(i % 5) * 0.5f;
   std::vector<float> fast(5 * 40), ref(5 * 40);
   std::uint32_t used = 0;
-  ASSERT_EQ(elex_distance_batch(e, 2, q.data(), 5, v.data(), 40, 9, fast.data(), &used), ELEX_OK);
-  ASSERT_EQ(elex_distance_batch_reference(2, q.data(), 5, v.data(), 40, 9, ref.data()), ELEX_OK);
+  elex_distance_batch_args args{q.data(), v.data(), fast.data(), 2, 5, 40, 9};
+  ASSERT_EQ(elex_distance_batch(e, &args, &used), ELEX_OK);
+  EXPECT_EQ(elex_distance_batch(e, nullptr, &used), ELEX_E_INVALID_ARGUMENT);
+  args.out = ref.data();
+  ASSERT_EQ(elex_distance_batch_reference(&args), ELEX_OK);
   EXPECT_GE(used, 1u);
   for (std::size_t i = 0; i < fast.size(); ++i) EXPECT_NEAR(fast[i], ref[i], 1e-5f);
+  args.metric = 7;
+  EXPECT_EQ(elex_distance_batch(e, &args, &used), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_distance_batch_reference(&args), ELEX_E_INVALID_ARGUMENT);
   elex_engine_destroy(e);
 }
 

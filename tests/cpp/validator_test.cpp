@@ -393,9 +393,8 @@ TEST(Validator, CAbi) {
   std::uint16_t reasons[2];
   std::uint8_t verdicts[2];
   elex_validator_totals out{};
-  ASSERT_EQ(
-      elex_validator_run(v, params, cur, pro, at, 0, nullptr, 2, kRecord, reasons, verdicts, &out),
-      ELEX_OK);
+  elex_validator_run_args run{0, params, cur, pro, at, nullptr, reasons, verdicts, 2, kRecord, 0};
+  ASSERT_EQ(elex_validator_run(v, &run, &out), ELEX_OK);
   EXPECT_EQ(verdicts[0], 0);
   EXPECT_EQ(reasons[1], kCooldown);
   EXPECT_EQ(out.ok, 1);
@@ -409,8 +408,14 @@ TEST(Validator, CAbi) {
   EXPECT_EQ(out.bytes, st.bytes);  // the run reports the bytes the validator holds
   EXPECT_EQ(elex_validator_floor(v, std::nan("")), ELEX_E_INVALID_ARGUMENT);
   EXPECT_EQ(elex_validator_floor(v, 5000), ELEX_OK);
-  EXPECT_EQ(
-      elex_validator_run(nullptr, params, cur, pro, at, 0, nullptr, 2, 0, reasons, verdicts, &out),
-      ELEX_E_INVALID_ARGUMENT);
+  run.flags = 0;
+  EXPECT_EQ(elex_validator_run(nullptr, &run, &out), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_validator_run(v, nullptr, &out), ELEX_E_INVALID_ARGUMENT);
+  // at null: at_all is every change's time (the cooldown floor at 5000 rejects both).
+  run.at = nullptr;
+  run.at_all = 6000;
+  ASSERT_EQ(elex_validator_run(v, &run, &out), ELEX_OK);
+  EXPECT_EQ(out.reject, 2);
+  EXPECT_EQ(reasons[0], kCooldown);
   elex_validator_destroy(v);
 }

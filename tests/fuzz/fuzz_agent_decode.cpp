@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t len = uint32_t(rec[4]) | uint32_t(rec[5]) << 8;
   const char* code = reinterpret_cast<const char*>(rec + 6);
   elex_decision out{};
-  if (elex_agent_decide(engine, code, len, 123456789, 1, 1, 3, 7, 0, &out) != ELEX_OK) std::abort();
+  const elex_decide_args ask{123456789, 0, code, len, 1, 1, 3, 7};
+  if (elex_agent_decide(engine, &ask, &out) != ELEX_OK) std::abort();
   const double qid = 123456789;
   const float reward = 0.5f;
   elex_feedback_result res{};

@@ -19,8 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint32_t ids[2];
     float dist[2];
     for (uint32_t exact = 0; exact <= 2; ++exact)
-      for (uint32_t rerank : {0u, 1u, 5u})
-        (void)elex_index_search(nullptr, ix, q.data(), dim, 2, 8, exact, rerank, ids, dist);
+      for (uint32_t rerank : {0u, 1u, 5u}) {
+        const elex_index_search_args args{double(dim), q.data(), ids, dist, 2, 8, exact, rerank, 0};
+        (void)elex_index_search(nullptr, ix, &args);
+      }
   }
   uint8_t* out = nullptr;
   size_t n = 0;

@@ -38,9 +38,9 @@ int main(int argc, char** argv) {
     if (elex_agents_configure(e, &cfg) != ELEX_OK) return 1;
     elex_decision out{};
     for (uint32_t i = 1; i <= 12; ++i) {
-      if (elex_agent_decide(e, "FAJ 121 3094", 12, i, i % 6, i % 3, i % 16, i, i > 1 ? i - 1 : 0,
-                            &out) != ELEX_OK)
-        return 1;
+      const elex_decide_args ask{
+          double(i), i > 1 ? double(i - 1) : 0, "FAJ 121 3094", 12, i % 6, i % 3, i % 16, i};
+      if (elex_agent_decide(e, &ask, &out) != ELEX_OK) return 1;
       const double qid = i;
       const float r = i % 2 ? 0.5f : -0.25f;
       elex_feedback_result res{};

@@ -15,9 +15,12 @@ import {
   AGENT_Q,
   AGENT_STATS,
   CONTAINER_SECTION,
+  DECIDE_ARGS,
   DECISION,
+  DISTANCE_BATCH_ARGS,
   EMBEDDER_STATS,
   FEEDBACK_RESULT,
+  INDEX_SEARCH_ARGS,
   INDEX_STATS,
   KPI_EVAL_ARGS,
   LEARNING_CONFIG,
@@ -28,7 +31,9 @@ import {
   ROUTE_MATCH,
   ROUTER_SPEC,
   ROUTER_STATS,
+  SNAPSHOT_ARGS,
   SNAPSHOT_PARTS,
+  VALIDATOR_RUN_ARGS,
   VALIDATOR_STATS,
   VALIDATOR_TOTALS,
 } from '../generated/abi.ts';
@@ -124,26 +129,9 @@ interface ElexModule {
   _elex_engine_destroy(engine: number): void;
   _elex_build_info(engine: number): number;
   _elex_distance(metric: number, a: number, b: number, dim: number, out: number): number;
-  _elex_distance_batch(
-    engine: number,
-    metric: number,
-    q: number,
-    nq: number,
-    v: number,
-    nv: number,
-    dim: number,
-    out: number,
-    used: number,
-  ): number;
-  _elex_distance_batch_reference(
-    metric: number,
-    q: number,
-    nq: number,
-    v: number,
-    nv: number,
-    dim: number,
-    out: number,
-  ): number;
+  /** args: an elex_distance_batch_args (DISTANCE_BATCH_ARGS). */
+  _elex_distance_batch(engine: number, args: number, threadsUsed: number): number;
+  _elex_distance_batch_reference(args: number): number;
   _elex_vectors_encode(data: number, count: number, dim: number, out: number, outSize: number): number;
   _elex_vectors_decode(bytes: number, size: number, data: number, count: number, dim: number): number;
   _elex_crc32(bytes: number, size: number): number;
@@ -176,18 +164,8 @@ interface ElexModule {
   _elex_index_destroy(index: number): void;
   _elex_index_add(engine: number, index: number, ids: number, n: number, vectors: number, floats: number): number;
   _elex_index_reserve(index: number, items: number): number;
-  _elex_index_search(
-    engine: number,
-    index: number,
-    queries: number,
-    floats: number,
-    k: number,
-    ef: number,
-    exact: number,
-    rerank: number,
-    ids: number,
-    dist: number,
-  ): number;
+  /** args: an elex_index_search_args (INDEX_SEARCH_ARGS). */
+  _elex_index_search(engine: number, index: number, args: number): number;
   _elex_index_remove(index: number, ids: number, n: number, removed: number): number;
   _elex_index_stats(index: number, out: number): number;
   _elex_index_serialize(index: number, out: number, outSize: number): number;
@@ -197,18 +175,8 @@ interface ElexModule {
   _elex_memory_set_external(engine: number, bytes: number): number;
   _elex_memory_reserve(engine: number, bytes: number): number;
   _elex_memory_stats(engine: number, out: number): number;
-  _elex_agent_decide(
-    engine: number,
-    code: number,
-    len: number,
-    qid: number,
-    type: number,
-    complexity: number,
-    bucket: number,
-    context: number,
-    follows: number,
-    out: number,
-  ): number;
+  /** args: an elex_decide_args (DECIDE_ARGS); out: an elex_decision. */
+  _elex_agent_decide(engine: number, args: number, out: number): number;
   _elex_agent_feedback(
     engine: number,
     code: number,
@@ -235,18 +203,8 @@ interface ElexModule {
   _elex_agent_drop(engine: number, code: number, len: number): number;
   _elex_agents_spill_pop(engine: number, out: number, outSize: number): number;
   _elex_agents_evict(engine: number, pressure: number, freed: number): number;
-  _elex_agents_snapshot(
-    engine: number,
-    shard: number,
-    shards: number,
-    meta: number,
-    metaSize: number,
-    extra: number,
-    extraSize: number,
-    out: number,
-    outSize: number,
-    count: number,
-  ): number;
+  /** args: an elex_snapshot_args (SNAPSHOT_ARGS). */
+  _elex_agents_snapshot(engine: number, args: number, out: number, outSize: number, count: number): number;
   _elex_snapshot_verify(engine: number, bytes: number, size: number, out: number): number;
   _elex_agents_import_at(
     engine: number,
@@ -299,20 +257,8 @@ interface ElexModule {
   _elex_validate(soa: number, n: number, masks: number, counts: number): number;
   _elex_validator_create(count: number, kinds: number, bounds: number, cooldownMs: number, out: number): number;
   _elex_validator_destroy(v: number): void;
-  _elex_validator_run(
-    v: number,
-    params: number,
-    current: number,
-    proposed: number,
-    at: number,
-    atAll: number,
-    cells: number,
-    n: number,
-    flags: number,
-    reasons: number,
-    verdicts: number,
-    out: number,
-  ): number;
+  /** args: an elex_validator_run_args (VALIDATOR_RUN_ARGS); out: an elex_validator_totals. */
+  _elex_validator_run(v: number, args: number, out: number): number;
   _elex_validator_floor(v: number, at: number): number;
   _elex_validator_stats(v: number, out: number): number;
   /** args: an elex_kpi_eval_args (KPI_EVAL_ARGS). */
@@ -336,7 +282,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 9;
+export const ABI_VERSION = 10;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -744,22 +690,18 @@ export class Bindings {
     const st = encodeState(state);
     return this.scoped((s) => {
       const [pc, len] = this.putCode(s, code);
+      const args = this.putStruct(s, DECIDE_ARGS, {
+        queryId,
+        follows,
+        code: pc,
+        len,
+        type: st.type,
+        complexity: st.complexity,
+        bucket: st.bucket,
+        context: st.context,
+      });
       const out = s.alloc(DECISION.bytes);
-      this.call(
-        'deciding',
-        this.m._elex_agent_decide(
-          this.enginePtr,
-          pc,
-          len,
-          queryId,
-          st.type,
-          st.complexity,
-          st.bucket,
-          st.context,
-          follows,
-          out,
-        ),
-      );
+      this.call('deciding', this.m._elex_agent_decide(this.enginePtr, args, out));
       const d = this.readStruct(DECISION, out);
       return {
         action: AGENT_ACTIONS[d.action]!,
@@ -972,24 +914,16 @@ export class Bindings {
   ): { block: HeapBlock; count: number } {
     this.open();
     return this.scoped((s) => {
-      const pm = s.put(meta),
-        pe = s.put(extra),
-        out = s.alloc(12);
-      this.call(
-        'writing a snapshot',
-        this.m._elex_agents_snapshot(
-          this.enginePtr,
+      const args = this.putStruct(s, SNAPSHOT_ARGS, {
+          metaSize: meta.length,
+          extraSize: extra.length,
+          meta: s.put(meta),
+          extra: s.put(extra),
           shard,
           shards,
-          pm,
-          meta.length,
-          pe,
-          extra.length,
-          out,
-          out + 4,
-          out + 8,
-        ),
-      );
+        }),
+        out = s.alloc(12);
+      this.call('writing a snapshot', this.m._elex_agents_snapshot(this.enginePtr, args, out, out + 4, out + 8));
       const u = this.u32();
       return { block: this.heapBlock(u[out >>> 2]!, u[(out >>> 2) + 1]!), count: u[(out >>> 2) + 2]! };
     });
@@ -1451,6 +1385,10 @@ export class Bindings {
   readStructs<L extends StructLayout>(layout: L, ptr: number, n: number): StructValue<L>[] {
     return readStructs(layout, this.memory.buffer, ptr, n);
   }
+  /** @internal the struct `layout` written at `ptr` in wasm memory. */
+  writeStruct<L extends StructLayout>(layout: L, ptr: number, values: StructValue<L>): void {
+    writeStruct(layout, this.memory.buffer, ptr, values);
+  }
   /** @internal a struct written into scratch memory; its address. */
   putStruct<L extends StructLayout>(s: Scratch, layout: L, values: StructValue<L>): number {
     const ptr = s.alloc(layout.bytes);
@@ -1488,13 +1426,20 @@ export class Bindings {
         `${nq} × ${nv} distances is too many for one batch (at most 2^28); split it`,
       );
     return this.scoped((s) => {
-      const pq = s.put(queries),
-        pv = s.put(vectors);
       const out = s.alloc(nq * nv * 4),
         used = s.alloc(4);
+      const args = this.putStruct(s, DISTANCE_BATCH_ARGS, {
+        queries: s.put(queries),
+        vectors: s.put(vectors),
+        out,
+        metric: mid,
+        nq,
+        nv,
+        dim,
+      });
       const status = reference
-        ? this.m._elex_distance_batch_reference(mid, pq, nq, pv, nv, dim, out)
-        : this.m._elex_distance_batch(this.enginePtr, mid, pq, nq, pv, nv, dim, out, used);
+        ? this.m._elex_distance_batch_reference(args)
+        : this.m._elex_distance_batch(this.enginePtr, args, used);
       this.call('distance batch', status);
       return {
         distances: this.copyOut(Float32Array, out, nq * nv),
@@ -1753,13 +1698,20 @@ export class IndexHandle extends NativeHandle {
     const nq = checkVectors(queries, this.dimension, null, 'queries');
     const { ef, exact, rerank } = resolveSearch(k, options);
     return this.b.indexCall((m, s, engine) => {
-      const pq = s.put(queries),
-        ids = s.alloc(nq * k * 4),
+      const ids = s.alloc(nq * k * 4),
         dist = s.alloc(nq * k * 4);
-      this.b.check(
-        'searching the index',
-        m._elex_index_search(engine, this.live(), pq, queries.length, k, ef, exact, rerank, ids, dist),
-      );
+      const args = this.b.putStruct(s, INDEX_SEARCH_ARGS, {
+        floats: queries.length,
+        queries: s.put(queries),
+        outIds: ids,
+        outDist: dist,
+        k,
+        ef,
+        exact,
+        rerank,
+        reserved: 0,
+      });
+      this.b.check('searching the index', m._elex_index_search(engine, this.live(), args));
       return { ids: this.b.copy(Uint32Array, ids, nq * k), distances: this.b.copy(Float32Array, dist, nq * k), nq, k };
     });
   }
@@ -2204,29 +2156,28 @@ export class ValidatorHandle extends NativeHandle {
         this.region = p;
         this.regionN = Math.max(n, 64);
       }
-      // The region: the totals (an elex_validator_totals), the packed columns, the verdicts.
+      // The region: the totals (an elex_validator_totals), the run's
+      // arguments (an elex_validator_run_args), the packed columns, the verdicts.
       const out = this.region,
-        cols = out + VALIDATOR_TOTALS.bytes;
+        args = out + VALIDATOR_TOTALS.bytes,
+        cols = args + VALIDATOR_RUN_ARGS.bytes;
       this.b.view().u8.set(new Uint8Array(bytes, 0, o.end), cols);
       const pReasons = cols + o.reasons,
         pVerdicts = cols + o.end;
-      this.b.check(
-        'validating',
-        m._elex_validator_run(
-          v,
-          cols + o.params,
-          cols + o.current,
-          cols + o.proposed,
-          atAll === null ? cols + o.at : 0,
-          atAll ?? 0,
-          c.cells ? cols + o.cells : 0,
-          n,
-          flags,
-          pReasons,
-          pVerdicts,
-          out,
-        ),
-      );
+      this.b.writeStruct(VALIDATOR_RUN_ARGS, args, {
+        atAll: atAll ?? 0,
+        params: cols + o.params,
+        current: cols + o.current,
+        proposed: cols + o.proposed,
+        at: atAll === null ? cols + o.at : 0,
+        cells: c.cells ? cols + o.cells : 0,
+        reasons: pReasons,
+        verdicts: pVerdicts,
+        n,
+        flags,
+        reserved: 0,
+      });
+      this.b.check('validating', m._elex_validator_run(v, args, out));
       const view = this.b.view();
       const t = this.b.readStruct(VALIDATOR_TOTALS, out);
       // Reasons and verdicts in one transferable buffer (reasons first, 2-byte aligned).
@@ -2244,7 +2195,7 @@ export class ValidatorHandle extends NativeHandle {
 
   /** The working region for n changes: the totals, the packed columns and the verdicts. */
   private regionBytes(n: number): number {
-    return n < 0 ? 0 : VALIDATOR_TOTALS.bytes + (PACKED_BYTES + 1) * n;
+    return n < 0 ? 0 : VALIDATOR_TOTALS.bytes + VALIDATOR_RUN_ARGS.bytes + (PACKED_BYTES + 1) * n;
   }
 
   /** Every (parameter, cell) counts as changed at `at` unless a later change is recorded. */

@@ -2,6 +2,29 @@
 // Do not edit: change the header, then run `npm run gen:abi`.
 
 /**
+ * A many-to-many distance batch (elex_distance_batch): out[q * nv + v] =
+ * distance(queries[q], vectors[v]). 28 bytes on wasm32.
+ *
+ * From `elex_distance_batch_args` in engine/include/elex/elex.h (28 bytes on wasm32).
+ */
+export const DISTANCE_BATCH_ARGS = {
+  bytes: 28,
+  fields: {
+    /** nq × dim, row-major */
+    queries: { offset: 0, type: 'ptr' },
+    /** nv × dim, row-major */
+    vectors: { offset: 4, type: 'ptr' },
+    /** nq × nv, written */
+    out: { offset: 8, type: 'ptr' },
+    /** 0 = L2 squared, 1 = inner product, 2 = cosine (kernels.h Metric) */
+    metric: { offset: 12, type: 'i32' },
+    nq: { offset: 16, type: 'u32' },
+    nv: { offset: 20, type: 'u32' },
+    dim: { offset: 24, type: 'u32' },
+  },
+} as const;
+
+/**
  * One section of a container: its tag (four ASCII bytes, the first in the
  * low byte) and where its payload is, in bytes.
  *
@@ -16,6 +39,37 @@ export const CONTAINER_SECTION = {
     /** into the blob (elex_container_write) or the container (elex_container_read) */
     offset: { offset: 8, type: 'f64' },
     size: { offset: 16, type: 'f64' },
+  },
+} as const;
+
+/**
+ * One search of an index (elex_index_search): the k nearest of each
+ * query. Outputs hold (floats / dim) × k entries, query-major. 40 bytes on
+ * wasm32.
+ *
+ * From `elex_index_search_args` in engine/include/elex/elex.h (40 bytes on wasm32).
+ */
+export const INDEX_SEARCH_ARGS = {
+  bytes: 40,
+  fields: {
+    /** query floats: a multiple of the index's dim (a whole number) */
+    floats: { offset: 0, type: 'f64' },
+    /** floats / dim queries, row-major */
+    queries: { offset: 8, type: 'ptr' },
+    /** written: the ids, nearest first */
+    outIds: { offset: 12, type: 'ptr' },
+    /** written: their distances */
+    outDist: { offset: 16, type: 'ptr' },
+    /** neighbours per query */
+    k: { offset: 20, type: 'u32' },
+    /** search breadth (hnsw.h) */
+    ef: { offset: 24, type: 'u32' },
+    /** hnsw.h ExactMode: 0 auto, 1 never, 2 always */
+    exact: { offset: 28, type: 'u32' },
+    /** int8 indexes: candidates re-ranked (0 = max(2k, 16)) */
+    rerank: { offset: 32, type: 'u32' },
+    /** 0 */
+    reserved: { offset: 36, type: 'u32' },
   },
 } as const;
 
@@ -134,6 +188,34 @@ export const DECISION = {
 } as const;
 
 /**
+ * One decision asked of a feature's agent (elex_agent_decide): who, for
+ * which query, in which state (learn.h State). 40 bytes on wasm32.
+ *
+ * From `elex_decide_args` in engine/include/elex/elex.h (40 bytes on wasm32).
+ */
+export const DECIDE_ARGS = {
+  bytes: 40,
+  fields: {
+    /** 1..2^53, a whole number */
+    queryId: { offset: 0, type: 'f64' },
+    /** the query id this one follows up (0: none) */
+    follows: { offset: 8, type: 'f64' },
+    /** the feature code, UTF-8 (1..255 bytes) */
+    code: { offset: 16, type: 'ptr' },
+    /** its bytes */
+    len: { offset: 20, type: 'u32' },
+    /** learn.h QueryType */
+    type: { offset: 24, type: 'u32' },
+    /** learn.h Complexity */
+    complexity: { offset: 28, type: 'u32' },
+    /** confidence bucket, 0..15 */
+    bucket: { offset: 32, type: 'u32' },
+    /** the caller's context hash (0: none) */
+    context: { offset: 36, type: 'u32' },
+  },
+} as const;
+
+/**
  * What elex_agent_feedback did with the rewards.
  *
  * From `elex_feedback_result` in engine/include/elex/elex.h (8 bytes on wasm32).
@@ -179,6 +261,29 @@ export const AGENT_STATS = {
     epsilon: { offset: 40, type: 'f64' },
     /** bumped by every change of the agent */
     version: { offset: 48, type: 'f64' },
+  },
+} as const;
+
+/**
+ * What goes into an agent snapshot (elex_agents_snapshot). 32 bytes on wasm32.
+ *
+ * From `elex_snapshot_args` in engine/include/elex/elex.h (32 bytes on wasm32).
+ */
+export const SNAPSHOT_ARGS = {
+  bytes: 32,
+  fields: {
+    /** bytes of meta (a whole number) */
+    metaSize: { offset: 0, type: 'f64' },
+    /** bytes of extra (a whole number) */
+    extraSize: { offset: 8, type: 'f64' },
+    /** the host's JSON (fingerprint, shard...); null if meta_size is 0 */
+    meta: { offset: 16, type: 'ptr' },
+    /** more {u32 length, record}* frames; null when extra_size is 0 */
+    extra: { offset: 20, type: 'ptr' },
+    /** the logical shard whose resident agents are written */
+    shard: { offset: 24, type: 'u32' },
+    /** logical shards (0: every agent) */
+    shards: { offset: 28, type: 'u32' },
   },
 } as const;
 
@@ -357,10 +462,7 @@ export const ROUTER_STATS = {
 } as const;
 
 /**
- * n changes as columns (at null: at_all for every change; cells null: cell
- * 0); flags: validator.h RunFlags. reasons[n] (read first with
- * kCallerChecked) and verdicts[n] are written, and the totals. A bad time
- * or cell id is INVALID_ARGUMENT naming the change, and records nothing.
+ * What elex_validator_run reports.
  *
  * From `elex_validator_totals` in engine/include/elex/elex.h (40 bytes on wasm32).
  */
@@ -374,6 +476,38 @@ export const VALIDATOR_TOTALS = {
     latest: { offset: 24, type: 'f64' },
     /** bytes the validator holds */
     bytes: { offset: 32, type: 'f64' },
+  },
+} as const;
+
+/**
+ * n parameter changes as columns (elex_validator_run). 48 bytes on wasm32.
+ *
+ * From `elex_validator_run_args` in engine/include/elex/elex.h (48 bytes on wasm32).
+ */
+export const VALIDATOR_RUN_ARGS = {
+  bytes: 48,
+  fields: {
+    /** the time of every change when `at` is null (ms) */
+    atAll: { offset: 0, type: 'f64' },
+    /** n parameter indexes */
+    params: { offset: 8, type: 'ptr' },
+    /** n current values */
+    current: { offset: 12, type: 'ptr' },
+    /** n proposed values */
+    proposed: { offset: 16, type: 'ptr' },
+    /** n times in ms, or null (at_all) */
+    at: { offset: 20, type: 'ptr' },
+    /** n cell ids, or null (cell 0) */
+    cells: { offset: 24, type: 'ptr' },
+    /** n reason masks: written (read first with kCallerChecked) */
+    reasons: { offset: 28, type: 'ptr' },
+    /** n verdicts (validator.h Verdict): written */
+    verdicts: { offset: 32, type: 'ptr' },
+    n: { offset: 36, type: 'u32' },
+    /** validator.h RunFlags */
+    flags: { offset: 40, type: 'u32' },
+    /** 0 */
+    reserved: { offset: 44, type: 'u32' },
   },
 } as const;
 

@@ -28,8 +28,11 @@
 extern "C" {
 #endif
 
-/// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 9
+/// Bumped when a function below changes its signature or meaning (10: the
+/// long calls take request structs: elex_distance_batch[_reference],
+/// elex_index_search, elex_agent_decide, elex_agents_snapshot,
+/// elex_validator_run).
+#define ELEX_ABI_VERSION 10
 
 typedef struct elex_engine elex_engine;
 
@@ -63,16 +66,27 @@ const char* elex_build_info(const elex_engine* engine);
 /// 1 - dot, 2 = cosine as 1 - cos; see kernels.h).
 int elex_distance(int metric, const float* a, const float* b, uint32_t dim, float* out);
 
-/// out[q * nv + v] = distance(queries[q], vectors[v]); split across the
-/// engine's threads. *threads_used (may be null) receives how many distinct
-/// threads did part of the work.
-int elex_distance_batch(elex_engine* engine, int metric, const float* queries, uint32_t nq,
-                        const float* vectors, uint32_t nv, uint32_t dim, float* out,
+/// A many-to-many distance batch (elex_distance_batch): out[q * nv + v] =
+/// distance(queries[q], vectors[v]). 28 bytes on wasm32.
+/// @ts-struct DISTANCE_BATCH_ARGS
+typedef struct elex_distance_batch_args {
+  const float* queries;  ///< nq × dim, row-major
+  const float* vectors;  ///< nv × dim, row-major
+  float* out;            ///< nq × nv, written
+  int32_t metric;        ///< 0 = L2 squared, 1 = inner product, 2 = cosine (kernels.h Metric)
+  uint32_t nq;
+  uint32_t nv;
+  uint32_t dim;
+} elex_distance_batch_args;
+
+/// The batch `args` describes, split across the engine's threads.
+/// *threads_used (may be null) receives how many distinct threads did part
+/// of the work.
+int elex_distance_batch(elex_engine* engine, const elex_distance_batch_args* args,
                         uint32_t* threads_used);
 
 /// The same computed with the scalar reference kernels on one thread.
-int elex_distance_batch_reference(int metric, const float* queries, uint32_t nq,
-                                  const float* vectors, uint32_t nv, uint32_t dim, float* out);
+int elex_distance_batch_reference(const elex_distance_batch_args* args);
 
 /// Serialises a vector set (vectors.h). *out is freed with elex_free.
 int elex_vectors_encode(const float* data, uint32_t count, uint32_t dim, uint8_t** out,
@@ -133,12 +147,25 @@ int elex_index_add(elex_engine* engine, elex_index* index, const uint32_t* ids, 
 /// the new block at once). No-op below the capacity held. (ABI 3)
 int elex_index_reserve(elex_index* index, uint32_t items);
 
-/// k nearest per query; `floats` must be a multiple of dim. exact: 0 auto,
-/// 1 never, 2 always. rerank: int8 indexes, candidates re-ranked (0 =
-/// max(2k, 16)). Outputs hold (floats / dim) * k entries.
-int elex_index_search(elex_engine* engine, const elex_index* index, const float* queries,
-                      size_t floats, uint32_t k, uint32_t ef, uint32_t exact, uint32_t rerank,
-                      uint32_t* out_ids, float* out_dist);
+/// One search of an index (elex_index_search): the k nearest of each
+/// query. Outputs hold (floats / dim) × k entries, query-major. 40 bytes on
+/// wasm32.
+/// @ts-struct INDEX_SEARCH_ARGS
+typedef struct elex_index_search_args {
+  double floats;         ///< query floats: a multiple of the index's dim (a whole number)
+  const float* queries;  ///< floats / dim queries, row-major
+  uint32_t* out_ids;     ///< written: the ids, nearest first
+  float* out_dist;       ///< written: their distances
+  uint32_t k;            ///< neighbours per query
+  uint32_t ef;           ///< search breadth (hnsw.h)
+  uint32_t exact;        ///< hnsw.h ExactMode: 0 auto, 1 never, 2 always
+  uint32_t rerank;       ///< int8 indexes: candidates re-ranked (0 = max(2k, 16))
+  uint32_t reserved;     ///< 0
+} elex_index_search_args;
+
+/// Searches `index` (engine may be null: one thread).
+int elex_index_search(elex_engine* engine, const elex_index* index,
+                      const elex_index_search_args* args);
 
 int elex_index_remove(elex_index* index, const uint32_t* ids, uint32_t n, uint32_t* removed);
 
@@ -230,10 +257,22 @@ typedef struct elex_decision {
   uint32_t explored;  ///< 1: an exploring (random) pick
 } elex_decision;
 
-/// Decides for feature `code` (creating a cold agent if none is resident).
-int elex_agent_decide(elex_engine* engine, const char* code, uint32_t len, double query_id,
-                      uint32_t type, uint32_t complexity, uint32_t bucket, uint32_t context,
-                      double follows, elex_decision* out);
+/// One decision asked of a feature's agent (elex_agent_decide): who, for
+/// which query, in which state (learn.h State). 40 bytes on wasm32.
+/// @ts-struct DECIDE_ARGS
+typedef struct elex_decide_args {
+  double query_id;      ///< 1..2^53, a whole number
+  double follows;       ///< the query id this one follows up (0: none)
+  const char* code;     ///< the feature code, UTF-8 (1..255 bytes)
+  uint32_t len;         ///< its bytes
+  uint32_t type;        ///< learn.h QueryType
+  uint32_t complexity;  ///< learn.h Complexity
+  uint32_t bucket;      ///< confidence bucket, 0..15
+  uint32_t context;     ///< the caller's context hash (0: none)
+} elex_decide_args;
+
+/// Decides for feature `args->code` (creating a cold agent if none is resident).
+int elex_agent_decide(elex_engine* engine, const elex_decide_args* args, elex_decision* out);
 
 /// What elex_agent_feedback did with the rewards.
 /// @ts-struct FEEDBACK_RESULT
@@ -292,14 +331,24 @@ int elex_agents_import_at(elex_engine* engine, const uint8_t* base, size_t base_
 /// resident one. evict = 0: fail with BUDGET_EXCEEDED rather than evict.
 int elex_agent_import(elex_engine* engine, const uint8_t* bytes, size_t size, uint32_t evict,
                       uint32_t* replaced);
-/// A snapshot container (format.h kind 4): section META holds `meta` (the
-/// host's JSON: catalog fingerprint, shard...), section RECS every resident
-/// agent of logical shard `shard` (elex_shard_of(code, shards) == shard;
-/// shards = 0: every agent) as {u32 length, record}*, followed by `extra`
-/// (more records in the same framing, from the host's cold store).
-/// *out freed with elex_free.
-int elex_agents_snapshot(elex_engine* engine, uint32_t shard, uint32_t shards, const uint8_t* meta,
-                         size_t meta_size, const uint8_t* extra, size_t extra_size, uint8_t** out,
+/// What goes into an agent snapshot (elex_agents_snapshot). 32 bytes on wasm32.
+/// @ts-struct SNAPSHOT_ARGS
+typedef struct elex_snapshot_args {
+  double meta_size;      ///< bytes of meta (a whole number)
+  double extra_size;     ///< bytes of extra (a whole number)
+  const uint8_t* meta;   ///< the host's JSON (fingerprint, shard...); null if meta_size is 0
+  const uint8_t* extra;  ///< more {u32 length, record}* frames; null when extra_size is 0
+  uint32_t shard;        ///< the logical shard whose resident agents are written
+  uint32_t shards;       ///< logical shards (0: every agent)
+} elex_snapshot_args;
+
+/// A snapshot container (format.h kind 4): section META holds args->meta,
+/// section RECS every resident agent of logical shard args->shard
+/// (elex_shard_of(code, shards) == shard; shards = 0: every agent) as
+/// {u32 length, record}*, followed by args->extra (more records in the same
+/// framing, from the host's cold store). *out freed with elex_free;
+/// *count: the records in RECS.
+int elex_agents_snapshot(elex_engine* engine, const elex_snapshot_args* args, uint8_t** out,
                          size_t* out_size, uint32_t* count);
 /// The logical shard of a feature code: fmix32(FNV-1a-32(code)) % shards
 /// (ts/core/learn-types.ts computes the same in TypeScript).
@@ -524,10 +573,7 @@ typedef struct elex_validator elex_validator;
 int elex_validator_create(uint32_t count, const uint8_t* kinds, const float* bounds,
                           const double* cooldown_ms, elex_validator** out);
 void elex_validator_destroy(elex_validator* v);
-/// n changes as columns (at null: at_all for every change; cells null: cell
-/// 0); flags: validator.h RunFlags. reasons[n] (read first with
-/// kCallerChecked) and verdicts[n] are written, and the totals. A bad time
-/// or cell id is INVALID_ARGUMENT naming the change, and records nothing.
+/// What elex_validator_run reports.
 /// @ts-struct VALIDATOR_TOTALS
 typedef struct elex_validator_totals {
   double ok;
@@ -537,10 +583,27 @@ typedef struct elex_validator_totals {
   double bytes;   ///< bytes the validator holds
 } elex_validator_totals;
 
-int elex_validator_run(elex_validator* v, const int32_t* params, const double* current,
-                       const double* proposed, const double* at, double at_all,
-                       const int32_t* cells, uint32_t n, uint32_t flags, uint16_t* reasons,
-                       uint8_t* verdicts, elex_validator_totals* out);
+/// n parameter changes as columns (elex_validator_run). 48 bytes on wasm32.
+/// @ts-struct VALIDATOR_RUN_ARGS
+typedef struct elex_validator_run_args {
+  double at_all;           ///< the time of every change when `at` is null (ms)
+  const int32_t* params;   ///< n parameter indexes
+  const double* current;   ///< n current values
+  const double* proposed;  ///< n proposed values
+  const double* at;        ///< n times in ms, or null (at_all)
+  const int32_t* cells;    ///< n cell ids, or null (cell 0)
+  uint16_t* reasons;       ///< n reason masks: written (read first with kCallerChecked)
+  uint8_t* verdicts;       ///< n verdicts (validator.h Verdict): written
+  uint32_t n;
+  uint32_t flags;     ///< validator.h RunFlags
+  uint32_t reserved;  ///< 0
+} elex_validator_run_args;
+
+/// Validates the changes `args` holds: reasons and verdicts are written,
+/// and the totals (out may be null). A bad time or cell id is
+/// INVALID_ARGUMENT naming the change, and records nothing.
+int elex_validator_run(elex_validator* v, const elex_validator_run_args* args,
+                       elex_validator_totals* out);
 /// Every (parameter, cell) counts as last changed at `at` unless a later
 /// change is recorded (after the recorded times were lost).
 int elex_validator_floor(elex_validator* v, double at);

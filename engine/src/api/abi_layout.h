@@ -13,11 +13,35 @@
 #define ELEX_ABI_SIZE(T, n) static_assert(sizeof(T) == (n), #T " is " #n " bytes")
 #define ELEX_ABI_AT(T, f, n) static_assert(offsetof(T, f) == (n), #T "." #f " is at byte " #n)
 
+#if UINTPTR_MAX == 0xFFFFFFFFu
+ELEX_ABI_SIZE(elex_distance_batch_args, 28);
+ELEX_ABI_AT(elex_distance_batch_args, queries, 0);
+ELEX_ABI_AT(elex_distance_batch_args, vectors, 4);
+ELEX_ABI_AT(elex_distance_batch_args, out, 8);
+ELEX_ABI_AT(elex_distance_batch_args, metric, 12);
+ELEX_ABI_AT(elex_distance_batch_args, nq, 16);
+ELEX_ABI_AT(elex_distance_batch_args, nv, 20);
+ELEX_ABI_AT(elex_distance_batch_args, dim, 24);
+#endif
+
 ELEX_ABI_SIZE(elex_container_section, 24);
 ELEX_ABI_AT(elex_container_section, tag, 0);
 ELEX_ABI_AT(elex_container_section, reserved, 4);
 ELEX_ABI_AT(elex_container_section, offset, 8);
 ELEX_ABI_AT(elex_container_section, size, 16);
+
+#if UINTPTR_MAX == 0xFFFFFFFFu
+ELEX_ABI_SIZE(elex_index_search_args, 40);
+ELEX_ABI_AT(elex_index_search_args, floats, 0);
+ELEX_ABI_AT(elex_index_search_args, queries, 8);
+ELEX_ABI_AT(elex_index_search_args, out_ids, 12);
+ELEX_ABI_AT(elex_index_search_args, out_dist, 16);
+ELEX_ABI_AT(elex_index_search_args, k, 20);
+ELEX_ABI_AT(elex_index_search_args, ef, 24);
+ELEX_ABI_AT(elex_index_search_args, exact, 28);
+ELEX_ABI_AT(elex_index_search_args, rerank, 32);
+ELEX_ABI_AT(elex_index_search_args, reserved, 36);
+#endif
 
 ELEX_ABI_SIZE(elex_index_stats_t, 40);
 ELEX_ABI_AT(elex_index_stats_t, bytes, 0);
@@ -67,6 +91,18 @@ ELEX_ABI_AT(elex_decision, action, 0);
 ELEX_ABI_AT(elex_decision, confidence, 4);
 ELEX_ABI_AT(elex_decision, explored, 8);
 
+#if UINTPTR_MAX == 0xFFFFFFFFu
+ELEX_ABI_SIZE(elex_decide_args, 40);
+ELEX_ABI_AT(elex_decide_args, query_id, 0);
+ELEX_ABI_AT(elex_decide_args, follows, 8);
+ELEX_ABI_AT(elex_decide_args, code, 16);
+ELEX_ABI_AT(elex_decide_args, len, 20);
+ELEX_ABI_AT(elex_decide_args, type, 24);
+ELEX_ABI_AT(elex_decide_args, complexity, 28);
+ELEX_ABI_AT(elex_decide_args, bucket, 32);
+ELEX_ABI_AT(elex_decide_args, context, 36);
+#endif
+
 ELEX_ABI_SIZE(elex_feedback_result, 8);
 ELEX_ABI_AT(elex_feedback_result, applied, 0);
 ELEX_ABI_AT(elex_feedback_result, unknown, 4);
@@ -83,6 +119,16 @@ ELEX_ABI_AT(elex_agent_stats, updates, 24);
 ELEX_ABI_AT(elex_agent_stats, reward_sum, 32);
 ELEX_ABI_AT(elex_agent_stats, epsilon, 40);
 ELEX_ABI_AT(elex_agent_stats, version, 48);
+
+#if UINTPTR_MAX == 0xFFFFFFFFu
+ELEX_ABI_SIZE(elex_snapshot_args, 32);
+ELEX_ABI_AT(elex_snapshot_args, meta_size, 0);
+ELEX_ABI_AT(elex_snapshot_args, extra_size, 8);
+ELEX_ABI_AT(elex_snapshot_args, meta, 16);
+ELEX_ABI_AT(elex_snapshot_args, extra, 20);
+ELEX_ABI_AT(elex_snapshot_args, shard, 24);
+ELEX_ABI_AT(elex_snapshot_args, shards, 28);
+#endif
 
 ELEX_ABI_SIZE(elex_snapshot_parts, 40);
 ELEX_ABI_AT(elex_snapshot_parts, meta_offset, 0);
@@ -157,6 +203,21 @@ ELEX_ABI_AT(elex_validator_totals, warn, 8);
 ELEX_ABI_AT(elex_validator_totals, reject, 16);
 ELEX_ABI_AT(elex_validator_totals, latest, 24);
 ELEX_ABI_AT(elex_validator_totals, bytes, 32);
+
+#if UINTPTR_MAX == 0xFFFFFFFFu
+ELEX_ABI_SIZE(elex_validator_run_args, 48);
+ELEX_ABI_AT(elex_validator_run_args, at_all, 0);
+ELEX_ABI_AT(elex_validator_run_args, params, 8);
+ELEX_ABI_AT(elex_validator_run_args, current, 12);
+ELEX_ABI_AT(elex_validator_run_args, proposed, 16);
+ELEX_ABI_AT(elex_validator_run_args, at, 20);
+ELEX_ABI_AT(elex_validator_run_args, cells, 24);
+ELEX_ABI_AT(elex_validator_run_args, reasons, 28);
+ELEX_ABI_AT(elex_validator_run_args, verdicts, 32);
+ELEX_ABI_AT(elex_validator_run_args, n, 36);
+ELEX_ABI_AT(elex_validator_run_args, flags, 40);
+ELEX_ABI_AT(elex_validator_run_args, reserved, 44);
+#endif
 
 ELEX_ABI_SIZE(elex_validator_stats_t, 32);
 ELEX_ABI_AT(elex_validator_stats_t, parameters, 0);

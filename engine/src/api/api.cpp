@@ -79,27 +79,30 @@ ELEX_EXPORT int elex_distance(int metric, const float* a, const float* b, uint32
   });
 }
 
-ELEX_EXPORT int elex_distance_batch(elex_engine* engine, int metric, const float* queries,
-                                    uint32_t nq, const float* vectors, uint32_t nv, uint32_t dim,
-                                    float* out, uint32_t* threads_used) {
+namespace {
+
+elex::batch::DistanceJob distance_job(const elex_distance_batch_args& a) {
+  return {static_cast<elex::Metric>(a.metric), a.queries, a.nq, a.vectors, a.nv, a.dim, a.out};
+}
+
+}  // namespace
+
+ELEX_EXPORT int elex_distance_batch(elex_engine* engine, const elex_distance_batch_args* args,
+                                    uint32_t* threads_used) {
   return guarded([&] {
     if (engine == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "engine is null");
+    if (args == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "batch arguments are null");
     unsigned used = 0;
-    const elex::batch::DistanceJob job{
-        static_cast<elex::Metric>(metric), queries, nq, vectors, nv, dim, out};
-    const elex::Status s = elex::batch::distances(engine->pool, job, &used);
+    const elex::Status s = elex::batch::distances(engine->pool, distance_job(*args), &used);
     if (threads_used) *threads_used = used;
     return s;
   });
 }
 
-ELEX_EXPORT int elex_distance_batch_reference(int metric, const float* queries, uint32_t nq,
-                                              const float* vectors, uint32_t nv, uint32_t dim,
-                                              float* out) {
+ELEX_EXPORT int elex_distance_batch_reference(const elex_distance_batch_args* args) {
   return guarded([&] {
-    const elex::batch::DistanceJob job{
-        static_cast<elex::Metric>(metric), queries, nq, vectors, nv, dim, out};
-    return elex::batch::distances_reference(job);
+    if (args == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "batch arguments are null");
+    return elex::batch::distances_reference(distance_job(*args));
   });
 }
 
@@ -257,19 +260,21 @@ ELEX_EXPORT int elex_index_reserve(elex_index* index, uint32_t items) {
 }
 
 ELEX_EXPORT int elex_index_search(elex_engine* engine, const elex_index* index,
-                                  const float* queries, size_t floats, uint32_t k, uint32_t ef,
-                                  uint32_t exact, uint32_t rerank, uint32_t* out_ids,
-                                  float* out_dist) {
+                                  const elex_index_search_args* args) {
   return guarded([&] {
     if (index == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "index is null");
+    if (args == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "search arguments are null");
+    size_t floats = 0;
+    if (elex::Status s = to_size(args->floats, "query floats", &floats); s != ELEX_OK) return s;
+    const elex_index_search_args& a = *args;
     const std::uint32_t dim = index->ix->dim();
     if (floats % dim != 0)
       return elex::fail(ELEX_E_DIMENSION_MISMATCH,
                         "%zu query floats are not a whole number of %u-dimensional vectors", floats,
                         dim);
-    return index->ix->search(queries, floats / dim, k, ef,
-                             static_cast<elex::hnsw::ExactMode>(exact), out_ids, out_dist,
-                             engine ? &engine->pool : nullptr, rerank);
+    return index->ix->search(a.queries, floats / dim, a.k, a.ef,
+                             static_cast<elex::hnsw::ExactMode>(a.exact), a.out_ids, a.out_dist,
+                             engine ? &engine->pool : nullptr, a.rerank);
   });
 }
 

@@ -148,21 +148,22 @@ ELEX_EXPORT int elex_memory_stats(const elex_engine* engine, elex_memory_stats_t
   });
 }
 
-ELEX_EXPORT int elex_agent_decide(elex_engine* engine, const char* code, uint32_t len,
-                                  double query_id, uint32_t type, uint32_t complexity,
-                                  uint32_t bucket, uint32_t context, double follows,
+ELEX_EXPORT int elex_agent_decide(elex_engine* engine, const elex_decide_args* args,
                                   elex_decision* out) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
-    if (Status s = check_code(code, len); s != ELEX_OK) return s;
+    if (args == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "decision arguments are null");
+    const elex_decide_args& a = *args;
+    if (Status s = check_code(a.code, a.len); s != ELEX_OK) return s;
     if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "output is null");
     std::uint64_t qid = 0, prev = 0;
-    if (Status s = to_query_id(query_id, false, &qid); s != ELEX_OK) return s;
-    if (Status s = to_query_id(follows, true, &prev); s != ELEX_OK) return s;
+    if (Status s = to_query_id(a.query_id, false, &qid); s != ELEX_OK) return s;
+    if (Status s = to_query_id(a.follows, true, &prev); s != ELEX_OK) return s;
     elex::learn::State st;
-    if (Status s = make_state(type, complexity, bucket, context, &st); s != ELEX_OK) return s;
+    if (Status s = make_state(a.type, a.complexity, a.bucket, a.context, &st); s != ELEX_OK)
+      return s;
     elex::learn::Decision d;
-    if (Status s = engine->agents.decide(code, len, qid, st, prev, &d); s != ELEX_OK) return s;
+    if (Status s = engine->agents.decide(a.code, a.len, qid, st, prev, &d); s != ELEX_OK) return s;
     *out = elex_decision{static_cast<uint32_t>(d.action), d.confidence, d.explored ? 1u : 0u};
     return ELEX_OK;
   });
@@ -480,14 +481,19 @@ ELEX_EXPORT uint32_t elex_shard_of(const char* code, uint32_t len, uint32_t shar
   return elex::catalog::shard_of(std::string_view(code, len), shards);
 }
 
-ELEX_EXPORT int elex_agents_snapshot(elex_engine* engine, uint32_t shard, uint32_t shards,
-                                     const uint8_t* meta, size_t meta_size, const uint8_t* extra,
-                                     size_t extra_size, uint8_t** out, size_t* out_size,
-                                     uint32_t* count) {
+ELEX_EXPORT int elex_agents_snapshot(elex_engine* engine, const elex_snapshot_args* args,
+                                     uint8_t** out, size_t* out_size, uint32_t* count) {
   return guarded([&] {
     if (Status s = check_engine(engine); s != ELEX_OK) return s;
+    if (args == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "snapshot arguments are null");
     if (out == nullptr || out_size == nullptr || count == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output pointer");
+    size_t meta_size = 0, extra_size = 0;
+    if (Status s = to_size(args->meta_size, "meta size", &meta_size); s != ELEX_OK) return s;
+    if (Status s = to_size(args->extra_size, "extra size", &extra_size); s != ELEX_OK) return s;
+    const uint8_t* meta = args->meta;
+    const uint8_t* extra = args->extra;
+    const uint32_t shard = args->shard, shards = args->shards;
     if ((meta_size > 0 && meta == nullptr) || (extra_size > 0 && extra == nullptr))
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null meta or extra bytes");
     // Check the host's extra records' framing (each must at least peek).

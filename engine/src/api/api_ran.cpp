@@ -269,16 +269,15 @@ ELEX_EXPORT int elex_validator_create(uint32_t count, const uint8_t* kinds, cons
 
 ELEX_EXPORT void elex_validator_destroy(elex_validator* v) { delete v; }
 
-ELEX_EXPORT int elex_validator_run(elex_validator* v, const int32_t* params, const double* current,
-                                   const double* proposed, const double* at, double at_all,
-                                   const int32_t* cells, uint32_t n, uint32_t flags,
-                                   uint16_t* reasons, uint8_t* verdicts,
+ELEX_EXPORT int elex_validator_run(elex_validator* v, const elex_validator_run_args* args,
                                    elex_validator_totals* out) {
   return guarded([&] {
     if (v == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "validator is null");
-    const elex::validate::Changes c{params, current, proposed, at, at_all, cells, n};
+    if (args == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "run arguments are null");
+    const elex_validator_run_args& a = *args;
+    const elex::validate::Changes c{a.params, a.current, a.proposed, a.at, a.at_all, a.cells, a.n};
     elex::validate::Tally t{};
-    if (Status s = v->v.run(c, flags, reasons, verdicts, &t); s != ELEX_OK) return s;
+    if (Status s = v->v.run(c, a.flags, a.reasons, a.verdicts, &t); s != ELEX_OK) return s;
     if (out) {
       *out = elex_validator_totals{double(t.ok), double(t.warn), double(t.reject),
                                    double(t.max_recorded_at), double(v->v.bytes())};
