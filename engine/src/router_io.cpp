@@ -16,7 +16,7 @@
 // The reader checks every index against the table it points into before the
 // router is used (here and in consistent()), so a payload that passed the CRC
 // but does not hold together is CORRUPT_DATA, never a read out of bounds.
-// Version 1 (kStateVersion 1) kept node-based hash maps; versions before 4
+// Version 1 (kStateVersion 1) kept node-based hash maps; versions before 5
 // kept these tables whole; they are refused (UNSUPPORTED_VERSION) and rebuilt.
 #include <cstdlib>
 #include <cstring>
@@ -30,7 +30,7 @@ namespace elex::router {
 
 namespace {
 
-static_assert(sizeof(Weights) == 5 * sizeof(double), "Weights is five doubles");
+static_assert(sizeof(Weights) == 6 * sizeof(double), "Weights is six doubles");
 
 /// A CSR offsets array: n + 1 entries, not decreasing, ending at `size`.
 bool csr(const std::vector<std::uint32_t>& off, std::size_t n, std::size_t size) {
@@ -196,6 +196,7 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
     return fail(ELEX_E_CORRUPT_DATA, "router state: the tables do not hold together");
   }
   phases_ = {};
+  technologies();
   scratch();
   return ELEX_OK;
 }
