@@ -219,6 +219,14 @@ void dots_by_dim_sparse(const float* q, const float* cols, const std::uint32_t* 
     const float x = q[d];
     const float* c = cols + d * count;
     float* a = acc + (n8 > 0 ? d % 8 : d % 4) * count;
+    if (std::size_t(off[d + 1] - off[d]) * 4 > count) {
+      // A column over a quarter full: all of it, four a step (the zeros add nothing).
+      const f32x4 xs = simd::splat(x);
+      std::size_t h = 0;
+      for (; h + 4 <= count; h += 4) simd::store(a + h, add(load(a + h), mul(xs, load(c + h))));
+      for (; h < count; ++h) a[h] = a[h] + x * c[h];
+      continue;
+    }
     for (std::uint32_t k = off[d]; k < off[d + 1]; ++k) {
       const std::uint32_t h = rows[k];
       a[h] = a[h] + x * c[h];
