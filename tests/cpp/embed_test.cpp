@@ -1,5 +1,5 @@
 // Tokeniser and embedder (embed.h).
-#include "elex/embed.h"
+#include "elex/ran/embed.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "elex/kernels.h"
+#include "elex/kernels/kernels.h"
 
 namespace {
 
@@ -33,6 +33,16 @@ TEST(Tokenize, SplitsRanIdentifiers) {
   EXPECT_EQ(toks("256QAM on NR"), "256qam 256 qam nr");
   EXPECT_EQ(toks(""), "");
   EXPECT_EQ(toks("... !!! ..."), "");
+}
+
+TEST(Tokenize, DerivedNounsMeetTheirVerb) {
+  EXPECT_EQ(toks("aggregation aggregating aggregated"), "aggregat aggregat aggregat");
+  EXPECT_EQ(toks("detection detecting detected"), "detect detect detect");
+  EXPECT_EQ(toks("compression compressing"), "compress compress");
+  EXPECT_EQ(toks("measurement"), "measure");
+  EXPECT_EQ(toks("activations"), "activat");
+  // Short words keep their ending.
+  EXPECT_EQ(toks("action station"), "action station");
 }
 
 // Regression: a '.' right after a feature code started a word the scan could

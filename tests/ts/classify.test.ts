@@ -1,6 +1,6 @@
-/** Query type and complexity rules (ts/classify.ts). */
+/** Query type and complexity rules (ts/host/classify.ts). */
 import { expect, test } from 'vitest';
-import { classify, classifyComplexity, classifyType } from '../../ts/classify.ts';
+import { classify, classifyComplexity, classifyType } from '../../ts/host/classify.ts';
 
 const f = (score: number, kind: 'parameter' | 'counter' | 'kpi' | 'feature' = 'feature', exact = false) => ({
   score,
