@@ -130,6 +130,62 @@ TEST(Format, IndexesAreWrittenAtVersionThreeAndVersionsOneAndTwoAreStillRead) {
   }
 }
 
+TEST(Format, Hash64IsXxh64) {
+  // XXH64 reference values (seed 0).
+  const auto h = [](const char* s) {
+    return format::hash64(reinterpret_cast<const std::uint8_t*>(s), std::strlen(s));
+  };
+  EXPECT_EQ(h(""), 0xEF46DB3751D8E999ull);
+  EXPECT_EQ(h("a"), 0xD24EC4F1A98C6E5Bull);
+  EXPECT_EQ(h("abc"), 0x44BC2CF5AD770999ull);
+  // Every length to 100 (the 32-byte lanes, then 8, 4 and 1 at a time):
+  // each differs from the one a byte shorter and a flipped bit changes it.
+  std::vector<std::uint8_t> b(100);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::uint8_t(i * 37 + 11);
+  for (std::size_t n = 1; n <= b.size(); ++n) {
+    const std::uint64_t x = format::hash64(b.data(), n);
+    EXPECT_NE(x, format::hash64(b.data(), n - 1)) << n;
+    for (std::size_t at = 0; at < n; at += 7) {
+      auto c = b;
+      c[at] ^= 0x10;
+      EXPECT_NE(format::hash64(c.data(), n), x) << n << " " << at;
+    }
+  }
+}
+
+TEST(Format, RouterStateIsSealedWithHash32AndOthersWithTheCrc) {
+  EXPECT_EQ(format::version_of(format::ContainerKind::RouterState), 2);
+  EXPECT_EQ(format::checksum_of(format::ContainerKind::RouterState, 2), format::Checksum::Hash64);
+  EXPECT_EQ(format::checksum_of(format::ContainerKind::RouterState, 1), format::Checksum::Crc32);
+  EXPECT_EQ(format::checksum_of(format::ContainerKind::HnswIndex, 3), format::Checksum::Crc32);
+  std::vector<std::uint8_t> payload(300);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = std::uint8_t(i * 13);
+  const format::SectionIn s{format::tag("BODY"), payload.data(), payload.size()};
+  std::uint8_t* out = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(format::write(format::ContainerKind::RouterState, &s, 1, &out, &size), ELEX_OK);
+  std::vector<std::uint8_t> b(out, out + size);
+  std::free(out);
+  std::uint32_t trailer;
+  std::memcpy(&trailer, b.data() + size - 4, 4);
+  EXPECT_EQ(trailer, format::hash32(b.data(), size - 4));
+  format::Reader r;
+  ASSERT_EQ(r.open(b.data(), size, format::ContainerKind::RouterState), ELEX_OK);
+  for (std::size_t i = 0; i + 4 < size; ++i)
+    for (int bit = 0; bit < 8; ++bit) {
+      auto c = b;
+      c[i] ^= std::uint8_t(1 << bit);
+      EXPECT_NE(r.open(c.data(), size, format::ContainerKind::RouterState), ELEX_OK)
+          << "byte " << i << " bit " << bit;
+    }
+  for (std::size_t n = 0; n < size; ++n)
+    EXPECT_NE(r.open(b.data(), n, format::ContainerKind::RouterState), ELEX_OK) << n;
+  // The CRC-32 as its trailer: corrupt.
+  const std::uint32_t crc = format::crc32(b.data(), size - 4);
+  std::memcpy(b.data() + size - 4, &crc, 4);
+  EXPECT_EQ(r.open(b.data(), size, format::ContainerKind::RouterState), ELEX_E_CORRUPT_DATA);
+}
+
 TEST(Format, RejectsEverySingleBitFlip) {
   const auto b = encode({1, 2, 3, 4, 5, 6}, 2, 3);
   for (std::size_t i = 0; i < b.size(); ++i) {

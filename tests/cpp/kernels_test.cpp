@@ -201,6 +201,50 @@ TEST(Kernels, FourWayKernelsAgreeForEveryTailLength) {
   }
 }
 
+// The router's profiles are mostly zeros: dots_by_dim_sparse, reading only
+// the non-zero entries, must give what dots_by_dim gives, bit for bit, for
+// both twins, every tail and columns with −0 entries.
+TEST(Kernels, DotsByDimSparseIsBitForBitDotsByDim) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (std::size_t n : {4u, 5u, 7u, 8u, 9u, 12u, 15u, 16u, 23u, 64u, 131u, 512u}) {
+    for (std::size_t count : {1u, 3u, 4u, 9u, 37u}) {
+      for (unsigned density : {0u, 5u, 25u, 100u}) {  // percent of non-zero entries
+        std::vector<float> cols(count * n, 0.0f), q(n, 0.0f);
+        for (float& x : cols) {
+          const unsigned r = rng() % 100;
+          x = r < density ? u(rng) : (r % 7 == 0 ? -0.0f : 0.0f);
+        }
+        for (std::size_t d = 0; d < n; d += 1 + rng() % 4) q[d] = u(rng);
+        std::vector<std::uint32_t> off(n + 1, 0), rows;
+        for (std::size_t d = 0; d < n; ++d) {
+          for (std::size_t h = 0; h < count; ++h)
+            if (cols[d * count + h] != 0.0f) rows.push_back(std::uint32_t(h));
+          off[d + 1] = std::uint32_t(rows.size());
+        }
+        using ByDim =
+            void (*)(const float*, const float*, std::size_t, std::size_t, float*, float*);
+        using Sparse = void (*)(const float*, const float*, const std::uint32_t*,
+                                const std::uint32_t*, std::size_t, std::size_t, float*, float*);
+        std::vector<std::pair<ByDim, Sparse>> twins = {
+            {kernels::scalar::dots_by_dim, kernels::scalar::dots_by_dim_sparse}};
+#if ELEX_SIMD
+        twins.emplace_back(kernels::vec::dots_by_dim, kernels::vec::dots_by_dim_sparse);
+#endif
+        std::vector<float> want(count), got(count), acc(8 * count);
+        for (const auto& [dense, sparse] : twins) {
+          dense(q.data(), cols.data(), count, n, want.data(), acc.data());
+          sparse(q.data(), cols.data(), off.data(), rows.data(), count, n, got.data(), acc.data());
+          for (std::size_t h = 0; h < count; ++h)
+            ASSERT_EQ(std::memcmp(&want[h], &got[h], sizeof(float)), 0)
+                << "n " << n << " count " << count << " density " << density << " column " << h
+                << ": " << want[h] << " vs " << got[h];
+        }
+      }
+    }
+  }
+}
+
 // The router's profiles are stored by dimension and its questions are
 // sparse: dots_by_dim must give what dots gives, bit for bit, for both twins
 // and every dimension count's tail (8-wide steps, one 4-wide step, scalar).

@@ -365,14 +365,41 @@ TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
     std::vector<Routed> out;
     EXPECT_EQ(b.route("uplink", 6, 4, &out, nullptr), ELEX_E_INVALID_ARGUMENT);  // not built
   }
+  // The trailer is hash32 (container version 2), not the CRC-32: a state
+  // whose trailer is the CRC of its bytes is corrupt.
+  {
+    ASSERT_EQ(good[4], 2);  // the container's format version
+    std::vector<std::uint8_t> bad = good;
+    const std::uint32_t crc = elex::format::crc32(bad.data(), bad.size() - 4);
+    std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+    Router b;
+    EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA);
+  }
+  // Every single-bit flip in the BODY (sampled) is caught by the checksum,
+  // before the tables are read.
+  for (std::size_t at = 64; at + 4 < good.size(); at += 97)
+    for (int bit = 0; bit < 8; bit += 3) {
+      std::vector<std::uint8_t> bad = good;
+      bad[at] ^= std::uint8_t(1u << bit);
+      Router b;
+      EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA) << at << ":" << bit;
+    }
   // A payload that passes the checksum but does not hold together: CORRUPT_DATA.
   {
     std::vector<std::uint8_t> bad = good;
-    // The BODY's first weight byte; the container CRC is recomputed.
+    // The container trailer is recomputed.
     const std::size_t body = 16 + 16 + 16 + 16;  // header, META (16 + 16), BODY header
-    bad[body + 48 + 4 + 3] ^= 0x7F;              // features_ (after the six weights): a huge count
-    const std::uint32_t crc = elex::format::crc32(bad.data(), bad.size() - 4);
-    std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+    bad[body + 48 + 3] ^= 0x7F;                  // features_ (after the six weights): a huge count
+    elex::format::seal(bad.data(), bad.size());
+    Router b;
+    EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA);
+  }
+  // Non-zero padding before a table (serial.h aligns each to 8): CORRUPT_DATA.
+  {
+    std::vector<std::uint8_t> bad = good;
+    const std::size_t body = 16 + 16 + 16 + 16;
+    bad[body + 52] = 1;  // after the weights and features_ (52 bytes), before the first table
+    elex::format::seal(bad.data(), bad.size());
     Router b;
     EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA);
   }
@@ -380,8 +407,7 @@ TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
   {
     std::vector<std::uint8_t> bad = good;
     bad[16 + 16] += 1;  // META's state version
-    const std::uint32_t crc = elex::format::crc32(bad.data(), bad.size() - 4);
-    std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
+    elex::format::seal(bad.data(), bad.size());
     Router b;
     EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_UNSUPPORTED_VERSION);
   }

@@ -63,6 +63,8 @@ export interface KeyValueStore {
   delete(key: string): Promise<void>;
   keys(prefix: string): Promise<string[]>;
   close(): void;
+  /** Opens what get() and put() of `key` will use (OPFS: its slot files), so a later get() only reads. */
+  prepare?(key: string): Promise<void>;
 }
 
 /** Debug aid: make the next put stop half-way and the worker die (tests only). */
@@ -230,6 +232,11 @@ export class OpfsStore implements KeyValueStore {
     const size = h.getSize();
     if (size >= HEADER) h.read(b, { at: 0 });
     return decodeHeader(b, size, this.crc32);
+  }
+
+  async prepare(key: string): Promise<void> {
+    const base = fileName(key);
+    await Promise.all(['a', 'b'].map((s) => this.handle(`${base}.${s}`, false)));
   }
 
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {

@@ -16,7 +16,7 @@ import { BYTES_PER_DIM } from '../core/index-types.ts';
 import type { LoadedCatalog } from '../host/catalog.ts';
 import { IdbStore, OpfsStore, openStore, type KeyValueStore } from '../host/persist.ts';
 import { validatorTables } from '../host/ran-ops.ts';
-import { RanHost, routerCacheKey, routerCachePrefix, type RouteMemo } from '../host/ran-host.ts';
+import { parseRanCatalog, RanHost, routerCacheKey, routerCachePrefix, type RouteMemo } from '../host/ran-host.ts';
 import { serveFastChannel } from './fast-channel.ts';
 import { TRANSFER_MIN_BYTES, type ValidateRequest, type WorkerApi } from './protocol.ts';
 
@@ -74,11 +74,18 @@ function validator(): Promise<ValidatorHandle> {
   return validatorMade;
 }
 
-/** The router cache (RoutingOptions.cache), or null where it cannot be kept. */
-async function openRouterCache(b: Bindings): Promise<KeyValueStore | null> {
+/**
+ * The router cache (RoutingOptions.cache) with the files of `key` open, or
+ * null where it cannot be kept. Called as init starts: the round trips to
+ * the browser overlap the wasm start (the slot headers' CRC is only needed
+ * by the read, after it).
+ */
+async function openRouterCache(key: string): Promise<KeyValueStore | null> {
   try {
     if (!OpfsStore.available() && !IdbStore.available()) return null;
-    return await openStore('router-cache', 'auto', (bytes) => b.crc32(bytes));
+    const store = await openStore('router-cache', 'auto', (bytes) => ready().crc32(bytes));
+    await store.prepare?.(key).catch(() => {}); // opened by get() then
+    return store;
   } catch {
     return null; // e.g. storage denied: build every time
   }
@@ -178,6 +185,9 @@ const api: WorkerApi = {
     serve(async () => {
       const t0 = performance.now();
       if (req.lifeLock) await holdLifeLock(req.lifeLock);
+      // A router built before for this catalog, glossary, weights and pool shape.
+      const cacheKey = req.ran?.cache ? routerCacheKey(req.ran) : '';
+      const cacheOpen = req.ran?.cache ? openRouterCache(cacheKey) : null;
       bindings = await instantiate({
         variant: req.variant,
         module: req.module,
@@ -198,10 +208,8 @@ const api: WorkerApi = {
         ranCatalog.catch(() => {});
         ranReady = (async () => {
           await (req.holdRouter ? routerGate : new Promise((r) => setTimeout(r, 0)));
-          // A router built before for this catalog, glossary, weights and pool shape.
           const tc = performance.now();
-          const cache = setup.cache ? await openRouterCache(b) : null;
-          const key = cache ? routerCacheKey(setup) : '';
+          const key = cacheKey;
           // Read straight into wasm memory, where the router loads from (no copy through JavaScript).
           let block: HeapBlock | null = null;
           const into = (size: number) => {
@@ -209,10 +217,25 @@ const api: WorkerApi = {
             block = b.allocBlock(Math.max(1, size));
             return block.view().subarray(0, size);
           };
-          const saved = cache && (await cache.get(key, into).catch(() => null)) ? block : null;
-          const cacheReadMs = performance.now() - tc;
+          // The store (opened as init started) is read while the catalog is
+          // parsed below, if it is still opening.
+          const reading = (async () => {
+            const cache = cacheOpen ? await cacheOpen : null;
+            const saved = cache && (await cache.get(key, into).catch(() => null)) ? block : null;
+            return { cache, saved };
+          })();
           let host: RanHost;
+          let cache: KeyValueStore | null = null;
           try {
+            let parsed: ReturnType<typeof parseRanCatalog>;
+            try {
+              parsed = parseRanCatalog(setup);
+            } finally {
+              ({ cache } = await reading);
+            }
+            const { saved } = await reading;
+            // The read's own time: the wall time it took beyond the parse it waited on.
+            const cacheReadMs = Math.max(0, performance.now() - tc - parsed.ms);
             host = new RanHost(
               b,
               h,
@@ -223,6 +246,7 @@ const api: WorkerApi = {
               },
               saved,
               cacheReadMs,
+              parsed,
             );
           } catch (e) {
             cache?.close();

@@ -125,6 +125,63 @@ std::uint32_t crc32_parallel(const std::uint8_t* data, std::size_t n, ThreadPool
   return crc;
 }
 
+namespace {
+
+constexpr std::uint64_t kP1 = 0x9E3779B185EBCA87ull, kP2 = 0xC2B2AE3D27D4EB4Full,
+                        kP3 = 0x165667B19E3779F9ull, kP4 = 0x85EBCA77C2B2AE63ull,
+                        kP5 = 0x27D4EB2F165667C5ull;
+constexpr std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+constexpr std::uint64_t lane(std::uint64_t acc, std::uint64_t in) {
+  return rotl(acc + in * kP2, 31) * kP1;
+}
+constexpr std::uint64_t merge(std::uint64_t h, std::uint64_t v) {
+  return (h ^ lane(0, v)) * kP1 + kP4;
+}
+std::uint64_t load64(const std::uint8_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);  // every target ELEX builds for is little-endian (serial.h)
+  return v;
+}
+
+/// The trailer `data` should have, by its header's kind and version.
+std::uint32_t checksum(const std::uint8_t* data, std::size_t n, ThreadPool* pool) {
+  return checksum_of(static_cast<ContainerKind>(rd16(data + 6)), rd16(data + 4)) == Checksum::Hash64
+             ? hash32(data, n)
+             : crc32_parallel(data, n, pool);
+}
+
+}  // namespace
+
+std::uint64_t hash64(const std::uint8_t* p, std::size_t n) {
+  const std::uint8_t* const end = p + n;
+  std::uint64_t h;
+  if (n >= 32) {
+    std::uint64_t v1 = kP1 + kP2, v2 = kP2, v3 = 0, v4 = 0 - kP1;
+    for (; end - p >= 32; p += 32) {
+      v1 = lane(v1, load64(p));
+      v2 = lane(v2, load64(p + 8));
+      v3 = lane(v3, load64(p + 16));
+      v4 = lane(v4, load64(p + 24));
+    }
+    h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+    h = merge(merge(merge(merge(h, v1), v2), v3), v4);
+  } else {
+    h = kP5;
+  }
+  h += std::uint64_t(n);
+  for (; end - p >= 8; p += 8) h = rotl(h ^ lane(0, load64(p)), 27) * kP1 + kP4;
+  if (end - p >= 4) {
+    h = rotl(h ^ (std::uint64_t(rd32(p)) * kP1), 23) * kP2 + kP3;
+    p += 4;
+  }
+  for (; p < end; ++p) h = rotl(h ^ (std::uint64_t(*p) * kP5), 11) * kP1;
+  h ^= h >> 33;
+  h *= kP2;
+  h ^= h >> 29;
+  h *= kP3;
+  return h ^ (h >> 32);
+}
+
 Status layout(ContainerKind kind, const std::uint32_t* tags, const std::size_t* sizes,
               unsigned count, std::uint8_t** out, std::size_t* out_size, std::uint8_t** payloads) {
   if (out == nullptr || out_size == nullptr ||
@@ -165,7 +222,7 @@ Status layout(ContainerKind kind, const std::uint32_t* tags, const std::size_t* 
 }
 
 void seal(std::uint8_t* buf, std::size_t size, ThreadPool* pool) {
-  wr32(buf + size - kTrailerBytes, crc32_parallel(buf, size - kTrailerBytes, pool));
+  wr32(buf + size - kTrailerBytes, checksum(buf, size - kTrailerBytes, pool));
 }
 
 Status write(ContainerKind kind, const SectionIn* sections, unsigned count, std::uint8_t** out,
@@ -216,7 +273,7 @@ Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind k
     return fail(ELEX_E_UNSUPPORTED_VERSION, "ELEX data holds kind %u, expected kind %u", got_kind,
                 static_cast<unsigned>(kind));
   const std::size_t body = size - kTrailerBytes;
-  if (crc32_parallel(bytes, body, pool) != rd32(bytes + body))
+  if (checksum(bytes, body, pool) != rd32(bytes + body))
     return fail(ELEX_E_CORRUPT_DATA, "ELEX data is corrupt: checksum mismatch (%zu bytes)", size);
   const std::uint32_t n = rd32(bytes + 8);
   if (rd32(bytes + 12) != 0) return fail(ELEX_E_CORRUPT_DATA, "ELEX data has unknown header flags");

@@ -51,6 +51,18 @@ void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size
   }
 }
 
+void dots_by_dim_sparse(const float* q, const float* cols, const std::uint32_t* off,
+                        const std::uint32_t* rows, std::size_t count, std::size_t n, float* out,
+                        float* /*acc*/) {
+  std::fill(out, out + count, 0.0f);
+  for (std::size_t d = 0; d < n; ++d) {
+    if (q[d] == 0.0f) continue;
+    const float x = q[d];
+    const float* c = cols + d * count;
+    for (std::uint32_t k = off[d]; k < off[d + 1]; ++k) out[rows[k]] += x * c[rows[k]];
+  }
+}
+
 DotNorms dot_norms(const float* a, const float* b, std::size_t n) {
   DotNorms r{0.0f, 0.0f, 0.0f};
   for (std::size_t i = 0; i < n; ++i) {
@@ -142,6 +154,39 @@ void dots(const float* q, const float* first, std::size_t stride, std::size_t co
 // lane r's sum for every column, built a dimension at a time (only where q
 // is not 0: such a term adds nothing to a sum that starts at +0), and the
 // rest is done per column in dot4's order.
+namespace {
+/// dots_by_dim's last step: each column's lane sums (acc) and the tail
+/// dimensions past the lanes, added in dots()' order.
+void dots_by_dim_finish(const float* q, const float* cols, std::size_t count, std::size_t n,
+                        float* out, const float* acc) {
+  const std::size_t n8 = n >= 8 ? n / 8 * 8 : 0;
+  const std::size_t n4 = n8 + (n - n8) / 4 * 4;
+  std::size_t h = 0;
+  if (n8 > 0 && n8 == n)  // no tail dimensions: four columns a step, the same adds lane-wise
+    for (; h + 4 <= count; h += 4) {
+      const float* a = acc + h;
+      const f32x4 s0 = add(load(a), load(a + 4 * count));
+      const f32x4 s1 = add(load(a + count), load(a + 5 * count));
+      const f32x4 s2 = add(load(a + 2 * count), load(a + 6 * count));
+      const f32x4 s3 = add(load(a + 3 * count), load(a + 7 * count));
+      simd::store(out + h, add(add(s0, s2), add(s1, s3)));
+    }
+  for (; h < count; ++h) {
+    float s[4];
+    for (std::size_t l = 0; l < 4; ++l) s[l] = acc[l * count + h];
+    if (n8 > 0) {
+      for (std::size_t l = 0; l < 4; ++l) s[l] = s[l] + acc[(4 + l) * count + h];
+      for (std::size_t d = n8; d < n4; ++d)
+        if (q[d] != 0.0f) s[d % 4] = s[d % 4] + q[d] * cols[d * count + h];
+    }
+    float r = (s[0] + s[2]) + (s[1] + s[3]);
+    for (std::size_t d = n4; d < n; ++d)
+      if (q[d] != 0.0f) r += q[d] * cols[d * count + h];
+    out[h] = r;
+  }
+}
+}  // namespace
+
 void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size_t n, float* out,
                  float* acc) {
   const std::size_t n8 = n >= 8 ? n / 8 * 8 : 0;
@@ -157,19 +202,37 @@ void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size
     for (; h + 4 <= count; h += 4) simd::store(a + h, add(load(a + h), mul(x, load(c + h))));
     for (; h < count; ++h) a[h] = a[h] + q[d] * c[h];
   }
-  for (std::size_t h = 0; h < count; ++h) {
-    float s[4];
-    for (std::size_t l = 0; l < 4; ++l) s[l] = acc[l * count + h];
-    if (n8 > 0) {
-      for (std::size_t l = 0; l < 4; ++l) s[l] = s[l] + acc[(4 + l) * count + h];
-      for (std::size_t d = n8; d < n4; ++d)
-        if (q[d] != 0.0f) s[d % 4] = s[d % 4] + q[d] * cols[d * count + h];
+  dots_by_dim_finish(q, cols, count, n, out, acc);
+}
+
+void dots_by_dim_sparse(const float* q, const float* cols, const std::uint32_t* off,
+                        const std::uint32_t* rows, std::size_t count, std::size_t n, float* out,
+                        float* acc) {
+  // The lanes of dots_by_dim(), each adding only its non-zero products (in
+  // the same order); the tail dimensions as there.
+  const std::size_t n8 = n >= 8 ? n / 8 * 8 : 0;
+  const std::size_t n4 = n8 + (n - n8) / 4 * 4;
+  std::fill(acc, acc + 8 * count, 0.0f);
+  const std::size_t lanes_end = n8 > 0 ? n8 : n4;
+  for (std::size_t d = 0; d < lanes_end; ++d) {
+    if (q[d] == 0.0f) continue;
+    const float x = q[d];
+    const float* c = cols + d * count;
+    float* a = acc + (n8 > 0 ? d % 8 : d % 4) * count;
+    if (std::size_t(off[d + 1] - off[d]) * 4 > count) {
+      // A column over a quarter full: all of it, four a step (the zeros add nothing).
+      const f32x4 xs = simd::splat(x);
+      std::size_t h = 0;
+      for (; h + 4 <= count; h += 4) simd::store(a + h, add(load(a + h), mul(xs, load(c + h))));
+      for (; h < count; ++h) a[h] = a[h] + x * c[h];
+      continue;
     }
-    float r = (s[0] + s[2]) + (s[1] + s[3]);
-    for (std::size_t d = n4; d < n; ++d)
-      if (q[d] != 0.0f) r += q[d] * cols[d * count + h];
-    out[h] = r;
+    for (std::uint32_t k = off[d]; k < off[d + 1]; ++k) {
+      const std::uint32_t h = rows[k];
+      a[h] = a[h] + x * c[h];
+    }
   }
+  dots_by_dim_finish(q, cols, count, n, out, acc);
 }
 
 namespace {

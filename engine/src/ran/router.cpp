@@ -410,6 +410,14 @@ void Router::scratch() {
   sims_.resize(H);
   dot_acc_.resize(8 * H);
   query_.assign(embedder_ ? embedder_->dim() : 0, 0.0f);
+  const std::size_t dim = embedder_ ? embedder_->dim() : 0;
+  profile_off_.assign(dim + 1, 0);
+  profile_rows_.clear();
+  for (std::size_t d = 0; d < dim; ++d) {
+    for (std::size_t h = 0; h < H; ++h)
+      if (profiles_[d * H + h] != 0.0f) profile_rows_.push_back(std::uint32_t(h));
+    profile_off_[d + 1] = std::uint32_t(profile_rows_.size());
+  }
 }
 
 void Router::touch(std::uint32_t h) {
@@ -573,10 +581,14 @@ void Router::exact_hits(const char* text, std::size_t n) {
 void Router::vector_hits(const float* q) {
   const std::size_t H = hosted_ids_.size(), dim = embedder_->dim();
   if (H == 0 || w_.vector == 0) return;
-  kernels::dots_by_dim(q, profiles_.data(), H, dim, sims_.data(), dot_acc_.data());
-  order_.resize(H);
-  for (std::uint32_t h = 0; h < H; ++h) order_[h] = h;
-  const std::size_t k = std::min<std::size_t>(kVectorK, H);
+  kernels::dots_by_dim_sparse(q, profiles_.data(), profile_off_.data(), profile_rows_.data(), H,
+                              dim, sims_.data(), dot_acc_.data());
+  // The best kVectorK by similarity (then number) of those above 0: the
+  // others are skipped, so only they are sorted.
+  order_.clear();
+  for (std::uint32_t h = 0; h < H; ++h)
+    if (sims_[h] > 0) order_.push_back(h);
+  const std::size_t k = std::min<std::size_t>(kVectorK, order_.size());
   const auto better = [&](std::uint32_t a, std::uint32_t b) {
     return sims_[a] != sims_[b] ? sims_[a] > sims_[b] : a < b;
   };
@@ -584,7 +596,6 @@ void Router::vector_hits(const float* q) {
   for (std::size_t r = 0; r < k; ++r) {
     const std::uint32_t h = order_[r];
     const double sim = sims_[h];
-    if (!(sim > 0)) continue;
     touch(h);
     vec_[h] = std::max(vec_[h], sim);
     std::vector<Hit>& list = hits_[h];
@@ -871,7 +882,8 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
 
 std::size_t Router::bytes() const {
   std::size_t b = sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
-                  profiles_.capacity() * sizeof(float) + item_names_.bytes();
+                  profiles_.capacity() * sizeof(float) + item_names_.bytes() +
+                  (profile_off_.capacity() + profile_rows_.capacity()) * 4;
   b += (item_word_off_.capacity() + item_words_.capacity() + own_off_.capacity() + own_.capacity() +
         term_of_.capacity()) *
            4 +

@@ -7,12 +7,17 @@
 //   META  u32 kStateVersion, u32 features, u32 hosted, u32 dim
 //   BODY  the tables in the order save() writes them (serial.h encoding):
 //         flat arrays (flat.h), so a load is mostly copies; the hash slots
-//         of the string tables are rebuilt (one pass over their keys)
+//         of the string tables are rebuilt (one pass over their keys).
+//         Kept smaller than the tables in memory (the state is read from
+//         storage at every start, and reading costs about 7 ms per MB in
+//         Chromium's OPFS): the profiles as a bitmap of their non-zero
+//         entries and those entries (they are mostly zeros); the item words
+//         as u16 when the word ids fit in 15 bits.
 // The reader checks every index against the table it points into before the
 // router is used (here and in consistent()), so a payload that passed the CRC
 // but does not hold together is CORRUPT_DATA, never a read out of bounds.
-// Version 1 (kStateVersion 1) kept node-based hash maps; it is refused
-// (UNSUPPORTED_VERSION) and rebuilt.
+// Version 1 (kStateVersion 1) kept node-based hash maps; versions before 7
+// kept these tables whole; they are refused (UNSUPPORTED_VERSION) and rebuilt.
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -41,6 +46,65 @@ bool below(const std::vector<std::uint32_t>& v, std::size_t n) {
   return true;
 }
 
+/// Floats as a bitmap of the non-zero ones (by bit pattern: −0 is kept) and
+/// those values in order.
+void save_sparse(serial::Writer& w, const std::vector<float>& v) {
+  std::vector<std::uint64_t> bits((v.size() + 63) / 64, 0);
+  std::vector<float> values;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::uint32_t b;
+    std::memcpy(&b, &v[i], 4);
+    if (b != 0) (bits[i / 64] |= std::uint64_t(1) << (i % 64), values.push_back(v[i]));
+  }
+  w.pod<std::uint64_t>(v.size());
+  w.vec(bits);
+  w.vec(values);
+}
+
+/// False unless the bitmap covers exactly `n` floats and has a bit per value.
+bool load_sparse(serial::Reader& r, std::vector<float>& v) {
+  const auto n = r.pod<std::uint64_t>();
+  std::vector<std::uint64_t> bits;
+  std::vector<float> values;
+  r.vec(bits);
+  r.vec(values);
+  if (!r.ok() || bits.size() != (n + 63) / 64) return false;
+  std::size_t set = 0;
+  for (std::uint64_t b : bits) set += std::size_t(__builtin_popcountll(b));
+  if (set != values.size() || (n % 64 != 0 && (bits.back() >> (n % 64)) != 0)) return false;
+  v.assign(std::size_t(n), 0.0f);
+  std::size_t at = 0;
+  for (std::size_t wi = 0; wi < bits.size(); ++wi)
+    for (std::uint64_t b = bits[wi]; b != 0; b &= b - 1)
+      v[wi * 64 + std::size_t(__builtin_ctzll(b))] = values[at++];
+  return true;
+}
+
+/// Item word ids with their kHalf bit: as u16 (bit 15 for kHalf) when every
+/// id fits in 15 bits, else as they are.
+void save_words(serial::Writer& w, const std::vector<std::uint32_t>& v, std::size_t words,
+                std::uint32_t half) {
+  const bool narrow = words <= 0x8000;
+  w.pod<std::uint8_t>(narrow ? 2 : 4);
+  if (!narrow) return w.vec(v);
+  std::vector<std::uint16_t> n(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    n[i] = std::uint16_t((v[i] & ~half) | ((v[i] & half) ? 0x8000u : 0u));
+  w.vec(n);
+}
+
+bool load_words(serial::Reader& r, std::vector<std::uint32_t>& v, std::uint32_t half) {
+  const auto width = r.pod<std::uint8_t>();
+  if (width == 4) return r.vec(v), r.ok();
+  if (width != 2) return false;
+  std::vector<std::uint16_t> n;
+  r.vec(n);
+  v.resize(n.size());
+  for (std::size_t i = 0; i < n.size(); ++i)
+    v[i] = std::uint32_t(n[i] & 0x7FFFu) | ((n[i] & 0x8000u) ? half : 0u);
+  return r.ok();
+}
+
 constexpr std::uint32_t kMeta = format::tag("META");
 constexpr std::uint32_t kBody = format::tag("BODY");
 
@@ -61,7 +125,7 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   w.vec(item_hosted_off_);
   w.vec(item_hosted_);
   embedder_->save(w);
-  w.vec(profiles_);
+  save_sparse(w, profiles_);
   lexical_.save(w);
   for (const KeyLists* m : {&ids_, &acronyms_}) (m->keys.save(w), m->lists.save(w));
   phrases_.save(w);
@@ -71,7 +135,7 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   w.vec(phrase_other_);
   words_.save(w);
   w.vec(item_word_off_);
-  w.vec(item_words_);
+  save_words(w, item_words_, words_.size(), kHalf);
   w.vec(name_words_);
   w.vec(own_off_);
   w.vec(own_);
@@ -112,8 +176,8 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   r.vec(item_hosted_);
   embedder_ = std::make_unique<embed::Embedder>(m[3]);
   ok = ok && r.ok() && embedder_->load(r);
-  r.vec(profiles_);
-  ok = ok && r.ok() && lexical_.load(r);
+  ok = ok && r.ok() && load_sparse(r, profiles_);
+  ok = ok && lexical_.load(r);
   for (KeyLists* k : {&ids_, &acronyms_})
     ok = ok && k->keys.load(r) && k->lists.load(r, k->keys.size(), N);
   ok = ok && phrases_.load(r);
@@ -123,7 +187,7 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   r.vec(phrase_other_);
   ok = ok && words_.load(r);
   r.vec(item_word_off_);
-  r.vec(item_words_);
+  ok = ok && load_words(r, item_words_, kHalf);
   r.vec(name_words_);
   r.vec(own_off_);
   r.vec(own_);

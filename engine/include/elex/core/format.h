@@ -13,7 +13,8 @@
 //                   u32 reserved (0)
 //                   u64 payload length L
 //                   L bytes payload, then zero padding to a multiple of 8
-//   end-4   4     CRC-32 (IEEE 802.3) of every preceding byte
+//   end-4   4     CRC-32 (IEEE 802.3) of every preceding byte, or for a
+//                 RouterState of version 2 hash32() of them (checksum_of)
 //
 // A reader rejects, in this order: too short or wrong magic
 // (ELEX_E_FOREIGN_DATA), a kind it does not read or a version newer than
@@ -54,9 +55,25 @@ enum class ContainerKind : std::uint16_t {
 
 /// The version written for `kind`. HnswIndex is at 3: version 2 gave int8
 /// nodes their own code factor, version 3 added quantization Int8Res4
-/// (hnsw_io.cpp); versions 1 and 2 are still read.
+/// (hnsw_io.cpp); versions 1 and 2 are still read. RouterState is at 2:
+/// its trailer is hash64's instead of the CRC-32 (checksum_of).
 constexpr std::uint16_t version_of(ContainerKind kind) {
-  return kind == ContainerKind::HnswIndex ? 3 : kFormatVersion;
+  return kind == ContainerKind::HnswIndex     ? 3
+         : kind == ContainerKind::RouterState ? 2
+                                              : kFormatVersion;
+}
+
+/// What a container's trailer holds.
+enum class Checksum : std::uint8_t {
+  Crc32,   ///< crc32() of every preceding byte
+  Hash64,  ///< hash32() of every preceding byte: 8 bytes a step, for state read at every start
+};
+
+/// The trailer of data of `kind` at format `version`: Hash64 for
+/// RouterState from version 2 (a cached router is read at every engine
+/// start; the CRC was a fifth of its load), CRC-32 otherwise.
+constexpr Checksum checksum_of(ContainerKind kind, std::uint16_t version) {
+  return kind == ContainerKind::RouterState && version >= 2 ? Checksum::Hash64 : Checksum::Crc32;
 }
 
 /// A section tag from four ASCII characters.
@@ -75,6 +92,16 @@ std::uint32_t crc32_combine(std::uint32_t crc_a, std::uint32_t crc_b, std::size_
 /// crc32(data, n) computed in slices on `pool`'s threads and combined
 /// (the same value; serial when pool is null or n is small).
 std::uint32_t crc32_parallel(const std::uint8_t* data, std::size_t n, ThreadPool* pool);
+
+/// XXH64 (seed 0) of `n` bytes: 32 bytes a step in four independent lanes,
+/// each 8 bytes one multiply-rotate-multiply; a flipped bit changes about
+/// half the output bits.
+std::uint64_t hash64(const std::uint8_t* data, std::size_t n);
+/// hash64 folded to the 4-byte trailer (its halves xor-ed).
+inline std::uint32_t hash32(const std::uint8_t* data, std::size_t n) {
+  const std::uint64_t h = hash64(data, n);
+  return std::uint32_t(h) ^ std::uint32_t(h >> 32);
+}
 
 /// A section payload to write.
 struct SectionIn {
@@ -96,7 +123,8 @@ struct SectionIn {
                             unsigned count, std::uint8_t** out, std::size_t* out_size,
                             std::uint8_t** payloads);
 
-/// Writes the checksum trailer of a laid-out container (threads of `pool`, if any).
+/// Writes the checksum trailer of a laid-out container (threads of `pool`,
+/// if any, for a CRC-32), as checksum_of its header's kind and version says.
 void seal(std::uint8_t* buf, std::size_t size, ThreadPool* pool = nullptr);
 
 /// A parsed container: views into the caller's buffer, valid while it lives.

@@ -4,7 +4,9 @@
 //
 // Scalars are written as their bytes (every target ELEX builds for is
 // little-endian; a static_assert in serial.cpp checks it), vectors of
-// trivially copyable values as a u64 count then the values, strings as a u32
+// trivially copyable values as zero bytes up to a multiple of 8 from the
+// start, a u64 count, then the values (so a payload at an 8-aligned address
+// holds them aligned, and a load copies them once), strings as a u32
 // length then the bytes. The reader never reads past its buffer: a short or
 // inconsistent payload sets ok() false and yields empty values.
 #ifndef ELEX_SERIAL_H
@@ -35,6 +37,7 @@ class Writer {
   template <class T>
   void vec(const std::vector<T>& v) {
     static_assert(std::is_trivially_copyable_v<T>);
+    bytes_.resize((bytes_.size() + 7) & ~std::size_t{7}, 0);  // the values 8-aligned
     pod<std::uint64_t>(v.size());
     raw(v.data(), v.size() * sizeof(T));
   }
@@ -71,14 +74,33 @@ class Reader {
   template <class T>
   void vec(std::vector<T>& v) {
     static_assert(std::is_trivially_copyable_v<T>);
-    const auto n = pod<std::uint64_t>();
     v.clear();
+    const std::size_t pad = ((at_ + 7) & ~std::size_t{7}) - at_;
+    if (!ok_ || pad > n_ - at_) {
+      ok_ = false;
+      return;
+    }
+    for (; at_ % 8 != 0; ++at_)
+      if (p_[at_] != 0) {
+        ok_ = false;  // the padding is zeros
+        return;
+      }
+    const auto n = pod<std::uint64_t>();
     if (!ok_ || n > (n_ - at_) / sizeof(T)) {
       ok_ = false;
       return;
     }
-    v.resize(std::size_t(n));
-    raw(v.data(), std::size_t(n) * sizeof(T));
+    const std::uint8_t* p = p_ + at_;
+    if (reinterpret_cast<std::uintptr_t>(p) % alignof(T) == 0) {
+      // The common case (a buffer from malloc: the values are aligned): one
+      // copy, no zero-fill first.
+      const T* first = reinterpret_cast<const T*>(p);
+      v.assign(first, first + n);
+      at_ += std::size_t(n) * sizeof(T);
+    } else {
+      v.resize(std::size_t(n));
+      raw(v.data(), std::size_t(n) * sizeof(T));
+    }
   }
   void str(std::string& s) {
     const auto n = pod<std::uint32_t>();

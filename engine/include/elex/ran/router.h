@@ -97,7 +97,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 7;
+inline constexpr std::uint32_t kStateVersion = 8;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -230,6 +230,10 @@ class Router {
 
   std::unique_ptr<embed::Embedder> embedder_;
   std::vector<float> profiles_;  // dim × hosted (by dimension: profiles_[d * hosted + h])
+  // The non-zero profile entries by dimension: dimension d's hosted numbers
+  // are profile_rows_[profile_off_[d] .. profile_off_[d + 1]) (made by
+  // scratch(), not saved).
+  std::vector<std::uint32_t> profile_off_, profile_rows_;
   lexical::Index lexical_;
 
   // Exact keys → items, in item order.
