@@ -15,9 +15,18 @@ import type { BuildInfo, DistanceBatchInput, DistanceBatchOutput, PackedColumns,
 import type { IndexOptions, IndexStats, SearchOptions, SearchResult } from './index-types.ts';
 import { ElexError, fromWire, toWire, type WireError } from './errors.ts';
 import type { HostSetup, RestoreReport, SaveReport } from './agent-host.ts';
-import type { AgentInfo, AgentState, AgentValues, Decision, MemoryStats } from './learn-types.ts';
+import type {
+  AgentInfo,
+  AgentState,
+  AgentValues,
+  Complexity,
+  Decision,
+  MemoryStats,
+  QueryType,
+} from './learn-types.ts';
 import type { PersistBackend } from './persist.ts';
 import type {
+  ActReply,
   AgentReplyWire,
   LocalQuery,
   LocalQueryResult,
@@ -133,13 +142,13 @@ export interface ActRequest {
   queryId: string;
   qid: number;
   text: string;
-  type: string;
-  complexity: string;
+  /** Given by the caller; otherwise the worker's engine classifies the question over `candidates`. */
+  type?: QueryType;
+  complexity?: Complexity;
   /** The features (hosted by this worker) whose agents act. */
   features: RoutedFeature[];
   /** The pool-wide top features. */
   candidates: RoutedFeature[];
-  state: AgentState;
 }
 
 /** A worker's learning and memory figures. */
@@ -231,11 +240,18 @@ export interface WorkerApi {
   ranRoute(
     texts: string[],
     k: number,
-  ): Promise<{ features: RoutedFeature[][]; ms: { embed: number; route: number; wait: number } }>;
+  ): Promise<{
+    features: RoutedFeature[][];
+    /** Per question, per feature: its card code (RoutedRaw.card). */
+    cards: number[][];
+    /** Per question: its type and complexity over this worker's features. */
+    classes: { type: QueryType; complexity: Complexity }[];
+    ms: { embed: number; route: number; wait: number };
+  }>;
   /** Route, classify and act in one call (a pool of one worker hosts every feature). */
   ranQuery(items: LocalQuery[], k: number): Promise<LocalQueryResult>;
   /** The agents of the given features act on one question each. */
-  ranAct(reqs: ActRequest[]): Promise<AgentReplyWire[][]>;
+  ranAct(reqs: ActRequest[]): Promise<ActReply[]>;
   /**
    * Whole validation in this worker's engine validator (validator.h), which
    * keeps the cooldowns. Packed columns are transferred in; verdicts and

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "elex/elex.h"
 #include "elex/answer.h"
 #include "elex/classify.h"
+#include "elex/elex.h"
 #include "elex/embed.h"
 #include "elex/lexical.h"
 #include "elex/monitor.h"
@@ -465,8 +465,7 @@ ELEX_EXPORT int elex_router_route(elex_router* r, const char* text, size_t len, 
     }
     counts[0] = uint32_t(r->out.size());
     counts[1] = m;
-    const elex::ran::Classified c =
-        elex::ran::classify(std::string_view(text, len), r->out, r->r);
+    const elex::ran::Classified c = elex::ran::classify(std::string_view(text, len), r->out, r->r);
     counts[2] = uint32_t(c.type);
     counts[3] = uint32_t(c.complexity);
     return ELEX_OK;

@@ -13,10 +13,10 @@ namespace {
 using elex::learn::Complexity;
 using elex::learn::QueryType;
 using elex::ran::Candidate;
-using elex::ran::ClassMatch;
 using elex::ran::classify;
 using elex::ran::classify_complexity;
 using elex::ran::classify_type;
+using elex::ran::ClassMatch;
 using elex::ran::kind_bit;
 namespace router = elex::router;
 
@@ -30,8 +30,8 @@ TEST(Classify, TroubleshootWords) {
   for (const char* q :
        {"why do handovers fail at night", "calls DROP", "drops in cell 3", "it dropped",
         "keeps dropping", "failures on PUCCH", "failure", "failing RRC", "throughput degradation",
-        "degraded", "problem with CA", "issues", "alarm raised", "poor coverage", "worse than before",
-        "how to fix it", "it is broken", "ANR not working"})
+        "degraded", "problem with CA", "issues", "alarm raised", "poor coverage",
+        "worse than before", "how to fix it", "it is broken", "ANR not working"})
     EXPECT_EQ(type(q), QueryType::Troubleshoot) << q;
   // Whole words only; "not working" needs one space.
   for (const char* q : {"failover settings", "dropbox", "fixed", "not  working", "notworking"})
@@ -39,11 +39,10 @@ TEST(Classify, TroubleshootWords) {
 }
 
 TEST(Classify, ProcedureWords) {
-  for (const char* q :
-       {"how do I enable carrier aggregation", "How can we set it", "how should you do this",
-        "how to set up CA", "steps for ANR", "step one", "activate DRX", "deploy NB-IoT",
-        "the procedure", "turn on MIMO sleep", "turn off SON", "roll out VoLTE", "the rollout",
-        "configure the timer"})
+  for (const char* q : {"how do I enable carrier aggregation", "How can we set it",
+                        "how should you do this", "how to set up CA", "steps for ANR", "step one",
+                        "activate DRX", "deploy NB-IoT", "the procedure", "turn on MIMO sleep",
+                        "turn off SON", "roll out VoLTE", "the rollout", "configure the timer"})
     EXPECT_EQ(type(q), QueryType::Procedure) << q;
   for (const char* q : {"how do they do it", "enabled features", "how  to", "roll  out", "howto"})
     EXPECT_NE(type(q), QueryType::Procedure) << q;
@@ -83,7 +82,9 @@ TEST(Classify, ComplexityRules) {
   for (int i = 0; i < 26; ++i) long_q += " w";
   EXPECT_EQ(classify_complexity(long_q, 1, 0), Complexity::Complex);
   // Words are split on JavaScript's \s, U+00A0 and U+3000 included.
-  EXPECT_EQ(classify_complexity("a\xC2\xA0" "b c d e f g h i j k l\xE3\x80\x80m", 1, 0),
+  EXPECT_EQ(classify_complexity("a\xC2\xA0"
+                                "b c d e f g h i j k l\xE3\x80\x80m",
+                                1, 0),
             Complexity::Moderate);
   EXPECT_EQ(classify_complexity("x", 3, 0), Complexity::Complex);
   EXPECT_EQ(classify_complexity("x", 2, 0), Complexity::Moderate);

@@ -24,10 +24,26 @@ namespace ran = elex::ran;
 /// 6 ulCompEnabled, 7 pmPucchDrop, 8 "Sleep Time Ratio".
 struct Catalog {
   std::vector<std::string> texts = {
-      "FAJ 121 0001", "MIMO Sleep Mode",  "MSM",     "Energy",   "Turns off MIMO branches at low load",
-      "FAJ 121 0002", "Uplink Coordinated Multipoint", "UL CoMP", "Radio", "",
-      "FAJ 121 0003", "Dynamic PUCCH",    "D-PUCCH", "Radio",    "",
-      "FAJ 121 0004", "Carrier Aggregation", "CA",   "Capacity", "Combines carriers",
+      "FAJ 121 0001",
+      "MIMO Sleep Mode",
+      "MSM",
+      "Energy",
+      "Turns off MIMO branches at low load",
+      "FAJ 121 0002",
+      "Uplink Coordinated Multipoint",
+      "UL CoMP",
+      "Radio",
+      "",
+      "FAJ 121 0003",
+      "Dynamic PUCCH",
+      "D-PUCCH",
+      "Radio",
+      "",
+      "FAJ 121 0004",
+      "Carrier Aggregation",
+      "CA",
+      "Capacity",
+      "Combines carriers",
   };
   std::vector<std::string> names = {"AntennaUnitGroup.mimoSleepStartTime",
                                     "FeatureState.featureState", "EUtranCellFDD.ulCompEnabled",
@@ -35,8 +51,7 @@ struct Catalog {
   std::vector<std::string> descriptions = {"When the MIMO sleep window starts", "", "", "",
                                            "share of time asleep"};
   std::vector<std::string> glossary = {"UL", "uplink"};
-  std::vector<std::string> codes = {"FAJ 121 0001", "FAJ 121 0002", "FAJ 121 0003",
-                                    "FAJ 121 0004"};
+  std::vector<std::string> codes = {"FAJ 121 0001", "FAJ 121 0002", "FAJ 121 0003", "FAJ 121 0004"};
   Spec spec() const {
     Spec s;
     s.dim = 256;
@@ -174,7 +189,8 @@ TEST(Answer, CardsFollowTheFeaturesOwnOrder) {
   // The code: 1 + the index of each of those matches, 4 bits each.
   const std::uint32_t code = ran::card_code(s.r, out[0]);
   std::vector<std::uint32_t> decoded;
-  for (std::uint32_t c = code; c & 15; c >>= 4) decoded.push_back(out[0].matched[(c & 15) - 1].item);
+  for (std::uint32_t c = code; c & 15; c >>= 4)
+    decoded.push_back(out[0].matched[(c & 15) - 1].item);
   EXPECT_EQ(decoded, card.items);
 
   // What each action's answer holds.

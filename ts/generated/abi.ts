@@ -302,7 +302,7 @@ export const ROUTE_FEATURE = {
     matchedBegin: { offset: 4, type: 'u32' },
     /** at most 8 */
     matchedCount: { offset: 8, type: 'u32' },
-    /** its card's matches in card order: 4 bits each from the low end, 1 + index, 0 ends */
+    /** its card's matches: 4 bits each, 1 + index, 0 ends */
     card: { offset: 12, type: 'u32' },
     /** fused, in [0, 1] */
     score: { offset: 16, type: 'f64' },

@@ -56,8 +56,7 @@ struct Answer {
 /// `dependencies` (per feature number; may be null) gives ContextAnswer's
 /// related features.
 [[nodiscard]] Answer answer(learn::Action action, std::size_t self,
-                            const std::vector<router::Routed>& candidates,
-                            const router::Router& r,
+                            const std::vector<router::Routed>& candidates, const router::Router& r,
                             const std::vector<std::vector<std::uint32_t>>* dependencies);
 
 /// learn.h's action names ("DirectAnswer" ...).

@@ -452,13 +452,13 @@ typedef struct elex_route_feature {
   uint32_t feature;        ///< feature number
   uint32_t matched_begin;  ///< first of its matches
   uint32_t matched_count;  ///< at most 8
-  uint32_t card;  ///< its card's matches in card order: 4 bits each from the low end, 1 + index, 0 ends
-  double score;     ///< fused, in [0, 1]
-  double vector;    ///< evidence: vector similarity
-  double exact;     ///< exact identifier
-  double lexical;   ///< BM25F
-  double feedback;  ///< remembered ratings
-  double item;      ///< matched parameters, counters and KPIs
+  uint32_t card;           ///< its card's matches: 4 bits each, 1 + index, 0 ends
+  double score;            ///< fused, in [0, 1]
+  double vector;           ///< evidence: vector similarity
+  double exact;            ///< exact identifier
+  double lexical;          ///< BM25F
+  double feedback;         ///< remembered ratings
+  double item;             ///< matched parameters, counters and KPIs
 } elex_route_feature;
 
 /// One matched item of a routed feature (16 bytes).

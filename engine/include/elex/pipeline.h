@@ -33,9 +33,9 @@
 namespace elex::pipeline {
 
 struct Options {
-  std::uint32_t k = 5;        ///< features to route to (1..router::kMaxK)
-  double deadline_ms = 500;   ///< the cycle's budget, from the call (> 0)
-  bool given_type = false;    ///< use `type` instead of classifying
+  std::uint32_t k = 5;       ///< features to route to (1..router::kMaxK)
+  double deadline_ms = 500;  ///< the cycle's budget, from the call (> 0)
+  bool given_type = false;   ///< use `type` instead of classifying
   learn::QueryType type = learn::QueryType::General;
   bool given_complexity = false;
   learn::Complexity complexity = learn::Complexity::Simple;
@@ -68,8 +68,7 @@ class Pipeline {
   /// `codes`: feature codes by feature number (the agents' keys);
   /// `dependencies` (may be null): per feature, the features it depends on.
   /// All must outlive the pipeline.
-  Pipeline(router::Router& router, learn::AgentStore& agents,
-           const std::vector<std::string>& codes,
+  Pipeline(router::Router& router, learn::AgentStore& agents, const std::vector<std::string>& codes,
            const std::vector<std::vector<std::uint32_t>>* dependencies = nullptr)
       : router_(router), agents_(agents), codes_(codes), deps_(dependencies) {}
 

@@ -40,8 +40,7 @@ std::uint32_t hash32(std::string_view s) {
   return h;
 }
 
-Status Pipeline::run(std::string_view text, std::uint64_t query_id, const Options& o,
-                     Result* out) {
+Status Pipeline::run(std::string_view text, std::uint64_t query_id, const Options& o, Result* out) {
   if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "null result");
   if (!(o.deadline_ms > 0))
     return fail(ELEX_E_INVALID_ARGUMENT, "the deadline must be a positive number of ms");

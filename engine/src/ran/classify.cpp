@@ -69,9 +69,9 @@ struct Words {
 };
 
 bool troubleshoot(const Words& w) {
-  if (w.any({"why", "drop", "drops", "dropped", "dropping", "fail", "fails", "failed", "failing",
-             "failure", "failures", "problem", "problems", "issue", "issues", "alarm", "alarms",
-             "poor", "worse", "fix", "broken"}))
+  if (w.any({"why",    "drop",    "drops",   "dropped",  "dropping", "fail",     "fails",
+             "failed", "failing", "failure", "failures", "problem",  "problems", "issue",
+             "issues", "alarm",   "alarms",  "poor",     "worse",    "fix",      "broken"}))
     return true;
   for (std::size_t i = 0; i < w.size(); ++i)
     if (w.starts(i, "degrad")) return true;
@@ -155,8 +155,8 @@ std::uint32_t next_code_point(std::string_view s, std::size_t* i) {
 /// JavaScript's \s (String.prototype.trim and split(/\s+/)).
 bool js_space(std::uint32_t c) {
   return c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000 || c == 0xFEFF;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000 || c == 0xFEFF;
 }
 
 /// Whitespace-separated words (text.trim().split(/\s+/).length).
