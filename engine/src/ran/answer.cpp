@@ -6,6 +6,10 @@
 namespace elex::ran {
 
 std::size_t card_matches(const router::Router& r, const router::Routed& f, std::uint8_t* out) {
+  // Only parameters, counters and KPIs are on a card (a feature's own list holds nothing else).
+  bool any = false;
+  for (const router::Match& m : f.matched) any = any || r.item_kind(m.item) != router::kFeature;
+  if (!any) return 0;
   std::uint32_t n = 0;
   const std::uint32_t* own = r.own_items(f.feature, &n);
   std::size_t count = 0;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_map>
 
 namespace elex::ran {
 namespace {
@@ -13,7 +14,52 @@ bool word_char(unsigned char c) {
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
-/// The words of a text (lower case) and where they are.
+/// Classes of single words (a word may be in several).
+enum WordClass : unsigned {
+  kTroubleWord = 1,
+  kProcedureWord = 2,
+  kKpiWord = 4,
+  kCounterWord = 8,
+  kParameterWord = 16,
+  kComparisonWord = 32,
+};
+
+constexpr std::string_view kTroubleWords[] = {
+    "why",    "drop",    "drops",   "dropped",  "dropping", "fail",     "fails",
+    "failed", "failing", "failure", "failures", "problem",  "problems", "issue",
+    "issues", "alarm",   "alarms",  "poor",     "worse",    "fix",      "broken"};
+constexpr std::string_view kProcedureWords[] = {"step",   "steps",     "enable",  "activate",
+                                                "deploy", "procedure", "rollout", "configure"};
+constexpr std::string_view kKpiWords[] = {
+    "kpi", "kpis", "ratio", "percentage", "availability", "accessibility", "retainability"};
+constexpr std::string_view kCounterWords[] = {"counter",    "counters",    "statistic",
+                                              "statistics", "measurement", "measurements"};
+constexpr std::string_view kParameterWords[] = {
+    "parameter", "parameters", "setting", "settings", "value", "values", "threshold", "thresholds",
+    "timer",     "timers",     "offset",  "offsets",  "range", "ranges", "default",   "defaults"};
+constexpr std::string_view kComparisonWords[] = {"compare", "comparison", "versus",
+                                                 "vs",      "impact",     "tradeoff"};
+
+/// Word → its classes (built once).
+const std::unordered_map<std::string_view, unsigned>& word_classes() {
+  static const std::unordered_map<std::string_view, unsigned> table = [] {
+    std::unordered_map<std::string_view, unsigned> t;
+    const auto add = [&t](const auto& words, unsigned c) {
+      for (std::string_view w : words) t[w] |= c;
+    };
+    add(kTroubleWords, kTroubleWord);
+    add(kProcedureWords, kProcedureWord);
+    add(kKpiWords, kKpiWord);
+    add(kCounterWords, kCounterWord);
+    add(kParameterWords, kParameterWord);
+    add(kComparisonWords, kComparisonWord);
+    return t;
+  }();
+  return table;
+}
+
+/// The words of a text (lower case) and where they are, and the classes of
+/// its single words (a prefix rule included: degrad… and pm…).
 struct Words {
   std::string_view text;
   std::string low;  // text in ASCII lower case
@@ -34,7 +80,15 @@ struct Words {
       spans.push_back({i, j});
       i = j;
     }
+    const auto& table = word_classes();
+    for (std::size_t w = 0; w < spans.size(); ++w) {
+      const std::string_view x = word(w);
+      if (auto it = table.find(x); it != table.end()) classes |= it->second;
+      if (x.substr(0, 6) == "degrad") classes |= kTroubleWord;
+      if (x.substr(0, 2) == "pm") classes |= kCounterWord;
+    }
   }
+  unsigned classes = 0;
   [[nodiscard]] std::size_t size() const { return spans.size(); }
   [[nodiscard]] std::string_view word(std::size_t i) const {
     return std::string_view(low).substr(spans[i].begin, spans[i].end - spans[i].begin);
@@ -47,18 +101,9 @@ struct Words {
     const std::string_view w = word(i);
     return std::find(any.begin(), any.end(), w) != any.end();
   }
-  [[nodiscard]] bool starts(std::size_t i, std::string_view prefix) const {
-    return word(i).substr(0, prefix.size()) == prefix;
-  }
   /// Word i and the next are joined by exactly `sep`.
   [[nodiscard]] bool joined(std::size_t i, std::string_view sep) const {
     return i + 1 < size() && gap(i) == sep;
-  }
-  /// Any word in `any`.
-  [[nodiscard]] bool any(std::initializer_list<std::string_view> set) const {
-    for (std::size_t i = 0; i < size(); ++i)
-      if (is(i, set)) return true;
-    return false;
   }
   /// The phrase a b (single space).
   [[nodiscard]] bool phrase(std::string_view a, std::initializer_list<std::string_view> b) const {
@@ -69,18 +114,11 @@ struct Words {
 };
 
 bool troubleshoot(const Words& w) {
-  if (w.any({"why",    "drop",    "drops",   "dropped",  "dropping", "fail",     "fails",
-             "failed", "failing", "failure", "failures", "problem",  "problems", "issue",
-             "issues", "alarm",   "alarms",  "poor",     "worse",    "fix",      "broken"}))
-    return true;
-  for (std::size_t i = 0; i < w.size(); ++i)
-    if (w.starts(i, "degrad")) return true;
-  return w.phrase("not", {"working"});
+  return (w.classes & kTroubleWord) || w.phrase("not", {"working"});
 }
 
 bool procedure(const Words& w) {
-  if (w.any({"step", "steps", "enable", "activate", "deploy", "procedure", "rollout", "configure"}))
-    return true;
+  if (w.classes & kProcedureWord) return true;
   for (std::size_t i = 0; i + 1 < w.size(); ++i) {
     if (!w.joined(i, " ")) continue;
     if (w.word(i) == "how") {
@@ -95,25 +133,11 @@ bool procedure(const Words& w) {
   return false;
 }
 
-bool kpi_words(const Words& w) {
-  return w.any({"kpi", "kpis", "ratio", "percentage", "availability", "accessibility",
-                "retainability"}) ||
-         w.phrase("success", {"rate"});
-}
+bool kpi_words(const Words& w) { return (w.classes & kKpiWord) || w.phrase("success", {"rate"}); }
 
-bool counter_words(const Words& w) {
-  if (w.any({"counter", "counters", "statistic", "statistics", "measurement", "measurements"}))
-    return true;
-  for (std::size_t i = 0; i < w.size(); ++i)
-    if (w.starts(i, "pm")) return true;
-  return false;
-}
+bool counter_words(const Words& w) { return w.classes & kCounterWord; }
 
-bool parameter_words(const Words& w) {
-  return w.any({"parameter", "parameters", "setting", "settings", "value", "values", "threshold",
-                "thresholds", "timer", "timers", "offset", "offsets", "range", "ranges", "default",
-                "defaults"});
-}
+bool parameter_words(const Words& w) { return w.classes & kParameterWord; }
 
 /// A line terminator of JavaScript's '.': \n, \r, U+2028, U+2029.
 bool line_break(std::string_view s) {
@@ -127,7 +151,7 @@ bool line_break(std::string_view s) {
 }
 
 bool comparison(const Words& w) {
-  if (w.any({"compare", "comparison", "versus", "vs", "impact", "tradeoff"})) return true;
+  if (w.classes & kComparisonWord) return true;
   for (std::size_t i = 0; i + 1 < w.size(); ++i)
     if (w.word(i) == "trade" && w.joined(i, "-") && w.word(i + 1) == "off") return true;
   // "between … and": a later word "and" on the same line.
@@ -171,10 +195,7 @@ std::size_t count_words(std::string_view text) {
   return n;
 }
 
-}  // namespace
-
-QueryType classify_type(std::string_view text, unsigned kinds) {
-  const Words w(text);
+QueryType type_of(const Words& w, unsigned kinds) {
   if (troubleshoot(w)) return QueryType::Troubleshoot;
   if (procedure(w)) return QueryType::Procedure;
   if ((kinds & kind_bit(router::kKpi)) || kpi_words(w)) return QueryType::Kpi;
@@ -183,13 +204,23 @@ QueryType classify_type(std::string_view text, unsigned kinds) {
   return QueryType::General;
 }
 
-Complexity classify_complexity(std::string_view text, std::size_t strong, unsigned kinds) {
-  const std::size_t words = count_words(text);
-  if (strong >= 3 || words > 25 || comparison(Words(text))) return Complexity::Complex;
+Complexity complexity_of(const Words& w, std::size_t strong, unsigned kinds) {
+  const std::size_t words = count_words(w.text);
+  if (strong >= 3 || words > 25 || comparison(w)) return Complexity::Complex;
   const bool param = kinds & kind_bit(router::kParameter);
   const bool measured = kinds & (kind_bit(router::kCounter) | kind_bit(router::kKpi));
   if (strong == 2 || words > 12 || (param && measured)) return Complexity::Moderate;
   return Complexity::Simple;
+}
+
+}  // namespace
+
+QueryType classify_type(std::string_view text, unsigned kinds) {
+  return type_of(Words(text), kinds);
+}
+
+Complexity classify_complexity(std::string_view text, std::size_t strong, unsigned kinds) {
+  return complexity_of(Words(text), strong, kinds);
 }
 
 Classified classify(std::string_view text, const Candidate* c, std::size_t n) {
@@ -203,7 +234,8 @@ Classified classify(std::string_view text, const Candidate* c, std::size_t n) {
       if (c[i].matched[m].exact || c[i].matched[m].score >= 0.5)
         kinds |= kind_bit(c[i].matched[m].kind);
   }
-  return {classify_type(text, kinds), classify_complexity(text, strong, kinds)};
+  const Words w(text);
+  return {type_of(w, kinds), complexity_of(w, strong, kinds)};
 }
 
 Classified classify(std::string_view text, const std::vector<router::Routed>& f,
