@@ -341,7 +341,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 9;
+export const ABI_VERSION = 10;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1154,7 +1154,7 @@ export class Bindings {
         itemFeatures: itemFeatures.flat,
         featureItemOffsets: featureItems.off,
         featureItems: featureItems.flat,
-        weights: [w.vector, w.exact, w.lexical, w.feedback, w.item],
+        weights: [w.vector, w.exact, w.lexical, w.feedback, w.item, w.technology],
       });
       const out = s.alloc(4);
       this.call('building the router', this.m._elex_router_create(p, out));
@@ -1978,7 +1978,7 @@ const ROUTER_ITEM_KINDS: Readonly<Record<Exclude<keyof typeof ROUTER_ITEM_KIND, 
 /** What createRouter() builds a router from (a catalog, flattened). */
 export interface RouterSpec {
   dim: number;
-  weights: { vector: number; exact: number; lexical: number; feedback: number; item: number };
+  weights: { vector: number; exact: number; lexical: number; feedback: number; item: number; technology: number };
   features: readonly { code: string; name?: string; acronym?: string; category?: string; description?: string }[];
   /** Per feature: routed to by this router. */
   hosted: readonly boolean[];

@@ -264,6 +264,12 @@ export interface RouteWeights {
   feedback: number;
   /** Weight of the item signal (added likewise, to the best max(k, 8) candidates). */
   item: number;
+  /**
+   * Subtracted from a feature's score when the question names a radio
+   * technology (LTE, eNodeB, eNB, E-UTRAN, 4G; NR, gNodeB, gNB, en-gNB, 5G)
+   * and the feature's parameters and counters belong only to the other one.
+   */
+  technology: number;
 }
 export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
   vector: 0.5,
@@ -271,6 +277,7 @@ export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
   lexical: 1,
   feedback: 1,
   item: 0.15,
+  technology: 0.2,
 };
 /** Rated questions remembered per worker (oldest forgotten first). */
 export const ROUTE_MEMORY_MAX = 4096;

@@ -142,6 +142,7 @@ try {
       ['no vector', { weights: { vector: 0 } }],
       ['no exact', { weights: { exact: 0 } }],
       ['no lexical', { weights: { lexical: 0 } }],
+      ['no technology', { weights: { technology: 0 } }],
       ['no default glossary', { defaultGlossary: false }],
     ]) {
       const a = await page.evaluate(

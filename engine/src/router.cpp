@@ -50,6 +50,46 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
+std::uint8_t question_technology(std::string_view text) {
+  // Words of letters and digits, hyphens inside a word dropped ("E-UTRAN"
+  // is "eutran", "en-gNB" is "engnb"), lower-cased.
+  std::uint8_t m = 0;
+  std::string prev;
+  const auto word = [&](const std::string& x, std::string_view next) {
+    if (x == "lte" || x == "enodeb" || x == "enb" || x == "eutran" || x == "eutra" || x == "4g")
+      m |= kLte;
+    // "nr of UEs" is a number, not New Radio.
+    if ((x == "nr" && next != "of") || x == "gnodeb" || x == "gnb" || x == "engnb" || x == "5g")
+      m |= kNr;
+  };
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  std::string cur;
+  while (i < n) {
+    while (i < n && !is_word(text[i])) ++i;
+    cur.clear();
+    while (i < n && (is_word(text[i]) || (text[i] == '-' && i + 1 < n && is_word(text[i + 1])))) {
+      if (text[i] != '-' && text[i] != '_') cur.push_back(lower(text[i]));
+      ++i;
+    }
+    if (!prev.empty()) word(prev, cur);
+    prev.swap(cur);
+  }
+  if (!prev.empty()) word(prev, {});
+  return m;
+}
+
+std::uint8_t item_technology(std::string_view name) {
+  const std::size_t dot = name.find('.');
+  const std::string_view mo =
+      dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
+  const auto starts = [&](std::string_view p) { return mo.substr(0, p.size()) == p; };
+  if (starts("EUtranCell") || starts("ENodeBFunction") || starts("EUtranFreq")) return kLte;
+  if (starts("NRCell") || starts("GNB") || starts("NRSectorCarrier") || starts("NRFreq"))
+    return kNr;
+  return 0;
+}
+
 double squash(double x) { return x <= 0 ? 0 : x <= 0.9 ? x : 1 - 0.1 * std::exp(-(x - 0.9) / 0.1); }
 
 Router::Router() = default;
@@ -90,7 +130,7 @@ Status Router::build(const Spec& s) {
     if (k < kParameter || k > kKpi)
       return fail(ELEX_E_INVALID_ARGUMENT, "router spec: item kind %u is not 1..3", unsigned(k));
   const Weights& w = s.weights;
-  for (double x : {w.vector, w.exact, w.lexical, w.feedback, w.item})
+  for (double x : {w.vector, w.exact, w.lexical, w.feedback, w.item, w.technology})
     if (!std::isfinite(x) || x < 0)
       return fail(ELEX_E_INVALID_ARGUMENT, "route weights must be finite and >= 0");
   if (!(w.vector + w.exact + w.lexical > 0))
@@ -325,8 +365,18 @@ Status Router::build(const Spec& s) {
   }
   item_word_off_[F + I] = std::uint32_t(item_words_.size());
   phases_.items = ms_since(t0);
+  technologies();
   scratch();
   return ELEX_OK;
+}
+
+void Router::technologies() {
+  tech_.assign(hosted_ids_.size(), 0);
+  for (std::size_t h = 0; h < hosted_ids_.size(); ++h) {
+    const std::uint32_t f = hosted_ids_[h];
+    for (std::uint32_t j = own_off_[f]; j < own_off_[f + 1]; ++j)
+      tech_[h] |= item_technology(item_names_[own_[j]]);
+  }
 }
 
 void Router::scratch() {
@@ -568,6 +618,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
   if (++gen_ == 0) (std::fill(stamp_.begin(), stamp_.end(), 0u), gen_ = 1);
   touched_.clear();
   embed::tokenize(text, len, &tokens_);
+  const std::uint8_t tech = w_.technology > 0 ? question_technology({text, len}) : 0;
   float* q = query_.data();
   embedder_->embed_tokens(tokens_, q);
   if (vector != nullptr) std::memcpy(vector, q, query_.size() * sizeof(float));
@@ -602,6 +653,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
   for (std::size_t t = 0; t < touched_.size(); ++t) {
     const std::uint32_t h = touched_[t];
     scores_[t] = fuse(vec_[h], ex_[h], lx_[h], fb_[h]);
+    if (tech != 0 && tech_[h] != 0 && (tech_[h] & tech) == 0) scores_[t] -= w_.technology;
   }
   order_.resize(touched_.size());
   for (std::uint32_t t = 0; t < order_.size(); ++t) order_[t] = t;
@@ -620,6 +672,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
     x.exact = ex_[h];
     x.lexical = lx_[h];
     x.feedback = fb_[h];
+    x.technology = tech != 0 && tech_[h] != 0 && (tech_[h] & tech) == 0 ? -1 : 0;
     x.item = 0;
     x.matched.clear();
     for (const Hit& hit : hits_[h]) {

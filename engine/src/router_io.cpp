@@ -25,7 +25,7 @@ namespace elex::router {
 
 namespace {
 
-static_assert(sizeof(Weights) == 5 * sizeof(double), "Weights is five doubles");
+static_assert(sizeof(Weights) == 6 * sizeof(double), "Weights is six doubles");
 
 /// A CSR offsets array: n + 1 entries, not decreasing, ending at `size`.
 bool csr(const std::vector<std::uint32_t>& off, std::size_t n, std::size_t size) {
@@ -132,6 +132,7 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
     return fail(ELEX_E_CORRUPT_DATA, "router state: the tables do not hold together");
   }
   phases_ = {};
+  technologies();
   scratch();
   return ELEX_OK;
 }

@@ -35,6 +35,16 @@ TEST(Tokenize, SplitsRanIdentifiers) {
   EXPECT_EQ(toks("... !!! ..."), "");
 }
 
+TEST(Tokenize, DerivedNounsMeetTheirVerb) {
+  EXPECT_EQ(toks("aggregation aggregating aggregated"), "aggregat aggregat aggregat");
+  EXPECT_EQ(toks("detection detecting detected"), "detect detect detect");
+  EXPECT_EQ(toks("compression compressing"), "compress compress");
+  EXPECT_EQ(toks("measurement"), "measure");
+  EXPECT_EQ(toks("activations"), "activat");
+  // Short words keep their ending.
+  EXPECT_EQ(toks("action station"), "action station");
+}
+
 // Regression: a '.' right after a feature code started a word the scan could
 // not take, and tokenize() looped forever (found by fuzz_router).
 TEST(Tokenize, DotAfterAFeatureCodeTerminates) {

@@ -370,7 +370,7 @@ TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
     std::vector<std::uint8_t> bad = good;
     // The BODY's first weight byte; the container CRC is recomputed.
     const std::size_t body = 16 + 16 + 16 + 16;  // header, META (16 + 16), BODY header
-    bad[body + 40 + 4 + 3] ^= 0x7F;              // features_ (after the five weights): a huge count
+    bad[body + 48 + 4 + 3] ^= 0x7F;              // features_ (after the six weights): a huge count
     const std::uint32_t crc = elex::format::crc32(bad.data(), bad.size() - 4);
     std::memcpy(bad.data() + bad.size() - 4, &crc, 4);
     Router b;
@@ -390,3 +390,57 @@ TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
 }
 
 }  // namespace
+
+TEST(RouterTechnology, QuestionsAndItemsNameTheirRadioTechnology) {
+  using elex::router::item_technology;
+  using elex::router::kLte;
+  using elex::router::kNr;
+  using elex::router::question_technology;
+  EXPECT_EQ(question_technology("Which counters show paging on the gNodeB?"), kNr);
+  EXPECT_EQ(question_technology("X2 towards the en-gNB never comes up"), kNr);
+  EXPECT_EQ(question_technology("LTE cell edge VoLTE"), kLte);
+  EXPECT_EQ(question_technology("E-UTRAN neighbours of an eNB"), kLte);
+  EXPECT_EQ(question_technology("4G and 5G anchors"), kLte | kNr);
+  EXPECT_EQ(question_technology("NR"), kNr);
+  EXPECT_EQ(question_technology("nr of UEs per cell"), 0);  // a number
+  EXPECT_EQ(question_technology("UTRAN neighbours"), 0);    // 3G
+  EXPECT_EQ(question_technology("planning the learning rate"), 0);
+  EXPECT_EQ(question_technology(""), 0);
+  EXPECT_EQ(item_technology("EUtranCellFDD.pmPagReceived"), kLte);
+  EXPECT_EQ(item_technology("ENodeBFunction.x2BlackList"), kLte);
+  EXPECT_EQ(item_technology("NRCellDU.pmPagReceivedEdrx"), kNr);
+  EXPECT_EQ(item_technology("GNBCUCPFunction.pmPagNgReceivedEdrx"), kNr);
+  EXPECT_EQ(item_technology("FeatureState.featureState"), 0);
+  EXPECT_EQ(item_technology("EUtranCellFDD"), 0);  // no attribute: not an identifier
+}
+
+TEST(RouterTechnology, AFeatureOfTheOtherTechnologyRanksBelowAndTheWeightTurnsItOff) {
+  // Two features alike but for their managed objects: the question's
+  // technology decides; with weight 0 nobody is penalised.
+  Spec s;
+  s.feature_texts = {"F1", "", "", "Paging", "", "F2", "", "", "Paging", ""};
+  s.hosted = {1, 1};
+  s.item_kinds = {elex::router::kCounter, elex::router::kCounter};
+  s.item_names = {"EUtranCellFDD.pmPagDiscarded", "NRCellDU.pmPagDiscarded"};
+  s.item_descriptions = {"", ""};
+  s.item_feature_offsets = {0, 1, 2};
+  s.item_features = {0, 1};
+  s.feature_item_offsets = {0, 1, 2};
+  s.feature_items = {0, 1};
+  for (double w : {0.2, 0.0}) {
+    s.weights.technology = w;
+    Router r;
+    built(r, s);
+    std::vector<Routed> out;
+    const std::string q = "paging discarded on the gNodeB";
+    ASSERT_EQ(r.route(q.data(), q.size(), 2, &out, nullptr), ELEX_OK);
+    ASSERT_EQ(out.size(), 2u);
+    for (const Routed& x : out) EXPECT_EQ(x.technology, w > 0 && x.feature == 0 ? -1.0 : 0.0) << w;
+    if (w > 0) EXPECT_EQ(out[0].feature, 1u);  // the NR one
+    const std::string lte = "paging discarded on the eNodeB";
+    ASSERT_EQ(r.route(lte.data(), lte.size(), 2, &out, nullptr), ELEX_OK);
+    ASSERT_EQ(out.size(), 2u);
+    for (const Routed& x : out) EXPECT_EQ(x.technology, w > 0 && x.feature == 1 ? -1.0 : 0.0) << w;
+    if (w > 0) EXPECT_EQ(out[0].feature, 0u);  // the LTE one
+  }
+}

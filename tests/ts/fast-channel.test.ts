@@ -196,8 +196,10 @@ describe('fast-channel', () => {
 
   test('polls that keep missing pause polling, for twice as many calls each time it did not help', async () => {
     // Here the worker runs on the page's thread, so it answers only after
-    // the page stops polling and waits: every poll misses.
-    const { channel } = fakeWorker({ pageSpinMs: 50 });
+    // the page stops polling and waits: every poll misses. (The cap is high:
+    // on a loaded machine a ping here took over 50 ms, its calls then no
+    // longer counted as quick ones, and nothing was polled.)
+    const { channel } = fakeWorker({ pageSpinMs: 5_000 });
     const ping = () => channel.call('ping', [])!;
     for (let i = 0; i < 3; i++) await ping();
     expect(channel.pollPause).toBe(16);

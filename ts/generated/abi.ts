@@ -254,10 +254,10 @@ export const LEXICAL_STATS = {
  * item numbers in results count the features first (item F + i is item i).
  * Layout (wasm32): 12 words of 4 bytes, then 5 doubles: 88 bytes.
  *
- * From `elex_router_spec` in engine/include/elex/elex.h (88 bytes on wasm32).
+ * From `elex_router_spec` in engine/include/elex/elex.h (96 bytes on wasm32).
  */
 export const ROUTER_SPEC = {
-  bytes: 88,
+  bytes: 96,
   fields: {
     /** embedding dimension, 8..4096 */
     dim: { offset: 0, type: 'u32' },
@@ -282,8 +282,8 @@ export const ROUTER_SPEC = {
     featureItemOffsets: { offset: 40, type: 'ptr' },
     /** each feature's own items (0..I-1) */
     featureItems: { offset: 44, type: 'ptr' },
-    /** vector, exact, lexical, feedback, item */
-    weights: { offset: 48, type: 'f64', count: 5 },
+    /** vector, exact, lexical, feedback, item, technology */
+    weights: { offset: 48, type: 'f64', count: 6 },
   },
 } as const;
 

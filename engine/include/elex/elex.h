@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 /// Bumped when a function below changes its signature or meaning.
-#define ELEX_ABI_VERSION 9
+#define ELEX_ABI_VERSION 10
 
 typedef struct elex_engine elex_engine;
 
@@ -442,7 +442,7 @@ typedef struct elex_router_spec {
   const uint32_t* item_features;         ///< each item's linked features
   const uint32_t* feature_item_offsets;  ///< F + 1, into feature_items
   const uint32_t* feature_items;         ///< each feature's own items (0..I-1)
-  double weights[5];                     ///< vector, exact, lexical, feedback, item
+  double weights[6];                     ///< vector, exact, lexical, feedback, item, technology
 } elex_router_spec;
 
 /// One routed feature (64 bytes): its evidence, where its matched items

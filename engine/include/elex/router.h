@@ -23,9 +23,17 @@
 //             the kMemoryK remembered rated questions most similar to q
 //             that were rated on f, clamped to [−1, 1];
 //   item      the share of q's distinct words that f's best single item
-//             holds (name words count 1, description-only words ½).
-// score = (wv·vector + we·exact + wl·lexical) / (wv + we + wl) + wf·feedback,
-// then + wi·item for the best max(k, kRerank), then squash() into [0, 1].
+//             holds (name words count 1, description-only words ½);
+//   technology −1 when q names a radio technology (LTE: "LTE", "eNodeB",
+//             "eNB", "E-UTRAN", "4G"; NR: "NR", "gNodeB", "gNB", "en-gNB",
+//             "5G") and f's parameters and counters belong to the other
+//             one only (managed objects EUtranCell*, ENodeBFunction,
+//             EUtranFreq* are LTE; NRCell*, GNB*, NRSectorCarrier, NRFreq*
+//             are NR), else 0 (a feature of both, or of neither, is never
+//             penalised).
+// score = (wv·vector + we·exact + wl·lexical) / (wv + we + wl) + wf·feedback
+//         + wt·technology, then + wi·item for the best max(k, kRerank), then
+// squash() into [0, 1].
 // Ties break by code.
 #ifndef ELEX_ROUTER_H
 #define ELEX_ROUTER_H
@@ -65,7 +73,16 @@ struct Weights {
   double lexical = 1.0;
   double feedback = 1.0;
   double item = 0.15;
+  double technology = 0.2;
 };
+
+/// Radio technologies (bit mask) of a question or a feature.
+enum Technology : std::uint8_t { kLte = 1, kNr = 2 };
+/// The technologies `text` names (0: none).
+std::uint8_t question_technology(std::string_view text);
+/// The technology of a parameter or counter from its managed object class
+/// (the part before the first '.'), 0 when it tells none.
+std::uint8_t item_technology(std::string_view name);
 
 inline constexpr std::uint32_t kVectorK = 32;
 inline constexpr std::uint32_t kLexicalK = 30;
@@ -80,7 +97,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 3;
+inline constexpr std::uint32_t kStateVersion = 5;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -123,6 +140,7 @@ struct Routed {
   std::uint32_t feature;
   double score;
   double vector, exact, lexical, feedback, item;
+  double technology;  ///< −1: the question's technology is not the feature's; else 0
   std::vector<Match> matched;
 };
 
@@ -205,6 +223,7 @@ class Router {
   void rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
                        const std::vector<std::string>& tokens);
   double fuse(double v, double e, double l, double f) const;
+  void technologies();                    // tech_ from the hosted features' items
   void scratch();                         // per-call buffers, sized after build() or load()
   [[nodiscard]] bool consistent() const;  // load(): every index within its tables
 
@@ -239,6 +258,8 @@ class Router {
   std::vector<std::uint16_t> name_words_;  // per item: distinct words of its name
   // Each feature's own items (item numbers), CSR.
   std::vector<std::uint32_t> own_off_, own_;
+  // Per hosted feature: its technologies (derived from item names, not saved).
+  std::vector<std::uint8_t> tech_;
 
   // Route memory: rated questions' embeddings, and per id the hosted
   // feature and reward.
