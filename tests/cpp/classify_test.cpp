@@ -3,6 +3,8 @@
 // (these were ts/classify.ts's Vitest cases, and more).
 #include "elex/classify.h"
 
+#include "elex/elex.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -128,6 +130,28 @@ TEST(Classify, StrongFeatures) {
   EXPECT_EQ(classify("x", strong_kpi.cands.data(), 1).type, QueryType::Kpi);
   EXPECT_EQ(classify("why", nullptr, 0).type, QueryType::Troubleshoot);
   EXPECT_EQ(classify("why", nullptr, 0).complexity, Complexity::Simple);
+}
+
+TEST(Classify, CAbiGroupsMatchesByCandidate) {
+  // Candidate 0 (0.9) matched a weak KPI and an exact parameter; candidate 1
+  // (0.8, strong) a counter: given in mixed order.
+  const double scores[] = {0.9, 0.8};
+  const elex_class_match m[] = {
+      {1, router::kCounter, 0, 0.7}, {0, router::kKpi, 0, 0.2}, {0, router::kParameter, 1, 0.1}};
+  std::uint32_t out[2] = {99, 99};
+  const std::string q = "what is it";
+  ASSERT_EQ(elex_classify(q.data(), q.size(), scores, 2, m, 3, out), ELEX_OK);
+  EXPECT_EQ(out[0], std::uint32_t(QueryType::Counter));    // counter before parameter
+  EXPECT_EQ(out[1], std::uint32_t(Complexity::Moderate));  // two strong features
+  ASSERT_EQ(elex_classify(q.data(), q.size(), scores, 0, nullptr, 0, out), ELEX_OK);
+  EXPECT_EQ(out[0], std::uint32_t(QueryType::General));
+  const elex_class_match bad_candidate[] = {{2, router::kCounter, 0, 0.7}};
+  EXPECT_EQ(elex_classify(q.data(), q.size(), scores, 2, bad_candidate, 1, out),
+            ELEX_E_INVALID_ARGUMENT);
+  const elex_class_match bad_kind[] = {{0, 7, 0, 0.7}};
+  EXPECT_EQ(elex_classify(q.data(), q.size(), scores, 2, bad_kind, 1, out),
+            ELEX_E_INVALID_ARGUMENT);
+  EXPECT_EQ(elex_classify(q.data(), q.size(), scores, 2, m, 3, nullptr), ELEX_E_INVALID_ARGUMENT);
 }
 
 }  // namespace
