@@ -1,4 +1,4 @@
-import type { Catalog } from '../ts/catalog.ts';
+import type { Catalog } from '../ts/host/catalog.ts';
 
 /** `EUtranCellFDD.pmMacVolDl` → `E Utran Cell FDD pm Mac Vol Dl`. */
 export function identifierWords(s: string): string;

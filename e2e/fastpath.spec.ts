@@ -1,5 +1,5 @@
 /**
- * The fast call path (ts/fast-channel.ts): the same hot calls give the same
+ * The fast call path (ts/parallel/fast-channel.ts): the same hot calls give the same
  * results and the same error codes through the SharedArrayBuffer channel
  * and through postMessage; a worker killed while fast calls are in flight
  * settles every one of them; pages that are not isolated use postMessage.

@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { expect, test, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
-import { ErrorCodes } from '../ts/errors.ts';
+import { ErrorCodes } from '../ts/core/errors.ts';
 import { openDashboard } from './helpers.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 7);

@@ -7,7 +7,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
-import { VALIDATION_REASONS } from '../ts/ran-ops.ts';
+import { VALIDATION_REASONS } from '../ts/host/ran-ops.ts';
 import { generateCatalog } from '../scripts/catalog-generator.mjs';
 
 /** A ratio of two counters from the default catalog (the generator is deterministic); not a rate `X / 900`. */

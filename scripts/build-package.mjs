@@ -6,10 +6,14 @@
 // without a bundler then needs none for the worker. Files stay unminified
 // (the app's bundler minifies) and every chunk sits at dist/'s top level, so
 // the run-time URLs `new URL('../build/wasm/…', import.meta.url)` and
-// `new URL('./worker.js', import.meta.url)` resolve inside the package.
+// `new URL('./worker.js', import.meta.url)` resolve inside the package (in
+// the source, ts/bindings/bundles.ts is one folder deeper: its
+// `new URL('../../build/wasm/…')` is rewritten to '../build/wasm/…'; the
+// pthread worker's source is bundled, from the source's path).
 //
-// Types: tsc (tsconfig.build.json) writes one .d.ts per module; relative
-// imports are rewritten from .ts to .js.
+// Types: tsc (tsconfig.build.json) writes one .d.ts per module, in the
+// folders of ts/ (dist/api/, dist/bindings/, …); relative imports are
+// rewritten from .ts to .js.
 //
 // Needs the wasm variants built (npm run build:wasm) first; `npm pack` runs
 // both through `prepack`.
@@ -37,9 +41,22 @@ rmSync(dist, { recursive: true, force: true });
 const workerUrl = {
   name: 'elex-worker-url',
   transform(code, id) {
-    if (!id.endsWith('/ts/pool.ts')) return null;
+    if (!id.endsWith('/ts/parallel/pool.ts')) return null;
     const out = code.replace("new URL('./worker.ts', import.meta.url)", "new URL('./worker.js', import.meta.url)");
-    if (out === code) throw new Error('build-package: the worker URL in ts/pool.ts was not found');
+    if (out === code) throw new Error('build-package: the worker URL in ts/parallel/pool.ts was not found');
+    return { code: out, map: null };
+  },
+};
+
+/** ts/bindings/bundles.ts's wasm URLs, one folder up from the source's, for a chunk at dist/'s top level. */
+const wasmUrls = {
+  name: 'elex-wasm-urls',
+  transform(code, id) {
+    if (!id.endsWith('/ts/bindings/bundles.ts')) return null;
+    const out = code.replaceAll("new URL('../../build/wasm/", "new URL('../build/wasm/");
+    if (out === code) throw new Error('build-package: the wasm URLs in ts/bindings/bundles.ts were not found');
+    if (out.includes("new URL('../../"))
+      throw new Error("build-package: a new URL('../../…') is left in ts/bindings/bundles.ts");
     return { code: out, map: null };
   },
 };
@@ -49,12 +66,12 @@ await build({
     index: join(root, 'ts/index.ts'),
     advanced: join(root, 'ts/advanced.ts'),
     vite: join(root, 'ts/vite.ts'),
-    worker: join(root, 'ts/worker.ts'),
+    worker: join(root, 'ts/parallel/worker.ts'),
     'default-catalog': join(root, 'ts/default-catalog.ts'),
   },
   platform: 'browser',
   external: [/^node:/, 'vite'],
-  plugins: [workerUrl],
+  plugins: [workerUrl, wasmUrls],
   treeshake: true,
   output: {
     dir: dist,
@@ -82,7 +99,10 @@ export default createModule;
 `,
 );
 let rewritten = 0;
-for (const f of readdirSync(dist).filter((n) => n.endsWith('.d.ts'))) {
+const declarations = readdirSync(dist, { recursive: true })
+  .map(String)
+  .filter((n) => n.endsWith('.d.ts'));
+for (const f of declarations) {
   const p = join(dist, f);
   const text = readFileSync(p, 'utf8');
   const out = text.replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]+)\.ts(['"])/g, (_, a, b, c) => {
@@ -91,9 +111,7 @@ for (const f of readdirSync(dist).filter((n) => n.endsWith('.d.ts'))) {
   });
   if (out !== text) writeFileSync(p, out);
 }
-const leftover = readdirSync(dist)
-  .filter((n) => n.endsWith('.d.ts'))
-  .filter((n) => /['"]\.{1,2}\/[^'"]+\.ts['"]/.test(readFileSync(join(dist, n), 'utf8')));
+const leftover = declarations.filter((n) => /['"]\.{1,2}\/[^'"]+\.ts['"]/.test(readFileSync(join(dist, n), 'utf8')));
 if (leftover.length) throw new Error(`build-package: .ts specifiers left in ${leftover.join(', ')}`);
 const js = readdirSync(dist).filter((n) => n.endsWith('.js'));
 const bare = js.filter((n) =>
@@ -101,5 +119,5 @@ const bare = js.filter((n) =>
 );
 if (bare.length) throw new Error(`build-package: bare imports left in ${bare.join(', ')}`);
 console.log(
-  `build-package: ${js.length} .js and ${readdirSync(dist).length - js.length} .d.ts in dist/ (${rewritten} type imports rewritten)`,
+  `build-package: ${js.length} .js and ${declarations.length} .d.ts in dist/ (${rewritten} type imports rewritten)`,
 );

@@ -1,4 +1,4 @@
-import type { Catalog, Counter, Feature, Kpi, Parameter } from '../ts/catalog.ts';
+import type { Catalog, Counter, Feature, Kpi, Parameter } from '../ts/host/catalog.ts';
 
 /** What the generator fills in: every field of every item. */
 export interface GeneratedCatalog extends Catalog {

@@ -1,5 +1,5 @@
 // Writes seed inputs for the vector-set decoder: valid containers (built
-// byte by byte from the format spec in engine/include/elex/format.h) and a
+// byte by byte from the format spec in engine/include/elex/core/format.h) and a
 // few near misses.
 import { mkdirSync, writeFileSync } from 'node:fs';
 

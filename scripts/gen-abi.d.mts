@@ -13,5 +13,5 @@ export const TS_OUTPUT: string;
 export const CPP_OUTPUT: string;
 /** The marked structs of a header's text (`file` names it in errors). */
 export function parseStructs(text: string, file?: string): MarkedStruct[];
-/** The texts of ts/generated/abi.ts and engine/src/abi_layout.h for the header under `root`. */
+/** The texts of ts/generated/abi.ts and engine/src/api/abi_layout.h for the header under `root`. */
 export function generateAbi(root?: string): { ts: string; cpp: string };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm test: set up, build, and run every suite — native tests (SSE2 and
 # scalar kernels), ASan+UBSan, the fuzzer, the Python module and elex.dask
-# on a 2-worker LocalCluster, type and format checks, Vitest (with the wasm /
+# on a 2-worker LocalCluster, type, import and format checks, Vitest (with the wasm /
 # Python bit-identity test), the production demo build, Playwright in
 # headless Chromium, and the consumer suite (the packed tarball installed
 # into fresh apps). Every suite runs even if an earlier one failed; the last
@@ -30,6 +30,7 @@ step "sanitizers (ASan+UBSan)" bash scripts/test-native.sh --sanitize
 step "fuzz" bash scripts/fuzz.sh
 step "python + dask (LocalCluster, 2 workers)" bash scripts/test-python.sh --junitxml=build/test-results/pytest.xml
 step "typecheck" npx tsc --noEmit -p tsconfig.json
+step "imports (ts/ layers, no cycle, the protocol imports types only)" node scripts/check-imports.mjs
 step "format" bash -c 'npx prettier --check --log-level=warn . && bash scripts/clang-format.sh'
 step "vitest" npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results/vitest.json
 step "demo build" npx vite build --logLevel warn

@@ -1,5 +1,5 @@
 // elex-cli validate and monitor: the validator (validator.h) and the monitor
-// (monitor.h, formula.h) with the tables ts/ran-ops.ts and ts/ran-host.ts
+// (monitor.h, formula.h) with the tables ts/host/ran-ops.ts and ts/host/ran-host.ts
 // build from a catalog.
 #include "cli_ops.h"
 
@@ -12,9 +12,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "elex/formula.h"
-#include "elex/monitor.h"
-#include "elex/validator.h"
+#include "elex/ran/formula.h"
+#include "elex/ran/monitor.h"
+#include "elex/ran/validator.h"
 
 namespace elex::cli {
 
@@ -46,7 +46,7 @@ int validate(const catalog::Catalog& c, const json::Value& doc, bool record) {
   if (!changes)
     return error(ELEX_E_INVALID_ARGUMENT,
                  "validate takes an array of changes or {\"changes\": [...]}");
-  // The parameter table of ts/ran-ops.ts paramTable().
+  // The parameter table of ts/host/ran-ops.ts paramTable().
   const std::size_t n = c.parameters.size();
   std::vector<std::uint8_t> kinds(n);
   std::vector<float> bounds(5 * n, std::numeric_limits<float>::quiet_NaN());

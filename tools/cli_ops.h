@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "elex/catalog.h"
-#include "elex/json.h"
+#include "elex/core/json.h"
+#include "elex/ran/catalog.h"
 
 namespace elex::cli {
 

@@ -29,13 +29,13 @@
 #include <vector>
 
 #include "cli_ops.h"
-#include "elex/answer.h"
-#include "elex/catalog.h"
-#include "elex/classify.h"
-#include "elex/json.h"
-#include "elex/pipeline.h"
-#include "elex/router.h"
-#include "elex/status.h"
+#include "elex/core/json.h"
+#include "elex/core/status.h"
+#include "elex/pipeline/pipeline.h"
+#include "elex/ran/answer.h"
+#include "elex/ran/catalog.h"
+#include "elex/ran/classify.h"
+#include "elex/ran/router.h"
 
 namespace elex::cli {
 extern const char* const kDefaultGlossary;  // catalog/glossary.json, embedded at build time
@@ -213,7 +213,7 @@ int cmd_check(const Args& a) {
 
 catalog::Catalog load_catalog(const Args& a);
 
-/// A loaded catalog and its router, built as ts/ran-host.ts builds it.
+/// A loaded catalog and its router, built as ts/host/ran-host.ts builds it.
 struct Routing {
   catalog::Catalog cat;
   std::vector<std::pair<std::string, std::string>> glossary;

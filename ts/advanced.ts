@@ -6,11 +6,11 @@
  *
  * @packageDocumentation
  */
-export { Bindings, IndexHandle, compileVariant } from './bindings.ts';
-export { detectFeatures, selectBundle, defaultPoolShape } from './platform.ts';
-export type { PlatformFeatures, PoolShape } from './platform.ts';
-export { AgentHost } from './agent-host.ts';
-export type { HostSetup, PersistSetup } from './agent-host.ts';
-export { MemoryStore, OpfsStore, IdbStore, openStore } from './persist.ts';
-export type { BytesSource, Checksum, KeyValueStore, ReadTarget } from './persist.ts';
-export { AGENT_SHARDS, agentShardOf } from './learn-types.ts';
+export { Bindings, IndexHandle, compileVariant } from './bindings/bindings.ts';
+export { detectFeatures, selectBundle, defaultPoolShape } from './bindings/platform.ts';
+export type { PlatformFeatures, PoolShape } from './bindings/platform.ts';
+export { AgentHost } from './host/agent-host.ts';
+export type { HostSetup, PersistSetup } from './host/agent-host.ts';
+export { MemoryStore, OpfsStore, IdbStore, openStore } from './host/persist.ts';
+export type { BytesSource, Checksum, KeyValueStore, ReadTarget } from './host/persist.ts';
+export { AGENT_SHARDS, agentShardOf } from './core/learn-types.ts';

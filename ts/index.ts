@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-export { createEngine } from './engine.ts';
+export { createEngine } from './api/engine.ts';
 export type {
   BatchOptions,
   ControlOptions,
@@ -25,8 +25,8 @@ export type {
   EngineProgress,
   RoutingOptions,
   ShardTiming,
-} from './engine.ts';
-export { instantiate } from './bindings.ts';
+} from './api/engine.ts';
+export { instantiate } from './bindings/bindings.ts';
 export type {
   Bindings,
   BuildInfo,
@@ -38,24 +38,31 @@ export type {
   InstantiateOptions,
   Metric,
   RecordSpan,
-} from './bindings.ts';
-export { NO_HIT } from './index-types.ts';
-export type { ExactMode, IndexOptions, IndexStats, Quantization, SearchOptions, SearchResult } from './index-types.ts';
+} from './bindings/bindings.ts';
+export { NO_HIT } from './core/index-types.ts';
+export type {
+  ExactMode,
+  IndexOptions,
+  IndexStats,
+  Quantization,
+  SearchOptions,
+  SearchResult,
+} from './core/index-types.ts';
 export type {
   EngineIndex,
   EngineIndexStats,
   EngineSearchOptions,
   EngineSearchResult,
   IndexRecoveryStats,
-} from './engine-index.ts';
-export { ElexError, ErrorCodes, isElexError } from './errors.ts';
-export type { ErrorCode } from './errors.ts';
-export { VARIANTS } from './platform.ts';
-export type { Variant } from './platform.ts';
-export type { BundleOverrides, BundleUrls } from './bundles.ts';
-export type { CrashMode } from './protocol.ts';
-export type { RestoreFigures, WorkerCallStats } from './pool.ts';
-export { AGENT_ACTIONS, COMPLEXITIES, DEFAULT_LEARNING, QUERY_TYPES } from './learn-types.ts';
+} from './api/engine-index.ts';
+export { ElexError, ErrorCodes, isElexError } from './core/errors.ts';
+export type { ErrorCode } from './core/errors.ts';
+export { VARIANTS } from './bindings/platform.ts';
+export type { Variant } from './bindings/platform.ts';
+export type { BundleOverrides, BundleUrls } from './bindings/bundles.ts';
+export type { CrashMode } from './parallel/protocol.ts';
+export type { RestoreFigures, WorkerCallStats } from './parallel/pool.ts';
+export { AGENT_ACTIONS, COMPLEXITIES, DEFAULT_LEARNING, QUERY_TYPES } from './core/learn-types.ts';
 export type {
   AgentAction,
   AgentInfo,
@@ -66,11 +73,11 @@ export type {
   LearningOptions,
   MemoryStats,
   QueryType,
-} from './learn-types.ts';
-export type { DecideOptions, DecideResult, EngineStats, FeedbackOptions, PersistOptions } from './engine-learn.ts';
-export type { RestoreReport, SaveReport } from './agent-host.ts';
-export type { PersistBackend } from './persist.ts';
-export { checkCatalog, loadCatalog } from './catalog.ts';
+} from './core/learn-types.ts';
+export type { DecideOptions, DecideResult, EngineStats, FeedbackOptions, PersistOptions } from './api/engine-learn.ts';
+export type { RestoreReport, SaveReport } from './host/agent-host.ts';
+export type { PersistBackend } from './host/persist.ts';
+export { checkCatalog, loadCatalog } from './host/catalog.ts';
 export type {
   Catalog,
   CatalogProblem,
@@ -82,8 +89,8 @@ export type {
   LoadedCatalog,
   Parameter,
   SafeZone,
-} from './catalog.ts';
-export { loadDefaultCatalog } from './engine-query.ts';
+} from './host/catalog.ts';
+export { loadDefaultCatalog } from './api/engine-query.ts';
 export type {
   CatalogSource,
   KpiSummary,
@@ -97,7 +104,7 @@ export type {
   QueryTimings,
   ValidateBatchResult,
   ValidateResult,
-} from './engine-query.ts';
+} from './api/engine-query.ts';
 export type {
   AgentAnswer,
   AgentReply,
@@ -107,9 +114,9 @@ export type {
   RouteEvidence,
   RoutedFeature,
   RouteWeights,
-} from './ran-host.ts';
-export type { RanStats, RouterCacheState } from './protocol.ts';
-export type { RouterBuildPhases } from './ran-host.ts';
+} from './host/ran-host.ts';
+export type { RanStats, RouterCacheState } from './parallel/protocol.ts';
+export type { RouterBuildPhases } from './host/ran-host.ts';
 export type {
   ParameterChange,
   ValidateOptions,
@@ -117,5 +124,5 @@ export type {
   ValidationReason,
   ValidationResult,
   Verdict,
-} from './ran-ops.ts';
-export { MAX_CHANGES, VALIDATION_REASONS, VERDICTS } from './ran-ops.ts';
+} from './host/ran-ops.ts';
+export { MAX_CHANGES, VALIDATION_REASONS, VERDICTS } from './host/ran-ops.ts';

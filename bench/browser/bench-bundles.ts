@@ -5,7 +5,7 @@
  * instantiate() or createEngine() where a benchmark needs those exports; a
  * shipped build answers them with NOT_IN_BUILD.
  */
-import type { BundleOverrides } from '../../ts/bundles.ts';
+import type { BundleOverrides } from '../../ts/bindings/bundles.ts';
 
 export const benchBundles: BundleOverrides = {
   'simd-mt': {

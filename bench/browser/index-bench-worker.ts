@@ -12,9 +12,9 @@
  * whole pass is timed for the mean; three passes per ef, each figure the
  * median over the passes (this VM is noisy).
  */
-import { instantiate, type Bindings, type IndexHandle } from '../../ts/bindings.ts';
-import type { Variant } from '../../ts/platform.ts';
-import { BYTES_PER_DIM } from '../../ts/index-types.ts';
+import { instantiate, type Bindings, type IndexHandle } from '../../ts/bindings/bindings.ts';
+import type { Variant } from '../../ts/bindings/platform.ts';
+import { BYTES_PER_DIM } from '../../ts/core/index-types.ts';
 import { mulberry32 } from '../../scripts/mulberry32.mjs';
 import { benchBundles } from './bench-bundles.ts';
 
@@ -350,7 +350,7 @@ class StreamingTruth {
  * One tab, a million vectors (issue 17 §4): n × dim clustered vectors added
  * in chunks to one index of the shipped build, inside a memory budget kept
  * as a worker keeps it (reserve the estimate before each add, report the
- * index's bytes after: ts/worker.ts). Stops at BUDGET_EXCEEDED or
+ * index's bytes after: ts/parallel/worker.ts). Stops at BUDGET_EXCEEDED or
  * OUT_OF_MEMORY and reports how far it got; recall@10 against a streaming
  * brute force over the f32 vectors; single-query latency per ef.
  */
@@ -419,7 +419,7 @@ async function millionBench(req: BenchRequest): Promise<BenchReport> {
     const ids = Uint32Array.from({ length: count }, (_, i) => built + i);
     const t0 = performance.now();
     try {
-      // As ts/worker.ts does for an index add: room for the estimate first, the real bytes after.
+      // As ts/parallel/worker.ts does for an index add: room for the estimate first, the real bytes after.
       // (Nothing to reserve while the room reserved up front lasts.)
       const st = ix.stats();
       const perDim = BYTES_PER_DIM[st.quantization];

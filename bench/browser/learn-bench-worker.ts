@@ -7,11 +7,11 @@
  * 593 agents × 1,000 states through the real AgentHost and OPFS.
  * Every timed figure is the median of 3 passes.
  */
-import { AgentHost } from '../../ts/agent-host.ts';
-import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { AgentHost } from '../../ts/host/agent-host.ts';
+import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
 import { benchBundles } from './bench-bundles.ts';
-import { OpfsStore } from '../../ts/persist.ts';
-import type { Variant } from '../../ts/platform.ts';
+import { OpfsStore } from '../../ts/host/persist.ts';
+import type { Variant } from '../../ts/bindings/platform.ts';
 
 export interface LearnBenchRequest {
   kind: 'learn';

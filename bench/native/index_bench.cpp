@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "elex/hnsw.h"
+#include "elex/index/hnsw.h"
 
 namespace {
 

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "elex/hnsw.h"
-#include "elex/kernels.h"
-#include "elex/parallel.h"
+#include "elex/core/parallel.h"
+#include "elex/index/hnsw.h"
+#include "elex/kernels/kernels.h"
 
 namespace {
 

@@ -7,12 +7,12 @@
 #include <random>
 #include <vector>
 
-#include "elex/batch.h"
-#include "elex/kernels.h"
-#include "elex/monitor.h"
-#include "elex/validator.h"
+#include "elex/kernels/batch.h"
+#include "elex/kernels/kernels.h"
+#include "elex/ran/monitor.h"
+#include "elex/ran/validator.h"
 
-#include "../../engine/src/bench_fixtures.h"
+#include "../../engine/src/api/bench_fixtures.h"
 
 namespace {
 

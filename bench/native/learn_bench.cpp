@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "../../engine/src/bench_fixtures.h"
-#include "elex/agents.h"
-#include "elex/learn.h"
-#include "elex/qupdate.h"
+#include "../../engine/src/api/bench_fixtures.h"
+#include "elex/learn/agents.h"
+#include "elex/learn/learn.h"
+#include "elex/learn/qupdate.h"
 
 namespace {
 

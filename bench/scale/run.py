@@ -208,6 +208,7 @@ def main():
             stream = client.get_task_stream(start=w0)
             main = "elex-monitor-" if what == "elex" else "peer-"
             busy, ntasks, transfers, transfer_s = {}, 0, 0, 0.0
+            spans = {}  # per worker: the chunk tasks' (start, stop)
             for task in stream:
                 key = task["key"]  # "('name', i)" in the task stream
                 key = key[0] if isinstance(key, tuple) else key[2 : key.find("'", 2)] if key.startswith("('") else key
@@ -217,10 +218,24 @@ def main():
                     if st["action"] == "compute":
                         ntasks += 1
                         busy[task["worker"]] = busy.get(task["worker"], 0.0) + st["stop"] - st["start"]
+                        spans.setdefault(task["worker"], []).append((st["start"], st["stop"]))
                     elif st["action"] == "transfer":
                         transfers += 1
                         transfer_s += st["stop"] - st["start"]
-            return s, {"chunks_computed": ntasks, "chunk_transfers": transfers, "transfer_s": transfer_s, "busy_s": sorted(busy.values(), reverse=True), "tasks": len(stream)}
+            # Where the run's wall time goes besides the chunks: from the call to
+            # the first chunk task (graph to the scheduler, tasks to the
+            # workers), between one chunk task and the next on a worker, and
+            # from the last to the end of wait() (the outputs' getitem tasks,
+            # the client told).
+            starts = [x[0] for v in spans.values() for x in v]
+            stops = [x[1] for v in spans.values() for x in v]
+            gaps = [sum(max(0.0, b[0] - a[1]) for a, b in zip(sorted(v), sorted(v)[1:])) for v in spans.values()]
+            phases = {
+                "lead_in_s": min(starts) - w0 if starts else None,
+                "tail_s": w0 + s - max(stops) if stops else None,
+                "gaps_s": sorted(gaps, reverse=True),
+            }
+            return s, {"chunks_computed": ntasks, "chunk_transfers": transfers, "transfer_s": transfer_s, "busy_s": sorted(busy.values(), reverse=True), "tasks": len(stream), **phases}
 
         for r in runs:
             r["res"] = {"elex": {"s": [], "runs": [], "warmup_s": None}, "peer": {"s": [], "runs": [], "warmup_s": None}}
@@ -265,6 +280,7 @@ def main():
                     print(
                         f"  {what} {r['workers']} worker(s) run {rep + 1}: {s:.3f} s, {a.cells / s:,.0f} cells/s, load {load:.1f}, "
                         f"busy s per worker {', '.join(f'{b:.2f}' for b in info['busy_s'])}, transfers {info['chunk_transfers']} ({info['transfer_s']:.2f} s), "
+                        f"first chunk task after {info['lead_in_s']:.3f} s, gaps between them {', '.join(f'{g:.3f}' for g in info['gaps_s'])} s, end {info['tail_s']:.3f} s after the last, "
                         f"CPU s: task threads {', '.join(f'{b:.2f}' for b in info['worker_task_cpu_s'])}, "
                         f"rest of the workers {', '.join(f'{b:.2f}' for b in info['worker_other_cpu_s'])}, client and scheduler {info['client_scheduler_cpu_s']:.2f}"
                     )

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Reason bits of validate_batch(): bit i stands for VALIDATION_REASONS[i]
-#: (ts/ran-ops.ts). The first six reject, the last two warn.
+#: (ts/host/ran-ops.ts). The first six reject, the last two warn.
 VALIDATION_REASONS = (
     "UNKNOWN_PARAMETER",
     "WRONG_TYPE",

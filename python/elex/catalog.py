@@ -1,9 +1,9 @@
-"""The RAN catalog: load, check and index it as ts/catalog.ts does, and the
+"""The RAN catalog: load, check and index it as ts/host/catalog.ts does, and the
 tables the engine needs from it (KPI programs, validator tables).
 
 check_catalog() reports every problem with its JSON path, with the same
 rules and messages as the TypeScript checkCatalog(); KPI formulas are checked
-and compiled by the engine's C++ compiler (engine/include/elex/formula.h)."""
+and compiled by the engine's C++ compiler (engine/include/elex/ran/formula.h)."""
 
 from __future__ import annotations
 
@@ -282,7 +282,7 @@ class Catalog:
     # ----------------------------------------------------------- validation
 
     def validator_tables(self):
-        """(kinds uint8, bounds float32 5 × count, cooldown_ms float64) as ts/ran-ops.ts builds them."""
+        """(kinds uint8, bounds float32 5 × count, cooldown_ms float64) as ts/host/ran-ops.ts builds them."""
         if self._tables is None:
             ps = list(self.parameters.values())
             n = len(ps)

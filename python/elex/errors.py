@@ -1,10 +1,10 @@
 """ElexError: the one error type of the Python module, with the stable ``code``
-strings of the TypeScript package (ts/errors.ts). Codes from the engine's status
-enum (engine/include/elex/status.h) keep their names."""
+strings of the TypeScript package (ts/core/errors.ts). Codes from the engine's status
+enum (engine/include/elex/core/status.h) keep their names."""
 
 from __future__ import annotations
 
-#: The codes, in the order of ts/errors.ts (the first twelve are the engine's
+#: The codes, in the order of ts/core/errors.ts (the first twelve are the engine's
 #: statuses 1..12).
 ERROR_CODES = (
     "INVALID_ARGUMENT",

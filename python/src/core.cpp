@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "elex/elex.h"
-#include "elex/formula.h"
-#include "elex/validator.h"
+#include "elex/ran/formula.h"
+#include "elex/ran/validator.h"
 
 namespace py = pybind11;
 
@@ -87,7 +87,7 @@ py::list parse_formula(const std::string& formula) {
 /// Compiles formulas over the batch's counters into one program set:
 /// (ops, offsets, consts, compiled) where compiled[i] says whether formula
 /// i is in the set (a formula needing a counter the batch lacks is left
-/// out, its numbers kept in consts, as ts/ran-ops.ts does).
+/// out, its numbers kept in consts, as ts/host/ran-ops.ts does).
 py::tuple compile_kpis(const std::vector<std::string>& formulas,
                        const std::vector<std::string>& counters) {
   std::unordered_map<std::string_view, std::uint32_t> index;

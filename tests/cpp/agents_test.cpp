@@ -1,5 +1,5 @@
 // The agent store inside a memory budget: pressure, eviction, spill (agents.h).
-#include "elex/agents.h"
+#include "elex/learn/agents.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Batch distances: threaded results are bit-identical to one thread, agree
 // with the scalar reference, and really use more than one thread.
-#include "elex/batch.h"
+#include "elex/kernels/batch.h"
 
 #include <gtest/gtest.h>
 

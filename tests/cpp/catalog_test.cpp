@@ -1,6 +1,6 @@
 // The catalog model and checks (catalog.h): small hand-made catalogs, good
-// and bad, with the paths ts/catalog.ts reports; linking both ways; the
-// router spec as ts/ran-host.ts flattens a catalog.
+// and bad, with the paths ts/host/catalog.ts reports; linking both ways; the
+// router spec as ts/host/ran-host.ts flattens a catalog.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "elex/catalog.h"
+#include "elex/ran/catalog.h"
 
 namespace cat = elex::catalog;
 
@@ -266,6 +266,6 @@ TEST(Catalog, RouterSpecIsTheBrowsersFlattening) {
 }
 
 TEST(Catalog, ShardOfMatchesTheTypeScriptHash) {
-  // agentShardOf('FAJ 121 3094') computed with ts/learn-types.ts.
+  // agentShardOf('FAJ 121 3094') computed with ts/core/learn-types.ts.
   EXPECT_EQ(cat::shard_of("FAJ 121 3094", 16), 11u);
 }

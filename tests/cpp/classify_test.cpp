@@ -1,7 +1,7 @@
 // The question classifier (classify.h): each rule of the type and the
 // complexity, their order, word boundaries, and the strong features
 // (these were ts/classify.ts's Vitest cases, and more).
-#include "elex/classify.h"
+#include "elex/ran/classify.h"
 
 #include "elex/elex.h"
 

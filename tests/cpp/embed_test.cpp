@@ -1,5 +1,5 @@
 // Tokeniser and embedder (embed.h).
-#include "elex/embed.h"
+#include "elex/ran/embed.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "elex/kernels.h"
+#include "elex/kernels/kernels.h"
 
 namespace {
 

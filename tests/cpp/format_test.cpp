@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "elex/core/format.h"
+#include "elex/core/parallel.h"
 #include "elex/elex.h"
-#include "elex/format.h"
-#include "elex/parallel.h"
-#include "elex/vectors.h"
+#include "elex/kernels/vectors.h"
 
 using namespace elex;
 

@@ -1,4 +1,4 @@
-// KPI formulas (formula.h): the grammar and postfix order of ts/formula.ts,
+// KPI formulas (formula.h): the grammar and postfix order of ts/host/formula.ts,
 // and programs as compileFormula() lays them out. The TypeScript and C++
 // compilers are compared on the default catalog and hostile formulas in
 // tests/ts/python-parity.test.ts.
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "elex/formula.h"
-#include "elex/monitor.h"
+#include "elex/ran/formula.h"
+#include "elex/ran/monitor.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // HNSW: recall against brute force, parallel build, removal, exact mode,
 // int8 (and its residual re-rank), serialisation (round trip and hostile bytes) and every bad
 // input.
-#include "elex/hnsw.h"
+#include "elex/index/hnsw.h"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include <random>
 #include <vector>
 
-#include "elex/format.h"
+#include "elex/core/format.h"
 
 using namespace elex;
 using namespace elex::hnsw;

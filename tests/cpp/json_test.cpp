@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "elex/json.h"
+#include "elex/core/json.h"
 
 using elex::json::parse;
 using elex::json::Value;

@@ -2,7 +2,7 @@
 // double-precision reference) within the bound stated in kernels.h, for
 // every length 0..300 (all tail lengths), unaligned pointers, zero vectors
 // and special values.
-#include "elex/kernels.h"
+#include "elex/kernels/kernels.h"
 
 #include <gtest/gtest.h>
 

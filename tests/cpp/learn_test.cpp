@@ -1,5 +1,5 @@
 // Feature agents: policy, Q-updates, feedback routing, records (learn.h).
-#include "elex/learn.h"
+#include "elex/learn/learn.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Lexical routing index (lexical.h): BM25F fields, specificity through IDF,
 // the glossary both ways, and bad input.
-#include "elex/lexical.h"
+#include "elex/ran/lexical.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "elex/embed.h"
+#include "elex/ran/embed.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // KPI programs, counter statistics and anomalies (monitor.h).
-#include "elex/monitor.h"
+#include "elex/ran/monitor.h"
 
 #include <gtest/gtest.h>
 

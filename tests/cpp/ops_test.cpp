@@ -9,11 +9,11 @@
 #include <random>
 #include <vector>
 
-#include "elex/aggregate.h"
 #include "elex/elex.h"
-#include "elex/quant.h"
-#include "elex/qupdate.h"
-#include "elex/validate.h"
+#include "elex/kernels/aggregate.h"
+#include "elex/kernels/quant.h"
+#include "elex/learn/qupdate.h"
+#include "elex/ran/validate.h"
 
 using namespace elex;
 

@@ -1,15 +1,15 @@
 // The query cycle (pipeline.h) and the answer assembly (answer.h) on a
 // small hand-made catalog: the same routing as the router alone, every
 // stage timed, the deadline respected, cards in the feature's own order.
-#include "elex/pipeline.h"
+#include "elex/pipeline/pipeline.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "elex/agents.h"
-#include "elex/answer.h"
+#include "elex/learn/agents.h"
+#include "elex/ran/answer.h"
 
 namespace {
 

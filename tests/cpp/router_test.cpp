@@ -2,7 +2,7 @@
 // evidence, the specificity of shared identifiers, spans inside longer
 // ones, hosting, the item signal and `matched`, the route memory, fusion
 // against a plain recomputation, and bad specs.
-#include "elex/router.h"
+#include "elex/ran/router.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "elex/format.h"
+#include "elex/core/format.h"
 
 namespace {
 
@@ -443,4 +443,32 @@ TEST(RouterTechnology, AFeatureOfTheOtherTechnologyRanksBelowAndTheWeightTurnsIt
     for (const Routed& x : out) EXPECT_EQ(x.technology, w > 0 && x.feature == 1 ? -1.0 : 0.0) << w;
     if (w > 0) EXPECT_EQ(out[0].feature, 0u);  // the LTE one
   }
+}
+
+TEST(RouterAcronyms, APartOfAHyphenatedAcronymWeighsAsADescriptionWord) {
+  // "NSA" is a part of F1's acronym "NSA-DRX", and also what a question
+  // about non-standalone says; F2 holds the question's other words.
+  Spec s;
+  s.feature_texts = {
+      "F1", "Service-Adaptive DRX", "NSA-DRX", "Energy", "", "F2", "", "", "Mobility", ""};
+  s.hosted = {1, 1};
+  s.item_kinds = {elex::router::kParameter, elex::router::kParameter};
+  s.item_names = {"DrxProfile.drxInactivityTimer", "ReportConfigB1NR.b1Threshold"};
+  s.item_descriptions = {"", ""};
+  s.item_feature_offsets = {0, 1, 2};
+  s.item_features = {0, 1};
+  s.feature_item_offsets = {0, 1, 2};
+  s.feature_items = {0, 1};
+  Router r;
+  built(r, s);
+  std::vector<Routed> out;
+  for (const std::string q : {"NSA B1 threshold", "which B1 threshold adds the leg in NSA"}) {
+    ASSERT_EQ(r.route(q.data(), q.size(), 2, &out, nullptr), ELEX_OK);
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out[0].feature, 1u) << q;
+  }
+  // The acronym as written still names F1.
+  const std::string q = "NSA-DRX";
+  ASSERT_EQ(r.route(q.data(), q.size(), 2, &out, nullptr), ELEX_OK);
+  EXPECT_EQ(out[0].feature, 0u);
 }

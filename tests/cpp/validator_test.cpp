@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "elex/elex.h"
-#include "elex/validate.h"
-#include "elex/validator.h"
+#include "elex/ran/validate.h"
+#include "elex/ran/validator.h"
 
 namespace {
 

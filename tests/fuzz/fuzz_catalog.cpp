@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "elex/catalog.h"
+#include "elex/ran/catalog.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace cat = elex::catalog;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "elex/lexical.h"
+#include "elex/ran/lexical.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using elex::lexical::Index;

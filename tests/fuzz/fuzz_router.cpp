@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "elex/router.h"
+#include "elex/ran/router.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace elex::router;

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "elex/validator.h"
+#include "elex/ran/validator.h"
 
 namespace {
 

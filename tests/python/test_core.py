@@ -15,7 +15,7 @@ def test_errors_carry_the_stable_codes():
         elex.parse_formula("1 +")
     assert e.value.code == "INVALID_ARGUMENT"
     assert "ends with an operator" in e.value.message
-    # The engine's statuses map to the same names as ts/errors.ts.
+    # The engine's statuses map to the same names as ts/core/errors.ts.
     import _elex_core
 
     assert [_elex_core.status_name(s) for s in range(1, 13)] == list(elex.ERROR_CODES[:12])

@@ -1,5 +1,5 @@
 /**
- * The C ABI's structs: ts/generated/abi.ts and engine/src/abi_layout.h are
+ * The C ABI's structs: ts/generated/abi.ts and engine/src/api/abi_layout.h are
  * what scripts/gen-abi.mjs writes from elex.h now (a struct changed without
  * `npm run gen:abi` fails here; the compiler checks abi_layout.h's
  * static_asserts), and the engine's results read through the typed view
@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CPP_OUTPUT, HEADER, TS_OUTPUT, generateAbi, parseStructs } from '../../scripts/gen-abi.mjs';
-import { readStruct, writeStruct } from '../../ts/abi-view.ts';
-import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { readStruct, writeStruct } from '../../ts/bindings/abi-view.ts';
+import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
 import * as abi from '../../ts/generated/abi.ts';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ABI_VERSION, instantiate, type Bindings, type Metric } from '../../ts/bindings.ts';
-import { ElexError } from '../../ts/errors.ts';
+import { ABI_VERSION, instantiate, type Bindings, type Metric } from '../../ts/bindings/bindings.ts';
+import { ElexError } from '../../ts/core/errors.ts';
 import { codeOf, seeded } from './helpers.ts';
 
 /** Double-precision distance, the definitions of kernels.h. */
@@ -146,6 +146,6 @@ test('closed bindings refuse calls with CLOSED', async () => {
 test('simd-mt needs SharedArrayBuffer isolation; node says so clearly', async () => {
   // node has SharedArrayBuffer but the threaded glue is web-only; forcing it
   // through selectBundle is refused because node is not cross-origin isolated.
-  const { selectBundle, detectFeatures } = await import('../../ts/platform.ts');
+  const { selectBundle, detectFeatures } = await import('../../ts/bindings/platform.ts');
   expect(() => selectBundle(detectFeatures(), { variant: 'simd-mt' })).toThrow(/cross-origin isolated/);
 });

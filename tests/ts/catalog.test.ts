@@ -1,8 +1,8 @@
 /** The catalog loader: problems with JSON paths, minimal catalogs, the generator. */
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { checkCatalog, loadCatalog } from '../../ts/catalog.ts';
-import { ElexError } from '../../ts/errors.ts';
+import { checkCatalog, loadCatalog } from '../../ts/host/catalog.ts';
+import { ElexError } from '../../ts/core/errors.ts';
 import { badCatalog } from './helpers.ts';
 import { generateCatalog, TARGET } from '../../scripts/catalog-generator.mjs';
 

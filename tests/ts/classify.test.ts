@@ -1,10 +1,10 @@
 /**
- * The question classifier through the engine (engine/include/elex/classify.h;
+ * The question classifier through the engine (engine/include/elex/ran/classify.h;
  * every rule has its GoogleTest in tests/cpp/classify_test.cpp): Bindings.classify
  * over merged candidates, and the router's own classification with each route.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { instantiate, type Bindings, type ClassifyCandidate, type RouterHandle } from '../../ts/bindings.ts';
+import { instantiate, type Bindings, type ClassifyCandidate, type RouterHandle } from '../../ts/bindings/bindings.ts';
 import { codeOf } from './helpers.ts';
 
 let b: Bindings;
@@ -14,7 +14,7 @@ beforeAll(async () => {
   b = await instantiate({ variant: 'simd' });
   router = b.createRouter({
     dim: 64,
-    weights: { vector: 0.5, exact: 0.5, lexical: 1, feedback: 1, item: 0.15 },
+    weights: { vector: 0.5, exact: 0.5, lexical: 1, feedback: 1, item: 0.15, technology: 0.2 },
     features: [
       { code: 'FAJ 1', name: 'MIMO Sleep Mode', acronym: 'MSM', category: 'Energy', description: '' },
       { code: 'FAJ 2', name: 'Carrier Aggregation', acronym: 'CA', category: 'Capacity', description: '' },

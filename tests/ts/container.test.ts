@@ -1,12 +1,12 @@
 /**
  * The ELEX container and its CRC-32 have one implementation, in the engine
- * (engine/src/format.cpp through elex_crc32 / elex_container_write /
+ * (engine/src/core/format.cpp through elex_crc32 / elex_container_write /
  * elex_container_read). These check it from TypeScript, and that bytes the
  * earlier TypeScript copy (ts/container.ts, removed at ABI 7) wrote still
  * load and are written again byte for byte.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { instantiate, type Bindings } from '../../ts/bindings.ts';
+import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
 import { CONTAINER_KIND } from '../../ts/generated/enums.ts';
 import { codeOf } from './helpers.ts';
 

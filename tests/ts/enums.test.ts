@@ -7,8 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { OUTPUT, generateEnums, parseHeader } from '../../scripts/gen-enums.mjs';
-import { VALIDATE_RECORD, instantiate, packValidatorColumns, type Bindings, type Metric } from '../../ts/bindings.ts';
-import { ErrorCodes, codeForStatus } from '../../ts/errors.ts';
+import {
+  VALIDATE_RECORD,
+  instantiate,
+  packValidatorColumns,
+  type Bindings,
+  type Metric,
+} from '../../ts/bindings/bindings.ts';
+import { ErrorCodes, codeForStatus } from '../../ts/core/errors.ts';
 import * as enums from '../../ts/generated/enums.ts';
 import { codeOf } from './helpers.ts';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { ElexError, ErrorCodes, codeForStatus, fromWire, toWire } from '../../ts/errors.ts';
+import { ElexError, ErrorCodes, codeForStatus, fromWire, toWire } from '../../ts/core/errors.ts';
 
 test('every engine status maps to the ErrorCode of the same name (status.h is the source)', () => {
-  const header = readFileSync(new URL('../../engine/include/elex/status.h', import.meta.url), 'utf8');
+  const header = readFileSync(new URL('../../engine/include/elex/core/status.h', import.meta.url), 'utf8');
   const entries = [...header.matchAll(/ELEX_E_([A-Z_]+) = (\d+)/g)].map((m) => [m[1]!, Number(m[2])] as const);
   expect(entries.length).toBeGreaterThanOrEqual(8);
   for (const [name, value] of entries) {

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openHost } from './helpers.ts';
-import { instantiate, type Bindings } from '../../ts/bindings.ts';
-import { RanHost } from '../../ts/ran-host.ts';
+import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
+import { RanHost } from '../../ts/host/ran-host.ts';
 
 interface Question {
   q: string;

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { decode, TooBig, Unencodable, Writer } from '../../ts/fast-codec.ts';
-import { FastChannel, serveFastChannel } from '../../ts/fast-channel.ts';
-import { FAST_METHODS, revive } from '../../ts/protocol.ts';
-import { ElexError, toWire } from '../../ts/errors.ts';
+import { decode, TooBig, Unencodable, Writer } from '../../ts/parallel/fast-codec.ts';
+import { FastChannel, serveFastChannel } from '../../ts/parallel/fast-channel.ts';
+import { FAST_METHODS } from '../../ts/parallel/protocol.ts';
+import { ElexError, revive, toWire } from '../../ts/core/errors.ts';
 
 const roundTrip = (v: unknown) => {
   const w = new Writer();

@@ -1,8 +1,8 @@
 /** Helpers shared by the Vitest suites. */
-import { AgentHost } from '../../ts/agent-host.ts';
-import type { Bindings } from '../../ts/bindings.ts';
-import { ElexError } from '../../ts/errors.ts';
-import { COMPLEXITIES, QUERY_TYPES, type AgentState } from '../../ts/learn-types.ts';
+import { AgentHost } from '../../ts/host/agent-host.ts';
+import type { Bindings } from '../../ts/bindings/bindings.ts';
+import { ElexError } from '../../ts/core/errors.ts';
+import { COMPLEXITIES, QUERY_TYPES, type AgentState } from '../../ts/core/learn-types.ts';
 
 /** n floats in [-1, 1), from a seeded LCG: the same seed gives the same data. */
 export function seeded(n: number, seed: number): Float32Array {

@@ -14,9 +14,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { instantiate, type Bindings, type IndexHandle } from '../../ts/bindings.ts';
-import { checkCatalog, loadCatalog } from '../../ts/catalog.ts';
-import { ElexError, ErrorCodes } from '../../ts/errors.ts';
+import { instantiate, type Bindings, type IndexHandle } from '../../ts/bindings/bindings.ts';
+import { checkCatalog, loadCatalog } from '../../ts/host/catalog.ts';
+import { ElexError, ErrorCodes } from '../../ts/core/errors.ts';
 import { seeded } from './helpers.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 4242);

@@ -3,9 +3,9 @@
  * variants), plus the pure pieces of the sharded engine index.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { instantiate, type Bindings } from '../../ts/bindings.ts';
-import { mergeTopK, shardOf } from '../../ts/engine-index.ts';
-import { NO_HIT } from '../../ts/index-types.ts';
+import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
+import { mergeTopK, shardOf } from '../../ts/api/engine-index.ts';
+import { NO_HIT } from '../../ts/core/index-types.ts';
 import { codeOf, seeded } from './helpers.ts';
 
 const vectors = (n: number, dim: number, seed: number) => seeded(n * dim, seed);

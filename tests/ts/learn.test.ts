@@ -3,11 +3,11 @@
  * and simd in node), with the in-memory store standing in for OPFS/IDB.
  */
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { AgentHost, recordHead, type HostSetup } from '../../ts/agent-host.ts';
-import { instantiate, type Bindings } from '../../ts/bindings.ts';
-import { ElexError } from '../../ts/errors.ts';
-import { AGENT_SHARDS, agentShardOf, encodeState, QUERY_TYPES } from '../../ts/learn-types.ts';
-import { MemoryStore } from '../../ts/persist.ts';
+import { AgentHost, recordHead, type HostSetup } from '../../ts/host/agent-host.ts';
+import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
+import { ElexError } from '../../ts/core/errors.ts';
+import { AGENT_SHARDS, agentShardOf, encodeState, QUERY_TYPES } from '../../ts/core/learn-types.ts';
+import { MemoryStore } from '../../ts/host/persist.ts';
 import { codeOf, populateAgents } from './helpers.ts';
 
 async function codeOfAsync(p: Promise<unknown>): Promise<string> {

@@ -5,8 +5,8 @@ import {
   selectBundle,
   type PlatformFeatures,
   type Variant,
-} from '../../ts/platform.ts';
-import { ElexError } from '../../ts/errors.ts';
+} from '../../ts/bindings/platform.ts';
+import { ElexError } from '../../ts/core/errors.ts';
 
 const f = (simd: boolean, threads: boolean): PlatformFeatures => ({
   simd,

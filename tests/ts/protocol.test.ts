@@ -5,8 +5,7 @@
 import * as Comlink from 'comlink';
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, expect, test } from 'vitest';
-import { ElexError } from '../../ts/errors.ts';
-import { isWireError, revive, serve } from '../../ts/protocol.ts';
+import { ElexError, isWireError, revive, serve } from '../../ts/core/errors.ts';
 
 const channels: MessageChannel[] = [];
 afterEach(() => {

@@ -14,12 +14,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { mulberry32 } from '../../scripts/mulberry32.mjs';
-import { instantiate, VALIDATE_RECORD, type Bindings } from '../../ts/bindings.ts';
-import { loadCatalog, type LoadedCatalog } from '../../ts/catalog.ts';
-import { ElexError } from '../../ts/errors.ts';
-import { parseFormula } from '../../ts/formula.ts';
-import { RanHost, type MonitorShardResult } from '../../ts/ran-host.ts';
-import { checkBatch, compileFormula, validatorTables } from '../../ts/ran-ops.ts';
+import { instantiate, VALIDATE_RECORD, type Bindings } from '../../ts/bindings/bindings.ts';
+import { loadCatalog, type LoadedCatalog } from '../../ts/host/catalog.ts';
+import { ElexError } from '../../ts/core/errors.ts';
+import { parseFormula } from '../../ts/host/formula.ts';
+import { RanHost, type MonitorShardResult } from '../../ts/host/ran-host.ts';
+import { checkBatch, compileFormula, validatorTables } from '../../ts/host/ran-ops.ts';
 import { openHost } from './helpers.ts';
 
 const root = new URL('../../', import.meta.url);

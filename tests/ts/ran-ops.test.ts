@@ -7,8 +7,8 @@ import {
   VALIDATE_RECORD,
   type Bindings,
   type ValidatorHandle,
-} from '../../ts/bindings.ts';
-import { loadCatalog } from '../../ts/catalog.ts';
+} from '../../ts/bindings/bindings.ts';
+import { loadCatalog } from '../../ts/host/catalog.ts';
 import { codeOf } from './helpers.ts';
 import {
   CellIds,
@@ -23,7 +23,7 @@ import {
   VERDICTS,
   type ParameterChange,
   type ValidationBatch,
-} from '../../ts/ran-ops.ts';
+} from '../../ts/host/ran-ops.ts';
 
 const catalog = loadCatalog({
   features: [

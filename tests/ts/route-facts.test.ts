@@ -9,10 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { bm25Peer } from '../../bench/bm25-peer.mjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openHost } from './helpers.ts';
-import { instantiate, type Bindings } from '../../ts/bindings.ts';
-import type { Catalog } from '../../ts/catalog.ts';
-import { RanHost, ROUTE_WEIGHTS, type RouteMemo, type RouteWeights } from '../../ts/ran-host.ts';
-import { AgentHost } from '../../ts/agent-host.ts';
+import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
+import type { Catalog } from '../../ts/host/catalog.ts';
+import { RanHost, ROUTE_WEIGHTS, type RouteMemo, type RouteWeights } from '../../ts/host/ran-host.ts';
+import { AgentHost } from '../../ts/host/agent-host.ts';
 
 interface Question {
   q: string;

@@ -9,7 +9,7 @@
 //   - Results of more than one number come back as structs (elex_*_stats,
 //     elex_kpi_eval_args...): explicit-width fields at their natural
 //     alignment, no padding. The ones marked `@ts-struct` are read by
-//     TypeScript through ts/generated/abi.ts, and engine/src/abi_layout.h
+//     TypeScript through ts/generated/abi.ts, and engine/src/api/abi_layout.h
 //     (both written by scripts/gen-abi.mjs from this file) checks every
 //     size and offset with static_assert (on wasm32 for structs holding
 //     pointers). Counts and byte sizes are doubles: exact to 2^53, and
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "elex/status.h"
+#include "elex/core/status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -302,7 +302,7 @@ int elex_agents_snapshot(elex_engine* engine, uint32_t shard, uint32_t shards, c
                          size_t meta_size, const uint8_t* extra, size_t extra_size, uint8_t** out,
                          size_t* out_size, uint32_t* count);
 /// The logical shard of a feature code: fmix32(FNV-1a-32(code)) % shards
-/// (ts/learn-types.ts computes the same in TypeScript).
+/// (ts/core/learn-types.ts computes the same in TypeScript).
 uint32_t elex_shard_of(const char* code, uint32_t len, uint32_t shards);
 /// Where a verified snapshot's parts are (byte offsets into it).
 /// @ts-struct SNAPSHOT_PARTS
@@ -611,7 +611,7 @@ int elex_row_stats(elex_engine* engine, const float* data, uint32_t rows, uint32
                    float* out);
 
 // ------------------------------------------------------- learning benches
-// Bench builds only, like the kernel benches (engine/src/bench_learn.cpp
+// Bench builds only, like the kernel benches (engine/src/api/bench_learn.cpp
 // documents ops).
 int elex_bench_learn_prepare(int op, uint32_t n);
 int elex_bench_learn_run(int op, uint32_t reps, double* out);

@@ -1,5 +1,5 @@
 // One query cycle (pipeline.h).
-#include "elex/pipeline.h"
+#include "elex/pipeline/pipeline.h"
 
 #include <algorithm>
 #include <chrono>

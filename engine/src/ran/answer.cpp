@@ -1,5 +1,5 @@
 // The answer assembly (answer.h).
-#include "elex/answer.h"
+#include "elex/ran/answer.h"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // The question classifier (classify.h): a word matcher over the rules.
-#include "elex/classify.h"
+#include "elex/ran/classify.h"
 
 #include <algorithm>
 #include <string>

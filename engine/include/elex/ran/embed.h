@@ -1,0 +1,73 @@
+// elex/ran/embed.h — text to vectors without a downloaded model: a RAN-aware
+// tokeniser, hashed word uni-/bi-grams and character 3-grams, IDF learned
+// from the loaded catalog, L2-normalised output.
+//
+// Tokeniser, in order:
+//   1. Feature codes "FAJ 121 3094" (letters, digits, digits; spaces
+//      optional) become one token "faj1213094".
+//   2. Text splits into words at anything but letters, digits, '_' and '.';
+//      a '.' splits too, after the dotted whole is kept as a token
+//      ("EUtranCellFDD.mimoSleepStartTime" gives
+//      "eutrancellfdd.mimosleepstarttime", then its parts).
+//   3. A word with inner case changes or digits is kept whole (lower-cased:
+//      "mimosleepstarttime", "pmrrcconnestabsucc") and split at camelCase,
+//      acronym and digit boundaries: "pmRrcConnEstabSucc" → pm rrc conn
+//      estab succ; "EUtranCellFDD" → e utran cell fdd; "256QAM" → 256 qam.
+//   4. Lower-case; English stop words dropped; light stemming (ies→y,
+//      sses→ss, trailing s, ing, ed) on alphabetic words of 5+ letters.
+// Features: each token (weight 1 × idf), each pair of consecutive tokens
+// (0.7 × idf of the pair) and each character 3-gram of a token without
+// digits, with boundary marks (0.5 × idf of its token / √grams). A feature hashes
+// (FNV-1a 64) to a dimension and a sign. IDF = ln((N + 1) / (df + 1)) + 1
+// over the fitted documents; unseen tokens get the largest IDF.
+#ifndef ELEX_EMBED_H
+#define ELEX_EMBED_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "elex/core/serial.h"
+#include "elex/core/status.h"
+
+namespace elex::embed {
+
+/// Longest text the embedder reads (bytes); longer input is an error.
+inline constexpr std::size_t kMaxTextBytes = 8192;
+
+/// The tokens of `text` (rules above).
+void tokenize(const char* text, std::size_t len, std::vector<std::string>* out);
+
+class Embedder {
+ public:
+  explicit Embedder(std::uint32_t dim) : dim_(dim) {}
+  [[nodiscard]] std::uint32_t dim() const { return dim_; }
+  /// Learns document frequencies from `n` documents (replaces earlier fits).
+  [[nodiscard]] Status fit(const char* const* texts, const std::size_t* lens, std::size_t n);
+  /// out[0..dim) = the normalised embedding of `text` (all zeros for a
+  /// text without tokens).
+  [[nodiscard]] Status embed(const char* text, std::size_t len, float* out) const;
+  /// embed() of a text already tokenised (tokenize()).
+  void embed_tokens(const std::vector<std::string>& tokens, float* out) const;
+  [[nodiscard]] std::size_t documents() const { return docs_; }
+  [[nodiscard]] std::size_t vocabulary() const { return df_.size(); }
+  [[nodiscard]] std::size_t bytes() const;
+  /// The fitted state, for Router::save / Router::load.
+  void save(serial::Writer& w) const;
+  /// Replaces this embedder's state; false (state unspecified) on a bad payload.
+  [[nodiscard]] bool load(serial::Reader& r);
+
+ private:
+  float idf(std::uint64_t h) const;
+  std::uint32_t dim_;
+  std::size_t docs_ = 0;
+  // Open addressing: token hash → document frequency (hash 0 = empty).
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::uint32_t> df_;
+  std::size_t used_ = 0;
+};
+
+}  // namespace elex::embed
+
+#endif  // ELEX_EMBED_H

@@ -1,0 +1,486 @@
+// The strict JSON reader of json.h: recursive descent over the bytes, depth
+// bounded, with the path of the value being read kept for messages.
+#include "elex/core/json.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_set>
+
+namespace elex::json {
+
+std::size_t Value::utf16_length() const {
+  std::size_t n = 0;
+  for (unsigned char c : string_) {
+    if ((c & 0xC0) != 0x80) ++n;  // a lead byte starts a code point
+    if (c >= 0xF0) ++n;           // above U+FFFF: a surrogate pair
+  }
+  return n;
+}
+
+const Value* Value::find(std::string_view key) const {
+  if (type_ != Type::kObject) return nullptr;
+  for (const auto& [k, v] : object_)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+Value Value::of_bool(bool b) {
+  Value v;
+  v.type_ = Type::kBool;
+  v.bool_ = b;
+  return v;
+}
+Value Value::of_number(double d) {
+  Value v;
+  v.type_ = Type::kNumber;
+  v.number_ = d;
+  return v;
+}
+Value Value::of_string(std::string s) {
+  Value v;
+  v.type_ = Type::kString;
+  v.string_ = std::move(s);
+  return v;
+}
+Value Value::of_array(std::vector<Value> items) {
+  Value v;
+  v.type_ = Type::kArray;
+  v.array_ = std::move(items);
+  return v;
+}
+Value Value::of_object(std::vector<std::pair<std::string, Value>> members) {
+  Value v;
+  v.type_ = Type::kObject;
+  v.object_ = std::move(members);
+  return v;
+}
+
+namespace {
+
+bool is_ident(std::string_view k) {
+  if (k.empty()) return false;
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    const char c = k[i];
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '$';
+    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : s_(text) {}
+
+  Status run(Value* out, std::string* error_path) {
+    Status st = ELEX_OK;
+    if (s_.size() > kMaxBytes)
+      st = fail(ELEX_E_INVALID_ARGUMENT, "JSON: the input is %zu bytes, more than the limit of %zu",
+                s_.size(), kMaxBytes);
+    else {
+      skip_ws();
+      st = value(out, 0);
+      if (st == ELEX_OK) {
+        skip_ws();
+        if (at_ < s_.size()) st = error("unexpected characters after the JSON value");
+      }
+    }
+    if (st != ELEX_OK) {
+      // The path's keys are views into the tree: read it before freeing it.
+      if (error_path) *error_path = path();
+      frames_.clear();
+      *out = Value();
+    }
+    return st;
+  }
+
+ private:
+  struct Frame {
+    bool index;
+    std::size_t i;
+    std::string_view key;
+  };
+
+  std::string path() const {
+    std::string p = "$";
+    for (const Frame& f : frames_) {
+      if (f.index) {
+        p += '[';
+        p += std::to_string(f.i);
+        p += ']';
+      } else if (is_ident(f.key)) {
+        p += '.';
+        p += f.key;
+      } else {
+        p += '[';
+        p += quote(f.key);
+        p += ']';
+      }
+    }
+    return p;
+  }
+
+  Status error(const char* what) {
+    std::size_t line = 1, col = 1;
+    for (std::size_t i = 0; i < at_ && i < s_.size(); ++i) {
+      if (s_[i] == '\n') {
+        ++line;
+        col = 1;
+      } else if ((static_cast<unsigned char>(s_[i]) & 0xC0) != 0x80) {
+        ++col;
+      }
+    }
+    return fail(ELEX_E_INVALID_ARGUMENT, "JSON: %s at %s (byte %zu, line %zu, column %zu)", what,
+                path().c_str(), at_, line, col);
+  }
+
+  void skip_ws() {
+    while (at_ < s_.size() &&
+           (s_[at_] == ' ' || s_[at_] == '\t' || s_[at_] == '\n' || s_[at_] == '\r'))
+      ++at_;
+  }
+
+  bool literal(std::string_view word) {
+    if (s_.substr(at_, word.size()) != word) return false;
+    at_ += word.size();
+    return true;
+  }
+
+  Status value(Value* out, std::uint32_t depth) {
+    if (at_ >= s_.size()) return error("unexpected end of input, expected a value");
+    const char c = s_[at_];
+    switch (c) {
+      case '{':
+      case '[':
+        if (depth >= kMaxDepth) return error("arrays and objects nested too deep (limit 128)");
+        return c == '{' ? object(out, depth + 1) : array(out, depth + 1);
+      case '"':
+        out->type_ = Type::kString;
+        return string(&out->string_);
+      case 't':
+        if (!literal("true")) return error("invalid literal");
+        *out = Value::of_bool(true);
+        return ELEX_OK;
+      case 'f':
+        if (!literal("false")) return error("invalid literal");
+        *out = Value::of_bool(false);
+        return ELEX_OK;
+      case 'n':
+        if (!literal("null")) return error("invalid literal");
+        *out = Value();
+        return ELEX_OK;
+      default:
+        if (c == '-' || (c >= '0' && c <= '9')) return number(out);
+        return error("unexpected character, expected a value");
+    }
+  }
+
+  Status number(Value* out) {
+    const std::size_t start = at_;
+    const auto digit = [&] { return at_ < s_.size() && s_[at_] >= '0' && s_[at_] <= '9'; };
+    if (s_[at_] == '-') ++at_;
+    if (!digit()) return error("invalid number");
+    if (s_[at_] == '0') {
+      ++at_;
+      if (digit()) return error("invalid number (leading zero)");
+    } else {
+      while (digit()) ++at_;
+    }
+    if (at_ < s_.size() && s_[at_] == '.') {
+      ++at_;
+      if (!digit()) return error("invalid number (no digit after '.')");
+      while (digit()) ++at_;
+    }
+    if (at_ < s_.size() && (s_[at_] == 'e' || s_[at_] == 'E')) {
+      ++at_;
+      if (at_ < s_.size() && (s_[at_] == '+' || s_[at_] == '-')) ++at_;
+      if (!digit()) return error("invalid number (no digit in the exponent)");
+      while (digit()) ++at_;
+    }
+    const std::size_t n = at_ - start;
+    if (n > kMaxNumberChars) {
+      at_ = start;
+      return error("number longer than 1024 characters");
+    }
+    char buf[kMaxNumberChars + 1];
+    std::memcpy(buf, s_.data() + start, n);
+    buf[n] = '\0';
+    // strtod rounds correctly; out of range it gives ±HUGE_VAL (= ±Infinity)
+    // or a denormal / ±0, which is what JSON.parse gives. The grammar above
+    // leaves it nothing locale-dependent to read.
+    *out = Value::of_number(std::strtod(buf, nullptr));
+    return ELEX_OK;
+  }
+
+  static void put_utf8(std::string* o, std::uint32_t cp) {
+    if (cp < 0x80) {
+      o->push_back(char(cp));
+    } else if (cp < 0x800) {
+      o->push_back(char(0xC0 | (cp >> 6)));
+      o->push_back(char(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      o->push_back(char(0xE0 | (cp >> 12)));
+      o->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+      o->push_back(char(0x80 | (cp & 0x3F)));
+    } else {
+      o->push_back(char(0xF0 | (cp >> 18)));
+      o->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
+      o->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
+      o->push_back(char(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  bool hex4(std::uint32_t* v) {
+    if (s_.size() - at_ < 4) return false;
+    std::uint32_t r = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = s_[at_ + i];
+      r <<= 4;
+      if (c >= '0' && c <= '9')
+        r |= std::uint32_t(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        r |= std::uint32_t(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        r |= std::uint32_t(c - 'A' + 10);
+      else
+        return false;
+    }
+    at_ += 4;
+    *v = r;
+    return true;
+  }
+
+  /// Length of the valid UTF-8 sequence at at_ (0 if invalid).
+  std::size_t utf8_seq() const {
+    const auto b = [&](std::size_t k) -> unsigned {
+      return at_ + k < s_.size() ? static_cast<unsigned char>(s_[at_ + k]) : 0u;
+    };
+    const unsigned c = b(0);
+    const auto cont = [&](std::size_t k) { return (b(k) & 0xC0) == 0x80; };
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+      const unsigned c1 = b(1);
+      if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
+      if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
+      return cont(1) && cont(2) ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+      const unsigned c1 = b(1);
+      if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
+      if (c == 0xF4 && c1 >= 0x90) return 0;  // above U+10FFFF
+      return cont(1) && cont(2) && cont(3) ? 4 : 0;
+    }
+    return 0;
+  }
+
+  Status string(std::string* o) {
+    ++at_;  // the opening quote
+    o->clear();
+    for (;;) {
+      if (at_ >= s_.size()) return error("unterminated string");
+      const unsigned char c = static_cast<unsigned char>(s_[at_]);
+      if (c == '"') {
+        ++at_;
+        return ELEX_OK;
+      }
+      if (c < 0x20) return error("control character in a string (escape it)");
+      if (c == '\\') {
+        ++at_;
+        if (at_ >= s_.size()) return error("unterminated string");
+        const char e = s_[at_++];
+        switch (e) {
+          case '"':
+            o->push_back('"');
+            break;
+          case '\\':
+            o->push_back('\\');
+            break;
+          case '/':
+            o->push_back('/');
+            break;
+          case 'b':
+            o->push_back('\b');
+            break;
+          case 'f':
+            o->push_back('\f');
+            break;
+          case 'n':
+            o->push_back('\n');
+            break;
+          case 'r':
+            o->push_back('\r');
+            break;
+          case 't':
+            o->push_back('\t');
+            break;
+          case 'u': {
+            std::uint32_t cp;
+            if (!hex4(&cp)) return error("invalid \\u escape (four hex digits)");
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+              return error("lone low surrogate in a \\u escape (not Unicode text)");
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+              std::uint32_t lo;
+              if (s_.substr(at_, 2) != "\\u") return error("lone high surrogate in a \\u escape");
+              at_ += 2;
+              if (!hex4(&lo) || lo < 0xDC00 || lo > 0xDFFF)
+                return error("lone high surrogate in a \\u escape");
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            put_utf8(o, cp);
+            break;
+          }
+          default:
+            --at_;
+            return error("invalid escape in a string");
+        }
+        continue;
+      }
+      const std::size_t n = utf8_seq();
+      if (n == 0) return error("invalid UTF-8 in a string");
+      o->append(s_.data() + at_, n);
+      at_ += n;
+    }
+  }
+
+  Status array(Value* out, std::uint32_t depth) {
+    ++at_;
+    out->type_ = Type::kArray;
+    skip_ws();
+    if (at_ < s_.size() && s_[at_] == ']') {
+      ++at_;
+      return ELEX_OK;
+    }
+    frames_.push_back({true, 0, {}});
+    for (;;) {
+      frames_.back().i = out->array_.size();
+      skip_ws();
+      out->array_.emplace_back();
+      if (Status st = value(&out->array_.back(), depth); st != ELEX_OK) return st;
+      skip_ws();
+      if (at_ >= s_.size()) return error("unterminated array");
+      if (s_[at_] == ',') {
+        ++at_;
+        continue;
+      }
+      if (s_[at_] == ']') {
+        ++at_;
+        frames_.pop_back();
+        return ELEX_OK;
+      }
+      return error("expected ',' or ']' in an array");
+    }
+  }
+
+  Status object(Value* out, std::uint32_t depth) {
+    ++at_;
+    out->type_ = Type::kObject;
+    skip_ws();
+    if (at_ < s_.size() && s_[at_] == '}') {
+      ++at_;
+      return ELEX_OK;
+    }
+    std::unordered_set<std::string> keys;  // used past 8 members only
+    auto& members = out->object_;
+    for (;;) {
+      skip_ws();
+      if (at_ >= s_.size() || s_[at_] != '"') return error("expected a member name in quotes");
+      std::string key;
+      if (Status st = string(&key); st != ELEX_OK) return st;
+      bool dup = false;
+      if (members.size() < 8) {
+        for (const auto& m : members) dup = dup || m.first == key;
+      } else {
+        if (keys.empty())
+          for (const auto& m : members) keys.insert(m.first);
+        dup = !keys.insert(key).second;
+      }
+      skip_ws();
+      if (at_ >= s_.size() || s_[at_] != ':') return error("expected ':' after a member name");
+      ++at_;
+      skip_ws();
+      members.emplace_back(std::move(key), Value());
+      frames_.push_back({false, 0, members.back().first});
+      if (dup) return error("duplicate member name");
+      if (Status st = value(&members.back().second, depth); st != ELEX_OK) return st;
+      frames_.pop_back();
+      skip_ws();
+      if (at_ >= s_.size()) return error("unterminated object");
+      if (s_[at_] == ',') {
+        ++at_;
+        continue;
+      }
+      if (s_[at_] == '}') {
+        ++at_;
+        return ELEX_OK;
+      }
+      return error("expected ',' or '}' in an object");
+    }
+  }
+
+  std::string_view s_;
+  std::size_t at_ = 0;
+  std::vector<Frame> frames_;
+};
+
+Status parse(std::string_view text, Value* out, std::string* error_path) {
+  Parser p(text);
+  return p.run(out, error_path);
+}
+
+std::string quote(std::string_view s) {
+  std::string o = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\r':
+        o += "\\r";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\u%04x", c);
+          o += b;
+        } else {
+          o.push_back(char(c));
+        }
+    }
+  }
+  o += '"';
+  return o;
+}
+
+void append_number(std::string* out, double d) {
+  if (!std::isfinite(d)) {
+    *out += "null";
+    return;
+  }
+  char b[40];
+  if (d == std::floor(d) && std::fabs(d) <= 9007199254740992.0) {
+    std::snprintf(b, sizeof b, "%.0f", d);
+    *out += (std::strcmp(b, "-0") == 0) ? "0" : b;
+    return;
+  }
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(b, sizeof b, "%.*g", prec, d);
+    if (std::strtod(b, nullptr) == d) break;
+  }
+  *out += b;
+}
+
+}  // namespace elex::json

@@ -1,0 +1,396 @@
+// Lexical retrieval for routing (lexical.h).
+#include "elex/ran/lexical.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "elex/ran/embed.h"
+
+namespace elex::lexical {
+
+bool Index::side_in(std::uint32_t s, const std::vector<std::string>& hay) const {
+  const std::size_t first = syn_off_[s], n = syn_off_[s + 1] - first;
+  if (n == 0 || n > hay.size()) return false;
+  for (std::size_t i = 0; i + n <= hay.size(); ++i) {
+    std::size_t j = 0;
+    while (j < n && hay[i + j] == syn_tokens_[first + j]) ++j;
+    if (j == n) return true;
+  }
+  return false;
+}
+
+Status Index::add(std::uint32_t doc, std::uint32_t field, const char* text, std::size_t len) {
+  // add_tokens() checks the index, field and document.
+  if (text == nullptr && len > 0) return fail(ELEX_E_INVALID_ARGUMENT, "null text");
+  if (len > embed::kMaxTextBytes)
+    return fail(ELEX_E_INVALID_ARGUMENT, "text of %zu bytes is over the %zu-byte limit", len,
+                embed::kMaxTextBytes);
+  std::vector<std::string> tokens;
+  embed::tokenize(text, len, &tokens);
+  return add_tokens(doc, field, tokens);
+}
+
+Status Index::check_add(std::uint32_t doc, std::uint32_t field) const {
+  if (finished_)
+    return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is finished; add before finish()");
+  if (field >= kFieldCount)
+    return fail(ELEX_E_INVALID_ARGUMENT, "field %u is not one of 0..%u", field, kFieldCount - 1);
+  if (doc >= kMaxDocuments)
+    return fail(ELEX_E_INVALID_ARGUMENT, "document %u is over the limit of %u", doc, kMaxDocuments);
+  return ELEX_OK;
+}
+
+Status Index::add_tokens(std::uint32_t doc, std::uint32_t field,
+                         const std::vector<std::string>& tokens) {
+  // Checked before interning: a refused add leaves the vocabulary alone.
+  if (Status st = check_add(doc, field); st != ELEX_OK) return st;
+  ids_.clear();
+  intern(tokens, &ids_);
+  return add_terms(doc, field, ids_.data(), ids_.size());
+}
+
+void Index::intern(const std::vector<std::string>& tokens, std::vector<std::uint32_t>* ids) {
+  for (const std::string& t : tokens) ids->push_back(vocab_.insert(t).first);
+}
+
+std::uint32_t Index::intern(std::string_view token) { return vocab_.insert(token).first; }
+
+Status Index::add_terms(std::uint32_t doc, std::uint32_t field, const std::uint32_t* ids,
+                        std::size_t n) {
+  if (Status st = check_add(doc, field); st != ELEX_OK) return st;
+  for (std::size_t i = 0; i < n; ++i)
+    if (ids[i] >= vocab_.size())
+      return fail(ELEX_E_INVALID_ARGUMENT, "term %u is not one intern() gave", ids[i]);
+  if (doc >= docs_) {
+    docs_ = doc + 1;
+    len_.resize(std::size_t(docs_) * kFieldCount, 0.0f);
+  }
+  len_[std::size_t(doc) * kFieldCount + field] += float(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t id = ids[i];
+    if (id >= last_.size()) last_.resize(id + 1, 0);
+    if (last_[id] != 0) {
+      Posting& p = postings_[last_[id] - 1];
+      if (p.doc == doc && p.field == field && p.tf < 0xffff) {
+        ++p.tf;
+        continue;
+      }
+    }
+    postings_.push_back({doc, std::uint16_t(field), 1});
+    post_term_.push_back(id);
+    last_[id] = std::uint32_t(postings_.size());
+  }
+  return ELEX_OK;
+}
+
+Status Index::add_synonym(const char* term, std::size_t term_len, const char* expansion,
+                          std::size_t expansion_len) {
+  if ((term == nullptr && term_len > 0) || (expansion == nullptr && expansion_len > 0))
+    return fail(ELEX_E_INVALID_ARGUMENT, "null glossary text");
+  // The catalog check allows 256 characters a side; UTF-8 needs up to 4 bytes each.
+  if (term_len > kMaxGlossaryBytes || expansion_len > kMaxGlossaryBytes)
+    return fail(ELEX_E_INVALID_ARGUMENT, "a glossary entry's sides are at most %zu bytes",
+                kMaxGlossaryBytes);
+  if (synonyms() >= kMaxSynonyms)
+    return fail(ELEX_E_INVALID_ARGUMENT, "the glossary holds at most %u entries", kMaxSynonyms);
+  std::vector<std::string> a, b;
+  embed::tokenize(term, term_len, &a);
+  embed::tokenize(expansion, expansion_len, &b);
+  // A side that tokenises to nothing (only stop words) cannot match: skip it quietly.
+  if (a.empty() || b.empty() || a == b) return ELEX_OK;
+  for (const auto* side : {&a, &b}) {
+    for (const std::string& t : *side) syn_tokens_.add(t);
+    syn_off_.push_back(std::uint32_t(syn_tokens_.size()));
+  }
+  return ELEX_OK;
+}
+
+Status Index::finish() {
+  if (finished_) return ELEX_OK;
+  // Postings by term (a stable counting sort: each term's in the order
+  // added); a term's documents added out of order are sorted by document
+  // (stable, so a document's postings keep their order).
+  const std::size_t T = vocab_.size();
+  post_off_.assign(T + 1, 0);
+  for (std::uint32_t t : post_term_) ++post_off_[t + 1];
+  for (std::size_t t = 0; t < T; ++t) post_off_[t + 1] += post_off_[t];
+  {
+    std::vector<Posting> by_term(postings_.size());
+    std::vector<std::uint32_t> fill(post_off_.begin(), post_off_.end() - 1);
+    for (std::size_t i = 0; i < postings_.size(); ++i)
+      by_term[fill[post_term_[i]]++] = postings_[i];
+    postings_.swap(by_term);
+  }
+  post_term_ = {};
+  last_ = {};
+  const auto by_doc = [](const Posting& x, const Posting& y) { return x.doc < y.doc; };
+  for (std::size_t t = 0; t < T; ++t) {
+    Posting* first = postings_.data() + post_off_[t];
+    Posting* last = postings_.data() + post_off_[t + 1];
+    if (!std::is_sorted(first, last, by_doc)) std::stable_sort(first, last, by_doc);
+  }
+  idf_.assign(T, 0.0f);
+  len_.resize(std::size_t(docs_) * kFieldCount, 0.0f);
+  float avg_len[kFieldCount];
+  for (std::uint32_t f = 0; f < kFieldCount; ++f) {
+    double sum = 0;
+    for (std::uint32_t d = 0; d < docs_; ++d) sum += len_[std::size_t(d) * kFieldCount + f];
+    avg_len[f] = docs_ > 0 ? float(sum / docs_) : 0.0f;
+  }
+  const double n = docs_;
+  for (std::size_t t = 0; t < T; ++t) {
+    std::uint32_t df = 0, last = ~0u;
+    for (std::uint32_t x = post_off_[t]; x < post_off_[t + 1]; ++x)
+      if (postings_[x].doc != last) ++df, last = postings_[x].doc;
+    idf_[t] = float(std::log(1.0 + (n - df + 0.5) / (df + 0.5)));
+  }
+  scored_.resize(postings_.size());
+  for (std::size_t x = 0; x < postings_.size(); ++x) {
+    const Posting& p = postings_[x];
+    const float avg = avg_len[p.field];
+    const float norm =
+        1.0f - kFieldB[p.field] +
+        (avg > 0 ? kFieldB[p.field] * len_[std::size_t(p.doc) * kFieldCount + p.field] / avg
+                 : 0.0f);
+    scored_[x] = {p.doc, kFieldWeight[p.field] * float(p.tf) / norm};
+  }
+  postings_ = {};
+  len_ = {};
+  finished_ = true;
+  abbreviations();
+  ready();
+  return ELEX_OK;
+}
+
+void Index::abbreviations() {
+  std::vector<std::uint32_t> by[26];
+  for (std::uint32_t id = 0; id < vocab_.size(); ++id) {
+    const std::string_view token = vocab_[id];
+    // Consonants after the first letter: a vowel-less abbreviation ("mac",
+    // "sec" are words of their own, and "matches" is not about MAC).
+    bool ok = token.size() >= 3 && token.size() <= 5 && token[0] >= 'a' && token[0] <= 'z';
+    for (std::size_t i = 1; i < token.size(); ++i) {
+      const char c = token[i];
+      ok = ok && c >= 'a' && c <= 'z' && c != 'a' && c != 'e' && c != 'i' && c != 'o' && c != 'u';
+    }
+    if (ok) by[std::size_t(token[0] - 'a')].push_back(id);
+  }
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  for (std::uint32_t c = 0; c < 26; ++c) {
+    std::sort(by[c].begin(), by[c].end(),
+              [&](std::uint32_t a, std::uint32_t b) { return vocab_[a] < vocab_[b]; });
+    for (std::uint32_t id : by[c]) pairs.emplace_back(c, id);
+  }
+  short_.assign(26, pairs);
+}
+
+void Index::ready() {
+  // Glossary sides by their first token.
+  syn_first_.clear();
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> firsts;
+  for (std::uint32_t side = 0; side + 1 < syn_off_.size(); ++side)
+    if (syn_off_[side] < syn_off_[side + 1])
+      firsts.emplace_back(syn_first_.insert(syn_tokens_[syn_off_[side]]).first, side);
+  syn_sides_.assign(syn_first_.size(), firsts);
+  acc_.assign(docs_, 0.0f);
+  score_.assign(docs_, 0.0f);
+  touched_.clear();
+  touched_.reserve(docs_);
+}
+
+void Index::save(serial::Writer& w) const {
+  w.pod<std::uint32_t>(docs_);
+  vocab_.save(w);
+  w.vec(post_off_);
+  w.vec(scored_);
+  w.vec(idf_);
+  syn_tokens_.save(w);
+  w.vec(syn_off_);
+  short_.save(w);
+}
+
+bool Index::load(serial::Reader& r) {
+  docs_ = r.pod<std::uint32_t>();
+  if (!r.ok() || docs_ > kMaxDocuments || !vocab_.load(r)) return false;
+  const std::size_t T = vocab_.size();
+  r.vec(post_off_);
+  r.vec(scored_);
+  if (!r.ok() || post_off_.size() != T + 1 || post_off_[0] != 0 || post_off_[T] != scored_.size())
+    return false;
+  for (std::size_t t = 0; t < T; ++t)
+    if (post_off_[t] > post_off_[t + 1]) return false;
+  for (const Scored& p : scored_)
+    if (p.doc >= docs_) return false;
+  r.vec(idf_);
+  if (!syn_tokens_.load(r)) return false;
+  r.vec(syn_off_);
+  if (!short_.load(r, 26, T)) return false;
+  if (!r.ok() || idf_.size() != T || syn_off_.empty() || syn_off_.size() % 2 != 1 ||
+      syn_off_.size() / 2 > kMaxSynonyms || syn_off_[0] != 0 ||
+      syn_off_.back() != syn_tokens_.size())
+    return false;
+  for (std::size_t i = 1; i < syn_off_.size(); ++i)
+    if (syn_off_[i - 1] > syn_off_[i]) return false;
+  finished_ = true;
+  ready();
+  return true;
+}
+
+void Index::query_terms(const char* text, std::size_t len,
+                        std::vector<std::pair<std::string, float>>* out) const {
+  std::vector<std::string> tokens;
+  embed::tokenize(text, len, &tokens);
+  query_terms(tokens, out);
+}
+
+void Index::query_terms(const std::vector<std::string>& tokens,
+                        std::vector<std::pair<std::string, float>>* out) const {
+  out->clear();
+  const auto put = [&](std::string_view t, float w) {
+    for (auto& [s, sw] : *out)
+      if (s == t) {
+        sw = std::max(sw, w);
+        return;
+      }
+    out->emplace_back(t, w);
+  };
+  for (const std::string& t : tokens) put(t, 1.0f);
+  // Words the catalog writes otherwise: a question word the index does not
+  // know that splits into two words it does ("macsec" for macSecProfile's
+  // mac, sec), and two question words whose concatenation it knows ("rach
+  // opt" for rachopt).
+  const auto letters = [](const std::string& w) {
+    for (char c : w)
+      if (c < 'a' || c > 'z') return false;
+    return !w.empty();
+  };
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    if (t.size() >= 5 && letters(t) && !known(t)) {
+      std::size_t best = 0;
+      for (std::size_t cut = 2; cut + 2 <= t.size(); ++cut)
+        if (known(std::string_view(t).substr(0, cut)) && known(std::string_view(t).substr(cut)) &&
+            (best == 0 || std::min(cut, t.size() - cut) > std::min(best, t.size() - best)))
+          best = cut;
+      if (best > 0) {
+        put(t.substr(0, best), kRespellWeight);
+        put(t.substr(best), kRespellWeight);
+      }
+    }
+    // Identifier abbreviations that are prefixes of the question's word
+    // ("sched" for scheduling, "util" for utilization, "reest" for
+    // reestablishment): the longest known prefix of 3+ letters.
+    if (t.size() >= 6 && letters(t)) {
+      for (std::size_t cut = t.size() - 2; cut >= 3; --cut)
+        if (known(std::string_view(t).substr(0, cut))) {
+          put(t.substr(0, cut), kPrefixWeight);
+          break;
+        }
+    }
+    // Identifier abbreviations that keep the word's first letter and some of
+    // its consonants in order ("hdr" for header, "pwr" for power, "ctrl" for
+    // control): known vowel-less short words that are a subsequence.
+    if (t.size() >= 5 && letters(t)) {
+      const std::size_t letter = std::size_t(t[0] - 'a');
+      for (const std::uint32_t* id = short_.begin(letter); id != short_.end(letter); ++id) {
+        const std::string_view a = vocab_[*id];
+        if (a.size() >= t.size() || t.compare(0, a.size(), a) == 0) continue;
+        std::size_t j = 1;
+        for (std::size_t x = 1; x < t.size() && j < a.size(); ++x)
+          if (t[x] == a[j]) ++j;
+        if (j == a.size()) put(a, kSubsequenceWeight);
+      }
+    }
+    if (i + 1 < tokens.size() && letters(t) && letters(tokens[i + 1])) {
+      const std::string joined = t + tokens[i + 1];
+      if (known(joined)) put(joined, kRespellWeight);
+    }
+  }
+  // Glossary sides that occur in the question, in entry order (a term
+  // side before its expansion): those starting with one of its tokens.
+  std::vector<std::uint32_t>& sides = sides_;
+  sides.clear();
+  for (const std::string& t : tokens) {
+    const std::uint32_t first = syn_first_.find(t);
+    if (first != flat::StringIds::kNone)
+      sides.insert(sides.end(), syn_sides_.begin(first), syn_sides_.end(first));
+  }
+  std::sort(sides.begin(), sides.end());
+  sides.erase(std::unique(sides.begin(), sides.end()), sides.end());
+  for (const std::uint32_t side : sides) {
+    if (!side_in(side, tokens)) continue;
+    const std::uint32_t other = side ^ 1u;
+    for (std::uint32_t x = syn_off_[other]; x < syn_off_[other + 1]; ++x)
+      put(syn_tokens_[x], kExpansionWeight);
+  }
+}
+
+Status Index::search(const char* text, std::size_t len, std::uint32_t k,
+                     std::vector<Hit>* out) const {
+  if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "null output");
+  out->clear();
+  if (!finished_) return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is not finished");
+  if (text == nullptr && len > 0) return fail(ELEX_E_INVALID_ARGUMENT, "null text");
+  if (len > embed::kMaxTextBytes)
+    return fail(ELEX_E_INVALID_ARGUMENT, "text of %zu bytes is over the %zu-byte limit", len,
+                embed::kMaxTextBytes);
+  std::vector<std::string> tokens;
+  embed::tokenize(text, len, &tokens);
+  return search(tokens, k, out);
+}
+
+Status Index::search(const std::vector<std::string>& tokens, std::uint32_t k,
+                     std::vector<Hit>* out) const {
+  if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "null output");
+  out->clear();
+  if (!finished_) return fail(ELEX_E_INVALID_ARGUMENT, "the lexical index is not finished");
+  std::vector<std::pair<std::string, float>>& terms = terms_;
+  query_terms(tokens, &terms);
+  touched_.clear();
+  for (const auto& [token, weight] : terms) {
+    const std::uint32_t id = vocab_.find(token);
+    if (id == flat::StringIds::kNone) continue;
+    const std::size_t first = touched_.size();
+    for (std::uint32_t x = post_off_[id]; x < post_off_[id + 1]; ++x) {
+      const Scored& p = scored_[x];
+      if (acc_[p.doc] == 0.0f) touched_.push_back(p.doc);
+      acc_[p.doc] += p.tf;
+    }
+    const float w = weight * idf_[id];
+    for (std::size_t i = first; i < touched_.size(); ++i) {
+      const std::uint32_t d = touched_[i];
+      const float tf = acc_[d];
+      acc_[d] = 0.0f;
+      score_[d] += w * tf / (kK1 + tf);
+    }
+  }
+  // touched_ may list a document once per term: collect each once.
+  for (const std::uint32_t d : touched_) {
+    if (score_[d] <= 0.0f) continue;
+    out->push_back({d, score_[d]});
+    score_[d] = 0.0f;
+  }
+  const auto better = [](const Hit& x, const Hit& y) {
+    return x.score != y.score ? x.score > y.score : x.doc < y.doc;
+  };
+  if (out->size() > k) {
+    std::partial_sort(out->begin(), out->begin() + std::ptrdiff_t(k), out->end(), better);
+    out->resize(k);
+  } else {
+    std::sort(out->begin(), out->end(), better);
+  }
+  return ELEX_OK;
+}
+
+std::size_t Index::bytes() const {
+  std::size_t b = sizeof(*this) + vocab_.bytes() + postings_.capacity() * sizeof(Posting) +
+                  scored_.capacity() * sizeof(Scored) +
+                  (post_off_.capacity() + post_term_.capacity() + last_.capacity()) * 4;
+  b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
+  b += (acc_.capacity() + score_.capacity()) * sizeof(float) + touched_.capacity() * 4;
+  b += syn_tokens_.bytes() + syn_off_.capacity() * 4 + syn_first_.bytes() + syn_sides_.bytes();
+  b += short_.bytes();
+  return b;
+}
+
+}  // namespace elex::lexical

@@ -1,0 +1,625 @@
+/**
+ * The engine's index: HNSW shards spread over the workers (as many shards
+ * as workers when created; a loaded index keeps its saved shard count, shard
+ * s on worker s % workers). An id always lives on shard fmix32(id) % shards,
+ * so adds and removes go to one shard and ids stay unique. A search is
+ * scattered to every shard that has items and the per-shard top-k lists are
+ * merged; a shard that fails or misses the budget is reported in
+ * `missingShards` (`partial: true`), never waited for.
+ *
+ * Durable shards: the page keeps each shard's base (bytes) and the adds and
+ * removes applied since (ShardLog); when a worker dies, its replacement is
+ * given them back before it takes any call (pool.addRestorer), so nothing
+ * added is lost and searches return what they did before.
+ */
+import { ElexError, guardMethods, revive } from '../core/errors.ts';
+import { CONTAINER_KIND, EXACT_MODE } from '../generated/enums.ts';
+import {
+  NO_HIT,
+  checkIds,
+  checkIndexOptions,
+  checkK,
+  checkVectors,
+  resolveSearch,
+  type IndexOptions,
+  type IndexStats,
+  type SearchOptions,
+  type SearchResult,
+} from '../core/index-types.ts';
+import { transfer } from 'comlink';
+import type { CallOptions, WorkerPool } from '../parallel/pool.ts';
+import { TRANSFER_MIN_BYTES, type RemoteApi } from '../parallel/protocol.ts';
+
+export interface EngineSearchOptions extends SearchOptions {
+  signal?: AbortSignal;
+  /** Budget for the whole search; shards that miss it are reported missing. Default: none. */
+  timeoutMs?: number;
+}
+
+export interface EngineSearchResult extends SearchResult {
+  /** True when some shards did not answer (failed or missed the budget). */
+  partial: boolean;
+  /** Shards that did not answer; shard s is hosted by worker s % workers. */
+  missingShards: number[];
+  /** Per-shard ms inside the worker, NaN for missing shards. */
+  shardMs: number[];
+  elapsedMs: number;
+}
+
+export interface EngineIndexStats extends IndexStats {
+  shards: IndexStats[];
+}
+
+export interface EngineIndex {
+  readonly name: string;
+  readonly dim: number;
+  /** Adds vectors under the caller's ids. Inputs are copied, never detached. */
+  add(
+    ids: Uint32Array | readonly number[],
+    vectors: Float32Array,
+    options?: CallOptions,
+  ): Promise<{ added: number; size: number }>;
+  search(queries: Float32Array, k: number, options?: EngineSearchOptions): Promise<EngineSearchResult>;
+  /** Removes ids; unknown ones are skipped. Resolves to how many were removed. */
+  remove(ids: Uint32Array | readonly number[]): Promise<number>;
+  stats(): Promise<EngineIndexStats>;
+  /** Every shard as one ELEX container; load it with engine.loadIndex or index.load. */
+  save(): Promise<Uint8Array>;
+  /** Replaces the content with saved bytes, from an engine with any number of workers. */
+  load(bytes: Uint8Array): Promise<void>;
+  /** Frees the index on every worker. */
+  drop(): Promise<void>;
+  /** What the page holds to restore this index's shards into a replaced worker (docs/guide.md, "Recovery"). */
+  recovery(): IndexRecoveryStats;
+}
+
+/** Murmur3's finaliser: spreads consecutive ids over the shards. */
+export function shardOf(id: number, shards: number): number {
+  let h = id >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % shards;
+}
+
+/** Merges per-shard top-k lists (each nearest first) into the global top-k. */
+export function mergeTopK(parts: SearchResult[], nq: number, k: number): { ids: Uint32Array; distances: Float32Array } {
+  const ids = new Uint32Array(nq * k).fill(NO_HIT);
+  const distances = new Float32Array(nq * k).fill(Infinity);
+  const heads = new Array<number>(parts.length);
+  for (let q = 0; q < nq; q++) {
+    heads.fill(0);
+    for (let out = 0; out < k; out++) {
+      let best = -1,
+        bestD = Infinity,
+        bestId = NO_HIT;
+      for (let p = 0; p < parts.length; p++) {
+        const part = parts[p]!;
+        if (heads[p]! >= part.k) continue;
+        const at = q * part.k + heads[p]!;
+        const id = part.ids[at]!,
+          d = part.distances[at]!;
+        if (id === NO_HIT) continue;
+        if (d < bestD || (d === bestD && id < bestId)) ((best = p), (bestD = d), (bestId = id));
+      }
+      if (best < 0) break;
+      ids[q * k + out] = bestId;
+      distances[q * k + out] = bestD;
+      heads[best]!++;
+    }
+  }
+  return { ids, distances };
+}
+
+function aggregate(shards: IndexStats[]): EngineIndexStats {
+  const first = shards[0]!;
+  const size = shards.reduce((s, x) => s + x.size, 0);
+  const bytes = shards.reduce((s, x) => s + x.bytes, 0);
+  return {
+    ...first,
+    size,
+    nodes: shards.reduce((s, x) => s + x.nodes, 0),
+    bytes,
+    bytesPerVector: size > 0 ? bytes / size : 0,
+    maxLevel: Math.max(...shards.map((x) => x.maxLevel)),
+    shards,
+  };
+}
+
+/**
+ * `a` as a call argument: never detached, and never carrying more of its
+ * buffer than it views (postMessage clones a view's whole buffer).
+ */
+function sendable<T extends Float32Array>(a: T): T {
+  if (a.byteLength >= TRANSFER_MIN_BYTES) {
+    const copy = a.slice() as T;
+    return transfer(copy, [copy.buffer]);
+  }
+  const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+  return whole && !shared ? a : (a.slice() as T);
+}
+
+/** The most shards one index may have (saved files are checked against it). */
+export const MAX_SHARDS = 256;
+
+/**
+ * A shard's adds built on the worker's threads (simd-mt) from this many
+ * vectors up; smaller ones on one thread. A threaded build's graph depends
+ * on thread timing, so such an add sends the shard's bytes back in the same
+ * call and they become the shard's base (see ShardLog).
+ */
+export const PARALLEL_ADD_MIN = 1024;
+/**
+ * A shard's log is folded into a fresh base (the shard's bytes, saved by its
+ * worker) once it holds max(COMPACT_MIN_ADDS, size / 32) added vectors, or
+ * COMPACT_MAX_BYTES: a replay then re-inserts at most that many vectors,
+ * and a shard is saved once per size / 32 vectors added.
+ */
+export const COMPACT_MIN_ADDS = 1024;
+export const COMPACT_MAX_BYTES = 16 << 20;
+/** Tries of one shard's add or remove whose worker died (each on its replacement). */
+const CRASH_TRIES = 4;
+
+type Mutation = { op: 'add'; ids: Uint32Array; vectors: Float32Array } | { op: 'remove'; ids: Uint32Array };
+
+/**
+ * The page's copy of one shard: a base (the shard's bytes from a load, a
+ * threaded add or a compaction; null: created empty from the options) and
+ * the adds and removes applied since, in order. A replacement worker loads
+ * the base and replays the log on one thread, which gives the same graph,
+ * so searches return what they did before the crash.
+ */
+interface ShardLog {
+  base: Uint8Array | null;
+  log: Mutation[];
+  /** Bytes held by `log`. */
+  logBytes: number;
+  /** Vectors added in `log`. */
+  logAdds: number;
+  /** This shard's adds and removes, one at a time (the log's order is the worker's). */
+  chain: Promise<unknown>;
+  /** Why the shard could not be restored into a replacement (it answers nothing until a load). */
+  lost: ElexError | null;
+}
+
+/** Page memory held for an index's recovery (see docs/guide.md, "Recovery"). */
+export interface IndexRecoveryStats {
+  /** Bytes of the shards' bases. */
+  baseBytes: number;
+  /** Bytes of the logs (4 × dim + 4 a vector added, 4 an id removed). */
+  logBytes: number;
+  /** Adds and removes in the logs. */
+  logEntries: number;
+  /** Shards that could not be restored (each answers nothing until a load). */
+  lostShards: number[];
+}
+
+/** A call's timeoutMs: undefined, or a number ≥ 0 (Infinity: none). */
+function checkTimeout(v: unknown): void {
+  if (v !== undefined && (typeof v !== 'number' || !(v >= 0)))
+    throw new ElexError('INVALID_ARGUMENT', `timeoutMs must be a number of ms ≥ 0, got ${String(v)}`);
+}
+
+const isCrash = (e: unknown) => e instanceof ElexError && e.code === 'WORKER_CRASHED';
+
+export async function openEngineIndex(
+  pool: WorkerPool,
+  name: string,
+  create: IndexOptions | Uint8Array,
+): Promise<EngineIndex> {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200)
+    throw new ElexError('INVALID_ARGUMENT', 'an index name must be a non-empty string of at most 200 characters');
+  const W = pool.size;
+  // Logical shards: as many as workers when created, as many as were saved
+  // when loaded. Shard s lives on worker s % W under the name `name#s`, so an
+  // index saved by an engine with more (or fewer) workers loads anywhere and
+  // keeps routing every id to the shard that holds it.
+  let S = W;
+  let sizes: number[] = [];
+  let dim: number;
+  let dropped = false;
+  let options: Required<IndexOptions> | null = null;
+  let logs: ShardLog[] = [];
+  const host = (s: number) => s % W;
+  const part = (s: number) => `${name}#${s}`;
+  const onShard = <T>(s: number, fn: (r: RemoteApi) => Promise<T>, options?: CallOptions): Promise<T> =>
+    pool.call(host(s), fn, options);
+  const each = <T>(fn: (s: number) => Promise<T>) => Promise.all(Array.from({ length: S }, (_, s) => fn(s)));
+  const newLog = (base: Uint8Array | null): ShardLog => ({
+    base,
+    log: [],
+    logBytes: 0,
+    logAdds: 0,
+    chain: Promise.resolve(),
+    lost: null,
+  });
+
+  /** Runs fn after the shard's earlier adds and removes. */
+  const serial = <T>(s: number, fn: () => Promise<T>): Promise<T> => {
+    const shard = logs[s]!;
+    const run = shard.chain.then(fn, fn);
+    shard.chain = run.catch(() => {});
+    return run;
+  };
+  /** Every shard's queue at once (a load replaces them all). */
+  const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const before = logs.map((l) => l.chain);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    for (const l of logs) l.chain = gate;
+    try {
+      await Promise.all(before);
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+  /** A shard call retried on the replacement when its worker died (the replacement was restored first). */
+  const retried = async <T>(s: number, fn: (r: RemoteApi) => Promise<T>, options?: CallOptions): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await onShard(s, fn, options);
+      } catch (e) {
+        if (!isCrash(e) || attempt >= CRASH_TRIES) throw e;
+      }
+    }
+  };
+  const append = (s: number, m: Mutation) => {
+    const shard = logs[s]!;
+    shard.log.push(m);
+    shard.logBytes += m.ids.byteLength + (m.op === 'add' ? m.vectors.byteLength : 0);
+    if (m.op === 'add') shard.logAdds += m.ids.length;
+    const due = () =>
+      shard.logAdds >= Math.max(COMPACT_MIN_ADDS, sizes[s]! / 32) || shard.logBytes >= COMPACT_MAX_BYTES;
+    if (due())
+      void serial(s, async () => {
+        if (shard !== logs[s] || !due()) return;
+        const bytes = await onShard<Uint8Array>(s, (r) => r.indexSave(part(s)));
+        if (shard !== logs[s]) return;
+        shard.base = bytes;
+        shard.log = [];
+        shard.logBytes = 0;
+        shard.logAdds = 0;
+      }).catch(() => {}); // the log stays as it was: still a full copy
+  };
+
+  /** Puts this index's shards of worker `w` back into its replacement. */
+  const restore = async (w: number, remote: RemoteApi) => {
+    if (dropped) return;
+    for (let s = 0; s < S; s++) {
+      if (host(s) !== w) continue;
+      const shard = logs[s]!;
+      try {
+        const copy = shard.base?.slice(); // moved to the worker: the page keeps its own
+        const stats = copy
+          ? await remote.indexLoad(part(s), transfer(copy, [copy.buffer]))
+          : await remote.indexCreate(part(s), options!);
+        let size = stats.size;
+        // Entries appended while this runs are replayed too (by position).
+        for (let i = 0; i < shard.log.length; i++) {
+          const m = shard.log[i]!;
+          if (m.op === 'add') size = (await remote.indexAdd(part(s), m.ids, m.vectors, { parallel: false })).stats.size;
+          else size = (await remote.indexRemove(part(s), m.ids)).stats.size;
+        }
+        if (size !== sizes[s])
+          throw new ElexError('INTERNAL', `shard ${s} of index "${name}" restored with ${size} items, not ${sizes[s]}`);
+        shard.lost = null;
+      } catch (e) {
+        const err = revive(e);
+        if (isCrash(err)) throw err; // the replacement died: the next one restores again
+        shard.lost = new ElexError(
+          err.code,
+          `shard ${s} of index "${name}" could not be restored after its worker died (${err.message}); load the index again`,
+        );
+      }
+    }
+  };
+  const unregister = pool.addRestorer(restore);
+
+  const loadAll = async (bytes: Uint8Array) => {
+    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+    // The engine verifies the container (the page has no wasm): a copy goes
+    // to worker 0, which says where the sections are in these bytes.
+    const copy = bytes.slice();
+    const where = await onShard(0, (r) => r.containerRead(transfer(copy, [copy.buffer]), CONTAINER_KIND.ShardedIndex));
+    const sections = new Map(where.map(([tag, at, size]) => [tag, bytes.subarray(at, at + size)]));
+    const head = sections.get('SHRD');
+    if (!head || head.length !== 8) throw new ElexError('CORRUPT_DATA', 'sharded index data lacks its SHRD header');
+    const shards = new DataView(head.buffer, head.byteOffset, 8).getUint32(0, true);
+    if (shards < 1 || shards > MAX_SHARDS)
+      throw new ElexError('CORRUPT_DATA', `sharded index data claims ${shards} shards (1..${MAX_SHARDS})`);
+    const parts = Array.from({ length: shards }, (_, s) => {
+      const p = sections.get(`S${String(s).padStart(3, '0')}`);
+      if (!p) throw new ElexError('CORRUPT_DATA', `sharded index data lacks shard ${s}`);
+      return p.slice(); // the base kept for recovery: the caller's bytes are not held
+    });
+    return exclusive(async () => {
+      // Drop what this index held before, then load every saved shard.
+      if (sizes.length) await each((s) => retried(s, (r) => r.indexDrop(part(s))));
+      S = shards;
+      logs = parts.map((p) => newLog(p));
+      sizes = new Array<number>(S).fill(0);
+      const stats = await each((s) =>
+        retried<IndexStats>(s, (r) => {
+          const copy = parts[s]!.slice();
+          return r.indexLoad(part(s), transfer(copy, [copy.buffer]));
+        }),
+      );
+      const dims = new Set(stats.map((x) => x.dim));
+      if (dims.size !== 1) throw new ElexError('CORRUPT_DATA', 'the shards of this index disagree on its dimension');
+      sizes = stats.map((x) => x.size);
+      return stats[0]!.dim;
+    });
+  };
+
+  try {
+    if (create instanceof Uint8Array) {
+      dim = await loadAll(create);
+    } else {
+      const o = checkIndexOptions(create);
+      options = o;
+      dim = o.dim;
+      logs = Array.from({ length: S }, () => newLog(null));
+      sizes = new Array<number>(S).fill(0);
+      // A shard holds about 1/S of the ids (shardOf spreads them): its share of the room, 5 % over.
+      const share = o.capacity > 0 ? { ...o, capacity: Math.ceil((o.capacity / S) * 1.05) } : o;
+      options = share;
+      await each((s) => onShard(s, (r) => r.indexCreate(part(s), share)));
+    }
+  } catch (e) {
+    unregister();
+    throw e;
+  }
+
+  const alive = () => {
+    if (dropped) throw new ElexError('CLOSED', `index "${name}" was dropped`);
+  };
+
+  /** One shard's add, logged once the worker applied it. */
+  const addPart = (s: number, ids: Uint32Array, vectors: Float32Array) =>
+    serial(s, async () => {
+      const shard = logs[s]!;
+      const parallel = ids.length >= PARALLEL_ADD_MIN && (pool.infoOf(host(s))?.threads ?? 1) > 1;
+      // Copied (not transferred) to the worker: the log keeps these arrays.
+      const r = await retried(s, (w) => w.indexAdd(part(s), ids, vectors, { parallel, snapshot: parallel }));
+      sizes[s] = r.stats.size;
+      if (shard !== logs[s]) return; // loaded over meanwhile
+      if (r.snapshot) {
+        shard.base = r.snapshot;
+        shard.log = [];
+        shard.logBytes = 0;
+        shard.logAdds = 0;
+      } else append(s, { op: 'add', ids, vectors });
+    });
+  const removePart = (s: number, ids: Uint32Array) =>
+    serial(s, async () => {
+      const shard = logs[s]!;
+      const r = await retried(s, (w) => w.indexRemove(part(s), ids));
+      sizes[s] = r.stats.size;
+      if (r.removed > 0 && shard === logs[s]) append(s, { op: 'remove', ids });
+      return r.removed;
+    });
+
+  return guardMethods<EngineIndex>(
+    {
+      name,
+      get dim() {
+        return dim;
+      },
+
+      async add(ids, vectors, options) {
+        alive();
+        const idArr = checkIds(ids);
+        const n = checkVectors(vectors, dim, idArr.length, 'vectors');
+        checkTimeout(options?.timeoutMs);
+        if (options?.signal?.aborted) throw new ElexError('ABORTED', 'the add was aborted before it started');
+        const count = new Array<number>(S).fill(0);
+        const shardOfItem = new Uint16Array(n);
+        for (let i = 0; i < n; i++) count[(shardOfItem[i] = shardOf(idArr[i]!, S))]!++;
+        const pIds = count.map((c) => new Uint32Array(c));
+        const pVec = count.map((c) => new Float32Array(c * dim));
+        const fill = new Array<number>(S).fill(0);
+        for (let i = 0; i < n; i++) {
+          const s = shardOfItem[i]!,
+            at = fill[s]!++;
+          pIds[s]![at] = idArr[i]!;
+          pVec[s]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
+        }
+        const active = count.flatMap((c, s) => (c > 0 ? [s] : []));
+        const settled = Promise.allSettled(active.map((s) => addPart(s, pIds[s]!, pVec[s]!)));
+        // All or nothing: when a part failed, or the caller stopped waiting,
+        // the parts that landed are removed again (queued before any later
+        // change of their shards).
+        let gaveUp = false;
+        const outcome = settled.then(async (res) => {
+          const failed = res.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+          if (failed || gaveUp) {
+            await Promise.allSettled(
+              active.map((s, i) => (res[i]!.status === 'fulfilled' ? removePart(s, pIds[s]!) : null)),
+            );
+            if (failed) throw failed.reason;
+          }
+          return { added: n, size: sizes.reduce((a, b) => a + b, 0) };
+        });
+        const guards: Promise<never>[] = [];
+        const cleanups: (() => void)[] = [];
+        const { signal, timeoutMs } = options ?? {};
+        if (signal)
+          guards.push(
+            new Promise<never>((_, reject) => {
+              const onAbort = () => reject(new ElexError('ABORTED', 'the add was aborted; nothing of it was kept'));
+              signal.addEventListener('abort', onAbort, { once: true });
+              cleanups.push(() => signal.removeEventListener('abort', onAbort));
+            }),
+          );
+        if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
+          guards.push(
+            new Promise<never>((_, reject) => {
+              const t = setTimeout(
+                () =>
+                  reject(
+                    new ElexError('TIMEOUT', `the add did not finish within ${timeoutMs} ms; nothing of it was kept`),
+                  ),
+                timeoutMs,
+              );
+              cleanups.push(() => clearTimeout(t));
+            }),
+          );
+        try {
+          return await Promise.race([outcome, ...guards]);
+        } catch (e) {
+          gaveUp = true;
+          outcome.catch(() => {});
+          throw e;
+        } finally {
+          for (const c of cleanups) c();
+        }
+      },
+
+      async search(queries, k, options = {}) {
+        alive();
+        const t0 = performance.now();
+        checkK(k);
+        const nq = checkVectors(queries, dim, null, 'queries');
+        const { ef, exact, rerank } = resolveSearch(k, options);
+        checkTimeout(options.timeoutMs);
+        const total = sizes.reduce((a, b) => a + b, 0);
+        if (total === 0) throw new ElexError('EMPTY_INDEX', `index "${name}" is empty: add vectors first`);
+        if (k > total)
+          throw new ElexError('INVALID_ARGUMENT', `k ${k} is larger than the ${total} items in index "${name}"`);
+        const exactOpt = exact === EXACT_MODE.auto ? 'auto' : exact === EXACT_MODE.always;
+        // A shard whose worker died is asked again on its replacement (restored
+        // first) while the budget lasts; past it, the shard is reported missing.
+        const call: CallOptions = {
+          signal: options.signal,
+          deadline:
+            options.timeoutMs === undefined || options.timeoutMs === Infinity ? undefined : t0 + options.timeoutMs,
+        };
+        const shards = sizes.map((n, s) => ({ s, ks: Math.min(k, n) })).filter((x) => x.ks > 0);
+        const searchShard = (s: number, ks: number) => {
+          const lost = logs[s]?.lost;
+          if (lost) return Promise.reject(lost);
+          return retried<SearchResult & { ms: number }>(
+            s,
+            (r) =>
+              r.indexSearch(part(s), sendable(queries), ks, {
+                ef: Math.max(ef, ks),
+                exact: exactOpt,
+                ...(rerank > 0 ? { rerank: Math.max(rerank, ks) } : {}),
+              }),
+            call,
+          );
+        };
+        if (shards.length === 1 && shards[0]!.ks === k) {
+          // One shard holds every item (one worker, or ids that all hash to
+          // one shard): its answer is the result as it comes, without the
+          // settle-all and the merge (which would return it unchanged).
+          const s = shards[0]!.s;
+          let only: SearchResult & { ms: number };
+          try {
+            only = await searchShard(s, k);
+          } catch (e) {
+            throw options.signal?.aborted ? new ElexError('ABORTED', 'the search was aborted') : e;
+          }
+          if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
+          const shardMs = new Array<number>(S).fill(NaN);
+          shardMs[s] = only.ms;
+          return {
+            ids: only.ids,
+            distances: only.distances,
+            nq,
+            k,
+            partial: false,
+            missingShards: [],
+            shardMs,
+            elapsedMs: performance.now() - t0,
+          };
+        }
+        const settled = await Promise.allSettled(shards.map(({ s, ks }) => searchShard(s, ks)));
+        if (options.signal?.aborted) throw new ElexError('ABORTED', 'the search was aborted');
+        const parts: SearchResult[] = [];
+        const missingShards: number[] = [];
+        const shardMs = new Array<number>(S).fill(NaN);
+        let firstError: unknown;
+        settled.forEach((r, i) => {
+          const s = shards[i]!.s;
+          if (r.status === 'fulfilled') {
+            parts.push(r.value);
+            shardMs[s] = r.value.ms;
+          } else {
+            missingShards.push(s);
+            firstError ??= r.reason;
+          }
+        });
+        if (parts.length === 0) throw firstError;
+        const merged = parts.length === 1 && parts[0]!.k === k ? parts[0]! : mergeTopK(parts, nq, k);
+        return {
+          ids: merged.ids,
+          distances: merged.distances,
+          nq,
+          k,
+          partial: missingShards.length > 0,
+          missingShards,
+          shardMs,
+          elapsedMs: performance.now() - t0,
+        };
+      },
+
+      async remove(ids) {
+        alive();
+        const idArr = checkIds(ids);
+        const parts = Array.from({ length: S }, () => [] as number[]);
+        for (const id of idArr) parts[shardOf(id, S)]!.push(id);
+        const res = await Promise.all(parts.map((p, s) => (p.length ? removePart(s, Uint32Array.from(p)) : 0)));
+        return res.reduce((a, b) => a + b, 0);
+      },
+
+      async stats() {
+        alive();
+        const all = await each((s) => onShard<IndexStats>(s, (r) => r.indexStats(part(s))));
+        all.forEach((x, s) => (sizes[s] = x.size));
+        return aggregate(all);
+      },
+
+      recovery() {
+        return {
+          baseBytes: logs.reduce((n, l) => n + (l.base?.byteLength ?? 0), 0),
+          logBytes: logs.reduce((n, l) => n + l.logBytes, 0),
+          logEntries: logs.reduce((n, l) => n + l.log.length, 0),
+          lostShards: logs.flatMap((l, s) => (l.lost ? [s] : [])),
+        };
+      },
+
+      async save() {
+        alive();
+        // After the adds and removes already asked for (a consistent picture).
+        const parts = await each((s) => serial(s, () => onShard<Uint8Array>(s, (r) => r.indexSave(part(s)))));
+        const head = new Uint8Array(8);
+        new DataView(head.buffer).setUint32(0, S, true);
+        // Written by the engine on worker 0 (the page has no wasm); the parts move there and back.
+        const sections: [string, Uint8Array][] = [
+          ['SHRD', head],
+          ...parts.map((p, s) => [`S${String(s).padStart(3, '0')}`, p] as [string, Uint8Array]),
+        ];
+        const buffers = [...new Set(sections.map(([, p]) => p.buffer as ArrayBuffer))];
+        return onShard(0, (r) => r.containerWrite(CONTAINER_KIND.ShardedIndex, transfer(sections, buffers)));
+      },
+
+      async load(bytes) {
+        alive();
+        dim = await loadAll(bytes);
+      },
+
+      async drop() {
+        if (dropped) return;
+        dropped = true;
+        unregister();
+        await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
+      },
+    },
+    `index "${name}"`,
+  );
+}

@@ -1,0 +1,388 @@
+/**
+ * Where learned state is kept: a small key → bytes store with three
+ * backends.
+ *
+ * - `opfs`: the Origin Private File System through synchronous access
+ *   handles, inside a worker. Each key is two files, `<key>.a` and
+ *   `<key>.b` (slots). A write goes to the older slot: the body is written
+ *   and flushed, then a 32-byte header (magic, generation number, body
+ *   length, the body's last four bytes, the header's own CRC-32) is
+ *   written and flushed. A read takes the slot with the highest generation
+ *   whose header is valid and matches its body's last four bytes. A crash
+ *   mid-write leaves that slot with no valid header or with the header of
+ *   an older write, so the other slot (the previous write) is read: nothing
+ *   saved before is lost. Bodies are ELEX containers whose last four bytes
+ *   are their CRC-32, checked by the reader (in wasm): a newest slot whose
+ *   body fails that check is damage, not an interrupted write, and the
+ *   caller reports it as CORRUPT_DATA naming the file; nothing is
+ *   overwritten.
+ * - `idb`: IndexedDB (object store `blobs` of database `elex-<name>`);
+ *   each put is one transaction, atomic by IndexedDB's own guarantee.
+ * - `memory`: a Map, for Node and tests (optionally shared by name, so a
+ *   "reload" can be simulated by a second engine).
+ *
+ * Keys are short ASCII names such as `agents-3` or `spill/FAJ 121 3094`.
+ */
+import { ElexError } from '../core/errors.ts';
+
+export type PersistBackend = 'opfs' | 'idb' | 'memory';
+
+/**
+ * CRC-32 of some bytes, from the engine (Bindings.crc32, elex_crc32): the
+ * OPFS slot headers are checksummed with the engine's one implementation.
+ * A store opens inside a worker, where a wasm instance is loaded.
+ */
+export type Checksum = (bytes: Uint8Array) => number;
+
+/**
+ * Bytes to store, or a function giving them, called just before they are
+ * written (after any await): a view into wasm memory stays valid that way.
+ */
+export type BytesSource = Uint8Array | (() => Uint8Array);
+
+/** Where a read should land: given the size, an array of that length (e.g. a view into wasm memory). */
+export type ReadTarget = (size: number) => Uint8Array;
+
+const bytesOf = (src: BytesSource): Uint8Array => (typeof src === 'function' ? src() : src);
+
+/** Bytes read into memory the caller names (or a fresh copy). */
+function land(bytes: Uint8Array, into?: ReadTarget): Uint8Array {
+  if (!into) return bytes.slice();
+  const out = into(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+export interface KeyValueStore {
+  readonly backend: PersistBackend;
+  /** A human-readable location for error messages. */
+  describe(key: string): string;
+  /** The bytes under `key`, or null. Given `into`, they are read into the array it returns, which is the result. */
+  get(key: string, into?: ReadTarget): Promise<Uint8Array | null>;
+  put(key: string, bytes: BytesSource): Promise<void>;
+  delete(key: string): Promise<void>;
+  keys(prefix: string): Promise<string[]>;
+  close(): void;
+}
+
+/** Debug aid: make the next put stop half-way and the worker die (tests only). */
+export interface CrashPlan {
+  /** Called after half of the body is on disk; the put then never completes. */
+  midWrite?: () => void;
+}
+
+// ------------------------------------------------------------------ memory
+
+const sharedMemory = new Map<string, Map<string, Uint8Array>>();
+
+export class MemoryStore implements KeyValueStore {
+  readonly backend = 'memory' as const;
+  private readonly map: Map<string, Uint8Array>;
+  constructor(
+    private readonly name: string,
+    shared = true,
+  ) {
+    let m = shared ? sharedMemory.get(name) : undefined;
+    if (!m) {
+      m = new Map();
+      if (shared) sharedMemory.set(name, m);
+    }
+    this.map = m;
+  }
+  describe(key: string): string {
+    return `memory:${this.name}/${key}`;
+  }
+  async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
+    const v = this.map.get(key);
+    return v ? land(v, into) : null;
+  }
+  async put(key: string, bytes: BytesSource): Promise<void> {
+    this.map.set(key, bytesOf(bytes).slice());
+  }
+  async delete(key: string): Promise<void> {
+    this.map.delete(key);
+  }
+  async keys(prefix: string): Promise<string[]> {
+    return [...this.map.keys()].filter((k) => k.startsWith(prefix));
+  }
+  close(): void {}
+  /** Test aid: the raw bytes under `key` (mutable). */
+  raw(key: string): Uint8Array | undefined {
+    return this.map.get(key);
+  }
+}
+
+// -------------------------------------------------------------------- OPFS
+
+const SLOT_MAGIC = 0x53584c45; // "ELXS" little-endian
+const HEADER = 32;
+
+interface SyncHandle {
+  read(buf: Uint8Array, opts?: { at: number }): number;
+  write(buf: Uint8Array, opts?: { at: number }): number;
+  truncate(size: number): void;
+  getSize(): number;
+  flush(): void;
+  close(): void;
+}
+
+type FileHandleWithSync = FileSystemFileHandle & { createSyncAccessHandle(): Promise<SyncHandle> };
+
+interface SlotHeader {
+  generation: number;
+  length: number;
+  /** The body's last four bytes (an ELEX container's CRC-32). */
+  trailer: number;
+}
+
+function encodeHeader(h: SlotHeader, crc32: Checksum): Uint8Array {
+  const b = new Uint8Array(HEADER);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, SLOT_MAGIC, true);
+  v.setUint32(4, 1, true);
+  v.setFloat64(8, h.generation, true);
+  v.setFloat64(16, h.length, true);
+  v.setUint32(24, h.trailer, true);
+  v.setUint32(28, crc32(b.subarray(0, 28)), true);
+  return b;
+}
+
+/** A valid header, or null (never written, interrupted, or damaged). */
+function decodeHeader(b: Uint8Array, fileSize: number, crc32: Checksum): SlotHeader | null {
+  if (fileSize < HEADER) return null;
+  const v = new DataView(b.buffer, b.byteOffset, HEADER);
+  if (v.getUint32(0, true) !== SLOT_MAGIC || v.getUint32(4, true) !== 1) return null;
+  if (crc32(b.subarray(0, 28)) !== v.getUint32(28, true)) return null;
+  const h = { generation: v.getFloat64(8, true), length: v.getFloat64(16, true), trailer: v.getUint32(24, true) };
+  if (!Number.isInteger(h.generation) || !Number.isInteger(h.length) || h.length < 4) return null;
+  if (HEADER + h.length > fileSize) return null;
+  return h;
+}
+
+function trailerOf(bytes: Uint8Array): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4, true);
+}
+
+function fileName(key: string): string {
+  // Keys may hold '/', spaces and the like: percent-encode into one flat name.
+  return encodeURIComponent(key).replace(/\./g, '%2E');
+}
+
+export class OpfsStore implements KeyValueStore {
+  readonly backend = 'opfs' as const;
+  /** Test aid, set by the worker's debug hook. */
+  crashPlan: CrashPlan = {};
+  /**
+   * Sync access handles stay open for the store's life: opening one costs
+   * milliseconds, and one engine owns a persist name at a time (a Web Lock).
+   */
+  private readonly handles = new Map<string, SyncHandle>();
+
+  private constructor(
+    private readonly dir: FileSystemDirectoryHandle,
+    private readonly name: string,
+    private readonly crc32: Checksum,
+  ) {}
+
+  static available(): boolean {
+    return (
+      typeof navigator !== 'undefined' &&
+      typeof navigator.storage?.getDirectory === 'function' &&
+      typeof FileSystemFileHandle !== 'undefined' &&
+      'createSyncAccessHandle' in FileSystemFileHandle.prototype
+    );
+  }
+
+  /** `crc32` checksums the slot headers: pass the engine's (`(b) => bindings.crc32(b)`). */
+  static async open(name: string, crc32: Checksum): Promise<OpfsStore> {
+    const root = await navigator.storage.getDirectory();
+    const top = await root.getDirectoryHandle('elex', { create: true });
+    return new OpfsStore(await top.getDirectoryHandle(fileName(name), { create: true }), name, crc32);
+  }
+
+  describe(key: string): string {
+    return `OPFS elex/${this.name}/${fileName(key)}.{a,b}`;
+  }
+
+  private async handle(file: string, create: boolean): Promise<SyncHandle | null> {
+    const cached = this.handles.get(file);
+    if (cached) return cached;
+    try {
+      const fh = (await this.dir.getFileHandle(file, { create })) as FileHandleWithSync;
+      const h = await fh.createSyncAccessHandle();
+      this.handles.set(file, h);
+      return h;
+    } catch (e) {
+      if ((e as DOMException)?.name === 'NotFoundError') return null;
+      if ((e as DOMException)?.name === 'NoModificationAllowedError')
+        throw new ElexError('PERSIST_UNAVAILABLE', `${this.describe(file)} is open elsewhere (another engine or tab)`);
+      throw new ElexError('PERSIST_UNAVAILABLE', `could not open ${file} in OPFS: ${String(e)}`);
+    }
+  }
+
+  private release(file: string): void {
+    this.handles.get(file)?.close();
+    this.handles.delete(file);
+  }
+
+  private readHeader(h: SyncHandle): SlotHeader | null {
+    const b = new Uint8Array(HEADER);
+    const size = h.getSize();
+    if (size >= HEADER) h.read(b, { at: 0 });
+    return decodeHeader(b, size, this.crc32);
+  }
+
+  async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
+    const base = fileName(key);
+    const slots: { h: SyncHandle; head: SlotHeader }[] = [];
+    // Both slots opened at once: opening a sync access handle is a round trip to the browser.
+    const handles = await Promise.all(['a', 'b'].map((s) => this.handle(`${base}.${s}`, false)));
+    for (const h of handles) {
+      const head = h ? this.readHeader(h) : null;
+      if (h && head) slots.push({ h, head });
+    }
+    slots.sort((x, y) => y.head.generation - x.head.generation);
+    for (const { h, head } of slots) {
+      // Straight into the target (wasm memory for a restore): no copy.
+      const body = into ? into(head.length) : new Uint8Array(head.length);
+      // A header written for another body than the one there is an
+      // interrupted write: fall back to the previous slot.
+      if (h.read(body, { at: HEADER }) === body.length && trailerOf(body) === head.trailer) return body;
+    }
+    return null;
+  }
+
+  async put(key: string, source: BytesSource): Promise<void> {
+    const base = fileName(key);
+    const a = (await this.handle(`${base}.a`, true))!;
+    const b = (await this.handle(`${base}.b`, true))!;
+    // From here on nothing awaits: a view into wasm memory stays valid while it is written.
+    const bytes = bytesOf(source);
+    if (bytes.length < 4) throw new ElexError('INVALID_ARGUMENT', 'a stored body is an ELEX container (>= 4 bytes)');
+    const ga = this.readHeader(a)?.generation ?? -1;
+    const gb = this.readHeader(b)?.generation ?? -1;
+    // Write over the older slot; the newer one stays as the fallback.
+    const [target, generation] = ga <= gb ? [a, gb + 1] : [b, ga + 1];
+    if (this.crashPlan.midWrite) {
+      target.write(bytes.subarray(0, bytes.length >> 1), { at: HEADER });
+      target.flush();
+      this.crashPlan.midWrite();
+      await new Promise<never>(() => {}); // the worker is going away mid-write
+    }
+    target.write(bytes, { at: HEADER });
+    target.truncate(HEADER + bytes.length);
+    target.flush();
+    target.write(encodeHeader({ generation, length: bytes.length, trailer: trailerOf(bytes) }, this.crc32), { at: 0 });
+    target.flush();
+  }
+
+  async delete(key: string): Promise<void> {
+    const base = fileName(key);
+    for (const s of ['a', 'b']) {
+      this.release(`${base}.${s}`);
+      await this.dir.removeEntry(`${base}.${s}`).catch(() => {});
+    }
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const out = new Set<string>();
+    const p = fileName(prefix);
+    for await (const name of (this.dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      if (!name.startsWith(p) || !/\.[ab]$/.test(name)) continue;
+      out.add(decodeURIComponent(name.slice(0, -2)));
+    }
+    return [...out];
+  }
+
+  close(): void {
+    for (const file of [...this.handles.keys()]) this.release(file);
+  }
+}
+
+// --------------------------------------------------------------- IndexedDB
+
+export class IdbStore implements KeyValueStore {
+  readonly backend = 'idb' as const;
+  private constructor(
+    private readonly db: IDBDatabase,
+    private readonly name: string,
+  ) {}
+
+  static available(): boolean {
+    return typeof indexedDB !== 'undefined';
+  }
+
+  static open(name: string): Promise<IdbStore> {
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open(`elex-${name}`, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('blobs');
+      req.onsuccess = () => resolve(new IdbStore(req.result, name));
+      req.onerror = () =>
+        reject(new ElexError('PERSIST_UNAVAILABLE', `could not open IndexedDB elex-${name}: ${String(req.error)}`));
+      req.onblocked = () =>
+        reject(new ElexError('PERSIST_UNAVAILABLE', `IndexedDB elex-${name} is blocked by another connection`));
+    });
+  }
+
+  describe(key: string): string {
+    return `IndexedDB elex-${this.name}/blobs/${key}`;
+  }
+
+  private tx<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const t = this.db.transaction('blobs', mode, { durability: 'strict' } as IDBTransactionOptions);
+      const req = fn(t.objectStore('blobs'));
+      let value: T;
+      req.onsuccess = () => (value = req.result);
+      t.oncomplete = () => resolve(value);
+      t.onerror = t.onabort = () =>
+        reject(new ElexError('PERSIST_UNAVAILABLE', `IndexedDB elex-${this.name}: ${String(t.error ?? req.error)}`));
+    });
+  }
+
+  async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
+    const v = await this.tx('readonly', (s) => s.get(key) as IDBRequest<ArrayBuffer | undefined>);
+    if (!v) return null;
+    return into ? land(new Uint8Array(v), into) : new Uint8Array(v);
+  }
+
+  async put(key: string, bytes: BytesSource): Promise<void> {
+    const copy = bytesOf(bytes).slice().buffer;
+    await this.tx('readwrite', (s) => s.put(copy, key));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.tx('readwrite', (s) => s.delete(key));
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const all = await this.tx('readonly', (s) => s.getAllKeys());
+    return (all as IDBValidKey[]).filter((k): k is string => typeof k === 'string' && k.startsWith(prefix));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/**
+ * Opens the requested backend ('auto': OPFS where sync handles exist, else
+ * IndexedDB, else memory). `crc32` checksums OPFS slot headers (see Checksum).
+ */
+export async function openStore(
+  name: string,
+  backend: PersistBackend | 'auto',
+  crc32: Checksum,
+): Promise<KeyValueStore> {
+  if (backend === 'memory') return new MemoryStore(name);
+  if (backend === 'opfs' || (backend === 'auto' && OpfsStore.available())) {
+    if (!OpfsStore.available())
+      throw new ElexError('PERSIST_UNAVAILABLE', 'OPFS with synchronous access handles is not available here');
+    return OpfsStore.open(name, crc32);
+  }
+  if (backend === 'idb' || (backend === 'auto' && IdbStore.available())) {
+    if (!IdbStore.available()) throw new ElexError('PERSIST_UNAVAILABLE', 'IndexedDB is not available here');
+    return IdbStore.open(name);
+  }
+  return new MemoryStore(name);
+}

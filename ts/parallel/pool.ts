@@ -1,0 +1,483 @@
+/**
+ * The worker pool: K module workers, each one wasm instance (one shard).
+ *
+ * Every call goes through call(), which settles it one way or another:
+ * the worker's answer, the worker's death (WORKER_CRASHED), the caller's
+ * AbortSignal (ABORTED), its timeout (TIMEOUT) or close() (CLOSED). A worker
+ * that dies, however it dies, is detected through a Web Lock it holds for
+ * its whole life (plus its `error` event), its calls are rejected, and a
+ * replacement is started on the same shard from the compiled module.
+ *
+ * Restorers (addRestorer) put back what the page keeps of a worker's state
+ * (index shards, cooldowns, monitor history) into its replacement before
+ * the replacement takes any call: calls wait for that (within their own
+ * timeouts and deadlines), so none sees a half-restored worker.
+ */
+import * as Comlink from 'comlink';
+import type { BundleOverrides } from '../bindings/bundles.ts';
+import type { BuildInfo } from '../bindings/bindings.ts';
+import type { HostSetup, RestoreReport } from '../host/agent-host.ts';
+import type { RanSetup } from '../host/ran-host.ts';
+import { ElexError, revive } from '../core/errors.ts';
+import type { Variant } from '../bindings/platform.ts';
+import { FastChannel, fastPathSupported, type FastChannelOptions } from './fast-channel.ts';
+import { FAST_METHODS, type CrashMode, type FastMethod, type RemoteApi, type WorkerApi } from './protocol.ts';
+
+export interface PoolOptions {
+  module: WebAssembly.Module;
+  variant: Variant;
+  workers: number;
+  threadsPerWorker: number;
+  bundles?: BundleOverrides;
+  startTimeoutMs: number;
+  /** Called when a worker died and is being replaced. */
+  onRestart?: (index: number, reason: string) => void;
+  /** Agents' memory budget (per worker), learning and persistence. */
+  host: Omit<HostSetup, 'worker' | 'workers'>;
+  /** Catalog and router (null: no catalog). */
+  ran: Omit<RanSetup, 'worker' | 'workers'> | null;
+  /**
+   * Hot calls through a SharedArrayBuffer channel per worker where the page
+   * can (fast-channel.ts); false: everything through Comlink. Default true.
+   */
+  fastPath?: boolean | FastChannelOptions;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Reject with TIMEOUT after this many ms (default: no limit). */
+  timeoutMs?: number;
+  /**
+   * A performance.now() time by which the answer must be here: TIMEOUT
+   * when it is not, including an answer that arrives after it before its
+   * timer fired (late is late).
+   */
+  deadline?: number;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  remote: RemoteApi;
+  /** Resolves when the worker is initialised. */
+  ready: Promise<void>;
+  /** Rejects when the worker dies or the pool closes; never resolves. */
+  dead: Promise<never>;
+  /** Marks the worker dead, rejects its calls with `error`, replaces it if asked. */
+  kill: (error: ElexError, replace: boolean) => void;
+  alive: boolean;
+  /** Why it died, once it has. */
+  death?: ElexError;
+  info?: BuildInfo;
+  startMs?: number;
+  restored?: RestoreReport | null;
+  /** The Web Lock the worker holds while it lives (null without Web Locks). */
+  lifeLock: string | null;
+  /** A replacement of a worker that died (restorers run before it is ready). */
+  replacement: boolean;
+  /** Its fast channel, once open (null: Comlink only). */
+  channel: FastChannel | null;
+  /** Set when `ready` resolved: initialised, its channel open, restored if a replacement. */
+  started: boolean;
+}
+
+/**
+ * Puts the page's copy of some per-worker state back into a replacement
+ * worker, before that worker takes any call. It talks to the worker through
+ * `remote` directly (pool.call would wait for the restore). It should catch
+ * its own failures; one that escapes kills the replacement, which is then
+ * replaced again.
+ */
+export type Restorer = (worker: number, remote: RemoteApi) => Promise<void>;
+
+/** Figures of the last restore of each worker. */
+export interface RestoreFigures {
+  worker: number;
+  /** ms from the replacement's start to ready, restore included. */
+  ms: number;
+  /** Of `ms`: the restorers. */
+  restoreMs: number;
+  at: number;
+}
+
+/** Call figures of one worker (shard), over its recent calls. */
+export interface WorkerCallStats {
+  worker: number;
+  alive: boolean;
+  /** Calls answered since the engine started (any worker incarnation). */
+  calls: number;
+  /** Calls that rejected (worker errors, crashes, timeouts, aborts). */
+  failed: number;
+  /** Round-trip ms of the last ≤ 256 answered calls: median, 95th percentile, max. */
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  /** Times this shard's worker was replaced. */
+  restarts: number;
+  /** The last replacement's start and restore (null: never replaced). */
+  lastRestore: RestoreFigures | null;
+}
+
+/** Round-trip times of one shard's calls: counts plus a ring of the last 256. */
+class CallLog {
+  calls = 0;
+  failed = 0;
+  restarts = 0;
+  private readonly ring = new Float64Array(256);
+  private n = 0;
+  record(ms: number): void {
+    this.ring[this.n++ % this.ring.length] = ms;
+    this.calls++;
+  }
+  percentiles(): { p50Ms: number; p95Ms: number; maxMs: number } {
+    const k = Math.min(this.n, this.ring.length);
+    if (k === 0) return { p50Ms: 0, p95Ms: 0, maxMs: 0 };
+    const xs = this.ring.slice(0, k).sort();
+    return { p50Ms: xs[(k - 1) >> 1]!, p95Ms: xs[Math.min(k - 1, Math.ceil(0.95 * k) - 1)]!, maxMs: xs[k - 1]! };
+  }
+}
+
+let poolSerial = 0;
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  private readonly id = `${Date.now().toString(36)}-${(poolSerial++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  private spawned = 0;
+  private readonly logs: CallLog[] = [];
+  private readonly restorers: Restorer[] = [];
+  restarts = 0;
+  /** The last restore of each worker that was replaced. */
+  readonly restores: RestoreFigures[] = [];
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  get size(): number {
+    return this.opts.workers;
+  }
+
+  /** Whether hot calls go through the fast channel (every live worker has one open). */
+  get fastPath(): boolean {
+    return this.slots.length > 0 && this.slots.every((s) => s.channel !== null);
+  }
+
+  /** Calls carried by the fast channels, and hot calls that went by postMessage (too big to fit). */
+  fastPathCounts(): { calls: number; fallbacks: number; spinHits: number; waits: number } {
+    const sum = { calls: 0, fallbacks: 0, spinHits: 0, waits: 0 };
+    for (const s of this.slots) {
+      if (!s.channel) continue;
+      sum.calls += s.channel.calls;
+      sum.fallbacks += s.channel.fallbacks;
+      sum.spinHits += s.channel.spinHits;
+      sum.waits += s.channel.waits;
+    }
+    return sum;
+  }
+
+  /**
+   * Starts every worker; resolves when all are ready (rejects on the first
+   * failure). `onReady` hears how many are ready so far.
+   */
+  async start(onReady?: (ready: number, total: number) => void): Promise<void> {
+    for (let i = 0; i < this.opts.workers; i++) {
+      this.logs.push(new CallLog());
+      this.slots.push(this.spawn(i));
+    }
+    let ready = 0;
+    await Promise.all(this.slots.map((s) => s.ready.then(() => onReady?.(++ready, this.opts.workers))));
+  }
+
+  /** Registers a restorer (see Restorer); returns its removal. */
+  addRestorer(fn: Restorer): () => void {
+    this.restorers.push(fn);
+    return () => {
+      const i = this.restorers.indexOf(fn);
+      if (i >= 0) this.restorers.splice(i, 1);
+    };
+  }
+
+  /** Resolves when worker `index` is ready (restored, if it is a replacement), or rejects if it cannot start. */
+  async whenReady(index: number): Promise<void> {
+    await this.readySlot(index);
+  }
+
+  /** What worker `index` restored from storage at its last start. */
+  restoredBy(index: number): RestoreReport | null | undefined {
+    return this.slots[index]?.restored;
+  }
+
+  /** Build info reported by worker `index` at its last start. */
+  infoOf(index: number): BuildInfo | undefined {
+    return this.slots[index]?.info;
+  }
+
+  /** Runs fn against worker `index`, settling as described at the top. */
+  async call<T>(index: number, fn: (remote: RemoteApi) => Promise<T>, opts: CallOptions = {}): Promise<T> {
+    if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
+    const { signal, deadline } = opts;
+    let timeoutMs = opts.timeoutMs;
+    if (deadline !== undefined) timeoutMs = Math.min(timeoutMs ?? Infinity, Math.max(1, deadline - performance.now()));
+    if (signal?.aborted) throw new ElexError('ABORTED', 'the call was aborted before it started');
+    const cleanups: (() => void)[] = [];
+    const guards: Promise<never>[] = [];
+    if (signal) {
+      guards.push(
+        new Promise<never>((_, reject) => {
+          const onAbort = () => reject(new ElexError('ABORTED', 'the call was aborted'));
+          signal.addEventListener('abort', onAbort, { once: true });
+          cleanups.push(() => signal.removeEventListener('abort', onAbort));
+        }),
+      );
+    }
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+      guards.push(
+        new Promise<never>((_, reject) => {
+          const t = setTimeout(
+            () => reject(new ElexError('TIMEOUT', `the call did not finish within its ${timeoutMs} ms budget`)),
+            timeoutMs,
+          );
+          cleanups.push(() => clearTimeout(t));
+        }),
+      );
+    }
+    const log = this.logs[index];
+    const t0 = performance.now();
+    try {
+      // A worker that is up is called at once; otherwise the call waits for it (or its replacement).
+      const current = this.slots[index];
+      const slot = current?.started && current.alive ? current : await Promise.race([this.readySlot(index), ...guards]);
+      // The pool may have closed, or the worker died, while this call waited.
+      if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
+      if (!slot.alive) throw slot.death ?? new ElexError('WORKER_CRASHED', `worker ${index} died`);
+      let sent: Promise<T>;
+      try {
+        sent = Promise.resolve(fn(slot.remote));
+      } catch (e) {
+        sent = Promise.reject(e);
+      }
+      const work = sent.catch((e: unknown) => {
+        throw slot.alive ? revive(e) : (slot.death ?? revive(e));
+      });
+      const result = await Promise.race([work, slot.dead, ...guards]);
+      if (deadline !== undefined && performance.now() > deadline)
+        throw new ElexError('TIMEOUT', `the answer came after its deadline (${timeoutMs} ms budget left when sent)`);
+      log?.record(performance.now() - t0);
+      return result;
+    } catch (e) {
+      if (log) log.failed++;
+      throw e;
+    } finally {
+      for (const c of cleanups) c();
+    }
+  }
+
+  /** Per-worker call counts and round-trip latency (main thread to worker and back). */
+  callStats(): WorkerCallStats[] {
+    return this.logs.map((log, worker) => ({
+      worker,
+      alive: this.slots[worker]?.alive ?? false,
+      calls: log.calls,
+      failed: log.failed,
+      ...log.percentiles(),
+      restarts: log.restarts,
+      lastRestore: this.restores[worker] ?? null,
+    }));
+  }
+
+  /** Testing aid: makes worker `index` die. 'terminate' kills it from outside, even mid-call. */
+  async crash(index: number, mode: CrashMode | 'terminate', delayMs = 0): Promise<void> {
+    const slot = this.slotAt(index);
+    await slot.ready;
+    if (mode === 'terminate') {
+      setTimeout(() => {
+        slot.worker.terminate();
+        if (!hasLocks()) crashed(slot, 'terminated'); // no Web Locks: nothing else would notice
+      }, delayMs);
+      return;
+    }
+    await slot.remote.crash(mode, delayMs);
+  }
+
+  /**
+   * Terminates every worker; calls in flight reject with CLOSED. The promise
+   * resolves once the workers are gone (their life locks released, so their
+   * storage handles are free), or after 3 s at most.
+   */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const s of this.slots) s.kill(new ElexError('CLOSED', 'the engine was closed'), false);
+    }
+    if (!hasLocks()) return Promise.resolve();
+    const gone = this.slots.map((s) =>
+      s.lifeLock ? navigator.locks.request(s.lifeLock, () => undefined).then(() => undefined) : Promise.resolve(),
+    );
+    return Promise.race([Promise.all(gone).then(() => undefined), new Promise<void>((r) => setTimeout(r, 3000))]);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private slotAt(index: number): Slot {
+    const slot = this.slots[index];
+    if (!slot) throw new ElexError('INVALID_ARGUMENT', `no worker ${index}; the pool has ${this.slots.length}`);
+    return slot;
+  }
+
+  private async readySlot(index: number): Promise<Slot> {
+    for (;;) {
+      const slot = this.slotAt(index);
+      await slot.ready;
+      if (slot.alive) return slot;
+      // Dead: a replacement takes its place unless the pool closed or the
+      // worker never started (then the failure is sticky).
+      if (this.slots[index] === slot) throw slot.death ?? new ElexError('INTERNAL', 'worker unavailable');
+    }
+  }
+
+  private spawn(index: number, replacement = false): Slot {
+    const serial = this.spawned++;
+    const t0 = performance.now();
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      type: 'module',
+      name: `elex-${this.opts.variant}-${index}`,
+    });
+    const wrapped = Comlink.wrap<WorkerApi>(worker);
+    const remote = wrapped as unknown as RemoteApi; // the same object, typed without Comlink (protocol.ts)
+    let rejectDead!: (e: ElexError) => void;
+    const dead = new Promise<never>((_, reject) => (rejectDead = reject));
+    dead.catch(() => {}); // observed through call(); never an unhandled rejection
+    const lifeLock = hasLocks() ? `elex-pool-${this.id}-w${serial}` : null;
+    const slot: Slot = {
+      index,
+      lifeLock,
+      replacement,
+      worker,
+      remote,
+      dead,
+      alive: true,
+      channel: null,
+      started: false,
+      ready: Promise.resolve(),
+      kill: (error, replace) => {
+        if (!slot.alive) return;
+        slot.alive = false;
+        slot.death = error;
+        rejectDead(error);
+        slot.channel?.close(error);
+        worker.terminate();
+        wrapped[Comlink.releaseProxy]();
+        if (replace) this.replace(slot, error.message);
+      },
+    };
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      crashed(slot, `uncaught error: ${e.message || 'worker script failed'}`);
+    });
+    worker.addEventListener('messageerror', () => crashed(slot, 'a message could not be deserialised'));
+    slot.ready = (async () => {
+      const res = await Promise.race([
+        remote
+          .init(
+            Comlink.transfer(
+              {
+                index,
+                variant: this.opts.variant,
+                module: this.opts.module,
+                threads: this.opts.threadsPerWorker,
+                bundles: this.opts.bundles,
+                startTimeoutMs: this.opts.startTimeoutMs,
+                lifeLock,
+                host: { ...this.opts.host, worker: index, workers: this.opts.workers },
+                ran: this.opts.ran ? { ...this.opts.ran, worker: index, workers: this.opts.workers } : null,
+                holdRouter: replacement,
+              },
+              [],
+            ),
+          )
+          .catch((e: unknown) => {
+            throw revive(e);
+          }),
+        dead,
+      ]);
+      slot.info = res.info;
+      slot.startMs = res.startMs;
+      slot.restored = res.restored;
+      if (lifeLock) {
+        void navigator.locks.request(lifeLock, () => crashed(slot, 'it stopped running'));
+      }
+      await Promise.race([this.openChannel(slot, remote), dead]);
+      if (replacement) {
+        const tr = performance.now();
+        // One at a time, in the order registered; the worker's death ends it.
+        try {
+          for (const restore of [...this.restorers]) await Promise.race([restore(index, remote), dead]);
+        } finally {
+          // The router is built after the restore (held back so that the restore is not queued behind it).
+          remote.startRouter().catch(() => {});
+        }
+        const done = performance.now();
+        this.restores[index] = { worker: index, ms: done - t0, restoreMs: done - tr, at: Date.now() };
+      }
+      slot.started = true;
+    })();
+    // A worker that never started is a sticky failure; one that started and
+    // died while being restored is replaced again (replace() checks `info`).
+    slot.ready.catch((e: unknown) => slot.kill(revive(e), slot.info !== undefined && !this.closed));
+    return slot;
+  }
+
+  /** Opens the worker's fast channel if the page and the options allow; hot calls use it from then on. */
+  private async openChannel(slot: Slot, remote: RemoteApi): Promise<void> {
+    const want = this.opts.fastPath ?? true;
+    if (want === false || !fastPathSupported()) return;
+    const channel = new FastChannel(want === true ? {} : want);
+    const opened = await remote
+      .openFastChannel(
+        channel.sab,
+        Comlink.transfer(channel.workerPort, [channel.workerPort]),
+        channel.slotBytes,
+        channel.workerSpinMs,
+      )
+      .catch((e: unknown) => {
+        throw revive(e);
+      });
+    if (!opened || !slot.alive) return channel.close(new ElexError('CLOSED', 'the fast channel was not opened'));
+    slot.channel = channel;
+    slot.remote = fastRemote(channel, remote);
+  }
+
+  private replace(old: Slot, reason: string): void {
+    if (this.closed || old.info === undefined) return; // never started: the failure is sticky
+    if (this.slots[old.index] !== old) return;
+    this.restarts++;
+    const log = this.logs[old.index];
+    if (log) log.restarts++;
+    this.opts.onRestart?.(old.index, reason);
+    this.slots[old.index] = this.spawn(old.index, true);
+  }
+}
+
+const FAST = new Set<string>(FAST_METHODS);
+
+/** `remote` with its hot methods sent through `channel` (by postMessage when a call does not fit). */
+function fastRemote(channel: FastChannel, remote: RemoteApi): RemoteApi {
+  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  for (const name of FAST_METHODS) {
+    const viaComlink = remote[name] as (...args: unknown[]) => Promise<unknown>;
+    methods.set(name, (...args) => channel.call(name as FastMethod, args) ?? viaComlink(...args));
+  }
+  return new Proxy(remote, {
+    get: (target, key) => (typeof key === 'string' && FAST.has(key) ? methods.get(key) : Reflect.get(target, key)),
+  });
+}
+
+function crashed(slot: Slot, reason: string): void {
+  slot.kill(
+    new ElexError('WORKER_CRASHED', `worker ${slot.index} died (${reason}); it is being replaced, retry the call`),
+    true,
+  );
+}
+
+function hasLocks(): boolean {
+  return typeof navigator !== 'undefined' && 'locks' in navigator && !!navigator.locks;
+}

@@ -1,0 +1,455 @@
+/**
+ * A pool worker: one wasm instance (same-thread bindings) exposed over
+ * Comlink with the protocol of protocol.ts.
+ */
+import * as Comlink from 'comlink';
+import { AgentHost } from '../host/agent-host.ts';
+import {
+  instantiate,
+  type Bindings,
+  type HeapBlock,
+  type IndexHandle,
+  type ValidatorHandle,
+} from '../bindings/bindings.ts';
+import { ElexError, serve as serveCall } from '../core/errors.ts';
+import { BYTES_PER_DIM } from '../core/index-types.ts';
+import type { LoadedCatalog } from '../host/catalog.ts';
+import { IdbStore, OpfsStore, openStore, type KeyValueStore } from '../host/persist.ts';
+import { validatorTables } from '../host/ran-ops.ts';
+import { RanHost, routerCacheKey, routerCachePrefix, type RouteMemo } from '../host/ran-host.ts';
+import { serveFastChannel } from './fast-channel.ts';
+import { TRANSFER_MIN_BYTES, type ValidateRequest, type WorkerApi } from './protocol.ts';
+
+let bindings: Bindings | null = null;
+let host: AgentHost | null = null;
+let ran: RanHost | null = null;
+let ranReady: Promise<RanHost> | null = null;
+/** The catalog, as soon as it is parsed (before the router is built). */
+let ranCatalog: Promise<LoadedCatalog> | null = null;
+let ranError: unknown = null;
+let routerBytes = 0;
+let queryChain: Promise<unknown> = Promise.resolve();
+/** The engine validator (cooldowns live in it): worker 0 makes it once the catalog is parsed. */
+let validatorMade: Promise<ValidatorHandle> | null = null;
+let validatorFresh = true;
+let validatorBytes = 0;
+/** A replacement builds its router once the page restored it (startRouter). */
+let openRouterGate!: () => void;
+const routerGate = new Promise<void>((r) => (openRouterGate = r));
+/** Route memory given back (routeRestore) while the router is being built. */
+const pendingRoutes: RouteMemo[] = [];
+/** Monitor history given back (monitorRestore) while the router is being built. */
+const pendingHistory: { key: string; cells: string[]; kpis: number; rows: Float64Array }[] = [];
+
+/** The cooldowns a replacement of worker 0 was given back (validateRestore), run when the validator is made. */
+let cooldownReplay: ValidateRequest | null = null;
+
+/** Runs the cooldowns given back into a fresh validator; if that fails, their floor holds instead. */
+function replayCooldowns(v: ValidatorHandle, replay: ValidateRequest): void {
+  validatorFresh = false; // the table itself is back: no floor
+  try {
+    const r = v.run(replay.columns, replay.flags);
+    validatorBytes = r.heldBytes;
+    if (r.counts.reject > 0) console.warn(`elex: ${r.counts.reject} cooldowns could not be given back`);
+  } catch (e) {
+    console.warn('elex: the cooldowns could not be given back; the floor holds instead', e);
+    if (replay.floorAt > -Infinity) v.setFloor(replay.floorAt);
+  }
+}
+
+function validator(): Promise<ValidatorHandle> {
+  if (!validatorMade) {
+    const made = ranCatalog!.then((c) => {
+      const v = ready().createValidator(validatorTables(c));
+      const replay = cooldownReplay;
+      cooldownReplay = null;
+      if (replay) replayCooldowns(v, replay);
+      return v;
+    });
+    made.catch(() => {
+      if (validatorMade === made) validatorMade = null;
+    });
+    validatorMade = made;
+  }
+  return validatorMade;
+}
+
+/** The router cache (RoutingOptions.cache), or null where it cannot be kept. */
+async function openRouterCache(b: Bindings): Promise<KeyValueStore | null> {
+  try {
+    if (!OpfsStore.available() && !IdbStore.available()) return null;
+    return await openStore('router-cache', 'auto', (bytes) => b.crc32(bytes));
+  } catch {
+    return null; // e.g. storage denied: build every time
+  }
+}
+
+/**
+ * Offers a built router to the cache and drops the slot's older ones; then
+ * lets the store go, so another engine can read it. Failures only mean the
+ * next start builds again.
+ */
+async function keepRouter(cache: KeyValueStore, key: string, prefix: string, host: RanHost): Promise<void> {
+  try {
+    if (host.cache !== 'hit') {
+      // Writing holds this worker's thread (the state is made in wasm, then
+      // written through a sync access handle): wait for a pause in the
+      // calls, such as the burst of questions a dashboard sends at start.
+      const start = performance.now();
+      while (performance.now() - lastCallAt < KEEP_QUIET_MS && performance.now() - start < KEEP_WAIT_MAX_MS)
+        await new Promise((r) => setTimeout(r, 50));
+      await cache.put(key, () => host.routerState());
+      host.cached = true;
+      for (const k of await cache.keys(prefix)) if (k !== key) await cache.delete(k);
+    }
+  } catch {
+    // best effort
+  } finally {
+    cache.close();
+  }
+}
+
+/** When the last call to this worker started (performance.now()). */
+let lastCallAt = 0;
+/** A built router is written once calls paused this long (ms), or this long after it was built at the latest. */
+const KEEP_QUIET_MS = 250;
+const KEEP_WAIT_MAX_MS = 3000;
+
+/** Runs a call's body (protocol.ts serve()), noting when calls come. */
+function serve<T>(body: () => T | Promise<T>): Promise<T> {
+  lastCallAt = performance.now();
+  return serveCall(body);
+}
+
+function router(): Promise<RanHost> {
+  if (!ranReady) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog (catalog: false)');
+  return ranReady;
+}
+
+function agents(): AgentHost {
+  if (!host) throw new ElexError('INTERNAL', 'worker used before init');
+  return host;
+}
+
+/** Index bytes count against the budget: reported after every change. */
+function reportIndexBytes(): void {
+  let total = routerBytes + validatorBytes;
+  for (const ix of indexes.values()) total += ix.stats().bytes;
+  ready().setExternalBytes(total);
+}
+
+/** Bytes an add of n vectors will take, from the index's current figures. */
+function estimateAdd(ix: IndexHandle, n: number): number {
+  const st = ix.stats();
+  const perDim = BYTES_PER_DIM[st.quantization];
+  const per = st.size > 0 ? st.bytes / st.size : st.dim * perDim + st.M * 12 + 64;
+  return per * n * 1.1;
+}
+const indexes = new Map<string, IndexHandle>();
+
+function indexNamed(name: string): IndexHandle {
+  const ix = indexes.get(name);
+  if (!ix)
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `worker ${String(self.name)} has no index "${name}" (was it dropped, or was this worker restarted?)`,
+    );
+  return ix;
+}
+
+function ready(): Bindings {
+  if (!bindings) throw new ElexError('INTERNAL', 'worker used before init');
+  return bindings;
+}
+
+async function holdLifeLock(name: string): Promise<void> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return;
+  await new Promise<void>((granted) => {
+    void locks.request(name, () => {
+      granted();
+      return new Promise<never>(() => {}); // held until this worker dies
+    });
+  });
+}
+
+const api: WorkerApi = {
+  init: (req) =>
+    serve(async () => {
+      const t0 = performance.now();
+      if (req.lifeLock) await holdLifeLock(req.lifeLock);
+      bindings = await instantiate({
+        variant: req.variant,
+        module: req.module,
+        threads: req.threads,
+        bundles: req.bundles,
+        startTimeoutMs: req.startTimeoutMs,
+      });
+      host = new AgentHost(bindings, req.host);
+      const restored = await host.open();
+      if (req.ran) {
+        const setup = req.ran;
+        const b = bindings,
+          h = host;
+        // Built after init returns, in chunks, so the engine serves other calls
+        // meanwhile; routing waits for it.
+        let catalogParsed!: (c: LoadedCatalog) => void, catalogFailed!: (e: unknown) => void;
+        ranCatalog = new Promise((res, rej) => ((catalogParsed = res), (catalogFailed = rej)));
+        ranCatalog.catch(() => {});
+        ranReady = (async () => {
+          await (req.holdRouter ? routerGate : new Promise((r) => setTimeout(r, 0)));
+          // A router built before for this catalog, glossary, weights and pool shape.
+          const tc = performance.now();
+          const cache = setup.cache ? await openRouterCache(b) : null;
+          const key = cache ? routerCacheKey(setup) : '';
+          // Read straight into wasm memory, where the router loads from (no copy through JavaScript).
+          let block: HeapBlock | null = null;
+          const into = (size: number) => {
+            block?.free(); // a slot that turned out stale
+            block = b.allocBlock(Math.max(1, size));
+            return block.view().subarray(0, size);
+          };
+          const saved = cache && (await cache.get(key, into).catch(() => null)) ? block : null;
+          const cacheReadMs = performance.now() - tc;
+          let host: RanHost;
+          try {
+            host = new RanHost(
+              b,
+              h,
+              setup,
+              (bytes) => {
+                routerBytes = bytes;
+                reportIndexBytes();
+              },
+              saved,
+              cacheReadMs,
+            );
+          } catch (e) {
+            cache?.close();
+            catalogFailed(e);
+            throw e;
+          } finally {
+            (block as HeapBlock | null)?.free(); // loaded (or refused): the router holds its own tables
+          }
+          catalogParsed(host.catalog); // validation needs the catalog, not the router
+          // Worker 0 validates: its validator is made now, not in the first call.
+          if (req.index === 0) validator().catch(() => {});
+          const r = await host.build();
+          // Written while the router already answers (RanStats.cached says when it is in).
+          if (cache) void keepRouter(cache, key, routerCachePrefix(setup), host);
+          // Monitor history given back before the router was built (a replacement's).
+          for (const h of pendingHistory.splice(0)) r.restoreHistory(h.key, h.cells, h.kpis, h.rows);
+          r.learnRoute(pendingRoutes.splice(0)); // the route memory the page kept (known ones are skipped)
+          ran = r;
+          return r;
+        })();
+        ranReady.catch((e: unknown) => (ranError = e));
+      }
+      return { info: bindings.info(), startMs: performance.now() - t0, restored };
+    }),
+  info: () => serve(() => ready().info()),
+  distanceBatch: (req) =>
+    serve(() => {
+      const t0 = performance.now();
+      const out = ready().distanceBatch(req);
+      const result = { ...out, ms: performance.now() - t0 };
+      return Comlink.transfer(result, [out.distances.buffer]);
+    }),
+  indexCreate: (name, options) =>
+    serve(async () => {
+      if (indexes.has(name)) throw new ElexError('INVALID_ARGUMENT', `an index named "${name}" already exists`);
+      // Room asked for up front is budgeted before it is allocated (as an add's estimate is).
+      const room = options.capacity ?? 0;
+      if (room > 0) {
+        const perDim = BYTES_PER_DIM[options.quantization ?? 'none'];
+        await agents().reserve(room * (options.dim * perDim + (options.M ?? 16) * 12 + 64));
+      }
+      const ix = ready().createIndex(options);
+      indexes.set(name, ix);
+      if (room > 0) reportIndexBytes();
+      return ix.stats();
+    }),
+  indexAdd: (name, ids, vectors, options = {}) =>
+    serve(async () => {
+      const ix = indexNamed(name);
+      await agents().reserve(estimateAdd(ix, ids.length));
+      ix.add(ids, vectors, { parallel: options.parallel === true });
+      reportIndexBytes();
+      const snapshot = options.snapshot ? ix.save() : null;
+      const reply = { stats: ix.stats(), snapshot };
+      return snapshot ? Comlink.transfer(reply, [snapshot.buffer]) : reply;
+    }),
+  indexSearch: (name, queries, k, options) =>
+    serve(() => {
+      const t0 = performance.now();
+      const r = indexNamed(name).search(queries, k, options);
+      const reply = { ...r, ms: performance.now() - t0 };
+      // Small answers (one query's k hits) are cheaper cloned than transferred.
+      return r.ids.byteLength >= TRANSFER_MIN_BYTES
+        ? Comlink.transfer(reply, [r.ids.buffer, r.distances.buffer])
+        : reply;
+    }),
+  indexRemove: (name, ids) =>
+    serve(() => {
+      const ix = indexNamed(name);
+      const removed = ix.remove(ids);
+      reportIndexBytes();
+      return { removed, stats: ix.stats() };
+    }),
+  indexStats: (name) => serve(() => indexNamed(name).stats()),
+  indexSave: (name) =>
+    serve(() => {
+      const bytes = indexNamed(name).save();
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    }),
+  indexLoad: (name, bytes) =>
+    serve(() => {
+      const ix = ready().loadIndex(bytes);
+      indexes.get(name)?.close();
+      indexes.set(name, ix);
+      reportIndexBytes();
+      return ix.stats();
+    }),
+  containerWrite: (kind, sections) =>
+    serve(() => {
+      const bytes = ready().writeContainer(kind, sections);
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    }),
+  containerRead: (bytes, kind) =>
+    serve(() =>
+      [...ready().readContainer(bytes, kind)].map(
+        ([tag, view]) => [tag, view.byteOffset - bytes.byteOffset, view.length] as [string, number, number],
+      ),
+    ),
+  indexDrop: (name) =>
+    serve(() => {
+      indexes.get(name)?.close();
+      indexes.delete(name);
+      reportIndexBytes();
+    }),
+  agentDecide: (code, queryId, state, follows) => serve(() => agents().decide(code, queryId, state, follows)),
+  agentFeedback: (code, queryIds, rewards, teachAt) =>
+    serve(async () => {
+      const r = await agents().feedback(code, queryIds, rewards);
+      if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(code, queryIds[i]!, rewards[i]!, teachAt);
+      return r;
+    }),
+  ranRoute: (texts, k) =>
+    serve(async () => {
+      const t0 = performance.now();
+      const r = await router();
+      const wait = performance.now() - t0;
+      const out = r.routeBatch(texts, k);
+      return { features: out.features, cards: out.cards, classes: out.classes, ms: { ...out.ms, wait } };
+    }),
+  ranQuery: (items, k) =>
+    serve(() => {
+      // Calls run one after another, in the order they came (a batch comes
+      // as several calls): agents decide in the order of the questions.
+      const run = queryChain.then(async () => (await router()).queryLocal(items, k));
+      queryChain = run.catch(() => {});
+      return run;
+    }),
+  ranAct: (reqs) =>
+    serve(async () => {
+      const r = await router();
+      const out = [];
+      for (const req of reqs) out.push(await r.actMerged(req));
+      return out;
+    }),
+  ranStats: () =>
+    serve(() => {
+      if (ranError) throw ranError; // the router could not be built: say why, do not wait forever
+      return ran ? ran.stats() : null;
+    }),
+  validate: (req) =>
+    serve(async () => {
+      if (!ranCatalog) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
+      const v = await validator();
+      if (v.count !== req.count)
+        throw new ElexError('INTERNAL', `the worker's catalog has ${v.count} parameters, the caller's ${req.count}`);
+      if (validatorFresh) {
+        validatorFresh = false;
+        if (req.floorAt > -Infinity) v.setFloor(req.floorAt);
+      }
+      const t0 = performance.now();
+      const r = v.run(req.columns, req.flags);
+      const ms = performance.now() - t0;
+      if (r.heldBytes !== validatorBytes) ((validatorBytes = r.heldBytes), reportIndexBytes());
+      const bytes = req.columns.bytes;
+      return Comlink.transfer({ ...r, ms, bytes }, [r.verdicts.buffer as ArrayBuffer, bytes]);
+    }),
+  monitor: (req) =>
+    serve(async () => {
+      const r = (await router()).monitor(req);
+      const arrays = [
+        r.anomalies,
+        r.maxZ,
+        r.breaches,
+        r.kpiStats,
+        r.counterStats,
+        r.nullCounts,
+        r.values,
+        r.reasons,
+        r.history,
+      ];
+      // Several arrays are views of one buffer: each buffer once in the transfer list.
+      return Comlink.transfer(r, [...new Set(arrays.flatMap((x) => (x ? [x.buffer as ArrayBuffer] : [])))]);
+    }),
+  validateRestore: (req) =>
+    serve(() => {
+      if (!ranCatalog) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
+      // Before any validate() call (the pool holds them until this returns).
+      if (validatorMade) {
+        validatorMade = validatorMade.then((v) => (replayCooldowns(v, req), v));
+        validatorMade.catch(() => {}); // a catalog that failed is reported by validate()
+      } else cooldownReplay = req;
+    }),
+  startRouter: () => serve(() => openRouterGate()),
+  routeRestore: (memos) =>
+    serve(() => {
+      if (!ranReady) return;
+      if (ran) ran.learnRoute(memos);
+      else pendingRoutes.push(...memos);
+    }),
+  monitorRestore: (key, cells, kpis, rows) =>
+    serve(() => {
+      if (!ranReady) throw new ElexError('INVALID_ARGUMENT', 'this engine was created without a catalog');
+      if (ran) ran.restoreHistory(key, cells, kpis, rows);
+      else pendingHistory.push({ key, cells, kpis, rows });
+    }),
+  agentValues: (code, state) => serve(() => agents().values(code, state)),
+  agentInfo: (code) => serve(() => agents().info(code)),
+  learnSave: () => serve(() => agents().save()),
+  learnCleanup: () => serve(() => agents().cleanup()),
+  populateAgents: (n, states) => serve(() => agents().populate(n, states)),
+  learnStats: () =>
+    serve(() => {
+      const h = agents();
+      const { coldAgents, ...memory } = h.stats();
+      return { memory, coldAgents, backend: h.backend, lastSave: h.lastSave, restored: h.restored, dirty: h.dirty };
+    }),
+  crashDuringNextSave: () =>
+    serve(() => {
+      const store = agents().storage;
+      if (!(store instanceof OpfsStore))
+        throw new ElexError('INVALID_ARGUMENT', 'crashDuringNextSave needs the OPFS backend');
+      store.crashPlan.midWrite = () => self.close();
+    }),
+  crash: (mode, delayMs) =>
+    serve(() => {
+      setTimeout(() => {
+        if (mode === 'close') self.close();
+        else throw new Error('elex: crash requested (debug.crashWorker)');
+      }, delayMs);
+    }),
+  ping: () => serve(() => undefined),
+  openFastChannel: (sab, port, slotBytes, spinMs) =>
+    serve(() => {
+      if (typeof (Atomics as { waitAsync?: unknown }).waitAsync !== 'function') return false;
+      serveFastChannel(sab, port, api, slotBytes, spinMs);
+      return true;
+    }),
+};
+
+Comlink.expose(api);
