@@ -135,6 +135,27 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
     ix.close();
   });
 
+  /** Share of want's top-k ids that got holds, over nq queries. */
+  const recall = (want: Uint32Array, got: Uint32Array, nq: number, k: number) => {
+    let hit = 0;
+    for (let i = 0; i < nq; i++) {
+      const w = new Set(want.subarray(i * k, i * k + k));
+      for (const id of got.subarray(i * k, i * k + k)) hit += w.has(id) ? 1 : 0;
+    }
+    return hit / (nq * k);
+  };
+  /** The re-rank tests' set: 2,000 × 32, 30 queries, ids from 5, and an f32 index of it. */
+  const reRankSet = () => {
+    const dim = 32,
+      n = 2000;
+    const data = vectors(n, dim, 7),
+      queries = vectors(30, dim, 8);
+    const ids = Uint32Array.from({ length: n }, (_, i) => i + 5);
+    const f = b.createIndex({ dim });
+    f.add(ids, data);
+    return { dim, n, data, queries, ids, f };
+  };
+
   test('int8 indexes keep recall at a fraction of the memory', () => {
     const dim = 32,
       n = 3000;
@@ -147,12 +168,7 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
     q.add(ids, data);
     const want = f.search(queries, 10, { exact: true }),
       got = q.search(queries, 10, { ef: 100, exact: false });
-    let hit = 0;
-    for (let i = 0; i < 40; i++) {
-      const w = new Set(want.ids.subarray(i * 10, i * 10 + 10));
-      for (const id of got.ids.subarray(i * 10, i * 10 + 10)) hit += w.has(id) ? 1 : 0;
-    }
-    expect(hit / 400).toBeGreaterThanOrEqual(0.85);
+    expect(recall(want.ids, got.ids, 40, 10)).toBeGreaterThanOrEqual(0.85);
     // 1 byte instead of 4 per dimension (links and ids cost the same in both).
     expect(f.stats().bytesPerVector - q.stats().bytesPerVector).toBeGreaterThanOrEqual(3 * dim - 4);
     f.close();
@@ -160,14 +176,8 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
   });
 
   test('int8+f32 scans codes and re-ranks exactly: the f32 exact top-k, kept across save and load', () => {
-    const dim = 32,
-      n = 2000;
-    const data = vectors(n, dim, 7),
-      queries = vectors(30, dim, 8);
-    const ids = Uint32Array.from({ length: n }, (_, i) => i + 5);
-    const f = b.createIndex({ dim }),
-      q = b.createIndex({ dim, quantization: 'int8+f32' });
-    f.add(ids, data);
+    const { dim, data, queries, ids, f } = reRankSet();
+    const q = b.createIndex({ dim, quantization: 'int8+f32' });
     q.add(ids, data);
     expect(q.stats().quantization).toBe('int8+f32');
     const want = f.search(queries, 10, { exact: true });
@@ -190,24 +200,14 @@ describe.each(['scalar', 'simd'] as const)('index on the %s variant', (variant) 
     for (const ix of [f, q, copy]) ix.close();
   });
   test('int8+res4 re-ranks with a 4-bit residual: near the f32 top-k for half a byte per dimension, kept across save and load', () => {
-    const dim = 32,
-      n = 2000;
-    const data = vectors(n, dim, 7),
-      queries = vectors(30, dim, 8);
-    const ids = Uint32Array.from({ length: n }, (_, i) => i + 5);
-    const f = b.createIndex({ dim }),
-      c = b.createIndex({ dim, quantization: 'int8' }),
+    const { dim, n, data, queries, ids, f } = reRankSet();
+    const c = b.createIndex({ dim, quantization: 'int8' }),
       q = b.createIndex({ dim, quantization: 'int8+res4' });
-    for (const ix of [f, c, q]) ix.add(ids, data);
+    for (const ix of [c, q]) ix.add(ids, data);
     expect(q.stats().quantization).toBe('int8+res4');
     const want = f.search(queries, 10, { exact: true });
     const got = q.search(queries, 10, { exact: true });
-    let hit = 0;
-    for (let i = 0; i < 30; i++) {
-      const w = new Set(want.ids.subarray(i * 10, i * 10 + 10));
-      for (const id of got.ids.subarray(i * 10, i * 10 + 10)) hit += w.has(id) ? 1 : 0;
-    }
-    expect(hit / 300).toBeGreaterThanOrEqual(0.99);
+    expect(recall(want.ids, got.ids, 30, 10)).toBeGreaterThanOrEqual(0.99);
     // Each distance is the f32 one within the residual's step.
     const fd = f.search(queries, n, { exact: true });
     for (let i = 0; i < 30; i++)

@@ -42,7 +42,7 @@ enum Field : std::uint32_t {
 };
 
 /// Field weights and length normalisation (chosen on the dev split of eval/facts-questions.json).
-inline constexpr float kFieldWeight[kFieldCount] = {4.0f, 3.0f, 3.0f, 1.0f, 1.0f, 0.4f, 1.5f};
+inline constexpr float kFieldWeight[kFieldCount] = {4.0f, 2.0f, 3.0f, 1.5f, 1.0f, 0.4f, 1.5f};
 inline constexpr float kFieldB[kFieldCount] = {0.0f, 0.5f, 0.0f, 0.3f, 0.5f, 0.9f, 0.5f};
 inline constexpr float kK1 = 1.2f;
 /// Weight of a token a glossary entry adds to a question.
