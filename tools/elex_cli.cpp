@@ -6,6 +6,8 @@
 //   elex-cli route --catalog FILE [--k 5] [--workers N --worker I]
 //                  [--no-default-glossary] [--glossary FILE]
 //                  (--question TEXT | --questions FILE)
+//   elex-cli query --catalog FILE (--question TEXT | --questions FILE)
+//                  [--k 5] [--deadline-ms 500]   query cycles (pipeline.h)
 //   elex-cli eval --catalog FILE --questions FILE [--k 5] [--json]
 //   elex-cli validate --catalog FILE --changes FILE [--no-record]
 //   elex-cli monitor --catalog FILE --batch FILE [--z 3] [--min-history 8]
@@ -29,7 +31,10 @@
 #include "cli_ops.h"
 #include "elex/core/json.h"
 #include "elex/core/status.h"
+#include "elex/pipeline/pipeline.h"
+#include "elex/ran/answer.h"
 #include "elex/ran/catalog.h"
+#include "elex/ran/classify.h"
 #include "elex/ran/router.h"
 
 namespace elex::cli {
@@ -55,6 +60,15 @@ usage:
       Routes questions as the browser does (dim 512, default weights, the
       default glossary then the catalog's). One JSON line per question:
       {"q", "features": [{"code", "name", "score", "evidence", "matched"}]}.
+  elex-cli query --catalog FILE (--question TEXT | --questions FILE) [--k 5]
+                 [--deadline-ms 500]
+      One query cycle per question, as query() does in the browser (the
+      engine's pipeline: route, classify, the routed features' agents
+      decide, answers). Agents start cold in each run. One JSON line per
+      question: {"q", "type", "complexity", "features", "action", "agents":
+      [{"code", "action", "confidence", "explored", "answer"}], "timings":
+      {"route", "classify", "agents", "answer", "total"} (ms), "partial"
+      (the deadline passed first)}.
   elex-cli eval --catalog FILE --questions FILE [--k 5] [--json]
       Top-1 and top-5 per split. Questions: {"questions": [{q, code|expected,
       split|kind}]} (eval/facts-questions.json, eval/questions.json).
@@ -77,6 +91,7 @@ options:
   --workers N --worker I  host only worker I's share of N (as a pool worker)
   --no-default-glossary   leave catalog/glossary.json out
   --glossary FILE         another default glossary ({"entries": [[term, means]]})
+  --deadline-ms X         query: each question's budget in ms (default 500)
   --json                  eval: one JSON object instead of a table
   --via-state             route, eval: build the router, save its state and load it
                           again (as a cached one is); times each step on stderr
@@ -132,9 +147,9 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
   static const char* flags[] = {"no-default-glossary", "json", "help", "no-record", "via-state"};
-  static const char* valued[] = {"catalog",  "k",         "workers",    "worker",
-                                 "question", "questions", "glossary",   "changes",
-                                 "batch",    "z",         "min-history"};
+  static const char* valued[] = {"catalog",  "k",         "workers",     "worker",
+                                 "question", "questions", "glossary",    "changes",
+                                 "batch",    "z",         "min-history", "deadline-ms"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
@@ -374,6 +389,38 @@ void num(std::string* o, const char* key, double v, bool comma = true) {
   json::append_number(o, v);
 }
 
+/// Routed features as JSON: [{"code", "name", "score", "evidence", "matched"}].
+void append_features(std::string* out, const Routing& r,
+                     const std::vector<router::Routed>& routed) {
+  std::string& o = *out;
+  o += "[";
+  for (std::size_t i = 0; i < routed.size(); ++i) {
+    const router::Routed& f = routed[i];
+    const catalog::Feature& feat = r.cat.features[f.feature];
+    if (i) o += ",";
+    o += "{\"code\":" + json::quote(feat.code) +
+         ",\"name\":" + json::quote(feat.name.empty() ? feat.code : feat.name);
+    num(&o, "score", f.score);
+    o += ",\"evidence\":{";
+    num(&o, "vector", f.vector, false);
+    num(&o, "exact", f.exact);
+    num(&o, "lexical", f.lexical);
+    num(&o, "feedback", f.feedback);
+    num(&o, "item", f.item);
+    o += "},\"matched\":[";
+    for (std::size_t m = 0; m < f.matched.size(); ++m) {
+      const router::Match& mt = f.matched[m];
+      if (m) o += ",";
+      o += std::string("{\"kind\":\"") + kind_name(r.items.at(mt.item).kind) +
+           "\",\"name\":" + json::quote(item_name(r, mt.item));
+      num(&o, "score", mt.score);
+      o += std::string(",\"exact\":") + (mt.exact ? "true" : "false") + "}";
+    }
+    o += "]}";
+  }
+  o += "]";
+}
+
 int cmd_route(const Args& a) {
   if (a.has("question") == a.has("questions"))
     usage("route needs --question TEXT or --questions FILE");
@@ -397,32 +444,182 @@ int cmd_route(const Args& a) {
       rc = 1;
       continue;
     }
-    o += ",\"features\":[";
-    for (std::size_t i = 0; i < routed.size(); ++i) {
-      const router::Routed& f = routed[i];
-      const catalog::Feature& feat = r->cat.features[f.feature];
-      if (i) o += ",";
-      o += "{\"code\":" + json::quote(feat.code) +
-           ",\"name\":" + json::quote(feat.name.empty() ? feat.code : feat.name);
-      num(&o, "score", f.score);
-      o += ",\"evidence\":{";
-      num(&o, "vector", f.vector, false);
-      num(&o, "exact", f.exact);
-      num(&o, "lexical", f.lexical);
-      num(&o, "feedback", f.feedback);
-      num(&o, "item", f.item);
-      o += "},\"matched\":[";
-      for (std::size_t m = 0; m < f.matched.size(); ++m) {
-        const router::Match& mt = f.matched[m];
-        if (m) o += ",";
-        o += std::string("{\"kind\":\"") + kind_name(r->items.at(mt.item).kind) +
-             "\",\"name\":" + json::quote(item_name(*r, mt.item));
-        num(&o, "score", mt.score);
-        o += std::string(",\"exact\":") + (mt.exact ? "true" : "false") + "}";
+    o += ",\"features\":";
+    append_features(&o, *r, routed);
+    o += "}\n";
+    std::fputs(o.c_str(), stdout);
+  }
+  return rc;
+}
+
+/// An item of a card: {"name", "unit"?, "description"?, "formula"? (KPI), "matched": true}.
+void append_item(std::string* o, const Routing& r, std::uint32_t item) {
+  const catalog::RouterItem& it = r.items.at(item);
+  const auto text = [o](const char* key, const std::string& v) {
+    if (!v.empty()) *o += std::string(",\"") + key + "\":" + json::quote(v);
+  };
+  *o += "{\"name\":" + json::quote(item_name(r, item));
+  if (it.kind == router::kParameter) {
+    text("unit", r.cat.parameters[it.index].unit);
+    text("description", r.cat.parameters[it.index].description);
+  } else if (it.kind == router::kCounter) {
+    text("unit", r.cat.counters[it.index].unit);
+    text("description", r.cat.counters[it.index].description);
+  } else if (it.kind == router::kKpi) {
+    text("formula", r.cat.kpis[it.index].formula);
+    text("unit", r.cat.kpis[it.index].unit);
+    text("description", r.cat.kpis[it.index].description);
+  }
+  *o += ",\"matched\":true}";
+}
+
+/// A feature card (answer.h) as the browser's FeatureCard.
+void append_card(std::string* o, const Routing& r, const elex::ran::Card& c) {
+  const catalog::Feature& f = r.cat.features.at(c.feature);
+  *o += "{\"code\":" + json::quote(f.code);
+  for (const auto& [key, v] : {std::pair<const char*, const std::string*>{"name", &f.name},
+                               {"acronym", &f.acronym},
+                               {"category", &f.category},
+                               {"description", &f.description}})
+    if (!v->empty()) *o += std::string(",\"") + key + "\":" + json::quote(*v);
+  for (const auto& [key, kind] :
+       {std::pair<const char*, router::ItemKind>{"parameters", router::kParameter},
+        {"counters", router::kCounter},
+        {"kpis", router::kKpi}}) {
+    *o += std::string(",\"") + key + "\":[";
+    bool first = true;
+    for (std::uint32_t item : c.items)
+      if (r.items.at(item).kind == kind) {
+        if (!first) *o += ",";
+        first = false;
+        append_item(o, r, item);
       }
-      o += "]}";
+    *o += "]";
+  }
+  *o += ",\"totals\":{";
+  num(o, "parameters", c.parameters, false);
+  num(o, "counters", c.counters);
+  num(o, "kpis", c.kpis);
+  *o += "}}";
+}
+
+/// An agent's answer (answer.h) as the browser's AgentAnswer (no similarPast:
+/// the native tool keeps no history of past questions).
+void append_answer(std::string* o, const Routing& r, const elex::ran::Answer& a) {
+  using elex::learn::Action;
+  *o += std::string("{\"action\":\"") + elex::ran::action_name(a.action) + "\"";
+  if (a.action == Action::DirectAnswer || a.action == Action::ContextAnswer) {
+    *o += ",\"card\":";
+    append_card(o, r, a.cards.at(0));
+  }
+  if (a.action == Action::ContextAnswer) {
+    *o += ",\"related\":[";
+    for (std::size_t i = 0; i < a.related.size(); ++i) {
+      const catalog::Feature& f = r.cat.features.at(a.related[i]);
+      *o += std::string(i ? "," : "") + "{\"code\":" + json::quote(f.code);
+      if (!f.name.empty()) *o += ",\"name\":" + json::quote(f.name);
+      *o += "}";
     }
-    o += "]}\n";
+    *o += "]";
+  }
+  if (a.action == Action::ConsultPeer) {
+    *o += ",\"cards\":[";
+    for (std::size_t i = 0; i < a.cards.size(); ++i) {
+      if (i) *o += ",";
+      append_card(o, r, a.cards[i]);
+    }
+    *o += "]";
+  }
+  if (a.action == Action::RequestClarification || a.action == Action::Escalate) {
+    if (a.action == Action::Escalate)
+      *o += ",\"flagged\":true,\"reason\":" + json::quote(a.reason ? a.reason : "");
+    *o += ",\"candidates\":[";
+    for (std::size_t i = 0; i < a.candidates.size(); ++i) {
+      const catalog::Feature& f = r.cat.features.at(a.candidates[i].first);
+      *o += std::string(i ? "," : "") + "{\"code\":" + json::quote(f.code);
+      if (a.action == Action::RequestClarification && !f.name.empty())
+        *o += ",\"name\":" + json::quote(f.name);
+      num(o, "score", a.candidates[i].second);
+      *o += "}";
+    }
+    *o += "]";
+  }
+  *o += "}";
+}
+
+int cmd_query(const Args& a) {
+  if (a.has("question") == a.has("questions"))
+    usage("query needs --question TEXT or --questions FILE");
+  const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
+  double deadline = 500;
+  if (a.has("deadline-ms")) {
+    const std::string s = a.get("deadline-ms");
+    char* end = nullptr;
+    deadline = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0' || !(deadline > 0) || !std::isfinite(deadline))
+      usage("--deadline-ms must be a positive number, got \"" + s + "\"");
+  }
+  std::vector<Question> qs;
+  if (a.has("question"))
+    qs.push_back({a.get("question"), "", ""});
+  else
+    qs = read_questions(a.get("questions"));
+  auto r = build_router(a);
+  std::vector<std::string> codes;
+  std::vector<std::vector<std::uint32_t>> deps;
+  for (const catalog::Feature& f : r->cat.features) {
+    codes.push_back(f.code);
+    deps.emplace_back();
+    for (const std::string& d : f.dependencies)
+      if (auto it = r->cat.feature_index.find(d); it != r->cat.feature_index.end())
+        deps.back().push_back(it->second);
+  }
+  elex::learn::AgentStore agents;
+  elex::pipeline::Pipeline cycle(r->router, agents, codes, &deps);
+  elex::pipeline::Options opt;
+  opt.k = k;
+  opt.deadline_ms = deadline;
+  elex::pipeline::Result res;
+  int rc = 0;
+  std::uint64_t query_id = 0;
+  for (const Question& q : qs) {
+    std::string o = "{\"q\":" + json::quote(q.q);
+    std::string why;
+    if (!question_ok(q.q, &why) || cycle.run(q.q, ++query_id, opt, &res) != ELEX_OK) {
+      if (why.empty()) why = elex::last_error_message();
+      o += ",\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":" + json::quote(why) + "}}\n";
+      std::fputs(o.c_str(), stdout);
+      rc = 1;
+      continue;
+    }
+    o += std::string(",\"type\":\"") + elex::ran::type_name(res.classified.type) +
+         "\",\"complexity\":\"" + elex::ran::complexity_name(res.classified.complexity) +
+         "\",\"features\":";
+    append_features(&o, *r, res.features);
+    o += ",\"action\":";
+    if (res.replies.empty() || res.replies[0].candidate != 0)
+      o += "null";
+    else
+      o += std::string("\"") + elex::ran::action_name(res.replies[0].decision.action) + "\"";
+    o += ",\"agents\":[";
+    for (std::size_t i = 0; i < res.replies.size(); ++i) {
+      const elex::pipeline::Reply& rep = res.replies[i];
+      if (i) o += ",";
+      o += "{\"code\":" + json::quote(codes[res.features[rep.candidate].feature]) +
+           ",\"action\":\"" + elex::ran::action_name(rep.decision.action) + "\"";
+      num(&o, "confidence", rep.decision.confidence);
+      o += std::string(",\"explored\":") + (rep.decision.explored ? "true" : "false");
+      o += ",\"answer\":";
+      append_answer(&o, *r, rep.answer);
+      o += "}";
+    }
+    o += "],\"timings\":{";
+    num(&o, "route", res.ms.route, false);
+    num(&o, "classify", res.ms.classify);
+    num(&o, "agents", res.ms.agents);
+    num(&o, "answer", res.ms.answer);
+    num(&o, "total", res.ms.total);
+    o += std::string("},\"partial\":") + (res.partial ? "true" : "false") + "}\n";
     std::fputs(o.c_str(), stdout);
   }
   return rc;
@@ -530,11 +727,12 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (a.command.empty()) usage("no command (check, route, eval, validate, monitor)");
+  if (a.command.empty()) usage("no command (check, route, query, eval, validate, monitor)");
   if (a.command == "check") return cmd_check(a);
   if (a.command == "route") return cmd_route(a);
+  if (a.command == "query") return cmd_query(a);
   if (a.command == "eval") return cmd_eval(a);
   if (a.command == "validate") return cmd_validate(a);
   if (a.command == "monitor") return cmd_monitor(a);
-  usage("unknown command \"" + a.command + "\" (check, route, eval, validate, monitor)");
+  usage("unknown command \"" + a.command + "\" (check, route, query, eval, validate, monitor)");
 }

@@ -1,8 +1,8 @@
 /**
  * elex-wasm/advanced: pieces for users who build on the engine below
  * createEngine(): feature detection and the bundle choice, compiling a
- * variant once, the learned-state host and its stores, and the question
- * classifier. Stable, but closer to the implementation than `elex-wasm`.
+ * variant once (Bindings, whose classify() is the engine's question
+ * classifier), and the learned-state host and its stores. Stable, but closer to the implementation than `elex-wasm`.
  *
  * @packageDocumentation
  */
@@ -14,4 +14,3 @@ export type { HostSetup, PersistSetup } from './host/agent-host.ts';
 export { MemoryStore, OpfsStore, IdbStore, openStore } from './host/persist.ts';
 export type { BytesSource, Checksum, KeyValueStore, ReadTarget } from './host/persist.ts';
 export { AGENT_SHARDS, agentShardOf } from './core/learn-types.ts';
-export { classifyType, classifyComplexity } from './host/classify.ts';

@@ -27,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { badCatalog, openHost } from './helpers.ts';
 import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
 import { checkCatalog, loadCatalog, type CatalogProblem } from '../../ts/host/catalog.ts';
-import { checkQuestion, RanHost } from '../../ts/host/ran-host.ts';
+import { checkQuestion, featureCard, RanHost } from '../../ts/host/ran-host.ts';
 import { VALIDATE_CALLER_CHECKED, VALIDATE_RECORD } from '../../ts/bindings/bindings.ts';
 import { CellIds, prepareValidation, validationResults, validatorTables } from '../../ts/host/ran-ops.ts';
 import { mulberry32 } from '../../scripts/mulberry32.mjs';
@@ -463,6 +463,61 @@ describe.runIf(hasCli)('elex-cli route and the wasm router agree', () => {
     },
     300_000,
   );
+});
+
+interface CliQueried {
+  q: string;
+  type: string;
+  complexity: string;
+  features: { code: string }[];
+  agents: { code: string; answer: { action: string; card?: { code: string; parameters: { name: string }[] } } }[];
+  timings: Record<'route' | 'classify' | 'agents' | 'answer' | 'total', number>;
+  partial: boolean;
+}
+
+describe.runIf(hasCli && existsSync(defaultPath))('elex-cli query and the browser worker agree', () => {
+  test('type, complexity, features and cards over the synthetic questions', async () => {
+    const b = await instantiate({ variant: 'simd' });
+    const host = await openHost(b);
+    const qs = (
+      JSON.parse(readFileSync(root('eval/questions.json'), 'utf8')) as { questions: { q: string }[] }
+    ).questions
+      .map((q) => q.q)
+      .slice(0, 120);
+    const qfile = join(dir, 'query-questions.json');
+    writeFileSync(qfile, JSON.stringify(qs));
+    const out = execFileSync(
+      cli,
+      ['query', '--catalog', defaultPath, '--questions', qfile, '--k', '5', '--deadline-ms', '60000'],
+      { encoding: 'utf8', maxBuffer: 1 << 28 },
+    );
+    const native = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as CliQueried);
+    const json = readFileSync(defaultPath, 'utf8');
+    const ran = await new RanHost(b, host, { catalogJson: json, dim: 512, worker: 0, workers: 1 }, () => {}).build();
+    const catalog = loadCatalog(JSON.parse(json) as unknown);
+    const routed = ran.routeBatch(qs, 5);
+    let cards = 0;
+    native.forEach((n, i) => {
+      expect(n.partial).toBe(false);
+      expect(n.timings.total).toBeGreaterThanOrEqual(n.timings.route + n.timings.agents);
+      expect([n.type, n.complexity]).toEqual([routed.classes[i]!.type, routed.classes[i]!.complexity]);
+      expect(n.features.map((f) => f.code)).toEqual(routed.features[i]!.map((f) => f.code));
+      // The card an agent printed natively is the one the page builds from the worker's card code.
+      for (const a of n.agents) {
+        if (!a.answer.card) continue;
+        const j = routed.features[i]!.findIndex((f) => f.code === a.code);
+        const page = featureCard(catalog, routed.features[i]![j]!, routed.cards[i]![j]!);
+        expect(a.answer.card.parameters.map((p) => p.name)).toEqual(page.parameters.map((p) => p.name));
+        cards++;
+      }
+    });
+    expect(cards).toBeGreaterThan(50);
+    ran.close();
+    b.close();
+  }, 300_000);
 });
 
 test.runIf(hasCli && existsSync(defaultPath))(

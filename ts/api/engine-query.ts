@@ -6,7 +6,6 @@
  * for.
  */
 import { transfer } from 'comlink';
-import { classify } from '../host/classify.ts';
 import { jsonOf, loadCatalog, type Catalog, type LoadedCatalog } from '../host/catalog.ts';
 import { ElexError, revive } from '../core/errors.ts';
 import type { EngineLearning } from './engine-learn.ts';
@@ -716,7 +715,15 @@ export class EngineQueries {
     let embedMs = 0,
       routeMs = 0,
       inWorkers = 0;
-    const perQuery: RoutedFeature[][] = reqs.map(() => []);
+    // Per question: every worker's features with their card codes, and the
+    // classification of the worker whose top feature scored best (what the
+    // question is classified as if no agent answers in time).
+    const perQuery: { f: RoutedFeature; card: number }[][] = reqs.map(() => []);
+    const routeClass: { type: QueryType; complexity: Complexity; top: number }[] = reqs.map(() => ({
+      type: 'general',
+      complexity: 'simple',
+      top: -Infinity,
+    }));
     routed.forEach((res, w) => {
       if (res.status === 'rejected') {
         if (isBudgetOrCrash(res.reason)) return void missing.add(w);
@@ -725,7 +732,12 @@ export class EngineQueries {
       embedMs = Math.max(embedMs, res.value.ms.embed);
       routeMs = Math.max(routeMs, res.value.ms.route);
       inWorkers = Math.max(inWorkers, res.value.ms.embed + res.value.ms.route + res.value.ms.wait);
-      res.value.features.forEach((fs, qi) => perQuery[qi]!.push(...fs));
+      res.value.features.forEach((fs, qi) => {
+        const cards = res.value.cards[qi]!;
+        fs.forEach((f, i) => perQuery[qi]!.push({ f, card: cards[i]! }));
+        const top = fs[0]?.score ?? -1;
+        if (top > routeClass[qi]!.top) routeClass[qi] = { ...res.value.classes[qi]!, top };
+      });
     });
     if (missing.size === W)
       throw new ElexError(
@@ -734,12 +746,22 @@ export class EngineQueries {
       );
     const t1 = now();
 
-    // Merge, classify, and ask the top features' agents (grouped by worker).
+    // Merge, and ask the top features' agents (grouped by worker); each
+    // worker that acts classifies the question over the merged candidates
+    // in its engine (the same inputs everywhere, so the same answer).
     const prepared = reqs.map((r, qi) => {
-      const features = perQuery[qi]!.sort((a, b) => b.score - a.score || (a.code < b.code ? -1 : 1)).slice(0, k);
-      const { type, complexity } = classify(r.text, features, r);
+      const merged = perQuery[qi]!.sort((a, b) => b.f.score - a.f.score || (a.f.code < b.f.code ? -1 : 1)).slice(0, k);
       const { queryId, qid } = this.learn.newQuery();
-      return { r, features, type, complexity, queryId, qid };
+      const fallback = routeClass[qi]!;
+      return {
+        r,
+        features: merged.map((m) => m.f),
+        cards: merged.map((m) => m.card),
+        type: r.type ?? fallback.type,
+        complexity: r.complexity ?? fallback.complexity,
+        queryId,
+        qid,
+      };
     });
     const byWorker = new Map<number, ActRequest[]>();
     for (const p of prepared) {
@@ -756,11 +778,10 @@ export class EngineQueries {
           queryId: p.queryId,
           qid: p.qid,
           text: p.r.text,
-          type: p.type,
-          complexity: p.complexity,
+          type: p.r.type,
+          complexity: p.r.complexity,
           features: fs,
           candidates: p.features,
-          state: { type: p.type, complexity: p.complexity },
         });
       }
     }
@@ -774,6 +795,7 @@ export class EngineQueries {
     );
     this.rethrowAbort(acted);
     const replies = new Map<string, Map<string, AgentReplyWire>>(); // queryId → code → reply
+    const classes = new Map<string, { type: QueryType; complexity: Complexity }>(); // queryId → as its agents saw it
     [...byWorker.keys()].forEach((w, i) => {
       const res = acted[i]!;
       if (res.status === 'rejected') {
@@ -782,7 +804,9 @@ export class EngineQueries {
       }
       res.value.list.forEach((req, j) => {
         if (!replies.has(req.queryId)) replies.set(req.queryId, new Map());
-        for (const a of res.value.replies[j]!) replies.get(req.queryId)!.set(a.code, a);
+        const got = res.value.replies[j]!;
+        classes.set(req.queryId, { type: got.type, complexity: got.complexity });
+        for (const a of got.replies) replies.get(req.queryId)!.set(a.code, a);
       });
     });
     const t3 = now();
@@ -800,8 +824,9 @@ export class EngineQueries {
       const agents = p.features
         .map((f) => mine.get(f.code))
         .filter((a): a is AgentReplyWire => !!a)
-        .map((a) => expandReply(this.catalog, a, p.features));
-      return this.result(p, p.r.text, agents, { ...timings }, { ...shards, missing: [...shards.missing] });
+        .map((a) => expandReply(this.catalog, a, p.features, p.cards));
+      const q = { ...p, ...classes.get(p.queryId) };
+      return this.result(q, p.r.text, agents, { ...timings }, { ...shards, missing: [...shards.missing] });
     });
   }
 
@@ -880,7 +905,7 @@ export class EngineQueries {
             this.result(
               { ...ids[i]!, ...q },
               reqs[i]!.text,
-              q.replies.map((a) => expandReply(this.catalog, a, q.features)),
+              q.replies.map((a) => expandReply(this.catalog, a, q.features, q.cards)),
               { ...timings },
               { answered: 1, total: 1, missing: [] },
             ),

@@ -14,6 +14,7 @@ import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
 import {
   AGENT_Q,
   AGENT_STATS,
+  CLASS_MATCH,
   CONTAINER_SECTION,
   DECIDE_ARGS,
   DECISION,
@@ -41,14 +42,18 @@ import { ENGINE_STATUS, LEXICAL_FIELD, METRIC, ROUTER_ITEM_KIND, VALIDATOR_RUN_F
 import { detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
   AGENT_ACTIONS,
+  COMPLEXITIES,
+  QUERY_TYPES,
   checkCode,
   encodeState,
   resolveLearning,
   type AgentState,
   type AgentValues,
+  type Complexity,
   type Decision,
   type LearningOptions,
   type MemoryStats,
+  type QueryType,
 } from '../core/learn-types.ts';
 import {
   METRIC_IDS,
@@ -254,6 +259,7 @@ interface ElexModule {
   _elex_router_forget(r: number, ids: number, n: number): number;
   _elex_router_embed(r: number, text: number, len: number, out: number): number;
   _elex_router_stats(r: number, out: number): number;
+  _elex_classify(text: number, len: number, scores: number, n: number, matches: number, m: number, out: number): number;
   _elex_validate(soa: number, n: number, masks: number, counts: number): number;
   _elex_validator_create(count: number, kinds: number, bounds: number, cooldownMs: number, out: number): number;
   _elex_validator_destroy(v: number): void;
@@ -282,7 +288,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 10;
+export const ABI_VERSION = 11;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1000,6 +1006,45 @@ export class Bindings {
   }
 
   /** A lexical routing index (BM25F with a glossary, engine/include/elex/ran/lexical.h). */
+  /**
+   * A question's type and complexity over candidates (best first), by the
+   * engine's classifier (engine/include/elex/ran/classify.h): what a pool
+   * classifies a question by once its workers' features are merged.
+   */
+  classify(text: string, candidates: readonly ClassifyCandidate[]): { type: QueryType; complexity: Complexity } {
+    if (typeof text !== 'string') throw new ElexError('INVALID_ARGUMENT', 'a question must be a string');
+    return this.indexCall((_m, s) => {
+      const bytes = encoder.encode(text);
+      const n = candidates.length;
+      let m = 0;
+      for (const c of candidates) m += c.matched.length;
+      const p = s.put(bytes),
+        scores = s.alloc(8 * Math.max(1, n)),
+        matches = s.alloc(CLASS_MATCH.bytes * Math.max(1, m)),
+        out = s.alloc(8);
+      const { f64 } = this.cached();
+      const buf = this.memory.buffer;
+      let j = 0;
+      candidates.forEach((c, i) => {
+        f64[(scores >>> 3) + i] = c.score;
+        for (const x of c.matched) {
+          const kind = ROUTER_ITEM_KIND[x.kind] as number | undefined;
+          if (kind === undefined)
+            throw new ElexError('INVALID_ARGUMENT', `unknown item kind ${JSON.stringify(x.kind)}`);
+          writeStruct(CLASS_MATCH, buf, matches + CLASS_MATCH.bytes * j++, {
+            candidate: i,
+            kind,
+            exact: x.exact ? 1 : 0,
+            score: x.score,
+          });
+        }
+      });
+      this.call('classifying a question', this.m._elex_classify(p, bytes.length, scores, n, matches, m, out));
+      const { u32 } = this.cached();
+      return { type: QUERY_TYPES[u32[out >>> 2]!]!, complexity: COMPLEXITIES[u32[(out >>> 2) + 1]!]! };
+    });
+  }
+
   /**
    * A question router over a catalog (engine/include/elex/ran/router.h): the
    * lexical index, exact matcher, embedder, route memory and fusion, built
@@ -1909,6 +1954,33 @@ export interface RoutedRaw {
   evidence: { vector: number; exact: number; lexical: number; feedback: number; item: number };
   /** Item numbers (features first), exactness and score. */
   matched: { item: number; exact: boolean; score: number }[];
+  /**
+   * Which of `matched` its feature card shows, in card order (the engine's
+   * answer assembly, engine/include/elex/ran/answer.h): 4 bits per entry from
+   * the low end, each 1 + an index into `matched`; 0 ends. cardMatches()
+   * decodes it.
+   */
+  card: number;
+}
+
+/** The indexes into `matched` that a RoutedRaw.card code lists, in card order. */
+export function cardMatches(card: number): number[] {
+  const out: number[] = [];
+  for (let c = card >>> 0; (c & 15) !== 0; c >>>= 4) out.push((c & 15) - 1);
+  return out;
+}
+
+/** A routed question: its features and the engine's classification over them. */
+export interface RoutedQuestion {
+  features: RoutedRaw[];
+  type: QueryType;
+  complexity: Complexity;
+}
+
+/** A candidate as Bindings.classify() reads it: its score and its matched items. */
+export interface ClassifyCandidate {
+  score: number;
+  matched: readonly { kind: 'feature' | 'parameter' | 'counter' | 'kpi'; exact: boolean; score: number }[];
 }
 
 /** A question router in the engine (elex_router). */
@@ -1923,20 +1995,29 @@ export class RouterHandle extends NativeHandle {
 
   /** The best k hosted features for a question; `vector` (dim floats) gets its embedding. */
   route(text: string, k: number, vector?: Float32Array): RoutedRaw[] {
+    return this.routeQuery(text, k, vector).features;
+  }
+
+  /**
+   * route(), and the question's type and complexity over the features found
+   * (the engine's classifier, engine/include/elex/ran/classify.h): one call.
+   */
+  routeQuery(text: string, k: number, vector?: Float32Array): RoutedQuestion {
     return this.b.indexCall((m, s) => {
       const bytes = encoder.encode(text);
       const p = s.put(bytes),
         features = s.alloc(ROUTE_FEATURE.bytes * k),
         matches = s.alloc(ROUTE_MATCH.bytes * 8 * k),
-        counts = s.alloc(8),
+        counts = s.alloc(16),
         vec = vector ? s.alloc(4 * this.dim) : 0;
       this.b.check(
         'routing a question',
         m._elex_router_route(this.live(), p, bytes.length, k, features, matches, counts, vec),
       );
       const { u32, f32 } = this.b.view();
-      const found = this.b.readStructs(ROUTE_FEATURE, features, u32[counts >>> 2]!);
-      const allMatches = this.b.readStructs(ROUTE_MATCH, matches, u32[(counts >>> 2) + 1]!);
+      const c = counts >>> 2;
+      const found = this.b.readStructs(ROUTE_FEATURE, features, u32[c]!);
+      const allMatches = this.b.readStructs(ROUTE_MATCH, matches, u32[c + 1]!);
       const out: RoutedRaw[] = found.map((f) => ({
         feature: f.feature,
         score: f.score,
@@ -1944,9 +2025,10 @@ export class RouterHandle extends NativeHandle {
         matched: allMatches
           .slice(f.matchedBegin, f.matchedBegin + f.matchedCount)
           .map((x) => ({ item: x.item, exact: x.exact === 1, score: x.score })),
+        card: f.card,
       }));
       if (vector) vector.set(f32.subarray(vec >>> 2, (vec >>> 2) + this.dim));
-      return out;
+      return { features: out, type: QUERY_TYPES[u32[c + 2]!]!, complexity: COMPLEXITIES[u32[c + 3]!]! };
     });
   }
 

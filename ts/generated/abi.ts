@@ -393,8 +393,8 @@ export const ROUTER_SPEC = {
 } as const;
 
 /**
- * One routed feature (64 bytes): its evidence and where its matched items
- * are in the matches array.
+ * One routed feature (64 bytes): its evidence, where its matched items
+ * are in the matches array, and which of them its card shows (answer.h).
  *
  * From `elex_route_feature` in engine/include/elex/elex.h (64 bytes on wasm32).
  */
@@ -407,7 +407,8 @@ export const ROUTE_FEATURE = {
     matchedBegin: { offset: 4, type: 'u32' },
     /** at most 8 */
     matchedCount: { offset: 8, type: 'u32' },
-    reserved: { offset: 12, type: 'u32' },
+    /** its card's matches: 4 bits each, 1 + index, 0 ends */
+    card: { offset: 12, type: 'u32' },
     /** fused, in [0, 1] */
     score: { offset: 16, type: 'f64' },
     /** evidence: vector similarity */
@@ -458,6 +459,24 @@ export const ROUTER_STATS = {
     exactMs: { offset: 40, type: 'f64' },
     vectorsMs: { offset: 48, type: 'f64' },
     itemsMs: { offset: 56, type: 'f64' },
+  },
+} as const;
+
+/**
+ * One matched item of a candidate, for elex_classify (16 bytes).
+ *
+ * From `elex_class_match` in engine/include/elex/elex.h (16 bytes on wasm32).
+ */
+export const CLASS_MATCH = {
+  bytes: 16,
+  fields: {
+    /** index of its candidate */
+    candidate: { offset: 0, type: 'u32' },
+    /** router.h ItemKind */
+    kind: { offset: 4, type: 'u16' },
+    /** 1: the question names it */
+    exact: { offset: 6, type: 'u16' },
+    score: { offset: 8, type: 'f64' },
   },
 } as const;
 

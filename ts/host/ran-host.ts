@@ -15,6 +15,7 @@
 import type { AgentHost } from './agent-host.ts';
 import {
   ABI_VERSION,
+  cardMatches,
   kpiOutputLayout,
   type Bindings,
   type HeapBlock,
@@ -33,7 +34,6 @@ import {
   type LoadedCatalog,
   type Parameter,
 } from './catalog.ts';
-import { classify, type MatchedEntity } from './classify.ts';
 import type { Complexity, QueryType } from '../core/learn-types.ts';
 import { ElexError } from '../core/errors.ts';
 import { AGENT_SHARDS, agentShardOf, hash32, type AgentAction, type AgentState } from '../core/learn-types.ts';
@@ -108,13 +108,13 @@ export interface ActRequest {
   queryId: string;
   qid: number;
   text: string;
-  type: string;
-  complexity: string;
+  /** Given by the caller; otherwise the worker's engine classifies the question over `candidates`. */
+  type?: QueryType;
+  complexity?: Complexity;
   /** The features (hosted by this worker) whose agents act. */
   features: RoutedFeature[];
   /** The pool-wide top features. */
   candidates: RoutedFeature[];
-  state: AgentState;
 }
 
 /** Where a router's build time went, in ms. */
@@ -216,8 +216,22 @@ export interface LocalQuery {
 }
 
 export interface LocalQueryResult {
-  results: { features: RoutedFeature[]; type: QueryType; complexity: Complexity; replies: AgentReplyWire[] }[];
+  results: {
+    features: RoutedFeature[];
+    /** Per feature, its card code (RoutedRaw.card: what the engine puts on its card). */
+    cards: number[];
+    type: QueryType;
+    complexity: Complexity;
+    replies: AgentReplyWire[];
+  }[];
   ms: { embed: number; route: number; agents: number };
+}
+
+/** A worker's replies to one ActRequest, and the question's type and complexity it acted on. */
+export interface ActReply {
+  type: QueryType;
+  complexity: Complexity;
+  replies: AgentReplyWire[];
 }
 
 export interface RanSetup {
@@ -508,19 +522,53 @@ export class RanHost {
     return { features: r.features[0]!, ms: r.ms };
   }
 
-  /** Routes several questions (one engine call each: the router embeds, matches and ranks in C++). */
+  /**
+   * Routes several questions (one engine call each: the router embeds,
+   * matches and ranks in C++, classifies the question over this worker's
+   * features and says what each feature's card shows).
+   */
   routeBatch(
     texts: readonly string[],
     k: number,
-  ): { features: RoutedFeature[][]; vectors: Float32Array; ms: { embed: number; route: number } } {
+  ): {
+    features: RoutedFeature[][];
+    /** Per question, per feature: its card code (RoutedRaw.card). */
+    cards: number[][];
+    /** Per question: type and complexity over this worker's features. */
+    classes: { type: QueryType; complexity: Complexity }[];
+    vectors: Float32Array;
+    ms: { embed: number; route: number };
+  } {
     for (const text of texts) checkQuestion(text);
     const t0 = performance.now();
     const dim = this.router.dim;
     const vectors = new Float32Array(texts.length * dim);
-    const features = texts.map((text, qi) =>
-      this.router.route(text, k, vectors.subarray(qi * dim, (qi + 1) * dim)).map((r) => this.routed(r)),
-    );
-    return { features, vectors, ms: { embed: 0, route: performance.now() - t0 } };
+    const features: RoutedFeature[][] = [];
+    const cards: number[][] = [];
+    const classes: { type: QueryType; complexity: Complexity }[] = [];
+    texts.forEach((text, qi) => {
+      const r = this.router.routeQuery(text, k, vectors.subarray(qi * dim, (qi + 1) * dim));
+      features.push(r.features.map((f) => this.routed(f)));
+      cards.push(r.features.map((f) => f.card));
+      classes.push({ type: r.type, complexity: r.complexity });
+    });
+    return { features, cards, classes, vectors, ms: { embed: 0, route: performance.now() - t0 } };
+  }
+
+  /**
+   * The agents of a pool's request act: the question is classified over the
+   * pool's merged candidates by the engine (the same inputs in every worker
+   * that acts on it, so the same type and complexity), unless given.
+   */
+  async actMerged(req: ActRequest): Promise<ActReply> {
+    const c =
+      req.type !== undefined && req.complexity !== undefined
+        ? { type: req.type, complexity: req.complexity }
+        : this.b.classify(req.text, req.candidates);
+    const type = req.type ?? c.type,
+      complexity = req.complexity ?? c.complexity;
+    const replies = await this.act({ ...req, type, complexity });
+    return { type, complexity, replies };
   }
 
   private routed(r: RoutedRaw): RoutedFeature {
@@ -542,7 +590,10 @@ export class RanHost {
    * are the merged top features of the whole pool (for ConsultPeer and
    * RequestClarification).
    */
-  async act(req: ActRequest, vector?: Float32Array): Promise<AgentReplyWire[]> {
+  async act(
+    req: ActRequest & { type: QueryType; complexity: Complexity },
+    vector?: Float32Array,
+  ): Promise<AgentReplyWire[]> {
     const replies: AgentReplyWire[] = [];
     let qvec: Float32Array | null = vector ?? null;
     const mine = req.features.filter((f) => this.hosted.has(f.code));
@@ -550,7 +601,8 @@ export class RanHost {
       mine.map((f) => ({
         code: f.code,
         state: {
-          ...req.state,
+          type: req.type,
+          complexity: req.complexity,
           confidence: Math.min(1, Math.max(0, f.score)),
           context: hash32(`${req.type}|${f.matched[0]?.name ?? ''}`),
         } satisfies AgentState,
@@ -568,7 +620,12 @@ export class RanHost {
     return replies;
   }
 
-  /** The whole cycle for questions when this worker hosts every feature. */
+  /**
+   * The whole cycle for questions when this worker hosts every feature: the
+   * engine routes, classifies and picks each feature's card in one call per
+   * question (as its pipeline, engine/include/elex/pipeline/pipeline.h, does), then
+   * the agents decide (through the agent host, which keeps them resident).
+   */
   async queryLocal(items: LocalQuery[], k: number): Promise<LocalQueryResult> {
     const routed = this.routeBatch(
       items.map((i) => i.text),
@@ -579,21 +636,13 @@ export class RanHost {
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       const features = routed.features[i]!;
-      const { type, complexity } = classify(it.text, features, it);
+      const type = it.type ?? routed.classes[i]!.type,
+        complexity = it.complexity ?? routed.classes[i]!.complexity;
       const replies = await this.act(
-        {
-          queryId: it.queryId,
-          qid: it.qid,
-          text: it.text,
-          type,
-          complexity,
-          features,
-          candidates: features,
-          state: { type, complexity },
-        },
+        { queryId: it.queryId, qid: it.qid, text: it.text, type, complexity, features, candidates: features },
         routed.vectors.subarray(i * this.router.dim, (i + 1) * this.router.dim),
       );
-      results.push({ features, type, complexity, replies });
+      results.push({ features, cards: routed.cards[i]!, type, complexity, replies });
     }
     return { results, ms: { ...routed.ms, agents: performance.now() - t0 } };
   }
@@ -887,25 +936,40 @@ export class RanHost {
 /** Largest monitor output buffer kept warm between batches (see RanHost.spare). */
 const SPARE_MAX = 64 << 20;
 
-/** A feature's card: its parameters, counters and KPIs, those the question matched marked. */
-export function featureCard(catalog: LoadedCatalog, code: string, matched: readonly MatchedEntity[] = []): FeatureCard {
-  const f: Feature | undefined = catalog.features.get(code);
-  if (!f) throw new ElexError('NOT_FOUND', `unknown feature code "${code}"`);
-  const want = new Set(matched.map((m) => `${m.kind}:${m.name}`));
-  const pick = <T extends { name: string }>(kind: ItemKind, names: string[] | undefined, map: Map<string, T>) =>
-    (names ?? [])
-      .filter((n) => want.has(`${kind}:${n}`))
-      .map((n) => ({ ...(map.get(n) ?? ({ name: n } as T)), matched: true }));
+/**
+ * A feature's card from the engine's card code (RoutedRaw.card, answer.h):
+ * the items of `f.matched` it lists, in its order, as the catalog's
+ * objects, marked matched; and the feature's totals.
+ */
+export function featureCard(catalog: LoadedCatalog, f: RoutedFeature, card: number): FeatureCard {
+  const feature: Feature | undefined = catalog.features.get(f.code);
+  if (!feature) throw new ElexError('NOT_FOUND', `unknown feature code "${f.code}"`);
+  const parameters: FeatureCard['parameters'] = [],
+    counters: FeatureCard['counters'] = [],
+    kpis: FeatureCard['kpis'] = [];
+  for (const i of cardMatches(card)) {
+    const m = f.matched[i];
+    if (!m) continue;
+    if (m.kind === 'parameter')
+      parameters.push({ ...(catalog.parameters.get(m.name) ?? { name: m.name }), matched: true });
+    else if (m.kind === 'counter')
+      counters.push({ ...(catalog.counters.get(m.name) ?? { name: m.name }), matched: true });
+    else if (m.kind === 'kpi') kpis.push({ ...(catalog.kpis.get(m.name) ?? { name: m.name }), matched: true });
+  }
   return {
-    code: f.code,
-    name: f.name,
-    acronym: f.acronym,
-    category: f.category,
-    description: f.description,
-    parameters: pick('parameter', f.parameters, catalog.parameters),
-    counters: pick('counter', f.counters, catalog.counters),
-    kpis: pick('kpi', f.kpis, catalog.kpis),
-    totals: { parameters: f.parameters?.length ?? 0, counters: f.counters?.length ?? 0, kpis: f.kpis?.length ?? 0 },
+    code: feature.code,
+    name: feature.name,
+    acronym: feature.acronym,
+    category: feature.category,
+    description: feature.description,
+    parameters,
+    counters,
+    kpis,
+    totals: {
+      parameters: feature.parameters?.length ?? 0,
+      counters: feature.counters?.length ?? 0,
+      kpis: feature.kpis?.length ?? 0,
+    },
   };
 }
 
@@ -918,24 +982,30 @@ function lazily<K extends string, V>(o: object, key: K, make: () => V): AgentAns
 /**
  * A worker's reply with its cards: the agent's own feature card
  * (DirectAnswer, ContextAnswer) or the first three candidates' (ConsultPeer),
- * each built on first read and kept.
+ * each built on first read and kept. `cards[i]` is candidates[i]'s card
+ * code, as the engine that routed it gave it.
  */
 export function expandReply(
   catalog: LoadedCatalog,
   wire: AgentReplyWire,
   candidates: readonly RoutedFeature[],
+  cards: readonly number[],
 ): AgentReply {
   const a = wire.answer;
   const own = () => {
-    const f = candidates.find((c) => c.code === wire.code);
-    return featureCard(catalog, wire.code, f?.matched);
+    const i = candidates.findIndex((c) => c.code === wire.code);
+    const f =
+      i >= 0 ? candidates[i]! : { code: wire.code, name: wire.code, score: 0, matched: [], evidence: NO_EVIDENCE };
+    return featureCard(catalog, f, i >= 0 ? (cards[i] ?? 0) : 0);
   };
   let answer: AgentAnswer;
   if (a.action === 'DirectAnswer' || a.action === 'ContextAnswer') answer = lazily({ ...a }, 'card', own);
   else if (a.action === 'ConsultPeer')
     answer = lazily({ ...a }, 'cards', () =>
-      candidates.slice(0, 3).map((c) => featureCard(catalog, c.code, c.matched)),
+      candidates.slice(0, 3).map((c, i) => featureCard(catalog, c, cards[i] ?? 0)),
     );
   else answer = a;
   return { ...wire, answer };
 }
+
+const NO_EVIDENCE: RouteEvidence = { vector: 0, exact: 0, lexical: 0, feedback: 0, item: 0 };

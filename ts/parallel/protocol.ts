@@ -20,9 +20,18 @@ import type {
 } from '../bindings/bindings.ts';
 import type { IndexOptions, IndexStats, SearchOptions, SearchResult } from '../core/index-types.ts';
 import type { HostSetup, RestoreReport, SaveReport } from '../host/agent-host.ts';
-import type { AgentInfo, AgentState, AgentValues, Decision, MemoryStats } from '../core/learn-types.ts';
+import type {
+  AgentInfo,
+  AgentState,
+  AgentValues,
+  Complexity,
+  Decision,
+  MemoryStats,
+  QueryType,
+} from '../core/learn-types.ts';
 import type { PersistBackend } from '../host/persist.ts';
 import type {
+  ActReply,
   ActRequest,
   AgentReplyWire,
   LocalQuery,
@@ -224,11 +233,18 @@ export interface WorkerApi {
   ranRoute(
     texts: string[],
     k: number,
-  ): Promise<{ features: RoutedFeature[][]; ms: { embed: number; route: number; wait: number } }>;
+  ): Promise<{
+    features: RoutedFeature[][];
+    /** Per question, per feature: its card code (RoutedRaw.card). */
+    cards: number[][];
+    /** Per question: its type and complexity over this worker's features. */
+    classes: { type: QueryType; complexity: Complexity }[];
+    ms: { embed: number; route: number; wait: number };
+  }>;
   /** Route, classify and act in one call (a pool of one worker hosts every feature). */
   ranQuery(items: LocalQuery[], k: number): Promise<LocalQueryResult>;
   /** The agents of the given features act on one question each. */
-  ranAct(reqs: ActRequest[]): Promise<AgentReplyWire[][]>;
+  ranAct(reqs: ActRequest[]): Promise<ActReply[]>;
   /**
    * Whole validation in this worker's engine validator (validator.h), which
    * keeps the cooldowns. Packed columns are transferred in; verdicts and

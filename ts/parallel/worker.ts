@@ -364,7 +364,7 @@ const api: WorkerApi = {
       const r = await router();
       const wait = performance.now() - t0;
       const out = r.routeBatch(texts, k);
-      return { features: out.features, ms: { ...out.ms, wait } };
+      return { features: out.features, cards: out.cards, classes: out.classes, ms: { ...out.ms, wait } };
     }),
   ranQuery: (items, k) =>
     serve(() => {
@@ -378,7 +378,7 @@ const api: WorkerApi = {
     serve(async () => {
       const r = await router();
       const out = [];
-      for (const req of reqs) out.push(await r.act(req));
+      for (const req of reqs) out.push(await r.actMerged(req));
       return out;
     }),
   ranStats: () =>

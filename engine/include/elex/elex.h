@@ -31,8 +31,9 @@ extern "C" {
 /// Bumped when a function below changes its signature or meaning (10: the
 /// long calls take request structs: elex_distance_batch[_reference],
 /// elex_index_search, elex_agent_decide, elex_agents_snapshot,
-/// elex_validator_run).
-#define ELEX_ABI_VERSION 10
+/// elex_validator_run; 11: elex_router_route returns the question's type and
+/// complexity and each feature's card, and elex_classify).
+#define ELEX_ABI_VERSION 11
 
 typedef struct elex_engine elex_engine;
 
@@ -494,20 +495,20 @@ typedef struct elex_router_spec {
   double weights[6];                     ///< vector, exact, lexical, feedback, item, technology
 } elex_router_spec;
 
-/// One routed feature (64 bytes): its evidence and where its matched items
-/// are in the matches array.
+/// One routed feature (64 bytes): its evidence, where its matched items
+/// are in the matches array, and which of them its card shows (answer.h).
 /// @ts-struct ROUTE_FEATURE
 typedef struct elex_route_feature {
   uint32_t feature;        ///< feature number
   uint32_t matched_begin;  ///< first of its matches
   uint32_t matched_count;  ///< at most 8
-  uint32_t reserved;
-  double score;     ///< fused, in [0, 1]
-  double vector;    ///< evidence: vector similarity
-  double exact;     ///< exact identifier
-  double lexical;   ///< BM25F
-  double feedback;  ///< remembered ratings
-  double item;      ///< matched parameters, counters and KPIs
+  uint32_t card;           ///< its card's matches: 4 bits each, 1 + index, 0 ends
+  double score;            ///< fused, in [0, 1]
+  double vector;           ///< evidence: vector similarity
+  double exact;            ///< exact identifier
+  double lexical;          ///< BM25F
+  double feedback;         ///< remembered ratings
+  double item;             ///< matched parameters, counters and KPIs
 } elex_route_feature;
 
 /// One matched item of a routed feature (16 bytes).
@@ -530,8 +531,10 @@ int elex_router_save(const elex_router* r, uint8_t** out, size_t* size);
 /// INVALID_ARGUMENT when its embedding dimension is not `dim`.
 int elex_router_load(const uint8_t* bytes, size_t size, uint32_t dim, elex_router** out);
 /// The best k (1..1024) hosted features for a question: features[0 ..
-/// counts[0]) and their matches[0 .. counts[1]) (room for k and 8k);
-/// vector (dim floats, may be null) gets the question's embedding.
+/// counts[0]) and their matches[0 .. counts[1]) (room for k and 8k), and
+/// the question classified over them (classify.h): counts[2] its type,
+/// counts[3] its complexity (learn.h QueryType, Complexity); vector (dim
+/// floats, may be null) gets the question's embedding.
 int elex_router_route(elex_router* r, const char* text, size_t len, uint32_t k,
                       elex_route_feature* features, elex_route_match* matches, uint32_t* counts,
                       float* vector);
@@ -558,6 +561,22 @@ typedef struct elex_router_stats_t {
 } elex_router_stats_t;
 
 int elex_router_stats(const elex_router* r, elex_router_stats_t* out);
+
+/// One matched item of a candidate, for elex_classify (16 bytes).
+/// @ts-struct CLASS_MATCH
+typedef struct elex_class_match {
+  uint32_t candidate;  ///< index of its candidate
+  uint16_t kind;       ///< router.h ItemKind
+  uint16_t exact;      ///< 1: the question names it
+  double score;
+} elex_class_match;
+
+/// A question's type and complexity (classify.h) over candidates (best
+/// first: scores[0 .. n)) and their matches[0 .. m) (any order): out[0]
+/// its type, out[1] its complexity (learn.h QueryType, Complexity). What
+/// a pool classifies a question by once its workers' features are merged.
+int elex_classify(const char* text, size_t len, const double* scores, uint32_t n,
+                  const elex_class_match* matches, uint32_t m, uint32_t* out);
 
 // ---------------------------------------------------- validation, monitor
 /// Parameter changes through the validation kernel (validate.h). soa holds

@@ -174,7 +174,7 @@ ELEX_ABI_SIZE(elex_route_feature, 64);
 ELEX_ABI_AT(elex_route_feature, feature, 0);
 ELEX_ABI_AT(elex_route_feature, matched_begin, 4);
 ELEX_ABI_AT(elex_route_feature, matched_count, 8);
-ELEX_ABI_AT(elex_route_feature, reserved, 12);
+ELEX_ABI_AT(elex_route_feature, card, 12);
 ELEX_ABI_AT(elex_route_feature, score, 16);
 ELEX_ABI_AT(elex_route_feature, vector, 24);
 ELEX_ABI_AT(elex_route_feature, exact, 32);
@@ -196,6 +196,12 @@ ELEX_ABI_AT(elex_router_stats_t, lexical_ms, 32);
 ELEX_ABI_AT(elex_router_stats_t, exact_ms, 40);
 ELEX_ABI_AT(elex_router_stats_t, vectors_ms, 48);
 ELEX_ABI_AT(elex_router_stats_t, items_ms, 56);
+
+ELEX_ABI_SIZE(elex_class_match, 16);
+ELEX_ABI_AT(elex_class_match, candidate, 0);
+ELEX_ABI_AT(elex_class_match, kind, 4);
+ELEX_ABI_AT(elex_class_match, exact, 6);
+ELEX_ABI_AT(elex_class_match, score, 8);
 
 ELEX_ABI_SIZE(elex_validator_totals, 40);
 ELEX_ABI_AT(elex_validator_totals, ok, 0);

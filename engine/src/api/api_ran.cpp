@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "elex/elex.h"
+#include "elex/ran/answer.h"
+#include "elex/ran/classify.h"
 #include "elex/ran/embed.h"
 #include "elex/ran/lexical.h"
 #include "elex/ran/monitor.h"
@@ -441,19 +443,30 @@ ELEX_EXPORT int elex_router_route(elex_router* r, const char* text, size_t len, 
   return guarded([&] {
     if (r == nullptr || features == nullptr || matches == nullptr || counts == nullptr)
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null router or output");
-    counts[0] = counts[1] = 0;
+    counts[0] = counts[1] = counts[2] = counts[3] = 0;
     if (Status st = r->r.route(text, len, k, &r->out, vector); st != ELEX_OK) return st;
     uint32_t m = 0;
     for (std::size_t i = 0; i < r->out.size(); ++i) {
       const elex::router::Routed& x = r->out[i];
       elex_route_feature& o = features[i];
-      o = {x.feature,  m,     uint32_t(x.matched.size()), 0, x.score, x.vector, x.exact, x.lexical,
-           x.feedback, x.item};
+      o = {x.feature,
+           m,
+           uint32_t(x.matched.size()),
+           elex::ran::card_code(r->r, x),
+           x.score,
+           x.vector,
+           x.exact,
+           x.lexical,
+           x.feedback,
+           x.item};
       for (const elex::router::Match& mt : x.matched)
         matches[m++] = {mt.item, mt.exact ? 1u : 0u, mt.score};
     }
     counts[0] = uint32_t(r->out.size());
     counts[1] = m;
+    const elex::ran::Classified c = elex::ran::classify(std::string_view(text, len), r->out, r->r);
+    counts[2] = uint32_t(c.type);
+    counts[3] = uint32_t(c.complexity);
     return ELEX_OK;
   });
 }
@@ -493,6 +506,40 @@ ELEX_EXPORT int elex_router_stats(const elex_router* r, elex_router_stats_t* out
         elex_router_stats_t{double(r->r.features()), double(r->r.hosted()), double(r->r.memories()),
                             double(r->r.bytes()),    double(p.lexical),     double(p.exact),
                             double(p.vectors),       double(p.items)};
+    return ELEX_OK;
+  });
+}
+
+ELEX_EXPORT int elex_classify(const char* text, size_t len, const double* scores, uint32_t n,
+                              const elex_class_match* matches, uint32_t m, uint32_t* out) {
+  return guarded([&] {
+    if (out == nullptr || (len > 0 && text == nullptr) || (n > 0 && scores == nullptr) ||
+        (m > 0 && matches == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
+    // Matches grouped by candidate (stable: each candidate's in their order).
+    std::vector<uint32_t> count(std::size_t(n) + 1, 0);
+    for (uint32_t i = 0; i < m; ++i) {
+      if (matches[i].candidate >= n)
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "match %u is of candidate %u of %u", i,
+                          matches[i].candidate, n);
+      if (matches[i].kind > elex::router::kKpi)
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "match %u has unknown kind %u", i,
+                          unsigned(matches[i].kind));
+      ++count[matches[i].candidate + 1];
+    }
+    for (uint32_t c = 0; c < n; ++c) count[c + 1] += count[c];
+    std::vector<elex::ran::ClassMatch> grouped(m);
+    std::vector<uint32_t> at(count.begin(), count.end() - 1);
+    for (uint32_t i = 0; i < m; ++i)
+      grouped[at[matches[i].candidate]++] = {elex::router::ItemKind(matches[i].kind),
+                                             matches[i].exact != 0, matches[i].score};
+    std::vector<elex::ran::Candidate> cands(n);
+    for (uint32_t c = 0; c < n; ++c)
+      cands[c] = {scores[c], grouped.data() + count[c], count[c + 1] - count[c]};
+    const elex::ran::Classified r =
+        elex::ran::classify(std::string_view(text == nullptr ? "" : text, len), cands.data(), n);
+    out[0] = uint32_t(r.type);
+    out[1] = uint32_t(r.complexity);
     return ELEX_OK;
   });
 }

@@ -182,6 +182,16 @@ class Router {
   [[nodiscard]] std::size_t bytes() const;
   [[nodiscard]] const BuildPhases& phases() const { return phases_; }
   [[nodiscard]] std::uint32_t dim() const { return embedder_ ? embedder_->dim() : 0; }
+  /// The kind of item `item` (features first; below features() + items).
+  [[nodiscard]] ItemKind item_kind(std::uint32_t item) const { return ItemKind(item_kinds_[item]); }
+  /// The name of item `item` (a feature: its code).
+  [[nodiscard]] std::string_view item_name(std::uint32_t item) const { return item_names_[item]; }
+  /// Feature f's own items (its parameters, counters and KPIs in that
+  /// order, as item numbers, features first): *n of them.
+  [[nodiscard]] const std::uint32_t* own_items(std::uint32_t f, std::uint32_t* n) const {
+    *n = own_off_[f + 1] - own_off_[f];
+    return own_.data() + own_off_[f];
+  }
 
  private:
   /// Strings → lists of numbers (in the order added).
