@@ -10,6 +10,7 @@
 
 #include "elex/learn/agents.h"
 #include "elex/ran/answer.h"
+#include "router_catalog.h"
 
 namespace {
 
@@ -19,56 +20,10 @@ using elex::router::Spec;
 namespace pipeline = elex::pipeline;
 namespace ran = elex::ran;
 
-/// router_test.cpp's catalog: features 0 MSM, 1 UL CoMP, 2 D-PUCCH, 3 CA;
-/// items (after the features) 4 mimoSleepStartTime, 5 featureState,
-/// 6 ulCompEnabled, 7 pmPucchDrop, 8 "Sleep Time Ratio".
-struct Catalog {
-  std::vector<std::string> texts = {
-      "FAJ 121 0001",
-      "MIMO Sleep Mode",
-      "MSM",
-      "Energy",
-      "Turns off MIMO branches at low load",
-      "FAJ 121 0002",
-      "Uplink Coordinated Multipoint",
-      "UL CoMP",
-      "Radio",
-      "",
-      "FAJ 121 0003",
-      "Dynamic PUCCH",
-      "D-PUCCH",
-      "Radio",
-      "",
-      "FAJ 121 0004",
-      "Carrier Aggregation",
-      "CA",
-      "Capacity",
-      "Combines carriers",
-  };
-  std::vector<std::string> names = {"AntennaUnitGroup.mimoSleepStartTime",
-                                    "FeatureState.featureState", "EUtranCellFDD.ulCompEnabled",
-                                    "pmPucchDrop", "Sleep Time Ratio"};
-  std::vector<std::string> descriptions = {"When the MIMO sleep window starts", "", "", "",
-                                           "share of time asleep"};
-  std::vector<std::string> glossary = {"UL", "uplink"};
-  std::vector<std::string> codes = {"FAJ 121 0001", "FAJ 121 0002", "FAJ 121 0003", "FAJ 121 0004"};
-  Spec spec() const {
-    Spec s;
-    s.dim = 256;
-    for (const std::string& t : texts) s.feature_texts.emplace_back(t);
-    s.hosted = {1, 1, 1, 1};
-    s.item_kinds = {elex::router::kParameter, elex::router::kParameter, elex::router::kParameter,
-                    elex::router::kCounter, elex::router::kKpi};
-    for (const std::string& t : names) s.item_names.emplace_back(t);
-    for (const std::string& t : descriptions) s.item_descriptions.emplace_back(t);
-    s.item_feature_offsets = {0, 1, 5, 6, 7, 8};
-    s.item_features = {0, 0, 1, 2, 3, 1, 2, 0};
-    // Feature 0 lists featureState before mimoSleepStartTime, then its KPI.
-    s.feature_item_offsets = {0, 3, 5, 7, 8};
-    s.feature_items = {1, 0, 4, 2, 1, 3, 1, 1};
-    for (const std::string& t : glossary) s.glossary.emplace_back(t);
-    return s;
-  }
+/// router_catalog.h's catalog, feature 0 listing featureState before
+/// mimoSleepStartTime (cards follow the feature's own order).
+struct Catalog : elex_test::Catalog {
+  Spec spec() const { return elex_test::Catalog::spec({1, 1, 1, 1}, true); }
 };
 
 struct Engine {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "elex/core/format.h"
+#include "router_catalog.h"
 
 namespace {
 
@@ -21,56 +22,7 @@ using elex::router::Routed;
 using elex::router::Router;
 using elex::router::Spec;
 
-/// Features: 0 MIMO Sleep Mode (MSM), 1 Uplink CoMP, 2 D-PUCCH, 3 Carrier
-/// Aggregation (CA); items: 4 mimoSleepStartTime (feature 0),
-/// 5 featureState (all four), 6 ulCompEnabled (1), 7 pmPucchDrop (2),
-/// 8 "Sleep Time Ratio" KPI (0).
-struct Catalog {
-  std::vector<std::string> texts = {
-      "FAJ 121 0001",
-      "MIMO Sleep Mode",
-      "MSM",
-      "Energy",
-      "Turns off MIMO branches at low load",
-      "FAJ 121 0002",
-      "Uplink Coordinated Multipoint",
-      "UL CoMP",
-      "Radio",
-      "",
-      "FAJ 121 0003",
-      "Dynamic PUCCH",
-      "D-PUCCH",
-      "Radio",
-      "",
-      "FAJ 121 0004",
-      "Carrier Aggregation",
-      "CA",
-      "Capacity",
-      "Combines carriers",
-  };
-  std::vector<std::string> names = {"AntennaUnitGroup.mimoSleepStartTime",
-                                    "FeatureState.featureState", "EUtranCellFDD.ulCompEnabled",
-                                    "pmPucchDrop", "Sleep Time Ratio"};
-  std::vector<std::string> descriptions = {"When the MIMO sleep window starts", "", "", "",
-                                           "share of time asleep"};
-  std::vector<std::string> glossary = {"UL", "uplink"};
-  Spec spec(std::vector<std::uint8_t> hosted = {1, 1, 1, 1}) const {
-    Spec s;
-    s.dim = 256;
-    for (const std::string& t : texts) s.feature_texts.emplace_back(t);
-    s.hosted = std::move(hosted);
-    s.item_kinds = {elex::router::kParameter, elex::router::kParameter, elex::router::kParameter,
-                    elex::router::kCounter, elex::router::kKpi};
-    for (const std::string& t : names) s.item_names.emplace_back(t);
-    for (const std::string& t : descriptions) s.item_descriptions.emplace_back(t);
-    s.item_feature_offsets = {0, 1, 5, 6, 7, 8};
-    s.item_features = {0, 0, 1, 2, 3, 1, 2, 0};
-    s.feature_item_offsets = {0, 3, 5, 7, 8};
-    s.feature_items = {0, 1, 4, 2, 1, 3, 1, 1};
-    for (const std::string& t : glossary) s.glossary.emplace_back(t);
-    return s;
-  }
-};
+using elex_test::Catalog;
 
 std::vector<Routed> route(Router& r, const std::string& q, std::uint32_t k = 4) {
   std::vector<Routed> out;
