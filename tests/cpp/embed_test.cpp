@@ -35,6 +35,17 @@ TEST(Tokenize, SplitsRanIdentifiers) {
   EXPECT_EQ(toks("... !!! ..."), "");
 }
 
+TEST(Tokenize, BritishSpellingMeetsAmerican) {
+  // The catalog's identifiers spell -ize; an engineer may write -ise.
+  EXPECT_EQ(toks("optimisation prioritised synchronising utilisation"),
+            toks("optimization prioritized synchronizing utilization"));
+  EXPECT_EQ(toks("neighbours licence signalling centre analyser"),
+            toks("neighbors license signaling center analyzer"));
+  // Only the listed roots: these keep their s.
+  EXPECT_EQ(toks("raise noise precise supervise promise exercise"),
+            "raise noise precise supervise promise exercise");
+}
+
 TEST(Tokenize, DerivedNounsMeetTheirVerb) {
   EXPECT_EQ(toks("aggregation aggregating aggregated"), "aggregat aggregat aggregat");
   EXPECT_EQ(toks("detection detecting detected"), "detect detect detect");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace elex::embed {
@@ -42,10 +43,61 @@ bool stop(std::string_view w) {
   return false;
 }
 
+// Roots whose British -ise/-isation spelling a question may use where the
+// catalog's identifiers (and 3GPP) spell -ize/-ization: "optimisation",
+// "prioritised", "synchronising", "utilisation" meet "optimization" etc.
+// (A root list, not a rule: "raise", "noise", "precise", "supervise",
+// "promise" and "exercise" keep their s.)
+constexpr std::string_view kIzeRoots[] = {
+    "author",   "capital", "categor", "central", "character", "custom",   "digit",  "emphas",
+    "equal",    "final",   "harmon",  "initial", "local",     "maxim",    "memor",  "minim",
+    "modern",   "normal",  "optim",   "organ",   "parameter", "priorit",  "quant",  "random",
+    "real",     "recogn",  "serial",  "special", "stabil",    "standard", "summar", "symbol",
+    "synchron", "util",    "virtual", "visual",  "neutral",   "tokeni",   "penal",  "sanit"};
+constexpr std::string_view kIseEnds[] = {"isations", "isation", "isers", "ising",
+                                         "ised",     "ises",    "iser",  "ise"};
+// Whole British words and their American spelling (after -ise above).
+constexpr std::pair<std::string_view, std::string_view> kSpelling[] = {
+    {"neighbour", "neighbor"},   {"neighbours", "neighbors"}, {"neighbouring", "neighboring"},
+    {"behaviour", "behavior"},   {"behaviours", "behaviors"}, {"favour", "favor"},
+    {"colour", "color"},         {"labour", "labor"},         {"licence", "license"},
+    {"licences", "licenses"},    {"centre", "center"},        {"centres", "centers"},
+    {"metre", "meter"},          {"metres", "meters"},        {"millimetre", "millimeter"},
+    {"kilometre", "kilometer"},  {"fibre", "fiber"},          {"signalling", "signaling"},
+    {"signalled", "signaled"},   {"modelling", "modeling"},   {"modelled", "modeled"},
+    {"labelled", "labeled"},     {"labelling", "labeling"},   {"cancelled", "canceled"},
+    {"cancelling", "canceling"}, {"tunnelling", "tunneling"}, {"travelling", "traveling"},
+    {"analyse", "analyze"},      {"analysed", "analyzed"},    {"analysing", "analyzing"},
+    {"analyser", "analyzer"},    {"analysers", "analyzers"},  {"catalogue", "catalog"},
+    {"programme", "program"},    {"defence", "defense"},      {"judgement", "judgment"},
+    {"ageing", "aging"}};
+
+/// British spelling to American, for a lower-case word.
+void americanize(std::string& w) {
+  for (const auto& [gb, us] : kSpelling)
+    if (w == gb) {
+      w = us;
+      return;
+    }
+  for (const std::string_view end : kIseEnds) {
+    if (w.size() <= end.size()) continue;
+    const std::size_t root = w.size() - end.size();
+    if (std::memcmp(w.data() + root, end.data(), end.size()) != 0) continue;
+    const std::string_view r(w.data(), root);
+    for (const std::string_view known : kIzeRoots)
+      if (r == known) {
+        w[root + 1] = 'z';
+        return;
+      }
+    return;
+  }
+}
+
 void stem(std::string& w) {
   if (w.size() < 5) return;
   for (char c : w)
     if (!is_lower(c)) return;
+  americanize(w);
   const auto ends = [&](std::string_view s) {
     return w.size() > s.size() &&
            std::memcmp(w.data() + w.size() - s.size(), s.data(), s.size()) == 0;

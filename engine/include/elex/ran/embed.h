@@ -13,8 +13,10 @@
 //      "mimosleepstarttime", "pmrrcconnestabsucc") and split at camelCase,
 //      acronym and digit boundaries: "pmRrcConnEstabSucc" → pm rrc conn
 //      estab succ; "EUtranCellFDD" → e utran cell fdd; "256QAM" → 256 qam.
-//   4. Lower-case; English stop words dropped; light stemming (ies→y,
-//      sses→ss, trailing s, ing, ed) on alphabetic words of 5+ letters.
+//   4. Lower-case; English stop words dropped; British spellings respelled
+//      American as the identifiers are (optimisation, licence, neighbour);
+//      light stemming (ies→y, sses→ss, trailing s, ing, ed; -ation, -tion,
+//      -ssion, -ment) on alphabetic words of 5+ letters.
 // Features: each token (weight 1 × idf), each pair of consecutive tokens
 // (0.7 × idf of the pair) and each character 3-gram of a token without
 // digits, with boundary marks (0.5 × idf of its token / √grams). A feature hashes
