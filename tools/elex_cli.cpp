@@ -421,15 +421,17 @@ void append_features(std::string* out, const Routing& r,
   o += "]";
 }
 
-int cmd_route(const Args& a) {
+/// The questions of --question TEXT or --questions FILE (exactly one).
+std::vector<Question> questions_of(const Args& a, const char* command) {
   if (a.has("question") == a.has("questions"))
-    usage("route needs --question TEXT or --questions FILE");
+    usage(std::string(command) + " needs --question TEXT or --questions FILE");
+  if (a.has("question")) return {{a.get("question"), "", ""}};
+  return read_questions(a.get("questions"));
+}
+
+int cmd_route(const Args& a) {
+  const std::vector<Question> qs = questions_of(a, "route");
   const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
-  std::vector<Question> qs;
-  if (a.has("question"))
-    qs.push_back({a.get("question"), "", ""});
-  else
-    qs = read_questions(a.get("questions"));
   auto r = build_router(a);
   std::vector<router::Routed> routed;
   int rc = 0;
@@ -548,8 +550,7 @@ void append_answer(std::string* o, const Routing& r, const elex::ran::Answer& a)
 }
 
 int cmd_query(const Args& a) {
-  if (a.has("question") == a.has("questions"))
-    usage("query needs --question TEXT or --questions FILE");
+  const std::vector<Question> qs = questions_of(a, "query");
   const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
   double deadline = 500;
   if (a.has("deadline-ms")) {
@@ -559,11 +560,6 @@ int cmd_query(const Args& a) {
     if (s.empty() || *end != '\0' || !(deadline > 0) || !std::isfinite(deadline))
       usage("--deadline-ms must be a positive number, got \"" + s + "\"");
   }
-  std::vector<Question> qs;
-  if (a.has("question"))
-    qs.push_back({a.get("question"), "", ""});
-  else
-    qs = read_questions(a.get("questions"));
   auto r = build_router(a);
   std::vector<std::string> codes;
   std::vector<std::vector<std::uint32_t>> deps;
