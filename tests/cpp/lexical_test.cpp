@@ -124,6 +124,31 @@ TEST(Lexical, IdentifierAbbreviationsMatchTheWordsTheyShorten) {
   EXPECT_EQ(hits[0].doc, 2u);
 }
 
+TEST(Lexical, TyposMatchTheWordOneEditAway) {
+  Index x;
+  add(x, 0, elex::lexical::kIdentifiers, "EUtranCellFDD.ttiBundlingSwitchThreshold");
+  add(x, 1, elex::lexical::kIdentifiers, "NRCellDU.receiverDiversity NRCellDU.handoverMargin");
+  ASSERT_EQ(x.finish(), ELEX_OK);
+  std::vector<std::pair<std::string, float>> terms;
+  const auto weight = [&](const char* q, const char* t) {
+    x.query_terms(q, std::strlen(q), &terms);
+    for (const auto& [s, w] : terms)
+      if (s == t) return w;
+    return 0.0f;
+  };
+  const float typo = elex::lexical::kTypoWeight;
+  EXPECT_EQ(weight("threshhold", "threshold"), typo);  // a letter added
+  EXPECT_EQ(weight("hreshold", "threshold"), 0.0f);    // ... but the first letter is kept
+  EXPECT_EQ(weight("thresold", "threshold"), typo);    // a letter dropped
+  EXPECT_EQ(weight("reciever", "receiver"), typo);     // two swapped
+  EXPECT_EQ(weight("handovar", "handover"), typo);     // a letter changed
+  EXPECT_EQ(weight("handovers", "handover"), 1.0f);    // a known word is no typo
+  EXPECT_EQ(weight("hendovxr", "handover"), 0.0f);     // two edits
+  auto hits = search(x, "tti bundling swich threshhold");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 0u);
+}
+
 TEST(Lexical, SharedIdentifiersAreWeakEvidence) {
   const Index x = small();
   // featureState is in every document: its IDF is the lowest there is.

@@ -192,6 +192,17 @@ void Index::ready() {
     if (syn_off_[side] < syn_off_[side + 1])
       firsts.emplace_back(syn_first_.insert(syn_tokens_[syn_off_[side]]).first, side);
   syn_sides_.assign(syn_first_.size(), firsts);
+  // Words of letters by first letter and length, for typos().
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> by_shape;
+  for (std::uint32_t id = 0; id < vocab_.size(); ++id) {
+    const std::string_view v = vocab_[id];
+    bool letters = v.size() >= 4;
+    for (std::size_t i = 0; letters && i < v.size(); ++i) letters = v[i] >= 'a' && v[i] <= 'z';
+    if (letters)
+      by_shape.emplace_back(
+          std::uint32_t(26 * std::min(v.size(), kTypoLengths - 1) + std::size_t(v[0] - 'a')), id);
+  }
+  typo_.assign(26 * kTypoLengths, by_shape);
   acc_.assign(docs_, 0.0f);
   score_.assign(docs_, 0.0f);
   touched_.clear();
@@ -277,6 +288,9 @@ void Index::query_terms(const std::vector<std::string>& tokens,
         put(t.substr(best), kRespellWeight);
       }
     }
+    // A typo: known words one edit away.
+    if (t.size() >= 5 && letters(t) && !known(t))
+      typos(t, [&](std::string_view v) { put(v, kTypoWeight); });
     // Identifier abbreviations that are prefixes of the question's word
     // ("sched" for scheduling, "util" for utilization, "reest" for
     // reestablishment): the longest known prefix of 3+ letters.
@@ -323,6 +337,34 @@ void Index::query_terms(const std::vector<std::string>& tokens,
     for (std::uint32_t x = syn_off_[other]; x < syn_off_[other + 1]; ++x)
       put(syn_tokens_[x], kExpansionWeight);
   }
+}
+
+namespace {
+
+/// Whether `a` becomes `b` by one edit: a letter dropped, added or changed,
+/// or two neighbours swapped.
+bool one_edit(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1) return false;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (a.size() < b.size()) return a.substr(i) == b.substr(i + 1);
+  if (i == a.size()) return false;  // the same word
+  if (a.substr(i + 1) == b.substr(i + 1)) return true;
+  return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+         a.substr(i + 2) == b.substr(i + 2);
+}
+
+}  // namespace
+
+void Index::typos(const std::string& word, const std::function<void(std::string_view)>& put) const {
+  // Typos rarely hit the first letter: the candidates share it and are
+  // within one letter of the word's length.
+  const std::size_t letter = std::size_t(word[0] - 'a');
+  for (std::size_t n = word.size() - 1; n <= word.size() + 1 && n < kTypoLengths - 1; ++n)
+    for (const std::uint32_t* id = typo_.begin(26 * n + letter); id != typo_.end(26 * n + letter);
+         ++id)
+      if (one_edit(word, vocab_[*id])) put(vocab_[*id]);
 }
 
 Status Index::search(const char* text, std::size_t len, std::uint32_t k,
@@ -389,7 +431,7 @@ std::size_t Index::bytes() const {
   b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
   b += (acc_.capacity() + score_.capacity()) * sizeof(float) + touched_.capacity() * 4;
   b += syn_tokens_.bytes() + syn_off_.capacity() * 4 + syn_first_.bytes() + syn_sides_.bytes();
-  b += short_.bytes();
+  b += short_.bytes() + typo_.bytes();
   return b;
 }
 
