@@ -197,19 +197,16 @@ Status Router::build(const Spec& s) {
     p = std::string(clip(p));
   }
   embedder_ = std::make_unique<embed::Embedder>(s.dim);
-  {
-    std::vector<const char*> ptrs(F);
-    std::vector<std::size_t> lens(F);
-    for (std::size_t f = 0; f < F; ++f)
-      (ptrs[f] = profiles[f].data(), lens[f] = profiles[f].size());
-    if (Status st = embedder_->fit(ptrs.data(), lens.data(), F); st != ELEX_OK) return st;
-  }
+  // Each profile tokenised once: for the fit, then for its embedding.
+  std::vector<std::vector<std::string>> profile_tokens(F);
+  for (std::size_t f = 0; f < F; ++f)
+    embed::tokenize(profiles[f].data(), profiles[f].size(), &profile_tokens[f]);
+  embedder_->fit_tokens(profile_tokens.data(), F);
   profiles_.assign(H * s.dim, 0.0f);
   {
     std::vector<float> row(s.dim);
     for (std::size_t h = 0; h < H; ++h) {
-      const std::string& p = profiles[hosted_ids_[h]];
-      if (Status st = embedder_->embed(p.data(), p.size(), row.data()); st != ELEX_OK) return st;
+      embedder_->embed_tokens(profile_tokens[hosted_ids_[h]], row.data());
       for (std::size_t d = 0; d < s.dim; ++d) profiles_[d * H + h] = row[d];
     }
   }
@@ -219,30 +216,17 @@ Status Router::build(const Spec& s) {
   // item's name is tokenised once (an item may be in many features' lists),
   // for the lexical index and the item words.
   t0 = std::chrono::steady_clock::now();
-  // The tokens of item i's name: name_tokens[tokens_at[i] .. + tokens_count[i]) (all
-  // items' in one buffer, not a vector of strings each).
-  flat::Strings name_tokens;
-  std::vector<std::uint32_t> tokens_at(I, ~0u), tokens_count(I, 0);
+  // Each item's name as lexical term ids, tokenised and interned the first
+  // time it is added (so the vocabulary grows as add_tokens() of it would
+  // grow it): item_terms[terms_at[i] .. + terms_count[i]).
   std::vector<std::string> toks;
-  const auto tokens_of = [&](std::uint32_t i) {
-    if (tokens_at[i] == ~0u) {
-      const std::string_view t = clip(s.item_names[i]);
-      embed::tokenize(t.data(), t.size(), &toks);
-      tokens_at[i] = std::uint32_t(name_tokens.size());
-      tokens_count[i] = std::uint32_t(toks.size());
-      for (const std::string& tok : toks) name_tokens.add(tok);
-    }
-    return std::pair<std::uint32_t, std::uint32_t>(tokens_at[i], tokens_count[i]);
-  };
-  // Each item's name as lexical term ids, made the first time it is added
-  // (so the vocabulary grows as add_tokens() of it would grow it).
   std::vector<std::uint32_t> item_terms, terms_at(I, ~0u), terms_count(I, 0);
   const auto add_item = [&](std::uint32_t f, std::uint32_t field, std::uint32_t i) -> Status {
     if (terms_at[i] == ~0u) {
       terms_at[i] = std::uint32_t(item_terms.size());
-      const auto [first, n] = tokens_of(i);
-      for (std::uint32_t x = first; x < first + n; ++x)
-        item_terms.push_back(lexical_.intern(name_tokens[x]));
+      const std::string_view t = clip(s.item_names[i]);
+      embed::tokenize(t.data(), t.size(), &toks);
+      for (const std::string& tok : toks) item_terms.push_back(lexical_.intern(tok));
       terms_count[i] = std::uint32_t(item_terms.size() - terms_at[i]);
     }
     return lexical_.add_terms(f, field, item_terms.data() + terms_at[i], terms_count[i]);
@@ -345,9 +329,14 @@ Status Router::build(const Spec& s) {
   std::vector<std::uint32_t> name, desc;
   item_word_off_.assign(F + I + 1, 0);
   item_words_.clear();
-  const auto unique_id = [&](std::string_view tok, std::vector<std::uint32_t>* out) {
-    const std::uint32_t id = words_.insert(tok).first;
-    if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
+  // An item's distinct words in the order first seen: in_name[w] / in_desc[w]
+  // is the item's stamp when word w is in its name / description list.
+  std::vector<std::uint32_t> in_name, in_desc;
+  std::uint32_t stamp = 0;
+  const auto unique_id = [&](std::uint32_t id, std::vector<std::uint32_t>* out,
+                             std::vector<std::uint32_t>* in) {
+    if (id >= in->size()) in->resize(std::max<std::size_t>(id + 1, 2 * in->size()), 0);
+    if ((*in)[id] != stamp) ((*in)[id] = stamp, out->push_back(id));
   };
   // A hosted feature's name is an item of its own (item number f).
   for (std::size_t f = 0; f < F; ++f) {
@@ -356,25 +345,33 @@ Status Router::build(const Spec& s) {
     const std::string_view t = text(f, 1);
     embed::tokenize(t.data(), t.size(), &toks);
     name.clear();
-    for (const std::string& tok : toks) unique_id(tok, &name);
+    ++stamp;
+    for (const std::string& tok : toks) unique_id(words_.insert(tok).first, &name, &in_name);
     name_words_[f] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
     item_words_.insert(item_words_.end(), name.begin(), name.end());
   }
+  // An item's name words are its lexical terms (a hosted feature lists it,
+  // so it was added above): each term's word looked up once.
+  std::vector<std::uint32_t> word_of_term(lexical_.terms(), ~0u);
   for (std::size_t i = 0; i < I; ++i) {
     const std::uint32_t item = std::uint32_t(F + i);
     item_word_off_[item] = std::uint32_t(item_words_.size());
     if (!wanted[i]) continue;
-    const auto [first, n] = tokens_of(std::uint32_t(i));
     name.clear();
-    for (std::uint32_t x = first; x < first + n; ++x) unique_id(name_tokens[x], &name);
+    ++stamp;
+    for (std::uint32_t x = terms_at[i]; x < terms_at[i] + terms_count[i]; ++x) {
+      std::uint32_t& word = word_of_term[item_terms[x]];
+      if (word == ~0u) word = words_.insert(lexical_.term_text(item_terms[x])).first;
+      unique_id(word, &name, &in_name);
+    }
     const std::string_view d = clip(s.item_descriptions[i]);
     embed::tokenize(d.data(), d.size(), &toks);
     desc.clear();
-    for (const std::string& tok : toks) unique_id(tok, &desc);
+    for (const std::string& tok : toks) unique_id(words_.insert(tok).first, &desc, &in_desc);
     name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
     item_words_.insert(item_words_.end(), name.begin(), name.end());
     for (std::uint32_t x : desc)
-      if (std::find(name.begin(), name.end(), x) == name.end()) item_words_.push_back(x | kHalf);
+      if (x >= in_name.size() || in_name[x] != stamp) item_words_.push_back(x | kHalf);
   }
   item_word_off_[F + I] = std::uint32_t(item_words_.size());
   phases_.items = ms_since(t0);
