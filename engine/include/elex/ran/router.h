@@ -97,7 +97,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 8;
+inline constexpr std::uint32_t kStateVersion = 9;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -262,7 +262,7 @@ class Router {
   std::vector<std::uint16_t> name_words_;  // per item: distinct words of its name
   // Each feature's own items (item numbers), CSR.
   std::vector<std::uint32_t> own_off_, own_;
-  // Per hosted feature: its technologies (derived from item names, not saved).
+  // Per hosted feature: its technologies (derived from item names by build(), saved).
   std::vector<std::uint8_t> tech_;
 
   // Route memory: rated questions' embeddings, and per id the hosted
