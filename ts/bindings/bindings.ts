@@ -233,7 +233,7 @@ interface ElexModule {
   _elex_lexical_glossary(x: number, blob: number, offsets: number, n: number): number;
   _elex_lexical_finish(x: number, out: number): number;
   _elex_lexical_search(x: number, text: number, len: number, k: number, hits: number, found: number): number;
-  _elex_router_create(spec: number, out: number): number;
+  _elex_router_create(engine: number, spec: number, out: number): number;
   _elex_router_destroy(r: number): void;
   _elex_router_save(r: number, out: number, size: number): number;
   _elex_router_load(bytes: number, size: number, dim: number, out: number): number;
@@ -288,7 +288,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 11;
+export const ABI_VERSION = 12;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1086,7 +1086,7 @@ export class Bindings {
         weights: [w.vector, w.exact, w.lexical, w.feedback, w.item, w.technology],
       });
       const out = s.alloc(4);
-      this.call('building the router', this.m._elex_router_create(p, out));
+      this.call('building the router', this.m._elex_router_create(this.enginePtr, p, out));
       return this.u32()[out >>> 2]!;
     });
     return new RouterHandle(this, ptr, spec.dim);

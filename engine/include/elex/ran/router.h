@@ -51,6 +51,9 @@
 #include "elex/ran/flat.h"
 #include "elex/ran/lexical.h"
 
+namespace elex {
+class ThreadPool;
+}
 namespace elex::hnsw {
 class Index;
 }
@@ -151,8 +154,9 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  /// Builds every index from `spec` (once).
-  [[nodiscard]] Status build(const Spec& spec);
+  /// Builds every index from `spec` (once). With a `pool` of two threads or
+  /// more, its phases run on two of them (the router is the same).
+  [[nodiscard]] Status build(const Spec& spec, ThreadPool* pool = nullptr);
   /// The built state (everything build() made; not the route memory) as an
   /// ELEX container of kind RouterState, in a new malloc'ed buffer (*out,
   /// *size; freed with std::free). load() of it gives a router that routes
