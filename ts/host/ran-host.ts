@@ -118,7 +118,13 @@ export interface ActRequest {
   candidates: RoutedFeature[];
 }
 
-/** Where a router's build time went, in ms. */
+/**
+ * Where a router's build time went, in ms. On simd-mt (an engine of two
+ * threads or more) the lexical index is built beside the vectors, the exact
+ * keys and the items' description tokens, so the engine's phases add up to
+ * more than its wall time. What buildMs holds beyond the phases is the
+ * flattening of the catalog for the engine and its copy into wasm memory.
+ */
 export interface RouterBuildPhases {
   /** Parsing and checking the catalog JSON, and indexing it (loadCatalog). */
   catalog: number;
@@ -128,7 +134,7 @@ export interface RouterBuildPhases {
   exact: number;
   /** The embedder's fit and the hosted features' profile vectors. */
   vectors: number;
-  /** The words of the hosted features' parameters, counters and KPIs (the item signal). */
+  /** The words of the hosted features' parameters, counters and KPIs (the item signal), their descriptions' tokens included. */
   items: number;
   /**
    * Reading the router cache, and loading the state it held (0 without a
