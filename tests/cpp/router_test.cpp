@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "elex/core/format.h"
+#include "elex/core/parallel.h"
 #include "router_catalog.h"
 
 namespace {
@@ -286,6 +287,34 @@ TEST(RouterState, SavedStateRoutesExactlyAsTheBuild) {
     EXPECT_EQ(b.memories(), 1u);
     std::free(bytes);
   }
+}
+
+TEST(RouterState, ABuildOnAPoolOfThreadsIsTheSameRouter) {
+  const Catalog c;
+  elex::ThreadPool pool(4);
+  for (const std::vector<std::uint8_t>& hosted :
+       {std::vector<std::uint8_t>{1, 1, 1, 1}, std::vector<std::uint8_t>{0, 1, 0, 1}}) {
+    Router a, b;
+    built(a, c.spec(hosted));
+    ASSERT_EQ(b.build(c.spec(hosted), &pool), ELEX_OK);
+    std::uint8_t *x = nullptr, *y = nullptr;
+    std::size_t nx = 0, ny = 0;
+    ASSERT_EQ(a.save(&x, &nx), ELEX_OK);
+    ASSERT_EQ(b.save(&y, &ny), ELEX_OK);
+    ASSERT_EQ(nx, ny);
+    EXPECT_EQ(std::memcmp(x, y, nx), 0);
+    std::free(x);
+    std::free(y);
+    for (const char* q : {"which parameters control MIMO sleep start time?", "UL CoMP"})
+      same(route(a, q), route(b, q));
+  }
+  // A failure on either thread is the build's, with its message.
+  Spec s = c.spec();
+  const std::string side(2000, 'x');
+  s.glossary = {side, "long"};
+  Router r;
+  EXPECT_EQ(r.build(s, &pool), ELEX_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(elex::last_error_message()).find("glossary entry 0"), std::string::npos);
 }
 
 TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {

@@ -118,6 +118,16 @@ describe.each(['scalar', 'simd'] as const)('%s variant in node', (variant) => {
     expect(codeOf(() => b.encodeVectors(data, 4))).toBe('DIMENSION_MISMATCH');
   });
 
+  test('texts reach the engine whole, whether a batch is all ASCII (one copy) or not (text by text)', () => {
+    // Over 4,096 UTF-16 units a batch is copied in one piece when it is all ASCII.
+    const ascii = Array.from({ length: 400 }, (_, i) => `pmRrcConnEstab${i} uplink_${i}.mimoSleep`);
+    const mixed = [...ascii.slice(0, 200), 'Überlast µs – 5G “NR” 🚀 handover', ...ascii.slice(200)];
+    for (const texts of [ascii, mixed]) {
+      expect(texts.join('').length).toBeGreaterThan(4096);
+      expect(b.tokenizeMany(texts)).toEqual(texts.map((t) => b.tokenize(t)));
+    }
+  });
+
   test('many calls do not leak wasm memory', () => {
     const q = seeded(64 * 32, 5),
       v = seeded(256 * 32, 6);

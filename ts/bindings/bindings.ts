@@ -233,7 +233,7 @@ interface ElexModule {
   _elex_lexical_glossary(x: number, blob: number, offsets: number, n: number): number;
   _elex_lexical_finish(x: number, out: number): number;
   _elex_lexical_search(x: number, text: number, len: number, k: number, hits: number, found: number): number;
-  _elex_router_create(spec: number, out: number): number;
+  _elex_router_create(engine: number, spec: number, out: number): number;
   _elex_router_destroy(r: number): void;
   _elex_router_save(r: number, out: number, size: number): number;
   _elex_router_load(bytes: number, size: number, dim: number, out: number): number;
@@ -288,7 +288,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 11;
+export const ABI_VERSION = 12;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1051,30 +1051,24 @@ export class Bindings {
    * in one call.
    */
   createRouter(spec: RouterSpec): RouterHandle {
+    return this.createRouterFlat(flattenRouterSpec(spec));
+  }
+
+  /**
+   * createRouter() of a spec already flat (typed arrays and one list of
+   * texts): what a pool worker builds straight from its catalog, without the
+   * per-item objects of a RouterSpec.
+   */
+  createRouterFlat(spec: FlatRouterSpec): RouterHandle {
     this.open();
-    const F = spec.features.length,
-      I = spec.items.length,
-      G = spec.glossary.length;
+    const F = spec.features,
+      I = spec.items,
+      G = spec.glossary;
     if (spec.hosted.length !== F) throw new ElexError('INVALID_ARGUMENT', 'router spec: one hosted flag per feature');
+    if (spec.texts.length !== 5 * F + 2 * I + 2 * G || spec.itemKinds.length !== I)
+      throw new ElexError('INVALID_ARGUMENT', 'router spec: counts do not agree');
     const ptr = this.scoped((s) => {
-      const texts: string[] = [];
-      for (const f of spec.features)
-        texts.push(f.code, f.name ?? '', f.acronym ?? '', f.category ?? '', f.description ?? '');
-      for (const it of spec.items) texts.push(it.name, it.description ?? '');
-      for (const [term, means] of spec.glossary) texts.push(term, means);
-      const { blob, offsets } = this.putTexts(s, texts);
-      const csr = (lists: readonly (readonly number[])[]) => {
-        const off = new Uint32Array(lists.length + 1);
-        lists.forEach((l, i) => (off[i + 1] = off[i]! + l.length));
-        const flat = new Uint32Array(Math.max(1, off[lists.length]!));
-        let at = 0;
-        for (const l of lists) for (const x of l) flat[at++] = x;
-        return { off: s.put(off), flat: s.put(flat) };
-      };
-      const itemFeatures = csr(spec.items.map((it) => it.features));
-      const featureItems = csr(spec.featureItems);
-      const kinds = s.put(Uint8Array.from(spec.items, (it) => ROUTER_ITEM_KINDS[it.kind]));
-      const hosted = s.put(Uint8Array.from(spec.hosted, (h) => (h ? 1 : 0)));
+      const { blob, offsets } = this.putTexts(s, spec.texts);
       const w = spec.weights;
       const p = this.putStruct(s, ROUTER_SPEC, {
         dim: spec.dim,
@@ -1083,16 +1077,16 @@ export class Bindings {
         glossary: G,
         blob,
         offsets,
-        hosted,
-        itemKinds: kinds,
-        itemFeatureOffsets: itemFeatures.off,
-        itemFeatures: itemFeatures.flat,
-        featureItemOffsets: featureItems.off,
-        featureItems: featureItems.flat,
+        hosted: s.put(spec.hosted),
+        itemKinds: s.put(spec.itemKinds),
+        itemFeatureOffsets: s.put(spec.itemFeatureOffsets),
+        itemFeatures: s.put(spec.itemFeatures),
+        featureItemOffsets: s.put(spec.featureItemOffsets),
+        featureItems: s.put(spec.featureItems),
         weights: [w.vector, w.exact, w.lexical, w.feedback, w.item, w.technology],
       });
       const out = s.alloc(4);
-      this.call('building the router', this.m._elex_router_create(p, out));
+      this.call('building the router', this.m._elex_router_create(this.enginePtr, p, out));
       return this.u32()[out >>> 2]!;
     });
     return new RouterHandle(this, ptr, spec.dim);
@@ -1313,20 +1307,31 @@ export class Bindings {
 
   /** @internal packs texts as one UTF-8 blob + offsets in wasm memory. */
   putTexts(s: Scratch, texts: readonly string[]): { blob: number; offsets: number } {
-    // UTF-8 into one unshared buffer (encodeInto refuses shared memory), at
-    // most 3 bytes per UTF-16 unit, then one copy into the module's memory.
     let units = 0;
     for (const t of texts) {
       if (typeof t !== 'string') throw new ElexError('INVALID_ARGUMENT', 'texts must be strings');
       units += t.length;
     }
-    const buf = new Uint8Array(Math.max(1, units * 3));
     const offsets = new Uint32Array(texts.length + 1);
+    // All ASCII (most catalogs): one encodeInto of the texts joined, whose
+    // byte offsets are then their lengths added up. (It read everything into
+    // `units` bytes only if every unit was one byte.)
+    if (units > 4096) {
+      const joined = texts.join('');
+      const ascii = new Uint8Array(units);
+      if (encoder.encodeInto(joined, ascii).read === units) {
+        for (let i = 0; i < texts.length; i++) offsets[i + 1] = offsets[i]! + texts[i]!.length;
+        return { blob: s.put(ascii), offsets: s.put(offsets) };
+      }
+    }
+    // UTF-8 into one unshared buffer (encodeInto refuses shared memory), at
+    // most 3 bytes per UTF-16 unit, then one copy into the module's memory.
+    const buf = new Uint8Array(Math.max(1, units * 3));
     let at = 0;
     for (let i = 0; i < texts.length; i++) {
       const t = texts[i]!;
-      // ASCII (most catalog text) byte by byte: a call and a view per
-      // string cost more than the copy (a catalog has ~30K of them).
+      // ASCII byte by byte: a call and a view per short string cost more
+      // than the copy.
       let end = at,
         ascii = true;
       for (let c = 0; c < t.length; c++) {
@@ -1945,6 +1950,64 @@ export interface RouterSpec {
   /** Per feature, its own items (indexes into items). */
   featureItems: readonly (readonly number[])[];
   glossary: readonly (readonly [string, string])[];
+}
+
+/**
+ * A router spec as the engine reads it (elex_router_spec): texts = five per
+ * feature (code, name, acronym, category, description; '' when absent),
+ * then name and description per item, then term and meaning per glossary
+ * entry; the lists as CSR arrays (offsets of n + 1 entries).
+ */
+export interface FlatRouterSpec {
+  dim: number;
+  weights: RouterSpec['weights'];
+  features: number;
+  items: number;
+  glossary: number;
+  texts: readonly string[];
+  /** Per feature: 1 = routed to by this router. */
+  hosted: Uint8Array;
+  /** Per item: ROUTER_ITEM_KIND (1..3). */
+  itemKinds: Uint8Array;
+  /** Item i's linked features (feature numbers). */
+  itemFeatureOffsets: Uint32Array;
+  itemFeatures: Uint32Array;
+  /** Feature f's own items (item numbers among the items). */
+  featureItemOffsets: Uint32Array;
+  featureItems: Uint32Array;
+}
+
+/** A RouterSpec as its flat form. */
+export function flattenRouterSpec(spec: RouterSpec): FlatRouterSpec {
+  const texts: string[] = [];
+  for (const f of spec.features)
+    texts.push(f.code, f.name ?? '', f.acronym ?? '', f.category ?? '', f.description ?? '');
+  for (const it of spec.items) texts.push(it.name, it.description ?? '');
+  for (const [term, means] of spec.glossary) texts.push(term, means);
+  const csr = (lists: readonly (readonly number[])[]) => {
+    const off = new Uint32Array(lists.length + 1);
+    lists.forEach((l, i) => (off[i + 1] = off[i]! + l.length));
+    const flat = new Uint32Array(off[lists.length]!);
+    let at = 0;
+    for (const l of lists) for (const x of l) flat[at++] = x;
+    return { off, flat };
+  };
+  const itemFeatures = csr(spec.items.map((it) => it.features));
+  const featureItems = csr(spec.featureItems);
+  return {
+    dim: spec.dim,
+    weights: spec.weights,
+    features: spec.features.length,
+    items: spec.items.length,
+    glossary: spec.glossary.length,
+    texts,
+    hosted: Uint8Array.from(spec.hosted, (h) => (h ? 1 : 0)),
+    itemKinds: Uint8Array.from(spec.items, (it) => ROUTER_ITEM_KINDS[it.kind]),
+    itemFeatureOffsets: itemFeatures.off,
+    itemFeatures: itemFeatures.flat,
+    featureItemOffsets: featureItems.off,
+    featureItems: featureItems.flat,
+  };
 }
 
 /** One routed feature as the engine ranks it (elex_route_feature). */

@@ -291,9 +291,10 @@ export function loadCatalog(
   /**
    * A catalog checked already, with its fingerprint (the engine's workers
    * take the page's checked copy: checking it again cost a fresh worker
-   * tens of ms).
+   * tens of ms). `owned`: the input is this call's to change (parsed from
+   * JSON for it), so its items are linked in place instead of copied.
    */
-  checked?: { fingerprint: string },
+  checked?: { fingerprint: string; owned?: boolean },
 ): LoadedCatalog {
   const problems = checked ? [] : checkCatalog(input);
   if (problems.length)
@@ -309,9 +310,17 @@ export function loadCatalog(
     );
   const c = input as Catalog;
   const features = new Map(c.features.map((f) => [f.code, f]));
-  const parameters = new Map((c.parameters ?? []).map((p) => [p.name, { ...p, features: [...(p.features ?? [])] }]));
-  const counters = new Map((c.counters ?? []).map((p) => [p.name, { ...p, features: [...(p.features ?? [])] }]));
-  const kpis = new Map((c.kpis ?? []).map((p) => [p.name, { ...p, features: [...(p.features ?? [])] }]));
+  // Items get a `features` list of their own, which the links below extend.
+  const own = checked?.owned === true;
+  const items = <T extends { name: string; features?: string[] }>(list: T[] | undefined) => {
+    const map = new Map<string, T>();
+    for (const p of list ?? [])
+      map.set(p.name, own ? ((p.features ??= []), p) : { ...p, features: [...(p.features ?? [])] });
+    return map;
+  };
+  const parameters = items(c.parameters);
+  const counters = items(c.counters);
+  const kpis = items(c.kpis);
   // Link both ways: a feature's lists and an item's features.
   const link = <T extends { name: string; features?: string[] }>(
     map: Map<string, T>,

@@ -21,9 +21,10 @@ import {
   type HeapBlock,
   type KpiEvalResult,
   type RoutedRaw,
+  type FlatRouterSpec,
   type RouterHandle,
-  type RouterSpec,
 } from '../bindings/bindings.ts';
+import { ROUTER_ITEM_KIND, ROUTER_ITEM_KIND_NAMES } from '../generated/enums.ts';
 import defaultGlossary from '../../catalog/glossary.json' with { type: 'json' };
 import {
   fnv64,
@@ -117,7 +118,13 @@ export interface ActRequest {
   candidates: RoutedFeature[];
 }
 
-/** Where a router's build time went, in ms. */
+/**
+ * Where a router's build time went, in ms. On simd-mt (an engine of two
+ * threads or more) the lexical index is built beside the vectors, the exact
+ * keys and the items' description tokens, so the engine's phases add up to
+ * more than its wall time. What buildMs holds beyond the phases is the
+ * flattening of the catalog for the engine and its copy into wasm memory.
+ */
 export interface RouterBuildPhases {
   /** Parsing and checking the catalog JSON, and indexing it (loadCatalog). */
   catalog: number;
@@ -127,7 +134,7 @@ export interface RouterBuildPhases {
   exact: number;
   /** The embedder's fit and the hosted features' profile vectors. */
   vectors: number;
-  /** The words of the hosted features' parameters, counters and KPIs (the item signal). */
+  /** The words of the hosted features' parameters, counters and KPIs (the item signal), their descriptions' tokens included. */
   items: number;
   /**
    * Reading the router cache, and loading the state it held (0 without a
@@ -292,11 +299,6 @@ export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
 };
 /** Rated questions remembered per worker (oldest forgotten first). */
 export const ROUTE_MEMORY_MAX = 4096;
-interface Item {
-  kind: ItemKind;
-  name: string;
-  features: string[];
-}
 
 /**
  * The cache key of a worker's router: the catalog (RanSetup.routerKey, or a
@@ -337,15 +339,16 @@ export function parseRanCatalog(setup: RanSetup): { catalog: LoadedCatalog; ms: 
   const catalog = loadCatalog(
     JSON.parse(setup.catalogJson) as unknown,
     'the catalog',
-    setup.fingerprint === undefined ? undefined : { fingerprint: setup.fingerprint },
+    setup.fingerprint === undefined ? undefined : { fingerprint: setup.fingerprint, owned: true },
   );
   return { catalog, ms: performance.now() - t0 };
 }
 
 export class RanHost {
   readonly catalog: LoadedCatalog;
-  /** Features (item number = feature number), then parameters, counters and KPIs: the router's item numbers. */
-  private readonly items: Item[] = [];
+  /** The router's items' names and kinds (ROUTER_ITEM_KIND): features (item number = feature number), then parameters, counters and KPIs. */
+  private readonly itemNames: string[] = [];
+  private readonly itemKinds: Uint8Array;
   private readonly allCodes: string[];
   private readonly featureNumber = new Map<string, number>();
   private readonly router: RouterHandle;
@@ -389,20 +392,29 @@ export class RanHost {
     this.catalog = p.catalog;
     this.buildPhases.catalog = p.ms;
     const features = [...this.catalog.features.values()];
-    this.allCodes = features.map((f) => f.code);
+    // Router items: the features (item number = feature number), then the
+    // parameters, counters and KPIs in catalog order.
+    const { parameters, counters, kpis } = this.catalog;
+    this.itemKinds = new Uint8Array(features.length + parameters.size + counters.size + kpis.size);
+    this.allCodes = [];
     const number = this.featureNumber;
-    this.allCodes.forEach((c, i) => number.set(c, i));
-    for (const code of this.allCodes)
+    for (let f = 0; f < features.length; f++) {
+      const code = features[f]!.code;
+      this.allCodes.push(code);
+      this.itemNames.push(code);
+      number.set(code, f);
       if (agentShardOf(code, AGENT_SHARDS) % setup.workers === setup.worker) this.hosted.add(code);
-    for (const f of features) this.items.push({ kind: 'feature', name: f.code, features: [f.code] });
-    // Parameters, counters and KPIs: router item i is this.items[features + i].
-    const kinds = [
-      ['parameter', this.catalog.parameters],
-      ['counter', this.catalog.counters],
-      ['kpi', this.catalog.kpis],
-    ] as const;
-    for (const [kind, map] of kinds)
-      for (const it of map.values()) this.items.push({ kind, name: it.name, features: it.features ?? [] });
+    }
+    let item = features.length;
+    for (const [kind, map] of [
+      [ROUTER_ITEM_KIND.parameter, parameters],
+      [ROUTER_ITEM_KIND.counter, counters],
+      [ROUTER_ITEM_KIND.kpi, kpis],
+    ] as const)
+      for (const name of map.keys()) {
+        this.itemKinds[item++] = kind;
+        this.itemNames.push(name);
+      }
     let loaded: RouterHandle | null = null;
     let loadedStats: ReturnType<RouterHandle['stats']> | null = null;
     const tl = performance.now();
@@ -425,48 +437,71 @@ export class RanHost {
       this.buildPhases.cache = cacheReadMs;
       this.cache = 'miss';
     }
-    this.router = loaded ?? b.createRouter(this.routerSpec(setup, features, number));
+    this.router = loaded ?? b.createRouterFlat(this.routerSpec(setup, features));
     const { phases, bytes } = loadedStats ?? this.router.stats();
     Object.assign(this.buildPhases, phases);
     this.routerBytes = bytes;
     this.buildMs = performance.now() - t0;
   }
 
-  /** The catalog flattened for createRouter() (only when the router is built, not loaded). */
-  private routerSpec(setup: RanSetup, features: Feature[], number: Map<string, number>): RouterSpec {
-    const itemNumber = new Map<string, number>();
-    const items: RouterSpec['items'][number][] = [];
-    const put = (kind: 'parameter' | 'counter' | 'kpi', map: Map<string, Parameter | Counter | Kpi>) => {
-      for (const it of map.values()) {
-        itemNumber.set(`${kind}\u0000${it.name}`, items.length);
-        items.push({
-          kind,
-          name: it.name,
-          description: it.description,
-          features: (it.features ?? []).map((c) => number.get(c)!),
-        });
+  /**
+   * The catalog flattened for the engine's router (only when it is built, not
+   * loaded): in one pass over the catalog, into typed arrays and one list of
+   * texts (no object per item).
+   */
+  private routerSpec(setup: RanSetup, features: readonly Feature[]): FlatRouterSpec {
+    const F = features.length,
+      I = this.itemNames.length - F;
+    const number = this.featureNumber;
+    const glossary: (readonly [string, string])[] = [
+      ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
+      ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as const),
+    ];
+    const texts: string[] = [];
+    for (const f of features) texts.push(f.code, f.name ?? '', f.acronym ?? '', f.category ?? '', f.description ?? '');
+    // Items: their texts and linked features; their numbers by name, per kind.
+    const itemFeatureOffsets = new Uint32Array(I + 1);
+    const itemFeatures: number[] = [];
+    const byName = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()] as const;
+    const { parameters, counters, kpis } = this.catalog;
+    let i = 0;
+    for (const [k, map] of [parameters, counters, kpis].entries()) {
+      const numbers = byName[k as 0 | 1 | 2];
+      for (const it of (map as Map<string, Parameter | Counter | Kpi>).values()) {
+        numbers.set(it.name, i);
+        texts.push(it.name, it.description ?? '');
+        // (A code the page's check let through names a feature, so it has a number.)
+        for (const code of it.features ?? []) itemFeatures.push(number.get(code) ?? 0);
+        itemFeatureOffsets[++i] = itemFeatures.length;
       }
+    }
+    for (const [term, means] of glossary) texts.push(term, means);
+    // Each feature's own items: its parameters, counters and KPIs in that order.
+    const featureItemOffsets = new Uint32Array(F + 1);
+    const featureItems: number[] = [];
+    const own = (numbers: Map<string, number>, names: string[] | undefined) => {
+      if (names) for (const name of names) featureItems.push(numbers.get(name)!);
     };
-    put('parameter', this.catalog.parameters);
-    put('counter', this.catalog.counters);
-    put('kpi', this.catalog.kpis);
-    const own = (kind: 'parameter' | 'counter' | 'kpi', names: string[] | undefined) =>
-      (names ?? []).map((n) => itemNumber.get(`${kind}\u0000${n}`)!);
+    for (let f = 0; f < F; f++) {
+      const feature = features[f]!;
+      own(byName[0], feature.parameters);
+      own(byName[1], feature.counters);
+      own(byName[2], feature.kpis);
+      featureItemOffsets[f + 1] = featureItems.length;
+    }
     return {
       dim: setup.dim,
       weights: { ...ROUTE_WEIGHTS, ...setup.weights },
-      features,
-      hosted: this.allCodes.map((c) => this.hosted.has(c)),
-      items,
-      featureItems: features.map((f) => [
-        ...own('parameter', f.parameters),
-        ...own('counter', f.counters),
-        ...own('kpi', f.kpis),
-      ]),
-      glossary: [
-        ...(setup.noDefaultGlossary ? [] : (defaultGlossary.entries as [string, string][])),
-        ...(this.catalog.catalog.glossary ?? []).map((g) => [g.term, g.means] as [string, string]),
-      ],
+      features: F,
+      items: I,
+      glossary: glossary.length,
+      texts,
+      hosted: Uint8Array.from(this.allCodes, (code) => (this.hosted.has(code) ? 1 : 0)),
+      itemKinds: this.itemKinds.subarray(F),
+      itemFeatureOffsets,
+      itemFeatures: Uint32Array.from(itemFeatures),
+      featureItemOffsets,
+      featureItems: Uint32Array.from(featureItems),
     };
   }
 
@@ -502,7 +537,7 @@ export class RanHost {
   stats() {
     const r = this.router.stats();
     return {
-      items: this.items.length,
+      items: this.itemNames.length,
       hostedItems: r.hosted,
       hostedFeatures: this.hosted.size,
       buildMs: this.buildMs,
@@ -577,10 +612,12 @@ export class RanHost {
       code,
       name: this.catalog.features.get(code)?.name ?? code,
       score: r.score,
-      matched: r.matched.map((m) => {
-        const it = this.items[m.item]!;
-        return { kind: it.kind, name: it.name, score: m.score, exact: m.exact };
-      }),
+      matched: r.matched.map((m) => ({
+        kind: ROUTER_ITEM_KIND_NAMES[this.itemKinds[m.item]!]!,
+        name: this.itemNames[m.item]!,
+        score: m.score,
+        exact: m.exact,
+      })),
       evidence: r.evidence,
     };
   }

@@ -33,7 +33,7 @@ extern "C" {
 /// elex_index_search, elex_agent_decide, elex_agents_snapshot,
 /// elex_validator_run; 11: elex_router_route returns the question's type and
 /// complexity and each feature's card, and elex_classify).
-#define ELEX_ABI_VERSION 11
+#define ELEX_ABI_VERSION 12
 
 typedef struct elex_engine elex_engine;
 
@@ -519,8 +519,10 @@ typedef struct elex_route_match {
   double score;
 } elex_route_match;
 
-/// Builds a router (can take a few hundred ms for a big catalog).
-int elex_router_create(const elex_router_spec* spec, elex_router** out);
+/// Builds a router (can take a few hundred ms for a big catalog). With an
+/// `engine` (optional) of two threads or more, the build's phases run on two
+/// of its threads; the router is the same either way.
+int elex_router_create(elex_engine* engine, const elex_router_spec* spec, elex_router** out);
 void elex_router_destroy(elex_router* r);
 /// The router's built state (not its route memory) as a container of kind
 /// RouterState (format.h kind 5); *out freed with elex_free.

@@ -341,7 +341,8 @@ ELEX_EXPORT int elex_row_stats(elex_engine* engine, const float* data, uint32_t 
   });
 }
 
-ELEX_EXPORT int elex_router_create(const elex_router_spec* spec, elex_router** out) {
+ELEX_EXPORT int elex_router_create(elex_engine* engine, const elex_router_spec* spec,
+                                   elex_router** out) {
   return guarded([&] {
     if (out == nullptr || spec == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
     *out = nullptr;
@@ -394,7 +395,7 @@ ELEX_EXPORT int elex_router_create(const elex_router_spec* spec, elex_router** o
     if (n > 0) s.feature_items.assign(spec->feature_items, spec->feature_items + n);
     auto* r = new (std::nothrow) elex_router();
     if (r == nullptr) return elex::fail(ELEX_E_OUT_OF_MEMORY, "no memory for a router");
-    if (Status st = r->r.build(s); st != ELEX_OK) {
+    if (Status st = r->r.build(s, engine ? &engine->pool : nullptr); st != ELEX_OK) {
       delete r;
       return st;
     }

@@ -324,11 +324,21 @@ float Embedder::idf(std::uint64_t h) const {
 Status Embedder::fit(const char* const* texts, const std::size_t* lens, std::size_t n) {
   if (n > 0 && (texts == nullptr || lens == nullptr))
     return fail(ELEX_E_INVALID_ARGUMENT, "null texts");
+  for (std::size_t d = 0; d < n; ++d)
+    if (texts[d] == nullptr && lens[d] > 0)
+      return fail(ELEX_E_INVALID_ARGUMENT, "null text %zu", d);
+  std::vector<std::vector<std::string>> docs(n);
+  for (std::size_t d = 0; d < n; ++d)
+    tokenize(texts[d], lens[d] > kMaxTextBytes ? kMaxTextBytes : lens[d], &docs[d]);
+  fit_tokens(docs.data(), n);
+  return ELEX_OK;
+}
+
+void Embedder::fit_tokens(const std::vector<std::string>* docs, std::size_t n) {
   keys_.assign(1u << 16, 0);
   df_.assign(1u << 16, 0);
   used_ = 0;
   docs_ = n;
-  std::vector<std::string> toks;
   std::vector<std::uint64_t> seen;
   const auto add = [&](std::uint64_t h) {
     if ((used_ + 1) * 2 > keys_.size()) {  // grow
@@ -355,9 +365,7 @@ Status Embedder::fit(const char* const* texts, const std::size_t* lens, std::siz
     ++df_[i];
   };
   for (std::size_t d = 0; d < n; ++d) {
-    if (texts[d] == nullptr && lens[d] > 0)
-      return fail(ELEX_E_INVALID_ARGUMENT, "null text %zu", d);
-    tokenize(texts[d], lens[d] > kMaxTextBytes ? kMaxTextBytes : lens[d], &toks);
+    const std::vector<std::string>& toks = docs[d];
     seen.clear();
     for (std::size_t t = 0; t < toks.size(); ++t) {
       seen.push_back(token_hash(toks[t]));
@@ -367,7 +375,6 @@ Status Embedder::fit(const char* const* texts, const std::size_t* lens, std::siz
     for (std::size_t s = 0; s < seen.size(); ++s)
       if (s == 0 || seen[s] != seen[s - 1]) add(seen[s]);  // once per document
   }
-  return ELEX_OK;
 }
 
 Status Embedder::embed(const char* text, std::size_t len, float* out) const {

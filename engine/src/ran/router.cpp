@@ -7,6 +7,7 @@
 #include <cstring>
 #include <new>
 
+#include "elex/core/parallel.h"
 #include "elex/index/hnsw.h"
 #include "elex/kernels/kernels.h"
 
@@ -100,7 +101,7 @@ double Router::fuse(double v, double e, double l, double f) const {
          w_.feedback * f;
 }
 
-Status Router::build(const Spec& s) {
+Status Router::build(const Spec& s, ThreadPool* pool) {
   if (embedder_) return fail(ELEX_E_INVALID_ARGUMENT, "the router is built already");
   const std::size_t F = s.hosted.size(), I = s.item_kinds.size();
   if (F == 0) return fail(ELEX_E_INVALID_ARGUMENT, "a router needs at least one feature");
@@ -182,202 +183,259 @@ Status Router::build(const Spec& s) {
   }
   item_hosted_off_[F + I] = std::uint32_t(item_hosted_.size());
 
+  // Four phases; with a pool of two threads or more, the vectors, the exact
+  // keys and the tokens of the items' descriptions are made on one thread
+  // while the lexical index is made on another; then the item words (which
+  // reuse the lexical terms and those tokens). Each phase writes only its
+  // own tables, so the router is the same either way.
+
   // Vectors: the embedder is fitted on every feature's profile (so IDF, and
   // thus similarities, agree across the pool); the hosted profiles are kept.
-  auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::string> profiles(F);
-  for (std::size_t f = 0; f < F; ++f) {
-    std::string& p = profiles[f];
-    for (std::size_t field = 0; field < 5; ++field) {
-      const std::string_view t = s.feature_texts[5 * f + field];
-      if (t.empty()) continue;
-      if (!p.empty()) p += ". ";
-      p += t;
+  const auto vectors = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> profiles(F);
+    for (std::size_t f = 0; f < F; ++f) {
+      std::string& p = profiles[f];
+      for (std::size_t field = 0; field < 5; ++field) {
+        const std::string_view t = s.feature_texts[5 * f + field];
+        if (t.empty()) continue;
+        if (!p.empty()) p += ". ";
+        p += t;
+      }
+      p = std::string(clip(p));
     }
-    p = std::string(clip(p));
-  }
-  embedder_ = std::make_unique<embed::Embedder>(s.dim);
-  {
-    std::vector<const char*> ptrs(F);
-    std::vector<std::size_t> lens(F);
+    embedder_ = std::make_unique<embed::Embedder>(s.dim);
+    // Each profile tokenised once: for the fit, then for its embedding.
+    std::vector<std::vector<std::string>> profile_tokens(F);
     for (std::size_t f = 0; f < F; ++f)
-      (ptrs[f] = profiles[f].data(), lens[f] = profiles[f].size());
-    if (Status st = embedder_->fit(ptrs.data(), lens.data(), F); st != ELEX_OK) return st;
-  }
-  profiles_.assign(H * s.dim, 0.0f);
-  {
-    std::vector<float> row(s.dim);
-    for (std::size_t h = 0; h < H; ++h) {
-      const std::string& p = profiles[hosted_ids_[h]];
-      if (Status st = embedder_->embed(p.data(), p.size(), row.data()); st != ELEX_OK) return st;
-      for (std::size_t d = 0; d < s.dim; ++d) profiles_[d * H + h] = row[d];
+      embed::tokenize(profiles[f].data(), profiles[f].size(), &profile_tokens[f]);
+    embedder_->fit_tokens(profile_tokens.data(), F);
+    profiles_.assign(H * s.dim, 0.0f);
+    {
+      std::vector<float> row(s.dim);
+      for (std::size_t h = 0; h < H; ++h) {
+        embedder_->embed_tokens(profile_tokens[hosted_ids_[h]], row.data());
+        for (std::size_t d = 0; d < s.dim; ++d) profiles_[d * H + h] = row[d];
+      }
     }
-  }
-  phases_.vectors = ms_since(t0);
+    phases_.vectors = ms_since(t0);
+  };
 
   // Lexical: one document per feature, IDF over the whole catalog. Each
   // item's name is tokenised once (an item may be in many features' lists),
   // for the lexical index and the item words.
-  t0 = std::chrono::steady_clock::now();
-  // The tokens of item i's name: name_tokens[tokens_at[i] .. + tokens_count[i]) (all
-  // items' in one buffer, not a vector of strings each).
-  flat::Strings name_tokens;
-  std::vector<std::uint32_t> tokens_at(I, ~0u), tokens_count(I, 0);
+  // Each item's name as lexical term ids, tokenised and interned the first
+  // time it is added (so the vocabulary grows as add_tokens() of it would
+  // grow it): item_terms[terms_at[i] .. + terms_count[i]).
   std::vector<std::string> toks;
-  const auto tokens_of = [&](std::uint32_t i) {
-    if (tokens_at[i] == ~0u) {
-      const std::string_view t = clip(s.item_names[i]);
-      embed::tokenize(t.data(), t.size(), &toks);
-      tokens_at[i] = std::uint32_t(name_tokens.size());
-      tokens_count[i] = std::uint32_t(toks.size());
-      for (const std::string& tok : toks) name_tokens.add(tok);
-    }
-    return std::pair<std::uint32_t, std::uint32_t>(tokens_at[i], tokens_count[i]);
-  };
-  // Each item's name as lexical term ids, made the first time it is added
-  // (so the vocabulary grows as add_tokens() of it would grow it).
   std::vector<std::uint32_t> item_terms, terms_at(I, ~0u), terms_count(I, 0);
-  const auto add_item = [&](std::uint32_t f, std::uint32_t field, std::uint32_t i) -> Status {
-    if (terms_at[i] == ~0u) {
-      terms_at[i] = std::uint32_t(item_terms.size());
-      const auto [first, n] = tokens_of(i);
-      for (std::uint32_t x = first; x < first + n; ++x)
-        item_terms.push_back(lexical_.intern(name_tokens[x]));
-      terms_count[i] = std::uint32_t(item_terms.size() - terms_at[i]);
-    }
-    return lexical_.add_terms(f, field, item_terms.data() + terms_at[i], terms_count[i]);
-  };
-  const auto add = [&](std::size_t doc, std::uint32_t field, std::string_view t) -> Status {
-    t = clip(t);
-    if (t.empty()) return ELEX_OK;
-    return lexical_.add(std::uint32_t(doc), field, t.data(), t.size());
-  };
-  std::string joined;
-  for (std::size_t f = 0; f < F; ++f) {
-    for (std::uint32_t field = 0; field < 5; ++field) {
-      std::string_view t = text(f, field);
-      // An acronym of several parts ("NSA-DRX") is one term in the acronym
-      // field ("nsadrx"); its parts weigh as description words, so that
-      // "NSA" (non-standalone) in a question is not this feature's acronym.
-      if (field == lexical::kAcronym && t.find_first_of("-/ _.") != std::string_view::npos) {
-        joined.clear();
-        for (char c : t)
-          if (is_word(c) && c != '_') joined.push_back(lower(c));
-        if (Status st = add(f, lexical::kDescription, t); st != ELEX_OK) return st;
-        t = joined;
+  const auto lexical = [&]() -> Status {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto add_item = [&](std::uint32_t f, std::uint32_t field, std::uint32_t i) -> Status {
+      if (terms_at[i] == ~0u) {
+        terms_at[i] = std::uint32_t(item_terms.size());
+        const std::string_view t = clip(s.item_names[i]);
+        embed::tokenize(t.data(), t.size(), &toks);
+        for (const std::string& tok : toks) item_terms.push_back(lexical_.intern(tok));
+        terms_count[i] = std::uint32_t(item_terms.size() - terms_at[i]);
       }
-      if (Status st = add(f, field, t); st != ELEX_OK) return st;
+      return lexical_.add_terms(f, field, item_terms.data() + terms_at[i], terms_count[i]);
+    };
+    const auto add = [&](std::size_t doc, std::uint32_t field, std::string_view t) -> Status {
+      t = clip(t);
+      if (t.empty()) return ELEX_OK;
+      return lexical_.add(std::uint32_t(doc), field, t.data(), t.size());
+    };
+    std::string joined;
+    for (std::size_t f = 0; f < F; ++f) {
+      for (std::uint32_t field = 0; field < 5; ++field) {
+        std::string_view t = text(f, field);
+        // An acronym of several parts ("NSA-DRX") is one term in the acronym
+        // field ("nsadrx"); its parts weigh as description words, so that
+        // "NSA" (non-standalone) in a question is not this feature's acronym.
+        if (field == lexical::kAcronym && t.find_first_of("-/ _.") != std::string_view::npos) {
+          joined.clear();
+          for (char c : t)
+            if (is_word(c) && c != '_') joined.push_back(lower(c));
+          if (Status st = add(f, lexical::kDescription, t); st != ELEX_OK) return st;
+          t = joined;
+        }
+        if (Status st = add(f, field, t); st != ELEX_OK) return st;
+      }
+      for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j) {
+        const std::uint32_t i = s.feature_items[j];
+        const std::uint32_t field =
+            s.item_kinds[i] == kKpi ? lexical::kKpis : lexical::kIdentifiers;
+        if (Status st = add_item(std::uint32_t(f), field, i); st != ELEX_OK) return st;
+      }
     }
-    for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j) {
-      const std::uint32_t i = s.feature_items[j];
-      const std::uint32_t field = s.item_kinds[i] == kKpi ? lexical::kKpis : lexical::kIdentifiers;
-      if (Status st = add_item(std::uint32_t(f), field, i); st != ELEX_OK) return st;
+    for (std::size_t g = 0; g + 1 < s.glossary.size(); g += 2) {
+      const std::string_view a = clip(s.glossary[g]), b = clip(s.glossary[g + 1]);
+      if (a.size() > lexical::kMaxGlossaryBytes || b.size() > lexical::kMaxGlossaryBytes)
+        return fail(ELEX_E_INVALID_ARGUMENT, "glossary entry %zu: a side is over %zu bytes", g / 2,
+                    lexical::kMaxGlossaryBytes);
+      if (Status st = lexical_.add_synonym(a.data(), a.size(), b.data(), b.size()); st != ELEX_OK)
+        return st;
     }
-  }
-  for (std::size_t g = 0; g + 1 < s.glossary.size(); g += 2) {
-    const std::string_view a = clip(s.glossary[g]), b = clip(s.glossary[g + 1]);
-    if (a.size() > lexical::kMaxGlossaryBytes || b.size() > lexical::kMaxGlossaryBytes)
-      return fail(ELEX_E_INVALID_ARGUMENT, "glossary entry %zu: a side is over %zu bytes", g / 2,
-                  lexical::kMaxGlossaryBytes);
-    if (Status st = lexical_.add_synonym(a.data(), a.size(), b.data(), b.size()); st != ELEX_OK)
-      return st;
-  }
-  if (Status st = lexical_.finish(); st != ELEX_OK) return st;
-  phases_.lexical = ms_since(t0);
+    if (Status st = lexical_.finish(); st != ELEX_OK) return st;
+    phases_.lexical = ms_since(t0);
+    return ELEX_OK;
+  };
 
   // Exact keys of the items that name a hosted feature.
-  t0 = std::chrono::steady_clock::now();
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> id_keys, acronym_keys, heads;
-  const auto key = [](KeyLists& map, std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
-                      std::string_view k,
-                      std::uint32_t id) { pairs.emplace_back(map.keys.insert(k).first, id); };
-  std::string l;
-  for (std::size_t it = 0; it < F + I; ++it) {
-    if (item_hosted_off_[it] == item_hosted_off_[it + 1]) continue;
-    const std::uint32_t id = std::uint32_t(it);
-    if (it < F) {
-      key(ids_, id_keys, norm_code(item_names_[it]), id);
-      if (!text(it, 2).empty()) key(acronyms_, acronym_keys, text(it, 2), id);
-      if (!text(it, 1).empty())
-        (phrases_.add(lower_into(text(it, 1), l)), phrase_item_.push_back(id));
-    } else if (item_kinds_[it] == kKpi) {
-      phrases_.add(lower_into(clip(item_names_[it]), l));
-      phrase_item_.push_back(id);
-    } else {
-      lower_into(item_names_[it], l);
-      key(ids_, id_keys, l, id);
-      const std::size_t dot = l.rfind('.');
-      if (dot != std::string::npos && dot > 0)
-        key(ids_, id_keys, std::string_view(l).substr(dot + 1), id);
+  const auto exact = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> id_keys, acronym_keys, heads;
+    const auto key = [](KeyLists& map, std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
+                        std::string_view k,
+                        std::uint32_t id) { pairs.emplace_back(map.keys.insert(k).first, id); };
+    std::string l;
+    for (std::size_t it = 0; it < F + I; ++it) {
+      if (item_hosted_off_[it] == item_hosted_off_[it + 1]) continue;
+      const std::uint32_t id = std::uint32_t(it);
+      if (it < F) {
+        key(ids_, id_keys, norm_code(item_names_[it]), id);
+        if (!text(it, 2).empty()) key(acronyms_, acronym_keys, text(it, 2), id);
+        if (!text(it, 1).empty())
+          (phrases_.add(lower_into(text(it, 1), l)), phrase_item_.push_back(id));
+      } else if (item_kinds_[it] == kKpi) {
+        phrases_.add(lower_into(clip(item_names_[it]), l));
+        phrase_item_.push_back(id);
+      } else {
+        lower_into(item_names_[it], l);
+        key(ids_, id_keys, l, id);
+        const std::size_t dot = l.rfind('.');
+        if (dot != std::string::npos && dot > 0)
+          key(ids_, id_keys, std::string_view(l).substr(dot + 1), id);
+      }
     }
-  }
-  ids_.lists.assign(ids_.keys.size(), id_keys);
-  acronyms_.lists.assign(acronyms_.keys.size(), acronym_keys);
-  // Phrases of 6+ characters by their first run of [a-z0-9] (a phrase can
-  // only start where such a run starts in the text, with that whole run).
-  for (std::uint32_t p = 0; p < phrases_.size(); ++p) {
-    const std::string_view phrase = phrases_[p];
-    if (phrase.size() < 6) continue;
-    std::size_t j = 0;
-    while (j < phrase.size() && is_alnum(phrase[j])) ++j;
-    if (j == 0)
-      phrase_other_.push_back(p);
-    else
-      key(phrase_heads_, heads, phrase.substr(0, j), p);
-  }
-  phrase_heads_.lists.assign(phrase_heads_.keys.size(), heads);
-  phases_.exact = ms_since(t0);
+    ids_.lists.assign(ids_.keys.size(), id_keys);
+    acronyms_.lists.assign(acronyms_.keys.size(), acronym_keys);
+    // Phrases of 6+ characters by their first run of [a-z0-9] (a phrase can
+    // only start where such a run starts in the text, with that whole run).
+    for (std::uint32_t p = 0; p < phrases_.size(); ++p) {
+      const std::string_view phrase = phrases_[p];
+      if (phrase.size() < 6) continue;
+      std::size_t j = 0;
+      while (j < phrase.size() && is_alnum(phrase[j])) ++j;
+      if (j == 0)
+        phrase_other_.push_back(p);
+      else
+        key(phrase_heads_, heads, phrase.substr(0, j), p);
+    }
+    phrase_heads_.lists.assign(phrase_heads_.keys.size(), heads);
+    phases_.exact = ms_since(t0);
+  };
 
   // Item words of the hosted features' items: each item tokenised once.
-  t0 = std::chrono::steady_clock::now();
-  own_off_.assign(F + 1, 0);
-  own_.clear();
+  // The items whose words are kept: those a hosted feature lists. Their
+  // descriptions' tokens: desc_tokens[desc_at[i] .. desc_at[i + 1]).
   std::vector<std::uint8_t> wanted(I, 0);
-  for (std::size_t f = 0; f < F; ++f) {
-    own_off_[f] = std::uint32_t(own_.size());
-    for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j) {
-      own_.push_back(std::uint32_t(F) + s.feature_items[j]);
-      if (s.hosted[f]) wanted[s.feature_items[j]] = 1;
+  for (std::size_t f = 0; f < F; ++f)
+    if (s.hosted[f])
+      for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j)
+        wanted[s.feature_items[j]] = 1;
+  flat::Strings desc_tokens;
+  std::vector<std::uint32_t> desc_at(I + 1, 0);
+  double descriptions_ms = 0;
+  const auto descriptions = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> tokens;
+    for (std::size_t i = 0; i < I; ++i) {
+      desc_at[i] = std::uint32_t(desc_tokens.size());
+      if (!wanted[i]) continue;
+      const std::string_view d = clip(s.item_descriptions[i]);
+      embed::tokenize(d.data(), d.size(), &tokens);
+      for (const std::string& tok : tokens) desc_tokens.add(tok);
     }
-  }
-  own_off_[F] = std::uint32_t(own_.size());
-  name_words_.assign(F + I, 0);
-  std::vector<std::uint32_t> name, desc;
-  item_word_off_.assign(F + I + 1, 0);
-  item_words_.clear();
-  const auto unique_id = [&](std::string_view tok, std::vector<std::uint32_t>* out) {
-    const std::uint32_t id = words_.insert(tok).first;
-    if (std::find(out->begin(), out->end(), id) == out->end()) out->push_back(id);
+    desc_at[I] = std::uint32_t(desc_tokens.size());
+    descriptions_ms = ms_since(t0);
   };
-  // A hosted feature's name is an item of its own (item number f).
-  for (std::size_t f = 0; f < F; ++f) {
-    item_word_off_[f] = std::uint32_t(item_words_.size());
-    if (!s.hosted[f] || text(f, 1).empty()) continue;
-    const std::string_view t = text(f, 1);
-    embed::tokenize(t.data(), t.size(), &toks);
-    name.clear();
-    for (const std::string& tok : toks) unique_id(tok, &name);
-    name_words_[f] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
-    item_words_.insert(item_words_.end(), name.begin(), name.end());
+  const auto items = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    own_off_.assign(F + 1, 0);
+    own_.clear();
+    for (std::size_t f = 0; f < F; ++f) {
+      own_off_[f] = std::uint32_t(own_.size());
+      for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j)
+        own_.push_back(std::uint32_t(F) + s.feature_items[j]);
+    }
+    own_off_[F] = std::uint32_t(own_.size());
+    name_words_.assign(F + I, 0);
+    std::vector<std::uint32_t> name, desc;
+    item_word_off_.assign(F + I + 1, 0);
+    item_words_.clear();
+    // An item's distinct words in the order first seen: in_name[w] / in_desc[w]
+    // is the item's stamp when word w is in its name / description list.
+    std::vector<std::uint32_t> in_name, in_desc;
+    std::uint32_t stamp = 0;
+    const auto unique_id = [&](std::uint32_t id, std::vector<std::uint32_t>* out,
+                               std::vector<std::uint32_t>* in) {
+      if (id >= in->size()) in->resize(std::max<std::size_t>(id + 1, 2 * in->size()), 0);
+      if ((*in)[id] != stamp) ((*in)[id] = stamp, out->push_back(id));
+    };
+    // A hosted feature's name is an item of its own (item number f).
+    for (std::size_t f = 0; f < F; ++f) {
+      item_word_off_[f] = std::uint32_t(item_words_.size());
+      if (!s.hosted[f] || text(f, 1).empty()) continue;
+      const std::string_view t = text(f, 1);
+      embed::tokenize(t.data(), t.size(), &toks);
+      name.clear();
+      ++stamp;
+      for (const std::string& tok : toks) unique_id(words_.insert(tok).first, &name, &in_name);
+      name_words_[f] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
+      item_words_.insert(item_words_.end(), name.begin(), name.end());
+    }
+    // An item's name words are its lexical terms (a hosted feature lists it,
+    // so it was added above): each term's word looked up once.
+    std::vector<std::uint32_t> word_of_term(lexical_.terms(), ~0u);
+    for (std::size_t i = 0; i < I; ++i) {
+      const std::uint32_t item = std::uint32_t(F + i);
+      item_word_off_[item] = std::uint32_t(item_words_.size());
+      if (!wanted[i]) continue;
+      name.clear();
+      ++stamp;
+      for (std::uint32_t x = terms_at[i]; x < terms_at[i] + terms_count[i]; ++x) {
+        std::uint32_t& word = word_of_term[item_terms[x]];
+        if (word == ~0u) word = words_.insert(lexical_.term_text(item_terms[x])).first;
+        unique_id(word, &name, &in_name);
+      }
+      desc.clear();
+      for (std::uint32_t x = desc_at[i]; x < desc_at[i + 1]; ++x)
+        unique_id(words_.insert(desc_tokens[x]).first, &desc, &in_desc);
+      name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
+      item_words_.insert(item_words_.end(), name.begin(), name.end());
+      for (std::uint32_t x : desc)
+        if (x >= in_name.size() || in_name[x] != stamp) item_words_.push_back(x | kHalf);
+    }
+    item_word_off_[F + I] = std::uint32_t(item_words_.size());
+    phases_.items = descriptions_ms + ms_since(t0);  // the descriptions' tokens are theirs too
+  };
+
+  if (pool != nullptr && pool->size() > 1) {
+    // A failure's message is kept per thread (status.h): the one that failed
+    // hands it over.
+    Status st = ELEX_OK;
+    std::string message;
+    (void)pool->parallel_for(2, 1, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t task = begin; task < end; ++task) {
+        if (task == 1) {
+          vectors();
+          exact();
+          descriptions();
+        } else if ((st = lexical()) != ELEX_OK) {
+          message = last_error_message();
+        }
+      }
+    });
+    if (st != ELEX_OK) return fail(st, "%s", message.c_str());
+  } else {
+    vectors();
+    if (Status st = lexical(); st != ELEX_OK) return st;
+    exact();
+    descriptions();
   }
-  for (std::size_t i = 0; i < I; ++i) {
-    const std::uint32_t item = std::uint32_t(F + i);
-    item_word_off_[item] = std::uint32_t(item_words_.size());
-    if (!wanted[i]) continue;
-    const auto [first, n] = tokens_of(std::uint32_t(i));
-    name.clear();
-    for (std::uint32_t x = first; x < first + n; ++x) unique_id(name_tokens[x], &name);
-    const std::string_view d = clip(s.item_descriptions[i]);
-    embed::tokenize(d.data(), d.size(), &toks);
-    desc.clear();
-    for (const std::string& tok : toks) unique_id(tok, &desc);
-    name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
-    item_words_.insert(item_words_.end(), name.begin(), name.end());
-    for (std::uint32_t x : desc)
-      if (std::find(name.begin(), name.end(), x) == name.end()) item_words_.push_back(x | kHalf);
-  }
-  item_word_off_[F + I] = std::uint32_t(item_words_.size());
-  phases_.items = ms_since(t0);
+  items();
   technologies();
   scratch();
   return ELEX_OK;

@@ -12,12 +12,15 @@
 //         storage at every start, and reading costs about 7 ms per MB in
 //         Chromium's OPFS): the profiles as a bitmap of their non-zero
 //         entries and those entries (they are mostly zeros); the item words
-//         as u16 when the word ids fit in 15 bits.
+//         as u16 when the word ids fit in 15 bits. The hosted features'
+//         technologies are kept too (a load does not derive them again from
+//         every item name).
 // The reader checks every index against the table it points into before the
 // router is used (here and in consistent()), so a payload that passed the CRC
 // but does not hold together is CORRUPT_DATA, never a read out of bounds.
 // Version 1 (kStateVersion 1) kept node-based hash maps; versions before 7
-// kept these tables whole; they are refused (UNSUPPORTED_VERSION) and rebuilt.
+// kept these tables whole; versions before 9 did not keep the technologies;
+// they are refused (UNSUPPORTED_VERSION) and rebuilt.
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -139,6 +142,7 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   w.vec(name_words_);
   w.vec(own_off_);
   w.vec(own_);
+  w.vec(tech_);
   const std::uint32_t meta[4] = {kStateVersion, features_, std::uint32_t(hosted_ids_.size()),
                                  embedder_->dim()};
   const format::SectionIn sections[2] = {{kMeta, meta, sizeof meta},
@@ -191,12 +195,12 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   r.vec(name_words_);
   r.vec(own_off_);
   r.vec(own_);
+  r.vec(tech_);
   if (!ok || !r.done() || features_ != m[1] || hosted_ids_.size() != m[2] || !consistent()) {
     embedder_.reset();  // not built: build() or load() may be tried again
     return fail(ELEX_E_CORRUPT_DATA, "router state: the tables do not hold together");
   }
   phases_ = {};
-  technologies();
   scratch();
   return ELEX_OK;
 }
@@ -217,7 +221,7 @@ bool Router::consistent() const {
   if (!csr(item_word_off_, N, item_words_.size())) return false;
   for (std::uint32_t x : item_words_)
     if ((x & ~kHalf) >= words_.size()) return false;
-  return csr(own_off_, F, own_.size()) && below(own_, N);
+  return csr(own_off_, F, own_.size()) && below(own_, N) && tech_.size() == H;
 }
 
 }  // namespace elex::router

@@ -47,6 +47,8 @@ class Embedder {
   [[nodiscard]] std::uint32_t dim() const { return dim_; }
   /// Learns document frequencies from `n` documents (replaces earlier fits).
   [[nodiscard]] Status fit(const char* const* texts, const std::size_t* lens, std::size_t n);
+  /// fit() of `n` documents already tokenised (tokenize()).
+  void fit_tokens(const std::vector<std::string>* docs, std::size_t n);
   /// out[0..dim) = the normalised embedding of `text` (all zeros for a
   /// text without tokens).
   [[nodiscard]] Status embed(const char* text, std::size_t len, float* out) const;

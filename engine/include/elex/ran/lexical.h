@@ -118,6 +118,8 @@ class Index {
   /// A term's id (ids are 0, 1, ... in the order terms were first added), or
   /// flat::StringIds::kNone.
   [[nodiscard]] std::uint32_t term(std::string_view token) const { return vocab_.find(token); }
+  /// The text of term `id` (below terms()).
+  [[nodiscard]] std::string_view term_text(std::uint32_t id) const { return vocab_[id]; }
   [[nodiscard]] std::size_t bytes() const;
   [[nodiscard]] bool finished() const { return finished_; }
   /// A finished index's state, for Router::save / Router::load.

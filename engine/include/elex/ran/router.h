@@ -51,6 +51,9 @@
 #include "elex/ran/flat.h"
 #include "elex/ran/lexical.h"
 
+namespace elex {
+class ThreadPool;
+}
 namespace elex::hnsw {
 class Index;
 }
@@ -151,8 +154,9 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  /// Builds every index from `spec` (once).
-  [[nodiscard]] Status build(const Spec& spec);
+  /// Builds every index from `spec` (once). With a `pool` of two threads or
+  /// more, its phases run on two of them (the router is the same).
+  [[nodiscard]] Status build(const Spec& spec, ThreadPool* pool = nullptr);
   /// The built state (everything build() made; not the route memory) as an
   /// ELEX container of kind RouterState, in a new malloc'ed buffer (*out,
   /// *size; freed with std::free). load() of it gives a router that routes
@@ -262,7 +266,7 @@ class Router {
   std::vector<std::uint16_t> name_words_;  // per item: distinct words of its name
   // Each feature's own items (item numbers), CSR.
   std::vector<std::uint32_t> own_off_, own_;
-  // Per hosted feature: its technologies (derived from item names, not saved).
+  // Per hosted feature: its technologies (derived from item names by build(), saved).
   std::vector<std::uint8_t> tech_;
 
   // Route memory: rated questions' embeddings, and per id the hosted
