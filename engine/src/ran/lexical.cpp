@@ -192,7 +192,26 @@ void Index::ready() {
     if (syn_off_[side] < syn_off_[side + 1])
       firsts.emplace_back(syn_first_.insert(syn_tokens_[syn_off_[side]]).first, side);
   syn_sides_.assign(syn_first_.size(), firsts);
-  acc_.assign(docs_, 0.0f);
+  // Each term's postings with one entry per document: a document's
+  // postings (adjacent: sorted by document) summed in their order, as
+  // search() summed them (from 0, in float), so the scores are the same
+  // bits with one pass and no accumulator per document.
+  const std::size_t T = post_off_.size() - 1;
+  doc_off_.assign(T + 1, 0);
+  doc_tf_.clear();
+  doc_tf_.reserve(scored_.size());
+  for (std::size_t t = 0; t < T; ++t) {
+    doc_off_[t] = std::uint32_t(doc_tf_.size());
+    for (std::uint32_t x = post_off_[t]; x < post_off_[t + 1]; ++x) {
+      const Scored& p = scored_[x];
+      if (x > post_off_[t] && scored_[x - 1].doc == p.doc)
+        doc_tf_.back().tf += p.tf;
+      else
+        doc_tf_.push_back({p.doc, 0.0f + p.tf});
+    }
+  }
+  doc_off_[T] = std::uint32_t(doc_tf_.size());
+  doc_tf_.shrink_to_fit();
   score_.assign(docs_, 0.0f);
   touched_.clear();
   touched_.reserve(docs_);
@@ -350,24 +369,18 @@ Status Index::search(const std::vector<std::string>& tokens, std::uint32_t k,
   for (const auto& [token, weight] : terms) {
     const std::uint32_t id = vocab_.find(token);
     if (id == flat::StringIds::kNone) continue;
-    const std::size_t first = touched_.size();
-    for (std::uint32_t x = post_off_[id]; x < post_off_[id + 1]; ++x) {
-      const Scored& p = scored_[x];
-      if (acc_[p.doc] == 0.0f) touched_.push_back(p.doc);
-      acc_[p.doc] += p.tf;
-    }
     const float w = weight * idf_[id];
-    for (std::size_t i = first; i < touched_.size(); ++i) {
-      const std::uint32_t d = touched_[i];
-      const float tf = acc_[d];
-      acc_[d] = 0.0f;
-      score_[d] += w * tf / (kK1 + tf);
+    // A term's tf per document (ready(): its postings summed per document).
+    for (std::uint32_t x = doc_off_[id]; x < doc_off_[id + 1]; ++x) {
+      const Scored& p = doc_tf_[x];
+      // Every term adds more than 0 (weight, idf and tf are positive):
+      // a document is listed the first time it scores.
+      if (score_[p.doc] == 0.0f) touched_.push_back(p.doc);
+      score_[p.doc] += w * p.tf / (kK1 + p.tf);
     }
   }
-  // touched_ may list a document once per term: collect each once.
   for (const std::uint32_t d : touched_) {
-    if (score_[d] <= 0.0f) continue;
-    out->push_back({d, score_[d]});
+    if (score_[d] > 0.0f) out->push_back({d, score_[d]});
     score_[d] = 0.0f;
   }
   const auto better = [](const Hit& x, const Hit& y) {
@@ -387,7 +400,8 @@ std::size_t Index::bytes() const {
                   scored_.capacity() * sizeof(Scored) +
                   (post_off_.capacity() + post_term_.capacity() + last_.capacity()) * 4;
   b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
-  b += (acc_.capacity() + score_.capacity()) * sizeof(float) + touched_.capacity() * 4;
+  b += score_.capacity() * sizeof(float) + touched_.capacity() * 4;
+  b += doc_off_.capacity() * 4 + doc_tf_.capacity() * sizeof(Scored);
   b += syn_tokens_.bytes() + syn_off_.capacity() * 4 + syn_first_.bytes() + syn_sides_.bytes();
   b += short_.bytes();
   return b;

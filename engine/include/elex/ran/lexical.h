@@ -164,7 +164,11 @@ class Index {
   // Term ids of the vowel-less words of 3-5 letters by first letter ('a' =
   // list 0), each list sorted by word.
   flat::Lists short_;
-  mutable std::vector<float> acc_, score_;  // per document, reused by search
+  // scored_ with one entry per (term, document): the document's postings
+  // summed (made by ready(), not saved; what search() reads).
+  std::vector<std::uint32_t> doc_off_;
+  std::vector<Scored> doc_tf_;
+  mutable std::vector<float> score_;  // per document, reused by search
   mutable std::vector<std::uint32_t> touched_, sides_;
   std::vector<std::uint32_t> ids_;  // add_tokens()' terms
   /// Whether document `doc`'s field `field` may still be added to.
