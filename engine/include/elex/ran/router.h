@@ -260,6 +260,9 @@ class Router {
   flat::StringIds words_;
   std::vector<std::uint32_t> item_word_off_, item_words_;
   std::vector<std::uint16_t> name_words_;  // per item: distinct words of its name
+  // The same by word: word w's items (| kHalf) are word_items_[word_item_off_[w]
+  // .. word_item_off_[w + 1]), in item order (made by scratch(), not saved).
+  std::vector<std::uint32_t> word_item_off_, word_items_;
   // Each feature's own items (item numbers), CSR.
   std::vector<std::uint32_t> own_off_, own_;
   // Per hosted feature: its technologies (derived from item names, not saved).
