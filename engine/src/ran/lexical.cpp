@@ -192,6 +192,14 @@ void Index::ready() {
     if (syn_off_[side] < syn_off_[side + 1])
       firsts.emplace_back(syn_first_.insert(syn_tokens_[syn_off_[side]]).first, side);
   syn_sides_.assign(syn_first_.size(), firsts);
+  // Per short word (as short_ lists them): the letters after its first, a
+  // bit each ('a' = bit 0; anything else bit 26, which no question word has).
+  short_letters_.assign(short_.values.size(), 0);
+  for (std::size_t x = 0; x < short_.values.size(); ++x) {
+    const std::string_view a = vocab_[short_.values[x]];
+    for (std::size_t i = 1; i < a.size(); ++i)
+      short_letters_[x] |= a[i] >= 'a' && a[i] <= 'z' ? 1u << (a[i] - 'a') : 1u << 26;
+  }
   // Each term's postings with one entry per document: a document's
   // postings (adjacent: sorted by document) summed in their order, as
   // search() summed them (from 0, in float), so the scores are the same
@@ -311,7 +319,12 @@ void Index::query_terms(const std::vector<std::string>& tokens,
     // control): known vowel-less short words that are a subsequence.
     if (t.size() >= 5 && letters(t)) {
       const std::size_t letter = std::size_t(t[0] - 'a');
+      // Only a word whose letters after the first all occur in t after its
+      // first can be such a subsequence: their masks (ready()) skip the rest.
+      std::uint32_t have = 0;
+      for (std::size_t x = 1; x < t.size(); ++x) have |= 1u << (t[x] - 'a');
       for (const std::uint32_t* id = short_.begin(letter); id != short_.end(letter); ++id) {
+        if (short_letters_[std::size_t(id - short_.values.data())] & ~have) continue;
         const std::string_view a = vocab_[*id];
         if (a.size() >= t.size() || t.compare(0, a.size(), a) == 0) continue;
         std::size_t j = 1;
@@ -401,7 +414,8 @@ std::size_t Index::bytes() const {
                   (post_off_.capacity() + post_term_.capacity() + last_.capacity()) * 4;
   b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
   b += score_.capacity() * sizeof(float) + touched_.capacity() * 4;
-  b += doc_off_.capacity() * 4 + doc_tf_.capacity() * sizeof(Scored);
+  b +=
+      doc_off_.capacity() * 4 + doc_tf_.capacity() * sizeof(Scored) + short_letters_.capacity() * 4;
   b += syn_tokens_.bytes() + syn_off_.capacity() * 4 + syn_first_.bytes() + syn_sides_.bytes();
   b += short_.bytes();
   return b;

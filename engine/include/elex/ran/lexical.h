@@ -167,6 +167,7 @@ class Index {
   // scored_ with one entry per (term, document): the document's postings
   // summed (made by ready(), not saved; what search() reads).
   std::vector<std::uint32_t> doc_off_;
+  std::vector<std::uint32_t> short_letters_;  // per short_ entry: its letters after the first
   std::vector<Scored> doc_tf_;
   mutable std::vector<float> score_;  // per document, reused by search
   mutable std::vector<std::uint32_t> touched_, sides_;
