@@ -426,9 +426,13 @@ void Router::scratch() {
   const std::size_t dim = embedder_ ? embedder_->dim() : 0;
   profile_off_.assign(dim + 1, 0);
   profile_rows_.clear();
+  profile_vals_.clear();
   for (std::size_t d = 0; d < dim; ++d) {
     for (std::size_t h = 0; h < H; ++h)
-      if (profiles_[d * H + h] != 0.0f) profile_rows_.push_back(std::uint32_t(h));
+      if (profiles_[d * H + h] != 0.0f) {
+        profile_rows_.push_back(std::uint32_t(h));
+        profile_vals_.push_back(profiles_[d * H + h]);
+      }
     profile_off_[d + 1] = std::uint32_t(profile_rows_.size());
   }
 }
@@ -594,8 +598,8 @@ void Router::exact_hits(const char* text, std::size_t n) {
 void Router::vector_hits(const float* q) {
   const std::size_t H = hosted_ids_.size(), dim = embedder_->dim();
   if (H == 0 || w_.vector == 0) return;
-  kernels::dots_by_dim_sparse(q, profiles_.data(), profile_off_.data(), profile_rows_.data(), H,
-                              dim, sims_.data(), dot_acc_.data());
+  kernels::dots_by_dim_sparse(q, profiles_.data(), profile_off_.data(), profile_rows_.data(),
+                              profile_vals_.data(), H, dim, sims_.data(), dot_acc_.data());
   // The best kVectorK by similarity (then number) of those above 0; the
   // others are skipped. Which ones, not their order, matters (each adds
   // to its own feature only, and route() ranks features by score, then
@@ -916,9 +920,10 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
 }
 
 std::size_t Router::bytes() const {
-  std::size_t b = sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
-                  profiles_.capacity() * sizeof(float) + item_names_.bytes() +
-                  (profile_off_.capacity() + profile_rows_.capacity()) * 4;
+  std::size_t b =
+      sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
+      profiles_.capacity() * sizeof(float) + item_names_.bytes() +
+      (profile_off_.capacity() + profile_rows_.capacity() + profile_vals_.capacity()) * 4;
   b += (item_word_off_.capacity() + item_words_.capacity() + own_off_.capacity() + own_.capacity() +
         term_of_.capacity() + word_item_off_.capacity() + word_items_.capacity()) *
            4 +

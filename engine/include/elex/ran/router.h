@@ -241,9 +241,10 @@ class Router {
   std::unique_ptr<embed::Embedder> embedder_;
   std::vector<float> profiles_;  // dim × hosted (by dimension: profiles_[d * hosted + h])
   // The non-zero profile entries by dimension: dimension d's hosted numbers
-  // are profile_rows_[profile_off_[d] .. profile_off_[d + 1]) (made by
-  // scratch(), not saved).
+  // are profile_rows_[profile_off_[d] .. profile_off_[d + 1]) and their
+  // values profile_vals_[...] (made by scratch(), not saved).
   std::vector<std::uint32_t> profile_off_, profile_rows_;
+  std::vector<float> profile_vals_;
   lexical::Index lexical_;
 
   // Exact keys → items, in item order.
