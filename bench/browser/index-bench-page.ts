@@ -309,10 +309,13 @@ async function routeBench(
     });
   }
   const info = e.info();
+  // How the page got the answers of the fast path: caught while polling, or after waiting.
+  const fastPath = e.debug.fastPathCounts();
   await e.close();
   return {
     variant: info.variant,
     workers: info.workers,
+    fastPath,
     readyMs,
     builtMs,
     routerBuildMs: Math.max(...routers.map((x) => x.buildMs)),

@@ -85,6 +85,8 @@ try {
         routerBuildMs: elex.routerBuildMs,
         routerBytes: elex.routerBytes,
         routerPhases: elex.routerPhases,
+        // Fast-path calls, answers caught by the page's polling (spinHits) and after a wait (waits).
+        fastPath: elex.fastPath,
         // The router cache: the first engine builds and keeps, the next ones load.
         cache: {
           first: cached.first,
@@ -209,6 +211,11 @@ try {
         .map((x) => x.toFixed(2))
         .join(' / ')}`,
     );
+    const fp = entry.elex.fastPath;
+    if (fp)
+      console.log(
+        `  fast path: ${fp.calls} calls (${fp.fallbacks} by postMessage); answers caught by the page's polling ${fp.spinHits}, after a wait ${fp.waits}`,
+      );
     console.log(
       `  ${'group'.padEnd(26)} ${'n'.padStart(4)}   ELEX top-1 / top-5   MiniSearch top-1 / top-5   + split ids top-1 / top-5`,
     );

@@ -217,15 +217,20 @@ TEST(Kernels, DotsByDimSparseIsBitForBitDotsByDim) {
         }
         for (std::size_t d = 0; d < n; d += 1 + rng() % 4) q[d] = u(rng);
         std::vector<std::uint32_t> off(n + 1, 0), rows;
+        std::vector<float> vals;
         for (std::size_t d = 0; d < n; ++d) {
           for (std::size_t h = 0; h < count; ++h)
-            if (cols[d * count + h] != 0.0f) rows.push_back(std::uint32_t(h));
+            if (cols[d * count + h] != 0.0f) {
+              rows.push_back(std::uint32_t(h));
+              vals.push_back(cols[d * count + h]);
+            }
           off[d + 1] = std::uint32_t(rows.size());
         }
         using ByDim =
             void (*)(const float*, const float*, std::size_t, std::size_t, float*, float*);
-        using Sparse = void (*)(const float*, const float*, const std::uint32_t*,
-                                const std::uint32_t*, std::size_t, std::size_t, float*, float*);
+        using Sparse =
+            void (*)(const float*, const float*, const std::uint32_t*, const std::uint32_t*,
+                     const float*, std::size_t, std::size_t, float*, float*);
         std::vector<std::pair<ByDim, Sparse>> twins = {
             {kernels::scalar::dots_by_dim, kernels::scalar::dots_by_dim_sparse}};
 #if ELEX_SIMD
@@ -234,7 +239,8 @@ TEST(Kernels, DotsByDimSparseIsBitForBitDotsByDim) {
         std::vector<float> want(count), got(count), acc(8 * count);
         for (const auto& [dense, sparse] : twins) {
           dense(q.data(), cols.data(), count, n, want.data(), acc.data());
-          sparse(q.data(), cols.data(), off.data(), rows.data(), count, n, got.data(), acc.data());
+          sparse(q.data(), cols.data(), off.data(), rows.data(), vals.data(), count, n, got.data(),
+                 acc.data());
           for (std::size_t h = 0; h < count; ++h)
             ASSERT_EQ(std::memcmp(&want[h], &got[h], sizeof(float)), 0)
                 << "n " << n << " count " << count << " density " << density << " column " << h

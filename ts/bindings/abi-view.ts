@@ -87,9 +87,17 @@ function set(v: DataView, at: number, type: FieldType, x: number): void {
   }
 }
 
+/** Each layout's fields as [name, field] pairs, made once (Object.entries per struct read was most of a read's garbage). */
+const fieldLists = new WeakMap<StructLayout, readonly (readonly [string, FieldLayout])[]>();
+function fieldsOf(layout: StructLayout): readonly (readonly [string, FieldLayout])[] {
+  let list = fieldLists.get(layout);
+  if (!list) fieldLists.set(layout, (list = Object.entries(layout.fields)));
+  return list;
+}
+
 function readAt<L extends StructLayout>(layout: L, v: DataView, base: number): StructValue<L> {
   const out: Record<string, number | number[]> = {};
-  for (const [key, f] of Object.entries(layout.fields)) {
+  for (const [key, f] of fieldsOf(layout)) {
     if (f.count === undefined) out[key] = get(v, base + f.offset, f.type);
     else out[key] = Array.from({ length: f.count }, (_, i) => get(v, base + f.offset + i * SIZE[f.type], f.type));
   }
@@ -125,7 +133,7 @@ export function writeStruct<L extends StructLayout>(
 ): void {
   const v = new DataView(buffer, ptr, layout.bytes);
   const given = values as Record<string, number | number[]>;
-  for (const [key, f] of Object.entries(layout.fields)) {
+  for (const [key, f] of fieldsOf(layout)) {
     const x = given[key];
     if (f.count === undefined) set(v, f.offset, f.type, x as number);
     else for (let i = 0; i < f.count; i++) set(v, f.offset + i * SIZE[f.type], f.type, (x as number[])[i]!);

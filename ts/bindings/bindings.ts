@@ -1354,7 +1354,7 @@ export class Bindings {
   }
 
   private putCode(s: Scratch, code: string): [number, number] {
-    const bytes = new TextEncoder().encode(checkCode(code));
+    const bytes = encoder.encode(checkCode(code));
     return [s.put(bytes), bytes.length];
   }
 
@@ -2026,6 +2026,71 @@ export interface RoutedRaw {
   card: number;
 }
 
+const RF = ROUTE_FEATURE.fields,
+  RM = ROUTE_MATCH.fields;
+
+/**
+ * The routed features elex_router_route wrote: `n` elex_route_feature at
+ * `features` and their `nMatches` elex_route_match at `matches`, read
+ * straight from the heap's views at the offsets of the generated layouts
+ * (what readStructs() gives, without a DataView and a field walk per
+ * struct: this runs once per question).
+ */
+function readRouted(
+  u32: Uint32Array,
+  f64: Float64Array,
+  features: number,
+  n: number,
+  matches: number,
+  nMatches: number,
+): RoutedRaw[] {
+  if ((features | matches) & 7) {
+    // Not 8-byte aligned (the scratch block always is): the generic reader.
+    const buffer = u32.buffer;
+    const all = readStructs(ROUTE_MATCH, buffer, matches, nMatches);
+    return readStructs(ROUTE_FEATURE, buffer, features, n).map((f) => ({
+      feature: f.feature,
+      score: f.score,
+      evidence: { vector: f.vector, exact: f.exact, lexical: f.lexical, feedback: f.feedback, item: f.item },
+      matched: all
+        .slice(f.matchedBegin, f.matchedBegin + f.matchedCount)
+        .map((x) => ({ item: x.item, exact: x.exact === 1, score: x.score })),
+      card: f.card,
+    }));
+  }
+  const out: RoutedRaw[] = new Array<RoutedRaw>(n);
+  for (let i = 0; i < n; i++) {
+    const at = features + i * ROUTE_FEATURE.bytes;
+    const w = at >>> 2,
+      d = at >>> 3;
+    const begin = u32[w + (RF.matchedBegin.offset >> 2)]!;
+    const count = Math.min(u32[w + (RF.matchedCount.offset >> 2)]!, Math.max(0, nMatches - begin));
+    const matched: RoutedRaw['matched'] = new Array<RoutedRaw['matched'][number]>(count);
+    for (let j = 0; j < count; j++) {
+      const m = matches + (begin + j) * ROUTE_MATCH.bytes;
+      matched[j] = {
+        item: u32[(m >>> 2) + (RM.item.offset >> 2)]!,
+        exact: u32[(m >>> 2) + (RM.exact.offset >> 2)] === 1,
+        score: f64[(m >>> 3) + (RM.score.offset >> 3)]!,
+      };
+    }
+    out[i] = {
+      feature: u32[w + (RF.feature.offset >> 2)]!,
+      score: f64[d + (RF.score.offset >> 3)]!,
+      evidence: {
+        vector: f64[d + (RF.vector.offset >> 3)]!,
+        exact: f64[d + (RF.exact.offset >> 3)]!,
+        lexical: f64[d + (RF.lexical.offset >> 3)]!,
+        feedback: f64[d + (RF.feedback.offset >> 3)]!,
+        item: f64[d + (RF.item.offset >> 3)]!,
+      },
+      matched,
+      card: u32[w + (RF.card.offset >> 2)]!,
+    };
+  }
+  return out;
+}
+
 /** The indexes into `matched` that a RoutedRaw.card code lists, in card order. */
 export function cardMatches(card: number): number[] {
   const out: number[] = [];
@@ -2077,19 +2142,9 @@ export class RouterHandle extends NativeHandle {
         'routing a question',
         m._elex_router_route(this.live(), p, bytes.length, k, features, matches, counts, vec),
       );
-      const { u32, f32 } = this.b.view();
+      const { u32, f32, f64 } = this.b.view();
       const c = counts >>> 2;
-      const found = this.b.readStructs(ROUTE_FEATURE, features, u32[c]!);
-      const allMatches = this.b.readStructs(ROUTE_MATCH, matches, u32[c + 1]!);
-      const out: RoutedRaw[] = found.map((f) => ({
-        feature: f.feature,
-        score: f.score,
-        evidence: { vector: f.vector, exact: f.exact, lexical: f.lexical, feedback: f.feedback, item: f.item },
-        matched: allMatches
-          .slice(f.matchedBegin, f.matchedBegin + f.matchedCount)
-          .map((x) => ({ item: x.item, exact: x.exact === 1, score: x.score })),
-        card: f.card,
-      }));
+      const out = readRouted(u32, f64, features, u32[c]!, matches, u32[c + 1]!);
       if (vector) vector.set(f32.subarray(vec >>> 2, (vec >>> 2) + this.dim));
       return { features: out, type: QUERY_TYPES[u32[c + 2]!]!, complexity: COMPLEXITIES[u32[c + 3]!]! };
     });

@@ -174,11 +174,14 @@ export function agentShardOf(code: string, shards = AGENT_SHARDS): number {
 }
 
 const MAX_CODE_BYTES = 255;
+const codeEncoder = new TextEncoder();
 
 export function checkCode(code: unknown): string {
   if (typeof code !== 'string' || code.length === 0)
     throw new ElexError('INVALID_ARGUMENT', `a feature code must be a non-empty string, got ${JSON.stringify(code)}`);
-  const bytes = new TextEncoder().encode(code).length;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short codes need no encoding (this runs per agent call).
+  if (code.length * 3 <= MAX_CODE_BYTES) return code;
+  const bytes = codeEncoder.encode(code).length;
   if (bytes > MAX_CODE_BYTES)
     throw new ElexError(
       'INVALID_ARGUMENT',

@@ -426,8 +426,8 @@ export class AgentHost {
   }
 
   /** Takes every evicted record out of wasm and stores it (before it could be lost). */
-  private async drain(): Promise<void> {
-    for (let rec = this.b.spillPop(); rec; rec = this.b.spillPop()) {
+  private async drain(first: Uint8Array | null = this.b.spillPop()): Promise<void> {
+    for (let rec = first; rec; rec = this.b.spillPop()) {
       const { code } = recordHead(rec);
       if (this.store) {
         const meta = enc.encode(JSON.stringify({ fingerprint: this.setup.persist!.fingerprint, spill: true }));
@@ -463,10 +463,13 @@ export class AgentHost {
     return this.serial(async () => {
       const out: Decision[] = [];
       for (const a of asks) {
-        await this.ensure(a.code);
+        // Only an evicted agent waits (for its record): a resident one is decided at once.
+        if (this.cold.has(a.code)) await this.ensure(a.code);
         out.push(this.b.decide(a.code, queryId, a.state, follows));
       }
-      await this.drain();
+      // Most calls evict nothing: the first spill record is taken here, and only one waits for storage.
+      const spilled = this.b.spillPop();
+      if (spilled) await this.drain(spilled);
       return out;
     });
   }

@@ -51,15 +51,14 @@ void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size
   }
 }
 
-void dots_by_dim_sparse(const float* q, const float* cols, const std::uint32_t* off,
-                        const std::uint32_t* rows, std::size_t count, std::size_t n, float* out,
-                        float* /*acc*/) {
+void dots_by_dim_sparse(const float* q, const float* /*cols*/, const std::uint32_t* off,
+                        const std::uint32_t* rows, const float* vals, std::size_t count,
+                        std::size_t n, float* out, float* /*acc*/) {
   std::fill(out, out + count, 0.0f);
   for (std::size_t d = 0; d < n; ++d) {
     if (q[d] == 0.0f) continue;
     const float x = q[d];
-    const float* c = cols + d * count;
-    for (std::uint32_t k = off[d]; k < off[d + 1]; ++k) out[rows[k]] += x * c[rows[k]];
+    for (std::uint32_t k = off[d]; k < off[d + 1]; ++k) out[rows[k]] += x * vals[k];
   }
 }
 
@@ -206,8 +205,8 @@ void dots_by_dim(const float* q, const float* cols, std::size_t count, std::size
 }
 
 void dots_by_dim_sparse(const float* q, const float* cols, const std::uint32_t* off,
-                        const std::uint32_t* rows, std::size_t count, std::size_t n, float* out,
-                        float* acc) {
+                        const std::uint32_t* rows, const float* vals, std::size_t count,
+                        std::size_t n, float* out, float* acc) {
   // The lanes of dots_by_dim(), each adding only its non-zero products (in
   // the same order); the tail dimensions as there.
   const std::size_t n8 = n >= 8 ? n / 8 * 8 : 0;
@@ -229,7 +228,7 @@ void dots_by_dim_sparse(const float* q, const float* cols, const std::uint32_t* 
     }
     for (std::uint32_t k = off[d]; k < off[d + 1]; ++k) {
       const std::uint32_t h = rows[k];
-      a[h] = a[h] + x * c[h];
+      a[h] = a[h] + x * vals[k];
     }
   }
   dots_by_dim_finish(q, cols, count, n, out, acc);

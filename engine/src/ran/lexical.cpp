@@ -203,7 +203,34 @@ void Index::ready() {
           std::uint32_t(26 * std::min(v.size(), kTypoLengths - 1) + std::size_t(v[0] - 'a')), id);
   }
   typo_.assign(26 * kTypoLengths, by_shape);
-  acc_.assign(docs_, 0.0f);
+  // Per short word (as short_ lists them): the letters after its first, a
+  // bit each ('a' = bit 0; anything else bit 26, which no question word has).
+  short_letters_.assign(short_.values.size(), 0);
+  for (std::size_t x = 0; x < short_.values.size(); ++x) {
+    const std::string_view a = vocab_[short_.values[x]];
+    for (std::size_t i = 1; i < a.size(); ++i)
+      short_letters_[x] |= a[i] >= 'a' && a[i] <= 'z' ? 1u << (a[i] - 'a') : 1u << 26;
+  }
+  // Each term's postings with one entry per document: a document's
+  // postings (adjacent: sorted by document) summed in their order, as
+  // search() summed them (from 0, in float), so the scores are the same
+  // bits with one pass and no accumulator per document.
+  const std::size_t T = post_off_.size() - 1;
+  doc_off_.assign(T + 1, 0);
+  doc_tf_.clear();
+  doc_tf_.reserve(scored_.size());
+  for (std::size_t t = 0; t < T; ++t) {
+    doc_off_[t] = std::uint32_t(doc_tf_.size());
+    for (std::uint32_t x = post_off_[t]; x < post_off_[t + 1]; ++x) {
+      const Scored& p = scored_[x];
+      if (x > post_off_[t] && scored_[x - 1].doc == p.doc)
+        doc_tf_.back().tf += p.tf;
+      else
+        doc_tf_.push_back({p.doc, 0.0f + p.tf});
+    }
+  }
+  doc_off_[T] = std::uint32_t(doc_tf_.size());
+  doc_tf_.shrink_to_fit();
   score_.assign(docs_, 0.0f);
   touched_.clear();
   touched_.reserve(docs_);
@@ -306,7 +333,12 @@ void Index::query_terms(const std::vector<std::string>& tokens,
     // control): known vowel-less short words that are a subsequence.
     if (t.size() >= 5 && letters(t)) {
       const std::size_t letter = std::size_t(t[0] - 'a');
+      // Only a word whose letters after the first all occur in t after its
+      // first can be such a subsequence: their masks (ready()) skip the rest.
+      std::uint32_t have = 0;
+      for (std::size_t x = 1; x < t.size(); ++x) have |= 1u << (t[x] - 'a');
       for (const std::uint32_t* id = short_.begin(letter); id != short_.end(letter); ++id) {
+        if (short_letters_[std::size_t(id - short_.values.data())] & ~have) continue;
         const std::string_view a = vocab_[*id];
         if (a.size() >= t.size() || t.compare(0, a.size(), a) == 0) continue;
         std::size_t j = 1;
@@ -392,24 +424,18 @@ Status Index::search(const std::vector<std::string>& tokens, std::uint32_t k,
   for (const auto& [token, weight] : terms) {
     const std::uint32_t id = vocab_.find(token);
     if (id == flat::StringIds::kNone) continue;
-    const std::size_t first = touched_.size();
-    for (std::uint32_t x = post_off_[id]; x < post_off_[id + 1]; ++x) {
-      const Scored& p = scored_[x];
-      if (acc_[p.doc] == 0.0f) touched_.push_back(p.doc);
-      acc_[p.doc] += p.tf;
-    }
     const float w = weight * idf_[id];
-    for (std::size_t i = first; i < touched_.size(); ++i) {
-      const std::uint32_t d = touched_[i];
-      const float tf = acc_[d];
-      acc_[d] = 0.0f;
-      score_[d] += w * tf / (kK1 + tf);
+    // A term's tf per document (ready(): its postings summed per document).
+    for (std::uint32_t x = doc_off_[id]; x < doc_off_[id + 1]; ++x) {
+      const Scored& p = doc_tf_[x];
+      // Every term adds more than 0 (weight, idf and tf are positive):
+      // a document is listed the first time it scores.
+      if (score_[p.doc] == 0.0f) touched_.push_back(p.doc);
+      score_[p.doc] += w * p.tf / (kK1 + p.tf);
     }
   }
-  // touched_ may list a document once per term: collect each once.
   for (const std::uint32_t d : touched_) {
-    if (score_[d] <= 0.0f) continue;
-    out->push_back({d, score_[d]});
+    if (score_[d] > 0.0f) out->push_back({d, score_[d]});
     score_[d] = 0.0f;
   }
   const auto better = [](const Hit& x, const Hit& y) {
@@ -429,7 +455,9 @@ std::size_t Index::bytes() const {
                   scored_.capacity() * sizeof(Scored) +
                   (post_off_.capacity() + post_term_.capacity() + last_.capacity()) * 4;
   b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
-  b += (acc_.capacity() + score_.capacity()) * sizeof(float) + touched_.capacity() * 4;
+  b += score_.capacity() * sizeof(float) + touched_.capacity() * 4;
+  b +=
+      doc_off_.capacity() * 4 + doc_tf_.capacity() * sizeof(Scored) + short_letters_.capacity() * 4;
   b += syn_tokens_.bytes() + syn_off_.capacity() * 4 + syn_first_.bytes() + syn_sides_.bytes();
   b += short_.bytes() + typo_.bytes();
   return b;

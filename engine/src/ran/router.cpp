@@ -455,6 +455,19 @@ void Router::scratch() {
   item_hit_.assign(item_names_.size(), 0);
   item_seen_.assign(item_names_.size(), 0);
   term_of_.assign(words_.size(), 0);
+  // The item words by word (each word's items in item order, with kHalf as
+  // in item_words_): a counting sort of item_words_.
+  const std::size_t W = words_.size();
+  word_item_off_.assign(W + 1, 0);
+  for (std::uint32_t w : item_words_) ++word_item_off_[(w & ~kHalf) + 1];
+  for (std::size_t w = 0; w < W; ++w) word_item_off_[w + 1] += word_item_off_[w];
+  word_items_.resize(item_words_.size());
+  {
+    std::vector<std::uint32_t> fill(word_item_off_.begin(), word_item_off_.end() - 1);
+    for (std::uint32_t item = 0; item + 1 < item_word_off_.size(); ++item)
+      for (std::uint32_t y = item_word_off_[item]; y < item_word_off_[item + 1]; ++y)
+        word_items_[fill[item_words_[y] & ~kHalf]++] = item | (item_words_[y] & kHalf);
+  }
   vec_.assign(H, 0);
   ex_.assign(H, 0);
   lx_.assign(H, 0);
@@ -471,9 +484,13 @@ void Router::scratch() {
   const std::size_t dim = embedder_ ? embedder_->dim() : 0;
   profile_off_.assign(dim + 1, 0);
   profile_rows_.clear();
+  profile_vals_.clear();
   for (std::size_t d = 0; d < dim; ++d) {
     for (std::size_t h = 0; h < H; ++h)
-      if (profiles_[d * H + h] != 0.0f) profile_rows_.push_back(std::uint32_t(h));
+      if (profiles_[d * H + h] != 0.0f) {
+        profile_rows_.push_back(std::uint32_t(h));
+        profile_vals_.push_back(profiles_[d * H + h]);
+      }
     profile_off_[d + 1] = std::uint32_t(profile_rows_.size());
   }
 }
@@ -639,10 +656,12 @@ void Router::exact_hits(const char* text, std::size_t n) {
 void Router::vector_hits(const float* q) {
   const std::size_t H = hosted_ids_.size(), dim = embedder_->dim();
   if (H == 0 || w_.vector == 0) return;
-  kernels::dots_by_dim_sparse(q, profiles_.data(), profile_off_.data(), profile_rows_.data(), H,
-                              dim, sims_.data(), dot_acc_.data());
-  // The best kVectorK by similarity (then number) of those above 0: the
-  // others are skipped, so only they are sorted.
+  kernels::dots_by_dim_sparse(q, profiles_.data(), profile_off_.data(), profile_rows_.data(),
+                              profile_vals_.data(), H, dim, sims_.data(), dot_acc_.data());
+  // The best kVectorK by similarity (then number) of those above 0; the
+  // others are skipped. Which ones, not their order, matters (each adds
+  // to its own feature only, and route() ranks features by score, then
+  // code), so they are selected, not sorted.
   order_.clear();
   for (std::uint32_t h = 0; h < H; ++h)
     if (sims_[h] > 0) order_.push_back(h);
@@ -650,7 +669,8 @@ void Router::vector_hits(const float* q) {
   const auto better = [&](std::uint32_t a, std::uint32_t b) {
     return sims_[a] != sims_[b] ? sims_[a] > sims_[b] : a < b;
   };
-  std::partial_sort(order_.begin(), order_.begin() + std::ptrdiff_t(k), order_.end(), better);
+  if (k < order_.size())
+    std::nth_element(order_.begin(), order_.begin() + std::ptrdiff_t(k), order_.end(), better);
   for (std::size_t r = 0; r < k; ++r) {
     const std::uint32_t h = order_[r];
     const double sim = sims_[h];
@@ -809,16 +829,35 @@ void Router::rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
     qwords_.push_back(word);
   }
   // Only the items of the features ranked here need their share: each sums
-  // its words' term weights in the order of the terms.
-  if (!qwords_.empty())
+  // its words' term weights in the order of the terms. Either each item's
+  // words are looked up among the question's (item_sum), or each question
+  // word's items are visited, term by term, adding to those items: the
+  // same additions in the same order (an item holds a word once), so the
+  // same sums; whichever visits fewer words.
+  if (!qwords_.empty()) {
+    std::size_t by_item = 0, by_word = 0;
     for (const Routed& x : *wide)
       for (std::uint32_t j = own_off_[x.feature]; j < own_off_[x.feature + 1]; ++j) {
         const std::uint32_t item = own_[j];
         if (item_seen_[item]) continue;
         item_seen_[item] = 1;
         item_touched_.push_back(item);
-        item_hit_[item] = item_sum(item, terms);
+        by_item += item_word_off_[item + 1] - item_word_off_[item];
       }
+    for (std::uint32_t word : qwords_) by_word += word_item_off_[word + 1] - word_item_off_[word];
+    if (by_item <= by_word) {
+      for (std::uint32_t item : item_touched_) item_hit_[item] = item_sum(item, terms);
+    } else {
+      for (std::uint32_t word : qwords_) {  // in the order of the terms
+        const float weight = terms[term_of_[word] - 1].second;
+        for (std::uint32_t y = word_item_off_[word]; y < word_item_off_[word + 1]; ++y) {
+          const std::uint32_t item = word_items_[y] & ~kHalf;
+          if (item_seen_[item] == 0) continue;  // not an item of the features ranked here
+          item_hit_[item] += weight * ((word_items_[y] & kHalf) ? 0.5f : 1.0f);
+        }
+      }
+    }
+  }
   const double w = q == 0 ? 0 : w_.item;
   if (!qwords_.empty())
     for (Routed& x : *wide) {
@@ -939,11 +978,12 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
 }
 
 std::size_t Router::bytes() const {
-  std::size_t b = sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
-                  profiles_.capacity() * sizeof(float) + item_names_.bytes() +
-                  (profile_off_.capacity() + profile_rows_.capacity()) * 4;
+  std::size_t b =
+      sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
+      profiles_.capacity() * sizeof(float) + item_names_.bytes() +
+      (profile_off_.capacity() + profile_rows_.capacity() + profile_vals_.capacity()) * 4;
   b += (item_word_off_.capacity() + item_words_.capacity() + own_off_.capacity() + own_.capacity() +
-        term_of_.capacity()) *
+        term_of_.capacity() + word_item_off_.capacity() + word_items_.capacity()) *
            4 +
        name_words_.capacity() * 2 + item_hit_.capacity() * 9;
   for (const KeyLists* map : {&ids_, &acronyms_, &phrase_heads_})

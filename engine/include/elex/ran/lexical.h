@@ -179,7 +179,12 @@ class Index {
   static constexpr std::size_t kTypoLengths = 34;
   flat::Lists typo_;
   void typos(const std::string& word, const std::function<void(std::string_view)>& put) const;
-  mutable std::vector<float> acc_, score_;  // per document, reused by search
+  // scored_ with one entry per (term, document): the document's postings
+  // summed (made by ready(), not saved; what search() reads).
+  std::vector<std::uint32_t> doc_off_;
+  std::vector<std::uint32_t> short_letters_;  // per short_ entry: its letters after the first
+  std::vector<Scored> doc_tf_;
+  mutable std::vector<float> score_;  // per document, reused by search
   mutable std::vector<std::uint32_t> touched_, sides_;
   std::vector<std::uint32_t> ids_;  // add_tokens()' terms
   /// Whether document `doc`'s field `field` may still be added to.

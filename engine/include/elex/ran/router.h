@@ -245,9 +245,10 @@ class Router {
   std::unique_ptr<embed::Embedder> embedder_;
   std::vector<float> profiles_;  // dim × hosted (by dimension: profiles_[d * hosted + h])
   // The non-zero profile entries by dimension: dimension d's hosted numbers
-  // are profile_rows_[profile_off_[d] .. profile_off_[d + 1]) (made by
-  // scratch(), not saved).
+  // are profile_rows_[profile_off_[d] .. profile_off_[d + 1]) and their
+  // values profile_vals_[...] (made by scratch(), not saved).
   std::vector<std::uint32_t> profile_off_, profile_rows_;
+  std::vector<float> profile_vals_;
   lexical::Index lexical_;
 
   // Exact keys → items, in item order.
@@ -264,6 +265,9 @@ class Router {
   flat::StringIds words_;
   std::vector<std::uint32_t> item_word_off_, item_words_;
   std::vector<std::uint16_t> name_words_;  // per item: distinct words of its name
+  // The same by word: word w's items (| kHalf) are word_items_[word_item_off_[w]
+  // .. word_item_off_[w + 1]), in item order (made by scratch(), not saved).
+  std::vector<std::uint32_t> word_item_off_, word_items_;
   // Each feature's own items (item numbers), CSR.
   std::vector<std::uint32_t> own_off_, own_;
   // Per hosted feature: its technologies (derived from item names by build(), saved).
