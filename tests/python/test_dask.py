@@ -62,6 +62,9 @@ def test_cluster_runs_without_work_stealing_or_profiler(client):
     assert client.run_on_scheduler(lambda dask_scheduler: "stealing" not in dask_scheduler.extensions)
     profiling = client.run(lambda dask_worker: dask.config.get("distributed.worker.profile.enabled"))
     assert list(profiling.values()) == [False, False]
+    # Fewer housekeeping wake-ups, in the workers too.
+    ticks = client.run(lambda: [dask.config.get(k) for k in ed.CLUSTER_CONFIG])
+    assert list(ticks.values()) == [list(ed.CLUSTER_CONFIG.values())] * 2
 
 
 def test_monitor_array_two_nights_with_history_on_storage(client, catalog):
