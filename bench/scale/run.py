@@ -21,14 +21,14 @@ load from elsewhere on the machine falls on each configuration alike.
 Throughput is cells / wall time of a run (graph built, submitted, every chunk
 evaluated, results on the workers), median of --reps runs; peak memory is the
 largest RSS of each worker process over the runs (its share of the counters
-included). Per run it prints the load average, each worker's busy seconds
-(task stream), the transfers between workers, and the CPU seconds of the
-workers' task threads, of the rest of the workers (event loop,
-communications) and of this process (the client and the LocalCluster's
-scheduler). Then a 1,000-cell slice:
-the native core on one thread (SSE2) and the wasm engine (simd, one thread)
-in headless Chromium and in node, their figures compared bit for bit. Prints
-a table; writes build/bench/scale.json.
+included; the kernel's high-water mark, reset before each run). Per run it
+prints the load average, each worker's busy seconds (task stream), the
+transfers between workers, and the CPU seconds of the workers' task threads,
+of the rest of the workers (event loop, communications) and of this process
+(the client and the LocalCluster's scheduler). Then a 1,000-cell slice: the
+native core on one thread (SSE2) and the wasm engine (simd, one thread) in
+headless Chromium and in node, their figures compared bit for bit. Prints a
+table; writes build/bench/scale.json.
 """
 
 import argparse
@@ -270,6 +270,7 @@ def main():
                     info["worker_other_cpu_s"] = sorted((m["cpu_s"] - m["task_cpu_s"] for m in mem.values()), reverse=True)
                     r["res"][what]["s"].append(s)
                     r["res"][what]["runs"].append(info)
+                    r.setdefault("peak_from", set()).update(m["peak_from"] for m in mem.values())
                     for w, m in mem.items():
                         acc = r["mem"][what].setdefault(w, {"peak": 0, "base": m["base"], "cpu_s": 0.0, "task_cpu_s": 0.0})
                         acc["peak"] = max(acc["peak"], m["peak"])
@@ -314,6 +315,8 @@ def main():
                     "client_scheduler": statistics.median(x["client_scheduler_cpu_s"] for x in r["res"]["elex"]["runs"]),
                 },
                 "warmup_s": {"elex": r["res"]["elex"]["warmup_s"], "peer": r["res"]["peer"]["warmup_s"]},
+                # VmHWM (the kernel's exact peak), or sampled every 10 ms (bench/scale/memwatch.py)
+                "peak_rss_from": sorted(r.get("peak_from", ())),
                 "peak_rss_mb": {
                     "elex": {w: round(m["peak"] / 2**20) for w, m in emem.items()},
                     "peer": {w: round(m["peak"] / 2**20) for w, m in pmem.items()},
