@@ -160,10 +160,13 @@ class MonitorOutput:
         From monitor(), what is kept (on the workers, with a distributed client)
         is each chunk's result, one key per chunk holding all its outputs; the
         collections returned take their partitions from those keys (one
-        ``getitem`` per partition, run when a partition is used). Persisting
-        each output under its own key would take three to five more tasks per
-        chunk, each a scheduler round trip and worker bookkeeping of about the
-        engine's cost for 50-100 cells (docs/python.md, "Scaling on 2 cores")."""
+        ``getitem`` per partition, run when a partition is used). A chunk's
+        outputs are freed together, once none of the returned collections is
+        held (client.persist(history) of the returned history keeps it alone).
+        Persisting each output under its own key would take three to five more
+        tasks per chunk, each a scheduler round trip and worker bookkeeping of
+        about the engine's cost for 50-100 cells (docs/python.md, "Scaling on
+        2 cores")."""
         if self._chunks is None:
             cols = self._collections()
             if client is not None:

@@ -4,6 +4,7 @@ with cooldowns across runs."""
 
 import os
 import tempfile
+import time
 import warnings
 
 import dask
@@ -126,6 +127,13 @@ def test_monitor_graph_one_engine_task_per_chunk_and_per_period_arrays(client, c
     same_table(t, ref.kpi_table())
 
 
+def in_memory(client, token):
+    """The keys of a run (``token`` in their names) that the cluster holds."""
+    return client.run_on_scheduler(
+        lambda dask_scheduler: sorted(str(k) for k, ts in dask_scheduler.tasks.items() if token in str(k) and ts.state == "memory")
+    )
+
+
 def test_monitor_persist_keeps_one_result_per_chunk(client, catalog):
     counters = counters_of(catalog, 20)
     cells = [f"c{i}" for i in range(30)]
@@ -140,10 +148,7 @@ def test_monitor_persist_keeps_one_result_per_chunk(client, catalog):
     distributed.wait(got)
     assert {f.key for c in got for f in distributed.futures_of(c)} == {(out1._chunks.name, i) for i in range(3)}
     token = out1._chunks.name.rsplit("-", 1)[1]
-    ours = client.run_on_scheduler(
-        lambda dask_scheduler: sorted(str(k) for k, ts in dask_scheduler.tasks.items() if token in str(k) and ts.state == "memory")
-    )
-    assert ours == sorted(str((out1._chunks.name, i)) for i in range(3))
+    assert in_memory(client, token) == sorted(str((out1._chunks.name, i)) for i in range(3))
     # Each persisted collection is a Dask collection with the same figures as compute().
     for g, w in zip(dask.compute(*got), want):
         if isinstance(w, pd.DataFrame):
@@ -159,6 +164,16 @@ def test_monitor_persist_keeps_one_result_per_chunk(client, catalog):
     assert np.array_equal(bits(h2.compute()), bits(ref.history(cells, counters)))
     same_table(t2.compute(), r2.kpi_table())
     same_table(a2.compute(), r2.alerts())
+    # client.persist() of the returned history keeps it alone: the chunks' results go.
+    hist = client.persist(got[2])
+    del got, out2, t2, a2, h2  # out2's graph holds the chunks' results too, as its history input
+    distributed.wait(hist)
+    for _ in range(50):  # the releases reach the scheduler a moment later
+        ours = in_memory(client, token)
+        if all("elex-history-" in k for k in ours):
+            break
+        time.sleep(0.1)
+    assert ours == sorted(str(k) for k in dask.core.flatten(hist.__dask_keys__())) and len(ours) == 3
     # Without a distributed client (dask.persist, the local scheduler): the same figures, as a tuple.
     local = ed.monitor(catalog, counters, da.from_array(night1, chunks=(10, -1, -1)), cells, per_period=True)
     with warnings.catch_warnings():  # "a single-machine scheduler when a distributed client is active"
