@@ -21,14 +21,14 @@ load from elsewhere on the machine falls on each configuration alike.
 Throughput is cells / wall time of a run (graph built, submitted, every chunk
 evaluated, results on the workers), median of --reps runs; peak memory is the
 largest RSS of each worker process over the runs (its share of the counters
-included). Per run it prints the load average, each worker's busy seconds
-(task stream), the transfers between workers, and the CPU seconds of the
-workers' task threads, of the rest of the workers (event loop,
-communications) and of this process (the client and the LocalCluster's
-scheduler). Then a 1,000-cell slice:
-the native core on one thread (SSE2) and the wasm engine (simd, one thread)
-in headless Chromium and in node, their figures compared bit for bit. Prints
-a table; writes build/bench/scale.json.
+included; the kernel's high-water mark, reset before each run). Per run it
+prints the load average, each worker's busy seconds (task stream), the
+transfers between workers, and the CPU seconds of the workers' task threads,
+of the rest of the workers (event loop, communications) and of this process
+(the client and the LocalCluster's scheduler). Then a 1,000-cell slice: the
+native core on one thread (SSE2) and the wasm engine (simd, one thread) in
+headless Chromium and in node, their figures compared bit for bit. Prints a
+table; writes build/bench/scale.json.
 """
 
 import argparse
@@ -84,7 +84,7 @@ def main():
     import dask.dataframe as dd
     from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
-    from distributed import Client, wait
+    from distributed import Client, as_completed, futures_of
 
     import data
     import elex
@@ -156,6 +156,17 @@ def main():
     # Every cluster is up for the whole run, and the timed runs take turns
     # (elex on 1 worker, on 2, the peer on 1, on 2, then again): a load from
     # elsewhere on the machine falls on every configuration alike.
+    def wait(client, collections):
+        """Returns when every future of ``collections`` is done, watched on
+        ``client``'s event loop. (distributed.wait() watches through the default
+        client, the last one made: with two clusters in this process, the
+        2-worker cluster's loop, which learns that the 1-worker cluster's
+        futures finished only when it next wakes up: 0.1-0.3 s late with
+        CLUSTER_CONFIG's 1 s tick, up to 20 ms with Dask's default tick, on
+        every 1-worker run.)"""
+        for _ in as_completed(futures_of(collections), loop=client.loop):
+            pass
+
     runs = []
     try:
         for W in widths:
@@ -180,7 +191,7 @@ def main():
                 counters_da = da.map_blocks(gen, dtype=np.float32, chunks=(sizes, (C,), (P,)))
             t0 = time.perf_counter()
             counters_da = client.persist(counters_da, optimize_graph=False)
-            wait(counters_da)
+            wait(client, counters_da)
             gen_s = time.perf_counter() - t0
             per_worker = {w: 0 for w in addrs}
             for ws in client.who_has(counters_da).values():
@@ -188,7 +199,7 @@ def main():
                     per_worker[w] += 1
             # A first night gives every cell a history, so that the timed nights score z.
             hist = client.persist(ed.monitor(cat, counters, counters_da, cells).history)
-            wait(hist)
+            wait(client, hist)
             runs[-1].update(counters_da=counters_da, hist=hist, gen_s=gen_s, chunks_per_worker=list(per_worker.values()))
             print(f"  {W} worker(s): counters generated on the workers in {gen_s:.1f} s (not timed), chunks per worker {list(per_worker.values())}")
 
@@ -202,7 +213,7 @@ def main():
                 outs = ed.monitor(cat, counters, r["counters_da"], cells, history=r["hist"]).persist(client)
             else:
                 outs = client.persist(peer_collections(r["counters_da"], r["hist"], rep), optimize_graph=False)
-            wait(outs)
+            wait(client, outs)
             s = time.perf_counter() - t
             del outs
             stream = client.get_task_stream(start=w0)
@@ -225,8 +236,8 @@ def main():
             # Where the run's wall time goes besides the chunks: from the call to
             # the first chunk task (graph to the scheduler, tasks to the
             # workers), between one chunk task and the next on a worker, and
-            # from the last to the end of wait() (the outputs' getitem tasks,
-            # the client told).
+            # from the last to the end of wait() (the scheduler and the client
+            # told).
             starts = [x[0] for v in spans.values() for x in v]
             stops = [x[1] for v in spans.values() for x in v]
             gaps = [sum(max(0.0, b[0] - a[1]) for a, b in zip(sorted(v), sorted(v)[1:])) for v in spans.values()]
@@ -270,6 +281,7 @@ def main():
                     info["worker_other_cpu_s"] = sorted((m["cpu_s"] - m["task_cpu_s"] for m in mem.values()), reverse=True)
                     r["res"][what]["s"].append(s)
                     r["res"][what]["runs"].append(info)
+                    r.setdefault("peak_from", set()).update(m["peak_from"] for m in mem.values())
                     for w, m in mem.items():
                         acc = r["mem"][what].setdefault(w, {"peak": 0, "base": m["base"], "cpu_s": 0.0, "task_cpu_s": 0.0})
                         acc["peak"] = max(acc["peak"], m["peak"])
@@ -314,6 +326,8 @@ def main():
                     "client_scheduler": statistics.median(x["client_scheduler_cpu_s"] for x in r["res"]["elex"]["runs"]),
                 },
                 "warmup_s": {"elex": r["res"]["elex"]["warmup_s"], "peer": r["res"]["peer"]["warmup_s"]},
+                # VmHWM (the kernel's exact peak), or sampled every 10 ms (bench/scale/memwatch.py)
+                "peak_rss_from": sorted(r.get("peak_from", ())),
                 "peak_rss_mb": {
                     "elex": {w: round(m["peak"] / 2**20) for w, m in emem.items()},
                     "peer": {w: round(m["peak"] / 2**20) for w, m in pmem.items()},

@@ -30,7 +30,7 @@ import json
 import operator
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ import dask
 import dask.array as da
 import dask.dataframe as dd
 from dask.base import tokenize
+from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
@@ -94,9 +95,20 @@ WORKER_ENVIRON = {
 #: - No statistical profiler on the workers: it samples every thread's stack
 #:   100 times a second, taking the GIL from the worker's event loop and its
 #:   task thread (the dashboard's Profile page stays empty).
+#: - Fewer housekeeping wake-ups: each server (scheduler, nannies, workers)
+#:   checks its event loop every 20 ms and reads CPU, memory, network and disk
+#:   counters through psutil every 500 ms, by default. Idle, that was 0.04-0.06
+#:   CPU s a second in the scheduler's process of a 2-worker LocalCluster and
+#:   0.02 in each worker, on the cores the chunks need; with a 1 s check, the
+#:   counters every 5 s and no disk counters, 0.01-0.02 and 0.003-0.01. (A
+#:   blocked event loop is still reported after 3 s; the dashboard's system
+#:   plots update every 5 s.)
 CLUSTER_CONFIG = {
     "distributed.scheduler.work-stealing": False,
     "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.disk": False,
 }
 
 
@@ -127,6 +139,8 @@ class MonitorOutput:
     #: cells × kpis × periods float32 and uint8 (per_period=True, array input only), else None.
     values: da.Array | None = None
     reasons: da.Array | None = None
+    #: monitor(): the chunks' results (one key per chunk) and how to build the collections over them.
+    _chunks: _Chunks | None = field(default=None, repr=False, compare=False)
 
     def _collections(self):
         return [c for c in (self.table, self.alerts, self.history, self.values, self.reasons) if c is not None]
@@ -139,11 +153,46 @@ class MonitorOutput:
         return dask.compute(*self._collections(), optimize_graph=False, **kwargs)
 
     def persist(self, client=None, **kwargs):
-        """The collections persisted together (on the cluster), each chunk evaluated once."""
-        cols = self._collections()
+        """The collections (table, alerts, history[, values, reasons]) persisted
+        together, each chunk evaluated once: a list with ``client``, else a tuple,
+        as client.persist() / dask.persist() return them.
+
+        From monitor(), what is kept (on the workers, with a distributed client)
+        is each chunk's result, one key per chunk holding all its outputs; the
+        collections returned take their partitions from those keys (one
+        ``getitem`` per partition, run when a partition is used). A chunk's
+        outputs are freed together, once none of the returned collections is
+        held (client.persist(history) of the returned history keeps it alone).
+        Persisting each output under its own key would take three to five more
+        tasks per chunk, each a scheduler round trip and worker bookkeeping of
+        about the engine's cost for 50-100 cells (docs/python.md, "Scaling on
+        2 cores")."""
+        if self._chunks is None:
+            cols = self._collections()
+            if client is not None:
+                return client.persist(cols, optimize_graph=False, **kwargs)
+            return dask.persist(*cols, optimize_graph=False, **kwargs)
+        ch = self._chunks
+        results = [Delayed(k, ch.graph, layer=ch.name) for k in ch.keys]
         if client is not None:
-            return client.persist(cols, optimize_graph=False, **kwargs)
-        return dask.persist(*cols, optimize_graph=False, **kwargs)
+            results = client.persist(results, optimize_graph=False, **kwargs)
+        else:
+            results = dask.persist(*results, optimize_graph=False, **kwargs)
+        held = {}
+        for r in results:  # {key: Future} on a cluster, {key: value} with a local scheduler
+            held.update(r.__dask_graph__())
+        cols = [c for c in ch.build(HighLevelGraph({ch.name: held}, {ch.name: set()})) if c is not None]
+        return cols if client is not None else tuple(cols)
+
+
+@dataclass(frozen=True)
+class _Chunks:
+    name: str
+    keys: list
+    #: The graph up to the chunks' results (the layer ``name``).
+    graph: HighLevelGraph
+    #: graph → (table, alerts, history, values, reasons) over the chunk layer of ``graph``.
+    build: object
 
 
 def _empty_result(prog: KpiPrograms, counters: int):
@@ -276,27 +325,41 @@ def monitor(
     graph = HighLevelGraph.from_collections(name, layer, dependencies=inputs)
     nchunks = len(data.chunks[0])
 
-    def output(kind, index, array):
-        out = f"elex-{kind}-{token}"
-        keys = [(out, i, 0, 0) if array else (out, i) for i in range(nchunks)]
-        part = {k: (operator.getitem, (name, i), index) for i, k in enumerate(keys)}
-        return out, HighLevelGraph({**graph.layers, out: part}, {**graph.dependencies, out: {name}})
+    def build(base):
+        """The collections over the chunks' results, the layer ``name`` of ``base``
+        (the whole graph, or the chunks' persisted results)."""
 
-    def frame(kind, index, meta):
-        out, g = output(kind, index, False)
-        return dd.core.new_dd_object(g, out, meta, (None,) * (nchunks + 1))
+        def output(kind, index, array):
+            out = f"elex-{kind}-{token}"
+            keys = [(out, i, 0, 0) if array else (out, i) for i in range(nchunks)]
+            part = {k: (operator.getitem, (name, i), index) for i, k in enumerate(keys)}
+            return out, HighLevelGraph({**base.layers, out: part}, {**base.dependencies, out: {name}})
 
-    def array(kind, index, width, dtype):
-        out, g = output(kind, index, True)
-        return da.Array(g, out, (data.chunks[0], (K,), (width,)), dtype=dtype)
+        def frame(kind, index, meta):
+            out, g = output(kind, index, False)
+            return dd.core.new_dd_object(g, out, meta, (None,) * (nchunks + 1))
 
+        def array(kind, index, width, dtype):
+            out, g = output(kind, index, True)
+            return da.Array(g, out, (data.chunks[0], (K,), (width,)), dtype=dtype)
+
+        return (
+            frame("table", 0, table_meta),
+            frame("alerts", 1, alert_meta),
+            array("history", 2, 3, np.float64),
+            array("values", 3, P, np.float32) if per_period else None,
+            array("reasons", 4, P, np.uint8) if per_period else None,
+        )
+
+    table, alerts, hist, values, reasons = build(graph)
     return MonitorOutput(
         kpis=prog.names,
-        table=frame("table", 0, table_meta),
-        alerts=frame("alerts", 1, alert_meta),
-        history=array("history", 2, 3, np.float64),
-        values=array("values", 3, P, np.float32) if per_period else None,
-        reasons=array("reasons", 4, P, np.uint8) if per_period else None,
+        table=table,
+        alerts=alerts,
+        history=hist,
+        values=values,
+        reasons=reasons,
+        _chunks=_Chunks(name, [(name, i) for i in range(nchunks)], graph, build),
     )
 
 

@@ -4,12 +4,15 @@ with cooldowns across runs."""
 
 import os
 import tempfile
+import time
+import warnings
 
 import dask
 import dask.array as da
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
+import distributed
 import pytest
 from distributed import Client
 
@@ -60,6 +63,9 @@ def test_cluster_runs_without_work_stealing_or_profiler(client):
     assert client.run_on_scheduler(lambda dask_scheduler: "stealing" not in dask_scheduler.extensions)
     profiling = client.run(lambda dask_worker: dask.config.get("distributed.worker.profile.enabled"))
     assert list(profiling.values()) == [False, False]
+    # Fewer housekeeping wake-ups, in the workers too.
+    ticks = client.run(lambda: [dask.config.get(k) for k in ed.CLUSTER_CONFIG])
+    assert list(ticks.values()) == [list(ed.CLUSTER_CONFIG.values())] * 2
 
 
 def test_monitor_array_two_nights_with_history_on_storage(client, catalog):
@@ -119,6 +125,63 @@ def test_monitor_graph_one_engine_task_per_chunk_and_per_period_arrays(client, c
     assert np.array_equal(bits(w), bits(ref.reasons))
     assert np.array_equal(bits(h), bits(ref_history(catalog, cells, counters, night)))
     same_table(t, ref.kpi_table())
+
+
+def in_memory(client, token):
+    """The keys of a run (``token`` in their names) that the cluster holds."""
+    return client.run_on_scheduler(
+        lambda dask_scheduler: sorted(str(k) for k, ts in dask_scheduler.tasks.items() if token in str(k) and ts.state == "memory")
+    )
+
+
+def test_monitor_persist_keeps_one_result_per_chunk(client, catalog):
+    counters = counters_of(catalog, 20)
+    cells = [f"c{i}" for i in range(30)]
+    night1, night2 = pm_data(30, len(counters), 24, 7), pm_data(30, len(counters), 24, 8, spikes=True)
+    d1 = client.persist(da.from_array(night1, chunks=(10, -1, -1)))
+    d2 = client.persist(da.from_array(night2, chunks=(10, -1, -1)))
+    out1 = ed.monitor(catalog, counters, d1, cells, per_period=True)
+    want = out1.compute()
+    got = out1.persist(client)
+    assert [type(c) for c in got] == [type(c) for c in out1._collections()]
+    # On the workers: the chunks' results, one key each (3 chunks), nothing else of this run.
+    distributed.wait(got)
+    assert {f.key for c in got for f in distributed.futures_of(c)} == {(out1._chunks.name, i) for i in range(3)}
+    token = out1._chunks.name.rsplit("-", 1)[1]
+    assert in_memory(client, token) == sorted(str((out1._chunks.name, i)) for i in range(3))
+    # Each persisted collection is a Dask collection with the same figures as compute().
+    for g, w in zip(dask.compute(*got), want):
+        if isinstance(w, pd.DataFrame):
+            same_table(g, w)
+        else:
+            assert np.array_equal(bits(g), bits(w))
+    # The persisted history feeds the next night.
+    out2 = ed.monitor(catalog, counters, d2, cells, history=got[2])
+    t2, a2, h2 = out2.persist(client)[:3]
+    ref = elex.Monitor(catalog)
+    ref.monitor(cells, counters, night1)
+    r2 = ref.monitor(cells, counters, night2)
+    assert np.array_equal(bits(h2.compute()), bits(ref.history(cells, counters)))
+    same_table(t2.compute(), r2.kpi_table())
+    same_table(a2.compute(), r2.alerts())
+    # client.persist() of the returned history keeps it alone: the chunks' results go.
+    hist = client.persist(got[2])
+    del got, out2, t2, a2, h2  # out2's graph holds the chunks' results too, as its history input
+    distributed.wait(hist)
+    for _ in range(50):  # the releases reach the scheduler a moment later
+        ours = in_memory(client, token)
+        if all("elex-history-" in k for k in ours):
+            break
+        time.sleep(0.1)
+    assert ours == sorted(str(k) for k in dask.core.flatten(hist.__dask_keys__())) and len(ours) == 3
+    # Without a distributed client (dask.persist, the local scheduler): the same figures, as a tuple.
+    local = ed.monitor(catalog, counters, da.from_array(night1, chunks=(10, -1, -1)), cells, per_period=True)
+    with warnings.catch_warnings():  # "a single-machine scheduler when a distributed client is active"
+        warnings.simplefilter("ignore", UserWarning)
+        local = local.persist(scheduler="sync")
+    assert isinstance(local, tuple) and len(local) == 5
+    assert np.array_equal(bits(local[2].compute(scheduler="sync")), bits(want[2]))
+    same_table(local[0].compute(scheduler="sync"), want[0])
 
 
 def ref_history(catalog, cells, counters, night):
