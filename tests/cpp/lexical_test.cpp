@@ -28,6 +28,15 @@ std::vector<Hit> search(const Index& x, const std::string& q, std::uint32_t k = 
   return out;
 }
 
+/// The weight query_terms() gives term `t` for question `q` (0: not searched).
+float term_weight(const Index& x, const char* q, const char* t) {
+  std::vector<std::pair<std::string, float>> terms;
+  x.query_terms(q, std::strlen(q), &terms);
+  for (const auto& [s, w] : terms)
+    if (s == t) return w;
+  return 0.0f;
+}
+
 /// Three features: MIMO sleep, uplink CoMP, and one sharing a common identifier with both.
 Index small() {
   Index x;
@@ -94,13 +103,7 @@ TEST(Lexical, IdentifierAbbreviationsMatchTheWordsTheyShorten) {
   add(x, 2, elex::lexical::kIdentifiers,
       "SectorCarrier.maxPwr SectorCarrier.pmPwrUtil Transport.macAddress");
   ASSERT_EQ(x.finish(), ELEX_OK);
-  std::vector<std::pair<std::string, float>> terms;
-  const auto weight = [&](const char* q, const char* t) {
-    x.query_terms(q, std::strlen(q), &terms);
-    for (const auto& [s, w] : terms)
-      if (s == t) return w;
-    return 0.0f;
-  };
+  const auto weight = [&](const char* q, const char* t) { return term_weight(x, q, t); };
   // A prefix of 3+ letters ("util" of utilization; "sched" is stemmed "sch").
   EXPECT_EQ(weight("power utilization", "util"), elex::lexical::kPrefixWeight);
   EXPECT_EQ(weight("uplink scheduling", "sch"), elex::lexical::kPrefixWeight);
@@ -129,13 +132,7 @@ TEST(Lexical, TyposMatchTheWordOneEditAway) {
   add(x, 0, elex::lexical::kIdentifiers, "EUtranCellFDD.ttiBundlingSwitchThreshold");
   add(x, 1, elex::lexical::kIdentifiers, "NRCellDU.receiverDiversity NRCellDU.handoverMargin");
   ASSERT_EQ(x.finish(), ELEX_OK);
-  std::vector<std::pair<std::string, float>> terms;
-  const auto weight = [&](const char* q, const char* t) {
-    x.query_terms(q, std::strlen(q), &terms);
-    for (const auto& [s, w] : terms)
-      if (s == t) return w;
-    return 0.0f;
-  };
+  const auto weight = [&](const char* q, const char* t) { return term_weight(x, q, t); };
   const float typo = elex::lexical::kTypoWeight;
   EXPECT_EQ(weight("threshhold", "threshold"), typo);  // a letter added
   EXPECT_EQ(weight("hreshold", "threshold"), 0.0f);    // ... but the first letter is kept
