@@ -30,6 +30,10 @@ TEST(Tokenize, SplitsRanIdentifiers) {
             "mimo sleep start time");
   EXPECT_EQ(toks("pmRrcConnEstabSucc dropped"), "pmrrcconnestabsucc pm rrc conn estab succ dropp");
   EXPECT_EQ(toks("FAJ 121 3094 and FAJ1213094"), "faj1213094 faj1213094 faj 1213094");
+  // Not in capitals: a code maybe (a question typed in lower case), and its
+  // words as well.
+  EXPECT_EQ(toks("faj 121 3094"), "faj1213094 faj 121 3094");
+  EXPECT_EQ(toks("band 20 1800"), "band201800 band 20 1800");
   EXPECT_EQ(toks("256QAM on NR"), "256qam 256 qam nr");
   EXPECT_EQ(toks(""), "");
   EXPECT_EQ(toks("... !!! ..."), "");

@@ -40,11 +40,13 @@ TEST(Router, EachKindOfExactEvidence) {
   Catalog c;
   Router r;
   built(r, c.spec());
-  // A code with or without its spaces, an acronym as written, a hyphenated
+  // A code with or without its spaces, in any case, an acronym as written, a hyphenated
   // acronym, a feature name, a parameter by its part after the dot.
   for (const auto& [q, want] : std::vector<std::pair<std::string, std::uint32_t>>{
            {"what does FAJ 121 0002 do", 1},
            {"what does FAJ1210002 do", 1},
+           {"what does faj 121 0002 do", 1},
+           {"what does Faj 1210002 do", 1},
            {"is MSM on", 0},
            {"D-PUCCH drops", 2},
            {"tell me about carrier aggregation", 3},

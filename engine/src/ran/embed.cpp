@@ -238,11 +238,13 @@ void tokenize(const char* text, std::size_t len, std::vector<std::string>* out) 
           d2 - k2 <= 5 && (d2 == len || !is_word(text[d2]))) {
         bool upper = true;
         for (std::size_t q = i; q < j; ++q) upper = upper && is_upper(text[q]);
+        std::string code;
+        for (std::size_t q = i; q < d2; ++q)
+          if (text[q] != ' ') code += lower(text[q]);
+        out->push_back(code);
+        // In capitals it is a code; otherwise ("faj 121 3094", but also
+        // "band 20 1800") maybe, and its words are tokens too.
         if (upper) {
-          std::string code;
-          for (std::size_t q = i; q < d2; ++q)
-            if (text[q] != ' ') code += lower(text[q]);
-          out->push_back(code);
           i = d2;
           continue;
         }

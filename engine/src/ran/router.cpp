@@ -16,6 +16,7 @@ namespace elex::router {
 namespace {
 
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_letter(char c) { return is_upper(c) || (c >= 'a' && c <= 'z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 /// \w of a regular expression: [A-Za-z0-9_].
 bool is_word(char c) { return (c >= 'a' && c <= 'z') || is_upper(c) || is_digit(c) || c == '_'; }
@@ -514,12 +515,13 @@ void Router::exact_hits(const char* text, std::size_t n) {
   std::string& low = low_;
   low.assign(text, n);
   for (char& c : low) c = lower(c);
-  // Feature codes: 2-5 capitals, an optional space, 2-4 digits, an optional
-  // space, 2-5 digits, as whole words ("FAJ 121 3094", "FAJ1213094").
+  // Feature codes: 2-5 letters, an optional space, 2-4 digits, an optional
+  // space, 2-5 digits, as whole words ("FAJ 121 3094", "FAJ1213094"), in
+  // any case ("faj 121 3094", as a question typed in lower case writes it).
   for (std::size_t i = 0; i < n; ++i) {
-    if (!is_upper(text[i]) || (i > 0 && is_word(text[i - 1]))) continue;
+    if (!is_letter(text[i]) || (i > 0 && is_word(text[i - 1]))) continue;
     std::size_t j = i;
-    while (j < n && is_upper(text[j])) ++j;
+    while (j < n && is_letter(text[j])) ++j;
     if (j - i < 2 || j - i > 5) continue;
     std::size_t a = j + (j < n && text[j] == ' ' ? 1 : 0), d1 = a;
     while (d1 < n && is_digit(text[d1])) ++d1;
