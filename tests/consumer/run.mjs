@@ -11,7 +11,8 @@
 //      nothing of the default catalog; the dev server under <StrictMode>
 //      starts exactly one engine;
 //   2. examples/vanilla: a page with no bundler, an import map and a static
-//      server;
+//      server; examples/webpack: its own `npm run build` (webpack 5, no
+//      ELEX-specific configuration), served with and without COOP/COEP;
 //   3. Node 20: instantiate({ variant: 'simd' }) (tests/consumer/node-check.mjs).
 // It measures the tarball, the brotli bytes an app downloads with and without
 // the default catalog, and the engine-ready time over 5 cold loads, and
@@ -40,7 +41,7 @@ const repo = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const keep = process.argv.includes('--keep');
 const browserConfig = JSON.parse(readFileSync(join(repo, 'e2e/chromium.json'), 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'elex-consumer-'));
-const report = { tarball: null, lint: {}, node: null, react: {}, vanilla: null, bytes: {}, ready: null };
+const report = { tarball: null, lint: {}, node: null, react: {}, vanilla: null, webpack: {}, bytes: {}, ready: null };
 const failures = [];
 const passed = [];
 const t0 = performance.now();
@@ -297,6 +298,49 @@ try {
       server.close();
     }
   });
+
+  // ---- webpack 5: examples/webpack, its own `npm run build` ----
+  const wp = join(work, 'webpack-app');
+  await check('webpack 5 (examples/webpack): npm install, npm run build', async () => {
+    cpSync(join(repo, 'examples/webpack'), wp, { recursive: true });
+    const pkg = JSON.parse(readFileSync(join(wp, 'package.json'), 'utf8'));
+    pkg.dependencies['elex-wasm'] = `file:${tgz}`;
+    delete pkg.devDependencies['webpack-dev-server']; // `npm start` only; the build is what is served here
+    writeFileSync(join(wp, 'package.json'), JSON.stringify(pkg, null, 2));
+    npmInstall(wp);
+    run('npm', ['run', 'build'], wp);
+    const wasm = readdirSync(join(wp, 'dist')).filter((f) => f.endsWith('.wasm'));
+    if (wasm.length !== 3) throw new Error(`dist/ holds ${wasm.length} .wasm files, expected the 3 variants`);
+  });
+  if (existsSync(join(wp, 'dist/main.js'))) {
+    const server = await staticServer(wp, 4393);
+    try {
+      for (const [name, query] of [
+        ['simd-mt', ''],
+        ['simd', '?coi=0'],
+      ])
+        await check(
+          `webpack 5 app, ${name}: default catalog answers a question, an index is built and searched`,
+          async () => {
+            const { context, page, errors } = await open(`http://127.0.0.1:4393/${query}`);
+            await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 90_000 });
+            const status = await page.textContent('#status');
+            if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
+            const variant = await page.getAttribute('#status', 'data-variant');
+            const features = await page.locator('#features li').count();
+            const search = await page.textContent('#search');
+            if (variant !== name) throw new Error(`variant ${variant}, expected ${name}`);
+            if (features < 1) throw new Error('no routed features');
+            if (!search.startsWith('nearest: 42')) throw new Error(`search: ${search}`);
+            if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
+            report.webpack[name] = { variant, features, search };
+            await context.close();
+          },
+        );
+    } finally {
+      server.close();
+    }
+  }
 
   // ---- the create-vite react-ts template ----
   const app = join(work, 'react-app');
