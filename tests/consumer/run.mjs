@@ -13,6 +13,7 @@
 //   2. examples/vanilla: a page with no bundler, an import map and a static
 //      server; examples/webpack: its own `npm run build` (webpack 5, no
 //      ELEX-specific configuration), served with and without COOP/COEP;
+//      examples/nextjs: `next build` (App Router) and `next start`;
 //   3. Node 20: instantiate({ variant: 'simd' }) (tests/consumer/node-check.mjs).
 // It measures the tarball, the brotli bytes an app downloads with and without
 // the default catalog, and the engine-ready time over 5 cold loads, and
@@ -41,7 +42,17 @@ const repo = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const keep = process.argv.includes('--keep');
 const browserConfig = JSON.parse(readFileSync(join(repo, 'e2e/chromium.json'), 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'elex-consumer-'));
-const report = { tarball: null, lint: {}, node: null, react: {}, vanilla: null, webpack: {}, bytes: {}, ready: null };
+const report = {
+  tarball: null,
+  lint: {},
+  node: null,
+  react: {},
+  vanilla: null,
+  webpack: {},
+  nextjs: null,
+  bytes: {},
+  ready: null,
+};
 const failures = [];
 const passed = [];
 const t0 = performance.now();
@@ -339,6 +350,45 @@ try {
         );
     } finally {
       server.close();
+    }
+  }
+
+  // ---- Next.js (App Router): examples/nextjs, its own `npm run build`, `next start` ----
+  const nx = join(work, 'nextjs-app');
+  process.env.NEXT_TELEMETRY_DISABLED = '1'; // no notice, no network
+  await check('Next.js (examples/nextjs): npm install, next build (its type check included)', async () => {
+    cpSync(join(repo, 'examples/nextjs'), nx, { recursive: true });
+    const pkg = JSON.parse(readFileSync(join(nx, 'package.json'), 'utf8'));
+    pkg.dependencies['elex-wasm'] = `file:${tgz}`;
+    writeFileSync(join(nx, 'package.json'), JSON.stringify(pkg, null, 2));
+    npmInstall(nx);
+    run('npm', ['run', 'build'], nx);
+  });
+  if (existsSync(join(nx, '.next/BUILD_ID'))) {
+    const next = await serve(
+      join(nx, 'node_modules/.bin/next'),
+      ['start', '--port', '4394', '--hostname', '127.0.0.1'],
+      nx,
+      'http://127.0.0.1:4394/',
+    );
+    try {
+      await check('Next.js app (next start), /elex: simd-mt, a routed question, an index searched', async () => {
+        const { context, page, errors } = await open('http://127.0.0.1:4394/elex');
+        await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 90_000 });
+        const status = await page.textContent('#status');
+        if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
+        const variant = await page.getAttribute('#status', 'data-variant');
+        const features = await page.locator('#features li').count();
+        const search = await page.textContent('#search');
+        if (variant !== 'simd-mt') throw new Error(`variant ${variant}, expected simd-mt`);
+        if (features < 1) throw new Error('no routed features');
+        if (!search.startsWith('nearest: 42')) throw new Error(`search: ${search}`);
+        if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
+        report.nextjs = { variant, features, search };
+        await context.close();
+      });
+    } finally {
+      next.stop();
     }
   }
 

@@ -6,6 +6,7 @@ import {
   type PlatformFeatures,
   type Variant,
 } from '../../ts/bindings/platform.ts';
+import { bundleFor } from '../../ts/bindings/bundles.ts';
 import { ElexError } from '../../ts/core/errors.ts';
 
 const f = (simd: boolean, threads: boolean): PlatformFeatures => ({
@@ -81,4 +82,45 @@ test('detectFeatures finds SIMD128 in this node and no isolation', () => {
   expect(features.crossOriginIsolated).toBe(false);
   expect(features.threads).toBe(false);
   expect(detectFeatures()).toBe(features); // cached
+});
+
+describe('bundleFor', () => {
+  const withLocation = <T>(href: string | undefined, fn: () => T): T => {
+    const g = globalThis as { location?: unknown };
+    const had = 'location' in g,
+      old = g.location;
+    if (href === undefined) delete g.location;
+    else g.location = { href };
+    try {
+      return fn();
+    } finally {
+      if (had) g.location = old;
+      else delete g.location;
+    }
+  };
+
+  test('URLs relative to the site (Next.js assets, overrides) become absolute against the location', () => {
+    const b = withLocation('https://example.com/app/elex?x=1', () =>
+      bundleFor('simd-mt', {
+        'simd-mt': {
+          glue: '/_next/static/media/elex.d717486e.js',
+          wasm: 'static/elex.wasm',
+          pthreadWorker: '/w/elex.worker.js',
+        },
+      }),
+    );
+    expect(b).toEqual({
+      glue: 'https://example.com/_next/static/media/elex.d717486e.js',
+      wasm: 'https://example.com/app/static/elex.wasm',
+      pthreadWorker: 'https://example.com/w/elex.worker.js',
+    });
+  });
+
+  test('absolute URLs and the defaults stay as they are; without a location nothing changes', () => {
+    const cdn = 'https://cdn.example.net/elex/simd/elex.js';
+    expect(withLocation('https://example.com/', () => bundleFor('simd', { simd: { glue: cdn } })).glue).toBe(cdn);
+    const plain = withLocation(undefined, () => bundleFor('scalar', { scalar: { glue: 'elex.js' } }));
+    expect(plain.glue).toBe('elex.js');
+    expect(new URL(plain.wasm).pathname.endsWith('/build/wasm/scalar/elex.wasm')).toBe(true);
+  });
 });

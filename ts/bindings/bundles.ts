@@ -43,9 +43,31 @@ function defaults(variant: Variant): BundleUrls {
   }
 }
 
-/** The URLs for `variant`, with any overrides applied. */
+/**
+ * `url` made absolute against this context's location (a page's or a
+ * worker's), when it has one. Some bundlers give asset URLs relative to the
+ * site (Next.js turns `new URL(…, import.meta.url)` into an object whose
+ * href is `/_next/static/media/elex.….js`), as may an override; the
+ * pthread workers start from a Blob URL, against which such a URL cannot
+ * be resolved, so every URL handed on is absolute.
+ */
+function absolute(url: string): string {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  if (!base) return url; // Node: file URLs and paths as given
+  try {
+    return new URL(url, base).href;
+  } catch {
+    return url; // not a URL at all: the fetch or import reports it
+  }
+}
+
+/** The URLs for `variant`, with any overrides applied, absolute. */
 export function bundleFor(variant: Variant, overrides?: BundleOverrides): BundleUrls {
-  return { ...defaults(variant), ...(overrides?.[variant] ?? {}) };
+  const urls: BundleUrls = { ...defaults(variant), ...(overrides?.[variant] ?? {}) };
+  urls.wasm = absolute(urls.wasm);
+  urls.glue = absolute(urls.glue);
+  if (urls.pthreadWorker) urls.pthreadWorker = absolute(urls.pthreadWorker);
+  return urls;
 }
 
 /** A URL from which the simd-mt pthread worker can be started. */
