@@ -13,7 +13,8 @@
 //   2. examples/vanilla: a page with no bundler, an import map and a static
 //      server; examples/webpack: its own `npm run build` (webpack 5, no
 //      ELEX-specific configuration), served with and without COOP/COEP;
-//      examples/nextjs: `next build` (App Router) and `next start`;
+//      examples/nextjs: `next build` (App Router) and `next start`, and
+//      `next dev --turbopack`;
 //   3. Node 20: instantiate({ variant: 'simd' }) (tests/consumer/node-check.mjs).
 // It measures the tarball, the brotli bytes an app downloads with and without
 // the default catalog, and the engine-ready time over 5 cold loads, and
@@ -390,6 +391,31 @@ try {
     } finally {
       next.stop();
     }
+    // `npm run dev`: `next dev --turbopack`, as create-next-app sets it up.
+    // Turbopack starts workers from Blob URLs.
+    await check('Next.js app (next dev --turbopack), /elex: simd-mt, a routed question', async () => {
+      const dev = await serve(
+        'npm',
+        ['run', 'dev', '--', '--port', '4395', '--hostname', '127.0.0.1'],
+        nx,
+        'http://127.0.0.1:4395/',
+      );
+      try {
+        await fetch('http://127.0.0.1:4395/elex'); // the dev server compiles the page on its first request
+        const { context, page, errors } = await open('http://127.0.0.1:4395/elex');
+        await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 120_000 });
+        const status = await page.textContent('#status');
+        if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
+        const variant = await page.getAttribute('#status', 'data-variant');
+        if (variant !== 'simd-mt') throw new Error(`variant ${variant}, expected simd-mt`);
+        if ((await page.locator('#features li').count()) < 1) throw new Error('no routed features');
+        if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
+        report.nextjsDev = { variant };
+        await context.close();
+      } finally {
+        dev.stop();
+      }
+    });
   }
 
   // ---- the create-vite react-ts template ----

@@ -90,7 +90,10 @@ describe('bundleFor', () => {
     const had = 'location' in g,
       old = g.location;
     if (href === undefined) delete g.location;
-    else g.location = { href };
+    else {
+      const u = new URL(href);
+      g.location = { href, protocol: u.protocol, origin: u.origin };
+    }
     try {
       return fn();
     } finally {
@@ -114,6 +117,13 @@ describe('bundleFor', () => {
       wasm: 'https://example.com/app/static/elex.wasm',
       pthreadWorker: 'https://example.com/w/elex.worker.js',
     });
+  });
+
+  test('in a worker started from a Blob URL (Turbopack), a URL relative to the site takes its origin', () => {
+    const b = withLocation('blob:https://example.com/40023efa-c48d-4a76-b040-1985868c4ce7', () =>
+      bundleFor('simd-mt', { 'simd-mt': { glue: '/_next/static/media/elex.926e3233.js' } }),
+    );
+    expect(b.glue).toBe('https://example.com/_next/static/media/elex.926e3233.js');
   });
 
   test('absolute URLs and the defaults stay as they are; without a location nothing changes', () => {

@@ -52,8 +52,11 @@ function defaults(variant: Variant): BundleUrls {
  * be resolved, so every URL handed on is absolute.
  */
 function absolute(url: string): string {
-  const base = (globalThis as { location?: { href?: string } }).location?.href;
-  if (!base) return url; // Node: file URLs and paths as given
+  const here = (globalThis as { location?: { href?: string; origin?: string; protocol?: string } }).location;
+  if (!here?.href) return url; // Node: file URLs and paths as given
+  // A worker started from a Blob URL (Turbopack starts its workers so) has
+  // no path to resolve against: a URL relative to the site takes its origin.
+  const base = here.protocol === 'blob:' && here.origin && here.origin !== 'null' ? `${here.origin}/` : here.href;
   try {
     return new URL(url, base).href;
   } catch {
