@@ -13,8 +13,8 @@
 //   2. examples/vanilla: a page with no bundler, an import map and a static
 //      server; examples/webpack: its own `npm run build` (webpack 5, no
 //      ELEX-specific configuration), served with and without COOP/COEP;
-//      examples/nextjs: `next build` (App Router) and `next start`, and
-//      `next dev --turbopack`;
+//      examples/nextjs (App Router): `next build` with Turbopack and with
+//      webpack, each served by `next start`, and `next dev`;
 //   3. Node 20: instantiate({ variant: 'simd' }) (tests/consumer/node-check.mjs).
 // It measures the tarball, the brotli bytes an app downloads with and without
 // the default catalog, and the engine-ready time over 5 cold loads, and
@@ -50,7 +50,7 @@ const report = {
   react: {},
   vanilla: null,
   webpack: {},
-  nextjs: null,
+  nextjs: {},
   bytes: {},
   ready: null,
 };
@@ -354,18 +354,11 @@ try {
     }
   }
 
-  // ---- Next.js (App Router): examples/nextjs, its own `npm run build`, `next start` ----
+  // ---- Next.js (App Router): examples/nextjs, built with Turbopack (Next 16's default) and with webpack ----
   const nx = join(work, 'nextjs-app');
   process.env.NEXT_TELEMETRY_DISABLED = '1'; // no notice, no network
-  await check('Next.js (examples/nextjs): npm install, next build (its type check included)', async () => {
-    cpSync(join(repo, 'examples/nextjs'), nx, { recursive: true });
-    const pkg = JSON.parse(readFileSync(join(nx, 'package.json'), 'utf8'));
-    pkg.dependencies['elex-wasm'] = `file:${tgz}`;
-    writeFileSync(join(nx, 'package.json'), JSON.stringify(pkg, null, 2));
-    npmInstall(nx);
-    run('npm', ['run', 'build'], nx);
-  });
-  if (existsSync(join(nx, '.next/BUILD_ID'))) {
+  /** `next start` of the app as built, and /elex checked in Chromium. */
+  const nextChecks = async (bundler) => {
     const next = await serve(
       join(nx, 'node_modules/.bin/next'),
       ['start', '--port', '4394', '--hostname', '127.0.0.1'],
@@ -373,27 +366,41 @@ try {
       'http://127.0.0.1:4394/',
     );
     try {
-      await check('Next.js app (next start), /elex: simd-mt, a routed question, an index searched', async () => {
-        const { context, page, errors } = await open('http://127.0.0.1:4394/elex');
-        await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 90_000 });
-        const status = await page.textContent('#status');
-        if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
-        const variant = await page.getAttribute('#status', 'data-variant');
-        const features = await page.locator('#features li').count();
-        const search = await page.textContent('#search');
-        if (variant !== 'simd-mt') throw new Error(`variant ${variant}, expected simd-mt`);
-        if (features < 1) throw new Error('no routed features');
-        if (!search.startsWith('nearest: 42')) throw new Error(`search: ${search}`);
-        if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
-        report.nextjs = { variant, features, search };
-        await context.close();
-      });
+      const { context, page, errors } = await open('http://127.0.0.1:4394/elex');
+      await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 90_000 });
+      const status = await page.textContent('#status');
+      if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
+      const variant = await page.getAttribute('#status', 'data-variant');
+      const features = await page.locator('#features li').count();
+      const search = await page.textContent('#search');
+      if (variant !== 'simd-mt') throw new Error(`variant ${variant}, expected simd-mt`);
+      if (features < 1) throw new Error('no routed features');
+      if (!search.startsWith('nearest: 42')) throw new Error(`search: ${search}`);
+      if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
+      report.nextjs[bundler] = { variant, features, search };
+      await context.close();
     } finally {
       next.stop();
     }
-    // `npm run dev`: `next dev --turbopack`, as create-next-app sets it up.
-    // Turbopack starts workers from Blob URLs.
-    await check('Next.js app (next dev --turbopack), /elex: simd-mt, a routed question', async () => {
+  };
+  await check(
+    'Next.js (examples/nextjs): npm install, next build with Turbopack (its type check included)',
+    async () => {
+      cpSync(join(repo, 'examples/nextjs'), nx, { recursive: true });
+      const pkg = JSON.parse(readFileSync(join(nx, 'package.json'), 'utf8'));
+      pkg.dependencies['elex-wasm'] = `file:${tgz}`;
+      writeFileSync(join(nx, 'package.json'), JSON.stringify(pkg, null, 2));
+      npmInstall(nx);
+      report.nextjs.version = JSON.parse(readFileSync(join(nx, 'node_modules/next/package.json'), 'utf8')).version;
+      run('npm', ['run', 'build'], nx);
+    },
+  );
+  if (existsSync(join(nx, '.next/BUILD_ID'))) {
+    await check('Next.js app (Turbopack build, next start), /elex: simd-mt, a routed question, an index searched', () =>
+      nextChecks('turbopack'),
+    );
+    // `npm run dev`: Turbopack again, which starts workers from Blob URLs.
+    await check('Next.js app (next dev), /elex: simd-mt, a routed question', async () => {
       const dev = await serve(
         'npm',
         ['run', 'dev', '--', '--port', '4395', '--hostname', '127.0.0.1'],
@@ -410,12 +417,20 @@ try {
         if (variant !== 'simd-mt') throw new Error(`variant ${variant}, expected simd-mt`);
         if ((await page.locator('#features li').count()) < 1) throw new Error('no routed features');
         if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
-        report.nextjsDev = { variant };
+        report.nextjs.dev = { variant };
         await context.close();
       } finally {
         dev.stop();
       }
     });
+    // webpack (`next build --webpack`): asset URLs relative to the site.
+    await check(
+      'Next.js app (webpack build, next start), /elex: simd-mt, a routed question, an index searched',
+      async () => {
+        run(join(nx, 'node_modules/.bin/next'), ['build', '--webpack'], nx);
+        await nextChecks('webpack');
+      },
+    );
   }
 
   // ---- the create-vite react-ts template ----
