@@ -41,6 +41,16 @@ inline constexpr std::size_t kMaxTextBytes = 8192;
 /// The tokens of `text` (rules above).
 void tokenize(const char* text, std::size_t len, std::vector<std::string>* out);
 
+namespace detail {
+/// Rule 4's British → American respelling of a lower-case word, as the
+/// tokeniser does it: one probe of a hash table of the whole words, and of
+/// the -ise roots when the word has an -ise ending.
+void americanize(std::string& w);
+/// The same by a linear scan of the word lists: the reference the tests
+/// hold americanize() to.
+void americanize_linear(std::string& w);
+}  // namespace detail
+
 class Embedder {
  public:
   explicit Embedder(std::uint32_t dim) : dim_(dim) {}
