@@ -108,6 +108,42 @@ TEST(Tokenize, AmericanizeProbeMatchesLinearScan) {
   EXPECT_EQ(w, "neighboring");
 }
 
+// tokenize() through a TokenMemo gives tokenize()'s tokens, on a first
+// pass (words memoised) and a second (words read from the memo).
+TEST(Tokenize, MemoGivesTheSameTokens) {
+  const std::vector<std::string> texts = {
+      "Which parameters control MIMO sleep start time?",
+      "EUtranCellFDD.mimoSleepStartTime",
+      "EUtranCellFDD.caConfigOffset and EUtranCellFDD.caConfigWeight",
+      "NRCellDU.pmCaConfigFail NRCellDU.pmCaConfigAtt pmRrcConnEstabSucc dropped",
+      "FAJ 121 3094 and FAJ1213094, FAJ 121 3094.",
+      "256QAM on NR; optimisation of neighbour licences; the analysers were cancelled",
+      "a.b.c x..y .z z. _under_score__ ME.Managed.Element.attr2Value",
+      "",
+      "... !!! ...",
+      "Carrier Aggregation: failures. Carrier Aggregation: attempts. Carrier aggregating."};
+  std::string junk;
+  for (int i = 0; i < 3000; ++i) junk += char((i * 131 + 7) & 0xFF);
+  std::vector<std::string> all = texts;
+  all.push_back(junk);
+  elex::embed::TokenMemo memo;
+  for (int pass = 0; pass < 2; ++pass)
+    for (const std::string& t : all) {
+      std::vector<std::string> plain, memoised;
+      elex::embed::tokenize(t.data(), t.size(), &plain);
+      elex::embed::tokenize(t.data(), t.size(), &memoised, &memo);
+      EXPECT_EQ(plain, memoised) << "pass " << pass << ": " << t;
+    }
+  EXPECT_GT(memo.words(), 20u);
+  EXPECT_LE(memo.words(), elex::embed::TokenMemo::kMaxWords);
+  // Dotted words are kept by their parts.
+  std::vector<std::string> out;
+  elex::embed::TokenMemo parts;
+  const std::string dotted = "EUtranCellFDD.caConfigOffset";
+  elex::embed::tokenize(dotted.data(), dotted.size(), &out, &parts);
+  EXPECT_EQ(parts.words(), 2u);
+}
+
 TEST(Tokenize, DerivedNounsMeetTheirVerb) {
   EXPECT_EQ(toks("aggregation aggregating aggregated"), "aggregat aggregat aggregat");
   EXPECT_EQ(toks("detection detecting detected"), "detect detect detect");

@@ -240,7 +240,9 @@ void split_camel(std::string_view p, std::vector<std::string>* out) {
   }
 }
 
-void word_tokens(std::string_view word, std::vector<std::string>* out) {
+/// The tokens of one word (rules 2-4); the parts of a dotted word through
+/// `memo` when there is one.
+void word_tokens(std::string_view word, std::vector<std::string>* out, TokenMemo* memo = nullptr) {
   // Dotted identifiers: the whole, then each part.
   if (word.find('.') != std::string_view::npos) {
     std::string parts_whole;
@@ -260,7 +262,13 @@ void word_tokens(std::string_view word, std::vector<std::string>* out) {
     start = 0;
     for (std::size_t i = 0; i <= word.size(); ++i)
       if (i == word.size() || word[i] == '.') {
-        if (i > start) word_tokens(word.substr(start, i - start), out);
+        if (i > start) {
+          const std::string_view part = word.substr(start, i - start);
+          if (memo != nullptr)
+            memo->word(part, out);
+          else
+            word_tokens(part, out);
+        }
         start = i + 1;
       }
     return;
@@ -292,7 +300,26 @@ std::uint64_t pair_hash(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+void TokenMemo::word(std::string_view word, std::vector<std::string>* out) {
+  // A dotted word is kept by its parts (an identifier's whole is rarely seen twice).
+  if (word.find('.') != std::string_view::npos) return word_tokens(word, out, this);
+  if (const std::uint32_t id = words_.find(word); id != flat::StringIds::kNone) {
+    for (std::uint32_t t = first_[id]; t < first_[id + 1]; ++t) out->emplace_back(tokens_[t]);
+    return;
+  }
+  const std::size_t from = out->size();
+  word_tokens(word, out);
+  if (words_.size() >= kMaxWords) return;
+  words_.insert(word);
+  for (std::size_t t = from; t < out->size(); ++t) tokens_.add((*out)[t]);
+  first_.push_back(std::uint32_t(tokens_.size()));
+}
+
 void tokenize(const char* text, std::size_t len, std::vector<std::string>* out) {
+  tokenize(text, len, out, nullptr);
+}
+
+void tokenize(const char* text, std::size_t len, std::vector<std::string>* out, TokenMemo* memo) {
   out->clear();
   std::size_t i = 0;
   while (i < len) {
@@ -329,7 +356,11 @@ void tokenize(const char* text, std::size_t len, std::vector<std::string>* out) 
       while (j < len &&
              (is_word(text[j]) || (text[j] == '.' && j + 1 < len && is_alpha(text[j + 1]))))
         ++j;
-      word_tokens(std::string_view(text + i, j - i), out);
+      const std::string_view word(text + i, j - i);
+      if (memo != nullptr)
+        memo->word(word, out);
+      else
+        word_tokens(word, out);
       i = j;
     } else {
       ++i;

@@ -189,6 +189,10 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
   // reuse the lexical terms and those tokens). Each phase writes only its
   // own tables, so the router is the same either way.
 
+  // Tokens through a memo per thread (the two tasks below run at once):
+  // a catalog's texts share most words, and its identifiers their MO class.
+  embed::TokenMemo memo_lexical, memo_other;
+
   // Vectors: the embedder is fitted on every feature's profile (so IDF, and
   // thus similarities, agree across the pool); the hosted profiles are kept.
   const auto vectors = [&] {
@@ -208,7 +212,7 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
     // Each profile tokenised once: for the fit, then for its embedding.
     std::vector<std::vector<std::string>> profile_tokens(F);
     for (std::size_t f = 0; f < F; ++f)
-      embed::tokenize(profiles[f].data(), profiles[f].size(), &profile_tokens[f]);
+      embed::tokenize(profiles[f].data(), profiles[f].size(), &profile_tokens[f], &memo_other);
     embedder_->fit_tokens(profile_tokens.data(), F);
     profiles_.assign(H * s.dim, 0.0f);
     {
@@ -235,7 +239,7 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
       if (terms_at[i] == ~0u) {
         terms_at[i] = std::uint32_t(item_terms.size());
         const std::string_view t = clip(s.item_names[i]);
-        embed::tokenize(t.data(), t.size(), &toks);
+        embed::tokenize(t.data(), t.size(), &toks, &memo_lexical);
         for (const std::string& tok : toks) item_terms.push_back(lexical_.intern(tok));
         terms_count[i] = std::uint32_t(item_terms.size() - terms_at[i]);
       }
@@ -244,7 +248,8 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
     const auto add = [&](std::size_t doc, std::uint32_t field, std::string_view t) -> Status {
       t = clip(t);
       if (t.empty()) return ELEX_OK;
-      return lexical_.add(std::uint32_t(doc), field, t.data(), t.size());
+      embed::tokenize(t.data(), t.size(), &toks, &memo_lexical);  // as lexical_.add() would
+      return lexical_.add_tokens(std::uint32_t(doc), field, toks);
     };
     std::string joined;
     for (std::size_t f = 0; f < F; ++f) {
@@ -345,7 +350,7 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
       desc_at[i] = std::uint32_t(desc_tokens.size());
       if (!wanted[i]) continue;
       const std::string_view d = clip(s.item_descriptions[i]);
-      embed::tokenize(d.data(), d.size(), &tokens);
+      embed::tokenize(d.data(), d.size(), &tokens, &memo_other);
       for (const std::string& tok : tokens) desc_tokens.add(tok);
     }
     desc_at[I] = std::uint32_t(desc_tokens.size());
@@ -379,7 +384,7 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
       item_word_off_[f] = std::uint32_t(item_words_.size());
       if (!s.hosted[f] || text(f, 1).empty()) continue;
       const std::string_view t = text(f, 1);
-      embed::tokenize(t.data(), t.size(), &toks);
+      embed::tokenize(t.data(), t.size(), &toks, &memo_other);
       name.clear();
       ++stamp;
       for (const std::string& tok : toks) unique_id(words_.insert(tok).first, &name, &in_name);
