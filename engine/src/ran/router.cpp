@@ -334,26 +334,27 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
 
   // Item words of the hosted features' items: each item tokenised once.
   // The items whose words are kept: those a hosted feature lists. Their
-  // descriptions' tokens: desc_tokens[desc_at[i] .. desc_at[i + 1]).
+  // descriptions' tokens, as numbers of distinct words (desc_words, in the
+  // order first seen): desc_ids[desc_at[i] .. desc_at[i + 1]).
   std::vector<std::uint8_t> wanted(I, 0);
   for (std::size_t f = 0; f < F; ++f)
     if (s.hosted[f])
       for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j)
         wanted[s.feature_items[j]] = 1;
-  flat::Strings desc_tokens;
-  std::vector<std::uint32_t> desc_at(I + 1, 0);
+  flat::StringIds desc_words;
+  std::vector<std::uint32_t> desc_ids, desc_at(I + 1, 0);
   double descriptions_ms = 0;
   const auto descriptions = [&] {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> tokens;
     for (std::size_t i = 0; i < I; ++i) {
-      desc_at[i] = std::uint32_t(desc_tokens.size());
+      desc_at[i] = std::uint32_t(desc_ids.size());
       if (!wanted[i]) continue;
       const std::string_view d = clip(s.item_descriptions[i]);
       embed::tokenize(d.data(), d.size(), &tokens, &memo_other);
-      for (const std::string& tok : tokens) desc_tokens.add(tok);
+      for (const std::string& tok : tokens) desc_ids.push_back(desc_words.insert(tok).first);
     }
-    desc_at[I] = std::uint32_t(desc_tokens.size());
+    desc_at[I] = std::uint32_t(desc_ids.size());
     descriptions_ms = ms_since(t0);
   };
   const auto items = [&] {
@@ -394,6 +395,9 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
     // An item's name words are its lexical terms (a hosted feature lists it,
     // so it was added above): each term's word looked up once.
     std::vector<std::uint32_t> word_of_term(lexical_.terms(), ~0u);
+    // So is each description word (inserted where first met, as before: the
+    // same word numbers).
+    std::vector<std::uint32_t> word_of_desc(desc_words.size(), ~0u);
     for (std::size_t i = 0; i < I; ++i) {
       const std::uint32_t item = std::uint32_t(F + i);
       item_word_off_[item] = std::uint32_t(item_words_.size());
@@ -406,8 +410,11 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
         unique_id(word, &name, &in_name);
       }
       desc.clear();
-      for (std::uint32_t x = desc_at[i]; x < desc_at[i + 1]; ++x)
-        unique_id(words_.insert(desc_tokens[x]).first, &desc, &in_desc);
+      for (std::uint32_t x = desc_at[i]; x < desc_at[i + 1]; ++x) {
+        std::uint32_t& word = word_of_desc[desc_ids[x]];
+        if (word == ~0u) word = words_.insert(desc_words[desc_ids[x]]).first;
+        unique_id(word, &desc, &in_desc);
+      }
       name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
       item_words_.insert(item_words_.end(), name.begin(), name.end());
       for (std::uint32_t x : desc)
