@@ -428,7 +428,7 @@ if (fastpath) {
 const route = section(
   'Routing against a BM25 peer',
   'route',
-  'ELEX through the public engine in Chromium; MiniSearch 7.2 (BM25, default options) on the same catalog and questions, in the same run.',
+  'ELEX through the public engine in Chromium, each set in a new browser (its first, cold build runs untiered wasm code, as a first visit does); MiniSearch 7.2 (BM25, default options) on the same catalog and questions, in the same run.',
 );
 if (route)
   for (const set of route.sets ?? []) {
@@ -447,7 +447,7 @@ if (route)
     );
     if (E.cache)
       p(
-        `Router cache (\`routing.cache\`, OPFS): the first engine built and kept its routers (${E.cache.first.cache.join(', ')}; build ${num(E.cache.first.buildMs)} ms); ` +
+        `Router cache (\`routing.cache\`, OPFS): the first engine built and kept its routers (${E.cache.first.cache.join(', ')}; build ${num(E.cache.first.buildMs)} ms, with the wasm code tiered up by the engine before it); ` +
           `the next ${E.cache.loads.length} engines loaded them (${E.cache.states.join(', ')}): router ready ${num(E.cache.buildMs)} ms after the catalog reached the worker, median ` +
           `(runs ${E.cache.loads.map((x) => num(x.buildMs)).join(', ')} ms; cache read and load ${num(E.cache.loads[0]?.phases?.cache)} ms of the first), ` +
           `${num(E.cache.readyMs)} ms after createEngine().`,

@@ -49,21 +49,30 @@ export function launchChromium() {
 
 /**
  * vite preview on `port`, Chromium, and the bench page loaded (its console
- * logs echoed): { browser, page, close }.
+ * logs echoed): { browser, page, close, fresh }. fresh() closes that
+ * browser and opens the page in a new one (a new renderer: no wasm code
+ * compiled or tiered up yet, as a user's first visit), and returns it.
  */
 export async function openBenchPage(port) {
   const { base, stop } = await startPreview(port);
-  const browser = await launchChromium();
-  const page = await browser.newPage();
-  page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
-  await page.goto(`${base}/bench.html`);
-  await page.waitForFunction(() => window.elexBench);
-  return {
-    browser,
-    page,
+  const open = async () => {
+    const browser = await launchChromium();
+    const page = await browser.newPage();
+    page.on('console', (m) => m.type() === 'log' && console.log(`  ${m.text()}`));
+    await page.goto(`${base}/bench.html`);
+    await page.waitForFunction(() => window.elexBench);
+    return { browser, page };
+  };
+  const session = { ...(await open()) };
+  return Object.assign(session, {
     close: async () => {
-      await browser.close();
+      await session.browser.close();
       stop();
     },
-  };
+    fresh: async () => {
+      await session.browser.close();
+      Object.assign(session, await open());
+      return session.page;
+    },
+  });
 }

@@ -50,6 +50,104 @@ TEST(Tokenize, BritishSpellingMeetsAmerican) {
             "raise noise precise supervise promise exercise");
 }
 
+// americanize() probes hash tables; americanize_linear() scans the lists.
+// They agree on the listed words, on every -ise ending of the roots, on
+// near misses of those (a letter dropped, changed or added) and on random
+// words.
+TEST(Tokenize, AmericanizeProbeMatchesLinearScan) {
+  std::vector<std::string> seeds = {
+      "neighbour",  "neighbours", "neighbouring", "behaviour", "behaviours", "favour",
+      "colour",     "labour",     "licence",      "licences",  "centre",     "centres",
+      "metre",      "metres",     "millimetre",   "kilometre", "fibre",      "signalling",
+      "signalled",  "modelling",  "modelled",     "labelled",  "labelling",  "cancelled",
+      "cancelling", "tunnelling", "travelling",   "analyse",   "analysed",   "analysing",
+      "analyser",   "analysers",  "catalogue",    "programme", "defence",    "judgement",
+      "ageing",     "raise",      "noise",        "precise",   "supervise",  "promise",
+      "exercise",   "advise",     "wise",         "is",        "ise",        ""};
+  const char* roots[] = {"author",  "capital", "categor",   "central", "character", "custom",
+                         "digit",   "emphas",  "equal",     "final",   "harmon",    "initial",
+                         "local",   "maxim",   "memor",     "minim",   "modern",    "normal",
+                         "optim",   "organ",   "parameter", "priorit", "quant",     "random",
+                         "real",    "recogn",  "serial",    "special", "stabil",    "standard",
+                         "summar",  "symbol",  "synchron",  "util",    "virtual",   "visual",
+                         "neutral", "tokeni",  "penal",     "sanit",   "superv",    "exerc"};
+  const char* ends[] = {"isations", "isation",  "isers", "ising", "ised", "ises", "iser",
+                        "ise",      "izations", "ize",   "is",    "s",    ""};
+  for (const char* r : roots)
+    for (const char* e : ends) seeds.push_back(std::string(r) + e);
+  std::vector<std::string> words = seeds;
+  for (const std::string& w : seeds)
+    for (std::size_t i = 0; i <= w.size(); ++i) {
+      if (i < w.size()) {
+        words.push_back(w.substr(0, i) + w.substr(i + 1));
+        std::string changed = w;
+        changed[i] = changed[i] == 'q' ? 'x' : 'q';
+        words.push_back(changed);
+      }
+      words.push_back(w.substr(0, i) + "e" + w.substr(i));
+    }
+  std::uint32_t state = 12345;
+  for (int n = 0; n < 20000; ++n) {
+    std::string w;
+    const std::size_t len = 1 + (state = state * 1664525u + 1013904223u) % 14;
+    for (std::size_t i = 0; i < len; ++i)
+      w += char('a' + (state = state * 1664525u + 1013904223u) % 26);
+    words.push_back(w);
+  }
+  std::size_t changed = 0;
+  for (const std::string& w : words) {
+    std::string fast = w, linear = w;
+    elex::embed::detail::americanize(fast);
+    elex::embed::detail::americanize_linear(linear);
+    ASSERT_EQ(fast, linear) << "word: " << w;
+    changed += fast != w;
+  }
+  // Each listed word and each root's -ise forms were respelled.
+  EXPECT_GE(changed, 37u + 40u * 8u);
+  std::string w = "optimisation";
+  elex::embed::detail::americanize(w);
+  EXPECT_EQ(w, "optimization");
+  w = "neighbouring";
+  elex::embed::detail::americanize(w);
+  EXPECT_EQ(w, "neighboring");
+}
+
+// tokenize() through a TokenMemo gives tokenize()'s tokens, on a first
+// pass (words memoised) and a second (words read from the memo).
+TEST(Tokenize, MemoGivesTheSameTokens) {
+  const std::vector<std::string> texts = {
+      "Which parameters control MIMO sleep start time?",
+      "EUtranCellFDD.mimoSleepStartTime",
+      "EUtranCellFDD.caConfigOffset and EUtranCellFDD.caConfigWeight",
+      "NRCellDU.pmCaConfigFail NRCellDU.pmCaConfigAtt pmRrcConnEstabSucc dropped",
+      "FAJ 121 3094 and FAJ1213094, FAJ 121 3094.",
+      "256QAM on NR; optimisation of neighbour licences; the analysers were cancelled",
+      "a.b.c x..y .z z. _under_score__ ME.Managed.Element.attr2Value",
+      "",
+      "... !!! ...",
+      "Carrier Aggregation: failures. Carrier Aggregation: attempts. Carrier aggregating."};
+  std::string junk;
+  for (int i = 0; i < 3000; ++i) junk += char((i * 131 + 7) & 0xFF);
+  std::vector<std::string> all = texts;
+  all.push_back(junk);
+  elex::embed::TokenMemo memo;
+  for (int pass = 0; pass < 2; ++pass)
+    for (const std::string& t : all) {
+      std::vector<std::string> plain, memoised;
+      elex::embed::tokenize(t.data(), t.size(), &plain);
+      elex::embed::tokenize(t.data(), t.size(), &memoised, &memo);
+      EXPECT_EQ(plain, memoised) << "pass " << pass << ": " << t;
+    }
+  EXPECT_GT(memo.words(), 20u);
+  EXPECT_LE(memo.words(), elex::embed::TokenMemo::kMaxWords);
+  // Dotted words are kept by their parts.
+  std::vector<std::string> out;
+  elex::embed::TokenMemo parts;
+  const std::string dotted = "EUtranCellFDD.caConfigOffset";
+  elex::embed::tokenize(dotted.data(), dotted.size(), &out, &parts);
+  EXPECT_EQ(parts.words(), 2u);
+}
+
 TEST(Tokenize, DerivedNounsMeetTheirVerb) {
   EXPECT_EQ(toks("aggregation aggregating aggregated"), "aggregat aggregat aggregat");
   EXPECT_EQ(toks("detection detecting detected"), "detect detect detect");

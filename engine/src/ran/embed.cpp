@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -72,8 +74,77 @@ constexpr std::pair<std::string_view, std::string_view> kSpelling[] = {
     {"programme", "program"},    {"defence", "defense"},      {"judgement", "judgment"},
     {"ageing", "aging"}};
 
-/// British spelling to American, for a lower-case word.
+/// A fixed set of words (a table's column) by one hash probe: an
+/// open-addressing table of (hash, index + 1), a power of two at least four
+/// times the words, linear probing.
+class WordTable {
+ public:
+  /// Word i is word(i), for i in 0..n.
+  template <typename Word>
+  WordTable(std::size_t n, Word word) {
+    std::size_t size = 16;
+    while (size < 4 * n) size *= 2;
+    slots_.assign(size, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      words_.push_back(word(i));
+      std::size_t s = hash(words_[i]) & (size - 1);
+      while (slots_[s] != 0) s = (s + 1) & (size - 1);
+      slots_[s] = std::uint64_t(hash(words_[i])) << 32 | (i + 1);
+    }
+  }
+  /// The index of `w` in the words, or -1.
+  [[nodiscard]] int find(std::string_view w) const {
+    const std::uint32_t h = hash(w);
+    for (std::size_t s = h & (slots_.size() - 1);; s = (s + 1) & (slots_.size() - 1)) {
+      const std::uint64_t x = slots_[s];
+      if (x == 0) return -1;
+      const std::size_t i = std::uint32_t(x) - 1;
+      if (std::uint32_t(x >> 32) == h && words_[i] == w) return int(i);
+    }
+  }
+
+ private:
+  // FNV-1a 32 of the length and four letters (first, middle, last two): not
+  // the whole word, so a probe is a few steps; a clash costs a compare.
+  static std::uint32_t hash(std::string_view w) {
+    std::uint32_t h = 2166136261u;
+    const auto mix = [&](unsigned char c) { h = (h ^ c) * 16777619u; };
+    mix(static_cast<unsigned char>(w.size()));
+    if (!w.empty()) {
+      mix(static_cast<unsigned char>(w[0]));
+      mix(static_cast<unsigned char>(w[w.size() / 2]));
+      mix(static_cast<unsigned char>(w[w.size() - 1]));
+      mix(static_cast<unsigned char>(w[w.size() > 1 ? w.size() - 2 : 0]));
+    }
+    return h | 1;  // never 0 (an empty slot)
+  }
+  std::vector<std::string_view> words_;
+  std::vector<std::uint64_t> slots_;
+};
+
+}  // namespace
+
+namespace detail {
+
 void americanize(std::string& w) {
+  static const WordTable british(std::size(kSpelling),
+                                 [](std::size_t i) { return kSpelling[i].first; });
+  static const WordTable roots(std::size(kIzeRoots), [](std::size_t i) { return kIzeRoots[i]; });
+  if (const int i = british.find(w); i >= 0) {
+    w = kSpelling[i].second;
+    return;
+  }
+  // The ends differ in their last letter or length: at most one matches.
+  for (const std::string_view end : kIseEnds) {
+    if (w.size() <= end.size()) continue;
+    const std::size_t root = w.size() - end.size();
+    if (std::memcmp(w.data() + root, end.data(), end.size()) != 0) continue;
+    if (roots.find(std::string_view(w.data(), root)) >= 0) w[root + 1] = 'z';
+    return;
+  }
+}
+
+void americanize_linear(std::string& w) {
   for (const auto& [gb, us] : kSpelling)
     if (w == gb) {
       w = us;
@@ -93,11 +164,15 @@ void americanize(std::string& w) {
   }
 }
 
+}  // namespace detail
+
+namespace {
+
 void stem(std::string& w) {
   if (w.size() < 5) return;
   for (char c : w)
     if (!is_lower(c)) return;
-  americanize(w);
+  detail::americanize(w);
   const auto ends = [&](std::string_view s) {
     return w.size() > s.size() &&
            std::memcmp(w.data() + w.size() - s.size(), s.data(), s.size()) == 0;
@@ -165,7 +240,9 @@ void split_camel(std::string_view p, std::vector<std::string>* out) {
   }
 }
 
-void word_tokens(std::string_view word, std::vector<std::string>* out) {
+/// The tokens of one word (rules 2-4); the parts of a dotted word through
+/// `memo` when there is one.
+void word_tokens(std::string_view word, std::vector<std::string>* out, TokenMemo* memo = nullptr) {
   // Dotted identifiers: the whole, then each part.
   if (word.find('.') != std::string_view::npos) {
     std::string parts_whole;
@@ -185,7 +262,13 @@ void word_tokens(std::string_view word, std::vector<std::string>* out) {
     start = 0;
     for (std::size_t i = 0; i <= word.size(); ++i)
       if (i == word.size() || word[i] == '.') {
-        if (i > start) word_tokens(word.substr(start, i - start), out);
+        if (i > start) {
+          const std::string_view part = word.substr(start, i - start);
+          if (memo != nullptr)
+            memo->word(part, out);
+          else
+            word_tokens(part, out);
+        }
         start = i + 1;
       }
     return;
@@ -217,7 +300,26 @@ std::uint64_t pair_hash(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+void TokenMemo::word(std::string_view word, std::vector<std::string>* out) {
+  // A dotted word is kept by its parts (an identifier's whole is rarely seen twice).
+  if (word.find('.') != std::string_view::npos) return word_tokens(word, out, this);
+  if (const std::uint32_t id = words_.find(word); id != flat::StringIds::kNone) {
+    for (std::uint32_t t = first_[id]; t < first_[id + 1]; ++t) out->emplace_back(tokens_[t]);
+    return;
+  }
+  const std::size_t from = out->size();
+  word_tokens(word, out);
+  if (words_.size() >= kMaxWords) return;
+  words_.insert(word);
+  for (std::size_t t = from; t < out->size(); ++t) tokens_.add((*out)[t]);
+  first_.push_back(std::uint32_t(tokens_.size()));
+}
+
 void tokenize(const char* text, std::size_t len, std::vector<std::string>* out) {
+  tokenize(text, len, out, nullptr);
+}
+
+void tokenize(const char* text, std::size_t len, std::vector<std::string>* out, TokenMemo* memo) {
   out->clear();
   std::size_t i = 0;
   while (i < len) {
@@ -256,7 +358,11 @@ void tokenize(const char* text, std::size_t len, std::vector<std::string>* out) 
       while (j < len &&
              (is_word(text[j]) || (text[j] == '.' && j + 1 < len && is_alpha(text[j + 1]))))
         ++j;
-      word_tokens(std::string_view(text + i, j - i), out);
+      const std::string_view word(text + i, j - i);
+      if (memo != nullptr)
+        memo->word(word, out);
+      else
+        word_tokens(word, out);
       i = j;
     } else {
       ++i;

@@ -190,6 +190,10 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
   // reuse the lexical terms and those tokens). Each phase writes only its
   // own tables, so the router is the same either way.
 
+  // Tokens through a memo per thread (the two tasks below run at once):
+  // a catalog's texts share most words, and its identifiers their MO class.
+  embed::TokenMemo memo_lexical, memo_other;
+
   // Vectors: the embedder is fitted on every feature's profile (so IDF, and
   // thus similarities, agree across the pool); the hosted profiles are kept.
   const auto vectors = [&] {
@@ -209,7 +213,7 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
     // Each profile tokenised once: for the fit, then for its embedding.
     std::vector<std::vector<std::string>> profile_tokens(F);
     for (std::size_t f = 0; f < F; ++f)
-      embed::tokenize(profiles[f].data(), profiles[f].size(), &profile_tokens[f]);
+      embed::tokenize(profiles[f].data(), profiles[f].size(), &profile_tokens[f], &memo_other);
     embedder_->fit_tokens(profile_tokens.data(), F);
     profiles_.assign(H * s.dim, 0.0f);
     {
@@ -236,7 +240,7 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
       if (terms_at[i] == ~0u) {
         terms_at[i] = std::uint32_t(item_terms.size());
         const std::string_view t = clip(s.item_names[i]);
-        embed::tokenize(t.data(), t.size(), &toks);
+        embed::tokenize(t.data(), t.size(), &toks, &memo_lexical);
         for (const std::string& tok : toks) item_terms.push_back(lexical_.intern(tok));
         terms_count[i] = std::uint32_t(item_terms.size() - terms_at[i]);
       }
@@ -245,7 +249,8 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
     const auto add = [&](std::size_t doc, std::uint32_t field, std::string_view t) -> Status {
       t = clip(t);
       if (t.empty()) return ELEX_OK;
-      return lexical_.add(std::uint32_t(doc), field, t.data(), t.size());
+      embed::tokenize(t.data(), t.size(), &toks, &memo_lexical);  // as lexical_.add() would
+      return lexical_.add_tokens(std::uint32_t(doc), field, toks);
     };
     std::string joined;
     for (std::size_t f = 0; f < F; ++f) {
@@ -330,26 +335,27 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
 
   // Item words of the hosted features' items: each item tokenised once.
   // The items whose words are kept: those a hosted feature lists. Their
-  // descriptions' tokens: desc_tokens[desc_at[i] .. desc_at[i + 1]).
+  // descriptions' tokens, as numbers of distinct words (desc_words, in the
+  // order first seen): desc_ids[desc_at[i] .. desc_at[i + 1]).
   std::vector<std::uint8_t> wanted(I, 0);
   for (std::size_t f = 0; f < F; ++f)
     if (s.hosted[f])
       for (std::uint32_t j = s.feature_item_offsets[f]; j < s.feature_item_offsets[f + 1]; ++j)
         wanted[s.feature_items[j]] = 1;
-  flat::Strings desc_tokens;
-  std::vector<std::uint32_t> desc_at(I + 1, 0);
+  flat::StringIds desc_words;
+  std::vector<std::uint32_t> desc_ids, desc_at(I + 1, 0);
   double descriptions_ms = 0;
   const auto descriptions = [&] {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> tokens;
     for (std::size_t i = 0; i < I; ++i) {
-      desc_at[i] = std::uint32_t(desc_tokens.size());
+      desc_at[i] = std::uint32_t(desc_ids.size());
       if (!wanted[i]) continue;
       const std::string_view d = clip(s.item_descriptions[i]);
-      embed::tokenize(d.data(), d.size(), &tokens);
-      for (const std::string& tok : tokens) desc_tokens.add(tok);
+      embed::tokenize(d.data(), d.size(), &tokens, &memo_other);
+      for (const std::string& tok : tokens) desc_ids.push_back(desc_words.insert(tok).first);
     }
-    desc_at[I] = std::uint32_t(desc_tokens.size());
+    desc_at[I] = std::uint32_t(desc_ids.size());
     descriptions_ms = ms_since(t0);
   };
   const auto items = [&] {
@@ -380,7 +386,7 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
       item_word_off_[f] = std::uint32_t(item_words_.size());
       if (!s.hosted[f] || text(f, 1).empty()) continue;
       const std::string_view t = text(f, 1);
-      embed::tokenize(t.data(), t.size(), &toks);
+      embed::tokenize(t.data(), t.size(), &toks, &memo_other);
       name.clear();
       ++stamp;
       for (const std::string& tok : toks) unique_id(words_.insert(tok).first, &name, &in_name);
@@ -390,6 +396,9 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
     // An item's name words are its lexical terms (a hosted feature lists it,
     // so it was added above): each term's word looked up once.
     std::vector<std::uint32_t> word_of_term(lexical_.terms(), ~0u);
+    // So is each description word (inserted where first met, as before: the
+    // same word numbers).
+    std::vector<std::uint32_t> word_of_desc(desc_words.size(), ~0u);
     for (std::size_t i = 0; i < I; ++i) {
       const std::uint32_t item = std::uint32_t(F + i);
       item_word_off_[item] = std::uint32_t(item_words_.size());
@@ -402,8 +411,11 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
         unique_id(word, &name, &in_name);
       }
       desc.clear();
-      for (std::uint32_t x = desc_at[i]; x < desc_at[i + 1]; ++x)
-        unique_id(words_.insert(desc_tokens[x]).first, &desc, &in_desc);
+      for (std::uint32_t x = desc_at[i]; x < desc_at[i + 1]; ++x) {
+        std::uint32_t& word = word_of_desc[desc_ids[x]];
+        if (word == ~0u) word = words_.insert(desc_words[desc_ids[x]]).first;
+        unique_id(word, &desc, &in_desc);
+      }
       name_words_[item] = std::uint16_t(std::min<std::size_t>(name.size(), 0xFFFF));
       item_words_.insert(item_words_.end(), name.begin(), name.end());
       for (std::uint32_t x : desc)

@@ -32,6 +32,7 @@
 
 #include "elex/core/serial.h"
 #include "elex/core/status.h"
+#include "elex/ran/flat.h"
 
 namespace elex::embed {
 
@@ -40,6 +41,41 @@ inline constexpr std::size_t kMaxTextBytes = 8192;
 
 /// The tokens of `text` (rules above).
 void tokenize(const char* text, std::size_t len, std::vector<std::string>* out);
+
+/// A memo of rules 2-4 (one word of text → its tokens), for tokenising many
+/// texts that share words: a catalog's descriptions, its identifiers of one
+/// MO class ("EUtranCellFDD.caConfigOffset": the parts of a dotted word are
+/// words too). tokenize() with a memo gives the same tokens as without.
+/// One per thread (not synchronised); it keeps at most kMaxWords words.
+class TokenMemo {
+ public:
+  static constexpr std::size_t kMaxWords = 1u << 16;
+  /// Appends the tokens of `word` (a run of letters, digits, '_' and inner
+  /// '.', as tokenize() cuts them) to *out.
+  void word(std::string_view word, std::vector<std::string>* out);
+  [[nodiscard]] std::size_t words() const { return words_.size(); }
+  [[nodiscard]] std::size_t bytes() const {
+    return words_.bytes() + tokens_.bytes() + first_.capacity() * 4;
+  }
+
+ private:
+  flat::StringIds words_;
+  flat::Strings tokens_;  // word i's tokens: tokens_[first_[i] .. first_[i + 1])
+  std::vector<std::uint32_t> first_{0};
+};
+
+/// tokenize() through `memo` (null: none).
+void tokenize(const char* text, std::size_t len, std::vector<std::string>* out, TokenMemo* memo);
+
+namespace detail {
+/// Rule 4's British → American respelling of a lower-case word, as the
+/// tokeniser does it: one probe of a hash table of the whole words, and of
+/// the -ise roots when the word has an -ise ending.
+void americanize(std::string& w);
+/// The same by a linear scan of the word lists: the reference the tests
+/// hold americanize() to.
+void americanize_linear(std::string& w);
+}  // namespace detail
 
 class Embedder {
  public:
