@@ -155,6 +155,8 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
   item_kinds_.assign(F + I, kFeature);
   item_share_.assign(F + I, 1);
   for (std::size_t f = 0; f < F; ++f) item_names_.add(s.feature_texts[5 * f]);
+  feature_names_.clear();
+  for (std::size_t f = 0; f < F; ++f) feature_names_.add(s.feature_texts[5 * f + 1]);
   for (std::size_t i = 0; i < I; ++i) {
     item_names_.add(s.item_names[i]);
     item_kinds_[F + i] = s.item_kinds[i];
@@ -980,7 +982,7 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
 std::size_t Router::bytes() const {
   std::size_t b =
       sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
-      profiles_.capacity() * sizeof(float) + item_names_.bytes() +
+      profiles_.capacity() * sizeof(float) + item_names_.bytes() + feature_names_.bytes() +
       (profile_off_.capacity() + profile_rows_.capacity() + profile_vals_.capacity()) * 4;
   b += (item_word_off_.capacity() + item_words_.capacity() + own_off_.capacity() + own_.capacity() +
         term_of_.capacity() + word_item_off_.capacity() + word_items_.capacity()) *

@@ -14,12 +14,15 @@
 //         entries and those entries (they are mostly zeros); the item words
 //         as u16 when the word ids fit in 15 bits. The hosted features'
 //         technologies are kept too (a load does not derive them again from
-//         every item name).
+//         every item name). The features' names are kept beside the
+//         items' names (the worker reads both through elex_router_items).
 // The reader checks every index against the table it points into before the
 // router is used (here and in consistent()), so a payload that passed the CRC
 // but does not hold together is CORRUPT_DATA, never a read out of bounds.
 // Version 1 (kStateVersion 1) kept node-based hash maps; versions before 7
 // kept these tables whole; versions before 9 did not keep the technologies;
+// versions before 11 did not keep the features' names (a worker that loads
+// a state names its results from it, before it has parsed the catalog);
 // they are refused (UNSUPPORTED_VERSION) and rebuilt.
 #include <cstdlib>
 #include <cstring>
@@ -121,6 +124,7 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   w.pod(w_);
   w.pod<std::uint32_t>(features_);
   item_names_.save(w);
+  feature_names_.save(w);
   w.vec(item_kinds_);
   w.vec(item_share_);
   w.vec(hosted_ids_);
@@ -170,7 +174,7 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   serial::Reader r(body, body_size);
   w_ = r.pod<Weights>();
   features_ = r.pod<std::uint32_t>();
-  bool ok = item_names_.load(r);
+  bool ok = item_names_.load(r) && feature_names_.load(r);
   const std::size_t N = item_names_.size();
   r.vec(item_kinds_);
   r.vec(item_share_);
@@ -209,7 +213,7 @@ bool Router::consistent() const {
   // (The key lists were checked against their tables as they were read.)
   const std::size_t F = features_, N = item_names_.size(), H = hosted_ids_.size();
   if (F == 0 || N < F || item_kinds_.size() != N || item_share_.size() != N ||
-      hosted_of_.size() != F || H > F || name_words_.size() != N)
+      hosted_of_.size() != F || H > F || name_words_.size() != N || feature_names_.size() != F)
     return false;
   for (std::size_t h = 0; h < H; ++h)
     if (hosted_ids_[h] >= F || hosted_of_[hosted_ids_[h]] != std::int32_t(h)) return false;

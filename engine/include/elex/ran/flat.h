@@ -58,6 +58,9 @@ class Strings {
   }
   [[nodiscard]] std::size_t size() const { return off_.size() - 1; }
   [[nodiscard]] bool empty() const { return off_.size() == 1; }
+  /// The strings' bytes, and their size() + 1 offsets into them.
+  [[nodiscard]] const char* text() const { return text_.data(); }
+  [[nodiscard]] const std::uint32_t* offsets() const { return off_.data(); }
   void clear() {
     text_.clear();
     off_.assign(1, 0);

@@ -100,7 +100,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 10;
+inline constexpr std::uint32_t kStateVersion = 11;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -190,6 +190,16 @@ class Router {
   [[nodiscard]] ItemKind item_kind(std::uint32_t item) const { return ItemKind(item_kinds_[item]); }
   /// The name of item `item` (a feature: its code).
   [[nodiscard]] std::string_view item_name(std::uint32_t item) const { return item_names_[item]; }
+  /// Every item's name (features first: their codes), items() of them.
+  [[nodiscard]] const flat::Strings& item_names() const { return item_names_; }
+  [[nodiscard]] std::uint32_t items() const { return std::uint32_t(item_names_.size()); }
+  /// Every item's kind (ItemKind), items() of them.
+  [[nodiscard]] const std::uint8_t* item_kinds() const { return item_kinds_.data(); }
+  /// The hosted features' numbers, hosted() of them, in order.
+  [[nodiscard]] const std::uint32_t* hosted_features() const { return hosted_ids_.data(); }
+  /// Every feature's name as the spec gave it ("" when it has none): a
+  /// loaded router names its results without the catalog.
+  [[nodiscard]] const flat::Strings& feature_names() const { return feature_names_; }
   /// Feature f's own items (its parameters, counters and KPIs in that
   /// order, as item numbers, features first): *n of them.
   [[nodiscard]] const std::uint32_t* own_items(std::uint32_t f, std::uint32_t* n) const {
@@ -234,6 +244,7 @@ class Router {
   Weights w_;
   std::uint32_t features_ = 0;
   flat::Strings item_names_;               // per item (features: their code)
+  flat::Strings feature_names_;            // per feature: its name (saved, not routed on)
   std::vector<std::uint8_t> item_kinds_;   // per item
   std::vector<std::uint32_t> item_share_;  // per item: features linked
   // Hosted features: number in the catalog ↔ number among the hosted.
