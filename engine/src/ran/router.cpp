@@ -287,7 +287,8 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
   // Exact keys of the items that name a hosted feature.
   const auto exact = [&] {
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> id_keys, acronym_keys, heads;
+    id_keys();
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> acronym_keys, heads;
     const auto key = [](KeyLists& map, std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
                         std::string_view k,
                         std::uint32_t id) { pairs.emplace_back(map.keys.insert(k).first, id); };
@@ -296,22 +297,14 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
       if (item_hosted_off_[it] == item_hosted_off_[it + 1]) continue;
       const std::uint32_t id = std::uint32_t(it);
       if (it < F) {
-        key(ids_, id_keys, norm_code(item_names_[it]), id);
         if (!text(it, 2).empty()) key(acronyms_, acronym_keys, text(it, 2), id);
         if (!text(it, 1).empty())
           (phrases_.add(lower_into(text(it, 1), l)), phrase_item_.push_back(id));
       } else if (item_kinds_[it] == kKpi) {
         phrases_.add(lower_into(clip(item_names_[it]), l));
         phrase_item_.push_back(id);
-      } else {
-        lower_into(item_names_[it], l);
-        key(ids_, id_keys, l, id);
-        const std::size_t dot = l.rfind('.');
-        if (dot != std::string::npos && dot > 0)
-          key(ids_, id_keys, std::string_view(l).substr(dot + 1), id);
       }
     }
-    ids_.lists.assign(ids_.keys.size(), id_keys);
     acronyms_.lists.assign(acronyms_.keys.size(), acronym_keys);
     // Phrases of 6+ characters by their first run of [a-z0-9] (a phrase can
     // only start where such a run starts in the text, with that whole run).
@@ -439,8 +432,37 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
   }
   items();
   technologies();
+  profile_columns();
   scratch();
   return ELEX_OK;
+}
+
+void Router::id_keys() {
+  // (Items in order; the keys of each in the order build() made them
+  // before this was its own pass, so the key ids are the same.)
+  ids_ = {};
+  std::size_t keys = 0, chars = 0;
+  for (std::size_t it = 0; it < item_names_.size(); ++it)
+    if (item_hosted_off_[it] != item_hosted_off_[it + 1] && item_kinds_[it] != kKpi)
+      keys += 2, chars += 2 * item_names_[it].size();
+  ids_.keys.reserve(keys, chars);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  pairs.reserve(keys);
+  std::string l;
+  for (std::size_t it = 0; it < item_names_.size(); ++it) {
+    if (item_hosted_off_[it] == item_hosted_off_[it + 1]) continue;
+    const std::uint32_t id = std::uint32_t(it);
+    if (it < features_) {
+      pairs.emplace_back(ids_.keys.insert(norm_code(item_names_[it])).first, id);
+    } else if (item_kinds_[it] != kKpi) {
+      lower_into(item_names_[it], l);
+      pairs.emplace_back(ids_.keys.insert(l).first, id);
+      const std::size_t dot = l.rfind('.');
+      if (dot != std::string::npos && dot > 0)
+        pairs.emplace_back(ids_.keys.insert(std::string_view(l).substr(dot + 1)).first, id);
+    }
+  }
+  ids_.lists.assign(ids_.keys.size(), pairs);
 }
 
 void Router::technologies() {
@@ -483,7 +505,10 @@ void Router::scratch() {
   sims_.resize(H);
   dot_acc_.resize(8 * H);
   query_.assign(embedder_ ? embedder_->dim() : 0, 0.0f);
-  const std::size_t dim = embedder_ ? embedder_->dim() : 0;
+}
+
+void Router::profile_columns() {
+  const std::size_t H = hosted_ids_.size(), dim = embedder_->dim();
   profile_off_.assign(dim + 1, 0);
   profile_rows_.clear();
   profile_vals_.clear();

@@ -123,6 +123,15 @@ class StringIds {
   }
   [[nodiscard]] std::string_view operator[](std::size_t id) const { return keys_[id]; }
   [[nodiscard]] std::size_t size() const { return keys_.size(); }
+  /// Room for `n` strings of `chars` bytes in all, so that as many inserts
+  /// do not grow the table (an empty one only; the ids are the same).
+  void reserve(std::size_t n, std::size_t chars) {
+    if (!keys_.empty()) return;
+    keys_.reserve(n, chars);
+    std::size_t size = 16;
+    while (size < n * 2 + 2) size *= 2;
+    slots_.assign(size, 0);
+  }
   void clear() {
     keys_.clear();
     slots_.clear();

@@ -100,7 +100,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 11;
+inline constexpr std::uint32_t kStateVersion = 12;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -238,7 +238,9 @@ class Router {
                        const std::vector<std::string>& tokens);
   double fuse(double v, double e, double l, double f) const;
   void technologies();                    // tech_ from the hosted features' items
+  void id_keys();                         // ids_ from the item names (build() and load())
   void scratch();                         // per-call buffers, sized after build() or load()
+  void profile_columns();                 // profile_off_ / rows / vals from profiles_ (build())
   [[nodiscard]] bool consistent() const;  // load(): every index within its tables
 
   Weights w_;
@@ -257,12 +259,14 @@ class Router {
   std::vector<float> profiles_;  // dim × hosted (by dimension: profiles_[d * hosted + h])
   // The non-zero profile entries by dimension: dimension d's hosted numbers
   // are profile_rows_[profile_off_[d] .. profile_off_[d + 1]) and their
-  // values profile_vals_[...] (made by scratch(), not saved).
+  // values profile_vals_[...] (made by build(); load() makes them from the
+  // saved bitmap of the non-zero entries, which is in this order).
   std::vector<std::uint32_t> profile_off_, profile_rows_;
   std::vector<float> profile_vals_;
   lexical::Index lexical_;
 
-  // Exact keys → items, in item order.
+  // Exact keys → items, in item order. ids_ (codes, identifiers) is made
+  // from the item names by id_keys() (not saved); acronyms_ is saved.
   KeyLists ids_, acronyms_;
   flat::Strings phrases_;                   // lower-cased names
   std::vector<std::uint32_t> phrase_item_;  // per phrase: its item
