@@ -2224,9 +2224,12 @@ export class RouterHandle extends NativeHandle {
       const st = this.b.readStruct(ROUTER_ITEMS, out);
       const { u8, u32 } = this.b.view();
       const offsets = (ptr: number, n: number) => u32.slice(ptr >>> 2, (ptr >>> 2) + n + 1);
+      const nameOffsets = offsets(st.nameOffsets, st.items);
       return {
-        names: utf8Strings(u8, st.names, offsets(st.nameOffsets, st.items)),
+        names: new Utf8Names(u8.slice(st.names, st.names + nameOffsets[st.items]!), nameOffsets),
+        codes: utf8Strings(u8, st.names, nameOffsets.subarray(0, Math.min(st.features, st.items) + 1)),
         kinds: u8.slice(st.kinds, st.kinds + st.items),
+        counts: { features: st.featureKinds, parameters: st.parameters, counters: st.counters, kpis: st.kpis },
         featureNames: utf8Strings(u8, st.featureNames, offsets(st.featureNameOffsets, st.features)),
         hosted: u32.slice(st.hosted >>> 2, (st.hosted >>> 2) + st.hostedCount),
       };
@@ -2243,13 +2246,39 @@ const encoder = new TextEncoder();
 /** What RouterHandle.items() gives. */
 export interface RouterItems {
   /** Per item (features first: their codes, then parameters, counters, KPIs): its name. */
-  names: string[];
+  names: Utf8Names;
+  /** The features' codes (the first names). */
+  codes: string[];
   /** Per item: its ROUTER_ITEM_KIND. */
   kinds: Uint8Array;
+  /** How many items are of each kind (counted by the engine from `kinds`). */
+  counts: { features: number; parameters: number; counters: number; kpis: number };
   /** Per feature: its name ('' when it has none). */
   featureNames: string[];
   /** The hosted features' numbers, ascending. */
   hosted: Uint32Array;
+}
+
+/**
+ * Strings kept as their UTF-8 bytes (string i at bytes [offsets[i],
+ * offsets[i + 1])), each decoded the first time it is read: a router's
+ * 13K item names are a copy of half a megabyte, and a question reads a few.
+ * `at(i)` as an array's (undefined out of range).
+ */
+export class Utf8Names {
+  private readonly decoded: (string | undefined)[] = [];
+  private static readonly decoder = new TextDecoder();
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly offsets: Uint32Array,
+  ) {}
+  get length(): number {
+    return this.offsets.length - 1;
+  }
+  at(i: number): string | undefined {
+    if (!(i >= 0 && i < this.offsets.length - 1)) return undefined;
+    return (this.decoded[i] ??= Utf8Names.decoder.decode(this.bytes.subarray(this.offsets[i], this.offsets[i + 1])));
+  }
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type FlatRouterSpec,
   type RouterHandle,
   type RouterItems,
+  type Utf8Names,
 } from '../bindings/bindings.ts';
 import { ROUTER_ITEM_KIND, ROUTER_ITEM_KIND_NAMES } from '../generated/enums.ts';
 import defaultGlossary from '../../catalog/glossary.json' with { type: 'json' };
@@ -367,7 +368,7 @@ export class RanHost {
   /** The catalog parsed (null until something needs it, when the router came from the cache). */
   private parsed: LoadedCatalog | null = null;
   /** The router's items' names and kinds (ROUTER_ITEM_KIND): features (item number = feature number), then parameters, counters and KPIs. */
-  private itemNames: string[] = [];
+  private itemNames: string[] | Utf8Names = [];
   private itemKinds: Uint8Array = new Uint8Array(0);
   private allCodes: string[] = [];
   /** Per feature: its name ('' when it has none). */
@@ -421,13 +422,14 @@ export class RanHost {
     let loaded: RouterHandle | null = null;
     let loadedStats: ReturnType<RouterHandle['stats']> | null = null;
     let loadMs = 0;
-    if (saved && !parsed && setup.stats) {
+    const fromState = saved !== null && !parsed && setup.stats !== undefined;
+    if (fromState) {
       // From the state alone: its items name the results, and the catalog is
       // parsed later (catalog()), then compared with them.
       const tl = performance.now();
       try {
         loaded = b.loadRouter(saved, setup.dim);
-        if (this.adopt(loaded.items(), setup.stats)) loadedStats = loaded.stats();
+        if (this.adopt(loaded.items(), setup.stats!)) loadedStats = loaded.stats();
         else (loaded.close(), (loaded = null));
       } catch {
         loaded = null; // another engine's state, or damaged: built below
@@ -439,7 +441,7 @@ export class RanHost {
       this.parsed = p.catalog;
       this.buildPhases.catalog = p.ms;
       this.fromCatalog(p.catalog);
-      if (saved && !setup.stats) {
+      if (saved && !fromState) {
         const tl = performance.now();
         try {
           loaded = b.loadRouter(saved, setup.dim);
@@ -477,7 +479,7 @@ export class RanHost {
     // parameters, counters and KPIs in catalog order.
     const { parameters, counters, kpis } = catalog;
     this.itemKinds = new Uint8Array(features.length + parameters.size + counters.size + kpis.size);
-    this.itemNames = [];
+    const itemNames: string[] = (this.itemNames = []);
     this.allCodes = [];
     this.featureNames = [];
     this.featureNumber.clear();
@@ -485,7 +487,7 @@ export class RanHost {
     for (let f = 0; f < features.length; f++) {
       const code = features[f]!.code;
       this.allCodes.push(code);
-      this.itemNames.push(code);
+      itemNames.push(code);
       this.featureNames.push(features[f]!.name ?? '');
       this.featureNumber.set(code, f);
       if (agentShardOf(code, AGENT_SHARDS) % this.setup.workers === this.setup.worker) this.hosted.add(code);
@@ -498,7 +500,7 @@ export class RanHost {
     ] as const)
       for (const name of map.keys()) {
         this.itemKinds[item++] = kind;
-        this.itemNames.push(name);
+        itemNames.push(name);
       }
   }
 
@@ -511,18 +513,19 @@ export class RanHost {
    */
   private adopt(items: RouterItems, stats: CatalogStats): boolean {
     const F = items.featureNames.length;
-    const count = [0, 0, 0, 0];
-    for (const k of items.kinds) count[k] = (count[k] ?? 0) + 1;
+    const { features, parameters, counters, kpis } = items.counts;
     if (
       F !== stats.features ||
-      count[ROUTER_ITEM_KIND.feature] !== F ||
-      count[ROUTER_ITEM_KIND.parameter] !== stats.parameters ||
-      count[ROUTER_ITEM_KIND.counter] !== stats.counters ||
-      count[ROUTER_ITEM_KIND.kpi] !== stats.kpis ||
-      items.names.length !== items.kinds.length
+      features !== F ||
+      parameters !== stats.parameters ||
+      counters !== stats.counters ||
+      kpis !== stats.kpis ||
+      features + parameters + counters + kpis !== items.kinds.length ||
+      items.names.length !== items.kinds.length ||
+      items.codes.length !== F
     )
       return false;
-    const codes = items.names.slice(0, F);
+    const codes = items.codes;
     const mine: string[] = [];
     for (let f = 0; f < F; f++) {
       const hosted = agentShardOf(codes[f]!, AGENT_SHARDS) % this.setup.workers === this.setup.worker;
@@ -561,7 +564,7 @@ export class RanHost {
     this.fromCatalog(p.catalog);
     const same =
       itemNames.length === this.itemNames.length &&
-      itemNames.every((name, i) => name === this.itemNames[i] && itemKinds[i] === this.itemKinds[i]) &&
+      itemKinds.every((kind, i) => kind === this.itemKinds[i] && itemNames.at(i) === this.itemNames.at(i)) &&
       featureNames.every((name, f) => name === this.featureNames[f]);
     if (!same) this.rebuild();
     return p.catalog;
@@ -697,7 +700,7 @@ export class RanHost {
     const byKind: string[][] = [[], [], [], []];
     for (let i = this.allCodes.length; i < this.itemNames.length; i++) {
       const list = byKind[this.itemKinds[i]!];
-      if (list && list.length < per) list.push(this.itemNames[i]!);
+      if (list && list.length < per) list.push(this.itemNames.at(i)!);
     }
     const texts: string[] = [];
     let n = 0;
@@ -819,7 +822,7 @@ export class RanHost {
       score: r.score,
       matched: r.matched.map((m) => ({
         kind: ROUTER_ITEM_KIND_NAMES[this.itemKinds[m.item]!]!,
-        name: this.itemNames[m.item]!,
+        name: this.itemNames.at(m.item)!,
         score: m.score,
         exact: m.exact,
       })),
