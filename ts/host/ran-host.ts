@@ -148,9 +148,9 @@ export interface RouterBuildPhases {
   cache: number;
   /**
    * Routing a few questions made from the catalog's names, so the first real
-   * ones do not run cold code. It runs after the router is ready, one
-   * question per task between the calls (RanHost.warmUpStep), and is not
-   * counted in buildMs.
+   * ones do not run cold code. It runs after the router is ready, a
+   * question at a time while the worker has no calls (RanHost.warmUpStep),
+   * and is not counted in buildMs.
    */
   warmUp: number;
 }
@@ -678,9 +678,10 @@ export class RanHost {
    * engine several times slower at the tail. The questions are made from
    * the names the router holds (a hosted feature's name, a parameter, a
    * counter and a KPI). Routing changes nothing (no history, no route
-   * memory). The worker calls this once the router is ready, one question
-   * per task, so calls that come meanwhile are served between them; false
-   * once it is done (WARM_UP_QUESTIONS questions, or WARM_UP_MS ms in all).
+   * memory). The worker calls this once the router is ready, a question at
+   * a time while it has no calls (worker.ts afterReady), so no call waits
+   * for the warm-up; false once it is done (WARM_UP_QUESTIONS questions, or
+   * WARM_UP_MS ms in all).
    */
   warmUpStep(): boolean {
     this.warmUpTexts ??= this.warmUpQuestions();

@@ -127,25 +127,33 @@ let wantCatalog: (() => void) | null = null;
 let catalogWanted = false;
 
 /**
- * What a ready router does between calls: the warm-up, one question per
- * task; then, for a router from the cache, the catalog's parse once calls
- * pause (CATALOG_QUIET_MS, at most CATALOG_WAIT_MAX_MS after the warm-up);
- * then worker 0 makes its validator.
+ * What a ready router does while its worker has no calls: the warm-up, one
+ * question at a time once calls have paused for WARM_UP_IDLE_MS (questions
+ * that keep coming warm the router up themselves: after WARM_UP_WAIT_MAX_MS
+ * it is dropped); and, for a router from the cache, the catalog's parse
+ * once calls pause for CATALOG_QUIET_MS (CATALOG_WAIT_MAX_MS after the
+ * router is ready at the latest), then worker 0 makes its validator.
  */
-async function afterReady(host: RanHost, validates: boolean): Promise<void> {
-  const nextTask = () => new Promise((r) => setTimeout(r, 0));
-  await nextTask();
-  while (host.warmUpStep()) await nextTask();
+function afterReady(host: RanHost, validates: boolean): void {
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const quietFor = () => performance.now() - lastCallAt;
   const start = performance.now();
-  while (
-    wantCatalog &&
-    performance.now() - lastCallAt < CATALOG_QUIET_MS &&
-    performance.now() - start < CATALOG_WAIT_MAX_MS
-  )
-    await new Promise((r) => setTimeout(r, CATALOG_QUIET_MS));
-  wantCatalog?.();
-  if (validates) validator().catch(() => {});
+  void (async () => {
+    while (performance.now() - start < WARM_UP_WAIT_MAX_MS) {
+      if (quietFor() < WARM_UP_IDLE_MS) await pause(WARM_UP_IDLE_MS - quietFor());
+      else if (host.warmUpStep()) await pause(0);
+      else break;
+    }
+  })();
+  void (async () => {
+    while (wantCatalog && quietFor() < CATALOG_QUIET_MS && performance.now() - start < CATALOG_WAIT_MAX_MS)
+      await pause(CATALOG_QUIET_MS - quietFor());
+    wantCatalog?.();
+    if (validates) validator().catch(() => {});
+  })();
 }
+const WARM_UP_IDLE_MS = 20;
+const WARM_UP_WAIT_MAX_MS = 10_000;
 const CATALOG_QUIET_MS = 100;
 const CATALOG_WAIT_MAX_MS = 2000;
 
@@ -312,7 +320,7 @@ const api: WorkerApi = {
           for (const h of pendingHistory.splice(0)) r.restoreHistory(h.key, h.cells, h.kpis, h.rows);
           r.learnRoute(pendingRoutes.splice(0)); // the route memory the page kept (known ones are skipped)
           ran = r;
-          void afterReady(r, req.index === 0);
+          afterReady(r, req.index === 0);
           return r;
         })();
         ranReady.catch((e: unknown) => (ranError = e));
