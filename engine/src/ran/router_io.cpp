@@ -285,6 +285,8 @@ bool Router::consistent() const {
   if (F == 0 || N < F || item_kinds_.size() != N || item_share_.size() != N ||
       hosted_of_.size() != F || H > F || name_words_.size() != N || feature_names_.size() != F)
     return false;
+  for (std::size_t i = 0; i < N; ++i)  // features first, then parameters, counters, KPIs
+    if ((item_kinds_[i] == kFeature) != (i < F) || item_kinds_[i] > kKpi) return false;
   for (std::size_t h = 0; h < H; ++h)
     if (hosted_ids_[h] >= F || hosted_of_[hosted_ids_[h]] != std::int32_t(h)) return false;
   for (std::int32_t x : hosted_of_)
