@@ -148,9 +148,9 @@ export interface RouterBuildPhases {
   cache: number;
   /**
    * Routing a few questions made from the catalog's names, so the first real
-   * ones do not run cold code. It runs after the router is ready, a
-   * question at a time while the worker has no calls (RanHost.warmUpStep),
-   * and is not counted in buildMs.
+   * ones do not run cold code. A built router runs it before it is ready
+   * (counted in buildMs); one from the cache after, a question at a time
+   * while the worker has no calls (RanHost.warmUpStep; not in buildMs).
    */
   warmUp: number;
 }
@@ -664,6 +664,13 @@ export class RanHost {
     if (this.agents.restoredRoutes.length > 0) this.learnRoute(this.agents.restoredRoutes);
     this.agents.routeMemorySource = () => this.routeMemory();
     this.reportBytes();
+    // A router built here warms up before it answers (its build takes
+    // hundreds of ms, the warm-up at most WARM_UP_MS more); one from the
+    // cache, ready in tens of ms, warms up while the worker has no calls.
+    if (this.cache !== 'hit') {
+      while (this.warmUpStep());
+      this.buildMs += this.buildPhases.warmUp;
+    }
     return this;
   }
 
@@ -678,9 +685,10 @@ export class RanHost {
    * engine several times slower at the tail. The questions are made from
    * the names the router holds (a hosted feature's name, a parameter, a
    * counter and a KPI). Routing changes nothing (no history, no route
-   * memory). The worker calls this once the router is ready, a question at
-   * a time while it has no calls (worker.ts afterReady), so no call waits
-   * for the warm-up; false once it is done (WARM_UP_QUESTIONS questions, or
+   * memory). A built router runs it all before it is ready (build()); for
+   * one from the cache the worker calls this once it is ready, a question
+   * at a time while it has no calls (worker.ts afterReady), so no call
+   * waits for it. False once it is done (WARM_UP_QUESTIONS questions, or
    * WARM_UP_MS ms in all).
    */
   warmUpStep(): boolean {

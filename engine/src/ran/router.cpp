@@ -442,9 +442,13 @@ void Router::id_keys() {
   // before this was its own pass, so the key ids are the same.)
   ids_ = {};
   std::size_t keys = 0, chars = 0;
-  for (std::size_t it = 0; it < item_names_.size(); ++it)
-    if (item_hosted_off_[it] != item_hosted_off_[it + 1] && item_kinds_[it] != kKpi)
-      keys += 2, chars += 2 * item_names_[it].size();
+  for (std::size_t it = 0; it < item_names_.size(); ++it) {
+    if (item_hosted_off_[it] == item_hosted_off_[it + 1] || item_kinds_[it] == kKpi) continue;
+    const std::string_view name = item_names_[it];
+    const std::size_t dot = it < features_ ? std::string_view::npos : name.rfind('.');
+    keys += 1 + (dot != std::string_view::npos && dot > 0);
+    chars += name.size() + (dot != std::string_view::npos && dot > 0 ? name.size() - dot - 1 : 0);
+  }
   ids_.keys.reserve(keys, chars);
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
   pairs.reserve(keys);
