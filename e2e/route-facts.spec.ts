@@ -189,7 +189,13 @@ test('a built router is cached in OPFS: the next engine loads it and routes the 
           cached: routers.every((r) => r.cached),
           cache: routers.map((r) => r.cache),
           buildMs: Math.max(...routers.map((r) => r.buildMs)),
-          routes: answers.map((a) => a.features.map((f) => `${f.code} ${f.score.toFixed(12)}`).join(', ')),
+          // Codes, names, scores and matched items: a loaded router answers from its state's names.
+          routes: answers.map((a) =>
+            a.features
+              .map((f) => `${f.code} ${f.name} ${f.score.toFixed(12)} [${f.matched.map((m) => `${m.kind}:${m.name}`)}]`)
+              .join(', '),
+          ),
+          actions: answers.map((a) => a.action),
         };
       };
       const damage = async () => {
@@ -233,6 +239,7 @@ test('a built router is cached in OPFS: the next engine loads it and routes the 
   for (const run of [out.first, out.second, out.third, out.fourth]) expect(run.cached).toBe(true);
   expect(out.second.cache).toEqual(['hit', 'hit']);
   expect(out.second.routes).toEqual(out.first.routes);
+  expect(out.second.actions).toEqual(out.first.actions);
   expect(out.damaged, out.damaged.join('; ')).toHaveLength(2);
   expect(out.third.cache).toEqual(['stale', 'stale']);
   expect(out.third.routes).toEqual(out.first.routes);

@@ -269,6 +269,19 @@ TEST(RouterState, SavedStateRoutesExactlyAsTheBuild) {
     EXPECT_EQ(b.features(), a.features());
     EXPECT_EQ(b.hosted(), a.hosted());
     EXPECT_EQ(b.dim(), a.dim());
+    // What a worker names its results by before it parses the catalog.
+    ASSERT_EQ(b.items(), a.items());
+    for (std::uint32_t i = 0; i < a.items(); ++i) {
+      EXPECT_EQ(b.item_name(i), a.item_name(i));
+      EXPECT_EQ(b.item_kinds()[i], a.item_kinds()[i]);
+    }
+    ASSERT_EQ(b.feature_names().size(), a.features());
+    for (std::uint32_t f = 0; f < a.features(); ++f) {
+      EXPECT_EQ(b.feature_names()[f], c.spec(hosted).feature_texts[5 * f + 1]);
+      EXPECT_EQ(b.item_name(f), c.spec(hosted).feature_texts[5 * f]);
+    }
+    for (std::uint32_t h = 0; h < a.hosted(); ++h)
+      EXPECT_EQ(b.hosted_features()[h], a.hosted_features()[h]);
     for (const char* q :
          {"which parameters control MIMO sleep start time?", "UL CoMP", "uplink multipoint",
           "D-PUCCH drops", "FAJ 121 0004", "featureState", "share of time asleep", "zzz",
@@ -377,6 +390,26 @@ TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
     Router b;
     EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA);
   }
+  // Any one byte of the BODY changed and the container sealed again (a state
+  // crafted to pass the checksum): a coded error, or a router that routes
+  // (a changed name or score is still a router); never a read out of bounds
+  // (the sanitizer build runs this too).
+  for (std::size_t at = 64; at + 4 < good.size(); at += 5) {
+    std::vector<std::uint8_t> bad = good;
+    bad[at] ^= std::uint8_t(0x5A);
+    elex::format::seal(bad.data(), bad.size());
+    Router b;
+    const int st = b.load(bad.data(), bad.size());
+    if (st != ELEX_OK) {
+      EXPECT_TRUE(st == ELEX_E_CORRUPT_DATA || st == ELEX_E_UNSUPPORTED_VERSION)
+          << at << ": " << st;
+      continue;
+    }
+    std::vector<Routed> out;
+    for (const char* q :
+         {"which parameters control MIMO sleep start time?", "UL CoMP", "FAJ 121 0004"})
+      EXPECT_EQ(b.route(q, std::strlen(q), 4, &out, nullptr), ELEX_OK) << at;
+  }
   // Non-zero padding before a table (serial.h aligns each to 8): CORRUPT_DATA.
   {
     std::vector<std::uint8_t> bad = good;
@@ -386,13 +419,17 @@ TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
     Router b;
     EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA);
   }
-  // Another version of the state: UNSUPPORTED_VERSION, rebuilt by the caller.
-  {
+  // Another version of the state, newer or older (an older engine's state
+  // in a cache): UNSUPPORTED_VERSION, the router left unbuilt (the caller
+  // builds it), and a good state loads into it afterwards.
+  for (const int step : {1, -1, -2}) {
     std::vector<std::uint8_t> bad = good;
-    bad[16 + 16] += 1;  // META's state version
+    bad[16 + 16] = std::uint8_t(bad[16 + 16] + step);  // META's state version (low byte)
     elex::format::seal(bad.data(), bad.size());
     Router b;
-    EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_UNSUPPORTED_VERSION);
+    EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_UNSUPPORTED_VERSION) << step;
+    EXPECT_EQ(b.dim(), 0u);
+    EXPECT_EQ(b.load(good.data(), good.size()), ELEX_OK);
   }
   Router b;
   EXPECT_EQ(b.load(good.data(), good.size()), ELEX_OK);

@@ -10,7 +10,7 @@ import { bm25Peer } from '../../bench/bm25-peer.mjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { openHost } from './helpers.ts';
 import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
-import type { Catalog } from '../../ts/host/catalog.ts';
+import { loadCatalog, type Catalog } from '../../ts/host/catalog.ts';
 import { RanHost, ROUTE_WEIGHTS, type RouteMemo, type RouteWeights } from '../../ts/host/ran-host.ts';
 import { AgentHost } from '../../ts/host/agent-host.ts';
 
@@ -265,4 +265,81 @@ test.runIf(available && process.env.ELEX_TUNE === '1')(
     console.log(`default ${JSON.stringify(ROUTE_WEIGHTS)}\n${rows.join('\n')}`);
   },
   600_000,
+);
+
+test.runIf(available)(
+  'a router loaded from its saved state answers as the build did before the catalog is parsed, and is checked against it after',
+  async () => {
+    const catalog = loadCatalog(JSON.parse(json) as unknown);
+    const setupOf = (text: string, stats = loadCatalog(JSON.parse(text) as unknown).stats) => ({
+      catalogJson: text,
+      dim: 512,
+      worker: 1,
+      workers: 2,
+      fingerprint: catalog.fingerprint,
+      stats,
+    });
+    const qs = questions.slice(0, 80).map((q) => q.q);
+    const setup = setupOf(json);
+    const built = await new RanHost(b, host, setup, () => {}).build();
+    const state = built.routerState();
+    const expected = built.routeBatch(qs, 5);
+    // Loaded: the same answers (codes, names, scores, evidence, matched items, cards) without the catalog.
+    const loaded = await new RanHost(b, host, setup, () => {}, state).build();
+    expect(loaded.cache).toBe('hit');
+    expect(loaded.catalogParsed).toBe(false);
+    const got = loaded.routeBatch(qs, 5);
+    expect(got.features).toEqual(expected.features);
+    expect(got.cards).toEqual(expected.cards);
+    expect(got.classes).toEqual(expected.classes);
+    const { buildMs: _b, buildPhases: _p, cache: _c, cached: _d, bytes: _y, ...figures } = loaded.stats();
+    const { buildMs: _b2, buildPhases: _p2, cache: _c2, cached: _d2, bytes: _y2, ...builtFigures } = built.stats();
+    expect(figures).toEqual(builtFigures);
+    while (loaded.warmUpStep()); // the warm-up routes from the state's names too
+    expect(loaded.stats().buildPhases.warmUp).toBeGreaterThan(0);
+    expect(loaded.catalogParsed).toBe(false);
+    // Parsed when needed, and found to be this router's catalog.
+    expect(loaded.catalog.stats).toEqual(catalog.stats);
+    expect(loaded.cache).toBe('hit');
+    expect(loaded.routeBatch(qs, 5).features).toEqual(expected.features);
+    loaded.close();
+
+    // Another catalog of the same size (one feature renamed) under this
+    // state: answered from the state, then found out when parsed, rebuilt
+    // (stale), and from then on routed as its own build.
+    const other = JSON.parse(json) as Catalog;
+    other.features[3]!.name = 'Renamed feature for the cache test';
+    const otherJson = JSON.stringify(other);
+    const foreign = await new RanHost(b, host, setupOf(otherJson), () => {}, state).build();
+    expect(foreign.cache).toBe('hit');
+    foreign.learnRoute([{ text: qs[0]!, code: expected.features[0]![0]!.code, reward: 1, at: 1 }]);
+    void foreign.catalog;
+    expect(foreign.cache).toBe('stale');
+    expect(foreign.cached).toBe(false);
+    const rebuilt = await new RanHost(b, host, setupOf(otherJson), () => {}).build();
+    rebuilt.learnRoute([{ text: qs[0]!, code: expected.features[0]![0]!.code, reward: 1, at: 1 }]);
+    expect(foreign.routeBatch(qs, 5).features).toEqual(rebuilt.routeBatch(qs, 5).features);
+    expect(foreign.routeMemory()).toEqual(rebuilt.routeMemory());
+    foreign.close();
+    rebuilt.close();
+
+    // Figures that do not match the state (or a damaged state): built from the catalog at once.
+    const wrong = await new RanHost(
+      b,
+      host,
+      setupOf(json, { ...catalog.stats, parameters: catalog.stats.parameters + 1 }),
+      () => {},
+      state,
+    ).build();
+    expect([wrong.cache, wrong.catalogParsed]).toEqual(['stale', true]);
+    wrong.close();
+    const damaged = state.slice();
+    damaged[damaged.length >> 1]! ^= 0xff;
+    const refused = await new RanHost(b, host, setup, () => {}, damaged).build();
+    expect([refused.cache, refused.catalogParsed]).toEqual(['stale', true]);
+    expect(refused.routeBatch(qs, 5).features).toEqual(expected.features);
+    refused.close();
+    built.close();
+  },
+  120_000,
 );

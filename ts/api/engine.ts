@@ -440,6 +440,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       ? {
           catalogJson: catalog.json ?? JSON.stringify(catalog.catalog),
           fingerprint: catalog.fingerprint,
+          stats: catalog.stats,
           // The fingerprint covers the features and items; the router also reads the glossary.
           routerKey: `${catalog.fingerprint}${fnv64(JSON.stringify(catalog.catalog.glossary ?? null))}`,
           dim,

@@ -31,6 +31,7 @@ import {
   ROUTE_FEATURE,
   ROUTE_MATCH,
   ROUTER_SPEC,
+  ROUTER_ITEMS,
   ROUTER_STATS,
   SNAPSHOT_ARGS,
   SNAPSHOT_PARTS,
@@ -259,6 +260,7 @@ interface ElexModule {
   _elex_router_forget(r: number, ids: number, n: number): number;
   _elex_router_embed(r: number, text: number, len: number, out: number): number;
   _elex_router_stats(r: number, out: number): number;
+  _elex_router_items(r: number, out: number): number;
   _elex_classify(text: number, len: number, scores: number, n: number, matches: number, m: number, out: number): number;
   _elex_validate(soa: number, n: number, masks: number, counts: number): number;
   _elex_validator_create(count: number, kinds: number, bounds: number, cooldownMs: number, out: number): number;
@@ -288,7 +290,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 12;
+export const ABI_VERSION = 13;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -2209,12 +2211,90 @@ export class RouterHandle extends NativeHandle {
     });
   }
 
+  /**
+   * The catalog as the router holds it (elex_router_items): every item's
+   * name and kind (features first, named by their codes), the features'
+   * names and the hosted features' numbers. A router loaded from a saved
+   * state names its results from these, before the catalog is parsed.
+   */
+  items(): RouterItems {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(ROUTER_ITEMS.bytes);
+      this.b.check('reading the router items', m._elex_router_items(this.live(), out));
+      const st = this.b.readStruct(ROUTER_ITEMS, out);
+      const { u8, u32 } = this.b.view();
+      const offsets = (ptr: number, n: number) => u32.slice(ptr >>> 2, (ptr >>> 2) + n + 1);
+      const nameOffsets = offsets(st.nameOffsets, st.items);
+      return {
+        names: new Utf8Names(u8.slice(st.names, st.names + nameOffsets[st.items]!), nameOffsets),
+        codes: utf8Strings(u8, st.names, nameOffsets.subarray(0, Math.min(st.features, st.items) + 1)),
+        kinds: u8.slice(st.kinds, st.kinds + st.items),
+        counts: { features: st.featureKinds, parameters: st.parameters, counters: st.counters, kpis: st.kpis },
+        featureNames: utf8Strings(u8, st.featureNames, offsets(st.featureNameOffsets, st.features)),
+        hosted: u32.slice(st.hosted >>> 2, (st.hosted >>> 2) + st.hostedCount),
+      };
+    });
+  }
+
   protected destroy(m: ElexModule, ptr: number): void {
     m._elex_router_destroy(ptr);
   }
 }
 
 const encoder = new TextEncoder();
+
+/** What RouterHandle.items() gives. */
+export interface RouterItems {
+  /** Per item (features first: their codes, then parameters, counters, KPIs): its name. */
+  names: Utf8Names;
+  /** The features' codes (the first names). */
+  codes: string[];
+  /** Per item: its ROUTER_ITEM_KIND. */
+  kinds: Uint8Array;
+  /** How many items are of each kind (counted by the engine from `kinds`). */
+  counts: { features: number; parameters: number; counters: number; kpis: number };
+  /** Per feature: its name ('' when it has none). */
+  featureNames: string[];
+  /** The hosted features' numbers, ascending. */
+  hosted: Uint32Array;
+}
+
+/**
+ * Strings kept as their UTF-8 bytes (string i at bytes [offsets[i],
+ * offsets[i + 1])), each decoded the first time it is read: a router's
+ * 13K item names are a copy of half a megabyte, and a question reads a few.
+ * `at(i)` as an array's (undefined out of range).
+ */
+export class Utf8Names {
+  private readonly decoded: (string | undefined)[] = [];
+  private static readonly decoder = new TextDecoder();
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly offsets: Uint32Array,
+  ) {}
+  get length(): number {
+    return this.offsets.length - 1;
+  }
+  at(i: number): string | undefined {
+    if (!(i >= 0 && i < this.offsets.length - 1)) return undefined;
+    return (this.decoded[i] ??= Utf8Names.decoder.decode(this.bytes.subarray(this.offsets[i], this.offsets[i + 1])));
+  }
+}
+
+/**
+ * The strings at `base` in wasm memory, string i at bytes [offsets[i],
+ * offsets[i + 1]): decoded in one pass (a copy, as TextDecoder takes no
+ * shared memory), then cut, by UTF-16 positions when every byte is ASCII.
+ */
+function utf8Strings(u8: Uint8Array, base: number, offsets: Uint32Array): string[] {
+  const n = offsets.length - 1;
+  const bytes = u8.slice(base, base + offsets[n]!);
+  const all = new TextDecoder().decode(bytes);
+  const out = new Array<string>(n);
+  if (all.length === bytes.length) for (let i = 0; i < n; i++) out[i] = all.slice(offsets[i], offsets[i + 1]);
+  else for (let i = 0; i < n; i++) out[i] = new TextDecoder().decode(bytes.subarray(offsets[i], offsets[i + 1]));
+  return out;
+}
 
 /** A validator's per-parameter tables (ran-ops.ts validatorTables() builds them from a catalog). */
 export interface ValidatorTables {

@@ -138,9 +138,21 @@ export interface MemoryStats {
   epsilonMean: number;
 }
 
+/** FNV-1a 32 over a string's UTF-8 bytes (an ASCII string's are its code units: no encoding). */
 function stringHash(s: string): number {
   let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(s)) h = Math.imul(h ^ b, 0x01000193);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return utf8Hash(s);
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const hashEncoder = new TextEncoder();
+function utf8Hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (const b of hashEncoder.encode(s)) h = Math.imul(h ^ b, 0x01000193);
   return h >>> 0;
 }
 

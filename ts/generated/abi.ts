@@ -463,6 +463,54 @@ export const ROUTER_STATS = {
 } as const;
 
 /**
+ * The catalog as a router holds it, so that a router loaded from a saved
+ * state names its results before the catalog is parsed: views into the
+ * router's own tables (read-only, valid until elex_router_destroy). Item
+ * i (features first, then parameters, counters, KPIs) is named
+ * names[name_offsets[i] .. name_offsets[i + 1]) (a feature: its code),
+ * of kind kinds[i] (router.h ItemKind); feature f's name (UTF-8, may be
+ * empty) is feature_names[feature_name_offsets[f] .. [f + 1]); hosted[0
+ * .. hosted_count) are the hosted features' numbers, ascending. The
+ * counts of each kind are counted from kinds (a check of a loaded state
+ * against the catalog it should be of).
+ *
+ * From `elex_router_items_t` in engine/include/elex/elex.h (56 bytes on wasm32).
+ */
+export const ROUTER_ITEMS = {
+  bytes: 56,
+  fields: {
+    /** F */
+    features: { offset: 0, type: 'u32' },
+    /** N, features included */
+    items: { offset: 4, type: 'u32' },
+    /** H */
+    hostedCount: { offset: 8, type: 'u32' },
+    /** items of kind feature (F in a router that holds together) */
+    featureKinds: { offset: 12, type: 'u32' },
+    /** items of kind parameter */
+    parameters: { offset: 16, type: 'u32' },
+    /** items of kind counter */
+    counters: { offset: 20, type: 'u32' },
+    /** items of kind KPI */
+    kpis: { offset: 24, type: 'u32' },
+    /** 0 */
+    reserved: { offset: 28, type: 'u32' },
+    /** the items' names, UTF-8 */
+    names: { offset: 32, type: 'ptr' },
+    /** N + 1 */
+    nameOffsets: { offset: 36, type: 'ptr' },
+    /** N */
+    kinds: { offset: 40, type: 'ptr' },
+    /** H */
+    hosted: { offset: 44, type: 'ptr' },
+    /** the features' names, UTF-8 */
+    featureNames: { offset: 48, type: 'ptr' },
+    /** F + 1 */
+    featureNameOffsets: { offset: 52, type: 'ptr' },
+  },
+} as const;
+
+/**
  * One matched item of a candidate, for elex_classify (16 bytes).
  *
  * From `elex_class_match` in engine/include/elex/elex.h (16 bytes on wasm32).

@@ -23,12 +23,15 @@ import {
   type RoutedRaw,
   type FlatRouterSpec,
   type RouterHandle,
+  type RouterItems,
+  type Utf8Names,
 } from '../bindings/bindings.ts';
 import { ROUTER_ITEM_KIND, ROUTER_ITEM_KIND_NAMES } from '../generated/enums.ts';
 import defaultGlossary from '../../catalog/glossary.json' with { type: 'json' };
 import {
   fnv64,
   loadCatalog,
+  type CatalogStats,
   type Counter,
   type Feature,
   type Kpi,
@@ -143,7 +146,12 @@ export interface RouterBuildPhases {
    * wall time.
    */
   cache: number;
-  /** Routing a few questions made from the catalog once the router is ready, so the first real ones do not run cold code. */
+  /**
+   * Routing a few questions made from the catalog's names, so the first real
+   * ones do not run cold code. A built router runs it before it is ready
+   * (counted in buildMs); one from the cache after, a question at a time
+   * while the worker has no calls (RanHost.warmUpStep; not in buildMs).
+   */
   warmUp: number;
 }
 
@@ -263,6 +271,13 @@ export interface RanSetup {
   routerKey?: string;
   /** Where the built router is kept between engines (RoutingOptions.cache; default false here). */
   cache?: 'auto' | false;
+  /**
+   * The page's figures of this catalog (with `fingerprint`): a router loaded
+   * from the cache is checked against them, and answers before the worker
+   * has parsed the catalog (which it then does between calls, or when a
+   * call needs it). Without them the catalog is parsed first.
+   */
+  stats?: CatalogStats;
 }
 
 /**
@@ -325,7 +340,7 @@ export function routerCachePrefix(setup: RanSetup): string {
 }
 
 const HISTORY = 512;
-/** The router's warm-up after its build (RanHost.warmUp): at most this many questions, for at most this many ms. */
+/** The router's warm-up once it is ready (RanHost.warmUpStep): at most this many questions, for at most this many ms in all. */
 const WARM_UP_QUESTIONS = 48;
 const WARM_UP_MS = 40;
 export const MAX_TEXT = 2000;
@@ -350,13 +365,16 @@ export function parseRanCatalog(setup: RanSetup): { catalog: LoadedCatalog; ms: 
 }
 
 export class RanHost {
-  readonly catalog: LoadedCatalog;
+  /** The catalog parsed (null until something needs it, when the router came from the cache). */
+  private parsed: LoadedCatalog | null = null;
   /** The router's items' names and kinds (ROUTER_ITEM_KIND): features (item number = feature number), then parameters, counters and KPIs. */
-  private readonly itemNames: string[] = [];
-  private readonly itemKinds: Uint8Array;
-  private readonly allCodes: string[];
+  private itemNames: string[] | Utf8Names = [];
+  private itemKinds: Uint8Array = new Uint8Array(0);
+  private allCodes: string[] = [];
+  /** Per feature: its name ('' when it has none). */
+  private featureNames: string[] = [];
   private readonly featureNumber = new Map<string, number>();
-  private readonly router: RouterHandle;
+  private router: RouterHandle;
   private readonly hosted = new Set<string>();
   private readonly history: {
     queryId: string;
@@ -391,7 +409,7 @@ export class RanHost {
   constructor(
     private readonly b: Bindings,
     private readonly agents: AgentHost,
-    setup: RanSetup,
+    private readonly setup: RanSetup,
     private readonly onBytes: (bytes: number) => void,
     /** The router's state from the cache (RouterHandle.save()), or null to build it. */
     saved: Uint8Array | HeapBlock | null = null,
@@ -401,22 +419,78 @@ export class RanHost {
     parsed?: { catalog: LoadedCatalog; ms: number },
   ) {
     const t0 = performance.now() - cacheReadMs - (parsed?.ms ?? 0);
-    const p = parsed ?? parseRanCatalog(setup);
-    this.catalog = p.catalog;
-    this.buildPhases.catalog = p.ms;
-    const features = [...this.catalog.features.values()];
+    let loaded: RouterHandle | null = null;
+    let loadedStats: ReturnType<RouterHandle['stats']> | null = null;
+    let loadMs = 0;
+    const fromState = saved !== null && !parsed && setup.stats !== undefined;
+    if (fromState) {
+      // From the state alone: its items name the results, and the catalog is
+      // parsed later (catalog()), then compared with them.
+      const tl = performance.now();
+      try {
+        loaded = b.loadRouter(saved, setup.dim);
+        if (this.adopt(loaded.items(), setup.stats!)) loadedStats = loaded.stats();
+        else (loaded.close(), (loaded = null));
+      } catch {
+        loaded = null; // another engine's state, or damaged: built below
+      }
+      loadMs = performance.now() - tl;
+    }
+    if (!loaded) {
+      const p = parsed ?? parseRanCatalog(setup);
+      this.parsed = p.catalog;
+      this.buildPhases.catalog = p.ms;
+      this.fromCatalog(p.catalog);
+      if (saved && !fromState) {
+        const tl = performance.now();
+        try {
+          loaded = b.loadRouter(saved, setup.dim);
+          // The state must be of this catalog: the same features and items.
+          loadedStats = loaded.stats();
+          if (loadedStats.features !== this.allCodes.length || loadedStats.hosted !== this.hosted.size) {
+            loaded.close();
+            loaded = loadedStats = null;
+          }
+        } catch {
+          loaded = loadedStats = null;
+        }
+        loadMs = performance.now() - tl;
+      }
+    }
+    if (saved) {
+      this.cache = loaded ? 'hit' : 'stale';
+      this.cached = loaded !== null;
+      this.buildPhases.cache = cacheReadMs + loadMs;
+    } else if (setup.cache) {
+      this.buildPhases.cache = cacheReadMs;
+      this.cache = 'miss';
+    }
+    this.router = loaded ?? b.createRouterFlat(this.routerSpec(setup, [...this.parsed!.features.values()]));
+    const { phases, bytes } = loadedStats ?? this.router.stats();
+    Object.assign(this.buildPhases, phases);
+    this.routerBytes = bytes;
+    this.buildMs = performance.now() - t0;
+  }
+
+  /** The feature numbers, names, hosted set and items of a parsed catalog. */
+  private fromCatalog(catalog: LoadedCatalog): void {
+    const features = [...catalog.features.values()];
     // Router items: the features (item number = feature number), then the
     // parameters, counters and KPIs in catalog order.
-    const { parameters, counters, kpis } = this.catalog;
+    const { parameters, counters, kpis } = catalog;
     this.itemKinds = new Uint8Array(features.length + parameters.size + counters.size + kpis.size);
+    const itemNames: string[] = (this.itemNames = []);
     this.allCodes = [];
-    const number = this.featureNumber;
+    this.featureNames = [];
+    this.featureNumber.clear();
+    this.hosted.clear();
     for (let f = 0; f < features.length; f++) {
       const code = features[f]!.code;
       this.allCodes.push(code);
-      this.itemNames.push(code);
-      number.set(code, f);
-      if (agentShardOf(code, AGENT_SHARDS) % setup.workers === setup.worker) this.hosted.add(code);
+      itemNames.push(code);
+      this.featureNames.push(features[f]!.name ?? '');
+      this.featureNumber.set(code, f);
+      if (agentShardOf(code, AGENT_SHARDS) % this.setup.workers === this.setup.worker) this.hosted.add(code);
     }
     let item = features.length;
     for (const [kind, map] of [
@@ -426,35 +500,99 @@ export class RanHost {
     ] as const)
       for (const name of map.keys()) {
         this.itemKinds[item++] = kind;
-        this.itemNames.push(name);
+        itemNames.push(name);
       }
-    let loaded: RouterHandle | null = null;
-    let loadedStats: ReturnType<RouterHandle['stats']> | null = null;
-    const tl = performance.now();
-    if (saved) {
-      try {
-        loaded = b.loadRouter(saved, setup.dim);
-        // The state must be of this catalog: the same features and items.
-        loadedStats = loaded.stats();
-        if (loadedStats.features !== features.length || loadedStats.hosted !== this.hosted.size) {
-          loaded.close();
-          loaded = loadedStats = null;
-        }
-      } catch {
-        loaded = loadedStats = null; // another engine's state, or damaged: built below
-      }
-      this.cache = loaded ? 'hit' : 'stale';
-      this.cached = loaded !== null;
-      this.buildPhases.cache = cacheReadMs + (performance.now() - tl);
-    } else if (setup.cache) {
-      this.buildPhases.cache = cacheReadMs;
-      this.cache = 'miss';
+  }
+
+  /**
+   * Takes the feature numbers, names, hosted set and items from a loaded
+   * router's state, if it is of this catalog as the page describes it: as
+   * many features and items of each kind, and this worker's share of the
+   * features (recomputed from their codes) is the one it hosts. False
+   * (nothing taken) otherwise.
+   */
+  private adopt(items: RouterItems, stats: CatalogStats): boolean {
+    const F = items.featureNames.length;
+    const { features, parameters, counters, kpis } = items.counts;
+    if (
+      F !== stats.features ||
+      features !== F ||
+      parameters !== stats.parameters ||
+      counters !== stats.counters ||
+      kpis !== stats.kpis ||
+      features + parameters + counters + kpis !== items.kinds.length ||
+      items.names.length !== items.kinds.length ||
+      items.codes.length !== F
+    )
+      return false;
+    const codes = items.codes;
+    const mine: string[] = [];
+    for (let f = 0; f < F; f++) {
+      const hosted = agentShardOf(codes[f]!, AGENT_SHARDS) % this.setup.workers === this.setup.worker;
+      if (hosted !== (items.hosted[mine.length] === f)) return false;
+      if (hosted) mine.push(codes[f]!);
     }
-    this.router = loaded ?? b.createRouterFlat(this.routerSpec(setup, features));
-    const { phases, bytes } = loadedStats ?? this.router.stats();
+    if (mine.length !== items.hosted.length) return false;
+    this.itemNames = items.names;
+    this.itemKinds = items.kinds;
+    this.allCodes = codes;
+    this.featureNames = items.featureNames;
+    codes.forEach((code, f) => this.featureNumber.set(code, f));
+    for (const code of mine) this.hosted.add(code);
+    return true;
+  }
+
+  /** Whether the catalog has been parsed (catalog() parses it when not). */
+  get catalogParsed(): boolean {
+    return this.parsed !== null;
+  }
+
+  /**
+   * The catalog. A router loaded from the cache answered without it: the
+   * first call parses it (its time goes to buildPhases.catalog, not to
+   * buildMs) and compares it with the router's items; a router whose items
+   * are not this catalog's (a cache written for another catalog under the
+   * same key) is then built again from the catalog (cache `stale`), and the
+   * route memory taught to it again.
+   */
+  get catalog(): LoadedCatalog {
+    if (this.parsed) return this.parsed;
+    const p = parseRanCatalog(this.setup);
+    this.parsed = p.catalog;
+    this.buildPhases.catalog = p.ms;
+    const { itemNames, itemKinds, featureNames } = this;
+    this.fromCatalog(p.catalog);
+    const same =
+      itemNames.length === this.itemNames.length &&
+      itemKinds.every((kind, i) => kind === this.itemKinds[i] && itemNames.at(i) === this.itemNames.at(i)) &&
+      featureNames.every((name, f) => name === this.featureNames[f]);
+    if (!same) this.rebuild();
+    return p.catalog;
+  }
+
+  /** The router built again from the parsed catalog, replacing the loaded one; the route memory taught to it again. */
+  private rebuild(): void {
+    const t0 = performance.now();
+    const old = this.router;
+    this.router = this.b.createRouterFlat(this.routerSpec(this.setup, [...this.parsed!.features.values()]));
+    old.close();
+    this.cache = 'stale';
+    this.cached = false;
+    const memos = [...this.memory].filter(([, m]) => this.hosted.has(m.code));
+    for (const [id, m] of this.memory)
+      if (!this.hosted.has(m.code)) (this.memory.delete(id), this.memoKeys.delete(routeMemoKey(m)));
+    if (memos.length > 0)
+      this.router.remember(
+        Uint32Array.from(memos, ([id]) => id),
+        Uint32Array.from(memos, ([, m]) => this.featureNumber.get(m.code)!),
+        Float32Array.from(memos, ([, m]) => m.reward),
+        memos.map(([, m]) => m.text),
+      );
+    const { phases, bytes } = this.router.stats();
     Object.assign(this.buildPhases, phases);
     this.routerBytes = bytes;
-    this.buildMs = performance.now() - t0;
+    this.buildMs += performance.now() - t0;
+    this.reportBytes();
   }
 
   /**
@@ -526,38 +664,66 @@ export class RanHost {
     if (this.agents.restoredRoutes.length > 0) this.learnRoute(this.agents.restoredRoutes);
     this.agents.routeMemorySource = () => this.routeMemory();
     this.reportBytes();
-    this.warmUp();
+    // A router built here warms up before it answers (its build takes
+    // hundreds of ms, the warm-up at most WARM_UP_MS more); one from the
+    // cache, ready in tens of ms, warms up while the worker has no calls.
+    if (this.cache !== 'hit') {
+      while (this.warmUpStep());
+      this.buildMs += this.buildPhases.warmUp;
+    }
     return this;
   }
 
+  /** The warm-up's questions still to route (made by the first warmUpStep()). */
+  private warmUpTexts: string[] | null = null;
+
   /**
-   * Routes a few questions made from the catalog (a hosted feature's name,
-   * one of its parameters, counters and KPIs) and drops the answers, so
-   * that the first real questions do not run cold code: the router's wasm
+   * Routes one question of the warm-up and drops the answer, so that the
+   * first real questions do not run cold code: the router's wasm
    * functions start in the baseline tier and the JavaScript around them
    * unoptimised, which made the first few hundred questions of a new
-   * engine several times slower at the tail. Routing changes nothing
-   * (no history, no route memory). At most WARM_UP_QUESTIONS questions or
-   * WARM_UP_MS ms.
+   * engine several times slower at the tail. The questions are made from
+   * the names the router holds (a hosted feature's name, a parameter, a
+   * counter and a KPI). Routing changes nothing (no history, no route
+   * memory). A built router runs it all before it is ready (build()); for
+   * one from the cache the worker calls this once it is ready, a question
+   * at a time while it has no calls (worker.ts afterReady), so no call
+   * waits for it. False once it is done (WARM_UP_QUESTIONS questions, or
+   * WARM_UP_MS ms in all).
    */
-  private warmUp(): void {
+  warmUpStep(): boolean {
+    this.warmUpTexts ??= this.warmUpQuestions();
+    const text = this.warmUpTexts.shift();
+    if (text === undefined || this.buildPhases.warmUp > WARM_UP_MS) {
+      this.warmUpTexts = [];
+      return false;
+    }
     const t0 = performance.now();
+    this.routeBatch([text.slice(0, MAX_TEXT)], 5);
+    this.buildPhases.warmUp += performance.now() - t0;
+    return this.warmUpTexts.length > 0 && this.buildPhases.warmUp <= WARM_UP_MS;
+  }
+
+  private warmUpQuestions(): string[] {
+    const per = Math.ceil(WARM_UP_QUESTIONS / 4);
+    const byKind: string[][] = [[], [], [], []];
+    for (let i = this.allCodes.length; i < this.itemNames.length; i++) {
+      const list = byKind[this.itemKinds[i]!];
+      if (list && list.length < per) list.push(this.itemNames.at(i)!);
+    }
     const texts: string[] = [];
+    let n = 0;
     for (const code of this.hosted) {
-      const f = this.catalog.features.get(code);
-      if (!f) continue;
-      texts.push(`What does ${f.name ?? f.code} do?`);
-      if (f.parameters?.[0]) texts.push(`What is the range of ${f.parameters[0]}?`);
-      if (f.counters?.[0]) texts.push(`Why is ${f.counters[0]} increasing on my cells?`);
-      if (f.kpis?.[0]) texts.push(`How is the ${f.kpis[0]} KPI computed?`);
+      const f = this.featureNumber.get(code)!;
+      texts.push(`What does ${this.featureNames[f] || code} do?`);
+      const [p, c, k] = [1, 2, 3].map((kind) => byKind[kind]![n]);
+      if (p) texts.push(`What is the range of ${p}?`);
+      if (c) texts.push(`Why is ${c} increasing on my cells?`);
+      if (k) texts.push(`How is the ${k} KPI computed?`);
+      n++;
       if (texts.length >= WARM_UP_QUESTIONS) break;
     }
-    for (const text of texts.slice(0, WARM_UP_QUESTIONS)) {
-      if (performance.now() - t0 > WARM_UP_MS) break;
-      this.routeBatch([text.slice(0, MAX_TEXT)], 5);
-    }
-    this.buildPhases.warmUp = performance.now() - t0;
-    this.buildMs += this.buildPhases.warmUp;
+    return texts.slice(0, WARM_UP_QUESTIONS);
   }
 
   private reportBytes(): void {
@@ -590,8 +756,9 @@ export class RanHost {
       cached: this.cached,
       bytes: this.bytes(),
       routeMemory: this.memory.size,
-      ...this.catalog.stats,
-      fingerprint: this.catalog.fingerprint,
+      // (Before the catalog is parsed, the page's figures, which the router's items matched.)
+      ...(this.parsed ? this.parsed.stats : this.setup.stats!),
+      fingerprint: this.parsed ? this.parsed.fingerprint : this.setup.fingerprint!,
     };
   }
 
@@ -650,15 +817,21 @@ export class RanHost {
     return { type, complexity, replies };
   }
 
+  /** A feature's name (undefined when it has none, or is not a feature). */
+  private nameOf(code: string): string | undefined {
+    const f = this.featureNumber.get(code);
+    return (f === undefined ? '' : this.featureNames[f]) || undefined;
+  }
+
   private routed(r: RoutedRaw): RoutedFeature {
     const code = this.allCodes[r.feature]!;
     return {
       code,
-      name: this.catalog.features.get(code)?.name ?? code,
+      name: this.featureNames[r.feature] || code,
       score: r.score,
       matched: r.matched.map((m) => ({
         kind: ROUTER_ITEM_KIND_NAMES[this.itemKinds[m.item]!]!,
-        name: this.itemNames[m.item]!,
+        name: this.itemNames.at(m.item)!,
         score: m.score,
         exact: m.exact,
       })),
@@ -751,7 +924,7 @@ export class RanHost {
           action,
           candidates: req.candidates
             .slice(0, 5)
-            .map((c) => ({ code: c.code, name: this.catalog.features.get(c.code)?.name, score: c.score })),
+            .map((c) => ({ code: c.code, name: this.nameOf(c.code), score: c.score })),
         };
       default:
         return {

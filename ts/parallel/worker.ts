@@ -58,6 +58,8 @@ function replayCooldowns(v: ValidatorHandle, replay: ValidateRequest): void {
 }
 
 function validator(): Promise<ValidatorHandle> {
+  catalogWanted = true;
+  wantCatalog?.();
   if (!validatorMade) {
     const made = ranCatalog!.then((c) => {
       const v = ready().createValidator(validatorTables(c));
@@ -115,6 +117,45 @@ async function keepRouter(cache: KeyValueStore, key: string, prefix: string, hos
     cache.close();
   }
 }
+
+/**
+ * Parses the catalog now, once the router answers without it (a router
+ * from the cache); null when there is nothing to parse. catalogWanted: a
+ * call asked for the catalog before the router was ready.
+ */
+let wantCatalog: (() => void) | null = null;
+let catalogWanted = false;
+
+/**
+ * What a ready router does while its worker has no calls: the warm-up, one
+ * question at a time once calls have paused for WARM_UP_IDLE_MS (questions
+ * that keep coming warm the router up themselves: after WARM_UP_WAIT_MAX_MS
+ * it is dropped); and, for a router from the cache, the catalog's parse
+ * once calls pause for CATALOG_QUIET_MS (CATALOG_WAIT_MAX_MS after the
+ * router is ready at the latest), then worker 0 makes its validator.
+ */
+function afterReady(host: RanHost, validates: boolean): void {
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const quietFor = () => performance.now() - lastCallAt;
+  const start = performance.now();
+  void (async () => {
+    while (performance.now() - start < WARM_UP_WAIT_MAX_MS) {
+      if (quietFor() < WARM_UP_IDLE_MS) await pause(WARM_UP_IDLE_MS - quietFor());
+      else if (host.warmUpStep()) await pause(0);
+      else break;
+    }
+  })();
+  void (async () => {
+    while (wantCatalog && quietFor() < CATALOG_QUIET_MS && performance.now() - start < CATALOG_WAIT_MAX_MS)
+      await pause(CATALOG_QUIET_MS - quietFor());
+    wantCatalog?.();
+    if (validates) validator().catch(() => {});
+  })();
+}
+const WARM_UP_IDLE_MS = 20;
+const WARM_UP_WAIT_MAX_MS = 10_000;
+const CATALOG_QUIET_MS = 100;
+const CATALOG_WAIT_MAX_MS = 2000;
 
 /** When the last call to this worker started (performance.now()). */
 let lastCallAt = 0;
@@ -218,7 +259,10 @@ const api: WorkerApi = {
             return block.view().subarray(0, size);
           };
           // The store (opened as init started) is read while the catalog is
-          // parsed below, if it is still opening.
+          // parsed below, if it is still opening. With the page's figures of
+          // the catalog, a router from the cache answers without it: the
+          // catalog is then parsed after the router is ready (afterReady).
+          const lazy = cacheOpen !== null && setup.stats !== undefined && setup.fingerprint !== undefined;
           const reading = (async () => {
             const cache = cacheOpen ? await cacheOpen : null;
             const saved = cache && (await cache.get(key, into).catch(() => null)) ? block : null;
@@ -227,15 +271,15 @@ const api: WorkerApi = {
           let host: RanHost;
           let cache: KeyValueStore | null = null;
           try {
-            let parsed: ReturnType<typeof parseRanCatalog>;
+            let parsed: ReturnType<typeof parseRanCatalog> | undefined;
             try {
-              parsed = parseRanCatalog(setup);
+              if (!lazy) parsed = parseRanCatalog(setup);
             } finally {
               ({ cache } = await reading);
             }
             const { saved } = await reading;
             // The read's own time: the wall time it took beyond the parse it waited on.
-            const cacheReadMs = Math.max(0, performance.now() - tc - parsed.ms);
+            const cacheReadMs = Math.max(0, performance.now() - tc - (parsed?.ms ?? 0));
             host = new RanHost(
               b,
               h,
@@ -255,9 +299,20 @@ const api: WorkerApi = {
           } finally {
             (block as HeapBlock | null)?.free(); // loaded (or refused): the router holds its own tables
           }
-          catalogParsed(host.catalog); // validation needs the catalog, not the router
+          // Validation needs the catalog, not the router: given now if it is
+          // parsed, else when calls pause or a call needs it (wantCatalog()).
+          const parse = () => {
+            wantCatalog = null;
+            try {
+              catalogParsed(host.catalog);
+            } catch (e) {
+              catalogFailed(e);
+            }
+          };
+          if (host.catalogParsed || catalogWanted) parse();
+          else wantCatalog = parse;
           // Worker 0 validates: its validator is made now, not in the first call.
-          if (req.index === 0) validator().catch(() => {});
+          if (req.index === 0 && host.catalogParsed) validator().catch(() => {});
           const r = await host.build();
           // Written while the router already answers (RanStats.cached says when it is in).
           if (cache) void keepRouter(cache, key, routerCachePrefix(setup), host);
@@ -265,6 +320,7 @@ const api: WorkerApi = {
           for (const h of pendingHistory.splice(0)) r.restoreHistory(h.key, h.cells, h.kpis, h.rows);
           r.learnRoute(pendingRoutes.splice(0)); // the route memory the page kept (known ones are skipped)
           ran = r;
+          afterReady(r, req.index === 0);
           return r;
         })();
         ranReady.catch((e: unknown) => (ranError = e));

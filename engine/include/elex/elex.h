@@ -32,8 +32,9 @@ extern "C" {
 /// long calls take request structs: elex_distance_batch[_reference],
 /// elex_index_search, elex_agent_decide, elex_agents_snapshot,
 /// elex_validator_run; 11: elex_router_route returns the question's type and
-/// complexity and each feature's card, and elex_classify).
-#define ELEX_ABI_VERSION 12
+/// complexity and each feature's card, and elex_classify; 13:
+/// elex_router_items).
+#define ELEX_ABI_VERSION 13
 
 typedef struct elex_engine elex_engine;
 
@@ -563,6 +564,36 @@ typedef struct elex_router_stats_t {
 } elex_router_stats_t;
 
 int elex_router_stats(const elex_router* r, elex_router_stats_t* out);
+
+/// The catalog as a router holds it, so that a router loaded from a saved
+/// state names its results before the catalog is parsed: views into the
+/// router's own tables (read-only, valid until elex_router_destroy). Item
+/// i (features first, then parameters, counters, KPIs) is named
+/// names[name_offsets[i] .. name_offsets[i + 1]) (a feature: its code),
+/// of kind kinds[i] (router.h ItemKind); feature f's name (UTF-8, may be
+/// empty) is feature_names[feature_name_offsets[f] .. [f + 1]); hosted[0
+/// .. hosted_count) are the hosted features' numbers, ascending. The
+/// counts of each kind are counted from kinds (a check of a loaded state
+/// against the catalog it should be of).
+/// @ts-struct ROUTER_ITEMS
+typedef struct elex_router_items_t {
+  uint32_t features;             ///< F
+  uint32_t items;                ///< N, features included
+  uint32_t hosted_count;         ///< H
+  uint32_t feature_kinds;        ///< items of kind feature (F in a router that holds together)
+  uint32_t parameters;           ///< items of kind parameter
+  uint32_t counters;             ///< items of kind counter
+  uint32_t kpis;                 ///< items of kind KPI
+  uint32_t reserved;             ///< 0
+  const char* names;             ///< the items' names, UTF-8
+  const uint32_t* name_offsets;  ///< N + 1
+  const uint8_t* kinds;          ///< N
+  const uint32_t* hosted;        ///< H
+  const char* feature_names;     ///< the features' names, UTF-8
+  const uint32_t* feature_name_offsets;  ///< F + 1
+} elex_router_items_t;
+
+int elex_router_items(const elex_router* r, elex_router_items_t* out);
 
 /// One matched item of a candidate, for elex_classify (16 bytes).
 /// @ts-struct CLASS_MATCH

@@ -197,6 +197,24 @@ ELEX_ABI_AT(elex_router_stats_t, exact_ms, 40);
 ELEX_ABI_AT(elex_router_stats_t, vectors_ms, 48);
 ELEX_ABI_AT(elex_router_stats_t, items_ms, 56);
 
+#if UINTPTR_MAX == 0xFFFFFFFFu
+ELEX_ABI_SIZE(elex_router_items_t, 56);
+ELEX_ABI_AT(elex_router_items_t, features, 0);
+ELEX_ABI_AT(elex_router_items_t, items, 4);
+ELEX_ABI_AT(elex_router_items_t, hosted_count, 8);
+ELEX_ABI_AT(elex_router_items_t, feature_kinds, 12);
+ELEX_ABI_AT(elex_router_items_t, parameters, 16);
+ELEX_ABI_AT(elex_router_items_t, counters, 20);
+ELEX_ABI_AT(elex_router_items_t, kpis, 24);
+ELEX_ABI_AT(elex_router_items_t, reserved, 28);
+ELEX_ABI_AT(elex_router_items_t, names, 32);
+ELEX_ABI_AT(elex_router_items_t, name_offsets, 36);
+ELEX_ABI_AT(elex_router_items_t, kinds, 40);
+ELEX_ABI_AT(elex_router_items_t, hosted, 44);
+ELEX_ABI_AT(elex_router_items_t, feature_names, 48);
+ELEX_ABI_AT(elex_router_items_t, feature_name_offsets, 52);
+#endif
+
 ELEX_ABI_SIZE(elex_class_match, 16);
 ELEX_ABI_AT(elex_class_match, candidate, 0);
 ELEX_ABI_AT(elex_class_match, kind, 4);

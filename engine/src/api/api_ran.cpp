@@ -511,6 +511,31 @@ ELEX_EXPORT int elex_router_stats(const elex_router* r, elex_router_stats_t* out
   });
 }
 
+ELEX_EXPORT int elex_router_items(const elex_router* r, elex_router_items_t* out) {
+  return guarded([&] {
+    if (r == nullptr || out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
+    const elex::router::Router& x = r->r;
+    std::uint32_t kinds[4] = {0, 0, 0, 0};
+    for (std::uint32_t i = 0; i < x.items(); ++i)
+      if (x.item_kinds()[i] < 4) ++kinds[x.item_kinds()[i]];
+    *out = elex_router_items_t{x.features(),
+                               x.items(),
+                               x.hosted(),
+                               kinds[elex::router::kFeature],
+                               kinds[elex::router::kParameter],
+                               kinds[elex::router::kCounter],
+                               kinds[elex::router::kKpi],
+                               0,
+                               x.item_names().text(),
+                               x.item_names().offsets(),
+                               x.item_kinds(),
+                               x.hosted_features(),
+                               x.feature_names().text(),
+                               x.feature_names().offsets()};
+    return ELEX_OK;
+  });
+}
+
 ELEX_EXPORT int elex_classify(const char* text, size_t len, const double* scores, uint32_t n,
                               const elex_class_match* matches, uint32_t m, uint32_t* out) {
   return guarded([&] {

@@ -214,7 +214,12 @@ void Index::ready() {
   // Each term's postings with one entry per document: a document's
   // postings (adjacent: sorted by document) summed in their order, as
   // search() summed them (from 0, in float), so the scores are the same
-  // bits with one pass and no accumulator per document.
+  // bits with one pass and no accumulator per document. (A loaded index
+  // has them already: the state keeps them, not the postings.)
+  score_.assign(docs_, 0.0f);
+  touched_.clear();
+  touched_.reserve(docs_);
+  if (!doc_off_.empty()) return;
   const std::size_t T = post_off_.size() - 1;
   doc_off_.assign(T + 1, 0);
   doc_tf_.clear();
@@ -231,16 +236,13 @@ void Index::ready() {
   }
   doc_off_[T] = std::uint32_t(doc_tf_.size());
   doc_tf_.shrink_to_fit();
-  score_.assign(docs_, 0.0f);
-  touched_.clear();
-  touched_.reserve(docs_);
 }
 
 void Index::save(serial::Writer& w) const {
   w.pod<std::uint32_t>(docs_);
   vocab_.save(w);
-  w.vec(post_off_);
-  w.vec(scored_);
+  w.vec(doc_off_);
+  w.vec(doc_tf_);
   w.vec(idf_);
   syn_tokens_.save(w);
   w.vec(syn_off_);
@@ -251,13 +253,16 @@ bool Index::load(serial::Reader& r) {
   docs_ = r.pod<std::uint32_t>();
   if (!r.ok() || docs_ > kMaxDocuments || !vocab_.load(r)) return false;
   const std::size_t T = vocab_.size();
-  r.vec(post_off_);
-  r.vec(scored_);
-  if (!r.ok() || post_off_.size() != T + 1 || post_off_[0] != 0 || post_off_[T] != scored_.size())
+  // The postings merged per document (what ready() makes of them).
+  post_off_ = {};
+  scored_ = {};
+  r.vec(doc_off_);
+  r.vec(doc_tf_);
+  if (!r.ok() || doc_off_.size() != T + 1 || doc_off_[0] != 0 || doc_off_[T] != doc_tf_.size())
     return false;
   for (std::size_t t = 0; t < T; ++t)
-    if (post_off_[t] > post_off_[t + 1]) return false;
-  for (const Scored& p : scored_)
+    if (doc_off_[t] > doc_off_[t + 1]) return false;
+  for (const Scored& p : doc_tf_)
     if (p.doc >= docs_) return false;
   r.vec(idf_);
   if (!syn_tokens_.load(r)) return false;

@@ -156,6 +156,8 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
   item_kinds_.assign(F + I, kFeature);
   item_share_.assign(F + I, 1);
   for (std::size_t f = 0; f < F; ++f) item_names_.add(s.feature_texts[5 * f]);
+  feature_names_.clear();
+  for (std::size_t f = 0; f < F; ++f) feature_names_.add(s.feature_texts[5 * f + 1]);
   for (std::size_t i = 0; i < I; ++i) {
     item_names_.add(s.item_names[i]);
     item_kinds_[F + i] = s.item_kinds[i];
@@ -291,7 +293,8 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
   // Exact keys of the items that name a hosted feature.
   const auto exact = [&] {
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> id_keys, acronym_keys, heads;
+    id_keys();
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> acronym_keys, heads;
     const auto key = [](KeyLists& map, std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs,
                         std::string_view k,
                         std::uint32_t id) { pairs.emplace_back(map.keys.insert(k).first, id); };
@@ -300,22 +303,14 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
       if (item_hosted_off_[it] == item_hosted_off_[it + 1]) continue;
       const std::uint32_t id = std::uint32_t(it);
       if (it < F) {
-        key(ids_, id_keys, norm_code(item_names_[it]), id);
         if (!text(it, 2).empty()) key(acronyms_, acronym_keys, text(it, 2), id);
         if (!text(it, 1).empty())
           (phrases_.add(lower_into(text(it, 1), l)), phrase_item_.push_back(id));
       } else if (item_kinds_[it] == kKpi) {
         phrases_.add(lower_into(clip(item_names_[it]), l));
         phrase_item_.push_back(id);
-      } else {
-        lower_into(item_names_[it], l);
-        key(ids_, id_keys, l, id);
-        const std::size_t dot = l.rfind('.');
-        if (dot != std::string::npos && dot > 0)
-          key(ids_, id_keys, std::string_view(l).substr(dot + 1), id);
       }
     }
-    ids_.lists.assign(ids_.keys.size(), id_keys);
     acronyms_.lists.assign(acronyms_.keys.size(), acronym_keys);
     // Phrases of 6+ characters by their first run of [a-z0-9] (a phrase can
     // only start where such a run starts in the text, with that whole run).
@@ -450,8 +445,41 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
   }
   items();
   technologies();
+  profile_columns();
   scratch();
   return ELEX_OK;
+}
+
+void Router::id_keys() {
+  // (Items in order; the keys of each in the order build() made them
+  // before this was its own pass, so the key ids are the same.)
+  ids_ = {};
+  std::size_t keys = 0, chars = 0;
+  for (std::size_t it = 0; it < item_names_.size(); ++it) {
+    if (item_hosted_off_[it] == item_hosted_off_[it + 1] || item_kinds_[it] == kKpi) continue;
+    const std::string_view name = item_names_[it];
+    const std::size_t dot = it < features_ ? std::string_view::npos : name.rfind('.');
+    keys += 1 + (dot != std::string_view::npos && dot > 0);
+    chars += name.size() + (dot != std::string_view::npos && dot > 0 ? name.size() - dot - 1 : 0);
+  }
+  ids_.keys.reserve(keys, chars);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  pairs.reserve(keys);
+  std::string l;
+  for (std::size_t it = 0; it < item_names_.size(); ++it) {
+    if (item_hosted_off_[it] == item_hosted_off_[it + 1]) continue;
+    const std::uint32_t id = std::uint32_t(it);
+    if (it < features_) {
+      pairs.emplace_back(ids_.keys.insert(norm_code(item_names_[it])).first, id);
+    } else if (item_kinds_[it] != kKpi) {
+      lower_into(item_names_[it], l);
+      pairs.emplace_back(ids_.keys.insert(l).first, id);
+      const std::size_t dot = l.rfind('.');
+      if (dot != std::string::npos && dot > 0)
+        pairs.emplace_back(ids_.keys.insert(std::string_view(l).substr(dot + 1)).first, id);
+    }
+  }
+  ids_.lists.assign(ids_.keys.size(), pairs);
 }
 
 void Router::technologies() {
@@ -494,7 +522,10 @@ void Router::scratch() {
   sims_.resize(H);
   dot_acc_.resize(8 * H);
   query_.assign(embedder_ ? embedder_->dim() : 0, 0.0f);
-  const std::size_t dim = embedder_ ? embedder_->dim() : 0;
+}
+
+void Router::profile_columns() {
+  const std::size_t H = hosted_ids_.size(), dim = embedder_->dim();
   profile_off_.assign(dim + 1, 0);
   profile_rows_.clear();
   profile_vals_.clear();
@@ -994,7 +1025,7 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
 std::size_t Router::bytes() const {
   std::size_t b =
       sizeof(*this) + lexical_.bytes() + (embedder_ ? embedder_->bytes() : 0) +
-      profiles_.capacity() * sizeof(float) + item_names_.bytes() +
+      profiles_.capacity() * sizeof(float) + item_names_.bytes() + feature_names_.bytes() +
       (profile_off_.capacity() + profile_rows_.capacity() + profile_vals_.capacity()) * 4;
   b += (item_word_off_.capacity() + item_words_.capacity() + own_off_.capacity() + own_.capacity() +
         term_of_.capacity() + word_item_off_.capacity() + word_items_.capacity()) *

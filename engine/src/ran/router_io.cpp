@@ -9,18 +9,31 @@
 //         flat arrays (flat.h), so a load is mostly copies; the hash slots
 //         of the string tables are rebuilt (one pass over their keys).
 //         Kept smaller than the tables in memory (the state is read from
-//         storage at every start, and reading costs about 7 ms per MB in
-//         Chromium's OPFS): the profiles as a bitmap of their non-zero
-//         entries and those entries (they are mostly zeros); the item words
-//         as u16 when the word ids fit in 15 bits. The hosted features'
-//         technologies are kept too (a load does not derive them again from
-//         every item name).
+//         storage at every start; reading, checksumming and copying it
+//         cost by the byte): the profiles as a bitmap of their non-zero
+//         entries and those entries (they are mostly zeros; the load makes
+//         the by-dimension lists from the bitmap, in its order); the item
+//         words as u16 when the word ids fit in 15 bits, and their strings
+//         as lexical term ids where they are terms (most are); the lexical
+//         index's postings merged per document (what it searches), not as
+//         added. The exact identifier keys (codes, lower-cased parameter and
+//         counter names and their part after the last '.') are not kept:
+//         the load makes them from the item names (id_keys(), as build()
+//         does). The hosted features' technologies are kept (a load does not
+//         derive them again from every item name), and the features' names
+//         beside the items' names (the worker reads both through
+//         elex_router_items).
 // The reader checks every index against the table it points into before the
 // router is used (here and in consistent()), so a payload that passed the CRC
 // but does not hold together is CORRUPT_DATA, never a read out of bounds.
 // Version 1 (kStateVersion 1) kept node-based hash maps; versions before 7
 // kept these tables whole; versions before 9 did not keep the technologies;
-// they are refused (UNSUPPORTED_VERSION) and rebuilt.
+// versions before 11 did not keep the features' names (a worker that loads
+// a state names its results from it, before it has parsed the catalog);
+// versions before 12 kept the exact keys, the item words' strings and the
+// postings as added (3.8 / 4.9 MB for the facts / default catalog on one
+// worker, now 2.6 / 3.3 MB); they are refused (UNSUPPORTED_VERSION) and
+// rebuilt.
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -65,21 +78,40 @@ void save_sparse(serial::Writer& w, const std::vector<float>& v) {
 }
 
 /// False unless the bitmap covers exactly `n` floats and has a bit per value.
-bool load_sparse(serial::Reader& r, std::vector<float>& v) {
+/// The floats are `columns` columns of `n / columns` rows (a multiple):
+/// their entries that are not ±0 by column go to off / rows / vals (CSR),
+/// as Router::profile_columns() makes them from the floats.
+bool load_sparse(serial::Reader& r, std::vector<float>& v, std::size_t columns,
+                 std::vector<std::uint32_t>& off, std::vector<std::uint32_t>& rows,
+                 std::vector<float>& vals) {
   const auto n = r.pod<std::uint64_t>();
   std::vector<std::uint64_t> bits;
   std::vector<float> values;
   r.vec(bits);
   r.vec(values);
-  if (!r.ok() || bits.size() != (n + 63) / 64) return false;
+  if (!r.ok() || bits.size() != (n + 63) / 64 || columns == 0 || n % columns != 0) return false;
   std::size_t set = 0;
   for (std::uint64_t b : bits) set += std::size_t(__builtin_popcountll(b));
   if (set != values.size() || (n % 64 != 0 && (bits.back() >> (n % 64)) != 0)) return false;
+  const std::size_t per = std::size_t(n) / columns;
   v.assign(std::size_t(n), 0.0f);
+  off.assign(columns + 1, 0);
+  rows.clear();
+  vals.clear();
+  rows.reserve(values.size());
+  vals.reserve(values.size());
   std::size_t at = 0;
   for (std::size_t wi = 0; wi < bits.size(); ++wi)
-    for (std::uint64_t b = bits[wi]; b != 0; b &= b - 1)
-      v[wi * 64 + std::size_t(__builtin_ctzll(b))] = values[at++];
+    for (std::uint64_t b = bits[wi]; b != 0; b &= b - 1) {
+      const std::size_t i = wi * 64 + std::size_t(__builtin_ctzll(b));
+      const float x = values[at++];
+      v[i] = x;
+      if (x == 0.0f) continue;  // −0
+      rows.push_back(std::uint32_t(i % per));
+      vals.push_back(x);
+      ++off[i / per + 1];
+    }
+  for (std::size_t c = 0; c < columns; ++c) off[c + 1] += off[c];
   return true;
 }
 
@@ -108,6 +140,46 @@ bool load_words(serial::Reader& r, std::vector<std::uint32_t>& v, std::uint32_t 
   return r.ok();
 }
 
+/// The item words' strings: per word its lexical term id when it is one
+/// (most are: the items' name words are lexical terms), else kNone and the
+/// word among `other`, in order.
+void save_word_table(serial::Writer& w, const flat::StringIds& words, const lexical::Index& lex) {
+  std::vector<std::uint32_t> term(words.size());
+  flat::Strings other;
+  for (std::size_t i = 0; i < words.size(); ++i)
+    if ((term[i] = lex.term(words[i])) == flat::StringIds::kNone) other.add(words[i]);
+  w.vec(term);
+  other.save(w);
+}
+
+/// False unless every term id is the lexical index's, `other` holds exactly
+/// the words that are not, and no word comes twice.
+bool load_word_table(serial::Reader& r, flat::StringIds& words, const lexical::Index& lex) {
+  std::vector<std::uint32_t> term;
+  flat::Strings other;
+  r.vec(term);
+  if (!r.ok() || !other.load(r)) return false;
+  std::size_t chars = 0, others = 0;
+  for (std::uint32_t t : term) {
+    if (t == flat::StringIds::kNone) {
+      if (others == other.size()) return false;
+      chars += other[others++].size();
+    } else if (t < lex.terms()) {
+      chars += lex.term_text(t).size();
+    } else {
+      return false;
+    }
+  }
+  if (others != other.size()) return false;
+  words.clear();
+  words.reserve(term.size(), chars);
+  std::size_t next = 0;
+  for (std::uint32_t t : term)
+    if (!words.insert(t == flat::StringIds::kNone ? other[next++] : lex.term_text(t)).second)
+      return false;
+  return true;
+}
+
 constexpr std::uint32_t kMeta = format::tag("META");
 constexpr std::uint32_t kBody = format::tag("BODY");
 
@@ -121,6 +193,7 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   w.pod(w_);
   w.pod<std::uint32_t>(features_);
   item_names_.save(w);
+  feature_names_.save(w);
   w.vec(item_kinds_);
   w.vec(item_share_);
   w.vec(hosted_ids_);
@@ -130,13 +203,14 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   embedder_->save(w);
   save_sparse(w, profiles_);
   lexical_.save(w);
-  for (const KeyLists* m : {&ids_, &acronyms_}) (m->keys.save(w), m->lists.save(w));
+  acronyms_.keys.save(w);
+  acronyms_.lists.save(w);
   phrases_.save(w);
   w.vec(phrase_item_);
   phrase_heads_.keys.save(w);
   phrase_heads_.lists.save(w);
   w.vec(phrase_other_);
-  words_.save(w);
+  save_word_table(w, words_, lexical_);
   w.vec(item_word_off_);
   save_words(w, item_words_, words_.size(), kHalf);
   w.vec(name_words_);
@@ -170,7 +244,7 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   serial::Reader r(body, body_size);
   w_ = r.pod<Weights>();
   features_ = r.pod<std::uint32_t>();
-  bool ok = item_names_.load(r);
+  bool ok = item_names_.load(r) && feature_names_.load(r);
   const std::size_t N = item_names_.size();
   r.vec(item_kinds_);
   r.vec(item_share_);
@@ -180,16 +254,15 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   r.vec(item_hosted_);
   embedder_ = std::make_unique<embed::Embedder>(m[3]);
   ok = ok && r.ok() && embedder_->load(r);
-  ok = ok && r.ok() && load_sparse(r, profiles_);
+  ok = ok && r.ok() && load_sparse(r, profiles_, m[3], profile_off_, profile_rows_, profile_vals_);
   ok = ok && lexical_.load(r);
-  for (KeyLists* k : {&ids_, &acronyms_})
-    ok = ok && k->keys.load(r) && k->lists.load(r, k->keys.size(), N);
+  ok = ok && acronyms_.keys.load(r) && acronyms_.lists.load(r, acronyms_.keys.size(), N);
   ok = ok && phrases_.load(r);
   r.vec(phrase_item_);
   ok = ok && r.ok() && phrase_item_.size() == phrases_.size() && phrase_heads_.keys.load(r) &&
        phrase_heads_.lists.load(r, phrase_heads_.keys.size(), phrases_.size());
   r.vec(phrase_other_);
-  ok = ok && words_.load(r);
+  ok = ok && load_word_table(r, words_, lexical_);
   r.vec(item_word_off_);
   ok = ok && load_words(r, item_words_, kHalf);
   r.vec(name_words_);
@@ -201,6 +274,7 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
     return fail(ELEX_E_CORRUPT_DATA, "router state: the tables do not hold together");
   }
   phases_ = {};
+  id_keys();
   scratch();
   return ELEX_OK;
 }
@@ -209,8 +283,10 @@ bool Router::consistent() const {
   // (The key lists were checked against their tables as they were read.)
   const std::size_t F = features_, N = item_names_.size(), H = hosted_ids_.size();
   if (F == 0 || N < F || item_kinds_.size() != N || item_share_.size() != N ||
-      hosted_of_.size() != F || H > F || name_words_.size() != N)
+      hosted_of_.size() != F || H > F || name_words_.size() != N || feature_names_.size() != F)
     return false;
+  for (std::size_t i = 0; i < N; ++i)  // features first, then parameters, counters, KPIs
+    if ((item_kinds_[i] == kFeature) != (i < F) || item_kinds_[i] > kKpi) return false;
   for (std::size_t h = 0; h < H; ++h)
     if (hosted_ids_[h] >= F || hosted_of_[hosted_ids_[h]] != std::int32_t(h)) return false;
   for (std::int32_t x : hosted_of_)

@@ -58,6 +58,9 @@ class Strings {
   }
   [[nodiscard]] std::size_t size() const { return off_.size() - 1; }
   [[nodiscard]] bool empty() const { return off_.size() == 1; }
+  /// The strings' bytes, and their size() + 1 offsets into them.
+  [[nodiscard]] const char* text() const { return text_.data(); }
+  [[nodiscard]] const std::uint32_t* offsets() const { return off_.data(); }
   void clear() {
     text_.clear();
     off_.assign(1, 0);
@@ -120,6 +123,15 @@ class StringIds {
   }
   [[nodiscard]] std::string_view operator[](std::size_t id) const { return keys_[id]; }
   [[nodiscard]] std::size_t size() const { return keys_.size(); }
+  /// Room for `n` strings of `chars` bytes in all, so that as many inserts
+  /// do not grow the table (an empty one only; the ids are the same).
+  void reserve(std::size_t n, std::size_t chars) {
+    if (!keys_.empty()) return;
+    keys_.reserve(n, chars);
+    std::size_t size = 16;
+    while (size < n * 2 + 2) size *= 2;
+    slots_.assign(size, 0);
+  }
   void clear() {
     keys_.clear();
     slots_.clear();

@@ -180,7 +180,8 @@ class Index {
   flat::Lists typo_;
   void typos(const std::string& word, const std::function<void(std::string_view)>& put) const;
   // scored_ with one entry per (term, document): the document's postings
-  // summed (made by ready(), not saved; what search() reads).
+  // summed (made by ready() after finish(); what search() reads, and what
+  // save() writes instead of the postings).
   std::vector<std::uint32_t> doc_off_;
   std::vector<std::uint32_t> short_letters_;  // per short_ entry: its letters after the first
   std::vector<Scored> doc_tf_;

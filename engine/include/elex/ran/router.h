@@ -100,7 +100,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 10;
+inline constexpr std::uint32_t kStateVersion = 12;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -190,6 +190,16 @@ class Router {
   [[nodiscard]] ItemKind item_kind(std::uint32_t item) const { return ItemKind(item_kinds_[item]); }
   /// The name of item `item` (a feature: its code).
   [[nodiscard]] std::string_view item_name(std::uint32_t item) const { return item_names_[item]; }
+  /// Every item's name (features first: their codes), items() of them.
+  [[nodiscard]] const flat::Strings& item_names() const { return item_names_; }
+  [[nodiscard]] std::uint32_t items() const { return std::uint32_t(item_names_.size()); }
+  /// Every item's kind (ItemKind), items() of them.
+  [[nodiscard]] const std::uint8_t* item_kinds() const { return item_kinds_.data(); }
+  /// The hosted features' numbers, hosted() of them, in order.
+  [[nodiscard]] const std::uint32_t* hosted_features() const { return hosted_ids_.data(); }
+  /// Every feature's name as the spec gave it ("" when it has none): a
+  /// loaded router names its results without the catalog.
+  [[nodiscard]] const flat::Strings& feature_names() const { return feature_names_; }
   /// Feature f's own items (its parameters, counters and KPIs in that
   /// order, as item numbers, features first): *n of them.
   [[nodiscard]] const std::uint32_t* own_items(std::uint32_t f, std::uint32_t* n) const {
@@ -228,12 +238,15 @@ class Router {
                        const std::vector<std::string>& tokens);
   double fuse(double v, double e, double l, double f) const;
   void technologies();                    // tech_ from the hosted features' items
+  void id_keys();                         // ids_ from the item names (build() and load())
   void scratch();                         // per-call buffers, sized after build() or load()
+  void profile_columns();                 // profile_off_ / rows / vals from profiles_ (build())
   [[nodiscard]] bool consistent() const;  // load(): every index within its tables
 
   Weights w_;
   std::uint32_t features_ = 0;
   flat::Strings item_names_;               // per item (features: their code)
+  flat::Strings feature_names_;            // per feature: its name (saved, not routed on)
   std::vector<std::uint8_t> item_kinds_;   // per item
   std::vector<std::uint32_t> item_share_;  // per item: features linked
   // Hosted features: number in the catalog ↔ number among the hosted.
@@ -246,12 +259,14 @@ class Router {
   std::vector<float> profiles_;  // dim × hosted (by dimension: profiles_[d * hosted + h])
   // The non-zero profile entries by dimension: dimension d's hosted numbers
   // are profile_rows_[profile_off_[d] .. profile_off_[d + 1]) and their
-  // values profile_vals_[...] (made by scratch(), not saved).
+  // values profile_vals_[...] (made by build(); load() makes them from the
+  // saved bitmap of the non-zero entries, which is in this order).
   std::vector<std::uint32_t> profile_off_, profile_rows_;
   std::vector<float> profile_vals_;
   lexical::Index lexical_;
 
-  // Exact keys → items, in item order.
+  // Exact keys → items, in item order. ids_ (codes, identifiers) is made
+  // from the item names by id_keys() (not saved); acronyms_ is saved.
   KeyLists ids_, acronyms_;
   flat::Strings phrases_;                   // lower-cased names
   std::vector<std::uint32_t> phrase_item_;  // per phrase: its item
