@@ -1,7 +1,8 @@
 // node bench/performance-md.mjs (npm run bench runs it last): writes docs/performance.md from the JSON in
 // bench/report/, build/test-results/consumer.json and build/wasm/size-report.json, the figures of bench/report.mjs
-// as markdown tables with each target beside its measured value. A missing input gives a "not measured" line,
-// never a figure. Tables are padded as Prettier pads them, so `prettier --check .` passes on the output.
+// as markdown tables with each target beside its measured value. A missing input keeps that section as the
+// previous docs/performance.md had it (it states when it was measured), else gives a "not measured" line.
+// Tables are padded as Prettier pads them, so `prettier --check .` passes on the output.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -77,11 +78,45 @@ const T = (name, goal, measured, pass) => [name, goal, measured, verdict(pass)];
 const when = (x, pass) => (ok(x) ? pass : null);
 const out = [];
 const p = (...blocks) => out.push(...blocks.filter((b) => b !== ''));
-/** Heading, source and the command that reruns it; the JSON, or null after a "not measured" line. */
+// The file as last written: a section whose JSON is not here (a fresh checkout
+// keeps no bench/report/) is kept as it was, with the date it states.
+const previous = (() => {
+  try {
+    return readFileSync(join(root, 'docs/performance.md'), 'utf8');
+  } catch {
+    return '';
+  }
+})();
+const kept = [];
+/** The body of section `title` in the previous file, or '' (none, or "not measured" there). */
+function previousBody(title) {
+  const start = previous.indexOf(`\n## ${title}\n`);
+  if (start < 0) return '';
+  const from = start + `\n## ${title}\n`.length;
+  const next = previous.indexOf('\n## ', from);
+  const body = previous.slice(from, next < 0 ? undefined : next).trim();
+  return /^Not measured in this run/.test(body) ? '' : body;
+}
+/**
+ * Heading, source and the command that reruns it; the JSON, or null after a
+ * "not measured" line (or the section as the previous file had it, measured
+ * when it says).
+ */
 function section(title, key, what) {
   const [file, cmd] = src[key];
   p(`## ${title}`);
-  if (!J[key]) return void p(`Not measured in this run (run \`${cmd}\`).`);
+  if (!J[key]) {
+    const body = previousBody(title);
+    if (body) {
+      kept.push(title);
+      // Measured in another run, maybe on another machine: said once, and kept on later rewrites.
+      const then = /^- CPU: .*$/m.exec(previous)?.[0]?.slice(2) ?? 'another machine';
+      return void p(
+        body.startsWith('_Kept from an earlier run') ? body : `_Kept from an earlier run (${then})._\n\n${body}`,
+      );
+    }
+    return void p(`Not measured in this run (run \`${cmd}\`).`);
+  }
   const quick = J[key].quick ? ' **Quick run** (`--quick`): shortened, not comparable with a full run.' : '';
   p(`${what} From \`${file}\`, measured ${day(at[file])}; rerun with \`${cmd}\`.${quick}`);
   return J[key];
@@ -681,8 +716,15 @@ if (sizes) {
   p(table(head, rows));
 }
 
+// Sections kept from the previous file: listed by the header too.
+if (kept.length) {
+  const at = out.findIndex((b) => b.startsWith('- Written: '));
+  out[at] +=
+    `\n- Kept from an earlier run (no JSON of theirs here; each states when it was measured): ${kept.join('; ')}`;
+}
 mkdirSync(join(root, 'docs'), { recursive: true });
 writeFileSync(join(root, 'docs/performance.md'), out.join('\n\n') + '\n');
 const missing = Object.keys(src).filter((k) => !J[k]);
-const note = missing.length ? ` (not measured: ${missing.map((k) => src[k][0]).join(', ')})` : '';
+const note = missing.length ? ` (no JSON here: ${missing.map((k) => src[k][0]).join(', ')})` : '';
 console.log(`written: docs/performance.md${note}`);
+if (kept.length) console.log(`kept as previously written, with their own dates: ${kept.join('; ')}`);
