@@ -605,6 +605,29 @@ if (scale) {
         ]),
       ),
     );
+  const sizes = scale.chunk_sizes ?? [];
+  const fixed = (x, d) => (x === undefined || x === null || Number.isNaN(Number(x)) ? '—' : Number(x).toFixed(d));
+  if (new Set(sizes.map((c) => c.chunk)).size > 1)
+    p(
+      'ELEX at each chunk size, on the same counters and clusters (a smaller chunk a view of the main ones), the timed runs of every size and cluster taking turns: median wall time of a run, CPU seconds per run (task threads + rest of the workers + client and scheduler), the 1 → 2 worker ratio.',
+      table(
+        H('chunk (cells)|chunks|workers|median s|cells/s|CPU s per run|to the first chunk task, s|1 → 2 workers'),
+        sizes.map((c) => [
+          whole(c.chunk),
+          c.chunks,
+          c.workers,
+          fixed(c.elex?.median_s, 3),
+          whole(c.elex?.cells_per_s),
+          ['task_threads', 'workers_other', 'client_scheduler']
+            .map((k) => fixed(Math.max(0, c.elex_cpu_s_per_run?.[k] ?? NaN), 2))
+            .join(' + '),
+          fixed(c.lead_in_s, 3),
+          c.workers === 2 && scale.scaling_1_to_2_by_chunk?.[c.chunk] !== undefined
+            ? `${num(scale.scaling_1_to_2_by_chunk[c.chunk])}×`
+            : '',
+        ]),
+      ),
+    );
   const sl = scale.slice;
   if (sl) {
     const chromium =

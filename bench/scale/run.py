@@ -1,8 +1,8 @@
 """npm run bench:scale — ELEX on Dask at network scale.
 
 20,000 cells × 200 counters × 96 periods (1.5 GB of float32, bench/scale/
-data.py, seeded) on distributed.LocalClusters of 1 and 2 worker processes
-(one thread each):
+data.py, seeded), in chunks of 2,000 cells (--chunk), on
+distributed.LocalClusters of 1 and 2 worker processes (one thread each):
 
   elex    elex.dask.monitor(): the native core on each chunk of cells, the
           KPI table and alerts (Dask DataFrames) and the new history (Dask
@@ -17,7 +17,12 @@ on the client), the same number of chunks on each worker (contiguous ranges
 of cells); the timed runs read them where they are. Every cluster is up for
 the whole run; ELEX, then the peer, first run once untimed on each cluster
 (a warm-up), then their timed runs take turns between the clusters, so that a
-load from elsewhere on the machine falls on each configuration alike.
+load from elsewhere on the machine falls on each configuration alike. ELEX
+also runs at the chunk sizes of --more-chunks (default 1,000 cells): the same
+counters cut into those chunks where they are (views of the main chunks when
+the size divides theirs), its timed runs taking turns with the main ones
+(scale.json: chunk_sizes, scaling_1_to_2_by_chunk); the peer runs at the
+main chunk size only.
 Throughput is cells / wall time of a run (graph built, submitted, every chunk
 evaluated, results on the workers), median of --reps runs; peak memory is the
 largest RSS of each worker process over the runs (its share of the counters
