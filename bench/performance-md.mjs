@@ -609,9 +609,11 @@ if (scale) {
   const fixed = (x, d) => (x === undefined || x === null || Number.isNaN(Number(x)) ? '—' : Number(x).toFixed(d));
   if (new Set(sizes.map((c) => c.chunk)).size > 1)
     p(
-      'ELEX at each chunk size, on the same counters and clusters (a smaller chunk a view of the main ones), the timed runs of every size and cluster taking turns: median wall time of a run, CPU seconds per run (task threads + rest of the workers + client and scheduler), the 1 → 2 worker ratio.',
+      'ELEX and the peer at each chunk size, on the same counters and clusters (a smaller chunk a view of the main ones), the timed runs of every size and cluster taking turns: ELEX’s median wall time of a run, its CPU seconds per run (task threads + rest of the workers + client and scheduler), the 1 → 2 worker ratio, and the peer’s median against ELEX’s.',
       table(
-        H('chunk (cells)|chunks|workers|median s|cells/s|CPU s per run|to the first chunk task, s|1 → 2 workers'),
+        H(
+          'chunk (cells)|chunks|workers|median s|cells/s|CPU s per run|to the first chunk task, s|1 → 2 workers|peer median s|ELEX / peer',
+        ),
         sizes.map((c) => [
           whole(c.chunk),
           c.chunks,
@@ -625,6 +627,8 @@ if (scale) {
           c.workers === 2 && scale.scaling_1_to_2_by_chunk?.[c.chunk] !== undefined
             ? `${num(scale.scaling_1_to_2_by_chunk[c.chunk])}×`
             : '',
+          fixed(c.peer?.median_s, 2),
+          c.elex_over_peer === undefined ? '—' : `${num(c.elex_over_peer)}×`,
         ]),
       ),
     );

@@ -21,8 +21,8 @@ load from elsewhere on the machine falls on each configuration alike. ELEX
 also runs at the chunk sizes of --more-chunks (default 1,000 cells): the same
 counters cut into those chunks where they are (views of the main chunks when
 the size divides theirs), its timed runs taking turns with the main ones
-(scale.json: chunk_sizes, scaling_1_to_2_by_chunk); the peer runs at the
-main chunk size only.
+(scale.json: chunk_sizes, scaling_1_to_2_by_chunk); so does the peer, whose
+numpy temporaries outgrow the caches with bigger chunks (its best is 1,000).
 Throughput is cells / wall time of a run (graph built, submitted, every chunk
 evaluated, results on the workers), median of --reps runs; peak memory is the
 largest RSS of each worker process over the runs (its share of the counters
@@ -143,6 +143,9 @@ def main():
     def peer_collections(counters_da, hist, rep):
         """The peer's KPI table, alerts and history as Dask collections, built as
         elex.dask.monitor builds ELEX's: per chunk one task and a getitem per output."""
+        sizes = counters_da.chunks[0]
+        starts = np.cumsum((0,) + sizes)
+        nchunks = len(sizes)
         token = tokenize(counters_da.name, hist.name, rep)
         name = "peer-" + token
         layer = {
@@ -294,11 +297,7 @@ def main():
         # that a load from elsewhere on the machine falls on all alike.
         # (Interleaved with the peer, whose runs churn 1-2 GB per worker, an ELEX
         # run right after a peer run on the same workers was up to 30 % slower.)
-        for what, reps, confs in (("elex", a.reps, runs + extra), ("peer", a.peer_reps, runs)):
-            if what == "peer":
-                for e in extra:  # ELEX is done with the other chunkings
-                    e.pop("counters_da")
-                    e.pop("hist")
+        for what, reps, confs in (("elex", a.reps, runs + extra), ("peer", a.peer_reps, runs + extra)):
             for r in confs:
                 load = os.getloadavg()[0]
                 s, _ = timed_rep(r, what, "warm-up")
@@ -379,10 +378,10 @@ def main():
                 f"(median {res['elex']['median_s']:.2f} s of {a.reps}); peer {res['peer']['cells_per_s']:,.0f} cells/s "
                 f"(median {res['peer']['median_s']:.2f} s of {a.peer_reps}); load average {res['load_average_1min_after']:.1f}"
             )
-        # ELEX at every chunk size, the main one included (its runs as above).
+        # ELEX and the peer at every chunk size, the main one included (its runs as above).
         result["chunk_sizes"] = []
         for r in runs + extra:
-            et, emem = r["res"]["elex"]["s"], r["mem"]["elex"]
+            et, emem, pt = r["res"]["elex"]["s"], r["mem"]["elex"], r["res"]["peer"]["s"]
             result["chunk_sizes"].append(
                 {
                     "chunk": r["chunk"],
@@ -398,6 +397,8 @@ def main():
                     "lead_in_s": statistics.median(x["lead_in_s"] for x in r["res"]["elex"]["runs"]),
                     "load_average_1min": [x["load_average_1min"] for x in r["res"]["elex"]["runs"]],
                     "peak_rss_mb": {w: round(m["peak"] / 2**20) for w, m in emem.items()},
+                    "peer": {"s": pt, "median_s": statistics.median(pt), "cells_per_s": a.cells / statistics.median(pt)},
+                    "elex_over_peer": statistics.median(pt) / statistics.median(et),
                 }
             )
     finally:
@@ -483,15 +484,16 @@ def main():
     if "scaling_1_to_2" in result:
         print(f"\nscaling 1 → 2 workers: elex {result['scaling_1_to_2']:.2f}×, peer {result['peer_scaling_1_to_2']:.2f}× (chunks of {a.chunk:,} cells)")
     if more:
-        print("\n| ELEX, chunk size (cells) | tasks | 1 worker, median s (cells/s) | 2 workers, median s (cells/s) | scaling 1 → 2 | CPU s per run, task threads + rest of the workers + client and scheduler, 1 / 2 workers |")
-        print("|---:|---:|---:|---:|---:|---|")
+        print("\n| ELEX, chunk size (cells) | tasks | 1 worker, median s (cells/s) | 2 workers, median s (cells/s) | scaling 1 → 2 | CPU s per run, task threads + rest of the workers + client and scheduler, 1 / 2 workers | elex / peer, 1 / 2 workers |")
+        print("|---:|---:|---:|---:|---:|---|---|")
         for ch, w in by_chunk.items():
             cpu = " / ".join(
                 "{task_threads:.2f} + {workers_other:.2f} + {client_scheduler:.2f}".format(**w[x]["elex_cpu_s_per_run"]) for x in sorted(w)
             )
             fig = [f"{w[x]['elex']['median_s']:.3f} ({w[x]['elex']['cells_per_s']:,.0f})" if x in w else "" for x in (1, 2)]
             ratio = result["scaling_1_to_2_by_chunk"].get(str(ch))
-            print(f"| {ch:,} | {next(iter(w.values()))['chunks']} | {fig[0]} | {fig[1]} | {'' if ratio is None else f'{ratio:.2f}×'} | {cpu} |")
+            vs = " / ".join(f"{w[x]['elex_over_peer']:.1f}×" for x in sorted(w))
+            print(f"| {ch:,} | {next(iter(w.values()))['chunks']} | {fig[0]} | {fig[1]} | {'' if ratio is None else f'{ratio:.2f}×'} | {cpu} | {vs} |")
     print(f"slice, wasm (Chromium, node) vs native figures bit-identical: {all(same.values())} {'' if all(same.values()) else same}")
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
