@@ -186,6 +186,23 @@ def main():
         for _ in as_completed(futures_of(collections), loop=client.loop):
             pass
 
+    def cut(x, chunk):
+        """x's cells in chunks of ``chunk`` cells: where each new chunk lies in one
+        of x's chunks, a view of it (operator.getitem of a numpy array: no copy;
+        Dask's own rechunk copies a slice of half a chunk or less, to free the
+        rest), else x.rechunk() (copies)."""
+        new = layout(chunk)
+        old_b, new_b = np.cumsum((0,) + x.chunks[0]), np.cumsum((0,) + new)
+        j = np.searchsorted(old_b, new_b[:-1], side="right") - 1
+        if np.any(new_b[1:] > old_b[j + 1]):
+            return x.rechunk((new, C, P))
+        name = f"cells-{chunk}-" + tokenize(x.name, chunk)
+        layer = {
+            (name, i, 0, 0): (operator.getitem, (x.name, int(j[i]), 0, 0), (slice(int(new_b[i] - old_b[j[i]]), int(new_b[i + 1] - old_b[j[i]])),))
+            for i in range(len(new))
+        }
+        return da.Array(HighLevelGraph.from_collections(name, layer, dependencies=[x]), name, (new, (C,), (P,)), dtype=x.dtype)
+
     def chunks_per_worker(client, addrs, collection):
         per_worker = {w: 0 for w in addrs}
         for ws in client.who_has(collection).values():
@@ -231,7 +248,7 @@ def main():
                 # The same counters cut into chunks of ch cells on the workers that
                 # hold them (a chunk that divides the main one is a view of it: no
                 # copy, no more memory), and their own first night.
-                x = client.persist(counters_da.rechunk((layout(ch), C, P)))
+                x = client.persist(cut(counters_da, ch), optimize_graph=False)
                 wait(client, x)
                 h = client.persist(ed.monitor(cat, counters, x, cells).history)
                 wait(client, h)
