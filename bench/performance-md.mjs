@@ -587,7 +587,10 @@ if (scale) {
   const [one, two] = scale.clusters ?? [];
   if (one && two)
     p(
-      `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}× (targets: on 2 workers ≥ 5× the peer, 1 → 2 workers ≥ 1.7×).`,
+      `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}× (targets: on 2 workers ≥ 5× the peer, 1 → 2 workers ≥ 1.7×).` +
+        (two.elex_over_best_peer === undefined
+          ? ''
+          : ` Against the peer at its own best chunk size (of those run): ELEX ${num(one.elex_over_best_peer)}× on 1 worker, ${num(two.elex_over_best_peer)}× on 2.`),
     );
   const spent = (scale.clusters ?? []).filter((c) => c.elex_cpu_s_per_run);
   if (spent.length)

@@ -475,6 +475,9 @@ def main():
         result["peer_scaling_1_to_2"] = by[2]["peer"]["cells_per_s"] / by[1]["peer"]["cells_per_s"]
     for c in result["clusters"]:
         c["elex_over_peer"] = c["elex"]["cells_per_s"] / c["peer"]["cells_per_s"]
+        # Against the peer at its own best chunk size (of --chunk and --more-chunks).
+        best = min(x["peer"]["median_s"] for x in result["chunk_sizes"] if x["workers"] == c["workers"])
+        c["elex_over_best_peer"] = best / c["elex"]["median_s"]
     by_chunk = {}
     for c in result["chunk_sizes"]:
         by_chunk.setdefault(c["chunk"], {})[c["workers"]] = c
@@ -500,6 +503,7 @@ def main():
     print(f"| wasm simd, 1 thread, node {s['node']}, {n:,}-cell slice | {n / s['wasm_median_ms'] * 1000:,.0f} | {s['wasm_median_ms'] / 1000:.3f} | | | | |")
     if "scaling_1_to_2" in result:
         print(f"\nscaling 1 → 2 workers: elex {result['scaling_1_to_2']:.2f}×, peer {result['peer_scaling_1_to_2']:.2f}× (chunks of {a.chunk:,} cells)")
+    print("elex / the peer at its best chunk size: " + ", ".join(f"{c['workers']} worker(s) {c['elex_over_best_peer']:.1f}×" for c in result["clusters"]))
     if more:
         print("\n| ELEX, chunk size (cells) | tasks | 1 worker, median s (cells/s) | 2 workers, median s (cells/s) | scaling 1 → 2 | CPU s per run, task threads + rest of the workers + client and scheduler, 1 / 2 workers | elex / peer, 1 / 2 workers |")
         print("|---:|---:|---:|---:|---:|---|---|")
