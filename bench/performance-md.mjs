@@ -622,7 +622,10 @@ if (scale) {
   const [one, two] = scale.clusters ?? [];
   if (one && two)
     p(
-      `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}× (targets: on 2 workers ≥ 5× the peer, 1 → 2 workers ≥ 1.7×).`,
+      `Scaling from 1 to 2 workers: ELEX ${num(two.elex.cells_per_s / one.elex.cells_per_s)}×, peer ${num(two.peer.cells_per_s / one.peer.cells_per_s)}× (targets: on 2 workers ≥ 5× the peer, 1 → 2 workers ≥ 1.7×).` +
+        (two.elex_over_best_peer === undefined
+          ? ''
+          : ` Against the peer at its own best chunk size (of those run): ELEX ${num(one.elex_over_best_peer)}× on 1 worker, ${num(two.elex_over_best_peer)}× on 2.`),
     );
   const spent = (scale.clusters ?? []).filter((c) => c.elex_cpu_s_per_run);
   if (spent.length)
@@ -637,6 +640,33 @@ if (scale) {
           num(c.elex_cpu_s_per_run.workers_other),
           num(c.elex_cpu_s_per_run.client_scheduler),
           num(c.warmup_s?.elex),
+        ]),
+      ),
+    );
+  const sizes = scale.chunk_sizes ?? [];
+  const fixed = (x, d) => (x === undefined || x === null || Number.isNaN(Number(x)) ? '—' : Number(x).toFixed(d));
+  if (new Set(sizes.map((c) => c.chunk)).size > 1)
+    p(
+      'ELEX and the peer at each chunk size, on the same counters and clusters (a smaller chunk a view of the main ones), the timed runs of every size and cluster taking turns: ELEX’s median wall time of a run, its CPU seconds per run (task threads + rest of the workers + client and scheduler), the 1 → 2 worker ratio, and the peer’s median against ELEX’s.',
+      table(
+        H(
+          'chunk (cells)|chunks|workers|median s|cells/s|CPU s per run|to the first chunk task, s|1 → 2 workers|peer median s|ELEX / peer',
+        ),
+        sizes.map((c) => [
+          whole(c.chunk),
+          c.chunks,
+          c.workers,
+          fixed(c.elex?.median_s, 3),
+          whole(c.elex?.cells_per_s),
+          ['task_threads', 'workers_other', 'client_scheduler']
+            .map((k) => fixed(Math.max(0, c.elex_cpu_s_per_run?.[k] ?? NaN), 2))
+            .join(' + '),
+          fixed(c.lead_in_s, 3),
+          c.workers === 2 && scale.scaling_1_to_2_by_chunk?.[c.chunk] !== undefined
+            ? `${num(scale.scaling_1_to_2_by_chunk[c.chunk])}×`
+            : '',
+          fixed(c.peer?.median_s, 2),
+          c.elex_over_peer === undefined ? '—' : `${num(c.elex_over_peer)}×`,
         ]),
       ),
     );

@@ -6,14 +6,19 @@ Per counter a traffic level (see choose()); per cell a load factor
 noise of ±30 %; success counters a fraction (92 … 99.8 %, a few percent of cells
 degraded) of their attempt
 counter; 0.05 % of samples missing (NaN); 0.5 % of cells down for an hour
-(zero traffic). Chunk b of a run with a given seed is always the same bytes,
-whichever process generates it."""
+(zero traffic). Cells are generated in units of UNIT cells (block()); cells()
+cuts any range of cells out of them: cell i of a run with a given seed is
+always the same bytes, whichever process generates it and whatever the
+chunk size."""
 
 import re
 
 import numpy as np
 
 import elex
+
+#: Cells per generated unit (block()): a chunk of any size is cut from these units.
+UNIT = 1000
 
 
 def choose(catalog, n_counters=200, seed=2026):
@@ -86,3 +91,13 @@ def block(seed, first_cell, cells, levels, periods, pairs, network=2026):
     miss = rng.random((cells, n_counters, periods), dtype=np.float32) < 0.0005
     x[miss] = np.nan
     return x
+
+
+def cells(seed, lo, hi, levels, periods, pairs):
+    """Cells [lo, hi) on the night `seed`, cut from the units of UNIT cells that
+    block() generates (so the same bytes for a cell whatever the chunking)."""
+    out = np.empty((hi - lo, len(levels), periods), np.float32)
+    for u in range(lo // UNIT * UNIT, hi, UNIT):
+        s, e = max(lo, u), min(hi, u + UNIT)
+        out[s - lo : e - lo] = block(seed, u, UNIT, levels, periods, pairs)[s - u : e - u]
+    return out

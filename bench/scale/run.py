@@ -1,8 +1,8 @@
 """npm run bench:scale — ELEX on Dask at network scale.
 
 20,000 cells × 200 counters × 96 periods (1.5 GB of float32, bench/scale/
-data.py, seeded) on distributed.LocalClusters of 1 and 2 worker processes
-(one thread each):
+data.py, seeded), in chunks of 2,000 cells (--chunk), on
+distributed.LocalClusters of 1 and 2 worker processes (one thread each):
 
   elex    elex.dask.monitor(): the native core on each chunk of cells, the
           KPI table and alerts (Dask DataFrames) and the new history (Dask
@@ -17,7 +17,12 @@ on the client), the same number of chunks on each worker (contiguous ranges
 of cells); the timed runs read them where they are. Every cluster is up for
 the whole run; ELEX, then the peer, first run once untimed on each cluster
 (a warm-up), then their timed runs take turns between the clusters, so that a
-load from elsewhere on the machine falls on each configuration alike.
+load from elsewhere on the machine falls on each configuration alike. ELEX
+also runs at the chunk sizes of --more-chunks (default 1,000 cells): the same
+counters cut into those chunks where they are (views of the main chunks when
+the size divides theirs), its timed runs taking turns with the main ones
+(scale.json: chunk_sizes, scaling_1_to_2_by_chunk); so does the peer, whose
+numpy temporaries outgrow the caches with bigger chunks (its best is 1,000).
 Throughput is cells / wall time of a run (graph built, submitted, every chunk
 evaluated, results on the workers), median of --reps runs; peak memory is the
 largest RSS of each worker process over the runs (its share of the counters
@@ -64,7 +69,12 @@ def main():
     ap.add_argument("--cells", type=int, default=20_000)
     ap.add_argument("--counters", type=int, default=200)
     ap.add_argument("--periods", type=int, default=96)
-    ap.add_argument("--chunk", type=int, default=1000, help="cells per chunk")
+    ap.add_argument("--chunk", type=int, default=2000, help="cells per chunk (ELEX and the peer)")
+    ap.add_argument(
+        "--more-chunks",
+        default="1000",
+        help="other chunk sizes (cells, comma-separated) that ELEX also runs at, on the same counters and clusters, taking turns with the main runs ('' for none)",
+    )
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--peer-reps", type=int, default=3)
     ap.add_argument("--workers", default="1,2")
@@ -93,6 +103,7 @@ def main():
     import peer
     import psutil
 
+    more = [int(x) for x in a.more_chunks.split(",") if x.strip() and int(x) != a.chunk]
     cat = elex.load_catalog(os.path.join(ROOT, "build", "catalog", "default.json"))
     counters, pairs, levels = data.choose(cat, a.counters, a.seed)
     prog = cat.kpi_programs(counters)
@@ -104,8 +115,10 @@ def main():
     print(f"bench:scale  {a.cells:,} cells × {C} counters × {P} periods = {gb:.2f} GB float32, {K} KPIs, chunks of {a.chunk} cells")
     print("  counters generated on the workers before the timing (not timed; the same number of chunks on each worker),")
     print("  as on a data platform; ELEX and the peer read the same chunks on the same clusters")
+    if more:
+        print(f"  ELEX also in chunks of {', '.join(f'{c:,}' for c in more)} cells (the same counters, the same clusters, taking turns)")
     result = {
-        "shape": {"cells": a.cells, "counters": C, "periods": P, "kpis": K, "gb": round(gb, 3), "chunk": a.chunk},
+        "shape": {"cells": a.cells, "counters": C, "periods": P, "kpis": K, "gb": round(gb, 3), "chunk": a.chunk, "more_chunks": more},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__, "dask": dask.__version__},
         "seed": a.seed,
         "load_average_1min_before": os.getloadavg()[0],
@@ -114,12 +127,15 @@ def main():
 
     def gen(block_info=None):
         (lo, hi) = block_info[None]["array-location"][0]
-        return data.block(a.seed, lo, hi - lo, levels, P, pairs)
+        return data.cells(a.seed, lo, hi, levels, P, pairs)
 
     def peer_chunk(cells_chunk, blk, hist):
         return peer.peer_block(codes, prog.names, prog.thresholds, prog.directions, cells_chunk, blk, hist)
 
-    sizes = tuple(min(a.chunk, a.cells - i) for i in range(0, a.cells, a.chunk))
+    def layout(chunk):
+        return tuple(min(chunk, a.cells - i) for i in range(0, a.cells, chunk))
+
+    sizes = layout(a.chunk)
     starts = np.cumsum((0,) + sizes)
     nchunks = len(sizes)
     widths = [int(x) for x in a.workers.split(",")]
@@ -127,6 +143,9 @@ def main():
     def peer_collections(counters_da, hist, rep):
         """The peer's KPI table, alerts and history as Dask collections, built as
         elex.dask.monitor builds ELEX's: per chunk one task and a getitem per output."""
+        sizes = counters_da.chunks[0]
+        starts = np.cumsum((0,) + sizes)
+        nchunks = len(sizes)
         token = tokenize(counters_da.name, hist.name, rep)
         name = "peer-" + token
         layer = {
@@ -167,13 +186,39 @@ def main():
         for _ in as_completed(futures_of(collections), loop=client.loop):
             pass
 
-    runs = []
+    def cut(x, chunk):
+        """x's cells in chunks of ``chunk`` cells: where each new chunk lies in one
+        of x's chunks, a view of it (operator.getitem of a numpy array: no copy;
+        Dask's own rechunk copies a slice of half a chunk or less, to free the
+        rest), else x.rechunk() (copies)."""
+        new = layout(chunk)
+        old_b, new_b = np.cumsum((0,) + x.chunks[0]), np.cumsum((0,) + new)
+        j = np.searchsorted(old_b, new_b[:-1], side="right") - 1
+        if np.any(new_b[1:] > old_b[j + 1]):
+            return x.rechunk((new, C, P))
+        name = f"cells-{chunk}-" + tokenize(x.name, chunk)
+        layer = {
+            (name, i, 0, 0): (operator.getitem, (x.name, int(j[i]), 0, 0), (slice(int(new_b[i] - old_b[j[i]]), int(new_b[i + 1] - old_b[j[i]])),))
+            for i in range(len(new))
+        }
+        return da.Array(HighLevelGraph.from_collections(name, layer, dependencies=[x]), name, (new, (C,), (P,)), dtype=x.dtype)
+
+    def chunks_per_worker(client, addrs, collection):
+        per_worker = {w: 0 for w in addrs}
+        for ws in client.who_has(collection).values():
+            for w in ws:
+                per_worker[w] += 1
+        return list(per_worker.values())
+
+    # runs: one per cluster at the main chunk size (ELEX and the peer); more:
+    # ELEX at the other chunk sizes, on the same clusters and the same counters.
+    runs, extra = [], []
     try:
         for W in widths:
             cluster = ed.local_cluster(n_workers=W, threads_per_worker=1, memory_limit=0)
             client = Client(cluster)
             client.get_task_stream()  # the scheduler records the task stream from the first call on
-            runs.append({"workers": W, "cluster": cluster, "client": client})
+            runs.append({"workers": W, "cluster": cluster, "client": client, "chunk": a.chunk, "nchunks": nchunks})
             # Linux with sched_autogroup_enabled=1 (this machine) shares the CPU
             # fairly between sessions first, then between the threads of a
             # session: every process this bench starts is in one session, so
@@ -193,15 +238,24 @@ def main():
             counters_da = client.persist(counters_da, optimize_graph=False)
             wait(client, counters_da)
             gen_s = time.perf_counter() - t0
-            per_worker = {w: 0 for w in addrs}
-            for ws in client.who_has(counters_da).values():
-                for w in ws:
-                    per_worker[w] += 1
+            placed = chunks_per_worker(client, addrs, counters_da)
             # A first night gives every cell a history, so that the timed nights score z.
             hist = client.persist(ed.monitor(cat, counters, counters_da, cells).history)
             wait(client, hist)
-            runs[-1].update(counters_da=counters_da, hist=hist, gen_s=gen_s, chunks_per_worker=list(per_worker.values()))
-            print(f"  {W} worker(s): counters generated on the workers in {gen_s:.1f} s (not timed), chunks per worker {list(per_worker.values())}")
+            runs[-1].update(counters_da=counters_da, hist=hist, gen_s=gen_s, chunks_per_worker=placed)
+            print(f"  {W} worker(s): counters generated on the workers in {gen_s:.1f} s (not timed), chunks of {a.chunk} cells per worker {placed}")
+            for ch in more:
+                # The same counters cut into chunks of ch cells on the workers that
+                # hold them (a chunk that divides the main one is a view of it: no
+                # copy, no more memory), and their own first night.
+                x = client.persist(cut(counters_da, ch), optimize_graph=False)
+                wait(client, x)
+                h = client.persist(ed.monitor(cat, counters, x, cells).history)
+                wait(client, h)
+                e = {"workers": W, "cluster": cluster, "client": client, "chunk": ch, "nchunks": len(layout(ch)), "counters_da": x, "hist": h}
+                e["chunks_per_worker"] = chunks_per_worker(client, addrs, x)
+                extra.append(e)
+                print(f"  {W} worker(s): the same counters in chunks of {ch} cells, per worker {e['chunks_per_worker']}")
 
         def timed_rep(r, what, rep):
             """One timed run: build the graph, persist, wait. Returns seconds, and
@@ -248,25 +302,26 @@ def main():
             }
             return s, {"chunks_computed": ntasks, "chunk_transfers": transfers, "transfer_s": transfer_s, "busy_s": sorted(busy.values(), reverse=True), "tasks": len(stream), **phases}
 
-        for r in runs:
+        for r in runs + extra:
             r["res"] = {"elex": {"s": [], "runs": [], "warmup_s": None}, "peer": {"s": [], "runs": [], "warmup_s": None}}
             r["mem"] = {"elex": {}, "peer": {}}
         me = psutil.Process()
         # ELEX first, then the peer. Each starts with an untimed run on every
         # cluster (a fresh worker process pays for its first run: imports, the
         # heap's first pages, Dask's task-duration estimates), then the timed runs
-        # take turns between the clusters (1 worker, 2, 1, 2, ...), so that a load
-        # from elsewhere on the machine falls on both alike. (Interleaved with the
-        # peer, whose runs churn 1-2 GB per worker, an ELEX run right after a peer
-        # run on the same workers was up to 30 % slower.)
-        for what, reps in (("elex", a.reps), ("peer", a.peer_reps)):
-            for r in runs:
+        # take turns between the clusters (1 worker, 2, 1, 2, ...; ELEX at the
+        # main chunk size, then at each of --more-chunks, in every round), so
+        # that a load from elsewhere on the machine falls on all alike.
+        # (Interleaved with the peer, whose runs churn 1-2 GB per worker, an ELEX
+        # run right after a peer run on the same workers was up to 30 % slower.)
+        for what, reps, confs in (("elex", a.reps, runs + extra), ("peer", a.peer_reps, runs + extra)):
+            for r in confs:
                 load = os.getloadavg()[0]
                 s, _ = timed_rep(r, what, "warm-up")
                 r["res"][what]["warmup_s"] = s
-                print(f"  {what} {r['workers']} worker(s) warm-up (not timed): {s:.3f} s, load {load:.1f}")
+                print(f"  {what} {r['workers']} worker(s), chunks of {r['chunk']}, warm-up (not timed): {s:.3f} s, load {load:.1f}")
             for rep in range(reps):
-                for r in runs:
+                for r in confs:
                     client = r["client"]
                     client.run(memwatch.start)
                     load = os.getloadavg()[0]
@@ -287,10 +342,10 @@ def main():
                         acc["peak"] = max(acc["peak"], m["peak"])
                         acc["cpu_s"] += m["cpu_s"]
                         acc["task_cpu_s"] += m["task_cpu_s"]
-                    if info["chunks_computed"] != nchunks:
-                        print(f"  warning: {what} on {r['workers']} worker(s) computed {info['chunks_computed']} chunks, not {nchunks}")
+                    if info["chunks_computed"] != r["nchunks"]:
+                        print(f"  warning: {what} on {r['workers']} worker(s) computed {info['chunks_computed']} chunks, not {r['nchunks']}")
                     print(
-                        f"  {what} {r['workers']} worker(s) run {rep + 1}: {s:.3f} s, {a.cells / s:,.0f} cells/s, load {load:.1f}, "
+                        f"  {what} {r['workers']} worker(s), chunks of {r['chunk']}, run {rep + 1}: {s:.3f} s, {a.cells / s:,.0f} cells/s, load {load:.1f}, "
                         f"busy s per worker {', '.join(f'{b:.2f}' for b in info['busy_s'])}, transfers {info['chunk_transfers']} ({info['transfer_s']:.2f} s), "
                         f"first chunk task after {info['lead_in_s']:.3f} s, gaps between them {', '.join(f'{g:.3f}' for g in info['gaps_s'])} s, end {info['tail_s']:.3f} s after the last, "
                         f"CPU s: task threads {', '.join(f'{b:.2f}' for b in info['worker_task_cpu_s'])}, "
@@ -340,6 +395,29 @@ def main():
                 f"(median {res['elex']['median_s']:.2f} s of {a.reps}); peer {res['peer']['cells_per_s']:,.0f} cells/s "
                 f"(median {res['peer']['median_s']:.2f} s of {a.peer_reps}); load average {res['load_average_1min_after']:.1f}"
             )
+        # ELEX and the peer at every chunk size, the main one included (its runs as above).
+        result["chunk_sizes"] = []
+        for r in runs + extra:
+            et, emem, pt = r["res"]["elex"]["s"], r["mem"]["elex"], r["res"]["peer"]["s"]
+            result["chunk_sizes"].append(
+                {
+                    "chunk": r["chunk"],
+                    "chunks": r["nchunks"],
+                    "workers": r["workers"],
+                    "chunks_per_worker": r["chunks_per_worker"],
+                    "elex": {"s": et, "median_s": statistics.median(et), "cells_per_s": a.cells / statistics.median(et)},
+                    "elex_cpu_s_per_run": {
+                        "task_threads": sum(m["task_cpu_s"] for m in emem.values()) / a.reps,
+                        "workers_other": sum(m["cpu_s"] - m["task_cpu_s"] for m in emem.values()) / a.reps,
+                        "client_scheduler": statistics.median(x["client_scheduler_cpu_s"] for x in r["res"]["elex"]["runs"]),
+                    },
+                    "lead_in_s": statistics.median(x["lead_in_s"] for x in r["res"]["elex"]["runs"]),
+                    "load_average_1min": [x["load_average_1min"] for x in r["res"]["elex"]["runs"]],
+                    "peak_rss_mb": {w: round(m["peak"] / 2**20) for w, m in emem.items()},
+                    "peer": {"s": pt, "median_s": statistics.median(pt), "cells_per_s": a.cells / statistics.median(pt)},
+                    "elex_over_peer": statistics.median(pt) / statistics.median(et),
+                }
+            )
     finally:
         for r in runs:
             r["client"].close()
@@ -347,9 +425,9 @@ def main():
 
     # ---------------------------------------------------- the 1,000-cell slice
     n = min(1000, a.cells)
-    blk = np.concatenate([data.block(a.seed, lo, min(a.chunk, n - lo), levels, P, pairs) for lo in range(0, n, a.chunk)])
+    blk = data.cells(a.seed, 0, n, levels, P, pairs)
     h0 = elex.new_history(n, K)
-    elex.evaluate(prog, data.block(a.seed + 1, 0, n, levels, P, pairs), h0)  # a night before, for z-scores
+    elex.evaluate(prog, data.cells(a.seed + 1, 0, n, levels, P, pairs), h0)  # a night before, for z-scores
     nat = []
     for _ in range(7):
         h = h0.copy()
@@ -397,6 +475,15 @@ def main():
         result["peer_scaling_1_to_2"] = by[2]["peer"]["cells_per_s"] / by[1]["peer"]["cells_per_s"]
     for c in result["clusters"]:
         c["elex_over_peer"] = c["elex"]["cells_per_s"] / c["peer"]["cells_per_s"]
+        # Against the peer at its own best chunk size (of --chunk and --more-chunks).
+        best = min(x["peer"]["median_s"] for x in result["chunk_sizes"] if x["workers"] == c["workers"])
+        c["elex_over_best_peer"] = best / c["elex"]["median_s"]
+    by_chunk = {}
+    for c in result["chunk_sizes"]:
+        by_chunk.setdefault(c["chunk"], {})[c["workers"]] = c
+    result["scaling_1_to_2_by_chunk"] = {
+        str(ch): w[2]["elex"]["cells_per_s"] / w[1]["elex"]["cells_per_s"] for ch, w in by_chunk.items() if 1 in w and 2 in w
+    }
 
     print()
     print("| run | cells/s | median s | worker CPU s / run | cells per CPU s | peak RSS per worker (MB) | elex / peer |")
@@ -415,7 +502,19 @@ def main():
     print(f"| wasm simd, 1 thread, Chromium {s['chromium']}, {n:,}-cell slice | {n / s['wasm_chromium_median_ms'] * 1000:,.0f} | {s['wasm_chromium_median_ms'] / 1000:.3f} | | | | |")
     print(f"| wasm simd, 1 thread, node {s['node']}, {n:,}-cell slice | {n / s['wasm_median_ms'] * 1000:,.0f} | {s['wasm_median_ms'] / 1000:.3f} | | | | |")
     if "scaling_1_to_2" in result:
-        print(f"\nscaling 1 → 2 workers: elex {result['scaling_1_to_2']:.2f}×, peer {result['peer_scaling_1_to_2']:.2f}×")
+        print(f"\nscaling 1 → 2 workers: elex {result['scaling_1_to_2']:.2f}×, peer {result['peer_scaling_1_to_2']:.2f}× (chunks of {a.chunk:,} cells)")
+    print("elex / the peer at its best chunk size: " + ", ".join(f"{c['workers']} worker(s) {c['elex_over_best_peer']:.1f}×" for c in result["clusters"]))
+    if more:
+        print("\n| ELEX, chunk size (cells) | tasks | 1 worker, median s (cells/s) | 2 workers, median s (cells/s) | scaling 1 → 2 | CPU s per run, task threads + rest of the workers + client and scheduler, 1 / 2 workers | elex / peer, 1 / 2 workers |")
+        print("|---:|---:|---:|---:|---:|---|---|")
+        for ch, w in by_chunk.items():
+            cpu = " / ".join(
+                "{task_threads:.2f} + {workers_other:.2f} + {client_scheduler:.2f}".format(**w[x]["elex_cpu_s_per_run"]) for x in sorted(w)
+            )
+            fig = [f"{w[x]['elex']['median_s']:.3f} ({w[x]['elex']['cells_per_s']:,.0f})" if x in w else "" for x in (1, 2)]
+            ratio = result["scaling_1_to_2_by_chunk"].get(str(ch))
+            vs = " / ".join(f"{w[x]['elex_over_peer']:.1f}×" for x in sorted(w))
+            print(f"| {ch:,} | {next(iter(w.values()))['chunks']} | {fig[0]} | {fig[1]} | {'' if ratio is None else f'{ratio:.2f}×'} | {cpu} | {vs} |")
     print(f"slice, wasm (Chromium, node) vs native figures bit-identical: {all(same.values())} {'' if all(same.values()) else same}")
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:

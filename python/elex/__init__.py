@@ -89,12 +89,14 @@ def evaluate(
     min_history: int = 8,
     per_period: bool = False,
     threads: int = 1,
+    counter_stats: bool = True,
 ) -> dict:
     """One engine call (monitor.h evaluate): ``data`` cells × counters × periods
     float32 (used in place when C-ordered float32), ``history`` cells × kpis × 3
     float64 (count, mean, M2 per cell and KPI), updated in place. Returns the
     arrays: values, reasons (per_period), anomalies, max_z, breaches, nulls,
-    kpi_stats, counter_stats."""
+    kpi_stats, counter_stats (None with ``counter_stats=False``: the engine still
+    computes them, for the KPIs, but does not write them out)."""
     return _core.kpi_eval(
         programs.ops,
         programs.offsets,
@@ -107,6 +109,7 @@ def evaluate(
         int(min_history),
         bool(per_period),
         int(threads),
+        bool(counter_stats),
     )
 
 

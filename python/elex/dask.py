@@ -30,7 +30,7 @@ import json
 import operator
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -123,24 +123,50 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, **kwargs):
         return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True, **kwargs)
 
 
-@dataclass
 class MonitorOutput:
     """What monitor() returns: lazy Dask collections. Compute or persist them
-    with out.compute() / out.persist(), which evaluate each chunk once."""
+    with out.compute() / out.persist(), which evaluate each chunk once.
 
-    kpis: tuple
-    #: One row per (cell, KPI): count, sum, mean, min, max, breaches, anomalies, max_z, nulls.
-    table: dd.DataFrame
-    #: One row per alert: cell, kpi, kind ("threshold" | "anomaly"), periods, worst, threshold.
-    alerts: dd.DataFrame
-    #: Array input: cells × kpis × 3 float64 (count, mean, M2), chunked like the cells.
-    #: DataFrame input: a DataFrame indexed by cell, columns "<kpi>|count", "<kpi>|mean", "<kpi>|m2".
-    history: object
-    #: cells × kpis × periods float32 and uint8 (per_period=True, array input only), else None.
-    values: da.Array | None = None
-    reasons: da.Array | None = None
-    #: monitor(): the chunks' results (one key per chunk) and how to build the collections over them.
-    _chunks: _Chunks | None = field(default=None, repr=False, compare=False)
+    From monitor(), the collections are made when first read: out.persist()
+    makes its own over the chunks' results and never needs them (a Dask
+    DataFrame costs about 1 ms of the client's time to make, its metadata
+    checked column by column)."""
+
+    def __init__(self, kpis, table=None, alerts=None, history=None, values=None, reasons=None, *, _chunks=None):
+        self.kpis = kpis
+        #: monitor(): the chunks' results (one key per chunk) and how to build the collections over them.
+        self._chunks = _chunks
+        self._cols = None if _chunks is not None else (table, alerts, history, values, reasons)
+
+    def _get(self, i):
+        if self._cols is None:
+            self._cols = self._chunks.build(self._chunks.graph)
+        return self._cols[i]
+
+    table = property(
+        lambda self: self._get(0),
+        doc="One row per (cell, KPI): count, sum, mean, min, max, breaches, anomalies, max_z, nulls (a Dask DataFrame).",
+    )
+    alerts = property(
+        lambda self: self._get(1),
+        doc='One row per alert: cell, kpi, kind ("threshold" | "anomaly"), periods, worst, threshold (a Dask DataFrame).',
+    )
+    history = property(
+        lambda self: self._get(2),
+        doc="Array input: cells × kpis × 3 float64 (count, mean, M2), chunked like the cells. DataFrame input: a "
+        'DataFrame indexed by cell, columns "<kpi>|count", "<kpi>|mean", "<kpi>|m2".',
+    )
+    values = property(
+        lambda self: self._get(3),
+        doc="cells × kpis × periods float32 (per_period=True, array input only), else None.",
+    )
+    reasons = property(
+        lambda self: self._get(4),
+        doc="cells × kpis × periods uint8 null reasons (per_period=True, array input only), else None.",
+    )
+
+    def __repr__(self):
+        return f"MonitorOutput(kpis={len(self.kpis)} KPIs, {'per chunk' if self._chunks is not None else 'collections'})"
 
     def _collections(self):
         return [c for c in (self.table, self.alerts, self.history, self.values, self.reasons) if c is not None]
@@ -246,9 +272,22 @@ def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads):
         hist = np.zeros((block.shape[0], len(prog.names), 3), np.float64)
     else:
         hist = np.array(hist, np.float64, order="C", copy=True)  # never the input's buffer
-    r = evaluate(prog, block, hist, z_threshold=z, min_history=min_history, per_period=per_period, threads=threads)
+    # The counters' statistics are not among elex.dask's outputs: the engine
+    # keeps them in its scratch instead of writing 4 MB per 1,000 cells.
+    r = evaluate(
+        prog, block, hist, z_threshold=z, min_history=min_history, per_period=per_period, threads=threads, counter_stats=False
+    )
     rr = _R(r, prog)
     return kpi_table(cells, prog.names, rr), alerts_table(cells, prog.names, rr), hist, r["values"], r["reasons"]
+
+
+def _in_memory(x) -> bool:
+    """Whether every key of ``x``'s graph is a value (a Future or an array, as
+    persist() leaves them), not a task or an alias."""
+    g = x.__dask_graph__()
+    return len(g.layers) == 1 and all(
+        not dask.core.istask(v) and not (isinstance(v, tuple) and v in g) for v in g.values()
+    )
 
 
 def _programs(catalog: Catalog, counters, kpis) -> KpiPrograms:
@@ -309,7 +348,14 @@ def monitor(
     # lived on one worker, and the scheduler then counted that worker among
     # the candidates for every chunk: it moved 77 MB chunks to it to even out
     # the queues. An empty-history collection was placed like any root task.)
-    inputs = [data] if history is None else list(dask.optimize(data, history))
+    # (Inputs already in memory, e.g. persisted, have nothing to optimise: about
+    # 1 ms of the client's time a run.)
+    if history is None:
+        inputs = [data]
+    elif _in_memory(data) and _in_memory(history):
+        inputs = [data, history]
+    else:
+        inputs = list(dask.optimize(data, history))
     data = inputs[0]
     table_meta, alert_meta = _metas(prog, len(counters))
     hist_name = None if history is None else inputs[1].name
@@ -351,16 +397,7 @@ def monitor(
             array("reasons", 4, P, np.uint8) if per_period else None,
         )
 
-    table, alerts, hist, values, reasons = build(graph)
-    return MonitorOutput(
-        kpis=prog.names,
-        table=table,
-        alerts=alerts,
-        history=hist,
-        values=values,
-        reasons=reasons,
-        _chunks=_Chunks(name, [(name, i) for i in range(nchunks)], graph, build),
-    )
+    return MonitorOutput(kpis=prog.names, _chunks=_Chunks(name, [(name, i) for i in range(nchunks)], graph, build))
 
 
 # ------------------------------------------------------------ DataFrames

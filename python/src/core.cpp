@@ -127,7 +127,7 @@ py::tuple compile_kpis(const std::vector<std::string>& formulas,
 py::dict kpi_eval(CArray<std::int32_t> ops, CArray<std::uint32_t> offsets, CArray<float> consts,
                   CArray<float> thresholds, CArray<std::int8_t> directions, CArray<float> data,
                   py::array history, float z_threshold, std::uint32_t min_history, bool per_period,
-                  unsigned threads) {
+                  unsigned threads, bool with_counter_stats) {
   need(data.ndim() == 3, "DIMENSION_MISMATCH",
        "data must be a 3-d array: cells × counters × periods");
   const auto cells = std::uint32_t(data.shape(0)), counters = std::uint32_t(data.shape(1)),
@@ -158,14 +158,19 @@ py::dict kpi_eval(CArray<std::int32_t> ops, CArray<std::uint32_t> offsets, CArra
   py::array_t<std::uint32_t> anomalies({py::ssize_t(cells), py::ssize_t(K)}),
       breaches({py::ssize_t(cells), py::ssize_t(K)}),
       nulls({py::ssize_t(cells), py::ssize_t(K), py::ssize_t(2)});
-  py::array_t<float> kpi_stats({py::ssize_t(cells), py::ssize_t(K), py::ssize_t(5)}),
-      counter_stats({py::ssize_t(cells), py::ssize_t(counters), py::ssize_t(5)});
+  // The counters' statistics are computed either way (the KPIs read them);
+  // without with_counter_stats they stay in the engine's scratch (one cell's
+  // worth) instead of being written out (cells × counters × 5 floats: 4 MB
+  // per 1,000 cells of 200 counters).
+  py::array_t<float> kpi_stats({py::ssize_t(cells), py::ssize_t(K), py::ssize_t(5)}), counter_stats;
+  if (with_counter_stats)
+    counter_stats = py::array_t<float>({py::ssize_t(cells), py::ssize_t(counters), py::ssize_t(5)});
   (void)CK;
   auto* hist = static_cast<double*>(history.mutable_data());
   float* pv = per_period ? values.mutable_data() : nullptr;
   std::uint8_t* pr = per_period ? reasons.mutable_data() : nullptr;
   float *pz = max_z.mutable_data(), *pks = kpi_stats.mutable_data(),
-        *pcs = counter_stats.mutable_data();
+        *pcs = with_counter_stats ? counter_stats.mutable_data() : nullptr;
   std::uint32_t *pa = anomalies.mutable_data(), *pb = breaches.mutable_data(),
                 *pn = nulls.mutable_data();
   int status = 0;
@@ -206,7 +211,7 @@ py::dict kpi_eval(CArray<std::int32_t> ops, CArray<std::uint32_t> offsets, CArra
   out["breaches"] = breaches;
   out["nulls"] = nulls;
   out["kpi_stats"] = kpi_stats;
-  out["counter_stats"] = counter_stats;
+  out["counter_stats"] = with_counter_stats ? py::object(counter_stats) : py::none();
   return out;
 }
 
@@ -358,7 +363,7 @@ PYBIND11_MODULE(_elex_core, m) {
   m.def("kpi_eval", &kpi_eval, py::arg("ops"), py::arg("offsets"), py::arg("consts"),
         py::arg("thresholds"), py::arg("directions"), py::arg("data"), py::arg("history"),
         py::arg("z_threshold"), py::arg("min_history"), py::arg("per_period"),
-        py::arg("threads") = 1);
+        py::arg("threads") = 1, py::arg("counter_stats") = true);
   m.def("row_stats", &row_stats, py::arg("data"), py::arg("threads") = 1);
   py::class_<Validator>(m, "Validator")
       .def(py::init<CArray<std::uint8_t>, CArray<float>, CArray<double>>(), py::arg("kinds"),

@@ -150,6 +150,24 @@ def test_threads_give_the_same_bits(catalog):
     assert np.array_equal(h1, h2)
 
 
+def test_without_counter_stats_the_same_bits(catalog):
+    # elex.dask asks for no counter statistics: every other output is the same.
+    counters = counters_of(catalog, 40)
+    d = pm_data(64, len(counters), 96, 6, spikes=True)
+    prog = catalog.kpi_programs(counters)
+    h1, h2 = elex.new_history(64, len(prog.names)), elex.new_history(64, len(prog.names))
+    elex.evaluate(prog, pm_data(64, len(counters), 96, 7), h1)
+    h2[:] = h1
+    r1 = elex.evaluate(prog, d, h1, per_period=True)
+    r2 = elex.evaluate(prog, d, h2, per_period=True, counter_stats=False)
+    assert r1["counter_stats"].shape == (64, len(counters), 5) and r2["counter_stats"] is None
+    assert r1["anomalies"].sum() > 0
+    for k in r1:
+        if k != "counter_stats":
+            assert np.array_equal(np.asarray(r1[k]).view(np.uint8), np.asarray(r2[k]).view(np.uint8)), k
+    assert np.array_equal(h1.view(np.uint8), h2.view(np.uint8))
+
+
 def test_validation_and_cooldowns(catalog):
     v = elex.ChangeValidator(catalog)
     tables = catalog.validator_tables()

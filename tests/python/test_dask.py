@@ -174,6 +174,14 @@ def test_monitor_persist_keeps_one_result_per_chunk(client, catalog):
             break
         time.sleep(0.1)
     assert ours == sorted(str(k) for k in dask.core.flatten(hist.__dask_keys__())) and len(ours) == 3
+    # Inputs held on the workers (persisted counters and history) go into the
+    # graph as they are, not through dask.optimize: the same figures.
+    assert ed._in_memory(hist) and ed._in_memory(d2) and not ed._in_memory(da.from_array(night2, chunks=(10, -1, -1)) + 1)
+    t3, a3, h3 = ed.monitor(catalog, counters, d2, cells, history=hist).persist(client)
+    assert np.array_equal(bits(h3.compute()), bits(ref.history(cells, counters)))
+    same_table(t3.compute(), r2.kpi_table())
+    same_table(a3.compute(), r2.alerts())
+    del t3, a3, h3
     # Without a distributed client (dask.persist, the local scheduler): the same figures, as a tuple.
     local = ed.monitor(catalog, counters, da.from_array(night1, chunks=(10, -1, -1)), cells, per_period=True)
     with warnings.catch_warnings():  # "a single-machine scheduler when a distributed client is active"
