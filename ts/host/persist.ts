@@ -170,6 +170,9 @@ function fileName(key: string): string {
   return encodeURIComponent(key).replace(/\./g, '%2E');
 }
 
+/** How long an OPFS file held elsewhere is tried again before PERSIST_UNAVAILABLE (ms). */
+const BUSY_RETRY_MS = 2000;
+
 export class OpfsStore implements KeyValueStore {
   readonly backend = 'opfs' as const;
   /** Test aid, set by the worker's debug hook. */
@@ -179,6 +182,12 @@ export class OpfsStore implements KeyValueStore {
    * milliseconds, and one engine owns a persist name at a time (a Web Lock).
    */
   private readonly handles = new Map<string, SyncHandle>();
+  /**
+   * Opens in progress, by file: a second call for the same file waits for
+   * the first (two createSyncAccessHandle() of one file in one worker: the
+   * second fails as if another tab held it).
+   */
+  private readonly opening = new Map<string, Promise<SyncHandle | null>>();
 
   private constructor(
     private readonly dir: FileSystemDirectoryHandle,
@@ -207,18 +216,57 @@ export class OpfsStore implements KeyValueStore {
   }
 
   private async handle(file: string, create: boolean): Promise<SyncHandle | null> {
-    const cached = this.handles.get(file);
-    if (cached) return cached;
+    let seen: Promise<SyncHandle | null> | undefined;
+    for (;;) {
+      const cached = this.handles.get(file);
+      if (cached) return cached;
+      const pending = this.opening.get(file);
+      if (!pending || pending === seen) break;
+      seen = pending;
+      let h: SyncHandle | null | undefined;
+      try {
+        h = await pending;
+      } catch {
+        h = undefined; // its error is its caller's: this call tries for itself
+      }
+      if (h) return h;
+      if (h === null && !create) return null; // not there, and this call does not create it
+    }
+    const open = this.openHandle(file, create);
+    this.opening.set(file, open);
     try {
-      const fh = (await this.dir.getFileHandle(file, { create })) as FileHandleWithSync;
-      const h = await fh.createSyncAccessHandle();
-      this.handles.set(file, h);
-      return h;
-    } catch (e) {
-      if ((e as DOMException)?.name === 'NotFoundError') return null;
-      if ((e as DOMException)?.name === 'NoModificationAllowedError')
-        throw new ElexError('PERSIST_UNAVAILABLE', `${this.describe(file)} is open elsewhere (another engine or tab)`);
-      throw new ElexError('PERSIST_UNAVAILABLE', `could not open ${file} in OPFS: ${String(e)}`);
+      return await open;
+    } finally {
+      if (this.opening.get(file) === open) this.opening.delete(file);
+    }
+  }
+
+  /**
+   * Opens `file`'s handle. A file held elsewhere is tried again for up to
+   * BUSY_RETRY_MS: one engine owns a persist name at a time (a Web Lock),
+   * so the holder is this worker's predecessor, dead (its life lock is
+   * this worker's) but with its handles not yet released by the browser.
+   */
+  private async openHandle(file: string, create: boolean): Promise<SyncHandle | null> {
+    const t0 = performance.now();
+    for (let pause = 5; ; pause = Math.min(2 * pause, 100)) {
+      try {
+        const fh = (await this.dir.getFileHandle(file, { create })) as FileHandleWithSync;
+        const h = await fh.createSyncAccessHandle();
+        this.handles.set(file, h);
+        return h;
+      } catch (e) {
+        const name = (e as DOMException)?.name;
+        if (name === 'NotFoundError') return null;
+        if (name !== 'NoModificationAllowedError')
+          throw new ElexError('PERSIST_UNAVAILABLE', `could not open ${file} in OPFS: ${String(e)}`);
+        if (performance.now() - t0 >= BUSY_RETRY_MS)
+          throw new ElexError(
+            'PERSIST_UNAVAILABLE',
+            `${this.describe(file)} is open elsewhere (another engine or tab)`,
+          );
+        await new Promise((r) => setTimeout(r, pause));
+      }
     }
   }
 
