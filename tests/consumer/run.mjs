@@ -171,6 +171,28 @@ async function readyVariant(page) {
   return page.getAttribute('#status', 'data-variant');
 }
 
+/**
+ * The example page's contract (examples/vanilla, webpack, nextjs): #status
+ * gets data-done (or data-error), data-variant; #features lists the routed
+ * features; #search reads "nearest: 42, …". Opens `url`, checks the variant,
+ * the features, the search (unless `search: false`) and the console.
+ */
+async function examplePage(url, want, { search: checkSearch = true, timeout = 90_000 } = {}) {
+  const { context, page, errors } = await open(url);
+  await page.waitForSelector('#status[data-done], #status[data-error]', { timeout });
+  const status = await page.textContent('#status');
+  if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
+  const variant = await page.getAttribute('#status', 'data-variant');
+  const features = await page.locator('#features li').count();
+  const search = checkSearch ? await page.textContent('#search') : undefined;
+  if (variant !== want) throw new Error(`variant ${variant}, expected ${want}`);
+  if (features < 1) throw new Error('no routed features');
+  if (checkSearch && !search.startsWith('nearest: 42')) throw new Error(`search: ${search}`);
+  if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
+  await context.close();
+  return checkSearch ? { variant, features, search } : { variant };
+}
+
 try {
   // ---- the tarball ----
   await check('npm pack (prepack builds wasm and dist)', async () => {
@@ -293,19 +315,7 @@ try {
     cpSync(join(repo, 'examples/vanilla/index.html'), join(plain, 'app/index.html'));
     const server = await staticServer(plain, 4390);
     try {
-      const { context, page, errors } = await open('http://127.0.0.1:4390/app/');
-      await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 90_000 });
-      const status = await page.textContent('#status');
-      if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
-      const variant = await page.getAttribute('#status', 'data-variant');
-      const features = await page.locator('#features li').count();
-      const search = await page.textContent('#search');
-      if (variant !== 'simd-mt') throw new Error(`variant ${variant}, expected simd-mt`);
-      if (features < 1) throw new Error('no routed features');
-      if (!search.startsWith('nearest: 42')) throw new Error(`search: ${search}`);
-      if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
-      report.vanilla = { variant, features, search };
-      await context.close();
+      report.vanilla = await examplePage('http://127.0.0.1:4390/app/', 'simd-mt');
     } finally {
       server.close();
     }
@@ -334,19 +344,7 @@ try {
         await check(
           `webpack 5 app, ${name}: default catalog answers a question, an index is built and searched`,
           async () => {
-            const { context, page, errors } = await open(`http://127.0.0.1:4393/${query}`);
-            await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 90_000 });
-            const status = await page.textContent('#status');
-            if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
-            const variant = await page.getAttribute('#status', 'data-variant');
-            const features = await page.locator('#features li').count();
-            const search = await page.textContent('#search');
-            if (variant !== name) throw new Error(`variant ${variant}, expected ${name}`);
-            if (features < 1) throw new Error('no routed features');
-            if (!search.startsWith('nearest: 42')) throw new Error(`search: ${search}`);
-            if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
-            report.webpack[name] = { variant, features, search };
-            await context.close();
+            report.webpack[name] = await examplePage(`http://127.0.0.1:4393/${query}`, name);
           },
         );
     } finally {
@@ -366,19 +364,7 @@ try {
       'http://127.0.0.1:4394/',
     );
     try {
-      const { context, page, errors } = await open('http://127.0.0.1:4394/elex');
-      await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 90_000 });
-      const status = await page.textContent('#status');
-      if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
-      const variant = await page.getAttribute('#status', 'data-variant');
-      const features = await page.locator('#features li').count();
-      const search = await page.textContent('#search');
-      if (variant !== 'simd-mt') throw new Error(`variant ${variant}, expected simd-mt`);
-      if (features < 1) throw new Error('no routed features');
-      if (!search.startsWith('nearest: 42')) throw new Error(`search: ${search}`);
-      if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
-      report.nextjs[bundler] = { variant, features, search };
-      await context.close();
+      report.nextjs[bundler] = await examplePage('http://127.0.0.1:4394/elex', 'simd-mt');
     } finally {
       next.stop();
     }
@@ -409,16 +395,10 @@ try {
       );
       try {
         await fetch('http://127.0.0.1:4395/elex'); // the dev server compiles the page on its first request
-        const { context, page, errors } = await open('http://127.0.0.1:4395/elex');
-        await page.waitForSelector('#status[data-done], #status[data-error]', { timeout: 120_000 });
-        const status = await page.textContent('#status');
-        if (await page.getAttribute('#status', 'data-error')) throw new Error(status);
-        const variant = await page.getAttribute('#status', 'data-variant');
-        if (variant !== 'simd-mt') throw new Error(`variant ${variant}, expected simd-mt`);
-        if ((await page.locator('#features li').count()) < 1) throw new Error('no routed features');
-        if (errors.length) throw new Error(`console errors: ${errors.join('\n')}`);
-        report.nextjs.dev = { variant };
-        await context.close();
+        report.nextjs.dev = await examplePage('http://127.0.0.1:4395/elex', 'simd-mt', {
+          search: false,
+          timeout: 120_000,
+        });
       } finally {
         dev.stop();
       }
