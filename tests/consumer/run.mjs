@@ -13,6 +13,8 @@
 //   2. examples/vanilla: a page with no bundler, an import map and a static
 //      server; examples/webpack: its own `npm run build` (webpack 5, no
 //      ELEX-specific configuration), served with and without COOP/COEP;
+//      examples/esbuild: its own `npm run build` (esbuild, the engine's
+//      files copied, `baseUrl`), the same two ways;
 //      examples/nextjs (App Router): `next build` with Turbopack and with
 //      webpack, each served by `next start`, and `next dev`;
 //   3. Node 20: instantiate({ variant: 'simd' }) (tests/consumer/node-check.mjs).
@@ -50,6 +52,7 @@ const report = {
   react: {},
   vanilla: null,
   webpack: {},
+  esbuild: {},
   nextjs: {},
   bytes: {},
   ready: null,
@@ -345,6 +348,35 @@ try {
           `webpack 5 app, ${name}: default catalog answers a question, an index is built and searched`,
           async () => {
             report.webpack[name] = await examplePage(`http://127.0.0.1:4393/${query}`, name);
+          },
+        );
+    } finally {
+      server.close();
+    }
+  }
+
+  // ---- esbuild: examples/esbuild, its own `npm run build` (bundles, copies the engine's files; baseUrl) ----
+  const eb = join(work, 'esbuild-app');
+  await check('esbuild (examples/esbuild): npm install, npm run build', async () => {
+    cpSync(join(repo, 'examples/esbuild'), eb, { recursive: true });
+    const pkg = JSON.parse(readFileSync(join(eb, 'package.json'), 'utf8'));
+    pkg.dependencies['elex-wasm'] = `file:${tgz}`;
+    writeFileSync(join(eb, 'package.json'), JSON.stringify(pkg, null, 2));
+    npmInstall(eb);
+    run('npm', ['run', 'build'], eb);
+    if (!existsSync(join(eb, 'dist/elex/dist/worker.js'))) throw new Error('dist/elex/dist/worker.js was not copied');
+  });
+  if (existsSync(join(eb, 'dist/main.js'))) {
+    const server = await staticServer(eb, 4394);
+    try {
+      for (const [name, query] of [
+        ['simd-mt', ''],
+        ['simd', '?coi=0'],
+      ])
+        await check(
+          `esbuild app, ${name}: default catalog answers a question, an index is built and searched`,
+          async () => {
+            report.esbuild[name] = await examplePage(`http://127.0.0.1:4394/${query}`, name);
           },
         );
     } finally {

@@ -6,7 +6,7 @@ import {
   type PlatformFeatures,
   type Variant,
 } from '../../ts/bindings/platform.ts';
-import { bundleFor } from '../../ts/bindings/bundles.ts';
+import { bundleFor, filesUnder } from '../../ts/bindings/bundles.ts';
 import { ElexError } from '../../ts/core/errors.ts';
 
 const f = (simd: boolean, threads: boolean): PlatformFeatures => ({
@@ -132,5 +132,23 @@ describe('bundleFor', () => {
     const plain = withLocation(undefined, () => bundleFor('scalar', { scalar: { glue: 'elex.js' } }));
     expect(plain.glue).toBe('elex.js');
     expect(new URL(plain.wasm).pathname.endsWith('/build/wasm/scalar/elex.wasm')).toBe(true);
+  });
+
+  test('filesUnder (baseUrl): the worker and every variant under one folder, relative to the page', () => {
+    const u = withLocation('https://example.com/app/index.html', () => filesUnder('dist/elex'));
+    expect(u.worker).toBe('https://example.com/app/dist/elex/dist/worker.js');
+    expect(u.bundles['simd-mt']).toEqual({
+      wasm: 'https://example.com/app/dist/elex/build/wasm/simd-mt/elex.wasm',
+      glue: 'https://example.com/app/dist/elex/build/wasm/simd-mt/elex.js',
+    });
+    expect(u.bundles.scalar.glue).toBe('https://example.com/app/dist/elex/build/wasm/scalar/elex.js');
+    const abs = withLocation('https://example.com/', () => filesUnder('https://example.com/static/elex/'));
+    expect(abs.worker).toBe('https://example.com/static/elex/dist/worker.js');
+  });
+
+  test('filesUnder: a base that is no URL is INVALID_ARGUMENT', () => {
+    const bad = (): unknown => withLocation(undefined, () => filesUnder('elex/'));
+    expect(bad).toThrow(ElexError);
+    expect(bad).toThrow(/baseUrl must be a URL/);
   });
 });

@@ -2,7 +2,7 @@
  * createEngine(): the public, asynchronous engine over the worker pool.
  */
 import { transfer } from 'comlink';
-import type { BundleOverrides } from '../bindings/bundles.ts';
+import { filesUnder, type BundleOverrides } from '../bindings/bundles.ts';
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError, guardMethods } from '../core/errors.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
@@ -54,6 +54,17 @@ export interface EngineOptions {
   threadsPerWorker?: number;
   /** Where the variant files are served from; defaults are resolved by the bundler. */
   bundles?: BundleOverrides;
+  /**
+   * A URL (absolute, or relative to the page) of a folder that holds a copy
+   * of the package's `dist/` and `build/wasm/`, laid out as in the package:
+   * the engine's worker starts from `dist/worker.js` there and every
+   * variant's files come from `build/wasm/<variant>/` (entries of `bundles`
+   * still win). For bundlers that do not rewrite `new URL(…,
+   * import.meta.url)`, such as esbuild (docs/recipes.md, "esbuild"). The
+   * folder must be on the page's origin: browsers start module workers
+   * only from it.
+   */
+  baseUrl?: string | URL;
   /** Fail with INIT_FAILED if the engine is not ready within this many ms (default 30 000). */
   startTimeoutMs?: number;
   /** Called when a worker died and was replaced. */
@@ -387,13 +398,24 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   if (!Number.isInteger(dim) || dim < 8 || dim > 4096)
     throw new ElexError('INVALID_ARGUMENT', `embeddingDim must be an integer from 8 to 4096, got ${String(dim)}`);
   const routing = checkRouting(options.routing);
+  let bundles = options.bundles;
+  let workerUrl: string | undefined;
+  if (options.baseUrl !== undefined) {
+    if (typeof options.baseUrl !== 'string' && !(options.baseUrl instanceof URL))
+      throw new ElexError('INVALID_ARGUMENT', `baseUrl must be a string or a URL, got ${typeof options.baseUrl}`);
+    const under = filesUnder(String(options.baseUrl));
+    workerUrl = under.worker;
+    bundles = {
+      'simd-mt': { ...under.bundles['simd-mt'], ...bundles?.['simd-mt'] },
+      simd: { ...under.bundles.simd, ...bundles?.simd },
+      scalar: { ...under.bundles.scalar, ...bundles?.scalar },
+    };
+  }
   // Fetch and check the catalog while the module compiles.
-  const compiling = compileVariant(variant, options.bundles, (loaded, total) => progress('fetch', loaded, total)).then(
-    (m) => {
-      progress('compile', 1, 1);
-      return m;
-    },
-  );
+  const compiling = compileVariant(variant, bundles, (loaded, total) => progress('fetch', loaded, total)).then((m) => {
+    progress('compile', 1, 1);
+    return m;
+  });
   compiling.catch(() => {}); // awaited below
   let catalog: Awaited<ReturnType<typeof resolveCatalog>> | null = null;
   if (options.catalog !== false) {
@@ -426,7 +448,8 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     variant,
     workers,
     threadsPerWorker,
-    bundles: options.bundles,
+    bundles,
+    workerUrl,
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
     onRestart: options.onWorkerRestart,
     fastPath: options.fastPath !== false,

@@ -4,6 +4,7 @@
  * Vite turn into hashed assets; override them with `options.bundles` to
  * serve the files from elsewhere (a CDN, another path).
  */
+import { ElexError } from '../core/errors.ts';
 import type { Variant } from './platform.ts';
 
 export interface BundleUrls {
@@ -62,6 +63,31 @@ function absolute(url: string): string {
   } catch {
     return url; // not a URL at all: the fetch or import reports it
   }
+}
+
+/**
+ * The package's files under `base`, a URL of a folder that holds a copy of
+ * the package's `dist/` and `build/wasm/` as the package lays them out
+ * (EngineOptions.baseUrl): the engine's worker script and every variant's
+ * files, absolute. For bundlers that leave `new URL(…, import.meta.url)`
+ * alone (esbuild, and builders on it), and for files served from another
+ * path.
+ */
+export function filesUnder(base: string): { worker: string; bundles: Record<Variant, BundleUrls> } {
+  let root: string;
+  try {
+    root = new URL(absolute(base.endsWith('/') ? base : `${base}/`)).href;
+  } catch {
+    throw new ElexError('INVALID_ARGUMENT', `baseUrl must be a URL (absolute, or relative to the page), got "${base}"`);
+  }
+  const under = (v: Variant): BundleUrls => ({
+    wasm: new URL(`build/wasm/${v}/elex.wasm`, root).href,
+    glue: new URL(`build/wasm/${v}/elex.js`, root).href,
+  });
+  return {
+    worker: new URL('dist/worker.js', root).href,
+    bundles: { 'simd-mt': under('simd-mt'), simd: under('simd'), scalar: under('scalar') },
+  };
 }
 
 /** The URLs for `variant`, with any overrides applied, absolute. */

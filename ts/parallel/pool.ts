@@ -29,6 +29,8 @@ export interface PoolOptions {
   workers: number;
   threadsPerWorker: number;
   bundles?: BundleOverrides;
+  /** The engine worker's script (EngineOptions.baseUrl); default: the package's, as the bundler placed it. */
+  workerUrl?: string;
   startTimeoutMs: number;
   /** Called when a worker died and is being replaced. */
   onRestart?: (index: number, reason: string) => void;
@@ -337,10 +339,11 @@ export class WorkerPool {
   private spawn(index: number, replacement = false): Slot {
     const serial = this.spawned++;
     const t0 = performance.now();
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      type: 'module',
-      name: `elex-${this.opts.variant}-${index}`,
-    });
+    const name = `elex-${this.opts.variant}-${index}`;
+    // The default stays in the form bundlers recognise (and copy the worker for).
+    const worker = this.opts.workerUrl
+      ? new Worker(this.opts.workerUrl, { type: 'module', name })
+      : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name });
     const wrapped = Comlink.wrap<WorkerApi>(worker);
     const remote = wrapped as unknown as RemoteApi; // the same object, typed without Comlink (protocol.ts)
     let rejectDead!: (e: ElexError) => void;
@@ -371,7 +374,8 @@ export class WorkerPool {
     };
     worker.addEventListener('error', (e) => {
       e.preventDefault();
-      crashed(slot, `uncaught error: ${e.message || 'worker script failed'}`);
+      const script = this.opts.workerUrl ? ` (its script: ${this.opts.workerUrl}, from baseUrl)` : '';
+      crashed(slot, `uncaught error: ${e.message || 'worker script failed'}${script}`);
     });
     worker.addEventListener('messageerror', () => crashed(slot, 'a message could not be deserialised'));
     slot.ready = (async () => {
