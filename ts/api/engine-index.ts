@@ -13,6 +13,7 @@
  * added is lost and searches return what they did before.
  */
 import { ElexError, guardMethods, revive } from '../core/errors.ts';
+import { timerNeeded } from '../core/timers.ts';
 import { CONTAINER_KIND, EXACT_MODE } from '../generated/enums.ts';
 import {
   NO_HIT,
@@ -455,7 +456,7 @@ export async function openEngineIndex(
               cleanups.push(() => signal.removeEventListener('abort', onAbort));
             }),
           );
-        if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
+        if (timerNeeded(timeoutMs))
           guards.push(
             new Promise<never>((_, reject) => {
               const t = setTimeout(

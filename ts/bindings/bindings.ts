@@ -11,6 +11,7 @@
 import { readStruct, readStructs, writeStruct, type StructLayout, type StructValue } from './abi-view.ts';
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
+import { timerNeeded } from '../core/timers.ts';
 import {
   AGENT_Q,
   AGENT_STATS,
@@ -358,7 +359,7 @@ export async function compileVariant(
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  if (!Number.isFinite(ms)) return p;
+  if (!timerNeeded(ms)) return p;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const t = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ElexError('INIT_FAILED', `${what} did not finish within ${ms} ms`)), ms);

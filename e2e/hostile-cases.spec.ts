@@ -1,0 +1,37 @@
+/**
+ * Hostile input, by hand: cases an outside tester found (issue: hostile
+ * inputs through the public API), each a regression test of its fix. The
+ * generated ones are in hostile.spec.ts. Engines are started in the page
+ * with the package's createEngine (one worker, mostly no catalog).
+ * Rerun: npx vite build --logLevel warn && CI=1 npx playwright test e2e/hostile-cases.spec.ts
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
+
+async function openPage(page: Page): Promise<void> {
+  await page.goto('/?workers=1');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+}
+
+test('persist.autosaveMs: Infinity never autosaves (a delay beyond 2^31 − 1 ms no longer fires at once)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const lastSave = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const e = await createEngine({
+      workers: 1,
+      catalog: false,
+      persist: { name: 'hostile-autosave', backend: 'memory', autosaveMs: Infinity },
+    });
+    try {
+      const d = await e.decide('FAJ 121 0001');
+      await e.feedback(d.queryId, 1);
+      await new Promise((r) => setTimeout(r, 300));
+      return (await e.stats()).persistence?.lastSave ?? null;
+    } finally {
+      await e.close();
+    }
+  });
+  expect(lastSave).toBeNull();
+});

@@ -1,0 +1,23 @@
+/**
+ * Hostile input, by hand: cases an outside tester found (issue: hostile
+ * inputs through the public API), each a regression test of its fix. The
+ * generated ones are in hostile.test.ts; browser-only ones in
+ * e2e/hostile-cases.spec.ts.
+ */
+import { describe, expect, test } from 'vitest';
+import { instantiate } from '../../ts/bindings/bindings.ts';
+import { MAX_TIMER_MS, timerNeeded } from '../../ts/core/timers.ts';
+
+describe('durations beyond what setTimeout holds', () => {
+  test('a delay above 2^31 − 1 ms, or Infinity, starts no timer', () => {
+    expect(timerNeeded(MAX_TIMER_MS)).toBe(true);
+    expect(timerNeeded(0)).toBe(true);
+    for (const ms of [MAX_TIMER_MS + 1, 1e10, Infinity, NaN, undefined]) expect(timerNeeded(ms)).toBe(false);
+  });
+
+  test('instantiate() with startTimeoutMs 2^31 starts (it failed at once with INIT_FAILED)', async () => {
+    const b = await instantiate({ variant: 'simd', startTimeoutMs: 2 ** 31 });
+    expect(b.distance('l2', new Float32Array([1, 2]), new Float32Array([4, 6]))).toBe(25);
+    b.close();
+  });
+});
