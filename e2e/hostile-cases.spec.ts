@@ -35,3 +35,44 @@ test('persist.autosaveMs: Infinity never autosaves (a delay beyond 2^31 − 1 ms
   });
   expect(lastSave).toBeNull();
 });
+
+test('an onWorkerRestart listener that throws does not stop the replacement; one that is not a function is INVALID_ARGUMENT', async ({
+  page,
+}) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const notAFunction = await createEngine({ workers: 1, catalog: false, onWorkerRestart: 'x' as never }).then(
+      (e) => e.close().then(() => 'started'),
+      (e: { code: string }) => e.code,
+    );
+    const heard: number[] = [];
+    const e = await createEngine({
+      workers: 1,
+      catalog: false,
+      onWorkerRestart: (index) => {
+        heard.push(index);
+        throw new Error('a listener bug');
+      },
+    });
+    try {
+      await e.debug.crashWorker(0, 'terminate');
+      while (e.info().restarts < 1) await new Promise((r) => setTimeout(r, 20));
+      // The replacement answers (before: every call failed with WORKER_CRASHED for good).
+      const ping = await Promise.race([
+        e.debug.ping(0).then(
+          () => 'answered',
+          (x: { code: string }) => x.code,
+        ),
+        new Promise((r) => setTimeout(() => r('no answer in 10 s'), 10_000)),
+      ]);
+      return { notAFunction, heard, ping };
+    } finally {
+      await e.close();
+    }
+  });
+  expect(out).toEqual({ notAFunction: 'INVALID_ARGUMENT', heard: [0], ping: 'answered' });
+  expect(pageErrors).toEqual([]);
+});

@@ -56,7 +56,7 @@ export interface EngineOptions {
   bundles?: BundleOverrides;
   /** Fail with INIT_FAILED if the engine is not ready within this many ms (default 30 000). */
   startTimeoutMs?: number;
-  /** Called when a worker died and was replaced. */
+  /** Called when a worker died and its replacement was started (what it throws is logged, never stops the replacement). */
   onWorkerRestart?: (index: number, reason: string) => void;
   /**
    * Bytes the engine's wasm state may use, split evenly across workers
@@ -350,6 +350,8 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     throw new ElexError('INVALID_ARGUMENT', 'signal must be an AbortSignal');
   if (onProgress !== undefined && typeof onProgress !== 'function')
     throw new ElexError('INVALID_ARGUMENT', 'onProgress must be a function');
+  if (options.onWorkerRestart !== undefined && typeof options.onWorkerRestart !== 'function')
+    throw new ElexError('INVALID_ARGUMENT', 'onWorkerRestart must be a function');
   const progress = (phase: EnginePhase, done: number, total: number) => {
     try {
       onProgress?.({ phase, done, total, ms: performance.now() - t0 });

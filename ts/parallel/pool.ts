@@ -453,8 +453,12 @@ export class WorkerPool {
     this.restarts++;
     const log = this.logs[old.index];
     if (log) log.restarts++;
-    this.opts.onRestart?.(old.index, reason);
     this.slots[old.index] = this.spawn(old.index, true);
+    try {
+      this.opts.onRestart?.(old.index, reason);
+    } catch (e) {
+      console.error('elex: onWorkerRestart threw', e); // a listener's bug must not stop the replacement
+    }
   }
 }
 
