@@ -76,3 +76,55 @@ test('an onWorkerRestart listener that throws does not stop the replacement; one
   expect(out).toEqual({ notAFunction: 'INVALID_ARGUMENT', heard: [0], ping: 'answered' });
   expect(pageErrors).toEqual([]);
 });
+
+test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "nothing saved"), and is left untouched', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const name = `hostile-trunc-${Date.now()}`;
+    const persist = { name, backend: 'opfs' as const };
+    const e = await createEngine({ workers: 1, catalog: false, persist });
+    const d = await e.decide('FAJ 121 0001');
+    await e.feedback(d.queryId, 1);
+    await e.save();
+    await e.close();
+    const dir = await (
+      await (await navigator.storage.getDirectory()).getDirectoryHandle('elex')
+    ).getDirectoryHandle(name);
+    const results: Record<string, unknown> = {};
+    for (const [cut, keep] of [
+      ['half', (n: number) => n >> 1],
+      ['header only', () => 32],
+      ['part of the header', () => 10],
+    ] as const) {
+      const fh = await dir.getFileHandle('agents-w0-of-1.a');
+      const whole = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      const w = await fh.createWritable();
+      await w.write(whole.slice(0, keep(whole.length)));
+      await w.close();
+      const before = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      const error = await createEngine({ workers: 1, catalog: false, persist }).then(
+        async (again) => {
+          const agent = await again.agent('FAJ 121 0001');
+          await again.close();
+          return `started; agent ${agent ? 'restored' : 'missing'}`;
+        },
+        (x: { code: string; message: string }) => ({
+          code: x.code,
+          namesFile: x.message.includes(`elex/${name}/agents-w0-of-1`),
+        }),
+      );
+      const after = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      results[cut] = { error, untouched: after.length === before.length && after.every((b, i) => b === before[i]) };
+      // Put the whole file back for the next cut.
+      const w2 = await fh.createWritable();
+      await w2.write(whole);
+      await w2.close();
+    }
+    return results;
+  });
+  const expected = { error: { code: 'CORRUPT_DATA', namesFile: true }, untouched: true };
+  expect(out).toEqual({ half: expected, 'header only': expected, 'part of the header': expected });
+});
