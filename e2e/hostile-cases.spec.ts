@@ -128,3 +128,63 @@ test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "no
   const expected = { error: { code: 'CORRUPT_DATA', namesFile: true }, untouched: true };
   expect(out).toEqual({ half: expected, 'header only': expected, 'part of the header': expected });
 });
+
+/** A catalog of one feature, two counters and a KPI over them. */
+const SMALL_CATALOG = {
+  features: [{ code: 'FAJ 121 0001', name: 'Small', counters: ['Cell.pmA', 'Cell.pmB'], kpis: ['Ratio'] }],
+  counters: [{ name: 'Cell.pmA' }, { name: 'Cell.pmB' }],
+  kpis: [{ name: 'Ratio', formula: '100 * Cell.pmA / Cell.pmB' }],
+};
+
+test('monitor options out of their domain are INVALID_ARGUMENT (NaN zThreshold silently meant "never an anomaly")', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async (catalog) => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const e = await createEngine({ workers: 1, catalog });
+    const batch = () => ({
+      cells: ['c1'],
+      counters: ['Cell.pmA', 'Cell.pmB'],
+      periods: 4,
+      data: new Float32Array(8).fill(5),
+    });
+    const codes: Record<string, string> = {};
+    try {
+      for (const [key, value] of [
+        ['zThreshold', NaN],
+        ['zThreshold', -1],
+        ['zThreshold', '3'],
+        ['minHistory', -1],
+        ['minHistory', NaN],
+        ['minHistory', 2.5],
+        ['minHistory', 2 ** 32],
+        ['perPeriod', 'yes'],
+      ] as const)
+        codes[`${key}=${String(value)}`] = await e.monitor(batch(), { [key]: value } as never).then(
+          () => 'ok',
+          (x: { code: string }) => x.code,
+        );
+      codes['zThreshold=0, minHistory=0, perPeriod=true'] = await e
+        .monitor(batch(), { zThreshold: 0, minHistory: 0, perPeriod: true })
+        .then(
+          () => 'ok',
+          (x: { code: string }) => x.code,
+        );
+    } finally {
+      await e.close();
+    }
+    return codes;
+  }, SMALL_CATALOG);
+  expect(out).toEqual({
+    'zThreshold=NaN': 'INVALID_ARGUMENT',
+    'zThreshold=-1': 'INVALID_ARGUMENT',
+    'zThreshold=3': 'INVALID_ARGUMENT',
+    'minHistory=-1': 'INVALID_ARGUMENT',
+    'minHistory=NaN': 'INVALID_ARGUMENT',
+    'minHistory=2.5': 'INVALID_ARGUMENT',
+    'minHistory=4294967296': 'INVALID_ARGUMENT',
+    'perPeriod=yes': 'INVALID_ARGUMENT',
+    'zThreshold=0, minHistory=0, perPeriod=true': 'ok',
+  });
+});
