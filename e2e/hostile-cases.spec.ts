@@ -188,3 +188,55 @@ test('monitor options out of their domain are INVALID_ARGUMENT (NaN zThreshold s
     'zThreshold=0, minHistory=0, perPeriod=true': 'ok',
   });
 });
+
+test('a timeoutMs or startTimeoutMs that is not a duration is INVALID_ARGUMENT (a string meant no limit, a negative one TIMEOUT)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async (catalog) => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (x: { code: string }) => x.code,
+      );
+    const codes: Record<string, string> = {};
+    for (const v of [NaN, '100', 0, -1])
+      codes[`startTimeoutMs=${String(v)}`] = await code(
+        createEngine({ workers: 1, catalog: false, startTimeoutMs: v as number }).then((e) => e.close()),
+      );
+    const e = await createEngine({ workers: 1, catalog });
+    try {
+      const q = new Float32Array([1, 0]);
+      const batch = () => ({
+        cells: ['c1'],
+        counters: ['Cell.pmA', 'Cell.pmB'],
+        periods: 1,
+        data: new Float32Array(2),
+      });
+      for (const v of ['100', -1, NaN]) {
+        codes[`distanceBatch timeoutMs=${String(v)}`] = await code(
+          e.distanceBatch(q, q, 2, { timeoutMs: v as number }),
+        );
+        codes[`monitor timeoutMs=${String(v)}`] = await code(e.monitor(batch(), { timeoutMs: v as number }));
+      }
+      codes['distanceBatch timeoutMs=Infinity'] = await code(e.distanceBatch(q, q, 2, { timeoutMs: Infinity }));
+    } finally {
+      await e.close();
+    }
+    return codes;
+  }, SMALL_CATALOG);
+  expect(out).toEqual({
+    'startTimeoutMs=NaN': 'INVALID_ARGUMENT',
+    'startTimeoutMs=100': 'INVALID_ARGUMENT',
+    'startTimeoutMs=0': 'INVALID_ARGUMENT',
+    'startTimeoutMs=-1': 'INVALID_ARGUMENT',
+    'distanceBatch timeoutMs=100': 'INVALID_ARGUMENT',
+    'monitor timeoutMs=100': 'INVALID_ARGUMENT',
+    'distanceBatch timeoutMs=-1': 'INVALID_ARGUMENT',
+    'monitor timeoutMs=-1': 'INVALID_ARGUMENT',
+    'distanceBatch timeoutMs=NaN': 'INVALID_ARGUMENT',
+    'monitor timeoutMs=NaN': 'INVALID_ARGUMENT',
+    'distanceBatch timeoutMs=Infinity': 'ok',
+  });
+});

@@ -21,3 +21,13 @@ describe('durations beyond what setTimeout holds', () => {
     b.close();
   });
 });
+
+describe('durations that are not durations', () => {
+  test('instantiate() with a startTimeoutMs of NaN, a string, 0 or below is INVALID_ARGUMENT (NaN and strings meant no limit, 0 and below failed as INIT_FAILED)', async () => {
+    for (const startTimeoutMs of [NaN, '100', 0, -1])
+      await expect(instantiate({ variant: 'simd', startTimeoutMs: startTimeoutMs as number })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('startTimeoutMs') as string,
+      });
+  });
+});

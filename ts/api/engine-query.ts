@@ -8,6 +8,7 @@
 import { transfer } from 'comlink';
 import { jsonOf, loadCatalog, type Catalog, type LoadedCatalog } from '../host/catalog.ts';
 import { ElexError, revive } from '../core/errors.ts';
+import { checkDuration } from '../core/timers.ts';
 import type { EngineLearning } from './engine-learn.ts';
 import {
   COMPLEXITIES,
@@ -515,6 +516,7 @@ export class EngineQueries {
         'INVALID_ARGUMENT',
         `minHistory must be an integer from 0 to 4294967295, got ${String(minHistory)}`,
       );
+    checkDuration('timeoutMs', options.timeoutMs);
     if (typeof perPeriod !== 'boolean')
       throw new ElexError('INVALID_ARGUMENT', `perPeriod must be a boolean, got ${String(perPeriod)}`);
     const W = this.pool.size;

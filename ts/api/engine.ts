@@ -5,6 +5,7 @@ import { transfer } from 'comlink';
 import type { BundleOverrides } from '../bindings/bundles.ts';
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError, guardMethods } from '../core/errors.ts';
+import { checkDuration } from '../core/timers.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
 import { WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
 import type { CrashMode } from '../parallel/protocol.ts';
@@ -365,6 +366,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     throw new ElexError('INVALID_ARGUMENT', `fastPath must be a boolean, got ${String(options.fastPath)}`);
   optionalInt('workers', options.workers, 64);
   optionalInt('threadsPerWorker', options.threadsPerWorker, 64);
+  checkDuration('startTimeoutMs', options.startTimeoutMs, true);
   if (typeof Worker === 'undefined')
     throw new ElexError(
       'UNSUPPORTED_VARIANT',
@@ -526,6 +528,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
           'DIMENSION_MISMATCH',
           `queries (${queries.length} floats) and vectors (${vectors.length} floats) must both be whole numbers of ${dim}-vectors`,
         );
+      checkDuration('timeoutMs', opts.timeoutMs);
       const metric = opts.metric ?? 'cosine';
       const nq = queries.length / dim,
         nv = vectors.length / dim;

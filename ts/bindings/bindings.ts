@@ -11,7 +11,7 @@
 import { readStruct, readStructs, writeStruct, type StructLayout, type StructValue } from './abi-view.ts';
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
-import { timerNeeded } from '../core/timers.ts';
+import { checkDuration, timerNeeded } from '../core/timers.ts';
 import {
   AGENT_Q,
   AGENT_STATS,
@@ -2537,6 +2537,7 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
   const hc = detectFeatures().hardwareConcurrency;
   const threads = threaded ? (options.threads ?? hc) : 1;
   checkPositiveInt('threads', threads, 64);
+  checkDuration('startTimeoutMs', options.startTimeoutMs, true);
   if (threaded && typeof SharedArrayBuffer === 'undefined')
     throw new ElexError(
       'UNSUPPORTED_VARIANT',
