@@ -31,3 +31,13 @@ describe('durations that are not durations', () => {
       });
   });
 });
+
+describe('instantiate() options', () => {
+  test('null or an unknown variant is INVALID_ARGUMENT (a TypeError, or INIT_FAILED "reading \'startsWith\'")', async () => {
+    await expect(instantiate(null as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(instantiate({ variant: 'bogus' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'unknown variant "bogus"; use one of simd-mt, simd, scalar',
+    });
+  });
+});

@@ -41,7 +41,7 @@ import {
   VALIDATOR_TOTALS,
 } from '../generated/abi.ts';
 import { ENGINE_STATUS, LEXICAL_FIELD, METRIC, ROUTER_ITEM_KIND, VALIDATOR_RUN_FLAG } from '../generated/enums.ts';
-import { detectFeatures, selectBundle, type Variant } from './platform.ts';
+import { VARIANTS, detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
   AGENT_ACTIONS,
   COMPLEXITIES,
@@ -2531,6 +2531,13 @@ function metricId(metric: Metric): number {
  * pthread workers are started (and awaited) before this resolves.
  */
 export async function instantiate(options: InstantiateOptions = {}): Promise<Bindings> {
+  if (typeof options !== 'object' || options === null)
+    throw new ElexError('INVALID_ARGUMENT', 'instantiate() takes an options object');
+  if (options.variant !== undefined && !VARIANTS.includes(options.variant))
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `unknown variant "${String(options.variant)}"; use one of ${VARIANTS.join(', ')}`,
+    );
   const variant = options.variant ?? selectBundle(detectFeatures());
   const bundle: BundleUrls = bundleFor(variant, options.bundles);
   const threaded = variant === 'simd-mt';
