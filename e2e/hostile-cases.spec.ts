@@ -240,3 +240,31 @@ test('a timeoutMs or startTimeoutMs that is not a duration is INVALID_ARGUMENT (
     'distanceBatch timeoutMs=Infinity': 'ok',
   });
 });
+
+test('routing.weights keys of Object.prototype (toString, __proto__, constructor) are not weights: INVALID_ARGUMENT', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const codes: string[] = [];
+    for (const key of ['toString', '__proto__', 'constructor', 'hasOwnProperty'])
+      codes.push(
+        await createEngine({
+          workers: 1,
+          catalog: false,
+          routing: { weights: JSON.parse(`{"${key}": 1}`) as never },
+        }).then(
+          (e) => e.close().then(() => 'ok'),
+          (x: { code: string; message: string }) => `${x.code}: ${x.message.split(' (')[0]}`,
+        ),
+      );
+    return codes;
+  });
+  expect(out).toEqual([
+    'INVALID_ARGUMENT: routing.weights.toString is not a weight',
+    'INVALID_ARGUMENT: routing.weights.__proto__ is not a weight',
+    'INVALID_ARGUMENT: routing.weights.constructor is not a weight',
+    'INVALID_ARGUMENT: routing.weights.hasOwnProperty is not a weight',
+  ]);
+});

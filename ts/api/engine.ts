@@ -662,7 +662,8 @@ function checkRouting(o: RoutingOptions | undefined): {
       throw new ElexError('INVALID_ARGUMENT', 'routing.weights must be an object');
     const w: Partial<RouteWeights> = {};
     for (const [key, value] of Object.entries(o.weights)) {
-      if (!(key in ROUTE_WEIGHTS))
+      if (!Object.hasOwn(ROUTE_WEIGHTS, key))
+        // not `in`: toString, __proto__ … are in every object
         throw new ElexError(
           'INVALID_ARGUMENT',
           `routing.weights.${key} is not a weight (${Object.keys(ROUTE_WEIGHTS).join(', ')})`,
