@@ -268,3 +268,30 @@ test('routing.weights keys of Object.prototype (toString, __proto__, constructor
     'INVALID_ARGUMENT: routing.weights.hasOwnProperty is not a weight',
   ]);
 });
+
+test('validate options: a record that is not a boolean is INVALID_ARGUMENT (record: "false" recorded the change)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const catalog = {
+      features: [{ code: 'FAJ 121 0001', name: 'Small', parameters: ['Cell.p'] }],
+      parameters: [{ name: 'Cell.p', type: 'int', range: [0, 100], safe: { min: 0, max: 100, cooldownS: 60 } }],
+    };
+    const e = await createEngine({ workers: 1, catalog: catalog as never });
+    const change = { parameter: 'Cell.p', cell: 'c1', current: 10, proposed: 20, at: 0 };
+    const outcome = (record: unknown) =>
+      e.validate([change], { record } as never).then(
+        (r) => r.results[0]!.verdict + (r.results[0]!.reasons.length ? `:${r.results[0]!.reasons.join('+')}` : ''),
+        (x: { code: string }) => x.code,
+      );
+    try {
+      return { string: await outcome('false'), number: await outcome(0), then: await outcome(false) };
+    } finally {
+      await e.close();
+    }
+  });
+  // Nothing was recorded, so the last change has no cooldown to wait for.
+  expect(out).toEqual({ string: 'INVALID_ARGUMENT', number: 'INVALID_ARGUMENT', then: 'ok' });
+});

@@ -342,6 +342,8 @@ export class EngineQueries {
   }
 
   private async runValidation(columns: PackedColumns, flags: number, options: ValidateOptions) {
+    if (options.record !== undefined && typeof options.record !== 'boolean')
+      throw new ElexError('INVALID_ARGUMENT', `record must be a boolean, got ${String(options.record)}`);
     if (options.record ?? true) flags |= VALIDATE_RECORD;
     const { n, bytes, atAll, cells } = columns; // not the params view: bytes is transferred
     const req = {
