@@ -13,6 +13,7 @@
  * added is lost and searches return what they did before.
  */
 import { ElexError, guardMethods, revive } from '../core/errors.ts';
+import { checkDuration, timerNeeded } from '../core/timers.ts';
 import { CONTAINER_KIND, EXACT_MODE } from '../generated/enums.ts';
 import {
   NO_HIT,
@@ -195,12 +196,6 @@ export interface IndexRecoveryStats {
   logEntries: number;
   /** Shards that could not be restored (each answers nothing until a load). */
   lostShards: number[];
-}
-
-/** A call's timeoutMs: undefined, or a number ≥ 0 (Infinity: none). */
-function checkTimeout(v: unknown): void {
-  if (v !== undefined && (typeof v !== 'number' || !(v >= 0)))
-    throw new ElexError('INVALID_ARGUMENT', `timeoutMs must be a number of ms ≥ 0, got ${String(v)}`);
 }
 
 const isCrash = (e: unknown) => e instanceof ElexError && e.code === 'WORKER_CRASHED';
@@ -414,7 +409,7 @@ export async function openEngineIndex(
         alive();
         const idArr = checkIds(ids);
         const n = checkVectors(vectors, dim, idArr.length, 'vectors');
-        checkTimeout(options?.timeoutMs);
+        checkDuration('timeoutMs', options?.timeoutMs);
         if (options?.signal?.aborted) throw new ElexError('ABORTED', 'the add was aborted before it started');
         const count = new Array<number>(S).fill(0);
         const shardOfItem = new Uint16Array(n);
@@ -455,7 +450,7 @@ export async function openEngineIndex(
               cleanups.push(() => signal.removeEventListener('abort', onAbort));
             }),
           );
-        if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
+        if (timerNeeded(timeoutMs))
           guards.push(
             new Promise<never>((_, reject) => {
               const t = setTimeout(
@@ -485,7 +480,7 @@ export async function openEngineIndex(
         checkK(k);
         const nq = checkVectors(queries, dim, null, 'queries');
         const { ef, exact, rerank } = resolveSearch(k, options);
-        checkTimeout(options.timeoutMs);
+        checkDuration('timeoutMs', options.timeoutMs);
         const total = sizes.reduce((a, b) => a + b, 0);
         if (total === 0) throw new ElexError('EMPTY_INDEX', `index "${name}" is empty: add vectors first`);
         if (k > total)

@@ -4,6 +4,7 @@
  * autosave.
  */
 import { ElexError } from '../core/errors.ts';
+import { timerNeeded } from '../core/timers.ts';
 import {
   AGENT_SHARDS,
   agentShardOf,
@@ -132,7 +133,7 @@ export class EngineLearning {
       const memos = this.routeMirror.get(worker);
       if (memos?.length) await remote.routeRestore(memos);
     });
-    if (persist && persist.autosaveMs > 0) {
+    if (persist && persist.autosaveMs > 0 && timerNeeded(persist.autosaveMs)) {
       this.timer = setInterval(() => {
         if (this.sinceSave > 0) void this.autosave();
       }, persist.autosaveMs);

@@ -8,6 +8,7 @@
 import { transfer } from 'comlink';
 import { jsonOf, loadCatalog, type Catalog, type LoadedCatalog } from '../host/catalog.ts';
 import { ElexError, revive } from '../core/errors.ts';
+import { checkDuration } from '../core/timers.ts';
 import type { EngineLearning } from './engine-learn.ts';
 import {
   COMPLEXITIES,
@@ -80,9 +81,9 @@ export interface MonitorBatch {
 }
 
 export interface MonitorOptions {
-  /** |z| above which a period is an anomaly (default 3). */
+  /** |z| above which a period is an anomaly (default 3; a finite number ≥ 0). */
   zThreshold?: number;
-  /** Earlier values a cell needs before anomalies are scored (default 8). */
+  /** Earlier values a cell needs before anomalies are scored (default 8; an integer ≥ 0). */
   minHistory?: number;
   /**
    * Also return each KPI's value and null reason per period (`values`,
@@ -341,6 +342,8 @@ export class EngineQueries {
   }
 
   private async runValidation(columns: PackedColumns, flags: number, options: ValidateOptions) {
+    if (options.record !== undefined && typeof options.record !== 'boolean')
+      throw new ElexError('INVALID_ARGUMENT', `record must be a boolean, got ${String(options.record)}`);
     if (options.record ?? true) flags |= VALIDATE_RECORD;
     const { n, bytes, atAll, cells } = columns; // not the params view: bytes is transferred
     const req = {
@@ -501,9 +504,23 @@ export class EngineQueries {
       );
     for (const k of batch.kpis ?? [])
       if (!this.catalog.kpis.has(k)) throw new ElexError('NOT_FOUND', `unknown KPI "${k}"`);
+    if (typeof options !== 'object' || options === null)
+      throw new ElexError('INVALID_ARGUMENT', 'monitor options must be an object');
     const z = options.zThreshold ?? 3,
       minHistory = options.minHistory ?? 8,
       perPeriod = options.perPeriod ?? false;
+    // Checked here: the kernel would take NaN as "never an anomaly", a
+    // negative threshold as "always", and a minHistory as a uint32.
+    if (typeof z !== 'number' || !Number.isFinite(z) || z < 0)
+      throw new ElexError('INVALID_ARGUMENT', `zThreshold must be a finite number ≥ 0, got ${String(z)}`);
+    if (!Number.isInteger(minHistory) || minHistory < 0 || minHistory > 0xffffffff)
+      throw new ElexError(
+        'INVALID_ARGUMENT',
+        `minHistory must be an integer from 0 to 4294967295, got ${String(minHistory)}`,
+      );
+    checkDuration('timeoutMs', options.timeoutMs);
+    if (typeof perPeriod !== 'boolean')
+      throw new ElexError('INVALID_ARGUMENT', `perPeriod must be a boolean, got ${String(perPeriod)}`);
     const W = this.pool.size;
     const row = counters.length * periods;
     // Shard by cell: a cell's history lives on one worker.

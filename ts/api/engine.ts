@@ -5,6 +5,7 @@ import { transfer } from 'comlink';
 import { filesUnder, type BundleOverrides } from '../bindings/bundles.ts';
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError, guardMethods } from '../core/errors.ts';
+import { checkDuration } from '../core/timers.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
 import { WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
 import type { CrashMode } from '../parallel/protocol.ts';
@@ -67,7 +68,7 @@ export interface EngineOptions {
   baseUrl?: string | URL;
   /** Fail with INIT_FAILED if the engine is not ready within this many ms (default 30 000). */
   startTimeoutMs?: number;
-  /** Called when a worker died and was replaced. */
+  /** Called when a worker died and its replacement was started (what it throws is logged, never stops the replacement). */
   onWorkerRestart?: (index: number, reason: string) => void;
   /**
    * Bytes the engine's wasm state may use, split evenly across workers
@@ -361,6 +362,8 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     throw new ElexError('INVALID_ARGUMENT', 'signal must be an AbortSignal');
   if (onProgress !== undefined && typeof onProgress !== 'function')
     throw new ElexError('INVALID_ARGUMENT', 'onProgress must be a function');
+  if (options.onWorkerRestart !== undefined && typeof options.onWorkerRestart !== 'function')
+    throw new ElexError('INVALID_ARGUMENT', 'onWorkerRestart must be a function');
   const progress = (phase: EnginePhase, done: number, total: number) => {
     try {
       onProgress?.({ phase, done, total, ms: performance.now() - t0 });
@@ -374,6 +377,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     throw new ElexError('INVALID_ARGUMENT', `fastPath must be a boolean, got ${String(options.fastPath)}`);
   optionalInt('workers', options.workers, 64);
   optionalInt('threadsPerWorker', options.threadsPerWorker, 64);
+  checkDuration('startTimeoutMs', options.startTimeoutMs, true);
   if (typeof Worker === 'undefined')
     throw new ElexError(
       'UNSUPPORTED_VARIANT',
@@ -547,6 +551,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
           'DIMENSION_MISMATCH',
           `queries (${queries.length} floats) and vectors (${vectors.length} floats) must both be whole numbers of ${dim}-vectors`,
         );
+      checkDuration('timeoutMs', opts.timeoutMs);
       const metric = opts.metric ?? 'cosine';
       const nq = queries.length / dim,
         nv = vectors.length / dim;
@@ -680,7 +685,8 @@ function checkRouting(o: RoutingOptions | undefined): {
       throw new ElexError('INVALID_ARGUMENT', 'routing.weights must be an object');
     const w: Partial<RouteWeights> = {};
     for (const [key, value] of Object.entries(o.weights)) {
-      if (!(key in ROUTE_WEIGHTS))
+      if (!Object.hasOwn(ROUTE_WEIGHTS, key))
+        // not `in`: toString, __proto__ … are in every object
         throw new ElexError(
           'INVALID_ARGUMENT',
           `routing.weights.${key} is not a weight (${Object.keys(ROUTE_WEIGHTS).join(', ')})`,

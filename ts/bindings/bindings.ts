@@ -11,6 +11,7 @@
 import { readStruct, readStructs, writeStruct, type StructLayout, type StructValue } from './abi-view.ts';
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
+import { checkDuration, timerNeeded } from '../core/timers.ts';
 import {
   AGENT_Q,
   AGENT_STATS,
@@ -40,7 +41,7 @@ import {
   VALIDATOR_TOTALS,
 } from '../generated/abi.ts';
 import { ENGINE_STATUS, LEXICAL_FIELD, METRIC, ROUTER_ITEM_KIND, VALIDATOR_RUN_FLAG } from '../generated/enums.ts';
-import { detectFeatures, selectBundle, type Variant } from './platform.ts';
+import { VARIANTS, detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
   AGENT_ACTIONS,
   COMPLEXITIES,
@@ -358,7 +359,7 @@ export async function compileVariant(
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  if (!Number.isFinite(ms)) return p;
+  if (!timerNeeded(ms)) return p;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const t = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ElexError('INIT_FAILED', `${what} did not finish within ${ms} ms`)), ms);
@@ -2530,12 +2531,20 @@ function metricId(metric: Metric): number {
  * pthread workers are started (and awaited) before this resolves.
  */
 export async function instantiate(options: InstantiateOptions = {}): Promise<Bindings> {
+  if (typeof options !== 'object' || options === null)
+    throw new ElexError('INVALID_ARGUMENT', 'instantiate() takes an options object');
+  if (options.variant !== undefined && !VARIANTS.includes(options.variant))
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `unknown variant "${String(options.variant)}"; use one of ${VARIANTS.join(', ')}`,
+    );
   const variant = options.variant ?? selectBundle(detectFeatures());
   const bundle: BundleUrls = bundleFor(variant, options.bundles);
   const threaded = variant === 'simd-mt';
   const hc = detectFeatures().hardwareConcurrency;
   const threads = threaded ? (options.threads ?? hc) : 1;
   checkPositiveInt('threads', threads, 64);
+  checkDuration('startTimeoutMs', options.startTimeoutMs, true);
   if (threaded && typeof SharedArrayBuffer === 'undefined')
     throw new ElexError(
       'UNSUPPORTED_VARIANT',

@@ -11,7 +11,10 @@
  *   whose header is valid and matches its body's last four bytes. A crash
  *   mid-write leaves that slot with no valid header or with the header of
  *   an older write, so the other slot (the previous write) is read: nothing
- *   saved before is lost. Bodies are ELEX containers whose last four bytes
+ *   saved before is lost. When neither slot is readable but one holds
+ *   header bytes (it was written, then damaged or truncated), get() fails
+ *   with CORRUPT_DATA naming the files instead of returning nothing.
+ *   Bodies are ELEX containers whose last four bytes
  *   are their CRC-32, checked by the reader (in wasm): a newest slot whose
  *   body fails that check is damage, not an interrupted write, and the
  *   caller reports it as CORRUPT_DATA naming the file; nothing is
@@ -304,7 +307,26 @@ export class OpfsStore implements KeyValueStore {
       // interrupted write: fall back to the previous slot.
       if (h.read(body, { at: HEADER }) === body.length && trailerOf(body) === head.trailer) return body;
     }
+    // No slot is readable. A slot never written, or whose first write was
+    // cut short, holds no header bytes; one that holds some (or fewer bytes
+    // than a header) was written and then damaged or truncated: report it
+    // rather than start as if nothing had been saved.
+    if (handles.some((h) => h !== null && this.damaged(h)))
+      throw new ElexError(
+        'CORRUPT_DATA',
+        `${this.describe(key)} was written but neither slot can be read (damaged or truncated); it was left untouched`,
+      );
     return null;
+  }
+
+  /** Whether a slot with no valid header holds bytes of a write that completed (so it was damaged since). */
+  private damaged(h: SyncHandle): boolean {
+    const size = h.getSize();
+    if (size === 0) return false;
+    if (size < HEADER) return true; // a write puts the body after the header: nothing writes fewer bytes
+    const b = new Uint8Array(HEADER);
+    h.read(b, { at: 0 });
+    return b.some((x) => x !== 0);
   }
 
   async put(key: string, source: BytesSource): Promise<void> {

@@ -19,6 +19,7 @@ import type { BuildInfo } from '../bindings/bindings.ts';
 import type { HostSetup, RestoreReport } from '../host/agent-host.ts';
 import type { RanSetup } from '../host/ran-host.ts';
 import { ElexError, revive } from '../core/errors.ts';
+import { timerNeeded } from '../core/timers.ts';
 import type { Variant } from '../bindings/platform.ts';
 import { FastChannel, fastPathSupported, type FastChannelOptions } from './fast-channel.ts';
 import { FAST_METHODS, type CrashMode, type FastMethod, type RemoteApi, type WorkerApi } from './protocol.ts';
@@ -231,7 +232,7 @@ export class WorkerPool {
         }),
       );
     }
-    if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
+    if (timerNeeded(timeoutMs)) {
       guards.push(
         new Promise<never>((_, reject) => {
           const t = setTimeout(
@@ -456,8 +457,12 @@ export class WorkerPool {
     this.restarts++;
     const log = this.logs[old.index];
     if (log) log.restarts++;
-    this.opts.onRestart?.(old.index, reason);
     this.slots[old.index] = this.spawn(old.index, true);
+    try {
+      this.opts.onRestart?.(old.index, reason);
+    } catch (e) {
+      console.error('elex: onWorkerRestart threw', e); // a listener's bug must not stop the replacement
+    }
   }
 }
 

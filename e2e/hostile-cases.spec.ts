@@ -1,0 +1,297 @@
+/**
+ * Hostile input, by hand: cases an outside tester found (issue: hostile
+ * inputs through the public API), each a regression test of its fix. The
+ * generated ones are in hostile.spec.ts. Engines are started in the page
+ * with the package's createEngine (one worker, mostly no catalog).
+ * Rerun: npx vite build --logLevel warn && CI=1 npx playwright test e2e/hostile-cases.spec.ts
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
+
+async function openPage(page: Page): Promise<void> {
+  await page.goto('/?workers=1');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+}
+
+test('persist.autosaveMs: Infinity never autosaves (a delay beyond 2^31 − 1 ms no longer fires at once)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const lastSave = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const e = await createEngine({
+      workers: 1,
+      catalog: false,
+      persist: { name: 'hostile-autosave', backend: 'memory', autosaveMs: Infinity },
+    });
+    try {
+      const d = await e.decide('FAJ 121 0001');
+      await e.feedback(d.queryId, 1);
+      await new Promise((r) => setTimeout(r, 300));
+      return (await e.stats()).persistence?.lastSave ?? null;
+    } finally {
+      await e.close();
+    }
+  });
+  expect(lastSave).toBeNull();
+});
+
+test('an onWorkerRestart listener that throws does not stop the replacement; one that is not a function is INVALID_ARGUMENT', async ({
+  page,
+}) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const notAFunction = await createEngine({ workers: 1, catalog: false, onWorkerRestart: 'x' as never }).then(
+      (e) => e.close().then(() => 'started'),
+      (e: { code: string }) => e.code,
+    );
+    const heard: number[] = [];
+    const e = await createEngine({
+      workers: 1,
+      catalog: false,
+      onWorkerRestart: (index) => {
+        heard.push(index);
+        throw new Error('a listener bug');
+      },
+    });
+    try {
+      await e.debug.crashWorker(0, 'terminate');
+      while (e.info().restarts < 1) await new Promise((r) => setTimeout(r, 20));
+      // The replacement answers (before: every call failed with WORKER_CRASHED for good).
+      const ping = await Promise.race([
+        e.debug.ping(0).then(
+          () => 'answered',
+          (x: { code: string }) => x.code,
+        ),
+        new Promise((r) => setTimeout(() => r('no answer in 10 s'), 10_000)),
+      ]);
+      return { notAFunction, heard, ping };
+    } finally {
+      await e.close();
+    }
+  });
+  expect(out).toEqual({ notAFunction: 'INVALID_ARGUMENT', heard: [0], ping: 'answered' });
+  expect(pageErrors).toEqual([]);
+});
+
+test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "nothing saved"), and is left untouched', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const name = `hostile-trunc-${Date.now()}`;
+    const persist = { name, backend: 'opfs' as const };
+    const e = await createEngine({ workers: 1, catalog: false, persist });
+    const d = await e.decide('FAJ 121 0001');
+    await e.feedback(d.queryId, 1);
+    await e.save();
+    await e.close();
+    const dir = await (
+      await (await navigator.storage.getDirectory()).getDirectoryHandle('elex')
+    ).getDirectoryHandle(name);
+    const results: Record<string, unknown> = {};
+    for (const [cut, keep] of [
+      ['half', (n: number) => n >> 1],
+      ['header only', () => 32],
+      ['part of the header', () => 10],
+    ] as const) {
+      const fh = await dir.getFileHandle('agents-w0-of-1.a');
+      const whole = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      const w = await fh.createWritable();
+      await w.write(whole.slice(0, keep(whole.length)));
+      await w.close();
+      const before = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      const error = await createEngine({ workers: 1, catalog: false, persist }).then(
+        async (again) => {
+          const agent = await again.agent('FAJ 121 0001');
+          await again.close();
+          return `started; agent ${agent ? 'restored' : 'missing'}`;
+        },
+        (x: { code: string; message: string }) => ({
+          code: x.code,
+          namesFile: x.message.includes(`elex/${name}/agents-w0-of-1`),
+        }),
+      );
+      const after = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      results[cut] = { error, untouched: after.length === before.length && after.every((b, i) => b === before[i]) };
+      // Put the whole file back for the next cut.
+      const w2 = await fh.createWritable();
+      await w2.write(whole);
+      await w2.close();
+    }
+    return results;
+  });
+  const expected = { error: { code: 'CORRUPT_DATA', namesFile: true }, untouched: true };
+  expect(out).toEqual({ half: expected, 'header only': expected, 'part of the header': expected });
+});
+
+/** A catalog of one feature, two counters and a KPI over them. */
+const SMALL_CATALOG = {
+  features: [{ code: 'FAJ 121 0001', name: 'Small', counters: ['Cell.pmA', 'Cell.pmB'], kpis: ['Ratio'] }],
+  counters: [{ name: 'Cell.pmA' }, { name: 'Cell.pmB' }],
+  kpis: [{ name: 'Ratio', formula: '100 * Cell.pmA / Cell.pmB' }],
+};
+
+test('monitor options out of their domain are INVALID_ARGUMENT (NaN zThreshold silently meant "never an anomaly")', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async (catalog) => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const e = await createEngine({ workers: 1, catalog });
+    const batch = () => ({
+      cells: ['c1'],
+      counters: ['Cell.pmA', 'Cell.pmB'],
+      periods: 4,
+      data: new Float32Array(8).fill(5),
+    });
+    const codes: Record<string, string> = {};
+    try {
+      for (const [key, value] of [
+        ['zThreshold', NaN],
+        ['zThreshold', -1],
+        ['zThreshold', '3'],
+        ['minHistory', -1],
+        ['minHistory', NaN],
+        ['minHistory', 2.5],
+        ['minHistory', 2 ** 32],
+        ['perPeriod', 'yes'],
+      ] as const)
+        codes[`${key}=${String(value)}`] = await e.monitor(batch(), { [key]: value } as never).then(
+          () => 'ok',
+          (x: { code: string }) => x.code,
+        );
+      codes['zThreshold=0, minHistory=0, perPeriod=true'] = await e
+        .monitor(batch(), { zThreshold: 0, minHistory: 0, perPeriod: true })
+        .then(
+          () => 'ok',
+          (x: { code: string }) => x.code,
+        );
+    } finally {
+      await e.close();
+    }
+    return codes;
+  }, SMALL_CATALOG);
+  expect(out).toEqual({
+    'zThreshold=NaN': 'INVALID_ARGUMENT',
+    'zThreshold=-1': 'INVALID_ARGUMENT',
+    'zThreshold=3': 'INVALID_ARGUMENT',
+    'minHistory=-1': 'INVALID_ARGUMENT',
+    'minHistory=NaN': 'INVALID_ARGUMENT',
+    'minHistory=2.5': 'INVALID_ARGUMENT',
+    'minHistory=4294967296': 'INVALID_ARGUMENT',
+    'perPeriod=yes': 'INVALID_ARGUMENT',
+    'zThreshold=0, minHistory=0, perPeriod=true': 'ok',
+  });
+});
+
+test('a timeoutMs or startTimeoutMs that is not a duration is INVALID_ARGUMENT (a string meant no limit, a negative one TIMEOUT)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async (catalog) => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (x: { code: string }) => x.code,
+      );
+    const codes: Record<string, string> = {};
+    for (const v of [NaN, '100', 0, -1])
+      codes[`startTimeoutMs=${String(v)}`] = await code(
+        createEngine({ workers: 1, catalog: false, startTimeoutMs: v as number }).then((e) => e.close()),
+      );
+    const e = await createEngine({ workers: 1, catalog });
+    try {
+      const q = new Float32Array([1, 0]);
+      const batch = () => ({
+        cells: ['c1'],
+        counters: ['Cell.pmA', 'Cell.pmB'],
+        periods: 1,
+        data: new Float32Array(2),
+      });
+      for (const v of ['100', -1, NaN]) {
+        codes[`distanceBatch timeoutMs=${String(v)}`] = await code(
+          e.distanceBatch(q, q, 2, { timeoutMs: v as number }),
+        );
+        codes[`monitor timeoutMs=${String(v)}`] = await code(e.monitor(batch(), { timeoutMs: v as number }));
+      }
+      codes['distanceBatch timeoutMs=Infinity'] = await code(e.distanceBatch(q, q, 2, { timeoutMs: Infinity }));
+    } finally {
+      await e.close();
+    }
+    return codes;
+  }, SMALL_CATALOG);
+  expect(out).toEqual({
+    'startTimeoutMs=NaN': 'INVALID_ARGUMENT',
+    'startTimeoutMs=100': 'INVALID_ARGUMENT',
+    'startTimeoutMs=0': 'INVALID_ARGUMENT',
+    'startTimeoutMs=-1': 'INVALID_ARGUMENT',
+    'distanceBatch timeoutMs=100': 'INVALID_ARGUMENT',
+    'monitor timeoutMs=100': 'INVALID_ARGUMENT',
+    'distanceBatch timeoutMs=-1': 'INVALID_ARGUMENT',
+    'monitor timeoutMs=-1': 'INVALID_ARGUMENT',
+    'distanceBatch timeoutMs=NaN': 'INVALID_ARGUMENT',
+    'monitor timeoutMs=NaN': 'INVALID_ARGUMENT',
+    'distanceBatch timeoutMs=Infinity': 'ok',
+  });
+});
+
+test('routing.weights keys of Object.prototype (toString, __proto__, constructor) are not weights: INVALID_ARGUMENT', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const codes: string[] = [];
+    for (const key of ['toString', '__proto__', 'constructor', 'hasOwnProperty'])
+      codes.push(
+        await createEngine({
+          workers: 1,
+          catalog: false,
+          routing: { weights: JSON.parse(`{"${key}": 1}`) as never },
+        }).then(
+          (e) => e.close().then(() => 'ok'),
+          (x: { code: string; message: string }) => `${x.code}: ${x.message.split(' (')[0]}`,
+        ),
+      );
+    return codes;
+  });
+  expect(out).toEqual([
+    'INVALID_ARGUMENT: routing.weights.toString is not a weight',
+    'INVALID_ARGUMENT: routing.weights.__proto__ is not a weight',
+    'INVALID_ARGUMENT: routing.weights.constructor is not a weight',
+    'INVALID_ARGUMENT: routing.weights.hasOwnProperty is not a weight',
+  ]);
+});
+
+test('validate options: a record that is not a boolean is INVALID_ARGUMENT (record: "false" recorded the change)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const catalog = {
+      features: [{ code: 'FAJ 121 0001', name: 'Small', parameters: ['Cell.p'] }],
+      parameters: [{ name: 'Cell.p', type: 'int', range: [0, 100], safe: { min: 0, max: 100, cooldownS: 60 } }],
+    };
+    const e = await createEngine({ workers: 1, catalog: catalog as never });
+    const change = { parameter: 'Cell.p', cell: 'c1', current: 10, proposed: 20, at: 0 };
+    const outcome = (record: unknown) =>
+      e.validate([change], { record } as never).then(
+        (r) => r.results[0]!.verdict + (r.results[0]!.reasons.length ? `:${r.results[0]!.reasons.join('+')}` : ''),
+        (x: { code: string }) => x.code,
+      );
+    try {
+      return { string: await outcome('false'), number: await outcome(0), then: await outcome(false) };
+    } finally {
+      await e.close();
+    }
+  });
+  // Nothing was recorded, so the last change has no cooldown to wait for.
+  expect(out).toEqual({ string: 'INVALID_ARGUMENT', number: 'INVALID_ARGUMENT', then: 'ok' });
+});

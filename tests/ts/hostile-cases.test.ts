@@ -1,0 +1,43 @@
+/**
+ * Hostile input, by hand: cases an outside tester found (issue: hostile
+ * inputs through the public API), each a regression test of its fix. The
+ * generated ones are in hostile.test.ts; browser-only ones in
+ * e2e/hostile-cases.spec.ts.
+ */
+import { describe, expect, test } from 'vitest';
+import { instantiate } from '../../ts/bindings/bindings.ts';
+import { MAX_TIMER_MS, timerNeeded } from '../../ts/core/timers.ts';
+
+describe('durations beyond what setTimeout holds', () => {
+  test('a delay above 2^31 − 1 ms, or Infinity, starts no timer', () => {
+    expect(timerNeeded(MAX_TIMER_MS)).toBe(true);
+    expect(timerNeeded(0)).toBe(true);
+    for (const ms of [MAX_TIMER_MS + 1, 1e10, Infinity, NaN, undefined]) expect(timerNeeded(ms)).toBe(false);
+  });
+
+  test('instantiate() with startTimeoutMs 2^31 starts (it failed at once with INIT_FAILED)', async () => {
+    const b = await instantiate({ variant: 'simd', startTimeoutMs: 2 ** 31 });
+    expect(b.distance('l2', new Float32Array([1, 2]), new Float32Array([4, 6]))).toBe(25);
+    b.close();
+  });
+});
+
+describe('durations that are not durations', () => {
+  test('instantiate() with a startTimeoutMs of NaN, a string, 0 or below is INVALID_ARGUMENT (NaN and strings meant no limit, 0 and below failed as INIT_FAILED)', async () => {
+    for (const startTimeoutMs of [NaN, '100', 0, -1])
+      await expect(instantiate({ variant: 'simd', startTimeoutMs: startTimeoutMs as number })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('startTimeoutMs') as string,
+      });
+  });
+});
+
+describe('instantiate() options', () => {
+  test('null or an unknown variant is INVALID_ARGUMENT (a TypeError, or INIT_FAILED "reading \'startsWith\'")', async () => {
+    await expect(instantiate(null as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(instantiate({ variant: 'bogus' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'unknown variant "bogus"; use one of simd-mt, simd, scalar',
+    });
+  });
+});
