@@ -478,7 +478,10 @@ if (route)
               .filter(([k]) => k !== 'total')
               .map(([k, v]) => `${k} ${num(v.p50)} / ${num(v.p95)}`)
               .join(', ')}; gather is the transport, scheduling and the page's share).`
-          : '.'),
+          : '.') +
+        (E.steadyMs
+          ? ` The same questions again in that engine (its code warm by then): query p50 / p95 ${num(E.steadyMs.p50)} / ${num(E.steadyMs.p95)} ms.`
+          : ''),
     );
     if (E.cache)
       p(

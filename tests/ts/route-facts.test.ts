@@ -13,6 +13,7 @@ import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
 import { loadCatalog, type Catalog } from '../../ts/host/catalog.ts';
 import { RanHost, ROUTE_WEIGHTS, type RouteMemo, type RouteWeights } from '../../ts/host/ran-host.ts';
 import { AgentHost } from '../../ts/host/agent-host.ts';
+import { AGENT_SHARDS, agentShardOf } from '../../ts/core/learn-types.ts';
 
 interface Question {
   q: string;
@@ -297,6 +298,20 @@ test.runIf(available)(
     expect(figures).toEqual(builtFigures);
     while (loaded.warmUpStep()); // the warm-up routes from the state's names too
     expect(loaded.stats().buildPhases.warmUp).toBeGreaterThan(0);
+    // The page's warm-up (ranWarmUp): answers of a query's shape, taken
+    // round the warm-up questions, each hosted feature replying without its
+    // agent; nothing changes.
+    const before = loaded.stats();
+    const warm = loaded.warmUpAnswers(47, 3, 5);
+    expect(warm.results).toHaveLength(3);
+    for (const r of warm.results) {
+      expect(r.features.length).toBeGreaterThan(0);
+      expect(r.cards).toHaveLength(r.features.length);
+      const hosted = r.features.map((f) => f.code).filter((c) => agentShardOf(c, AGENT_SHARDS) % 2 === 1);
+      expect(r.replies.map((a) => a.code)).toEqual(hosted);
+      for (const a of r.replies) expect(a.answer).toEqual({ action: 'DirectAnswer' });
+    }
+    expect(loaded.stats()).toEqual(before);
     expect(loaded.catalogParsed).toBe(false);
     // Parsed when needed, and found to be this router's catalog.
     expect(loaded.catalog.stats).toEqual(catalog.stats);

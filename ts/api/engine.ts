@@ -303,7 +303,11 @@ export interface Engine {
   monitor(batch: MonitorBatch, options?: MonitorOptions): Promise<MonitorResult>;
   /** The loaded catalog's size and fingerprint (null with `catalog: false`). */
   catalog(): { stats: CatalogStats; fingerprint: string } | null;
-  /** Resolves when every worker's router is built; its figures per worker. Aborted, it rejects with ABORTED (the routers go on building). */
+  /**
+   * Resolves when every worker's router is built and the query path has run
+   * once on warm-up questions (see docs/guide.md); the routers' figures per
+   * worker. Aborted, it rejects with ABORTED (the routers go on building).
+   */
   routerReady(options?: ControlOptions): Promise<RanStats[]>;
   /**
    * Writes a snapshot of all learned state now (needs `persist`). Aborted,
@@ -500,6 +504,13 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
+  /** The query path warmed up (EngineQueries.warmUp) once the routers are built: once per engine. */
+  let warmed: Promise<void> | null = null;
+  const routersWarm = async (): Promise<RanStats[]> => {
+    const stats = await routers();
+    await (warmed ??= queries?.warmUp() ?? Promise.resolve());
+    return stats;
+  };
   const closedError = () => new ElexError('CLOSED', 'the engine was closed');
   /** A learning call, or CLOSED. */
   const live = <T>(fn: () => Promise<T>): Promise<T> => (closed ? Promise.reject(closedError()) : fn());
@@ -513,7 +524,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   let built = false;
   let building: Promise<unknown> | null = null;
   const afterBuild = (signal: AbortSignal | undefined, what: string) => {
-    building ??= routers().then(
+    building ??= routersWarm().then(
       () => (built = true),
       (e: unknown) => {
         building = null; // a worker died while we polled: the next question asks again
@@ -627,7 +638,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     async routerReady(opts = {}) {
       if (closed) throw closedError();
       if (!catalog) throw noCatalog();
-      return untilAborted(routers(), opts.signal, 'routerReady()');
+      return untilAborted(routersWarm(), opts.signal, 'routerReady()');
     },
 
     async close() {

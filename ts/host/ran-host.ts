@@ -704,6 +704,39 @@ export class RanHost {
     return this.warmUpTexts.length > 0 && this.buildPhases.warmUp <= WARM_UP_MS;
   }
 
+  /** The warm-up's questions, all of them (warmUpAnswers reads them; warmUpStep consumes its own copy). */
+  private warmUpList: string[] | null = null;
+
+  /**
+   * Answers `count` of the warm-up questions from the `from`-th (taken
+   * round) as queryLocal would, except that no agent is asked: each routed
+   * feature hosted here replies DirectAnswer. For the page's start-up
+   * (EngineQueries.warmUp): its calls run the whole query cycle's code,
+   * page and worker, before the first real question does. Changes nothing
+   * (no decisions, no history, no route memory).
+   */
+  warmUpAnswers(from: number, count: number, k: number): LocalQueryResult {
+    const list = (this.warmUpList ??= this.warmUpQuestions());
+    const texts = Array.from({ length: list.length > 0 ? count : 0 }, (_, i) =>
+      list[(from + i) % list.length]!.slice(0, MAX_TEXT),
+    );
+    const routed = this.routeBatch(texts, k);
+    const results = texts.map((_, i) => {
+      const features = routed.features[i]!;
+      const replies: AgentReplyWire[] = features
+        .filter((f) => this.hosted.has(f.code))
+        .map((f) => ({
+          code: f.code,
+          action: 'DirectAnswer',
+          confidence: 0,
+          explored: false,
+          answer: { action: 'DirectAnswer' },
+        }));
+      return { features, cards: routed.cards[i]!, ...routed.classes[i]!, replies };
+    });
+    return { results, ms: { ...routed.ms, agents: 0 } };
+  }
+
   private warmUpQuestions(): string[] {
     const per = Math.ceil(WARM_UP_QUESTIONS / 4);
     const byKind: string[][] = [[], [], [], []];

@@ -246,6 +246,12 @@ export interface WorkerApi {
   /** The agents of the given features act on one question each. */
   ranAct(reqs: ActRequest[]): Promise<ActReply[]>;
   /**
+   * Start-up: `count` of the router's warm-up questions from the `from`-th,
+   * answered as ranQuery answers without asking the agents
+   * (RanHost.warmUpAnswers); changes nothing.
+   */
+  ranWarmUp(from: number, count: number, k: number): Promise<LocalQueryResult>;
+  /**
    * Whole validation in this worker's engine validator (validator.h), which
    * keeps the cooldowns. Packed columns are transferred in; verdicts and
    * reasons come back transferred.
@@ -310,5 +316,6 @@ export const FAST_METHODS = [
   'ranRoute',
   'ranAct',
   'validate',
+  'ranWarmUp',
 ] as const satisfies readonly (keyof WorkerApi)[];
 export type FastMethod = (typeof FAST_METHODS)[number];

@@ -430,6 +430,7 @@ const api: WorkerApi = {
       queryChain = run.catch(() => {});
       return run;
     }),
+  ranWarmUp: (from, count, k) => serve(async () => (await router()).warmUpAnswers(from, count, k)),
   ranAct: (reqs) =>
     serve(async () => {
       const r = await router();
