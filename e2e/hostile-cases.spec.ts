@@ -295,3 +295,61 @@ test('validate options: a record that is not a boolean is INVALID_ARGUMENT (reco
   // Nothing was recorded, so the last change has no cooldown to wait for.
   expect(out).toEqual({ string: 'INVALID_ARGUMENT', number: 'INVALID_ARGUMENT', then: 'ok' });
 });
+
+test('a burst of queries beyond their budget: the late ones end with TIMEOUT saying why, and the workers drop them instead of answering nobody', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const results: Record<string, unknown> = {};
+    for (const workers of [1, 2]) {
+      const e = await createEngine({ workers, routing: { cache: false } });
+      try {
+        await e.routerReady();
+        const qs = [
+          'which parameters control MIMO sleep start time?',
+          'uplink interference counters',
+          'why do handovers fail',
+        ];
+        // 1,500 questions at once with 40 ms each: far more than the workers answer in time.
+        const burst = await Promise.allSettled(
+          Array.from({ length: 1500 }, (_, i) => e.query(qs[i % qs.length]!, { budgetMs: 40 })),
+        );
+        const late = burst.filter((s) => s.status === 'rejected') as PromiseRejectedResult[];
+        const codes = [...new Set(late.map((s) => (s.reason as { code?: string }).code))];
+        const message = (late[0]?.reason as Error | undefined)?.message ?? '';
+        // Right after the burst settled: the workers are free again (the
+        // dropped questions are not run), so a question gets a whole answer
+        // well within the default budget.
+        const t = performance.now();
+        const next = await e.query('which parameters control MIMO sleep start time?');
+        results[`w${workers}`] = {
+          late: late.length,
+          codes,
+          message,
+          nextMs: performance.now() - t,
+          nextPartial: next.partial,
+          nextTop: next.features[0]?.name,
+        };
+      } finally {
+        await e.close();
+      }
+    }
+    return results;
+  });
+  for (const r of Object.values(out) as {
+    late: number;
+    codes: string[];
+    message: string;
+    nextMs: number;
+    nextPartial: boolean;
+  }[]) {
+    expect(r.late).toBeGreaterThan(0);
+    expect(r.codes).toEqual(['TIMEOUT']);
+    expect(r.message).toMatch(/other question\(s\) were in flight/);
+    expect(r.nextPartial).toBe(false);
+    expect(r.nextMs).toBeLessThan(100);
+  }
+});

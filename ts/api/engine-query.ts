@@ -270,6 +270,8 @@ export interface QueryResult {
 }
 
 const now = () => performance.now();
+/** A performance.now() time as epoch ms, which a worker can compare with its own clock. */
+const epoch = (t: number) => performance.timeOrigin + t;
 /** Questions per call when one worker answers a batch (runLocal). */
 const LOCAL_CHUNK = 128;
 /** The start-up warm-up (EngineQueries.warmUp): at most this many calls of this many questions per worker, for at most this many ms. */
@@ -743,6 +745,36 @@ export class EngineQueries {
     if (typeof budget !== 'number' || !(budget > 0))
       throw new ElexError('INVALID_ARGUMENT', `budgetMs must be a positive number`);
     if (options.signal?.aborted) throw new ElexError('ABORTED', 'the query was aborted before it started');
+    this.inFlight += reqs.length;
+    try {
+      return await this.runIn(reqs, k, budget, t0, options);
+    } finally {
+      this.inFlight -= reqs.length;
+    }
+  }
+
+  /** Questions asked (query, queryBatch) and not yet answered. */
+  private inFlight = 0;
+
+  /** TIMEOUT for a call none of whose questions got an answer within its budget, saying why that happens. */
+  private budgetError(budget: number, asked: number): ElexError {
+    const others = this.inFlight - asked;
+    return new ElexError(
+      'TIMEOUT',
+      `no worker answered within the ${budget} ms budget` +
+        (others > 0
+          ? ` (${others} other question(s) were in flight: the workers were busy with them; ask many questions with queryBatch(), or give budgetMs more time)`
+          : ' (right after createEngine() the router may still be building: await routerReady() first)'),
+    );
+  }
+
+  private async runIn(
+    reqs: QueryRequest[],
+    k: number,
+    budget: number,
+    t0: number,
+    options: QueryOptions,
+  ): Promise<QueryResult[]> {
     const deadline = t0 + budget;
     const W = this.pool.size;
     const texts = reqs.map((r) => r.text);
@@ -751,7 +783,7 @@ export class EngineQueries {
     // Phase 1: route on every worker.
     const routed = await Promise.allSettled(
       Array.from({ length: W }, (_, w) =>
-        this.pool.call(w, (r) => r.ranRoute(texts, k), { signal: options.signal, deadline }),
+        this.pool.call(w, (r) => r.ranRoute(texts, k, epoch(deadline)), { signal: options.signal, deadline }),
       ),
     );
     this.rethrowAbort(routed);
@@ -783,11 +815,7 @@ export class EngineQueries {
         if (top > routeClass[qi]!.top) routeClass[qi] = { ...res.value.classes[qi]!, top };
       });
     });
-    if (missing.size === W)
-      throw new ElexError(
-        'TIMEOUT',
-        `no worker routed the question within the ${budget} ms budget (is the catalog still loading?)`,
-      );
+    if (missing.size === W) throw this.budgetError(budget, reqs.length);
     const t1 = now();
 
     // Merge, and ask the top features' agents (grouped by worker); each
@@ -833,7 +861,7 @@ export class EngineQueries {
     const acted = await Promise.allSettled(
       [...byWorker].map(([w, list]) =>
         this.pool
-          .call(w, (r) => r.ranAct(list), { signal: options.signal, deadline })
+          .call(w, (r) => r.ranAct(list, epoch(deadline)), { signal: options.signal, deadline })
           .then((replies) => ({ w, list, replies })),
       ),
     );
@@ -924,7 +952,7 @@ export class EngineQueries {
     const chunks = Math.ceil(items.length / LOCAL_CHUNK);
     const size = Math.ceil(items.length / chunks);
     const calls = Array.from({ length: chunks }, (_, c) =>
-      this.pool.call(0, (w) => w.ranQuery(items.slice(c * size, (c + 1) * size), k), {
+      this.pool.call(0, (w) => w.ranQuery(items.slice(c * size, (c + 1) * size), k, epoch(t0 + budget)), {
         signal,
         deadline: t0 + budget,
       }),
@@ -932,7 +960,10 @@ export class EngineQueries {
     const settled = await Promise.allSettled(calls);
     this.rethrowAbort(settled);
     const answered = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
-    if (answered.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
+    if (answered.length === 0) {
+      const reason = (settled[0] as PromiseRejectedResult).reason;
+      throw reason instanceof ElexError && reason.code === 'TIMEOUT' ? this.budgetError(budget, reqs.length) : reason;
+    }
     for (const s of settled) if (s.status === 'rejected' && !isBudgetOrCrash(s.reason)) throw s.reason;
     const total = now() - t0;
     // Stage times summed over the chunks that answered.

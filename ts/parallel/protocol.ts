@@ -229,10 +229,17 @@ export interface WorkerApi {
   /** Removes snapshot files of other worker counts (after every worker saved). */
   learnCleanup(): Promise<number>;
   learnStats(): Promise<WorkerLearnStats>;
-  /** Routes questions to this worker's best k features each (waits for the router to be built). */
+  /**
+   * Routes questions to this worker's best k features each (waits for the
+   * router to be built). `deadline` (optional, here and in ranQuery,
+   * ranAct): epoch ms (performance.timeOrigin + now()) after which the
+   * caller no longer waits; a call the worker reaches after it ends at
+   * once with TIMEOUT instead of running.
+   */
   ranRoute(
     texts: string[],
     k: number,
+    deadline?: number,
   ): Promise<{
     features: RoutedFeature[][];
     /** Per question, per feature: its card code (RoutedRaw.card). */
@@ -242,9 +249,9 @@ export interface WorkerApi {
     ms: { embed: number; route: number; wait: number };
   }>;
   /** Route, classify and act in one call (a pool of one worker hosts every feature). */
-  ranQuery(items: LocalQuery[], k: number): Promise<LocalQueryResult>;
+  ranQuery(items: LocalQuery[], k: number, deadline?: number): Promise<LocalQueryResult>;
   /** The agents of the given features act on one question each. */
-  ranAct(reqs: ActRequest[]): Promise<ActReply[]>;
+  ranAct(reqs: ActRequest[], deadline?: number): Promise<ActReply[]>;
   /**
    * Start-up: `count` of the router's warm-up questions from the `from`-th,
    * answered as ranQuery answers without asking the agents

@@ -221,6 +221,20 @@ async function holdLifeLock(name: string): Promise<void> {
   });
 }
 
+/**
+ * TIMEOUT if the caller's deadline (epoch ms, see WorkerApi.ranRoute) has
+ * passed: a burst of calls beyond what the worker answers within their
+ * budget would otherwise keep it busy with answers nobody waits for, and
+ * make the calls behind them late too.
+ */
+function expired(deadline: number | undefined): void {
+  if (deadline !== undefined && performance.timeOrigin + performance.now() > deadline)
+    throw new ElexError(
+      'TIMEOUT',
+      'the call reached the worker after its budget had passed (the worker was busy with earlier calls)',
+    );
+}
+
 const api: WorkerApi = {
   init: (req) =>
     serve(async () => {
@@ -414,26 +428,37 @@ const api: WorkerApi = {
       if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(code, queryIds[i]!, rewards[i]!, teachAt);
       return r;
     }),
-  ranRoute: (texts, k) =>
+  ranRoute: (texts, k, deadline) =>
     serve(async () => {
       const t0 = performance.now();
+      expired(deadline);
       const r = await router();
+      expired(deadline);
       const wait = performance.now() - t0;
       const out = r.routeBatch(texts, k);
       return { features: out.features, cards: out.cards, classes: out.classes, ms: { ...out.ms, wait } };
     }),
-  ranQuery: (items, k) =>
+  ranQuery: (items, k, deadline) =>
     serve(() => {
       // Calls run one after another, in the order they came (a batch comes
       // as several calls): agents decide in the order of the questions.
-      const run = queryChain.then(async () => (await router()).queryLocal(items, k));
+      // One whose caller stopped waiting is not run: its agents' decisions
+      // would be recorded for questions nobody got answers to.
+      const run = queryChain.then(async () => {
+        expired(deadline);
+        const r = await router();
+        expired(deadline);
+        return r.queryLocal(items, k);
+      });
       queryChain = run.catch(() => {});
       return run;
     }),
   ranWarmUp: (from, count, k) => serve(async () => (await router()).warmUpAnswers(from, count, k)),
-  ranAct: (reqs) =>
+  ranAct: (reqs, deadline) =>
     serve(async () => {
+      expired(deadline);
       const r = await router();
+      expired(deadline);
       const out = [];
       for (const req of reqs) out.push(await r.actMerged(req));
       return out;
