@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <unordered_set>
 
 namespace elex::json {
@@ -74,7 +75,8 @@ bool is_ident(std::string_view k) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : s_(text) {}
+  explicit Parser(std::string_view text)
+      : s_(text), items_(kMaxDepth + 1), members_(kMaxDepth + 1) {}
 
   Status run(Value* out, std::string* error_path) {
     Status st = ELEX_OK;
@@ -289,6 +291,18 @@ class Parser {
         return ELEX_OK;
       }
       if (c < 0x20) return error("control character in a string (escape it)");
+      if (c < 0x80 && c != '\\') {
+        // A run of plain ASCII (most of a catalog's text): appended at once.
+        std::size_t end = at_ + 1;
+        while (end < s_.size()) {
+          const unsigned char d = static_cast<unsigned char>(s_[end]);
+          if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
+          ++end;
+        }
+        o->append(s_.data() + at_, end - at_);
+        at_ = end;
+        continue;
+      }
       if (c == '\\') {
         ++at_;
         if (at_ >= s_.size()) return error("unterminated string");
@@ -356,11 +370,12 @@ class Parser {
       return ELEX_OK;
     }
     frames_.push_back({true, 0, {}});
+    std::vector<Value>& items = items_[depth];  // this depth's scratch (see items_)
     for (;;) {
-      frames_.back().i = out->array_.size();
+      frames_.back().i = items.size();
       skip_ws();
-      out->array_.emplace_back();
-      if (Status st = value(&out->array_.back(), depth); st != ELEX_OK) return st;
+      items.emplace_back();
+      if (Status st = value(&items.back(), depth); st != ELEX_OK) return st;
       skip_ws();
       if (at_ >= s_.size()) return error("unterminated array");
       if (s_[at_] == ',') {
@@ -370,6 +385,9 @@ class Parser {
       if (s_[at_] == ']') {
         ++at_;
         frames_.pop_back();
+        out->array_.assign(std::make_move_iterator(items.begin()),
+                           std::make_move_iterator(items.end()));
+        items.clear();
         return ELEX_OK;
       }
       return error("expected ',' or ']' in an array");
@@ -385,7 +403,7 @@ class Parser {
       return ELEX_OK;
     }
     std::unordered_set<std::string> keys;  // used past 8 members only
-    auto& members = out->object_;
+    auto& members = members_[depth];       // this depth's scratch (see items_)
     for (;;) {
       skip_ws();
       if (at_ >= s_.size() || s_[at_] != '"') return error("expected a member name in quotes");
@@ -416,6 +434,9 @@ class Parser {
       }
       if (s_[at_] == '}') {
         ++at_;
+        out->object_.assign(std::make_move_iterator(members.begin()),
+                            std::make_move_iterator(members.end()));
+        members.clear();
         return ELEX_OK;
       }
       return error("expected ',' or '}' in an object");
@@ -425,6 +446,13 @@ class Parser {
   std::string_view s_;
   std::size_t at_ = 0;
   std::vector<Frame> frames_;
+  // Per nesting depth, the items or members of the array or object being
+  // read there, moved into it in one allocation at its end: a growing
+  // vector per array and object cost most of a catalog's parse (copies of
+  // the members as it grew). Kept across siblings; one level per depth, so
+  // a nested value never moves its parent's.
+  std::vector<std::vector<Value>> items_;
+  std::vector<std::vector<std::pair<std::string, Value>>> members_;
 };
 
 Status parse(std::string_view text, Value* out, std::string* error_path) {

@@ -16,6 +16,12 @@ using json::Value;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+/// Whether a string value is longer than `max` UTF-16 units (never when its
+/// UTF-8 bytes are not: a unit takes at least one byte).
+bool longer_than(const Value& v, std::size_t max) {
+  return v.string().size() > max && v.utf16_length() > max;
+}
+
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return is_upper(c) || (c >= 'a' && c <= 'z'); }
@@ -73,23 +79,47 @@ class Checker {
 
   static bool defined(const Value* v) { return v != nullptr; }
 
-  void str(const Value* v, const std::string& path, bool required = false) {
+  // A field's path is base + dot + key (key may be null), made only when it
+  // has a problem: most fields have none, and a catalog has tens of
+  // thousands of them.
+  static std::string at(const std::string& base, const char* key) {
+    return key ? base + "." + key : base;
+  }
+  void str(const Value* v, const std::string& base, const char* key, bool required = false) {
     if (!v) {
-      if (required) bad(path, "is required");
+      if (required) bad(at(base, key), "is required");
       return;
     }
-    if (!v->is_string() || v->string().empty() || v->utf16_length() > kMaxText)
-      bad(path, "must be a non-empty string (at most 4096 characters)");
+    if (!v->is_string() || v->string().empty() || longer_than(*v, kMaxText))
+      bad(at(base, key), "must be a non-empty string (at most 4096 characters)");
   }
-  void str_list(const Value* v, const std::string& path) {
+  void str_list(const Value* v, const std::string& base, const char* key) {
     if (!v) return;
-    if (!v->is_array()) return bad(path, "must be an array of strings");
+    if (!v->is_array()) return bad(at(base, key), "must be an array of strings");
     const auto& a = v->array();
-    for (std::size_t i = 0; i < a.size(); ++i)
-      str(&a[i], path + "[" + std::to_string(i) + "]", true);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const Value& x = a[i];
+      if (!x.is_string() || x.string().empty() || longer_than(x, kMaxText))
+        bad(at(base, key) + "[" + std::to_string(i) + "]",
+            "must be a non-empty string (at most 4096 characters)");
+    }
   }
-  void num(const Value* v, const std::string& path) {
-    if (v && (!v->is_number() || !std::isfinite(v->number()))) bad(path, "must be a finite number");
+  void num(const Value* v, const std::string& base, const char* key) {
+    if (v && (!v->is_number() || !std::isfinite(v->number())))
+      bad(at(base, key), "must be a finite number");
+  }
+
+  [[gnu::noinline]] void feature(const Value& f, std::size_t i) {
+    const std::string p = "$.features[" + std::to_string(i) + "]";
+    if (!f.is_object()) return bad(p, "must be an object");
+    const Value* code = f.find("code");
+    if (!code || !code->is_string() || !code_ok(code->string()))
+      bad(p + ".code", "is required: a feature code such as \"FAJ 121 3094\"");
+    else if (!codes_.insert(code->string()).second)
+      bad(p + ".code", "duplicate feature code \"" + code->string() + "\"");
+    for (const char* k : {"name", "acronym", "category", "description"}) str(f.find(k), p, k);
+    for (const char* k : {"dependencies", "parameters", "counters", "kpis"})
+      str_list(f.find(k), p, k);
   }
 
   void run(const Value& input) {
@@ -103,23 +133,8 @@ class Checker {
     if (!features || !features->is_array() || features->array().empty())
       return bad("$.features", "is required: a non-empty array of features");
     const auto& fs = features->array();
-    for (std::size_t i = 0; i < fs.size(); ++i) {
-      const std::string p = "$.features[" + std::to_string(i) + "]";
-      const Value& f = fs[i];
-      if (!f.is_object()) {
-        bad(p, "must be an object");
-        continue;
-      }
-      const Value* code = f.find("code");
-      if (!code || !code->is_string() || !code_ok(code->string()))
-        bad(p + ".code", "is required: a feature code such as \"FAJ 121 3094\"");
-      else if (!codes_.insert(code->string()).second)
-        bad(p + ".code", "duplicate feature code \"" + code->string() + "\"");
-      for (const char* k : {"name", "acronym", "category", "description"})
-        str(f.find(k), p + "." + k);
-      for (const char* k : {"dependencies", "parameters", "counters", "kpis"})
-        str_list(f.find(k), p + "." + k);
-    }
+    codes_.reserve(fs.size());
+    for (std::size_t i = 0; i < fs.size(); ++i) feature(fs[i], i);
     for (std::size_t i = 0; i < fs.size(); ++i) {
       const Value* deps = fs[i].find("dependencies");
       if (!deps || !deps->is_array()) continue;
@@ -146,8 +161,7 @@ class Checker {
           }
           for (const char* k : {"term", "means"}) {
             const Value* t = a[i].find(k);
-            if (!t || !t->is_string() || t->string().empty() ||
-                t->utf16_length() > kMaxGlossaryText)
+            if (!t || !t->is_string() || t->string().empty() || longer_than(*t, kMaxGlossaryText))
               bad(p + "." + k, "must be a string of 1 to 256 characters");
           }
         }
@@ -166,31 +180,34 @@ class Checker {
     if (!list) return;
     if (!list->is_array()) return bad(std::string("$.") + key, "must be an array");
     std::unordered_set<std::string> seen;
+    seen.reserve(list->array().size());
     const auto& a = list->array();
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      const std::string p = std::string("$.") + key + "[" + std::to_string(i) + "]";
-      const Value& o = a[i];
-      if (!o.is_object()) {
-        bad(p, "must be an object");
-        continue;
-      }
-      const Value* name = o.find("name");
-      str(name, p + ".name", true);
-      if (name && name->is_string() && !seen.insert(name->string()).second)
-        bad(p + ".name", "duplicate name \"" + name->string() + "\"");
-      const Value* features = o.find("features");
-      str_list(features, p + ".features");
-      if (features && features->is_array()) {
-        const auto& fa = features->array();
-        for (std::size_t j = 0; j < fa.size(); ++j)
-          if (fa[j].is_string() && !codes_.count(fa[j].string()))
-            bad(p + ".features[" + std::to_string(j) + "]",
-                "unknown feature code \"" + fa[j].string() + "\"");
-      }
-      str(o.find("unit"), p + ".unit");
-      str(o.find("description"), p + ".description");
-      if (extra) (this->*extra)(o, p);
+    for (std::size_t i = 0; i < a.size(); ++i) item(a[i], key, i, extra, &seen);
+  }
+
+  // One call per item, not inlined: a wasm engine tiers up the code of a
+  // long list while it checks it (a loop in a function called once runs in
+  // its baseline code throughout).
+  [[gnu::noinline]] void item(const Value& o, const char* key, std::size_t i, Extra extra,
+                              std::unordered_set<std::string>* seen) {
+    const std::string p = std::string("$.") + key + "[" + std::to_string(i) + "]";
+    if (!o.is_object()) return bad(p, "must be an object");
+    const Value* name = o.find("name");
+    str(name, p, "name", true);
+    if (name && name->is_string() && !seen->insert(name->string()).second)
+      bad(p + ".name", "duplicate name \"" + name->string() + "\"");
+    const Value* features = o.find("features");
+    str_list(features, p, "features");
+    if (features && features->is_array()) {
+      const auto& fa = features->array();
+      for (std::size_t j = 0; j < fa.size(); ++j)
+        if (fa[j].is_string() && !codes_.count(fa[j].string()))
+          bad(p + ".features[" + std::to_string(j) + "]",
+              "unknown feature code \"" + fa[j].string() + "\"");
     }
+    str(o.find("unit"), p, "unit");
+    str(o.find("description"), p, "description");
+    if (extra) (this->*extra)(o, p);
   }
 
   void parameter_extra(const Value& o, const std::string& p) {
@@ -210,13 +227,13 @@ class Checker {
       if (ok) ok = !(r->array()[0].number() > r->array()[1].number());
       if (!ok) bad(p + ".range", "must be [min, max] with min <= max");
     }
-    str_list(o.find("values"), p + ".values");
+    str_list(o.find("values"), p, "values");
     if (const Value* s = o.find("safe")) {
       if (!s->is_object()) {
         bad(p + ".safe", "must be an object");
       } else {
-        for (const char* k : {"min", "max", "maxChange", "cooldownS"})
-          num(s->find(k), p + ".safe." + k);
+        const std::string ps = p + ".safe";
+        for (const char* k : {"min", "max", "maxChange", "cooldownS"}) num(s->find(k), ps, k);
         const Value *mn = s->find("min"), *mx = s->find("max"), *mc = s->find("maxChange"),
                     *cd = s->find("cooldownS");
         if (mn && mx && mn->is_number() && mx->is_number() && mn->number() > mx->number())
@@ -229,12 +246,12 @@ class Checker {
 
   void kpi_extra(const Value& o, const std::string& p) {
     const Value* f = o.find("formula");
-    str(f, p + ".formula");
-    if (f && f->is_string() && !f->string().empty() && f->utf16_length() <= kMaxText) {
+    str(f, p, "formula");
+    if (f && f->is_string() && !f->string().empty() && !longer_than(*f, kMaxText)) {
       std::vector<formula::Step> steps;
       if (formula::parse(f->string(), &steps) != ELEX_OK) bad(p + ".formula", last_error_message());
     }
-    num(o.find("threshold"), p + ".threshold");
+    num(o.find("threshold"), p, "threshold");
     if (const Value* d = o.find("direction");
         d && !(d->is_string() && (d->string() == "higher" || d->string() == "lower")))
       bad(p + ".direction", "must be \"higher\" or \"lower\"");
@@ -276,6 +293,73 @@ void link(std::vector<T>* items, std::unordered_map<std::string, std::uint32_t>*
     key += code;
     if (links->insert(std::move(key)).second) (*items)[it->second].features.push_back(code);
   }
+}
+
+[[gnu::noinline]] Feature feature_of(const Value& f) {
+  Feature x;
+  x.code = f.find("code")->string();
+  x.name = text_of(f.find("name"));
+  x.acronym = text_of(f.find("acronym"));
+  x.category = text_of(f.find("category"));
+  x.description = text_of(f.find("description"));
+  x.dependencies = list_of(f.find("dependencies"));
+  x.parameters = list_of(f.find("parameters"));
+  x.counters = list_of(f.find("counters"));
+  x.kpis = list_of(f.find("kpis"));
+  return x;
+}
+
+[[gnu::noinline]] Parameter parameter_of(const Value& o) {
+  Parameter p;
+  p.name = o.find("name")->string();
+  p.features = list_of(o.find("features"));
+  if (const Value* t = o.find("type")) {
+    const std::string& s = t->string();
+    p.type = s == "int"     ? ParamType::kInt
+             : s == "float" ? ParamType::kFloat
+             : s == "bool"  ? ParamType::kBool
+             : s == "enum"  ? ParamType::kEnum
+                            : ParamType::kString;
+  }
+  p.unit = text_of(o.find("unit"));
+  p.description = text_of(o.find("description"));
+  if (const Value* r = o.find("range")) {
+    p.has_range = true;
+    p.range_min = r->array()[0].number();
+    p.range_max = r->array()[1].number();
+  }
+  p.values = list_of(o.find("values"));
+  p.has_values = o.find("values") != nullptr;
+  if (const Value* d = o.find("default")) p.default_value = *d;
+  const Value* s = o.find("safe");
+  p.has_safe = s != nullptr;
+  p.safe_min = number_of(s ? s->find("min") : nullptr);
+  p.safe_max = number_of(s ? s->find("max") : nullptr);
+  p.max_change = number_of(s ? s->find("maxChange") : nullptr);
+  p.cooldown_s = number_of(s ? s->find("cooldownS") : nullptr);
+  return p;
+}
+
+[[gnu::noinline]] Counter counter_of(const Value& o) {
+  Counter x;
+  x.name = o.find("name")->string();
+  x.features = list_of(o.find("features"));
+  x.unit = text_of(o.find("unit"));
+  x.description = text_of(o.find("description"));
+  return x;
+}
+
+[[gnu::noinline]] Kpi kpi_of(const Value& o) {
+  Kpi x;
+  x.name = o.find("name")->string();
+  x.features = list_of(o.find("features"));
+  x.formula = text_of(o.find("formula"));
+  x.unit = text_of(o.find("unit"));
+  x.description = text_of(o.find("description"));
+  x.threshold = number_of(o.find("threshold"));
+  const std::string d = text_of(o.find("direction"));
+  x.direction = d == "higher" ? 1 : d == "lower" ? -1 : 0;
+  return x;
 }
 
 template <class T>
@@ -328,76 +412,40 @@ Status load(const json::Value& doc, Catalog* out, std::vector<Problem>* problems
   if (!found.empty()) return refuse(source, found);
   Catalog& c = *out;
   c.name = text_of(doc.find("name"));
-  for (const Value& f : doc.find("features")->array()) {
-    Feature x;
-    x.code = f.find("code")->string();
-    x.name = text_of(f.find("name"));
-    x.acronym = text_of(f.find("acronym"));
-    x.category = text_of(f.find("category"));
-    x.description = text_of(f.find("description"));
-    x.dependencies = list_of(f.find("dependencies"));
-    x.parameters = list_of(f.find("parameters"));
-    x.counters = list_of(f.find("counters"));
-    x.kpis = list_of(f.find("kpis"));
-    c.feature_index.emplace(x.code, std::uint32_t(c.features.size()));
-    c.features.push_back(std::move(x));
+  // Per item: one call each (not inlined), so that a wasm engine tiers up
+  // the code of a long list while it reads it (a loop in a function called
+  // once runs in its baseline code throughout).
+  const Value& features = *doc.find("features");
+  c.features.reserve(features.array().size());
+  c.feature_index.reserve(features.array().size());
+  for (const Value& f : features.array()) {
+    c.feature_index.emplace(f.find("code")->string(), std::uint32_t(c.features.size()));
+    c.features.push_back(feature_of(f));
   }
-  if (const Value* list = doc.find("parameters"))
+  if (const Value* list = doc.find("parameters")) {
+    c.parameters.reserve(list->array().size());
+    c.parameter_index.reserve(list->array().size());
     for (const Value& o : list->array()) {
-      Parameter p;
-      p.name = o.find("name")->string();
-      p.features = list_of(o.find("features"));
-      if (const Value* t = o.find("type")) {
-        const std::string& s = t->string();
-        p.type = s == "int"     ? ParamType::kInt
-                 : s == "float" ? ParamType::kFloat
-                 : s == "bool"  ? ParamType::kBool
-                 : s == "enum"  ? ParamType::kEnum
-                                : ParamType::kString;
-      }
-      p.unit = text_of(o.find("unit"));
-      p.description = text_of(o.find("description"));
-      if (const Value* r = o.find("range")) {
-        p.has_range = true;
-        p.range_min = r->array()[0].number();
-        p.range_max = r->array()[1].number();
-      }
-      p.values = list_of(o.find("values"));
-      p.has_values = o.find("values") != nullptr;
-      if (const Value* d = o.find("default")) p.default_value = *d;
-      const Value* s = o.find("safe");
-      p.has_safe = s != nullptr;
-      p.safe_min = number_of(s ? s->find("min") : nullptr);
-      p.safe_max = number_of(s ? s->find("max") : nullptr);
-      p.max_change = number_of(s ? s->find("maxChange") : nullptr);
-      p.cooldown_s = number_of(s ? s->find("cooldownS") : nullptr);
-      c.parameter_index.emplace(p.name, std::uint32_t(c.parameters.size()));
-      c.parameters.push_back(std::move(p));
+      c.parameter_index.emplace(o.find("name")->string(), std::uint32_t(c.parameters.size()));
+      c.parameters.push_back(parameter_of(o));
     }
-  if (const Value* list = doc.find("counters"))
+  }
+  if (const Value* list = doc.find("counters")) {
+    c.counters.reserve(list->array().size());
+    c.counter_index.reserve(list->array().size());
     for (const Value& o : list->array()) {
-      Counter x;
-      x.name = o.find("name")->string();
-      x.features = list_of(o.find("features"));
-      x.unit = text_of(o.find("unit"));
-      x.description = text_of(o.find("description"));
-      c.counter_index.emplace(x.name, std::uint32_t(c.counters.size()));
-      c.counters.push_back(std::move(x));
+      c.counter_index.emplace(o.find("name")->string(), std::uint32_t(c.counters.size()));
+      c.counters.push_back(counter_of(o));
     }
-  if (const Value* list = doc.find("kpis"))
+  }
+  if (const Value* list = doc.find("kpis")) {
+    c.kpis.reserve(list->array().size());
+    c.kpi_index.reserve(list->array().size());
     for (const Value& o : list->array()) {
-      Kpi x;
-      x.name = o.find("name")->string();
-      x.features = list_of(o.find("features"));
-      x.formula = text_of(o.find("formula"));
-      x.unit = text_of(o.find("unit"));
-      x.description = text_of(o.find("description"));
-      x.threshold = number_of(o.find("threshold"));
-      const std::string d = text_of(o.find("direction"));
-      x.direction = d == "higher" ? 1 : d == "lower" ? -1 : 0;
-      c.kpi_index.emplace(x.name, std::uint32_t(c.kpis.size()));
-      c.kpis.push_back(std::move(x));
+      c.kpi_index.emplace(o.find("name")->string(), std::uint32_t(c.kpis.size()));
+      c.kpis.push_back(kpi_of(o));
     }
+  }
   if (const Value* list = doc.find("glossary"))
     for (const Value& g : list->array())
       c.glossary.push_back({g.find("term")->string(), g.find("means")->string()});
