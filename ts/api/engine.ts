@@ -303,11 +303,7 @@ export interface Engine {
   monitor(batch: MonitorBatch, options?: MonitorOptions): Promise<MonitorResult>;
   /** The loaded catalog's size and fingerprint (null with `catalog: false`). */
   catalog(): { stats: CatalogStats; fingerprint: string } | null;
-  /**
-   * Resolves when every worker's router is built and the query path has run
-   * once on warm-up questions (see docs/guide.md); the routers' figures per
-   * worker. Aborted, it rejects with ABORTED (the routers go on building).
-   */
+  /** Resolves when every worker's router is built; its figures per worker. Aborted, it rejects with ABORTED (the routers go on building). */
   routerReady(options?: ControlOptions): Promise<RanStats[]>;
   /**
    * Writes a snapshot of all learned state now (needs `persist`). Aborted,
@@ -504,11 +500,18 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
-  /** The query path warmed up (EngineQueries.warmUp) once the routers are built: once per engine. */
-  let warmed: Promise<void> | null = null;
+  /**
+   * Once the routers are built, the query path is warmed up in the
+   * background (EngineQueries.warmUp), once per engine: nothing waits for
+   * it, and it stops when the first question is asked.
+   */
+  let warmed = false;
   const routersWarm = async (): Promise<RanStats[]> => {
     const stats = await routers();
-    await (warmed ??= queries?.warmUp() ?? Promise.resolve());
+    if (!warmed && queries) {
+      warmed = true;
+      void queries.warmUp();
+    }
     return stats;
   };
   const closedError = () => new ElexError('CLOSED', 'the engine was closed');
