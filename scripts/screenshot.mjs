@@ -1,6 +1,8 @@
 // Takes the README's dashboard screenshot (docs/dashboard.png) with
 // headless Chromium: a production build served by vite preview, a question
 // asked, its answer on screen. Run: npm run build && node scripts/screenshot.mjs
+// The buttons' emoji need a colour emoji font on the machine (Debian:
+// apt-get install fonts-noto-color-emoji); without one they show as boxes.
 import { launchChromium, startPreview } from '../bench/browser/harness.mjs';
 
 const { base, stop } = await startPreview(4185);
