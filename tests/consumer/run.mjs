@@ -147,6 +147,25 @@ function staticServer(root, port) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
+/**
+ * A built example served from `root` on `port`: its page checked with the
+ * COOP/COEP headers (simd-mt) and without them (simd), into `into`.
+ */
+async function bothVariants(what, root, port, into) {
+  const server = await staticServer(root, port);
+  try {
+    for (const [name, query] of [
+      ['simd-mt', ''],
+      ['simd', '?coi=0'],
+    ])
+      await check(`${what}, ${name}: default catalog answers a question, an index is built and searched`, async () => {
+        into[name] = await examplePage(`http://127.0.0.1:${port}/${query}`, name);
+      });
+  } finally {
+    server.close();
+  }
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? browserConfig.executablePath,
   args: browserConfig.args,
@@ -337,23 +356,7 @@ try {
     const wasm = readdirSync(join(wp, 'dist')).filter((f) => f.endsWith('.wasm'));
     if (wasm.length !== 3) throw new Error(`dist/ holds ${wasm.length} .wasm files, expected the 3 variants`);
   });
-  if (existsSync(join(wp, 'dist/main.js'))) {
-    const server = await staticServer(wp, 4393);
-    try {
-      for (const [name, query] of [
-        ['simd-mt', ''],
-        ['simd', '?coi=0'],
-      ])
-        await check(
-          `webpack 5 app, ${name}: default catalog answers a question, an index is built and searched`,
-          async () => {
-            report.webpack[name] = await examplePage(`http://127.0.0.1:4393/${query}`, name);
-          },
-        );
-    } finally {
-      server.close();
-    }
-  }
+  if (existsSync(join(wp, 'dist/main.js'))) await bothVariants('webpack 5 app', wp, 4393, report.webpack);
 
   // ---- esbuild: examples/esbuild, its own `npm run build` (bundles, copies the engine's files; baseUrl) ----
   const eb = join(work, 'esbuild-app');
@@ -366,23 +369,7 @@ try {
     run('npm', ['run', 'build'], eb);
     if (!existsSync(join(eb, 'dist/elex/dist/worker.js'))) throw new Error('dist/elex/dist/worker.js was not copied');
   });
-  if (existsSync(join(eb, 'dist/main.js'))) {
-    const server = await staticServer(eb, 4394);
-    try {
-      for (const [name, query] of [
-        ['simd-mt', ''],
-        ['simd', '?coi=0'],
-      ])
-        await check(
-          `esbuild app, ${name}: default catalog answers a question, an index is built and searched`,
-          async () => {
-            report.esbuild[name] = await examplePage(`http://127.0.0.1:4394/${query}`, name);
-          },
-        );
-    } finally {
-      server.close();
-    }
-  }
+  if (existsSync(join(eb, 'dist/main.js'))) await bothVariants('esbuild app', eb, 4394, report.esbuild);
 
   // ---- Next.js (App Router): examples/nextjs, built with Turbopack (Next 16's default) and with webpack ----
   const nx = join(work, 'nextjs-app');
