@@ -41,3 +41,25 @@ describe('instantiate() options', () => {
     });
   });
 });
+
+describe('createEngine() options', () => {
+  test('an unknown key is INVALID_ARGUMENT naming it and the option it was probably meant to be (a typo was ignored)', async () => {
+    const { createEngine } = await import('../../ts/api/engine.ts');
+    await expect(createEngine({ wrokers: 2 } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('unknown option "wrokers" (did you mean "workers"?)') as string,
+    });
+    await expect(createEngine({ BaseURL: '/elex/' } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('(did you mean "baseUrl"?)') as string,
+    });
+    await expect(createEngine({ somethingElse: true } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/unknown option "somethingElse"; the options are variant, workers/) as string,
+    });
+    // Known keys pass this check (in Node the engine then needs Web Workers).
+    await expect(createEngine({ workers: 1, catalog: undefined })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VARIANT',
+    });
+  });
+});

@@ -341,6 +341,57 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what
   });
 }
 
+/** Every key of EngineOptions: any other key is a mistake (a typo such as `wrokers` was silently ignored). */
+const ENGINE_OPTION_KEYS = [
+  'variant',
+  'workers',
+  'threadsPerWorker',
+  'bundles',
+  'baseUrl',
+  'startTimeoutMs',
+  'onWorkerRestart',
+  'memoryBudgetBytes',
+  'evictionHighWater',
+  'learning',
+  'persist',
+  'catalog',
+  'embeddingDim',
+  'routing',
+  'onProgress',
+  'signal',
+  'fastPath',
+] as const satisfies readonly (keyof EngineOptions)[];
+// A key added to EngineOptions and not to the list fails to compile here.
+const everyOptionListed: Exclude<keyof EngineOptions, (typeof ENGINE_OPTION_KEYS)[number]> extends never
+  ? true
+  : never = true;
+void everyOptionListed;
+
+/** INVALID_ARGUMENT for a key createEngine() does not know, with the option it was probably meant to be. */
+function checkOptionKeys(options: object): void {
+  const known: readonly string[] = ENGINE_OPTION_KEYS;
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `createEngine(): unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}; the options are ${known.join(', ')}`,
+    );
+  }
+}
+
+/** Levenshtein distance (short strings). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
 function optionalInt(name: string, v: number | undefined, max: number): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max))
     throw new ElexError('INVALID_ARGUMENT', `${name} must be an integer from 1 to ${max}, got ${String(v)}`);
@@ -356,6 +407,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   } catch (e) {
     throw asElexError(e, 'createEngine()');
   }
+  checkOptionKeys(options);
   const t0 = performance.now();
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))
