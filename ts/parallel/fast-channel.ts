@@ -63,18 +63,22 @@ export interface FastChannelOptions {
 }
 
 /**
- * Waiting windows (ms), chosen by measuring on 2 cores under load (see
- * docs/performance.md, "The fast call path"): the page polls for calls
- * that usually answer within PAGE_SPIN_MS (a ping, a one-query search, a
- * query cycle: 0.3 ms left the query cycle's waitAsync wake-up in its
- * gather stage), not
- * for slower ones; the worker polls without sleeping for HOT_SPIN_MS after
+ * Waiting windows (ms), chosen by measuring on 2 cores (see
+ * docs/guide.md, "The fast call path"): the page polls only for calls
+ * that usually answer within PAGE_SPIN_MS (a ping, a one-query search:
+ * tens of µs, where waitAsync's wake-up would triple the round trip), not
+ * for slower ones such as a query cycle (about 0.3 ms of work): polling
+ * through those held one of the two cores while the worker and the
+ * browser's other threads needed it, and the query cycle's p95 paid for it
+ * (bench:route, default catalog, first pass 2.0-4.7 ms polling up to
+ * 0.8 ms against 1.2-1.7 ms polling up to 0.15 ms; the p50 was the same).
+ * The worker polls without sleeping for HOT_SPIN_MS after
  * an answer only while the page's requests follow its answers that fast
  * (an unconditional poll was measured slower under load: it took the CPU
  * share the page needed to read that answer), then sleeps in Atomics.wait
  * (no core burnt) for the rest of WORKER_SPIN_MS.
  */
-const PAGE_SPIN_MS = 0.8;
+const PAGE_SPIN_MS = 0.15;
 /**
  * After MISSES_TO_PAUSE polls in a row ran out without catching their
  * answer (a busy machine: the worker's answer comes late and the poll only
