@@ -93,6 +93,21 @@ test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "no
     const dir = await (
       await (await navigator.storage.getDirectory()).getDirectoryHandle('elex')
     ).getDirectoryHandle(name);
+    // The worker's sync access handles are released by the browser a moment
+    // after the engine closes (or fails to start): retry while they are held.
+    const overwrite = async (fh: FileSystemFileHandle, bytes: Uint8Array<ArrayBuffer>) => {
+      for (let i = 0; ; i++) {
+        try {
+          const w = await fh.createWritable();
+          await w.write(bytes);
+          await w.close();
+          return;
+        } catch (x) {
+          if ((x as DOMException).name !== 'NoModificationAllowedError' || i >= 100) throw x;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    };
     const results: Record<string, unknown> = {};
     for (const [cut, keep] of [
       ['half', (n: number) => n >> 1],
@@ -101,9 +116,7 @@ test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "no
     ] as const) {
       const fh = await dir.getFileHandle('agents-w0-of-1.a');
       const whole = new Uint8Array(await (await fh.getFile()).arrayBuffer());
-      const w = await fh.createWritable();
-      await w.write(whole.slice(0, keep(whole.length)));
-      await w.close();
+      await overwrite(fh, whole.slice(0, keep(whole.length)));
       const before = new Uint8Array(await (await fh.getFile()).arrayBuffer());
       const error = await createEngine({ workers: 1, catalog: false, persist }).then(
         async (again) => {
@@ -119,9 +132,7 @@ test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "no
       const after = new Uint8Array(await (await fh.getFile()).arrayBuffer());
       results[cut] = { error, untouched: after.length === before.length && after.every((b, i) => b === before[i]) };
       // Put the whole file back for the next cut.
-      const w2 = await fh.createWritable();
-      await w2.write(whole);
-      await w2.close();
+      await overwrite(fh, whole);
     }
     return results;
   });
@@ -359,4 +370,54 @@ test('a burst of queries beyond their budget: the late ones end with TIMEOUT say
     // far from the 1,500 the workers ran before.
     expect(r.decided).toBeLessThan(5 * (r.answered + r.late / 4));
   }
+});
+
+test('a number where the options go, or an unknown option key, is INVALID_ARGUMENT on every method with options (both were ignored)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const e = await createEngine({ workers: 1 });
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (err: { code: string; message: string }) => `${err.code}: ${err.message}`,
+      );
+    try {
+      const index = await e.createIndex('hostile-options', { dim: 4 });
+      await index.add([1, 2], new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+      const q = new Float32Array([1, 0, 0, 0]);
+      return {
+        queryNumber: await codeOf(e.query('which parameters control MIMO sleep?', 7 as never)),
+        queryTypo: await codeOf(e.query('which parameters control MIMO sleep?', { budgetMS: 50 } as never)),
+        batchTypo: await codeOf(e.queryBatch(['a question'], { K: 3 } as never)),
+        indexTypo: await codeOf(e.createIndex('v2', { dim: 8, efconstruction: 400 } as never)),
+        searchTypo: await codeOf(index.search(q, 1, { eff: 10 } as never)),
+        validateTypo: await codeOf(e.validate([], { recrod: false } as never)),
+        saveNumber: await codeOf(e.save(1 as never)),
+        stillWorks: (await e.query('which parameters control MIMO sleep?', { k: 3 })).features.length,
+        searchWorks: (await index.search(q, 1, { ef: 10 })).ids[0],
+      };
+    } finally {
+      await e.close();
+    }
+  });
+  expect(out).toEqual({
+    queryNumber: expect.stringMatching(
+      /^INVALID_ARGUMENT: engine\.query\(\) options must be an object \(k, budgetMs, signal\), got 7$/,
+    ),
+    queryTypo: expect.stringContaining(
+      'INVALID_ARGUMENT: engine.query(): unknown option "budgetMS" (did you mean "budgetMs"?)',
+    ),
+    batchTypo: expect.stringContaining('INVALID_ARGUMENT: engine.queryBatch(): unknown option "K" (did you mean "k"?)'),
+    indexTypo: expect.stringContaining('unknown option "efconstruction" (did you mean "efConstruction"?)'),
+    searchTypo: expect.stringContaining(
+      'INVALID_ARGUMENT: index "hostile-options".search(): unknown option "eff" (did you mean "ef"?)',
+    ),
+    validateTypo: expect.stringContaining('unknown option "recrod" (did you mean "record"?)'),
+    saveNumber: expect.stringContaining('INVALID_ARGUMENT: engine.save() options must be an object'),
+    stillWorks: 3,
+    searchWorks: 1,
+  });
 });

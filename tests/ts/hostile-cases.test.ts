@@ -63,3 +63,44 @@ describe('createEngine() options', () => {
     });
   });
 });
+
+describe('options objects of the public methods', () => {
+  test('a number where the options go, or an unknown key, rejects with INVALID_ARGUMENT before the method runs (both were ignored)', async () => {
+    const { guardMethods, keysOf } = await import('../../ts/core/options.ts');
+    const ran: unknown[] = [];
+    const api = guardMethods(
+      { query: async (text: string, options?: { k?: number; budgetMs?: number }) => void ran.push([text, options]) },
+      'engine',
+      { query: [1, keysOf<{ k?: number; budgetMs?: number }>()(['k', 'budgetMs'])] },
+    );
+    await expect(api.query('q', 7 as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'engine.query() options must be an object (k, budgetMs), got 7',
+    });
+    await expect(api.query('q', { budgetMS: 50 } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'engine.query(): unknown option "budgetMS" (did you mean "budgetMs"?); the options are k, budgetMs',
+    });
+    await expect(api.query('q', [] as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(ran).toEqual([]);
+    await api.query('q', { k: 3 });
+    await api.query('q');
+    expect(ran).toEqual([
+      ['q', { k: 3 }],
+      ['q', undefined],
+    ]);
+  });
+
+  test('createEngine(): an unknown key inside routing, persist or learning is INVALID_ARGUMENT (it was ignored)', async () => {
+    const { createEngine } = await import('../../ts/api/engine.ts');
+    for (const [options, message] of [
+      [{ routing: { cach: false } }, 'createEngine() routing: unknown option "cach" (did you mean "cache"?)'],
+      [{ persist: { name: 'x', autosave: 10 } }, 'createEngine() persist: unknown option "autosave"'],
+      [{ learning: { Alpha: 0.2 } }, 'createEngine() learning: unknown option "Alpha" (did you mean "alpha"?)'],
+    ] as const)
+      await expect(createEngine(options as never)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining(message) as string,
+      });
+  });
+});

@@ -12,7 +12,8 @@
  * given them back before it takes any call (pool.addRestorer), so nothing
  * added is lost and searches return what they did before.
  */
-import { ElexError, guardMethods, revive } from '../core/errors.ts';
+import { ElexError, revive } from '../core/errors.ts';
+import { guardMethods, keysOf } from '../core/options.ts';
 import { checkDuration, timerNeeded } from '../core/timers.ts';
 import { CONTAINER_KIND, EXACT_MODE } from '../generated/enums.ts';
 import {
@@ -616,5 +617,9 @@ export async function openEngineIndex(
       },
     },
     `index "${name}"`,
+    {
+      add: [2, keysOf<CallOptions>()(['signal', 'timeoutMs', 'deadline'])],
+      search: [2, keysOf<EngineSearchOptions>()(['ef', 'rerank', 'exact', 'signal', 'timeoutMs'])],
+    },
   );
 }

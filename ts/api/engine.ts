@@ -4,7 +4,8 @@
 import { transfer } from 'comlink';
 import { filesUnder, type BundleOverrides } from '../bindings/bundles.ts';
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
-import { ElexError, asElexError, guardMethods } from '../core/errors.ts';
+import { ElexError, asElexError } from '../core/errors.ts';
+import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
 import { checkDuration } from '../core/timers.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
 import { WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
@@ -22,6 +23,7 @@ import {
 } from './engine-learn.ts';
 import type { SaveReport } from '../host/agent-host.ts';
 import {
+  DEFAULT_LEARNING,
   resolveLearning,
   type AgentInfo,
   type AgentState,
@@ -342,7 +344,7 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what
 }
 
 /** Every key of EngineOptions: any other key is a mistake (a typo such as `wrokers` was silently ignored). */
-const ENGINE_OPTION_KEYS = [
+const ENGINE_OPTION_KEYS = keysOf<EngineOptions>()([
   'variant',
   'workers',
   'threadsPerWorker',
@@ -360,37 +362,30 @@ const ENGINE_OPTION_KEYS = [
   'onProgress',
   'signal',
   'fastPath',
-] as const satisfies readonly (keyof EngineOptions)[];
-// A key added to EngineOptions and not to the list fails to compile here.
-const everyOptionListed: Exclude<keyof EngineOptions, (typeof ENGINE_OPTION_KEYS)[number]> extends never
-  ? true
-  : never = true;
-void everyOptionListed;
+]);
+const ROUTING_KEYS = keysOf<RoutingOptions>()(['weights', 'defaultGlossary', 'cache']);
+const LEARNING_KEYS = Object.keys(DEFAULT_LEARNING); // Required<LearningOptions>: every key
+const PERSIST_KEYS = keysOf<PersistOptions>()(['name', 'backend', 'autosaveEvery', 'autosaveMs', 'fingerprint']);
+const CONTROL_KEYS = keysOf<ControlOptions>()(['signal']);
 
-/** INVALID_ARGUMENT for a key createEngine() does not know, with the option it was probably meant to be. */
-function checkOptionKeys(options: object): void {
-  const known: readonly string[] = ENGINE_OPTION_KEYS;
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue;
-    const near = known.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k, key) <= 2);
-    throw new ElexError(
-      'INVALID_ARGUMENT',
-      `createEngine(): unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}; the options are ${known.join(', ')}`,
-    );
-  }
-}
-
-/** Levenshtein distance (short strings). */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
+/** Each method's options argument and its keys (checked by guardMethods before the method runs). */
+const METHOD_OPTIONS = {
+  distanceBatch: [3, keysOf<BatchOptions>()(['metric', 'signal', 'timeoutMs'])],
+  createIndex: [
+    1,
+    keysOf<IndexOptions>()(['dim', 'metric', 'M', 'efConstruction', 'quantization', 'seed', 'capacity']),
+  ],
+  loadIndex: [2, CONTROL_KEYS],
+  decide: [2, keysOf<DecideOptions>()(['follows', 'signal'])],
+  feedback: [2, keysOf<FeedbackOptions>()(['feature'])],
+  query: [1, keysOf<QueryOptions>()(['k', 'budgetMs', 'signal'])],
+  queryBatch: [1, keysOf<QueryOptions>()(['k', 'budgetMs', 'signal'])],
+  validate: [1, keysOf<ValidateOptions>()(['record'])],
+  validateBatch: [1, keysOf<ValidateOptions>()(['record'])],
+  monitor: [1, keysOf<MonitorOptions>()(['zThreshold', 'minHistory', 'perPeriod', 'signal', 'timeoutMs'])],
+  routerReady: [0, CONTROL_KEYS],
+  save: [0, CONTROL_KEYS],
+} as const satisfies Partial<Record<keyof Engine, readonly [number, readonly string[]]>>;
 
 function optionalInt(name: string, v: number | undefined, max: number): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max))
@@ -407,7 +402,10 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   } catch (e) {
     throw asElexError(e, 'createEngine()');
   }
-  checkOptionKeys(options);
+  checkOptions('createEngine()', options, ENGINE_OPTION_KEYS);
+  checkOptions('createEngine() routing', options.routing, ROUTING_KEYS);
+  if (typeof options.persist !== 'string') checkOptions('createEngine() persist', options.persist, PERSIST_KEYS);
+  checkOptions('createEngine() learning', options.learning, LEARNING_KEYS);
   const t0 = performance.now();
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))
@@ -718,7 +716,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       },
     },
   };
-  guardMethods(engine, 'engine');
+  guardMethods(engine, 'engine', METHOD_OPTIONS);
   progress('ready', 1, 1);
   if (catalog && onProgress) {
     // Router progress, after ready: reported as each worker's router is built.

@@ -118,28 +118,3 @@ export function asElexError(e: unknown, where: string): ElexError {
     },
   );
 }
-
-/**
- * Wraps every method of a plain object (the engine, an engine index) so that
- * whatever it throws or rejects with is an ElexError (see asElexError).
- */
-export function guardMethods<T extends object>(obj: T, what: string): T {
-  for (const key of Object.keys(obj)) {
-    const d = Object.getOwnPropertyDescriptor(obj, key)!;
-    if (typeof d.value !== 'function') continue;
-    const method = d.value as (...args: unknown[]) => unknown;
-    const where = `${what}.${key}()`;
-    Object.defineProperty(obj, key, {
-      ...d,
-      value: function guarded(this: unknown, ...args: unknown[]) {
-        try {
-          const r = method.apply(this, args);
-          return r instanceof Promise ? r.catch((e: unknown) => Promise.reject(asElexError(e, where))) : r;
-        } catch (e) {
-          throw asElexError(e, where);
-        }
-      },
-    });
-  }
-  return obj;
-}
