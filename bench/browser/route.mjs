@@ -4,7 +4,9 @@
 //   - the hand-written set (eval/facts-questions.json: dev and held-out
 //     splits, five styles) over ../shared/data/ran-feature-facts.json, the
 //     593 real features, with the paraphrases of named features' purpose
-//     (eval/facts-paraphrases.json, split "probe");
+//     (eval/facts-paraphrases.json, split "probe"), and questions about
+//     features no other set asks about (eval/facts-outside.json, split
+//     "outside");
 // ELEX routes through the public engine in headless Chromium (createEngine
 // with the catalog, query() with k 5; each set in a new browser, so that
 // each set's first, cold build runs the wasm code untiered, as a user's
@@ -57,6 +59,9 @@ if (existsSync(FACTS) && existsSync('eval/facts-questions.json')) {
   // Paraphrases of named features' purpose (split "probe"), held out.
   if (existsSync('eval/facts-paraphrases.json'))
     questions.push(...JSON.parse(readFileSync('eval/facts-paraphrases.json', 'utf8')).questions);
+  // Features no other set asks about (split "outside"), held out.
+  if (existsSync('eval/facts-outside.json'))
+    questions.push(...JSON.parse(readFileSync('eval/facts-outside.json', 'utf8')).questions);
   sets.push({ name: 'hand-written (facts catalog)', catalog: facts, pass: facts, questions });
 } else console.log(`(no ${FACTS} or eval/facts-questions.json: the facts set is skipped)`);
 
