@@ -131,7 +131,9 @@ function fakeWorker(options: { slots?: number; slotBytes?: number; pageSpinMs?: 
     },
     validate: async (req: unknown) => req,
   };
-  serveFastChannel(channel.sab, channel.workerPort, api as never, channel.slotBytes, 0);
+  const dispatch = (method: string, args: unknown[]) =>
+    (api[method as keyof typeof api] as (...a: unknown[]) => Promise<unknown>)(...args);
+  serveFastChannel(channel.sab, channel.workerPort, dispatch, channel.slotBytes, 0);
   return { channel, order };
 }
 

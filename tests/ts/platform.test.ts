@@ -3,6 +3,7 @@ import {
   defaultPoolShape,
   detectFeatures,
   selectBundle,
+  VARIANTS,
   type PlatformFeatures,
   type Variant,
 } from '../../ts/bindings/platform.ts';
@@ -144,6 +145,16 @@ describe('bundleFor', () => {
     expect(u.bundles.scalar.glue).toBe('https://example.com/app/dist/elex/build/wasm/scalar/elex.js');
     const abs = withLocation('https://example.com/', () => filesUnder('https://example.com/static/elex/'));
     expect(abs.worker).toBe('https://example.com/static/elex/dist/worker.js');
+  });
+
+  test("the defaults are the package's own files, where filesUnder() lays them out under a baseUrl", () => {
+    const pkg = new URL('../../', import.meta.url).href; // this repository: the package's root
+    const own = withLocation(undefined, () => filesUnder(pkg));
+    for (const v of VARIANTS) {
+      expect(withLocation(undefined, () => bundleFor(v))).toEqual(own.bundles[v]);
+      expect(own.bundles[v].wasm).toBe(`${pkg}build/wasm/${v}/elex.wasm`);
+    }
+    expect(Object.keys(own.bundles)).toEqual([...VARIANTS]);
   });
 
   test('filesUnder: a base that is no URL is INVALID_ARGUMENT', () => {

@@ -270,8 +270,6 @@ export interface QueryResult {
 }
 
 const now = () => performance.now();
-/** A performance.now() time as epoch ms, which a worker can compare with its own clock. */
-const epoch = (t: number) => performance.timeOrigin + t;
 /** Questions per call when one worker answers a batch (runLocal). */
 const LOCAL_CHUNK = 128;
 /** The start-up warm-up (EngineQueries.warmUp): at most this many calls of this many questions per worker, for at most this many ms. */
@@ -786,7 +784,7 @@ export class EngineQueries {
     // Phase 1: route on every worker.
     const routed = await Promise.allSettled(
       Array.from({ length: W }, (_, w) =>
-        this.pool.call(w, (r) => r.ranRoute(texts, k, epoch(deadline)), { signal: options.signal, deadline }),
+        this.pool.call(w, (r) => r.ranRoute(texts, k), { signal: options.signal, deadline }),
       ),
     );
     this.rethrowAbort(routed);
@@ -864,7 +862,7 @@ export class EngineQueries {
     const acted = await Promise.allSettled(
       [...byWorker].map(([w, list]) =>
         this.pool
-          .call(w, (r) => r.ranAct(list, epoch(deadline)), { signal: options.signal, deadline })
+          .call(w, (r) => r.ranAct(list), { signal: options.signal, deadline })
           .then((replies) => ({ w, list, replies })),
       ),
     );
@@ -955,7 +953,7 @@ export class EngineQueries {
     const chunks = Math.ceil(items.length / LOCAL_CHUNK);
     const size = Math.ceil(items.length / chunks);
     const calls = Array.from({ length: chunks }, (_, c) =>
-      this.pool.call(0, (w) => w.ranQuery(items.slice(c * size, (c + 1) * size), k, epoch(t0 + budget)), {
+      this.pool.call(0, (w) => w.ranQuery(items.slice(c * size, (c + 1) * size), k), {
         signal,
         deadline: t0 + budget,
       }),

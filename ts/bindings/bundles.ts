@@ -5,7 +5,7 @@
  * serve the files from elsewhere (a CDN, another path).
  */
 import { ElexError } from '../core/errors.ts';
-import type { Variant } from './platform.ts';
+import { VARIANTS, type Variant } from './platform.ts';
 
 export interface BundleUrls {
   /** The `.wasm` binary. */
@@ -23,26 +23,40 @@ export interface BundleUrls {
 
 export type BundleOverrides = Partial<Record<Variant, Partial<BundleUrls>>>;
 
-function defaults(variant: Variant): BundleUrls {
-  // Each URL is spelled out in full so that bundlers can see and copy it.
-  switch (variant) {
-    case 'simd-mt':
-      return {
-        wasm: new URL('../../build/wasm/simd-mt/elex.wasm', import.meta.url).href,
-        glue: new URL('../../build/wasm/simd-mt/elex.js', import.meta.url).href,
-      };
-    case 'simd':
-      return {
-        wasm: new URL('../../build/wasm/simd/elex.wasm', import.meta.url).href,
-        glue: new URL('../../build/wasm/simd/elex.js', import.meta.url).href,
-      };
-    case 'scalar':
-      return {
-        wasm: new URL('../../build/wasm/scalar/elex.wasm', import.meta.url).href,
-        glue: new URL('../../build/wasm/scalar/elex.js', import.meta.url).href,
-      };
-  }
-}
+/**
+ * The package's layout: where its files sit under its root. filesUnder()
+ * lays it out under a baseUrl; DEFAULTS are the same files in the package
+ * itself.
+ */
+const WORKER_PATH = 'dist/worker.js';
+const bundlePaths = (variant: Variant): BundleUrls => ({
+  wasm: `build/wasm/${variant}/elex.wasm`,
+  glue: `build/wasm/${variant}/elex.js`,
+});
+
+/**
+ * Each variant's files as this module finds them in the package: the
+ * paths of bundlePaths(), each spelled out whole in a literal
+ * `new URL(…, import.meta.url)`, the one form bundlers see (they copy the
+ * file and put its URL in its place, so these cannot be computed from
+ * bundlePaths() at run time). tests/ts/platform.test.ts checks that they
+ * are bundlePaths()'s; scripts/build-package.mjs moves them one folder up
+ * for dist/.
+ */
+const DEFAULTS: Record<Variant, () => BundleUrls> = {
+  'simd-mt': () => ({
+    wasm: new URL('../../build/wasm/simd-mt/elex.wasm', import.meta.url).href,
+    glue: new URL('../../build/wasm/simd-mt/elex.js', import.meta.url).href,
+  }),
+  simd: () => ({
+    wasm: new URL('../../build/wasm/simd/elex.wasm', import.meta.url).href,
+    glue: new URL('../../build/wasm/simd/elex.js', import.meta.url).href,
+  }),
+  scalar: () => ({
+    wasm: new URL('../../build/wasm/scalar/elex.wasm', import.meta.url).href,
+    glue: new URL('../../build/wasm/scalar/elex.js', import.meta.url).href,
+  }),
+};
 
 /**
  * `url` made absolute against this context's location (a page's or a
@@ -80,19 +94,20 @@ export function filesUnder(base: string): { worker: string; bundles: Record<Vari
   } catch {
     throw new ElexError('INVALID_ARGUMENT', `baseUrl must be a URL (absolute, or relative to the page), got "${base}"`);
   }
-  const under = (v: Variant): BundleUrls => ({
-    wasm: new URL(`build/wasm/${v}/elex.wasm`, root).href,
-    glue: new URL(`build/wasm/${v}/elex.js`, root).href,
-  });
+  const at = (path: string) => new URL(path, root).href;
+  const under = (v: Variant): BundleUrls => {
+    const { wasm, glue } = bundlePaths(v);
+    return { wasm: at(wasm), glue: at(glue) };
+  };
   return {
-    worker: new URL('dist/worker.js', root).href,
-    bundles: { 'simd-mt': under('simd-mt'), simd: under('simd'), scalar: under('scalar') },
+    worker: at(WORKER_PATH),
+    bundles: Object.fromEntries(VARIANTS.map((v) => [v, under(v)])) as Record<Variant, BundleUrls>,
   };
 }
 
 /** The URLs for `variant`, with any overrides applied, absolute. */
 export function bundleFor(variant: Variant, overrides?: BundleOverrides): BundleUrls {
-  const urls: BundleUrls = { ...defaults(variant), ...(overrides?.[variant] ?? {}) };
+  const urls: BundleUrls = { ...DEFAULTS[variant](), ...(overrides?.[variant] ?? {}) };
   urls.wasm = absolute(urls.wasm);
   urls.glue = absolute(urls.glue);
   if (urls.pthreadWorker) urls.pthreadWorker = absolute(urls.pthreadWorker);

@@ -8,9 +8,10 @@
  *   header, 16 Int32 words: [REQ_SEQ] bumped by the page after it wrote a
  *     request, [RESP_SEQ] bumped by the worker after it wrote an answer
  *     (each side waits on the other's word);
- *   SLOTS slots, each a 16-byte head (Int32: state, seq, method, length)
- *     and SLOT_BYTES of data: the request's encoding (fast-codec.ts), then,
- *     in the same bytes, the answer's.
+ *   SLOTS slots, each a 24-byte head (Int32: state, seq, method, length;
+ *     then a Float64: the call's deadline, CallEnvelope.deadline, NaN for
+ *     none) and SLOT_BYTES of data: the request's encoding (fast-codec.ts),
+ *     then, in the same bytes, the answer's.
  * A slot's state moves FREE → REQUEST (page) → TAKEN (worker, arguments
  * read) → OK | ERROR | PORT (worker) → FREE (page, answer read). PORT: the
  * answer did not fit (or is not encodable) and comes as a message on the
@@ -33,17 +34,20 @@
  * postMessage would deliver them.
  */
 import { decode, TooBig, Unencodable, Writer } from './fast-codec.ts';
-import { FAST_METHODS, type FastMethod } from './protocol.ts';
+import { FAST_METHODS, type CallEnvelope, type FastMethod } from './protocol.ts';
+import type { Dispatch } from './serving.ts';
 
 const HEADER_BYTES = 64;
 const REQ_SEQ = 0;
 const RESP_SEQ = 1;
-const SLOT_HEAD = 16;
+const SLOT_HEAD = 24;
 /** Slot head words (Int32 index within the slot's head). */
 const STATE = 0,
   SEQ = 1,
   METHOD = 2,
   LENGTH = 3;
+/** Byte offset of the deadline (Float64) within the slot's head. */
+const DEADLINE = 16;
 const FREE = 0,
   REQUEST = 1,
   TAKEN = 2,
@@ -131,14 +135,21 @@ interface Pending {
 
 interface Queued extends Pending {
   bytes: Uint8Array;
+  deadline: number;
 }
 
 function layout(sab: SharedArrayBuffer, slotBytes: number) {
   const words = new Int32Array(sab);
   const bytes = new Uint8Array(sab);
+  const view = new DataView(sab);
   const head = (slot: number) => (HEADER_BYTES + slot * (SLOT_HEAD + slotBytes)) >> 2;
   const data = (slot: number) => HEADER_BYTES + slot * (SLOT_HEAD + slotBytes) + SLOT_HEAD;
-  return { words, bytes, head, data };
+  /** A slot's deadline (any slotBytes: a DataView reads it unaligned too). */
+  const deadline = {
+    get: (slot: number) => view.getFloat64((head(slot) << 2) + DEADLINE, true),
+    set: (slot: number, at: number) => view.setFloat64((head(slot) << 2) + DEADLINE, at, true),
+  };
+  return { words, bytes, head, data, deadline };
 }
 
 /** The page's end of one worker's channel. */
@@ -195,12 +206,14 @@ export class FastChannel {
   }
 
   /**
-   * Sends `method(...args)`; null when the call must go by postMessage
-   * instead (arguments too big or not encodable, or the channel closed).
+   * Sends `method(...args)` with its envelope; null when the call must go
+   * by postMessage instead (arguments too big or not encodable, or the
+   * channel closed).
    */
-  call(method: FastMethod, args: unknown[]): Promise<unknown> | null {
+  call(method: FastMethod, args: unknown[], envelope: CallEnvelope | null = null): Promise<unknown> | null {
     if (this.closed) return null;
     const id = FAST_METHODS.indexOf(method);
+    const deadline = envelope?.deadline ?? NaN;
     const slot = this.freeSlot();
     try {
       if (slot >= 0) {
@@ -208,7 +221,7 @@ export class FastChannel {
           this.mem.bytes.subarray(this.mem.data(slot), this.mem.data(slot) + this.slotBytes),
         )).reset();
         writer.value(args);
-        return this.post(slot, id, writer.pos);
+        return this.post(slot, id, writer.pos, deadline);
       }
       this.scratch.reset().value(args);
       if (this.scratch.pos > this.slotBytes) throw new TooBig('');
@@ -221,7 +234,8 @@ export class FastChannel {
     }
     // Every slot busy: wait in line.
     return new Promise((resolve, reject) => {
-      this.queue.push({ seq: 0, resolve, reject, method: id, sentAt: 0, bytes: this.scratch.bytes().slice() });
+      const bytes = this.scratch.bytes().slice();
+      this.queue.push({ seq: 0, resolve, reject, method: id, sentAt: 0, bytes, deadline });
     });
   }
 
@@ -248,13 +262,14 @@ export class FastChannel {
     return -1;
   }
 
-  private post(slot: number, method: number, length: number, waiting?: Queued): Promise<unknown> {
+  private post(slot: number, method: number, length: number, deadline: number, waiting?: Queued): Promise<unknown> {
     const { words, head } = this.mem;
     const h = head(slot);
     const seq = ++this.seq;
     words[h + SEQ] = seq;
     words[h + METHOD] = method;
     words[h + LENGTH] = length;
+    this.mem.deadline.set(slot, deadline);
     Atomics.store(words, h + STATE, REQUEST);
     Atomics.add(words, REQ_SEQ, 1);
     Atomics.notify(words, REQ_SEQ);
@@ -337,7 +352,7 @@ export class FastChannel {
     if (next) {
       const at = this.mem.data(slot);
       this.mem.bytes.set(next.bytes, at);
-      void this.post(slot, next.method, next.bytes.length, next);
+      void this.post(slot, next.method, next.bytes.length, next.deadline, next);
     }
   }
 
@@ -392,21 +407,19 @@ export class FastChannel {
   }
 }
 
-/** The API the worker serves on the channel (its WorkerApi object). */
-type Served = Record<FastMethod, (...args: never[]) => Promise<unknown>>;
-
 /**
- * The worker's end: serves the channel's requests with the same methods
- * Comlink calls, until the worker dies. Returns at once.
+ * The worker's end: serves the channel's requests through `dispatch` (the
+ * serving layer Comlink's calls go through too), until the worker dies.
+ * Returns at once.
  */
 export function serveFastChannel(
   sab: SharedArrayBuffer,
   port: MessagePort,
-  api: Served,
+  dispatch: Dispatch,
   slotBytes: number,
   spinMs: number,
 ): void {
-  const { words, bytes, head, data } = layout(sab, slotBytes);
+  const { words, bytes, head, data, deadline } = layout(sab, slotBytes);
   const slots = (sab.byteLength - HEADER_BYTES) / (SLOT_HEAD + slotBytes);
   let busyUntil = 0;
   /**
@@ -462,11 +475,12 @@ export function serveFastChannel(
         answer(slot, seq, false, { code: 'INTERNAL', message: `fast path: ${String(e)}` });
         continue;
       }
+      const at = deadline.get(slot);
+      const envelope = Number.isNaN(at) ? null : { deadline: at };
       Atomics.store(words, h + STATE, TAKEN);
       running++;
-      const fn = method ? (api[method] as (...a: unknown[]) => Promise<unknown>) : undefined;
-      const run = fn
-        ? Promise.resolve().then(() => fn(...args))
+      const run = method
+        ? Promise.resolve().then(() => dispatch(method, args, envelope))
         : Promise.reject({ code: 'INTERNAL', message: `fast path: no method ${words[h + METHOD]}` });
       run.then(
         (v) => (running--, answer(slot, seq, true, v)),

@@ -22,7 +22,15 @@ import { ElexError, revive } from '../core/errors.ts';
 import { timerNeeded } from '../core/timers.ts';
 import type { Variant } from '../bindings/platform.ts';
 import { FastChannel, fastPathSupported, type FastChannelOptions } from './fast-channel.ts';
-import { FAST_METHODS, type CrashMode, type FastMethod, type RemoteApi, type WorkerApi } from './protocol.ts';
+import {
+  FAST_METHODS,
+  type CallEnvelope,
+  type CrashMode,
+  type FastMethod,
+  type RemoteApi,
+  type RemoteWire,
+  type WireApi,
+} from './protocol.ts';
 
 export interface PoolOptions {
   module: WebAssembly.Module;
@@ -53,7 +61,8 @@ export interface CallOptions {
   /**
    * A performance.now() time by which the answer must be here: TIMEOUT
    * when it is not, including an answer that arrives after it before its
-   * timer fired (late is late).
+   * timer fired (late is late). The worker is told it too (CallEnvelope),
+   * and drops the call if it reaches it later.
    */
   deadline?: number;
 }
@@ -61,6 +70,9 @@ export interface CallOptions {
 interface Slot {
   index: number;
   worker: Worker;
+  /** Its methods as Comlink carries them (an envelope first). */
+  wire: RemoteWire;
+  /** Its methods for calls without an envelope: the hot ones through its fast channel once open. */
   remote: RemoteApi;
   /** Resolves when the worker is initialised. */
   ready: Promise<void>;
@@ -252,9 +264,13 @@ export class WorkerPool {
       // The pool may have closed, or the worker died, while this call waited.
       if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
       if (!slot.alive) throw slot.death ?? new ElexError('WORKER_CRASHED', `worker ${index} died`);
+      const remote =
+        deadline === undefined
+          ? slot.remote
+          : caller(slot.wire, slot.channel, { deadline: performance.timeOrigin + deadline });
       let sent: Promise<T>;
       try {
-        sent = Promise.resolve(fn(slot.remote));
+        sent = Promise.resolve(fn(remote));
       } catch (e) {
         sent = Promise.reject(e);
       }
@@ -345,8 +361,9 @@ export class WorkerPool {
     const worker = this.opts.workerUrl
       ? new Worker(this.opts.workerUrl, { type: 'module', name })
       : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name });
-    const wrapped = Comlink.wrap<WorkerApi>(worker);
-    const remote = wrapped as unknown as RemoteApi; // the same object, typed without Comlink (protocol.ts)
+    const wrapped = Comlink.wrap<WireApi>(worker);
+    const wire = wrapped as unknown as RemoteWire; // the same object, typed without Comlink (protocol.ts)
+    const remote = caller(wire, null, null);
     let rejectDead!: (e: ElexError) => void;
     const dead = new Promise<never>((_, reject) => (rejectDead = reject));
     dead.catch(() => {}); // observed through call(); never an unhandled rejection
@@ -356,6 +373,7 @@ export class WorkerPool {
       lifeLock,
       replacement,
       worker,
+      wire,
       remote,
       dead,
       alive: true,
@@ -448,7 +466,7 @@ export class WorkerPool {
       });
     if (!opened || !slot.alive) return channel.close(new ElexError('CLOSED', 'the fast channel was not opened'));
     slot.channel = channel;
-    slot.remote = fastRemote(channel, remote);
+    slot.remote = caller(slot.wire, channel, null);
   }
 
   private replace(old: Slot, reason: string): void {
@@ -467,16 +485,27 @@ export class WorkerPool {
 }
 
 const FAST = new Set<string>(FAST_METHODS);
+type Method = (...args: unknown[]) => Promise<unknown>;
 
-/** `remote` with its hot methods sent through `channel` (by postMessage when a call does not fit). */
-function fastRemote(channel: FastChannel, remote: RemoteApi): RemoteApi {
-  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  for (const name of FAST_METHODS) {
-    const viaComlink = remote[name] as (...args: unknown[]) => Promise<unknown>;
-    methods.set(name, (...args) => channel.call(name as FastMethod, args) ?? viaComlink(...args));
-  }
-  return new Proxy(remote, {
-    get: (target, key) => (typeof key === 'string' && FAST.has(key) ? methods.get(key) : Reflect.get(target, key)),
+/**
+ * A worker's methods as a call sends them: each with `envelope`, the hot
+ * ones through `channel` when there is one (by Comlink when a call does
+ * not fit), the others by Comlink.
+ */
+function caller(wire: RemoteWire, channel: FastChannel | null, envelope: CallEnvelope | null): RemoteApi {
+  const methods = new Map<string, Method>();
+  const method = (name: string): Method => {
+    const viaComlink: Method = (...args) => (wire[name as keyof RemoteWire] as Method)(envelope, ...args);
+    if (!channel || !FAST.has(name)) return viaComlink;
+    return (...args) => channel.call(name as FastMethod, args, envelope) ?? viaComlink(...args);
+  };
+  return new Proxy({} as RemoteApi, {
+    get: (_, key) => {
+      if (typeof key !== 'string' || key === 'then') return undefined; // not a thenable
+      let m = methods.get(key);
+      if (!m) methods.set(key, (m = method(key)));
+      return m;
+    },
   });
 }
 

@@ -5,6 +5,10 @@
  * these plain-data methods, written here so that the package's type
  * declarations do not depend on Comlink, which is bundled).
  *
+ * Every call carries an envelope (CallEnvelope: its deadline) besides its
+ * arguments, which the transports add and the worker's serving layer
+ * (serving.ts) takes out: methods do not see it.
+ *
  * Errors: a worker method never lets an Error escape; it throws a plain
  * WireError object (structured-clonable, so `code` survives), which the
  * main side's call helper turns back into an ElexError. Big arrays travel
@@ -166,12 +170,42 @@ export interface InitResult {
 /** How debug.crashWorker makes a worker die (testing aid). */
 export type CrashMode = 'close' | 'throw';
 
-/** WorkerApi as the main side sees it: every method asynchronous. */
-export type RemoteApi = {
-  [K in keyof WorkerApi]: WorkerApi[K] extends (...args: infer A) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
-    : never;
+/** An API as the main side sees it through a worker: every method asynchronous. */
+type Remote<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 };
+
+/** WorkerApi as the main side sees it: every method asynchronous. */
+export type RemoteApi = Remote<WorkerApi>;
+
+/**
+ * What a call carries besides its method and arguments, on either
+ * transport: the pool puts it in, the worker's serving layer (serving.ts)
+ * takes it out before the method runs, so no method sees it. Through
+ * Comlink it is the first argument of every call (WireApi; null when
+ * empty); through the fast channel, fields of the slot's head.
+ */
+export interface CallEnvelope {
+  /**
+   * Epoch ms (performance.timeOrigin + performance.now()) after which the
+   * caller no longer waits (CallOptions.deadline): a call the worker
+   * reaches after it ends at once with TIMEOUT instead of running, and a
+   * handler that waits (for the router, for earlier calls) checks it again
+   * when it resumes.
+   */
+  deadline?: number;
+}
+
+/** WorkerApi as Comlink carries it: every method takes its call's envelope first. */
+export type WireApi = {
+  [K in keyof WorkerApi]: (
+    envelope: CallEnvelope | null,
+    ...args: Parameters<WorkerApi[K]>
+  ) => ReturnType<WorkerApi[K]>;
+};
+
+/** WireApi as the main side sees it. */
+export type RemoteWire = Remote<WireApi>;
 
 export interface WorkerApi {
   init(req: InitRequest): Promise<InitResult>;
@@ -231,15 +265,12 @@ export interface WorkerApi {
   learnStats(): Promise<WorkerLearnStats>;
   /**
    * Routes questions to this worker's best k features each (waits for the
-   * router to be built). `deadline` (optional, here and in ranQuery,
-   * ranAct): epoch ms (performance.timeOrigin + now()) after which the
-   * caller no longer waits; a call the worker reaches after it ends at
-   * once with TIMEOUT instead of running.
+   * router to be built). Here and in ranQuery and ranAct, the call's
+   * deadline (CallEnvelope) is checked again once the router is there.
    */
   ranRoute(
     texts: string[],
     k: number,
-    deadline?: number,
   ): Promise<{
     features: RoutedFeature[][];
     /** Per question, per feature: its card code (RoutedRaw.card). */
@@ -248,10 +279,14 @@ export interface WorkerApi {
     classes: { type: QueryType; complexity: Complexity }[];
     ms: { embed: number; route: number; wait: number };
   }>;
-  /** Route, classify and act in one call (a pool of one worker hosts every feature). */
-  ranQuery(items: LocalQuery[], k: number, deadline?: number): Promise<LocalQueryResult>;
+  /**
+   * Route, classify and act in one call (a pool of one worker hosts every
+   * feature). Calls run one after another, in the order they came; the
+   * deadline is checked again when a call's turn comes.
+   */
+  ranQuery(items: LocalQuery[], k: number): Promise<LocalQueryResult>;
   /** The agents of the given features act on one question each. */
-  ranAct(reqs: ActRequest[], deadline?: number): Promise<ActReply[]>;
+  ranAct(reqs: ActRequest[]): Promise<ActReply[]>;
   /**
    * Start-up: `count` of the router's warm-up questions from the `from`-th,
    * answered as ranQuery answers without asking the agents

@@ -1,6 +1,7 @@
 /**
  * A pool worker: one wasm instance (same-thread bindings) exposed over
- * Comlink with the protocol of protocol.ts.
+ * Comlink with the protocol of protocol.ts, and over the fast channel once
+ * the page opens it; both start calls through serving.ts.
  */
 import * as Comlink from 'comlink';
 import { AgentHost } from '../host/agent-host.ts';
@@ -11,13 +12,14 @@ import {
   type IndexHandle,
   type ValidatorHandle,
 } from '../bindings/bindings.ts';
-import { ElexError, serve as serveCall } from '../core/errors.ts';
+import { ElexError } from '../core/errors.ts';
 import { BYTES_PER_DIM } from '../core/index-types.ts';
 import type { LoadedCatalog } from '../host/catalog.ts';
 import { IdbStore, OpfsStore, openStore, type KeyValueStore } from '../host/persist.ts';
 import { validatorTables } from '../host/ran-ops.ts';
 import { parseRanCatalog, RanHost, routerCacheKey, routerCachePrefix, type RouteMemo } from '../host/ran-host.ts';
 import { serveFastChannel } from './fast-channel.ts';
+import { serve as serveCall, server, type CallContext } from './serving.ts';
 import { TRANSFER_MIN_BYTES, type ValidateRequest, type WorkerApi } from './protocol.ts';
 
 let bindings: Bindings | null = null;
@@ -163,8 +165,8 @@ let lastCallAt = 0;
 const KEEP_QUIET_MS = 250;
 const KEEP_WAIT_MAX_MS = 3000;
 
-/** Runs a call's body (protocol.ts serve()), noting when calls come. */
-function serve<T>(body: () => T | Promise<T>): Promise<T> {
+/** Runs a call's body with its context (serving.ts serve()), noting when calls come. */
+function serve<T>(body: (call: CallContext) => T | Promise<T>): Promise<T> {
   lastCallAt = performance.now();
   return serveCall(body);
 }
@@ -219,20 +221,6 @@ async function holdLifeLock(name: string): Promise<void> {
       return new Promise<never>(() => {}); // held until this worker dies
     });
   });
-}
-
-/**
- * TIMEOUT if the caller's deadline (epoch ms, see WorkerApi.ranRoute) has
- * passed: a burst of calls beyond what the worker answers within their
- * budget would otherwise keep it busy with answers nobody waits for, and
- * make the calls behind them late too.
- */
-function expired(deadline: number | undefined): void {
-  if (deadline !== undefined && performance.timeOrigin + performance.now() > deadline)
-    throw new ElexError(
-      'TIMEOUT',
-      'the call reached the worker after its budget had passed (the worker was busy with earlier calls)',
-    );
 }
 
 const api: WorkerApi = {
@@ -428,37 +416,38 @@ const api: WorkerApi = {
       if (ran) for (let i = 0; i < queryIds.length; i++) ran.rewarded(code, queryIds[i]!, rewards[i]!, teachAt);
       return r;
     }),
-  ranRoute: (texts, k, deadline) =>
-    serve(async () => {
+  // A call reached after its deadline is dropped before it runs (serving.ts);
+  // one that waited for the router (or, in ranQuery, for earlier calls)
+  // checks it again.
+  ranRoute: (texts, k) =>
+    serve(async (call) => {
       const t0 = performance.now();
-      expired(deadline);
       const r = await router();
-      expired(deadline);
+      call.check();
       const wait = performance.now() - t0;
       const out = r.routeBatch(texts, k);
       return { features: out.features, cards: out.cards, classes: out.classes, ms: { ...out.ms, wait } };
     }),
-  ranQuery: (items, k, deadline) =>
-    serve(() => {
+  ranQuery: (items, k) =>
+    serve((call) => {
       // Calls run one after another, in the order they came (a batch comes
       // as several calls): agents decide in the order of the questions.
       // One whose caller stopped waiting is not run: its agents' decisions
       // would be recorded for questions nobody got answers to.
       const run = queryChain.then(async () => {
-        expired(deadline);
+        call.check();
         const r = await router();
-        expired(deadline);
+        call.check();
         return r.queryLocal(items, k);
       });
       queryChain = run.catch(() => {});
       return run;
     }),
   ranWarmUp: (from, count, k) => serve(async () => (await router()).warmUpAnswers(from, count, k)),
-  ranAct: (reqs, deadline) =>
-    serve(async () => {
-      expired(deadline);
+  ranAct: (reqs) =>
+    serve(async (call) => {
       const r = await router();
-      expired(deadline);
+      call.check();
       const out = [];
       for (const req of reqs) out.push(await r.actMerged(req));
       return out;
@@ -553,9 +542,10 @@ const api: WorkerApi = {
   openFastChannel: (sab, port, slotBytes, spinMs) =>
     serve(() => {
       if (typeof (Atomics as { waitAsync?: unknown }).waitAsync !== 'function') return false;
-      serveFastChannel(sab, port, api, slotBytes, spinMs);
+      serveFastChannel(sab, port, served.dispatch, slotBytes, spinMs);
       return true;
     }),
 };
 
-Comlink.expose(api);
+const served = server(api);
+Comlink.expose(served.wire);
