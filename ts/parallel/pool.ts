@@ -56,7 +56,11 @@ export interface PoolOptions {
 
 export interface CallOptions {
   signal?: AbortSignal;
-  /** Reject with TIMEOUT after this many ms (default: no limit). */
+  /**
+   * Reject with TIMEOUT after this many ms (default: no limit): the call
+   * gets the deadline it sets (below), so an answer that comes later is
+   * TIMEOUT even if the timer has not fired yet.
+   */
   timeoutMs?: number;
   /**
    * A performance.now() time by which the answer must be here: TIMEOUT
@@ -229,7 +233,11 @@ export class WorkerPool {
   /** Runs fn against worker `index`, settling as described at the top. */
   async call<T>(index: number, fn: (remote: RemoteApi) => Promise<T>, opts: CallOptions = {}): Promise<T> {
     if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
-    const { signal, deadline } = opts;
+    const { signal } = opts;
+    // A timeout is a deadline too: an answer that comes after it is late
+    // however the timer fared (on a busy page the timer can fire after the
+    // answer), and the worker drops the call if it reaches it late.
+    const deadline = opts.deadline ?? (timerNeeded(opts.timeoutMs) ? performance.now() + opts.timeoutMs! : undefined);
     let timeoutMs = opts.timeoutMs;
     if (deadline !== undefined) timeoutMs = Math.min(timeoutMs ?? Infinity, Math.max(1, deadline - performance.now()));
     if (signal?.aborted) throw new ElexError('ABORTED', 'the call was aborted before it started');
