@@ -95,6 +95,41 @@ TEST(Lexical, RespellsWordsTheCatalogWritesOtherwise) {
   for (const auto& [t, w] : terms) EXPECT_EQ(w, 1.0f) << t;
 }
 
+TEST(Lexical, WordsNamingTheKindOfAnswerWeighLess) {
+  Index x;
+  // Feature 0 has a counter filter's identifiers; feature 1 is about DRX.
+  add(x, 0, elex::lexical::kIdentifiers,
+      "PmFlexCounterFilter.arpFilterEnabled PmFlexCounterFilter.qciFilterEnabled");
+  add(x, 1, elex::lexical::kIdentifiers,
+      "EUtranCellFDD.drxInactivityTimer EUtranCellFDD.pmDrxSamp");
+  add(x, 2, elex::lexical::kIdentifiers, "Paging.defaultPagingCycle FeatureState.featureState");
+  add(x, 3, elex::lexical::kName, "Key Performance Indicator Export");
+  EXPECT_EQ(x.add_synonym("KPI", 3, "key performance indicator", 25), ELEX_OK);
+  ASSERT_EQ(x.finish(), ELEX_OK);
+  using elex::lexical::kAnswerWordWeight;
+  // "counters" (counter), "settings" (setting), "setting" (sett), "feature",
+  // "parameters" and "KPIs" name the kind of answer: their weight is lower.
+  EXPECT_EQ(term_weight(x, "which counters for drx", "counter"), kAnswerWordWeight);
+  EXPECT_EQ(term_weight(x, "which counters for drx", "drx"), 1.0f);
+  EXPECT_EQ(term_weight(x, "drx settings", "setting"), kAnswerWordWeight);
+  EXPECT_EQ(term_weight(x, "the drx setting", "sett"), kAnswerWordWeight);
+  EXPECT_EQ(term_weight(x, "which feature does drx", "feature"), kAnswerWordWeight);
+  EXPECT_EQ(term_weight(x, "which parameters for drx", "parameter"), kAnswerWordWeight);
+  // A term made from an answer word alone weighs less too (the glossary's
+  // expansion of "KPI"), one made from another word as well does not.
+  EXPECT_EQ(term_weight(x, "KPI for drx", "performance"),
+            elex::lexical::kExpansionWeight * kAnswerWordWeight);
+  EXPECT_EQ(term_weight(x, "key performance indicator counters", "kpi"),
+            elex::lexical::kExpansionWeight);
+  // So the DRX feature comes first, not the one whose identifiers say "counter".
+  const auto hits = search(x, "which counters for drx");
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].doc, 1u);
+  EXPECT_TRUE(elex::lexical::answer_word("counter"));
+  EXPECT_FALSE(elex::lexical::answer_word("counters"));  // tokens are stemmed first
+  EXPECT_FALSE(elex::lexical::answer_word("drx"));
+}
+
 TEST(Lexical, IdentifierAbbreviationsMatchTheWordsTheyShorten) {
   Index x;
   add(x, 0, elex::lexical::kIdentifiers,

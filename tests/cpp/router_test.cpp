@@ -149,7 +149,11 @@ TEST(Router, APlainWordIsNotAnIdentifierThatIsThatWord) {
   Router r;
   built(r, c.spec());
   for (const Routed& x : route(r, "why do calls drop")) EXPECT_EQ(x.exact, 0.0) << x.feature;
-  for (const std::string q : {"Pucch.drop", "is DROP high"}) {
+  // Capitalised only because a sentence starts with it: a plain word too.
+  for (const std::string q :
+       {"Drop rate is high", "Calls fail. Drop rate?", "(Drop) calls", "why?\n\"Drop\" calls"})
+    for (const Routed& x : route(r, q)) EXPECT_EQ(x.exact, 0.0) << q << " " << x.feature;
+  for (const std::string q : {"Pucch.drop", "is DROP high", "is Drop high", "DROP rate"}) {
     const auto out = route(r, q);
     ASSERT_FALSE(out.empty()) << q;
     EXPECT_EQ(out[0].feature, 2u) << q;

@@ -8,15 +8,21 @@
 
 namespace elex::lexical {
 
-bool Index::side_in(std::uint32_t s, const std::vector<std::string>& hay) const {
+bool answer_word(std::string_view w) {
+  for (const std::string_view a : kAnswerWords)
+    if (w == a) return true;
+  return false;
+}
+
+std::size_t Index::side_at(std::uint32_t s, const std::vector<std::string>& hay) const {
   const std::size_t first = syn_off_[s], n = syn_off_[s + 1] - first;
-  if (n == 0 || n > hay.size()) return false;
+  if (n == 0 || n > hay.size()) return kNowhere;
   for (std::size_t i = 0; i + n <= hay.size(); ++i) {
     std::size_t j = 0;
     while (j < n && hay[i + j] == syn_tokens_[first + j]) ++j;
-    if (j == n) return true;
+    if (j == n) return i;
   }
-  return false;
+  return kNowhere;
 }
 
 Status Index::add(std::uint32_t doc, std::uint32_t field, const char* text, std::size_t len) {
@@ -289,15 +295,26 @@ void Index::query_terms(const char* text, std::size_t len,
 void Index::query_terms(const std::vector<std::string>& tokens,
                         std::vector<std::pair<std::string, float>>* out) const {
   out->clear();
+  // Each term's question tokens (from_), for the answer words' weight below;
+  // `from` is those of the terms put() adds now.
+  std::vector<std::uint64_t>& from_tokens = from_;
+  from_tokens.clear();
+  std::uint64_t from = 0;
+  const auto bit = [](std::size_t i) { return i < 64 ? std::uint64_t(1) << i : 0; };
   const auto put = [&](std::string_view t, float w) {
-    for (auto& [s, sw] : *out)
-      if (s == t) {
-        sw = std::max(sw, w);
+    for (std::size_t x = 0; x < out->size(); ++x)
+      if ((*out)[x].first == t) {
+        (*out)[x].second = std::max((*out)[x].second, w);
+        from_tokens[x] |= from;
         return;
       }
     out->emplace_back(t, w);
+    from_tokens.push_back(from);
   };
-  for (const std::string& t : tokens) put(t, 1.0f);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    from = bit(i);
+    put(tokens[i], 1.0f);
+  }
   // Words the catalog writes otherwise: a question word the index does not
   // know that splits into two words it does ("macsec" for macSecProfile's
   // mac, sec), and two question words whose concatenation it knows ("rach
@@ -309,6 +326,7 @@ void Index::query_terms(const std::vector<std::string>& tokens,
   };
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const std::string& t = tokens[i];
+    from = bit(i);
     if (t.size() >= 5 && letters(t) && !known(t)) {
       std::size_t best = 0;
       for (std::size_t cut = 2; cut + 2 <= t.size(); ++cut)
@@ -354,6 +372,7 @@ void Index::query_terms(const std::vector<std::string>& tokens,
     }
     if (i + 1 < tokens.size() && letters(t) && letters(tokens[i + 1])) {
       const std::string joined = t + tokens[i + 1];
+      from = bit(i) | bit(i + 1);
       if (known(joined)) put(joined, kRespellWeight);
     }
   }
@@ -369,11 +388,22 @@ void Index::query_terms(const std::vector<std::string>& tokens,
   std::sort(sides.begin(), sides.end());
   sides.erase(std::unique(sides.begin(), sides.end()), sides.end());
   for (const std::uint32_t side : sides) {
-    if (!side_in(side, tokens)) continue;
+    const std::size_t at = side_at(side, tokens);
+    if (at == kNowhere) continue;
+    from = 0;
+    for (std::size_t i = at; i < at + (syn_off_[side + 1] - syn_off_[side]); ++i) from |= bit(i);
     const std::uint32_t other = side ^ 1u;
     for (std::uint32_t x = syn_off_[other]; x < syn_off_[other + 1]; ++x)
       put(syn_tokens_[x], kExpansionWeight);
   }
+  // The answer words, and the terms that come from them alone.
+  std::uint64_t answer = 0;
+  for (std::size_t i = 0; i < tokens.size() && i < 64; ++i)
+    if (answer_word(tokens[i])) answer |= bit(i);
+  if (answer != 0)
+    for (std::size_t x = 0; x < out->size(); ++x)
+      if (from_tokens[x] != 0 && (from_tokens[x] & ~answer) == 0)
+        (*out)[x].second *= kAnswerWordWeight;
 }
 
 namespace {
@@ -460,7 +490,7 @@ std::size_t Index::bytes() const {
                   scored_.capacity() * sizeof(Scored) +
                   (post_off_.capacity() + post_term_.capacity() + last_.capacity()) * 4;
   b += idf_.capacity() * sizeof(float) + len_.capacity() * sizeof(float);
-  b += score_.capacity() * sizeof(float) + touched_.capacity() * 4;
+  b += score_.capacity() * sizeof(float) + touched_.capacity() * 4 + from_.capacity() * 8;
   b +=
       doc_off_.capacity() * 4 + doc_tf_.capacity() * sizeof(Scored) + short_letters_.capacity() * 4;
   b += syn_tokens_.bytes() + syn_off_.capacity() * 4 + syn_first_.bytes() + syn_sides_.bytes();

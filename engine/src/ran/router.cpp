@@ -46,6 +46,21 @@ std::string_view clip(std::string_view s) {
   while (n > 0 && (std::uint8_t(s[n]) & 0xC0) == 0x80) --n;
   return s.substr(0, n);
 }
+/// Whether text[a, b) is a word capitalised only by its place: a capital
+/// and no other, first in the text or in a sentence (after '.', '?', '!',
+/// ':' or a line break, spaces, quotes and brackets between).
+bool sentence_start(const char* text, std::size_t a, std::size_t b) {
+  if (!is_upper(text[a])) return false;
+  for (std::size_t i = a + 1; i < b; ++i)
+    if (is_upper(text[i])) return false;
+  std::size_t p = a;
+  while (p > 0 && (text[p - 1] == ' ' || text[p - 1] == '\t' || text[p - 1] == '"' ||
+                   text[p - 1] == '\'' || text[p - 1] == '(' || text[p - 1] == '['))
+    --p;
+  if (p == 0) return true;
+  const char c = text[p - 1];
+  return c == '.' || c == '?' || c == '!' || c == ':' || c == '\n' || c == '\r';
+}
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -601,11 +616,12 @@ void Router::exact_hits(const char* text, std::size_t n) {
       const std::string_view lw = std::string_view(low).substr(a, b - a);
       // A plain lower-case word written as such ("passive", "priority") is
       // a word of the question, not evidence for an identifier that happens
-      // to be that one word (`Interface.passive`); "sleepmode" still finds
-      // `sleepMode`, and "MTU" finds `mtu`.
+      // to be that one word (`Interface.passive`); so is one capitalised only
+      // because it starts a sentence ("Stop UEs …" is not `PacketCapture.stop`);
+      // "sleepmode" still finds `sleepMode`, and "MTU" finds `mtu`.
       std::uint32_t count = 0;
       const std::uint32_t* items = ids_.find(lw, &count);
-      if (count > 0 && lw == std::string_view(text + a, b - a)) {
+      if (count > 0 && (lw == std::string_view(text + a, b - a) || sentence_start(text, a, b))) {
         const std::string_view name = item_names_[items[0]];
         const std::size_t d = name.rfind('.');
         if (name.substr(d == std::string_view::npos ? 0 : d + 1) == lw) count = 0;
