@@ -140,6 +140,60 @@ test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "no
   expect(out).toEqual({ half: expected, 'header only': expected, 'part of the header': expected });
 });
 
+test('a newest OPFS snapshot damaged at its end: the save before it is restored and the damage reported (it fell back silently)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const name = `hostile-newest-${Date.now()}`;
+    const persist = { name, backend: 'opfs' as const };
+    const code = 'FAJ 121 0001';
+    const e = await createEngine({ workers: 1, catalog: false, persist });
+    for (let i = 0; i < 2; i++) {
+      const d = await e.decide(code);
+      await e.feedback(d.queryId, 1);
+      await e.save();
+      await new Promise((r) => setTimeout(r, 50)); // the two slots' times differ
+    }
+    await e.close();
+    const dir = await (
+      await (await navigator.storage.getDirectory()).getDirectoryHandle('elex')
+    ).getDirectoryHandle(name);
+    // The newest save is the slot written last; cut its last byte off.
+    const slots = await Promise.all(
+      ['a', 'b'].map(async (s) => {
+        const fh = await dir.getFileHandle(`agents-w0-of-1.${s}`);
+        return { s, fh, file: await fh.getFile() };
+      }),
+    );
+    const newest = slots.sort((x, y) => y.file.lastModified - x.file.lastModified)[0]!;
+    const whole = new Uint8Array(await newest.file.arrayBuffer());
+    for (let i = 0; ; i++) {
+      try {
+        const w = await newest.fh.createWritable(); // the closed worker's handles may still be held a moment
+        await w.write(whole.slice(0, whole.length - 1));
+        await w.close();
+        break;
+      } catch (x) {
+        if ((x as DOMException).name !== 'NoModificationAllowedError' || i >= 100) throw x;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    const again = await createEngine({ workers: 1, catalog: false, persist });
+    try {
+      const restored = (await again.stats()).persistence.restored[0]!;
+      const agent = await again.agent(code);
+      return { damaged: restored.damaged, slot: newest.s, updates: agent?.updates ?? null, name };
+    } finally {
+      await again.close();
+    }
+  });
+  // The earlier save (one update) is what the engine has; the damaged file is named.
+  expect(out.updates).toBe(1);
+  expect(out.damaged).toEqual([`OPFS elex/${out.name}/agents-w0-of-1.${out.slot}`]);
+});
+
 /** A catalog of one feature, two counters and a KPI over them. */
 const SMALL_CATALOG = {
   features: [{ code: 'FAJ 121 0001', name: 'Small', counters: ['Cell.pmA', 'Cell.pmB'], kpis: ['Ratio'] }],

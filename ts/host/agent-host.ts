@@ -75,6 +75,13 @@ export interface RestoreReport {
    * `resident` counts up as it does.
    */
   residentMs: number | null;
+  /**
+   * Snapshot files found damaged (their newest save no longer matches its
+   * header) while the save before them was intact: that earlier save was
+   * restored, so what was learned between the two is lost. Empty unless
+   * storage was damaged.
+   */
+  damaged: string[];
 }
 
 export interface SaveReport {
@@ -189,6 +196,7 @@ export class AgentHost {
         readMs: 0,
         loadMs: 0,
         residentMs: null,
+        damaged: [],
       };
       const p = this.setup.persist;
       if (p) {
@@ -269,6 +277,7 @@ export class AgentHost {
       }
       report.ms = performance.now() - t0;
       report.loadMs = report.ms - report.readMs;
+      report.damaged = [...(this.store?.damagedFiles ?? [])];
       this.restored = report;
       this.restoreStart = t0;
       if (this.pending.length > 0) void this.loadInBackground();

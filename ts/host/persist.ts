@@ -68,6 +68,13 @@ export interface KeyValueStore {
   close(): void;
   /** Opens what get() and put() of `key` will use (OPFS: its slot files), so a later get() only reads. */
   prepare?(key: string): Promise<void>;
+  /**
+   * Files get() read past because they were damaged, while the save before
+   * them could be read and was returned instead (OPFS: a newest slot whose
+   * body no longer matches its header). Empty unless storage was damaged;
+   * the restore reports it (RestoreReport.damaged).
+   */
+  readonly damagedFiles?: readonly string[];
 }
 
 /** Debug aid: make the next put stop half-way and the worker die (tests only). */
@@ -160,7 +167,7 @@ function decodeHeader(b: Uint8Array, fileSize: number, crc32: Checksum): SlotHea
   if (crc32(b.subarray(0, 28)) !== v.getUint32(28, true)) return null;
   const h = { generation: v.getFloat64(8, true), length: v.getFloat64(16, true), trailer: v.getUint32(24, true) };
   if (!Number.isInteger(h.generation) || !Number.isInteger(h.length) || h.length < 4) return null;
-  if (HEADER + h.length > fileSize) return null;
+  // A body shorter than the header says is checked by the reader (OpfsStore.get): the header is there.
   return h;
 }
 
@@ -178,6 +185,7 @@ const BUSY_RETRY_MS = 2000;
 
 export class OpfsStore implements KeyValueStore {
   readonly backend = 'opfs' as const;
+  readonly damagedFiles: string[] = [];
   /** Test aid, set by the worker's debug hook. */
   crashPlan: CrashPlan = {};
   /**
@@ -292,20 +300,32 @@ export class OpfsStore implements KeyValueStore {
 
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
     const base = fileName(key);
-    const slots: { h: SyncHandle; head: SlotHeader }[] = [];
+    const slots: { h: SyncHandle; head: SlotHeader; file: string }[] = [];
     // Both slots opened at once: opening a sync access handle is a round trip to the browser.
-    const handles = await Promise.all(['a', 'b'].map((s) => this.handle(`${base}.${s}`, false)));
-    for (const h of handles) {
+    const files = ['a', 'b'].map((s) => `${base}.${s}`);
+    const handles = await Promise.all(files.map((f) => this.handle(f, false)));
+    handles.forEach((h, i) => {
       const head = h ? this.readHeader(h) : null;
-      if (h && head) slots.push({ h, head });
-    }
+      if (h && head) slots.push({ h, head, file: files[i]! });
+    });
     slots.sort((x, y) => y.head.generation - x.head.generation);
-    for (const { h, head } of slots) {
-      // Straight into the target (wasm memory for a restore): no copy.
-      const body = into ? into(head.length) : new Uint8Array(head.length);
-      // A header written for another body than the one there is an
-      // interrupted write: fall back to the previous slot.
-      if (h.read(body, { at: HEADER }) === body.length && trailerOf(body) === head.trailer) return body;
+    const skipped: string[] = [];
+    for (const { h, head, file } of slots) {
+      if (HEADER + head.length <= h.getSize()) {
+        // Straight into the target (wasm memory for a restore): no copy.
+        const body = into ? into(head.length) : new Uint8Array(head.length);
+        if (h.read(body, { at: HEADER }) === body.length && trailerOf(body) === head.trailer) {
+          this.damagedFiles.push(...skipped);
+          return body;
+        }
+      }
+      // A header written for another body than the one there (or a longer
+      // one). The older slot: a write to it was cut short (its body goes
+      // first, its header last), and the newer slot was read already. The
+      // newer one: its write completed, so it was damaged or truncated
+      // since; the save before it is read, and the damage reported
+      // (KeyValueStore.damagedFiles).
+      skipped.push(`OPFS elex/${this.name}/${file}`);
     }
     // No slot is readable. A slot never written, or whose first write was
     // cut short, holds no header bytes; one that holds some (or fewer bytes
