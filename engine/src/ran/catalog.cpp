@@ -185,9 +185,7 @@ class Checker {
     for (std::size_t i = 0; i < a.size(); ++i) item(a[i], key, i, extra, &seen);
   }
 
-  // One call per item, not inlined: a wasm engine tiers up the code of a
-  // long list while it checks it (a loop in a function called once runs in
-  // its baseline code throughout).
+  // One call per item, not inlined, as read_list() reads them (see there).
   [[gnu::noinline]] void item(const Value& o, const char* key, std::size_t i, Extra extra,
                               std::unordered_set<std::string>* seen) {
     const std::string p = std::string("$.") + key + "[" + std::to_string(i) + "]";
@@ -362,6 +360,22 @@ void link(std::vector<T>* items, std::unordered_map<std::string, std::uint32_t>*
   return x;
 }
 
+/// Reads a checked list: each item through `read` (one call per item, not
+/// inlined: were the loader in wasm, its engine would tier up that code
+/// while a long list is read, where a loop in a function called once runs
+/// in its baseline code throughout), indexed by its `key` field.
+template <class T, class Read>
+void read_list(const Value& list, const char* key, Read read, std::vector<T>* items,
+               std::unordered_map<std::string, std::uint32_t>* index) {
+  const auto& a = list.array();
+  items->reserve(a.size());
+  index->reserve(a.size());
+  for (const Value& o : a) {
+    index->emplace(o.find(key)->string(), std::uint32_t(items->size()));
+    items->push_back(read(o));
+  }
+}
+
 template <class T>
 void seed_links(const std::vector<T>& items, std::unordered_set<std::string>* links) {
   for (std::size_t i = 0; i < items.size(); ++i)
@@ -412,40 +426,13 @@ Status load(const json::Value& doc, Catalog* out, std::vector<Problem>* problems
   if (!found.empty()) return refuse(source, found);
   Catalog& c = *out;
   c.name = text_of(doc.find("name"));
-  // Per item: one call each (not inlined), so that a wasm engine tiers up
-  // the code of a long list while it reads it (a loop in a function called
-  // once runs in its baseline code throughout).
   const Value& features = *doc.find("features");
-  c.features.reserve(features.array().size());
-  c.feature_index.reserve(features.array().size());
-  for (const Value& f : features.array()) {
-    c.feature_index.emplace(f.find("code")->string(), std::uint32_t(c.features.size()));
-    c.features.push_back(feature_of(f));
-  }
-  if (const Value* list = doc.find("parameters")) {
-    c.parameters.reserve(list->array().size());
-    c.parameter_index.reserve(list->array().size());
-    for (const Value& o : list->array()) {
-      c.parameter_index.emplace(o.find("name")->string(), std::uint32_t(c.parameters.size()));
-      c.parameters.push_back(parameter_of(o));
-    }
-  }
-  if (const Value* list = doc.find("counters")) {
-    c.counters.reserve(list->array().size());
-    c.counter_index.reserve(list->array().size());
-    for (const Value& o : list->array()) {
-      c.counter_index.emplace(o.find("name")->string(), std::uint32_t(c.counters.size()));
-      c.counters.push_back(counter_of(o));
-    }
-  }
-  if (const Value* list = doc.find("kpis")) {
-    c.kpis.reserve(list->array().size());
-    c.kpi_index.reserve(list->array().size());
-    for (const Value& o : list->array()) {
-      c.kpi_index.emplace(o.find("name")->string(), std::uint32_t(c.kpis.size()));
-      c.kpis.push_back(kpi_of(o));
-    }
-  }
+  read_list(features, "code", feature_of, &c.features, &c.feature_index);
+  if (const Value* list = doc.find("parameters"))
+    read_list(*list, "name", parameter_of, &c.parameters, &c.parameter_index);
+  if (const Value* list = doc.find("counters"))
+    read_list(*list, "name", counter_of, &c.counters, &c.counter_index);
+  if (const Value* list = doc.find("kpis")) read_list(*list, "name", kpi_of, &c.kpis, &c.kpi_index);
   if (const Value* list = doc.find("glossary"))
     for (const Value& g : list->array())
       c.glossary.push_back({g.find("term")->string(), g.find("means")->string()});
