@@ -13,6 +13,35 @@ async function openPage(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
 }
 
+/** What openOpfsPage() gives the page: writes `bytes` over an OPFS file. */
+type Overwrite = (fh: FileSystemFileHandle, bytes: Uint8Array<ArrayBuffer>) => Promise<void>;
+
+/**
+ * openPage(), with `overwriteFile` in the page: it writes over an OPFS
+ * file, retrying while a closed engine's worker still holds it (the
+ * browser releases its sync access handles a moment after the engine
+ * closes or fails to start).
+ */
+async function openOpfsPage(page: Page): Promise<void> {
+  await openPage(page);
+  await page.evaluate(() => {
+    const overwrite: Overwrite = async (fh, bytes) => {
+      for (let i = 0; ; i++) {
+        try {
+          const w = await fh.createWritable();
+          await w.write(bytes);
+          await w.close();
+          return;
+        } catch (x) {
+          if ((x as DOMException).name !== 'NoModificationAllowedError' || i >= 100) throw x;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    };
+    (window as unknown as { overwriteFile: Overwrite }).overwriteFile = overwrite;
+  });
+}
+
 test('persist.autosaveMs: Infinity never autosaves (a delay beyond 2^31 − 1 ms no longer fires at once)', async ({
   page,
 }) => {
@@ -80,7 +109,7 @@ test('an onWorkerRestart listener that throws does not stop the replacement; one
 test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "nothing saved"), and is left untouched', async ({
   page,
 }) => {
-  await openPage(page);
+  await openOpfsPage(page);
   const out = await page.evaluate(async () => {
     const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
     const name = `hostile-trunc-${Date.now()}`;
@@ -93,21 +122,7 @@ test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "no
     const dir = await (
       await (await navigator.storage.getDirectory()).getDirectoryHandle('elex')
     ).getDirectoryHandle(name);
-    // The worker's sync access handles are released by the browser a moment
-    // after the engine closes (or fails to start): retry while they are held.
-    const overwrite = async (fh: FileSystemFileHandle, bytes: Uint8Array<ArrayBuffer>) => {
-      for (let i = 0; ; i++) {
-        try {
-          const w = await fh.createWritable();
-          await w.write(bytes);
-          await w.close();
-          return;
-        } catch (x) {
-          if ((x as DOMException).name !== 'NoModificationAllowedError' || i >= 100) throw x;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-    };
+    const overwrite = (window as unknown as { overwriteFile: Overwrite }).overwriteFile;
     const results: Record<string, unknown> = {};
     for (const [cut, keep] of [
       ['half', (n: number) => n >> 1],
@@ -143,7 +158,7 @@ test('a truncated OPFS snapshot gives CORRUPT_DATA naming it (it was read as "no
 test('a newest OPFS snapshot damaged at its end: the save before it is restored and the damage reported (it fell back silently)', async ({
   page,
 }) => {
-  await openPage(page);
+  await openOpfsPage(page);
   const out = await page.evaluate(async () => {
     const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
     const name = `hostile-newest-${Date.now()}`;
@@ -169,17 +184,10 @@ test('a newest OPFS snapshot damaged at its end: the save before it is restored 
     );
     const newest = slots.sort((x, y) => y.file.lastModified - x.file.lastModified)[0]!;
     const whole = new Uint8Array(await newest.file.arrayBuffer());
-    for (let i = 0; ; i++) {
-      try {
-        const w = await newest.fh.createWritable(); // the closed worker's handles may still be held a moment
-        await w.write(whole.slice(0, whole.length - 1));
-        await w.close();
-        break;
-      } catch (x) {
-        if ((x as DOMException).name !== 'NoModificationAllowedError' || i >= 100) throw x;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    await (window as unknown as { overwriteFile: Overwrite }).overwriteFile(
+      newest.fh,
+      whole.slice(0, whole.length - 1),
+    );
     const again = await createEngine({ workers: 1, catalog: false, persist });
     try {
       const restored = (await again.stats()).persistence.restored[0]!;

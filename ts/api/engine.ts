@@ -367,6 +367,8 @@ const ROUTING_KEYS = keysOf<RoutingOptions>()(['weights', 'defaultGlossary', 'ca
 const LEARNING_KEYS = Object.keys(DEFAULT_LEARNING); // Required<LearningOptions>: every key
 const PERSIST_KEYS = keysOf<PersistOptions>()(['name', 'backend', 'autosaveEvery', 'autosaveMs', 'fingerprint']);
 const CONTROL_KEYS = keysOf<ControlOptions>()(['signal']);
+const QUERY_KEYS = keysOf<QueryOptions>()(['k', 'budgetMs', 'signal']);
+const VALIDATE_KEYS = keysOf<ValidateOptions>()(['record']);
 
 /** Each method's options argument and its keys (checked by guardMethods before the method runs). */
 const METHOD_OPTIONS = {
@@ -378,10 +380,10 @@ const METHOD_OPTIONS = {
   loadIndex: [2, CONTROL_KEYS],
   decide: [2, keysOf<DecideOptions>()(['follows', 'signal'])],
   feedback: [2, keysOf<FeedbackOptions>()(['feature'])],
-  query: [1, keysOf<QueryOptions>()(['k', 'budgetMs', 'signal'])],
-  queryBatch: [1, keysOf<QueryOptions>()(['k', 'budgetMs', 'signal'])],
-  validate: [1, keysOf<ValidateOptions>()(['record'])],
-  validateBatch: [1, keysOf<ValidateOptions>()(['record'])],
+  query: [1, QUERY_KEYS],
+  queryBatch: [1, QUERY_KEYS],
+  validate: [1, VALIDATE_KEYS],
+  validateBatch: [1, VALIDATE_KEYS],
   monitor: [1, keysOf<MonitorOptions>()(['zThreshold', 'minHistory', 'perPeriod', 'signal', 'timeoutMs'])],
   routerReady: [0, CONTROL_KEYS],
   save: [0, CONTROL_KEYS],
@@ -457,13 +459,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   if (options.baseUrl !== undefined) {
     if (typeof options.baseUrl !== 'string' && !(options.baseUrl instanceof URL))
       throw new ElexError('INVALID_ARGUMENT', `baseUrl must be a string or a URL, got ${typeof options.baseUrl}`);
-    const under = filesUnder(String(options.baseUrl));
-    workerUrl = under.worker;
-    bundles = {
-      'simd-mt': { ...under.bundles['simd-mt'], ...bundles?.['simd-mt'] },
-      simd: { ...under.bundles.simd, ...bundles?.simd },
-      scalar: { ...under.bundles.scalar, ...bundles?.scalar },
-    };
+    ({ worker: workerUrl, bundles } = filesUnder(String(options.baseUrl), bundles));
   }
   // Fetch and check the catalog while the module compiles.
   const compiling = compileVariant(variant, bundles, (loaded, total) => progress('fetch', loaded, total)).then((m) => {
@@ -734,8 +730,7 @@ function checkRouting(o: RoutingOptions | undefined): {
   noDefaultGlossary?: boolean;
   cache: 'auto' | false;
 } {
-  if (o === undefined) return { cache: 'auto' };
-  if (o === null || typeof o !== 'object') throw new ElexError('INVALID_ARGUMENT', 'routing must be an object');
+  if (o === undefined) return { cache: 'auto' }; // its shape and keys: checkOptions() in createEngine()
   const out: { weights?: Partial<RouteWeights>; noDefaultGlossary?: boolean; cache: 'auto' | false } = {
     cache: 'auto',
   };

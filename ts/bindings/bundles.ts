@@ -83,11 +83,14 @@ function absolute(url: string): string {
  * The package's files under `base`, a URL of a folder that holds a copy of
  * the package's `dist/` and `build/wasm/` as the package lays them out
  * (EngineOptions.baseUrl): the engine's worker script and every variant's
- * files, absolute. For bundlers that leave `new URL(…, import.meta.url)`
+ * files, absolute, with `overrides` applied. For bundlers that leave `new URL(…, import.meta.url)`
  * alone (esbuild, and builders on it), and for files served from another
  * path.
  */
-export function filesUnder(base: string): { worker: string; bundles: Record<Variant, BundleUrls> } {
+export function filesUnder(
+  base: string,
+  overrides?: BundleOverrides,
+): { worker: string; bundles: Record<Variant, BundleUrls> } {
   let root: string;
   try {
     root = new URL(absolute(base.endsWith('/') ? base : `${base}/`)).href;
@@ -101,7 +104,11 @@ export function filesUnder(base: string): { worker: string; bundles: Record<Vari
   };
   return {
     worker: at(WORKER_PATH),
-    bundles: Object.fromEntries(VARIANTS.map((v) => [v, under(v)])) as Record<Variant, BundleUrls>,
+    // Entries of `overrides` (EngineOptions.bundles) win over the folder's files.
+    bundles: Object.fromEntries(VARIANTS.map((v) => [v, { ...under(v), ...overrides?.[v] }])) as Record<
+      Variant,
+      BundleUrls
+    >,
   };
 }
 

@@ -223,7 +223,12 @@ export class OpfsStore implements KeyValueStore {
   }
 
   describe(key: string): string {
-    return `OPFS elex/${this.name}/${fileName(key)}.{a,b}`;
+    return this.where(`${fileName(key)}.{a,b}`);
+  }
+
+  /** A file of this store, for messages. */
+  private where(file: string): string {
+    return `OPFS elex/${this.name}/${file}`;
   }
 
   private async handle(file: string, create: boolean): Promise<SyncHandle | null> {
@@ -325,7 +330,7 @@ export class OpfsStore implements KeyValueStore {
       // newer one: its write completed, so it was damaged or truncated
       // since; the save before it is read, and the damage reported
       // (KeyValueStore.damagedFiles).
-      skipped.push(`OPFS elex/${this.name}/${file}`);
+      skipped.push(this.where(file));
     }
     // No slot is readable. A slot never written, or whose first write was
     // cut short, holds no header bytes; one that holds some (or fewer bytes

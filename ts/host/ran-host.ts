@@ -674,8 +674,9 @@ export class RanHost {
     return this;
   }
 
-  /** The warm-up's questions still to route (made by the first warmUpStep()). */
-  private warmUpTexts: string[] | null = null;
+  /** The warm-up's questions (made on first use; warmUpStep and warmUpAnswers read them), and the next one warmUpStep routes. */
+  private warmUpList: string[] | null = null;
+  private warmUpNext = 0;
 
   /**
    * Routes one question of the warm-up and drops the answer, so that the
@@ -692,20 +693,18 @@ export class RanHost {
    * WARM_UP_MS ms in all).
    */
   warmUpStep(): boolean {
-    this.warmUpTexts ??= this.warmUpQuestions();
-    const text = this.warmUpTexts.shift();
+    const list = (this.warmUpList ??= this.warmUpQuestions());
+    const text = list[this.warmUpNext];
     if (text === undefined || this.buildPhases.warmUp > WARM_UP_MS) {
-      this.warmUpTexts = [];
+      this.warmUpNext = list.length;
       return false;
     }
+    this.warmUpNext++;
     const t0 = performance.now();
     this.routeBatch([text.slice(0, MAX_TEXT)], 5);
     this.buildPhases.warmUp += performance.now() - t0;
-    return this.warmUpTexts.length > 0 && this.buildPhases.warmUp <= WARM_UP_MS;
+    return this.warmUpNext < list.length && this.buildPhases.warmUp <= WARM_UP_MS;
   }
-
-  /** The warm-up's questions, all of them (warmUpAnswers reads them; warmUpStep consumes its own copy). */
-  private warmUpList: string[] | null = null;
 
   /**
    * Answers `count` of the warm-up questions from the `from`-th (taken
