@@ -158,6 +158,16 @@ TEST(Tokenize, DerivedNounsMeetTheirVerb) {
   EXPECT_EQ(toks("action station"), "action station");
 }
 
+TEST(Tokenize, AcronymPluralsMeetTheirSingular) {
+  // Identifiers write the singular ("pmTtiBundlingUeSum"); a question the plural.
+  EXPECT_EQ(toks("UEs TTIs PRBs 5QIs"), toks("UE TTI PRB 5QI"));
+  EXPECT_EQ(toks("gNodeBs eNBs"), toks("gNodeB eNB"));
+  // Not an acronym's plural: one capital, or no capital before the s.
+  EXPECT_EQ(toks("Ps"), "ps");
+  EXPECT_EQ(toks("SCells"), "scell");
+  EXPECT_EQ(toks("ALS"), "als");
+}
+
 // Regression: a '.' right after a feature code started a word the scan could
 // not take, and tokenize() looped forever (found by fuzz_router).
 TEST(Tokenize, DotAfterAFeatureCodeTerminates) {

@@ -240,7 +240,16 @@ void split_camel(std::string_view p, std::vector<std::string>* out) {
   }
 }
 
-/// The tokens of one word (rules 2-4); the parts of a dotted word through
+/// "UEs", "TTIs", "PRBs", "gNodeBs", "eNBs": a plural s after a capital,
+/// in a word with two capitals or more.
+bool plural_acronym(std::string_view w) {
+  if (w.size() < 3 || w.back() != 's' || !is_upper(w[w.size() - 2])) return false;
+  std::size_t caps = 0;
+  for (char c : w) caps += is_upper(c) ? 1 : 0;
+  return caps >= 2;
+}
+
+/// The tokens of one word (rules 2-5); the parts of a dotted word through
 /// `memo` when there is one.
 void word_tokens(std::string_view word, std::vector<std::string>* out, TokenMemo* memo = nullptr) {
   // Dotted identifiers: the whole, then each part.
@@ -273,6 +282,7 @@ void word_tokens(std::string_view word, std::vector<std::string>* out, TokenMemo
       }
     return;
   }
+  if (plural_acronym(word)) word.remove_suffix(1);
   bool mixed = false;
   for (std::size_t i = 1; i < word.size(); ++i) {
     const char a = word[i - 1], b = word[i];

@@ -9,11 +9,14 @@
 //      a '.' splits too, after the dotted whole is kept as a token
 //      ("EUtranCellFDD.mimoSleepStartTime" gives
 //      "eutrancellfdd.mimosleepstarttime", then its parts).
-//   3. A word with inner case changes or digits is kept whole (lower-cased:
+//   3. An acronym's plural s is dropped: "UEs", "TTIs", "gNodeBs" are "UE",
+//      "TTI", "gNodeB" (a word with two capitals or more ending in a
+//      capital and s), as identifiers write them.
+//   4. A word with inner case changes or digits is kept whole (lower-cased:
 //      "mimosleepstarttime", "pmrrcconnestabsucc") and split at camelCase,
 //      acronym and digit boundaries: "pmRrcConnEstabSucc" → pm rrc conn
 //      estab succ; "EUtranCellFDD" → e utran cell fdd; "256QAM" → 256 qam.
-//   4. Lower-case; English stop words dropped; British spellings respelled
+//   5. Lower-case; English stop words dropped; British spellings respelled
 //      American as the identifiers are (optimisation, licence, neighbour);
 //      light stemming (ies→y, sses→ss, trailing s, ing, ed; -ation, -tion,
 //      -ssion, -ment) on alphabetic words of 5+ letters.
@@ -42,7 +45,7 @@ inline constexpr std::size_t kMaxTextBytes = 8192;
 /// The tokens of `text` (rules above).
 void tokenize(const char* text, std::size_t len, std::vector<std::string>* out);
 
-/// A memo of rules 2-4 (one word of text → its tokens), for tokenising many
+/// A memo of rules 2-5 (one word of text → its tokens), for tokenising many
 /// texts that share words: a catalog's descriptions, its identifiers of one
 /// MO class ("EUtranCellFDD.caConfigOffset": the parts of a dotted word are
 /// words too). tokenize() with a memo gives the same tokens as without.
