@@ -479,6 +479,9 @@ if (route)
               .map(([k, v]) => `${k} ${num(v.p50)} / ${num(v.p95)}`)
               .join(', ')}; gather is the transport, scheduling and the page's share).`
           : '.') +
+        (E.firstMs
+          ? ` The first ${whole(E.firstMs.n)} questions after \`routerReady()\` (their code still cold): the first ${num(E.firstMs.first)} ms, p50 / p95 ${num(E.firstMs.p50)} / ${num(E.firstMs.p95)} ms.`
+          : '') +
         (E.steadyMs
           ? ` The same questions again in that engine (its code warm by then): query p50 / p95 ${num(E.steadyMs.p50)} / ${num(E.steadyMs.p95)} ms.`
           : ''),
