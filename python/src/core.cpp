@@ -248,9 +248,12 @@ class Validator {
     const auto n = py::ssize_t(params.size());
     need(current.size() == n && proposed.size() == n, "DIMENSION_MISMATCH",
          "current and proposed need one value per change");
+    // One time for every change, or one per change. (A default-made array_t
+    // is an empty array, not a null one: the flag says which was given.)
     CArray<double> at_arr;
     double at_all = 0;
-    if (py::isinstance<py::float_>(at) || py::isinstance<py::int_>(at)) {
+    const bool one_time = py::isinstance<py::float_>(at) || py::isinstance<py::int_>(at);
+    if (one_time) {
       at_all = at.cast<double>();
     } else {
       at_arr = at.cast<CArray<double>>();
@@ -269,7 +272,7 @@ class Validator {
       std::copy(cr.data(), cr.data() + n, reasons.mutable_data());
     }
     const elex::validate::Changes c{params.data(),   current.data(),
-                                    proposed.data(), at_arr ? at_arr.data() : nullptr,
+                                    proposed.data(), one_time ? nullptr : at_arr.data(),
                                     at_all,          cells.is_none() ? nullptr : cell_arr.data(),
                                     std::size_t(n)};
     elex::validate::Tally t{};

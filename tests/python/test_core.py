@@ -197,3 +197,22 @@ def test_validation_and_cooldowns(catalog):
     with pytest.raises(elex.ElexError) as e:
         v.validate_batch(params, cur[:2], pro, at=0.0)
     assert e.value.code == "DIMENSION_MISMATCH"
+
+
+def test_one_time_for_the_whole_batch_is_every_change_s_time(catalog):
+    # `at` as one number is the time of every change: the same verdicts, reasons and
+    # recorded times as an array holding it once per change (a scalar `at` was read
+    # as an empty array, past its end: spurious "at must be a finite time" errors or
+    # wrong cooldowns).
+    n = len(catalog.validator_tables()[0])
+    params = np.arange(2000, dtype=np.int32) % n
+    cur = np.ones(params.size)
+    pro = cur * 1.01
+    for t in (0.0, 1e3, 5e6):
+        for at in (t, int(t), np.float64(t)):
+            one, each = elex.ChangeValidator(catalog), elex.ChangeValidator(catalog)
+            a = one.validate_batch(params, cur, pro, at)
+            b = each.validate_batch(params, cur, pro, np.full(params.size, t))
+            assert np.array_equal(a.reasons, b.reasons) and np.array_equal(a.verdicts, b.verdicts)
+            assert a.max_recorded_at == b.max_recorded_at
+            assert one.cooldowns().equals(each.cooldowns())
