@@ -2,6 +2,7 @@
 programs, monitor and history, validation and cooldowns."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -216,3 +217,65 @@ def test_one_time_for_the_whole_batch_is_every_change_s_time(catalog):
             assert np.array_equal(a.reasons, b.reasons) and np.array_equal(a.verdicts, b.verdicts)
             assert a.max_recorded_at == b.max_recorded_at
             assert one.cooldowns().equals(each.cooldowns())
+
+
+_SHARED_VALIDATOR = r"""
+import sys, threading
+import numpy as np
+import elex
+
+cat = elex.load_catalog(sys.argv[1])
+n = len(cat.validator_tables()[0])
+N = 50000
+params = (np.arange(N, dtype=np.int64) * 7919 % n).astype(np.int32)
+cur = np.ones(N)
+pro = cur * 1.01
+batches = [(t, i) for t in range(4) for i in range(6)]
+
+def batch(v, t, i):
+    cells = (t * 6 + i) * N + np.arange(N, dtype=np.int32)  # disjoint: the order does not matter
+    v.validate_batch(params, cur, pro, float(1000 * i), cells)
+
+shared = elex.ChangeValidator(cat)
+errors = []
+
+def work(t):
+    try:
+        for i in range(6):
+            batch(shared, t, i)
+    except Exception as e:  # noqa: BLE001
+        errors.append(repr(e))
+
+threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+for th in threads:
+    th.start()
+while any(th.is_alive() for th in threads):
+    shared.stats()
+    shared.cooldowns()
+for th in threads:
+    th.join()
+serial = elex.ChangeValidator(cat)
+for t, i in batches:
+    batch(serial, t, i)
+assert not errors, errors
+assert shared.cooldowns().equals(serial.cooldowns())
+print("same")
+"""
+
+
+def test_a_validator_shared_by_threads(catalog, tmp_path):
+    # The engine runs with the GIL released, so several Python threads can be in one
+    # validator at once: they take turns (its cooldown table crashed the process, or
+    # lost entries, when two batches wrote it together).
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    r = subprocess.run(
+        [sys.executable, "-c", _SHARED_VALIDATOR, os.path.join(ROOT, "build", "catalog", "default.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0 and r.stdout.strip() == "same", (r.returncode, r.stderr[-2000:])
