@@ -397,10 +397,13 @@ class ChangeValidator:
             raise ElexError("INVALID_ARGUMENT", "current and proposed must be float arrays")
         if cur.shape != p.shape or pro.shape != p.shape:
             raise ElexError("DIMENSION_MISMATCH", f"current and proposed hold one value per change ({p.size})")
-        if isinstance(at, (int, float)) and not isinstance(at, bool):
+        if (isinstance(at, (int, float, np.integer, np.floating)) and not isinstance(at, bool)) or (
+            isinstance(at, np.ndarray) and at.ndim == 0 and at.dtype.kind in "iuf"
+        ):
+            # One time for the batch: a Python or numpy number, or a 0-d array.
+            at = float(at)
             if not math.isfinite(at):
                 raise ElexError("INVALID_ARGUMENT", "at must be a finite time in ms")
-            at = float(at)
         else:
             at = np.asarray(at, np.float64)
         c = None if cells is None else _as_int32(cells, "cells")

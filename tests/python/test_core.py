@@ -279,3 +279,20 @@ def test_a_validator_shared_by_threads(catalog, tmp_path):
         timeout=300,
     )
     assert r.returncode == 0 and r.stdout.strip() == "same", (r.returncode, r.stderr[-2000:])
+
+
+def test_one_time_as_a_numpy_scalar(catalog):
+    # A time read from a DataFrame or an array (numpy.int64, numpy.float32, a 0-d
+    # array) is one time for the batch, as a Python number is (numpy.int64 was
+    # taken for an array of times: DIMENSION_MISMATCH "at needs one time per change").
+    params = np.arange(50, dtype=np.int32)
+    cur = np.ones(params.size)
+    pro = cur * 1.01
+    want = elex.ChangeValidator(catalog).validate_batch(params, cur, pro, 1e6)
+    for at in (np.int64(1_000_000), np.int32(1_000_000), np.float32(1e6), np.array(1e6), np.uint64(1_000_000)):
+        got = elex.ChangeValidator(catalog).validate_batch(params, cur, pro, at)
+        assert np.array_equal(got.reasons, want.reasons) and got.max_recorded_at == want.max_recorded_at
+    for bad in (np.float64("nan"), np.array(np.inf)):
+        with pytest.raises(elex.ElexError) as e:
+            elex.ChangeValidator(catalog).validate_batch(params, cur, pro, bad)
+        assert e.value.code == "INVALID_ARGUMENT"
