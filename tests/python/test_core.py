@@ -296,3 +296,28 @@ def test_one_time_as_a_numpy_scalar(catalog):
         with pytest.raises(elex.ElexError) as e:
             elex.ChangeValidator(catalog).validate_batch(params, cur, pro, bad)
         assert e.value.code == "INVALID_ARGUMENT"
+
+
+def test_a_batch_with_no_kpi_still_counts_its_samples(catalog):
+    # Counters no KPI formula uses (or kpis=[]): no KPI to evaluate, but the
+    # counters' statistics and missing_samples are the batch's, not whatever the
+    # fresh output arrays held (garbage counts, a RuntimeWarning in the cast).
+    counters = counters_of(catalog, 20)
+    data = pm_data(40, len(counters), 24, seed=5)
+    cells = [f"c{i}" for i in range(40)]
+    want = elex.Monitor(catalog).monitor(cells, counters, data)
+    assert len(want.kpis) > 0
+    for _ in range(3):
+        junk = [np.full(1 << 16, 7.5, np.float32) for _ in range(64)]  # leave memory dirty
+        del junk
+        got = elex.Monitor(catalog).monitor(cells, counters, data, kpis=[])
+        assert got.kpis == () and got.kpi_stats.shape == (40, 0, 5)
+        assert got.missing_samples == int(np.isnan(data).sum())
+        assert np.array_equal(got.counter_stats.view(np.uint32), want.counter_stats.view(np.uint32))
+    # Through evaluate(): a batch of no period writes zero counts, no alert, no null.
+    prog = catalog.kpi_programs(counters)
+    h = elex.new_history(40, len(prog.names))
+    r = elex.evaluate(prog, data[:, :, :0], h)
+    assert not r["anomalies"].any() and not r["breaches"].any() and not r["nulls"].any()
+    assert not r["max_z"].any() and not r["kpi_stats"][..., :2].any() and not r["counter_stats"][..., :2].any()
+    assert not h.any()
