@@ -15,12 +15,12 @@
 // Output is JSON lines on stdout; errors go to stderr as
 // "elex-cli: CODE: message" with CODE a stable name of elex/status.h, and
 // the exit status is 1 (2 for a usage error).
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -116,12 +116,19 @@ INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error.
   std::exit(2);
 }
 
+/// The whole file, or an error naming why it cannot be read (a directory
+/// opens, and only its reads fail: it is not an empty file).
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(errno));
+  std::string text;
+  char buf[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  const int err = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (err != 0) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(err));
+  return text;
 }
 
 struct Args {
