@@ -162,6 +162,7 @@ Args parse_args(int argc, char** argv) {
     std::string s = argv[i];
     if (s.rfind("--", 0) == 0) {
       const std::string name = s.substr(2);
+      if (a.opts.count(name)) usage(s + " is given twice");
       bool known = false;
       for (const char* f : flags)
         if (name == f) a.opts[name] = "1", known = true;
@@ -732,10 +733,17 @@ int main(int argc, char** argv) {
   }
   if (a.command.empty()) usage("no command (check, route, query, eval, validate, monitor)");
   if (a.command == "check") return cmd_check(a);
-  if (a.command == "route") return cmd_route(a);
-  if (a.command == "query") return cmd_query(a);
-  if (a.command == "eval") return cmd_eval(a);
-  if (a.command == "validate") return cmd_validate(a);
-  if (a.command == "monitor") return cmd_monitor(a);
+  static const std::pair<const char*, int (*)(const Args&)> commands[] = {
+      {"route", cmd_route},
+      {"query", cmd_query},
+      {"eval", cmd_eval},
+      {"validate", cmd_validate},
+      {"monitor", cmd_monitor}};
+  for (const auto& [name, run] : commands)
+    if (a.command == name) {
+      // Only check takes operands: one given to another command was dropped.
+      if (!a.files.empty()) usage(a.command + " takes no operand, got \"" + a.files[0] + "\"");
+      return run(a);
+    }
   usage("unknown command \"" + a.command + "\" (check, route, query, eval, validate, monitor)");
 }
