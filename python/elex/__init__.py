@@ -80,6 +80,26 @@ def row_stats(data, threads: int = 1) -> np.ndarray:
     return _core.row_stats(data, threads)
 
 
+def _alerting(z_threshold, min_history) -> tuple[float, int]:
+    """z_threshold and min_history checked as the browser's monitor() checks them
+    (the kernel would take NaN as "never an anomaly", a negative threshold as
+    "always", and min_history as a uint32)."""
+    real = (int, float, np.integer, np.floating)
+    if not isinstance(z_threshold, real) or isinstance(z_threshold, bool) or not (
+        math.isfinite(z_threshold) and z_threshold >= 0
+    ):
+        raise ElexError("INVALID_ARGUMENT", f"z_threshold must be a finite number ≥ 0, got {z_threshold!r}")
+    if (
+        not isinstance(min_history, real)
+        or isinstance(min_history, bool)
+        or not math.isfinite(min_history)
+        or min_history != int(min_history)
+        or not 0 <= min_history <= 0xFFFFFFFF
+    ):
+        raise ElexError("INVALID_ARGUMENT", f"min_history must be an integer from 0 to 4294967295, got {min_history!r}")
+    return float(z_threshold), int(min_history)
+
+
 def evaluate(
     programs: KpiPrograms,
     data,
@@ -97,6 +117,7 @@ def evaluate(
     arrays: values, reasons (per_period), anomalies, max_z, breaches, nulls,
     kpi_stats, counter_stats (None with ``counter_stats=False``: the engine still
     computes them, for the KPIs, but does not write them out)."""
+    z_threshold, min_history = _alerting(z_threshold, min_history)
     return _core.kpi_eval(
         programs.ops,
         programs.offsets,

@@ -44,7 +44,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _as_int32, alerts_table, evaluate, kpi_table
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, alerts_table, evaluate, kpi_table
 from .catalog import Catalog
 from .errors import ElexError
 
@@ -317,6 +317,7 @@ def monitor(
     periods float32, NaN = missing), ``cells`` the ids of its rows. ``history``:
     the last run's MonitorOutput.history (or load_history()), None for a first
     night. Each chunk of cells runs on a worker with ``threads`` engine threads."""
+    z_threshold, min_history = _alerting(z_threshold, min_history)
     prog = _programs(catalog, counters, kpis)
     cells = np.asarray(list(cells), dtype=object)
     if not isinstance(data, da.Array):
@@ -450,6 +451,7 @@ def monitor_frame(
     MonitorOutput.history, partitioned like ``frame`` (its partitions are matched
     to frame's by divisions when both are known, else by position)."""
     counters = list(counters)
+    z_threshold, min_history = _alerting(z_threshold, min_history)
     prog = _programs(catalog, counters, kpis)
     table_meta, alert_meta = _metas(prog, len(counters))
     hmeta = history_frame_meta(prog.names)

@@ -321,3 +321,43 @@ def test_a_batch_with_no_kpi_still_counts_its_samples(catalog):
     assert not r["anomalies"].any() and not r["breaches"].any() and not r["nulls"].any()
     assert not r["max_z"].any() and not r["kpi_stats"][..., :2].any() and not r["counter_stats"][..., :2].any()
     assert not h.any()
+
+
+def test_alerting_options_are_checked_as_the_browser_checks_them(catalog):
+    # The browser's monitor() refuses a zThreshold that is not a finite number ≥ 0 and
+    # a minHistory that is not an integer in 0..2^32−1: the kernel takes NaN as "never
+    # an anomaly" and a negative threshold as "always". Python passed them on (NaN:
+    # no anomaly at all, silently), or failed in pybind11 with a TypeError.
+    import dask.array as da
+
+    import elex.dask as ed
+
+    counters = counters_of(catalog, 20)
+    data = pm_data(4, len(counters), 12, seed=9)
+    cells = ["a", "b", "c", "d"]
+    mon = elex.Monitor(catalog)
+    prog = catalog.kpi_programs(counters)
+    bad = [
+        {"z_threshold": math.nan},
+        {"z_threshold": math.inf},
+        {"z_threshold": -1.0},
+        {"z_threshold": None},
+        {"min_history": -1},
+        {"min_history": 2.5},
+        {"min_history": 2**32},
+        {"min_history": None},
+    ]
+    for kw in bad:
+        calls = (
+            lambda: mon.monitor(cells, counters, data, **kw),
+            lambda: elex.evaluate(prog, data, elex.new_history(4, len(prog.names)), **kw),
+            lambda: ed.monitor(catalog, counters, da.from_array(data), cells, **kw),
+        )
+        for call in calls:
+            with pytest.raises(elex.ElexError) as e:
+                call()
+            assert e.value.code == "INVALID_ARGUMENT", kw
+            assert ("z_threshold" in e.value.message) == ("z_threshold" in kw), e.value.message
+    # The edges the browser takes: 0, and numpy numbers.
+    for kw in ({"z_threshold": 0}, {"min_history": 0}, {"min_history": np.int64(3), "z_threshold": np.float32(2.5)}):
+        mon.monitor(cells, counters, data, **kw)
