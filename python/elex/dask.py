@@ -306,7 +306,7 @@ def monitor(
     data: da.Array,
     cells,
     *,
-    history: da.Array | None = None,
+    history: da.Array | np.ndarray | None = None,
     kpis=None,
     z_threshold: float = 3.0,
     min_history: int = 8,
@@ -315,8 +315,9 @@ def monitor(
 ) -> MonitorOutput:
     """KPIs, statistics and alerts for a Dask array of counters (cells × counters ×
     periods float32, NaN = missing), ``cells`` the ids of its rows. ``history``:
-    the last run's MonitorOutput.history (or load_history()), None for a first
-    night. Each chunk of cells runs on a worker with ``threads`` engine threads."""
+    the last run's MonitorOutput.history, lazy or computed (or load_history()), None
+    for a first night. Each chunk of cells runs on a worker with ``threads`` engine
+    threads."""
     z_threshold, min_history = _alerting(z_threshold, min_history)
     prog = _programs(catalog, counters, kpis)
     cells = np.asarray(list(cells), dtype=object)
@@ -335,6 +336,8 @@ def monitor(
         data = data.rechunk({1: -1, 2: -1})
     K, P = len(prog.names), data.shape[2]
     if history is not None:
+        if not isinstance(history, da.Array):  # e.g. the history out.compute() gave
+            history = da.from_array(np.asarray(history, np.float64))
         if history.shape != (len(cells), K, 3):
             raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {K} × 3 (cells × kpis × 3)")
         history = history.rechunk((data.chunks[0], K, 3))

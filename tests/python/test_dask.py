@@ -286,3 +286,23 @@ def test_validate_batch_two_runs_with_cooldowns(client, catalog):
         assert np.array_equal(got["verdict"].to_numpy(), w.verdicts)
         assert np.array_equal(got["reasons"].to_numpy(), w.reasons)
     assert (want[1].reasons & (1 << 5)).any()  # cooldowns from night 1 hit night 2
+
+
+def test_monitor_takes_a_computed_history(client, catalog):
+    # out.compute() gives the history as a numpy array; the next night takes it as
+    # it takes numpy counters (it failed: AttributeError 'numpy.ndarray' object has
+    # no attribute 'rechunk').
+    counters = counters_of(catalog, 20)
+    cells = [f"c{i}" for i in range(30)]
+    night1, night2 = pm_data(30, len(counters), 24, 31), pm_data(30, len(counters), 24, 32, spikes=True)
+    _, _, h1 = ed.monitor(catalog, counters, da.from_array(night1, chunks=(10, -1, -1)), cells).compute()
+    assert isinstance(h1, np.ndarray)
+    t2, a2, h2 = ed.monitor(catalog, counters, da.from_array(night2, chunks=(10, -1, -1)), cells, history=h1).compute()
+    ref = elex.Monitor(catalog)
+    ref.monitor(cells, counters, night1)
+    want = ref.monitor(cells, counters, night2)
+    assert np.array_equal(bits(h2), bits(ref.history(cells, counters)))
+    same_table(t2, want.kpi_table())
+    with pytest.raises(elex.ElexError) as e:
+        ed.monitor(catalog, counters, da.from_array(night2), cells, history=h1[:5])
+    assert e.value.code == "DIMENSION_MISMATCH"
