@@ -419,8 +419,13 @@ def _frame_block(prog, counters, periods, part, hist, z, min_history, threads):
     cells = pd.unique(part.index.to_numpy())
     pos = pd.Index(cells).get_indexer(part.index)
     per = part["period"].to_numpy()
+    if per.dtype.kind not in "iu":  # floats (a column that once held NaN): whole numbers only
+        whole = per.astype(np.float64) if per.dtype.kind == "f" else np.full(len(per), np.nan)
+        if not np.all(np.floor(whole) == whole):
+            raise ElexError("INVALID_ARGUMENT", f"period values must be whole numbers in 0..{periods - 1}")
+        per = whole.astype(np.int64)
     if len(per) and (per.min() < 0 or per.max() >= periods):
-        raise ElexError("INVALID_ARGUMENT", f"period values must be in 0..{periods - 1}")
+        raise ElexError("INVALID_ARGUMENT", f"period values must be whole numbers in 0..{periods - 1}")
     block = np.full((len(cells), len(counters), periods), np.nan, np.float32)
     block[pos, :, per] = part[counters].to_numpy(np.float32)
     h = np.zeros((len(cells), K, 3))
@@ -456,6 +461,11 @@ def monitor_frame(
     counters = list(counters)
     z_threshold, min_history = _alerting(z_threshold, min_history)
     prog = _programs(catalog, counters, kpis)
+    if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
+        raise ElexError("INVALID_ARGUMENT", f"periods must be a positive integer, got {periods!r}")
+    for c in ["period", *counters]:
+        if c not in frame.columns:
+            raise ElexError("INVALID_ARGUMENT", f'the frame has no "{c}" column')
     table_meta, alert_meta = _metas(prog, len(counters))
     hmeta = history_frame_meta(prog.names)
     parts = frame.to_delayed()

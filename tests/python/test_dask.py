@@ -306,3 +306,38 @@ def test_monitor_takes_a_computed_history(client, catalog):
     with pytest.raises(elex.ElexError) as e:
         ed.monitor(catalog, counters, da.from_array(night2), cells, history=h1[:5])
     assert e.value.code == "DIMENSION_MISMATCH"
+
+
+def test_monitor_frame_input_errors_are_elex_errors(client, catalog):
+    # A frame without a counter's or the period column, a float period column, or
+    # periods < 1 failed on a worker with KeyError / IndexError ("arrays used as
+    # indices must be of integer type") or "period values must be in 0..-1".
+    counters = counters_of(catalog, 10)
+    P = 6
+    cells = [f"c{i}" for i in range(6)]
+    d = pm_data(6, len(counters), P, 41)
+    rows = [(c, t, *d[i, :, t]) for i, c in enumerate(cells) for t in range(P)]
+    df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+
+    def frame(x):
+        return dd.from_pandas(x, npartitions=2, sort=True)
+
+    want = elex.Monitor(catalog).monitor(cells, counters, d)
+    # Whole numbers as floats (a column that once held NaN) are periods.
+    t, _, _ = ed.monitor_frame(catalog, counters, frame(df.astype({"period": np.float64})), P).compute()
+    same_table(obj(t).set_index("cell").loc[cells].reset_index(), want.kpi_table())
+    for x, periods, code, message in [
+        (df.drop(columns=[counters[3]]), P, "INVALID_ARGUMENT", f'no "{counters[3]}" column'),
+        (df.drop(columns=["period"]), P, "INVALID_ARGUMENT", 'no "period" column'),
+        (df, 0, "INVALID_ARGUMENT", "periods must be a positive integer"),
+        (df, 2.5, "INVALID_ARGUMENT", "periods must be a positive integer"),
+    ]:
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, frame(x), periods)
+        assert e.value.code == code and message in e.value.message, e.value.message
+    for bad in (2.5, np.nan):
+        x = df.astype({"period": np.float64})
+        x.iloc[3, 0] = bad
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, frame(x), P).compute()
+        assert e.value.code == "INVALID_ARGUMENT" and "period values must be whole numbers in 0..5" in e.value.message
