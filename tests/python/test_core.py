@@ -361,3 +361,41 @@ def test_alerting_options_are_checked_as_the_browser_checks_them(catalog):
     # The edges the browser takes: 0, and numpy numbers.
     for kw in ({"z_threshold": 0}, {"min_history": 0}, {"min_history": np.int64(3), "z_threshold": np.float32(2.5)}):
         mon.monitor(cells, counters, data, **kw)
+
+
+def test_a_monitor_shared_by_threads(catalog):
+    # Threads sharing a Monitor (the engine runs with the GIL released): each thread's
+    # cells keep the history a Monitor of their own would give them. (A batch that grew
+    # the history table while another batch's engine call was writing into it lost
+    # that batch's update: wrong anomaly scores from then on, silently.)
+    import pickle
+    import threading
+
+    counters = counters_of(catalog, 20)
+    T, B, C = 4, 12, 40
+    data = {(t, b): pm_data(C, len(counters), 24, 1000 * t + b) for t in range(T) for b in range(B)}
+
+    def cells(t, b):  # new cells in every batch, half of them seen in the one before
+        return [f"t{t}-c{b * C // 2 + i}" for i in range(C)]
+
+    def run(mon, t):
+        for b in range(B):
+            mon.monitor(cells(t, b), counters, data[t, b])
+
+    every = sorted({c for t in range(T) for b in range(B) for c in cells(t, b)})
+    serial = elex.Monitor(catalog)
+    for t in range(T):
+        run(serial, t)
+    want = serial.history(every, counters)
+    for _ in range(5):
+        shared = elex.Monitor(catalog)
+        threads = [threading.Thread(target=run, args=(shared, t)) for t in range(T)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert np.array_equal(shared.history(every, counters).view(np.uint8), want.view(np.uint8))
+    # A Monitor still pickles (its history with it).
+    again = pickle.loads(pickle.dumps(shared))
+    assert np.array_equal(again.history(every, counters), want)
+    again.monitor(cells(0, 0), counters, data[0, 0])
