@@ -26,8 +26,22 @@ _KINDS = {"float": 0, "int": 1, "enum": 2, "bool": 3, "string": 4}
 
 
 def _js_len(s: str) -> int:
-    """Length in UTF-16 code units, as JavaScript counts it."""
-    return len(s.encode("utf-16-le")) // 2
+    """Length in UTF-16 code units, as JavaScript counts it (a lone surrogate, which
+    JSON.parse() takes, is one)."""
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(s: str) -> str:
+    """``s`` as the browser hands it to the engine (TextEncoder): a lone surrogate
+    becomes U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", s)
+
+
+def _not_json(token: str):
+    raise ValueError(f"{token} is not JSON (JSON has no NaN or Infinity)")
 
 
 def _is_num(v) -> bool:
@@ -180,7 +194,7 @@ def _check_into(d, bad):
         fm = o.get("formula")
         if isinstance(fm, str) and 0 < len(fm) and _js_len(fm) <= 4096:
             try:
-                _core.parse_formula(fm)
+                _core.parse_formula(_utf8(fm))
             except ElexError as e:
                 bad(f"{p}.formula", e.message.split(": ", 1)[-1])
         num(o, "threshold", f"{p}.threshold")
@@ -322,8 +336,9 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
             source = fh.read()
     if isinstance(source, str):
         try:
-            source = json.loads(source)
-        except json.JSONDecodeError as e:
+            # As JSON.parse() reads it: NaN, Infinity and -Infinity are not JSON.
+            source = json.loads(source, parse_constant=_not_json)
+        except ValueError as e:  # json.JSONDecodeError is one
             raise ElexError("INVALID_ARGUMENT", f"{name} is not JSON: {e}") from None
     problems = check_catalog(source)
     if problems:

@@ -1,6 +1,7 @@
 """The Python module over the native core: errors, catalog checks, KPI
 programs, monitor and history, validation and cooldowns."""
 
+import json
 import math
 import os
 
@@ -399,3 +400,26 @@ def test_a_monitor_shared_by_threads(catalog):
     again = pickle.loads(pickle.dumps(shared))
     assert np.array_equal(again.history(every, counters), want)
     again.monitor(cells(0, 0), counters, data[0, 0])
+
+
+def test_catalog_text_is_read_as_the_browser_reads_it(tmp_path):
+    # JSON has no NaN or Infinity: JSON.parse() (the browser) and elex-cli refuse a
+    # catalog that holds them, and Python's json module wrote and read them, so a
+    # catalog Python loaded (a NaN default) was one the browser could not.
+    good = {"features": [{"code": "FAJ 121 0001", "name": "MIMO Sleep Mode", "parameters": ["A.b"]}],
+            "parameters": [{"name": "A.b", "type": "float", "range": [0, 10], "default": 1}]}
+    for token in ("NaN", "Infinity", "-Infinity"):
+        text = json.dumps(good).replace('"default": 1', f'"default": {token}')
+        path = tmp_path / "c.json"
+        path.write_text(text)
+        for source in (text, str(path)):
+            with pytest.raises(elex.ElexError) as e:
+                elex.load_catalog(source)
+            assert e.value.code == "INVALID_ARGUMENT" and f"{token} is not JSON" in e.value.message
+    # A lone surrogate (JSON.parse() takes it) is a string like any other: no
+    # UnicodeEncodeError out of the checks, in a name or a formula.
+    odd = json.loads(json.dumps(good).replace("MIMO Sleep Mode", "MIMO \\ud800 Mode"))
+    assert elex.check_catalog(odd) == []
+    odd["kpis"] = [{"name": "K", "formula": "A.b \ud800"}]
+    problems = elex.check_catalog(odd)
+    assert [p["path"] for p in problems] == ["$.kpis[0].formula"]
