@@ -324,7 +324,9 @@ struct Question {
 };
 
 std::vector<Question> read_questions(const std::string& file) {
-  const std::string text = read_file(file);
+  std::string text = read_file(file);
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the text.
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   std::vector<Question> out;
   const std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) {
