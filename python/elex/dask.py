@@ -553,8 +553,10 @@ class _Tables:
 def _validate_part(tables, part, previous, record):
     v = _core.Validator(tables.kinds, tables.bounds, tables.cool)
     par = part["parameter"]
-    if par.dtype == object:
-        par = pd.Index(tables.names).get_indexer(par.to_numpy())
+    if isinstance(par.dtype, pd.CategoricalDtype):  # as Parquet gives strings: its values' dtype
+        par = par.astype(par.cat.categories.dtype)
+    if pd.api.types.is_string_dtype(par.dtype):  # names (object or "string"); unknown: -1
+        par = pd.Index(tables.names).get_indexer(par.astype(object).to_numpy())
     p = _as_int32(np.asarray(par), "parameter")
     cells = _as_int32(part["cell"].to_numpy(), "cell")
     if previous is not None and len(previous):

@@ -341,3 +341,35 @@ def test_monitor_frame_input_errors_are_elex_errors(client, catalog):
         with pytest.raises(elex.ElexError) as e:
             ed.monitor_frame(catalog, counters, frame(x), P).compute()
         assert e.value.code == "INVALID_ARGUMENT" and "period values must be whole numbers in 0..5" in e.value.message
+
+
+def test_validate_batch_takes_parameter_names_of_any_string_dtype(client, catalog):
+    # Parameter names as pandas "string" or "category" (as Parquet files give them)
+    # are names like object strings are: they failed with "parameter must be an
+    # integer array".
+    names = list(catalog.parameters)
+    rng = np.random.default_rng(5)
+    m = 200
+    df = pd.DataFrame(
+        {
+            "parameter": [names[i] for i in rng.integers(0, 60, m)] + ["No.suchParameter"],
+            "current": np.ones(m + 1),
+            "proposed": np.full(m + 1, 1.01),
+            "at": np.arange(m + 1) * 1000.0,
+            "cell": rng.integers(0, 6, m + 1).astype(np.int32),
+        }
+    )
+    want = elex.ChangeValidator(catalog).validate_batch(
+        catalog.parameter_indexes(df["parameter"]), df["current"], df["proposed"], df["at"].to_numpy(), df["cell"].to_numpy()
+    )
+    assert want.reason_names(m) == ["UNKNOWN_PARAMETER"]
+
+    def by_cell(x):
+        x = x.reset_index().sort_values("cell", kind="stable")
+        return dd.from_pandas(x.set_index("cell", drop=False).rename_axis("cell_id"), npartitions=3, sort=True)
+
+    for dtype in (object, "string", "category"):
+        got, _ = ed.validate_batch(catalog, by_cell(df.astype({"parameter": dtype}))).compute()
+        got = got.sort_values("index")
+        assert np.array_equal(got["verdict"].to_numpy(), want.verdicts), dtype
+        assert np.array_equal(got["reasons"].to_numpy(), want.reasons), dtype
