@@ -275,6 +275,49 @@ std::unique_ptr<Routing> build_router(const Args& a) {
   return r;
 }
 
+/// `s` as the browser's TextDecoder reads bytes: valid UTF-8 as it is, each
+/// maximal bad subsequence a U+FFFD (the WHATWG decoder). Question text from a
+/// file or the command line may be in another encoding (Latin-1); the output
+/// lines must stay UTF-8 JSON.
+std::string well_formed(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out += char(c);
+      ++i;
+      continue;
+    }
+    std::size_t need = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      need = 2;
+      lo = c == 0xE0 ? 0xA0 : 0x80;  // no overlong form
+      hi = c == 0xED ? 0x9F : 0xBF;  // no surrogate
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      need = 3;
+      lo = c == 0xF0 ? 0x90 : 0x80;  // no overlong form
+      hi = c == 0xF4 ? 0x8F : 0xBF;  // nothing past U+10FFFF
+    }
+    std::size_t j = 1;
+    for (; j <= need && i + j < s.size(); ++j, lo = 0x80, hi = 0xBF) {
+      const unsigned char d = static_cast<unsigned char>(s[i + j]);
+      if (d < lo || d > hi) break;
+    }
+    if (need > 0 && j == need + 1) {
+      out.append(s.substr(i, need + 1));
+    } else {
+      out += "\xEF\xBF\xBD";
+      if (need == 0) j = 1;  // a byte no sequence starts with
+    }
+    i += j;  // a bad byte after a good start is read again
+  }
+  return out;
+}
+
 /// UTF-16 length of valid UTF-8 (JavaScript's .length).
 std::size_t utf16_length(std::string_view s) {
   std::size_t n = 0;
@@ -356,7 +399,8 @@ std::vector<Question> read_questions(const std::string& file) {
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") != std::string::npos) out.push_back({line, "", ""});
+      if (line.find_first_not_of(" \t") != std::string::npos)
+        out.push_back({well_formed(line), "", ""});
     }
   }
   return out;
@@ -435,7 +479,7 @@ void append_features(std::string* out, const Routing& r,
 std::vector<Question> questions_of(const Args& a, const char* command) {
   if (a.has("question") == a.has("questions"))
     usage(std::string(command) + " needs --question TEXT or --questions FILE");
-  if (a.has("question")) return {{a.get("question"), "", ""}};
+  if (a.has("question")) return {{well_formed(a.get("question")), "", ""}};
   return read_questions(a.get("questions"));
 }
 
