@@ -501,9 +501,17 @@ def monitor_frame(
 # ------------------------------------------------------------ history on storage
 
 
-def save_history(path, cells, kpis, history: da.Array) -> None:
+def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
     """Writes an array history (with its cell ids and KPI names) to a folder on
-    storage every worker and the client see (one .npy file per chunk)."""
+    storage every worker and the client see (one .npy file per chunk; a computed,
+    numpy history is one chunk)."""
+    if not isinstance(history, da.Array):
+        history = da.from_array(np.asarray(history, np.float64), chunks=-1)
+    if history.shape != (len(cells), len(kpis), 3):
+        raise ElexError(
+            "DIMENSION_MISMATCH",
+            f"history has shape {history.shape}, not {len(cells)} cells × {len(kpis)} kpis × 3",
+        )
     os.makedirs(path, exist_ok=True)
     da.to_npy_stack(os.path.join(path, "history"), history, axis=0)
     with open(os.path.join(path, "cells.json"), "w") as f:

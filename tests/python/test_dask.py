@@ -373,3 +373,21 @@ def test_validate_batch_takes_parameter_names_of_any_string_dtype(client, catalo
         got = got.sort_values("index")
         assert np.array_equal(got["verdict"].to_numpy(), want.verdicts), dtype
         assert np.array_equal(got["reasons"].to_numpy(), want.reasons), dtype
+
+
+def test_save_history_takes_a_computed_history(client, catalog, tmp_path):
+    # out.compute() gives a numpy history; save_history() took Dask arrays only
+    # (AttributeError: 'numpy.ndarray' object has no attribute 'chunks'), and saved a
+    # history of another shape than cells × kpis × 3 without a word.
+    counters = counters_of(catalog, 20)
+    cells = [f"c{i}" for i in range(30)]
+    night = pm_data(30, len(counters), 24, 51)
+    out = ed.monitor(catalog, counters, da.from_array(night, chunks=(10, -1, -1)), cells)
+    _, _, h = out.compute()
+    ed.save_history(str(tmp_path / "h"), cells, out.kpis, h)
+    back = ed.load_history(str(tmp_path / "h"), cells[::-1], out.kpis, (15, 15)).compute()
+    assert np.array_equal(bits(back), bits(h[::-1]))
+    for bad in (h[:5], h[:, :3]):
+        with pytest.raises(elex.ElexError) as e:
+            ed.save_history(str(tmp_path / "bad"), cells, out.kpis, bad)
+        assert e.value.code == "DIMENSION_MISMATCH"
