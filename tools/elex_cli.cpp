@@ -680,6 +680,18 @@ int cmd_eval(const Args& a) {
   const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
   const std::vector<Question> qs = read_questions(a.get("questions"));
   auto r = build_router(a);
+  // A question expecting a feature the catalog lacks cannot be answered right:
+  // an error, not a silent miss (a typo in a code, another catalog's questions).
+  std::size_t unknown = 0, first_unknown = 0;
+  for (std::size_t i = 0; i < qs.size(); ++i)
+    if (!qs[i].code.empty() && !r->cat.feature_index.count(qs[i].code) && unknown++ == 0)
+      first_unknown = i;
+  if (unknown > 0)
+    die(ELEX_E_NOT_FOUND, std::to_string(unknown) +
+                              " question(s) expect a feature that is not in the catalog, e.g. "
+                              "questions[" +
+                              std::to_string(first_unknown) + "] " +
+                              json::quote(qs[first_unknown].code));
   struct Tally {
     std::size_t n = 0, top1 = 0, topk = 0;
   };
