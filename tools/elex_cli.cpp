@@ -103,7 +103,8 @@ options:
 A --questions file is JSON (an array of strings or of {q}, or {"questions":
 [...]}) or plain text, one question per line.
 Errors: "elex-cli: CODE: message" on stderr (CODE from elex/status.h:
-INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error.
+INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error. Output
+that cannot be written: "elex-cli: cannot write the output: REASON", exit 1.
 )";
 
 [[noreturn]] void die(Status st, const std::string& msg) {
@@ -781,10 +782,7 @@ int cmd_monitor(const Args& a) {
   return elex::cli::monitor(c, read_json(a.get("batch")), z, unsigned(min_history));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Args a = parse_args(argc, argv);
+int run(const Args& a) {
   if (a.has("help") || a.command == "help") {
     std::fputs(kUsage, stdout);
     return 0;
@@ -804,4 +802,19 @@ int main(int argc, char** argv) {
       return run(a);
     }
   usage("unknown command \"" + a.command + "\" (check, route, query, eval, validate, monitor)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rc = run(parse_args(argc, argv));
+  // Output that did not reach its file (a full disk) is an error, not exit 0.
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    const int err = errno;
+    std::fprintf(stderr, "elex-cli: cannot write the output: %s\n",
+                 err != 0 ? std::strerror(err) : "write error");
+    return 1;
+  }
+  return rc;
 }
