@@ -426,6 +426,11 @@ def _frame_block(prog, counters, periods, part, hist, z, min_history, threads):
         per = whole.astype(np.int64)
     if len(per) and (per.min() < 0 or per.max() >= periods):
         raise ElexError("INVALID_ARGUMENT", f"period values must be whole numbers in 0..{periods - 1}")
+    slot = pos.astype(np.int64) * periods + per
+    if len(np.unique(slot)) != len(slot):  # a sample given twice: which one would be kept?
+        s = pd.Series(slot)
+        first = int(s[s.duplicated()].iloc[0])
+        raise ElexError("INVALID_ARGUMENT", f'cell "{cells[first // periods]}" has period {first % periods} twice')
     block = np.full((len(cells), len(counters), periods), np.nan, np.float32)
     block[pos, :, per] = part[counters].to_numpy(np.float32)
     h = np.zeros((len(cells), K, 3))
@@ -454,10 +459,11 @@ def monitor_frame(
     threads: int = 1,
 ) -> MonitorOutput:
     """monitor() over a Dask DataFrame partitioned by cell: index the cell id, a
-    ``period`` column (0..periods−1; a row that is absent is a missing sample)
-    and one float column per counter. ``history``: the last run's
-    MonitorOutput.history, partitioned like ``frame`` (its partitions are matched
-    to frame's by divisions when both are known, else by position)."""
+    ``period`` column (0..periods−1; at most one row per cell and period, a row that
+    is absent is a missing sample) and one float column per counter. ``history``:
+    the last run's MonitorOutput.history, partitioned like ``frame`` (its
+    partitions are matched to frame's by divisions when both are known, else by
+    position)."""
     counters = list(counters)
     z_threshold, min_history = _alerting(z_threshold, min_history)
     prog = _programs(catalog, counters, kpis)

@@ -391,3 +391,17 @@ def test_save_history_takes_a_computed_history(client, catalog, tmp_path):
         with pytest.raises(elex.ElexError) as e:
             ed.save_history(str(tmp_path / "bad"), cells, out.kpis, bad)
         assert e.value.code == "DIMENSION_MISMATCH"
+
+
+def test_monitor_frame_refuses_a_sample_given_twice(client, catalog):
+    # Two rows for one (cell, period) (a file loaded twice): one of them was kept
+    # without a word.
+    counters = counters_of(catalog, 10)
+    P = 4
+    d = pm_data(3, len(counters), P, 61)
+    rows = [(c, t, *d[i, :, t]) for i, c in enumerate(["a", "b", "c"]) for t in range(P)]
+    df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+    twice = pd.concat([df, df.iloc[[5]]]).sort_index(kind="stable")
+    with pytest.raises(elex.ElexError) as e:
+        ed.monitor_frame(catalog, counters, dd.from_pandas(twice, npartitions=2, sort=True), P).compute()
+    assert e.value.code == "INVALID_ARGUMENT" and 'cell "b" has period 1 twice' in e.value.message
