@@ -321,9 +321,12 @@ class Catalog:
         return self._tables
 
     def parameter_indexes(self, names) -> np.ndarray:
-        """Catalog indexes of parameter names for validate_batch (-1: not in the catalog)."""
+        """Catalog indexes of parameter names for validate_batch (-1: not in the catalog);
+        one name (a str) gives one index."""
         if self._index is None:
             self._index = {name: i for i, name in enumerate(self.parameters)}
+        if isinstance(names, str):
+            names = [names]
         return np.array([self._index.get(n, -1) for n in names], dtype=np.int32)
 
 

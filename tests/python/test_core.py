@@ -423,3 +423,12 @@ def test_catalog_text_is_read_as_the_browser_reads_it(tmp_path):
     odd["kpis"] = [{"name": "K", "formula": "A.b \ud800"}]
     problems = elex.check_catalog(odd)
     assert [p["path"] for p in problems] == ["$.kpis[0].formula"]
+
+
+def test_parameter_indexes_of_one_name(catalog):
+    # One name is one parameter (a str was iterated as its characters: one -1 per
+    # character, and validate_batch then failed with DIMENSION_MISMATCH).
+    names = list(catalog.parameters)
+    assert catalog.parameter_indexes(names[2]).tolist() == [2]
+    assert catalog.parameter_indexes("No.such").tolist() == [-1]
+    assert catalog.parameter_indexes([names[2], "No.such"]).tolist() == [2, -1]
