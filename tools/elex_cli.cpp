@@ -231,6 +231,10 @@ struct Routing {
 };
 
 std::unique_ptr<Routing> build_router(const Args& a) {
+  if (a.has("glossary") && a.has("no-default-glossary"))
+    usage(
+        "--glossary FILE replaces the default glossary, --no-default-glossary leaves it out: "
+        "give one");
   auto r = std::make_unique<Routing>();
   r->cat = load_catalog(a);
   if (!a.has("no-default-glossary")) {
