@@ -15,6 +15,7 @@
 // Output is JSON lines on stdout; errors go to stderr as
 // "elex-cli: CODE: message" with CODE a stable name of elex/status.h, and
 // the exit status is 1 (2 for a usage error).
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -792,18 +793,33 @@ int run(const Args& a) {
     return 0;
   }
   if (a.command.empty()) usage("no command (check, route, query, eval, validate, monitor)");
-  if (a.command == "check") return cmd_check(a);
-  static const std::pair<const char*, int (*)(const Args&)> commands[] = {
-      {"route", cmd_route},
-      {"query", cmd_query},
-      {"eval", cmd_eval},
-      {"validate", cmd_validate},
-      {"monitor", cmd_monitor}};
-  for (const auto& [name, run] : commands)
-    if (a.command == name) {
+  // Each command and the options it reads: another one was ignored without a word.
+  struct Command {
+    const char* name;
+    int (*run)(const Args&);
+    std::vector<std::string> options;
+  };
+  const std::vector<std::string> routing = {
+      "catalog", "k", "workers", "worker", "glossary", "via-state", "no-default-glossary"};
+  const auto with = [&](std::vector<std::string> more) {
+    more.insert(more.end(), routing.begin(), routing.end());
+    return more;
+  };
+  const Command commands[] = {{"check", cmd_check, {}},
+                              {"route", cmd_route, with({"question", "questions"})},
+                              {"query", cmd_query, with({"question", "questions", "deadline-ms"})},
+                              {"eval", cmd_eval, with({"questions", "json"})},
+                              {"validate", cmd_validate, {"catalog", "changes", "no-record"}},
+                              {"monitor", cmd_monitor, {"catalog", "batch", "z", "min-history"}}};
+  for (const Command& c : commands)
+    if (a.command == c.name) {
+      for (const auto& [option, value] : a.opts)
+        if (std::find(c.options.begin(), c.options.end(), option) == c.options.end())
+          usage(a.command + " does not take --" + option);
       // Only check takes operands: one given to another command was dropped.
-      if (!a.files.empty()) usage(a.command + " takes no operand, got \"" + a.files[0] + "\"");
-      return run(a);
+      if (a.command != "check" && !a.files.empty())
+        usage(a.command + " takes no operand, got \"" + a.files[0] + "\"");
+      return c.run(a);
     }
   usage("unknown command \"" + a.command + "\" (check, route, query, eval, validate, monitor)");
 }
