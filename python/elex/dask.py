@@ -29,6 +29,7 @@ import functools
 import json
 import operator
 import os
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -580,15 +581,23 @@ def _validate_part(tables, part, previous, record):
             np.ascontiguousarray(mine["cell"], np.int32),
             np.ascontiguousarray(mine["at"], np.float64),
         )
-    reasons, verdicts, _ = v.run(
-        p,
-        part["current"].to_numpy(np.float64),
-        part["proposed"].to_numpy(np.float64),
-        part["at"].to_numpy(np.float64),
-        cells,
-        _RECORD if record else 0,
-        None,
-    )
+    try:
+        reasons, verdicts, _ = v.run(
+            p,
+            part["current"].to_numpy(np.float64),
+            part["proposed"].to_numpy(np.float64),
+            part["at"].to_numpy(np.float64),
+            cells,
+            _RECORD if record else 0,
+            None,
+        )
+    except ElexError as e:
+        # The engine names a change by its place in this partition: name its row.
+        at = re.search(r"\bchange (\d+)\b", e.message)
+        if at is None or int(at.group(1)) >= len(part):
+            raise
+        where = f"the change at index {part.index[int(at.group(1))]!r}"
+        raise ElexError(e.code, e.message.replace(at.group(0), where, 1)) from None
     out = part.assign(verdict=verdicts, reasons=reasons)
     cp, cc, ca = v.cooldowns()
     return out, pd.DataFrame({"parameter": cp, "cell": cc, "at": ca})

@@ -405,3 +405,24 @@ def test_monitor_frame_refuses_a_sample_given_twice(client, catalog):
     with pytest.raises(elex.ElexError) as e:
         ed.monitor_frame(catalog, counters, dd.from_pandas(twice, npartitions=2, sort=True), P).compute()
     assert e.value.code == "INVALID_ARGUMENT" and 'cell "b" has period 1 twice' in e.value.message
+
+
+def test_validate_batch_error_names_the_change_by_its_index(client, catalog):
+    # A bad change (here a NaN time) in a partition was reported by its position in
+    # that partition ("change 0: at must be a finite time in ms"), which names no row
+    # of the frame; the error now names the row's index label.
+    names = list(catalog.parameters)
+    df = pd.DataFrame(
+        {
+            "parameter": names[:6],
+            "current": np.ones(6),
+            "proposed": np.ones(6),
+            "at": [0.0, 1.0, 2.0, np.nan, 4.0, 5.0],
+            "cell": np.array([0, 0, 1, 1, 2, 2], np.int32),
+        },
+        index=pd.Index([f"row-{i}" for i in range(6)], name="id"),
+    )
+    with pytest.raises(elex.ElexError) as e:
+        ed.validate_batch(catalog, dd.from_pandas(df, npartitions=3, sort=False)).compute()
+    assert e.value.code == "INVALID_ARGUMENT"
+    assert "the change at index 'row-3': at must be a finite time in ms" in e.value.message, e.value.message
