@@ -87,14 +87,14 @@ usage:
       {"batch", "cell", "kpis": [{name, mean, min, max, count, nulls,
       breaches, anomalies, maxZ}]}.
 
-options:
-  --k N                   features per question (1..1024, default 5)
-  --workers N --worker I  host only worker I's share of N (as a pool worker)
-  --no-default-glossary   leave catalog/glossary.json out
-  --glossary FILE         another default glossary ({"entries": [[term, means]]})
+options (each at most once, and only to a command that reads it):
+  --k N                   route, query, eval: features per question (1..1024, default 5)
+  --workers N --worker I  route, query, eval: host only worker I's share of N (as a pool worker)
+  --no-default-glossary   route, query, eval: leave catalog/glossary.json out
+  --glossary FILE         route, query, eval: another default glossary ({"entries": [[term, means]]})
   --deadline-ms X         query: each question's budget in ms (default 500)
   --json                  eval: one JSON object instead of a table
-  --via-state             route, eval: build the router, save its state and load it
+  --via-state             route, query, eval: build the router, save its state and load it
                           again (as a cached one is); times each step on stderr
   --no-record             validate: accepted changes start no cooldown
   --z X                   monitor: |z| above which a period is an anomaly (default 3)
