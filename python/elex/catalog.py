@@ -343,6 +343,8 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
             source = json.loads(source, parse_constant=_not_json)
         except ValueError as e:  # json.JSONDecodeError is one
             raise ElexError("INVALID_ARGUMENT", f"{name} is not JSON: {e}") from None
+        except RecursionError:
+            raise ElexError("INVALID_ARGUMENT", f"{name}: JSON nested too deeply to read") from None
     problems = check_catalog(source)
     if problems:
         more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""

@@ -432,3 +432,12 @@ def test_parameter_indexes_of_one_name(catalog):
     assert catalog.parameter_indexes(names[2]).tolist() == [2]
     assert catalog.parameter_indexes("No.such").tolist() == [-1]
     assert catalog.parameter_indexes([names[2], "No.such"]).tolist() == [2, -1]
+
+
+def test_deeply_nested_catalog_text_is_an_elex_error():
+    # JSON nested deeper than Python's recursion limit raised a RecursionError out of
+    # load_catalog(), not the module's ElexError.
+    text = '{"features": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(text)
+    assert e.value.code == "INVALID_ARGUMENT" and "nested too deeply" in e.value.message
