@@ -334,9 +334,13 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
     """A Catalog from parsed JSON, JSON text, or a path to a JSON file. Raises
     ElexError INVALID_ARGUMENT listing the problems (also in ``.problems``)."""
     if isinstance(source, (str, os.PathLike)) and not str(source).lstrip().startswith("{"):
-        with open(source, encoding="utf-8") as fh:
+        with open(source, "rb") as fh:
             name = str(source)
-            source = fh.read()
+            raw = fh.read()
+        try:
+            source = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ElexError("INVALID_ARGUMENT", f"{name} is not UTF-8 JSON: invalid UTF-8 at byte {e.start}") from None
     if isinstance(source, str):
         try:
             # As JSON.parse() reads it: NaN, Infinity and -Infinity are not JSON.

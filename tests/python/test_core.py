@@ -441,3 +441,14 @@ def test_deeply_nested_catalog_text_is_an_elex_error():
     with pytest.raises(elex.ElexError) as e:
         elex.load_catalog(text)
     assert e.value.code == "INVALID_ARGUMENT" and "nested too deeply" in e.value.message
+
+
+def test_a_catalog_file_that_is_not_utf8_is_an_elex_error(tmp_path):
+    # A catalog saved as Latin-1 raised a bare UnicodeDecodeError out of
+    # load_catalog(path); elex-cli check reports "invalid UTF-8" for the same file.
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"features": [{"code": "FAJ 121 0001", "name": "caf\xe9"}]}')
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(str(path))
+    assert e.value.code == "INVALID_ARGUMENT" and "is not UTF-8" in e.value.message, e.value.message
+    assert str(path) in e.value.message
