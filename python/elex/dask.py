@@ -414,9 +414,13 @@ def history_frame_meta(kpis) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=np.float64) for c in cols}, index=pd.Index([], dtype=object, name="cell"))
 
 
-def _frame_block(prog, counters, periods, part, hist, z, min_history, threads):
-    """One partition (index cell, columns period + counters) and its history rows."""
+def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, carried=()):
+    """One partition (index cell, columns period + counters) and its history rows.
+    The history's columns are taken by name: a KPI it lacks starts empty, and
+    ``carried`` (its columns of KPIs not evaluated tonight) go on unchanged."""
     K = len(prog.names)
+    mine = [f"{k}|{f}" for k in prog.names for f in _FIELDS]
+    cols = mine + list(carried)
     cells = pd.unique(part.index.to_numpy())
     pos = pd.Index(cells).get_indexer(part.index)
     per = part["period"].to_numpy()
@@ -435,15 +439,22 @@ def _frame_block(prog, counters, periods, part, hist, z, min_history, threads):
     block = np.full((len(cells), len(counters), periods), np.nan, np.float32)
     block[pos, :, per] = part[counters].to_numpy(np.float32)
     h = np.zeros((len(cells), K, 3))
-    if hist is not None and len(hist):
+    known = hist is not None and len(hist) > 0
+    if known:
         ix = hist.index.get_indexer(cells)
         have = ix >= 0
-        h[have] = hist.to_numpy(np.float64)[ix[have]].reshape(-1, K, 3)
+        h[have] = hist.reindex(columns=mine, fill_value=0.0).to_numpy(np.float64)[ix[have]].reshape(-1, K, 3)
     t, a, h, _, _ = _eval_block(prog, cells, block, h, z, min_history, False, threads)
-    out = pd.DataFrame(h.reshape(len(cells), K * 3), index=pd.Index(cells, dtype=object, name="cell"))
-    out.columns = [f"{k}|{f}" for k in prog.names for f in _FIELDS]
-    if hist is not None and len(hist):  # cells with history but no data tonight keep it
-        out = pd.concat([out, hist[~hist.index.isin(cells)]]).sort_index()
+    index = pd.Index(cells, dtype=object, name="cell")
+    out = pd.DataFrame(h.reshape(len(cells), K * 3), index=index, columns=mine)
+    if carried:
+        out = pd.concat(
+            [out, hist.reindex(index=index, columns=list(carried), fill_value=0.0) if known else
+             pd.DataFrame(0.0, index=index, columns=list(carried))],
+            axis=1,
+        )
+    if known:  # cells with history but no data tonight keep it
+        out = pd.concat([out, hist[~hist.index.isin(cells)].reindex(columns=cols, fill_value=0.0)]).sort_index()
     return t, a, out
 
 
@@ -475,6 +486,9 @@ def monitor_frame(
             raise ElexError("INVALID_ARGUMENT", f'the frame has no "{c}" column')
     table_meta, alert_meta = _metas(prog, len(counters))
     hmeta = history_frame_meta(prog.names)
+    # The history's columns of KPIs not evaluated tonight (the counters changed) go on.
+    carried = [] if history is None else [c for c in history.columns if c not in hmeta.columns]
+    hmeta = hmeta.assign(**{c: pd.Series(dtype=np.float64) for c in carried})
     parts = frame.to_delayed()
     if history is not None:
         if history.npartitions != frame.npartitions:
@@ -492,7 +506,7 @@ def monitor_frame(
     # live on one worker and draw partitions to it.
     for p, h in zip(parts, hparts):
         t, a, hh = dask.delayed(_frame_block, pure=True, nout=3)(
-            prog, counters, periods, p, h, z_threshold, min_history, threads
+            prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried)
         )
         tables.append(t)
         alerts.append(a)

@@ -426,3 +426,52 @@ def test_validate_batch_error_names_the_change_by_its_index(client, catalog):
         ed.validate_batch(catalog, dd.from_pandas(df, npartitions=3, sort=False)).compute()
     assert e.value.code == "INVALID_ARGUMENT"
     assert "the change at index 'row-3': at must be a finite time in ms" in e.value.message, e.value.message
+
+
+def test_monitor_frame_history_follows_kpis_by_name(client, catalog):
+    # The counters change between nights, and with them the KPIs: a history's columns
+    # were taken by position, so one KPI's history went on under another's name
+    # (counts and z-scores of two KPIs mixed, silently). Columns are matched by
+    # name; a KPI not evaluated tonight keeps its history for a later night.
+    kpi_counters = {}
+    for name, k in catalog.kpis.items():
+        cs = [x for kind, x in elex.parse_formula(k["formula"]) if kind == "counter"] if k.get("formula") else []
+        if cs and all(c in catalog.counters for c in cs):
+            kpi_counters[name] = list(dict.fromkeys(cs))
+    names = list(kpi_counters)
+    a = names[0]
+    b = next(n for n in names[1:] if not set(kpi_counters[n]) & set(kpi_counters[a]))
+    ca, cb = kpi_counters[a], kpi_counters[b]
+    assert catalog.kpi_programs(ca).names == (a,) and catalog.kpi_programs(cb).names == (b,)
+    P, cells = 8, ["x", "y", "z"]
+
+    def frame(counters, seed, only=cells):
+        d = pm_data(len(cells), len(counters), P, seed)
+        rows = [(c, t, *d[i, :, t]) for i, c in enumerate(cells) if c in only for t in range(P)]
+        df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+        return dd.from_pandas(df, npartitions=1), d
+
+    def cols(k):
+        return [f"{k}|count", f"{k}|mean", f"{k}|m2"]
+
+    f1, d1 = frame(ca, 1)
+    h1 = ed.monitor_frame(catalog, ca, f1, P).history
+    # Night 2: b only, and cell z absent.
+    f2, d2 = frame(cb, 2, only={"x", "y"})
+    out2 = ed.monitor_frame(catalog, cb, f2, P, history=h1)
+    h2 = out2.history.compute()
+    assert h2.columns.tolist() == cols(b) + cols(a) == out2.history.columns.tolist()
+    fresh = elex.Monitor(catalog)
+    fresh.monitor(["x", "y"], cb, d2[:2])
+    assert np.array_equal(h2.loc[["x", "y"], cols(b)].to_numpy().reshape(2, 1, 3), fresh.history(["x", "y"], cb))
+    assert h2.loc["z", cols(b)].tolist() == [0.0, 0.0, 0.0]
+    night1 = elex.Monitor(catalog)
+    night1.monitor(cells, ca, d1)
+    assert np.array_equal(h2.loc[cells, cols(a)].to_numpy().reshape(3, 1, 3), night1.history(cells, ca))
+    # Night 3: both KPIs, each going on from its own history.
+    both = ca + cb
+    f3, _ = frame(both, 3)
+    h3 = ed.monitor_frame(catalog, both, f3, P, history=dd.from_pandas(h2, npartitions=1)).history.compute()
+    assert h3.columns.tolist() == cols(a) + cols(b)
+    assert h3.loc["x", [f"{a}|count", f"{b}|count"]].tolist() == [2 * P, 2 * P]
+    assert h3.loc["z", [f"{a}|count", f"{b}|count"]].tolist() == [2 * P, P]
