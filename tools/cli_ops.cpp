@@ -211,10 +211,16 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
       return error(ELEX_E_INVALID_ARGUMENT, where + "periods must be a positive integer");
     const std::uint32_t P = std::uint32_t(periods->number()),
                         C = std::uint32_t(cells->array().size()), N = std::uint32_t(column.size());
-    if (!data || !data->is_array() || double(data->array().size()) != double(C) * N * P)
+    const std::uint64_t want = std::uint64_t(C) * N * P;
+    if (!data || !data->is_array())
+      return error(ELEX_E_INVALID_ARGUMENT, where + "data must be an array of cells × counters × " +
+                                                "periods numbers (null = missing)");
+    if (data->array().size() != want)
       return error(ELEX_E_DIMENSION_MISMATCH,
-                   where + "data must hold cells × counters × periods = " +
-                       std::to_string(double(C) * N * P) + " numbers (null = missing)");
+                   where + "data holds " + std::to_string(data->array().size()) + " numbers, not " +
+                       std::to_string(C) + " cells × " + std::to_string(N) + " counters × " +
+                       std::to_string(P) + " periods = " + std::to_string(want) +
+                       " (null = missing)");
     std::vector<float> samples(data->array().size());
     for (std::size_t i = 0; i < samples.size(); ++i) {
       const json::Value& x = data->array()[i];
@@ -232,8 +238,12 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
         return error(ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
       key += '\x02';
       for (const json::Value& x : wanted->array()) {
-        const auto it = x.is_string() ? c.kpi_index.find(x.string()) : c.kpi_index.end();
-        if (it == c.kpi_index.end()) return error(ELEX_E_NOT_FOUND, where + "unknown KPI in kpis");
+        if (!x.is_string())
+          return error(ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
+        const auto it = c.kpi_index.find(x.string());
+        if (it == c.kpi_index.end())
+          return error(ELEX_E_NOT_FOUND,
+                       where + "unknown KPI " + json::quote(x.string()) + " in kpis");
         order.push_back(it->second);
         key += x.string() + '\x01';
       }

@@ -15,12 +15,13 @@
 // Output is JSON lines on stdout; errors go to stderr as
 // "elex-cli: CODE: message" with CODE a stable name of elex/status.h, and
 // the exit status is 1 (2 for a usage error).
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -86,14 +87,14 @@ usage:
       {"batch", "cell", "kpis": [{name, mean, min, max, count, nulls,
       breaches, anomalies, maxZ}]}.
 
-options:
-  --k N                   features per question (1..1024, default 5)
-  --workers N --worker I  host only worker I's share of N (as a pool worker)
-  --no-default-glossary   leave catalog/glossary.json out
-  --glossary FILE         another default glossary ({"entries": [[term, means]]})
+options (each at most once, and only to a command that reads it):
+  --k N                   route, query, eval: features per question (1..1024, default 5)
+  --workers N --worker I  route, query, eval: host only worker I's share of N (as a pool worker)
+  --no-default-glossary   route, query, eval: leave catalog/glossary.json out
+  --glossary FILE         route, query, eval: another default glossary ({"entries": [[term, means]]})
   --deadline-ms X         query: each question's budget in ms (default 500)
   --json                  eval: one JSON object instead of a table
-  --via-state             route, eval: build the router, save its state and load it
+  --via-state             route, query, eval: build the router, save its state and load it
                           again (as a cached one is); times each step on stderr
   --no-record             validate: accepted changes start no cooldown
   --z X                   monitor: |z| above which a period is an anomaly (default 3)
@@ -103,7 +104,8 @@ options:
 A --questions file is JSON (an array of strings or of {q}, or {"questions":
 [...]}) or plain text, one question per line.
 Errors: "elex-cli: CODE: message" on stderr (CODE from elex/status.h:
-INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error.
+INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error. Output
+that cannot be written: "elex-cli: cannot write the output: REASON", exit 1.
 )";
 
 [[noreturn]] void die(Status st, const std::string& msg) {
@@ -116,12 +118,19 @@ INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error.
   std::exit(2);
 }
 
+/// The whole file, or an error naming why it cannot be read (a directory
+/// opens, and only its reads fail: it is not an empty file).
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(errno));
+  std::string text;
+  char buf[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  const int err = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (err != 0) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(err));
+  return text;
 }
 
 struct Args {
@@ -155,6 +164,7 @@ Args parse_args(int argc, char** argv) {
     std::string s = argv[i];
     if (s.rfind("--", 0) == 0) {
       const std::string name = s.substr(2);
+      if (a.opts.count(name)) usage(s + " is given twice");
       bool known = false;
       for (const char* f : flags)
         if (name == f) a.opts[name] = "1", known = true;
@@ -222,6 +232,10 @@ struct Routing {
 };
 
 std::unique_ptr<Routing> build_router(const Args& a) {
+  if (a.has("glossary") && a.has("no-default-glossary"))
+    usage(
+        "--glossary FILE replaces the default glossary, --no-default-glossary leaves it out: "
+        "give one");
   auto r = std::make_unique<Routing>();
   r->cat = load_catalog(a);
   if (!a.has("no-default-glossary")) {
@@ -265,6 +279,49 @@ std::unique_ptr<Routing> build_router(const Args& a) {
                "in memory\n",
                build_ms, save_ms, size, load_ms, r->router.bytes());
   return r;
+}
+
+/// `s` as the browser's TextDecoder reads bytes: valid UTF-8 as it is, each
+/// maximal bad subsequence a U+FFFD (the WHATWG decoder). Question text from a
+/// file or the command line may be in another encoding (Latin-1); the output
+/// lines must stay UTF-8 JSON.
+std::string well_formed(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      out += char(c);
+      ++i;
+      continue;
+    }
+    std::size_t need = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      need = 2;
+      lo = c == 0xE0 ? 0xA0 : 0x80;  // no overlong form
+      hi = c == 0xED ? 0x9F : 0xBF;  // no surrogate
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      need = 3;
+      lo = c == 0xF0 ? 0x90 : 0x80;  // no overlong form
+      hi = c == 0xF4 ? 0x8F : 0xBF;  // nothing past U+10FFFF
+    }
+    std::size_t j = 1;
+    for (; j <= need && i + j < s.size(); ++j, lo = 0x80, hi = 0xBF) {
+      const unsigned char d = static_cast<unsigned char>(s[i + j]);
+      if (d < lo || d > hi) break;
+    }
+    if (need > 0 && j == need + 1) {
+      out.append(s.substr(i, need + 1));
+    } else {
+      out += "\xEF\xBF\xBD";
+      if (need == 0) j = 1;  // a byte no sequence starts with
+    }
+    i += j;  // a bad byte after a good start is read again
+  }
+  return out;
 }
 
 /// UTF-16 length of valid UTF-8 (JavaScript's .length).
@@ -316,7 +373,9 @@ struct Question {
 };
 
 std::vector<Question> read_questions(const std::string& file) {
-  const std::string text = read_file(file);
+  std::string text = read_file(file);
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the text.
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   std::vector<Question> out;
   const std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) {
@@ -346,7 +405,8 @@ std::vector<Question> read_questions(const std::string& file) {
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") != std::string::npos) out.push_back({line, "", ""});
+      if (line.find_first_not_of(" \t") != std::string::npos)
+        out.push_back({well_formed(line), "", ""});
     }
   }
   return out;
@@ -425,7 +485,7 @@ void append_features(std::string* out, const Routing& r,
 std::vector<Question> questions_of(const Args& a, const char* command) {
   if (a.has("question") == a.has("questions"))
     usage(std::string(command) + " needs --question TEXT or --questions FILE");
-  if (a.has("question")) return {{a.get("question"), "", ""}};
+  if (a.has("question")) return {{well_formed(a.get("question")), "", ""}};
   return read_questions(a.get("questions"));
 }
 
@@ -626,6 +686,18 @@ int cmd_eval(const Args& a) {
   const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
   const std::vector<Question> qs = read_questions(a.get("questions"));
   auto r = build_router(a);
+  // A question expecting a feature the catalog lacks cannot be answered right:
+  // an error, not a silent miss (a typo in a code, another catalog's questions).
+  std::size_t unknown = 0, first_unknown = 0;
+  for (std::size_t i = 0; i < qs.size(); ++i)
+    if (!qs[i].code.empty() && !r->cat.feature_index.count(qs[i].code) && unknown++ == 0)
+      first_unknown = i;
+  if (unknown > 0)
+    die(ELEX_E_NOT_FOUND, std::to_string(unknown) +
+                              " question(s) expect a feature that is not in the catalog, e.g. "
+                              "questions[" +
+                              std::to_string(first_unknown) + "] " +
+                              json::quote(qs[first_unknown].code));
   struct Tally {
     std::size_t n = 0, top1 = 0, topk = 0;
   };
@@ -715,20 +787,54 @@ int cmd_monitor(const Args& a) {
   return elex::cli::monitor(c, read_json(a.get("batch")), z, unsigned(min_history));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Args a = parse_args(argc, argv);
+int run(const Args& a) {
   if (a.has("help") || a.command == "help") {
     std::fputs(kUsage, stdout);
     return 0;
   }
   if (a.command.empty()) usage("no command (check, route, query, eval, validate, monitor)");
-  if (a.command == "check") return cmd_check(a);
-  if (a.command == "route") return cmd_route(a);
-  if (a.command == "query") return cmd_query(a);
-  if (a.command == "eval") return cmd_eval(a);
-  if (a.command == "validate") return cmd_validate(a);
-  if (a.command == "monitor") return cmd_monitor(a);
+  // Each command and the options it reads: another one was ignored without a word.
+  struct Command {
+    const char* name;
+    int (*run)(const Args&);
+    std::vector<std::string> options;
+  };
+  const std::vector<std::string> routing = {
+      "catalog", "k", "workers", "worker", "glossary", "via-state", "no-default-glossary"};
+  const auto with = [&](std::vector<std::string> more) {
+    more.insert(more.end(), routing.begin(), routing.end());
+    return more;
+  };
+  const Command commands[] = {{"check", cmd_check, {}},
+                              {"route", cmd_route, with({"question", "questions"})},
+                              {"query", cmd_query, with({"question", "questions", "deadline-ms"})},
+                              {"eval", cmd_eval, with({"questions", "json"})},
+                              {"validate", cmd_validate, {"catalog", "changes", "no-record"}},
+                              {"monitor", cmd_monitor, {"catalog", "batch", "z", "min-history"}}};
+  for (const Command& c : commands)
+    if (a.command == c.name) {
+      for (const auto& [option, value] : a.opts)
+        if (std::find(c.options.begin(), c.options.end(), option) == c.options.end())
+          usage(a.command + " does not take --" + option);
+      // Only check takes operands: one given to another command was dropped.
+      if (a.command != "check" && !a.files.empty())
+        usage(a.command + " takes no operand, got \"" + a.files[0] + "\"");
+      return c.run(a);
+    }
   usage("unknown command \"" + a.command + "\" (check, route, query, eval, validate, monitor)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rc = run(parse_args(argc, argv));
+  // Output that did not reach its file (a full disk) is an error, not exit 0.
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    const int err = errno;
+    std::fprintf(stderr, "elex-cli: cannot write the output: %s\n",
+                 err != 0 ? std::strerror(err) : "write error");
+    return 1;
+  }
+  return rc;
 }

@@ -15,6 +15,7 @@ Results are bit-identical to the browser's ``engine.monitor()`` and
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,6 +81,26 @@ def row_stats(data, threads: int = 1) -> np.ndarray:
     return _core.row_stats(data, threads)
 
 
+def _alerting(z_threshold, min_history) -> tuple[float, int]:
+    """z_threshold and min_history checked as the browser's monitor() checks them
+    (the kernel would take NaN as "never an anomaly", a negative threshold as
+    "always", and min_history as a uint32)."""
+    real = (int, float, np.integer, np.floating)
+    if not isinstance(z_threshold, real) or isinstance(z_threshold, bool) or not (
+        math.isfinite(z_threshold) and z_threshold >= 0
+    ):
+        raise ElexError("INVALID_ARGUMENT", f"z_threshold must be a finite number ≥ 0, got {z_threshold!r}")
+    if (
+        not isinstance(min_history, real)
+        or isinstance(min_history, bool)
+        or not math.isfinite(min_history)
+        or min_history != int(min_history)
+        or not 0 <= min_history <= 0xFFFFFFFF
+    ):
+        raise ElexError("INVALID_ARGUMENT", f"min_history must be an integer from 0 to 4294967295, got {min_history!r}")
+    return float(z_threshold), int(min_history)
+
+
 def evaluate(
     programs: KpiPrograms,
     data,
@@ -97,6 +118,7 @@ def evaluate(
     arrays: values, reasons (per_period), anomalies, max_z, breaches, nulls,
     kpi_stats, counter_stats (None with ``counter_stats=False``: the engine still
     computes them, for the KPIs, but does not write them out)."""
+    z_threshold, min_history = _alerting(z_threshold, min_history)
     return _core.kpi_eval(
         programs.ops,
         programs.offsets,
@@ -235,12 +257,24 @@ class Monitor:
     value of earlier batches; a value with |z| > z_threshold against the history
     before its batch (at least min_history values) is an anomaly. ``history()``
     and ``set_history()`` move it in and out (elex.dask keeps it that way between
-    nightly runs)."""
+    nightly runs). Threads sharing a Monitor take turns on it, a batch at a time
+    (the history a batch reads and writes is the Monitor's)."""
 
     def __init__(self, catalog: Catalog, threads: int = 1):
         self.catalog = catalog
         self.threads = threads
         self._hist: dict = {}  # KPI-set key -> {cell: row}, rows array
+        self._lock = threading.Lock()
+
+    def __getstate__(self):
+        with self._lock:
+            state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def _check(self, cells, counters, data, kpis):
         if not isinstance(cells, (list, tuple)) or not cells or not all(isinstance(c, str) and c for c in cells):
@@ -276,13 +310,14 @@ class Monitor:
     def history(self, cells, counters, kpis=None) -> np.ndarray:
         """A copy of the history rows of ``cells`` (zeros for cells never seen): cells × kpis × 3."""
         prog = self.catalog.kpi_programs(counters, kpis)
-        st = self._hist.get(self._key(counters, kpis))
         out = new_history(len(cells), len(prog.names))
-        if st:
-            for i, c in enumerate(cells):
-                r = st["rows"].get(c)
-                if r is not None:
-                    out[i] = st["data"][r]
+        with self._lock:
+            st = self._hist.get(self._key(counters, kpis))
+            if st:
+                for i, c in enumerate(cells):
+                    r = st["rows"].get(c)
+                    if r is not None:
+                        out[i] = st["data"][r]
         return out
 
     def set_history(self, cells, counters, history, kpis=None) -> None:
@@ -291,9 +326,10 @@ class Monitor:
         history = np.asarray(history, np.float64)
         if history.shape != (len(cells), len(prog.names), 3):
             raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {len(prog.names)} × 3")
-        st = self._store(self._key(counters, kpis), cells, len(prog.names))
-        for i, c in enumerate(cells):
-            st["data"][st["rows"][c]] = history[i]
+        with self._lock:
+            st = self._store(self._key(counters, kpis), cells, len(prog.names))
+            for i, c in enumerate(cells):
+                st["data"][st["rows"][c]] = history[i]
 
     def _store(self, key, cells, K):
         st = self._hist.setdefault(key, {"rows": {}, "data": np.zeros((0, K, 3))})
@@ -324,15 +360,20 @@ class Monitor:
         data = self._check(cells, counters, data, kpis)
         prog = self.catalog.kpi_programs(counters, kpis)
         K = len(prog.names)
-        st = self._store(self._key(counters, kpis), cells, K)
-        rows = np.fromiter((st["rows"][c] for c in cells), dtype=np.int64, count=len(cells))
-        in_place = np.array_equal(rows, np.arange(len(cells)))
-        hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
-        r = evaluate(
-            prog, data, hist, z_threshold=z_threshold, min_history=min_history, per_period=per_period, threads=self.threads
-        )
-        if not in_place:
-            st["data"][rows] = hist
+        z_threshold, min_history = _alerting(z_threshold, min_history)
+        # The batch reads and writes its cells' rows of the Monitor's history, in
+        # place when it can: one batch at a time (another one's growing the table
+        # would leave this one's update in the array it replaced).
+        with self._lock:
+            st = self._store(self._key(counters, kpis), cells, K)
+            rows = np.fromiter((st["rows"][c] for c in cells), dtype=np.int64, count=len(cells))
+            in_place = np.array_equal(rows, np.arange(len(cells)))
+            hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
+            r = evaluate(
+                prog, data, hist, z_threshold=z_threshold, min_history=min_history, per_period=per_period, threads=self.threads
+            )
+            if not in_place:
+                st["data"][rows] = hist
         return _result(cells, counters, data.shape[2], prog, r)
 
 
@@ -397,10 +438,13 @@ class ChangeValidator:
             raise ElexError("INVALID_ARGUMENT", "current and proposed must be float arrays")
         if cur.shape != p.shape or pro.shape != p.shape:
             raise ElexError("DIMENSION_MISMATCH", f"current and proposed hold one value per change ({p.size})")
-        if isinstance(at, (int, float)) and not isinstance(at, bool):
+        if (isinstance(at, (int, float, np.integer, np.floating)) and not isinstance(at, bool)) or (
+            isinstance(at, np.ndarray) and at.ndim == 0 and at.dtype.kind in "iuf"
+        ):
+            # One time for the batch: a Python or numpy number, or a 0-d array.
+            at = float(at)
             if not math.isfinite(at):
                 raise ElexError("INVALID_ARGUMENT", "at must be a finite time in ms")
-            at = float(at)
         else:
             at = np.asarray(at, np.float64)
         c = None if cells is None else _as_int32(cells, "cells")

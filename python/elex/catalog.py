@@ -26,8 +26,22 @@ _KINDS = {"float": 0, "int": 1, "enum": 2, "bool": 3, "string": 4}
 
 
 def _js_len(s: str) -> int:
-    """Length in UTF-16 code units, as JavaScript counts it."""
-    return len(s.encode("utf-16-le")) // 2
+    """Length in UTF-16 code units, as JavaScript counts it (a lone surrogate, which
+    JSON.parse() takes, is one)."""
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(s: str) -> str:
+    """``s`` as the browser hands it to the engine (TextEncoder): a lone surrogate
+    becomes U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", s)
+
+
+def _not_json(token: str):
+    raise ValueError(f"{token} is not JSON (JSON has no NaN or Infinity)")
 
 
 def _is_num(v) -> bool:
@@ -180,7 +194,7 @@ def _check_into(d, bad):
         fm = o.get("formula")
         if isinstance(fm, str) and 0 < len(fm) and _js_len(fm) <= 4096:
             try:
-                _core.parse_formula(fm)
+                _core.parse_formula(_utf8(fm))
             except ElexError as e:
                 bad(f"{p}.formula", e.message.split(": ", 1)[-1])
         num(o, "threshold", f"{p}.threshold")
@@ -307,9 +321,12 @@ class Catalog:
         return self._tables
 
     def parameter_indexes(self, names) -> np.ndarray:
-        """Catalog indexes of parameter names for validate_batch (-1: not in the catalog)."""
+        """Catalog indexes of parameter names for validate_batch (-1: not in the catalog);
+        one name (a str) gives one index."""
         if self._index is None:
             self._index = {name: i for i, name in enumerate(self.parameters)}
+        if isinstance(names, str):
+            names = [names]
         return np.array([self._index.get(n, -1) for n in names], dtype=np.int32)
 
 
@@ -317,14 +334,21 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
     """A Catalog from parsed JSON, JSON text, or a path to a JSON file. Raises
     ElexError INVALID_ARGUMENT listing the problems (also in ``.problems``)."""
     if isinstance(source, (str, os.PathLike)) and not str(source).lstrip().startswith("{"):
-        with open(source, encoding="utf-8") as fh:
+        with open(source, "rb") as fh:
             name = str(source)
-            source = fh.read()
+            raw = fh.read()
+        try:
+            source = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ElexError("INVALID_ARGUMENT", f"{name} is not UTF-8 JSON: invalid UTF-8 at byte {e.start}") from None
     if isinstance(source, str):
         try:
-            source = json.loads(source)
-        except json.JSONDecodeError as e:
+            # As JSON.parse() reads it: NaN, Infinity and -Infinity are not JSON.
+            source = json.loads(source, parse_constant=_not_json)
+        except ValueError as e:  # json.JSONDecodeError is one
             raise ElexError("INVALID_ARGUMENT", f"{name} is not JSON: {e}") from None
+        except RecursionError:
+            raise ElexError("INVALID_ARGUMENT", f"{name}: JSON nested too deeply to read") from None
     problems = check_catalog(source)
     if problems:
         more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""

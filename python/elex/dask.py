@@ -29,6 +29,7 @@ import functools
 import json
 import operator
 import os
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -44,7 +45,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _as_int32, alerts_table, evaluate, kpi_table
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, alerts_table, evaluate, kpi_table
 from .catalog import Catalog
 from .errors import ElexError
 
@@ -306,7 +307,7 @@ def monitor(
     data: da.Array,
     cells,
     *,
-    history: da.Array | None = None,
+    history: da.Array | np.ndarray | None = None,
     kpis=None,
     z_threshold: float = 3.0,
     min_history: int = 8,
@@ -315,8 +316,10 @@ def monitor(
 ) -> MonitorOutput:
     """KPIs, statistics and alerts for a Dask array of counters (cells × counters ×
     periods float32, NaN = missing), ``cells`` the ids of its rows. ``history``:
-    the last run's MonitorOutput.history (or load_history()), None for a first
-    night. Each chunk of cells runs on a worker with ``threads`` engine threads."""
+    the last run's MonitorOutput.history, lazy or computed (or load_history()), None
+    for a first night. Each chunk of cells runs on a worker with ``threads`` engine
+    threads."""
+    z_threshold, min_history = _alerting(z_threshold, min_history)
     prog = _programs(catalog, counters, kpis)
     cells = np.asarray(list(cells), dtype=object)
     if not isinstance(data, da.Array):
@@ -334,6 +337,8 @@ def monitor(
         data = data.rechunk({1: -1, 2: -1})
     K, P = len(prog.names), data.shape[2]
     if history is not None:
+        if not isinstance(history, da.Array):  # e.g. the history out.compute() gave
+            history = da.from_array(np.asarray(history, np.float64))
         if history.shape != (len(cells), K, 3):
             raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {K} × 3 (cells × kpis × 3)")
         history = history.rechunk((data.chunks[0], K, 3))
@@ -409,26 +414,47 @@ def history_frame_meta(kpis) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=np.float64) for c in cols}, index=pd.Index([], dtype=object, name="cell"))
 
 
-def _frame_block(prog, counters, periods, part, hist, z, min_history, threads):
-    """One partition (index cell, columns period + counters) and its history rows."""
+def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, carried=()):
+    """One partition (index cell, columns period + counters) and its history rows.
+    The history's columns are taken by name: a KPI it lacks starts empty, and
+    ``carried`` (its columns of KPIs not evaluated tonight) go on unchanged."""
     K = len(prog.names)
+    mine = [f"{k}|{f}" for k in prog.names for f in _FIELDS]
+    cols = mine + list(carried)
     cells = pd.unique(part.index.to_numpy())
     pos = pd.Index(cells).get_indexer(part.index)
     per = part["period"].to_numpy()
+    if per.dtype.kind not in "iu":  # floats (a column that once held NaN): whole numbers only
+        whole = per.astype(np.float64) if per.dtype.kind == "f" else np.full(len(per), np.nan)
+        if not np.all(np.floor(whole) == whole):
+            raise ElexError("INVALID_ARGUMENT", f"period values must be whole numbers in 0..{periods - 1}")
+        per = whole.astype(np.int64)
     if len(per) and (per.min() < 0 or per.max() >= periods):
-        raise ElexError("INVALID_ARGUMENT", f"period values must be in 0..{periods - 1}")
+        raise ElexError("INVALID_ARGUMENT", f"period values must be whole numbers in 0..{periods - 1}")
+    slot = pos.astype(np.int64) * periods + per
+    if len(np.unique(slot)) != len(slot):  # a sample given twice: which one would be kept?
+        s = pd.Series(slot)
+        first = int(s[s.duplicated()].iloc[0])
+        raise ElexError("INVALID_ARGUMENT", f'cell "{cells[first // periods]}" has period {first % periods} twice')
     block = np.full((len(cells), len(counters), periods), np.nan, np.float32)
     block[pos, :, per] = part[counters].to_numpy(np.float32)
     h = np.zeros((len(cells), K, 3))
-    if hist is not None and len(hist):
+    known = hist is not None and len(hist) > 0
+    if known:
         ix = hist.index.get_indexer(cells)
         have = ix >= 0
-        h[have] = hist.to_numpy(np.float64)[ix[have]].reshape(-1, K, 3)
+        h[have] = hist.reindex(columns=mine, fill_value=0.0).to_numpy(np.float64)[ix[have]].reshape(-1, K, 3)
     t, a, h, _, _ = _eval_block(prog, cells, block, h, z, min_history, False, threads)
-    out = pd.DataFrame(h.reshape(len(cells), K * 3), index=pd.Index(cells, dtype=object, name="cell"))
-    out.columns = [f"{k}|{f}" for k in prog.names for f in _FIELDS]
-    if hist is not None and len(hist):  # cells with history but no data tonight keep it
-        out = pd.concat([out, hist[~hist.index.isin(cells)]]).sort_index()
+    index = pd.Index(cells, dtype=object, name="cell")
+    out = pd.DataFrame(h.reshape(len(cells), K * 3), index=index, columns=mine)
+    if carried:
+        out = pd.concat(
+            [out, hist.reindex(index=index, columns=list(carried), fill_value=0.0) if known else
+             pd.DataFrame(0.0, index=index, columns=list(carried))],
+            axis=1,
+        )
+    if known:  # cells with history but no data tonight keep it
+        out = pd.concat([out, hist[~hist.index.isin(cells)].reindex(columns=cols, fill_value=0.0)]).sort_index()
     return t, a, out
 
 
@@ -445,14 +471,24 @@ def monitor_frame(
     threads: int = 1,
 ) -> MonitorOutput:
     """monitor() over a Dask DataFrame partitioned by cell: index the cell id, a
-    ``period`` column (0..periods−1; a row that is absent is a missing sample)
-    and one float column per counter. ``history``: the last run's
-    MonitorOutput.history, partitioned like ``frame`` (its partitions are matched
-    to frame's by divisions when both are known, else by position)."""
+    ``period`` column (0..periods−1; at most one row per cell and period, a row that
+    is absent is a missing sample) and one float column per counter. ``history``:
+    the last run's MonitorOutput.history, partitioned like ``frame`` (its
+    partitions are matched to frame's by divisions when both are known, else by
+    position)."""
     counters = list(counters)
+    z_threshold, min_history = _alerting(z_threshold, min_history)
     prog = _programs(catalog, counters, kpis)
+    if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
+        raise ElexError("INVALID_ARGUMENT", f"periods must be a positive integer, got {periods!r}")
+    for c in ["period", *counters]:
+        if c not in frame.columns:
+            raise ElexError("INVALID_ARGUMENT", f'the frame has no "{c}" column')
     table_meta, alert_meta = _metas(prog, len(counters))
     hmeta = history_frame_meta(prog.names)
+    # The history's columns of KPIs not evaluated tonight (the counters changed) go on.
+    carried = [] if history is None else [c for c in history.columns if c not in hmeta.columns]
+    hmeta = hmeta.assign(**{c: pd.Series(dtype=np.float64) for c in carried})
     parts = frame.to_delayed()
     if history is not None:
         if history.npartitions != frame.npartitions:
@@ -470,7 +506,7 @@ def monitor_frame(
     # live on one worker and draw partitions to it.
     for p, h in zip(parts, hparts):
         t, a, hh = dask.delayed(_frame_block, pure=True, nout=3)(
-            prog, counters, periods, p, h, z_threshold, min_history, threads
+            prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried)
         )
         tables.append(t)
         alerts.append(a)
@@ -486,9 +522,17 @@ def monitor_frame(
 # ------------------------------------------------------------ history on storage
 
 
-def save_history(path, cells, kpis, history: da.Array) -> None:
+def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
     """Writes an array history (with its cell ids and KPI names) to a folder on
-    storage every worker and the client see (one .npy file per chunk)."""
+    storage every worker and the client see (one .npy file per chunk; a computed,
+    numpy history is one chunk)."""
+    if not isinstance(history, da.Array):
+        history = da.from_array(np.asarray(history, np.float64), chunks=-1)
+    if history.shape != (len(cells), len(kpis), 3):
+        raise ElexError(
+            "DIMENSION_MISMATCH",
+            f"history has shape {history.shape}, not {len(cells)} cells × {len(kpis)} kpis × 3",
+        )
     os.makedirs(path, exist_ok=True)
     da.to_npy_stack(os.path.join(path, "history"), history, axis=0)
     with open(os.path.join(path, "cells.json"), "w") as f:
@@ -538,8 +582,10 @@ class _Tables:
 def _validate_part(tables, part, previous, record):
     v = _core.Validator(tables.kinds, tables.bounds, tables.cool)
     par = part["parameter"]
-    if par.dtype == object:
-        par = pd.Index(tables.names).get_indexer(par.to_numpy())
+    if isinstance(par.dtype, pd.CategoricalDtype):  # as Parquet gives strings: its values' dtype
+        par = par.astype(par.cat.categories.dtype)
+    if pd.api.types.is_string_dtype(par.dtype):  # names (object or "string"); unknown: -1
+        par = pd.Index(tables.names).get_indexer(par.astype(object).to_numpy())
     p = _as_int32(np.asarray(par), "parameter")
     cells = _as_int32(part["cell"].to_numpy(), "cell")
     if previous is not None and len(previous):
@@ -549,15 +595,23 @@ def _validate_part(tables, part, previous, record):
             np.ascontiguousarray(mine["cell"], np.int32),
             np.ascontiguousarray(mine["at"], np.float64),
         )
-    reasons, verdicts, _ = v.run(
-        p,
-        part["current"].to_numpy(np.float64),
-        part["proposed"].to_numpy(np.float64),
-        part["at"].to_numpy(np.float64),
-        cells,
-        _RECORD if record else 0,
-        None,
-    )
+    try:
+        reasons, verdicts, _ = v.run(
+            p,
+            part["current"].to_numpy(np.float64),
+            part["proposed"].to_numpy(np.float64),
+            part["at"].to_numpy(np.float64),
+            cells,
+            _RECORD if record else 0,
+            None,
+        )
+    except ElexError as e:
+        # The engine names a change by its place in this partition: name its row.
+        at = re.search(r"\bchange (\d+)\b", e.message)
+        if at is None or int(at.group(1)) >= len(part):
+            raise
+        where = f"the change at index {part.index[int(at.group(1))]!r}"
+        raise ElexError(e.code, e.message.replace(at.group(0), where, 1)) from None
     out = part.assign(verdict=verdicts, reasons=reasons)
     cp, cc, ca = v.cooldowns()
     return out, pd.DataFrame({"parameter": cp, "cell": cc, "at": ca})

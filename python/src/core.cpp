@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -248,9 +249,12 @@ class Validator {
     const auto n = py::ssize_t(params.size());
     need(current.size() == n && proposed.size() == n, "DIMENSION_MISMATCH",
          "current and proposed need one value per change");
+    // One time for every change, or one per change. (A default-made array_t
+    // is an empty array, not a null one: the flag says which was given.)
     CArray<double> at_arr;
     double at_all = 0;
-    if (py::isinstance<py::float_>(at) || py::isinstance<py::int_>(at)) {
+    const bool one_time = py::isinstance<py::float_>(at) || py::isinstance<py::int_>(at);
+    if (one_time) {
       at_all = at.cast<double>();
     } else {
       at_arr = at.cast<CArray<double>>();
@@ -269,7 +273,7 @@ class Validator {
       std::copy(cr.data(), cr.data() + n, reasons.mutable_data());
     }
     const elex::validate::Changes c{params.data(),   current.data(),
-                                    proposed.data(), at_arr ? at_arr.data() : nullptr,
+                                    proposed.data(), one_time ? nullptr : at_arr.data(),
                                     at_all,          cells.is_none() ? nullptr : cell_arr.data(),
                                     std::size_t(n)};
     elex::validate::Tally t{};
@@ -278,6 +282,7 @@ class Validator {
     elex::Status status = ELEX_OK;
     {
       py::gil_scoped_release release;
+      const std::lock_guard<std::mutex> one_at_a_time(mu_);
       elex::clear_last_error();
       status = v_.run(c, flags, pr, pv, &t);
     }
@@ -292,14 +297,20 @@ class Validator {
 
   void set_floor(double at) {
     need(!std::isnan(at), "INVALID_ARGUMENT", "the floor must be a time in ms");
+    py::gil_scoped_release release;
+    const std::lock_guard<std::mutex> one_at_a_time(mu_);
     v_.set_floor(at);
   }
 
   /// The recorded cooldowns: (params int32, cells int32, at float64), by (param, cell).
   py::tuple cooldowns() const {
     std::vector<std::pair<std::uint64_t, double>> kv;
-    kv.reserve(v_.cooldowns().size());
-    v_.cooldowns().for_each([&](std::uint64_t k, double at) { kv.emplace_back(k, at); });
+    {
+      py::gil_scoped_release release;
+      const std::lock_guard<std::mutex> one_at_a_time(mu_);
+      kv.reserve(v_.cooldowns().size());
+      v_.cooldowns().for_each([&](std::uint64_t k, double at) { kv.emplace_back(k, at); });
+    }
     std::sort(kv.begin(), kv.end());
     const auto n = py::ssize_t(kv.size());
     py::array_t<std::int32_t> params(n), cells(n);
@@ -317,23 +328,40 @@ class Validator {
     const auto n = params.size();
     need(cells.size() == n && at.size() == n, "DIMENSION_MISMATCH",
          "params, cells and at need one entry per cooldown");
-    elex::clear_last_error();
-    check(v_.restore(std::size_t(n), params.data(), cells.data(), at.data()),
-          "restoring cooldowns");
+    elex::Status status = ELEX_OK;
+    {
+      py::gil_scoped_release release;
+      const std::lock_guard<std::mutex> one_at_a_time(mu_);
+      elex::clear_last_error();
+      status = v_.restore(std::size_t(n), params.data(), cells.data(), at.data());
+    }
+    check(status, "restoring cooldowns");
   }
 
   py::dict stats() const {
+    std::size_t cooldowns = 0, bytes = 0;
+    double floor = 0;
+    {
+      py::gil_scoped_release release;
+      const std::lock_guard<std::mutex> one_at_a_time(mu_);
+      cooldowns = v_.cooldowns().size();
+      bytes = v_.bytes();
+      floor = v_.floor();
+    }
     py::dict d;
     d["parameters"] = v_.count();
-    d["cooldowns"] = v_.cooldowns().size();
-    d["bytes"] = v_.bytes();
-    d["floor"] = v_.floor();
+    d["cooldowns"] = cooldowns;
+    d["bytes"] = bytes;
+    d["floor"] = floor;
     return d;
   }
   std::uint32_t count() const { return v_.count(); }
 
  private:
   elex::validate::Validator v_;
+  /// The engine runs with the GIL released: Python threads sharing a validator
+  /// take turns on it (its cooldown table is written by run() and restore()).
+  mutable std::mutex mu_;
 };
 
 }  // namespace

@@ -348,3 +348,74 @@ TEST(Monitor, RowStatsSkipMissingAndThreadsAgree) {
 }
 
 }  // namespace
+
+namespace {
+
+/// Outputs of a batch filled with a pattern (as fresh, unzeroed memory holds), so a
+/// figure evaluate() leaves unwritten shows.
+struct Filled {
+  std::vector<float> counter_stats, kpi_stats, max_z;
+  std::vector<std::uint32_t> anomalies, breaches, nulls;
+  std::vector<double> history;
+  Filled(std::size_t cells, std::size_t counters, std::size_t kpis)
+      : counter_stats(cells * counters * 5, -7.5f),
+        kpi_stats(cells * kpis * 5, -7.5f),
+        max_z(cells * kpis, -7.5f),
+        anomalies(cells * kpis, 0xDEADBEEF),
+        breaches(cells * kpis, 0xDEADBEEF),
+        nulls(cells * kpis * 2, 0xDEADBEEF),
+        history(cells * kpis * 3, 2.0) {}
+  Outputs outputs() {
+    Outputs o{nullptr,      nullptr,         history.data(), anomalies.data(),
+              max_z.data(), breaches.data(), nulls.data()};
+    o.counter_stats = counter_stats.data();
+    o.kpi_stats = kpi_stats.data();
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST(Monitor, ABatchWithoutKpisOrPeriodsStillWritesItsFigures) {
+  // 3 cells × 2 counters × 4 periods, some samples missing.
+  const std::vector<float> data = {1, 2, NAN, 4, 5, 6, 7, 8, NAN, NAN, NAN, NAN,
+                                   0, 1, 0,   1, 9, 9, 9, 9, 3,   NAN, 2,   NAN};
+  std::vector<float> want(3 * 2 * 5);
+  row_stats(6, 4, data.data(), want.data(), nullptr);
+  // No KPI (none of the catalog's formulas uses these counters): the counters'
+  // figures are still the batch's.
+  elex::ThreadPool pool(2);
+  for (elex::ThreadPool* with : {static_cast<elex::ThreadPool*>(nullptr), &pool}) {
+    const std::vector<std::uint32_t> offs = {0};
+    Filled f(3, 2, 0);
+    ASSERT_EQ(evaluate({nullptr, offs.data(), 0, nullptr, 0}, {3, 2, 4}, data.data(),
+                       {nullptr, nullptr, 3.0f, 8}, f.outputs(), with),
+              ELEX_OK);
+    EXPECT_EQ(0, std::memcmp(f.counter_stats.data(), want.data(), want.size() * sizeof(float)));
+  }
+  // No period: every count is 0, nothing breaches or is anomalous, the history stays.
+  const std::vector<std::int32_t> ops = {op(kPush, 0), op(kPush, 1), op(kDiv)};
+  const std::vector<std::uint32_t> offs = {0, 3};
+  const float thr = 0.5f;
+  const std::int8_t dir = 1;
+  Filled f(3, 2, 1);
+  ASSERT_EQ(evaluate({ops.data(), offs.data(), 1, nullptr, 0}, {3, 2, 0}, data.data(),
+                     {&thr, &dir, 3.0f, 0}, f.outputs(), nullptr),
+            ELEX_OK);
+  for (std::size_t r = 0; r < 6; ++r) {
+    EXPECT_EQ(f.counter_stats[r * 5], 0.0f) << r;
+    EXPECT_EQ(f.counter_stats[r * 5 + 1], 0.0f) << r;
+    EXPECT_TRUE(std::isnan(f.counter_stats[r * 5 + 2])) << r;
+  }
+  for (std::size_t ck = 0; ck < 3; ++ck) {
+    EXPECT_EQ(f.kpi_stats[ck * 5], 0.0f) << ck;
+    EXPECT_EQ(f.kpi_stats[ck * 5 + 1], 0.0f) << ck;
+    for (std::size_t j = 2; j < 5; ++j) EXPECT_TRUE(std::isnan(f.kpi_stats[ck * 5 + j])) << ck;
+    EXPECT_EQ(f.anomalies[ck], 0u) << ck;
+    EXPECT_EQ(f.breaches[ck], 0u) << ck;
+    EXPECT_EQ(f.max_z[ck], 0.0f) << ck;
+    EXPECT_EQ(f.nulls[2 * ck], 0u) << ck;
+    EXPECT_EQ(f.nulls[2 * ck + 1], 0u) << ck;
+  }
+  for (double h : f.history) EXPECT_EQ(h, 2.0);
+}

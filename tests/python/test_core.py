@@ -1,7 +1,9 @@
 """The Python module over the native core: errors, catalog checks, KPI
 programs, monitor and history, validation and cooldowns."""
 
+import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -197,3 +199,256 @@ def test_validation_and_cooldowns(catalog):
     with pytest.raises(elex.ElexError) as e:
         v.validate_batch(params, cur[:2], pro, at=0.0)
     assert e.value.code == "DIMENSION_MISMATCH"
+
+
+def test_one_time_for_the_whole_batch_is_every_change_s_time(catalog):
+    # `at` as one number is the time of every change: the same verdicts, reasons and
+    # recorded times as an array holding it once per change (a scalar `at` was read
+    # as an empty array, past its end: spurious "at must be a finite time" errors or
+    # wrong cooldowns).
+    n = len(catalog.validator_tables()[0])
+    params = np.arange(2000, dtype=np.int32) % n
+    cur = np.ones(params.size)
+    pro = cur * 1.01
+    for t in (0.0, 1e3, 5e6):
+        for at in (t, int(t), np.float64(t)):
+            one, each = elex.ChangeValidator(catalog), elex.ChangeValidator(catalog)
+            a = one.validate_batch(params, cur, pro, at)
+            b = each.validate_batch(params, cur, pro, np.full(params.size, t))
+            assert np.array_equal(a.reasons, b.reasons) and np.array_equal(a.verdicts, b.verdicts)
+            assert a.max_recorded_at == b.max_recorded_at
+            assert one.cooldowns().equals(each.cooldowns())
+
+
+_SHARED_VALIDATOR = r"""
+import sys, threading
+import numpy as np
+import elex
+
+cat = elex.load_catalog(sys.argv[1])
+n = len(cat.validator_tables()[0])
+N = 50000
+params = (np.arange(N, dtype=np.int64) * 7919 % n).astype(np.int32)
+cur = np.ones(N)
+pro = cur * 1.01
+batches = [(t, i) for t in range(4) for i in range(6)]
+
+def batch(v, t, i):
+    cells = (t * 6 + i) * N + np.arange(N, dtype=np.int32)  # disjoint: the order does not matter
+    v.validate_batch(params, cur, pro, float(1000 * i), cells)
+
+shared = elex.ChangeValidator(cat)
+errors = []
+
+def work(t):
+    try:
+        for i in range(6):
+            batch(shared, t, i)
+    except Exception as e:  # noqa: BLE001
+        errors.append(repr(e))
+
+threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+for th in threads:
+    th.start()
+while any(th.is_alive() for th in threads):
+    shared.stats()
+    shared.cooldowns()
+for th in threads:
+    th.join()
+serial = elex.ChangeValidator(cat)
+for t, i in batches:
+    batch(serial, t, i)
+assert not errors, errors
+assert shared.cooldowns().equals(serial.cooldowns())
+print("same")
+"""
+
+
+def test_a_validator_shared_by_threads(catalog, tmp_path):
+    # The engine runs with the GIL released, so several Python threads can be in one
+    # validator at once: they take turns (its cooldown table crashed the process, or
+    # lost entries, when two batches wrote it together).
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    r = subprocess.run(
+        [sys.executable, "-c", _SHARED_VALIDATOR, os.path.join(ROOT, "build", "catalog", "default.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0 and r.stdout.strip() == "same", (r.returncode, r.stderr[-2000:])
+
+
+def test_one_time_as_a_numpy_scalar(catalog):
+    # A time read from a DataFrame or an array (numpy.int64, numpy.float32, a 0-d
+    # array) is one time for the batch, as a Python number is (numpy.int64 was
+    # taken for an array of times: DIMENSION_MISMATCH "at needs one time per change").
+    params = np.arange(50, dtype=np.int32)
+    cur = np.ones(params.size)
+    pro = cur * 1.01
+    want = elex.ChangeValidator(catalog).validate_batch(params, cur, pro, 1e6)
+    for at in (np.int64(1_000_000), np.int32(1_000_000), np.float32(1e6), np.array(1e6), np.uint64(1_000_000)):
+        got = elex.ChangeValidator(catalog).validate_batch(params, cur, pro, at)
+        assert np.array_equal(got.reasons, want.reasons) and got.max_recorded_at == want.max_recorded_at
+    for bad in (np.float64("nan"), np.array(np.inf)):
+        with pytest.raises(elex.ElexError) as e:
+            elex.ChangeValidator(catalog).validate_batch(params, cur, pro, bad)
+        assert e.value.code == "INVALID_ARGUMENT"
+
+
+def test_a_batch_with_no_kpi_still_counts_its_samples(catalog):
+    # Counters no KPI formula uses (or kpis=[]): no KPI to evaluate, but the
+    # counters' statistics and missing_samples are the batch's, not whatever the
+    # fresh output arrays held (garbage counts, a RuntimeWarning in the cast).
+    counters = counters_of(catalog, 20)
+    data = pm_data(40, len(counters), 24, seed=5)
+    cells = [f"c{i}" for i in range(40)]
+    want = elex.Monitor(catalog).monitor(cells, counters, data)
+    assert len(want.kpis) > 0
+    for _ in range(3):
+        junk = [np.full(1 << 16, 7.5, np.float32) for _ in range(64)]  # leave memory dirty
+        del junk
+        got = elex.Monitor(catalog).monitor(cells, counters, data, kpis=[])
+        assert got.kpis == () and got.kpi_stats.shape == (40, 0, 5)
+        assert got.missing_samples == int(np.isnan(data).sum())
+        assert np.array_equal(got.counter_stats.view(np.uint32), want.counter_stats.view(np.uint32))
+    # Through evaluate(): a batch of no period writes zero counts, no alert, no null.
+    prog = catalog.kpi_programs(counters)
+    h = elex.new_history(40, len(prog.names))
+    r = elex.evaluate(prog, data[:, :, :0], h)
+    assert not r["anomalies"].any() and not r["breaches"].any() and not r["nulls"].any()
+    assert not r["max_z"].any() and not r["kpi_stats"][..., :2].any() and not r["counter_stats"][..., :2].any()
+    assert not h.any()
+
+
+def test_alerting_options_are_checked_as_the_browser_checks_them(catalog):
+    # The browser's monitor() refuses a zThreshold that is not a finite number ≥ 0 and
+    # a minHistory that is not an integer in 0..2^32−1: the kernel takes NaN as "never
+    # an anomaly" and a negative threshold as "always". Python passed them on (NaN:
+    # no anomaly at all, silently), or failed in pybind11 with a TypeError.
+    import dask.array as da
+
+    import elex.dask as ed
+
+    counters = counters_of(catalog, 20)
+    data = pm_data(4, len(counters), 12, seed=9)
+    cells = ["a", "b", "c", "d"]
+    mon = elex.Monitor(catalog)
+    prog = catalog.kpi_programs(counters)
+    bad = [
+        {"z_threshold": math.nan},
+        {"z_threshold": math.inf},
+        {"z_threshold": -1.0},
+        {"z_threshold": None},
+        {"min_history": -1},
+        {"min_history": 2.5},
+        {"min_history": 2**32},
+        {"min_history": None},
+    ]
+    for kw in bad:
+        calls = (
+            lambda: mon.monitor(cells, counters, data, **kw),
+            lambda: elex.evaluate(prog, data, elex.new_history(4, len(prog.names)), **kw),
+            lambda: ed.monitor(catalog, counters, da.from_array(data), cells, **kw),
+        )
+        for call in calls:
+            with pytest.raises(elex.ElexError) as e:
+                call()
+            assert e.value.code == "INVALID_ARGUMENT", kw
+            assert ("z_threshold" in e.value.message) == ("z_threshold" in kw), e.value.message
+    # The edges the browser takes: 0, and numpy numbers.
+    for kw in ({"z_threshold": 0}, {"min_history": 0}, {"min_history": np.int64(3), "z_threshold": np.float32(2.5)}):
+        mon.monitor(cells, counters, data, **kw)
+
+
+def test_a_monitor_shared_by_threads(catalog):
+    # Threads sharing a Monitor (the engine runs with the GIL released): each thread's
+    # cells keep the history a Monitor of their own would give them. (A batch that grew
+    # the history table while another batch's engine call was writing into it lost
+    # that batch's update: wrong anomaly scores from then on, silently.)
+    import pickle
+    import threading
+
+    counters = counters_of(catalog, 20)
+    T, B, C = 4, 12, 40
+    data = {(t, b): pm_data(C, len(counters), 24, 1000 * t + b) for t in range(T) for b in range(B)}
+
+    def cells(t, b):  # new cells in every batch, half of them seen in the one before
+        return [f"t{t}-c{b * C // 2 + i}" for i in range(C)]
+
+    def run(mon, t):
+        for b in range(B):
+            mon.monitor(cells(t, b), counters, data[t, b])
+
+    every = sorted({c for t in range(T) for b in range(B) for c in cells(t, b)})
+    serial = elex.Monitor(catalog)
+    for t in range(T):
+        run(serial, t)
+    want = serial.history(every, counters)
+    for _ in range(5):
+        shared = elex.Monitor(catalog)
+        threads = [threading.Thread(target=run, args=(shared, t)) for t in range(T)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert np.array_equal(shared.history(every, counters).view(np.uint8), want.view(np.uint8))
+    # A Monitor still pickles (its history with it).
+    again = pickle.loads(pickle.dumps(shared))
+    assert np.array_equal(again.history(every, counters), want)
+    again.monitor(cells(0, 0), counters, data[0, 0])
+
+
+def test_catalog_text_is_read_as_the_browser_reads_it(tmp_path):
+    # JSON has no NaN or Infinity: JSON.parse() (the browser) and elex-cli refuse a
+    # catalog that holds them, and Python's json module wrote and read them, so a
+    # catalog Python loaded (a NaN default) was one the browser could not.
+    good = {"features": [{"code": "FAJ 121 0001", "name": "MIMO Sleep Mode", "parameters": ["A.b"]}],
+            "parameters": [{"name": "A.b", "type": "float", "range": [0, 10], "default": 1}]}
+    for token in ("NaN", "Infinity", "-Infinity"):
+        text = json.dumps(good).replace('"default": 1', f'"default": {token}')
+        path = tmp_path / "c.json"
+        path.write_text(text)
+        for source in (text, str(path)):
+            with pytest.raises(elex.ElexError) as e:
+                elex.load_catalog(source)
+            assert e.value.code == "INVALID_ARGUMENT" and f"{token} is not JSON" in e.value.message
+    # A lone surrogate (JSON.parse() takes it) is a string like any other: no
+    # UnicodeEncodeError out of the checks, in a name or a formula.
+    odd = json.loads(json.dumps(good).replace("MIMO Sleep Mode", "MIMO \\ud800 Mode"))
+    assert elex.check_catalog(odd) == []
+    odd["kpis"] = [{"name": "K", "formula": "A.b \ud800"}]
+    problems = elex.check_catalog(odd)
+    assert [p["path"] for p in problems] == ["$.kpis[0].formula"]
+
+
+def test_parameter_indexes_of_one_name(catalog):
+    # One name is one parameter (a str was iterated as its characters: one -1 per
+    # character, and validate_batch then failed with DIMENSION_MISMATCH).
+    names = list(catalog.parameters)
+    assert catalog.parameter_indexes(names[2]).tolist() == [2]
+    assert catalog.parameter_indexes("No.such").tolist() == [-1]
+    assert catalog.parameter_indexes([names[2], "No.such"]).tolist() == [2, -1]
+
+
+def test_deeply_nested_catalog_text_is_an_elex_error():
+    # JSON nested deeper than Python's recursion limit raised a RecursionError out of
+    # load_catalog(), not the module's ElexError.
+    text = '{"features": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(text)
+    assert e.value.code == "INVALID_ARGUMENT" and "nested too deeply" in e.value.message
+
+
+def test_a_catalog_file_that_is_not_utf8_is_an_elex_error(tmp_path):
+    # A catalog saved as Latin-1 raised a bare UnicodeDecodeError out of
+    # load_catalog(path); elex-cli check reports "invalid UTF-8" for the same file.
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"features": [{"code": "FAJ 121 0001", "name": "caf\xe9"}]}')
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(str(path))
+    assert e.value.code == "INVALID_ARGUMENT" and "is not UTF-8" in e.value.message, e.value.message
+    assert str(path) in e.value.message

@@ -286,3 +286,192 @@ def test_validate_batch_two_runs_with_cooldowns(client, catalog):
         assert np.array_equal(got["verdict"].to_numpy(), w.verdicts)
         assert np.array_equal(got["reasons"].to_numpy(), w.reasons)
     assert (want[1].reasons & (1 << 5)).any()  # cooldowns from night 1 hit night 2
+
+
+def test_monitor_takes_a_computed_history(client, catalog):
+    # out.compute() gives the history as a numpy array; the next night takes it as
+    # it takes numpy counters (it failed: AttributeError 'numpy.ndarray' object has
+    # no attribute 'rechunk').
+    counters = counters_of(catalog, 20)
+    cells = [f"c{i}" for i in range(30)]
+    night1, night2 = pm_data(30, len(counters), 24, 31), pm_data(30, len(counters), 24, 32, spikes=True)
+    _, _, h1 = ed.monitor(catalog, counters, da.from_array(night1, chunks=(10, -1, -1)), cells).compute()
+    assert isinstance(h1, np.ndarray)
+    t2, a2, h2 = ed.monitor(catalog, counters, da.from_array(night2, chunks=(10, -1, -1)), cells, history=h1).compute()
+    ref = elex.Monitor(catalog)
+    ref.monitor(cells, counters, night1)
+    want = ref.monitor(cells, counters, night2)
+    assert np.array_equal(bits(h2), bits(ref.history(cells, counters)))
+    same_table(t2, want.kpi_table())
+    with pytest.raises(elex.ElexError) as e:
+        ed.monitor(catalog, counters, da.from_array(night2), cells, history=h1[:5])
+    assert e.value.code == "DIMENSION_MISMATCH"
+
+
+def test_monitor_frame_input_errors_are_elex_errors(client, catalog):
+    # A frame without a counter's or the period column, a float period column, or
+    # periods < 1 failed on a worker with KeyError / IndexError ("arrays used as
+    # indices must be of integer type") or "period values must be in 0..-1".
+    counters = counters_of(catalog, 10)
+    P = 6
+    cells = [f"c{i}" for i in range(6)]
+    d = pm_data(6, len(counters), P, 41)
+    rows = [(c, t, *d[i, :, t]) for i, c in enumerate(cells) for t in range(P)]
+    df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+
+    def frame(x):
+        return dd.from_pandas(x, npartitions=2, sort=True)
+
+    want = elex.Monitor(catalog).monitor(cells, counters, d)
+    # Whole numbers as floats (a column that once held NaN) are periods.
+    t, _, _ = ed.monitor_frame(catalog, counters, frame(df.astype({"period": np.float64})), P).compute()
+    same_table(obj(t).set_index("cell").loc[cells].reset_index(), want.kpi_table())
+    for x, periods, code, message in [
+        (df.drop(columns=[counters[3]]), P, "INVALID_ARGUMENT", f'no "{counters[3]}" column'),
+        (df.drop(columns=["period"]), P, "INVALID_ARGUMENT", 'no "period" column'),
+        (df, 0, "INVALID_ARGUMENT", "periods must be a positive integer"),
+        (df, 2.5, "INVALID_ARGUMENT", "periods must be a positive integer"),
+    ]:
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, frame(x), periods)
+        assert e.value.code == code and message in e.value.message, e.value.message
+    for bad in (2.5, np.nan):
+        x = df.astype({"period": np.float64})
+        x.iloc[3, 0] = bad
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, frame(x), P).compute()
+        assert e.value.code == "INVALID_ARGUMENT" and "period values must be whole numbers in 0..5" in e.value.message
+
+
+def test_validate_batch_takes_parameter_names_of_any_string_dtype(client, catalog):
+    # Parameter names as pandas "string" or "category" (as Parquet files give them)
+    # are names like object strings are: they failed with "parameter must be an
+    # integer array".
+    names = list(catalog.parameters)
+    rng = np.random.default_rng(5)
+    m = 200
+    df = pd.DataFrame(
+        {
+            "parameter": [names[i] for i in rng.integers(0, 60, m)] + ["No.suchParameter"],
+            "current": np.ones(m + 1),
+            "proposed": np.full(m + 1, 1.01),
+            "at": np.arange(m + 1) * 1000.0,
+            "cell": rng.integers(0, 6, m + 1).astype(np.int32),
+        }
+    )
+    want = elex.ChangeValidator(catalog).validate_batch(
+        catalog.parameter_indexes(df["parameter"]), df["current"], df["proposed"], df["at"].to_numpy(), df["cell"].to_numpy()
+    )
+    assert want.reason_names(m) == ["UNKNOWN_PARAMETER"]
+
+    def by_cell(x):
+        x = x.reset_index().sort_values("cell", kind="stable")
+        return dd.from_pandas(x.set_index("cell", drop=False).rename_axis("cell_id"), npartitions=3, sort=True)
+
+    for dtype in (object, "string", "category"):
+        got, _ = ed.validate_batch(catalog, by_cell(df.astype({"parameter": dtype}))).compute()
+        got = got.sort_values("index")
+        assert np.array_equal(got["verdict"].to_numpy(), want.verdicts), dtype
+        assert np.array_equal(got["reasons"].to_numpy(), want.reasons), dtype
+
+
+def test_save_history_takes_a_computed_history(client, catalog, tmp_path):
+    # out.compute() gives a numpy history; save_history() took Dask arrays only
+    # (AttributeError: 'numpy.ndarray' object has no attribute 'chunks'), and saved a
+    # history of another shape than cells × kpis × 3 without a word.
+    counters = counters_of(catalog, 20)
+    cells = [f"c{i}" for i in range(30)]
+    night = pm_data(30, len(counters), 24, 51)
+    out = ed.monitor(catalog, counters, da.from_array(night, chunks=(10, -1, -1)), cells)
+    _, _, h = out.compute()
+    ed.save_history(str(tmp_path / "h"), cells, out.kpis, h)
+    back = ed.load_history(str(tmp_path / "h"), cells[::-1], out.kpis, (15, 15)).compute()
+    assert np.array_equal(bits(back), bits(h[::-1]))
+    for bad in (h[:5], h[:, :3]):
+        with pytest.raises(elex.ElexError) as e:
+            ed.save_history(str(tmp_path / "bad"), cells, out.kpis, bad)
+        assert e.value.code == "DIMENSION_MISMATCH"
+
+
+def test_monitor_frame_refuses_a_sample_given_twice(client, catalog):
+    # Two rows for one (cell, period) (a file loaded twice): one of them was kept
+    # without a word.
+    counters = counters_of(catalog, 10)
+    P = 4
+    d = pm_data(3, len(counters), P, 61)
+    rows = [(c, t, *d[i, :, t]) for i, c in enumerate(["a", "b", "c"]) for t in range(P)]
+    df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+    twice = pd.concat([df, df.iloc[[5]]]).sort_index(kind="stable")
+    with pytest.raises(elex.ElexError) as e:
+        ed.monitor_frame(catalog, counters, dd.from_pandas(twice, npartitions=2, sort=True), P).compute()
+    assert e.value.code == "INVALID_ARGUMENT" and 'cell "b" has period 1 twice' in e.value.message
+
+
+def test_validate_batch_error_names_the_change_by_its_index(client, catalog):
+    # A bad change (here a NaN time) in a partition was reported by its position in
+    # that partition ("change 0: at must be a finite time in ms"), which names no row
+    # of the frame; the error now names the row's index label.
+    names = list(catalog.parameters)
+    df = pd.DataFrame(
+        {
+            "parameter": names[:6],
+            "current": np.ones(6),
+            "proposed": np.ones(6),
+            "at": [0.0, 1.0, 2.0, np.nan, 4.0, 5.0],
+            "cell": np.array([0, 0, 1, 1, 2, 2], np.int32),
+        },
+        index=pd.Index([f"row-{i}" for i in range(6)], name="id"),
+    )
+    with pytest.raises(elex.ElexError) as e:
+        ed.validate_batch(catalog, dd.from_pandas(df, npartitions=3, sort=False)).compute()
+    assert e.value.code == "INVALID_ARGUMENT"
+    assert "the change at index 'row-3': at must be a finite time in ms" in e.value.message, e.value.message
+
+
+def test_monitor_frame_history_follows_kpis_by_name(client, catalog):
+    # The counters change between nights, and with them the KPIs: a history's columns
+    # were taken by position, so one KPI's history went on under another's name
+    # (counts and z-scores of two KPIs mixed, silently). Columns are matched by
+    # name; a KPI not evaluated tonight keeps its history for a later night.
+    kpi_counters = {}
+    for name, k in catalog.kpis.items():
+        cs = [x for kind, x in elex.parse_formula(k["formula"]) if kind == "counter"] if k.get("formula") else []
+        if cs and all(c in catalog.counters for c in cs):
+            kpi_counters[name] = list(dict.fromkeys(cs))
+    names = list(kpi_counters)
+    a = names[0]
+    b = next(n for n in names[1:] if not set(kpi_counters[n]) & set(kpi_counters[a]))
+    ca, cb = kpi_counters[a], kpi_counters[b]
+    assert catalog.kpi_programs(ca).names == (a,) and catalog.kpi_programs(cb).names == (b,)
+    P, cells = 8, ["x", "y", "z"]
+
+    def frame(counters, seed, only=cells):
+        d = pm_data(len(cells), len(counters), P, seed)
+        rows = [(c, t, *d[i, :, t]) for i, c in enumerate(cells) if c in only for t in range(P)]
+        df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+        return dd.from_pandas(df, npartitions=1), d
+
+    def cols(k):
+        return [f"{k}|count", f"{k}|mean", f"{k}|m2"]
+
+    f1, d1 = frame(ca, 1)
+    h1 = ed.monitor_frame(catalog, ca, f1, P).history
+    # Night 2: b only, and cell z absent.
+    f2, d2 = frame(cb, 2, only={"x", "y"})
+    out2 = ed.monitor_frame(catalog, cb, f2, P, history=h1)
+    h2 = out2.history.compute()
+    assert h2.columns.tolist() == cols(b) + cols(a) == out2.history.columns.tolist()
+    fresh = elex.Monitor(catalog)
+    fresh.monitor(["x", "y"], cb, d2[:2])
+    assert np.array_equal(h2.loc[["x", "y"], cols(b)].to_numpy().reshape(2, 1, 3), fresh.history(["x", "y"], cb))
+    assert h2.loc["z", cols(b)].tolist() == [0.0, 0.0, 0.0]
+    night1 = elex.Monitor(catalog)
+    night1.monitor(cells, ca, d1)
+    assert np.array_equal(h2.loc[cells, cols(a)].to_numpy().reshape(3, 1, 3), night1.history(cells, ca))
+    # Night 3: both KPIs, each going on from its own history.
+    both = ca + cb
+    f3, _ = frame(both, 3)
+    h3 = ed.monitor_frame(catalog, both, f3, P, history=dd.from_pandas(h2, npartitions=1)).history.compute()
+    assert h3.columns.tolist() == cols(a) + cols(b)
+    assert h3.loc["x", [f"{a}|count", f"{b}|count"]].tolist() == [2 * P, 2 * P]
+    assert h3.loc["z", [f"{a}|count", f"{b}|count"]].tolist() == [2 * P, P]

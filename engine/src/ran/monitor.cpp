@@ -667,7 +667,22 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
                 const Outputs& o, ThreadPool* pool) {
   if (Status st = check(p, s.counters); st != ELEX_OK) return st;
   const std::size_t P = s.periods;
-  if (P == 0 || s.cells == 0 || p.kpis == 0) return ELEX_OK;
+  if (s.cells == 0) return ELEX_OK;
+  if (P == 0 || p.kpis == 0) {
+    // Nothing to evaluate (no KPI's counters in the batch, or no period),
+    // but the batch's figures are still written, not left as the memory held:
+    // the counters' statistics, and each KPI with no value.
+    if (o.counter_stats)
+      row_stats(std::size_t(s.cells) * s.counters, P, data, o.counter_stats, pool);
+    for (std::size_t ck = 0; ck < std::size_t(s.cells) * p.kpis; ++ck) {
+      o.anomalies[ck] = 0;
+      o.max_z[ck] = 0;
+      if (o.breaches) o.breaches[ck] = 0;
+      if (o.nulls) o.nulls[2 * ck] = o.nulls[2 * ck + 1] = 0;
+      if (o.kpi_stats) finish_row(0, 0, 0, 0, o.kpi_stats + ck * 5);
+    }
+    return ELEX_OK;
+  }
   const unsigned threads = pool ? pool->size() : 1;
   // Per thread: stack and reasons (kMaxStack × P each), counter figures
   // (counters × 5) and operand pointers.
