@@ -780,10 +780,11 @@ int cmd_monitor(const Args& a) {
     const std::string s = a.get("z");
     char* end = nullptr;
     z = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0' || !(z > 0) || !std::isfinite(z))
-      usage("--z must be a positive number, got \"" + s + "\"");
+    // As monitor()'s zThreshold in the browser: a finite number >= 0.
+    if (s.empty() || *end != '\0' || !(z >= 0) || !std::isfinite(z))
+      usage("--z must be a finite number >= 0, got \"" + s + "\"");
   }
-  const long min_history = a.number("min-history", 8, 0, 1L << 30);
+  const long min_history = a.number("min-history", 8, 0, 4294967295L);
   return elex::cli::monitor(c, read_json(a.get("batch")), z, unsigned(min_history));
 }
 
