@@ -714,11 +714,12 @@ int cmd_eval(const Args& a) {
       die(ELEX_E_INVALID_ARGUMENT, "questions[" + std::to_string(i) + "]: " + why);
     if (Status st = r->router.route(q.q.data(), q.q.size(), k, &routed, nullptr); st != ELEX_OK)
       die(st, elex::last_error_message());
-    Tally& t = by[q.split.empty() ? "all" : q.split];
     bool first = false, any = false;
     for (std::size_t j = 0; j < routed.size(); ++j)
       if (r->cat.features[routed[j].feature].code == q.code) (any = true, first = first || j == 0);
-    for (Tally* x : {&t, &all}) {
+    // A question without a split counts in "all" only (it was a split "all" too, printed twice).
+    for (Tally* x : {q.split.empty() ? nullptr : &by[q.split], &all}) {
+      if (x == nullptr) continue;
       ++x->n;
       x->top1 += first;
       x->topk += any;

@@ -461,7 +461,14 @@ class ChangeValidator:
 
     def restore_cooldowns(self, table) -> None:
         """Takes back cooldowns() of another validator (an earlier night, another
-        worker): for each (parameter, cell), the later of its time and the one held."""
+        worker): for each (parameter, cell), the later of its time and the one held.
+        ``table``: a DataFrame (or mapping) with columns parameter, cell and at."""
+        missing = [c for c in ("parameter", "cell", "at") if c not in table]
+        if missing:
+            raise ElexError(
+                "INVALID_ARGUMENT",
+                f"restore_cooldowns() takes cooldowns() of a validator: columns parameter, cell and at ({', '.join(missing)} missing)",
+            )
         self._v.restore(
             np.ascontiguousarray(table["parameter"], np.int32),
             np.ascontiguousarray(table["cell"], np.int32),

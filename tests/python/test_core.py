@@ -193,6 +193,10 @@ def test_validation_and_cooldowns(catalog):
     got = w.validate_batch(np.array([p], np.int32), np.array([lo]), np.array([lo]), at=1e6 + 1, cells=np.array([1]))
     assert "COOLDOWN" in got.reason_names(0)
     assert again.verdicts.shape == (1,)
+    # A table without one of its columns is named, not a bare KeyError.
+    with pytest.raises(elex.ElexError) as e:
+        w.restore_cooldowns(cd.drop(columns=["cell"]))
+    assert e.value.code == "INVALID_ARGUMENT" and "cell missing" in e.value.message
     with pytest.raises(elex.ElexError) as e:
         v.validate_batch(params, cur, pro, at=math.nan)
     assert e.value.code == "INVALID_ARGUMENT"
