@@ -535,6 +535,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   const build = pool.infoOf(0)!;
   const startMs = performance.now() - t0;
   let closed = false;
+  let closing: Promise<void> | null = null;
   /** Every worker's router figures, polled until all are built (or the engine closes). */
   const routers = async (onBuilt?: (built: number) => void): Promise<RanStats[]> => {
     for (;;) {
@@ -690,14 +691,18 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       return untilAborted(routersWarm(), opts.signal, 'routerReady()');
     },
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await learn.close();
-      } finally {
-        await pool.close();
-      }
+    close() {
+      // Every call returns the same promise: a second close() resolves once
+      // the first has saved, freed the persist name and stopped the workers.
+      closing ??= (async () => {
+        closed = true;
+        try {
+          await learn.close();
+        } finally {
+          await pool.close();
+        }
+      })();
+      return closing;
     },
 
     debug: {
