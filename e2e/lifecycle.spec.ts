@@ -41,3 +41,35 @@ test('a second close() waits for the first: the persist name is free and the lea
   });
   expect(outcome).toEqual({ opfs: 'restored', idb: 'restored' });
 });
+
+test('OPFS: an engine with more workers than the one that saved restores (its workers all read the same snapshot; it was PERSIST_UNAVAILABLE "open elsewhere")', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openPage(page);
+  const starts = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const persist = { name: `worker-count-${Date.now()}`, backend: 'opfs' as const };
+    const codes = Array.from({ length: 16 }, (_, i) => `FAJ 121 ${1000 + i}`); // spread over the 16 logical shards
+    const out: string[] = [];
+    let rounds = 0;
+    for (const workers of [1, 2, 3, 2, 1]) {
+      try {
+        const engine = await createEngine({ workers, catalog: false, persist });
+        const updates = await Promise.all(codes.map(async (c) => (await engine.agent(c))?.updates ?? 0));
+        out.push(`${workers}: ${updates.every((n) => n === rounds) ? 'restored' : `wrong ${JSON.stringify(updates)}`}`);
+        for (const c of codes) {
+          const d = await engine.decide(c);
+          await engine.feedback(d.queryId, 1);
+        }
+        rounds++;
+        await engine.close();
+      } catch (e) {
+        out.push(`${workers}: ${(e as { code?: string }).code} ${(e as Error).message}`);
+        break;
+      }
+    }
+    return out;
+  });
+  expect(starts).toEqual(['1: restored', '2: restored', '3: restored', '2: restored', '1: restored']);
+});

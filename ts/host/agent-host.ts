@@ -223,6 +223,9 @@ export class AgentHost {
           for (const key of keys.sort((x, y) => (x === own ? 1 : y === own ? -1 : 0))) {
             const tr = performance.now();
             const bytes = await this.store.get(key, into);
+            // A file of another layout is read by every worker of this one:
+            // let go of it (an open OPFS handle locks the others out).
+            if (key !== own) this.store.release?.(key);
             report.readMs += performance.now() - tr;
             if (!bytes) continue;
             report.snapshots++;

@@ -69,6 +69,12 @@ export interface KeyValueStore {
   /** Opens what get() and put() of `key` will use (OPFS: its slot files), so a later get() only reads. */
   prepare?(key: string): Promise<void>;
   /**
+   * Lets go of what get() and put() of `key` keep open (OPFS: its slot
+   * files' sync access handles), for a file that other workers of the
+   * engine read too: while one worker holds it, no other can open it.
+   */
+  release?(key: string): void;
+  /**
    * Files get() read past because they were damaged, while the save before
    * them could be read and was returned instead (OPFS: a newest slot whose
    * body no longer matches its header). Empty unless storage was damaged;
@@ -277,18 +283,20 @@ export class OpfsStore implements KeyValueStore {
         if (name !== 'NoModificationAllowedError')
           throw new ElexError('PERSIST_UNAVAILABLE', `could not open ${file} in OPFS: ${String(e)}`);
         if (performance.now() - t0 >= BUSY_RETRY_MS)
-          throw new ElexError(
-            'PERSIST_UNAVAILABLE',
-            `${this.describe(file)} is open elsewhere (another engine or tab)`,
-          );
+          throw new ElexError('PERSIST_UNAVAILABLE', `${this.where(file)} is open elsewhere (another engine or tab)`);
         await new Promise((r) => setTimeout(r, pause));
       }
     }
   }
 
-  private release(file: string): void {
+  private releaseFile(file: string): void {
     this.handles.get(file)?.close();
     this.handles.delete(file);
+  }
+
+  release(key: string): void {
+    const base = fileName(key);
+    for (const s of ['a', 'b']) this.releaseFile(`${base}.${s}`);
   }
 
   private readHeader(h: SyncHandle): SlotHeader | null {
@@ -381,7 +389,7 @@ export class OpfsStore implements KeyValueStore {
   async delete(key: string): Promise<void> {
     const base = fileName(key);
     for (const s of ['a', 'b']) {
-      this.release(`${base}.${s}`);
+      this.releaseFile(`${base}.${s}`);
       await this.dir.removeEntry(`${base}.${s}`).catch(() => {});
     }
   }
@@ -397,7 +405,7 @@ export class OpfsStore implements KeyValueStore {
   }
 
   close(): void {
-    for (const file of [...this.handles.keys()]) this.release(file);
+    for (const file of [...this.handles.keys()]) this.releaseFile(file);
   }
 }
 
