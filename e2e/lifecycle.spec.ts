@@ -73,3 +73,38 @@ test('OPFS: an engine with more workers than the one that saved restores (its wo
   });
   expect(starts).toEqual(['1: restored', '2: restored', '3: restored', '2: restored', '1: restored']);
 });
+
+test('a worker that dies while close() saves: the engine closes, and the error says what was lost (it said "it is being replaced, retry the call")', async ({
+  page,
+}) => {
+  await openPage(page);
+  const outcome = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const persist = { name: `close-crash-${Date.now()}`, backend: 'opfs' as const };
+    const engine = await createEngine({ workers: 1, catalog: false, persist });
+    const d = await engine.decide('FAJ 121 0001');
+    await engine.feedback(d.queryId, 1); // unsaved: close() saves it
+    void engine.debug.crashWorker(0, 'terminate', 0);
+    const closing = await engine.close().then(
+      () => null,
+      (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
+    );
+    const after = await engine.stats().then(
+      () => 'open',
+      (e: { code?: string }) => e.code,
+    );
+    const again = await createEngine({ workers: 1, catalog: false, persist }).then(
+      async (e) => {
+        await e.close();
+        return 'started';
+      },
+      (e: { code?: string }) => e.code,
+    );
+    return { closing, after, again };
+  });
+  expect(outcome.closing?.code).toBe('WORKER_CRASHED');
+  expect(outcome.closing?.message).toMatch(/close\(\).*worker 0 died.*lost.*the engine is closed/);
+  expect(outcome.closing?.message).not.toMatch(/retry/);
+  expect(outcome.after).toBe('CLOSED');
+  expect(outcome.again).toBe('started');
+});

@@ -698,6 +698,8 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
         closed = true;
         try {
           await learn.close();
+        } catch (e) {
+          throw closeSaveError(e);
         } finally {
           await pool.close();
         }
@@ -727,6 +729,20 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     }).catch(() => {}); // closed before the routers were built
   }
   return engine;
+}
+
+/**
+ * The error of close() whose final save failed. The engine closes all the
+ * same, so the error says what was lost, not to retry (a worker that died
+ * while saving says "it is being replaced, retry the call" to other calls).
+ */
+function closeSaveError(e: unknown): unknown {
+  if (!(e instanceof ElexError)) return e;
+  const what =
+    e.code === 'WORKER_CRASHED'
+      ? `${e.message.replace(/; it is being replaced, retry the call$/, '')}: what it learned since its last save is lost`
+      : `the final save failed (${e.message}): what was learned since the last save is not saved`;
+  return new ElexError(e.code, `close(): ${what}, and the engine is closed`, { cause: e });
 }
 
 /** Checks `routing` options: the RanSetup fields they give. */
