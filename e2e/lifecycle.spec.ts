@@ -108,3 +108,30 @@ test('a worker that dies while close() saves: the engine closes, and the error s
   expect(outcome.after).toBe('CLOSED');
   expect(outcome.again).toBe('started');
 });
+
+test('an index of a closed engine: every call is CLOSED (a search of an empty one was EMPTY_INDEX "add vectors first")', async ({
+  page,
+}) => {
+  await openPage(page);
+  const codes = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const engine = await createEngine({ workers: 1, catalog: false });
+    const empty = await engine.createIndex('empty', { dim: 4 });
+    await engine.close();
+    const code = (call: () => Promise<unknown>) =>
+      Promise.resolve()
+        .then(call)
+        .then(
+          () => 'resolved',
+          (e: { code?: string }) => e.code ?? String(e),
+        );
+    return {
+      search: await code(() => empty.search(new Float32Array(4), 1)),
+      remove: await code(() => empty.remove([])),
+      add: await code(() => empty.add([1], new Float32Array(4))),
+      stats: await code(() => empty.stats()),
+      save: await code(() => empty.save()),
+    };
+  });
+  expect(codes).toEqual({ search: 'CLOSED', remove: 'CLOSED', add: 'CLOSED', stats: 'CLOSED', save: 'CLOSED' });
+});

@@ -225,6 +225,11 @@ export class WorkerPool {
     return this.slots[index]?.restored;
   }
 
+  /** Whether close() was called: every call rejects with CLOSED. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Build info reported by worker `index` at its last start. */
   infoOf(index: number): BuildInfo | undefined {
     return this.slots[index]?.info;
