@@ -135,3 +135,54 @@ test('an index of a closed engine: every call is CLOSED (a search of an empty on
   });
   expect(codes).toEqual({ search: 'CLOSED', remove: 'CLOSED', add: 'CLOSED', stats: 'CLOSED', save: 'CLOSED' });
 });
+
+test('the same persist name, let go of by an engine of this page and taken at once (React: a double mount, a new key): the new engine waits for it (it was PERSIST_UNAVAILABLE)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const outcome = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => e.code ?? String(e),
+      );
+    const persist = { name: `let-go-${Date.now()}`, backend: 'opfs' as const };
+    const out: Record<string, string> = {};
+    // <StrictMode> in development: mount (start), unmount (abort), mount again, in one task.
+    const first = new AbortController();
+    const aborted = createEngine({ workers: 1, catalog: false, persist, signal: first.signal });
+    first.abort();
+    const second = createEngine({ workers: 1, catalog: false, persist });
+    out.aborted = await code(aborted);
+    const engine = await second.catch((e: { code?: string }) => e.code ?? String(e));
+    if (typeof engine === 'string') return { ...out, remounted: engine };
+    out.remounted = 'ok';
+    // A new key: the clean-up closes without waiting, and the next engine starts at once.
+    const d = await engine.decide('FAJ 121 0001');
+    await engine.feedback(d.queryId, 1);
+    void engine.close();
+    const next = await createEngine({ workers: 1, catalog: false, persist }).catch(
+      (e: { code?: string }) => e.code ?? String(e),
+    );
+    if (typeof next === 'string') return { ...out, nextKey: next };
+    out.nextKey = `updates ${(await next.agent('FAJ 121 0001'))?.updates}`; // the closed engine's save is in
+    // The name held by a live engine of this page is still refused, at once.
+    out.whileLive = await code(createEngine({ workers: 1, catalog: false, persist }));
+    // A start-up whose signal aborts once it is ready keeps the name (the signal is ignored then).
+    await next.close();
+    const late = new AbortController();
+    const kept = await createEngine({ workers: 1, catalog: false, persist, signal: late.signal });
+    late.abort();
+    out.afterLateAbort = await code(createEngine({ workers: 1, catalog: false, persist }));
+    await kept.close();
+    return out;
+  });
+  expect(outcome).toEqual({
+    aborted: 'ABORTED',
+    remounted: 'ok',
+    nextKey: 'updates 1',
+    whileLive: 'PERSIST_UNAVAILABLE',
+    afterLateAbort: 'PERSIST_UNAVAILABLE',
+  });
+});

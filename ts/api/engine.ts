@@ -395,7 +395,16 @@ function optionalInt(name: string, v: number | undefined, max: number): void {
 }
 
 /** Starts an engine: picks the variant, compiles the module once, starts the workers. */
-export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
+export function createEngine(given: EngineOptions = {}): Promise<Engine> {
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const engine = startEngine(given, settled);
+  engine.then(settle, settle);
+  return engine;
+}
+
+/** createEngine(); `settled` settles with the promise it returns. */
+async function startEngine(given: EngineOptions, settled: Promise<void>): Promise<Engine> {
   if (typeof given !== 'object' || given === null)
     throw new ElexError('INVALID_ARGUMENT', 'createEngine() takes an options object');
   let options: EngineOptions;
@@ -477,6 +486,11 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   let release: (() => Promise<void>) | null = null;
   if (persist) {
     const locking = EngineLearning.lockName(persist.name);
+    // Aborted, this start-up lets go of the name before it rejects: an engine
+    // of this page started meanwhile waits for that (EngineLearning.letGo).
+    const onAbort = () => EngineLearning.letGo(persist.name, settled);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void settled.then(() => signal?.removeEventListener('abort', onAbort)); // ready: the signal is ignored
     try {
       release = await startup(locking);
     } catch (e) {
