@@ -186,3 +186,28 @@ test('the same persist name, let go of by an engine of this page and taken at on
     afterLateAbort: 'PERSIST_UNAVAILABLE',
   });
 });
+
+test('a worker whose script cannot run: createEngine() says it did not start and why that may be (it said "it is being replaced, retry the call")', async ({
+  page,
+}) => {
+  await openPage(page);
+  // The engine's worker script without Cross-Origin-Embedder-Policy, on an isolated page (Next.js without the headers on /_next/static/).
+  await page.route('**/assets/worker-*.js', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+  const message = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    return createEngine({ workers: 1, catalog: false }).then(
+      async (engine) => {
+        await engine.close();
+        return 'started';
+      },
+      (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+    );
+  });
+  expect(message).toMatch(/^WORKER_CRASHED: worker 0 did not start \(.*\).*Cross-Origin-Embedder-Policy/);
+  expect(message).not.toMatch(/retry/);
+});
