@@ -211,3 +211,36 @@ test('a worker whose script cannot run: createEngine() says it did not start and
   expect(message).toMatch(/^WORKER_CRASHED: worker 0 did not start \(.*\).*Cross-Origin-Embedder-Policy/);
   expect(message).not.toMatch(/retry/);
 });
+
+test('feedback given before close() is applied and in the final save (with persist it failed CLOSED, or resolved and was lost)', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openPage(page);
+  const outcome = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const out: Record<string, string> = {};
+    for (const backend of ['opfs', 'idb'] as const) {
+      const persist = { name: `feedback-at-close-${backend}-${Date.now()}`, backend };
+      const codes = Array.from({ length: 40 }, (_, i) => `FAJ 121 ${1000 + i}`);
+      const engine = await createEngine({ workers: 2, catalog: false, persist });
+      const decisions = await Promise.all(codes.map((c) => engine.decide(c)));
+      const given = decisions.map((d) =>
+        engine.feedback(d.queryId, 1).then(
+          () => 'ok',
+          (e: { code?: string }) => e.code ?? String(e),
+        ),
+      );
+      await engine.close();
+      const answers = await Promise.all(given);
+      const again = await createEngine({ workers: 2, catalog: false, persist });
+      const updates = await Promise.all(codes.map(async (c) => (await again.agent(c))?.updates ?? 0));
+      await again.close();
+      const failed = answers.filter((a) => a !== 'ok');
+      const lost = updates.filter((n) => n !== 1).length;
+      out[backend] = `${failed.length ? `failed ${JSON.stringify([...new Set(failed)])} ` : ''}lost ${lost}`;
+    }
+    return out;
+  });
+  expect(outcome).toEqual({ opfs: 'lost 0', idb: 'lost 0' });
+});

@@ -130,6 +130,8 @@ export class EngineLearning {
   private saving: Promise<SaveReport> | null = null;
   private timer: ReturnType<typeof setInterval> | undefined;
   private releaseLock: (() => Promise<void>) | null = null;
+  /** Feedback calls not settled yet: close() lets them finish before its save. */
+  private readonly feedbackInFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly pool: WorkerPool,
@@ -241,7 +243,15 @@ export class EngineLearning {
    * features) takes feedback once; an unknown or already rewarded id gives
    * NOT_FOUND.
    */
-  async feedback(queryId: string, reward: number, options: FeedbackOptions = {}): Promise<{ applied: number }> {
+  feedback(queryId: string, reward: number, options: FeedbackOptions = {}): Promise<{ applied: number }> {
+    const giving = this.give(queryId, reward, options);
+    this.feedbackInFlight.add(giving);
+    const done = () => this.feedbackInFlight.delete(giving);
+    giving.then(done, done);
+    return giving;
+  }
+
+  private async give(queryId: string, reward: number, options: FeedbackOptions): Promise<{ applied: number }> {
     checkReward(reward);
     if (typeof queryId !== 'string')
       throw new ElexError('INVALID_ARGUMENT', 'a query id is a string returned by decide()');
@@ -419,6 +429,8 @@ export class EngineLearning {
   private async closeNow(): Promise<void> {
     clearInterval(this.timer);
     try {
+      // Feedback given before close() is applied first, so that this last save holds it.
+      if (this.persist) await Promise.allSettled([...this.feedbackInFlight]);
       if (this.persist && this.sinceSave > 0) await this.save();
     } finally {
       const release = this.releaseLock;

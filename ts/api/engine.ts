@@ -313,7 +313,11 @@ export interface Engine {
    * (snapshots replace the previous one atomically, so nothing saved is lost).
    */
   save(options?: ControlOptions): Promise<SaveReport>;
-  /** Saves unsaved learning (with `persist`), then terminates the workers; calls in flight reject with CLOSED. Idempotent. */
+  /**
+   * Saves unsaved learning (with `persist`: feedback given before it is applied
+   * first), then terminates the workers; other calls in flight reject with
+   * CLOSED. Every call returns the same promise.
+   */
   close(): Promise<void>;
   readonly debug: EngineDebug;
 }
