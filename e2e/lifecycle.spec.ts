@@ -244,3 +244,41 @@ test('feedback given before close() is applied and in the final save (with persi
   });
   expect(outcome).toEqual({ opfs: 'lost 0', idb: 'lost 0' });
 });
+
+test('OPFS: after a worker-count change, agents left cold for lack of memory load from the old snapshot in every worker (the second worker got PERSIST_UNAVAILABLE "open elsewhere")', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openPage(page);
+  const outcome = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const persist = { name: `cold-after-change-${Date.now()}`, backend: 'opfs' as const };
+    const codes = Array.from({ length: 60 }, (_, i) => `FAJ 121 ${1000 + i}`);
+    const learn = async (engine: Awaited<ReturnType<typeof createEngine>>) => {
+      for (const c of codes) {
+        const d = await engine.decide(c);
+        await engine.feedback(d.queryId, 1);
+      }
+    };
+    const saver = await createEngine({ workers: 1, catalog: false, persist });
+    await learn(saver);
+    await saver.close();
+    // Two workers, each with room for a few agents only: most stay in the old snapshot until used.
+    const small = { workers: 2, catalog: false, persist, memoryBudgetBytes: 2 * 200 * 1024 } as const;
+    const out: string[] = [];
+    for (const round of [1, 2]) {
+      try {
+        const engine = await createEngine(small);
+        const updates = await Promise.all(codes.map(async (c) => (await engine.agent(c))?.updates ?? 0));
+        out.push(updates.every((n) => n === round) ? 'restored' : `wrong ${JSON.stringify(updates)}`);
+        await learn(engine);
+        await engine.close();
+      } catch (e) {
+        out.push(`${(e as { code?: string }).code}: ${(e as Error).message}`);
+        break;
+      }
+    }
+    return out;
+  });
+  expect(outcome).toEqual(['restored', 'restored']);
+});

@@ -69,11 +69,11 @@ export interface KeyValueStore {
   /** Opens what get() and put() of `key` will use (OPFS: its slot files), so a later get() only reads. */
   prepare?(key: string): Promise<void>;
   /**
-   * Lets go of what get() and put() of `key` keep open (OPFS: its slot
-   * files' sync access handles), for a file that other workers of the
-   * engine read too: while one worker holds it, no other can open it.
+   * get(), for a key that other workers of the engine read at the same time
+   * and none writes: nothing is kept open (OPFS: read-only handles, closed
+   * once read; a handle kept open locks the other workers out).
    */
-  release?(key: string): void;
+  getShared?(key: string, into?: ReadTarget): Promise<Uint8Array | null>;
   /**
    * Files get() read past because they were damaged, while the save before
    * them could be read and was returned instead (OPFS: a newest slot whose
@@ -144,7 +144,9 @@ interface SyncHandle {
   close(): void;
 }
 
-type FileHandleWithSync = FileSystemFileHandle & { createSyncAccessHandle(): Promise<SyncHandle> };
+type FileHandleWithSync = FileSystemFileHandle & {
+  createSyncAccessHandle(options?: { mode?: 'readwrite' | 'read-only' }): Promise<SyncHandle>;
+};
 
 interface SlotHeader {
   generation: number;
@@ -269,11 +271,13 @@ export class OpfsStore implements KeyValueStore {
    * so the holder is this worker's predecessor, dead (its life lock is
    * this worker's) but with its handles not yet released by the browser.
    */
-  private async openHandle(file: string, create: boolean): Promise<SyncHandle | null> {
+  private async openHandle(file: string, create: boolean, readOnly = false): Promise<SyncHandle | null> {
     const t0 = performance.now();
     for (let pause = 5; ; pause = Math.min(2 * pause, 100)) {
       try {
         const fh = (await this.dir.getFileHandle(file, { create })) as FileHandleWithSync;
+        // Read-only handles of one file may be open in several workers at once (not cached: closed after the read).
+        if (readOnly) return await fh.createSyncAccessHandle({ mode: 'read-only' });
         const h = await fh.createSyncAccessHandle();
         this.handles.set(file, h);
         return h;
@@ -294,11 +298,6 @@ export class OpfsStore implements KeyValueStore {
     this.handles.delete(file);
   }
 
-  release(key: string): void {
-    const base = fileName(key);
-    for (const s of ['a', 'b']) this.releaseFile(`${base}.${s}`);
-  }
-
   private readHeader(h: SyncHandle): SlotHeader | null {
     const b = new Uint8Array(HEADER);
     const size = h.getSize();
@@ -312,11 +311,32 @@ export class OpfsStore implements KeyValueStore {
   }
 
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
-    const base = fileName(key);
-    const slots: { h: SyncHandle; head: SlotHeader; file: string }[] = [];
+    const files = this.slotFiles(key);
     // Both slots opened at once: opening a sync access handle is a round trip to the browser.
-    const files = ['a', 'b'].map((s) => `${base}.${s}`);
     const handles = await Promise.all(files.map((f) => this.handle(f, false)));
+    return this.read(key, files, handles, into);
+  }
+
+  async getShared(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
+    const files = this.slotFiles(key);
+    const opened = await Promise.allSettled(files.map((f) => this.openHandle(f, false, true)));
+    const handles = opened.map((o) => (o.status === 'fulfilled' ? o.value : null));
+    try {
+      for (const o of opened) if (o.status === 'rejected') throw o.reason;
+      return this.read(key, files, handles, into);
+    } finally {
+      for (const h of handles) h?.close();
+    }
+  }
+
+  private slotFiles(key: string): string[] {
+    const base = fileName(key);
+    return ['a', 'b'].map((s) => `${base}.${s}`);
+  }
+
+  /** The newest readable save of `key` in its slot files (`handles`, null where a file is missing). */
+  private read(key: string, files: string[], handles: (SyncHandle | null)[], into?: ReadTarget): Uint8Array | null {
+    const slots: { h: SyncHandle; head: SlotHeader; file: string }[] = [];
     handles.forEach((h, i) => {
       const head = h ? this.readHeader(h) : null;
       if (h && head) slots.push({ h, head, file: files[i]! });
