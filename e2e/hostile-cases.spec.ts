@@ -483,3 +483,34 @@ test('a number where the options go, or an unknown option key, is INVALID_ARGUME
     searchWorks: 1,
   });
 });
+
+test('queryBatch with one bad question names it (its index), as validateBatch names the first bad change', async ({
+  page,
+}) => {
+  await openPage(page);
+  const messages = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const e = await createEngine({ workers: 1 });
+    const message = (p: Promise<unknown>) =>
+      p.then(
+        () => 'resolved',
+        (x: { code?: string; message?: string }) => `${x.code}: ${x.message}`,
+      );
+    try {
+      return {
+        empty: await message(e.queryBatch(['MIMO sleep', 'handover', '   ', 'uplink'])),
+        long: await message(e.queryBatch(['MIMO sleep', 'x'.repeat(2001)])),
+        type: await message(e.queryBatch(['MIMO sleep', { text: 'handover', type: 'nope' as never }])),
+        single: await message(e.query('  ')),
+      };
+    } finally {
+      await e.close();
+    }
+  });
+  expect(messages).toEqual({
+    empty: 'INVALID_ARGUMENT: question 2: a question must be a non-empty string',
+    long: 'INVALID_ARGUMENT: question 1: a question must be at most 2000 characters, got 2001',
+    type: 'INVALID_ARGUMENT: question 1: unknown query type "nope"',
+    single: 'INVALID_ARGUMENT: a question must be a non-empty string',
+  });
+});

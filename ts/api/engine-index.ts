@@ -372,6 +372,8 @@ export async function openEngineIndex(
 
   const alive = () => {
     if (dropped) throw new ElexError('CLOSED', `index "${name}" was dropped`);
+    // Before the checks that need no worker (an empty index, no ids), so they never hide it.
+    if (pool.isClosed) throw new ElexError('CLOSED', 'the engine was closed');
   };
 
   /** One shard's add, logged once the worker applied it. */

@@ -105,6 +105,16 @@ export interface DecideResult extends Decision {
 /** Pending query ids kept for feedback (oldest forgotten first). */
 const MAX_PENDING = 100_000;
 
+/**
+ * Persist names that an engine of this page is letting go of (it is
+ * closing, or its start-up was aborted), each with a promise that settles
+ * once it is done. React's development double mount aborts a start-up and
+ * begins the next in the same task, and a clean-up rarely waits for
+ * close(): an engine started then waits for the name instead of finding it
+ * taken.
+ */
+const leaving = new Map<string, Promise<void>>();
+
 export class EngineLearning {
   private readonly pending = new Map<string, { codes: string[]; qid: number; text?: string }>();
   /**
@@ -120,6 +130,8 @@ export class EngineLearning {
   private saving: Promise<SaveReport> | null = null;
   private timer: ReturnType<typeof setInterval> | undefined;
   private releaseLock: (() => Promise<void>) | null = null;
+  /** Feedback calls not settled yet: close() lets them finish before its save. */
+  private readonly feedbackInFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly pool: WorkerPool,
@@ -140,10 +152,15 @@ export class EngineLearning {
     }
   }
 
-  /** Holds a Web Lock on the persist name so that two engines never share it. */
+  /**
+   * Holds a Web Lock on the persist name so that two engines never share it.
+   * A name an engine of this page is letting go of (letGo) is waited for.
+   */
   static async lockName(name: string): Promise<() => Promise<void>> {
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
     if (!locks) return async () => {};
+    const before = leaving.get(name);
+    if (before) await before; // else the lock is asked for at once, in the caller's task
     return new Promise((resolve, reject) => {
       // Settles once the lock is released again: the release function returns it, so that
       // a caller (an aborted start-up) can let go of the name before it reports.
@@ -226,7 +243,15 @@ export class EngineLearning {
    * features) takes feedback once; an unknown or already rewarded id gives
    * NOT_FOUND.
    */
-  async feedback(queryId: string, reward: number, options: FeedbackOptions = {}): Promise<{ applied: number }> {
+  feedback(queryId: string, reward: number, options: FeedbackOptions = {}): Promise<{ applied: number }> {
+    const giving = this.give(queryId, reward, options);
+    this.feedbackInFlight.add(giving);
+    const done = () => this.feedbackInFlight.delete(giving);
+    giving.then(done, done);
+    return giving;
+  }
+
+  private async give(queryId: string, reward: number, options: FeedbackOptions): Promise<{ applied: number }> {
     checkReward(reward);
     if (typeof queryId !== 'string')
       throw new ElexError('INVALID_ARGUMENT', 'a query id is a string returned by decide()');
@@ -379,10 +404,33 @@ export class EngineLearning {
     };
   }
 
+  /**
+   * Marks `name` as being let go of until `done` settles: an engine of this
+   * page that asks for it meanwhile waits for that, then asks for the lock.
+   */
+  static letGo(name: string, done: Promise<unknown>): void {
+    const settled = done.then(
+      () => {},
+      () => {},
+    );
+    leaving.set(name, settled);
+    void settled.then(() => {
+      if (leaving.get(name) === settled) leaving.delete(name);
+    });
+  }
+
   /** Saves if anything changed (when persisting), stops autosave, releases the name. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    const closing = this.closeNow();
+    if (this.persist && this.releaseLock) EngineLearning.letGo(this.persist.name, closing);
+    return closing;
+  }
+
+  private async closeNow(): Promise<void> {
     clearInterval(this.timer);
     try {
+      // Feedback given before close() is applied first, so that this last save holds it.
+      if (this.persist) await Promise.allSettled([...this.feedbackInFlight]);
       if (this.persist && this.sinceSave > 0) await this.save();
     } finally {
       const release = this.releaseLock;

@@ -728,16 +728,22 @@ export class EngineQueries {
 
   private async run(inputs: readonly (string | QueryRequest)[], options: QueryOptions): Promise<QueryResult[]> {
     const t0 = now();
-    const reqs = inputs.map((i) => {
-      const r: QueryRequest = typeof i === 'string' ? { text: i } : i;
-      if (typeof r !== 'object' || r === null)
-        throw new ElexError('INVALID_ARGUMENT', 'a query is a string or { text }');
-      checkQuestion(r.text);
-      if (r.type !== undefined && !QUERY_TYPES.includes(r.type))
-        throw new ElexError('INVALID_ARGUMENT', `unknown query type ${JSON.stringify(r.type)}`);
-      if (r.complexity !== undefined && !COMPLEXITIES.includes(r.complexity))
-        throw new ElexError('INVALID_ARGUMENT', `unknown complexity ${JSON.stringify(r.complexity)}`);
-      return r;
+    const reqs = inputs.map((i, n) => {
+      try {
+        const r: QueryRequest = typeof i === 'string' ? { text: i } : i;
+        if (typeof r !== 'object' || r === null)
+          throw new ElexError('INVALID_ARGUMENT', 'a query is a string or { text }');
+        checkQuestion(r.text);
+        if (r.type !== undefined && !QUERY_TYPES.includes(r.type))
+          throw new ElexError('INVALID_ARGUMENT', `unknown query type ${JSON.stringify(r.type)}`);
+        if (r.complexity !== undefined && !COMPLEXITIES.includes(r.complexity))
+          throw new ElexError('INVALID_ARGUMENT', `unknown complexity ${JSON.stringify(r.complexity)}`);
+        return r;
+      } catch (e) {
+        // In a batch, the message says which question.
+        if (inputs.length > 1 && e instanceof ElexError) throw new ElexError(e.code, `question ${n}: ${e.message}`);
+        throw e;
+      }
     });
     const k = options.k ?? 5;
     if (!Number.isInteger(k) || k < 1 || k > 20)

@@ -313,7 +313,11 @@ export interface Engine {
    * (snapshots replace the previous one atomically, so nothing saved is lost).
    */
   save(options?: ControlOptions): Promise<SaveReport>;
-  /** Saves unsaved learning (with `persist`), then terminates the workers; calls in flight reject with CLOSED. Idempotent. */
+  /**
+   * Saves unsaved learning (with `persist`: feedback given before it is applied
+   * first), then terminates the workers; other calls in flight reject with
+   * CLOSED. Every call returns the same promise.
+   */
   close(): Promise<void>;
   readonly debug: EngineDebug;
 }
@@ -395,7 +399,16 @@ function optionalInt(name: string, v: number | undefined, max: number): void {
 }
 
 /** Starts an engine: picks the variant, compiles the module once, starts the workers. */
-export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
+export function createEngine(given: EngineOptions = {}): Promise<Engine> {
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const engine = startEngine(given, settled);
+  engine.then(settle, settle);
+  return engine;
+}
+
+/** createEngine(); `settled` settles with the promise it returns. */
+async function startEngine(given: EngineOptions, settled: Promise<void>): Promise<Engine> {
   if (typeof given !== 'object' || given === null)
     throw new ElexError('INVALID_ARGUMENT', 'createEngine() takes an options object');
   let options: EngineOptions;
@@ -477,6 +490,11 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   let release: (() => Promise<void>) | null = null;
   if (persist) {
     const locking = EngineLearning.lockName(persist.name);
+    // Aborted, this start-up lets go of the name before it rejects: an engine
+    // of this page started meanwhile waits for that (EngineLearning.letGo).
+    const onAbort = () => EngineLearning.letGo(persist.name, settled);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void settled.then(() => signal?.removeEventListener('abort', onAbort)); // ready: the signal is ignored
     try {
       release = await startup(locking);
     } catch (e) {
@@ -535,6 +553,7 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
   const build = pool.infoOf(0)!;
   const startMs = performance.now() - t0;
   let closed = false;
+  let closing: Promise<void> | null = null;
   /** Every worker's router figures, polled until all are built (or the engine closes). */
   const routers = async (onBuilt?: (built: number) => void): Promise<RanStats[]> => {
     for (;;) {
@@ -690,14 +709,20 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
       return untilAborted(routersWarm(), opts.signal, 'routerReady()');
     },
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await learn.close();
-      } finally {
-        await pool.close();
-      }
+    close() {
+      // Every call returns the same promise: a second close() resolves once
+      // the first has saved, freed the persist name and stopped the workers.
+      closing ??= (async () => {
+        closed = true;
+        try {
+          await learn.close();
+        } catch (e) {
+          throw closeSaveError(e);
+        } finally {
+          await pool.close();
+        }
+      })();
+      return closing;
     },
 
     debug: {
@@ -722,6 +747,20 @@ export async function createEngine(given: EngineOptions = {}): Promise<Engine> {
     }).catch(() => {}); // closed before the routers were built
   }
   return engine;
+}
+
+/**
+ * The error of close() whose final save failed. The engine closes all the
+ * same, so the error says what was lost, not to retry (a worker that died
+ * while saving says "it is being replaced, retry the call" to other calls).
+ */
+function closeSaveError(e: unknown): unknown {
+  if (!(e instanceof ElexError)) return e;
+  const what =
+    e.code === 'WORKER_CRASHED'
+      ? `${e.message.replace(/; it is being replaced, retry the call$/, '')}: what it learned since its last save is lost`
+      : `the final save failed (${e.message}): what was learned since the last save is not saved`;
+  return new ElexError(e.code, `close(): ${what}, and the engine is closed`, { cause: e });
 }
 
 /** Checks `routing` options: the RanSetup fields they give. */

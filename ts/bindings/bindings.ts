@@ -2590,11 +2590,14 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
       },
     });
   };
+  // Kept after a failed start: the failed threads' further errors are this start-up's.
+  const threadStart = threaded ? watchThreadStart(failInit) : null;
   const m = await withTimeout(
     Promise.race([start(), initFailed]),
     options.startTimeoutMs ?? 30_000,
     `starting the ${variant} module`,
   );
+  threadStart?.stop();
   if (!memory) throw new ElexError('INIT_FAILED', 'the wasm module has no memory');
   const abi = m._elex_abi_version();
   if (abi !== ABI_VERSION)
@@ -2603,6 +2606,59 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
       `the ${variant} module implements ABI ${abi}; this package needs ABI ${ABI_VERSION}`,
     );
   return new Bindings(m, memory, variant, module, threads);
+}
+
+/**
+ * While a threaded module starts: a thread whose worker cannot start fails
+ * the start-up with INIT_FAILED naming the cause. The glue rethrows the
+ * worker's error event, which would end the calling thread with an
+ * uncaught "[object Event]" (in the engine's worker: WORKER_CRASHED, "retry
+ * the call"); the usual cause is a Content-Security-Policy without `blob:`
+ * in worker-src, which the browser reports as a violation event.
+ */
+function watchThreadStart(fail: (e: ElexError) => void): { stop(): void } {
+  const scope = globalThis as unknown as EventTarget;
+  const way =
+    "allow blob: in worker-src, or serve elex-wasm/wasm/simd-mt/elex.worker.js and pass its URL as bundles['simd-mt'].pthreadWorker (docs/recipes.md#content-security-policy)";
+  const onViolation = (event: Event) => {
+    const v = event as SecurityPolicyViolationEvent;
+    if (
+      v.effectiveDirective !== 'worker-src' &&
+      v.effectiveDirective !== 'script-src' &&
+      v.effectiveDirective !== 'child-src'
+    )
+      return;
+    fail(
+      new ElexError(
+        'INIT_FAILED',
+        `the Content-Security-Policy blocked the worker script of the simd-mt threads (${v.blockedURI || 'its URL'}, directive ${v.effectiveDirective}): ${way}`,
+      ),
+    );
+  };
+  const onError = (event: Event) => {
+    const e = event as ErrorEvent;
+    if (!(e.error instanceof Event) || typeof Worker === 'undefined' || !(e.error.target instanceof Worker)) return;
+    e.preventDefault(); // a thread that did not start: this start-up fails, the calling thread goes on
+    // The browser reports a policy violation around the same time: it names the cause when it comes.
+    setTimeout(
+      () =>
+        fail(
+          new ElexError(
+            'INIT_FAILED',
+            `a thread of the simd-mt module could not start its worker; under a Content-Security-Policy, ${way}`,
+          ),
+        ),
+      50,
+    );
+  };
+  scope.addEventListener('securitypolicyviolation', onViolation);
+  scope.addEventListener('error', onError);
+  return {
+    stop: () => {
+      scope.removeEventListener('securitypolicyviolation', onViolation);
+      scope.removeEventListener('error', onError);
+    },
+  };
 }
 
 /**

@@ -222,7 +222,7 @@ export class AgentHost {
           const best = new Map<string, { block: HeapBlock; rec: RecordSpan; key: string }>();
           for (const key of keys.sort((x, y) => (x === own ? 1 : y === own ? -1 : 0))) {
             const tr = performance.now();
-            const bytes = await this.store.get(key, into);
+            const bytes = await this.readSnapshot(key, into);
             report.readMs += performance.now() - tr;
             if (!bytes) continue;
             report.snapshots++;
@@ -401,6 +401,18 @@ export class AgentHost {
       this.restored.residentMs = performance.now() - this.restoreStart;
   }
 
+  /**
+   * A snapshot file's bytes (read into `into` when given). A file of another
+   * worker count is read by every worker of this one at once (at the
+   * restore, and for agents left in it until used or saved), and written by
+   * none: it is read without being kept open (KeyValueStore.getShared).
+   */
+  private readSnapshot(key: string, into?: (size: number) => Uint8Array): Promise<Uint8Array | null> {
+    const store = this.store!;
+    const own = key === snapshotKey(this.setup.worker, this.setup.workers);
+    return !own && store.getShared ? store.getShared(key, into) : store.get(key, into);
+  }
+
   /** Loads an evicted agent back before it is used. */
   private async ensure(code: string): Promise<void> {
     const c = this.cold.get(code);
@@ -420,7 +432,7 @@ export class AgentHost {
       const bytes = await this.store!.get(key);
       if (bytes) rec = this.verified(key, bytes)[0];
     } else {
-      const bytes = await this.store!.get(c.key);
+      const bytes = await this.readSnapshot(c.key);
       if (bytes) rec = this.verified(c.key, bytes).find((r) => recordHead(r).code === code);
     }
     if (!rec)
@@ -544,7 +556,7 @@ export class AgentHost {
         }
       }
       for (const [key, codes] of fromSnapshots) {
-        const prev = await this.store.get(key);
+        const prev = await this.readSnapshot(key);
         if (prev) for (const r of this.verified(key, prev)) if (codes.has(recordHead(r).code)) extra.push(r.slice());
       }
       const { worker, workers } = this.setup;

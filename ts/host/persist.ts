@@ -69,6 +69,12 @@ export interface KeyValueStore {
   /** Opens what get() and put() of `key` will use (OPFS: its slot files), so a later get() only reads. */
   prepare?(key: string): Promise<void>;
   /**
+   * get(), for a key that other workers of the engine read at the same time
+   * and none writes: nothing is kept open (OPFS: read-only handles, closed
+   * once read; a handle kept open locks the other workers out).
+   */
+  getShared?(key: string, into?: ReadTarget): Promise<Uint8Array | null>;
+  /**
    * Files get() read past because they were damaged, while the save before
    * them could be read and was returned instead (OPFS: a newest slot whose
    * body no longer matches its header). Empty unless storage was damaged;
@@ -138,7 +144,9 @@ interface SyncHandle {
   close(): void;
 }
 
-type FileHandleWithSync = FileSystemFileHandle & { createSyncAccessHandle(): Promise<SyncHandle> };
+type FileHandleWithSync = FileSystemFileHandle & {
+  createSyncAccessHandle(options?: { mode?: 'readwrite' | 'read-only' }): Promise<SyncHandle>;
+};
 
 interface SlotHeader {
   generation: number;
@@ -263,11 +271,13 @@ export class OpfsStore implements KeyValueStore {
    * so the holder is this worker's predecessor, dead (its life lock is
    * this worker's) but with its handles not yet released by the browser.
    */
-  private async openHandle(file: string, create: boolean): Promise<SyncHandle | null> {
+  private async openHandle(file: string, create: boolean, readOnly = false): Promise<SyncHandle | null> {
     const t0 = performance.now();
     for (let pause = 5; ; pause = Math.min(2 * pause, 100)) {
       try {
         const fh = (await this.dir.getFileHandle(file, { create })) as FileHandleWithSync;
+        // Read-only handles of one file may be open in several workers at once (not cached: closed after the read).
+        if (readOnly) return await fh.createSyncAccessHandle({ mode: 'read-only' });
         const h = await fh.createSyncAccessHandle();
         this.handles.set(file, h);
         return h;
@@ -277,16 +287,13 @@ export class OpfsStore implements KeyValueStore {
         if (name !== 'NoModificationAllowedError')
           throw new ElexError('PERSIST_UNAVAILABLE', `could not open ${file} in OPFS: ${String(e)}`);
         if (performance.now() - t0 >= BUSY_RETRY_MS)
-          throw new ElexError(
-            'PERSIST_UNAVAILABLE',
-            `${this.describe(file)} is open elsewhere (another engine or tab)`,
-          );
+          throw new ElexError('PERSIST_UNAVAILABLE', `${this.where(file)} is open elsewhere (another engine or tab)`);
         await new Promise((r) => setTimeout(r, pause));
       }
     }
   }
 
-  private release(file: string): void {
+  private releaseFile(file: string): void {
     this.handles.get(file)?.close();
     this.handles.delete(file);
   }
@@ -304,11 +311,32 @@ export class OpfsStore implements KeyValueStore {
   }
 
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
-    const base = fileName(key);
-    const slots: { h: SyncHandle; head: SlotHeader; file: string }[] = [];
+    const files = this.slotFiles(key);
     // Both slots opened at once: opening a sync access handle is a round trip to the browser.
-    const files = ['a', 'b'].map((s) => `${base}.${s}`);
     const handles = await Promise.all(files.map((f) => this.handle(f, false)));
+    return this.read(key, files, handles, into);
+  }
+
+  async getShared(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
+    const files = this.slotFiles(key);
+    const opened = await Promise.allSettled(files.map((f) => this.openHandle(f, false, true)));
+    const handles = opened.map((o) => (o.status === 'fulfilled' ? o.value : null));
+    try {
+      for (const o of opened) if (o.status === 'rejected') throw o.reason;
+      return this.read(key, files, handles, into);
+    } finally {
+      for (const h of handles) h?.close();
+    }
+  }
+
+  private slotFiles(key: string): string[] {
+    const base = fileName(key);
+    return ['a', 'b'].map((s) => `${base}.${s}`);
+  }
+
+  /** The newest readable save of `key` in its slot files (`handles`, null where a file is missing). */
+  private read(key: string, files: string[], handles: (SyncHandle | null)[], into?: ReadTarget): Uint8Array | null {
+    const slots: { h: SyncHandle; head: SlotHeader; file: string }[] = [];
     handles.forEach((h, i) => {
       const head = h ? this.readHeader(h) : null;
       if (h && head) slots.push({ h, head, file: files[i]! });
@@ -381,7 +409,7 @@ export class OpfsStore implements KeyValueStore {
   async delete(key: string): Promise<void> {
     const base = fileName(key);
     for (const s of ['a', 'b']) {
-      this.release(`${base}.${s}`);
+      this.releaseFile(`${base}.${s}`);
       await this.dir.removeEntry(`${base}.${s}`).catch(() => {});
     }
   }
@@ -397,7 +425,7 @@ export class OpfsStore implements KeyValueStore {
   }
 
   close(): void {
-    for (const file of [...this.handles.keys()]) this.release(file);
+    for (const file of [...this.handles.keys()]) this.releaseFile(file);
   }
 }
 

@@ -225,6 +225,11 @@ export class WorkerPool {
     return this.slots[index]?.restored;
   }
 
+  /** Whether close() was called: every call rejects with CLOSED. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Build info reported by worker `index` at its last start. */
   infoOf(index: number): BuildInfo | undefined {
     return this.slots[index]?.info;
@@ -518,11 +523,17 @@ function caller(wire: RemoteWire, channel: FastChannel | null, envelope: CallEnv
 }
 
 function crashed(slot: Slot, reason: string): void {
-  slot.kill(
-    new ElexError('WORKER_CRASHED', `worker ${slot.index} died (${reason}); it is being replaced, retry the call`),
-    true,
-  );
+  // A worker that never started is not replaced (the failure is sticky, see
+  // replace()): its error says so, and what usually stops a worker's script.
+  const message =
+    slot.info !== undefined
+      ? `worker ${slot.index} died (${reason}); it is being replaced, retry the call`
+      : `worker ${slot.index} did not start (${reason})${reason.includes('worker script failed') ? SCRIPT_FAILED : ''}`;
+  slot.kill(new ElexError('WORKER_CRASHED', message), true);
 }
+
+const SCRIPT_FAILED =
+  ": its script could not be loaded or run. On a cross-origin isolated page the worker's script needs the response header Cross-Origin-Embedder-Policy: require-corp too (with Next.js, on /_next/static/), and a Content-Security-Policy must allow it in worker-src (docs/troubleshooting.md)";
 
 function hasLocks(): boolean {
   return typeof navigator !== 'undefined' && 'locks' in navigator && !!navigator.locks;
