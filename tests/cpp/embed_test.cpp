@@ -168,6 +168,22 @@ TEST(Tokenize, AcronymPluralsMeetTheirSingular) {
   EXPECT_EQ(toks("ALS"), "als");
 }
 
+TEST(Tokenize, LettersBeyondAscii) {
+  // Latin, Greek and Cyrillic letters are part of words, lower-cased; a
+  // question in capitals meets the name as written.
+  EXPECT_EQ(toks("Économie d’énergie"), "économie d énergie");
+  EXPECT_EQ(toks("ÉCONOMIE D'ÉNERGIE"), toks("économie d'énergie"));
+  EXPECT_EQ(toks("УПРАВЛЕНИЕ Мощностью"), "управление мощностью");
+  EXPECT_EQ(toks("naïve ΣΥΧΝΟΤΗΤΑ Łódź"), "naïve συχνοτητα łódź");
+  // Han, kana and Hangul: a token per character (no spaces between words).
+  EXPECT_EQ(toks("省电模式 sleep"), "省 电 模 式 sleep");
+  // Punctuation, symbols and spaces beyond ASCII still split; bytes that
+  // are not UTF-8 are skipped.
+  EXPECT_EQ(toks("sleep\u00a0mode – 5\u00b5s \xff\xfe timer"), "sleep mode 5 s timer");
+  EXPECT_EQ(toks("\xc3"), "");
+  EXPECT_EQ(toks("caf\xc3"), "caf");
+}
+
 // Regression: a '.' right after a feature code started a word the scan could
 // not take, and tokenize() looped forever (found by fuzz_router).
 TEST(Tokenize, DotAfterAFeatureCodeTerminates) {

@@ -21,6 +21,82 @@ bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_word(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }
 char lower(char c) { return is_upper(c) ? char(c - 'A' + 'a') : c; }
 
+/// The code point of the UTF-8 sequence at s[0..n) and its length, or 0 for
+/// a byte that starts no valid sequence.
+std::size_t decode(const char* s, std::size_t n, std::uint32_t* cp) {
+  const auto b = [&](std::size_t i) { return std::uint32_t(static_cast<unsigned char>(s[i])); };
+  const std::uint32_t c = b(0);
+  std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (len == 0 || len > n) return 0;
+  std::uint32_t v = c & (0xFFu >> (len + 1));
+  for (std::size_t i = 1; i < len; ++i) {
+    if ((b(i) & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (b(i) & 0x3F);
+  }
+  if ((len == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
+      (len == 4 && (v < 0x10000 || v > 0x10FFFF)))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+/// Han ideographs, kana and Hangul: each one a token (these scripts put no
+/// spaces between words).
+bool ideograph(std::uint32_t cp) {
+  return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+         (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+         (cp >= 0xF900 && cp <= 0xFAFF);
+}
+
+/// Letters of alphabets beyond ASCII that are part of words: Latin-1 and
+/// Latin Extended (é, ß, ł), Greek, Cyrillic. Punctuation, symbols and
+/// spaces beyond ASCII (’, –, µ, no-break space) still split words.
+bool letter(std::uint32_t cp) {
+  return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x370 && cp <= 0x3FF) ||
+         (cp >= 0x400 && cp <= 0x52F);
+}
+
+/// The byte length of the non-ASCII letter at s[0..n), or 0.
+std::size_t letter_at(const char* s, std::size_t n) {
+  std::uint32_t cp = 0;
+  const std::size_t len = decode(s, n, &cp);
+  return len > 0 && letter(cp) ? len : 0;
+}
+
+/// Lower-cases the capitals of `letter()` in UTF-8 text (ASCII is lowered
+/// elsewhere): É → é, Ł → ł, Σ → σ, Ж → ж.
+void fold(std::string& t) {
+  std::string out;
+  out.reserve(t.size());
+  for (std::size_t i = 0; i < t.size();) {
+    std::uint32_t cp = 0;
+    const std::size_t len =
+        static_cast<unsigned char>(t[i]) < 0x80 ? 0 : decode(t.data() + i, t.size() - i, &cp);
+    if (len == 0) {
+      out += t[i++];
+      continue;
+    }
+    if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) ||
+        (cp >= 0x410 && cp <= 0x42F))
+      cp += 0x20;
+    else if (cp >= 0x400 && cp <= 0x40F)
+      cp += 0x50;
+    else if (((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177)) && cp % 2 == 0)
+      cp += 1;
+    else if (((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E)) && cp % 2 == 1)
+      cp += 1;
+    if (cp < 0x800) {
+      out += char(0xC0 | (cp >> 6));
+    } else {
+      out += char(0xE0 | (cp >> 12));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+    }
+    out += char(0x80 | (cp & 0x3F));
+    i += len;
+  }
+  t.swap(out);
+}
+
 constexpr std::string_view kStop[] = {
     "a",    "an",    "and",   "any",   "are",   "as",   "at",   "be",    "by",     "can",  "could",
     "do",   "does",  "for",   "from",  "have",  "how",  "i",    "if",    "in",     "into", "is",
@@ -282,6 +358,15 @@ void word_tokens(std::string_view word, std::vector<std::string>* out, TokenMemo
       }
     return;
   }
+  // A word with letters beyond ASCII: one token, lower-cased (no camelCase
+  // split, no stop word, no stemming).
+  for (const char c : word)
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      std::string& t = out->emplace_back(word);
+      for (char& x : t) x = lower(x);
+      fold(t);
+      return;
+    }
   if (plural_acronym(word)) word.remove_suffix(1);
   bool mixed = false;
   for (std::size_t i = 1; i < word.size(); ++i) {
@@ -362,12 +447,35 @@ void tokenize(const char* text, std::size_t len, std::vector<std::string>* out, 
         }
       }
     }
-    if (is_word(text[i]) ||
+    if (static_cast<unsigned char>(text[i]) >= 0x80) {
+      std::uint32_t cp = 0;
+      const std::size_t n = decode(text + i, len - i, &cp);
+      if (n > 0 && ideograph(cp)) {
+        out->emplace_back(text + i, n);
+        i += n;
+        continue;
+      }
+      if (n == 0 || !letter(cp)) {
+        i += n > 0 ? n : 1;
+        continue;
+      }
+    }
+    if (is_word(text[i]) || static_cast<unsigned char>(text[i]) >= 0x80 ||
         (text[i] == '.' && i > 0 && is_word(text[i - 1]) && i + 1 < len && is_alpha(text[i + 1]))) {
-      std::size_t j = i + 1;  // text[i] is taken (a '.' after a code, too: j = i looped forever)
-      while (j < len &&
-             (is_word(text[j]) || (text[j] == '.' && j + 1 < len && is_alpha(text[j + 1]))))
-        ++j;
+      // text[i] is taken (a '.' after a code, too: j = i looped forever; a
+      // letter beyond ASCII, whole).
+      std::size_t j = i + std::max<std::size_t>(1, letter_at(text + i, len - i));
+      while (j < len) {
+        if (is_word(text[j]) || (text[j] == '.' && j + 1 < len && is_alpha(text[j + 1]))) {
+          ++j;
+        } else if (const std::size_t n = static_cast<unsigned char>(text[j]) >= 0x80
+                                             ? letter_at(text + j, len - j)
+                                             : 0) {
+          j += n;
+        } else {
+          break;
+        }
+      }
       const std::string_view word(text + i, j - i);
       if (memo != nullptr)
         memo->word(word, out);

@@ -100,7 +100,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 13;
+inline constexpr std::uint32_t kStateVersion = 14;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
