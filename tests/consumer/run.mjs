@@ -333,6 +333,46 @@ try {
       run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], plain);
     },
   );
+  await check(
+    'a Node-only TypeScript project (lib es2022 without dom, @types/node, skipLibCheck: false) type-checks against the package',
+    async () => {
+      // Without the DOM library, WebAssembly.Module and MessagePort were
+      // unknown to it (11 errors in the package's .d.ts): ts/core/web-types.ts.
+      writeFileSync(
+        join(plain, 'tsconfig.node.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'es2022',
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            lib: ['es2022'],
+            // @types/node as the compiler: the repository's devDependency (the project installs none).
+            typeRoots: [join(repo, 'node_modules/@types')],
+            types: ['node'],
+            strict: true,
+            skipLibCheck: false,
+            noEmit: true,
+          },
+          files: ['node-typed.ts'],
+        }),
+      );
+      writeFileSync(
+        join(plain, 'node-typed.ts'),
+        [
+          "import { createEngine, instantiate, type Engine, type QueryResult } from 'elex-wasm';",
+          "import { detectFeatures } from 'elex-wasm/advanced';",
+          'export async function ask(engine: Engine): Promise<QueryResult> {',
+          "  return engine.query('which parameters control MIMO sleep start time?', { k: 3 });",
+          '}',
+          'export const start = () => createEngine({ workers: 1 });',
+          "export const node = () => instantiate({ variant: 'simd' }).then((b) => b.info().kernel);",
+          'export const features = detectFeatures();',
+          '',
+        ].join('\n'),
+      );
+      run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.node.json'], plain);
+    },
+  );
   await check('no bundler: import map + static server (examples/vanilla), default catalog, simd-mt', async () => {
     cpSync(join(repo, 'examples/vanilla/index.html'), join(plain, 'app/index.html'));
     const server = await staticServer(plain, 4390);

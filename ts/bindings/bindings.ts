@@ -8,6 +8,7 @@
  * helper threads work, which browsers allow only in workers: use simd-mt
  * bindings from a worker, never from a page's main thread.
  */
+import '../core/web-types.ts';
 import { readStruct, readStructs, writeStruct, type StructLayout, type StructValue } from './abi-view.ts';
 import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';

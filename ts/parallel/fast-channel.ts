@@ -33,6 +33,7 @@
  * (calls beyond the free slots queue on the page, first in, first out), as
  * postMessage would deliver them.
  */
+import '../core/web-types.ts';
 import { decode, TooBig, Unencodable, Writer } from './fast-codec.ts';
 import { FAST_METHODS, type CallEnvelope, type FastMethod } from './protocol.ts';
 import type { Dispatch } from './serving.ts';

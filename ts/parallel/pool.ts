@@ -13,6 +13,7 @@
  * the replacement takes any call: calls wait for that (within their own
  * timeouts and deadlines), so none sees a half-restored worker.
  */
+import '../core/web-types.ts';
 import * as Comlink from 'comlink';
 import type { BundleOverrides } from '../bindings/bundles.ts';
 import type { BuildInfo } from '../bindings/bindings.ts';
