@@ -333,6 +333,10 @@ class Catalog:
 def load_catalog(source, name: str = "catalog") -> Catalog:
     """A Catalog from parsed JSON, JSON text, or a path to a JSON file. Raises
     ElexError INVALID_ARGUMENT listing the problems (also in ``.problems``)."""
+    # A UTF-8 byte order mark (Windows editors write one) is not part of the
+    # JSON: the browser's fetch() and elex-cli skip it too.
+    if isinstance(source, str) and source.startswith("\ufeff"):
+        source = source[1:]
     if isinstance(source, (str, os.PathLike)) and not str(source).lstrip().startswith("{"):
         with open(source, "rb") as fh:
             name = str(source)
@@ -341,6 +345,8 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
             source = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ElexError("INVALID_ARGUMENT", f"{name} is not UTF-8 JSON: invalid UTF-8 at byte {e.start}") from None
+        if source.startswith("\ufeff"):
+            source = source[1:]
     if isinstance(source, str):
         try:
             # As JSON.parse() reads it: NaN, Infinity and -Infinity are not JSON.

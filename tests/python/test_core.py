@@ -456,3 +456,18 @@ def test_a_catalog_file_that_is_not_utf8_is_an_elex_error(tmp_path):
         elex.load_catalog(str(path))
     assert e.value.code == "INVALID_ARGUMENT" and "is not UTF-8" in e.value.message, e.value.message
     assert str(path) in e.value.message
+
+
+def test_a_catalog_with_a_byte_order_mark_loads_as_the_browser_loads_it(tmp_path):
+    # Windows editors write a UTF-8 byte order mark; the browser's fetch() and
+    # elex-cli skip it, load_catalog() raised "Unexpected UTF-8 BOM" (a file) or
+    # took the text for a file name (a string).
+    text = json.dumps({"features": [{"code": "FAJ 121 0001", "parameters": ["A.b"]}]})
+    path = tmp_path / "c.json"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    for source in (str(path), path, "\ufeff" + text):
+        assert elex.load_catalog(source).stats["parameters"] == 1
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode())
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(str(path))
+    assert e.value.code == "INVALID_ARGUMENT"

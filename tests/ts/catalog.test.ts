@@ -1,6 +1,10 @@
 /** The catalog loader: problems with JSON paths, minimal catalogs, the generator. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect, test } from 'vitest';
+import { resolveCatalog } from '../../ts/api/engine-query.ts';
 import { checkCatalog, loadCatalog } from '../../ts/host/catalog.ts';
 import { ElexError } from '../../ts/core/errors.ts';
 import { badCatalog } from './helpers.ts';
@@ -122,4 +126,20 @@ test('a catalog that is not JSON data (a cycle, a getter that throws) is a coded
   expect(checkCatalog(getter)).toEqual([{ path: '$', message: expect.stringContaining('boom') }]);
   const e2 = thrown(() => loadCatalog(getter));
   expect((e2 as ElexError).code).toBe('INVALID_ARGUMENT');
+});
+
+test('a catalog file: URL that starts with a UTF-8 byte order mark loads, as one fetched over HTTP does', async () => {
+  // fetch()'s text() strips the mark; Node's readFile(…, 'utf8') keeps it,
+  // and JSON.parse() refused the file ("Unexpected token").
+  const dir = mkdtempSync(join(tmpdir(), 'elex-bom-'));
+  try {
+    const file = join(dir, 'catalog.json');
+    writeFileSync(file, '\uFEFF' + JSON.stringify({ features: [{ code: 'FAJ 121 0001', parameters: ['A.b'] }] }));
+    const loaded = await resolveCatalog(pathToFileURL(file));
+    expect(loaded.stats).toMatchObject({ features: 1, parameters: 1 });
+    writeFileSync(file, '\uFEFF\uFEFF{"features": [{"code": "FAJ 121 0001"}]}');
+    await expect(resolveCatalog(pathToFileURL(file))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

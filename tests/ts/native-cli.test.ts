@@ -348,6 +348,27 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     },
     60_000,
   );
+
+  test('a catalog file that starts with a UTF-8 byte order mark loads, as fetch() and file: URLs read it', async () => {
+    // Windows editors (Notepad, PowerShell's Out-File, Excel's "CSV UTF-8")
+    // write one; elex-cli refused the file with "unexpected character at
+    // byte 0" while the browser's fetch() strips it.
+    const text = JSON.stringify(base);
+    const [got] = nativeCheck(['\uFEFF' + text]);
+    expect(got!.problems).toEqual([]);
+    expect(got!.stats).toEqual(loadCatalog(JSON.parse(text)).stats);
+    const file = join(dir, 'bom-catalog.json');
+    writeFileSync(file, '\uFEFF' + text);
+    const changes = join(dir, 'bom-changes.json');
+    writeFileSync(
+      changes,
+      '[{"parameter": "MimoSleepFunction.sleepStartTime", "current": 0, "proposed": 2000, "at": 0}]',
+    );
+    const out = execFileSync(cli, ['validate', '--catalog', file, '--changes', changes], { encoding: 'utf8' });
+    expect(JSON.parse(out).reasons).toContain('OUTSIDE_ABSOLUTE_RANGE');
+    // Only one leading mark: one elsewhere is still not JSON.
+    expect(nativeCheck(['\uFEFF\uFEFF' + text])[0]!.ok).toBe(false);
+  });
 });
 
 interface CliRouted {

@@ -195,6 +195,9 @@ export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCata
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         text = await res.text();
       }
+      // A UTF-8 byte order mark (Windows editors write one): fetch()'s
+      // text() drops it, Node's readFile() keeps it.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     } catch (e) {
       throw new ElexError(
         'INIT_FAILED',

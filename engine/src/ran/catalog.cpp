@@ -450,6 +450,9 @@ Status load(const json::Value& doc, Catalog* out, std::vector<Problem>* problems
 
 Status load_json(std::string_view text, Catalog* out, std::vector<Problem>* problems,
                  std::string_view source) {
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the
+  // JSON, as fetch() in the browser reads a catalog file.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   json::Value doc;
   std::string path;
   if (json::parse(text, &doc, &path) != ELEX_OK) {
