@@ -156,6 +156,10 @@ def _check_into(d, bad):
             ):
                 bad(f"{p}.range", "must be [min, max] with min <= max")
         str_list(o, "values", f"{p}.values")
+        if "default" in o:
+            dv = o["default"]
+            if not (isinstance(dv, (bool, str)) or (_is_num(dv) and math.isfinite(dv))):
+                bad(f"{p}.default", "must be a number, boolean or string")
         if "safe" in o:
             s = o["safe"]
             if not isinstance(s, dict):

@@ -471,3 +471,15 @@ def test_a_catalog_with_a_byte_order_mark_loads_as_the_browser_loads_it(tmp_path
     with pytest.raises(elex.ElexError) as e:
         elex.load_catalog(str(path))
     assert e.value.code == "INVALID_ARGUMENT"
+
+
+def test_a_parameter_default_of_another_type_is_a_problem():
+    # The schema says number, boolean or string; the checks let null, lists and
+    # objects through.
+    def problems(d):
+        return elex.check_catalog({"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "default": d}]})
+
+    for d in (None, [], {}, [1], {"v": 1}):
+        assert problems(d) == [{"path": "$.parameters[0].default", "message": "must be a number, boolean or string"}]
+    for d in (0, -1.5, True, False, "ON", ""):
+        assert problems(d) == []

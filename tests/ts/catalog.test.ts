@@ -143,3 +143,17 @@ test('a catalog file: URL that starts with a UTF-8 byte order mark loads, as one
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a parameter default that is not a number, boolean or string is a problem, as the schema says', () => {
+  const withDefault = (d: unknown) => ({
+    features: [{ code: 'FAJ 121 0001' }],
+    parameters: [{ name: 'A.b', default: d }],
+  });
+  for (const d of [null, [], {}, [1], { value: 1 }, NaN, Infinity])
+    expect(checkCatalog(withDefault(d)), String(JSON.stringify(d))).toEqual([
+      { path: '$.parameters[0].default', message: 'must be a number, boolean or string' },
+    ]);
+  for (const d of [0, -1.5, true, false, 'ON', '']) expect(checkCatalog(withDefault(d))).toEqual([]);
+  const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
+  expect(schema.$defs.parameter.properties.default.type).toEqual(['number', 'boolean', 'string']);
+});

@@ -349,6 +349,15 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     60_000,
   );
 
+  test('a parameter default that is not a number, boolean or string is the same problem in both', () => {
+    const texts = ['null', '[]', '{}', '[1]', '{"v": 1}', '0', 'true', '"ON"', '""'].map(
+      (d) =>
+        `{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "default": ${d}, "range": [1, 0]}]}`,
+    );
+    expect(agree(texts)).toBe(texts.length);
+    expect(nativeCheck(texts).map((l) => l.problems.length)).toEqual([2, 2, 2, 2, 2, 1, 1, 1, 1]);
+  });
+
   test('a catalog file that starts with a UTF-8 byte order mark loads, as fetch() and file: URLs read it', async () => {
     // Windows editors (Notepad, PowerShell's Out-File, Excel's "CSV UTF-8")
     // write one; elex-cli refused the file with "unexpected character at

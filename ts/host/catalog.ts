@@ -217,6 +217,12 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
         bad(`${p}.range`, 'must be [min, max] with min <= max');
     }
     strList(o.values, `${p}.values`);
+    const d = o.default;
+    if (
+      d !== undefined &&
+      !(typeof d === 'boolean' || typeof d === 'string' || (typeof d === 'number' && Number.isFinite(d)))
+    )
+      bad(`${p}.default`, 'must be a number, boolean or string');
     if (o.safe !== undefined) {
       if (!isObj(o.safe)) bad(`${p}.safe`, 'must be an object');
       else {

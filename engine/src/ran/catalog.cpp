@@ -226,6 +226,9 @@ class Checker {
       if (!ok) bad(p + ".range", "must be [min, max] with min <= max");
     }
     str_list(o.find("values"), p, "values");
+    if (const Value* d = o.find("default");
+        d && !(d->is_bool() || d->is_string() || (d->is_number() && std::isfinite(d->number()))))
+      bad(p + ".default", "must be a number, boolean or string");
     if (const Value* s = o.find("safe")) {
       if (!s->is_object()) {
         bad(p + ".safe", "must be an object");
