@@ -48,6 +48,15 @@ def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _finite(v) -> bool:
+    """math.isfinite() of a number, False for an int too large for a double (JSON.parse()
+    reads one as Infinity; math.isfinite() raises OverflowError)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def check_catalog(data) -> list[dict]:
     """The problems of a catalog (parsed JSON), each {"path", "message"}; empty when valid."""
     problems: list[dict] = []
@@ -86,7 +95,7 @@ def _check_into(d, bad):
             string(x, f"{path}[{i}]", True)
 
     def num(o, key, path):
-        if key in o and not (_is_num(o[key]) and math.isfinite(o[key])):
+        if key in o and not (_is_num(o[key]) and _finite(o[key])):
             bad(path, "must be a finite number")
 
     feats = d.get("features")
@@ -151,14 +160,14 @@ def _check_into(d, bad):
             if not (
                 isinstance(r, list)
                 and len(r) == 2
-                and all(_is_num(x) and math.isfinite(x) for x in r)
+                and all(_is_num(x) and _finite(x) for x in r)
                 and r[0] <= r[1]
             ):
                 bad(f"{p}.range", "must be [min, max] with min <= max")
         str_list(o, "values", f"{p}.values")
         if "default" in o:
             dv = o["default"]
-            if not (isinstance(dv, (bool, str)) or (_is_num(dv) and math.isfinite(dv))):
+            if not (isinstance(dv, (bool, str)) or (_is_num(dv) and _finite(dv))):
                 bad(f"{p}.default", "must be a number, boolean or string")
         if "safe" in o:
             s = o["safe"]

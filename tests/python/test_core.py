@@ -483,3 +483,30 @@ def test_a_parameter_default_of_another_type_is_a_problem():
         assert problems(d) == [{"path": "$.parameters[0].default", "message": "must be a number, boolean or string"}]
     for d in (0, -1.5, True, False, "ON", ""):
         assert problems(d) == []
+
+
+def test_an_integer_too_large_for_a_double_is_a_problem_not_an_overflow_error():
+    # JSON.parse() and elex-cli read 1 followed by 400 zeros as Infinity: "must be a
+    # finite number". Python's json reads an exact int, and math.isfinite() raised
+    # OverflowError out of check_catalog() and load_catalog().
+    big = "1" + "0" * 400
+    text = (
+        '{"features": [{"code": "FAJ 121 0001"}],'
+        f' "parameters": [{{"name": "A.b", "range": [0, {big}], "default": {big},'
+        f' "safe": {{"min": -{big}, "maxChange": {big}}}}}],'
+        f' "kpis": [{{"name": "K", "threshold": {big}}}]}}'
+    )
+    want = [
+        {"path": "$.parameters[0].range", "message": "must be [min, max] with min <= max"},
+        {"path": "$.parameters[0].default", "message": "must be a number, boolean or string"},
+        {"path": "$.parameters[0].safe.min", "message": "must be a finite number"},
+        {"path": "$.parameters[0].safe.maxChange", "message": "must be a finite number"},
+        {"path": "$.kpis[0].threshold", "message": "must be a finite number"},
+    ]
+    assert elex.check_catalog(json.loads(text)) == want
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(text)
+    assert e.value.code == "INVALID_ARGUMENT" and e.value.problems == want
+    # An int a double holds (as JSON.parse() reads it) is a number like any other.
+    ok = json.loads(text.replace(big, str(10**300)))
+    assert elex.check_catalog(ok) == []
