@@ -317,7 +317,8 @@ class Catalog:
             b = np.full(5 * n, np.nan, np.float32)
             cool = np.full(n, np.nan, np.float64)
             for i, p in enumerate(ps):
-                t = p.get("type") or ("enum" if p.get("values") else "float")
+                # As ts/host/ran-ops.ts: any values list, even an empty one, makes an enum.
+                t = p.get("type") or ("enum" if p.get("values") is not None else "float")
                 kinds[i] = _KINDS[t]
                 if p.get("range"):
                     b[i], b[n + i] = p["range"][0], p["range"][1]

@@ -510,3 +510,23 @@ def test_an_integer_too_large_for_a_double_is_a_problem_not_an_overflow_error():
     # An int a double holds (as JSON.parse() reads it) is a number like any other.
     ok = json.loads(text.replace(big, str(10**300)))
     assert elex.check_catalog(ok) == []
+
+
+def test_a_parameter_with_an_empty_values_list_is_an_enum_as_in_the_browser():
+    # docs/catalog.md: without a type, a parameter with values is an enum. The browser
+    # and elex-cli take `"values": []` as values (an enum none of whose values is
+    # allowed); Python took it as a float, so numbers passed validate_batch here
+    # that the browser's validateBatch() rejects as WRONG_TYPE.
+    cat = elex.load_catalog(
+        {
+            "features": [{"code": "FAJ 121 0001"}],
+            "parameters": [{"name": "E.mode", "values": []}, {"name": "E.level"}, {"name": "E.on", "values": ["ON"]}],
+        }
+    )
+    kinds = cat.validator_tables()[0]
+    assert list(kinds) == [2, 0, 2]
+    r = elex.ChangeValidator(cat).validate_batch(
+        np.array([0, 1], np.int32), np.array([0.0, 0.0]), np.array([1.0, 1.0]), at=0.0
+    )
+    assert r.reason_names(0) == ["WRONG_TYPE"] and r.verdicts[0] == 2
+    assert r.reason_names(1) == ["NO_BOUNDS"]
