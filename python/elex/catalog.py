@@ -157,12 +157,9 @@ def _check_into(d, bad):
             bad(f"{p}.type", "must be int, float, bool, enum or string")
         if "range" in o:
             r = o["range"]
-            if not (
-                isinstance(r, list)
-                and len(r) == 2
-                and all(_is_num(x) and _finite(x) for x in r)
-                and r[0] <= r[1]
-            ):
+            if not (isinstance(r, list) and len(r) == 2 and all(_is_num(x) and _finite(x) for x in r)):
+                bad(f"{p}.range", "must be [min, max]: an array of two finite numbers")
+            elif r[0] > r[1]:
                 bad(f"{p}.range", "must be [min, max] with min <= max")
         str_list(o, "values", f"{p}.values")
         if "default" in o:

@@ -497,7 +497,7 @@ def test_an_integer_too_large_for_a_double_is_a_problem_not_an_overflow_error():
         f' "kpis": [{{"name": "K", "threshold": {big}}}]}}'
     )
     want = [
-        {"path": "$.parameters[0].range", "message": "must be [min, max] with min <= max"},
+        {"path": "$.parameters[0].range", "message": "must be [min, max]: an array of two finite numbers"},
         {"path": "$.parameters[0].default", "message": "must be a number, boolean or string"},
         {"path": "$.parameters[0].safe.min", "message": "must be a finite number"},
         {"path": "$.parameters[0].safe.maxChange", "message": "must be a finite number"},
@@ -530,3 +530,12 @@ def test_a_parameter_with_an_empty_values_list_is_an_enum_as_in_the_browser():
     )
     assert r.reason_names(0) == ["WRONG_TYPE"] and r.verdicts[0] == 2
     assert r.reason_names(1) == ["NO_BOUNDS"]
+
+
+def test_a_range_of_strings_says_its_bounds_must_be_numbers():
+    def problems(r):
+        return elex.check_catalog({"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "range": r}]})
+
+    for r in (["0", "10"], [0], [0, 1, 2], [0, None], "0..10", {"min": 0, "max": 10}):
+        assert problems(r) == [{"path": "$.parameters[0].range", "message": "must be [min, max]: an array of two finite numbers"}]
+    assert problems([10, 0]) == [{"path": "$.parameters[0].range", "message": "must be [min, max] with min <= max"}]

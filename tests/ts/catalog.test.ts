@@ -157,3 +157,18 @@ test('a parameter default that is not a number, boolean or string is a problem, 
   const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
   expect(schema.$defs.parameter.properties.default.type).toEqual(['number', 'boolean', 'string']);
 });
+
+test('a range of numbers written as strings says so, not "min <= max"', () => {
+  // A converted spreadsheet gives ["0", "10"]: the message said "with min <= max",
+  // which the range is, and not that its bounds must be numbers.
+  const withRange = (r: unknown) =>
+    checkCatalog({ features: [{ code: 'FAJ 121 0001' }], parameters: [{ name: 'A.b', range: r }] });
+  for (const r of [['0', '10'], [0], [0, 1, 2], [0, null], [0, Infinity], '0..10', { min: 0, max: 10 }])
+    expect(withRange(r), JSON.stringify(r)).toEqual([
+      { path: '$.parameters[0].range', message: 'must be [min, max]: an array of two finite numbers' },
+    ]);
+  expect(withRange([10, 0])).toEqual([
+    { path: '$.parameters[0].range', message: 'must be [min, max] with min <= max' },
+  ]);
+  expect(withRange([0, 0])).toEqual([]);
+});

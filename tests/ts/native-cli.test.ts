@@ -358,6 +358,18 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     expect(nativeCheck(texts).map((l) => l.problems.length)).toEqual([2, 2, 2, 2, 2, 1, 1, 1, 1]);
   });
 
+  test('a range of strings and a reversed range: the same two messages in both', () => {
+    const texts = ['["0", "10"]', '[0]', '[0, null]', '[0, 1e999]', '{"min": 0}', '[10, 0]', '[0, 0]'].map(
+      (r) => `{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "range": ${r}}]}`,
+    );
+    expect(agree(texts)).toBe(6);
+    expect(nativeCheck(texts).map((l) => l.problems[0]?.message)).toEqual([
+      ...Array(5).fill('must be [min, max]: an array of two finite numbers'),
+      'must be [min, max] with min <= max',
+      undefined,
+    ]);
+  });
+
   test('a catalog file that starts with a UTF-8 byte order mark loads, as fetch() and file: URLs read it', async () => {
     // Windows editors (Notepad, PowerShell's Out-File, Excel's "CSV UTF-8")
     // write one; elex-cli refused the file with "unexpected character at

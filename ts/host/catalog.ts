@@ -208,13 +208,9 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
       bad(`${p}.type`, 'must be int, float, bool, enum or string');
     if (o.range !== undefined) {
       const r = o.range;
-      if (
-        !Array.isArray(r) ||
-        r.length !== 2 ||
-        !r.every((x) => typeof x === 'number' && Number.isFinite(x)) ||
-        r[0] > r[1]
-      )
-        bad(`${p}.range`, 'must be [min, max] with min <= max');
+      if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x)))
+        bad(`${p}.range`, 'must be [min, max]: an array of two finite numbers');
+      else if (r[0] > r[1]) bad(`${p}.range`, 'must be [min, max] with min <= max');
     }
     strList(o.values, `${p}.values`);
     const d = o.default;

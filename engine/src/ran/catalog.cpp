@@ -222,8 +222,10 @@ class Checker {
       bool ok = r->is_array() && r->array().size() == 2;
       if (ok)
         for (const Value& x : r->array()) ok = ok && x.is_number() && std::isfinite(x.number());
-      if (ok) ok = !(r->array()[0].number() > r->array()[1].number());
-      if (!ok) bad(p + ".range", "must be [min, max] with min <= max");
+      if (!ok)
+        bad(p + ".range", "must be [min, max]: an array of two finite numbers");
+      else if (r->array()[0].number() > r->array()[1].number())
+        bad(p + ".range", "must be [min, max] with min <= max");
     }
     str_list(o.find("values"), p, "values");
     if (const Value* d = o.find("default");
