@@ -199,14 +199,31 @@ def _check_into(d, bad):
                     if not isinstance(v, str) or len(v) == 0 or _js_len(v) > 256:
                         bad(f"{p}.{k}", "must be a string of 1 to 256 characters")
 
+    # The catalog's counters: monitor() takes no other in a batch, so a formula
+    # over another could never be computed.
+    counter_names = set()
+    if isinstance(d.get("counters"), list):
+        counter_names.update(o["name"] for o in d["counters"] if isinstance(o, dict) and isinstance(o.get("name"), str))
+    for f in feats:
+        if isinstance(f, dict) and isinstance(f.get("counters"), list):
+            counter_names.update(n for n in f["counters"] if isinstance(n, str))
+
     def kpi(o, p):
         string(o.get("formula"), f"{p}.formula", present="formula" in o)
         fm = o.get("formula")
         if isinstance(fm, str) and 0 < len(fm) and _js_len(fm) <= 4096:
             try:
-                _core.parse_formula(_utf8(fm))
+                steps = _core.parse_formula(_utf8(fm))
             except ElexError as e:
                 bad(f"{p}.formula", e.message.split(": ", 1)[-1])
+            else:
+                unknown = next((v for k, v in steps if k == "counter" and v not in counter_names), None)
+                if unknown is not None:
+                    bad(
+                        f"{p}.formula",
+                        f'counter "{unknown}" is not in the catalog: '
+                        "define it under counters or list it in a feature's counters",
+                    )
         num(o, "threshold", f"{p}.threshold")
         if "direction" in o and o["direction"] not in ("higher", "lower"):
             bad(f"{p}.direction", 'must be "higher" or "lower"')

@@ -539,3 +539,22 @@ def test_a_range_of_strings_says_its_bounds_must_be_numbers():
     for r in (["0", "10"], [0], [0, 1, 2], [0, None], "0..10", {"min": 0, "max": 10}):
         assert problems(r) == [{"path": "$.parameters[0].range", "message": "must be [min, max]: an array of two finite numbers"}]
     assert problems([10, 0]) == [{"path": "$.parameters[0].range", "message": "must be [min, max] with min <= max"}]
+
+
+def test_a_kpi_formula_over_a_counter_the_catalog_does_not_have_is_a_problem():
+    def problems(formula):
+        return elex.check_catalog(
+            {
+                "features": [{"code": "FAJ 121 0001", "counters": ["A.pmListed"]}],
+                "counters": [{"name": "A.pmDefined"}],
+                "kpis": [{"name": "K", "formula": formula}],
+            }
+        )
+
+    assert problems("100 * A.pmListed / A.pmDefined") == []
+    assert problems("A.pmListed / (A.pmTypo + A.pmOther)") == [
+        {
+            "path": "$.kpis[0].formula",
+            "message": "counter \"A.pmTypo\" is not in the catalog: define it under counters or list it in a feature's counters",
+        }
+    ]

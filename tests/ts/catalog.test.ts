@@ -172,3 +172,26 @@ test('a range of numbers written as strings says so, not "min <= max"', () => {
   ]);
   expect(withRange([0, 0])).toEqual([]);
 });
+
+test('a KPI formula over a counter the catalog does not have is a problem (monitor() refuses that counter)', () => {
+  // monitor() takes only the catalog's counters in a batch, so such a KPI could
+  // never be computed; the catalog loaded, and the KPI was silently never evaluated.
+  const c = (formula: string) =>
+    checkCatalog({
+      features: [{ code: 'FAJ 121 0001', counters: ['A.pmListed'] }],
+      counters: [{ name: 'A.pmDefined' }],
+      kpis: [{ name: 'K', formula }],
+    });
+  expect(c('100 * A.pmListed / A.pmDefined')).toEqual([]);
+  expect(c('2 * A.pmListed - 1')).toEqual([]);
+  expect(c('A.pmListed / (A.pmTypo + A.pmOther)')).toEqual([
+    {
+      path: '$.kpis[0].formula',
+      message: 'counter "A.pmTypo" is not in the catalog: define it under counters or list it in a feature\'s counters',
+    },
+  ]);
+  // The default catalog's formulas are all over its counters.
+  expect(
+    checkCatalog(JSON.parse(readFileSync(new URL('../../build/catalog/default.json', import.meta.url), 'utf8'))),
+  ).toEqual([]);
+});

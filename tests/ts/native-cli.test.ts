@@ -370,6 +370,21 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     ]);
   });
 
+  test('a KPI formula over a counter the catalog does not have: the same problem in both', () => {
+    const texts = ['A.pmListed / A.pmDefined', 'A.pmTypo / A.pmTypo + A.pmOther', '-A.pmOther', '1 +', '3'].map(
+      (formula) =>
+        JSON.stringify({
+          features: [{ code: 'FAJ 121 0001', counters: ['A.pmListed', 7] }],
+          counters: [{ name: 'A.pmDefined' }, { name: 8 }],
+          kpis: [{ name: 'K', formula }],
+        }),
+    );
+    const native = nativeCheck(texts);
+    expect(native.map((l) => l.problems.filter((p) => p.path === '$.kpis[0].formula').length)).toEqual([0, 1, 1, 1, 0]);
+    expect(native[1]!.problems.at(-1)!.message).toContain('"A.pmTypo" is not in the catalog');
+    expect(agree(texts)).toBe(5);
+  });
+
   test('a catalog file that starts with a UTF-8 byte order mark loads, as fetch() and file: URLs read it', async () => {
     // Windows editors (Notepad, PowerShell's Out-File, Excel's "CSV UTF-8")
     // write one; elex-cli refused the file with "unexpected character at

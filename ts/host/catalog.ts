@@ -244,11 +244,24 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
             bad(`${p}.${k}`, 'must be a string of 1 to 256 characters');
       });
   }
+  // The catalog's counters: monitor() takes no other in a batch, so a formula
+  // over another could never be computed.
+  const counterNames = new Set<string>();
+  if (Array.isArray(input.counters))
+    for (const o of input.counters) if (isObj(o) && typeof o.name === 'string') counterNames.add(o.name);
+  for (const f of input.features)
+    if (isObj(f) && Array.isArray(f.counters))
+      for (const n of f.counters) if (typeof n === 'string') counterNames.add(n);
   named('kpis', (o, p) => {
     str(o.formula, `${p}.formula`);
     if (typeof o.formula === 'string' && o.formula.length > 0 && o.formula.length <= 4096)
       try {
-        parseFormula(o.formula);
+        const unknown = parseFormula(o.formula).find((s) => 'counter' in s && !counterNames.has(s.counter));
+        if (unknown && 'counter' in unknown)
+          bad(
+            `${p}.formula`,
+            `counter "${unknown.counter}" is not in the catalog: define it under counters or list it in a feature's counters`,
+          );
       } catch (e) {
         bad(`${p}.formula`, e instanceof Error ? e.message : String(e));
       }

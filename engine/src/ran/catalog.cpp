@@ -167,11 +167,22 @@ class Checker {
         }
       }
     }
+    // The catalog's counters: monitor() takes no other in a batch, so a
+    // formula over another could never be computed.
+    if (const Value* cs = input.find("counters"); cs && cs->is_array())
+      for (const Value& o : cs->array())
+        if (const Value* n = o.is_object() ? o.find("name") : nullptr; n && n->is_string())
+          counter_names_.insert(n->string());
+    for (const Value& f : fs)
+      if (const Value* cs = f.is_object() ? f.find("counters") : nullptr; cs && cs->is_array())
+        for (const Value& n : cs->array())
+          if (n.is_string()) counter_names_.insert(n.string());
     named(input, "kpis", &Checker::kpi_extra);
   }
 
  private:
   std::unordered_set<std::string> codes_;
+  std::unordered_set<std::string> counter_names_;
 
   using Extra = void (Checker::*)(const Value&, const std::string&);
 
@@ -252,7 +263,17 @@ class Checker {
     str(f, p, "formula");
     if (f && f->is_string() && !f->string().empty() && !longer_than(*f, kMaxText)) {
       std::vector<formula::Step> steps;
-      if (formula::parse(f->string(), &steps) != ELEX_OK) bad(p + ".formula", last_error_message());
+      if (formula::parse(f->string(), &steps) != ELEX_OK) {
+        bad(p + ".formula", last_error_message());
+      } else {
+        for (const formula::Step& s : steps)
+          if (s.kind == formula::Step::kCounter && !counter_names_.count(std::string(s.name))) {
+            bad(p + ".formula", "counter \"" + std::string(s.name) +
+                                    "\" is not in the catalog: define it under counters or list "
+                                    "it in a feature's counters");
+            break;
+          }
+      }
     }
     num(o.find("threshold"), p, "threshold");
     if (const Value* d = o.find("direction");
