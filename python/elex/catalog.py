@@ -98,6 +98,9 @@ def _check_into(d, bad):
         if key in o and not (_is_num(o[key]) and _finite(o[key])):
             bad(path, "must be a finite number")
 
+    string(d.get("name"), "$.name", present="name" in d)
+    if "seed" in d and not (_is_num(d["seed"]) and _finite(d["seed"]) and float(d["seed"]).is_integer()):
+        bad("$.seed", "must be an integer")
     feats = d.get("features")
     if not isinstance(feats, list) or len(feats) == 0:
         return bad("$.features", "is required: a non-empty array of features")

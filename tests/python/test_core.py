@@ -558,3 +558,16 @@ def test_a_kpi_formula_over_a_counter_the_catalog_does_not_have_is_a_problem():
             "message": "counter \"A.pmTypo\" is not in the catalog: define it under counters or list it in a feature's counters",
         }
     ]
+
+
+def test_the_catalog_name_and_seed_are_checked_as_the_schema_states_them():
+    def problems(extra):
+        return elex.check_catalog({"features": [{"code": "FAJ 121 0001"}], **extra})
+
+    for name in ("", 5, None, ["x"], "x" * 4097):
+        assert problems({"name": name}) == [
+            {"path": "$.name", "message": "must be a non-empty string (at most 4096 characters)"}
+        ]
+    for seed in (1.5, "7", None, True, 10**400):
+        assert problems({"seed": seed}) == [{"path": "$.seed", "message": "must be an integer"}]
+    assert problems({"name": "My network", "seed": -3, "glossary": [{"term": "a", "means": "b", "note": "x"}]}) == []

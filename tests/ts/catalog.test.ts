@@ -195,3 +195,21 @@ test('a KPI formula over a counter the catalog does not have is a problem (monit
     checkCatalog(JSON.parse(readFileSync(new URL('../../build/catalog/default.json', import.meta.url), 'utf8'))),
   ).toEqual([]);
 });
+
+test('the catalog name and seed are checked as the schema states them; unknown properties of a glossary entry are ignored', () => {
+  // The schema said name: a non-empty string, seed: an integer; checkCatalog()
+  // took any value. It said a glossary entry has no other properties, where
+  // checkCatalog() (and docs/catalog.md) ignore properties they do not know.
+  const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
+  expect(schema.properties.name).toMatchObject({ type: 'string', minLength: 1 });
+  expect(schema.properties.seed.type).toBe('integer');
+  expect(schema.$defs.glossaryEntry.additionalProperties).toBeUndefined();
+  const c = (extra: object) => checkCatalog({ features: [{ code: 'FAJ 121 0001' }], ...extra });
+  for (const name of ['', 5, null, ['x'], 'x'.repeat(4097)])
+    expect(c({ name }), JSON.stringify(name)).toEqual([
+      { path: '$.name', message: 'must be a non-empty string (at most 4096 characters)' },
+    ]);
+  for (const seed of [1.5, '7', null, true, NaN])
+    expect(c({ seed }), String(seed)).toEqual([{ path: '$.seed', message: 'must be an integer' }]);
+  expect(c({ name: 'My network', seed: -3, glossary: [{ term: 'a', means: 'b', note: 'x' }] })).toEqual([]);
+});

@@ -190,6 +190,8 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     const fields: (string | number)[][] = [
       ['format'],
       ['version'],
+      ['name'],
+      ['seed'],
       ['features'],
       ['features', 0],
       ['features', 0, 'code'],
@@ -383,6 +385,13 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     expect(native.map((l) => l.problems.filter((p) => p.path === '$.kpis[0].formula').length)).toEqual([0, 1, 1, 1, 0]);
     expect(native[1]!.problems.at(-1)!.message).toContain('"A.pmTypo" is not in the catalog');
     expect(agree(texts)).toBe(5);
+  });
+
+  test('the catalog name and seed: the same problems in both', () => {
+    const texts = ['"name": ""', '"name": 5', '"seed": 1.5', '"seed": "7"', '"name": "n", "seed": -3'].map(
+      (f) => `{${f}, "features": [{"code": "FAJ 121 0001"}]}`,
+    );
+    expect(agree(texts)).toBe(4);
   });
 
   test('a catalog file that starts with a UTF-8 byte order mark loads, as fetch() and file: URLs read it', async () => {

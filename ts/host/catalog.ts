@@ -156,6 +156,8 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
   const num = (v: unknown, path: string) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) bad(path, 'must be a finite number');
   };
+  str(input.name, '$.name');
+  if (input.seed !== undefined && !Number.isInteger(input.seed)) bad('$.seed', 'must be an integer');
   if (!Array.isArray(input.features) || input.features.length === 0) {
     bad('$.features', 'is required: a non-empty array of features');
     return;
