@@ -44,6 +44,18 @@ def _not_json(token: str):
     raise ValueError(f"{token} is not JSON (JSON has no NaN or Infinity)")
 
 
+def _object(pairs) -> dict:
+    """A JSON object, refusing a member name it repeats: json.loads() kept the last
+    value silently (a hand-merged file lost a whole list); elex-cli and the browser
+    refuse the text."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f'duplicate member name "{k}"')
+        out[k] = v
+    return out
+
+
 def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -381,7 +393,7 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
     if isinstance(source, str):
         try:
             # As JSON.parse() reads it: NaN, Infinity and -Infinity are not JSON.
-            source = json.loads(source, parse_constant=_not_json)
+            source = json.loads(source, parse_constant=_not_json, object_pairs_hook=_object)
         except ValueError as e:  # json.JSONDecodeError is one
             raise ElexError("INVALID_ARGUMENT", f"{name} is not JSON: {e}") from None
         except RecursionError:

@@ -571,3 +571,16 @@ def test_the_catalog_name_and_seed_are_checked_as_the_schema_states_them():
     for seed in (1.5, "7", None, True, 10**400):
         assert problems({"seed": seed}) == [{"path": "$.seed", "message": "must be an integer"}]
     assert problems({"name": "My network", "seed": -3, "glossary": [{"term": "a", "means": "b", "note": "x"}]}) == []
+
+
+def test_catalog_text_with_a_duplicate_member_name_is_refused(tmp_path):
+    # json.loads() kept the last of two "parameters" lists and dropped the first
+    # silently; elex-cli and the browser refuse the text.
+    text = '{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b"}], "parameters": [{"name": "A.c"}]}'
+    path = tmp_path / "c.json"
+    path.write_text(text)
+    for source in (text, str(path)):
+        with pytest.raises(elex.ElexError) as e:
+            elex.load_catalog(source)
+        assert e.value.code == "INVALID_ARGUMENT" and 'duplicate member name "parameters"' in e.value.message
+    assert elex.load_catalog('{"features": [{"code": "FAJ 121 0001", "name": "x"}, {"code": "FAJ 121 0002", "name": "y"}]}')

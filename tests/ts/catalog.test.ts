@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test } from 'vitest';
 import { resolveCatalog } from '../../ts/api/engine-query.ts';
-import { checkCatalog, loadCatalog } from '../../ts/host/catalog.ts';
+import fc from 'fast-check';
+import { checkCatalog, duplicateMember, loadCatalog } from '../../ts/host/catalog.ts';
 import { ElexError } from '../../ts/core/errors.ts';
 import { badCatalog } from './helpers.ts';
 import { generateCatalog, TARGET } from '../../scripts/catalog-generator.mjs';
@@ -212,4 +213,45 @@ test('the catalog name and seed are checked as the schema states them; unknown p
   for (const seed of [1.5, '7', null, true, NaN])
     expect(c({ seed }), String(seed)).toEqual([{ path: '$.seed', message: 'must be an integer' }]);
   expect(c({ name: 'My network', seed: -3, glossary: [{ term: 'a', means: 'b', note: 'x' }] })).toEqual([]);
+});
+
+test('catalog JSON text with a duplicate member name is refused, as elex-cli refuses it', async () => {
+  // JSON.parse() keeps the last of two "parameters" lists (a hand-merged file)
+  // and the first was dropped silently; elex-cli refused the file.
+  const dir = mkdtempSync(join(tmpdir(), 'elex-dup-'));
+  try {
+    const file = join(dir, 'catalog.json');
+    writeFileSync(
+      file,
+      '{"features": [{"code": "FAJ 121 0001", "parameters": ["A.b"]}], "parameters": [{"name": "A.b", "range": [0, 1]}],\n' +
+        ' "parameters": [{"name": "A.c"}]}',
+    );
+    await expect(resolveCatalog(pathToFileURL(file))).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('duplicate member name "parameters" at $.parameters') as string,
+    });
+    writeFileSync(file, '{"features": [{"code": "FAJ 121 0001", "name": "a", "na\\u006de": "b"}]}');
+    await expect(resolveCatalog(pathToFileURL(file))).rejects.toMatchObject({
+      message: expect.stringContaining('duplicate member name "name" at $.features[0].name') as string,
+    });
+    // The same key in different objects, and keys inside strings, are fine.
+    writeFileSync(
+      file,
+      '{"features": [{"code": "FAJ 121 0001", "name": "\\"name\\": {"}, {"code": "FAJ 121 0002", "name": "x"}]}',
+    );
+    expect((await resolveCatalog(pathToFileURL(file))).stats.features).toBe(2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('duplicateMember() finds no duplicate in JSON.stringify() output, and finds one spliced in', () => {
+  fc.assert(
+    fc.property(fc.json({ maxDepth: 4 }), (text) => {
+      expect(duplicateMember(text)).toBeNull();
+      const spliced = `{"k\\u0020": 1, "a": ${text}, "k ": 2}`;
+      expect(duplicateMember(spliced)).toEqual({ path: '$.k ', name: 'k ' });
+    }),
+    { numRuns: 300, seed: 7 },
+  );
 });
