@@ -584,3 +584,21 @@ def test_catalog_text_with_a_duplicate_member_name_is_refused(tmp_path):
             elex.load_catalog(source)
         assert e.value.code == "INVALID_ARGUMENT" and 'duplicate member name "parameters"' in e.value.message
     assert elex.load_catalog('{"features": [{"code": "FAJ 121 0001", "name": "x"}, {"code": "FAJ 121 0002", "name": "y"}]}')
+
+
+def test_a_kpi_formula_nested_deeper_than_the_monitor_stack_is_a_problem():
+    def nest(n):
+        return "A.pmX + (" * n + "A.pmX" + ")" * n
+
+    def problems(formula):
+        return elex.check_catalog(
+            {"features": [{"code": "FAJ 121 0001", "counters": ["A.pmX"]}], "kpis": [{"name": "K", "formula": formula}]}
+        )
+
+    assert problems(nest(31)) == []
+    assert problems(nest(32)) == [
+        {
+            "path": "$.kpis[0].formula",
+            "message": f'KPI formula "{nest(32)}" is nested too deeply: evaluating it needs more than 32 values at once',
+        }
+    ]

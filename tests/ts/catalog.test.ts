@@ -255,3 +255,21 @@ test('duplicateMember() finds no duplicate in JSON.stringify() output, and finds
     { numRuns: 300, seed: 7 },
   );
 });
+
+test('a KPI formula nested deeper than the monitor stack (32 values) is a problem when the catalog loads', () => {
+  // It loaded, and then every monitor() call failed ("KPI 0: stack overflow"),
+  // for all KPIs of the batch, not only that one.
+  const nest = (n: number) => 'A.pmX + ('.repeat(n) + 'A.pmX' + ')'.repeat(n);
+  const c = (formula: string) =>
+    checkCatalog({ features: [{ code: 'FAJ 121 0001', counters: ['A.pmX'] }], kpis: [{ name: 'K', formula }] });
+  expect(c(nest(31))).toEqual([]);
+  expect(c(nest(32))).toEqual([
+    {
+      path: '$.kpis[0].formula',
+      message: `KPI formula "${nest(32)}" is nested too deeply: evaluating it needs more than 32 values at once`,
+    },
+  ]);
+  // Long flat formulas are fine: a sum of 500 counters needs two values at once.
+  expect(c(Array(500).fill('A.pmX').join(' + '))).toEqual([]);
+  expect(c('-'.repeat(100) + 'A.pmX')).toEqual([]);
+});

@@ -394,6 +394,30 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     expect(agree(texts)).toBe(4);
   });
 
+  test('a KPI formula nested deeper than the monitor stack: the same problem in both, and the deepest allowed monitors', () => {
+    const nest = (n: number) => 'A.pmX + ('.repeat(n) + 'A.pmX' + ')'.repeat(n);
+    const catalog = (formula: string) =>
+      JSON.stringify({
+        features: [{ code: 'FAJ 121 0001', counters: ['A.pmX'] }],
+        kpis: [
+          { name: 'K', formula },
+          { name: 'Ratio', formula: '100 * A.pmX / A.pmX' },
+        ],
+      });
+    const texts = [nest(31), nest(32), nest(200), `(${nest(31)}) * 2`, `2 * (${nest(31)})`].map(catalog);
+    expect(agree(texts)).toBe(3);
+    // The deepest formula the check takes is one the engine evaluates.
+    const file = join(dir, 'deep.json');
+    writeFileSync(file, texts[0]!);
+    const batch = join(dir, 'deep-batch.json');
+    writeFileSync(batch, JSON.stringify({ cells: ['c'], counters: ['A.pmX'], periods: 1, data: [1] }));
+    const out = JSON.parse(execFileSync(cli, ['monitor', '--catalog', file, '--batch', batch], { encoding: 'utf8' }));
+    expect(out.kpis.map((k: { name: string; mean: number }) => [k.name, k.mean])).toEqual([
+      ['K', 32],
+      ['Ratio', 100],
+    ]);
+  });
+
   test('a catalog file that starts with a UTF-8 byte order mark loads, as fetch() and file: URLs read it', async () => {
     // Windows editors (Notepad, PowerShell's Out-File, Excel's "CSV UTF-8")
     // write one; elex-cli refused the file with "unexpected character at
