@@ -130,9 +130,8 @@ class Checker {
     if (const Value* v = input.find("version"); v && !(v->is_number() && v->number() == 1))
       bad("$.version", "this build reads version 1");
     str(input.find("name"), "$", "name");
-    if (const Value* s = input.find("seed");
-        s && !(s->is_number() && std::isfinite(s->number()) &&
-               std::trunc(s->number()) == s->number()))
+    if (const Value* s = input.find("seed"); s && !(s->is_number() && std::isfinite(s->number()) &&
+                                                    std::trunc(s->number()) == s->number()))
       bad("$.seed", "must be an integer");
     const Value* features = input.find("features");
     if (!features || !features->is_array() || features->array().empty())

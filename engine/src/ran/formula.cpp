@@ -153,7 +153,9 @@ Status parse(std::string_view f, std::vector<Step>* out) {
   // one could never run.
   int depth = 0;
   for (const Step& s : *out) {
-    depth += s.kind == Step::kNumber || s.kind == Step::kCounter ? 1 : s.kind == Step::kNeg ? 0 : -1;
+    depth += s.kind == Step::kNumber || s.kind == Step::kCounter ? 1
+             : s.kind == Step::kNeg                              ? 0
+                                                                 : -1;
     if (depth > int(monitor::kMaxStack)) {
       out->clear();
       return fail(ELEX_E_INVALID_ARGUMENT,
