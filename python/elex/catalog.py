@@ -123,8 +123,14 @@ def _check_into(d, bad):
             bad(p, "must be an object")
             continue
         c = f.get("code")
-        if not isinstance(c, str) or not _CODE.match(c):
+        if "code" not in f:
             bad(f"{p}.code", 'is required: a feature code such as "FAJ 121 3094"')
+        elif not isinstance(c, str) or not _CODE.match(c):
+            bad(
+                f"{p}.code",
+                'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, '
+                'then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
+            )
         elif c in codes:
             bad(f"{p}.code", f'duplicate feature code "{c}"')
         else:

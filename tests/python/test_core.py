@@ -602,3 +602,17 @@ def test_a_kpi_formula_nested_deeper_than_the_monitor_stack_is_a_problem():
             "message": f'KPI formula "{nest(32)}" is nested too deeply: evaluating it needs more than 32 values at once',
         }
     ]
+
+
+def test_a_feature_code_that_is_there_but_malformed_is_not_reported_as_missing():
+    assert elex.check_catalog({"features": [{}]}) == [
+        {"path": "$.features[0].code", "message": 'is required: a feature code such as "FAJ 121 3094"'}
+    ]
+    for code in ("faj 121 3094", "FAJ-121-3094", "FAJ 121 3094 R2", "", 1213094, None):
+        assert elex.check_catalog({"features": [{"code": code}]}) == [
+            {
+                "path": "$.features[0].code",
+                "message": 'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, '
+                'then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
+            }
+        ]

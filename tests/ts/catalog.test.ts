@@ -273,3 +273,18 @@ test('a KPI formula nested deeper than the monitor stack (32 values) is a proble
   expect(c(Array(500).fill('A.pmX').join(' + '))).toEqual([]);
   expect(c('-'.repeat(100) + 'A.pmX')).toEqual([]);
 });
+
+test('a feature code that is there but malformed is not reported as missing', () => {
+  // "faj 121 3094", "FAJ-121-3094", "FAJ 121 3094 R2" were all "is required: …",
+  // which reads as if the field were missing.
+  const c = (code?: unknown) => checkCatalog({ features: [code === undefined ? {} : { code }] });
+  expect(c()).toEqual([{ path: '$.features[0].code', message: 'is required: a feature code such as "FAJ 121 3094"' }]);
+  for (const code of ['faj 121 3094', 'FAJ-121-3094', 'FAJ 121 3094 R2', 'FAJ 121 3094 ', '', 1213094, null])
+    expect(c(code), String(code)).toEqual([
+      {
+        path: '$.features[0].code',
+        message:
+          'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
+      },
+    ]);
+});

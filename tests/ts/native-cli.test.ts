@@ -418,6 +418,14 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     ]);
   });
 
+  test('a missing and a malformed feature code: two messages, the same in both', () => {
+    const texts = ['{}', '{"code": "faj 121 3094"}', '{"code": null}', '{"code": "FAJ 121 3094 R2"}'].map(
+      (f) => `{"features": [${f}]}`,
+    );
+    expect(agree(texts)).toBe(4);
+    expect(new Set(nativeCheck(texts).map((l) => l.problems[0]!.message)).size).toBe(2);
+  });
+
   test('a catalog file that starts with a UTF-8 byte order mark loads, as fetch() and file: URLs read it', async () => {
     // Windows editors (Notepad, PowerShell's Out-File, Excel's "CSV UTF-8")
     // write one; elex-cli refused the file with "unexpected character at

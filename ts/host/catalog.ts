@@ -115,6 +115,8 @@ export interface LoadedCatalog {
 
 const CODE = /^[A-Z]{2,5} ?\d{2,4} ?\d{2,5}(\/\d+)?$/;
 const MAX_PROBLEMS = 50;
+const BAD_CODE =
+  'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, then groups of 2 to 4 and 2 to 5 digits, optionally "/n"';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -166,8 +168,8 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
   input.features.forEach((f, i) => {
     const p = `$.features[${i}]`;
     if (!isObj(f)) return bad(p, 'must be an object');
-    if (typeof f.code !== 'string' || !CODE.test(f.code))
-      bad(`${p}.code`, 'is required: a feature code such as "FAJ 121 3094"');
+    if (f.code === undefined) bad(`${p}.code`, 'is required: a feature code such as "FAJ 121 3094"');
+    else if (typeof f.code !== 'string' || !CODE.test(f.code)) bad(`${p}.code`, BAD_CODE);
     else if (codes.has(f.code)) bad(`${p}.code`, `duplicate feature code "${f.code}"`);
     else codes.add(f.code);
     for (const k of ['name', 'acronym', 'category', 'description'] as const) str(f[k], `${p}.${k}`);

@@ -113,8 +113,12 @@ class Checker {
     const std::string p = "$.features[" + std::to_string(i) + "]";
     if (!f.is_object()) return bad(p, "must be an object");
     const Value* code = f.find("code");
-    if (!code || !code->is_string() || !code_ok(code->string()))
+    if (!code)
       bad(p + ".code", "is required: a feature code such as \"FAJ 121 3094\"");
+    else if (!code->is_string() || !code_ok(code->string()))
+      bad(p + ".code",
+          "must be a feature code such as \"FAJ 121 3094\": 2 to 5 capitals, then groups of 2 "
+          "to 4 and 2 to 5 digits, optionally \"/n\"");
     else if (!codes_.insert(code->string()).second)
       bad(p + ".code", "duplicate feature code \"" + code->string() + "\"");
     for (const char* k : {"name", "acronym", "category", "description"}) str(f.find(k), p, k);
