@@ -44,8 +44,29 @@ def _not_json(token: str):
     raise ValueError(f"{token} is not JSON (JSON has no NaN or Infinity)")
 
 
+def _object(pairs) -> dict:
+    """A JSON object, refusing a member name it repeats: json.loads() kept the last
+    value silently (a hand-merged file lost a whole list); elex-cli and the browser
+    refuse the text."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f'duplicate member name "{k}"')
+        out[k] = v
+    return out
+
+
 def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _finite(v) -> bool:
+    """math.isfinite() of a number, False for an int too large for a double (JSON.parse()
+    reads one as Infinity; math.isfinite() raises OverflowError)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def check_catalog(data) -> list[dict]:
@@ -86,9 +107,12 @@ def _check_into(d, bad):
             string(x, f"{path}[{i}]", True)
 
     def num(o, key, path):
-        if key in o and not (_is_num(o[key]) and math.isfinite(o[key])):
+        if key in o and not (_is_num(o[key]) and _finite(o[key])):
             bad(path, "must be a finite number")
 
+    string(d.get("name"), "$.name", present="name" in d)
+    if "seed" in d and not (_is_num(d["seed"]) and _finite(d["seed"]) and float(d["seed"]).is_integer()):
+        bad("$.seed", "must be an integer")
     feats = d.get("features")
     if not isinstance(feats, list) or len(feats) == 0:
         return bad("$.features", "is required: a non-empty array of features")
@@ -99,8 +123,14 @@ def _check_into(d, bad):
             bad(p, "must be an object")
             continue
         c = f.get("code")
-        if not isinstance(c, str) or not _CODE.match(c):
+        if "code" not in f:
             bad(f"{p}.code", 'is required: a feature code such as "FAJ 121 3094"')
+        elif not isinstance(c, str) or not _CODE.match(c):
+            bad(
+                f"{p}.code",
+                'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, '
+                'then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
+            )
         elif c in codes:
             bad(f"{p}.code", f'duplicate feature code "{c}"')
         else:
@@ -148,14 +178,15 @@ def _check_into(d, bad):
             bad(f"{p}.type", "must be int, float, bool, enum or string")
         if "range" in o:
             r = o["range"]
-            if not (
-                isinstance(r, list)
-                and len(r) == 2
-                and all(_is_num(x) and math.isfinite(x) for x in r)
-                and r[0] <= r[1]
-            ):
+            if not (isinstance(r, list) and len(r) == 2 and all(_is_num(x) and _finite(x) for x in r)):
+                bad(f"{p}.range", "must be [min, max]: an array of two finite numbers")
+            elif r[0] > r[1]:
                 bad(f"{p}.range", "must be [min, max] with min <= max")
         str_list(o, "values", f"{p}.values")
+        if "default" in o:
+            dv = o["default"]
+            if not (isinstance(dv, (bool, str)) or (_is_num(dv) and _finite(dv))):
+                bad(f"{p}.default", "must be a number, boolean or string")
         if "safe" in o:
             s = o["safe"]
             if not isinstance(s, dict):
@@ -189,14 +220,31 @@ def _check_into(d, bad):
                     if not isinstance(v, str) or len(v) == 0 or _js_len(v) > 256:
                         bad(f"{p}.{k}", "must be a string of 1 to 256 characters")
 
+    # The catalog's counters: monitor() takes no other in a batch, so a formula
+    # over another could never be computed.
+    counter_names = set()
+    if isinstance(d.get("counters"), list):
+        counter_names.update(o["name"] for o in d["counters"] if isinstance(o, dict) and isinstance(o.get("name"), str))
+    for f in feats:
+        if isinstance(f, dict) and isinstance(f.get("counters"), list):
+            counter_names.update(n for n in f["counters"] if isinstance(n, str))
+
     def kpi(o, p):
         string(o.get("formula"), f"{p}.formula", present="formula" in o)
         fm = o.get("formula")
         if isinstance(fm, str) and 0 < len(fm) and _js_len(fm) <= 4096:
             try:
-                _core.parse_formula(_utf8(fm))
+                steps = _core.parse_formula(_utf8(fm))
             except ElexError as e:
                 bad(f"{p}.formula", e.message.split(": ", 1)[-1])
+            else:
+                unknown = next((v for k, v in steps if k == "counter" and v not in counter_names), None)
+                if unknown is not None:
+                    bad(
+                        f"{p}.formula",
+                        f'counter "{unknown}" is not in the catalog: '
+                        "define it under counters or list it in a feature's counters",
+                    )
         num(o, "threshold", f"{p}.threshold")
         if "direction" in o and o["direction"] not in ("higher", "lower"):
             bad(f"{p}.direction", 'must be "higher" or "lower"')
@@ -304,7 +352,8 @@ class Catalog:
             b = np.full(5 * n, np.nan, np.float32)
             cool = np.full(n, np.nan, np.float64)
             for i, p in enumerate(ps):
-                t = p.get("type") or ("enum" if p.get("values") else "float")
+                # As ts/host/ran-ops.ts: any values list, even an empty one, makes an enum.
+                t = p.get("type") or ("enum" if p.get("values") is not None else "float")
                 kinds[i] = _KINDS[t]
                 if p.get("range"):
                     b[i], b[n + i] = p["range"][0], p["range"][1]
@@ -333,6 +382,10 @@ class Catalog:
 def load_catalog(source, name: str = "catalog") -> Catalog:
     """A Catalog from parsed JSON, JSON text, or a path to a JSON file. Raises
     ElexError INVALID_ARGUMENT listing the problems (also in ``.problems``)."""
+    # A UTF-8 byte order mark (Windows editors write one) is not part of the
+    # JSON: the browser's fetch() and elex-cli skip it too.
+    if isinstance(source, str) and source.startswith("\ufeff"):
+        source = source[1:]
     if isinstance(source, (str, os.PathLike)) and not str(source).lstrip().startswith("{"):
         with open(source, "rb") as fh:
             name = str(source)
@@ -341,10 +394,12 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
             source = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ElexError("INVALID_ARGUMENT", f"{name} is not UTF-8 JSON: invalid UTF-8 at byte {e.start}") from None
+        if source.startswith("\ufeff"):
+            source = source[1:]
     if isinstance(source, str):
         try:
             # As JSON.parse() reads it: NaN, Infinity and -Infinity are not JSON.
-            source = json.loads(source, parse_constant=_not_json)
+            source = json.loads(source, parse_constant=_not_json, object_pairs_hook=_object)
         except ValueError as e:  # json.JSONDecodeError is one
             raise ElexError("INVALID_ARGUMENT", f"{name} is not JSON: {e}") from None
         except RecursionError:

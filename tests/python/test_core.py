@@ -456,3 +456,163 @@ def test_a_catalog_file_that_is_not_utf8_is_an_elex_error(tmp_path):
         elex.load_catalog(str(path))
     assert e.value.code == "INVALID_ARGUMENT" and "is not UTF-8" in e.value.message, e.value.message
     assert str(path) in e.value.message
+
+
+def test_a_catalog_with_a_byte_order_mark_loads_as_the_browser_loads_it(tmp_path):
+    # Windows editors write a UTF-8 byte order mark; the browser's fetch() and
+    # elex-cli skip it, load_catalog() raised "Unexpected UTF-8 BOM" (a file) or
+    # took the text for a file name (a string).
+    text = json.dumps({"features": [{"code": "FAJ 121 0001", "parameters": ["A.b"]}]})
+    path = tmp_path / "c.json"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    for source in (str(path), path, "\ufeff" + text):
+        assert elex.load_catalog(source).stats["parameters"] == 1
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode())
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(str(path))
+    assert e.value.code == "INVALID_ARGUMENT"
+
+
+def test_a_parameter_default_of_another_type_is_a_problem():
+    # The schema says number, boolean or string; the checks let null, lists and
+    # objects through.
+    def problems(d):
+        return elex.check_catalog({"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "default": d}]})
+
+    for d in (None, [], {}, [1], {"v": 1}):
+        assert problems(d) == [{"path": "$.parameters[0].default", "message": "must be a number, boolean or string"}]
+    for d in (0, -1.5, True, False, "ON", ""):
+        assert problems(d) == []
+
+
+def test_an_integer_too_large_for_a_double_is_a_problem_not_an_overflow_error():
+    # JSON.parse() and elex-cli read 1 followed by 400 zeros as Infinity: "must be a
+    # finite number". Python's json reads an exact int, and math.isfinite() raised
+    # OverflowError out of check_catalog() and load_catalog().
+    big = "1" + "0" * 400
+    text = (
+        '{"features": [{"code": "FAJ 121 0001"}],'
+        f' "parameters": [{{"name": "A.b", "range": [0, {big}], "default": {big},'
+        f' "safe": {{"min": -{big}, "maxChange": {big}}}}}],'
+        f' "kpis": [{{"name": "K", "threshold": {big}}}]}}'
+    )
+    want = [
+        {"path": "$.parameters[0].range", "message": "must be [min, max]: an array of two finite numbers"},
+        {"path": "$.parameters[0].default", "message": "must be a number, boolean or string"},
+        {"path": "$.parameters[0].safe.min", "message": "must be a finite number"},
+        {"path": "$.parameters[0].safe.maxChange", "message": "must be a finite number"},
+        {"path": "$.kpis[0].threshold", "message": "must be a finite number"},
+    ]
+    assert elex.check_catalog(json.loads(text)) == want
+    with pytest.raises(elex.ElexError) as e:
+        elex.load_catalog(text)
+    assert e.value.code == "INVALID_ARGUMENT" and e.value.problems == want
+    # An int a double holds (as JSON.parse() reads it) is a number like any other.
+    ok = json.loads(text.replace(big, str(10**300)))
+    assert elex.check_catalog(ok) == []
+
+
+def test_a_parameter_with_an_empty_values_list_is_an_enum_as_in_the_browser():
+    # docs/catalog.md: without a type, a parameter with values is an enum. The browser
+    # and elex-cli take `"values": []` as values (an enum none of whose values is
+    # allowed); Python took it as a float, so numbers passed validate_batch here
+    # that the browser's validateBatch() rejects as WRONG_TYPE.
+    cat = elex.load_catalog(
+        {
+            "features": [{"code": "FAJ 121 0001"}],
+            "parameters": [{"name": "E.mode", "values": []}, {"name": "E.level"}, {"name": "E.on", "values": ["ON"]}],
+        }
+    )
+    kinds = cat.validator_tables()[0]
+    assert list(kinds) == [2, 0, 2]
+    r = elex.ChangeValidator(cat).validate_batch(
+        np.array([0, 1], np.int32), np.array([0.0, 0.0]), np.array([1.0, 1.0]), at=0.0
+    )
+    assert r.reason_names(0) == ["WRONG_TYPE"] and r.verdicts[0] == 2
+    assert r.reason_names(1) == ["NO_BOUNDS"]
+
+
+def test_a_range_of_strings_says_its_bounds_must_be_numbers():
+    def problems(r):
+        return elex.check_catalog({"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "range": r}]})
+
+    for r in (["0", "10"], [0], [0, 1, 2], [0, None], "0..10", {"min": 0, "max": 10}):
+        assert problems(r) == [{"path": "$.parameters[0].range", "message": "must be [min, max]: an array of two finite numbers"}]
+    assert problems([10, 0]) == [{"path": "$.parameters[0].range", "message": "must be [min, max] with min <= max"}]
+
+
+def test_a_kpi_formula_over_a_counter_the_catalog_does_not_have_is_a_problem():
+    def problems(formula):
+        return elex.check_catalog(
+            {
+                "features": [{"code": "FAJ 121 0001", "counters": ["A.pmListed"]}],
+                "counters": [{"name": "A.pmDefined"}],
+                "kpis": [{"name": "K", "formula": formula}],
+            }
+        )
+
+    assert problems("100 * A.pmListed / A.pmDefined") == []
+    assert problems("A.pmListed / (A.pmTypo + A.pmOther)") == [
+        {
+            "path": "$.kpis[0].formula",
+            "message": "counter \"A.pmTypo\" is not in the catalog: define it under counters or list it in a feature's counters",
+        }
+    ]
+
+
+def test_the_catalog_name_and_seed_are_checked_as_the_schema_states_them():
+    def problems(extra):
+        return elex.check_catalog({"features": [{"code": "FAJ 121 0001"}], **extra})
+
+    for name in ("", 5, None, ["x"], "x" * 4097):
+        assert problems({"name": name}) == [
+            {"path": "$.name", "message": "must be a non-empty string (at most 4096 characters)"}
+        ]
+    for seed in (1.5, "7", None, True, 10**400):
+        assert problems({"seed": seed}) == [{"path": "$.seed", "message": "must be an integer"}]
+    assert problems({"name": "My network", "seed": -3, "glossary": [{"term": "a", "means": "b", "note": "x"}]}) == []
+
+
+def test_catalog_text_with_a_duplicate_member_name_is_refused(tmp_path):
+    # json.loads() kept the last of two "parameters" lists and dropped the first
+    # silently; elex-cli and the browser refuse the text.
+    text = '{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b"}], "parameters": [{"name": "A.c"}]}'
+    path = tmp_path / "c.json"
+    path.write_text(text)
+    for source in (text, str(path)):
+        with pytest.raises(elex.ElexError) as e:
+            elex.load_catalog(source)
+        assert e.value.code == "INVALID_ARGUMENT" and 'duplicate member name "parameters"' in e.value.message
+    assert elex.load_catalog('{"features": [{"code": "FAJ 121 0001", "name": "x"}, {"code": "FAJ 121 0002", "name": "y"}]}')
+
+
+def test_a_kpi_formula_nested_deeper_than_the_monitor_stack_is_a_problem():
+    def nest(n):
+        return "A.pmX + (" * n + "A.pmX" + ")" * n
+
+    def problems(formula):
+        return elex.check_catalog(
+            {"features": [{"code": "FAJ 121 0001", "counters": ["A.pmX"]}], "kpis": [{"name": "K", "formula": formula}]}
+        )
+
+    assert problems(nest(31)) == []
+    assert problems(nest(32)) == [
+        {
+            "path": "$.kpis[0].formula",
+            "message": f'KPI formula "{nest(32)}" is nested too deeply: evaluating it needs more than 32 values at once',
+        }
+    ]
+
+
+def test_a_feature_code_that_is_there_but_malformed_is_not_reported_as_missing():
+    assert elex.check_catalog({"features": [{}]}) == [
+        {"path": "$.features[0].code", "message": 'is required: a feature code such as "FAJ 121 3094"'}
+    ]
+    for code in ("faj 121 3094", "FAJ-121-3094", "FAJ 121 3094 R2", "", 1213094, None):
+        assert elex.check_catalog({"features": [{"code": code}]}) == [
+            {
+                "path": "$.features[0].code",
+                "message": 'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, '
+                'then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
+            }
+        ]

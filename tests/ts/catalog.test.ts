@@ -1,7 +1,12 @@
 /** The catalog loader: problems with JSON paths, minimal catalogs, the generator. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect, test } from 'vitest';
-import { checkCatalog, loadCatalog } from '../../ts/host/catalog.ts';
+import { resolveCatalog } from '../../ts/api/engine-query.ts';
+import fc from 'fast-check';
+import { checkCatalog, duplicateMember, loadCatalog } from '../../ts/host/catalog.ts';
 import { ElexError } from '../../ts/core/errors.ts';
 import { badCatalog } from './helpers.ts';
 import { generateCatalog, TARGET } from '../../scripts/catalog-generator.mjs';
@@ -122,4 +127,164 @@ test('a catalog that is not JSON data (a cycle, a getter that throws) is a coded
   expect(checkCatalog(getter)).toEqual([{ path: '$', message: expect.stringContaining('boom') }]);
   const e2 = thrown(() => loadCatalog(getter));
   expect((e2 as ElexError).code).toBe('INVALID_ARGUMENT');
+});
+
+test('a catalog file: URL that starts with a UTF-8 byte order mark loads, as one fetched over HTTP does', async () => {
+  // fetch()'s text() strips the mark; Node's readFile(…, 'utf8') keeps it,
+  // and JSON.parse() refused the file ("Unexpected token").
+  const dir = mkdtempSync(join(tmpdir(), 'elex-bom-'));
+  try {
+    const file = join(dir, 'catalog.json');
+    writeFileSync(file, '\uFEFF' + JSON.stringify({ features: [{ code: 'FAJ 121 0001', parameters: ['A.b'] }] }));
+    const loaded = await resolveCatalog(pathToFileURL(file));
+    expect(loaded.stats).toMatchObject({ features: 1, parameters: 1 });
+    writeFileSync(file, '\uFEFF\uFEFF{"features": [{"code": "FAJ 121 0001"}]}');
+    await expect(resolveCatalog(pathToFileURL(file))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a parameter default that is not a number, boolean or string is a problem, as the schema says', () => {
+  const withDefault = (d: unknown) => ({
+    features: [{ code: 'FAJ 121 0001' }],
+    parameters: [{ name: 'A.b', default: d }],
+  });
+  for (const d of [null, [], {}, [1], { value: 1 }, NaN, Infinity])
+    expect(checkCatalog(withDefault(d)), String(JSON.stringify(d))).toEqual([
+      { path: '$.parameters[0].default', message: 'must be a number, boolean or string' },
+    ]);
+  for (const d of [0, -1.5, true, false, 'ON', '']) expect(checkCatalog(withDefault(d))).toEqual([]);
+  const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
+  expect(schema.$defs.parameter.properties.default.type).toEqual(['number', 'boolean', 'string']);
+});
+
+test('a range of numbers written as strings says so, not "min <= max"', () => {
+  // A converted spreadsheet gives ["0", "10"]: the message said "with min <= max",
+  // which the range is, and not that its bounds must be numbers.
+  const withRange = (r: unknown) =>
+    checkCatalog({ features: [{ code: 'FAJ 121 0001' }], parameters: [{ name: 'A.b', range: r }] });
+  for (const r of [['0', '10'], [0], [0, 1, 2], [0, null], [0, Infinity], '0..10', { min: 0, max: 10 }])
+    expect(withRange(r), JSON.stringify(r)).toEqual([
+      { path: '$.parameters[0].range', message: 'must be [min, max]: an array of two finite numbers' },
+    ]);
+  expect(withRange([10, 0])).toEqual([
+    { path: '$.parameters[0].range', message: 'must be [min, max] with min <= max' },
+  ]);
+  expect(withRange([0, 0])).toEqual([]);
+});
+
+test('a KPI formula over a counter the catalog does not have is a problem (monitor() refuses that counter)', () => {
+  // monitor() takes only the catalog's counters in a batch, so such a KPI could
+  // never be computed; the catalog loaded, and the KPI was silently never evaluated.
+  const c = (formula: string) =>
+    checkCatalog({
+      features: [{ code: 'FAJ 121 0001', counters: ['A.pmListed'] }],
+      counters: [{ name: 'A.pmDefined' }],
+      kpis: [{ name: 'K', formula }],
+    });
+  expect(c('100 * A.pmListed / A.pmDefined')).toEqual([]);
+  expect(c('2 * A.pmListed - 1')).toEqual([]);
+  expect(c('A.pmListed / (A.pmTypo + A.pmOther)')).toEqual([
+    {
+      path: '$.kpis[0].formula',
+      message: 'counter "A.pmTypo" is not in the catalog: define it under counters or list it in a feature\'s counters',
+    },
+  ]);
+  // The default catalog's formulas are all over its counters.
+  expect(
+    checkCatalog(JSON.parse(readFileSync(new URL('../../build/catalog/default.json', import.meta.url), 'utf8'))),
+  ).toEqual([]);
+});
+
+test('the catalog name and seed are checked as the schema states them; unknown properties of a glossary entry are ignored', () => {
+  // The schema said name: a non-empty string, seed: an integer; checkCatalog()
+  // took any value. It said a glossary entry has no other properties, where
+  // checkCatalog() (and docs/catalog.md) ignore properties they do not know.
+  const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
+  expect(schema.properties.name).toMatchObject({ type: 'string', minLength: 1 });
+  expect(schema.properties.seed.type).toBe('integer');
+  expect(schema.$defs.glossaryEntry.additionalProperties).toBeUndefined();
+  const c = (extra: object) => checkCatalog({ features: [{ code: 'FAJ 121 0001' }], ...extra });
+  for (const name of ['', 5, null, ['x'], 'x'.repeat(4097)])
+    expect(c({ name }), JSON.stringify(name)).toEqual([
+      { path: '$.name', message: 'must be a non-empty string (at most 4096 characters)' },
+    ]);
+  for (const seed of [1.5, '7', null, true, NaN])
+    expect(c({ seed }), String(seed)).toEqual([{ path: '$.seed', message: 'must be an integer' }]);
+  expect(c({ name: 'My network', seed: -3, glossary: [{ term: 'a', means: 'b', note: 'x' }] })).toEqual([]);
+});
+
+test('catalog JSON text with a duplicate member name is refused, as elex-cli refuses it', async () => {
+  // JSON.parse() keeps the last of two "parameters" lists (a hand-merged file)
+  // and the first was dropped silently; elex-cli refused the file.
+  const dir = mkdtempSync(join(tmpdir(), 'elex-dup-'));
+  try {
+    const file = join(dir, 'catalog.json');
+    writeFileSync(
+      file,
+      '{"features": [{"code": "FAJ 121 0001", "parameters": ["A.b"]}], "parameters": [{"name": "A.b", "range": [0, 1]}],\n' +
+        ' "parameters": [{"name": "A.c"}]}',
+    );
+    await expect(resolveCatalog(pathToFileURL(file))).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('duplicate member name "parameters" at $.parameters') as string,
+    });
+    writeFileSync(file, '{"features": [{"code": "FAJ 121 0001", "name": "a", "na\\u006de": "b"}]}');
+    await expect(resolveCatalog(pathToFileURL(file))).rejects.toMatchObject({
+      message: expect.stringContaining('duplicate member name "name" at $.features[0].name') as string,
+    });
+    // The same key in different objects, and keys inside strings, are fine.
+    writeFileSync(
+      file,
+      '{"features": [{"code": "FAJ 121 0001", "name": "\\"name\\": {"}, {"code": "FAJ 121 0002", "name": "x"}]}',
+    );
+    expect((await resolveCatalog(pathToFileURL(file))).stats.features).toBe(2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('duplicateMember() finds no duplicate in JSON.stringify() output, and finds one spliced in', () => {
+  fc.assert(
+    fc.property(fc.json({ maxDepth: 4 }), (text) => {
+      expect(duplicateMember(text)).toBeNull();
+      const spliced = `{"k\\u0020": 1, "a": ${text}, "k ": 2}`;
+      expect(duplicateMember(spliced)).toEqual({ path: '$.k ', name: 'k ' });
+    }),
+    { numRuns: 300, seed: 7 },
+  );
+});
+
+test('a KPI formula nested deeper than the monitor stack (32 values) is a problem when the catalog loads', () => {
+  // It loaded, and then every monitor() call failed ("KPI 0: stack overflow"),
+  // for all KPIs of the batch, not only that one.
+  const nest = (n: number) => 'A.pmX + ('.repeat(n) + 'A.pmX' + ')'.repeat(n);
+  const c = (formula: string) =>
+    checkCatalog({ features: [{ code: 'FAJ 121 0001', counters: ['A.pmX'] }], kpis: [{ name: 'K', formula }] });
+  expect(c(nest(31))).toEqual([]);
+  expect(c(nest(32))).toEqual([
+    {
+      path: '$.kpis[0].formula',
+      message: `KPI formula "${nest(32)}" is nested too deeply: evaluating it needs more than 32 values at once`,
+    },
+  ]);
+  // Long flat formulas are fine: a sum of 500 counters needs two values at once.
+  expect(c(Array(500).fill('A.pmX').join(' + '))).toEqual([]);
+  expect(c('-'.repeat(100) + 'A.pmX')).toEqual([]);
+});
+
+test('a feature code that is there but malformed is not reported as missing', () => {
+  // "faj 121 3094", "FAJ-121-3094", "FAJ 121 3094 R2" were all "is required: …",
+  // which reads as if the field were missing.
+  const c = (code?: unknown) => checkCatalog({ features: [code === undefined ? {} : { code }] });
+  expect(c()).toEqual([{ path: '$.features[0].code', message: 'is required: a feature code such as "FAJ 121 3094"' }]);
+  for (const code of ['faj 121 3094', 'FAJ-121-3094', 'FAJ 121 3094 R2', 'FAJ 121 3094 ', '', 1213094, null])
+    expect(c(code), String(code)).toEqual([
+      {
+        path: '$.features[0].code',
+        message:
+          'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
+      },
+    ]);
 });

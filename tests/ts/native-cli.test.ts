@@ -190,6 +190,8 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     const fields: (string | number)[][] = [
       ['format'],
       ['version'],
+      ['name'],
+      ['seed'],
       ['features'],
       ['features', 0],
       ['features', 0, 'code'],
@@ -348,6 +350,102 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
     },
     60_000,
   );
+
+  test('a parameter default that is not a number, boolean or string is the same problem in both', () => {
+    const texts = ['null', '[]', '{}', '[1]', '{"v": 1}', '0', 'true', '"ON"', '""'].map(
+      (d) =>
+        `{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "default": ${d}, "range": [1, 0]}]}`,
+    );
+    expect(agree(texts)).toBe(texts.length);
+    expect(nativeCheck(texts).map((l) => l.problems.length)).toEqual([2, 2, 2, 2, 2, 1, 1, 1, 1]);
+  });
+
+  test('a range of strings and a reversed range: the same two messages in both', () => {
+    const texts = ['["0", "10"]', '[0]', '[0, null]', '[0, 1e999]', '{"min": 0}', '[10, 0]', '[0, 0]'].map(
+      (r) => `{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "range": ${r}}]}`,
+    );
+    expect(agree(texts)).toBe(6);
+    expect(nativeCheck(texts).map((l) => l.problems[0]?.message)).toEqual([
+      ...Array(5).fill('must be [min, max]: an array of two finite numbers'),
+      'must be [min, max] with min <= max',
+      undefined,
+    ]);
+  });
+
+  test('a KPI formula over a counter the catalog does not have: the same problem in both', () => {
+    const texts = ['A.pmListed / A.pmDefined', 'A.pmTypo / A.pmTypo + A.pmOther', '-A.pmOther', '1 +', '3'].map(
+      (formula) =>
+        JSON.stringify({
+          features: [{ code: 'FAJ 121 0001', counters: ['A.pmListed', 7] }],
+          counters: [{ name: 'A.pmDefined' }, { name: 8 }],
+          kpis: [{ name: 'K', formula }],
+        }),
+    );
+    const native = nativeCheck(texts);
+    expect(native.map((l) => l.problems.filter((p) => p.path === '$.kpis[0].formula').length)).toEqual([0, 1, 1, 1, 0]);
+    expect(native[1]!.problems.at(-1)!.message).toContain('"A.pmTypo" is not in the catalog');
+    expect(agree(texts)).toBe(5);
+  });
+
+  test('the catalog name and seed: the same problems in both', () => {
+    const texts = ['"name": ""', '"name": 5', '"seed": 1.5', '"seed": "7"', '"name": "n", "seed": -3'].map(
+      (f) => `{${f}, "features": [{"code": "FAJ 121 0001"}]}`,
+    );
+    expect(agree(texts)).toBe(4);
+  });
+
+  test('a KPI formula nested deeper than the monitor stack: the same problem in both, and the deepest allowed monitors', () => {
+    const nest = (n: number) => 'A.pmX + ('.repeat(n) + 'A.pmX' + ')'.repeat(n);
+    const catalog = (formula: string) =>
+      JSON.stringify({
+        features: [{ code: 'FAJ 121 0001', counters: ['A.pmX'] }],
+        kpis: [
+          { name: 'K', formula },
+          { name: 'Ratio', formula: '100 * A.pmX / A.pmX' },
+        ],
+      });
+    const texts = [nest(31), nest(32), nest(200), `(${nest(31)}) * 2`, `2 * (${nest(31)})`].map(catalog);
+    expect(agree(texts)).toBe(3);
+    // The deepest formula the check takes is one the engine evaluates.
+    const file = join(dir, 'deep.json');
+    writeFileSync(file, texts[0]!);
+    const batch = join(dir, 'deep-batch.json');
+    writeFileSync(batch, JSON.stringify({ cells: ['c'], counters: ['A.pmX'], periods: 1, data: [1] }));
+    const out = JSON.parse(execFileSync(cli, ['monitor', '--catalog', file, '--batch', batch], { encoding: 'utf8' }));
+    expect(out.kpis.map((k: { name: string; mean: number }) => [k.name, k.mean])).toEqual([
+      ['K', 32],
+      ['Ratio', 100],
+    ]);
+  });
+
+  test('a missing and a malformed feature code: two messages, the same in both', () => {
+    const texts = ['{}', '{"code": "faj 121 3094"}', '{"code": null}', '{"code": "FAJ 121 3094 R2"}'].map(
+      (f) => `{"features": [${f}]}`,
+    );
+    expect(agree(texts)).toBe(4);
+    expect(new Set(nativeCheck(texts).map((l) => l.problems[0]!.message)).size).toBe(2);
+  });
+
+  test('a catalog file that starts with a UTF-8 byte order mark loads, as fetch() and file: URLs read it', async () => {
+    // Windows editors (Notepad, PowerShell's Out-File, Excel's "CSV UTF-8")
+    // write one; elex-cli refused the file with "unexpected character at
+    // byte 0" while the browser's fetch() strips it.
+    const text = JSON.stringify(base);
+    const [got] = nativeCheck(['\uFEFF' + text]);
+    expect(got!.problems).toEqual([]);
+    expect(got!.stats).toEqual(loadCatalog(JSON.parse(text)).stats);
+    const file = join(dir, 'bom-catalog.json');
+    writeFileSync(file, '\uFEFF' + text);
+    const changes = join(dir, 'bom-changes.json');
+    writeFileSync(
+      changes,
+      '[{"parameter": "MimoSleepFunction.sleepStartTime", "current": 0, "proposed": 2000, "at": 0}]',
+    );
+    const out = execFileSync(cli, ['validate', '--catalog', file, '--changes', changes], { encoding: 'utf8' });
+    expect(JSON.parse(out).reasons).toContain('OUTSIDE_ABSOLUTE_RANGE');
+    // Only one leading mark: one elsewhere is still not JSON.
+    expect(nativeCheck(['\uFEFF\uFEFF' + text])[0]!.ok).toBe(false);
+  });
 });
 
 interface CliRouted {

@@ -6,7 +6,7 @@
  * for.
  */
 import { transfer } from 'comlink';
-import { jsonOf, loadCatalog, type Catalog, type LoadedCatalog } from '../host/catalog.ts';
+import { duplicateMember, jsonOf, loadCatalog, type Catalog, type LoadedCatalog } from '../host/catalog.ts';
 import { ElexError, revive } from '../core/errors.ts';
 import { checkDuration } from '../core/timers.ts';
 import type { EngineLearning } from './engine-learn.ts';
@@ -195,6 +195,9 @@ export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCata
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         text = await res.text();
       }
+      // A UTF-8 byte order mark (Windows editors write one): fetch()'s
+      // text() drops it, Node's readFile() keeps it.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     } catch (e) {
       throw new ElexError(
         'INIT_FAILED',
@@ -210,6 +213,14 @@ export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCata
         `the catalog ${url} is not JSON: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
+    // JSON.parse() keeps the last of two members of one name: the first (a
+    // whole "parameters" list of a hand-merged file) would be lost silently.
+    const dup = duplicateMember(text);
+    if (dup)
+      throw new ElexError(
+        'INVALID_ARGUMENT',
+        `the catalog ${url} is not JSON: duplicate member name "${dup.name}" at ${dup.path}`,
+      );
     return { ...loadCatalog(json, `the catalog ${url}`), json: text };
   }
   // Through JSON: the engine keeps its own copy (later changes to `source`

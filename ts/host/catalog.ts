@@ -115,6 +115,8 @@ export interface LoadedCatalog {
 
 const CODE = /^[A-Z]{2,5} ?\d{2,4} ?\d{2,5}(\/\d+)?$/;
 const MAX_PROBLEMS = 50;
+const BAD_CODE =
+  'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, then groups of 2 to 4 and 2 to 5 digits, optionally "/n"';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -156,6 +158,8 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
   const num = (v: unknown, path: string) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) bad(path, 'must be a finite number');
   };
+  str(input.name, '$.name');
+  if (input.seed !== undefined && !Number.isInteger(input.seed)) bad('$.seed', 'must be an integer');
   if (!Array.isArray(input.features) || input.features.length === 0) {
     bad('$.features', 'is required: a non-empty array of features');
     return;
@@ -164,8 +168,8 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
   input.features.forEach((f, i) => {
     const p = `$.features[${i}]`;
     if (!isObj(f)) return bad(p, 'must be an object');
-    if (typeof f.code !== 'string' || !CODE.test(f.code))
-      bad(`${p}.code`, 'is required: a feature code such as "FAJ 121 3094"');
+    if (f.code === undefined) bad(`${p}.code`, 'is required: a feature code such as "FAJ 121 3094"');
+    else if (typeof f.code !== 'string' || !CODE.test(f.code)) bad(`${p}.code`, BAD_CODE);
     else if (codes.has(f.code)) bad(`${p}.code`, `duplicate feature code "${f.code}"`);
     else codes.add(f.code);
     for (const k of ['name', 'acronym', 'category', 'description'] as const) str(f[k], `${p}.${k}`);
@@ -208,15 +212,17 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
       bad(`${p}.type`, 'must be int, float, bool, enum or string');
     if (o.range !== undefined) {
       const r = o.range;
-      if (
-        !Array.isArray(r) ||
-        r.length !== 2 ||
-        !r.every((x) => typeof x === 'number' && Number.isFinite(x)) ||
-        r[0] > r[1]
-      )
-        bad(`${p}.range`, 'must be [min, max] with min <= max');
+      if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x)))
+        bad(`${p}.range`, 'must be [min, max]: an array of two finite numbers');
+      else if (r[0] > r[1]) bad(`${p}.range`, 'must be [min, max] with min <= max');
     }
     strList(o.values, `${p}.values`);
+    const d = o.default;
+    if (
+      d !== undefined &&
+      !(typeof d === 'boolean' || typeof d === 'string' || (typeof d === 'number' && Number.isFinite(d)))
+    )
+      bad(`${p}.default`, 'must be a number, boolean or string');
     if (o.safe !== undefined) {
       if (!isObj(o.safe)) bad(`${p}.safe`, 'must be an object');
       else {
@@ -242,11 +248,24 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
             bad(`${p}.${k}`, 'must be a string of 1 to 256 characters');
       });
   }
+  // The catalog's counters: monitor() takes no other in a batch, so a formula
+  // over another could never be computed.
+  const counterNames = new Set<string>();
+  if (Array.isArray(input.counters))
+    for (const o of input.counters) if (isObj(o) && typeof o.name === 'string') counterNames.add(o.name);
+  for (const f of input.features)
+    if (isObj(f) && Array.isArray(f.counters))
+      for (const n of f.counters) if (typeof n === 'string') counterNames.add(n);
   named('kpis', (o, p) => {
     str(o.formula, `${p}.formula`);
     if (typeof o.formula === 'string' && o.formula.length > 0 && o.formula.length <= 4096)
       try {
-        parseFormula(o.formula);
+        const unknown = parseFormula(o.formula).find((s) => 'counter' in s && !counterNames.has(s.counter));
+        if (unknown && 'counter' in unknown)
+          bad(
+            `${p}.formula`,
+            `counter "${unknown.counter}" is not in the catalog: define it under counters or list it in a feature's counters`,
+          );
       } catch (e) {
         bad(`${p}.formula`, e instanceof Error ? e.message : String(e));
       }
@@ -254,6 +273,50 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
     if (o.direction !== undefined && o.direction !== 'higher' && o.direction !== 'lower')
       bad(`${p}.direction`, 'must be "higher" or "lower"');
   });
+}
+
+/**
+ * The JSON path of the first member name an object of `text` (valid JSON)
+ * repeats, or null. JSON.parse() keeps the last value silently; the C++
+ * core (elex-cli) refuses the text, and so does the page.
+ */
+export function duplicateMember(text: string): { path: string; name: string } | null {
+  interface Frame {
+    keys: Set<string> | null; // null: an array
+    path: string;
+    key: string;
+    index: number;
+    expectKey: boolean;
+  }
+  const stack: Frame[] = [];
+  let top: Frame | undefined;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      let j = i + 1;
+      for (let d = text.charCodeAt(j); d !== 0x22; d = text.charCodeAt(j)) j += d === 0x5c ? 2 : 1;
+      if (top?.keys && top.expectKey) {
+        const raw = text.slice(i + 1, j);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, j + 1)) as string) : raw;
+        if (top.keys.has(key)) return { path: `${top.path}.${key}`, name: key };
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      const path = !top ? '$' : top.keys ? `${top.path}.${top.key}` : `${top.path}[${top.index}]`;
+      stack.push((top = { keys: c === 0x7b ? new Set() : null, path, key: '', index: 0, expectKey: c === 0x7b }));
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      top = stack[stack.length - 1];
+    } else if (c === 0x2c && top) {
+      if (top.keys) top.expectKey = true;
+      else top.index++;
+    }
+  }
+  return null;
 }
 
 /** JSON text of `value`, or INVALID_ARGUMENT when it is not JSON data (a cycle, a BigInt, a getter that throws). */

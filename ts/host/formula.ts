@@ -55,5 +55,16 @@ export function parseFormula(formula: string): FormulaStep[] {
     if (o === '(') throw bad('has unbalanced parentheses');
     out.push({ op: o });
   }
+  // The monitor evaluates a formula on a stack of MONITOR_MAX_STACK values
+  // (engine/include/elex/ran/monitor.h kMaxStack): a deeper one could never run.
+  let depth = 0;
+  for (const s of out) {
+    depth += 'op' in s ? (s.op === 'neg' ? 0 : -1) : 1;
+    if (depth > MONITOR_MAX_STACK)
+      throw bad(`is nested too deeply: evaluating it needs more than ${MONITOR_MAX_STACK} values at once`);
+  }
   return out;
 }
+
+/** Values the monitor's stack holds (engine/include/elex/ran/monitor.h kMaxStack). */
+export const MONITOR_MAX_STACK = 32;

@@ -113,8 +113,12 @@ class Checker {
     const std::string p = "$.features[" + std::to_string(i) + "]";
     if (!f.is_object()) return bad(p, "must be an object");
     const Value* code = f.find("code");
-    if (!code || !code->is_string() || !code_ok(code->string()))
+    if (!code)
       bad(p + ".code", "is required: a feature code such as \"FAJ 121 3094\"");
+    else if (!code->is_string() || !code_ok(code->string()))
+      bad(p + ".code",
+          "must be a feature code such as \"FAJ 121 3094\": 2 to 5 capitals, then groups of 2 "
+          "to 4 and 2 to 5 digits, optionally \"/n\"");
     else if (!codes_.insert(code->string()).second)
       bad(p + ".code", "duplicate feature code \"" + code->string() + "\"");
     for (const char* k : {"name", "acronym", "category", "description"}) str(f.find(k), p, k);
@@ -129,6 +133,10 @@ class Checker {
       bad("$.format", "must be \"elex-catalog\"");
     if (const Value* v = input.find("version"); v && !(v->is_number() && v->number() == 1))
       bad("$.version", "this build reads version 1");
+    str(input.find("name"), "$", "name");
+    if (const Value* s = input.find("seed"); s && !(s->is_number() && std::isfinite(s->number()) &&
+                                                    std::trunc(s->number()) == s->number()))
+      bad("$.seed", "must be an integer");
     const Value* features = input.find("features");
     if (!features || !features->is_array() || features->array().empty())
       return bad("$.features", "is required: a non-empty array of features");
@@ -167,11 +175,22 @@ class Checker {
         }
       }
     }
+    // The catalog's counters: monitor() takes no other in a batch, so a
+    // formula over another could never be computed.
+    if (const Value* cs = input.find("counters"); cs && cs->is_array())
+      for (const Value& o : cs->array())
+        if (const Value* n = o.is_object() ? o.find("name") : nullptr; n && n->is_string())
+          counter_names_.insert(n->string());
+    for (const Value& f : fs)
+      if (const Value* cs = f.is_object() ? f.find("counters") : nullptr; cs && cs->is_array())
+        for (const Value& n : cs->array())
+          if (n.is_string()) counter_names_.insert(n.string());
     named(input, "kpis", &Checker::kpi_extra);
   }
 
  private:
   std::unordered_set<std::string> codes_;
+  std::unordered_set<std::string> counter_names_;
 
   using Extra = void (Checker::*)(const Value&, const std::string&);
 
@@ -222,10 +241,15 @@ class Checker {
       bool ok = r->is_array() && r->array().size() == 2;
       if (ok)
         for (const Value& x : r->array()) ok = ok && x.is_number() && std::isfinite(x.number());
-      if (ok) ok = !(r->array()[0].number() > r->array()[1].number());
-      if (!ok) bad(p + ".range", "must be [min, max] with min <= max");
+      if (!ok)
+        bad(p + ".range", "must be [min, max]: an array of two finite numbers");
+      else if (r->array()[0].number() > r->array()[1].number())
+        bad(p + ".range", "must be [min, max] with min <= max");
     }
     str_list(o.find("values"), p, "values");
+    if (const Value* d = o.find("default");
+        d && !(d->is_bool() || d->is_string() || (d->is_number() && std::isfinite(d->number()))))
+      bad(p + ".default", "must be a number, boolean or string");
     if (const Value* s = o.find("safe")) {
       if (!s->is_object()) {
         bad(p + ".safe", "must be an object");
@@ -247,7 +271,17 @@ class Checker {
     str(f, p, "formula");
     if (f && f->is_string() && !f->string().empty() && !longer_than(*f, kMaxText)) {
       std::vector<formula::Step> steps;
-      if (formula::parse(f->string(), &steps) != ELEX_OK) bad(p + ".formula", last_error_message());
+      if (formula::parse(f->string(), &steps) != ELEX_OK) {
+        bad(p + ".formula", last_error_message());
+      } else {
+        for (const formula::Step& s : steps)
+          if (s.kind == formula::Step::kCounter && !counter_names_.count(std::string(s.name))) {
+            bad(p + ".formula", "counter \"" + std::string(s.name) +
+                                    "\" is not in the catalog: define it under counters or list "
+                                    "it in a feature's counters");
+            break;
+          }
+      }
     }
     num(o.find("threshold"), p, "threshold");
     if (const Value* d = o.find("direction");
@@ -450,6 +484,9 @@ Status load(const json::Value& doc, Catalog* out, std::vector<Problem>* problems
 
 Status load_json(std::string_view text, Catalog* out, std::vector<Problem>* problems,
                  std::string_view source) {
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the
+  // JSON, as fetch() in the browser reads a catalog file.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   json::Value doc;
   std::string path;
   if (json::parse(text, &doc, &path) != ELEX_OK) {

@@ -149,6 +149,21 @@ Status parse(std::string_view f, std::vector<Step>* out) {
     if (o == kParen) return bad("has unbalanced parentheses");
     out->push_back({o, 0, {}});
   }
+  // The monitor evaluates a formula on a stack of kMaxStack values: a deeper
+  // one could never run.
+  int depth = 0;
+  for (const Step& s : *out) {
+    depth += s.kind == Step::kNumber || s.kind == Step::kCounter ? 1
+             : s.kind == Step::kNeg                              ? 0
+                                                                 : -1;
+    if (depth > int(monitor::kMaxStack)) {
+      out->clear();
+      return fail(ELEX_E_INVALID_ARGUMENT,
+                  "KPI formula \"%.*s\" is nested too deeply: evaluating it needs more than %u "
+                  "values at once",
+                  len, f.data(), monitor::kMaxStack);
+    }
+  }
   return ELEX_OK;
 }
 

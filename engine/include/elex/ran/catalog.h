@@ -119,8 +119,9 @@ struct Catalog {
                           std::vector<Problem>* problems = nullptr,
                           std::string_view source = "the catalog");
 
-/// The same from JSON text; text that is not JSON is one problem at the
-/// path being read when it failed.
+/// The same from JSON text (a leading UTF-8 byte order mark is skipped);
+/// text that is not JSON is one problem at the path being read when it
+/// failed.
 [[nodiscard]] Status load_json(std::string_view text, Catalog* out,
                                std::vector<Problem>* problems = nullptr,
                                std::string_view source = "the catalog");
