@@ -32,6 +32,7 @@
 #include "cli_ops.h"
 #include "elex/core/json.h"
 #include "elex/core/status.h"
+#include "elex/core/utf8.h"
 #include "elex/pipeline/pipeline.h"
 #include "elex/ran/answer.h"
 #include "elex/ran/catalog.h"
@@ -289,37 +290,12 @@ std::string well_formed(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out += char(c);
-      ++i;
-      continue;
-    }
-    std::size_t need = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      need = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      lo = c == 0xE0 ? 0xA0 : 0x80;  // no overlong form
-      hi = c == 0xED ? 0x9F : 0xBF;  // no surrogate
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      lo = c == 0xF0 ? 0x90 : 0x80;  // no overlong form
-      hi = c == 0xF4 ? 0x8F : 0xBF;  // nothing past U+10FFFF
-    }
-    std::size_t j = 1;
-    for (; j <= need && i + j < s.size(); ++j, lo = 0x80, hi = 0xBF) {
-      const unsigned char d = static_cast<unsigned char>(s[i + j]);
-      if (d < lo || d > hi) break;
-    }
-    if (need > 0 && j == need + 1) {
-      out.append(s.substr(i, need + 1));
-    } else {
-      out += "\xEF\xBF\xBD";
-      if (need == 0) j = 1;  // a byte no sequence starts with
-    }
-    i += j;  // a bad byte after a good start is read again
+    const elex::utf8::Seq q = elex::utf8::decode(s.data() + i, s.size() - i);
+    if (q.ok)
+      out.append(s.substr(i, q.len));
+    else
+      elex::utf8::append(&out, q.cp);
+    i += q.len;
   }
   return out;
 }
@@ -335,22 +311,9 @@ std::size_t utf16_length(std::string_view s) {
 /// sees it (ASCII, NBSP, the Unicode spaces, line separators, BOM).
 bool blank(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = c;
-    std::size_t n = 1;
-    if (c >= 0xF0 && i + 3 < s.size())
-      cp = ((c & 7u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
-           (s[i + 3] & 0x3Fu),
-      n = 4;
-    else if (c >= 0xE0 && i + 2 < s.size())
-      cp = ((c & 15u) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu), n = 3;
-    else if (c >= 0xC0 && i + 1 < s.size())
-      cp = ((c & 31u) << 6) | (s[i + 1] & 0x3Fu), n = 2;
-    const bool space = (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0xA0 || cp == 0x1680 ||
-                       (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-                       cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
-    if (!space) return false;
-    i += n;
+    const elex::utf8::Seq q = elex::utf8::decode(s.data() + i, s.size() - i);
+    if (!elex::utf8::js_space(q.cp)) return false;
+    i += q.len;
   }
   return true;
 }
@@ -373,9 +336,9 @@ struct Question {
 };
 
 std::vector<Question> read_questions(const std::string& file) {
-  std::string text = read_file(file);
+  const std::string file_text = read_file(file);
   // A UTF-8 byte order mark (Windows editors write one) is not part of the text.
-  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
+  const std::string_view text = elex::utf8::without_bom(file_text);
   std::vector<Question> out;
   const std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) {
@@ -401,7 +364,7 @@ std::vector<Question> read_questions(const std::string& file) {
       out.push_back(std::move(q));
     }
   } else {
-    std::istringstream in(text);
+    std::istringstream in{std::string(text)};
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "elex/core/json.h"
+#include "elex/core/utf8.h"
 
 using elex::json::parse;
 using elex::json::Value;
@@ -24,6 +25,31 @@ std::pair<std::string, std::string> refused(const std::string& text) {
   EXPECT_EQ(parse(text, &v, &path), ELEX_E_INVALID_ARGUMENT) << text;
   EXPECT_TRUE(v.is_null());
   return {path, elex::last_error_message()};
+}
+
+// The shared decoder (utf8.h): code points of well-formed sequences, and the
+// maximal subpart of a malformed one (what TextDecoder replaces by U+FFFD).
+TEST(Utf8, DecodesAndTakesMaximalSubparts) {
+  const auto d = [](const std::string& s) { return elex::utf8::decode(s.data(), s.size()); };
+  const auto is = [](elex::utf8::Seq q, std::uint32_t cp, std::size_t len, bool ok) {
+    return q.cp == cp && q.len == len && q.ok == ok;
+  };
+  EXPECT_TRUE(is(d("a"), 'a', 1, true));
+  EXPECT_TRUE(is(d("\xC3\xA9"), 0xE9, 2, true));
+  EXPECT_TRUE(is(d("\xE7\x9C\x81"), 0x7701, 3, true));
+  EXPECT_TRUE(is(d("\xF0\x9F\x98\x80"), 0x1F600, 4, true));
+  EXPECT_TRUE(is(d("\xC0\xAF"), 0xFFFD, 1, false));          // overlong lead
+  EXPECT_TRUE(is(d("\xE0\x80\x80"), 0xFFFD, 1, false));      // overlong
+  EXPECT_TRUE(is(d("\xED\xA0\x80"), 0xFFFD, 1, false));      // surrogate
+  EXPECT_TRUE(is(d("\xF4\x90\x80\x80"), 0xFFFD, 1, false));  // past U+10FFFF
+  EXPECT_TRUE(is(d("\xE7\x9C"), 0xFFFD, 2, false));          // cut short: both bytes
+  EXPECT_TRUE(is(d("\xE7\x9Cx"), 0xFFFD, 2, false));
+  EXPECT_TRUE(is(d("\x80"), 0xFFFD, 1, false));
+  std::string o;
+  for (const std::uint32_t cp : {0x41u, 0xE9u, 0x7701u, 0x1F600u}) elex::utf8::append(&o, cp);
+  EXPECT_EQ(o, "A\xC3\xA9\xE7\x9C\x81\xF0\x9F\x98\x80");
+  EXPECT_TRUE(elex::utf8::js_space(0xA0) && elex::utf8::js_space(0x3000) &&
+              !elex::utf8::js_space(0xFFFD));
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <iterator>
 #include <unordered_set>
 
+#include "elex/core/utf8.h"
+
 namespace elex::json {
 
 std::size_t Value::utf16_length() const {
@@ -218,24 +220,6 @@ class Parser {
     return ELEX_OK;
   }
 
-  static void put_utf8(std::string* o, std::uint32_t cp) {
-    if (cp < 0x80) {
-      o->push_back(char(cp));
-    } else if (cp < 0x800) {
-      o->push_back(char(0xC0 | (cp >> 6)));
-      o->push_back(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      o->push_back(char(0xE0 | (cp >> 12)));
-      o->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-      o->push_back(char(0x80 | (cp & 0x3F)));
-    } else {
-      o->push_back(char(0xF0 | (cp >> 18)));
-      o->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-      o->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-      o->push_back(char(0x80 | (cp & 0x3F)));
-    }
-  }
-
   bool hex4(std::uint32_t* v) {
     if (s_.size() - at_ < 4) return false;
     std::uint32_t r = 0;
@@ -254,30 +238,6 @@ class Parser {
     at_ += 4;
     *v = r;
     return true;
-  }
-
-  /// Length of the valid UTF-8 sequence at at_ (0 if invalid).
-  std::size_t utf8_seq() const {
-    const auto b = [&](std::size_t k) -> unsigned {
-      return at_ + k < s_.size() ? static_cast<unsigned char>(s_[at_ + k]) : 0u;
-    };
-    const unsigned c = b(0);
-    const auto cont = [&](std::size_t k) { return (b(k) & 0xC0) == 0x80; };
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-      const unsigned c1 = b(1);
-      if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
-      if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
-      return cont(1) && cont(2) ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-      const unsigned c1 = b(1);
-      if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
-      if (c == 0xF4 && c1 >= 0x90) return 0;  // above U+10FFFF
-      return cont(1) && cont(2) && cont(3) ? 4 : 0;
-    }
-    return 0;
   }
 
   Status string(std::string* o) {
@@ -345,7 +305,7 @@ class Parser {
                 return error("lone high surrogate in a \\u escape");
               cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }
-            put_utf8(o, cp);
+            utf8::append(o, cp);
             break;
           }
           default:
@@ -354,10 +314,10 @@ class Parser {
         }
         continue;
       }
-      const std::size_t n = utf8_seq();
-      if (n == 0) return error("invalid UTF-8 in a string");
-      o->append(s_.data() + at_, n);
-      at_ += n;
+      const utf8::Seq q = utf8::decode(s_.data() + at_, s_.size() - at_);
+      if (!q.ok) return error("invalid UTF-8 in a string");
+      o->append(s_.data() + at_, q.len);
+      at_ += q.len;
     }
   }
 

@@ -6,6 +6,7 @@
 #include <limits>
 #include <unordered_set>
 
+#include "elex/core/utf8.h"
 #include "elex/ran/formula.h"
 
 namespace elex::catalog {
@@ -486,7 +487,7 @@ Status load_json(std::string_view text, Catalog* out, std::vector<Problem>* prob
                  std::string_view source) {
   // A UTF-8 byte order mark (Windows editors write one) is not part of the
   // JSON, as fetch() in the browser reads a catalog file.
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  text = utf8::without_bom(text);
   json::Value doc;
   std::string path;
   if (json::parse(text, &doc, &path) != ELEX_OK) {

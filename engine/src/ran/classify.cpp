@@ -5,6 +5,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "elex/core/utf8.h"
+
 namespace elex::ran {
 namespace {
 
@@ -165,30 +167,14 @@ bool comparison(const Words& w) {
   return false;
 }
 
-/// Decodes one UTF-8 sequence at s[*i] (advancing *i); invalid bytes are U+FFFD.
-std::uint32_t next_code_point(std::string_view s, std::size_t* i) {
-  const auto c = static_cast<unsigned char>(s[(*i)++]);
-  if (c < 0x80) return c;
-  const int n = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
-  if (n < 0 || *i + std::size_t(n) > s.size()) return 0xFFFD;
-  std::uint32_t cp = c & (0x3F >> n);
-  for (int k = 0; k < n; ++k) cp = cp << 6 | (static_cast<unsigned char>(s[(*i)++]) & 0x3F);
-  return cp;
-}
-
-/// JavaScript's \s (String.prototype.trim and split(/\s+/)).
-bool js_space(std::uint32_t c) {
-  return c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
-         c == 0x3000 || c == 0xFEFF;
-}
-
 /// Whitespace-separated words (text.trim().split(/\s+/).length).
 std::size_t count_words(std::string_view text) {
   std::size_t n = 0;
   bool in = false;
   for (std::size_t i = 0; i < text.size();) {
-    const bool space = js_space(next_code_point(text, &i));
+    const utf8::Seq q = utf8::decode(text.data() + i, text.size() - i);
+    i += q.len;
+    const bool space = utf8::js_space(q.cp);
     if (!space && !in) ++n;
     in = !space;
   }

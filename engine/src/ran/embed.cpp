@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "elex/core/utf8.h"
+
 namespace elex::embed {
 
 namespace {
@@ -21,25 +23,6 @@ bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_word(char c) { return is_alpha(c) || is_digit(c) || c == '_'; }
 char lower(char c) { return is_upper(c) ? char(c - 'A' + 'a') : c; }
 
-/// The code point of the UTF-8 sequence at s[0..n) and its length, or 0 for
-/// a byte that starts no valid sequence.
-std::size_t decode(const char* s, std::size_t n, std::uint32_t* cp) {
-  const auto b = [&](std::size_t i) { return std::uint32_t(static_cast<unsigned char>(s[i])); };
-  const std::uint32_t c = b(0);
-  std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-  if (len == 0 || len > n) return 0;
-  std::uint32_t v = c & (0xFFu >> (len + 1));
-  for (std::size_t i = 1; i < len; ++i) {
-    if ((b(i) & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (b(i) & 0x3F);
-  }
-  if ((len == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) ||
-      (len == 4 && (v < 0x10000 || v > 0x10FFFF)))
-    return 0;
-  *cp = v;
-  return len;
-}
-
 /// Han ideographs, kana and Hangul: each one a token (these scripts put no
 /// spaces between words).
 bool ideograph(std::uint32_t cp) {
@@ -49,33 +32,27 @@ bool ideograph(std::uint32_t cp) {
 }
 
 /// Letters of alphabets beyond ASCII that are part of words: Latin-1 and
-/// Latin Extended (é, ß, ł), Greek, Cyrillic. Punctuation, symbols and
-/// spaces beyond ASCII (’, –, µ, no-break space) still split words.
+/// Latin Extended (é, ß, ł), Greek, Cyrillic (all below U+0800: two bytes
+/// each). Punctuation, symbols and spaces beyond ASCII (’, –, µ, no-break
+/// space) still split words.
 bool letter(std::uint32_t cp) {
   return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x370 && cp <= 0x3FF) ||
          (cp >= 0x400 && cp <= 0x52F);
 }
 
-/// The byte length of the non-ASCII letter at s[0..n), or 0.
+/// The byte length of the letter beyond ASCII at s[0..n), or 0.
 std::size_t letter_at(const char* s, std::size_t n) {
-  std::uint32_t cp = 0;
-  const std::size_t len = decode(s, n, &cp);
-  return len > 0 && letter(cp) ? len : 0;
+  const utf8::Seq q = utf8::decode(s, n);
+  return q.ok && letter(q.cp) ? q.len : 0;
 }
 
-/// Lower-cases the capitals of `letter()` in UTF-8 text (ASCII is lowered
-/// elsewhere): É → é, Ł → ł, Σ → σ, Ж → ж.
+/// Lower-cases, in place, the capitals among a word's letters beyond ASCII
+/// (ASCII is lowered elsewhere): É → é, Ł → ł, Σ → σ, Ж → ж. A capital and
+/// its small letter are both two bytes.
 void fold(std::string& t) {
-  std::string out;
-  out.reserve(t.size());
   for (std::size_t i = 0; i < t.size();) {
-    std::uint32_t cp = 0;
-    const std::size_t len =
-        static_cast<unsigned char>(t[i]) < 0x80 ? 0 : decode(t.data() + i, t.size() - i, &cp);
-    if (len == 0) {
-      out += t[i++];
-      continue;
-    }
+    const utf8::Seq q = utf8::decode(t.data() + i, t.size() - i);
+    std::uint32_t cp = q.cp;
     if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) ||
         (cp >= 0x410 && cp <= 0x42F))
       cp += 0x20;
@@ -85,16 +62,12 @@ void fold(std::string& t) {
       cp += 1;
     else if (((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E)) && cp % 2 == 1)
       cp += 1;
-    if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-    } else {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
+    if (cp != q.cp) {
+      t[i] = char(0xC0 | (cp >> 6));
+      t[i + 1] = char(0x80 | (cp & 0x3F));
     }
-    out += char(0x80 | (cp & 0x3F));
-    i += len;
+    i += q.len;
   }
-  t.swap(out);
 }
 
 constexpr std::string_view kStop[] = {
@@ -447,24 +420,26 @@ void tokenize(const char* text, std::size_t len, std::vector<std::string>* out, 
         }
       }
     }
+    // The bytes of text[i]'s character: a letter beyond ASCII is taken
+    // whole; an ideograph is a token; anything else beyond ASCII splits.
+    std::size_t first = 1;
     if (static_cast<unsigned char>(text[i]) >= 0x80) {
-      std::uint32_t cp = 0;
-      const std::size_t n = decode(text + i, len - i, &cp);
-      if (n > 0 && ideograph(cp)) {
-        out->emplace_back(text + i, n);
-        i += n;
+      const utf8::Seq q = utf8::decode(text + i, len - i);
+      if (q.ok && ideograph(q.cp)) {
+        out->emplace_back(text + i, q.len);
+        i += q.len;
         continue;
       }
-      if (n == 0 || !letter(cp)) {
-        i += n > 0 ? n : 1;
+      if (!q.ok || !letter(q.cp)) {
+        i += q.len;
         continue;
       }
+      first = q.len;
     }
-    if (is_word(text[i]) || static_cast<unsigned char>(text[i]) >= 0x80 ||
+    if (is_word(text[i]) || first > 1 ||
         (text[i] == '.' && i > 0 && is_word(text[i - 1]) && i + 1 < len && is_alpha(text[i + 1]))) {
-      // text[i] is taken (a '.' after a code, too: j = i looped forever; a
-      // letter beyond ASCII, whole).
-      std::size_t j = i + std::max<std::size_t>(1, letter_at(text + i, len - i));
+      // text[i] is taken (a '.' after a code, too: j = i looped forever).
+      std::size_t j = i + first;
       while (j < len) {
         if (is_word(text[j]) || (text[j] == '.' && j + 1 < len && is_alpha(text[j + 1]))) {
           ++j;
