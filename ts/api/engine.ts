@@ -8,7 +8,7 @@ import { ElexError, asElexError } from '../core/errors.ts';
 import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
 import { checkDuration } from '../core/timers.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
-import { WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
+import { BEING_REPLACED, WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
 import type { CrashMode } from '../parallel/protocol.ts';
 import { openEngineIndex, type EngineIndex } from './engine-index.ts';
 import type { IndexOptions } from '../core/index-types.ts';
@@ -758,7 +758,7 @@ function closeSaveError(e: unknown): unknown {
   if (!(e instanceof ElexError)) return e;
   const what =
     e.code === 'WORKER_CRASHED'
-      ? `${e.message.replace(/; it is being replaced, retry the call$/, '')}: what it learned since its last save is lost`
+      ? `${e.message.endsWith(BEING_REPLACED) ? e.message.slice(0, -BEING_REPLACED.length) : e.message}: what it learned since its last save is lost`
       : `the final save failed (${e.message}): what was learned since the last save is not saved`;
   return new ElexError(e.code, `close(): ${what}, and the engine is closed`, { cause: e });
 }

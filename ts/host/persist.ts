@@ -306,8 +306,7 @@ export class OpfsStore implements KeyValueStore {
   }
 
   async prepare(key: string): Promise<void> {
-    const base = fileName(key);
-    await Promise.all(['a', 'b'].map((s) => this.handle(`${base}.${s}`, false)));
+    await Promise.all(this.slotFiles(key).map((f) => this.handle(f, false)));
   }
 
   async get(key: string, into?: ReadTarget): Promise<Uint8Array | null> {
@@ -383,9 +382,9 @@ export class OpfsStore implements KeyValueStore {
   }
 
   async put(key: string, source: BytesSource): Promise<void> {
-    const base = fileName(key);
-    const a = (await this.handle(`${base}.a`, true))!;
-    const b = (await this.handle(`${base}.b`, true))!;
+    const [fileA, fileB] = this.slotFiles(key) as [string, string];
+    const a = (await this.handle(fileA, true))!;
+    const b = (await this.handle(fileB, true))!;
     // From here on nothing awaits: a view into wasm memory stays valid while it is written.
     const bytes = bytesOf(source);
     if (bytes.length < 4) throw new ElexError('INVALID_ARGUMENT', 'a stored body is an ELEX container (>= 4 bytes)');
@@ -407,10 +406,9 @@ export class OpfsStore implements KeyValueStore {
   }
 
   async delete(key: string): Promise<void> {
-    const base = fileName(key);
-    for (const s of ['a', 'b']) {
-      this.releaseFile(`${base}.${s}`);
-      await this.dir.removeEntry(`${base}.${s}`).catch(() => {});
+    for (const file of this.slotFiles(key)) {
+      this.releaseFile(file);
+      await this.dir.removeEntry(file).catch(() => {});
     }
   }
 

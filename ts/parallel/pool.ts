@@ -408,7 +408,8 @@ export class WorkerPool {
     worker.addEventListener('error', (e) => {
       e.preventDefault();
       const script = this.opts.workerUrl ? ` (its script: ${this.opts.workerUrl}, from baseUrl)` : '';
-      crashed(slot, `uncaught error: ${e.message || 'worker script failed'}${script}`);
+      // No message: the script itself could not be loaded or run.
+      crashed(slot, `uncaught error: ${e.message || 'worker script failed'}${script}`, !e.message);
     });
     worker.addEventListener('messageerror', () => crashed(slot, 'a message could not be deserialised'));
     slot.ready = (async () => {
@@ -523,13 +524,16 @@ function caller(wire: RemoteWire, channel: FastChannel | null, envelope: CallEnv
   });
 }
 
-function crashed(slot: Slot, reason: string): void {
+/** How the error of a worker that died ends: it is replaced (engine.ts close() takes it off). */
+export const BEING_REPLACED = '; it is being replaced, retry the call';
+
+function crashed(slot: Slot, reason: string, scriptFailed = false): void {
   // A worker that never started is not replaced (the failure is sticky, see
   // replace()): its error says so, and what usually stops a worker's script.
   const message =
     slot.info !== undefined
-      ? `worker ${slot.index} died (${reason}); it is being replaced, retry the call`
-      : `worker ${slot.index} did not start (${reason})${reason.includes('worker script failed') ? SCRIPT_FAILED : ''}`;
+      ? `worker ${slot.index} died (${reason})${BEING_REPLACED}`
+      : `worker ${slot.index} did not start (${reason})${scriptFailed ? SCRIPT_FAILED : ''}`;
   slot.kill(new ElexError('WORKER_CRASHED', message), true);
 }
 
