@@ -61,7 +61,9 @@ usage:
   elex-cli route --catalog FILE (--question TEXT | --questions FILE) [options]
       Routes questions as the browser does (dim 512, default weights, the
       default glossary then the catalog's). One JSON line per question:
-      {"q", "features": [{"code", "name", "score", "evidence", "matched"}]}.
+      {"q", "features": [{"code", "name", "score", "evidence", "matched"}]};
+      with --terms also "terms": [[term, weight], ...], the words the lexical
+      index searches for (glossary expansions, respellings, abbreviations).
   elex-cli query --catalog FILE (--question TEXT | --questions FILE) [--k 5]
                  [--deadline-ms 500]
       One query cycle per question, as query() does in the browser (the
@@ -156,7 +158,8 @@ struct Args {
 };
 
 Args parse_args(int argc, char** argv) {
-  static const char* flags[] = {"no-default-glossary", "json", "help", "no-record", "via-state"};
+  static const char* flags[] = {"no-default-glossary", "json",      "help",
+                                "no-record",           "via-state", "terms"};
   static const char* valued[] = {"catalog",  "k",         "workers",     "worker",
                                  "question", "questions", "glossary",    "changes",
                                  "batch",    "z",         "min-history", "deadline-ms"};
@@ -471,6 +474,18 @@ int cmd_route(const Args& a) {
     }
     o += ",\"features\":";
     append_features(&o, *r, routed);
+    if (a.has("terms")) {
+      std::vector<std::pair<std::string, float>> terms;
+      r->router.lexical().query_terms(q.q.data(), q.q.size(), &terms);
+      o += ",\"terms\":[";
+      for (std::size_t i = 0; i < terms.size(); ++i) {
+        if (i) o += ",";
+        o += "[" + json::quote(terms[i].first) + ",";
+        json::append_number(&o, terms[i].second);
+        o += "]";
+      }
+      o += "]";
+    }
     o += "}\n";
     std::fputs(o.c_str(), stdout);
   }
@@ -771,7 +786,7 @@ int run(const Args& a) {
     return more;
   };
   const Command commands[] = {{"check", cmd_check, {}},
-                              {"route", cmd_route, with({"question", "questions"})},
+                              {"route", cmd_route, with({"question", "questions", "terms"})},
                               {"query", cmd_query, with({"question", "questions", "deadline-ms"})},
                               {"eval", cmd_eval, with({"questions", "json"})},
                               {"validate", cmd_validate, {"catalog", "changes", "no-record"}},

@@ -182,6 +182,7 @@ try {
       ['no exact', { weights: { exact: 0 } }],
       ['no lexical', { weights: { lexical: 0 } }],
       ['no technology', { weights: { technology: 0 } }],
+      ['no direction', { weights: { direction: 0 } }],
       ['no default glossary', { defaultGlossary: false }],
     ]) {
       const a = await page.evaluate(

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -172,7 +173,8 @@ TEST(Router, FusionIsTheWeightedSum) {
       const auto& w = s.weights;
       const double raw = (w.vector * x.vector + w.exact * x.exact + w.lexical * x.lexical) /
                              (w.vector + w.exact + w.lexical) +
-                         w.feedback * x.feedback;
+                         w.feedback * x.feedback + w.technology * x.technology +
+                         w.direction * x.direction;
       EXPECT_NEAR(x.score, elex::router::squash(raw), 1e-12) << q;
     }
   }
@@ -389,7 +391,7 @@ TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
     std::vector<std::uint8_t> bad = good;
     // The container trailer is recomputed.
     const std::size_t body = 16 + 16 + 16 + 16;  // header, META (16 + 16), BODY header
-    bad[body + 48 + 3] ^= 0x7F;                  // features_ (after the six weights): a huge count
+    bad[body + 56 + 3] ^= 0x7F;  // features_ (after the seven weights): a huge count
     elex::format::seal(bad.data(), bad.size());
     Router b;
     EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA);
@@ -418,7 +420,7 @@ TEST(RouterState, DamagedOrForeignStateIsACodedErrorAndLeavesTheRouterUnbuilt) {
   {
     std::vector<std::uint8_t> bad = good;
     const std::size_t body = 16 + 16 + 16 + 16;
-    bad[body + 52] = 1;  // after the weights and features_ (52 bytes), before the first table
+    bad[body + 60] = 1;  // after the weights and features_ (60 bytes), before the first table
     elex::format::seal(bad.data(), bad.size());
     Router b;
     EXPECT_EQ(b.load(bad.data(), bad.size()), ELEX_E_CORRUPT_DATA);
@@ -492,6 +494,82 @@ TEST(RouterTechnology, AFeatureOfTheOtherTechnologyRanksBelowAndTheWeightTurnsIt
     ASSERT_EQ(out.size(), 2u);
     for (const Routed& x : out) EXPECT_EQ(x.technology, w > 0 && x.feature == 1 ? -1.0 : 0.0) << w;
     if (w > 0) EXPECT_EQ(out[0].feature, 0u);  // the LTE one
+  }
+}
+
+TEST(RouterDirection, QuestionsAndItemsNameTheirLinkDirection) {
+  using elex::router::item_direction;
+  using elex::router::question_direction;
+  EXPECT_EQ(question_direction("uplink power control target"), 1);
+  EXPECT_EQ(question_direction("Which UL grants"), 1);
+  EXPECT_EQ(question_direction("DL throughput drops"), -1);
+  EXPECT_EQ(question_direction("Downlink CoMP"), -1);
+  EXPECT_EQ(question_direction("UL/DL split"), 0);  // both
+  EXPECT_EQ(question_direction("uplinks"), 0);      // not a word it knows
+  EXPECT_EQ(question_direction("UL-SCH"), 0);       // one word, "ulsch"
+  EXPECT_EQ(question_direction("handover"), 0);
+  EXPECT_EQ(question_direction(""), 0);
+  EXPECT_EQ(item_direction("EUtranCellFDD.pmMacVolDl"), -1);
+  EXPECT_EQ(item_direction("EUtranCellFDD.ulSchedCtrl"), 1);
+  EXPECT_EQ(item_direction("NRCellDU.ULPowerTarget"), 1);
+  EXPECT_EQ(item_direction("NRCellDU.pusch2DlRatio"), -1);
+  EXPECT_EQ(item_direction("X.dlUlRatio"), 0);       // both
+  EXPECT_EQ(item_direction("X.pmHandleDlPrb"), -1);  // "Handle" is not "dl"
+  EXPECT_EQ(item_direction("X.pmHandle"), 0);
+  EXPECT_EQ(item_direction("UlPowerControl.target"), 0);  // the class is not the attribute
+  EXPECT_EQ(item_direction("ulPowerTarget"), 0);          // no '.': not an identifier
+}
+
+TEST(RouterDirection, TheQuestionsDirectionRaisesFeaturesOfItAndTheWeightTurnsItOff) {
+  // Three features alike but for one counter's direction (F1 downlink, F2
+  // uplink, F3 neither), and F4 whose name says uplink though it has no
+  // items: the question's direction moves each by the weight times its
+  // direction, and decides between F1, F2 and F3; with weight 0 nobody moves.
+  Spec s;
+  s.feature_texts = {"F1", "", "", "Scheduling", "", "F2", "",         "", "Scheduling", "",
+                     "F3", "", "", "Scheduling", "", "F4", "Uplink X", "", "Other",      ""};
+  s.hosted = {1, 1, 1, 1};
+  s.item_kinds = {elex::router::kCounter, elex::router::kCounter, elex::router::kCounter};
+  s.item_names = {"EUtranCellFDD.pmSchedDelayDl", "EUtranCellFDD.pmSchedDelayUl",
+                  "EUtranCellFDD.pmSchedDelayCs"};
+  s.item_descriptions = {"", "", ""};
+  s.item_feature_offsets = {0, 1, 2, 3};
+  s.item_features = {0, 1, 2};
+  s.feature_item_offsets = {0, 1, 2, 3, 3};
+  s.feature_items = {0, 1, 2};
+  s.weights.item = 0;  // scores are the fused evidence only
+  std::map<std::string, std::map<std::uint32_t, double>> unmoved;
+  for (double w : {0.0, 0.1}) {
+    s.weights.direction = w;
+    Router r;
+    built(r, s);
+    std::vector<Routed> out;
+    for (const auto& [q, way] :
+         {std::pair<std::string, int>{"uplink sched delay", 1}, {"sched delay downlink", -1}}) {
+      ASSERT_EQ(r.route(q.data(), q.size(), 4, &out, nullptr), ELEX_OK);
+      ASSERT_EQ(out.size(), 4u) << q;
+      std::vector<std::uint32_t> order;
+      for (const Routed& x : out) {
+        // One counter of one direction: ±1 / (1 + 2); a name: ±1.
+        const double d = x.feature == 0   ? -1.0 / 3
+                         : x.feature == 1 ? 1.0 / 3
+                         : x.feature == 3 ? 1
+                                          : 0;
+        EXPECT_NEAR(x.direction, w > 0 ? way * d : 0.0, 1e-6) << q << " " << x.feature;
+        if (w == 0)
+          unmoved[q][x.feature] = x.score;
+        else  // (squash: a score below 0 is 0)
+          EXPECT_NEAR(x.score, elex::router::squash(unmoved[q][x.feature] + w * way * d), 1e-9)
+              << q << " " << x.feature;
+        if (x.feature != 3) order.push_back(x.feature);
+      }
+      if (w > 0)
+        EXPECT_EQ(order, (way > 0 ? std::vector<std::uint32_t>{1, 2, 0}
+                                  : std::vector<std::uint32_t>{0, 2, 1}))
+            << q;
+      else
+        EXPECT_EQ(order, (std::vector<std::uint32_t>{0, 1, 2})) << q;  // a tie: by code
+    }
   }
 }
 

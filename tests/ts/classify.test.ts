@@ -14,7 +14,7 @@ beforeAll(async () => {
   b = await instantiate({ variant: 'simd' });
   router = b.createRouter({
     dim: 64,
-    weights: { vector: 0.5, exact: 0.5, lexical: 1, feedback: 1, item: 0.15, technology: 0.2 },
+    weights: { vector: 0.5, exact: 0.5, lexical: 1, feedback: 1, item: 0.15, technology: 0.2, direction: 0.1 },
     features: [
       { code: 'FAJ 1', name: 'MIMO Sleep Mode', acronym: 'MSM', category: 'Energy', description: '' },
       { code: 'FAJ 2', name: 'Carrier Aggregation', acronym: 'CA', category: 'Capacity', description: '' },

@@ -292,7 +292,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 13;
+export const ABI_VERSION = 14;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1087,7 +1087,7 @@ export class Bindings {
         itemFeatures: s.put(spec.itemFeatures),
         featureItemOffsets: s.put(spec.featureItemOffsets),
         featureItems: s.put(spec.featureItems),
-        weights: [w.vector, w.exact, w.lexical, w.feedback, w.item, w.technology],
+        weights: [w.vector, w.exact, w.lexical, w.feedback, w.item, w.technology, w.direction],
       });
       const out = s.alloc(4);
       this.call('building the router', this.m._elex_router_create(this.enginePtr, p, out));
@@ -1940,7 +1940,15 @@ const ROUTER_ITEM_KINDS: Readonly<Record<Exclude<keyof typeof ROUTER_ITEM_KIND, 
 /** What createRouter() builds a router from (a catalog, flattened). */
 export interface RouterSpec {
   dim: number;
-  weights: { vector: number; exact: number; lexical: number; feedback: number; item: number; technology: number };
+  weights: {
+    vector: number;
+    exact: number;
+    lexical: number;
+    feedback: number;
+    item: number;
+    technology: number;
+    direction: number;
+  };
   features: readonly { code: string; name?: string; acronym?: string; category?: string; description?: string }[];
   /** Per feature: routed to by this router. */
   hosted: readonly boolean[];

@@ -357,12 +357,12 @@ export const LEXICAL_STATS = {
  * category, description), then 2 per item (name, description), then 2 per
  * glossary entry (term, meaning). Items are parameters, counters and KPIs;
  * item numbers in results count the features first (item F + i is item i).
- * Layout (wasm32): 12 words of 4 bytes, then 5 doubles: 88 bytes.
+ * Layout (wasm32): 12 words of 4 bytes, then 7 doubles: 104 bytes.
  *
- * From `elex_router_spec` in engine/include/elex/elex.h (96 bytes on wasm32).
+ * From `elex_router_spec` in engine/include/elex/elex.h (104 bytes on wasm32).
  */
 export const ROUTER_SPEC = {
-  bytes: 96,
+  bytes: 104,
   fields: {
     /** embedding dimension, 8..4096 */
     dim: { offset: 0, type: 'u32' },
@@ -387,8 +387,8 @@ export const ROUTER_SPEC = {
     featureItemOffsets: { offset: 40, type: 'ptr' },
     /** each feature's own items (0..I-1) */
     featureItems: { offset: 44, type: 'ptr' },
-    /** vector, exact, lexical, feedback, item, technology */
-    weights: { offset: 48, type: 'f64', count: 6 },
+    /** vector, exact, lexical, feedback, item, technology, direction */
+    weights: { offset: 48, type: 'f64', count: 7 },
   },
 } as const;
 

@@ -305,6 +305,15 @@ export interface RouteWeights {
    * and the feature's parameters and counters belong only to the other one.
    */
   technology: number;
+  /**
+   * Weight of the link direction: when the question says uplink (UL,
+   * uplink) and not downlink (DL, downlink), or the other way round, a
+   * feature whose name says the same direction gains this weight, one whose
+   * name says the other loses it; a feature whose name says neither moves by
+   * its parameters and counters: (u − d) / (u + d + 2) of the weight, with u
+   * and d the ones whose attribute names UL or DL. Added to the fused score.
+   */
+  direction: number;
 }
 export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
   vector: 0.5,
@@ -313,6 +322,7 @@ export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
   feedback: 1,
   item: 0.15,
   technology: 0.2,
+  direction: 0.1,
 };
 /** Rated questions remembered per worker (oldest forgotten first). */
 export const ROUTE_MEMORY_MAX = 4096;

@@ -33,8 +33,8 @@ extern "C" {
 /// elex_index_search, elex_agent_decide, elex_agents_snapshot,
 /// elex_validator_run; 11: elex_router_route returns the question's type and
 /// complexity and each feature's card, and elex_classify; 13:
-/// elex_router_items).
-#define ELEX_ABI_VERSION 13
+/// elex_router_items; 14: elex_router_spec.weights gains the direction).
+#define ELEX_ABI_VERSION 14
 
 typedef struct elex_engine elex_engine;
 
@@ -478,7 +478,7 @@ typedef struct elex_router elex_router;
 /// category, description), then 2 per item (name, description), then 2 per
 /// glossary entry (term, meaning). Items are parameters, counters and KPIs;
 /// item numbers in results count the features first (item F + i is item i).
-/// Layout (wasm32): 12 words of 4 bytes, then 5 doubles: 88 bytes.
+/// Layout (wasm32): 12 words of 4 bytes, then 7 doubles: 104 bytes.
 /// @ts-struct ROUTER_SPEC
 typedef struct elex_router_spec {
   uint32_t dim;       ///< embedding dimension, 8..4096
@@ -493,7 +493,7 @@ typedef struct elex_router_spec {
   const uint32_t* item_features;         ///< each item's linked features
   const uint32_t* feature_item_offsets;  ///< F + 1, into feature_items
   const uint32_t* feature_items;         ///< each feature's own items (0..I-1)
-  double weights[6];                     ///< vector, exact, lexical, feedback, item, technology
+  double weights[7];  ///< vector, exact, lexical, feedback, item, technology, direction
 } elex_router_spec;
 
 /// One routed feature (64 bytes): its evidence, where its matched items

@@ -154,7 +154,7 @@ ELEX_ABI_AT(elex_lexical_stats, glossary, 16);
 ELEX_ABI_AT(elex_lexical_stats, bytes, 24);
 
 #if UINTPTR_MAX == 0xFFFFFFFFu
-ELEX_ABI_SIZE(elex_router_spec, 96);
+ELEX_ABI_SIZE(elex_router_spec, 104);
 ELEX_ABI_AT(elex_router_spec, dim, 0);
 ELEX_ABI_AT(elex_router_spec, features, 4);
 ELEX_ABI_AT(elex_router_spec, items, 8);

@@ -361,8 +361,8 @@ ELEX_EXPORT int elex_router_create(elex_engine* engine, const elex_router_spec* 
       return st;
     elex::router::Spec s;
     s.dim = spec->dim;
-    s.weights = {spec->weights[0], spec->weights[1], spec->weights[2],
-                 spec->weights[3], spec->weights[4], spec->weights[5]};
+    s.weights = {spec->weights[0], spec->weights[1], spec->weights[2], spec->weights[3],
+                 spec->weights[4], spec->weights[5], spec->weights[6]};
     const auto text = [&](std::uint64_t i) {
       return std::string_view(spec->blob + spec->offsets[i],
                               spec->offsets[i + 1] - spec->offsets[i]);

@@ -67,18 +67,13 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-std::uint8_t question_technology(std::string_view text) {
-  // Words of letters and digits, hyphens inside a word dropped ("E-UTRAN"
-  // is "eutran", "en-gNB" is "engnb"), lower-cased.
-  std::uint8_t m = 0;
+namespace {
+/// Calls word(x, next) for each word of `text` with the word after it:
+/// words of letters and digits, hyphens inside a word dropped ("E-UTRAN"
+/// is "eutran", "en-gNB" is "engnb"), lower-cased.
+template <typename Word>
+void question_words(std::string_view text, Word&& word) {
   std::string prev;
-  const auto word = [&](const std::string& x, std::string_view next) {
-    if (x == "lte" || x == "enodeb" || x == "enb" || x == "eutran" || x == "eutra" || x == "4g")
-      m |= kLte;
-    // "nr of UEs" is a number, not New Radio.
-    if ((x == "nr" && next != "of") || x == "gnodeb" || x == "gnb" || x == "engnb" || x == "5g")
-      m |= kNr;
-  };
   std::size_t i = 0;
   const std::size_t n = text.size();
   std::string cur;
@@ -89,11 +84,70 @@ std::uint8_t question_technology(std::string_view text) {
       if (text[i] != '-' && text[i] != '_') cur.push_back(lower(text[i]));
       ++i;
     }
-    if (!prev.empty()) word(prev, cur);
+    if (!prev.empty()) word(prev, std::string_view(cur));
     prev.swap(cur);
   }
-  if (!prev.empty()) word(prev, {});
+  if (!prev.empty()) word(prev, std::string_view{});
+}
+/// +1 for "ul" and "uplink", −1 for "dl" and "downlink", else 0.
+int word_direction(std::string_view x) {
+  if (x == "ul" || x == "uplink") return 1;
+  if (x == "dl" || x == "downlink") return -1;
+  return 0;
+}
+int direction_of(bool up, bool down) { return up == down ? 0 : up ? 1 : -1; }
+}  // namespace
+
+std::uint8_t question_technology(std::string_view text) {
+  std::uint8_t m = 0;
+  question_words(text, [&](const std::string& x, std::string_view next) {
+    if (x == "lte" || x == "enodeb" || x == "enb" || x == "eutran" || x == "eutra" || x == "4g")
+      m |= kLte;
+    // "nr of UEs" is a number, not New Radio.
+    if ((x == "nr" && next != "of") || x == "gnodeb" || x == "gnb" || x == "engnb" || x == "5g")
+      m |= kNr;
+  });
   return m;
+}
+
+int question_direction(std::string_view text) {
+  bool up = false, down = false;
+  question_words(text, [&](const std::string& x, std::string_view) {
+    const int d = word_direction(x);
+    up = up || d > 0;
+    down = down || d < 0;
+  });
+  return direction_of(up, down);
+}
+
+int item_direction(std::string_view name) {
+  const std::size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos) return 0;
+  const std::string_view a = name.substr(dot + 1);
+  // camelCase words: a capital starts one after a small letter or digit,
+  // and ends a run of capitals before a small letter ("ULSched": UL Sched).
+  const auto up = [](char c) { return c >= 'A' && c <= 'Z'; };
+  const auto low = [](char c) { return c >= 'a' && c <= 'z'; };
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  bool u = false, d = false;
+  std::string w;
+  for (std::size_t i = 0; i <= a.size(); ++i) {
+    const char c = i < a.size() ? a[i] : '\0';
+    const char p = i > 0 ? a[i - 1] : '\0';
+    const bool cut =
+        !(up(c) || low(c) || digit(c)) ||
+        (up(c) && (low(p) || digit(p) || (up(p) && i + 1 < a.size() && low(a[i + 1])))) ||
+        (digit(c) != digit(p) && i > 0 && (up(p) || low(p) || digit(p)) &&
+         (up(c) || low(c) || digit(c)));
+    if (cut && !w.empty()) {
+      const int x = word_direction(w);
+      u = u || x > 0;
+      d = d || x < 0;
+      w.clear();
+    }
+    if (up(c) || low(c) || digit(c)) w.push_back(lower(c));
+  }
+  return direction_of(u, d);
 }
 
 std::uint8_t item_technology(std::string_view name) {
@@ -147,7 +201,7 @@ Status Router::build(const Spec& s, ThreadPool* pool) {
     if (k < kParameter || k > kKpi)
       return fail(ELEX_E_INVALID_ARGUMENT, "router spec: item kind %u is not 1..3", unsigned(k));
   const Weights& w = s.weights;
-  for (double x : {w.vector, w.exact, w.lexical, w.feedback, w.item, w.technology})
+  for (double x : {w.vector, w.exact, w.lexical, w.feedback, w.item, w.technology, w.direction})
     if (!std::isfinite(x) || x < 0)
       return fail(ELEX_E_INVALID_ARGUMENT, "route weights must be finite and >= 0");
   if (!(w.vector + w.exact + w.lexical > 0))
@@ -499,10 +553,20 @@ void Router::id_keys() {
 
 void Router::technologies() {
   tech_.assign(hosted_ids_.size(), 0);
+  dir_.assign(hosted_ids_.size(), 0.0f);
   for (std::size_t h = 0; h < hosted_ids_.size(); ++h) {
     const std::uint32_t f = hosted_ids_[h];
-    for (std::uint32_t j = own_off_[f]; j < own_off_[f + 1]; ++j)
-      tech_[h] |= item_technology(item_names_[own_[j]]);
+    int up = 0, down = 0;
+    for (std::uint32_t j = own_off_[f]; j < own_off_[f + 1]; ++j) {
+      const std::string_view name = item_names_[own_[j]];
+      tech_[h] |= item_technology(name);
+      if (item_kinds_[own_[j]] == kKpi) continue;
+      const int d = item_direction(name);
+      up += d > 0;
+      down += d < 0;
+    }
+    const int named = question_direction(feature_names_[f]);
+    dir_[h] = named != 0 ? float(named) : float(up - down) / (float(up + down) + 2.0f);
   }
 }
 
@@ -782,6 +846,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
   touched_.clear();
   embed::tokenize(text, len, &tokens_);
   const std::uint8_t tech = w_.technology > 0 ? question_technology({text, len}) : 0;
+  const int dir = w_.direction > 0 ? question_direction({text, len}) : 0;
   float* q = query_.data();
   embedder_->embed_tokens(tokens_, q);
   if (vector != nullptr) std::memcpy(vector, q, query_.size() * sizeof(float));
@@ -817,6 +882,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
     const std::uint32_t h = touched_[t];
     scores_[t] = fuse(vec_[h], ex_[h], lx_[h], fb_[h]);
     if (tech != 0 && tech_[h] != 0 && (tech_[h] & tech) == 0) scores_[t] -= w_.technology;
+    scores_[t] += w_.direction * double(dir) * double(dir_[h]);
   }
   order_.resize(touched_.size());
   for (std::uint32_t t = 0; t < order_.size(); ++t) order_[t] = t;
@@ -836,6 +902,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
     x.lexical = lx_[h];
     x.feedback = fb_[h];
     x.technology = tech != 0 && tech_[h] != 0 && (tech_[h] & tech) == 0 ? -1 : 0;
+    x.direction = double(dir) * double(dir_[h]);
     x.item = 0;
     x.matched.clear();
     for (const Hit& hit : hits_[h]) {

@@ -27,7 +27,8 @@
 // router is used (here and in consistent()), so a payload that passed the CRC
 // but does not hold together is CORRUPT_DATA, never a read out of bounds.
 // Version 1 (kStateVersion 1) kept node-based hash maps; versions before 7
-// kept these tables whole; versions before 9 did not keep the technologies;
+// kept these tables whole; versions before 9 did not keep the technologies (before 15, the link
+// directions);
 // versions before 11 did not keep the features' names (a worker that loads
 // a state names its results from it, before it has parsed the catalog);
 // versions before 12 kept the exact keys, the item words' strings and the
@@ -46,7 +47,7 @@ namespace elex::router {
 
 namespace {
 
-static_assert(sizeof(Weights) == 6 * sizeof(double), "Weights is six doubles");
+static_assert(sizeof(Weights) == 7 * sizeof(double), "Weights is seven doubles");
 
 /// A CSR offsets array: n + 1 entries, not decreasing, ending at `size`.
 bool csr(const std::vector<std::uint32_t>& off, std::size_t n, std::size_t size) {
@@ -217,6 +218,7 @@ Status Router::save(std::uint8_t** out, std::size_t* size) const {
   w.vec(own_off_);
   w.vec(own_);
   w.vec(tech_);
+  w.vec(dir_);
   const std::uint32_t meta[4] = {kStateVersion, features_, std::uint32_t(hosted_ids_.size()),
                                  embedder_->dim()};
   const format::SectionIn sections[2] = {{kMeta, meta, sizeof meta},
@@ -269,6 +271,7 @@ Status Router::load(const std::uint8_t* bytes, std::size_t size) {
   r.vec(own_off_);
   r.vec(own_);
   r.vec(tech_);
+  r.vec(dir_);
   if (!ok || !r.done() || features_ != m[1] || hosted_ids_.size() != m[2] || !consistent()) {
     embedder_.reset();  // not built: build() or load() may be tried again
     return fail(ELEX_E_CORRUPT_DATA, "router state: the tables do not hold together");
@@ -297,7 +300,9 @@ bool Router::consistent() const {
   if (!csr(item_word_off_, N, item_words_.size())) return false;
   for (std::uint32_t x : item_words_)
     if ((x & ~kHalf) >= words_.size()) return false;
-  return csr(own_off_, F, own_.size()) && below(own_, N) && tech_.size() == H;
+  for (float d : dir_)
+    if (!(d >= -1.0f && d <= 1.0f)) return false;  // NaN too
+  return csr(own_off_, F, own_.size()) && below(own_, N) && tech_.size() == H && dir_.size() == H;
 }
 
 }  // namespace elex::router

@@ -31,8 +31,15 @@
 //             EUtranFreq* are LTE; NRCell*, GNB*, NRSectorCarrier, NRFreq*
 //             are NR), else 0 (a feature of both, or of neither, is never
 //             penalised).
+//   direction  d(q) · d(f) in [−1, 1]: d(q) is +1 when q says uplink ("UL",
+//             "uplink") and not downlink ("DL", "downlink"), −1 the other
+//             way round, else 0; d(f) is ±1 when f's name says only one of
+//             them, else (u − d) / (u + d + 2) over f's parameters and
+//             counters whose attribute (the part after the last '.') holds
+//             the word UL or uplink (u) and DL or downlink (d).
 // score = (wv·vector + we·exact + wl·lexical) / (wv + we + wl) + wf·feedback
-//         + wt·technology, then + wi·item for the best max(k, kRerank), then
+//         + wt·technology + wd·direction, then + wi·item for the best
+//         max(k, kRerank), then
 // squash() into [0, 1].
 // Ties break by code.
 #ifndef ELEX_ROUTER_H
@@ -77,6 +84,7 @@ struct Weights {
   double feedback = 1.0;
   double item = 0.15;
   double technology = 0.2;
+  double direction = 0.1;
 };
 
 /// Radio technologies (bit mask) of a question or a feature.
@@ -86,6 +94,12 @@ std::uint8_t question_technology(std::string_view text);
 /// The technology of a parameter or counter from its managed object class
 /// (the part before the first '.'), 0 when it tells none.
 std::uint8_t item_technology(std::string_view name);
+/// The link direction `text` names: +1 uplink ("UL", "uplink"), −1 downlink
+/// ("DL", "downlink"), 0 both or neither (words as question_technology reads them).
+int question_direction(std::string_view text);
+/// The link direction a parameter or counter name's attribute (the part
+/// after the last '.') names, as question_direction() of its camelCase words.
+int item_direction(std::string_view name);
 
 inline constexpr std::uint32_t kVectorK = 32;
 inline constexpr std::uint32_t kLexicalK = 30;
@@ -100,7 +114,7 @@ inline constexpr double kMemoryMinSim = 0.25;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 14;
+inline constexpr std::uint32_t kStateVersion = 15;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
@@ -144,6 +158,7 @@ struct Routed {
   double score;
   double vector, exact, lexical, feedback, item;
   double technology;  ///< −1: the question's technology is not the feature's; else 0
+  double direction;   ///< the question's link direction times the feature's, in [−1, 1]
   std::vector<Match> matched;
 };
 
@@ -206,6 +221,8 @@ class Router {
     *n = own_off_[f + 1] - own_off_[f];
     return own_.data() + own_off_[f];
   }
+  /// The lexical index (its query_terms() show how a question is expanded).
+  [[nodiscard]] const lexical::Index& lexical() const { return lexical_; }
 
  private:
   /// Strings → lists of numbers (in the order added).
@@ -237,7 +254,7 @@ class Router {
   void rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
                        const std::vector<std::string>& tokens);
   double fuse(double v, double e, double l, double f) const;
-  void technologies();                    // tech_ from the hosted features' items
+  void technologies();                    // tech_ and dir_ from the hosted features
   void id_keys();                         // ids_ from the item names (build() and load())
   void scratch();                         // per-call buffers, sized after build() or load()
   void profile_columns();                 // profile_off_ / rows / vals from profiles_ (build())
@@ -287,6 +304,8 @@ class Router {
   std::vector<std::uint32_t> own_off_, own_;
   // Per hosted feature: its technologies (derived from item names by build(), saved).
   std::vector<std::uint8_t> tech_;
+  // Per hosted feature: its link direction in [−1, 1] (made with tech_, saved).
+  std::vector<float> dir_;
 
   // Route memory: rated questions' embeddings, and per id the hosted
   // feature and reward.
