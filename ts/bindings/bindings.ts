@@ -1937,18 +1937,46 @@ export class LexicalHandle extends NativeHandle {
 /** Item kinds of a router spec (router.h ItemKind; features are not items of a spec). */
 const ROUTER_ITEM_KINDS: Readonly<Record<Exclude<keyof typeof ROUTER_ITEM_KIND, 'feature'>, number>> = ROUTER_ITEM_KIND;
 
+/**
+ * How the router's evidence adds up into a feature's score: the cosine
+ * similarity of its profile, its strongest exact hit (scaled by how
+ * specific the hit is), and its BM25F score (divided by the question's
+ * best) give their weighted sum over the sum of their weights, in [0, 1];
+ * the feedback evidence, times its weight, is added to that, and for the
+ * best candidates the item evidence times its weight; the sum is squashed
+ * into [0, 1] keeping its order (router.h). Chosen on the dev split of eval/facts-questions.json
+ * and the synthetic set (npm run bench:route prints both, and the
+ * ablations).
+ */
+export interface RouteWeights {
+  vector: number;
+  exact: number;
+  lexical: number;
+  /** Weight of the feedback signal (added to the fused score, which is then clamped to [0, 1]). */
+  feedback: number;
+  /** Weight of the item signal (added likewise, to the best max(k, 8) candidates). */
+  item: number;
+  /**
+   * Subtracted from a feature's score when the question names a radio
+   * technology (LTE, eNodeB, eNB, E-UTRAN, 4G; NR, gNodeB, gNB, en-gNB, 5G)
+   * and the feature's parameters and counters belong only to the other one.
+   */
+  technology: number;
+  /**
+   * Weight of the link direction: when the question says uplink (UL,
+   * uplink) and not downlink (DL, downlink), or the other way round, a
+   * feature whose name says the same direction gains this weight, one whose
+   * name says the other loses it; a feature whose name says neither moves by
+   * its parameters and counters: (u − d) / (u + d + 2) of the weight, with u
+   * and d the ones whose attribute names UL or DL. Added to the fused score.
+   */
+  direction: number;
+}
+
 /** What createRouter() builds a router from (a catalog, flattened). */
 export interface RouterSpec {
   dim: number;
-  weights: {
-    vector: number;
-    exact: number;
-    lexical: number;
-    feedback: number;
-    item: number;
-    technology: number;
-    direction: number;
-  };
+  weights: RouteWeights;
   features: readonly { code: string; name?: string; acronym?: string; category?: string; description?: string }[];
   /** Per feature: routed to by this router. */
   hosted: readonly boolean[];
