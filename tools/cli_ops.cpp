@@ -49,7 +49,7 @@ int validate(const catalog::Catalog& c, const json::Value& doc, bool record) {
   // The parameter table of ts/host/ran-ops.ts paramTable().
   const std::size_t n = c.parameters.size();
   std::vector<std::uint8_t> kinds(n);
-  std::vector<float> bounds(5 * n, std::numeric_limits<float>::quiet_NaN());
+  std::vector<double> bounds(5 * n, kNaN);
   std::vector<double> cooldown_ms(n, kNaN);
   for (std::size_t i = 0; i < n; ++i) {
     const catalog::Parameter& p = c.parameters[i];
@@ -60,10 +60,10 @@ int validate(const catalog::Catalog& c, const json::Value& doc, bool record) {
                : type == T::kBool   ? v::kBool
                : type == T::kString ? v::kString
                                     : v::kNumber;
-    if (p.has_range) bounds[i] = float(p.range_min), bounds[n + i] = float(p.range_max);
-    if (!std::isnan(p.safe_min)) bounds[2 * n + i] = float(p.safe_min);
-    if (!std::isnan(p.safe_max)) bounds[3 * n + i] = float(p.safe_max);
-    if (!std::isnan(p.max_change)) bounds[4 * n + i] = float(p.max_change);
+    if (p.has_range) bounds[i] = p.range_min, bounds[n + i] = p.range_max;
+    if (!std::isnan(p.safe_min)) bounds[2 * n + i] = p.safe_min;
+    if (!std::isnan(p.safe_max)) bounds[3 * n + i] = p.safe_max;
+    if (!std::isnan(p.max_change)) bounds[4 * n + i] = p.max_change;
     if (!std::isnan(p.cooldown_s)) cooldown_ms[i] = p.cooldown_s * 1000;
   }
   v::Validator validator;

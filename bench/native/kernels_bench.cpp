@@ -68,12 +68,12 @@ void BM_Validator(benchmark::State& state) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(0, 100);
   std::vector<std::uint8_t> kinds(count);
-  std::vector<float> bounds(5 * std::size_t(count));
+  std::vector<double> bounds(5 * std::size_t(count));
   std::vector<double> cool(count);
   for (std::uint32_t p = 0; p < count; ++p) {
     kinds[p] = p % 3 ? v::kNumber : v::kInt;
     const float lo = u(rng), hi = lo + 50;
-    const float col[5] = {lo, hi, lo + 5, hi - 5, 10};
+    const double col[5] = {lo, hi, lo + 5.0, hi - 5.0, 10};
     for (unsigned c = 0; c < 5; ++c) bounds[c * count + p] = col[c];
     cool[p] = p % 2 ? 60'000 : std::numeric_limits<double>::quiet_NaN();
   }

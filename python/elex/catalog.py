@@ -344,12 +344,12 @@ class Catalog:
     # ----------------------------------------------------------- validation
 
     def validator_tables(self):
-        """(kinds uint8, bounds float32 5 × count, cooldown_ms float64) as ts/host/ran-ops.ts builds them."""
+        """(kinds uint8, bounds float64 5 × count, cooldown_ms float64) as ts/host/ran-ops.ts builds them."""
         if self._tables is None:
             ps = list(self.parameters.values())
             n = len(ps)
             kinds = np.zeros(n, np.uint8)
-            b = np.full(5 * n, np.nan, np.float32)
+            b = np.full(5 * n, np.nan, np.float64)
             cool = np.full(n, np.nan, np.float64)
             for i, p in enumerate(ps):
                 # As ts/host/ran-ops.ts: any values list, even an empty one, makes an enum.

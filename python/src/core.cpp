@@ -235,10 +235,10 @@ py::array_t<float> row_stats(CArray<float> data, unsigned threads) {
 
 class Validator {
  public:
-  Validator(CArray<std::uint8_t> kinds, CArray<float> bounds, CArray<double> cooldown_ms) {
+  Validator(CArray<std::uint8_t> kinds, CArray<double> bounds, CArray<double> cooldown_ms) {
     const auto n = std::uint32_t(kinds.size());
     need(py::ssize_t(bounds.size()) == 5 * py::ssize_t(n) && py::ssize_t(cooldown_ms.size()) == n,
-         "DIMENSION_MISMATCH", "bounds must hold 5 × count floats and cooldown_ms count doubles");
+         "DIMENSION_MISMATCH", "bounds must hold 5 × count numbers and cooldown_ms count");
     elex::clear_last_error();
     check(v_.init(n, kinds.data(), bounds.data(), cooldown_ms.data()), "creating a validator");
   }
@@ -394,7 +394,7 @@ PYBIND11_MODULE(_elex_core, m) {
         py::arg("threads") = 1, py::arg("counter_stats") = true);
   m.def("row_stats", &row_stats, py::arg("data"), py::arg("threads") = 1);
   py::class_<Validator>(m, "Validator")
-      .def(py::init<CArray<std::uint8_t>, CArray<float>, CArray<double>>(), py::arg("kinds"),
+      .def(py::init<CArray<std::uint8_t>, CArray<double>, CArray<double>>(), py::arg("kinds"),
            py::arg("bounds"), py::arg("cooldown_ms"))
       .def("run", &Validator::run, py::arg("params"), py::arg("current"), py::arg("proposed"),
            py::arg("at"), py::arg("cells"), py::arg("flags"), py::arg("reasons") = py::none())

@@ -276,60 +276,6 @@ TEST(Validate, MasksAndCountsAgreeExactly) {
   }
 }
 
-TEST(Validate, IndexedChangesGatherTheirBoundsAndAgreeWithTheLaidOutForm) {
-  // A table of 50 parameters; 3,001 changes naming them (and a few bad indexes).
-  const std::uint32_t count = 50;
-  std::vector<float> bounds(std::size_t(validate::kBoundsColumns) * count);
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<float> u(0, 1);
-  for (std::uint32_t p = 0; p < count; ++p) {
-    const float lo = -50 + 10 * u(rng), hi = 50 + 10 * u(rng);
-    bounds[validate::kAbsMin * count + p] = lo;
-    bounds[validate::kAbsMax * count + p] = hi;
-    bounds[validate::kSafeMin * count + p] = p % 7 == 0 ? kNaN : lo + 10;
-    bounds[validate::kSafeMax * count + p] = p % 7 == 0 ? kNaN : hi - 10;
-    bounds[validate::kMaxChange * count + p] = 1 + 5 * u(rng);
-  }
-  const std::size_t n = 3001;
-  std::vector<std::int32_t> params(n);
-  std::vector<float> cur(n), prop(n), soa(7 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    params[i] =
-        i % 101 == 0 ? -1 : (i % 103 == 0 ? std::int32_t(count) : std::int32_t(rng() % count));
-    cur[i] = i % 9 == 0 ? 0.0f : -40 + 80 * u(rng);
-    prop[i] = cur[i] + (u(rng) - 0.5f) * 20;
-  }
-  const std::size_t valid =
-      validate::gather(bounds.data(), count, params.data(), cur.data(), prop.data(), n, soa.data());
-  std::size_t expect_valid = 0;
-  std::vector<std::uint32_t> masks(n), want(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int32_t p = params[i];
-    if (p < 0 || p >= std::int32_t(count)) continue;
-    ++expect_valid;
-    // The step limit comes back as the absolute max_change.
-    const float smin = bounds[validate::kSafeMin * count + p];
-    const float smax = bounds[validate::kSafeMax * count + p];
-    const float base = cur[i] != 0 ? std::fabs(cur[i]) : smax - smin;
-    if (std::isfinite(base))
-      EXPECT_NEAR(soa[6 * n + i] * base, bounds[validate::kMaxChange * count + p], 1e-4f) << i;
-    EXPECT_EQ(soa[2 * n + i], bounds[validate::kAbsMin * count + p]);
-  }
-  EXPECT_EQ(valid, expect_valid);
-  const validate::Input in{soa.data(),         soa.data() + n,     soa.data() + 2 * n,
-                           soa.data() + 3 * n, soa.data() + 4 * n, soa.data() + 5 * n,
-                           soa.data() + 6 * n};
-  (void)validate::scalar::run(in, n, want.data());
-  (void)validate::run(in, n, masks.data());  // the build's kernel on the gathered layout
-  EXPECT_EQ(masks, want);
-  std::size_t flagged = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (params[i] < 0 || params[i] >= std::int32_t(count)) EXPECT_EQ(masks[i], 0u) << i;
-    flagged += masks[i] != 0;
-  }
-  EXPECT_GT(flagged, n / 10);  // the data exercises the checks
-}
-
 TEST(Validate, EachFindingMeansWhatItSays) {
   // current 10, abs [0, 100], safe [20, 80], step 10 % of |current| = 1.
   auto check = [](float cur, float prop, float step_rel = 0.1f) {

@@ -18,22 +18,23 @@
 namespace {
 
 using namespace elex::validate;
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kNaNd = std::numeric_limits<double>::quiet_NaN();
 
 /// A small catalog: kinds, bounds (5 × count), cooldowns.
 struct Catalog {
   std::vector<std::uint8_t> kinds;
-  std::vector<float> cols[kBoundsColumns];
+  std::vector<double> cols[kBoundsColumns];
   std::vector<double> cool;
-  void add(Kind k, float lo, float hi, float smin, float smax, float step, double cooldown_ms) {
+  void add(Kind k, double lo, double hi, double smin, double smax, double step,
+           double cooldown_ms) {
     kinds.push_back(k);
-    const float v[kBoundsColumns] = {lo, hi, smin, smax, step};
+    const double v[kBoundsColumns] = {lo, hi, smin, smax, step};
     for (unsigned c = 0; c < kBoundsColumns; ++c) cols[c].push_back(v[c]);
     cool.push_back(cooldown_ms);
   }
-  std::vector<float> bounds() const {
-    std::vector<float> b;
+  std::vector<double> bounds() const {
+    std::vector<double> b;
     for (const auto& c : cols) b.insert(b.end(), c.begin(), c.end());
     return b;
   }
@@ -124,6 +125,51 @@ TEST(Validator, EachReasonAndItsVerdict) {
   // Accepted changes of parameter 0 (cells 1 and 3) were recorded, nothing else.
   EXPECT_EQ(v.cooldowns().size(), 2u);
   EXPECT_EQ(r.tally.max_recorded_at, t);
+}
+
+TEST(Validator, ValuesAreComparedExactlyAndTheStepIsAbsolute) {
+  // Found from outside (elex-cli validate): a change from 0 passed any step
+  // (the limit was relative to |current|, and from 0 relative to a safe
+  // zone that was unknown or zero wide), and values were compared as
+  // floats, so near 2^32 a value one above the range or a step of 100
+  // against 10 passed.
+  Catalog c;
+  c.add(kNumber, kNaN, kNaN, kNaN, kNaN, 10, kNaNd);          // 0 a step only
+  c.add(kInt, 0, 100, 5, 5, 1, kNaNd);                        // 1 a zero-wide safe zone
+  c.add(kInt, 0, 4'294'967'295.0, kNaN, kNaN, 10, kNaNd);     // 2 a 32-bit id
+  c.add(kInt, 0, 68'719'476'735.0, kNaN, kNaN, kNaN, kNaNd);  // 3 a 36-bit NR cell id
+  c.add(kNumber, -0.1, 0.1, kNaN, kNaN, 0.05, kNaNd);         // 4 fractions
+  auto v = make(c);
+  Batch b;
+  b.add(0, 0, 1000, 0);                           // 0 → 1000, step 10
+  b.add(0, 0, 10, 0);                             // exactly the step
+  b.add(1, 0, 50, 0);                             // 0 → 50, step 1, outside the safe zone
+  b.add(2, 4'294'967'000.0, 4'294'967'296.0, 0);  // 1 above the range, step 296
+  b.add(2, 4'000'000'000.0, 4'000'000'100.0, 0);  // step 100 against 10
+  b.add(2, 4'294'967'290.0, 4'294'967'295.0, 0);  // the max, step 5
+  b.add(3, 0, 68'719'476'736.0, 0);               // 2^36: 1 above
+  b.add(3, 0, 68'719'476'735.0, 0);               // the max
+  b.add(4, 0.1, 0.1000000001, 0);                 // a hair above 0.1
+  b.add(4, 0.05, 0.1, 0);                         // the max, exactly the step
+  b.add(0, kNaNd, 1e30, 0);                       // no current: no step check
+  b.add(0, std::numeric_limits<double>::infinity(), 5, 0);  // likewise
+  b.add(0, 0, 1e39, 0);  // beyond a float's range: finite all the same
+  const Outcome r = run(*v, b, 0);
+  ASSERT_EQ(r.status, ELEX_OK);
+  const std::vector<std::uint16_t> want = {kTooLarge,
+                                           0,
+                                           std::uint16_t(kTooLarge | kSafe),
+                                           std::uint16_t(kAbsolute | kTooLarge),
+                                           kTooLarge,
+                                           0,
+                                           kAbsolute,
+                                           0,
+                                           kAbsolute,
+                                           0,
+                                           0,
+                                           0,
+                                           kTooLarge};
+  EXPECT_EQ(r.reasons, want);
 }
 
 TEST(Validator, CooldownsFollowTheCallerClockCellsAndOrder) {
@@ -286,9 +332,9 @@ struct Reference {
   std::uint16_t one(std::int32_t p, double cur, double pro, double at, std::int32_t cell,
                     bool record) {
     if (p < 0 || p >= std::int32_t(c.count())) return kUnknown;
-    const float lo = c.cols[kAbsMin][p], hi = c.cols[kAbsMax][p];
-    const float smin = c.cols[kSafeMin][p], smax = c.cols[kSafeMax][p],
-                step = c.cols[kMaxChange][p];
+    const double lo = c.cols[kAbsMin][p], hi = c.cols[kAbsMax][p];
+    const double smin = c.cols[kSafeMin][p], smax = c.cols[kSafeMax][p],
+                 step = c.cols[kMaxChange][p];
     std::uint16_t r = 0;
     const Kind k = Kind(c.kinds[p]);
     bool numeric = k == kNumber;
@@ -303,19 +349,19 @@ struct Reference {
       r |= kWrongType;
     }
     if (numeric) {
-      const float fp = float(pro), fc = float(cur);
       if (std::isnan(lo) && std::isnan(hi) && std::isnan(smin) && std::isnan(smax) &&
           std::isnan(step))
         r |= kNoBounds;
-      if (!std::isfinite(fp)) {
+      if (std::isnan(pro) || std::isinf(pro)) {
         r |= kReasonNotFinite;
       } else {
-        if (fp < lo || fp > hi) r |= kAbsolute;
-        if (fp < smin || fp > smax) r |= kSafe;
-        // validate.h: the relative limit, as gather() lays it out.
-        const float rel = fc != 0.0f ? step / std::fabs(fc) : step / (smax - smin);
-        const float base = fc == 0.0f ? smax - smin : std::fabs(fc);
-        if (std::fabs(fp - fc) > rel * base) r |= kTooLarge;
+        if (!std::isnan(lo) && pro < lo) r |= kAbsolute;
+        if (!std::isnan(hi) && pro > hi) r |= kAbsolute;
+        if (!std::isnan(smin) && pro < smin) r |= kSafe;
+        if (!std::isnan(smax) && pro > smax) r |= kSafe;
+        if (!std::isnan(step) && !std::isnan(cur) && !std::isinf(cur) &&
+            (pro > cur ? pro - cur : cur - pro) > step)
+          r |= kTooLarge;
       }
     }
     const double cool = c.cool[p];
@@ -340,9 +386,13 @@ TEST(Validator, AgreesWithAPlainReferenceOverRandomBatches) {
       c.add(k, kNaN, kNaN, kNaN, kNaN, kNaN, p % 2 ? 30'000 : kNaNd);
       continue;
     }
-    const float lo = u(rng), hi = lo + 20 + std::fabs(u(rng));
-    c.add(k, lo, hi, p % 5 ? lo + 5 : kNaN, p % 5 ? hi - 5 : kNaN, p % 3 ? (hi - lo) / 4 : kNaN,
-          p % 4 ? 60'000.0 * (p % 4) : kNaNd);
+    // Every 13th parameter is an id of up to 36 bits: bounds and values
+    // beyond 2^24, where a float has no unit steps, and changes at ±1.
+    const double scale = p % 13 == 1 ? 68'719'476'735.0 / 200 : 1.0;
+    const double lo = std::round(u(rng) * scale),
+                 hi = lo + std::round((20 + std::fabs(u(rng))) * scale);
+    c.add(k, lo, hi, p % 5 ? lo + 5 : kNaN, p % 5 ? hi - 5 : kNaN,
+          p % 3 ? std::round((hi - lo) / 4) : kNaN, p % 4 ? 60'000.0 * (p % 4) : kNaNd);
   }
   auto vp = make(c);
   Validator& v = *vp;
@@ -354,8 +404,19 @@ TEST(Validator, AgreesWithAPlainReferenceOverRandomBatches) {
     const int n = 1 + int(rng() % 3000);
     for (int i = 0; i < n; ++i) {
       const std::int32_t p = std::int32_t(rng() % 410) - 5;
-      const double cur = std::round(u(rng));
-      double pro = rng() % 2 ? std::round(cur + u(rng) / 4) : cur + u(rng) / 7;
+      const bool big = p >= 0 && p < 400 && p % 13 == 1 && !std::isnan(c.cols[kAbsMin][p]);
+      double cur = std::round(u(rng)),
+             pro = rng() % 2 ? std::round(cur + u(rng) / 4) : cur + u(rng) / 7;
+      if (big) {
+        // At a bound or the step, or one beyond it.
+        const double edge[] = {c.cols[kAbsMin][p], c.cols[kAbsMax][p], c.cols[kSafeMin][p],
+                               c.cols[kSafeMax][p]};
+        pro = edge[rng() % 4];
+        if (std::isnan(pro)) pro = c.cols[kAbsMax][p];
+        pro += double(int(rng() % 3) - 1);
+        const double step = std::isnan(c.cols[kMaxChange][p]) ? 7 : c.cols[kMaxChange][p];
+        cur = pro + (rng() % 2 ? step : -step) + double(int(rng() % 3) - 1);
+      }
       if (rng() % 101 == 0) pro = kNaNd;
       if (rng() % 151 == 0) pro = std::numeric_limits<double>::infinity();
       if (p >= 0 && p < 400 && c.kinds[p] == kBool) pro = double(rng() % 3);

@@ -268,6 +268,24 @@ print("same")
 """
 
 
+def test_validation_compares_values_as_given():
+    # A 36-bit NR cell id one above its range, and a step from 0, passed: the
+    # tables were float32 and the step limit relative to the current value.
+    cat = elex.load_catalog(
+        {
+            "features": [{"code": "FAJ 121 0002", "parameters": ["NRCellCU.nCI", "Cell.offset"]}],
+            "parameters": [
+                {"name": "NRCellCU.nCI", "type": "int", "range": [0, 68719476735]},
+                {"name": "Cell.offset", "type": "float", "range": [-24, 24], "safe": {"maxChange": 3}},
+            ],
+        }
+    )
+    v = elex.ChangeValidator(cat)
+    idx = cat.parameter_indexes(["NRCellCU.nCI", "NRCellCU.nCI", "Cell.offset", "Cell.offset"])
+    r = v.validate_batch(idx, np.zeros(4), np.array([68719476736.0, 68719476735.0, 24.0, 3.0]), at=0)
+    assert [r.reason_names(i) for i in range(4)] == [["OUTSIDE_ABSOLUTE_RANGE"], [], ["CHANGE_TOO_LARGE"], []]
+
+
 def test_a_validator_shared_by_threads(catalog, tmp_path):
     # The engine runs with the GIL released, so several Python threads can be in one
     # validator at once: they take turns (its cooldown table crashed the process, or

@@ -112,7 +112,7 @@ describe('the wasm module reads the generated values as their names say', () => 
     // abs_min, abs_max, safe_min, safe_max, max_change: each a column of `count` floats.
     const v = b.createValidator({
       kinds: Uint8Array.of(K.number, K.int),
-      bounds: Float32Array.of(0, 0, 10, 10, 2, 2, 8, 8, NaN, NaN),
+      bounds: Float64Array.of(0, 0, 10, 10, 2, 2, 8, 8, NaN, NaN),
       cooldownMs: Float64Array.of(NaN, NaN),
     });
     const run = v.run(

@@ -388,3 +388,32 @@ test('a batch larger than one slice of wasm memory gives what its cells give one
   }
   expect(all.anomalies.some((x) => x > 0) || all.breaches.some((x) => x > 0)).toBe(true);
 });
+
+test('values are compared as given: a 36-bit id one above its range, a step from 0', () => {
+  // They passed: the tables were float32 (no unit steps above 2^24) and the
+  // step limit was relative to the current value (from 0: no limit).
+  const ids = loadCatalog({
+    features: [{ code: 'FAJ 121 0002', parameters: ['NRCellCU.nCI', 'Cell.offset'] }],
+    parameters: [
+      { name: 'NRCellCU.nCI', type: 'int', range: [0, 68_719_476_735] },
+      { name: 'Cell.offset', type: 'float', range: [-24, 24], safe: { maxChange: 3 } },
+    ],
+  });
+  const v = b.createValidator(validatorTables(ids));
+  const changes: ParameterChange[] = [
+    { parameter: 'NRCellCU.nCI', current: 0, proposed: 68_719_476_736, at: 0 },
+    { parameter: 'NRCellCU.nCI', current: 0, proposed: 68_719_476_735, at: 0 },
+    { parameter: 'Cell.offset', current: 0, proposed: 24, at: 0 },
+    { parameter: 'Cell.offset', current: 0, proposed: 3, at: 0 },
+  ];
+  const cols = prepareValidation(ids, changes, new CellIds());
+  const { verdicts, reasons } = v.run(cols, VALIDATE_CALLER_CHECKED);
+  const r = validationResults(ids, changes, cols.params, verdicts, reasons);
+  expect(r.map((x) => [x.verdict, x.reasons])).toEqual([
+    ['reject', ['OUTSIDE_ABSOLUTE_RANGE']],
+    ['ok', []],
+    ['reject', ['CHANGE_TOO_LARGE']],
+    ['ok', []],
+  ]);
+  v.close();
+});

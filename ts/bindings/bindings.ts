@@ -292,7 +292,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 14;
+export const ABI_VERSION = 15;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1184,8 +1184,8 @@ export class Bindings {
     this.open();
     const { kinds, bounds, cooldownMs } = tables;
     const count = kinds.length;
-    if (!(kinds instanceof Uint8Array) || !(bounds instanceof Float32Array) || !(cooldownMs instanceof Float64Array))
-      throw new ElexError('INVALID_ARGUMENT', 'validator tables are a Uint8Array, a Float32Array and a Float64Array');
+    if (!(kinds instanceof Uint8Array) || !(bounds instanceof Float64Array) || !(cooldownMs instanceof Float64Array))
+      throw new ElexError('INVALID_ARGUMENT', 'validator tables are a Uint8Array and two Float64Arrays');
     if (bounds.length !== 5 * count || cooldownMs.length !== count)
       throw new ElexError(
         'DIMENSION_MISMATCH',
@@ -2338,8 +2338,8 @@ function utf8Strings(u8: Uint8Array, base: number, offsets: Uint32Array): string
 export interface ValidatorTables {
   /** Per parameter: 0 number, 1 int, 2 enum, 3 bool, 4 string. */
   kinds: Uint8Array;
-  /** 5 × count: abs_min, abs_max, safe_min, safe_max, max_change (NaN: not known). */
-  bounds: Float32Array;
+  /** 5 × count: abs_min, abs_max, safe_min, safe_max, max_change (NaN: not known), compared as doubles. */
+  bounds: Float64Array;
   /** Per parameter: cooldown in ms (NaN: none). */
   cooldownMs: Float64Array;
 }

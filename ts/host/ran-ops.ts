@@ -102,7 +102,7 @@ function paramTable(catalog: LoadedCatalog): ParamTable {
   const ps = [...catalog.parameters.values()];
   const n = ps.length;
   const kind = new Uint8Array(n);
-  const b = new Float32Array(5 * n).fill(NaN);
+  const b = new Float64Array(5 * n).fill(NaN);
   const cooldownMs = new Float64Array(n).fill(NaN);
   const t: ParamTable = {
     index: new Map(),

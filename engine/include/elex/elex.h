@@ -33,8 +33,9 @@ extern "C" {
 /// elex_index_search, elex_agent_decide, elex_agents_snapshot,
 /// elex_validator_run; 11: elex_router_route returns the question's type and
 /// complexity and each feature's card, and elex_classify; 13:
-/// elex_router_items; 14: elex_router_spec.weights gains the direction).
-#define ELEX_ABI_VERSION 14
+/// elex_router_items; 14: elex_router_spec.weights gains the direction; 15:
+/// elex_validator_create takes double bounds).
+#define ELEX_ABI_VERSION 15
 
 typedef struct elex_engine elex_engine;
 
@@ -617,12 +618,12 @@ int elex_classify(const char* text, size_t len, const double* scores, uint32_t n
 /// safe_max, max_step_rel. masks[n]; counts[0] = flagged, counts[1..6] per
 /// finding.
 int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uint32_t* counts);
-/// Whole validation (validator.h): type checks, the bounds kernel,
+/// Whole validation (validator.h): type checks, bounds compared as doubles,
 /// cooldowns and verdicts. kinds[count] (validator.h Kind), bounds
-/// [5 × count] (validate.h BoundsColumn: abs_min, abs_max, safe_min,
+/// [5 × count] doubles (validate.h BoundsColumn: abs_min, abs_max, safe_min,
 /// safe_max, max_change), cooldown_ms[count] (NaN: none) are copied.
 typedef struct elex_validator elex_validator;
-int elex_validator_create(uint32_t count, const uint8_t* kinds, const float* bounds,
+int elex_validator_create(uint32_t count, const uint8_t* kinds, const double* bounds,
                           const double* cooldown_ms, elex_validator** out);
 void elex_validator_destroy(elex_validator* v);
 /// What elex_validator_run reports.

@@ -253,7 +253,7 @@ ELEX_EXPORT int elex_validate(const float* soa, uint32_t n, uint32_t* masks, uin
   });
 }
 
-ELEX_EXPORT int elex_validator_create(uint32_t count, const uint8_t* kinds, const float* bounds,
+ELEX_EXPORT int elex_validator_create(uint32_t count, const uint8_t* kinds, const double* bounds,
                                       const double* cooldown_ms, elex_validator** out) {
   return guarded([&] {
     if (out == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null output");

@@ -92,30 +92,4 @@ Counts run(const Input& in, std::size_t n, std::uint32_t* masks) {
 }  // namespace vec
 #endif
 
-std::size_t gather(const float* bounds, std::uint32_t count, const std::int32_t* params,
-                   const float* current, const float* proposed, std::size_t n, float* soa) {
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  const float* col[kBoundsColumns];
-  for (unsigned c = 0; c < kBoundsColumns; ++c) col[c] = bounds + std::size_t(c) * count;
-  std::size_t valid = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int32_t p = params[i];
-    if (p < 0 || std::uint32_t(p) >= count) {
-      for (unsigned c = 0; c < 7; ++c) soa[c * n + i] = c < 2 ? 0.0f : nan;
-      continue;
-    }
-    ++valid;
-    const float c = current[i];
-    const float smin = col[kSafeMin][p], smax = col[kSafeMax][p], step = col[kMaxChange][p];
-    soa[i] = c;
-    soa[n + i] = proposed[i];
-    soa[2 * n + i] = col[kAbsMin][p];
-    soa[3 * n + i] = col[kAbsMax][p];
-    soa[4 * n + i] = smin;
-    soa[5 * n + i] = smax;
-    soa[6 * n + i] = c != 0.0f ? step / std::fabs(c) : step / (smax - smin);
-  }
-  return valid;
-}
-
 }  // namespace elex::validate

@@ -90,15 +90,27 @@ Validator::~Validator() {
   std::free(kind_);
   std::free(bounds_);
   std::free(cooldown_ms_);
-  std::free(scratch_);
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::uint16_t value_reasons(double proposed, double current, double abs_min, double abs_max,
+                            double safe_min, double safe_max, double max_change) {
+  if (!std::isfinite(proposed)) return kReasonNotFinite;
+  // Without branches (the outcomes of a batch are not predictable); a
+  // comparison with a NaN bound is false, so that check does not fire.
+  const unsigned absolute = unsigned(proposed < abs_min) | unsigned(proposed > abs_max);
+  const unsigned safe = unsigned(proposed < safe_min) | unsigned(proposed > safe_max);
+  const unsigned large =
+      unsigned(std::fabs(current) < kInf) & unsigned(std::fabs(proposed - current) > max_change);
+  return std::uint16_t((absolute * kAbsolute) | (safe * kSafe) | (large * kTooLarge));
 }
 
 std::size_t Validator::bytes() const {
-  return std::size_t(count_) * (1 + 5 * sizeof(float) + sizeof(double)) + last_.bytes() +
-         (scratch_ ? 44 * kBlock : 0);
+  return std::size_t(count_) * (1 + 5 * sizeof(double) + sizeof(double)) + last_.bytes();
 }
 
-Status Validator::init(std::uint32_t count, const std::uint8_t* kinds, const float* bounds,
+Status Validator::init(std::uint32_t count, const std::uint8_t* kinds, const double* bounds,
                        const double* cooldown_ms) {
   if (count_ != 0 || kind_ != nullptr)
     return fail(ELEX_E_INVALID_ARGUMENT, "this validator already holds a catalog");
@@ -106,7 +118,7 @@ Status Validator::init(std::uint32_t count, const std::uint8_t* kinds, const flo
     return fail(ELEX_E_INVALID_ARGUMENT, "null parameter tables");
   const std::size_t n = count ? count : 1;
   kind_ = static_cast<std::uint8_t*>(std::malloc(n));
-  bounds_ = static_cast<float*>(std::malloc(5 * n * sizeof(float)));
+  bounds_ = static_cast<double*>(std::malloc(5 * n * sizeof(double)));
   cooldown_ms_ = static_cast<double*>(std::malloc(n * sizeof(double)));
   if (kind_ == nullptr || bounds_ == nullptr || cooldown_ms_ == nullptr)
     return fail(ELEX_E_OUT_OF_MEMORY, "no memory for the tables of %u parameters", count);
@@ -120,7 +132,7 @@ Status Validator::init(std::uint32_t count, const std::uint8_t* kinds, const flo
     kind_[p] = std::uint8_t(kinds[p] | (known ? 0 : 0x80));
   }
   if (count > 0) {
-    std::memcpy(bounds_, bounds, 5 * std::size_t(count) * sizeof(float));
+    std::memcpy(bounds_, bounds, 5 * std::size_t(count) * sizeof(double));
     std::memcpy(cooldown_ms_, cooldown_ms, std::size_t(count) * sizeof(double));
   }
   count_ = count;
@@ -143,13 +155,6 @@ Status Validator::restore(std::size_t n, const std::int32_t* params, const std::
     const double* last = last_.find(key);
     if (last == nullptr || *last < at[i]) (void)last_.set(key, at[i]);  // room reserved
   }
-  return ELEX_OK;
-}
-
-Status Validator::scratch_for() {
-  if (scratch_ != nullptr) return ELEX_OK;
-  scratch_ = static_cast<unsigned char*>(std::malloc(44 * kBlock));
-  if (scratch_ == nullptr) return fail(ELEX_E_OUT_OF_MEMORY, "no memory to validate changes");
   return ELEX_OK;
 }
 
@@ -176,98 +181,61 @@ Status Validator::run(const Changes& c, std::uint32_t flags, std::uint16_t* reas
         return fail(ELEX_E_INVALID_ARGUMENT,
                     "change %zu: the cell id is outside 0 … 2^31 − 1 (negative, or 2^31 or more)",
                     i);
-  if (Status s = scratch_for(); s != ELEX_OK) return s;
   // At most n new cooldown keys: room for them now, so that recording
   // cannot fail half-way.
   if (record)
     if (Status s = last_.reserve(n); s != ELEX_OK) return s;
 
-  // Blocks of kBlock changes, so that the kernel's layout stays in cache.
-  constexpr std::size_t B = kBlock;
-  auto* kparams = reinterpret_cast<std::int32_t*>(scratch_);
-  auto* kcur = reinterpret_cast<float*>(scratch_ + 4 * B);
-  auto* kpro = reinterpret_cast<float*>(scratch_ + 8 * B);
-  auto* soa = reinterpret_cast<float*>(scratch_ + 12 * B);
-  auto* masks = reinterpret_cast<std::uint32_t*>(scratch_ + 40 * B);
   const std::uint32_t count = count_;
   const double floor = floor_;
+  const double* col[kBoundsColumns];
+  for (unsigned k = 0; k < kBoundsColumns; ++k) col[k] = bounds_ + std::size_t(k) * count;
   Tally t{0, 0, 0, -std::numeric_limits<double>::infinity()};
 
-  for (std::size_t b0 = 0; b0 < n; b0 += B) {
-    const std::size_t m = n - b0 < B ? n - b0 : B;
-    const std::int32_t* params = c.params + b0;
-    const double* proposed = c.proposed + b0;
-    const double* current = c.current + b0;
-    std::uint16_t* why = reasons + b0;
-
-    // Types and unknowns; what is left goes to the kernel.
-    std::size_t to_kernel = 0;
-    for (std::size_t i = 0; i < m; ++i) {
-      const std::int32_t p = params[i];
-      std::uint16_t r = checked ? why[i] : 0;
-      std::int32_t kp = -1;
-      const double pro = proposed[i];
-      if (p < 0 || std::uint32_t(p) >= count) {
-        r |= kUnknown;
-      } else if (!(r & kRejectReasons)) {
-        const unsigned k = kind_[p] & 0x7f;
-        if (k == kNumber) {
-          kp = p;
-        } else if (k == kInt) {
-          if (std::isfinite(pro) && std::trunc(pro) != pro)
-            r |= kWrongType;
-          else
-            kp = p;
-        } else if (!checked) {
-          if (k != kBool || !(pro == 0.0 || pro == 1.0)) r |= kWrongType;
-        }
-        if (kp >= 0 && (kind_[p] & 0x80)) r |= kNoBounds;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t p = c.params[i];
+    std::uint16_t r = checked ? reasons[i] : 0;
+    const double pro = c.proposed[i], cur = c.current[i];
+    const bool known = p >= 0 && std::uint32_t(p) < count;
+    if (!known) {
+      r |= kUnknown;
+    } else if (!(r & kRejectReasons)) {
+      const unsigned k = kind_[p] & 0x7f;
+      bool numeric = false;
+      if (k == kNumber) {
+        numeric = true;
+      } else if (k == kInt) {
+        if (std::isfinite(pro) && std::trunc(pro) != pro)
+          r |= kWrongType;
+        else
+          numeric = true;
+      } else if (!checked) {
+        if (k != kBool || !(pro == 0.0 || pro == 1.0)) r |= kWrongType;
       }
-      why[i] = r;
-      kparams[i] = kp;
-      kcur[i] = float(current[i]);
-      kpro[i] = float(pro);
-      to_kernel += kp >= 0;
+      if (numeric) {
+        if (kind_[p] & 0x80) r |= kNoBounds;
+        r |= value_reasons(pro, cur, col[kAbsMin][p], col[kAbsMax][p], col[kSafeMin][p],
+                           col[kSafeMax][p], col[kMaxChange][p]);
+      }
     }
-    if (to_kernel > 0) {
-      (void)gather(bounds_, count, kparams, kcur, kpro, m, soa);
-      const Input in{soa, soa + m, soa + 2 * m, soa + 3 * m, soa + 4 * m, soa + 5 * m, soa + 6 * m};
-      (void)validate::run(in, m, masks);
-    } else {
-      std::memset(masks, 0, 4 * m);
+    const double cool = known ? cooldown_ms_[p] : NAN;
+    const double at = c.at ? c.at[i] : c.at_all;
+    std::uint64_t key = 0;
+    if (cool == cool) {
+      key = CooldownTable::key(p, c.cells ? c.cells[i] : 0);
+      const double* last = last_.find(key);
+      double since = floor;
+      if (last != nullptr && *last > since) since = *last;
+      if (at - since < cool) r |= kCooldown;
     }
-
-    // Findings → reasons, cooldowns, verdicts, records (in order).
-    for (std::size_t i = 0; i < m; ++i) {
-      std::uint16_t r = why[i];
-      const std::uint32_t f = masks[i];
-      if (f & kNotFinite)
-        r |= kReasonNotFinite;
-      else if (f) {
-        if (f & (kBelowMin | kAboveMax)) r |= kAbsolute;
-        if (f & kStepTooLarge) r |= kTooLarge;
-        if (f & (kBelowSafe | kAboveSafe)) r |= kSafe;
-      }
-      const std::int32_t p = params[i];
-      const double cool = (p >= 0 && std::uint32_t(p) < count) ? cooldown_ms_[p] : NAN;
-      const double at = c.at ? c.at[b0 + i] : c.at_all;
-      std::uint64_t key = 0;
-      if (cool == cool) {
-        key = CooldownTable::key(p, c.cells ? c.cells[b0 + i] : 0);
-        const double* last = last_.find(key);
-        double since = floor;
-        if (last != nullptr && *last > since) since = *last;
-        if (at - since < cool) r |= kCooldown;
-      }
-      why[i] = r;
-      const std::uint8_t v = (r & kRejectReasons) ? kVerdictReject : r ? kVerdictWarn : kVerdictOk;
-      verdicts[b0 + i] = v;
-      t.ok += v == kVerdictOk;
-      t.warn += v == kVerdictWarn;
-      if (record && v != kVerdictReject && cool == cool) {
-        (void)last_.set(key, at);  // room was reserved above
-        if (at > t.max_recorded_at) t.max_recorded_at = at;
-      }
+    reasons[i] = r;
+    const std::uint8_t v = (r & kRejectReasons) ? kVerdictReject : r ? kVerdictWarn : kVerdictOk;
+    verdicts[i] = v;
+    t.ok += v == kVerdictOk;
+    t.warn += v == kVerdictWarn;
+    if (record && v != kVerdictReject && cool == cool) {
+      (void)last_.set(key, at);  // room was reserved above
+      if (at > t.max_recorded_at) t.max_recorded_at = at;
     }
   }
   t.reject = std::uint32_t(n) - t.ok - t.warn;

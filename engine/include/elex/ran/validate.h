@@ -68,17 +68,9 @@ inline Counts run(const Input& in, std::size_t n, std::uint32_t* masks) {
 }
 #endif
 
-/// Columns of a per-parameter bounds table: `count` floats each, in this
-/// order (5 × count floats). max_change is absolute (same unit as values).
+/// Columns of a per-parameter bounds table (validator.h): `count` values
+/// each, in this order. max_change is absolute (same unit as values).
 enum BoundsColumn : unsigned { kAbsMin, kAbsMax, kSafeMin, kSafeMax, kMaxChange, kBoundsColumns };
-
-/// Lays out changes that name their parameter by index into `bounds` as the
-/// 7 × n structure of arrays run() takes (soa[7n]): the absolute max_change
-/// becomes the relative step limit run() expects. An index outside
-/// 0..count−1 (e.g. −1: not a numeric parameter) gets no bounds and values
-/// 0, so run() finds nothing for it. Returns how many indexes were valid.
-std::size_t gather(const float* bounds, std::uint32_t count, const std::int32_t* params,
-                   const float* current, const float* proposed, std::size_t n, float* soa);
 
 }  // namespace elex::validate
 

@@ -4,7 +4,8 @@
 // A Validator holds what it needs of every catalog parameter (its kind, its
 // bounds and its cooldown) and the time of the last accepted change of each
 // (parameter, cell). A run over n changes gives each a reason mask and a
-// verdict:
+// verdict. Values, bounds and changes are compared as doubles, exactly as
+// given (an int parameter's 36-bit cell id is checked to the unit):
 //
 //   bit  reason                  verdict  when
 //   0    kUnknown                reject   parameter index outside 0..count−1
@@ -15,6 +16,8 @@
 //   2    kReasonNotFinite        reject   proposed is NaN or ±Inf
 //   3    kAbsolute               reject   outside the absolute range
 //   4    kTooLarge               reject   |proposed − current| > max change
+//                                          (a current value that is NaN or
+//                                          ±Inf: not checked)
 //   5    kCooldown               reject   less than the parameter's cooldown
 //                                          since the last accepted change of
 //                                          it on that cell (times are the
@@ -141,6 +144,13 @@ class CooldownTable {
   std::size_t cap_ = 0, size_ = 0;
 };
 
+/// The value reasons of a numeric change (kReasonNotFinite alone when
+/// `proposed` is NaN or ±Inf; else kAbsolute, kSafe and kTooLarge as the
+/// table above says), compared as doubles. A NaN bound is not known: its
+/// check does not fire.
+std::uint16_t value_reasons(double proposed, double current, double abs_min, double abs_max,
+                            double safe_min, double safe_max, double max_change);
+
 class Validator {
  public:
   Validator() = default;
@@ -150,7 +160,7 @@ class Validator {
 
   /// count parameters: kinds[count], bounds[5 × count] (validate.h
   /// BoundsColumn order, NaN = not known), cooldown_ms[count] (NaN = none).
-  [[nodiscard]] Status init(std::uint32_t count, const std::uint8_t* kinds, const float* bounds,
+  [[nodiscard]] Status init(std::uint32_t count, const std::uint8_t* kinds, const double* bounds,
                             const double* cooldown_ms);
 
   /// Validates c (see the table above). reasons[n] is written (with
@@ -176,17 +186,12 @@ class Validator {
   std::size_t bytes() const;
 
  private:
-  static constexpr std::size_t kBlock = 256;
-  [[nodiscard]] Status scratch_for();
   std::uint32_t count_ = 0;
   std::uint8_t* kind_ = nullptr;  ///< kind | 0x80 when no bounds are known
-  float* bounds_ = nullptr;       ///< 5 × count
+  double* bounds_ = nullptr;      ///< 5 × count
   double* cooldown_ms_ = nullptr;
   CooldownTable last_;
   double floor_ = -std::numeric_limits<double>::infinity();
-  // Working region for one block of kBlock changes: kernel params,
-  // current, proposed, the 7 × kBlock kernel layout and the masks.
-  unsigned char* scratch_ = nullptr;
 };
 
 }  // namespace elex::validate
