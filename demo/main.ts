@@ -296,7 +296,7 @@ function renderAnswer(r: QueryResult): void {
       el('td', f.score.toFixed(2)),
       el(
         'td',
-        (['vector', 'exact', 'lexical', 'feedback'] as const)
+        (['vector', 'exact', 'lexical', 'feedback', 'item', 'technology', 'direction'] as const)
           .filter((k) => f.evidence[k] !== 0)
           .map((k) => `${k} ${f.evidence[k].toFixed(2)}`)
           .join(', '),

@@ -433,6 +433,8 @@ void append_features(std::string* out, const Routing& r,
     num(&o, "lexical", f.lexical);
     num(&o, "feedback", f.feedback);
     num(&o, "item", f.item);
+    num(&o, "technology", f.technology);
+    num(&o, "direction", f.direction);
     o += "},\"matched\":[";
     for (std::size_t m = 0; m < f.matched.size(); ++m) {
       const router::Match& mt = f.matched[m];

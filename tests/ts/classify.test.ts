@@ -84,3 +84,34 @@ test('a bad kind or text is refused with a coded error', () => {
     codeOf(() => b.classify('x', [{ score: 1, matched: [{ kind: 'bogus' as 'kpi', exact: false, score: 1 }] }])),
   ).toBe('INVALID_ARGUMENT');
 });
+
+test('each routed feature reports the technology and direction it was moved by', () => {
+  const r = b.createRouter({
+    dim: 64,
+    weights: { vector: 0.5, exact: 0.5, lexical: 1, feedback: 1, item: 0.15, technology: 0.2, direction: 0.1 },
+    features: [
+      { code: 'FAJ 1', name: 'Scheduling', category: 'Capacity' },
+      { code: 'FAJ 2', name: 'Scheduling', category: 'Capacity' },
+    ],
+    hosted: [true, true],
+    items: [
+      { kind: 'counter', name: 'EUtranCellFDD.pmSchedDelayUl', features: [0] },
+      { kind: 'counter', name: 'NRCellDU.pmSchedDelayDl', features: [1] },
+    ],
+    featureItems: [[0], [1]],
+    glossary: [],
+  });
+  try {
+    const byCode = (q: string) => new Map(r.route(q, 2).map((x) => [x.feature, x.evidence]));
+    // Uplink on the gNodeB: FAJ 1 is LTE only (−1) and uplink (+1/3); FAJ 2 NR, downlink (−1/3).
+    const e = byCode('uplink sched delay on the gNodeB');
+    expect(e.get(0)).toMatchObject({ technology: -1 });
+    expect(e.get(0)!.direction).toBeCloseTo(1 / 3, 6);
+    expect(e.get(1)).toMatchObject({ technology: 0 });
+    expect(e.get(1)!.direction).toBeCloseTo(-1 / 3, 6);
+    // Neither named: nothing moved.
+    for (const x of byCode('sched delay').values()) expect([x.technology, x.direction]).toEqual([0, 0]);
+  } finally {
+    r.close();
+  }
+});

@@ -292,7 +292,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 15;
+export const ABI_VERSION = 16;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -2054,7 +2054,15 @@ export function flattenRouterSpec(spec: RouterSpec): FlatRouterSpec {
 export interface RoutedRaw {
   feature: number;
   score: number;
-  evidence: { vector: number; exact: number; lexical: number; feedback: number; item: number };
+  evidence: {
+    vector: number;
+    exact: number;
+    lexical: number;
+    feedback: number;
+    item: number;
+    technology: number;
+    direction: number;
+  };
   /** Item numbers (features first), exactness and score. */
   matched: { item: number; exact: boolean; score: number }[];
   /**
@@ -2091,7 +2099,15 @@ function readRouted(
     return readStructs(ROUTE_FEATURE, buffer, features, n).map((f) => ({
       feature: f.feature,
       score: f.score,
-      evidence: { vector: f.vector, exact: f.exact, lexical: f.lexical, feedback: f.feedback, item: f.item },
+      evidence: {
+        vector: f.vector,
+        exact: f.exact,
+        lexical: f.lexical,
+        feedback: f.feedback,
+        item: f.item,
+        technology: f.technology,
+        direction: f.direction,
+      },
       matched: all
         .slice(f.matchedBegin, f.matchedBegin + f.matchedCount)
         .map((x) => ({ item: x.item, exact: x.exact === 1, score: x.score })),
@@ -2123,6 +2139,8 @@ function readRouted(
         lexical: f64[d + (RF.lexical.offset >> 3)]!,
         feedback: f64[d + (RF.feedback.offset >> 3)]!,
         item: f64[d + (RF.item.offset >> 3)]!,
+        technology: f64[d + (RF.technology.offset >> 3)]!,
+        direction: f64[d + (RF.direction.offset >> 3)]!,
       },
       matched,
       card: u32[w + (RF.card.offset >> 2)]!,

@@ -393,13 +393,13 @@ export const ROUTER_SPEC = {
 } as const;
 
 /**
- * One routed feature (64 bytes): its evidence, where its matched items
+ * One routed feature (80 bytes): its evidence, where its matched items
  * are in the matches array, and which of them its card shows (answer.h).
  *
- * From `elex_route_feature` in engine/include/elex/elex.h (64 bytes on wasm32).
+ * From `elex_route_feature` in engine/include/elex/elex.h (80 bytes on wasm32).
  */
 export const ROUTE_FEATURE = {
-  bytes: 64,
+  bytes: 80,
   fields: {
     /** feature number */
     feature: { offset: 0, type: 'u32' },
@@ -421,6 +421,10 @@ export const ROUTE_FEATURE = {
     feedback: { offset: 48, type: 'f64' },
     /** matched parameters, counters and KPIs */
     item: { offset: 56, type: 'f64' },
+    /** −1: the question names the other radio technology, else 0 */
+    technology: { offset: 64, type: 'f64' },
+    /** the question's link direction × the feature's, in [−1, 1] */
+    direction: { offset: 72, type: 'f64' },
   },
 } as const;
 

@@ -103,6 +103,17 @@ export interface RouteEvidence {
   feedback: number;
   /** The share of the question's words its best parameter, counter or KPI holds, in [0, 1]. */
   item: number;
+  /**
+   * −1 when the question names a radio technology (LTE or NR) and the
+   * feature's parameters and counters belong only to the other one, else 0.
+   */
+  technology: number;
+  /**
+   * The question's link direction (+1 uplink, −1 downlink, 0 neither or
+   * both) times the feature's (RouteWeights.direction), in [−1, 1]: above 0
+   * raised it, below 0 lowered it.
+   */
+  direction: number;
 }
 
 /** Where a worker's router came from (RanStats.cache). */
@@ -1271,4 +1282,12 @@ export function expandReply(
   return { ...wire, answer };
 }
 
-const NO_EVIDENCE: RouteEvidence = { vector: 0, exact: 0, lexical: 0, feedback: 0, item: 0 };
+const NO_EVIDENCE: RouteEvidence = {
+  vector: 0,
+  exact: 0,
+  lexical: 0,
+  feedback: 0,
+  item: 0,
+  technology: 0,
+  direction: 0,
+};

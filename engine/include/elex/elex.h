@@ -34,8 +34,9 @@ extern "C" {
 /// elex_validator_run; 11: elex_router_route returns the question's type and
 /// complexity and each feature's card, and elex_classify; 13:
 /// elex_router_items; 14: elex_router_spec.weights gains the direction; 15:
-/// elex_validator_create takes double bounds).
-#define ELEX_ABI_VERSION 15
+/// elex_validator_create takes double bounds; 16: elex_route_feature gains
+/// technology and direction).
+#define ELEX_ABI_VERSION 16
 
 typedef struct elex_engine elex_engine;
 
@@ -497,7 +498,7 @@ typedef struct elex_router_spec {
   double weights[7];  ///< vector, exact, lexical, feedback, item, technology, direction
 } elex_router_spec;
 
-/// One routed feature (64 bytes): its evidence, where its matched items
+/// One routed feature (80 bytes): its evidence, where its matched items
 /// are in the matches array, and which of them its card shows (answer.h).
 /// @ts-struct ROUTE_FEATURE
 typedef struct elex_route_feature {
@@ -511,6 +512,8 @@ typedef struct elex_route_feature {
   double lexical;          ///< BM25F
   double feedback;         ///< remembered ratings
   double item;             ///< matched parameters, counters and KPIs
+  double technology;       ///< −1: the question names the other radio technology, else 0
+  double direction;        ///< the question's link direction × the feature's, in [−1, 1]
 } elex_route_feature;
 
 /// One matched item of a routed feature (16 bytes).

@@ -170,7 +170,7 @@ ELEX_ABI_AT(elex_router_spec, feature_items, 44);
 ELEX_ABI_AT(elex_router_spec, weights, 48);
 #endif
 
-ELEX_ABI_SIZE(elex_route_feature, 64);
+ELEX_ABI_SIZE(elex_route_feature, 80);
 ELEX_ABI_AT(elex_route_feature, feature, 0);
 ELEX_ABI_AT(elex_route_feature, matched_begin, 4);
 ELEX_ABI_AT(elex_route_feature, matched_count, 8);
@@ -181,6 +181,8 @@ ELEX_ABI_AT(elex_route_feature, exact, 32);
 ELEX_ABI_AT(elex_route_feature, lexical, 40);
 ELEX_ABI_AT(elex_route_feature, feedback, 48);
 ELEX_ABI_AT(elex_route_feature, item, 56);
+ELEX_ABI_AT(elex_route_feature, technology, 64);
+ELEX_ABI_AT(elex_route_feature, direction, 72);
 
 ELEX_ABI_SIZE(elex_route_match, 16);
 ELEX_ABI_AT(elex_route_match, item, 0);

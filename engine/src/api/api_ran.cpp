@@ -459,7 +459,9 @@ ELEX_EXPORT int elex_router_route(elex_router* r, const char* text, size_t len, 
            x.exact,
            x.lexical,
            x.feedback,
-           x.item};
+           x.item,
+           x.technology,
+           x.direction};
       for (const elex::router::Match& mt : x.matched)
         matches[m++] = {mt.item, mt.exact ? 1u : 0u, mt.score};
     }

@@ -902,7 +902,7 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
     x.lexical = lx_[h];
     x.feedback = fb_[h];
     x.technology = tech != 0 && tech_[h] != 0 && (tech_[h] & tech) == 0 ? -1 : 0;
-    x.direction = double(dir) * double(dir_[h]);
+    x.direction = dir == 0 ? 0.0 : double(dir) * double(dir_[h]);  // (not −0)
     x.item = 0;
     x.matched.clear();
     for (const Hit& hit : hits_[h]) {
