@@ -21,6 +21,15 @@ def test_errors_carry_the_stable_codes():
     import _elex_core
 
     assert [_elex_core.status_name(s) for s in range(1, 13)] == list(elex.ERROR_CODES[:12])
+    # And the codes after them are those of ts/core/errors.ts, in order (docs/python.md
+    # says ERROR_CODES holds the package's codes).
+    import re
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(root, "ts", "core", "errors.ts"), encoding="utf-8") as f:
+        ts = f.read()
+    listed = ts[ts.index("...ENGINE_STATUS_NAMES,") : ts.index("] as const;")]
+    assert list(elex.ERROR_CODES[12:]) == re.findall(r"^\s*'([A-Z_]+)',", listed, re.M)
     # An ElexError survives pickling (Dask sends it from a worker to the client).
     import pickle
 
