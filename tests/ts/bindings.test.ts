@@ -159,3 +159,16 @@ test('simd-mt needs SharedArrayBuffer isolation; node says so clearly', async ()
   const { selectBundle, detectFeatures } = await import('../../ts/bindings/platform.ts');
   expect(() => selectBundle(detectFeatures(), { variant: 'simd-mt' })).toThrow(/cross-origin isolated/);
 });
+
+test('instantiate({ variant: "simd-mt" }) in node is UNSUPPORTED_VARIANT, not a TypeError from inside', async () => {
+  // Before: "TypeError: scope.addEventListener is not a function" (node has
+  // SharedArrayBuffer, so the isolation check passed, and the threaded glue
+  // needs Web Workers).
+  const err = await instantiate({ variant: 'simd-mt' }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ElexError);
+  expect((err as ElexError).code).toBe('UNSUPPORTED_VARIANT');
+  expect((err as ElexError).message).toMatch(/simd.*scalar/);
+});

@@ -2568,6 +2568,11 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
   const threads = threaded ? (options.threads ?? hc) : 1;
   checkPositiveInt('threads', threads, 64);
   checkDuration('startTimeoutMs', options.startTimeoutMs, true);
+  if (threaded && (isNode || typeof Worker === 'undefined'))
+    throw new ElexError(
+      'UNSUPPORTED_VARIANT',
+      `simd-mt starts its threads as Web Workers, which ${isNode ? 'Node does not have' : 'this context does not have'}: use variant 'simd' or 'scalar' here`,
+    );
   if (threaded && typeof SharedArrayBuffer === 'undefined')
     throw new ElexError(
       'UNSUPPORTED_VARIANT',
