@@ -202,7 +202,12 @@ test('the catalog name and seed are checked as the schema states them; unknown p
   // took any value. It said a glossary entry has no other properties, where
   // checkCatalog() (and docs/catalog.md) ignore properties they do not know.
   const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
-  expect(schema.properties.name).toMatchObject({ type: 'string', minLength: 1 });
+  // And (like every text field, and parameter names) at most 4,096 characters.
+  expect(schema.properties.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 4096 });
+  expect(schema.$defs.parameter.properties.name.maxLength).toBe(4096);
+  expect(
+    checkCatalog({ features: [{ code: 'FAJ 121 0001' }], parameters: [{ name: 'A.' + 'b'.repeat(4095) }] }),
+  ).toEqual([{ path: '$.parameters[0].name', message: 'must be a non-empty string (at most 4096 characters)' }]);
   expect(schema.properties.seed.type).toBe('integer');
   expect(schema.$defs.glossaryEntry.additionalProperties).toBeUndefined();
   const c = (extra: object) => checkCatalog({ features: [{ code: 'FAJ 121 0001' }], ...extra });
