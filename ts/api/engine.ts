@@ -126,7 +126,7 @@ export interface RoutingOptions {
   /**
    * Weights of the evidence (each ≥ 0; vector, exact and lexical not all
    * 0). Unset ones keep their defaults: vector 0.5, exact 0.5, lexical 1,
-   * feedback 1.
+   * feedback 1, item 0.15, technology 0.2, direction 0.1.
    */
   weights?: Partial<RouteWeights>;
   /** Use the default glossary (catalog/glossary.json) besides the catalog's own (default true). */
