@@ -467,6 +467,18 @@ def test_a_catalog_file_that_is_not_utf8_is_an_elex_error(tmp_path):
     assert str(path) in e.value.message
 
 
+def test_a_catalog_file_that_cannot_be_read_is_an_elex_error(tmp_path):
+    # load_catalog(path) raised a bare FileNotFoundError / IsADirectoryError
+    # (docs/python.md: failures raise ElexError); elex-cli says
+    # "NOT_FOUND: cannot read PATH: REASON" for the same file.
+    for path in (tmp_path / "missing.json", tmp_path):
+        for source in (str(path), path):
+            with pytest.raises(elex.ElexError) as e:
+                elex.load_catalog(source)
+            assert e.value.code == "NOT_FOUND", e.value.message
+            assert e.value.message.startswith(f"cannot read {path}: "), e.value.message
+
+
 def test_a_catalog_with_a_byte_order_mark_loads_as_the_browser_loads_it(tmp_path):
     # Windows editors write a UTF-8 byte order mark; the browser's fetch() and
     # elex-cli skip it, load_catalog() raised "Unexpected UTF-8 BOM" (a file) or
