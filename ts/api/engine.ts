@@ -98,7 +98,7 @@ export interface EngineOptions {
   embeddingDim?: number;
   /** How the router weighs its evidence (advanced: for tuning and ablations on your catalog). */
   routing?: RoutingOptions;
-  /** Hears start-up progress: fetch, compile, catalog, workers, then router (see {@link EngineProgress}). */
+  /** Hears start-up progress: fetch, compile, catalog, workers, ready, then router (see {@link EngineProgress}). */
   onProgress?: (progress: EngineProgress) => void;
   /**
    * Aborts start-up: createEngine() rejects with ABORTED and stops every
