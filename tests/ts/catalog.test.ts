@@ -293,3 +293,33 @@ test('a feature code that is there but malformed is not reported as missing', ()
       },
     ]);
 });
+
+test('an array with holes (built in code, not JSON) is a problem at the hole, never a TypeError from loadCatalog', () => {
+  // checkCatalog() skipped the holes (forEach does) and said []; loadCatalog()
+  // then threw "TypeError: Iterator value undefined is not an entry object".
+  const features: unknown[] = [{ code: 'FAJ 121 0001', parameters: ['A.b'] }];
+  features[2] = { code: 'FAJ 121 0002' };
+  expect(checkCatalog({ features })).toEqual([{ path: '$.features[1]', message: 'must be an object' }]);
+  const parameters: unknown[] = [];
+  parameters[1] = { name: 'A.b' };
+  const values: unknown[] = ['ON'];
+  values[2] = 'OFF';
+  const range: unknown[] = [0];
+  range.length = 2;
+  const deps: unknown[] = [];
+  deps.length = 1;
+  const problems = checkCatalog({
+    features: [{ code: 'FAJ 121 0001', dependencies: deps }],
+    parameters: [{ name: 'A.c', values, range }],
+  });
+  expect(problems).toEqual([
+    { path: '$.features[0].dependencies[0]', message: 'is required' },
+    { path: '$.parameters[0].range', message: 'must be [min, max]: an array of two finite numbers' },
+    { path: '$.parameters[0].values[1]', message: 'is required' },
+  ]);
+  expect(checkCatalog({ features: [{ code: 'FAJ 121 0001' }], parameters })).toEqual([
+    { path: '$.parameters[0]', message: 'must be an object' },
+  ]);
+  for (const input of [{ features }, { features: [{ code: 'FAJ 121 0001' }], parameters }])
+    expect(() => loadCatalog(input)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
+});
