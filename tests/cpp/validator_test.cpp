@@ -126,6 +126,29 @@ TEST(Validator, EachReasonAndItsVerdict) {
   EXPECT_EQ(r.tally.max_recorded_at, t);
 }
 
+TEST(Validator, ACurrentValueTheStepCheckCannotUseIsNotFinite) {
+  // A NaN or infinite current value (or a double beyond float range) made
+  // |proposed − current| > max change false: a change of 50 -> 1000 against a
+  // max change of 10 was "ok" and started its cooldown.
+  auto vp = make(small());
+  Validator& v = *vp;
+  const double t = 1e6, inf = std::numeric_limits<double>::infinity();
+  Batch b;
+  b.add(0, kNaNd, 60, t, 1);  // max change 10: the step cannot be judged
+  b.add(0, inf, 60, t, 2);
+  b.add(0, -inf, 60, t, 3);
+  b.add(0, 1e39, 60, t, 4);  // finite as a double, infinite as the kernel's float
+  b.add(4, kNaNd, 5, t, 5);  // no max change: the current value is not used
+  b.add(0, 55, 60, t, 6);    // ok
+  const Outcome r = run(v, b);
+  ASSERT_EQ(r.status, ELEX_OK);
+  EXPECT_EQ(r.reasons, (std::vector<std::uint16_t>{kReasonNotFinite, kReasonNotFinite,
+                                                   kReasonNotFinite, kReasonNotFinite, 0, 0}));
+  EXPECT_EQ(r.verdicts, (std::vector<std::uint8_t>{2, 2, 2, 2, 0, 0}));
+  // Only the accepted ones start a cooldown (parameter 4 on cell 5, 0 on cell 6).
+  EXPECT_EQ(v.cooldowns().size(), 2u);
+}
+
 TEST(Validator, CooldownsFollowTheCallerClockCellsAndOrder) {
   auto vp = make(small());
   Validator& v = *vp;
@@ -307,7 +330,7 @@ struct Reference {
       if (std::isnan(lo) && std::isnan(hi) && std::isnan(smin) && std::isnan(smax) &&
           std::isnan(step))
         r |= kNoBounds;
-      if (!std::isfinite(fp)) {
+      if (!std::isfinite(fp) || (!std::isnan(step) && !std::isfinite(fc))) {
         r |= kReasonNotFinite;
       } else {
         if (fp < lo || fp > hi) r |= kAbsolute;

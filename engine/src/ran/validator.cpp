@@ -241,7 +241,13 @@ Status Validator::run(const Changes& c, std::uint32_t flags, std::uint16_t* reas
     for (std::size_t i = 0; i < m; ++i) {
       std::uint16_t r = why[i];
       const std::uint32_t f = masks[i];
-      if (f & kNotFinite)
+      // The kernel skips the step check when the current value is NaN or
+      // infinite (its comparison is false): where the parameter has a max
+      // change, that value is as unusable as a non-finite proposed one.
+      const std::int32_t kp = kparams[i];
+      const bool current_unusable = kp >= 0 && !std::isfinite(kcur[i]) &&
+                                    !std::isnan(bounds_[std::size_t(kMaxChange) * count + kp]);
+      if ((f & kNotFinite) || current_unusable)
         r |= kReasonNotFinite;
       else if (f) {
         if (f & (kBelowMin | kAboveMax)) r |= kAbsolute;
