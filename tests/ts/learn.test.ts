@@ -299,3 +299,14 @@ describe('AgentHost', () => {
     x.close();
   });
 });
+
+test('persist.fingerprint must be a non-empty string (a number or an empty string was taken as is)', async () => {
+  const { resolvePersist } = await import('../../ts/api/engine-learn.ts');
+  expect(resolvePersist({ name: 'n', fingerprint: '94082807a4c6f96b' }, 'cat')?.fingerprint).toBe('94082807a4c6f96b');
+  expect(resolvePersist({ name: 'n' }, 'cat')?.fingerprint).toBe('cat');
+  for (const fingerprint of [5, '', { hex: 'ab' }, 'x'.repeat(257)])
+    expect(
+      codeOf(() => resolvePersist({ name: 'n', fingerprint } as unknown as { name: string }, 'cat')),
+      String(fingerprint),
+    ).toBe('INVALID_ARGUMENT');
+});
