@@ -104,6 +104,24 @@ describe.each(['scalar', 'simd'] as const)('%s variant', (variant) => {
     expect(codeOf(() => b.feedback('cold', new Float64Array([1000]), new Float32Array([2])))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => b.feedback('nobody', new Float64Array([1]), new Float32Array([1])))).toBe('NOT_FOUND');
     expect(codeOf(() => b.configureLearning({ alpha: 0 }))).toBe('INVALID_ARGUMENT');
+    // A bad integer setting is named as the caller wrote it (it was "learning
+    // configuration value 9 must be a non-negative integer").
+    for (const [key, value] of [
+      ['seed', -1],
+      ['trajectory', 1.5],
+      ['maxStates', -3],
+    ] as const) {
+      const err = (() => {
+        try {
+          b.configureLearning({ [key]: value });
+        } catch (e) {
+          return e as ElexError;
+        }
+        return null;
+      })();
+      expect(err?.code).toBe('INVALID_ARGUMENT');
+      expect(err?.message).toContain(`learning.${key} must be a non-negative integer, got ${value}`);
+    }
     expect(codeOf(() => b.configureMemory(10))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => b.importAgent(new Uint8Array([1, 2, 3])))).not.toBe('no error');
     b.configureLearning({});
