@@ -2,7 +2,7 @@
  * createEngine(): the public, asynchronous engine over the worker pool.
  */
 import { transfer } from 'comlink';
-import { filesUnder, type BundleOverrides } from '../bindings/bundles.ts';
+import { checkBundles, filesUnder, type BundleOverrides } from '../bindings/bundles.ts';
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError } from '../core/errors.ts';
 import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
@@ -421,6 +421,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   checkOptions('createEngine() routing', options.routing, ROUTING_KEYS);
   if (typeof options.persist !== 'string') checkOptions('createEngine() persist', options.persist, PERSIST_KEYS);
   checkOptions('createEngine() learning', options.learning, LEARNING_KEYS);
+  checkBundles('createEngine()', options.bundles);
   const t0 = performance.now();
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))

@@ -10,7 +10,7 @@
  */
 import '../core/web-types.ts';
 import { readStruct, readStructs, writeStruct, type StructLayout, type StructValue } from './abi-view.ts';
-import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
+import { bundleFor, checkBundles, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
 import { checkDuration, timerNeeded } from '../core/timers.ts';
 import {
@@ -2561,6 +2561,7 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
       'INVALID_ARGUMENT',
       `unknown variant "${String(options.variant)}"; use one of ${VARIANTS.join(', ')}`,
     );
+  checkBundles('instantiate()', options.bundles);
   const variant = options.variant ?? selectBundle(detectFeatures());
   const bundle: BundleUrls = bundleFor(variant, options.bundles);
   const threaded = variant === 'simd-mt';
