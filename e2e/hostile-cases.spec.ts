@@ -434,6 +434,39 @@ test('a burst of queries beyond their budget: the late ones end with TIMEOUT say
   }
 });
 
+test('a lone call past its budget after routerReady(): TIMEOUT says to give it more time, not to await routerReady()', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const messages: string[] = [];
+    for (const workers of [1, 2]) {
+      const e = await createEngine({ workers });
+      try {
+        await e.routerReady();
+        const qs = Array.from({ length: 300 }, (_, i) => `which counters show handover failures on cell ${i}`);
+        // A budget no call meets: nothing else is in flight, and the routers are built.
+        await e.queryBatch(qs, { budgetMs: 0.001 }).then(
+          () => messages.push('answered'),
+          (err: { code?: string; message?: string }) => messages.push(`${err.code}: ${err.message}`),
+        );
+      } finally {
+        await e.close();
+      }
+    }
+    return messages;
+  });
+  for (const m of out) {
+    expect(m).toMatch(/^TIMEOUT: no worker answered within the 0\.001 ms budget/);
+    // Before: "right after createEngine() the router may still be building:
+    // await routerReady() first", which the caller had done (and a query waits
+    // for the routers before its budget starts anyway).
+    expect(m).not.toMatch(/routerReady/);
+    expect(m).toMatch(/budgetMs/);
+  }
+});
+
 test('a number where the options go, or an unknown option key, is INVALID_ARGUMENT on every method with options (both were ignored)', async ({
   page,
 }) => {

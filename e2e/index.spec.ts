@@ -341,3 +341,77 @@ test('an index saved by an engine with 2 workers loads into engines with 1 and 3
   }
   await source.close();
 });
+
+test('an index name in use is refused by createIndex and loadIndex (with the name as given), and free again after drop()', async ({
+  page,
+}) => {
+  await openDashboard(page, '?coi=0&workers=2');
+  const r = await page.evaluate(async () => {
+    const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+    const fail = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+      );
+    const dim = 4;
+    const a = await engine.createIndex('names', { dim });
+    await a.add([1, 2], new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]));
+    const other = await engine.createIndex('other', { dim });
+    await other.add([7, 8, 9], new Float32Array([0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0]));
+    const otherBytes = await other.save();
+    const create = await fail(engine.createIndex('names', { dim }));
+    // Before: the load replaced the shards of the live index under its handle.
+    const load = await fail(engine.loadIndex('names', otherBytes));
+    const stillA = Array.from((await a.search(new Float32Array([1, 0, 0, 0]), 2, { exact: true })).ids).sort();
+    // A load that fails leaves its name free.
+    const corrupt = otherBytes.slice();
+    corrupt[corrupt.length - 3]! ^= 0xff;
+    const badLoad = await fail(engine.loadIndex('fresh', corrupt));
+    const goodLoad = await fail(engine.loadIndex('fresh', otherBytes));
+    await a.drop();
+    const loadAfterDrop = await engine.loadIndex('names', otherBytes);
+    const loaded = Array.from(
+      (await loadAfterDrop.search(new Float32Array([0, 0, 1, 0]), 3, { exact: true })).ids,
+    ).sort();
+    return { create, load, stillA, badLoad, goodLoad, loaded };
+  });
+  expect(r.create).toMatch(/^INVALID_ARGUMENT: .*"names" already exists/);
+  expect(r.create).not.toContain('#');
+  expect(r.load).toMatch(/^INVALID_ARGUMENT: .*"names" already exists/);
+  expect(r.stillA).toEqual([1, 2]);
+  expect(r.badLoad).toMatch(/^CORRUPT_DATA/);
+  expect(r.goodLoad).toBe('ok');
+  expect(r.loaded).toEqual([7, 8, 9]);
+});
+
+test('an index created while a worker is being replaced is created once on the replacement and works', async ({
+  page,
+}) => {
+  await openDashboard(page, '?coi=0&workers=2');
+  const r = await page.evaluate(async () => {
+    const engine = (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!;
+    const restarts = engine.info().restarts;
+    await engine.debug.crashWorker(0, 'terminate');
+    // Before: the replacement's restore created this index's shard, then the
+    // create call itself failed with `an index named "during#0" already exists`.
+    const made = await engine.createIndex('during', { dim: 4 }).then(
+      (ix) => ix,
+      (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+    );
+    if (typeof made === 'string') return { made, ids: [] as number[], restarts: engine.info().restarts - restarts };
+    const ids = Array.from({ length: 40 }, (_, i) => i);
+    await made.add(
+      ids,
+      Float32Array.from({ length: 160 }, (_, i) => Math.sin(i + 1)),
+    );
+    const hits = await made.search(
+      Float32Array.from({ length: 4 }, (_, i) => Math.sin(i + 1)),
+      40,
+      { exact: true },
+    );
+    return { made: 'ok', ids: Array.from(hits.ids).sort((x, y) => x - y), restarts: engine.info().restarts - restarts };
+  });
+  expect(r.made).toBe('ok');
+  expect(r.ids).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  expect(r.restarts).toBe(1);
+});

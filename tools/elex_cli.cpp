@@ -13,7 +13,7 @@
 //   elex-cli monitor --catalog FILE --batch FILE [--z 3] [--min-history 8]
 //
 // Output is JSON lines on stdout; errors go to stderr as
-// "elex-cli: CODE: message" with CODE a stable name of elex/status.h, and
+// "elex-cli: CODE: message" with CODE a stable name of elex/core/status.h, and
 // the exit status is 1 (2 for a usage error).
 #include <algorithm>
 #include <cerrno>
@@ -95,6 +95,7 @@ options (each at most once, and only to a command that reads it):
   --workers N --worker I  route, query, eval: host only worker I's share of N (as a pool worker)
   --no-default-glossary   route, query, eval: leave catalog/glossary.json out
   --glossary FILE         route, query, eval: another default glossary ({"entries": [[term, means]]})
+  --terms                 route: also the question's lexical terms and their weights
   --deadline-ms X         query: each question's budget in ms (default 500)
   --json                  eval: one JSON object instead of a table
   --via-state             route, query, eval: build the router, save its state and load it
@@ -106,9 +107,12 @@ options (each at most once, and only to a command that reads it):
 
 A --questions file is JSON (an array of strings or of {q}, or {"questions":
 [...]}) or plain text, one question per line.
-Errors: "elex-cli: CODE: message" on stderr (CODE from elex/status.h:
-INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error. Output
-that cannot be written: "elex-cli: cannot write the output: REASON", exit 1.
+Errors: "elex-cli: CODE: message" on stderr (CODE from elex/core/status.h:
+INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error. A
+question route or query cannot take (empty, too long) is a line {"q",
+"error": {"code", "message"}} in its place; the others are answered, and
+the exit status is 1. Output that cannot be written: "elex-cli: cannot
+write the output: REASON", exit 1.
 )";
 
 [[noreturn]] void die(Status st, const std::string& msg) {

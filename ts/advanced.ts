@@ -7,8 +7,9 @@
  * @packageDocumentation
  */
 export { Bindings, IndexHandle, compileVariant } from './bindings/bindings.ts';
+export type { ClassifyCandidate } from './bindings/bindings.ts';
 export { detectFeatures, selectBundle, defaultPoolShape } from './bindings/platform.ts';
-export type { PlatformFeatures, PoolShape } from './bindings/platform.ts';
+export type { PlatformFeatures, PoolShape, SelectBundleOptions } from './bindings/platform.ts';
 export { AgentHost } from './host/agent-host.ts';
 export type { HostSetup, PersistSetup } from './host/agent-host.ts';
 export { MemoryStore, OpfsStore, IdbStore, openStore } from './host/persist.ts';

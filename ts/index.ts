@@ -55,6 +55,7 @@ export type {
   EngineSearchResult,
   IndexRecoveryStats,
 } from './api/engine-index.ts';
+export type { CallOptions } from './parallel/pool.ts';
 export { ElexError, ErrorCodes, isElexError } from './core/errors.ts';
 export type { ErrorCode } from './core/errors.ts';
 export { VARIANTS } from './bindings/platform.ts';
@@ -113,6 +114,7 @@ export type {
   PastQuery,
   RouteEvidence,
   RoutedFeature,
+  ItemKind,
   RouteWeights,
 } from './host/ran-host.ts';
 export type { RanStats, RouterCacheState } from './parallel/protocol.ts';

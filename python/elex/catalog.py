@@ -381,15 +381,19 @@ class Catalog:
 
 def load_catalog(source, name: str = "catalog") -> Catalog:
     """A Catalog from parsed JSON, JSON text, or a path to a JSON file. Raises
-    ElexError INVALID_ARGUMENT listing the problems (also in ``.problems``)."""
+    ElexError INVALID_ARGUMENT listing the problems (also in ``.problems``), or
+    NOT_FOUND for a file that cannot be read."""
     # A UTF-8 byte order mark (Windows editors write one) is not part of the
     # JSON: the browser's fetch() and elex-cli skip it too.
     if isinstance(source, str) and source.startswith("\ufeff"):
         source = source[1:]
     if isinstance(source, (str, os.PathLike)) and not str(source).lstrip().startswith("{"):
-        with open(source, "rb") as fh:
-            name = str(source)
-            raw = fh.read()
+        name = str(source)
+        try:
+            with open(source, "rb") as fh:
+                raw = fh.read()
+        except OSError as e:  # as elex-cli says it: "NOT_FOUND: cannot read PATH: REASON"
+            raise ElexError("NOT_FOUND", f"cannot read {name}: {e.strerror or e}") from None
         try:
             source = raw.decode("utf-8")
         except UnicodeDecodeError as e:

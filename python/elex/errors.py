@@ -26,6 +26,7 @@ ERROR_CODES = (
     "ABORTED",
     "CLOSED",
     "PERSIST_UNAVAILABLE",
+    "NOT_IN_BUILD",
 )
 
 

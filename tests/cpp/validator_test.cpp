@@ -151,7 +151,7 @@ TEST(Validator, ValuesAreComparedExactlyAndTheStepIsAbsolute) {
   b.add(3, 0, 68'719'476'735.0, 0);               // the max
   b.add(4, 0.1, 0.1000000001, 0);                 // a hair above 0.1
   b.add(4, 0.05, 0.1, 0);                         // the max, exactly the step
-  b.add(0, kNaNd, 1e30, 0);                       // no current: no step check
+  b.add(0, kNaNd, 1e30, 0);  // no current: the step cannot be judged (NOT_FINITE)
   b.add(0, std::numeric_limits<double>::infinity(), 5, 0);  // likewise
   b.add(0, 0, 1e39, 0);  // beyond a float's range: finite all the same
   const Outcome r = run(*v, b, 0);
@@ -166,10 +166,33 @@ TEST(Validator, ValuesAreComparedExactlyAndTheStepIsAbsolute) {
                                            0,
                                            kAbsolute,
                                            0,
-                                           0,
-                                           0,
+                                           kReasonNotFinite,
+                                           kReasonNotFinite,
                                            kTooLarge};
   EXPECT_EQ(r.reasons, want);
+}
+
+TEST(Validator, ACurrentValueTheStepCheckCannotUseIsNotFinite) {
+  // A NaN or infinite current value made |proposed − current| > max change
+  // false: a change of 50 -> 1000 against a max change of 10 was "ok" and
+  // started its cooldown.
+  auto vp = make(small());
+  Validator& v = *vp;
+  const double t = 1e6, inf = std::numeric_limits<double>::infinity();
+  Batch b;
+  b.add(0, kNaNd, 60, t, 1);  // max change 10: the step cannot be judged
+  b.add(0, inf, 60, t, 2);
+  b.add(0, -inf, 60, t, 3);
+  b.add(0, 1e39, 60, t, 4);  // finite (compared as a double): a step far too large
+  b.add(4, kNaNd, 5, t, 5);  // no max change: the current value is not used
+  b.add(0, 55, 60, t, 6);    // ok
+  const Outcome r = run(v, b);
+  ASSERT_EQ(r.status, ELEX_OK);
+  EXPECT_EQ(r.reasons, (std::vector<std::uint16_t>{kReasonNotFinite, kReasonNotFinite,
+                                                   kReasonNotFinite, kTooLarge, 0, 0}));
+  EXPECT_EQ(r.verdicts, (std::vector<std::uint8_t>{2, 2, 2, 2, 0, 0}));
+  // Only the accepted ones start a cooldown (parameter 4 on cell 5, 0 on cell 6).
+  EXPECT_EQ(v.cooldowns().size(), 2u);
 }
 
 TEST(Validator, CooldownsFollowTheCallerClockCellsAndOrder) {
@@ -352,16 +375,15 @@ struct Reference {
       if (std::isnan(lo) && std::isnan(hi) && std::isnan(smin) && std::isnan(smax) &&
           std::isnan(step))
         r |= kNoBounds;
-      if (std::isnan(pro) || std::isinf(pro)) {
+      if (std::isnan(pro) || std::isinf(pro) ||
+          (!std::isnan(step) && (std::isnan(cur) || std::isinf(cur)))) {
         r |= kReasonNotFinite;
       } else {
         if (!std::isnan(lo) && pro < lo) r |= kAbsolute;
         if (!std::isnan(hi) && pro > hi) r |= kAbsolute;
         if (!std::isnan(smin) && pro < smin) r |= kSafe;
         if (!std::isnan(smax) && pro > smax) r |= kSafe;
-        if (!std::isnan(step) && !std::isnan(cur) && !std::isinf(cur) &&
-            (pro > cur ? pro - cur : cur - pro) > step)
-          r |= kTooLarge;
+        if (!std::isnan(step) && (pro > cur ? pro - cur : cur - pro) > step) r |= kTooLarge;
       }
     }
     const double cool = c.cool[p];

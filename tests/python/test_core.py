@@ -21,6 +21,15 @@ def test_errors_carry_the_stable_codes():
     import _elex_core
 
     assert [_elex_core.status_name(s) for s in range(1, 13)] == list(elex.ERROR_CODES[:12])
+    # And the codes after them are those of ts/core/errors.ts, in order (docs/python.md
+    # says ERROR_CODES holds the package's codes).
+    import re
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    with open(os.path.join(root, "ts", "core", "errors.ts"), encoding="utf-8") as f:
+        ts = f.read()
+    listed = ts[ts.index("...ENGINE_STATUS_NAMES,") : ts.index("] as const;")]
+    assert list(elex.ERROR_CODES[12:]) == re.findall(r"^\s*'([A-Z_]+)',", listed, re.M)
     # An ElexError survives pickling (Dask sends it from a worker to the client).
     import pickle
 
@@ -474,6 +483,18 @@ def test_a_catalog_file_that_is_not_utf8_is_an_elex_error(tmp_path):
         elex.load_catalog(str(path))
     assert e.value.code == "INVALID_ARGUMENT" and "is not UTF-8" in e.value.message, e.value.message
     assert str(path) in e.value.message
+
+
+def test_a_catalog_file_that_cannot_be_read_is_an_elex_error(tmp_path):
+    # load_catalog(path) raised a bare FileNotFoundError / IsADirectoryError
+    # (docs/python.md: failures raise ElexError); elex-cli says
+    # "NOT_FOUND: cannot read PATH: REASON" for the same file.
+    for path in (tmp_path / "missing.json", tmp_path):
+        for source in (str(path), path):
+            with pytest.raises(elex.ElexError) as e:
+                elex.load_catalog(source)
+            assert e.value.code == "NOT_FOUND", e.value.message
+            assert e.value.message.startswith(f"cannot read {path}: "), e.value.message
 
 
 def test_a_catalog_with_a_byte_order_mark_loads_as_the_browser_loads_it(tmp_path):

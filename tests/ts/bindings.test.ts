@@ -159,3 +159,42 @@ test('simd-mt needs SharedArrayBuffer isolation; node says so clearly', async ()
   const { selectBundle, detectFeatures } = await import('../../ts/bindings/platform.ts');
   expect(() => selectBundle(detectFeatures(), { variant: 'simd-mt' })).toThrow(/cross-origin isolated/);
 });
+
+test('instantiate({ variant: "simd-mt" }) in node is UNSUPPORTED_VARIANT, not a TypeError from inside', async () => {
+  // Before: "TypeError: scope.addEventListener is not a function" (node has
+  // SharedArrayBuffer, so the isolation check passed, and the threaded glue
+  // needs Web Workers).
+  const err = await instantiate({ variant: 'simd-mt' }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ElexError);
+  expect((err as ElexError).code).toBe('UNSUPPORTED_VARIANT');
+  expect((err as ElexError).message).toMatch(/simd.*scalar/);
+});
+
+test('a misspelt bundles key or a URL that is not one is INVALID_ARGUMENT (it was ignored, and the package files loaded)', async () => {
+  const { createEngine } = await import('../../ts/api/engine.ts');
+  const fail = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: ElexError) => `${e.code}: ${e.message}`,
+    );
+  expect(await fail(instantiate({ variant: 'simd', bundles: { simd_mt: {} } as never }))).toMatch(
+    /^INVALID_ARGUMENT: instantiate\(\) bundles: unknown option "simd_mt" \(did you mean "simd-mt"\?\)/,
+  );
+  expect(await fail(instantiate({ variant: 'simd', bundles: { simd: { wams: 'x.wasm' } } as never }))).toMatch(
+    /^INVALID_ARGUMENT: .*unknown option "wams" \(did you mean "wasm"\?\)/,
+  );
+  expect(await fail(instantiate({ variant: 'simd', bundles: { simd: { wasm: 5 } } as never }))).toMatch(
+    /^INVALID_ARGUMENT: .*bundles\['simd'\]\.wasm must be a URL/,
+  );
+  expect(await fail(createEngine({ bundles: { avx: {} } as never }))).toMatch(
+    /^INVALID_ARGUMENT: createEngine\(\) bundles: unknown option "avx"/,
+  );
+  // Well-formed overrides still load (here the package's own files, named explicitly).
+  const wasm = new URL('../../build/wasm/scalar/elex.wasm', import.meta.url);
+  const b = await instantiate({ variant: 'scalar', bundles: { scalar: { wasm } } as never });
+  expect(b.info().variant).toBe('scalar');
+  b.close();
+});

@@ -202,7 +202,12 @@ test('the catalog name and seed are checked as the schema states them; unknown p
   // took any value. It said a glossary entry has no other properties, where
   // checkCatalog() (and docs/catalog.md) ignore properties they do not know.
   const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
-  expect(schema.properties.name).toMatchObject({ type: 'string', minLength: 1 });
+  // And (like every text field, and parameter names) at most 4,096 characters.
+  expect(schema.properties.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 4096 });
+  expect(schema.$defs.parameter.properties.name.maxLength).toBe(4096);
+  expect(
+    checkCatalog({ features: [{ code: 'FAJ 121 0001' }], parameters: [{ name: 'A.' + 'b'.repeat(4095) }] }),
+  ).toEqual([{ path: '$.parameters[0].name', message: 'must be a non-empty string (at most 4096 characters)' }]);
   expect(schema.properties.seed.type).toBe('integer');
   expect(schema.$defs.glossaryEntry.additionalProperties).toBeUndefined();
   const c = (extra: object) => checkCatalog({ features: [{ code: 'FAJ 121 0001' }], ...extra });
@@ -287,4 +292,34 @@ test('a feature code that is there but malformed is not reported as missing', ()
           'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
       },
     ]);
+});
+
+test('an array with holes (built in code, not JSON) is a problem at the hole, never a TypeError from loadCatalog', () => {
+  // checkCatalog() skipped the holes (forEach does) and said []; loadCatalog()
+  // then threw "TypeError: Iterator value undefined is not an entry object".
+  const features: unknown[] = [{ code: 'FAJ 121 0001', parameters: ['A.b'] }];
+  features[2] = { code: 'FAJ 121 0002' };
+  expect(checkCatalog({ features })).toEqual([{ path: '$.features[1]', message: 'must be an object' }]);
+  const parameters: unknown[] = [];
+  parameters[1] = { name: 'A.b' };
+  const values: unknown[] = ['ON'];
+  values[2] = 'OFF';
+  const range: unknown[] = [0];
+  range.length = 2;
+  const deps: unknown[] = [];
+  deps.length = 1;
+  const problems = checkCatalog({
+    features: [{ code: 'FAJ 121 0001', dependencies: deps }],
+    parameters: [{ name: 'A.c', values, range }],
+  });
+  expect(problems).toEqual([
+    { path: '$.features[0].dependencies[0]', message: 'is required' },
+    { path: '$.parameters[0].range', message: 'must be [min, max]: an array of two finite numbers' },
+    { path: '$.parameters[0].values[1]', message: 'is required' },
+  ]);
+  expect(checkCatalog({ features: [{ code: 'FAJ 121 0001' }], parameters })).toEqual([
+    { path: '$.parameters[0]', message: 'must be an object' },
+  ]);
+  for (const input of [{ features }, { features: [{ code: 'FAJ 121 0001' }], parameters }])
+    expect(() => loadCatalog(input)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
 });

@@ -104,6 +104,24 @@ describe.each(['scalar', 'simd'] as const)('%s variant', (variant) => {
     expect(codeOf(() => b.feedback('cold', new Float64Array([1000]), new Float32Array([2])))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => b.feedback('nobody', new Float64Array([1]), new Float32Array([1])))).toBe('NOT_FOUND');
     expect(codeOf(() => b.configureLearning({ alpha: 0 }))).toBe('INVALID_ARGUMENT');
+    // A bad integer setting is named as the caller wrote it (it was "learning
+    // configuration value 9 must be a non-negative integer").
+    for (const [key, value] of [
+      ['seed', -1],
+      ['trajectory', 1.5],
+      ['maxStates', -3],
+    ] as const) {
+      const err = (() => {
+        try {
+          b.configureLearning({ [key]: value });
+        } catch (e) {
+          return e as ElexError;
+        }
+        return null;
+      })();
+      expect(err?.code).toBe('INVALID_ARGUMENT');
+      expect(err?.message).toContain(`learning.${key} must be a non-negative integer, got ${value}`);
+    }
     expect(codeOf(() => b.configureMemory(10))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => b.importAgent(new Uint8Array([1, 2, 3])))).not.toBe('no error');
     b.configureLearning({});
@@ -298,4 +316,15 @@ describe('AgentHost', () => {
     expect(recordHead(rec)).toEqual({ code: 'FAJ 7', version: x.agentInfo('FAJ 7')!.version });
     x.close();
   });
+});
+
+test('persist.fingerprint must be a non-empty string (a number or an empty string was taken as is)', async () => {
+  const { resolvePersist } = await import('../../ts/api/engine-learn.ts');
+  expect(resolvePersist({ name: 'n', fingerprint: '94082807a4c6f96b' }, 'cat')?.fingerprint).toBe('94082807a4c6f96b');
+  expect(resolvePersist({ name: 'n' }, 'cat')?.fingerprint).toBe('cat');
+  for (const fingerprint of [5, '', { hex: 'ab' }, 'x'.repeat(257)])
+    expect(
+      codeOf(() => resolvePersist({ name: 'n', fingerprint } as unknown as { name: string }, 'cat')),
+      String(fingerprint),
+    ).toBe('INVALID_ARGUMENT');
 });

@@ -201,6 +201,14 @@ export interface IndexRecoveryStats {
 
 const isCrash = (e: unknown) => e instanceof ElexError && e.code === 'WORKER_CRASHED';
 
+/**
+ * The index names in use on each pool, from createIndex()/loadIndex() until
+ * drop(). A worker keys a shard by `name#s`, so a second index of a name in
+ * use would collide with the first one's shards: create said so with the
+ * shard's name, and a load replaced the live index's shards under its handle.
+ */
+const namesInUse = new WeakMap<WorkerPool, Set<string>>();
+
 export async function openEngineIndex(
   pool: WorkerPool,
   name: string,
@@ -208,6 +216,14 @@ export async function openEngineIndex(
 ): Promise<EngineIndex> {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200)
     throw new ElexError('INVALID_ARGUMENT', 'an index name must be a non-empty string of at most 200 characters');
+  let names = namesInUse.get(pool);
+  if (!names) namesInUse.set(pool, (names = new Set()));
+  if (names.has(name))
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `an index named "${name}" already exists: drop() it first, or use another name`,
+    );
+  names.add(name);
   const W = pool.size;
   // Logical shards: as many as workers when created, as many as were saved
   // when loaded. Shard s lives on worker s % W under the name `name#s`, so an
@@ -219,6 +235,12 @@ export async function openEngineIndex(
   let dropped = false;
   let options: Required<IndexOptions> | null = null;
   let logs: ShardLog[] = [];
+  /**
+   * Shards whose creation a worker has answered. Until then a replaced
+   * worker has nothing of the shard to restore: the create call (retried on
+   * the replacement) makes it.
+   */
+  let created: boolean[] = [];
   const host = (s: number) => s % W;
   const part = (s: number) => `${name}#${s}`;
   const onShard = <T>(s: number, fn: (r: RemoteApi) => Promise<T>, options?: CallOptions): Promise<T> =>
@@ -286,7 +308,7 @@ export async function openEngineIndex(
   const restore = async (w: number, remote: RemoteApi) => {
     if (dropped) return;
     for (let s = 0; s < S; s++) {
-      if (host(s) !== w) continue;
+      if (host(s) !== w || !created[s]) continue;
       const shard = logs[s]!;
       try {
         const copy = shard.base?.slice(); // moved to the worker: the page keeps its own
@@ -337,6 +359,7 @@ export async function openEngineIndex(
       if (sizes.length) await each((s) => retried(s, (r) => r.indexDrop(part(s))));
       S = shards;
       logs = parts.map((p) => newLog(p));
+      created = new Array<boolean>(S).fill(true); // a base to restore (a load replaces what a worker has)
       sizes = new Array<number>(S).fill(0);
       const stats = await each((s) =>
         retried<IndexStats>(s, (r) => {
@@ -360,13 +383,17 @@ export async function openEngineIndex(
       dim = o.dim;
       logs = Array.from({ length: S }, () => newLog(null));
       sizes = new Array<number>(S).fill(0);
+      created = new Array<boolean>(S).fill(false);
       // A shard holds about 1/S of the ids (shardOf spreads them): its share of the room, 5 % over.
       const share = o.capacity > 0 ? { ...o, capacity: Math.ceil((o.capacity / S) * 1.05) } : o;
       options = share;
-      await each((s) => onShard(s, (r) => r.indexCreate(part(s), share)));
+      await each((s) => retried(s, (r) => r.indexCreate(part(s), share)).then(() => void (created[s] = true)));
     }
   } catch (e) {
     unregister();
+    // What some workers made before another failed goes, and the name is free again.
+    await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
+    names.delete(name);
     throw e;
   }
 
@@ -615,6 +642,8 @@ export async function openEngineIndex(
         if (dropped) return;
         dropped = true;
         unregister();
+        // Free at once: a later create or load of the name reaches each worker after this drop.
+        namesInUse.get(pool)?.delete(name);
         await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
       },
     },

@@ -461,11 +461,17 @@ export function resolvePersist(
     ms = o.autosaveMs ?? 30_000;
   if (!Number.isInteger(every) || every < 0 || !(ms >= 0))
     throw new ElexError('INVALID_ARGUMENT', 'persist.autosaveEvery and autosaveMs must be non-negative numbers');
+  const fingerprint: unknown = o.fingerprint ?? catalogFingerprint;
+  if (typeof fingerprint !== 'string' || fingerprint.length === 0 || fingerprint.length > 256)
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `persist.fingerprint must be a catalog fingerprint (a string of 1 to 256 characters, as engine.catalog().fingerprint gives), got ${typeof fingerprint === 'string' ? `a string of ${fingerprint.length}` : typeof fingerprint}`,
+    );
   return {
     name: o.name,
     backend,
     autosaveEvery: every,
     autosaveMs: ms,
-    fingerprint: o.fingerprint ?? catalogFingerprint,
+    fingerprint,
   };
 }

@@ -782,7 +782,8 @@ export class EngineQueries {
       `no worker answered within the ${budget} ms budget` +
         (others > 0
           ? ` (${others} other question(s) were in flight: the workers were busy with them; ask many questions with queryBatch(), or give budgetMs more time)`
-          : ' (right after createEngine() the router may still be building: await routerReady() first)'),
+          : // The first questions wait for the routers before their budget starts: the call itself took longer.
+            ` (the call needs more time than that: give budgetMs more${asked > 1 ? ', or ask fewer questions a call' : ''})`),
     );
   }
 

@@ -2,7 +2,7 @@
  * createEngine(): the public, asynchronous engine over the worker pool.
  */
 import { transfer } from 'comlink';
-import { filesUnder, type BundleOverrides } from '../bindings/bundles.ts';
+import { checkBundles, filesUnder, type BundleOverrides } from '../bindings/bundles.ts';
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError } from '../core/errors.ts';
 import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
@@ -98,7 +98,7 @@ export interface EngineOptions {
   embeddingDim?: number;
   /** How the router weighs its evidence (advanced: for tuning and ablations on your catalog). */
   routing?: RoutingOptions;
-  /** Hears start-up progress: fetch, compile, catalog, workers, then router (see {@link EngineProgress}). */
+  /** Hears start-up progress: fetch, compile, catalog, workers, ready, then router (see {@link EngineProgress}). */
   onProgress?: (progress: EngineProgress) => void;
   /**
    * Aborts start-up: createEngine() rejects with ABORTED and stops every
@@ -126,7 +126,7 @@ export interface RoutingOptions {
   /**
    * Weights of the evidence (each ≥ 0; vector, exact and lexical not all
    * 0). Unset ones keep their defaults: vector 0.5, exact 0.5, lexical 1,
-   * feedback 1.
+   * feedback 1, item 0.15, technology 0.2, direction 0.1.
    */
   weights?: Partial<RouteWeights>;
   /** Use the default glossary (catalog/glossary.json) besides the catalog's own (default true). */
@@ -421,6 +421,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   checkOptions('createEngine() routing', options.routing, ROUTING_KEYS);
   if (typeof options.persist !== 'string') checkOptions('createEngine() persist', options.persist, PERSIST_KEYS);
   checkOptions('createEngine() learning', options.learning, LEARNING_KEYS);
+  checkBundles('createEngine()', options.bundles);
   const t0 = performance.now();
   const { signal, onProgress } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal))

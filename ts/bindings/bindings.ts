@@ -10,7 +10,7 @@
  */
 import '../core/web-types.ts';
 import { readStruct, readStructs, writeStruct, type StructLayout, type StructValue } from './abi-view.ts';
-import { bundleFor, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
+import { bundleFor, checkBundles, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
 import { checkDuration, timerNeeded } from '../core/timers.ts';
 import {
@@ -997,7 +997,10 @@ export class Bindings {
 
   // ------------------------------------------------------------ embedder
 
-  /** A text embedder (engine/include/elex/ran/embed.h) of `dim` dimensions. */
+  /**
+   * @internal The engine's own: a text embedder (engine/include/elex/ran/embed.h) of `dim`
+   * dimensions.
+   */
   createEmbedder(dim: number): EmbedderHandle {
     this.open();
     checkPositiveInt('dim', dim, 4096);
@@ -1050,6 +1053,7 @@ export class Bindings {
   }
 
   /**
+   * @internal The engine's own (its workers route with it; use Engine.query()).
    * A question router over a catalog (engine/include/elex/ran/router.h): the
    * lexical index, exact matcher, embedder, route memory and fusion, built
    * in one call.
@@ -1059,7 +1063,7 @@ export class Bindings {
   }
 
   /**
-   * createRouter() of a spec already flat (typed arrays and one list of
+   * @internal createRouter() of a spec already flat (typed arrays and one list of
    * texts): what a pool worker builds straight from its catalog, without the
    * per-item objects of a RouterSpec.
    */
@@ -1097,6 +1101,7 @@ export class Bindings {
   }
 
   /**
+   * @internal The engine's own (its workers' router cache).
    * A router from RouterHandle.save() bytes, instead of createRouter(): no
    * build. Throws UNSUPPORTED_VERSION for another engine's state (build
    * instead), CORRUPT_DATA or FOREIGN_DATA for bytes it cannot use, and
@@ -1115,6 +1120,7 @@ export class Bindings {
     return new RouterHandle(this, ptr, dim);
   }
 
+  /** @internal The engine's own: the BM25F index of the router (lexical.h). */
   createLexical(): LexicalHandle {
     this.open();
     const ptr = this.scoped((s) => {
@@ -1174,6 +1180,7 @@ export class Bindings {
   }
 
   /**
+   * @internal The engine's own (use Engine.validate()).
    * A validator (engine/include/elex/ran/validator.h) over a catalog's
    * parameters: their kinds, bounds (5 × count floats: abs_min, abs_max,
    * safe_min, safe_max, max_change; NaN = not known) and cooldowns in ms
@@ -1203,6 +1210,7 @@ export class Bindings {
   }
 
   /**
+   * @internal The engine's own (use Engine.monitor()).
    * KPI programs over cells × counters × periods (monitor.h), cells spread
    * over the engine's threads. `history` (cells × kpis × 3 doubles) is
    * updated in place. thresholds / directions: per KPI (NaN / 0 = none).
@@ -1362,7 +1370,7 @@ export class Bindings {
     return [s.put(bytes), bytes.length];
   }
 
-  /** Copies out a malloc'ed (ptr, size) pair at `out` and frees it. */
+  /** @internal Copies out a malloc'ed (ptr, size) pair at `out` and frees it. */
   takeBuffer(s: Scratch, out: number): Uint8Array {
     const u = this.u32();
     const [ptr, size] = [u[out >>> 2]!, u[(out >>> 2) + 1]!];
@@ -1698,6 +1706,7 @@ abstract class NativeHandle {
     this.b.indexCall((m) => this.destroy(m, p));
   }
 
+  /** @internal */
   protected abstract destroy(m: ElexModule, ptr: number): void;
 
   protected live(): number {
@@ -1827,6 +1836,7 @@ export class IndexHandle extends NativeHandle {
     });
   }
 
+  /** @internal */
   protected destroy(m: ElexModule, ptr: number): void {
     m._elex_index_destroy(ptr);
   }
@@ -1868,6 +1878,7 @@ export class EmbedderHandle extends NativeHandle {
     });
   }
 
+  /** @internal */
   protected destroy(m: ElexModule, ptr: number): void {
     m._elex_embedder_destroy(ptr);
   }
@@ -1929,6 +1940,7 @@ export class LexicalHandle extends NativeHandle {
     });
   }
 
+  /** @internal */
   protected destroy(m: ElexModule, ptr: number): void {
     m._elex_lexical_destroy(ptr);
   }
@@ -2292,6 +2304,7 @@ export class RouterHandle extends NativeHandle {
     });
   }
 
+  /** @internal */
   protected destroy(m: ElexModule, ptr: number): void {
     m._elex_router_destroy(ptr);
   }
@@ -2553,6 +2566,7 @@ export class ValidatorHandle extends NativeHandle {
     });
   }
 
+  /** @internal */
   protected destroy(m: ElexModule, ptr: number): void {
     m._elex_validator_destroy(ptr);
     if (this.region) m._elex_free(this.region);
@@ -2593,6 +2607,7 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
       'INVALID_ARGUMENT',
       `unknown variant "${String(options.variant)}"; use one of ${VARIANTS.join(', ')}`,
     );
+  checkBundles('instantiate()', options.bundles);
   const variant = options.variant ?? selectBundle(detectFeatures());
   const bundle: BundleUrls = bundleFor(variant, options.bundles);
   const threaded = variant === 'simd-mt';
@@ -2600,6 +2615,11 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
   const threads = threaded ? (options.threads ?? hc) : 1;
   checkPositiveInt('threads', threads, 64);
   checkDuration('startTimeoutMs', options.startTimeoutMs, true);
+  if (threaded && (isNode || typeof Worker === 'undefined'))
+    throw new ElexError(
+      'UNSUPPORTED_VARIANT',
+      `simd-mt starts its threads as Web Workers, which ${isNode ? 'Node does not have' : 'this context does not have'}: use variant 'simd' or 'scalar' here`,
+    );
   if (threaded && typeof SharedArrayBuffer === 'undefined')
     throw new ElexError(
       'UNSUPPORTED_VARIANT',

@@ -5,6 +5,7 @@
  * serve the files from elsewhere (a CDN, another path).
  */
 import { ElexError } from '../core/errors.ts';
+import { checkOptions } from '../core/options.ts';
 import { VARIANTS, type Variant } from './platform.ts';
 
 export interface BundleUrls {
@@ -22,6 +23,29 @@ export interface BundleUrls {
 }
 
 export type BundleOverrides = Partial<Record<Variant, Partial<BundleUrls>>>;
+
+const URL_KEYS: readonly (keyof BundleUrls)[] = ['wasm', 'glue', 'pthreadWorker'];
+
+/**
+ * INVALID_ARGUMENT unless `bundles` is undefined or keyed by variants, each
+ * with URLs (strings or URL objects) of `wasm`, `glue` or `pthreadWorker`:
+ * a misspelt key (`'simd_mt'`, `wams`) was ignored, and the package's own
+ * files were loaded instead of the ones meant. `where` names the call.
+ */
+export function checkBundles(where: string, bundles: unknown): void {
+  checkOptions(`${where} bundles`, bundles, VARIANTS);
+  if (bundles === undefined) return;
+  for (const [variant, urls] of Object.entries(bundles as Record<string, unknown>)) {
+    checkOptions(`${where} bundles['${variant}']`, urls, URL_KEYS);
+    if (urls === undefined) continue;
+    for (const [key, url] of Object.entries(urls as Record<string, unknown>))
+      if (url !== undefined && typeof url !== 'string' && !(url instanceof URL))
+        throw new ElexError(
+          'INVALID_ARGUMENT',
+          `${where} bundles['${variant}'].${key} must be a URL (a string or a URL object), got ${typeof url}`,
+        );
+  }
+}
 
 /**
  * The package's layout: where its files sit under its root. filesUnder()
@@ -115,9 +139,10 @@ export function filesUnder(
 /** The URLs for `variant`, with any overrides applied, absolute. */
 export function bundleFor(variant: Variant, overrides?: BundleOverrides): BundleUrls {
   const urls: BundleUrls = { ...DEFAULTS[variant](), ...(overrides?.[variant] ?? {}) };
-  urls.wasm = absolute(urls.wasm);
-  urls.glue = absolute(urls.glue);
-  if (urls.pthreadWorker) urls.pthreadWorker = absolute(urls.pthreadWorker);
+  // String(): an override may be a URL object (checkBundles() lets it through).
+  urls.wasm = absolute(String(urls.wasm));
+  urls.glue = absolute(String(urls.glue));
+  if (urls.pthreadWorker) urls.pthreadWorker = absolute(String(urls.pthreadWorker));
   return urls;
 }
 

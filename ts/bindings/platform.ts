@@ -50,7 +50,8 @@ export function detectFeatures(): PlatformFeatures {
   return cached;
 }
 
-export interface BundleOverrides {
+/** The options of selectBundle(). */
+export interface SelectBundleOptions {
   /** Force one variant; it must be able to run here. */
   variant?: Variant;
 }
@@ -60,7 +61,7 @@ export interface BundleOverrides {
  * scalar. A forced variant that cannot run here is an error, not a silent
  * downgrade. Pure: same input, same output.
  */
-export function selectBundle(features: PlatformFeatures, overrides: BundleOverrides = {}): Variant {
+export function selectBundle(features: PlatformFeatures, overrides: SelectBundleOptions = {}): Variant {
   const runnable = (v: Variant): string | null => {
     if (v !== 'scalar' && !features.simd) return 'this browser does not support WebAssembly SIMD128';
     if (v === 'simd-mt' && !features.threads)

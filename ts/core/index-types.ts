@@ -6,10 +6,23 @@ import { ElexError } from './errors.ts';
 import { EXACT_MODE, METRIC, METRIC_NAMES as METRIC_KEYS, QUANTIZATION_NAMES } from '../generated/enums.ts';
 
 /** 'l2', 'ip' or 'cosine' (kernels.h Metric). */
-export type Metric = keyof typeof METRIC;
+export type Metric = 'l2' | 'ip' | 'cosine';
 
 /** 'none', 'int8', 'int8+f32' or 'int8+res4' (hnsw.h Quantization). */
-export type Quantization = (typeof QUANTIZATION_NAMES)[number];
+export type Quantization = 'none' | 'int8' | 'int8+f32' | 'int8+res4';
+
+/**
+ * True when A and B are the same union. The public unions above are spelled
+ * out (so that users and the API reference read them, not an internal
+ * table); the checks below fail to compile when the engine's names
+ * (generated from its headers) change and a union was not updated.
+ * @internal
+ */
+export type SameUnion<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** @internal */
+export type MustBeTrue<T extends true> = T;
+type _MetricIsTheEngines = MustBeTrue<SameUnion<Metric, keyof typeof METRIC>>;
+type _QuantizationIsTheEngines = MustBeTrue<SameUnion<Quantization, (typeof QUANTIZATION_NAMES)[number]>>;
 /** Quantization names in the order of the engine's codes (0, 1, 2, 3). */
 export const QUANTIZATIONS: readonly Quantization[] = QUANTIZATION_NAMES;
 /**

@@ -277,7 +277,7 @@ export const VALIDATION_REASON = {
   UNKNOWN_PARAMETER: 1,
   /** reject, not of the parameter's type. */
   WRONG_TYPE: 2,
-  /** reject, NaN or ±Inf. */
+  /** reject, NaN or ±Inf (see the table). */
   NOT_FINITE: 4,
   /** reject. */
   OUTSIDE_ABSOLUTE_RANGE: 8,

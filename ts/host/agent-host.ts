@@ -151,9 +151,9 @@ export class AgentHost {
   restored: RestoreReport | null = null;
   /** Feedback calls applied since the last save (the engine's autosave counts these). */
   dirty = 0;
-  /** The router's rated questions, once it is built (saved in the snapshot's META). */
+  /** @internal The router's rated questions, once it is built (saved in the snapshot's META). */
   routeMemorySource: (() => RouteMemo[]) | null = null;
-  /** Rated questions of the hosted features found by open() (the router learns them when built). */
+  /** @internal Rated questions of the hosted features found by open() (the router learns them when built). */
   restoredRoutes: RouteMemo[] = [];
 
   constructor(

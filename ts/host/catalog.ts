@@ -118,6 +118,14 @@ const MAX_PROBLEMS = 50;
 const BAD_CODE =
   'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, then groups of 2 to 4 and 2 to 5 digits, optionally "/n"';
 
+/**
+ * forEach that also visits the holes of a sparse array (as undefined): a hole
+ * is a missing entry, which forEach would skip, and loading then fails on it.
+ */
+function each(a: readonly unknown[], fn: (x: unknown, i: number) => void): void {
+  for (let i = 0; i < a.length; i++) fn(a[i], i);
+}
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks `input` against the catalog schema; returns the problems (empty when valid). */
@@ -153,7 +161,7 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
   const strList = (v: unknown, path: string) => {
     if (v === undefined) return;
     if (!Array.isArray(v)) return bad(path, 'must be an array of strings');
-    v.forEach((x, i) => str(x, `${path}[${i}]`, true));
+    each(v, (x, i) => str(x, `${path}[${i}]`, true));
   };
   const num = (v: unknown, path: string) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) bad(path, 'must be a finite number');
@@ -165,7 +173,7 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
     return;
   }
   const codes = new Set<string>();
-  input.features.forEach((f, i) => {
+  each(input.features, (f, i) => {
     const p = `$.features[${i}]`;
     if (!isObj(f)) return bad(p, 'must be an object');
     if (f.code === undefined) bad(`${p}.code`, 'is required: a feature code such as "FAJ 121 3094"');
@@ -175,9 +183,9 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
     for (const k of ['name', 'acronym', 'category', 'description'] as const) str(f[k], `${p}.${k}`);
     for (const k of ['dependencies', 'parameters', 'counters', 'kpis'] as const) strList(f[k], `${p}.${k}`);
   });
-  input.features.forEach((f, i) => {
+  each(input.features, (f, i) => {
     if (isObj(f) && Array.isArray(f.dependencies))
-      f.dependencies.forEach((d, j) => {
+      each(f.dependencies, (d, j) => {
         if (typeof d === 'string' && !codes.has(d))
           bad(`$.features[${i}].dependencies[${j}]`, `unknown feature code "${d}"`);
       });
@@ -187,7 +195,7 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
     if (list === undefined) return;
     if (!Array.isArray(list)) return bad(`$.${key}`, 'must be an array');
     const seen = new Set<string>();
-    list.forEach((o, i) => {
+    each(list, (o, i) => {
       const p = `$.${key}[${i}]`;
       if (!isObj(o)) return bad(p, 'must be an object');
       str(o.name, `${p}.name`, true);
@@ -197,7 +205,7 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
       }
       strList(o.features, `${p}.features`);
       if (Array.isArray(o.features))
-        o.features.forEach((c, j) => {
+        each(o.features, (c, j) => {
           if (typeof c === 'string' && !codes.has(c)) bad(`${p}.features[${j}]`, `unknown feature code "${c}"`);
         });
       str(o.unit, `${p}.unit`);
@@ -212,7 +220,11 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
       bad(`${p}.type`, 'must be int, float, bool, enum or string');
     if (o.range !== undefined) {
       const r = o.range;
-      if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      if (
+        !Array.isArray(r) ||
+        r.length !== 2 ||
+        !Array.from(r as unknown[]).every((x) => typeof x === 'number' && Number.isFinite(x))
+      )
         bad(`${p}.range`, 'must be [min, max]: an array of two finite numbers');
       else if (r[0] > r[1]) bad(`${p}.range`, 'must be [min, max] with min <= max');
     }
@@ -240,7 +252,7 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
     if (!Array.isArray(input.glossary)) bad('$.glossary', 'must be an array of { term, means }');
     else if (input.glossary.length > 65536) bad('$.glossary', 'holds at most 65,536 entries');
     else
-      input.glossary.forEach((g, i) => {
+      each(input.glossary, (g, i) => {
         const p = `$.glossary[${i}]`;
         if (!isObj(g)) return bad(p, 'must be an object { term, means }');
         for (const k of ['term', 'means'] as const)

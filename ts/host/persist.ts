@@ -194,7 +194,7 @@ const BUSY_RETRY_MS = 2000;
 export class OpfsStore implements KeyValueStore {
   readonly backend = 'opfs' as const;
   readonly damagedFiles: string[] = [];
-  /** Test aid, set by the worker's debug hook. */
+  /** @internal Test aid, set by the worker's debug hook. */
   crashPlan: CrashPlan = {};
   /**
    * Sync access handles stay open for the store's life: opening one costs

@@ -32,6 +32,7 @@ import {
 } from '../bindings/bindings.ts';
 import type { LoadedCatalog, Parameter } from './catalog.ts';
 import { ElexError } from '../core/errors.ts';
+import type { MustBeTrue, SameUnion } from '../core/index-types.ts';
 import { parseFormula } from './formula.ts';
 import {
   MONITOR_OP,
@@ -42,9 +43,20 @@ import {
 } from '../generated/enums.ts';
 
 /** 'ok', 'warn' or 'reject' (validator.h Verdict). */
-export type Verdict = (typeof VERDICT_NAMES)[number];
-/** The reasons of validator.h Reason, e.g. 'UNKNOWN_PARAMETER', 'COOLDOWN', 'NO_BOUNDS'. */
-export type ValidationReason = (typeof VALIDATION_REASON_NAMES)[number];
+export type Verdict = 'ok' | 'warn' | 'reject';
+/** The reasons of validator.h Reason, in bit order (`VALIDATION_REASONS`). */
+export type ValidationReason =
+  | 'UNKNOWN_PARAMETER'
+  | 'WRONG_TYPE'
+  | 'NOT_FINITE'
+  | 'OUTSIDE_ABSOLUTE_RANGE'
+  | 'CHANGE_TOO_LARGE'
+  | 'COOLDOWN'
+  | 'OUTSIDE_SAFE_RANGE'
+  | 'NO_BOUNDS';
+// Compile-time checks that the unions are the engine's (generated) names.
+type _VerdictIsTheEngines = MustBeTrue<SameUnion<Verdict, (typeof VERDICT_NAMES)[number]>>;
+type _ReasonIsTheEngines = MustBeTrue<SameUnion<ValidationReason, (typeof VALIDATION_REASON_NAMES)[number]>>;
 
 export interface ParameterChange {
   /** "MOClass.attribute" */

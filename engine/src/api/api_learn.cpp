@@ -66,15 +66,20 @@ ELEX_EXPORT int elex_agents_configure(elex_engine* engine, const elex_learning_c
                             config->epsilon_min, config->epsilon_decay, config->trajectory,
                             config->replay,      config->replay_batch,  config->max_states,
                             config->seed};
+    // As the package names them (LearningOptions): the message says which one.
+    static const char* const kNames[10] = {"alpha",        "gamma",      "epsilon", "epsilonMin",
+                                           "epsilonDecay", "trajectory", "replay",  "replayBatch",
+                                           "maxStates",    "seed"};
     const uint32_t n = 10;
     for (uint32_t i = 0; i < n; ++i)
       if (!std::isfinite(cfg[i]))
-        return elex::fail(ELEX_E_INVALID_ARGUMENT, "learning configuration value %u is not finite",
-                          i);
+        return elex::fail(ELEX_E_INVALID_ARGUMENT, "learning.%s is not finite, got %g", kNames[i],
+                          cfg[i]);
     for (uint32_t i = 5; i < 10; ++i)
       if (cfg[i] < 0 || cfg[i] > kMaxQueryId || std::floor(cfg[i]) != cfg[i])
         return elex::fail(ELEX_E_INVALID_ARGUMENT,
-                          "learning configuration value %u must be a non-negative integer", i);
+                          "learning.%s must be a non-negative integer, got %.17g", kNames[i],
+                          cfg[i]);
     elex::learn::Config c;
     c.alpha = float(cfg[0]);
     c.gamma = float(cfg[1]);

@@ -92,17 +92,17 @@ Validator::~Validator() {
   std::free(cooldown_ms_);
 }
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 std::uint16_t value_reasons(double proposed, double current, double abs_min, double abs_max,
                             double safe_min, double safe_max, double max_change) {
   if (!std::isfinite(proposed)) return kReasonNotFinite;
+  // A current value that is NaN or ±Inf leaves a step that cannot be judged:
+  // where the parameter has a max change, the change is as unusable.
+  if (!std::isfinite(current) && !std::isnan(max_change)) return kReasonNotFinite;
   // Without branches (the outcomes of a batch are not predictable); a
   // comparison with a NaN bound is false, so that check does not fire.
   const unsigned absolute = unsigned(proposed < abs_min) | unsigned(proposed > abs_max);
   const unsigned safe = unsigned(proposed < safe_min) | unsigned(proposed > safe_max);
-  const unsigned large =
-      unsigned(std::fabs(current) < kInf) & unsigned(std::fabs(proposed - current) > max_change);
+  const unsigned large = unsigned(std::fabs(proposed - current) > max_change);
   return std::uint16_t((absolute * kAbsolute) | (safe * kSafe) | (large * kTooLarge));
 }
 

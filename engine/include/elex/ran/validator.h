@@ -13,11 +13,11 @@
 //                                          bool: not 0 or 1; enum / string:
 //                                          always, unless the caller checked
 //                                          them (kCallerChecked)
-//   2    kReasonNotFinite        reject   proposed is NaN or ±Inf
+//   2    kReasonNotFinite        reject   proposed is NaN or ±Inf, or current
+//                                          is where the parameter has a max
+//                                          change (the step cannot be judged)
 //   3    kAbsolute               reject   outside the absolute range
 //   4    kTooLarge               reject   |proposed − current| > max change
-//                                          (a current value that is NaN or
-//                                          ±Inf: not checked)
 //   5    kCooldown               reject   less than the parameter's cooldown
 //                                          since the last accepted change of
 //                                          it on that cell (times are the
@@ -59,7 +59,7 @@ enum Kind : std::uint8_t {
 enum Reason : std::uint16_t {
   kUnknown = 1u << 0,          ///< `UNKNOWN_PARAMETER`: reject, not a known parameter.
   kWrongType = 1u << 1,        ///< `WRONG_TYPE`: reject, not of the parameter's type.
-  kReasonNotFinite = 1u << 2,  ///< `NOT_FINITE`: reject, NaN or ±Inf.
+  kReasonNotFinite = 1u << 2,  ///< `NOT_FINITE`: reject, NaN or ±Inf (see the table).
   kAbsolute = 1u << 3,         ///< `OUTSIDE_ABSOLUTE_RANGE`: reject.
   kTooLarge = 1u << 4,         ///< `CHANGE_TOO_LARGE`: reject, a larger step than max change.
   kCooldown = 1u << 5,         ///< `COOLDOWN`: reject, too soon after the last change.
