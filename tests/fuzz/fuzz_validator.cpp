@@ -1,5 +1,5 @@
 // libFuzzer target: the validator (validator.h) over hostile tables and
-// changes: raw floats and doubles (NaN, ±Inf, denormals), any indexes and
+// changes: raw doubles (NaN, ±Inf, denormals), any indexes and
 // cell ids, every flag. Any input gives a status; on success the verdicts
 // follow the reasons and the tally adds up; a refused batch records nothing.
 #include <cstdlib>
@@ -31,10 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader r{data, size};
   const uint32_t count = r.take<uint8_t>() % 40;
   std::vector<uint8_t> kinds(count);
-  std::vector<float> bounds(5 * std::size_t(count));
+  std::vector<double> bounds(5 * std::size_t(count));
   std::vector<double> cool(count);
   for (auto& k : kinds) k = r.take<uint8_t>() % 6;  // 5: not a kind
-  for (auto& b : bounds) b = r.take<float>();
+  for (auto& b : bounds) b = r.take<double>();
   for (auto& c : cool) c = r.take<double>();
   Validator v;
   if (v.init(count, kinds.data(), bounds.data(), cool.data()) != ELEX_OK) return 0;
