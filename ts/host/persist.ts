@@ -391,18 +391,33 @@ export class OpfsStore implements KeyValueStore {
     const ga = this.readHeader(a)?.generation ?? -1;
     const gb = this.readHeader(b)?.generation ?? -1;
     // Write over the older slot; the newer one stays as the fallback.
-    const [target, generation] = ga <= gb ? [a, gb + 1] : [b, ga + 1];
+    const [target, generation, file] = ga <= gb ? [a, gb + 1, fileA] : [b, ga + 1, fileB];
     if (this.crashPlan.midWrite) {
       target.write(bytes.subarray(0, bytes.length >> 1), { at: HEADER });
       target.flush();
       this.crashPlan.midWrite();
       await new Promise<never>(() => {}); // the worker is going away mid-write
     }
-    target.write(bytes, { at: HEADER });
-    target.truncate(HEADER + bytes.length);
-    target.flush();
-    target.write(encodeHeader({ generation, length: bytes.length, trailer: trailerOf(bytes) }, this.crc32), { at: 0 });
-    target.flush();
+    // Over the storage quota, a write stores fewer bytes than asked (or
+    // throws): the header is then not written, so the slot keeps its older
+    // generation and the newer slot stays the one read (and the one kept).
+    const fail = (what: string): ElexError =>
+      new ElexError(
+        'PERSIST_UNAVAILABLE',
+        `could not write ${this.where(file)}: ${what}; the storage quota may be exceeded (navigator.storage.estimate()). Nothing was replaced: the previous save is kept`,
+      );
+    try {
+      const n = target.write(bytes, { at: HEADER });
+      if (n !== bytes.length) throw fail(`${n} of ${bytes.length} bytes were written`);
+      target.truncate(HEADER + bytes.length);
+      target.flush();
+      const head = encodeHeader({ generation, length: bytes.length, trailer: trailerOf(bytes) }, this.crc32);
+      const m = target.write(head, { at: 0 });
+      if (m !== head.length) throw fail(`${m} of ${head.length} header bytes were written`);
+      target.flush();
+    } catch (e) {
+      throw e instanceof ElexError ? e : fail(String(e));
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -1,0 +1,84 @@
+/**
+ * Killed workers, reloads and storage trouble, as an outside tester found
+ * them beyond chaos/recovery/durable/persist/lifecycle: each test is the
+ * regression test of a fix. Engines are started in the page with the
+ * package's createEngine (mostly one worker and no catalog, so they start
+ * in well under a second).
+ * Rerun: npx vite build --logLevel warn && CI=1 npx playwright test e2e/chaos-more.spec.ts
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
+import { PREVIEW } from '../playwright.config.ts';
+
+type Engine = Awaited<ReturnType<DemoHandle['createEngine']>>;
+
+async function openPage(page: Page): Promise<void> {
+  await page.goto('/?workers=1&persist=0');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+}
+
+/** Code of agent `a` (no catalog: any code in the catalog's form). */
+const CODES = Array.from({ length: 6 }, (_, a) => `FAJ 121 ${String(a).padStart(4, '0')}`);
+
+test('OPFS over its quota: save() fails with PERSIST_UNAVAILABLE and the last good save stays loadable (saves "succeeded" writing a header over a cut body, and the next one ruined the other slot: CORRUPT_DATA, everything lost)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const name = `quota-${Date.now().toString(36)}`;
+  const saved = await page.evaluate(
+    async ({ name, codes }) => {
+      const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+      const persist = { name, backend: 'opfs' as const, autosaveEvery: 0, autosaveMs: 0 };
+      const engine = await createEngine({ workers: 1, catalog: false, persist });
+      (window as unknown as { quotaEngine: Engine }).quotaEngine = engine;
+      const out: Record<string, number[]> = {};
+      for (const code of codes) {
+        for (let i = 0; i < 4; i++) await engine.feedback((await engine.decide(code, { context: i })).queryId, 1);
+        out[code] = Array.from((await engine.agentValues(code, { context: 1 }))!.values);
+      }
+      await engine.save();
+      await engine.save(); // both slots hold this save
+      return { values: out, usage: (await navigator.storage.estimate()).usage ?? 0 };
+    },
+    { name, codes: CODES },
+  );
+  // Room for a few KB more: the next snapshot (hundreds of states per agent) is far bigger.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: PREVIEW, quotaSize: saved.usage + 4096 });
+  const over = await page.evaluate(async (codes) => {
+    const engine = (window as unknown as { quotaEngine: Engine }).quotaEngine;
+    for (const code of codes)
+      for (let i = 0; i < 150; i++)
+        await engine.feedback((await engine.decide(code, { context: 1000 + i })).queryId, -1);
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'saved',
+        (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+      );
+    const saves = [await codeOf(engine.save()), await codeOf(engine.save())];
+    const lastError = (await engine.stats()).persistence.lastError;
+    const decided = await codeOf(engine.decide(codes[0]!, { context: 1 }));
+    const closed = await codeOf(engine.close());
+    return { saves, lastError, decided, closed };
+  }, CODES);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: PREVIEW });
+  for (const s of over.saves) expect(s).toMatch(/^PERSIST_UNAVAILABLE: .*quota/);
+  expect(over.lastError).toMatch(/quota/);
+  expect(over.decided).toBe('saved'); // the engine keeps serving
+  const restored = await page.evaluate(
+    async ({ name, codes }) => {
+      const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+      try {
+        const engine = await createEngine({ workers: 1, catalog: false, persist: { name, backend: 'opfs' } });
+        const out: Record<string, number[]> = {};
+        for (const code of codes) out[code] = Array.from((await engine.agentValues(code, { context: 1 }))!.values);
+        await engine.close();
+        return out;
+      } catch (e) {
+        return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+      }
+    },
+    { name, codes: CODES },
+  );
+  expect(restored).toEqual(saved.values);
+});
