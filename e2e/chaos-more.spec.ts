@@ -82,3 +82,66 @@ test('OPFS over its quota: save() fails with PERSIST_UNAVAILABLE and the last go
   );
   expect(restored).toEqual(saved.values);
 });
+
+test('an agent evicted while storage is full keeps its learning and is in the next save (its spill write failed: the agent was gone, agentValues null, and the calls after failed PERSIST_UNAVAILABLE)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const name = `spill-${Date.now().toString(36)}`;
+  const codes = Array.from({ length: 30 }, (_, a) => `FAJ 122 ${String(a).padStart(4, '0')}`);
+  const usage = await page.evaluate(async (name) => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const persist = { name, backend: 'opfs' as const, autosaveEvery: 0, autosaveMs: 0 };
+    // 64 KiB holds a few agents of 20 states: the others are evicted, a spill record each.
+    const engine = await createEngine({ workers: 1, catalog: false, persist, memoryBudgetBytes: 65536 });
+    (window as unknown as { spillEngine: Engine }).spillEngine = engine;
+    return (await navigator.storage.estimate()).usage ?? 0;
+  }, name);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: PREVIEW, quotaSize: usage + 1024 });
+  const full = await page.evaluate(async (codes) => {
+    const engine = (window as unknown as { spillEngine: Engine }).spillEngine;
+    const learned: Record<string, number[]> = {};
+    const errors: string[] = [];
+    const outcome = async <T>(p: Promise<T>) =>
+      p.catch((e: { code?: string; message?: string }) => void errors.push(`${e.code}: ${e.message}`));
+    for (const code of codes) {
+      for (let i = 0; i < 20; i++) {
+        const d = await outcome(engine.decide(code, { context: i }));
+        if (d) await outcome(engine.feedback(d.queryId, i % 2 ? 1 : -0.5));
+      }
+      learned[code] = Array.from((await engine.agentValues(code, { context: 1 }))?.values ?? []);
+    }
+    const again: Record<string, number[] | string> = {};
+    for (const code of codes)
+      again[code] = await engine.agentValues(code, { context: 1 }).then(
+        (v) => Array.from(v?.values ?? []),
+        (e: { code?: string }) => `${e.code}`,
+      );
+    const s = await engine.stats();
+    return { learned, again, errors, evictions: s.memory.evictions, cold: s.agents.cold };
+  }, codes);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: PREVIEW });
+  expect(full.evictions).toBeGreaterThan(codes.length / 2);
+  expect(full.errors).toEqual([]);
+  for (const code of codes) expect(Math.max(...full.learned[code]!)).toBeGreaterThan(0.1);
+  expect(full.again).toEqual(full.learned);
+  // With room again, one save holds every agent, evicted ones included.
+  const reopened = await page.evaluate(
+    async ({ name, codes }) => {
+      const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+      const engine = (window as unknown as { spillEngine: Engine }).spillEngine;
+      const saved = (await engine.save()).agents;
+      await engine.close();
+      const again = await createEngine({ workers: 1, catalog: false, persist: { name, backend: 'opfs' } });
+      const values: Record<string, number[]> = {};
+      for (const code of codes)
+        values[code] = Array.from((await again.agentValues(code, { context: 1 }))?.values ?? []);
+      await again.close();
+      return { saved, values };
+    },
+    { name, codes },
+  );
+  expect(reopened.saved).toBe(codes.length);
+  expect(reopened.values).toEqual(full.learned);
+});

@@ -452,17 +452,23 @@ export class AgentHost {
       const { code } = recordHead(rec);
       if (this.store) {
         const meta = enc.encode(JSON.stringify({ fingerprint: this.setup.persist!.fingerprint, spill: true }));
-        await this.store.put(
-          `spill/${code}`,
-          this.b.writeContainer(CONTAINER_KIND.AgentSnapshot, [
-            ['META', meta],
-            ['RECS', frame([rec])],
-          ]),
-        );
-        this.cold.set(code, { where: 'spill' });
-      } else {
-        this.cold.set(code, { where: 'memory', bytes: rec });
+        try {
+          await this.store.put(
+            `spill/${code}`,
+            this.b.writeContainer(CONTAINER_KIND.AgentSnapshot, [
+              ['META', meta],
+              ['RECS', frame([rec])],
+            ]),
+          );
+          this.cold.set(code, { where: 'spill' });
+          continue;
+        } catch {
+          // Storage full or failing: the record is out of wasm already, so it
+          // is kept here as without persistence (the next save writes it);
+          // the call that evicted it goes on.
+        }
       }
+      this.cold.set(code, { where: 'memory', bytes: rec });
     }
   }
 
@@ -544,8 +550,10 @@ export class AgentHost {
       const covered: string[] = [];
       const fromSnapshots = new Map<string, Set<string>>();
       for (const [code, c] of this.cold) {
-        if (c.where === 'memory') extra.push(c.bytes);
-        else if (c.where === 'spill') {
+        if (c.where === 'memory') {
+          extra.push(c.bytes);
+          covered.push(code); // with persist: its spill record failed, and an older one may be there
+        } else if (c.where === 'spill') {
           const bytes = await this.store.get(`spill/${code}`);
           const rec = bytes ? this.verified(`spill/${code}`, bytes)[0] : undefined;
           if (rec) extra.push(rec);
