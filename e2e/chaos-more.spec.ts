@@ -145,3 +145,47 @@ test('an agent evicted while storage is full keeps its learning and is in the ne
   expect(reopened.saved).toBe(codes.length);
   expect(reopened.values).toEqual(full.learned);
 });
+
+test('site data cleared while an engine runs (Clear-Site-Data, DevTools): engines started after it work and heal (their workers were "dead" at once, replaced in a loop, every call WORKER_CRASHED)', async ({
+  page,
+  context,
+}) => {
+  await openPage(page);
+  await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const before = await createEngine({ workers: 1, catalog: false, persist: { name: 'cleared', backend: 'idb' } });
+    (window as unknown as { before: Engine }).before = before;
+    await before.decide('FAJ 121 0001');
+  });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.clearDataForOrigin', { origin: PREVIEW, storageTypes: 'all' });
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string }) => `${e.code}`,
+      );
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const before = (window as unknown as { before: Engine }).before;
+    const r: Record<string, unknown> = { before: await codeOf(before.decide('FAJ 121 0001')) };
+    const after = await createEngine({ workers: 2, catalog: false });
+    const calls: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      calls.push(await codeOf(after.decide(`FAJ 121 000${i}`)));
+      await pause(100);
+    }
+    r.calls = calls;
+    r.restarts = after.info().restarts;
+    // A worker that dies is still noticed and replaced.
+    await after.debug.crashWorker(0, 'terminate');
+    const t0 = performance.now();
+    while (after.info().restarts === 0 && performance.now() - t0 < 10_000) await pause(20);
+    r.replaced = after.info().restarts;
+    r.afterCrash = await codeOf(after.distanceBatch(new Float32Array(8), new Float32Array(8), 8));
+    await after.close();
+    await before.close().catch(() => {});
+    return r;
+  });
+  expect(out).toEqual({ before: 'ok', calls: ['ok', 'ok', 'ok', 'ok'], restarts: 0, replaced: 1, afterCrash: 'ok' });
+});
