@@ -249,3 +249,42 @@ for (const backend of ['opfs', 'idb'] as const) {
     expect(out).toEqual({ saved: 'ok', closed: 'ok', same: true, v2: true });
   });
 }
+
+test('index adds up to the memory budget: used bytes never pass the budget (an accepted add grew the index by half its capacity while it reserved room for its own vectors only: 112 % of the budget)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const engine = await createEngine({ workers: 1, catalog: false, memoryBudgetBytes: 2 << 20 });
+    const dim = 64;
+    const ix = await engine.createIndex('full', { dim, metric: 'l2' });
+    const steps: { ok: boolean; usedBytes: number; size: number }[] = [];
+    let added = 0;
+    for (let b = 0; b < 12; b++) {
+      const n = 600;
+      const v = Float32Array.from({ length: n * dim }, (_, i) => Math.sin(i * 0.013 + b));
+      const ok = await ix
+        .add(
+          Uint32Array.from({ length: n }, (_, i) => added + i),
+          v,
+        )
+        .then(
+          () => true,
+          (e: { code?: string }) => {
+            if (e.code !== 'BUDGET_EXCEEDED') throw e;
+            return false;
+          },
+        );
+      if (ok) added += n;
+      steps.push({ ok, usedBytes: (await engine.stats()).memory.usedBytes, size: (await ix.stats()).size });
+    }
+    const budget = (await engine.stats()).memory.budgetBytes;
+    await engine.close();
+    return { steps, budget, added };
+  });
+  expect(out.steps.filter((s) => s.ok).length).toBeGreaterThan(2);
+  expect(out.steps.some((s) => !s.ok)).toBe(true);
+  for (const s of out.steps) expect(s.usedBytes).toBeLessThanOrEqual(out.budget);
+  expect(out.steps.at(-1)!.size).toBe(out.added); // a refused add changed nothing
+});

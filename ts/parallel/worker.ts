@@ -188,12 +188,9 @@ function reportIndexBytes(): void {
   ready().setExternalBytes(total);
 }
 
-/** Bytes an add of n vectors will take, from the index's current figures. */
+/** Bytes an add of n vectors will take: what the index grows by (its arenas by half again once full). */
 function estimateAdd(ix: IndexHandle, n: number): number {
-  const st = ix.stats();
-  const perDim = BYTES_PER_DIM[st.quantization];
-  const per = st.size > 0 ? st.bytes / st.size : st.dim * perDim + st.M * 12 + 64;
-  return per * n * 1.1;
+  return ix.addBytes(n);
 }
 const indexes = new Map<string, IndexHandle>();
 

@@ -34,7 +34,7 @@ extern "C" {
 /// elex_validator_run; 11: elex_router_route returns the question's type and
 /// complexity and each feature's card, and elex_classify; 13:
 /// elex_router_items; 14: elex_router_spec.weights gains the direction).
-#define ELEX_ABI_VERSION 14
+#define ELEX_ABI_VERSION 15
 
 typedef struct elex_engine elex_engine;
 
@@ -148,6 +148,10 @@ int elex_index_add(elex_engine* engine, elex_index* index, const uint32_t* ids, 
 /// up to that size never move the index's arenas (a move needs the old and
 /// the new block at once). No-op below the capacity held. (ABI 3)
 int elex_index_reserve(elex_index* index, uint32_t items);
+/// *out = the bytes an add of n vectors grows the index by now (its arenas
+/// grow by half again once full), for the memory budget to reserve before
+/// the add. (ABI 15)
+int elex_index_add_bytes(const elex_index* index, uint32_t n, double* out);
 
 /// One search of an index (elex_index_search): the k nearest of each
 /// query. Outputs hold (floats / dim) × k entries, query-major. 40 bytes on
