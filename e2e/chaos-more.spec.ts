@@ -288,3 +288,57 @@ test('index adds up to the memory budget: used bytes never pass the budget (an a
   for (const s of out.steps) expect(s.usedBytes).toBeLessThanOrEqual(out.budget);
   expect(out.steps.at(-1)!.size).toBe(out.added); // a refused add changed nothing
 });
+
+test('an index add that evicts agents keeps them: they come back with their learning once there is room (an add that failed BUDGET_EXCEEDED left them in no list: agentValues null, learning gone)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const engine = await createEngine({ workers: 1, catalog: false, memoryBudgetBytes: 3 << 20 });
+    const codes = Array.from({ length: 20 }, (_, a) => `FAJ 123 ${String(a).padStart(4, '0')}`);
+    const learned: Record<string, number[]> = {};
+    for (const c of codes) {
+      for (let i = 0; i < 300; i++)
+        await engine.feedback((await engine.decide(c, { context: i })).queryId, i % 2 ? 1 : -1);
+      learned[c] = Array.from((await engine.agentValues(c, { context: 1 }))!.values);
+    }
+    const dim = 64;
+    const ix = await engine.createIndex('big', { dim, metric: 'l2' });
+    const outcomes: string[] = [];
+    for (let b = 0, next = 0; b < 20 && outcomes.filter((o) => o !== 'ok').length < 2; b++) {
+      const v = Float32Array.from({ length: 500 * dim }, (_, i) => Math.sin(i * 0.013 + b));
+      outcomes.push(
+        await ix
+          .add(
+            Uint32Array.from({ length: 500 }, (_, i) => next + i),
+            v,
+          )
+          .then(
+            () => ((next += 500), 'ok'),
+            (e: { code?: string }) => `${e.code}`,
+          ),
+      );
+    }
+    const s = await engine.stats();
+    const agents = s.agents.hot + s.agents.cold;
+    // While the index fills the budget, an agent is either there or BUDGET_EXCEEDED: never "no agent".
+    const full: Record<string, string> = {};
+    for (const c of codes)
+      full[c] = await engine.agentValues(c, { context: 1 }).then(
+        (v) => (v === null ? 'null' : v.values.join() === learned[c]!.join() ? 'same' : 'changed'),
+        (e: { code?: string }) => `${e.code}`,
+      );
+    await ix.drop();
+    const after: Record<string, number[]> = {};
+    for (const c of codes) after[c] = Array.from((await engine.agentValues(c, { context: 1 }))?.values ?? []);
+    await engine.close();
+    return { outcomes, evictions: s.memory.evictions, agents, full, after, learned };
+  });
+  expect(out.outcomes).toContain('ok');
+  expect(out.outcomes.at(-1)).toBe('BUDGET_EXCEEDED');
+  expect(out.evictions).toBeGreaterThan(0);
+  expect(out.agents).toBe(20);
+  for (const v of Object.values(out.full)) expect(['same', 'BUDGET_EXCEEDED']).toContain(v);
+  expect(out.after).toEqual(out.learned);
+});
