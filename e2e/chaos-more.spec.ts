@@ -342,3 +342,76 @@ test('an index add that evicts agents keeps them: they come back with their lear
   for (const v of Object.values(out.full)) expect(['same', 'BUDGET_EXCEEDED']).toContain(v);
   expect(out.after).toEqual(out.learned);
 });
+
+test('a loaded index counts against the memory budget, and so does one restored after a crash (loadIndex of 3 MB into a 2 MiB budget was accepted; a replacement restored its agents and then its index to 118 % of the budget)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const dim = 64;
+    const vectors = (n: number, seed: number) =>
+      Float32Array.from({ length: n * dim }, (_, i) => Math.sin(i * 0.013 + seed));
+    // 1. An index of ~3 MB, saved by a roomy engine, loaded into a 2 MiB one.
+    const roomy = await createEngine({ workers: 1, catalog: false });
+    const big = await roomy.createIndex('big', { dim, metric: 'l2' });
+    await big.add(
+      Uint32Array.from({ length: 9000 }, (_, i) => i),
+      vectors(9000, 1),
+    );
+    const bytes = await big.save();
+    await roomy.close();
+    const name = `budget-restore-${Date.now().toString(36)}`;
+    const small = await createEngine({
+      workers: 1,
+      catalog: false,
+      memoryBudgetBytes: 2 << 20,
+      persist: { name, backend: 'opfs', autosaveEvery: 0, autosaveMs: 0 },
+    });
+    const loaded = await small.loadIndex('big', bytes).then(
+      () => 'loaded',
+      (e: { code?: string }) => `${e.code}`,
+    );
+    const afterLoad = await small.stats();
+    // 2. Agents saved, then an index that fills the budget (evicting them), then the worker dies.
+    const codes = Array.from({ length: 12 }, (_, a) => `FAJ 124 ${String(a).padStart(4, '0')}`);
+    for (const c of codes)
+      for (let i = 0; i < 200; i++) await small.feedback((await small.decide(c, { context: i })).queryId, 1);
+    await small.save();
+    const ix = await small.createIndex('fill', { dim, metric: 'l2' });
+    let size = 0;
+    for (let b = 0; b < 20; b++) {
+      const ok = await ix
+        .add(
+          Uint32Array.from({ length: 400 }, (_, i) => size + i),
+          vectors(400, b),
+        )
+        .then(
+          () => true,
+          () => false,
+        );
+      if (!ok) break;
+      size += 400;
+    }
+    const restarts = small.info().restarts;
+    await small.debug.crashWorker(0, 'terminate');
+    while (small.info().restarts === restarts) await new Promise((r) => setTimeout(r, 20));
+    const sizeAfter = (await ix.stats()).size;
+    const afterRestore = await small.stats();
+    await small.close();
+    return {
+      loaded,
+      afterLoad: [afterLoad.memory.usedBytes, afterLoad.memory.budgetBytes],
+      size,
+      sizeAfter,
+      lost: ix.recovery().lostShards,
+      afterRestore: [afterRestore.memory.usedBytes, afterRestore.memory.budgetBytes],
+    };
+  });
+  expect(out.loaded).toBe('BUDGET_EXCEEDED');
+  expect(out.afterLoad[0]).toBeLessThanOrEqual(out.afterLoad[1]!);
+  expect(out.size).toBeGreaterThan(0);
+  expect(out.sizeAfter).toBe(out.size);
+  expect(out.lost).toEqual([]);
+  expect(out.afterRestore[0]).toBeLessThanOrEqual(out.afterRestore[1]!);
+});

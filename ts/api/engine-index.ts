@@ -294,6 +294,9 @@ export async function openEngineIndex(
           ? await remote.indexLoad(part(s), transfer(copy, [copy.buffer]))
           : await remote.indexCreate(part(s), options!);
         let size = stats.size;
+        // Room for the logged adds first, as the index had it.
+        const adds = shard.log.reduce((n, m) => n + (m.op === 'add' ? m.ids.length : 0), 0);
+        if (adds > 0) await remote.indexReserve(part(s), stats.nodes + adds);
         // Entries appended while this runs are replayed too (by position).
         for (let i = 0; i < shard.log.length; i++) {
           const m = shard.log[i]!;

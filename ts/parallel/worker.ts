@@ -382,10 +382,27 @@ const api: WorkerApi = {
       return Comlink.transfer(bytes, [bytes.buffer]);
     }),
   indexLoad: (name, bytes) =>
-    serve(() => {
+    serve(async () => {
       const ix = ready().loadIndex(bytes);
+      // Budgeted as an add is (agents evicted to make room), or refused with
+      // nothing changed; what it replaces is freed with it.
+      try {
+        await agents().reserve(Math.max(0, ix.stats().bytes - (indexes.get(name)?.stats().bytes ?? 0)));
+      } catch (e) {
+        ix.close();
+        throw e;
+      }
       indexes.get(name)?.close();
       indexes.set(name, ix);
+      reportIndexBytes();
+      return ix.stats();
+    }),
+  indexReserve: (name, items) =>
+    serve(async () => {
+      const ix = indexNamed(name);
+      const before = ix.stats().bytes;
+      ix.reserve(items);
+      await agents().reserve(ix.stats().bytes - before);
       reportIndexBytes();
       return ix.stats();
     }),
