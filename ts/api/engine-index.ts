@@ -286,8 +286,9 @@ export async function openEngineIndex(
   const restore = async (w: number, remote: RemoteApi) => {
     if (dropped) return;
     for (let s = 0; s < S; s++) {
-      if (host(s) !== w) continue;
-      const shard = logs[s]!;
+      const shard = logs[s];
+      // No log yet: a load still reading its bytes (it sends them to the replacement itself).
+      if (host(s) !== w || !shard) continue;
       try {
         const copy = shard.base?.slice(); // moved to the worker: the page keeps its own
         const stats = copy
@@ -350,6 +351,8 @@ export async function openEngineIndex(
       const dims = new Set(stats.map((x) => x.dim));
       if (dims.size !== 1) throw new ElexError('CORRUPT_DATA', 'the shards of this index disagree on its dimension');
       sizes = stats.map((x) => x.size);
+      // Every shard holds what was loaded, whatever a restore during the load said.
+      for (const l of logs) l.lost = null;
       return stats[0]!.dim;
     });
   };
