@@ -457,3 +457,49 @@ test('a worker killed while loadIndex() reads the bytes: the load settles with a
   for (const o of out.outcomes) expect(['ok', 'ElexError WORKER_CRASHED']).toContain(o);
   expect(out.again).toBe(true);
 });
+
+test('a worker killed while createIndex() runs: the index is made (the call is sent again) and its name stays usable (INVALID_ARGUMENT "an index named x#0 already exists", for a retry and even for a new name created during the restore)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const engine = await createEngine({ workers: 2, catalog: false });
+    const dim = 16;
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { name?: string; code?: string; message?: string }) => `${e.name} ${e.code}: ${e.message}`,
+      );
+    const use = async (name: string) => {
+      const ix = await engine.createIndex(name, { dim, metric: 'l2', capacity: 50_000 });
+      await ix.add(
+        [1, 2, 3],
+        Float32Array.from({ length: 3 * dim }, (_, i) => i % 7),
+      );
+      const hit = await ix.search(
+        Float32Array.from({ length: dim }, (_, i) => (dim + i) % 7),
+        1,
+      );
+      await ix.drop();
+      return hit.ids[0];
+    };
+    const rows: string[] = [];
+    for (const delay of [0, 1, 2, 4]) {
+      const restarts = engine.info().restarts;
+      const creating = engine.createIndex(`x${delay}`, { dim, metric: 'l2', capacity: 50_000 });
+      await engine.debug.crashWorker(1, 'terminate', delay);
+      const first = await outcome(creating.then((ix) => ix.drop()));
+      // A new name while the replacement may still be restoring, then the same name again.
+      const fresh = await outcome(use(`y${delay}`));
+      while (engine.info().restarts === restarts) await new Promise((r) => setTimeout(r, 10));
+      const again = await outcome(use(`x${delay}`));
+      rows.push(`${first} | ${fresh} | ${again}`);
+    }
+    const duplicate = await outcome(engine.createIndex('dup', { dim }).then(() => engine.createIndex('dup', { dim })));
+    await engine.close();
+    return { rows, duplicate };
+  });
+  for (const row of out.rows) expect(row).toBe('ok | ok | ok');
+  expect(out.duplicate).toMatch(/^ElexError INVALID_ARGUMENT: an index named "dup" already exists/);
+});

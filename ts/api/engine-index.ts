@@ -201,6 +201,13 @@ export interface IndexRecoveryStats {
 
 const isCrash = (e: unknown) => e instanceof ElexError && e.code === 'WORKER_CRASHED';
 
+/**
+ * The index names in use in each pool: a name is checked here, not by the
+ * workers (a worker that died and its replacement would disagree: the
+ * replacement is given the index's shards back while its creation runs).
+ */
+const namesInUse = new WeakMap<WorkerPool, Set<string>>();
+
 export async function openEngineIndex(
   pool: WorkerPool,
   name: string,
@@ -208,6 +215,15 @@ export async function openEngineIndex(
 ): Promise<EngineIndex> {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200)
     throw new ElexError('INVALID_ARGUMENT', 'an index name must be a non-empty string of at most 200 characters');
+  let names = namesInUse.get(pool);
+  if (!names) namesInUse.set(pool, (names = new Set()));
+  if (names.has(name))
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `an index named "${name}" already exists; drop it first${create instanceof Uint8Array ? ', or load into it with index.load(bytes)' : ''}`,
+    );
+  names.add(name);
+  const inUse = names;
   const W = pool.size;
   // Logical shards: as many as workers when created, as many as were saved
   // when loaded. Shard s lives on worker s % W under the name `name#s`, so an
@@ -369,10 +385,15 @@ export async function openEngineIndex(
       // A shard holds about 1/S of the ids (shardOf spreads them): its share of the room, 5 % over.
       const share = o.capacity > 0 ? { ...o, capacity: Math.ceil((o.capacity / S) * 1.05) } : o;
       options = share;
-      await each((s) => onShard(s, (r) => r.indexCreate(part(s), share)));
+      // Sent again to a replacement (which its restore may have given the shard already: it is made afresh).
+      await each((s) => retried(s, (r) => r.indexCreate(part(s), share)));
     }
   } catch (e) {
+    // Nothing of it stays in the workers, and its name is free again.
+    dropped = true;
     unregister();
+    await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
+    inUse.delete(name);
     throw e;
   }
 
@@ -622,6 +643,7 @@ export async function openEngineIndex(
         dropped = true;
         unregister();
         await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
+        inUse.delete(name);
       },
     },
     `index "${name}"`,

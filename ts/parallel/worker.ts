@@ -336,7 +336,6 @@ const api: WorkerApi = {
     }),
   indexCreate: (name, options) =>
     serve(async () => {
-      if (indexes.has(name)) throw new ElexError('INVALID_ARGUMENT', `an index named "${name}" already exists`);
       // Room asked for up front is budgeted before it is allocated (as an add's estimate is).
       const room = options.capacity ?? 0;
       if (room > 0) {
@@ -344,8 +343,12 @@ const api: WorkerApi = {
         await agents().reserve(room * (options.dim * perDim + (options.M ?? 16) * 12 + 64));
       }
       const ix = ready().createIndex(options);
+      // The page checks names: one here already is this index's shard, given back to a replacement
+      // by its restore while the creation was on its way. It is made afresh.
+      const old = indexes.get(name);
       indexes.set(name, ix);
-      if (room > 0) reportIndexBytes();
+      old?.close();
+      if (room > 0 || old) reportIndexBytes();
       return ix.stats();
     }),
   indexAdd: (name, ids, vectors, options = {}) =>
