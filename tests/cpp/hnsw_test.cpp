@@ -731,3 +731,31 @@ TEST(Hnsw, ZeroVectorsAreAtCosineDistanceOne) {
   EXPECT_EQ(oi[0], 2u);
   EXPECT_NEAR(od[1], 1.0f, 1e-6);
 }
+
+// The memory budget reserves add_bytes(n) before an add: it must cover what
+// the add grows the index by (its arenas grow by half again once full, not by
+// n: an add reserved for its own vectors took the engine past its budget),
+// for every quantization, without asking for far more than the growth.
+TEST(Hnsw, AddBytesCoversWhatAnAddGrowsTheIndexBy) {
+  for (const Quantization q :
+       {Quantization::None, Quantization::Int8, Quantization::Int8F32, Quantization::Int8Res4}) {
+    IndexPtr ix = make(32, Metric::Cosine, q, 12, 40);
+    const std::vector<float> v = clustered(6000, 32, 8, 11);
+    std::size_t at = 0;
+    for (const std::size_t n : {1, 300, 600, 1, 600, 2000, 17, 1200}) {
+      const std::size_t before = ix->stats().bytes;
+      const std::size_t want = ix->add_bytes(n);
+      const std::vector<std::uint32_t> ids = iota_ids(n, std::uint32_t(at));
+      ASSERT_EQ(ix->add(ids.data(), v.data() + at * 32, n, nullptr), ELEX_OK);
+      at += n;
+      const std::size_t grown = ix->stats().bytes - before;
+      EXPECT_LE(grown, want) << "quantization " << int(q) << ", add of " << n << " at " << at - n;
+      // Beyond the growth, at most the upper layers' margin: a few links per
+      // vector, and their half again when the draws may need it (they are a
+      // small part of the index).
+      EXPECT_LE(want, grown + 64 * n + 1024 + before / 8)
+          << "quantization " << int(q) << ", add of " << n;
+    }
+    EXPECT_EQ(ix->add_bytes(0), 0u);
+  }
+}

@@ -204,8 +204,11 @@ const isCrash = (e: unknown) => e instanceof ElexError && e.code === 'WORKER_CRA
 /**
  * The index names in use on each pool, from createIndex()/loadIndex() until
  * drop(). A worker keys a shard by `name#s`, so a second index of a name in
- * use would collide with the first one's shards: create said so with the
- * shard's name, and a load replaced the live index's shards under its handle.
+ * use would collide with the first one's shards (create said so with the
+ * shard's name, and a load replaced the live index's shards under its
+ * handle). A name is checked here, not by the workers: a worker that died and
+ * its replacement would disagree (the replacement is given the index's shards
+ * back while its creation runs).
  */
 const namesInUse = new WeakMap<WorkerPool, Set<string>>();
 
@@ -221,9 +224,10 @@ export async function openEngineIndex(
   if (names.has(name))
     throw new ElexError(
       'INVALID_ARGUMENT',
-      `an index named "${name}" already exists: drop() it first, or use another name`,
+      `an index named "${name}" already exists; drop it first${create instanceof Uint8Array ? ', or load into it with index.load(bytes)' : ''}`,
     );
   names.add(name);
+  const inUse = names;
   const W = pool.size;
   // Logical shards: as many as workers when created, as many as were saved
   // when loaded. Shard s lives on worker s % W under the name `name#s`, so an
@@ -235,12 +239,6 @@ export async function openEngineIndex(
   let dropped = false;
   let options: Required<IndexOptions> | null = null;
   let logs: ShardLog[] = [];
-  /**
-   * Shards whose creation a worker has answered. Until then a replaced
-   * worker has nothing of the shard to restore: the create call (retried on
-   * the replacement) makes it.
-   */
-  let created: boolean[] = [];
   const host = (s: number) => s % W;
   const part = (s: number) => `${name}#${s}`;
   const onShard = <T>(s: number, fn: (r: RemoteApi) => Promise<T>, options?: CallOptions): Promise<T> =>
@@ -308,14 +306,18 @@ export async function openEngineIndex(
   const restore = async (w: number, remote: RemoteApi) => {
     if (dropped) return;
     for (let s = 0; s < S; s++) {
-      if (host(s) !== w || !created[s]) continue;
-      const shard = logs[s]!;
+      const shard = logs[s];
+      // No log yet: a load still reading its bytes (it sends them to the replacement itself).
+      if (host(s) !== w || !shard) continue;
       try {
         const copy = shard.base?.slice(); // moved to the worker: the page keeps its own
         const stats = copy
           ? await remote.indexLoad(part(s), transfer(copy, [copy.buffer]))
           : await remote.indexCreate(part(s), options!);
         let size = stats.size;
+        // Room for the logged adds first, as the index had it.
+        const adds = shard.log.reduce((n, m) => n + (m.op === 'add' ? m.ids.length : 0), 0);
+        if (adds > 0) await remote.indexReserve(part(s), stats.nodes + adds);
         // Entries appended while this runs are replayed too (by position).
         for (let i = 0; i < shard.log.length; i++) {
           const m = shard.log[i]!;
@@ -359,7 +361,6 @@ export async function openEngineIndex(
       if (sizes.length) await each((s) => retried(s, (r) => r.indexDrop(part(s))));
       S = shards;
       logs = parts.map((p) => newLog(p));
-      created = new Array<boolean>(S).fill(true); // a base to restore (a load replaces what a worker has)
       sizes = new Array<number>(S).fill(0);
       const stats = await each((s) =>
         retried<IndexStats>(s, (r) => {
@@ -370,6 +371,8 @@ export async function openEngineIndex(
       const dims = new Set(stats.map((x) => x.dim));
       if (dims.size !== 1) throw new ElexError('CORRUPT_DATA', 'the shards of this index disagree on its dimension');
       sizes = stats.map((x) => x.size);
+      // Every shard holds what was loaded, whatever a restore during the load said.
+      for (const l of logs) l.lost = null;
       return stats[0]!.dim;
     });
   };
@@ -383,17 +386,18 @@ export async function openEngineIndex(
       dim = o.dim;
       logs = Array.from({ length: S }, () => newLog(null));
       sizes = new Array<number>(S).fill(0);
-      created = new Array<boolean>(S).fill(false);
       // A shard holds about 1/S of the ids (shardOf spreads them): its share of the room, 5 % over.
       const share = o.capacity > 0 ? { ...o, capacity: Math.ceil((o.capacity / S) * 1.05) } : o;
       options = share;
-      await each((s) => retried(s, (r) => r.indexCreate(part(s), share)).then(() => void (created[s] = true)));
+      // Sent again to a replacement (which its restore may have given the shard already: it is made afresh).
+      await each((s) => retried(s, (r) => r.indexCreate(part(s), share)));
     }
   } catch (e) {
+    // Nothing of it stays in the workers, and its name is free again.
+    dropped = true;
     unregister();
-    // What some workers made before another failed goes, and the name is free again.
     await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
-    names.delete(name);
+    inUse.delete(name);
     throw e;
   }
 
@@ -643,7 +647,7 @@ export async function openEngineIndex(
         dropped = true;
         unregister();
         // Free at once: a later create or load of the name reaches each worker after this drop.
-        namesInUse.get(pool)?.delete(name);
+        inUse.delete(name);
         await Promise.allSettled(Array.from({ length: S }, (_, s) => onShard(s, (r) => r.indexDrop(part(s)))));
       },
     },

@@ -172,6 +172,7 @@ interface ElexModule {
   _elex_index_destroy(index: number): void;
   _elex_index_add(engine: number, index: number, ids: number, n: number, vectors: number, floats: number): number;
   _elex_index_reserve(index: number, items: number): number;
+  _elex_index_add_bytes(index: number, n: number, out: number): number;
   /** args: an elex_index_search_args (INDEX_SEARCH_ARGS). */
   _elex_index_search(engine: number, index: number, args: number): number;
   _elex_index_remove(index: number, ids: number, n: number, removed: number): number;
@@ -292,7 +293,7 @@ interface BenchExports {
 }
 
 /** engine/include/elex/elex.h ELEX_ABI_VERSION (a Vitest checks that they agree). */
-export const ABI_VERSION = 16;
+export const ABI_VERSION = 17;
 
 type ModuleFactory = (moduleArg: Record<string, unknown>) => Promise<ElexModule>;
 
@@ -1791,6 +1792,17 @@ export class IndexHandle extends NativeHandle {
     if (!Number.isInteger(items) || items < 0 || items > 0x7ffffffe)
       throw new ElexError('INVALID_ARGUMENT', `items must be an integer from 0 to 2^31 - 2, got ${String(items)}`);
     this.b.indexCall((m) => this.b.check('reserving index room', m._elex_index_reserve(this.live(), items)));
+  }
+
+  /** How many bytes `stats().bytes` grows by when `n` vectors are added now (the memory budget reserves it). */
+  addBytes(n: number): number {
+    if (!Number.isInteger(n) || n < 0 || n > 0x7ffffffe)
+      throw new ElexError('INVALID_ARGUMENT', `n must be an integer from 0 to 2^31 - 2, got ${String(n)}`);
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(8);
+      this.b.check('estimating an add', m._elex_index_add_bytes(this.live(), n, out));
+      return this.b.view().f64[out >>> 3]!;
+    });
   }
 
   /** Removes ids (unknown ones are skipped); returns how many were removed. */

@@ -177,9 +177,36 @@ export class AgentHost {
 
   /** Runs host operations one at a time (they await storage). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    // Whatever an operation evicted is stored when it ends, failed or not: a
+    // record left in wasm's spill queue belongs to no agent the host knows
+    // (agentValues said null, and decide() started a fresh agent).
+    const op = async () => {
+      try {
+        return await fn();
+      } finally {
+        if (!this.closed) await this.drain();
+      }
+    };
+    const run = this.queue.then(op, op);
     this.queue = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Runs `fn` (a wasm call that may make room); if it failed BUDGET_EXCEEDED
+   * after evicting (the evicted records still count until they are stored),
+   * stores them and runs it once more.
+   */
+  private async roomFor<T>(fn: () => T): Promise<T> {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof ElexError && e.code === 'BUDGET_EXCEEDED')) throw e;
+      const spilled = this.b.spillPop();
+      if (!spilled) throw e;
+      await this.drain(spilled);
+      return fn();
+    }
   }
 
   /** Opens storage and restores the hosted shards. A damaged or foreign snapshot rejects, naming it. */
@@ -452,17 +479,23 @@ export class AgentHost {
       const { code } = recordHead(rec);
       if (this.store) {
         const meta = enc.encode(JSON.stringify({ fingerprint: this.setup.persist!.fingerprint, spill: true }));
-        await this.store.put(
-          `spill/${code}`,
-          this.b.writeContainer(CONTAINER_KIND.AgentSnapshot, [
-            ['META', meta],
-            ['RECS', frame([rec])],
-          ]),
-        );
-        this.cold.set(code, { where: 'spill' });
-      } else {
-        this.cold.set(code, { where: 'memory', bytes: rec });
+        try {
+          await this.store.put(
+            `spill/${code}`,
+            this.b.writeContainer(CONTAINER_KIND.AgentSnapshot, [
+              ['META', meta],
+              ['RECS', frame([rec])],
+            ]),
+          );
+          this.cold.set(code, { where: 'spill' });
+          continue;
+        } catch {
+          // Storage full or failing: the record is out of wasm already, so it
+          // is kept here as without persistence (the next save writes it);
+          // the call that evicted it goes on.
+        }
       }
+      this.cold.set(code, { where: 'memory', bytes: rec });
     }
   }
 
@@ -486,7 +519,7 @@ export class AgentHost {
       for (const a of asks) {
         // Only an evicted agent waits (for its record): a resident one is decided at once.
         if (this.cold.has(a.code)) await this.ensure(a.code);
-        out.push(this.b.decide(a.code, queryId, a.state, follows));
+        out.push(await this.roomFor(() => this.b.decide(a.code, queryId, a.state, follows)));
       }
       // Most calls evict nothing: the first spill record is taken here, and only one waits for storage.
       const spilled = this.b.spillPop();
@@ -529,8 +562,7 @@ export class AgentHost {
   /** Reserves room for external state (an index) and stores whatever that evicted. */
   reserve(bytes: number): Promise<void> {
     return this.serial(async () => {
-      this.b.reserve(bytes);
-      await this.drain();
+      await this.roomFor(() => this.b.reserve(bytes));
     });
   }
 
@@ -544,8 +576,10 @@ export class AgentHost {
       const covered: string[] = [];
       const fromSnapshots = new Map<string, Set<string>>();
       for (const [code, c] of this.cold) {
-        if (c.where === 'memory') extra.push(c.bytes);
-        else if (c.where === 'spill') {
+        if (c.where === 'memory') {
+          extra.push(c.bytes);
+          covered.push(code); // with persist: its spill record failed, and an older one may be there
+        } else if (c.where === 'spill') {
           const bytes = await this.store.get(`spill/${code}`);
           const rec = bytes ? this.verified(`spill/${code}`, bytes)[0] : undefined;
           if (rec) extra.push(rec);

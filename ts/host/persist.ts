@@ -209,7 +209,7 @@ export class OpfsStore implements KeyValueStore {
   private readonly opening = new Map<string, Promise<SyncHandle | null>>();
 
   private constructor(
-    private readonly dir: FileSystemDirectoryHandle,
+    private dir: FileSystemDirectoryHandle,
     private readonly name: string,
     private readonly crc32: Checksum,
   ) {}
@@ -225,9 +225,14 @@ export class OpfsStore implements KeyValueStore {
 
   /** `crc32` checksums the slot headers: pass the engine's (`(b) => bindings.crc32(b)`). */
   static async open(name: string, crc32: Checksum): Promise<OpfsStore> {
+    return new OpfsStore(await OpfsStore.directory(name), name, crc32);
+  }
+
+  /** The directory of persist name `name` (made if missing). */
+  private static async directory(name: string): Promise<FileSystemDirectoryHandle> {
     const root = await navigator.storage.getDirectory();
     const top = await root.getDirectoryHandle('elex', { create: true });
-    return new OpfsStore(await top.getDirectoryHandle(fileName(name), { create: true }), name, crc32);
+    return top.getDirectoryHandle(fileName(name), { create: true });
   }
 
   describe(key: string): string {
@@ -382,27 +387,65 @@ export class OpfsStore implements KeyValueStore {
   }
 
   async put(key: string, source: BytesSource): Promise<void> {
+    try {
+      await this.write(key, source);
+    } catch (first) {
+      if (first instanceof ElexError && first.code === 'INVALID_ARGUMENT') throw first;
+      // The site's data may have been cleared while the engine ran: its
+      // handles then point at files that are gone. Once more, from the
+      // directory down (a full storage fails the same way again).
+      this.close();
+      try {
+        this.dir = await OpfsStore.directory(this.name);
+      } catch {
+        throw first;
+      }
+      await this.write(key, source);
+    }
+  }
+
+  private async write(key: string, source: BytesSource): Promise<void> {
     const [fileA, fileB] = this.slotFiles(key) as [string, string];
     const a = (await this.handle(fileA, true))!;
     const b = (await this.handle(fileB, true))!;
     // From here on nothing awaits: a view into wasm memory stays valid while it is written.
     const bytes = bytesOf(source);
     if (bytes.length < 4) throw new ElexError('INVALID_ARGUMENT', 'a stored body is an ELEX container (>= 4 bytes)');
-    const ga = this.readHeader(a)?.generation ?? -1;
-    const gb = this.readHeader(b)?.generation ?? -1;
+    let ga: number, gb: number;
+    try {
+      ga = this.readHeader(a)?.generation ?? -1;
+      gb = this.readHeader(b)?.generation ?? -1;
+    } catch (e) {
+      throw new ElexError('PERSIST_UNAVAILABLE', `could not read ${this.describe(key)}: ${String(e)}`);
+    }
     // Write over the older slot; the newer one stays as the fallback.
-    const [target, generation] = ga <= gb ? [a, gb + 1] : [b, ga + 1];
+    const [target, generation, file] = ga <= gb ? [a, gb + 1, fileA] : [b, ga + 1, fileB];
     if (this.crashPlan.midWrite) {
       target.write(bytes.subarray(0, bytes.length >> 1), { at: HEADER });
       target.flush();
       this.crashPlan.midWrite();
       await new Promise<never>(() => {}); // the worker is going away mid-write
     }
-    target.write(bytes, { at: HEADER });
-    target.truncate(HEADER + bytes.length);
-    target.flush();
-    target.write(encodeHeader({ generation, length: bytes.length, trailer: trailerOf(bytes) }, this.crc32), { at: 0 });
-    target.flush();
+    // Over the storage quota, a write stores fewer bytes than asked (or
+    // throws): the header is then not written, so the slot keeps its older
+    // generation and the newer slot stays the one read (and the one kept).
+    const fail = (what: string): ElexError =>
+      new ElexError(
+        'PERSIST_UNAVAILABLE',
+        `could not write ${this.where(file)}: ${what}; the storage quota may be exceeded (navigator.storage.estimate()). Nothing was replaced: the previous save is kept`,
+      );
+    try {
+      const n = target.write(bytes, { at: HEADER });
+      if (n !== bytes.length) throw fail(`${n} of ${bytes.length} bytes were written`);
+      target.truncate(HEADER + bytes.length);
+      target.flush();
+      const head = encodeHeader({ generation, length: bytes.length, trailer: trailerOf(bytes) }, this.crc32);
+      const m = target.write(head, { at: 0 });
+      if (m !== head.length) throw fail(`${m} of ${head.length} header bytes were written`);
+      target.flush();
+    } catch (e) {
+      throw e instanceof ElexError ? e : fail(String(e));
+    }
   }
 
   async delete(key: string): Promise<void> {
@@ -431,20 +474,30 @@ export class OpfsStore implements KeyValueStore {
 
 export class IdbStore implements KeyValueStore {
   readonly backend = 'idb' as const;
+  /** The open connection; null once the browser closed it (site data cleared, the database deleted). */
+  private db: IDBDatabase | null = null;
+  private closed = false;
+
   private constructor(
-    private readonly db: IDBDatabase,
+    db: IDBDatabase,
     private readonly name: string,
-  ) {}
+  ) {
+    this.adopt(db);
+  }
 
   static available(): boolean {
     return typeof indexedDB !== 'undefined';
   }
 
-  static open(name: string): Promise<IdbStore> {
+  static async open(name: string): Promise<IdbStore> {
+    return new IdbStore(await IdbStore.connect(name), name);
+  }
+
+  private static connect(name: string): Promise<IDBDatabase> {
     return new Promise((resolve, reject) => {
       const req = indexedDB.open(`elex-${name}`, 1);
       req.onupgradeneeded = () => req.result.createObjectStore('blobs');
-      req.onsuccess = () => resolve(new IdbStore(req.result, name));
+      req.onsuccess = () => resolve(req.result);
       req.onerror = () =>
         reject(new ElexError('PERSIST_UNAVAILABLE', `could not open IndexedDB elex-${name}: ${String(req.error)}`));
       req.onblocked = () =>
@@ -452,13 +505,47 @@ export class IdbStore implements KeyValueStore {
     });
   }
 
+  /**
+   * Uses `db` until the browser closes it (the site's data cleared) or
+   * another connection deletes or upgrades the database (this one then
+   * steps aside instead of blocking it): the next access opens it again.
+   */
+  private adopt(db: IDBDatabase): void {
+    this.db = db;
+    const drop = () => {
+      if (this.db === db) this.db = null;
+    };
+    db.onclose = drop;
+    db.onversionchange = () => {
+      db.close();
+      drop();
+    };
+  }
+
+  private async connection(): Promise<IDBDatabase> {
+    if (this.closed) throw new ElexError('CLOSED', `IndexedDB elex-${this.name} was closed`);
+    if (!this.db) this.adopt(await IdbStore.connect(this.name));
+    return this.db!;
+  }
+
   describe(key: string): string {
     return `IndexedDB elex-${this.name}/blobs/${key}`;
   }
 
-  private tx<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  private async tx<T>(mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+    let t: IDBTransaction;
+    for (let attempt = 0; ; attempt++) {
+      const db = await this.connection();
+      try {
+        t = db.transaction('blobs', mode, { durability: 'strict' } as IDBTransactionOptions);
+        break;
+      } catch (e) {
+        // The connection is closing (the site's data was cleared): once more on a new one.
+        if (this.db === db) this.db = null;
+        if (attempt > 0) throw new ElexError('PERSIST_UNAVAILABLE', `IndexedDB elex-${this.name}: ${String(e)}`);
+      }
+    }
     return new Promise((resolve, reject) => {
-      const t = this.db.transaction('blobs', mode, { durability: 'strict' } as IDBTransactionOptions);
       const req = fn(t.objectStore('blobs'));
       let value: T;
       req.onsuccess = () => (value = req.result);
@@ -489,7 +576,9 @@ export class IdbStore implements KeyValueStore {
   }
 
   close(): void {
-    this.db.close();
+    this.closed = true;
+    this.db?.close();
+    this.db = null;
   }
 }
 

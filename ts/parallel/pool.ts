@@ -166,6 +166,8 @@ export class WorkerPool {
   private spawned = 0;
   private readonly logs: CallLog[] = [];
   private readonly restorers: Restorer[] = [];
+  /** The build info of each worker's last incarnation that started. */
+  private readonly infos: BuildInfo[] = [];
   restarts = 0;
   /** The last restore of each worker that was replaced. */
   readonly restores: RestoreFigures[] = [];
@@ -231,9 +233,9 @@ export class WorkerPool {
     return this.closed;
   }
 
-  /** Build info reported by worker `index` at its last start. */
+  /** Build info reported by worker `index` at its last start (its predecessor's while a replacement starts). */
   infoOf(index: number): BuildInfo | undefined {
-    return this.slots[index]?.info;
+    return this.slots[index]?.info ?? this.infos[index];
   }
 
   /** Runs fn against worker `index`, settling as described at the top. */
@@ -324,7 +326,7 @@ export class WorkerPool {
     if (mode === 'terminate') {
       setTimeout(() => {
         slot.worker.terminate();
-        if (!hasLocks()) crashed(slot, 'terminated'); // no Web Locks: nothing else would notice
+        if (!slot.lifeLock) crashed(slot, 'terminated'); // no life lock: nothing else would notice
       }, delayMs);
       return;
     }
@@ -437,11 +439,18 @@ export class WorkerPool {
           }),
         dead,
       ]);
-      slot.info = res.info;
+      slot.info = this.infos[index] = res.info;
       slot.startMs = res.startMs;
       slot.restored = res.restored;
       if (lifeLock) {
-        void navigator.locks.request(lifeLock, () => crashed(slot, 'it stopped running'));
+        if (await Promise.race([lockSeen(lifeLock), dead]))
+          void navigator.locks.request(lifeLock, () => crashed(slot, 'it stopped running'));
+        // The worker holds its lock in another lock manager than the page's
+        // (the site's data was cleared while the page ran: the page keeps
+        // the old one, new workers get a new one), so the page's request
+        // would be granted at once and the worker taken for dead: its death
+        // is noticed as without Web Locks.
+        else slot.lifeLock = null;
       }
       await Promise.race([this.openChannel(slot, remote), dead]);
       if (replacement) {
@@ -539,6 +548,16 @@ function crashed(slot: Slot, reason: string, scriptFailed = false): void {
 
 const SCRIPT_FAILED =
   ": its script could not be loaded or run. On a cross-origin isolated page the worker's script needs the response header Cross-Origin-Embedder-Policy: require-corp too (with Next.js, on /_next/static/), and a Content-Security-Policy must allow it in worker-src (docs/troubleshooting.md)";
+
+/** Whether the page's lock manager sees `name` held (by the worker that took it before answering init). */
+async function lockSeen(name: string): Promise<boolean> {
+  try {
+    const state = await navigator.locks.query();
+    return (state.held ?? []).some((l) => l.name === name);
+  } catch {
+    return false;
+  }
+}
 
 function hasLocks(): boolean {
   return typeof navigator !== 'undefined' && 'locks' in navigator && !!navigator.locks;

@@ -234,6 +234,12 @@ export interface WorkerApi {
   indexSave(name: string): Promise<Uint8Array>;
   /** Replaces the named index; bytes transferred in. */
   indexLoad(name: string, bytes: Uint8Array): Promise<IndexStats>;
+  /**
+   * Room for `items` nodes in the index, budgeted (a recovery reserves what
+   * its replay adds: a loaded index has no room to spare, and its adds
+   * would grow it by half again where the index it restores had room).
+   */
+  indexReserve(name: string, items: number): Promise<IndexStats>;
   indexDrop(name: string): Promise<void>;
   /**
    * An ELEX container written by the engine (the page has no wasm: a sharded

@@ -188,12 +188,9 @@ function reportIndexBytes(): void {
   ready().setExternalBytes(total);
 }
 
-/** Bytes an add of n vectors will take, from the index's current figures. */
+/** Bytes an add of n vectors will take: what the index grows by (its arenas by half again once full). */
 function estimateAdd(ix: IndexHandle, n: number): number {
-  const st = ix.stats();
-  const perDim = BYTES_PER_DIM[st.quantization];
-  const per = st.size > 0 ? st.bytes / st.size : st.dim * perDim + st.M * 12 + 64;
-  return per * n * 1.1;
+  return ix.addBytes(n);
 }
 const indexes = new Map<string, IndexHandle>();
 
@@ -339,7 +336,6 @@ const api: WorkerApi = {
     }),
   indexCreate: (name, options) =>
     serve(async () => {
-      if (indexes.has(name)) throw new ElexError('INVALID_ARGUMENT', `an index named "${name}" already exists`);
       // Room asked for up front is budgeted before it is allocated (as an add's estimate is).
       const room = options.capacity ?? 0;
       if (room > 0) {
@@ -347,8 +343,12 @@ const api: WorkerApi = {
         await agents().reserve(room * (options.dim * perDim + (options.M ?? 16) * 12 + 64));
       }
       const ix = ready().createIndex(options);
+      // The page checks names: one here already is this index's shard, given back to a replacement
+      // by its restore while the creation was on its way. It is made afresh.
+      const old = indexes.get(name);
       indexes.set(name, ix);
-      if (room > 0) reportIndexBytes();
+      old?.close();
+      if (room > 0 || old) reportIndexBytes();
       return ix.stats();
     }),
   indexAdd: (name, ids, vectors, options = {}) =>
@@ -385,10 +385,27 @@ const api: WorkerApi = {
       return Comlink.transfer(bytes, [bytes.buffer]);
     }),
   indexLoad: (name, bytes) =>
-    serve(() => {
+    serve(async () => {
       const ix = ready().loadIndex(bytes);
+      // Budgeted as an add is (agents evicted to make room), or refused with
+      // nothing changed; what it replaces is freed with it.
+      try {
+        await agents().reserve(Math.max(0, ix.stats().bytes - (indexes.get(name)?.stats().bytes ?? 0)));
+      } catch (e) {
+        ix.close();
+        throw e;
+      }
       indexes.get(name)?.close();
       indexes.set(name, ix);
+      reportIndexBytes();
+      return ix.stats();
+    }),
+  indexReserve: (name, items) =>
+    serve(async () => {
+      const ix = indexNamed(name);
+      const before = ix.stats().bytes;
+      ix.reserve(items);
+      await agents().reserve(ix.stats().bytes - before);
       reportIndexBytes();
       return ix.stats();
     }),

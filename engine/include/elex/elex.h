@@ -35,8 +35,8 @@ extern "C" {
 /// complexity and each feature's card, and elex_classify; 13:
 /// elex_router_items; 14: elex_router_spec.weights gains the direction; 15:
 /// elex_validator_create takes double bounds; 16: elex_route_feature gains
-/// technology and direction).
-#define ELEX_ABI_VERSION 16
+/// technology and direction; 17: elex_index_add_bytes).
+#define ELEX_ABI_VERSION 17
 
 typedef struct elex_engine elex_engine;
 
@@ -150,6 +150,10 @@ int elex_index_add(elex_engine* engine, elex_index* index, const uint32_t* ids, 
 /// up to that size never move the index's arenas (a move needs the old and
 /// the new block at once). No-op below the capacity held. (ABI 3)
 int elex_index_reserve(elex_index* index, uint32_t items);
+/// *out = the bytes an add of n vectors grows the index by now (its arenas
+/// grow by half again once full), for the memory budget to reserve before
+/// the add. (ABI 15)
+int elex_index_add_bytes(const elex_index* index, uint32_t n, double* out);
 
 /// One search of an index (elex_index_search): the k nearest of each
 /// query. Outputs hold (floats / dim) × k entries, query-major. 40 bytes on

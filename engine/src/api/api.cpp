@@ -259,6 +259,15 @@ ELEX_EXPORT int elex_index_reserve(elex_index* index, uint32_t items) {
   });
 }
 
+ELEX_EXPORT int elex_index_add_bytes(const elex_index* index, uint32_t n, double* out) {
+  return guarded([&] {
+    if (index == nullptr || out == nullptr)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "index or out is null");
+    *out = double(index->ix->add_bytes(n));
+    return elex::Status(ELEX_OK);
+  });
+}
+
 ELEX_EXPORT int elex_index_search(elex_engine* engine, const elex_index* index,
                                   const elex_index_search_args* args) {
   return guarded([&] {

@@ -880,6 +880,32 @@ void Index::scan_range(const float* q, const std::int8_t* qc, float qf, std::uin
   for (std::uint32_t i = begin; i < end; ++i) offer(dist_(q, vec(i), dim), i);
 }
 
+std::size_t Index::add_bytes(std::size_t n) const {
+  if (n == 0) return 0;
+  std::size_t grown = 0;
+  // The arenas, as add() sizes them.
+  std::size_t cap = capacity_ == 0 ? count_ + n : std::max(count_ + n, capacity_ + capacity_ / 2);
+  if (cap > count_ + n && count_ + n <= capacity_) cap = capacity_;
+  if (cap > capacity_) {
+    const std::size_t slot = node_bytes_ + 4 + 1 + 4 + 1 +
+                             (f32_ != nullptr || params_.quantization == Quantization::Int8F32
+                                  ? params_.dim * sizeof(float)
+                                  : 0) +
+                             res_bytes_;
+    grown += (cap - capacity_) * slot;
+  }
+  // The id map, as map_reserve() sizes it.
+  std::size_t want = 16;
+  while (3 * want < 4 * (count_ + n)) want <<= 1;
+  if (want > map_cap_) grown += (want - map_cap_) * 4;
+  // Upper layers: a node's expected level is 1 / (M - 1), each level a
+  // block of 1 + M links; twice that, for the draws.
+  const std::size_t m = std::max<std::size_t>(2, params_.M);
+  const std::size_t need = upper_size_ + 2 * n * (1 + m) / (m - 1) + 2 * (1 + m);
+  if (need > upper_cap_) grown += (std::max(need, upper_cap_ + upper_cap_ / 2) - upper_cap_) * 4;
+  return grown;
+}
+
 Stats Index::stats() const {
   Stats st{};
   st.nodes = count_;

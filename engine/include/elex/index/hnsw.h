@@ -172,6 +172,13 @@ class Index {
   /// vectors is most of the memory a tab has. No-op below the capacity held.
   [[nodiscard]] Status reserve_items(std::size_t items);
 
+  /// How much stats().bytes grows when n vectors are added now: the arenas
+  /// grow by half again (not by n) once they are full, the id map doubles,
+  /// and the upper layers are counted at twice their expected share (a
+  /// node's level is drawn at random). The memory budget reserves this
+  /// before an add.
+  std::size_t add_bytes(std::size_t n) const;
+
   Stats stats() const;
   std::size_t live() const { return live_; }
   std::uint32_t dim() const { return params_.dim; }
