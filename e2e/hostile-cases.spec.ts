@@ -467,6 +467,53 @@ test('a lone call past its budget after routerReady(): TIMEOUT says to give it m
   }
 });
 
+test('a misspelt key of a request object (monitor batch, validateBatch columns, query request) is INVALID_ARGUMENT (it was ignored)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const e = await createEngine({ workers: 1 });
+    const fail = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (err: { code?: string; message?: string }) => `${err.code}: ${err.message}`,
+      );
+    try {
+      const ids = e.parameterIndexes(['x.y']);
+      return {
+        // `kpi` for `kpis`: every KPI of the batch's counters was evaluated instead.
+        monitor: await fail(
+          e.monitor({ cells: ['A'], counters: ['X.pmY'], periods: 1, data: new Float32Array(1), kpi: ['K'] } as never),
+        ),
+        // `cell` for `cells`: every change counted as cell 0's, for cooldowns too.
+        validateBatch: await fail(
+          e.validateBatch({
+            parameters: Int32Array.from(ids),
+            current: new Float64Array(1),
+            proposed: new Float64Array(1),
+            at: 1,
+            cell: new Uint32Array(1),
+          } as never),
+        ),
+        // `typ` for `type`: the classifier's type was used.
+        query: await fail(e.query({ text: 'mimo sleep', typ: 'kpi' } as never)),
+        batch: await fail(e.queryBatch(['mimo sleep', { text: 'cell sleep', complexty: 'simple' } as never])),
+      };
+    } finally {
+      await e.close();
+    }
+  });
+  expect(out.monitor).toMatch(
+    /^INVALID_ARGUMENT: engine\.monitor\(\) batch: unknown option "kpi" \(did you mean "kpis"\?\)/,
+  );
+  expect(out.validateBatch).toMatch(/^INVALID_ARGUMENT: .*unknown option "cell" \(did you mean "cells"\?\)/);
+  expect(out.query).toMatch(/^INVALID_ARGUMENT: .*unknown option "typ" \(did you mean "type"\?\)/);
+  expect(out.batch).toMatch(
+    /^INVALID_ARGUMENT: question 1: .*unknown option "complexty" \(did you mean "complexity"\?\)/,
+  );
+});
+
 test('a number where the options go, or an unknown option key, is INVALID_ARGUMENT on every method with options (both were ignored)', async ({
   page,
 }) => {

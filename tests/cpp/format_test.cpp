@@ -103,6 +103,24 @@ TEST(Format, RejectsOtherVersionsAndKinds) {
   EXPECT_EQ(decode(two), ELEX_E_UNSUPPORTED_VERSION);
 }
 
+TEST(Format, DataOfAnotherKindSaysWhichItIsNotThatItIsNewer) {
+  // An index's bytes (IndexHandle.save(), kind 2 at version 3) given to
+  // engine.loadIndex() (a sharded index, kind 3, read up to version 1) said
+  // "data written by a newer ELEX needs that version to load".
+  std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  const std::uint8_t payload[4] = {1, 2, 3, 4};
+  const format::SectionIn sec{0x31313131u, payload, sizeof payload};
+  ASSERT_EQ(format::write(format::ContainerKind::HnswIndex, &sec, 1, &bytes, &size), ELEX_OK);
+  format::Reader r;
+  EXPECT_EQ(r.open(bytes, size, format::ContainerKind::ShardedIndex), ELEX_E_UNSUPPORTED_VERSION);
+  const std::string msg = last_error_message();
+  EXPECT_EQ(msg.find("newer"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("an index (IndexHandle.save())"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("a sharded index (EngineIndex.save())"), std::string::npos) << msg;
+  std::free(bytes);
+}
+
 TEST(Format, IndexesAreWrittenAtVersionThreeAndVersionsOneAndTwoAreStillRead) {
   EXPECT_EQ(format::version_of(format::ContainerKind::HnswIndex), 3);
   EXPECT_EQ(format::version_of(format::ContainerKind::VectorSet), 1);

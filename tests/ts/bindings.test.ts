@@ -198,3 +198,19 @@ test('a misspelt bundles key or a URL that is not one is INVALID_ARGUMENT (it wa
   expect(b.info().variant).toBe('scalar');
   b.close();
 });
+
+test('instantiate(): a misspelt option or a module that is not one is INVALID_ARGUMENT', async () => {
+  // { varient: 'scalar' } loaded the simd variant without a word; { module: 5 }
+  // failed as INIT_FAILED with a TypeError from WebAssembly.instantiate().
+  const fail = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: ElexError) => `${e.code}: ${e.message}`,
+    );
+  expect(await fail(instantiate({ varient: 'scalar' } as never))).toMatch(
+    /^INVALID_ARGUMENT: instantiate\(\): unknown option "varient" \(did you mean "variant"\?\)/,
+  );
+  expect(await fail(instantiate({ variant: 'scalar', module: 5 } as never))).toMatch(
+    /^INVALID_ARGUMENT: module must be a WebAssembly\.Module/,
+  );
+});

@@ -9,6 +9,7 @@ import { transfer } from 'comlink';
 import { duplicateMember, jsonOf, loadCatalog, type Catalog, type LoadedCatalog } from '../host/catalog.ts';
 import { ElexError, revive } from '../core/errors.ts';
 import { checkDuration } from '../core/timers.ts';
+import { checkOptions, keysOf } from '../core/options.ts';
 import type { EngineLearning } from './engine-learn.ts';
 import {
   COMPLEXITIES,
@@ -235,6 +236,10 @@ export interface QueryRequest {
   type?: QueryType;
   complexity?: Complexity;
 }
+
+/** The keys of a QueryRequest and a MonitorBatch: another is a typo (`typ`, `kpi`), which was ignored. */
+const QUERY_REQUEST_KEYS = keysOf<QueryRequest>()(['text', 'type', 'complexity']);
+const MONITOR_BATCH_KEYS = keysOf<MonitorBatch>()(['cells', 'counters', 'periods', 'data', 'kpis']);
 
 export interface QueryOptions {
   /** Features to route to (default 5, at most 20). */
@@ -519,6 +524,7 @@ export class EngineQueries {
     const t0 = now();
     if (typeof batch !== 'object' || batch === null)
       throw new ElexError('INVALID_ARGUMENT', 'monitor() takes { cells, counters, periods, data }');
+    checkOptions('engine.monitor() batch', batch, MONITOR_BATCH_KEYS);
     const { cells, counters, periods, data } = batch;
     if (!Array.isArray(cells) || cells.length === 0 || !cells.every((c) => typeof c === 'string' && c.length > 0))
       throw new ElexError('INVALID_ARGUMENT', 'cells must be a non-empty array of cell ids');
@@ -744,6 +750,7 @@ export class EngineQueries {
         const r: QueryRequest = typeof i === 'string' ? { text: i } : i;
         if (typeof r !== 'object' || r === null)
           throw new ElexError('INVALID_ARGUMENT', 'a query is a string or { text }');
+        checkOptions('engine.query() request', r, QUERY_REQUEST_KEYS);
         checkQuestion(r.text);
         if (r.type !== undefined && !QUERY_TYPES.includes(r.type))
           throw new ElexError('INVALID_ARGUMENT', `unknown query type ${JSON.stringify(r.type)}`);

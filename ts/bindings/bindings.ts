@@ -13,6 +13,7 @@ import { readStruct, readStructs, writeStruct, type StructLayout, type StructVal
 import { bundleFor, checkBundles, pthreadWorkerUrl, type BundleOverrides, type BundleUrls } from './bundles.ts';
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
 import { checkDuration, timerNeeded } from '../core/timers.ts';
+import { checkOptions, keysOf } from '../core/options.ts';
 import {
   AGENT_Q,
   AGENT_STATS,
@@ -113,6 +114,9 @@ export interface DecodedVectors {
   count: number;
   dim: number;
 }
+
+/** Every key of InstantiateOptions: another is a mistake (a typo such as `varient` was ignored). */
+const INSTANTIATE_KEYS = keysOf<InstantiateOptions>()(['variant', 'threads', 'module', 'bundles', 'startTimeoutMs']);
 
 export interface InstantiateOptions {
   /** Variant to load; default: the best this context supports (selectBundle). */
@@ -2614,6 +2618,12 @@ function metricId(metric: Metric): number {
 export async function instantiate(options: InstantiateOptions = {}): Promise<Bindings> {
   if (typeof options !== 'object' || options === null)
     throw new ElexError('INVALID_ARGUMENT', 'instantiate() takes an options object');
+  checkOptions('instantiate()', options, INSTANTIATE_KEYS);
+  if (options.module !== undefined && !(options.module instanceof WebAssembly.Module))
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `module must be a WebAssembly.Module (compileVariant() gives one), got ${typeof options.module}`,
+    );
   if (options.variant !== undefined && !VARIANTS.includes(options.variant))
     throw new ElexError(
       'INVALID_ARGUMENT',

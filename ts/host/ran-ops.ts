@@ -33,6 +33,7 @@ import {
 import type { LoadedCatalog, Parameter } from './catalog.ts';
 import { ElexError } from '../core/errors.ts';
 import type { MustBeTrue, SameUnion } from '../core/index-types.ts';
+import { checkOptions, keysOf } from '../core/options.ts';
 import { parseFormula } from './formula.ts';
 import {
   MONITOR_OP,
@@ -260,9 +261,13 @@ export interface ValidationBatch {
  * Checks the shape of a typed batch (types and lengths; the values are
  * checked by the engine) and packs a copy of it for the engine validator.
  */
+const VALIDATION_BATCH_KEYS = keysOf<ValidationBatch>()(['parameters', 'current', 'proposed', 'at', 'cells']);
+
 export function checkBatch(batch: ValidationBatch, spare?: ArrayBuffer | null): PackedColumns {
   if (typeof batch !== 'object' || batch === null)
     throw new ElexError('INVALID_ARGUMENT', 'validateBatch() takes { parameters, current, proposed, at, cells? }');
+  // A misspelt `cells` (`cell`) was ignored: every change counted as cell 0's, cooldowns too.
+  checkOptions('engine.validateBatch() batch', batch, VALIDATION_BATCH_KEYS);
   const { parameters, current, proposed, at, cells } = batch;
   const isInts = (x: unknown) => x instanceof Int32Array || x instanceof Uint32Array;
   const isFloats = (x: unknown) => x instanceof Float64Array || x instanceof Float32Array;

@@ -253,6 +253,25 @@ Status write(ContainerKind kind, const SectionIn* sections, unsigned count, std:
   return s;
 }
 
+namespace {
+/// What writes a container of `kind`, for messages.
+const char* kind_name(std::uint16_t kind) {
+  switch (static_cast<ContainerKind>(kind)) {
+    case ContainerKind::VectorSet:
+      return "vectors (encodeVectors())";
+    case ContainerKind::HnswIndex:
+      return "an index (IndexHandle.save())";
+    case ContainerKind::ShardedIndex:
+      return "a sharded index (EngineIndex.save())";
+    case ContainerKind::AgentSnapshot:
+      return "learned agent state (a persist snapshot)";
+    case ContainerKind::RouterState:
+      return "a saved router (the router cache)";
+  }
+  return "an unknown kind of data";
+}
+}  // namespace
+
 Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind kind,
                     ThreadPool* pool) {
   count_ = 0;
@@ -264,14 +283,17 @@ Status Reader::open(const std::uint8_t* bytes, std::size_t size, ContainerKind k
                 kHeaderBytes + kTrailerBytes, size);
   const std::uint16_t version = rd16(bytes + 4);
   const std::uint16_t got_kind = rd16(bytes + 6);
+  // The kind first: data of another kind (an index's bytes given where an
+  // engine index's go) is not "newer", whatever its version.
+  if (got_kind != static_cast<std::uint16_t>(kind))
+    return fail(ELEX_E_UNSUPPORTED_VERSION, "ELEX data holds %s (kind %u), not %s (kind %u)",
+                kind_name(got_kind), got_kind, kind_name(static_cast<std::uint16_t>(kind)),
+                static_cast<unsigned>(kind));
   if (version < kFormatVersion || version > version_of(kind))
     return fail(ELEX_E_UNSUPPORTED_VERSION,
                 "ELEX data of kind %u has format version %u; this build reads kind %u up to "
                 "version %u (data written by a newer ELEX needs that version to load)",
                 got_kind, version, static_cast<unsigned>(kind), version_of(kind));
-  if (got_kind != static_cast<std::uint16_t>(kind))
-    return fail(ELEX_E_UNSUPPORTED_VERSION, "ELEX data holds kind %u, expected kind %u", got_kind,
-                static_cast<unsigned>(kind));
   const std::size_t body = size - kTrailerBytes;
   if (checksum(bytes, body, pool) != rd32(bytes + body))
     return fail(ELEX_E_CORRUPT_DATA, "ELEX data is corrupt: checksum mismatch (%zu bytes)", size);
