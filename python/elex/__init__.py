@@ -447,7 +447,7 @@ class ChangeValidator:
                 raise ElexError("INVALID_ARGUMENT", "at must be a finite time in ms")
         else:
             at = np.asarray(at, np.float64)
-        c = None if cells is None else _as_int32(cells, "cells")
+        c = None if cells is None else _as_int32(cells, "cells", cells=True)
         reasons, verdicts, f = self._v.run(p, cur.astype(np.float64, copy=False), pro.astype(np.float64, copy=False), at, c, _RECORD if record else 0)
         return ValidationResult(verdicts, reasons, {k: f[k] for k in ("ok", "warn", "reject")}, f["max_recorded_at"])
 
@@ -479,9 +479,26 @@ class ChangeValidator:
         return self._v.stats()
 
 
-def _as_int32(x, what) -> np.ndarray:
+def _as_int32(x, what, *, cells=False) -> np.ndarray:
+    """Integer ids as int32. A 32-bit array is taken as a JavaScript Int32Array.set()
+    takes it (2^31 and more of a uint32 wrap to negative ids, which the engine
+    refuses as cells and reads as unknown parameters). A wider one is not taken
+    modulo 2^32 (2^32 + 5 would be 5): a parameter index outside int32 becomes -1
+    (UNKNOWN_PARAMETER), and a cell id outside 0 … 2^31 − 1 is an error."""
     a = np.asarray(x)
     if a.dtype.kind not in "iu":
         raise ElexError("INVALID_ARGUMENT", f"{what} must be an integer array")
-    # As a JavaScript Int32Array.set() does: modulo 2^32.
-    return a.astype(np.int32, copy=False) if a.dtype != np.int32 else a
+    if a.dtype == np.int32:
+        return a
+    if a.dtype.itemsize <= 4:
+        return a.astype(np.int32)
+    outside = (a < -(2**31)) | (a > 2**31 - 1) if a.dtype.kind == "i" else a > 2**31 - 1
+    if not outside.any():
+        return a.astype(np.int32)
+    if cells:
+        i = int(np.flatnonzero(outside.reshape(-1))[0])
+        raise ElexError(
+            "INVALID_ARGUMENT",
+            f"change {i}: the cell id {int(a.reshape(-1)[i])} is outside 0 … 2^31 − 1 (ids are taken as int32)",
+        )
+    return np.where(outside, -1, a).astype(np.int32)

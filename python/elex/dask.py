@@ -579,6 +579,15 @@ class _Tables:
         self.names = list(catalog.parameters)
 
 
+def _at_row(e: ElexError, part) -> ElexError:
+    """The engine names a change by its place in this partition: name its row."""
+    at = re.search(r"\bchange (\d+)\b", e.message)
+    if at is None or int(at.group(1)) >= len(part):
+        return e
+    where = f"the change at index {part.index[int(at.group(1))]!r}"
+    return ElexError(e.code, e.message.replace(at.group(0), where, 1))
+
+
 def _validate_part(tables, part, previous, record):
     v = _core.Validator(tables.kinds, tables.bounds, tables.cool)
     par = part["parameter"]
@@ -587,7 +596,10 @@ def _validate_part(tables, part, previous, record):
     if pd.api.types.is_string_dtype(par.dtype):  # names (object or "string"); unknown: -1
         par = pd.Index(tables.names).get_indexer(par.astype(object).to_numpy())
     p = _as_int32(np.asarray(par), "parameter")
-    cells = _as_int32(part["cell"].to_numpy(), "cell")
+    try:
+        cells = _as_int32(part["cell"].to_numpy(), "cell", cells=True)
+    except ElexError as e:
+        raise _at_row(e, part) from None
     if previous is not None and len(previous):
         mine = previous[previous["cell"].isin(np.unique(cells))]
         v.restore(
@@ -606,12 +618,7 @@ def _validate_part(tables, part, previous, record):
             None,
         )
     except ElexError as e:
-        # The engine names a change by its place in this partition: name its row.
-        at = re.search(r"\bchange (\d+)\b", e.message)
-        if at is None or int(at.group(1)) >= len(part):
-            raise
-        where = f"the change at index {part.index[int(at.group(1))]!r}"
-        raise ElexError(e.code, e.message.replace(at.group(0), where, 1)) from None
+        raise _at_row(e, part) from None
     out = part.assign(verdict=verdicts, reasons=reasons)
     cp, cc, ca = v.cooldowns()
     return out, pd.DataFrame({"parameter": cp, "cell": cc, "at": ca})

@@ -616,3 +616,23 @@ def test_a_feature_code_that_is_there_but_malformed_is_not_reported_as_missing()
                 'then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
             }
         ]
+
+
+def test_ids_beyond_int32_are_not_taken_modulo_2_32(catalog):
+    # A 36-bit NR cell identity (or any int64 id of 2^32 or more) was taken modulo
+    # 2^32: cell 2^32 + 5 shared cell 5's cooldowns, and parameter index 2^32 + p
+    # was validated as parameter p instead of UNKNOWN_PARAMETER.
+    tables = catalog.validator_tables()
+    n = len(tables[0])
+    p = int(next(i for i in range(n) if not math.isnan(tables[2][i]) and tables[0][i] <= 1 and not math.isnan(tables[1][i])))
+    lo = float(tables[1][p])
+    one = np.array([lo])
+    v = elex.ChangeValidator(catalog)
+    r = v.validate_batch(np.array([p, 2**32 + p, -(2**32) + p], np.int64), np.full(3, lo), np.full(3, lo), 0.0, record=False)
+    assert r.reason_names(0) != ["UNKNOWN_PARAMETER"]
+    assert r.reason_names(1) == ["UNKNOWN_PARAMETER"] and r.reason_names(2) == ["UNKNOWN_PARAMETER"]
+    assert v.validate_batch(np.array([p]), one, one, 0.0, cells=np.array([5])).verdicts[0] != 2
+    with pytest.raises(elex.ElexError) as e:
+        v.validate_batch(np.array([p, p]), np.full(2, lo), np.full(2, lo), 1.0, cells=np.array([7, 2**32 + 5], np.int64))
+    assert e.value.code == "INVALID_ARGUMENT" and "change 1" in e.value.message and "2^31" in e.value.message
+    assert list(v.cooldowns()["cell"]) == [5]  # the refused batch recorded nothing

@@ -426,6 +426,14 @@ def test_validate_batch_error_names_the_change_by_its_index(client, catalog):
         ed.validate_batch(catalog, dd.from_pandas(df, npartitions=3, sort=False)).compute()
     assert e.value.code == "INVALID_ARGUMENT"
     assert "the change at index 'row-3': at must be a finite time in ms" in e.value.message, e.value.message
+    # A cell id beyond int32 (a 36-bit NR cell identity) was taken modulo 2^32, as
+    # another cell's: it is refused, by its row too.
+    df["at"] = np.arange(6.0)
+    df["cell"] = np.array([0, 0, 1, 2**32 + 1, 2, 2], np.int64)
+    with pytest.raises(elex.ElexError) as e:
+        ed.validate_batch(catalog, dd.from_pandas(df, npartitions=3, sort=False)).compute()
+    assert e.value.code == "INVALID_ARGUMENT"
+    assert "the change at index 'row-3': the cell id 4294967297 is outside 0 … 2^31 − 1" in e.value.message, e.value.message
 
 
 def test_monitor_frame_history_follows_kpis_by_name(client, catalog):
