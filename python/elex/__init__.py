@@ -62,6 +62,9 @@ VERDICTS = ("ok", "warn", "reject")
 NULL_REASONS = ("ok", "missing", "division_by_zero")
 
 _RECORD = 1
+#: The most samples (cells × counters × periods) and KPI values (cells × KPIs ×
+#: periods) of one engine call; Monitor.monitor() runs a larger batch in slices of cells.
+_MAX_SAMPLES = 2**31 - 1
 
 
 def build_info(threads: int = 1) -> dict:
@@ -369,9 +372,22 @@ class Monitor:
             rows = np.fromiter((st["rows"][c] for c in cells), dtype=np.int64, count=len(cells))
             in_place = np.array_equal(rows, np.arange(len(cells)))
             hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
-            r = evaluate(
-                prog, data, hist, z_threshold=z_threshold, min_history=min_history, per_period=per_period, threads=self.threads
-            )
+            # The engine takes at most _MAX_SAMPLES samples (and KPI values) a
+            # call: a larger batch runs in slices of cells, its results joined.
+            per = max(1, _MAX_SAMPLES // (max(len(counters), K, 1) * data.shape[2]))
+            parts = [
+                evaluate(
+                    prog,
+                    data[a : a + per],
+                    hist[a : a + per],
+                    z_threshold=z_threshold,
+                    min_history=min_history,
+                    per_period=per_period,
+                    threads=self.threads,
+                )
+                for a in range(0, len(cells), per)
+            ]
+            r = parts[0] if len(parts) == 1 else {k: None if parts[0][k] is None else np.concatenate([x[k] for x in parts]) for k in parts[0]}
             if not in_place:
                 st["data"][rows] = hist
         return _result(cells, counters, data.shape[2], prog, r)
