@@ -3,6 +3,7 @@
 #include "elex/core/json.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -530,10 +531,21 @@ void append_number(std::string* out, double d) {
     *out += (std::strcmp(b, "-0") == 0) ? "0" : b;
     return;
   }
+#if defined(__cpp_lib_to_chars)
+  // The fewest significant digits that read back (%.*g with fewer would
+  // not): those of the shortest scientific form to_chars() finds (d is
+  // neither 0 nor an integer up to 2^53 here), printed once.
+  char s[40];
+  const auto r = std::to_chars(s, s + sizeof s, d, std::chars_format::scientific);
+  int digits = 0;
+  for (const char* p = s; p != r.ptr && *p != 'e'; ++p) digits += *p >= '0' && *p <= '9';
+  std::snprintf(b, sizeof b, "%.*g", digits < 1 ? 1 : digits, d);
+#else
   for (int prec = 1; prec <= 17; ++prec) {
     std::snprintf(b, sizeof b, "%.*g", prec, d);
     if (std::strtod(b, nullptr) == d) break;
   }
+#endif
   *out += b;
 }
 
