@@ -15,6 +15,8 @@
 // Output is JSON lines on stdout; errors go to stderr as
 // "elex-cli: CODE: message" with CODE a stable name of elex/core/status.h, and
 // the exit status is 1 (2 for a usage error).
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -127,16 +129,31 @@ write the output: REASON", exit 1.
 
 /// The whole file, or an error naming why it cannot be read (a directory
 /// opens, and only its reads fail: it is not an empty file).
+// Reads a whole input file, up to json::kMaxBytes (the JSON reader's limit,
+// 256 MB): past it the file is refused without reading on (a device such as
+// /dev/zero never ends). A regular file's buffer is sized once.
 std::string read_file(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(errno));
+  constexpr std::size_t limit = json::kMaxBytes;
+  const auto too_large = [&] {
+    die(ELEX_E_INVALID_ARGUMENT, path + ": more than " + std::to_string(limit) + " bytes (" +
+                                     std::to_string(limit >> 20) +
+                                     " MB), the limit of an input file");
+  };
   std::string text;
+  struct stat st {};
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (std::uint64_t(st.st_size) > limit) too_large();
+    text.reserve(std::size_t(st.st_size));
+  }
   char buf[1 << 16];
   std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  while (text.size() <= limit && (n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
   const int err = std::ferror(f) ? errno : 0;
   std::fclose(f);
   if (err != 0) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(err));
+  if (text.size() > limit) too_large();
   return text;
 }
 

@@ -62,6 +62,9 @@ VERDICTS = ("ok", "warn", "reject")
 NULL_REASONS = ("ok", "missing", "division_by_zero")
 
 _RECORD = 1
+#: The most samples (cells × counters × periods) and KPI values (cells × KPIs ×
+#: periods) of one engine call; Monitor.monitor() runs a larger batch in slices of cells.
+_MAX_SAMPLES = 2**31 - 1
 
 
 def build_info(threads: int = 1) -> dict:
@@ -369,9 +372,22 @@ class Monitor:
             rows = np.fromiter((st["rows"][c] for c in cells), dtype=np.int64, count=len(cells))
             in_place = np.array_equal(rows, np.arange(len(cells)))
             hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
-            r = evaluate(
-                prog, data, hist, z_threshold=z_threshold, min_history=min_history, per_period=per_period, threads=self.threads
-            )
+            # The engine takes at most _MAX_SAMPLES samples (and KPI values) a
+            # call: a larger batch runs in slices of cells, its results joined.
+            per = max(1, _MAX_SAMPLES // (max(len(counters), K, 1) * data.shape[2]))
+            parts = [
+                evaluate(
+                    prog,
+                    data[a : a + per],
+                    hist[a : a + per],
+                    z_threshold=z_threshold,
+                    min_history=min_history,
+                    per_period=per_period,
+                    threads=self.threads,
+                )
+                for a in range(0, len(cells), per)
+            ]
+            r = parts[0] if len(parts) == 1 else {k: None if parts[0][k] is None else np.concatenate([x[k] for x in parts]) for k in parts[0]}
             if not in_place:
                 st["data"][rows] = hist
         return _result(cells, counters, data.shape[2], prog, r)
@@ -447,7 +463,7 @@ class ChangeValidator:
                 raise ElexError("INVALID_ARGUMENT", "at must be a finite time in ms")
         else:
             at = np.asarray(at, np.float64)
-        c = None if cells is None else _as_int32(cells, "cells")
+        c = None if cells is None else _as_int32(cells, "cells", cells=True)
         reasons, verdicts, f = self._v.run(p, cur.astype(np.float64, copy=False), pro.astype(np.float64, copy=False), at, c, _RECORD if record else 0)
         return ValidationResult(verdicts, reasons, {k: f[k] for k in ("ok", "warn", "reject")}, f["max_recorded_at"])
 
@@ -479,9 +495,26 @@ class ChangeValidator:
         return self._v.stats()
 
 
-def _as_int32(x, what) -> np.ndarray:
+def _as_int32(x, what, *, cells=False) -> np.ndarray:
+    """Integer ids as int32. A 32-bit array is taken as a JavaScript Int32Array.set()
+    takes it (2^31 and more of a uint32 wrap to negative ids, which the engine
+    refuses as cells and reads as unknown parameters). A wider one is not taken
+    modulo 2^32 (2^32 + 5 would be 5): a parameter index outside int32 becomes -1
+    (UNKNOWN_PARAMETER), and a cell id outside 0 … 2^31 − 1 is an error."""
     a = np.asarray(x)
     if a.dtype.kind not in "iu":
         raise ElexError("INVALID_ARGUMENT", f"{what} must be an integer array")
-    # As a JavaScript Int32Array.set() does: modulo 2^32.
-    return a.astype(np.int32, copy=False) if a.dtype != np.int32 else a
+    if a.dtype == np.int32:
+        return a
+    if a.dtype.itemsize <= 4:
+        return a.astype(np.int32)
+    outside = (a < -(2**31)) | (a > 2**31 - 1) if a.dtype.kind == "i" else a > 2**31 - 1
+    if not outside.any():
+        return a.astype(np.int32)
+    if cells:
+        i = int(np.flatnonzero(outside.reshape(-1))[0])
+        raise ElexError(
+            "INVALID_ARGUMENT",
+            f"change {i}: the cell id {int(a.reshape(-1)[i])} is outside 0 … 2^31 − 1 (ids are taken as int32)",
+        )
+    return np.where(outside, -1, a).astype(np.int32)

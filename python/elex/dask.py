@@ -579,6 +579,32 @@ class _Tables:
         self.names = list(catalog.parameters)
 
 
+def _at_row(e: ElexError, part) -> ElexError:
+    """The engine names a change by its place in this partition: name its row."""
+    at = re.search(r"\bchange (\d+)\b", e.message)
+    if at is None or int(at.group(1)) >= len(part):
+        return e
+    where = f"the change at index {part.index[int(at.group(1))]!r}"
+    return ElexError(e.code, e.message.replace(at.group(0), where, 1))
+
+
+def _cooldowns_by_cell(table):
+    """(cells, parameters, at) of a cooldowns() table, sorted by cell."""
+    missing = [c for c in ("parameter", "cell", "at") if c not in table]
+    if missing:
+        raise ElexError(
+            "INVALID_ARGUMENT",
+            f"cooldowns must be a cooldowns table: columns parameter, cell and at ({', '.join(missing)} missing)",
+        )
+    cells = np.ascontiguousarray(table["cell"], np.int32)
+    order = np.argsort(cells, kind="stable")
+    return (
+        cells[order],
+        np.ascontiguousarray(table["parameter"], np.int32)[order],
+        np.ascontiguousarray(table["at"], np.float64)[order],
+    )
+
+
 def _validate_part(tables, part, previous, record):
     v = _core.Validator(tables.kinds, tables.bounds, tables.cool)
     par = part["parameter"]
@@ -587,14 +613,19 @@ def _validate_part(tables, part, previous, record):
     if pd.api.types.is_string_dtype(par.dtype):  # names (object or "string"); unknown: -1
         par = pd.Index(tables.names).get_indexer(par.astype(object).to_numpy())
     p = _as_int32(np.asarray(par), "parameter")
-    cells = _as_int32(part["cell"].to_numpy(), "cell")
-    if previous is not None and len(previous):
-        mine = previous[previous["cell"].isin(np.unique(cells))]
-        v.restore(
-            np.ascontiguousarray(mine["parameter"], np.int32),
-            np.ascontiguousarray(mine["cell"], np.int32),
-            np.ascontiguousarray(mine["at"], np.float64),
-        )
+    try:
+        cells = _as_int32(part["cell"].to_numpy(), "cell", cells=True)
+    except ElexError as e:
+        raise _at_row(e, part) from None
+    if previous is not None and len(previous[0]):
+        # This partition's cells' rows of the cooldowns sorted by cell: a binary
+        # search per cell, not a pass over the whole table per partition.
+        by_cell, params, at = previous
+        u = np.unique(cells)
+        lo, hi = np.searchsorted(by_cell, u, "left"), np.searchsorted(by_cell, u, "right")
+        count = hi - lo
+        rows = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+        v.restore(params[rows], by_cell[rows], at[rows])
     try:
         reasons, verdicts, _ = v.run(
             p,
@@ -606,12 +637,7 @@ def _validate_part(tables, part, previous, record):
             None,
         )
     except ElexError as e:
-        # The engine names a change by its place in this partition: name its row.
-        at = re.search(r"\bchange (\d+)\b", e.message)
-        if at is None or int(at.group(1)) >= len(part):
-            raise
-        where = f"the change at index {part.index[int(at.group(1))]!r}"
-        raise ElexError(e.code, e.message.replace(at.group(0), where, 1)) from None
+        raise _at_row(e, part) from None
     out = part.assign(verdict=verdicts, reasons=reasons)
     cp, cc, ca = v.cooldowns()
     return out, pd.DataFrame({"parameter": cp, "cell": cc, "at": ca})
@@ -627,11 +653,9 @@ def validate_batch(catalog: Catalog, changes: dd.DataFrame, *, cooldowns=None, r
     tables = dask.delayed(_Tables(catalog), pure=True)
     prev = None
     if cooldowns is not None:
-        prev = (
-            dask.delayed(pd.concat)(cooldowns.to_delayed())
-            if isinstance(cooldowns, dd.DataFrame)
-            else dask.delayed(cooldowns, pure=True)
-        )
+        # Sorted by cell once, for all partitions (each one looks up its cells).
+        table = dask.delayed(pd.concat)(cooldowns.to_delayed()) if isinstance(cooldowns, dd.DataFrame) else cooldowns
+        prev = dask.delayed(_cooldowns_by_cell, pure=True)(table)
     meta = changes._meta.assign(verdict=np.uint8(0), reasons=np.uint16(0)).iloc[:0]
     cmeta = pd.DataFrame({"parameter": pd.Series(dtype=np.int32), "cell": pd.Series(dtype=np.int32), "at": pd.Series(dtype=np.float64)})
     res, cools = [], []

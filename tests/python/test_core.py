@@ -655,3 +655,56 @@ def test_a_feature_code_that_is_there_but_malformed_is_not_reported_as_missing()
                 'then groups of 2 to 4 and 2 to 5 digits, optionally "/n"',
             }
         ]
+
+
+def test_ids_beyond_int32_are_not_taken_modulo_2_32(catalog):
+    # A 36-bit NR cell identity (or any int64 id of 2^32 or more) was taken modulo
+    # 2^32: cell 2^32 + 5 shared cell 5's cooldowns, and parameter index 2^32 + p
+    # was validated as parameter p instead of UNKNOWN_PARAMETER.
+    tables = catalog.validator_tables()
+    n = len(tables[0])
+    p = int(next(i for i in range(n) if not math.isnan(tables[2][i]) and tables[0][i] <= 1 and not math.isnan(tables[1][i])))
+    lo = float(tables[1][p])
+    one = np.array([lo])
+    v = elex.ChangeValidator(catalog)
+    r = v.validate_batch(np.array([p, 2**32 + p, -(2**32) + p], np.int64), np.full(3, lo), np.full(3, lo), 0.0, record=False)
+    assert r.reason_names(0) != ["UNKNOWN_PARAMETER"]
+    assert r.reason_names(1) == ["UNKNOWN_PARAMETER"] and r.reason_names(2) == ["UNKNOWN_PARAMETER"]
+    assert v.validate_batch(np.array([p]), one, one, 0.0, cells=np.array([5])).verdicts[0] != 2
+    with pytest.raises(elex.ElexError) as e:
+        v.validate_batch(np.array([p, p]), np.full(2, lo), np.full(2, lo), 1.0, cells=np.array([7, 2**32 + 5], np.int64))
+    assert e.value.code == "INVALID_ARGUMENT" and "change 1" in e.value.message and "2^31" in e.value.message
+    assert list(v.cooldowns()["cell"]) == [5]  # the refused batch recorded nothing
+
+
+def test_a_batch_over_the_engine_limit_says_so_and_monitor_splits_its_cells(catalog, tmp_path, monkeypatch):
+    # A batch of more than 2^31 − 1 samples (120,000 cells × 200 counters × 96
+    # periods: a whole network in one call) failed with "batch too large": no
+    # limit, no sizes. evaluate() (one engine call) names both; Monitor.monitor()
+    # runs the cells in slices under the limit, with the same results.
+    counter = "EnergySavingFunction.pmEnhCarrierShutdownTime"
+    P = 2**31  # one cell, one counter: a sparse file, never read
+    path = tmp_path / "samples.f32"
+    with open(path, "wb") as f:
+        f.truncate(4 * P)
+    data = np.memmap(path, np.float32, "r", shape=(1, 1, P))
+    prog = catalog.kpi_programs([counter])
+    with pytest.raises(elex.ElexError) as e:
+        elex.evaluate(prog, data, elex.new_history(1, len(prog.names)))
+    assert e.value.code == "INVALID_ARGUMENT"
+    assert "1 cells × 1 counters × 2147483648 periods = 2147483648 samples" in e.value.message
+    assert "2147483647" in e.value.message
+    del data
+
+    counters = counters_of(catalog, 12)
+    x = pm_data(50, len(counters), 24, seed=4)
+    cells = [f"c{i}" for i in range(50)]
+    whole, sliced = elex.Monitor(catalog), elex.Monitor(catalog)
+    want = [whole.monitor(cells, counters, x, per_period=True) for _ in range(2)]
+    monkeypatch.setattr(elex, "_MAX_SAMPLES", 7 * len(counters) * 24)  # 7 cells a slice
+    got = [sliced.monitor(cells, counters, x, per_period=True) for _ in range(2)]
+    for a, b in zip(want, got):
+        for f in ("values", "reasons", "nulls", "anomalies", "max_z", "breaches", "kpi_stats", "counter_stats"):
+            assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
+        assert a.missing_samples == b.missing_samples
+    assert np.array_equal(whole.history(cells, counters), sliced.history(cells, counters))

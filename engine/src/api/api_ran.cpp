@@ -316,9 +316,16 @@ ELEX_EXPORT int elex_kpi_eval(elex_engine* engine, const elex_kpi_eval_args* arg
     if (x.data == nullptr || x.history == nullptr || x.anomalies == nullptr || x.max_z == nullptr ||
         (x.values == nullptr) != (x.reasons == nullptr))
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "null data or outputs");
-    if (double(x.cells) * x.counters * x.periods > 2147483647.0 ||
-        double(x.cells) * x.kpis * x.periods > 2147483647.0)
-      return elex::fail(ELEX_E_INVALID_ARGUMENT, "batch too large");
+    if (double(x.cells) * x.counters * x.periods > 2147483647.0)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT,
+                        "a batch holds at most 2147483647 samples, not %u cells × %u counters × %u "
+                        "periods = %.0f samples: split its cells into batches",
+                        x.cells, x.counters, x.periods, double(x.cells) * x.counters * x.periods);
+    if (double(x.cells) * x.kpis * x.periods > 2147483647.0)
+      return elex::fail(ELEX_E_INVALID_ARGUMENT,
+                        "a batch gives at most 2147483647 KPI values, not %u cells × %u KPIs × %u "
+                        "periods = %.0f values: split its cells into batches",
+                        x.cells, x.kpis, x.periods, double(x.cells) * x.kpis * x.periods);
     const elex::monitor::Programs p{x.ops, x.offsets, x.kpis, x.consts, x.n_consts};
     const elex::monitor::Shape sh{x.cells, x.counters, x.periods};
     const elex::monitor::Alerting a{x.thresholds, x.directions, x.z_threshold, x.min_history};

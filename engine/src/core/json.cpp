@@ -3,6 +3,7 @@
 #include "elex/core/json.h"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,18 +17,68 @@ namespace elex::json {
 
 std::size_t Value::utf16_length() const {
   std::size_t n = 0;
-  for (unsigned char c : string_) {
+  for (unsigned char c : string()) {
     if ((c & 0xC0) != 0x80) ++n;  // a lead byte starts a code point
     if (c >= 0xF0) ++n;           // above U+FFFF: a surrogate pair
   }
   return n;
 }
 
+const std::string& Value::string() const {
+  static const std::string empty;
+  return type_ == Type::kString ? *u_.string : empty;
+}
+
+const std::vector<Value>& Value::array() const {
+  static const std::vector<Value> empty;
+  return type_ == Type::kArray ? *u_.array : empty;
+}
+
+const Value::Members& Value::object() const {
+  static const Members empty;
+  return type_ == Type::kObject ? *u_.object : empty;
+}
+
 const Value* Value::find(std::string_view key) const {
   if (type_ != Type::kObject) return nullptr;
-  for (const auto& [k, v] : object_)
+  for (const auto& [k, v] : *u_.object)
     if (k == key) return &v;
   return nullptr;
+}
+
+void Value::release() noexcept {
+  switch (type_) {
+    case Type::kString:
+      delete u_.string;
+      break;
+    case Type::kArray:
+      delete u_.array;
+      break;
+    case Type::kObject:
+      delete u_.object;
+      break;
+    default:
+      break;
+  }
+  type_ = Type::kNull;
+}
+
+void Value::copy_from(const Value& o) {
+  bool_ = o.bool_;
+  switch (o.type_) {
+    case Type::kString:
+      u_.string = new std::string(*o.u_.string);
+      break;
+    case Type::kArray:
+      u_.array = new std::vector<Value>(*o.u_.array);
+      break;
+    case Type::kObject:
+      u_.object = new Members(*o.u_.object);
+      break;
+    default:
+      u_ = o.u_;
+  }
+  type_ = o.type_;
 }
 
 Value Value::of_bool(bool b) {
@@ -39,25 +90,25 @@ Value Value::of_bool(bool b) {
 Value Value::of_number(double d) {
   Value v;
   v.type_ = Type::kNumber;
-  v.number_ = d;
+  v.u_.number = d;
   return v;
 }
 Value Value::of_string(std::string s) {
   Value v;
+  v.u_.string = new std::string(std::move(s));
   v.type_ = Type::kString;
-  v.string_ = std::move(s);
   return v;
 }
 Value Value::of_array(std::vector<Value> items) {
   Value v;
+  v.u_.array = new std::vector<Value>(std::move(items));
   v.type_ = Type::kArray;
-  v.array_ = std::move(items);
   return v;
 }
-Value Value::of_object(std::vector<std::pair<std::string, Value>> members) {
+Value Value::of_object(Members members) {
   Value v;
+  v.u_.object = new Members(std::move(members));
   v.type_ = Type::kObject;
-  v.object_ = std::move(members);
   return v;
 }
 
@@ -162,9 +213,12 @@ class Parser {
       case '[':
         if (depth >= kMaxDepth) return error("arrays and objects nested too deep (limit 128)");
         return c == '{' ? object(out, depth + 1) : array(out, depth + 1);
-      case '"':
-        out->type_ = Type::kString;
-        return string(&out->string_);
+      case '"': {
+        std::string text;
+        if (Status st = string(&text); st != ELEX_OK) return st;
+        *out = Value::of_string(std::move(text));
+        return ELEX_OK;
+      }
       case 't':
         if (!literal("true")) return error("invalid literal");
         *out = Value::of_bool(true);
@@ -323,10 +377,10 @@ class Parser {
 
   Status array(Value* out, std::uint32_t depth) {
     ++at_;
-    out->type_ = Type::kArray;
     skip_ws();
     if (at_ < s_.size() && s_[at_] == ']') {
       ++at_;
+      *out = Value::of_array({});
       return ELEX_OK;
     }
     frames_.push_back({true, 0, {}});
@@ -345,9 +399,7 @@ class Parser {
       if (s_[at_] == ']') {
         ++at_;
         frames_.pop_back();
-        out->array_.assign(std::make_move_iterator(items.begin()),
-                           std::make_move_iterator(items.end()));
-        items.clear();
+        *out = Value::of_array(take(&items));
         return ELEX_OK;
       }
       return error("expected ',' or ']' in an array");
@@ -356,10 +408,10 @@ class Parser {
 
   Status object(Value* out, std::uint32_t depth) {
     ++at_;
-    out->type_ = Type::kObject;
     skip_ws();
     if (at_ < s_.size() && s_[at_] == '}') {
       ++at_;
+      *out = Value::of_object({});
       return ELEX_OK;
     }
     std::unordered_set<std::string> keys;  // used past 8 members only
@@ -394,13 +446,28 @@ class Parser {
       }
       if (s_[at_] == '}') {
         ++at_;
-        out->object_.assign(std::make_move_iterator(members.begin()),
-                            std::make_move_iterator(members.end()));
-        members.clear();
+        *out = Value::of_object(take(&members));
         return ELEX_OK;
       }
       return error("expected ',' or '}' in an object");
     }
+  }
+
+  // The finished items of an array or object out of this depth's scratch:
+  // copied into a vector of their own size (the scratch is kept for the
+  // siblings), or, when the scratch is mostly full of a large one, the
+  // scratch itself is handed over (a copy would hold the value twice at
+  // its peak: 30 million numbers of a monitor batch are 480 MB).
+  template <class T>
+  static std::vector<T> take(std::vector<T>* scratch) {
+    std::vector<T> v;
+    if (scratch->size() >= 4096 && 2 * scratch->size() >= scratch->capacity()) {
+      v.swap(*scratch);
+    } else {
+      v.assign(std::make_move_iterator(scratch->begin()), std::make_move_iterator(scratch->end()));
+      scratch->clear();
+    }
+    return v;
   }
 
   std::string_view s_;
@@ -464,10 +531,21 @@ void append_number(std::string* out, double d) {
     *out += (std::strcmp(b, "-0") == 0) ? "0" : b;
     return;
   }
+#if defined(__cpp_lib_to_chars)
+  // The fewest significant digits that read back (%.*g with fewer would
+  // not): those of the shortest scientific form to_chars() finds (d is
+  // neither 0 nor an integer up to 2^53 here), printed once.
+  char s[40];
+  const auto r = std::to_chars(s, s + sizeof s, d, std::chars_format::scientific);
+  int digits = 0;
+  for (const char* p = s; p != r.ptr && *p != 'e'; ++p) digits += *p >= '0' && *p <= '9';
+  std::snprintf(b, sizeof b, "%.*g", digits < 1 ? 1 : digits, d);
+#else
   for (int prec = 1; prec <= 17; ++prec) {
     std::snprintf(b, sizeof b, "%.*g", prec, d);
     if (std::strtod(b, nullptr) == d) break;
   }
+#endif
   *out += b;
 }
 

@@ -79,6 +79,12 @@ Status CooldownTable::set(std::uint64_t key, double at) {
   return ELEX_OK;
 }
 
+void CooldownTable::fit() {
+  std::size_t cap = 64;
+  while (cap < 2 * size_) cap *= 2;
+  if (cap_ >= 4 * cap) (void)grow(cap);  // on OUT_OF_MEMORY the larger table stays
+}
+
 void CooldownTable::clear() {
   if (cap_) std::memset(keys_, 0xff, cap_ * sizeof(std::uint64_t));
   size_ = 0;
@@ -155,6 +161,7 @@ Status Validator::restore(std::size_t n, const std::int32_t* params, const std::
     const double* last = last_.find(key);
     if (last == nullptr || *last < at[i]) (void)last_.set(key, at[i]);  // room reserved
   }
+  last_.fit();  // the same key many times: room for each was reserved
   return ELEX_OK;
 }
 
@@ -239,6 +246,8 @@ Status Validator::run(const Changes& c, std::uint32_t flags, std::uint16_t* reas
     }
   }
   t.reject = std::uint32_t(n) - t.ok - t.warn;
+  // The room reserved for every change of the batch, back but for what was recorded.
+  if (record) last_.fit();
   if (tally) *tally = t;
   return ELEX_OK;
 }

@@ -37,7 +37,29 @@ enum class Type : std::uint8_t { kNull, kBool, kNumber, kString, kArray, kObject
 
 class Value {
  public:
+  using Members = std::vector<std::pair<std::string, Value>>;
+
   Value() = default;
+  Value(const Value& o) { copy_from(o); }
+  Value(Value&& o) noexcept : type_(o.type_), bool_(o.bool_), u_(o.u_) { o.type_ = Type::kNull; }
+  Value& operator=(const Value& o) {
+    if (this != &o) {
+      Value tmp(o);
+      *this = std::move(tmp);
+    }
+    return *this;
+  }
+  Value& operator=(Value&& o) noexcept {
+    if (this != &o) {
+      release();
+      type_ = o.type_;
+      bool_ = o.bool_;
+      u_ = o.u_;
+      o.type_ = Type::kNull;
+    }
+    return *this;
+  }
+  ~Value() { release(); }
 
   [[nodiscard]] Type type() const { return type_; }
   [[nodiscard]] bool is_null() const { return type_ == Type::kNull; }
@@ -48,14 +70,15 @@ class Value {
   [[nodiscard]] bool is_object() const { return type_ == Type::kObject; }
 
   [[nodiscard]] bool boolean() const { return bool_; }
-  [[nodiscard]] double number() const { return number_; }
-  /// UTF-8 (valid).
-  [[nodiscard]] const std::string& string() const { return string_; }
+  [[nodiscard]] double number() const { return type_ == Type::kNumber ? u_.number : 0; }
+  /// UTF-8 (valid); empty when not a string.
+  [[nodiscard]] const std::string& string() const;
   /// The string's length in UTF-16 code units (JavaScript's .length).
   [[nodiscard]] std::size_t utf16_length() const;
-  [[nodiscard]] const std::vector<Value>& array() const { return array_; }
-  /// Members in document order (keys are unique).
-  [[nodiscard]] const std::vector<std::pair<std::string, Value>>& object() const { return object_; }
+  /// The items; empty when not an array.
+  [[nodiscard]] const std::vector<Value>& array() const;
+  /// Members in document order (keys are unique); empty when not an object.
+  [[nodiscard]] const Members& object() const;
   /// The member `key` of an object, or nullptr (also when not an object).
   [[nodiscard]] const Value* find(std::string_view key) const;
 
@@ -65,16 +88,23 @@ class Value {
   static Value of_number(double d);
   static Value of_string(std::string s);
   static Value of_array(std::vector<Value> items);
-  static Value of_object(std::vector<std::pair<std::string, Value>> members);
+  static Value of_object(Members members);
 
  private:
-  friend class Parser;
+  // 16 bytes: a document of numbers (a monitor batch: tens of millions) is
+  // held at 16 bytes a value. Strings, arrays and objects keep their
+  // contents in one heap block each.
+  void release() noexcept;
+  void copy_from(const Value& o);
+
   Type type_ = Type::kNull;
   bool bool_ = false;
-  double number_ = 0;
-  std::string string_;
-  std::vector<Value> array_;
-  std::vector<std::pair<std::string, Value>> object_;
+  union {
+    double number;
+    std::string* string;
+    std::vector<Value>* array;
+    Members* object;
+  } u_{0.0};
 };
 
 /// Parses `text` into *out. On failure *out is null and the calling thread's

@@ -121,6 +121,10 @@ class CooldownTable {
   [[nodiscard]] Status set(std::uint64_t key, double at);
   /// Room for `more` new keys without growing inside a run.
   [[nodiscard]] Status reserve(std::size_t more);
+  /// Gives back room reserved and not used: a table 4 times (or more) larger
+  /// than its keys need is moved into one that fits them (kept as it is
+  /// when that cannot be allocated).
+  void fit();
   void clear();
   /// Calls f(key, at) for every stored key, in slot order.
   template <class F>
