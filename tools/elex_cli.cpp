@@ -58,8 +58,9 @@ constexpr const char* kUsage =
 usage:
   elex-cli check FILE...
       Checks catalogs as checkCatalog() does. One JSON line per file:
-      {"file", "ok", "problems": [{"path", "message"}], "stats"}. Exit 1 if
-      any has problems.
+      {"file", "ok", "problems": [{"path", "message"}], "stats"}. A file it
+      cannot read is a line with ok false and the reason as its problem (and
+      on stderr); the others are still checked. Exit 1 if any has problems.
   elex-cli route --catalog FILE (--question TEXT | --questions FILE) [options]
       Routes questions as the browser does (dim 512, default weights, the
       default glossary then the catalog's). One JSON line per question:
@@ -132,28 +133,47 @@ write the output: REASON", exit 1.
 // Reads a whole input file, up to json::kMaxBytes (the JSON reader's limit,
 // 256 MB): past it the file is refused without reading on (a device such as
 // /dev/zero never ends). A regular file's buffer is sized once.
-std::string read_file(const std::string& path) {
+/// The bytes of `path` into *text, or a status and *why (NOT_FOUND: cannot
+/// read it; INVALID_ARGUMENT: over the input limit).
+Status try_read_file(const std::string& path, std::string* text, std::string* why) {
+  text->clear();
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(errno));
+  if (f == nullptr) {
+    *why = "cannot read " + path + ": " + std::strerror(errno);
+    return ELEX_E_NOT_FOUND;
+  }
   constexpr std::size_t limit = json::kMaxBytes;
   const auto too_large = [&] {
-    die(ELEX_E_INVALID_ARGUMENT, path + ": more than " + std::to_string(limit) + " bytes (" +
-                                     std::to_string(limit >> 20) +
-                                     " MB), the limit of an input file");
+    *why = path + ": more than " + std::to_string(limit) + " bytes (" +
+           std::to_string(limit >> 20) + " MB), the limit of an input file";
+    text->clear();
+    return ELEX_E_INVALID_ARGUMENT;
   };
-  std::string text;
   struct stat st {};
   if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-    if (std::uint64_t(st.st_size) > limit) too_large();
-    text.reserve(std::size_t(st.st_size));
+    if (std::uint64_t(st.st_size) > limit) {
+      std::fclose(f);
+      return too_large();
+    }
+    text->reserve(std::size_t(st.st_size));
   }
   char buf[1 << 16];
   std::size_t n = 0;
-  while (text.size() <= limit && (n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  while (text->size() <= limit && (n = std::fread(buf, 1, sizeof buf, f)) > 0) text->append(buf, n);
   const int err = std::ferror(f) ? errno : 0;
   std::fclose(f);
-  if (err != 0) die(ELEX_E_NOT_FOUND, "cannot read " + path + ": " + std::strerror(err));
-  if (text.size() > limit) too_large();
+  if (err != 0) {
+    *why = "cannot read " + path + ": " + std::strerror(err);
+    text->clear();
+    return ELEX_E_NOT_FOUND;
+  }
+  if (text->size() > limit) return too_large();
+  return ELEX_OK;
+}
+
+std::string read_file(const std::string& path) {
+  std::string text, why;
+  if (const Status st = try_read_file(path, &text, &why); st != ELEX_OK) die(st, why);
   return text;
 }
 
@@ -223,10 +243,18 @@ int cmd_check(const Args& a) {
   if (a.files.empty()) usage("check needs at least one catalog file");
   int rc = 0;
   for (const std::string& file : a.files) {
-    const std::string text = read_file(file);
+    // A file that cannot be read is said (on stderr, and as its line's
+    // problem) and the others are still checked.
+    std::string text, why;
     catalog::Catalog c;
     std::vector<catalog::Problem> problems;
-    const Status st = catalog::load_json(text, &c, &problems, file);
+    Status st = try_read_file(file, &text, &why);
+    if (st != ELEX_OK) {
+      std::fprintf(stderr, "elex-cli: %s: %s\n", elex_status_name(st), why.c_str());
+      problems.push_back({"$", std::string(elex_status_name(st)) + ": " + why});
+    } else {
+      st = catalog::load_json(text, &c, &problems, file);
+    }
     std::string o =
         "{\"file\":" + json::quote(file) + ",\"ok\":" + (st == ELEX_OK ? "true" : "false");
     o += ",\"problems\":";
