@@ -443,15 +443,17 @@ class ChangeValidator:
 
     def validate_batch(self, parameters, current, proposed, at, cells=None, *, record: bool = True) -> ValidationResult:
         """Typed columns: ``parameters`` catalog indexes (int32; -1 or out of range:
-        UNKNOWN_PARAMETER), ``current`` / ``proposed`` floats, ``at`` one time in ms or
+        UNKNOWN_PARAMETER), ``current`` / ``proposed`` numbers (float or integer arrays), ``at`` one time in ms or
         one per change, ``cells`` int ids in 0 … 2^31 − 1 for cooldowns (default: all
         on cell 0). Accepted changes are recorded for later cooldowns unless
         record=False."""
         p = _as_int32(parameters, "parameters")
         cur = np.asarray(current)
         pro = np.asarray(proposed)
-        if cur.dtype.kind != "f" or pro.dtype.kind != "f":
-            raise ElexError("INVALID_ARGUMENT", "current and proposed must be float arrays")
+        # Numbers: floats, or integers (an int parameter's values; exact up to
+        # 2^53, as doubles), not booleans, strings or objects.
+        if cur.dtype.kind not in "fiu" or pro.dtype.kind not in "fiu":
+            raise ElexError("INVALID_ARGUMENT", "current and proposed must be arrays of numbers (float or integer)")
         if cur.shape != p.shape or pro.shape != p.shape:
             raise ElexError("DIMENSION_MISMATCH", f"current and proposed hold one value per change ({p.size})")
         if (isinstance(at, (int, float, np.integer, np.floating)) and not isinstance(at, bool)) or (

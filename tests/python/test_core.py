@@ -295,6 +295,28 @@ def test_validation_compares_values_as_given():
     assert [r.reason_names(i) for i in range(4)] == [["OUTSIDE_ABSOLUTE_RANGE"], [], ["CHANGE_TOO_LARGE"], []]
 
 
+def test_validate_batch_takes_integer_values():
+    # An int parameter's values come as integers: they were refused ("must be
+    # float arrays"), where the Dask path converted them.
+    cat = elex.load_catalog(
+        {
+            "features": [{"code": "FAJ 121 0002", "parameters": ["NRCellCU.nCI"]}],
+            "parameters": [{"name": "NRCellCU.nCI", "type": "int", "range": [0, 68719476735], "safe": {"maxChange": 10}}],
+        }
+    )
+    v = elex.ChangeValidator(cat)
+    idx = cat.parameter_indexes(["NRCellCU.nCI"] * 3)
+    cur = np.array([0, 68719476730, 5], np.int64)
+    pro = np.array([5, 68719476736, 100], np.int64)
+    r = v.validate_batch(idx, cur, pro, at=0, record=False)
+    f = v.validate_batch(idx, cur.astype(np.float64), pro.astype(np.float64), at=0, record=False)
+    assert [r.reason_names(i) for i in range(3)] == [[], ["OUTSIDE_ABSOLUTE_RANGE"], ["CHANGE_TOO_LARGE"]]
+    assert (r.reasons == f.reasons).all() and (r.verdicts == f.verdicts).all()
+    with pytest.raises(elex.ElexError) as e:
+        v.validate_batch(idx, np.array(["1", "2", "3"]), pro, at=0)
+    assert e.value.code == "INVALID_ARGUMENT" and "arrays of numbers" in e.value.message
+
+
 def test_a_validator_shared_by_threads(catalog, tmp_path):
     # The engine runs with the GIL released, so several Python threads can be in one
     # validator at once: they take turns (its cooldown table crashed the process, or
