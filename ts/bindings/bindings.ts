@@ -2078,19 +2078,36 @@ export function flattenRouterSpec(spec: RouterSpec): FlatRouterSpec {
   };
 }
 
+/** The evidence a routed feature was scored on. */
+export interface RouteEvidence {
+  /** Cosine similarity of the question to the feature's profile, in [0, 1]. */
+  vector: number;
+  /** Strongest exact hit (code, acronym, name, identifier), scaled by how specific it is, in [0, 1]. */
+  exact: number;
+  /** BM25F score divided by the question's best, in [0, 1]. */
+  lexical: number;
+  /** Past feedback on the feature for similar questions, in [-1, 1]: above 0 raised it, below 0 lowered it. */
+  feedback: number;
+  /** The share of the question's words its best parameter, counter or KPI holds, in [0, 1]. */
+  item: number;
+  /**
+   * −1 when the question names a radio technology (LTE or NR) and the
+   * feature's parameters and counters belong only to the other one, else 0.
+   */
+  technology: number;
+  /**
+   * The question's link direction (+1 uplink, −1 downlink, 0 neither or
+   * both) times the feature's (RouteWeights.direction), in [−1, 1]: above 0
+   * raised it, below 0 lowered it.
+   */
+  direction: number;
+}
+
 /** One routed feature as the engine ranks it (elex_route_feature). */
 export interface RoutedRaw {
   feature: number;
   score: number;
-  evidence: {
-    vector: number;
-    exact: number;
-    lexical: number;
-    feedback: number;
-    item: number;
-    technology: number;
-    direction: number;
-  };
+  evidence: RouteEvidence;
   /** Item numbers (features first), exactness and score. */
   matched: { item: number; exact: boolean; score: number }[];
   /**
