@@ -147,6 +147,7 @@ async function runIndex(n: number, dim: number, ef: number, quantization: Quanti
     await index.add(
       Uint32Array.from({ length: n }, (_, i) => i),
       data,
+      { onProgress: ({ done, total }) => setStatus('busy', `building index… ${done} / ${total} vectors`) },
     );
     const buildMs = performance.now() - t;
     const exact = await index.search(queries, 10, { exact: true });

@@ -49,10 +49,12 @@ export type {
   SearchResult,
 } from './core/index-types.ts';
 export type {
+  EngineAddOptions,
   EngineIndex,
   EngineIndexStats,
   EngineSearchOptions,
   EngineSearchResult,
+  IndexProgress,
   IndexRecoveryStats,
 } from './api/engine-index.ts';
 export type { CallOptions } from './parallel/pool.ts';

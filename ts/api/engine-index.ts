@@ -48,6 +48,33 @@ export interface EngineSearchResult extends SearchResult {
   elapsedMs: number;
 }
 
+/** Progress of a long index call: `done` of `total` vectors (add). */
+export interface IndexProgress {
+  done: number;
+  total: number;
+  /** ms since the call began. */
+  ms: number;
+}
+
+/** Options of index.add. */
+export interface EngineAddOptions {
+  /**
+   * Stops the add between two of its chunks (each about 100 ms of work on
+   * a shard): it rejects with ABORTED at once and, add being all or
+   * nothing, what it added is removed again before any later change.
+   */
+  signal?: AbortSignal;
+  /** Budget for the whole add: TIMEOUT past it, and it stops as `signal` does. Default: none. */
+  timeoutMs?: number;
+  /**
+   * Hears progress: vectors added so far (summed over the shards) of the
+   * vectors given, at most every 100 ms, then once with `done === total`
+   * just before the add resolves. Not called after the add failed or was
+   * stopped. A listener that throws is logged and does not stop the add.
+   */
+  onProgress?: (progress: IndexProgress) => void;
+}
+
 export interface EngineIndexStats extends IndexStats {
   shards: IndexStats[];
 }
@@ -55,11 +82,15 @@ export interface EngineIndexStats extends IndexStats {
 export interface EngineIndex {
   readonly name: string;
   readonly dim: number;
-  /** Adds vectors under the caller's ids. Inputs are copied, never detached. */
+  /**
+   * Adds vectors under the caller's ids, all or nothing. Inputs are copied,
+   * never detached. A large add runs in chunks, which report `onProgress`
+   * and between which `signal` and `timeoutMs` stop it.
+   */
   add(
     ids: Uint32Array | readonly number[],
     vectors: Float32Array,
-    options?: CallOptions,
+    options?: EngineAddOptions,
   ): Promise<{ added: number; size: number }>;
   search(queries: Float32Array, k: number, options?: EngineSearchOptions): Promise<EngineSearchResult>;
   /** Removes ids; unknown ones are skipped. Resolves to how many were removed. */
@@ -162,6 +193,19 @@ export const PARALLEL_ADD_MIN = 1024;
  */
 export const COMPACT_MIN_ADDS = 1024;
 export const COMPACT_MAX_BYTES = 16 << 20;
+/**
+ * A shard's add is sent in chunks of about ADD_CHUNK_MS of work each (sized
+ * from the last chunk's time, from ADD_CHUNK_FIRST vectors, within
+ * ADD_CHUNK_MIN..ADD_CHUNK_MAX), so progress is heard and an abort stops it
+ * between chunks. The wasm add takes a batch: a single-threaded add in
+ * chunks builds the same graph as in one call.
+ */
+export const ADD_CHUNK_MS = 100;
+export const ADD_CHUNK_FIRST = 2048;
+export const ADD_CHUNK_MIN = 256;
+export const ADD_CHUNK_MAX = 1 << 16;
+/** Least ms between two progress events of one call (the final one excepted). */
+export const PROGRESS_EVERY_MS = 100;
 /** Tries of one shard's add or remove whose worker died (each on its replacement). */
 const CRASH_TRIES = 4;
 
@@ -407,22 +451,101 @@ export async function openEngineIndex(
     if (pool.isClosed) throw new ElexError('CLOSED', 'the engine was closed');
   };
 
-  /** One shard's add, logged once the worker applied it. */
-  const addPart = (s: number, ids: Uint32Array, vectors: Float32Array) =>
+  /**
+   * One shard's add, in chunks (ADD_CHUNK_MS), each logged once the worker
+   * applied it; `landed[s]` counts the vectors added so far (a prefix of
+   * `ids`), `stopped()` is asked before each chunk. Once the chunks are done
+   * (or stopped), `sent` hears how (undefined, or the error), and the shard's
+   * queue is held until `undo` says whether what landed is removed again, so
+   * that no later change of the shard comes between the add and its undoing.
+   */
+  const addPart = (
+    s: number,
+    ids: Uint32Array,
+    vectors: Float32Array,
+    landed: number[],
+    stopped: () => boolean,
+    onChunk: (n: number) => void,
+    sent: (error: unknown) => void,
+    undo: Promise<boolean>,
+  ) =>
     serial(s, async () => {
+      sent(await addChunks(s, ids, vectors, landed, stopped, onChunk).catch((e: unknown) => e ?? new Error()));
+      if (!(await undo) || landed[s] === 0) return;
       const shard = logs[s]!;
-      const parallel = ids.length >= PARALLEL_ADD_MIN && (pool.infoOf(host(s))?.threads ?? 1) > 1;
-      // Copied (not transferred) to the worker: the log keeps these arrays.
-      const r = await retried(s, (w) => w.indexAdd(part(s), ids, vectors, { parallel, snapshot: parallel }));
-      sizes[s] = r.stats.size;
-      if (shard !== logs[s]) return; // loaded over meanwhile
-      if (r.snapshot) {
-        shard.base = r.snapshot;
-        shard.log = [];
-        shard.logBytes = 0;
-        shard.logAdds = 0;
-      } else append(s, { op: 'add', ids, vectors });
+      const gone = ids.slice(0, landed[s]);
+      try {
+        const r = await retried(s, (w) => w.indexRemove(part(s), gone));
+        sizes[s] = r.stats.size;
+        if (r.removed > 0 && shard === logs[s]) append(s, { op: 'remove', ids: gone });
+      } catch {
+        // As a failed remove: the worker's shard is as the log says.
+      }
     });
+  const addChunks = async (
+    s: number,
+    ids: Uint32Array,
+    vectors: Float32Array,
+    landed: number[],
+    stopped: () => boolean,
+    onChunk: (n: number) => void,
+  ): Promise<undefined> => {
+    const shard = logs[s]!;
+    const n = ids.length;
+    // Threaded from PARALLEL_ADD_MIN vectors of the whole part, every chunk of it.
+    const parallel = n >= PARALLEL_ADD_MIN && (pool.infoOf(host(s))?.threads ?? 1) > 1;
+    if (n > ADD_CHUNK_FIRST) {
+      // Room for the whole part at once, as one call would make (chunks would grow it by half again each time).
+      const st = await retried(s, (w) => w.indexStats(part(s)));
+      await retried(s, (w) => w.indexReserve(part(s), st.nodes + n));
+    }
+    let chunk = ADD_CHUNK_FIRST;
+    try {
+      while (landed[s]! < n) {
+        if (stopped()) throw new ElexError('ABORTED', 'the add was stopped');
+        const at = landed[s]!;
+        const end = Math.min(n, at + chunk);
+        const last = end === n;
+        // Copies of their own (a view would carry its whole buffer), kept by the log.
+        const cIds = at === 0 && last ? ids : ids.slice(at, end);
+        const cVec = at === 0 && last ? vectors : vectors.slice(at * dim, end * dim);
+        const t0 = performance.now();
+        const snapshot = parallel && last;
+        const r = await retried(s, (w) => w.indexAdd(part(s), cIds, cVec, { parallel, snapshot }));
+        const ms = performance.now() - t0;
+        sizes[s] = r.stats.size;
+        landed[s] = end;
+        if (shard === logs[s]) {
+          // (else loaded over meanwhile)
+          if (r.snapshot) {
+            shard.base = r.snapshot;
+            shard.log = [];
+            shard.logBytes = 0;
+            shard.logAdds = 0;
+          } else append(s, { op: 'add', ids: cIds, vectors: cVec });
+        }
+        onChunk(end - at);
+        chunk = Math.min(ADD_CHUNK_MAX, Math.max(ADD_CHUNK_MIN, Math.round((chunk * ADD_CHUNK_MS) / Math.max(ms, 1))));
+      }
+    } catch (e) {
+      // Threaded chunks landed without their snapshot: the shard's bytes
+      // become its base, so a replacement gets this graph, not a replay's.
+      if (parallel && landed[s]! > 0 && shard === logs[s])
+        try {
+          const bytes = await onShard<Uint8Array>(s, (r) => r.indexSave(part(s)));
+          if (shard === logs[s]) {
+            shard.base = bytes;
+            shard.log = [];
+            shard.logBytes = 0;
+            shard.logAdds = 0;
+          }
+        } catch {
+          // The log still holds every chunk (replayed on one thread).
+        }
+      throw e;
+    }
+    return undefined;
+  };
   const removePart = (s: number, ids: Uint32Array) =>
     serial(s, async () => {
       const shard = logs[s]!;
@@ -444,6 +567,8 @@ export async function openEngineIndex(
         const idArr = checkIds(ids);
         const n = checkVectors(vectors, dim, idArr.length, 'vectors');
         checkDuration('timeoutMs', options?.timeoutMs);
+        if (options?.onProgress !== undefined && typeof options.onProgress !== 'function')
+          throw new ElexError('INVALID_ARGUMENT', 'onProgress must be a function');
         if (options?.signal?.aborted) throw new ElexError('ABORTED', 'the add was aborted before it started');
         const count = new Array<number>(S).fill(0);
         const shardOfItem = new Uint16Array(n);
@@ -458,24 +583,53 @@ export async function openEngineIndex(
           pVec[s]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
         }
         const active = count.flatMap((c, s) => (c > 0 ? [s] : []));
-        const settled = Promise.allSettled(active.map((s) => addPart(s, pIds[s]!, pVec[s]!)));
-        // All or nothing: when a part failed, or the caller stopped waiting,
-        // the parts that landed are removed again (queued before any later
-        // change of their shards).
-        let gaveUp = false;
-        const outcome = settled.then(async (res) => {
-          const failed = res.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-          if (failed || gaveUp) {
-            await Promise.allSettled(
-              active.map((s, i) => (res[i]!.status === 'fulfilled' ? removePart(s, pIds[s]!) : null)),
-            );
-            if (failed) throw failed.reason;
+        const { signal, timeoutMs, onProgress } = options ?? {};
+        // Progress: vectors landed on every shard, at most every PROGRESS_EVERY_MS, and a final event.
+        const t0 = performance.now();
+        let done = 0,
+          lastEvent = -Infinity;
+        const tell = () => {
+          lastEvent = performance.now();
+          try {
+            onProgress?.({ done, total: n, ms: lastEvent - t0 });
+          } catch (e) {
+            console.error('elex: onProgress threw', e); // a listener's bug must not break the add
           }
-          return { added: n, size: sizes.reduce((a, b) => a + b, 0) };
+        };
+        const onChunk = (c: number) => {
+          done += c;
+          if (onProgress && !gaveUp && done < n && performance.now() - lastEvent >= PROGRESS_EVERY_MS) tell();
+        };
+        const landed = new Array<number>(S).fill(0);
+        let gaveUp = false;
+        const stopped = () => gaveUp || signal?.aborted === true;
+        // All or nothing: when a part failed, or the caller stopped waiting,
+        // what landed (all of a part, or the chunks sent before it stopped)
+        // is removed again by each part before its shard takes a later change.
+        let decide!: (undo: boolean) => void;
+        const undo = new Promise<boolean>((r) => (decide = r));
+        const sent = active.map(() => {
+          let hear!: (e: unknown) => void;
+          const p = new Promise<unknown>((r) => (hear = r));
+          return { p, hear };
+        });
+        const parts = active.map((s, i) =>
+          addPart(s, pIds[s]!, pVec[s]!, landed, stopped, onChunk, sent[i]!.hear, undo),
+        );
+        let kept = false;
+        const outcome = Promise.all(sent.map((x) => x.p)).then(async (errors) => {
+          const failed = errors.find((e) => e !== undefined);
+          if (failed === undefined && !gaveUp) {
+            kept = true;
+            decide(false);
+            return { added: n, size: sizes.reduce((a, b) => a + b, 0) };
+          }
+          decide(true);
+          await Promise.allSettled(parts);
+          throw failed ?? new ElexError('ABORTED', 'the add was stopped');
         });
         const guards: Promise<never>[] = [];
         const cleanups: (() => void)[] = [];
-        const { signal, timeoutMs } = options ?? {};
         if (signal)
           guards.push(
             new Promise<never>((_, reject) => {
@@ -498,8 +652,16 @@ export async function openEngineIndex(
             }),
           );
         try {
-          return await Promise.race([outcome, ...guards]);
+          const result = await Promise.race([outcome, ...guards]);
+          if (onProgress) tell();
+          return result;
         } catch (e) {
+          // Stopped after every part was kept: the add is done (too late to stop).
+          if (kept) {
+            const result = await outcome;
+            if (onProgress) tell();
+            return result;
+          }
           gaveUp = true;
           outcome.catch(() => {});
           throw e;
@@ -653,7 +815,7 @@ export async function openEngineIndex(
     },
     `index "${name}"`,
     {
-      add: [2, keysOf<CallOptions>()(['signal', 'timeoutMs', 'deadline'])],
+      add: [2, keysOf<EngineAddOptions>()(['signal', 'timeoutMs', 'onProgress'])],
       search: [2, keysOf<EngineSearchOptions>()(['ef', 'rerank', 'exact', 'signal', 'timeoutMs'])],
     },
   );
