@@ -162,6 +162,8 @@ let poolSerial = 0;
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private closed = false;
+  /** Watches life locks the page's lock manager cannot see (watchElsewhere). */
+  private readonly watchers: { worker: Worker; wire: RemoteWire }[] = [];
   private readonly id = `${Date.now().toString(36)}-${(poolSerial++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   private spawned = 0;
   private readonly logs: CallLog[] = [];
@@ -342,6 +344,7 @@ export class WorkerPool {
     if (!this.closed) {
       this.closed = true;
       for (const s of this.slots) s.kill(new ElexError('CLOSED', 'the engine was closed'), false);
+      for (const w of this.watchers.splice(0)) w.worker.terminate();
     }
     if (!hasLocks()) return Promise.resolve();
     const gone = this.slots.map((s) =>
@@ -448,9 +451,13 @@ export class WorkerPool {
         // The worker holds its lock in another lock manager than the page's
         // (the site's data was cleared while the page ran: the page keeps
         // the old one, new workers get a new one), so the page's request
-        // would be granted at once and the worker taken for dead: its death
-        // is noticed as without Web Locks.
-        else slot.lifeLock = null;
+        // would be granted at once and the worker taken for dead: a watcher
+        // worker started after the clear (sharing the new manager) waits
+        // for the lock instead. The page itself no longer uses the lock.
+        else {
+          slot.lifeLock = null;
+          this.watchElsewhere(slot, lifeLock);
+        }
       }
       await Promise.race([this.openChannel(slot, remote), dead]);
       if (replacement) {
@@ -491,6 +498,34 @@ export class WorkerPool {
     if (!opened || !slot.alive) return channel.close(new ElexError('CLOSED', 'the fast channel was not opened'));
     slot.channel = channel;
     slot.remote = caller(slot.wire, channel, null);
+  }
+
+  /**
+   * Watches `lock` (slot's life lock, not seen by the page's lock manager)
+   * from a watcher worker: the engine worker's script, started without
+   * init, which shares the lock manager of workers started with it. A
+   * watcher that does not see the lock either (the data was cleared again)
+   * is replaced by a fresh one, once; failing that, the death of a worker
+   * that closes itself goes unnoticed (calls with a timeout still settle).
+   */
+  private watchElsewhere(slot: Slot, lock: string, fresh = false): void {
+    if (this.closed || !slot.alive) return;
+    // The newest watcher shares the newest lock manager; the older ones
+    // keep watching the workers they were given.
+    if (fresh || this.watchers.length === 0) {
+      const worker = this.opts.workerUrl
+        ? new Worker(this.opts.workerUrl, { type: 'module', name: 'elex-watcher' })
+        : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'elex-watcher' });
+      worker.addEventListener('error', (e) => e.preventDefault());
+      this.watchers.push({ worker, wire: Comlink.wrap<WireApi>(worker) as unknown as RemoteWire });
+    }
+    this.watchers[this.watchers.length - 1]!.wire.watchLock(null, lock).then(
+      (seen) => {
+        if (seen === 'released') crashed(slot, 'it stopped running');
+        else if (!fresh) this.watchElsewhere(slot, lock, true);
+      },
+      () => {}, // the watcher failed: the worker stays unwatched, as without Web Locks
+    );
   }
 
   private replace(old: Slot, reason: string): void {

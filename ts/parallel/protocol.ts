@@ -333,6 +333,14 @@ export interface WorkerApi {
   /** Does nothing: the round trip of a call (benchmarks, engine.debug.ping). */
   ping(): Promise<void>;
   /**
+   * Watches another worker's life lock from this worker's lock manager (a
+   * watcher started after the site's data was cleared shares the new
+   * workers' one, the page does not): 'released' once the lock is free (the
+   * worker died), 'unseen' at once if this manager does not see it held.
+   * Needs no init.
+   */
+  watchLock(name: string): Promise<'released' | 'unseen'>;
+  /**
    * Starts serving FAST_METHODS on a SharedArrayBuffer channel
    * (fast-channel.ts) besides Comlink; `port` (transferred) carries answers
    * too big for a slot. False when this worker cannot (no Atomics.waitAsync).

@@ -556,6 +556,13 @@ const api: WorkerApi = {
       }, delayMs);
     }),
   ping: () => serve(() => undefined),
+  watchLock: (name) =>
+    serve(async () => {
+      const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+      if (!locks || !((await locks.query()).held ?? []).some((l) => l.name === name)) return 'unseen' as const;
+      await locks.request(name, () => undefined);
+      return 'released' as const;
+    }),
   openFastChannel: (sab, port, slotBytes, spinMs) =>
     serve(() => {
       if (typeof (Atomics as { waitAsync?: unknown }).waitAsync !== 'function') return false;
