@@ -57,3 +57,56 @@ test("site data cleared, then a worker closes itself: its death is noticed and c
   });
   for (const row of out) expect(['ok 1 ok', 'WORKER_CRASHED 1 ok']).toContain(row);
 });
+
+test("a worker killed during loadIndex()'s first step: the load is retried on the replacement like add and remove (it rejected WORKER_CRASHED)", async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const engine = await createEngine({ workers: 2, catalog: false });
+    const dim = 32;
+    const src = await engine.createIndex('src', { dim, metric: 'l2' });
+    const n = 20000;
+    await src.add(
+      Uint32Array.from({ length: n }, (_, i) => i),
+      Float32Array.from({ length: n * dim }, (_, i) => Math.sin(i * 0.7)),
+    );
+    const bytes = await src.save();
+    const query = new Float32Array(dim).fill(0.1);
+    const want = Array.from((await src.search(query, 3)).ids);
+    const outcomes: string[] = [];
+    for (const delay of [0, 0, 1, 2]) {
+      const restarts = engine.info().restarts;
+      const loading = engine.loadIndex(`copy${outcomes.length}`, bytes);
+      await engine.debug.crashWorker(0, 'terminate', delay);
+      outcomes.push(
+        await loading.then(
+          async (ix) => {
+            const hits = await ix.search(query, 3);
+            return !hits.partial && Array.from(hits.ids).join() === want.join() ? 'ok' : 'wrong';
+          },
+          (e: { name?: string; code?: string }) => `${e.name} ${e.code}`,
+        ),
+      );
+      while (engine.info().restarts === restarts) await new Promise((r) => setTimeout(r, 10));
+    }
+    // index.load() reads the bytes the same way.
+    const restarts = engine.info().restarts;
+    const loading = src.load(bytes);
+    await engine.debug.crashWorker(0, 'terminate', 0);
+    outcomes.push(
+      await loading.then(
+        async () => {
+          const hits = await src.search(query, 3);
+          return !hits.partial && Array.from(hits.ids).join() === want.join() ? 'ok' : 'wrong';
+        },
+        (e: { name?: string; code?: string }) => `${e.name} ${e.code}`,
+      ),
+    );
+    while (engine.info().restarts === restarts) await new Promise((r) => setTimeout(r, 10));
+    await engine.close();
+    return outcomes;
+  });
+  expect(out).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+});
