@@ -110,3 +110,36 @@ test("a worker killed during loadIndex()'s first step: the load is retried on th
   });
   expect(out).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
 });
+
+test("site data cleared: a second tab cannot take the persist name the first tab's engine holds (it could, and both wrote one store)", async ({
+  page,
+  context,
+}) => {
+  await openPage(page);
+  const name = `shared-${Date.now().toString(36)}`;
+  const start = (p: Page) =>
+    p.evaluate(async (name) => {
+      const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+      try {
+        const e = await createEngine({ workers: 1, catalog: false, persist: { name, backend: 'idb' } });
+        (window as unknown as { held: Engine }).held = e;
+        return 'ok';
+      } catch (e) {
+        return `${(e as { code?: string }).code}`;
+      }
+    }, name);
+  expect(await start(page)).toBe('ok');
+  const other = await context.newPage();
+  await openPage(other);
+  expect(await start(other)).toBe('PERSIST_UNAVAILABLE'); // before the clear
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.clearDataForOrigin', { origin: PREVIEW, storageTypes: 'all' });
+  const third = await context.newPage();
+  await openPage(third);
+  expect(await start(third)).toBe('PERSIST_UNAVAILABLE');
+  expect(await start(other)).toBe('PERSIST_UNAVAILABLE');
+  // Once the first lets go, the name is free again.
+  await page.evaluate(() => (window as unknown as { held: Engine }).held.close());
+  expect(await start(third)).toBe('ok');
+  await third.evaluate(() => (window as unknown as { held: Engine }).held.close());
+});
