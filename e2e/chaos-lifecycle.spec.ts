@@ -340,3 +340,72 @@ test('bursts of queryBatch, monitor, validate, validateBatch and feedback with a
   expect(out.lostCooldowns).toBe(0);
   expect(out.after).toBe(true);
 });
+
+test('site data cleared, then an OPFS engine closed and reopened at once under its name: the new engine opens the store and has what was learned', async ({
+  page,
+  context,
+}) => {
+  await openPage(page);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.clearDataForOrigin', { origin: PREVIEW, storageTypes: 'all' });
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const name = `reopen-${Date.now().toString(36)}`;
+    const persist = { name, backend: 'opfs' as const, autosaveEvery: 0, autosaveMs: 0 };
+    const rows: string[] = [];
+    let want: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      try {
+        const engine = await createEngine({ workers: 2, catalog: false, persist });
+        const got = Array.from((await engine.agentValues('FAJ 121 0001', { context: 1 }))?.values ?? []);
+        const same = got.join() === want.join();
+        await engine.feedback((await engine.decide('FAJ 121 0001', { context: 1 })).queryId, 1);
+        want = Array.from((await engine.agentValues('FAJ 121 0001', { context: 1 }))!.values);
+        await engine.close();
+        rows.push(same ? 'ok' : `lost: ${got.join()} vs ${want.join()}`);
+      } catch (e) {
+        rows.push(`${(e as { code?: string }).code}: ${(e as Error).message}`);
+      }
+    }
+    return rows;
+  });
+  expect(out).toEqual(['ok', 'ok', 'ok', 'ok']);
+});
+
+test('site data cleared twice: a worker replaced after the second clear that closes itself is noticed too (the first watcher does not see its lock: a fresh one watches it)', async ({
+  page,
+  context,
+}) => {
+  await openPage(page);
+  const cdp = await context.newCDPSession(page);
+  const clear = () => cdp.send('Storage.clearDataForOrigin', { origin: PREVIEW, storageTypes: 'all' });
+  await clear();
+  await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    (window as unknown as { twice: Engine }).twice = await createEngine({ workers: 1, catalog: false });
+  });
+  await clear();
+  const out = await page.evaluate(async () => {
+    const engine = (window as unknown as { twice: Engine }).twice;
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const rows: string[] = [];
+    // The first kill is noticed by the first watcher; its replacement is in the second clear's lock manager.
+    for (let i = 0; i < 3; i++) {
+      const restarts = engine.info().restarts;
+      await engine.debug.crashWorker(0, 'close');
+      const t0 = performance.now();
+      while (engine.info().restarts === restarts && performance.now() - t0 < 5000) await pause(20);
+      const decided = await Promise.race([
+        engine.decide('FAJ 121 0001').then(
+          () => 'ok',
+          (e: { code?: string }) => `${e.code}`,
+        ),
+        pause(5000).then(() => 'hung'),
+      ]);
+      rows.push(`${engine.info().restarts - restarts} ${decided}`);
+    }
+    await engine.close();
+    return rows;
+  });
+  expect(out).toEqual(['1 ok', '1 ok', '1 ok']);
+});

@@ -456,7 +456,7 @@ export class WorkerPool {
         // for the lock instead. The page itself no longer uses the lock.
         else {
           slot.lifeLock = null;
-          this.watchElsewhere(slot, lifeLock);
+          await Promise.race([this.watchElsewhere(slot, lifeLock), dead]);
         }
       }
       await Promise.race([this.openChannel(slot, remote), dead]);
@@ -503,29 +503,36 @@ export class WorkerPool {
   /**
    * Watches `lock` (slot's life lock, not seen by the page's lock manager)
    * from a watcher worker: the engine worker's script, started without
-   * init, which shares the lock manager of workers started with it. A
-   * watcher that does not see the lock either (the data was cleared again)
-   * is replaced by a fresh one, once; failing that, the death of a worker
-   * that closes itself goes unnoticed (calls with a timeout still settle).
+   * init, which shares the lock manager of the workers started with it.
+   * Resolves once the watch is set: the watcher saw the lock held (so its
+   * release later is the worker's death, even right away). A watcher that
+   * does not see it (the data was cleared again since it started) is
+   * followed by a fresh one; if that one does not see it either, the worker
+   * goes unwatched as without Web Locks (terminate and throw are still
+   * noticed, and calls with a timeout still settle).
    */
-  private watchElsewhere(slot: Slot, lock: string, fresh = false): void {
-    if (this.closed || !slot.alive) return;
-    // The newest watcher shares the newest lock manager; the older ones
-    // keep watching the workers they were given.
-    if (fresh || this.watchers.length === 0) {
-      const worker = this.opts.workerUrl
-        ? new Worker(this.opts.workerUrl, { type: 'module', name: 'elex-watcher' })
-        : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'elex-watcher' });
-      worker.addEventListener('error', (e) => e.preventDefault());
-      this.watchers.push({ worker, wire: Comlink.wrap<WireApi>(worker) as unknown as RemoteWire });
+  private async watchElsewhere(slot: Slot, lock: string): Promise<void> {
+    for (let fresh = this.watchers.length === 0; ; fresh = true) {
+      if (fresh) {
+        const worker = this.opts.workerUrl
+          ? new Worker(this.opts.workerUrl, { type: 'module', name: 'elex-watcher' })
+          : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'elex-watcher' });
+        worker.addEventListener('error', (e) => e.preventDefault());
+        this.watchers.push({ worker, wire: Comlink.wrap<WireApi>(worker) as unknown as RemoteWire });
+      }
+      // The newest watcher shares the newest lock manager; older ones keep watching what they were given.
+      const { wire } = this.watchers[this.watchers.length - 1]!;
+      // A watcher that does not answer (its script failed) is taken as not seeing it.
+      const late = new Promise<false>((r) => setTimeout(() => r(false), WATCHER_START_MS));
+      if (await Promise.race([wire.lockHeld(null, lock), late])) {
+        wire.lockFreed(null, lock).then(
+          () => crashed(slot, 'it stopped running'),
+          () => {}, // the watcher failed: the worker goes unwatched
+        );
+        return;
+      }
+      if (fresh || this.closed || !slot.alive) return;
     }
-    this.watchers[this.watchers.length - 1]!.wire.watchLock(null, lock).then(
-      (seen) => {
-        if (seen === 'released') crashed(slot, 'it stopped running');
-        else if (!fresh) this.watchElsewhere(slot, lock, true);
-      },
-      () => {}, // the watcher failed: the worker stays unwatched, as without Web Locks
-    );
   }
 
   private replace(old: Slot, reason: string): void {
@@ -542,6 +549,9 @@ export class WorkerPool {
     }
   }
 }
+
+/** How long a watcher worker (watchElsewhere) may take to answer whether it sees a life lock (ms). */
+const WATCHER_START_MS = 5000;
 
 const FAST = new Set<string>(FAST_METHODS);
 type Method = (...args: unknown[]) => Promise<unknown>;

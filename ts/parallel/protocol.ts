@@ -333,13 +333,13 @@ export interface WorkerApi {
   /** Does nothing: the round trip of a call (benchmarks, engine.debug.ping). */
   ping(): Promise<void>;
   /**
-   * Watches another worker's life lock from this worker's lock manager (a
-   * watcher started after the site's data was cleared shares the new
-   * workers' one, the page does not): 'released' once the lock is free (the
-   * worker died), 'unseen' at once if this manager does not see it held.
-   * Needs no init.
+   * Whether this worker's lock manager sees `name` held: a watcher started
+   * after the site's data was cleared shares the new workers' lock manager,
+   * the page does not. Needs no init.
    */
-  watchLock(name: string): Promise<'released' | 'unseen'>;
+  lockHeld(name: string): Promise<boolean>;
+  /** Resolves once `name` is free in this worker's lock manager (the worker holding it died). Needs no init. */
+  lockFreed(name: string): Promise<void>;
   /**
    * Starts serving FAST_METHODS on a SharedArrayBuffer channel
    * (fast-channel.ts) besides Comlink; `port` (transferred) carries answers

@@ -556,12 +556,14 @@ const api: WorkerApi = {
       }, delayMs);
     }),
   ping: () => serve(() => undefined),
-  watchLock: (name) =>
+  lockHeld: (name) =>
     serve(async () => {
       const locks = (navigator as Navigator & { locks?: LockManager }).locks;
-      if (!locks || !((await locks.query()).held ?? []).some((l) => l.name === name)) return 'unseen' as const;
-      await locks.request(name, () => undefined);
-      return 'released' as const;
+      return !!locks && ((await locks.query()).held ?? []).some((l) => l.name === name);
+    }),
+  lockFreed: (name) =>
+    serve(async () => {
+      await (navigator as Navigator & { locks: LockManager }).locks.request(name, () => undefined);
     }),
   openFastChannel: (sab, port, slotBytes, spinMs) =>
     serve(() => {
