@@ -376,10 +376,7 @@ export class WorkerPool {
     const serial = this.spawned++;
     const t0 = performance.now();
     const name = `elex-${this.opts.variant}-${index}`;
-    // The default stays in the form bundlers recognise (and copy the worker for).
-    const worker = this.opts.workerUrl
-      ? new Worker(this.opts.workerUrl, { type: 'module', name })
-      : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name });
+    const worker = this.newWorker(name);
     const wrapped = Comlink.wrap<WireApi>(worker);
     const wire = wrapped as unknown as RemoteWire; // the same object, typed without Comlink (protocol.ts)
     const remote = caller(wire, null, null);
@@ -480,6 +477,14 @@ export class WorkerPool {
     return slot;
   }
 
+  /** A worker running the engine's script (one place: scripts/build-package.mjs rewrites its URL for dist/). */
+  private newWorker(name: string): Worker {
+    // The default stays in the form bundlers recognise (and copy the worker for).
+    return this.opts.workerUrl
+      ? new Worker(this.opts.workerUrl, { type: 'module', name })
+      : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name });
+  }
+
   /** Opens the worker's fast channel if the page and the options allow; hot calls use it from then on. */
   private async openChannel(slot: Slot, remote: RemoteApi): Promise<void> {
     const want = this.opts.fastPath ?? true;
@@ -514,9 +519,7 @@ export class WorkerPool {
   private async watchElsewhere(slot: Slot, lock: string): Promise<void> {
     for (let fresh = this.watchers.length === 0; ; fresh = true) {
       if (fresh) {
-        const worker = this.opts.workerUrl
-          ? new Worker(this.opts.workerUrl, { type: 'module', name: 'elex-watcher' })
-          : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'elex-watcher' });
+        const worker = this.newWorker('elex-watcher');
         worker.addEventListener('error', (e) => e.preventDefault());
         this.watchers.push({ worker, wire: Comlink.wrap<WireApi>(worker) as unknown as RemoteWire });
       }
