@@ -44,6 +44,8 @@ const workerUrl = {
     if (!id.endsWith('/ts/parallel/pool.ts')) return null;
     const out = code.replace("new URL('./worker.ts', import.meta.url)", "new URL('./worker.js', import.meta.url)");
     if (out === code) throw new Error('build-package: the worker URL in ts/parallel/pool.ts was not found');
+    if (out.includes("new URL('./worker.ts'"))
+      throw new Error('build-package: a second worker URL in ts/parallel/pool.ts (start every worker in one place)');
     return { code: out, map: null };
   },
 };

@@ -386,9 +386,12 @@ export async function openEngineIndex(
   const loadAll = async (bytes: Uint8Array) => {
     if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
     // The engine verifies the container (the page has no wasm): a copy goes
-    // to worker 0, which says where the sections are in these bytes.
-    const copy = bytes.slice();
-    const where = await onShard(0, (r) => r.containerRead(transfer(copy, [copy.buffer]), CONTAINER_KIND.ShardedIndex));
+    // to worker 0, which says where the sections are in these bytes (asked
+    // again of its replacement if it dies, as every step of a load is).
+    const where = await retried(0, (r) => {
+      const copy = bytes.slice();
+      return r.containerRead(transfer(copy, [copy.buffer]), CONTAINER_KIND.ShardedIndex);
+    });
     const sections = new Map(where.map(([tag, at, size]) => [tag, bytes.subarray(at, at + size)]));
     const head = sections.get('SHRD');
     if (!head || head.length !== 8) throw new ElexError('CORRUPT_DATA', 'sharded index data lacks its SHRD header');

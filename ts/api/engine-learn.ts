@@ -115,6 +115,37 @@ const MAX_PENDING = 100_000;
  */
 const leaving = new Map<string, Promise<void>>();
 
+/**
+ * Persist names held by this page's engines, answered on a BroadcastChannel
+ * to another page that asks (claimedElsewhere). The Web Lock alone does not
+ * keep two tabs apart once the site's data was cleared while one ran: that
+ * page keeps its old lock manager, pages opened after get a new one, and
+ * each would grant the name.
+ */
+const heldHere = new Map<string, number>();
+let claims: BroadcastChannel | null | undefined;
+/** How long a start-up listens for another page holding its persist name (ms; it overlaps the workers' start). */
+const CLAIM_WAIT_MS = 150;
+
+interface ClaimMessage {
+  who?: string;
+  held?: string;
+  from?: string;
+  to?: string;
+}
+
+function claimChannel(): BroadcastChannel | null {
+  if (claims === undefined) {
+    claims = typeof BroadcastChannel === 'function' ? new BroadcastChannel('elex-persist') : null;
+    claims?.addEventListener('message', (e: MessageEvent<ClaimMessage>) => {
+      const m = e.data;
+      if (typeof m?.who === 'string' && heldHere.has(m.who)) claims!.postMessage({ held: m.who, to: m.from });
+    });
+    (claims as { unref?: () => void } | null)?.unref?.();
+  }
+  return claims;
+}
+
 export class EngineLearning {
   private readonly pending = new Map<string, { codes: string[]; qid: number; text?: string }>();
   /**
@@ -174,8 +205,13 @@ export class EngineLearning {
           );
           return;
         }
+        heldHere.set(name, (heldHere.get(name) ?? 0) + 1);
+        claimChannel();
         return new Promise<void>((release) =>
           resolve(() => {
+            const n = (heldHere.get(name) ?? 1) - 1;
+            if (n > 0) heldHere.set(name, n);
+            else heldHere.delete(name);
             release();
             return held.then(
               () => {},
@@ -185,6 +221,31 @@ export class EngineLearning {
         );
       });
       held.catch(() => {});
+    });
+  }
+
+  /**
+   * Asks the other pages of this site whether an engine holds `name` (call
+   * it once the lock is held): resolves true if one answers within
+   * CLAIM_WAIT_MS. Only matters after the site's data was cleared while an
+   * engine ran (see heldHere); otherwise the Web Lock already refused.
+   */
+  static claimedElsewhere(name: string): Promise<boolean> {
+    const ch = typeof navigator !== 'undefined' && navigator.locks ? claimChannel() : null;
+    if (!ch) return Promise.resolve(false);
+    const from = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    return new Promise((resolve) => {
+      const done = (held: boolean) => {
+        clearTimeout(timer);
+        ch.removeEventListener('message', onMessage);
+        resolve(held);
+      };
+      const onMessage = (e: MessageEvent<ClaimMessage>) => {
+        if (e.data?.held === name && e.data.to === from) done(true);
+      };
+      const timer = setTimeout(() => done(false), CLAIM_WAIT_MS);
+      ch.addEventListener('message', onMessage);
+      ch.postMessage({ who: name, from });
     });
   }
 

@@ -489,6 +489,8 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   }
   const persist = resolvePersist(options.persist, catalog?.fingerprint);
   let release: (() => Promise<void>) | null = null;
+  /** Whether another page's engine holds the persist name (asked while the workers start). */
+  let claimed: Promise<boolean> = Promise.resolve(false);
   if (persist) {
     const locking = EngineLearning.lockName(persist.name);
     // Aborted, this start-up lets go of the name before it rejects: an engine
@@ -498,6 +500,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
     void settled.then(() => signal?.removeEventListener('abort', onAbort)); // ready: the signal is ignored
     try {
       release = await startup(locking);
+      claimed = EngineLearning.claimedElsewhere(persist.name);
     } catch (e) {
       // Aborted: let go of the name once it is held, before reporting, so that
       // an engine started right after may take it.
@@ -543,6 +546,11 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   try {
     progress('workers', 0, workers);
     await startup(pool.start((ready, total) => progress('workers', ready, total)));
+    if (await claimed)
+      throw new ElexError(
+        'PERSIST_UNAVAILABLE',
+        `persist name "${persist!.name}" is in use by an engine in another tab (the site's data was cleared while it ran, so the lock alone did not stop this one); close it or use another name`,
+      );
   } catch (e) {
     void pool.close();
     await release?.();

@@ -162,6 +162,8 @@ let poolSerial = 0;
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private closed = false;
+  /** Watches life locks the page's lock manager cannot see (watchElsewhere). */
+  private readonly watchers: { worker: Worker; wire: RemoteWire }[] = [];
   private readonly id = `${Date.now().toString(36)}-${(poolSerial++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   private spawned = 0;
   private readonly logs: CallLog[] = [];
@@ -342,6 +344,7 @@ export class WorkerPool {
     if (!this.closed) {
       this.closed = true;
       for (const s of this.slots) s.kill(new ElexError('CLOSED', 'the engine was closed'), false);
+      for (const w of this.watchers.splice(0)) w.worker.terminate();
     }
     if (!hasLocks()) return Promise.resolve();
     const gone = this.slots.map((s) =>
@@ -373,10 +376,7 @@ export class WorkerPool {
     const serial = this.spawned++;
     const t0 = performance.now();
     const name = `elex-${this.opts.variant}-${index}`;
-    // The default stays in the form bundlers recognise (and copy the worker for).
-    const worker = this.opts.workerUrl
-      ? new Worker(this.opts.workerUrl, { type: 'module', name })
-      : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name });
+    const worker = this.newWorker(name);
     const wrapped = Comlink.wrap<WireApi>(worker);
     const wire = wrapped as unknown as RemoteWire; // the same object, typed without Comlink (protocol.ts)
     const remote = caller(wire, null, null);
@@ -448,9 +448,13 @@ export class WorkerPool {
         // The worker holds its lock in another lock manager than the page's
         // (the site's data was cleared while the page ran: the page keeps
         // the old one, new workers get a new one), so the page's request
-        // would be granted at once and the worker taken for dead: its death
-        // is noticed as without Web Locks.
-        else slot.lifeLock = null;
+        // would be granted at once and the worker taken for dead: a watcher
+        // worker started after the clear (sharing the new manager) waits
+        // for the lock instead. The page itself no longer uses the lock.
+        else {
+          slot.lifeLock = null;
+          await Promise.race([this.watchElsewhere(slot, lifeLock), dead]);
+        }
       }
       await Promise.race([this.openChannel(slot, remote), dead]);
       if (replacement) {
@@ -473,6 +477,14 @@ export class WorkerPool {
     return slot;
   }
 
+  /** A worker running the engine's script (one place: scripts/build-package.mjs rewrites its URL for dist/). */
+  private newWorker(name: string): Worker {
+    // The default stays in the form bundlers recognise (and copy the worker for).
+    return this.opts.workerUrl
+      ? new Worker(this.opts.workerUrl, { type: 'module', name })
+      : new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name });
+  }
+
   /** Opens the worker's fast channel if the page and the options allow; hot calls use it from then on. */
   private async openChannel(slot: Slot, remote: RemoteApi): Promise<void> {
     const want = this.opts.fastPath ?? true;
@@ -493,6 +505,39 @@ export class WorkerPool {
     slot.remote = caller(slot.wire, channel, null);
   }
 
+  /**
+   * Watches `lock` (slot's life lock, not seen by the page's lock manager)
+   * from a watcher worker: the engine worker's script, started without
+   * init, which shares the lock manager of the workers started with it.
+   * Resolves once the watch is set: the watcher saw the lock held (so its
+   * release later is the worker's death, even right away). A watcher that
+   * does not see it (the data was cleared again since it started) is
+   * followed by a fresh one; if that one does not see it either, the worker
+   * goes unwatched as without Web Locks (terminate and throw are still
+   * noticed, and calls with a timeout still settle).
+   */
+  private async watchElsewhere(slot: Slot, lock: string): Promise<void> {
+    for (let fresh = this.watchers.length === 0; ; fresh = true) {
+      if (fresh) {
+        const worker = this.newWorker('elex-watcher');
+        worker.addEventListener('error', (e) => e.preventDefault());
+        this.watchers.push({ worker, wire: Comlink.wrap<WireApi>(worker) as unknown as RemoteWire });
+      }
+      // The newest watcher shares the newest lock manager; older ones keep watching what they were given.
+      const { wire } = this.watchers[this.watchers.length - 1]!;
+      // A watcher that does not answer (its script failed) is taken as not seeing it.
+      const late = new Promise<false>((r) => setTimeout(() => r(false), WATCHER_START_MS));
+      if (await Promise.race([wire.lockHeld(null, lock), late])) {
+        wire.lockFreed(null, lock).then(
+          () => crashed(slot, 'it stopped running'),
+          () => {}, // the watcher failed: the worker goes unwatched
+        );
+        return;
+      }
+      if (fresh || this.closed || !slot.alive) return;
+    }
+  }
+
   private replace(old: Slot, reason: string): void {
     if (this.closed || old.info === undefined) return; // never started: the failure is sticky
     if (this.slots[old.index] !== old) return;
@@ -507,6 +552,9 @@ export class WorkerPool {
     }
   }
 }
+
+/** How long a watcher worker (watchElsewhere) may take to answer whether it sees a life lock (ms). */
+const WATCHER_START_MS = 5000;
 
 const FAST = new Set<string>(FAST_METHODS);
 type Method = (...args: unknown[]) => Promise<unknown>;

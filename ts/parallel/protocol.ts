@@ -333,6 +333,14 @@ export interface WorkerApi {
   /** Does nothing: the round trip of a call (benchmarks, engine.debug.ping). */
   ping(): Promise<void>;
   /**
+   * Whether this worker's lock manager sees `name` held: a watcher started
+   * after the site's data was cleared shares the new workers' lock manager,
+   * the page does not. Needs no init.
+   */
+  lockHeld(name: string): Promise<boolean>;
+  /** Resolves once `name` is free in this worker's lock manager (the worker holding it died). Needs no init. */
+  lockFreed(name: string): Promise<void>;
+  /**
    * Starts serving FAST_METHODS on a SharedArrayBuffer channel
    * (fast-channel.ts) besides Comlink; `port` (transferred) carries answers
    * too big for a slot. False when this worker cannot (no Atomics.waitAsync).

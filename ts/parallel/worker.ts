@@ -556,6 +556,15 @@ const api: WorkerApi = {
       }, delayMs);
     }),
   ping: () => serve(() => undefined),
+  lockHeld: (name) =>
+    serve(async () => {
+      const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+      return !!locks && ((await locks.query()).held ?? []).some((l) => l.name === name);
+    }),
+  lockFreed: (name) =>
+    serve(async () => {
+      await (navigator as Navigator & { locks: LockManager }).locks.request(name, () => undefined);
+    }),
   openFastChannel: (sab, port, slotBytes, spinMs) =>
     serve(() => {
       if (typeof (Atomics as { waitAsync?: unknown }).waitAsync !== 'function') return false;
