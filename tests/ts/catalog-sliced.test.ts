@@ -20,6 +20,7 @@ import {
   type Catalog,
 } from '../../ts/host/catalog.ts';
 import { generateCatalog } from '../../scripts/catalog-generator.mjs';
+import { validatorTables, warmValidatorTables } from '../../ts/host/ran-ops.ts';
 
 /** A catalog of `n` features with items, dependencies and a glossary. */
 function generated(n: number) {
@@ -204,4 +205,22 @@ test('a large catalog loads in slices: the event loop runs meanwhile, no slice i
   }
   expect(ticks).toBeGreaterThan(3);
   expect(longest).toBeLessThan(200); // generous: slices are ~8 ms
+});
+
+test("validate()'s parameter table made in slices ahead of time is the one validatorTables() gives", async () => {
+  const a = loadCatalog(generated(600));
+  const b = loadCatalog(generated(600));
+  await warmValidatorTables(a);
+  const warm = validatorTables(a);
+  expect(validatorTables(a)).toBe(warm); // cached
+  const direct = validatorTables(b);
+  expect(warm.kinds).toEqual(direct.kinds);
+  expect(warm.bounds).toEqual(direct.bounds);
+  expect(warm.cooldownMs).toEqual(direct.cooldownMs);
+  // Made by a call while the warm-up runs: the warm-up keeps the call's table.
+  const c = loadCatalog(generated(600));
+  const warming = warmValidatorTables(c);
+  const first = validatorTables(c);
+  await warming;
+  expect(validatorTables(c)).toBe(first);
 });

@@ -134,7 +134,7 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
 }
 
 /** Runs a sliced computation (a generator that yields between pieces of work) to its end, at once. */
-function drain<T>(steps: Generator<void, T>): T {
+export function drain<T>(steps: Generator<void, T>): T {
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -177,7 +177,7 @@ function yieldToEventLoop(): Promise<void> {
  * Runs a sliced computation in slices of about SLICE_MS, yielding to the
  * event loop between them, so no task of the page is long.
  */
-async function runSliced<T>(steps: Generator<void, T>): Promise<T> {
+export async function runSliced<T>(steps: Generator<void, T>): Promise<T> {
   let start = performance.now();
   for (;;) {
     const r = steps.next();
