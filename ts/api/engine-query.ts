@@ -6,7 +6,16 @@
  * for.
  */
 import { transfer } from 'comlink';
-import { duplicateMember, jsonOf, loadCatalog, type Catalog, type LoadedCatalog } from '../host/catalog.ts';
+import {
+  duplicateMember,
+  jsonOf,
+  loadCatalog,
+  loadParsedCatalog,
+  parseCatalogText,
+  stringifyCatalog,
+  type Catalog,
+  type LoadedCatalog,
+} from '../host/catalog.ts';
 import { ElexError, revive } from '../core/errors.ts';
 import { checkDuration } from '../core/timers.ts';
 import { checkOptions, keysOf } from '../core/options.ts';
@@ -38,6 +47,7 @@ import {
   prepareValidation,
   validationResults,
   validatorTables,
+  warmValidatorTables,
   type ParameterChange,
   type ValidateOptions,
   type ValidationBatch,
@@ -172,6 +182,25 @@ export async function loadDefaultCatalog(): Promise<Catalog> {
 }
 
 /**
+ * res.text(), decoded a chunk at a time as the body arrives: decoding tens
+ * of MB at once was one long task of the page. Like text(), drops a UTF-8
+ * byte order mark and replaces bytes that are not UTF-8.
+ */
+async function bodyText(res: Response): Promise<string> {
+  if (!res.body || typeof TextDecoder !== 'function') return res.text();
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(decoder.decode(value, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
+/**
  * Fetches (a URL) or takes (an object) a catalog and checks it; problems
  * carry JSON paths. Without a source, the default catalog is generated (its
  * module is imported only then).
@@ -179,6 +208,8 @@ export async function loadDefaultCatalog(): Promise<Catalog> {
 export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCatalog> {
   if (source === undefined) {
     const catalog = await loadDefaultCatalog();
+    const sliced = await stringifyCatalog(catalog);
+    if (sliced) return { ...(await loadParsedCatalog(sliced.value, 'the default catalog')), json: sliced.text };
     return { ...loadCatalog(catalog, 'the default catalog'), json: JSON.stringify(catalog) };
   }
   if (typeof source === 'string' || source instanceof URL) {
@@ -194,7 +225,7 @@ export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCata
       } else {
         const res = await fetch(url);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        text = await res.text();
+        text = await bodyText(res);
       }
       // A UTF-8 byte order mark (Windows editors write one): fetch()'s
       // text() drops it, Node's readFile() keeps it.
@@ -205,6 +236,18 @@ export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCata
         `could not fetch the catalog ${url}: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
+    // Parsed, checked, linked and fingerprinted in slices: the page stays
+    // responsive while a large catalog loads (docs/catalog.md, "Large catalogs").
+    const parsed = await parseCatalogText(text);
+    if (parsed) {
+      if (parsed.dup)
+        throw new ElexError(
+          'INVALID_ARGUMENT',
+          `the catalog ${url} is not JSON: duplicate member name "${parsed.dup.name}" at ${parsed.dup.path}`,
+        );
+      return { ...(await loadParsedCatalog(parsed.value, `the catalog ${url}`)), json: text };
+    }
+    // Not an object of arrays, or not JSON: at once, for JSON.parse()'s own error.
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -226,6 +269,8 @@ export async function resolveCatalog(source?: CatalogSource): Promise<LoadedCata
   }
   // Through JSON: the engine keeps its own copy (later changes to `source`
   // do not reach it) and the workers get the same text.
+  const sliced = await stringifyCatalog(source);
+  if (sliced) return { ...(await loadParsedCatalog(sliced.value, 'the catalog')), json: sliced.text };
   const text = jsonOf(source, 'the catalog');
   return { ...loadCatalog(JSON.parse(text) as unknown, 'the catalog'), json: text };
 }
@@ -299,13 +344,14 @@ export class EngineQueries {
     private readonly learn: EngineLearning,
     readonly catalog: LoadedCatalog,
   ) {
-    // validate()'s per-parameter table (some ms for ~10K parameters), made
-    // when the page is idle rather than in the first call.
+    // validate()'s per-parameter table (some ms for ~10K parameters, 60 to
+    // 80 ms for 75K), made when the page is idle rather than in the first
+    // call, in slices that yield to the event loop.
     const idle = (globalThis as { requestIdleCallback?: (f: () => void, o?: { timeout: number }) => number })
       .requestIdleCallback;
     pool.addRestorer(this.restoreCooldowns);
     pool.addRestorer(this.restoreHistory);
-    const warm = () => void validatorTables(catalog);
+    const warm = () => void warmValidatorTables(catalog);
     if (idle) idle(warm, { timeout: 2000 });
     else setTimeout(warm, 0);
   }

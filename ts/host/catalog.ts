@@ -130,12 +130,76 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** Checks `input` against the catalog schema; returns the problems (empty when valid). */
 export function checkCatalog(input: unknown): CatalogProblem[] {
+  return drain(checkSteps(input));
+}
+
+/** Runs a sliced computation (a generator that yields between pieces of work) to its end, at once. */
+export function drain<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** How long a slice of catalog work may run before the page's event loop gets a turn. */
+const SLICE_MS = 8;
+
+/**
+ * Gives the event loop a turn (input, rendering, timers): a task posted on
+ * a MessageChannel, which browsers do not clamp as they clamp nested
+ * setTimeout(0) to 4 ms, and which does not outrank timers as
+ * scheduler.yield() does. setImmediate in Node.
+ */
+let yieldPort: MessagePort | null = null;
+const yieldQueue: (() => void)[] = [];
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+    if (typeof immediate === 'function') {
+      immediate(resolve);
+      return;
+    }
+    if (typeof MessageChannel !== 'function') {
+      setTimeout(resolve, 0);
+      return;
+    }
+    if (!yieldPort) {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => yieldQueue.shift()?.();
+      yieldPort = channel.port2;
+    }
+    yieldQueue.push(resolve);
+    yieldPort.postMessage(null);
+  });
+}
+
+/**
+ * Runs a sliced computation in slices of about SLICE_MS, yielding to the
+ * event loop between them, so no task of the page is long.
+ */
+export async function runSliced<T>(steps: Generator<void, T>): Promise<T> {
+  let start = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - start >= SLICE_MS) {
+      await yieldToEventLoop();
+      start = performance.now();
+    }
+  }
+}
+
+/** Every this many entries of a list, a sliced computation offers to yield. */
+const STEP = 32;
+
+/** checkCatalog() in steps (yields between entries of the lists). */
+function* checkSteps(input: unknown): Generator<void, CatalogProblem[]> {
   const problems: CatalogProblem[] = [];
   const bad = (path: string, message: string) => {
     if (problems.length < MAX_PROBLEMS) problems.push({ path, message });
   };
   try {
-    checkInto(input, bad);
+    yield* checkInto(input, bad);
   } catch (e) {
     // A getter that throws, a proxy, a cycle reached through a field: not JSON data.
     bad('$', `could not be read as JSON data (${e instanceof Error ? e.message : String(e)})`);
@@ -143,7 +207,7 @@ export function checkCatalog(input: unknown): CatalogProblem[] {
   return problems;
 }
 
-function checkInto(input: unknown, bad: (path: string, message: string) => void): void {
+function* checkInto(input: unknown, bad: (path: string, message: string) => void): Generator<void, void> {
   if (!isObj(input)) {
     bad('$', 'a catalog is a JSON object with a "features" array');
     return;
@@ -173,31 +237,47 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
     return;
   }
   const codes = new Set<string>();
-  each(input.features, (f, i) => {
+  const featureList: unknown[] = input.features;
+  for (let i = 0; i < featureList.length; i++) {
+    if (i % STEP === STEP - 1) yield;
+    const f = featureList[i];
     const p = `$.features[${i}]`;
-    if (!isObj(f)) return bad(p, 'must be an object');
+    if (!isObj(f)) {
+      bad(p, 'must be an object');
+      continue;
+    }
     if (f.code === undefined) bad(`${p}.code`, 'is required: a feature code such as "FAJ 121 3094"');
     else if (typeof f.code !== 'string' || !CODE.test(f.code)) bad(`${p}.code`, BAD_CODE);
     else if (codes.has(f.code)) bad(`${p}.code`, `duplicate feature code "${f.code}"`);
     else codes.add(f.code);
     for (const k of ['name', 'acronym', 'category', 'description'] as const) str(f[k], `${p}.${k}`);
     for (const k of ['dependencies', 'parameters', 'counters', 'kpis'] as const) strList(f[k], `${p}.${k}`);
-  });
-  each(input.features, (f, i) => {
+  }
+  for (let i = 0; i < featureList.length; i++) {
+    if (i % STEP === STEP - 1) yield;
+    const f = featureList[i];
     if (isObj(f) && Array.isArray(f.dependencies))
       each(f.dependencies, (d, j) => {
         if (typeof d === 'string' && !codes.has(d))
           bad(`$.features[${i}].dependencies[${j}]`, `unknown feature code "${d}"`);
       });
-  });
-  const named = (key: 'parameters' | 'counters' | 'kpis', extra: (o: Record<string, unknown>, p: string) => void) => {
-    const list = input[key];
+  }
+  function* named(
+    key: 'parameters' | 'counters' | 'kpis',
+    extra: (o: Record<string, unknown>, p: string) => void,
+  ): Generator<void, void> {
+    const list = (input as Record<string, unknown>)[key];
     if (list === undefined) return;
     if (!Array.isArray(list)) return bad(`$.${key}`, 'must be an array');
     const seen = new Set<string>();
-    each(list, (o, i) => {
+    for (let i = 0; i < list.length; i++) {
+      if (i % STEP === STEP - 1) yield;
+      const o: unknown = list[i];
       const p = `$.${key}[${i}]`;
-      if (!isObj(o)) return bad(p, 'must be an object');
+      if (!isObj(o)) {
+        bad(p, 'must be an object');
+        continue;
+      }
       str(o.name, `${p}.name`, true);
       if (typeof o.name === 'string') {
         if (seen.has(o.name)) bad(`${p}.name`, `duplicate name "${o.name}"`);
@@ -211,9 +291,9 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
       str(o.unit, `${p}.unit`);
       str(o.description, `${p}.description`);
       extra(o, p);
-    });
-  };
-  named('parameters', (o, p) => {
+    }
+  }
+  yield* named('parameters', (o, p) => {
     if (o.name !== undefined && typeof o.name === 'string' && !/^[A-Za-z][\w-]*\.[A-Za-z][\w-]*$/.test(o.name))
       bad(`${p}.name`, 'a parameter name is "MOClass.attribute"');
     if (o.type !== undefined && !['int', 'float', 'bool', 'enum', 'string'].includes(o.type as string))
@@ -247,7 +327,7 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
       }
     }
   });
-  named('counters', () => {});
+  yield* named('counters', () => {});
   if (input.glossary !== undefined) {
     if (!Array.isArray(input.glossary)) bad('$.glossary', 'must be an array of { term, means }');
     else if (input.glossary.length > 65536) bad('$.glossary', 'holds at most 65,536 entries');
@@ -268,7 +348,7 @@ function checkInto(input: unknown, bad: (path: string, message: string) => void)
   for (const f of input.features)
     if (isObj(f) && Array.isArray(f.counters))
       for (const n of f.counters) if (typeof n === 'string') counterNames.add(n);
-  named('kpis', (o, p) => {
+  yield* named('kpis', (o, p) => {
     str(o.formula, `${p}.formula`);
     if (typeof o.formula === 'string' && o.formula.length > 0 && o.formula.length <= 4096)
       try {
@@ -331,6 +411,240 @@ export function duplicateMember(text: string): { path: string; name: string } | 
   return null;
 }
 
+const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+function skipWs(text: string, i: number): number {
+  while (i < text.length && isWs(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** The index after the string that starts at `i` (a quote), or -1 when it does not end. */
+function stringEnd(text: string, i: number): number {
+  const n = text.length;
+  let j = i + 1;
+  while (j < n) {
+    const d = text.charCodeAt(j);
+    if (d === 0x22) return j + 1;
+    j += d === 0x5c ? 2 : 1;
+  }
+  return -1;
+}
+
+/**
+ * The end (exclusive) of the JSON value that starts at `from`, and the first
+ * member name an object inside it repeats (duplicateMember's path, under
+ * `path`); end -1 when the value does not end. Sound only for valid JSON:
+ * the caller parses the span to know.
+ */
+function scanValue(
+  text: string,
+  from: number,
+  path: string,
+): { end: number; dup: { path: string; name: string } | null } {
+  const n = text.length;
+  const c0 = text.charCodeAt(from);
+  if (c0 === 0x22) return { end: stringEnd(text, from), dup: null };
+  if (c0 !== 0x7b && c0 !== 0x5b) {
+    let j = from;
+    for (; j < n; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 0x2c || c === 0x5d || c === 0x7d || isWs(c)) break;
+    }
+    return { end: j > from ? j : -1, dup: null };
+  }
+  interface Frame {
+    keys: Set<string> | null; // null: an array
+    path: string;
+    key: string;
+    index: number;
+    expectKey: boolean;
+  }
+  const stack: Frame[] = [];
+  let top: Frame | undefined;
+  let dup: { path: string; name: string } | null = null;
+  for (let i = from; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const j = stringEnd(text, i);
+      if (j < 0) return { end: -1, dup };
+      if (top?.keys && top.expectKey) {
+        const raw = text.slice(i + 1, j - 1);
+        let key = raw;
+        if (raw.includes('\\'))
+          try {
+            key = JSON.parse(text.slice(i, j)) as string;
+          } catch {
+            return { end: -1, dup };
+          }
+        if (top.keys.has(key)) dup ??= { path: `${top.path}.${key}`, name: key };
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j - 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      const p = !top ? path : top.keys ? `${top.path}.${top.key}` : `${top.path}[${top.index}]`;
+      stack.push((top = { keys: c === 0x7b ? new Set() : null, path: p, key: '', index: 0, expectKey: c === 0x7b }));
+    } else if (c === 0x7d || c === 0x5d) {
+      stack.pop();
+      top = stack[stack.length - 1];
+      if (!top) return { end: i + 1, dup };
+    } else if (c === 0x2c && top) {
+      if (top.keys) top.expectKey = true;
+      else top.index++;
+    }
+  }
+  return { end: -1, dup };
+}
+
+/** What parseCatalogText() found: the value JSON.parse() gives, and the first repeated member name. */
+export interface ParsedCatalogText {
+  value: unknown;
+  dup: { path: string; name: string } | null;
+}
+
+/**
+ * JSON.parse(text) and duplicateMember(text) of a catalog's text, in slices
+ * that yield to the event loop: the text is an object whose arrays are
+ * parsed an entry at a time. Null when the text is not such an object or
+ * not valid JSON: the caller parses it at once then, for the same result
+ * or JSON.parse()'s own error.
+ */
+export function parseCatalogText(text: string): Promise<ParsedCatalogText | null> {
+  return runSliced(parseSteps(text));
+}
+
+function* parseSteps(text: string): Generator<void, ParsedCatalogText | null> {
+  const n = text.length;
+  let dup: { path: string; name: string } | null = null;
+  /** JSON.parse of text[from, end), or `fail` when it is not a JSON value. */
+  const fail = Symbol('fail');
+  const parse = (from: number, end: number): unknown => {
+    try {
+      return JSON.parse(text.slice(from, end)) as unknown;
+    } catch {
+      return fail;
+    }
+  };
+  /** The value at i under `path`, and the index after it. */
+  const value = (i: number, path: string): [unknown, number] | null => {
+    const r = scanValue(text, i, path);
+    if (r.end < 0) return null;
+    const v = parse(i, r.end);
+    if (v === fail) return null;
+    dup ??= r.dup;
+    return [v, r.end];
+  };
+  const out: Record<string, unknown> = {};
+  const keys = new Set<string>();
+  let i = skipWs(text, 0);
+  if (text.charCodeAt(i) !== 0x7b) return null;
+  i = skipWs(text, i + 1);
+  if (text.charCodeAt(i) === 0x7d) i++;
+  else
+    for (;;) {
+      if (text.charCodeAt(i) !== 0x22) return null;
+      const j = stringEnd(text, i);
+      if (j < 0) return null;
+      const key = parse(i, j);
+      if (typeof key !== 'string') return null;
+      if (keys.has(key)) dup ??= { path: `$.${key}`, name: key };
+      keys.add(key);
+      i = skipWs(text, j);
+      if (text.charCodeAt(i) !== 0x3a) return null;
+      i = skipWs(text, i + 1);
+      let v: unknown;
+      if (text.charCodeAt(i) === 0x5b) {
+        const list: unknown[] = [];
+        i = skipWs(text, i + 1);
+        if (text.charCodeAt(i) === 0x5d) i++;
+        else
+          for (;;) {
+            const r = value(i, `$.${key}[${list.length}]`);
+            if (!r) return null;
+            list.push(r[0]);
+            i = skipWs(text, r[1]);
+            const c = text.charCodeAt(i);
+            if (list.length % STEP === 0) yield;
+            if (c === 0x2c) i = skipWs(text, i + 1);
+            else if (c === 0x5d) {
+              i++;
+              break;
+            } else return null;
+          }
+        v = list;
+      } else {
+        const r = value(i, `$.${key}`);
+        if (!r) return null;
+        [v, i] = r;
+      }
+      // As JSON.parse(): an own property even for "__proto__"; a repeated name keeps the last value.
+      Object.defineProperty(out, key, { value: v, writable: true, enumerable: true, configurable: true });
+      i = skipWs(text, i);
+      const c = text.charCodeAt(i);
+      if (c === 0x2c) i = skipWs(text, i + 1);
+      else if (c === 0x7d) {
+        i++;
+        break;
+      } else return null;
+    }
+  if (skipWs(text, i) !== n) return null;
+  return { value: out, dup };
+}
+
+/**
+ * JSON.stringify(source) and JSON.parse() of that text, in slices that
+ * yield to the event loop: a plain object's arrays go an entry at a time.
+ * Null when `source` is not such an object or is not JSON data: the caller
+ * does it at once then (jsonOf), for the same text or the same error.
+ */
+export function stringifyCatalog(source: unknown): Promise<{ text: string; value: unknown } | null> {
+  return runSliced(stringifySteps(source));
+}
+
+const hasToJson = (v: unknown) =>
+  typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function';
+
+function* stringifySteps(source: unknown): Generator<void, { text: string; value: unknown } | null> {
+  try {
+    if (!isObj(source) || hasToJson(source)) return null;
+    const proto = Object.getPrototypeOf(source) as unknown;
+    if (proto !== Object.prototype && proto !== null) return null;
+    const parts: string[] = [];
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(source)) {
+      const v = source[key];
+      if (hasToJson(v)) return null; // toJSON(key): called with its key by JSON.stringify
+      let text: string | undefined;
+      let value: unknown;
+      if (Array.isArray(v)) {
+        const list: unknown[] = v;
+        const texts: string[] = new Array<string>(list.length);
+        const values: unknown[] = new Array<unknown>(list.length);
+        for (let i = 0; i < list.length; i++) {
+          if (i % STEP === STEP - 1) yield;
+          const x = list[i];
+          if (hasToJson(x)) return null;
+          const t = JSON.stringify(x) ?? 'null';
+          texts[i] = t;
+          values[i] = JSON.parse(t) as unknown;
+        }
+        text = `[${texts.join(',')}]`;
+        value = values;
+      } else {
+        text = JSON.stringify(v);
+        if (text === undefined) continue; // undefined, a function, a symbol: left out, as JSON.stringify does
+        value = JSON.parse(text) as unknown;
+      }
+      parts.push(`${JSON.stringify(key)}:${text}`);
+      Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+    }
+    return { text: `{${parts.join(',')}}`, value: out };
+  } catch {
+    return null; // not JSON data: jsonOf() gives the error
+  }
+}
+
 /** JSON text of `value`, or INVALID_ARGUMENT when it is not JSON data (a cycle, a BigInt, a getter that throws). */
 export function jsonOf(value: unknown, what: string): string {
   try {
@@ -343,16 +657,51 @@ export function jsonOf(value: unknown, what: string): string {
   }
 }
 
+/** Two independent 32-bit FNV-1a hashes, fed a piece at a time (the same result as fnv64 of the pieces joined). */
+class Fnv64 {
+  private a = 0x811c9dc5;
+  private b = 0xcbf29ce4;
+  update(s: string): this {
+    let a = this.a,
+      b = this.b;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
+    }
+    this.a = a;
+    this.b = b;
+    return this;
+  }
+  hex(): string {
+    return (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
 /** Two independent 32-bit FNV-1a hashes of `s` (a 64-bit fingerprint, fast: no BigInt). */
 export function fnv64(s: string): string {
-  let a = 0x811c9dc5,
-    b = 0xcbf29ce4;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
+  return new Fnv64().update(s).hex();
+}
+
+/**
+ * The fingerprint of a catalog parsed from JSON (so every value is JSON
+ * data), in steps: fnv64 of JSON.stringify([features, parameters, counters,
+ * kpis]), hashed an entry at a time.
+ */
+function* fingerprintSteps(c: Catalog): Generator<void, string> {
+  const h = new Fnv64().update('[');
+  const lists = [c.features, c.parameters ?? [], c.counters ?? [], c.kpis ?? []];
+  for (let l = 0; l < lists.length; l++) {
+    h.update(l === 0 ? '[' : ',[');
+    const list = lists[l] as unknown[];
+    for (let i = 0; i < list.length; i++) {
+      if (i % STEP === STEP - 1) yield;
+      if (i > 0) h.update(',');
+      h.update(JSON.stringify(list[i]) ?? 'null');
+    }
+    h.update(']');
   }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+  return h.update(']').hex();
 }
 
 /**
@@ -371,7 +720,27 @@ export function loadCatalog(
    */
   checked?: { fingerprint: string; owned?: boolean },
 ): LoadedCatalog {
-  const problems = checked ? [] : checkCatalog(input);
+  return drain(loadSteps(input, source, checked, false));
+}
+
+/**
+ * loadCatalog() of a catalog parsed from JSON text, in slices of a few ms
+ * that yield to the event loop between them: the page stays responsive
+ * while a large catalog is checked, linked and fingerprinted. The result
+ * and the errors are loadCatalog()'s.
+ */
+export function loadParsedCatalog(input: unknown, source = 'catalog'): Promise<LoadedCatalog> {
+  return runSliced(loadSteps(input, source, undefined, true));
+}
+
+function* loadSteps(
+  input: unknown,
+  source: string,
+  checked: { fingerprint: string; owned?: boolean } | undefined,
+  /** `input` was parsed from JSON: its fingerprint may be hashed an entry at a time. */
+  parsed: boolean,
+): Generator<void, LoadedCatalog> {
+  const problems = checked ? [] : yield* checkSteps(input);
   if (problems.length)
     throw Object.assign(
       new ElexError(
@@ -387,15 +756,21 @@ export function loadCatalog(
   const features = new Map(c.features.map((f) => [f.code, f]));
   // Items get a `features` list of their own, which the links below extend.
   const own = checked?.owned === true;
-  const items = <T extends { name: string; features?: string[] }>(list: T[] | undefined) => {
+  function* items<T extends { name: string; features?: string[] }>(
+    list: T[] | undefined,
+  ): Generator<void, Map<string, T>> {
     const map = new Map<string, T>();
-    for (const p of list ?? [])
+    const all = list ?? [];
+    for (let i = 0; i < all.length; i++) {
+      if (i % STEP === STEP - 1) yield;
+      const p = all[i]!;
       map.set(p.name, own ? ((p.features ??= []), p) : { ...p, features: [...(p.features ?? [])] });
+    }
     return map;
-  };
-  const parameters = items(c.parameters);
-  const counters = items(c.counters);
-  const kpis = items(c.kpis);
+  }
+  const parameters = yield* items(c.parameters);
+  const counters = yield* items(c.counters);
+  const kpis = yield* items(c.kpis);
   // Link both ways: a feature's lists and an item's features.
   const link = <T extends { name: string; features?: string[] }>(
     map: Map<string, T>,
@@ -408,12 +783,19 @@ export function loadCatalog(
       if (!item.features!.includes(code)) item.features!.push(code);
     }
   };
-  for (const f of c.features) {
+  for (let i = 0; i < c.features.length; i++) {
+    if (i % STEP === STEP - 1) yield;
+    const f = c.features[i]!;
     link(parameters, f.parameters, f.code);
     link(counters, f.counters, f.code);
     link(kpis, f.kpis, f.code);
   }
   const categories = new Set(c.features.map((f) => f.category ?? 'Uncategorised'));
+  const fingerprint =
+    checked?.fingerprint ??
+    (parsed
+      ? yield* fingerprintSteps(c)
+      : fnv64(jsonOf([c.features, c.parameters ?? [], c.counters ?? [], c.kpis ?? []], source)));
   return {
     catalog: c,
     stats: {
@@ -423,8 +805,7 @@ export function loadCatalog(
       kpis: kpis.size,
       categories: categories.size,
     },
-    fingerprint:
-      checked?.fingerprint ?? fnv64(jsonOf([c.features, c.parameters ?? [], c.counters ?? [], c.kpis ?? []], source)),
+    fingerprint,
     features,
     parameters,
     counters,

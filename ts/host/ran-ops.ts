@@ -30,7 +30,7 @@ import {
   type PackedColumns,
   type ValidatorTables,
 } from '../bindings/bindings.ts';
-import type { LoadedCatalog, Parameter } from './catalog.ts';
+import { drain, runSliced, type LoadedCatalog, type Parameter } from './catalog.ts';
 import { ElexError } from '../core/errors.ts';
 import type { MustBeTrue, SameUnion } from '../core/index-types.ts';
 import { checkOptions, keysOf } from '../core/options.ts';
@@ -110,8 +110,11 @@ interface ParamTable {
 const tables = new WeakMap<LoadedCatalog, ParamTable>();
 
 function paramTable(catalog: LoadedCatalog): ParamTable {
-  const cached = tables.get(catalog);
-  if (cached) return cached;
+  return tables.get(catalog) ?? drain(paramTableSteps(catalog));
+}
+
+/** paramTable() in steps (yields every 256 parameters), cached at the end unless a call made it meanwhile. */
+function* paramTableSteps(catalog: LoadedCatalog): Generator<void, ParamTable> {
   const ps = [...catalog.parameters.values()];
   const n = ps.length;
   const kind = new Uint8Array(n);
@@ -124,7 +127,9 @@ function paramTable(catalog: LoadedCatalog): ParamTable {
     bounds: [],
     engine: { kinds: kind, bounds: b, cooldownMs },
   };
-  ps.forEach((p, i) => {
+  for (let i = 0; i < n; i++) {
+    if (i % 256 === 255) yield;
+    const p = ps[i]!;
     const type = p.type ?? (p.values ? 'enum' : 'float');
     t.index.set(p.name, i);
     kind[i] = type === 'float' ? K.number : K[type];
@@ -135,7 +140,9 @@ function paramTable(catalog: LoadedCatalog): ParamTable {
     if (p.safe?.maxChange !== undefined) b[4 * n + i] = p.safe.maxChange;
     if (p.safe?.cooldownS !== undefined) cooldownMs[i] = p.safe.cooldownS * 1000;
     t.bounds.push(Object.freeze({ range: p.range, safe: p.safe, unit: p.unit }));
-  });
+  }
+  const made = tables.get(catalog);
+  if (made) return made;
   tables.set(catalog, t);
   return t;
 }
@@ -143,6 +150,11 @@ function paramTable(catalog: LoadedCatalog): ParamTable {
 /** The engine validator's tables for a catalog (one per catalog, cached). */
 export function validatorTables(catalog: LoadedCatalog): ValidatorTables {
   return paramTable(catalog).engine;
+}
+
+/** Makes validatorTables() of a catalog ahead of the first call, in slices that yield to the event loop. */
+export async function warmValidatorTables(catalog: LoadedCatalog): Promise<void> {
+  if (!tables.has(catalog)) await runSliced(paramTableSteps(catalog));
 }
 
 /** Catalog indexes of parameter names for validateBatch() (−1: not in the catalog). */
