@@ -3,6 +3,7 @@
 // build from a catalog.
 #include "cli_ops.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -17,6 +18,17 @@
 #include "elex/ran/validator.h"
 
 namespace elex::cli {
+
+namespace {
+int g_write_error = 0;
+}  // namespace
+
+void put(const char* text) {
+  errno = 0;
+  if (std::fputs(text, stdout) == EOF && g_write_error == 0) g_write_error = errno ? errno : EIO;
+}
+
+int write_error() { return g_write_error; }
 
 namespace {
 
@@ -145,7 +157,7 @@ int validate(const catalog::Catalog& c, const json::Value& doc, bool record) {
         first = false;
       }
     o += "]}\n";
-    std::fputs(o.c_str(), stdout);
+    put(o);
   }
   return 0;
 }
@@ -329,7 +341,7 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
         out += "}";
       }
       out += "]}\n";
-      std::fputs(out.c_str(), stdout);
+      put(out);
     }
   }
   return 0;

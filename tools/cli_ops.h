@@ -11,6 +11,14 @@
 
 namespace elex::cli {
 
+/// Writes `text` to stdout; the first write that fails keeps its errno
+/// (write_error()), which a later fflush() no longer has: the output of a
+/// command larger than stdout's buffer failed in an earlier write.
+void put(const char* text);
+inline void put(const std::string& text) { put(text.c_str()); }
+/// The errno of the first failed put(), 0 if none failed.
+[[nodiscard]] int write_error();
+
 /// Validates the changes of `doc` (an array of {parameter, cell?, current,
 /// proposed, at}, or {"changes": [...]}) in order; one JSON line each.
 /// `record`: accepted changes count for later cooldowns (validate()'s

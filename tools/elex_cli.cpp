@@ -269,7 +269,7 @@ int cmd_check(const Args& a) {
       rc = 1;
     }
     o += "}\n";
-    std::fputs(o.c_str(), stdout);
+    elex::cli::put(o);
   }
   return rc;
 }
@@ -519,7 +519,7 @@ int cmd_route(const Args& a) {
         r->router.route(q.q.data(), q.q.size(), k, &routed, nullptr) != ELEX_OK) {
       if (why.empty()) why = elex::last_error_message();
       o += ",\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":" + json::quote(why) + "}}\n";
-      std::fputs(o.c_str(), stdout);
+      elex::cli::put(o);
       rc = 1;
       continue;
     }
@@ -538,7 +538,7 @@ int cmd_route(const Args& a) {
       o += "]";
     }
     o += "}\n";
-    std::fputs(o.c_str(), stdout);
+    elex::cli::put(o);
   }
   return rc;
 }
@@ -673,7 +673,7 @@ int cmd_query(const Args& a) {
     if (!question_ok(q.q, &why) || cycle.run(q.q, ++query_id, opt, &res) != ELEX_OK) {
       if (why.empty()) why = elex::last_error_message();
       o += ",\"error\":{\"code\":\"INVALID_ARGUMENT\",\"message\":" + json::quote(why) + "}}\n";
-      std::fputs(o.c_str(), stdout);
+      elex::cli::put(o);
       rc = 1;
       continue;
     }
@@ -705,7 +705,7 @@ int cmd_query(const Args& a) {
     num(&o, "answer", res.ms.answer);
     num(&o, "total", res.ms.total);
     o += std::string("},\"partial\":") + (res.partial ? "true" : "false") + "}\n";
-    std::fputs(o.c_str(), stdout);
+    elex::cli::put(o);
   }
   return rc;
 }
@@ -768,7 +768,7 @@ int cmd_eval(const Args& a) {
     }
     o += "},\"all\":{\"n\":" + std::to_string(all.n) + ",\"top1\":" + std::to_string(all.top1) +
          ",\"topk\":" + std::to_string(all.topk) + "}}\n";
-    std::fputs(o.c_str(), stdout);
+    elex::cli::put(o);
   } else {
     std::printf("%-14s %6s %8s %8s\n", "split", "n", "top-1", ("top-" + std::to_string(k)).c_str());
     for (const auto& [name, t] : by)
@@ -820,7 +820,7 @@ int cmd_monitor(const Args& a) {
 
 int run(const Args& a) {
   if (a.has("help") || a.command == "help") {
-    std::fputs(kUsage, stdout);
+    elex::cli::put(kUsage);
     return 0;
   }
   if (a.command.empty()) usage("no command (check, route, query, eval, validate, monitor)");
@@ -862,7 +862,9 @@ int main(int argc, char** argv) {
   // Output that did not reach its file (a full disk) is an error, not exit 0.
   errno = 0;
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    const int err = errno;
+    // The first failed write's errno (output larger than the buffer failed
+    // before this flush), else the flush's.
+    const int err = elex::cli::write_error() != 0 ? elex::cli::write_error() : errno;
     std::fprintf(stderr, "elex-cli: cannot write the output: %s\n",
                  err != 0 ? std::strerror(err) : "write error");
     return 1;
