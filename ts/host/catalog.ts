@@ -373,42 +373,8 @@ function* checkInto(input: unknown, bad: (path: string, message: string) => void
  * core (elex-cli) refuses the text, and so does the page.
  */
 export function duplicateMember(text: string): { path: string; name: string } | null {
-  interface Frame {
-    keys: Set<string> | null; // null: an array
-    path: string;
-    key: string;
-    index: number;
-    expectKey: boolean;
-  }
-  const stack: Frame[] = [];
-  let top: Frame | undefined;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      let j = i + 1;
-      for (let d = text.charCodeAt(j); d !== 0x22; d = text.charCodeAt(j)) j += d === 0x5c ? 2 : 1;
-      if (top?.keys && top.expectKey) {
-        const raw = text.slice(i + 1, j);
-        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, j + 1)) as string) : raw;
-        if (top.keys.has(key)) return { path: `${top.path}.${key}`, name: key };
-        top.keys.add(key);
-        top.key = key;
-        top.expectKey = false;
-      }
-      i = j;
-    } else if (c === 0x7b || c === 0x5b) {
-      const path = !top ? '$' : top.keys ? `${top.path}.${top.key}` : `${top.path}[${top.index}]`;
-      stack.push((top = { keys: c === 0x7b ? new Set() : null, path, key: '', index: 0, expectKey: c === 0x7b }));
-    } else if (c === 0x7d || c === 0x5d) {
-      stack.pop();
-      top = stack[stack.length - 1];
-    } else if (c === 0x2c && top) {
-      if (top.keys) top.expectKey = true;
-      else top.index++;
-    }
-  }
-  return null;
+  // The value scanner the sliced parse uses, over the whole text.
+  return scanValue(text, skipWs(text, 0), '$').dup;
 }
 
 const isWs = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
