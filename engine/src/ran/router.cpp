@@ -98,27 +98,26 @@ int word_direction(std::string_view x) {
 int direction_of(bool up, bool down) { return up == down ? 0 : up ? 1 : -1; }
 }  // namespace
 
-std::uint8_t question_technology(std::string_view text) {
-  std::uint8_t m = 0;
+QuestionTraits question_traits(std::string_view text) {
+  QuestionTraits q;
+  bool up = false, down = false;
   question_words(text, [&](const std::string& x, std::string_view next) {
     if (x == "lte" || x == "enodeb" || x == "enb" || x == "eutran" || x == "eutra" || x == "4g")
-      m |= kLte;
+      q.technology |= kLte;
     // "nr of UEs" is a number, not New Radio.
     if ((x == "nr" && next != "of") || x == "gnodeb" || x == "gnb" || x == "engnb" || x == "5g")
-      m |= kNr;
-  });
-  return m;
-}
-
-int question_direction(std::string_view text) {
-  bool up = false, down = false;
-  question_words(text, [&](const std::string& x, std::string_view) {
+      q.technology |= kNr;
     const int d = word_direction(x);
     up = up || d > 0;
     down = down || d < 0;
   });
-  return direction_of(up, down);
+  q.direction = direction_of(up, down);
+  return q;
 }
+
+std::uint8_t question_technology(std::string_view text) { return question_traits(text).technology; }
+
+int question_direction(std::string_view text) { return question_traits(text).direction; }
 
 int item_direction(std::string_view name) {
   const std::size_t dot = name.rfind('.');
@@ -845,8 +844,10 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
   if (++gen_ == 0) (std::fill(stamp_.begin(), stamp_.end(), 0u), gen_ = 1);
   touched_.clear();
   embed::tokenize(text, len, &tokens_);
-  const std::uint8_t tech = w_.technology > 0 ? question_technology({text, len}) : 0;
-  const int dir = w_.direction > 0 ? question_direction({text, len}) : 0;
+  const QuestionTraits traits =
+      w_.technology > 0 || w_.direction > 0 ? question_traits({text, len}) : QuestionTraits{};
+  const std::uint8_t tech = w_.technology > 0 ? traits.technology : 0;
+  const int dir = w_.direction > 0 ? traits.direction : 0;
   float* q = query_.data();
   embedder_->embed_tokens(tokens_, q);
   if (vector != nullptr) std::memcpy(vector, q, query_.size() * sizeof(float));

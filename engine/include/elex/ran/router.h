@@ -97,6 +97,13 @@ std::uint8_t item_technology(std::string_view name);
 /// The link direction `text` names: +1 uplink ("UL", "uplink"), −1 downlink
 /// ("DL", "downlink"), 0 both or neither (words as question_technology reads them).
 int question_direction(std::string_view text);
+/// question_technology() and question_direction() of `text` in one reading
+/// of its words (what route() needs of every question).
+struct QuestionTraits {
+  std::uint8_t technology = 0;
+  int direction = 0;
+};
+QuestionTraits question_traits(std::string_view text);
 /// The link direction a parameter or counter name's attribute (the part
 /// after the last '.') names, as question_direction() of its camelCase words.
 int item_direction(std::string_view name);
