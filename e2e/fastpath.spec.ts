@@ -71,6 +71,20 @@ test('hot calls give identical results and error codes through the fast path and
       const proposed = current.map((c, i) => c + ((i * 13) % 41) - 20);
       const cells = new Uint32Array(n).map((_, i) => i % 5);
       log.push(strip(await e.validateBatch({ parameters, current, proposed, at: 1e12, cells })));
+      // Again, with the cooldowns just recorded; then 12,000 changes (408 KB packed: the
+      // fast path lends the worker a view of its slot, and the page reuses its own buffer).
+      log.push(strip(await e.validateBatch({ parameters, current, proposed, at: 1e12 + 1000, cells })));
+      const big = 12_000;
+      const bigBatch = {
+        parameters: e.parameterIndexes(Array.from({ length: big }, (_, i) => names[i % names.length]!)),
+        current: new Float64Array(big).map((_, i) => (i * 3) % 50),
+        proposed: new Float64Array(big).map((_, i) => ((i * 3) % 50) + ((i * 11) % 9) - 4),
+        at: 5e12,
+        cells: new Uint32Array(big).map((_, i) => i % 700),
+      };
+      log.push(strip(await e.validateBatch(bigBatch)));
+      log.push(strip(await e.validateBatch({ ...bigBatch, at: 5e12 + 10 })));
+      log.push(strip(await e.validateBatch({ ...bigBatch, at: 6e12 }, { record: false })));
       log.push(
         strip(
           await e.validate(

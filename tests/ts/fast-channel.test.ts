@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { decode, TooBig, Unencodable, Writer } from '../../ts/parallel/fast-codec.ts';
+import { BORROW_MIN, decode, TooBig, Unencodable, Writer } from '../../ts/parallel/fast-codec.ts';
 import { FastChannel, serveFastChannel } from '../../ts/parallel/fast-channel.ts';
 import { FAST_METHODS } from '../../ts/parallel/protocol.ts';
 import { ElexError, revive, toWire } from '../../ts/core/errors.ts';
@@ -61,6 +61,33 @@ describe('fast-codec', () => {
     expect(back.view.buffer.byteLength).toBe(24);
     expect(new Float64Array(back.buf)).toEqual(new Float64Array(buf));
     expect(back.buf).not.toBe(buf);
+  });
+
+  test('a borrowing decode gives large ArrayBuffers as views of the encoding, small ones and views as copies', () => {
+    const big = new Uint8Array(BORROW_MIN).map((_, i) => (i * 7) & 255).buffer;
+    const small = new Uint8Array(BORROW_MIN - 1).map((_, i) => i & 255).buffer;
+    const typed = new Float64Array(BORROW_MIN / 8).fill(2.5);
+    const w = new Writer();
+    w.value({ big, small, typed, n: 3 });
+    const enc = new Uint8Array(new SharedArrayBuffer(w.bytes().length));
+    enc.set(w.bytes());
+    const lent = decode(enc, 0, true) as { big: Uint8Array; small: ArrayBuffer; typed: Float64Array; n: number };
+    expect(lent.big).toBeInstanceOf(Uint8Array);
+    expect(lent.big.buffer).toBe(enc.buffer); // a view: no copy
+    expect(lent.big).toEqual(new Uint8Array(big));
+    expect(lent.small).toBeInstanceOf(ArrayBuffer);
+    expect(new Uint8Array(lent.small)).toEqual(new Uint8Array(small));
+    expect(lent.typed.buffer).not.toBe(enc.buffer);
+    expect(lent.typed).toEqual(typed);
+    expect(lent.n).toBe(3);
+    // Without borrow: a copy of its own, as before.
+    const own = decode(enc) as { big: ArrayBuffer };
+    expect(own.big).toBeInstanceOf(ArrayBuffer);
+    expect(new Uint8Array(own.big)).toEqual(new Uint8Array(big));
+    // A length past the end of a truncated encoding is an error, not a short view.
+    const w2 = new Writer();
+    w2.value(big);
+    expect(() => decode(w2.bytes().subarray(0, 100), 0, true)).toThrow(/past the end/);
   });
 
   test('typed arrays decode the same from aligned and unaligned places, and never past the end', () => {

@@ -445,11 +445,14 @@ export class EngineQueries {
       floorAt: this.maxRecordedAt,
     };
     const r = await this.pool.call(0, (w) => w.validate(transfer(req, [bytes])));
+    // By postMessage the buffer was moved to the worker, which gives it
+    // back; the fast channel copied it, and it is still here.
+    const packed = bytes.byteLength > 0 ? bytes : r.bytes;
     if (r.maxRecordedAt > this.maxRecordedAt) this.maxRecordedAt = r.maxRecordedAt;
-    if (flags & VALIDATE_RECORD) this.mirrorCooldowns(r.bytes, n, atAll, cells, r.verdicts);
+    if (flags & VALIDATE_RECORD && packed) this.mirrorCooldowns(packed, n, atAll, cells, r.verdicts);
     // Kept for the next call unless it is large (a spare is at most 8 MB, ~250K changes).
-    if (r.bytes && r.bytes.byteLength <= 8 << 20 && r.bytes.byteLength > (this.spare?.byteLength ?? 0))
-      this.spare = r.bytes;
+    if (packed && packed.byteLength <= 8 << 20 && packed.byteLength > (this.spare?.byteLength ?? 0))
+      this.spare = packed;
     return r;
   }
 

@@ -2438,6 +2438,9 @@ export interface PackedColumns {
   cells: boolean;
 }
 
+/** PackedColumns as a worker receives them: through the fast channel, `bytes` is a view of the channel's memory. */
+export type ReceivedColumns = Omit<PackedColumns, 'bytes'> & { bytes: ArrayBuffer | Uint8Array };
+
 /** Byte offsets of a packed buffer's columns for n changes (PACKED_BYTES a change). */
 function packedLayout(n: number) {
   return { current: 0, proposed: 8 * n, at: 16 * n, params: 24 * n, cells: 28 * n, reasons: 32 * n, end: 34 * n };
@@ -2522,11 +2525,12 @@ export class ValidatorHandle extends NativeHandle {
    * negative cell id (unless VALIDATE_CALLER_CHECKED) is INVALID_ARGUMENT
    * naming the change, and records nothing.
    */
-  run(c: PackedColumns, flags: number): ValidatorRun {
+  run(c: ReceivedColumns, flags: number): ValidatorRun {
     const { n, bytes, atAll } = c;
     const o = packedLayout(n);
-    if (!(bytes instanceof ArrayBuffer) || bytes.byteLength < o.end)
+    if (!(bytes instanceof ArrayBuffer || bytes instanceof Uint8Array) || bytes.byteLength < o.end)
       throw new ElexError('DIMENSION_MISMATCH', `packed columns of ${n} changes take ${o.end} bytes`);
+    const packed = bytes instanceof ArrayBuffer ? new Uint8Array(bytes, 0, o.end) : bytes.subarray(0, o.end);
     return this.b.indexCall((m) => {
       const v = this.live();
       if (n > this.regionN) {
@@ -2543,7 +2547,7 @@ export class ValidatorHandle extends NativeHandle {
       const out = this.region,
         args = out + VALIDATOR_TOTALS.bytes,
         cols = args + VALIDATOR_RUN_ARGS.bytes;
-      this.b.view().u8.set(new Uint8Array(bytes, 0, o.end), cols);
+      this.b.view().u8.set(packed, cols);
       const pReasons = cols + o.reasons,
         pVerdicts = cols + o.end;
       this.b.writeStruct(VALIDATOR_RUN_ARGS, args, {

@@ -35,7 +35,7 @@
  */
 import '../core/web-types.ts';
 import { decode, TooBig, Unencodable, Writer } from './fast-codec.ts';
-import { FAST_METHODS, type CallEnvelope, type FastMethod } from './protocol.ts';
+import { FAST_BORROWS, FAST_METHODS, type CallEnvelope, type FastMethod } from './protocol.ts';
 import type { Dispatch } from './serving.ts';
 
 const HEADER_BYTES = 64;
@@ -472,7 +472,12 @@ export function serveFastChannel(
       const method = FAST_METHODS[words[h + METHOD]!];
       let args: unknown[];
       try {
-        args = decode(bytes.subarray(data(slot), data(slot) + words[h + LENGTH]!)) as unknown[];
+        // The slot is not written again before this call's answer (FAST_BORROWS).
+        args = decode(
+          bytes.subarray(data(slot), data(slot) + words[h + LENGTH]!),
+          0,
+          method !== undefined && FAST_BORROWS.has(method),
+        ) as unknown[];
       } catch (e) {
         Atomics.store(words, h + STATE, TAKEN);
         answer(slot, seq, false, { code: 'INTERNAL', message: `fast path: ${String(e)}` });

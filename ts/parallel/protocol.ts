@@ -19,7 +19,7 @@ import type {
   BuildInfo,
   DistanceBatchInput,
   DistanceBatchOutput,
-  PackedColumns,
+  ReceivedColumns,
   ValidatorRun,
 } from '../bindings/bindings.ts';
 import type { IndexOptions, IndexStats, SearchOptions, SearchResult } from '../core/index-types.ts';
@@ -53,8 +53,12 @@ import type { Variant } from '../bindings/platform.ts';
 export type { ActRequest, RouterCacheState };
 
 export interface ValidateRequest {
-  /** Transferred. */
-  columns: PackedColumns;
+  /**
+   * By postMessage `bytes` is transferred (and the reply gives it back);
+   * through the fast channel it is a view of the channel's slot
+   * (FAST_BORROWS), read by the run, and the caller's own stays with it.
+   */
+  columns: ReceivedColumns;
   /** bindings.ts VALIDATE_RECORD | VALIDATE_CALLER_CHECKED */
   flags: number;
   /** The caller's parameter count, checked against the worker's catalog. */
@@ -70,8 +74,8 @@ export interface ValidateRequest {
 export interface ValidateReply extends ValidatorRun {
   /** ms in the engine call. */
   ms: number;
-  /** The request's packed buffer, sent back (transferred) to be reused. */
-  bytes: ArrayBuffer;
+  /** The request's packed buffer, sent back (transferred) to be reused; only when it was transferred here. */
+  bytes?: ArrayBuffer;
 }
 
 export interface InitRequest {
@@ -375,3 +379,10 @@ export const FAST_METHODS = [
   'ranWarmUp',
 ] as const satisfies readonly (keyof WorkerApi)[];
 export type FastMethod = (typeof FAST_METHODS)[number];
+
+/**
+ * Fast methods whose large ArrayBuffer arguments arrive as views of the
+ * channel's slot (fast-codec.ts decode with borrow): each reads them
+ * before it answers and never keeps or returns them.
+ */
+export const FAST_BORROWS: ReadonlySet<FastMethod> = new Set<FastMethod>(['validate']);

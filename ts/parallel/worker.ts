@@ -488,7 +488,9 @@ const api: WorkerApi = {
       const r = v.run(req.columns, req.flags);
       const ms = performance.now() - t0;
       if (r.heldBytes !== validatorBytes) ((validatorBytes = r.heldBytes), reportIndexBytes());
+      // A transferred buffer goes back to be reused; a view of the fast channel stays (the caller has its own).
       const bytes = req.columns.bytes;
+      if (!(bytes instanceof ArrayBuffer)) return Comlink.transfer({ ...r, ms }, [r.verdicts.buffer as ArrayBuffer]);
       return Comlink.transfer({ ...r, ms, bytes }, [r.verdicts.buffer as ArrayBuffer, bytes]);
     }),
   monitor: (req) =>
