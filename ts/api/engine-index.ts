@@ -218,6 +218,19 @@ type Mutation = { op: 'add'; ids: Uint32Array; vectors: Float32Array } | { op: '
  * the base and replays the log on one thread, which gives the same graph,
  * so searches return what they did before the crash.
  */
+/** One shard's part of an add (addPart, addChunks). */
+interface PartAdd {
+  s: number;
+  ids: Uint32Array;
+  vectors: Float32Array;
+  /** Vectors added so far, by shard (a prefix of each part's ids). */
+  landed: number[];
+  /** Asked before each chunk: the caller stopped waiting. */
+  stopped: () => boolean;
+  /** Told each chunk's size once the worker applied it. */
+  onChunk: (n: number) => void;
+}
+
 interface ShardLog {
   base: Uint8Array | null;
   log: Mutation[];
@@ -327,6 +340,13 @@ export async function openEngineIndex(
       }
     }
   };
+  /** The shard's saved bytes become its base; its log starts empty. */
+  const rebase = (shard: ShardLog, bytes: Uint8Array) => {
+    shard.base = bytes;
+    shard.log = [];
+    shard.logBytes = 0;
+    shard.logAdds = 0;
+  };
   const append = (s: number, m: Mutation) => {
     const shard = logs[s]!;
     shard.log.push(m);
@@ -338,11 +358,7 @@ export async function openEngineIndex(
       void serial(s, async () => {
         if (shard !== logs[s] || !due()) return;
         const bytes = await onShard<Uint8Array>(s, (r) => r.indexSave(part(s)));
-        if (shard !== logs[s]) return;
-        shard.base = bytes;
-        shard.log = [];
-        shard.logBytes = 0;
-        shard.logAdds = 0;
+        if (shard === logs[s]) rebase(shard, bytes);
       }).catch(() => {}); // the log stays as it was: still a full copy
   };
 
@@ -462,18 +478,10 @@ export async function openEngineIndex(
    * queue is held until `undo` says whether what landed is removed again, so
    * that no later change of the shard comes between the add and its undoing.
    */
-  const addPart = (
-    s: number,
-    ids: Uint32Array,
-    vectors: Float32Array,
-    landed: number[],
-    stopped: () => boolean,
-    onChunk: (n: number) => void,
-    sent: (error: unknown) => void,
-    undo: Promise<boolean>,
-  ) =>
-    serial(s, async () => {
-      sent(await addChunks(s, ids, vectors, landed, stopped, onChunk).catch((e: unknown) => e ?? new Error()));
+  const addPart = (a: PartAdd, sent: (error: unknown) => void, undo: Promise<boolean>) => {
+    const { s, ids, landed } = a;
+    return serial(s, async () => {
+      sent(await addChunks(a).catch((e: unknown) => e ?? new Error()));
       if (!(await undo) || landed[s] === 0) return;
       const shard = logs[s]!;
       const gone = ids.slice(0, landed[s]);
@@ -485,14 +493,8 @@ export async function openEngineIndex(
         // As a failed remove: the worker's shard is as the log says.
       }
     });
-  const addChunks = async (
-    s: number,
-    ids: Uint32Array,
-    vectors: Float32Array,
-    landed: number[],
-    stopped: () => boolean,
-    onChunk: (n: number) => void,
-  ): Promise<undefined> => {
+  };
+  const addChunks = async ({ s, ids, vectors, landed, stopped, onChunk }: PartAdd): Promise<undefined> => {
     const shard = logs[s]!;
     const n = ids.length;
     // Threaded from PARALLEL_ADD_MIN vectors of the whole part, every chunk of it.
@@ -520,12 +522,8 @@ export async function openEngineIndex(
         landed[s] = end;
         if (shard === logs[s]) {
           // (else loaded over meanwhile)
-          if (r.snapshot) {
-            shard.base = r.snapshot;
-            shard.log = [];
-            shard.logBytes = 0;
-            shard.logAdds = 0;
-          } else append(s, { op: 'add', ids: cIds, vectors: cVec });
+          if (r.snapshot) rebase(shard, r.snapshot);
+          else append(s, { op: 'add', ids: cIds, vectors: cVec });
         }
         onChunk(end - at);
         chunk = Math.min(ADD_CHUNK_MAX, Math.max(ADD_CHUNK_MIN, Math.round((chunk * ADD_CHUNK_MS) / Math.max(ms, 1))));
@@ -536,12 +534,7 @@ export async function openEngineIndex(
       if (parallel && landed[s]! > 0 && shard === logs[s])
         try {
           const bytes = await onShard<Uint8Array>(s, (r) => r.indexSave(part(s)));
-          if (shard === logs[s]) {
-            shard.base = bytes;
-            shard.log = [];
-            shard.logBytes = 0;
-            shard.logAdds = 0;
-          }
+          if (shard === logs[s]) rebase(shard, bytes);
         } catch {
           // The log still holds every chunk (replayed on one thread).
         }
@@ -617,7 +610,7 @@ export async function openEngineIndex(
           return { p, hear };
         });
         const parts = active.map((s, i) =>
-          addPart(s, pIds[s]!, pVec[s]!, landed, stopped, onChunk, sent[i]!.hear, undo),
+          addPart({ s, ids: pIds[s]!, vectors: pVec[s]!, landed, stopped, onChunk }, sent[i]!.hear, undo),
         );
         let kept = false;
         const outcome = Promise.all(sent.map((x) => x.p)).then(async (errors) => {
