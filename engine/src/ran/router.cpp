@@ -125,26 +125,31 @@ int item_direction(std::string_view name) {
   const std::string_view a = name.substr(dot + 1);
   // camelCase words: a capital starts one after a small letter or digit,
   // and ends a run of capitals before a small letter ("ULSched": UL Sched).
+  // A word is a run of letters and digits between two cuts: a[w, i).
   const auto up = [](char c) { return c >= 'A' && c <= 'Z'; };
   const auto low = [](char c) { return c >= 'a' && c <= 'z'; };
   const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  const auto is = [&](std::size_t b, std::size_t e, std::string_view x) {
+    if (e - b != x.size()) return false;
+    for (std::size_t j = 0; j < x.size(); ++j)
+      if (lower(a[b + j]) != x[j]) return false;
+    return true;
+  };
   bool u = false, d = false;
-  std::string w;
+  std::size_t w = std::string_view::npos;
   for (std::size_t i = 0; i <= a.size(); ++i) {
     const char c = i < a.size() ? a[i] : '\0';
     const char p = i > 0 ? a[i - 1] : '\0';
+    const bool alnum = up(c) || low(c) || digit(c);
     const bool cut =
-        !(up(c) || low(c) || digit(c)) ||
-        (up(c) && (low(p) || digit(p) || (up(p) && i + 1 < a.size() && low(a[i + 1])))) ||
-        (digit(c) != digit(p) && i > 0 && (up(p) || low(p) || digit(p)) &&
-         (up(c) || low(c) || digit(c)));
-    if (cut && !w.empty()) {
-      const int x = word_direction(w);
-      u = u || x > 0;
-      d = d || x < 0;
-      w.clear();
+        !alnum || (up(c) && (low(p) || digit(p) || (up(p) && i + 1 < a.size() && low(a[i + 1])))) ||
+        (digit(c) != digit(p) && i > 0 && (up(p) || low(p) || digit(p)) && alnum);
+    if (cut && w != std::string_view::npos) {
+      u = u || is(w, i, "ul") || is(w, i, "uplink");
+      d = d || is(w, i, "dl") || is(w, i, "downlink");
+      w = std::string_view::npos;
     }
-    if (up(c) || low(c) || digit(c)) w.push_back(lower(c));
+    if (alnum && w == std::string_view::npos) w = i;
   }
   return direction_of(u, d);
 }
@@ -553,16 +558,22 @@ void Router::id_keys() {
 void Router::technologies() {
   tech_.assign(hosted_ids_.size(), 0);
   dir_.assign(hosted_ids_.size(), 0.0f);
+  // Each item's technology and direction once (an item is shared by many
+  // features: FeatureState.featureState by all of them); 3: not yet known.
+  std::vector<std::uint8_t> tech(item_names_.size());
+  std::vector<std::int8_t> dir(item_names_.size(), 3);
   for (std::size_t h = 0; h < hosted_ids_.size(); ++h) {
     const std::uint32_t f = hosted_ids_[h];
     int up = 0, down = 0;
     for (std::uint32_t j = own_off_[f]; j < own_off_[f + 1]; ++j) {
-      const std::string_view name = item_names_[own_[j]];
-      tech_[h] |= item_technology(name);
-      if (item_kinds_[own_[j]] == kKpi) continue;
-      const int d = item_direction(name);
-      up += d > 0;
-      down += d < 0;
+      const std::uint32_t item = own_[j];
+      if (dir[item] == 3) {
+        tech[item] = item_technology(item_names_[item]);
+        dir[item] = item_kinds_[item] == kKpi ? 0 : std::int8_t(item_direction(item_names_[item]));
+      }
+      tech_[h] |= tech[item];
+      up += dir[item] > 0;
+      down += dir[item] < 0;
     }
     const int named = question_direction(feature_names_[f]);
     dir_[h] = named != 0 ? float(named) : float(up - down) / (float(up + down) + 2.0f);
