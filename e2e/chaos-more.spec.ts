@@ -416,48 +416,6 @@ test('a loaded index counts against the memory budget, and so does one restored 
   expect(out.afterRestore[0]).toBeLessThanOrEqual(out.afterRestore[1]!);
 });
 
-test('a worker killed while loadIndex() reads the bytes: the load settles with a code and the engine heals (a TypeError "setting \'lost\'" escaped, from the recovery of an index with no shards yet)', async ({
-  page,
-}) => {
-  await openPage(page);
-  const out = await page.evaluate(async () => {
-    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
-    const engine = await createEngine({ workers: 2, catalog: false });
-    const dim = 32;
-    const src = await engine.createIndex('src', { dim, metric: 'l2' });
-    const n = 20000;
-    await src.add(
-      Uint32Array.from({ length: n }, (_, i) => i),
-      Float32Array.from({ length: n * dim }, (_, i) => Math.sin(i * 0.7)),
-    );
-    const bytes = await src.save();
-    const query = new Float32Array(dim).fill(0.1);
-    const want = Array.from((await src.search(query, 3)).ids);
-    const outcomes: string[] = [];
-    for (const delay of [0, 1, 3, 6]) {
-      const restarts = engine.info().restarts;
-      const loading = engine.loadIndex(`copy${delay}`, bytes);
-      await engine.debug.crashWorker(0, 'terminate', delay);
-      outcomes.push(
-        await loading.then(
-          async (ix) => {
-            const hits = await ix.search(query, 3);
-            return !hits.partial && Array.from(hits.ids).join() === want.join() ? 'ok' : 'wrong';
-          },
-          (e: { name?: string; code?: string }) => `${e.name} ${e.code}`,
-        ),
-      );
-      while (engine.info().restarts === restarts) await new Promise((r) => setTimeout(r, 10));
-    }
-    const again = await engine.loadIndex('again', bytes);
-    const hits = await again.search(query, 3);
-    await engine.close();
-    return { outcomes, again: !hits.partial && Array.from(hits.ids).join() === want.join() };
-  });
-  for (const o of out.outcomes) expect(['ok', 'ElexError WORKER_CRASHED']).toContain(o);
-  expect(out.again).toBe(true);
-});
-
 test('a worker killed while createIndex() runs: the index is made (the call is sent again) and its name stays usable (INVALID_ARGUMENT "an index named x#0 already exists", for a retry and even for a new name created during the restore)', async ({
   page,
 }) => {
