@@ -487,11 +487,7 @@ class ChangeValidator:
                 "INVALID_ARGUMENT",
                 f"restore_cooldowns() takes cooldowns() of a validator: columns parameter, cell and at ({', '.join(missing)} missing)",
             )
-        self._v.restore(
-            np.ascontiguousarray(table["parameter"], np.int32),
-            np.ascontiguousarray(table["cell"], np.int32),
-            np.ascontiguousarray(table["at"], np.float64),
-        )
+        self._v.restore(*_cooldown_columns(table))
 
     def stats(self) -> dict:
         return self._v.stats()
@@ -520,3 +516,28 @@ def _as_int32(x, what, *, cells=False) -> np.ndarray:
             f"change {i}: the cell id {int(a.reshape(-1)[i])} is outside 0 … 2^31 − 1 (ids are taken as int32)",
         )
     return np.where(outside, -1, a).astype(np.int32)
+
+
+def _cooldown_columns(table) -> tuple:
+    """(parameter, cell, at) of a cooldowns table as the engine takes them
+    (int32, int32, float64), or INVALID_ARGUMENT naming the first bad row: ids
+    are integers (a float column is not truncated) within int32, cells within
+    0 … 2^31 − 1 as validate_batch() takes them (never wrapped modulo 2^32)."""
+    cols = []
+    for name, cells in (("parameter", False), ("cell", True)):
+        a = np.asarray(table[name]).reshape(-1)
+        if a.size == 0:  # an empty table, whatever its columns' dtypes
+            a = a.astype(np.int32)
+        if a.dtype.kind not in "iu":
+            raise ElexError("INVALID_ARGUMENT", f"cooldowns: the {name} column must hold integers, not {a.dtype}")
+        lo = 0 if cells else -(2**31)
+        outside = (a > 2**31 - 1) if a.dtype.kind == "u" else (a < lo) | (a > 2**31 - 1)
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
+            what = "the cell id" if cells else "the parameter index"
+            raise ElexError(
+                "INVALID_ARGUMENT",
+                f"cooldown {i}: {what} {int(a[i])} is outside {lo} … 2^31 − 1 ({name} column)",
+            )
+        cols.append(np.ascontiguousarray(a, np.int32))
+    return cols[0], cols[1], np.ascontiguousarray(table["at"], np.float64)

@@ -45,7 +45,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _alerting, _as_int32, alerts_table, evaluate, kpi_table
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, alerts_table, evaluate, kpi_table
 from .catalog import Catalog
 from .errors import ElexError
 
@@ -596,13 +596,9 @@ def _cooldowns_by_cell(table):
             "INVALID_ARGUMENT",
             f"cooldowns must be a cooldowns table: columns parameter, cell and at ({', '.join(missing)} missing)",
         )
-    cells = np.ascontiguousarray(table["cell"], np.int32)
+    params, cells, at = _cooldown_columns(table)
     order = np.argsort(cells, kind="stable")
-    return (
-        cells[order],
-        np.ascontiguousarray(table["parameter"], np.int32)[order],
-        np.ascontiguousarray(table["at"], np.float64)[order],
-    )
+    return cells[order], params[order], at[order]
 
 
 def _validate_part(tables, part, previous, record):

@@ -730,3 +730,50 @@ def test_a_batch_over_the_engine_limit_says_so_and_monitor_splits_its_cells(cata
             assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
         assert a.missing_samples == b.missing_samples
     assert np.array_equal(whole.history(cells, counters), sliced.history(cells, counters))
+
+
+def test_restored_cooldowns_are_not_taken_modulo_2_32(catalog):
+    # restore_cooldowns() (and elex.dask.validate_batch(cooldowns=…)) cast the
+    # table's columns to int32 with numpy's wrap-around: an int64 cell 2^32 + 5
+    # became cell 5 and parameter 2^32 + p became p, so a cooldown landed on
+    # another cell and rejected its next change as COOLDOWN; a float column was
+    # truncated (cell 5.7 → 5) and a negative cell, which validate_batch()
+    # refuses, was stored where no change could ever meet it.
+    tables = catalog.validator_tables()
+    n = len(tables[0])
+    p = int(next(i for i in range(n) if not math.isnan(tables[2][i]) and tables[0][i] <= 1 and not math.isnan(tables[1][i])))
+    lo = float(tables[1][p])
+    one = np.array([lo])
+    bad = [
+        ({"parameter": np.array([p], np.int64), "cell": np.array([2**32 + 5], np.int64), "at": [1e6]}, "cell"),
+        ({"parameter": np.array([p], np.int64), "cell": np.array([-5], np.int64), "at": [1e6]}, "cell"),
+        ({"parameter": np.array([p, 2**32 + p], np.int64), "cell": np.array([1, 5], np.int64), "at": [1e6, 1e6]}, "parameter"),
+        ({"parameter": np.array([p], np.int64), "cell": np.array([5.7]), "at": [1e6]}, "cell"),
+        ({"parameter": np.array([float(p)]), "cell": np.array([5]), "at": [1e6]}, "parameter"),
+    ]
+    for table, column in bad:
+        v = elex.ChangeValidator(catalog)
+        with pytest.raises(elex.ElexError) as e:
+            v.restore_cooldowns(table)
+        assert e.value.code == "INVALID_ARGUMENT" and column in e.value.message, e.value.message
+        assert len(v.cooldowns()) == 0  # nothing restored
+        # cell 5's next change is not held by a cooldown of another cell
+        assert "COOLDOWN" not in v.validate_batch(np.array([p]), one, one, 1e6 + 1, cells=np.array([5])).reason_names(0)
+    # The same tables as the last run's cooldowns of elex.dask.validate_batch().
+    import dask.dataframe as dd
+    import pandas as pd
+
+    import elex.dask as ed
+
+    changes = dd.from_pandas(
+        pd.DataFrame({"parameter": [p], "current": [lo], "proposed": [lo], "at": [1e6 + 1], "cell": [5]}, index=pd.Index([5], name="c")),
+        npartitions=1,
+    )
+    for table, column in bad:
+        with pytest.raises(elex.ElexError) as e:
+            ed.validate_batch(catalog, changes, cooldowns=pd.DataFrame(table)).results.compute(scheduler="synchronous")
+        assert e.value.code == "INVALID_ARGUMENT" and column in e.value.message, e.value.message
+    # In range, int64 and unsigned columns are taken as they are.
+    v = elex.ChangeValidator(catalog)
+    v.restore_cooldowns({"parameter": np.array([p], np.uint64), "cell": np.array([2**31 - 1], np.int64), "at": [1e6]})
+    assert list(v.cooldowns()["cell"]) == [2**31 - 1]
