@@ -306,6 +306,14 @@ class Catalog:
         same ops, same float32 constants. Named KPIs must exist (NOT_FOUND), have a
         formula and have their counters in the batch (INVALID_ARGUMENT)."""
         counters = list(counters)
+        if kpis is not None:
+            kpis = list(kpis)
+            # A KPI twice would be computed twice under one name, which no table
+            # (kpi_table(), alerts(), elex.dask's frames) can tell apart.
+            seen = set()
+            twice = next((k for k in kpis if k in seen or seen.add(k)), None)
+            if twice is not None:
+                raise ElexError("INVALID_ARGUMENT", f'KPI "{twice}" is named twice in kpis')
         key = ("\x01".join(counters), None if kpis is None else "\x01".join(kpis))
         hit = self._programs.get(key)
         if hit is not None:

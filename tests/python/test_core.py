@@ -777,3 +777,29 @@ def test_restored_cooldowns_are_not_taken_modulo_2_32(catalog):
     v = elex.ChangeValidator(catalog)
     v.restore_cooldowns({"parameter": np.array([p], np.uint64), "cell": np.array([2**31 - 1], np.int64), "at": [1e6]})
     assert list(v.cooldowns()["cell"]) == [2**31 - 1]
+
+
+def test_a_kpi_named_twice_is_refused_before_the_batch_runs(catalog):
+    # kpis=["X", "X"] ran the batch (its cells' history took it twice over) and
+    # gave a result whose kpi_table() and alerts() raised pandas' "ValueError:
+    # Categorical categories must be unique"; elex.dask.monitor's compute() failed
+    # that way on the workers after each chunk's engine call.
+    import dask.array as da
+
+    import elex.dask as ed
+
+    counters = counters_of(catalog, 20)
+    k = catalog.kpi_programs(counters).names[0]
+    cells = ["a", "b"]
+    data = pm_data(2, len(counters), 4, seed=7)
+    m = elex.Monitor(catalog)
+    for call in (
+        lambda: m.monitor(cells, counters, data, kpis=[k, k]).kpi_table(),
+        lambda: catalog.kpi_programs(counters, [k, k]),
+        lambda: ed.monitor(catalog, counters, da.from_array(data, chunks=(1, -1, -1)), cells, kpis=[k, k]),
+    ):
+        with pytest.raises(elex.ElexError) as e:
+            call()
+        assert e.value.code == "INVALID_ARGUMENT" and f'"{k}"' in e.value.message and "twice" in e.value.message
+    assert m._hist == {}  # the refused batch left no history
+    assert m.monitor(cells, counters, data, kpis=[k]).kpi_table().shape[0] == 2
