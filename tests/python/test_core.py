@@ -803,3 +803,26 @@ def test_a_kpi_named_twice_is_refused_before_the_batch_runs(catalog):
         assert e.value.code == "INVALID_ARGUMENT" and f'"{k}"' in e.value.message and "twice" in e.value.message
     assert m._hist == {}  # the refused batch left no history
     assert m.monitor(cells, counters, data, kpis=[k]).kpi_table().shape[0] == 2
+
+
+def test_a_history_row_no_batch_could_have_left_is_refused(catalog):
+    # set_history() (and elex.dask's history files) took any float64 rows: a NaN
+    # count (a half-written night) switched the cell's anomalies off for good
+    # (the count stayed NaN), a negative count or M2 gave z-scores of nothing.
+    # The engine now refuses such a row, naming the cell and KPI, and the
+    # Monitor's history is left as it was.
+    counters = counters_of(catalog, 20)
+    K = len(catalog.kpi_programs(counters).names)
+    cells = ["a", "b"]
+    data = pm_data(2, len(counters), 4, seed=3)
+    for row, says in (([np.nan, 0, 0], "count"), ([-3, 1, 1], "count"), ([4, 1, -1], "M2"), ([4, np.inf, 1], "mean")):
+        m = elex.Monitor(catalog)
+        h = elex.new_history(2, K)
+        h[1, K - 1] = row
+        m.set_history(cells, counters, h)
+        with pytest.raises(elex.ElexError) as e:
+            m.monitor(cells, counters, data)
+        assert e.value.code == "INVALID_ARGUMENT" and f"cell 1, KPI {K - 1}" in e.value.message and says in e.value.message
+        np.testing.assert_array_equal(m.history(cells, counters), h)
+        with pytest.raises(elex.ElexError):
+            elex.evaluate(catalog.kpi_programs(counters), data, h.copy())
