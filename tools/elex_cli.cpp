@@ -112,7 +112,8 @@ A --questions file is JSON (an array of strings or of {q}, or {"questions":
 [...]}) or plain text, one question per line. Input files are UTF-8 (a
 UTF-16 file, with its byte order mark FF FE or FE FF, is refused).
 Errors: "elex-cli: CODE: message" on stderr (CODE from elex/core/status.h:
-INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error. A
+INVALID_ARGUMENT, NOT_FOUND, ...), the message starting with the input file
+it is about; exit 1, or 2 for a usage error. A
 question route or query cannot take (empty, too long) is a line {"q",
 "error": {"code", "message"}} in its place; the others are answered, and
 the exit status is 1. Output that cannot be written: "elex-cli: cannot
@@ -814,7 +815,7 @@ catalog::Catalog load_catalog(const Args& a) {
 int cmd_validate(const Args& a) {
   if (!a.has("changes")) usage("validate needs --changes FILE");
   const catalog::Catalog c = load_catalog(a);
-  return elex::cli::validate(c, read_json(a.get("changes")), !a.has("no-record"));
+  return elex::cli::validate(c, read_json(a.get("changes")), a.get("changes"), !a.has("no-record"));
 }
 
 int cmd_monitor(const Args& a) {
@@ -830,7 +831,7 @@ int cmd_monitor(const Args& a) {
       usage("--z must be a finite number >= 0, got \"" + s + "\"");
   }
   const long min_history = a.number("min-history", 8, 0, 4294967295L);
-  return elex::cli::monitor(c, read_json(a.get("batch")), z, unsigned(min_history));
+  return elex::cli::monitor(c, read_json(a.get("batch")), a.get("batch"), z, unsigned(min_history));
 }
 
 int run(const Args& a) {
