@@ -30,6 +30,8 @@ import json
 import operator
 import os
 import re
+import shutil
+import uuid
 import warnings
 from dataclasses import dataclass
 
@@ -525,7 +527,13 @@ def monitor_frame(
 def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
     """Writes an array history (with its cell ids and KPI names) to a folder on
     storage every worker and the client see (one .npy file per chunk; a computed,
-    numpy history is one chunk)."""
+    numpy history is one chunk).
+
+    Each save writes a new ``history-<id>`` folder and then points ``cells.json``
+    at it (replaced in one step), so ``history`` may be lazy over
+    ``load_history(path, …)`` (its chunks read the files they replace), and a
+    save that fails half-way leaves the last one whole. The folder before it is
+    kept (a night's other lazy collections still read it); older ones are removed."""
     if not isinstance(history, da.Array):
         history = da.from_array(np.asarray(history, np.float64), chunks=-1)
     if history.shape != (len(cells), len(kpis), 3):
@@ -534,9 +542,25 @@ def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
             f"history has shape {history.shape}, not {len(cells)} cells × {len(kpis)} kpis × 3",
         )
     os.makedirs(path, exist_ok=True)
-    da.to_npy_stack(os.path.join(path, "history"), history, axis=0)
-    with open(os.path.join(path, "cells.json"), "w") as f:
-        json.dump({"cells": [str(c) for c in cells], "kpis": list(kpis)}, f)
+    previous = _saved_stack(path)
+    stack = f"history-{uuid.uuid4().hex}"
+    da.to_npy_stack(os.path.join(path, stack), history, axis=0)
+    tmp = os.path.join(path, f".cells.json.{stack}")
+    with open(tmp, "w") as f:
+        json.dump({"cells": [str(c) for c in cells], "kpis": list(kpis), "stack": stack}, f)
+    os.replace(tmp, os.path.join(path, "cells.json"))
+    for name in os.listdir(path):
+        if name != stack and name != previous and (name == "history" or name.startswith("history-")):
+            shutil.rmtree(os.path.join(path, name), ignore_errors=True)
+
+
+def _saved_stack(path) -> str | None:
+    """The folder of .npy files that ``path``'s cells.json names ("history" before stacks were named)."""
+    try:
+        with open(os.path.join(path, "cells.json")) as f:
+            return json.load(f).get("stack", "history")
+    except (OSError, ValueError):
+        return None
 
 
 def load_history(path, cells, kpis, chunks) -> da.Array:
@@ -545,7 +569,7 @@ def load_history(path, cells, kpis, chunks) -> da.Array:
     by ``chunks`` cells (e.g. data.chunks[0])."""
     with open(os.path.join(path, "cells.json")) as f:
         saved = json.load(f)
-    old = da.from_npy_stack(os.path.join(path, "history"))
+    old = da.from_npy_stack(os.path.join(path, saved.get("stack", "history")))
     row = pd.Index(saved["cells"]).get_indexer([str(c) for c in cells])
     col = pd.Index(saved["kpis"]).get_indexer(list(kpis))
     with warnings.catch_warnings():  # a gather out of order: rechunked below
