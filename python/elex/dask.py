@@ -541,14 +541,22 @@ def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
             "DIMENSION_MISMATCH",
             f"history has shape {history.shape}, not {len(cells)} cells × {len(kpis)} kpis × 3",
         )
-    os.makedirs(path, exist_ok=True)
+    ids = [str(c) for c in cells]
+    for what, names in (("cell ids", ids), ("KPI names", list(kpis))):
+        twice = pd.Index(names)[pd.Index(names).duplicated()]
+        if len(twice):  # load_history() could not tell their rows apart
+            raise ElexError("INVALID_ARGUMENT", f'{what} must be unique: "{twice[0]}" is there twice')
     previous = _saved_stack(path)
     stack = f"history-{uuid.uuid4().hex}"
-    da.to_npy_stack(os.path.join(path, stack), history, axis=0)
     tmp = os.path.join(path, f".cells.json.{stack}")
-    with open(tmp, "w") as f:
-        json.dump({"cells": [str(c) for c in cells], "kpis": list(kpis), "stack": stack}, f)
-    os.replace(tmp, os.path.join(path, "cells.json"))
+    try:
+        os.makedirs(path, exist_ok=True)
+        da.to_npy_stack(os.path.join(path, stack), history, axis=0)
+        with open(tmp, "w") as f:
+            json.dump({"cells": ids, "kpis": list(kpis), "stack": stack}, f)
+        os.replace(tmp, os.path.join(path, "cells.json"))
+    except OSError as e:
+        raise ElexError("PERSIST_UNAVAILABLE", f"cannot write the history to {path}: {e.strerror or e}") from None
     for name in os.listdir(path):
         if name != stack and name != previous and (name == "history" or name.startswith("history-")):
             shutil.rmtree(os.path.join(path, name), ignore_errors=True)
@@ -567,9 +575,21 @@ def load_history(path, cells, kpis, chunks) -> da.Array:
     """The history saved at ``path`` for ``cells`` (any order; cells it does not
     hold start empty) and ``kpis`` (a KPI it does not hold starts empty), chunked
     by ``chunks`` cells (e.g. data.chunks[0])."""
-    with open(os.path.join(path, "cells.json")) as f:
-        saved = json.load(f)
-    old = da.from_npy_stack(os.path.join(path, saved.get("stack", "history")))
+    where = os.path.join(path, "cells.json")
+    try:
+        with open(where) as f:
+            saved = json.load(f)
+        old = da.from_npy_stack(os.path.join(path, saved.get("stack", "history")))
+    except OSError as e:  # as load_catalog says it: "NOT_FOUND: cannot read PATH: REASON"
+        raise ElexError("NOT_FOUND", f"cannot read the history at {path}: {e.strerror or e} ({e.filename})") from None
+    except (ValueError, AttributeError, TypeError) as e:
+        raise ElexError("CORRUPT_DATA", f"{where} is not what save_history() writes: {e}") from None
+    if not isinstance(saved.get("cells"), list) or not isinstance(saved.get("kpis"), list):
+        raise ElexError("CORRUPT_DATA", f'{where} is not what save_history() writes: no "cells" and "kpis" lists')
+    for key in ("cells", "kpis"):
+        twice = pd.Index(saved[key])[pd.Index(saved[key]).duplicated()]
+        if len(twice):
+            raise ElexError("CORRUPT_DATA", f'{where}: "{twice[0]}" is in its {key} twice')
     row = pd.Index(saved["cells"]).get_indexer([str(c) for c in cells])
     col = pd.Index(saved["kpis"]).get_indexer(list(kpis))
     with warnings.catch_warnings():  # a gather out of order: rechunked below

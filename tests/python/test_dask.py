@@ -2,6 +2,7 @@
 figures as the module alone, history kept per cell across nights, validation
 with cooldowns across runs."""
 
+import json
 import os
 import tempfile
 import time
@@ -563,3 +564,37 @@ def test_save_history_over_the_folder_its_history_was_loaded_from(catalog, tmp_p
         # A third save leaves the two latest folders, not one per night.
         ed.save_history(path, cells2, out2.kpis, got)
         assert len([n for n in os.listdir(path) if n.startswith("history")]) == 2
+
+
+def test_history_on_storage_fails_with_elex_errors(catalog, tmp_path):
+    # load_history() of a folder never written raised FileNotFoundError, of a
+    # damaged cells.json JSONDecodeError; save_history() of duplicate cell ids
+    # wrote them, and the next load_history() failed with pandas'
+    # "InvalidIndexError: Reindexing only valid with uniquely valued Index
+    # objects"; a path it could not write was a bare OSError. The docs promise
+    # ElexError with a stable code for every failure.
+    h = np.zeros((2, 1, 3))
+    with dask.config.set(scheduler="sync"):
+        cases = [
+            (lambda: ed.load_history(str(tmp_path / "never"), ["a"], ["k"], (1,)), "NOT_FOUND", "never"),
+            (lambda: ed.save_history(str(tmp_path / "dup"), ["a", "a"], ["k"], h), "INVALID_ARGUMENT", '"a"'),
+        ]
+        for call, code, says in cases:
+            with pytest.raises(elex.ElexError) as e:
+                call()
+            assert e.value.code == code and says in e.value.message, e.value.message
+        assert not os.path.exists(tmp_path / "dup" / "cells.json")  # nothing written
+        (tmp_path / "file").write_text("")
+        with pytest.raises(elex.ElexError) as e:
+            ed.save_history(str(tmp_path / "file"), ["a", "b"], ["k"], h)
+        assert e.value.code == "PERSIST_UNAVAILABLE" and "file" in e.value.message
+        ed.save_history(str(tmp_path / "ok"), ["a", "b"], ["k"], h)
+        stack = json.loads((tmp_path / "ok" / "cells.json").read_text())["stack"]
+        (tmp_path / "ok" / "cells.json").write_text("{")
+        with pytest.raises(elex.ElexError) as e:
+            ed.load_history(str(tmp_path / "ok"), ["a"], ["k"], (1,))
+        assert e.value.code == "CORRUPT_DATA" and "cells.json" in e.value.message
+        (tmp_path / "ok" / "cells.json").write_text(json.dumps({"cells": ["a", "a"], "kpis": ["k"], "stack": stack}))
+        with pytest.raises(elex.ElexError) as e:
+            ed.load_history(str(tmp_path / "ok"), ["a"], ["k"], (1,))
+        assert e.value.code == "CORRUPT_DATA" and '"a"' in e.value.message
