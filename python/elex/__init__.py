@@ -67,11 +67,20 @@ _RECORD = 1
 _MAX_SAMPLES = 2**31 - 1
 
 
+def _threads(threads) -> int:
+    """An engine thread count: an integer ≥ 0 (0 and 1: one thread; the pool
+    caps larger ones). Anything else is INVALID_ARGUMENT here, where it reached
+    pybind11 as a TypeError listing the extension's whole signature."""
+    if isinstance(threads, (int, np.integer)) and not isinstance(threads, (bool, np.bool_)) and 0 <= threads <= 0xFFFFFFFF:
+        return int(threads)
+    raise ElexError("INVALID_ARGUMENT", f"threads must be an integer from 0 to 4294967295, got {threads!r}")
+
+
 def build_info(threads: int = 1) -> dict:
     """The engine build: ABI, version, variant ("native"), kernel (e.g. "sse2")."""
     import json
 
-    return json.loads(_core.build_info(threads))
+    return json.loads(_core.build_info(_threads(threads)))
 
 
 def parse_formula(formula: str) -> list:
@@ -81,7 +90,7 @@ def parse_formula(formula: str) -> list:
 
 def row_stats(data, threads: int = 1) -> np.ndarray:
     """Per row of a rows × periods float32 array, NaN skipped: count, sum, mean, min, max."""
-    return _core.row_stats(data, threads)
+    return _core.row_stats(data, _threads(threads))
 
 
 def _alerting(z_threshold, min_history) -> tuple[float, int]:
@@ -133,7 +142,7 @@ def evaluate(
         float(z_threshold),
         int(min_history),
         bool(per_period),
-        int(threads),
+        _threads(threads),
         bool(counter_stats),
     )
 
@@ -265,7 +274,7 @@ class Monitor:
 
     def __init__(self, catalog: Catalog, threads: int = 1):
         self.catalog = catalog
-        self.threads = threads
+        self.threads = _threads(threads)
         self._hist: dict = {}  # KPI-set key -> {cell: row}, rows array
         self._lock = threading.Lock()
 

@@ -47,7 +47,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, alerts_table, evaluate, kpi_table
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _threads, alerts_table, evaluate, kpi_table
 from .catalog import Catalog
 from .errors import ElexError
 
@@ -322,6 +322,7 @@ def monitor(
     for a first night. Each chunk of cells runs on a worker with ``threads`` engine
     threads."""
     z_threshold, min_history = _alerting(z_threshold, min_history)
+    threads = _threads(threads)
     prog = _programs(catalog, counters, kpis)
     cells = np.asarray(list(cells), dtype=object)
     if not isinstance(data, da.Array):
@@ -480,6 +481,7 @@ def monitor_frame(
     position)."""
     counters = list(counters)
     z_threshold, min_history = _alerting(z_threshold, min_history)
+    threads = _threads(threads)
     prog = _programs(catalog, counters, kpis)
     if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
         raise ElexError("INVALID_ARGUMENT", f"periods must be a positive integer, got {periods!r}")

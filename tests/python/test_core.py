@@ -826,3 +826,30 @@ def test_a_history_row_no_batch_could_have_left_is_refused(catalog):
         np.testing.assert_array_equal(m.history(cells, counters), h)
         with pytest.raises(elex.ElexError):
             elex.evaluate(catalog.kpi_programs(counters), data, h.copy())
+
+
+def test_a_thread_count_that_is_not_a_count_is_an_elex_error(catalog):
+    # threads=-1 (a common "all cores" spelling) or 2.5 reached pybind11 and
+    # failed with "TypeError: kpi_eval(): incompatible function arguments" and
+    # the whole signature; Monitor(cat, threads=-1) was taken and failed at its
+    # first batch (and elex.dask.monitor(threads=-1) on the workers).
+    import dask.array as da
+
+    import elex.dask as ed
+
+    counters = counters_of(catalog, 10)
+    data = pm_data(2, len(counters), 3, seed=5)
+    prog = catalog.kpi_programs(counters)
+    for bad in (-1, 2.5, "2", True, None):
+        for call in (
+            lambda: elex.Monitor(catalog, threads=bad),
+            lambda: elex.evaluate(prog, data, elex.new_history(2, len(prog.names)), threads=bad),
+            lambda: elex.row_stats(data[0], threads=bad),
+            lambda: elex.build_info(threads=bad),
+            lambda: ed.monitor(catalog, counters, da.from_array(data), ["a", "b"], threads=bad),
+        ):
+            with pytest.raises(elex.ElexError) as e:
+                call()
+            assert e.value.code == "INVALID_ARGUMENT" and "threads" in e.value.message, (bad, e.value.message)
+    for good in (0, 1, np.int64(2)):
+        assert elex.Monitor(catalog, threads=good).monitor(["a", "b"], counters, data).kpi_table().shape[0] > 0
