@@ -647,7 +647,34 @@ def _cooldowns_by_cell(table):
     return cells[order], params[order], at[order]
 
 
-def _validate_part(tables, part, previous, record):
+def _cells_of(part) -> np.ndarray:
+    """A partition's distinct cell ids (none when they are not integers: then
+    _validate_part refuses the partition itself)."""
+    cells = part["cell"].to_numpy()
+    return pd.unique(cells) if cells.dtype.kind in "iu" else cells[:0]
+
+
+def _one_partition_per_cell(*cells) -> None:
+    """INVALID_ARGUMENT naming a cell that has changes in two partitions: each
+    partition is validated on its own, blind to the others' accepted changes."""
+    if len(cells) < 2:
+        return None
+    allc = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in cells]))
+    part = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
+    twice = allc.duplicated(keep=False).to_numpy()
+    if twice.any():
+        first = allc[twice].iloc[0]
+        where = part[(allc == first).to_numpy()]
+        raise ElexError(
+            "INVALID_ARGUMENT",
+            f"cell {first} has changes in partitions {where[0]} and {where[1]}: the changes must be partitioned by "
+            "cell (every change of a cell in one partition, e.g. set_index(\"cell\")), or its cooldowns would not "
+            "hold across them",
+        )
+    return None
+
+
+def _validate_part(tables, part, previous, record, checked=None):
     v = _core.Validator(tables.kinds, tables.bounds, tables.cool)
     par = part["parameter"]
     if isinstance(par.dtype, pd.CategoricalDtype):  # as Parquet gives strings: its values' dtype
@@ -701,8 +728,13 @@ def validate_batch(catalog: Catalog, changes: dd.DataFrame, *, cooldowns=None, r
     meta = changes._meta.assign(verdict=np.uint8(0), reasons=np.uint16(0)).iloc[:0]
     cmeta = pd.DataFrame({"parameter": pd.Series(dtype=np.int32), "cell": pd.Series(dtype=np.int32), "at": pd.Series(dtype=np.float64)})
     res, cools = [], []
-    for part in changes.to_delayed():
-        r, c = dask.delayed(_validate_part, pure=True, nout=2)(tables, part, prev, record)
+    parts = changes.to_delayed()
+    # Every cell in one partition, checked before any runs (a partition's
+    # distinct cells only cross the cluster): the partitions stay in memory
+    # until the check is done.
+    checked = dask.delayed(_one_partition_per_cell, pure=True)(*[dask.delayed(_cells_of, pure=True)(p) for p in parts])
+    for part in parts:
+        r, c = dask.delayed(_validate_part, pure=True, nout=2)(tables, part, prev, record, checked)
         res.append(r)
         cools.append(c)
     return ValidationOutput(

@@ -598,3 +598,28 @@ def test_history_on_storage_fails_with_elex_errors(catalog, tmp_path):
         with pytest.raises(elex.ElexError) as e:
             ed.load_history(str(tmp_path / "ok"), ["a"], ["k"], (1,))
         assert e.value.code == "CORRUPT_DATA" and '"a"' in e.value.message
+
+
+def test_validate_batch_refuses_a_cell_split_across_partitions(catalog):
+    # The changes must be partitioned by cell; a frame that was not (here the
+    # default RangeIndex, one cell's four changes in two partitions) was
+    # validated partition by partition, each one blind to the other's accepted
+    # changes: the change at t = 2 s passed inside the 900 s cooldown of the one
+    # at t = 0 (one validator over the same rows rejects it), without a word.
+    p = "SectorCarrier.caConfigMinInterval"
+    ch = pd.DataFrame({"parameter": [p] * 4, "current": [1000.0] * 4, "proposed": [1100.0] * 4, "at": [0, 1, 2, 3.0], "cell": [7, 7, 7, 7]})
+    v = elex.ChangeValidator(catalog)
+    one = v.validate_batch(v.parameter_indexes([p] * 4), ch["current"].to_numpy(), ch["proposed"].to_numpy(), ch["at"].to_numpy(), ch["cell"].to_numpy())
+    assert one.verdicts.tolist() == [0, 2, 2, 2]
+    with dask.config.set(scheduler="sync"):
+        with pytest.raises(elex.ElexError) as e:
+            ed.validate_batch(catalog, dd.from_pandas(ch, npartitions=2, sort=False)).compute()
+        assert e.value.code == "INVALID_ARGUMENT" and "cell 7" in e.value.message and "partitions 0 and 1" in e.value.message, e.value.message
+        # Indexed by cell with known divisions (set_index("cell")), or one
+        # partition per cell in any layout, it runs and agrees with one validator.
+        for d in (
+            dd.from_pandas(ch.set_index("cell", drop=False), npartitions=2, sort=True),
+            dd.from_pandas(ch, npartitions=1, sort=False),
+        ):
+            results, _ = ed.validate_batch(catalog, d).compute()
+            assert results["verdict"].tolist() == [0, 2, 2, 2]
