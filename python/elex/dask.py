@@ -417,7 +417,7 @@ def history_frame_meta(kpis) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=np.float64) for c in cols}, index=pd.Index([], dtype=object, name="cell"))
 
 
-def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, carried=()):
+def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, carried=(), checked=None):
     """One partition (index cell, columns period + counters) and its history rows.
     The history's columns are taken by name: a KPI it lacks starts empty, and
     ``carried`` (its columns of KPIs not evaluated tonight) go on unchanged."""
@@ -508,9 +508,13 @@ def monitor_frame(
     tables, alerts, hists = [], [], []
     # The programs (9 KB) go into every task, as in monitor(): a shared key would
     # live on one worker and draw partitions to it.
+    # Every cell in one partition, checked before any runs (as validate_batch).
+    checked = dask.delayed(_one_partition_per_cell, pure=True)(
+        *[dask.delayed(_index_cells, pure=True)(p) for p in parts], rows="rows"
+    )
     for p, h in zip(parts, hparts):
         t, a, hh = dask.delayed(_frame_block, pure=True, nout=3)(
-            prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried)
+            prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried), checked
         )
         tables.append(t)
         alerts.append(a)
@@ -654,9 +658,15 @@ def _cells_of(part) -> np.ndarray:
     return pd.unique(cells) if cells.dtype.kind in "iu" else cells[:0]
 
 
-def _one_partition_per_cell(*cells) -> None:
-    """INVALID_ARGUMENT naming a cell that has changes in two partitions: each
-    partition is validated on its own, blind to the others' accepted changes."""
+def _index_cells(part) -> np.ndarray:
+    """A monitor_frame partition's distinct cells (its index)."""
+    return pd.unique(part.index.to_numpy())
+
+
+def _one_partition_per_cell(*cells, rows="changes") -> None:
+    """INVALID_ARGUMENT naming a cell that has ``rows`` in two partitions: each
+    partition runs on its own, blind to the others (validate_batch: their
+    accepted changes; monitor_frame: their periods)."""
     if len(cells) < 2:
         return None
     allc = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in cells]))
@@ -667,9 +677,8 @@ def _one_partition_per_cell(*cells) -> None:
         where = part[(allc == first).to_numpy()]
         raise ElexError(
             "INVALID_ARGUMENT",
-            f"cell {first} has changes in partitions {where[0]} and {where[1]}: the changes must be partitioned by "
-            "cell (every change of a cell in one partition, e.g. set_index(\"cell\")), or its cooldowns would not "
-            "hold across them",
+            f"cell {first} has {rows} in partitions {where[0]} and {where[1]}: the {rows} must be partitioned by "
+            f"cell (every one of a cell in one partition, e.g. set_index(\"cell\") with sorted divisions)",
         )
     return None
 

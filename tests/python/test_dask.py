@@ -623,3 +623,19 @@ def test_validate_batch_refuses_a_cell_split_across_partitions(catalog):
         ):
             results, _ = ed.validate_batch(catalog, d).compute()
             assert results["verdict"].tolist() == [0, 2, 2, 2]
+
+
+def test_monitor_frame_refuses_a_cell_split_across_partitions(catalog):
+    # A frame whose cell index was not partitioned by cell (from_pandas with
+    # sort=False: cell "a" in both partitions) was evaluated partition by
+    # partition: two table rows per (a, KPI), each with half the periods
+    # (count 2 of 4), and two history rows for "a", without a word.
+    counters = counters_of(catalog, 10)
+    rows = [dict(cell=c, period=p, **{k: float(p + 1) for k in counters}) for p in range(4) for c in ("a", "b")]
+    df = pd.DataFrame(rows).set_index("cell")
+    with dask.config.set(scheduler="sync"):
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, dd.from_pandas(df, npartitions=2, sort=False), 4).compute()
+        assert e.value.code == "INVALID_ARGUMENT" and "cell a" in e.value.message and "partitions 0 and 1" in e.value.message, e.value.message
+        table, _, history = ed.monitor_frame(catalog, counters, dd.from_pandas(df, npartitions=2, sort=True), 4).compute()
+        assert set(table["count"]) <= {4.0} and sorted(history.index) == ["a", "b"]
