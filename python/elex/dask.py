@@ -508,10 +508,16 @@ def monitor_frame(
     tables, alerts, hists = [], [], []
     # The programs (9 KB) go into every task, as in monitor(): a shared key would
     # live on one worker and draw partitions to it.
-    # Every cell in one partition, checked before any runs (as validate_batch).
-    checked = dask.delayed(_one_partition_per_cell, pure=True)(
-        *[dask.delayed(_index_cells, pure=True)(p) for p in parts], rows="rows"
-    )
+    # Every cell in one partition, checked before any runs (as validate_batch),
+    # and a cell's history in the partition of its counters.
+    frame_cells = [dask.delayed(_index_cells, pure=True)(p) for p in parts]
+    checked = [dask.delayed(_one_partition_per_cell, pure=True)(*frame_cells, rows="rows")]
+    if history is not None:
+        checked.append(
+            dask.delayed(_history_beside_its_cells, pure=True)(
+                frame_cells, [dask.delayed(_index_cells, pure=True)(h) for h in hparts]
+            )
+        )
     for p, h in zip(parts, hparts):
         t, a, hh = dask.delayed(_frame_block, pure=True, nout=3)(
             prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried), checked
@@ -661,6 +667,26 @@ def _cells_of(part) -> np.ndarray:
 def _index_cells(part) -> np.ndarray:
     """A monitor_frame partition's distinct cells (its index)."""
     return pd.unique(part.index.to_numpy())
+
+
+def _history_beside_its_cells(frame_cells, history_cells) -> None:
+    """DIMENSION_MISMATCH naming a cell whose history is in another partition
+    than its counters (partitions are matched by position when the divisions
+    are not known): it would start empty, and its old row be kept beside the new."""
+    where = {}
+    for i, cells in enumerate(frame_cells):
+        for c in cells:
+            where[c] = i
+    for i, cells in enumerate(history_cells):
+        for c in cells:
+            j = where.get(c, i)
+            if j != i:
+                raise ElexError(
+                    "DIMENSION_MISMATCH",
+                    f"cell {c}: its history is in partition {i} and its counters in partition {j}: the history must be "
+                    "partitioned like the counters (the same cells in each partition)",
+                )
+    return None
 
 
 def _one_partition_per_cell(*cells, rows="changes") -> None:

@@ -639,3 +639,21 @@ def test_monitor_frame_refuses_a_cell_split_across_partitions(catalog):
         assert e.value.code == "INVALID_ARGUMENT" and "cell a" in e.value.message and "partitions 0 and 1" in e.value.message, e.value.message
         table, _, history = ed.monitor_frame(catalog, counters, dd.from_pandas(df, npartitions=2, sort=True), 4).compute()
         assert set(table["count"]) <= {4.0} and sorted(history.index) == ["a", "b"]
+
+
+def test_monitor_frame_refuses_a_history_partitioned_unlike_the_counters(catalog):
+    # A history whose partitions hold other cells than the counters' (unknown
+    # divisions, matched by position) was read partition against partition:
+    # each cell's history was not found (its count stayed 4 where 8 was right)
+    # and the old rows were kept beside the new ones, every cell twice.
+    counters = counters_of(catalog, 10)
+    rows = [dict(cell=c, period=p, **{k: float(p + 1) for k in counters}) for c in "abcd" for p in range(4)]
+    frame = dd.from_pandas(pd.DataFrame(rows).set_index("cell"), npartitions=2, sort=False)
+    with dask.config.set(scheduler="sync"):
+        _, _, h = ed.monitor_frame(catalog, counters, frame, 4).compute()
+        swapped = dd.from_pandas(h.loc[["c", "d", "a", "b"]], npartitions=2, sort=False)
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, frame, 4, history=swapped).compute()
+        assert e.value.code == "DIMENSION_MISMATCH" and "cell c" in e.value.message and "partition 0" in e.value.message, e.value.message
+        _, _, h2 = ed.monitor_frame(catalog, counters, frame, 4, history=dd.from_pandas(h, npartitions=2, sort=False)).compute()
+        assert sorted(h2.index) == list("abcd") and set(h2.iloc[:, 0]) == {8.0}
