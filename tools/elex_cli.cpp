@@ -310,8 +310,11 @@ std::unique_ptr<Routing> build_router(const Args& a) {
   if (!a.has("no-default-glossary")) {
     const std::string text =
         a.has("glossary") ? read_file(a.get("glossary")) : elex::cli::kDefaultGlossary;
+    // An error names the user's glossary file (or says it is the default one).
     if (catalog::load_glossary(text, &r->glossary) != ELEX_OK)
-      die(ELEX_E_INVALID_ARGUMENT, std::string("the glossary: ") + elex::last_error_message());
+      die(ELEX_E_INVALID_ARGUMENT,
+          (a.has("glossary") ? a.get("glossary") : std::string("the default glossary")) + ": " +
+              elex::last_error_message());
   }
   const long workers = a.number("workers", 1, 1, 1024);
   const long worker = a.number("worker", 0, 0, workers - 1);
