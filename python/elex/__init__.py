@@ -22,7 +22,7 @@ import numpy as np
 
 import _elex_core as _core
 
-from .catalog import Catalog, KpiPrograms, check_catalog, load_catalog
+from .catalog import Catalog, KpiPrograms, _names, check_catalog, load_catalog
 from .errors import ERROR_CODES, ElexError
 
 __all__ = [
@@ -321,6 +321,7 @@ class Monitor:
 
     def history(self, cells, counters, kpis=None) -> np.ndarray:
         """A copy of the history rows of ``cells`` (zeros for cells never seen): cells × kpis × 3."""
+        _names(cells, "cells")
         prog = self.catalog.kpi_programs(counters, kpis)
         out = new_history(len(cells), len(prog.names))
         with self._lock:
@@ -334,6 +335,7 @@ class Monitor:
 
     def set_history(self, cells, counters, history, kpis=None) -> None:
         """Stores history rows (cells × kpis × 3, as history() gives them) for ``cells``."""
+        _names(cells, "cells")
         prog = self.catalog.kpi_programs(counters, kpis)
         history = np.asarray(history, np.float64)
         if history.shape != (len(cells), len(prog.names), 3):
@@ -368,7 +370,8 @@ class Monitor:
         """KPIs, statistics and alerts for a batch (the browser's engine.monitor()):
         ``data`` cells × counters × periods float32, NaN = missing sample. The
         cells' history is read before and updated after the batch."""
-        cells, counters = list(cells), list(counters)
+        cells, counters = list(_names(cells, "cells")), list(_names(counters, "counters"))
+        _names(kpis, "kpis")
         data = self._check(cells, counters, data, kpis)
         prog = self.catalog.kpi_programs(counters, kpis)
         K = len(prog.names)

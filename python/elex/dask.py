@@ -48,7 +48,7 @@ from dask.highlevelgraph import HighLevelGraph
 import _elex_core as _core
 
 from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _threads, alerts_table, evaluate, kpi_table
-from .catalog import Catalog
+from .catalog import Catalog, _names
 from .errors import ElexError
 
 __all__ = [
@@ -294,7 +294,8 @@ def _in_memory(x) -> bool:
 
 
 def _programs(catalog: Catalog, counters, kpis) -> KpiPrograms:
-    counters = list(counters)
+    counters = list(_names(counters, "counters"))
+    _names(kpis, "kpis")
     unknown = [c for c in counters if c not in catalog.counters]
     if unknown:
         raise ElexError("INVALID_ARGUMENT", f'{len(unknown)} counter(s) are not in the catalog, e.g. "{unknown[0]}"')
@@ -324,7 +325,7 @@ def monitor(
     z_threshold, min_history = _alerting(z_threshold, min_history)
     threads = _threads(threads)
     prog = _programs(catalog, counters, kpis)
-    cells = np.asarray(list(cells), dtype=object)
+    cells = np.asarray(list(_names(cells, "cells")), dtype=object)
     if not isinstance(data, da.Array):
         data = da.from_array(np.asarray(data))
     if data.dtype != np.float32:
@@ -479,7 +480,7 @@ def monitor_frame(
     the last run's MonitorOutput.history, partitioned like ``frame`` (its
     partitions are matched to frame's by divisions when both are known, else by
     position)."""
-    counters = list(counters)
+    counters = list(_names(counters, "counters"))
     z_threshold, min_history = _alerting(z_threshold, min_history)
     threads = _threads(threads)
     prog = _programs(catalog, counters, kpis)
@@ -546,6 +547,7 @@ def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
     ``load_history(path, …)`` (its chunks read the files they replace), and a
     save that fails half-way leaves the last one whole. The folder before it is
     kept (a night's other lazy collections still read it); older ones are removed."""
+    _names(cells, "cells"), _names(kpis, "kpis")
     if not isinstance(history, da.Array):
         history = da.from_array(np.asarray(history, np.float64), chunks=-1)
     if history.shape != (len(cells), len(kpis), 3):
@@ -587,6 +589,7 @@ def load_history(path, cells, kpis, chunks) -> da.Array:
     """The history saved at ``path`` for ``cells`` (any order; cells it does not
     hold start empty) and ``kpis`` (a KPI it does not hold starts empty), chunked
     by ``chunks`` cells (e.g. data.chunks[0])."""
+    _names(cells, "cells"), _names(kpis, "kpis")
     where = os.path.join(path, "cells.json")
     try:
         with open(where) as f:

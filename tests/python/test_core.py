@@ -853,3 +853,31 @@ def test_a_thread_count_that_is_not_a_count_is_an_elex_error(catalog):
             assert e.value.code == "INVALID_ARGUMENT" and "threads" in e.value.message, (bad, e.value.message)
     for good in (0, 1, np.int64(2)):
         assert elex.Monitor(catalog, threads=good).monitor(["a", "b"], counters, data).kpi_table().shape[0] > 0
+
+
+def test_a_string_where_a_list_of_names_belongs_is_refused(catalog):
+    # A string for cells, counters or kpis was read as its characters: a
+    # 3-cell batch with cells="abc" ran as cells "a", "b", "c"; kpis="X" said
+    # 'unknown KPI "<its first letter>"'; counters="Y" named one of its letters.
+    import dask.array as da
+
+    import elex.dask as ed
+
+    counters = counters_of(catalog, 10)
+    k = catalog.kpi_programs(counters).names[0]
+    data = pm_data(3, len(counters), 4, seed=11)
+    m = elex.Monitor(catalog)
+    calls = [
+        ("cells", lambda: m.monitor("abc", counters, data)),
+        ("counters", lambda: m.monitor(["a", "b", "c"], counters[0], data[:, :1])),
+        ("kpis", lambda: m.monitor(["a", "b", "c"], counters, data, kpis=k)),
+        ("kpis", lambda: catalog.kpi_programs(counters, k)),
+        ("counters", lambda: catalog.kpi_programs(counters[0])),
+        ("cells", lambda: ed.monitor(catalog, counters, da.from_array(data), "abc")),
+        ("kpis", lambda: ed.monitor(catalog, counters, da.from_array(data), ["a", "b", "c"], kpis=k)),
+    ]
+    for what, call in calls:
+        with pytest.raises(elex.ElexError) as e:
+            call()
+        assert e.value.code == "INVALID_ARGUMENT" and what in e.value.message and "string" in e.value.message, e.value.message
+    assert m._hist == {}
