@@ -34,8 +34,9 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-int error(Status st, const std::string& msg) {
-  std::fprintf(stderr, "elex-cli: %s: %s\n", elex_status_name(st), msg.c_str());
+/// "elex-cli: CODE: FILE: message" on stderr (the changes or batch file the error is in); 1.
+int error(const std::string& file, Status st, const std::string& msg) {
+  std::fprintf(stderr, "elex-cli: %s: %s: %s\n", elex_status_name(st), file.c_str(), msg.c_str());
   return 1;
 }
 
@@ -52,11 +53,12 @@ const json::Value* list_in(const json::Value& doc, const char* key) {
 
 }  // namespace
 
-int validate(const catalog::Catalog& c, const json::Value& doc, bool record) {
+int validate(const catalog::Catalog& c, const json::Value& doc, const std::string& file,
+             bool record) {
   namespace v = elex::validate;
   const json::Value* changes = list_in(doc, "changes");
   if (!changes)
-    return error(ELEX_E_INVALID_ARGUMENT,
+    return error(file, ELEX_E_INVALID_ARGUMENT,
                  "validate takes an array of changes or {\"changes\": [...]}");
   // The parameter table of ts/host/ran-ops.ts paramTable().
   const std::size_t n = c.parameters.size();
@@ -81,7 +83,7 @@ int validate(const catalog::Catalog& c, const json::Value& doc, bool record) {
   v::Validator validator;
   if (Status st = validator.init(std::uint32_t(n), kinds.data(), bounds.data(), cooldown_ms.data());
       st != ELEX_OK)
-    return error(st, last_error_message());
+    return error(file, st, last_error_message());
   // prepareValidation(): names, times, cells and the checks of values that are not numbers.
   const auto& list = changes->array();
   const std::size_t m = list.size();
@@ -94,15 +96,15 @@ int validate(const catalog::Catalog& c, const json::Value& doc, bool record) {
     const json::Value& ch = list[i];
     const json::Value* name = ch.find("parameter");
     if (!ch.is_object() || !name || !name->is_string())
-      return error(ELEX_E_INVALID_ARGUMENT,
+      return error(file, ELEX_E_INVALID_ARGUMENT,
                    "change " + std::to_string(i) + " must be an object with a parameter name");
     const json::Value* t = ch.find("at");
     if (!t || !t->is_number() || !std::isfinite(t->number()))
-      return error(ELEX_E_INVALID_ARGUMENT,
+      return error(file, ELEX_E_INVALID_ARGUMENT,
                    "change " + std::to_string(i) + ": at must be a time in ms (a finite number)");
     const json::Value* cell = ch.find("cell");
     if (cell && !cell->is_string())
-      return error(ELEX_E_INVALID_ARGUMENT,
+      return error(file, ELEX_E_INVALID_ARGUMENT,
                    "change " + std::to_string(i) + ": cell must be a string");
     const std::string cell_name = cell ? cell->string() : "";
     auto id = cell_ids.find(cell_name);
@@ -143,7 +145,7 @@ int validate(const catalog::Catalog& c, const json::Value& doc, bool record) {
   const std::uint32_t flags = v::kCallerChecked | (record ? v::kRecord : 0u);
   if (Status st = validator.run(batch, flags, reasons.data(), verdicts.data(), &tally);
       st != ELEX_OK)
-    return error(st, last_error_message());
+    return error(file, st, last_error_message());
   for (std::size_t i = 0; i < m; ++i) {
     std::string o = "{\"parameter\":" + json::quote(list[i].find("parameter")->string());
     if (const json::Value* cell = list[i].find("cell"))
@@ -182,8 +184,8 @@ bool lookup(void* ctx, std::string_view name, std::uint32_t* column) {
 
 }  // namespace
 
-int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshold,
-            unsigned min_history) {
+int monitor(const catalog::Catalog& c, const json::Value& doc, const std::string& file,
+            double z_threshold, unsigned min_history) {
   std::vector<const json::Value*> batches;
   if (doc.is_array())
     for (const json::Value& b : doc.array()) batches.push_back(&b);
@@ -198,37 +200,41 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
                       *periods = b.find("periods"), *data = b.find("data"),
                       *wanted = b.find("kpis");
     if (!b.is_object())
-      return error(ELEX_E_INVALID_ARGUMENT,
+      return error(file, ELEX_E_INVALID_ARGUMENT,
                    where + "a batch is { cells, counters, periods, data }");
     if (!cells || !cells->is_array() || cells->array().empty())
-      return error(ELEX_E_INVALID_ARGUMENT, where + "cells must be a non-empty array of cell ids");
+      return error(file, ELEX_E_INVALID_ARGUMENT,
+                   where + "cells must be a non-empty array of cell ids");
     std::unordered_set<std::string> seen;
     for (const json::Value& x : cells->array())
       if (!x.is_string() || x.string().empty() || !seen.insert(x.string()).second)
-        return error(ELEX_E_INVALID_ARGUMENT, where + "cells must be unique, non-empty cell ids");
+        return error(file, ELEX_E_INVALID_ARGUMENT,
+                     where + "cells must be unique, non-empty cell ids");
     if (!counters || !counters->is_array() || counters->array().empty())
-      return error(ELEX_E_INVALID_ARGUMENT, where + "counters must be a non-empty array of names");
+      return error(file, ELEX_E_INVALID_ARGUMENT,
+                   where + "counters must be a non-empty array of names");
     std::unordered_map<std::string, std::uint32_t> column;
     std::string key;
     for (const json::Value& x : counters->array()) {
       if (!x.is_string() || !column.emplace(x.string(), std::uint32_t(column.size())).second)
-        return error(ELEX_E_INVALID_ARGUMENT, where + "counter names must be unique strings");
+        return error(file, ELEX_E_INVALID_ARGUMENT, where + "counter names must be unique strings");
       if (!c.counter_index.count(x.string()))
-        return error(ELEX_E_INVALID_ARGUMENT,
+        return error(file, ELEX_E_INVALID_ARGUMENT,
                      where + "counter \"" + x.string() + "\" is not in the catalog");
       key += x.string() + '\x01';
     }
     if (!periods || !periods->is_number() || periods->number() < 1 || periods->number() > 1e6 ||
         periods->number() != std::floor(periods->number()))
-      return error(ELEX_E_INVALID_ARGUMENT, where + "periods must be a positive integer");
+      return error(file, ELEX_E_INVALID_ARGUMENT, where + "periods must be a positive integer");
     const std::uint32_t P = std::uint32_t(periods->number()),
                         C = std::uint32_t(cells->array().size()), N = std::uint32_t(column.size());
     const std::uint64_t want = std::uint64_t(C) * N * P;
     if (!data || !data->is_array())
-      return error(ELEX_E_INVALID_ARGUMENT, where + "data must be an array of cells × counters × " +
-                                                "periods numbers (null = missing)");
+      return error(file, ELEX_E_INVALID_ARGUMENT,
+                   where + "data must be an array of cells × counters × " +
+                       "periods numbers (null = missing)");
     if (data->array().size() != want)
-      return error(ELEX_E_DIMENSION_MISMATCH,
+      return error(file, ELEX_E_DIMENSION_MISMATCH,
                    where + "data holds " + std::to_string(data->array().size()) + " numbers, not " +
                        std::to_string(C) + " cells × " + std::to_string(N) + " counters × " +
                        std::to_string(P) + " periods = " + std::to_string(want) +
@@ -237,7 +243,7 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
     for (std::size_t i = 0; i < samples.size(); ++i) {
       const json::Value& x = data->array()[i];
       if (!x.is_null() && !x.is_number())
-        return error(ELEX_E_INVALID_ARGUMENT,
+        return error(file, ELEX_E_INVALID_ARGUMENT,
                      where + "data[" + std::to_string(i) + "] is not a number or null");
       samples[i] = x.is_null() ? std::numeric_limits<float>::quiet_NaN() : float(x.number());
     }
@@ -247,14 +253,14 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
     std::vector<std::uint32_t> order;
     if (wanted) {
       if (!wanted->is_array())
-        return error(ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
+        return error(file, ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
       key += '\x02';
       for (const json::Value& x : wanted->array()) {
         if (!x.is_string())
-          return error(ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
+          return error(file, ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
         const auto it = c.kpi_index.find(x.string());
         if (it == c.kpi_index.end())
-          return error(ELEX_E_NOT_FOUND,
+          return error(file, ELEX_E_NOT_FOUND,
                        where + "unknown KPI " + json::quote(x.string()) + " in kpis");
         order.push_back(it->second);
         key += x.string() + '\x01';
@@ -267,7 +273,7 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
       const catalog::Kpi& kpi = c.kpis[k];
       if (kpi.formula.empty()) {
         if (wanted)
-          return error(ELEX_E_INVALID_ARGUMENT,
+          return error(file, ELEX_E_INVALID_ARGUMENT,
                        where + "KPI \"" + kpi.name + "\" has no formula in the catalog");
         continue;
       }
@@ -275,10 +281,10 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
       if (Status st =
               formula::compile(kpi.formula, lookup, &column, &prog.ops, &prog.consts, &compiled);
           st != ELEX_OK)
-        return error(st, last_error_message());
+        return error(file, st, last_error_message());
       if (!compiled) {
         if (wanted)
-          return error(ELEX_E_INVALID_ARGUMENT,
+          return error(file, ELEX_E_INVALID_ARGUMENT,
                        where + "KPI \"" + kpi.name + "\" needs counters that are not in the batch");
         continue;
       }
@@ -301,7 +307,8 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
         counter_stats(std::size_t(C) * N * 5);
     const monitor::Programs p{prog.ops.data(), prog.offsets.data(), K, prog.consts.data(),
                               std::uint32_t(prog.consts.size())};
-    if (Status st = monitor::check(p, N); st != ELEX_OK) return error(st, last_error_message());
+    if (Status st = monitor::check(p, N); st != ELEX_OK)
+      return error(file, st, last_error_message());
     const monitor::Alerting a{prog.thresholds.data(), prog.directions.data(), float(z_threshold),
                               min_history};
     monitor::Outputs o{nullptr,      nullptr,         history.data(), anomalies.data(),
@@ -309,7 +316,7 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshol
     o.counter_stats = counter_stats.data();
     o.kpi_stats = kpi_stats.data();
     if (Status st = monitor::evaluate(p, {C, N, P}, samples.data(), a, o, nullptr); st != ELEX_OK)
-      return error(st, last_error_message());
+      return error(file, st, last_error_message());
     for (std::uint32_t ci = 0; ci < C; ++ci) {
       const std::string& cell = cells->array()[ci].string();
       cell_history[cell].assign(history.begin() + std::ptrdiff_t(ci) * K * 3,

@@ -22,14 +22,17 @@ inline void put(const std::string& text) { put(text.c_str()); }
 /// Validates the changes of `doc` (an array of {parameter, cell?, current,
 /// proposed, at}, or {"changes": [...]}) in order; one JSON line each.
 /// `record`: accepted changes count for later cooldowns (validate()'s
-/// default). Returns 0, or prints "elex-cli: CODE: message" and returns 1.
-int validate(const catalog::Catalog& c, const json::Value& doc, bool record);
+/// default). Returns 0, or prints "elex-cli: CODE: FILE: message" (`file`: the
+/// changes file) and returns 1.
+int validate(const catalog::Catalog& c, const json::Value& doc, const std::string& file,
+             bool record);
 
 /// Monitors the batches of `doc` ({cells, counters, periods, data, kpis?},
 /// or an array of them, run in order with each cell's KPI history kept
 /// between them, as one engine keeps it); one JSON line per batch and cell.
-int monitor(const catalog::Catalog& c, const json::Value& doc, double z_threshold,
-            unsigned min_history);
+/// Errors as validate()'s, `file` the batch file.
+int monitor(const catalog::Catalog& c, const json::Value& doc, const std::string& file,
+            double z_threshold, unsigned min_history);
 
 }  // namespace elex::cli
 

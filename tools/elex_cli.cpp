@@ -109,9 +109,11 @@ options (each at most once, and only to a command that reads it):
   --help                  this text
 
 A --questions file is JSON (an array of strings or of {q}, or {"questions":
-[...]}) or plain text, one question per line.
+[...]}) or plain text, one question per line. Input files are UTF-8 (a
+UTF-16 file, with its byte order mark FF FE or FE FF, is refused).
 Errors: "elex-cli: CODE: message" on stderr (CODE from elex/core/status.h:
-INVALID_ARGUMENT, NOT_FOUND, ...); exit 1, or 2 for a usage error. A
+INVALID_ARGUMENT, NOT_FOUND, ...), the message starting with the input file
+it is about; exit 1, or 2 for a usage error. A
 question route or query cannot take (empty, too long) is a line {"q",
 "error": {"code", "message"}} in its place; the others are answered, and
 the exit status is 1. Output that cannot be written: "elex-cli: cannot
@@ -134,7 +136,7 @@ write the output: REASON", exit 1.
 // 256 MB): past it the file is refused without reading on (a device such as
 // /dev/zero never ends). A regular file's buffer is sized once.
 /// The bytes of `path` into *text, or a status and *why (NOT_FOUND: cannot
-/// read it; INVALID_ARGUMENT: over the input limit).
+/// read it; INVALID_ARGUMENT: over the input limit, or UTF-16).
 Status try_read_file(const std::string& path, std::string* text, std::string* why) {
   text->clear();
   std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -168,6 +170,20 @@ Status try_read_file(const std::string& path, std::string* text, std::string* wh
     return ELEX_E_NOT_FOUND;
   }
   if (text->size() > limit) return too_large();
+  // UTF-16 ("Unicode" in Windows editors) starts with the byte order mark FF FE
+  // or FE FF, bytes that never begin UTF-8 text: refused for what it is (read as
+  // UTF-8, a questions file became lines of U+FFFD and NULs, routed with exit 0).
+  if (text->size() >= 2) {
+    const auto b0 = std::uint8_t((*text)[0]), b1 = std::uint8_t((*text)[1]);
+    if ((b0 == 0xFF && b1 == 0xFE) || (b0 == 0xFE && b1 == 0xFF)) {
+      char mark[8];
+      std::snprintf(mark, sizeof mark, "%02X %02X", b0, b1);
+      *why = path + ": UTF-16 text (a byte order mark " + mark +
+             "); elex-cli reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)";
+      text->clear();
+      return ELEX_E_INVALID_ARGUMENT;
+    }
+  }
   return ELEX_OK;
 }
 
@@ -294,8 +310,11 @@ std::unique_ptr<Routing> build_router(const Args& a) {
   if (!a.has("no-default-glossary")) {
     const std::string text =
         a.has("glossary") ? read_file(a.get("glossary")) : elex::cli::kDefaultGlossary;
+    // An error names the user's glossary file (or says it is the default one).
     if (catalog::load_glossary(text, &r->glossary) != ELEX_OK)
-      die(ELEX_E_INVALID_ARGUMENT, std::string("the glossary: ") + elex::last_error_message());
+      die(ELEX_E_INVALID_ARGUMENT,
+          (a.has("glossary") ? a.get("glossary") : std::string("the default glossary")) + ": " +
+              elex::last_error_message());
   }
   const long workers = a.number("workers", 1, 1, 1024);
   const long worker = a.number("worker", 0, 0, workers - 1);
@@ -799,7 +818,7 @@ catalog::Catalog load_catalog(const Args& a) {
 int cmd_validate(const Args& a) {
   if (!a.has("changes")) usage("validate needs --changes FILE");
   const catalog::Catalog c = load_catalog(a);
-  return elex::cli::validate(c, read_json(a.get("changes")), !a.has("no-record"));
+  return elex::cli::validate(c, read_json(a.get("changes")), a.get("changes"), !a.has("no-record"));
 }
 
 int cmd_monitor(const Args& a) {
@@ -815,7 +834,7 @@ int cmd_monitor(const Args& a) {
       usage("--z must be a finite number >= 0, got \"" + s + "\"");
   }
   const long min_history = a.number("min-history", 8, 0, 4294967295L);
-  return elex::cli::monitor(c, read_json(a.get("batch")), z, unsigned(min_history));
+  return elex::cli::monitor(c, read_json(a.get("batch")), a.get("batch"), z, unsigned(min_history));
 }
 
 int run(const Args& a) {

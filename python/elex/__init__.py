@@ -22,7 +22,7 @@ import numpy as np
 
 import _elex_core as _core
 
-from .catalog import Catalog, KpiPrograms, check_catalog, load_catalog
+from .catalog import Catalog, KpiPrograms, _names, check_catalog, load_catalog
 from .errors import ERROR_CODES, ElexError
 
 __all__ = [
@@ -67,11 +67,20 @@ _RECORD = 1
 _MAX_SAMPLES = 2**31 - 1
 
 
+def _threads(threads) -> int:
+    """An engine thread count: an integer ≥ 0 (0 and 1: one thread; the pool
+    caps larger ones). Anything else is INVALID_ARGUMENT here, where it reached
+    pybind11 as a TypeError listing the extension's whole signature."""
+    if isinstance(threads, (int, np.integer)) and not isinstance(threads, (bool, np.bool_)) and 0 <= threads <= 0xFFFFFFFF:
+        return int(threads)
+    raise ElexError("INVALID_ARGUMENT", f"threads must be an integer from 0 to 4294967295, got {threads!r}")
+
+
 def build_info(threads: int = 1) -> dict:
     """The engine build: ABI, version, variant ("native"), kernel (e.g. "sse2")."""
     import json
 
-    return json.loads(_core.build_info(threads))
+    return json.loads(_core.build_info(_threads(threads)))
 
 
 def parse_formula(formula: str) -> list:
@@ -81,7 +90,7 @@ def parse_formula(formula: str) -> list:
 
 def row_stats(data, threads: int = 1) -> np.ndarray:
     """Per row of a rows × periods float32 array, NaN skipped: count, sum, mean, min, max."""
-    return _core.row_stats(data, threads)
+    return _core.row_stats(data, _threads(threads))
 
 
 def _alerting(z_threshold, min_history) -> tuple[float, int]:
@@ -133,7 +142,7 @@ def evaluate(
         float(z_threshold),
         int(min_history),
         bool(per_period),
-        int(threads),
+        _threads(threads),
         bool(counter_stats),
     )
 
@@ -265,7 +274,7 @@ class Monitor:
 
     def __init__(self, catalog: Catalog, threads: int = 1):
         self.catalog = catalog
-        self.threads = threads
+        self.threads = _threads(threads)
         self._hist: dict = {}  # KPI-set key -> {cell: row}, rows array
         self._lock = threading.Lock()
 
@@ -312,6 +321,7 @@ class Monitor:
 
     def history(self, cells, counters, kpis=None) -> np.ndarray:
         """A copy of the history rows of ``cells`` (zeros for cells never seen): cells × kpis × 3."""
+        _names(cells, "cells")
         prog = self.catalog.kpi_programs(counters, kpis)
         out = new_history(len(cells), len(prog.names))
         with self._lock:
@@ -325,6 +335,7 @@ class Monitor:
 
     def set_history(self, cells, counters, history, kpis=None) -> None:
         """Stores history rows (cells × kpis × 3, as history() gives them) for ``cells``."""
+        _names(cells, "cells")
         prog = self.catalog.kpi_programs(counters, kpis)
         history = np.asarray(history, np.float64)
         if history.shape != (len(cells), len(prog.names), 3):
@@ -359,7 +370,8 @@ class Monitor:
         """KPIs, statistics and alerts for a batch (the browser's engine.monitor()):
         ``data`` cells × counters × periods float32, NaN = missing sample. The
         cells' history is read before and updated after the batch."""
-        cells, counters = list(cells), list(counters)
+        cells, counters = list(_names(cells, "cells")), list(_names(counters, "counters"))
+        _names(kpis, "kpis")
         data = self._check(cells, counters, data, kpis)
         prog = self.catalog.kpi_programs(counters, kpis)
         K = len(prog.names)
@@ -487,11 +499,7 @@ class ChangeValidator:
                 "INVALID_ARGUMENT",
                 f"restore_cooldowns() takes cooldowns() of a validator: columns parameter, cell and at ({', '.join(missing)} missing)",
             )
-        self._v.restore(
-            np.ascontiguousarray(table["parameter"], np.int32),
-            np.ascontiguousarray(table["cell"], np.int32),
-            np.ascontiguousarray(table["at"], np.float64),
-        )
+        self._v.restore(*_cooldown_columns(table))
 
     def stats(self) -> dict:
         return self._v.stats()
@@ -520,3 +528,28 @@ def _as_int32(x, what, *, cells=False) -> np.ndarray:
             f"change {i}: the cell id {int(a.reshape(-1)[i])} is outside 0 … 2^31 − 1 (ids are taken as int32)",
         )
     return np.where(outside, -1, a).astype(np.int32)
+
+
+def _cooldown_columns(table) -> tuple:
+    """(parameter, cell, at) of a cooldowns table as the engine takes them
+    (int32, int32, float64), or INVALID_ARGUMENT naming the first bad row: ids
+    are integers (a float column is not truncated) within int32, cells within
+    0 … 2^31 − 1 as validate_batch() takes them (never wrapped modulo 2^32)."""
+    cols = []
+    for name, cells in (("parameter", False), ("cell", True)):
+        a = np.asarray(table[name]).reshape(-1)
+        if a.size == 0:  # an empty table, whatever its columns' dtypes
+            a = a.astype(np.int32)
+        if a.dtype.kind not in "iu":
+            raise ElexError("INVALID_ARGUMENT", f"cooldowns: the {name} column must hold integers, not {a.dtype}")
+        lo = 0 if cells else -(2**31)
+        outside = (a > 2**31 - 1) if a.dtype.kind == "u" else (a < lo) | (a > 2**31 - 1)
+        if outside.any():
+            i = int(np.flatnonzero(outside)[0])
+            what = "the cell id" if cells else "the parameter index"
+            raise ElexError(
+                "INVALID_ARGUMENT",
+                f"cooldown {i}: {what} {int(a[i])} is outside {lo} … 2^31 − 1 ({name} column)",
+            )
+        cols.append(np.ascontiguousarray(a, np.int32))
+    return cols[0], cols[1], np.ascontiguousarray(table["at"], np.float64)

@@ -56,6 +56,14 @@ def _object(pairs) -> dict:
     return out
 
 
+def _names(x, what: str):
+    """``x`` (cells, counters or kpis) unless it is one string, which list()
+    would take apart into its characters."""
+    if isinstance(x, (str, bytes)):
+        raise ElexError("INVALID_ARGUMENT", f"{what} must be a list of names, not a string ({x!r}): [{x!r}] for one")
+    return x
+
+
 def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -305,7 +313,15 @@ class Catalog:
         all in ``counters``), as the browser's monitor compiles them: same order,
         same ops, same float32 constants. Named KPIs must exist (NOT_FOUND), have a
         formula and have their counters in the batch (INVALID_ARGUMENT)."""
-        counters = list(counters)
+        counters = list(_names(counters, "counters"))
+        if kpis is not None:
+            kpis = list(_names(kpis, "kpis"))
+            # A KPI twice would be computed twice under one name, which no table
+            # (kpi_table(), alerts(), elex.dask's frames) can tell apart.
+            seen = set()
+            twice = next((k for k in kpis if k in seen or seen.add(k)), None)
+            if twice is not None:
+                raise ElexError("INVALID_ARGUMENT", f'KPI "{twice}" is named twice in kpis')
         key = ("\x01".join(counters), None if kpis is None else "\x01".join(kpis))
         hit = self._programs.get(key)
         if hit is not None:

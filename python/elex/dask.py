@@ -30,6 +30,8 @@ import json
 import operator
 import os
 import re
+import shutil
+import uuid
 import warnings
 from dataclasses import dataclass
 
@@ -45,8 +47,8 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _alerting, _as_int32, alerts_table, evaluate, kpi_table
-from .catalog import Catalog
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _threads, alerts_table, evaluate, kpi_table
+from .catalog import Catalog, _names
 from .errors import ElexError
 
 __all__ = [
@@ -292,7 +294,8 @@ def _in_memory(x) -> bool:
 
 
 def _programs(catalog: Catalog, counters, kpis) -> KpiPrograms:
-    counters = list(counters)
+    counters = list(_names(counters, "counters"))
+    _names(kpis, "kpis")
     unknown = [c for c in counters if c not in catalog.counters]
     if unknown:
         raise ElexError("INVALID_ARGUMENT", f'{len(unknown)} counter(s) are not in the catalog, e.g. "{unknown[0]}"')
@@ -320,8 +323,9 @@ def monitor(
     for a first night. Each chunk of cells runs on a worker with ``threads`` engine
     threads."""
     z_threshold, min_history = _alerting(z_threshold, min_history)
+    threads = _threads(threads)
     prog = _programs(catalog, counters, kpis)
-    cells = np.asarray(list(cells), dtype=object)
+    cells = np.asarray(list(_names(cells, "cells")), dtype=object)
     if not isinstance(data, da.Array):
         data = da.from_array(np.asarray(data))
     if data.dtype != np.float32:
@@ -414,7 +418,7 @@ def history_frame_meta(kpis) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=np.float64) for c in cols}, index=pd.Index([], dtype=object, name="cell"))
 
 
-def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, carried=()):
+def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, carried=(), checked=None):
     """One partition (index cell, columns period + counters) and its history rows.
     The history's columns are taken by name: a KPI it lacks starts empty, and
     ``carried`` (its columns of KPIs not evaluated tonight) go on unchanged."""
@@ -476,8 +480,9 @@ def monitor_frame(
     the last run's MonitorOutput.history, partitioned like ``frame`` (its
     partitions are matched to frame's by divisions when both are known, else by
     position)."""
-    counters = list(counters)
+    counters = list(_names(counters, "counters"))
     z_threshold, min_history = _alerting(z_threshold, min_history)
+    threads = _threads(threads)
     prog = _programs(catalog, counters, kpis)
     if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
         raise ElexError("INVALID_ARGUMENT", f"periods must be a positive integer, got {periods!r}")
@@ -504,9 +509,19 @@ def monitor_frame(
     tables, alerts, hists = [], [], []
     # The programs (9 KB) go into every task, as in monitor(): a shared key would
     # live on one worker and draw partitions to it.
+    # Every cell in one partition, checked before any runs (as validate_batch),
+    # and a cell's history in the partition of its counters.
+    frame_cells = [dask.delayed(_index_cells, pure=True)(p) for p in parts]
+    checked = [dask.delayed(_one_partition_per_cell, pure=True)(*frame_cells, rows="rows")]
+    if history is not None:
+        checked.append(
+            dask.delayed(_history_beside_its_cells, pure=True)(
+                frame_cells, [dask.delayed(_index_cells, pure=True)(h) for h in hparts]
+            )
+        )
     for p, h in zip(parts, hparts):
         t, a, hh = dask.delayed(_frame_block, pure=True, nout=3)(
-            prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried)
+            prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried), checked
         )
         tables.append(t)
         alerts.append(a)
@@ -525,7 +540,14 @@ def monitor_frame(
 def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
     """Writes an array history (with its cell ids and KPI names) to a folder on
     storage every worker and the client see (one .npy file per chunk; a computed,
-    numpy history is one chunk)."""
+    numpy history is one chunk).
+
+    Each save writes a new ``history-<id>`` folder and then points ``cells.json``
+    at it (replaced in one step), so ``history`` may be lazy over
+    ``load_history(path, …)`` (its chunks read the files they replace), and a
+    save that fails half-way leaves the last one whole. The folder before it is
+    kept (a night's other lazy collections still read it); older ones are removed."""
+    _names(cells, "cells"), _names(kpis, "kpis")
     if not isinstance(history, da.Array):
         history = da.from_array(np.asarray(history, np.float64), chunks=-1)
     if history.shape != (len(cells), len(kpis), 3):
@@ -533,19 +555,56 @@ def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
             "DIMENSION_MISMATCH",
             f"history has shape {history.shape}, not {len(cells)} cells × {len(kpis)} kpis × 3",
         )
-    os.makedirs(path, exist_ok=True)
-    da.to_npy_stack(os.path.join(path, "history"), history, axis=0)
-    with open(os.path.join(path, "cells.json"), "w") as f:
-        json.dump({"cells": [str(c) for c in cells], "kpis": list(kpis)}, f)
+    ids = [str(c) for c in cells]
+    for what, names in (("cell ids", ids), ("KPI names", list(kpis))):
+        twice = pd.Index(names)[pd.Index(names).duplicated()]
+        if len(twice):  # load_history() could not tell their rows apart
+            raise ElexError("INVALID_ARGUMENT", f'{what} must be unique: "{twice[0]}" is there twice')
+    previous = _saved_stack(path)
+    stack = f"history-{uuid.uuid4().hex}"
+    tmp = os.path.join(path, f".cells.json.{stack}")
+    try:
+        os.makedirs(path, exist_ok=True)
+        da.to_npy_stack(os.path.join(path, stack), history, axis=0)
+        with open(tmp, "w") as f:
+            json.dump({"cells": ids, "kpis": list(kpis), "stack": stack}, f)
+        os.replace(tmp, os.path.join(path, "cells.json"))
+    except OSError as e:
+        raise ElexError("PERSIST_UNAVAILABLE", f"cannot write the history to {path}: {e.strerror or e}") from None
+    for name in os.listdir(path):
+        if name != stack and name != previous and (name == "history" or name.startswith("history-")):
+            shutil.rmtree(os.path.join(path, name), ignore_errors=True)
+
+
+def _saved_stack(path) -> str | None:
+    """The folder of .npy files that ``path``'s cells.json names ("history" before stacks were named)."""
+    try:
+        with open(os.path.join(path, "cells.json")) as f:
+            return json.load(f).get("stack", "history")
+    except (OSError, ValueError):
+        return None
 
 
 def load_history(path, cells, kpis, chunks) -> da.Array:
     """The history saved at ``path`` for ``cells`` (any order; cells it does not
     hold start empty) and ``kpis`` (a KPI it does not hold starts empty), chunked
     by ``chunks`` cells (e.g. data.chunks[0])."""
-    with open(os.path.join(path, "cells.json")) as f:
-        saved = json.load(f)
-    old = da.from_npy_stack(os.path.join(path, "history"))
+    _names(cells, "cells"), _names(kpis, "kpis")
+    where = os.path.join(path, "cells.json")
+    try:
+        with open(where) as f:
+            saved = json.load(f)
+        old = da.from_npy_stack(os.path.join(path, saved.get("stack", "history")))
+    except OSError as e:  # as load_catalog says it: "NOT_FOUND: cannot read PATH: REASON"
+        raise ElexError("NOT_FOUND", f"cannot read the history at {path}: {e.strerror or e} ({e.filename})") from None
+    except (ValueError, AttributeError, TypeError) as e:
+        raise ElexError("CORRUPT_DATA", f"{where} is not what save_history() writes: {e}") from None
+    if not isinstance(saved.get("cells"), list) or not isinstance(saved.get("kpis"), list):
+        raise ElexError("CORRUPT_DATA", f'{where} is not what save_history() writes: no "cells" and "kpis" lists')
+    for key in ("cells", "kpis"):
+        twice = pd.Index(saved[key])[pd.Index(saved[key]).duplicated()]
+        if len(twice):
+            raise ElexError("CORRUPT_DATA", f'{where}: "{twice[0]}" is in its {key} twice')
     row = pd.Index(saved["cells"]).get_indexer([str(c) for c in cells])
     col = pd.Index(saved["kpis"]).get_indexer(list(kpis))
     with warnings.catch_warnings():  # a gather out of order: rechunked below
@@ -596,16 +655,64 @@ def _cooldowns_by_cell(table):
             "INVALID_ARGUMENT",
             f"cooldowns must be a cooldowns table: columns parameter, cell and at ({', '.join(missing)} missing)",
         )
-    cells = np.ascontiguousarray(table["cell"], np.int32)
+    params, cells, at = _cooldown_columns(table)
     order = np.argsort(cells, kind="stable")
-    return (
-        cells[order],
-        np.ascontiguousarray(table["parameter"], np.int32)[order],
-        np.ascontiguousarray(table["at"], np.float64)[order],
-    )
+    return cells[order], params[order], at[order]
 
 
-def _validate_part(tables, part, previous, record):
+def _cells_of(part) -> np.ndarray:
+    """A partition's distinct cell ids (none when they are not integers: then
+    _validate_part refuses the partition itself)."""
+    cells = part["cell"].to_numpy()
+    return pd.unique(cells) if cells.dtype.kind in "iu" else cells[:0]
+
+
+def _index_cells(part) -> np.ndarray:
+    """A monitor_frame partition's distinct cells (its index)."""
+    return pd.unique(part.index.to_numpy())
+
+
+def _history_beside_its_cells(frame_cells, history_cells) -> None:
+    """DIMENSION_MISMATCH naming a cell whose history is in another partition
+    than its counters (partitions are matched by position when the divisions
+    are not known): it would start empty, and its old row be kept beside the new."""
+    where = {}
+    for i, cells in enumerate(frame_cells):
+        for c in cells:
+            where[c] = i
+    for i, cells in enumerate(history_cells):
+        for c in cells:
+            j = where.get(c, i)
+            if j != i:
+                raise ElexError(
+                    "DIMENSION_MISMATCH",
+                    f"cell {c}: its history is in partition {i} and its counters in partition {j}: the history must be "
+                    "partitioned like the counters (the same cells in each partition)",
+                )
+    return None
+
+
+def _one_partition_per_cell(*cells, rows="changes") -> None:
+    """INVALID_ARGUMENT naming a cell that has ``rows`` in two partitions: each
+    partition runs on its own, blind to the others (validate_batch: their
+    accepted changes; monitor_frame: their periods)."""
+    if len(cells) < 2:
+        return None
+    allc = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in cells]))
+    part = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
+    twice = allc.duplicated(keep=False).to_numpy()
+    if twice.any():
+        first = allc[twice].iloc[0]
+        where = part[(allc == first).to_numpy()]
+        raise ElexError(
+            "INVALID_ARGUMENT",
+            f"cell {first} has {rows} in partitions {where[0]} and {where[1]}: the {rows} must be partitioned by "
+            f"cell (every one of a cell in one partition, e.g. set_index(\"cell\") with sorted divisions)",
+        )
+    return None
+
+
+def _validate_part(tables, part, previous, record, checked=None):
     v = _core.Validator(tables.kinds, tables.bounds, tables.cool)
     par = part["parameter"]
     if isinstance(par.dtype, pd.CategoricalDtype):  # as Parquet gives strings: its values' dtype
@@ -659,8 +766,13 @@ def validate_batch(catalog: Catalog, changes: dd.DataFrame, *, cooldowns=None, r
     meta = changes._meta.assign(verdict=np.uint8(0), reasons=np.uint16(0)).iloc[:0]
     cmeta = pd.DataFrame({"parameter": pd.Series(dtype=np.int32), "cell": pd.Series(dtype=np.int32), "at": pd.Series(dtype=np.float64)})
     res, cools = [], []
-    for part in changes.to_delayed():
-        r, c = dask.delayed(_validate_part, pure=True, nout=2)(tables, part, prev, record)
+    parts = changes.to_delayed()
+    # Every cell in one partition, checked before any runs (a partition's
+    # distinct cells only cross the cluster): the partitions stay in memory
+    # until the check is done.
+    checked = dask.delayed(_one_partition_per_cell, pure=True)(*[dask.delayed(_cells_of, pure=True)(p) for p in parts])
+    for part in parts:
+        r, c = dask.delayed(_validate_part, pure=True, nout=2)(tables, part, prev, record, checked)
         res.append(r)
         cools.append(c)
     return ValidationOutput(

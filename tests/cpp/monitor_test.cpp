@@ -1,8 +1,11 @@
 // KPI programs, counter statistics and anomalies (monitor.h).
 #include "elex/ran/monitor.h"
 
+#include "elex/core/status.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -199,6 +202,55 @@ TEST(Monitor, AnomaliesAgainstTheCellsHistory) {
             ELEX_OK);
   EXPECT_EQ(an[0], 1u);
   EXPECT_GT(max_z[0], 3.0f);
+}
+
+TEST(Monitor, AHistoryRowThatNoBatchCouldHaveLeftIsRefused) {
+  // History comes back in from outside (Python set_history(), elex.dask's .npy
+  // files, a browser's restored rows). A row with a NaN count (a night's file
+  // half written) was taken: the cell never had an anomaly again (NaN ≥
+  // min_history is false) and its count stayed NaN for every later batch; a
+  // negative or fractional count, a NaN or infinite mean, a negative M2 gave
+  // z-scores of nothing. Now INVALID_ARGUMENT naming the cell and KPI, and
+  // nothing written.
+  const std::vector<std::int32_t> ops = {op(kPush, 0), op(kPush, 0)};
+  const std::vector<std::uint32_t> offs = {0, 1, 2};
+  const Programs p{ops.data(), offs.data(), 2, nullptr, 0};
+  const std::vector<float> data = {10, 11, 9, 10, 40, 10, 10, 11};  // 2 cells × 1 counter × 4
+  const double good[3] = {20, 10, 19};
+  const struct {
+    double row[3];
+    const char* says;
+  } bad[] = {{{NAN, 10, 19}, "count"},      {{-1, 10, 19}, "count"}, {{2.5, 10, 19}, "count"},
+             {{INFINITY, 10, 19}, "count"}, {{20, NAN, 19}, "mean"}, {{20, -INFINITY, 19}, "mean"},
+             {{20, 10, -0.5}, "M2"},        {{20, 10, NAN}, "M2"},   {{20, 10, INFINITY}, "M2"}};
+  for (const auto& b : bad) {
+    // cell 1, KPI 1 holds the bad row; every other row is good.
+    std::vector<double> hist;
+    for (int i = 0; i < 4; ++i) hist.insert(hist.end(), good, good + 3);
+    std::copy(b.row, b.row + 3, hist.begin() + 9);
+    const std::vector<double> before = hist;
+    std::vector<float> values(16), max_z(4, -1);
+    std::vector<std::uint8_t> reasons(16);
+    std::vector<std::uint32_t> an(4, 7);
+    const Outputs o{values.data(), reasons.data(), hist.data(), an.data(), max_z.data(), nullptr};
+    ASSERT_EQ(evaluate(p, {2, 1, 4}, data.data(), {nullptr, nullptr, 3.0f, 8}, o, nullptr),
+              ELEX_E_INVALID_ARGUMENT)
+        << b.row[0] << " " << b.row[1] << " " << b.row[2];
+    const std::string msg = elex::last_error_message();
+    EXPECT_NE(msg.find("cell 1, KPI 1"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(b.says), std::string::npos) << msg;
+    for (std::size_t i = 0; i < hist.size(); ++i)
+      EXPECT_TRUE(std::memcmp(&hist[i], &before[i], sizeof(double)) == 0) << i;  // unchanged
+  }
+  // Good rows (and a cell never seen: all zeros) still run, and the spike is found.
+  std::vector<double> hist = {20, 10, 19, 20, 10, 19, 0, 0, 0, 0, 0, 0};
+  std::vector<float> values(16), max_z(4);
+  std::vector<std::uint8_t> reasons(16);
+  std::vector<std::uint32_t> an(4);
+  const Outputs o{values.data(), reasons.data(), hist.data(), an.data(), max_z.data(), nullptr};
+  ASSERT_EQ(evaluate(p, {2, 1, 4}, data.data(), {nullptr, nullptr, 3.0f, 8}, o, nullptr), ELEX_OK);
+  EXPECT_EQ(an[0], 0u);
+  EXPECT_EQ(hist[6], 4.0);  // cell 1's first batch joined its history
 }
 
 TEST(Monitor, BadProgramsAreRejected) {

@@ -730,3 +730,154 @@ def test_a_batch_over_the_engine_limit_says_so_and_monitor_splits_its_cells(cata
             assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
         assert a.missing_samples == b.missing_samples
     assert np.array_equal(whole.history(cells, counters), sliced.history(cells, counters))
+
+
+def test_restored_cooldowns_are_not_taken_modulo_2_32(catalog):
+    # restore_cooldowns() (and elex.dask.validate_batch(cooldowns=…)) cast the
+    # table's columns to int32 with numpy's wrap-around: an int64 cell 2^32 + 5
+    # became cell 5 and parameter 2^32 + p became p, so a cooldown landed on
+    # another cell and rejected its next change as COOLDOWN; a float column was
+    # truncated (cell 5.7 → 5) and a negative cell, which validate_batch()
+    # refuses, was stored where no change could ever meet it.
+    tables = catalog.validator_tables()
+    n = len(tables[0])
+    p = int(next(i for i in range(n) if not math.isnan(tables[2][i]) and tables[0][i] <= 1 and not math.isnan(tables[1][i])))
+    lo = float(tables[1][p])
+    one = np.array([lo])
+    bad = [
+        ({"parameter": np.array([p], np.int64), "cell": np.array([2**32 + 5], np.int64), "at": [1e6]}, "cell"),
+        ({"parameter": np.array([p], np.int64), "cell": np.array([-5], np.int64), "at": [1e6]}, "cell"),
+        ({"parameter": np.array([p, 2**32 + p], np.int64), "cell": np.array([1, 5], np.int64), "at": [1e6, 1e6]}, "parameter"),
+        ({"parameter": np.array([p], np.int64), "cell": np.array([5.7]), "at": [1e6]}, "cell"),
+        ({"parameter": np.array([float(p)]), "cell": np.array([5]), "at": [1e6]}, "parameter"),
+    ]
+    for table, column in bad:
+        v = elex.ChangeValidator(catalog)
+        with pytest.raises(elex.ElexError) as e:
+            v.restore_cooldowns(table)
+        assert e.value.code == "INVALID_ARGUMENT" and column in e.value.message, e.value.message
+        assert len(v.cooldowns()) == 0  # nothing restored
+        # cell 5's next change is not held by a cooldown of another cell
+        assert "COOLDOWN" not in v.validate_batch(np.array([p]), one, one, 1e6 + 1, cells=np.array([5])).reason_names(0)
+    # The same tables as the last run's cooldowns of elex.dask.validate_batch().
+    import dask.dataframe as dd
+    import pandas as pd
+
+    import elex.dask as ed
+
+    changes = dd.from_pandas(
+        pd.DataFrame({"parameter": [p], "current": [lo], "proposed": [lo], "at": [1e6 + 1], "cell": [5]}, index=pd.Index([5], name="c")),
+        npartitions=1,
+    )
+    for table, column in bad:
+        with pytest.raises(elex.ElexError) as e:
+            ed.validate_batch(catalog, changes, cooldowns=pd.DataFrame(table)).results.compute(scheduler="synchronous")
+        assert e.value.code == "INVALID_ARGUMENT" and column in e.value.message, e.value.message
+    # In range, int64 and unsigned columns are taken as they are.
+    v = elex.ChangeValidator(catalog)
+    v.restore_cooldowns({"parameter": np.array([p], np.uint64), "cell": np.array([2**31 - 1], np.int64), "at": [1e6]})
+    assert list(v.cooldowns()["cell"]) == [2**31 - 1]
+
+
+def test_a_kpi_named_twice_is_refused_before_the_batch_runs(catalog):
+    # kpis=["X", "X"] ran the batch (its cells' history took it twice over) and
+    # gave a result whose kpi_table() and alerts() raised pandas' "ValueError:
+    # Categorical categories must be unique"; elex.dask.monitor's compute() failed
+    # that way on the workers after each chunk's engine call.
+    import dask.array as da
+
+    import elex.dask as ed
+
+    counters = counters_of(catalog, 20)
+    k = catalog.kpi_programs(counters).names[0]
+    cells = ["a", "b"]
+    data = pm_data(2, len(counters), 4, seed=7)
+    m = elex.Monitor(catalog)
+    for call in (
+        lambda: m.monitor(cells, counters, data, kpis=[k, k]).kpi_table(),
+        lambda: catalog.kpi_programs(counters, [k, k]),
+        lambda: ed.monitor(catalog, counters, da.from_array(data, chunks=(1, -1, -1)), cells, kpis=[k, k]),
+    ):
+        with pytest.raises(elex.ElexError) as e:
+            call()
+        assert e.value.code == "INVALID_ARGUMENT" and f'"{k}"' in e.value.message and "twice" in e.value.message
+    assert m._hist == {}  # the refused batch left no history
+    assert m.monitor(cells, counters, data, kpis=[k]).kpi_table().shape[0] == 2
+
+
+def test_a_history_row_no_batch_could_have_left_is_refused(catalog):
+    # set_history() (and elex.dask's history files) took any float64 rows: a NaN
+    # count (a half-written night) switched the cell's anomalies off for good
+    # (the count stayed NaN), a negative count or M2 gave z-scores of nothing.
+    # The engine now refuses such a row, naming the cell and KPI, and the
+    # Monitor's history is left as it was.
+    counters = counters_of(catalog, 20)
+    K = len(catalog.kpi_programs(counters).names)
+    cells = ["a", "b"]
+    data = pm_data(2, len(counters), 4, seed=3)
+    for row, says in (([np.nan, 0, 0], "count"), ([-3, 1, 1], "count"), ([4, 1, -1], "M2"), ([4, np.inf, 1], "mean")):
+        m = elex.Monitor(catalog)
+        h = elex.new_history(2, K)
+        h[1, K - 1] = row
+        m.set_history(cells, counters, h)
+        with pytest.raises(elex.ElexError) as e:
+            m.monitor(cells, counters, data)
+        assert e.value.code == "INVALID_ARGUMENT" and f"cell 1, KPI {K - 1}" in e.value.message and says in e.value.message
+        np.testing.assert_array_equal(m.history(cells, counters), h)
+        with pytest.raises(elex.ElexError):
+            elex.evaluate(catalog.kpi_programs(counters), data, h.copy())
+
+
+def test_a_thread_count_that_is_not_a_count_is_an_elex_error(catalog):
+    # threads=-1 (a common "all cores" spelling) or 2.5 reached pybind11 and
+    # failed with "TypeError: kpi_eval(): incompatible function arguments" and
+    # the whole signature; Monitor(cat, threads=-1) was taken and failed at its
+    # first batch (and elex.dask.monitor(threads=-1) on the workers).
+    import dask.array as da
+
+    import elex.dask as ed
+
+    counters = counters_of(catalog, 10)
+    data = pm_data(2, len(counters), 3, seed=5)
+    prog = catalog.kpi_programs(counters)
+    for bad in (-1, 2.5, "2", True, None):
+        for call in (
+            lambda: elex.Monitor(catalog, threads=bad),
+            lambda: elex.evaluate(prog, data, elex.new_history(2, len(prog.names)), threads=bad),
+            lambda: elex.row_stats(data[0], threads=bad),
+            lambda: elex.build_info(threads=bad),
+            lambda: ed.monitor(catalog, counters, da.from_array(data), ["a", "b"], threads=bad),
+        ):
+            with pytest.raises(elex.ElexError) as e:
+                call()
+            assert e.value.code == "INVALID_ARGUMENT" and "threads" in e.value.message, (bad, e.value.message)
+    for good in (0, 1, np.int64(2)):
+        assert elex.Monitor(catalog, threads=good).monitor(["a", "b"], counters, data).kpi_table().shape[0] > 0
+
+
+def test_a_string_where_a_list_of_names_belongs_is_refused(catalog):
+    # A string for cells, counters or kpis was read as its characters: a
+    # 3-cell batch with cells="abc" ran as cells "a", "b", "c"; kpis="X" said
+    # 'unknown KPI "<its first letter>"'; counters="Y" named one of its letters.
+    import dask.array as da
+
+    import elex.dask as ed
+
+    counters = counters_of(catalog, 10)
+    k = catalog.kpi_programs(counters).names[0]
+    data = pm_data(3, len(counters), 4, seed=11)
+    m = elex.Monitor(catalog)
+    calls = [
+        ("cells", lambda: m.monitor("abc", counters, data)),
+        ("counters", lambda: m.monitor(["a", "b", "c"], counters[0], data[:, :1])),
+        ("kpis", lambda: m.monitor(["a", "b", "c"], counters, data, kpis=k)),
+        ("kpis", lambda: catalog.kpi_programs(counters, k)),
+        ("counters", lambda: catalog.kpi_programs(counters[0])),
+        ("cells", lambda: ed.monitor(catalog, counters, da.from_array(data), "abc")),
+        ("kpis", lambda: ed.monitor(catalog, counters, da.from_array(data), ["a", "b", "c"], kpis=k)),
+    ]
+    for what, call in calls:
+        with pytest.raises(elex.ElexError) as e:
+            call()
+        assert e.value.code == "INVALID_ARGUMENT" and what in e.value.message and "string" in e.value.message, e.value.message
+    assert m._hist == {}

@@ -2,6 +2,7 @@
 figures as the module alone, history kept per cell across nights, validation
 with cooldowns across runs."""
 
+import json
 import os
 import tempfile
 import time
@@ -529,3 +530,130 @@ def test_validate_batch_looks_up_cooldowns_by_cell_not_per_partition(catalog):
     # The lookups still find a partition's cooldowns: cell 1's, and only its.
     cooling = (results["reasons"].to_numpy() >> elex.VALIDATION_REASONS.index("COOLDOWN")) & 1
     assert list(np.flatnonzero(cooling)) == [1]
+
+
+def test_save_history_over_the_folder_its_history_was_loaded_from(catalog, tmp_path):
+    # save_history(path, …, out.history) with out.history still lazy over
+    # load_history(path, …) wrote each chunk's .npy over the one it replaced
+    # while later chunks still had to read the old files: with the cells in
+    # another order, half the cells took the first night twice (counts 17, 18
+    # where 11, 12 were right), without a word. Each save now goes to a new
+    # folder that cells.json names once it is complete. (The synchronous
+    # scheduler runs the chunks in the order that showed it, every time.)
+    with dask.config.set(scheduler="sync"):
+        counters = counters_of(catalog, 20)
+        C = 8
+        cells = [f"c{i}" for i in range(C)]
+        d1, d2 = pm_data(C, len(counters), 6, seed=1), pm_data(C, len(counters), 6, seed=2)
+        path = str(tmp_path / "h")
+        out1 = ed.monitor(catalog, counters, da.from_array(d1, chunks=(2, -1, -1)), cells)
+        ed.save_history(path, cells, out1.kpis, out1.history)
+        cells2 = cells[::-1]
+        hist = ed.load_history(path, cells2, out1.kpis, (2, 2, 2, 2))
+        out2 = ed.monitor(catalog, counters, da.from_array(d2[::-1].copy(), chunks=(2, -1, -1)), cells2, history=hist)
+        want = out2.history.compute()
+        ed.save_history(path, cells2, out2.kpis, out2.history)  # lazy, over its own input
+        got = ed.load_history(path, cells2, out2.kpis, (C,)).compute()
+        assert np.array_equal(bits(got), bits(want))
+        one = elex.Monitor(catalog)
+        one.monitor(cells, counters, d1)
+        one.monitor(cells2, counters, d2[::-1].copy())
+        assert np.array_equal(bits(got), bits(one.history(cells2, counters)))
+        # The lazy collections of the night still compute after the save (its input stays).
+        assert len(out2.table.compute()) > 0
+        # A third save leaves the two latest folders, not one per night.
+        ed.save_history(path, cells2, out2.kpis, got)
+        assert len([n for n in os.listdir(path) if n.startswith("history")]) == 2
+
+
+def test_history_on_storage_fails_with_elex_errors(catalog, tmp_path):
+    # load_history() of a folder never written raised FileNotFoundError, of a
+    # damaged cells.json JSONDecodeError; save_history() of duplicate cell ids
+    # wrote them, and the next load_history() failed with pandas'
+    # "InvalidIndexError: Reindexing only valid with uniquely valued Index
+    # objects"; a path it could not write was a bare OSError. The docs promise
+    # ElexError with a stable code for every failure.
+    h = np.zeros((2, 1, 3))
+    with dask.config.set(scheduler="sync"):
+        cases = [
+            (lambda: ed.load_history(str(tmp_path / "never"), ["a"], ["k"], (1,)), "NOT_FOUND", "never"),
+            (lambda: ed.save_history(str(tmp_path / "dup"), ["a", "a"], ["k"], h), "INVALID_ARGUMENT", '"a"'),
+        ]
+        for call, code, says in cases:
+            with pytest.raises(elex.ElexError) as e:
+                call()
+            assert e.value.code == code and says in e.value.message, e.value.message
+        assert not os.path.exists(tmp_path / "dup" / "cells.json")  # nothing written
+        (tmp_path / "file").write_text("")
+        with pytest.raises(elex.ElexError) as e:
+            ed.save_history(str(tmp_path / "file"), ["a", "b"], ["k"], h)
+        assert e.value.code == "PERSIST_UNAVAILABLE" and "file" in e.value.message
+        ed.save_history(str(tmp_path / "ok"), ["a", "b"], ["k"], h)
+        stack = json.loads((tmp_path / "ok" / "cells.json").read_text())["stack"]
+        (tmp_path / "ok" / "cells.json").write_text("{")
+        with pytest.raises(elex.ElexError) as e:
+            ed.load_history(str(tmp_path / "ok"), ["a"], ["k"], (1,))
+        assert e.value.code == "CORRUPT_DATA" and "cells.json" in e.value.message
+        (tmp_path / "ok" / "cells.json").write_text(json.dumps({"cells": ["a", "a"], "kpis": ["k"], "stack": stack}))
+        with pytest.raises(elex.ElexError) as e:
+            ed.load_history(str(tmp_path / "ok"), ["a"], ["k"], (1,))
+        assert e.value.code == "CORRUPT_DATA" and '"a"' in e.value.message
+
+
+def test_validate_batch_refuses_a_cell_split_across_partitions(catalog):
+    # The changes must be partitioned by cell; a frame that was not (here the
+    # default RangeIndex, one cell's four changes in two partitions) was
+    # validated partition by partition, each one blind to the other's accepted
+    # changes: the change at t = 2 s passed inside the 900 s cooldown of the one
+    # at t = 0 (one validator over the same rows rejects it), without a word.
+    p = "SectorCarrier.caConfigMinInterval"
+    ch = pd.DataFrame({"parameter": [p] * 4, "current": [1000.0] * 4, "proposed": [1100.0] * 4, "at": [0, 1, 2, 3.0], "cell": [7, 7, 7, 7]})
+    v = elex.ChangeValidator(catalog)
+    one = v.validate_batch(v.parameter_indexes([p] * 4), ch["current"].to_numpy(), ch["proposed"].to_numpy(), ch["at"].to_numpy(), ch["cell"].to_numpy())
+    assert one.verdicts.tolist() == [0, 2, 2, 2]
+    with dask.config.set(scheduler="sync"):
+        with pytest.raises(elex.ElexError) as e:
+            ed.validate_batch(catalog, dd.from_pandas(ch, npartitions=2, sort=False)).compute()
+        assert e.value.code == "INVALID_ARGUMENT" and "cell 7" in e.value.message and "partitions 0 and 1" in e.value.message, e.value.message
+        # Indexed by cell with known divisions (set_index("cell")), or one
+        # partition per cell in any layout, it runs and agrees with one validator.
+        for d in (
+            dd.from_pandas(ch.set_index("cell", drop=False), npartitions=2, sort=True),
+            dd.from_pandas(ch, npartitions=1, sort=False),
+        ):
+            results, _ = ed.validate_batch(catalog, d).compute()
+            assert results["verdict"].tolist() == [0, 2, 2, 2]
+
+
+def test_monitor_frame_refuses_a_cell_split_across_partitions(catalog):
+    # A frame whose cell index was not partitioned by cell (from_pandas with
+    # sort=False: cell "a" in both partitions) was evaluated partition by
+    # partition: two table rows per (a, KPI), each with half the periods
+    # (count 2 of 4), and two history rows for "a", without a word.
+    counters = counters_of(catalog, 10)
+    rows = [dict(cell=c, period=p, **{k: float(p + 1) for k in counters}) for p in range(4) for c in ("a", "b")]
+    df = pd.DataFrame(rows).set_index("cell")
+    with dask.config.set(scheduler="sync"):
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, dd.from_pandas(df, npartitions=2, sort=False), 4).compute()
+        assert e.value.code == "INVALID_ARGUMENT" and "cell a" in e.value.message and "partitions 0 and 1" in e.value.message, e.value.message
+        table, _, history = ed.monitor_frame(catalog, counters, dd.from_pandas(df, npartitions=2, sort=True), 4).compute()
+        assert set(table["count"]) <= {4.0} and sorted(history.index) == ["a", "b"]
+
+
+def test_monitor_frame_refuses_a_history_partitioned_unlike_the_counters(catalog):
+    # A history whose partitions hold other cells than the counters' (unknown
+    # divisions, matched by position) was read partition against partition:
+    # each cell's history was not found (its count stayed 4 where 8 was right)
+    # and the old rows were kept beside the new ones, every cell twice.
+    counters = counters_of(catalog, 10)
+    rows = [dict(cell=c, period=p, **{k: float(p + 1) for k in counters}) for c in "abcd" for p in range(4)]
+    frame = dd.from_pandas(pd.DataFrame(rows).set_index("cell"), npartitions=2, sort=False)
+    with dask.config.set(scheduler="sync"):
+        _, _, h = ed.monitor_frame(catalog, counters, frame, 4).compute()
+        swapped = dd.from_pandas(h.loc[["c", "d", "a", "b"]], npartitions=2, sort=False)
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, frame, 4, history=swapped).compute()
+        assert e.value.code == "DIMENSION_MISMATCH" and "cell c" in e.value.message and "partition 0" in e.value.message, e.value.message
+        _, _, h2 = ed.monitor_frame(catalog, counters, frame, 4, history=dd.from_pandas(h, npartitions=2, sort=False)).compute()
+        assert sorted(h2.index) == list("abcd") and set(h2.iloc[:, 0]) == {8.0}

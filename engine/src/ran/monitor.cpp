@@ -668,6 +668,25 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
   if (Status st = check(p, s.counters); st != ELEX_OK) return st;
   const std::size_t P = s.periods;
   if (s.cells == 0) return ELEX_OK;
+  // History comes back in from outside (a restored worker, Python's
+  // set_history(), elex.dask's files): a row no batch could have left is
+  // refused, not scored against (a NaN count never reached min_history and
+  // stayed NaN for every later batch).
+  if (o.history != nullptr)
+    for (std::size_t ck = 0; ck < std::size_t(s.cells) * p.kpis; ++ck) {
+      const double* h = o.history + ck * 3;
+      const auto c = unsigned(ck / p.kpis), k = unsigned(ck % p.kpis);
+      if (!(h[0] >= 0 && std::isfinite(h[0]) && h[0] == std::floor(h[0])))
+        return fail(ELEX_E_INVALID_ARGUMENT,
+                    "history of cell %u, KPI %u: the count %g is not a whole number >= 0", c, k,
+                    h[0]);
+      if (!std::isfinite(h[1]))
+        return fail(ELEX_E_INVALID_ARGUMENT,
+                    "history of cell %u, KPI %u: the mean %g is not finite", c, k, h[1]);
+      if (!(h[2] >= 0 && std::isfinite(h[2])))
+        return fail(ELEX_E_INVALID_ARGUMENT,
+                    "history of cell %u, KPI %u: M2 %g is not a finite number >= 0", c, k, h[2]);
+    }
   if (P == 0 || p.kpis == 0) {
     // Nothing to evaluate (no KPI's counters in the batch, or no period),
     // but the batch's figures are still written, not left as the memory held:
