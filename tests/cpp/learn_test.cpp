@@ -178,6 +178,31 @@ TEST(Learn, FeedbackReachesExactlyTheDecisionItNames) {
   EXPECT_TRUE(a->pending(11));
 }
 
+TEST(Learn, ASecondDecisionUnderTheSameQueryIdIsRefused) {
+  // It was recorded beside the first: feedback on the id then reached the
+  // second decision's state, and the first stayed pending for ever.
+  Config c;
+  c.epsilon = c.epsilon_min = 0;
+  c.replay_batch = 0;
+  auto a = make(c);
+  Decision d;
+  ASSERT_EQ(a->decide(5, st(2), 0, &d), ELEX_OK);
+  const auto before = a->stats();
+  EXPECT_EQ(a->decide(5, st(3), 0, &d), ELEX_E_DUPLICATE_ID);
+  EXPECT_EQ(a->stats().decisions, before.decisions);
+  EXPECT_EQ(a->stats().states, before.states);  // the refused state was not added
+  const std::uint64_t id = 5;
+  const float r = 1.0f;
+  std::size_t applied = 0, unknown = 0;
+  ASSERT_EQ(a->feedback(&id, &r, 1, &applied, &unknown), ELEX_OK);
+  EXPECT_EQ(applied, 1u);
+  EXPECT_FLOAT_EQ(values(a.a, st(2))[0], 0.1f);
+  EXPECT_EQ(values(a.a, st(3))[0], 0.0f);
+  EXPECT_FALSE(a->pending(5));
+  // Rewarded, the id is still in the trajectory: still refused.
+  EXPECT_EQ(a->decide(5, st(2), 0, &d), ELEX_E_DUPLICATE_ID);
+}
+
 TEST(Learn, DiscountedNextStateWhenADecisionFollowsAnother) {
   Config c;
   c.epsilon = c.epsilon_min = 0;

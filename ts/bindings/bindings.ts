@@ -697,8 +697,9 @@ export class Bindings {
 
   /**
    * The agent of `code` picks an action for `state` and records it as query
-   * `queryId` (an integer 1..2^53 unique per decision); `follows` names an
-   * earlier query this one continues (its next state for γ).
+   * `queryId` (an integer 1..2^53 unique per decision: an id already in
+   * the agent's trajectory is DUPLICATE_ID); `follows` names an earlier
+   * query this one continues (its next state for γ).
    */
   decide(code: string, queryId: number, state: AgentState = {}, follows = 0): Decision {
     this.open();

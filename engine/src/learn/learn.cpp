@@ -340,6 +340,11 @@ Status Agent::decide(std::uint64_t query_id, const State& state, std::uint64_t f
                      Decision* out) {
   if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "decision output pointer is null");
   if (Status s = state.check(); s != ELEX_OK) return s;
+  if (find_step(query_id) != nullptr)
+    return fail(ELEX_E_DUPLICATE_ID,
+                "query id %llu already names a decision of this agent; give each decision its "
+                "own id",
+                static_cast<unsigned long long>(query_id));
   const std::uint64_t key = state.key();
   std::int64_t slot;
   if (Status s = table_.insert(key, config_.max_states, &slot); s != ELEX_OK) return s;
