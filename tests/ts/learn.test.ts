@@ -328,3 +328,30 @@ test('persist.fingerprint must be a non-empty string (a number or an empty strin
       String(fingerprint),
     ).toBe('INVALID_ARGUMENT');
 });
+
+test('persist.autosaveMs that is not a number is INVALID_ARGUMENT (a string such as "5000" was taken, and then never autosaved)', async () => {
+  const { resolvePersist } = await import('../../ts/api/engine-learn.ts');
+  expect(resolvePersist({ name: 'n', autosaveMs: 5000 })?.autosaveMs).toBe(5000);
+  expect(resolvePersist({ name: 'n', autosaveMs: Infinity })?.autosaveMs).toBe(Infinity);
+  expect(resolvePersist({ name: 'n', autosaveMs: 0 })?.autosaveMs).toBe(0);
+  for (const autosaveMs of ['5000', true, [], [5], NaN, -1]) {
+    let err: ElexError | null = null;
+    try {
+      resolvePersist({ name: 'n', autosaveMs } as unknown as { name: string });
+    } catch (e) {
+      err = e as ElexError;
+    }
+    expect(err?.code, String(autosaveMs)).toBe('INVALID_ARGUMENT');
+    expect(err?.message).toContain('persist.autosaveMs');
+  }
+  for (const autosaveEvery of ['100', 1.5, -1, true]) {
+    let err: ElexError | null = null;
+    try {
+      resolvePersist({ name: 'n', autosaveEvery } as unknown as { name: string });
+    } catch (e) {
+      err = e as ElexError;
+    }
+    expect(err?.code, String(autosaveEvery)).toBe('INVALID_ARGUMENT');
+    expect(err?.message).toContain('persist.autosaveEvery');
+  }
+});

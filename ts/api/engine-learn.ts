@@ -520,8 +520,17 @@ export function resolvePersist(
     );
   const every = o.autosaveEvery ?? 100,
     ms = o.autosaveMs ?? 30_000;
-  if (!Number.isInteger(every) || every < 0 || !(ms >= 0))
-    throw new ElexError('INVALID_ARGUMENT', 'persist.autosaveEvery and autosaveMs must be non-negative numbers');
+  // A string such as "5000" passed `ms >= 0` and then never armed the timer (not a finite number).
+  if (typeof every !== 'number' || !Number.isInteger(every) || every < 0)
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `persist.autosaveEvery must be a non-negative integer (feedbacks; 0 = never by count), got ${JSON.stringify(every) ?? String(every)}`,
+    );
+  if (typeof ms !== 'number' || !(ms >= 0))
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `persist.autosaveMs must be a non-negative number of ms (0 or Infinity = never by time), got ${typeof ms === 'number' ? String(ms) : (JSON.stringify(ms) ?? String(ms))}`,
+    );
   const fingerprint: unknown = o.fingerprint ?? catalogFingerprint;
   if (typeof fingerprint !== 'string' || fingerprint.length === 0 || fingerprint.length > 256)
     throw new ElexError(
