@@ -79,7 +79,10 @@ export interface EngineStats {
 }
 
 export interface DecideOptions {
-  /** A query id this decision continues (its next state, for the discount γ). */
+  /**
+   * A query id this decision continues (its next state, for the discount
+   * γ): a query with a decision of the same feature (NOT_FOUND otherwise).
+   */
   follows?: string;
   signal?: AbortSignal;
 }
@@ -289,9 +292,19 @@ export class EngineLearning {
     }
     const qid = this.nextQid();
     const worker = this.workerOf(feature);
-    const d = await this.pool.call(worker, (r) => r.agentDecide(feature, qid, state, follows), {
-      signal: options.signal,
-    });
+    const d = await this.pool
+      .call(worker, (r) => r.agentDecide(feature, qid, state, follows), {
+        signal: options.signal,
+      })
+      .catch((e: unknown) => {
+        // The engine names the internal id: say which query the caller gave.
+        if (follows !== 0 && e instanceof ElexError && e.code === 'NOT_FOUND')
+          throw new ElexError(
+            'NOT_FOUND',
+            `follows: query "${options.follows}" has no decision of feature "${feature}" (its agents: ${this.pending.get(options.follows!)?.codes.join(', ') ?? 'none left'}, or it is older than the agent's trajectory); a decision continues one of its own agent's`,
+          );
+        throw e;
+      });
     const queryId = `q${qid.toString(36)}`;
     this.pending.set(queryId, { codes: [feature], qid });
     if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);

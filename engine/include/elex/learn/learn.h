@@ -202,6 +202,8 @@ class Agent {
   /// Picks an action for `state` and records it as query `query_id` (which
   /// must not be in the trajectory already: DUPLICATE_ID). `follows` (0 =
   /// none) names an earlier decision this one continues: its next state.
+  /// It must be a decision in this agent's trajectory, else NOT_FOUND
+  /// (nothing changes).
   [[nodiscard]] Status decide(std::uint64_t query_id, const State& state, std::uint64_t follows,
                               Decision* out);
   /// Applies rewards to the decisions named (see the header comment).
