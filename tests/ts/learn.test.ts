@@ -308,6 +308,23 @@ describe('AgentHost', () => {
     expect(await codeOfAsync(h.save())).toBe('PERSIST_UNAVAILABLE');
   });
 
+  test("restored agents take this engine's learning settings (they explored with the saving engine's epsilon)", async () => {
+    const persist = { name: `retune-${n++}`, backend: 'memory' as const, fingerprint: 'f' };
+    const a = await fresh(setup({ persist, learning: { epsilon: 0.5, epsilonMin: 0.5 } }));
+    await a.open();
+    await a.decide('FAJ 121 0001', 1, { type: 'kpi' }, 0);
+    await a.feedback('FAJ 121 0001', new Float64Array([1]), new Float32Array([1]));
+    await a.save();
+    const before = await a.values('FAJ 121 0001', { type: 'kpi' });
+    const b = await fresh(setup({ persist, learning: { epsilon: 0, epsilonMin: 0 } }));
+    await b.open();
+    expect(await b.values('FAJ 121 0001', { type: 'kpi' })).toEqual(before); // what was learned stays
+    let explored = 0;
+    for (let q = 10; q < 110; q++) if ((await b.decide('FAJ 121 0001', q, { type: 'kpi' }, 0)).explored) explored++;
+    expect(explored).toBe(0);
+    expect((await b.info('FAJ 121 0001'))!.epsilon).toBe(0);
+  });
+
   test('record heads are read in TypeScript as the engine writes them', async () => {
     const x = await instantiate({ variant: 'scalar' });
     x.decide('FAJ 7', 1);

@@ -647,7 +647,12 @@ export class Bindings {
 
   // ------------------------------------------------- agents and memory
 
-  /** Learning configuration for agents created from now on. */
+  /**
+   * Learning configuration for agents created from now on, and for agents
+   * imported from now on (restored, reloaded after eviction): they take its
+   * alpha, gamma, exploration schedule and replayBatch, and keep their
+   * learned values, buffers and random stream.
+   */
   configureLearning(options: LearningOptions = {}): void {
     this.open();
     const o = resolveLearning(options);

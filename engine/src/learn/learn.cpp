@@ -300,6 +300,17 @@ Status Agent::create(const Config& config, const char* code, std::size_t code_le
   return ELEX_OK;
 }
 
+void Agent::adopt(const Config& c) {
+  config_.alpha = c.alpha;
+  config_.gamma = c.gamma;
+  config_.epsilon = c.epsilon;
+  config_.epsilon_min = c.epsilon_min;
+  config_.epsilon_decay = c.epsilon_decay;
+  config_.replay_batch = c.replay_batch < config_.replay ? c.replay_batch : config_.replay;
+  if (epsilon_ > c.epsilon) epsilon_ = c.epsilon;
+  if (epsilon_ < c.epsilon_min) epsilon_ = c.epsilon_min;
+}
+
 std::uint64_t Agent::next_random() { return splitmix(&rng_); }
 
 Agent::Step* Agent::find_step(std::uint64_t query_id) {

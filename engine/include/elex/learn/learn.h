@@ -193,6 +193,13 @@ class Agent {
   [[nodiscard]] static Status peek(const std::uint8_t* bytes, std::size_t size,
                                    std::size_t* live_bytes, const std::uint8_t** code,
                                    std::size_t* code_len, std::uint64_t* version);
+  /// Takes the learning settings of `config` (an agent restored into an
+  /// engine configured since it was saved): alpha, gamma, the exploration
+  /// schedule (its current ε clamped into [epsilon_min, epsilon]) and
+  /// replay_batch (at most its replay size). Its learned values, buffers
+  /// (trajectory, replay, max_states) and random stream stay as they are.
+  /// `config` must pass check().
+  void adopt(const Config& config);
   /// Bytes a new agent with `config` holds.
   [[nodiscard]] static std::size_t initial_bytes(const Config& config);
   ~Agent();
