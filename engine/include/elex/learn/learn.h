@@ -27,10 +27,13 @@
 // queues the update Q(s,a) ← Q(s,a) + α (r + γ max Q(s') − Q(s,a)), where s'
 // is the state of the decision recorded as following it (decide(...,
 // follows = that query id)), or terminal (max Q(s') = 0) when none does.
-// One feedback call applies all its entries as one kernel batch, then
-// replays up to replay_batch experiences sampled uniformly from a bounded
-// replay buffer as a second batch (skipping any (s, a) already updated in
-// the call). Each query id takes feedback once.
+// A feedback call that rewards at least one pending decision first replays
+// replay_batch experiences drawn uniformly, with replacement, from a
+// bounded replay buffer, as one kernel batch (an experience drawn twice is
+// applied twice, in order: with few experiences kept, the same one is
+// replayed several times), then applies all its entries as a second batch,
+// so that the fresh rewards are applied last. Each query id takes feedback
+// once.
 //
 // Confidence of a decision, in [0, 1]: how much the agent's own experience
 // backs the action it chose,
