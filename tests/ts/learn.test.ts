@@ -325,6 +325,33 @@ describe('AgentHost', () => {
     expect((await b.info('FAJ 121 0001'))!.epsilon).toBe(0);
   });
 
+  test('an evicted agent comes back when the budget is full: the agents evicted for it are stored first (it failed BUDGET_EXCEEDED "drain the spill queue")', async () => {
+    const b = await instantiate({ variant: 'simd' });
+    const h = new AgentHost(b, setup({ memoryBudgetBytes: 8 << 20, highWater: 1 }));
+    hosts.push(h);
+    await h.open();
+    let q = 1;
+    // Two agents with many states: an evicted one's record is a good part of its bytes.
+    for (const code of ['FAJ 121 0001', 'FAJ 121 0002'])
+      for (let k = 0; k < 3000; k++) {
+        await h.decide(code, q, { context: k + 1 }, 0);
+        await h.feedback(code, new Float64Array([q]), new Float32Array([0.5]));
+        q++;
+      }
+    const want = await h.values('FAJ 121 0001', { context: 7 });
+    let m = h.stats();
+    // Indexes take all but room for one agent: the least recently used goes.
+    b.setExternalBytes(m.budgetBytes - m.agentBytes / 2 - 1000);
+    await h.reserve(0);
+    m = h.stats();
+    expect(m.coldAgents).toBe(1);
+    // Now nothing is free: bringing it back means evicting the other.
+    b.setExternalBytes(m.budgetBytes - m.agentBytes - m.spillBytes);
+    expect(await h.values('FAJ 121 0001', { context: 7 })).toEqual(want);
+    expect(await h.values('FAJ 121 0002', { context: 7 })).not.toBeNull();
+    expect(h.stats().usedBytes).toBeLessThanOrEqual(h.stats().budgetBytes);
+  });
+
   test('record heads are read in TypeScript as the engine writes them', async () => {
     const x = await instantiate({ variant: 'scalar' });
     x.decide('FAJ 7', 1);
