@@ -438,3 +438,64 @@ TEST(AgentsApi, SnapshotBytesDoNotDependOnThreadsAndImportAtRestoresThem) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Agents, RestoredAgentsTakeTheStoresLearningSettings) {
+  // A restored agent kept the settings of the engine that created it: an
+  // engine created with learning { epsilon: 0 } (no exploration) still
+  // explored with every agent it restored, and a new alpha never applied.
+  Config old_cfg;
+  old_cfg.epsilon = old_cfg.epsilon_min = 0.5f;
+  AgentStore src;
+  ASSERT_EQ(src.set_config(old_cfg), ELEX_OK);
+  Decision d;
+  ASSERT_EQ(src.decide("A", 1, 1, st(1), 0, &d), ELEX_OK);
+  const std::uint64_t id = 1;
+  const float r = 1.0f;
+  ASSERT_EQ(src.feedback("A", 1, &id, &r, 1, nullptr, nullptr), ELEX_OK);
+  std::uint8_t* rec = nullptr;
+  std::size_t size = 0;
+  ASSERT_EQ(src.export_agent("A", 1, &rec, &size), ELEX_OK);
+  const float learned = src.find("A", 1)->stats().epsilon;
+  ASSERT_GT(learned, 0.4f);
+
+  Config now;
+  now.epsilon = now.epsilon_min = 0;
+  now.alpha = 0.5f;
+  now.replay_batch = 0;
+  for (const bool batch : {false, true}) {
+    AgentStore dst;
+    ASSERT_EQ(dst.set_config(now), ELEX_OK);
+    if (batch) {
+      const std::uint8_t* recs[1] = {rec};
+      const std::size_t sizes[1] = {size};
+      elex::Status status[1];
+      dst.import_batch(recs, sizes, 1, nullptr, status);
+      ASSERT_EQ(status[0], ELEX_OK);
+    } else {
+      ASSERT_EQ(dst.import(rec, size, nullptr), ELEX_OK);
+    }
+    const elex::learn::Agent* a = dst.find("A", 1);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->stats().epsilon, 0.0f) << batch;
+    EXPECT_EQ(a->config().alpha, 0.5f) << batch;
+    // Its learned values stay: the rewarded action wins, and it never explores.
+    float before[elex::learn::kActions];
+    a->values(st(1), before, nullptr);
+    for (std::uint64_t q = 10; q < 60; ++q) {
+      ASSERT_EQ(dst.decide("A", 1, q, st(1), 0, &d), ELEX_OK);
+      EXPECT_FALSE(d.explored) << batch;
+    }
+    // α = 0.5 applies to the next reward.
+    const std::uint64_t q = 10;
+    ASSERT_EQ(dst.feedback("A", 1, &q, &r, 1, nullptr, nullptr), ELEX_OK);
+    float after[elex::learn::kActions];
+    dst.find("A", 1)->values(st(1), after, nullptr);
+    const unsigned act = unsigned(d.action);
+    EXPECT_FLOAT_EQ(after[0], before[0] + 0.5f * (1.0f - before[0])) << batch << act;
+  }
+  std::free(rec);
+}
+
+}  // namespace

@@ -178,6 +178,69 @@ TEST(Learn, FeedbackReachesExactlyTheDecisionItNames) {
   EXPECT_TRUE(a->pending(11));
 }
 
+TEST(Learn, ASecondDecisionUnderTheSameQueryIdIsRefused) {
+  // It was recorded beside the first: feedback on the id then reached the
+  // second decision's state, and the first stayed pending for ever.
+  Config c;
+  c.epsilon = c.epsilon_min = 0;
+  c.replay_batch = 0;
+  auto a = make(c);
+  Decision d;
+  ASSERT_EQ(a->decide(5, st(2), 0, &d), ELEX_OK);
+  const auto before = a->stats();
+  EXPECT_EQ(a->decide(5, st(3), 0, &d), ELEX_E_DUPLICATE_ID);
+  EXPECT_EQ(a->stats().decisions, before.decisions);
+  EXPECT_EQ(a->stats().states, before.states);  // the refused state was not added
+  const std::uint64_t id = 5;
+  const float r = 1.0f;
+  std::size_t applied = 0, unknown = 0;
+  ASSERT_EQ(a->feedback(&id, &r, 1, &applied, &unknown), ELEX_OK);
+  EXPECT_EQ(applied, 1u);
+  EXPECT_FLOAT_EQ(values(a.a, st(2))[0], 0.1f);
+  EXPECT_EQ(values(a.a, st(3))[0], 0.0f);
+  EXPECT_FALSE(a->pending(5));
+  // Rewarded, the id is still in the trajectory: still refused.
+  EXPECT_EQ(a->decide(5, st(2), 0, &d), ELEX_E_DUPLICATE_ID);
+}
+
+TEST(Learn, FollowsNamingNoPendingDecisionOfThisAgentIsRefused) {
+  // It was ignored: the decision named (another feature's, or one the
+  // trajectory no longer holds) never got its next state, so γ silently did
+  // not apply.
+  Config c;
+  c.epsilon = c.epsilon_min = 0;
+  c.replay_batch = 0;
+  auto a = make(c);
+  Decision d;
+  ASSERT_EQ(a->decide(1, st(1), 0, &d), ELEX_OK);
+  const auto before = a->stats();
+  EXPECT_EQ(a->decide(2, st(2), 77, &d), ELEX_E_NOT_FOUND);  // 77: never decided here
+  EXPECT_EQ(a->stats().decisions, before.decisions);
+  EXPECT_EQ(a->stats().states, before.states);
+  EXPECT_FALSE(a->pending(2));
+  const std::uint64_t id = 1;
+  const float r = 1.0f;
+  std::size_t applied = 0, unknown = 0;
+  // Another agent's decision 1 is no decision of this one either.
+  auto other = make(c, "FAJ 121 0002");
+  EXPECT_EQ(other->decide(2, st(2), 1, &d), ELEX_E_NOT_FOUND);
+  EXPECT_EQ(other->stats().decisions, 0u);
+  // One of its own: the next state counts (γ × its best value).
+  ASSERT_EQ(a->feedback(&id, &r, 1, &applied, &unknown), ELEX_OK);  // Q(st(1), 0) = 0.1
+  ASSERT_EQ(a->decide(4, st(2), 0, &d), ELEX_OK);
+  ASSERT_EQ(a->decide(5, st(1), 4, &d), ELEX_OK);
+  const std::uint64_t id4 = 4;
+  ASSERT_EQ(a->feedback(&id4, &r, 1, &applied, &unknown), ELEX_OK);
+  EXPECT_FLOAT_EQ(values(a.a, st(2))[0], 0.1f * (1.0f + 0.95f * 0.1f));
+  // Too old: the trajectory (2 decisions) no longer holds it.
+  Config small = c;
+  small.trajectory = 2;
+  auto b = make(small);
+  for (std::uint64_t q = 1; q <= 3; ++q) ASSERT_EQ(b->decide(q, st(1), 0, &d), ELEX_OK);
+  EXPECT_EQ(b->decide(4, st(1), 1, &d), ELEX_E_NOT_FOUND);
+  EXPECT_EQ(b->decide(4, st(1), 2, &d), ELEX_OK);
+}
+
 TEST(Learn, DiscountedNextStateWhenADecisionFollowsAnother) {
   Config c;
   c.epsilon = c.epsilon_min = 0;

@@ -207,6 +207,39 @@ TEST(Router, RememberedRatingsMoveSimilarQuestions) {
   for (std::size_t i = 0; i < again.size(); ++i) EXPECT_EQ(again[i].feature, before[i].feature);
 }
 
+TEST(Router, ForgottenRatingsGiveBackTheirMemory) {
+  // The route memory keeps its newest rated questions and forgets the
+  // oldest, but a forgotten question stayed in the memory's index as a
+  // removed node: a dashboard rating all day grew a worker's memory without
+  // bound (counted against the budget), though only 4,096 were kept.
+  Catalog c;
+  Router r;
+  built(r, c.spec());
+  const std::uint32_t feature = 3;
+  const float reward = 1.0f;
+  constexpr std::uint32_t kKept = 64;
+  std::size_t peak_early = 0;
+  std::string text;
+  for (std::uint32_t id = 1; id <= 4000; ++id) {
+    text = "energy saving at night in cell " + std::to_string(id);
+    const std::string_view t = text;
+    ASSERT_EQ(r.remember(&id, &feature, &reward, &t, 1), ELEX_OK);
+    if (id > kKept) {
+      const std::uint32_t old = id - kKept;
+      ASSERT_EQ(r.forget(&old, 1), ELEX_OK);
+    }
+    if (id <= 1000) peak_early = std::max(peak_early, r.bytes());
+    ASSERT_EQ(r.memories(), std::min<std::size_t>(id, kKept));
+  }
+  // 4,000 ratings hold no more than 1,000 did: what was forgotten was freed.
+  EXPECT_LE(r.bytes(), peak_early);
+  // The kept ones still steer routing; the forgotten ones no longer do.
+  const auto now = route(r, text);
+  ASSERT_FALSE(now.empty());
+  EXPECT_EQ(now[0].feature, feature);
+  EXPECT_GT(now[0].feedback, 0.5);
+}
+
 TEST(Router, BadSpecsAndQuestionsAreErrors) {
   Catalog c;
   {

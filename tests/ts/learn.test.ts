@@ -308,6 +308,50 @@ describe('AgentHost', () => {
     expect(await codeOfAsync(h.save())).toBe('PERSIST_UNAVAILABLE');
   });
 
+  test("restored agents take this engine's learning settings (they explored with the saving engine's epsilon)", async () => {
+    const persist = { name: `retune-${n++}`, backend: 'memory' as const, fingerprint: 'f' };
+    const a = await fresh(setup({ persist, learning: { epsilon: 0.5, epsilonMin: 0.5 } }));
+    await a.open();
+    await a.decide('FAJ 121 0001', 1, { type: 'kpi' }, 0);
+    await a.feedback('FAJ 121 0001', new Float64Array([1]), new Float32Array([1]));
+    await a.save();
+    const before = await a.values('FAJ 121 0001', { type: 'kpi' });
+    const b = await fresh(setup({ persist, learning: { epsilon: 0, epsilonMin: 0 } }));
+    await b.open();
+    expect(await b.values('FAJ 121 0001', { type: 'kpi' })).toEqual(before); // what was learned stays
+    let explored = 0;
+    for (let q = 10; q < 110; q++) if ((await b.decide('FAJ 121 0001', q, { type: 'kpi' }, 0)).explored) explored++;
+    expect(explored).toBe(0);
+    expect((await b.info('FAJ 121 0001'))!.epsilon).toBe(0);
+  });
+
+  test('an evicted agent comes back when the budget is full: the agents evicted for it are stored first (it failed BUDGET_EXCEEDED "drain the spill queue")', async () => {
+    const b = await instantiate({ variant: 'simd' });
+    const h = new AgentHost(b, setup({ memoryBudgetBytes: 8 << 20, highWater: 1 }));
+    hosts.push(h);
+    await h.open();
+    let q = 1;
+    // Two agents with many states: an evicted one's record is a good part of its bytes.
+    for (const code of ['FAJ 121 0001', 'FAJ 121 0002'])
+      for (let k = 0; k < 3000; k++) {
+        await h.decide(code, q, { context: k + 1 }, 0);
+        await h.feedback(code, new Float64Array([q]), new Float32Array([0.5]));
+        q++;
+      }
+    const want = await h.values('FAJ 121 0001', { context: 7 });
+    let m = h.stats();
+    // Indexes take all but room for one agent: the least recently used goes.
+    b.setExternalBytes(m.budgetBytes - m.agentBytes / 2 - 1000);
+    await h.reserve(0);
+    m = h.stats();
+    expect(m.coldAgents).toBe(1);
+    // Now nothing is free: bringing it back means evicting the other.
+    b.setExternalBytes(m.budgetBytes - m.agentBytes - m.spillBytes);
+    expect(await h.values('FAJ 121 0001', { context: 7 })).toEqual(want);
+    expect(await h.values('FAJ 121 0002', { context: 7 })).not.toBeNull();
+    expect(h.stats().usedBytes).toBeLessThanOrEqual(h.stats().budgetBytes);
+  });
+
   test('record heads are read in TypeScript as the engine writes them', async () => {
     const x = await instantiate({ variant: 'scalar' });
     x.decide('FAJ 7', 1);
@@ -327,4 +371,31 @@ test('persist.fingerprint must be a non-empty string (a number or an empty strin
       codeOf(() => resolvePersist({ name: 'n', fingerprint } as unknown as { name: string }, 'cat')),
       String(fingerprint),
     ).toBe('INVALID_ARGUMENT');
+});
+
+test('persist.autosaveMs that is not a number is INVALID_ARGUMENT (a string such as "5000" was taken, and then never autosaved)', async () => {
+  const { resolvePersist } = await import('../../ts/api/engine-learn.ts');
+  expect(resolvePersist({ name: 'n', autosaveMs: 5000 })?.autosaveMs).toBe(5000);
+  expect(resolvePersist({ name: 'n', autosaveMs: Infinity })?.autosaveMs).toBe(Infinity);
+  expect(resolvePersist({ name: 'n', autosaveMs: 0 })?.autosaveMs).toBe(0);
+  for (const autosaveMs of ['5000', true, [], [5], NaN, -1]) {
+    let err: ElexError | null = null;
+    try {
+      resolvePersist({ name: 'n', autosaveMs } as unknown as { name: string });
+    } catch (e) {
+      err = e as ElexError;
+    }
+    expect(err?.code, String(autosaveMs)).toBe('INVALID_ARGUMENT');
+    expect(err?.message).toContain('persist.autosaveMs');
+  }
+  for (const autosaveEvery of ['100', 1.5, -1, true]) {
+    let err: ElexError | null = null;
+    try {
+      resolvePersist({ name: 'n', autosaveEvery } as unknown as { name: string });
+    } catch (e) {
+      err = e as ElexError;
+    }
+    expect(err?.code, String(autosaveEvery)).toBe('INVALID_ARGUMENT');
+    expect(err?.message).toContain('persist.autosaveEvery');
+  }
 });

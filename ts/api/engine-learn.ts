@@ -79,7 +79,10 @@ export interface EngineStats {
 }
 
 export interface DecideOptions {
-  /** A query id this decision continues (its next state, for the discount γ). */
+  /**
+   * A query id this decision continues (its next state, for the discount
+   * γ): a query with a decision of the same feature (NOT_FOUND otherwise).
+   */
   follows?: string;
   signal?: AbortSignal;
 }
@@ -289,9 +292,19 @@ export class EngineLearning {
     }
     const qid = this.nextQid();
     const worker = this.workerOf(feature);
-    const d = await this.pool.call(worker, (r) => r.agentDecide(feature, qid, state, follows), {
-      signal: options.signal,
-    });
+    const d = await this.pool
+      .call(worker, (r) => r.agentDecide(feature, qid, state, follows), {
+        signal: options.signal,
+      })
+      .catch((e: unknown) => {
+        // The engine names the internal id: say which query the caller gave.
+        if (follows !== 0 && e instanceof ElexError && e.code === 'NOT_FOUND')
+          throw new ElexError(
+            'NOT_FOUND',
+            `follows: query "${options.follows}" has no decision of feature "${feature}" (its agents: ${this.pending.get(options.follows!)?.codes.join(', ') ?? 'none left'}, or it is older than the agent's trajectory); a decision continues one of its own agent's`,
+          );
+        throw e;
+      });
     const queryId = `q${qid.toString(36)}`;
     this.pending.set(queryId, { codes: [feature], qid });
     if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
@@ -520,8 +533,17 @@ export function resolvePersist(
     );
   const every = o.autosaveEvery ?? 100,
     ms = o.autosaveMs ?? 30_000;
-  if (!Number.isInteger(every) || every < 0 || !(ms >= 0))
-    throw new ElexError('INVALID_ARGUMENT', 'persist.autosaveEvery and autosaveMs must be non-negative numbers');
+  // A string such as "5000" passed `ms >= 0` and then never armed the timer (not a finite number).
+  if (typeof every !== 'number' || !Number.isInteger(every) || every < 0)
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `persist.autosaveEvery must be a non-negative integer (feedbacks; 0 = never by count), got ${JSON.stringify(every) ?? String(every)}`,
+    );
+  if (typeof ms !== 'number' || !(ms >= 0))
+    throw new ElexError(
+      'INVALID_ARGUMENT',
+      `persist.autosaveMs must be a non-negative number of ms (0 or Infinity = never by time), got ${typeof ms === 'number' ? String(ms) : (JSON.stringify(ms) ?? String(ms))}`,
+    );
   const fingerprint: unknown = o.fingerprint ?? catalogFingerprint;
   if (typeof fingerprint !== 'string' || fingerprint.length === 0 || fingerprint.length > 256)
     throw new ElexError(

@@ -647,7 +647,12 @@ export class Bindings {
 
   // ------------------------------------------------- agents and memory
 
-  /** Learning configuration for agents created from now on. */
+  /**
+   * Learning configuration for agents created from now on, and for agents
+   * imported from now on (restored, reloaded after eviction): they take its
+   * alpha, gamma, exploration schedule and replayBatch, and keep their
+   * learned values, buffers and random stream.
+   */
   configureLearning(options: LearningOptions = {}): void {
     this.open();
     const o = resolveLearning(options);
@@ -697,8 +702,9 @@ export class Bindings {
 
   /**
    * The agent of `code` picks an action for `state` and records it as query
-   * `queryId` (an integer 1..2^53 unique per decision); `follows` names an
-   * earlier query this one continues (its next state for γ).
+   * `queryId` (an integer 1..2^53 unique per decision: an id already in
+   * the agent's trajectory is DUPLICATE_ID); `follows` names an earlier
+   * query this one continues (its next state for γ).
    */
   decide(code: string, queryId: number, state: AgentState = {}, follows = 0): Decision {
     this.open();

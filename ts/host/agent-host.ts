@@ -467,7 +467,8 @@ export class AgentHost {
         'NOT_FOUND',
         `the stored state of agent "${code}" is missing from ${this.store?.describe('') ?? 'memory'}`,
       );
-    this.b.importAgent(rec, true);
+    // As decide(): the records it evicts to make room count until they are stored.
+    await this.roomFor(() => this.b.importAgent(rec, true));
     this.cold.delete(code);
     if (c.where === 'block' && this.restored) this.restored.resident++;
     await this.drain();

@@ -661,6 +661,35 @@ Status Index::remove(const std::uint32_t* ids, std::size_t n, std::size_t* remov
   return ELEX_OK;
 }
 
+Status Index::compacted(Index** out) const {
+  if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "output is null");
+  *out = nullptr;
+  if (int8()) return fail(ELEX_E_INVALID_ARGUMENT, "only an f32 index can be compacted");
+  Index* ix = nullptr;
+  if (Status s = create(params_, &ix); s != ELEX_OK) return s;
+  const std::size_t dim = params_.dim;
+  auto* ids = static_cast<std::uint32_t*>(std::malloc(sizeof(std::uint32_t) * (live_ + 1)));
+  auto* vecs = static_cast<float*>(std::malloc(sizeof(float) * (live_ * dim + 1)));
+  Status st = ids && vecs ? ELEX_OK : fail(ELEX_E_OUT_OF_MEMORY, "no memory to compact an index");
+  std::size_t n = 0;
+  for (std::size_t node = 0; st == ELEX_OK && node < count_; ++node) {
+    if (deleted(std::uint32_t(node))) continue;
+    ids[n] = labels_[node];
+    std::memcpy(vecs + n * dim, vec(std::uint32_t(node)), dim * sizeof(float));
+    ++n;
+  }
+  if (st == ELEX_OK && n > 0) st = ix->reserve_items(n);
+  if (st == ELEX_OK && n > 0) st = ix->add(ids, vecs, n, nullptr);
+  std::free(ids);
+  std::free(vecs);
+  if (st != ELEX_OK) {
+    delete ix;
+    return st;
+  }
+  *out = ix;
+  return ELEX_OK;
+}
+
 // ------------------------------------------------------------------ search
 
 void Index::search_one(const float* query, std::uint32_t k, std::uint32_t ef,

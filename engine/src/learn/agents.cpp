@@ -346,6 +346,7 @@ Status AgentStore::import(const std::uint8_t* bytes, std::size_t size, bool* rep
   }
   Agent* a = nullptr;
   if (Status s = Agent::deserialize(bytes, size, &a); s != ELEX_OK) return s;
+  a->adopt(config_);  // this engine's learning settings, not those it was saved with
   if (Entry* old = find_entry(c, len); old != nullptr) {
     remove_entry(old);
     if (replaced) *replaced = true;
@@ -414,6 +415,7 @@ void AgentStore::import_batch(const std::uint8_t* const* records, const std::siz
   for (std::size_t i = 0; i < n; ++i) {
     Agent* a = agents[i];
     if (!todo[i] || a == nullptr) continue;
+    a->adopt(config_);
     if (Entry* old = find_entry(a->code(), a->code_len()); old != nullptr) {
       if (old->agent->stats().version >= a->stats().version) {  // a duplicate in the batch
         delete a;

@@ -300,6 +300,17 @@ Status Agent::create(const Config& config, const char* code, std::size_t code_le
   return ELEX_OK;
 }
 
+void Agent::adopt(const Config& c) {
+  config_.alpha = c.alpha;
+  config_.gamma = c.gamma;
+  config_.epsilon = c.epsilon;
+  config_.epsilon_min = c.epsilon_min;
+  config_.epsilon_decay = c.epsilon_decay;
+  config_.replay_batch = c.replay_batch < config_.replay ? c.replay_batch : config_.replay;
+  if (epsilon_ > c.epsilon) epsilon_ = c.epsilon;
+  if (epsilon_ < c.epsilon_min) epsilon_ = c.epsilon_min;
+}
+
 std::uint64_t Agent::next_random() { return splitmix(&rng_); }
 
 Agent::Step* Agent::find_step(std::uint64_t query_id) {
@@ -340,6 +351,20 @@ Status Agent::decide(std::uint64_t query_id, const State& state, std::uint64_t f
                      Decision* out) {
   if (out == nullptr) return fail(ELEX_E_INVALID_ARGUMENT, "decision output pointer is null");
   if (Status s = state.check(); s != ELEX_OK) return s;
+  if (find_step(query_id) != nullptr)
+    return fail(ELEX_E_DUPLICATE_ID,
+                "query id %llu already names a decision of this agent; give each decision its "
+                "own id",
+                static_cast<unsigned long long>(query_id));
+  Step* prev = nullptr;
+  if (follows != 0) {
+    prev = find_step(follows);
+    if (prev == nullptr)
+      return fail(ELEX_E_NOT_FOUND,
+                  "follows names query id %llu, which is no decision of this agent (another "
+                  "feature's, or older than its trajectory)",
+                  static_cast<unsigned long long>(follows));
+  }
   const std::uint64_t key = state.key();
   std::int64_t slot;
   if (Status s = table_.insert(key, config_.max_states, &slot); s != ELEX_OK) return s;
@@ -353,11 +378,10 @@ Status Agent::decide(std::uint64_t query_id, const State& state, std::uint64_t f
     for (unsigned b = 1; b < kActions; ++b)
       if (q[b] > q[action]) action = b;  // strict: ties keep the lowest index
   }
-  if (follows != 0)
-    if (Step* prev = find_step(follows); prev != nullptr) {
-      prev->next_key = key;
-      prev->flags |= kHasNext;
-    }
+  if (prev != nullptr) {
+    prev->next_key = key;
+    prev->flags |= kHasNext;
+  }
   Step& st = steps_[step_head_];
   st = Step{query_id, key, 0, std::uint8_t(action), 0};
   step_head_ = (step_head_ + 1) % config_.trajectory;

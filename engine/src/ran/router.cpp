@@ -1114,6 +1114,17 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
   std::size_t removed = 0;
   if (Status st = memory_index_->remove(ids, n, &removed); st != ELEX_OK) return st;
   for (std::size_t i = 0; i < n; ++i) memory_.erase(ids[i]);
+  // A removed question stays in the index as a node: once they outnumber the
+  // kept ones, the index is rebuilt of the kept ones (amortised: at most one
+  // rebuild per as many forgets as there are kept questions, and 256).
+  const hnsw::Stats st = memory_index_->stats();
+  if (st.nodes - st.live > std::max<std::uint64_t>(st.live, 256)) {
+    hnsw::Index* fresh = nullptr;
+    if (memory_index_->compacted(&fresh) == ELEX_OK) {  // else it stays as it is (still correct)
+      delete memory_index_;
+      memory_index_ = fresh;
+    }
+  }
   return ELEX_OK;
 }
 

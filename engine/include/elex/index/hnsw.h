@@ -162,6 +162,11 @@ class Index {
   /// skipped; *removed gets how many were live.
   [[nodiscard]] Status remove(const std::uint32_t* ids, std::size_t n, std::size_t* removed);
 
+  /// A new index of the live items only, with the same parameters and the
+  /// vectors as stored (f32 indexes; an int8 one is INVALID_ARGUMENT): what
+  /// an index with many removed items is rebuilt into to free them.
+  [[nodiscard]] Status compacted(Index** out) const;
+
   /// True if `id` is a live item.
   bool contains(std::uint32_t id) const;
 

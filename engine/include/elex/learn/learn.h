@@ -27,10 +27,13 @@
 // queues the update Q(s,a) ← Q(s,a) + α (r + γ max Q(s') − Q(s,a)), where s'
 // is the state of the decision recorded as following it (decide(...,
 // follows = that query id)), or terminal (max Q(s') = 0) when none does.
-// One feedback call applies all its entries as one kernel batch, then
-// replays up to replay_batch experiences sampled uniformly from a bounded
-// replay buffer as a second batch (skipping any (s, a) already updated in
-// the call). Each query id takes feedback once.
+// A feedback call that rewards at least one pending decision first replays
+// replay_batch experiences drawn uniformly, with replacement, from a
+// bounded replay buffer, as one kernel batch (an experience drawn twice is
+// applied twice, in order: with few experiences kept, the same one is
+// replayed several times), then applies all its entries as a second batch,
+// so that the fresh rewards are applied last. Each query id takes feedback
+// once.
 //
 // Confidence of a decision, in [0, 1]: how much the agent's own experience
 // backs the action it chose,
@@ -193,6 +196,13 @@ class Agent {
   [[nodiscard]] static Status peek(const std::uint8_t* bytes, std::size_t size,
                                    std::size_t* live_bytes, const std::uint8_t** code,
                                    std::size_t* code_len, std::uint64_t* version);
+  /// Takes the learning settings of `config` (an agent restored into an
+  /// engine configured since it was saved): alpha, gamma, the exploration
+  /// schedule (its current ε clamped into [epsilon_min, epsilon]) and
+  /// replay_batch (at most its replay size). Its learned values, buffers
+  /// (trajectory, replay, max_states) and random stream stay as they are.
+  /// `config` must pass check().
+  void adopt(const Config& config);
   /// Bytes a new agent with `config` holds.
   [[nodiscard]] static std::size_t initial_bytes(const Config& config);
   ~Agent();
@@ -202,6 +212,8 @@ class Agent {
   /// Picks an action for `state` and records it as query `query_id` (which
   /// must not be in the trajectory already: DUPLICATE_ID). `follows` (0 =
   /// none) names an earlier decision this one continues: its next state.
+  /// It must be a decision in this agent's trajectory, else NOT_FOUND
+  /// (nothing changes).
   [[nodiscard]] Status decide(std::uint64_t query_id, const State& state, std::uint64_t follows,
                               Decision* out);
   /// Applies rewards to the decisions named (see the header comment).
