@@ -220,7 +220,15 @@ export class EngineLearning {
           }),
         );
       });
-      held.catch(() => {});
+      held.catch((e: unknown) =>
+        // Denied, not refused (a cross-origin iframe whose storage is blocked): no engine can own the name.
+        reject(
+          new ElexError(
+            'PERSIST_UNAVAILABLE',
+            `persist name "${name}": this page's Web Locks are denied (${String(e)}), as in a cross-origin iframe whose site data is blocked; persistence needs them so that two engines never write one store: create the engine without persist here`,
+          ),
+        ),
+      );
     });
   }
 

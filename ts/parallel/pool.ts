@@ -383,7 +383,7 @@ export class WorkerPool {
     let rejectDead!: (e: ElexError) => void;
     const dead = new Promise<never>((_, reject) => (rejectDead = reject));
     dead.catch(() => {}); // observed through call(); never an unhandled rejection
-    const lifeLock = hasLocks() ? `elex-pool-${this.id}-w${serial}` : null;
+    let lifeLock = hasLocks() ? `elex-pool-${this.id}-w${serial}` : null;
     const slot: Slot = {
       index,
       lifeLock,
@@ -415,6 +415,9 @@ export class WorkerPool {
     });
     worker.addEventListener('messageerror', () => crashed(slot, 'a message could not be deserialised'));
     slot.ready = (async () => {
+      // Web Locks denied (a cross-origin iframe whose storage is blocked):
+      // the worker runs without a life lock, as without Web Locks.
+      if (lifeLock && !(await locksUsable())) slot.lifeLock = lifeLock = null;
       const res = await Promise.race([
         remote
           .init(
@@ -609,4 +612,20 @@ async function lockSeen(name: string): Promise<boolean> {
 
 function hasLocks(): boolean {
   return typeof navigator !== 'undefined' && 'locks' in navigator && !!navigator.locks;
+}
+
+let usable: Promise<boolean> | undefined;
+/**
+ * Whether this context may use its Web Locks: in a third-party iframe whose
+ * storage is blocked, `navigator.locks` exists but every request rejects
+ * with a SecurityError (asked once per page).
+ */
+export function locksUsable(): Promise<boolean> {
+  usable ??= hasLocks()
+    ? navigator.locks.query().then(
+        () => true,
+        () => false,
+      )
+    : Promise.resolve(false);
+  return usable;
 }

@@ -213,10 +213,12 @@ async function holdLifeLock(name: string): Promise<void> {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   if (!locks) return;
   await new Promise<void>((granted) => {
-    void locks.request(name, () => {
-      granted();
-      return new Promise<never>(() => {}); // held until this worker dies
-    });
+    locks
+      .request(name, () => {
+        granted();
+        return new Promise<never>(() => {}); // held until this worker dies
+      })
+      .catch(() => granted()); // denied (storage blocked): the worker runs without it
   });
 }
 
