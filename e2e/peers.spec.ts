@@ -70,3 +70,47 @@ test('in a cross-origin iframe, where Web Locks are denied, createEngine() start
   expect(outcome.plain).toBe('answered FAJ 221 7888');
   expect(outcome.persisted).toMatch(/^PERSIST_UNAVAILABLE: .*Web Locks.*denied/);
 });
+
+test('typed arrays made in another window of the page (a same-origin iframe, a pop-out panel) are taken like this window\'s (they were INVALID_ARGUMENT "must be a Float32Array")', async ({
+  page,
+}) => {
+  await page.goto('/?workers=1&persist=0');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+  const outcome = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    const other = frame.contentWindow as unknown as typeof globalThis;
+    const engine = await createEngine({ workers: 2, catalog: false });
+    const result: Record<string, string> = {};
+    const run = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        result[name] = JSON.stringify(await fn());
+      } catch (e) {
+        result[name] = `${(e as { code?: string }).code}: ${(e as Error).message}`;
+      }
+    };
+    const vectors = new other.Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0.6, 0.8, 0, 0]);
+    const query = new other.Float32Array([0, 1, 0, 0]);
+    await run('distanceBatch', async () => Array.from((await engine.distanceBatch(query, vectors, 4)).distances));
+    const here = await engine.distanceBatch(new Float32Array(query), new Float32Array(vectors), 4);
+    result['distanceBatch here'] = JSON.stringify(Array.from(here.distances));
+    const index = await engine.createIndex('realm', { dim: 4 });
+    await run('add', () => index.add(new other.Uint32Array([1, 2, 3]), vectors));
+    await run('search', async () => Array.from((await index.search(query, 2)).ids));
+    const bytes = await index.save();
+    await run('loadIndex', async () => {
+      const copy = await engine.loadIndex('copy', new other.Uint8Array(bytes));
+      return Array.from((await copy.search(query, 1)).ids);
+    });
+    await engine.close();
+    return result;
+  });
+  expect(outcome.distanceBatch).toBe(outcome['distanceBatch here']);
+  expect(JSON.parse(outcome.distanceBatch!)).toHaveLength(3);
+  expect(outcome).toMatchObject({
+    add: expect.stringMatching(/^\{/),
+    search: '[2,3]',
+    loadIndex: '[2]',
+  });
+});

@@ -7,6 +7,7 @@ import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError } from '../core/errors.ts';
 import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
 import { checkDuration } from '../core/timers.ts';
+import { isTyped } from '../core/typed.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
 import { BEING_REPLACED, WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
 import type { CrashMode } from '../parallel/protocol.ts';
@@ -630,7 +631,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
     async distanceBatch(queries, vectors, dim, opts = {}) {
       if (closed) throw closedError();
       const t = performance.now();
-      if (!(queries instanceof Float32Array) || !(vectors instanceof Float32Array))
+      if (!isTyped(queries, 'Float32Array') || !isTyped(vectors, 'Float32Array'))
         throw new ElexError('INVALID_ARGUMENT', 'queries and vectors must be Float32Arrays');
       if (!Number.isInteger(dim) || dim < 1)
         throw new ElexError('INVALID_ARGUMENT', `dim must be a positive integer, got ${String(dim)}`);
@@ -677,7 +678,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
 
     async loadIndex(name, bytes, opts = {}) {
       if (closed) throw closedError();
-      if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+      if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
       const loading = openEngineIndex(pool, name, bytes);
       try {
         return await untilAborted(loading, opts.signal, 'loadIndex()');

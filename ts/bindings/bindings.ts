@@ -14,6 +14,7 @@ import { bundleFor, checkBundles, pthreadWorkerUrl, type BundleOverrides, type B
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
 import { checkDuration, timerNeeded } from '../core/timers.ts';
 import { checkOptions, keysOf } from '../core/options.ts';
+import { isTyped } from '../core/typed.ts';
 import {
   AGENT_Q,
   AGENT_STATS,
@@ -519,7 +520,7 @@ export class Bindings {
    */
   readContainer(bytes: Uint8Array, kind: number): Map<string, Uint8Array> {
     this.open();
-    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
+    if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
     const found = this.scoped((s) => {
       const p = s.put(bytes),
         table = s.alloc(MAX_CONTAINER_SECTIONS * CONTAINER_SECTION.bytes),
@@ -571,7 +572,7 @@ export class Bindings {
   /** An index from bytes written by IndexHandle.save(); damaged bytes give a coded error. */
   loadIndex(bytes: Uint8Array): IndexHandle {
     this.open();
-    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+    if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
     const ptr = this.scoped((s) => {
       const p = s.put(bytes),
         out = s.alloc(4);
@@ -730,7 +731,7 @@ export class Bindings {
   /** Rewards in [-1, 1] for earlier decisions of the agent of `code`. */
   feedback(code: string, queryIds: Float64Array, rewards: Float32Array): { applied: number; unknown: number } {
     this.open();
-    if (!(queryIds instanceof Float64Array) || !(rewards instanceof Float32Array) || queryIds.length !== rewards.length)
+    if (!isTyped(queryIds, 'Float64Array') || !isTyped(rewards, 'Float32Array') || queryIds.length !== rewards.length)
       throw new ElexError(
         'INVALID_ARGUMENT',
         'feedback takes a Float64Array of query ids and a Float32Array of rewards of the same length',
@@ -802,7 +803,7 @@ export class Bindings {
       const dv = new DataView(this.memory.buffer);
       let at = p;
       for (const r of records) {
-        if (!(r instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'agent records must be Uint8Arrays');
+        if (!isTyped(r, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'agent records must be Uint8Arrays');
         dv.setUint32(at, r.length, true);
         u8.set(r, at + 4);
         at += 4 + r.length;
@@ -814,8 +815,7 @@ export class Bindings {
 
   importAgent(record: Uint8Array, evict = true): { replaced: boolean } {
     this.open();
-    if (!(record instanceof Uint8Array))
-      throw new ElexError('INVALID_ARGUMENT', 'an agent record must be a Uint8Array');
+    if (!isTyped(record, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'an agent record must be a Uint8Array');
     return this.scoped((s) => {
       const p = s.put(record),
         out = s.alloc(4);
@@ -873,7 +873,7 @@ export class Bindings {
   /** Verifies a snapshot; returns its META bytes and views of its records (into `bytes`). */
   verifySnapshot(bytes: Uint8Array): { meta: Uint8Array; records: Uint8Array[] } {
     this.open();
-    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'snapshot bytes must be a Uint8Array');
+    if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'snapshot bytes must be a Uint8Array');
     const block = this.allocBlock(Math.max(1, bytes.length));
     try {
       block.view().set(bytes);
@@ -1117,7 +1117,7 @@ export class Bindings {
   loadRouter(bytes: Uint8Array | HeapBlock, dim: number): RouterHandle {
     this.open();
     const ptr = this.scoped((s) => {
-      const [p, size] = bytes instanceof Uint8Array ? [s.put(bytes), bytes.length] : [bytes.ptr, bytes.size];
+      const [p, size] = isTyped(bytes, 'Uint8Array') ? [s.put(bytes), bytes.length] : [bytes.ptr, bytes.size];
       const out = s.alloc(4);
       this.call('loading a saved router', this.m._elex_router_load(p, size, dim, out));
       return this.u32()[out >>> 2]!;
@@ -1173,7 +1173,7 @@ export class Bindings {
    */
   validateKernel(soa: Float32Array, n: number): { masks: Uint32Array; flagged: number } {
     this.open();
-    if (!(soa instanceof Float32Array) || soa.length !== 7 * n)
+    if (!isTyped(soa, 'Float32Array') || soa.length !== 7 * n)
       throw new ElexError('DIMENSION_MISMATCH', `validation input must be 7 × ${n} floats, got ${soa.length}`);
     return this.scoped((s) => {
       const p = s.put(soa),
@@ -1196,7 +1196,7 @@ export class Bindings {
     this.open();
     const { kinds, bounds, cooldownMs } = tables;
     const count = kinds.length;
-    if (!(kinds instanceof Uint8Array) || !(bounds instanceof Float64Array) || !(cooldownMs instanceof Float64Array))
+    if (!isTyped(kinds, 'Uint8Array') || !isTyped(bounds, 'Float64Array') || !isTyped(cooldownMs, 'Float64Array'))
       throw new ElexError('INVALID_ARGUMENT', 'validator tables are a Uint8Array and two Float64Arrays');
     if (bounds.length !== 5 * count || cooldownMs.length !== count)
       throw new ElexError(
@@ -1478,7 +1478,7 @@ export class Bindings {
     const { queries, vectors, dim } = input;
     const mid = metricId(input.metric);
     checkPositiveInt('dim', dim, MAX_DIM);
-    if (!(queries instanceof Float32Array) || !(vectors instanceof Float32Array))
+    if (!isTyped(queries, 'Float32Array') || !isTyped(vectors, 'Float32Array'))
       throw new ElexError('INVALID_ARGUMENT', 'queries and vectors must be Float32Arrays');
     if (queries.length % dim !== 0 || vectors.length % dim !== 0)
       throw new ElexError(
