@@ -114,3 +114,40 @@ test('typed arrays made in another window of the page (a same-origin iframe, a p
     loadIndex: '[2]',
   });
 });
+
+test('a file of the engine that never arrives (a stalled proxy or CDN): createEngine() fails INIT_FAILED after startTimeoutMs (it never settled)', async ({
+  page,
+}) => {
+  await page.goto('/?workers=1&persist=0');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+  const outcome: Record<string, string> = {};
+  // Requests of the engine's worker and of what it loads, left unanswered.
+  for (const [name, pattern, variant] of [
+    ['worker script', /\/assets\/worker-[\w-]+\.js$/, 'simd-mt'],
+    ['pthread worker script', /\/assets\/pthread-worker-source-[\w-]+\.js$/, 'simd-mt'],
+    ['module', /\.wasm$/, 'simd'], // the page's own engine compiled simd-mt already
+  ] as const) {
+    const stalled: string[] = [];
+    await page.context().route(pattern, (route) => void stalled.push(route.request().url()));
+    outcome[name] = await page.evaluate(async (variant) => {
+      const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+      const t0 = performance.now();
+      const result = await Promise.race([
+        createEngine({ workers: 1, catalog: false, variant, startTimeoutMs: 1500 }).then(
+          async (engine) => {
+            await engine.close();
+            return 'started';
+          },
+          (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+        ),
+        new Promise<string>((r) => setTimeout(() => r('still pending after 15 s'), 15_000)),
+      ]);
+      return `${result} (${performance.now() - t0 < 10_000 ? 'in time' : 'late'})`;
+    }, variant);
+    await page.context().unrouteAll({ behavior: 'ignoreErrors' });
+    expect(stalled.length, name).toBeGreaterThan(0); // the stall this case is about happened
+  }
+  expect(outcome['worker script']).toMatch(/^INIT_FAILED: .*within 1500 ms.* \(in time\)$/);
+  expect(outcome['pthread worker script']).toMatch(/^INIT_FAILED: .*within 1500 ms.* \(in time\)$/);
+  expect(outcome['module']).toMatch(/^INIT_FAILED: .*within 1500 ms.* \(in time\)$/);
+});

@@ -6,7 +6,7 @@ import { checkBundles, filesUnder, type BundleOverrides } from '../bindings/bund
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError } from '../core/errors.ts';
 import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
-import { checkDuration } from '../core/timers.ts';
+import { checkDuration, timerNeeded } from '../core/timers.ts';
 import { isTyped } from '../core/typed.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
 import { BEING_REPLACED, WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
@@ -69,7 +69,7 @@ export interface EngineOptions {
    * only from it.
    */
   baseUrl?: string | URL;
-  /** Fail with INIT_FAILED if the engine is not ready within this many ms (default 30 000). */
+  /** Fail with INIT_FAILED if the module has not arrived and compiled, or a worker has not started, within this many ms each (default 30 000). */
   startTimeoutMs?: number;
   /** Called when a worker died and its replacement was started (what it throws is logged, never stops the replacement). */
   onWorkerRestart?: (index: number, reason: string) => void;
@@ -408,6 +408,19 @@ export function createEngine(given: EngineOptions = {}): Promise<Engine> {
   return engine;
 }
 
+/** `work`, or INIT_FAILED once `ms` passed (a file that never arrives: a stalled proxy). */
+function inTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  if (!timerNeeded(ms)) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ElexError('INIT_FAILED', `${what} did not finish within ${ms} ms (startTimeoutMs)`)),
+      ms,
+    );
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** createEngine(); `settled` settles with the promise it returns. */
 async function startEngine(given: EngineOptions, settled: Promise<void>): Promise<Engine> {
   if (typeof given !== 'object' || given === null)
@@ -511,7 +524,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   }
   let module: WebAssembly.Module;
   try {
-    module = await startup(compiling);
+    module = await startup(inTime(compiling, options.startTimeoutMs ?? 30_000, `fetching the ${variant} module`));
   } catch (e) {
     await release?.();
     throw e;
