@@ -151,3 +151,50 @@ test('a file of the engine that never arrives (a stalled proxy or CDN): createEn
   expect(outcome['pthread worker script']).toMatch(/^INIT_FAILED: .*within 1500 ms.* \(in time\)$/);
   expect(outcome['module']).toMatch(/^INIT_FAILED: .*within 1500 ms.* \(in time\)$/);
 });
+
+test('a page without Web Locks (not a secure context: plain http in an intranet) keeps a persist name to one engine, in the page and across tabs (a second engine took it and both wrote one store)', async ({
+  context,
+}) => {
+  // What such a page has: no navigator.locks (a non-secure origin cannot be served by the preview here).
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }));
+  const open = async () => {
+    const page = await context.newPage();
+    await page.goto('/?coi=0&workers=1&persist=0');
+    await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+    return page;
+  };
+  const first = await open();
+  const second = await open();
+  const start = (page: Page) =>
+    page.evaluate(async () => {
+      const w = window as unknown as { elexDemo: DemoHandle; held?: Awaited<ReturnType<DemoHandle['createEngine']>> };
+      if (navigator.locks !== undefined) return 'navigator.locks is there';
+      try {
+        const engine = await w.elexDemo.createEngine({
+          workers: 1,
+          catalog: false,
+          persist: { name: 'no-locks', backend: 'idb' },
+        });
+        if (w.held) {
+          await engine.close();
+          return 'started again';
+        }
+        w.held = engine;
+        return 'started';
+      } catch (e) {
+        return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+      }
+    });
+  const close = (page: Page) =>
+    page.evaluate(() => (window as unknown as { held?: { close(): Promise<void> } }).held?.close());
+  expect(await start(first)).toBe('started');
+  expect(await start(first)).toMatch(
+    /^PERSIST_UNAVAILABLE: persist name "no-locks" is in use by another engine of this page/,
+  );
+  expect(await start(second)).toMatch(
+    /^PERSIST_UNAVAILABLE: persist name "no-locks" is in use by an engine in another tab/,
+  );
+  await close(first);
+  expect(await start(second)).toBe('started'); // free once the first engine closed
+  await close(second);
+});

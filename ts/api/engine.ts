@@ -563,7 +563,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
     if (await claimed)
       throw new ElexError(
         'PERSIST_UNAVAILABLE',
-        `persist name "${persist!.name}" is in use by an engine in another tab (the site's data was cleared while it ran, so the lock alone did not stop this one); close it or use another name`,
+        `persist name "${persist!.name}" is in use by an engine in another tab (that tab answered on a BroadcastChannel: this page has no Web Locks, or the site's data was cleared while that engine ran, so no lock stopped this one); close it or use another name`,
       );
   } catch (e) {
     void pool.close();
