@@ -198,3 +198,42 @@ test('a page without Web Locks (not a secure context: plain http in an intranet)
   expect(await start(second)).toBe('started'); // free once the first engine closed
   await close(second);
 });
+
+test("under Trusted Types (require-trusted-types-for 'script' on the page and the engine's worker), a page with its own default policy runs simd-mt (the threads' workers failed INTERNAL: TrustedScriptURL)", async ({
+  page,
+}) => {
+  // The policy on every response (the page, the engine's worker script), as a server that sets it site-wide does.
+  await page.route('**/*', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({
+      response,
+      headers: { ...response.headers(), 'content-security-policy': "require-trusted-types-for 'script'" },
+    });
+  });
+  // The page's own default policy lets its URLs through (what an app under Trusted Types has).
+  await page.addInitScript(() => {
+    const tt = (globalThis as unknown as { trustedTypes: { createPolicy(n: string, p: object): unknown } })
+      .trustedTypes;
+    tt.createPolicy('default', { createScriptURL: (url: string) => url, createScript: (s: string) => s });
+  });
+  await page.goto('/?workers=1&persist=0');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+  const outcome = await page.evaluate(async (question) => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    try {
+      const engine = await createEngine({
+        workers: 1,
+        variant: 'simd-mt',
+        threadsPerWorker: 2,
+        startTimeoutMs: 10_000,
+      });
+      const answer = await engine.query(question);
+      const variant = engine.info().variant;
+      await engine.close();
+      return `${variant} ${answer.features[0]?.code}`;
+    } catch (e) {
+      return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+    }
+  }, QUESTION);
+  expect(outcome).toBe('simd-mt FAJ 221 7888');
+});

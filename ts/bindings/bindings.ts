@@ -2669,6 +2669,7 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
   let failInit: (e: unknown) => void = () => {};
   const initFailed = new Promise<never>((_, reject) => (failInit = reject));
   const workerUrl = threaded ? await pthreadWorkerUrl(bundle) : undefined;
+  if (workerUrl && ownGlobal) trustThreadWorker(workerUrl);
   const start = async (): Promise<ElexModule> => {
     let factory: ModuleFactory;
     try {
@@ -2710,7 +2711,19 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
     Promise.race([start(), initFailed]),
     options.startTimeoutMs ?? 30_000,
     `starting the ${variant} module`,
-  );
+  ).catch((e: unknown) => {
+    if (e instanceof ElexError) throw e;
+    const trustedTypes = /TrustedScriptURL/.test(String(e))
+      ? ": under Trusted Types (require-trusted-types-for 'script'), the threads' worker URL needs a policy: allow the policy name 'default' in the trusted-types directive of the engine's worker script, or use variant 'simd' (docs/recipes.md#content-security-policy)"
+      : '';
+    throw new ElexError(
+      'INIT_FAILED',
+      `starting the ${variant} module failed: ${String(e).replace(/\.$/, '')}${trustedTypes}`,
+      {
+        cause: e,
+      },
+    );
+  });
   threadStart?.stop();
   if (!memory) throw new ElexError('INIT_FAILED', 'the wasm module has no memory');
   const abi = m._elex_abi_version();
@@ -2720,6 +2733,37 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
       `the ${variant} module implements ABI ${abi}; this package needs ABI ${ABI_VERSION}`,
     );
   return new Bindings(m, memory, variant, module, threads);
+}
+
+/** Set by the engine's worker (ownThisGlobal()): no code but the engine's runs in this global. */
+let ownGlobal = false;
+
+/** @internal The engine's worker: this global is the engine's own (see trustThreadWorker). */
+export function ownThisGlobal(): void {
+  ownGlobal = true;
+}
+
+interface TrustedTypesLike {
+  defaultPolicy: unknown;
+  createPolicy(name: string, rules: { createScriptURL(url: string): string | null }): unknown;
+}
+
+/**
+ * Under Trusted Types (require-trusted-types-for 'script' on the engine's
+ * worker script), the glue's `new Worker(url)` of a thread is refused unless
+ * a policy passes the URL string. In the engine's own worker a default
+ * policy passes exactly the threads' worker URL, nothing else. A
+ * trusted-types directive that does not allow the name 'default' keeps it
+ * from being made: the start then fails INIT_FAILED saying so.
+ */
+function trustThreadWorker(url: string): void {
+  const tt = (globalThis as { trustedTypes?: TrustedTypesLike }).trustedTypes;
+  if (!tt || tt.defaultPolicy) return;
+  try {
+    tt.createPolicy('default', { createScriptURL: (u: string) => (u === url ? u : null) });
+  } catch {
+    // Not allowed by the trusted-types directive: reported when a thread cannot start.
+  }
 }
 
 /**

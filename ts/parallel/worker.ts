@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import { AgentHost } from '../host/agent-host.ts';
 import {
   instantiate,
+  ownThisGlobal,
   type Bindings,
   type HeapBlock,
   type IndexHandle,
@@ -230,6 +231,7 @@ const api: WorkerApi = {
       // A router built before for this catalog, glossary, weights and pool shape.
       const cacheKey = req.ran?.cache ? routerCacheKey(req.ran) : '';
       const cacheOpen = req.ran?.cache ? openRouterCache(cacheKey) : null;
+      ownThisGlobal(); // no code but the engine's runs in this worker
       bindings = await instantiate({
         variant: req.variant,
         module: req.module,
