@@ -237,3 +237,23 @@ test("under Trusted Types (require-trusted-types-for 'script' on the page and th
   }, QUESTION);
   expect(outcome).toBe('simd-mt FAJ 221 7888');
 });
+
+test('a module request that fails (offline, blocked by an extension or a proxy) says INIT_FAILED "could not fetch" (it said "could not compile")', async ({
+  page,
+}) => {
+  await page.goto('/?workers=1&persist=0');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+  await page.context().route(/\.wasm$/, (route) => route.abort('internetdisconnected'));
+  const outcome = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    // simd: the page's own engine compiled simd-mt already.
+    return createEngine({ workers: 1, catalog: false, variant: 'simd' }).then(
+      async (engine) => {
+        await engine.close();
+        return 'started';
+      },
+      (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+    );
+  });
+  expect(outcome).toMatch(/^INIT_FAILED: could not fetch \S+\.wasm: TypeError/);
+});

@@ -349,7 +349,13 @@ export async function compileVariant(
   const { wasm } = bundleFor(variant, bundles);
   try {
     if (!isNode && typeof WebAssembly.compileStreaming === 'function') {
-      const fetched = await fetch(wasm);
+      const fetched = await fetch(wasm).catch((e: unknown) => {
+        throw new ElexError(
+          'INIT_FAILED',
+          `could not fetch ${wasm}: ${String(e)} (offline, or the request was blocked: the network tab says why)`,
+          { cause: e },
+        );
+      });
       if (!fetched.ok) throw new ElexError('INIT_FAILED', `could not fetch ${wasm}: HTTP ${fetched.status}`);
       const res = counted(fetched, onBytes);
       if (res.headers.get('Content-Type')?.startsWith('application/wasm'))
