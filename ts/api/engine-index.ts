@@ -15,6 +15,7 @@
 import { ElexError, revive } from '../core/errors.ts';
 import { guardMethods, keysOf } from '../core/options.ts';
 import { checkDuration, timerNeeded } from '../core/timers.ts';
+import { isSharedBuffer, isTyped } from '../core/typed.ts';
 import { CONTAINER_KIND, EXACT_MODE } from '../generated/enums.ts';
 import {
   NO_HIT,
@@ -171,7 +172,7 @@ function sendable<T extends Float32Array>(a: T): T {
     return transfer(copy, [copy.buffer]);
   }
   const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
-  const shared = typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && isSharedBuffer(a.buffer);
   return whole && !shared ? a : (a.slice() as T);
 }
 
@@ -281,7 +282,7 @@ export async function openEngineIndex(
   if (names.has(name))
     throw new ElexError(
       'INVALID_ARGUMENT',
-      `an index named "${name}" already exists; drop it first${create instanceof Uint8Array ? ', or load into it with index.load(bytes)' : ''}`,
+      `an index named "${name}" already exists; drop it first${isTyped(create, 'Uint8Array') ? ', or load into it with index.load(bytes)' : ''}`,
     );
   names.add(name);
   const inUse = names;
@@ -400,7 +401,7 @@ export async function openEngineIndex(
   const unregister = pool.addRestorer(restore);
 
   const loadAll = async (bytes: Uint8Array) => {
-    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+    if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
     // The engine verifies the container (the page has no wasm): a copy goes
     // to worker 0, which says where the sections are in these bytes (asked
     // again of its replacement if it dies, as every step of a load is).
@@ -441,7 +442,7 @@ export async function openEngineIndex(
   };
 
   try {
-    if (create instanceof Uint8Array) {
+    if (isTyped(create, 'Uint8Array')) {
       dim = await loadAll(create);
     } else {
       const o = checkIndexOptions(create);

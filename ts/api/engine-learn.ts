@@ -126,6 +126,8 @@ const leaving = new Map<string, Promise<void>>();
  * each would grant the name.
  */
 const heldHere = new Map<string, number>();
+/** When this page's engines took each name of heldHere (ms since the epoch): the earlier claim keeps a name. */
+const heldSince = new Map<string, number>();
 let claims: BroadcastChannel | null | undefined;
 /** How long a start-up listens for another page holding its persist name (ms; it overlaps the workers' start). */
 const CLAIM_WAIT_MS = 150;
@@ -135,6 +137,28 @@ interface ClaimMessage {
   held?: string;
   from?: string;
   to?: string;
+  /** When the asking engine took the name. */
+  since?: number;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Takes `name` for an engine of this page (see heldHere); returns its release. */
+function holdHere(name: string): () => void {
+  heldHere.set(name, (heldHere.get(name) ?? 0) + 1);
+  if (!heldSince.has(name)) heldSince.set(name, now());
+  claimChannel();
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const n = (heldHere.get(name) ?? 1) - 1;
+    if (n > 0) heldHere.set(name, n);
+    else {
+      heldHere.delete(name);
+      heldSince.delete(name);
+    }
+  };
 }
 
 function claimChannel(): BroadcastChannel | null {
@@ -142,7 +166,11 @@ function claimChannel(): BroadcastChannel | null {
     claims = typeof BroadcastChannel === 'function' ? new BroadcastChannel('elex-persist') : null;
     claims?.addEventListener('message', (e: MessageEvent<ClaimMessage>) => {
       const m = e.data;
-      if (typeof m?.who === 'string' && heldHere.has(m.who)) claims!.postMessage({ held: m.who, to: m.from });
+      if (typeof m?.who !== 'string' || !heldHere.has(m.who)) return;
+      // Two pages that took the name at about the same time (without Web
+      // Locks, or after a clear): the later one gives way.
+      if (typeof m.since === 'number' && (heldSince.get(m.who) ?? 0) > m.since) return;
+      claims!.postMessage({ held: m.who, to: m.from });
     });
     (claims as { unref?: () => void } | null)?.unref?.();
   }
@@ -192,8 +220,21 @@ export class EngineLearning {
    */
   static async lockName(name: string): Promise<() => Promise<void>> {
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    if (!locks) return async () => {};
     const before = leaving.get(name);
+    if (!locks) {
+      // No Web Locks (a page that is not a secure context, such as a
+      // dashboard on plain http in an intranet): this page keeps the name
+      // to one engine itself, and the site's other pages are asked
+      // (claimedElsewhere).
+      if (before) await before;
+      if (heldHere.has(name))
+        throw new ElexError(
+          'PERSIST_UNAVAILABLE',
+          `persist name "${name}" is in use by another engine of this page; close it or use another name`,
+        );
+      const release = holdHere(name);
+      return async () => release();
+    }
     if (before) await before; // else the lock is asked for at once, in the caller's task
     return new Promise((resolve, reject) => {
       // Settles once the lock is released again: the release function returns it, so that
@@ -208,13 +249,10 @@ export class EngineLearning {
           );
           return;
         }
-        heldHere.set(name, (heldHere.get(name) ?? 0) + 1);
-        claimChannel();
+        const releaseHere = holdHere(name);
         return new Promise<void>((release) =>
           resolve(() => {
-            const n = (heldHere.get(name) ?? 1) - 1;
-            if (n > 0) heldHere.set(name, n);
-            else heldHere.delete(name);
+            releaseHere();
             release();
             return held.then(
               () => {},
@@ -223,19 +261,29 @@ export class EngineLearning {
           }),
         );
       });
-      held.catch(() => {});
+      held.catch((e: unknown) =>
+        // Denied, not refused (a cross-origin iframe whose storage is blocked): no engine can own the name.
+        reject(
+          new ElexError(
+            'PERSIST_UNAVAILABLE',
+            `persist name "${name}": this page's Web Locks are denied (${String(e)}), as in a cross-origin iframe whose site data is blocked; persistence needs them so that two engines never write one store: create the engine without persist here`,
+          ),
+        ),
+      );
     });
   }
 
   /**
    * Asks the other pages of this site whether an engine holds `name` (call
    * it once the lock is held): resolves true if one answers within
-   * CLAIM_WAIT_MS. Only matters after the site's data was cleared while an
-   * engine ran (see heldHere); otherwise the Web Lock already refused.
+   * CLAIM_WAIT_MS. Only matters without Web Locks, or after the site's
+   * data was cleared while an engine ran (see heldHere); otherwise the Web
+   * Lock already refused.
    */
   static claimedElsewhere(name: string): Promise<boolean> {
-    const ch = typeof navigator !== 'undefined' && navigator.locks ? claimChannel() : null;
+    const ch = claimChannel();
     if (!ch) return Promise.resolve(false);
+    const since = heldSince.get(name) ?? now();
     const from = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     return new Promise((resolve) => {
       const done = (held: boolean) => {
@@ -248,7 +296,7 @@ export class EngineLearning {
       };
       const timer = setTimeout(() => done(false), CLAIM_WAIT_MS);
       ch.addEventListener('message', onMessage);
-      ch.postMessage({ who: name, from });
+      ch.postMessage({ who: name, from, since });
     });
   }
 

@@ -18,6 +18,7 @@ import {
 } from '../host/catalog.ts';
 import { ElexError, revive } from '../core/errors.ts';
 import { checkDuration } from '../core/timers.ts';
+import { isTyped } from '../core/typed.ts';
 import { checkOptions, keysOf } from '../core/options.ts';
 import type { EngineLearning } from './engine-learn.ts';
 import {
@@ -592,7 +593,7 @@ export class EngineQueries {
       );
     if (!Number.isInteger(periods) || periods < 1)
       throw new ElexError('INVALID_ARGUMENT', 'periods must be a positive integer');
-    if (!(data instanceof Float32Array)) throw new ElexError('INVALID_ARGUMENT', 'data must be a Float32Array');
+    if (!isTyped(data, 'Float32Array')) throw new ElexError('INVALID_ARGUMENT', 'data must be a Float32Array');
     if (data.length !== cells.length * counters.length * periods)
       throw new ElexError(
         'DIMENSION_MISMATCH',

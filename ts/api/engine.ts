@@ -6,7 +6,8 @@ import { checkBundles, filesUnder, type BundleOverrides } from '../bindings/bund
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError } from '../core/errors.ts';
 import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
-import { checkDuration } from '../core/timers.ts';
+import { checkDuration, timerNeeded } from '../core/timers.ts';
+import { isTyped } from '../core/typed.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
 import { BEING_REPLACED, WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
 import type { CrashMode } from '../parallel/protocol.ts';
@@ -68,7 +69,7 @@ export interface EngineOptions {
    * only from it.
    */
   baseUrl?: string | URL;
-  /** Fail with INIT_FAILED if the engine is not ready within this many ms (default 30 000). */
+  /** Fail with INIT_FAILED if the module has not arrived and compiled, or a worker has not started, within this many ms each (default 30 000). */
   startTimeoutMs?: number;
   /** Called when a worker died and its replacement was started (what it throws is logged, never stops the replacement). */
   onWorkerRestart?: (index: number, reason: string) => void;
@@ -407,6 +408,19 @@ export function createEngine(given: EngineOptions = {}): Promise<Engine> {
   return engine;
 }
 
+/** `work`, or INIT_FAILED once `ms` passed (a file that never arrives: a stalled proxy). */
+function inTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  if (!timerNeeded(ms)) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ElexError('INIT_FAILED', `${what} did not finish within ${ms} ms (startTimeoutMs)`)),
+      ms,
+    );
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** createEngine(); `settled` settles with the promise it returns. */
 async function startEngine(given: EngineOptions, settled: Promise<void>): Promise<Engine> {
   if (typeof given !== 'object' || given === null)
@@ -510,7 +524,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   }
   let module: WebAssembly.Module;
   try {
-    module = await startup(compiling);
+    module = await startup(inTime(compiling, options.startTimeoutMs ?? 30_000, `fetching the ${variant} module`));
   } catch (e) {
     await release?.();
     throw e;
@@ -549,7 +563,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
     if (await claimed)
       throw new ElexError(
         'PERSIST_UNAVAILABLE',
-        `persist name "${persist!.name}" is in use by an engine in another tab (the site's data was cleared while it ran, so the lock alone did not stop this one); close it or use another name`,
+        `persist name "${persist!.name}" is in use by an engine in another tab (that tab answered on a BroadcastChannel: this page has no Web Locks, or the site's data was cleared while that engine ran, so no lock stopped this one); close it or use another name`,
       );
   } catch (e) {
     void pool.close();
@@ -630,7 +644,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
     async distanceBatch(queries, vectors, dim, opts = {}) {
       if (closed) throw closedError();
       const t = performance.now();
-      if (!(queries instanceof Float32Array) || !(vectors instanceof Float32Array))
+      if (!isTyped(queries, 'Float32Array') || !isTyped(vectors, 'Float32Array'))
         throw new ElexError('INVALID_ARGUMENT', 'queries and vectors must be Float32Arrays');
       if (!Number.isInteger(dim) || dim < 1)
         throw new ElexError('INVALID_ARGUMENT', `dim must be a positive integer, got ${String(dim)}`);
@@ -677,7 +691,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
 
     async loadIndex(name, bytes, opts = {}) {
       if (closed) throw closedError();
-      if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+      if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
       const loading = openEngineIndex(pool, name, bytes);
       try {
         return await untilAborted(loading, opts.signal, 'loadIndex()');

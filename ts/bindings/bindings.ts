@@ -14,6 +14,7 @@ import { bundleFor, checkBundles, pthreadWorkerUrl, type BundleOverrides, type B
 import { ElexError, asElexError, codeForStatus } from '../core/errors.ts';
 import { checkDuration, timerNeeded } from '../core/timers.ts';
 import { checkOptions, keysOf } from '../core/options.ts';
+import { isTyped } from '../core/typed.ts';
 import {
   AGENT_Q,
   AGENT_STATS,
@@ -348,7 +349,13 @@ export async function compileVariant(
   const { wasm } = bundleFor(variant, bundles);
   try {
     if (!isNode && typeof WebAssembly.compileStreaming === 'function') {
-      const fetched = await fetch(wasm);
+      const fetched = await fetch(wasm).catch((e: unknown) => {
+        throw new ElexError(
+          'INIT_FAILED',
+          `could not fetch ${wasm}: ${String(e)} (offline, or the request was blocked: the network tab says why)`,
+          { cause: e },
+        );
+      });
       if (!fetched.ok) throw new ElexError('INIT_FAILED', `could not fetch ${wasm}: HTTP ${fetched.status}`);
       const res = counted(fetched, onBytes);
       if (res.headers.get('Content-Type')?.startsWith('application/wasm'))
@@ -519,7 +526,7 @@ export class Bindings {
    */
   readContainer(bytes: Uint8Array, kind: number): Map<string, Uint8Array> {
     this.open();
-    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
+    if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'bytes must be a Uint8Array');
     const found = this.scoped((s) => {
       const p = s.put(bytes),
         table = s.alloc(MAX_CONTAINER_SECTIONS * CONTAINER_SECTION.bytes),
@@ -571,7 +578,7 @@ export class Bindings {
   /** An index from bytes written by IndexHandle.save(); damaged bytes give a coded error. */
   loadIndex(bytes: Uint8Array): IndexHandle {
     this.open();
-    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
+    if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'index bytes must be a Uint8Array');
     const ptr = this.scoped((s) => {
       const p = s.put(bytes),
         out = s.alloc(4);
@@ -736,7 +743,7 @@ export class Bindings {
   /** Rewards in [-1, 1] for earlier decisions of the agent of `code`. */
   feedback(code: string, queryIds: Float64Array, rewards: Float32Array): { applied: number; unknown: number } {
     this.open();
-    if (!(queryIds instanceof Float64Array) || !(rewards instanceof Float32Array) || queryIds.length !== rewards.length)
+    if (!isTyped(queryIds, 'Float64Array') || !isTyped(rewards, 'Float32Array') || queryIds.length !== rewards.length)
       throw new ElexError(
         'INVALID_ARGUMENT',
         'feedback takes a Float64Array of query ids and a Float32Array of rewards of the same length',
@@ -808,7 +815,7 @@ export class Bindings {
       const dv = new DataView(this.memory.buffer);
       let at = p;
       for (const r of records) {
-        if (!(r instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'agent records must be Uint8Arrays');
+        if (!isTyped(r, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'agent records must be Uint8Arrays');
         dv.setUint32(at, r.length, true);
         u8.set(r, at + 4);
         at += 4 + r.length;
@@ -820,8 +827,7 @@ export class Bindings {
 
   importAgent(record: Uint8Array, evict = true): { replaced: boolean } {
     this.open();
-    if (!(record instanceof Uint8Array))
-      throw new ElexError('INVALID_ARGUMENT', 'an agent record must be a Uint8Array');
+    if (!isTyped(record, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'an agent record must be a Uint8Array');
     return this.scoped((s) => {
       const p = s.put(record),
         out = s.alloc(4);
@@ -879,7 +885,7 @@ export class Bindings {
   /** Verifies a snapshot; returns its META bytes and views of its records (into `bytes`). */
   verifySnapshot(bytes: Uint8Array): { meta: Uint8Array; records: Uint8Array[] } {
     this.open();
-    if (!(bytes instanceof Uint8Array)) throw new ElexError('INVALID_ARGUMENT', 'snapshot bytes must be a Uint8Array');
+    if (!isTyped(bytes, 'Uint8Array')) throw new ElexError('INVALID_ARGUMENT', 'snapshot bytes must be a Uint8Array');
     const block = this.allocBlock(Math.max(1, bytes.length));
     try {
       block.view().set(bytes);
@@ -1123,7 +1129,7 @@ export class Bindings {
   loadRouter(bytes: Uint8Array | HeapBlock, dim: number): RouterHandle {
     this.open();
     const ptr = this.scoped((s) => {
-      const [p, size] = bytes instanceof Uint8Array ? [s.put(bytes), bytes.length] : [bytes.ptr, bytes.size];
+      const [p, size] = isTyped(bytes, 'Uint8Array') ? [s.put(bytes), bytes.length] : [bytes.ptr, bytes.size];
       const out = s.alloc(4);
       this.call('loading a saved router', this.m._elex_router_load(p, size, dim, out));
       return this.u32()[out >>> 2]!;
@@ -1179,7 +1185,7 @@ export class Bindings {
    */
   validateKernel(soa: Float32Array, n: number): { masks: Uint32Array; flagged: number } {
     this.open();
-    if (!(soa instanceof Float32Array) || soa.length !== 7 * n)
+    if (!isTyped(soa, 'Float32Array') || soa.length !== 7 * n)
       throw new ElexError('DIMENSION_MISMATCH', `validation input must be 7 × ${n} floats, got ${soa.length}`);
     return this.scoped((s) => {
       const p = s.put(soa),
@@ -1202,7 +1208,7 @@ export class Bindings {
     this.open();
     const { kinds, bounds, cooldownMs } = tables;
     const count = kinds.length;
-    if (!(kinds instanceof Uint8Array) || !(bounds instanceof Float64Array) || !(cooldownMs instanceof Float64Array))
+    if (!isTyped(kinds, 'Uint8Array') || !isTyped(bounds, 'Float64Array') || !isTyped(cooldownMs, 'Float64Array'))
       throw new ElexError('INVALID_ARGUMENT', 'validator tables are a Uint8Array and two Float64Arrays');
     if (bounds.length !== 5 * count || cooldownMs.length !== count)
       throw new ElexError(
@@ -1484,7 +1490,7 @@ export class Bindings {
     const { queries, vectors, dim } = input;
     const mid = metricId(input.metric);
     checkPositiveInt('dim', dim, MAX_DIM);
-    if (!(queries instanceof Float32Array) || !(vectors instanceof Float32Array))
+    if (!isTyped(queries, 'Float32Array') || !isTyped(vectors, 'Float32Array'))
       throw new ElexError('INVALID_ARGUMENT', 'queries and vectors must be Float32Arrays');
     if (queries.length % dim !== 0 || vectors.length % dim !== 0)
       throw new ElexError(
@@ -2679,6 +2685,7 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
   let failInit: (e: unknown) => void = () => {};
   const initFailed = new Promise<never>((_, reject) => (failInit = reject));
   const workerUrl = threaded ? await pthreadWorkerUrl(bundle) : undefined;
+  if (workerUrl && ownGlobal) trustThreadWorker(workerUrl);
   const start = async (): Promise<ElexModule> => {
     let factory: ModuleFactory;
     try {
@@ -2720,7 +2727,19 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
     Promise.race([start(), initFailed]),
     options.startTimeoutMs ?? 30_000,
     `starting the ${variant} module`,
-  );
+  ).catch((e: unknown) => {
+    if (e instanceof ElexError) throw e;
+    const trustedTypes = /TrustedScriptURL/.test(String(e))
+      ? ": under Trusted Types (require-trusted-types-for 'script'), the threads' worker URL needs a policy: allow the policy name 'default' in the trusted-types directive of the engine's worker script, or use variant 'simd' (docs/recipes.md#content-security-policy)"
+      : '';
+    throw new ElexError(
+      'INIT_FAILED',
+      `starting the ${variant} module failed: ${String(e).replace(/\.$/, '')}${trustedTypes}`,
+      {
+        cause: e,
+      },
+    );
+  });
   threadStart?.stop();
   if (!memory) throw new ElexError('INIT_FAILED', 'the wasm module has no memory');
   const abi = m._elex_abi_version();
@@ -2730,6 +2749,37 @@ export async function instantiate(options: InstantiateOptions = {}): Promise<Bin
       `the ${variant} module implements ABI ${abi}; this package needs ABI ${ABI_VERSION}`,
     );
   return new Bindings(m, memory, variant, module, threads);
+}
+
+/** Set by the engine's worker (ownThisGlobal()): no code but the engine's runs in this global. */
+let ownGlobal = false;
+
+/** @internal The engine's worker: this global is the engine's own (see trustThreadWorker). */
+export function ownThisGlobal(): void {
+  ownGlobal = true;
+}
+
+interface TrustedTypesLike {
+  defaultPolicy: unknown;
+  createPolicy(name: string, rules: { createScriptURL(url: string): string | null }): unknown;
+}
+
+/**
+ * Under Trusted Types (require-trusted-types-for 'script' on the engine's
+ * worker script), the glue's `new Worker(url)` of a thread is refused unless
+ * a policy passes the URL string. In the engine's own worker a default
+ * policy passes exactly the threads' worker URL, nothing else. A
+ * trusted-types directive that does not allow the name 'default' keeps it
+ * from being made: the start then fails INIT_FAILED saying so.
+ */
+function trustThreadWorker(url: string): void {
+  const tt = (globalThis as { trustedTypes?: TrustedTypesLike }).trustedTypes;
+  if (!tt || tt.defaultPolicy) return;
+  try {
+    tt.createPolicy('default', { createScriptURL: (u: string) => (u === url ? u : null) });
+  } catch {
+    // Not allowed by the trusted-types directive: reported when a thread cannot start.
+  }
 }
 
 /**

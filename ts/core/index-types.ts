@@ -3,6 +3,7 @@
  * and the sharded engine index (engine-index.ts).
  */
 import { ElexError } from './errors.ts';
+import { isTyped } from './typed.ts';
 import { EXACT_MODE, METRIC, METRIC_NAMES as METRIC_KEYS, QUANTIZATION_NAMES } from '../generated/enums.ts';
 
 /** 'l2', 'ip' or 'cosine' (kernels.h Metric). */
@@ -150,7 +151,7 @@ export function checkIndexOptions(o: IndexOptions): Required<IndexOptions> {
 
 /** Ids as a Uint32Array (copied when given as numbers); each in 0..2^32-2. */
 export function checkIds(ids: Uint32Array | readonly number[]): Uint32Array {
-  if (ids instanceof Uint32Array) {
+  if (isTyped(ids, 'Uint32Array')) {
     for (let i = 0; i < ids.length; i++)
       if (ids[i] === NO_HIT) throw new ElexError('INVALID_ARGUMENT', `id ${NO_HIT} (at ${i}) is reserved for "no hit"`);
     return ids;
@@ -166,7 +167,7 @@ export function checkIds(ids: Uint32Array | readonly number[]): Uint32Array {
 }
 
 export function checkVectors(vectors: Float32Array, dim: number, count: number | null, what: string): number {
-  if (!(vectors instanceof Float32Array)) throw new ElexError('INVALID_ARGUMENT', `${what} must be a Float32Array`);
+  if (!isTyped(vectors, 'Float32Array')) throw new ElexError('INVALID_ARGUMENT', `${what} must be a Float32Array`);
   if (vectors.length % dim !== 0)
     throw new ElexError(
       'DIMENSION_MISMATCH',

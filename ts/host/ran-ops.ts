@@ -34,6 +34,7 @@ import { drain, runSliced, type LoadedCatalog, type Parameter } from './catalog.
 import { ElexError } from '../core/errors.ts';
 import type { MustBeTrue, SameUnion } from '../core/index-types.ts';
 import { checkOptions, keysOf } from '../core/options.ts';
+import { isTyped } from '../core/typed.ts';
 import { parseFormula } from './formula.ts';
 import {
   MONITOR_OP,
@@ -281,15 +282,15 @@ export function checkBatch(batch: ValidationBatch, spare?: ArrayBuffer | null): 
   // A misspelt `cells` (`cell`) was ignored: every change counted as cell 0's, cooldowns too.
   checkOptions('engine.validateBatch() batch', batch, VALIDATION_BATCH_KEYS);
   const { parameters, current, proposed, at, cells } = batch;
-  const isInts = (x: unknown) => x instanceof Int32Array || x instanceof Uint32Array;
-  const isFloats = (x: unknown) => x instanceof Float64Array || x instanceof Float32Array;
+  const isInts = (x: unknown) => isTyped(x, 'Int32Array') || isTyped(x, 'Uint32Array');
+  const isFloats = (x: unknown) => isTyped(x, 'Float64Array') || isTyped(x, 'Float32Array');
   if (!isInts(parameters)) throw new ElexError('INVALID_ARGUMENT', 'parameters must be an Int32Array or Uint32Array');
   checkCount(parameters.length);
   if (!isFloats(current) || !isFloats(proposed))
     throw new ElexError('INVALID_ARGUMENT', 'current and proposed must be Float64Array or Float32Array');
   if (typeof at === 'number') {
     if (!Number.isFinite(at)) throw new ElexError('INVALID_ARGUMENT', 'at must be a finite time in ms');
-  } else if (!(at instanceof Float64Array))
+  } else if (!isTyped(at, 'Float64Array'))
     throw new ElexError('INVALID_ARGUMENT', 'at must be a number or a Float64Array');
   if (cells !== undefined && !isInts(cells))
     throw new ElexError('INVALID_ARGUMENT', 'cells must be an Int32Array or Uint32Array of cell ids');

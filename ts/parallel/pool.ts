@@ -383,7 +383,7 @@ export class WorkerPool {
     let rejectDead!: (e: ElexError) => void;
     const dead = new Promise<never>((_, reject) => (rejectDead = reject));
     dead.catch(() => {}); // observed through call(); never an unhandled rejection
-    const lifeLock = hasLocks() ? `elex-pool-${this.id}-w${serial}` : null;
+    let lifeLock = hasLocks() ? `elex-pool-${this.id}-w${serial}` : null;
     const slot: Slot = {
       index,
       lifeLock,
@@ -415,30 +415,38 @@ export class WorkerPool {
     });
     worker.addEventListener('messageerror', () => crashed(slot, 'a message could not be deserialised'));
     slot.ready = (async () => {
-      const res = await Promise.race([
-        remote
-          .init(
-            Comlink.transfer(
-              {
-                index,
-                variant: this.opts.variant,
-                module: this.opts.module,
-                threads: this.opts.threadsPerWorker,
-                bundles: this.opts.bundles,
-                startTimeoutMs: this.opts.startTimeoutMs,
-                lifeLock,
-                host: { ...this.opts.host, worker: index, workers: this.opts.workers },
-                ran: this.opts.ran ? { ...this.opts.ran, worker: index, workers: this.opts.workers } : null,
-                holdRouter: replacement,
-              },
-              [],
-            ),
-          )
-          .catch((e: unknown) => {
-            throw revive(e);
-          }),
-        dead,
-      ]);
+      // Web Locks denied (a cross-origin iframe whose storage is blocked):
+      // the worker runs without a life lock, as without Web Locks.
+      if (lifeLock && !(await locksUsable())) slot.lifeLock = lifeLock = null;
+      // Bounded by startTimeoutMs (the restore of a replacement, below, is not).
+      const res = await this.inTime(
+        Promise.race([
+          remote
+            .init(
+              Comlink.transfer(
+                {
+                  index,
+                  variant: this.opts.variant,
+                  module: this.opts.module,
+                  threads: this.opts.threadsPerWorker,
+                  bundles: this.opts.bundles,
+                  startTimeoutMs: this.opts.startTimeoutMs,
+                  lifeLock,
+                  host: { ...this.opts.host, worker: index, workers: this.opts.workers },
+                  ran: this.opts.ran ? { ...this.opts.ran, worker: index, workers: this.opts.workers } : null,
+                  holdRouter: replacement,
+                },
+                [],
+              ),
+            )
+            .catch((e: unknown) => {
+              throw revive(e);
+            }),
+          dead,
+        ]),
+        index,
+        replacement,
+      );
       slot.info = this.infos[index] = res.info;
       slot.startMs = res.startMs;
       slot.restored = res.restored;
@@ -475,6 +483,29 @@ export class WorkerPool {
     // died while being restored is replaced again (replace() checks `info`).
     slot.ready.catch((e: unknown) => slot.kill(revive(e), slot.info !== undefined && !this.closed));
     return slot;
+  }
+
+  /**
+   * A worker's init, bounded by startTimeoutMs: a script or file that never
+   * arrives (a stalled proxy) fails INIT_FAILED, and the worker is stopped.
+   */
+  private inTime<T>(started: Promise<T>, index: number, replacement: boolean): Promise<T> {
+    const ms = this.opts.startTimeoutMs;
+    if (!timerNeeded(ms)) return started;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ElexError(
+              'INIT_FAILED',
+              `worker ${index}${replacement ? ' (a replacement)' : ''} was not ready within ${ms} ms (startTimeoutMs): its script, the module or the pthread worker script did not arrive in time (the network tab shows which)`,
+            ),
+          ),
+        ms,
+      );
+    });
+    return Promise.race([started, late]).finally(() => clearTimeout(timer));
   }
 
   /** A worker running the engine's script (one place: scripts/build-package.mjs rewrites its URL for dist/). */
@@ -609,4 +640,20 @@ async function lockSeen(name: string): Promise<boolean> {
 
 function hasLocks(): boolean {
   return typeof navigator !== 'undefined' && 'locks' in navigator && !!navigator.locks;
+}
+
+let usable: Promise<boolean> | undefined;
+/**
+ * Whether this context may use its Web Locks: in a third-party iframe whose
+ * storage is blocked, `navigator.locks` exists but every request rejects
+ * with a SecurityError (asked once per page).
+ */
+export function locksUsable(): Promise<boolean> {
+  usable ??= hasLocks()
+    ? navigator.locks.query().then(
+        () => true,
+        () => false,
+      )
+    : Promise.resolve(false);
+  return usable;
 }

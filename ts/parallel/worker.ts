@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import { AgentHost } from '../host/agent-host.ts';
 import {
   instantiate,
+  ownThisGlobal,
   type Bindings,
   type HeapBlock,
   type IndexHandle,
@@ -213,10 +214,12 @@ async function holdLifeLock(name: string): Promise<void> {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   if (!locks) return;
   await new Promise<void>((granted) => {
-    void locks.request(name, () => {
-      granted();
-      return new Promise<never>(() => {}); // held until this worker dies
-    });
+    locks
+      .request(name, () => {
+        granted();
+        return new Promise<never>(() => {}); // held until this worker dies
+      })
+      .catch(() => granted()); // denied (storage blocked): the worker runs without it
   });
 }
 
@@ -228,6 +231,7 @@ const api: WorkerApi = {
       // A router built before for this catalog, glossary, weights and pool shape.
       const cacheKey = req.ran?.cache ? routerCacheKey(req.ran) : '';
       const cacheOpen = req.ran?.cache ? openRouterCache(cacheKey) : null;
+      ownThisGlobal(); // no code but the engine's runs in this worker
       bindings = await instantiate({
         variant: req.variant,
         module: req.module,
