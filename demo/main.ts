@@ -504,9 +504,9 @@ async function validateMany(): Promise<void> {
   ]);
 }
 
-/** The counters of the first KPIs whose formulas fit in `max` counters. */
+/** The counters of the catalog in use's first KPIs whose formulas fit in `max` counters. */
 async function monitorCounters(max: number): Promise<string[]> {
-  const cat = await loadDefaultCatalog();
+  const cat = await currentCatalog();
   const out: string[] = [];
   for (const k of cat.kpis ?? []) {
     const names = k.formula?.match(/[A-Za-z_][\w.]*/g) ?? [];
@@ -522,6 +522,11 @@ async function monitorBatch(): Promise<void> {
   const cells = Math.max(1, Math.min(2000, Number(f.get('cells'))));
   const periods = Math.max(1, Math.min(672, Number(f.get('periods'))));
   const counters = await monitorCounters(40);
+  if (!counters.length) {
+    fill($('monitor-head'), [['batch', 'this catalog has no KPIs with a formula over its counters']]);
+    $('kpi-table').replaceChildren();
+    return;
+  }
   const data = generate(cells * counters.length, periods, Date.now() & 0xffff).map((x) => 500 + 400 * x);
   // A degraded cell and a few missing samples, so alerts have something to show.
   for (let t = 0; t < periods; t++) data[t] = 20;
