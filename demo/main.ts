@@ -572,21 +572,29 @@ async function monitorBatch(): Promise<void> {
     }
 }
 
+/** A catalog that was refused, shown as every error is: its code first (the engine keeps running). */
+function catalogError(text: string, code = 'INVALID_ARGUMENT'): void {
+  $('catalog-result').textContent = `${code}: ${text}`;
+  $('catalog-result').className = 'error';
+}
+
 async function loadCatalogFile(file: File): Promise<void> {
   let json: unknown;
   try {
     json = JSON.parse(await file.text());
   } catch (e) {
-    $('catalog-result').textContent = `not JSON: ${String(e)}`;
+    catalogError(`${file.name} is not JSON (${e instanceof Error ? e.message : String(e)})`);
     return;
   }
   const problems = checkCatalog(json);
   if (problems.length) {
-    $('catalog-result').textContent = problems
-      .slice(0, 8)
-      .map((p) => `${p.path}: ${p.message}`)
-      .join('\n');
-    $('catalog-result').className = 'error';
+    catalogError(
+      `${file.name} is not a catalog (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n` +
+        problems
+          .slice(0, 8)
+          .map((p) => `${p.path}: ${p.message}`)
+          .join('\n'),
+    );
     return;
   }
   $('catalog-result').className = 'hint';
@@ -643,8 +651,8 @@ $('monitor-form').addEventListener('submit', (ev) => {
 $('catalog-file').addEventListener('change', () => {
   const f = ($('catalog-file') as HTMLInputElement).files?.[0];
   if (f)
-    loadCatalogFile(f).catch(
-      (e: unknown) => ($('catalog-result').textContent = isElexError(e) ? `${e.code}: ${e.message}` : String(e)),
+    loadCatalogFile(f).catch((e: unknown) =>
+      isElexError(e) ? catalogError(e.message, e.code) : catalogError(String(e), 'INTERNAL'),
     );
 });
 

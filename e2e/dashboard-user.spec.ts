@@ -52,3 +52,28 @@ test('the KPI monitor streams the counters of the catalog loaded from the page',
   await expect(page.locator('#monitor-head [data-key="batch"]')).toContainText('× 2 counters ×');
   await expect(page.locator('#kpi-table tr').nth(1)).toContainText('MIMO Sleep Ratio');
 });
+
+test('a catalog file that is not JSON, or not a catalog, is refused with its code and the engine keeps answering', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  const result = page.locator('#catalog-result');
+  for (const [name, text] of [
+    ['broken.json', '{not json'],
+    ['array.json', '[1, 2, 3]'],
+    ['empty.json', '{"features": []}'],
+  ] as const) {
+    await page
+      .locator('#catalog-file')
+      .setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+    await expect(result).toHaveText(/^INVALID_ARGUMENT: /);
+    await expect(result).toHaveClass('error');
+  }
+  await expect(result).toContainText('$.features');
+  // The engine that ran before still answers on the default catalog.
+  await expect(page.locator('#catalog-info [data-key="features"]')).toHaveText('593');
+  await page.locator('#ask').click();
+  await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+});
