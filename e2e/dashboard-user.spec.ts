@@ -3,6 +3,7 @@
  * one's own through the KPI monitor, catalog files that are not catalogs.
  */
 import { expect, test } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
 import { openDashboard } from './helpers.ts';
 
 /** docs/catalog.md's example catalog: one KPI over two counters. */
@@ -76,4 +77,37 @@ test('a catalog file that is not JSON, or not a catalog, is refused with its cod
   await expect(page.locator('#catalog-info [data-key="features"]')).toHaveText('593');
   await page.locator('#ask').click();
   await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+});
+
+test("the worker table's failed count stays 0 when no call of the page failed (the engine's own warm-up gave up behind a long batch)", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  const r = await page.evaluate(async () => {
+    const e = await (window as unknown as { elexDemo: DemoHandle }).elexDemo.createEngine({ workers: 1 });
+    try {
+      const dim = 256;
+      const q = new Float32Array(512 * dim).fill(0.5);
+      const v = new Float32Array(8192 * dim).fill(0.25);
+      // The routers are ready: the engine warms its query path up in the
+      // background (calls of 200 ms at most), and this batch keeps the
+      // worker busy for longer than that.
+      await e.routerReady();
+      const t = performance.now();
+      await e.distanceBatch(q, v, dim);
+      const batchMs = performance.now() - t;
+      await new Promise((done) => setTimeout(done, 300));
+      const before = e.info().shards[0]!;
+      await e.query('Which parameters control MIMO sleep start time?');
+      const after = e.info().shards[0]!;
+      return { batchMs, before, after };
+    } finally {
+      await e.close();
+    }
+  });
+  expect(r.batchMs).toBeGreaterThan(200); // the warm-up had to wait for it
+  expect(r.before.failed).toBe(0);
+  expect(r.after.failed).toBe(0);
+  expect(r.after.calls).toBeGreaterThan(r.before.calls);
 });
