@@ -432,9 +432,18 @@ function askError(err: unknown): void {
   fill($('answer-head'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
 }
 
+/** A question that got no answer: the previous answer goes (👍/👎 would rate it as this question's). */
+function askFailed(err: unknown): void {
+  lastAnswer = null;
+  ($('ask-up') as HTMLButtonElement).disabled = ($('ask-down') as HTMLButtonElement).disabled = true;
+  $('routed').replaceChildren();
+  $('answer').replaceChildren();
+  askError(err);
+}
+
 $('ask-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  ask().catch(askError);
+  ask().catch(askFailed);
 });
 $('ask-up').addEventListener('click', () => void rateAnswer(1).catch(askError));
 $('ask-down').addEventListener('click', () => void rateAnswer(-1).catch(askError));

@@ -111,3 +111,29 @@ test("the worker table's failed count stays 0 when no call of the page failed (t
   expect(r.after.failed).toBe(0);
   expect(r.after.calls).toBeGreaterThan(r.before.calls);
 });
+
+test('a refused question clears the previous answer, and 👍/👎 cannot rate that earlier answer as if it were this one', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await expect(page.locator('#ask-up')).toBeDisabled(); // nothing to rate yet
+  await page.locator('#q').press('Enter'); // Enter submits
+  await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+  await expect(page.locator('#ask-up')).toBeEnabled();
+  await page.locator('#q').fill('');
+  await page.locator('#q').press('Enter');
+  await expect(page.locator('#answer-head [data-key="error"]')).toHaveText(/^INVALID_ARGUMENT: /);
+  await expect(page.locator('#routed tr')).toHaveCount(0);
+  await expect(page.locator('#answer')).toBeEmpty();
+  await expect(page.locator('#ask-up')).toBeDisabled();
+  await expect(page.locator('#ask-down')).toBeDisabled();
+  // Rated once, the buttons are off until the next answer.
+  await page.locator('#q').fill('MIMO sleep start time');
+  await page.locator('#ask').click();
+  await expect(page.locator('#ask-up')).toBeEnabled();
+  await page.locator('#ask-up').click();
+  await expect(page.locator('#ask-up')).toBeDisabled();
+  await expect(page.locator('#answer-head [data-key="error"]')).toHaveCount(0);
+});
