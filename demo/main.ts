@@ -28,14 +28,35 @@ const params = new URLSearchParams(location.search);
 
 /** Deterministic vectors: mulberry32 seeded, uniform in [-1, 1). */
 function generate(count: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0;
   const out = new Float32Array(count * dim);
-  for (let i = 0; i < out.length; i++) {
+  mulberry(out, 0, out.length, seed >>> 0);
+  return out;
+}
+
+/** Fills out[from, to) from mulberry32 state `s`; returns the state after. */
+function mulberry(out: Float32Array, from: number, to: number, s: number): number {
+  for (let i = from; i < to; i++) {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return s;
+}
+
+/** A turn for the page's event loop (input, painting) between slices of a long computation. */
+const yieldToPage = () => new Promise<void>((done) => setTimeout(done, 0));
+/** Floats made per slice: about 10 ms here, so a batch of hundreds of MB leaves the page responsive. */
+const SLICE = 1 << 20;
+
+/** generate() in slices that yield to the page between them (the same values). */
+async function generateSliced(count: number, dim: number, seed: number): Promise<Float32Array> {
+  const out = new Float32Array(count * dim);
+  let s = seed >>> 0;
+  for (let i = 0; i < out.length; i += SLICE) {
+    s = mulberry(out, i, Math.min(out.length, i + SLICE), s);
+    if (i + SLICE < out.length) await yieldToPage();
   }
   return out;
 }
@@ -86,8 +107,9 @@ let engine: Engine | null = null;
 async function run(p: BatchParams): Promise<DistanceBatchResult> {
   if (!engine) throw new Error('engine not ready');
   const seed = p.seed ?? 1;
-  const queries = generate(p.nq, p.dim, seed);
-  const vectors = generate(p.nv, p.dim, seed + 1);
+  setStatus('busy', 'making the vectors…');
+  const queries = await generateSliced(p.nq, p.dim, seed);
+  const vectors = await generateSliced(p.nv, p.dim, seed + 1);
   setStatus('busy', 'computing…');
   const res = await engine.distanceBatch(queries, vectors, p.dim, { metric: p.metric });
   const mdps = (p.nq * p.nv) / (res.elapsedMs * 1e3);
@@ -114,12 +136,14 @@ async function run(p: BatchParams): Promise<DistanceBatchResult> {
 }
 
 /** Clustered, normalised vectors: 64 Gaussian clusters. */
-function clustered(n: number, dim: number, seed: number): Float32Array {
+async function clustered(n: number, dim: number, seed: number): Promise<Float32Array> {
   const centres = generate(64, dim, 99);
-  const noise = generate(n, dim, seed);
+  const noise = await generateSliced(n, dim, seed);
   const pick = generate(n, 1, seed + 7);
   const out = new Float32Array(n * dim);
+  const rowsPerSlice = Math.max(1, Math.floor(SLICE / 4 / dim));
   for (let i = 0; i < n; i++) {
+    if (i > 0 && i % rowsPerSlice === 0) await yieldToPage();
     const c = Math.floor((pick[i]! + 1) * 32) % 64;
     let norm = 0;
     for (let j = 0; j < dim; j++) {
@@ -138,9 +162,10 @@ let indexRun = 0;
 async function runIndex(n: number, dim: number, ef: number, quantization: Quantization): Promise<void> {
   if (!engine) return;
   const name = `demo-${++indexRun}`;
+  setStatus('busy', 'making the vectors…');
+  const data = await clustered(n, dim, 11);
+  const queries = await clustered(200, dim, 12);
   setStatus('busy', 'building index…');
-  const data = clustered(n, dim, 11);
-  const queries = clustered(200, dim, 12);
   const index = await engine.createIndex(name, { dim, metric: 'cosine', quantization });
   try {
     let t = performance.now();

@@ -137,3 +137,29 @@ test('a refused question clears the previous answer, and 👍/👎 cannot rate t
   await expect(page.locator('#ask-up')).toBeDisabled();
   await expect(page.locator('#answer-head [data-key="error"]')).toHaveCount(0);
 });
+
+test('a batch too large for the memory cap is refused with its code, and the page answers while it makes the vectors', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  // 4096 × 65536 distances are 1 GiB of results; the vectors alone are 512 MiB
+  // (made on the page: about half a second here, several on a loaded machine).
+  await page.locator('#batch-form [name=nq]').fill('4096');
+  await page.locator('#batch-form [name=nv]').fill('65536');
+  await page.locator('#batch-form [name=dim]').fill('2048');
+  await page.locator('#run').click();
+  await expect(page.locator('#status')).toHaveText('making the vectors…');
+  const t = Date.now();
+  await page.evaluate(() => new Promise((done) => setTimeout(done, 0))); // a turn of the page's event loop
+  expect(Date.now() - t).toBeLessThan(300); // generous: the vectors are made in slices of ~10 ms
+  await expect(page.locator('#batch [data-key="error"]')).toHaveText(/^OUT_OF_MEMORY: /, { timeout: 60_000 });
+  await expect(page.locator('#status')).toHaveText('OUT_OF_MEMORY');
+  // The engine still computes a batch that fits.
+  await page.locator('#batch-form [name=nq]').fill('16');
+  await page.locator('#batch-form [name=nv]').fill('64');
+  await page.locator('#batch-form [name=dim]').fill('8');
+  await page.locator('#run').click();
+  await expect(page.locator('#batch [data-key="distances"]')).toHaveText('16 × 64 (dim 8, cosine)');
+  await expect(page.locator('#status')).toHaveText('ready');
+});
