@@ -390,7 +390,8 @@ function renderAnswer(r: QueryResult): void {
 const recent: number[] = [];
 let partials = 0,
   queries = 0;
-const firstQueryAt = performance.now();
+/** When the first question was asked (null: none yet). */
+let firstQueryAt: number | null = null;
 
 function showPerf(): void {
   const c = $('hist') as HTMLCanvasElement;
@@ -410,7 +411,10 @@ function showPerf(): void {
   fill($('perf'), [
     ['recent queries', sorted.length],
     ['p50 / p95', `${q(0.5).toFixed(2)} / ${q(0.95).toFixed(2)} ms (budget 500 ms)`],
-    ['queries/s (since the first)', (queries / ((performance.now() - firstQueryAt) / 1000)).toFixed(1)],
+    [
+      'queries/s (since the first)',
+      firstQueryAt === null ? '—' : (queries / (Math.max(1, performance.now() - firstQueryAt) / 1000)).toFixed(1),
+    ],
     ['partial answers', partials],
   ]);
 }
@@ -419,6 +423,7 @@ function recordQuery(r: QueryResult): void {
   recent.push(r.timings.total);
   if (recent.length > 500) recent.shift();
   queries++;
+  firstQueryAt ??= performance.now() - r.timings.total;
   if (r.partial) partials++;
   showPerf();
 }

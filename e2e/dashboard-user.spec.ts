@@ -163,3 +163,19 @@ test('a batch too large for the memory cap is refused with its code, and the pag
   await expect(page.locator('#batch [data-key="distances"]')).toHaveText('16 × 64 (dim 8, cosine)');
   await expect(page.locator('#status')).toHaveText('ready');
 });
+
+test('the live card counts queries per second from the first question, not from the page load', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.waitForTimeout(4000); // the page has been open for seconds before anyone asks
+  const t = Date.now();
+  for (let i = 1; i <= 3; i++) {
+    await page.locator('#ask').click();
+    await expect(page.locator('#perf [data-key="recent queries"]')).toHaveText(String(i));
+  }
+  const seconds = (Date.now() - t) / 1000;
+  const shown = Number(await page.locator('#perf [data-key="queries/s (since the first)"]').textContent());
+  // 3 questions within `seconds` of the first being asked: at least 3 / seconds.
+  expect(shown).toBeGreaterThanOrEqual(Math.floor((3 / seconds) * 10) / 10);
+});
