@@ -28,14 +28,35 @@ const params = new URLSearchParams(location.search);
 
 /** Deterministic vectors: mulberry32 seeded, uniform in [-1, 1). */
 function generate(count: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0;
   const out = new Float32Array(count * dim);
-  for (let i = 0; i < out.length; i++) {
+  mulberry(out, 0, out.length, seed >>> 0);
+  return out;
+}
+
+/** Fills out[from, to) from mulberry32 state `s`; returns the state after. */
+function mulberry(out: Float32Array, from: number, to: number, s: number): number {
+  for (let i = from; i < to; i++) {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return s;
+}
+
+/** A turn for the page's event loop (input, painting) between slices of a long computation. */
+const yieldToPage = () => new Promise<void>((done) => setTimeout(done, 0));
+/** Floats made per slice: about 10 ms here, so a batch of hundreds of MB leaves the page responsive. */
+const SLICE = 1 << 20;
+
+/** generate() in slices that yield to the page between them (the same values). */
+async function generateSliced(count: number, dim: number, seed: number): Promise<Float32Array> {
+  const out = new Float32Array(count * dim);
+  let s = seed >>> 0;
+  for (let i = 0; i < out.length; i += SLICE) {
+    s = mulberry(out, i, Math.min(out.length, i + SLICE), s);
+    if (i + SLICE < out.length) await yieldToPage();
   }
   return out;
 }
@@ -86,8 +107,9 @@ let engine: Engine | null = null;
 async function run(p: BatchParams): Promise<DistanceBatchResult> {
   if (!engine) throw new Error('engine not ready');
   const seed = p.seed ?? 1;
-  const queries = generate(p.nq, p.dim, seed);
-  const vectors = generate(p.nv, p.dim, seed + 1);
+  setStatus('busy', 'making the vectors…');
+  const queries = await generateSliced(p.nq, p.dim, seed);
+  const vectors = await generateSliced(p.nv, p.dim, seed + 1);
   setStatus('busy', 'computing…');
   const res = await engine.distanceBatch(queries, vectors, p.dim, { metric: p.metric });
   const mdps = (p.nq * p.nv) / (res.elapsedMs * 1e3);
@@ -114,12 +136,14 @@ async function run(p: BatchParams): Promise<DistanceBatchResult> {
 }
 
 /** Clustered, normalised vectors: 64 Gaussian clusters. */
-function clustered(n: number, dim: number, seed: number): Float32Array {
+async function clustered(n: number, dim: number, seed: number): Promise<Float32Array> {
   const centres = generate(64, dim, 99);
-  const noise = generate(n, dim, seed);
+  const noise = await generateSliced(n, dim, seed);
   const pick = generate(n, 1, seed + 7);
   const out = new Float32Array(n * dim);
+  const rowsPerSlice = Math.max(1, Math.floor(SLICE / 4 / dim));
   for (let i = 0; i < n; i++) {
+    if (i > 0 && i % rowsPerSlice === 0) await yieldToPage();
     const c = Math.floor((pick[i]! + 1) * 32) % 64;
     let norm = 0;
     for (let j = 0; j < dim; j++) {
@@ -138,9 +162,10 @@ let indexRun = 0;
 async function runIndex(n: number, dim: number, ef: number, quantization: Quantization): Promise<void> {
   if (!engine) return;
   const name = `demo-${++indexRun}`;
+  setStatus('busy', 'making the vectors…');
+  const data = await clustered(n, dim, 11);
+  const queries = await clustered(200, dim, 12);
   setStatus('busy', 'building index…');
-  const data = clustered(n, dim, 11);
-  const queries = clustered(200, dim, 12);
   const index = await engine.createIndex(name, { dim, metric: 'cosine', quantization });
   try {
     let t = performance.now();
@@ -365,7 +390,8 @@ function renderAnswer(r: QueryResult): void {
 const recent: number[] = [];
 let partials = 0,
   queries = 0;
-const firstQueryAt = performance.now();
+/** When the first question was asked (null: none yet). */
+let firstQueryAt: number | null = null;
 
 function showPerf(): void {
   const c = $('hist') as HTMLCanvasElement;
@@ -385,7 +411,10 @@ function showPerf(): void {
   fill($('perf'), [
     ['recent queries', sorted.length],
     ['p50 / p95', `${q(0.5).toFixed(2)} / ${q(0.95).toFixed(2)} ms (budget 500 ms)`],
-    ['queries/s (since the first)', (queries / ((performance.now() - firstQueryAt) / 1000)).toFixed(1)],
+    [
+      'queries/s (since the first)',
+      firstQueryAt === null ? '—' : (queries / (Math.max(1, performance.now() - firstQueryAt) / 1000)).toFixed(1),
+    ],
     ['partial answers', partials],
   ]);
 }
@@ -394,6 +423,7 @@ function recordQuery(r: QueryResult): void {
   recent.push(r.timings.total);
   if (recent.length > 500) recent.shift();
   queries++;
+  firstQueryAt ??= performance.now() - r.timings.total;
   if (r.partial) partials++;
   showPerf();
 }
@@ -432,9 +462,18 @@ function askError(err: unknown): void {
   fill($('answer-head'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
 }
 
+/** A question that got no answer: the previous answer goes (👍/👎 would rate it as this question's). */
+function askFailed(err: unknown): void {
+  lastAnswer = null;
+  ($('ask-up') as HTMLButtonElement).disabled = ($('ask-down') as HTMLButtonElement).disabled = true;
+  $('routed').replaceChildren();
+  $('answer').replaceChildren();
+  askError(err);
+}
+
 $('ask-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  ask().catch(askError);
+  ask().catch(askFailed);
 });
 $('ask-up').addEventListener('click', () => void rateAnswer(1).catch(askError));
 $('ask-down').addEventListener('click', () => void rateAnswer(-1).catch(askError));
@@ -504,9 +543,9 @@ async function validateMany(): Promise<void> {
   ]);
 }
 
-/** The counters of the first KPIs whose formulas fit in `max` counters. */
+/** The counters of the catalog in use's first KPIs whose formulas fit in `max` counters. */
 async function monitorCounters(max: number): Promise<string[]> {
-  const cat = await loadDefaultCatalog();
+  const cat = await currentCatalog();
   const out: string[] = [];
   for (const k of cat.kpis ?? []) {
     const names = k.formula?.match(/[A-Za-z_][\w.]*/g) ?? [];
@@ -522,6 +561,11 @@ async function monitorBatch(): Promise<void> {
   const cells = Math.max(1, Math.min(2000, Number(f.get('cells'))));
   const periods = Math.max(1, Math.min(672, Number(f.get('periods'))));
   const counters = await monitorCounters(40);
+  if (!counters.length) {
+    fill($('monitor-head'), [['batch', 'this catalog has no KPIs with a formula over its counters']]);
+    $('kpi-table').replaceChildren();
+    return;
+  }
   const data = generate(cells * counters.length, periods, Date.now() & 0xffff).map((x) => 500 + 400 * x);
   // A degraded cell and a few missing samples, so alerts have something to show.
   for (let t = 0; t < periods; t++) data[t] = 20;
@@ -567,21 +611,29 @@ async function monitorBatch(): Promise<void> {
     }
 }
 
+/** A catalog that was refused, shown as every error is: its code first (the engine keeps running). */
+function catalogError(text: string, code = 'INVALID_ARGUMENT'): void {
+  $('catalog-result').textContent = `${code}: ${text}`;
+  $('catalog-result').className = 'error';
+}
+
 async function loadCatalogFile(file: File): Promise<void> {
   let json: unknown;
   try {
     json = JSON.parse(await file.text());
   } catch (e) {
-    $('catalog-result').textContent = `not JSON: ${String(e)}`;
+    catalogError(`${file.name} is not JSON (${e instanceof Error ? e.message : String(e)})`);
     return;
   }
   const problems = checkCatalog(json);
   if (problems.length) {
-    $('catalog-result').textContent = problems
-      .slice(0, 8)
-      .map((p) => `${p.path}: ${p.message}`)
-      .join('\n');
-    $('catalog-result').className = 'error';
+    catalogError(
+      `${file.name} is not a catalog (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n` +
+        problems
+          .slice(0, 8)
+          .map((p) => `${p.path}: ${p.message}`)
+          .join('\n'),
+    );
     return;
   }
   $('catalog-result').className = 'hint';
@@ -638,8 +690,8 @@ $('monitor-form').addEventListener('submit', (ev) => {
 $('catalog-file').addEventListener('change', () => {
   const f = ($('catalog-file') as HTMLInputElement).files?.[0];
   if (f)
-    loadCatalogFile(f).catch(
-      (e: unknown) => ($('catalog-result').textContent = isElexError(e) ? `${e.code}: ${e.message}` : String(e)),
+    loadCatalogFile(f).catch((e: unknown) =>
+      isElexError(e) ? catalogError(e.message, e.code) : catalogError(String(e), 'INTERNAL'),
     );
 });
 

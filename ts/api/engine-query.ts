@@ -376,6 +376,7 @@ export class EngineQueries {
       for (let i = 0; i < WARM_UP_CALLS && now() - t0 < WARM_UP_MS && this.inFlight === 0; i++) {
         const r = await this.pool.call(w, (x) => x.ranWarmUp(i * WARM_UP_PER_CALL, WARM_UP_PER_CALL, 5), {
           timeoutMs: WARM_UP_MS,
+          untracked: true, // not a call of the application's: info().shards does not count it
         });
         for (const q of r.results) for (const a of q.replies) expandReply(this.catalog, a, q.features, q.cards);
       }

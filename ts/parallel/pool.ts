@@ -70,6 +70,13 @@ export interface CallOptions {
    * and drops the call if it reaches it later.
    */
   deadline?: number;
+  /**
+   * Background work of the engine's own (the query path's warm-up): not
+   * counted in the worker's calls, failed and latency figures, which are
+   * the application's calls. A warm-up call that gave up behind a long
+   * call of the page counted as "failed" though no call of the page failed.
+   */
+  untracked?: boolean;
 }
 
 interface Slot {
@@ -124,9 +131,9 @@ export interface RestoreFigures {
 export interface WorkerCallStats {
   worker: number;
   alive: boolean;
-  /** Calls answered since the engine started (any worker incarnation). */
+  /** The application's calls answered since the engine started (any worker incarnation; not the engine's background warm-up). */
   calls: number;
-  /** Calls that rejected (worker errors, crashes, timeouts, aborts). */
+  /** The application's calls that rejected (worker errors, crashes, timeouts, aborts). */
   failed: number;
   /** Round-trip ms of the last ≤ 256 answered calls: median, 95th percentile, max. */
   p50Ms: number;
@@ -273,7 +280,7 @@ export class WorkerPool {
         }),
       );
     }
-    const log = this.logs[index];
+    const log = opts.untracked ? undefined : this.logs[index];
     const t0 = performance.now();
     try {
       // A worker that is up is called at once; otherwise the call waits for it (or its replacement).

@@ -1,0 +1,181 @@
+/**
+ * The dashboard as a new user drives it, mistakes included: a catalog of
+ * one's own through the KPI monitor, catalog files that are not catalogs.
+ */
+import { expect, test } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
+import { openDashboard } from './helpers.ts';
+
+/** docs/catalog.md's example catalog: one KPI over two counters. */
+const MIMO = {
+  format: 'elex-catalog',
+  version: 1,
+  name: 'MIMO sleep example',
+  features: [
+    {
+      code: 'FAJ 121 3094',
+      name: 'MIMO Sleep Mode',
+      category: 'Energy Efficiency',
+      parameters: ['MimoSleepFunction.sleepStartTime'],
+      counters: ['MimoSleepFunction.pmMimoSleepTime', 'MimoSleepFunction.pmPeriodTime'],
+      kpis: ['MIMO Sleep Ratio'],
+    },
+  ],
+  parameters: [
+    {
+      name: 'MimoSleepFunction.sleepStartTime',
+      type: 'int',
+      range: [0, 1439],
+      default: 60,
+      safe: { min: 0, max: 360, maxChange: 120, cooldownS: 900 },
+    },
+  ],
+  counters: [{ name: 'MimoSleepFunction.pmMimoSleepTime' }, { name: 'MimoSleepFunction.pmPeriodTime' }],
+  kpis: [
+    {
+      name: 'MIMO Sleep Ratio',
+      formula: '100 * MimoSleepFunction.pmMimoSleepTime / MimoSleepFunction.pmPeriodTime',
+      threshold: 5,
+      direction: 'higher',
+    },
+  ],
+};
+
+test('the KPI monitor streams the counters of the catalog loaded from the page', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await page
+    .locator('#catalog-file')
+    .setInputFiles({ name: 'mimo.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(MIMO)) });
+  await expect(page.locator('#catalog-result')).toHaveText('loaded mimo.json', { timeout: 60_000 });
+  await page.locator('#monitor').click();
+  await expect(page.locator('#monitor-head [data-key="KPIs evaluated"]')).toHaveText('1');
+  await expect(page.locator('#monitor-head [data-key="batch"]')).toContainText('× 2 counters ×');
+  await expect(page.locator('#kpi-table tr').nth(1)).toContainText('MIMO Sleep Ratio');
+});
+
+test('a catalog file that is not JSON, or not a catalog, is refused with its code and the engine keeps answering', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  const result = page.locator('#catalog-result');
+  for (const [name, text] of [
+    ['broken.json', '{not json'],
+    ['array.json', '[1, 2, 3]'],
+    ['empty.json', '{"features": []}'],
+  ] as const) {
+    await page
+      .locator('#catalog-file')
+      .setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+    await expect(result).toHaveText(/^INVALID_ARGUMENT: /);
+    await expect(result).toHaveClass('error');
+  }
+  await expect(result).toContainText('$.features');
+  // The engine that ran before still answers on the default catalog.
+  await expect(page.locator('#catalog-info [data-key="features"]')).toHaveText('593');
+  await page.locator('#ask').click();
+  await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+});
+
+test("the worker table's failed count stays 0 when no call of the page failed (the engine's own warm-up gave up behind a long batch)", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  const r = await page.evaluate(async () => {
+    const e = await (window as unknown as { elexDemo: DemoHandle }).elexDemo.createEngine({ workers: 1 });
+    try {
+      const dim = 256;
+      const q = new Float32Array(512 * dim).fill(0.5);
+      const v = new Float32Array(8192 * dim).fill(0.25);
+      // The routers are ready: the engine warms its query path up in the
+      // background (calls of 200 ms at most), and this batch keeps the
+      // worker busy for longer than that.
+      await e.routerReady();
+      const t = performance.now();
+      await e.distanceBatch(q, v, dim);
+      const batchMs = performance.now() - t;
+      await new Promise((done) => setTimeout(done, 300));
+      const before = e.info().shards[0]!;
+      await e.query('Which parameters control MIMO sleep start time?');
+      const after = e.info().shards[0]!;
+      return { batchMs, before, after };
+    } finally {
+      await e.close();
+    }
+  });
+  expect(r.batchMs).toBeGreaterThan(200); // the warm-up had to wait for it
+  expect(r.before.failed).toBe(0);
+  expect(r.after.failed).toBe(0);
+  expect(r.after.calls).toBeGreaterThan(r.before.calls);
+});
+
+test('a refused question clears the previous answer, and 👍/👎 cannot rate that earlier answer as if it were this one', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await expect(page.locator('#ask-up')).toBeDisabled(); // nothing to rate yet
+  await page.locator('#q').press('Enter'); // Enter submits
+  await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+  await expect(page.locator('#ask-up')).toBeEnabled();
+  await page.locator('#q').fill('');
+  await page.locator('#q').press('Enter');
+  await expect(page.locator('#answer-head [data-key="error"]')).toHaveText(/^INVALID_ARGUMENT: /);
+  await expect(page.locator('#routed tr')).toHaveCount(0);
+  await expect(page.locator('#answer')).toBeEmpty();
+  await expect(page.locator('#ask-up')).toBeDisabled();
+  await expect(page.locator('#ask-down')).toBeDisabled();
+  // Rated once, the buttons are off until the next answer.
+  await page.locator('#q').fill('MIMO sleep start time');
+  await page.locator('#ask').click();
+  await expect(page.locator('#ask-up')).toBeEnabled();
+  await page.locator('#ask-up').click();
+  await expect(page.locator('#ask-up')).toBeDisabled();
+  await expect(page.locator('#answer-head [data-key="error"]')).toHaveCount(0);
+});
+
+test('a batch too large for the memory cap is refused with its code, and the page answers while it makes the vectors', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  // 4096 × 65536 distances are 1 GiB of results; the vectors alone are 512 MiB
+  // (made on the page: about half a second here, several on a loaded machine).
+  await page.locator('#batch-form [name=nq]').fill('4096');
+  await page.locator('#batch-form [name=nv]').fill('65536');
+  await page.locator('#batch-form [name=dim]').fill('2048');
+  await page.locator('#run').click();
+  await expect(page.locator('#status')).toHaveText('making the vectors…');
+  const t = Date.now();
+  await page.evaluate(() => new Promise((done) => setTimeout(done, 0))); // a turn of the page's event loop
+  expect(Date.now() - t).toBeLessThan(300); // generous: the vectors are made in slices of ~10 ms
+  await expect(page.locator('#batch [data-key="error"]')).toHaveText(/^OUT_OF_MEMORY: /, { timeout: 60_000 });
+  await expect(page.locator('#status')).toHaveText('OUT_OF_MEMORY');
+  // The engine still computes a batch that fits.
+  await page.locator('#batch-form [name=nq]').fill('16');
+  await page.locator('#batch-form [name=nv]').fill('64');
+  await page.locator('#batch-form [name=dim]').fill('8');
+  await page.locator('#run').click();
+  await expect(page.locator('#batch [data-key="distances"]')).toHaveText('16 × 64 (dim 8, cosine)');
+  await expect(page.locator('#status')).toHaveText('ready');
+});
+
+test('the live card counts queries per second from the first question, not from the page load', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.waitForTimeout(4000); // the page has been open for seconds before anyone asks
+  const t = Date.now();
+  for (let i = 1; i <= 3; i++) {
+    await page.locator('#ask').click();
+    await expect(page.locator('#perf [data-key="recent queries"]')).toHaveText(String(i));
+  }
+  const seconds = (Date.now() - t) / 1000;
+  const shown = Number(await page.locator('#perf [data-key="queries/s (since the first)"]').textContent());
+  // 3 questions within `seconds` of the first being asked: at least 3 / seconds.
+  expect(shown).toBeGreaterThanOrEqual(Math.floor((3 / seconds) * 10) / 10);
+});
