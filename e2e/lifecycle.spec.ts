@@ -282,3 +282,32 @@ test('OPFS: after a worker-count change, agents left cold for lack of memory loa
   });
   expect(outcome).toEqual(['restored', 'restored']);
 });
+
+test("a memory budget smaller than the router is refused when the router is built, with the sizes (it started, then every query failed BUDGET_EXCEEDED '0 evictable')", async ({
+  page,
+}) => {
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+      );
+    const small = await createEngine({ workers: 1, memoryBudgetBytes: 2 << 20 });
+    const ready = await codeOf(small.routerReady());
+    const query = await codeOf(small.query('Which parameters control MIMO sleep start time?'));
+    await small.close();
+    // With room for it, the same catalog routes.
+    const enough = await createEngine({ workers: 1, memoryBudgetBytes: 64 << 20 });
+    await enough.routerReady();
+    const routed = (await enough.query('Which parameters control MIMO sleep start time?')).features.length;
+    await enough.close();
+    return { ready, query, routed };
+  });
+  expect(out.ready).toMatch(
+    /^BUDGET_EXCEEDED: the router of this catalog takes [\d.]+ MiB, over this worker's 2\.0 MiB share/,
+  );
+  expect(out.query).toBe(out.ready);
+  expect(out.routed).toBeGreaterThan(0);
+});

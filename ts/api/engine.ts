@@ -76,7 +76,10 @@ export interface EngineOptions {
   /**
    * Bytes the engine's wasm state may use, split evenly across workers
    * (default 500 MiB). Cold agents are evicted to stay inside it; a call
-   * that cannot fit fails with BUDGET_EXCEEDED.
+   * that cannot fit fails with BUDGET_EXCEEDED. The router counts against
+   * it (its size is in memoryStats() once built): a worker's share smaller
+   * than its router makes routerReady() and every query fail with
+   * BUDGET_EXCEEDED, giving both sizes.
    */
   memoryBudgetBytes?: number;
   /** Pressure (0..1) from which every call ends with an eviction round, for headroom (default 1: evict only when a call does not fit). */

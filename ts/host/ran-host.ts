@@ -630,6 +630,20 @@ export class RanHost {
     if (this.agents.restoredRoutes.length > 0) this.learnRoute(this.agents.restoredRoutes);
     this.agents.routeMemorySource = () => this.routeMemory();
     this.reportBytes();
+    // A router larger than the worker's share of the budget leaves no room
+    // for anything: every query would fail BUDGET_EXCEEDED ("0 evictable").
+    // Said once, here, by routerReady() and each query.
+    const router = this.bytes(),
+      budget = this.b.memoryStats().budgetBytes;
+    if (router > budget) {
+      this.onBytes(0);
+      this.close();
+      const mib = (n: number) => (n / 1048576).toFixed(1);
+      throw new ElexError(
+        'BUDGET_EXCEEDED',
+        `the router of this catalog takes ${mib(router)} MiB, over this worker's ${mib(budget)} MiB share of memoryBudgetBytes (the budget is split evenly across workers): raise memoryBudgetBytes`,
+      );
+    }
     // A router built here warms up before it answers (its build takes
     // hundreds of ms, the warm-up at most WARM_UP_MS more); one from the
     // cache, ready in tens of ms, warms up while the worker has no calls.
