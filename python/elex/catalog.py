@@ -65,7 +65,9 @@ def _names(x, what: str):
 
 
 def _is_num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A JSON number: an int or float, or a numpy integer or floating scalar (a
+    catalog built from pandas rows holds them); never a bool."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
 def _finite(v) -> bool:

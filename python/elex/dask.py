@@ -418,10 +418,26 @@ def history_frame_meta(kpis) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=np.float64) for c in cols}, index=pd.Index([], dtype=object, name="cell"))
 
 
-def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, carried=(), checked=None):
+def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, carried=(), checked=None, bounds=None):
     """One partition (index cell, columns period + counters) and its history rows.
     The history's columns are taken by name: a KPI it lacks starts empty, and
-    ``carried`` (its columns of KPIs not evaluated tonight) go on unchanged."""
+    ``carried`` (its columns of KPIs not evaluated tonight) go on unchanged.
+    ``bounds`` (the partition's number and the counters' divisions, when
+    known): a history row of a cell in another partition's range is refused (a
+    cell in no partition's range has no data tonight and keeps its row)."""
+    if bounds is not None and hist is not None and len(hist):
+        i, d = bounds
+        idx = hist.index.to_numpy(dtype=object)
+        inside = (idx >= d[0]) & (idx <= d[-1])
+        j = np.searchsorted(np.asarray(d[1:-1], dtype=object), idx, side="right")
+        elsewhere = np.asarray(inside & (j != i), dtype=bool)
+        if elsewhere.any():
+            k = int(np.flatnonzero(elsewhere)[0])
+            raise ElexError(
+                "DIMENSION_MISMATCH",
+                f"cell {idx[k]}: its history is in partition {i} and its counters in partition {int(j[k])}: the history "
+                "must be partitioned like the counters (the same cells in each partition)",
+            )
     K = len(prog.names)
     mine = [f"{k}|{f}" for k in prog.names for f in _FIELDS]
     cols = mine + list(carried)
@@ -509,19 +525,26 @@ def monitor_frame(
     tables, alerts, hists = [], [], []
     # The programs (9 KB) go into every task, as in monitor(): a shared key would
     # live on one worker and draw partitions to it.
-    # Every cell in one partition, checked before any runs (as validate_batch),
-    # and a cell's history in the partition of its counters.
-    frame_cells = [dask.delayed(_index_cells, pure=True)(p) for p in parts]
-    checked = [dask.delayed(_one_partition_per_cell, pure=True)(*frame_cells, rows="rows")]
-    if history is not None:
-        checked.append(
-            dask.delayed(_history_beside_its_cells, pure=True)(
-                frame_cells, [dask.delayed(_index_cells, pure=True)(h) for h in hparts]
+    # Every cell in one partition, and a cell's history in the partition of its
+    # counters. With known divisions a cell lies in one partition, and each task
+    # checks that its history rows lie in its range (no wait). Without, the
+    # partitions' cells are compared before any runs (as validate_batch), the
+    # partitions held in memory until then.
+    checked, bounds = [], [None] * len(parts)
+    if frame.known_divisions:
+        bounds = [(i, tuple(frame.divisions)) for i in range(len(parts))]
+    else:
+        frame_cells = [dask.delayed(_index_cells, pure=True)(p) for p in parts]
+        checked.append(dask.delayed(_one_partition_per_cell, pure=True)(*frame_cells, rows="rows"))
+        if history is not None:
+            checked.append(
+                dask.delayed(_history_beside_its_cells, pure=True)(
+                    frame_cells, [dask.delayed(_index_cells, pure=True)(h) for h in hparts]
+                )
             )
-        )
-    for p, h in zip(parts, hparts):
+    for p, h, b in zip(parts, hparts, bounds):
         t, a, hh = dask.delayed(_frame_block, pure=True, nout=3)(
-            prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried), checked
+            prog, counters, periods, p, h, z_threshold, min_history, threads, tuple(carried), checked, b
         )
         tables.append(t)
         alerts.append(a)

@@ -881,3 +881,27 @@ def test_a_string_where_a_list_of_names_belongs_is_refused(catalog):
             call()
         assert e.value.code == "INVALID_ARGUMENT" and what in e.value.message and "string" in e.value.message, e.value.message
     assert m._hist == {}
+
+
+def test_numpy_numbers_in_a_catalog_dict_are_numbers():
+    # A catalog built in Python from pandas rows holds numpy scalars: an
+    # np.float64 was taken (a float subclass) but np.int64(10) or
+    # np.float32(0.5) was "must be a finite number" / "must be [min, max]: an
+    # array of two finite numbers", which they are. numpy booleans stay refused
+    # as numbers, as Python's are.
+    def cat(lo, hi, thr):
+        return {
+            "features": [{"code": "FAJ 121 0001", "parameters": ["A.b"], "counters": ["C.x"], "kpis": ["K"]}],
+            "parameters": [{"name": "A.b", "type": "int", "range": [lo, hi], "safe": {"min": lo, "max": hi, "maxChange": hi, "cooldownS": hi}}],
+            "counters": [{"name": "C.x"}],
+            "kpis": [{"name": "K", "formula": "C.x / 900", "threshold": thr}],
+        }
+
+    for lo, hi, thr in ((np.int64(0), np.int64(10), np.float32(0.5)), (np.int32(0), np.uint16(10), np.float64(0.5)), (0, 10, 0.5)):
+        assert elex.check_catalog(cat(lo, hi, thr)) == []
+        c = elex.load_catalog(cat(lo, hi, thr))
+        v = elex.ChangeValidator(c)
+        r = v.validate_batch(np.array([0]), np.array([1]), np.array([20]), 0.0)
+        assert "OUTSIDE_ABSOLUTE_RANGE" in r.reason_names(0)  # the range 0 … 10 holds
+    for bad in (np.bool_(True), np.float64("nan"), np.float32("inf")):
+        assert [p["path"] for p in elex.check_catalog(cat(0, 10, bad))] == ["$.kpis[0].threshold"]

@@ -657,3 +657,24 @@ def test_monitor_frame_refuses_a_history_partitioned_unlike_the_counters(catalog
         assert e.value.code == "DIMENSION_MISMATCH" and "cell c" in e.value.message and "partition 0" in e.value.message, e.value.message
         _, _, h2 = ed.monitor_frame(catalog, counters, frame, 4, history=dd.from_pandas(h, npartitions=2, sort=False)).compute()
         assert sorted(h2.index) == list("abcd") and set(h2.iloc[:, 0]) == {8.0}
+
+
+def test_monitor_frame_with_known_divisions_checks_history_in_each_task(catalog):
+    # With known divisions (set_index("cell")) a cell lies in one partition, so
+    # no partition waits for the others; a history partitioned otherwise (here
+    # the same number of partitions, other cells: matched by position) is still
+    # refused, by each task against its partition's range.
+    counters = counters_of(catalog, 10)
+    rows = [dict(cell=c, period=p, **{k: float(p + 1) for k in counters}) for c in "abcd" for p in range(4)]
+    frame = dd.from_pandas(pd.DataFrame(rows).set_index("cell"), npartitions=2, sort=True)
+    assert frame.known_divisions
+    with dask.config.set(scheduler="sync"):
+        _, _, h = ed.monitor_frame(catalog, counters, frame, 4).compute()
+        swapped = dd.from_pandas(h.loc[["c", "d", "a", "b"]], npartitions=2, sort=False)
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, frame, 4, history=swapped).compute()
+        assert e.value.code == "DIMENSION_MISMATCH" and "cell c" in e.value.message and "partition 0" in e.value.message, e.value.message
+        graph = dict(ed.monitor_frame(catalog, counters, frame, 4, history=dd.from_pandas(h, npartitions=2, sort=True)).history.__dask_graph__())
+        assert not any("_one_partition_per_cell" in str(k) or "_history_beside" in str(k) for k in graph)
+        _, _, h2 = ed.monitor_frame(catalog, counters, frame, 4, history=dd.from_pandas(h, npartitions=2, sort=True)).compute()
+        assert sorted(h2.index) == list("abcd") and set(h2.iloc[:, 0]) == {8.0}
