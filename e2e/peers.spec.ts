@@ -5,7 +5,7 @@
  */
 import { expect, test, type Frame, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
-import { PREVIEW } from '../playwright.config.ts';
+import { DEV, PREVIEW } from '../playwright.config.ts';
 
 const QUESTION = 'Which parameters control MIMO sleep start time?';
 
@@ -256,4 +256,42 @@ test('a module request that fails (offline, blocked by an extension or a proxy) 
     );
   });
   expect(outcome).toMatch(/^INIT_FAILED: could not fetch \S+\.wasm: TypeError/);
+});
+
+test("createEngine() inside the page's own dedicated worker starts its workers nested and answers (the README said to use instantiate() there)", async ({
+  page,
+}) => {
+  // The dev server serves the package's sources as modules, so a worker of the page can import them.
+  await page.goto(`${DEV}/?workers=1&persist=0`);
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+  const entry = `${DEV}/@fs${process.cwd()}/ts/index.ts`;
+  const outcome = await page.evaluate(
+    async ([entry, question]) => {
+      const source = `
+        import { createEngine } from '${entry}';
+        onmessage = async () => {
+          try {
+            const engine = await createEngine({ workers: 1 });
+            const answer = await engine.query(${JSON.stringify(question)});
+            postMessage(engine.info().variant + ' ' + answer.features[0]?.code);
+            await engine.close();
+          } catch (e) {
+            postMessage(e.code + ': ' + e.message);
+          }
+        };`;
+      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), {
+        type: 'module',
+      });
+      const result = await new Promise<string>((resolve) => {
+        worker.onmessage = (e: MessageEvent<string>) => resolve(e.data);
+        worker.onerror = (e) => resolve(`worker error: ${e.message}`);
+        worker.postMessage('start');
+        setTimeout(() => resolve('still pending after 40 s'), 40_000);
+      });
+      worker.terminate();
+      return result;
+    },
+    [entry, QUESTION] as const,
+  );
+  expect(outcome).toBe('simd-mt FAJ 221 7888');
 });

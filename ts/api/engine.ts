@@ -464,7 +464,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   if (typeof Worker === 'undefined')
     throw new ElexError(
       'UNSUPPORTED_VARIANT',
-      'createEngine() needs Web Workers; in Node or inside your own worker use instantiate() instead',
+      'createEngine() needs Web Workers, which this context cannot start (Node, a service worker): use instantiate() here instead',
     );
   const features = detectFeatures();
   const variant = selectBundle(features, { variant: options.variant });

@@ -509,7 +509,7 @@ export class WorkerPool {
               `worker ${index}${replacement ? ' (a replacement)' : ''} was not ready within ${ms} ms (startTimeoutMs): its script, the module or the pthread worker script did not arrive in time (the network tab shows which)`,
             ),
           ),
-        ms,
+        ms + START_GRACE_MS,
       );
     });
     return Promise.race([started, late]).finally(() => clearTimeout(timer));
@@ -590,6 +590,13 @@ export class WorkerPool {
     }
   }
 }
+
+/**
+ * How much longer than startTimeoutMs the page waits for a worker's init
+ * (ms): the worker bounds its module's start by the same option and says
+ * more precisely what was late (threads that did not start, for instance).
+ */
+const START_GRACE_MS = 1000;
 
 /** How long a watcher worker (watchElsewhere) may take to answer whether it sees a life lock (ms). */
 const WATCHER_START_MS = 5000;
