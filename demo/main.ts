@@ -611,6 +611,23 @@ async function monitorBatch(): Promise<void> {
     }
 }
 
+/** The buttons that call the engine. */
+const ENGINE_BUTTONS = [
+  'ask',
+  'ask-up',
+  'ask-down',
+  'validate',
+  'validate-many',
+  'monitor',
+  'run',
+  'build',
+  'decide',
+  'up',
+  'down',
+  'train',
+  'save',
+];
+
 /** A catalog that was refused, shown as every error is: its code first (the engine keeps running). */
 function catalogError(text: string, code = 'INVALID_ARGUMENT'): void {
   $('catalog-result').textContent = `${code}: ${text}`;
@@ -636,12 +653,19 @@ async function loadCatalogFile(file: File): Promise<void> {
     );
     return;
   }
+  // No engine to call until the new one is up: every button that calls one
+  // is off (a click did nothing), and what was shown for the old engine
+  // (an answer, a decision) can no longer be rated.
+  for (const id of ENGINE_BUTTONS) ($(id) as HTMLButtonElement).disabled = true;
+  lastAnswer = null;
+  lastDecision = null;
   $('catalog-result').className = 'hint';
   $('catalog-result').textContent = 'valid: restarting the engine with it…';
   const old = engine;
   engine = null;
   await old?.close();
   engine = await start(json as Catalog);
+  for (const id of ['run', 'build', 'decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
   handle.engine = engine;
   showInfo();
   showCatalog();

@@ -179,3 +179,38 @@ test('the live card counts queries per second from the first question, not from 
   // 3 questions within `seconds` of the first being asked: at least 3 / seconds.
   expect(shown).toBeGreaterThanOrEqual(Math.floor((3 / seconds) * 10) / 10);
 });
+
+test('while the engine restarts with a loaded catalog its buttons are off (a click did nothing), and on after', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#decide').click();
+  await expect(page.locator('#up')).toBeEnabled();
+  const buttons = ['ask', 'validate', 'validate-many', 'monitor', 'run', 'build', 'decide', 'train', 'save', 'up'];
+  // The buttons' state at the moment the page says it restarts.
+  await page.evaluate((ids) => {
+    const w = window as unknown as { during?: Record<string, boolean> };
+    const result = document.getElementById('catalog-result')!;
+    new MutationObserver(() => {
+      if (!w.during && result.textContent!.startsWith('valid: restarting'))
+        w.during = Object.fromEntries(
+          ids.map((id) => [id, (document.getElementById(id) as HTMLButtonElement).disabled]),
+        );
+    }).observe(result, { childList: true, characterData: true, subtree: true });
+  }, buttons);
+  await page
+    .locator('#catalog-file')
+    .setInputFiles({ name: 'mimo.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(MIMO)) });
+  await expect(page.locator('#catalog-result')).toHaveText('loaded mimo.json', { timeout: 60_000 });
+  const during = await page.evaluate(() => (window as unknown as { during?: Record<string, boolean> }).during);
+  expect(during).toEqual(Object.fromEntries(buttons.map((id) => [id, true])));
+  for (const id of buttons.filter((b) => b !== 'up')) await expect(page.locator(`#${id}`)).toBeEnabled();
+  // The decision shown was the old engine's: it cannot be rewarded on the new one.
+  await expect(page.locator('#up')).toBeDisabled();
+  await page.locator('#learn-form [name=feature]').fill('FAJ 121 3094');
+  await page.locator('#decide').click();
+  await expect(page.locator('#decision [data-key="action"]')).not.toBeEmpty();
+  await expect(page.locator('#up')).toBeEnabled();
+});
