@@ -665,6 +665,7 @@ async function loadCatalogFile(file: File): Promise<void> {
   engine = null;
   await old?.close();
   engine = await start(json as Catalog);
+  await offerFeature(engine);
   for (const id of ['run', 'build', 'decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
   handle.engine = engine;
   showInfo();
@@ -911,6 +912,13 @@ $('save').addEventListener('click', () => {
     .catch(learnError);
 });
 
+/** Agents act for catalog features: the agents card offers the first one of the catalog in use. */
+async function offerFeature(e: Engine): Promise<void> {
+  const input = ($('learn-form') as HTMLFormElement).elements.namedItem('feature') as HTMLInputElement;
+  const features = e.catalog() ? (await currentCatalog()).features : [];
+  if (features.length && !features.some((f) => f.code === input.value)) input.value = features[0]!.code;
+}
+
 const ready = start();
 const handle: DemoHandle = { engine: null, ready, run, ask, createEngine };
 (window as unknown as { elexDemo: DemoHandle }).elexDemo = handle;
@@ -918,10 +926,7 @@ const handle: DemoHandle = { engine: null, ready, run, ask, createEngine };
 ready.then(
   async (e) => {
     handle.engine = e;
-    // Agents act for catalog features: offer the first one of the catalog in use.
-    const input = ($('learn-form') as HTMLFormElement).elements.namedItem('feature') as HTMLInputElement;
-    const features = e.catalog() ? (await currentCatalog()).features : [];
-    if (features.length && !features.some((f) => f.code === input.value)) input.value = features[0]!.code;
+    await offerFeature(e);
     showInfo();
     ($('run') as HTMLButtonElement).disabled = false;
     ($('build') as HTMLButtonElement).disabled = false;

@@ -214,3 +214,18 @@ test('while the engine restarts with a loaded catalog its buttons are off (a cli
   await expect(page.locator('#decision [data-key="action"]')).not.toBeEmpty();
   await expect(page.locator('#up')).toBeEnabled();
 });
+
+test("the agents card offers a feature of the catalog loaded from the page, not the previous catalog's", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await page
+    .locator('#catalog-file')
+    .setInputFiles({ name: 'mimo.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(MIMO)) });
+  await expect(page.locator('#catalog-result')).toHaveText('loaded mimo.json', { timeout: 60_000 });
+  await expect(page.locator('#learn-form [name=feature]')).toHaveValue('FAJ 121 3094');
+  await page.locator('#decide').click();
+  await expect(page.locator('#decision [data-key="action"]')).not.toBeEmpty();
+  await expect(page.locator('#decision [data-key="error"]')).toHaveCount(0);
+});
