@@ -229,3 +229,45 @@ test("the agents card offers a feature of the catalog loaded from the page, not 
   await expect(page.locator('#decision [data-key="action"]')).not.toBeEmpty();
   await expect(page.locator('#decision [data-key="error"]')).toHaveCount(0);
 });
+
+test('keyboard focus is visible on the dark page: a ring of 3:1 contrast or more against the card', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#q').focus();
+  const seen: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press('Tab');
+    const r = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const s = getComputedStyle(el);
+      const card = getComputedStyle(el.closest('.card')!).backgroundColor;
+      const lum = (c: string) => {
+        const [r, g, b] = c
+          .match(/\d+(\.\d+)?/g)!
+          .slice(0, 3)
+          .map(Number)
+          .map((v) => {
+            const x = v / 255;
+            return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+          }) as [number, number, number];
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const [a, b] = [lum(s.outlineColor), lum(card)].sort((x, y) => y - x) as [number, number];
+      return {
+        id: el.id || el.getAttribute('name') || el.tagName,
+        style: s.outlineStyle,
+        width: parseFloat(s.outlineWidth),
+        contrast: (a + 0.05) / (b + 0.05),
+      };
+    });
+    seen.push(r.id);
+    expect(r.style, r.id).not.toBe('none');
+    expect(r.width, r.id).toBeGreaterThanOrEqual(2);
+    expect(r.contrast, r.id).toBeGreaterThanOrEqual(3);
+  }
+  expect(seen).toContain('ask');
+  expect(seen).toContain('v-param');
+});
