@@ -611,6 +611,23 @@ async function monitorBatch(): Promise<void> {
     }
 }
 
+/** The buttons that call the engine. */
+const ENGINE_BUTTONS = [
+  'ask',
+  'ask-up',
+  'ask-down',
+  'validate',
+  'validate-many',
+  'monitor',
+  'run',
+  'build',
+  'decide',
+  'up',
+  'down',
+  'train',
+  'save',
+];
+
 /** A catalog that was refused, shown as every error is: its code first (the engine keeps running). */
 function catalogError(text: string, code = 'INVALID_ARGUMENT'): void {
   $('catalog-result').textContent = `${code}: ${text}`;
@@ -636,12 +653,20 @@ async function loadCatalogFile(file: File): Promise<void> {
     );
     return;
   }
+  // No engine to call until the new one is up: every button that calls one
+  // is off (a click did nothing), and what was shown for the old engine
+  // (an answer, a decision) can no longer be rated.
+  for (const id of ENGINE_BUTTONS) ($(id) as HTMLButtonElement).disabled = true;
+  lastAnswer = null;
+  lastDecision = null;
   $('catalog-result').className = 'hint';
   $('catalog-result').textContent = 'valid: restarting the engine with it…';
   const old = engine;
   engine = null;
   await old?.close();
   engine = await start(json as Catalog);
+  await offerFeature(engine);
+  for (const id of ['run', 'build', 'decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
   handle.engine = engine;
   showInfo();
   showCatalog();
@@ -887,6 +912,13 @@ $('save').addEventListener('click', () => {
     .catch(learnError);
 });
 
+/** Agents act for catalog features: the agents card offers the first one of the catalog in use. */
+async function offerFeature(e: Engine): Promise<void> {
+  const input = ($('learn-form') as HTMLFormElement).elements.namedItem('feature') as HTMLInputElement;
+  const features = e.catalog() ? (await currentCatalog()).features : [];
+  if (features.length && !features.some((f) => f.code === input.value)) input.value = features[0]!.code;
+}
+
 const ready = start();
 const handle: DemoHandle = { engine: null, ready, run, ask, createEngine };
 (window as unknown as { elexDemo: DemoHandle }).elexDemo = handle;
@@ -894,10 +926,7 @@ const handle: DemoHandle = { engine: null, ready, run, ask, createEngine };
 ready.then(
   async (e) => {
     handle.engine = e;
-    // Agents act for catalog features: offer the first one of the catalog in use.
-    const input = ($('learn-form') as HTMLFormElement).elements.namedItem('feature') as HTMLInputElement;
-    const features = e.catalog() ? (await currentCatalog()).features : [];
-    if (features.length && !features.some((f) => f.code === input.value)) input.value = features[0]!.code;
+    await offerFeature(e);
     showInfo();
     ($('run') as HTMLButtonElement).disabled = false;
     ($('build') as HTMLButtonElement).disabled = false;

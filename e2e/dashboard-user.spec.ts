@@ -179,3 +179,95 @@ test('the live card counts queries per second from the first question, not from 
   // 3 questions within `seconds` of the first being asked: at least 3 / seconds.
   expect(shown).toBeGreaterThanOrEqual(Math.floor((3 / seconds) * 10) / 10);
 });
+
+test('while the engine restarts with a loaded catalog its buttons are off (a click did nothing), and on after', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#decide').click();
+  await expect(page.locator('#up')).toBeEnabled();
+  const buttons = ['ask', 'validate', 'validate-many', 'monitor', 'run', 'build', 'decide', 'train', 'save', 'up'];
+  // The buttons' state at the moment the page says it restarts.
+  await page.evaluate((ids) => {
+    const w = window as unknown as { during?: Record<string, boolean> };
+    const result = document.getElementById('catalog-result')!;
+    new MutationObserver(() => {
+      if (!w.during && result.textContent!.startsWith('valid: restarting'))
+        w.during = Object.fromEntries(
+          ids.map((id) => [id, (document.getElementById(id) as HTMLButtonElement).disabled]),
+        );
+    }).observe(result, { childList: true, characterData: true, subtree: true });
+  }, buttons);
+  await page
+    .locator('#catalog-file')
+    .setInputFiles({ name: 'mimo.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(MIMO)) });
+  await expect(page.locator('#catalog-result')).toHaveText('loaded mimo.json', { timeout: 60_000 });
+  const during = await page.evaluate(() => (window as unknown as { during?: Record<string, boolean> }).during);
+  expect(during).toEqual(Object.fromEntries(buttons.map((id) => [id, true])));
+  for (const id of buttons.filter((b) => b !== 'up')) await expect(page.locator(`#${id}`)).toBeEnabled();
+  // The decision shown was the old engine's: it cannot be rewarded on the new one.
+  await expect(page.locator('#up')).toBeDisabled();
+  await page.locator('#learn-form [name=feature]').fill('FAJ 121 3094');
+  await page.locator('#decide').click();
+  await expect(page.locator('#decision [data-key="action"]')).not.toBeEmpty();
+  await expect(page.locator('#up')).toBeEnabled();
+});
+
+test("the agents card offers a feature of the catalog loaded from the page, not the previous catalog's", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await page
+    .locator('#catalog-file')
+    .setInputFiles({ name: 'mimo.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(MIMO)) });
+  await expect(page.locator('#catalog-result')).toHaveText('loaded mimo.json', { timeout: 60_000 });
+  await expect(page.locator('#learn-form [name=feature]')).toHaveValue('FAJ 121 3094');
+  await page.locator('#decide').click();
+  await expect(page.locator('#decision [data-key="action"]')).not.toBeEmpty();
+  await expect(page.locator('#decision [data-key="error"]')).toHaveCount(0);
+});
+
+test('keyboard focus is visible on the dark page: a ring of 3:1 contrast or more against the card', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#q').focus();
+  const seen: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press('Tab');
+    const r = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const s = getComputedStyle(el);
+      const card = getComputedStyle(el.closest('.card')!).backgroundColor;
+      const lum = (c: string) => {
+        const [r, g, b] = c
+          .match(/\d+(\.\d+)?/g)!
+          .slice(0, 3)
+          .map(Number)
+          .map((v) => {
+            const x = v / 255;
+            return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+          }) as [number, number, number];
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const [a, b] = [lum(s.outlineColor), lum(card)].sort((x, y) => y - x) as [number, number];
+      return {
+        id: el.id || el.getAttribute('name') || el.tagName,
+        style: s.outlineStyle,
+        width: parseFloat(s.outlineWidth),
+        contrast: (a + 0.05) / (b + 0.05),
+      };
+    });
+    seen.push(r.id);
+    expect(r.style, r.id).not.toBe('none');
+    expect(r.width, r.id).toBeGreaterThanOrEqual(2);
+    expect(r.contrast, r.id).toBeGreaterThanOrEqual(3);
+  }
+  expect(seen).toContain('ask');
+  expect(seen).toContain('v-param');
+});
