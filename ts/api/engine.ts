@@ -6,7 +6,7 @@ import { checkBundles, filesUnder, type BundleOverrides } from '../bindings/bund
 import { compileVariant, type Metric } from '../bindings/bindings.ts';
 import { ElexError, asElexError } from '../core/errors.ts';
 import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
-import { checkDuration, timerNeeded } from '../core/timers.ts';
+import { checkDuration, inTime } from '../core/timers.ts';
 import { isTyped } from '../core/typed.ts';
 import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
 import { BEING_REPLACED, WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
@@ -412,18 +412,6 @@ export function createEngine(given: EngineOptions = {}): Promise<Engine> {
 }
 
 /** `work`, or INIT_FAILED once `ms` passed (a file that never arrives: a stalled proxy). */
-function inTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  if (!timerNeeded(ms)) return work;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ElexError('INIT_FAILED', `${what} did not finish within ${ms} ms (startTimeoutMs)`)),
-      ms,
-    );
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
 /** createEngine(); `settled` settles with the promise it returns. */
 async function startEngine(given: EngineOptions, settled: Promise<void>): Promise<Engine> {
   if (typeof given !== 'object' || given === null)
@@ -527,7 +515,18 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   }
   let module: WebAssembly.Module;
   try {
-    module = await startup(inTime(compiling, options.startTimeoutMs ?? 30_000, `fetching the ${variant} module`));
+    const ms = options.startTimeoutMs ?? 30_000;
+    module = await startup(
+      inTime(
+        compiling,
+        ms,
+        () =>
+          new ElexError(
+            'INIT_FAILED',
+            `fetching the ${variant} module did not finish within ${ms} ms (startTimeoutMs)`,
+          ),
+      ),
+    );
   } catch (e) {
     await release?.();
     throw e;

@@ -27,3 +27,13 @@ export function checkDuration(name: string, v: unknown, positive = false): void 
 export function timerNeeded(ms: number | undefined): ms is number {
   return ms !== undefined && Number.isFinite(ms) && ms <= MAX_TIMER_MS;
 }
+
+/** `work`, or `late()` thrown if it has not settled within `ms` (no timer when it could never fire). */
+export function inTime<T>(work: Promise<T>, ms: number | undefined, late: () => Error): Promise<T> {
+  if (!timerNeeded(ms)) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
+  });
+  return Promise.race([work, overdue]).finally(() => clearTimeout(timer));
+}

@@ -20,7 +20,7 @@ import type { BuildInfo } from '../bindings/bindings.ts';
 import type { HostSetup, RestoreReport } from '../host/agent-host.ts';
 import type { RanSetup } from '../host/ran-host.ts';
 import { ElexError, revive } from '../core/errors.ts';
-import { timerNeeded } from '../core/timers.ts';
+import { inTime, timerNeeded } from '../core/timers.ts';
 import type { Variant } from '../bindings/platform.ts';
 import { FastChannel, fastPathSupported, type FastChannelOptions } from './fast-channel.ts';
 import {
@@ -426,7 +426,8 @@ export class WorkerPool {
       // the worker runs without a life lock, as without Web Locks.
       if (lifeLock && !(await locksUsable())) slot.lifeLock = lifeLock = null;
       // Bounded by startTimeoutMs (the restore of a replacement, below, is not).
-      const res = await this.inTime(
+      const ms = this.opts.startTimeoutMs;
+      const res = await inTime(
         Promise.race([
           remote
             .init(
@@ -451,8 +452,13 @@ export class WorkerPool {
             }),
           dead,
         ]),
-        index,
-        replacement,
+        // START_GRACE_MS: the worker's own report of what was late comes first.
+        ms === undefined ? undefined : ms + START_GRACE_MS,
+        () =>
+          new ElexError(
+            'INIT_FAILED',
+            `worker ${index}${replacement ? ' (a replacement)' : ''} was not ready within ${ms} ms (startTimeoutMs): its script, the module or the pthread worker script did not arrive in time (the network tab shows which)`,
+          ),
       );
       slot.info = this.infos[index] = res.info;
       slot.startMs = res.startMs;
@@ -492,30 +498,6 @@ export class WorkerPool {
     return slot;
   }
 
-  /**
-   * A worker's init, bounded by startTimeoutMs: a script or file that never
-   * arrives (a stalled proxy) fails INIT_FAILED, and the worker is stopped.
-   */
-  private inTime<T>(started: Promise<T>, index: number, replacement: boolean): Promise<T> {
-    const ms = this.opts.startTimeoutMs;
-    if (!timerNeeded(ms)) return started;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ElexError(
-              'INIT_FAILED',
-              `worker ${index}${replacement ? ' (a replacement)' : ''} was not ready within ${ms} ms (startTimeoutMs): its script, the module or the pthread worker script did not arrive in time (the network tab shows which)`,
-            ),
-          ),
-        ms + START_GRACE_MS,
-      );
-    });
-    return Promise.race([started, late]).finally(() => clearTimeout(timer));
-  }
-
-  /** A worker running the engine's script (one place: scripts/build-package.mjs rewrites its URL for dist/). */
   private newWorker(name: string): Worker {
     // The default stays in the form bundlers recognise (and copy the worker for).
     return this.opts.workerUrl
