@@ -4,7 +4,7 @@
  * autosave.
  */
 import { ElexError } from '../core/errors.ts';
-import { timerNeeded } from '../core/timers.ts';
+import { checkDuration, timerNeeded } from '../core/timers.ts';
 import {
   AGENT_SHARDS,
   agentShardOf,
@@ -587,11 +587,7 @@ export function resolvePersist(
       'INVALID_ARGUMENT',
       `persist.autosaveEvery must be a non-negative integer (feedbacks; 0 = never by count), got ${JSON.stringify(every) ?? String(every)}`,
     );
-  if (typeof ms !== 'number' || !(ms >= 0))
-    throw new ElexError(
-      'INVALID_ARGUMENT',
-      `persist.autosaveMs must be a non-negative number of ms (0 or Infinity = never by time), got ${typeof ms === 'number' ? String(ms) : (JSON.stringify(ms) ?? String(ms))}`,
-    );
+  checkDuration('persist.autosaveMs', ms); // 0 or Infinity: never by time
   const fingerprint: unknown = o.fingerprint ?? catalogFingerprint;
   if (typeof fingerprint !== 'string' || fingerprint.length === 0 || fingerprint.length > 256)
     throw new ElexError(
