@@ -89,10 +89,16 @@ void question_words(std::string_view text, Word&& word) {
   }
   if (!prev.empty()) word(prev, std::string_view{});
 }
-/// +1 for "ul" and "uplink", −1 for "dl" and "downlink", else 0.
+/// +1 for "ul" and "uplink", −1 for "dl" and "downlink" (in any case), else 0.
 int word_direction(std::string_view x) {
-  if (x == "ul" || x == "uplink") return 1;
-  if (x == "dl" || x == "downlink") return -1;
+  const auto is = [&](std::string_view w) {
+    if (x.size() != w.size()) return false;
+    for (std::size_t j = 0; j < w.size(); ++j)
+      if (lower(x[j]) != w[j]) return false;
+    return true;
+  };
+  if (is("ul") || is("uplink")) return 1;
+  if (is("dl") || is("downlink")) return -1;
   return 0;
 }
 int direction_of(bool up, bool down) { return up == down ? 0 : up ? 1 : -1; }
@@ -129,12 +135,6 @@ int item_direction(std::string_view name) {
   const auto up = [](char c) { return c >= 'A' && c <= 'Z'; };
   const auto low = [](char c) { return c >= 'a' && c <= 'z'; };
   const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  const auto is = [&](std::size_t b, std::size_t e, std::string_view x) {
-    if (e - b != x.size()) return false;
-    for (std::size_t j = 0; j < x.size(); ++j)
-      if (lower(a[b + j]) != x[j]) return false;
-    return true;
-  };
   bool u = false, d = false;
   std::size_t w = std::string_view::npos;
   for (std::size_t i = 0; i <= a.size(); ++i) {
@@ -145,8 +145,9 @@ int item_direction(std::string_view name) {
         !alnum || (up(c) && (low(p) || digit(p) || (up(p) && i + 1 < a.size() && low(a[i + 1])))) ||
         (digit(c) != digit(p) && i > 0 && (up(p) || low(p) || digit(p)) && alnum);
     if (cut && w != std::string_view::npos) {
-      u = u || is(w, i, "ul") || is(w, i, "uplink");
-      d = d || is(w, i, "dl") || is(w, i, "downlink");
+      const int x = word_direction(a.substr(w, i - w));
+      u = u || x > 0;
+      d = d || x < 0;
       w = std::string_view::npos;
     }
     if (alnum && w == std::string_view::npos) w = i;
