@@ -190,6 +190,14 @@ test('the same persist name, let go of by an engine of this page and taken at on
 test('a worker whose script cannot run: createEngine() says it did not start and why that may be (it said "it is being replaced, retry the call")', async ({
   page,
 }) => {
+  // A slow lock manager: the worker's script fails while the pool still asks
+  // whether Web Locks are usable (CI once saw "Proxy has been released").
+  await page.addInitScript(() => {
+    const query = LockManager.prototype.query;
+    LockManager.prototype.query = function (this: LockManager) {
+      return new Promise((resolve) => setTimeout(resolve, 500)).then(() => query.call(this));
+    };
+  });
   await openPage(page);
   // The engine's worker script without Cross-Origin-Embedder-Policy, on an isolated page (Next.js without the headers on /_next/static/).
   await page.route('**/assets/worker-*.js', async (route) => {

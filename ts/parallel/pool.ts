@@ -421,6 +421,10 @@ export class WorkerPool {
       crashed(slot, `uncaught error: ${e.message || 'worker script failed'}${script}`, !e.message);
     });
     worker.addEventListener('messageerror', () => crashed(slot, 'a message could not be deserialised'));
+    // A step of the start-up, ended by the worker's death: a worker that
+    // died while the page awaited (its script failed during locksUsable(),
+    // say) has a released proxy, and its death is the error to give.
+    const live = <T>(step: () => Promise<T>): Promise<T> => (slot.alive ? Promise.race([dead, step()]) : dead);
     slot.ready = (async () => {
       // Web Locks denied (a cross-origin iframe whose storage is blocked):
       // the worker runs without a life lock, as without Web Locks.
@@ -428,7 +432,7 @@ export class WorkerPool {
       // Bounded by startTimeoutMs (the restore of a replacement, below, is not).
       const ms = this.opts.startTimeoutMs;
       const res = await inTime(
-        Promise.race([
+        live(() =>
           remote
             .init(
               Comlink.transfer(
@@ -450,8 +454,7 @@ export class WorkerPool {
             .catch((e: unknown) => {
               throw revive(e);
             }),
-          dead,
-        ]),
+        ),
         // START_GRACE_MS: the worker's own report of what was late comes first.
         ms === undefined ? undefined : ms + START_GRACE_MS,
         () =>
@@ -463,9 +466,10 @@ export class WorkerPool {
       slot.info = this.infos[index] = res.info;
       slot.startMs = res.startMs;
       slot.restored = res.restored;
-      if (lifeLock) {
-        if (await Promise.race([lockSeen(lifeLock), dead]))
-          void navigator.locks.request(lifeLock, () => crashed(slot, 'it stopped running'));
+      const lock = lifeLock;
+      if (lock) {
+        if (await live(() => lockSeen(lock)))
+          void navigator.locks.request(lock, () => crashed(slot, 'it stopped running'));
         // The worker holds its lock in another lock manager than the page's
         // (the site's data was cleared while the page ran: the page keeps
         // the old one, new workers get a new one), so the page's request
@@ -474,15 +478,15 @@ export class WorkerPool {
         // for the lock instead. The page itself no longer uses the lock.
         else {
           slot.lifeLock = null;
-          await Promise.race([this.watchElsewhere(slot, lifeLock), dead]);
+          await live(() => this.watchElsewhere(slot, lock));
         }
       }
-      await Promise.race([this.openChannel(slot, remote), dead]);
+      await live(() => this.openChannel(slot, remote));
       if (replacement) {
         const tr = performance.now();
         // One at a time, in the order registered; the worker's death ends it.
         try {
-          for (const restore of [...this.restorers]) await Promise.race([restore(index, remote), dead]);
+          for (const restore of [...this.restorers]) await live(() => restore(index, remote));
         } finally {
           // The router is built after the restore (held back so that the restore is not queued behind it).
           remote.startRouter().catch(() => {});
