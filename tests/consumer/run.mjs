@@ -373,6 +373,53 @@ try {
       run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.node.json'], plain);
     },
   );
+  await check(
+    'CommonJS: require() of every entry point in Node 20.19+ (it failed ERR_PACKAGE_PATH_NOT_EXPORTED)',
+    async () => {
+      writeFileSync(
+        join(plain, 'cjs-check.cjs'),
+        [
+          "const { instantiate, isElexError } = require('elex-wasm');",
+          "const { detectFeatures } = require('elex-wasm/advanced');",
+          "const { defaultCatalog } = require('elex-wasm/catalog/default');",
+          "if (typeof detectFeatures !== 'function' || defaultCatalog().features.length < 100) throw new Error('entry points');",
+          "instantiate({ variant: 'simd' }).then((b) => {",
+          "  const d = b.distance('l2', Float32Array.of(0, 3), Float32Array.of(4, 0));",
+          '  if (!(Math.abs(d - 25) < 1e-3 || Math.abs(d - 5) < 1e-3)) throw new Error(`l2 ${d}`);',
+          "  try { b.distance('l2', Float32Array.of(1), Float32Array.of(1, 2)); throw new Error('no error'); }",
+          '  catch (e) { if (!isElexError(e)) throw e; }',
+          '  console.log(b.info().kernel);',
+          '});',
+          '',
+        ].join('\n'),
+      );
+      const out = run(process.execPath, ['cjs-check.cjs'], plain).trim();
+      if (out !== 'simd128') throw new Error(`cjs-check printed ${out}`);
+    },
+  );
+  await check(
+    'an older TypeScript project (module commonjs, moduleResolution node10) finds the types of every entry point',
+    async () => {
+      writeFileSync(
+        join(plain, 'tsconfig.node10.json'),
+        JSON.stringify({
+          compilerOptions: {
+            target: 'es2022',
+            module: 'commonjs',
+            moduleResolution: 'node10',
+            lib: ['es2022', 'dom'],
+            types: [],
+            strict: true,
+            skipLibCheck: false,
+            noEmit: true,
+          },
+          files: ['typed.ts'],
+        }),
+      );
+      // typed.ts (above) imports from 'elex-wasm', 'elex-wasm/advanced' and 'elex-wasm/catalog/default'.
+      run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.node10.json'], plain);
+    },
+  );
   await check('no bundler: import map + static server (examples/vanilla), default catalog, simd-mt', async () => {
     cpSync(join(repo, 'examples/vanilla/index.html'), join(plain, 'app/index.html'));
     const server = await staticServer(plain, 4390);
