@@ -319,3 +319,70 @@ test("a memory budget smaller than the router is refused when the router is buil
   expect(out.query).toBe(out.ready);
   expect(out.routed).toBeGreaterThan(0);
 });
+
+test('a replacement worker that dies, or whose engine closes, while it is being restored: the calls waiting for it reject with WORKER_CRASHED or CLOSED (they rejected INVALID_ARGUMENT "an argument is not of the documented type or shape (Proxy has been released and is not useable)")', async ({
+  page,
+}) => {
+  // The restore of an index into the replacement held up for 1.5 s (a long
+  // restore), so that the death or close() comes while it runs.
+  await page.addInitScript(() => {
+    const w = window as unknown as { slowRestore?: number; restoring?: Worker | null };
+    const post = Worker.prototype.postMessage as (this: Worker, ...args: unknown[]) => void;
+    Worker.prototype.postMessage = function (this: Worker, ...args: unknown[]) {
+      if (w.slowRestore && (args[0] as { path?: string[] } | null)?.path?.[0] === 'indexCreate') {
+        w.restoring = this;
+        setTimeout(() => post.apply(this, args), w.slowRestore);
+        return;
+      }
+      post.apply(this, args);
+    } as typeof Worker.prototype.postMessage;
+  });
+  await openPage(page);
+  const out = await page.evaluate(async () => {
+    const w = window as unknown as { elexDemo: DemoHandle; slowRestore?: number; restoring?: Worker | null };
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+      );
+    const restoring = async () => {
+      while (!w.restoring) await new Promise((r) => setTimeout(r, 10));
+      return w.restoring;
+    };
+    const res: Record<string, string> = {};
+    for (const end of ['close', 'death'] as const) {
+      const engine = await w.elexDemo.createEngine({ workers: 1, catalog: false });
+      const ix = await engine.createIndex('v', { dim: 8 });
+      await ix.add(
+        [1, 2, 3],
+        Float32Array.from({ length: 24 }, (_, i) => i % 5),
+      );
+      w.restoring = null;
+      w.slowRestore = 1500;
+      await engine.debug.crashWorker(0, 'terminate');
+      const replacement = await restoring();
+      const waiting = outcome(engine.decide('FAJ 121 0001'));
+      if (end === 'close') {
+        await engine.close();
+        res.close = await waiting;
+        continue;
+      }
+      w.slowRestore = 0;
+      replacement.terminate(); // its life lock goes: the pool sees it die
+      res.death = await waiting;
+      // The next replacement restores the index and answers.
+      res.after = await outcome(engine.decide('FAJ 121 0001'));
+      const hit = await ix.search(
+        Float32Array.from({ length: 8 }, (_, i) => (8 + i) % 5),
+        1,
+      );
+      res.search = String(hit.ids[0]);
+      await engine.close();
+    }
+    return res;
+  });
+  expect(out.close).toBe('CLOSED: the engine was closed');
+  expect(out.death).toMatch(/^WORKER_CRASHED: worker 0 died/);
+  expect(out.after).toBe('ok');
+  expect(out.search).toBe('2');
+});

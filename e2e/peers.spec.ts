@@ -199,6 +199,54 @@ test('a page without Web Locks (not a secure context: plain http in an intranet)
   await close(second);
 });
 
+test('a page without Web Locks: a tab holding the persist name that is busy when asked (a long task of 600 ms) still keeps it from a tab whose engine starts meanwhile (the question waited 150 ms, then the second engine took the name)', async ({
+  context,
+}) => {
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }));
+  // The holder's long task: a channel made before the engine's hears each question first
+  // (BroadcastChannel delivers in creation order) and holds the page for 600 ms.
+  const holder = await context.newPage();
+  await holder.addInitScript(() => {
+    const w = window as unknown as { busyWhenAsked?: boolean };
+    new BroadcastChannel('elex-persist').addEventListener('message', (e: MessageEvent<{ who?: string }>) => {
+      if (!w.busyWhenAsked || typeof e.data?.who !== 'string') return;
+      const t = performance.now();
+      while (performance.now() - t < 600);
+    });
+  });
+  const asker = await context.newPage();
+  for (const page of [holder, asker]) {
+    await page.goto('/?coi=0&workers=1&persist=0');
+    await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+  }
+  // The asking engine's workers take a second to start (a slow network for its worker script).
+  await asker.route('**/assets/worker-*.js', async (route) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await route.continue();
+  });
+  const start = (page: Page) =>
+    page.evaluate(async () => {
+      const w = window as unknown as { elexDemo: DemoHandle; held?: { close(): Promise<void> } };
+      try {
+        w.held = await w.elexDemo.createEngine({
+          workers: 1,
+          catalog: false,
+          persist: { name: 'no-locks-busy', backend: 'idb' },
+        });
+        return 'started';
+      } catch (e) {
+        return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+      }
+    });
+  expect(await start(holder)).toBe('started');
+  await holder.evaluate(() => ((window as unknown as { busyWhenAsked: boolean }).busyWhenAsked = true));
+  expect(await start(asker)).toMatch(
+    /^PERSIST_UNAVAILABLE: persist name "no-locks-busy" is in use by an engine in another tab/,
+  );
+  for (const page of [holder, asker])
+    await page.evaluate(() => (window as unknown as { held?: { close(): Promise<void> } }).held?.close());
+});
+
 test("under Trusted Types (require-trusted-types-for 'script' on the page and the engine's worker), a page with its own default policy runs simd-mt (the threads' workers failed INTERNAL: TrustedScriptURL)", async ({
   page,
 }) => {

@@ -129,7 +129,7 @@ const heldHere = new Map<string, number>();
 /** When this page's engines took each name of heldHere (ms since the epoch): the earlier claim keeps a name. */
 const heldSince = new Map<string, number>();
 let claims: BroadcastChannel | null | undefined;
-/** How long a start-up listens for another page holding its persist name (ms; it overlaps the workers' start). */
+/** How long a start-up listens at least for another page holding its persist name (ms; and until its workers are up). */
 const CLAIM_WAIT_MS = 150;
 
 interface ClaimMessage {
@@ -275,18 +275,26 @@ export class EngineLearning {
 
   /**
    * Asks the other pages of this site whether an engine holds `name` (call
-   * it once the lock is held): resolves true if one answers within
-   * CLAIM_WAIT_MS. Only matters without Web Locks, or after the site's
-   * data was cleared while an engine ran (see heldHere); otherwise the Web
-   * Lock already refused.
+   * it once the lock is held): resolves true if one answers before `until`
+   * settles (the asking engine's workers are up: the question overlaps
+   * their start) and at least CLAIM_WAIT_MS have passed. A page that holds
+   * the name answers once its event loop is free: one busy with a long task
+   * when asked answered after a fixed 150 ms window and was taken as absent.
+   * Only matters without Web Locks, or after the site's data was cleared
+   * while an engine ran (see heldHere); otherwise the Web Lock already
+   * refused.
    */
-  static claimedElsewhere(name: string): Promise<boolean> {
+  static claimedElsewhere(name: string, until: Promise<unknown> = Promise.resolve()): Promise<boolean> {
     const ch = claimChannel();
     if (!ch) return Promise.resolve(false);
     const since = heldSince.get(name) ?? now();
     const from = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let answered = false;
       const done = (held: boolean) => {
+        if (answered) return;
+        answered = true;
         clearTimeout(timer);
         ch.removeEventListener('message', onMessage);
         resolve(held);
@@ -294,9 +302,10 @@ export class EngineLearning {
       const onMessage = (e: MessageEvent<ClaimMessage>) => {
         if (e.data?.held === name && e.data.to === from) done(true);
       };
-      const timer = setTimeout(() => done(false), CLAIM_WAIT_MS);
+      const waited = new Promise((r) => (timer = setTimeout(r, CLAIM_WAIT_MS)));
       ch.addEventListener('message', onMessage);
       ch.postMessage({ who: name, from, since });
+      void Promise.all([waited, until.catch(() => {})]).then(() => done(false));
     });
   }
 

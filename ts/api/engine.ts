@@ -496,6 +496,9 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   let release: (() => Promise<void>) | null = null;
   /** Whether another page's engine holds the persist name (asked while the workers start). */
   let claimed: Promise<boolean> = Promise.resolve(false);
+  /** Settles once the workers are up (or failed to start): the question above is listened for until then. */
+  let workersUp!: () => void;
+  const upOrFailed = new Promise<void>((r) => (workersUp = r));
   if (persist) {
     const locking = EngineLearning.lockName(persist.name);
     // Aborted, this start-up lets go of the name before it rejects: an engine
@@ -505,7 +508,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
     void settled.then(() => signal?.removeEventListener('abort', onAbort)); // ready: the signal is ignored
     try {
       release = await startup(locking);
-      claimed = EngineLearning.claimedElsewhere(persist.name);
+      claimed = EngineLearning.claimedElsewhere(persist.name, upOrFailed);
     } catch (e) {
       // Aborted: let go of the name once it is held, before reporting, so that
       // an engine started right after may take it.
@@ -528,6 +531,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
       ),
     );
   } catch (e) {
+    workersUp(); // no workers: the question is not listened for longer
     await release?.();
     throw e;
   }
@@ -561,7 +565,11 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   });
   try {
     progress('workers', 0, workers);
-    await startup(pool.start((ready, total) => progress('workers', ready, total)));
+    try {
+      await startup(pool.start((ready, total) => progress('workers', ready, total)));
+    } finally {
+      workersUp();
+    }
     if (await claimed)
       throw new ElexError(
         'PERSIST_UNAVAILABLE',

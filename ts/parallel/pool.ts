@@ -489,7 +489,9 @@ export class WorkerPool {
           for (const restore of [...this.restorers]) await live(() => restore(index, remote));
         } finally {
           // The router is built after the restore (held back so that the restore is not queued behind it).
-          remote.startRouter().catch(() => {});
+          // A replacement that died (or was closed) meanwhile has a released proxy, which throws
+          // at once: its death is ready's error, not "Proxy has been released".
+          if (slot.alive) remote.startRouter().catch(() => {});
         }
         const done = performance.now();
         this.restores[index] = { worker: index, ms: done - t0, restoreMs: done - tr, at: Date.now() };
