@@ -905,3 +905,40 @@ def test_numpy_numbers_in_a_catalog_dict_are_numbers():
         assert "OUTSIDE_ABSOLUTE_RANGE" in r.reason_names(0)  # the range 0 … 10 holds
     for bad in (np.bool_(True), np.float64("nan"), np.float32("inf")):
         assert [p["path"] for p in elex.check_catalog(cat(0, 10, bad))] == ["$.kpis[0].threshold"]
+
+
+def test_an_infinite_sample_is_refused_naming_the_cell_counter_and_period(catalog):
+    # A counter value beyond float32 (a float64 1e39 cast to float32, or inf in
+    # the data) was taken: its KPIs' mean, min and max came back inf or NaN with
+    # a count of every period, and the value counted nowhere in the history. Now
+    # INVALID_ARGUMENT naming the cell id, counter name and period (as elex-cli
+    # and the browser's monitor() do), and the history as it was.
+    counters = counters_of(catalog, 12)
+    cells = [f"c{i}" for i in range(5)]
+    m = elex.Monitor(catalog)
+    m.monitor(cells, counters, pm_data(5, len(counters), 8, seed=5))
+    before = m.history(cells, counters)
+    for bad in (np.float64(1e39), np.inf, -np.inf):
+        x = pm_data(5, len(counters), 8, seed=6)
+        with np.errstate(over="ignore"):  # 1e39 as float32 is inf
+            x[3, 7, 2] = bad
+        x[4, 0, 0] = np.inf
+        with pytest.raises(elex.ElexError) as e:
+            m.monitor(cells, counters, x)
+        sign = "-" if bad < 0 else "+"
+        assert e.value.code == "INVALID_ARGUMENT"
+        assert e.value.message == (
+            f'cell "c3", counter "{counters[7]}", period 2: the sample is {sign}inf; '
+            "samples are finite float32 numbers (NaN = missing)"
+        ), e.value.message
+        np.testing.assert_array_equal(m.history(cells, counters), before)
+        # One engine call names positions; the history it was given is unchanged.
+        h = before.copy()
+        with pytest.raises(elex.ElexError) as e:
+            elex.evaluate(catalog.kpi_programs(counters), x, h, threads=2)
+        assert "cell 3, counter 7, period 2: the sample is " in e.value.message
+        np.testing.assert_array_equal(h, before)
+    # The largest float32 is a sample like any other.
+    x = pm_data(5, len(counters), 8, seed=6)
+    x[0, 0, 0] = np.finfo(np.float32).max
+    m.monitor(cells, counters, x)

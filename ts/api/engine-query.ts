@@ -86,7 +86,7 @@ export interface MonitorBatch {
   /** Counter names ("MOClass.pmName"), unique, all in the catalog. */
   counters: string[];
   periods: number;
-  /** cells × counters × periods, row-major; NaN = missing sample. Transferred (detached) when one worker holds every cell. */
+  /** cells × counters × periods, row-major; NaN = missing sample (±Infinity is INVALID_ARGUMENT). Transferred (detached) when one worker holds every cell. */
   data: Float32Array;
   /** KPIs to evaluate (default: every KPI whose counters are all in the batch). */
   kpis?: string[];
