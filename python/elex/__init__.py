@@ -400,11 +400,13 @@ class Monitor:
         with self._lock:
             st = self._store(self._key(counters, kpis), cells, K)
             rows = np.fromiter((st["rows"][c] for c in cells), dtype=np.int64, count=len(cells))
-            in_place = np.array_equal(rows, np.arange(len(cells)))
-            hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
             # The engine takes at most _MAX_SAMPLES samples (and KPI values) a
             # call: a larger batch runs in slices of cells, its results joined.
             per = max(1, _MAX_SAMPLES // (max(len(counters), K, 1) * data.shape[2]))
+            # One engine call leaves the history as it was when it fails; slices
+            # work on a copy, stored once every slice has run (all or nothing).
+            in_place = len(cells) <= per and np.array_equal(rows, np.arange(len(cells)))
+            hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
             try:
                 parts = [
                     evaluate(

@@ -942,3 +942,40 @@ def test_an_infinite_sample_is_refused_naming_the_cell_counter_and_period(catalo
     x = pm_data(5, len(counters), 8, seed=6)
     x[0, 0, 0] = np.finfo(np.float32).max
     m.monitor(cells, counters, x)
+
+
+def test_a_batch_in_slices_that_fails_in_a_later_slice_leaves_the_history_as_it_was(catalog, monkeypatch):
+    # A batch over the engine's limit runs in slices of cells. When a later
+    # slice failed (an infinite sample, a bad history row), the earlier slices
+    # had already updated the Monitor's history in place: the call raised, yet
+    # half of the cells had the batch in their history. Now all or nothing.
+    counters = counters_of(catalog, 12)
+    cells = [f"c{i}" for i in range(30)]
+    monkeypatch.setattr(elex, "_MAX_SAMPLES", 7 * len(counters) * 8)  # 7 cells a slice
+    m = elex.Monitor(catalog)
+    m.monitor(cells, counters, pm_data(30, len(counters), 8, seed=1))
+    before = m.history(cells, counters)
+    x = pm_data(30, len(counters), 8, seed=2)
+    x[25, 3, 1] = np.inf  # in the fourth slice
+    with pytest.raises(elex.ElexError) as e:
+        m.monitor(cells, counters, x)
+    assert e.value.message.startswith('cell "c25"'), e.value.message
+    np.testing.assert_array_equal(m.history(cells, counters), before)
+    # A bad history row in a later slice: refused, the earlier slices' rows untouched.
+    h = before.copy()
+    h[20, 0] = [np.nan, 0, 0]
+    m.set_history(cells, counters, h)
+    with pytest.raises(elex.ElexError):
+        m.monitor(cells, counters, pm_data(30, len(counters), 8, seed=3))
+    np.testing.assert_array_equal(m.history(cells, counters), h)
+    # And the same batch without the bad sample runs as one call would.
+    one = elex.Monitor(catalog)
+    one.monitor(cells, counters, pm_data(30, len(counters), 8, seed=1))
+    m.set_history(cells, counters, before)
+    x[25, 3, 1] = 5
+    monkeypatch.setattr(elex, "_MAX_SAMPLES", 2**31 - 1)
+    want = one.monitor(cells, counters, x)
+    monkeypatch.setattr(elex, "_MAX_SAMPLES", 7 * len(counters) * 8)
+    got = m.monitor(cells, counters, x)
+    assert np.array_equal(want.kpi_stats, got.kpi_stats, equal_nan=True)
+    np.testing.assert_array_equal(m.history(cells, counters), one.history(cells, counters))
