@@ -661,21 +661,56 @@ async function loadCatalogFile(file: File): Promise<void> {
   lastDecision = null;
   $('catalog-result').className = 'hint';
   $('catalog-result').textContent = 'valid: restarting the engine with it…';
+  // The old engine closes first (it saves its learning, which the new one may
+  // load). Should the new one not start, or its router not build, the
+  // previous catalog's engine is started again and the error shown: the page
+  // is never left without an engine.
+  const previous = ownCatalog;
   const old = engine;
   engine = null;
   await old?.close();
-  engine = await start(json as Catalog);
-  await offerFeature(engine);
+  try {
+    await switchEngine(json as Catalog);
+  } catch (err) {
+    const failed = engine as Engine | null;
+    engine = null;
+    await failed?.close().catch(() => {});
+    const why = isElexError(err) ? `${err.code}: ${err.message}` : String(err);
+    const code = isElexError(err) ? err.code : 'INTERNAL';
+    catalogError(`${file.name}: the engine did not start with it (${why}); restarting the previous catalog…`, code);
+    try {
+      await switchEngine(previous);
+    } catch (again) {
+      catalogError(
+        `${file.name}: the engine did not start with it (${why}); nor did the previous catalog's (${isElexError(again) ? `${again.code}: ${again.message}` : String(again)}): reload the page`,
+        code,
+      );
+      return;
+    }
+    catalogError(`${file.name}: the engine did not start with it (${why}); the previous catalog is back`, code);
+    return;
+  }
+  $('catalog-status').textContent = `Catalog: ${file.name}`;
+  $('catalog-result').textContent = `loaded ${file.name}`;
+}
+
+/** Starts an engine on `catalog` (undefined: the default one) and turns the buttons on as it becomes ready. */
+async function switchEngine(catalog: Catalog | undefined): Promise<void> {
+  const e = await start(catalog);
+  await offerFeature(e);
   for (const id of ['run', 'build', 'decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
-  handle.engine = engine;
+  handle.engine = e;
   showInfo();
   showCatalog();
-  const e = engine;
   await e.routerReady();
   if (engine !== e) return; // replaced again meanwhile
   for (const id of ['ask', 'validate', 'validate-many', 'monitor']) ($(id) as HTMLButtonElement).disabled = false;
-  $('catalog-status').textContent = `Catalog: ${file.name}`;
-  $('catalog-result').textContent = `loaded ${file.name}`;
+  if (!catalog) {
+    const cat = e.catalog();
+    $('catalog-status').textContent = cat
+      ? `Catalog: ${cat.stats.features} features, ${cat.stats.parameters} parameters, ${cat.stats.counters} counters, ${cat.stats.kpis} KPIs`
+      : 'no catalog';
+  }
 }
 
 function showCatalog(): void {

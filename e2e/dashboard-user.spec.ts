@@ -79,6 +79,56 @@ test('a catalog file that is not JSON, or not a catalog, is refused with its cod
   await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
 });
 
+test('a catalog whose engine does not start leaves the previous engine answering and shows the error', async ({
+  page,
+}) => {
+  // The old engine was closed before the new one started: when the new one
+  // failed, the page had no engine (every button off) until a reload.
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0&workers=1');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  // The next worker the page makes cannot start (as when the worker script fails to load).
+  await page.evaluate(() => {
+    const Real = window.Worker;
+    let armed = true;
+    window.Worker = class extends Real {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        if (armed) {
+          armed = false;
+          throw new DOMException('injected: the worker script could not be loaded', 'NetworkError');
+        }
+        super(url, options);
+      }
+    };
+  });
+  await page
+    .locator('#catalog-file')
+    .setInputFiles({ name: 'mimo.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(MIMO)) });
+  const result = page.locator('#catalog-result');
+  await expect(result).toHaveClass('error', { timeout: 60_000 });
+  await expect(result).toHaveText(
+    /^[A-Z_]+: mimo\.json: the engine did not start with it \(.*injected.*\); the previous catalog is back/,
+    {
+      timeout: 60_000,
+    },
+  );
+  // The engine answers on the default catalog again, every button on.
+  await expect(page.locator('#catalog-info [data-key="features"]')).toHaveText('593', { timeout: 60_000 });
+  for (const id of ['ask', 'validate', 'validate-many', 'monitor', 'run', 'build', 'decide', 'train', 'save'])
+    await expect(page.locator(`#${id}`)).toBeEnabled({ timeout: 60_000 });
+  await page.locator('#ask').click();
+  await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+  const features = await page.evaluate(
+    async () => (await (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!.catalog())!.stats.features,
+  );
+  expect(features).toBe(593);
+  // The catalog loads once its engine can start.
+  await page
+    .locator('#catalog-file')
+    .setInputFiles({ name: 'mimo.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(MIMO)) });
+  await expect(result).toHaveText('loaded mimo.json', { timeout: 60_000 });
+});
+
 test("the worker table's failed count stays 0 when no call of the page failed (the engine's own warm-up gave up behind a long batch)", async ({
   page,
 }) => {

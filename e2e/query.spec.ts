@@ -236,6 +236,53 @@ for (const [path, fast] of PATHS)
     });
   });
 
+test('a monitor batch that one worker refuses changes no history on the other worker (all or nothing)', async ({
+  page,
+}) => {
+  // Cells are sharded over the workers: when one worker refused its share (an
+  // infinite sample), the other had already put its share into its cells'
+  // history, so the next batch's z-scores of those cells differed from an
+  // engine that never saw the refused batch.
+  test.setTimeout(120_000);
+  await ready(page);
+  const out = await page.evaluate(async (m) => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const counters = m.formula.match(/[A-Za-z_][\w.]*/g)!;
+    const cells = Array.from({ length: 16 }, (_, i) => `cell-${i}`);
+    const periods = 12;
+    const batch = (seed: number) =>
+      Float32Array.from({ length: cells.length * counters.length * periods }, (_, i) => 50 + ((i * seed) % 23));
+    const run = (e: Awaited<ReturnType<typeof createEngine>>, data: Float32Array) =>
+      e.monitor({ cells, counters, periods, data: data.slice(), kpis: [m.name] }, { minHistory: 2 });
+    const a = await createEngine({ workers: 2 });
+    const b = await createEngine({ workers: 2 });
+    try {
+      const bad = batch(5);
+      bad[bad.length - 3] = Infinity; // the last cell's last counter
+      await run(a, batch(3));
+      await run(b, batch(3));
+      const refused = await run(a, bad).then(
+        () => null,
+        (e: { code: string; message: string }) => ({ code: e.code, message: e.message }),
+      );
+      const good = batch(5);
+      const ra = await run(a, good);
+      const rb = await run(b, good);
+      return { refused, workers: a.info().workers, a: Array.from(ra.maxZ), b: Array.from(rb.maxZ) };
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, RATIO);
+  expect(out.workers).toBe(2);
+  expect(out.refused).toEqual({
+    code: 'INVALID_ARGUMENT',
+    message: expect.stringMatching(/^cell "cell-15", counter "[^"]+", period 9: the sample is \+inf/),
+  });
+  expect(out.a.some((z) => z > 0)).toBe(true);
+  expect(out.a).toEqual(out.b);
+});
+
 for (const [path, fast] of PATHS)
   test(`validateBatch agrees with validate on 3,000 changes over the default catalog, and shares its cooldowns (${path})`, async ({
     page,

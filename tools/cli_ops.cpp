@@ -246,6 +246,16 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, const std::string
         return error(file, ELEX_E_INVALID_ARGUMENT,
                      where + "data[" + std::to_string(i) + "] is not a number or null");
       samples[i] = x.is_null() ? std::numeric_limits<float>::quiet_NaN() : float(x.number());
+      if (std::isinf(samples[i])) {
+        const std::size_t row = i / P;
+        return error(file, ELEX_E_INVALID_ARGUMENT,
+                     where + "data[" + std::to_string(i) + "]: cell " +
+                         json::quote(cells->array()[row / N].string()) + ", counter " +
+                         json::quote(counters->array()[row % N].string()) + ", period " +
+                         std::to_string(i % P) +
+                         ": the sample is beyond float32's range (a magnitude over "
+                         "3.4028235e38); samples are finite float32 numbers (null = missing)");
+      }
     }
     // The programs of ran-host.ts monitor(): the wanted KPIs, or every KPI
     // with a formula whose counters are all in the batch.

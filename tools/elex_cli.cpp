@@ -110,7 +110,8 @@ options (each at most once, and only to a command that reads it):
 
 A --questions file is JSON (an array of strings or of {q}, or {"questions":
 [...]}) or plain text, one question per line. Input files are UTF-8 (a
-UTF-16 file, with its byte order mark FF FE or FE FF, is refused).
+UTF-8 byte order mark is skipped; a UTF-16 file, with its byte order mark
+FF FE or FE FF, is refused).
 Errors: "elex-cli: CODE: message" on stderr (CODE from elex/core/status.h:
 INVALID_ARGUMENT, NOT_FOUND, ...), the message starting with the input file
 it is about; exit 1, or 2 for a usage error. A
@@ -311,7 +312,7 @@ std::unique_ptr<Routing> build_router(const Args& a) {
     const std::string text =
         a.has("glossary") ? read_file(a.get("glossary")) : elex::cli::kDefaultGlossary;
     // An error names the user's glossary file (or says it is the default one).
-    if (catalog::load_glossary(text, &r->glossary) != ELEX_OK)
+    if (catalog::load_glossary(elex::utf8::without_bom(text), &r->glossary) != ELEX_OK)
       die(ELEX_E_INVALID_ARGUMENT,
           (a.has("glossary") ? a.get("glossary") : std::string("the default glossary")) + ": " +
               elex::last_error_message());
@@ -801,7 +802,10 @@ int cmd_eval(const Args& a) {
 
 json::Value read_json(const std::string& file) {
   json::Value doc;
-  if (json::parse(read_file(file), &doc) != ELEX_OK)
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON,
+  // as for a catalog or a questions file.
+  const std::string text = read_file(file);
+  if (json::parse(elex::utf8::without_bom(text), &doc) != ELEX_OK)
     die(ELEX_E_INVALID_ARGUMENT, file + ": " + elex::last_error_message());
   return doc;
 }

@@ -147,6 +147,24 @@ def evaluate(
     )
 
 
+def _name_infinite(e: ElexError, data, cells, counters, first_cell: int = 0) -> ElexError:
+    """The engine's refusal of an infinite sample (it names positions in its
+    call) naming the batch's cell id, counter name and period instead, as
+    elex-cli and the browser do; any other error as it is."""
+    if e.code != "INVALID_ARGUMENT":
+        return e
+    bad = np.flatnonzero(np.isinf(np.asarray(data).reshape(-1)))
+    if bad.size == 0:
+        return e
+    n, P = data.shape[1], data.shape[2]
+    c, k, t = np.unravel_index(int(bad[0]), (data.shape[0], n, P))
+    return ElexError(
+        "INVALID_ARGUMENT",
+        f'cell "{cells[first_cell + c]}", counter "{counters[k]}", period {t}: the sample is '
+        f'{"+inf" if np.asarray(data)[c, k, t] > 0 else "-inf"}; samples are finite float32 numbers (NaN = missing)',
+    )
+
+
 def new_history(cells: int, kpis: int) -> np.ndarray:
     """An empty history (no values seen yet) for cells × kpis."""
     return np.zeros((cells, kpis, 3), np.float64)
@@ -382,23 +400,28 @@ class Monitor:
         with self._lock:
             st = self._store(self._key(counters, kpis), cells, K)
             rows = np.fromiter((st["rows"][c] for c in cells), dtype=np.int64, count=len(cells))
-            in_place = np.array_equal(rows, np.arange(len(cells)))
-            hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
             # The engine takes at most _MAX_SAMPLES samples (and KPI values) a
             # call: a larger batch runs in slices of cells, its results joined.
             per = max(1, _MAX_SAMPLES // (max(len(counters), K, 1) * data.shape[2]))
-            parts = [
-                evaluate(
-                    prog,
-                    data[a : a + per],
-                    hist[a : a + per],
-                    z_threshold=z_threshold,
-                    min_history=min_history,
-                    per_period=per_period,
-                    threads=self.threads,
-                )
-                for a in range(0, len(cells), per)
-            ]
+            # One engine call leaves the history as it was when it fails; slices
+            # work on a copy, stored once every slice has run (all or nothing).
+            in_place = len(cells) <= per and np.array_equal(rows, np.arange(len(cells)))
+            hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
+            try:
+                parts = [
+                    evaluate(
+                        prog,
+                        data[a : a + per],
+                        hist[a : a + per],
+                        z_threshold=z_threshold,
+                        min_history=min_history,
+                        per_period=per_period,
+                        threads=self.threads,
+                    )
+                    for a in range(0, len(cells), per)
+                ]
+            except ElexError as e:
+                raise _name_infinite(e, data, cells, counters) from None
             r = parts[0] if len(parts) == 1 else {k: None if parts[0][k] is None else np.concatenate([x[k] for x in parts]) for k in parts[0]}
             if not in_place:
                 st["data"][rows] = hist

@@ -47,7 +47,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _threads, alerts_table, evaluate, kpi_table
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _name_infinite, _threads, alerts_table, evaluate, kpi_table
 from .catalog import Catalog, _names
 from .errors import ElexError
 
@@ -267,7 +267,7 @@ def _empty_tables():
     return clear(kpi_table([], (), e)), clear(alerts_table([], (), e))
 
 
-def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads):
+def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads, counters):
     """One chunk on a worker: (table, alerts, new history, values, reasons).
     ``hist`` None: a first night (an empty history, made here)."""
     block = np.ascontiguousarray(block, np.float32)
@@ -277,9 +277,12 @@ def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads):
         hist = np.array(hist, np.float64, order="C", copy=True)  # never the input's buffer
     # The counters' statistics are not among elex.dask's outputs: the engine
     # keeps them in its scratch instead of writing 4 MB per 1,000 cells.
-    r = evaluate(
-        prog, block, hist, z_threshold=z, min_history=min_history, per_period=per_period, threads=threads, counter_stats=False
-    )
+    try:
+        r = evaluate(
+            prog, block, hist, z_threshold=z, min_history=min_history, per_period=per_period, threads=threads, counter_stats=False
+        )
+    except ElexError as e:
+        raise _name_infinite(e, block, cells, counters) from None
     rr = _R(r, prog)
     return kpi_table(cells, prog.names, rr), alerts_table(cells, prog.names, rr), hist, r["values"], r["reasons"]
 
@@ -376,6 +379,7 @@ def monitor(
         layer[(name, i)] = (
             _eval_block, prog, cells[starts[i] : starts[i + 1]], (data.name, i, 0, 0),
             None if hist_name is None else (hist_name, i, 0, 0), z_threshold, min_history, per_period, threads,
+            counters,
         )  # fmt: skip
     graph = HighLevelGraph.from_collections(name, layer, dependencies=inputs)
     nchunks = len(data.chunks[0])
@@ -464,7 +468,7 @@ def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, c
         ix = hist.index.get_indexer(cells)
         have = ix >= 0
         h[have] = hist.reindex(columns=mine, fill_value=0.0).to_numpy(np.float64)[ix[have]].reshape(-1, K, 3)
-    t, a, h, _, _ = _eval_block(prog, cells, block, h, z, min_history, False, threads)
+    t, a, h, _, _ = _eval_block(prog, cells, block, h, z, min_history, False, threads, counters)
     index = pd.Index(cells, dtype=object, name="cell")
     out = pd.DataFrame(h.reshape(len(cells), K * 3), index=index, columns=mine)
     if carried:

@@ -73,8 +73,10 @@ TEST(Monitor, RatioProgramWithMissingAndDivisionByZero) {
 }
 
 // Random programs (depth up to 5, every op, constants) over data with
-// missing samples, zeros and a row of infinities: the fast path and the
-// reference path give the same bits everywhere, with and without threads.
+// missing samples, zeros and a row near float32's largest value (KPI values
+// that overflow to infinities; an infinite sample itself is refused): the
+// fast path and the reference path give the same bits everywhere, with and
+// without threads.
 TEST(Monitor, FastPathIsBitIdenticalToTheReferencePath) {
   std::mt19937 rng(77);
   const std::uint32_t cells = 9, counters = 12, P = 23, K = 40;  // P not a multiple of 4
@@ -82,7 +84,7 @@ TEST(Monitor, FastPathIsBitIdenticalToTheReferencePath) {
   std::uniform_real_distribution<float> u(-50.0f, 200.0f);
   for (auto& v : data) v = std::floor(u(rng));  // many exact zeros among the integers
   for (std::size_t i = 0; i < data.size(); i += 97) data[i] = NAN;
-  for (std::size_t t = 0; t < P; ++t) data[(3 * counters + 5) * P + t] = INFINITY;
+  for (std::size_t t = 0; t < P; ++t) data[(3 * counters + 5) * P + t] = 3e38f;
   std::vector<std::int32_t> ops;
   std::vector<std::uint32_t> offs = {0};
   const std::vector<float> consts = {100.0f, 0.0f, -1.5f};
@@ -470,4 +472,57 @@ TEST(Monitor, ABatchWithoutKpisOrPeriodsStillWritesItsFigures) {
     EXPECT_EQ(f.nulls[2 * ck + 1], 0u) << ck;
   }
   for (double h : f.history) EXPECT_EQ(h, 2.0);
+}
+
+TEST(Monitor, AnInfiniteSampleIsRefusedAndTheHistoryStaysAsItWas) {
+  // A counter value beyond float32 (1e39 in a JSON batch, a float64 array cast
+  // to float32) became +inf: its KPI values were infinite, their statistics
+  // inf or NaN with a count of every period (elex-cli printed "mean": null,
+  // "count": 3), the row scored as if the period were missing. Now
+  // INVALID_ARGUMENT naming the cell, counter and period of the first such
+  // sample, and the history of every cell as it was (all or nothing), with and
+  // without threads; also for a batch with no KPI to evaluate.
+  const std::uint32_t cells = 40, counters = 3, P = 6;
+  const std::vector<std::int32_t> ops = {op(kPush, 0), op(kPush, 1), op(kAdd), op(kPush, 2)};
+  const std::vector<std::uint32_t> offs = {0, 3, 4};
+  const Programs p{ops.data(), offs.data(), 2, nullptr, 0};
+  std::vector<float> data(std::size_t(cells) * counters * P);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = float(i % 17);
+  elex::ThreadPool pool(3);
+  for (const float inf : {INFINITY, -INFINITY})
+    for (const std::uint32_t cell : {0u, 23u, cells - 1})
+      for (elex::ThreadPool* with : {static_cast<elex::ThreadPool*>(nullptr), &pool}) {
+        std::vector<float> bad = data;
+        bad[(std::size_t(cell) * counters + 2) * P + 4] = inf;
+        if (cell == 23)
+          bad[(std::size_t(cell + 5) * counters + 1) * P + 1] = inf;  // a later one too
+        Filled f(cells, counters, 2);
+        for (std::size_t i = 0; i < f.history.size(); i += 3)
+          f.history[i] = 9, f.history[i + 1] = 4.5, f.history[i + 2] = 60;
+        const std::vector<double> before = f.history;
+        ASSERT_EQ(evaluate(p, {cells, counters, P}, bad.data(), {nullptr, nullptr, 3.0f, 8},
+                           f.outputs(), with),
+                  ELEX_E_INVALID_ARGUMENT)
+            << cell;
+        const std::string msg = elex::last_error_message();
+        const std::string where = "cell " + std::to_string(cell) + ", counter 2, period 4: ";
+        EXPECT_EQ(msg.rfind(where, 0), 0u) << msg;
+        EXPECT_NE(msg.find(inf > 0 ? "+inf" : "-inf"), std::string::npos) << msg;
+        EXPECT_EQ(0, std::memcmp(f.history.data(), before.data(), before.size() * sizeof(double)))
+            << cell;
+        // No KPI to evaluate: refused all the same.
+        Filled g(cells, counters, 0);
+        ASSERT_EQ(evaluate({nullptr, offs.data(), 0, nullptr, 0}, {cells, counters, P}, bad.data(),
+                           {nullptr, nullptr, 3.0f, 8}, g.outputs(), with),
+                  ELEX_E_INVALID_ARGUMENT);
+        EXPECT_EQ(std::string(elex::last_error_message()).rfind(where, 0), 0u)
+            << elex::last_error_message();
+      }
+  // The largest finite float32 is a sample like any other.
+  std::vector<float> big = data;
+  big[5] = 3.4028235e38f;
+  Filled f(cells, counters, 2);
+  EXPECT_EQ(evaluate(p, {cells, counters, P}, big.data(), {nullptr, nullptr, 3.0f, 8}, f.outputs(),
+                     &pool),
+            ELEX_OK);
 }

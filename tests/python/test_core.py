@@ -905,3 +905,77 @@ def test_numpy_numbers_in_a_catalog_dict_are_numbers():
         assert "OUTSIDE_ABSOLUTE_RANGE" in r.reason_names(0)  # the range 0 … 10 holds
     for bad in (np.bool_(True), np.float64("nan"), np.float32("inf")):
         assert [p["path"] for p in elex.check_catalog(cat(0, 10, bad))] == ["$.kpis[0].threshold"]
+
+
+def test_an_infinite_sample_is_refused_naming_the_cell_counter_and_period(catalog):
+    # A counter value beyond float32 (a float64 1e39 cast to float32, or inf in
+    # the data) was taken: its KPIs' mean, min and max came back inf or NaN with
+    # a count of every period, and the value counted nowhere in the history. Now
+    # INVALID_ARGUMENT naming the cell id, counter name and period (as elex-cli
+    # and the browser's monitor() do), and the history as it was.
+    counters = counters_of(catalog, 12)
+    cells = [f"c{i}" for i in range(5)]
+    m = elex.Monitor(catalog)
+    m.monitor(cells, counters, pm_data(5, len(counters), 8, seed=5))
+    before = m.history(cells, counters)
+    for bad in (np.float64(1e39), np.inf, -np.inf):
+        x = pm_data(5, len(counters), 8, seed=6)
+        with np.errstate(over="ignore"):  # 1e39 as float32 is inf
+            x[3, 7, 2] = bad
+        x[4, 0, 0] = np.inf
+        with pytest.raises(elex.ElexError) as e:
+            m.monitor(cells, counters, x)
+        sign = "-" if bad < 0 else "+"
+        assert e.value.code == "INVALID_ARGUMENT"
+        assert e.value.message == (
+            f'cell "c3", counter "{counters[7]}", period 2: the sample is {sign}inf; '
+            "samples are finite float32 numbers (NaN = missing)"
+        ), e.value.message
+        np.testing.assert_array_equal(m.history(cells, counters), before)
+        # One engine call names positions; the history it was given is unchanged.
+        h = before.copy()
+        with pytest.raises(elex.ElexError) as e:
+            elex.evaluate(catalog.kpi_programs(counters), x, h, threads=2)
+        assert "cell 3, counter 7, period 2: the sample is " in e.value.message
+        np.testing.assert_array_equal(h, before)
+    # The largest float32 is a sample like any other.
+    x = pm_data(5, len(counters), 8, seed=6)
+    x[0, 0, 0] = np.finfo(np.float32).max
+    m.monitor(cells, counters, x)
+
+
+def test_a_batch_in_slices_that_fails_in_a_later_slice_leaves_the_history_as_it_was(catalog, monkeypatch):
+    # A batch over the engine's limit runs in slices of cells. When a later
+    # slice failed (an infinite sample, a bad history row), the earlier slices
+    # had already updated the Monitor's history in place: the call raised, yet
+    # half of the cells had the batch in their history. Now all or nothing.
+    counters = counters_of(catalog, 12)
+    cells = [f"c{i}" for i in range(30)]
+    monkeypatch.setattr(elex, "_MAX_SAMPLES", 7 * len(counters) * 8)  # 7 cells a slice
+    m = elex.Monitor(catalog)
+    m.monitor(cells, counters, pm_data(30, len(counters), 8, seed=1))
+    before = m.history(cells, counters)
+    x = pm_data(30, len(counters), 8, seed=2)
+    x[25, 3, 1] = np.inf  # in the fourth slice
+    with pytest.raises(elex.ElexError) as e:
+        m.monitor(cells, counters, x)
+    assert e.value.message.startswith('cell "c25"'), e.value.message
+    np.testing.assert_array_equal(m.history(cells, counters), before)
+    # A bad history row in a later slice: refused, the earlier slices' rows untouched.
+    h = before.copy()
+    h[20, 0] = [np.nan, 0, 0]
+    m.set_history(cells, counters, h)
+    with pytest.raises(elex.ElexError):
+        m.monitor(cells, counters, pm_data(30, len(counters), 8, seed=3))
+    np.testing.assert_array_equal(m.history(cells, counters), h)
+    # And the same batch without the bad sample runs as one call would.
+    one = elex.Monitor(catalog)
+    one.monitor(cells, counters, pm_data(30, len(counters), 8, seed=1))
+    m.set_history(cells, counters, before)
+    x[25, 3, 1] = 5
+    monkeypatch.setattr(elex, "_MAX_SAMPLES", 2**31 - 1)
+    want = one.monitor(cells, counters, x)
+    monkeypatch.setattr(elex, "_MAX_SAMPLES", 7 * len(counters) * 8)
+    got = m.monitor(cells, counters, x)
+    assert np.array_equal(want.kpi_stats, got.kpi_stats, equal_nan=True)
+    np.testing.assert_array_equal(m.history(cells, counters), one.history(cells, counters))

@@ -684,3 +684,23 @@ def test_monitor_frame_with_known_divisions_checks_history_in_each_task(catalog)
         assert not any("_one_partition_per_cell" in str(k) or "_history_beside" in str(k) for k in graph)
         _, _, h2 = ed.monitor_frame(catalog, counters, frame, 4, history=dd.from_pandas(h, npartitions=2, sort=True)).compute()
         assert sorted(h2.index) == list("abcd") and set(h2.iloc[:, 0]) == {8.0}
+
+
+def test_an_infinite_sample_in_a_chunk_is_refused_naming_the_cell(catalog):
+    # A counter value beyond float32 in one chunk gave KPIs whose mean and max
+    # were inf with every period counted; now the chunk's task fails with the
+    # module's INVALID_ARGUMENT, naming the cell id, counter and period.
+    counters = counters_of(catalog, 10)
+    cells = [f"c{i}" for i in range(8)]
+    x = pm_data(8, len(counters), 6, seed=9)
+    x[6, 4, 5] = np.inf
+    with dask.config.set(scheduler="sync"):
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor(catalog, counters, da.from_array(x, chunks=(3, -1, -1)), cells).compute()
+        assert e.value.code == "INVALID_ARGUMENT"
+        assert e.value.message.startswith(f'cell "c6", counter "{counters[4]}", period 5: the sample is +inf'), e.value.message
+        rows = [(c, t, *x[i, :, t]) for i, c in enumerate(cells) for t in range(6)]
+        df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor_frame(catalog, counters, dd.from_pandas(df, npartitions=2, sort=True), 6).compute()
+        assert e.value.message.startswith(f'cell "c6", counter "{counters[4]}", period 5: the sample is +inf'), e.value.message

@@ -803,5 +803,52 @@ describe.runIf(hasCli && existsSync(defaultPath))(
       expect(kpis).toBeGreaterThan(0);
       expect(anomalies).toBeGreaterThan(0);
     }, 120_000);
+
+    test('a sample beyond float32: both refuse it naming the same cell, counter and period, history unchanged', async () => {
+      // 1e39 in a batch file (an infinite float32 in the browser) gave KPIs with
+      // "mean": null and every period counted in elex-cli, Infinity in monitor().
+      const json = readFileSync(defaultPath, 'utf8');
+      const ran = await new RanHost(b, host, { catalogJson: json, dim: 64, worker: 0, workers: 1 }, () => {}).build();
+      const counters = [...ran.catalog.counters.keys()].slice(0, 400);
+      const cells = ['a', 'b', 'c'];
+      const periods = 4;
+      const n = cells.length * counters.length * periods;
+      const good = Float32Array.from({ length: n }, (_, i) => i % 13);
+      const bad = good.slice();
+      const at = (1 * counters.length + 7) * periods + 2; // cell b, counter 7, period 2
+      bad[at] = Infinity;
+      const file = join(dir, 'huge.json');
+      const batch = (data: Float32Array) => ({ cells, counters, periods, data: Array.from(data) });
+      writeFileSync(
+        file,
+        JSON.stringify([
+          batch(good),
+          { ...batch(good), data: [...Array.from(good.subarray(0, at)), 1e39, ...Array.from(good.subarray(at + 1))] },
+        ]),
+      );
+      let stderr = '';
+      try {
+        execFileSync(cli, ['monitor', '--catalog', defaultPath, '--batch', file], { encoding: 'utf8', stdio: 'pipe' });
+      } catch (e) {
+        stderr = String((e as { stderr: string }).stderr);
+      }
+      const where = `cell "b", counter "${counters[7]}", period 2: the sample is `;
+      expect(stderr).toContain(
+        `elex-cli: INVALID_ARGUMENT: ${file}: batch 1: data[${at}]: ${where}beyond float32's range`,
+      );
+      const req = { cells, counters, periods, zThreshold: 3, minHistory: 0, perPeriod: false };
+      const first = ran.monitor({ ...req, data: good.slice() });
+      expect(() => ran.monitor({ ...req, data: bad })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(where + '+inf') }),
+      );
+      // The failed batch left the history as the first batch did.
+      const again = ran.monitor({ ...req, data: good.slice() });
+      const fresh = await new RanHost(b, host, { catalogJson: json, dim: 64, worker: 0, workers: 1 }, () => {}).build();
+      fresh.monitor({ ...req, data: good.slice() });
+      expect(again.history).toEqual(fresh.monitor({ ...req, data: good.slice() }).history);
+      expect(first.kpis.length).toBeGreaterThan(0);
+      ran.close();
+      fresh.close();
+    }, 120_000);
   },
 );

@@ -86,7 +86,7 @@ export interface MonitorBatch {
   /** Counter names ("MOClass.pmName"), unique, all in the catalog. */
   counters: string[];
   periods: number;
-  /** cells × counters × periods, row-major; NaN = missing sample. Transferred (detached) when one worker holds every cell. */
+  /** cells × counters × periods, row-major; NaN = missing sample (±Infinity is INVALID_ARGUMENT). Transferred (detached) when one worker holds every cell. */
   data: Float32Array;
   /** KPIs to evaluate (default: every KPI whose counters are all in the batch). */
   kpis?: string[];
@@ -539,6 +539,37 @@ export class EngineQueries {
     cells.forEach((cell, j) => set.cells.set(cell, r.history.slice(j * width, (j + 1) * width)));
   }
 
+  /**
+   * A batch is all or nothing: when a worker refused its share, the workers
+   * that ran theirs get their cells' history rows back as they were before
+   * the batch (the page's copy; zeros for a cell not seen before).
+   */
+  private async undoMonitor(
+    settled: PromiseSettledResult<[number[], MonitorShardResult] | null>[],
+    cells: string[],
+  ): Promise<void> {
+    await Promise.all(
+      settled.map(async (x, w) => {
+        if (x.status !== 'fulfilled' || !x.value) return;
+        const [idx, r] = x.value;
+        const K = r.kpis.length;
+        const set = this.history.get(r.historyKey);
+        const rows = new Float64Array(idx.length * K * 3);
+        if (set && set.kpis === K)
+          idx.forEach((i, j) => {
+            const row = set.cells.get(cells[i]!);
+            if (row) rows.set(row, j * K * 3);
+          });
+        const mine = idx.map((i) => cells[i]!);
+        await this.pool
+          .call(w, (remote) => remote.monitorRestore(r.historyKey, mine, K, transfer(rows, [rows.buffer])))
+          .catch((e: unknown) => {
+            this.historyReplayError = revive(e).message; // these cells' anomaly scores start again
+          });
+      }),
+    );
+  }
+
   /** Restorer of a worker's monitor history (pool.addRestorer): the rows of the cells it owns. */
   readonly restoreHistory = async (worker: number, remote: RemoteApi): Promise<void> => {
     const W = this.pool.size;
@@ -625,7 +656,7 @@ export class EngineQueries {
     const owner = cells.map((c) => hash32(c) % W);
     const parts = Array.from({ length: W }, (_, w) => cells.map((_, i) => i).filter((i) => owner[i] === w));
     const t1 = now();
-    const results = await Promise.all(
+    const settled = await Promise.allSettled(
       parts.map(async (idx, w): Promise<[number[], MonitorShardResult] | null> => {
         if (idx.length === 0) return null;
         let shard: Float32Array;
@@ -651,6 +682,12 @@ export class EngineQueries {
         return [idx, r];
       }),
     );
+    const failed = settled.find((x) => x.status === 'rejected');
+    if (failed) {
+      await this.undoMonitor(settled, cells);
+      throw failed.reason;
+    }
+    const results = settled.map((x) => (x as PromiseFulfilledResult<[number[], MonitorShardResult] | null>).value);
     const t2 = now();
     for (const part of results)
       if (part)

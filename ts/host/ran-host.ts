@@ -62,6 +62,25 @@ export interface MonitorShard {
   perPeriod: boolean;
 }
 
+/**
+ * The engine's refusal of an infinite sample (it names positions in one
+ * call: a slice of this worker's cells) naming the batch's cell id, counter
+ * and period instead, as elex-cli and the Python module do; any other error
+ * as it is. Runs only when a call has failed.
+ */
+function nameInfinite(e: unknown, req: MonitorShard): unknown {
+  if (!(e instanceof ElexError) || e.code !== 'INVALID_ARGUMENT') return e;
+  const i = req.data.findIndex((x) => x === Infinity || x === -Infinity);
+  if (i < 0) return e;
+  const row = Math.floor(i / req.periods);
+  const n = req.counters.length;
+  return new ElexError(
+    'INVALID_ARGUMENT',
+    `cell "${req.cells[Math.floor(row / n)]}", counter "${req.counters[row % n]}", period ${i % req.periods}: ` +
+      `the sample is ${req.data[i]! > 0 ? '+inf' : '-inf'}; samples are finite float32 numbers (NaN = missing)`,
+  );
+}
+
 export interface MonitorShardResult extends KpiEvalResult {
   kpis: string[];
   /** NaN samples in the input. */
@@ -1136,16 +1155,21 @@ export class RanHost {
     const outBytes = kpiOutputLayout(C, K, req.counters.length).bytes;
     const spare = this.spare?.byteLength === outBytes ? this.spare : undefined;
     this.spare = null;
-    const r = this.b.kpiEval(
-      { ...prog, kpis: K },
-      req.data,
-      { cells: C, counters: req.counters.length, periods: req.periods },
-      history,
-      req.zThreshold,
-      req.minHistory,
-      req.perPeriod,
-      spare,
-    );
+    let r: KpiEvalResult;
+    try {
+      r = this.b.kpiEval(
+        { ...prog, kpis: K },
+        req.data,
+        { cells: C, counters: req.counters.length, periods: req.periods },
+        history,
+        req.zThreshold,
+        req.minHistory,
+        req.perPeriod,
+        spare,
+      );
+    } catch (e) {
+      throw nameInfinite(e, req);
+    }
     this.warmSpare(outBytes);
     if (!inPlace) rowOf.forEach((r, c) => hist.data.set(history.subarray(c * K * 3, (c + 1) * K * 3), r * K * 3));
     // Missing samples: periods minus the non-NaN count of every counter row.

@@ -4,6 +4,7 @@
 #include "elex/kernels/simd.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -598,13 +599,17 @@ void eval_reference(const Programs& p, std::uint32_t k, const float* cell, std::
 
 /// One cell: counter statistics (which also bring the cell's rows into
 /// cache and say which rows hold a missing sample), then every KPI program
-/// over its periods, its statistics, anomalies and breaches.
-void eval_cell(const Programs& p, const Shape& s, const float* data, const Alerting& a,
+/// over its periods, its statistics, anomalies and breaches. False, with
+/// nothing of the cell's history touched, when a sample is infinite (a row's
+/// minimum or maximum says so).
+bool eval_cell(const Programs& p, const Shape& s, const float* data, const Alerting& a,
                const Outputs& o, std::uint32_t c, Work& w) {
   const std::size_t P = s.periods;
   const float* cell = data + std::size_t(c) * s.counters * P;
   float* cstats = o.counter_stats ? o.counter_stats + std::size_t(c) * s.counters * 5 : w.cstats;
   row_stats(s.counters, P, cell, cstats, nullptr);
+  for (std::uint32_t n = 0; n < s.counters; ++n)
+    if (std::isinf(cstats[n * 5 + 3]) || std::isinf(cstats[n * 5 + 4])) return false;
   // Anomalies are scored against the history before this batch (so a spike
   // is not part of its own baseline). The parameters of every KPI first,
   // and the merges last: their divisions and square roots then overlap
@@ -659,6 +664,23 @@ void eval_cell(const Programs& p, const Shape& s, const float* data, const Alert
       h[0] = n;
     }
   }
+  return true;
+}
+
+/// The first infinite sample of data[0, n) (n when there is none).
+std::size_t first_infinite(const float* data, std::size_t n) {
+  std::size_t i = 0;
+  while (i < n && !std::isinf(data[i])) ++i;
+  return i;
+}
+
+/// INVALID_ARGUMENT naming the sample at index i of the batch.
+Status infinite_sample(const Shape& s, const float* data, std::size_t i) {
+  const std::size_t P = s.periods, row = i / P;
+  return fail(ELEX_E_INVALID_ARGUMENT,
+              "cell %zu, counter %zu, period %zu: the sample is %s; samples are finite float32 "
+              "numbers (NaN = missing)",
+              row / s.counters, row % s.counters, i % P, data[i] > 0 ? "+inf" : "-inf");
 }
 
 }  // namespace
@@ -687,7 +709,10 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
         return fail(ELEX_E_INVALID_ARGUMENT,
                     "history of cell %u, KPI %u: M2 %g is not a finite number >= 0", c, k, h[2]);
     }
+  const std::size_t samples = std::size_t(s.cells) * s.counters * P;
   if (P == 0 || p.kpis == 0) {
+    if (const std::size_t i = first_infinite(data, samples); i < samples)
+      return infinite_sample(s, data, i);
     // Nothing to evaluate (no KPI's counters in the batch, or no period),
     // but the batch's figures are still written, not left as the memory held:
     // the counters' statistics, and each KPI with no value.
@@ -711,13 +736,19 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
   auto* ptrs = static_cast<const float**>(std::malloc(sizeof(float*) * kMaxStack * threads));
   auto* params = static_cast<ScoreParams*>(std::malloc(sizeof(ScoreParams) * p.kpis * threads));
   auto* scores = static_cast<KpiScore*>(std::malloc(sizeof(KpiScore) * p.kpis * threads));
+  // The history as it was: a batch that fails (an infinite sample in a later
+  // cell) leaves it unchanged, all or nothing.
+  const std::size_t hist_doubles = std::size_t(s.cells) * p.kpis * 3;
+  auto* before = static_cast<double*>(std::malloc(sizeof(double) * hist_doubles));
   const auto release = [&] {
     std::free(mem);
     std::free(ptrs);
     std::free(params);
     std::free(scores);
+    std::free(before);
   };
-  if (mem == nullptr || ptrs == nullptr || params == nullptr || scores == nullptr) {
+  if (mem == nullptr || ptrs == nullptr || params == nullptr || scores == nullptr ||
+      before == nullptr) {
     release();
     return fail(ELEX_E_OUT_OF_MEMORY, "no memory for %zu periods", P);
   }
@@ -730,14 +761,26 @@ Status evaluate(const Programs& p, const Shape& s, const float* data, const Aler
                 params + std::size_t(t) * p.kpis,
                 scores + std::size_t(t) * p.kpis};
   };
+  std::memcpy(before, o.history, sizeof(double) * hist_doubles);
+  // Once a cell has an infinite sample the other cells are skipped: the
+  // batch fails and the history goes back to `before`.
+  std::atomic<bool> bad{false};
   if (pool != nullptr && threads > 1) {
     pool->parallel_for(s.cells, 4, [&](std::size_t b, std::size_t e, unsigned t) {
       Work w = work(t);
-      for (std::size_t c = b; c < e; ++c) eval_cell(p, s, data, a, o, std::uint32_t(c), w);
+      for (std::size_t c = b; c < e && !bad.load(std::memory_order_relaxed); ++c)
+        if (!eval_cell(p, s, data, a, o, std::uint32_t(c), w))
+          bad.store(true, std::memory_order_relaxed);
     });
   } else {
     Work w = work(0);
-    for (std::uint32_t c = 0; c < s.cells; ++c) eval_cell(p, s, data, a, o, c, w);
+    for (std::uint32_t c = 0; c < s.cells && !bad.load(std::memory_order_relaxed); ++c)
+      if (!eval_cell(p, s, data, a, o, c, w)) bad.store(true, std::memory_order_relaxed);
+  }
+  if (bad.load()) {
+    std::memcpy(o.history, before, sizeof(double) * hist_doubles);
+    release();
+    return infinite_sample(s, data, first_infinite(data, samples));
   }
   release();
   return ELEX_OK;

@@ -4,7 +4,7 @@
 //
 // Data layout: one float array, cells × counters × periods, row-major
 // (value of counter c of cell i in period p at (i * counters + c) *
-// periods + p). NaN means "sample missing".
+// periods + p). NaN means "sample missing"; an infinite sample is refused.
 //
 // Program: a KPI is a sequence of ops over a stack of per-period vectors:
 //   kPush c      push counter c's row
@@ -129,6 +129,9 @@ KpiScore figures(const float* values, std::size_t periods, const ScoreParams& sp
 }
 
 /// Cells are independent: with a pool they are spread over its threads.
+/// An infinite sample is INVALID_ARGUMENT ("cell C, counter N, period T: the
+/// sample is +inf; …", the first in data order), and the history is then as
+/// it was (all or nothing).
 /// A KPI is first evaluated on values alone (a stack of row pointers, no
 /// copies of pushed rows); if an input row holds a NaN or a divisor is
 /// zero, it is evaluated again with a reason per value and op (the
