@@ -19,7 +19,9 @@ const phrase = (s, flags) => new RegExp(`(?<![\\w])${esc(s)}(?![\\w])`, flags);
 // codes (with or without spaces), identifiers (full MOClass.attr, or attr >= 6 chars as a whole word), KPI names.
 const banned = [];
 const seen = new Set();
-const ban = (kind, text, re) => !seen.has(kind + re) && (seen.add(kind + re), banned.push({ kind, text, re }));
+// `needle`: lower-case text every match contains (a cheap test before the regex: 30,000 entries × 471 questions).
+const ban = (kind, text, re, needle = text) =>
+  !seen.has(kind + re) && (seen.add(kind + re), banned.push({ kind, text, re, needle: needle.toLowerCase() }));
 for (const f of catalog.features) {
   if (f.name) ban('name', f.name, phrase(f.name, 'i'));
   if (f.acronym) ban('acronym', f.acronym, phrase(f.acronym, ''));
@@ -27,11 +29,11 @@ for (const f of catalog.features) {
   for (const id of ids) {
     ban('identifier', id, phrase(id, 'i'));
     const attr = id.includes('.') ? id.slice(id.indexOf('.') + 1) : id;
-    if (attr.length >= 6) ban('identifier', id, phrase(attr, 'i'));
+    if (attr.length >= 6) ban('identifier', id, phrase(attr, 'i'), attr);
   }
   for (const k of f.kpis ?? []) {
     const t = k.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
-    ban('kpi', k.replace(/\s+/g, ' '), new RegExp(`(?<![\\w])${esc(t).replace(/ /g, '\\s+')}(?![\\w])`, 'i'));
+    ban('kpi', k.replace(/\s+/g, ' '), new RegExp(`(?<![\\w])${esc(t).replace(/ /g, '\\s+')}(?![\\w])`, 'i'), t);
   }
 }
 const CODE = /FAJ\s*\d{3}\s*\d{4}|\b\d{3}\s?\d{4}\b/i;
@@ -59,7 +61,8 @@ questions.forEach((q, i) => {
   if (q.names === false) {
     if (CODE.test(q.q)) fail(`${at}: names=false but contains a feature code`);
     const hits = new Set();
-    for (const b of banned) if (!hits.has(b.text) && b.re.test(q.q)) hits.add(b.text);
+    const lower = q.q.replace(/\s+/g, ' ').toLowerCase();
+    for (const b of banned) if (!hits.has(b.text) && lower.includes(b.needle) && b.re.test(q.q)) hits.add(b.text);
     for (const h of hits) fail(`${at}: names=false but contains ${banned.find((b) => b.text === h).kind} "${h}"`);
   }
 });
