@@ -225,6 +225,8 @@ export interface EngineDebug {
    * Makes worker `index` die, for testing recovery: 'terminate' kills it from
    * outside (even mid-call), 'close' makes it close itself, 'throw' raises an
    * uncaught error in it. Its calls reject with WORKER_CRASHED; it is replaced.
+   * Rejects with WORKER_CRASHED when the worker dies before it was told (it
+   * was closing already), CLOSED once the engine is closed.
    */
   crashWorker(index: number, mode?: CrashMode | 'terminate', delayMs?: number): Promise<void>;
   /** Makes worker `index` die half-way through writing its next snapshot (OPFS backend only). */
