@@ -85,3 +85,32 @@ test('calls settle with ABORTED, TIMEOUT and CLOSED', async ({ page }) => {
     afterClose: 'CLOSED',
   });
 });
+
+test('debug.crashWorker() right after another, while the worker is closing: it settles (it never did: its message went to the dying worker)', async ({
+  page,
+}) => {
+  await openDashboard(page, '?persist=0');
+  const out = await page.evaluate(async () => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const engine = await createEngine({ workers: 1, catalog: false });
+    const outcome = (p: Promise<unknown>) =>
+      Promise.race([
+        p.then(
+          () => 'ok',
+          (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+        ),
+        new Promise<string>((r) => setTimeout(() => r('no answer in 10 s'), 10_000)),
+      ]);
+    const first = await outcome(engine.debug.crashWorker(0, 'close'));
+    const second = await outcome(engine.debug.crashWorker(0, 'close'));
+    while (engine.info().restarts === 0) await new Promise((r) => setTimeout(r, 10));
+    const after = await outcome(engine.decide('FAJ 121 0001'));
+    await engine.close();
+    const closed = await outcome(engine.debug.crashWorker(0, 'throw'));
+    return { first, second, after, closed };
+  });
+  expect(out.first).toBe('ok');
+  expect(out.second).toMatch(/^(ok|WORKER_CRASHED: worker 0 died)/);
+  expect(out.after).toBe('ok');
+  expect(out.closed).toBe('CLOSED: the engine was closed');
+});

@@ -156,3 +156,54 @@ test('hostile start-up input: a cyclic catalog, a malformed KPI formula, decide(
   expect(out.formula).toMatch(/^INVALID_ARGUMENT: .*\$\.kpis\[0\]\.formula/);
   expect(out.decide).toMatch(/^NOT_FOUND: .*not in the loaded catalog/);
 });
+
+test("a worker that dies while the routers are built: routerReady(), the first question and the router progress wait for its replacement's router (routerReady and the question rejected WORKER_CRASHED, and the progress stopped short of router 2/2)", async ({
+  page,
+}) => {
+  // The page's polls of the routers (ranStats) held until the test lets them go: the worker dies while one is in flight.
+  await page.addInitScript(() => {
+    const w = window as unknown as { holdStats?: boolean; held?: (() => void)[] };
+    w.held = [];
+    const post = Worker.prototype.postMessage as (this: Worker, ...args: unknown[]) => void;
+    Worker.prototype.postMessage = function (this: Worker, ...args: unknown[]) {
+      if (w.holdStats && (args[0] as { path?: string[] } | null)?.path?.[0] === 'ranStats') {
+        w.held!.push(() => post.apply(this, args));
+        return;
+      }
+      post.apply(this, args);
+    } as typeof Worker.prototype.postMessage;
+  });
+  await openDashboard(page, '?persist=0');
+  const out = await page.evaluate(async () => {
+    const w = window as unknown as { elexDemo: DemoHandle; holdStats?: boolean; held: (() => void)[] };
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+      );
+    const events: string[] = [];
+    w.holdStats = true;
+    const engine = await w.elexDemo.createEngine({
+      workers: 2,
+      routing: { cache: false },
+      onProgress: (p) => void (p.phase === 'router' && events.push(`${p.done}/${p.total}`)),
+    });
+    const ready = outcome(engine.routerReady());
+    const question = engine.query('Which parameters control MIMO sleep start time?').then(
+      (r) => `${r.features[0]?.name ?? 'none'}${r.partial ? ' (partial)' : ''}`,
+      (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+    );
+    while (w.held.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await engine.debug.crashWorker(1, 'terminate');
+    while (engine.info().restarts === 0) await new Promise((r) => setTimeout(r, 10));
+    w.holdStats = false;
+    for (const send of w.held.splice(0)) send();
+    const res = { ready: await ready, question: await question, events };
+    await new Promise((r) => setTimeout(r, 200)); // the last router event
+    await engine.close();
+    return res;
+  });
+  expect(out.ready).toBe('ok');
+  expect(out.question).toMatch(/MIMO Sleep Mode$/);
+  expect(out.events.at(-1)).toBe('2/2');
+});

@@ -225,6 +225,8 @@ export interface EngineDebug {
    * Makes worker `index` die, for testing recovery: 'terminate' kills it from
    * outside (even mid-call), 'close' makes it close itself, 'throw' raises an
    * uncaught error in it. Its calls reject with WORKER_CRASHED; it is replaced.
+   * Rejects with WORKER_CRASHED when the worker dies before it was told (it
+   * was closing already), CLOSED once the engine is closed.
    */
   crashWorker(index: number, mode?: CrashMode | 'terminate', delayMs?: number): Promise<void>;
   /** Makes worker `index` die half-way through writing its next snapshot (OPFS backend only). */
@@ -309,7 +311,11 @@ export interface Engine {
   monitor(batch: MonitorBatch, options?: MonitorOptions): Promise<MonitorResult>;
   /** The loaded catalog's size and fingerprint (null with `catalog: false`). */
   catalog(): { stats: CatalogStats; fingerprint: string } | null;
-  /** Resolves when every worker's router is built; its figures per worker. Aborted, it rejects with ABORTED (the routers go on building). */
+  /**
+   * Resolves when every worker's router is built; its figures per worker (a
+   * worker that dies meanwhile: its replacement's). Aborted, it rejects with
+   * ABORTED (the routers go on building).
+   */
   routerReady(options?: ControlOptions): Promise<RanStats[]>;
   /**
    * Writes a snapshot of all learned state now (needs `persist`). Aborted,
@@ -587,10 +593,24 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
   const startMs = performance.now() - t0;
   let closed = false;
   let closing: Promise<void> | null = null;
-  /** Every worker's router figures, polled until all are built (or the engine closes). */
+  /**
+   * Every worker's router figures, polled until all are built (or the
+   * engine closes). A worker that dies while polled is being replaced: the
+   * poll goes on with its replacement, which builds its router again (the
+   * poll in flight rejected, and routerReady(), the first questions and the
+   * router progress with it).
+   */
   const routers = async (onBuilt?: (built: number) => void): Promise<RanStats[]> => {
+    const stats = (w: number): Promise<RanStats | null> =>
+      pool
+        .call(w, (r) => r.ranStats())
+        .catch((e: unknown) => {
+          if (closed || !(e instanceof ElexError && e.code === 'WORKER_CRASHED' && e.message.endsWith(BEING_REPLACED)))
+            throw e;
+          return null; // its replacement is asked at the next poll
+        });
     for (;;) {
-      const all = await Promise.all(Array.from({ length: workers }, (_, w) => pool.call(w, (r) => r.ranStats())));
+      const all = await Promise.all(Array.from({ length: workers }, (_, w) => stats(w)));
       const built = all.filter((s) => s !== null).length;
       onBuilt?.(built);
       if (built === workers) return all as RanStats[];
@@ -776,7 +796,7 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
     // Router progress, after ready: reported as each worker's router is built.
     let reported = -1;
     routers((built) => {
-      if (built !== reported) progress('router', (reported = built), workers);
+      if (built > reported) progress('router', (reported = built), workers); // only up: a replacement builds its router again
     }).catch(() => {}); // closed before the routers were built
   }
   return engine;

@@ -330,8 +330,11 @@ export class WorkerPool {
 
   /** Testing aid: makes worker `index` die. 'terminate' kills it from outside, even mid-call. */
   async crash(index: number, mode: CrashMode | 'terminate', delayMs = 0): Promise<void> {
+    if (this.closed) throw new ElexError('CLOSED', 'the engine was closed');
     const slot = this.slotAt(index);
     await slot.ready;
+    // Closed, or dead, meanwhile: its proxy is released.
+    if (!slot.alive) throw slot.death ?? new ElexError('WORKER_CRASHED', `worker ${index} died`);
     if (mode === 'terminate') {
       setTimeout(() => {
         slot.worker.terminate();
@@ -339,7 +342,14 @@ export class WorkerPool {
       }, delayMs);
       return;
     }
-    await slot.remote.crash(mode, delayMs);
+    // A worker that was dying already (closing itself after an earlier crash()) never
+    // answers, and its released proxy never settles the call: its death does.
+    await Promise.race([
+      slot.remote.crash(mode, delayMs).catch((e: unknown) => {
+        throw revive(e);
+      }),
+      slot.dead,
+    ]);
   }
 
   /**
