@@ -558,6 +558,14 @@ int elex_router_remember(elex_router* r, const uint32_t* ids, const uint32_t* fe
                          uint32_t n);
 /// Forgets remembered questions by id (unknown ids are skipped).
 int elex_router_forget(elex_router* r, const uint32_t* ids, uint32_t n);
+/// Makes the route memory give way to the memory budget: forgets the oldest
+/// remembered questions until it holds at least free_bytes fewer bytes (all
+/// of them if it holds no more), counting host_bytes per question that the
+/// caller keeps beside the router, and frees them at once
+/// (Router::trim_memory). forgotten[0 .. *n) gets their ids, oldest first;
+/// cap (at least the remembered count) is its room.
+int elex_router_trim(elex_router* r, double free_bytes, double host_bytes, uint32_t* forgotten,
+                     uint32_t cap, uint32_t* n);
 /// What elex_router_stats reports.
 /// @ts-struct ROUTER_STATS
 typedef struct elex_router_stats_t {
