@@ -759,3 +759,15 @@ TEST(Hnsw, AddBytesCoversWhatAnAddGrowsTheIndexBy) {
     EXPECT_EQ(ix->add_bytes(0), 0u);
   }
 }
+
+// bytes_for(n) is what an index with room for n nodes holds (what the route
+// memory's trim plans its rebuilt index by), for every quantization.
+TEST(Hnsw, BytesForIsWhatAnIndexWithThatRoomHolds) {
+  for (const Quantization q :
+       {Quantization::None, Quantization::Int8, Quantization::Int8F32, Quantization::Int8Res4})
+    for (const std::size_t n : {0, 1, 100, 1000, 5000}) {
+      IndexPtr ix = make(32, Metric::Cosine, q, 12, 40);
+      ASSERT_EQ(ix->reserve_items(n), ELEX_OK);
+      EXPECT_EQ(ix->bytes_for(n), ix->stats().bytes) << "quantization " << int(q) << ", " << n;
+    }
+}

@@ -240,6 +240,75 @@ TEST(Router, ForgottenRatingsGiveBackTheirMemory) {
   EXPECT_GT(now[0].feedback, 0.5);
 }
 
+TEST(Router, RouteMemoryGivesWayToABudget) {
+  // A worker's route memory grew with every rating, past its memory budget
+  // (112 % after 1,200 long rated questions): trim_memory() forgets the
+  // oldest until it fits, and what was rated last still steers routing.
+  Catalog c;
+  Router r;
+  built(r, c.spec());
+  const float reward = 1.0f;
+  std::string text;
+  const auto rate = [&](std::uint32_t id, std::uint32_t feature, const std::string& q) {
+    const std::string_view t = q;
+    ASSERT_EQ(r.remember(&id, &feature, &reward, &t, 1), ELEX_OK);
+  };
+  for (std::uint32_t id = 1; id <= 600; ++id)
+    rate(id, 2, "energy saving at night in cell " + std::to_string(id));
+  const std::size_t full = r.memory_bytes();
+  EXPECT_GT(full, 600u * 64);
+  EXPECT_EQ(r.bytes() - r.memory_bytes(), [] {
+    Catalog c2;
+    Router bare;
+    EXPECT_EQ(bare.build(c2.spec()), ELEX_OK);
+    return bare.bytes();
+  }());
+  // Nothing to do when it fits.
+  std::vector<std::uint32_t> forgotten;
+  ASSERT_EQ(r.trim_memory(full, &forgotten), ELEX_OK);
+  EXPECT_TRUE(forgotten.empty());
+  // Half the bytes: the oldest go, in order, and the bytes fall at once.
+  ASSERT_EQ(r.trim_memory(full / 2, &forgotten), ELEX_OK);
+  EXPECT_LE(r.memory_bytes(), full / 2);
+  ASSERT_FALSE(forgotten.empty());
+  EXPECT_EQ(forgotten.size() + r.memories(), 600u);
+  EXPECT_GT(r.memories(), 150u);
+  for (std::size_t i = 0; i < forgotten.size(); ++i) EXPECT_EQ(forgotten[i], i + 1);
+  // The rebuilt index has room: the next ratings do not grow it.
+  const std::size_t trimmed = r.memory_bytes();
+  for (std::uint32_t id = 601; id <= 610; ++id)
+    rate(id, 2, "energy saving at night in cell " + std::to_string(id));
+  EXPECT_LE(r.memory_bytes(), trimmed + 10 * 40);
+  // What was rated after the trim teaches routing: 👍 on feature 1 for a new question.
+  const std::string q = "how do the uplink carriers of cell 7 behave at noon";
+  const auto before = route(r, q);
+  rate(1000, 1, q);
+  const auto after = route(r, q);
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(after[0].feature, 1u);
+  EXPECT_GT(after[0].feedback, 0.5);
+  // Bytes the host keeps per question count with the router's.
+  forgotten.clear();
+  const std::size_t with_host = r.memory_bytes() + r.memories() * 200;
+  ASSERT_EQ(r.trim_memory(with_host * 3 / 4, &forgotten, 200), ELEX_OK);
+  EXPECT_FALSE(forgotten.empty());
+  EXPECT_LE(r.memory_bytes() + r.memories() * 200, with_host * 3 / 4);
+  // No room at all: everything is forgotten, and routing is as with no memory.
+  forgotten.clear();
+  const std::size_t held = r.memories();
+  ASSERT_EQ(r.trim_memory(0, &forgotten), ELEX_OK);
+  EXPECT_EQ(forgotten.size(), held);
+  EXPECT_EQ(forgotten.back(), 1000u);
+  EXPECT_EQ(r.memories(), 0u);
+  EXPECT_EQ(r.memory_bytes(), 0u);
+  const auto none = route(r, q);
+  ASSERT_EQ(none.size(), before.size());
+  for (std::size_t i = 0; i < none.size(); ++i) EXPECT_EQ(none[i].feature, before[i].feature);
+  // It learns again from empty.
+  rate(1001, 1, q);
+  EXPECT_EQ(route(r, q)[0].feature, 1u);
+}
+
 TEST(Router, BadSpecsAndQuestionsAreErrors) {
   Catalog c;
   {

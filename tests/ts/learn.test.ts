@@ -127,6 +127,16 @@ describe.each(['scalar', 'simd'] as const)('%s variant', (variant) => {
     b.configureLearning({});
   });
 
+  test("a worker's budget share of 4 GiB or more is no limit, not a wrapped one (createEngine failed 'a memory budget must be at least 64 KiB, got 0')", () => {
+    const was = b.memoryStats().budgetBytes;
+    for (const bytes of [2 ** 32 - 2 ** 16, 2 ** 32, 2 ** 32 + 2 ** 20, 5 * 2 ** 30, 2 ** 48]) {
+      b.configureMemory(bytes);
+      // The wasm engine counts bytes in 32 bits: a larger share holds all it can count.
+      expect(b.memoryStats().budgetBytes).toBe(Math.min(bytes, 2 ** 32 - 1));
+    }
+    b.configureMemory(was);
+  });
+
   test('a snapshot in wasm memory (snapshotBlock / verifySnapshotIn / importAgentsAt) restores what the copying calls do', async () => {
     const x = await instantiate({ variant });
     await populateAgents(x, 24, 40);

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   defaultPoolShape,
   detectFeatures,
   selectBundle,
   VARIANTS,
+  WASM_MEMORY_MAX_BYTES,
   type PlatformFeatures,
   type Variant,
 } from '../../ts/bindings/platform.ts';
@@ -162,4 +164,11 @@ describe('bundleFor', () => {
     expect(bad).toThrow(ElexError);
     expect(bad).toThrow(/baseUrl must be a URL/);
   });
+});
+
+test("the page's figure of a worker's wasm memory cap is the build's (ELEX_MAX_MEMORY_MB)", () => {
+  const cmake = readFileSync(new URL('../../CMakeLists.txt', import.meta.url), 'utf8');
+  const mb = /set\(ELEX_MAX_MEMORY_MB (\d+) /.exec(cmake);
+  expect(mb).not.toBeNull();
+  expect(WASM_MEMORY_MAX_BYTES).toBe(Number(mb![1]) * 1024 * 1024);
 });

@@ -8,7 +8,13 @@ import { ElexError, asElexError } from '../core/errors.ts';
 import { checkOptions, guardMethods, keysOf } from '../core/options.ts';
 import { checkDuration, inTime } from '../core/timers.ts';
 import { isTyped } from '../core/typed.ts';
-import { defaultPoolShape, detectFeatures, selectBundle, type Variant } from '../bindings/platform.ts';
+import {
+  WASM_MEMORY_MAX_BYTES,
+  defaultPoolShape,
+  detectFeatures,
+  selectBundle,
+  type Variant,
+} from '../bindings/platform.ts';
 import { BEING_REPLACED, WorkerPool, type WorkerCallStats } from '../parallel/pool.ts';
 import type { CrashMode } from '../parallel/protocol.ts';
 import { openEngineIndex, type EngineIndex } from './engine-index.ts';
@@ -690,6 +696,23 @@ async function startEngine(given: EngineOptions, settled: Promise<void>): Promis
       // Scatter query rows over the workers (at least 8 rows a shard).
       const shards = Math.max(1, Math.min(workers, Math.floor(nq / 8)));
       const per = Math.ceil(nq / shards);
+      // What a worker must hold for its rows, checked before anything is
+      // copied to it (a batch that could never fit was copied first,
+      // blocking the page 0.85 s, and then failed in the worker).
+      const most = Math.min(per, nq);
+      if (most * nv > 2 ** 28)
+        throw new ElexError(
+          'INVALID_ARGUMENT',
+          `${most} × ${nv} distances is too many for one worker's batch (at most 2^28); split it`,
+        );
+      const need = 4 * dim * (most + nv) + 4 * most * nv;
+      if (need > WASM_MEMORY_MAX_BYTES) {
+        const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+        throw new ElexError(
+          'OUT_OF_MEMORY',
+          `distanceBatch needs ${mib(need)} MiB in a worker (its ${most} queries and the ${nv} vectors of ${dim} floats, and ${most} × ${nv} distances), over the ${mib(WASM_MEMORY_MAX_BYTES)} MiB a worker's wasm memory can grow to; split the vectors or the queries`,
+        );
+      }
       const parts = await Promise.all(
         Array.from({ length: shards }, (_, w) => {
           const rows = Math.max(0, Math.min(per, nq - w * per));

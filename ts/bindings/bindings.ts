@@ -266,6 +266,7 @@ interface ElexModule {
     n: number,
   ): number;
   _elex_router_forget(r: number, ids: number, n: number): number;
+  _elex_router_trim(r: number, freeBytes: number, hostBytes: number, forgotten: number, cap: number, n: number): number;
   _elex_router_embed(r: number, text: number, len: number, out: number): number;
   _elex_router_stats(r: number, out: number): number;
   _elex_router_items(r: number, out: number): number;
@@ -2301,6 +2302,30 @@ export class RouterHandle extends NativeHandle {
     this.b.indexCall((m, s) =>
       this.b.check('forgetting rated questions', m._elex_router_forget(this.live(), s.put(ids), ids.length)),
     );
+  }
+
+  /**
+   * Makes the route memory give way to the memory budget: forgets the oldest
+   * rated questions until it holds at least `freeBytes` fewer bytes (all of
+   * them if it holds no more), counting `hostBytes` per question that the
+   * caller keeps beside the router, freed at once. `forgotten`: their ids,
+   * oldest first, also when it failed part-way (`error`: then the bytes may
+   * not have fallen).
+   */
+  trim(freeBytes: number, hostBytes: number, remembered: number): { forgotten: Uint32Array; error: unknown } {
+    return this.b.indexCall((m, s) => {
+      const out = s.alloc(4 * Math.max(1, remembered)),
+        n = s.alloc(4);
+      const st = m._elex_router_trim(this.live(), Math.ceil(freeBytes), hostBytes, out, remembered, n);
+      const u32 = this.b.view().u32;
+      const forgotten = u32.slice(out >>> 2, (out >>> 2) + u32[n >>> 2]!);
+      try {
+        this.b.check('making the route memory give way', st);
+        return { forgotten, error: null };
+      } catch (error) {
+        return { forgotten, error };
+      }
+    });
   }
 
   stats(): {

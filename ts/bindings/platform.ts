@@ -6,6 +6,13 @@ import { ElexError } from '../core/errors.ts';
 export type Variant = 'simd-mt' | 'simd' | 'scalar';
 export const VARIANTS: readonly Variant[] = ['simd-mt', 'simd', 'scalar'];
 
+/**
+ * The most bytes one instance's wasm memory can grow to (each worker has
+ * one): ELEX_MAX_MEMORY_MB in CMakeLists.txt (tests/ts/platform.test.ts
+ * checks that they agree).
+ */
+export const WASM_MEMORY_MAX_BYTES = 640 * 1024 * 1024;
+
 export interface PlatformFeatures {
   /** WebAssembly SIMD128 validates. */
   simd: boolean;

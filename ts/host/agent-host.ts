@@ -153,6 +153,12 @@ export class AgentHost {
   dirty = 0;
   /** @internal The router's rated questions, once it is built (saved in the snapshot's META). */
   routeMemorySource: (() => RouteMemo[]) | null = null;
+  /**
+   * @internal The router's route memory giving way (RanHost.giveWay): frees
+   * some of it and says whether it did; a call that does not fit even with
+   * every cold agent evicted asks it before failing BUDGET_EXCEEDED.
+   */
+  routeGiveWay: (() => boolean) | null = null;
   /** @internal Rated questions of the hosted features found by open() (the router learns them when built). */
   restoredRoutes: RouteMemo[] = [];
 
@@ -195,17 +201,36 @@ export class AgentHost {
   /**
    * Runs `fn` (a wasm call that may make room); if it failed BUDGET_EXCEEDED
    * after evicting (the evicted records still count until they are stored),
-   * stores them and runs it once more.
+   * stores them and runs it once more. If it still does not fit, the route
+   * memory gives way (its oldest rated questions forgotten, a share at a
+   * time: unlike an agent, what it forgets is lost) before the call fails.
    */
   private async roomFor<T>(fn: () => T): Promise<T> {
+    const overBudget = (e: unknown) => e instanceof ElexError && e.code === 'BUDGET_EXCEEDED';
     try {
       return fn();
     } catch (e) {
-      if (!(e instanceof ElexError && e.code === 'BUDGET_EXCEEDED')) throw e;
+      if (!overBudget(e)) throw e;
+      let last = e;
       const spilled = this.b.spillPop();
-      if (!spilled) throw e;
-      await this.drain(spilled);
-      return fn();
+      if (spilled) {
+        await this.drain(spilled);
+        try {
+          return fn();
+        } catch (again) {
+          if (!overBudget(again)) throw again;
+          last = again;
+        }
+      }
+      while (this.routeGiveWay?.()) {
+        try {
+          return fn();
+        } catch (again) {
+          if (!overBudget(again)) throw again;
+          last = again;
+        }
+      }
+      throw last;
     }
   }
 

@@ -301,6 +301,8 @@ export const ROUTE_WEIGHTS: Readonly<RouteWeights> = {
 };
 /** Rated questions remembered per worker (oldest forgotten first). */
 export const ROUTE_MEMORY_MAX = 4096;
+/** Bytes counted per rated question this host keeps beside the router (RanHost.memory). */
+const MEMO_HOST_BYTES = 160;
 
 /**
  * The cache key of a worker's router: the catalog (RanSetup.routerKey, or a
@@ -453,7 +455,7 @@ export class RanHost {
     this.router = loaded ?? b.createRouterFlat(this.routerSpec(setup, [...this.parsed!.features.values()]));
     const { phases, bytes } = loadedStats ?? this.router.stats();
     Object.assign(this.buildPhases, phases);
-    this.routerBytes = bytes;
+    this.routerBytes = this.builtBytes = bytes;
     this.buildMs = performance.now() - t0;
   }
 
@@ -563,6 +565,7 @@ export class RanHost {
     old.close();
     this.cache = 'stale';
     this.cached = false;
+    this.builtBytes = this.router.stats().bytes;
     const memos = [...this.memory].filter(([, m]) => this.hosted.has(m.code));
     for (const [id, m] of this.memory)
       if (!this.hosted.has(m.code)) (this.memory.delete(id), this.memoKeys.delete(routeMemoKey(m)));
@@ -648,6 +651,7 @@ export class RanHost {
   async build(): Promise<this> {
     if (this.agents.restoredRoutes.length > 0) this.learnRoute(this.agents.restoredRoutes);
     this.agents.routeMemorySource = () => this.routeMemory();
+    this.agents.routeGiveWay = () => this.giveWay(0.5);
     this.reportBytes();
     // A router larger than the worker's share of the budget leaves no room
     // for anything: every query would fail BUDGET_EXCEEDED ("0 evictable").
@@ -760,7 +764,51 @@ export class RanHost {
   private reportBytes(): void {
     // Router state is engine state: it counts against the memory budget.
     this.onBytes(this.bytes());
+    // The route memory gives way when the worker is over its budget (rated
+    // questions, the query history or anything else grew it).
+    if (this.memory.size === 0) return;
+    const m = this.b.memoryStats();
+    if (m.usedBytes > m.budgetBytes) this.forgetRoutes(m.usedBytes - m.budgetBytes);
   }
+
+  /**
+   * Frees `share` of the route memory's bytes (its oldest rated questions)
+   * for a call that does not fit the budget otherwise (AgentHost.routeGiveWay);
+   * false when it holds none.
+   */
+  private giveWay(share: number): boolean {
+    if (this.memory.size === 0) return false;
+    this.forgetRoutes(Math.max(1, this.routeMemoryBytes() * share));
+    return true;
+  }
+
+  /** The route memory's bytes (the router's memory index and records, and the rated questions this host keeps). */
+  private routeMemoryBytes(): number {
+    return this.routerBytes - this.builtBytes + this.memory.size * MEMO_HOST_BYTES;
+  }
+
+  /**
+   * Forgets the oldest rated questions until the route memory holds at
+   * least `bytes` fewer (all of them if it holds no more): the engine's
+   * router frees them at once (Router::trim_memory), and this host's copies
+   * go with them.
+   */
+  private forgetRoutes(bytes: number): void {
+    const { forgotten, error } = this.router.trim(bytes, MEMO_HOST_BYTES, this.memory.size);
+    for (const id of forgotten) {
+      const memo = this.memory.get(id);
+      if (!memo) continue;
+      this.memoKeys.delete(routeMemoKey(memo));
+      this.memory.delete(id);
+    }
+    this.routesForgotten += forgotten.length;
+    this.routerBytes = this.router.stats().bytes;
+    this.onBytes(this.bytes());
+    if (error) throw error;
+  }
+
+  /** Rated questions forgotten for the memory budget (RanStats.routeMemoryForgotten). */
+  private routesForgotten = 0;
 
   /** The router's built state, for the cache (RouterHandle.save()). */
   routerState(): Uint8Array {
@@ -769,10 +817,12 @@ export class RanHost {
 
   /** The engine router's bytes, read after a build or a change of its memory (reading walks its tables). */
   private routerBytes = 0;
+  /** The engine router's bytes with no route memory (what it was built or loaded with). */
+  private builtBytes = 0;
 
   /** Bytes of the router's wasm and JavaScript state (what reportBytes counts against the budget). */
   bytes(): number {
-    return this.routerBytes + this.history.length * (this.router.dim * 4 + 256) + this.memory.size * 160;
+    return this.routerBytes + this.history.length * (this.router.dim * 4 + 256) + this.memory.size * MEMO_HOST_BYTES;
   }
 
   stats() {
@@ -787,6 +837,7 @@ export class RanHost {
       cached: this.cached,
       bytes: this.bytes(),
       routeMemory: this.memory.size,
+      routeMemoryForgotten: this.routesForgotten,
       // (Before the catalog is parsed, the page's figures, which the router's items matched.)
       ...(this.parsed ? this.parsed.stats : this.setup.stats!),
       fingerprint: this.parsed ? this.parsed.fingerprint : this.setup.fingerprint!,

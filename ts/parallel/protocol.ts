@@ -144,6 +144,8 @@ export interface RanStats {
   bytes: number;
   /** Rated questions in the route memory. */
   routeMemory: number;
+  /** Rated questions the route memory forgot to stay inside the memory budget (oldest first). */
+  routeMemoryForgotten: number;
   features: number;
   parameters: number;
   counters: number;

@@ -224,9 +224,10 @@ typedef struct elex_learning_config {
 /// keep theirs).
 int elex_agents_configure(elex_engine* engine, const elex_learning_config* cfg);
 
-/// Budget in bytes for this instance (>= 64 KiB) and the pressure from
-/// which each call ends with an eviction round (0..1; 1, the default, means
-/// evict only when a call does not fit).
+/// Budget in bytes for this instance (>= 64 KiB; one over what size_t
+/// counts, 4 GiB in wasm, is that most) and the pressure from which each
+/// call ends with an eviction round (0..1; 1, the default, means evict only
+/// when a call does not fit).
 int elex_memory_configure(elex_engine* engine, double budget_bytes, double high_water);
 /// Bytes this instance holds outside agents (indexes...), reported by the host.
 int elex_memory_set_external(elex_engine* engine, double bytes);
@@ -558,6 +559,14 @@ int elex_router_remember(elex_router* r, const uint32_t* ids, const uint32_t* fe
                          uint32_t n);
 /// Forgets remembered questions by id (unknown ids are skipped).
 int elex_router_forget(elex_router* r, const uint32_t* ids, uint32_t n);
+/// Makes the route memory give way to the memory budget: forgets the oldest
+/// remembered questions until it holds at least free_bytes fewer bytes (all
+/// of them if it holds no more), counting host_bytes per question that the
+/// caller keeps beside the router, and frees them at once
+/// (Router::trim_memory). forgotten[0 .. *n) gets their ids, oldest first;
+/// cap (at least the remembered count) is its room.
+int elex_router_trim(elex_router* r, double free_bytes, double host_bytes, uint32_t* forgotten,
+                     uint32_t cap, uint32_t* n);
 /// What elex_router_stats reports.
 /// @ts-struct ROUTER_STATS
 typedef struct elex_router_stats_t {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "elex/core/format.h"
 #include "elex/elex.h"
@@ -103,7 +104,11 @@ ELEX_EXPORT int elex_memory_configure(elex_engine* engine, double budget_bytes, 
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "budget %g is not a byte count", budget_bytes);
     if (!(high_water > 0 && high_water <= 1))
       return elex::fail(ELEX_E_INVALID_ARGUMENT, "high water %g must be in (0, 1]", high_water);
-    if (Status s = engine->agents.set_budget(std::size_t(budget_bytes)); s != ELEX_OK) return s;
+    // A budget over what size_t counts (4 GiB in wasm32) is no limit: all it
+    // can count (a plain conversion wrapped it, to 0 and a refusal).
+    constexpr auto kMost = std::numeric_limits<std::size_t>::max();
+    const std::size_t budget = budget_bytes >= double(kMost) ? kMost : std::size_t(budget_bytes);
+    if (Status s = engine->agents.set_budget(budget); s != ELEX_OK) return s;
     engine->agents.set_high_water(float(high_water));
     return ELEX_OK;
   });

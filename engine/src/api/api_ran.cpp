@@ -1,4 +1,5 @@
 // The C ABI of the text embedder (see elex.h).
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdlib>
@@ -505,6 +506,26 @@ ELEX_EXPORT int elex_router_forget(elex_router* r, const uint32_t* ids, uint32_t
   return guarded([&] {
     if (r == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "router is null");
     return r->r.forget(ids, n);
+  });
+}
+
+ELEX_EXPORT int elex_router_trim(elex_router* r, double free_bytes, double host_bytes,
+                                 uint32_t* forgotten, uint32_t cap, uint32_t* n) {
+  return guarded([&] {
+    if (r == nullptr || n == nullptr) return elex::fail(ELEX_E_INVALID_ARGUMENT, "null input");
+    *n = 0;
+    std::size_t free = 0, host = 0;
+    if (Status st = to_size(free_bytes, "free_bytes", &free); st != ELEX_OK) return st;
+    if (Status st = to_size(host_bytes, "host_bytes", &host); st != ELEX_OK) return st;
+    if (cap < r->r.memories() || (cap > 0 && forgotten == nullptr))
+      return elex::fail(ELEX_E_INVALID_ARGUMENT, "room for %u ids, %zu remembered", cap,
+                        r->r.memories());
+    const std::size_t held = r->r.memory_bytes() + r->r.memories() * host;
+    std::vector<std::uint32_t> out;
+    const Status st = r->r.trim_memory(held > free ? held - free : 0, &out, host);
+    std::copy(out.begin(), out.end(), forgotten);
+    *n = std::uint32_t(out.size());
+    return st;
   });
 }
 

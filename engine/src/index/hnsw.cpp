@@ -935,6 +935,18 @@ std::size_t Index::add_bytes(std::size_t n) const {
   return grown;
 }
 
+std::size_t Index::bytes_for(std::size_t items) const {
+  const std::size_t slot =
+      node_bytes_ + 4 + 1 + 4 + 1 +
+      (params_.quantization == Quantization::Int8F32 ? params_.dim * sizeof(float) : 0) +
+      res_bytes_;
+  std::size_t map = 16;  // as map_reserve()
+  while (3 * map < 4 * items) map <<= 1;
+  const std::size_t upper =  // as reserve_items()
+      items * (1 + params_.M) * 3 / (2 * std::max<std::size_t>(1, params_.M - 1));
+  return sizeof(Index) + items * slot + upper * 4 + map * 4;
+}
+
 Stats Index::stats() const {
   Stats st{};
   st.nodes = count_;

@@ -1104,8 +1104,10 @@ Status Router::remember(const std::uint32_t* ids, const std::uint32_t* features,
     if (Status st = embedder_->embed(t.data(), t.size(), &vecs[i * dim]); st != ELEX_OK) return st;
   }
   if (Status st = memory_index_->add(ids, vecs.data(), n, nullptr); st != ELEX_OK) return st;
-  for (std::size_t i = 0; i < n; ++i)
+  for (std::size_t i = 0; i < n; ++i) {
     memory_[ids[i]] = {std::uint32_t(hosted_of_[features[i]]), rewards[i]};
+    memory_order_.push_back(ids[i]);
+  }
   return ELEX_OK;
 }
 
@@ -1115,6 +1117,12 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
   std::size_t removed = 0;
   if (Status st = memory_index_->remove(ids, n, &removed); st != ELEX_OK) return st;
   for (std::size_t i = 0; i < n; ++i) memory_.erase(ids[i]);
+  if (memory_order_.size() > 2 * memory_.size() + 256) {
+    std::deque<std::uint32_t> kept;
+    for (const std::uint32_t id : memory_order_)
+      if (memory_.count(id) > 0) kept.push_back(id);
+    memory_order_.swap(kept);
+  }
   // A removed question stays in the index as a node: once they outnumber the
   // kept ones, the index is rebuilt of the kept ones (amortised: at most one
   // rebuild per as many forgets as there are kept questions, and 256).
@@ -1127,6 +1135,63 @@ Status Router::forget(const std::uint32_t* ids, std::size_t n) {
     }
   }
   return ELEX_OK;
+}
+
+Status Router::trim_memory(std::size_t max_bytes, std::vector<std::uint32_t>* forgotten,
+                           std::size_t host_bytes) {
+  const auto held = [&] { return memory_bytes() + memory_.size() * host_bytes; };
+  // Each round keeps the newest questions whose rebuilt index and records,
+  // with room for kTrimRoom more, fit; a rebuilt index may hold a little
+  // more than bytes_for() says (levels are drawn at random), hence the rounds.
+  for (int round = 0; round < 4 && held() > max_bytes && memory_index_ != nullptr; ++round) {
+    const std::size_t live = memory_.size();
+    const auto need = [&](std::size_t keep) {
+      const std::size_t slots = keep + keep / kTrimRoom;
+      return keep == 0 ? 0
+                       : memory_index_->bytes_for(slots) + slots * (kMemoRecordBytes + host_bytes);
+    };
+    std::size_t lo = 0, hi = round < 3 ? live : 0;  // the last round forgets all
+    if (round > 0 && hi > 0) hi = live - 1;         // (a round that kept all did not fit)
+    while (lo < hi) {                               // the most that fit: need() grows with keep
+      const std::size_t mid = lo + (hi - lo + 1) / 2;
+      if (need(mid) <= max_bytes)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+    const std::size_t keep = lo;
+    std::vector<std::uint32_t> drop;
+    drop.reserve(live - keep);
+    while (drop.size() < live - keep && !memory_order_.empty()) {
+      const std::uint32_t id = memory_order_.front();
+      memory_order_.pop_front();
+      if (memory_.erase(id) > 0) drop.push_back(id);
+    }
+    if (forgotten != nullptr) forgotten->insert(forgotten->end(), drop.begin(), drop.end());
+    if (memory_.empty()) {
+      delete memory_index_;
+      memory_index_ = nullptr;
+      memory_order_.clear();
+      break;
+    }
+    std::size_t removed = 0;
+    if (Status st = memory_index_->remove(drop.data(), drop.size(), &removed); st != ELEX_OK)
+      return st;
+    hnsw::Index* fresh = nullptr;
+    if (Status st = memory_index_->compacted(&fresh); st != ELEX_OK) return st;
+    if (Status st = fresh->reserve_items(keep + keep / kTrimRoom); st != ELEX_OK) {
+      delete fresh;
+      return st;
+    }
+    delete memory_index_;
+    memory_index_ = fresh;
+  }
+  return ELEX_OK;
+}
+
+std::size_t Router::memory_bytes() const {
+  if (memory_index_ == nullptr) return 0;
+  return memory_index_->stats().bytes + memory_.size() * 32 + memory_order_.size() * 4;
 }
 
 std::size_t Router::bytes() const {
@@ -1145,8 +1210,7 @@ std::size_t Router::bytes() const {
   b += item_hosted_.capacity() * 4 + item_hosted_off_.capacity() * 4 + item_share_.capacity() * 4;
   b += hosted_of_.capacity() * 4 + hosted_ids_.capacity() * 4;
   b += (vec_.capacity() * 5) * sizeof(double) + stamp_.capacity() * 8 + sims_.capacity() * 4;
-  if (memory_index_) b += memory_index_->stats().bytes + memory_.size() * 32;
-  return b;
+  return b + memory_bytes();
 }
 
 }  // namespace elex::router

@@ -183,6 +183,10 @@ class Index {
   /// node's level is drawn at random). The memory budget reserves this
   /// before an add.
   std::size_t add_bytes(std::size_t n) const;
+  /// What stats().bytes is for an index of these parameters after
+  /// reserve_items(items) and nothing else (room for `items` nodes and no
+  /// more): what a compacted index with that room will hold.
+  std::size_t bytes_for(std::size_t items) const;
 
   Stats stats() const;
   std::size_t live() const { return live_; }

@@ -47,6 +47,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -118,6 +119,9 @@ inline constexpr double kItemMin = 0.3;
 inline constexpr double kNameShare = 1.0;
 inline constexpr std::uint32_t kMemoryK = 16;
 inline constexpr double kMemoryMinSim = 0.25;
+/// Room trim_memory() leaves in the rebuilt memory index: 1 / this of the
+/// kept questions.
+inline constexpr std::size_t kTrimRoom = 8;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
@@ -201,11 +205,24 @@ class Router {
                                 const float* rewards, const std::string_view* texts, std::size_t n);
   /// Forgets remembered questions (unknown ids are skipped).
   [[nodiscard]] Status forget(const std::uint32_t* ids, std::size_t n);
+  /// Makes the route memory give way to a memory budget: forgets the oldest
+  /// remembered questions (in the order remember() took them) until
+  /// memory_bytes() + memories() × host_bytes ≤ max_bytes, and rebuilds the
+  /// memory's index of the kept ones with room for an eighth more
+  /// (kTrimRoom; room counted with its records and host bytes), so that its
+  /// bytes fall at once and the next remembers fit without another trim.
+  /// host_bytes: what the caller keeps per remembered question besides the
+  /// router. The forgotten ids are appended to *forgotten (optional), oldest
+  /// first.
+  [[nodiscard]] Status trim_memory(std::size_t max_bytes, std::vector<std::uint32_t>* forgotten,
+                                   std::size_t host_bytes = 0);
 
   [[nodiscard]] std::uint32_t features() const { return features_; }
   [[nodiscard]] std::uint32_t hosted() const { return std::uint32_t(hosted_ids_.size()); }
   [[nodiscard]] std::size_t memories() const { return memory_.size(); }
   [[nodiscard]] std::size_t bytes() const;
+  /// The route memory's share of bytes(): its index and per-question records.
+  [[nodiscard]] std::size_t memory_bytes() const;
   [[nodiscard]] const BuildPhases& phases() const { return phases_; }
   [[nodiscard]] std::uint32_t dim() const { return embedder_ ? embedder_->dim() : 0; }
   /// The kind of item `item` (features first; below features() + items).
@@ -322,6 +339,11 @@ class Router {
     float reward;
   };
   std::unordered_map<std::uint32_t, Memo> memory_;
+  // Ids in the order remembered (forgotten ones are skipped, and dropped
+  // once they are half of it): what trim_memory() forgets first.
+  std::deque<std::uint32_t> memory_order_;
+  // Bytes a remembered question's records take besides its index node.
+  static constexpr std::size_t kMemoRecordBytes = 36;
 
   BuildPhases phases_;
 

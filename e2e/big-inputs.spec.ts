@@ -1,0 +1,116 @@
+/**
+ * The page stays responsive with big inputs: a batch that cannot fit a
+ * worker's wasm memory fails at once, without copying it first, and a large
+ * index add does not block the page copying and sorting the vectors into
+ * shards. Long tasks are measured with a 'longtask' PerformanceObserver; the
+ * bounds are generous (4.1 s and 1.6 s in one task before the fixes, here).
+ */
+import { expect, test, type Page } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
+import type { Engine } from '../ts/index.ts';
+
+test.setTimeout(180_000);
+
+/** An engine of two workers, with room in each for half of a 200,000 × 1,024 index (410 MB). */
+async function openPage(page: Page): Promise<void> {
+  await page.goto('/?workers=1&persist=0');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+  await page.evaluate(async () => {
+    const w = window as unknown as { elexDemo: DemoHandle; bigEngine: Engine };
+    w.bigEngine = await w.elexDemo.createEngine({ workers: 2, catalog: false, memoryBudgetBytes: 1200 * 2 ** 20 });
+  });
+}
+
+test.afterEach(async ({ page }) => {
+  await page.evaluate(() => (window as unknown as { bigEngine?: Engine }).bigEngine?.close());
+});
+
+test('a distanceBatch too large for a worker fails OUT_OF_MEMORY at once, with the figures, before copying (it blocked the page 0.85 s first)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const r = await page.evaluate(async () => {
+    const engine = (window as unknown as { bigEngine: Engine }).bigEngine;
+    const dim = 1024;
+    const vectors = new Float32Array(180_000 * dim); // 703 MiB: more than a worker's memory can hold
+    const queries = new Float32Array(64 * dim);
+    await new Promise((res) => setTimeout(res, 100));
+    const longs: number[] = [];
+    const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => longs.push(e.duration)));
+    obs.observe({ type: 'longtask' });
+    const t0 = performance.now();
+    const outcome = await engine.distanceBatch(queries, vectors, dim).then(
+      () => 'ok',
+      (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`,
+    );
+    const ms = performance.now() - t0;
+    await new Promise((res) => setTimeout(res, 100));
+    obs.disconnect();
+    // One that fits still runs.
+    const small = await engine.distanceBatch(queries.subarray(0, 16 * dim), vectors.subarray(0, 1000 * dim), dim);
+    return { outcome, ms, longest: Math.max(0, ...longs), small: small.distances.length };
+  });
+  console.log(
+    `distanceBatch of 64 × 180,000 × 1,024: failed after ${r.ms.toFixed(0)} ms, longest task ${r.longest.toFixed(0)} ms`,
+  );
+  expect(r.outcome).toMatch(/^OUT_OF_MEMORY: distanceBatch needs [\d.]+ MiB in a worker .* over the 640\.0 MiB/);
+  expect(r.ms).toBeLessThan(100);
+  expect(r.longest).toBeLessThan(100);
+  expect(r.small).toBe(16 * 1000);
+});
+
+test('a 200,000 × 1,024 index add does not block the page (copying and sorting the vectors into shards took 1.6 s in one task)', async ({
+  page,
+}) => {
+  await openPage(page);
+  const r = await page.evaluate(async () => {
+    const engine = (window as unknown as { bigEngine: Engine }).bigEngine;
+    const dim = 1024,
+      n = 200_000;
+    const data = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) data[i * dim + (i % dim)] = 1 + i / n;
+    const ix = await engine.createIndex('big', { dim });
+    // The vectors are copied when add() returns: changing the array after does not change what is added.
+    const few = data.slice(0, 300 * dim);
+    const first = few.slice(0, dim);
+    const fewAdd = ix.add(
+      Uint32Array.from({ length: 300 }, (_, i) => 1_000_000 + i),
+      few,
+    );
+    few.fill(0);
+    await fewAdd;
+    const found = (await ix.search(first, 1)).ids[0];
+    await ix.remove(Uint32Array.from({ length: 300 }, (_, i) => 1_000_000 + i));
+    await new Promise((res) => setTimeout(res, 200));
+    const longs: number[] = [];
+    const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => longs.push(e.duration)));
+    obs.observe({ type: 'longtask' });
+    const stop = new AbortController();
+    const ids = Uint32Array.from({ length: n }, (_, i) => i + 1);
+    await new Promise((res) => setTimeout(res, 50));
+    const t0 = performance.now();
+    const adding = ix.add(ids, data, { signal: stop.signal });
+    const sync = performance.now() - t0;
+    await new Promise((res) => setTimeout(res, 2500));
+    stop.abort();
+    const outcome = await adding.then(
+      () => 'kept',
+      (e: { code?: string }) => e.code,
+    );
+    obs.disconnect();
+    // What landed before the abort was removed again; the index works.
+    const one = new Float32Array(dim);
+    one[5] = 1;
+    await ix.add([7], one);
+    const hit = await ix.search(one, 1);
+    return { found, sync, longest: Math.max(0, ...longs), outcome, size: (await ix.stats()).size, hit: hit.ids[0] };
+  });
+  console.log(
+    `add of 200,000 × 1,024: add() returned after ${r.sync.toFixed(0)} ms, longest task ${r.longest.toFixed(0)} ms`,
+  );
+  expect(r.found).toBe(1_000_000);
+  expect(r.outcome).toBe('ABORTED');
+  expect(r.size).toBe(1);
+  expect(r.hit).toBe(7);
+  expect(r.longest).toBeLessThan(300);
+});
