@@ -461,7 +461,7 @@ def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, c
         first = int(s[s.duplicated()].iloc[0])
         raise ElexError("INVALID_ARGUMENT", f'cell "{cells[first // periods]}" has period {first % periods} twice')
     block = np.full((len(cells), len(counters), periods), np.nan, np.float32)
-    block[pos, :, per] = part[counters].to_numpy(np.float32)
+    block[pos, :, per] = part[counters].to_numpy(np.float32, na_value=np.nan)
     h = np.zeros((len(cells), K, 3))
     known = hist is not None and len(hist) > 0
     if known:
@@ -509,6 +509,15 @@ def monitor_frame(
     for c in ["period", *counters]:
         if c not in frame.columns:
             raise ElexError("INVALID_ARGUMENT", f'the frame has no "{c}" column')
+    # Counter samples are numbers (NaN or a nullable column's NA: missing); strings,
+    # booleans or objects would fail on a worker with pandas' ValueError, or run
+    # as numbers when every string held one.
+    for c in counters:
+        dt = frame.dtypes[c]
+        if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
+            raise ElexError(
+                "INVALID_ARGUMENT", f'the "{c}" column holds {dt}, not numbers: counter samples are numbers (NaN = missing)'
+            )
     table_meta, alert_meta = _metas(prog, len(counters))
     hmeta = history_frame_meta(prog.names)
     # The history's columns of KPIs not evaluated tonight (the counters changed) go on.

@@ -704,3 +704,34 @@ def test_an_infinite_sample_in_a_chunk_is_refused_naming_the_cell(catalog):
         with pytest.raises(elex.ElexError) as e:
             ed.monitor_frame(catalog, counters, dd.from_pandas(df, npartitions=2, sort=True), 6).compute()
         assert e.value.message.startswith(f'cell "c6", counter "{counters[4]}", period 5: the sample is +inf'), e.value.message
+
+
+def test_monitor_frame_counter_columns_of_other_dtypes(catalog):
+    # A counter column of strings failed on a worker with pandas' ValueError
+    # ("could not convert string to float: 'n/a'"), or, when every string held a
+    # number, ran as numbers; a nullable Int64 column with a missing value
+    # failed with ValueError ("cannot convert to 'float32'-dtype NumPy array
+    # with missing values"). A column that is not numeric is now
+    # INVALID_ARGUMENT naming it before anything runs, and a nullable integer
+    # or float column's missing values are missing samples.
+    counters = counters_of(catalog, 6)
+    cells = ["a", "b", "c"]
+    P = 4
+    d = pm_data(3, len(counters), P, 12)
+    d[1, 2, 3] = np.nan
+    rows = [(c, t, *d[i, :, t]) for i, c in enumerate(cells) for t in range(P)]
+    df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+    want = elex.Monitor(catalog).monitor(cells, counters, d)
+    with dask.config.set(scheduler="sync"):
+        for bad in (df[counters[2]].astype(str), pd.Series("n/a", index=df.index), df[counters[2]] > 100):
+            x = df.copy()
+            x[counters[2]] = bad
+            with pytest.raises(elex.ElexError) as e:
+                ed.monitor_frame(catalog, counters, dd.from_pandas(x, npartitions=2, sort=True), P)
+            assert e.value.code == "INVALID_ARGUMENT", e.value
+            assert f'the "{counters[2]}" column' in e.value.message and str(x[counters[2]].dtype) in e.value.message, e.value.message
+        x = df.copy()
+        x[counters[2]] = pd.array([None if np.isnan(v) else int(v) for v in df[counters[2]]], dtype="Int64")
+        x[counters[3]] = x[counters[3]].astype("Float64")
+        t, _, _ = ed.monitor_frame(catalog, counters, dd.from_pandas(x, npartitions=2, sort=True), P).compute()
+        same_table(obj(t).set_index("cell").loc[cells].reset_index(), want.kpi_table())
