@@ -499,7 +499,12 @@ class ChangeValidator:
             if not math.isfinite(at):
                 raise ElexError("INVALID_ARGUMENT", "at must be a finite time in ms")
         else:
-            at = np.asarray(at, np.float64)
+            at = np.asarray(at)
+            # Times are numbers, as validate() takes them: strings (even of digits)
+            # and booleans are refused, not converted.
+            if at.dtype.kind not in "iuf":
+                raise ElexError("INVALID_ARGUMENT", f"at must be a time in ms or an array of them (numbers), not {at.dtype}")
+            at = at.astype(np.float64, copy=False)
         c = None if cells is None else _as_int32(cells, "cells", cells=True)
         reasons, verdicts, f = self._v.run(p, cur.astype(np.float64, copy=False), pro.astype(np.float64, copy=False), at, c, _RECORD if record else 0)
         return ValidationResult(verdicts, reasons, {k: f[k] for k in ("ok", "warn", "reject")}, f["max_recorded_at"])
@@ -575,4 +580,9 @@ def _cooldown_columns(table) -> tuple:
                 f"cooldown {i}: {what} {int(a[i])} is outside {lo} … 2^31 − 1 ({name} column)",
             )
         cols.append(np.ascontiguousarray(a, np.int32))
-    return cols[0], cols[1], np.ascontiguousarray(table["at"], np.float64)
+    at = np.asarray(table["at"]).reshape(-1)
+    if at.size == 0:
+        at = at.astype(np.float64)
+    if at.dtype.kind not in "iuf":
+        raise ElexError("INVALID_ARGUMENT", f"cooldowns: the at column must hold times in ms (numbers), not {at.dtype}")
+    return cols[0], cols[1], np.ascontiguousarray(at, np.float64)

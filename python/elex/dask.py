@@ -772,9 +772,9 @@ def _validate_part(tables, part, previous, record, checked=None):
     try:
         reasons, verdicts, _ = v.run(
             p,
-            part["current"].to_numpy(np.float64),
-            part["proposed"].to_numpy(np.float64),
-            part["at"].to_numpy(np.float64),
+            part["current"].to_numpy(np.float64, na_value=np.nan),
+            part["proposed"].to_numpy(np.float64, na_value=np.nan),
+            part["at"].to_numpy(np.float64, na_value=np.nan),
             cells,
             _RECORD if record else 0,
             None,
@@ -793,6 +793,13 @@ def validate_batch(catalog: Catalog, changes: dd.DataFrame, *, cooldowns=None, r
     for c in ("parameter", "current", "proposed", "at", "cell"):
         if c not in changes.columns:
             raise ElexError("INVALID_ARGUMENT", f'changes need a "{c}" column')
+    # Values and times are numbers, as ChangeValidator takes them (NaN or a
+    # nullable column's NA: NOT_FINITE): strings, booleans or objects were
+    # converted ("1000" ran as 1000) or failed on a worker with ValueError.
+    for c in ("current", "proposed", "at"):
+        dt = changes.dtypes[c]
+        if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
+            raise ElexError("INVALID_ARGUMENT", f'the "{c}" column holds {dt}, not numbers')
     tables = dask.delayed(_Tables(catalog), pure=True)
     prev = None
     if cooldowns is not None:

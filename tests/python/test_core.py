@@ -979,3 +979,23 @@ def test_a_batch_in_slices_that_fails_in_a_later_slice_leaves_the_history_as_it_
     got = m.monitor(cells, counters, x)
     assert np.array_equal(want.kpi_stats, got.kpi_stats, equal_nan=True)
     np.testing.assert_array_equal(m.history(cells, counters), one.history(cells, counters))
+
+
+def test_times_that_are_not_numbers_are_elex_errors(catalog):
+    # validate_batch(at=["x"]) and restore_cooldowns() of a table whose "at"
+    # column held strings failed with numpy's ValueError ("could not convert
+    # string to float"), and times written as strings of digits ran as numbers,
+    # where the browser's validate() refuses an `at` that is not a number.
+    v = elex.ChangeValidator(catalog)
+    p = v.parameter_indexes(["SectorCarrier.caConfigMinInterval"])
+    for at in (np.array(["x"]), ["0"], np.array([True])):
+        with pytest.raises(elex.ElexError) as e:
+            v.validate_batch(p, [1000.0], [1001.0], at)
+        assert e.value.code == "INVALID_ARGUMENT" and "at must be" in e.value.message, e.value.message
+    for at in (["x"], ["0"]):
+        with pytest.raises(elex.ElexError) as e:
+            v.restore_cooldowns({"parameter": np.array([0]), "cell": np.array([0]), "at": at})
+        assert e.value.code == "INVALID_ARGUMENT" and "the at column" in e.value.message, e.value.message
+    assert v.cooldowns().empty
+    r = v.validate_batch(p, [1000.0], [1001.0], np.array([5], np.int64))
+    assert r.verdicts.tolist() == [0]

@@ -735,3 +735,36 @@ def test_monitor_frame_counter_columns_of_other_dtypes(catalog):
         x[counters[3]] = x[counters[3]].astype("Float64")
         t, _, _ = ed.monitor_frame(catalog, counters, dd.from_pandas(x, npartitions=2, sort=True), P).compute()
         same_table(obj(t).set_index("cell").loc[cells].reset_index(), want.kpi_table())
+
+
+def test_validate_batch_columns_that_are_not_numbers_are_refused(catalog):
+    # A "current", "proposed" or "at" column of strings was converted: "1000"
+    # was the number 1000 (the browser and elex-cli reject a string value of a
+    # number parameter as WRONG_TYPE, ChangeValidator refuses the array), and a
+    # string that held no number failed on a worker with ValueError; a nullable
+    # Int64 column with NA failed with ValueError. Now INVALID_ARGUMENT naming
+    # the column before anything runs, and NA is NaN (NOT_FINITE), as a NaN is.
+    ch = pd.DataFrame(
+        {
+            "parameter": ["SectorCarrier.caConfigMinInterval"] * 4,
+            "current": [1000.0] * 4,
+            "proposed": [1001.0] * 4,
+            "at": [0.0, 1.0, 2.0, 3.0],
+            "cell": [1, 1, 2, 2],
+        }
+    )
+    with dask.config.set(scheduler="sync"):
+        for col, bad in (("current", ["1000"] * 4), ("proposed", ["n/a"] * 4), ("at", ["0", "1", "2", "3"]), ("current", [True] * 4)):
+            x = ch.copy()
+            x[col] = bad
+            with pytest.raises(elex.ElexError) as e:
+                ed.validate_batch(catalog, dd.from_pandas(x, npartitions=2))
+            assert e.value.code == "INVALID_ARGUMENT" and f'the "{col}" column' in e.value.message, e.value.message
+        x = ch.copy()
+        x["current"] = pd.array([1000, None, 1000, 1000], dtype="Int64")
+        got = ed.validate_batch(catalog, dd.from_pandas(x, npartitions=2)).results.compute()
+        y = ch.copy()
+        y.loc[1, "current"] = np.nan
+        want = ed.validate_batch(catalog, dd.from_pandas(y, npartitions=2)).results.compute()
+        assert got[["verdict", "reasons"]].values.tolist() == want[["verdict", "reasons"]].values.tolist()
+        assert int(got["reasons"].iloc[1]) & (1 << elex.VALIDATION_REASONS.index("NOT_FINITE"))
