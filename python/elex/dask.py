@@ -626,17 +626,30 @@ def load_history(path, cells, kpis, chunks) -> da.Array:
     hold start empty) and ``kpis`` (a KPI it does not hold starts empty), chunked
     by ``chunks`` cells (e.g. data.chunks[0])."""
     _names(cells, "cells"), _names(kpis, "kpis")
+    # Chunks of whole cells that add up to ``cells``: a chunk size (-1: one chunk), or sizes.
+    n = len(cells)
+    one = isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool)
+    sizes = [max(n, 1) if one and chunks == -1 else chunks] if one else list(chunks) if isinstance(chunks, (tuple, list)) else None
+    if (
+        sizes is None
+        or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in sizes)
+        or (not one and sum(sizes) != n)
+    ):
+        raise ElexError(
+            "DIMENSION_MISMATCH",
+            f"chunks must be a chunk size or sizes of whole cells adding up to the {n} cells, got {chunks!r}",
+        )
     where = os.path.join(path, "cells.json")
     try:
         with open(where) as f:
             saved = json.load(f)
+        if not isinstance(saved, dict) or not isinstance(saved.get("cells"), list) or not isinstance(saved.get("kpis"), list):
+            raise ElexError("CORRUPT_DATA", f'{where} is not what save_history() writes: no "cells" and "kpis" lists')
         old = da.from_npy_stack(os.path.join(path, saved.get("stack", "history")))
     except OSError as e:  # as load_catalog says it: "NOT_FOUND: cannot read PATH: REASON"
         raise ElexError("NOT_FOUND", f"cannot read the history at {path}: {e.strerror or e} ({e.filename})") from None
     except (ValueError, AttributeError, TypeError) as e:
         raise ElexError("CORRUPT_DATA", f"{where} is not what save_history() writes: {e}") from None
-    if not isinstance(saved.get("cells"), list) or not isinstance(saved.get("kpis"), list):
-        raise ElexError("CORRUPT_DATA", f'{where} is not what save_history() writes: no "cells" and "kpis" lists')
     for key in ("cells", "kpis"):
         twice = pd.Index(saved[key])[pd.Index(saved[key]).duplicated()]
         if len(twice):

@@ -768,3 +768,24 @@ def test_validate_batch_columns_that_are_not_numbers_are_refused(catalog):
         want = ed.validate_batch(catalog, dd.from_pandas(y, npartitions=2)).results.compute()
         assert got[["verdict", "reasons"]].values.tolist() == want[["verdict", "reasons"]].values.tolist()
         assert int(got["reasons"].iloc[1]) & (1 << elex.VALIDATION_REASONS.index("NOT_FINITE"))
+
+
+def test_load_history_of_a_cells_json_without_its_lists_or_chunks_that_miss_cells(catalog, tmp_path):
+    # A cells.json that is JSON but not save_history()'s ({"x": 1}, a list) was
+    # NOT_FOUND "cannot read the history … (…/history/info)", where the docs
+    # say CORRUPT_DATA; chunks that do not add up to the cells failed with
+    # dask's ValueError "Chunks do not add up to shape".
+    h = np.arange(2 * 1 * 3, dtype=np.float64).reshape(2, 1, 3)
+    with dask.config.set(scheduler="sync"):
+        ed.save_history(str(tmp_path), ["a", "b"], ["k"], h)
+        for chunks in ((1, 1, 1), (3,), (0, 2), (2.0,), (-1, 3)):
+            with pytest.raises(elex.ElexError) as e:
+                ed.load_history(str(tmp_path), ["a", "b"], ["k"], chunks)
+            assert e.value.code == "DIMENSION_MISMATCH" and "2 cells" in e.value.message, (chunks, e.value.message)
+        assert np.array_equal(ed.load_history(str(tmp_path), ["b", "a"], ["k"], (1, 1)).compute(), h[::-1])
+        assert np.array_equal(ed.load_history(str(tmp_path), ["a", "b"], ["k"], 1).compute(), h)
+        for text in ('{"x": 1}', "[1, 2]", '{"cells": ["a"], "kpis": "k"}'):
+            (tmp_path / "cells.json").write_text(text)
+            with pytest.raises(elex.ElexError) as e:
+                ed.load_history(str(tmp_path), ["a"], ["k"], (1,))
+            assert e.value.code == "CORRUPT_DATA" and "cells.json" in e.value.message, (text, e.value.message)
