@@ -15,6 +15,7 @@ Results are bit-identical to the browser's ``engine.monitor()`` and
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -147,12 +148,17 @@ def evaluate(
     )
 
 
-def _name_infinite(e: ElexError, data, cells, counters, first_cell: int = 0) -> ElexError:
-    """The engine's refusal of an infinite sample (it names positions in its
-    call) naming the batch's cell id, counter name and period instead, as
-    elex-cli and the browser do; any other error as it is."""
+def _name_positions(e: ElexError, data, cells, counters, kpis, first_cell: int = 0) -> ElexError:
+    """The engine's refusal of an infinite sample or of a history row (it names
+    positions in its call: ``first_cell`` is the call's first cell in
+    ``cells``) naming the batch's cell id, counter or KPI name and period
+    instead, as elex-cli and the browser do; any other error as it is."""
     if e.code != "INVALID_ARGUMENT":
         return e
+    row = re.search(r"\bhistory of cell (\d+), KPI (\d+)", e.message)
+    if row is not None and first_cell + int(row.group(1)) < len(cells) and int(row.group(2)) < len(kpis):
+        named = f'history of cell "{cells[first_cell + int(row.group(1))]}", KPI "{kpis[int(row.group(2))]}"'
+        return ElexError(e.code, e.message.replace(row.group(0), named, 1))
     bad = np.flatnonzero(np.isinf(np.asarray(data).reshape(-1)))
     if bad.size == 0:
         return e
@@ -407,21 +413,22 @@ class Monitor:
             # work on a copy, stored once every slice has run (all or nothing).
             in_place = len(cells) <= per and np.array_equal(rows, np.arange(len(cells)))
             hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
-            try:
-                parts = [
-                    evaluate(
-                        prog,
-                        data[a : a + per],
-                        hist[a : a + per],
-                        z_threshold=z_threshold,
-                        min_history=min_history,
-                        per_period=per_period,
-                        threads=self.threads,
+            parts = []
+            for a in range(0, len(cells), per):
+                try:
+                    parts.append(
+                        evaluate(
+                            prog,
+                            data[a : a + per],
+                            hist[a : a + per],
+                            z_threshold=z_threshold,
+                            min_history=min_history,
+                            per_period=per_period,
+                            threads=self.threads,
+                        )
                     )
-                    for a in range(0, len(cells), per)
-                ]
-            except ElexError as e:
-                raise _name_infinite(e, data, cells, counters) from None
+                except ElexError as e:
+                    raise _name_positions(e, data[a : a + per], cells, counters, prog.names, a) from None
             r = parts[0] if len(parts) == 1 else {k: None if parts[0][k] is None else np.concatenate([x[k] for x in parts]) for k in parts[0]}
             if not in_place:
                 st["data"][rows] = hist

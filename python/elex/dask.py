@@ -47,7 +47,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _name_infinite, _threads, alerts_table, evaluate, kpi_table
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _name_positions, _threads, alerts_table, evaluate, kpi_table
 from .catalog import Catalog, _names
 from .errors import ElexError
 
@@ -282,7 +282,7 @@ def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads, c
             prog, block, hist, z_threshold=z, min_history=min_history, per_period=per_period, threads=threads, counter_stats=False
         )
     except ElexError as e:
-        raise _name_infinite(e, block, cells, counters) from None
+        raise _name_positions(e, block, cells, counters, prog.names) from None
     rr = _R(r, prog)
     return kpi_table(cells, prog.names, rr), alerts_table(cells, prog.names, rr), hist, r["values"], r["reasons"]
 

@@ -822,7 +822,8 @@ def test_a_history_row_no_batch_could_have_left_is_refused(catalog):
         m.set_history(cells, counters, h)
         with pytest.raises(elex.ElexError) as e:
             m.monitor(cells, counters, data)
-        assert e.value.code == "INVALID_ARGUMENT" and f"cell 1, KPI {K - 1}" in e.value.message and says in e.value.message
+        names = catalog.kpi_programs(counters).names
+        assert e.value.code == "INVALID_ARGUMENT" and f'cell "b", KPI "{names[K - 1]}"' in e.value.message and says in e.value.message
         np.testing.assert_array_equal(m.history(cells, counters), h)
         with pytest.raises(elex.ElexError):
             elex.evaluate(catalog.kpi_programs(counters), data, h.copy())

@@ -789,3 +789,26 @@ def test_load_history_of_a_cells_json_without_its_lists_or_chunks_that_miss_cell
             with pytest.raises(elex.ElexError) as e:
                 ed.load_history(str(tmp_path), ["a"], ["k"], (1,))
             assert e.value.code == "CORRUPT_DATA" and "cells.json" in e.value.message, (text, e.value.message)
+
+
+def test_a_bad_history_row_is_named_by_cell_id_and_kpi_name(catalog):
+    # A history row no batch could have left (a NaN count: a half-written
+    # night) was refused as "history of cell 0, KPI 0", its place in its chunk:
+    # the cell of chunk 3 was named as chunk 0's first. Now by cell id and KPI name.
+    counters = counters_of(catalog, 10)
+    prog = catalog.kpi_programs(counters)
+    K = len(prog.names)
+    cells = [f"c{i}" for i in range(8)]
+    x = pm_data(8, len(counters), 4, seed=21)
+    h = np.zeros((8, K, 3))
+    h[6, K - 1] = [np.nan, 0, 0]
+    want = f'history of cell "c6", KPI "{prog.names[K - 1]}": the count nan is not a whole number >= 0'
+    with dask.config.set(scheduler="sync"):
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor(catalog, counters, da.from_array(x, chunks=(3, -1, -1)), cells, history=da.from_array(h, chunks=(3, -1, -1))).compute()
+        assert e.value.code == "INVALID_ARGUMENT" and want in e.value.message, e.value.message
+    m = elex.Monitor(catalog)
+    m.set_history(cells, counters, h)
+    with pytest.raises(elex.ElexError) as e:
+        m.monitor(cells, counters, x)
+    assert want in e.value.message, e.value.message
