@@ -86,12 +86,23 @@ def build_info(threads: int = 1) -> dict:
 
 def parse_formula(formula: str) -> list:
     """A KPI formula in postfix order: ("num", x) | ("counter", name) | ("op", "+", "-", "*", "/" or "neg")."""
+    if not isinstance(formula, str):
+        raise ElexError("INVALID_ARGUMENT", f"a KPI formula must be a string, got {formula!r}")
     return _core.parse_formula(formula)
 
 
 def row_stats(data, threads: int = 1) -> np.ndarray:
     """Per row of a rows × periods float32 array, NaN skipped: count, sum, mean, min, max."""
+    if data is not None and np.asarray(data).dtype.kind not in "iuf":
+        raise ElexError("INVALID_ARGUMENT", f"data must be an array of numbers, not {np.asarray(data).dtype}")
     return _core.row_stats(data, _threads(threads))
+
+
+def _catalog(catalog) -> Catalog:
+    """A loaded Catalog, or INVALID_ARGUMENT (a dict or path must go through load_catalog() first)."""
+    if not isinstance(catalog, Catalog):
+        raise ElexError("INVALID_ARGUMENT", f"catalog must be elex.load_catalog(…), got {type(catalog).__name__}")
+    return catalog
 
 
 def _alerting(z_threshold, min_history) -> tuple[float, int]:
@@ -131,6 +142,8 @@ def evaluate(
     arrays: values, reasons (per_period), anomalies, max_z, breaches, nulls,
     kpi_stats, counter_stats (None with ``counter_stats=False``: the engine still
     computes them, for the KPIs, but does not write them out)."""
+    if not isinstance(programs, KpiPrograms):
+        raise ElexError("INVALID_ARGUMENT", f"programs must be catalog.kpi_programs(counters), got {type(programs).__name__}")
     z_threshold, min_history = _alerting(z_threshold, min_history)
     return _core.kpi_eval(
         programs.ops,
@@ -297,7 +310,7 @@ class Monitor:
     (the history a batch reads and writes is the Monitor's)."""
 
     def __init__(self, catalog: Catalog, threads: int = 1):
-        self.catalog = catalog
+        self.catalog = _catalog(catalog)
         self.threads = _threads(threads)
         self._hist: dict = {}  # KPI-set key -> {cell: row}, rows array
         self._lock = threading.Lock()
@@ -476,7 +489,7 @@ class ChangeValidator:
     kept between calls."""
 
     def __init__(self, catalog: Catalog):
-        self.catalog = catalog
+        self.catalog = _catalog(catalog)
         kinds, bounds, cool = catalog.validator_tables()
         self._v = _core.Validator(kinds, bounds, cool)
 

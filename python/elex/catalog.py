@@ -61,6 +61,12 @@ def _names(x, what: str):
     would take apart into its characters."""
     if isinstance(x, (str, bytes)):
         raise ElexError("INVALID_ARGUMENT", f"{what} must be a list of names, not a string ({x!r}): [{x!r}] for one")
+    if x is None and what == "kpis":  # the default: every KPI the counters make
+        return x
+    try:
+        iter(x)
+    except TypeError:
+        raise ElexError("INVALID_ARGUMENT", f"{what} must be a list of names, got {x!r}") from None
     return x
 
 
@@ -394,6 +400,7 @@ class Catalog:
             self._index = {name: i for i, name in enumerate(self.parameters)}
         if isinstance(names, str):
             names = [names]
+        names = _names(names, "names")
         return np.array([self._index.get(n, -1) for n in names], dtype=np.int32)
 
 

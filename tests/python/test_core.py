@@ -1000,3 +1000,30 @@ def test_times_that_are_not_numbers_are_elex_errors(catalog):
     assert v.cooldowns().empty
     r = v.validate_batch(p, [1000.0], [1001.0], np.array([5], np.int64))
     assert r.verdicts.tolist() == [0]
+
+
+def test_arguments_of_the_wrong_type_are_elex_errors(catalog):
+    # A wrong type reached Python or pybind11 as it was: parse_formula(None) and
+    # row_stats("x") a TypeError listing the extension's signature,
+    # Monitor(None) / ChangeValidator(None) / evaluate(None, …) an
+    # AttributeError, kpi_programs(None) / parameter_indexes(None) a TypeError
+    # ("'NoneType' object is not iterable"). The docs promise ElexError.
+    data = np.zeros((1, 1, 1), np.float32)
+    cases = [
+        (lambda: elex.parse_formula(None), "formula"),
+        (lambda: elex.parse_formula(5), "formula"),
+        (lambda: elex.row_stats("x"), "data"),
+        (lambda: elex.row_stats(np.array([["a"]], dtype=object)), "data"),
+        (lambda: elex.Monitor(None), "catalog"),
+        (lambda: elex.ChangeValidator({"features": []}), "catalog"),
+        (lambda: elex.evaluate(None, data, np.zeros((1, 0, 3))), "programs"),
+        (lambda: catalog.kpi_programs(None), "counters"),
+        (lambda: catalog.kpi_programs(5), "counters"),
+        (lambda: catalog.parameter_indexes(None), "names"),
+        (lambda: elex.Monitor(catalog).monitor(None, ["x"], data), "cells"),
+    ]
+    for call, says in cases:
+        with pytest.raises(elex.ElexError) as e:
+            call()
+        assert e.value.code == "INVALID_ARGUMENT" and says in e.value.message, e.value.message
+    assert elex.row_stats([[1, 2]]).tolist() == [[2, 3, 1.5, 1, 2]]
