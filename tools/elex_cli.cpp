@@ -733,7 +733,10 @@ int cmd_query(const Args& a) {
 int cmd_eval(const Args& a) {
   if (!a.has("questions")) usage("eval needs --questions FILE");
   const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
-  const std::vector<Question> qs = read_questions(a.get("questions"));
+  const std::string file = a.get("questions");
+  const std::vector<Question> qs = read_questions(file);
+  // An accuracy of no questions is no accuracy (an empty or wrong file).
+  if (qs.empty()) die(ELEX_E_INVALID_ARGUMENT, file + ": no questions to evaluate");
   auto r = build_router(a);
   // A question expecting a feature the catalog lacks cannot be answered right:
   // an error, not a silent miss (a typo in a code, another catalog's questions).
@@ -742,7 +745,7 @@ int cmd_eval(const Args& a) {
     if (!qs[i].code.empty() && !r->cat.feature_index.count(qs[i].code) && unknown++ == 0)
       first_unknown = i;
   if (unknown > 0)
-    die(ELEX_E_NOT_FOUND, std::to_string(unknown) +
+    die(ELEX_E_NOT_FOUND, file + ": " + std::to_string(unknown) +
                               " question(s) expect a feature that is not in the catalog, e.g. "
                               "questions[" +
                               std::to_string(first_unknown) + "] " +
@@ -757,10 +760,10 @@ int cmd_eval(const Args& a) {
     const Question& q = qs[i];
     if (q.code.empty())
       die(ELEX_E_INVALID_ARGUMENT,
-          "questions[" + std::to_string(i) + "] has no \"code\" or \"expected\"");
+          file + ": questions[" + std::to_string(i) + "] has no \"code\" or \"expected\"");
     std::string why;
     if (!question_ok(q.q, &why))
-      die(ELEX_E_INVALID_ARGUMENT, "questions[" + std::to_string(i) + "]: " + why);
+      die(ELEX_E_INVALID_ARGUMENT, file + ": questions[" + std::to_string(i) + "]: " + why);
     if (Status st = r->router.route(q.q.data(), q.q.size(), k, &routed, nullptr); st != ELEX_OK)
       die(st, elex::last_error_message());
     bool first = false, any = false;
