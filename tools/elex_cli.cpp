@@ -88,10 +88,12 @@ usage:
   elex-cli monitor --catalog FILE --batch FILE [--z 3] [--min-history 8]
       Computes KPIs as monitor() does. The file: {cells, counters, periods,
       data, kpis?} with data the cells x counters x periods samples in that
-      order (null = missing), or an array of such batches, run in order with
-      each cell's KPI history kept. One JSON line per batch and cell:
-      {"batch", "cell", "kpis": [{name, mean, min, max, count, nulls,
-      breaches, anomalies, maxZ}]}.
+      order (null = missing; a number beyond float32's range is refused),
+      or an array of such batches, run in order with each cell's KPI
+      history kept. One JSON line per batch and cell: {"batch", "cell",
+      "kpis": [{name, mean, min, max, count, nulls, breaches, anomalies,
+      maxZ}]} (a statistic that is not finite, from a KPI value that
+      overflowed float32, is null).
 
 options (each at most once, and only to a command that reads it):
   --k N                   route, query, eval: features per question (1..1024, default 5)
