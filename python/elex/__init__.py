@@ -98,6 +98,14 @@ def row_stats(data, threads: int = 1) -> np.ndarray:
     return _core.row_stats(data, _threads(threads))
 
 
+def _flag(x, what: str) -> bool:
+    """A boolean option (Python's or numpy's), as the browser takes perPeriod and
+    record: "no" or 1 is INVALID_ARGUMENT, not truthy."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    raise ElexError("INVALID_ARGUMENT", f"{what} must be a boolean, got {x!r}")
+
+
 def _catalog(catalog) -> Catalog:
     """A loaded Catalog, or INVALID_ARGUMENT (a dict or path must go through load_catalog() first)."""
     if not isinstance(catalog, Catalog):
@@ -155,9 +163,9 @@ def evaluate(
         history,
         float(z_threshold),
         int(min_history),
-        bool(per_period),
+        _flag(per_period, "per_period"),
         _threads(threads),
-        bool(counter_stats),
+        _flag(counter_stats, "counter_stats"),
     )
 
 
@@ -413,6 +421,7 @@ class Monitor:
         prog = self.catalog.kpi_programs(counters, kpis)
         K = len(prog.names)
         z_threshold, min_history = _alerting(z_threshold, min_history)
+        per_period = _flag(per_period, "per_period")
         # The batch reads and writes its cells' rows of the Monitor's history, in
         # place when it can: one batch at a time (another one's growing the table
         # would leave this one's update in the array it replaced).
@@ -502,6 +511,7 @@ class ChangeValidator:
         one per change, ``cells`` int ids in 0 … 2^31 − 1 for cooldowns (default: all
         on cell 0). Accepted changes are recorded for later cooldowns unless
         record=False."""
+        record = _flag(record, "record")
         p = _as_int32(parameters, "parameters")
         cur = np.asarray(current)
         pro = np.asarray(proposed)

@@ -47,7 +47,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _name_positions, _threads, alerts_table, evaluate, kpi_table
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _flag, _name_positions, _threads, alerts_table, evaluate, kpi_table
 from .catalog import Catalog, _names
 from .errors import ElexError
 
@@ -326,6 +326,7 @@ def monitor(
     for a first night. Each chunk of cells runs on a worker with ``threads`` engine
     threads."""
     z_threshold, min_history = _alerting(z_threshold, min_history)
+    per_period = _flag(per_period, "per_period")
     threads = _threads(threads)
     prog = _programs(catalog, counters, kpis)
     cells = np.asarray(list(_names(cells, "cells")), dtype=object)
@@ -803,6 +804,7 @@ def validate_batch(catalog: Catalog, changes: dd.DataFrame, *, cooldowns=None, r
     """Validates a Dask DataFrame of changes partitioned by cell (every change of
     a cell in one partition, in order). ``cooldowns``: the last run's
     ValidationOutput.cooldowns (Dask or pandas), None for none."""
+    record = _flag(record, "record")
     for c in ("parameter", "current", "proposed", "at", "cell"):
         if c not in changes.columns:
             raise ElexError("INVALID_ARGUMENT", f'changes need a "{c}" column')

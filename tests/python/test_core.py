@@ -1027,3 +1027,27 @@ def test_arguments_of_the_wrong_type_are_elex_errors(catalog):
             call()
         assert e.value.code == "INVALID_ARGUMENT" and says in e.value.message, e.value.message
     assert elex.row_stats([[1, 2]]).tolist() == [[2, 3, 1.5, 1, 2]]
+
+
+def test_flags_that_are_not_booleans_are_refused_as_the_browser_refuses_them(catalog):
+    # per_period="no" ran with per-period arrays (any non-empty string is true)
+    # and record="no" recorded the changes' cooldowns, where the browser's
+    # monitor() and validateBatch() refuse a perPeriod / record that is not a
+    # boolean. numpy booleans are booleans.
+    counters = counters_of(catalog, 6)
+    data = pm_data(1, len(counters), 4, seed=2)
+    m = elex.Monitor(catalog)
+    v = elex.ChangeValidator(catalog)
+    p = v.parameter_indexes(["SectorCarrier.caConfigMinInterval"])
+    for flag in ("no", 1, None, np.int64(0)):
+        with pytest.raises(elex.ElexError) as e:
+            m.monitor(["a"], counters, data, per_period=flag)
+        assert e.value.code == "INVALID_ARGUMENT" and "per_period must be a boolean" in e.value.message
+        with pytest.raises(elex.ElexError) as e:
+            v.validate_batch(p, [1000.0], [1001.0], 0, record=flag)
+        assert e.value.code == "INVALID_ARGUMENT" and "record must be a boolean" in e.value.message
+    assert v.cooldowns().empty
+    assert m.history(["a"], counters).sum() == 0
+    assert m.monitor(["a"], counters, data, per_period=np.bool_(True)).values is not None
+    v.validate_batch(p, [1000.0], [1001.0], 0, record=np.bool_(False))
+    assert v.cooldowns().empty

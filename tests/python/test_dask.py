@@ -812,3 +812,20 @@ def test_a_bad_history_row_is_named_by_cell_id_and_kpi_name(catalog):
     with pytest.raises(elex.ElexError) as e:
         m.monitor(cells, counters, x)
     assert want in e.value.message, e.value.message
+
+
+def test_dask_flags_that_are_not_booleans_are_refused(catalog):
+    # As Monitor.monitor() and validate_batch(): per_period="no" made the
+    # per-period arrays, record="no" recorded cooldowns.
+    counters = counters_of(catalog, 6)
+    x = da.from_array(pm_data(2, len(counters), 4, seed=2), chunks=(1, -1, -1))
+    ch = dd.from_pandas(
+        pd.DataFrame({"parameter": [0], "current": [1.0], "proposed": [1.0], "at": [0.0], "cell": [0]}), npartitions=1
+    )
+    for flag in ("no", 0):
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor(catalog, counters, x, ["a", "b"], per_period=flag)
+        assert e.value.code == "INVALID_ARGUMENT" and "per_period must be a boolean" in e.value.message
+        with pytest.raises(elex.ElexError) as e:
+            ed.validate_batch(catalog, ch, record=flag)
+        assert e.value.code == "INVALID_ARGUMENT" and "record must be a boolean" in e.value.message
