@@ -381,8 +381,16 @@ class Monitor:
     def set_history(self, cells, counters, history, kpis=None) -> None:
         """Stores history rows (cells × kpis × 3, as history() gives them) for ``cells``."""
         _names(cells, "cells")
+        seen: set = set()
+        for c in cells:
+            if c in seen:
+                raise ElexError("INVALID_ARGUMENT", f'cell "{c}" is given twice: which row is its history?')
+            seen.add(c)
         prog = self.catalog.kpi_programs(counters, kpis)
-        history = np.asarray(history, np.float64)
+        history = np.asarray(history)
+        if history.dtype.kind not in "iuf":
+            raise ElexError("INVALID_ARGUMENT", f"history rows must be numbers (count, mean, M2), not {history.dtype}")
+        history = history.astype(np.float64, copy=False)
         if history.shape != (len(cells), len(prog.names), 3):
             raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {len(prog.names)} × 3")
         with self._lock:

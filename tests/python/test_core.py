@@ -1051,3 +1051,22 @@ def test_flags_that_are_not_booleans_are_refused_as_the_browser_refuses_them(cat
     assert m.monitor(["a"], counters, data, per_period=np.bool_(True)).values is not None
     v.validate_batch(p, [1000.0], [1001.0], 0, record=np.bool_(False))
     assert v.cooldowns().empty
+
+
+def test_set_history_refuses_a_cell_twice_and_rows_that_are_not_numbers(catalog):
+    # set_history(["a", "a"], …) stored the second row over the first without a
+    # word (which was meant?), and rows of strings raised numpy's ValueError.
+    counters = counters_of(catalog, 6)
+    K = len(catalog.kpi_programs(counters).names)
+    m = elex.Monitor(catalog)
+    h = np.zeros((2, K, 3))
+    h[0, :, 0], h[1, :, 0] = 3, 5
+    with pytest.raises(elex.ElexError) as e:
+        m.set_history(["a", "a"], counters, h)
+    assert e.value.code == "INVALID_ARGUMENT" and '"a"' in e.value.message, e.value.message
+    assert m.history(["a"], counters).sum() == 0
+    with pytest.raises(elex.ElexError) as e:
+        m.set_history(["a"], counters, np.full((1, K, 3), "x"))
+    assert e.value.code == "INVALID_ARGUMENT" and "numbers" in e.value.message, e.value.message
+    m.set_history(["a", "b"], counters, h)
+    assert m.history(["b", "a"], counters)[:, 0, 0].tolist() == [5, 3]
