@@ -265,9 +265,13 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, const std::string
       if (!wanted->is_array())
         return error(file, ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
       key += '\x02';
+      std::unordered_set<std::string> named;
       for (const json::Value& x : wanted->array()) {
         if (!x.is_string())
           return error(file, ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
+        if (!named.insert(x.string()).second)
+          return error(file, ELEX_E_INVALID_ARGUMENT,
+                       where + "KPI " + json::quote(x.string()) + " is named twice in kpis");
         const auto it = c.kpi_index.find(x.string());
         if (it == c.kpi_index.end())
           return error(file, ELEX_E_NOT_FOUND,
