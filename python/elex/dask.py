@@ -338,6 +338,12 @@ def monitor(
         raise ElexError(
             "DIMENSION_MISMATCH", f"data has shape {data.shape}, not {len(cells)} cells × {len(counters)} counters × periods"
         )
+    # A missing id (None, NaN from an inventory with a gap) or an empty one is no
+    # cell: Monitor.monitor() and the browser refuse it too.
+    gap = pd.isna(cells) | (cells == "")
+    if gap.any():
+        i = int(np.flatnonzero(gap)[0])
+        raise ElexError("INVALID_ARGUMENT", f"cell ids must be non-empty: cells[{i}] is {cells[i]!r}")
     if len(set(cells.tolist())) != len(cells):
         raise ElexError("INVALID_ARGUMENT", "cell ids must be unique (a duplicate was found)")
     # Whole cells in every chunk: split by cell only.

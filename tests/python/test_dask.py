@@ -829,3 +829,19 @@ def test_dask_flags_that_are_not_booleans_are_refused(catalog):
         with pytest.raises(elex.ElexError) as e:
             ed.validate_batch(catalog, ch, record=flag)
         assert e.value.code == "INVALID_ARGUMENT" and "record must be a boolean" in e.value.message
+
+
+def test_monitor_refuses_a_missing_or_empty_cell_id(catalog):
+    # A cell id None (or NaN, from an inventory with a gap) failed with pandas'
+    # ValueError "Categorical categories cannot be null" when the table was
+    # built; an empty id ran as a cell "", which Monitor.monitor() and the
+    # browser refuse. Now INVALID_ARGUMENT naming its place.
+    counters = counters_of(catalog, 6)
+    x = da.from_array(pm_data(3, len(counters), 4, seed=2), chunks=(2, -1, -1))
+    with dask.config.set(scheduler="sync"):
+        for bad in (None, np.nan, ""):
+            with pytest.raises(elex.ElexError) as e:
+                ed.monitor(catalog, counters, x, ["a", bad, "c"])
+            assert e.value.code == "INVALID_ARGUMENT" and "cells[1]" in e.value.message, e.value.message
+        t, _, _ = ed.monitor(catalog, counters, x, [1, 2, 3]).compute()  # ids that are numbers: as their text
+        assert set(t["cell"].astype(str)) == {"1", "2", "3"}
