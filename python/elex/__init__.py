@@ -360,6 +360,14 @@ class Monitor:
                 raise ElexError("NOT_FOUND", f'unknown KPI "{k}"')
         return data
 
+    def _known(self, counters) -> None:
+        """Counters of the catalog, as monitor() takes them: a history under others is no batch's."""
+        unknown = [c for c in _names(counters, "counters") if c not in self.catalog.counters]
+        if unknown:
+            raise ElexError(
+                "INVALID_ARGUMENT", f'{len(unknown)} counter(s) are not in the catalog, e.g. "{unknown[0]}"'
+            )
+
     @staticmethod
     def _key(counters, kpis):
         return "\x01".join(counters) + "\x02" + ("*" if kpis is None else "\x01".join(kpis))
@@ -367,6 +375,7 @@ class Monitor:
     def history(self, cells, counters, kpis=None) -> np.ndarray:
         """A copy of the history rows of ``cells`` (zeros for cells never seen): cells × kpis × 3."""
         _names(cells, "cells")
+        self._known(counters)
         prog = self.catalog.kpi_programs(counters, kpis)
         out = new_history(len(cells), len(prog.names))
         with self._lock:
@@ -386,6 +395,7 @@ class Monitor:
             if c in seen:
                 raise ElexError("INVALID_ARGUMENT", f'cell "{c}" is given twice: which row is its history?')
             seen.add(c)
+        self._known(counters)
         prog = self.catalog.kpi_programs(counters, kpis)
         history = np.asarray(history)
         if history.dtype.kind not in "iuf":

@@ -1070,3 +1070,20 @@ def test_set_history_refuses_a_cell_twice_and_rows_that_are_not_numbers(catalog)
     assert e.value.code == "INVALID_ARGUMENT" and "numbers" in e.value.message, e.value.message
     m.set_history(["a", "b"], counters, h)
     assert m.history(["b", "a"], counters)[:, 0, 0].tolist() == [5, 3]
+
+
+def test_history_calls_refuse_counters_that_are_not_in_the_catalog(catalog):
+    # history(cells, ["Nope.x"]) gave an empty (cells × 0 × 3) history and
+    # set_history() stored rows under a KPI set no batch could use, without a
+    # word, where monitor() refuses such a counter.
+    counters = counters_of(catalog, 6)
+    K = len(catalog.kpi_programs(counters).names)
+    m = elex.Monitor(catalog)
+    for call in (
+        lambda: m.history(["a"], [*counters, "Nope.pmTypo"]),
+        lambda: m.set_history(["a"], [*counters, "Nope.pmTypo"], np.zeros((1, K, 3))),
+    ):
+        with pytest.raises(elex.ElexError) as e:
+            call()
+        assert e.value.code == "INVALID_ARGUMENT" and '"Nope.pmTypo"' in e.value.message, e.value.message
+    assert m.history(["a"], counters).shape == (1, K, 3)
