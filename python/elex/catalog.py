@@ -419,6 +419,14 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
                 raw = fh.read()
         except OSError as e:  # as elex-cli says it: "NOT_FOUND: cannot read PATH: REASON"
             raise ElexError("NOT_FOUND", f"cannot read {name}: {e.strerror or e}") from None
+        # UTF-16 ("Unicode" in Windows editors) starts with FF FE or FE FF, bytes
+        # that never begin UTF-8: said for what it is, as elex-cli says it.
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            mark = " ".join(f"{b:02X}" for b in raw[:2])
+            raise ElexError(
+                "INVALID_ARGUMENT",
+                f"{name}: UTF-16 text (a byte order mark {mark}); ELEX reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)",
+            )
         try:
             source = raw.decode("utf-8")
         except UnicodeDecodeError as e:

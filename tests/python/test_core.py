@@ -1087,3 +1087,19 @@ def test_history_calls_refuse_counters_that_are_not_in_the_catalog(catalog):
             call()
         assert e.value.code == "INVALID_ARGUMENT" and '"Nope.pmTypo"' in e.value.message, e.value.message
     assert m.history(["a"], counters).shape == (1, K, 3)
+
+
+def test_a_catalog_saved_as_utf16_says_so_as_elex_cli_does(tmp_path):
+    # A catalog saved as UTF-16 ("Unicode" in Windows editors) was "is not
+    # UTF-8 JSON: invalid UTF-8 at byte 0"; elex-cli names the encoding and
+    # how to convert it. Now the same words.
+    for bom, enc in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        path = tmp_path / "u16.json"
+        path.write_bytes(bom + '{"features": []}'.encode(enc))
+        with pytest.raises(elex.ElexError) as e:
+            elex.load_catalog(str(path))
+        mark = " ".join(f"{b:02X}" for b in bom)
+        assert e.value.code == "INVALID_ARGUMENT"
+        assert e.value.message == (
+            f"{path}: UTF-16 text (a byte order mark {mark}); ELEX reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)"
+        ), e.value.message
