@@ -991,6 +991,7 @@ ready.then(
   },
   (err: unknown) => {
     setStatus('error', 'failed to start');
+    $('catalog-status').textContent = 'no catalog: the engine did not start';
     $('info').innerHTML = '';
     const p = document.createElement('p');
     p.className = 'error';

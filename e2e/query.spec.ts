@@ -207,6 +207,19 @@ for (const [path, fast] of PATHS)
           dup: await codeOf(
             engine.monitor({ cells: ['a', 'a'], counters: ['X.pmY'], periods: 1, data: new Float32Array(2) }),
           ),
+          // A KPI named twice was evaluated and returned twice (Python refuses it).
+          kpiTwice: await engine
+            .monitor({
+              cells: ['a'],
+              counters: m.formula.match(/[A-Za-z_][\w.]*/g)!,
+              periods: 1,
+              data: new Float32Array(m.formula.match(/[A-Za-z_][\w.]*/g)!.length),
+              kpis: [m.name, m.name],
+            })
+            .then(
+              () => 'ok',
+              (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+            ),
           unknown: await codeOf(
             engine.monitor({ cells: ['a'], counters: ['X.pmNotThere'], periods: 1, data: new Float32Array(1) }),
           ),
@@ -231,6 +244,7 @@ for (const [path, fast] of PATHS)
     expect(out.bad).toEqual({
       shape: 'DIMENSION_MISMATCH',
       dup: 'INVALID_ARGUMENT',
+      kpiTwice: `INVALID_ARGUMENT: KPI "${RATIO.name}" is named twice in kpis`,
       unknown: 'INVALID_ARGUMENT',
       notArray: 'INVALID_ARGUMENT',
     });

@@ -51,6 +51,8 @@ test('forcing simd-mt on a page that is not isolated shows a clear error', async
   await expect(page.locator('#status')).toHaveText('failed to start');
   await expect(page.locator('.error')).toContainText('UNSUPPORTED_VARIANT');
   await expect(page.locator('.error')).toContainText('Cross-Origin-Embedder-Policy');
+  // The catalog card said "loading the catalog…" for good: no engine will load it.
+  await expect(page.locator('#catalog-status')).toHaveText('no catalog: the engine did not start');
 });
 
 test('the Vite dev server serves a working isolated dashboard too', async ({ page }) => {

@@ -3,6 +3,7 @@
 // build from a catalog.
 #include "cli_ops.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -182,6 +183,22 @@ bool lookup(void* ctx, std::string_view name, std::uint32_t* column) {
   return true;
 }
 
+/// Levenshtein distance of two short names (a member's "did you mean").
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
 }  // namespace
 
 int monitor(const catalog::Catalog& c, const json::Value& doc, const std::string& file,
@@ -202,6 +219,19 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, const std::string
     if (!b.is_object())
       return error(file, ELEX_E_INVALID_ARGUMENT,
                    where + "a batch is { cells, counters, periods, data }");
+    // As the browser's monitor() takes its batch: a member it does not have (a
+    // typo, "kpi" for "kpis") is refused, not ignored.
+    static const char* const kMembers[] = {"cells", "counters", "periods", "data", "kpis"};
+    for (const auto& [name, value] : b.object()) {
+      if (std::find(std::begin(kMembers), std::end(kMembers), name) != std::end(kMembers)) continue;
+      std::string near;
+      for (const char* m : kMembers)
+        if (near.empty() && edit_distance(name, m) <= 2) near = m;
+      return error(file, ELEX_E_INVALID_ARGUMENT,
+                   where + "unknown member " + json::quote(name) +
+                       (near.empty() ? "" : " (did you mean " + json::quote(near) + "?)") +
+                       "; a batch has cells, counters, periods, data, kpis");
+    }
     if (!cells || !cells->is_array() || cells->array().empty())
       return error(file, ELEX_E_INVALID_ARGUMENT,
                    where + "cells must be a non-empty array of cell ids");
@@ -224,8 +254,13 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, const std::string
       key += x.string() + '\x01';
     }
     if (!periods || !periods->is_number() || periods->number() < 1 || periods->number() > 1e6 ||
-        periods->number() != std::floor(periods->number()))
-      return error(file, ELEX_E_INVALID_ARGUMENT, where + "periods must be a positive integer");
+        periods->number() != std::floor(periods->number())) {
+      std::string got;
+      if (periods && periods->is_number()) json::append_number(&got, periods->number());
+      return error(file, ELEX_E_INVALID_ARGUMENT,
+                   where + "periods must be an integer from 1 to 1000000" +
+                       (got.empty() ? "" : ", got " + got));
+    }
     const std::uint32_t P = std::uint32_t(periods->number()),
                         C = std::uint32_t(cells->array().size()), N = std::uint32_t(column.size());
     const std::uint64_t want = std::uint64_t(C) * N * P;
@@ -265,9 +300,13 @@ int monitor(const catalog::Catalog& c, const json::Value& doc, const std::string
       if (!wanted->is_array())
         return error(file, ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
       key += '\x02';
+      std::unordered_set<std::string> named;
       for (const json::Value& x : wanted->array()) {
         if (!x.is_string())
           return error(file, ELEX_E_INVALID_ARGUMENT, where + "kpis must be an array of names");
+        if (!named.insert(x.string()).second)
+          return error(file, ELEX_E_INVALID_ARGUMENT,
+                       where + "KPI " + json::quote(x.string()) + " is named twice in kpis");
         const auto it = c.kpi_index.find(x.string());
         if (it == c.kpi_index.end())
           return error(file, ELEX_E_NOT_FOUND,

@@ -88,10 +88,12 @@ usage:
   elex-cli monitor --catalog FILE --batch FILE [--z 3] [--min-history 8]
       Computes KPIs as monitor() does. The file: {cells, counters, periods,
       data, kpis?} with data the cells x counters x periods samples in that
-      order (null = missing), or an array of such batches, run in order with
-      each cell's KPI history kept. One JSON line per batch and cell:
-      {"batch", "cell", "kpis": [{name, mean, min, max, count, nulls,
-      breaches, anomalies, maxZ}]}.
+      order (null = missing; a number beyond float32's range is refused),
+      or an array of such batches, run in order with each cell's KPI
+      history kept. One JSON line per batch and cell: {"batch", "cell",
+      "kpis": [{name, mean, min, max, count, nulls, breaches, anomalies,
+      maxZ}]} (a statistic that is not finite, from a KPI value that
+      overflowed float32, is null).
 
 options (each at most once, and only to a command that reads it):
   --k N                   route, query, eval: features per question (1..1024, default 5)
@@ -733,7 +735,10 @@ int cmd_query(const Args& a) {
 int cmd_eval(const Args& a) {
   if (!a.has("questions")) usage("eval needs --questions FILE");
   const std::uint32_t k = std::uint32_t(a.number("k", 5, 1, router::kMaxK));
-  const std::vector<Question> qs = read_questions(a.get("questions"));
+  const std::string file = a.get("questions");
+  const std::vector<Question> qs = read_questions(file);
+  // An accuracy of no questions is no accuracy (an empty or wrong file).
+  if (qs.empty()) die(ELEX_E_INVALID_ARGUMENT, file + ": no questions to evaluate");
   auto r = build_router(a);
   // A question expecting a feature the catalog lacks cannot be answered right:
   // an error, not a silent miss (a typo in a code, another catalog's questions).
@@ -742,7 +747,7 @@ int cmd_eval(const Args& a) {
     if (!qs[i].code.empty() && !r->cat.feature_index.count(qs[i].code) && unknown++ == 0)
       first_unknown = i;
   if (unknown > 0)
-    die(ELEX_E_NOT_FOUND, std::to_string(unknown) +
+    die(ELEX_E_NOT_FOUND, file + ": " + std::to_string(unknown) +
                               " question(s) expect a feature that is not in the catalog, e.g. "
                               "questions[" +
                               std::to_string(first_unknown) + "] " +
@@ -757,10 +762,10 @@ int cmd_eval(const Args& a) {
     const Question& q = qs[i];
     if (q.code.empty())
       die(ELEX_E_INVALID_ARGUMENT,
-          "questions[" + std::to_string(i) + "] has no \"code\" or \"expected\"");
+          file + ": questions[" + std::to_string(i) + "] has no \"code\" or \"expected\"");
     std::string why;
     if (!question_ok(q.q, &why))
-      die(ELEX_E_INVALID_ARGUMENT, "questions[" + std::to_string(i) + "]: " + why);
+      die(ELEX_E_INVALID_ARGUMENT, file + ": questions[" + std::to_string(i) + "]: " + why);
     if (Status st = r->router.route(q.q.data(), q.q.size(), k, &routed, nullptr); st != ELEX_OK)
       die(st, elex::last_error_message());
     bool first = false, any = false;

@@ -15,6 +15,7 @@ Results are bit-identical to the browser's ``engine.monitor()`` and
 from __future__ import annotations
 
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -85,12 +86,31 @@ def build_info(threads: int = 1) -> dict:
 
 def parse_formula(formula: str) -> list:
     """A KPI formula in postfix order: ("num", x) | ("counter", name) | ("op", "+", "-", "*", "/" or "neg")."""
+    if not isinstance(formula, str):
+        raise ElexError("INVALID_ARGUMENT", f"a KPI formula must be a string, got {formula!r}")
     return _core.parse_formula(formula)
 
 
 def row_stats(data, threads: int = 1) -> np.ndarray:
     """Per row of a rows × periods float32 array, NaN skipped: count, sum, mean, min, max."""
+    if data is not None and np.asarray(data).dtype.kind not in "iuf":
+        raise ElexError("INVALID_ARGUMENT", f"data must be an array of numbers, not {np.asarray(data).dtype}")
     return _core.row_stats(data, _threads(threads))
+
+
+def _flag(x, what: str) -> bool:
+    """A boolean option (Python's or numpy's), as the browser takes perPeriod and
+    record: "no" or 1 is INVALID_ARGUMENT, not truthy."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    raise ElexError("INVALID_ARGUMENT", f"{what} must be a boolean, got {x!r}")
+
+
+def _catalog(catalog) -> Catalog:
+    """A loaded Catalog, or INVALID_ARGUMENT (a dict or path must go through load_catalog() first)."""
+    if not isinstance(catalog, Catalog):
+        raise ElexError("INVALID_ARGUMENT", f"catalog must be elex.load_catalog(…), got {type(catalog).__name__}")
+    return catalog
 
 
 def _alerting(z_threshold, min_history) -> tuple[float, int]:
@@ -130,6 +150,8 @@ def evaluate(
     arrays: values, reasons (per_period), anomalies, max_z, breaches, nulls,
     kpi_stats, counter_stats (None with ``counter_stats=False``: the engine still
     computes them, for the KPIs, but does not write them out)."""
+    if not isinstance(programs, KpiPrograms):
+        raise ElexError("INVALID_ARGUMENT", f"programs must be catalog.kpi_programs(counters), got {type(programs).__name__}")
     z_threshold, min_history = _alerting(z_threshold, min_history)
     return _core.kpi_eval(
         programs.ops,
@@ -141,18 +163,23 @@ def evaluate(
         history,
         float(z_threshold),
         int(min_history),
-        bool(per_period),
+        _flag(per_period, "per_period"),
         _threads(threads),
-        bool(counter_stats),
+        _flag(counter_stats, "counter_stats"),
     )
 
 
-def _name_infinite(e: ElexError, data, cells, counters, first_cell: int = 0) -> ElexError:
-    """The engine's refusal of an infinite sample (it names positions in its
-    call) naming the batch's cell id, counter name and period instead, as
-    elex-cli and the browser do; any other error as it is."""
+def _name_positions(e: ElexError, data, cells, counters, kpis, first_cell: int = 0) -> ElexError:
+    """The engine's refusal of an infinite sample or of a history row (it names
+    positions in its call: ``first_cell`` is the call's first cell in
+    ``cells``) naming the batch's cell id, counter or KPI name and period
+    instead, as elex-cli and the browser do; any other error as it is."""
     if e.code != "INVALID_ARGUMENT":
         return e
+    row = re.search(r"\bhistory of cell (\d+), KPI (\d+)", e.message)
+    if row is not None and first_cell + int(row.group(1)) < len(cells) and int(row.group(2)) < len(kpis):
+        named = f'history of cell "{cells[first_cell + int(row.group(1))]}", KPI "{kpis[int(row.group(2))]}"'
+        return ElexError(e.code, e.message.replace(row.group(0), named, 1))
     bad = np.flatnonzero(np.isinf(np.asarray(data).reshape(-1)))
     if bad.size == 0:
         return e
@@ -291,7 +318,7 @@ class Monitor:
     (the history a batch reads and writes is the Monitor's)."""
 
     def __init__(self, catalog: Catalog, threads: int = 1):
-        self.catalog = catalog
+        self.catalog = _catalog(catalog)
         self.threads = _threads(threads)
         self._hist: dict = {}  # KPI-set key -> {cell: row}, rows array
         self._lock = threading.Lock()
@@ -333,6 +360,14 @@ class Monitor:
                 raise ElexError("NOT_FOUND", f'unknown KPI "{k}"')
         return data
 
+    def _known(self, counters) -> None:
+        """Counters of the catalog, as monitor() takes them: a history under others is no batch's."""
+        unknown = [c for c in _names(counters, "counters") if c not in self.catalog.counters]
+        if unknown:
+            raise ElexError(
+                "INVALID_ARGUMENT", f'{len(unknown)} counter(s) are not in the catalog, e.g. "{unknown[0]}"'
+            )
+
     @staticmethod
     def _key(counters, kpis):
         return "\x01".join(counters) + "\x02" + ("*" if kpis is None else "\x01".join(kpis))
@@ -340,6 +375,7 @@ class Monitor:
     def history(self, cells, counters, kpis=None) -> np.ndarray:
         """A copy of the history rows of ``cells`` (zeros for cells never seen): cells × kpis × 3."""
         _names(cells, "cells")
+        self._known(counters)
         prog = self.catalog.kpi_programs(counters, kpis)
         out = new_history(len(cells), len(prog.names))
         with self._lock:
@@ -354,8 +390,17 @@ class Monitor:
     def set_history(self, cells, counters, history, kpis=None) -> None:
         """Stores history rows (cells × kpis × 3, as history() gives them) for ``cells``."""
         _names(cells, "cells")
+        seen: set = set()
+        for c in cells:
+            if c in seen:
+                raise ElexError("INVALID_ARGUMENT", f'cell "{c}" is given twice: which row is its history?')
+            seen.add(c)
+        self._known(counters)
         prog = self.catalog.kpi_programs(counters, kpis)
-        history = np.asarray(history, np.float64)
+        history = np.asarray(history)
+        if history.dtype.kind not in "iuf":
+            raise ElexError("INVALID_ARGUMENT", f"history rows must be numbers (count, mean, M2), not {history.dtype}")
+        history = history.astype(np.float64, copy=False)
         if history.shape != (len(cells), len(prog.names), 3):
             raise ElexError("DIMENSION_MISMATCH", f"history must be {len(cells)} × {len(prog.names)} × 3")
         with self._lock:
@@ -394,6 +439,7 @@ class Monitor:
         prog = self.catalog.kpi_programs(counters, kpis)
         K = len(prog.names)
         z_threshold, min_history = _alerting(z_threshold, min_history)
+        per_period = _flag(per_period, "per_period")
         # The batch reads and writes its cells' rows of the Monitor's history, in
         # place when it can: one batch at a time (another one's growing the table
         # would leave this one's update in the array it replaced).
@@ -407,21 +453,22 @@ class Monitor:
             # work on a copy, stored once every slice has run (all or nothing).
             in_place = len(cells) <= per and np.array_equal(rows, np.arange(len(cells)))
             hist = st["data"][: len(cells)] if in_place else np.ascontiguousarray(st["data"][rows])
-            try:
-                parts = [
-                    evaluate(
-                        prog,
-                        data[a : a + per],
-                        hist[a : a + per],
-                        z_threshold=z_threshold,
-                        min_history=min_history,
-                        per_period=per_period,
-                        threads=self.threads,
+            parts = []
+            for a in range(0, len(cells), per):
+                try:
+                    parts.append(
+                        evaluate(
+                            prog,
+                            data[a : a + per],
+                            hist[a : a + per],
+                            z_threshold=z_threshold,
+                            min_history=min_history,
+                            per_period=per_period,
+                            threads=self.threads,
+                        )
                     )
-                    for a in range(0, len(cells), per)
-                ]
-            except ElexError as e:
-                raise _name_infinite(e, data, cells, counters) from None
+                except ElexError as e:
+                    raise _name_positions(e, data[a : a + per], cells, counters, prog.names, a) from None
             r = parts[0] if len(parts) == 1 else {k: None if parts[0][k] is None else np.concatenate([x[k] for x in parts]) for k in parts[0]}
             if not in_place:
                 st["data"][rows] = hist
@@ -469,7 +516,7 @@ class ChangeValidator:
     kept between calls."""
 
     def __init__(self, catalog: Catalog):
-        self.catalog = catalog
+        self.catalog = _catalog(catalog)
         kinds, bounds, cool = catalog.validator_tables()
         self._v = _core.Validator(kinds, bounds, cool)
 
@@ -482,6 +529,7 @@ class ChangeValidator:
         one per change, ``cells`` int ids in 0 … 2^31 − 1 for cooldowns (default: all
         on cell 0). Accepted changes are recorded for later cooldowns unless
         record=False."""
+        record = _flag(record, "record")
         p = _as_int32(parameters, "parameters")
         cur = np.asarray(current)
         pro = np.asarray(proposed)
@@ -499,7 +547,12 @@ class ChangeValidator:
             if not math.isfinite(at):
                 raise ElexError("INVALID_ARGUMENT", "at must be a finite time in ms")
         else:
-            at = np.asarray(at, np.float64)
+            at = np.asarray(at)
+            # Times are numbers, as validate() takes them: strings (even of digits)
+            # and booleans are refused, not converted.
+            if at.dtype.kind not in "iuf":
+                raise ElexError("INVALID_ARGUMENT", f"at must be a time in ms or an array of them (numbers), not {at.dtype}")
+            at = at.astype(np.float64, copy=False)
         c = None if cells is None else _as_int32(cells, "cells", cells=True)
         reasons, verdicts, f = self._v.run(p, cur.astype(np.float64, copy=False), pro.astype(np.float64, copy=False), at, c, _RECORD if record else 0)
         return ValidationResult(verdicts, reasons, {k: f[k] for k in ("ok", "warn", "reject")}, f["max_recorded_at"])
@@ -575,4 +628,9 @@ def _cooldown_columns(table) -> tuple:
                 f"cooldown {i}: {what} {int(a[i])} is outside {lo} … 2^31 − 1 ({name} column)",
             )
         cols.append(np.ascontiguousarray(a, np.int32))
-    return cols[0], cols[1], np.ascontiguousarray(table["at"], np.float64)
+    at = np.asarray(table["at"]).reshape(-1)
+    if at.size == 0:
+        at = at.astype(np.float64)
+    if at.dtype.kind not in "iuf":
+        raise ElexError("INVALID_ARGUMENT", f"cooldowns: the at column must hold times in ms (numbers), not {at.dtype}")
+    return cols[0], cols[1], np.ascontiguousarray(at, np.float64)

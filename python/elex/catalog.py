@@ -61,6 +61,12 @@ def _names(x, what: str):
     would take apart into its characters."""
     if isinstance(x, (str, bytes)):
         raise ElexError("INVALID_ARGUMENT", f"{what} must be a list of names, not a string ({x!r}): [{x!r}] for one")
+    if x is None and what == "kpis":  # the default: every KPI the counters make
+        return x
+    try:
+        iter(x)
+    except TypeError:
+        raise ElexError("INVALID_ARGUMENT", f"{what} must be a list of names, got {x!r}") from None
     return x
 
 
@@ -394,6 +400,7 @@ class Catalog:
             self._index = {name: i for i, name in enumerate(self.parameters)}
         if isinstance(names, str):
             names = [names]
+        names = _names(names, "names")
         return np.array([self._index.get(n, -1) for n in names], dtype=np.int32)
 
 
@@ -412,6 +419,14 @@ def load_catalog(source, name: str = "catalog") -> Catalog:
                 raw = fh.read()
         except OSError as e:  # as elex-cli says it: "NOT_FOUND: cannot read PATH: REASON"
             raise ElexError("NOT_FOUND", f"cannot read {name}: {e.strerror or e}") from None
+        # UTF-16 ("Unicode" in Windows editors) starts with FF FE or FE FF, bytes
+        # that never begin UTF-8: said for what it is, as elex-cli says it.
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            mark = " ".join(f"{b:02X}" for b in raw[:2])
+            raise ElexError(
+                "INVALID_ARGUMENT",
+                f"{name}: UTF-16 text (a byte order mark {mark}); ELEX reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)",
+            )
         try:
             source = raw.decode("utf-8")
         except UnicodeDecodeError as e:

@@ -47,7 +47,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 import _elex_core as _core
 
-from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _name_infinite, _threads, alerts_table, evaluate, kpi_table
+from . import KpiPrograms, _RECORD, _alerting, _as_int32, _cooldown_columns, _flag, _name_positions, _threads, alerts_table, evaluate, kpi_table
 from .catalog import Catalog, _names
 from .errors import ElexError
 
@@ -282,7 +282,7 @@ def _eval_block(prog, cells, block, hist, z, min_history, per_period, threads, c
             prog, block, hist, z_threshold=z, min_history=min_history, per_period=per_period, threads=threads, counter_stats=False
         )
     except ElexError as e:
-        raise _name_infinite(e, block, cells, counters) from None
+        raise _name_positions(e, block, cells, counters, prog.names) from None
     rr = _R(r, prog)
     return kpi_table(cells, prog.names, rr), alerts_table(cells, prog.names, rr), hist, r["values"], r["reasons"]
 
@@ -326,6 +326,7 @@ def monitor(
     for a first night. Each chunk of cells runs on a worker with ``threads`` engine
     threads."""
     z_threshold, min_history = _alerting(z_threshold, min_history)
+    per_period = _flag(per_period, "per_period")
     threads = _threads(threads)
     prog = _programs(catalog, counters, kpis)
     cells = np.asarray(list(_names(cells, "cells")), dtype=object)
@@ -337,6 +338,12 @@ def monitor(
         raise ElexError(
             "DIMENSION_MISMATCH", f"data has shape {data.shape}, not {len(cells)} cells × {len(counters)} counters × periods"
         )
+    # A missing id (None, NaN from an inventory with a gap) or an empty one is no
+    # cell: Monitor.monitor() and the browser refuse it too.
+    gap = pd.isna(cells) | (cells == "")
+    if gap.any():
+        i = int(np.flatnonzero(gap)[0])
+        raise ElexError("INVALID_ARGUMENT", f"cell ids must be non-empty: cells[{i}] is {cells[i]!r}")
     if len(set(cells.tolist())) != len(cells):
         raise ElexError("INVALID_ARGUMENT", "cell ids must be unique (a duplicate was found)")
     # Whole cells in every chunk: split by cell only.
@@ -461,7 +468,7 @@ def _frame_block(prog, counters, periods, part, hist, z, min_history, threads, c
         first = int(s[s.duplicated()].iloc[0])
         raise ElexError("INVALID_ARGUMENT", f'cell "{cells[first // periods]}" has period {first % periods} twice')
     block = np.full((len(cells), len(counters), periods), np.nan, np.float32)
-    block[pos, :, per] = part[counters].to_numpy(np.float32)
+    block[pos, :, per] = part[counters].to_numpy(np.float32, na_value=np.nan)
     h = np.zeros((len(cells), K, 3))
     known = hist is not None and len(hist) > 0
     if known:
@@ -509,6 +516,15 @@ def monitor_frame(
     for c in ["period", *counters]:
         if c not in frame.columns:
             raise ElexError("INVALID_ARGUMENT", f'the frame has no "{c}" column')
+    # Counter samples are numbers (NaN or a nullable column's NA: missing); strings,
+    # booleans or objects would fail on a worker with pandas' ValueError, or run
+    # as numbers when every string held one.
+    for c in counters:
+        dt = frame.dtypes[c]
+        if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
+            raise ElexError(
+                "INVALID_ARGUMENT", f'the "{c}" column holds {dt}, not numbers: counter samples are numbers (NaN = missing)'
+            )
     table_meta, alert_meta = _metas(prog, len(counters))
     hmeta = history_frame_meta(prog.names)
     # The history's columns of KPIs not evaluated tonight (the counters changed) go on.
@@ -617,17 +633,30 @@ def load_history(path, cells, kpis, chunks) -> da.Array:
     hold start empty) and ``kpis`` (a KPI it does not hold starts empty), chunked
     by ``chunks`` cells (e.g. data.chunks[0])."""
     _names(cells, "cells"), _names(kpis, "kpis")
+    # Chunks of whole cells that add up to ``cells``: a chunk size (-1: one chunk), or sizes.
+    n = len(cells)
+    one = isinstance(chunks, (int, np.integer)) and not isinstance(chunks, bool)
+    sizes = [max(n, 1) if one and chunks == -1 else chunks] if one else list(chunks) if isinstance(chunks, (tuple, list)) else None
+    if (
+        sizes is None
+        or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in sizes)
+        or (not one and sum(sizes) != n)
+    ):
+        raise ElexError(
+            "DIMENSION_MISMATCH",
+            f"chunks must be a chunk size or sizes of whole cells adding up to the {n} cells, got {chunks!r}",
+        )
     where = os.path.join(path, "cells.json")
     try:
         with open(where) as f:
             saved = json.load(f)
+        if not isinstance(saved, dict) or not isinstance(saved.get("cells"), list) or not isinstance(saved.get("kpis"), list):
+            raise ElexError("CORRUPT_DATA", f'{where} is not what save_history() writes: no "cells" and "kpis" lists')
         old = da.from_npy_stack(os.path.join(path, saved.get("stack", "history")))
     except OSError as e:  # as load_catalog says it: "NOT_FOUND: cannot read PATH: REASON"
         raise ElexError("NOT_FOUND", f"cannot read the history at {path}: {e.strerror or e} ({e.filename})") from None
     except (ValueError, AttributeError, TypeError) as e:
         raise ElexError("CORRUPT_DATA", f"{where} is not what save_history() writes: {e}") from None
-    if not isinstance(saved.get("cells"), list) or not isinstance(saved.get("kpis"), list):
-        raise ElexError("CORRUPT_DATA", f'{where} is not what save_history() writes: no "cells" and "kpis" lists')
     for key in ("cells", "kpis"):
         twice = pd.Index(saved[key])[pd.Index(saved[key]).duplicated()]
         if len(twice):
@@ -763,9 +792,9 @@ def _validate_part(tables, part, previous, record, checked=None):
     try:
         reasons, verdicts, _ = v.run(
             p,
-            part["current"].to_numpy(np.float64),
-            part["proposed"].to_numpy(np.float64),
-            part["at"].to_numpy(np.float64),
+            part["current"].to_numpy(np.float64, na_value=np.nan),
+            part["proposed"].to_numpy(np.float64, na_value=np.nan),
+            part["at"].to_numpy(np.float64, na_value=np.nan),
             cells,
             _RECORD if record else 0,
             None,
@@ -781,9 +810,17 @@ def validate_batch(catalog: Catalog, changes: dd.DataFrame, *, cooldowns=None, r
     """Validates a Dask DataFrame of changes partitioned by cell (every change of
     a cell in one partition, in order). ``cooldowns``: the last run's
     ValidationOutput.cooldowns (Dask or pandas), None for none."""
+    record = _flag(record, "record")
     for c in ("parameter", "current", "proposed", "at", "cell"):
         if c not in changes.columns:
             raise ElexError("INVALID_ARGUMENT", f'changes need a "{c}" column')
+    # Values and times are numbers, as ChangeValidator takes them (NaN or a
+    # nullable column's NA: NOT_FINITE): strings, booleans or objects were
+    # converted ("1000" ran as 1000) or failed on a worker with ValueError.
+    for c in ("current", "proposed", "at"):
+        dt = changes.dtypes[c]
+        if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
+            raise ElexError("INVALID_ARGUMENT", f'the "{c}" column holds {dt}, not numbers')
     tables = dask.delayed(_Tables(catalog), pure=True)
     prev = None
     if cooldowns is not None:

@@ -822,7 +822,8 @@ def test_a_history_row_no_batch_could_have_left_is_refused(catalog):
         m.set_history(cells, counters, h)
         with pytest.raises(elex.ElexError) as e:
             m.monitor(cells, counters, data)
-        assert e.value.code == "INVALID_ARGUMENT" and f"cell 1, KPI {K - 1}" in e.value.message and says in e.value.message
+        names = catalog.kpi_programs(counters).names
+        assert e.value.code == "INVALID_ARGUMENT" and f'cell "b", KPI "{names[K - 1]}"' in e.value.message and says in e.value.message
         np.testing.assert_array_equal(m.history(cells, counters), h)
         with pytest.raises(elex.ElexError):
             elex.evaluate(catalog.kpi_programs(counters), data, h.copy())
@@ -979,3 +980,126 @@ def test_a_batch_in_slices_that_fails_in_a_later_slice_leaves_the_history_as_it_
     got = m.monitor(cells, counters, x)
     assert np.array_equal(want.kpi_stats, got.kpi_stats, equal_nan=True)
     np.testing.assert_array_equal(m.history(cells, counters), one.history(cells, counters))
+
+
+def test_times_that_are_not_numbers_are_elex_errors(catalog):
+    # validate_batch(at=["x"]) and restore_cooldowns() of a table whose "at"
+    # column held strings failed with numpy's ValueError ("could not convert
+    # string to float"), and times written as strings of digits ran as numbers,
+    # where the browser's validate() refuses an `at` that is not a number.
+    v = elex.ChangeValidator(catalog)
+    p = v.parameter_indexes(["SectorCarrier.caConfigMinInterval"])
+    for at in (np.array(["x"]), ["0"], np.array([True])):
+        with pytest.raises(elex.ElexError) as e:
+            v.validate_batch(p, [1000.0], [1001.0], at)
+        assert e.value.code == "INVALID_ARGUMENT" and "at must be" in e.value.message, e.value.message
+    for at in (["x"], ["0"]):
+        with pytest.raises(elex.ElexError) as e:
+            v.restore_cooldowns({"parameter": np.array([0]), "cell": np.array([0]), "at": at})
+        assert e.value.code == "INVALID_ARGUMENT" and "the at column" in e.value.message, e.value.message
+    assert v.cooldowns().empty
+    r = v.validate_batch(p, [1000.0], [1001.0], np.array([5], np.int64))
+    assert r.verdicts.tolist() == [0]
+
+
+def test_arguments_of_the_wrong_type_are_elex_errors(catalog):
+    # A wrong type reached Python or pybind11 as it was: parse_formula(None) and
+    # row_stats("x") a TypeError listing the extension's signature,
+    # Monitor(None) / ChangeValidator(None) / evaluate(None, …) an
+    # AttributeError, kpi_programs(None) / parameter_indexes(None) a TypeError
+    # ("'NoneType' object is not iterable"). The docs promise ElexError.
+    data = np.zeros((1, 1, 1), np.float32)
+    cases = [
+        (lambda: elex.parse_formula(None), "formula"),
+        (lambda: elex.parse_formula(5), "formula"),
+        (lambda: elex.row_stats("x"), "data"),
+        (lambda: elex.row_stats(np.array([["a"]], dtype=object)), "data"),
+        (lambda: elex.Monitor(None), "catalog"),
+        (lambda: elex.ChangeValidator({"features": []}), "catalog"),
+        (lambda: elex.evaluate(None, data, np.zeros((1, 0, 3))), "programs"),
+        (lambda: catalog.kpi_programs(None), "counters"),
+        (lambda: catalog.kpi_programs(5), "counters"),
+        (lambda: catalog.parameter_indexes(None), "names"),
+        (lambda: elex.Monitor(catalog).monitor(None, ["x"], data), "cells"),
+    ]
+    for call, says in cases:
+        with pytest.raises(elex.ElexError) as e:
+            call()
+        assert e.value.code == "INVALID_ARGUMENT" and says in e.value.message, e.value.message
+    assert elex.row_stats([[1, 2]]).tolist() == [[2, 3, 1.5, 1, 2]]
+
+
+def test_flags_that_are_not_booleans_are_refused_as_the_browser_refuses_them(catalog):
+    # per_period="no" ran with per-period arrays (any non-empty string is true)
+    # and record="no" recorded the changes' cooldowns, where the browser's
+    # monitor() and validateBatch() refuse a perPeriod / record that is not a
+    # boolean. numpy booleans are booleans.
+    counters = counters_of(catalog, 6)
+    data = pm_data(1, len(counters), 4, seed=2)
+    m = elex.Monitor(catalog)
+    v = elex.ChangeValidator(catalog)
+    p = v.parameter_indexes(["SectorCarrier.caConfigMinInterval"])
+    for flag in ("no", 1, None, np.int64(0)):
+        with pytest.raises(elex.ElexError) as e:
+            m.monitor(["a"], counters, data, per_period=flag)
+        assert e.value.code == "INVALID_ARGUMENT" and "per_period must be a boolean" in e.value.message
+        with pytest.raises(elex.ElexError) as e:
+            v.validate_batch(p, [1000.0], [1001.0], 0, record=flag)
+        assert e.value.code == "INVALID_ARGUMENT" and "record must be a boolean" in e.value.message
+    assert v.cooldowns().empty
+    assert m.history(["a"], counters).sum() == 0
+    assert m.monitor(["a"], counters, data, per_period=np.bool_(True)).values is not None
+    v.validate_batch(p, [1000.0], [1001.0], 0, record=np.bool_(False))
+    assert v.cooldowns().empty
+
+
+def test_set_history_refuses_a_cell_twice_and_rows_that_are_not_numbers(catalog):
+    # set_history(["a", "a"], …) stored the second row over the first without a
+    # word (which was meant?), and rows of strings raised numpy's ValueError.
+    counters = counters_of(catalog, 6)
+    K = len(catalog.kpi_programs(counters).names)
+    m = elex.Monitor(catalog)
+    h = np.zeros((2, K, 3))
+    h[0, :, 0], h[1, :, 0] = 3, 5
+    with pytest.raises(elex.ElexError) as e:
+        m.set_history(["a", "a"], counters, h)
+    assert e.value.code == "INVALID_ARGUMENT" and '"a"' in e.value.message, e.value.message
+    assert m.history(["a"], counters).sum() == 0
+    with pytest.raises(elex.ElexError) as e:
+        m.set_history(["a"], counters, np.full((1, K, 3), "x"))
+    assert e.value.code == "INVALID_ARGUMENT" and "numbers" in e.value.message, e.value.message
+    m.set_history(["a", "b"], counters, h)
+    assert m.history(["b", "a"], counters)[:, 0, 0].tolist() == [5, 3]
+
+
+def test_history_calls_refuse_counters_that_are_not_in_the_catalog(catalog):
+    # history(cells, ["Nope.x"]) gave an empty (cells × 0 × 3) history and
+    # set_history() stored rows under a KPI set no batch could use, without a
+    # word, where monitor() refuses such a counter.
+    counters = counters_of(catalog, 6)
+    K = len(catalog.kpi_programs(counters).names)
+    m = elex.Monitor(catalog)
+    for call in (
+        lambda: m.history(["a"], [*counters, "Nope.pmTypo"]),
+        lambda: m.set_history(["a"], [*counters, "Nope.pmTypo"], np.zeros((1, K, 3))),
+    ):
+        with pytest.raises(elex.ElexError) as e:
+            call()
+        assert e.value.code == "INVALID_ARGUMENT" and '"Nope.pmTypo"' in e.value.message, e.value.message
+    assert m.history(["a"], counters).shape == (1, K, 3)
+
+
+def test_a_catalog_saved_as_utf16_says_so_as_elex_cli_does(tmp_path):
+    # A catalog saved as UTF-16 ("Unicode" in Windows editors) was "is not
+    # UTF-8 JSON: invalid UTF-8 at byte 0"; elex-cli names the encoding and
+    # how to convert it. Now the same words.
+    for bom, enc in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        path = tmp_path / "u16.json"
+        path.write_bytes(bom + '{"features": []}'.encode(enc))
+        with pytest.raises(elex.ElexError) as e:
+            elex.load_catalog(str(path))
+        mark = " ".join(f"{b:02X}" for b in bom)
+        assert e.value.code == "INVALID_ARGUMENT"
+        assert e.value.message == (
+            f"{path}: UTF-16 text (a byte order mark {mark}); ELEX reads UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)"
+        ), e.value.message

@@ -704,3 +704,144 @@ def test_an_infinite_sample_in_a_chunk_is_refused_naming_the_cell(catalog):
         with pytest.raises(elex.ElexError) as e:
             ed.monitor_frame(catalog, counters, dd.from_pandas(df, npartitions=2, sort=True), 6).compute()
         assert e.value.message.startswith(f'cell "c6", counter "{counters[4]}", period 5: the sample is +inf'), e.value.message
+
+
+def test_monitor_frame_counter_columns_of_other_dtypes(catalog):
+    # A counter column of strings failed on a worker with pandas' ValueError
+    # ("could not convert string to float: 'n/a'"), or, when every string held a
+    # number, ran as numbers; a nullable Int64 column with a missing value
+    # failed with ValueError ("cannot convert to 'float32'-dtype NumPy array
+    # with missing values"). A column that is not numeric is now
+    # INVALID_ARGUMENT naming it before anything runs, and a nullable integer
+    # or float column's missing values are missing samples.
+    counters = counters_of(catalog, 6)
+    cells = ["a", "b", "c"]
+    P = 4
+    d = pm_data(3, len(counters), P, 12)
+    d[1, 2, 3] = np.nan
+    rows = [(c, t, *d[i, :, t]) for i, c in enumerate(cells) for t in range(P)]
+    df = pd.DataFrame(rows, columns=["cell", "period", *counters]).set_index("cell")
+    want = elex.Monitor(catalog).monitor(cells, counters, d)
+    with dask.config.set(scheduler="sync"):
+        for bad in (df[counters[2]].astype(str), pd.Series("n/a", index=df.index), df[counters[2]] > 100):
+            x = df.copy()
+            x[counters[2]] = bad
+            with pytest.raises(elex.ElexError) as e:
+                ed.monitor_frame(catalog, counters, dd.from_pandas(x, npartitions=2, sort=True), P)
+            assert e.value.code == "INVALID_ARGUMENT", e.value
+            assert f'the "{counters[2]}" column' in e.value.message and str(x[counters[2]].dtype) in e.value.message, e.value.message
+        x = df.copy()
+        x[counters[2]] = pd.array([None if np.isnan(v) else int(v) for v in df[counters[2]]], dtype="Int64")
+        x[counters[3]] = x[counters[3]].astype("Float64")
+        t, _, _ = ed.monitor_frame(catalog, counters, dd.from_pandas(x, npartitions=2, sort=True), P).compute()
+        same_table(obj(t).set_index("cell").loc[cells].reset_index(), want.kpi_table())
+
+
+def test_validate_batch_columns_that_are_not_numbers_are_refused(catalog):
+    # A "current", "proposed" or "at" column of strings was converted: "1000"
+    # was the number 1000 (the browser and elex-cli reject a string value of a
+    # number parameter as WRONG_TYPE, ChangeValidator refuses the array), and a
+    # string that held no number failed on a worker with ValueError; a nullable
+    # Int64 column with NA failed with ValueError. Now INVALID_ARGUMENT naming
+    # the column before anything runs, and NA is NaN (NOT_FINITE), as a NaN is.
+    ch = pd.DataFrame(
+        {
+            "parameter": ["SectorCarrier.caConfigMinInterval"] * 4,
+            "current": [1000.0] * 4,
+            "proposed": [1001.0] * 4,
+            "at": [0.0, 1.0, 2.0, 3.0],
+            "cell": [1, 1, 2, 2],
+        }
+    )
+    with dask.config.set(scheduler="sync"):
+        for col, bad in (("current", ["1000"] * 4), ("proposed", ["n/a"] * 4), ("at", ["0", "1", "2", "3"]), ("current", [True] * 4)):
+            x = ch.copy()
+            x[col] = bad
+            with pytest.raises(elex.ElexError) as e:
+                ed.validate_batch(catalog, dd.from_pandas(x, npartitions=2))
+            assert e.value.code == "INVALID_ARGUMENT" and f'the "{col}" column' in e.value.message, e.value.message
+        x = ch.copy()
+        x["current"] = pd.array([1000, None, 1000, 1000], dtype="Int64")
+        got = ed.validate_batch(catalog, dd.from_pandas(x, npartitions=2)).results.compute()
+        y = ch.copy()
+        y.loc[1, "current"] = np.nan
+        want = ed.validate_batch(catalog, dd.from_pandas(y, npartitions=2)).results.compute()
+        assert got[["verdict", "reasons"]].values.tolist() == want[["verdict", "reasons"]].values.tolist()
+        assert int(got["reasons"].iloc[1]) & (1 << elex.VALIDATION_REASONS.index("NOT_FINITE"))
+
+
+def test_load_history_of_a_cells_json_without_its_lists_or_chunks_that_miss_cells(catalog, tmp_path):
+    # A cells.json that is JSON but not save_history()'s ({"x": 1}, a list) was
+    # NOT_FOUND "cannot read the history … (…/history/info)", where the docs
+    # say CORRUPT_DATA; chunks that do not add up to the cells failed with
+    # dask's ValueError "Chunks do not add up to shape".
+    h = np.arange(2 * 1 * 3, dtype=np.float64).reshape(2, 1, 3)
+    with dask.config.set(scheduler="sync"):
+        ed.save_history(str(tmp_path), ["a", "b"], ["k"], h)
+        for chunks in ((1, 1, 1), (3,), (0, 2), (2.0,), (-1, 3)):
+            with pytest.raises(elex.ElexError) as e:
+                ed.load_history(str(tmp_path), ["a", "b"], ["k"], chunks)
+            assert e.value.code == "DIMENSION_MISMATCH" and "2 cells" in e.value.message, (chunks, e.value.message)
+        assert np.array_equal(ed.load_history(str(tmp_path), ["b", "a"], ["k"], (1, 1)).compute(), h[::-1])
+        assert np.array_equal(ed.load_history(str(tmp_path), ["a", "b"], ["k"], 1).compute(), h)
+        for text in ('{"x": 1}', "[1, 2]", '{"cells": ["a"], "kpis": "k"}'):
+            (tmp_path / "cells.json").write_text(text)
+            with pytest.raises(elex.ElexError) as e:
+                ed.load_history(str(tmp_path), ["a"], ["k"], (1,))
+            assert e.value.code == "CORRUPT_DATA" and "cells.json" in e.value.message, (text, e.value.message)
+
+
+def test_a_bad_history_row_is_named_by_cell_id_and_kpi_name(catalog):
+    # A history row no batch could have left (a NaN count: a half-written
+    # night) was refused as "history of cell 0, KPI 0", its place in its chunk:
+    # the cell of chunk 3 was named as chunk 0's first. Now by cell id and KPI name.
+    counters = counters_of(catalog, 10)
+    prog = catalog.kpi_programs(counters)
+    K = len(prog.names)
+    cells = [f"c{i}" for i in range(8)]
+    x = pm_data(8, len(counters), 4, seed=21)
+    h = np.zeros((8, K, 3))
+    h[6, K - 1] = [np.nan, 0, 0]
+    want = f'history of cell "c6", KPI "{prog.names[K - 1]}": the count nan is not a whole number >= 0'
+    with dask.config.set(scheduler="sync"):
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor(catalog, counters, da.from_array(x, chunks=(3, -1, -1)), cells, history=da.from_array(h, chunks=(3, -1, -1))).compute()
+        assert e.value.code == "INVALID_ARGUMENT" and want in e.value.message, e.value.message
+    m = elex.Monitor(catalog)
+    m.set_history(cells, counters, h)
+    with pytest.raises(elex.ElexError) as e:
+        m.monitor(cells, counters, x)
+    assert want in e.value.message, e.value.message
+
+
+def test_dask_flags_that_are_not_booleans_are_refused(catalog):
+    # As Monitor.monitor() and validate_batch(): per_period="no" made the
+    # per-period arrays, record="no" recorded cooldowns.
+    counters = counters_of(catalog, 6)
+    x = da.from_array(pm_data(2, len(counters), 4, seed=2), chunks=(1, -1, -1))
+    ch = dd.from_pandas(
+        pd.DataFrame({"parameter": [0], "current": [1.0], "proposed": [1.0], "at": [0.0], "cell": [0]}), npartitions=1
+    )
+    for flag in ("no", 0):
+        with pytest.raises(elex.ElexError) as e:
+            ed.monitor(catalog, counters, x, ["a", "b"], per_period=flag)
+        assert e.value.code == "INVALID_ARGUMENT" and "per_period must be a boolean" in e.value.message
+        with pytest.raises(elex.ElexError) as e:
+            ed.validate_batch(catalog, ch, record=flag)
+        assert e.value.code == "INVALID_ARGUMENT" and "record must be a boolean" in e.value.message
+
+
+def test_monitor_refuses_a_missing_or_empty_cell_id(catalog):
+    # A cell id None (or NaN, from an inventory with a gap) failed with pandas'
+    # ValueError "Categorical categories cannot be null" when the table was
+    # built; an empty id ran as a cell "", which Monitor.monitor() and the
+    # browser refuse. Now INVALID_ARGUMENT naming its place.
+    counters = counters_of(catalog, 6)
+    x = da.from_array(pm_data(3, len(counters), 4, seed=2), chunks=(2, -1, -1))
+    with dask.config.set(scheduler="sync"):
+        for bad in (None, np.nan, ""):
+            with pytest.raises(elex.ElexError) as e:
+                ed.monitor(catalog, counters, x, ["a", bad, "c"])
+            assert e.value.code == "INVALID_ARGUMENT" and "cells[1]" in e.value.message, e.value.message
+        t, _, _ = ed.monitor(catalog, counters, x, [1, 2, 3]).compute()  # ids that are numbers: as their text
+        assert set(t["cell"].astype(str)) == {"1", "2", "3"}

@@ -631,8 +631,13 @@ export class EngineQueries {
         'DIMENSION_MISMATCH',
         `data holds ${data.length} floats, not ${cells.length} cells × ${counters.length} counters × ${periods} periods = ${cells.length * counters.length * periods}`,
       );
-    for (const k of batch.kpis ?? [])
+    const named = new Set<string>();
+    for (const k of batch.kpis ?? []) {
       if (!this.catalog.kpis.has(k)) throw new ElexError('NOT_FOUND', `unknown KPI "${k}"`);
+      // Evaluated and returned twice otherwise; Python and elex-cli refuse it too.
+      if (named.has(k)) throw new ElexError('INVALID_ARGUMENT', `KPI "${k}" is named twice in kpis`);
+      named.add(k);
+    }
     if (typeof options !== 'object' || options === null)
       throw new ElexError('INVALID_ARGUMENT', 'monitor options must be an object');
     const z = options.zThreshold ?? 3,
