@@ -187,24 +187,36 @@ test('resolveCatalog() keeps its errors and results for a file, an object and th
 
 test('a large catalog loads in slices: the event loop runs meanwhile, no slice is long', async () => {
   const text = JSON.stringify(generated(4000));
-  let ticks = 0;
-  let longest = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-    ticks++;
-  }, 1);
-  try {
-    const parsed = await parseCatalogText(text);
-    const loaded = await loadParsedCatalog(parsed!.value, 'x');
-    expect(loaded.stats.features).toBe(4000);
-  } finally {
-    clearInterval(timer);
+  /** The longest gap of a 1 ms interval while the catalog loads, and the interval's ticks. */
+  const load = async () => {
+    let ticks = 0;
+    let longest = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      ticks++;
+    }, 1);
+    try {
+      const parsed = await parseCatalogText(text);
+      const loaded = await loadParsedCatalog(parsed!.value, 'x');
+      expect(loaded.stats.features).toBe(4000);
+    } finally {
+      clearInterval(timer);
+    }
+    return { ticks, longest };
+  };
+  // The quietest of up to 3 loads: other work on the machine stretches a gap
+  // too (240 ms once in a full run at a load of 15 on 2 cores), while a load
+  // in one piece is over the bound every time.
+  let best = await load();
+  for (let i = 1; i < 3 && best.longest >= 200; i++) {
+    const again = await load();
+    if (again.longest < best.longest) best = again;
   }
-  expect(ticks).toBeGreaterThan(3);
-  expect(longest).toBeLessThan(200); // generous: slices are ~8 ms
+  expect(best.ticks).toBeGreaterThan(3);
+  expect(best.longest).toBeLessThan(200); // generous: slices are ~8 ms
 });
 
 test("validate()'s parameter table made in slices ahead of time is the one validatorTables() gives", async () => {
