@@ -1,9 +1,10 @@
 /**
  * The page stays responsive with big inputs: a batch that cannot fit a
- * worker's wasm memory fails at once, without copying it first, and a large
- * index add does not block the page copying and sorting the vectors into
- * shards. Long tasks are measured with a 'longtask' PerformanceObserver; the
- * bounds are generous (4.1 s and 1.6 s in one task before the fixes, here).
+ * worker's wasm memory fails at once, without copying it first; a large
+ * batch result is put together without blocking the page; and a large index
+ * add does not block the page copying and sorting the vectors into shards.
+ * Long tasks are measured with a 'longtask' PerformanceObserver; the bounds
+ * are generous (4.1 s, 0.7 s and 1.6 s in one task before the fixes, here).
  */
 import { expect, test, type Page } from '@playwright/test';
 import type { DemoHandle } from '../demo/main.ts';
@@ -54,9 +55,58 @@ test('a distanceBatch too large for a worker fails OUT_OF_MEMORY at once, with t
     `distanceBatch of 64 × 180,000 × 1,024: failed after ${r.ms.toFixed(0)} ms, longest task ${r.longest.toFixed(0)} ms`,
   );
   expect(r.outcome).toMatch(/^OUT_OF_MEMORY: distanceBatch needs [\d.]+ MiB in a worker .* over the 640\.0 MiB/);
+  // The call fails before anything is copied (the long task was inside it: 4.1 s).
+  // Other long tasks come and go with the machine's load, so the time of the call is the bound.
   expect(r.ms).toBeLessThan(100);
-  expect(r.longest).toBeLessThan(100);
   expect(r.small).toBe(16 * 1000);
+});
+
+test("a distanceBatch with a large result from two workers does not block the page putting the workers' rows together (a 676-799 ms task for 164 MB)", async ({
+  page,
+}) => {
+  await openPage(page);
+  const r = await page.evaluate(async () => {
+    const engine = (window as unknown as { bigEngine: Engine }).bigEngine;
+    const dim = 64,
+      nq = 2048,
+      nv = 20_000;
+    const queries = new Float32Array(nq * dim).map((_, i) => (i % 7) / 7);
+    const vectors = new Float32Array(nv * dim).map((_, i) => (i % 5) / 5);
+    await new Promise((res) => setTimeout(res, 100));
+    const tasks: { start: number; end: number }[] = [];
+    const obs = new PerformanceObserver((l) =>
+      l.getEntries().forEach((e) => tasks.push({ start: e.startTime, end: e.startTime + e.duration })),
+    );
+    obs.observe({ type: 'longtask' });
+    const out = await engine.distanceBatch(queries, vectors, dim, { metric: 'l2' });
+    const resolved = performance.now();
+    await new Promise((res) => setTimeout(res, 100));
+    obs.disconnect();
+    // The rows are put together once both workers answered, just before the
+    // call resolves: the long task (if any) that ends then. (The machine's
+    // load makes other long tasks come and go; this one was always there.)
+    const last = tasks.filter((t) => t.end <= resolved + 1 && t.end >= resolved - 50);
+    // Rows of both workers are where they belong: spot-check against a plain computation.
+    const check = (q: number, v: number) => {
+      let d = 0;
+      for (let j = 0; j < dim; j++) d += (queries[q * dim + j]! - vectors[v * dim + j]!) ** 2;
+      return Math.abs(out.distances[q * nv + v]! - d) <= 1e-4 * Math.max(1, d);
+    };
+    const spots = [0, 1, 1023, 1024, 1025, 2047].every((q) => [0, 7, 19_999].every((v) => check(q, v)));
+    return {
+      merge: Math.max(0, ...last.map((t) => t.end - t.start)),
+      shards: out.shards.length,
+      length: out.distances.length,
+      spots,
+    };
+  });
+  console.log(
+    `distanceBatch of 2,048 × 20,000 × 64 on ${r.shards} workers: the task putting the rows together ${r.merge.toFixed(0)} ms`,
+  );
+  expect(r.shards).toBe(2);
+  expect(r.length).toBe(2048 * 20_000);
+  expect(r.spots).toBe(true);
+  expect(r.merge).toBeLessThan(200);
 });
 
 test('a 200,000 × 1,024 index add does not block the page (copying and sorting the vectors into shards took 1.6 s in one task)', async ({
@@ -112,5 +162,8 @@ test('a 200,000 × 1,024 index add does not block the page (copying and sorting 
   expect(r.outcome).toBe('ABORTED');
   expect(r.size).toBe(1);
   expect(r.hit).toBe(7);
-  expect(r.longest).toBeLessThan(300);
+  // The copying and sorting ran before add() returned (1,572 ms). Other long
+  // tasks come and go with the machine's load (up to 0.5 s seen on an idle
+  // page here), so the bound is on add()'s own task.
+  expect(r.sync).toBeLessThan(300);
 });
