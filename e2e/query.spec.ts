@@ -207,6 +207,19 @@ for (const [path, fast] of PATHS)
           dup: await codeOf(
             engine.monitor({ cells: ['a', 'a'], counters: ['X.pmY'], periods: 1, data: new Float32Array(2) }),
           ),
+          // One name as a string was read letter by letter: NOT_FOUND 'unknown KPI "A"'.
+          kpiString: await engine
+            .monitor({
+              cells: ['a'],
+              counters: m.formula.match(/[A-Za-z_][\w.]*/g)!,
+              periods: 1,
+              data: new Float32Array(m.formula.match(/[A-Za-z_][\w.]*/g)!.length),
+              kpis: m.name as unknown as string[],
+            })
+            .then(
+              () => 'ok',
+              (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+            ),
           // A KPI named twice was evaluated and returned twice (Python refuses it).
           kpiTwice: await engine
             .monitor({
@@ -245,6 +258,7 @@ for (const [path, fast] of PATHS)
       shape: 'DIMENSION_MISMATCH',
       dup: 'INVALID_ARGUMENT',
       kpiTwice: `INVALID_ARGUMENT: KPI "${RATIO.name}" is named twice in kpis`,
+      kpiString: `INVALID_ARGUMENT: kpis must be an array of KPI names, not a string ("${RATIO.name}"): ["${RATIO.name}"] for one`,
       unknown: 'INVALID_ARGUMENT',
       notArray: 'INVALID_ARGUMENT',
     });

@@ -631,6 +631,13 @@ export class EngineQueries {
         'DIMENSION_MISMATCH',
         `data holds ${data.length} floats, not ${cells.length} cells × ${counters.length} counters × ${periods} periods = ${cells.length * counters.length * periods}`,
       );
+    if (typeof batch.kpis === 'string')
+      throw new ElexError(
+        'INVALID_ARGUMENT',
+        `kpis must be an array of KPI names, not a string (${JSON.stringify(batch.kpis)}): [${JSON.stringify(batch.kpis)}] for one`,
+      );
+    if (batch.kpis !== undefined && !Array.isArray(batch.kpis))
+      throw new ElexError('INVALID_ARGUMENT', 'kpis must be an array of KPI names');
     const named = new Set<string>();
     for (const k of batch.kpis ?? []) {
       if (!this.catalog.kpis.has(k)) throw new ElexError('NOT_FOUND', `unknown KPI "${k}"`);
