@@ -167,3 +167,73 @@ test('a 200,000 × 1,024 index add does not block the page (copying and sorting 
   // page here), so the bound is on add()'s own task.
   expect(r.sync).toBeLessThan(300);
 });
+
+test('a queryBatch of 10,000 questions on two workers does not block the page (the routes and the acts were tasks of about 0.9 and 0.65 s)', async ({
+  page,
+}) => {
+  await page.goto('/?workers=1&persist=0');
+  await page.waitForFunction(() => (window as unknown as { elexDemo?: DemoHandle }).elexDemo !== undefined);
+  const r = await page.evaluate(async () => {
+    const w = window as unknown as { elexDemo: DemoHandle; bigEngine: Engine };
+    const engine = (w.bigEngine = await w.elexDemo.createEngine({ workers: 2 }));
+    await engine.routerReady();
+    const topics = [
+      'MIMO sleep start time',
+      'uplink interference',
+      'carrier aggregation SCell',
+      'DRX timers',
+      'handover',
+    ];
+    const asks = ['which parameters control', 'which counters monitor', 'when should I enable', 'why is it failing:'];
+    const questions = Array.from(
+      { length: 10_000 },
+      (_, i) => `${asks[i % asks.length]} ${topics[(i >> 2) % topics.length]} on cell ${i}`,
+    );
+    const one = await engine.query(questions[0]!, { k: 3 });
+    await new Promise((res) => setTimeout(res, 200));
+    const longs: number[] = [];
+    const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => longs.push(e.duration)));
+    obs.observe({ type: 'longtask' });
+    const t0 = performance.now();
+    const out = await engine.queryBatch(questions, { k: 3, budgetMs: 600_000 });
+    const ms = performance.now() - t0;
+    await new Promise((res) => setTimeout(res, 50));
+    obs.disconnect();
+    // A budget too small for all of it: the chunks answered in time are
+    // answered, the others are reported missing; TIMEOUT only if none was.
+    const tight = await engine.queryBatch(questions.slice(0, 3000), { k: 3, budgetMs: 40 }).then(
+      (rs) => ({
+        n: rs.length,
+        answered: rs.filter((x) => x.features.length > 0).length, // by every worker, or some (partial)
+        missing: rs.filter((x) => x.features.length === 0 && x.partial && x.shards.answered === 0).length,
+        inOrder: rs.every((x, i) => x.text === questions[i]),
+      }),
+      (e: { code?: string }) => ({ n: 0, answered: 0, missing: 0, inOrder: true, code: e.code }),
+    );
+    return {
+      ms,
+      longest: Math.max(0, ...longs),
+      n: out.length,
+      inOrder: out.every((x, i) => x.text === questions[i]),
+      complete: out.every((x) => !x.partial && x.features.length === 3),
+      sameAsOne:
+        JSON.stringify(out[0]!.features.map((f) => f.code)) === JSON.stringify(one.features.map((f) => f.code)),
+      ids: new Set(out.map((x) => x.queryId)).size,
+      tight,
+    };
+  });
+  console.log(
+    `queryBatch of 10,000 on 2 workers: ${r.ms.toFixed(0)} ms, longest task ${r.longest.toFixed(0)} ms; 3,000 in 40 ms: ${JSON.stringify(r.tight)}`,
+  );
+  expect(r.n).toBe(10_000);
+  expect(r.inOrder).toBe(true);
+  expect(r.complete).toBe(true);
+  expect(r.sameAsOne).toBe(true);
+  expect(r.ids).toBe(10_000);
+  expect(r.longest).toBeLessThan(300);
+  if (r.tight.n > 0) {
+    expect(r.tight.n).toBe(3000);
+    expect(r.tight.inOrder).toBe(true);
+    expect(r.tight.answered + r.tight.missing).toBe(3000);
+  } else expect((r.tight as { code?: string }).code).toBe('TIMEOUT');
+});
