@@ -606,17 +606,52 @@ def save_history(path, cells, kpis, history: da.Array | np.ndarray) -> None:
     previous = _saved_stack(path)
     stack = f"history-{uuid.uuid4().hex}"
     tmp = os.path.join(path, f".cells.json.{stack}")
+    # Each chunk is checked as it is written: a row no monitor could leave (the
+    # engine's rule, monitor.cpp) would only be refused by the next night's
+    # monitor(), after its data was read.
+    names = list(kpis)
+    checked = history.map_blocks(_check_history_rows, ids, names, dtype=history.dtype)
     try:
         os.makedirs(path, exist_ok=True)
-        da.to_npy_stack(os.path.join(path, stack), history, axis=0)
+        da.to_npy_stack(os.path.join(path, stack), checked, axis=0)
         with open(tmp, "w") as f:
-            json.dump({"cells": ids, "kpis": list(kpis), "stack": stack}, f)
+            json.dump({"cells": ids, "kpis": names, "stack": stack}, f)
         os.replace(tmp, os.path.join(path, "cells.json"))
     except OSError as e:
+        shutil.rmtree(os.path.join(path, stack), ignore_errors=True)
         raise ElexError("PERSIST_UNAVAILABLE", f"cannot write the history to {path}: {e.strerror or e}") from None
+    except ElexError:
+        shutil.rmtree(os.path.join(path, stack), ignore_errors=True)  # the last save stays the one cells.json names
+        raise
     for name in os.listdir(path):
         if name != stack and name != previous and (name == "history" or name.startswith("history-")):
             shutil.rmtree(os.path.join(path, name), ignore_errors=True)
+
+
+def _check_history_rows(block, ids, kpis, block_info=None):
+    """``block`` (cells × kpis × 3: count, mean, M2) as it is, or INVALID_ARGUMENT
+    naming the first row the engine's monitor() would refuse."""
+    count, mean, m2 = block[..., 0], block[..., 1], block[..., 2]
+    with np.errstate(invalid="ignore"):
+        bad_count = ~(np.isfinite(count) & (count >= 0) & (count == np.floor(count)))
+        bad_mean = ~np.isfinite(mean)
+        bad_m2 = ~(np.isfinite(m2) & (m2 >= 0))
+    bad = bad_count | bad_mean | bad_m2
+    if not bad.any():
+        return block
+    c, k = (int(i) for i in np.argwhere(bad)[0])
+    first = block_info[0]["array-location"][0][0] if block_info else 0
+    why = (
+        f"the count {count[c, k]!r} is not a whole number >= 0"
+        if bad_count[c, k]
+        else f"the mean {mean[c, k]!r} is not finite"
+        if bad_mean[c, k]
+        else f"M2 {m2[c, k]!r} is not a finite number >= 0"
+    )
+    raise ElexError(
+        "INVALID_ARGUMENT",
+        f'history of cell "{ids[first + c]}", KPI "{kpis[k]}": {why} (no monitor leaves such a row); nothing was saved',
+    )
 
 
 def _saved_stack(path) -> str | None:

@@ -394,6 +394,35 @@ def test_save_history_takes_a_computed_history(client, catalog, tmp_path):
         assert e.value.code == "DIMENSION_MISMATCH"
 
 
+def test_save_history_refuses_rows_no_monitor_could_leave_and_keeps_the_last_save(client, catalog, tmp_path):
+    # A history with a NaN mean (or a negative count, or M2 < 0) was written
+    # without a word; the next night's monitor() refused it, after the night's
+    # data had been read. It is refused when saved, naming the cell and the
+    # KPI, and the history saved before stays the one load_history() reads.
+    counters = counters_of(catalog, 20)
+    cells = [f"c{i}" for i in range(30)]
+    out = ed.monitor(catalog, counters, da.from_array(pm_data(30, len(counters), 24, 52), chunks=(10, -1, -1)), cells)
+    _, _, h = out.compute()
+    path = str(tmp_path / "h")
+    ed.save_history(path, cells, out.kpis, h)
+    for col, value, why in ((1, np.nan, "mean"), (0, -1.0, "count"), (0, 2.5, "count"), (2, -3.0, "M2"), (2, np.inf, "M2")):
+        bad = h.copy()
+        bad[17, 2, col] = value
+        for given in (bad, da.from_array(bad, chunks=(10, -1, -1))):
+            with pytest.raises(elex.ElexError) as e:
+                ed.save_history(path, cells, out.kpis, given)
+            assert e.value.code == "INVALID_ARGUMENT"
+            assert f'cell "c17", KPI "{out.kpis[2]}"' in e.value.message and why in e.value.message, e.value.message
+    back = ed.load_history(path, cells, out.kpis, -1).compute()
+    assert np.array_equal(bits(back), bits(h))
+    assert sorted(n for n in os.listdir(path) if n.startswith("history")) == [_one_stack(path)]
+
+
+def _one_stack(path):
+    with open(os.path.join(path, "cells.json")) as f:
+        return json.load(f)["stack"]
+
+
 def test_monitor_frame_refuses_a_sample_given_twice(client, catalog):
     # Two rows for one (cell, period) (a file loaded twice): one of them was kept
     # without a word.
