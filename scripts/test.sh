@@ -3,9 +3,9 @@
 # scalar kernels), ASan+UBSan, the fuzzer, the Python module and elex.dask
 # on a 2-worker LocalCluster, type, import and format checks, Vitest (with the wasm /
 # Python bit-identity test), the production demo build, Playwright in
-# headless Chromium, and the consumer suite (the packed tarball installed
-# into fresh apps). Every suite runs even if an earlier one failed; the last
-# line totals them.
+# headless Chromium, the API reference (TypeDoc), and the consumer suite
+# (the packed tarball installed into fresh apps). Every suite runs even if
+# an earlier one failed; the last line totals them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export CI=${CI:-}
@@ -34,6 +34,7 @@ step "imports (ts/ layers, no cycle, the protocol imports types only)" node scri
 step "format" bash -c 'npx prettier --check --log-level=warn . && bash scripts/clang-format.sh'
 step "vitest" npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results/vitest.json
 step "demo build" npx vite build --logLevel warn
+step "API reference (TypeDoc, warnings are errors)" npx typedoc --logLevel Warn
 step "playwright" npx playwright test
 step "consumer (packed tarball in fresh apps)" node tests/consumer/run.mjs
 node scripts/test-summary.mjs "${failed[@]}"
