@@ -5,6 +5,7 @@
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { AgentHost, recordHead, type HostSetup } from '../../ts/host/agent-host.ts';
 import { instantiate, type Bindings } from '../../ts/bindings/bindings.ts';
+import { WASM_MEMORY_MAX_BYTES } from '../../ts/bindings/platform.ts';
 import { ElexError } from '../../ts/core/errors.ts';
 import { AGENT_SHARDS, agentShardOf, encodeState, QUERY_TYPES } from '../../ts/core/learn-types.ts';
 import { MemoryStore } from '../../ts/host/persist.ts';
@@ -131,8 +132,24 @@ describe.each(['scalar', 'simd'] as const)('%s variant', (variant) => {
     const was = b.memoryStats().budgetBytes;
     for (const bytes of [2 ** 32 - 2 ** 16, 2 ** 32, 2 ** 32 + 2 ** 20, 5 * 2 ** 30, 2 ** 48]) {
       b.configureMemory(bytes);
-      // The wasm engine counts bytes in 32 bits: a larger share holds all it can count.
-      expect(b.memoryStats().budgetBytes).toBe(Math.min(bytes, 2 ** 32 - 1));
+      // A larger share holds all the wasm memory's cap allows (below).
+      expect(b.memoryStats().budgetBytes).toBe((WASM_MEMORY_MAX_BYTES / 5) * 4);
+    }
+    b.configureMemory(was);
+  });
+
+  test("a worker's budget share is at most 4/5 of its wasm memory's cap (a larger one was never reached: calls failed OUT_OF_MEMORY instead of evicting)", () => {
+    const was = b.memoryStats().budgetBytes;
+    const most = (WASM_MEMORY_MAX_BYTES / 5) * 4; // 512 MiB of 640
+    for (const [bytes, kept] of [
+      [500 * 2 ** 20, 500 * 2 ** 20],
+      [most, most],
+      [most + 1, most],
+      [WASM_MEMORY_MAX_BYTES, most],
+      [2 ** 31, most],
+    ]) {
+      b.configureMemory(bytes!);
+      expect(b.memoryStats().budgetBytes).toBe(kept);
     }
     b.configureMemory(was);
   });

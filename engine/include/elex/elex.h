@@ -224,10 +224,11 @@ typedef struct elex_learning_config {
 /// keep theirs).
 int elex_agents_configure(elex_engine* engine, const elex_learning_config* cfg);
 
-/// Budget in bytes for this instance (>= 64 KiB; one over what size_t
-/// counts, 4 GiB in wasm, is that most) and the pressure from which each
-/// call ends with an eviction round (0..1; 1, the default, means evict only
-/// when a call does not fit).
+/// Budget in bytes for this instance (>= 64 KiB; in wasm at most 4/5 of the
+/// memory's maximum, 512 MiB of 640, and a larger one is that: the rest is
+/// for what the budget does not count, such as calls' inputs and outputs)
+/// and the pressure from which each call ends with an eviction round (0..1;
+/// 1, the default, means evict only when a call does not fit).
 int elex_memory_configure(elex_engine* engine, double budget_bytes, double high_water);
 /// Bytes this instance holds outside agents (indexes...), reported by the host.
 int elex_memory_set_external(elex_engine* engine, double bytes);

@@ -6,6 +6,10 @@
 #include <cstring>
 #include <limits>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten/heap.h>
+#endif
+
 #include "elex/core/format.h"
 #include "elex/elex.h"
 #include "elex/learn/agents.h"
@@ -107,7 +111,15 @@ ELEX_EXPORT int elex_memory_configure(elex_engine* engine, double budget_bytes, 
     // A budget over what size_t counts (4 GiB in wasm32) is no limit: all it
     // can count (a plain conversion wrapped it, to 0 and a refusal).
     constexpr auto kMost = std::numeric_limits<std::size_t>::max();
-    const std::size_t budget = budget_bytes >= double(kMost) ? kMost : std::size_t(budget_bytes);
+    std::size_t budget = budget_bytes >= double(kMost) ? kMost : std::size_t(budget_bytes);
+#ifdef __EMSCRIPTEN__
+    // The wasm memory cannot grow past its maximum (MAXIMUM_MEMORY, 640 MiB):
+    // a budget near or over it is never reached, and calls fail OUT_OF_MEMORY
+    // where cold agents should have been evicted. The counted state gets at
+    // most 4/5 of it; the rest is for what the budget does not count (calls'
+    // inputs and outputs, the allocator's slack, stacks).
+    budget = std::min(budget, emscripten_get_heap_max() / 5 * 4);
+#endif
     if (Status s = engine->agents.set_budget(budget); s != ELEX_OK) return s;
     engine->agents.set_high_water(float(high_water));
     return ELEX_OK;
