@@ -36,7 +36,7 @@ extern "C" {
 /// elex_router_items; 14: elex_router_spec.weights gains the direction; 15:
 /// elex_validator_create takes double bounds; 16: elex_route_feature gains
 /// technology and direction; 17: elex_index_add_bytes).
-#define ELEX_ABI_VERSION 17
+#define ELEX_ABI_VERSION 18
 
 typedef struct elex_engine elex_engine;
 
