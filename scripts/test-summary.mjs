@@ -38,7 +38,7 @@ if (existsSync(consumer)) {
   const j = JSON.parse(readFileSync(consumer, 'utf8'));
   add('consumer (packed tarball)', j.passed.length, j.failures.length);
 } else add('consumer (packed tarball)', 0, 1);
-for (const step of ['fuzz', 'typecheck', 'format', 'demo build', 'API reference (TypeDoc, warnings are errors)'])
+for (const step of ['fuzz', 'typecheck', 'format', 'demo build', 'API reference (TypeDoc)'])
   add(step, failedSteps.includes(step) ? 0 : 1, failedSteps.includes(step) ? 1 : 0);
 
 console.log('\nsuite                        passed  failed');

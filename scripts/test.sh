@@ -34,7 +34,7 @@ step "imports (ts/ layers, no cycle, the protocol imports types only)" node scri
 step "format" bash -c 'npx prettier --check --log-level=warn . && bash scripts/clang-format.sh'
 step "vitest" npx vitest run --reporter=default --reporter=json --outputFile.json=build/test-results/vitest.json
 step "demo build" npx vite build --logLevel warn
-step "API reference (TypeDoc, warnings are errors)" npx typedoc --logLevel Warn
+step "API reference (TypeDoc)" npx typedoc --logLevel Warn  # its warnings are errors (typedoc.json)
 step "playwright" npx playwright test
 step "consumer (packed tarball in fresh apps)" node tests/consumer/run.mjs
 node scripts/test-summary.mjs "${failed[@]}"
