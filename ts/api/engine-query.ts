@@ -295,6 +295,11 @@ export interface QueryOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Where a query's time went, in ms. In a batch, the figures are those of
+ * the chunk (at most 128 questions) the question went in, and `total` runs
+ * from the call's start.
+ */
 export interface QueryTimings {
   /** Embedding the question (slowest worker). */
   embed: number;
@@ -332,7 +337,7 @@ export interface QueryResult {
 }
 
 const now = () => performance.now();
-/** Questions per call in a large batch (runLocal, runChunked). */
+/** Questions per call in a large batch (runIn). */
 const BATCH_CHUNK = 128;
 /** The start-up warm-up (EngineQueries.warmUp): at most this many calls of this many questions per worker, for at most this many ms. */
 const WARM_UP_CALLS = 48;
@@ -894,6 +899,16 @@ export class EngineQueries {
     );
   }
 
+  /**
+   * Every call goes through here. A batch larger than BATCH_CHUNK goes as
+   * chunks of at most that many questions, all sent at once, so that the
+   * page reads and sends one chunk's messages (a few ms) while the workers
+   * work on the next: the whole batch as one message was a task of about
+   * 0.9 s for 10,000 questions. Each chunk runs on the one worker
+   * (runLocal) or is routed on every worker and then acted on (runSharded).
+   * A chunk that no worker answered within the budget is reported missing
+   * (partial); the call fails only when no chunk was answered.
+   */
   private async runIn(
     reqs: QueryRequest[],
     k: number,
@@ -901,55 +916,37 @@ export class EngineQueries {
     t0: number,
     options: QueryOptions,
   ): Promise<QueryResult[]> {
-    if (this.pool.size === 1) return this.runLocal(reqs, k, budget, t0, options.signal);
-    if (reqs.length > BATCH_CHUNK) return this.runChunked(reqs, k, budget, t0, options);
-    return this.runSharded(reqs, k, budget, t0, options);
-  }
-
-  /**
-   * A large batch over several workers: chunks of at most BATCH_CHUNK
-   * questions, all sent at once, each routed on every worker and then acted
-   * on (runSharded). The page reads and sends one chunk's messages (a few
-   * ms) while the workers work on the next; the whole batch's routes and
-   * acts as one message each were tasks of about 0.9 and 0.65 s for 10,000
-   * questions on two workers. A chunk that no worker answered within the
-   * budget is reported missing (partial); the call fails TIMEOUT only when
-   * none answered.
-   */
-  private async runChunked(
-    reqs: QueryRequest[],
-    k: number,
-    budget: number,
-    t0: number,
-    options: QueryOptions,
-  ): Promise<QueryResult[]> {
+    const run = (part: QueryRequest[]) =>
+      this.pool.size === 1
+        ? this.runLocal(part, k, budget, t0, options.signal)
+        : this.runSharded(part, k, budget, t0, options);
+    if (reqs.length <= BATCH_CHUNK) return run(reqs);
     const chunks = Math.ceil(reqs.length / BATCH_CHUNK);
     const size = Math.ceil(reqs.length / chunks);
     const parts = Array.from({ length: chunks }, (_, c) => reqs.slice(c * size, (c + 1) * size));
-    const settled = await Promise.allSettled(parts.map((part) => this.runSharded(part, k, budget, t0, options)));
+    const settled = await Promise.allSettled(parts.map(run));
     this.rethrowAbort(settled);
     for (const s of settled) if (s.status === 'rejected' && !isBudgetOrCrash(s.reason)) throw s.reason;
-    if (settled.every((s) => s.status === 'rejected')) throw this.budgetError(budget, reqs.length);
+    if (settled.every((s) => s.status === 'rejected')) {
+      // Every chunk timed out or lost its worker: say which, as for one chunk.
+      const reasons = settled.map((s) => (s as PromiseRejectedResult).reason as ElexError);
+      throw reasons.find((e) => e.code === 'WORKER_CRASHED') ?? this.budgetError(budget, reqs.length);
+    }
     const total = now() - t0;
-    const W = this.pool.size;
     return settled.flatMap((s, c) =>
-      s.status === 'fulfilled'
-        ? s.value
-        : // Not answered in time by any worker: no features, every shard missing.
-          parts[c]!.map((r) =>
-            this.result(
-              {
-                ...this.learn.newQuery(),
-                type: r.type ?? 'general',
-                complexity: r.complexity ?? 'simple',
-                features: [],
-              },
-              r.text,
-              [],
-              { embed: 0, route: 0, agents: 0, gather: total, total },
-              { answered: 0, total: W, missing: Array.from({ length: W }, (_, w) => w) },
-            ),
-          ),
+      s.status === 'fulfilled' ? s.value : parts[c]!.map((r) => this.unanswered(r, total)),
+    );
+  }
+
+  /** A question no worker answered within the budget: no features, every shard missing. */
+  private unanswered(r: QueryRequest, total: number): QueryResult {
+    const W = this.pool.size;
+    return this.result(
+      { ...this.learn.newQuery(), type: r.type ?? 'general', complexity: r.complexity ?? 'simple', features: [] },
+      r.text,
+      [],
+      { embed: 0, route: 0, agents: 0, gather: total, total },
+      { answered: 0, total: W, missing: Array.from({ length: W }, (_, w) => w) },
     );
   }
 
@@ -1118,13 +1115,7 @@ export class EngineQueries {
     };
   }
 
-  /**
-   * One worker holds every feature: route, classify and act in one round
-   * trip. A large batch goes as several calls at once (chunks of at most
-   * BATCH_CHUNK questions, answered in order), so that the page reads one
-   * chunk's answers while the worker works on the next. A chunk that has
-   * not answered within the budget is reported missing (partial).
-   */
+  /** One worker holds every feature: route, classify and act in one round trip. */
   private async runLocal(
     reqs: QueryRequest[],
     k: number,
@@ -1134,63 +1125,24 @@ export class EngineQueries {
   ): Promise<QueryResult[]> {
     const ids = reqs.map(() => this.learn.newQuery());
     const items = reqs.map((r, i) => ({ text: r.text, type: r.type, complexity: r.complexity, ...ids[i]! }));
-    const chunks = Math.ceil(items.length / BATCH_CHUNK);
-    const size = Math.ceil(items.length / chunks);
-    const calls = Array.from({ length: chunks }, (_, c) =>
-      this.pool.call(0, (w) => w.ranQuery(items.slice(c * size, (c + 1) * size), k), {
-        signal,
-        deadline: t0 + budget,
-      }),
-    );
-    const settled = await Promise.allSettled(calls);
-    this.rethrowAbort(settled);
-    const answered = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
-    if (answered.length === 0) {
-      const reason = (settled[0] as PromiseRejectedResult).reason;
-      throw reason instanceof ElexError && reason.code === 'TIMEOUT' ? this.budgetError(budget, reqs.length) : reason;
+    let got: LocalQueryResult;
+    try {
+      got = await this.pool.call(0, (w) => w.ranQuery(items, k), { signal, deadline: t0 + budget });
+    } catch (e) {
+      throw e instanceof ElexError && e.code === 'TIMEOUT' ? this.budgetError(budget, reqs.length) : e;
     }
-    for (const s of settled) if (s.status === 'rejected' && !isBudgetOrCrash(s.reason)) throw s.reason;
     const total = now() - t0;
-    // Stage times summed over the chunks that answered.
-    const sum = (f: (r: LocalQueryResult) => number) => answered.reduce((a, r) => a + f(r), 0);
-    const ms = { embed: sum((r) => r.ms.embed), route: sum((r) => r.ms.route), agents: sum((r) => r.ms.agents) };
-    const timings = { ...ms, gather: Math.max(0, total - ms.embed - ms.route - ms.agents), total };
-    const out: QueryResult[] = [];
-    settled.forEach((s, c) => {
-      for (let j = 0; j < size && c * size + j < items.length; j++) {
-        const i = c * size + j;
-        if (s.status === 'fulfilled') {
-          const q = s.value.results[j]!;
-          out.push(
-            this.result(
-              { ...ids[i]!, ...q },
-              reqs[i]!.text,
-              q.replies.map((a) => expandReply(this.catalog, a, q.features, q.cards)),
-              { ...timings },
-              { answered: 1, total: 1, missing: [] },
-            ),
-          );
-        } else {
-          // Not answered in time: no features, reported missing.
-          const type = reqs[i]!.type ?? 'general',
-            complexity = reqs[i]!.complexity ?? 'simple';
-          out.push(
-            this.result(
-              { ...ids[i]!, type, complexity, features: [] },
-              reqs[i]!.text,
-              [],
-              { ...timings },
-              {
-                answered: 0,
-                total: 1,
-                missing: [0],
-              },
-            ),
-          );
-        }
-      }
-    });
-    return out;
+    const { embed, route, agents } = got.ms;
+    const timings = { embed, route, agents, gather: Math.max(0, total - embed - route - agents), total };
+    return got.results.map((q, i) =>
+      this.result(
+        { ...ids[i]!, ...q },
+        reqs[i]!.text,
+        q.replies.map((a) => expandReply(this.catalog, a, q.features, q.cards)),
+        { ...timings },
+        { answered: 1, total: 1, missing: [] },
+      ),
+    );
   }
 
   private rethrowAbort(results: PromiseSettledResult<unknown>[]): void {
