@@ -311,6 +311,61 @@ test('a monitor batch that one worker refuses changes no history on the other wo
   expect(out.a).toEqual(out.b);
 });
 
+test('a monitor batch rejected while its workers run it (aborted) leaves no history behind', async ({ page }) => {
+  // The page rejects an aborted (or timed-out) call at once, but the batch
+  // was sent: each worker still ran its share and put it into its cells'
+  // history, so the next batch's z-scores differed from an engine that never
+  // saw the rejected batch.
+  test.setTimeout(120_000);
+  await ready(page);
+  const out = await page.evaluate(async (m) => {
+    const { createEngine } = (window as unknown as { elexDemo: DemoHandle }).elexDemo;
+    const counters = m.formula.match(/[A-Za-z_][\w.]*/g)!;
+    const cells = Array.from({ length: 16 }, (_, i) => `cell-${i}`);
+    const periods = 12;
+    const batch = (seed: number) =>
+      Float32Array.from({ length: cells.length * counters.length * periods }, (_, i) => 50 + ((i * seed) % 23));
+    const run = (e: Awaited<ReturnType<typeof createEngine>>, data: Float32Array, signal?: AbortSignal) =>
+      e.monitor({ cells, counters, periods, data: data.slice(), kpis: [m.name] }, { minHistory: 2, signal });
+    const results: Record<string, { rejected: string | null; a: number[]; b: number[] }> = {};
+    // With a batch before (the page has the history to give back), and without.
+    for (const workers of [1, 2])
+      for (const before of [true, false]) {
+        const a = await createEngine({ workers });
+        const b = await createEngine({ workers });
+        try {
+          if (before) {
+            await run(a, batch(3));
+            await run(b, batch(3));
+          }
+          const ac = new AbortController();
+          const sent = run(a, batch(7), ac.signal); // sent to the workers before the abort
+          ac.abort();
+          const rejected = await sent.then(
+            () => null,
+            (e: { code: string }) => e.code,
+          );
+          await run(a, batch(11));
+          await run(b, batch(11));
+          const good = batch(5);
+          const ra = await run(a, good);
+          const rb = await run(b, good);
+          results[`${workers}/${before}`] = { rejected, a: Array.from(ra.maxZ), b: Array.from(rb.maxZ) };
+        } finally {
+          await a.close();
+          await b.close();
+        }
+      }
+    return results;
+  }, RATIO);
+  expect(Object.keys(out)).toHaveLength(4);
+  for (const [what, r] of Object.entries(out)) {
+    expect(r.rejected, what).toBe('ABORTED');
+    expect(r.a.some((z) => z > 0)).toBe(true);
+    expect(r.a, `workers/batch before: ${what}`).toEqual(r.b);
+  }
+});
+
 for (const [path, fast] of PATHS)
   test(`validateBatch agrees with validate on 3,000 changes over the default catalog, and shares its cooldowns (${path})`, async ({
     page,

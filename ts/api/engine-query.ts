@@ -38,6 +38,7 @@ import {
   type AgentReply,
   type AgentReplyWire,
   type LocalQueryResult,
+  monitorHistoryKey,
   type MonitorShardResult,
   type RoutedFeature,
 } from '../host/ran-host.ts';
@@ -575,6 +576,38 @@ export class EngineQueries {
     );
   }
 
+  /**
+   * A share the page stopped waiting for (aborted, timed out) was sent: its
+   * worker runs it still, or has run it, and puts it into its cells'
+   * history. The page's copy (the history before the batch) goes back after
+   * it, by a call the worker runs after the batch; not awaited, so the
+   * rejection is not delayed by the batch.
+   */
+  private undoLate(settled: PromiseSettledResult<unknown>[], parts: number[][], cells: string[], key: string): void {
+    settled.forEach((x, w) => {
+      if (x.status !== 'rejected' || parts[w]!.length === 0) return;
+      const code = x.reason instanceof ElexError ? x.reason.code : '';
+      if (code !== 'ABORTED' && code !== 'TIMEOUT') return;
+      const mine = parts[w]!.map((i) => cells[i]!);
+      const set = this.history.get(key);
+      let undo: (remote: RemoteApi) => Promise<void>;
+      if (!set) undo = (remote) => remote.monitorForget(key, mine);
+      else {
+        // Cells the page has no row of had no history: zeros.
+        const width = set.kpis * 3;
+        const rows = new Float64Array(mine.length * width);
+        mine.forEach((cell, j) => {
+          const row = set.cells.get(cell);
+          if (row) rows.set(row, j * width);
+        });
+        undo = (remote) => remote.monitorRestore(key, mine, set.kpis, transfer(rows, [rows.buffer]));
+      }
+      this.pool.call(w, undo).catch((e: unknown) => {
+        this.historyReplayError = revive(e).message; // these cells' anomaly scores start again
+      });
+    });
+  }
+
   /** Restorer of a worker's monitor history (pool.addRestorer): the rows of the cells it owns. */
   readonly restoreHistory = async (worker: number, remote: RemoteApi): Promise<void> => {
     const W = this.pool.size;
@@ -701,6 +734,7 @@ export class EngineQueries {
     );
     const failed = settled.find((x) => x.status === 'rejected');
     if (failed) {
+      this.undoLate(settled, parts, cells, monitorHistoryKey(counters, batch.kpis));
       await this.undoMonitor(settled, cells);
       throw failed.reason;
     }

@@ -332,6 +332,11 @@ const WARM_UP_QUESTIONS = 48;
 const WARM_UP_MS = 40;
 export const MAX_TEXT = 2000;
 /** Questions are non-empty strings of at most 2,000 characters. */
+/** The monitor history's key of a KPI set: the batch's counters and the KPIs it names (all: '*'). */
+export function monitorHistoryKey(counters: readonly string[], kpis?: readonly string[]): string {
+  return `${counters.join('\u0001')}\u0002${kpis?.join('\u0001') ?? '*'}`;
+}
+
 export function checkQuestion(text: unknown): string {
   if (typeof text !== 'string' || text.trim().length === 0)
     throw new ElexError('INVALID_ARGUMENT', 'a question must be a non-empty string');
@@ -1139,12 +1144,12 @@ export class RanHost {
    * scores. One array per KPI set, a row of K × 3 per cell; a batch with
    * the same cells in the same order as the last one uses it in place.
    */
-  private readonly kpiHistory = new Map<string, { rows: Map<string, number>; data: Float64Array }>();
+  private readonly kpiHistory = new Map<string, { rows: Map<string, number>; data: Float64Array; width: number }>();
 
   /** KPI values, statistics and anomalies for this worker's cells. */
   monitor(req: MonitorShard): MonitorShardResult {
     const t0 = performance.now();
-    const key = `${req.counters.join('\u0001')}\u0002${req.kpis?.join('\u0001') ?? '*'}`;
+    const key = monitorHistoryKey(req.counters, req.kpis);
     let prog = this.programs.get(key);
     if (!prog) {
       const index = new Map(req.counters.map((c, i) => [c, i]));
@@ -1188,7 +1193,7 @@ export class RanHost {
     const K = prog.kpis.length,
       C = req.cells.length;
     let hist = this.kpiHistory.get(key);
-    if (!hist) this.kpiHistory.set(key, (hist = { rows: new Map(), data: new Float64Array(0) }));
+    if (!hist) this.kpiHistory.set(key, (hist = { rows: new Map(), data: new Float64Array(0), width: K * 3 }));
     const rowOf = req.cells.map((cell) => {
       let r = hist.rows.get(cell);
       if (r === undefined) hist.rows.set(cell, (r = hist.rows.size));
@@ -1229,13 +1234,23 @@ export class RanHost {
     return { kpis: prog.kpis, ...r, missing, ms: performance.now() - t0, historyKey: key, history: history.slice() };
   }
 
+  /** Drops the history of `cells` in the KPI set `key` (as if monitor() had never seen them). */
+  forgetHistory(key: string, cells: string[]): void {
+    const hist = this.kpiHistory.get(key);
+    if (!hist) return;
+    for (const cell of cells) {
+      const r = hist.rows.get(cell);
+      if (r !== undefined) hist.data.fill(0, r * hist.width, (r + 1) * hist.width);
+    }
+  }
+
   /** Puts back history rows (cells × kpis × 3, as monitor() returns them) of a KPI set: a replaced worker's. */
   restoreHistory(key: string, cells: string[], kpis: number, rows: Float64Array): void {
     const width = kpis * 3;
     if (rows.length !== cells.length * width)
       throw new ElexError('INVALID_ARGUMENT', `${rows.length} history values are not ${cells.length} cells × ${width}`);
     let hist = this.kpiHistory.get(key);
-    if (!hist) this.kpiHistory.set(key, (hist = { rows: new Map(), data: new Float64Array(0) }));
+    if (!hist) this.kpiHistory.set(key, (hist = { rows: new Map(), data: new Float64Array(0), width }));
     for (const cell of cells) if (!hist.rows.has(cell)) hist.rows.set(cell, hist.rows.size);
     if (hist.rows.size * width > hist.data.length) {
       const grown = new Float64Array(hist.rows.size * width);

@@ -326,6 +326,12 @@ export interface WorkerApi {
    * the router exists, before any monitor call.
    */
   monitorRestore(key: string, cells: string[], kpis: number, rows: Float64Array): Promise<void>;
+  /**
+   * Drops the monitor history of some cells in the KPI set `key`: what a
+   * batch the page rejected (aborted, timed out) put there after the page
+   * stopped waiting. Runs after the calls sent before it.
+   */
+  monitorForget(key: string, cells: string[]): Promise<void>;
   /** Starts building the router of a worker started with holdRouter (after its restore). */
   startRouter(): Promise<void>;
   /** Router figures, or null while it is being built. */

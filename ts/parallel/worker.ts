@@ -536,6 +536,8 @@ const api: WorkerApi = {
       if (ran) ran.restoreHistory(key, cells, kpis, rows);
       else pendingHistory.push({ key, cells, kpis, rows });
     }),
+  // After the router, as monitor() is: so after any monitor call sent before it.
+  monitorForget: (key, cells) => serve(async () => (await router()).forgetHistory(key, cells)),
   agentValues: (code, state) => serve(() => agents().values(code, state)),
   agentInfo: (code) => serve(() => agents().info(code)),
   learnSave: () => serve(() => agents().save()),
