@@ -929,19 +929,17 @@ Status Router::route(const char* text, std::size_t len, std::uint32_t k, std::ve
 }
 
 double Router::item_sum(std::uint32_t item,
-                        const std::vector<std::pair<std::string, float>>& terms) {
-  // Its words' term weights (description-only words ½), summed in the
-  // order of the terms.
-  item_terms_.clear();
+                        const std::vector<std::pair<std::string, float>>& terms) const {
+  // Its words' term weights (description-only words ½). A sum of floats of
+  // like size in a double is exact (each has 24 bits; the weights are from
+  // 1 down to a few hundredths, so a sum of millions would still fit 53),
+  // so in any order it equals the by-word sums of rank_item_words().
+  double sum = 0;
   for (std::uint32_t y = item_word_off_[item]; y < item_word_off_[item + 1]; ++y) {
     const std::uint32_t t = term_of_[item_words_[y] & ~kHalf];
     if (t == 0) continue;
-    const float weight = terms[t - 1].second;
-    item_terms_.emplace_back(t, weight * ((item_words_[y] & kHalf) ? 0.5f : 1.0f));
+    sum += terms[t - 1].second * ((item_words_[y] & kHalf) ? 0.5f : 1.0f);
   }
-  std::sort(item_terms_.begin(), item_terms_.end());
-  double sum = 0;
-  for (const auto& [t, v] : item_terms_) sum += v;
   return sum;
 }
 

@@ -272,9 +272,9 @@ class Router {
   void exact_hits(const char* text, std::size_t len);
   void vector_hits(const float* q);
   void feedback_hits(const float* q);
-  /// An item's words' term weights (description-only words ½), summed in
-  /// the order of the terms.
-  double item_sum(std::uint32_t item, const std::vector<std::pair<std::string, float>>& terms);
+  /// An item's words' term weights (description-only words ½), summed
+  /// exactly (in a double), so in any order.
+  double item_sum(std::uint32_t item, const std::vector<std::pair<std::string, float>>& terms) const;
   void rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
                        const std::vector<std::string>& tokens);
   double fuse(double v, double e, double l, double f) const;
@@ -370,7 +370,6 @@ class Router {
   std::vector<std::uint8_t> item_seen_;  // per item: item_hit_ is this question's
   std::vector<std::uint32_t> item_touched_;
   std::vector<std::uint32_t> term_of_;  // per word: 1 + the question term it is, or 0
-  std::vector<std::pair<std::uint32_t, float>> item_terms_;  // an item's (term, weight)
   std::vector<Match> found_;
   std::vector<Routed> sorted_;
   void touch(std::uint32_t h);
