@@ -274,7 +274,8 @@ class Router {
   void feedback_hits(const float* q);
   /// An item's words' term weights (description-only words ½), summed
   /// exactly (in a double), so in any order.
-  double item_sum(std::uint32_t item, const std::vector<std::pair<std::string, float>>& terms) const;
+  double item_sum(std::uint32_t item,
+                  const std::vector<std::pair<std::string, float>>& terms) const;
   void rank_item_words(std::vector<Routed>* wide, std::uint32_t k,
                        const std::vector<std::string>& tokens);
   double fuse(double v, double e, double l, double f) const;
