@@ -221,6 +221,19 @@ function formParams(): BatchParams {
   };
 }
 
+/** Whether the engine saves what it learns (?persist=0 turns it off). */
+let persisting = false;
+
+/**
+ * Saves what the agents learned now. The engine saves by itself every 100
+ * feedbacks or 30 s, and on close(), which a reload never reaches: a person
+ * rates far fewer answers than that, so each rating of theirs is saved at
+ * once (a save of a few agents takes milliseconds).
+ */
+async function saveLearning(): Promise<void> {
+  if (engine && persisting) await engine.save();
+}
+
 /** The catalog the engine runs on: a loaded JSON of your own, else the default one (fetched on demand). */
 let ownCatalog: Catalog | undefined;
 async function currentCatalog(): Promise<Catalog> {
@@ -235,6 +248,7 @@ async function start(catalog?: Catalog): Promise<Engine> {
   // Learned state persists under ?persist=<name> (default "elex-demo";
   // ?persist=0 turns it off); ?backend=opfs|idb|memory picks the storage.
   const persistName = params.get('persist') ?? 'elex-demo';
+  persisting = persistName !== '0';
   const backend = (params.get('backend') as PersistBackend | null) ?? 'auto';
   const e = await createEngine({
     variant,
@@ -455,6 +469,7 @@ async function rateAnswer(reward: number): Promise<void> {
   // The answer shown is the top feature's: rate that one (its router learns the question too).
   const top = r.agents[0]?.code;
   await engine.feedback(r.queryId, reward, top ? { feature: top } : {});
+  await saveLearning();
   await showLearning();
 }
 
@@ -910,6 +925,7 @@ async function reward(r: number): Promise<void> {
   lastDecision = null;
   ($('up') as HTMLButtonElement).disabled = ($('down') as HTMLButtonElement).disabled = true;
   await engine.feedback(d.queryId, r);
+  await saveLearning();
   const { state } = learnForm();
   await showValues(d.feature, state);
   await showLearning();
@@ -924,6 +940,7 @@ async function train(): Promise<void> {
     const d = await engine.decide(feature, state);
     await engine.feedback(d.queryId, pref[d.actionIndex]!);
   }
+  await saveLearning();
   await showValues(feature, state);
   await showLearning();
 }

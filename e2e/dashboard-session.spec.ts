@@ -1,0 +1,34 @@
+/**
+ * The dashboard over an engineer's session: answers rated and the page
+ * reloaded, a large KPI batch, what the cards show against what the engine
+ * returned, a phone's width, and what assistive technology is told.
+ */
+import { expect, test } from '@playwright/test';
+import { openDashboard } from './helpers.ts';
+
+test('answers rated on the page are still learned after a reload a moment later (not only after the 30 s autosave)', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=rated');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  const learn = (key: string) => page.locator(`#learn-stats [data-key="${key}"]`);
+  await expect(learn('restored at start')).toHaveText(/^0 agents/);
+  // Rate the answer in the Ask card, and a decision in the agents card.
+  await page.locator('#ask').click();
+  await expect(page.locator('#ask-up')).toBeEnabled();
+  await page.locator('#ask-up').click();
+  await page.locator('#decide').click();
+  await expect(page.locator('#up')).toBeEnabled();
+  await page.locator('#up').click();
+  await expect(learn('learning')).toContainText('2 updates');
+  // Both are on disk within a few seconds: the autosave (every 30 s or 100
+  // feedbacks) is not what keeps them.
+  await expect(learn('unsaved feedback')).toHaveText('0', { timeout: 10_000 });
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await expect(learn('restored at start')).toHaveText(/^[1-9]\d* agents/);
+  // The rated question routes with the feedback learned before the reload.
+  await page.locator('#ask').click();
+  await expect(page.locator('#routed tr').nth(1)).toContainText('feedback 1.00');
+});
