@@ -581,16 +581,25 @@ async function monitorBatch(): Promise<void> {
     $('kpi-table').replaceChildren();
     return;
   }
-  const data = generate(cells * counters.length, periods, Date.now() & 0xffff).map((x) => 500 + 400 * x);
+  // Up to 2000 × 40 × 672 samples (215 MB): made in slices that yield to the
+  // page, in place (at once, they were a task of a second or more).
+  setStatus('busy', 'making the counters…');
+  const data = await generateSliced(cells * counters.length, periods, Date.now() & 0xffff);
+  for (let i = 0; i < data.length; i += SLICE) {
+    for (let j = i, end = Math.min(data.length, i + SLICE); j < end; j++) data[j] = 500 + 400 * data[j]!;
+    if (i + SLICE < data.length) await yieldToPage();
+  }
   // A degraded cell and a few missing samples, so alerts have something to show.
   for (let t = 0; t < periods; t++) data[t] = 20;
   for (let i = 0; i < data.length; i += 997) data[i] = NaN;
+  setStatus('busy', 'computing…');
   const r = await engine.monitor({
     cells: Array.from({ length: cells }, (_, i) => `cell-${i}`),
     counters,
     periods,
     data,
   });
+  setStatus('ready', 'ready');
   fill($('monitor-head'), [
     ['batch', `${cells} cells × ${counters.length} counters × ${periods} periods`],
     ['KPIs evaluated', r.kpis.length],
@@ -758,9 +767,10 @@ $('validate-many').addEventListener('click', () => {
 });
 $('monitor-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  monitorBatch().catch((e: unknown) =>
-    fill($('monitor-head'), [['error', isElexError(e) ? `${e.code}: ${e.message}` : String(e)]]),
-  );
+  monitorBatch().catch((e: unknown) => {
+    setStatus('error', isElexError(e) ? e.code : 'error');
+    fill($('monitor-head'), [['error', isElexError(e) ? `${e.code}: ${e.message}` : String(e)]]);
+  });
 });
 $('catalog-file').addEventListener('change', () => {
   const f = ($('catalog-file') as HTMLInputElement).files?.[0];
