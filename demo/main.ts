@@ -316,6 +316,13 @@ function el(tag: string, text = '', cls = ''): HTMLElement {
   return e;
 }
 
+/** "1 KPI", "2 KPIs". */
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** A KPI statistic: one decimal, or two significant digits below 1 (0.022, not 0.0). */
+const stat = (v: number | null | undefined) =>
+  v === null || v === undefined ? 'null' : v === 0 || Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2);
+
 function renderAnswer(r: QueryResult): void {
   fill($('answer-head'), [
     ['action', r.action ?? '—'],
@@ -362,7 +369,11 @@ function renderAnswer(r: QueryResult): void {
     div.append(el('h3', `${c.name ?? c.code} — ${c.code}${c.acronym ? ` (${c.acronym})` : ''}`));
     if (c.description) div.append(el('p', c.description));
     for (const p of c.parameters) {
-      const range = p.range ? `range ${p.range[0]}…${p.range[1]}` : '';
+      const range = p.range
+        ? `range ${p.range[0]}…${p.range[1]}`
+        : p.values?.length
+          ? `values ${p.values.join(' | ')}`
+          : '';
       const safe = p.safe
         ? `safe ${p.safe.min ?? '−'}…${p.safe.max ?? '−'}, max step ${p.safe.maxChange ?? '−'}, cooldown ${p.safe.cooldownS ?? '−'} s`
         : '';
@@ -375,12 +386,18 @@ function renderAnswer(r: QueryResult): void {
       );
     }
     for (const ct of c.counters) div.append(el('p', `counter ${ct.name} ${ct.unit ? `[${ct.unit}]` : ''}`, 'item'));
-    for (const k of c.kpis)
-      div.append(el('p', `KPI ${k.name} = ${k.formula ?? '?'} (${k.direction ?? ''} ${k.threshold ?? ''})`, 'item'));
+    for (const k of c.kpis) {
+      const threshold =
+        k.threshold === undefined
+          ? ''
+          : ` · threshold ${k.threshold}${k.unit ? ` ${k.unit}` : ''}${k.direction ? ` (${k.direction} is better)` : ''}`;
+      div.append(el('p', `KPI ${k.name} = ${k.formula ?? '?'}${k.unit ? ` [${k.unit}]` : ''}${threshold}`, 'item'));
+    }
+    const t = c.totals;
     div.append(
       el(
         'p',
-        `${c.totals.parameters} parameters · ${c.totals.counters} counters · ${c.totals.kpis} KPIs in all`,
+        `${count(t.parameters, 'parameter')} · ${count(t.counters, 'counter')} · ${count(t.kpis, 'KPI')} in all`,
         'hint',
       ),
     );
@@ -615,7 +632,8 @@ async function monitorBatch(): Promise<void> {
   ]);
   const t = $('kpi-table');
   t.innerHTML =
-    '<tr><th>cell</th><th>KPI</th><th>mean</th><th>min</th><th>max</th><th>breaches</th><th>anomalies</th></tr>';
+    '<tr><th>cell</th><th>KPI</th><th>mean</th><th>min</th><th>max</th><th>unit</th><th>breaches</th><th>anomalies</th></tr>';
+  const units = new Map((await currentCatalog()).kpis?.map((k) => [k.name, k.unit ?? '']));
   const alerted = new Set(r.alerts.map((a) => `${a.cell}|${a.kpi}`));
   for (const cell of r.perCell.slice(0, 5))
     for (const k of cell.kpis.slice(0, 4)) {
@@ -624,9 +642,10 @@ async function monitorBatch(): Promise<void> {
       for (const v of [
         cell.cell,
         k.name,
-        k.mean?.toFixed(1) ?? 'null',
-        k.min?.toFixed(1) ?? 'null',
-        k.max?.toFixed(1) ?? 'null',
+        stat(k.mean),
+        stat(k.min),
+        stat(k.max),
+        units.get(k.name) ?? '',
         k.breaches,
         k.anomalies,
       ])

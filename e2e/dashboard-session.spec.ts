@@ -4,6 +4,8 @@
  * returned, a phone's width, and what assistive technology is told.
  */
 import { expect, test } from '@playwright/test';
+import type { DemoHandle } from '../demo/main.ts';
+import { defaultCatalog } from '../ts/default-catalog.ts';
 import { openDashboard } from './helpers.ts';
 
 test('answers rated on the page are still learned after a reload a moment later (not only after the 30 s autosave)', async ({
@@ -58,4 +60,58 @@ test('the largest KPI batch the monitor form takes does not freeze the page whil
   const long = await page.evaluate((n) => (window as unknown as { longTasks: number[] }).longTasks.slice(n), before);
   // Made at once, the samples were one task of 1.1 s here; in slices, each task is a few tens of ms.
   expect(Math.max(0, ...long)).toBeLessThan(500);
+});
+
+test("the answer card shows each KPI's threshold with its unit and which side is good, and each enum parameter's values", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#q').fill('What is the MIMO sleep mode rate KPI threshold?');
+  const card = await page.evaluate(async () => {
+    const r = await (window as unknown as { elexDemo: DemoHandle }).elexDemo.ask();
+    return r?.answer && 'card' in r.answer ? r.answer.card : null;
+  });
+  expect(card).not.toBeNull();
+  const lines = (await page.locator('#answer .feature-card').first().innerText()).split('\n');
+  const kpis = card!.kpis.filter((k) => k.threshold !== undefined && k.unit);
+  const enums = card!.parameters.filter((p) => p.type === 'enum' && p.values?.length);
+  expect(kpis.length + enums.length).toBeGreaterThan(0); // the question finds something to check
+  for (const k of kpis) {
+    const line = lines.find((l) => l.startsWith(`KPI ${k.name} `));
+    expect(line, k.name).toContain(`threshold ${k.threshold} ${k.unit}`);
+    expect(line, k.name).toContain(`${k.direction} is better`);
+  }
+  for (const p of enums) {
+    const line = lines.find((l) => l.startsWith(`parameter ${p.name} `));
+    expect(line, p.name).toContain(`values ${p.values!.join(' | ')}`);
+  }
+  // "1 KPIs" read wrong: the totals agree in number.
+  await expect(page.locator('#answer .feature-card .hint').first()).not.toContainText(
+    /\b1 (parameters|counters|KPIs)\b/,
+  );
+});
+
+test('the KPI monitor table gives each KPI its unit, and a small value is not shown as 0.0', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#monitor').click();
+  await expect(page.locator('#monitor-head [data-key="KPIs evaluated"]')).not.toBeEmpty();
+  const units = new Map((defaultCatalog().kpis ?? []).map((k) => [k.name, k.unit ?? '']));
+  const rows = await page
+    .locator('#kpi-table tr')
+    .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent ?? '')));
+  const head = rows[0]!;
+  expect(head).toContain('unit');
+  expect(rows.length).toBeGreaterThan(1);
+  for (const row of rows.slice(1)) {
+    const kpi = row[head.indexOf('KPI')]!;
+    expect(row[head.indexOf('unit')], kpi).toBe(units.get(kpi));
+    // Cell 0's first counter is 20 in every period (the degraded cell): its
+    // "per second" KPI is 20 / 900 = 0.022, not 0.0.
+    for (const k of ['mean', 'min', 'max'])
+      expect(row[head.indexOf(k)], `${row[0]} ${kpi} ${k}`).not.toMatch(/^-?0\.0$/);
+  }
 });
