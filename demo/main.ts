@@ -632,7 +632,7 @@ async function monitorBatch(): Promise<void> {
   ]);
   const t = $('kpi-table');
   t.innerHTML =
-    '<tr><th>cell</th><th>KPI</th><th>mean</th><th>min</th><th>max</th><th>unit</th><th>breaches</th><th>anomalies</th></tr>';
+    '<tr><th>cell</th><th>KPI [unit]</th><th>mean</th><th>min</th><th>max</th><th>breaches</th><th>anomalies</th></tr>';
   const units = new Map((await currentCatalog()).kpis?.map((k) => [k.name, k.unit ?? '']));
   const alerted = new Set(r.alerts.map((a) => `${a.cell}|${a.kpi}`));
   for (const cell of r.perCell.slice(0, 5))
@@ -641,11 +641,10 @@ async function monitorBatch(): Promise<void> {
       if (alerted.has(`${cell.cell}|${k.name}`)) tr.className = 'alert';
       for (const v of [
         cell.cell,
-        k.name,
+        units.get(k.name) ? `${k.name} [${units.get(k.name)}]` : k.name,
         stat(k.mean),
         stat(k.min),
         stat(k.max),
-        units.get(k.name) ?? '',
         k.breaches,
         k.anomalies,
       ])

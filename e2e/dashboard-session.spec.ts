@@ -104,14 +104,37 @@ test('the KPI monitor table gives each KPI its unit, and a small value is not sh
     .locator('#kpi-table tr')
     .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent ?? '')));
   const head = rows[0]!;
-  expect(head).toContain('unit');
+  expect(head).toContain('KPI [unit]');
   expect(rows.length).toBeGreaterThan(1);
   for (const row of rows.slice(1)) {
-    const kpi = row[head.indexOf('KPI')]!;
-    expect(row[head.indexOf('unit')], kpi).toBe(units.get(kpi));
+    const kpi = row[head.indexOf('KPI [unit]')]!;
+    const [, name, unit] = /^(.*) \[(.+)\]$/.exec(kpi) ?? [];
+    expect(unit, kpi).toBe(units.get(name!));
     // Cell 0's first counter is 20 in every period (the degraded cell): its
     // "per second" KPI is 20 / 900 = 0.022, not 0.0.
     for (const k of ['mean', 'min', 'max'])
       expect(row[head.indexOf(k)], `${row[0]} ${kpi} ${k}`).not.toMatch(/^-?0\.0$/);
+  }
+});
+
+test('at a phone width the page does not scroll sideways, with an answer and a KPI batch on it', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 320, height: 640 });
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#ask').click();
+  await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+  await page.locator('#monitor').click();
+  await expect(page.locator('#monitor-head [data-key="KPIs evaluated"]')).not.toBeEmpty();
+  for (const width of [320, 375]) {
+    await page.setViewportSize({ width, height: 640 });
+    const r = await page.evaluate(() => {
+      const root = document.documentElement;
+      const over = [...document.querySelectorAll<HTMLElement>('main *')]
+        .filter((e) => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+        .map((e) => e.id || e.tagName);
+      return { scroll: root.scrollWidth, client: root.clientWidth, over: over.slice(0, 5) };
+    });
+    expect(r.scroll, `${width} px: ${r.over.join(', ')}`).toBeLessThanOrEqual(r.client);
   }
 });
