@@ -138,3 +138,64 @@ test('at a phone width the page does not scroll sideways, with an answer and a K
     expect(r.scroll, `${width} px: ${r.over.join(', ')}`).toBeLessThanOrEqual(r.client);
   }
 });
+
+/** WCAG contrast ratio of two CSS colours (rgb()/rgba() as computed). */
+function contrast(fg: string, bg: string): number {
+  const lum = (c: string) => {
+    const [r, g, b] = c
+      .match(/\d+(\.\d+)?/g)!
+      .slice(0, 3)
+      .map((v) => Number(v) / 255)
+      .map((x) => (x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4)) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x) as [number, number];
+  return (a + 0.05) / (b + 0.05);
+}
+
+test('assistive technology: the question box has a label, answers and errors are announced, the status is readable', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  // A label of its own, not the placeholder (which is an example question).
+  const q = page.getByRole('textbox', { name: 'Question', exact: true });
+  await expect(q).toHaveAttribute('id', 'q');
+  // The status pill, the answer's summary and an error land in live regions.
+  await expect(page.locator('#status')).toHaveAttribute('role', 'status');
+  const live = (sel: string) =>
+    page.locator(sel).evaluate((e) => {
+      const r = e.closest('[aria-live], [role="status"], [role="alert"]');
+      return r ? (r.getAttribute('aria-live') ?? r.getAttribute('role')) : null;
+    });
+  await q.press('Enter');
+  await expect(page.locator('#answer-head [data-key="action"]')).not.toBeEmpty();
+  expect(await live('#answer-head [data-key="action"]')).not.toBeNull();
+  await q.fill('');
+  await q.press('Enter');
+  await expect(page.locator('#answer-head [data-key="error"]')).toHaveText(/^INVALID_ARGUMENT: /);
+  expect(await live('#answer-head [data-key="error"]')).not.toBeNull();
+  for (const sel of ['#verdict', '#monitor-head', '#catalog-result']) expect(await live(sel), sel).not.toBeNull();
+  // The charts are images with a name.
+  for (const id of ['hist', 'mem-chart']) {
+    await expect(page.locator(`#${id}`)).toHaveAttribute('role', 'img');
+    await expect(page.locator(`#${id}`)).toHaveAttribute('aria-label', /\w/);
+  }
+  // Text contrast (WCAG AA, 4.5:1 for text this small): the status pill in
+  // each state, the card text and the hints.
+  for (const state of ['ready', 'error', 'busy']) {
+    const c = await page.locator('#status').evaluate((e, s) => {
+      e.dataset.state = s;
+      const st = getComputedStyle(e);
+      return [st.color, st.backgroundColor] as const;
+    }, state);
+    expect(contrast(...c), `status ${state}`).toBeGreaterThanOrEqual(4.5);
+  }
+  for (const sel of ['#ask-card', '#catalog-status']) {
+    const c = await page
+      .locator(sel)
+      .evaluate((e) => [getComputedStyle(e).color, getComputedStyle(e.closest('.card')!).backgroundColor] as const);
+    expect(contrast(...c), sel).toBeGreaterThanOrEqual(4.5);
+  }
+});
