@@ -1036,17 +1036,21 @@ ready.then(
   },
   (err: unknown) => {
     setStatus('error', 'failed to start');
-    $('catalog-status').textContent = 'no catalog: the engine did not start';
+    const why = isElexError(err) ? `${err.code}: ${err.message}` : String(err);
+    // Why, where one looks first (the Ask card), and in the engine card.
+    $('catalog-status').textContent = `no catalog: the engine did not start (${why})`;
     $('info').innerHTML = '';
     const p = document.createElement('p');
     p.className = 'error';
-    p.textContent = isElexError(err) ? `${err.code}: ${err.message}` : String(err);
+    p.textContent = why;
     $('engine-card').append(p);
     if (isElexError(err) && ['CORRUPT_DATA', 'FOREIGN_DATA', 'PERSIST_UNAVAILABLE'].includes(err.code)) {
-      const a = document.createElement('a');
-      a.href = '?persist=0';
-      a.textContent = 'Start without saved learning (the stored data is kept as it is)';
-      $('engine-card').append(a);
+      for (const card of ['catalog-status', 'engine-card']) {
+        const a = document.createElement('a');
+        a.href = '?persist=0';
+        a.textContent = 'Start without saved learning (the stored data is kept as it is)';
+        $(card).append(card === 'catalog-status' ? ' ' : '', a);
+      }
     }
   },
 );

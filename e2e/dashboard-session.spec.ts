@@ -199,3 +199,24 @@ test('assistive technology: the question box has a label, answers and errors are
     expect(contrast(...c), sel).toBeGreaterThanOrEqual(4.5);
   }
 });
+
+test('a second tab of the dashboard says in its Ask card why it has no engine, with the way out', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=two-tabs');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  const second = await context.newPage();
+  await second.goto('/?persist=two-tabs');
+  await expect(second.locator('#status')).toHaveText('failed to start', { timeout: 60_000 });
+  // The reason was only in the engine card, the sixth card down (further on a
+  // phone); the Ask card, where one looks, said "the engine did not start".
+  const status = second.locator('#catalog-status');
+  await expect(status).toContainText('no catalog: the engine did not start (PERSIST_UNAVAILABLE: ');
+  await expect(status).toContainText('another tab');
+  await expect(status.locator('a[href="?persist=0"]')).toBeVisible();
+  // The first tab still answers.
+  await page.locator('#ask').click();
+  await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+});
