@@ -330,7 +330,8 @@ function renderAnswer(r: QueryResult): void {
     ['type · complexity', `${r.type} · ${r.complexity}`],
     [
       'timings (ms)',
-      `embed ${r.timings.embed.toFixed(2)} · route ${r.timings.route.toFixed(2)} · agents ${r.timings.agents.toFixed(2)} · gather ${r.timings.gather.toFixed(2)} · total ${r.timings.total.toFixed(2)}`,
+      // embed: 0 when the router embeds inside its route call (as it does now).
+      `${r.timings.embed > 0 ? `embed ${r.timings.embed.toFixed(2)} · ` : ''}route ${r.timings.route.toFixed(2)} · agents ${r.timings.agents.toFixed(2)} · gather ${r.timings.gather.toFixed(2)} · total ${r.timings.total.toFixed(2)}`,
     ],
     ['shards', `${r.shards.answered}/${r.shards.total}${r.partial ? ' (partial)' : ''}`],
   ]);

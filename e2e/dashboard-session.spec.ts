@@ -220,3 +220,23 @@ test('a second tab of the dashboard says in its Ask card why it has no engine, w
   await page.locator('#ask').click();
   await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
 });
+
+test("the Ask card's timings are the engine's, stage by stage, and name no stage the engine does not time", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  for (const q of ['Which parameters control MIMO sleep start time?', 'handover failures in cell A2']) {
+    await page.locator('#q').fill(q);
+    const t = await page.evaluate(
+      async () => (await (window as unknown as { elexDemo: DemoHandle }).elexDemo.ask())!.timings,
+    );
+    // The router embeds the question inside its one engine call: embed is not
+    // timed on its own (0) and is part of route; a 0 shown as a stage misleads.
+    const f = (x: number) => x.toFixed(2);
+    await expect(page.locator('#answer-head [data-key="timings (ms)"]')).toHaveText(
+      `${t.embed > 0 ? `embed ${f(t.embed)} · ` : ''}route ${f(t.route)} · agents ${f(t.agents)} · gather ${f(t.gather)} · total ${f(t.total)}`,
+    );
+  }
+});
