@@ -517,18 +517,19 @@ async function validateOne(): Promise<void> {
   if (!engine) return;
   const f = new FormData($('validate-form') as HTMLFormElement);
   const num = (k: string) => (f.get(k) === '' ? NaN : Number(f.get(k)));
-  const v = await engine.validate([
-    {
-      parameter: String(f.get('parameter')),
-      cell: String(f.get('cell')),
-      current: num('current'),
-      proposed: num('proposed'),
-      at: Date.now(),
-    },
-  ]);
+  const change = {
+    parameter: String(f.get('parameter')),
+    cell: String(f.get('cell')),
+    current: num('current'),
+    proposed: num('proposed'),
+    at: Date.now(),
+  };
+  const v = await engine.validate([change]);
   const r = v.results[0]!;
   const b = r.bounds;
   fill($('verdict'), [
+    // Which change was judged: the form may have been edited since.
+    ['change', `${r.parameter} on ${r.cell}: ${change.current} → ${change.proposed}${b?.unit ? ` ${b.unit}` : ''}`],
     ['verdict', r.verdict],
     ['reasons', r.reasons.join(', ') || '—'],
     ['range', b?.range ? `${b.range[0]} … ${b.range[1]} ${b.unit ?? ''}` : '—'],

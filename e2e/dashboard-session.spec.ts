@@ -240,3 +240,28 @@ test("the Ask card's timings are the engine's, stage by stage, and name no stage
     );
   }
 });
+
+test('the change validator shows the whole parameter name the answer offered it, and the verdict says which change it judged', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#ask').click();
+  const param = page.locator('#v-param');
+  await expect(param).not.toHaveValue('');
+  const name = await param.inputValue();
+  // The box was 6rem wide whatever its size attribute: "MimoSleepFu" of "MimoSleepFunction.mimoSleepOffset".
+  const fits = await param.evaluate((e: HTMLInputElement) => e.scrollWidth <= e.clientWidth);
+  expect(fits, name).toBe(true);
+  await page.locator('#validate').click();
+  const judged = `${name} on cell-1: ${await page.locator('#v-cur').inputValue()} → ${await page.locator('#v-prop').inputValue()}`;
+  await expect(page.locator('#verdict [data-key="change"]')).toHaveText(
+    new RegExp(`^${judged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( \\S+)?$`),
+  );
+  // Twice the largest step: refused, and the verdict (not the change) in the error colour.
+  await expect(page.locator('#verdict [data-key="verdict"]')).toHaveText('reject');
+  const colour = (key: string) =>
+    page.locator(`#verdict [data-key="${key}"]`).evaluate((e) => getComputedStyle(e).color);
+  expect(await colour('verdict')).not.toBe(await colour('change'));
+});
