@@ -442,10 +442,14 @@ function showPerf(): void {
   const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
   fill($('perf'), [
     ['recent queries', sorted.length],
-    ['p50 / p95', `${q(0.5).toFixed(2)} / ${q(0.95).toFixed(2)} ms (budget 500 ms)`],
+    ['p50 / p95', sorted.length ? `${q(0.5).toFixed(2)} / ${q(0.95).toFixed(2)} ms (budget 500 ms)` : '—'],
     [
+      // A rate needs two questions (one over its own few ms read hundreds a
+      // second); it runs to now, so the page's stats poll refreshes it.
       'queries/s (since the first)',
-      firstQueryAt === null ? '—' : (queries / (Math.max(1, performance.now() - firstQueryAt) / 1000)).toFixed(1),
+      firstQueryAt === null || queries < 2
+        ? '—'
+        : (queries / (Math.max(1, performance.now() - firstQueryAt) / 1000)).toFixed(1),
     ],
     ['partial answers', partials],
   ]);
@@ -1014,7 +1018,10 @@ ready.then(
     ($('build') as HTMLButtonElement).disabled = false;
     for (const id of ['decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
     await showLearning();
-    setInterval(() => void showLearning().catch(() => {}), 2000);
+    setInterval(() => {
+      showPerf();
+      void showLearning().catch(() => {});
+    }, 2000);
     const cat = e.catalog();
     e.routerReady().then(
       (st) => {

@@ -265,3 +265,26 @@ test('the change validator shows the whole parameter name the answer offered it,
     page.locator(`#verdict [data-key="${key}"]`).evaluate((e) => getComputedStyle(e).color);
   expect(await colour('verdict')).not.toBe(await colour('change'));
 });
+
+test('the live card gives no rate for a single question, and its queries/s since the first goes down while nobody asks', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  const rate = page.locator('#perf [data-key="queries/s (since the first)"]');
+  await expect(page.locator('#perf [data-key="p50 / p95"]')).toHaveText('—'); // not "0.00 / 0.00 ms" before any
+  await page.locator('#ask').click();
+  await expect(page.locator('#perf [data-key="recent queries"]')).toHaveText('1');
+  // One question over its own few milliseconds read "125.6" queries/s.
+  await expect(rate).toHaveText('—');
+  await page.waitForTimeout(1000);
+  await page.locator('#ask').click();
+  await expect(page.locator('#perf [data-key="recent queries"]')).toHaveText('2');
+  const after2 = Number(await rate.textContent());
+  expect(after2).toBeGreaterThan(0);
+  // Nobody asks for 5 s: 2 questions over 6 s and more, not the figure of the moment of the second.
+  await page.waitForTimeout(5000);
+  const later = Number(await rate.textContent());
+  expect(later).toBeLessThan(after2);
+});
