@@ -197,8 +197,11 @@ async function runIndex(n: number, dim: number, ef: number, quantization: Quanti
     }
     const stats = await index.stats();
     const shards = stats.shards.length;
+    // As the form names it ("f32" for the option "none").
+    const storage =
+      $('index-form').querySelector(`option[value="${quantization}"]`)?.textContent?.trim() ?? quantization;
     fill($('index'), [
-      ['vectors', `${n} × ${dim} · cosine · ${quantization} · ${shards} shard${shards > 1 ? 's' : ''}`],
+      ['vectors', `${n} × ${dim} · cosine · ${storage} · ${shards} shard${shards > 1 ? 's' : ''}`],
       ['build', `${buildMs.toFixed(0)} ms · ${((n / buildMs) * 1000).toFixed(0)}/s`],
       ['recall@10 vs exact', (hit / 2000).toFixed(3)],
       ['search in worker p50 / p95', `${inWorker[100]!.toFixed(0)} / ${inWorker[190]!.toFixed(0)} µs`],

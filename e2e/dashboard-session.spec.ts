@@ -288,3 +288,22 @@ test('the live card gives no rate for a single question, and its queries/s since
   const later = Number(await rate.textContent());
   expect(later).toBeLessThan(after2);
 });
+
+test('the index card names the storage as its form does (f32, not "none")', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  const form = page.locator('#index-form');
+  await form.locator('[name=n]').fill('1000');
+  await form.locator('[name=dim]').fill('16');
+  for (const [value, label] of [
+    ['none', 'f32'],
+    ['int8', 'int8 codes'],
+  ] as const) {
+    await form.locator('[name=quantization]').selectOption(value);
+    await page.locator('#build').click();
+    await expect(page.locator('#index [data-key="vectors"]')).toHaveText(
+      new RegExp(`^1000 × 16 · cosine · ${label} · \\d+ shards?$`),
+      { timeout: 60_000 },
+    );
+  }
+});
