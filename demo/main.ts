@@ -854,7 +854,10 @@ async function showLearning(): Promise<void> {
   ]);
   showMemory(s);
   showInfo();
-  if (s.persistence.lastError) $('persist-hint').textContent = `last save failed: ${s.persistence.lastError}`;
+  // The engine clears lastError when a save succeeds: so does the card.
+  const hint = $('persist-hint');
+  hint.textContent = s.persistence.lastError ? `last save failed: ${s.persistence.lastError}` : '';
+  hint.className = s.persistence.lastError ? 'error' : 'hint';
 }
 
 // Memory over time for the memory card: one sample per stats poll.

@@ -307,3 +307,24 @@ test('the index card names the storage as its form does (f32, not "none")', asyn
     );
   }
 });
+
+test('"last save failed" goes once a later save succeeds', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=stale-hint');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.evaluate(() =>
+    (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!.debug.crashDuringNextSave(0),
+  );
+  await page.locator('#save').click();
+  await expect(page.locator('#decision [data-key="error"]')).toHaveText(/^WORKER_CRASHED: /);
+  const hint = page.locator('#persist-hint');
+  await expect(hint).toContainText('last save failed');
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { elexDemo: DemoHandle }).elexDemo.engine!.info().restarts), {
+      timeout: 20_000,
+    })
+    .toBe(1);
+  await page.locator('#save').click();
+  await expect(page.locator('#learn-stats [data-key="last save"]')).not.toHaveText('not yet');
+  await expect(hint).not.toContainText('last save failed');
+});
