@@ -511,6 +511,16 @@ function askFailed(err: unknown): void {
   askError(err);
 }
 
+// The box takes a question as long as the engine does (maxlength 2000) and
+// drops the rest of a longer paste without a word: the page says so.
+$('q').addEventListener('input', () => {
+  const q = $('q') as HTMLInputElement;
+  $('q-hint').textContent =
+    q.value.length >= q.maxLength
+      ? `A question is ${q.maxLength.toLocaleString('en')} characters at most: anything beyond was not taken.`
+      : '';
+});
+
 $('ask-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   ask().catch(askFailed);

@@ -328,3 +328,15 @@ test('"last save failed" goes once a later save succeeds', async ({ page }) => {
   await expect(page.locator('#learn-stats [data-key="last save"]')).not.toHaveText('not yet');
   await expect(hint).not.toContainText('last save failed');
 });
+
+test('a question pasted beyond 2,000 characters is cut by the box, and the page says so', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  const q = page.locator('#q');
+  await q.fill('handover failures after the night maintenance window, log follows: '.repeat(60));
+  await expect(q).toHaveValue(/^.{2000}$/s); // the box keeps 2,000 (the engine's limit) and drops the rest
+  await expect(page.locator('#q-hint')).toContainText('2,000 characters');
+  await q.fill('MIMO sleep start time');
+  await expect(page.locator('#q-hint')).toBeEmpty();
+});
