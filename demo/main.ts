@@ -1033,7 +1033,9 @@ ready.then(
     ($('run') as HTMLButtonElement).disabled = false;
     ($('build') as HTMLButtonElement).disabled = false;
     for (const id of ['decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
-    await showLearning();
+    // Shown in the agents card should it fail: the rest of the start-up (the
+    // Ask card waiting for the router) must still run.
+    await showLearning().catch(learnError);
     setInterval(() => {
       showPerf();
       void showLearning().catch(() => {});
@@ -1054,7 +1056,15 @@ ready.then(
         if (engine === e) $('catalog-status').textContent = `catalog failed: ${String(err)}`; // not when replaced
       },
     );
-    await run(formParams());
+    // The first batch runs the form's values, which a browser may have
+    // restored on reload (Firefox does): it can fail like any batch, and
+    // says so as the button's would.
+    try {
+      await run(formParams());
+    } catch (err) {
+      batchError(err);
+      return;
+    }
     handle.firstResultMs = performance.now();
     document.body.dataset.firstResultMs = handle.firstResultMs.toFixed(1);
     showInfo();
@@ -1080,12 +1090,14 @@ ready.then(
   },
 );
 
+function batchError(err: unknown): void {
+  setStatus('error', isElexError(err) ? err.code : 'error');
+  fill($('batch'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
+}
+
 $('batch-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  run(formParams()).catch((err: unknown) => {
-    setStatus('error', isElexError(err) ? err.code : 'error');
-    fill($('batch'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
-  });
+  run(formParams()).catch(batchError);
 });
 
 $('index-form').addEventListener('submit', (ev) => {

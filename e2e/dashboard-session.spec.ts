@@ -340,3 +340,28 @@ test('a question pasted beyond 2,000 characters is cut by the box, and the page 
   await q.fill('MIMO sleep start time');
   await expect(page.locator('#q-hint')).toBeEmpty();
 });
+
+test('a first batch that fails at start-up (form values a browser restored on reload) shows its error, and the page works', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // Firefox gives a reloaded page the form values typed before: here a batch
+  // far over the memory cap, which the page runs as its first one.
+  await page.addInitScript(() =>
+    document.addEventListener('DOMContentLoaded', () => {
+      const f = document.getElementById('batch-form') as HTMLFormElement;
+      (f.elements.namedItem('nq') as HTMLInputElement).value = '4096';
+      (f.elements.namedItem('nv') as HTMLInputElement).value = '65536';
+      (f.elements.namedItem('dim') as HTMLInputElement).value = '2048';
+    }),
+  );
+  await page.goto('/?persist=0');
+  await expect(page.locator('#batch [data-key="error"]')).toHaveText(/^OUT_OF_MEMORY: /, { timeout: 60_000 });
+  await expect(page.locator('#status')).toHaveText('OUT_OF_MEMORY');
+  await expect(page.locator('body')).toHaveAttribute('data-router-ready', '1', { timeout: 60_000 });
+  await page.locator('#ask').click();
+  await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
+  expect(errors).toEqual([]);
+});
