@@ -846,11 +846,14 @@ async function showLearning(): Promise<void> {
     ],
     [
       'last save',
-      s.persistence.lastSave
-        ? `${s.persistence.lastSave.agents} agents · ${(s.persistence.lastSave.bytes / 1024).toFixed(0)} KB · ${s.persistence.lastSave.ms.toFixed(0)} ms`
-        : 'not yet',
+      !s.persistence.backend
+        ? '—'
+        : s.persistence.lastSave
+          ? `${s.persistence.lastSave.agents} agents · ${(s.persistence.lastSave.bytes / 1024).toFixed(0)} KB · ${s.persistence.lastSave.ms.toFixed(0)} ms`
+          : 'not yet',
     ],
-    ['unsaved feedback', s.persistence.unsaved],
+    // Without persistence nothing is saved: no count of feedback "waiting" for it.
+    ['unsaved feedback', s.persistence.backend ? s.persistence.unsaved : '—'],
     [
       'memory',
       `${fmtMB(s.memory.usedBytes)} of ${fmtMB(s.memory.budgetBytes)} · pressure ${s.memory.pressure.toFixed(2)}`,

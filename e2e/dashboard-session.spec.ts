@@ -365,3 +365,16 @@ test('a first batch that fails at start-up (form values a browser restored on re
   await expect(page.locator('#routed')).toContainText('MIMO Sleep Mode');
   expect(errors).toEqual([]);
 });
+
+test('without persistence the agents card counts no "unsaved feedback" (nothing is ever saved)', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openDashboard(page, '?persist=0');
+  await page.locator('#decide').click();
+  await expect(page.locator('#up')).toBeEnabled();
+  await page.locator('#up').click();
+  await expect(page.locator('#learn-stats [data-key="learning"]')).toContainText('1 updates');
+  await expect(page.locator('#learn-stats [data-key="storage"]')).toHaveText('none (not persisted)');
+  // It read "1" (and "500" after Train 500) as if a save would come.
+  await expect(page.locator('#learn-stats [data-key="unsaved feedback"]')).toHaveText('—');
+  await expect(page.locator('#learn-stats [data-key="last save"]')).toHaveText('—');
+});
