@@ -197,8 +197,11 @@ async function runIndex(n: number, dim: number, ef: number, quantization: Quanti
     }
     const stats = await index.stats();
     const shards = stats.shards.length;
+    // As the form names it ("f32" for the option "none").
+    const storage =
+      $('index-form').querySelector(`option[value="${quantization}"]`)?.textContent?.trim() ?? quantization;
     fill($('index'), [
-      ['vectors', `${n} × ${dim} · cosine · ${quantization} · ${shards} shard${shards > 1 ? 's' : ''}`],
+      ['vectors', `${n} × ${dim} · cosine · ${storage} · ${shards} shard${shards > 1 ? 's' : ''}`],
       ['build', `${buildMs.toFixed(0)} ms · ${((n / buildMs) * 1000).toFixed(0)}/s`],
       ['recall@10 vs exact', (hit / 2000).toFixed(3)],
       ['search in worker p50 / p95', `${inWorker[100]!.toFixed(0)} / ${inWorker[190]!.toFixed(0)} µs`],
@@ -221,6 +224,19 @@ function formParams(): BatchParams {
   };
 }
 
+/** Whether the engine saves what it learns (?persist=0 turns it off). */
+let persisting = false;
+
+/**
+ * Saves what the agents learned now. The engine saves by itself every 100
+ * feedbacks or 30 s, and on close(), which a reload never reaches: a person
+ * rates far fewer answers than that, so each rating of theirs is saved at
+ * once (a save of a few agents takes milliseconds).
+ */
+async function saveLearning(): Promise<void> {
+  if (engine && persisting) await engine.save();
+}
+
 /** The catalog the engine runs on: a loaded JSON of your own, else the default one (fetched on demand). */
 let ownCatalog: Catalog | undefined;
 async function currentCatalog(): Promise<Catalog> {
@@ -235,6 +251,7 @@ async function start(catalog?: Catalog): Promise<Engine> {
   // Learned state persists under ?persist=<name> (default "elex-demo";
   // ?persist=0 turns it off); ?backend=opfs|idb|memory picks the storage.
   const persistName = params.get('persist') ?? 'elex-demo';
+  persisting = persistName !== '0';
   const backend = (params.get('backend') as PersistBackend | null) ?? 'auto';
   const e = await createEngine({
     variant,
@@ -302,6 +319,13 @@ function el(tag: string, text = '', cls = ''): HTMLElement {
   return e;
 }
 
+/** "1 KPI", "2 KPIs". */
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** A KPI statistic: one decimal, or two significant digits below 1 (0.022, not 0.0). */
+const stat = (v: number | null | undefined) =>
+  v === null || v === undefined ? 'null' : v === 0 || Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2);
+
 function renderAnswer(r: QueryResult): void {
   fill($('answer-head'), [
     ['action', r.action ?? '—'],
@@ -309,7 +333,8 @@ function renderAnswer(r: QueryResult): void {
     ['type · complexity', `${r.type} · ${r.complexity}`],
     [
       'timings (ms)',
-      `embed ${r.timings.embed.toFixed(2)} · route ${r.timings.route.toFixed(2)} · agents ${r.timings.agents.toFixed(2)} · gather ${r.timings.gather.toFixed(2)} · total ${r.timings.total.toFixed(2)}`,
+      // embed: 0 when the router embeds inside its route call (as it does now).
+      `${r.timings.embed > 0 ? `embed ${r.timings.embed.toFixed(2)} · ` : ''}route ${r.timings.route.toFixed(2)} · agents ${r.timings.agents.toFixed(2)} · gather ${r.timings.gather.toFixed(2)} · total ${r.timings.total.toFixed(2)}`,
     ],
     ['shards', `${r.shards.answered}/${r.shards.total}${r.partial ? ' (partial)' : ''}`],
   ]);
@@ -348,7 +373,11 @@ function renderAnswer(r: QueryResult): void {
     div.append(el('h3', `${c.name ?? c.code} — ${c.code}${c.acronym ? ` (${c.acronym})` : ''}`));
     if (c.description) div.append(el('p', c.description));
     for (const p of c.parameters) {
-      const range = p.range ? `range ${p.range[0]}…${p.range[1]}` : '';
+      const range = p.range
+        ? `range ${p.range[0]}…${p.range[1]}`
+        : p.values?.length
+          ? `values ${p.values.join(' | ')}`
+          : '';
       const safe = p.safe
         ? `safe ${p.safe.min ?? '−'}…${p.safe.max ?? '−'}, max step ${p.safe.maxChange ?? '−'}, cooldown ${p.safe.cooldownS ?? '−'} s`
         : '';
@@ -361,12 +390,18 @@ function renderAnswer(r: QueryResult): void {
       );
     }
     for (const ct of c.counters) div.append(el('p', `counter ${ct.name} ${ct.unit ? `[${ct.unit}]` : ''}`, 'item'));
-    for (const k of c.kpis)
-      div.append(el('p', `KPI ${k.name} = ${k.formula ?? '?'} (${k.direction ?? ''} ${k.threshold ?? ''})`, 'item'));
+    for (const k of c.kpis) {
+      const threshold =
+        k.threshold === undefined
+          ? ''
+          : ` · threshold ${k.threshold}${k.unit ? ` ${k.unit}` : ''}${k.direction ? ` (${k.direction} is better)` : ''}`;
+      div.append(el('p', `KPI ${k.name} = ${k.formula ?? '?'}${k.unit ? ` [${k.unit}]` : ''}${threshold}`, 'item'));
+    }
+    const t = c.totals;
     div.append(
       el(
         'p',
-        `${c.totals.parameters} parameters · ${c.totals.counters} counters · ${c.totals.kpis} KPIs in all`,
+        `${count(t.parameters, 'parameter')} · ${count(t.counters, 'counter')} · ${count(t.kpis, 'KPI')} in all`,
         'hint',
       ),
     );
@@ -410,10 +445,14 @@ function showPerf(): void {
   const q = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
   fill($('perf'), [
     ['recent queries', sorted.length],
-    ['p50 / p95', `${q(0.5).toFixed(2)} / ${q(0.95).toFixed(2)} ms (budget 500 ms)`],
+    ['p50 / p95', sorted.length ? `${q(0.5).toFixed(2)} / ${q(0.95).toFixed(2)} ms (budget 500 ms)` : '—'],
     [
+      // A rate needs two questions (one over its own few ms read hundreds a
+      // second); it runs to now, so the page's stats poll refreshes it.
       'queries/s (since the first)',
-      firstQueryAt === null ? '—' : (queries / (Math.max(1, performance.now() - firstQueryAt) / 1000)).toFixed(1),
+      firstQueryAt === null || queries < 2
+        ? '—'
+        : (queries / (Math.max(1, performance.now() - firstQueryAt) / 1000)).toFixed(1),
     ],
     ['partial answers', partials],
   ]);
@@ -455,6 +494,7 @@ async function rateAnswer(reward: number): Promise<void> {
   // The answer shown is the top feature's: rate that one (its router learns the question too).
   const top = r.agents[0]?.code;
   await engine.feedback(r.queryId, reward, top ? { feature: top } : {});
+  await saveLearning();
   await showLearning();
 }
 
@@ -471,6 +511,16 @@ function askFailed(err: unknown): void {
   askError(err);
 }
 
+// The box takes a question as long as the engine does (maxlength 2000) and
+// drops the rest of a longer paste without a word: the page says so.
+$('q').addEventListener('input', () => {
+  const q = $('q') as HTMLInputElement;
+  $('q-hint').textContent =
+    q.value.length >= q.maxLength
+      ? `A question is ${q.maxLength.toLocaleString('en')} characters at most: anything beyond was not taken.`
+      : '';
+});
+
 $('ask-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   ask().catch(askFailed);
@@ -484,18 +534,19 @@ async function validateOne(): Promise<void> {
   if (!engine) return;
   const f = new FormData($('validate-form') as HTMLFormElement);
   const num = (k: string) => (f.get(k) === '' ? NaN : Number(f.get(k)));
-  const v = await engine.validate([
-    {
-      parameter: String(f.get('parameter')),
-      cell: String(f.get('cell')),
-      current: num('current'),
-      proposed: num('proposed'),
-      at: Date.now(),
-    },
-  ]);
+  const change = {
+    parameter: String(f.get('parameter')),
+    cell: String(f.get('cell')),
+    current: num('current'),
+    proposed: num('proposed'),
+    at: Date.now(),
+  };
+  const v = await engine.validate([change]);
   const r = v.results[0]!;
   const b = r.bounds;
   fill($('verdict'), [
+    // Which change was judged: the form may have been edited since.
+    ['change', `${r.parameter} on ${r.cell}: ${change.current} → ${change.proposed}${b?.unit ? ` ${b.unit}` : ''}`],
     ['verdict', r.verdict],
     ['reasons', r.reasons.join(', ') || '—'],
     ['range', b?.range ? `${b.range[0]} … ${b.range[1]} ${b.unit ?? ''}` : '—'],
@@ -566,16 +617,25 @@ async function monitorBatch(): Promise<void> {
     $('kpi-table').replaceChildren();
     return;
   }
-  const data = generate(cells * counters.length, periods, Date.now() & 0xffff).map((x) => 500 + 400 * x);
+  // Up to 2000 × 40 × 672 samples (215 MB): made in slices that yield to the
+  // page, in place (at once, they were a task of a second or more).
+  setStatus('busy', 'making the counters…');
+  const data = await generateSliced(cells * counters.length, periods, Date.now() & 0xffff);
+  for (let i = 0; i < data.length; i += SLICE) {
+    for (let j = i, end = Math.min(data.length, i + SLICE); j < end; j++) data[j] = 500 + 400 * data[j]!;
+    if (i + SLICE < data.length) await yieldToPage();
+  }
   // A degraded cell and a few missing samples, so alerts have something to show.
   for (let t = 0; t < periods; t++) data[t] = 20;
   for (let i = 0; i < data.length; i += 997) data[i] = NaN;
+  setStatus('busy', 'computing…');
   const r = await engine.monitor({
     cells: Array.from({ length: cells }, (_, i) => `cell-${i}`),
     counters,
     periods,
     data,
   });
+  setStatus('ready', 'ready');
   fill($('monitor-head'), [
     ['batch', `${cells} cells × ${counters.length} counters × ${periods} periods`],
     ['KPIs evaluated', r.kpis.length],
@@ -591,7 +651,8 @@ async function monitorBatch(): Promise<void> {
   ]);
   const t = $('kpi-table');
   t.innerHTML =
-    '<tr><th>cell</th><th>KPI</th><th>mean</th><th>min</th><th>max</th><th>breaches</th><th>anomalies</th></tr>';
+    '<tr><th>cell</th><th>KPI [unit]</th><th>mean</th><th>min</th><th>max</th><th>breaches</th><th>anomalies</th></tr>';
+  const units = new Map((await currentCatalog()).kpis?.map((k) => [k.name, k.unit ?? '']));
   const alerted = new Set(r.alerts.map((a) => `${a.cell}|${a.kpi}`));
   for (const cell of r.perCell.slice(0, 5))
     for (const k of cell.kpis.slice(0, 4)) {
@@ -599,10 +660,10 @@ async function monitorBatch(): Promise<void> {
       if (alerted.has(`${cell.cell}|${k.name}`)) tr.className = 'alert';
       for (const v of [
         cell.cell,
-        k.name,
-        k.mean?.toFixed(1) ?? 'null',
-        k.min?.toFixed(1) ?? 'null',
-        k.max?.toFixed(1) ?? 'null',
+        units.get(k.name) ? `${k.name} [${units.get(k.name)}]` : k.name,
+        stat(k.mean),
+        stat(k.min),
+        stat(k.max),
         k.breaches,
         k.anomalies,
       ])
@@ -743,9 +804,10 @@ $('validate-many').addEventListener('click', () => {
 });
 $('monitor-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  monitorBatch().catch((e: unknown) =>
-    fill($('monitor-head'), [['error', isElexError(e) ? `${e.code}: ${e.message}` : String(e)]]),
-  );
+  monitorBatch().catch((e: unknown) => {
+    setStatus('error', isElexError(e) ? e.code : 'error');
+    fill($('monitor-head'), [['error', isElexError(e) ? `${e.code}: ${e.message}` : String(e)]]);
+  });
 });
 $('catalog-file').addEventListener('change', () => {
   const f = ($('catalog-file') as HTMLInputElement).files?.[0];
@@ -784,11 +846,14 @@ async function showLearning(): Promise<void> {
     ],
     [
       'last save',
-      s.persistence.lastSave
-        ? `${s.persistence.lastSave.agents} agents · ${(s.persistence.lastSave.bytes / 1024).toFixed(0)} KB · ${s.persistence.lastSave.ms.toFixed(0)} ms`
-        : 'not yet',
+      !s.persistence.backend
+        ? '—'
+        : s.persistence.lastSave
+          ? `${s.persistence.lastSave.agents} agents · ${(s.persistence.lastSave.bytes / 1024).toFixed(0)} KB · ${s.persistence.lastSave.ms.toFixed(0)} ms`
+          : 'not yet',
     ],
-    ['unsaved feedback', s.persistence.unsaved],
+    // Without persistence nothing is saved: no count of feedback "waiting" for it.
+    ['unsaved feedback', s.persistence.backend ? s.persistence.unsaved : '—'],
     [
       'memory',
       `${fmtMB(s.memory.usedBytes)} of ${fmtMB(s.memory.budgetBytes)} · pressure ${s.memory.pressure.toFixed(2)}`,
@@ -802,7 +867,10 @@ async function showLearning(): Promise<void> {
   ]);
   showMemory(s);
   showInfo();
-  if (s.persistence.lastError) $('persist-hint').textContent = `last save failed: ${s.persistence.lastError}`;
+  // The engine clears lastError when a save succeeds: so does the card.
+  const hint = $('persist-hint');
+  hint.textContent = s.persistence.lastError ? `last save failed: ${s.persistence.lastError}` : '';
+  hint.className = s.persistence.lastError ? 'error' : 'hint';
 }
 
 // Memory over time for the memory card: one sample per stats poll.
@@ -910,6 +978,7 @@ async function reward(r: number): Promise<void> {
   lastDecision = null;
   ($('up') as HTMLButtonElement).disabled = ($('down') as HTMLButtonElement).disabled = true;
   await engine.feedback(d.queryId, r);
+  await saveLearning();
   const { state } = learnForm();
   await showValues(d.feature, state);
   await showLearning();
@@ -924,6 +993,7 @@ async function train(): Promise<void> {
     const d = await engine.decide(feature, state);
     await engine.feedback(d.queryId, pref[d.actionIndex]!);
   }
+  await saveLearning();
   await showValues(feature, state);
   await showLearning();
 }
@@ -966,8 +1036,13 @@ ready.then(
     ($('run') as HTMLButtonElement).disabled = false;
     ($('build') as HTMLButtonElement).disabled = false;
     for (const id of ['decide', 'train', 'save']) ($(id) as HTMLButtonElement).disabled = false;
-    await showLearning();
-    setInterval(() => void showLearning().catch(() => {}), 2000);
+    // Shown in the agents card should it fail: the rest of the start-up (the
+    // Ask card waiting for the router) must still run.
+    await showLearning().catch(learnError);
+    setInterval(() => {
+      showPerf();
+      void showLearning().catch(() => {});
+    }, 2000);
     const cat = e.catalog();
     e.routerReady().then(
       (st) => {
@@ -984,34 +1059,48 @@ ready.then(
         if (engine === e) $('catalog-status').textContent = `catalog failed: ${String(err)}`; // not when replaced
       },
     );
-    await run(formParams());
+    // The first batch runs the form's values, which a browser may have
+    // restored on reload (Firefox does): it can fail like any batch, and
+    // says so as the button's would.
+    try {
+      await run(formParams());
+    } catch (err) {
+      batchError(err);
+      return;
+    }
     handle.firstResultMs = performance.now();
     document.body.dataset.firstResultMs = handle.firstResultMs.toFixed(1);
     showInfo();
   },
   (err: unknown) => {
     setStatus('error', 'failed to start');
-    $('catalog-status').textContent = 'no catalog: the engine did not start';
+    const why = isElexError(err) ? `${err.code}: ${err.message}` : String(err);
+    // Why, where one looks first (the Ask card), and in the engine card.
+    $('catalog-status').textContent = `no catalog: the engine did not start (${why})`;
     $('info').innerHTML = '';
     const p = document.createElement('p');
     p.className = 'error';
-    p.textContent = isElexError(err) ? `${err.code}: ${err.message}` : String(err);
+    p.textContent = why;
     $('engine-card').append(p);
     if (isElexError(err) && ['CORRUPT_DATA', 'FOREIGN_DATA', 'PERSIST_UNAVAILABLE'].includes(err.code)) {
-      const a = document.createElement('a');
-      a.href = '?persist=0';
-      a.textContent = 'Start without saved learning (the stored data is kept as it is)';
-      $('engine-card').append(a);
+      for (const card of ['catalog-status', 'engine-card']) {
+        const a = document.createElement('a');
+        a.href = '?persist=0';
+        a.textContent = 'Start without saved learning (the stored data is kept as it is)';
+        $(card).append(card === 'catalog-status' ? ' ' : '', a);
+      }
     }
   },
 );
 
+function batchError(err: unknown): void {
+  setStatus('error', isElexError(err) ? err.code : 'error');
+  fill($('batch'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
+}
+
 $('batch-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  run(formParams()).catch((err: unknown) => {
-    setStatus('error', isElexError(err) ? err.code : 'error');
-    fill($('batch'), [['error', isElexError(err) ? `${err.code}: ${err.message}` : String(err)]]);
-  });
+  run(formParams()).catch(batchError);
 });
 
 $('index-form').addEventListener('submit', (ev) => {

@@ -302,9 +302,13 @@ export interface QueryOptions {
  * from the call's start.
  */
 export interface QueryTimings {
-  /** Embedding the question (slowest worker). */
+  /**
+   * Embedding the question, when it is timed apart from routing: 0 now, as
+   * the router embeds, matches, searches and ranks in one engine call, all
+   * of it in `route`.
+   */
   embed: number;
-  /** Index search and aggregation (slowest worker). */
+  /** Routing (slowest worker): embedding, matching, search and ranking. */
   route: number;
   /** The agents acting (the second round trip). */
   agents: number;
