@@ -133,6 +133,7 @@ def _check_into(d, bad):
     if not isinstance(feats, list) or len(feats) == 0:
         return bad("$.features", "is required: a non-empty array of features")
     codes: set[str] = set()
+    spaced: dict[str, int] = {}
     for i, f in enumerate(feats):
         p = f"$.features[{i}]"
         if not isinstance(f, dict):
@@ -150,6 +151,14 @@ def _check_into(d, bad):
         elif c in codes:
             bad(f"{p}.code", f'duplicate feature code "{c}"')
         else:
+            # A question names "FAJ 121 3094" and "FAJ1213094" alike: one code.
+            first = spaced.setdefault(c.replace(" ", ""), i)
+            if first != i:
+                bad(
+                    f"{p}.code",
+                    f'duplicate feature code "{c}": $.features[{first}] is "{feats[first]["code"]}", '
+                    "the same code with other spacing (a question names both alike)",
+                )
             codes.add(c)
         for k in ("name", "acronym", "category", "description"):
             string(f.get(k), f"{p}.{k}", present=k in f)

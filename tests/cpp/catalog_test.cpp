@@ -143,6 +143,26 @@ TEST(Catalog, MessagesAreThoseOfTheTypeScriptChecks) {
                 problems[1].message);
 }
 
+TEST(Catalog, CodesThatDifferOnlyInTheirSpacesAreDuplicates) {
+  // A question names "FAJ 121 3094" and "FAJ1213094" alike (the router
+  // matches a code with or without its spaces): one code, not two features.
+  cat::Catalog c;
+  std::vector<cat::Problem> problems;
+  ASSERT_EQ(cat::load_json(R"({"features": [{"code": "FAJ 121 3094"}, {"code": "FAJ 121 3095"},
+      {"code": "FAJ1213094"}, {"code": "FAJ 1213095"}, {"code": "FAJ 121 3094/2"}]})",
+                           &c, &problems, "c"),
+            ELEX_E_INVALID_ARGUMENT);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].path, "$.features[2].code");
+  EXPECT_EQ(problems[0].message,
+            "duplicate feature code \"FAJ1213094\": $.features[0] is \"FAJ 121 3094\", the same "
+            "code with other spacing (a question names both alike)");
+  EXPECT_EQ(problems[1].path, "$.features[3].code");
+  EXPECT_EQ(problems[1].message,
+            "duplicate feature code \"FAJ 1213095\": $.features[1] is \"FAJ 121 3095\", the same "
+            "code with other spacing (a question names both alike)");
+}
+
 TEST(Catalog, CodesAndParameterNamesFollowThePatterns) {
   const auto code = [](const std::string& c) {
     return paths_of(R"({"features": [{"code": ")" + c + R"("}]})").empty();

@@ -323,3 +323,31 @@ test('an array with holes (built in code, not JSON) is a problem at the hole, ne
   for (const input of [{ features }, { features: [{ code: 'FAJ 121 0001' }], parameters }])
     expect(() => loadCatalog(input)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
 });
+
+test('two feature codes that differ only in their spaces are one code: the second is a duplicate', () => {
+  // A question names "FAJ 121 3094" and "FAJ1213094" alike (the router
+  // matches a code with or without its spaces), so a catalog holding both
+  // had two features that every mention of either hit.
+  const c = {
+    features: [
+      { code: 'FAJ 121 3094', name: 'MIMO Sleep Mode' },
+      { code: 'FAJ 121 3095' },
+      { code: 'FAJ1213094', name: 'MIMO Sleep Mode again' },
+      { code: 'FAJ 1213095' },
+      { code: 'FAJ 121 3094/2' },
+    ],
+  };
+  expect(checkCatalog(c)).toEqual([
+    {
+      path: '$.features[2].code',
+      message:
+        'duplicate feature code "FAJ1213094": $.features[0] is "FAJ 121 3094", the same code with other spacing (a question names both alike)',
+    },
+    {
+      path: '$.features[3].code',
+      message:
+        'duplicate feature code "FAJ 1213095": $.features[1] is "FAJ 121 3095", the same code with other spacing (a question names both alike)',
+    },
+  ]);
+  expect(() => loadCatalog(c)).toThrow(/\$\.features\[2\]\.code: duplicate feature code "FAJ1213094"/);
+});

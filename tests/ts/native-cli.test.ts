@@ -151,6 +151,10 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
       '{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "safe": {"min": 1e999, "max": 0, "maxChange": -1e999, "cooldownS": -0.5}}]}',
       '{"features": [{"code": "FAJ 121 0001"}], "kpis": [{"name": "k", "threshold": -1e400}]}',
       JSON.stringify({ features: Array.from({ length: 80 }, () => ({ code: 'bad' })) }),
+      JSON.stringify({
+        features: [{ code: 'FAJ 121 0001' }, { code: 'FAJ1210001', dependencies: ['FAJ1210001'] }],
+        parameters: [{ name: 'A.b', features: ['FAJ1210001'] }],
+      }),
       JSON.stringify(badCatalog()),
     ];
     for (const formula of [

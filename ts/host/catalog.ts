@@ -126,6 +126,10 @@ function each(a: readonly unknown[], fn: (x: unknown, i: number) => void): void 
   for (let i = 0; i < a.length; i++) fn(a[i], i);
 }
 
+/** The problem of a code that is an earlier feature's code with other spacing. */
+const spacedDuplicate = (code: string, first: number, firstCode: string) =>
+  `duplicate feature code "${code}": $.features[${first}] is "${firstCode}", the same code with other spacing (a question names both alike)`;
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks `input` against the catalog schema; returns the problems (empty when valid). */
@@ -237,6 +241,8 @@ function* checkInto(input: unknown, bad: (path: string, message: string) => void
     return;
   }
   const codes = new Set<string>();
+  /** Each code without its spaces → the index of the feature that has it (a question names both alike). */
+  const spaced = new Map<string, number>();
   const featureList: unknown[] = input.features;
   for (let i = 0; i < featureList.length; i++) {
     if (i % STEP === STEP - 1) yield;
@@ -249,7 +255,14 @@ function* checkInto(input: unknown, bad: (path: string, message: string) => void
     if (f.code === undefined) bad(`${p}.code`, 'is required: a feature code such as "FAJ 121 3094"');
     else if (typeof f.code !== 'string' || !CODE.test(f.code)) bad(`${p}.code`, BAD_CODE);
     else if (codes.has(f.code)) bad(`${p}.code`, `duplicate feature code "${f.code}"`);
-    else codes.add(f.code);
+    else {
+      const bare = f.code.replaceAll(' ', '');
+      const first = spaced.get(bare);
+      if (first !== undefined)
+        bad(`${p}.code`, spacedDuplicate(f.code, first, (featureList[first] as { code: string }).code));
+      else spaced.set(bare, i);
+      codes.add(f.code); // as written: a dependency on it is not also an unknown code
+    }
     for (const k of ['name', 'acronym', 'category', 'description'] as const) str(f[k], `${p}.${k}`);
     for (const k of ['dependencies', 'parameters', 'counters', 'kpis'] as const) strList(f[k], `${p}.${k}`);
   }

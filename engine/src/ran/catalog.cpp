@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "elex/core/utf8.h"
@@ -55,6 +56,13 @@ bool code_ok(std::string_view s) {
   ++i;
   const std::size_t d3 = run(i);
   return d3 > 0 && i + d3 == s.size();
+}
+
+std::string without_spaces(std::string_view code) {
+  std::string out;
+  for (const char c : code)
+    if (c != ' ') out += c;
+  return out;
 }
 
 /// ^[A-Za-z][\w-]*\.[A-Za-z][\w-]*$
@@ -122,6 +130,11 @@ class Checker {
           "to 4 and 2 to 5 digits, optionally \"/n\"");
     else if (!codes_.insert(code->string()).second)
       bad(p + ".code", "duplicate feature code \"" + code->string() + "\"");
+    else if (const auto [at, fresh] = spaced_.emplace(without_spaces(code->string()), i); !fresh)
+      bad(p + ".code", "duplicate feature code \"" + code->string() + "\": $.features[" +
+                           std::to_string(at->second) + "] is \"" +
+                           (*features_)[at->second].find("code")->string() +
+                           "\", the same code with other spacing (a question names both alike)");
     for (const char* k : {"name", "acronym", "category", "description"}) str(f.find(k), p, k);
     for (const char* k : {"dependencies", "parameters", "counters", "kpis"})
       str_list(f.find(k), p, k);
@@ -142,7 +155,9 @@ class Checker {
     if (!features || !features->is_array() || features->array().empty())
       return bad("$.features", "is required: a non-empty array of features");
     const auto& fs = features->array();
+    features_ = &fs;
     codes_.reserve(fs.size());
+    spaced_.reserve(fs.size());
     for (std::size_t i = 0; i < fs.size(); ++i) feature(fs[i], i);
     for (std::size_t i = 0; i < fs.size(); ++i) {
       const Value* deps = fs[i].find("dependencies");
@@ -191,6 +206,10 @@ class Checker {
 
  private:
   std::unordered_set<std::string> codes_;
+  /// Each code without its spaces → the index of the feature that has it (a
+  /// question names "FAJ 121 3094" and "FAJ1213094" alike).
+  std::unordered_map<std::string, std::size_t> spaced_;
+  const std::vector<Value>* features_ = nullptr;
   std::unordered_set<std::string> counter_names_;
 
   using Extra = void (Checker::*)(const Value&, const std::string&);
