@@ -567,6 +567,50 @@ describe.runIf(hasCli)('elex-cli route and the wasm router agree', () => {
   );
 });
 
+/** The facts catalog, or the default one where ../shared is not beside this checkout. */
+const realPath = existsSync(factsPath) ? factsPath : defaultPath;
+
+describe.runIf(hasCli && existsSync(realPath))('a catalog written in other scripts', () => {
+  let b: Bindings;
+  let host: AgentHost;
+  beforeAll(async () => {
+    b = await instantiate({ variant: 'simd' });
+    host = await openHost(b);
+  }, 120_000);
+  afterAll(() => b?.close());
+
+  test('Arabic, Hebrew and Armenian names route by their words, the same in elex-cli and the wasm router', async () => {
+    // The facts catalog with a few features renamed as an engineer abroad
+    // would (right-to-left text, vowel marks, an emoji, a name of 4,096
+    // characters): the tokeniser dropped Arabic and Hebrew letters, so such
+    // a feature was found only by its whole name, never by a word of it.
+    const c = JSON.parse(readFileSync(realPath, 'utf8')) as {
+      features: { code: string; name?: string; acronym?: string; description?: string }[];
+    };
+    const renamed: [number, string, string][] = [
+      [10, 'موازنة الحمل بين الخلايا', 'ما هي معلمات موازنة الحمل؟'],
+      [20, 'איזון עומסים בין תאים', 'אילו פרמטרים שולטים באיזון עומסים?'],
+      [30, 'Բեռնվածության Հավասարակշռում', 'ԲԵՌՆՎԱԾՈՒԹՅԱՆ պարամետրերը'],
+    ];
+    for (const [i, name] of renamed) c.features[i]!.name = name;
+    c.features[40]!.name = `Energy saver ⚡🔋 ${'x'.repeat(4076)}`;
+    const file = join(dir, 'scripts-catalog.json');
+    writeFileSync(file, JSON.stringify(c));
+    const questions = renamed.map(([, , q]) => q);
+    const r = await compareRoutes(b, host, file, [...questions, 'which parameters control the energy saver ⚡?']);
+    expect(r.mismatches).toEqual([]);
+    expect(r.maxDiff).toBeLessThanOrEqual(1e-6);
+    const out = execFileSync(cli, ['route', '--catalog', file, '--questions', join(dir, 'questions-1-0.json')], {
+      encoding: 'utf8',
+    });
+    const top = out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as CliRouted).features![0]?.code);
+    expect(top).toEqual([...renamed.map(([i]) => c.features[i]!.code), c.features[40]!.code]);
+  });
+});
+
 interface CliQueried {
   q: string;
   type: string;
