@@ -155,6 +155,19 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
         features: [{ code: 'FAJ 121 0001' }, { code: 'FAJ1210001', dependencies: ['FAJ1210001'] }],
         parameters: [{ name: 'A.b', features: ['FAJ1210001'] }],
       }),
+      JSON.stringify({
+        features: [
+          {
+            code: 'FAJ 121 0001',
+            parameters: ['A.b ', '\u3000A.c', 'A.d\u2028', 'A.e\u200b', 'A.f\ufeff'],
+            counters: ['\u1680A.pmX', 'A.pmY\u00a0', ' ', 'A.pm\u00a0Z'],
+            kpis: ['K\u205f', '\u000bK', 'K\u0085', 'Ké\u2009'],
+          },
+        ],
+        parameters: [{ name: 'A.g ' }],
+        counters: [{ name: '\tA.pmW' }, { name: 'A.pmV\u180e' }],
+        kpis: [{ name: 'KPI ' }, { name: '😀 ' }],
+      }),
       JSON.stringify(badCatalog()),
     ];
     for (const formula of [
