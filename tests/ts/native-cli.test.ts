@@ -624,6 +624,40 @@ describe.runIf(hasCli && existsSync(realPath))('a catalog written in other scrip
   });
 });
 
+describe.runIf(hasCli && existsSync(realPath))('a catalog whose codes have release suffixes', () => {
+  let b: Bindings;
+  let host: AgentHost;
+  beforeAll(async () => {
+    b = await instantiate({ variant: 'simd' });
+    host = await openHost(b);
+  }, 120_000);
+  afterAll(() => b?.close());
+
+  test('a question naming "FAJ 121 3094/2" hits that code exactly, the same in elex-cli and the wasm router', async () => {
+    const c = JSON.parse(readFileSync(realPath, 'utf8')) as { features: { code: string }[] };
+    const base = c.features[12]!.code; // it stays, beside two releases of it
+    c.features.push({ code: `${base}/1` }, { code: `${base}/2` });
+    const file = join(dir, 'suffix-catalog.json');
+    writeFileSync(file, JSON.stringify(c));
+    const questions = [`What does ${base}/1 do?`, `what does ${base.replaceAll(' ', '')}/2 do`];
+    const r = await compareRoutes(b, host, file, questions);
+    expect(r.mismatches).toEqual([]);
+    expect(r.maxDiff).toBeLessThanOrEqual(1e-6);
+    const ran = await new RanHost(
+      b,
+      host,
+      { catalogJson: JSON.stringify(c), dim: 512, worker: 0, workers: 1 },
+      () => {},
+    ).build();
+    const routed = ran.routeBatch(questions, 5).features;
+    ran.close();
+    expect(routed.map((f) => [f[0]!.code, f[0]!.evidence.exact])).toEqual([
+      [`${base}/1`, 1],
+      [`${base}/2`, 1],
+    ]);
+  });
+});
+
 interface CliQueried {
   q: string;
   type: string;

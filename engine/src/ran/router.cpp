@@ -667,6 +667,16 @@ void Router::exact_hits(const char* text, std::size_t n) {
     }
     if (end == 0 && d1 - a >= 4 && d1 - a <= 9 && tail) end = d1;
     if (end == 0) continue;
+    // A release suffix ("FAJ 121 3094/2") is part of the code when a
+    // feature has that code; otherwise the code before it is the hit.
+    if (end + 1 < n && text[end] == '/' && is_digit(text[end + 1])) {
+      std::size_t s = end + 1;
+      while (s < n && is_digit(text[s])) ++s;
+      std::uint32_t count = 0;
+      if (s == n || !is_word(text[s]))
+        ids_.find(norm_code(std::string_view(text + i, s - i)), &count);
+      if (count > 0) end = s;
+    }
     hit(ids_, norm_code(std::string_view(text + i, end - i)), 1.0, i, end);
     i = end - 1;
   }
