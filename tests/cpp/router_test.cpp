@@ -91,6 +91,29 @@ TEST(Router, ACodeWithAReleaseSuffixIsAnExactHit) {
   EXPECT_EQ(route(r, "FAJ 121 0002/2x")[0].exact, 0.0);
 }
 
+TEST(Router, AnAcronymInCapitalsBeyondAsciiIsAnExactHit) {
+  // "УПМ" and "ΔΦΣ" are acronyms in capitals as much as "MSM" is; the
+  // matcher read only ASCII capitals, so they counted on words alone.
+  Catalog c;
+  c.texts[5 * 0 + 2] = "УПМ";
+  c.texts[5 * 1 + 2] = "ΔΦΣ-2";
+  c.texts[5 * 2 + 2] = "ÉCO";
+  Router r;
+  built(r, c.spec());
+  for (const auto& [q, want] : std::vector<std::pair<std::string, std::uint32_t>>{
+           {"что такое УПМ?", 0}, {"ΔΦΣ-2 settings", 1}, {"is ÉCO on", 2}, {"(УПМ)", 0}}) {
+    const auto out = route(r, q);
+    ASSERT_FALSE(out.empty()) << q;
+    EXPECT_EQ(out[0].feature, want) << q;
+    EXPECT_EQ(out[0].exact, 1.0) << q;
+  }
+  // Not in capitals, or inside a longer word: no hit, as for ASCII acronyms.
+  for (const char* q : {"упм", "УПМА", "xУПМ", "ΔΦΣ"}) {
+    const auto out = route(r, q);
+    for (const Routed& x : out) EXPECT_EQ(x.exact, 0.0) << q;
+  }
+}
+
 TEST(Router, ANameInsideALongerMatchDoesNotCount) {
   Catalog c;
   c.texts[5 * 3 + 1] = "Sleep Mode";  // feature 3 is now named inside feature 0's name

@@ -607,6 +607,8 @@ describe.runIf(hasCli && existsSync(realPath))('a catalog written in other scrip
     ];
     for (const [i, name] of renamed) c.features[i]!.name = name;
     c.features[40]!.name = `Energy saver ⚡🔋 ${'x'.repeat(4076)}`;
+    c.features[50]!.acronym = 'УПМ'; // an acronym in Cyrillic capitals is an exact hit too
+    c.features[60]!.acronym = 'ΔΦΣ-2';
     const file = join(dir, 'scripts-catalog.json');
     writeFileSync(file, JSON.stringify(c));
     const questions = renamed.map(([, , q]) => q);
@@ -621,6 +623,21 @@ describe.runIf(hasCli && existsSync(realPath))('a catalog written in other scrip
       .split('\n')
       .map((l) => (JSON.parse(l) as CliRouted).features![0]?.code);
     expect(top).toEqual([...renamed.map(([i]) => c.features[i]!.code), c.features[40]!.code]);
+    const acronyms = ['что такое УПМ?', 'ΔΦΣ-2 settings'];
+    const a = await compareRoutes(b, host, file, acronyms);
+    expect(a.mismatches).toEqual([]);
+    const ran = await new RanHost(
+      b,
+      host,
+      { catalogJson: JSON.stringify(c), dim: 512, worker: 0, workers: 1 },
+      () => {},
+    ).build();
+    const routed = ran.routeBatch(acronyms, 5).features;
+    ran.close();
+    expect(routed.map((f) => [f[0]!.code, f[0]!.evidence.exact])).toEqual([
+      [c.features[50]!.code, 1],
+      [c.features[60]!.code, 1],
+    ]);
   });
 });
 
