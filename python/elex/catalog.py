@@ -21,6 +21,9 @@ from .errors import ElexError
 
 _CODE = re.compile(r"[A-Z]{2,5} ?\d{2,4} ?\d{2,5}(/\d+)?\Z", re.ASCII)
 _PARAM_NAME = re.compile(r"[A-Za-z][\w-]*\.[A-Za-z][\w-]*\Z", re.ASCII)
+# White space at a name's start or end: JavaScript's \s, as checkCatalog() reads it.
+_WS = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_PADDED = re.compile(f"\\A[{_WS}]|[{_WS}]\\Z")
 _MAX_PROBLEMS = 50
 _KINDS = {"float": 0, "int": 1, "enum": 2, "bool": 3, "string": 4}
 
@@ -113,7 +116,7 @@ def _check_into(d, bad):
         if not isinstance(v, str) or len(v) == 0 or _js_len(v) > 4096:
             bad(path, "must be a non-empty string (at most 4096 characters)")
 
-    def str_list(o, key, path):
+    def str_list(o, key, path, names=False):
         if key not in o:
             return
         v = o[key]
@@ -121,6 +124,13 @@ def _check_into(d, bad):
             return bad(path, "must be an array of strings")
         for i, x in enumerate(v):
             string(x, f"{path}[{i}]", True)
+            if names:
+                padded(x, f"{path}[{i}]")
+
+    def padded(v, path):
+        # A name is matched as written: "X " would be another item than "X" (a bare one, silently).
+        if isinstance(v, str) and len(v) > 0 and _js_len(v) <= 4096 and _PADDED.search(v):
+            bad(path, "must not start or end with a space: names are matched as written")
 
     def num(o, key, path):
         if key in o and not (_is_num(o[key]) and _finite(o[key])):
@@ -133,6 +143,7 @@ def _check_into(d, bad):
     if not isinstance(feats, list) or len(feats) == 0:
         return bad("$.features", "is required: a non-empty array of features")
     codes: set[str] = set()
+    spaced: dict[str, int] = {}
     for i, f in enumerate(feats):
         p = f"$.features[{i}]"
         if not isinstance(f, dict):
@@ -150,11 +161,20 @@ def _check_into(d, bad):
         elif c in codes:
             bad(f"{p}.code", f'duplicate feature code "{c}"')
         else:
+            # A question names "FAJ 121 3094" and "FAJ1213094" alike: one code.
+            first = spaced.setdefault(c.replace(" ", ""), i)
+            if first != i:
+                bad(
+                    f"{p}.code",
+                    f'duplicate feature code "{c}": $.features[{first}] is "{feats[first]["code"]}", '
+                    "the same code with other spacing (a question names both alike)",
+                )
             codes.add(c)
         for k in ("name", "acronym", "category", "description"):
             string(f.get(k), f"{p}.{k}", present=k in f)
-        for k in ("dependencies", "parameters", "counters", "kpis"):
-            str_list(f, k, f"{p}.{k}")
+        str_list(f, "dependencies", f"{p}.dependencies")
+        for k in ("parameters", "counters", "kpis"):
+            str_list(f, k, f"{p}.{k}", names=True)
     for i, f in enumerate(feats):
         if isinstance(f, dict) and isinstance(f.get("dependencies"), list):
             for j, dep in enumerate(f["dependencies"]):
@@ -174,6 +194,8 @@ def _check_into(d, bad):
                 bad(p, "must be an object")
                 continue
             string(o.get("name"), f"{p}.name", True, "name" in o)
+            if key != "parameters":  # a parameter's name has its pattern
+                padded(o.get("name"), f"{p}.name")
             if isinstance(o.get("name"), str):
                 if o["name"] in seen:
                     bad(f"{p}.name", f'duplicate name "{o["name"]}"')

@@ -143,6 +143,47 @@ TEST(Catalog, MessagesAreThoseOfTheTypeScriptChecks) {
                 problems[1].message);
 }
 
+TEST(Catalog, CodesThatDifferOnlyInTheirSpacesAreDuplicates) {
+  // A question names "FAJ 121 3094" and "FAJ1213094" alike (the router
+  // matches a code with or without its spaces): one code, not two features.
+  cat::Catalog c;
+  std::vector<cat::Problem> problems;
+  ASSERT_EQ(cat::load_json(R"({"features": [{"code": "FAJ 121 3094"}, {"code": "FAJ 121 3095"},
+      {"code": "FAJ1213094"}, {"code": "FAJ 1213095"}, {"code": "FAJ 121 3094/2"}]})",
+                           &c, &problems, "c"),
+            ELEX_E_INVALID_ARGUMENT);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].path, "$.features[2].code");
+  EXPECT_EQ(problems[0].message,
+            "duplicate feature code \"FAJ1213094\": $.features[0] is \"FAJ 121 3094\", the same "
+            "code with other spacing (a question names both alike)");
+  EXPECT_EQ(problems[1].path, "$.features[3].code");
+  EXPECT_EQ(problems[1].message,
+            "duplicate feature code \"FAJ 1213095\": $.features[1] is \"FAJ 121 3095\", the same "
+            "code with other spacing (a question names both alike)");
+}
+
+TEST(Catalog, ItemNamesWithASpaceAtAnEndAreProblems) {
+  // "X " in a feature's list became a bare item beside the defined "X".
+  const std::string m = "must not start or end with a space: names are matched as written";
+  cat::Catalog c;
+  std::vector<cat::Problem> problems;
+  ASSERT_EQ(cat::load_json(R"({"features": [{"code": "FAJ 121 3094",
+      "parameters": ["A.b ", "A.c"], "counters": ["\u00a0A.pmX"], "kpis": ["K\t", "K2\u3000"]}],
+      "counters": [{"name": "A.pmY\n"}], "kpis": [{"name": " K"}, {"name": "Inner  spaces"}]})",
+                           &c, &problems, "c"),
+            ELEX_E_INVALID_ARGUMENT);
+  std::vector<std::string> paths;
+  for (const cat::Problem& p : problems) {
+    paths.push_back(p.path);
+    EXPECT_EQ(p.message, m);
+  }
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"$.features[0].parameters[0]", "$.features[0].counters[0]",
+                                      "$.features[0].kpis[0]", "$.features[0].kpis[1]",
+                                      "$.counters[0].name", "$.kpis[0].name"}));
+}
+
 TEST(Catalog, CodesAndParameterNamesFollowThePatterns) {
   const auto code = [](const std::string& c) {
     return paths_of(R"({"features": [{"code": ")" + c + R"("}]})").empty();

@@ -184,6 +184,19 @@ TEST(Tokenize, LettersBeyondAscii) {
   EXPECT_EQ(toks("caf\xc3"), "caf");
 }
 
+TEST(Tokenize, RightToLeftAndOtherAlphabetsMakeWords) {
+  // Arabic, Hebrew, Armenian, Devanagari and Georgian letters (with their
+  // vowel marks) are part of words: an Arabic or Hebrew catalog's names
+  // gave no token, so its questions routed on nothing but an exact name.
+  EXPECT_EQ(toks("موازنة الحمل بين الخلايا"), "موازنة الحمل بين الخلايا");
+  EXPECT_EQ(toks("ما هو مح؟"), "ما هو مح");  // the Arabic question mark splits
+  EXPECT_EQ(toks("איזון עומסים, שָׁלוֹם"), "איזון עומסים שָׁלוֹם");
+  EXPECT_EQ(toks("ԲԵՌՆՎԱԾՈՒԹՅՈՒՆ"), "բեռնվածություն");   // Armenian capitals lower-cased
+  EXPECT_EQ(toks("भार संतुलन। sleep"), "भार संतुलन sleep");  // the danda splits
+  EXPECT_EQ(toks("დატვირთვა"), "დატვირთვა");
+  EXPECT_EQ(toks("ﻣﺢ"), "ﻣﺢ");  // Arabic presentation forms
+}
+
 // Regression: a '.' right after a feature code started a word the scan could
 // not take, and tokenize() looped forever (found by fuzz_router).
 TEST(Tokenize, DotAfterAFeatureCodeTerminates) {

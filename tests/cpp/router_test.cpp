@@ -66,6 +66,54 @@ TEST(Router, EachKindOfExactEvidence) {
   for (const Routed& x : shared) EXPECT_NEAR(x.exact, 0.8 / (1 + std::log(4.0)), 1e-9);
 }
 
+TEST(Router, ACodeWithAReleaseSuffixIsAnExactHit) {
+  // "FAJ 121 0002/2" is a code the catalog checks allow; the question that
+  // writes it (with or without spaces) named it, but the matcher stopped at
+  // the '/' and looked up "faj1210002", which no feature had: exact 0.
+  Catalog c;
+  c.texts[5 * 1] = "FAJ 121 0002/2";
+  c.texts[5 * 2] = "FAJ 121 0002/3";
+  Router r;
+  built(r, c.spec());
+  for (const auto& [q, want] : std::vector<std::pair<std::string, std::uint32_t>>{
+           {"what does FAJ 121 0002/2 do", 1},
+           {"what does FAJ1210002/3 do?", 2},
+           {"faj 121 0002/2", 1},
+       }) {
+    const auto out = route(r, q);
+    ASSERT_FALSE(out.empty()) << q;
+    EXPECT_EQ(out[0].feature, want) << q;
+    EXPECT_EQ(out[0].exact, 1.0) << q;
+    for (std::size_t i = 1; i < out.size(); ++i) EXPECT_EQ(out[i].exact, 0.0) << q;
+  }
+  // Another release, or none, is not that code.
+  EXPECT_EQ(route(r, "FAJ 121 0002/4")[0].exact, 0.0);
+  EXPECT_EQ(route(r, "FAJ 121 0002/2x")[0].exact, 0.0);
+}
+
+TEST(Router, AnAcronymInCapitalsBeyondAsciiIsAnExactHit) {
+  // "УПМ" and "ΔΦΣ" are acronyms in capitals as much as "MSM" is; the
+  // matcher read only ASCII capitals, so they counted on words alone.
+  Catalog c;
+  c.texts[5 * 0 + 2] = "УПМ";
+  c.texts[5 * 1 + 2] = "ΔΦΣ-2";
+  c.texts[5 * 2 + 2] = "ÉCO";
+  Router r;
+  built(r, c.spec());
+  for (const auto& [q, want] : std::vector<std::pair<std::string, std::uint32_t>>{
+           {"что такое УПМ?", 0}, {"ΔΦΣ-2 settings", 1}, {"is ÉCO on", 2}, {"(УПМ)", 0}}) {
+    const auto out = route(r, q);
+    ASSERT_FALSE(out.empty()) << q;
+    EXPECT_EQ(out[0].feature, want) << q;
+    EXPECT_EQ(out[0].exact, 1.0) << q;
+  }
+  // Not in capitals, or inside a longer word: no hit, as for ASCII acronyms.
+  for (const char* q : {"упм", "УПМА", "xУПМ", "ΔΦΣ"}) {
+    const auto out = route(r, q);
+    for (const Routed& x : out) EXPECT_EQ(x.exact, 0.0) << q;
+  }
+}
+
 TEST(Router, ANameInsideALongerMatchDoesNotCount) {
   Catalog c;
   c.texts[5 * 3 + 1] = "Sleep Mode";  // feature 3 is now named inside feature 0's name

@@ -455,6 +455,32 @@ def test_a_monitor_shared_by_threads(catalog):
     again.monitor(cells(0, 0), counters, data[0, 0])
 
 
+def test_codes_that_differ_only_in_their_spaces_are_duplicates():
+    # A question names "FAJ 121 3094" and "FAJ1213094" alike: one code, not two features.
+    c = {"features": [{"code": "FAJ 121 3094"}, {"code": "FAJ 121 3095"}, {"code": "FAJ1213094"}]}
+    assert elex.check_catalog(c) == [
+        {
+            "path": "$.features[2].code",
+            "message": 'duplicate feature code "FAJ1213094": $.features[0] is "FAJ 121 3094", '
+            "the same code with other spacing (a question names both alike)",
+        }
+    ]
+
+
+def test_item_names_with_a_space_at_an_end_are_problems():
+    # "X " in a feature's list became a bare item beside the defined "X", silently.
+    c = {
+        "features": [{"code": "FAJ 121 3094", "parameters": ["A.b ", "A.c"], "kpis": ["K\u3000"]}],
+        "counters": [{"name": "A.pmY\n"}],
+        "kpis": [{"name": " K"}, {"name": "Inner  spaces"}],
+    }
+    m = "must not start or end with a space: names are matched as written"
+    assert elex.check_catalog(c) == [
+        {"path": p, "message": m}
+        for p in ("$.features[0].parameters[0]", "$.features[0].kpis[0]", "$.counters[0].name", "$.kpis[0].name")
+    ]
+
+
 def test_catalog_text_is_read_as_the_browser_reads_it(tmp_path):
     # JSON has no NaN or Infinity: JSON.parse() (the browser) and elex-cli refuse a
     # catalog that holds them, and Python's json module wrote and read them, so a

@@ -323,3 +323,70 @@ test('an array with holes (built in code, not JSON) is a problem at the hole, ne
   for (const input of [{ features }, { features: [{ code: 'FAJ 121 0001' }], parameters }])
     expect(() => loadCatalog(input)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }) as Error);
 });
+
+test('two feature codes that differ only in their spaces are one code: the second is a duplicate', () => {
+  // A question names "FAJ 121 3094" and "FAJ1213094" alike (the router
+  // matches a code with or without its spaces), so a catalog holding both
+  // had two features that every mention of either hit.
+  const c = {
+    features: [
+      { code: 'FAJ 121 3094', name: 'MIMO Sleep Mode' },
+      { code: 'FAJ 121 3095' },
+      { code: 'FAJ1213094', name: 'MIMO Sleep Mode again' },
+      { code: 'FAJ 1213095' },
+      { code: 'FAJ 121 3094/2' },
+    ],
+  };
+  expect(checkCatalog(c)).toEqual([
+    {
+      path: '$.features[2].code',
+      message:
+        'duplicate feature code "FAJ1213094": $.features[0] is "FAJ 121 3094", the same code with other spacing (a question names both alike)',
+    },
+    {
+      path: '$.features[3].code',
+      message:
+        'duplicate feature code "FAJ 1213095": $.features[1] is "FAJ 121 3095", the same code with other spacing (a question names both alike)',
+    },
+  ]);
+  expect(() => loadCatalog(c)).toThrow(/\$\.features\[2\]\.code: duplicate feature code "FAJ1213094"/);
+});
+
+test('an item name with a space at its start or end is a problem where nothing else reports it', () => {
+  // Pasted from a spreadsheet, "MimoSleepFunction.sleepStartTime " in a
+  // feature's list became a bare parameter of its own (no type, range or
+  // safe zone on the card), and the defined parameter belonged to no
+  // feature: silently.
+  const c = {
+    features: [
+      {
+        code: 'FAJ 121 3094',
+        parameters: ['MimoSleepFunction.sleepStartTime ', 'MimoSleepFunction.sleepMode'],
+        counters: ['\u00a0MimoSleepFunction.pmMimoSleepTime'],
+        kpis: ['MIMO Sleep Ratio\t'],
+      },
+    ],
+    parameters: [{ name: 'MimoSleepFunction.sleepStartTime', type: 'int', range: [0, 1439] }],
+    counters: [{ name: 'A.pmB\n' }],
+    kpis: [{ name: ' MIMO Sleep Ratio' }, { name: 'Inner  spaces are fine' }],
+  };
+  const message = 'must not start or end with a space: names are matched as written';
+  // The schema says the same of a name.
+  const schema = JSON.parse(readFileSync(new URL('../../catalog/catalog.schema.json', import.meta.url), 'utf8'));
+  const pattern = new RegExp(schema.$defs.name.pattern as string, 'u');
+  for (const name of ['A.b ', '\u00a0A.b', 'K\t', ' K', 'A.pmB\n', '\u3000'])
+    expect(
+      pattern.test(name) || checkCatalog({ features: [{ code: 'FAJ 121 0001', kpis: [name] }] }).length === 0,
+    ).toBe(false);
+  for (const name of ['A.b', 'K', 'Inner  spaces are fine', 'Ké', 'A\nB', 'K\u200b'])
+    expect(
+      pattern.test(name) && checkCatalog({ features: [{ code: 'FAJ 121 0001', kpis: [name] }] }).length === 0,
+    ).toBe(true);
+  expect(checkCatalog(c)).toEqual([
+    { path: '$.features[0].parameters[0]', message },
+    { path: '$.features[0].counters[0]', message },
+    { path: '$.features[0].kpis[0]', message },
+    { path: '$.counters[0].name', message },
+    { path: '$.kpis[0].name', message },
+  ]);
+});

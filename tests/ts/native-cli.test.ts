@@ -151,6 +151,23 @@ describe.runIf(hasCli)('elex-cli check and checkCatalog() agree', () => {
       '{"features": [{"code": "FAJ 121 0001"}], "parameters": [{"name": "A.b", "safe": {"min": 1e999, "max": 0, "maxChange": -1e999, "cooldownS": -0.5}}]}',
       '{"features": [{"code": "FAJ 121 0001"}], "kpis": [{"name": "k", "threshold": -1e400}]}',
       JSON.stringify({ features: Array.from({ length: 80 }, () => ({ code: 'bad' })) }),
+      JSON.stringify({
+        features: [{ code: 'FAJ 121 0001' }, { code: 'FAJ1210001', dependencies: ['FAJ1210001'] }],
+        parameters: [{ name: 'A.b', features: ['FAJ1210001'] }],
+      }),
+      JSON.stringify({
+        features: [
+          {
+            code: 'FAJ 121 0001',
+            parameters: ['A.b ', '\u3000A.c', 'A.d\u2028', 'A.e\u200b', 'A.f\ufeff'],
+            counters: ['\u1680A.pmX', 'A.pmY\u00a0', ' ', 'A.pm\u00a0Z'],
+            kpis: ['K\u205f', '\u000bK', 'K\u0085', 'Ké\u2009'],
+          },
+        ],
+        parameters: [{ name: 'A.g ' }],
+        counters: [{ name: '\tA.pmW' }, { name: 'A.pmV\u180e' }],
+        kpis: [{ name: 'KPI ' }, { name: '😀 ' }],
+      }),
       JSON.stringify(badCatalog()),
     ];
     for (const formula of [
@@ -561,6 +578,101 @@ describe.runIf(hasCli)('elex-cli route and the wasm router agree', () => {
     },
     300_000,
   );
+});
+
+/** The facts catalog, or the default one where ../shared is not beside this checkout. */
+const realPath = existsSync(factsPath) ? factsPath : defaultPath;
+
+describe.runIf(hasCli && existsSync(realPath))('a catalog written in other scripts', () => {
+  let b: Bindings;
+  let host: AgentHost;
+  beforeAll(async () => {
+    b = await instantiate({ variant: 'simd' });
+    host = await openHost(b);
+  }, 120_000);
+  afterAll(() => b?.close());
+
+  test('Arabic, Hebrew and Armenian names route by their words, the same in elex-cli and the wasm router', async () => {
+    // The facts catalog with a few features renamed as an engineer abroad
+    // would (right-to-left text, vowel marks, an emoji, a name of 4,096
+    // characters): the tokeniser dropped Arabic and Hebrew letters, so such
+    // a feature was found only by its whole name, never by a word of it.
+    const c = JSON.parse(readFileSync(realPath, 'utf8')) as {
+      features: { code: string; name?: string; acronym?: string; description?: string }[];
+    };
+    const renamed: [number, string, string][] = [
+      [10, 'موازنة الحمل بين الخلايا', 'ما هي معلمات موازنة الحمل؟'],
+      [20, 'איזון עומסים בין תאים', 'אילו פרמטרים שולטים באיזון עומסים?'],
+      [30, 'Բեռնվածության Հավասարակշռում', 'ԲԵՌՆՎԱԾՈՒԹՅԱՆ պարամետրերը'],
+    ];
+    for (const [i, name] of renamed) c.features[i]!.name = name;
+    c.features[40]!.name = `Energy saver ⚡🔋 ${'x'.repeat(4076)}`;
+    c.features[50]!.acronym = 'УПМ'; // an acronym in Cyrillic capitals is an exact hit too
+    c.features[60]!.acronym = 'ΔΦΣ-2';
+    const file = join(dir, 'scripts-catalog.json');
+    writeFileSync(file, JSON.stringify(c));
+    const questions = renamed.map(([, , q]) => q);
+    const r = await compareRoutes(b, host, file, [...questions, 'which parameters control the energy saver ⚡?']);
+    expect(r.mismatches).toEqual([]);
+    expect(r.maxDiff).toBeLessThanOrEqual(1e-6);
+    const out = execFileSync(cli, ['route', '--catalog', file, '--questions', join(dir, 'questions-1-0.json')], {
+      encoding: 'utf8',
+    });
+    const top = out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as CliRouted).features![0]?.code);
+    expect(top).toEqual([...renamed.map(([i]) => c.features[i]!.code), c.features[40]!.code]);
+    const acronyms = ['что такое УПМ?', 'ΔΦΣ-2 settings'];
+    const a = await compareRoutes(b, host, file, acronyms);
+    expect(a.mismatches).toEqual([]);
+    const ran = await new RanHost(
+      b,
+      host,
+      { catalogJson: JSON.stringify(c), dim: 512, worker: 0, workers: 1 },
+      () => {},
+    ).build();
+    const routed = ran.routeBatch(acronyms, 5).features;
+    ran.close();
+    expect(routed.map((f) => [f[0]!.code, f[0]!.evidence.exact])).toEqual([
+      [c.features[50]!.code, 1],
+      [c.features[60]!.code, 1],
+    ]);
+  });
+});
+
+describe.runIf(hasCli && existsSync(realPath))('a catalog whose codes have release suffixes', () => {
+  let b: Bindings;
+  let host: AgentHost;
+  beforeAll(async () => {
+    b = await instantiate({ variant: 'simd' });
+    host = await openHost(b);
+  }, 120_000);
+  afterAll(() => b?.close());
+
+  test('a question naming "FAJ 121 3094/2" hits that code exactly, the same in elex-cli and the wasm router', async () => {
+    const c = JSON.parse(readFileSync(realPath, 'utf8')) as { features: { code: string }[] };
+    const base = c.features[12]!.code; // it stays, beside two releases of it
+    c.features.push({ code: `${base}/1` }, { code: `${base}/2` });
+    const file = join(dir, 'suffix-catalog.json');
+    writeFileSync(file, JSON.stringify(c));
+    const questions = [`What does ${base}/1 do?`, `what does ${base.replaceAll(' ', '')}/2 do`];
+    const r = await compareRoutes(b, host, file, questions);
+    expect(r.mismatches).toEqual([]);
+    expect(r.maxDiff).toBeLessThanOrEqual(1e-6);
+    const ran = await new RanHost(
+      b,
+      host,
+      { catalogJson: JSON.stringify(c), dim: 512, worker: 0, workers: 1 },
+      () => {},
+    ).build();
+    const routed = ran.routeBatch(questions, 5).features;
+    ran.close();
+    expect(routed.map((f) => [f[0]!.code, f[0]!.evidence.exact])).toEqual([
+      [`${base}/1`, 1],
+      [`${base}/2`, 1],
+    ]);
+  });
 });
 
 interface CliQueried {

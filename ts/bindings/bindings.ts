@@ -44,7 +44,7 @@ import {
   VALIDATOR_TOTALS,
 } from '../generated/abi.ts';
 import { ENGINE_STATUS, LEXICAL_FIELD, METRIC, ROUTER_ITEM_KIND, VALIDATOR_RUN_FLAG } from '../generated/enums.ts';
-import { VARIANTS, detectFeatures, selectBundle, type Variant } from './platform.ts';
+import { VARIANTS, WASM_MEMORY_MAX_BYTES, detectFeatures, selectBundle, type Variant } from './platform.ts';
 import {
   AGENT_ACTIONS,
   COMPLEXITIES,
@@ -2879,11 +2879,33 @@ function guardArguments(proto: object, what: string): void {
         try {
           return method.apply(this, args);
         } catch (e) {
-          throw asElexError(e, `${what}.${key}()`);
+          throw outOfMemory(e, this, `${what}.${key}()`) ?? asElexError(e, `${what}.${key}()`);
         }
       },
     });
   }
+}
+
+/**
+ * OUT_OF_MEMORY for an abort of the engine, or null for anything else. The
+ * core neither throws nor aborts (errors are values), so an abort in a
+ * release build is an allocation that failed: a C++ container that could
+ * not grow, its wasm memory at or near WASM_MEMORY_MAX_BYTES. Other traps
+ * (unreachable, an access out of bounds) stay INTERNAL, to be reported.
+ */
+function outOfMemory(e: unknown, self: unknown, where: string): ElexError | null {
+  if (typeof WebAssembly === 'undefined' || !(e instanceof WebAssembly.RuntimeError) || !/^Aborted\(/.test(e.message))
+    return null;
+  const b = self instanceof Bindings ? self : (self as { b?: unknown } | null)?.b;
+  const memory = b instanceof Bindings ? (b as unknown as { memory: WebAssembly.Memory }).memory : null;
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+  return new ElexError(
+    'OUT_OF_MEMORY',
+    `${where}: the engine ran out of memory (an allocation failed${
+      memory ? ` with ${mib(memory.buffer.byteLength)} MiB of wasm memory in use` : ''
+    }; a worker's wasm memory grows to ${mib(WASM_MEMORY_MAX_BYTES)} MiB at most)`,
+    { cause: e },
+  );
 }
 
 for (const [cls, name] of [

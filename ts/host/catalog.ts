@@ -114,6 +114,8 @@ export interface LoadedCatalog {
 }
 
 const CODE = /^[A-Z]{2,5} ?\d{2,4} ?\d{2,5}(\/\d+)?$/;
+/** A name that starts or ends with white space (JavaScript's \s, utf8::js_space in the engine). */
+const PADDED = /^\s|\s$/;
 const MAX_PROBLEMS = 50;
 const BAD_CODE =
   'must be a feature code such as "FAJ 121 3094": 2 to 5 capitals, then groups of 2 to 4 and 2 to 5 digits, optionally "/n"';
@@ -125,6 +127,10 @@ const BAD_CODE =
 function each(a: readonly unknown[], fn: (x: unknown, i: number) => void): void {
   for (let i = 0; i < a.length; i++) fn(a[i], i);
 }
+
+/** The problem of a code that is an earlier feature's code with other spacing. */
+const spacedDuplicate = (code: string, first: number, firstCode: string) =>
+  `duplicate feature code "${code}": $.features[${first}] is "${firstCode}", the same code with other spacing (a question names both alike)`;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -222,10 +228,18 @@ function* checkInto(input: unknown, bad: (path: string, message: string) => void
     if (typeof v !== 'string' || v.length === 0 || v.length > 4096)
       bad(path, 'must be a non-empty string (at most 4096 characters)');
   };
-  const strList = (v: unknown, path: string) => {
+  const strList = (v: unknown, path: string, names = false) => {
     if (v === undefined) return;
     if (!Array.isArray(v)) return bad(path, 'must be an array of strings');
-    each(v, (x, i) => str(x, `${path}[${i}]`, true));
+    each(v, (x, i) => {
+      str(x, `${path}[${i}]`, true);
+      if (names) padded(x, `${path}[${i}]`);
+    });
+  };
+  /** A name is matched as written: "X " would be another item than "X" (a bare one, silently). */
+  const padded = (v: unknown, path: string) => {
+    if (typeof v === 'string' && v.length > 0 && v.length <= 4096 && PADDED.test(v))
+      bad(path, 'must not start or end with a space: names are matched as written');
   };
   const num = (v: unknown, path: string) => {
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) bad(path, 'must be a finite number');
@@ -237,6 +251,8 @@ function* checkInto(input: unknown, bad: (path: string, message: string) => void
     return;
   }
   const codes = new Set<string>();
+  /** Each code without its spaces → the index of the feature that has it (a question names both alike). */
+  const spaced = new Map<string, number>();
   const featureList: unknown[] = input.features;
   for (let i = 0; i < featureList.length; i++) {
     if (i % STEP === STEP - 1) yield;
@@ -249,9 +265,17 @@ function* checkInto(input: unknown, bad: (path: string, message: string) => void
     if (f.code === undefined) bad(`${p}.code`, 'is required: a feature code such as "FAJ 121 3094"');
     else if (typeof f.code !== 'string' || !CODE.test(f.code)) bad(`${p}.code`, BAD_CODE);
     else if (codes.has(f.code)) bad(`${p}.code`, `duplicate feature code "${f.code}"`);
-    else codes.add(f.code);
+    else {
+      const bare = f.code.replaceAll(' ', '');
+      const first = spaced.get(bare);
+      if (first !== undefined)
+        bad(`${p}.code`, spacedDuplicate(f.code, first, (featureList[first] as { code: string }).code));
+      else spaced.set(bare, i);
+      codes.add(f.code); // as written: a dependency on it is not also an unknown code
+    }
     for (const k of ['name', 'acronym', 'category', 'description'] as const) str(f[k], `${p}.${k}`);
-    for (const k of ['dependencies', 'parameters', 'counters', 'kpis'] as const) strList(f[k], `${p}.${k}`);
+    strList(f.dependencies, `${p}.dependencies`);
+    for (const k of ['parameters', 'counters', 'kpis'] as const) strList(f[k], `${p}.${k}`, true);
   }
   for (let i = 0; i < featureList.length; i++) {
     if (i % STEP === STEP - 1) yield;
@@ -279,6 +303,7 @@ function* checkInto(input: unknown, bad: (path: string, message: string) => void
         continue;
       }
       str(o.name, `${p}.name`, true);
+      if (key !== 'parameters') padded(o.name, `${p}.name`); // a parameter's name has its pattern
       if (typeof o.name === 'string') {
         if (seen.has(o.name)) bad(`${p}.name`, `duplicate name "${o.name}"`);
         seen.add(o.name);

@@ -18,7 +18,14 @@ import { BYTES_PER_DIM } from '../core/index-types.ts';
 import type { LoadedCatalog } from '../host/catalog.ts';
 import { IdbStore, OpfsStore, openStore, type KeyValueStore } from '../host/persist.ts';
 import { validatorTables } from '../host/ran-ops.ts';
-import { parseRanCatalog, RanHost, routerCacheKey, routerCachePrefix, type RouteMemo } from '../host/ran-host.ts';
+import {
+  parseRanCatalog,
+  RanHost,
+  routerCacheKey,
+  routerCachePrefix,
+  type RanSetup,
+  type RouteMemo,
+} from '../host/ran-host.ts';
 import { serveFastChannel } from './fast-channel.ts';
 import { serve as serveCall, server, type CallContext } from './serving.ts';
 import { TRANSFER_MIN_BYTES, type ValidateRequest, type WorkerApi } from './protocol.ts';
@@ -223,6 +230,26 @@ async function holdLifeLock(name: string): Promise<void> {
   });
 }
 
+/**
+ * An OUT_OF_MEMORY of the router's build, said with the catalog's figures
+ * and what can be done: a worker holds the routing evidence of the whole
+ * catalog and the profiles of its share of the features, so more workers
+ * each need less, but not much less.
+ */
+function routerOutOfMemory(e: unknown, setup: RanSetup): unknown {
+  if (!(e instanceof ElexError) || e.code !== 'OUT_OF_MEMORY') return e;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const s = setup.stats;
+  const figures = s
+    ? ` (${n(s.features)} features, ${n(s.parameters)} parameters, ${n(s.counters)} counters, ${n(s.kpis)} KPIs)`
+    : '';
+  return new ElexError(
+    'OUT_OF_MEMORY',
+    `the router of this catalog${figures} does not fit in a worker (the pool has ${setup.workers}): ${e.message}. Each worker holds the routing evidence of the whole catalog and the profiles of its share of the features: try more workers with memoryBudgetBytes raised to match, or a smaller catalog (split by technology or category, an engine each); elex-cli routes it natively`,
+    { cause: e },
+  );
+}
+
 const api: WorkerApi = {
   init: (req) =>
     serve(async () => {
@@ -297,8 +324,9 @@ const api: WorkerApi = {
             );
           } catch (e) {
             cache?.close();
-            catalogFailed(e);
-            throw e;
+            const failure = routerOutOfMemory(e, setup);
+            catalogFailed(failure);
+            throw failure;
           } finally {
             (block as HeapBlock | null)?.free(); // loaded (or refused): the router holds its own tables
           }
@@ -316,7 +344,7 @@ const api: WorkerApi = {
           else wantCatalog = parse;
           // Worker 0 validates: its validator is made now, not in the first call.
           if (req.index === 0 && host.catalogParsed) validator().catch(() => {});
-          const r = await host.build();
+          const r = await host.build().catch((e: unknown) => Promise.reject(routerOutOfMemory(e, setup)));
           // Written while the router already answers (RanStats.cached says when it is in).
           if (cache) void keepRouter(cache, key, routerCachePrefix(setup), host);
           // Monitor history given back before the router was built (a replacement's).

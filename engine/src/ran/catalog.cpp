@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "elex/core/utf8.h"
@@ -57,6 +58,25 @@ bool code_ok(std::string_view s) {
   return d3 > 0 && i + d3 == s.size();
 }
 
+std::string without_spaces(std::string_view code) {
+  std::string out;
+  for (const char c : code)
+    if (c != ' ') out += c;
+  return out;
+}
+
+/// Whether `s` (UTF-8) starts or ends with white space (JavaScript's \s).
+bool padded(std::string_view s) {
+  if (s.empty()) return false;
+  if (utf8::js_space(utf8::decode(s.data(), s.size()).cp)) return true;
+  std::size_t last = s.size() - 1;
+  while (last > 0 && s.size() - last < 4 && (static_cast<unsigned char>(s[last]) & 0xC0) == 0x80)
+    --last;
+  return utf8::js_space(utf8::decode(s.data() + last, s.size() - last).cp);
+}
+
+constexpr const char* kPadded = "must not start or end with a space: names are matched as written";
+
 /// ^[A-Za-z][\w-]*\.[A-Za-z][\w-]*$
 bool parameter_name_ok(std::string_view s) {
   const std::size_t dot = s.find('.');
@@ -94,7 +114,7 @@ class Checker {
     if (!v->is_string() || v->string().empty() || longer_than(*v, kMaxText))
       bad(at(base, key), "must be a non-empty string (at most 4096 characters)");
   }
-  void str_list(const Value* v, const std::string& base, const char* key) {
+  void str_list(const Value* v, const std::string& base, const char* key, bool names = false) {
     if (!v) return;
     if (!v->is_array()) return bad(at(base, key), "must be an array of strings");
     const auto& a = v->array();
@@ -103,7 +123,16 @@ class Checker {
       if (!x.is_string() || x.string().empty() || longer_than(x, kMaxText))
         bad(at(base, key) + "[" + std::to_string(i) + "]",
             "must be a non-empty string (at most 4096 characters)");
+      else if (names && padded(x.string()))
+        bad(at(base, key) + "[" + std::to_string(i) + "]", kPadded);
     }
+  }
+  /// A name is matched as written: "X " would be another item than "X" (a
+  /// bare one, silently).
+  void padded_name(const Value* v, const std::string& base, const char* key) {
+    if (v && v->is_string() && !v->string().empty() && !longer_than(*v, kMaxText) &&
+        padded(v->string()))
+      bad(at(base, key), kPadded);
   }
   void num(const Value* v, const std::string& base, const char* key) {
     if (v && (!v->is_number() || !std::isfinite(v->number())))
@@ -122,9 +151,14 @@ class Checker {
           "to 4 and 2 to 5 digits, optionally \"/n\"");
     else if (!codes_.insert(code->string()).second)
       bad(p + ".code", "duplicate feature code \"" + code->string() + "\"");
+    else if (const auto [at, fresh] = spaced_.emplace(without_spaces(code->string()), i); !fresh)
+      bad(p + ".code", "duplicate feature code \"" + code->string() + "\": $.features[" +
+                           std::to_string(at->second) + "] is \"" +
+                           (*features_)[at->second].find("code")->string() +
+                           "\", the same code with other spacing (a question names both alike)");
     for (const char* k : {"name", "acronym", "category", "description"}) str(f.find(k), p, k);
-    for (const char* k : {"dependencies", "parameters", "counters", "kpis"})
-      str_list(f.find(k), p, k);
+    str_list(f.find("dependencies"), p, "dependencies");
+    for (const char* k : {"parameters", "counters", "kpis"}) str_list(f.find(k), p, k, true);
   }
 
   void run(const Value& input) {
@@ -142,7 +176,9 @@ class Checker {
     if (!features || !features->is_array() || features->array().empty())
       return bad("$.features", "is required: a non-empty array of features");
     const auto& fs = features->array();
+    features_ = &fs;
     codes_.reserve(fs.size());
+    spaced_.reserve(fs.size());
     for (std::size_t i = 0; i < fs.size(); ++i) feature(fs[i], i);
     for (std::size_t i = 0; i < fs.size(); ++i) {
       const Value* deps = fs[i].find("dependencies");
@@ -191,6 +227,10 @@ class Checker {
 
  private:
   std::unordered_set<std::string> codes_;
+  /// Each code without its spaces → the index of the feature that has it (a
+  /// question names "FAJ 121 3094" and "FAJ1213094" alike).
+  std::unordered_map<std::string, std::size_t> spaced_;
+  const std::vector<Value>* features_ = nullptr;
   std::unordered_set<std::string> counter_names_;
 
   using Extra = void (Checker::*)(const Value&, const std::string&);
@@ -212,6 +252,8 @@ class Checker {
     if (!o.is_object()) return bad(p, "must be an object");
     const Value* name = o.find("name");
     str(name, p, "name", true);
+    if (extra != &Checker::parameter_extra)
+      padded_name(name, p, "name");  // a parameter's has its pattern
     if (name && name->is_string() && !seen->insert(name->string()).second)
       bad(p + ".name", "duplicate name \"" + name->string() + "\"");
     const Value* features = o.find("features");

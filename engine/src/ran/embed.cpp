@@ -31,13 +31,30 @@ bool ideograph(std::uint32_t cp) {
          (cp >= 0xF900 && cp <= 0xFAFF);
 }
 
-/// Letters of alphabets beyond ASCII that are part of words: Latin-1 and
-/// Latin Extended (é, ß, ł), Greek, Cyrillic (all below U+0800: two bytes
-/// each). Punctuation, symbols and spaces beyond ASCII (’, –, µ, no-break
-/// space) still split words.
+/// Letters of alphabets beyond ASCII that are part of words, with the vowel
+/// marks written on them: Latin-1 and Latin Extended (é, ß, ł), Greek,
+/// Cyrillic, Armenian, Hebrew, Arabic (and Syriac, Thaana), the Indic
+/// scripts from Devanagari to Sinhala, Georgian, and the Hebrew and Arabic
+/// presentation forms. Punctuation, symbols and spaces beyond ASCII (’, –,
+/// µ, no-break space, the Arabic comma and question mark, the danda) still
+/// split words.
 bool letter(std::uint32_t cp) {
-  return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x370 && cp <= 0x3FF) ||
-         (cp >= 0x400 && cp <= 0x52F);
+  if (cp < 0x800)
+    return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
+           (cp >= 0x370 && cp <= 0x3FF) || (cp >= 0x400 && cp <= 0x52F) ||
+           (cp >= 0x531 && cp <= 0x556) || (cp >= 0x560 && cp <= 0x588) ||  // Armenian
+           (cp >= 0x591 && cp <= 0x5BD) || cp == 0x5BF || cp == 0x5C1 || cp == 0x5C2 ||
+           cp == 0x5C4 || cp == 0x5C5 || cp == 0x5C7 || (cp >= 0x5D0 && cp <= 0x5F2) ||  // Hebrew
+           (cp >= 0x610 && cp <= 0x61A) || (cp >= 0x620 && cp <= 0x669) ||               // Arabic
+           (cp >= 0x66E && cp <= 0x6D3) || (cp >= 0x6D5 && cp <= 0x6DC) ||
+           (cp >= 0x6DF && cp <= 0x6E8) || (cp >= 0x6EA && cp <= 0x6FC) || cp == 0x6FF ||
+           (cp >= 0x710 && cp <= 0x74A) || (cp >= 0x74D && cp <= 0x7B1);  // Syriac, Thaana
+  return (cp >= 0x8A0 && cp <= 0x8FF) ||                                  // Arabic Extended-A
+         (cp >= 0x900 && cp <= 0xDFF && cp != 0x964 && cp != 0x965) ||    // Indic, but the dandas
+         (cp >= 0x10A0 && cp <= 0x10FA) || (cp >= 0x10FC && cp <= 0x10FF) ||  // Georgian
+         (cp >= 0xFB1D && cp <= 0xFB4F && cp != 0xFB29) ||                    // Hebrew forms
+         (cp >= 0xFB50 && cp <= 0xFDFB && cp != 0xFD3E && cp != 0xFD3F) ||    // Arabic forms A
+         (cp >= 0xFE70 && cp <= 0xFEFC);                                      // Arabic forms B
 }
 
 /// The byte length of the letter beyond ASCII at s[0..n), or 0.
@@ -47,8 +64,8 @@ std::size_t letter_at(const char* s, std::size_t n) {
 }
 
 /// Lower-cases, in place, the capitals among a word's letters beyond ASCII
-/// (ASCII is lowered elsewhere): É → é, Ł → ł, Σ → σ, Ж → ж. A capital and
-/// its small letter are both two bytes.
+/// (ASCII is lowered elsewhere): É → é, Ł → ł, Σ → σ, Ж → ж, Բ → բ. A
+/// capital and its small letter are both two bytes.
 void fold(std::string& t) {
   for (std::size_t i = 0; i < t.size();) {
     const utf8::Seq q = utf8::decode(t.data() + i, t.size() - i);
@@ -56,6 +73,8 @@ void fold(std::string& t) {
     if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) ||
         (cp >= 0x410 && cp <= 0x42F))
       cp += 0x20;
+    else if (cp >= 0x531 && cp <= 0x556)  // Armenian
+      cp += 0x30;
     else if (cp >= 0x400 && cp <= 0x40F)
       cp += 0x50;
     else if (((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177)) && cp % 2 == 0)

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "elex/core/parallel.h"
+#include "elex/core/utf8.h"
 #include "elex/index/hnsw.h"
 #include "elex/kernels/kernels.h"
 
@@ -22,6 +23,29 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_word(char c) { return (c >= 'a' && c <= 'z') || is_upper(c) || is_digit(c) || c == '_'; }
 /// [a-z0-9] (the text is lower-cased first).
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || is_digit(c); }
+/// A capital letter (ASCII, Latin-1, Greek, Cyrillic, Armenian) or an ASCII digit.
+bool capital_or_digit(const utf8::Seq& q) {
+  const std::uint32_t c = q.cp;
+  return q.ok &&
+         ((c < 0x80 && (is_upper(char(c)) || is_digit(char(c)))) ||
+          (c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) ||
+          (c >= 0x400 && c <= 0x42F) || (c >= 0x531 && c <= 0x556));
+}
+/// Whether the character at s[0..n) is part of a word: an ASCII word character,
+/// or a letter of the alphabets above (either case).
+bool in_word(const char* s, std::size_t n) {
+  const utf8::Seq q = utf8::decode(s, n);
+  const std::uint32_t c = q.cp;
+  return q.ok &&
+         ((c < 0x80 && is_word(char(c))) || (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) ||
+          (c >= 0x370 && c <= 0x3FF) || (c >= 0x400 && c <= 0x52F) || (c >= 0x531 && c <= 0x587));
+}
+/// How many bytes before s[at] its character starts (UTF-8 continuation bytes skipped, at most 3).
+std::size_t back_to_start(const char* s, std::size_t at) {
+  std::size_t k = 0;
+  while (k < 3 && k < at && (static_cast<unsigned char>(s[at - k]) & 0xC0) == 0x80) ++k;
+  return k;
+}
 char lower(char c) { return is_upper(c) ? char(c - 'A' + 'a') : c; }
 /// `s` lower-cased into `out` (a buffer reused: no allocation per string).
 std::string_view lower_into(std::string_view s, std::string& out) {
@@ -667,6 +691,16 @@ void Router::exact_hits(const char* text, std::size_t n) {
     }
     if (end == 0 && d1 - a >= 4 && d1 - a <= 9 && tail) end = d1;
     if (end == 0) continue;
+    // A release suffix ("FAJ 121 3094/2") is part of the code when a
+    // feature has that code; otherwise the code before it is the hit.
+    if (end + 1 < n && text[end] == '/' && is_digit(text[end + 1])) {
+      std::size_t s = end + 1;
+      while (s < n && is_digit(text[s])) ++s;
+      std::uint32_t count = 0;
+      if (s == n || !is_word(text[s]))
+        ids_.find(norm_code(std::string_view(text + i, s - i)), &count);
+      if (count > 0) end = s;
+    }
     hit(ids_, norm_code(std::string_view(text + i, end - i)), 1.0, i, end);
     i = end - 1;
   }
@@ -719,6 +753,34 @@ void Router::exact_hits(const char* text, std::size_t n) {
     while (j < n && (is_word(text[j]) || (text[j] == '-' && j + 1 < n && is_word(text[j + 1]))))
       if (text[j++] == '-') hyphen = true;
     if (hyphen && j - i <= 10) hit(acronyms_, std::string_view(text + i, j - i), 1.0, i, j);
+    i = j;
+  }
+  // Acronyms in capitals beyond ASCII as written ("УПМ", "ΔΦΣ-2", "ÉCO"):
+  // a run of capitals, digits and inner hyphens, 2 to 10 characters, with a
+  // capital beyond ASCII (those without one are found above), not inside a
+  // longer word.
+  for (std::size_t i = 0; i < n;) {
+    const utf8::Seq first = utf8::decode(text + i, n - i);
+    const std::size_t before = i > 0 ? i - 1 - back_to_start(text, i - 1) : 0;
+    if (!capital_or_digit(first) || (i > 0 && in_word(text + before, n - before))) {
+      i += first.len;
+      continue;
+    }
+    std::size_t j = i, chars = 0;
+    bool beyond = false;
+    while (j < n) {
+      const utf8::Seq q = utf8::decode(text + j, n - j);
+      if (capital_or_digit(q)) {
+        beyond = beyond || q.cp >= 0x80;
+      } else if (!(q.cp == '-' && j > i && j + 1 < n &&
+                   capital_or_digit(utf8::decode(text + j + 1, n - j - 1)))) {
+        break;
+      }
+      j += q.len;
+      ++chars;
+    }
+    if (beyond && chars >= 2 && chars <= 10 && (j == n || !in_word(text + j, n - j)))
+      hit(acronyms_, std::string_view(text + i, j - i), 1.0, i, j);
     i = j;
   }
   // Feature and KPI names of 6+ characters as whole words, in phrase order,

@@ -7,8 +7,9 @@
 //      optional) become one token "faj1213094".
 //   2. Text splits into words at anything but letters, digits, '_' and '.'
 //      (letters beyond ASCII count: Latin-1 and Latin Extended, Greek,
-//      Cyrillic, lower-cased as ASCII is; each Han ideograph, kana or Hangul
-//      syllable is a token of its own);
+//      Cyrillic, Armenian, lower-cased as ASCII is; Hebrew, Arabic, Syriac,
+//      Thaana, the Indic scripts and Georgian, with their vowel marks; each
+//      Han ideograph, kana or Hangul syllable is a token of its own);
 //      a '.' splits too, after the dotted whole is kept as a token
 //      ("EUtranCellFDD.mimoSleepStartTime" gives
 //      "eutrancellfdd.mimosleepstarttime", then its parts).

@@ -125,7 +125,7 @@ inline constexpr std::size_t kTrimRoom = 8;
 /// The version of the state Router::save writes: bumped whenever build(),
 /// the tokeniser or the lexical index change what a build makes, so a cached
 /// state of an older engine is rebuilt, never used.
-inline constexpr std::uint32_t kStateVersion = 15;
+inline constexpr std::uint32_t kStateVersion = 16;
 /// Most features a question may ask for.
 inline constexpr std::uint32_t kMaxK = 1024;
 
