@@ -583,7 +583,7 @@ describe.runIf(hasCli)('elex-cli route and the wasm router agree', () => {
 /** The facts catalog, or the default one where ../shared is not beside this checkout. */
 const realPath = existsSync(factsPath) ? factsPath : defaultPath;
 
-describe.runIf(hasCli && existsSync(realPath))('a catalog written in other scripts', () => {
+describe.runIf(hasCli && existsSync(realPath))('catalogs edited as engineers abroad write them', () => {
   let b: Bindings;
   let host: AgentHost;
   beforeAll(async () => {
@@ -591,6 +591,19 @@ describe.runIf(hasCli && existsSync(realPath))('a catalog written in other scrip
     host = await openHost(b);
   }, 120_000);
   afterAll(() => b?.close());
+
+  /** Per question: the wasm router's top feature over catalog `c` and its exact evidence. */
+  async function topExact(c: unknown, questions: string[]): Promise<[string, number][]> {
+    const ran = await new RanHost(
+      b,
+      host,
+      { catalogJson: JSON.stringify(c), dim: 512, worker: 0, workers: 1 },
+      () => {},
+    ).build();
+    const routed = ran.routeBatch(questions, 5).features;
+    ran.close();
+    return routed.map((f) => [f[0]!.code, f[0]!.evidence.exact]);
+  }
 
   test('Arabic, Hebrew and Armenian names route by their words, the same in elex-cli and the wasm router', async () => {
     // The facts catalog with a few features renamed as an engineer abroad
@@ -626,29 +639,11 @@ describe.runIf(hasCli && existsSync(realPath))('a catalog written in other scrip
     const acronyms = ['что такое УПМ?', 'ΔΦΣ-2 settings'];
     const a = await compareRoutes(b, host, file, acronyms);
     expect(a.mismatches).toEqual([]);
-    const ran = await new RanHost(
-      b,
-      host,
-      { catalogJson: JSON.stringify(c), dim: 512, worker: 0, workers: 1 },
-      () => {},
-    ).build();
-    const routed = ran.routeBatch(acronyms, 5).features;
-    ran.close();
-    expect(routed.map((f) => [f[0]!.code, f[0]!.evidence.exact])).toEqual([
+    expect(await topExact(c, acronyms)).toEqual([
       [c.features[50]!.code, 1],
       [c.features[60]!.code, 1],
     ]);
   });
-});
-
-describe.runIf(hasCli && existsSync(realPath))('a catalog whose codes have release suffixes', () => {
-  let b: Bindings;
-  let host: AgentHost;
-  beforeAll(async () => {
-    b = await instantiate({ variant: 'simd' });
-    host = await openHost(b);
-  }, 120_000);
-  afterAll(() => b?.close());
 
   test('a question naming "FAJ 121 3094/2" hits that code exactly, the same in elex-cli and the wasm router', async () => {
     const c = JSON.parse(readFileSync(realPath, 'utf8')) as { features: { code: string }[] };
@@ -660,15 +655,7 @@ describe.runIf(hasCli && existsSync(realPath))('a catalog whose codes have relea
     const r = await compareRoutes(b, host, file, questions);
     expect(r.mismatches).toEqual([]);
     expect(r.maxDiff).toBeLessThanOrEqual(1e-6);
-    const ran = await new RanHost(
-      b,
-      host,
-      { catalogJson: JSON.stringify(c), dim: 512, worker: 0, workers: 1 },
-      () => {},
-    ).build();
-    const routed = ran.routeBatch(questions, 5).features;
-    ran.close();
-    expect(routed.map((f) => [f[0]!.code, f[0]!.evidence.exact])).toEqual([
+    expect(await topExact(c, questions)).toEqual([
       [`${base}/1`, 1],
       [`${base}/2`, 1],
     ]);

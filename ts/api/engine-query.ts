@@ -551,65 +551,42 @@ export class EngineQueries {
 
   /**
    * A batch is all or nothing: when a worker refused its share, the workers
-   * that ran theirs get their cells' history rows back as they were before
-   * the batch (the page's copy; zeros for a cell not seen before).
+   * that ran theirs get their cells' history back as it was before the
+   * batch (the page's copy). So does a worker whose share the page stopped
+   * waiting for (aborted, timed out): it runs it still, or has run it, and
+   * the call putting the history back runs after it in that worker; it is
+   * not awaited, so the rejection is not delayed by the batch.
    */
   private async undoMonitor(
-    settled: PromiseSettledResult<[number[], MonitorShardResult] | null>[],
+    settled: PromiseSettledResult<unknown>[],
+    parts: number[][],
     cells: string[],
+    key: string,
   ): Promise<void> {
-    await Promise.all(
-      settled.map(async (x, w) => {
-        if (x.status !== 'fulfilled' || !x.value) return;
-        const [idx, r] = x.value;
-        const K = r.kpis.length;
-        const set = this.history.get(r.historyKey);
-        const rows = new Float64Array(idx.length * K * 3);
-        if (set && set.kpis === K)
-          idx.forEach((i, j) => {
-            const row = set.cells.get(cells[i]!);
-            if (row) rows.set(row, j * K * 3);
-          });
-        const mine = idx.map((i) => cells[i]!);
-        await this.pool
-          .call(w, (remote) => remote.monitorRestore(r.historyKey, mine, K, transfer(rows, [rows.buffer])))
-          .catch((e: unknown) => {
-            this.historyReplayError = revive(e).message; // these cells' anomaly scores start again
-          });
-      }),
-    );
+    const ran: Promise<void>[] = [];
+    settled.forEach((x, w) => {
+      if (parts[w]!.length === 0) return;
+      const mine = parts[w]!.map((i) => cells[i]!);
+      if (x.status === 'fulfilled') ran.push(this.putBack(w, key, mine));
+      else if (x.reason instanceof ElexError && (x.reason.code === 'ABORTED' || x.reason.code === 'TIMEOUT'))
+        void this.putBack(w, key, mine);
+    });
+    await Promise.all(ran);
   }
 
-  /**
-   * A share the page stopped waiting for (aborted, timed out) was sent: its
-   * worker runs it still, or has run it, and puts it into its cells'
-   * history. The page's copy (the history before the batch) goes back after
-   * it, by a call the worker runs after the batch; not awaited, so the
-   * rejection is not delayed by the batch.
-   */
-  private undoLate(settled: PromiseSettledResult<unknown>[], parts: number[][], cells: string[], key: string): void {
-    settled.forEach((x, w) => {
-      if (x.status !== 'rejected' || parts[w]!.length === 0) return;
-      const code = x.reason instanceof ElexError ? x.reason.code : '';
-      if (code !== 'ABORTED' && code !== 'TIMEOUT') return;
-      const mine = parts[w]!.map((i) => cells[i]!);
-      const set = this.history.get(key);
-      let undo: (remote: RemoteApi) => Promise<void>;
-      if (!set) undo = (remote) => remote.monitorForget(key, mine);
-      else {
-        // Cells the page has no row of had no history: zeros.
-        const width = set.kpis * 3;
-        const rows = new Float64Array(mine.length * width);
-        mine.forEach((cell, j) => {
-          const row = set.cells.get(cell);
-          if (row) rows.set(row, j * width);
-        });
-        undo = (remote) => remote.monitorRestore(key, mine, set.kpis, transfer(rows, [rows.buffer]));
-      }
-      this.pool.call(w, undo).catch((e: unknown) => {
+  /** Puts the page's copy of `cells`' history in KPI set `key` back into worker `w` (a cell it has none of has none). */
+  private putBack(w: number, key: string, cells: string[]): Promise<void> {
+    const set = this.history.get(key);
+    const rows = set ? historyRows(set, cells) : null;
+    return this.pool
+      .call(w, (remote) =>
+        set && rows
+          ? remote.monitorRestore(key, cells, set.kpis, transfer(rows, [rows.buffer]))
+          : remote.monitorForget(key, cells),
+      )
+      .catch((e: unknown) => {
         this.historyReplayError = revive(e).message; // these cells' anomaly scores start again
       });
-    });
   }
 
   /** Restorer of a worker's monitor history (pool.addRestorer): the rows of the cells it owns. */
@@ -618,9 +595,7 @@ export class EngineQueries {
     for (const [key, set] of this.history) {
       const mine = [...set.cells.keys()].filter((c) => hash32(c) % W === worker);
       if (mine.length === 0) continue;
-      const width = set.kpis * 3;
-      const rows = new Float64Array(mine.length * width);
-      mine.forEach((c, i) => rows.set(set.cells.get(c)!, i * width));
+      const rows = historyRows(set, mine);
       try {
         await remote.monitorRestore(key, mine, set.kpis, transfer(rows, [rows.buffer]));
       } catch (e) {
@@ -738,8 +713,7 @@ export class EngineQueries {
     );
     const failed = settled.find((x) => x.status === 'rejected');
     if (failed) {
-      this.undoLate(settled, parts, cells, monitorHistoryKey(counters, batch.kpis));
-      await this.undoMonitor(settled, cells);
+      await this.undoMonitor(settled, parts, cells, monitorHistoryKey(counters, batch.kpis));
       throw failed.reason;
     }
     const results = settled.map((x) => (x as PromiseFulfilledResult<[number[], MonitorShardResult] | null>).value);
@@ -1192,6 +1166,17 @@ export class EngineQueries {
 /** Top routing score × (0.5 + 0.5 × that feature's agent's confidence); 0 when it did not answer. */
 function confidenceOf(top: RoutedFeature | undefined, primary: AgentReply | null): number {
   return top && primary && top.code === primary.code ? top.score * (0.5 + 0.5 * primary.confidence) : 0;
+}
+
+/** The page's history rows of `cells` in a KPI set (cells × kpis × 3; zeros for a cell it has no row of). */
+function historyRows(set: { kpis: number; cells: Map<string, Float64Array> }, cells: string[]): Float64Array {
+  const width = set.kpis * 3;
+  const rows = new Float64Array(cells.length * width);
+  cells.forEach((cell, j) => {
+    const row = set.cells.get(cell);
+    if (row) rows.set(row, j * width);
+  });
+  return rows;
 }
 
 function isBudgetOrCrash(e: unknown): boolean {
